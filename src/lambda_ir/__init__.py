@@ -1,0 +1,3 @@
+"""lambda-ir: incident response for AWS Lambda."""
+
+__version__ = "0.1.0"

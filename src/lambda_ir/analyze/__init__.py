@@ -1,0 +1,1 @@
+"""Detectors over a case, offline: code rules, configuration, CloudTrail, logs, gaps."""

@@ -1,0 +1,1 @@
+"""AWS plumbing shared by acquire and respond: sessions, retries, paging, quota buckets."""

@@ -1,0 +1,325 @@
+"""The case folder: write-once evidence, its manifest and its chain of custody.
+
+A `Case` is safe to share between threads (the collector writes from many). Artifacts are
+staged in `.tmp/`, hashed, made read-only and renamed into place before their manifest
+line is appended, so an interrupted run never lists a half-written file.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from lambda_ir import __version__
+from lambda_ir.evidence import layout, store
+from lambda_ir.evidence.custody import (
+    Checkpoint,
+    build_entry,
+    last_hash,
+    line_hash,
+    local_user,
+    utc_now,
+)
+from lambda_ir.evidence.manifest import ManifestEntry, call_key, parse_line, read_lines
+
+
+class CaseError(Exception):
+    """The folder is not a case, cannot become one, or an artifact cannot be written."""
+
+
+class Case:
+    """An open case folder. Build it with `Case.create` or `Case.open`."""
+
+    def __init__(self, root: Path, info: dict[str, Any]) -> None:
+        self.root = root
+        self.info = info
+        self._lock = threading.RLock()
+        self._by_path: dict[str, ManifestEntry] = {}
+        self._done: set[str] = set()
+        self._digest = hashlib.sha256()
+        self._lines = 0
+        self._manifest_size = 0
+        self._catch_up()
+        self._custody_count, self._custody_prev = last_hash(root / layout.CUSTODY)
+
+    # -- opening -----------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: Path,
+        scope: dict[str, Any] | None = None,
+        *,
+        caller: str = "",
+        options: dict[str, Any] | None = None,
+    ) -> Case:
+        """Make a new case in `path`, which must not exist or be an empty folder."""
+        path = Path(path)
+        if (path / layout.CASE_FILE).exists():
+            raise CaseError(f"{path} is already a case; open it instead of creating it")
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise CaseError(
+                f"{path} exists and is not an empty folder or a lambda-ir case; "
+                "choose a new or empty folder"
+            )
+        path.mkdir(mode=layout.DIR_MODE, parents=True, exist_ok=True)
+        info = {
+            "id": str(uuid.uuid4()),
+            "created": utc_now(),
+            "tool": "lambda-ir",
+            "tool_version": __version__,
+            "caller": caller,
+            "scope": scope or {},
+            "options": options or {},
+        }
+        body = orjson.dumps(info, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+        store.write_atomic(path / layout.CASE_FILE, body)
+        (path / layout.MANIFEST).touch(mode=0o644)
+        case = cls(path, info)
+        case.log("created", {"case_json_sha256": hashlib.sha256(body).hexdigest()}, caller=caller)
+        return case
+
+    @classmethod
+    def open(cls, path: Path) -> Case:
+        """Open an existing case; a folder that is not one is refused with a clear message."""
+        path = Path(path)
+        case_file = path / layout.CASE_FILE
+        if not path.is_dir():
+            raise CaseError(
+                f"{path} does not exist; create the case with `collect` or `import-trail`"
+            )
+        if not case_file.is_file():
+            raise CaseError(f"{path} is not a lambda-ir case (it has no {layout.CASE_FILE})")
+        try:
+            info = orjson.loads(case_file.read_bytes())
+        except orjson.JSONDecodeError as exc:
+            raise CaseError(f"{case_file} is not valid JSON: {exc}") from exc
+        if not isinstance(info, dict) or info.get("tool") != "lambda-ir":
+            raise CaseError(f"{case_file} was not written by lambda-ir")
+        return cls(path, info)
+
+    @classmethod
+    def open_or_create(
+        cls, path: Path, scope: dict[str, Any] | None = None, *, caller: str = ""
+    ) -> Case:
+        if (Path(path) / layout.CASE_FILE).exists():
+            return cls.open(path)
+        return cls.create(path, scope, caller=caller)
+
+    # -- writing evidence --------------------------------------------------------------
+
+    def put_json(self, relpath: str, document: Any, *, kind: str, **source: Any) -> ManifestEntry:
+        """Store an API response (or any JSON document) as returned, write-once."""
+        body = orjson.dumps(
+            document,
+            option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS,
+            default=_json_default,
+        )
+        return self.put_stream([body], relpath, kind=kind, **source)
+
+    def put_bytes(
+        self, data: bytes, relpath: str | None = None, *, kind: str, **source: Any
+    ) -> ManifestEntry:
+        """Store bytes at `relpath`, or content-addressed under blobs/ when no path is given."""
+        return self.put_stream([data], relpath, kind=kind, **source)
+
+    def put_stream(
+        self,
+        chunks: Iterable[bytes],
+        relpath: str | None = None,
+        *,
+        kind: str,
+        api: str | None = None,
+        params: dict[str, Any] | None = None,
+        account: str | None = None,
+        region: str | None = None,
+        expected_sha256: str | None = None,
+        max_bytes: int | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> ManifestEntry:
+        """Stream chunks to disk, hash them, and list the artifact in the manifest.
+
+        With no `relpath` the artifact is a blob stored once by its SHA-256: storing the
+        same bytes again returns the existing entry. `expected_sha256` (hex) is checked
+        before anything is moved into place; a mismatch raises `store.IntegrityError`.
+        """
+        target_rel = layout.safe_relpath(relpath) if relpath else None
+        staged = store.stage(self.root, chunks, max_bytes=max_bytes)
+        if expected_sha256 is not None and staged.sha256 != expected_sha256.lower():
+            store.discard(staged)
+            raise store.IntegrityError(
+                f"content hashed to {staged.sha256}, the source said {expected_sha256}"
+            )
+        rel = target_rel or layout.blob_path(staged.sha256)
+        with self._lock:
+            existing = self._by_path.get(rel)
+            if existing is not None:
+                store.discard(staged)
+                if existing.sha256 == staged.sha256:
+                    return existing
+                raise CaseError(f"{rel} is already in the case with other content (write-once)")
+            # A file here that the manifest does not list is left over from an interrupted run.
+            store.commit(staged, self.root / rel)
+            entry = ManifestEntry(
+                kind=kind,
+                acquired_at=utc_now(),
+                path=rel,
+                sha256=staged.sha256,
+                size=staged.size,
+                api=api,
+                params=params or {},
+                account=account,
+                region=region,
+                meta=meta or {},
+            )
+            self._append(entry)
+            return entry
+
+    def record_error(
+        self,
+        *,
+        kind: str,
+        api: str,
+        error: str,
+        params: dict[str, Any] | None = None,
+        account: str | None = None,
+        region: str | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> ManifestEntry:
+        """List a failed call: the manifest keeps what was asked and why it failed."""
+        entry = ManifestEntry(
+            kind=kind,
+            acquired_at=utc_now(),
+            api=api,
+            params=params or {},
+            account=account,
+            region=region,
+            error=error,
+            meta=meta or {},
+        )
+        with self._lock:
+            self._append(entry)
+        return entry
+
+    def write_derived(self, name: str, data: bytes) -> Path:
+        """Write (or rewrite) a rebuildable output such as findings.json or report.html."""
+        if not layout.is_derived(name) or ".." in name.split("/"):
+            raise CaseError(f"{name!r} is not a derived output name")
+        target = self.root / name
+        store.write_atomic(target, data, mode=0o644)
+        return target
+
+    def log(self, action: str, details: dict[str, Any] | None = None, *, caller: str = "") -> None:
+        """Append a chained custody entry that checkpoints the manifest as it is now."""
+        with self._lock, _locked(self.root / layout.CUSTODY) as fd:
+            self._catch_up()
+            checkpoint = Checkpoint(self._lines, self._digest.hexdigest())
+            raw = build_entry(
+                self._custody_count + 1,
+                action,
+                details or {},
+                caller or self.info.get("caller", "") or local_user(),
+                checkpoint,
+                self._custody_prev,
+            )
+            os.write(fd, raw)
+            os.fsync(fd)
+            self._custody_count += 1
+            self._custody_prev = line_hash(raw)
+
+    # -- reading -----------------------------------------------------------------------
+
+    def entries(self) -> Iterator[ManifestEntry]:
+        """Every parseable manifest entry, in the order they were written."""
+        for line in read_lines(self.root / layout.MANIFEST):
+            if line.entry is not None:
+                yield line.entry
+
+    def entry(self, relpath: str) -> ManifestEntry | None:
+        with self._lock:
+            return self._by_path.get(relpath)
+
+    def was_collected(
+        self, api: str, params: dict[str, Any], account: str | None, region: str | None
+    ) -> bool:
+        """True when this exact call already succeeded into this case (for resuming)."""
+        with self._lock:
+            return call_key(api, params, account, region) in self._done
+
+    def path(self, relpath: str) -> Path:
+        """The absolute path of an artifact, refusing anything outside the case."""
+        rel = relpath.strip("/")
+        if ".." in rel.split("/"):
+            raise CaseError(f"unsafe artifact path: {relpath!r}")
+        return self.root / rel
+
+    def read_json(self, relpath: str) -> Any:
+        return orjson.loads(self.path(relpath).read_bytes())
+
+    @property
+    def id(self) -> str:
+        return str(self.info.get("id", ""))
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _append(self, entry: ManifestEntry) -> None:
+        raw = entry.to_line()
+        with _locked(self.root / layout.MANIFEST) as fd:
+            if os.fstat(fd).st_size != self._manifest_size:
+                self._catch_up()  # another process appended since we last looked
+            os.write(fd, raw)
+        self._digest.update(raw)
+        self._lines += 1
+        self._manifest_size += len(raw)
+        self._index(entry)
+
+    def _catch_up(self) -> None:
+        """Read manifest lines written since our last look (at open, or by another process)."""
+        manifest = self.root / layout.MANIFEST
+        if not manifest.exists():
+            return
+        with manifest.open("rb") as src:
+            src.seek(self._manifest_size)
+            for raw in src:
+                if not raw.endswith(b"\n"):
+                    break  # a line still being written; it is not ours to count yet
+                self._digest.update(raw)
+                self._lines += 1
+                self._manifest_size += len(raw)
+                line = parse_line(self._lines, raw)
+                if line.entry is not None:
+                    self._index(line.entry)
+
+    def _index(self, entry: ManifestEntry) -> None:
+        if entry.path:
+            self._by_path[entry.path] = entry
+        if entry.error is None and entry.api:
+            self._done.add(entry.call_key)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[int]:
+    """An O_APPEND descriptor holding an exclusive lock, so two processes never interleave."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    return str(value)

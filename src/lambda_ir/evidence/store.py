@@ -1,0 +1,97 @@
+"""Write-once, atomic file writes: a temp file in the case, fsync, read-only, rename."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambda_ir.evidence.layout import DIR_MODE, FILE_MODE, TMP_DIR
+
+CHUNK = 1 << 20
+
+
+class IntegrityError(Exception):
+    """Bytes did not hash to what the source said they should."""
+
+
+class OversizeError(Exception):
+    """A stream was longer than the caller allowed."""
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A fully written, hashed temp file waiting to be moved into place."""
+
+    temp: Path
+    sha256: str
+    size: int
+
+
+def stage(root: Path, chunks: Iterable[bytes], max_bytes: int | None = None) -> StagedFile:
+    """Stream chunks into a temp file under the case's scratch folder, hashing as we go."""
+    tmp_dir = root / TMP_DIR
+    tmp_dir.mkdir(mode=DIR_MODE, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="w-")
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                size += len(chunk)
+                if max_bytes is not None and size > max_bytes:
+                    raise OversizeError(f"more than {max_bytes} bytes")
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return StagedFile(temp=temp, sha256=digest.hexdigest(), size=size)
+
+
+def commit(staged: StagedFile, target: Path) -> None:
+    """Make the staged file read-only and rename it into place (atomic on one filesystem)."""
+    _make_dirs(target.parent)
+    staged.temp.chmod(FILE_MODE)
+    staged.temp.replace(target)
+
+
+def discard(staged: StagedFile) -> None:
+    staged.temp.unlink(missing_ok=True)
+
+
+def write_atomic(target: Path, data: bytes, mode: int = FILE_MODE) -> None:
+    """Replace `target` with `data` in one step (used for derived outputs and case.json)."""
+    _make_dirs(target.parent)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        Path(name).chmod(mode)
+        Path(name).replace(target)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+def hash_file(path: Path) -> tuple[str, int]:
+    """Stream a file through SHA-256; returns (hex digest, size)."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as src:
+        while chunk := src.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _make_dirs(path: Path) -> None:
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)

@@ -1,0 +1,175 @@
+"""`verify`: recompute every hash, account for every file, walk the custody chain."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lambda_ir.evidence import layout
+from lambda_ir.evidence.custody import GENESIS, line_hash, read_entries
+from lambda_ir.evidence.manifest import ManifestEntry, read_lines
+from lambda_ir.evidence.store import hash_file
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a case is not intact."""
+
+    kind: str  # missing | altered | unlisted | manifest | custody | case
+    path: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.path}: {self.detail}"
+
+
+@dataclass
+class VerifyReport:
+    files: int = 0
+    bytes: int = 0
+    manifest_lines: int = 0
+    custody_entries: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_case(root: Path, progress: Callable[[int], None] | None = None) -> VerifyReport:
+    """Check a case folder against its manifest and custody chain; reads, never writes.
+
+    Hashing streams each file and runs on a thread per core (hashlib releases the GIL).
+    `progress` is called with the byte count of each file hashed.
+    """
+    report = VerifyReport()
+    if not (root / layout.CASE_FILE).is_file():
+        report.problems.append(Problem("case", str(root), f"no {layout.CASE_FILE}: not a case"))
+        return report
+    listed, prefix_hashes = _read_manifest(root, report)
+    _check_files(root, listed, report, progress)
+    _check_unlisted(root, listed, report)
+    _check_custody(root, prefix_hashes, report)
+    return report
+
+
+def _read_manifest(root: Path, report: VerifyReport) -> tuple[dict[str, ManifestEntry], list[str]]:
+    listed: dict[str, ManifestEntry] = {}
+    digest = hashlib.sha256()
+    prefix_hashes = [digest.hexdigest()]  # prefix_hashes[n] = hash of the first n lines
+    for line in read_lines(root / layout.MANIFEST):
+        digest.update(line.raw)
+        prefix_hashes.append(digest.hexdigest())
+        report.manifest_lines += 1
+        if line.entry is None:
+            report.problems.append(Problem("manifest", f"line {line.number}", str(line.problem)))
+            continue
+        entry = line.entry
+        if entry.path is None:
+            continue
+        previous = listed.get(entry.path)
+        if previous is not None and previous.sha256 != entry.sha256:
+            detail = f"line {line.number} lists it again with another hash"
+            report.problems.append(Problem("manifest", entry.path, detail))
+        listed[entry.path] = entry
+    return listed, prefix_hashes
+
+
+def _check_files(
+    root: Path,
+    listed: dict[str, ManifestEntry],
+    report: VerifyReport,
+    progress: Callable[[int], None] | None,
+) -> None:
+    def check(entry: ManifestEntry) -> tuple[int, Problem | None]:
+        assert entry.path is not None
+        path = root / entry.path
+        if path.is_symlink() or not path.is_file():
+            return 0, Problem("missing", entry.path, "listed in the manifest, not on disk")
+        sha256, size = hash_file(path)
+        if progress:
+            progress(size)
+        if sha256 != entry.sha256:
+            return size, Problem(
+                "altered", entry.path, f"sha256 {sha256}, manifest says {entry.sha256}"
+            )
+        if size != entry.size:
+            return size, Problem("altered", entry.path, f"size {size}, manifest says {entry.size}")
+        return size, None
+
+    workers = max(2, (os.cpu_count() or 2) * 2)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for size, problem in pool.map(check, listed.values()):
+            report.files += 1
+            report.bytes += size
+            if problem:
+                report.problems.append(problem)
+
+
+def _check_unlisted(root: Path, listed: dict[str, ManifestEntry], report: VerifyReport) -> None:
+    for rel in _walk(root):
+        if rel in listed or rel in layout.BOOKKEEPING or layout.is_derived(rel):
+            continue
+        report.problems.append(Problem("unlisted", rel, "on disk, not in the manifest"))
+
+
+def _walk(root: Path) -> Iterator[str]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = Path(dirpath).relative_to(root).as_posix()
+        if rel_dir == ".":
+            dirnames[:] = [d for d in dirnames if not layout.is_derived(d)]
+            rel_dir = ""
+        for name in filenames + [d for d in dirnames if (Path(dirpath) / d).is_symlink()]:
+            yield f"{rel_dir}/{name}" if rel_dir else name
+
+
+def _check_custody(root: Path, prefix_hashes: list[str], report: VerifyReport) -> None:
+    prev = GENESIS
+    expected_seq = 1
+    for number, raw, entry in read_entries(root / layout.CUSTODY):
+        report.custody_entries += 1
+        where = f"{layout.CUSTODY} line {number}"
+        if entry is None:
+            report.problems.append(Problem("custody", where, "unreadable entry"))
+            prev = line_hash(raw)
+            continue
+        if entry.prev != prev:
+            report.problems.append(
+                Problem("custody", where, "chain broken: previous entry was changed or removed")
+            )
+        if entry.seq != expected_seq:
+            report.problems.append(
+                Problem("custody", where, f"seq {entry.seq}, expected {expected_seq}")
+            )
+        _check_checkpoint(entry.manifest_lines, entry.manifest_sha256, prefix_hashes, where, report)
+        if entry.action == "created":
+            _check_case_file(root, entry.details.get("case_json_sha256"), report)
+        prev = line_hash(raw)
+        expected_seq = entry.seq + 1
+    if report.custody_entries == 0:
+        report.problems.append(Problem("custody", layout.CUSTODY, "missing or empty"))
+
+
+def _check_checkpoint(
+    lines: int, sha256: str, prefix_hashes: list[str], where: str, report: VerifyReport
+) -> None:
+    if lines >= len(prefix_hashes):
+        detail = f"manifest had {lines} lines at this point, it has {len(prefix_hashes) - 1} now"
+        report.problems.append(
+            Problem("manifest", layout.MANIFEST, f"truncated: {detail} ({where})")
+        )
+    elif prefix_hashes[lines] != sha256:
+        detail = f"its first {lines} lines changed since {where} recorded them"
+        report.problems.append(Problem("manifest", layout.MANIFEST, detail))
+
+
+def _check_case_file(root: Path, expected: object, report: VerifyReport) -> None:
+    sha256, _ = hash_file(root / layout.CASE_FILE)
+    if sha256 != expected:
+        report.problems.append(
+            Problem("altered", layout.CASE_FILE, "differs from when the case was created")
+        )

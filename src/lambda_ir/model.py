@@ -1,0 +1,168 @@
+"""Values that cross module boundaries: evidence kinds, references, findings, timeline events.
+
+Everything here is a frozen dataclass or an enum, with no behaviour that touches AWS or disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    """How urgently a responder should look at a finding."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+class Kind(StrEnum):
+    """What an artifact in the case folder is; the manifest's `kind` field."""
+
+    CASE = "case"
+    ACCOUNT = "account"
+    FUNCTION_LIST = "function-list"
+    FUNCTION_VERSIONS = "function-versions"
+    FUNCTION = "function"
+    CODE = "code"
+    LAYER = "layer"
+    LAYER_CODE = "layer-code"
+    IMAGE = "image"
+    ALIAS = "alias"
+    POLICY = "policy"
+    URL = "url"
+    EVENT_SOURCE = "event-source"
+    INVOKE_CONFIG = "invoke-config"
+    CONCURRENCY = "concurrency"
+    FUNCTION_SETTING = "function-setting"
+    TAGS = "tags"
+    ROLE = "role"
+    ROLE_POLICY = "role-policy"
+    LOGS = "logs"
+    TRAIL = "trail"
+    RUNTIME = "runtime"
+    RESPONSE = "response"
+    GAP = "gap"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    """One Lambda function, optionally at a qualifier (version number, alias or `$LATEST`)."""
+
+    account: str
+    region: str
+    name: str
+    qualifier: str | None = None
+
+    @property
+    def arn(self) -> str:
+        base = f"arn:aws:lambda:{self.region}:{self.account}:function:{self.name}"
+        return f"{base}:{self.qualifier}" if self.qualifier else base
+
+    @classmethod
+    def from_arn(cls, arn: str) -> FunctionRef:
+        """Parse `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`."""
+        parts = arn.split(":")
+        if len(parts) < 7 or parts[2] != "lambda" or parts[5] != "function":
+            raise ValueError(f"not a Lambda function ARN: {arn!r}")
+        qualifier = parts[7] if len(parts) > 7 else None
+        return cls(account=parts[4], region=parts[3], name=parts[6], qualifier=qualifier)
+
+
+@dataclass(frozen=True)
+class EvidenceRef:
+    """A pointer into the case folder: a path relative to the case and the file's SHA-256."""
+
+    path: str
+    sha256: str
+    member: str | None = None  # a file inside an archive, when the evidence is one
+
+    def to_json(self) -> dict[str, str]:
+        out = {"path": self.path, "sha256": self.sha256}
+        if self.member:
+            out["member"] = self.member
+        return out
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made an AWS call, as CloudTrail's userIdentity shows it."""
+
+    arn: str
+    type: str = ""
+    access_key_id: str = ""
+    session_issuer: str = ""
+    source_ip: str = ""
+    user_agent: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a detector found, citing the evidence it came from (findings.json)."""
+
+    id: str
+    detector: str
+    title: str
+    severity: Severity
+    resource: str
+    account: str
+    region: str
+    summary: str
+    evidence: tuple[EvidenceRef, ...]
+    attack: tuple[str, ...] = ()
+    time: str | None = None
+    actor: Actor | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "detector": self.detector,
+            "title": self.title,
+            "severity": self.severity.value,
+            "resource": self.resource,
+            "account": self.account,
+            "region": self.region,
+            "attack": list(self.attack),
+            "summary": self.summary,
+            "evidence": [ref.to_json() for ref in self.evidence],
+            "time": self.time,
+            "actor": self.actor.to_json() if self.actor else None,
+            "details": self.details,
+        }
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One dated event on the case's timeline (timeline.jsonl)."""
+
+    time: str  # UTC, ISO-8601 with a trailing Z
+    source: str  # cloudtrail, lambda, logs, runtime, finding
+    kind: str
+    resource: str
+    summary: str
+    actor: str = ""
+    evidence: tuple[EvidenceRef, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "time": self.time,
+            "source": self.source,
+            "kind": self.kind,
+            "resource": self.resource,
+            "actor": self.actor,
+            "summary": self.summary,
+            "evidence": [ref.to_json() for ref in self.evidence],
+        }

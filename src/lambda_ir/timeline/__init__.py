@@ -1,0 +1,1 @@
+"""Turn each evidence kind into dated events and merge them, UTC."""
