@@ -1,0 +1,1 @@
+"""Scripted incident scenarios for the emulated account (content is ours)."""
