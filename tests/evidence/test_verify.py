@@ -1,0 +1,154 @@
+"""`verify` finds and names every kind of tampering."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import orjson
+import pytest
+
+from lambda_ir.evidence import Case, verify_case
+
+
+@pytest.fixture
+def case(tmp_path: Path) -> Case:
+    case = Case.create(tmp_path / "case", {"regions": ["us-east-1"]})
+    case.put_json(
+        "raw/1/us-east-1/lambda/list-functions/1.json", {"Functions": []}, kind="function-list"
+    )
+    case.put_bytes(b"PK\x03\x04 code of version 1", kind="code", api="lambda:GetFunction")
+    case.put_bytes(b"PK\x03\x04 code of version 2", kind="code", api="lambda:GetFunction")
+    case.log("collected", {"artifacts": 3})
+    case.write_derived("findings.json", b"[]")
+    return case
+
+
+def _blob(case: Case) -> Path:
+    entry = next(e for e in case.entries() if e.kind == "code")
+    assert entry.path
+    return case.root / entry.path
+
+
+def _kinds(case: Case) -> list[tuple[str, str]]:
+    return [(p.kind, p.path) for p in verify_case(case.root).problems]
+
+
+def test_intact_case_verifies(case: Case) -> None:
+    report = verify_case(case.root)
+    assert report.ok, report.problems
+    assert report.files == 3
+    assert report.custody_entries == 2
+
+
+def test_flipped_byte_in_a_blob_is_named(case: Case) -> None:
+    blob = _blob(case)
+    blob.chmod(0o644)
+    data = bytearray(blob.read_bytes())
+    data[5] ^= 0x01
+    blob.write_bytes(bytes(data))
+    rel = blob.relative_to(case.root).as_posix()
+    assert _kinds(case) == [("altered", rel)]
+
+
+def test_deleted_file_is_named(case: Case) -> None:
+    blob = _blob(case)
+    blob.unlink()
+    assert _kinds(case) == [("missing", blob.relative_to(case.root).as_posix())]
+
+
+def test_added_file_is_named(case: Case) -> None:
+    (case.root / "raw" / "planted.json").write_text("{}")
+    assert _kinds(case) == [("unlisted", "raw/planted.json")]
+
+
+def test_symlink_in_place_of_an_artifact_is_not_followed(case: Case, tmp_path: Path) -> None:
+    blob = _blob(case)
+    outside = tmp_path / "outside"
+    outside.write_bytes(blob.read_bytes())
+    blob.unlink()
+    blob.symlink_to(outside)
+    assert ("missing", blob.relative_to(case.root).as_posix()) in _kinds(case)
+
+
+def test_edited_manifest_line_is_detected(case: Case) -> None:
+    manifest = case.root / "manifest.jsonl"
+    lines = manifest.read_bytes().splitlines(keepends=True)
+    record = orjson.loads(lines[0])
+    record["api"] = "lambda:SomethingElse"
+    lines[0] = orjson.dumps(record, option=orjson.OPT_SORT_KEYS) + b"\n"
+    manifest.write_bytes(b"".join(lines))
+    problems = verify_case(case.root).problems
+    assert [(p.kind, p.path) for p in problems] == [("manifest", "manifest.jsonl")]
+    assert "changed since custody.jsonl line 2" in problems[0].detail
+
+
+def test_manifest_rewritten_to_hide_a_change_is_detected(case: Case) -> None:
+    """Altering a blob and its manifest hash together still breaks the custody checkpoint."""
+    blob = _blob(case)
+    blob.chmod(0o644)
+    blob.write_bytes(b"replaced")
+    manifest = case.root / "manifest.jsonl"
+    text = manifest.read_bytes()
+    old = next(e for e in case.entries() if e.kind == "code").sha256
+    assert old
+    import hashlib
+
+    manifest.write_bytes(
+        text.replace(old.encode(), hashlib.sha256(b"replaced").hexdigest().encode())
+    )
+    kinds = {p.kind for p in verify_case(case.root).problems}
+    assert "manifest" in kinds
+
+
+def test_truncated_manifest_is_detected(case: Case) -> None:
+    manifest = case.root / "manifest.jsonl"
+    lines = manifest.read_bytes().splitlines(keepends=True)
+    manifest.write_bytes(b"".join(lines[:-1]))
+    problems = verify_case(case.root).problems
+    assert any(p.kind == "manifest" and "truncated" in p.detail for p in problems)
+    assert any(p.kind == "unlisted" for p in problems)
+
+
+def test_broken_custody_chain_is_detected(case: Case) -> None:
+    custody = case.root / "custody.jsonl"
+    lines = custody.read_bytes().splitlines(keepends=True)
+    first = orjson.loads(lines[0])
+    first["caller"] = "someone-else"
+    lines[0] = orjson.dumps(first, option=orjson.OPT_SORT_KEYS) + b"\n"
+    custody.write_bytes(b"".join(lines))
+    problems = verify_case(case.root).problems
+    assert [(p.kind, p.path) for p in problems] == [("custody", "custody.jsonl line 2")]
+    assert "chain broken" in problems[0].detail
+
+
+def test_removed_custody_entry_is_detected(case: Case) -> None:
+    case.log("analyzed")
+    custody = case.root / "custody.jsonl"
+    lines = custody.read_bytes().splitlines(keepends=True)
+    custody.write_bytes(lines[0] + lines[2])
+    problems = verify_case(case.root).problems
+    assert {p.kind for p in problems} == {"custody"}
+    assert any("chain broken" in p.detail for p in problems)
+
+
+def test_edited_case_json_is_detected(case: Case) -> None:
+    case_json = case.root / "case.json"
+    case_json.chmod(0o644)
+    case_json.write_bytes(case_json.read_bytes().replace(b"us-east-1", b"eu-west-1"))
+    assert _kinds(case) == [("altered", "case.json")]
+
+
+def test_derived_outputs_and_scratch_space_are_not_evidence(case: Case) -> None:
+    case.write_derived("report.html", b"<html>")
+    (case.root / ".tmp").mkdir(exist_ok=True)
+    (case.root / ".tmp" / "w-leftover").write_bytes(b"half")
+    assert verify_case(case.root).ok
+
+
+def test_verify_reads_only(case: Case) -> None:
+    before = {p: p.stat().st_mtime_ns for p in case.root.rglob("*") if p.is_file()}
+    verify_case(case.root)
+    after = {p: p.stat().st_mtime_ns for p in case.root.rglob("*") if p.is_file()}
+    assert before == after
+    assert os.access(case.root, os.R_OK)
