@@ -1,0 +1,194 @@
+"""The one place that redacts secrets: environment variables, JSON documents and free text.
+
+Everything that shows configuration or text to a person (findings, timeline, report) goes
+through here. A redacted value keeps its length and the name it was stored under, never its
+characters, so a responder knows *where* a secret sits without the report leaking it.
+AWS access key ids (`AKIA…`, `ASIA…`) are identifiers, not secrets, and are kept: responders
+need them to follow a key through CloudTrail; the secret key and session token are redacted.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+from collections.abc import Mapping
+from typing import Any
+
+REDACTED = "[REDACTED]"
+
+# Words (split on `_`, `-`, `.` and camelCase) that mark a value as secret.
+_SECRET_WORDS = frozenset(
+    {
+        "secret",
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "token",
+        "apikey",
+        "credential",
+        "credentials",
+        "creds",
+        "dsn",
+        "webhook",
+        "privatekey",
+        "pat",
+        "pass",
+    }
+)
+# Two adjacent words that together mark a secret (`API_KEY`, `connection string`).
+_SECRET_PAIRS = frozenset(
+    {
+        "apikey",
+        "privatekey",
+        "accesskey",
+        "signingkey",
+        "encryptionkey",
+        "masterkey",
+        "secretkey",
+        "clientsecret",
+        "connectionstring",
+        "connstr",
+        "authtoken",
+        "authkey",
+        "sessionkey",
+        "licensekey",
+        "sharedkey",
+        "hmackey",
+    }
+)
+# A last word that says the value is an identifier or setting, not the secret itself.
+_BENIGN_LAST = frozenset(
+    {
+        "arn",
+        "id",
+        "ids",
+        "type",
+        "name",
+        "region",
+        "enabled",
+        "ttl",
+        "endpoint",
+        "expiry",
+        "expiration",
+        "file",
+        "path",
+        "header",
+        "length",
+        "version",
+        "prefix",
+        "mode",
+    }
+)
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+# Environment names AWS itself sets that hold credentials.
+_AWS_SECRET_NAMES = frozenset({"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"})
+
+# Free-text patterns: (pattern, which group is the secret). Group 0 means the whole match.
+_TEXT_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"), 0),
+    # key = value / key: value / "key": "value" where key names a secret
+    (
+        re.compile(
+            r"""(?ix)
+            (?:aws_secret_access_key|aws_session_token|aws_security_token|secret[_-]?access[_-]?key|
+               session[_-]?token|secret|passw(?:or)?d|pwd|api[_-]?key|apikey|token|client[_-]?secret)
+            ["']?\s*[:=]\s*["']?
+            (?!\[REDACTED\])([^\s"',;&}]{4,})
+            """
+        ),
+        1,
+    ),
+    (re.compile(r"(?i)\b(?:bearer|basic)\s+([A-Za-z0-9._~+/=-]{8,})"), 1),
+    # scheme://user:password@host
+    (re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@]+:([^\s@/]+)@"), 1),
+    # Session tokens start with the base64 of a small protobuf header.
+    (re.compile(r"\b((?:FwoGZXIvYXdz|IQoJb3JpZ2lu|IQoJ)[A-Za-z0-9/+=]{40,})"), 1),
+    (re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{30,})\b"), 1),
+    (re.compile(r"\b(xox[abprs]-[A-Za-z0-9-]{10,})\b"), 1),
+    (re.compile(r"\b((?:sk|rk)_live_[A-Za-z0-9]{16,})\b"), 1),
+    (re.compile(r"\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"), 1),
+    (re.compile(r"\b(AIza[0-9A-Za-z_-]{35})\b"), 1),
+)
+
+
+def is_secret_name(name: str) -> bool:
+    """True when a variable or key name says its value is a secret (`DB_PASSWORD`, `API_KEY`).
+
+    Names that merely mention a secret but hold an identifier (`SECRET_ARN`, `TOKEN_TYPE`)
+    are not secret; their values are still checked by `looks_secret`.
+    """
+    if name.upper() in _AWS_SECRET_NAMES:
+        return True
+    words = [word.lower() for word in _WORD.findall(name)]
+    if not words or words[-1] in _BENIGN_LAST:
+        return False
+    pairs = {a + b for a, b in itertools.pairwise(words)}
+    return bool(_SECRET_WORDS.intersection(words) or _SECRET_PAIRS.intersection(pairs))
+
+
+def looks_secret(value: str) -> bool:
+    """True when a value on its own has the shape of a known credential (token, key, JWT)."""
+    return redact_text(value) != value
+
+
+def redact_value(value: object) -> str:
+    """The printable stand-in for a secret value: its length, never its characters."""
+    text = "" if value is None else str(value)
+    return f"{REDACTED} ({len(text)} chars)"
+
+
+def redact_text(text: str) -> str:
+    """Redact credentials inside free text (log lines, code strings, error messages)."""
+    for pattern, group in _TEXT_PATTERNS:
+        text = pattern.sub(functools.partial(_replace_group, group=group), text)
+    return text
+
+
+def redact_environment(env: Mapping[str, Any]) -> dict[str, str]:
+    """A copy of a function's environment variables with secret values redacted.
+
+    A value is redacted when its name marks it secret or the value itself looks like a
+    credential; other values go through `redact_text` (a URL may embed a password).
+    """
+    out: dict[str, str] = {}
+    for name, value in env.items():
+        text = "" if value is None else str(value)
+        if is_secret_name(name) or looks_secret(text):
+            out[name] = redact_value(text)
+        else:
+            out[name] = text
+    return out
+
+
+def redact_document(document: Any) -> Any:
+    """A copy of a JSON document (an API response) with secret values redacted, recursively.
+
+    `Environment.Variables` is treated as an environment; any other key whose name marks a
+    secret has its value redacted; every other string goes through `redact_text`.
+    """
+    if isinstance(document, Mapping):
+        out: dict[str, Any] = {}
+        for key, value in document.items():
+            if key == "Variables" and isinstance(value, Mapping):
+                out[key] = redact_environment(value)
+            elif isinstance(key, str) and is_secret_name(key) and isinstance(value, str | int):
+                out[key] = redact_value(value)
+            else:
+                out[key] = redact_document(value)
+        return out
+    if isinstance(document, list | tuple):
+        return [redact_document(item) for item in document]
+    if isinstance(document, str):
+        return redact_text(document)
+    return document
+
+
+def _replace_group(match: re.Match[str], group: int) -> str:
+    whole = match.group(0)
+    secret = match.group(group)
+    if secret is None:
+        return whole
+    start = match.start(group) - match.start(0)
+    return whole[:start] + redact_value(secret) + whole[start + len(secret) :]

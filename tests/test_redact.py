@@ -1,0 +1,102 @@
+"""The one place that redacts secrets: names, values, environments, documents, free text."""
+
+from __future__ import annotations
+
+import pytest
+
+from lambda_ir.redact import (
+    REDACTED,
+    is_secret_name,
+    looks_secret,
+    redact_document,
+    redact_environment,
+    redact_text,
+    redact_value,
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "DB_PASSWORD",
+        "dbPassword",
+        "API_KEY",
+        "apiKey",
+        "AWS_SESSION_TOKEN",
+        "GITHUB_TOKEN",
+        "DB_PASS",
+        "STRIPE_SECRET_KEY",
+        "client-secret",
+        "SENTRY_DSN",
+        "AWS_SECRET_ACCESS_KEY",
+    ],
+)
+def test_secret_names(name: str) -> None:
+    assert is_secret_name(name)
+
+
+@pytest.mark.parametrize(
+    "name", ["SECRET_ARN", "TOKEN_TYPE", "STAGE", "AUTHOR", "KMS_KEY_ID", "S3_KEY", "PATH"]
+)
+def test_names_that_are_not_secret(name: str) -> None:
+    assert not is_secret_name(name)
+
+
+def test_redact_value_keeps_length_only() -> None:
+    out = redact_value("hunter2")
+    assert "hunter2" not in out
+    assert out == f"{REDACTED} (7 chars)"
+
+
+def test_redact_text_finds_labelled_and_shaped_secrets() -> None:
+    token = "ghp_" + "A1b2" * 9
+    session = "FwoGZXIvYXdzE" + "x" * 60
+    text = (
+        f"password=hunter2xx Authorization: Bearer abcdefghijklmn "
+        f"postgres://app:s3cr3t@db.internal/x {token} aws_session_token={session} "
+        "key id AKIAIOSFODNN7EXAMPLE stays"
+    )
+    out = redact_text(text)
+    for secret in ("hunter2xx", "abcdefghijklmn", "s3cr3t", token, session):
+        assert secret not in out
+    assert "AKIAIOSFODNN7EXAMPLE" in out  # an identifier responders follow through CloudTrail
+    assert "postgres://app:" in out and "@db.internal/x" in out
+    assert redact_text(out) == out  # idempotent: reports may redact twice
+
+
+def test_redact_text_private_key_block() -> None:
+    pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY-----"
+    assert "MIIEabc" not in redact_text(f"x {pem} y")
+
+
+def test_redact_environment_by_name_and_by_shape() -> None:
+    env = {
+        "DB_PASSWORD": "hunter2",
+        "STAGE": "prod",
+        "HOOK": "xoxb-1234567890-abcdef",
+        "DATABASE_URL": "mysql://root:toor1@10.0.0.1/app",
+    }
+    out = redact_environment(env)
+    assert out["STAGE"] == "prod"
+    assert out["DB_PASSWORD"].startswith(REDACTED)
+    assert out["HOOK"].startswith(REDACTED)
+    assert "toor1" not in out["DATABASE_URL"]
+    assert env["DB_PASSWORD"] == "hunter2"  # the input is not modified
+    assert looks_secret("xoxb-1234567890-abcdef") and not looks_secret("prod")
+
+
+def test_redact_document_walks_api_responses() -> None:
+    response = {
+        "Configuration": {
+            "FunctionName": "f",
+            "Environment": {"Variables": {"API_KEY": "k-123456", "MODE": "x"}},
+        },
+        "Tags": [{"Key": "owner", "Value": "token=abcdefgh"}],
+        "ClientSecret": "zzzzzz",
+    }
+    out = redact_document(response)
+    assert out["Configuration"]["Environment"]["Variables"]["MODE"] == "x"
+    assert "k-123456" not in str(out)
+    assert "abcdefgh" not in str(out)
+    assert out["ClientSecret"].startswith(REDACTED)
+    assert out["Configuration"]["FunctionName"] == "f"
