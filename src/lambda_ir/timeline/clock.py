@@ -1,0 +1,47 @@
+"""One timestamp format for the whole timeline: UTC, ISO-8601, milliseconds, trailing Z.
+
+Evidence dates come in many shapes (CloudTrail `2026-11-29T09:00:00Z`, Lambda
+`2026-11-29T09:00:00.000+0000`, CloudWatch epoch milliseconds, DuckDB timestamps). Events
+are merged by comparing these strings, so every source must go through `utc_iso`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utc_iso(value: object) -> str | None:
+    """`value` as `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC, or None when it is not a date at all.
+
+    Naive datetimes and offset-less strings are taken as UTC (AWS writes UTC everywhere);
+    integers are epoch milliseconds, as CloudWatch Logs gives them.
+    """
+    moment = _as_datetime(value)
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _as_datetime(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        try:
+            return datetime.fromtimestamp(value / 1000, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str) and value:
+        text = value.strip().replace("Z", "+00:00")
+        # Lambda writes `+0000`; fromisoformat wants `+00:00`.
+        if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():
+            text = f"{text[:-2]}:{text[-2:]}"
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    return None

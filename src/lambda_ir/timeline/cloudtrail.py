@@ -1,0 +1,80 @@
+"""CloudTrail calls from the case index (`trail_events`), one event per call, in time order.
+
+Read through DuckDB so a month of trail streams instead of loading into memory; nothing
+from a record is ever put into SQL text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import duckdb
+import orjson
+
+from lambda_ir.model import EvidenceRef, TimelineEvent
+from lambda_ir.timeline.clock import utc_iso
+
+_QUERY = """
+SELECT event_time, event_name, event_source, function_name, qualifier, actor_arn,
+       actor_name, source_ip, error_code, CAST(request_parameters AS VARCHAR),
+       evidence_path, evidence_sha256
+FROM trail_events ORDER BY event_time, event_id
+"""
+_BATCH = 5000
+
+
+def trail_events(con: duckdb.DuckDBPyConnection) -> Iterator[TimelineEvent]:
+    """Every indexed CloudTrail call as a `cloudtrail` event, oldest first, streamed."""
+    cursor = con.execute(_QUERY)
+    while rows := cursor.fetchmany(_BATCH):
+        for row in rows:
+            event = _event(row)
+            if event is not None:
+                yield event
+
+
+def _event(row: tuple[Any, ...]) -> TimelineEvent | None:
+    (when, name, source, function, qualifier, actor, actor_name, ip, error, params, path, sha) = row
+    time = utc_iso(when)
+    if time is None:
+        return None
+    resource = f"{function}:{qualifier}" if function and qualifier else str(function or source)
+    detail = _detail(str(name or ""), _params(params))
+    summary = f"{name}{detail} on {resource} by {actor_name or actor or 'unknown'}"
+    if ip:
+        summary += f" from {ip}"
+    if error:
+        summary += f" (failed: {error})"
+    return TimelineEvent(
+        time=time,
+        source="cloudtrail",
+        kind=str(name or "unknown"),
+        resource=resource,
+        summary=summary,
+        actor=str(actor or ""),
+        evidence=(EvidenceRef(path=str(path or ""), sha256=str(sha or "")),),
+    )
+
+
+def _params(raw: object) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        value = orjson.loads(str(raw))
+    except orjson.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _detail(name: str, params: dict[str, Any]) -> str:
+    """The one request detail that makes a Lambda call readable (alias moves above all)."""
+    if name.startswith(("UpdateAlias", "CreateAlias")) and params.get("functionVersion"):
+        return f" (alias {params.get('name', '?')} -> version {params['functionVersion']})"
+    if name.startswith("AddPermission") and params.get("principal"):
+        return f" (grants {params.get('action', '?')} to {params['principal']})"
+    if name.startswith("UpdateFunctionConfiguration") and params:
+        return f" (sets {', '.join(sorted(params)[:6])})"
+    if name.startswith("PublishLayerVersion") and params.get("layerName"):
+        return f" (layer {params['layerName']})"
+    return ""

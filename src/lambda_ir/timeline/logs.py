@@ -1,0 +1,91 @@
+"""Function logs from the case index: one event per invocation, plus errors and timeouts.
+
+A busy function logs millions of lines; the timeline keeps one line per request (its
+REPORT line: duration, memory, status) and every error or timeout line, streamed from
+DuckDB in time order. Log text is attacker-influenced; `merge` redacts it with the rest.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from typing import Any
+
+import duckdb
+
+from lambda_ir.model import EvidenceRef, TimelineEvent
+from lambda_ir.timeline.clock import utc_iso
+
+_INVOCATIONS = """
+SELECT ts, function_name, version, request_id, duration_ms, billed_ms, max_memory_mb,
+       memory_mb, init_ms, status, evidence_path, evidence_sha256
+FROM report_lines ORDER BY ts, request_id
+"""
+# Which log lines are problems worth a line of their own; the patterns are constants, the
+# messages are only ever compared against them inside DuckDB.
+_PROBLEMS = """
+SELECT ts, function_name, version, request_id, message, evidence_path, evidence_sha256
+FROM log_events
+WHERE message LIKE '%Task timed out after%' OR message LIKE '%[ERROR]%'
+   OR message LIKE '%Traceback (most recent call last)%' OR message LIKE '%Runtime exited%'
+   OR message LIKE '%"errorType"%'
+ORDER BY ts, request_id
+"""
+_BATCH = 5000
+MESSAGE_CHARS = 400  # merge cuts summaries after redacting; keep more so a secret is whole
+
+
+def log_events(con: duckdb.DuckDBPyConnection) -> Iterator[TimelineEvent]:
+    """Invocations and error/timeout lines, merged oldest first."""
+    return heapq.merge(_invocations(con), _problems(con), key=lambda e: e.time)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, query: str) -> Iterator[tuple[Any, ...]]:
+    cursor = con.cursor().execute(query)
+    while rows := cursor.fetchmany(_BATCH):
+        yield from rows
+
+
+def _invocations(con: duckdb.DuckDBPyConnection) -> Iterator[TimelineEvent]:
+    for row in _rows(con, _INVOCATIONS):
+        (ts, function, version, request, duration, billed, used, memory, init, status) = row[:10]
+        time = utc_iso(ts)
+        if time is None:
+            continue
+        summary = f"invocation {request}: {_ms(duration)} ms (billed {_ms(billed)})"
+        summary += f", memory {used or '?'}/{memory or '?'} MB"
+        if init:
+            summary += f", cold start {_ms(init)} ms"
+        if status and str(status).lower() not in ("ok", "success", ""):
+            summary += f", status {status}"
+        yield _event(time, "invocation", function, version, summary, row[10], row[11])
+
+
+def _problems(con: duckdb.DuckDBPyConnection) -> Iterator[TimelineEvent]:
+    for ts, function, version, request, message, path, sha in _rows(con, _PROBLEMS):
+        time = utc_iso(ts)
+        if time is None:
+            continue
+        text = " ".join(str(message or "").split())
+        kind = "timeout" if "Task timed out after" in text else "log-error"
+        line = text[:MESSAGE_CHARS]
+        summary = f"{kind} in request {request}: {line}" if request else f"{kind}: {line}"
+        yield _event(time, kind, function, version, summary, path, sha)
+
+
+def _event(
+    time: str, kind: str, function: object, version: object, summary: str, path: object, sha: object
+) -> TimelineEvent:
+    resource = f"{function}:{version}" if version else str(function or "")
+    return TimelineEvent(
+        time=time,
+        source="logs",
+        kind=kind,
+        resource=resource,
+        summary=summary,
+        evidence=(EvidenceRef(path=str(path or ""), sha256=str(sha or "")),),
+    )
+
+
+def _ms(value: object) -> str:
+    return "?" if value is None else f"{float(str(value)):g}"

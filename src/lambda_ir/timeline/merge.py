@@ -1,0 +1,71 @@
+"""Merge every evidence kind into one UTC-ordered stream of timeline events.
+
+Each source yields its events already in time order (DuckDB sorts the big ones), so the
+merge is a streaming k-way merge and never holds the logs in memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+from collections.abc import Iterator
+
+import duckdb
+
+from lambda_ir.evidence import Case
+from lambda_ir.model import TimelineEvent
+from lambda_ir.redact import redact_text
+from lambda_ir.timeline.aliases import alias_events
+from lambda_ir.timeline.cloudtrail import trail_events
+from lambda_ir.timeline.findings import finding_events, read_findings
+from lambda_ir.timeline.logs import log_events
+from lambda_ir.timeline.runtime import runtime_events
+from lambda_ir.timeline.versions import read_versions, version_events
+
+# Tables a source needs in the index; a missing one is a warning, not a crash.
+SUMMARY_CHARS = 300
+_INDEX_SOURCES = (("trail_events", trail_events), ("report_lines", log_events))
+
+
+def build_timeline(
+    case: Case, index: duckdb.DuckDBPyConnection | None, warnings: list[str] | None = None
+) -> Iterator[TimelineEvent]:
+    """Every event of the case, oldest first (ties keep source order: trail, lambda, logs…).
+
+    Summaries come out redacted (`lambda_ir.redact`) and at most one line of 300 characters.
+
+    `index` is the case's DuckDB index (CloudTrail and logs); without it the timeline holds
+    only what the API responses and findings date, and `warnings` says so.
+    """
+    notes = warnings if warnings is not None else []
+    sources: list[Iterator[TimelineEvent]] = []
+    if index is None:
+        notes.append("no index: CloudTrail and log events are missing (run `lambda-ir index`)")
+    else:
+        tables = _tables(index)
+        for table, source in _INDEX_SOURCES:
+            if table in tables:
+                sources.append(source(index))
+            else:
+                notes.append(f"index has no {table} table; its events are missing")
+    sources.append(iter(version_events(read_versions(case, notes))))
+    sources.append(iter(alias_events(case, notes)))
+    sources.append(iter(runtime_events(case, notes)))
+    sources.append(iter(finding_events(read_findings(case, notes))))
+    merged = heapq.merge(*sources, key=lambda event: event.time)
+    return (_redacted(event) for event in merged)
+
+
+def _redacted(event: TimelineEvent) -> TimelineEvent:
+    """The one point where event text is redacted (and cut to one readable line).
+
+    Sources leave text as found: redacting twice is not idempotent, and cutting before
+    redacting could leave half a secret.
+    """
+    summary = " ".join(redact_text(event.summary).split())[:SUMMARY_CHARS]
+    return dataclasses.replace(event, summary=summary)
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    return {str(row[0]) for row in rows}

@@ -1,0 +1,44 @@
+"""Write the case's timeline file and record it in the chain of custody."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from lambda_ir.evidence import Case
+from lambda_ir.timeline.merge import build_timeline
+from lambda_ir.timeline.output import to_csv, to_jsonl
+
+FORMATS = ("jsonl", "csv")
+
+
+@dataclass(frozen=True)
+class TimelineResult:
+    """What `write_timeline` wrote: the file, how many events, its hash, and what is missing."""
+
+    path: Path
+    events: int
+    sha256: str
+    warnings: tuple[str, ...]
+
+
+def write_timeline(
+    case: Case, index: duckdb.DuckDBPyConnection | None, fmt: str = "jsonl"
+) -> TimelineResult:
+    """Build the timeline and write `timeline.jsonl` or `timeline.csv` (a derived output).
+
+    Appends a `timeline` custody entry with the output's SHA-256. Reads only the case and
+    its index; calls nothing outside.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown timeline format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    warnings: list[str] = []
+    events = build_timeline(case, index, warnings)
+    data, count = to_jsonl(events) if fmt == "jsonl" else to_csv(events)
+    path = case.write_derived(f"timeline.{fmt}", data)
+    digest = hashlib.sha256(data).hexdigest()
+    case.log("timeline", {"output": path.name, "sha256": digest, "events": count})
+    return TimelineResult(path, count, digest, tuple(warnings))

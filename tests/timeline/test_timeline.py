@@ -1,0 +1,132 @@
+"""The merged timeline over a fixture case: order, sources, Timesketch fields, redaction."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import duckdb
+import orjson
+import pytest
+
+from lambda_ir.evidence import Case
+from lambda_ir.timeline import build_timeline, to_csv, to_jsonl, write_timeline
+from lambda_ir.timeline.clock import utc_iso
+from lambda_ir.timeline.versions import read_versions, version_events
+from tests.timeline.casebuilder import (
+    ATTACKER,
+    HASH_V1,
+    HASH_V2,
+    SECRET_VALUE,
+    BuiltCase,
+    build_case,
+)
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> BuiltCase:
+    return build_case(tmp_path / "case")
+
+
+def test_every_evidence_kind_lands_in_utc_order(built: BuiltCase) -> None:
+    events = list(build_timeline(built.case, built.index()))
+    times = [e.time for e in events]
+    assert times == sorted(times)
+    kinds = {(e.source, e.kind) for e in events}
+    assert {
+        ("cloudtrail", "UpdateFunctionCode20150331v2"),
+        ("lambda", "version-modified"),
+        ("lambda", "code-changed"),
+        ("lambda", "config-changed"),
+        ("lambda", "alias-state"),
+        ("logs", "invocation"),
+        ("logs", "timeout"),
+        ("logs", "log-error"),
+        ("finding", "LIR-CODE-001"),
+    } <= kinds
+    assert all(e.time.endswith("Z") and len(e.time) == 24 for e in events)
+    assert all(e.evidence and e.evidence[0].path for e in events)
+
+
+def test_code_hash_change_names_both_hashes(built: BuiltCase) -> None:
+    changes = [e for e in version_events(read_versions(built.case)) if e.kind == "code-changed"]
+    assert len(changes) == 1
+    assert HASH_V1 in changes[0].summary and HASH_V2 in changes[0].summary
+    assert changes[0].time == "2026-11-28T22:14:05.000Z"
+    config = [e for e in version_events(read_versions(built.case)) if e.kind == "config-changed"]
+    assert "Layers" in config[0].summary
+
+
+def test_cloudtrail_events_carry_actor_and_alias_move(built: BuiltCase) -> None:
+    trail = [e for e in build_timeline(built.case, built.index()) if e.source == "cloudtrail"]
+    assert len(trail) == 4
+    assert all(e.actor == ATTACKER for e in trail)
+    alias = next(e for e in trail if e.kind.startswith("UpdateAlias"))
+    assert "alias live -> version 2" in alias.summary
+    denied = next(e for e in trail if e.kind.startswith("AddPermission"))
+    assert "failed: ResourceConflictException" in denied.summary
+
+
+def test_logs_summarise_each_request(built: BuiltCase) -> None:
+    logs = [e for e in build_timeline(built.case, built.index()) if e.source == "logs"]
+    invocations = [e for e in logs if e.kind == "invocation"]
+    assert [e.summary.split(":")[0] for e in invocations] == ["invocation r-1", "invocation r-2"]
+    assert "status timeout" in invocations[1].summary
+    assert any(e.kind == "timeout" and "30.03 seconds" in e.summary for e in logs)
+
+
+def test_secrets_are_redacted_in_every_output(built: BuiltCase) -> None:
+    data, count = to_jsonl(build_timeline(built.case, built.index()))
+    assert count > 10
+    assert SECRET_VALUE.encode() not in data
+    assert b"[REDACTED]" in data
+
+
+def test_jsonl_is_timesketch_importable(built: BuiltCase) -> None:
+    result = write_timeline(built.case, built.index(), "jsonl")
+    lines = result.path.read_bytes().splitlines()
+    assert len(lines) == result.events
+    for raw in lines:
+        record = orjson.loads(raw)
+        assert record["message"] and record["timestamp_desc"]
+        assert record["datetime"] == record["time"]
+        assert {"source", "kind", "resource", "actor", "evidence"} <= record.keys()
+    custody = (built.case.root / "custody.jsonl").read_text().splitlines()
+    assert result.sha256 in custody[-1]
+
+
+def test_csv_defuses_formulas(tmp_path: Path) -> None:
+    built = build_case(tmp_path / "case")
+    con = duckdb.connect(str(built.index_path))
+    con.execute(
+        "UPDATE log_events SET message = '=HYPERLINK(\"x\") [ERROR]' WHERE request_id='r-1'"
+    )
+    con.close()
+    data, _ = to_csv(build_timeline(built.case, built.index()))
+    rows = list(csv.DictReader(io.StringIO(data.decode())))
+    error = next(r for r in rows if r["kind"] == "log-error")
+    assert error["message"].startswith("log-error in request r-1: =HYPERLINK")
+    assert all(not r["message"].startswith("=") for r in rows)
+
+
+def test_without_index_the_gap_is_said(built: BuiltCase) -> None:
+    warnings: list[str] = []
+    events = list(build_timeline(Case.open(built.case.root), None, warnings))
+    assert events and not any(e.source in ("cloudtrail", "logs") for e in events)
+    assert any("no index" in w for w in warnings)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-11-28T22:14:05.000+0000", "2026-11-28T22:14:05.000Z"),
+        ("2026-11-28T22:14:05Z", "2026-11-28T22:14:05.000Z"),
+        ("2026-11-28T23:14:05.5+01:00", "2026-11-28T22:14:05.500Z"),
+        (1764368045000, "2025-11-28T22:14:05.000Z"),
+        ("not a date", None),
+        (None, None),
+    ],
+)
+def test_utc_iso_normalises_every_shape(value: object, expected: str | None) -> None:
+    assert utc_iso(value) == expected
