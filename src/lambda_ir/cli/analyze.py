@@ -2,16 +2,102 @@
 
 from __future__ import annotations
 
-import click
+from pathlib import Path
 
-from lambda_ir.cli.ui import NotBuilt, case_option
+import click
+from rich.markup import escape
+
+from lambda_ir.analyze.detectors import ALL
+from lambda_ir.analyze.engine import AnalysisResult, analyze_case
+from lambda_ir.analyze.options import build_options
+from lambda_ir.cli.ui import case_option, get_ui
+from lambda_ir.evidence import Case
+
+_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @click.command()
 @case_option()
-def analyze(**_: object) -> None:
-    """Run every detector over the case, offline, and write findings.json."""
-    raise NotBuilt("analyze", 6)
+@click.option(
+    "--yara",
+    "yara_dirs",
+    type=_DIR,
+    multiple=True,
+    metavar="DIR",
+    help="A folder of YARA rules (.yar/.yara) to add to the bundled ones; repeatable.",
+)
+@click.option(
+    "--sigma",
+    "sigma_dirs",
+    type=_DIR,
+    multiple=True,
+    metavar="DIR",
+    help="A folder of Sigma CloudTrail rules (.yml) to run on the trail; repeatable.",
+)
+@click.option(
+    "--ioc",
+    "ioc_files",
+    type=_FILE,
+    multiple=True,
+    metavar="FILE",
+    help="An IOC list (SHA-256 hashes, domains, IPs; one a line); repeatable.",
+)
+@click.option(
+    "--allow",
+    "allow_file",
+    type=_FILE,
+    metavar="FILE",
+    help="Allow-list: trusted account ids and allowed names, one a line.",
+)
+def analyze(
+    case_dir: str,
+    yara_dirs: tuple[Path, ...],
+    sigma_dirs: tuple[Path, ...],
+    ioc_files: tuple[Path, ...],
+    allow_file: Path | None,
+) -> None:
+    """Run every detector over the case, offline, and write findings.json.
+
+    Reads only the case folder (never AWS). Each finding cites the evidence it came from
+    (path and SHA-256 in the case); secret values are redacted. A detector that crashes is
+    reported as a warning and the others still run; detectors whose evidence the case lacks
+    are listed as not run. The run is recorded in the case's chain of custody.
+    """
+    ui = get_ui()
+    case = Case.open(Path(case_dir))
+    options = build_options(yara_dirs, sigma_dirs, ioc_files, allow_file)
+    result, target = analyze_case(case, ALL, options)
+    for problem in result.warnings:
+        ui.say(f"[yellow]warning[/]: detector {problem.detector} failed: {escape(problem.reason)}")
+    ui.result(_summary(result, target), _document(result, target))
+
+
+def _summary(result: AnalysisResult, target: Path) -> str:
+    counts = ", ".join(f"{n} {sev}" for sev, n in result.counts().items())
+    lines = [f"{len(result.findings)} findings ({counts}) -> {target}"]
+    for finding in result.findings:
+        lines.append(f"  {finding.severity.value:<8} {finding.detector:<12} {finding.resource}")
+        lines.append(f"           {finding.summary}")
+    if result.skipped:
+        lines.append(
+            "not run (no evidence): "
+            + ", ".join(f"{p.detector} ({p.reason})" for p in result.skipped)
+        )
+    if result.warnings:
+        lines.append("failed: " + ", ".join(p.detector for p in result.warnings))
+    return "\n".join(lines)
+
+
+def _document(result: AnalysisResult, target: Path) -> dict[str, object]:
+    return {
+        "findings_file": str(target),
+        "counts": result.counts(),
+        "findings": [f.to_json() for f in result.findings],
+        "ran": list(result.ran),
+        "skipped": [p.__dict__ for p in result.skipped],
+        "warnings": [p.__dict__ for p in result.warnings],
+    }
 
 
 @click.command()
@@ -21,4 +107,6 @@ def analyze(**_: object) -> None:
 @click.argument("b")
 def diff(**_: object) -> None:
     """Show what changed in FUNCTION's code and configuration between qualifiers A and B."""
+    from lambda_ir.cli.ui import NotBuilt
+
     raise NotBuilt("diff", 6)

@@ -1,0 +1,233 @@
+"""Typed, offline, read-only access to a case for detectors.
+
+Everything is found through the manifest (docs/EVIDENCE.md) by kind and api, parsed once
+into the values in `analyze.values`, and cached on this instance only (a `CaseView` lives for
+one analysis run). Nothing here writes to the case or talks to AWS.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+
+from lambda_ir.analyze import values as v
+from lambda_ir.analyze.trail_table import TrailFile, build_trail_table
+from lambda_ir.evidence import Case, ManifestEntry
+from lambda_ir.evidence.layout import blob_path
+from lambda_ir.model import EvidenceRef, Kind
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    """What the responder adds to an analysis: rule folders, IOC files, allow-list."""
+
+    yara_dirs: tuple[Path, ...] = ()
+    sigma_dirs: tuple[Path, ...] = ()
+    ioc_files: tuple[Path, ...] = ()
+    allow_file: Path | None = None
+    allowed_accounts: frozenset[str] = field(default_factory=frozenset)
+    allowed_names: frozenset[str] = field(default_factory=frozenset)
+
+
+class CaseView:
+    """A case as detectors see it: typed functions, policies, code, trail and logs."""
+
+    def __init__(self, case: Case, options: AnalyzeOptions | None = None) -> None:
+        self.case = case
+        self.options = options or AnalyzeOptions()
+
+    # -- the manifest ------------------------------------------------------------------
+
+    @cached_property
+    def manifest(self) -> tuple[ManifestEntry, ...]:
+        """Every manifest entry (artifacts and failed calls), in order."""
+        return tuple(self.case.entries())
+
+    def entries(self, kind: Kind | str, api: str | None = None) -> Iterator[ManifestEntry]:
+        """Stored artifacts of one kind (failed calls left out), optionally of one api."""
+        for entry in self.manifest:
+            if entry.kind == kind and entry.path and (api is None or entry.api == api):
+                yield entry
+
+    def has(self, kind: Kind | str) -> bool:
+        """True when the case holds at least one artifact of this kind."""
+        return any(True for _ in self.entries(kind))
+
+    def errors(self) -> Iterator[ManifestEntry]:
+        """Failed calls during collection (denied, throttled, not found)."""
+        return (entry for entry in self.manifest if entry.error is not None)
+
+    def read_json(self, entry: ManifestEntry) -> Any:
+        """The stored JSON document of an entry."""
+        assert entry.path is not None
+        return orjson.loads(self.case.path(entry.path).read_bytes())
+
+    def read_bytes(self, ref: EvidenceRef, limit: int) -> bytes:
+        """An artifact's bytes, refusing files larger than `limit` (a zip bomb guard)."""
+        path = self.case.path(ref.path)
+        if path.stat().st_size > limit:
+            raise ValueError(f"{ref.path} is larger than {limit} bytes; not read")
+        return path.read_bytes()
+
+    def iter_lines(self, entry: ManifestEntry) -> Iterator[dict[str, Any]]:
+        """JSON lines of a logs or trail file (gzip or plain); unreadable lines are skipped."""
+        assert entry.path is not None
+        path = self.case.path(entry.path)
+        opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
+        with opener(path, "rb") as src:
+            for raw in src:
+                try:
+                    record = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    continue
+                if isinstance(record, dict):
+                    yield record
+
+    # -- Lambda configuration ------------------------------------------------------------
+
+    @cached_property
+    def functions(self) -> tuple[v.FunctionConfig, ...]:
+        """Every function version's configuration ($LATEST and numbered), one per version."""
+        seen: dict[tuple[str, str, str, str], v.FunctionConfig] = {}
+        for entry in self.entries(Kind.FUNCTION_VERSIONS):
+            for config in self.read_json(entry).get("Versions") or []:
+                fn = v.parse_function(config, entry)
+                seen.setdefault(fn.key, fn)
+        for entry in self.entries(Kind.FUNCTION):
+            config = (self.read_json(entry) or {}).get("Configuration")
+            if isinstance(config, dict):
+                fn = v.parse_function(config, entry)
+                seen.setdefault(fn.key, fn)
+        return tuple(seen.values())
+
+    def versions_of(self, account: str, region: str, name: str) -> list[v.FunctionConfig]:
+        """The collected versions of one function."""
+        return [
+            f
+            for f in self.functions
+            if (f.ref.account, f.ref.region, f.ref.name) == (account, region, name)
+        ]
+
+    @cached_property
+    def policy_statements(self) -> tuple[v.PolicyStatement, ...]:
+        """Every statement of every function resource policy, with the qualifier it was read at."""
+        out: list[v.PolicyStatement] = []
+        for entry in self.entries(Kind.POLICY, "lambda:GetPolicy"):
+            out.extend(v.parse_policy(self.read_json(entry), entry))
+        return tuple(dict.fromkeys(out))
+
+    @cached_property
+    def aliases(self) -> tuple[v.Alias, ...]:
+        """Every alias with its routing configuration."""
+        out: list[v.Alias] = []
+        for entry in self.entries(Kind.ALIAS):
+            out.extend(v.parse_aliases(self.read_json(entry), entry))
+        return tuple(out)
+
+    @cached_property
+    def urls(self) -> tuple[v.FunctionUrl, ...]:
+        """Every function URL configuration."""
+        out: list[v.FunctionUrl] = []
+        for entry in self.entries(Kind.URL):
+            out.extend(v.parse_urls(self.read_json(entry), entry))
+        return tuple(out)
+
+    def documents(self, kind: Kind, api: str | None = None) -> Iterator[tuple[Any, ManifestEntry]]:
+        """Raw documents of a kind with their entries, for detectors that read one field."""
+        for entry in self.entries(kind, api):
+            yield self.read_json(entry), entry
+
+    @cached_property
+    def roles(self) -> tuple[v.Role, ...]:
+        """Execution roles with their inline and attached policy documents."""
+        return v.parse_roles(
+            list(self.documents(Kind.ROLE)), list(self.documents(Kind.ROLE_POLICY))
+        )
+
+    # -- code ----------------------------------------------------------------------------
+
+    def code_blob(self, code_sha256: str) -> EvidenceRef | None:
+        """The stored package whose AWS `CodeSha256` (base64) is given, if collected."""
+        try:
+            hex_digest = base64.b64decode(code_sha256, validate=True).hex()
+            rel = blob_path(hex_digest)
+        except (binascii.Error, ValueError):
+            return None
+        entry = self.case.entry(rel)
+        return EvidenceRef(rel, entry.sha256) if entry and entry.sha256 else None
+
+    @cached_property
+    def layers(self) -> tuple[v.Layer, ...]:
+        """Every collected layer version with its package blob (when stored)."""
+        blobs = {
+            str(e.meta.get("layer_arn", "")): e for e in self.entries(Kind.LAYER_CODE) if e.sha256
+        }
+        out = []
+        for document, entry in self.documents(Kind.LAYER):
+            out.append(v.parse_layer(document, entry, blobs))
+        return tuple(out)
+
+    def packages(self) -> Iterator[v.Package]:
+        """Every distinct code and layer package, with the functions/layers that use it."""
+        seen: dict[str, v.Package] = {}
+        for fn in self.functions:
+            ref = self.code_blob(fn.code_sha256) if fn.code_sha256 else None
+            if ref is not None:
+                seen.setdefault(ref.path, v.Package(ref, "code", fn.ref.arn, fn.runtime))
+        for layer in self.layers:
+            if layer.blob is not None:
+                seen.setdefault(layer.blob.path, v.Package(layer.blob, "layer", layer.arn, ""))
+        yield from seen.values()
+
+    # -- trail and logs --------------------------------------------------------------------
+
+    @cached_property
+    def trail(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection holding `trail_events` (empty when the case has no trail)."""
+        files = [
+            TrailFile(self.case.path(e.path), e.path, e.sha256)
+            for e in self.entries(Kind.TRAIL)
+            if e.path and e.sha256
+        ]
+        return build_trail_table(files)
+
+    @cached_property
+    def execution_roles(self) -> dict[str, frozenset[str]]:
+        """Execution role ARN -> names of the functions that use it (configuration and trail)."""
+        found: dict[str, set[str]] = {}
+        for fn in self.functions:
+            if fn.role:
+                found.setdefault(fn.role, set()).add(fn.ref.name)
+        rows = self.trail.execute(
+            "SELECT request_parameters->>'$.role', function_name FROM trail_events "
+            "WHERE operation IN ('CreateFunction', 'UpdateFunctionConfiguration') "
+            "AND request_parameters->>'$.role' IS NOT NULL AND error_code IS NULL"
+        ).fetchall()
+        for role, name in rows:
+            found.setdefault(str(role), set()).add(str(name or ""))
+        return {role: frozenset(names) for role, names in found.items()}
+
+    def log_events(self) -> Iterator[v.LogEvent]:
+        """Every collected CloudWatch Logs event, with its group and evidence."""
+        for entry in self.entries(Kind.LOGS):
+            group = str(entry.params.get("logGroupName", ""))
+            ref = v.ref_of(entry)
+            for record in self.iter_lines(entry):
+                yield v.LogEvent(
+                    group=group,
+                    stream=str(record.get("logStreamName", "")),
+                    timestamp=int(record.get("timestamp") or 0),
+                    message=str(record.get("message", "")),
+                    evidence=ref,
+                    account=entry.account or "",
+                    region=entry.region or "",
+                )

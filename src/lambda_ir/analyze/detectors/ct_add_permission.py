@@ -1,0 +1,71 @@
+"""LIR-CT-001: AddPermission granting invoke to anyone (`*`) or to another account."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.trail_rows import select_events
+from lambda_ir.model import Finding, Kind, Severity
+
+INFO = DetectorInfo(
+    id="LIR-CT-001",
+    title="Function permission granted to anyone or another account",
+    severity=Severity.HIGH,
+    attack=("T1546", "T1098"),
+    evidence=(Kind.TRAIL,),
+    references=(
+        "https://stratus-red-team.cloud/attack-techniques/AWS/aws.persistence.lambda-backdoor-function/",
+        "https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html",
+    ),
+    false_positives="Public webhooks by design; partner accounts that invoke the function.",
+)
+
+
+def _grantee_account(principal: str) -> str:
+    if principal.isdigit():
+        return principal
+    parts = principal.split(":")
+    return parts[4] if principal.startswith("arn:") and len(parts) > 4 else ""
+
+
+def detect(case: CaseView) -> Iterator[Finding]:
+    """AddPermission calls whose principal is `*` or an account other than the function's."""
+    rows = select_events(
+        case,
+        "operation = 'AddPermission' AND event_source = ? AND error_code IS NULL",
+        ["lambda.amazonaws.com"],
+    )
+    for row in rows:
+        principal = str(row.request.get("principal", ""))
+        grantee = _grantee_account(principal)
+        if principal == "*":
+            severity, who = Severity.HIGH, "anyone (`*`)"
+        elif grantee and grantee != row.account:
+            severity, who = Severity.MEDIUM, f"account {grantee}"
+        else:
+            continue
+        if principal == "*" and (row.request.get("sourceArn") or row.request.get("sourceAccount")):
+            severity = Severity.MEDIUM  # scoped by a source condition
+        action = row.request.get("action", "lambda:InvokeFunction")
+        yield make_finding(
+            INFO,
+            resource=row.function_arn,
+            account=row.account,
+            region=row.region,
+            severity=severity,
+            key=row.event_id,
+            time=row.time,
+            actor=row.actor,
+            evidence=(row.evidence,),
+            summary=(
+                f"{row.actor.arn} allowed {who} to call {action} on {row.function_name} "
+                f"(statement {row.request.get('statementId', '?')!r}); remove the statement "
+                "unless it is a known integration."
+            ),
+            details={"event_id": row.event_id, "principal": principal, "action": action},
+        )
+
+
+DETECTOR = Detector(INFO, detect)

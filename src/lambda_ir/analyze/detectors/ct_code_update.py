@@ -1,0 +1,70 @@
+"""LIR-CT-004: function code written by a person or by another function's execution role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.trail_rows import TrailRow, select_events
+from lambda_ir.model import Finding, Kind, Severity
+
+INFO = DetectorInfo(
+    id="LIR-CT-004",
+    title="Function code changed by a person or an unusual principal",
+    severity=Severity.MEDIUM,
+    attack=("T1525", "T1546"),
+    evidence=(Kind.TRAIL,),
+    references=(
+        "https://stratus-red-team.cloud/attack-techniques/AWS/aws.persistence.lambda-overwrite-code/",
+        "https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_overwrite_lambda_code.yml",
+    ),
+    false_positives="Hot fixes made by hand; developers deploying from laptops to dev accounts.",
+)
+
+
+def _is_function_role(row: TrailRow, roles: dict[str, frozenset[str]]) -> bool:
+    # A Lambda's execution role session is named after the function; code changes from one
+    # are a function rewriting functions (privilege escalation or a worm), not a deploy.
+    return row.actor.session_issuer in roles or "AWS_Lambda" in row.actor.user_agent
+
+
+def detect(case: CaseView) -> Iterator[Finding]:
+    """UpdateFunctionCode and CreateFunction by humans (IAM user, root, SSO) or function roles."""
+    rows = select_events(
+        case,
+        "operation IN ('UpdateFunctionCode', 'CreateFunction') AND event_source = ? "
+        "AND error_code IS NULL",
+        ["lambda.amazonaws.com"],
+    )
+    roles = case.execution_roles
+    for row in rows:
+        if _is_function_role(row, roles):
+            severity, who = Severity.HIGH, "a Lambda execution role"
+        elif row.is_human:
+            severity, who = Severity.MEDIUM, "a person"
+        else:
+            continue
+        new_sha = str(row.response.get("codeSha256", ""))
+        verb = "created" if row.operation == "CreateFunction" else "replaced the code of"
+        published = " and published a version" if row.request.get("publish") else ""
+        yield make_finding(
+            INFO,
+            resource=row.function_arn,
+            account=row.account,
+            region=row.region,
+            severity=severity,
+            key=row.event_id,
+            time=row.time,
+            actor=row.actor,
+            evidence=(row.evidence,),
+            summary=(
+                f"{row.actor.arn} ({who}) {verb} {row.function_name}{published}"
+                + (f", new CodeSha256 {new_sha}" if new_sha else "")
+                + "; compare the package with the previous version (`lambda-ir diff`)."
+            ),
+            details={"event_id": row.event_id, "code_sha256": new_sha},
+        )
+
+
+DETECTOR = Detector(INFO, detect)

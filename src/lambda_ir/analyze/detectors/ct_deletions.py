@@ -1,0 +1,65 @@
+"""LIR-CT-008: functions, versions, aliases or their log groups deleted (covering tracks)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.trail_rows import select_events
+from lambda_ir.model import Finding, Kind, Severity
+
+INFO = DetectorInfo(
+    id="LIR-CT-008",
+    title="Function or its logs deleted",
+    severity=Severity.MEDIUM,
+    attack=("T1485", "T1070"),
+    evidence=(Kind.TRAIL,),
+    references=(
+        "https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_lambda_crud.yml",
+    ),
+    false_positives="Stack teardowns by IaC pipelines (then low); cleanup of old versions.",
+)
+
+
+def detect(case: CaseView) -> Iterator[Finding]:
+    """DeleteFunction/DeleteAlias and DeleteLogGroup of a /aws/lambda/ group."""
+    rows = select_events(
+        case,
+        "error_code IS NULL AND ((event_source = ? AND operation IN "
+        "('DeleteFunction', 'DeleteAlias', 'DeleteLayerVersion', 'DeleteFunctionUrlConfig')) "
+        "OR (operation = 'DeleteLogGroup' "
+        "AND starts_with(request_parameters->>'$.logGroupName', ?)))",
+        ["lambda.amazonaws.com", "/aws/lambda/"],
+    )
+    for row in rows:
+        if row.operation == "DeleteLogGroup":
+            group = str(row.request.get("logGroupName", ""))
+            name = group.removeprefix("/aws/lambda/")
+            resource = f"arn:aws:logs:{row.region}:{row.account}:log-group:{group}"
+            what = f"log group {group}"
+        else:
+            name = row.function_name or str(row.request.get("layerName", ""))
+            resource = row.function_arn
+            what = f"{row.operation.removeprefix('Delete')} {name}" + (
+                f":{row.qualifier}" if row.qualifier else ""
+            )
+        yield make_finding(
+            INFO,
+            resource=resource,
+            account=row.account,
+            region=row.region,
+            severity=Severity.MEDIUM if row.is_human else Severity.LOW,
+            key=row.event_id,
+            time=row.time,
+            actor=row.actor,
+            evidence=(row.evidence,),
+            summary=(
+                f"{row.actor.arn} deleted {what}; evidence of {name} from before "
+                f"{row.time} may be gone, so record it as a gap in the report."
+            ),
+            details={"event_id": row.event_id, "operation": row.operation},
+        )
+
+
+DETECTOR = Detector(INFO, detect)

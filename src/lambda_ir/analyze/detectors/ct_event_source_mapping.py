@@ -1,0 +1,49 @@
+"""LIR-CT-006: event-source mappings created (a new trigger that runs a function's code)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.trail_rows import select_events
+from lambda_ir.model import Finding, Kind, Severity
+
+INFO = DetectorInfo(
+    id="LIR-CT-006",
+    title="Event-source mapping created",
+    severity=Severity.LOW,
+    attack=("T1546",),
+    evidence=(Kind.TRAIL,),
+    references=(
+        "https://rhinosecuritylabs.com/aws/aws-privilege-escalation-methods-mitigation/",
+        "https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html",
+    ),
+    false_positives="Normal deployments of queue- or stream-driven functions.",
+)
+
+
+def detect(case: CaseView) -> Iterator[Finding]:
+    """CreateEventSourceMapping calls; medium when a person made them."""
+    rows = select_events(case, "operation = 'CreateEventSourceMapping' AND error_code IS NULL")
+    for row in rows:
+        source = str(row.request.get("eventSourceArn", "?"))
+        yield make_finding(
+            INFO,
+            resource=row.function_arn,
+            account=row.account,
+            region=row.region,
+            severity=Severity.MEDIUM if row.is_human else Severity.LOW,
+            key=row.event_id,
+            time=row.time,
+            actor=row.actor,
+            evidence=(row.evidence,),
+            summary=(
+                f"{row.actor.arn} connected {source} to {row.function_name}; confirm the "
+                "trigger is expected, since each record delivered runs the function's code."
+            ),
+            details={"event_id": row.event_id, "event_source_arn": source},
+        )
+
+
+DETECTOR = Detector(INFO, detect)

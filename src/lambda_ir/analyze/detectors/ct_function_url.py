@@ -1,0 +1,56 @@
+"""LIR-CT-002: a function URL created or changed to need no authentication (AuthType NONE)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.trail_rows import select_events
+from lambda_ir.model import Finding, Kind, Severity
+
+INFO = DetectorInfo(
+    id="LIR-CT-002",
+    title="Function URL opened without authentication",
+    severity=Severity.HIGH,
+    attack=("T1190", "T1546"),
+    evidence=(Kind.TRAIL,),
+    references=(
+        "https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html",
+        "https://github.com/SigmaHQ/sigma/blob/master/rules/cloud/aws/cloudtrail/aws_lambda_function_url.yml",
+    ),
+    false_positives="Public endpoints by design (webhooks, public APIs) deployed by IaC.",
+)
+
+
+def detect(case: CaseView) -> Iterator[Finding]:
+    """Create/UpdateFunctionUrlConfig calls with `authType` NONE."""
+    rows = select_events(
+        case,
+        "operation IN ('CreateFunctionUrlConfig', 'UpdateFunctionUrlConfig') "
+        "AND error_code IS NULL AND upper(request_parameters->>'$.authType') = 'NONE'",
+    )
+    for row in rows:
+        cors = row.request.get("cors") or {}
+        origins = cors.get("allowOrigins") or [] if isinstance(cors, dict) else []
+        wildcard = "*" in origins
+        yield make_finding(
+            INFO,
+            resource=row.function_arn,
+            account=row.account,
+            region=row.region,
+            key=row.event_id,
+            time=row.time,
+            actor=row.actor,
+            evidence=(row.evidence,),
+            summary=(
+                f"{row.actor.arn} made {row.function_name}'s URL callable by anyone on the "
+                f"internet ({row.operation}, AuthType NONE"
+                + (", CORS allows any origin" if wildcard else "")
+                + "); set AuthType AWS_IAM or delete the URL if it is not meant to be public."
+            ),
+            details={"event_id": row.event_id, "cors_wildcard": wildcard},
+        )
+
+
+DETECTOR = Detector(INFO, detect)

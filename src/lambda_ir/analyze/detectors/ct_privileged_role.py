@@ -1,0 +1,57 @@
+"""LIR-CT-005: a new function given (PassRole) an execution role that is admin or can escalate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.iam import role_risk
+from lambda_ir.analyze.trail_rows import select_events
+from lambda_ir.model import Finding, Kind, Severity
+
+INFO = DetectorInfo(
+    id="LIR-CT-005",
+    title="New function given a privileged execution role",
+    severity=Severity.HIGH,
+    attack=("T1078.004", "T1098"),
+    evidence=(Kind.TRAIL,),
+    references=("https://rhinosecuritylabs.com/aws/aws-privilege-escalation-methods-mitigation/",),
+    false_positives="Administrative automation functions that legitimately hold broad roles.",
+)
+
+
+def detect(case: CaseView) -> Iterator[Finding]:
+    """CreateFunction (or a role change) passing a role the case shows as admin-equivalent."""
+    rows = select_events(
+        case,
+        "operation IN ('CreateFunction', 'UpdateFunctionConfiguration') AND error_code IS NULL "
+        "AND request_parameters->>'$.role' IS NOT NULL",
+    )
+    roles = {role.arn: role for role in case.roles}
+    for row in rows:
+        role_arn = str(row.request.get("role"))
+        role = roles.get(role_arn)
+        risk = role_risk(role.documents) if role else None
+        if role is None or risk is None:
+            continue
+        severity = Severity.HIGH if row.operation == "CreateFunction" else Severity.MEDIUM
+        yield make_finding(
+            INFO,
+            resource=row.function_arn,
+            account=row.account,
+            region=row.region,
+            severity=severity,
+            key=row.event_id,
+            time=row.time,
+            actor=row.actor,
+            evidence=(row.evidence, *role.evidence),
+            summary=(
+                f"{row.actor.arn} passed role {role_arn} ({risk}) to {row.function_name} "
+                f"({row.operation}); whoever can change its code now holds that role."
+            ),
+            details={"event_id": row.event_id, "role": role_arn, "risk": risk},
+        )
+
+
+DETECTOR = Detector(INFO, detect)

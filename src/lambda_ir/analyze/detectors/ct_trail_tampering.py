@@ -1,0 +1,76 @@
+"""LIR-CT-009: CloudTrail logging stopped, deleted, or its event selectors narrowed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.trail_rows import TrailRow, select_events
+from lambda_ir.model import Finding, Kind, Severity
+
+INFO = DetectorInfo(
+    id="LIR-CT-009",
+    title="CloudTrail coverage reduced (evidence gap)",
+    severity=Severity.MEDIUM,
+    attack=("T1562.008",),
+    evidence=(Kind.TRAIL,),
+    references=(
+        "https://stratus-red-team.cloud/attack-techniques/AWS/aws.defense-evasion.cloudtrail-event-selectors/",
+    ),
+    false_positives="Planned trail changes; cost reductions that drop data events.",
+)
+
+
+def _lambda_blind(selectors: Any) -> str:
+    """Why a PutEventSelectors request hides Lambda activity, or "" when it does not."""
+    reasons = []
+    for selector in selectors or []:
+        if not isinstance(selector, dict):
+            continue
+        if selector.get("includeManagementEvents") is False:
+            reasons.append("management events off (no Lambda API calls recorded)")
+        for resource in selector.get("dataResources") or []:
+            if resource.get("type") == "AWS::Lambda::Function" and not resource.get("values"):
+                reasons.append("Lambda data events selector with no functions")
+    return "; ".join(dict.fromkeys(reasons))
+
+
+def _why(row: TrailRow) -> str:
+    if row.operation == "PutEventSelectors":
+        return _lambda_blind(row.request.get("eventSelectors"))
+    return {"StopLogging": "logging stopped", "DeleteTrail": "trail deleted"}.get(row.operation, "")
+
+
+def detect(case: CaseView) -> Iterator[Finding]:
+    """StopLogging, DeleteTrail and PutEventSelectors that blind Lambda activity."""
+    rows = select_events(
+        case,
+        "event_source = ? AND operation IN ('StopLogging', 'DeleteTrail', 'PutEventSelectors') "
+        "AND error_code IS NULL",
+        ["cloudtrail.amazonaws.com"],
+    )
+    for row in rows:
+        why = _why(row)
+        if not why:
+            continue
+        trail = str(row.request.get("name") or row.request.get("trailName") or "?")
+        yield make_finding(
+            INFO,
+            resource=f"arn:aws:cloudtrail:{row.region}:{row.account}:trail/{trail.split('/')[-1]}",
+            account=row.account,
+            region=row.region,
+            key=row.event_id,
+            time=row.time,
+            actor=row.actor,
+            evidence=(row.evidence,),
+            summary=(
+                f"{row.actor.arn} changed trail {trail}: {why}; activity after {row.time} "
+                "may be missing from the trail, so treat the absence of events as unknown."
+            ),
+            details={"event_id": row.event_id, "reason": why},
+        )
+
+
+DETECTOR = Detector(INFO, detect)

@@ -1,0 +1,123 @@
+"""Run detectors over a case, offline, and write findings.json.
+
+A detector that crashes becomes a recorded warning and the others still run; a detector whose
+evidence the case does not hold is reported as skipped, so "no finding" is never confused with
+"not looked at".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from lambda_ir.analyze.caseview import AnalyzeOptions, CaseView
+from lambda_ir.analyze.detector import Detector
+from lambda_ir.evidence import Case
+from lambda_ir.model import Finding, Kind, Severity
+
+FINDINGS_FILE = "findings.json"
+
+
+@dataclass(frozen=True)
+class DetectorProblem:
+    """A detector that did not run to completion, and why."""
+
+    detector: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """What an analysis produced: findings, and which detectors crashed or were skipped."""
+
+    findings: tuple[Finding, ...]
+    ran: tuple[str, ...]
+    skipped: tuple[DetectorProblem, ...]
+    warnings: tuple[DetectorProblem, ...]
+    seconds: float
+
+    def counts(self) -> dict[str, int]:
+        """Number of findings per severity, every severity listed."""
+        out = {severity.value: 0 for severity in reversed(Severity)}
+        for finding in self.findings:
+            out[finding.severity.value] += 1
+        return out
+
+
+def missing_evidence(detector: Detector, view: CaseView) -> tuple[Kind, ...]:
+    """The evidence kinds a detector reads that the case lacks; empty when any is present."""
+    kinds = detector.info.evidence
+    if not kinds or any(view.has(kind) for kind in kinds):
+        return ()
+    return kinds
+
+
+def run_detectors(view: CaseView, detectors: Sequence[Detector]) -> AnalysisResult:
+    """Run each detector over the view; crashes become warnings, missing evidence skips."""
+    started = time.monotonic()
+    found: dict[str, Finding] = {}
+    ran: list[str] = []
+    skipped: list[DetectorProblem] = []
+    warnings: list[DetectorProblem] = []
+    for detector in detectors:
+        lacking = missing_evidence(detector, view)
+        if lacking:
+            reason = "no " + " or ".join(kind.value for kind in lacking) + " evidence in the case"
+            skipped.append(DetectorProblem(detector.info.id, reason))
+            continue
+        try:
+            results = list(detector.detect(view))
+        except Exception as exc:  # a broken detector must not stop the others
+            warnings.append(DetectorProblem(detector.info.id, f"{type(exc).__name__}: {exc}"))
+            continue
+        ran.append(detector.info.id)
+        for finding in results:
+            found.setdefault(finding.id, finding)
+    ordered = sorted(found.values(), key=_order)
+    return AnalysisResult(
+        findings=tuple(ordered),
+        ran=tuple(ran),
+        skipped=tuple(skipped),
+        warnings=tuple(warnings),
+        seconds=round(time.monotonic() - started, 3),
+    )
+
+
+def _order(finding: Finding) -> tuple[int, str, str]:
+    return (-finding.severity.rank, finding.time or "", finding.id)
+
+
+def findings_json(findings: Sequence[Finding]) -> bytes:
+    """findings.json's bytes: a JSON list, most severe first."""
+    return orjson.dumps([f.to_json() for f in findings], option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def analyze_case(
+    case: Case, detectors: Sequence[Detector], options: AnalyzeOptions | None = None
+) -> tuple[AnalysisResult, Path]:
+    """Analyze a case: run detectors, write findings.json, record the run in custody."""
+    view = CaseView(case, options)
+    result = run_detectors(view, detectors)
+    target = case.write_derived(FINDINGS_FILE, findings_json(result.findings))
+    case.log("analyzed", custody_details(result, options or AnalyzeOptions()))
+    return result, target
+
+
+def custody_details(result: AnalysisResult, options: AnalyzeOptions) -> dict[str, Any]:
+    """What the custody log records about an analysis run."""
+    return {
+        "findings": len(result.findings),
+        "by_severity": result.counts(),
+        "detectors_run": len(result.ran),
+        "skipped": [p.detector for p in result.skipped],
+        "warnings": [f"{p.detector}: {p.reason}" for p in result.warnings],
+        "yara_dirs": [str(p) for p in options.yara_dirs],
+        "sigma_dirs": [str(p) for p in options.sigma_dirs],
+        "ioc_files": [str(p) for p in options.ioc_files],
+        "allow_file": str(options.allow_file) if options.allow_file else None,
+    }

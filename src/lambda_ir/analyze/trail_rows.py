@@ -1,0 +1,110 @@
+"""CloudTrail events as typed rows for detectors, selected from `trail_events` with SQL.
+
+Detectors pass a constant WHERE clause and bind every value as a parameter; nothing from the
+trail is ever pasted into SQL text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from lambda_ir.model import Actor, EvidenceRef, FunctionRef
+
+if TYPE_CHECKING:
+    from lambda_ir.analyze.caseview import CaseView
+
+_COLUMNS = (
+    "event_id, event_time, operation, event_name, account, aws_region, actor_arn, actor_type, "
+    "actor_name, access_key_id, session_issuer_arn, source_ip, user_agent, function_name, "
+    "qualifier, request_parameters, response_elements, evidence_path, evidence_sha256"
+)
+
+HUMAN_TYPES = frozenset({"IAMUser", "Root", "FederatedUser"})
+
+
+@dataclass(frozen=True)
+class TrailRow:
+    """One CloudTrail event, as much of it as detectors read."""
+
+    event_id: str
+    time: str | None
+    operation: str
+    event_name: str
+    account: str
+    region: str
+    actor: Actor
+    actor_type: str
+    actor_name: str
+    function_name: str
+    qualifier: str
+    request: Mapping[str, Any]
+    response: Mapping[str, Any]
+    evidence: EvidenceRef
+
+    @property
+    def function_arn(self) -> str:
+        """The function the call was about (qualified when the call was)."""
+        ref = FunctionRef(self.account, self.region, self.function_name, self.qualifier or None)
+        return ref.arn
+
+    @property
+    def is_human(self) -> bool:
+        """A person rather than a pipeline: IAM user, root, federated, or an SSO session."""
+        return self.actor_type in HUMAN_TYPES or "AWSReservedSSO_" in self.actor.arn
+
+
+def iso(value: Any) -> str | None:
+    """A trail timestamp as ISO-8601 UTC with a trailing Z."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value) if value else None
+
+
+def _json(value: Any) -> Mapping[str, Any]:
+    if not value:
+        return {}
+    parsed = orjson.loads(value) if isinstance(value, str | bytes) else value
+    return parsed if isinstance(parsed, Mapping) else {}
+
+
+def select_events(view: CaseView, where: str, params: Sequence[Any] = ()) -> list[TrailRow]:
+    """Events of `trail_events` matching a constant `where` clause with bound `params`."""
+    sql = f"SELECT {_COLUMNS} FROM trail_events WHERE {where} ORDER BY event_time, event_id"  # noqa: S608
+    rows = view.trail.execute(sql, list(params)).fetchall()
+    return [_row(values) for values in rows]
+
+
+def _row(values: tuple[Any, ...]) -> TrailRow:
+    (event_id, event_time, operation, event_name, account, region, actor_arn, actor_type) = values[
+        :8
+    ]
+    (actor_name, key_id, issuer, source_ip, user_agent, function_name, qualifier) = values[8:15]
+    request, response, path, sha256 = values[15:]
+    return TrailRow(
+        event_id=str(event_id or ""),
+        time=iso(event_time),
+        operation=str(operation or ""),
+        event_name=str(event_name or ""),
+        account=str(account or ""),
+        region=str(region or ""),
+        actor=Actor(
+            arn=str(actor_arn or ""),
+            type=str(actor_type or ""),
+            access_key_id=str(key_id or ""),
+            session_issuer=str(issuer or ""),
+            source_ip=str(source_ip or ""),
+            user_agent=str(user_agent or ""),
+        ),
+        actor_type=str(actor_type or ""),
+        actor_name=str(actor_name or ""),
+        function_name=str(function_name or ""),
+        qualifier=str(qualifier or ""),
+        request=_json(request),
+        response=_json(response),
+        evidence=EvidenceRef(str(path), str(sha256)),
+    )

@@ -1,0 +1,375 @@
+"""CloudTrail detectors: one firing and one quiet fixture each, asserting the evidence cited."""
+
+from __future__ import annotations
+
+from lambda_ir.analyze.detectors import (
+    ct_add_permission,
+    ct_code_update,
+    ct_config_hooks,
+    ct_deletions,
+    ct_event_source_mapping,
+    ct_function_url,
+    ct_privileged_role,
+    ct_recon_burst,
+    ct_role_outside_lambda,
+    ct_trail_tampering,
+)
+from lambda_ir.model import Severity
+from tests.analyze.casebuild import (
+    ACCOUNT,
+    REGION,
+    CaseBuilder,
+    function_config,
+    role_identity,
+    run_detector,
+    trail_event,
+)
+
+FN_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"
+
+
+def _one(builder: CaseBuilder, detector: object, records: list[dict]) -> list:
+    entry = builder.trail(records)
+    found = run_detector(builder, detector)
+    for finding in found:
+        assert finding.evidence[0].path == entry.path
+        assert finding.evidence[0].sha256 == entry.sha256
+    return found
+
+
+def test_add_permission_public_fires(builder: CaseBuilder) -> None:
+    found = _one(
+        builder,
+        ct_add_permission.DETECTOR,
+        [
+            trail_event(
+                "AddPermission20150331v2",
+                {
+                    "functionName": "orders",
+                    "principal": "*",
+                    "action": "lambda:InvokeFunction",
+                    "statementId": "bd",
+                },
+                event_id="p1",
+            ),
+            trail_event(
+                "AddPermission20150331v2",
+                {
+                    "functionName": "orders",
+                    "principal": "999988887777",
+                    "action": "lambda:InvokeFunction",
+                    "statementId": "x",
+                },
+                event_id="p2",
+            ),
+        ],
+    )
+    assert [(f.severity, f.resource) for f in found] == [
+        (Severity.HIGH, FN_ARN),
+        (Severity.MEDIUM, FN_ARN),
+    ]
+    assert found[0].actor.arn.endswith("user/mallory")
+    assert found[0].time == "2026-11-02T12:00:00Z"
+    assert found[0].details["event_id"] == "p1"
+
+
+def test_add_permission_service_or_same_account_is_quiet(builder: CaseBuilder) -> None:
+    assert (
+        _one(
+            builder,
+            ct_add_permission.DETECTOR,
+            [
+                trail_event(
+                    "AddPermission20150331v2",
+                    {"functionName": "orders", "principal": "s3.amazonaws.com"},
+                ),
+                trail_event(
+                    "AddPermission20150331v2",
+                    {"functionName": "orders", "principal": ACCOUNT},
+                    event_id="e2",
+                ),
+                trail_event(
+                    "AddPermission20150331v2",
+                    {"functionName": "orders", "principal": "*"},
+                    event_id="e3",
+                    errorCode="AccessDenied",
+                ),
+            ],
+        )
+        == []
+    )
+
+
+def test_function_url_none_fires_and_iam_is_quiet(builder: CaseBuilder) -> None:
+    found = _one(
+        builder,
+        ct_function_url.DETECTOR,
+        [
+            trail_event(
+                "CreateFunctionUrlConfig",
+                {"functionName": "orders", "authType": "NONE", "cors": {"allowOrigins": ["*"]}},
+                event_id="u1",
+            ),
+            trail_event(
+                "CreateFunctionUrlConfig",
+                {"functionName": "orders", "authType": "AWS_IAM"},
+                event_id="u2",
+            ),
+        ],
+    )
+    assert len(found) == 1 and found[0].details == {"event_id": "u1", "cors_wildcard": True}
+    assert "any origin" in found[0].summary
+
+
+def test_config_hooks_layers_and_env(builder: CaseBuilder) -> None:
+    foreign = "arn:aws:lambda:eu-west-1:999988887777:layer:x:1"
+    found = _one(
+        builder,
+        ct_config_hooks.DETECTOR,
+        [
+            trail_event(
+                "UpdateFunctionConfiguration20150331v2",
+                {"functionName": "orders", "layers": [foreign]},
+                event_id="c1",
+            ),
+            trail_event(
+                "UpdateFunctionConfiguration20150331v2",
+                {"functionName": "orders"},
+                response={"environment": {"variables": {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/wrap"}}},
+                event_id="c2",
+            ),
+            trail_event(
+                "UpdateFunctionConfiguration20150331v2",
+                {"functionName": "orders", "timeout": 30},
+                event_id="c3",
+            ),
+        ],
+    )
+    assert [f.details["event_id"] for f in found] == ["c1", "c2"]
+    assert all(f.severity is Severity.HIGH for f in found)
+    assert found[1].details["hook_variables"] == ["AWS_LAMBDA_EXEC_WRAPPER"]
+
+
+def test_config_hooks_pipeline_layer_is_low(builder: CaseBuilder) -> None:
+    own = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:deps:3"
+    found = _one(
+        builder,
+        ct_config_hooks.DETECTOR,
+        [
+            trail_event(
+                "UpdateFunctionConfiguration20150331v2",
+                {"functionName": "orders", "layers": [own]},
+                identity=role_identity("ci-deployer", "gha"),
+            )
+        ],
+    )
+    assert [f.severity for f in found] == [Severity.LOW]
+
+
+def test_code_update_by_person_fires_pipeline_quiet(builder: CaseBuilder) -> None:
+    found = _one(
+        builder,
+        ct_code_update.DETECTOR,
+        [
+            trail_event(
+                "UpdateFunctionCode20150331v2",
+                {"functionName": "orders", "publish": True},
+                response={"codeSha256": "abc="},
+                event_id="k1",
+            ),
+            trail_event(
+                "UpdateFunctionCode20150331v2",
+                {"functionName": "orders"},
+                identity=role_identity("ci-deployer", "gha"),
+                event_id="k2",
+            ),
+        ],
+    )
+    assert [f.details["event_id"] for f in found] == ["k1"]
+    assert "published a version" in found[0].summary
+
+
+def test_code_update_by_function_role_is_high(builder: CaseBuilder) -> None:
+    builder.versions("worker", [function_config("worker", role=f"arn:aws:iam::{ACCOUNT}:role/wr")])
+    found = _one(
+        builder,
+        ct_code_update.DETECTOR,
+        [
+            trail_event(
+                "UpdateFunctionCode20150331v2",
+                {"functionName": "orders"},
+                identity=role_identity("wr", "worker"),
+                event_id="k3",
+            )
+        ],
+    )
+    assert [f.severity for f in found] == [Severity.HIGH]
+
+
+def test_privileged_role_passed(builder: CaseBuilder) -> None:
+    role_arn = f"arn:aws:iam::{ACCOUNT}:role/admin-ish"
+    role = builder.put(
+        f"raw/{ACCOUNT}/global/iam/roles/admin-ish/role.json",
+        {"Role": {"RoleName": "admin-ish", "Arn": role_arn}},
+        "role",
+        "iam:GetRole",
+        RoleName="admin-ish",
+    )
+    inline = builder.put(
+        f"raw/{ACCOUNT}/global/iam/roles/admin-ish/inline-p.json",
+        {
+            "RoleName": "admin-ish",
+            "PolicyName": "p",
+            "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+        },
+        "role-policy",
+        "iam:GetRolePolicy",
+        RoleName="admin-ish",
+        PolicyName="p",
+    )
+    entry = builder.trail(
+        [
+            trail_event("CreateFunction20150331", {"functionName": "new", "role": role_arn}),
+            trail_event(
+                "CreateFunction20150331",
+                {"functionName": "calm", "role": f"arn:aws:iam::{ACCOUNT}:role/other"},
+                event_id="e2",
+            ),
+        ]
+    )
+    found = run_detector(builder, ct_privileged_role.DETECTOR)
+    assert len(found) == 1
+    assert {r.path for r in found[0].evidence} == {entry.path, role.path, inline.path}
+    assert "admin-equivalent" in found[0].summary
+
+
+def test_event_source_mapping(builder: CaseBuilder) -> None:
+    found = _one(
+        builder,
+        ct_event_source_mapping.DETECTOR,
+        [
+            trail_event(
+                "CreateEventSourceMapping20150331",
+                {
+                    "functionName": "orders",
+                    "eventSourceArn": "arn:aws:sqs:eu-west-1:111122223333:q",
+                },
+            ),
+            trail_event("ListEventSourceMappings20150331", {}, event_id="e2"),
+        ],
+    )
+    assert len(found) == 1 and found[0].resource == FN_ARN
+
+
+def test_recon_burst_fires_for_many_reads_quiet_for_few(builder: CaseBuilder) -> None:
+    ops = [
+        "ListFunctions20150331",
+        "GetFunction20150331v2",
+        "GetPolicy20150331v2",
+        "ListAliases20150331",
+        "ListVersionsByFunction20150331",
+        "GetAccountSettings20160819",
+    ]
+    records = [
+        trail_event(op, {}, event_id=f"r{i}", time=f"2026-11-02T12:0{i}:00Z")
+        for i, op in enumerate(ops)
+    ]
+    records.append(
+        trail_event("GetFunction20150331v2", {}, event_id="q1", identity=role_identity("ci", "x"))
+    )
+    found = _one(builder, ct_recon_burst.DETECTOR, records)
+    assert len(found) == 1 and found[0].actor.arn.endswith("user/mallory")
+    assert found[0].details["calls"] == 6
+
+
+def test_recon_burst_ignores_our_own_collector(builder: CaseBuilder) -> None:
+    ops = ["ListFunctions", "GetFunction", "GetPolicy", "ListAliases", "ListTags", "GetAlias"]
+    records = [
+        trail_event(op, {}, event_id=f"r{i}", user_agent="Boto3/1.44 lambda-ir/0.1")
+        for i, op in enumerate(ops)
+    ]
+    assert _one(builder, ct_recon_burst.DETECTOR, records) == []
+
+
+def test_deletions(builder: CaseBuilder) -> None:
+    found = _one(
+        builder,
+        ct_deletions.DETECTOR,
+        [
+            trail_event("DeleteFunction20150331", {"functionName": "orders"}, event_id="d1"),
+            trail_event(
+                "DeleteLogGroup",
+                {"logGroupName": "/aws/lambda/orders"},
+                source="logs.amazonaws.com",
+                event_id="d2",
+            ),
+            trail_event(
+                "DeleteLogGroup",
+                {"logGroupName": "/ecs/web"},
+                source="logs.amazonaws.com",
+                event_id="d3",
+            ),
+        ],
+    )
+    assert [f.details["event_id"] for f in found] == ["d1", "d2"]
+    assert found[1].resource.endswith("log-group:/aws/lambda/orders")
+
+
+def test_trail_tampering(builder: CaseBuilder) -> None:
+    found = _one(
+        builder,
+        ct_trail_tampering.DETECTOR,
+        [
+            trail_event("StopLogging", {"name": "main"}, source="cloudtrail.amazonaws.com"),
+            trail_event(
+                "PutEventSelectors",
+                {
+                    "trailName": "main",
+                    "eventSelectors": [{"includeManagementEvents": True, "readWriteType": "All"}],
+                },
+                source="cloudtrail.amazonaws.com",
+                event_id="e2",
+            ),
+        ],
+    )
+    assert len(found) == 1 and found[0].details["reason"] == "logging stopped"
+
+
+def test_role_credentials_outside_lambda(builder: CaseBuilder) -> None:
+    role = f"arn:aws:iam::{ACCOUNT}:role/orders-role"
+    builder.versions("orders", [function_config("orders", role=role)])
+    inside = "Boto3/1.34 md/Botocore#1.34 ua/2.0 os/linux exec-env/AWS_Lambda_python3.12"
+    found = _one(
+        builder,
+        ct_role_outside_lambda.DETECTOR,
+        [
+            trail_event(
+                "GetObject",
+                {},
+                source="s3.amazonaws.com",
+                user_agent=inside,
+                identity=role_identity("orders-role", "orders"),
+                event_id="i1",
+            ),
+            trail_event(
+                "ListBuckets",
+                {},
+                source="s3.amazonaws.com",
+                user_agent="curl/8.0",
+                identity=role_identity("orders-role", "orders"),
+                event_id="o1",
+                source_ip="203.0.113.9",
+            ),
+            trail_event(
+                "ListBuckets",
+                {},
+                source="s3.amazonaws.com",
+                user_agent="curl/8.0",
+                identity=role_identity("orders-role", "someone"),
+                event_id="o2",
+            ),
+        ],
+    )
+    assert [f.details["event_id"] for f in found] == ["o1"]
+    assert found[0].resource == FN_ARN
+    assert found[0].actor.source_ip == "203.0.113.9"
