@@ -2,24 +2,82 @@
 
 from __future__ import annotations
 
-import click
+from pathlib import Path
 
-from lambda_ir.cli.ui import NotBuilt, case_option
+import click
+from rich.markup import escape
+
+from lambda_ir.cli.ui import NotBuilt, case_option, get_ui
+from lambda_ir.evidence import Case
+from lambda_ir.evidence.index import build_index, summarize
+from lambda_ir.evidence.trail import import_trail as run_import
 
 
 @click.command("import-trail")
 @case_option(help_text="The case folder (created when it does not exist).")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-def import_trail(**_: object) -> None:
-    """Import local CloudTrail files (Records JSON, .json.gz, JSON lines, arrays, folders)."""
-    raise NotBuilt("import-trail", 5)
+@click.option("--workers", type=click.IntRange(1, 64), help="Processes (default: one per core).")
+@click.option("--no-index", is_flag=True, help="Do not rebuild case.duckdb after importing.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def import_trail(
+    case_dir: str, workers: int | None, no_index: bool, paths: tuple[Path, ...]
+) -> None:
+    """Import local CloudTrail files (Records JSON, .json.gz, JSON lines, arrays, folders).
+
+    No AWS access is needed: each file's records are stored in the case as
+    trail/import/<sha>/<name>.jsonl.gz, bad input (truncated gzip, invalid JSON, non-UTF-8,
+    oversized documents) is skipped and recorded as a warning, then the index is rebuilt.
+    CloudTrail digest files are ignored.
+    """
+    ui = get_ui()
+    case = Case.open_or_create(Path(case_dir), {"source": "import-trail"})
+    summary = run_import(case, paths, workers=workers)
+    for result in summary.files:
+        for problem in result.problems:
+            ui.say(f"[yellow]warning[/] {escape(result.source)}: {escape(problem)}")
+    events = None
+    if not no_index:
+        events = summarize(build_index(case)).rows["trail_events"]
+    text = (
+        f"imported {summary.records} records from {len(summary.files)} files "
+        f"({summary.skipped} skipped, {summary.warnings} warnings, "
+        f"{len(summary.ignored)} digest/hidden files ignored)"
+    )
+    if events is not None:
+        text += f"; {events} unique events in {case.root / 'case.duckdb'}"
+    ui.result(
+        text,
+        {
+            "case": str(case.root),
+            "files": len(summary.files),
+            "records": summary.records,
+            "skipped_files": summary.skipped,
+            "warnings": summary.warnings,
+            "ignored": list(summary.ignored),
+            "unique_events": events,
+            "problems": [
+                {"source": r.source, "problem": p} for r in summary.files for p in r.problems
+            ],
+        },
+    )
 
 
 @click.command()
 @case_option()
-def index(**_: object) -> None:
-    """Build case.duckdb, the queryable index, from the evidence files (rebuildable)."""
-    raise NotBuilt("index", 5)
+@click.option("--threads", type=click.IntRange(1, 256), help="DuckDB threads (default: cores).")
+def index(case_dir: str, threads: int | None) -> None:
+    """Build case.duckdb, the queryable index, from the evidence files (rebuildable).
+
+    Tables: trail_events, log_events, report_lines, functions, versions, aliases, policies,
+    urls, event_sources, layers, roles, role_policies, code_files, manifest,
+    ingest_warnings. Deleting case.duckdb and running this again gives the same tables.
+    """
+    ui = get_ui()
+    case = Case.open(Path(case_dir))
+    summary = summarize(build_index(case, threads=threads))
+    lines = [f"{summary.path}"] + [
+        f"  {name:<16} {count:>10}" for name, count in summary.rows.items() if name != "index_meta"
+    ]
+    ui.result("\n".join(lines), {"path": str(summary.path), "rows": summary.rows})
 
 
 @click.command()

@@ -1,0 +1,175 @@
+"""Build and open case.duckdb, the queryable index over a case's evidence files.
+
+The index is derived: it is built from the files the manifest lists (never from AWS), into a
+temp file renamed into place, so deleting it and running `index` again gives the same
+tables. `open_index` rebuilds it when it is missing, was built by another schema version, or
+the manifest changed since. Table shapes: `index_schema.TABLES`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from lambda_ir.evidence import index_config, index_logs
+from lambda_ir.evidence.case import Case
+from lambda_ir.evidence.index_schema import SCHEMA_VERSION, TABLE_NAMES, create_statements
+from lambda_ir.evidence.index_trail import TrailFile, load_trail
+from lambda_ir.evidence.layout import MANIFEST, TMP_DIR
+
+INDEX_FILE = "case.duckdb"
+
+
+@dataclass(frozen=True)
+class IndexSummary:
+    """Row counts per table and the problems met while building (also in `ingest_warnings`)."""
+
+    path: Path
+    rows: dict[str, int]
+    warnings: int
+
+
+def index_path(case: Case) -> Path:
+    """Where the case's index lives."""
+    return case.root / INDEX_FILE
+
+
+def build_index(case: Case, *, threads: int | None = None) -> Path:
+    """Build case.duckdb from the evidence, replacing any previous index; returns its path."""
+    tmp_dir = case.root / TMP_DIR
+    tmp_dir.mkdir(exist_ok=True)
+    staging = tmp_dir / f"index-{uuid.uuid4().hex}.duckdb"
+    stamp = _manifest_stamp(case)
+    try:
+        with duckdb.connect(str(staging)) as con:
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
+            con.execute(f"SET temp_directory = '{tmp_dir / 'duckdb-spill'}'")
+            _fill(con, case)
+            con.executemany(
+                "INSERT INTO index_meta VALUES (?, ?)",
+                [("schema_version", SCHEMA_VERSION), ("manifest", stamp)],
+            )
+            con.execute("CHECKPOINT")
+        staging.replace(index_path(case))
+    finally:
+        staging.unlink(missing_ok=True)
+        Path(f"{staging}.wal").unlink(missing_ok=True)
+    return index_path(case)
+
+
+def open_index(case: Case, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """A connection to case.duckdb, (re)built first when missing or stale.
+
+    Read-only by default so several readers (analyze, timeline, report) can share it;
+    TEMP tables still work on a read-only connection.
+    """
+    path = index_path(case)
+    if not path.exists() or _is_stale(case, path):
+        build_index(case)
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def summarize(path: Path) -> IndexSummary:
+    """Row counts of every table of a built index."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = {}
+        for name in TABLE_NAMES:
+            # Table names come from the schema constant, never from input.
+            found = con.execute(f"SELECT count(*) FROM {name}").fetchone()  # noqa: S608
+            rows[name] = int(found[0]) if found else 0
+    return IndexSummary(path, rows, rows.get("ingest_warnings", 0))
+
+
+def _fill(con: duckdb.DuckDBPyConnection, case: Case) -> None:
+    for statement in create_statements():
+        con.execute(statement)
+    _load_manifest(con, case)
+    problems = load_trail(con, _artifacts(con, case, "trail"))
+    problems += index_logs.load_logs(con, case)
+    problems += index_config.load_config(con, case)
+    con.execute(
+        """INSERT INTO ingest_warnings
+           SELECT coalesce(path, params->>'source', api || ' ' || params::VARCHAR), error
+           FROM manifest WHERE error IS NOT NULL ORDER BY line"""
+    )
+    for problem in problems:
+        con.execute("INSERT INTO ingest_warnings VALUES ('index', ?)", [problem])
+
+
+def _load_manifest(con: duckdb.DuckDBPyConnection, case: Case) -> None:
+    rows = [
+        (
+            number,
+            e.path,
+            e.sha256,
+            e.size,
+            e.kind,
+            e.api,
+            _json(e.params),
+            e.account,
+            e.region,
+            e.acquired_at,
+            e.error,
+            _json(e.meta),
+        )
+        for number, e in enumerate(case.entries(), start=1)
+    ]
+    con.execute("CREATE TEMP TABLE manifest_rows AS SELECT * FROM manifest LIMIT 0")
+    if rows:
+        con.executemany(
+            "INSERT INTO manifest_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "TRY_CAST(? AS TIMESTAMP), ?, ?)",
+            rows,
+        )
+    con.execute("INSERT INTO manifest SELECT * FROM manifest_rows ORDER BY line")
+    con.execute("DROP TABLE manifest_rows")
+
+
+def _json(value: object) -> str:
+    import orjson
+
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _artifacts(con: duckdb.DuckDBPyConnection, case: Case, kind: str) -> list[TrailFile]:
+    """The readable artifacts of one kind; a listed file missing on disk is a warning."""
+    found = con.execute(
+        "SELECT path, sha256 FROM manifest WHERE kind = ? AND error IS NULL AND path IS NOT NULL "
+        "ORDER BY line",
+        [kind],
+    ).fetchall()
+    files = []
+    for path, sha256 in found:
+        absolute = case.path(path)
+        if absolute.is_file():
+            files.append(TrailFile(path, sha256, str(absolute)))
+        else:
+            con.execute(
+                "INSERT INTO ingest_warnings VALUES (?, 'listed in the manifest, missing')",
+                [path],
+            )
+    return files
+
+
+def _manifest_stamp(case: Case) -> str:
+    """Size and SHA-256 of the manifest: it changes whenever evidence is added."""
+    manifest = case.root / MANIFEST
+    digest = hashlib.sha256(manifest.read_bytes() if manifest.exists() else b"")
+    return f"{SCHEMA_VERSION}:{digest.hexdigest()}"
+
+
+def _is_stale(case: Case, path: Path) -> bool:
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            found = con.execute("SELECT value FROM index_meta WHERE key = 'manifest'").fetchone()
+    except duckdb.Error:
+        return True
+    return found is None or found[0] != _manifest_stamp(case)

@@ -1,0 +1,140 @@
+"""List the files inside code and layer packages (`code_files`), reading zips in memory.
+
+Packages are attacker-made: nothing is extracted to disk or run, member names are data
+(a `../` name is noted, never followed), symlinks are noted, and every read is bounded so
+a zip bomb costs at most `MAX_MEMBER` bytes per member and `MAX_TOTAL` per package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from lambda_ir.evidence.case import Case
+from lambda_ir.evidence.manifest import ManifestEntry
+
+MAX_MEMBER = 256 << 20
+MAX_TOTAL = 2 << 30
+MAX_RATIO = 1000
+MAX_MEMBERS = 200_000
+CHUNK = 1 << 20
+CODE_KINDS = ("code", "layer-code")
+
+
+@dataclass(frozen=True)
+class Member:
+    """One file inside a package: its name, sizes, and content when it was safe to read."""
+
+    name: str
+    size: int
+    compressed_size: int
+    is_symlink: bool
+    content: bytes | None
+    note: str | None
+
+
+def read_members(path: Path, *, keep_content: bool = True) -> Iterator[Member]:
+    """Each member of a zip, content read in memory within the bounds (None when skipped)."""
+    budget = MAX_TOTAL
+    with zipfile.ZipFile(path) as archive:
+        for number, info in enumerate(archive.infolist()):
+            if number >= MAX_MEMBERS:
+                return
+            if info.is_dir():
+                continue
+            note = _refusal(info, budget)
+            content = None
+            if note is None:
+                try:
+                    content = _read(archive, info)
+                    budget -= len(content)
+                except (
+                    zipfile.BadZipFile,
+                    OSError,
+                    EOFError,
+                    NotImplementedError,
+                    ValueError,
+                ) as e:
+                    note = f"unreadable member: {type(e).__name__}: {e}"
+            yield Member(
+                name=info.filename,
+                size=info.file_size,
+                compressed_size=info.compress_size,
+                is_symlink=_is_symlink(info),
+                content=content if keep_content else None,
+                note=note or _name_note(info.filename),
+            )
+
+
+def load_code_files(
+    con: duckdb.DuckDBPyConnection, case: Case, entries: list[ManifestEntry]
+) -> list[str]:
+    """Fill `code_files` with one row per member of every code/layer package in the case."""
+    problems = []
+    for entry in entries:
+        if entry.kind not in CODE_KINDS or not entry.path or not entry.sha256:
+            continue
+        rows = []
+        try:
+            for member in read_members(case.path(entry.path)):
+                content = member.content
+                digest = None if content is None else hashlib.sha256(content).hexdigest()
+                rows.append(
+                    (
+                        entry.sha256,
+                        entry.kind,
+                        member.name,
+                        member.size,
+                        member.compressed_size,
+                        digest,
+                        member.is_symlink,
+                        member.note,
+                        entry.path,
+                    )
+                )
+        except (zipfile.BadZipFile, OSError) as exc:
+            problems.append(f"{entry.path}: not a readable zip: {exc}")
+        if rows:
+            con.executemany("INSERT INTO code_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return problems
+
+
+def _refusal(info: zipfile.ZipInfo, budget: int) -> str | None:
+    if _is_symlink(info):
+        return "symlink (target not followed)"
+    if info.file_size > MAX_MEMBER:
+        return f"larger than {MAX_MEMBER} bytes; not read"
+    if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
+        return f"compression ratio above {MAX_RATIO} (possible zip bomb); not read"
+    if info.file_size > budget:
+        return "package read budget exhausted; not read"
+    return None
+
+
+def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """Read at most the declared size plus one chunk, so a lying header cannot blow memory."""
+    parts = []
+    total = 0
+    with archive.open(info) as member:
+        while chunk := member.read(CHUNK):
+            total += len(chunk)
+            if total > info.file_size + CHUNK or total > MAX_MEMBER:
+                raise ValueError("member longer than its header says")
+            parts.append(chunk)
+    return b"".join(parts)
+
+
+def _is_symlink(info: zipfile.ZipInfo) -> bool:
+    return stat.S_ISLNK(info.external_attr >> 16)
+
+
+def _name_note(name: str) -> str | None:
+    if name.startswith("/") or ".." in name.replace("\\", "/").split("/"):
+        return "unsafe member path (would escape an extraction folder)"
+    return None

@@ -1,0 +1,113 @@
+"""The tables of case.duckdb: a contract others write SQL against (add columns, never rename).
+
+Every table exists in every index, empty when the case has no such evidence, so a query
+never fails on a missing table. JSON columns stay DuckDB `JSON`: real CloudTrail has
+hundreds of `requestParameters` shapes, and inferred structs break on the next one.
+"""
+
+from __future__ import annotations
+
+# Bump when a table changes shape: an index built by another version is then rebuilt.
+SCHEMA_VERSION = "1"
+
+EVIDENCE = "evidence_path VARCHAR, evidence_sha256 VARCHAR"
+
+TABLES: tuple[tuple[str, str], ...] = (
+    (
+        "trail_events",
+        "event_id VARCHAR, event_time TIMESTAMP, event_source VARCHAR, event_name VARCHAR, "
+        "operation VARCHAR, aws_region VARCHAR, account VARCHAR, actor_arn VARCHAR, "
+        "actor_type VARCHAR, actor_name VARCHAR, access_key_id VARCHAR, "
+        "session_issuer_arn VARCHAR, source_ip VARCHAR, user_agent VARCHAR, read_only BOOLEAN, "
+        "error_code VARCHAR, error_message VARCHAR, function_name VARCHAR, qualifier VARCHAR, "
+        f"request_parameters JSON, response_elements JSON, record JSON, {EVIDENCE}",
+    ),
+    (
+        "log_events",
+        "account VARCHAR, region VARCHAR, log_group VARCHAR, log_stream VARCHAR, "
+        "function_name VARCHAR, version VARCHAR, ts TIMESTAMP, message VARCHAR, "
+        f"request_id VARCHAR, {EVIDENCE}",
+    ),
+    (
+        "report_lines",
+        "account VARCHAR, region VARCHAR, function_name VARCHAR, version VARCHAR, "
+        "log_stream VARCHAR, ts TIMESTAMP, request_id VARCHAR, duration_ms DOUBLE, "
+        "billed_ms DOUBLE, memory_mb INTEGER, max_memory_mb INTEGER, init_ms DOUBLE, "
+        f"status VARCHAR, {EVIDENCE}",
+    ),
+    (
+        "functions",
+        "account VARCHAR, region VARCHAR, function_name VARCHAR, function_arn VARCHAR, "
+        "runtime VARCHAR, handler VARCHAR, role VARCHAR, code_sha256 VARCHAR, "
+        "code_sha256_hex VARCHAR, package_type VARCHAR, last_modified TIMESTAMP, "
+        f"tags JSON, configuration JSON, {EVIDENCE}",
+    ),
+    (
+        "versions",
+        "account VARCHAR, region VARCHAR, function_name VARCHAR, function_arn VARCHAR, "
+        "version VARCHAR, runtime VARCHAR, handler VARCHAR, role VARCHAR, code_sha256 VARCHAR, "
+        "code_sha256_hex VARCHAR, code_size BIGINT, timeout INTEGER, memory_size INTEGER, "
+        "last_modified TIMESTAMP, package_type VARCHAR, image_uri VARCHAR, environment JSON, "
+        f"layers JSON, logging_config JSON, configuration JSON, {EVIDENCE}",
+    ),
+    (
+        "aliases",
+        "account VARCHAR, region VARCHAR, function_name VARCHAR, alias VARCHAR, "
+        "alias_arn VARCHAR, function_version VARCHAR, routing_config JSON, "
+        f"configuration JSON, {EVIDENCE}",
+    ),
+    (
+        "policies",
+        "account VARCHAR, region VARCHAR, function_name VARCHAR, qualifier VARCHAR, "
+        f"layer_arn VARCHAR, sid VARCHAR, statement JSON, {EVIDENCE}",
+    ),
+    (
+        "urls",
+        "account VARCHAR, region VARCHAR, function_name VARCHAR, qualifier VARCHAR, "
+        f"function_url VARCHAR, auth_type VARCHAR, cors JSON, configuration JSON, {EVIDENCE}",
+    ),
+    (
+        "event_sources",
+        "account VARCHAR, region VARCHAR, uuid VARCHAR, function_arn VARCHAR, "
+        "function_name VARCHAR, event_source_arn VARCHAR, state VARCHAR, "
+        f"configuration JSON, {EVIDENCE}",
+    ),
+    (
+        "layers",
+        "account VARCHAR, region VARCHAR, layer_arn VARCHAR, layer_version_arn VARCHAR, "
+        "version BIGINT, code_sha256 VARCHAR, code_sha256_hex VARCHAR, code_size BIGINT, "
+        f"compatible_runtimes JSON, configuration JSON, {EVIDENCE}",
+    ),
+    (
+        "roles",
+        "account VARCHAR, role_name VARCHAR, role_arn VARCHAR, create_date TIMESTAMP, "
+        "assume_role_policy JSON, permissions_boundary JSON, role_last_used JSON, "
+        f"configuration JSON, {EVIDENCE}",
+    ),
+    (
+        "role_policies",
+        "account VARCHAR, role_name VARCHAR, policy_name VARCHAR, policy_arn VARCHAR, "
+        f"api VARCHAR, document JSON, {EVIDENCE}",
+    ),
+    (
+        "code_files",
+        "blob_sha256 VARCHAR, kind VARCHAR, member VARCHAR, size BIGINT, "
+        "compressed_size BIGINT, member_sha256 VARCHAR, is_symlink BOOLEAN, note VARCHAR, "
+        "evidence_path VARCHAR",
+    ),
+    (
+        "manifest",
+        "line INTEGER, path VARCHAR, sha256 VARCHAR, size BIGINT, kind VARCHAR, api VARCHAR, "
+        "params JSON, account VARCHAR, region VARCHAR, acquired_at TIMESTAMP, error VARCHAR, "
+        "meta JSON",
+    ),
+    ("ingest_warnings", "file VARCHAR, reason VARCHAR"),
+    ("index_meta", "key VARCHAR, value VARCHAR"),
+)
+
+TABLE_NAMES = tuple(name for name, _ in TABLES)
+
+
+def create_statements() -> list[str]:
+    """CREATE TABLE statements for every table in the contract."""
+    return [f"CREATE TABLE {name} ({columns})" for name, columns in TABLES]

@@ -1,0 +1,163 @@
+"""Load CloudTrail artifacts (JSON lines, gzip) into `trail_events`, normalised and de-duplicated.
+
+DuckDB reads the files itself (C++ JSON parser, all threads), each record stays whole in
+`record` and the columns are pulled out with one multi-path `json_extract_string`, so no
+inferred struct can break on a new `requestParameters` shape. Events seen twice (LookupEvents
+and the trail bucket, or an import) keep one row per `eventID`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+# Largest single record DuckDB will accept; CloudTrail caps records far below this.
+MAX_RECORD = 64 << 20
+
+# (column, JSON path) pulled out of each record in one pass; the order is the list index.
+FIELDS: tuple[tuple[str, str], ...] = (
+    ("event_id", "$.eventID"),
+    ("event_time", "$.eventTime"),
+    ("event_source", "$.eventSource"),
+    ("event_name", "$.eventName"),
+    ("aws_region", "$.awsRegion"),
+    ("account", "$.recipientAccountId"),
+    ("actor_arn", "$.userIdentity.arn"),
+    ("actor_type", "$.userIdentity.type"),
+    ("user_name", "$.userIdentity.userName"),
+    ("invoked_by", "$.userIdentity.invokedBy"),
+    ("access_key_id", "$.userIdentity.accessKeyId"),
+    ("session_issuer_arn", "$.userIdentity.sessionContext.sessionIssuer.arn"),
+    ("source_ip", "$.sourceIPAddress"),
+    ("user_agent", "$.userAgent"),
+    ("read_only", "$.readOnly"),
+    ("error_code", "$.errorCode"),
+    ("error_message", "$.errorMessage"),
+    ("fn_param", "$.requestParameters.functionName"),
+    ("fn_response", "$.responseElements.functionName"),
+    ("fn_response_arn", "$.responseElements.functionArn"),
+    ("qualifier_param", "$.requestParameters.qualifier"),
+)
+
+# ARN, partial ARN (`123456789012:function:name`) or `name[:qualifier]` -> name / qualifier.
+MACROS = (
+    """CREATE OR REPLACE TEMP MACRO lir_fn_name(x) AS CASE
+        WHEN x IS NULL OR x = '' THEN NULL
+        WHEN x LIKE '%:function:%' THEN split_part(split_part(x, ':function:', 2), ':', 1)
+        WHEN x LIKE 'arn:%' THEN NULL
+        ELSE split_part(x, ':', 1) END""",
+    """CREATE OR REPLACE TEMP MACRO lir_fn_qualifier(x) AS CASE
+        WHEN x LIKE '%:function:%'
+            THEN nullif(split_part(split_part(x, ':function:', 2), ':', 2), '')
+        WHEN x LIKE 'arn:%' THEN NULL
+        ELSE nullif(split_part(x, ':', 2), '') END""",
+)
+
+_PATHS = "[" + ", ".join(f"'{path}'" for _, path in FIELDS) + "]"
+_AT = {name: i + 1 for i, (name, _) in enumerate(FIELDS)}
+
+# A 'v' list of extracted strings per record; the SELECT turns it into the contract's columns.
+# SQL is assembled from the constants above only; file lists go in as parameters.
+_EXTRACT = f"""
+    SELECT f.path AS evidence_path, f.sha256 AS evidence_sha256, r.json AS record,
+           json_extract_string(r.json, {_PATHS}) AS v,
+           json_extract_string(r.json, '$.resources[*].ARN') AS resource_arns
+    FROM read_ndjson_objects(?, compression = 'gzip', filename = true,
+                             maximum_object_size = {MAX_RECORD}) AS r
+    JOIN trail_files AS f ON f.abs_path = r.filename
+"""  # noqa: S608
+
+
+def _col(name: str) -> str:
+    return f"v[{_AT[name]}]"
+
+
+_FUNCTION_REF = (
+    f"coalesce({_col('fn_param')}, {_col('fn_response')}, {_col('fn_response_arn')}, "
+    "list_filter(resource_arns, lambda a: a LIKE '%:function:%')[1])"
+)
+
+_NORMALISE = f"""
+    SELECT
+        coalesce({_col("event_id")}, 'md5:' || md5(record::VARCHAR)) AS event_id,
+        TRY_CAST({_col("event_time")} AS TIMESTAMP) AS event_time,
+        {_col("event_source")} AS event_source,
+        {_col("event_name")} AS event_name,
+        regexp_replace({_col("event_name")}, '\\d{{4}}_?\\d{{2}}_?\\d{{2}}(v\\d+)?$', '')
+            AS operation,
+        {_col("aws_region")} AS aws_region,
+        {_col("account")} AS account,
+        {_col("actor_arn")} AS actor_arn,
+        {_col("actor_type")} AS actor_type,
+        coalesce({_col("user_name")},
+                 CASE WHEN {_col("actor_arn")} LIKE '%:assumed-role/%'
+                      THEN regexp_extract({_col("actor_arn")}, '/([^/]+)$', 1) END,
+                 {_col("invoked_by")}) AS actor_name,
+        {_col("access_key_id")} AS access_key_id,
+        {_col("session_issuer_arn")} AS session_issuer_arn,
+        {_col("source_ip")} AS source_ip,
+        {_col("user_agent")} AS user_agent,
+        TRY_CAST({_col("read_only")} AS BOOLEAN) AS read_only,
+        {_col("error_code")} AS error_code,
+        {_col("error_message")} AS error_message,
+        lir_fn_name({_FUNCTION_REF}) AS function_name,
+        coalesce({_col("qualifier_param")}, lir_fn_qualifier({_FUNCTION_REF})) AS qualifier,
+        json_extract(record, '$.requestParameters') AS request_parameters,
+        json_extract(record, '$.responseElements') AS response_elements,
+        record,
+        evidence_path,
+        evidence_sha256
+    FROM ({_EXTRACT})
+"""  # noqa: S608
+
+
+@dataclass(frozen=True)
+class TrailFile:
+    """One CloudTrail artifact to load: its case path, hash and absolute path on disk."""
+
+    path: str
+    sha256: str
+    abs_path: str
+
+
+def load_trail(con: duckdb.DuckDBPyConnection, files: Sequence[TrailFile]) -> list[str]:
+    """Fill `trail_events` from `files`; returns one problem string per file that failed.
+
+    All files go in one parallel scan; if that fails (a damaged artifact), files are
+    retried one by one so one bad file costs only itself.
+    """
+    for macro in MACROS:
+        con.execute(macro)
+    con.execute("CREATE TEMP TABLE trail_stage AS SELECT * FROM trail_events LIMIT 0")
+    con.execute("CREATE TEMP TABLE trail_files (path VARCHAR, sha256 VARCHAR, abs_path VARCHAR)")
+    if files:
+        con.executemany(
+            "INSERT INTO trail_files VALUES (?, ?, ?)",
+            [(f.path, f.sha256, f.abs_path) for f in files],
+        )
+    problems: list[str] = []
+    if files:
+        try:
+            con.execute(f"INSERT INTO trail_stage {_NORMALISE}", [[f.abs_path for f in files]])
+        except duckdb.Error:
+            con.execute("DELETE FROM trail_stage")
+            problems = _load_one_by_one(con, files)
+    # One row per eventID; the copy from the first evidence file (by path) is kept.
+    con.execute(
+        """INSERT INTO trail_events SELECT * FROM trail_stage
+           QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY evidence_path) = 1"""
+    )
+    con.execute("DROP TABLE trail_stage")
+    return problems
+
+
+def _load_one_by_one(con: duckdb.DuckDBPyConnection, files: Sequence[TrailFile]) -> list[str]:
+    problems = []
+    for f in files:
+        try:
+            con.execute(f"INSERT INTO trail_stage {_NORMALISE}", [[f.abs_path]])
+        except duckdb.Error as exc:
+            problems.append(f"{f.path}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    return problems

@@ -1,0 +1,89 @@
+"""Lambda's own log lines: the platform `REPORT` line and request ids, parsed.
+
+`REPORT RequestId: … Duration: 12.3 ms Billed Duration: 13 ms Memory Size: 128 MB Max
+Memory Used: 70 MB Init Duration: 150.5 ms [Status: timeout]` is the one line Lambda writes
+per invocation; it says how long a request ran, whether it was a cold start and whether it
+timed out. The same patterns are used by the index (as DuckDB regexes) and here in Python,
+so both read a line the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+# Runtime log formats put the request id after "RequestId: " (START/END/REPORT) or as a
+# tab- or space-separated field (Python `[INFO]\t<time>\t<id>\t…`, Node `<time>\t<id>\t…`).
+REQUEST_ID = rf"(?:RequestId:\s*|[\t ])({UUID})"
+
+REPORT_PREFIX = "REPORT RequestId:"
+REPORT_FIELDS: tuple[tuple[str, str], ...] = (
+    ("request_id", r"RequestId:\s*(\S+)"),
+    ("duration_ms", r"RequestId:\s*\S+\s+Duration:\s*([0-9.]+)"),
+    ("billed_ms", r"Billed Duration:\s*([0-9.]+)"),
+    ("memory_mb", r"Memory Size:\s*([0-9]+)"),
+    ("max_memory_mb", r"Max Memory Used:\s*([0-9]+)"),
+    ("init_ms", r"Init Duration:\s*([0-9.]+)"),
+    ("status", r"Status:\s*([A-Za-z]+)"),
+)
+TIMEOUT = r"Task timed out after"
+ERROR = r"\[ERROR\]|Runtime\.[A-Za-z]+Error|\"errorType\"|Process exited before completing"
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    """The numbers of one invocation from its REPORT line (durations in ms, memory in MB)."""
+
+    request_id: str
+    duration_ms: float | None
+    billed_ms: float | None
+    memory_mb: int | None
+    max_memory_mb: int | None
+    init_ms: float | None
+    status: str | None
+
+    @property
+    def cold_start(self) -> bool:
+        """An `Init Duration` appears only on the first request of a new execution environment."""
+        return self.init_ms is not None
+
+
+def parse_report(message: str) -> ReportLine | None:
+    """Parse a REPORT line; any other line gives None."""
+    if not message.lstrip().startswith(REPORT_PREFIX):
+        return None
+    found = {}
+    for name, pattern in REPORT_FIELDS:
+        match = re.search(pattern, message)
+        found[name] = match.group(1) if match else None
+    return ReportLine(
+        request_id=found["request_id"] or "",
+        duration_ms=_number(found["duration_ms"]),
+        billed_ms=_number(found["billed_ms"]),
+        memory_mb=_integer(found["memory_mb"]),
+        max_memory_mb=_integer(found["max_memory_mb"]),
+        init_ms=_number(found["init_ms"]),
+        status=found["status"].lower() if found["status"] else None,
+    )
+
+
+def request_id_of(message: str) -> str | None:
+    """The request id a log line belongs to, when the runtime's format shows it."""
+    match = re.search(REQUEST_ID, message)
+    return match.group(1) if match else None
+
+
+def version_of_stream(log_stream: str) -> str | None:
+    """`2024/05/01/[$LATEST]abc…` → `$LATEST`; `…/[3]abc…` → `3`."""
+    match = re.search(r"\[([^\]]+)\]", log_stream)
+    return match.group(1) if match else None
+
+
+def _number(text: str | None) -> float | None:
+    return float(text) if text else None
+
+
+def _integer(text: str | None) -> int | None:
+    return int(text) if text else None

@@ -1,0 +1,309 @@
+"""Read CloudTrail in any common shape and import it into a case as JSON lines.
+
+Shapes: `{"Records": [...]}` files as CloudTrail delivers them (plain or `.json.gz`), JSON
+lines, JSON arrays (Stratus Red Team detonation logs), `aws cloudtrail lookup-events`
+output (`{"Events": [{"CloudTrailEvent": "..."}]}`), and folders of any of these. Bad input
+(truncated gzip, invalid JSON, non-UTF-8 bytes, a document or line above the size limit)
+is data, not a crash: the bad part is skipped, the reason comes back as a problem string
+and everything else is kept. Nothing is ever executed; reading is bounded in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, cast
+
+import orjson
+from isal import igzip, isal_zlib
+
+from lambda_ir.evidence.case import Case
+from lambda_ir.evidence.layout import path_segment
+
+# A CloudTrail file is a few MB; a document or line above this is skipped, so a hostile
+# 1 GB single-line file never has to fit in memory.
+MAX_DOCUMENT = 128 << 20
+OUT_CHUNK = 1 << 20
+RECORD_KEYS = ("eventName", "eventID", "eventTime")
+GZIP_MAGIC = b"\x1f\x8b"
+DIGEST_MARK = "CloudTrail-Digest"
+# isal ships no type hints; its error class is a plain Exception subclass.
+ISAL_ERROR = cast(type[Exception], isal_zlib.error)
+
+
+@dataclass(frozen=True)
+class FileImport:
+    """What importing one source file did: its artifact (if any) and what was wrong."""
+
+    source: str
+    records: int
+    artifact: str | None
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """The result of `import_trail`, for the CLI summary and for tests."""
+
+    files: tuple[FileImport, ...]
+    ignored: tuple[str, ...]
+
+    @property
+    def records(self) -> int:
+        return sum(f.records for f in self.files)
+
+    @property
+    def skipped(self) -> int:
+        """Files from which nothing could be read."""
+        return sum(1 for f in self.files if f.artifact is None)
+
+    @property
+    def warnings(self) -> int:
+        return sum(len(f.problems) for f in self.files)
+
+
+def find_sources(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+    """Expand folders into files (sorted); CloudTrail digest files and dotfiles are ignored."""
+    found: list[Path] = []
+    ignored: list[Path] = []
+    for path in paths:
+        candidates = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for candidate in candidates:
+            if DIGEST_MARK in str(candidate) or candidate.name.startswith("."):
+                ignored.append(candidate)
+            else:
+                found.append(candidate)
+    return found, ignored
+
+
+def open_source(path: Path) -> IO[bytes]:
+    """Open a file for reading, decompressing gzip (by magic bytes, not by name) with isal."""
+    raw = path.open("rb")
+    if raw.read(2) == GZIP_MAGIC:
+        raw.seek(0)
+        return cast(IO[bytes], igzip.IGzipFile(fileobj=raw, mode="rb"))  # type: ignore[no-untyped-call]
+    raw.seek(0)
+    return raw
+
+
+def iter_record_lines(
+    stream: IO[bytes], problems: list[str], max_document: int = MAX_DOCUMENT
+) -> Iterator[bytes]:
+    """Yield each CloudTrail record of a stream as one JSON line; append what went wrong."""
+    bad = _BadLines()
+    try:
+        first = stream.readline(max_document + 1)
+        stripped = first.strip()
+        value = _loads(stripped, bad, 1) if stripped else None
+        if value is None and stripped and _opens_document(stripped):
+            bad.clear()
+            yield from _document(first, stream, problems, max_document)
+            return
+        if value is not None:
+            yield from _lines_of(value, first, bad)
+        yield from _line_records(stream, bad, max_document, start=2)
+    except (EOFError, OSError, ISAL_ERROR) as exc:
+        problems.append(f"truncated or corrupt compressed data: {exc}")
+    finally:
+        problems.extend(bad.summary())
+
+
+def records_of(value: Any) -> Iterator[dict[str, Any]]:
+    """The CloudTrail records inside one parsed JSON value, whatever its shape."""
+    if isinstance(value, list):
+        for item in value:
+            yield from records_of(item)
+    elif isinstance(value, dict):
+        if isinstance(value.get("Records"), list):
+            yield from records_of(value["Records"])
+        elif isinstance(value.get("Events"), list):
+            yield from records_of(value["Events"])
+        elif isinstance(value.get("CloudTrailEvent"), str):
+            yield from records_of(orjson.loads(value["CloudTrailEvent"]))
+        elif any(key in value for key in RECORD_KEYS):
+            yield value
+
+
+class _BadLines:
+    """Counts unparseable lines so a million bad lines make one warning, not a million."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.first: dict[str, int] = {}
+
+    def add(self, reason: str, line: int) -> None:
+        self.counts[reason] = self.counts.get(reason, 0) + 1
+        self.first.setdefault(reason, line)
+
+    def clear(self) -> None:
+        self.counts.clear()
+        self.first.clear()
+
+    def summary(self) -> list[str]:
+        return [
+            f"{count} line(s) skipped: {reason} (first at line {self.first[reason]})"
+            for reason, count in self.counts.items()
+        ]
+
+
+def _loads(data: bytes, bad: _BadLines, line: int) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        bad.add("not UTF-8" if "UTF-8" in str(exc) else "invalid JSON", line)
+        return None
+
+
+def _opens_document(stripped: bytes) -> bool:
+    """A first line like `[` or `{` or `"Records": [` is the start of pretty-printed JSON."""
+    return stripped[:1] in (b"[", b"{") and stripped[-1:] not in (b"]", b"}")
+
+
+def _document(
+    first: bytes, stream: IO[bytes], problems: list[str], max_document: int
+) -> Iterator[bytes]:
+    body = first + stream.read(max_document + 1 - len(first))
+    if len(body) > max_document:
+        problems.append(f"JSON document larger than {max_document} bytes; skipped")
+        return
+    bad = _BadLines()
+    value = _loads(body, bad, 1)
+    if value is None:
+        problems.extend(f"whole file skipped: {r}" for r in bad.counts)
+        return
+    for record in records_of(value):
+        yield orjson.dumps(record) + b"\n"
+
+
+def _lines_of(value: Any, raw: bytes, bad: _BadLines) -> Iterator[bytes]:
+    if isinstance(value, dict) and any(key in value for key in RECORD_KEYS):
+        yield raw.strip() + b"\n"  # already one record on one line: keep its bytes
+        return
+    produced = False
+    for record in records_of(value):
+        produced = True
+        yield orjson.dumps(record) + b"\n"
+    if not produced:
+        bad.add("JSON that holds no CloudTrail record", 0)
+
+
+def _line_records(
+    stream: IO[bytes], bad: _BadLines, max_document: int, start: int
+) -> Iterator[bytes]:
+    number = start - 1
+    while True:
+        line = stream.readline(max_document + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > max_document:
+            bad.add(f"line longer than {max_document} bytes", number)
+            _skip_rest_of_line(stream, line)
+            continue
+        stripped = line.strip()
+        if stripped:
+            value = _loads(stripped, bad, number)
+            if value is not None:
+                yield from _lines_of(value, stripped, bad)
+
+
+def _skip_rest_of_line(stream: IO[bytes], line: bytes) -> None:
+    while not line.endswith(b"\n"):
+        line = stream.readline(OUT_CHUNK)
+        if not line:
+            return
+
+
+def compress_lines(lines: Iterator[bytes], level: int = 1) -> Iterator[bytes]:
+    """gzip a stream of lines in ~1 MB chunks (isal, fast level: the input is re-readable)."""
+    packer = isal_zlib.compressobj(level, isal_zlib.DEFLATED, 31)
+    batch: list[bytes] = []
+    size = 0
+    for line in lines:
+        batch.append(line)
+        size += len(line)
+        if size >= OUT_CHUNK:
+            yield packer.compress(b"".join(batch))
+            batch, size = [], 0
+    yield packer.compress(b"".join(batch)) + packer.flush()
+
+
+def import_file(case: Case, source: Path, display: str) -> FileImport:
+    """Import one local file into `case` as `trail/import/<source sha>/<name>.jsonl.gz`."""
+    problems: list[str] = []
+    counter = _Counter()
+    digest = _file_sha256(source)
+    relpath = f"trail/import/{digest[:16]}/{path_segment(source.name)}.jsonl.gz"
+    params = {"source": display}
+    artifact = None
+    with open_source(source) as stream:
+        lines = counter.count(iter_record_lines(stream, problems))
+        first = next(lines, None)
+        if first is not None:  # a file with no readable record leaves no empty artifact
+            entry = case.put_stream(
+                compress_lines(itertools.chain((first,), lines)),
+                relpath,
+                kind="trail",
+                api="local:import",
+                params=params,
+                meta={"source_sha256": digest},
+            )
+            artifact = entry.path
+    for problem in problems:
+        case.record_error(kind="trail", api="local:import", params=params, error=problem)
+    return FileImport(display, counter.total, artifact, tuple(problems))
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.total = 0
+
+    def count(self, lines: Iterator[bytes]) -> Iterator[bytes]:
+        for line in lines:
+            self.total += 1
+            yield line
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as src:
+        while chunk := src.read(OUT_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _import_in_worker(root: str, source: str, display: str) -> FileImport:
+    # Each worker opens the case itself: appends to the manifest are locked across processes.
+    return import_file(Case.open(Path(root)), Path(source), display)
+
+
+def import_trail(case: Case, paths: Sequence[Path], *, workers: int | None = None) -> ImportSummary:
+    """Import local CloudTrail files and folders into `case`, one process per core.
+
+    Each input becomes one JSON-lines artifact of its records (kind `trail`, api
+    `local:import`, params {"source": name}); each problem becomes a manifest entry with
+    `error`. De-duplication by eventID happens in the index, so importing twice is harmless.
+    """
+    files, ignored = find_sources([Path(p) for p in paths])
+    jobs = [(str(case.root), str(f), _display(f, paths)) for f in files]
+    count = workers or min(len(jobs), os.cpu_count() or 1)
+    if count <= 1:
+        results = [import_file(case, Path(src), name) for _, src, name in jobs]
+    else:
+        with ProcessPoolExecutor(max_workers=count) as pool:
+            results = list(pool.map(_import_in_worker, *zip(*jobs, strict=True)))
+    case.log("import-trail", {"files": len(results), "records": sum(r.records for r in results)})
+    return ImportSummary(tuple(results), tuple(str(p) for p in ignored))
+
+
+def _display(path: Path, roots: Sequence[Path]) -> str:
+    for root in roots:
+        root = Path(root)
+        if root.is_dir() and path.is_relative_to(root):
+            return f"{root.name}/{path.relative_to(root).as_posix()}"
+    return path.name

@@ -1,0 +1,213 @@
+"""case.duckdb: every table always there, rebuilt identically, filled from the manifest."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import orjson
+
+from lambda_ir.evidence import Case
+from lambda_ir.evidence.index import build_index, index_path, open_index
+from lambda_ir.evidence.index_schema import TABLE_NAMES
+
+ACCOUNT, REGION = "111122223333", "eu-west-1"
+STREAM = "2024/05/01/[$LATEST]0123456789abcdef"
+RID = "6bc28136-xmpl-4365-b021-0ce6b2e64ab0".replace("xmpl", "0a1b")
+
+
+def code_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return 'evil.example.com'\n")
+        archive.writestr("../escape.txt", "x")
+    return buffer.getvalue()
+
+
+def config(version: str, sha: str) -> dict:
+    return {
+        "FunctionName": "pay",
+        "FunctionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:pay:{version}",
+        "Version": version,
+        "Runtime": "python3.12",
+        "Handler": "app.handler",
+        "Role": f"arn:aws:iam::{ACCOUNT}:role/pay-role",
+        "CodeSha256": sha,
+        "CodeSize": 100,
+        "Timeout": 3,
+        "MemorySize": 128,
+        "LastModified": "2024-05-01T10:00:00.000+0000",
+        "PackageType": "Zip",
+        "Environment": {"Variables": {"STAGE": "prod"}},
+    }
+
+
+def log_lines() -> bytes:
+    events = [
+        (1714557600000, f"START RequestId: {RID} Version: $LATEST"),
+        (1714557601000, f"2024-05-01T10:00:01.000Z {RID} Task timed out after 3.00 seconds"),
+        (
+            1714557601001,
+            f"REPORT RequestId: {RID}\tDuration: 3003.44 ms\tBilled Duration: 3000 ms"
+            "\tMemory Size: 128 MB\tMax Memory Used: 41 MB\tInit Duration: 150.50 ms",
+        ),
+    ]
+    body = b"".join(
+        orjson.dumps({"timestamp": t, "message": m, "logStreamName": STREAM}) + b"\n"
+        for t, m in events
+    )
+    return gzip.compress(body)
+
+
+def make_case(root: Path) -> Case:
+    case = Case.create(root)
+    blob = code_zip()
+    sha = base64.b64encode(hashlib.sha256(blob).digest()).decode()
+    src = {"account": ACCOUNT, "region": REGION}
+    raw = f"raw/{ACCOUNT}/{REGION}/lambda/functions/pay"
+    case.put_json(
+        f"{raw}/get-function/$LATEST.json",
+        {"Configuration": config("$LATEST", sha), "Code": {}, "Tags": {"team": "a"}},
+        kind="function",
+        api="lambda:GetFunction",
+        params={"FunctionName": "pay", "Qualifier": "$LATEST"},
+        **src,
+    )
+    case.put_json(
+        f"{raw}/versions/1.json",
+        {"Versions": [config("$LATEST", sha), config("1", sha)]},
+        kind="function-versions",
+        api="lambda:ListVersionsByFunction",
+        params={"FunctionName": "pay", "page": 1},
+        **src,
+    )
+    policy = {
+        "Statement": [
+            {
+                "Sid": "public",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "lambda:InvokeFunction",
+            }
+        ]
+    }
+    case.put_json(
+        f"{raw}/policy/_.json",
+        {"Policy": json.dumps(policy)},
+        kind="policy",
+        api="lambda:GetPolicy",
+        params={"FunctionName": "pay"},
+        **src,
+    )
+    case.put_bytes(
+        blob,
+        kind="code",
+        api="lambda:GetFunction",
+        params={"FunctionName": "pay", "Qualifier": "1"},
+        meta={"code_sha256": sha},
+        **src,
+    )
+    case.put_bytes(
+        log_lines(),
+        f"logs/{ACCOUNT}/{REGION}/%2Faws%2Flambda%2Fpay/s.jsonl.gz",
+        kind="logs",
+        api="logs:FilterLogEvents",
+        params={"logGroupName": "/aws/lambda/pay"},
+        **src,
+    )
+    case.put_json(
+        f"raw/{ACCOUNT}/global/iam/roles/pay-role/role.json",
+        {
+            "Role": {
+                "RoleName": "pay-role",
+                "Arn": f"arn:aws:iam::{ACCOUNT}:role/pay-role",
+                "CreateDate": "2024-01-01T00:00:00Z",
+                "AssumeRolePolicyDocument": "%7B%22Version%22%3A%222012-10-17%22%7D",
+            }
+        },
+        kind="role",
+        api="iam:GetRole",
+        params={"RoleName": "pay-role"},
+        account=ACCOUNT,
+    )
+    case.record_error(
+        kind="logs",
+        api="logs:FilterLogEvents",
+        error="ResourceNotFoundException: gone",
+        params={"logGroupName": "/aws/lambda/old"},
+        **src,
+    )
+    return case
+
+
+def dump(case: Case) -> dict[str, list]:
+    with open_index(case) as con:
+        return {
+            t: sorted(map(repr, con.execute(f"SELECT * FROM {t}").fetchall())) for t in TABLE_NAMES
+        }
+
+
+def test_empty_case_has_every_table(tmp_path: Path) -> None:
+    case = Case.create(tmp_path / "case")
+    tables = dump(case)
+    assert set(tables) == set(TABLE_NAMES)
+    assert all(rows == [] for name, rows in tables.items() if name != "index_meta")
+
+
+def test_tables_from_evidence(tmp_path: Path) -> None:
+    case = make_case(tmp_path / "case")
+    with open_index(case) as con:
+        versions = con.execute(
+            "SELECT version, code_sha256_hex, environment->>'$.Variables.STAGE', last_modified "
+            "FROM versions ORDER BY version"
+        ).fetchall()
+        assert [v[0] for v in versions] == ["$LATEST", "1"]
+        blob_sha = hashlib.sha256(code_zip()).hexdigest()
+        assert versions[0][1] == blob_sha and versions[0][2] == "prod"
+        assert str(versions[0][3]) == "2024-05-01 10:00:00"
+        assert con.execute("SELECT tags->>'team' FROM functions").fetchall() == [("a",)]
+        assert con.execute("SELECT statement->>'Principal' FROM policies").fetchall() == [("*",)]
+        members = dict(con.execute("SELECT member, note FROM code_files").fetchall())
+        assert members["app.py"] is None and "unsafe" in members["../escape.txt"]
+        report = con.execute(
+            "SELECT request_id, duration_ms, billed_ms, memory_mb, max_memory_mb, init_ms, status,"
+            " version, function_name FROM report_lines"
+        ).fetchall()
+        assert report == [(RID, 3003.44, 3000.0, 128, 41, 150.5, "timeout", "$LATEST", "pay")]
+        assert con.execute(
+            "SELECT count(*) FROM log_events WHERE request_id = ?", [RID]
+        ).fetchone() == (3,)
+        assert con.execute("SELECT assume_role_policy->>'Version' FROM roles").fetchone() == (
+            "2012-10-17",
+        )
+        assert con.execute("SELECT reason FROM ingest_warnings").fetchall() == [
+            ("ResourceNotFoundException: gone",)
+        ]
+
+
+def test_delete_and_rebuild_gives_same_tables(tmp_path: Path) -> None:
+    case = make_case(tmp_path / "case")
+    first = dump(case)
+    index_path(case).unlink()
+    assert dump(case) == first
+
+
+def test_open_index_rebuilds_when_evidence_is_added(tmp_path: Path) -> None:
+    case = make_case(tmp_path / "case")
+    build_index(case)
+    case.put_bytes(
+        gzip.compress(
+            orjson.dumps({"eventID": "late", "eventName": "GetPolicy20150331v2"}) + b"\n"
+        ),
+        "trail/import/x/late.jsonl.gz",
+        kind="trail",
+        api="local:import",
+        params={"source": "late"},
+    )
+    with open_index(case) as con:
+        assert con.execute("SELECT operation FROM trail_events").fetchall() == [("GetPolicy",)]

@@ -1,0 +1,188 @@
+"""CloudTrail import: every common shape, bad input as warnings, the Stratus detonation logs."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+
+import duckdb
+import orjson
+import pytest
+
+from lambda_ir.evidence import Case
+from lambda_ir.evidence.index import build_index
+from lambda_ir.evidence.trail import import_trail, iter_record_lines
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+STRATUS = DATA / "stratus-red-team-detonation-logs"
+
+
+def record(event_id: str, name: str = "GetFunction20150331v2", **extra: object) -> dict:
+    return {
+        "eventID": event_id,
+        "eventTime": "2024-05-01T10:00:00Z",
+        "eventSource": "lambda.amazonaws.com",
+        "eventName": name,
+        "awsRegion": "eu-west-1",
+        "recipientAccountId": "111122223333",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "arn": "arn:aws:sts::111122223333:assumed-role/deployer/alice-session",
+            "accessKeyId": "ASIAEXAMPLE",
+            "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::111122223333:role/deployer"}},
+        },
+        "requestParameters": {
+            "functionName": "arn:aws:lambda:eu-west-1:111122223333:function:pay:7"
+        },
+        **extra,
+    }
+
+
+def lines_of(data: bytes) -> tuple[list[dict], list[str]]:
+    problems: list[str] = []
+    out = [orjson.loads(line) for line in iter_record_lines(io.BytesIO(data), problems)]
+    return out, problems
+
+
+def test_records_object_array_lines_and_lookup_output_all_read() -> None:
+    recs = [record("a"), record("b")]
+    shapes = [
+        json.dumps({"Records": recs}).encode(),
+        json.dumps(recs, indent=3).encode(),
+        b"\n".join(json.dumps(r).encode() for r in recs) + b"\n",
+        json.dumps(
+            {"Events": [{"EventId": r["eventID"], "CloudTrailEvent": json.dumps(r)} for r in recs]}
+        ).encode(),
+        json.dumps({"Records": recs}, indent=2).encode(),
+    ]
+    for shape in shapes:
+        out, problems = lines_of(shape)
+        assert [r["eventID"] for r in out] == ["a", "b"], shape[:40]
+        assert problems == []
+
+
+def test_bad_lines_are_counted_and_the_rest_kept() -> None:
+    good = json.dumps(record("ok")).encode()
+    data = b"\n".join(
+        [good, b"{not json", b'{"eventID": "x\xff\xfe"}', good.replace(b'"ok"', b'"ok2"')]
+    )
+    out, problems = lines_of(data)
+    assert [r["eventID"] for r in out] == ["ok", "ok2"]
+    assert any("invalid JSON" in p and "first at line 2" in p for p in problems)
+    assert any("not UTF-8" in p for p in problems)
+
+
+def test_oversized_line_is_skipped_without_reading_it_whole() -> None:
+    big = b'{"eventID": "' + b"x" * 5000 + b'"}'
+    data = json.dumps(record("a")).encode() + b"\n" + big + b"\n" + json.dumps(record("b")).encode()
+    problems: list[str] = []
+    out = list(iter_record_lines(io.BytesIO(data), problems, max_document=1000))
+    assert [orjson.loads(x)["eventID"] for x in out] == ["a", "b"]
+    assert problems == ["1 line(s) skipped: line longer than 1000 bytes (first at line 2)"]
+
+
+def test_oversized_document_is_skipped() -> None:
+    data = json.dumps([record(str(i)) for i in range(50)], indent=1).encode()
+    problems: list[str] = []
+    assert list(iter_record_lines(io.BytesIO(data), problems, max_document=1000)) == []
+    assert problems and "larger than 1000 bytes" in problems[0]
+
+
+def write_inputs(folder: Path) -> None:
+    folder.mkdir()
+    (folder / "a.json.gz").write_bytes(
+        gzip.compress(
+            json.dumps(
+                {"Records": [record("e1"), record("e2", "UpdateFunctionCode20150331v2")]}
+            ).encode()
+        )
+    )
+    (folder / "b.jsonl").write_bytes(
+        b"\n".join(
+            json.dumps(r).encode()
+            for r in [record("e2", "UpdateFunctionCode20150331v2"), record("e3")]
+        )
+    )
+    whole = gzip.compress(b"\n".join(json.dumps(record(f"t{i}")).encode() for i in range(200)))
+    (folder / "truncated.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    (folder / "garbage.json").write_bytes(b"\x00\xff not json at all")
+    digest = folder / "CloudTrail-Digest"
+    digest.mkdir()
+    (digest / "d.json.gz").write_bytes(gzip.compress(b"{}"))
+
+
+def test_import_folder_dedups_records_warnings_and_ignores_digests(tmp_path: Path) -> None:
+    write_inputs(tmp_path / "in")
+    case = Case.create(tmp_path / "case")
+    summary = import_trail(case, [tmp_path / "in"], workers=2)
+    assert len(summary.ignored) == 1
+    by_name = {f.source.split("/")[-1]: f for f in summary.files}
+    assert by_name["a.json.gz"].records == 2 and by_name["b.jsonl"].records == 2
+    assert by_name["garbage.json"].artifact is None and by_name["garbage.json"].problems
+    truncated = by_name["truncated.jsonl.gz"]
+    assert 0 < truncated.records < 200
+    assert any("truncated or corrupt" in p for p in truncated.problems)
+    errors = [e for e in case.entries() if e.error]
+    assert len(errors) == summary.warnings >= 2
+    con = duckdb.connect(str(build_index(case)), read_only=True)
+    ids = [r[0] for r in con.execute("SELECT event_id FROM trail_events").fetchall()]
+    assert len(ids) == len(set(ids)) == 3 + truncated.records
+    row = con.execute(
+        "SELECT operation, function_name, qualifier, actor_name, actor_type, session_issuer_arn,"
+        " request_parameters->>'functionName' FROM trail_events WHERE event_id = 'e2'"
+    ).fetchone()
+    assert row == (
+        "UpdateFunctionCode",
+        "pay",
+        "7",
+        "alice-session",
+        "AssumedRole",
+        "arn:aws:iam::111122223333:role/deployer",
+        "arn:aws:lambda:eu-west-1:111122223333:function:pay:7",
+    )
+    warned = con.execute("SELECT count(*) FROM ingest_warnings").fetchone()
+    assert warned == (len(errors),)
+
+
+def test_stratus_detonation_logs_all_imported(tmp_path: Path) -> None:
+    files = sorted(STRATUS.glob("*.json"))
+    expected = {r["eventID"] for f in files for r in json.loads(f.read_text())}
+    case = Case.create(tmp_path / "case")
+    summary = import_trail(case, files)
+    assert summary.warnings == 0 and summary.skipped == 0
+    con = duckdb.connect(str(build_index(case)), read_only=True)
+    ids = {r[0] for r in con.execute("SELECT event_id FROM trail_events").fetchall()}
+    assert ids == expected
+    lambda_ops = {
+        r[0]: r[1]
+        for r in con.execute(
+            "SELECT operation, function_name FROM trail_events "
+            "WHERE event_source = 'lambda.amazonaws.com' AND function_name IS NOT NULL"
+        ).fetchall()
+    }
+    assert lambda_ops["AddPermission"] == "stratus-red-team-backdoor-f-func"
+    assert "UpdateFunctionCode" in lambda_ops and "UpdateFunctionConfiguration" in lambda_ops
+    assert con.execute("SELECT count(*) FROM trail_events WHERE event_time IS NULL").fetchone() == (
+        0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "operation"),
+    [
+        ("UpdateFunctionCode20150331v2", "UpdateFunctionCode"),
+        ("CreateFunction20150331", "CreateFunction"),
+        ("PublishLayerVersion20181031", "PublishLayerVersion"),
+        ("GetFunctionUrlConfig", "GetFunctionUrlConfig"),
+        ("CreateDistribution2020_05_31", "CreateDistribution"),
+    ],
+)
+def test_operation_strips_api_version(tmp_path: Path, name: str, operation: str) -> None:
+    src = tmp_path / "one.json"
+    src.write_text(json.dumps({"Records": [record("x", name)]}))
+    case = Case.create(tmp_path / "case")
+    import_trail(case, [src])
+    con = duckdb.connect(str(build_index(case)), read_only=True)
+    assert con.execute("SELECT operation FROM trail_events").fetchone() == (operation,)
