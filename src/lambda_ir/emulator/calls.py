@@ -1,0 +1,110 @@
+"""One HTTP request to the emulator, parsed once: who signed it, where, and which operation.
+
+Everything downstream (gap handlers, quotas, CloudTrail) reads this value instead of the
+WSGI environ. The emulator's own headers (`x-lambda-ir-event-time`, `x-lambda-ir-source-ip`)
+are read here and removed from what moto sees.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from lambda_ir.emulator.operations import Operation, OperationIndex
+
+EVENT_TIME_HEADER = "x-lambda-ir-event-time"
+SOURCE_IP_HEADER = "x-lambda-ir-source-ip"
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
+_QUERY_CREDENTIAL = re.compile(
+    r"X-Amz-Credential=([^/&]+)(?:/|%2F)\d{8}(?:/|%2F)([^/&%]+)"
+    r"(?:/|%2F)([^/&%]+)"
+)
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """A signed AWS API request as the emulator saw it (before moto handles it)."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+    access_key_id: str
+    region: str
+    service: str
+    operation: Operation | None
+    source_ip: str
+    user_agent: str
+    event_time: datetime
+    host: str
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The operation name ('' when unknown)."""
+        return self.operation.name if self.operation else ""
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The operation's input members by model name ({} when unknown)."""
+        return self.operation.params if self.operation else {}
+
+
+def request_headers(environ: dict[str, Any]) -> dict[str, str]:
+    """Lower-cased request headers from a WSGI environ."""
+    headers = {
+        key[5:].replace("_", "-").lower(): str(value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = str(environ["CONTENT_TYPE"])
+    return headers
+
+
+def strip_emulator_headers(environ: dict[str, Any]) -> None:
+    """Remove the emulator's own headers so moto never sees them."""
+    for header in (EVENT_TIME_HEADER, SOURCE_IP_HEADER):
+        environ.pop("HTTP_" + header.upper().replace("-", "_"), None)
+
+
+def parse_call(environ: dict[str, Any], body: bytes, index: OperationIndex) -> ApiCall | None:
+    """Parse a signed request; None for unsigned ones (moto-api, code downloads, browsers)."""
+    headers = request_headers(environ)
+    query = str(environ.get("QUERY_STRING", ""))
+    found = _CREDENTIAL.search(headers.get("authorization", "")) or _QUERY_CREDENTIAL.search(query)
+    if found is None:
+        return None
+    access_key, region, service = found.groups()
+    method = str(environ.get("REQUEST_METHOD", "GET"))
+    path = str(environ.get("PATH_INFO", "/"))
+    operation = index.identify(service, method, path, query, headers, body)
+    return ApiCall(
+        method=method,
+        path=path,
+        query=query,
+        headers=headers,
+        body=body,
+        access_key_id=access_key,
+        region=region,
+        service=service,
+        operation=operation,
+        source_ip=headers.get(SOURCE_IP_HEADER) or str(environ.get("REMOTE_ADDR", "127.0.0.1")),
+        user_agent=headers.get("user-agent", ""),
+        event_time=_event_time(headers.get(EVENT_TIME_HEADER)),
+        host=headers.get("host", ""),
+    )
+
+
+def _event_time(value: str | None) -> datetime:
+    if value:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return datetime.now(UTC)

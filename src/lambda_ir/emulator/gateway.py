@@ -1,0 +1,178 @@
+"""The one seam in front of moto: a WSGI app that adds what moto lacks around every call.
+
+For each signed request it (1) names the operation and the caller, (2) applies latency,
+quotas and injected faults, (3) answers the Lambda gaps itself or forwards to moto's own
+server app (and fixes up moto's answer where it differs from AWS), and (4) records the
+call as a CloudTrail event. Unsigned requests (`/moto-api/`, code downloads under
+`/_emulator/`) are never recorded. All state lives in the `Gateway` instance.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import socket
+import struct
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lambda_ir.emulator import lambda_gaps
+from lambda_ir.emulator.calls import ApiCall, parse_call, strip_emulator_headers
+from lambda_ir.emulator.http import Response, json_response
+from lambda_ir.emulator.identity import Caller, resolve_caller
+from lambda_ir.emulator.lambda_state import LambdaContext, LambdaExtras
+from lambda_ir.emulator.operations import OperationIndex
+from lambda_ir.emulator.quotas import RESET, Limiter
+from lambda_ir.emulator.trail_delivery import logging_trails
+from lambda_ir.emulator.trail_log import TrailEntry, TrailLog, lookup_events
+from lambda_ir.emulator.trail_record import build_record, is_recorded, resources_of
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+@dataclass
+class Gateway:
+    """The emulator's WSGI application wrapping moto's `DomainDispatcherApplication`."""
+
+    moto_app: WsgiApp
+    limiter: Limiter
+    endpoint_url: str = ""
+    index: OperationIndex = field(default_factory=OperationIndex)
+    extras: LambdaExtras = field(default_factory=LambdaExtras)
+    trail: TrailLog = field(default_factory=TrailLog)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = str(environ.get("PATH_INFO", ""))
+        if path.startswith("/_emulator/"):
+            return _send(self._internal(path), start_response)
+        body = _read_body(environ)
+        call = parse_call(environ, body, self.index)
+        strip_emulator_headers(environ)
+        if call is None:
+            return _send(self._forward(environ, None), start_response)
+        caller = resolve_caller(call.access_key_id, call.region)
+        response = self.limiter.admit(call, caller.account_id)
+        if response is RESET:
+            _reset_connection(environ)
+            return []
+        if response is None:
+            response = self._dispatch(environ, call, caller)
+            self._record(call, caller, response)
+        elif response.status == 429 or b"Throttl" in response.body:
+            self._record(call, caller, response)
+        return _send(response, start_response)
+
+    def _dispatch(self, environ: dict[str, Any], call: ApiCall, caller: Caller) -> Response:
+        def forward(new_body: bytes | None) -> Response:
+            return self._forward(environ, new_body)
+
+        if call.service == "cloudtrail" and call.name == "LookupEvents":
+            return lookup_events(self.trail, caller.account_id, call.region, call.params)
+        if call.service == "lambda" and call.operation is not None:
+            ctx = LambdaContext(
+                caller.account_id, call.region, self.extras, self.endpoint_url, forward
+            )
+            return lambda_gaps.handle(ctx, call)
+        return forward(None)
+
+    def _forward(self, environ: dict[str, Any], new_body: bytes | None) -> Response:
+        if new_body is not None:
+            environ["wsgi.input"] = io.BytesIO(new_body)
+            environ["CONTENT_LENGTH"] = str(len(new_body))
+        else:
+            environ["wsgi.input"].seek(0)
+        captured: dict[str, Any] = {}
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            captured["status"] = int(status.split()[0])
+            captured["headers"] = tuple(headers)
+
+        chunks = self.moto_app(environ, start)
+        try:
+            body = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        return Response(captured.get("status", 500), captured.get("headers", ()), body)
+
+    def _record(self, call: ApiCall, caller: Caller, response: Response) -> None:
+        if not is_recorded(call):
+            return
+        record = build_record(self.index, call, caller, response)
+        region = record["awsRegion"]
+        entry = TrailEntry(
+            sequence=self.trail.next_sequence(),
+            time=call.event_time,
+            account_id=caller.account_id,
+            region=region,
+            username=caller.user_name,
+            access_key_id=call.access_key_id,
+            resources=tuple((r["ResourceType"], r["ResourceName"]) for r in resources_of(call)),
+            record=record,
+            trails=logging_trails(caller.account_id, region),
+        )
+        self.trail.add(entry)
+
+    def _internal(self, path: str) -> Response:
+        if path.startswith("/_emulator/blobs/"):
+            digest = path.rsplit("/", 1)[-1].removesuffix(".zip")
+            with self.extras.lock:
+                data = self.extras.blobs.get(digest)
+            if data is None:
+                return Response(404, (("Content-Type", "text/plain"),), b"no such package\n")
+            return Response(
+                200, (("Content-Type", "application/zip"), ("Content-Length", str(len(data)))), data
+            )
+        if path == "/_emulator/health":
+            return json_response({"status": "ok", "events": len(self.trail.entries)})
+        return Response(404, (("Content-Type", "text/plain"),), b"unknown emulator path\n")
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    stream = environ.get("wsgi.input")
+    length = str(environ.get("CONTENT_LENGTH") or "")
+    if stream is None:
+        body = b""
+    elif length.isdigit():
+        body = stream.read(int(length))
+    elif environ.get("wsgi.input_terminated"):
+        body = stream.read()
+    else:
+        body = b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    return bytes(body)
+
+
+def _send(response: Response, start_response: StartResponse) -> list[bytes]:
+    reason = _REASONS.get(response.status, "OK")
+    start_response(f"{response.status} {reason}", list(response.headers))
+    return [response.body]
+
+
+def _reset_connection(environ: dict[str, Any]) -> None:
+    """Drop the TCP connection without an HTTP response (linger 0 makes it an RST)."""
+    sock = environ.get("werkzeug.socket")
+    if isinstance(sock, socket.socket):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No Content",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}

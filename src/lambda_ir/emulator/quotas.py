@@ -1,0 +1,164 @@
+"""API quotas, latency and injected faults: what the collector's speed and resilience face.
+
+Quotas are token buckets per account, region and bucket name, refilled continuously at the
+documented rate with a one-second burst. Defaults (AWS's documented per-account, per-region
+defaults): Lambda GetFunction 100/s, GetPolicy 15/s, every other Lambda control-plane call
+15/s shared (Invoke is not a control-plane call); CloudTrail LookupEvents 2/s; CloudWatch Logs
+FilterLogEvents 5/s, GetLogEvents 25/s, DescribeLogStreams 25/s, DescribeLogGroups 10/s,
+CreateLogGroup 5/s, CreateLogStream 50/s, PutLogEvents 5000/s. A throttled call gets the
+service's own error: Lambda `TooManyRequestsException` HTTP 429 with `Retry-After`,
+CloudTrail and Logs `ThrottlingException` HTTP 400.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+
+from lambda_ir.emulator.calls import ApiCall
+from lambda_ir.emulator.http import Response, json_error, rest_error
+
+LAMBDA_SHARED = "control-plane"
+LAMBDA_DATA_PLANE = frozenset({"Invoke", "InvokeAsync", "InvokeWithResponseStream"})
+
+
+@dataclass(frozen=True)
+class QuotaRule:
+    """One quota: which service/bucket it fills and how fast (requests per second)."""
+
+    service: str
+    bucket: str
+    rate: float
+
+
+DEFAULT_RULES: tuple[QuotaRule, ...] = (
+    QuotaRule("lambda", "GetFunction", 100),
+    QuotaRule("lambda", "GetPolicy", 15),
+    QuotaRule("lambda", LAMBDA_SHARED, 15),
+    QuotaRule("cloudtrail", "LookupEvents", 2),
+    QuotaRule("logs", "FilterLogEvents", 5),
+    QuotaRule("logs", "GetLogEvents", 25),
+    QuotaRule("logs", "DescribeLogStreams", 25),
+    QuotaRule("logs", "DescribeLogGroups", 10),
+    QuotaRule("logs", "CreateLogGroup", 5),
+    QuotaRule("logs", "CreateLogStream", 50),
+    QuotaRule("logs", "PutLogEvents", 5000),
+)
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """Inject failures into a fraction `rate` of calls, drawn from `kinds` with a seeded RNG.
+
+    Kinds: "429" (the service's throttling error), "500" (InternalFailure / ServiceException),
+    "reset" (the connection is closed without a response).
+    """
+
+    rate: float
+    kinds: tuple[str, ...] = ("429", "500", "reset")
+    seed: int = 0
+
+
+RESET = Response(status=0)
+
+
+@dataclass
+class _Bucket:
+    rate: float
+    tokens: float
+    stamp: float
+
+    def take(self, now: float) -> bool:
+        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+@dataclass
+class Limiter:
+    """Latency, quotas and faults for one emulator; `admit` runs before every signed call."""
+
+    latency_ms: int = 0
+    quotas: bool = False
+    faults: FaultSpec | None = None
+    rules: tuple[QuotaRule, ...] = DEFAULT_RULES
+    _buckets: dict[tuple[str, str, str, str], _Bucket] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _rng: random.Random = field(default_factory=random.Random)
+
+    def __post_init__(self) -> None:
+        if self.faults is not None:
+            self._rng.seed(self.faults.seed)
+
+    def admit(self, call: ApiCall, account_id: str) -> Response | None:
+        """Sleep the latency; then a throttle, an injected fault, RESET, or None to proceed."""
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000)
+        if self.quotas and not self._take(call, account_id):
+            return throttled(call.service)
+        if self.faults is not None:
+            with self._lock:
+                hit = self._rng.random() < self.faults.rate
+                kind = self._rng.choice(self.faults.kinds) if hit else ""
+            return _fault(kind, call.service) if hit else None
+        return None
+
+    def _take(self, call: ApiCall, account_id: str) -> bool:
+        bucket_name = call.name
+        if call.service == "lambda":
+            if call.name in LAMBDA_DATA_PLANE:
+                return True
+            if call.name not in ("GetFunction", "GetPolicy"):
+                bucket_name = LAMBDA_SHARED
+        rule = next(
+            (r for r in self.rules if r.service == call.service and r.bucket == bucket_name), None
+        )
+        if rule is None:
+            return True
+        key = (account_id, call.region, call.service, bucket_name)
+        now = time.monotonic()
+        with self._lock:
+            bucket = self._buckets.setdefault(key, _Bucket(rule.rate, rule.rate, now))
+            return bucket.take(now)
+
+
+def throttled(service: str) -> Response:
+    """The throttling error `service` returns when a quota is exceeded."""
+    if service == "lambda":
+        response = rest_error(
+            429, "TooManyRequestsException", "Rate exceeded", Reason="CallerRateLimitExceeded"
+        )
+        return Response(response.status, (*response.headers, ("Retry-After", "1")), response.body)
+    if service in ("s3",):
+        return Response(
+            503,
+            (("Content-Type", "application/xml"),),
+            _xml_error("SlowDown", "Please reduce your request rate."),
+        )
+    if service in ("iam", "sts"):
+        return Response(
+            400, (("Content-Type", "text/xml"),), _xml_error("Throttling", "Rate exceeded")
+        )
+    return json_error("ThrottlingException", "Rate exceeded")
+
+
+def _fault(kind: str, service: str) -> Response:
+    if kind == "429":
+        return throttled(service)
+    if kind == "reset":
+        return RESET
+    if service == "lambda":
+        return rest_error(500, "ServiceException", "An internal error occurred (injected fault).")
+    return json_error("InternalFailure", "An internal error occurred (injected fault).", 500)
+
+
+def _xml_error(code: str, message: str) -> bytes:
+    return (
+        f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+        f"<Message>{message}</Message></Error><RequestId>0</RequestId></ErrorResponse>"
+    ).encode()

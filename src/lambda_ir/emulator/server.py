@@ -1,0 +1,134 @@
+"""The embedded AWS account: moto's server app behind our gateway, served on 127.0.0.1.
+
+    with Emulator() as aws:                       # random free port
+        lam = boto3.client("lambda", endpoint_url=aws.endpoint_url, region_name="us-east-1",
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+
+Any access key works; unknown ones act as the IAM user `emulator-admin` of account
+123456789012 (moto's default account). moto's backend state is process-wide, so run one
+emulator per process; `reset()` wipes it (and our CloudTrail history) between tests.
+Trail files are delivered every `flush_interval` seconds, on `flush_trails()` and on `stop()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from types import TracebackType
+from typing import Any, Self
+
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.moto_api._internal.models import moto_api_backend
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from lambda_ir.emulator.gateway import Gateway
+from lambda_ir.emulator.identity import ensure_admin
+from lambda_ir.emulator.lambda_state import LambdaExtras
+from lambda_ir.emulator.quotas import FaultSpec, Limiter
+from lambda_ir.emulator.trail_delivery import flush
+from lambda_ir.emulator.trail_log import TrailLog
+
+
+class Emulator:
+    """moto in server mode plus what moto lacks, on 127.0.0.1 in a background thread."""
+
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        latency_ms: int = 0,
+        quotas: bool = False,
+        faults: FaultSpec | None = None,
+        host: str = "127.0.0.1",
+        flush_interval: float = 2.0,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.flush_interval = flush_interval
+        self.gateway = Gateway(
+            DomainDispatcherApplication(create_backend_app),
+            Limiter(latency_ms=latency_ms, quotas=quotas, faults=faults),
+        )
+        self._server: BaseWSGIServer | None = None
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+
+    @property
+    def account_id(self) -> str:
+        """The default account (moto's 123456789012) that unknown keys act in."""
+        return str(DEFAULT_ACCOUNT_ID)
+
+    @property
+    def endpoint_url(self) -> str:
+        """`http://127.0.0.1:<port>`: give it to boto3 (`endpoint_url`) or `AWS_ENDPOINT_URL`."""
+        if self._server is None:
+            raise RuntimeError("the emulator is not running; call start() first")
+        return f"http://{self.host}:{self._server.server_port}"
+
+    def start(self) -> Self:
+        """Bind the port and serve in a daemon thread; returns self once requests are accepted."""
+        # moto reads this when an account's IAM backend is first built (AWS managed policies).
+        os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = make_server(
+            self.host, self.port, self.gateway, threaded=True, request_handler=MotoRequestHandler
+        )
+        self.gateway.endpoint_url = self.endpoint_url
+        ensure_admin()
+        self._stopping.clear()
+        serve = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
+        deliver = threading.Thread(target=self._deliver_loop, name="emulator-trail", daemon=True)
+        self._threads = [serve, deliver]
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Deliver pending trail files, then stop serving and join the threads."""
+        if self._server is None:
+            return
+        self._stopping.set()
+        self.flush_trails()
+        self._server.shutdown()
+        self._server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._server = None
+
+    def reset(self) -> None:
+        """Wipe every moto backend, our Lambda extras, CloudTrail history and quota buckets."""
+        moto_api_backend.reset()
+        self.gateway.extras = LambdaExtras()
+        self.gateway.trail = TrailLog()
+        limiter = self.gateway.limiter
+        self.gateway.limiter = Limiter(limiter.latency_ms, limiter.quotas, limiter.faults)
+        ensure_admin()
+
+    def flush_trails(self) -> list[str]:
+        """Write pending CloudTrail records to trail buckets now; returns `bucket/key`s written."""
+        return flush(self.gateway.trail)
+
+    def records(self, account_id: str | None = None) -> list[dict[str, Any]]:
+        """Every CloudTrail record made so far (oldest first), optionally for one account."""
+        return self.gateway.trail.records(account_id)
+
+    def _deliver_loop(self) -> None:
+        while not self._stopping.wait(self.flush_interval):
+            flush(self.gateway.trail)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
