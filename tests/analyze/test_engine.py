@@ -1,0 +1,115 @@
+"""The engine: findings.json, custody, crashes as warnings, skipped detectors, stable ids."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from lambda_ir.analyze import detectors
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.detectors import ALL
+from lambda_ir.analyze.engine import analyze_case
+from lambda_ir.cli.main import cli
+from lambda_ir.evidence import Case
+from lambda_ir.model import Finding, Kind, Severity
+from tests.analyze.casebuild import CaseBuilder, trail_event
+
+PUBLIC = trail_event(
+    "AddPermission20150331v2",
+    {"functionName": "orders", "principal": "*", "action": "lambda:InvokeFunction"},
+)
+
+
+def _crash(case: CaseView) -> Iterator[Finding]:
+    raise RuntimeError("boom")
+    yield  # pragma: no cover
+
+
+CRASHING = Detector(
+    DetectorInfo("LIR-TEST-001", "crashes", Severity.LOW, (), (Kind.TRAIL,)), _crash
+)
+NEEDS_LOGS = Detector(
+    DetectorInfo("LIR-TEST-002", "needs logs", Severity.LOW, (), (Kind.LOGS,)), _crash
+)
+
+
+def test_crash_is_a_warning_and_others_still_run(builder: CaseBuilder) -> None:
+    builder.trail([PUBLIC])
+    result, target = analyze_case(builder.case, (CRASHING, NEEDS_LOGS, *ALL))
+    assert [(w.detector, w.reason) for w in result.warnings] == [
+        ("LIR-TEST-001", "RuntimeError: boom")
+    ]
+    assert result.skipped[0].detector == "LIR-TEST-002"
+    assert "no logs evidence" in result.skipped[0].reason
+    assert [f.detector for f in result.findings] == ["LIR-CT-001"]
+    written = json.loads(target.read_text())
+    assert written[0]["detector"] == "LIR-CT-001"
+    for key in (
+        "id",
+        "title",
+        "severity",
+        "resource",
+        "account",
+        "region",
+        "attack",
+        "summary",
+        "evidence",
+        "time",
+        "actor",
+    ):
+        assert key in written[0]
+    custody = (builder.root / "custody.jsonl").read_text().splitlines()
+    last = json.loads(custody[-1])
+    assert last["action"] == "analyzed" and last["details"]["findings"] == 1
+    assert last["details"]["warnings"] == ["LIR-TEST-001: RuntimeError: boom"]
+
+
+def test_ids_are_stable_across_runs(builder: CaseBuilder) -> None:
+    builder.trail([PUBLIC])
+    first, _ = analyze_case(builder.case, ALL)
+    second, _ = analyze_case(Case.open(builder.root), ALL)
+    assert [f.id for f in first.findings] == [f.id for f in second.findings]
+    assert first.findings[0].id.startswith("LIR-CT-001:")
+
+
+def test_catalogue() -> None:
+    ids = [d.info.id for d in ALL]
+    assert len(ids) == len(set(ids))
+    modules = {p.stem for p in Path(detectors.__file__).parent.glob("*.py")} - {"__init__"}
+    listed = {d.detect.__module__.rsplit(".", 1)[-1] for d in ALL}
+    assert modules <= listed, modules - listed
+    for detector in ALL:
+        info = detector.info
+        assert re.fullmatch(r"LIR-[A-Z]+-\d{3}", info.id)
+        assert info.attack and all(re.fullmatch(r"T\d{4}(\.\d{3})?", t) for t in info.attack)
+        assert info.title and info.evidence and info.references and info.false_positives
+        assert detector.detect.__doc__, info.id
+
+
+def test_cli_analyze_end_to_end(builder: CaseBuilder) -> None:
+    builder.trail([PUBLIC])
+    result = CliRunner().invoke(cli, ["analyze", "--case", str(builder.root)])
+    assert result.exit_code == 0, result.output
+    assert "1 findings (0 critical, 1 high" in result.output
+    assert "LIR-CT-001" in result.output
+    assert json.loads((builder.root / "findings.json").read_text())[0]["severity"] == "high"
+
+
+def test_cli_analyze_json_and_help(builder: CaseBuilder) -> None:
+    builder.trail([PUBLIC])
+    result = CliRunner().invoke(cli, ["--json", "analyze", "--case", str(builder.root)])
+    document = json.loads(result.stdout)
+    assert document["counts"]["high"] == 1
+    help_text = CliRunner().invoke(cli, ["analyze", "--help"]).output
+    for flag in ("--yara", "--sigma", "--ioc", "--allow", "--case"):
+        assert flag in help_text
+
+
+def test_cli_refuses_a_folder_that_is_not_a_case(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["analyze", "--case", str(tmp_path)])
+    assert result.exit_code != 0
