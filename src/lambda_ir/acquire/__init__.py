@@ -1,1 +1,31 @@
-"""Read-only collection from AWS into a case folder: concurrent, quota-aware, never fatal."""
+"""Read-only collection from AWS into a case folder: concurrent, quota-aware, never fatal.
+
+The library API (the CLI's `collect`, `investigate` and `demo` call it):
+
+    collect(case, session, scope, options=None, progress=None) -> CollectSummary
+
+with `Scope(regions, functions=(), since=None, until=None)`, `CollectOptions(workers=16,
+max_package_mb=512, quotas=True, download_retries=2, endpoint_url=None)` and a
+`ProgressSink` (`update(region, done, total)`). `iam_policy()` is the least-privilege
+policy the collector needs.
+"""
+
+from lambda_ir.acquire.collect import FUNCTION_STEPS, REGION_STEPS, collect
+from lambda_ir.acquire.context import CollectContext, CollectOptions, ProgressSink, Scope
+from lambda_ir.acquire.policy import iam_policy
+from lambda_ir.acquire.steps import FunctionTarget, Step
+from lambda_ir.acquire.summary import CollectSummary
+
+__all__ = [
+    "FUNCTION_STEPS",
+    "REGION_STEPS",
+    "CollectContext",
+    "CollectOptions",
+    "CollectSummary",
+    "FunctionTarget",
+    "ProgressSink",
+    "Scope",
+    "Step",
+    "collect",
+    "iam_policy",
+]

@@ -18,11 +18,12 @@ from lambda_ir.aws.quota import QuotaBook, QuotaClass, quota_class
 
 @dataclass(frozen=True)
 class MeterReading:
-    """What a run sent: attempts per (region, quota class), 429s seen, seconds spent waiting."""
+    """What a run sent: attempts per (region, quota class) and per API, 429s, seconds waited."""
 
     attempts: dict[tuple[str, QuotaClass], int]
     throttled: int
     waited: float
+    apis: dict[str, int]
 
     def by_class(self) -> dict[QuotaClass, int]:
         """Attempts per quota class, summed over regions."""
@@ -40,10 +41,12 @@ class CallMeter:
         self._attempts: Counter[tuple[str, QuotaClass]] = Counter()
         self._throttled = 0
         self._waited = 0.0
+        self._apis: Counter[str] = Counter()
 
-    def sent(self, region: str, klass: QuotaClass, waited: float) -> None:
+    def sent(self, region: str, api: str, waited: float) -> None:
         with self._lock:
-            self._attempts[(region, klass)] += 1
+            self._attempts[(region, quota_class(api))] += 1
+            self._apis[api] += 1
             self._waited += waited
 
     def throttle_seen(self) -> None:
@@ -53,7 +56,9 @@ class CallMeter:
     def reading(self) -> MeterReading:
         """A snapshot of the counts so far."""
         with self._lock:
-            return MeterReading(dict(self._attempts), self._throttled, self._waited)
+            return MeterReading(
+                dict(self._attempts), self._throttled, self._waited, dict(self._apis)
+            )
 
 
 def attach(client: Any, region: str, book: QuotaBook | None, meter: CallMeter) -> None:
@@ -64,7 +69,7 @@ def attach(client: Any, region: str, book: QuotaBook | None, meter: CallMeter) -
         operation = event_name.rsplit(".", 1)[-1]
         api = f"{service}:{operation}"
         waited = book.take(region, api) if book is not None else 0.0
-        meter.sent(region, quota_class(api), waited)
+        meter.sent(region, api, waited)
 
     def needs_retry(response: Any = None, **_: Any) -> None:
         if response is None:

@@ -21,6 +21,11 @@ class QuotaClass(StrEnum):
     GET_FUNCTION = "lambda:GetFunction"
     GET_POLICY = "lambda:GetPolicy"
     CONTROL_PLANE = "lambda:control-plane"
+    LOOKUP_EVENTS = "cloudtrail:LookupEvents"
+    FILTER_LOG_EVENTS = "logs:FilterLogEvents"
+    GET_LOG_EVENTS = "logs:GetLogEvents"
+    DESCRIBE_LOG_STREAMS = "logs:DescribeLogStreams"
+    DESCRIBE_LOG_GROUPS = "logs:DescribeLogGroups"
     UNMETERED = "unmetered"  # IAM, STS, ECR, code downloads: not Lambda's control plane
 
 
@@ -30,16 +35,27 @@ LAMBDA_RATES: dict[QuotaClass, float] = {
     QuotaClass.GET_POLICY: 15.0,
     QuotaClass.CONTROL_PLANE: 15.0,
 }
+# The read APIs the logs and CloudTrail steps use (CloudTrail and CloudWatch Logs quotas).
+READ_RATES: dict[QuotaClass, float] = {
+    QuotaClass.LOOKUP_EVENTS: 2.0,
+    QuotaClass.FILTER_LOG_EVENTS: 5.0,
+    QuotaClass.GET_LOG_EVENTS: 25.0,
+    QuotaClass.DESCRIBE_LOG_STREAMS: 25.0,
+    QuotaClass.DESCRIBE_LOG_GROUPS: 10.0,
+}
 
 
 def quota_class(api: str) -> QuotaClass:
-    """The class an API (`service:Operation`) draws from; non-Lambda APIs are unmetered here."""
+    """The class an API (`service:Operation`) draws from; APIs with no known quota: UNMETERED."""
     if api == "lambda:GetFunction":
         return QuotaClass.GET_FUNCTION
     if api == "lambda:GetPolicy":
         return QuotaClass.GET_POLICY
     if api.startswith("lambda:"):
         return QuotaClass.CONTROL_PLANE
+    for klass in READ_RATES:
+        if klass.value == api:
+            return klass
     return QuotaClass.UNMETERED
 
 
@@ -81,7 +97,7 @@ class TokenBucket:
 class QuotaPolicy:
     """The rates to pace at; `headroom` < 1 keeps us just under AWS's limits."""
 
-    rates: tuple[tuple[QuotaClass, float], ...] = tuple(LAMBDA_RATES.items())
+    rates: tuple[tuple[QuotaClass, float], ...] = (*LAMBDA_RATES.items(), *READ_RATES.items())
     headroom: float = 0.95
     enabled: bool = True
 

@@ -1,0 +1,123 @@
+"""Code of every version: zip packages into `blobs/` once per SHA-256, images by manifest.
+
+Two versions with the same `CodeSha256` share one blob and one download. A package whose
+bytes do not match `CodeSha256` is retried, then recorded as an `integrity` error and never
+stored. Container images are described, not pulled: the image URI, its resolved digest and
+the ECR image manifest (ecr:BatchGetImage).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambda_ir.acquire import paths
+from lambda_ir.acquire.context import CollectContext
+from lambda_ir.acquire.download import Package, already_stored, download, finish
+from lambda_ir.acquire.fetch import fetch_json, record_failure
+from lambda_ir.aws import CallError, ErrorClass, call, classify
+from lambda_ir.evidence.layout import path_segment
+from lambda_ir.model import Kind
+
+
+def collect_package(ctx: CollectContext, fn: Any, qualifier: str, response: dict[str, Any]) -> None:
+    """Store the code behind one GetFunction response (zip) or describe its image."""
+    config = response.get("Configuration") or {}
+    code = response.get("Code") or {}
+    if config.get("PackageType") == "Image" or code.get("RepositoryType") == "ECR":
+        collect_image(ctx, fn, code)
+        return
+    sha = str(config.get("CodeSha256") or "")
+    if not sha or not ctx.claim("code", sha):
+        return  # another version with the same code has it (or is fetching it)
+    params = {"FunctionName": fn.name, "Qualifier": qualifier}
+    package = Package(
+        url=str(code.get("Location") or ""),
+        code_sha256=sha,
+        size=_int(config.get("CodeSize")),
+        kind=Kind.CODE,
+        api="lambda:GetFunction",
+        params=params,
+        region=fn.region,
+        account=fn.account,
+        meta={"function_arn": str(config.get("FunctionArn") or fn.arn)},
+    )
+    if already_stored(ctx, package) is not None:
+        return
+    result = download(ctx, package)
+    if isinstance(result, CallError) and result.error_class is ErrorClass.ERROR:
+        # A resumed run holds an expired Location: ask once more for a fresh one.
+        fresh = _fresh_location(ctx, fn, qualifier)
+        if fresh and fresh != package.url:
+            result = download(ctx, _with_url(package, fresh))
+    finish(ctx, package, result)
+
+
+def _fresh_location(ctx: CollectContext, fn: Any, qualifier: str) -> str:
+    """A new presigned Location from GetFunction; only the URL is used, nothing is stored."""
+    try:
+        response = call(
+            ctx.client("lambda", fn.region),
+            "GetFunction",
+            {"FunctionName": fn.name, "Qualifier": qualifier},
+        )
+    except Exception as exc:
+        classify(exc)
+        return ""
+    return str((response.get("Code") or {}).get("Location") or "")
+
+
+def _with_url(package: Package, url: str) -> Package:
+    return Package(
+        url,
+        package.code_sha256,
+        package.size,
+        package.kind,
+        package.api,
+        package.params,
+        package.region,
+        package.account,
+        package.meta,
+    )
+
+
+def collect_image(ctx: CollectContext, fn: Any, code: dict[str, Any]) -> None:
+    """ecr:BatchGetImage for a container-image function's resolved digest (the manifest)."""
+    uri = str(code.get("ResolvedImageUri") or code.get("ImageUri") or "")
+    image = parse_image_uri(uri)
+    if image is None:
+        error = CallError(ErrorClass.ERROR, "UnparsableImageUri", uri[:200])
+        record_failure(ctx, Kind.IMAGE, "ecr:BatchGetImage", {"imageUri": uri}, fn.region, error)
+        return
+    registry, region, repository, image_id = image
+    if not ctx.claim("image", f"{registry}/{repository}/{image_id}"):
+        return
+    params = {"registryId": registry, "repositoryName": repository, "imageIds": [image_id]}
+    name = image_id.get("imageDigest") or image_id.get("imageTag", "")
+    fetch_json(
+        ctx,
+        kind=Kind.IMAGE,
+        api="ecr:BatchGetImage",
+        params=params,
+        path=f"{paths.account_root(registry, region)}/ecr/{path_segment(repository)}/"
+        f"{path_segment(name)}.json",
+        region=region,
+        account=registry,
+    )
+
+
+def parse_image_uri(uri: str) -> tuple[str, str, str, dict[str, str]] | None:
+    """`ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO(@sha256:…|:TAG)` → parts, or None."""
+    host, _, rest = uri.partition("/")
+    labels = host.split(".")
+    if len(labels) < 4 or labels[1:3] != ["dkr", "ecr"] or not rest:
+        return None
+    registry, region = labels[0], labels[3]
+    if "@" in rest:
+        repository, digest = rest.split("@", 1)
+        return registry, region, repository, {"imageDigest": digest}
+    repository, _, tag = rest.rpartition(":") if ":" in rest else (rest, "", "latest")
+    return registry, region, repository, {"imageTag": tag or "latest"}
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) else None

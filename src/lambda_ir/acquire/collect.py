@@ -1,0 +1,156 @@
+"""The collector: an AWS scope in, a case folder out — read-only, concurrent, never fatal.
+
+`collect()` runs explicit tuples of steps: `REGION_STEPS` once per region and
+`FUNCTION_STEPS` once per function in scope. Each step is a small function
+`(ctx, target) -> None` on the pool of the quota class it draws from. To add a step (logs
+per function, CloudTrail per region), write it with that signature and add one line here.
+"""
+
+from __future__ import annotations
+
+import time
+
+import boto3
+import urllib3
+
+from lambda_ir.acquire import functions as fn_steps
+from lambda_ir.acquire.context import CollectContext, CollectOptions, ProgressSink, Scope
+from lambda_ir.acquire.fetch import record_failure, store
+from lambda_ir.acquire.inventory import (
+    caller_identity,
+    collect_account_settings,
+    collect_event_source_mappings,
+    list_functions,
+)
+from lambda_ir.acquire.paths import account_root
+from lambda_ir.acquire.resume import ResumeIndex
+from lambda_ir.acquire.steps import FunctionTarget, Step, schedule
+from lambda_ir.acquire.summary import CollectSummary
+from lambda_ir.acquire.work import Work, pool_sizes
+from lambda_ir.aws import (
+    CallMeter,
+    ClientFactory,
+    QuotaBook,
+    QuotaClass,
+    QuotaPolicy,
+    RetryPolicy,
+    call,
+    classify,
+)
+from lambda_ir.evidence import Case
+from lambda_ir.model import Kind
+
+CP, GF, GP = QuotaClass.CONTROL_PLANE, QuotaClass.GET_FUNCTION, QuotaClass.GET_POLICY
+
+FUNCTION_STEPS: tuple[Step[FunctionTarget], ...] = (
+    Step("versions", CP, fn_steps.collect_versions),
+    Step("policy", GP, fn_steps.collect_unqualified_policy),
+    Step("aliases", CP, fn_steps.collect_aliases),
+    Step("url-configs", CP, fn_steps.collect_url_configs),
+    Step("event-invoke-configs", CP, fn_steps.collect_invoke_configs),
+    Step("provisioned-concurrency", CP, fn_steps.collect_provisioned_concurrency),
+    Step("code-signing", CP, fn_steps.collect_code_signing),
+    Step("recursion", CP, fn_steps.collect_recursion),
+    Step("runtime-management", CP, fn_steps.collect_runtime_management),
+    # Logs per function (issue #5) go here: Step("logs", QuotaClass.UNMETERED, <step>).
+)
+
+
+def collect_functions(ctx: CollectContext, region: str) -> None:
+    """lambda:ListFunctions, then every function step for each function in scope."""
+    for target in list_functions(ctx, region):
+        for step in FUNCTION_STEPS:
+            schedule(ctx, step, target)
+
+
+REGION_STEPS: tuple[Step[str], ...] = (
+    Step("account-settings", CP, collect_account_settings),
+    Step("event-source-mappings", CP, collect_event_source_mappings),
+    Step("functions", CP, collect_functions),
+    # CloudTrail per region (issue #5) goes here: Step("cloudtrail", QuotaClass.UNMETERED, <step>).
+)
+
+
+def collect(
+    case: Case,
+    session: boto3.Session,
+    scope: Scope,
+    options: CollectOptions | None = None,
+    progress: ProgressSink | None = None,
+) -> CollectSummary:
+    """Collect `scope` into `case` and return what happened.
+
+    Read-only: only Get/List/BatchGet calls (see `iam_policy.json`). Calls already in the
+    case are not made again (resume). Every failed call is a manifest entry with `error`.
+    Ctrl-C stops scheduling, lets running calls finish writing, records the interruption in
+    custody and returns a summary with `interrupted=True`.
+    """
+    options = options or CollectOptions()
+    started = time.monotonic()
+    policy = QuotaPolicy(enabled=options.quotas)
+    retry = RetryPolicy(max_pool_connections=max(10, options.workers * 2))
+    clients = ClientFactory(session, retry, options.endpoint_url, QuotaBook(policy), CallMeter())
+    work = Work(pool_sizes(options.workers, policy), progress.update if progress else None)
+    http = urllib3.PoolManager(maxsize=options.workers, timeout=urllib3.Timeout(10, 120))
+    home = scope.regions[0] if scope.regions else "us-east-1"
+    identity, identity_error = _identity(clients, home)
+    ctx = CollectContext(
+        case, clients, options, scope, caller_identity(identity), work, ResumeIndex(case), http
+    )
+    _store_identity(ctx, identity, identity_error)
+    case.log("collect-started", {"scope": scope.to_json(), "account": ctx.account})
+    for region in scope.regions:
+        for step in REGION_STEPS:
+            schedule(ctx, step, region)
+    interrupted = False
+    try:
+        work.wait()
+    except KeyboardInterrupt:
+        interrupted = True
+        work.stop()
+    finally:
+        work.close()
+        http.clear()
+    summary = _summary(ctx, time.monotonic() - started, interrupted)
+    case.log("collect-interrupted" if interrupted else "collected", summary.to_json())
+    return summary
+
+
+def _identity(
+    clients: ClientFactory, region: str
+) -> tuple[dict[str, object] | None, Exception | None]:
+    try:
+        return call(clients.client("sts", region), "GetCallerIdentity", {}), None
+    except Exception as exc:  # recorded once the context exists
+        return None, exc
+
+
+def _store_identity(
+    ctx: CollectContext, identity: dict[str, object] | None, error: Exception | None
+) -> None:
+    api, path = (
+        "sts:GetCallerIdentity",
+        f"{account_root(ctx.account, None)}/sts/caller-identity.json",
+    )
+    if identity is not None:
+        store(ctx, path, identity, kind=Kind.ACCOUNT, api=api, params={}, region=None)
+    elif error is not None:
+        record_failure(ctx, Kind.ACCOUNT, api, {}, None, classify(error))
+
+
+def _summary(ctx: CollectContext, seconds: float, interrupted: bool) -> CollectSummary:
+    tally = ctx.tally
+    with tally.lock:
+        return CollectSummary(
+            account=ctx.account,
+            regions=ctx.scope.regions,
+            functions=len(tally.functions),
+            artifacts=tally.artifacts,
+            resumed=tally.resumed,
+            downloaded_bytes=tally.downloaded_bytes,
+            errors=tuple(tally.errors),
+            by_kind=dict(tally.by_kind),
+            meter=ctx.clients.meter.reading(),
+            seconds=seconds,
+            interrupted=interrupted,
+        )

@@ -1,0 +1,120 @@
+"""What one collection run knows: its scope, options, clients, case and shared bookkeeping.
+
+`CollectContext` is built once per run by `collect()` and passed to every step; nothing in
+`acquire` keeps state anywhere else.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import urllib3
+
+from lambda_ir.acquire.resume import ResumeIndex
+from lambda_ir.acquire.work import Work
+from lambda_ir.aws import ClientFactory, ErrorClass
+from lambda_ir.evidence import Case
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which regions and functions to collect; empty `functions` means every function.
+
+    `functions` holds names or ARNs; an ARN also names its region. `since`/`until` (ISO-8601)
+    bound the logs and CloudTrail window for the steps that read them.
+    """
+
+    regions: tuple[str, ...]
+    functions: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The scope as case.json and custody record it."""
+        return {
+            "regions": list(self.regions),
+            "functions": list(self.functions),
+            "since": self.since,
+            "until": self.until,
+        }
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    """How to collect: concurrency, package size cap, and whether to pace at Lambda's quotas."""
+
+    workers: int = 16
+    max_package_mb: float = 512.0
+    quotas: bool = True
+    download_retries: int = 2
+    endpoint_url: str | None = None  # embedding only; the CLI leaves endpoints to boto3's chain
+
+    @property
+    def max_package_bytes(self) -> int:
+        return int(self.max_package_mb * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class RecordedError:
+    """One failed call as the summary lists it."""
+
+    error_class: ErrorClass
+    api: str
+    target: str
+    region: str | None
+    message: str
+
+
+class ProgressSink(Protocol):
+    """Where a run reports progress: per region, tasks done of tasks known so far."""
+
+    def update(self, region: str, done: int, total: int) -> None: ...
+
+
+@dataclass
+class Tally:
+    """Counters a run accumulates across threads (guarded by its own lock)."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    artifacts: int = 0
+    resumed: int = 0
+    downloaded_bytes: int = 0
+    functions: set[str] = field(default_factory=set)
+    errors: list[RecordedError] = field(default_factory=list)
+    claimed: set[tuple[str, str]] = field(default_factory=set)
+    by_kind: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class CollectContext:
+    """Everything a collection step needs; one per run, shared by its worker threads."""
+
+    case: Case
+    clients: ClientFactory
+    options: CollectOptions
+    scope: Scope
+    account: str
+    work: Work
+    resume: ResumeIndex
+    http: urllib3.PoolManager
+    tally: Tally = field(default_factory=Tally)
+
+    def claim(self, what: str, key: str) -> bool:
+        """True the first time `(what, key)` is claimed in this run (dedup across threads)."""
+        with self.tally.lock:
+            if (what, key) in self.tally.claimed:
+                return False
+            self.tally.claimed.add((what, key))
+            return True
+
+    @property
+    def home_region(self) -> str:
+        """The region global services (IAM, STS) are called in: the first region in scope."""
+        return self.scope.regions[0] if self.scope.regions else "us-east-1"
+
+    def client(self, service: str, region: str) -> Any:
+        """A paced, counted client for `service` in `region`."""
+        return self.clients.client(service, region)

@@ -1,0 +1,83 @@
+"""The end of a run in numbers: what was collected, what failed and why, what it cost."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from lambda_ir.acquire.context import RecordedError
+from lambda_ir.aws import ErrorClass, MeterReading
+
+
+@dataclass(frozen=True)
+class CollectSummary:
+    """What `collect()` did; `ok` is False only when nothing at all could be collected."""
+
+    account: str
+    regions: tuple[str, ...]
+    functions: int
+    artifacts: int
+    resumed: int
+    downloaded_bytes: int
+    errors: tuple[RecordedError, ...]
+    by_kind: dict[str, int]
+    meter: MeterReading
+    seconds: float
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return (self.artifacts + self.resumed) > 0
+
+    def error_counts(self) -> dict[ErrorClass, int]:
+        """Failed calls per class (denied, not-found, unsupported, …)."""
+        return dict(Counter(error.error_class for error in self.errors))
+
+    def line(self) -> str:
+        """One sentence: `collected 1,412 artifacts from 38 functions in 2 regions; 3 calls …`."""
+        regions = len(self.regions)
+        text = (
+            f"collected {self.artifacts:,} artifacts from {self.functions:,} "
+            f"function{'s' if self.functions != 1 else ''} in {regions} "
+            f"region{'s' if regions != 1 else ''}"
+        )
+        if self.resumed:
+            text += f" ({self.resumed:,} already in the case)"
+        for klass in (
+            ErrorClass.DENIED,
+            ErrorClass.THROTTLED,
+            ErrorClass.TIMEOUT,
+            ErrorClass.INTEGRITY,
+            ErrorClass.SKIPPED,
+            ErrorClass.UNSUPPORTED,
+            ErrorClass.ERROR,
+        ):
+            hits = [e for e in self.errors if e.error_class is klass]
+            if hits:
+                text += f"; {len(hits):,} call{'s' if len(hits) != 1 else ''} {klass.value}: "
+                text += ", ".join(_example(e) for e in hits[:3])
+                text += ", …" if len(hits) > 3 else ""
+        return text + (" (interrupted)" if self.interrupted else "")
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary as custody and `--json` record it (no response contents, no secrets)."""
+        return {
+            "account": self.account,
+            "regions": list(self.regions),
+            "functions": self.functions,
+            "artifacts": self.artifacts,
+            "resumed": self.resumed,
+            "downloaded_bytes": self.downloaded_bytes,
+            "by_kind": self.by_kind,
+            "errors": {k.value: v for k, v in self.error_counts().items()},
+            "calls": {k.value: v for k, v in self.meter.by_class().items()},
+            "throttled_responses": self.meter.throttled,
+            "seconds": round(self.seconds, 3),
+            "interrupted": self.interrupted,
+        }
+
+
+def _example(error: RecordedError) -> str:
+    where = f" on {error.target}" if error.target else ""
+    return f"{error.api}{where}"

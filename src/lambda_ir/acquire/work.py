@@ -1,0 +1,95 @@
+"""A run's work queue: one small task per API call, a thread pool per quota class.
+
+A task may submit follow-up tasks (versions → GetFunction per version → code download) but
+never waits for one, so the pools cannot deadlock. Separate pools per quota class keep every
+quota bucket fed: threads waiting for a GetPolicy token never starve GetFunction calls.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from lambda_ir.aws import QuotaClass, QuotaPolicy
+
+Task = Callable[[], None]
+OnFailure = Callable[[BaseException], None]
+
+
+def pool_sizes(workers: int, policy: QuotaPolicy, latency_s: float = 0.4) -> dict[QuotaClass, int]:
+    """Threads per quota class: enough to keep its bucket busy at `latency_s`, <= `workers`."""
+    sizes: dict[QuotaClass, int] = {}
+    for klass in QuotaClass:
+        rate = policy.rate(klass)
+        wanted = workers if rate is None else math.ceil(rate * latency_s) + 1
+        sizes[klass] = max(1, min(workers, wanted))
+    return sizes
+
+
+class Work:
+    """Submit tasks by quota class and region; `wait()` returns when none is left to run."""
+
+    def __init__(
+        self,
+        sizes: dict[QuotaClass, int],
+        on_progress: Callable[[str, int, int], None] | None = None,
+    ) -> None:
+        self._pools = {
+            klass: ThreadPoolExecutor(size, thread_name_prefix=f"lir-{klass.name.lower()}")
+            for klass, size in sizes.items()
+        }
+        self._cond = threading.Condition()
+        self._pending = 0
+        self._stopping = False
+        self._done: Counter[str] = Counter()
+        self._total: Counter[str] = Counter()
+        self._on_progress = on_progress
+        self.failures: list[BaseException] = []
+
+    def submit(self, klass: QuotaClass, region: str, task: Task, on_failure: OnFailure) -> None:
+        """Queue `task`; an exception it raises goes to `on_failure`, never up the stack."""
+        with self._cond:
+            if self._stopping:
+                return
+            self._pending += 1
+            self._total[region] += 1
+        self._pools[klass].submit(self._run, region, task, on_failure)
+
+    def wait(self) -> None:
+        """Block until every submitted task (and those they submitted) has finished."""
+        with self._cond:
+            while self._pending:
+                self._cond.wait(0.2)
+
+    def stop(self) -> None:
+        """Drop queued tasks and let running ones finish (each writes atomically)."""
+        with self._cond:
+            self._stopping = True
+        for pool in self._pools.values():
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        for pool in self._pools.values():
+            pool.shutdown(wait=True)
+
+    def _run(self, region: str, task: Task, on_failure: OnFailure) -> Any:
+        try:
+            if not self._stopping:
+                task()
+        except BaseException as exc:  # a task's failure is recorded, not fatal
+            try:
+                on_failure(exc)
+            except BaseException as inner:
+                self.failures.append(inner)
+        finally:
+            with self._cond:
+                self._pending -= 1
+                self._done[region] += 1
+                done, total = self._done[region], self._total[region]
+                self._cond.notify_all()
+            if self._on_progress is not None:
+                self._on_progress(region, done, total)
