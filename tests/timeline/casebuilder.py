@@ -9,6 +9,7 @@ carry HTML/script payloads that set `window.__pwned` if a report ever executes t
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ import duckdb
 import orjson
 
 from lambda_ir.evidence import Case
+from lambda_ir.evidence.index import build_index
+from lambda_ir.evidence.layout import path_segment
 from lambda_ir.model import Actor, EvidenceRef, Finding, Severity
 
 ACCOUNT = "111122223333"
@@ -32,22 +35,8 @@ PAYLOAD_LOG = (
 HASH_V1 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
 HASH_V2 = "YmFkY29kZWJhZGNvZGViYWRjb2RlYmFkY29kZWJhZGM="
 
-INDEX_SCHEMA = (
-    """CREATE TABLE trail_events (event_id VARCHAR, event_time TIMESTAMP, event_source VARCHAR,
-    event_name VARCHAR, operation VARCHAR, aws_region VARCHAR, account VARCHAR,
-    actor_arn VARCHAR, actor_type VARCHAR, actor_name VARCHAR, access_key_id VARCHAR,
-    session_issuer_arn VARCHAR, source_ip VARCHAR, user_agent VARCHAR, read_only BOOLEAN,
-    error_code VARCHAR, function_name VARCHAR, qualifier VARCHAR, request_parameters JSON,
-    response_elements JSON, record JSON, evidence_path VARCHAR, evidence_sha256 VARCHAR)""",
-    """CREATE TABLE log_events (account VARCHAR, region VARCHAR, log_group VARCHAR,
-    log_stream VARCHAR, function_name VARCHAR, version VARCHAR, ts TIMESTAMP, message VARCHAR,
-    request_id VARCHAR, evidence_path VARCHAR, evidence_sha256 VARCHAR)""",
-    """CREATE TABLE report_lines (account VARCHAR, region VARCHAR, log_group VARCHAR,
-    log_stream VARCHAR, function_name VARCHAR, version VARCHAR, ts TIMESTAMP,
-    request_id VARCHAR, duration_ms DOUBLE, billed_ms DOUBLE, memory_mb INTEGER,
-    max_memory_mb INTEGER, init_ms DOUBLE, status VARCHAR, evidence_path VARCHAR,
-    evidence_sha256 VARCHAR)""",
-)
+REQ_1 = "8f5f0f3c-2a43-4d8e-9a55-0c1d2e3f4a51"
+REQ_2 = "1c2d3e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5"
 
 
 @dataclass(frozen=True)
@@ -158,10 +147,9 @@ def build_case(root: Path, *, hostile: bool = False) -> BuiltCase:
         params={"logGroupName": "/aws/lambda/old-orders"},
         error="AccessDeniedException: not authorized to perform logs:FilterLogEvents",
     )
-    trail = put.bytes(f"trail/{ACCOUNT}/{REGION}/events.jsonl.gz", b"fixture", "trail")
-    logs = put.bytes(f"logs/{ACCOUNT}/{REGION}/lambda/stream.jsonl.gz", b"fixture", "logs")
-    index_path = root / "case.duckdb"
-    _write_index(index_path, name, trail, logs, hostile)
+    _put_trail(case, name, hostile)
+    _put_logs(case, name, hostile)
+    index_path = build_index(case)
     case.write_derived("findings.json", orjson.dumps([f.to_json() for f in _findings(name)]))
     return BuiltCase(case, name, index_path)
 
@@ -259,96 +247,94 @@ def _policy(name: str) -> str:
     return orjson.dumps({"Version": "2012-10-17", "Statement": [statement]}).decode()
 
 
-def _write_index(
-    path: Path, name: str, trail: EvidenceRef, logs: EvidenceRef, hostile: bool
-) -> None:
+def _put_trail(case: Case, name: str, hostile: bool) -> None:
     agent = "<script>window.__pwned=5</script>" if hostile else "aws-cli/2.15"
     calls = [
-        ("e1", "2026-11-28 22:10:00", "UpdateFunctionCode20150331v2", None, {"functionName": name}),
-        ("e2", "2026-11-28 22:14:05", "PublishVersion20150331", None, {"functionName": name}),
+        ("2026-11-28T22:10:00Z", "UpdateFunctionCode20150331v2", None, {"functionName": name}),
+        ("2026-11-28T22:14:05Z", "PublishVersion20150331", None, {"functionName": name}),
         (
-            "e3",
-            "2026-11-28 22:15:00",
+            "2026-11-28T22:15:00Z",
             "UpdateAlias20150331",
             None,
             {"functionName": name, "name": "live", "functionVersion": "2"},
         ),
         (
-            "e4",
-            "2026-11-28 22:16:00",
+            "2026-11-28T22:16:00Z",
             "AddPermission20150331v2",
             "ResourceConflictException",
             {"functionName": name, "principal": "*", "action": "lambda:InvokeFunctionUrl"},
         ),
     ]
-    line = PAYLOAD_LOG if hostile else "[ERROR] ConnectionError: pool.minexmr.com:4444 refused"
-    con = duckdb.connect(str(path))
-    for statement in INDEX_SCHEMA:
-        con.execute(statement)
-    for event_id, when, event, error, params in calls:
-        con.execute(
-            "INSERT INTO trail_events (event_id, event_time, event_source, event_name, account,"
-            " aws_region, actor_arn, actor_name, source_ip, user_agent, error_code, function_name,"
-            " request_parameters, evidence_path, evidence_sha256) VALUES"
-            " (?, ?, 'lambda.amazonaws.com', ?, ?, ?, ?, 'mallory', '203.0.113.7',"
-            " ?, ?, ?, ?, ?, ?)",
-            [
-                event_id,
-                when,
-                event,
-                ACCOUNT,
-                REGION,
-                ATTACKER,
-                agent,
-                error,
-                name,
-                orjson.dumps(params).decode(),
-                trail.path,
-                trail.sha256,
-            ],
-        )
-    logs_rows = [
-        ("2026-11-28 22:20:00", "r-1", "START RequestId: r-1 Version: 2"),
-        ("2026-11-28 22:20:01", "r-1", line),
-        ("2026-11-28 22:21:00", "r-2", "Task timed out after 30.03 seconds"),
+    records = [
+        {
+            "eventVersion": "1.08",
+            "eventID": f"e{number}",
+            "eventTime": when,
+            "eventSource": "lambda.amazonaws.com",
+            "eventName": event,
+            "awsRegion": REGION,
+            "recipientAccountId": ACCOUNT,
+            "sourceIPAddress": "203.0.113.7",
+            "userAgent": agent,
+            "userIdentity": {
+                "type": "AssumedRole",
+                "arn": ATTACKER,
+                "accessKeyId": "ASIAEXAMPLE",
+                "sessionContext": {
+                    "sessionIssuer": {"arn": f"arn:aws:iam::{ACCOUNT}:role/ci-deployer"}
+                },
+            },
+            "requestParameters": params,
+            "responseElements": None,
+            **({"errorCode": error} if error else {}),
+        }
+        for number, (when, event, error, params) in enumerate(calls, start=1)
     ]
-    for when, request, message in logs_rows:
-        con.execute(
-            "INSERT INTO log_events VALUES (?, ?, ?, 's1', ?, '2', ?, ?, ?, ?, ?)",
-            [
-                ACCOUNT,
-                REGION,
-                f"/aws/lambda/{name}",
-                name,
-                when,
-                message,
-                request,
-                logs.path,
-                logs.sha256,
-            ],
-        )
-    for when, request, duration, status in (
-        ("2026-11-28 22:20:02", "r-1", 1520.4, None),
-        ("2026-11-28 22:21:00", "r-2", 30030.0, "timeout"),
-    ):
-        con.execute(
-            "INSERT INTO report_lines VALUES"
-            " (?, ?, ?, 's1', ?, '2', ?, ?, ?, ?, 256, 250, 412.5, ?, ?, ?)",
-            [
-                ACCOUNT,
-                REGION,
-                f"/aws/lambda/{name}",
-                name,
-                when,
-                request,
-                duration,
-                duration + 1,
-                status,
-                logs.path,
-                logs.sha256,
-            ],
-        )
-    con.close()
+    body = b"".join(orjson.dumps(r) + b"\n" for r in records)
+    case.put_bytes(
+        gzip.compress(body),
+        f"trail/{ACCOUNT}/{REGION}/events.jsonl.gz",
+        kind="trail",
+        api="cloudtrail:LookupEvents",
+        params={},
+        account=ACCOUNT,
+        region=REGION,
+    )
+
+
+def _put_logs(case: Case, name: str, hostile: bool) -> None:
+    line = PAYLOAD_LOG if hostile else "[ERROR] ConnectionError: pool.minexmr.com:4444 refused"
+    stream = "2026/11/28/[2]0123456789abcdef"
+    messages = [
+        (1795904400000, f"START RequestId: {REQ_1} Version: 2"),
+        (1795904401000, f"2026-11-28T22:20:01.000Z\t{REQ_1}\t{line}"),
+        (
+            1795904402000,
+            f"REPORT RequestId: {REQ_1}\tDuration: 1520.40 ms\tBilled Duration: "
+            "1521 ms\tMemory Size: 256 MB\tMax Memory Used: 250 MB\t"
+            "Init Duration: 412.50 ms",
+        ),
+        (1795904460000, f"2026-11-28T22:21:00.000Z {REQ_2} Task timed out after 30.03 seconds"),
+        (
+            1795904460001,
+            f"REPORT RequestId: {REQ_2}\tDuration: 30030.00 ms\tBilled Duration: "
+            "30000 ms\tMemory Size: 256 MB\tMax Memory Used: 250 MB",
+        ),
+    ]
+    body = b"".join(
+        orjson.dumps({"timestamp": ts, "message": message, "logStreamName": stream}) + b"\n"
+        for ts, message in messages
+    )
+    group = f"/aws/lambda/{name}"
+    case.put_bytes(
+        gzip.compress(body),
+        f"logs/{ACCOUNT}/{REGION}/{path_segment(group)}/s.jsonl.gz",
+        kind="logs",
+        api="logs:FilterLogEvents",
+        params={"logGroupName": group},
+        account=ACCOUNT,
+        region=REGION,
+    )
 
 
 def _findings(name: str) -> list[Finding]:

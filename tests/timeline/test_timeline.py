@@ -6,11 +6,11 @@ import csv
 import io
 from pathlib import Path
 
-import duckdb
 import orjson
 import pytest
 
 from lambda_ir.evidence import Case
+from lambda_ir.model import TimelineEvent
 from lambda_ir.timeline import build_timeline, to_csv, to_jsonl, write_timeline
 from lambda_ir.timeline.clock import utc_iso
 from lambda_ir.timeline.versions import read_versions, version_events
@@ -18,6 +18,8 @@ from tests.timeline.casebuilder import (
     ATTACKER,
     HASH_V1,
     HASH_V2,
+    REQ_1,
+    REQ_2,
     SECRET_VALUE,
     BuiltCase,
     build_case,
@@ -63,7 +65,7 @@ def test_cloudtrail_events_carry_actor_and_alias_move(built: BuiltCase) -> None:
     assert len(trail) == 4
     assert all(e.actor == ATTACKER for e in trail)
     alias = next(e for e in trail if e.kind.startswith("UpdateAlias"))
-    assert "alias live -> version 2" in alias.summary
+    assert "alias live → version 2" in alias.summary
     denied = next(e for e in trail if e.kind.startswith("AddPermission"))
     assert "failed: ResourceConflictException" in denied.summary
 
@@ -71,7 +73,16 @@ def test_cloudtrail_events_carry_actor_and_alias_move(built: BuiltCase) -> None:
 def test_logs_summarise_each_request(built: BuiltCase) -> None:
     logs = [e for e in build_timeline(built.case, built.index()) if e.source == "logs"]
     invocations = [e for e in logs if e.kind == "invocation"]
-    assert [e.summary.split(":")[0] for e in invocations] == ["invocation r-1", "invocation r-2"]
+    assert [e.summary.split(":")[0] for e in invocations] == [
+        f"invocation {REQ_1}",
+        f"invocation {REQ_2}",
+    ]
+    assert "1520.4 ms" in invocations[0].summary and "cold start 412.5 ms" in invocations[0].summary
+    error = next(e for e in logs if e.kind == "log-error")
+    assert (
+        error.summary
+        == f"log-error in request {REQ_1}: [ERROR] ConnectionError: pool.minexmr.com:4444 refused"
+    )
     assert "status timeout" in invocations[1].summary
     assert any(e.kind == "timeout" and "30.03 seconds" in e.summary for e in logs)
 
@@ -96,18 +107,20 @@ def test_jsonl_is_timesketch_importable(built: BuiltCase) -> None:
     assert result.sha256 in custody[-1]
 
 
-def test_csv_defuses_formulas(tmp_path: Path) -> None:
-    built = build_case(tmp_path / "case")
-    con = duckdb.connect(str(built.index_path))
-    con.execute(
-        "UPDATE log_events SET message = '=HYPERLINK(\"x\") [ERROR]' WHERE request_id='r-1'"
+def test_csv_defuses_formulas() -> None:
+    hostile = TimelineEvent(
+        time="2026-11-28T22:20:01.000Z",
+        source="cloudtrail",
+        kind="Invoke",
+        resource='=HYPERLINK("http://x","y")',
+        summary="@SUM(1+1)",
+        actor="+cmd",
     )
-    con.close()
-    data, _ = to_csv(build_timeline(built.case, built.index()))
+    data, count = to_csv([hostile])
     rows = list(csv.DictReader(io.StringIO(data.decode())))
-    error = next(r for r in rows if r["kind"] == "log-error")
-    assert error["message"].startswith("log-error in request r-1: =HYPERLINK")
-    assert all(not r["message"].startswith("=") for r in rows)
+    assert count == 1
+    assert rows[0]["resource"] == '\'=HYPERLINK("http://x","y")'
+    assert rows[0]["message"] == "'@SUM(1+1)" and rows[0]["actor"] == "'+cmd"
 
 
 def test_without_index_the_gap_is_said(built: BuiltCase) -> None:

@@ -25,8 +25,8 @@ def alias_events(case: Case, warnings: list[str] | None = None) -> list[Timeline
 
 
 def describe_alias(alias: dict[str, Any]) -> str:
-    """How an alias reads: `live -> 3 (weighted: 4 at 10%)`."""
-    target = f"{alias.get('Name', '?')} -> {alias.get('FunctionVersion', '?')}"
+    """How an alias reads: `live → 3 (weighted: 4 at 10%)`."""
+    target = f"{alias.get('Name', '?')} → {alias.get('FunctionVersion', '?')}"
     weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
     if weights:
         shares = ", ".join(f"{v} at {float(w) * 100:g}%" for v, w in sorted(weights.items()))

@@ -16,7 +16,7 @@ def utc_iso(value: object) -> str | None:
     Naive datetimes and offset-less strings are taken as UTC (AWS writes UTC everywhere);
     integers are epoch milliseconds, as CloudWatch Logs gives them.
     """
-    moment = _as_datetime(value)
+    moment = as_datetime(value)
     if moment is None:
         return None
     if moment.tzinfo is None:
@@ -25,7 +25,8 @@ def utc_iso(value: object) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def _as_datetime(value: object) -> datetime | None:
+def as_datetime(value: object) -> datetime | None:
+    """Parse any of the evidence's date shapes; naive results are UTC by convention."""
     if isinstance(value, datetime):
         return value
     if isinstance(value, bool):

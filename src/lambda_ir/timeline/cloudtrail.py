@@ -70,7 +70,7 @@ def _params(raw: object) -> dict[str, Any]:
 def _detail(name: str, params: dict[str, Any]) -> str:
     """The one request detail that makes a Lambda call readable (alias moves above all)."""
     if name.startswith(("UpdateAlias", "CreateAlias")) and params.get("functionVersion"):
-        return f" (alias {params.get('name', '?')} -> version {params['functionVersion']})"
+        return f" (alias {params.get('name', '?')} → version {params['functionVersion']})"
     if name.startswith("AddPermission") and params.get("principal"):
         return f" (grants {params.get('action', '?')} to {params['principal']})"
     if name.startswith("UpdateFunctionConfiguration") and params:

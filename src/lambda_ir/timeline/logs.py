@@ -8,11 +8,13 @@ DuckDB in time order. Log text is attacker-influenced; `merge` redacts it with t
 from __future__ import annotations
 
 import heapq
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import duckdb
 
+from lambda_ir.evidence.logs import ERROR, TIMEOUT
 from lambda_ir.model import EvidenceRef, TimelineEvent
 from lambda_ir.timeline.clock import utc_iso
 
@@ -21,17 +23,17 @@ SELECT ts, function_name, version, request_id, duration_ms, billed_ms, max_memor
        memory_mb, init_ms, status, evidence_path, evidence_sha256
 FROM report_lines ORDER BY ts, request_id
 """
-# Which log lines are problems worth a line of their own; the patterns are constants, the
-# messages are only ever compared against them inside DuckDB.
+# Which log lines are problems worth a line of their own: the index's own timeout and error
+# patterns (one definition, in `evidence.logs`), passed as parameters.
 _PROBLEMS = """
 SELECT ts, function_name, version, request_id, message, evidence_path, evidence_sha256
 FROM log_events
-WHERE message LIKE '%Task timed out after%' OR message LIKE '%[ERROR]%'
-   OR message LIKE '%Traceback (most recent call last)%' OR message LIKE '%Runtime exited%'
-   OR message LIKE '%"errorType"%'
+WHERE regexp_matches(message, $timeout) OR regexp_matches(message, $error)
 ORDER BY ts, request_id
 """
 _BATCH = 5000
+# The runtime's own line prefix (`<time> <request id> `): the event already says both.
+_PREFIX = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z\s+[0-9a-f-]{36}\s+")
 MESSAGE_CHARS = 400  # merge cuts summaries after redacting; keep more so a secret is whole
 
 
@@ -40,8 +42,10 @@ def log_events(con: duckdb.DuckDBPyConnection) -> Iterator[TimelineEvent]:
     return heapq.merge(_invocations(con), _problems(con), key=lambda e: e.time)
 
 
-def _rows(con: duckdb.DuckDBPyConnection, query: str) -> Iterator[tuple[Any, ...]]:
-    cursor = con.cursor().execute(query)
+def _rows(
+    con: duckdb.DuckDBPyConnection, query: str, params: dict[str, str] | None = None
+) -> Iterator[tuple[Any, ...]]:
+    cursor = con.cursor().execute(query, params)
     while rows := cursor.fetchmany(_BATCH):
         yield from rows
 
@@ -62,12 +66,13 @@ def _invocations(con: duckdb.DuckDBPyConnection) -> Iterator[TimelineEvent]:
 
 
 def _problems(con: duckdb.DuckDBPyConnection) -> Iterator[TimelineEvent]:
-    for ts, function, version, request, message, path, sha in _rows(con, _PROBLEMS):
+    patterns = {"timeout": TIMEOUT, "error": ERROR}
+    for ts, function, version, request, message, path, sha in _rows(con, _PROBLEMS, patterns):
         time = utc_iso(ts)
         if time is None:
             continue
-        text = " ".join(str(message or "").split())
-        kind = "timeout" if "Task timed out after" in text else "log-error"
+        text = _PREFIX.sub("", " ".join(str(message or "").split()), count=1)
+        kind = "timeout" if re.search(TIMEOUT, text) else "log-error"
         line = text[:MESSAGE_CHARS]
         summary = f"{kind} in request {request}: {line}" if request else f"{kind}: {line}"
         yield _event(time, kind, function, version, summary, path, sha)

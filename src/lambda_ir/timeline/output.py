@@ -77,11 +77,11 @@ def to_csv(events: Iterable[TimelineEvent]) -> tuple[bytes, int]:
                 event.time,
                 timestamp_desc(event),
                 event.source,
-                event.kind,
-                event.resource,
-                event.actor,
+                _cell(event.kind),
+                _cell(event.resource),
+                _cell(event.actor),
                 _cell(event.summary),
-                evidence,
+                _cell(evidence),
             ]
         )
         count += 1

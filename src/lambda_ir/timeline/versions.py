@@ -106,7 +106,7 @@ def _events_for(record: VersionRecord, previous: VersionRecord | None) -> Iterat
             record,
             "code-changed",
             f"code of {record.function} changed from {previous.version} to {record.version}: "
-            f"{previous.code_sha256} -> {record.code_sha256}",
+            f"{previous.code_sha256} → {record.code_sha256}",
         )
     fields = changed_fields(previous.configuration, record.configuration)
     if fields:
