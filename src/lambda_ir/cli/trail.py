@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from lambda_ir.cli.ui import NotBuilt, case_option, get_ui
+from lambda_ir.cli.ui import CommandError, case_option, get_ui
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import build_index, summarize
+from lambda_ir.evidence.search import TARGETS, SearchError, build_query, read_iocs, search_case
 from lambda_ir.evidence.trail import import_trail as run_import
 
 
@@ -82,7 +83,65 @@ def index(case_dir: str, threads: int | None) -> None:
 
 @click.command()
 @case_option()
-@click.argument("pattern")
-def search(**_: object) -> None:
-    """Search logs, CloudTrail, configuration and code for a regex or literal."""
-    raise NotBuilt("search", 5)
+@click.argument("pattern", required=False)
+@click.option(
+    "--in",
+    "targets",
+    default=",".join(TARGETS),
+    show_default=True,
+    help="Where to look, comma-separated: logs, trail, config, code.",
+)
+@click.option(
+    "--ioc",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file of indicators (one literal per line, # comments); matched ignoring case.",
+)
+@click.option("-F", "--fixed-strings", is_flag=True, help="PATTERN is a literal, not a regex.")
+@click.option("-i", "--ignore-case", is_flag=True, help="Match regardless of case.")
+@click.option(
+    "--limit",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Stop after this many hits.",
+)
+def search(
+    case_dir: str,
+    pattern: str | None,
+    targets: str,
+    ioc: Path | None,
+    fixed_strings: bool,
+    ignore_case: bool,
+    limit: int,
+) -> None:
+    """Search logs, CloudTrail, configuration and code for a regex or literal.
+
+    Logs and CloudTrail are searched in case.duckdb (built first if missing); code is read
+    from the packages in blobs/ in memory, nested zips included. Each hit line is
+    TARGET, evidence file[!member], where (time and event, or line), matching text
+    (secrets redacted). The regex dialect is RE2 (no look-around or back-references).
+    """
+    ui = get_ui()
+    case = Case.open(Path(case_dir))
+    chosen = [t.strip() for t in targets.split(",") if t.strip()]
+    unknown = sorted(set(chosen) - set(TARGETS))
+    if unknown:
+        raise CommandError(
+            f"unknown --in target(s) {', '.join(unknown)}; choose from {', '.join(TARGETS)}"
+        )
+    if pattern is None and ioc is None:
+        raise CommandError("give a PATTERN, an --ioc FILE, or both")
+    try:
+        queries = (
+            [build_query([pattern], literal=fixed_strings, ignore_case=ignore_case)]
+            if pattern
+            else []
+        )
+        if ioc is not None:
+            queries.append(build_query(read_iocs(ioc), literal=True, ignore_case=True))
+        hits = [hit for query in queries for hit in search_case(case, query, chosen, limit)]
+    except SearchError as exc:
+        raise CommandError(str(exc)) from exc
+    hits = hits[:limit]
+    ui.result("\n".join(h.line() for h in hits), {"hits": [h.to_json() for h in hits]})
+    ui.say(f"{len(hits)} hit(s){' (limit reached)' if len(hits) >= limit else ''}")

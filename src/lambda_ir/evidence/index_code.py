@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import duckdb
 
@@ -39,10 +40,10 @@ class Member:
     note: str | None
 
 
-def read_members(path: Path, *, keep_content: bool = True) -> Iterator[Member]:
+def read_members(source: Path | IO[bytes], *, keep_content: bool = True) -> Iterator[Member]:
     """Each member of a zip, content read in memory within the bounds (None when skipped)."""
     budget = MAX_TOTAL
-    with zipfile.ZipFile(path) as archive:
+    with zipfile.ZipFile(source) as archive:
         for number, info in enumerate(archive.infolist()):
             if number >= MAX_MEMBERS:
                 return

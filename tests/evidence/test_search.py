@@ -1,0 +1,102 @@
+"""search: an IOC inside a Python file inside a zip inside blobs/, logs, trail, config."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lambda_ir.cli.main import cli
+from lambda_ir.evidence import Case
+from lambda_ir.evidence.search import SearchError, build_query, escape, search_case
+from tests.evidence.test_index import ACCOUNT, REGION, RID, make_case
+
+
+def nested_zip() -> bytes:
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as archive:
+        archive.writestr("vendor/beacon.py", "import os\nC2 = 'https://c2.Evil-Example.net/x'\n")
+    outer = io.BytesIO()
+    with zipfile.ZipFile(outer, "w") as archive:
+        archive.writestr("python/lib.zip", inner.getvalue())
+    return outer.getvalue()
+
+
+@pytest.fixture
+def case(tmp_path: Path) -> Case:
+    case = make_case(tmp_path / "case")
+    case.put_bytes(
+        nested_zip(),
+        kind="layer-code",
+        api="lambda:GetLayerVersionByArn",
+        params={"Arn": "arn:aws:lambda:eu-west-1:111122223333:layer:x:1"},
+    )
+    case.put_json(
+        f"raw/{ACCOUNT}/{REGION}/lambda/functions/pay/get-function/1.json",
+        {
+            "Configuration": {
+                "FunctionName": "pay",
+                "Version": "1",
+                "Environment": {"Variables": {"DB_PASSWORD": "hunter2-evil.example.com"}},
+            }
+        },
+        kind="function",
+        api="lambda:GetFunction",
+        params={"FunctionName": "pay", "Qualifier": "1"},
+        account=ACCOUNT,
+        region=REGION,
+    )
+    return case
+
+
+def test_ioc_in_python_file_inside_zip_in_blobs(case: Case) -> None:
+    hits = list(search_case(case, build_query(["evil.example.com"], literal=True), ["code"]))
+    assert [(h.member, h.locator) for h in hits] == [("app.py", "line 2")]
+    assert hits[0].evidence_path.startswith("blobs/sha256/")
+    nested = list(
+        search_case(
+            case, build_query(["c2.evil-example"], literal=True, ignore_case=True), ["code"]
+        )
+    )
+    assert [h.member for h in nested] == ["python/lib.zip!vendor/beacon.py"]
+
+
+def test_logs_trail_and_config_hits_name_their_evidence(case: Case) -> None:
+    logs = list(search_case(case, build_query([r"timed out after \d"]), ["logs"]))
+    assert len(logs) == 1 and logs[0].evidence_path.startswith("logs/")
+    assert RID in logs[0].text
+    config = list(search_case(case, build_query(["hunter2"]), ["config"]))
+    assert len(config) == 1 and "hunter2" not in config[0].text and "REDACTED" in config[0].text
+    entry = case.entry(config[0].evidence_path)
+    assert entry is not None and entry.sha256 == config[0].evidence_sha256
+
+
+def test_literal_escape_and_bad_patterns() -> None:
+    assert escape("a.b(c)*") == r"a\.b\(c\)\*"
+    with pytest.raises(SearchError):
+        build_query(["(unclosed"])
+
+
+def test_cli_search_with_ioc_file_and_json(case: Case, tmp_path: Path) -> None:
+    iocs = tmp_path / "iocs.txt"
+    iocs.write_text("# indicators\nC2.EVIL-EXAMPLE.NET\n\nnot-there.example\n")
+    result = CliRunner().invoke(
+        cli, ["--json", "search", "--case", str(case.root), "--ioc", str(iocs)]
+    )
+    assert result.exit_code == 0, result.output
+    assert '"member": "python/lib.zip!vendor/beacon.py"' in result.output
+    bad = CliRunner().invoke(cli, ["search", "--case", str(case.root), "x", "--in", "nowhere"])
+    assert bad.exit_code == 1 and "unknown --in" in bad.output
+
+
+def test_trail_hit(tmp_path: Path) -> None:
+    from lambda_ir.evidence.trail import import_trail
+    from tests.evidence.test_trail import STRATUS
+
+    case = Case.create(tmp_path / "c")
+    import_trail(case, [STRATUS / "aws.persistence.lambda-backdoor-function.json"])
+    hits = list(search_case(case, build_query(['"principal":"*"'], literal=True), ["trail"]))
+    assert len(hits) == 1 and "AddPermission20150331v2" in hits[0].locator
