@@ -1,0 +1,55 @@
+"""The one place that makes attacker-controlled text safe for HTML, inline JSON and Markdown.
+
+Everything a report shows (function names, environment values, log lines, file names, user
+agents, policy text) may come from an attacker. HTML goes through `html`, data for the
+page's script through `script_json`, Markdown through `markdown`. Secrets are redacted
+before this, by `lambda_ir.redact`; escaping never replaces redaction.
+"""
+
+from __future__ import annotations
+
+import html as _html
+from typing import Any
+
+import orjson
+
+# Inside <script type="application/json"> the HTML parser ends the element at `</script`
+# and treats `<!--` specially; JSON allows \\uXXXX, so those characters never appear raw.
+# U+2028/2029 are escaped too so the text is also a safe JavaScript literal.
+_SCRIPT_JSON = {
+    ord("<"): "\\u003c",
+    ord(">"): "\\u003e",
+    ord("&"): "\\u0026",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+# Values never start a line in our Markdown, so only inline syntax needs neutralising.
+_MARKDOWN_SPECIAL = "\\`*_[]|~"
+
+
+def html(value: object) -> str:
+    """Text for HTML element content or a quoted attribute value: `& < > " '` escaped."""
+    return _html.escape("" if value is None else str(value), quote=True)
+
+
+def script_json(document: Any) -> str:
+    """A JSON document safe to place inside `<script type="application/json">`."""
+    text = orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS).decode()
+    return text.translate(_SCRIPT_JSON)
+
+
+def markdown(value: object) -> str:
+    """One line of Markdown text: HTML-escaped, Markdown syntax and table pipes neutralised.
+
+    Ticket systems render HTML inside Markdown, so `<` and `&` are escaped as entities;
+    newlines are flattened so a log line cannot start a heading or break a table.
+    """
+    text = " ".join(("" if value is None else str(value)).split())
+    text = _html.escape(text, quote=False)
+    return "".join(f"\\{ch}" if ch in _MARKDOWN_SPECIAL else ch for ch in text)
+
+
+def markdown_code(value: object) -> str:
+    """Text for an inline code span (hashes, ARNs): backticks cannot close the span early."""
+    text = " ".join(("" if value is None else str(value)).split()).replace("`", "'")
+    return f"`{text}`" if text else ""

@@ -1,0 +1,125 @@
+"""Everything a report says, gathered once from the case and redacted: `ReportFacts`.
+
+Renderers (HTML, Markdown, SARIF, OCSF) take these facts and only format and escape; none
+of them reads the case or redacts on its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from lambda_ir.evidence import Case
+from lambda_ir.model import Finding, Severity, TimelineEvent
+from lambda_ir.redact import redact_document, redact_text
+from lambda_ir.report.blast import RoleReach, read_roles
+from lambda_ir.report.functions import FunctionFacts, read_functions
+from lambda_ir.timeline.documents import gaps
+from lambda_ir.timeline.findings import read_findings
+
+# The page stays fast in a browser: past this many events the report keeps the most telling
+# ones (everything but invocations first) and says how many the timeline file holds.
+MAX_EVENTS = 5000
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Something that could not be collected, and why (from the manifest)."""
+
+    what: str
+    why: str
+    where: str
+
+
+@dataclass(frozen=True)
+class ReportFacts:
+    """The story of one case, ready to render."""
+
+    case_id: str
+    created: str
+    generated: str
+    scope: str
+    findings: tuple[Finding, ...]
+    functions: tuple[FunctionFacts, ...]
+    roles: tuple[RoleReach, ...]
+    gaps: tuple[Gap, ...]
+    events: tuple[TimelineEvent, ...]
+    events_total: int
+    since: str | None
+    warnings: tuple[str, ...]
+
+    def count(self, severity: Severity) -> int:
+        """How many findings have this severity."""
+        return sum(1 for f in self.findings if f.severity == severity)
+
+
+def build_facts(case: Case, events: Iterable[TimelineEvent], generated: str) -> ReportFacts:
+    """Gather the report's facts; `events` is the case's merged timeline (already redacted)."""
+    warnings: list[str] = []
+    findings = tuple(_redacted(f) for f in read_findings(case, warnings))
+    kept, total = _keep(events)
+    functions = tuple(read_functions(case, warnings))
+    roles = read_roles(case, warnings)
+    used = {f.role.rsplit("/", 1)[-1] for f in functions}
+    scope = case.info.get("scope") or {}
+    return ReportFacts(
+        case_id=case.id,
+        created=str(case.info.get("created", "")),
+        generated=generated,
+        scope=", ".join(f"{k}: {_join(v)}" for k, v in sorted(scope.items())) or "not recorded",
+        findings=findings,
+        functions=functions,
+        roles=tuple(r for name, r in roles.items() if name in used),
+        gaps=tuple(_gaps(case)),
+        events=kept,
+        events_total=total,
+        since=_since(findings, kept),
+        warnings=tuple(warnings),
+    )
+
+
+def _redacted(finding: Finding) -> Finding:
+    return dataclasses.replace(
+        finding,
+        title=redact_text(finding.title),
+        summary=redact_text(finding.summary),
+        details=redact_document(finding.details),
+    )
+
+
+def _keep(events: Iterable[TimelineEvent]) -> tuple[tuple[TimelineEvent, ...], int]:
+    telling: list[TimelineEvent] = []
+    routine: list[TimelineEvent] = []
+    total = 0
+    for event in events:
+        total += 1
+        bucket = routine if event.kind == "invocation" else telling
+        if len(bucket) < MAX_EVENTS:
+            bucket.append(event)
+    room = max(0, MAX_EVENTS - len(telling))
+    kept = sorted(telling + routine[:room], key=lambda e: e.time)
+    return tuple(kept), total
+
+
+def _since(findings: tuple[Finding, ...], events: tuple[TimelineEvent, ...]) -> str | None:
+    """The earliest sign of the incident: a dated finding, or a call by a flagged actor."""
+    actors = {f.actor.arn for f in findings if f.actor and f.actor.arn}
+    times = [f.time for f in findings if f.time]
+    times += [e.time for e in events if e.actor and e.actor in actors]
+    return min(times) if times else None
+
+
+def _gaps(case: Case) -> list[Gap]:
+    out = []
+    for entry in gaps(case):
+        where = "/".join(p for p in (entry.account, entry.region) if p)
+        params = ", ".join(f"{k}={v}" for k, v in sorted(entry.params.items()) if k != "page")
+        what = f"{entry.api or entry.kind}({params})"
+        why = entry.error or f"{entry.kind} noted at {entry.path}"
+        out.append(Gap(what=redact_text(what), why=redact_text(why), where=where))
+    return out
+
+
+def _join(value: object) -> str:
+    return ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)

@@ -1,0 +1,183 @@
+"""Per-function facts for the report: versions, configuration, policies, URL, triggers, role.
+
+Everything is read through the manifest and redacted here, once, before any renderer sees
+it (`lambda_ir.redact`); renderers only escape.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from lambda_ir.evidence import Case, ManifestEntry
+from lambda_ir.model import EvidenceRef
+from lambda_ir.redact import redact_document, redact_environment
+from lambda_ir.timeline.aliases import describe_alias
+from lambda_ir.timeline.documents import Document, documents
+from lambda_ir.timeline.versions import VersionRecord, changed_fields, read_versions
+
+# Configuration keys shown per function, in this order.
+CONFIG_KEYS = (
+    "Runtime",
+    "Handler",
+    "Role",
+    "Timeout",
+    "MemorySize",
+    "Architectures",
+    "PackageType",
+    "Layers",
+    "VpcConfig",
+    "LoggingConfig",
+    "KMSKeyArn",
+)
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One version as the report lists it: hash, date, what changed, where its code is."""
+
+    version: str
+    code_sha256: str
+    last_modified: str
+    changed: tuple[str, ...]
+    code_path: str | None
+    previous: str | None
+
+
+@dataclass(frozen=True)
+class FunctionFacts:
+    """What a responder needs to know about one function, redacted."""
+
+    account: str
+    region: str
+    name: str
+    versions: tuple[VersionRow, ...]
+    configuration: tuple[tuple[str, str], ...]
+    environment: tuple[tuple[str, str], ...]
+    aliases: tuple[str, ...]
+    policies: tuple[str, ...]
+    urls: tuple[str, ...]
+    triggers: tuple[str, ...]
+    role: str
+    evidence: tuple[EvidenceRef, ...]
+
+
+def read_functions(case: Case, warnings: list[str] | None = None) -> list[FunctionFacts]:
+    """Facts for every function that has at least one version or configuration in the case."""
+    records = read_versions(case, warnings)
+    by_name: dict[str, list[Document]] = {}
+    for doc in documents(case, "alias", "policy", "url", warnings=warnings):
+        by_name.setdefault(str(doc.entry.params.get("FunctionName", "")), []).append(doc)
+    triggers = _triggers(documents(case, "event-source", warnings=warnings))
+    code = _code_paths(case.entries())
+    grouped: dict[tuple[str, str, str], list[VersionRecord]] = {}
+    for record in records:
+        grouped.setdefault((record.account, record.region, record.function), []).append(record)
+    return [
+        _function(key, versions, by_name.get(key[2], []), triggers, code)
+        for key, versions in grouped.items()
+    ]
+
+
+def _function(
+    key: tuple[str, str, str],
+    versions: list[VersionRecord],
+    docs: list[Document],
+    triggers: dict[str, list[str]],
+    code: dict[str, str],
+) -> FunctionFacts:
+    account, region, name = key
+    latest = versions[-1].configuration
+    env = (latest.get("Environment") or {}).get("Variables") or {}
+    arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
+    return FunctionFacts(
+        account=account,
+        region=region,
+        name=name,
+        versions=tuple(_rows(versions, code)),
+        configuration=tuple(
+            (k, _show(redact_document(latest[k]))) for k in CONFIG_KEYS if k in latest
+        ),
+        environment=tuple(sorted(redact_environment(env).items())),
+        aliases=tuple(
+            describe_alias(a)
+            for d in docs
+            if d.entry.kind == "alias"
+            for a in d.body.get("Aliases", [])
+            if isinstance(a, dict)
+        ),
+        policies=tuple(_policy(d) for d in docs if d.entry.kind == "policy"),
+        urls=tuple(
+            f"{u.get('FunctionUrl', '?')} (auth {u.get('AuthType', '?')})"
+            for d in docs
+            if d.entry.kind == "url"
+            for u in d.body.get("FunctionUrlConfigs", [])
+            if isinstance(u, dict)
+        ),
+        triggers=tuple(triggers.get(arn, [])),
+        role=str(latest.get("Role", "")),
+        evidence=tuple({r.evidence for r in versions} | {d.ref for d in docs}),
+    )
+
+
+def _rows(versions: list[VersionRecord], code: dict[str, str]) -> list[VersionRow]:
+    rows = []
+    for index, record in enumerate(versions):
+        before = versions[index - 1] if index else None
+        changed = changed_fields(before.configuration, record.configuration) if before else []
+        if before and before.code_sha256 != record.code_sha256:
+            changed.insert(0, "code")
+        rows.append(
+            VersionRow(
+                version=record.version,
+                code_sha256=record.code_sha256,
+                last_modified=record.last_modified or "",
+                changed=tuple(changed),
+                code_path=code.get(record.code_sha256),
+                previous=before.version if before else None,
+            )
+        )
+    return rows
+
+
+def _code_paths(entries: Iterable[ManifestEntry]) -> dict[str, str]:
+    """AWS's base64 CodeSha256 -> the package's blob path, for the packages in the case."""
+    paths = {}
+    for entry in entries:
+        if entry.kind == "code" and entry.path and entry.meta.get("code_sha256"):
+            paths[str(entry.meta["code_sha256"])] = entry.path
+    return paths
+
+
+def _triggers(docs: Iterable[Document]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for doc in docs:
+        for mapping in (
+            doc.body.get("EventSourceMappings", []) if isinstance(doc.body, dict) else []
+        ):
+            arn = str(mapping.get("FunctionArn", "")).rsplit(":", 1)
+            function_arn = arn[0] if len(arn) == 2 and arn[1].isdigit() else ":".join(arn)
+            source = mapping.get("EventSourceArn") or mapping.get("SelfManagedEventSource") or "?"
+            out.setdefault(function_arn, []).append(
+                f"{_show(source)} ({mapping.get('State', '?')})"
+            )
+    return out
+
+
+def _policy(doc: Document) -> str:
+    policy: Any = doc.body.get("Policy", "") if isinstance(doc.body, dict) else ""
+    with contextlib.suppress(orjson.JSONDecodeError):  # keep the text as stored if not JSON
+        policy = orjson.loads(policy) if isinstance(policy, str) else policy
+    qualifier = doc.entry.params.get("Qualifier")
+    label = f"({qualifier}) " if qualifier else ""
+    return label + _show(redact_document(policy))
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()

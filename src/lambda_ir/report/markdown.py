@@ -1,0 +1,157 @@
+"""`report.md`: the report's story in Markdown, for tickets and hand-overs.
+
+Every value from the case goes through `escape.markdown` or `escape.markdown_code`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lambda_ir.model import Finding, Severity
+from lambda_ir.report.escape import markdown as md
+from lambda_ir.report.escape import markdown_code as code
+from lambda_ir.report.facts import ReportFacts
+from lambda_ir.report.functions import FunctionFacts
+from lambda_ir.report.summary import blast_lines, headline
+
+MAX_TIMELINE_ROWS = 200
+
+
+def render_markdown(facts: ReportFacts) -> str:
+    """The whole report as one Markdown document."""
+    parts = [
+        *_header(facts),
+        *_summary(facts),
+        *_findings(facts),
+        *_timeline(facts),
+        *_functions(facts),
+        *_gaps(facts),
+    ]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _header(facts: ReportFacts) -> Iterator[str]:
+    yield f"# Incident report: case {code(facts.case_id)}"
+    yield ""
+    yield f"Generated {md(facts.generated)} by lambda-ir from a case created {md(facts.created)}."
+    yield f"Scope: {md(facts.scope)}."
+    yield ""
+
+
+def _summary(facts: ReportFacts) -> Iterator[str]:
+    yield "## Executive summary"
+    yield ""
+    yield f"- **What happened:** {md(headline(facts))}"
+    yield f"- **Since:** {md(facts.since or 'no dated sign of compromise in the evidence')}"
+    yield "- **Blast radius** (what the functions' roles may do; an upper bound):"
+    for line in blast_lines(facts):
+        yield f"  - {md(line)}"
+    yield f"- **Collection gaps:** {len(facts.gaps)} (see the last section)"
+    yield ""
+
+
+def _findings(facts: ReportFacts) -> Iterator[str]:
+    yield "## Findings"
+    yield ""
+    if not facts.findings:
+        yield "No findings (has `lambda-ir analyze` run on this case?)."
+        yield ""
+        return
+    counts = ", ".join(f"{facts.count(s)} {s.value}" for s in reversed(Severity) if facts.count(s))
+    yield f"{len(facts.findings)} findings: {counts}."
+    yield ""
+    yield "| Severity | Finding | Resource | ATT&CK | Time | Evidence |"
+    yield "|---|---|---|---|---|---|"
+    for finding in facts.findings:
+        yield _finding_row(finding)
+    yield ""
+
+
+def _finding_row(finding: Finding) -> str:
+    evidence = "<br>".join(
+        code(f"{ref.path}!{ref.member}" if ref.member else ref.path) for ref in finding.evidence
+    )
+    title = f"**{md(finding.title)}** ({code(finding.detector)}): {md(finding.summary)}"
+    cells = (
+        finding.severity.value.upper(),
+        title,
+        code(finding.resource),
+        md(", ".join(finding.attack)),
+        md(finding.time or ""),
+        evidence,
+    )
+    return "| " + " | ".join(cells) + " |"
+
+
+def _timeline(facts: ReportFacts) -> Iterator[str]:
+    yield "## Timeline (UTC)"
+    yield ""
+    shown = facts.events[:MAX_TIMELINE_ROWS]
+    yield (
+        f"{facts.events_total} events in the case; {len(shown)} shown here. "
+        "The full timeline is `timeline.jsonl` (`lambda-ir timeline`)."
+    )
+    yield ""
+    yield "| Time | Source | Kind | Resource | Actor | What |"
+    yield "|---|---|---|---|---|---|"
+    for event in shown:
+        cells = (event.time, event.source, event.kind, event.resource, event.actor, event.summary)
+        yield "| " + " | ".join(md(c) for c in cells) + " |"
+    yield ""
+
+
+def _functions(facts: ReportFacts) -> Iterator[str]:
+    yield "## Functions"
+    yield ""
+    for function in facts.functions:
+        yield from _function(function)
+
+
+def _function(function: FunctionFacts) -> Iterator[str]:
+    yield f"### {md(function.name)} ({md(function.account)}, {md(function.region)})"
+    yield ""
+    yield f"- Role: {code(function.role)}"
+    for label, values in (
+        ("URLs", function.urls),
+        ("Triggers", function.triggers),
+        ("Aliases", function.aliases),
+    ):
+        yield f"- {label}: {md('; '.join(values)) if values else 'none'}"
+    yield ""
+    yield "| Version | Last modified | CodeSha256 | Changed from previous | Package |"
+    yield "|---|---|---|---|---|"
+    for row in function.versions:
+        changed = (", ".join(row.changed) or "unchanged") if row.previous else "(first)"
+        cells = (
+            md(row.version),
+            md(row.last_modified),
+            code(row.code_sha256),
+            md(changed),
+            code(row.code_path or "not collected"),
+        )
+        yield "| " + " | ".join(cells) + " |"
+    yield ""
+    yield "Configuration ($LATEST):"
+    yield ""
+    for key, value in function.configuration:
+        yield f"- {md(key)}: {code(value)}"
+    for key, value in function.environment:
+        yield f"- env {md(key)}: {code(value)}"
+    for policy in function.policies:
+        yield f"- resource policy: {code(policy)}"
+    yield ""
+
+
+def _gaps(facts: ReportFacts) -> Iterator[str]:
+    yield "## What could not be collected, and why"
+    yield ""
+    if not facts.gaps:
+        yield "Every call the collector made succeeded."
+    else:
+        yield "| Call | Where | Why |"
+        yield "|---|---|---|"
+        for gap in facts.gaps:
+            yield f"| {code(gap.what)} | {md(gap.where)} | {md(gap.why)} |"
+    for warning in facts.warnings:
+        yield f"- warning: {md(warning)}"
+    yield ""

@@ -1,0 +1,110 @@
+"""`findings.sarif`: findings as SARIF 2.1.0 for code-scanning dashboards.
+
+A code finding (its evidence names a `member`, a file inside a package) points at that
+file, relative to the package, with the package's blob path as the base; other findings
+point at the evidence file in the case and name the AWS resource as a logical location.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambda_ir import __version__
+from lambda_ir.model import Finding, Severity
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVEL = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+# GitHub code scanning reads `security-severity` (0.0-10.0) to rank security results.
+SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "0.0",
+}
+
+
+def render_sarif(findings: tuple[Finding, ...]) -> dict[str, Any]:
+    """One SARIF log with one run; findings must already be redacted."""
+    rules: dict[str, dict[str, Any]] = {}
+    for finding in findings:
+        rules.setdefault(finding.detector, _rule(finding))
+    ids = list(rules)
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "lambda-ir",
+                        "version": __version__,
+                        "informationUri": "https://github.com/lambda-ir/lambda-ir",
+                        "rules": list(rules.values()),
+                    }
+                },
+                "originalUriBaseIds": {"CASE": {"description": {"text": "The case folder."}}},
+                "results": [_result(f, ids.index(f.detector)) for f in findings],
+            }
+        ],
+    }
+
+
+def _rule(finding: Finding) -> dict[str, Any]:
+    return {
+        "id": finding.detector,
+        "name": finding.detector.replace("-", ""),
+        "shortDescription": {"text": finding.title},
+        "defaultConfiguration": {"level": LEVEL[finding.severity]},
+        "properties": {
+            "tags": ["security", *(f"external/mitre/{a}" for a in finding.attack)],
+            "security-severity": SECURITY_SEVERITY[finding.severity],
+        },
+    }
+
+
+def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": finding.detector,
+        "ruleIndex": rule_index,
+        "level": LEVEL[finding.severity],
+        "message": {"text": f"{finding.title}: {finding.summary}"},
+        "locations": [_location(finding, ref.path, ref.member) for ref in finding.evidence]
+        or [_location(finding, None, None)],
+        "partialFingerprints": {"lambdaIrFindingId": finding.id},
+        "properties": {
+            "severity": finding.severity.value,
+            "resource": finding.resource,
+            "account": finding.account,
+            "region": finding.region,
+            "attack": list(finding.attack),
+        },
+    }
+    if finding.time:
+        result["properties"]["time"] = finding.time
+    return result
+
+
+def _location(finding: Finding, path: str | None, member: str | None) -> dict[str, Any]:
+    location: dict[str, Any] = {
+        "logicalLocations": [{"fullyQualifiedName": finding.resource, "kind": "resource"}]
+    }
+    if path is None:
+        return location
+    if member:
+        # The file inside the package; the package is described so a reader can find it.
+        artifact = {"uri": member, "description": {"text": f"inside package {path}"}}
+    else:
+        artifact = {"uri": path, "uriBaseId": "CASE"}
+    physical: dict[str, Any] = {"artifactLocation": artifact}
+    line = finding.details.get("line")
+    if member and isinstance(line, int) and line > 0:
+        physical["region"] = {"startLine": line}
+    location["physicalLocation"] = physical
+    return location

@@ -1,0 +1,174 @@
+"""The report page's sections as HTML; every value goes through `escape.html` (`esc`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lambda_ir.model import Finding, Severity
+from lambda_ir.report.escape import html as esc
+from lambda_ir.report.facts import ReportFacts
+from lambda_ir.report.functions import FunctionFacts
+from lambda_ir.report.summary import blast_lines, headline
+
+MAX_EVENT_ROWS = 2000
+
+
+def body(facts: ReportFacts) -> str:
+    """The page body: summary, findings, timeline, functions, gaps."""
+    parts = [
+        *_header(facts),
+        *_summary(facts),
+        *_findings(facts),
+        *_timeline(facts),
+        *_functions(facts),
+        *_gaps(facts),
+    ]
+    return "\n".join(parts)
+
+
+def _header(facts: ReportFacts) -> Iterator[str]:
+    yield f"<h1>Incident report: case <code>{esc(facts.case_id)}</code></h1>"
+    yield (
+        f'<p class="meta">Generated {esc(facts.generated)} by lambda-ir from a case created '
+        f"{esc(facts.created)}. Scope: {esc(facts.scope)}.</p>"
+    )
+
+
+def _summary(facts: ReportFacts) -> Iterator[str]:
+    yield '<section id="summary" class="summary"><h2>Executive summary</h2><ul>'
+    yield f"<li><b>What happened:</b> {esc(headline(facts))}</li>"
+    since = facts.since or "no dated sign of compromise in the evidence"
+    yield f"<li><b>Since:</b> {esc(since)}</li>"
+    yield "<li><b>Blast radius</b> (what the functions' roles may do; an upper bound):<ul>"
+    for line in blast_lines(facts):
+        css = ' class="danger"' if line.startswith("DANGEROUS") else ""
+        yield f"<li{css}>{esc(line)}</li>"
+    yield "</ul></li>"
+    yield f'<li><b>Collection gaps:</b> <a href="#gaps">{len(facts.gaps)}</a></li></ul></section>'
+
+
+def _findings(facts: ReportFacts) -> Iterator[str]:
+    yield '<section id="findings-section"><h2>Findings by severity</h2>'
+    yield '<div class="filters">'
+    for severity in reversed(Severity):
+        yield (
+            f'<label><input type="checkbox" data-severity-filter value="{severity.value}" '
+            f'checked> <span class="sev sev-{severity.value}">{severity.value}</span> '
+            f"({facts.count(severity)})</label>"
+        )
+    yield (
+        '<input type="search" id="finding-search" placeholder="filter by text" '
+        'aria-label="filter findings by text"> <span id="findings-shown"></span></div>'
+    )
+    yield '<table id="findings"><thead><tr><th>Severity</th><th>Finding</th><th>Resource</th>'
+    yield "<th>ATT&amp;CK</th><th>Time</th><th>Evidence</th></tr></thead><tbody>"
+    for finding in facts.findings:
+        yield _finding_row(finding)
+    yield "</tbody></table>"
+    if not facts.findings:
+        yield "<p>No findings (has <code>lambda-ir analyze</code> run on this case?).</p>"
+    yield "</section>"
+
+
+def _finding_row(finding: Finding) -> str:
+    severity = finding.severity.value
+    evidence = "<br>".join(
+        f"<code>{esc(ref.path)}</code>"
+        + (f" → <code>{esc(ref.member)}</code>" if ref.member else "")
+        for ref in finding.evidence
+    )
+    return (
+        f'<tr data-severity="{severity}">'
+        f'<td><span class="sev sev-{severity}">{severity}</span></td>'
+        f"<td><b>{esc(finding.title)}</b> <code>{esc(finding.detector)}</code><br>"
+        f"{esc(finding.summary)}</td><td><code>{esc(finding.resource)}</code></td>"
+        f"<td>{esc(', '.join(finding.attack))}</td><td>{esc(finding.time or '')}</td>"
+        f"<td>{evidence}</td></tr>"
+    )
+
+
+def _timeline(facts: ReportFacts) -> Iterator[str]:
+    shown = facts.events[:MAX_EVENT_ROWS]
+    yield '<section id="timeline"><h2>Timeline (UTC)</h2>'
+    yield (
+        f"<p>{facts.events_total} events in the case; {len(facts.events)} on the chart, "
+        f"{len(shown)} in the table. Click a point to find it in the table; click a legend "
+        "entry to hide a source. The full timeline is <code>timeline.jsonl</code>.</p>"
+    )
+    yield '<div class="chart-box"><canvas id="timeline-chart" role="img" '
+    yield 'aria-label="timeline of the case\'s events by source"></canvas></div>'
+    yield '<table id="events"><thead><tr><th>Time</th><th>Source</th><th>Kind</th>'
+    yield "<th>Resource</th><th>Actor</th><th>What</th><th>Evidence</th></tr></thead><tbody>"
+    for index, event in enumerate(shown):
+        evidence = " ".join(f"<code>{esc(ref.path)}</code>" for ref in event.evidence)
+        yield (
+            f'<tr id="event-{index}"><td>{esc(event.time)}</td><td>{esc(event.source)}</td>'
+            f"<td>{esc(event.kind)}</td><td>{esc(event.resource)}</td><td>{esc(event.actor)}</td>"
+            f"<td>{esc(event.summary)}</td><td>{evidence}</td></tr>"
+        )
+    yield "</tbody></table></section>"
+
+
+def _functions(facts: ReportFacts) -> Iterator[str]:
+    yield '<section id="functions"><h2>Functions</h2>'
+    for number, function in enumerate(facts.functions):
+        yield from _function(number, function)
+    yield "</section>"
+
+
+def _function(number: int, function: FunctionFacts) -> Iterator[str]:
+    yield f'<div class="fn" id="fn-{number}"><h3>{esc(function.name)}</h3>'
+    yield f'<p class="meta">{esc(function.account)} · {esc(function.region)}</p><ul>'
+    yield f"<li>Role: <code>{esc(function.role)}</code></li>"
+    for label, values in (
+        ("URLs", function.urls),
+        ("Triggers", function.triggers),
+        ("Aliases", function.aliases),
+    ):
+        yield f"<li>{label}: {esc('; '.join(values)) if values else 'none'}</li>"
+    yield "</ul><table><thead><tr><th>Version</th><th>Last modified</th><th>CodeSha256</th>"
+    yield "<th>Changed from previous</th><th>Package</th></tr></thead><tbody>"
+    for row in function.versions:
+        changed = (", ".join(row.changed) or "unchanged") if row.previous else "(first)"
+        package = (
+            f'<a href="{esc(row.code_path)}">{esc(row.code_path)}</a>'
+            if row.code_path
+            else "not collected"
+        )
+        diff = (
+            f"<br><code>lambda-ir diff --case . {esc(function.name)} {esc(row.previous)} "
+            f"{esc(row.version)}</code>"
+            if row.previous and row.changed
+            else ""
+        )
+        yield (
+            f"<tr><td>{esc(row.version)}</td><td>{esc(row.last_modified)}</td>"
+            f"<td><code>{esc(row.code_sha256)}</code></td><td>{esc(changed)}{diff}</td>"
+            f"<td>{package}</td></tr>"
+        )
+    yield "</tbody></table><h4>Configuration ($LATEST)</h4><table><tbody>"
+    for key, value in function.configuration:
+        yield f"<tr><th>{esc(key)}</th><td><code>{esc(value)}</code></td></tr>"
+    for key, value in function.environment:
+        yield f"<tr><th>env {esc(key)}</th><td><code>{esc(value)}</code></td></tr>"
+    yield "</tbody></table><h4>Resource policies</h4>"
+    for policy in function.policies or ("none collected",):
+        yield f"<p><code>{esc(policy)}</code></p>"
+    yield "</div>"
+
+
+def _gaps(facts: ReportFacts) -> Iterator[str]:
+    yield '<section id="gaps"><h2>What could not be collected, and why</h2>'
+    if not facts.gaps:
+        yield "<p>Every call the collector made succeeded.</p>"
+    else:
+        yield "<table><thead><tr><th>Call</th><th>Where</th><th>Why</th></tr></thead><tbody>"
+        for gap in facts.gaps:
+            yield (
+                f"<tr><td><code>{esc(gap.what)}</code></td><td>{esc(gap.where)}</td>"
+                f"<td>{esc(gap.why)}</td></tr>"
+            )
+        yield "</tbody></table>"
+    for warning in facts.warnings:
+        yield f"<p>warning: {esc(warning)}</p>"
+    yield "</section>"

@@ -1,0 +1,41 @@
+"""The executive summary's sentences, shared by the HTML and Markdown reports."""
+
+from __future__ import annotations
+
+from lambda_ir.model import Severity
+from lambda_ir.report.facts import ReportFacts
+
+TOP_FINDINGS = 3
+MAX_GRANTS = 8
+
+
+def headline(facts: ReportFacts) -> str:
+    """One sentence: how many findings, the worst ones, and on what."""
+    if not facts.findings:
+        return "no findings; the evidence below is what was collected."
+    worst = facts.findings[:TOP_FINDINGS]
+    described = "; ".join(f"{f.title} ({f.severity.value}) on {f.resource}" for f in worst)
+    serious = facts.count(Severity.CRITICAL) + facts.count(Severity.HIGH)
+    return f"{len(facts.findings)} findings, {serious} critical or high: {described}."
+
+
+def blast_lines(facts: ReportFacts) -> list[str]:
+    """One line per role grant, the dangerous ones first; what a stolen role could do."""
+    if not facts.roles:
+        return ["no execution role policies were collected, so the reach is unknown"]
+    lines = []
+    for role in facts.roles:
+        grants = sorted(role.grants, key=lambda g: not g.dangerous)
+        if not grants:
+            lines.append(f"{role.name}: no Allow statements collected")
+        for grant in grants[:MAX_GRANTS]:
+            flag = "DANGEROUS " if grant.dangerous else ""
+            condition = " (with conditions)" if grant.conditional else ""
+            lines.append(
+                f"{flag}{role.name} via {grant.policy}: {', '.join(grant.actions)} on "
+                f"{', '.join(grant.resources)}{condition}"
+            )
+        if len(grants) > MAX_GRANTS:
+            lines.append(f"{role.name}: {len(grants) - MAX_GRANTS} more statements")
+        lines.extend(f"{role.name}: attached {arn}" for arn in role.attached)
+    return lines

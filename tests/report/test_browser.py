@@ -1,0 +1,113 @@
+"""report.html in a real headless browser (Debian's chromium, driven by playwright).
+
+The page must load with no console errors or CSP violations, its findings filter must work,
+its timeline chart must render, and a case full of HTML/script payloads must execute none of
+them (each payload would set `window.__pwned`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambda_ir.report import write_report
+from tests.timeline.casebuilder import PAYLOAD_ENV, PAYLOAD_NAME, build_case
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOT = Path(__file__).resolve().parents[2] / "build" / "report-screenshot.png"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason="Debian's chromium is not installed (make browser / apt-get install chromium)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield instance
+        instance.close()
+
+
+def _open(browser: Any, report: Path) -> tuple[Any, list[str], list[str]]:
+    """Open the report file; collect console errors, page errors and any network request."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    problems: list[str] = []
+    requests: list[str] = []
+    page.on(
+        "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
+    )
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(report.as_uri())
+    page.wait_for_function("document.getElementById('timeline-chart').dataset.rendered === 'yes'")
+    return page, problems, requests
+
+
+def test_report_loads_clean_filters_and_renders(browser: Any, tmp_path: Path) -> None:
+    built = build_case(tmp_path / "case")
+    result = write_report(built.case, built.index(), "2026-11-29T10:00:00Z")
+    page, problems, requests = _open(browser, result.html)
+    assert problems == []
+    assert requests == [result.html.as_uri()]  # nothing fetched but the file itself
+
+    rows = page.locator("#findings tbody tr")
+    assert rows.count() == 3
+    assert page.locator("#findings-shown").inner_text() == "3 of 3 shown"
+    page.uncheck("input[data-severity-filter][value=critical]")
+    assert page.locator("#findings-shown").inner_text() == "2 of 3 shown"
+    assert not page.locator('#findings tr[data-severity="critical"]').is_visible()
+    page.fill("#finding-search", "layer")
+    assert page.locator("#findings-shown").inner_text() == "1 of 3 shown"
+    assert page.locator('#findings tr[data-severity="medium"]').is_visible()
+
+    canvas = page.locator("#timeline-chart")
+    assert canvas.get_attribute("data-points") == str(result.facts.events_total)
+    box = canvas.bounding_box()
+    assert box is not None and box["width"] > 500 and box["height"] > 200
+    # Pixels were drawn: the canvas is not blank.
+    drawn = page.evaluate(
+        "() => { const c = document.getElementById('timeline-chart');"
+        " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " let n = 0; for (let i = 3; i < d.length; i += 4) { if (d[i]) n++; } return n; }"
+    )
+    assert drawn > 1000
+    page.fill("#finding-search", "")
+    page.check("input[data-severity-filter][value=critical]")
+    shot = tmp_path / "report-screenshot.png"
+    page.screenshot(path=str(shot), full_page=True)
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    shutil.copyfile(shot, SCREENSHOT)
+    assert shot.stat().st_size > 10_000
+
+
+def test_hostile_strings_execute_nothing(browser: Any, tmp_path: Path) -> None:
+    built = build_case(tmp_path / "case", hostile=True)
+    result = write_report(built.case, built.index(), "2026-11-29T10:00:00Z")
+    page, problems, _ = _open(browser, result.html)
+    assert page.evaluate("() => window.__pwned") is None
+    assert page.locator("img").count() == 0
+    # The payloads are on the page as text, where a responder can read them.
+    text = page.locator("body").inner_text()
+    assert PAYLOAD_NAME in text and PAYLOAD_ENV in text
+    assert "window.__pwned=3" in text
+    # Only our three scripts exist; no payload became an element.
+    assert page.locator("script").count() == 3
+    assert problems == []
