@@ -10,6 +10,7 @@ from rich.markup import escape
 from lambda_ir.analyze.detectors import ALL
 from lambda_ir.analyze.engine import AnalysisResult, analyze_case
 from lambda_ir.analyze.options import build_options
+from lambda_ir.analyze.sigma.rules import load_rules
 from lambda_ir.cli.ui import case_option, get_ui
 from lambda_ir.evidence import Case
 
@@ -67,6 +68,11 @@ def analyze(
     ui = get_ui()
     case = Case.open(Path(case_dir))
     options = build_options(yara_dirs, sigma_dirs, ioc_files, allow_file)
+    if sigma_dirs:
+        compiled, unsupported = load_rules(sigma_dirs)
+        ui.say(f"sigma: {len(compiled)} rules compiled, {len(unsupported)} unsupported")
+        for rule in unsupported:
+            ui.say(f"  unsupported: {escape(rule.path)}: {escape(rule.reason)}")
     result, target = analyze_case(case, ALL, options)
     for problem in result.warnings:
         ui.say(f"[yellow]warning[/]: detector {problem.detector} failed: {escape(problem.reason)}")

@@ -14,6 +14,7 @@ from lambda_ir.analyze.detectors import (
     ct_recon_burst,
     ct_role_outside_lambda,
     ct_trail_tampering,
+    sigma_rules,
 )
 
 ALL: tuple[Detector, ...] = (
@@ -27,4 +28,5 @@ ALL: tuple[Detector, ...] = (
     ct_deletions.DETECTOR,
     ct_trail_tampering.DETECTOR,
     ct_role_outside_lambda.DETECTOR,
+    sigma_rules.DETECTOR,
 )
