@@ -292,7 +292,7 @@ def _put_trail(case: Case, name: str, hostile: bool) -> None:
     ]
     body = b"".join(orjson.dumps(r) + b"\n" for r in records)
     case.put_bytes(
-        gzip.compress(body),
+        gzip.compress(body, mtime=0),
         f"trail/{ACCOUNT}/{REGION}/events.jsonl.gz",
         kind="trail",
         api="cloudtrail:LookupEvents",
@@ -327,7 +327,7 @@ def _put_logs(case: Case, name: str, hostile: bool) -> None:
     )
     group = f"/aws/lambda/{name}"
     case.put_bytes(
-        gzip.compress(body),
+        gzip.compress(body, mtime=0),
         f"logs/{ACCOUNT}/{REGION}/{path_segment(group)}/s.jsonl.gz",
         kind="logs",
         api="logs:FilterLogEvents",

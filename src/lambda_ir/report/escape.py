@@ -50,6 +50,14 @@ def markdown(value: object) -> str:
 
 
 def markdown_code(value: object) -> str:
-    """Text for an inline code span (hashes, ARNs): backticks cannot close the span early."""
-    text = " ".join(("" if value is None else str(value)).split()).replace("`", "'")
-    return f"`{text}`" if text else ""
+    """An inline code span (hashes, ARNs, paths) that cannot close early or break a table.
+
+    A value holding `<`, `>` or `&` is shown as escaped text instead: not every ticket
+    system renders code spans literally, and raw markup must never reach one.
+    """
+    text = " ".join(("" if value is None else str(value)).split())
+    if not text:
+        return ""
+    if any(ch in text for ch in "<>&"):
+        return markdown(text)
+    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"

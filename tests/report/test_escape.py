@@ -1,0 +1,50 @@
+"""The one escaping module: HTML text, JSON inside a script element, Markdown."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from lambda_ir.report.escape import html, markdown, markdown_code, script_json
+from lambda_ir.report.html import content_security_policy
+
+PAYLOADS = (
+    "<script>window.__pwned=1</script>",
+    '<img src=x onerror="window.__pwned=1">',
+    "\"' onmouseover=alert(1) x='",
+    "</script><!--<script>",
+    "a\u2028b\u2029c & d",
+)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_html_leaves_no_markup(payload: str) -> None:
+    text = html(payload)
+    assert not any(ch in text for ch in "<>\"'")
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_script_json_cannot_close_the_element_and_round_trips(payload: str) -> None:
+    text = script_json({"m": payload, "n": [payload]})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert "\u2028" not in text and "\u2029" not in text
+    assert orjson.loads(text) == {"m": payload, "n": [payload]}
+
+
+def test_markdown_neutralises_markup_tables_and_lines() -> None:
+    text = markdown("| *x* | <b>y</b>\n# heading `z`")
+    assert "\n" not in text and "<" not in text
+    assert text == "\\| \\*x\\* \\| &lt;b&gt;y&lt;/b&gt; # heading \\`z\\`"
+
+
+def test_markdown_code_spans_stay_closed() -> None:
+    assert markdown_code("a`b|c") == "`a'b\\|c`"
+    assert markdown_code("fn<script>") == "fn&lt;script&gt;"
+    assert markdown_code("") == ""
+
+
+def test_csp_allows_only_the_given_inline_code() -> None:
+    csp = content_security_policy(scripts=("alert(1)",), styles=("b{}",))
+    assert "default-src 'none'" in csp
+    assert "script-src 'sha256-" in csp and "unsafe-inline" not in csp
+    assert "connect-src 'none'" in csp and "img-src 'none'" in csp

@@ -1,0 +1,93 @@
+"""SARIF against the 2.1.0 schema, OCSF required attributes, and redaction in every output."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import jsonschema
+import orjson
+import pytest
+
+from lambda_ir.report import build_facts, render_all, write_report
+from lambda_ir.report.ocsf import CLASS_UID, REQUIRED
+from lambda_ir.timeline import build_timeline
+from tests.timeline.casebuilder import SECRET_VALUE, BuiltCase, build_case
+
+SCHEMA = Path(__file__).with_name("sarif-schema-2.1.0.json")
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> BuiltCase:
+    return build_case(tmp_path / "case")
+
+
+def _outputs(built: BuiltCase) -> dict[str, bytes]:
+    events = build_timeline(built.case, built.index())
+    return render_all(build_facts(built.case, events, "2026-11-29T10:00:00Z"))
+
+
+def test_sarif_validates_and_code_findings_point_into_the_package(built: BuiltCase) -> None:
+    sarif = orjson.loads(_outputs(built)["findings.sarif"])
+    jsonschema.validate(sarif, orjson.loads(SCHEMA.read_bytes()))
+    run = sarif["runs"][0]
+    assert [r["ruleId"] for r in run["results"]] == ["LIR-CODE-001", "LIR-POL-001", "LIR-CFG-002"]
+    code = run["results"][0]["locations"][0]["physicalLocation"]
+    assert code["artifactLocation"]["uri"] == "app.py"
+    assert code["region"] == {"startLine": 12}
+    assert "blobs/sha256/aa/" in code["artifactLocation"]["description"]["text"]
+    policy = run["results"][1]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert policy == {
+        "uri": "raw/111122223333/eu-west-1/lambda/functions/f/policy/_.json",
+        "uriBaseId": "CASE",
+    }
+    assert run["results"][0]["level"] == "error"
+    assert run["results"][2]["level"] == "warning"
+
+
+def test_sarif_schema_rejects_a_broken_log(built: BuiltCase) -> None:
+    sarif = orjson.loads(_outputs(built)["findings.sarif"])
+    sarif["runs"][0]["results"][0]["level"] = "catastrophic"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(sarif, orjson.loads(SCHEMA.read_bytes()))
+
+
+def test_ocsf_rows_carry_detection_finding_attributes(built: BuiltCase) -> None:
+    rows = [orjson.loads(line) for line in _outputs(built)["findings.ocsf.jsonl"].splitlines()]
+    assert len(rows) == 3
+    for row in rows:
+        assert all(row.get(name) not in (None, "", {}) for name in REQUIRED), row
+        assert row["class_uid"] == CLASS_UID == 2004
+        assert row["category_uid"] == 2
+        assert row["type_uid"] == 200401
+        assert row["finding_info"]["uid"] and row["finding_info"]["title"]
+        assert row["metadata"]["product"]["name"] == "lambda-ir" and row["metadata"]["version"]
+        assert isinstance(row["time"], int)
+    critical = rows[0]
+    assert critical["severity_id"] == 5 and critical["time"] == 1795904045000
+    assert critical["attacks"] == [{"technique": {"uid": "T1496"}, "version": "v15"}]
+    assert rows[1]["actor"]["user"]["uid"].endswith("/mallory")
+    undated = rows[2]
+    assert undated["time_dt"] == "2026-11-29T10:00:00Z"
+
+
+def test_no_output_leaks_the_secret(built: BuiltCase) -> None:
+    for name, data in _outputs(built).items():
+        assert SECRET_VALUE.encode() not in data, name
+    assert b"[REDACTED]" in _outputs(built)["report.md"]
+
+
+def test_write_report_records_hashes_in_custody(built: BuiltCase) -> None:
+    result = write_report(built.case, built.index(), "2026-11-29T10:00:00Z")
+    assert sorted(p.name for p in result.paths) == [
+        "findings.ocsf.jsonl",
+        "findings.sarif",
+        "report.html",
+        "report.md",
+    ]
+    last = orjson.loads((built.case.root / "custody.jsonl").read_text().splitlines()[-1])
+    assert last["action"] == "reported"
+    for path in result.paths:
+        assert (
+            last["details"]["outputs"][path.name] == hashlib.sha256(path.read_bytes()).hexdigest()
+        )
