@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from lambda_ir.emulator import lambda_code as code
+from lambda_ir.emulator import lambda_paging as paging
+from lambda_ir.emulator import lambda_policy as policy
+from lambda_ir.emulator import lambda_settings as settings
+from lambda_ir.emulator import lambda_urls as urls
 from lambda_ir.emulator.calls import ApiCall
 from lambda_ir.emulator.http import Response
 from lambda_ir.emulator.lambda_state import LambdaContext
@@ -15,8 +20,43 @@ from lambda_ir.emulator.lambda_state import LambdaContext
 Handler = Callable[[LambdaContext, ApiCall], Response]
 After = Callable[[LambdaContext, ApiCall, Response], Response]
 
-HANDLERS: Mapping[str, Handler] = {}
-AFTER: Mapping[str, tuple[After, ...]] = {}
+HANDLERS: Mapping[str, Handler] = {
+    "CreateFunction": code.attach_layers,
+    "UpdateFunctionConfiguration": code.attach_layers,
+    "GetLayerVersion": code.get_layer_version,
+    "GetLayerVersionByArn": code.get_layer_version,
+    "AddPermission": policy.add_permission,
+    "GetPolicy": policy.get_policy,
+    "RemovePermission": policy.remove_permission,
+    "CreateFunctionUrlConfig": urls.create_url_config,
+    "GetFunctionUrlConfig": urls.get_url_config,
+    "UpdateFunctionUrlConfig": urls.update_url_config,
+    "DeleteFunctionUrlConfig": urls.delete_url_config,
+    "ListFunctionUrlConfigs": urls.list_url_configs,
+    "GetFunctionRecursionConfig": settings.recursion_config,
+    "PutFunctionRecursionConfig": settings.recursion_config,
+    "GetRuntimeManagementConfig": settings.runtime_management_config,
+    "PutRuntimeManagementConfig": settings.runtime_management_config,
+    "GetFunctionCodeSigningConfig": settings.code_signing_config,
+    "PutProvisionedConcurrencyConfig": settings.provisioned_concurrency,
+    "GetProvisionedConcurrencyConfig": settings.provisioned_concurrency,
+    "DeleteProvisionedConcurrencyConfig": settings.provisioned_concurrency,
+    "ListProvisionedConcurrencyConfigs": settings.provisioned_concurrency,
+    "GetAccountSettings": settings.account_settings,
+}
+AFTER: Mapping[str, tuple[After, ...]] = {
+    "CreateFunction": (code.pin_image_digest, settings.keep_logging_config),
+    "UpdateFunctionConfiguration": (settings.keep_logging_config,),
+    "UpdateFunctionCode": (code.pin_image_digest, settings.add_logging_config),
+    "PublishVersion": (settings.snapshot_logging_config,),
+    "GetFunction": (code.fix_get_function, settings.add_logging_config),
+    "GetFunctionConfiguration": (settings.add_logging_config,),
+    "ListFunctions": (paging.paginate, settings.add_logging_config),
+    "ListVersionsByFunction": (paging.paginate, settings.add_logging_config),
+    "ListAliases": (paging.paginate,),
+    "PublishLayerVersion": (code.fix_layer_content,),
+    "DeleteFunction": (policy.forget_function,),
+}
 
 
 def handle(ctx: LambdaContext, call: ApiCall) -> Response:

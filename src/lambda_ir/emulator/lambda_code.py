@@ -1,0 +1,176 @@
+"""Code packages: downloadable `Code.Location`/`Content.Location`, foreign layers, image digests.
+
+moto keeps each version's zip in memory but hands out a fake AWS URL; here GetFunction (for
+$LATEST, a version or an alias) and every layer-version answer point at
+`{endpoint}/_emulator/blobs/<sha256>`, which returns exactly those bytes, so the download's
+SHA-256 equals `CodeSha256`. Layers published in another account (with that account's
+credentials) can be attached by ARN and keep their real ARN. Image functions report the
+ECR image's digest when the image exists in the emulator's ECR.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from moto.awslambda.models import lambda_backends
+from moto.ecr.models import ecr_backends
+
+from lambda_ir.emulator.calls import ApiCall
+from lambda_ir.emulator.http import Response, json_response, rest_error
+from lambda_ir.emulator.lambda_state import (
+    LambdaContext,
+    find_function,
+    function_name_of,
+    is_alias,
+    not_found,
+)
+
+
+def fix_get_function(ctx: LambdaContext, call: ApiCall, response: Response) -> Response:
+    """GetFunction: a Location serving this qualifier's zip; alias ARN for alias qualifiers."""
+    document = response.json()
+    name, in_name = function_name_of(str(call.params.get("FunctionName", "")))
+    qualifier = call.params.get("Qualifier") or in_name
+    function = find_function(ctx, name, qualifier)
+    if not isinstance(document, dict) or function is None:
+        return response
+    if function.package_type == "Image":
+        uri = str(function.code.get("ImageUri", ""))
+        document["Code"] = {
+            "RepositoryType": "ECR",
+            "ImageUri": uri,
+            "ResolvedImageUri": f"{_repository_of(uri)}@sha256:{function.code_sha_256}",
+        }
+    else:
+        document["Code"] = {"RepositoryType": "S3", "Location": ctx.blob_url(function.code_bytes)}
+    if is_alias(ctx, name, qualifier):
+        config = document.get("Configuration", {})
+        config["FunctionArn"] = f"{config['FunctionArn'].rsplit(':', 1)[0]}:{qualifier}"
+    return response.with_json(document)
+
+
+def fix_layer_content(ctx: LambdaContext, call: ApiCall, response: Response) -> Response:
+    """PublishLayerVersion/GetLayerVersion: `Content.Location` serving the layer's zip."""
+    document = response.json()
+    if not isinstance(document, dict) or "LayerVersionArn" not in document:
+        return response
+    layer = _layer_version(str(document["LayerVersionArn"]))
+    if layer is None:
+        return response
+    document.setdefault("Content", {})["Location"] = ctx.blob_url(layer.code_bytes)
+    return response.with_json(document)
+
+
+def get_layer_version(ctx: LambdaContext, call: ApiCall) -> Response:
+    """GetLayerVersion/GetLayerVersionByArn for layers of any account, as AWS answers them."""
+    if call.name == "GetLayerVersionByArn":
+        arn = str(call.params.get("Arn", ""))
+    else:
+        layer = str(call.params.get("LayerName", ""))
+        base = layer if layer.startswith("arn:") else _layer_arn(ctx, layer)
+        arn = f"{base}:{call.params.get('VersionNumber', '')}"
+    found = _layer_version(arn)
+    if found is None:
+        return not_found("The resource you requested does not exist.")
+    document = found.get_layer_version()
+    document["Content"]["Location"] = ctx.blob_url(found.code_bytes)
+    return json_response(document)
+
+
+def attach_layers(ctx: LambdaContext, call: ApiCall) -> Response:
+    """CreateFunction/UpdateFunctionConfiguration with layers that live in other accounts.
+
+    moto resolves layers only in the function's own account (and by name), so foreign ARNs
+    are checked here, left out of what moto sees, and put back (with their real ARN and
+    size) on the function once moto has accepted the rest.
+    """
+    body = json.loads(call.body or b"{}")
+    layers = [str(arn) for arn in body.get("Layers") or []]
+    foreign = [arn for arn in layers if _account_of(arn) not in ("", ctx.account_id)]
+    if not foreign:
+        return ctx.forward(None)
+    missing = [arn for arn in foreign if _layer_version(arn) is None]
+    if missing:
+        return rest_error(
+            400,
+            "InvalidParameterValueException",
+            f"Layer version {missing[0]} does not exist.",
+        )
+    body["Layers"] = [arn for arn in layers if arn not in foreign]
+    response = ctx.forward(json.dumps(body).encode())
+    if response.status >= 400:
+        return response
+    name, _ = function_name_of(str(call.params.get("FunctionName") or body.get("FunctionName")))
+    function = find_function(ctx, name, None)
+    if function is None:
+        return response
+    function.layers = [_layer_entry(ctx, arn) for arn in layers]
+    document = response.json()
+    if isinstance(document, dict):
+        document["Layers"] = function.layers
+        return response.with_json(document)
+    return response
+
+
+def pin_image_digest(ctx: LambdaContext, call: ApiCall, response: Response) -> Response:
+    """Image functions: CodeSha256 (and so ResolvedImageUri) is the ECR image's digest."""
+    document = response.json()
+    if not isinstance(document, dict) or document.get("PackageType") != "Image":
+        return response
+    function = find_function(ctx, str(document.get("FunctionName", "")), None)
+    if function is None:
+        return response
+    digest = _ecr_digest(ctx, str(function.code.get("ImageUri", "")))
+    if digest:
+        function.code_sha_256 = digest
+        document["CodeSha256"] = digest
+        return response.with_json(document)
+    return response
+
+
+def _ecr_digest(ctx: LambdaContext, uri: str) -> str:
+    repository, _, tag = uri.rpartition("/")[2].partition(":")
+    image_id = {"imageDigest": tag[7:]} if tag.startswith("sha256:") else {"imageTag": tag}
+    if "@" in repository:
+        repository, _, digest = repository.partition("@")
+        image_id = {"imageDigest": digest}
+    try:
+        images = ecr_backends[ctx.account_id][ctx.region].batch_get_image(
+            repository_name=repository, image_ids=[image_id]
+        )["images"]
+    except Exception:  # no such repository: keep moto's stand-in digest
+        return ""
+    return str(images[0].image_id["imageDigest"]).removeprefix("sha256:") if images else ""
+
+
+def _layer_entry(ctx: LambdaContext, arn: str) -> dict[str, Any]:
+    layer = _layer_version(arn)
+    if layer is None:  # a local layer moto already validated
+        layer = ctx.backend.layers_versions_by_arn(arn)
+    return {"Arn": arn, "CodeSize": layer.code_size if layer is not None else 0}
+
+
+def _layer_version(arn: str) -> Any | None:
+    """moto's LayerVersion for a layer-version ARN in any account and region, or None."""
+    parts = arn.split(":")
+    if len(parts) != 8 or parts[5] != "layer" or not parts[7].isdigit():
+        return None
+    try:
+        return lambda_backends[parts[4]][parts[3]].get_layer_version(parts[6], parts[7])
+    except Exception:  # moto raises its own not-found types
+        return None
+
+
+def _layer_arn(ctx: LambdaContext, name: str) -> str:
+    return f"arn:aws:lambda:{ctx.region}:{ctx.account_id}:layer:{name}"
+
+
+def _account_of(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 4 else ""
+
+
+def _repository_of(uri: str) -> str:
+    head, _, tail = uri.rpartition("/")
+    return f"{head}/{tail.split(':')[0].split('@')[0]}" if head else uri.split(":")[0]
