@@ -1,0 +1,48 @@
+"""`lambda-ir timeline` and `lambda-ir report` end to end, as a user runs them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+from tests.timeline.casebuilder import build_case
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lambda_ir", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_timeline_and_report_commands(tmp_path: Path) -> None:
+    root = tmp_path / "case"
+    build_case(root)
+    (root / "case.duckdb").unlink()  # the commands rebuild the index themselves
+
+    done = _run("timeline", "--case", str(root), "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"15 events -> {root / 'timeline.csv'}"
+
+    done = _run("--json", "report", "--case", str(root))
+    assert done.returncode == 0, done.stderr
+    result = orjson.loads(done.stdout)
+    assert result["findings"] == 3 and result["events"] == 15 and result["gaps"] == 1
+    assert {Path(p).name for p in result["outputs"]} == {
+        "report.html",
+        "report.md",
+        "findings.sarif",
+        "findings.ocsf.jsonl",
+    }
+    assert (root / "report.html").read_text().startswith("<!doctype html>")
+
+    custody = [orjson.loads(line) for line in (root / "custody.jsonl").read_text().splitlines()]
+    assert [c["action"] for c in custody[-2:]] == ["timeline", "reported"]
+
+
+def test_report_on_a_folder_that_is_not_a_case(tmp_path: Path) -> None:
+    done = _run("report", "--case", str(tmp_path))
+    assert done.returncode == 1
+    assert "is not a lambda-ir case" in done.stderr and "Traceback" not in done.stderr
