@@ -1,1 +1,64 @@
-"""Scripted incident scenarios for the emulated account (content is ours)."""
+"""Scripted incident scenarios for the emulated account (content is ours).
+
+    from lambda_ir.emulator.scenarios import seed
+    estate, incident = seed(emulator, ["estate", "denonia"])
+
+Each scenario performs its story through boto3 over HTTP, as its actors (each with its own
+IAM access key, address and user agent, at backdated times), and returns a `ScenarioResult`
+naming what a test should find. Run several with `seed`, which passes earlier results on:
+`denonia` uses the stolen key of the estate's `ci-deployer` when `estate` ran before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from lambda_ir.emulator.scenarios.actors import Target
+from lambda_ir.emulator.scenarios.denonia import denonia
+from lambda_ir.emulator.scenarios.estate import estate
+from lambda_ir.emulator.scenarios.result import Actor, Credentials, ScenarioResult, Technique
+from lambda_ir.emulator.scenarios.stratus import stratus
+
+
+class Scenario(Protocol):
+    """Seeds one story into the emulator; `prior` holds results of scenarios run before it."""
+
+    def __call__(
+        self, emulator: Target, prior: Sequence[ScenarioResult] = ...
+    ) -> ScenarioResult: ...
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "estate": estate,
+    "denonia": denonia,
+    "stratus": stratus,
+}
+
+
+class UnknownScenario(KeyError):
+    """A scenario name that is not in `SCENARIOS`."""
+
+
+def seed(emulator: Target, names: Iterable[str]) -> tuple[ScenarioResult, ...]:
+    """Run the named scenarios in order, each seeing the results of those before it."""
+    wanted = list(names)
+    unknown = [name for name in wanted if name not in SCENARIOS]
+    if unknown:
+        raise UnknownScenario(f"unknown scenario(s) {unknown}; known: {sorted(SCENARIOS)}")
+    results: list[ScenarioResult] = []
+    for name in wanted:
+        results.append(SCENARIOS[name](emulator, tuple(results)))
+    return tuple(results)
+
+
+__all__ = [
+    "SCENARIOS",
+    "Actor",
+    "Credentials",
+    "Scenario",
+    "ScenarioResult",
+    "Technique",
+    "UnknownScenario",
+    "seed",
+]

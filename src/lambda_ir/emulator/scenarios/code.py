@@ -1,0 +1,98 @@
+"""Deployment packages for scenario functions and layers: small, real source files in zips.
+
+The content is ours, written for the emulator. Zips are deterministic (fixed timestamps and
+permissions) so the same source always gives the same `CodeSha256`, and a scenario can build
+one package and reuse it across hundreds of functions.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Mapping
+
+# A fixed timestamp makes every build byte-identical, like a reproducible CI build.
+ZIP_EPOCH = (2026, 1, 1, 0, 0, 0)
+FILE_MODE = 0o100644 << 16
+EXEC_MODE = 0o100755 << 16
+
+
+def build_zip(files: Mapping[str, bytes | str], executable: frozenset[str] = frozenset()) -> bytes:
+    """A deterministic zip of `path -> content`; paths in `executable` get mode 0755."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(files):
+            info = zipfile.ZipInfo(path, date_time=ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = EXEC_MODE if path in executable else FILE_MODE
+            content = files[path]
+            archive.writestr(info, content.encode() if isinstance(content, str) else content)
+    return buffer.getvalue()
+
+
+PYTHON_HANDLER = '''"""{description}"""
+
+import json
+import logging
+import os
+
+logger = logging.getLogger()
+logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
+
+APP_VERSION = "{release}"
+
+
+def handler(event, context):
+    records = event.get("Records", [])
+    logger.info("processing %d record(s), release %s", len(records), APP_VERSION)
+    for record in records:
+        logger.debug("record %s", record.get("messageId") or record.get("eventID"))
+    return {{"statusCode": 200, "body": json.dumps({{"processed": len(records)}})}}
+'''
+
+NODE_HANDLER = """// {description}
+const APP_VERSION = "{release}";
+
+exports.handler = async (event) => {{
+  const records = event.Records || [];
+  console.info(`processing ${{records.length}} record(s), release ${{APP_VERSION}}`);
+  return {{ statusCode: 200, body: JSON.stringify({{ processed: records.length }}) }};
+}};
+"""
+
+REQUIREMENTS = "boto3==1.35.36\nPillow==10.4.0\n"
+
+
+def function_zip(runtime: str, description: str, release: str) -> bytes:
+    """The package of one release of a benign function (handler `app.handler`)."""
+    if runtime.startswith("nodejs"):
+        source = NODE_HANDLER.format(description=description, release=release)
+        return build_zip({"app.js": source, "package.json": _package_json(description)})
+    source = PYTHON_HANDLER.format(description=description, release=release)
+    return build_zip({"app.py": source, "requirements.txt": REQUIREMENTS})
+
+
+def _package_json(description: str) -> str:
+    manifest = {"name": "app", "private": True, "description": description, "main": "app.js"}
+    return json.dumps(manifest) + "\n"
+
+
+def python_layer_zip(name: str, release: str) -> bytes:
+    """A benign shared-code layer for Python (`python/<name>/__init__.py`)."""
+    module = name.replace("-", "_")
+    source = (
+        f'"""Shared helpers ({name}), release {release}."""\n\n'
+        "def correlation_id(event):\n"
+        '    return (event.get("headers") or {}).get("x-correlation-id", "-")\n'
+    )
+    return build_zip({f"python/{module}/__init__.py": source})
+
+
+def node_layer_zip(name: str, release: str) -> bytes:
+    """A benign shared-code layer for Node.js (`nodejs/node_modules/<name>/index.js`)."""
+    source = (
+        f"// Shared helpers ({name}), release {release}.\n"
+        "exports.correlationId = (event) => (event.headers || {})['x-correlation-id'] || '-';\n"
+    )
+    return build_zip({f"nodejs/node_modules/{name}/index.js": source})

@@ -1,0 +1,322 @@
+"""Scenarios seeded into one emulator (estate, then denonia, then stratus), checked over boto3."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import io
+import json
+import re
+import sys
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambda_ir.emulator.client import client_config, session_for
+from lambda_ir.emulator.scenarios import SCENARIOS, ScenarioResult, UnknownScenario, seed
+from lambda_ir.emulator.scenarios.denonia import ATTACKER_IP
+from lambda_ir.emulator.scenarios.standins import DENONIA_INDICATORS
+from lambda_ir.emulator.server import Emulator
+
+STRATUS_LOGS = (
+    Path(__file__).resolve().parents[2]
+    / ".."
+    / "shared"
+    / "data"
+    / "stratus-red-team-detonation-logs"
+)
+REPORT = re.compile(
+    r"^REPORT RequestId: [0-9a-f-]{36}\tDuration: (?P<duration>\d+\.\d\d) ms\t"
+    r"Billed Duration: \d+ ms\tMemory Size: (?P<memory>\d+) MB\tMax Memory Used: \d+ MB\t"
+    r"(?:Init Duration: \d+\.\d\d ms\t)?(?:Status: (?P<status>timeout|error)\t)?$"
+)
+
+
+@pytest.fixture(scope="module")
+def seeded(aws: Emulator) -> Iterator[dict[str, ScenarioResult]]:
+    results = seed(aws, ["estate", "denonia", "stratus"])
+    aws.flush_trails()
+    yield {result.name: result for result in results}
+
+
+@pytest.fixture(scope="module")
+def admin_session(aws: Emulator) -> Any:
+    return session_for(aws, "testing", "testing")
+
+
+def _lam(session: Any, region: str = "us-east-1") -> Any:
+    return session.client("lambda", region_name=region, config=client_config())
+
+
+def _download(url: str) -> bytes:
+    assert url.startswith("http://127.0.0.1:")
+    with urllib.request.urlopen(url) as response:
+        return bytes(response.read())
+
+
+def _code(lam: Any, name: str, qualifier: str) -> bytes:
+    got = lam.get_function(FunctionName=name, Qualifier=qualifier)
+    data = _download(got["Code"]["Location"])
+    digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    assert digest == got["Configuration"]["CodeSha256"]
+    return data
+
+
+def _members(package: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def test_scenarios_are_listed_and_unknown_names_refused(aws: Emulator) -> None:
+    assert set(SCENARIOS) >= {"estate", "denonia", "stratus"}
+    for scenario in SCENARIOS.values():
+        assert "content is ours" in (sys.modules[scenario.__module__].__doc__ or "")
+        assert "content is ours" in (scenario.__doc__ or "")
+    with pytest.raises(UnknownScenario):
+        seed(aws, ["no-such-scenario"])
+
+
+def test_estate_spans_regions_runtimes_and_packages(
+    seeded: dict[str, ScenarioResult], admin_session: Any
+) -> None:
+    estate = seeded["estate"]
+    assert len(estate.functions) == 40
+    seen = {}
+    for region in ("us-east-1", "eu-west-1"):
+        for fn in _lam(admin_session, region).list_functions()["Functions"]:
+            seen[(region, fn["FunctionName"])] = fn
+    ours = [seen[(ref.region, ref.name)] for ref in estate.functions]
+    assert {ref.region for ref in estate.functions} == {"us-east-1", "eu-west-1"}
+    assert {fn.get("Runtime") for fn in ours} >= {"python3.12", "nodejs20.x"}
+    assert sum(fn["PackageType"] == "Image" for fn in ours) == 8
+    assert all(fn["Role"].endswith("-role") for fn in ours)
+
+
+def test_estate_versions_hold_different_code_and_aliases_weight(
+    seeded: dict[str, ScenarioResult], admin_session: Any
+) -> None:
+    lam = _lam(admin_session, "eu-west-1")
+    versions = lam.list_versions_by_function(FunctionName="orders-worker")["Versions"]
+    assert [v["Version"] for v in versions] == ["$LATEST", "1", "2", "3"]
+    packages = [_code(lam, "orders-worker", v) for v in ("1", "2", "3")]
+    assert len({hashlib.sha256(p).hexdigest() for p in packages}) == 3
+    assert b'APP_VERSION = "1.2.0"' in _members(packages[2])["app.py"]
+    weighted = [
+        alias
+        for ref in seeded["estate"].functions
+        for alias in _lam(admin_session, ref.region).list_aliases(FunctionName=ref.name)["Aliases"]
+        if alias.get("RoutingConfig", {}).get("AdditionalVersionWeights")
+    ]
+    assert len(weighted) >= 10
+    assert all(a["RoutingConfig"]["AdditionalVersionWeights"] == {"3": 0.1} for a in weighted)
+
+
+def test_estate_triggers_urls_layers_and_trail(
+    seeded: dict[str, ScenarioResult], admin_session: Any
+) -> None:
+    lam = _lam(admin_session)
+    sources = {
+        m["EventSourceArn"].split(":")[2]
+        for m in lam.list_event_source_mappings()["EventSourceMappings"]
+    }
+    assert {"sqs", "dynamodb"} <= sources
+    url = lam.get_function_url_config(FunctionName="orders-api", Qualifier="live")
+    assert url["AuthType"] == "AWS_IAM"
+    layers = lam.get_function(FunctionName="orders-worker")["Configuration"]["Layers"]
+    assert layers[0]["Arn"].endswith(":layer:common-utils:2")
+    trails = admin_session.client("cloudtrail").describe_trails()["trailList"]
+    assert any(t["S3BucketName"] == seeded["estate"].trail_bucket for t in trails)
+    tags = lam.list_tags(
+        Resource=lam.get_function(FunctionName="image-resizer")["Configuration"]["FunctionArn"]
+    )
+    assert tags["Tags"]["managed-by"] == "terraform"
+
+
+def test_estate_looks_benign(seeded: dict[str, ScenarioResult], admin_session: Any) -> None:
+    compromised = {(ref.region, ref.name) for ref in seeded["denonia"].compromised}
+    for ref in seeded["estate"].functions:
+        if (ref.region, ref.name) in compromised:
+            continue
+        lam = _lam(admin_session, ref.region)
+        try:
+            policy = json.loads(lam.get_policy(FunctionName=ref.name)["Policy"])
+        except lam.exceptions.ResourceNotFoundException:
+            continue
+        for statement in policy["Statement"]:
+            assert statement["Principal"] != "*" and "Condition" in statement
+
+
+def test_denonia_replaced_code_with_inert_miner_and_kept_clean_version(
+    seeded: dict[str, ScenarioResult], admin_session: Any
+) -> None:
+    incident = seeded["denonia"]
+    bad, clean = incident.compromised[0], incident.clean_versions[0]
+    lam = _lam(admin_session, bad.region)
+    for qualifier in ("$LATEST", bad.qualifier):
+        members = _members(_code(lam, bad.name, str(qualifier)))
+        binary = members["bootstrap"]
+        assert binary.startswith(b"\x7fELF")
+        assert all(indicator.encode() in binary for indicator in DENONIA_INDICATORS)
+    original = _members(_code(lam, clean.name, str(clean.qualifier)))
+    assert "app.py" in original and b"denonia" not in b"".join(original.values())
+    config = lam.get_function_configuration(FunctionName=bad.name)
+    assert (config["Timeout"], config["MemorySize"]) == (900, 3008)
+
+
+def test_denonia_opens_the_function_to_anyone(
+    seeded: dict[str, ScenarioResult], admin_session: Any
+) -> None:
+    bad = seeded["denonia"].compromised[0]
+    lam = _lam(admin_session, bad.region)
+    statements = json.loads(lam.get_policy(FunctionName=bad.name)["Policy"])["Statement"]
+    public = [s for s in statements if s["Principal"] in ("*", {"AWS": "*"})]
+    assert {s["Action"] for s in public} == {"lambda:InvokeFunction", "lambda:InvokeFunctionUrl"}
+    assert lam.get_function_url_config(FunctionName=bad.name)["AuthType"] == "NONE"
+
+
+def _events(session: Any, region: str, group: str) -> list[str]:
+    logs = session.client("logs", region_name=region)
+    messages = []
+    for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group):
+        messages.extend(event["message"] for event in page["events"])
+    return messages
+
+
+def test_denonia_logs_show_long_timeouts_and_miner_output(
+    seeded: dict[str, ScenarioResult], admin_session: Any
+) -> None:
+    region, group = seeded["denonia"].log_groups[0]
+    messages = _events(admin_session, region, group)
+    reports = [REPORT.match(m) for m in messages if m.startswith("REPORT ")]
+    assert reports and all(reports)
+    miner = [r for r in reports if r and r["memory"] == "3008"]
+    assert len(miner) > 100
+    assert all(float(r["duration"]) >= 840_000 for r in miner)
+    assert sum(r["status"] == "timeout" for r in miner) > len(miner) / 2
+    assert any("Task timed out after 900.00 seconds" in m for m in messages)
+    assert any("stratum" in m or "116.203.4.0:3333" in m for m in messages)
+    assert any("dns.google.com/resolve?name=gw.denonia.xyz" in m for m in messages)
+    assert any(m.startswith("INIT_START Runtime Version: provided:al2023") for m in messages)
+    benign = [r for r in reports if r and r["memory"] == "512"]
+    assert benign and all(float(r["duration"]) < 30_000 for r in benign)
+
+
+def test_denonia_update_code_is_attributed_to_stolen_ci_key_in_lookup_events(
+    seeded: dict[str, ScenarioResult], admin_session: Any
+) -> None:
+    incident = seeded["denonia"]
+    step = next(t for t in incident.techniques if t.id == "denonia.update-code")
+    trail = admin_session.client("cloudtrail", config=client_config())
+    found = []
+    for page in trail.get_paginator("lookup_events").paginate(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": step.event_name}],
+        StartTime=step.time - timedelta(minutes=1),
+        EndTime=step.time + timedelta(minutes=1),
+    ):
+        found.extend(json.loads(e["CloudTrailEvent"]) for e in page["Events"])
+    mine = [r for r in found if r["sourceIPAddress"] == ATTACKER_IP]
+    assert len(mine) == 1
+    record = mine[0]
+    assert record["userIdentity"]["userName"] == "ci-deployer"
+    assert record["userIdentity"]["accessKeyId"] == incident.attacker.access_key_id
+    assert record["eventTime"] == step.time.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert "kali" in record["userAgent"]
+
+
+def test_denonia_role_session_enumerates_iam_from_attacker_ip(
+    seeded: dict[str, ScenarioResult], aws: Emulator
+) -> None:
+    iam_calls = [
+        r
+        for r in aws.records()
+        if r["eventSource"] == "iam.amazonaws.com" and r["sourceIPAddress"] == ATTACKER_IP
+    ]
+    assert {r["eventName"] for r in iam_calls} >= {
+        "ListUsers",
+        "ListRoles",
+        "ListAttachedRolePolicies",
+    }
+    identity = iam_calls[0]["userIdentity"]
+    assert identity["type"] == "AssumedRole"
+    assert identity["arn"].endswith(":assumed-role/image-resizer-us-east-1-role/image-resizer")
+
+
+def test_trail_bucket_holds_the_attack(
+    seeded: dict[str, ScenarioResult], admin_session: Any
+) -> None:
+    bucket = seeded["estate"].trail_bucket
+    s3 = admin_session.client("s3")
+    keys = [
+        obj["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        for obj in page.get("Contents", [])
+    ]
+    assert keys and all(
+        k.startswith(f"AWSLogs/{seeded['estate'].account_id}/CloudTrail/") for k in keys
+    )
+    step = next(t for t in seeded["denonia"].techniques if t.id == "denonia.update-code")
+    day = step.time.strftime("%Y/%m/%d")
+    records = [
+        record
+        for key in keys
+        if f"/us-east-1/{day}/" in key
+        for record in json.loads(
+            gzip.decompress(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        )["Records"]
+    ]
+    assert any(
+        r["eventName"] == "UpdateFunctionCode20150331v2" and r["sourceIPAddress"] == ATTACKER_IP
+        for r in records
+    )
+
+
+def test_stratus_event_names_match_the_real_detonation_logs(
+    seeded: dict[str, ScenarioResult], aws: Emulator
+) -> None:
+    operator = seeded["stratus"].attacker
+    assert operator is not None
+    records = {
+        r["eventName"]: r
+        for r in aws.records()
+        if r["sourceIPAddress"] == operator.source_ip
+        and r["userAgent"].startswith("stratus-red-team_")
+    }
+    for technique in seeded["stratus"].techniques:
+        real = json.loads((STRATUS_LOGS / f"{technique.id}.json").read_text())[0]
+        assert technique.event_name == real["eventName"]
+        ours = records[real["eventName"]]
+        # What the scenario sends; `environment: {}` and `fullyQualifiedArn` are added by
+        # AWS's recorder itself (the emulator core's business, reported to its owner).
+        sent = set(real["requestParameters"]) - {"fullyQualifiedArn", "dryRun", "environment"}
+        assert sent <= set(ours["requestParameters"])
+        assert ours["userIdentity"]["type"] == real["userIdentity"]["type"] == "IAMUser"
+    backdoor = records["AddPermission20150331v2"]["requestParameters"]
+    assert (backdoor["principal"], backdoor["statementId"]) == ("*", "backdoor")
+
+
+def test_stratus_extension_layer_is_attached_and_logged(
+    seeded: dict[str, ScenarioResult], admin_session: Any
+) -> None:
+    result = seeded["stratus"]
+    lam = _lam(admin_session)
+    function = lam.get_function(FunctionName="stratus-red-team-lambda-layer-simpleLambda")
+    layer_arn = function["Configuration"]["Layers"][0]["Arn"]
+    assert layer_arn == result.layers[0]
+    layer = lam.get_layer_version_by_arn(Arn=layer_arn)
+    names = _members(_download(layer["Content"]["Location"]))
+    assert "extensions/python-example-extension" in names
+    group = {g: r for r, g in result.log_groups}
+    messages = _events(
+        admin_session, "us-east-1", "/aws/lambda/stratus-red-team-lambda-layer-simpleLambda"
+    )
+    assert "/aws/lambda/stratus-red-team-lambda-layer-simpleLambda" in group
+    assert any(
+        m == "EXTENSION\tName: python-example-extension\tState: Ready\tEvents: [INVOKE,SHUTDOWN]"
+        for m in messages
+    )
