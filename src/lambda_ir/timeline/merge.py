@@ -62,7 +62,9 @@ def _redacted(event: TimelineEvent) -> TimelineEvent:
     Sources leave text as found: redacting twice is not idempotent, and cutting before
     redacting could leave half a secret.
     """
-    summary = " ".join(redact_text(event.summary).split())[:SUMMARY_CHARS]
+    summary = " ".join(redact_text(event.summary).split())
+    if len(summary) > SUMMARY_CHARS:
+        summary = summary[: SUMMARY_CHARS - 1] + "…"
     return dataclasses.replace(event, summary=summary)
 
 
