@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from lambda_ir.analyze.detector import Detector
 from lambda_ir.analyze.detectors import (
+    cfg_async_destination,
+    cfg_env_secrets,
+    cfg_foreign_layer,
+    cfg_function_settings,
+    cfg_function_url,
+    cfg_hook_env,
+    cfg_logging_redirect,
+    cfg_role_privilege,
+    cfg_weighted_alias,
     ct_add_permission,
     ct_code_update,
     ct_config_hooks,
@@ -14,10 +23,23 @@ from lambda_ir.analyze.detectors import (
     ct_recon_burst,
     ct_role_outside_lambda,
     ct_trail_tampering,
+    pol_public_invoke,
     sigma_rules,
 )
 
 ALL: tuple[Detector, ...] = (
+    # configuration and policy, as collected
+    pol_public_invoke.DETECTOR,
+    cfg_function_url.DETECTOR,
+    cfg_hook_env.DETECTOR,
+    cfg_foreign_layer.DETECTOR,
+    cfg_weighted_alias.DETECTOR,
+    cfg_async_destination.DETECTOR,
+    cfg_function_settings.DETECTOR,
+    cfg_logging_redirect.DETECTOR,
+    cfg_env_secrets.DETECTOR,
+    cfg_role_privilege.DETECTOR,
+    # CloudTrail
     ct_add_permission.DETECTOR,
     ct_function_url.DETECTOR,
     ct_config_hooks.DETECTOR,

@@ -1,0 +1,57 @@
+"""LIR-CFG-008: secrets stored in environment variables (reported by location, never by value)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.versions import group_versions
+from lambda_ir.model import Finding, Kind, Severity
+from lambda_ir.redact import is_secret_name, looks_secret
+
+INFO = DetectorInfo(
+    id="LIR-CFG-008",
+    title="Secret in environment variables",
+    severity=Severity.MEDIUM,
+    attack=("T1552.001",),
+    evidence=(Kind.FUNCTION_VERSIONS, Kind.FUNCTION),
+    references=(
+        "https://github.com/prowler-cloud/prowler/tree/master/prowler/providers/aws/services/awslambda/awslambda_function_no_secrets_in_variables",
+    ),
+    false_positives="Non-secret values with secret-sounding names; list the names in --allow.",
+)
+
+
+def detect(case: CaseView) -> Iterator[Finding]:
+    """Variables whose name or value marks a secret; anyone with GetFunction can read them."""
+    items = []
+    for config in case.functions:
+        for name, value in config.environment.items():
+            if name in case.options.allowed_names or not value:
+                continue
+            if is_secret_name(name) or looks_secret(value):
+                # The key holds a hash of the value so a rotated secret is a new finding.
+                digest = hashlib.sha256(value.encode()).hexdigest()[:12]
+                items.append((config, f"{name}|{digest}"))
+    for group in group_versions(items):
+        config = group.first
+        name = group.key.split("|", 1)[0]
+        yield make_finding(
+            INFO,
+            resource=config.ref.arn,
+            account=config.ref.account,
+            region=config.ref.region,
+            key=group.key,
+            evidence=group.evidence,
+            summary=(
+                f"Environment variable {name} of {config.ref.name} (versions "
+                f"{', '.join(group.versions)}) holds a secret (value redacted); anyone who could "
+                "read the configuration has it: rotate it and move it to Secrets Manager."
+            ),
+            details={"variable": name, "versions": group.versions},
+        )
+
+
+DETECTOR = Detector(INFO, detect)

@@ -1,0 +1,61 @@
+"""LIR-CFG-003: a function uses a layer published by an account outside the allow-list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.versions import group_versions
+from lambda_ir.model import Finding, Kind, Severity
+
+INFO = DetectorInfo(
+    id="LIR-CFG-003",
+    title="Layer from a foreign account",
+    severity=Severity.MEDIUM,
+    attack=("T1195.002", "T1546"),
+    evidence=(Kind.FUNCTION_VERSIONS, Kind.FUNCTION),
+    references=(
+        "https://github.com/prowler-cloud/prowler/tree/master/prowler/providers/aws/services/awslambda/awslambda_function_using_cross_account_layers",
+    ),
+    false_positives=(
+        "Vendor layers (monitoring, Powertools); add their account ids to the --allow file."
+    ),
+)
+
+
+def detect(case: CaseView) -> Iterator[Finding]:
+    """Layer ARNs whose account is neither the function's nor in `--allow`."""
+    allowed = case.options.allowed_accounts | case.options.allowed_names
+    items = []
+    for config in case.functions:
+        for arn in config.layers:
+            parts = arn.split(":")
+            owner = parts[4] if len(parts) > 4 else ""
+            if (
+                owner
+                and owner != config.ref.account
+                and owner not in allowed
+                and arn not in allowed
+            ):
+                items.append((config, arn))
+    for group in group_versions(items):
+        config = group.first
+        owner = group.key.split(":")[4]
+        yield make_finding(
+            INFO,
+            resource=config.ref.arn,
+            account=config.ref.account,
+            region=config.ref.region,
+            key=group.key,
+            evidence=group.evidence,
+            summary=(
+                f"{config.ref.name} (versions {', '.join(group.versions)}) loads layer "
+                f"{group.key} from account {owner}; its code runs inside the function, so "
+                "confirm the publisher or add the account to --allow."
+            ),
+            details={"layer": group.key, "owner": owner, "versions": group.versions},
+        )
+
+
+DETECTOR = Detector(INFO, detect)

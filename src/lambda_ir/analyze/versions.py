@@ -1,0 +1,46 @@
+"""Grouping per-version configuration problems: one problem is one finding, not one a version."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from lambda_ir.analyze.values import FunctionConfig
+from lambda_ir.model import EvidenceRef
+
+
+@dataclass(frozen=True)
+class VersionGroup:
+    """Every version of one function that shows the same problem (`key`)."""
+
+    key: str
+    configs: tuple[FunctionConfig, ...]
+
+    @property
+    def first(self) -> FunctionConfig:
+        """The version the finding names: $LATEST if affected, else the newest number."""
+        return self.configs[0]
+
+    @property
+    def versions(self) -> list[str]:
+        return [c.ref.qualifier or "$LATEST" for c in self.configs]
+
+    @property
+    def evidence(self) -> tuple[EvidenceRef, ...]:
+        return tuple(dict.fromkeys(c.evidence for c in self.configs))
+
+
+def _order(config: FunctionConfig) -> tuple[int, int]:
+    qualifier = config.ref.qualifier or "$LATEST"
+    return (0, 0) if qualifier == "$LATEST" else (1, -int(qualifier) if qualifier.isdigit() else 0)
+
+
+def group_versions(items: Iterable[tuple[FunctionConfig, str]]) -> list[VersionGroup]:
+    """Group (version, problem key) pairs by function and key, newest version first."""
+    groups: dict[tuple[str, str], list[FunctionConfig]] = {}
+    for config, key in items:
+        groups.setdefault((config.unqualified_arn, key), []).append(config)
+    return [
+        VersionGroup(key, tuple(sorted(configs, key=_order)))
+        for (_, key), configs in sorted(groups.items())
+    ]

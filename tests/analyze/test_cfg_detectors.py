@@ -1,0 +1,361 @@
+"""Configuration and policy detectors: a firing and a quiet fixture each, with evidence checked."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lambda_ir.analyze.detectors import (
+    cfg_async_destination,
+    cfg_env_secrets,
+    cfg_foreign_layer,
+    cfg_function_settings,
+    cfg_function_url,
+    cfg_hook_env,
+    cfg_logging_redirect,
+    cfg_role_privilege,
+    cfg_weighted_alias,
+    pol_public_invoke,
+)
+from lambda_ir.model import Severity
+from tests.analyze.casebuild import (
+    ACCOUNT,
+    DATA,
+    REGION,
+    CaseBuilder,
+    function_config,
+    run_detector,
+    zip_bytes,
+)
+
+ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"
+FOREIGN_LAYER = "arn:aws:lambda:eu-west-1:999988887777:layer:helper:4"
+
+
+def _stmt(
+    principal: object, condition: dict | None = None, effect: str = "Allow", qualifier: str = ""
+) -> dict:
+    stmt = {
+        "Sid": "s1",
+        "Effect": effect,
+        "Principal": principal,
+        "Action": "lambda:InvokeFunction",
+        "Resource": ARN + (f":{qualifier}" if qualifier else ""),
+    }
+    if condition:
+        stmt["Condition"] = condition
+    return stmt
+
+
+def test_public_invoke_any_qualifier(builder: CaseBuilder) -> None:
+    entry = builder.policy("orders", [_stmt("*", qualifier="live")], qualifier="live")
+    found = run_detector(builder, pol_public_invoke.DETECTOR)
+    assert [(f.resource, f.severity) for f in found] == [(ARN + ":live", Severity.HIGH)]
+    assert found[0].evidence[0].path == entry.path
+
+
+def test_public_invoke_quiet_for_scoped_and_service(builder: CaseBuilder) -> None:
+    builder.policy(
+        "orders",
+        [
+            _stmt("*", {"ArnLike": {"AWS:SourceArn": "arn:aws:events:eu-west-1:1:rule/x"}}),
+            _stmt({"Service": "s3.amazonaws.com"}),
+            _stmt({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}),
+        ],
+    )
+    assert run_detector(builder, pol_public_invoke.DETECTOR) == []
+
+
+def test_cross_account_invoke_and_allow_list(builder: CaseBuilder) -> None:
+    builder.policy("orders", [_stmt({"AWS": "arn:aws:iam::999988887777:root"})])
+    found = run_detector(builder, pol_public_invoke.DETECTOR)
+    assert [f.severity for f in found] == [Severity.MEDIUM]
+    assert (
+        run_detector(
+            builder, pol_public_invoke.DETECTOR, allowed_accounts=frozenset({"999988887777"})
+        )
+        == []
+    )
+
+
+def _panther_policy_cases() -> list[tuple[str, bool, dict]]:
+    document = json.loads(
+        (DATA / "panther-analysis-lambda-tests" / "aws_lambda_public_access.tests.json").read_text()
+    )
+    return [(c["name"], c["expected_result"], c["resource"]) for c in document["tests"]]
+
+
+@pytest.mark.parametrize(("name", "compliant", "resource"), _panther_policy_cases())
+def test_panther_public_access_policy_cases(
+    builder: CaseBuilder, name: str, compliant: bool, resource: dict
+) -> None:
+    # Panther: expected_result true = compliant (not public). We agree on all six.
+    if "Policy" in resource:
+        builder.put(
+            f"raw/{ACCOUNT}/{REGION}/lambda/functions/some-name/policy/_.json",
+            resource["Policy"],
+            "policy",
+            "lambda:GetPolicy",
+            FunctionName="some-name",
+        )
+    else:
+        builder.versions("some-name", [function_config("some-name")])
+    found = run_detector(builder, pol_public_invoke.DETECTOR)
+    assert (found == []) == compliant, name
+
+
+def test_function_url_none_with_cors(builder: CaseBuilder) -> None:
+    entry = builder.put(
+        f"raw/{ACCOUNT}/{REGION}/lambda/functions/orders/url-configs.json",
+        {
+            "FunctionUrlConfigs": [
+                {
+                    "FunctionUrl": "https://a.lambda-url.on.aws/",
+                    "FunctionArn": ARN,
+                    "AuthType": "NONE",
+                    "Cors": {"AllowOrigins": ["*"]},
+                },
+                {
+                    "FunctionUrl": "https://b.lambda-url.on.aws/",
+                    "FunctionArn": ARN + ":x",
+                    "AuthType": "AWS_IAM",
+                },
+            ]
+        },
+        "url",
+        "lambda:ListFunctionUrlConfigs",
+        FunctionName="orders",
+    )
+    found = run_detector(builder, cfg_function_url.DETECTOR)
+    assert [(f.severity, f.evidence[0].path) for f in found] == [(Severity.HIGH, entry.path)]
+
+
+def test_hook_env_resolved_in_layer(builder: CaseBuilder) -> None:
+    layer_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:wrap:1"
+    _, blob = builder.layer(layer_arn, zip_bytes({"bin/wrap.sh": '#!/bin/sh\ncurl x\nexec "$@"\n'}))
+    entry = builder.versions(
+        "orders",
+        [
+            function_config(
+                "orders", env={"AWS_LAMBDA_EXEC_WRAPPER": "/opt/bin/wrap.sh"}, layers=[layer_arn]
+            ),
+            function_config("orders", "1", env={"STAGE": "prod", "PATH": "/var/lang/bin:/opt/bin"}),
+        ],
+    )
+    found = run_detector(builder, cfg_hook_env.DETECTOR)
+    assert len(found) == 1
+    finding = found[0]
+    assert finding.resource == ARN + ":$LATEST" and finding.severity is Severity.HIGH
+    assert finding.evidence[0].path == entry.path
+    assert finding.evidence[1].path == blob.path and finding.evidence[1].member == "bin/wrap.sh"
+
+
+def test_hook_env_quiet_for_ordinary_variables(builder: CaseBuilder) -> None:
+    builder.versions(
+        "orders",
+        [
+            function_config(
+                "orders",
+                env={"NODE_OPTIONS": "--max-old-space-size=512", "PYTHONPATH": "/var/task/lib"},
+            )
+        ],
+    )
+    assert run_detector(builder, cfg_hook_env.DETECTOR) == []
+
+
+def test_foreign_layer_and_allow(builder: CaseBuilder) -> None:
+    entry = builder.versions(
+        "orders",
+        [
+            function_config("orders", layers=[FOREIGN_LAYER]),
+            function_config("orders", "2", layers=[FOREIGN_LAYER]),
+            function_config(
+                "orders", "1", layers=[f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:own:1"]
+            ),
+        ],
+    )
+    found = run_detector(builder, cfg_foreign_layer.DETECTOR)
+    assert len(found) == 1 and found[0].details["versions"] == ["$LATEST", "2"]
+    assert found[0].evidence[0].path == entry.path
+    assert (
+        run_detector(
+            builder, cfg_foreign_layer.DETECTOR, allowed_accounts=frozenset({"999988887777"})
+        )
+        == []
+    )
+
+
+def test_weighted_alias_to_different_code(builder: CaseBuilder) -> None:
+    builder.versions(
+        "orders",
+        [
+            function_config("orders", "1", code=b"backdoor"),
+            function_config("orders", "2", code=b"clean"),
+            function_config("orders", "3", code=b"clean"),
+        ],
+    )
+    alias = builder.put(
+        f"raw/{ACCOUNT}/{REGION}/lambda/functions/orders/aliases.json",
+        {
+            "Aliases": [
+                {
+                    "AliasArn": ARN + ":live",
+                    "Name": "live",
+                    "FunctionVersion": "2",
+                    "RoutingConfig": {"AdditionalVersionWeights": {"1": 0.01}},
+                },
+                {
+                    "AliasArn": ARN + ":canary",
+                    "Name": "canary",
+                    "FunctionVersion": "2",
+                    "RoutingConfig": {"AdditionalVersionWeights": {"3": 0.5}},
+                },
+            ]
+        },
+        "alias",
+        "lambda:ListAliases",
+        FunctionName="orders",
+    )
+    found = run_detector(builder, cfg_weighted_alias.DETECTOR)
+    assert [(f.resource, f.severity) for f in found] == [(ARN + ":live", Severity.HIGH)]
+    assert found[0].evidence[0].path == alias.path
+
+
+def test_async_destination_foreign_and_self(builder: CaseBuilder) -> None:
+    entry = builder.put(
+        f"raw/{ACCOUNT}/{REGION}/lambda/functions/orders/event-invoke-configs.json",
+        {
+            "FunctionEventInvokeConfigs": [
+                {
+                    "FunctionArn": ARN + ":$LATEST",
+                    "DestinationConfig": {
+                        "OnSuccess": {"Destination": "arn:aws:sqs:eu-west-1:999988887777:q"},
+                        "OnFailure": {"Destination": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:dlq"},
+                    },
+                },
+                {
+                    "FunctionArn": ARN + ":1",
+                    "DestinationConfig": {"OnSuccess": {"Destination": ARN}},
+                },
+            ]
+        },
+        "invoke-config",
+        "lambda:ListFunctionEventInvokeConfigs",
+        FunctionName="orders",
+    )
+    found = run_detector(builder, cfg_async_destination.DETECTOR)
+    assert [(f.severity, f.details["outcome"]) for f in found] == [
+        (Severity.HIGH, "OnSuccess"),
+        (Severity.MEDIUM, "OnSuccess"),
+    ]
+    assert {f.evidence[0].path for f in found} == {entry.path}
+
+
+def test_function_settings(builder: CaseBuilder) -> None:
+    rec = builder.put(
+        f"raw/{ACCOUNT}/{REGION}/lambda/functions/orders/recursion.json",
+        {"FunctionName": "orders", "RecursiveLoop": "Allow"},
+        "function-setting",
+        "lambda:GetFunctionRecursionConfig",
+        FunctionName="orders",
+    )
+    builder.put(
+        f"raw/{ACCOUNT}/{REGION}/lambda/functions/calm/recursion.json",
+        {"FunctionName": "calm", "RecursiveLoop": "Terminate"},
+        "function-setting",
+        "lambda:GetFunctionRecursionConfig",
+        FunctionName="calm",
+    )
+    builder.versions(
+        "orders",
+        [
+            function_config("orders", runtime="python3.8"),
+            function_config("orders", "1", runtime="python3.12"),
+        ],
+    )
+    found = run_detector(builder, cfg_function_settings.DETECTOR)
+    assert found[0].evidence[0].path == rec.path
+    assert "RecursiveLoop=Allow" in found[0].summary
+    assert found[1].details == {"runtime": "python3.8", "versions": ["$LATEST"]}
+    assert len(found) == 2
+
+
+def test_logging_redirect(builder: CaseBuilder) -> None:
+    entry = builder.versions(
+        "orders",
+        [
+            function_config(
+                "orders", LoggingConfig={"LogGroup": "/tmp/elsewhere", "LogFormat": "Text"}
+            ),
+            function_config("orders", "1", LoggingConfig={"LogGroup": "/aws/lambda/orders"}),
+        ],
+    )
+    found = run_detector(builder, cfg_logging_redirect.DETECTOR)
+    assert len(found) == 1 and found[0].evidence[0].path == entry.path
+    assert found[0].details["log_group"] == "/tmp/elsewhere"
+
+
+def test_env_secrets_redacted(builder: CaseBuilder) -> None:
+    entry = builder.versions(
+        "orders",
+        [
+            function_config(
+                "orders",
+                env={
+                    "DB_PASSWORD": "hunter2hunter2",
+                    "STAGE": "prod",
+                    "HOOK": "xoxb-123456789012-abcdef",
+                },
+            )
+        ],
+    )
+    found = run_detector(builder, cfg_env_secrets.DETECTOR)
+    assert sorted(f.details["variable"] for f in found) == ["DB_PASSWORD", "HOOK"]
+    for finding in found:
+        assert "hunter2" not in json.dumps(finding.to_json())
+        assert "xoxb-" not in json.dumps(finding.to_json())
+        assert finding.evidence[0].path == entry.path
+    assert (
+        run_detector(
+            builder, cfg_env_secrets.DETECTOR, allowed_names=frozenset({"DB_PASSWORD", "HOOK"})
+        )
+        == []
+    )
+
+
+def _role(builder: CaseBuilder, name: str, statements: list[dict]) -> None:
+    builder.put(
+        f"raw/{ACCOUNT}/global/iam/roles/{name}/role.json",
+        {"Role": {"RoleName": name, "Arn": f"arn:aws:iam::{ACCOUNT}:role/{name}"}},
+        "role",
+        "iam:GetRole",
+        RoleName=name,
+    )
+    builder.put(
+        f"raw/{ACCOUNT}/global/iam/roles/{name}/inline.json",
+        {
+            "RoleName": name,
+            "PolicyName": "p",
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+        },
+        "role-policy",
+        "iam:GetRolePolicy",
+        RoleName=name,
+        PolicyName="p",
+    )
+
+
+def test_role_privilege(builder: CaseBuilder) -> None:
+    _role(
+        builder,
+        "esc",
+        [{"Effect": "Allow", "Action": ["iam:PassRole", "lambda:*"], "Resource": "*"}],
+    )
+    _role(builder, "calm", [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}])
+    builder.versions("orders", [function_config("orders", role=f"arn:aws:iam::{ACCOUNT}:role/esc")])
+    builder.versions("calm", [function_config("calm", role=f"arn:aws:iam::{ACCOUNT}:role/calm")])
+    found = run_detector(builder, cfg_role_privilege.DETECTOR)
+    assert [f.resource for f in found] == [ARN]
+    assert "iam:PassRole" in found[0].summary
+    assert {r.path.split("/")[-1] for r in found[0].evidence} >= {"role.json", "inline.json"}
