@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from lambda_ir.report import write_report
-from tests.timeline.casebuilder import PAYLOAD_ENV, PAYLOAD_NAME, build_case
+from tests.timeline.casebuilder import PAYLOAD_ENV, PAYLOAD_FILE, PAYLOAD_NAME, build_case
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "build" / "report-screenshot.png"
@@ -96,6 +96,8 @@ def test_report_loads_clean_filters_and_renders(browser: Any, tmp_path: Path) ->
     SCREENSHOT.parent.mkdir(exist_ok=True)
     shutil.copyfile(shot, SCREENSHOT)
     assert shot.stat().st_size > 10_000
+    page.click("a[href='#diff-0-1']")
+    assert page.locator("#diff-0-1 li.added").inner_text() == "+ miner.py"
 
 
 def test_hostile_strings_execute_nothing(browser: Any, tmp_path: Path) -> None:
@@ -106,7 +108,7 @@ def test_hostile_strings_execute_nothing(browser: Any, tmp_path: Path) -> None:
     assert page.locator("img").count() == 0
     # The payloads are on the page as text, where a responder can read them.
     text = page.locator("body").inner_text()
-    assert PAYLOAD_NAME in text and PAYLOAD_ENV in text
+    assert PAYLOAD_NAME in text and PAYLOAD_ENV in text and PAYLOAD_FILE in text
     assert "window.__pwned=3" in text
     # Only our three scripts exist; no payload became an element.
     assert page.locator("script").count() == 3

@@ -23,8 +23,9 @@ def built(tmp_path: Path) -> BuiltCase:
 
 
 def _outputs(built: BuiltCase) -> dict[str, bytes]:
-    events = build_timeline(built.case, built.index())
-    return render_all(build_facts(built.case, events, "2026-11-29T10:00:00Z"))
+    index = built.index()
+    events = build_timeline(built.case, index)
+    return render_all(build_facts(built.case, events, "2026-11-29T10:00:00Z", index))
 
 
 def test_sarif_validates_and_code_findings_point_into_the_package(built: BuiltCase) -> None:
@@ -91,3 +92,31 @@ def test_write_report_records_hashes_in_custody(built: BuiltCase) -> None:
         assert (
             last["details"]["outputs"][path.name] == hashlib.sha256(path.read_bytes()).hexdigest()
         )
+
+
+def test_functions_carry_versions_and_file_level_code_diff(built: BuiltCase) -> None:
+    index = built.index()
+    facts = build_facts(
+        built.case, build_timeline(built.case, index), "2026-11-29T10:00:00Z", index
+    )
+    (function,) = facts.functions
+    assert [r.version for r in function.versions] == ["1", "2", "$LATEST"]
+    first, second, latest = function.versions
+    assert first.diff is None and latest.diff is None  # $LATEST has version 2's code
+    assert second.changed == ("code", "Layers")
+    assert second.diff is not None
+    assert (second.diff.added, second.diff.removed, second.diff.changed) == (
+        ("miner.py",),
+        (),
+        ("app.py",),
+    )
+    assert second.diff.label == "+1 −0 ~1 files"
+    assert dict(function.environment)["DB_PASSWORD"].startswith("[REDACTED]")
+    assert function.urls == ("https://abc.lambda-url.eu-west-1.on.aws/ (auth NONE)",)
+    assert function.triggers == ("arn:aws:sqs:eu-west-1:111122223333:orders (Enabled)",)
+    assert function.aliases == ("live → 2",)
+    assert [g.why for g in facts.gaps] == [
+        "AccessDeniedException: not authorized to perform logs:FilterLogEvents"
+    ]
+    (role,) = facts.roles
+    assert any(g.dangerous and "secretsmanager:GetSecretValue" in g.actions for g in role.grants)

@@ -20,7 +20,8 @@ GOLDEN = Path(__file__).with_name("golden")
 def _render(tmp_path: Path, hostile: bool) -> str:
     built = build_case(tmp_path / "case", hostile=hostile)
     case = freeze(built)
-    facts = build_facts(case, build_timeline(case, built.index()), "2026-11-29T10:00:00Z")
+    index = built.index()
+    facts = build_facts(case, build_timeline(case, index), "2026-11-29T10:00:00Z", index)
     return render_markdown(facts)
 
 

@@ -9,7 +9,11 @@ carry HTML/script payloads that set `window.__pwned` if a report ever executes t
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
+import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,8 +36,31 @@ PAYLOAD_ENV = "<script>window.__pwned=2</script>"
 PAYLOAD_LOG = (
     "<img src=x onerror=window.__pwned=3> [ERROR] </script><script>window.__pwned=4</script>"
 )
-HASH_V1 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
-HASH_V2 = "YmFkY29kZWJhZGNvZGViYWRjb2RlYmFkY29kZWJhZGM="
+PAYLOAD_FILE = "<img src=x onerror=window.__pwned=6>.py"
+
+
+def package(version: int, hostile: bool = False) -> bytes:
+    """A deterministic code zip: version 2 changes app.py and adds a miner."""
+    files = {"app.py": b"def handler(e, c):\n    return 'ok'\n", "lib/util.py": b"X = 1\n"}
+    if version == 2:
+        files["app.py"] = b"import miner\ndef handler(e, c):\n    miner.run()\n"
+        files["miner.py"] = b"POOL = 'pool.minexmr.com:4444'\n"
+        if hostile:
+            files[PAYLOAD_FILE] = b"#\n"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, body in files.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 11, 1, 9, 0, 0)), body)
+    return buffer.getvalue()
+
+
+def code_sha256(data: bytes) -> str:
+    """AWS's CodeSha256: base64 of the raw SHA-256."""
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+HASH_V1 = code_sha256(package(1))
+HASH_V2 = code_sha256(package(2))
 
 REQ_1 = "8f5f0f3c-2a43-4d8e-9a55-0c1d2e3f4a51"
 REQ_2 = "1c2d3e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5"
@@ -147,6 +174,17 @@ def build_case(root: Path, *, hostile: bool = False) -> BuiltCase:
         params={"logGroupName": "/aws/lambda/old-orders"},
         error="AccessDeniedException: not authorized to perform logs:FilterLogEvents",
     )
+    for version in (1, 2):
+        data = package(version, hostile)
+        case.put_bytes(
+            data,
+            kind="code",
+            api="lambda:GetFunction",
+            params={"FunctionName": name, "Qualifier": str(version)},
+            account=ACCOUNT,
+            region=REGION,
+            meta={"code_sha256": code_sha256(data)},
+        )
     _put_trail(case, name, hostile)
     _put_logs(case, name, hostile)
     index_path = build_index(case)
@@ -212,11 +250,12 @@ def _versions(name: str, hostile: bool) -> list[dict[str, Any]]:
         "Environment": {"Variables": env},
     }
     layer = [{"Arn": f"arn:aws:lambda:{REGION}:999988887777:layer:helper:1", "CodeSize": 10}]
+    new_code = code_sha256(package(2, hostile))
     return [
         {
             **base,
             "Version": "$LATEST",
-            "CodeSha256": HASH_V2,
+            "CodeSha256": new_code,
             "Layers": layer,
             "LastModified": "2026-11-28T22:14:05.000+0000",
         },
@@ -229,7 +268,7 @@ def _versions(name: str, hostile: bool) -> list[dict[str, Any]]:
         {
             **base,
             "Version": "2",
-            "CodeSha256": HASH_V2,
+            "CodeSha256": new_code,
             "Layers": layer,
             "LastModified": "2026-11-28T22:14:05.000+0000",
         },

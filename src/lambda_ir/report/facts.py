@@ -10,6 +10,8 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import duckdb
+
 from lambda_ir.evidence import Case
 from lambda_ir.model import Finding, Severity, TimelineEvent
 from lambda_ir.redact import redact_document, redact_text
@@ -54,12 +56,20 @@ class ReportFacts:
         return sum(1 for f in self.findings if f.severity == severity)
 
 
-def build_facts(case: Case, events: Iterable[TimelineEvent], generated: str) -> ReportFacts:
-    """Gather the report's facts; `events` is the case's merged timeline (already redacted)."""
+def build_facts(
+    case: Case,
+    events: Iterable[TimelineEvent],
+    generated: str,
+    index: duckdb.DuckDBPyConnection | None = None,
+) -> ReportFacts:
+    """Gather the report's facts; `events` is the case's merged timeline (already redacted).
+
+    `index` (the case's DuckDB index) adds file-level code diffs between versions.
+    """
     warnings: list[str] = []
     findings = tuple(_redacted(f) for f in read_findings(case, warnings))
     kept, total = _keep(events)
-    functions = tuple(read_functions(case, warnings))
+    functions = tuple(read_functions(case, warnings, index))
     roles = read_roles(case, warnings)
     used = {f.role.rsplit("/", 1)[-1] for f in functions}
     scope = case.info.get("scope") or {}

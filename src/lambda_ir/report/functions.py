@@ -11,11 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
 import orjson
 
 from lambda_ir.evidence import Case, ManifestEntry
 from lambda_ir.model import EvidenceRef
 from lambda_ir.redact import redact_document, redact_environment
+from lambda_ir.report.codediff import CodeDiff, diff_packages
 from lambda_ir.timeline.aliases import describe_alias
 from lambda_ir.timeline.documents import Document, documents
 from lambda_ir.timeline.versions import VersionRecord, changed_fields, read_versions
@@ -46,6 +48,7 @@ class VersionRow:
     changed: tuple[str, ...]
     code_path: str | None
     previous: str | None
+    diff: CodeDiff | None = None
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,15 @@ class FunctionFacts:
     evidence: tuple[EvidenceRef, ...]
 
 
-def read_functions(case: Case, warnings: list[str] | None = None) -> list[FunctionFacts]:
-    """Facts for every function that has at least one version or configuration in the case."""
+def read_functions(
+    case: Case,
+    warnings: list[str] | None = None,
+    index: duckdb.DuckDBPyConnection | None = None,
+) -> list[FunctionFacts]:
+    """Facts for every function that has at least one version or configuration in the case.
+
+    With the index, a version whose code changed carries the file-level diff of its package.
+    """
     records = read_versions(case, warnings)
     by_name: dict[str, list[Document]] = {}
     for doc in documents(case, "alias", "policy", "url", warnings=warnings):
@@ -78,7 +88,7 @@ def read_functions(case: Case, warnings: list[str] | None = None) -> list[Functi
     for record in records:
         grouped.setdefault((record.account, record.region, record.function), []).append(record)
     return [
-        _function(key, versions, by_name.get(key[2], []), triggers, code)
+        _function(key, versions, by_name.get(key[2], []), triggers, code, index)
         for key, versions in grouped.items()
     ]
 
@@ -89,6 +99,7 @@ def _function(
     docs: list[Document],
     triggers: dict[str, list[str]],
     code: dict[str, str],
+    index: duckdb.DuckDBPyConnection | None,
 ) -> FunctionFacts:
     account, region, name = key
     latest = versions[-1].configuration
@@ -98,7 +109,7 @@ def _function(
         account=account,
         region=region,
         name=name,
-        versions=tuple(_rows(versions, code)),
+        versions=tuple(_rows(versions, code, index)),
         configuration=tuple(
             (k, _show(redact_document(latest[k]))) for k in CONFIG_KEYS if k in latest
         ),
@@ -124,10 +135,12 @@ def _function(
     )
 
 
-def _rows(versions: list[VersionRecord], code: dict[str, str]) -> list[VersionRow]:
+def _rows(
+    versions: list[VersionRecord], code: dict[str, str], index: duckdb.DuckDBPyConnection | None
+) -> list[VersionRow]:
     rows = []
-    for index, record in enumerate(versions):
-        before = versions[index - 1] if index else None
+    for number, record in enumerate(versions):
+        before = versions[number - 1] if number else None
         changed = changed_fields(before.configuration, record.configuration) if before else []
         if before and before.code_sha256 != record.code_sha256:
             changed.insert(0, "code")
@@ -139,9 +152,26 @@ def _rows(versions: list[VersionRecord], code: dict[str, str]) -> list[VersionRo
                 changed=tuple(changed),
                 code_path=code.get(record.code_sha256),
                 previous=before.version if before else None,
+                diff=_diff(index, before, record, code),
             )
         )
     return rows
+
+
+def _diff(
+    index: duckdb.DuckDBPyConnection | None,
+    before: VersionRecord | None,
+    after: VersionRecord,
+    code: dict[str, str],
+) -> CodeDiff | None:
+    if index is None or before is None or before.code_sha256 == after.code_sha256:
+        return None
+    paths = code.get(before.code_sha256), code.get(after.code_sha256)
+    if paths[0] is None or paths[1] is None:
+        return None
+    # A blob's path ends in its SHA-256 (hex), which is what code_files is keyed by.
+    blobs = paths[0].rsplit("/", 1)[-1], paths[1].rsplit("/", 1)[-1]
+    return diff_packages(index, (before.version, blobs[0]), (after.version, blobs[1]))
 
 
 def _code_paths(entries: Iterable[ManifestEntry]) -> dict[str, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.model import Finding, Severity
+from lambda_ir.report.codediff import CodeDiff
 from lambda_ir.report.escape import markdown as md
 from lambda_ir.report.escape import markdown_code as code
 from lambda_ir.report.facts import ReportFacts
@@ -131,6 +132,9 @@ def _function(function: FunctionFacts) -> Iterator[str]:
         )
         yield "| " + " | ".join(cells) + " |"
     yield ""
+    for row in function.versions:
+        if row.diff is not None:
+            yield from _diff(row.diff)
     yield "Configuration ($LATEST):"
     yield ""
     for key, value in function.configuration:
@@ -139,6 +143,21 @@ def _function(function: FunctionFacts) -> Iterator[str]:
         yield f"- env {md(key)}: {code(value)}"
     for policy in function.policies:
         yield f"- resource policy: {code(policy)}"
+    yield ""
+
+
+def _diff(diff: CodeDiff) -> Iterator[str]:
+    yield f"Files changed in the package from version {md(diff.before)} to {md(diff.after)}:"
+    yield ""
+    for sign, names in (
+        ("added", diff.added),
+        ("removed", diff.removed),
+        ("changed", diff.changed),
+    ):
+        for name in names:
+            yield f"- {sign}: {code(name)}"
+    if diff.truncated:
+        yield "- (more files; only the first are listed)"
     yield ""
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.model import Finding, Severity
+from lambda_ir.report.codediff import CodeDiff
 from lambda_ir.report.escape import html as esc
 from lambda_ir.report.facts import ReportFacts
-from lambda_ir.report.functions import FunctionFacts
+from lambda_ir.report.functions import FunctionFacts, VersionRow
 from lambda_ir.report.summary import blast_lines, headline
 
 MAX_EVENT_ROWS = 2000
@@ -128,25 +129,13 @@ def _function(number: int, function: FunctionFacts) -> Iterator[str]:
         yield f"<li>{label}: {esc('; '.join(values)) if values else 'none'}</li>"
     yield "</ul><table><thead><tr><th>Version</th><th>Last modified</th><th>CodeSha256</th>"
     yield "<th>Changed from previous</th><th>Package</th></tr></thead><tbody>"
-    for row in function.versions:
-        changed = (", ".join(row.changed) or "unchanged") if row.previous else "(first)"
-        package = (
-            f'<a href="{esc(row.code_path)}">{esc(row.code_path)}</a>'
-            if row.code_path
-            else "not collected"
-        )
-        diff = (
-            f"<br><code>lambda-ir diff --case . {esc(function.name)} {esc(row.previous)} "
-            f"{esc(row.version)}</code>"
-            if row.previous and row.changed
-            else ""
-        )
-        yield (
-            f"<tr><td>{esc(row.version)}</td><td>{esc(row.last_modified)}</td>"
-            f"<td><code>{esc(row.code_sha256)}</code></td><td>{esc(changed)}{diff}</td>"
-            f"<td>{package}</td></tr>"
-        )
-    yield "</tbody></table><h4>Configuration ($LATEST)</h4><table><tbody>"
+    for position, row in enumerate(function.versions):
+        yield _version_row(f"diff-{number}-{position}", function.name, row)
+    yield "</tbody></table>"
+    for position, row in enumerate(function.versions):
+        if row.diff is not None:
+            yield from _diff(f"diff-{number}-{position}", row.diff)
+    yield "<h4>Configuration ($LATEST)</h4><table><tbody>"
     for key, value in function.configuration:
         yield f"<tr><th>{esc(key)}</th><td><code>{esc(value)}</code></td></tr>"
     for key, value in function.environment:
@@ -155,6 +144,43 @@ def _function(number: int, function: FunctionFacts) -> Iterator[str]:
     for policy in function.policies or ("none collected",):
         yield f"<p><code>{esc(policy)}</code></p>"
     yield "</div>"
+
+
+def _version_row(anchor: str, name: str, row: VersionRow) -> str:
+    changed = (", ".join(row.changed) or "unchanged") if row.previous else "(first)"
+    package = (
+        f'<a href="{esc(row.code_path)}">{esc(row.code_path)}</a>'
+        if row.code_path
+        else "not collected"
+    )
+    extra = ""
+    if row.diff is not None:
+        extra = f'<br><a href="#{anchor}">{esc(row.diff.label)}</a>'
+    if row.previous and row.changed:
+        extra += (
+            f"<br><code>lambda-ir diff --case . {esc(name)} {esc(row.previous)} "
+            f"{esc(row.version)}</code>"
+        )
+    return (
+        f"<tr><td>{esc(row.version)}</td><td>{esc(row.last_modified)}</td>"
+        f"<td><code>{esc(row.code_sha256)}</code></td><td>{esc(changed)}{extra}</td>"
+        f"<td>{package}</td></tr>"
+    )
+
+
+def _diff(anchor: str, diff: CodeDiff) -> Iterator[str]:
+    yield (
+        f'<details open id="{anchor}"><summary>Files changed in the package from version '
+        f"{esc(diff.before)} to {esc(diff.after)}: {esc(diff.label)}</summary><ul>"
+    )
+    for css, sign, names in (
+        ("added", "+", diff.added),
+        ("removed", "−", diff.removed),
+        ("changed", "~", diff.changed),
+    ):
+        for name in names:
+            yield f'<li class="{css}">{sign} <code>{esc(name)}</code></li>'
+    yield "</ul></details>"
 
 
 def _gaps(facts: ReportFacts) -> Iterator[str]:

@@ -56,7 +56,8 @@ def write_report(
     `reported` custody entry carrying each output's SHA-256.
     """
     timeline_warnings: list[str] = []
-    facts = build_facts(case, build_timeline(case, index, timeline_warnings), generated)
+    events = build_timeline(case, index, timeline_warnings)
+    facts = build_facts(case, events, generated, index)
     outputs: dict[str, str] = {}
     paths = []
     for name, data in render_all(facts).items():
