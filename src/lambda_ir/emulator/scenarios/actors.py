@@ -57,38 +57,37 @@ class ScenarioClock:
 
 
 class ActorClients:
-    """boto3 clients for one actor, made once per (service, region) and reused."""
+    """boto3 clients for one actor: one session (its model cache shared), one client per
+    (service, region), every request stamped with the actor's address and the clock's time."""
 
     def __init__(self, target: Target, actor: Actor, clock: ScenarioClock) -> None:
         self.target = target
         self.actor = actor
         self.clock = clock
+        self._session: Any = None
         self._clients: dict[tuple[str, str], Any] = {}
 
     def client(self, service: str, region: str = "us-east-1") -> Any:
         """A client for `service` in `region`, signed with the actor's keys."""
         key = (service, region)
         if key not in self._clients:
-            self._clients[key] = _make_client(self.target, self.actor, self.clock, service, region)
+            config = Config(retries={"max_attempts": 3, "mode": "standard"})
+            self._clients[key] = self._open().client(service, region_name=region, config=config)
         return self._clients[key]
 
-
-def _make_client(
-    target: Target, actor: Actor, clock: ScenarioClock, service: str, region: str
-) -> Any:
-    credentials = actor.credentials
-    session = session_for(
-        target,
-        credentials.access_key_id,
-        credentials.secret_access_key,
-        credentials.session_token,
-        region=region,
-        source_ip=actor.source_ip,
-        event_time=clock.now,
-        user_agent=actor.user_agent,
-    )
-    config = Config(retries={"max_attempts": 3, "mode": "standard"})
-    return session.client(service, region_name=region, config=config)
+    def _open(self) -> Any:
+        if self._session is None:
+            credentials = self.actor.credentials
+            self._session = session_for(
+                self.target,
+                credentials.access_key_id,
+                credentials.secret_access_key,
+                credentials.session_token,
+                source_ip=self.actor.source_ip,
+                event_time=self.clock.now,
+                user_agent=self.actor.user_agent,
+            )
+        return self._session
 
 
 def admin(target: Target) -> Actor:

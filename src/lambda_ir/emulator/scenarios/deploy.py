@@ -76,11 +76,6 @@ def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
 
 
-def image_uri(account: str, region: str, repository: str, release: str) -> str:
-    """The ECR image a container function runs, tagged by release."""
-    return f"{account}.dkr.ecr.{region}.amazonaws.com/{repository}:{release}"
-
-
 def create_function(
     lam: Any, spec: FunctionSpec, role_arn: str, code: dict[str, Any], layers: list[str]
 ) -> dict[str, Any]:

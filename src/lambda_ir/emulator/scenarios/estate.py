@@ -27,7 +27,12 @@ from lambda_ir.emulator.scenarios.actors import (
     create_user_actor,
 )
 from lambda_ir.emulator.scenarios.catalogue import REGIONS, FunctionSpec, plan_functions
-from lambda_ir.emulator.scenarios.code import function_zip, node_layer_zip, python_layer_zip
+from lambda_ir.emulator.scenarios.code import (
+    function_zip,
+    image_manifest,
+    node_layer_zip,
+    python_layer_zip,
+)
 from lambda_ir.emulator.scenarios.estate_logs import write_estate_logs
 from lambda_ir.emulator.scenarios.result import Actor, ScenarioResult
 from lambda_ir.model import FunctionRef
@@ -129,23 +134,37 @@ class EstateDeployer:
         self.rng = rng
         self.packages: dict[tuple[str, str], bytes] = {}
         self.layers: dict[tuple[str, str], str] = {}
+        self.repositories: dict[tuple[str, str], str] = {}
+        self.pushed: set[tuple[str, str]] = set()
 
     def tick(self) -> None:
         """A pipeline step takes a second or two."""
         self.ci.clock.advance(self.rng.uniform(0.8, 2.5))
 
     def code(self, spec: FunctionSpec, release: str) -> dict[str, Any]:
-        """The release's package (built once per app and release, reused) or image."""
+        """The release's package (built once per app and release, reused) or pushed image."""
         if spec.is_image:
-            return {
-                "ImageUri": deploy.image_uri(
-                    self.target.account_id, spec.region, spec.app.name, release
-                )
-            }
+            return {"ImageUri": self.image(spec, release)}
         key = (spec.app.name, release)
         if key not in self.packages:
             self.packages[key] = function_zip(spec.app.runtime, spec.app.description, release)
         return {"ZipFile": self.packages[key]}
+
+    def image(self, spec: FunctionSpec, release: str) -> str:
+        """Push the release's image to ECR once per region (`CreateRepository`, `PutImage`)."""
+        ecr = self.ci.client("ecr", spec.region)
+        repository = (spec.region, spec.app.name)
+        if repository not in self.repositories:
+            self.tick()
+            answer = ecr.create_repository(repositoryName=spec.app.name)
+            self.repositories[repository] = answer["repository"]["repositoryUri"]
+        uri = self.repositories[repository]
+        if (uri, release) not in self.pushed:
+            self.tick()
+            manifest = image_manifest(spec.app.name, release)
+            ecr.put_image(repositoryName=spec.app.name, imageManifest=manifest, imageTag=release)
+            self.pushed.add((uri, release))
+        return f"{uri}:{release}"
 
     def publish_layers(self, release: str) -> None:
         """A new version of each shared layer in each region (`PublishLayerVersion`)."""
