@@ -176,17 +176,39 @@ class CaseView:
             out.append(v.parse_layer(document, entry, blobs))
         return tuple(out)
 
-    def packages(self) -> Iterator[v.Package]:
-        """Every distinct code and layer package, with the functions/layers that use it."""
-        seen: dict[str, v.Package] = {}
+    @cached_property
+    def packages(self) -> tuple[v.Package, ...]:
+        """Every distinct code and layer package, with the functions and layers that use it."""
+        owners: dict[str, tuple[EvidenceRef, str, list[str], list[str]]] = {}
+        users: list[tuple[EvidenceRef | None, str, str, str]] = [
+            (
+                self.code_blob(fn.code_sha256) if fn.code_sha256 else None,
+                "code",
+                fn.ref.arn,
+                fn.runtime,
+            )
+            for fn in self.functions
+        ]
         for fn in self.functions:
-            ref = self.code_blob(fn.code_sha256) if fn.code_sha256 else None
-            if ref is not None:
-                seen.setdefault(ref.path, v.Package(ref, "code", fn.ref.arn, fn.runtime))
-        for layer in self.layers:
-            if layer.blob is not None:
-                seen.setdefault(layer.blob.path, v.Package(layer.blob, "layer", layer.arn, ""))
-        yield from seen.values()
+            for arn in fn.layers:  # a layer runs with the runtime of the function using it
+                users.extend(
+                    (layer.blob, "layer", fn.ref.arn, fn.runtime)
+                    for layer in self.layers
+                    if layer.arn == arn
+                )
+        users.extend((layer.blob, "layer", layer.arn, "") for layer in self.layers)
+        for blob, kind, owner, runtime in users:
+            if blob is None:
+                continue
+            _, _, names, runtimes = owners.setdefault(blob.path, (blob, kind, [], []))
+            if owner not in names:
+                names.append(owner)
+            if runtime and runtime not in runtimes:
+                runtimes.append(runtime)
+        return tuple(
+            v.Package(blob, kind, tuple(names), tuple(runtimes))
+            for blob, kind, names, runtimes in owners.values()
+        )
 
     # -- trail and logs --------------------------------------------------------------------
 

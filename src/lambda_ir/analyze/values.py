@@ -238,12 +238,17 @@ def parse_layer(document: Any, entry: ManifestEntry, blobs: Mapping[str, Manifes
 
 @dataclass(frozen=True)
 class Package:
-    """A code or layer zip in the case, and who uses it."""
+    """A code or layer zip in the case, and every function version or layer that uses it."""
 
     blob: EvidenceRef
     kind: str  # code | layer
-    owner: str  # function ARN with version, or layer version ARN
-    runtime: str
+    owners: tuple[str, ...]  # function ARNs with version, or layer version ARNs
+    runtimes: tuple[str, ...]  # runtimes of the functions that run it ("" for layers)
+
+    @property
+    def owner(self) -> str:
+        """The first user, named on findings (all users are in the finding's details)."""
+        return self.owners[0]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,9 @@ from lambda_ir.analyze.detectors import (
     cfg_logging_redirect,
     cfg_role_privilege,
     cfg_weighted_alias,
+    code_elf,
+    code_extension,
+    code_yara,
     ct_add_permission,
     ct_code_update,
     ct_config_hooks,
@@ -23,6 +26,7 @@ from lambda_ir.analyze.detectors import (
     ct_recon_burst,
     ct_role_outside_lambda,
     ct_trail_tampering,
+    ioc_match,
     pol_public_invoke,
     sigma_rules,
 )
@@ -39,6 +43,11 @@ ALL: tuple[Detector, ...] = (
     cfg_logging_redirect.DETECTOR,
     cfg_env_secrets.DETECTOR,
     cfg_role_privilege.DETECTOR,
+    # code and layer packages
+    code_yara.DETECTOR,
+    code_elf.DETECTOR,
+    code_extension.DETECTOR,
+    ioc_match.DETECTOR,
     # CloudTrail
     ct_add_permission.DETECTOR,
     ct_function_url.DETECTOR,

@@ -1,0 +1,65 @@
+"""Every file inside every code and layer package of a case, read in memory within limits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from lambda_ir.analyze.archive import Limits, Member, ReadReport, read_members
+from lambda_ir.analyze.values import Package
+from lambda_ir.model import EvidenceRef
+
+if TYPE_CHECKING:
+    from lambda_ir.analyze.caseview import CaseView
+
+# Folders of AWS SDKs and HTTP libraries: they read credentials and make requests by design.
+SDK_PATHS = (
+    "botocore/",
+    "boto3/",
+    "s3transfer/",
+    "awscli/",
+    "urllib3/",
+    "requests/",
+    "node_modules/aws-sdk/",
+    "node_modules/@aws-sdk/",
+    "node_modules/@smithy/",
+)
+# The AWS runtime interface clients talk to the Runtime API legitimately.
+RUNTIME_CLIENT_PATHS = ("awslambdaric/", "aws-lambda-ric/", "node_modules/aws-lambda-ric/")
+
+
+def iter_files(
+    case: CaseView, limits: Limits | None = None
+) -> Iterator[tuple[Package, Member, ReadReport]]:
+    """(package, file, what was skipped in that package) for every file of every package."""
+    limits = limits or Limits()
+    for package in case.packages:
+        report = ReadReport()
+        try:
+            data = case.read_bytes(package.blob, limits.max_package)
+        except (OSError, ValueError) as exc:
+            report.skipped.append(f"package not read: {exc}")
+            continue
+        for member in read_members(data, limits, report):
+            yield package, member, report
+
+
+def member_ref(package: Package, member: Member) -> EvidenceRef:
+    """Evidence pointing at one file inside a package blob."""
+    return EvidenceRef(package.blob.path, package.blob.sha256, member=member.name)
+
+
+def owner_location(owner: str) -> tuple[str, str]:
+    """(account, region) from a function or layer ARN."""
+    parts = owner.split(":")
+    return (parts[4], parts[3]) if len(parts) > 4 else ("", "")
+
+
+def is_custom_runtime_only(package: Package) -> bool:
+    """True when every function running this package uses an OS-only (`provided.*`) runtime."""
+    return bool(package.runtimes) and all(r.startswith("provided") for r in package.runtimes)
+
+
+def in_paths(name: str, prefixes: tuple[str, ...]) -> bool:
+    """True when a member lies under one of the folders (at any depth)."""
+    return any(name.startswith(p) or f"/{p}" in name for p in prefixes)

@@ -1,0 +1,125 @@
+"""LIR-IOC-001: known-bad hashes, domains and IPs in code, logs and CloudTrail.
+
+Bundled: Denonia's hashes, domains and IPs (Cado Security); add lists with `--ioc FILE`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.code_files import iter_files, member_ref, owner_location
+from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.iocs import IocSet, load_iocs
+from lambda_ir.analyze.trail_rows import select_events
+from lambda_ir.analyze.values import LogEvent
+from lambda_ir.model import Finding, Kind, Severity
+
+INFO = DetectorInfo(
+    id="LIR-IOC-001",
+    title="Known indicator of compromise",
+    severity=Severity.HIGH,
+    attack=("T1071", "T1496"),
+    evidence=(Kind.CODE, Kind.LAYER_CODE, Kind.LOGS, Kind.TRAIL),
+    references=(
+        "https://www.cadosecurity.com/cado-discovers-denonia-the-first-malware-specifically-targeting-lambda/",
+    ),
+    false_positives="Threat-intelligence or test data that quotes indicators.",
+)
+
+
+def _code(case: CaseView, iocs: IocSet, pattern: re.Pattern[bytes] | None) -> Iterator[Finding]:
+    for package, member, _ in iter_files(case):
+        digest = hashlib.sha256(member.data).hexdigest()
+        hits = [f"sha256 {digest}"] if digest in iocs.hashes else []
+        if pattern is not None:
+            found = {m.decode(errors="replace").lower() for m in pattern.findall(member.data)}
+            hits.extend(sorted(found))
+        if not hits:
+            continue
+        account, region = owner_location(package.owner)
+        yield make_finding(
+            INFO,
+            resource=package.owner,
+            account=account,
+            region=region,
+            severity=Severity.CRITICAL if digest in iocs.hashes else Severity.HIGH,
+            key=f"{package.blob.sha256}|{member.name}|{','.join(hits)}",
+            evidence=(member_ref(package, member),),
+            summary=(
+                f"{member.name} in {package.owner} matches known indicators: "
+                f"{', '.join(hits)}; the function ran known-malicious code or contacts "
+                "attacker infrastructure."
+            ),
+            details={"indicators": hits, "used_by": list(package.owners)},
+        )
+
+
+def _logs(case: CaseView, pattern: re.Pattern[bytes]) -> Iterator[Finding]:
+    seen: dict[tuple[str, str], list[int]] = {}
+    events: dict[tuple[str, str], LogEvent] = {}
+    for event in case.log_events():
+        for match in pattern.findall(event.message.encode()):
+            key = (event.evidence.path, match.decode().lower())
+            seen.setdefault(key, []).append(event.timestamp)
+            events.setdefault(key, event)
+    for (path, indicator), stamps in seen.items():
+        event = events[(path, indicator)]
+        fn = event.group.removeprefix("/aws/lambda/")
+        yield make_finding(
+            INFO,
+            resource=f"arn:aws:lambda:{event.region}:{event.account}:function:{fn}",
+            account=event.account,
+            region=event.region,
+            key=f"{path}|{indicator}",
+            time=_ms(min(stamps)),
+            evidence=(event.evidence,),
+            summary=(
+                f"{len(stamps)} log line(s) of {event.group} mention {indicator}, a known "
+                "indicator; the function contacted or resolved attacker infrastructure."
+            ),
+            details={"indicator": indicator, "lines": len(stamps), "log_group": event.group},
+        )
+
+
+def _trail(case: CaseView, iocs: IocSet) -> Iterator[Finding]:
+    ips = sorted(iocs.ips)
+    rows = select_events(case, "list_contains(?, source_ip)", [ips]) if ips else []
+    for row in rows:
+        yield make_finding(
+            INFO,
+            resource=row.function_arn
+            if row.function_name
+            else f"arn:aws:cloudtrail:{row.region}:{row.account}:event/{row.event_id}",
+            account=row.account,
+            region=row.region,
+            key=row.event_id,
+            time=row.time,
+            actor=row.actor,
+            evidence=(row.evidence,),
+            summary=(
+                f"{row.event_name} by {row.actor.arn} came from {row.actor.source_ip}, a known "
+                "indicator; the caller's credentials are in attacker hands."
+            ),
+            details={"indicator": row.actor.source_ip, "event_id": row.event_id},
+        )
+
+
+def _ms(stamp: int) -> str:
+    return datetime.fromtimestamp(stamp / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def detect(case: CaseView) -> Iterator[Finding]:
+    """Indicators in packaged files (hash or text), log lines, and trail source IPs."""
+    iocs = load_iocs(case.options.ioc_files)
+    pattern = iocs.pattern()
+    yield from _code(case, iocs, pattern)
+    if pattern is not None:
+        yield from _logs(case, pattern)
+    yield from _trail(case, iocs)
+
+
+DETECTOR = Detector(INFO, detect)

