@@ -101,6 +101,6 @@ def _header_hook(
     return add_headers
 
 
-def client_config(max_attempts: int = 1) -> Config:
-    """A botocore Config for tests: fail fast instead of retrying emulator errors."""
-    return Config(retries={"max_attempts": max_attempts, "mode": "standard"})
+def client_config(total_attempts: int = 1) -> Config:
+    """A botocore Config for tests: fail fast (no retries) instead of retrying emulator errors."""
+    return Config(retries={"total_max_attempts": total_attempts, "mode": "standard"})

@@ -46,12 +46,12 @@ class Gateway:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = str(environ.get("PATH_INFO", ""))
         if path.startswith("/_emulator/"):
-            return _send(self._internal(path), start_response)
+            return _send(self._internal(path), start_response, environ)
         body = _read_body(environ)
         call = parse_call(environ, body, self.index)
         strip_emulator_headers(environ)
         if call is None:
-            return _send(self._forward(environ, None), start_response)
+            return _send(self._forward(environ, None), start_response, environ)
         caller = resolve_caller(call.access_key_id, call.region)
         response = self.limiter.admit(call, caller.account_id)
         if response is RESET:
@@ -62,7 +62,7 @@ class Gateway:
             self._record(call, caller, response)
         elif response.status == 429 or b"Throttl" in response.body:
             self._record(call, caller, response)
-        return _send(response, start_response)
+        return _send(response, start_response, environ)
 
     def _dispatch(self, environ: dict[str, Any], call: ApiCall, caller: Caller) -> Response:
         def forward(new_body: bytes | None) -> Response:
@@ -148,10 +148,17 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     return bytes(body)
 
 
-def _send(response: Response, start_response: StartResponse) -> list[bytes]:
+def _send(
+    response: Response, start_response: StartResponse, environ: dict[str, Any]
+) -> list[bytes]:
+    """Send a buffered response; always with a length, so HTTP/1.1 connections stay open."""
+    headers = list(response.headers)
+    bodiless = response.status in (204, 304) or environ.get("REQUEST_METHOD") == "HEAD"
+    if not bodiless and not any(k.lower() == "content-length" for k, _ in headers):
+        headers.append(("Content-Length", str(len(response.body))))
     reason = _REASONS.get(response.status, "OK")
-    start_response(f"{response.status} {reason}", list(response.headers))
-    return [response.body]
+    start_response(f"{response.status} {reason}", headers)
+    return [] if bodiless and environ.get("REQUEST_METHOD") == "HEAD" else [response.body]
 
 
 def _reset_connection(environ: dict[str, Any]) -> None:

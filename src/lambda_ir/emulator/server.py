@@ -35,6 +35,12 @@ from lambda_ir.emulator.trail_delivery import flush
 from lambda_ir.emulator.trail_log import TrailLog
 
 
+class _KeepAliveHandler(MotoRequestHandler):  # type: ignore[misc]
+    """moto's request handler speaking HTTP/1.1, so boto3 reuses connections as with AWS."""
+
+    protocol_version = "HTTP/1.1"
+
+
 class Emulator:
     """moto in server mode plus what moto lacks, on 127.0.0.1 in a background thread."""
 
@@ -77,7 +83,7 @@ class Emulator:
         os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server = make_server(
-            self.host, self.port, self.gateway, threaded=True, request_handler=MotoRequestHandler
+            self.host, self.port, self.gateway, threaded=True, request_handler=_KeepAliveHandler
         )
         self.gateway.endpoint_url = self.endpoint_url
         ensure_admin()

@@ -1,0 +1,160 @@
+"""Quotas at AWS's documented rates, latency, and injected faults, measured over HTTP."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
+
+from lambda_ir.emulator.client import client_config, session_for
+from lambda_ir.emulator.quotas import FaultSpec
+from lambda_ir.emulator.server import Emulator
+from lambda_ir.emulator.testing import running_emulator
+
+
+@pytest.fixture(scope="module")
+def limited(aws: Emulator) -> Iterator[Emulator]:
+    # moto's backends are process-wide: this second gateway sees the same account.
+    with running_emulator(quotas=True, flush_interval=3600) as emulator:
+        yield emulator
+
+
+def _hammer(
+    call: Callable[[], Any], seconds: float, threads: int, since: float | None = None
+) -> tuple[int, int, float]:
+    """Call as fast as possible; (admitted, throttled, seconds since `since` or the start)."""
+    start = time.monotonic() if since is None else since
+    deadline = time.monotonic() + seconds
+    counts = {"ok": 0, "throttled": 0}
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while time.monotonic() < deadline:
+            try:
+                call()
+                outcome = "ok"
+            except ClientError as error:
+                code = error.response["Error"]["Code"]
+                throttled = code in ("TooManyRequestsException", "ThrottlingException")
+                outcome = "throttled" if throttled else "ok"
+            with lock:
+                counts[outcome] += 1
+
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in range(threads):
+            pool.submit(worker)
+    return counts["ok"], counts["throttled"], time.monotonic() - start
+
+
+def _drain(call: Callable[[], Any], threads: int) -> float:
+    """Spend the bucket's one-second burst: call until the first throttle; returns its time.
+
+    The bucket is empty at that moment, so calls admitted from then on measure the refill
+    rate alone, whatever pauses (other processes share the 2 cores) come after.
+    """
+    deadline = time.monotonic() + 5
+    throttled_at: list[float] = []
+
+    def worker() -> None:
+        while not throttled_at and time.monotonic() < deadline:
+            try:
+                call()
+            except ClientError as error:
+                if error.response["Error"]["Code"] == "TooManyRequestsException":
+                    throttled_at.append(time.monotonic())
+
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in range(threads):
+            pool.submit(worker)
+    assert throttled_at, "no throttle within 5 s: quotas are not enforced"
+    return throttled_at[0]
+
+
+def test_get_policy_is_held_to_15_per_second(limited: Emulator, name: str) -> None:
+    lam = session_for(limited, "testing", "testing").client("lambda", config=client_config())
+    empty = _drain(lambda: lam.get_policy(FunctionName=name), 2)
+    admitted, throttled, elapsed = _hammer(
+        lambda: lam.get_policy(FunctionName=name), 1.5, 2, since=empty
+    )
+    rate = admitted / elapsed
+    assert throttled > 0
+    assert 12 <= rate <= 18, (admitted, throttled, elapsed)
+
+
+def test_get_function_is_held_to_100_per_second(limited: Emulator, name: str) -> None:
+    lam = session_for(limited, "testing", "testing").client("lambda", config=client_config())
+    empty = _drain(lambda: lam.get_function(FunctionName=name), 4)
+    admitted, throttled, elapsed = _hammer(
+        lambda: lam.get_function(FunctionName=name), 1.0, 4, since=empty
+    )
+    rate = admitted / elapsed
+    assert throttled > 0, "the client must outrun the quota for the test to mean anything"
+    assert 80 <= rate <= 120, (admitted, throttled, elapsed)
+
+
+def test_lambda_throttle_is_shaped_like_aws(limited: Emulator, name: str) -> None:
+    lam = session_for(limited, "testing", "testing").client("lambda", config=client_config())
+    for _ in range(40):
+        try:
+            lam.list_aliases(FunctionName=name)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TooManyRequestsException":
+                meta = error.response["ResponseMetadata"]
+                assert meta["HTTPStatusCode"] == 429
+                assert meta["HTTPHeaders"]["retry-after"] == "1"
+                assert error.response["Reason"] == "CallerRateLimitExceeded"
+                assert error.response["Type"] == "User"
+                return
+    raise AssertionError("40 control-plane calls in a burst were never throttled at 15/s")
+
+
+def test_lookup_events_throttles_at_2_per_second(limited: Emulator) -> None:
+    trail = session_for(limited, "testing", "testing").client("cloudtrail", config=client_config())
+    admitted, throttled, elapsed = _hammer(lambda: trail.lookup_events(MaxResults=1), 1.5, 1)
+    assert throttled > 0
+    assert admitted <= 2 + 2 * elapsed + 1
+    try:
+        for _ in range(5):
+            trail.lookup_events(MaxResults=1)
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "ThrottlingException"
+        assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_latency_is_added_to_every_call(aws: Emulator) -> None:
+    with running_emulator(latency_ms=60, flush_interval=3600) as slow:
+        lam = session_for(slow, "testing", "testing").client("lambda")
+        lam.list_functions(MaxItems=1)
+        start = time.monotonic()
+        for _ in range(5):
+            lam.list_functions(MaxItems=1)
+        assert (time.monotonic() - start) / 5 >= 0.06
+
+
+def test_fault_injection_rate_and_kinds(aws: Emulator, name: str) -> None:
+    spec = FaultSpec(rate=0.3, kinds=("429", "500"), seed=7)
+    with running_emulator(faults=spec, flush_interval=3600) as faulty:
+        lam = session_for(faulty, "testing", "testing").client("lambda", config=client_config())
+        codes: dict[str, int] = {}
+        for _ in range(200):
+            try:
+                lam.get_account_settings()
+                code = "ok"
+            except ClientError as error:
+                code = error.response["Error"]["Code"]
+            codes[code] = codes.get(code, 0) + 1
+    assert set(codes) == {"ok", "TooManyRequestsException", "ServiceException"}
+    failed = 200 - codes["ok"]
+    assert 40 <= failed <= 80, codes
+
+
+def test_fault_injection_resets_connections(aws: Emulator) -> None:
+    with running_emulator(faults=FaultSpec(rate=1.0, kinds=("reset",)), flush_interval=3600) as bad:
+        lam = session_for(bad, "testing", "testing").client("lambda", config=client_config())
+        with pytest.raises((ConnectionClosedError, EndpointConnectionError)):
+            lam.list_functions()
