@@ -143,3 +143,24 @@ def test_without_index_the_gap_is_said(built: BuiltCase) -> None:
 )
 def test_utc_iso_normalises_every_shape(value: object, expected: str | None) -> None:
     assert utc_iso(value) == expected
+
+
+def test_only_our_own_invocation_wording_skips_redaction() -> None:
+    from lambda_ir.timeline.merge import _redacted
+
+    ours = TimelineEvent(
+        time="2026-11-28T22:20:02.000Z",
+        source="logs",
+        kind="invocation",
+        resource="fn:2",
+        summary=f"invocation {REQ_1}: 1520.4 ms (billed 1521), memory 250/256 MB, status error",
+    )
+    assert _redacted(ours) is ours
+    forged = TimelineEvent(
+        time=ours.time,
+        source="logs",
+        kind="invocation",
+        resource="fn:2",
+        summary=f"invocation token={SECRET_VALUE}: 1 ms (billed 1), memory 1/1 MB",
+    )
+    assert SECRET_VALUE not in _redacted(forged).summary

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+import re
 from collections.abc import Iterator
 
 import duckdb
@@ -24,6 +25,12 @@ from lambda_ir.timeline.versions import read_versions, version_events
 
 # Tables a source needs in the index; a missing one is a warning, not a crash.
 SUMMARY_CHARS = 300
+# `logs._invocations`' wording exactly: only digits, a UUID and words from a fixed set.
+_OWN_WORDING = re.compile(
+    r"invocation [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}: [0-9.?]+ ms "
+    r"\(billed [0-9.?]+\), memory [0-9?]+/[0-9?]+ MB(?:, cold start [0-9.]+ ms)?"
+    r"(?:, status (?:error|timeout|success|crash|[a-z]{1,12}))?"
+)
 _INDEX_SOURCES = (("trail_events", trail_events), ("report_lines", log_events))
 
 
@@ -60,11 +67,17 @@ def _redacted(event: TimelineEvent) -> TimelineEvent:
     """The one point where event text is redacted (and cut to one readable line).
 
     Sources leave text as found: redacting twice is not idempotent, and cutting before
-    redacting could leave half a secret.
+    redacting could leave half a secret. A summary that is wholly our own wording around
+    numbers and a UUID (an invocation) cannot hold a secret and skips the regexes: it is
+    most of a busy function's timeline.
     """
+    if _OWN_WORDING.fullmatch(event.summary):
+        return event
     summary = " ".join(redact_text(event.summary).split())
     if len(summary) > SUMMARY_CHARS:
         summary = summary[: SUMMARY_CHARS - 1] + "…"
+    if summary == event.summary:
+        return event
     return dataclasses.replace(event, summary=summary)
 
 
