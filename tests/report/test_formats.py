@@ -116,7 +116,8 @@ def test_functions_carry_versions_and_file_level_code_diff(built: BuiltCase) -> 
     assert function.triggers == ("arn:aws:sqs:eu-west-1:111122223333:orders (Enabled)",)
     assert function.aliases == ("live → 2",)
     assert [g.why for g in facts.gaps] == [
-        "AccessDeniedException: not authorized to perform logs:FilterLogEvents"
+        "AccessDeniedException: not authorized to perform logs:FilterLogEvents",
+        "log-group-missing: /aws/lambda/old-orders has no log group",
     ]
     (role,) = facts.roles
     assert any(g.dangerous and "secretsmanager:GetSecretValue" in g.actions for g in role.grants)

@@ -185,6 +185,13 @@ def build_case(root: Path, *, hostile: bool = False) -> BuiltCase:
             region=REGION,
             meta={"code_sha256": code_sha256(data)},
         )
+    put.json(
+        f"raw/{ACCOUNT}/{REGION}/gaps/old-orders-logs.json",
+        {"gap": "log-group-missing", "detail": "/aws/lambda/old-orders has no log group"},
+        "gap",
+        "logs:DescribeLogGroups",
+        {"logGroupNamePrefix": "/aws/lambda/old-orders"},
+    )
     _put_trail(case, name, hostile)
     _put_logs(case, name, hostile)
     index_path = build_index(case)

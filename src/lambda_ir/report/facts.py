@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import duckdb
+import orjson
 
 from lambda_ir.evidence import Case
 from lambda_ir.model import Finding, Severity, TimelineEvent
@@ -126,9 +127,22 @@ def _gaps(case: Case) -> list[Gap]:
         where = "/".join(p for p in (entry.account, entry.region) if p)
         params = ", ".join(f"{k}={v}" for k, v in sorted(entry.params.items()) if k != "page")
         what = f"{entry.api or entry.kind}({params})"
-        why = entry.error or f"{entry.kind} noted at {entry.path}"
+        why = entry.error or _gap_note(case, entry.path)
         out.append(Gap(what=redact_text(what), why=redact_text(why), where=where))
     return out
+
+
+def _gap_note(case: Case, path: str | None) -> str:
+    """What a `gap` artifact says (`{"gap": "log-group-missing", "detail": ...}`)."""
+    try:
+        body = case.read_json(path or "")
+    except (OSError, ValueError):
+        return f"gap noted at {path}"
+    if not isinstance(body, dict):
+        return f"gap noted at {path}"
+    detail = body.get("detail")
+    text = detail if isinstance(detail, str) else orjson.dumps(detail).decode() if detail else ""
+    return f"{body.get('gap', 'gap')}: {text}" if text else str(body.get("gap", "gap"))
 
 
 def _join(value: object) -> str:
