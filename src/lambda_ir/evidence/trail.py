@@ -83,7 +83,11 @@ def find_sources(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
 
 def open_source(path: Path) -> IO[bytes]:
     """Open a file for reading, decompressing gzip (by magic bytes, not by name) with isal."""
-    raw = path.open("rb")
+    return open_stream(path.open("rb"))
+
+
+def open_stream(raw: IO[bytes]) -> IO[bytes]:
+    """Wrap a seekable binary stream so it reads decompressed when it holds gzip."""
     if raw.read(2) == GZIP_MAGIC:
         raw.seek(0)
         return cast(IO[bytes], igzip.IGzipFile(fileobj=raw, mode="rb"))  # type: ignore[no-untyped-call]

@@ -1,0 +1,171 @@
+"""Collect a function's own CloudWatch Logs: every event in the window, streamed to the case.
+
+The log group is the one the function's `LoggingConfig` names, else `/aws/lambda/<name>`.
+`logs:FilterLogEvents` over the whole group returns the events of every stream in the
+window; pages are streamed straight into `logs/<acct>/<region>/<group>/events.jsonl.gz`
+(one raw event per line, never held in memory). REPORT lines are parsed by the index
+(`report_lines`); the artifact's `meta` counts events, REPORT lines and timeouts. A missing
+or deleted log group is an evidence gap (kind `gap`), not an error.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from lambda_ir.acquire import paths
+from lambda_ir.acquire.context import CollectContext
+from lambda_ir.acquire.fetch import record_failure, store
+from lambda_ir.acquire.steps import FunctionTarget
+from lambda_ir.aws import ErrorClass, classify, pages
+from lambda_ir.evidence import logs as log_lines
+from lambda_ir.evidence.layout import path_segment
+from lambda_ir.evidence.trail import compress_lines
+from lambda_ir.model import Kind
+
+API = "logs:FilterLogEvents"
+
+
+@dataclass
+class PageStream:
+    """Lines from a paged listing; a failure mid-way ends the stream and is kept in `error`."""
+
+    source: Iterator[dict[str, Any]]
+    to_lines: Callable[[dict[str, Any], dict[str, int]], Iterator[bytes]]
+    error: BaseException | None = None
+    pages: int = 0
+    lines: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for page in self.source:
+                self.pages += 1
+                for line in self.to_lines(page, self.counts):
+                    self.lines += 1
+                    yield line
+        except Exception as exc:  # the pages before it are evidence too: keep them
+            self.error = exc
+
+
+def store_listing(
+    ctx: CollectContext,
+    stream: PageStream,
+    *,
+    kind: str,
+    api: str,
+    params: dict[str, Any],
+    path: str,
+    region: str,
+    meta: Callable[[PageStream], dict[str, Any]],
+) -> bool:
+    """Stream a listing into one gzip JSON-lines artifact; False when nothing was stored."""
+    lines = iter(stream)
+    first = next(lines, None)
+    if first is not None:
+        # put_stream reads every chunk before it writes the manifest line, so the counts
+        # filled in at the end of the stream are the final ones.
+        facts: dict[str, Any] = {}
+        ctx.case.put_stream(
+            compress_lines(_then(itertools.chain((first,), lines), facts, stream, meta)),
+            path,
+            kind=kind,
+            api=api,
+            params=params,
+            account=ctx.account,
+            region=region,
+            meta=facts,
+        )
+        with ctx.tally.lock:
+            ctx.tally.artifacts += 1
+            ctx.tally.by_kind[kind] += 1
+    return first is not None
+
+
+def _then(
+    lines: Iterator[bytes],
+    facts: dict[str, Any],
+    stream: PageStream,
+    meta: Callable[[PageStream], dict[str, Any]],
+) -> Iterator[bytes]:
+    yield from lines
+    facts.update(pages=stream.pages, lines=stream.lines, complete=stream.error is None)
+    facts.update(meta(stream))
+
+
+def log_group_of(fn: FunctionTarget) -> str:
+    """The log group a function writes to: `LoggingConfig.LogGroup`, else the default."""
+    logging = fn.listed.get("LoggingConfig") or {}
+    return str(logging.get("LogGroup") or f"/aws/lambda/{fn.name}")
+
+
+def window_ms(ctx: CollectContext) -> dict[str, int]:
+    """`startTime`/`endTime` in epoch milliseconds from the scope's --since/--until."""
+    out = {}
+    for key, value in (("startTime", ctx.scope.since), ("endTime", ctx.scope.until)):
+        if value:
+            out[key] = int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+    return out
+
+
+def collect_logs(ctx: CollectContext, fn: FunctionTarget) -> None:
+    """logs:FilterLogEvents on the function's log group over the window, streamed to the case."""
+    group = log_group_of(fn)
+    params: dict[str, Any] = {"logGroupName": group, **window_ms(ctx)}
+    if ctx.resume.find(Kind.LOGS, API, params, ctx.account, fn.region) is not None:
+        return
+    client = ctx.client("logs", fn.region)
+    stream = PageStream(pages(client, "FilterLogEvents", dict(params)), _event_lines)
+    path = f"logs/{path_segment(ctx.account)}/{path_segment(fn.region)}/{path_segment(group)}"
+    stored = store_listing(
+        ctx,
+        stream,
+        kind=Kind.LOGS,
+        api=API,
+        params=params,
+        path=f"{path}/events.jsonl.gz",
+        region=fn.region,
+        meta=lambda s: {"function_name": fn.name, **s.counts},
+    )
+    if stream.error is not None:
+        _failed(ctx, fn, params, stream.error, stored)
+
+
+def _event_lines(page: dict[str, Any], counts: dict[str, int]) -> Iterator[bytes]:
+    """Raw events as lines; REPORT lines, timeouts and cold starts counted on the way."""
+    for event in page.get("events") or []:
+        report = log_lines.parse_report(str(event.get("message", "")))
+        if report is not None:
+            counts["reports"] = counts.get("reports", 0) + 1
+            counts["timeouts"] = counts.get("timeouts", 0) + (report.status == "timeout")
+            counts["cold_starts"] = counts.get("cold_starts", 0) + report.cold_start
+        yield orjson.dumps(event) + b"\n"
+
+
+def _failed(
+    ctx: CollectContext,
+    fn: FunctionTarget,
+    params: dict[str, Any],
+    exc: BaseException,
+    stored: bool,
+) -> None:
+    error = classify(exc)
+    if error.error_class is ErrorClass.NOT_FOUND and not stored:
+        gap = {"gap": "log-group-missing", "detail": f"{params['logGroupName']}: {error.text}"}
+        name = f"log-group-{path_segment(fn.name)}.json"
+        store(
+            ctx,
+            f"{paths.account_root(ctx.account, fn.region)}/gaps/{name}",
+            gap,
+            kind=Kind.GAP,
+            api=API,
+            params=params,
+            region=fn.region,
+        )
+        return
+    record_failure(ctx, Kind.LOGS, API, params, fn.region, error)
