@@ -1,6 +1,7 @@
 """Code of every version: zip packages into `blobs/` once per SHA-256, images by manifest.
 
-Two versions with the same `CodeSha256` share one blob and one download. A package whose
+Two versions with the same `CodeSha256` share one blob and one download; downloads run
+after every version was listed (see `packages.PackagePlan`). A package whose
 bytes do not match `CodeSha256` is retried, then recorded as an `integrity` error and never
 stored. Container images are described, not pulled: the image URI, its resolved digest and
 the ECR image manifest (ecr:BatchGetImage).
@@ -8,13 +9,17 @@ the ECR image manifest (ecr:BatchGetImage).
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from lambda_ir.acquire import paths
 from lambda_ir.acquire.context import CollectContext
-from lambda_ir.acquire.download import Package, already_stored, download, finish
+from lambda_ir.acquire.download import already_stored, download, finish
 from lambda_ir.acquire.fetch import fetch_json, record_failure
-from lambda_ir.aws import CallError, ErrorClass, call, classify
+from lambda_ir.acquire.packages import Package, version_order
+from lambda_ir.acquire.steps import later
+from lambda_ir.aws import CallError, ErrorClass, QuotaClass, call, classify
 from lambda_ir.evidence.layout import path_segment
 from lambda_ir.model import Kind
 
@@ -27,57 +32,59 @@ def collect_package(ctx: CollectContext, fn: Any, qualifier: str, response: dict
         collect_image(ctx, fn, code)
         return
     sha = str(config.get("CodeSha256") or "")
-    if not sha or not ctx.claim("code", sha):
-        return  # another version with the same code has it (or is fetching it)
-    params = {"FunctionName": fn.name, "Qualifier": qualifier}
+    if not sha:
+        return
     package = Package(
         url=str(code.get("Location") or ""),
         code_sha256=sha,
         size=_int(config.get("CodeSize")),
         kind=Kind.CODE,
         api="lambda:GetFunction",
-        params=params,
+        params={"FunctionName": fn.name, "Qualifier": qualifier},
         region=fn.region,
         account=fn.account,
         meta={"function_arn": str(config.get("FunctionArn") or fn.arn)},
     )
+    ctx.packages.offer(version_order(fn.name, qualifier), package)
+
+
+def download_packages(ctx: CollectContext) -> None:
+    """Queue one download per unique package seen (run after every version was listed)."""
+    for package in ctx.packages.chosen():
+        later(
+            ctx,
+            QuotaClass.UNMETERED,
+            package.region,
+            "download",
+            partial(fetch_package, ctx, package),
+        )
+
+
+def fetch_package(ctx: CollectContext, package: Package) -> None:
+    """Download one package into `blobs/` unless the case already holds it."""
     if already_stored(ctx, package) is not None:
         return
     result = download(ctx, package)
-    if isinstance(result, CallError) and result.error_class is ErrorClass.ERROR:
+    if (
+        isinstance(result, CallError)
+        and result.error_class is ErrorClass.ERROR
+        and package.kind == Kind.CODE
+    ):
         # A resumed run holds an expired Location: ask once more for a fresh one.
-        fresh = _fresh_location(ctx, fn, qualifier)
+        fresh = _fresh_location(ctx, package)
         if fresh and fresh != package.url:
-            result = download(ctx, _with_url(package, fresh))
+            result = download(ctx, replace(package, url=fresh))
     finish(ctx, package, result)
 
 
-def _fresh_location(ctx: CollectContext, fn: Any, qualifier: str) -> str:
+def _fresh_location(ctx: CollectContext, package: Package) -> str:
     """A new presigned Location from GetFunction; only the URL is used, nothing is stored."""
     try:
-        response = call(
-            ctx.client("lambda", fn.region),
-            "GetFunction",
-            {"FunctionName": fn.name, "Qualifier": qualifier},
-        )
+        response = call(ctx.client("lambda", package.region), "GetFunction", package.params)
     except Exception as exc:
         classify(exc)
         return ""
     return str((response.get("Code") or {}).get("Location") or "")
-
-
-def _with_url(package: Package, url: str) -> Package:
-    return Package(
-        url,
-        package.code_sha256,
-        package.size,
-        package.kind,
-        package.api,
-        package.params,
-        package.region,
-        package.account,
-        package.meta,
-    )
 
 
 def collect_image(ctx: CollectContext, fn: Any, code: dict[str, Any]) -> None:

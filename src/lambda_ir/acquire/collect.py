@@ -14,6 +14,7 @@ import boto3
 import urllib3
 
 from lambda_ir.acquire import functions as fn_steps
+from lambda_ir.acquire.code import download_packages
 from lambda_ir.acquire.context import CollectContext, CollectOptions, ProgressSink, Scope
 from lambda_ir.acquire.fetch import record_failure, store
 from lambda_ir.acquire.inventory import (
@@ -88,7 +89,9 @@ def collect(
     options = options or CollectOptions()
     started = time.monotonic()
     policy = QuotaPolicy(enabled=options.quotas)
-    retry = RetryPolicy(max_pool_connections=max(10, options.workers * 2))
+    retry = RetryPolicy(
+        max_attempts=options.max_attempts, max_pool_connections=max(10, options.workers * 2)
+    )
     clients = ClientFactory(session, retry, options.endpoint_url, QuotaBook(policy), CallMeter())
     work = Work(pool_sizes(options.workers, policy), progress.update if progress else None)
     http = urllib3.PoolManager(maxsize=options.workers, timeout=urllib3.Timeout(10, 120))
@@ -104,6 +107,8 @@ def collect(
             schedule(ctx, step, region)
     interrupted = False
     try:
+        work.wait()
+        download_packages(ctx)  # after every version is known: one blob per unique package
         work.wait()
     except KeyboardInterrupt:
         interrupted = True

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import urllib3
 
+from lambda_ir.acquire.packages import PackagePlan
 from lambda_ir.acquire.resume import ResumeIndex
 from lambda_ir.acquire.work import Work
 from lambda_ir.aws import ClientFactory, ErrorClass
@@ -50,6 +51,7 @@ class CollectOptions:
     max_package_mb: float = 512.0
     quotas: bool = True
     download_retries: int = 2
+    max_attempts: int = 8  # per API call, first try included (botocore standard retries)
     endpoint_url: str | None = None  # embedding only; the CLI leaves endpoints to boto3's chain
 
     @property
@@ -101,6 +103,7 @@ class CollectContext:
     resume: ResumeIndex
     http: urllib3.PoolManager
     tally: Tally = field(default_factory=Tally)
+    packages: PackagePlan = field(default_factory=PackagePlan)
 
     def claim(self, what: str, key: str) -> bool:
         """True the first time `(what, key)` is claimed in this run (dedup across threads)."""

@@ -7,46 +7,19 @@ bytes are never unpacked or run here.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
 
 from lambda_ir.acquire.context import CollectContext
 from lambda_ir.acquire.fetch import record_failure
+from lambda_ir.acquire.packages import Package
 from lambda_ir.aws import CallError, ErrorClass
 from lambda_ir.evidence import IntegrityError, ManifestEntry, OversizeError
 from lambda_ir.evidence.layout import blob_path
 
 CHUNK = 1 << 20
-
-
-@dataclass(frozen=True)
-class Package:
-    """A package to fetch: where from, what AWS says it hashes to, and how to list it."""
-
-    url: str
-    code_sha256: str  # AWS's base64 form
-    size: int | None
-    kind: str
-    api: str
-    params: dict[str, Any]
-    region: str
-    account: str
-    meta: dict[str, Any]
-
-    @property
-    def sha256_hex(self) -> str:
-        """The hex SHA-256 the blob must have ('' when `CodeSha256` is not base64)."""
-        try:
-            raw = base64.b64decode(self.code_sha256, validate=True)
-        except (binascii.Error, ValueError):
-            return ""
-        return raw.hex() if len(raw) == 32 else ""
 
 
 def already_stored(ctx: CollectContext, package: Package) -> ManifestEntry | None:
@@ -82,7 +55,9 @@ def download(ctx: CollectContext, package: Package) -> ManifestEntry | CallError
         except OversizeError:
             return CallError(ErrorClass.SKIPPED, "MaxPackageSize", _too_big(None, cap))
         except (urllib3.exceptions.HTTPError, OSError, DownloadError) as exc:
-            last = CallError(ErrorClass.ERROR, type(exc).__name__, _no_query(str(exc)))
+            last = CallError(ErrorClass.ERROR, type(exc).__name__, _no_query(str(exc))[:200])
+            if isinstance(exc, DownloadError) and "is not served by" in str(exc):
+                break
     assert last is not None
     return last
 
@@ -104,10 +79,29 @@ class DownloadError(Exception):
     """The package URL answered with something other than 200."""
 
 
+def allowed_location(url: str, endpoint_url: str) -> bool:
+    """Fetch packages only from AWS, or from the very endpoint we are talking to.
+
+    Against AWS a Location is a presigned S3 URL under amazonaws.com; against a custom
+    endpoint (an emulator, a VPC endpoint) it must be that endpoint's host. Anything else
+    is refused rather than fetched.
+    """
+    parts, endpoint = urlsplit(url), urlsplit(endpoint_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    endpoint_host = endpoint.hostname or ""
+    if endpoint_host.endswith((".amazonaws.com", ".amazonaws.com.cn")):
+        return parts.scheme == "https" and parts.hostname.endswith(
+            (".amazonaws.com", ".amazonaws.com.cn")
+        )
+    return parts.hostname == endpoint_host and parts.port == endpoint.port
+
+
 def _chunks(ctx: CollectContext, url: str) -> Iterator[bytes]:
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise DownloadError(f"not an http(s) location: {urlsplit(url).scheme!r}")
-    response = ctx.http.request("GET", url, preload_content=False, redirect=False, retries=2)
+    endpoint = str(ctx.client("lambda", ctx.home_region).meta.endpoint_url)
+    if not allowed_location(url, endpoint):
+        raise DownloadError(f"package location {_no_query(url)} is not served by {endpoint}")
+    response = ctx.http.request("GET", url, preload_content=False, redirect=False, retries=False)
     try:
         if response.status != 200:
             raise DownloadError(f"HTTP {response.status} from {_no_query(url)}")

@@ -162,7 +162,9 @@ def store(
     account: str | None = None,
     meta: dict[str, Any] | None = None,
 ) -> None:
-    """Write a response into the case and count it."""
+    """Write a response into the case and count it (a path already in the case is kept)."""
+    if ctx.case.entry(path) is not None:
+        return  # stored by an earlier run: evidence is write-once
     try:
         ctx.case.put_json(
             path,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from lambda_ir.acquire import paths
 from lambda_ir.acquire.context import CollectContext
-from lambda_ir.acquire.download import Package, already_stored, download, finish
 from lambda_ir.acquire.fetch import fetch_json
+from lambda_ir.acquire.packages import Package
 from lambda_ir.evidence.layout import path_segment
 from lambda_ir.model import Kind
 
@@ -59,7 +59,7 @@ def _collect_layer_code(
     if not isinstance(content, dict):
         return
     sha = str(content.get("CodeSha256") or "")
-    if not sha or not ctx.claim("layer-code", sha):
+    if not sha:
         return
     size = content.get("CodeSize")
     package = Package(
@@ -73,5 +73,4 @@ def _collect_layer_code(
         account=account,
         meta={"layer_arn": arn},
     )
-    if already_stored(ctx, package) is None:
-        finish(ctx, package, download(ctx, package))
+    ctx.packages.offer((arn,), package)

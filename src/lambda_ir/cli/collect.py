@@ -2,31 +2,180 @@
 
 from __future__ import annotations
 
-import click
+import threading
+from pathlib import Path
 
-from lambda_ir.cli.ui import NotBuilt, case_option
+import click
+import orjson
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lambda_ir.acquire import CollectOptions, CollectSummary, Scope, iam_policy
+from lambda_ir.acquire import collect as collect_case
+from lambda_ir.acquire.inventory import enabled_regions, regions_of
+from lambda_ir.acquire.window import parse_when
+from lambda_ir.aws import build_session
+from lambda_ir.cli.ui import NotBuilt, Ui, case_option, get_ui
+from lambda_ir.evidence import Case
 
 
 @click.command()
-@case_option(help_text="The case folder to create or resume.")
+@case_option(required=False, help_text="The case folder to create or resume.")
 @click.option(
     "--region", "regions", multiple=True, metavar="R", help="Region to collect (repeatable)."
 )
-@click.option("--all-regions", is_flag=True, help="Every region Lambda is enabled in.")
+@click.option("--all-regions", is_flag=True, help="Every region enabled for the account.")
 @click.option(
     "--function", "functions", multiple=True, metavar="NAME|ARN", help="Limit to these functions."
 )
-@click.option("--since", metavar="WHEN", help="Start of the window for logs and CloudTrail.")
-@click.option("--until", metavar="WHEN", help="End of the window for logs and CloudTrail.")
-@click.option("--workers", type=int, default=16, show_default=True, help="Concurrent API calls.")
-def collect(**_: object) -> None:
+@click.option(
+    "--since", metavar="WHEN", help="Start of the logs/CloudTrail window (7d, 2026-11-20)."
+)
+@click.option("--until", metavar="WHEN", help="End of the logs/CloudTrail window (default: now).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=16,
+    show_default=True,
+    help="Concurrent API calls at most (each quota class gets what it can use).",
+)
+@click.option(
+    "--max-package-mb",
+    type=click.FloatRange(0),
+    default=512.0,
+    show_default=True,
+    help="Skip (and record) code or layer packages larger than this.",
+)
+@click.option(
+    "--no-pacing",
+    is_flag=True,
+    help="Do not pace calls at Lambda's quotas (rely on retries alone).",
+)
+@click.option(
+    "--print-iam-policy",
+    is_flag=True,
+    help="Print the least-privilege IAM policy the collector needs, and exit.",
+)
+def collect(
+    case_dir: str | None,
+    regions: tuple[str, ...],
+    all_regions: bool,
+    functions: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    workers: int,
+    max_package_mb: float,
+    no_pacing: bool,
+    print_iam_policy: bool,
+) -> None:
     """Collect every piece of Lambda evidence, read-only, into the case.
 
     Functions, every version's configuration and code, layers, aliases, policies per
     qualifier, URLs, triggers, the execution role, logs and CloudTrail. Credentials come
-    from the standard boto3 chain (AWS_PROFILE, SSO, AWS_ENDPOINT_URL).
+    from the standard boto3 chain (AWS_PROFILE, SSO, AWS_ENDPOINT_URL). Running it again on
+    the same case fills the gaps. Exit 0 when the run finished (failed calls are recorded in
+    the manifest), 1 when nothing could be collected, 130 when interrupted.
     """
-    raise NotBuilt("collect", 4)
+    ui = get_ui()
+    if print_iam_policy:
+        click.echo(orjson.dumps(iam_policy(), option=orjson.OPT_INDENT_2).decode())
+        return
+    if not case_dir:
+        raise click.UsageError("Missing option '--case'.")
+    session = build_session()
+    scope = Scope(
+        regions=_regions(session, regions, all_regions, functions),
+        functions=functions,
+        since=_when(since, "--since"),
+        until=_when(until, "--until"),
+    )
+    case = Case.open_or_create(Path(case_dir), scope.to_json())
+    options = CollectOptions(workers=workers, max_package_mb=max_package_mb, quotas=not no_pacing)
+    ui.say(f"Collecting {len(scope.regions)} region(s) into {escape(str(case.root))}")
+    with RegionProgress(ui, scope.regions) as progress:
+        summary = collect_case(case, session, scope, options, progress)
+    _show(ui, summary)
+    if summary.interrupted:
+        raise SystemExit(130)
+    if not summary.ok:
+        raise SystemExit(1)
+
+
+def _regions(
+    session: object, regions: tuple[str, ...], all_regions: bool, functions: tuple[str, ...]
+) -> tuple[str, ...]:
+    chosen = list(dict.fromkeys((*regions, *regions_of(functions))))
+    if all_regions:
+        chosen += [r for r in enabled_regions(session) if r not in chosen]
+    if not chosen:
+        default = getattr(session, "region_name", None)
+        if not default:
+            raise click.UsageError("no region: pass --region R, --all-regions or set AWS_REGION")
+        chosen = [default]
+    return tuple(chosen)
+
+
+def _when(text: str | None, option: str) -> str | None:
+    if text is None:
+        return None
+    try:
+        return parse_when(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from exc
+
+
+class RegionProgress:
+    """One progress bar per region (calls done of calls known so far), on stderr."""
+
+    def __init__(self, ui: Ui, regions: tuple[str, ...]) -> None:
+        self._bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=ui.console,
+            disable=ui.quiet or ui.json,
+            transient=True,
+        )
+        self._lock = threading.Lock()
+        self._regions = regions
+        self._tasks: dict[str, object] = {}
+
+    def __enter__(self) -> RegionProgress:
+        self._bar.__enter__()
+        for region in self._regions:
+            self._tasks[region] = self._bar.add_task(escape(region), total=None)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.__exit__(None, None, None)
+
+    def update(self, region: str, done: int, total: int) -> None:
+        """Called by the collector's worker threads as calls finish."""
+        with self._lock:
+            task = self._tasks.get(region)
+            if task is None:
+                task = self._tasks[region] = self._bar.add_task(escape(region), total=None)
+        self._bar.update(task, completed=done, total=total)  # type: ignore[arg-type]
+
+
+def _show(ui: Ui, summary: CollectSummary) -> None:
+    if not (ui.quiet or ui.json):
+        table = Table(title="collect", show_edge=False)
+        table.add_column("what")
+        table.add_column("count", justify="right")
+        for kind, count in sorted(summary.by_kind.items()):
+            table.add_row(f"artifacts: {kind}", f"{count:,}")
+        for error_class, count in sorted(summary.error_counts().items()):
+            table.add_row(f"failed calls: {error_class.value}", f"{count:,}")
+        for quota, count in sorted(summary.meter.by_class().items()):
+            table.add_row(f"requests: {quota.value}", f"{count:,}")
+        table.add_row("throttled responses (retried)", f"{summary.meter.throttled:,}")
+        table.add_row("package bytes downloaded", f"{summary.downloaded_bytes:,}")
+        table.add_row("seconds", f"{summary.seconds:.1f}")
+        ui.console.print(table)
+    ui.result(summary.line(), summary.to_json())
 
 
 @click.command()

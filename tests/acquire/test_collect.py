@@ -1,0 +1,110 @@
+"""The collector end to end against the emulator, boto3 over HTTP."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+import boto3
+
+from lambda_ir.acquire import CollectOptions, Scope, collect
+from lambda_ir.emulator.server import Emulator
+from lambda_ir.evidence import Case, verify_case
+from tests.acquire import seed
+
+FAST = CollectOptions(workers=8, quotas=False)
+
+
+def _run(case: Case, session: boto3.Session, aws: Emulator, **scope: Any) -> Any:
+    options = CollectOptions(
+        workers=FAST.workers, quotas=FAST.quotas, endpoint_url=aws.endpoint_url
+    )
+    return collect(case, session, Scope(regions=("us-east-1",), **scope), options)
+
+
+def _entries(case: Case, kind: str) -> list[Any]:
+    return [e for e in case.entries() if e.kind == kind]
+
+
+def test_every_version_is_collected(aws: Emulator, session: boto3.Session, case: Case) -> None:
+    seed.function(session, aws.endpoint_url, "orders", ["v1", "v2", "v3"])
+    summary = _run(case, session, aws)
+    assert summary.ok and summary.functions == 1
+    versions = _entries(case, "function-versions")
+    assert [e.params for e in versions] == [{"FunctionName": "orders", "page": 1}]
+    listed = case.read_json(versions[0].path)["Versions"]
+    assert {v["Version"] for v in listed} == {"$LATEST", "1", "2", "3"}
+    assert {
+        v["Environment"]["Variables"]["RELEASE"] for v in listed if v["Version"] != "$LATEST"
+    } == {"1", "2", "3"}
+    got = {e.params["Qualifier"] for e in _entries(case, "function") if e.error is None}
+    assert got == {"$LATEST", "1", "2", "3"}
+    roles = [e for e in _entries(case, "role") if e.error is None]
+    assert [e.params for e in roles] == [{"RoleName": "fn-role"}]
+    inline = [e for e in _entries(case, "role-policy") if e.api == "iam:GetRolePolicy"]
+    assert (
+        case.read_json(inline[0].path)["PolicyDocument"]["Statement"][0]["Action"] == "s3:GetObject"
+    )
+    assert verify_case(case.root).ok
+
+
+def test_policies_are_asked_per_qualifier(
+    aws: Emulator, session: boto3.Session, case: Case
+) -> None:
+    seed.function(session, aws.endpoint_url, "orders", ["v1", "v2", "v3"])
+    lam = seed.client(session, aws.endpoint_url, "lambda")
+    lam.create_alias(FunctionName="orders", Name="live", FunctionVersion="2")
+    _run(case, session, aws)
+    asked = {
+        e.params.get("Qualifier") for e in _entries(case, "policy") if e.api == "lambda:GetPolicy"
+    }
+    assert asked == {None, "1", "2", "3", "live"}
+
+
+def test_shared_code_is_one_blob_checked_against_codesha256(
+    aws: Emulator, session: boto3.Session, case: Case
+) -> None:
+    seed.function(session, aws.endpoint_url, "orders", ["same", "same", "other"])
+    summary = _run(case, session, aws)
+    blobs = [e for e in _entries(case, "code") if e.error is None]
+    assert len(blobs) == 2, [e.error for e in _entries(case, "code")]
+    for entry in blobs:
+        stored = (case.root / entry.path).read_bytes()
+        assert (
+            base64.b64encode(hashlib.sha256(stored).digest()).decode() == entry.meta["code_sha256"]
+        )
+    expected = sum(len(seed.package(text)) for text in ("same", "other"))
+    assert summary.downloaded_bytes == expected
+
+
+def test_unsupported_apis_are_recorded_not_fatal(
+    aws: Emulator, session: boto3.Session, case: Case
+) -> None:
+    seed.function(session, aws.endpoint_url, "orders", ["v1"])
+    summary = _run(case, session, aws)
+    for entry in case.entries():
+        if entry.error is not None:
+            assert entry.error.split(":", 1)[0] in {"unsupported", "not-found", "denied"}, entry
+    assert summary.ok
+
+
+def test_scope_limits_functions(aws: Emulator, session: boto3.Session, case: Case) -> None:
+    seed.function(session, aws.endpoint_url, "orders", ["v1"])
+    seed.function(session, aws.endpoint_url, "billing", ["v1"])
+    summary = _run(
+        case, session, aws, functions=("arn:aws:lambda:us-east-1:123456789012:function:billing",)
+    )
+    assert summary.functions == 1
+    names = {e.params.get("FunctionName") for e in case.entries() if e.kind == "function"}
+    assert names == {"billing"}
+
+
+def test_nothing_collectable_is_not_ok(session: boto3.Session, case: Case) -> None:
+    options = CollectOptions(
+        workers=2, quotas=False, max_attempts=1, endpoint_url="http://127.0.0.1:9"
+    )
+    summary = collect(case, session, Scope(regions=("us-east-1",)), options)
+    assert not summary.ok
+    assert summary.artifacts == 0
+    assert any(e.error and e.error.startswith("timeout") for e in case.entries())

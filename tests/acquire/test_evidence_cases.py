@@ -1,0 +1,145 @@
+"""The issue's checks: version-scoped policies, foreign layers, throttling, resume."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from lambda_ir.acquire import CollectOptions, Scope, collect
+from lambda_ir.emulator.server import Emulator
+from lambda_ir.emulator.testing import running_emulator
+from lambda_ir.evidence import Case, verify_case
+from tests.acquire import seed
+
+
+def _options(endpoint: str, **extra: Any) -> CollectOptions:
+    return CollectOptions(**{"workers": 8, "quotas": False, "endpoint_url": endpoint, **extra})
+
+
+def _run(case: Case, session: boto3.Session, endpoint: str, **extra: Any) -> Any:
+    return collect(case, session, Scope(regions=("us-east-1",)), _options(endpoint, **extra))
+
+
+def _shape(case: Case) -> set[tuple[str, str, str, str | None]]:
+    """What a case holds, independent of timing: kind, call, and the stored content's hash.
+
+    Responses that embed a download URL or a timestamp of the call are compared by call only;
+    a blob shared by several functions is listed under the first one a run saw.
+    """
+    shape = set()
+    for entry in case.entries():
+        params = json.dumps(entry.params, sort_keys=True)
+        if entry.kind in ("code", "layer-code"):
+            params = "(whichever version was collected first)"
+        stable = entry.kind in ("code", "layer-code", "policy", "role-policy", "function-versions")
+        digest = entry.sha256 if stable else None
+        shape.add((entry.kind, str(entry.api), params, digest if entry.error is None else "error"))
+    return shape
+
+
+def test_version_scoped_policy_on_version_3_only(
+    aws: Emulator, session: boto3.Session, case: Case
+) -> None:
+    seed.function(session, aws.endpoint_url, "payments", ["v1", "v2", "v3"])
+    lam = seed.client(session, aws.endpoint_url, "lambda")
+    lam.add_permission(
+        FunctionName="payments",
+        Qualifier="3",
+        StatementId="backdoor",
+        Action="lambda:InvokeFunction",
+        Principal="*",
+    )
+    _run(case, session, aws.endpoint_url)
+    policies = {e.params.get("Qualifier"): e for e in case.entries() if e.api == "lambda:GetPolicy"}
+    stored = json.loads(case.read_json(policies["3"].path)["Policy"])
+    assert [s["Sid"] for s in stored["Statement"]] == ["backdoor"]
+    for qualifier in (None, "1", "2"):
+        assert policies[qualifier].error is not None
+        assert policies[qualifier].error.startswith("not-found:")
+
+
+def test_cross_account_layer_bytes_are_in_blobs(
+    aws: Emulator, session: boto3.Session, case: Case
+) -> None:
+    layer = seed.foreign_layer(session, aws.endpoint_url, "210987654321", "import os  # layer")
+    seed.function(session, aws.endpoint_url, "orders", ["v1"], layers=[layer["LayerVersionArn"]])
+    _run(case, session, aws.endpoint_url)
+    described = [e for e in case.entries() if e.kind == "layer" and e.error is None]
+    assert [e.params for e in described] == [{"Arn": layer["LayerVersionArn"]}]
+    assert described[0].account == "210987654321"
+    blobs = [e for e in case.entries() if e.kind == "layer-code" and e.error is None]
+    assert len(blobs) == 1
+    body = (case.root / blobs[0].path).read_bytes()
+    assert body == seed.package("import os  # layer")
+    digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    assert digest == layer["Content"]["CodeSha256"] == blobs[0].meta["code_sha256"]
+    assert blobs[0].path == f"blobs/sha256/{blobs[0].sha256[:2]}/{blobs[0].sha256}"
+
+
+def test_throttled_run_ends_with_the_same_manifest_as_a_clean_run(
+    aws: Emulator, session: boto3.Session, tmp_path: Path
+) -> None:
+    for n in range(4):
+        seed.function(session, aws.endpoint_url, f"fn-{n}", ["a", "b", f"c{n}"])
+    clean = Case.create(tmp_path / "clean")
+    _run(clean, session, aws.endpoint_url)
+    # A second emulator over the same (process-wide) backend, enforcing Lambda's quotas;
+    # the collector does not pace, so it meets 429s and must retry through them.
+    throttled_case = Case.create(tmp_path / "throttled")
+    with running_emulator(quotas=True, flush_interval=3600) as limited:
+        summary = collect(
+            throttled_case,
+            session,
+            Scope(regions=("us-east-1",)),
+            CollectOptions(workers=16, quotas=False, endpoint_url=limited.endpoint_url),
+        )
+    assert summary.meter.throttled > 0
+    assert not [e for e in summary.errors if e.error_class.value == "throttled"]
+    assert _shape(throttled_case) == _shape(clean)
+
+
+def test_paced_run_meets_no_throttling(
+    aws: Emulator, session: boto3.Session, tmp_path: Path
+) -> None:
+    for n in range(3):
+        seed.function(session, aws.endpoint_url, f"fn-{n}", ["a", "b"])
+    case = Case.create(tmp_path / "paced")
+    with running_emulator(quotas=True, flush_interval=3600) as limited:
+        summary = collect(
+            case,
+            session,
+            Scope(regions=("us-east-1",)),
+            CollectOptions(workers=16, quotas=True, endpoint_url=limited.endpoint_url),
+        )
+    assert summary.meter.throttled == 0
+    assert (summary.ok and not summary.errors) or all(
+        e.error_class.value == "not-found" for e in summary.errors
+    )
+
+
+def test_resume_fills_the_gaps_without_repeating_calls(
+    aws: Emulator, session: boto3.Session, tmp_path: Path
+) -> None:
+    seed.function(session, aws.endpoint_url, "orders", ["a", "b"])
+    seed.function(session, aws.endpoint_url, "billing", ["a", "c"])
+    full = Case.create(tmp_path / "full")
+    _run(full, session, aws.endpoint_url)
+
+    partial = Case.create(tmp_path / "partial")
+    scope = Scope(regions=("us-east-1",), functions=("orders",))
+    collect(partial, session, scope, _options(aws.endpoint_url))
+    first_lines = sum(1 for _ in partial.entries())
+    second = _run(Case.open(partial.root), session, aws.endpoint_url)
+    assert second.resumed > 0
+    assert _shape(Case.open(partial.root)) == _shape(full)
+    keys = [(e.kind, e.call_key) for e in Case.open(partial.root).entries() if e.error is None]
+    assert len(keys) == len(set(keys)), "a resumed run stored a call twice"
+    third = _run(Case.open(partial.root), session, aws.endpoint_url)
+    assert third.artifacts == 0  # nothing left to fetch
+    assert sum(1 for _ in Case.open(partial.root).entries()) > first_lines
+    assert verify_case(partial.root).ok
