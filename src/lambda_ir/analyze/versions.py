@@ -44,3 +44,21 @@ def group_versions(items: Iterable[tuple[FunctionConfig, str]]) -> list[VersionG
         VersionGroup(key, tuple(sorted(configs, key=_order)))
         for (_, key), configs in sorted(groups.items())
     ]
+
+
+def chronological(configs: Iterable[FunctionConfig]) -> list[FunctionConfig]:
+    """Versions oldest first: numbered versions ascending, then $LATEST."""
+
+    def order(config: FunctionConfig) -> tuple[int, int]:
+        qualifier = config.ref.qualifier or "$LATEST"
+        return (1, 0) if not qualifier.isdigit() else (0, int(qualifier))
+
+    return sorted(configs, key=order)
+
+
+def by_function(configs: Iterable[FunctionConfig]) -> dict[str, list[FunctionConfig]]:
+    """Versions grouped by unqualified function ARN, each list oldest first."""
+    out: dict[str, list[FunctionConfig]] = {}
+    for config in configs:
+        out.setdefault(config.unqualified_arn, []).append(config)
+    return {arn: chronological(versions) for arn, versions in out.items()}

@@ -7,11 +7,13 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
+from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detectors import ALL
+from lambda_ir.analyze.diff import DiffError, diff_document, diff_versions, render_diff
 from lambda_ir.analyze.engine import AnalysisResult, analyze_case
 from lambda_ir.analyze.options import build_options
 from lambda_ir.analyze.sigma.rules import load_rules
-from lambda_ir.cli.ui import case_option, get_ui
+from lambda_ir.cli.ui import CommandError, case_option, get_ui
 from lambda_ir.evidence import Case
 
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -111,8 +113,19 @@ def _document(result: AnalysisResult, target: Path) -> dict[str, object]:
 @click.argument("function")
 @click.argument("a")
 @click.argument("b")
-def diff(**_: object) -> None:
-    """Show what changed in FUNCTION's code and configuration between qualifiers A and B."""
-    from lambda_ir.cli.ui import NotBuilt
+def diff(case_dir: str, function: str, a: str, b: str) -> None:
+    """Show what changed in FUNCTION's code and configuration between qualifiers A and B.
 
-    raise NotBuilt("diff", 6)
+    FUNCTION is a name or an ARN; A and B are version numbers, $LATEST or alias names. Lists
+    files added, removed and changed with unified diffs of text files (secrets redacted),
+    configuration changes, and the CloudTrail call that uploaded B's code and set its
+    configuration (actor, source IP, user agent, time) when the trail has it. Reads only
+    the case; packages are read in memory and never extracted or run.
+    """
+    ui = get_ui()
+    view = CaseView(Case.open(Path(case_dir)))
+    try:
+        result = diff_versions(view, function, a, b)
+    except DiffError as exc:
+        raise CommandError(str(exc)) from exc
+    ui.result(render_diff(result), diff_document(result))

@@ -13,6 +13,8 @@ from lambda_ir.analyze.detectors import (
     cfg_logging_redirect,
     cfg_role_privilege,
     cfg_weighted_alias,
+    chg_code_change,
+    chg_config_change,
     code_elf,
     code_extension,
     code_yara,
@@ -48,6 +50,9 @@ ALL: tuple[Detector, ...] = (
     code_elf.DETECTOR,
     code_extension.DETECTOR,
     ioc_match.DETECTOR,
+    # changes between versions, attributed to CloudTrail
+    chg_code_change.DETECTOR,
+    chg_config_change.DETECTOR,
     # CloudTrail
     ct_add_permission.DETECTOR,
     ct_function_url.DETECTOR,

@@ -1,0 +1,57 @@
+"""Who made a change: the CloudTrail event behind a code hash or a configuration version."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.trail_rows import TrailRow, select_events
+from lambda_ir.analyze.values import FunctionConfig
+
+_CODE_OPS = "('UpdateFunctionCode', 'CreateFunction', 'PublishVersion')"
+
+
+def code_event(case: CaseView, config: FunctionConfig) -> TrailRow | None:
+    """The call that uploaded this version's code (same function, same CodeSha256).
+
+    UpdateFunctionCode/CreateFunction carry the new hash in `responseElements.codeSha256`;
+    they are preferred over the PublishVersion that merely froze it.
+    """
+    if not config.code_sha256:
+        return None
+    rows = select_events(
+        case,
+        f"operation IN {_CODE_OPS} AND function_name = ? AND error_code IS NULL "
+        "AND response_elements->>'$.codeSha256' = ?",
+        [config.ref.name, config.code_sha256],
+    )
+    uploads = [r for r in rows if r.operation != "PublishVersion"]
+    if uploads:
+        return uploads[0]
+    return rows[0] if rows else None
+
+
+def _parse(stamp: str) -> datetime | None:
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
+        try:
+            return datetime.strptime(stamp.replace("Z", "+0000"), fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def config_event(case: CaseView, config: FunctionConfig) -> TrailRow | None:
+    """The last configuration call on the function at or before this version's LastModified."""
+    rows = select_events(
+        case,
+        "operation IN ('UpdateFunctionConfiguration', 'CreateFunction') AND function_name = ? "
+        "AND error_code IS NULL",
+        [config.ref.name],
+    )
+    modified = _parse(config.last_modified)
+    if modified is None:
+        return rows[-1] if rows else None
+    before = [
+        r for r in rows if (t := _parse(r.time or "")) and t.timestamp() <= modified.timestamp() + 1
+    ]
+    return before[-1] if before else None

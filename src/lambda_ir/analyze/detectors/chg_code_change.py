@@ -1,0 +1,118 @@
+"""LIR-CHG-001: a new version's code introduces a threat its predecessor did not have.
+
+Each pair of consecutive versions with different code is compared file by file; added and
+changed files are scanned (YARA-X rules, native executables) and anything the older package
+did not already contain is reported, attributed to the CloudTrail call that uploaded the code.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import yara_x
+
+from lambda_ir.analyze.archive import read_members
+from lambda_ir.analyze.attribution import code_event
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.detectors.code_elf import INTERPRETED
+from lambda_ir.analyze.diff import file_changes
+from lambda_ir.analyze.values import FunctionConfig
+from lambda_ir.analyze.versions import by_function
+from lambda_ir.analyze.yara_scan import compile_rules, new_scanner, scan
+from lambda_ir.model import EvidenceRef, Finding, Kind, Severity
+
+INFO = DetectorInfo(
+    id="LIR-CHG-001",
+    title="Code change introduced a threat",
+    severity=Severity.HIGH,
+    attack=("T1525", "T1546"),
+    evidence=(Kind.CODE,),
+    references=(
+        "https://stratus-red-team.cloud/attack-techniques/AWS/aws.persistence.lambda-overwrite-code/",
+    ),
+    false_positives="A release that legitimately adds a binary tool or an SDK.",
+)
+
+
+def _threats(scanner: yara_x.Scanner, name: str, data: bytes, runtime: str) -> dict[str, Severity]:
+    found = {f"yara:{m.rule}": m.severity for m in scan(scanner, data)}
+    if data.startswith(b"\x7fELF") and ".so" not in name and runtime.startswith(INTERPRETED):
+        found["native executable"] = Severity.MEDIUM
+    return found
+
+
+def _package(case: CaseView, config: FunctionConfig) -> tuple[EvidenceRef, dict[str, bytes]] | None:
+    blob = case.code_blob(config.code_sha256) if config.code_sha256 else None
+    if blob is None:
+        return None
+    members = read_members(case.read_bytes(blob, 512 * 1024 * 1024))
+    return blob, {m.name: m.data for m in members}
+
+
+def detect(case: CaseView) -> Iterator[Finding]:
+    """Consecutive versions whose added/changed files carry threats the older one lacked."""
+    scanner = new_scanner(compile_rules(case.options.yara_dirs))
+    for versions in by_function(case.functions).values():
+        for old, new in itertools.pairwise(versions):
+            if old.code_sha256 == new.code_sha256:
+                continue
+            before, after = _package(case, old), _package(case, new)
+            if before is None or after is None:
+                continue
+            had = {
+                t
+                for name, data in before[1].items()
+                for t in _threats(scanner, name, data, old.runtime)
+            }
+            for change in file_changes(before[1], after[1]):
+                if change.status == "removed":
+                    continue
+                threats = _threats(scanner, change.name, after[1][change.name], new.runtime)
+                introduced = {t: s for t, s in threats.items() if t not in had}
+                if introduced:
+                    yield _finding(case, old, new, after[0], change.name, introduced)
+
+
+def _finding(
+    case: CaseView,
+    old: FunctionConfig,
+    new: FunctionConfig,
+    blob: EvidenceRef,
+    name: str,
+    introduced: dict[str, Severity],
+) -> Finding:
+    event = code_event(case, new)
+    by = f" by {event.actor.arn} at {event.time}" if event else " (no CloudTrail event found)"
+    return make_finding(
+        INFO,
+        resource=new.ref.arn,
+        account=new.ref.account,
+        region=new.ref.region,
+        severity=max(introduced.values(), key=lambda s: s.rank),
+        key=f"{old.code_sha256}|{new.code_sha256}|{name}|{','.join(sorted(introduced))}",
+        time=event.time if event else None,
+        actor=event.actor if event else None,
+        evidence=(
+            EvidenceRef(blob.path, blob.sha256, member=name),
+            old.evidence,
+            new.evidence,
+            *((event.evidence,) if event else ()),
+        ),
+        summary=(
+            f"Version {new.ref.qualifier} of {new.ref.name} changed {name}, which now has "
+            f"{', '.join(sorted(introduced))} that version {old.ref.qualifier} did not; uploaded"
+            f"{by}. Run `lambda-ir diff {new.ref.name} {old.ref.qualifier} {new.ref.qualifier}`."
+        ),
+        details={
+            "from": old.ref.qualifier,
+            "to": new.ref.qualifier,
+            "file": name,
+            "introduced": sorted(introduced),
+            "event_id": event.event_id if event else None,
+        },
+    )
+
+
+DETECTOR = Detector(INFO, detect)

