@@ -185,6 +185,23 @@ def test_estate_looks_benign(seeded: dict[str, ScenarioResult], admin_session: A
             assert statement["Principal"] != "*" and "Condition" in statement
 
 
+def test_estate_logs_have_errors_and_the_odd_benign_timeout(
+    seeded: dict[str, ScenarioResult], admin_session: Any
+) -> None:
+    worker = _events(admin_session, "us-east-1", "/aws/lambda/orders-worker")
+    assert any(m.startswith("[ERROR] ValueError: order total must be positive") for m in worker)
+    assert any(m.startswith("START RequestId: ") and m.endswith(" Version: 3") for m in worker)
+    billing = [
+        m
+        for region, group in seeded["estate"].log_groups
+        if group.startswith("/aws/lambda/billing-export")
+        for m in _events(admin_session, region, group)
+    ]
+    reports = [REPORT.match(m) for m in billing if m.startswith("REPORT ")]
+    assert reports and all(reports)
+    assert any(r and r["status"] == "timeout" and r["duration"] == "120000.00" for r in reports)
+
+
 def test_denonia_replaced_code_with_inert_miner_and_kept_clean_version(
     seeded: dict[str, ScenarioResult], admin_session: Any
 ) -> None:

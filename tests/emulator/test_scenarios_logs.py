@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 import random
 import re
 import struct
 import zipfile
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from lambda_ir.emulator.scenarios.catalogue import plan_functions
@@ -82,13 +84,21 @@ def test_cold_start_has_extension_lines_and_only_first_report_has_init() -> None
     assert stamps == sorted(stamps)
 
 
-def test_errors_and_node_lines() -> None:
+def test_errors_read_like_each_runtime() -> None:
     node = LogTarget("orders-api", "nodejs20.x", 256, 10, "eu-west-1")
-    failed = Invocation(RID, T0, 5.0, 70, Outcome.ERROR, ("GET /orders/1 200",), "KeyError: 'id'")
+    failed = Invocation(RID, T0, 5.0, 70, Outcome.ERROR, ("GET /orders/1 200",), "Error: boom")
     texts = [text for _, text in render_sandbox(node, _sandbox(failed))]
     assert f"2026-11-20T10:00:00.002Z\t{RID}\tINFO\tGET /orders/1 200" in texts
-    assert "[ERROR] KeyError: 'id'" in texts
+    invoke_error = next(t for t in texts if "\tERROR\t" in t)
+    prefix, _, body = invoke_error.partition("Invoke Error \t")
+    assert prefix == f"2026-11-20T10:00:00.005Z\t{RID}\tERROR\t"
+    assert json.loads(body)["errorType"] == "Error"
     assert texts[-1].endswith("\tStatus: error\t")
+    python = [
+        t for _, t in render_sandbox(TARGET, _sandbox(replace(failed, error="KeyError: 'id'")))
+    ]
+    error = next(t for t in python if t.startswith("[ERROR]"))
+    assert error.startswith("[ERROR] KeyError: 'id'\nTraceback (most recent call last):\n")
 
 
 def test_stream_names_follow_aws() -> None:

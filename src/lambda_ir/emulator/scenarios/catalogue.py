@@ -6,7 +6,7 @@ application templates into any number of uniquely named functions across the reg
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lambda_ir.emulator.scenarios.traffic import TrafficProfile
 
@@ -83,7 +83,11 @@ APPS = (
         "commerce",
         ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"),
         "arn:aws:dynamodb:{region}:{account}:table/orders",
-        _profile((25, 240), (70, 110), "GET /orders/{n} 200", "order lookup served"),
+        replace(
+            _profile((25, 240), (70, 110), "GET /orders/{n} 200", "order lookup served"),
+            error="Error: inventory service answered 503",
+            error_rate=0.1,
+        ),
     ),
     AppTemplate(
         "orders-worker",
@@ -95,7 +99,11 @@ APPS = (
         "commerce",
         ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
         "arn:aws:sqs:{region}:{account}:{fn}-events",
-        _profile((40, 900), (60, 95), "received {n} message(s)", "acknowledged {n} message(s)"),
+        replace(
+            _profile((40, 900), (60, 95), "received {n} message(s)", "acknowledged {n} message(s)"),
+            error="ValueError: order total must be positive",
+            error_rate=0.15,
+        ),
     ),
     AppTemplate(
         "inventory-sync",
@@ -160,7 +168,9 @@ APPS = (
         "finance",
         ("s3:PutObject",),
         "arn:aws:s3:::acme-billing-exports/*",
-        _profile((2000, 14000), (120, 260), "exported {n}00 billing line(s)"),
+        replace(
+            _profile((2000, 14000), (120, 260), "exported {n}00 billing line(s)"), timeout_rate=0.15
+        ),
     ),
     AppTemplate(
         "audit-archiver",

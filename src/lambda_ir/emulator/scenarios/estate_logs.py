@@ -58,6 +58,7 @@ def write_estate_logs(
                 sandboxes=SANDBOXES,
                 invocations=INVOCATIONS,
                 memory_cap=spec.app.memory_mb,
+                timeout_s=spec.app.timeout_s,
             )
             planned.extend((s.started, len(planned), log_target, s) for s in sandboxes)
     planned.sort(key=lambda item: (item[0], item[1]))

@@ -11,6 +11,7 @@ events older than 14 days, so scenarios keep logged activity inside that window.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import random
 import uuid
@@ -146,6 +147,26 @@ def _app_line(target: LogTarget, at: datetime, rid: str, message: str) -> str:
     return message  # custom runtimes write raw stdout
 
 
+def error_line(target: LogTarget, at: datetime, rid: str, error: str) -> str:
+    """An unhandled error as the runtime logs it; `error` reads `Type: message`."""
+    kind, _, message = error.partition(": ")
+    if target.runtime.startswith("python"):
+        return (
+            f"[ERROR] {error}\nTraceback (most recent call last):\n"
+            f'  File "/var/task/app.py", line 18, in handler\n    raise {kind}({message!r})'
+        )
+    if target.runtime.startswith("nodejs"):
+        body = json.dumps(
+            {
+                "errorType": kind,
+                "errorMessage": message,
+                "stack": [f"{kind}: {message}", "    at Runtime.handler (/var/task/app.js:5:11)"],
+            }
+        )
+        return f"{_iso(at)}\t{rid}\tERROR\tInvoke Error \t{body}"
+    return error
+
+
 def report_line(target: LogTarget, invocation: Invocation, init_ms: float | None) -> str:
     """Lambda's tab-separated `REPORT` line for one invocation."""
     billed = math.ceil(invocation.duration_ms + (init_ms or 0.0))
@@ -174,7 +195,7 @@ def _invocation_lines(
         at = start + timedelta(milliseconds=step * index)
         yield at, _app_line(target, at, rid, message)
     if invocation.error:
-        yield end, f"[ERROR] {invocation.error}"
+        yield end, error_line(target, end, rid, invocation.error)
     if invocation.outcome is Outcome.TIMEOUT:
         yield end, f"{_iso(end)} {rid} Task timed out after {target.timeout_s:.2f} seconds"
     yield end, f"END RequestId: {rid}"

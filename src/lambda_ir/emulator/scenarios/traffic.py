@@ -22,19 +22,24 @@ class TrafficProfile:
     lines: tuple[str, ...] = ()
     error: str | None = None
     error_rate: float = 0.0
+    timeout_rate: float = 0.0
 
 
 def _invocation(
-    rng: random.Random, start: datetime, profile: TrafficProfile, memory_cap: int
+    rng: random.Random, start: datetime, profile: TrafficProfile, limits: tuple[int, int]
 ) -> Invocation:
+    memory_cap, timeout_s = limits
     failed = profile.error is not None and rng.random() < profile.error_rate
+    timed_out = not failed and rng.random() < profile.timeout_rate
     lines = tuple(line.replace("{n}", str(rng.randint(1, 25))) for line in profile.lines)
+    duration = timeout_s * 1000.0 if timed_out else round(rng.uniform(*profile.duration_ms), 2)
+    outcome = Outcome.ERROR if failed else Outcome.TIMEOUT if timed_out else Outcome.OK
     return Invocation(
         request_id=request_id(rng),
         start=start,
-        duration_ms=round(rng.uniform(*profile.duration_ms), 2),
+        duration_ms=duration,
         max_memory_mb=min(memory_cap, rng.randint(*profile.memory_mb)),
-        outcome=Outcome.ERROR if failed else Outcome.OK,
+        outcome=outcome,
         lines=lines,
         error=profile.error if failed else None,
     )
@@ -48,8 +53,12 @@ def plan_sandboxes(
     sandboxes: int,
     invocations: int,
     memory_cap: int,
+    timeout_s: int = 900,
 ) -> tuple[Sandbox, ...]:
-    """`sandboxes` cold starts spread over `window`, each serving `invocations` requests."""
+    """`sandboxes` cold starts spread over `window`, each serving `invocations` requests.
+
+    Memory used never exceeds `memory_cap`; a timed-out invocation lasts `timeout_s`.
+    """
     start, end = window
     span = (end - start).total_seconds()
     planned = []
@@ -59,7 +68,7 @@ def plan_sandboxes(
         at = slot + timedelta(milliseconds=init_ms + rng.uniform(1, 5))
         served = []
         for _ in range(invocations):
-            invocation = _invocation(rng, at, profile, memory_cap)
+            invocation = _invocation(rng, at, profile, (memory_cap, timeout_s))
             served.append(invocation)
             at += timedelta(milliseconds=invocation.duration_ms) + timedelta(
                 seconds=rng.uniform(2, 90)
