@@ -115,9 +115,12 @@ def test_functions_carry_versions_and_file_level_code_diff(built: BuiltCase) -> 
     assert function.urls == ("https://abc.lambda-url.eu-west-1.on.aws/ (auth NONE)",)
     assert function.triggers == ("arn:aws:sqs:eu-west-1:111122223333:orders (Enabled)",)
     assert function.aliases == ("live → 2",)
-    assert [g.why for g in facts.gaps] == [
+    assert [g.why for g in facts.missing] == [
         "AccessDeniedException: not authorized to perform logs:FilterLogEvents",
         "log-group-missing: /aws/lambda/old-orders has no log group",
+    ]
+    assert [g.what for g in facts.absent] == [
+        "lambda:GetPolicy(FunctionName=orders-api, Qualifier=1)"
     ]
     (role,) = facts.roles
     assert any(g.dangerous and "secretsmanager:GetSecretValue" in g.actions for g in role.grants)

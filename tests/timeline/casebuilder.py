@@ -185,6 +185,14 @@ def build_case(root: Path, *, hostile: bool = False) -> BuiltCase:
             region=REGION,
             meta={"code_sha256": code_sha256(data)},
         )
+    case.record_error(
+        kind="policy",
+        api="lambda:GetPolicy",
+        account=ACCOUNT,
+        region=REGION,
+        params={"FunctionName": name, "Qualifier": "1"},
+        error="not-found: ResourceNotFoundException: The resource you requested does not exist.",
+    )
     put.json(
         f"raw/{ACCOUNT}/{REGION}/gaps/old-orders-logs.json",
         {"gap": "log-group-missing", "detail": "/aws/lambda/old-orders has no log group"},

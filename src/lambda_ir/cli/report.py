@@ -73,7 +73,7 @@ def report(case_dir: str) -> None:
     facts = result.facts
     lines.append(
         f"{len(facts.findings)} findings, {facts.events_total} timeline events, "
-        f"{len(facts.functions)} functions, {len(facts.gaps)} collection gaps"
+        f"{len(facts.functions)} functions, {len(facts.missing)} collection gaps"
     )
     ui.result(
         "\n".join(lines),
@@ -82,7 +82,8 @@ def report(case_dir: str) -> None:
             "findings": len(facts.findings),
             "events": facts.events_total,
             "functions": len(facts.functions),
-            "gaps": len(facts.gaps),
+            "gaps": len(facts.missing),
+            "absent": len(facts.absent),
             "warnings": list(result.warnings),
         },
     )

@@ -26,13 +26,22 @@ from lambda_ir.timeline.findings import read_findings
 MAX_EVENTS = 5000
 
 
+# The collector prefixes each recorded error with its class (`aws.errors.ErrorClass`);
+# `not-found` is AWS saying "there is none" (no policy, no URL), which is a fact, not a gap.
+ABSENT_PREFIX = "not-found:"
+
+
 @dataclass(frozen=True)
 class Gap:
-    """Something that could not be collected, and why (from the manifest)."""
+    """Something that could not be collected, and why (from the manifest).
+
+    `absent` marks a call AWS answered with "none exists": checked, nothing there.
+    """
 
     what: str
     why: str
     where: str
+    absent: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,16 @@ class ReportFacts:
     events_total: int
     since: str | None
     warnings: tuple[str, ...]
+
+    @property
+    def missing(self) -> tuple[Gap, ...]:
+        """Real gaps: calls that failed (denied, throttled, unsupported…), not "none exists"."""
+        return tuple(g for g in self.gaps if not g.absent)
+
+    @property
+    def absent(self) -> tuple[Gap, ...]:
+        """Calls AWS answered with "none exists" (no resource policy, no URL config)."""
+        return tuple(g for g in self.gaps if g.absent)
 
     def count(self, severity: Severity) -> int:
         """How many findings have this severity."""
@@ -128,7 +147,8 @@ def _gaps(case: Case) -> list[Gap]:
         params = ", ".join(f"{k}={v}" for k, v in sorted(entry.params.items()) if k != "page")
         what = f"{entry.api or entry.kind}({params})"
         why = entry.error or _gap_note(case, entry.path)
-        out.append(Gap(what=redact_text(what), why=redact_text(why), where=where))
+        absent = bool(entry.error and entry.error.startswith(ABSENT_PREFIX))
+        out.append(Gap(redact_text(what), redact_text(why), where, absent))
     return out
 
 

@@ -47,7 +47,7 @@ def _summary(facts: ReportFacts) -> Iterator[str]:
     yield "- **Blast radius** (what the functions' roles may do; an upper bound):"
     for line in blast_lines(facts):
         yield f"  - {md(line)}"
-    yield f"- **Collection gaps:** {len(facts.gaps)} (see the last section)"
+    yield f"- **Collection gaps:** {len(facts.missing)} (see the last section)"
     yield ""
 
 
@@ -164,13 +164,19 @@ def _diff(diff: CodeDiff) -> Iterator[str]:
 def _gaps(facts: ReportFacts) -> Iterator[str]:
     yield "## What could not be collected, and why"
     yield ""
-    if not facts.gaps:
-        yield "Every call the collector made succeeded."
+    if not facts.missing:
+        yield "Every call the collector made succeeded or found nothing to collect."
     else:
         yield "| Call | Where | Why |"
         yield "|---|---|---|"
-        for gap in facts.gaps:
+        for gap in facts.missing:
             yield f"| {code(gap.what)} | {md(gap.where)} | {md(gap.why)} |"
+    if facts.absent:
+        yield ""
+        yield "Checked and absent (AWS answered that none exists):"
+        yield ""
+        for gap in facts.absent:
+            yield f"- {code(gap.what)} ({md(gap.where)})"
     for warning in facts.warnings:
         yield f"- warning: {md(warning)}"
     yield ""

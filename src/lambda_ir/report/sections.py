@@ -45,7 +45,8 @@ def _summary(facts: ReportFacts) -> Iterator[str]:
         css = ' class="danger"' if line.startswith("DANGEROUS") else ""
         yield f"<li{css}>{esc(line)}</li>"
     yield "</ul></li>"
-    yield f'<li><b>Collection gaps:</b> <a href="#gaps">{len(facts.gaps)}</a></li></ul></section>'
+    gaps = len(facts.missing)
+    yield f'<li><b>Collection gaps:</b> <a href="#gaps">{gaps}</a></li></ul></section>'
 
 
 def _findings(facts: ReportFacts) -> Iterator[str]:
@@ -185,16 +186,21 @@ def _diff(anchor: str, diff: CodeDiff) -> Iterator[str]:
 
 def _gaps(facts: ReportFacts) -> Iterator[str]:
     yield '<section id="gaps"><h2>What could not be collected, and why</h2>'
-    if not facts.gaps:
-        yield "<p>Every call the collector made succeeded.</p>"
+    if not facts.missing:
+        yield "<p>Every call the collector made succeeded or found nothing to collect.</p>"
     else:
         yield "<table><thead><tr><th>Call</th><th>Where</th><th>Why</th></tr></thead><tbody>"
-        for gap in facts.gaps:
+        for gap in facts.missing:
             yield (
                 f"<tr><td><code>{esc(gap.what)}</code></td><td>{esc(gap.where)}</td>"
                 f"<td>{esc(gap.why)}</td></tr>"
             )
         yield "</tbody></table>"
+    if facts.absent:
+        yield "<p>Checked and absent (AWS answered that none exists):</p><ul>"
+        for gap in facts.absent:
+            yield f"<li><code>{esc(gap.what)}</code> ({esc(gap.where)})</li>"
+        yield "</ul>"
     for warning in facts.warnings:
         yield f"<p>warning: {esc(warning)}</p>"
     yield "</section>"
