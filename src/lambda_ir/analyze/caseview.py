@@ -20,8 +20,8 @@ import duckdb
 import orjson
 
 from lambda_ir.analyze import values as v
-from lambda_ir.analyze.trail_table import TrailFile, build_trail_table
 from lambda_ir.evidence import Case, ManifestEntry
+from lambda_ir.evidence.index import open_index
 from lambda_ir.evidence.layout import blob_path
 from lambda_ir.model import EvidenceRef, Kind
 
@@ -214,13 +214,8 @@ class CaseView:
 
     @cached_property
     def trail(self) -> duckdb.DuckDBPyConnection:
-        """A DuckDB connection holding `trail_events` (empty when the case has no trail)."""
-        files = [
-            TrailFile(self.case.path(e.path), e.path, e.sha256)
-            for e in self.entries(Kind.TRAIL)
-            if e.path and e.sha256
-        ]
-        return build_trail_table(files)
+        """The case index (`trail_events`, `log_events`, `report_lines`, …), built if stale."""
+        return open_index(self.case)
 
     @cached_property
     def execution_roles(self) -> dict[str, frozenset[str]]:

@@ -19,7 +19,7 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
 from lambda_ir.analyze.sigma.backend import TrailBackend
-from lambda_ir.analyze.trail_table import build_trail_table
+from lambda_ir.evidence.index_schema import create_statements
 from lambda_ir.model import Severity
 
 _LEVELS = {
@@ -65,7 +65,7 @@ def rule_files(dirs: Iterable[Path]) -> list[Path]:
 def load_rules(dirs: Iterable[Path]) -> tuple[list[CompiledRule], list[Unsupported]]:
     """Compile every rule under `dirs`; the rest come back as unsupported, with reasons."""
     backend = TrailBackend()
-    checker = build_trail_table(())  # an empty trail_events, to let DuckDB check each clause
+    checker = _empty_index()  # an empty trail_events, to let DuckDB check each clause
     compiled: list[CompiledRule] = []
     unsupported: list[Unsupported] = []
     for path in rule_files(dirs):
@@ -81,6 +81,13 @@ def load_rules(dirs: Iterable[Path]) -> tuple[list[CompiledRule], list[Unsupport
             else:
                 unsupported.append(result)
     return compiled, unsupported
+
+
+def _empty_index() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    for statement in create_statements():
+        con.execute(statement)
+    return con
 
 
 def _compile(
