@@ -1,0 +1,94 @@
+"""The demo's story end to end: emulated Denonia incident -> collect -> analyze -> report.
+
+The emulator (moto on loopback plus our layer) plays the incident through boto3; the
+collector gathers it over HTTP; analysis and the report run offline on the case. The page
+is opened in Debian's chromium and kept as `build/demo-report-screenshot.png`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from lambda_ir.acquire import CollectOptions, Scope, collect
+from lambda_ir.analyze.detectors import ALL
+from lambda_ir.analyze.engine import analyze_case
+from lambda_ir.emulator.scenarios import seed
+from lambda_ir.emulator.scenarios.denonia import TARGET_FUNCTION, TARGET_REGION
+from lambda_ir.emulator.testing import running_emulator
+from lambda_ir.evidence import Case
+from lambda_ir.evidence.index import open_index
+from lambda_ir.model import Severity
+from lambda_ir.report import write_report
+from lambda_ir.timeline import write_timeline
+from tests.report.test_browser import ARGS, CHROMIUM
+
+SCREENSHOT = Path(__file__).resolve().parents[2] / "build" / "demo-report-screenshot.png"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_case(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Case]:
+    root = tmp_path_factory.mktemp("demo") / "case"
+    with running_emulator(flush_interval=3600) as emulator:
+        emulator.reset()  # moto's state is process-wide: start from an empty account
+        (incident,) = seed(emulator, ["denonia"])
+        session = boto3.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+        )
+        case = Case.create(root, {"demo": "denonia"})
+        start, end = incident.window
+        scope = Scope(regions=(TARGET_REGION,), since=start.isoformat(), until=end.isoformat())
+        options = CollectOptions(workers=4, quotas=False, endpoint_url=emulator.endpoint_url)
+        collect(case, session, scope, options)
+    analyze_case(case, ALL)
+    yield case
+
+
+def test_demo_report_tells_the_incident(demo_case: Case) -> None:
+    with open_index(demo_case) as index:
+        timeline = write_timeline(demo_case, index)
+        result = write_report(demo_case, index, "2026-11-29T10:00:00Z")
+    facts = result.facts
+    assert timeline.events == facts.events_total > 0
+    assert facts.count(Severity.CRITICAL) >= 1
+    (function,) = [f for f in facts.functions if f.name == TARGET_FUNCTION]
+    changed = [row for row in function.versions if row.diff is not None]
+    assert changed and all(row.code_path for row in function.versions)
+    assert any(row.diff and (row.diff.added or row.diff.changed) for row in changed)
+    markdown = (demo_case.root / "report.md").read_text()
+    assert TARGET_FUNCTION in markdown and "## What could not be collected" in markdown
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_demo_report_in_the_browser(demo_case: Case, tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with open_index(demo_case) as index:
+        result = write_report(demo_case, index, "2026-11-29T10:00:00Z")
+    with sync_api.sync_playwright() as playwright:
+        browser: Any = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.goto(result.html.as_uri())
+        page.wait_for_function("document.getElementById('timeline-chart').dataset.rendered")
+        assert problems == []
+        page.uncheck("input[data-severity-filter][value=critical]")
+        shown = page.locator("#findings-shown").inner_text()
+        assert shown.startswith(
+            f"{len(result.facts.findings) - result.facts.count(Severity.CRITICAL)} of"
+        )
+        page.check("input[data-severity-filter][value=critical]")
+        shot = tmp_path / "demo-report.png"
+        page.screenshot(path=str(shot), full_page=True)
+        browser.close()
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    shutil.copyfile(shot, SCREENSHOT)
