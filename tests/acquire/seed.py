@@ -102,3 +102,42 @@ def foreign_layer(session: boto3.Session, endpoint: str, account: str, text: str
         CompatibleRuntimes=["python3.12"],
     )
     return dict(published)
+
+
+def image_function(session: boto3.Session, endpoint: str, name: str = "api-image") -> str:
+    """A container-image function whose image exists in the emulator's ECR; returns the digest."""
+    ecr = client(session, endpoint, "ecr")
+    repository = ecr.create_repository(repositoryName=name)["repository"]
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "size": 10,
+            "digest": "sha256:" + "a" * 64,
+        },
+        "layers": [],
+    }
+    image = ecr.put_image(repositoryName=name, imageManifest=json.dumps(manifest), imageTag="v1")
+    client(session, endpoint, "lambda").create_function(
+        FunctionName=name,
+        Role=role(session, endpoint),
+        PackageType="Image",
+        Code={"ImageUri": f"{repository['repositoryUri']}:v1"},
+    )
+    return str(image["image"]["imageId"]["imageDigest"])
+
+
+def managed_policy_and_boundary(session: boto3.Session, endpoint: str, role_name: str) -> None:
+    """Attach a customer-managed policy and a permissions boundary to a role."""
+    iam = client(session, endpoint, "iam")
+    document = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}],
+        }
+    )
+    attached = iam.create_policy(PolicyName="tables", PolicyDocument=document)["Policy"]["Arn"]
+    boundary = iam.create_policy(PolicyName="boundary", PolicyDocument=document)["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName=role_name, PolicyArn=attached)
+    iam.put_role_permissions_boundary(RoleName=role_name, PermissionsBoundary=boundary)

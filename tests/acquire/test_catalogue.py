@@ -1,0 +1,76 @@
+"""The collector's IAM policy covers every API it calls, and lists only real, read actions."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import boto3
+import botocore.session
+
+from lambda_ir.acquire import CollectOptions, Scope, collect, iam_policy
+from lambda_ir.acquire.policy import allowed_actions, iam_action
+from lambda_ir.emulator.server import Emulator
+from lambda_ir.evidence import Case
+from tests.acquire import seed
+
+SOURCES = Path(__file__).resolve().parents[2] / "src" / "lambda_ir" / "acquire"
+# IAM actions that authorise an S3 API of another name (ListObjectsV2 needs s3:ListBucket).
+IAM_ONLY = {"s3:ListBucket"}
+# botocore's service model names where they differ from the IAM prefix.
+MODEL_OF = {"logs": "logs", "ecr": "ecr", "sts": "sts"}
+
+
+def _model_operations(prefix: str) -> set[str]:
+    model = botocore.session.get_session().get_service_model(MODEL_OF.get(prefix, prefix))
+    return set(model.operation_names)
+
+
+def test_every_action_in_the_policy_is_a_real_read_action() -> None:
+    actions = allowed_actions()
+    assert actions, "the policy allows nothing"
+    for action in sorted(actions):
+        prefix, name = action.split(":", 1)
+        assert re.fullmatch(r"(Get|List|Describe|BatchGet|Lookup|Filter)[A-Za-z0-9]+", name), action
+        if action not in IAM_ONLY:
+            assert name in _model_operations(prefix), f"{action} is not an API of {prefix}"
+    assert all(s["Effect"] == "Allow" and s["Resource"] == "*" for s in iam_policy()["Statement"])
+
+
+def test_every_api_named_in_the_collector_source_is_allowed() -> None:
+    named = set()
+    for source in SOURCES.glob("*.py"):
+        named |= set(
+            re.findall(
+                r'"((?:lambda|iam|sts|ecr|ec2|logs|cloudtrail|s3):[A-Z]\w+)"', source.read_text()
+            )
+        )
+    assert "lambda:GetFunction" in named and "iam:GetRole" in named
+    missing = {api for api in named if iam_action(api) not in allowed_actions()}
+    assert not missing, f"called but not in iam_policy.json: {sorted(missing)}"
+
+
+def test_every_api_a_full_run_calls_is_allowed(
+    aws: Emulator, session: boto3.Session, case: Case
+) -> None:
+    layer = seed.foreign_layer(session, aws.endpoint_url, "210987654321", "layer")
+    seed.function(
+        session, aws.endpoint_url, "orders", ["a", "b"], layers=[layer["LayerVersionArn"]]
+    )
+    seed.managed_policy_and_boundary(session, aws.endpoint_url, "fn-role")
+    seed.image_function(session, aws.endpoint_url)
+    seed.client(session, aws.endpoint_url, "lambda").create_alias(
+        FunctionName="orders", Name="live", FunctionVersion="1"
+    )
+    options = CollectOptions(workers=4, quotas=False, endpoint_url=aws.endpoint_url)
+    summary = collect(case, session, Scope(regions=("us-east-1",)), options)
+    called = set(summary.meter.apis) | {e.api for e in case.entries() if e.api}
+    assert {"ecr:BatchGetImage", "iam:GetPolicyVersion", "lambda:GetLayerVersionByArn"} <= called
+    missing = {api for api in called if iam_action(api) not in allowed_actions()}
+    assert not missing, f"called but not in iam_policy.json: {sorted(missing)}"
+    image = [e for e in case.entries() if e.kind == "image" and e.error is None]
+    assert len(image) == 1 and image[0].params["imageIds"][0]["imageDigest"].startswith("sha256:")
+    boundary = [
+        e for e in case.entries() if e.api == "iam:GetPolicy" and "boundary" in str(e.params)
+    ]
+    assert boundary and boundary[0].error is None

@@ -1,0 +1,110 @@
+"""`lambda-ir collect` as a user runs it: a subprocess, the endpoint from AWS_ENDPOINT_URL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+
+from lambda_ir.acquire import iam_policy
+from lambda_ir.emulator.server import Emulator
+from lambda_ir.emulator.testing import running_emulator
+from lambda_ir.evidence import Case, verify_case
+from tests.acquire import seed
+
+CLI = [sys.executable, "-m", "lambda_ir"]
+
+
+def _env(endpoint: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_CONFIG_FILE="/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+    )
+    return env
+
+
+def test_print_iam_policy() -> None:
+    done = subprocess.run([*CLI, "collect", "--print-iam-policy"], capture_output=True, check=True)
+    assert json.loads(done.stdout) == iam_policy()
+
+
+def test_collect_without_case_is_a_usage_error() -> None:
+    done = subprocess.run([*CLI, "collect"], capture_output=True)
+    assert done.returncode == 2
+    assert b"--case" in done.stderr
+
+
+def test_collect_end_to_end(aws: Emulator, session: boto3.Session, tmp_path: Path) -> None:
+    seed.function(session, aws.endpoint_url, "orders", ["a", "b"])
+    case_dir = tmp_path / "case"
+    done = subprocess.run(
+        [*CLI, "--json", "collect", "--case", str(case_dir), "--region", "us-east-1"],
+        capture_output=True,
+        env=_env(aws.endpoint_url),
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    result = json.loads(done.stdout)
+    assert result["functions"] == 1 and result["artifacts"] > 10
+    assert result["by_kind"]["code"] == 2
+    assert verify_case(case_dir).ok
+    again = subprocess.run(
+        [*CLI, "collect", "--case", str(case_dir), "--region", "us-east-1"],
+        capture_output=True,
+        env=_env(aws.endpoint_url),
+        timeout=120,
+    )
+    assert again.returncode == 0
+    assert b"collected 0 artifacts from 1 function in 1 region" in again.stdout
+
+
+def test_ctrl_c_leaves_a_consistent_case_that_resumes(
+    aws: Emulator, session: boto3.Session, tmp_path: Path
+) -> None:
+    for n in range(6):
+        seed.function(session, aws.endpoint_url, f"fn-{n}", ["a", f"b{n}"])
+    case_dir = tmp_path / "case"
+    with running_emulator(latency_ms=150, flush_interval=3600) as slow:
+        process = subprocess.Popen(
+            [*CLI, "collect", "--case", str(case_dir), "--region", "us-east-1", "--workers", "2"],
+            env=_env(slow.endpoint_url),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        manifest = case_dir / "manifest.jsonl"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if manifest.exists() and manifest.read_bytes().count(b"\n") >= 8:
+                break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr.decode()
+    assert verify_case(case_dir).ok
+    interrupted = sum(1 for _ in Case.open(case_dir).entries())
+    done = subprocess.run(
+        [*CLI, "--json", "collect", "--case", str(case_dir), "--region", "us-east-1"],
+        capture_output=True,
+        env=_env(aws.endpoint_url),
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert json.loads(done.stdout)["resumed"] > 0
+    entries = list(Case.open(case_dir).entries())
+    assert len(entries) > interrupted
+    assert {e.params.get("FunctionName") for e in entries if e.kind == "function-versions"} == {
+        f"fn-{n}" for n in range(6)
+    }
+    assert len([e for e in entries if e.kind == "code" and e.error is None]) == 7
+    assert verify_case(case_dir).ok
