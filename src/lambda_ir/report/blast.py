@@ -32,6 +32,16 @@ DANGEROUS = (
 )
 
 
+# AWS managed policies that on their own give a stolen role the run of the account.
+BROAD_MANAGED = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
+
+
+def broad_managed_policy(arn: str) -> bool:
+    """True for an attached policy whose name alone says it is account-wide or full access."""
+    name = arn.rsplit("/", 1)[-1]
+    return name in BROAD_MANAGED or name.endswith("FullAccess")
+
+
 @dataclass(frozen=True)
 class Grant:
     """One Allow statement's actions on resources, and the policy it came from."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lambda_ir.model import Severity
+from lambda_ir.report.blast import broad_managed_policy
 from lambda_ir.report.facts import ReportFacts
 
 TOP_FINDINGS = 3
@@ -37,5 +38,8 @@ def blast_lines(facts: ReportFacts) -> list[str]:
             )
         if len(grants) > MAX_GRANTS:
             lines.append(f"{role.name}: {len(grants) - MAX_GRANTS} more statements")
-        lines.extend(f"{role.name}: attached {arn}" for arn in role.attached)
+        lines.extend(
+            f"{'DANGEROUS ' if broad_managed_policy(arn) else ''}{role.name}: attached {arn}"
+            for arn in role.attached
+        )
     return lines
