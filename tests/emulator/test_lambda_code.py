@@ -115,3 +115,24 @@ def test_container_image_digest_matches_ecr(admin: Any, name: str) -> None:
     got = lam.get_function(FunctionName=name)
     assert got["Code"]["ResolvedImageUri"] == f"{repo['repositoryUri']}@{digest}"
     assert got["Configuration"]["CodeSha256"] == digest.removeprefix("sha256:")
+
+
+def test_each_image_version_keeps_its_own_image_uri(admin: Any, name: str) -> None:
+    ecr = admin.client("ecr")
+    repo = ecr.create_repository(repositoryName=name)["repository"]["repositoryUri"]
+    role = admin.client("iam").create_role(RoleName=f"{name}-r", AssumeRolePolicyDocument="{}")
+    lam = admin.client("lambda", config=client_config())
+    lam.create_function(
+        FunctionName=name,
+        Role=role["Role"]["Arn"],
+        PackageType="Image",
+        Code={"ImageUri": f"{repo}:1.0.0"},
+    )
+    first = lam.publish_version(FunctionName=name)["Version"]
+    lam.update_function_code(FunctionName=name, ImageUri=f"{repo}:2.0.0", Publish=True)
+    lam.update_function_code(FunctionName=name, ImageUri=f"{repo}:3.0.0")
+    uris = {
+        q: lam.get_function(FunctionName=name, Qualifier=q)["Code"]["ImageUri"]
+        for q in (first, "2", "$LATEST")
+    }
+    assert uris == {first: f"{repo}:1.0.0", "2": f"{repo}:2.0.0", "$LATEST": f"{repo}:3.0.0"}

@@ -10,6 +10,7 @@ ECR image's digest when the image exists in the emulator's ECR.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -114,18 +115,45 @@ def attach_layers(ctx: LambdaContext, call: ApiCall) -> Response:
 
 
 def pin_image_digest(ctx: LambdaContext, call: ApiCall, response: Response) -> Response:
-    """Image functions: CodeSha256 (and so ResolvedImageUri) is the ECR image's digest."""
+    """Image functions: CodeSha256 (and so ResolvedImageUri) is the ECR image's digest.
+
+    Applied to $LATEST and every published version (CreateFunction/UpdateFunctionCode with
+    Publish=True publish inside moto, before this runs), each from its own ImageUri.
+    """
     document = response.json()
     if not isinstance(document, dict) or document.get("PackageType") != "Image":
         return response
-    function = find_function(ctx, str(document.get("FunctionName", "")), None)
-    if function is None:
+    name = str(document.get("FunctionName", ""))
+    latest = find_function(ctx, name, None)
+    if latest is None:
         return response
-    digest = _ecr_digest(ctx, str(function.code.get("ImageUri", "")))
-    if digest:
-        function.code_sha_256 = digest
-        document["CodeSha256"] = digest
-        return response.with_json(document)
+    for function in [latest, *ctx.backend.list_versions_by_function(name)[1:]]:
+        uri = str(function.code.get("ImageUri", ""))
+        # Only moto's stand-in (the hash of the URI) is replaced: a pinned digest stays
+        # pinned even if the tag later moves, as on AWS.
+        if function.code_sha_256 != hashlib.sha256(uri.encode()).hexdigest():
+            continue
+        digest = _ecr_digest(ctx, uri)
+        if digest:
+            function.code_sha_256 = digest
+    version = document.get("Version", "$LATEST")
+    answered = find_function(ctx, name, None if version == "$LATEST" else str(version))
+    if answered is not None:
+        document["CodeSha256"] = answered.code_sha_256
+    return response.with_json(document)
+
+
+def isolate_versions(ctx: LambdaContext, call: ApiCall, response: Response) -> Response:
+    """After a (possible) publish, give $LATEST its own `Code` dict, apart from its versions.
+
+    moto's published version is a shallow copy sharing `Code` with $LATEST, so an image
+    function's version 1 would report the newest ImageUri (and an S3 package the newest key).
+    """
+    document = response.json()
+    if isinstance(document, dict):
+        latest = find_function(ctx, str(document.get("FunctionName", "")), None)
+        if latest is not None:
+            latest.code = dict(latest.code)
     return response
 
 

@@ -45,10 +45,18 @@ HANDLERS: Mapping[str, Handler] = {
     "GetAccountSettings": settings.account_settings,
 }
 AFTER: Mapping[str, tuple[After, ...]] = {
-    "CreateFunction": (code.pin_image_digest, settings.keep_logging_config),
+    "CreateFunction": (
+        code.pin_image_digest,
+        code.isolate_versions,
+        settings.keep_logging_config,
+    ),
     "UpdateFunctionConfiguration": (settings.keep_logging_config,),
-    "UpdateFunctionCode": (code.pin_image_digest, settings.add_logging_config),
-    "PublishVersion": (settings.snapshot_logging_config,),
+    "UpdateFunctionCode": (
+        code.pin_image_digest,
+        code.isolate_versions,
+        settings.snapshot_logging_config,
+    ),
+    "PublishVersion": (code.isolate_versions, settings.snapshot_logging_config),
     "GetFunction": (code.fix_get_function, settings.add_logging_config),
     "GetFunctionConfiguration": (settings.add_logging_config,),
     "ListFunctions": (paging.paginate, settings.add_logging_config),

@@ -35,7 +35,7 @@ from lambda_ir.emulator.trail_delivery import flush
 from lambda_ir.emulator.trail_log import TrailLog
 
 
-class _KeepAliveHandler(MotoRequestHandler):  # type: ignore[misc]
+class _KeepAliveHandler(MotoRequestHandler):
     """moto's request handler speaking HTTP/1.1, so boto3 reuses connections as with AWS."""
 
     protocol_version = "HTTP/1.1"
