@@ -28,10 +28,14 @@ class Target(Protocol):
     """The emulator a scenario seeds (`lambda_ir.emulator.server.Emulator` satisfies it)."""
 
     @property
-    def endpoint_url(self) -> str: ...
+    def endpoint_url(self) -> str:
+        """Where boto3 sends requests (`http://127.0.0.1:<port>`)."""
+        ...
 
     @property
-    def account_id(self) -> str: ...
+    def account_id(self) -> str:
+        """The account the emulator's default keys act in."""
+        ...
 
 
 class ScenarioClock:

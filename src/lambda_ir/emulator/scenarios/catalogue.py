@@ -51,6 +51,7 @@ class FunctionSpec:
 
     @property
     def is_image(self) -> bool:
+        """A container-image function (no runtime, no layers)."""
         return self.app.runtime == IMAGE
 
 

@@ -233,6 +233,23 @@ class EstateDeployer:
         )
 
 
+def _deploy(
+    deployer: EstateDeployer, specs: Sequence[FunctionSpec], versions: int, now: datetime
+) -> None:
+    """First release 30 days ago, then one a few days apart, the last ~10 days ago."""
+    clock = deployer.ci.clock
+    clock.jump(now - timedelta(days=30, hours=-10))
+    deployer.publish_layers("1.0.0")
+    for spec in specs:
+        deployer.create(spec)
+    for number in range(1, versions):
+        clock.jump(now - timedelta(days=30 - 20 * number / max(versions - 1, 1), hours=-10))
+        if number == 1:
+            deployer.publish_layers("1.1.0")
+        for spec in specs:
+            deployer.release(spec, number, canary=spec.canary and number == versions - 1)
+
+
 def estate(
     emulator: Target,
     prior: Sequence[ScenarioResult] = (),
@@ -253,16 +270,7 @@ def estate(
     ci_actor, bucket = setup_account(emulator, clock)
     deployer = EstateDeployer(emulator, ActorClients(emulator, ci_actor, clock), rng)
     specs = plan_functions(functions)
-    clock.jump(now - timedelta(days=30, hours=-10))
-    deployer.publish_layers("1.0.0")
-    for spec in specs:
-        deployer.create(spec)
-    for number in range(1, versions):
-        clock.jump(now - timedelta(days=30 - 20 * number / max(versions - 1, 1), hours=-10))
-        if number == 1:
-            deployer.publish_layers("1.1.0")
-        for spec in specs:
-            deployer.release(spec, number, canary=spec.canary and number == versions - 1)
+    _deploy(deployer, specs, versions, now)
     log_groups = write_estate_logs(emulator, specs, versions, rng, now)
     account = emulator.account_id
     return ScenarioResult(

@@ -83,6 +83,7 @@ class LogTarget:
 
     @property
     def group(self) -> str:
+        """The log group Lambda writes to (`/aws/lambda/<function>` unless configured)."""
         return self.log_group or f"/aws/lambda/{self.function_name}"
 
 

@@ -33,6 +33,7 @@ class Actor:
 
     @property
     def access_key_id(self) -> str:
+        """The access key id CloudTrail shows for this actor's calls."""
         return self.credentials.access_key_id
 
 

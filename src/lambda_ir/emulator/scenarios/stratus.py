@@ -104,55 +104,58 @@ def _logs_statement(account: str, name: str) -> dict[str, Any]:
     }
 
 
+def _technique(operator: ActorClients, ident: str, event: str, function: FunctionRef) -> Technique:
+    actor = operator.actor
+    return Technique(
+        id=ident,
+        title=ident,
+        event_name=event,
+        actor_arn=actor.arn,
+        access_key_id=actor.access_key_id,
+        source_ip=actor.source_ip,
+        time=operator.clock.now(),
+        attack=("T1546",),
+        function=function,
+    )
+
+
 def _detonate(
     operator: ActorClients, arns: dict[str, str], layer: str, account: str
 ) -> list[Technique]:
+    """The three detonations, five minutes apart, exactly as Stratus calls the API."""
     lam = operator.client("lambda", REGION)
-    actor, clock = operator.actor, operator.clock
-    done = []
-
-    def record(ident: str, event: str, name: str, qualifier: str | None = None) -> None:
-        ref = FunctionRef(account, REGION, name, qualifier)
-        done.append(
-            Technique(
-                ident,
-                ident,
-                event,
-                actor.arn,
-                actor.access_key_id,
-                actor.source_ip,
-                clock.now(),
-                ("T1546",),
-                ref,
-            )
-        )
-
-    clock.advance(60)
+    operator.clock.advance(60)
     lam.add_permission(
         FunctionName=BACKDOOR_FUNCTION,
         Action="lambda:InvokeFunction",
         Principal="*",
         StatementId="backdoor",
     )
-    record("aws.persistence.lambda-backdoor-function", "AddPermission20150331v2", BACKDOOR_FUNCTION)
-    clock.advance(300)
+    backdoor = _technique(
+        operator,
+        "aws.persistence.lambda-backdoor-function",
+        "AddPermission20150331v2",
+        FunctionRef(account, REGION, BACKDOOR_FUNCTION),
+    )
+    operator.clock.advance(300)
     answer = lam.update_function_code(
         FunctionName=OVERWRITE_FUNCTION, Publish=True, ZipFile=stratus_overwrite_zip()
     )
-    record(
+    overwrite = _technique(
+        operator,
         "aws.persistence.lambda-overwrite-code",
         "UpdateFunctionCode20150331v2",
-        OVERWRITE_FUNCTION,
-        str(answer["Version"]),
+        FunctionRef(account, REGION, OVERWRITE_FUNCTION, str(answer["Version"])),
     )
-    clock.advance(300)
+    operator.clock.advance(300)
     lam.update_function_configuration(FunctionName=arns[EXTENSION_FUNCTION], Layers=[layer])
-    record(
+    extension = _technique(
+        operator,
         "aws.persistence.lambda-layer-extension",
         "UpdateFunctionConfiguration20150331v2",
-        EXTENSION_FUNCTION,
+        FunctionRef(account, REGION, EXTENSION_FUNCTION),
     )
-    return done
+    return [backdoor, overwrite, extension]
 
 
 def _after_logs(target: Target, start: datetime, now: datetime, rng: random.Random) -> list[str]:
