@@ -29,7 +29,7 @@ def test_timeline_and_report_commands(tmp_path: Path) -> None:
     done = _run("--json", "report", "--case", str(root))
     assert done.returncode == 0, done.stderr
     result = orjson.loads(done.stdout)
-    assert result["findings"] == 3 and result["events"] == 15 and result["gaps"] == 2
+    assert result["findings"] == 3 and result["events"] == 15 and result["gaps"] == 3
     assert {Path(p).name for p in result["outputs"]} == {
         "report.html",
         "report.md",

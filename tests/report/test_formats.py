@@ -117,10 +117,29 @@ def test_functions_carry_versions_and_file_level_code_diff(built: BuiltCase) -> 
     assert function.aliases == ("live → 2",)
     assert [g.why for g in facts.missing] == [
         "AccessDeniedException: not authorized to perform logs:FilterLogEvents",
+        "denied: AccessDeniedException: not authorized to perform "
+        "lambda:GetFunctionCodeSigningConfig",
         "log-group-missing: /aws/lambda/old-orders has no log group",
+    ]
+    assert [g.what for g in facts.gaps_of("orders-api")] == [
+        "lambda:GetFunctionCodeSigningConfig(FunctionName=orders-api)"
     ]
     assert [g.what for g in facts.absent] == [
         "lambda:GetPolicy(FunctionName=orders-api, Qualifier=1)"
     ]
     (role,) = facts.roles
     assert any(g.dangerous and "secretsmanager:GetSecretValue" in g.actions for g in role.grants)
+
+
+def test_summary_tells_what_the_flagged_actor_changed(built: BuiltCase) -> None:
+    from lambda_ir.report.summary import key_actions
+
+    facts = build_facts(built.case, build_timeline(built.case, built.index()), "now")
+    actions = key_actions(facts)
+    assert [a.split(" ")[1] for a in actions] == [
+        "UpdateFunctionCode20150331v2",
+        "PublishVersion20150331",
+        "UpdateAlias20150331",
+        "AddPermission20150331v2",
+    ]
+    assert actions[0].startswith("2026-11-28T22:10:00.000Z ")

@@ -193,6 +193,15 @@ def build_case(root: Path, *, hostile: bool = False) -> BuiltCase:
         params={"FunctionName": name, "Qualifier": "1"},
         error="not-found: ResourceNotFoundException: The resource you requested does not exist.",
     )
+    case.record_error(
+        kind="function-setting",
+        api="lambda:GetFunctionCodeSigningConfig",
+        account=ACCOUNT,
+        region=REGION,
+        params={"FunctionName": name},
+        error="denied: AccessDeniedException: not authorized to perform "
+        "lambda:GetFunctionCodeSigningConfig",
+    )
     put.json(
         f"raw/{ACCOUNT}/{REGION}/gaps/old-orders-logs.json",
         {"gap": "log-group-missing", "detail": "/aws/lambda/old-orders has no log group"},

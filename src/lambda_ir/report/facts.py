@@ -42,6 +42,7 @@ class Gap:
     why: str
     where: str
     absent: bool = False
+    function: str = ""  # the function the failed call was about, when it was about one
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,10 @@ class ReportFacts:
     def absent(self) -> tuple[Gap, ...]:
         """Calls AWS answered with "none exists" (no resource policy, no URL config)."""
         return tuple(g for g in self.gaps if g.absent)
+
+    def gaps_of(self, function: str) -> tuple[Gap, ...]:
+        """The real gaps of calls about one function."""
+        return tuple(g for g in self.missing if g.function == function)
 
     def count(self, severity: Severity) -> int:
         """How many findings have this severity."""
@@ -148,7 +153,8 @@ def _gaps(case: Case) -> list[Gap]:
         what = f"{entry.api or entry.kind}({params})"
         why = entry.error or _gap_note(case, entry.path)
         absent = bool(entry.error and entry.error.startswith(ABSENT_PREFIX))
-        out.append(Gap(redact_text(what), redact_text(why), where, absent))
+        function = str(entry.params.get("FunctionName", ""))
+        out.append(Gap(redact_text(what), redact_text(why), where, absent, function))
     return out
 
 

@@ -13,7 +13,7 @@ from lambda_ir.report.escape import markdown as md
 from lambda_ir.report.escape import markdown_code as code
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.functions import FunctionFacts
-from lambda_ir.report.summary import blast_lines, headline
+from lambda_ir.report.summary import blast_lines, headline, key_actions
 
 MAX_TIMELINE_ROWS = 200
 
@@ -44,6 +44,11 @@ def _summary(facts: ReportFacts) -> Iterator[str]:
     yield ""
     yield f"- **What happened:** {md(headline(facts))}"
     yield f"- **Since:** {md(facts.since or 'no dated sign of compromise in the evidence')}"
+    actions = key_actions(facts)
+    if actions:
+        yield "- **What the flagged actors changed** (CloudTrail):"
+        for action in actions:
+            yield f"  - {md(action)}"
     yield "- **Blast radius** (what the functions' roles may do; an upper bound):"
     for line in blast_lines(facts):
         yield f"  - {md(line)}"
@@ -105,10 +110,10 @@ def _functions(facts: ReportFacts) -> Iterator[str]:
     yield "## Functions"
     yield ""
     for function in facts.functions:
-        yield from _function(function)
+        yield from _function(facts, function)
 
 
-def _function(function: FunctionFacts) -> Iterator[str]:
+def _function(facts: ReportFacts, function: FunctionFacts) -> Iterator[str]:
     yield f"### {md(function.name)} ({md(function.account)}, {md(function.region)})"
     yield ""
     yield f"- Role: {code(function.role)}"
@@ -135,6 +140,9 @@ def _function(function: FunctionFacts) -> Iterator[str]:
     for row in function.versions:
         if row.diff is not None:
             yield from _diff(row.diff)
+    for gap in facts.gaps_of(function.name):
+        yield f"- not collected: {code(gap.what)}: {md(gap.why)}"
+    yield ""
     yield "Configuration ($LATEST):"
     yield ""
     for key, value in function.configuration:

@@ -9,7 +9,7 @@ from lambda_ir.report.codediff import CodeDiff
 from lambda_ir.report.escape import html as esc
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.functions import FunctionFacts, VersionRow
-from lambda_ir.report.summary import blast_lines, headline
+from lambda_ir.report.summary import blast_lines, headline, key_actions
 
 MAX_EVENT_ROWS = 2000
 
@@ -40,6 +40,11 @@ def _summary(facts: ReportFacts) -> Iterator[str]:
     yield f"<li><b>What happened:</b> {esc(headline(facts))}</li>"
     since = facts.since or "no dated sign of compromise in the evidence"
     yield f"<li><b>Since:</b> {esc(since)}</li>"
+    actions = key_actions(facts)
+    if actions:
+        yield "<li><b>What the flagged actors changed</b> (CloudTrail):<ul>"
+        yield from (f"<li>{esc(action)}</li>" for action in actions)
+        yield "</ul></li>"
     yield "<li><b>Blast radius</b> (what the functions' roles may do; an upper bound):<ul>"
     for line in blast_lines(facts):
         css = ' class="danger"' if line.startswith("DANGEROUS") else ""
@@ -114,11 +119,11 @@ def _timeline(facts: ReportFacts) -> Iterator[str]:
 def _functions(facts: ReportFacts) -> Iterator[str]:
     yield '<section id="functions"><h2>Functions</h2>'
     for number, function in enumerate(facts.functions):
-        yield from _function(number, function)
+        yield from _function(facts, number, function)
     yield "</section>"
 
 
-def _function(number: int, function: FunctionFacts) -> Iterator[str]:
+def _function(facts: ReportFacts, number: int, function: FunctionFacts) -> Iterator[str]:
     yield f'<div class="fn" id="fn-{number}"><h3>{esc(function.name)}</h3>'
     yield f'<p class="meta">{esc(function.account)} · {esc(function.region)}</p><ul>'
     yield f"<li>Role: <code>{esc(function.role)}</code></li>"
@@ -136,6 +141,12 @@ def _function(number: int, function: FunctionFacts) -> Iterator[str]:
     for position, row in enumerate(function.versions):
         if row.diff is not None:
             yield from _diff(f"diff-{number}-{position}", row.diff)
+    gaps = facts.gaps_of(function.name)
+    if gaps:
+        yield "<h4>Not collected for this function</h4><ul>"
+        for gap in gaps:
+            yield f"<li><code>{esc(gap.what)}</code>: {esc(gap.why)}</li>"
+        yield "</ul>"
     yield "<h4>Configuration ($LATEST)</h4><table><tbody>"
     for key, value in function.configuration:
         yield f"<tr><th>{esc(key)}</th><td><code>{esc(value)}</code></td></tr>"

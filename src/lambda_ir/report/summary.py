@@ -8,6 +8,9 @@ from lambda_ir.report.facts import ReportFacts
 
 TOP_FINDINGS = 3
 MAX_GRANTS = 8
+MAX_ACTIONS = 8
+# CloudTrail calls that only read; the story is what the actor changed.
+_READS = ("Get", "List", "Describe", "Lookup", "Head")
 
 
 def headline(facts: ReportFacts) -> str:
@@ -43,3 +46,19 @@ def blast_lines(facts: ReportFacts) -> list[str]:
             for arn in role.attached
         )
     return lines
+
+
+def key_actions(facts: ReportFacts) -> list[str]:
+    """What the actors named in findings changed, in order: the incident told by CloudTrail."""
+    actors = {f.actor.arn for f in facts.findings if f.actor and f.actor.arn}
+    actions = [
+        f"{event.time} {event.summary}"
+        for event in facts.events
+        if event.source == "cloudtrail"
+        and event.actor in actors
+        and not event.kind.startswith(_READS)
+    ]
+    if len(actions) > MAX_ACTIONS:
+        more = len(actions) - MAX_ACTIONS
+        actions = [*actions[:MAX_ACTIONS], f"… and {more} more changes (see the timeline)"]
+    return actions
