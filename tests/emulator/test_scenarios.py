@@ -134,11 +134,6 @@ def test_estate_container_functions_run_pushed_images(
     assert code["ResolvedImageUri"].endswith(f"@{by_tag['1.2.0']}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="emulator core: moto shares one Code dict across an image function's versions, "
-    "so version 1 reports the newest ImageUri (reported to the emulator-core owner)",
-)
 def test_each_image_version_keeps_its_own_image(
     seeded: dict[str, ScenarioResult], admin_session: Any
 ) -> None:
