@@ -87,7 +87,8 @@ def test_catalogue() -> None:
         info = detector.info
         assert re.fullmatch(r"LIR-[A-Z]+-\d{3}", info.id)
         assert info.attack and all(re.fullmatch(r"T\d{4}(\.\d{3})?", t) for t in info.attack)
-        assert info.title and info.evidence and info.references and info.false_positives
+        assert info.title and info.references and info.false_positives
+        assert info.evidence or info.id.startswith("LIR-GAP-")  # gaps read the manifest itself
         assert detector.detect.__doc__, info.id
 
 

@@ -28,7 +28,13 @@ from lambda_ir.analyze.detectors import (
     ct_recon_burst,
     ct_role_outside_lambda,
     ct_trail_tampering,
+    gap_collection,
     ioc_match,
+    log_errors,
+    log_extensions,
+    log_outbound,
+    log_outliers,
+    log_timeouts,
     pol_public_invoke,
     sigma_rules,
 )
@@ -65,4 +71,12 @@ ALL: tuple[Detector, ...] = (
     ct_trail_tampering.DETECTOR,
     ct_role_outside_lambda.DETECTOR,
     sigma_rules.DETECTOR,
+    # logs
+    log_timeouts.DETECTOR,
+    log_outliers.DETECTOR,
+    log_errors.DETECTOR,
+    log_extensions.DETECTOR,
+    log_outbound.DETECTOR,
+    # what could not be examined
+    gap_collection.DETECTOR,
 )

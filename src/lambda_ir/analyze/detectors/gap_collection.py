@@ -1,0 +1,155 @@
+"""LIR-GAP-001: evidence the collection could not get (denied, missing log groups, no trail).
+
+An absence of findings means nothing where the evidence is missing; these findings say
+where that is, so the report can state what could not be examined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.values import ref_of
+from lambda_ir.evidence import ManifestEntry
+from lambda_ir.model import EvidenceRef, Finding, FunctionRef, Kind, Severity
+
+INFO = DetectorInfo(
+    id="LIR-GAP-001",
+    title="Evidence gap",
+    severity=Severity.LOW,
+    attack=("T1562",),
+    evidence=(),
+    references=("https://docs.aws.amazon.com/lambda/latest/dg/logging-with-cloudtrail.html",),
+    false_positives="Collector roles scoped down on purpose; functions that never logged.",
+)
+# Error classes (the manifest's `error` prefix) worth a finding, with their severity.
+_CLASSES = {
+    "denied": Severity.LOW,
+    "integrity": Severity.MEDIUM,
+    "throttled": Severity.INFO,
+    "timeout": Severity.INFO,
+    "error": Severity.INFO,
+    "skipped": Severity.INFO,
+}
+
+
+def _resource(entry: ManifestEntry) -> str:
+    name = str(entry.params.get("FunctionName") or "")
+    if name.startswith("arn:"):
+        return name
+    if name:
+        return FunctionRef(entry.account or "", entry.region or "", name).arn
+    return f"arn:aws:lambda:{entry.region or '*'}:{entry.account or '*'}:*"
+
+
+def line_sha256(entry: ManifestEntry) -> str:
+    """SHA-256 of an entry's manifest line (without its newline), as custody hashes lines."""
+    return hashlib.sha256(entry.to_line().rstrip(b"\n")).hexdigest()
+
+
+def _failed_calls(case: CaseView) -> Iterator[Finding]:
+    groups: dict[tuple[str, str, str], list[ManifestEntry]] = {}
+    for entry in case.errors():
+        error_class = str(entry.error).split(":", 1)[0]
+        if error_class in _CLASSES:
+            groups.setdefault((error_class, str(entry.api), _resource(entry)), []).append(entry)
+    for (error_class, api, resource), entries in sorted(groups.items()):
+        first = entries[0]
+        # A failed call has no file: cite its manifest lines, each by the SHA-256 of the line.
+        lines = tuple(EvidenceRef("manifest.jsonl", line_sha256(e)) for e in entries[:10])
+        yield make_finding(
+            INFO,
+            resource=resource,
+            account=first.account or "",
+            region=first.region or "",
+            severity=_CLASSES[error_class],
+            key=f"{error_class}|{api}",
+            title=f"Evidence gap: {api} {error_class}",
+            evidence=lines,
+            summary=(
+                f"{len(entries)} {api} call(s) for {resource} failed ({error_class}: "
+                f"{str(first.error).split(':', 2)[-1].strip()[:120]}); that evidence was not "
+                "examined."
+            ),
+            details={
+                "api": api,
+                "error_class": error_class,
+                "calls": len(entries),
+                "acquired_at": [e.acquired_at for e in entries[:5]],
+            },
+        )
+
+
+def _gap_artifacts(case: CaseView) -> Iterator[Finding]:
+    for document, entry in case.documents(Kind.GAP):
+        gap = str(document.get("gap", "gap"))
+        yield make_finding(
+            INFO,
+            resource=_resource(entry),
+            account=entry.account or "",
+            region=entry.region or "",
+            severity=Severity.LOW if "missing" in gap else Severity.INFO,
+            key=f"{gap}|{entry.path}",
+            title=f"Evidence gap: {gap}",
+            evidence=(ref_of(entry),),
+            summary=f"{gap}: {document.get('detail', '')}",
+            details={"gap": gap},
+        )
+
+
+def _missing_versions(case: CaseView) -> Iterator[Finding]:
+    by_function: dict[str, list[int]] = {}
+    for config in case.functions:
+        if (config.ref.qualifier or "").isdigit():
+            by_function.setdefault(config.unqualified_arn, []).append(
+                int(str(config.ref.qualifier))
+            )
+    for arn, numbers in sorted(by_function.items()):
+        missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
+        if not missing:
+            continue
+        fn = FunctionRef.from_arn(arn)
+        evidence = tuple(
+            dict.fromkeys(c.evidence for c in case.versions_of(fn.account, fn.region, fn.name))
+        )
+        yield make_finding(
+            INFO,
+            resource=arn,
+            account=fn.account,
+            region=fn.region,
+            key=",".join(map(str, missing)),
+            title="Evidence gap: versions deleted",
+            evidence=evidence,
+            summary=(
+                f"Versions {', '.join(map(str, missing))} of {fn.name} no longer exist; their code "
+                "and configuration are gone, so look for DeleteFunction calls in the trail."
+            ),
+            details={"missing_versions": missing},
+        )
+
+
+def detect(case: CaseView) -> Iterator[Finding]:
+    """Failed calls (denied, integrity, throttled), gap artifacts, deleted versions, no trail."""
+    yield from _failed_calls(case)
+    yield from _gap_artifacts(case)
+    yield from _missing_versions(case)
+    if case.functions and not case.has(Kind.TRAIL):
+        first = case.functions[0]
+        yield make_finding(
+            INFO,
+            resource=f"arn:aws:lambda:{first.ref.region}:{first.ref.account}:*",
+            account=first.ref.account,
+            region=first.ref.region,
+            key="no-trail",
+            title="Evidence gap: no CloudTrail",
+            evidence=(first.evidence,),
+            summary=(
+                "The case holds no CloudTrail records, so no change can be attributed to anyone; "
+                "collect with LookupEvents or the trail bucket (--trail-bucket)."
+            ),
+        )
+
+
+DETECTOR = Detector(INFO, detect)

@@ -1,0 +1,54 @@
+"""LIR-LOG-004: Lambda extensions seen starting in the logs (`EXTENSION Name: …` lines)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.log_rows import EVIDENCE_AGG, function_arn, iso, refs
+from lambda_ir.model import Finding, Kind, Severity
+
+INFO = DetectorInfo(
+    id="LIR-LOG-004",
+    title="Extension started in the function's sandbox",
+    severity=Severity.LOW,
+    attack=("T1546",),
+    evidence=(Kind.LOGS,),
+    references=("https://docs.aws.amazon.com/lambda/latest/dg/runtimes-extensions-api.html",),
+    false_positives="Vendor extensions (monitoring, secrets caching) installed on purpose.",
+)
+
+_SQL = f"""
+SELECT account, region, function_name, version,
+       regexp_extract(message, 'EXTENSION\\s+Name:\\s*(\\S+)', 1) AS extension,
+       min(ts), count(*), {EVIDENCE_AGG}
+FROM log_events WHERE starts_with(message, 'EXTENSION')
+GROUP BY ALL ORDER BY function_name, version, extension
+"""  # noqa: S608 - constant SQL
+
+
+def detect(case: CaseView) -> Iterator[Finding]:
+    """One finding per function version and extension name seen in EXTENSION init lines."""
+    rows = case.trail.execute(_SQL).fetchall()
+    for account, region, name, version, extension, first, starts, evidence in rows:
+        if not extension:
+            continue
+        yield make_finding(
+            INFO,
+            resource=function_arn(account, region, name, version),
+            account=account or "",
+            region=region or "",
+            key=f"{name}|{version}|{extension}",
+            time=iso(first),
+            evidence=refs(evidence),
+            summary=(
+                f"Extension {extension} started {starts} time(s) with {name} (version "
+                f"{version or '?'}) from {iso(first)}; it sees every invocation, so confirm "
+                "which layer ships it and who added that layer."
+            ),
+            details={"extension": extension, "starts": starts},
+        )
+
+
+DETECTOR = Detector(INFO, detect)

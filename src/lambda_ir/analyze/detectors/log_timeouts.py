@@ -1,0 +1,60 @@
+"""LIR-LOG-001: a function version whose invocations run into the timeout (miners do)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.log_rows import EVIDENCE_AGG, function_arn, iso, refs
+from lambda_ir.model import Finding, Kind, Severity
+
+INFO = DetectorInfo(
+    id="LIR-LOG-001",
+    title="Invocations running into the timeout",
+    severity=Severity.MEDIUM,
+    attack=("T1496",),
+    evidence=(Kind.LOGS,),
+    references=(
+        "https://www.cadosecurity.com/cado-discovers-denonia-the-first-malware-specifically-targeting-lambda/",
+    ),
+    false_positives="Slow downstream services; functions that poll until their deadline.",
+)
+MIN_TIMEOUTS = 3
+MIN_SHARE = 0.2
+
+_SQL = f"""
+SELECT account, region, function_name, version, count(*) AS calls,
+       count(*) FILTER (WHERE status = 'timeout') AS timeouts,
+       min(ts) FILTER (WHERE status = 'timeout'), max(duration_ms), {EVIDENCE_AGG}
+FROM report_lines GROUP BY ALL
+HAVING count(*) FILTER (WHERE status = 'timeout') >= ?
+   AND count(*) FILTER (WHERE status = 'timeout') >= ? * count(*)
+ORDER BY function_name, version
+"""  # noqa: S608 - constant SQL
+
+
+def detect(case: CaseView) -> Iterator[Finding]:
+    """Versions where at least 3 invocations and 20% of them ended in a timeout."""
+    rows = case.trail.execute(_SQL, [MIN_TIMEOUTS, MIN_SHARE]).fetchall()
+    for account, region, name, version, calls, timeouts, first, longest, evidence in rows:
+        share = timeouts / calls
+        yield make_finding(
+            INFO,
+            resource=function_arn(account, region, name, version),
+            account=account or "",
+            region=region or "",
+            severity=Severity.HIGH if share >= 0.9 else Severity.MEDIUM,
+            key=f"{name}|{version}",
+            time=iso(first),
+            evidence=refs(evidence),
+            summary=(
+                f"{timeouts} of {calls} invocations of {name} (version {version or '?'}) ran "
+                f"until the timeout (longest {longest or 0:.0f} ms); code that never returns "
+                "(a miner, a hung loop) looks like this, so inspect the version's code."
+            ),
+            details={"calls": calls, "timeouts": timeouts, "share": round(share, 3)},
+        )
+
+
+DETECTOR = Detector(INFO, detect)

@@ -1,0 +1,203 @@
+"""Log detectors (on the index's log_events/report_lines) and evidence-gap findings."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from lambda_ir.analyze.detectors import (
+    gap_collection,
+    log_errors,
+    log_extensions,
+    log_outbound,
+    log_outliers,
+    log_timeouts,
+)
+from lambda_ir.model import Severity
+from tests.analyze.casebuild import ACCOUNT, REGION, CaseBuilder, function_config, run_detector
+
+T0 = 1_764_676_800_000  # 2025-12-02T12:00:00Z in ms
+FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"
+
+
+def _report(i: int, version: str, duration: float, status: str = "", memory: int = 60) -> dict:
+    rid = str(uuid.UUID(int=i + (int(version) if version.isdigit() else 0) * 10_000))
+    line = (
+        f"REPORT RequestId: {rid}\tDuration: {duration:.2f} ms\tBilled Duration: "
+        f"{duration:.0f} ms\tMemory Size: 128 MB\tMax Memory Used: {memory} MB\t"
+    )
+    if status:
+        line += f"Status: {status}"
+    return {
+        "timestamp": T0 + i * 1000,
+        "message": line,
+        "logStreamName": f"2025/12/02/[{version}]abcdef",
+    }
+
+
+def _logs(builder: CaseBuilder, events: list[dict]) -> str:
+    return builder.logs("/aws/lambda/orders", events).path
+
+
+def test_timeouts_fire_for_a_version_that_always_times_out(builder: CaseBuilder) -> None:
+    path = _logs(
+        builder,
+        [_report(i, "3", 900_000, "timeout") for i in range(4)]
+        + [_report(10 + i, "2", 120) for i in range(4)],
+    )
+    found = run_detector(builder, log_timeouts.DETECTOR)
+    assert [(f.resource, f.severity) for f in found] == [(FN + ":3", Severity.HIGH)]
+    assert found[0].evidence[0].path == path
+
+
+def test_timeouts_quiet_for_rare_timeouts(builder: CaseBuilder) -> None:
+    _logs(
+        builder, [_report(0, "2", 3000, "timeout")] + [_report(i, "2", 100) for i in range(1, 20)]
+    )
+    assert run_detector(builder, log_timeouts.DETECTOR) == []
+
+
+def test_duration_outlier_between_versions(builder: CaseBuilder) -> None:
+    path = _logs(
+        builder,
+        [_report(i, "2", 100) for i in range(5)] + [_report(10 + i, "3", 60_000) for i in range(5)],
+    )
+    found = run_detector(builder, log_outliers.DETECTOR)
+    assert [f.resource for f in found] == [FN + ":3"]
+    assert found[0].evidence[0].path == path and found[0].details["others_median_ms"] == 100
+
+
+def test_no_outlier_when_versions_agree(builder: CaseBuilder) -> None:
+    _logs(builder, [_report(i, v, 100 + i) for v in ("1", "2") for i in range(5)])
+    assert run_detector(builder, log_outliers.DETECTOR) == []
+
+
+def test_error_burst(builder: CaseBuilder) -> None:
+    path = _logs(builder, [_report(i, "4", 50, "error") for i in range(12)])
+    found = run_detector(builder, log_errors.DETECTOR)
+    assert len(found) == 1 and found[0].details["errors"] == 12
+    assert found[0].evidence[0].path == path
+
+
+def test_few_errors_are_quiet(builder: CaseBuilder) -> None:
+    _logs(builder, [_report(i, "4", 50, "error") for i in range(3)])
+    assert run_detector(builder, log_errors.DETECTOR) == []
+
+
+def test_extension_init_lines(builder: CaseBuilder) -> None:
+    stream = "2025/12/02/[$LATEST]abc"
+    path = _logs(
+        builder,
+        [
+            {
+                "timestamp": T0,
+                "message": "EXTENSION\tName: spy\tState: Ready\tEvents: [INVOKE,SHUTDOWN]",
+                "logStreamName": stream,
+            },
+            {
+                "timestamp": T0 + 5,
+                "message": "START RequestId: x Version: $LATEST",
+                "logStreamName": stream,
+            },
+        ],
+    )
+    found = run_detector(builder, log_extensions.DETECTOR)
+    assert [(f.details["extension"], f.resource) for f in found] == [("spy", FN + ":$LATEST")]
+    assert found[0].evidence[0].path == path
+
+
+def test_no_extension_lines_is_quiet(builder: CaseBuilder) -> None:
+    _logs(builder, [{"timestamp": T0, "message": "START RequestId: x", "logStreamName": "s"}])
+    assert run_detector(builder, log_extensions.DETECTOR) == []
+
+
+def test_outbound_indicators(builder: CaseBuilder) -> None:
+    stream = "2025/12/02/[5]abc"
+    path = _logs(
+        builder,
+        [
+            {
+                "timestamp": T0,
+                "message": "[INFO] pool stratum+tcp://116.203.4.0:3333 connected",
+                "logStreamName": stream,
+            },
+            {
+                "timestamp": T0 + 1,
+                "message": "GET https://cloudflare-dns.com/dns-query?name=gw.x",
+                "logStreamName": stream,
+            },
+            {"timestamp": T0 + 2, "message": "db at 10.0.0.5:5432 ok", "logStreamName": stream},
+        ],
+    )
+    found = run_detector(builder, log_outbound.DETECTOR)
+    kinds = {f.details["kind"]: f for f in found}
+    assert set(kinds) == {"stratum", "doh", "ip:port"}
+    assert kinds["ip:port"].details["indicator"] == "116.203.4.0:3333"  # 10.0.0.5 is private
+    assert kinds["stratum"].severity is Severity.HIGH
+    assert all(f.evidence[0].path == path for f in found)
+
+
+def test_outbound_quiet_on_ordinary_lines(builder: CaseBuilder) -> None:
+    _logs(
+        builder,
+        [
+            {
+                "timestamp": T0,
+                "message": "connected to 10.1.2.3:6379, took 3 ms",
+                "logStreamName": "s",
+            }
+        ],
+    )
+    assert run_detector(builder, log_outbound.DETECTOR) == []
+
+
+def test_gaps_denied_calls_missing_log_group_deleted_versions_no_trail(
+    builder: CaseBuilder,
+) -> None:
+    builder.case.record_error(
+        kind="policy",
+        api="lambda:GetPolicy",
+        params={"FunctionName": "orders"},
+        error="denied: AccessDeniedException: not authorized",
+        account=ACCOUNT,
+        region=REGION,
+    )
+    builder.case.record_error(
+        kind="policy",
+        api="lambda:GetPolicy",
+        params={"FunctionName": "calm"},
+        error="not-found: ResourceNotFoundException: no policy",
+        account=ACCOUNT,
+        region=REGION,
+    )
+    gap = builder.put(
+        f"raw/{ACCOUNT}/{REGION}/gaps/log-group-orders.json",
+        {"gap": "log-group-missing", "detail": "/aws/lambda/orders: gone"},
+        "gap",
+        "logs:FilterLogEvents",
+        logGroupName="/aws/lambda/orders",
+    )
+    builder.versions("orders", [function_config("orders", "1"), function_config("orders", "3")])
+    found = run_detector(builder, gap_collection.DETECTOR)
+    titles = sorted(f.title for f in found)
+    assert titles == [
+        "Evidence gap: lambda:GetPolicy denied",
+        "Evidence gap: log-group-missing",
+        "Evidence gap: no CloudTrail",
+        "Evidence gap: versions deleted",
+    ]
+    denied = next(f for f in found if "denied" in f.title)
+    assert denied.resource == FN and denied.evidence[0].path == "manifest.jsonl"
+    lines = (builder.root / "manifest.jsonl").read_bytes().splitlines()
+    assert denied.evidence[0].sha256 in {hashlib.sha256(line).hexdigest() for line in lines}
+    assert next(f for f in found if "log-group" in f.title).evidence[0].path == gap.path
+    assert next(f for f in found if "versions" in f.title).details["missing_versions"] == [2]
+    assert all(f.severity.rank <= Severity.LOW.rank for f in found)
+
+
+def test_complete_case_has_no_gaps(builder: CaseBuilder) -> None:
+    from tests.analyze.casebuild import trail_event
+
+    builder.versions("orders", [function_config("orders", "1"), function_config("orders", "2")])
+    builder.trail([trail_event("ListFunctions20150331", {})])
+    assert run_detector(builder, gap_collection.DETECTOR) == []
