@@ -186,3 +186,20 @@ def test_operation_strips_api_version(tmp_path: Path, name: str, operation: str)
     import_trail(case, [src])
     con = duckdb.connect(str(build_index(case)), read_only=True)
     assert con.execute("SELECT operation FROM trail_events").fetchone() == (operation,)
+
+
+def test_function_from_resources_for_data_events(tmp_path: Path) -> None:
+    invoke = record("inv", "Invoke", requestParameters=None)
+    invoke["resources"] = [
+        {
+            "type": "AWS::Lambda::Function",
+            "ARN": "arn:aws:lambda:eu-west-1:111122223333:function:pay:live",
+        },
+    ]
+    src = tmp_path / "data.jsonl"
+    src.write_bytes(orjson.dumps(invoke) + b"\n")
+    case = Case.create(tmp_path / "case")
+    import_trail(case, [src])
+    con = duckdb.connect(str(build_index(case)), read_only=True)
+    row = con.execute("SELECT function_name, qualifier, request_parameters FROM trail_events")
+    assert row.fetchone() == ("pay", "live", None)

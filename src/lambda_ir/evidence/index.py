@@ -23,6 +23,8 @@ from lambda_ir.evidence.index_trail import TrailFile, load_trail
 from lambda_ir.evidence.layout import MANIFEST, TMP_DIR
 
 INDEX_FILE = "case.duckdb"
+# Peak memory of an index build stays under ~2 GB with import workers alongside.
+MEMORY_LIMIT = "1GB"
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,9 @@ def build_index(case: Case, *, threads: int | None = None) -> Path:
             con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
             # Row order is not part of the contract; letting threads insert freely is faster.
             con.execute("SET preserve_insertion_order = false")
-            con.execute(f"SET temp_directory = '{tmp_dir / 'duckdb-spill'}'")
+            # Bounded whatever the case size: DuckDB spills to the case's scratch folder.
+            con.execute("SET memory_limit = ?", [MEMORY_LIMIT])
+            con.execute("SET temp_directory = ?", [str(tmp_dir / "duckdb-spill")])
             _fill(con, case)
             con.executemany(
                 "INSERT INTO index_meta VALUES (?, ?)",

@@ -39,6 +39,7 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("fn_response", "$.responseElements.functionName"),
     ("fn_response_arn", "$.responseElements.functionArn"),
     ("qualifier_param", "$.requestParameters.qualifier"),
+    ("resources", "$.resources"),
 )
 
 # ARN, partial ARN (`123456789012:function:name`) or `name[:qualifier]` -> name / qualifier.
@@ -58,12 +59,12 @@ MACROS = (
 _PATHS = "[" + ", ".join(f"'{path}'" for _, path in FIELDS) + "]"
 _AT = {name: i + 1 for i, (name, _) in enumerate(FIELDS)}
 
-# A 'v' list of extracted strings per record; the SELECT turns it into the contract's columns.
-# SQL is assembled from the constants above only; file lists go in as parameters.
+# One parse per record: every column comes out of one multi-path json_extract_string
+# ('v', a list in FIELDS order) and one multi-path json_extract ('j', the JSON columns).
 _EXTRACT = f"""
     SELECT f.path AS evidence_path, f.sha256 AS evidence_sha256, r.json AS record,
            json_extract_string(r.json, {_PATHS}) AS v,
-           json_extract_string(r.json, '$.resources[*].ARN') AS resource_arns
+           json_extract(r.json, ['$.requestParameters', '$.responseElements']) AS j
     FROM read_ndjson_objects(?, compression = 'gzip', filename = true,
                              maximum_object_size = {MAX_RECORD}) AS r
     JOIN trail_files AS f ON f.abs_path = r.filename
@@ -74,14 +75,20 @@ def _col(name: str) -> str:
     return f"v[{_AT[name]}]"
 
 
-_FUNCTION_REF = (
-    f"coalesce({_col('fn_param')}, {_col('fn_response')}, {_col('fn_response_arn')}, "
-    "list_filter(resource_arns, lambda a: a LIKE '%:function:%')[1])"
-)
+# The function touched: request parameters, then response, then a Lambda ARN in `resources`
+# (data events such as Invoke name the function only there).
+_WITH_FUNCTION = f"""
+    SELECT *, coalesce({_col("fn_param")}, {_col("fn_response")}, {_col("fn_response_arn")},
+        CASE WHEN {_col("resources")} IS NOT NULL THEN list_filter(
+            json_extract_string({_col("resources")}, '$[*].ARN'),
+            lambda a: a LIKE '%:function:%')[1] END) AS fn_ref
+    FROM ({_EXTRACT})
+"""  # noqa: S608
 
 _NORMALISE = f"""
     SELECT
-        coalesce({_col("event_id")}, 'md5:' || md5(record::VARCHAR)) AS event_id,
+        CASE WHEN {_col("event_id")} IS NULL THEN 'md5:' || md5(record::VARCHAR)
+             ELSE {_col("event_id")} END AS event_id,
         TRY_CAST({_col("event_time")} AS TIMESTAMP) AS event_time,
         {_col("event_source")} AS event_source,
         {_col("event_name")} AS event_name,
@@ -102,14 +109,14 @@ _NORMALISE = f"""
         TRY_CAST({_col("read_only")} AS BOOLEAN) AS read_only,
         {_col("error_code")} AS error_code,
         {_col("error_message")} AS error_message,
-        lir_fn_name({_FUNCTION_REF}) AS function_name,
-        coalesce({_col("qualifier_param")}, lir_fn_qualifier({_FUNCTION_REF})) AS qualifier,
-        json_extract(record, '$.requestParameters') AS request_parameters,
-        json_extract(record, '$.responseElements') AS response_elements,
+        lir_fn_name(fn_ref) AS function_name,
+        coalesce({_col("qualifier_param")}, lir_fn_qualifier(fn_ref)) AS qualifier,
+        nullif(j[1]::VARCHAR, 'null')::JSON AS request_parameters,
+        nullif(j[2]::VARCHAR, 'null')::JSON AS response_elements,
         record,
         evidence_path,
         evidence_sha256
-    FROM ({_EXTRACT})
+    FROM ({_WITH_FUNCTION})
 """  # noqa: S608
 
 
