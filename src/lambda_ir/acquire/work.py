@@ -1,8 +1,9 @@
-"""A run's work queue: one small task per API call, a thread pool per quota class.
+"""A run's work queue: one small task per API call, a thread pool per region and quota class.
 
 A task may submit follow-up tasks (versions → GetFunction per version → code download) but
 never waits for one, so the pools cannot deadlock. Separate pools per quota class keep every
-quota bucket fed: threads waiting for a GetPolicy token never starve GetFunction calls.
+quota bucket fed: threads waiting for a GetPolicy token never starve GetFunction calls, and
+a region whose bucket is saturated never holds threads another region could use.
 """
 
 from __future__ import annotations
@@ -38,10 +39,14 @@ class Work:
         sizes: dict[QuotaClass, int],
         on_progress: Callable[[str, int, int], None] | None = None,
     ) -> None:
-        self._pools = {
-            klass: ThreadPoolExecutor(size, thread_name_prefix=f"lir-{klass.name.lower()}")
-            for klass, size in sizes.items()
-        }
+        self._sizes = sizes
+        # One worker means one call at a time, whatever the class or region (`--workers 1`).
+        self._single = (
+            ThreadPoolExecutor(1, thread_name_prefix="lir-single")
+            if set(sizes.values()) == {1}
+            else None
+        )
+        self._pools: dict[tuple[str, QuotaClass], ThreadPoolExecutor] = {}
         self._cond = threading.Condition()
         self._pending = 0
         self._stopping = False
@@ -57,7 +62,24 @@ class Work:
                 return
             self._pending += 1
             self._total[region] += 1
-        self._pools[klass].submit(self._run, region, task, on_failure)
+            pool = self._pool(region, klass)
+        pool.submit(self._run, region, task, on_failure)
+
+    def _pool(self, region: str, klass: QuotaClass) -> ThreadPoolExecutor:
+        """Pools are per region and class: a saturated bucket in one region (or class)
+        never holds threads another region's bucket could use."""
+        if self._single is not None:
+            return self._single
+        key = (region, klass)
+        if key not in self._pools:
+            name = f"lir-{region}-{klass.name.lower()}"
+            self._pools[key] = ThreadPoolExecutor(self._sizes[klass], thread_name_prefix=name)
+        return self._pools[key]
+
+    def _all_pools(self) -> list[ThreadPoolExecutor]:
+        with self._cond:
+            pools = list(self._pools.values())
+        return pools + ([self._single] if self._single is not None else [])
 
     def wait(self) -> None:
         """Block until every submitted task (and those they submitted) has finished."""
@@ -69,11 +91,12 @@ class Work:
         """Drop queued tasks and let running ones finish (each writes atomically)."""
         with self._cond:
             self._stopping = True
-        for pool in self._pools.values():
+        for pool in self._all_pools():
             pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
-        for pool in self._pools.values():
+        """Shut the pools down (after `wait()`)."""
+        for pool in self._all_pools():
             pool.shutdown(wait=True)
 
     def _run(self, region: str, task: Task, on_failure: OnFailure) -> Any:

@@ -98,7 +98,7 @@ class QuotaPolicy:
     """The rates to pace at; `headroom` < 1 keeps us just under AWS's limits."""
 
     rates: tuple[tuple[QuotaClass, float], ...] = (*LAMBDA_RATES.items(), *READ_RATES.items())
-    headroom: float = 0.95
+    headroom: float = 0.98
     enabled: bool = True
 
     def rate(self, klass: QuotaClass) -> float | None:

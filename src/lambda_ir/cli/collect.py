@@ -38,7 +38,7 @@ from lambda_ir.evidence import Case
     type=click.IntRange(1, 256),
     default=16,
     show_default=True,
-    help="Concurrent API calls at most (each quota class gets what it can use).",
+    help="Concurrent calls per region and quota class at most (1: one call at a time).",
 )
 @click.option(
     "--max-package-mb",
