@@ -197,6 +197,36 @@ def test_estate_logs_have_errors_and_the_odd_benign_timeout(
     assert any(r and r["status"] == "timeout" and r["duration"] == "120000.00" for r in reports)
 
 
+def test_estate_logging_config_sends_logs_to_a_custom_group(
+    seeded: dict[str, ScenarioResult], admin_session: Any
+) -> None:
+    assert ("us-east-1", "/acme/platform/audit-archiver") in seeded["estate"].log_groups
+    config = _lam(admin_session).get_function_configuration(
+        FunctionName="audit-archiver", Qualifier="1"
+    )
+    assert config["LoggingConfig"]["LogGroup"] == "/acme/platform/audit-archiver"
+    messages = _events(admin_session, "us-east-1", "/acme/platform/audit-archiver")
+    assert any(REPORT.match(m) for m in messages)
+    logs = admin_session.client("logs", region_name="us-east-1")
+    default = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/audit-archiver")
+    assert [g["logGroupName"] for g in default["logGroups"]] == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="emulator core: $LATEST (and versions published from it) report the default "
+    "/aws/lambda group although CreateFunction set LoggingConfig (reported to its owner)",
+)
+@pytest.mark.parametrize("qualifier", ["$LATEST", "3"])
+def test_logging_config_survives_on_latest_and_later_versions(
+    seeded: dict[str, ScenarioResult], admin_session: Any, qualifier: str
+) -> None:
+    config = _lam(admin_session).get_function_configuration(
+        FunctionName="audit-archiver", Qualifier=qualifier
+    )
+    assert config["LoggingConfig"]["LogGroup"] == "/acme/platform/audit-archiver"
+
+
 def test_denonia_replaced_code_with_inert_miner_and_kept_clean_version(
     seeded: dict[str, ScenarioResult], admin_session: Any
 ) -> None:

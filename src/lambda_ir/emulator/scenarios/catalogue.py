@@ -19,7 +19,8 @@ IMAGE = "image"
 class AppTemplate:
     """One kind of function: runtime (or container `image`), sizing, trigger, role scope.
 
-    `resource` is the role's resource ARN, formatted with `region`, `account` and `fn`.
+    `resource` is the role's resource ARN, formatted with `region`, `account` and `fn`;
+    `log_group`, when set, is a custom LoggingConfig group formatted with `fn`.
     """
 
     name: str
@@ -32,6 +33,7 @@ class AppTemplate:
     actions: tuple[str, ...]
     resource: str
     profile: TrafficProfile
+    log_group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,12 @@ class FunctionSpec:
     region: str
     stage: str
     index: int
+
+    @property
+    def log_group(self) -> str:
+        """Where its logs go: the LoggingConfig group, else `/aws/lambda/<name>`."""
+        custom = self.app.log_group
+        return custom.format(fn=self.name) if custom else f"/aws/lambda/{self.name}"
 
     @property
     def canary(self) -> bool:
@@ -184,6 +192,7 @@ APPS = (
         ("s3:PutObject",),
         "arn:aws:s3:::acme-audit-archive/*",
         _profile((500, 5000), (80, 140), "archived {n} audit batch(es)"),
+        log_group="/acme/platform/{fn}",
     ),
     AppTemplate(
         "pdf-renderer",

@@ -49,7 +49,7 @@ def create_execution_role(
 
 def role_statements(spec: FunctionSpec, account: str) -> list[dict[str, Any]]:
     """Logs for its own group plus the application's own actions on its own resources."""
-    group = f"arn:aws:logs:{spec.region}:{account}:log-group:/aws/lambda/{spec.name}:*"
+    group = f"arn:aws:logs:{spec.region}:{account}:log-group:{spec.log_group}:*"
     resource = spec.app.resource.format(region=spec.region, account=account, fn=spec.name)
     return [
         {
@@ -89,6 +89,8 @@ def create_function(
             "Layers": layers,
         }
     )
+    if spec.app.log_group:
+        extra["LoggingConfig"] = {"LogFormat": "Text", "LogGroup": spec.log_group}
     answer: dict[str, Any] = lam.create_function(
         FunctionName=spec.name,
         Role=role_arn,

@@ -207,7 +207,7 @@ class EstateDeployer:
         self.tick()
         deploy.wire_trigger(self.ci, spec, account)
         logs = self.ci.client("logs", spec.region)
-        group = f"/aws/lambda/{spec.name}"
+        group = spec.log_group
         self.tick()
         logs.create_log_group(logGroupName=group, tags=deploy.function_tags(spec))
         logs.put_retention_policy(logGroupName=group, retentionInDays=deploy.LOG_RETENTION_DAYS)

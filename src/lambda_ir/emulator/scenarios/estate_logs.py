@@ -24,23 +24,20 @@ INVOCATIONS = 4
 def function_log_targets(spec: FunctionSpec, versions: int) -> tuple[LogTarget, ...]:
     """Which versions run behind `live`: the primary and, for a canary, the new version too."""
     canary = versions > 1 and spec.canary
-    primary = str(versions - 1) if canary else str(versions)
+    running = (str(versions - 1), str(versions)) if canary else (str(versions),)
     runtime = "provided.al2023" if spec.is_image else spec.app.runtime
-    targets = [
-        LogTarget(spec.name, runtime, spec.app.memory_mb, spec.app.timeout_s, spec.region, primary)
-    ]
-    if canary:
-        targets.append(
-            LogTarget(
-                spec.name,
-                runtime,
-                spec.app.memory_mb,
-                spec.app.timeout_s,
-                spec.region,
-                str(versions),
-            )
+    return tuple(
+        LogTarget(
+            spec.name,
+            runtime,
+            spec.app.memory_mb,
+            spec.app.timeout_s,
+            spec.region,
+            version,
+            spec.log_group,
         )
-    return tuple(targets)
+        for version in running
+    )
 
 
 def write_estate_logs(
@@ -68,4 +65,4 @@ def write_estate_logs(
         clock.jump(max(started, clock.now()))
         logs = service.client("logs", log_target.region)
         write_invocation_logs(logs, log_target, [sandbox], create_group=False)
-    return tuple(sorted({(s.region, f"/aws/lambda/{s.name}") for s in specs}))
+    return tuple(sorted({(s.region, s.log_group) for s in specs}))
