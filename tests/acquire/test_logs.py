@@ -12,7 +12,7 @@ import orjson
 import urllib3
 
 from lambda_ir.acquire.context import CollectContext, CollectOptions, Scope
-from lambda_ir.acquire.logs import collect_logs, log_group_of
+from lambda_ir.acquire.logs import LogExport, collect_logs, log_export_step, log_group_of
 from lambda_ir.acquire.resume import ResumeIndex
 from lambda_ir.acquire.steps import FunctionTarget
 from lambda_ir.acquire.work import Work, pool_sizes
@@ -93,3 +93,23 @@ def test_missing_log_group_is_a_gap_not_an_error(
     [entry] = list(case.entries())
     assert entry.kind == "gap" and entry.error is None
     assert case.read_json(entry.path or "")["gap"] == "log-group-missing"
+
+
+def test_log_export_bucket_reads_the_export_back(
+    case: Case, session: boto3.Session, aws: Emulator
+) -> None:
+    messages = [f"START RequestId: {RID} Version: 3", "Traceback:\n  line 1\nValueError", "done"]
+    put_events(session, aws, "/aws/lambda/pay", messages)
+    session.client("s3", endpoint_url=aws.endpoint_url).create_bucket(Bucket="ir-exports")
+    scope = Scope(("us-east-1",), since="2026-11-19T00:00:00Z", until="2026-11-21T00:00:00Z")
+    step = log_export_step(LogExport.parse("s3://ir-exports/cases"))
+    with collect_context(case, session, aws, scope) as ctx:
+        step.run(ctx, FunctionTarget(ACCOUNT, "us-east-1", "pay"))
+        assert ctx.tally.errors == []
+    [entry] = [e for e in case.entries() if e.kind == "logs"]
+    assert entry.api == "s3:GetObject" and entry.params["logGroupName"] == "/aws/lambda/pay"
+    lines = gzip.decompress(case.path(entry.path or "").read_bytes()).splitlines()
+    assert [orjson.loads(x)["message"] for x in lines] == messages
+    with open_index(case) as con:
+        found = con.execute("SELECT function_name, version, message FROM log_events ORDER BY ts")
+        assert found.fetchall()[0] == ("pay", "3", messages[0])
