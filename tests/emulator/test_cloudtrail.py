@@ -241,3 +241,41 @@ def test_lookup_rejects_two_attributes(admin: Any) -> None:
     except trail.exceptions.InvalidLookupAttributesException:
         return
     raise AssertionError("two lookup attributes must be rejected")
+
+
+def test_lambda_configuration_records_match_real_samples(
+    aws: Emulator, admin: Any, name: str
+) -> None:
+    """UpdateFunctionConfiguration/UpdateFunctionCode: responseElements keys as Stratus saw."""
+    lam = admin.client("lambda", config=client_config())
+    make_function(admin, name)
+    layer = lam.publish_layer_version(LayerName=name, Content={"ZipFile": zip_of("ext")})
+    lam.update_function_configuration(FunctionName=name, Layers=[layer["LayerVersionArn"]])
+    lam.update_function_code(FunctionName=name, ZipFile=zip_of("new"), Publish=True)
+    ours = {
+        r["eventName"]: r
+        for r in aws.records()
+        if (r["requestParameters"] or {}).get("functionName") == name
+    }
+    transient = {  # AWS's in-flight states; the emulator settles calls at once
+        "lastUpdateStatus",
+        "lastUpdateStatusReason",
+        "lastUpdateStatusReasonCode",
+        "stateReason",
+        "stateReasonCode",
+    }
+    for sample_file, event in (
+        ("aws.persistence.lambda-layer-extension.json", "UpdateFunctionConfiguration20150331v2"),
+        ("aws.persistence.lambda-overwrite-code.json", "UpdateFunctionCode20150331v2"),
+    ):
+        sample = json.loads((STRATUS / sample_file).read_text())[0]
+        record = ours[event]
+        assert set(record) == set(sample)
+        expected = set(sample["responseElements"]) - transient
+        got = set(record["responseElements"]) - transient
+        if not sample["responseElements"].get("layers"):
+            got.discard("layers")
+        assert got == expected, event
+        assert record["responseElements"]["environment"] == {}
+    layers = ours["UpdateFunctionConfiguration20150331v2"]["responseElements"]["layers"]
+    assert layers[0]["arn"] == layer["LayerVersionArn"]

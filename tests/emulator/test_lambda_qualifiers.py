@@ -88,6 +88,7 @@ def test_logging_config_round_trip_per_version(admin: Any, name: str) -> None:
     expected = {
         "LogFormat": "JSON",
         "ApplicationLogLevel": "DEBUG",
+        "SystemLogLevel": "INFO",
         "LogGroup": f"/aws/lambda/{name}",
     }
     assert created["LoggingConfig"] == expected

@@ -8,6 +8,7 @@ configuration Lambda returns; AWS always reports one (default: Text format, log 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
@@ -27,18 +28,27 @@ _LOGGING_MEMBERS = ("LogFormat", "ApplicationLogLevel", "SystemLogLevel", "LogGr
 
 
 def keep_logging_config(ctx: LambdaContext, call: ApiCall, response: Response) -> Response:
-    """Create/UpdateFunctionConfiguration: remember the LoggingConfig moto ignored."""
+    """Create/UpdateFunctionConfiguration: remember the LoggingConfig moto ignored.
+
+    The setting belongs to $LATEST; CreateFunction with Publish=True answers with version 1,
+    which gets the same setting.
+    """
     requested = json.loads(call.body or b"{}").get("LoggingConfig")
     document = response.json()
     if isinstance(requested, dict) and isinstance(document, dict):
-        key = _doc_key(document)
+        answered = _doc_key(document)
+        latest = (*answered[:3], None)
         with ctx.extras.lock:
-            current = ctx.extras.logging.get(key) or _default_logging(key[2])
+            current = ctx.extras.logging.get(latest) or _default_logging(latest[2])
             merged = current | {k: v for k, v in requested.items() if k in _LOGGING_MEMBERS}
-            if merged.get("LogFormat") != "JSON":
+            if merged.get("LogFormat") == "JSON":  # AWS's levels for JSON logs default to INFO
+                merged.setdefault("ApplicationLogLevel", "INFO")
+                merged.setdefault("SystemLogLevel", "INFO")
+            else:
                 merged.pop("ApplicationLogLevel", None)
                 merged.pop("SystemLogLevel", None)
-            ctx.extras.logging[key] = merged
+            for key in {latest, answered}:
+                ctx.extras.logging[key] = dict(merged)
     return add_logging_config(ctx, call, response)
 
 
@@ -55,7 +65,11 @@ def snapshot_logging_config(ctx: LambdaContext, call: ApiCall, response: Respons
 
 
 def add_logging_config(ctx: LambdaContext, call: ApiCall, response: Response) -> Response:
-    """Add LoggingConfig to every function configuration in a Lambda response."""
+    """Complete every function configuration in a Lambda response the way AWS answers it.
+
+    Adds LoggingConfig, RevisionId (changes whenever the configuration does) and, for zip
+    functions, RuntimeVersionConfig; drops the null and empty members AWS leaves out.
+    """
     document = response.json()
     if not isinstance(document, dict):
         return response
@@ -70,7 +84,22 @@ def add_logging_config(ctx: LambdaContext, call: ApiCall, response: Response) ->
         for config in configs:
             key = _doc_key(config)
             config["LoggingConfig"] = dict(ctx.extras.logging.get(key) or _default_logging(key[2]))
+            _complete(config)
     return response.with_json(document)
+
+
+def _complete(config: dict[str, Any]) -> None:
+    for member in [k for k, v in config.items() if v is None or (k == "Layers" and not v)]:
+        del config[member]
+    if config.get("PackageType", "Zip") == "Zip" and config.get("Runtime"):
+        digest = hashlib.sha256(str(config["Runtime"]).encode()).hexdigest()
+        region = str(config.get("FunctionArn", "")).split(":")[3:4] or [""]
+        config["RuntimeVersionConfig"] = {
+            "RuntimeVersionArn": f"arn:aws:lambda:{region[0]}::runtime:{digest}"
+        }
+    config.pop("RevisionId", None)
+    stable = json.dumps(config, sort_keys=True, default=str)
+    config["RevisionId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, stable))
 
 
 def recursion_config(ctx: LambdaContext, call: ApiCall) -> Response:

@@ -96,6 +96,10 @@ def build_record(
     record["responseElements"] = (
         None if read_only or failed else shape_parameters(_response_document(response)) or None
     )
+    elements = record["responseElements"]
+    if call.service == "lambda" and isinstance(elements, dict) and "functionArn" in elements:
+        # Lambda logs a function configuration with its environment always present and empty.
+        elements.setdefault("environment", {})
     request_id = response.header("x-amzn-RequestId") or response.header("x-amz-request-id")
     record |= {
         "requestID": request_id or str(uuid.uuid4()),
