@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -28,6 +28,7 @@ TIMESTAMP_DESC = {
     "runtime-snapshot": "Capture Time",
 }
 SOURCE_DESC = {"cloudtrail": "Event Time", "finding": "Detection Time"}
+CHUNK = 1 << 20
 CSV_COLUMNS = (
     "datetime",
     "timestamp_desc",
@@ -54,38 +55,73 @@ def timesketch_record(event: TimelineEvent) -> dict[str, Any]:
     return record
 
 
-def to_jsonl(events: Iterable[TimelineEvent]) -> tuple[bytes, int]:
-    """The events as JSON lines, and how many there were."""
-    buffer = io.BytesIO()
-    count = 0
+def jsonl_chunks(events: Iterable[TimelineEvent]) -> Iterator[bytes]:
+    """The events as JSON lines, in chunks of about `CHUNK` bytes (for streaming to disk)."""
+    batch: list[bytes] = []
+    size = 0
     for event in events:
-        buffer.write(orjson.dumps(timesketch_record(event)) + b"\n")
-        count += 1
-    return buffer.getvalue(), count
+        line = orjson.dumps(timesketch_record(event)) + b"\n"
+        batch.append(line)
+        size += len(line)
+        if size >= CHUNK:
+            yield b"".join(batch)
+            batch, size = [], 0
+    if batch:
+        yield b"".join(batch)
 
 
-def to_csv(events: Iterable[TimelineEvent]) -> tuple[bytes, int]:
-    """The events as CSV (Timesketch's CSV columns first), and how many there were."""
+def csv_chunks(events: Iterable[TimelineEvent]) -> Iterator[bytes]:
+    """The events as CSV (Timesketch's CSV columns first), in chunks of about `CHUNK` bytes."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    count = 0
     for event in events:
-        evidence = " ".join(ref.path for ref in event.evidence)
-        writer.writerow(
-            [
-                event.time,
-                timestamp_desc(event),
-                event.source,
-                _cell(event.kind),
-                _cell(event.resource),
-                _cell(event.actor),
-                _cell(event.summary),
-                _cell(evidence),
-            ]
-        )
-        count += 1
-    return text.getvalue().encode(), count
+        writer.writerow(_row(event))
+        if text.tell() >= CHUNK:
+            yield text.getvalue().encode()
+            text.seek(0)
+            text.truncate()
+    if text.tell():
+        yield text.getvalue().encode()
+
+
+def to_jsonl(events: Iterable[TimelineEvent]) -> tuple[bytes, int]:
+    """The events as JSON lines in memory, and how many there were (tests, small cases)."""
+    counted = Counter(events)
+    return b"".join(jsonl_chunks(counted)), counted.count
+
+
+def to_csv(events: Iterable[TimelineEvent]) -> tuple[bytes, int]:
+    """The events as CSV in memory, and how many there were (tests, small cases)."""
+    counted = Counter(events)
+    return b"".join(csv_chunks(counted)), counted.count
+
+
+class Counter:
+    """Passes events through and counts them, so a streamed writer can say how many."""
+
+    def __init__(self, events: Iterable[TimelineEvent]) -> None:
+        self._events = iter(events)
+        self.count = 0
+
+    def __iter__(self) -> Iterator[TimelineEvent]:
+        for event in self._events:
+            self.count += 1
+            yield event
+
+
+def _row(event: TimelineEvent) -> list[str]:
+    evidence = " ".join(ref.path for ref in event.evidence)
+    return [
+        event.time,
+        timestamp_desc(event),
+        event.source,
+        _cell(event.kind),
+        _cell(event.resource),
+        _cell(event.actor),
+        _cell(event.summary),
+        _cell(evidence),
+    ]
 
 
 def _cell(text: str) -> str:
