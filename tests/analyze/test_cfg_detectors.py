@@ -359,3 +359,28 @@ def test_role_privilege(builder: CaseBuilder) -> None:
     assert [f.resource for f in found] == [ARN]
     assert "iam:PassRole" in found[0].summary
     assert {r.path.split("/")[-1] for r in found[0].evidence} >= {"role.json", "inline.json"}
+
+
+def test_weighted_alias_canary_to_newest_release_is_low(builder: CaseBuilder) -> None:
+    builder.versions(
+        "orders",
+        [function_config("orders", "1", code=b"v1"), function_config("orders", "2", code=b"v2")],
+    )
+    builder.put(
+        f"raw/{ACCOUNT}/{REGION}/lambda/functions/orders/aliases.json",
+        {
+            "Aliases": [
+                {
+                    "AliasArn": ARN + ":live",
+                    "Name": "live",
+                    "FunctionVersion": "1",
+                    "RoutingConfig": {"AdditionalVersionWeights": {"2": 0.1}},
+                }
+            ]
+        },
+        "alias",
+        "lambda:ListAliases",
+        FunctionName="orders",
+    )
+    found = run_detector(builder, cfg_weighted_alias.DETECTOR)
+    assert [(f.severity, f.details["canary"]) for f in found] == [(Severity.LOW, True)]

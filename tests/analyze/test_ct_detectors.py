@@ -373,3 +373,50 @@ def test_role_credentials_outside_lambda(builder: CaseBuilder) -> None:
     assert [f.details["event_id"] for f in found] == ["o1"]
     assert found[0].resource == FN_ARN
     assert found[0].actor.source_ip == "203.0.113.9"
+
+
+def test_deploy_tools_are_releases_not_findings(builder: CaseBuilder) -> None:
+    terraform = "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io)"
+    own = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:deps:3"
+    records = [
+        trail_event(
+            "UpdateFunctionCode20150331v2",
+            {"functionName": "orders"},
+            user_agent=terraform,
+            event_id="t1",
+        ),
+        trail_event(
+            "UpdateFunctionConfiguration20150331v2",
+            {"functionName": "orders", "layers": [own]},
+            user_agent=terraform,
+            event_id="t2",
+        ),
+    ]
+    assert _one(builder, ct_code_update.DETECTOR, records) == []
+    assert run_detector(builder, ct_config_hooks.DETECTOR) == []
+
+
+def test_code_update_from_a_new_address_is_high(builder: CaseBuilder) -> None:
+    found = _one(
+        builder,
+        ct_code_update.DETECTOR,
+        [
+            trail_event(
+                "UpdateFunctionCode20150331v2",
+                {"functionName": "orders"},
+                event_id="a",
+                source_ip="192.0.2.10",
+                time="2026-11-01T00:00:00Z",
+            ),
+            trail_event(
+                "UpdateFunctionCode20150331v2",
+                {"functionName": "orders"},
+                event_id="b",
+                source_ip="203.0.113.66",
+            ),
+        ],
+    )
+    assert [(f.details["event_id"], f.severity) for f in found] == [
+        ("a", Severity.MEDIUM),
+        ("b", Severity.HIGH),
+    ]

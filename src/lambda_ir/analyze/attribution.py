@@ -40,18 +40,35 @@ def _parse(stamp: str) -> datetime | None:
     return None
 
 
+def published_at(case: CaseView, config: FunctionConfig) -> str | None:
+    """When this numbered version was published, from the call whose response names it."""
+    if not (config.ref.qualifier or "").isdigit():
+        return None
+    rows = select_events(
+        case,
+        f"operation IN {_CODE_OPS} AND function_name = ? AND error_code IS NULL "
+        "AND response_elements->>'$.version' = ?",
+        [config.ref.name, config.ref.qualifier],
+    )
+    return rows[0].time if rows else None
+
+
 def config_event(case: CaseView, config: FunctionConfig) -> TrailRow | None:
-    """The last configuration call on the function at or before this version's LastModified."""
+    """The last configuration call on the function before this version was frozen.
+
+    For a numbered version that is its publication (the PublishVersion, or UpdateFunctionCode
+    / CreateFunction with Publish, whose response names the version); otherwise the
+    version's LastModified.
+    """
     rows = select_events(
         case,
         "operation IN ('UpdateFunctionConfiguration', 'CreateFunction') AND function_name = ? "
         "AND error_code IS NULL",
         [config.ref.name],
     )
-    modified = _parse(config.last_modified)
-    if modified is None:
+    cutoff = _parse(published_at(case, config) or config.last_modified)
+    if cutoff is None:
         return rows[-1] if rows else None
-    before = [
-        r for r in rows if (t := _parse(r.time or "")) and t.timestamp() <= modified.timestamp() + 1
-    ]
+    limit = cutoff.timestamp() + 1
+    before = [r for r in rows if (t := _parse(r.time or "")) and t.timestamp() <= limit]
     return before[-1] if before else None

@@ -6,6 +6,7 @@ trail is ever pasted into SQL text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,12 @@ _COLUMNS = (
 )
 
 HUMAN_TYPES = frozenset({"IAMUser", "Root", "FederatedUser"})
+# Deployment tools: changes they make are releases, whoever's keys they run with.
+_DEPLOY_TOOL = re.compile(
+    r"terraform|pulumi|cloudformation|aws-sam-cli|serverless|aws-cdk|\bcdk\b|ansible|"
+    r"copilot|chalice|zappa|sst/|crossplane",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,11 @@ class TrailRow:
         """The function the call was about (qualified when the call was)."""
         ref = FunctionRef(self.account, self.region, self.function_name, self.qualifier or None)
         return ref.arn
+
+    @property
+    def by_deploy_tool(self) -> bool:
+        """The call came from an infrastructure-as-code tool (Terraform, CDK, SAM, …)."""
+        return bool(_DEPLOY_TOOL.search(self.actor.user_agent))
 
     @property
     def is_human(self) -> bool:

@@ -12,7 +12,7 @@ from lambda_ir.model import Finding, Kind, Severity
 INFO = DetectorInfo(
     id="LIR-CFG-007",
     title="Logging redirected away from the function's log group",
-    severity=Severity.MEDIUM,
+    severity=Severity.LOW,
     attack=("T1562.008",),
     evidence=(Kind.FUNCTION_VERSIONS, Kind.FUNCTION),
     references=(

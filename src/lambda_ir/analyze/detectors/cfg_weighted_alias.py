@@ -15,7 +15,7 @@ INFO = DetectorInfo(
     attack=("T1546", "T1036"),
     evidence=(Kind.ALIAS,),
     references=("https://docs.aws.amazon.com/lambda/latest/dg/configuring-alias-routing.html",),
-    false_positives="Canary deployments (then the extra version is usually the newer one).",
+    false_positives="Canary deployments (LOW when the routed version is the newest release).",
 )
 
 
@@ -25,20 +25,23 @@ def detect(case: CaseView) -> Iterator[Finding]:
         fn = alias.function
         versions = {c.ref.qualifier: c for c in case.versions_of(fn.account, fn.region, fn.name)}
         primary = versions.get(alias.version)
+        latest = versions.get("$LATEST")
+        newest = max((int(q) for q in versions if q and q.isdigit()), default=0)
         for version, weight in sorted(alias.weights.items()):
             other = versions.get(version)
             if primary is None or other is None or other.code_sha256 == primary.code_sha256:
                 continue
-            # A canary normally routes to a *newer* version; an older one is a hiding place.
-            older = (
-                version.isdigit() and alias.version.isdigit() and int(version) < int(alias.version)
+            # A canary routes to the release being rolled out: the newest version, or the
+            # code $LATEST still has. Anything else is code kept alive out of sight (L19).
+            canary = version == str(newest) or (
+                latest is not None and other.code_sha256 == latest.code_sha256
             )
             yield make_finding(
                 INFO,
                 resource=fn.arn,
                 account=fn.account,
                 region=fn.region,
-                severity=Severity.HIGH if older or weight <= 0.1 else Severity.MEDIUM,
+                severity=Severity.LOW if canary else Severity.HIGH,
                 key=f"{alias.version}|{version}|{other.code_sha256}",
                 evidence=(alias.evidence, primary.evidence, other.evidence),
                 summary=(
@@ -47,6 +50,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                     f"with `lambda-ir diff {fn.name} {alias.version} {version}`."
                 ),
                 details={
+                    "canary": canary,
                     "alias": fn.qualifier,
                     "primary": alias.version,
                     "routed": version,

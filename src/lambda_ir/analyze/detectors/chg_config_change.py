@@ -15,7 +15,7 @@ from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
     id="LIR-CHG-002",
-    title="Configuration change added code-loading settings",
+    title="Configuration change added code-loading or resource-hungry settings",
     severity=Severity.MEDIUM,
     attack=("T1546", "T1574"),
     evidence=(Kind.FUNCTION_VERSIONS, Kind.FUNCTION),
@@ -28,7 +28,9 @@ def changes(old: FunctionConfig, new: FunctionConfig) -> tuple[list[str], Severi
     """What `new` added that can load code or change rights, and how serious it is."""
     found: list[str] = []
     severity = Severity.LOW
-    added = [arn for arn in new.layers if arn not in old.layers]
+    # A new version of a layer already used is an upgrade; a layer name not used before is new.
+    before = {arn.rsplit(":", 1)[0] for arn in old.layers}
+    added = [arn for arn in new.layers if arn.rsplit(":", 1)[0] not in before]
     if added:
         found.append("layers " + ", ".join(added))
         if any(arn.split(":")[4:5] != [new.ref.account] for arn in added):
@@ -39,11 +41,22 @@ def changes(old: FunctionConfig, new: FunctionConfig) -> tuple[list[str], Severi
         severity = Severity.HIGH
     if new.role != old.role:
         found.append(f"execution role {new.role} (was {old.role})")
+    if new.runtime != old.runtime and new.runtime.startswith("provided"):
+        # A switch to an OS-only runtime lets a native binary be the whole function (Denonia).
+        found.append(f"runtime {new.runtime} (was {old.runtime})")
+        severity = max(severity, Severity.MEDIUM, key=lambda s: s.rank)
+    if new.timeout > old.timeout and new.timeout >= 600 and new.memory > old.memory:
+        found.append(
+            f"timeout {new.timeout}s and memory {new.memory} MB (were {old.timeout}s, "
+            f"{old.memory} MB)"
+        )
+        severity = max(severity, Severity.MEDIUM, key=lambda s: s.rank)
     return found, severity
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
-    """Consecutive versions where layers, hook variables or the role were added or changed."""
+    """Consecutive versions adding layers or hook variables, changing the role, switching to an
+    OS-only runtime, or raising timeout and memory together (what a miner wants)."""
     for versions in by_function(case.functions).values():
         for old, new in itertools.pairwise(versions):
             found, severity = changes(old, new)

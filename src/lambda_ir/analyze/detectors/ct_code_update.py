@@ -19,7 +19,10 @@ INFO = DetectorInfo(
         "https://stratus-red-team.cloud/attack-techniques/AWS/aws.persistence.lambda-overwrite-code/",
         "https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_overwrite_lambda_code.yml",
     ),
-    false_positives="Hot fixes made by hand; developers deploying from laptops to dev accounts.",
+    false_positives=(
+        "Hot fixes made by hand; developers deploying from laptops. Changes made through "
+        "Terraform, CDK, SAM, Serverless or Pulumi (by user agent) are treated as releases."
+    ),
 )
 
 
@@ -30,7 +33,11 @@ def _is_function_role(row: TrailRow, roles: dict[str, frozenset[str]]) -> bool:
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
-    """UpdateFunctionCode and CreateFunction by humans (IAM user, root, SSO) or function roles."""
+    """UpdateFunctionCode/CreateFunction by people outside deployment tools, or by function roles.
+
+    HIGH when a function's execution role made it, or when a person who changed code before
+    did it from an address never used for it before (stolen keys replayed elsewhere).
+    """
     rows = select_events(
         case,
         "operation IN ('UpdateFunctionCode', 'CreateFunction') AND event_source = ? "
@@ -38,11 +45,17 @@ def detect(case: CaseView) -> Iterator[Finding]:
         ["lambda.amazonaws.com"],
     )
     roles = case.execution_roles
+    seen_ips: dict[str, set[str]] = {}
     for row in rows:
+        known = seen_ips.setdefault(row.actor.arn, set())
+        new_ip = bool(known) and row.actor.source_ip not in known
+        known.add(row.actor.source_ip)
         if _is_function_role(row, roles):
             severity, who = Severity.HIGH, "a Lambda execution role"
-        elif row.is_human:
-            severity, who = Severity.MEDIUM, "a person"
+        elif row.is_human and not row.by_deploy_tool:
+            severity, who = Severity.MEDIUM, "a person, not a deployment tool"
+            if new_ip:  # this principal deployed before, never from this address
+                severity, who = Severity.HIGH, f"a person, from a new address {row.actor.source_ip}"
         else:
             continue
         new_sha = str(row.response.get("codeSha256", ""))

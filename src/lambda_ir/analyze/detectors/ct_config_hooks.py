@@ -51,7 +51,7 @@ def _severity(row: TrailRow, layers: list[str], hooks: list[str]) -> Severity:
     foreign = [a for a in layers if a.split(":")[4:5] != [row.account]]
     if hooks or foreign:
         return Severity.HIGH
-    return Severity.MEDIUM if row.is_human else Severity.LOW
+    return Severity.MEDIUM if row.is_human and not row.by_deploy_tool else Severity.LOW
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
@@ -64,8 +64,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
     )
     for row in rows:
         layers, hooks = layer_arns(row), hook_names(row)
-        if not layers and not hooks:
-            continue
+        severity = _severity(row, layers, hooks)
+        if (not layers and not hooks) or (severity is Severity.LOW and row.by_deploy_tool):
+            continue  # nothing added, or an own-account layer deployed by IaC: a release
         parts = []
         if layers:
             parts.append("layers " + ", ".join(layers))
@@ -76,7 +77,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             resource=row.function_arn,
             account=row.account,
             region=row.region,
-            severity=_severity(row, layers, hooks),
+            severity=severity,
             key=row.event_id,
             time=row.time,
             actor=row.actor,

@@ -24,7 +24,7 @@ INFO = DetectorInfo(
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
-    """CreateEventSourceMapping calls; medium when a person made them."""
+    """CreateEventSourceMapping calls; medium when a person made them outside a deploy tool."""
     rows = select_events(case, "operation = 'CreateEventSourceMapping' AND error_code IS NULL")
     for row in rows:
         source = str(row.request.get("eventSourceArn", "?"))
@@ -33,7 +33,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             resource=row.function_arn,
             account=row.account,
             region=row.region,
-            severity=Severity.MEDIUM if row.is_human else Severity.LOW,
+            severity=Severity.MEDIUM if row.is_human and not row.by_deploy_tool else Severity.LOW,
             key=row.event_id,
             time=row.time,
             actor=row.actor,
