@@ -164,3 +164,12 @@ def test_only_our_own_invocation_wording_skips_redaction() -> None:
         summary=f"invocation token={SECRET_VALUE}: 1 ms (billed 1), memory 1/1 MB",
     )
     assert SECRET_VALUE not in _redacted(forged).summary
+
+
+def test_streamed_file_equals_the_in_memory_rendering(built: BuiltCase) -> None:
+    for fmt, render in (("jsonl", to_jsonl), ("csv", to_csv)):
+        result = write_timeline(built.case, built.index(), fmt)
+        expected, count = render(build_timeline(built.case, built.index()))
+        assert result.path.read_bytes() == expected and result.events == count
+        assert result.path.stat().st_mode & 0o777 == 0o644
+    assert not list((built.case.root / ".tmp").glob("w-*"))  # nothing left staged
