@@ -21,7 +21,7 @@ import pytest
 from lambda_ir.emulator.client import client_config, session_for
 from lambda_ir.emulator.scenarios import SCENARIOS, ScenarioResult, UnknownScenario, seed
 from lambda_ir.emulator.scenarios.denonia import ATTACKER_IP
-from lambda_ir.emulator.scenarios.standins import DENONIA_INDICATORS
+from lambda_ir.emulator.scenarios.standins import DENONIA_INDICATORS, EXFIL_URL
 from lambda_ir.emulator.server import Emulator
 
 STRATUS_LOGS = (
@@ -40,7 +40,7 @@ REPORT = re.compile(
 
 @pytest.fixture(scope="module")
 def seeded(aws: Emulator) -> Iterator[dict[str, ScenarioResult]]:
-    results = seed(aws, ["estate", "denonia", "stratus"])
+    results = seed(aws, ["estate", "denonia", "stratus", "backdoors"])
     aws.flush_trails()
     yield {result.name: result for result in results}
 
@@ -114,7 +114,9 @@ def test_estate_versions_hold_different_code_and_aliases_weight(
         if alias.get("RoutingConfig", {}).get("AdditionalVersionWeights")
     ]
     assert len(weighted) >= 10
-    assert all(a["RoutingConfig"]["AdditionalVersionWeights"] == {"3": 0.1} for a in weighted)
+    tampered = {ref.arn for ref in seeded["backdoors"].compromised}
+    canaries = [a for a in weighted if a["AliasArn"] not in tampered]
+    assert all(a["RoutingConfig"]["AdditionalVersionWeights"] == {"3": 0.1} for a in canaries)
 
 
 def _image_digests(admin_session: Any) -> dict[str, str]:
@@ -167,7 +169,9 @@ def test_estate_triggers_urls_layers_and_trail(
 
 
 def test_estate_looks_benign(seeded: dict[str, ScenarioResult], admin_session: Any) -> None:
-    compromised = {(ref.region, ref.name) for ref in seeded["denonia"].compromised}
+    compromised = {
+        (ref.region, ref.name) for result in seeded.values() for ref in result.compromised
+    }
     for ref in seeded["estate"].functions:
         if (ref.region, ref.name) in compromised:
             continue
@@ -212,11 +216,6 @@ def test_estate_logging_config_sends_logs_to_a_custom_group(
     assert [g["logGroupName"] for g in default["logGroups"]] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="emulator core: $LATEST (and versions published from it) report the default "
-    "/aws/lambda group although CreateFunction set LoggingConfig (reported to its owner)",
-)
 @pytest.mark.parametrize("qualifier", ["$LATEST", "3"])
 def test_logging_config_survives_on_latest_and_later_versions(
     seeded: dict[str, ScenarioResult], admin_session: Any, qualifier: str
@@ -395,3 +394,64 @@ def test_stratus_extension_layer_is_attached_and_logged(
         m == "EXTENSION\tName: python-example-extension\tState: Ready\tEvents: [INVOKE,SHUTDOWN]"
         for m in messages
     )
+
+
+def test_backdoors_version_scoped_policy_and_weighted_alias(
+    seeded: dict[str, ScenarioResult], admin_session: Any
+) -> None:
+    lam = _lam(admin_session)
+    scoped = json.loads(lam.get_policy(FunctionName="orders-api", Qualifier="3")["Policy"])
+    assert [s["Principal"] for s in scoped["Statement"]] == [
+        {"AWS": "arn:aws:iam::999988887777:root"}
+    ]
+    alias = lam.get_alias(FunctionName="user-notifier", Name="live")
+    assert alias["FunctionVersion"] == "5"
+    assert alias["RoutingConfig"]["AdditionalVersionWeights"] == {"4": 0.01}
+    assert EXFIL_URL.encode() in _members(_code(lam, "user-notifier", "4"))["app.js"]
+    # `live` was a canary (primary 2): the attacker republished what it served.
+    shas = {v: lam.get_function(FunctionName="user-notifier", Qualifier=v) for v in "25"}
+    assert len({got["Configuration"]["CodeSha256"] for got in shas.values()}) == 1
+
+
+def test_backdoors_runtime_hooks_foreign_layer_destination_and_logging(
+    seeded: dict[str, ScenarioResult], admin_session: Any
+) -> None:
+    lam = _lam(admin_session)
+    wrapped = lam.get_function_configuration(FunctionName="billing-export")
+    variables = wrapped["Environment"]["Variables"]
+    assert variables["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/bin/bootstrap-wrapper"
+    assert variables["STAGE"] == "prod"
+    hooked = lam.get_function_configuration(FunctionName="auth-token-refresh")
+    assert hooked["Environment"]["Variables"]["NODE_OPTIONS"].startswith("--require /opt/")
+    layers = lam.get_function_configuration(FunctionName="inventory-sync")["Layers"]
+    assert [layer["Arn"].split(":")[4] for layer in layers] == ["123456789012", "999988887777"]
+    foreign = _members(
+        _download(lam.get_layer_version_by_arn(Arn=layers[1]["Arn"])["Content"]["Location"])
+    )
+    assert "extensions/otel-collector" in foreign
+    destination = lam.get_function_event_invoke_config(FunctionName="orders-worker")
+    assert ":999988887777:" in destination["DestinationConfig"]["OnSuccess"]["Destination"]
+    assert (
+        lam.get_function_recursion_config(FunctionName="orders-worker")["RecursiveLoop"] == "Allow"
+    )
+    logging = lam.get_function_configuration(FunctionName="report-generator")["LoggingConfig"]
+    assert logging["LogGroup"] == "/aws/lambda-insights-archive"
+    logs = admin_session.client("logs", region_name="us-east-1")
+    groups = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/report-generator")
+    assert "/aws/lambda/report-generator" not in [g["logGroupName"] for g in groups["logGroups"]]
+
+
+def test_backdoors_steps_are_attributed_to_the_leaked_developer_key(
+    seeded: dict[str, ScenarioResult], aws: Emulator
+) -> None:
+    result = seeded["backdoors"]
+    assert result.attacker is not None
+    records = [r for r in aws.records() if r["sourceIPAddress"] == result.attacker.source_ip]
+    for technique in result.techniques:
+        stamp = technique.time.strftime("%Y-%m-%dT%H:%M:%SZ")
+        match = [
+            r for r in records if r["eventName"] == technique.event_name and r["eventTime"] == stamp
+        ]
+        assert len(match) == 1, technique.id
+        assert match[0]["userIdentity"]["userName"] == "dev-sam"
+        assert match[0]["userIdentity"]["accessKeyId"] == technique.access_key_id

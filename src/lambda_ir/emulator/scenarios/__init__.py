@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from lambda_ir.emulator.scenarios.actors import Target
+from lambda_ir.emulator.scenarios.backdoors import backdoors
 from lambda_ir.emulator.scenarios.denonia import denonia
 from lambda_ir.emulator.scenarios.estate import estate
 from lambda_ir.emulator.scenarios.result import Actor, Credentials, ScenarioResult, Technique
@@ -33,6 +34,7 @@ SCENARIOS: dict[str, Scenario] = {
     "estate": estate,
     "denonia": denonia,
     "stratus": stratus,
+    "backdoors": backdoors,
 }
 
 

@@ -26,11 +26,12 @@ from lambda_ir.emulator.scenarios.actors import (
     assume_role_actor,
     lambda_service,
 )
+from lambda_ir.emulator.scenarios.attacker import Attack
 from lambda_ir.emulator.scenarios.deploy import role_name
 from lambda_ir.emulator.scenarios.estate import estate
 from lambda_ir.emulator.scenarios.logs import LogTarget, write_invocation_logs
 from lambda_ir.emulator.scenarios.miner_logs import plan_miner_sandboxes
-from lambda_ir.emulator.scenarios.result import Actor, ScenarioResult, Technique
+from lambda_ir.emulator.scenarios.result import Actor, ScenarioResult
 from lambda_ir.emulator.scenarios.standins import denonia_zip
 from lambda_ir.model import FunctionRef
 
@@ -54,43 +55,6 @@ def _base(emulator: Target, prior: Sequence[ScenarioResult], now: datetime) -> S
             return result
     # Standalone: the smallest estate that holds the target function and the CI user.
     return estate(emulator, functions=1, now=now)
-
-
-class Attack:
-    """The attacker's session: one clock, the stolen keys, and what was done so far."""
-
-    def __init__(self, emulator: Target, actor: Actor, clock: ScenarioClock) -> None:
-        self.clients = ActorClients(emulator, actor, clock)
-        self.actor = actor
-        self.clock = clock
-        self.done: list[Technique] = []
-
-    def step(self, seconds: float) -> None:
-        """A person at a keyboard: some seconds between commands."""
-        self.clock.advance(seconds)
-
-    def record(
-        self,
-        ident: str,
-        title: str,
-        event: str,
-        attack: tuple[str, ...],
-        function: FunctionRef | None,
-    ) -> None:
-        """Remember a malicious step at the current time, for the scenario's result."""
-        self.done.append(
-            Technique(
-                ident,
-                title,
-                event,
-                self.actor.arn,
-                self.actor.access_key_id,
-                self.actor.source_ip,
-                self.clock.now(),
-                attack,
-                function,
-            )
-        )
 
 
 def _recon(attack: Attack, fn: FunctionRef) -> None:

