@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from lambda_ir.evidence import Case
 from lambda_ir.report import write_report
 from tests.timeline.casebuilder import PAYLOAD_ENV, PAYLOAD_FILE, PAYLOAD_NAME, build_case
 
@@ -113,3 +114,12 @@ def test_hostile_strings_execute_nothing(browser: Any, tmp_path: Path) -> None:
     # Only our three scripts exist; no payload became an element.
     assert page.locator("script").count() == 3
     assert problems == []
+
+
+def test_empty_case_page_loads_clean(browser: Any, tmp_path: Path) -> None:
+    case = Case.create(tmp_path / "empty")
+    result = write_report(case, None, "2026-11-29T10:00:00Z")
+    page, problems, _ = _open(browser, result.html)
+    assert problems == []
+    assert page.locator("#findings-shown").inner_text() == "0 of 0 shown"
+    assert page.locator("#timeline-chart").get_attribute("data-points") == "0"

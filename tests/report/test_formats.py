@@ -9,6 +9,7 @@ import jsonschema
 import orjson
 import pytest
 
+from lambda_ir.evidence import Case
 from lambda_ir.report import build_facts, render_all, write_report
 from lambda_ir.report.ocsf import CLASS_UID, REQUIRED
 from lambda_ir.timeline import build_timeline
@@ -143,3 +144,14 @@ def test_summary_tells_what_the_flagged_actor_changed(built: BuiltCase) -> None:
         "AddPermission20150331v2",
     ]
     assert actions[0].startswith("2026-11-28T22:10:00.000Z ")
+
+
+def test_an_empty_case_still_reports(tmp_path: Path) -> None:
+    case = Case.create(tmp_path / "empty")
+    result = write_report(case, None, "2026-11-29T10:00:00Z")
+    markdown = (case.root / "report.md").read_text()
+    assert "No findings" in markdown and "No function configuration" in markdown
+    assert orjson.loads((case.root / "findings.sarif").read_bytes())["runs"][0]["results"] == []
+    assert (case.root / "findings.ocsf.jsonl").read_bytes() == b""
+    assert any("no index" in w for w in result.warnings)
+    assert 'id="timeline-chart"' in result.html.read_text()

@@ -48,10 +48,13 @@ def diff_packages(
 ) -> CodeDiff | None:
     """Compare two packages given as (version, blob SHA-256 hex); None without their files."""
     con = index.cursor()
-    present = con.execute(
-        "SELECT count(DISTINCT blob_sha256) FROM code_files WHERE blob_sha256 IN (?, ?)",
-        [before[1], after[1]],
-    ).fetchone()
+    try:
+        present = con.execute(
+            "SELECT count(DISTINCT blob_sha256) FROM code_files WHERE blob_sha256 IN (?, ?)",
+            [before[1], after[1]],
+        ).fetchone()
+    except duckdb.CatalogException:
+        return None  # an index from before code_files existed: no diff, not a failure
     if not present or present[0] < 2:
         return None
     rows = con.execute(_DIFF, {"a": before[1], "b": after[1], "limit": MAX_NAMES + 1}).fetchall()

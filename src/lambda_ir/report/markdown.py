@@ -109,6 +109,9 @@ def _timeline(facts: ReportFacts) -> Iterator[str]:
 def _functions(facts: ReportFacts) -> Iterator[str]:
     yield "## Functions"
     yield ""
+    if not facts.functions:
+        yield "No function configuration in the case (for example a CloudTrail-only case)."
+        yield ""
     for function in facts.functions:
         yield from _function(facts, function)
 

@@ -118,6 +118,8 @@ def _timeline(facts: ReportFacts) -> Iterator[str]:
 
 def _functions(facts: ReportFacts) -> Iterator[str]:
     yield '<section id="functions"><h2>Functions</h2>'
+    if not facts.functions:
+        yield "<p>No function configuration in the case (for example a CloudTrail-only case).</p>"
     for number, function in enumerate(facts.functions):
         yield from _function(facts, number, function)
     yield "</section>"
