@@ -105,7 +105,7 @@ class Gateway:
         region = record["awsRegion"]
         entry = TrailEntry(
             sequence=self.trail.next_sequence(),
-            time=call.event_time,
+            time=call.event_time.replace(microsecond=0),  # CloudTrail keeps whole seconds
             account_id=caller.account_id,
             region=region,
             username=caller.user_name,
