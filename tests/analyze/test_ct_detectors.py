@@ -420,3 +420,37 @@ def test_code_update_from_a_new_address_is_high(builder: CaseBuilder) -> None:
         ("a", Severity.MEDIUM),
         ("b", Severity.HIGH),
     ]
+
+
+def test_layer_shared_publicly(builder: CaseBuilder) -> None:
+    found = _one(
+        builder,
+        ct_add_permission.DETECTOR,
+        [
+            trail_event(
+                "AddLayerVersionPermission20181031",
+                {
+                    "layerName": "tools",
+                    "versionNumber": 3,
+                    "principal": "*",
+                    "action": "lambda:GetLayerVersion",
+                    "statementId": "s",
+                },
+            ),
+            trail_event(
+                "AddLayerVersionPermission20181031",
+                {
+                    "layerName": "tools",
+                    "versionNumber": 3,
+                    "principal": "*",
+                    "organizationId": "o-abc",
+                    "action": "lambda:GetLayerVersion",
+                },
+                event_id="e2",
+            ),
+        ],
+    )
+    assert [(f.resource, f.severity) for f in found] == [
+        (f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:tools:3", Severity.HIGH),
+        (f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:tools:3", Severity.MEDIUM),
+    ]

@@ -213,7 +213,7 @@ class CaseView:
     # -- trail and logs --------------------------------------------------------------------
 
     @cached_property
-    def trail(self) -> duckdb.DuckDBPyConnection:
+    def index(self) -> duckdb.DuckDBPyConnection:
         """The case index (`trail_events`, `log_events`, `report_lines`, …), built if stale."""
         return open_index(self.case)
 
@@ -224,7 +224,7 @@ class CaseView:
         for fn in self.functions:
             if fn.role:
                 found.setdefault(fn.role, set()).add(fn.ref.name)
-        rows = self.trail.execute(
+        rows = self.index.execute(
             "SELECT request_parameters->>'$.role', function_name FROM trail_events "
             "WHERE operation IN ('CreateFunction', 'UpdateFunctionConfiguration') "
             "AND request_parameters->>'$.role' IS NOT NULL AND error_code IS NULL"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lambda_ir.model import Actor, EvidenceRef, Finding, Kind, Severity
-from lambda_ir.redact import redact_text
+from lambda_ir.redact import redact_document, redact_text
 
 if TYPE_CHECKING:
     from lambda_ir.analyze.caseview import CaseView
@@ -67,7 +67,7 @@ def make_finding(
     title: str | None = None,
     attack: tuple[str, ...] | None = None,
 ) -> Finding:
-    """Build a finding from a detector's declaration; the summary is redacted here, always."""
+    """Build a finding from a detector's declaration; summary and details are redacted here."""
     refs = tuple(dict.fromkeys(evidence))  # de-duplicated, order kept
     return Finding(
         id=finding_id(info.id, resource, key),
@@ -82,5 +82,5 @@ def make_finding(
         attack=attack if attack is not None else info.attack,
         time=time,
         actor=actor,
-        details=details or {},
+        details=redact_document(details or {}),
     )

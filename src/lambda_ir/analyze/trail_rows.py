@@ -87,7 +87,7 @@ def _json(value: Any) -> Mapping[str, Any]:
 def select_events(view: CaseView, where: str, params: Sequence[Any] = ()) -> list[TrailRow]:
     """Events of `trail_events` matching a constant `where` clause with bound `params`."""
     sql = f"SELECT {_COLUMNS} FROM trail_events WHERE {where} ORDER BY event_time, event_id"  # noqa: S608
-    rows = view.trail.execute(sql, list(params)).fetchall()
+    rows = view.index.execute(sql, list(params)).fetchall()
     return [_row(values) for values in rows]
 
 

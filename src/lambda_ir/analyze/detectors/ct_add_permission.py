@@ -1,4 +1,4 @@
-"""LIR-CT-001: AddPermission granting invoke to anyone (`*`) or to another account."""
+"""LIR-CT-001: AddPermission (function or layer) granting access to anyone or another account."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.trail_rows import select_events
+from lambda_ir.analyze.trail_rows import TrailRow, select_events
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -30,11 +30,25 @@ def _grantee_account(principal: str) -> str:
     return parts[4] if principal.startswith("arn:") and len(parts) > 4 else ""
 
 
+def _resource(row: TrailRow) -> str:
+    if row.operation == "AddLayerVersionPermission":
+        layer = str(row.request.get("layerName", "?"))
+        if not layer.startswith("arn:"):
+            layer = f"arn:aws:lambda:{row.region}:{row.account}:layer:{layer}"
+        return f"{layer}:{row.request.get('versionNumber', '?')}"
+    return row.function_arn
+
+
+def _name(row: TrailRow) -> str:
+    return _resource(row) if row.operation == "AddLayerVersionPermission" else row.function_name
+
+
 def detect(case: CaseView) -> Iterator[Finding]:
-    """AddPermission calls whose principal is `*` or an account other than the function's."""
+    """AddPermission / AddLayerVersionPermission whose principal is `*` or a foreign account."""
     rows = select_events(
         case,
-        "operation = 'AddPermission' AND event_source = ? AND error_code IS NULL",
+        "operation IN ('AddPermission', 'AddLayerVersionPermission') AND event_source = ? "
+        "AND error_code IS NULL",
         ["lambda.amazonaws.com"],
     )
     for row in rows:
@@ -46,12 +60,13 @@ def detect(case: CaseView) -> Iterator[Finding]:
             severity, who = Severity.MEDIUM, f"account {grantee}"
         else:
             continue
-        if principal == "*" and (row.request.get("sourceArn") or row.request.get("sourceAccount")):
-            severity = Severity.MEDIUM  # scoped by a source condition
+        scope = row.request.get("sourceArn") or row.request.get("sourceAccount")
+        if principal == "*" and (scope or row.request.get("organizationId")):
+            severity = Severity.MEDIUM  # scoped by a source or organization condition
         action = row.request.get("action", "lambda:InvokeFunction")
         yield make_finding(
             INFO,
-            resource=row.function_arn,
+            resource=_resource(row),
             account=row.account,
             region=row.region,
             severity=severity,
@@ -60,7 +75,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             actor=row.actor,
             evidence=(row.evidence,),
             summary=(
-                f"{row.actor.arn} allowed {who} to call {action} on {row.function_name} "
+                f"{row.actor.arn} allowed {who} to call {action} on {_name(row)} "
                 f"(statement {row.request.get('statementId', '?')!r}); remove the statement "
                 "unless it is a known integration."
             ),

@@ -40,7 +40,7 @@ ORDER BY min(event_time)
 
 def detect(case: CaseView) -> Iterator[Finding]:
     """Principals that called many Lambda read APIs within a short window."""
-    rows = case.trail.execute(_SQL, [WINDOW_MINUTES, MIN_OPERATIONS, MIN_CALLS]).fetchall()
+    rows = case.index.execute(_SQL, [WINDOW_MINUTES, MIN_OPERATIONS, MIN_CALLS]).fetchall()
     for arn, kind, ip, agent, key, account, region, first, last, calls, ops, names, refs in rows:
         actor = Actor(
             arn=str(arn),

@@ -31,7 +31,7 @@ HAVING count(*) >= ? ORDER BY min(ts)
 
 def detect(case: CaseView) -> Iterator[Finding]:
     """At least 10 failed invocations of one version within 5 minutes."""
-    rows = case.trail.execute(_SQL, [WINDOW_MINUTES, MIN_ERRORS]).fetchall()
+    rows = case.index.execute(_SQL, [WINDOW_MINUTES, MIN_ERRORS]).fetchall()
     for account, region, name, version, first, errors, evidence in rows:
         yield make_finding(
             INFO,

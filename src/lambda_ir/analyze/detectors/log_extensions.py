@@ -30,7 +30,7 @@ GROUP BY ALL ORDER BY function_name, version, extension
 
 def detect(case: CaseView) -> Iterator[Finding]:
     """One finding per function version and extension name seen in EXTENSION init lines."""
-    rows = case.trail.execute(_SQL).fetchall()
+    rows = case.index.execute(_SQL).fetchall()
     for account, region, name, version, extension, first, starts, evidence in rows:
         if not extension:
             continue

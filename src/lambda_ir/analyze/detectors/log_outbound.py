@@ -52,7 +52,7 @@ def _public(indicator: str) -> bool:
 def detect(case: CaseView) -> Iterator[Finding]:
     """Log lines naming mining pools, DoH resolvers, or public IP:port endpoints."""
     for kind, regex, severity in PATTERNS:
-        rows = case.trail.execute(_SQL, [regex, regex]).fetchall()
+        rows = case.index.execute(_SQL, [regex, regex]).fetchall()
         for account, region, name, version, indicator, first, lines, evidence in rows:
             if not indicator or (kind == "ip:port" and not _public(indicator)):
                 continue

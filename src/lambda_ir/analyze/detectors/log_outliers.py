@@ -38,7 +38,7 @@ FROM per_version v ORDER BY v.function_name, v.version
 
 def detect(case: CaseView) -> Iterator[Finding]:
     """Versions running 5x longer than the function's other versions, or near memory limits."""
-    rows = case.trail.execute(_SQL).fetchall()
+    rows = case.index.execute(_SQL).fetchall()
     for account, region, name, version, calls, p50, mem, first, evidence, others in rows:
         reasons = []
         if others and p50 >= MIN_MS and p50 >= RATIO * others:

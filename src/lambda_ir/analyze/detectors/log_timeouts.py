@@ -36,7 +36,7 @@ ORDER BY function_name, version
 
 def detect(case: CaseView) -> Iterator[Finding]:
     """Versions where at least 3 invocations and 20% of them ended in a timeout."""
-    rows = case.trail.execute(_SQL, [MIN_TIMEOUTS, MIN_SHARE]).fetchall()
+    rows = case.index.execute(_SQL, [MIN_TIMEOUTS, MIN_SHARE]).fetchall()
     for account, region, name, version, calls, timeouts, first, longest, evidence in rows:
         share = timeouts / calls
         yield make_finding(
