@@ -455,3 +455,21 @@ def test_backdoors_steps_are_attributed_to_the_leaked_developer_key(
         assert len(match) == 1, technique.id
         assert match[0]["userIdentity"]["userName"] == "dev-sam"
         assert match[0]["userIdentity"]["accessKeyId"] == technique.access_key_id
+
+
+def test_backdoors_logs_show_the_foreign_extension_and_the_backdoored_version(
+    seeded: dict[str, ScenarioResult], admin_session: Any
+) -> None:
+    groups = {group: region for region, group in seeded["backdoors"].log_groups}
+    assert set(groups) == {"/aws/lambda/inventory-sync", "/aws/lambda/user-notifier"}
+    inventory = _events(admin_session, "us-east-1", "/aws/lambda/inventory-sync")
+    extension = "EXTENSION\tName: otel-collector\tState: Ready\tEvents: [INVOKE,SHUTDOWN]"
+    assert inventory.count(extension) == 2
+    logs = admin_session.client("logs", region_name="us-east-1")
+    streams = logs.describe_log_streams(logGroupName="/aws/lambda/user-notifier")["logStreams"]
+    assert any("/[4]" in stream["logStreamName"] for stream in streams)
+    live = _lam(admin_session).get_alias(FunctionName="billing-export", Name="live")
+    hooked = _lam(admin_session).get_function_configuration(
+        FunctionName="billing-export", Qualifier=live["FunctionVersion"]
+    )
+    assert "AWS_LAMBDA_EXEC_WRAPPER" in hooked["Environment"]["Variables"]

@@ -3,6 +3,11 @@
     from lambda_ir.emulator.scenarios import seed
     estate, incident = seed(emulator, ["estate", "denonia"])
 
+- `estate`: a benign estate of Python, Node.js and container functions in two regions.
+- `denonia`: stolen CI keys turn `image-resizer` into an (inert) cryptominer.
+- `stratus`: Stratus Red Team's three Lambda persistence techniques.
+- `backdoors`: a leaked developer key plants quiet persistence across the estate.
+
 Each scenario performs its story through boto3 over HTTP, as its actors (each with its own
 IAM access key, address and user agent, at backdated times), and returns a `ScenarioResult`
 naming what a test should find. Run several with `seed`, which passes earlier results on:

@@ -18,6 +18,7 @@ Runs on top of `estate` or standalone (seeds a ten-function estate).
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,9 +29,12 @@ from lambda_ir.emulator.scenarios.actors import (
     Target,
     admin,
     create_user_actor,
+    lambda_service,
 )
 from lambda_ir.emulator.scenarios.attacker import Attack
+from lambda_ir.emulator.scenarios.catalogue import APPS
 from lambda_ir.emulator.scenarios.estate import estate
+from lambda_ir.emulator.scenarios.logs import LogTarget, write_invocation_logs
 from lambda_ir.emulator.scenarios.result import Actor, ScenarioResult
 from lambda_ir.emulator.scenarios.standins import (
     exec_wrapper_layer_zip,
@@ -38,6 +42,7 @@ from lambda_ir.emulator.scenarios.standins import (
     node_exfil_zip,
     node_hook_layer_zip,
 )
+from lambda_ir.emulator.scenarios.traffic import plan_sandboxes
 from lambda_ir.model import FunctionRef
 
 REGION = "us-east-1"
@@ -164,6 +169,23 @@ def _runtime_hooks(attack: Attack) -> None:
             ("T1546",),
             attack.ref(REGION, name),
         )
+        # Triggers invoke `live`, so the hook only runs once a version carries it.
+        attack.step(20)
+        version = str(lam.publish_version(FunctionName=name)["Version"])
+        attack.step(8)
+        lam.update_alias(
+            FunctionName=name,
+            Name="live",
+            FunctionVersion=version,
+            RoutingConfig={"AdditionalVersionWeights": {}},
+        )
+        attack.record(
+            f"backdoors.{variable.lower().replace('_', '-')}-live",
+            f"Hooked version {version} put behind the live alias",
+            "UpdateAlias20150331",
+            ("T1546",),
+            attack.ref(REGION, name, version),
+        )
 
 
 def _foreign_extension(emulator: Target, attack: Attack) -> str:
@@ -235,6 +257,34 @@ def _destinations_and_logging(attack: Attack) -> None:
     )
 
 
+def _after_logs(emulator: Target, start: datetime, now: datetime) -> tuple[tuple[str, str], ...]:
+    """The hours after: the foreign extension starts with `inventory-sync`, and 1% of
+    `user-notifier`'s traffic lands on the backdoored version 4."""
+    rng = random.Random("backdoors")  # noqa: S311 (reproducible content)
+    logs = ActorClients(emulator, lambda_service(emulator), ScenarioClock(start))
+    client = logs.client("logs", REGION)
+    written = []
+    for name, version, extensions in (
+        ("inventory-sync", "$LATEST", ("otel-collector",)),
+        ("user-notifier", "4", ()),
+    ):
+        app = next(app for app in APPS if app.name == name)
+        target = LogTarget(
+            name, app.runtime, app.memory_mb, app.timeout_s, REGION, version, None, extensions
+        )
+        sandboxes = plan_sandboxes(
+            rng,
+            (start, now - timedelta(minutes=20)),
+            app.profile,
+            sandboxes=2,
+            invocations=3,
+            memory_cap=app.memory_mb,
+            timeout_s=app.timeout_s,
+        )
+        written.append((REGION, write_invocation_logs(client, target, sandboxes).log_group))
+    return tuple(written)
+
+
 def backdoors(
     emulator: Target, prior: Sequence[ScenarioResult] = (), *, now: datetime | None = None
 ) -> ScenarioResult:
@@ -250,6 +300,7 @@ def backdoors(
     _runtime_hooks(attack)
     layer = _foreign_extension(emulator, attack)
     _destinations_and_logging(attack)
+    groups = _after_logs(emulator, attack.clock.now() + timedelta(minutes=7), now)
     touched = {t.function for t in attack.done if t.function is not None}
     return ScenarioResult(
         name="backdoors",
@@ -263,6 +314,7 @@ def backdoors(
         compromised=tuple(sorted(touched, key=str)),
         techniques=tuple(attack.done),
         layers=(layer,),
+        log_groups=groups,
         trail_bucket=base.trail_bucket,
         window=(start, attack.clock.now()),
     )
