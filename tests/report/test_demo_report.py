@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import jsonschema
+import orjson
 import pytest
 
 from lambda_ir.acquire import CollectOptions, Scope, collect
@@ -29,6 +31,7 @@ from lambda_ir.timeline import write_timeline
 from tests.report.test_browser import ARGS, CHROMIUM
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "build" / "demo-report-screenshot.png"
+SARIF_SCHEMA = Path(__file__).with_name("sarif-schema-2.1.0.json")
 
 pytestmark = pytest.mark.slow
 
@@ -62,6 +65,13 @@ def test_demo_report_tells_the_incident(demo_case: Case) -> None:
     changed = [row for row in function.versions if row.diff is not None]
     assert changed and all(row.code_path for row in function.versions)
     assert any(row.diff and (row.diff.added or row.diff.changed) for row in changed)
+    sarif = orjson.loads((demo_case.root / "findings.sarif").read_bytes())
+    jsonschema.validate(sarif, orjson.loads(SARIF_SCHEMA.read_bytes()))
+    code = [r for r in sarif["runs"][0]["results"] if r["ruleId"].startswith("yara:")]
+    assert code and all(
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "bootstrap"
+        for r in code
+    )
     markdown = (demo_case.root / "report.md").read_text()
     assert TARGET_FUNCTION in markdown and "## What could not be collected" in markdown
 

@@ -155,3 +155,22 @@ def test_an_empty_case_still_reports(tmp_path: Path) -> None:
     assert (case.root / "findings.ocsf.jsonl").read_bytes() == b""
     assert any("no index" in w for w in result.warnings)
     assert 'id="timeline-chart"' in result.html.read_text()
+
+
+def test_sarif_member_names_are_percent_encoded() -> None:
+    from lambda_ir.model import EvidenceRef, Finding, Severity
+    from lambda_ir.report.sarif import render_sarif
+
+    finding = Finding(
+        id="x",
+        detector="yara:r",
+        title="t",
+        severity=Severity.LOW,
+        resource="r",
+        account="1",
+        region="r",
+        summary="s",
+        evidence=(EvidenceRef("blobs/p", "a", member="src/a b#c.py"),),
+    )
+    location = render_sarif((finding,))["runs"][0]["results"][0]["locations"][0]
+    assert location["physicalLocation"]["artifactLocation"]["uri"] == "src/a%20b%23c.py"

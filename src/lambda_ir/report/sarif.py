@@ -7,6 +7,7 @@ point at the evidence file in the case and name the AWS resource as a logical lo
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 from lambda_ir import __version__
@@ -99,7 +100,9 @@ def _location(finding: Finding, path: str | None, member: str | None) -> dict[st
         return location
     if member:
         # The file inside the package; the package is described so a reader can find it.
-        artifact = {"uri": member, "description": {"text": f"inside package {path}"}}
+        # A member name is attacker-chosen text; the URI carries it percent-encoded.
+        uri = urllib.parse.quote(member.lstrip("/"), safe="/")
+        artifact = {"uri": uri, "description": {"text": f"inside package {path}"}}
     else:
         artifact = {"uri": path, "uriBaseId": "CASE"}
     physical: dict[str, Any] = {"artifactLocation": artifact}
