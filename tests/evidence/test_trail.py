@@ -203,3 +203,23 @@ def test_function_from_resources_for_data_events(tmp_path: Path) -> None:
     con = duckdb.connect(str(build_index(case)), read_only=True)
     row = con.execute("SELECT function_name, qualifier, request_parameters FROM trail_events")
     assert row.fetchone() == ("pay", "live", None)
+
+
+def test_cli_import_twice_is_harmless_and_counts_problems(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from lambda_ir.cli.main import cli
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.json").write_text(json.dumps({"Records": [record("a"), record("b")]}))
+    (src / "bad.json").write_bytes(b"\xff\xfe{")
+    case_dir = str(tmp_path / "case")
+    for _ in range(2):
+        result = CliRunner().invoke(cli, ["--json", "import-trail", "--case", case_dir, str(src)])
+        assert result.exit_code == 0, result.output
+        summary = orjson.loads(result.stdout)
+        assert (summary["records"], summary["skipped_files"], summary["unique_events"]) == (2, 1, 2)
+        assert summary["warnings"] == 1
+    index = CliRunner().invoke(cli, ["--json", "index", "--case", case_dir])
+    assert index.exit_code == 0 and orjson.loads(index.stdout)["rows"]["trail_events"] == 2
