@@ -279,3 +279,45 @@ def test_lambda_configuration_records_match_real_samples(
         assert record["responseElements"]["environment"] == {}
     layers = ours["UpdateFunctionConfiguration20150331v2"]["responseElements"]["layers"]
     assert layers[0]["arn"] == layer["LayerVersionArn"]
+
+
+def test_every_lookup_attribute_finds_the_call(aws: Emulator, admin: Any, name: str) -> None:
+    attacker = _attacker(aws, admin, f"{name}-x")
+    iam = attacker.client("iam", config=client_config())
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")
+    record = next(
+        r
+        for r in aws.records()
+        if r["eventName"] == "CreateRole" and r["userIdentity"].get("userName") == f"{name}-x"
+    )
+    access_key = record["userIdentity"]["accessKeyId"]
+    for key, value in (
+        ("EventId", record["eventID"]),
+        ("EventName", "CreateRole"),
+        ("ReadOnly", "false"),
+        ("Username", f"{name}-x"),
+        ("ResourceType", "AWS::IAM::Role"),
+        ("ResourceName", name),
+        ("EventSource", "iam.amazonaws.com"),
+        ("AccessKeyId", access_key),
+    ):
+        found = _lookup(admin, key, value)
+        assert record["eventID"] in {e["EventId"] for e in found}, key
+        if key in ("EventId", "AccessKeyId", "Username"):
+            assert all(
+                json.loads(e["CloudTrailEvent"])["userIdentity"].get("accessKeyId") == access_key
+                for e in found
+            ), key
+    assert record["eventID"] not in {e["EventId"] for e in _lookup(admin, "ReadOnly", "true")}
+    event = next(e for e in _lookup(admin, "EventId", record["eventID"]))
+    assert event["Resources"] == [{"ResourceType": "AWS::IAM::Role", "ResourceName": name}]
+    assert json.loads(event["CloudTrailEvent"]) == record
+
+
+def test_lookup_rejects_a_foreign_next_token(admin: Any) -> None:
+    trail = admin.client("cloudtrail", config=client_config())
+    try:
+        trail.lookup_events(NextToken="bm90LW91cnM")
+    except trail.exceptions.InvalidNextTokenException:
+        return
+    raise AssertionError("a token the emulator never issued must be rejected")

@@ -158,3 +158,15 @@ def test_fault_injection_resets_connections(aws: Emulator) -> None:
         lam = session_for(bad, "testing", "testing").client("lambda", config=client_config())
         with pytest.raises((ConnectionClosedError, EndpointConnectionError)):
             lam.list_functions()
+
+
+def test_logs_throttle_is_throttling_exception_400(limited: Emulator) -> None:
+    logs = session_for(limited, "testing", "testing").client("logs", config=client_config())
+    for _ in range(20):  # FilterLogEvents: 5 a second
+        try:
+            logs.filter_log_events(logGroupName="/aws/lambda/none")
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ThrottlingException":
+                assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+                return
+    raise AssertionError("20 FilterLogEvents calls in a burst were never throttled at 5/s")

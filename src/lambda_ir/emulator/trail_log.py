@@ -104,6 +104,8 @@ def lookup_events(log: TrailLog, account_id: str, region: str, params: dict[str,
     if start > end:
         return json_error("InvalidTimeRangeException", "StartTime must be before EndTime.")
     after = _decode_token(params.get("NextToken"))
+    if params.get("NextToken") and after is None:
+        return json_error("InvalidNextTokenException", "Invalid NextToken.")
     with log.lock:
         candidates = list(log.entries)
     selected = sorted(
