@@ -223,3 +223,16 @@ def test_cli_import_twice_is_harmless_and_counts_problems(tmp_path: Path) -> Non
         assert summary["warnings"] == 1
     index = CliRunner().invoke(cli, ["--json", "index", "--case", case_dir])
     assert index.exit_code == 0 and orjson.loads(index.stdout)["rows"]["trail_events"] == 2
+
+
+def test_huge_single_line_is_skipped_and_following_lines_kept() -> None:
+    data = b"x" * 3000 + b"\n" + json.dumps(record("after")).encode() + b"\n"
+    problems: list[str] = []
+    out = list(iter_record_lines(io.BytesIO(data), problems, max_document=1000))
+    assert [orjson.loads(x)["eventID"] for x in out] == ["after"]
+    assert problems == ["first line or document larger than 1000 bytes; skipped"]
+    broken = json.dumps({"Events": [{"CloudTrailEvent": "{not json"}]}).encode()
+    assert lines_of(broken) == (
+        [],
+        ["1 line(s) skipped: JSON that holds no CloudTrail record (first at line 1)"],
+    )

@@ -102,6 +102,10 @@ def iter_record_lines(
     bad = _BadLines()
     try:
         first = stream.readline(max_document + 1)
+        if len(first) > max_document and not first.endswith(b"\n"):
+            problems.append(f"first line or document larger than {max_document} bytes; skipped")
+            _skip_rest_of_line(stream, first)
+            first = b""
         stripped = first.strip()
         value = _loads(stripped, bad, 1) if stripped else None
         if value is None and stripped and _opens_document(stripped):
@@ -109,7 +113,7 @@ def iter_record_lines(
             yield from _document(first, stream, problems, max_document)
             return
         if value is not None:
-            yield from _lines_of(value, first, bad)
+            yield from _lines_of(value, first, bad, 1)
         yield from _line_records(stream, bad, max_document, start=2)
     except (EOFError, OSError, ISAL_ERROR) as exc:
         problems.append(f"truncated or corrupt compressed data: {exc}")
@@ -128,7 +132,11 @@ def records_of(value: Any) -> Iterator[dict[str, Any]]:
         elif isinstance(value.get("Events"), list):
             yield from records_of(value["Events"])
         elif isinstance(value.get("CloudTrailEvent"), str):
-            yield from records_of(orjson.loads(value["CloudTrailEvent"]))
+            try:
+                inner = orjson.loads(value["CloudTrailEvent"])
+            except orjson.JSONDecodeError:
+                return  # a damaged LookupEvents entry holds no record we can keep
+            yield from records_of(inner)
         elif any(key in value for key in RECORD_KEYS):
             yield value
 
@@ -184,7 +192,7 @@ def _document(
         yield orjson.dumps(record) + b"\n"
 
 
-def _lines_of(value: Any, raw: bytes, bad: _BadLines) -> Iterator[bytes]:
+def _lines_of(value: Any, raw: bytes, bad: _BadLines, number: int) -> Iterator[bytes]:
     if isinstance(value, dict) and any(key in value for key in RECORD_KEYS):
         yield raw.strip() + b"\n"  # already one record on one line: keep its bytes
         return
@@ -193,7 +201,7 @@ def _lines_of(value: Any, raw: bytes, bad: _BadLines) -> Iterator[bytes]:
         produced = True
         yield orjson.dumps(record) + b"\n"
     if not produced:
-        bad.add("JSON that holds no CloudTrail record", 0)
+        bad.add("JSON that holds no CloudTrail record", number)
 
 
 def _line_records(
@@ -213,7 +221,7 @@ def _line_records(
         if stripped:
             value = _loads(stripped, bad, number)
             if value is not None:
-                yield from _lines_of(value, stripped, bad)
+                yield from _lines_of(value, stripped, bad, number)
 
 
 def _skip_rest_of_line(stream: IO[bytes], line: bytes) -> None:
