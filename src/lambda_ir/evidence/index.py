@@ -20,6 +20,7 @@ from lambda_ir.evidence import index_config, index_logs
 from lambda_ir.evidence.case import Case
 from lambda_ir.evidence.index_schema import SCHEMA_VERSION, TABLE_NAMES, create_statements
 from lambda_ir.evidence.index_trail import TrailFile, load_trail
+from lambda_ir.evidence.index_values import json_text
 from lambda_ir.evidence.layout import MANIFEST, TMP_DIR
 
 INDEX_FILE = "case.duckdb"
@@ -119,12 +120,12 @@ def _load_manifest(con: duckdb.DuckDBPyConnection, case: Case) -> None:
             e.size,
             e.kind,
             e.api,
-            _json(e.params),
+            json_text(e.params),
             e.account,
             e.region,
             e.acquired_at,
             e.error,
-            _json(e.meta),
+            json_text(e.meta),
         )
         for number, e in enumerate(case.entries(), start=1)
     ]
@@ -137,12 +138,6 @@ def _load_manifest(con: duckdb.DuckDBPyConnection, case: Case) -> None:
         )
     con.execute("INSERT INTO manifest SELECT * FROM manifest_rows ORDER BY line")
     con.execute("DROP TABLE manifest_rows")
-
-
-def _json(value: object) -> str:
-    import orjson
-
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _artifacts(con: duckdb.DuckDBPyConnection, case: Case, kind: str) -> list[TrailFile]:
