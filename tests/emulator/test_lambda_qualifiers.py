@@ -167,3 +167,37 @@ def test_lists_paginate_fifty_a_page(admin: Any, name: str) -> None:
     assert [len(p["Versions"]) for p in versions] == [50, 6]
     with pytest.raises(lam.exceptions.InvalidParameterValueException):
         regional.list_functions(Marker="not-a-marker")
+
+
+def test_deleting_an_alias_or_function_drops_its_policy_and_url(admin: Any, name: str) -> None:
+    lam = admin.client("lambda", config=client_config())
+    make_function(admin, name)
+    _versions_and_alias(lam, name)
+    config = lam.get_function_configuration(FunctionName=name, Qualifier="live")
+    assert config["FunctionArn"].endswith(f":{name}:live")
+    lam.add_permission(
+        FunctionName=name,
+        Qualifier="live",
+        StatementId="p",
+        Action="lambda:InvokeFunction",
+        Principal="*",
+    )
+    lam.create_function_url_config(FunctionName=name, Qualifier="live", AuthType="NONE")
+    lam.delete_alias(FunctionName=name, Name="live")
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_policy(FunctionName=name, Qualifier="live")
+    assert lam.list_function_url_configs(FunctionName=name)["FunctionUrlConfigs"] == []
+    lam.add_permission(
+        FunctionName=name, StatementId="q", Action="lambda:InvokeFunction", Principal="*"
+    )
+    lam.delete_function(FunctionName=name)
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=config["Role"],
+        Handler="app.handler",
+        Code={"ZipFile": zip_of("again")},
+    )
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_policy(FunctionName=name)

@@ -51,6 +51,17 @@ def fix_get_function(ctx: LambdaContext, call: ApiCall, response: Response) -> R
     return response.with_json(document)
 
 
+def fix_alias_arn(ctx: LambdaContext, call: ApiCall, response: Response) -> Response:
+    """GetFunctionConfiguration by alias: AWS answers with the alias ARN (moto: the version's)."""
+    document = response.json()
+    name, in_name = function_name_of(str(call.params.get("FunctionName", "")))
+    qualifier = call.params.get("Qualifier") or in_name
+    if not isinstance(document, dict) or not is_alias(ctx, name, qualifier):
+        return response
+    document["FunctionArn"] = f"{str(document['FunctionArn']).rsplit(':', 1)[0]}:{qualifier}"
+    return response.with_json(document)
+
+
 def fix_layer_content(ctx: LambdaContext, call: ApiCall, response: Response) -> Response:
     """PublishLayerVersion/GetLayerVersion: `Content.Location` serving the layer's zip."""
     document = response.json()

@@ -58,12 +58,13 @@ AFTER: Mapping[str, tuple[After, ...]] = {
     ),
     "PublishVersion": (code.isolate_versions, settings.snapshot_logging_config),
     "GetFunction": (code.fix_get_function, settings.add_logging_config),
-    "GetFunctionConfiguration": (settings.add_logging_config,),
+    "GetFunctionConfiguration": (code.fix_alias_arn, settings.add_logging_config),
     "ListFunctions": (paging.paginate, settings.add_logging_config),
     "ListVersionsByFunction": (paging.paginate, settings.add_logging_config),
     "ListAliases": (paging.paginate,),
     "PublishLayerVersion": (code.fix_layer_content,),
     "DeleteFunction": (policy.forget_function,),
+    "DeleteAlias": (policy.forget_alias,),
 }
 
 

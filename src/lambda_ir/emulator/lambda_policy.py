@@ -20,6 +20,7 @@ from lambda_ir.emulator.lambda_state import (
     QualifierKey,
     find_function,
     function_missing,
+    function_name_of,
     key_for,
     not_found,
 )
@@ -83,17 +84,33 @@ def forget_function(ctx: LambdaContext, call: ApiCall, response: Response) -> Re
     """DeleteFunction: drop policies, URL configs and settings of what was deleted."""
     _, _, name, qualifier = key_for(ctx, call)
     with ctx.extras.lock:
-        for store in (
-            ctx.extras.policies,
-            ctx.extras.url_configs,
-            ctx.extras.logging,
-            ctx.extras.recursion,
-            ctx.extras.runtime,
-            ctx.extras.provisioned,
-        ):
+        for store in _stores(ctx):
             for key in [k for k in store if _covers(k, ctx, name, qualifier)]:
                 del store[key]
     return response
+
+
+def forget_alias(ctx: LambdaContext, call: ApiCall, response: Response) -> Response:
+    """DeleteAlias: the alias's own policy, URL config and settings go with it."""
+    name, _ = function_name_of(str(call.params.get("FunctionName", "")))
+    alias = str(call.params.get("Name", ""))
+    with ctx.extras.lock:
+        for store in _stores(ctx):
+            for key in [k for k in store if _covers(k, ctx, name, alias)]:
+                del store[key]
+    return response
+
+
+def _stores(ctx: LambdaContext) -> tuple[dict[QualifierKey, Any], ...]:
+    extras = ctx.extras
+    return (
+        extras.policies,
+        extras.url_configs,
+        extras.logging,
+        extras.recursion,
+        extras.runtime,
+        extras.provisioned,
+    )
 
 
 def _covers(key: QualifierKey, ctx: LambdaContext, name: str, qualifier: str | None) -> bool:
