@@ -211,14 +211,15 @@ def _package_files(
 
 def _matching_lines(content: bytes, pattern: re.Pattern[bytes]) -> Iterator[tuple[int, bytes]]:
     """(line number, line) for each line with a match, reported once per line."""
-    last_line = -1
+    last_line, counted_to, number = -1, 0, 1
     for match in pattern.finditer(content):
         start = content.rfind(b"\n", 0, match.start()) + 1
         if start == last_line:
             continue
-        last_line = start
+        number += content.count(b"\n", counted_to, start)  # count only what is new
+        last_line, counted_to = start, start
         end = content.find(b"\n", match.end())
-        yield content.count(b"\n", 0, start) + 1, content[start : end if end >= 0 else len(content)]
+        yield number, content[start : end if end >= 0 else len(content)]
 
 
 def _snippet(text: str, pattern: re.Pattern[bytes]) -> str:
