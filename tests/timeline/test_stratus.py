@@ -29,13 +29,13 @@ def test_lambda_detonations_read_as_a_story(tmp_path: Path) -> None:
         events = list(build_timeline(case, index))
     assert events and all(e.source == "cloudtrail" for e in events)
     assert [e.time for e in events] == sorted(e.time for e in events)
-    backdoor = next(e for e in events if e.kind == "AddPermission20150331v2")
+    backdoor = next(e for e in events if e.kind == "AddPermission")
     assert backdoor.time == "2024-08-01T13:47:16.000Z"
     assert backdoor.resource == "stratus-red-team-backdoor-f-func"
     assert backdoor.actor == "arn:aws:iam::880896431042:user/christophe"
     assert "grants lambda:InvokeFunction to *" in backdoor.summary
     assert backdoor.evidence[0].path.startswith("trail/")
     names = {e.kind for e in events}
-    assert {"UpdateFunctionCode20150331v2", "UpdateFunctionConfiguration20150331v2"} & names
+    assert {"UpdateFunctionCode", "UpdateFunctionConfiguration"} & names
     data, count = to_jsonl(events)
     assert count == len(events) and data.count(b'"timestamp_desc":"Event Time"') == count

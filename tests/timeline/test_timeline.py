@@ -37,7 +37,7 @@ def test_every_evidence_kind_lands_in_utc_order(built: BuiltCase) -> None:
     assert times == sorted(times)
     kinds = {(e.source, e.kind) for e in events}
     assert {
-        ("cloudtrail", "UpdateFunctionCode20150331v2"),
+        ("cloudtrail", "UpdateFunctionCode"),
         ("lambda", "version-modified"),
         ("lambda", "code-changed"),
         ("lambda", "config-changed"),

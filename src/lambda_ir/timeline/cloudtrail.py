@@ -1,5 +1,8 @@
 """CloudTrail calls from the case index (`trail_events`), one event per call, in time order.
 
+An event's kind is the call's operation without its API-version suffix (`UpdateFunctionCode`,
+not `UpdateFunctionCode20150331v2`), as the index normalises it.
+
 Read through DuckDB so a month of trail streams instead of loading into memory; nothing
 from a record is ever put into SQL text.
 """
@@ -16,8 +19,8 @@ from lambda_ir.model import EvidenceRef, TimelineEvent
 from lambda_ir.timeline.clock import utc_iso
 
 _QUERY = """
-SELECT event_time, event_name, event_source, function_name, qualifier, actor_arn,
-       actor_name, source_ip, error_code, CAST(request_parameters AS VARCHAR),
+SELECT event_time, coalesce(operation, event_name), event_source, function_name, qualifier,
+       actor_arn, actor_name, source_ip, error_code, CAST(request_parameters AS VARCHAR),
        evidence_path, evidence_sha256
 FROM trail_events ORDER BY event_time, event_id
 """
