@@ -90,6 +90,19 @@ def test_report_loads_clean_filters_and_renders(browser: Any, tmp_path: Path) ->
         " let n = 0; for (let i = 3; i < d.length; i += 4) { if (d[i]) n++; } return n; }"
     )
     assert drawn > 1000
+    # Clicking a point finds its event in the table (the chart is interactive, not a picture).
+    point = page.evaluate(
+        "() => { const c = Chart.getChart('timeline-chart');"
+        " const lane = c.data.datasets.findIndex(d => d.label === 'cloudtrail');"
+        " const p = c.getDatasetMeta(lane).data[0]; return {x: p.x, y: p.y}; }"
+    )
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    hit = page.locator("#events tr.hit")
+    assert hit.count() == 1 and "cloudtrail" in hit.inner_text()
+    assert page.locator("#events-shown").inner_text() == "15 of 15 shown"
+    page.fill("#event-search", "timed out")
+    assert page.locator("#events-shown").inner_text() == "1 of 15 shown"
+    page.fill("#event-search", "")
     page.fill("#finding-search", "")
     page.check("input[data-severity-filter][value=critical]")
     shot = tmp_path / "report-screenshot.png"

@@ -104,6 +104,10 @@ def _timeline(facts: ReportFacts) -> Iterator[str]:
     )
     yield '<div class="chart-box"><canvas id="timeline-chart" role="img" '
     yield 'aria-label="timeline of the case\'s events by source"></canvas></div>'
+    yield (
+        '<div class="filters"><input type="search" id="event-search" placeholder="filter events '
+        'by text" aria-label="filter events by text"> <span id="events-shown"></span></div>'
+    )
     yield '<table id="events"><thead><tr><th>Time</th><th>Source</th><th>Kind</th>'
     yield "<th>Resource</th><th>Actor</th><th>What</th><th>Evidence</th></tr></thead><tbody>"
     for index, event in enumerate(shown):

@@ -26,6 +26,21 @@
   });
   applyFindingFilter();
 
+  function applyEventFilter() {
+    var query = document.getElementById("event-search").value.toLowerCase();
+    var rows = document.querySelectorAll("#events tbody tr");
+    var shown = 0;
+    rows.forEach(function (row) {
+      var visible = row.textContent.toLowerCase().indexOf(query) >= 0;
+      row.hidden = !visible;
+      if (visible) { shown += 1; }
+    });
+    document.getElementById("events-shown").textContent = shown + " of " + rows.length + " shown";
+  }
+
+  document.getElementById("event-search").addEventListener("input", applyEventFilter);
+  applyEventFilter();
+
   function highlight(index) {
     document.querySelectorAll("#events tr.hit").forEach(function (row) { row.classList.remove("hit"); });
     var row = document.getElementById("event-" + index);
