@@ -441,20 +441,28 @@ def test_backdoors_runtime_hooks_foreign_layer_destination_and_logging(
     assert "/aws/lambda/report-generator" not in [g["logGroupName"] for g in groups["logGroups"]]
 
 
-def test_backdoors_steps_are_attributed_to_the_leaked_developer_key(
-    seeded: dict[str, ScenarioResult], aws: Emulator
+@pytest.mark.parametrize("name", ["denonia", "stratus", "backdoors"])
+def test_every_technique_has_its_record_with_the_attackers_identity(
+    seeded: dict[str, ScenarioResult], aws: Emulator, name: str
 ) -> None:
-    result = seeded["backdoors"]
-    assert result.attacker is not None
-    records = [r for r in aws.records() if r["sourceIPAddress"] == result.attacker.source_ip]
+    result = seeded[name]
+    assert result.attacker is not None and result.techniques
+    records = aws.records()
     for technique in result.techniques:
         stamp = technique.time.strftime("%Y-%m-%dT%H:%M:%SZ")
         match = [
-            r for r in records if r["eventName"] == technique.event_name and r["eventTime"] == stamp
+            r
+            for r in records
+            if r["eventName"] == technique.event_name
+            and r["eventTime"] == stamp
+            and r["sourceIPAddress"] == technique.source_ip
         ]
         assert len(match) == 1, technique.id
-        assert match[0]["userIdentity"]["userName"] == "dev-sam"
-        assert match[0]["userIdentity"]["accessKeyId"] == technique.access_key_id
+        identity = match[0]["userIdentity"]
+        assert identity["accessKeyId"] == technique.access_key_id
+        assert identity["arn"] == technique.actor_arn
+    users = {"denonia": "ci-deployer", "stratus": "red-team-operator", "backdoors": "dev-sam"}
+    assert result.attacker.arn.endswith(f":user/{users[name]}")
 
 
 def test_backdoors_logs_show_the_foreign_extension_and_the_backdoored_version(

@@ -62,15 +62,16 @@ def _recon(attack: Attack, fn: FunctionRef) -> None:
     for region in ("us-east-1", "eu-west-1"):
         attack.step(6)
         attack.clients.client("lambda", region).list_functions()
+        if region == "us-east-1":
+            attack.record(
+                "denonia.recon",
+                "Stolen CI keys used to list functions",
+                "ListFunctions20150331",
+                ("T1078.004", "T1526"),
+                None,
+            )
     attack.step(41)
     attack.clients.client("lambda", fn.region).get_function(FunctionName=fn.name)
-    attack.record(
-        "denonia.recon",
-        "Stolen CI keys used to list functions",
-        "ListFunctions20150331",
-        ("T1078.004", "T1526"),
-        fn,
-    )
 
 
 def _implant(attack: Attack, fn: FunctionRef) -> str:
@@ -162,14 +163,8 @@ def _role_discovery(emulator: Target, attack: Attack, fn: FunctionRef) -> Actor:
     attack.step(1500)
     thief.clients.client("sts").get_caller_identity()
     iam = thief.clients.client("iam")
-    for call, kwargs in (
-        ("list_users", {}),
-        ("list_roles", {}),
-        ("list_attached_role_policies", {"RoleName": role}),
-        ("list_role_policies", {"RoleName": role}),
-    ):
-        thief.step(2)
-        getattr(iam, call)(**kwargs)
+    thief.step(2)
+    iam.list_users()
     thief.record(
         "denonia.role-discovery",
         "Execution-role credentials used to enumerate IAM",
@@ -177,6 +172,13 @@ def _role_discovery(emulator: Target, attack: Attack, fn: FunctionRef) -> Actor:
         ("T1552.005", "T1087.004"),
         fn,
     )
+    for call, kwargs in (
+        ("list_roles", {}),
+        ("list_attached_role_policies", {"RoleName": role}),
+        ("list_role_policies", {"RoleName": role}),
+    ):
+        thief.step(2)
+        getattr(iam, call)(**kwargs)
     attack.done.extend(thief.done)
     return session
 
