@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import yara_x
+
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
 
@@ -28,15 +30,51 @@ class IocSet:
         """Domains and IPs: indicators searched for in text."""
         return {**self.domains, **self.ips}
 
-    def pattern(self) -> re.Pattern[bytes] | None:
-        """One regex finding any domain or IP in bytes, on label boundaries (case-insensitive)."""
-        values = sorted(self.strings(), key=len, reverse=True)
+    def matcher(self) -> IocMatcher | None:
+        """A YARA-X matcher for the domains and IPs (None when there are none)."""
+        values = sorted(self.strings())
         if not values:
             return None
-        body = b"|".join(re.escape(v.encode()) for v in values)
-        return re.compile(
-            rb"(?<![A-Za-z0-9.-])(" + body + rb")(?![A-Za-z0-9-]|\.[A-Za-z0-9])", re.I
+        # Values passed _DOMAIN or ipaddress checks: only [a-z0-9.:-], safe in a YARA string.
+        lines = "\n".join(f'        $i{n} = "{v}" ascii nocase' for n, v in enumerate(values))
+        source = (
+            f"rule lir_ioc {{\n    strings:\n{lines}\n    condition:\n        any of them\n}}\n"
         )
+        scanner = yara_x.Scanner(yara_x.compile(source))
+        scanner.set_timeout(30)
+        return IocMatcher(scanner, tuple(values))
+
+
+@dataclass(frozen=True)
+class IocMatcher:
+    """Finds domain and IP indicators in bytes, on label boundaries, case-insensitively."""
+
+    scanner: yara_x.Scanner
+    values: tuple[str, ...]
+
+    def find(self, data: bytes) -> set[str]:
+        """Indicators in `data` as whole names (`gw.denonia.xyz`, not `xgw.denonia.xyz`)."""
+        try:
+            results = self.scanner.scan(data)
+        except (yara_x.TimeoutError, yara_x.ScanError):
+            return set()
+        found: set[str] = set()
+        for rule in results.matching_rules:
+            for pattern in rule.patterns:
+                value = self.values[int(pattern.identifier[2:])]
+                if any(_bounded(data, m.offset, m.length) for m in pattern.matches):
+                    found.add(value)
+        return found
+
+
+def _bounded(data: bytes, offset: int, length: int) -> bool:
+    before = data[offset - 1 : offset] if offset else b""
+    after = data[offset + length : offset + length + 2]
+    if before and (before.isalnum() or before in b".-"):
+        return False
+    if after[:1] and (after[:1].isalnum() or after[:1] == b"-"):
+        return False
+    return not (after[:1] == b"." and after[1:2].isalnum())
 
 
 def parse_iocs(text: str, source: str) -> IocSet:

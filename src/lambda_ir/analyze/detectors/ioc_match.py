@@ -6,14 +6,13 @@ Bundled: Denonia's hashes, domains and IPs (Cado Security); add lists with `--io
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.code_files import iter_files, member_ref, owner_location
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.iocs import IocSet, load_iocs
+from lambda_ir.analyze.iocs import IocMatcher, IocSet, load_iocs
 from lambda_ir.analyze.trail_rows import select_events
 from lambda_ir.analyze.values import LogEvent
 from lambda_ir.model import Finding, Kind, Severity
@@ -31,13 +30,12 @@ INFO = DetectorInfo(
 )
 
 
-def _code(case: CaseView, iocs: IocSet, pattern: re.Pattern[bytes] | None) -> Iterator[Finding]:
+def _code(case: CaseView, iocs: IocSet, matcher: IocMatcher | None) -> Iterator[Finding]:
     for package, member, _ in iter_files(case):
         digest = hashlib.sha256(member.data).hexdigest()
         hits = [f"sha256 {digest}"] if digest in iocs.hashes else []
-        if pattern is not None:
-            found = {m.decode(errors="replace").lower() for m in pattern.findall(member.data)}
-            hits.extend(sorted(found))
+        if matcher is not None:
+            hits.extend(sorted(matcher.find(member.data)))
         if not hits:
             continue
         account, region = owner_location(package.owner)
@@ -58,12 +56,12 @@ def _code(case: CaseView, iocs: IocSet, pattern: re.Pattern[bytes] | None) -> It
         )
 
 
-def _logs(case: CaseView, pattern: re.Pattern[bytes]) -> Iterator[Finding]:
+def _logs(case: CaseView, matcher: IocMatcher) -> Iterator[Finding]:
     seen: dict[tuple[str, str], list[int]] = {}
     events: dict[tuple[str, str], LogEvent] = {}
     for event in case.log_events():
-        for match in pattern.findall(event.message.encode()):
-            key = (event.evidence.path, match.decode().lower())
+        for match in matcher.find(event.message.encode()):
+            key = (event.evidence.path, match)
             seen.setdefault(key, []).append(event.timestamp)
             events.setdefault(key, event)
     for (path, indicator), stamps in seen.items():
@@ -115,10 +113,10 @@ def _ms(stamp: int) -> str:
 def detect(case: CaseView) -> Iterator[Finding]:
     """Indicators in packaged files (hash or text), log lines, and trail source IPs."""
     iocs = load_iocs(case.options.ioc_files)
-    pattern = iocs.pattern()
-    yield from _code(case, iocs, pattern)
-    if pattern is not None:
-        yield from _logs(case, pattern)
+    matcher = iocs.matcher()
+    yield from _code(case, iocs, matcher)
+    if matcher is not None:
+        yield from _logs(case, matcher)
     yield from _trail(case, iocs)
 
 

@@ -131,8 +131,8 @@ rule LIR_Obfuscated_Payload
         $js1 = "eval(function(p,a,c,k,e," ascii
         $js2 = /(eval|Function)\(\s*(atob|Buffer\.from)\(/ ascii
         $js3 = /eval\(\s*Buffer\.from\([^)]{0,200}base64/ ascii
-        $blob = /[A-Za-z0-9+\/]{200}[A-Za-z0-9+\/]{200}[A-Za-z0-9+\/]{200}/ ascii
-        $run = /\b(exec|eval)\(/ ascii
+        $py4 = /exec\(\s*["'][A-Za-z0-9+\/=]{200}/ ascii
+        $js4 = /eval\(\s*["'`][A-Za-z0-9+\/=]{200}/ ascii
     condition:
-        any of ($py*) or any of ($js*) or ($blob and $run and filesize < 2MB)
+        any of ($py*) or any of ($js*)
 }
