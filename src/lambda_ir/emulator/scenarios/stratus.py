@@ -193,7 +193,8 @@ def stratus(
     del prior
     now = now or datetime.now(UTC)
     rng = random.Random("stratus")  # noqa: S311 (reproducible content)
-    clock = ScenarioClock(now - timedelta(days=2, hours=1))
+    start = (now - timedelta(days=2, hours=1)).replace(microsecond=0)
+    clock = ScenarioClock(start)
     owner = ActorClients(emulator, admin(emulator), clock)
     operator = create_user_actor(
         owner.client("iam"),
@@ -223,5 +224,5 @@ def stratus(
         techniques=tuple(techniques),
         layers=(layer,),
         log_groups=tuple((REGION, group) for group in groups),
-        window=(now - timedelta(days=2, hours=1), now),
+        window=(start, now),
     )
