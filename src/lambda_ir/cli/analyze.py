@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import yara_x
 from rich.markup import escape
 
 from lambda_ir.analyze.caseview import CaseView
@@ -13,6 +14,7 @@ from lambda_ir.analyze.diff import DiffError, diff_document, diff_versions, rend
 from lambda_ir.analyze.engine import AnalysisResult, analyze_case
 from lambda_ir.analyze.options import build_options
 from lambda_ir.analyze.sigma.rules import load_rules
+from lambda_ir.analyze.yara_scan import compile_rules
 from lambda_ir.cli.ui import CommandError, case_option, get_ui
 from lambda_ir.evidence import Case
 
@@ -70,6 +72,10 @@ def analyze(
     ui = get_ui()
     case = Case.open(Path(case_dir))
     options = build_options(yara_dirs, sigma_dirs, ioc_files, allow_file)
+    try:
+        compile_rules(yara_dirs)  # a responder's broken rule is an error, not a silent no-op
+    except yara_x.CompileError as exc:
+        raise CommandError(f"a --yara rule does not compile: {exc}") from exc
     if sigma_dirs:
         compiled, unsupported = load_rules(sigma_dirs)
         ui.say(f"sigma: {len(compiled)} rules compiled, {len(unsupported)} unsupported")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lambda_ir.analyze.archive import member_names
+from lambda_ir.analyze.archive import read_members
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.hooks import ALWAYS, hook_paths, is_hook
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.analyze.versions import group_versions
+from lambda_ir.analyze.yara_scan import compile_rules, new_scanner, scan
 from lambda_ir.model import EvidenceRef, Finding, Kind, Severity
+
+MAX_RESOLVED = 50  # files named by one variable that are scanned and cited
 
 INFO = DetectorInfo(
     id="LIR-CFG-002",
@@ -28,24 +31,37 @@ INFO = DetectorInfo(
 )
 
 
-def resolve(case: CaseView, config: FunctionConfig, paths: list[str]) -> list[EvidenceRef]:
-    """The layer package members that /opt paths point at (layers unpack into /opt)."""
-    found: list[EvidenceRef] = []
+def resolve(
+    case: CaseView, config: FunctionConfig, paths: list[str]
+) -> list[tuple[EvidenceRef, bytes]]:
+    """Layer files that /opt paths point at (layers unpack into /opt); a folder gives its files."""
+    found: list[tuple[EvidenceRef, bytes]] = []
     layers = {layer.arn: layer for layer in case.layers}
+    wanted = [p.removeprefix("/opt/") for p in paths if p.startswith("/opt/")]
     for arn in config.layers:
         layer = layers.get(arn)
-        if layer is None or layer.blob is None:
+        if layer is None or layer.blob is None or not wanted:
             continue
-        names = set(member_names(case.read_bytes(layer.blob, 512 * 1024 * 1024)))
-        for path in paths:
-            inside = path.removeprefix("/opt/")
-            if path.startswith("/opt/") and inside in names:
-                found.append(EvidenceRef(layer.blob.path, layer.blob.sha256, member=inside))
-    return found
+        for member in read_members(case.read_bytes(layer.blob, 512 * 1024 * 1024)):
+            if any(member.name == w or member.name.startswith(w + "/") for w in wanted):
+                ref = EvidenceRef(layer.blob.path, layer.blob.sha256, member=member.name)
+                found.append((ref, member.data))
+    return found[:MAX_RESOLVED]
+
+
+def _scan(case: CaseView, files: list[tuple[EvidenceRef, bytes]]) -> list[str]:
+    if not files:
+        return []
+    scanner = new_scanner(compile_rules(case.options.yara_dirs))
+    return sorted({f"{m.rule} in {ref.member}" for ref, data in files for m in scan(scanner, data)})
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
-    """Variables such as AWS_LAMBDA_EXEC_WRAPPER, NODE_OPTIONS --require, LD_PRELOAD."""
+    """Variables such as AWS_LAMBDA_EXEC_WRAPPER, NODE_OPTIONS --require, LD_PRELOAD.
+
+    The files they load are looked up in the function's layers and scanned with the YARA-X
+    rules; a match makes the finding CRITICAL.
+    """
     items = [
         (config, f"{name}={value}")
         for config in case.functions
@@ -56,14 +72,20 @@ def detect(case: CaseView) -> Iterator[Finding]:
         config = group.first
         name, value = group.key.split("=", 1)
         paths = hook_paths(value)
-        members = resolve(case, config, paths)
+        files = resolve(case, config, paths)
+        matches = _scan(case, files)
+        members = [ref for ref, _ in files]
         where = (
             "; it loads " + ", ".join(f"{m.member} from a layer" for m in members)
             if members
             else (f"; {', '.join(paths)} was not found in the function's layers" if paths else "")
         )
+        if matches:
+            where += "; YARA: " + ", ".join(matches)
         severity = (
-            Severity.HIGH
+            Severity.CRITICAL
+            if matches
+            else Severity.HIGH
             if name.upper() in ALWAYS or members or "/tmp" in value  # noqa: S108 - a value we read
             else Severity.MEDIUM
         )
@@ -84,6 +106,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 "value": value,
                 "versions": group.versions,
                 "resolved": [m.member for m in members],
+                "yara": matches,
             },
         )
 
