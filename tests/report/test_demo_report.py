@@ -8,21 +8,18 @@ is opened in Debian's chromium and kept as `build/demo-report-screenshot.png`.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
-import boto3
 import jsonschema
 import orjson
 import pytest
 
-from lambda_ir.acquire import CollectOptions, Scope, collect
 from lambda_ir.analyze.detectors import ALL
 from lambda_ir.analyze.engine import analyze_case
-from lambda_ir.emulator.scenarios import seed
-from lambda_ir.emulator.scenarios.denonia import TARGET_FUNCTION, TARGET_REGION
-from lambda_ir.emulator.testing import running_emulator
+from lambda_ir.emulator.scenarios.denonia import TARGET_FUNCTION
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import open_index
 from lambda_ir.model import Severity
@@ -36,22 +33,41 @@ SARIF_SCHEMA = Path(__file__).with_name("sarif-schema-2.1.0.json")
 pytestmark = pytest.mark.slow
 
 
+# The emulator runs in a child process: moto's state is process-wide, and resetting it here
+# would wipe the scenarios another test module seeded in this worker.
+_COLLECT = """
+import sys
+from pathlib import Path
+import boto3
+from lambda_ir.acquire import CollectOptions, Scope, collect
+from lambda_ir.emulator.scenarios import seed
+from lambda_ir.emulator.scenarios.denonia import TARGET_REGION
+from lambda_ir.emulator.testing import running_emulator
+from lambda_ir.evidence import Case
+
+with running_emulator(flush_interval=3600) as emulator:
+    (incident,) = seed(emulator, ["denonia"])
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    case = Case.create(Path(sys.argv[1]), {"demo": "denonia"})
+    start, end = incident.window
+    scope = Scope(regions=(TARGET_REGION,), since=start.isoformat(), until=end.isoformat())
+    options = CollectOptions(workers=4, quotas=False, endpoint_url=emulator.endpoint_url)
+    collect(case, session, scope, options)
+"""
+
+
 @pytest.fixture(scope="module")
-def demo_case(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Case]:
+def demo_case(tmp_path_factory: pytest.TempPathFactory) -> Case:
     root = tmp_path_factory.mktemp("demo") / "case"
-    with running_emulator(flush_interval=3600) as emulator:
-        emulator.reset()  # moto's state is process-wide: start from an empty account
-        (incident,) = seed(emulator, ["denonia"])
-        session = boto3.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-        )
-        case = Case.create(root, {"demo": "denonia"})
-        start, end = incident.window
-        scope = Scope(regions=(TARGET_REGION,), since=start.isoformat(), until=end.isoformat())
-        options = CollectOptions(workers=4, quotas=False, endpoint_url=emulator.endpoint_url)
-        collect(case, session, scope, options)
+    done = subprocess.run(
+        [sys.executable, "-c", _COLLECT, str(root)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    case = Case.open(root)
     analyze_case(case, ALL)
-    yield case
+    return case
 
 
 def test_demo_report_tells_the_incident(demo_case: Case) -> None:
