@@ -136,3 +136,10 @@ def test_each_image_version_keeps_its_own_image_uri(admin: Any, name: str) -> No
         for q in (first, "2", "$LATEST")
     }
     assert uris == {first: f"{repo}:1.0.0", "2": f"{repo}:2.0.0", "$LATEST": f"{repo}:3.0.0"}
+
+
+def test_get_function_reports_reserved_concurrency_of_zero(admin: Any, name: str) -> None:
+    lam = admin.client("lambda", config=client_config())
+    make_function(admin, name)
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    assert lam.get_function(FunctionName=name)["Concurrency"] == {"ReservedConcurrentExecutions": 0}

@@ -29,7 +29,8 @@ from lambda_ir.emulator.lambda_state import (
 
 
 def fix_get_function(ctx: LambdaContext, call: ApiCall, response: Response) -> Response:
-    """GetFunction: a Location serving this qualifier's zip; alias ARN for alias qualifiers."""
+    """GetFunction: a Location serving this qualifier's zip; alias ARN for alias qualifiers;
+    a reserved concurrency of 0 reported (moto omits it)."""
     document = response.json()
     name, in_name = function_name_of(str(call.params.get("FunctionName", "")))
     qualifier = call.params.get("Qualifier") or in_name
@@ -45,6 +46,8 @@ def fix_get_function(ctx: LambdaContext, call: ApiCall, response: Response) -> R
         }
     else:
         document["Code"] = {"RepositoryType": "S3", "Location": ctx.blob_url(function.code_bytes)}
+    if function.reserved_concurrency == 0:  # moto drops a 0 (falsy); containment sets it
+        document["Concurrency"] = {"ReservedConcurrentExecutions": 0}
     if is_alias(ctx, name, qualifier):
         config = document.get("Configuration", {})
         config["FunctionArn"] = f"{config['FunctionArn'].rsplit(':', 1)[0]}:{qualifier}"
