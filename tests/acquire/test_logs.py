@@ -68,6 +68,7 @@ def test_log_group_streamed_and_report_lines_indexed(
     with collect_context(case, session, aws, scope) as ctx:
         collect_logs(ctx, fn)
         assert ctx.tally.errors == []
+        assert list(map(type, ctx.tally.by_kind)) == [str]  # the summary is JSON
     [entry] = [e for e in case.entries() if e.kind == "logs"]
     assert entry.params["logGroupName"] == "/custom/pay" and entry.error is None
     assert entry.meta["lines"] == len(messages) and entry.meta["complete"] is True

@@ -91,10 +91,15 @@ def store_listing(
             region=region,
             meta=facts,
         )
-        with ctx.tally.lock:
-            ctx.tally.artifacts += 1
-            ctx.tally.by_kind[kind] += 1
+        count_artifact(ctx, kind)
     return first is not None
+
+
+def count_artifact(ctx: CollectContext, kind: str) -> None:
+    """Count one stored artifact in the run's summary (keys as plain str, for JSON)."""
+    with ctx.tally.lock:
+        ctx.tally.artifacts += 1
+        ctx.tally.by_kind[str(kind)] += 1
 
 
 def _then(
@@ -288,9 +293,7 @@ def _store_export_object(
         region=fn.region,
         meta={"function_name": fn.name, "lines": len(lines)},
     )
-    with ctx.tally.lock:
-        ctx.tally.artifacts += 1
-        ctx.tally.by_kind[Kind.LOGS] += 1
+    count_artifact(ctx, Kind.LOGS)
 
 
 def export_events(text: bytes, stream_name: str) -> Iterator[bytes]:

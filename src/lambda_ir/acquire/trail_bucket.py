@@ -21,6 +21,7 @@ from typing import Any
 
 from lambda_ir.acquire.context import CollectContext
 from lambda_ir.acquire.fetch import record_failure
+from lambda_ir.acquire.logs import count_artifact
 from lambda_ir.acquire.steps import Step
 from lambda_ir.aws import QuotaClass, classify, pages
 from lambda_ir.evidence.layout import path_segment
@@ -145,9 +146,7 @@ def _download(ctx: CollectContext, s3: Any, bucket: str, key: str, region: str) 
             account=ctx.account,
             region=region,
         )
-        with ctx.tally.lock:
-            ctx.tally.artifacts += 1
-            ctx.tally.by_kind[Kind.TRAIL] += 1
+        count_artifact(ctx, Kind.TRAIL)
     for problem in problems:
         ctx.case.record_error(
             kind=Kind.TRAIL,
