@@ -321,3 +321,19 @@ def test_lookup_rejects_a_foreign_next_token(admin: Any) -> None:
     except trail.exceptions.InvalidNextTokenException:
         return
     raise AssertionError("a token the emulator never issued must be rejected")
+
+
+def test_root_keys_show_as_root(aws: Emulator, admin: Any, name: str) -> None:
+    key_id, secret = aws.root_credentials()
+    session_for(aws, key_id, secret).client("iam").create_user(UserName=name)
+    events = _lookup(admin, "AccessKeyId", key_id)
+    assert [e["EventName"] for e in events] == ["CreateUser"]
+    identity = json.loads(events[0]["CloudTrailEvent"])["userIdentity"]
+    assert identity == {
+        "type": "Root",
+        "principalId": aws.account_id,
+        "arn": f"arn:aws:iam::{aws.account_id}:root",
+        "accountId": aws.account_id,
+        "accessKeyId": key_id,
+    }
+    assert events[0]["Username"] == "root"

@@ -1,9 +1,10 @@
 """Who made a call: CloudTrail's `userIdentity`, resolved from the SigV4 access key.
 
 Keys of IAM users resolve to `IAMUser`; keys from `sts:AssumeRole` resolve to `AssumedRole`
-with `sessionContext.sessionIssuer`. Unknown keys (boto3's `testing`, anything else) are
-treated as the emulator's administrator, the IAM user `emulator-admin` in 123456789012,
-which `ensure_admin` creates at start and after every reset. The emulator never rejects a key.
+with `sessionContext.sessionIssuer`; keys made by `root_credentials` resolve to `Root`.
+Unknown keys (boto3's `testing`, anything else) are treated as the emulator's administrator,
+the IAM user `emulator-admin` in 123456789012, which `ensure_admin` creates at start and
+after every reset. The emulator never rejects a key.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from moto.core.models import DEFAULT_ACCOUNT_ID
-from moto.iam.models import iam_backends
+from moto.iam.models import AccessKey, iam_backends
 from moto.sts.models import sts_backends
 
 ADMIN_USER = "emulator-admin"
@@ -37,6 +38,18 @@ def ensure_admin(account_id: str = DEFAULT_ACCOUNT_ID) -> Any:
     return iam.users[ADMIN_USER]
 
 
+def root_credentials(account_id: str = DEFAULT_ACCOUNT_ID) -> tuple[str, str]:
+    """A long-term access key of the account's root user: (access key id, secret).
+
+    moto has no root user; the key is registered in moto IAM without a user, so moto puts
+    the calls in `account_id` and CloudTrail shows `userIdentity.type` "Root".
+    """
+    iam = iam_backends[account_id][PARTITION]
+    key = AccessKey(user_name=None, prefix="AKIA", account_id=account_id)
+    iam.access_keys[key.access_key_id] = key
+    return key.access_key_id, key.secret_access_key
+
+
 def resolve_caller(access_key_id: str, region: str) -> Caller:
     """The principal behind `access_key_id`; the emulator admin when the key is unknown."""
     for account_id, partitions in list(iam_backends.items()):
@@ -48,8 +61,21 @@ def resolve_caller(access_key_id: str, region: str) -> Caller:
             return _assumed_role(account_id, access_key_id, key.role_arn)
         if key.user_name and key.user_name in iam.users:
             return _iam_user(account_id, access_key_id, iam.users[key.user_name])
+        if key.user_name is None and access_key_id.startswith("AKIA"):
+            return _root(account_id, access_key_id)
     admin = ensure_admin()
     return _iam_user(DEFAULT_ACCOUNT_ID, access_key_id, admin)
+
+
+def _root(account_id: str, access_key_id: str) -> Caller:
+    identity = {
+        "type": "Root",
+        "principalId": account_id,
+        "arn": f"arn:{PARTITION}:iam::{account_id}:root",
+        "accountId": account_id,
+        "accessKeyId": access_key_id,
+    }
+    return Caller(account_id, identity, "root")
 
 
 def _iam_user(account_id: str, access_key_id: str, user: Any) -> Caller:

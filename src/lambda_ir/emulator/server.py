@@ -28,7 +28,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from lambda_ir.emulator.gateway import Gateway
-from lambda_ir.emulator.identity import ensure_admin
+from lambda_ir.emulator.identity import ensure_admin, root_credentials
 from lambda_ir.emulator.lambda_state import LambdaExtras
 from lambda_ir.emulator.quotas import FaultSpec, Limiter
 from lambda_ir.emulator.trail_delivery import flush
@@ -119,6 +119,10 @@ class Emulator:
     def flush_trails(self) -> list[str]:
         """Write pending CloudTrail records to trail buckets now; returns `bucket/key`s written."""
         return flush(self.gateway.trail)
+
+    def root_credentials(self, account_id: str | None = None) -> tuple[str, str]:
+        """(access key id, secret) of a root-user key; its calls show as `Root` in CloudTrail."""
+        return root_credentials(account_id or self.account_id)
 
     def records(self, account_id: str | None = None) -> list[dict[str, Any]]:
         """Every CloudTrail record made so far (oldest first), optionally for one account."""
