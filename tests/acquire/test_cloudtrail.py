@@ -118,6 +118,9 @@ def test_window_is_clamped_to_90_days_and_recorded(
     assert clamped and start > since
     with collect_context(case, session, aws, Scope(("us-east-1",), since=since)) as ctx:
         collect_lambda_trail(ctx, "us-east-1")
+        collect_role_trail(ctx, FunctionTarget(ACCOUNT, "us-east-1", "idle"))
+    empty = [e for e in case.entries() if e.kind == "trail"]
+    assert [(e.meta["lines"], e.meta["complete"]) for e in empty] == [(0, True), (0, True)]
     gaps = [e for e in case.entries() if e.kind == "gap"]
     assert [case.read_json(g.path or "")["gap"] for g in gaps] == ["cloudtrail-lookup-90-days"]
     assert estimated_seconds(5000) == 50.0

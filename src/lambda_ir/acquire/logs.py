@@ -74,15 +74,21 @@ def store_listing(
     region: str,
     meta: Callable[[PageStream], dict[str, Any]],
 ) -> bool:
-    """Stream a listing into one gzip JSON-lines artifact; False when nothing was stored."""
+    """Stream a listing into one gzip JSON-lines artifact; False when nothing was stored.
+
+    A listing that answered with no events is stored too (an empty artifact): "we looked
+    and there was nothing" is evidence, and a resumed run does not ask again. A listing
+    whose first page failed stores nothing; the caller records the failure.
+    """
     lines = iter(stream)
     first = next(lines, None)
-    if first is not None:
+    if first is not None or stream.error is None:
+        head = () if first is None else (first,)
         # put_stream reads every chunk before it writes the manifest line, so the counts
         # filled in at the end of the stream are the final ones.
         facts: dict[str, Any] = {}
         ctx.case.put_stream(
-            compress_lines(_then(itertools.chain((first,), lines), facts, stream, meta)),
+            compress_lines(_then(itertools.chain(head, lines), facts, stream, meta)),
             path,
             kind=kind,
             api=api,
@@ -92,7 +98,8 @@ def store_listing(
             meta=facts,
         )
         count_artifact(ctx, kind)
-    return first is not None
+        return True
+    return False
 
 
 def count_artifact(ctx: CollectContext, kind: str) -> None:
