@@ -337,3 +337,24 @@ def test_root_keys_show_as_root(aws: Emulator, admin: Any, name: str) -> None:
         "accessKeyId": key_id,
     }
     assert events[0]["Username"] == "root"
+
+
+def test_get_caller_identity_names_the_principal_cloudtrail_records(
+    aws: Emulator, admin: Any, name: str
+) -> None:
+    me = admin.client("sts").get_caller_identity()
+    assert me["Arn"] == f"arn:aws:iam::{aws.account_id}:user/emulator-admin"
+    assert me["Account"] == aws.account_id
+    user = _attacker(aws, admin, name).client("sts").get_caller_identity()
+    assert user["Arn"] == f"arn:aws:iam::{aws.account_id}:user/{name}"
+    record = [r for r in aws.records() if r["eventName"] == "GetCallerIdentity"][-1]
+    assert record["userIdentity"]["arn"] == user["Arn"]
+    assert record["userIdentity"]["principalId"] == user["UserId"]
+    role = admin.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]
+    creds = admin.client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="ss")[
+        "Credentials"
+    ]
+    assumed = session_for(
+        aws, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+    ).client("sts")
+    assert assumed.get_caller_identity()["UserId"] == f"{role['RoleId']}:ss"

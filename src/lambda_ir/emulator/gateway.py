@@ -24,6 +24,7 @@ from lambda_ir.emulator.identity import Caller, resolve_caller
 from lambda_ir.emulator.lambda_state import LambdaContext, LambdaExtras
 from lambda_ir.emulator.operations import OperationIndex
 from lambda_ir.emulator.quotas import RESET, Limiter
+from lambda_ir.emulator.sts_identity import caller_identity
 from lambda_ir.emulator.trail_delivery import logging_trails
 from lambda_ir.emulator.trail_log import TrailEntry, TrailLog, lookup_events
 from lambda_ir.emulator.trail_record import build_record, is_recorded, resources_of
@@ -68,6 +69,8 @@ class Gateway:
         def forward(new_body: bytes | None) -> Response:
             return self._forward(environ, new_body)
 
+        if call.service == "sts" and call.name == "GetCallerIdentity":
+            return caller_identity(caller)
         if call.service == "cloudtrail" and call.name == "LookupEvents":
             return lookup_events(self.trail, caller.account_id, call.region, call.params)
         if call.service == "lambda" and call.operation is not None:

@@ -45,7 +45,7 @@ def root_credentials(account_id: str = DEFAULT_ACCOUNT_ID) -> tuple[str, str]:
     the calls in `account_id` and CloudTrail shows `userIdentity.type` "Root".
     """
     iam = iam_backends[account_id][PARTITION]
-    key = AccessKey(user_name=None, prefix="AKIA", account_id=account_id)
+    key = AccessKey(user_name=None, prefix="AKIA", account_id=account_id)  # type: ignore[abstract]
     iam.access_keys[key.access_key_id] = key
     return key.access_key_id, key.secret_access_key
 
