@@ -111,7 +111,9 @@ def test_report_loads_clean_filters_and_renders(browser: Any, tmp_path: Path) ->
     shutil.copyfile(shot, SCREENSHOT)
     assert shot.stat().st_size > 10_000
     page.click("a[href='#diff-0-1']")
-    assert page.locator("#diff-0-1 li.added").inner_text() == "+ miner.py"
+    assert page.locator("#diff-0-1 li.added > code").inner_text() == "miner.py"
+    page.click("#diff-0-1 li.changed summary")
+    assert "+import miner" in page.locator("#diff-0-1 li.changed pre.diff").inner_text()
 
 
 def test_hostile_strings_execute_nothing(browser: Any, tmp_path: Path) -> None:

@@ -80,7 +80,7 @@ def test_demo_report_tells_the_incident(demo_case: Case) -> None:
     (function,) = [f for f in facts.functions if f.name == TARGET_FUNCTION]
     changed = [row for row in function.versions if row.diff is not None]
     assert changed and all(row.code_path for row in function.versions)
-    assert any(row.diff and (row.diff.added or row.diff.changed) for row in changed)
+    assert any(row.diff and row.diff.names("added") + row.diff.names("changed") for row in changed)
     sarif = orjson.loads((demo_case.root / "findings.sarif").read_bytes())
     jsonschema.validate(sarif, orjson.loads(SARIF_SCHEMA.read_bytes()))
     code = [r for r in sarif["runs"][0]["results"] if r["ruleId"].startswith("yara:")]

@@ -26,7 +26,7 @@ def built(tmp_path: Path) -> BuiltCase:
 def _outputs(built: BuiltCase) -> dict[str, bytes]:
     index = built.index()
     events = build_timeline(built.case, index)
-    return render_all(build_facts(built.case, events, "2026-11-29T10:00:00Z", index))
+    return render_all(build_facts(built.case, events, "2026-11-29T10:00:00Z"))
 
 
 def test_sarif_validates_and_code_findings_point_into_the_package(built: BuiltCase) -> None:
@@ -97,21 +97,24 @@ def test_write_report_records_hashes_in_custody(built: BuiltCase) -> None:
 
 def test_functions_carry_versions_and_file_level_code_diff(built: BuiltCase) -> None:
     index = built.index()
-    facts = build_facts(
-        built.case, build_timeline(built.case, index), "2026-11-29T10:00:00Z", index
-    )
+    facts = build_facts(built.case, build_timeline(built.case, index), "2026-11-29T10:00:00Z")
     (function,) = facts.functions
     assert [r.version for r in function.versions] == ["1", "2", "$LATEST"]
     first, second, latest = function.versions
     assert first.diff is None and latest.diff is None  # $LATEST has version 2's code
     assert second.changed == ("code", "Layers")
     assert second.diff is not None
-    assert (second.diff.added, second.diff.removed, second.diff.changed) == (
+    diff = second.diff
+    assert (diff.names("added"), diff.names("removed"), diff.names("changed")) == (
         ("miner.py",),
         (),
         ("app.py",),
     )
-    assert second.diff.label == "+1 −0 ~1 files"
+    assert diff.label == "+1 −0 ~1 files"
+    app = next(f for f in diff.files if f.name == "app.py")
+    assert "+import miner" in app.text and "-    return 'ok'" in app.text
+    # The CloudTrail upload in the fixture carries no codeSha256, so no attribution is made up.
+    assert diff.uploaded_by == ""
     assert dict(function.environment)["DB_PASSWORD"].startswith("[REDACTED]")
     assert function.urls == ("https://abc.lambda-url.eu-west-1.on.aws/ (auth NONE)",)
     assert function.triggers == ("arn:aws:sqs:eu-west-1:111122223333:orders (Enabled)",)

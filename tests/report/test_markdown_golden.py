@@ -21,7 +21,7 @@ def _render(tmp_path: Path, hostile: bool) -> str:
     built = build_case(tmp_path / "case", hostile=hostile)
     case = freeze(built)
     index = built.index()
-    facts = build_facts(case, build_timeline(case, index), "2026-11-29T10:00:00Z", index)
+    facts = build_facts(case, build_timeline(case, index), "2026-11-29T10:00:00Z")
     return render_markdown(facts)
 
 

@@ -1,71 +1,65 @@
-"""Which files changed inside a function's package between two versions.
+"""What changed inside a function's package between two versions, for the report.
 
-Read from the index's `code_files` (one row per package member with its SHA-256, filled by
-`evidence.index_code` without extracting anything), so the report never opens a zip.
+The comparison itself is `analyze.diff` (the same one `lambda-ir diff` prints: files added,
+removed and changed, redacted unified diffs of text files, and the CloudTrail call that
+uploaded the code); this module keeps what the report shows and never fails the report.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.diff import DiffError, diff_versions
 
-MAX_NAMES = 500  # per diff; a package rewritten wholesale is summarised, not listed
+MAX_FILES = 200  # per diff; a package rewritten wholesale is summarised, not listed
 
-_DIFF = """
-WITH a AS (SELECT member, member_sha256 FROM code_files WHERE blob_sha256 = $a),
-     b AS (SELECT member, member_sha256 FROM code_files WHERE blob_sha256 = $b)
-SELECT coalesce(a.member, b.member) AS name,
-       CASE WHEN a.member IS NULL THEN 'added' WHEN b.member IS NULL THEN 'removed'
-            ELSE 'changed' END AS change
-FROM a FULL OUTER JOIN b ON a.member = b.member
-WHERE a.member IS NULL OR b.member IS NULL OR a.member_sha256 IS DISTINCT FROM b.member_sha256
-ORDER BY change, name
-LIMIT $limit
-"""
+
+@dataclass(frozen=True)
+class FileDiff:
+    """One file that differs; `text` is a redacted unified diff, "" for binary or large files."""
+
+    name: str
+    status: str  # added | removed | changed
+    text: str
 
 
 @dataclass(frozen=True)
 class CodeDiff:
-    """Files added, removed and changed between the packages of two versions."""
+    """Files that differ between the packages of two versions, and who uploaded the new one."""
 
     before: str
     after: str
-    added: tuple[str, ...]
-    removed: tuple[str, ...]
-    changed: tuple[str, ...]
+    files: tuple[FileDiff, ...]
+    uploaded_by: str
     truncated: bool
+
+    def names(self, status: str) -> tuple[str, ...]:
+        """The names of the files with this status (added, removed or changed)."""
+        return tuple(f.name for f in self.files if f.status == status)
 
     @property
     def label(self) -> str:
         """`+2 −1 ~3 files`: the diff at a glance."""
         more = " (first files only)" if self.truncated else ""
-        return f"+{len(self.added)} −{len(self.removed)} ~{len(self.changed)} files{more}"
+        counts = (len(self.names(s)) for s in ("added", "removed", "changed"))
+        return "+{} −{} ~{} files".format(*counts) + more
 
 
-def diff_packages(
-    index: duckdb.DuckDBPyConnection, before: tuple[str, str], after: tuple[str, str]
-) -> CodeDiff | None:
-    """Compare two packages given as (version, blob SHA-256 hex); None without their files."""
-    con = index.cursor()
+def diff_code(view: CaseView, function: str, before: str, after: str) -> CodeDiff | None:
+    """The package diff between two versions; None when either package is not in the case."""
     try:
-        present = con.execute(
-            "SELECT count(DISTINCT blob_sha256) FROM code_files WHERE blob_sha256 IN (?, ?)",
-            [before[1], after[1]],
-        ).fetchone()
-    except duckdb.CatalogException:
-        return None  # an index from before code_files existed: no diff, not a failure
-    if not present or present[0] < 2:
+        result = diff_versions(view, function, before, after)
+    except (DiffError, ValueError, OSError):
         return None
-    rows = con.execute(_DIFF, {"a": before[1], "b": after[1], "limit": MAX_NAMES + 1}).fetchall()
-    names: dict[str, list[str]] = {"added": [], "removed": [], "changed": []}
-    for name, change in rows[:MAX_NAMES]:
-        names[str(change)].append(str(name))
+    if not result.files:
+        return None  # same code, or a package missing (the diff says so in `skipped`)
+    by = result.code_by
+    uploaded_by = f"{by.event_name} by {by.actor.arn} at {by.time}" if by else ""
     return CodeDiff(
-        before=before[0],
-        after=after[0],
-        added=tuple(names["added"]),
-        removed=tuple(names["removed"]),
-        changed=tuple(names["changed"]),
-        truncated=len(rows) > MAX_NAMES,
+        before=before,
+        after=after,
+        files=tuple(FileDiff(f.name, f.status, f.text_diff) for f in result.files[:MAX_FILES]),
+        uploaded_by=uploaded_by,
+        truncated=len(result.files) > MAX_FILES,
     )

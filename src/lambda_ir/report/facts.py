@@ -10,7 +10,6 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import duckdb
 import orjson
 
 from lambda_ir.evidence import Case
@@ -82,19 +81,17 @@ class ReportFacts:
 
 
 def build_facts(
-    case: Case,
-    events: Iterable[TimelineEvent],
-    generated: str,
-    index: duckdb.DuckDBPyConnection | None = None,
+    case: Case, events: Iterable[TimelineEvent], generated: str, *, diffs: bool = True
 ) -> ReportFacts:
     """Gather the report's facts; `events` is the case's merged timeline (already redacted).
 
-    `index` (the case's DuckDB index) adds file-level code diffs between versions.
+    With `diffs`, each version whose code changed carries its package diff (this reads the
+    two packages, in memory, within `analyze`'s limits).
     """
     warnings: list[str] = []
     findings = tuple(_redacted(f) for f in read_findings(case, warnings))
     kept, total = _keep(events)
-    functions = tuple(read_functions(case, warnings, index))
+    functions = tuple(read_functions(case, warnings, diffs=diffs))
     roles = read_roles(case, warnings)
     used = {f.role.rsplit("/", 1)[-1] for f in functions}
     scope = case.info.get("scope") or {}

@@ -11,13 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import orjson
 
+from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.evidence import Case, ManifestEntry
 from lambda_ir.model import EvidenceRef
 from lambda_ir.redact import redact_document, redact_environment
-from lambda_ir.report.codediff import CodeDiff, diff_packages
+from lambda_ir.report.codediff import CodeDiff, diff_code
 from lambda_ir.timeline.aliases import describe_alias
 from lambda_ir.timeline.documents import Document, documents
 from lambda_ir.timeline.versions import VersionRecord, changed_fields, read_versions
@@ -70,14 +70,14 @@ class FunctionFacts:
 
 
 def read_functions(
-    case: Case,
-    warnings: list[str] | None = None,
-    index: duckdb.DuckDBPyConnection | None = None,
+    case: Case, warnings: list[str] | None = None, *, diffs: bool = True
 ) -> list[FunctionFacts]:
     """Facts for every function that has at least one version or configuration in the case.
 
-    With the index, a version whose code changed carries the file-level diff of its package.
+    With `diffs`, a version whose code changed carries the diff of its package against the
+    version before (`analyze.diff`: files, redacted text diffs, who uploaded it).
     """
+    view = CaseView(case) if diffs else None
     records = read_versions(case, warnings)
     by_name: dict[str, list[Document]] = {}
     for doc in documents(case, "alias", "policy", "url", warnings=warnings):
@@ -88,7 +88,7 @@ def read_functions(
     for record in records:
         grouped.setdefault((record.account, record.region, record.function), []).append(record)
     return [
-        _function(key, versions, by_name.get(key[2], []), triggers, code, index)
+        _function(key, versions, by_name.get(key[2], []), triggers, code, view)
         for key, versions in grouped.items()
     ]
 
@@ -99,7 +99,7 @@ def _function(
     docs: list[Document],
     triggers: dict[str, list[str]],
     code: dict[str, str],
-    index: duckdb.DuckDBPyConnection | None,
+    view: CaseView | None,
 ) -> FunctionFacts:
     account, region, name = key
     latest = versions[-1].configuration
@@ -109,7 +109,7 @@ def _function(
         account=account,
         region=region,
         name=name,
-        versions=tuple(_rows(versions, code, index)),
+        versions=tuple(_rows(versions, code, view)),
         configuration=tuple(
             (k, _show(redact_document(latest[k]))) for k in CONFIG_KEYS if k in latest
         ),
@@ -136,7 +136,7 @@ def _function(
 
 
 def _rows(
-    versions: list[VersionRecord], code: dict[str, str], index: duckdb.DuckDBPyConnection | None
+    versions: list[VersionRecord], code: dict[str, str], view: CaseView | None
 ) -> list[VersionRow]:
     rows = []
     for number, record in enumerate(versions):
@@ -152,26 +152,18 @@ def _rows(
                 changed=tuple(changed),
                 code_path=code.get(record.code_sha256),
                 previous=before.version if before else None,
-                diff=_diff(index, before, record, code),
+                diff=_diff(view, before, record),
             )
         )
     return rows
 
 
 def _diff(
-    index: duckdb.DuckDBPyConnection | None,
-    before: VersionRecord | None,
-    after: VersionRecord,
-    code: dict[str, str],
+    view: CaseView | None, before: VersionRecord | None, after: VersionRecord
 ) -> CodeDiff | None:
-    if index is None or before is None or before.code_sha256 == after.code_sha256:
+    if view is None or before is None or before.code_sha256 == after.code_sha256:
         return None
-    paths = code.get(before.code_sha256), code.get(after.code_sha256)
-    if paths[0] is None or paths[1] is None:
-        return None
-    # A blob's path ends in its SHA-256 (hex), which is what code_files is keyed by.
-    blobs = paths[0].rsplit("/", 1)[-1], paths[1].rsplit("/", 1)[-1]
-    return diff_packages(index, (before.version, blobs[0]), (after.version, blobs[1]))
+    return diff_code(view, after.function, before.version, after.version)
 
 
 def _code_paths(entries: Iterable[ManifestEntry]) -> dict[str, str]:

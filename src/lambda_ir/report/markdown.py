@@ -160,15 +160,12 @@ def _function(facts: ReportFacts, function: FunctionFacts) -> Iterator[str]:
 def _diff(diff: CodeDiff) -> Iterator[str]:
     yield f"Files changed in the package from version {md(diff.before)} to {md(diff.after)}:"
     yield ""
-    for sign, names in (
-        ("added", diff.added),
-        ("removed", diff.removed),
-        ("changed", diff.changed),
-    ):
-        for name in names:
-            yield f"- {sign}: {code(name)}"
+    if diff.uploaded_by:
+        yield f"- uploaded by {md(diff.uploaded_by)}"
+    for change in diff.files:
+        yield f"- {md(change.status)}: {code(change.name)}"
     if diff.truncated:
-        yield "- (more files; only the first are listed)"
+        yield "- (more files; `lambda-ir diff` lists them all)"
     yield ""
 
 

@@ -186,18 +186,29 @@ def _version_row(anchor: str, name: str, row: VersionRow) -> str:
     )
 
 
+_SIGNS = {"added": "+", "removed": "−", "changed": "~"}
+
+
 def _diff(anchor: str, diff: CodeDiff) -> Iterator[str]:
     yield (
         f'<details open id="{anchor}"><summary>Files changed in the package from version '
-        f"{esc(diff.before)} to {esc(diff.after)}: {esc(diff.label)}</summary><ul>"
+        f"{esc(diff.before)} to {esc(diff.after)}: {esc(diff.label)}</summary>"
     )
-    for css, sign, names in (
-        ("added", "+", diff.added),
-        ("removed", "−", diff.removed),
-        ("changed", "~", diff.changed),
-    ):
-        for name in names:
-            yield f'<li class="{css}">{sign} <code>{esc(name)}</code></li>'
+    if diff.uploaded_by:
+        yield f"<p>Uploaded by {esc(diff.uploaded_by)}.</p>"
+    yield "<ul>"
+    for change in diff.files:
+        yield (
+            f'<li class="{esc(change.status)}">{_SIGNS.get(change.status, "?")} '
+            f"<code>{esc(change.name)}</code>"
+        )
+        if change.text:
+            # A redacted unified diff of attacker-written code: text, escaped, never markup.
+            yield f'<details><summary>diff</summary><pre class="diff">{esc(change.text)}</pre>'
+            yield "</details>"
+        yield "</li>"
+    if diff.truncated:
+        yield "<li>… more files; <code>lambda-ir diff</code> lists them all</li>"
     yield "</ul></details>"
 
 
