@@ -105,7 +105,7 @@ def _fill(con: duckdb.DuckDBPyConnection, case: Case) -> None:
     con.execute(
         """INSERT INTO ingest_warnings
            SELECT coalesce(path, params->>'source', api || ' ' || params::VARCHAR), error
-           FROM manifest WHERE error IS NOT NULL ORDER BY line"""
+           FROM manifest WHERE error IS NOT NULL AND kind IN ('trail', 'logs') ORDER BY line"""
     )
     for problem in problems:
         con.execute("INSERT INTO ingest_warnings VALUES ('index', ?)", [problem])
