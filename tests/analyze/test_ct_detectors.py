@@ -454,3 +454,92 @@ def test_layer_shared_publicly(builder: CaseBuilder) -> None:
         (f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:tools:3", Severity.HIGH),
         (f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:tools:3", Severity.MEDIUM),
     ]
+
+
+def test_persistence_settings_attributed(builder: CaseBuilder) -> None:
+    from lambda_ir.analyze.detectors import ct_persistence_settings
+
+    found = _one(
+        builder,
+        ct_persistence_settings.DETECTOR,
+        [
+            trail_event(
+                "PutFunctionEventInvokeConfig",
+                {
+                    "functionName": "orders",
+                    "destinationConfig": {
+                        "onSuccess": {"destination": "arn:aws:sqs:eu-west-1:999988887777:q"}
+                    },
+                },
+                event_id="d",
+            ),
+            trail_event(
+                "PutFunctionRecursionConfig",
+                {"functionName": "orders", "recursiveLoop": "Allow"},
+                event_id="r",
+            ),
+            trail_event(
+                "UpdateAlias20150331",
+                {
+                    "functionName": "orders",
+                    "name": "live",
+                    "routingConfig": {"additionalVersionWeights": {"4": 0.01}},
+                },
+                event_id="a",
+            ),
+            trail_event(
+                "UpdateFunctionConfiguration20150331v2",
+                {"functionName": "orders", "loggingConfig": {"logGroup": "/elsewhere"}},
+                event_id="l",
+            ),
+        ],
+    )
+    assert [(f.details["event_id"], f.severity) for f in found] == [
+        ("d", Severity.HIGH),
+        ("r", Severity.MEDIUM),
+        ("a", Severity.MEDIUM),
+        ("l", Severity.MEDIUM),
+    ]
+    assert all(f.actor is not None and f.actor.arn.endswith("user/mallory") for f in found)
+
+
+def test_persistence_settings_quiet(builder: CaseBuilder) -> None:
+    from lambda_ir.analyze.detectors import ct_persistence_settings
+
+    assert (
+        _one(
+            builder,
+            ct_persistence_settings.DETECTOR,
+            [
+                trail_event(
+                    "PutFunctionEventInvokeConfig",
+                    {
+                        "functionName": "orders",
+                        "destinationConfig": {
+                            "onFailure": {"destination": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:dlq"}
+                        },
+                    },
+                ),
+                trail_event(
+                    "PutFunctionRecursionConfig",
+                    {"functionName": "orders", "recursiveLoop": "Terminate"},
+                    event_id="r",
+                ),
+                trail_event(
+                    "UpdateAlias20150331",
+                    {
+                        "functionName": "orders",
+                        "name": "live",
+                        "routingConfig": {"additionalVersionWeights": {}},
+                    },
+                    event_id="a",
+                ),
+                trail_event(
+                    "UpdateFunctionConfiguration20150331v2",
+                    {"functionName": "orders", "loggingConfig": {"logGroup": "/aws/lambda/orders"}},
+                    event_id="l",
+                ),
+            ],
+        )
+        == []
+    )

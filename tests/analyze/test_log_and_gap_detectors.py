@@ -42,8 +42,8 @@ def _logs(builder: CaseBuilder, events: list[dict]) -> str:
 def test_timeouts_fire_for_a_version_that_always_times_out(builder: CaseBuilder) -> None:
     path = _logs(
         builder,
-        [_report(i, "3", 900_000, "timeout") for i in range(4)]
-        + [_report(10 + i, "2", 120) for i in range(4)],
+        [_report(i, "3", 900_000, "timeout") for i in range(12)]
+        + [_report(20 + i, "2", 120) for i in range(4)],
     )
     found = run_detector(builder, log_timeouts.DETECTOR)
     assert [(f.resource, f.severity) for f in found] == [(FN + ":3", Severity.HIGH)]
@@ -201,3 +201,12 @@ def test_complete_case_has_no_gaps(builder: CaseBuilder) -> None:
     builder.versions("orders", [function_config("orders", "1"), function_config("orders", "2")])
     builder.trail([trail_event("ListFunctions20150331", {})])
     assert run_detector(builder, gap_collection.DETECTOR) == []
+
+
+def test_few_timeouts_are_low(builder: CaseBuilder) -> None:
+    _logs(
+        builder,
+        [_report(i, "3", 120_000, "timeout") for i in range(4)]
+        + [_report(20 + i, "3", 9000) for i in range(4)],
+    )
+    assert [f.severity for f in run_detector(builder, log_timeouts.DETECTOR)] == [Severity.LOW]

@@ -24,6 +24,7 @@ from lambda_ir.analyze.detectors import (
     ct_deletions,
     ct_event_source_mapping,
     ct_function_url,
+    ct_persistence_settings,
     ct_privileged_role,
     ct_recon_burst,
     ct_role_outside_lambda,
@@ -70,6 +71,7 @@ ALL: tuple[Detector, ...] = (
     ct_deletions.DETECTOR,
     ct_trail_tampering.DETECTOR,
     ct_role_outside_lambda.DETECTOR,
+    ct_persistence_settings.DETECTOR,
     sigma_rules.DETECTOR,
     # logs
     log_timeouts.DETECTOR,

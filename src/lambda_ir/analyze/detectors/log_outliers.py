@@ -20,6 +20,7 @@ INFO = DetectorInfo(
 )
 RATIO = 5.0  # median duration at least this many times the function's other versions
 MIN_MS = 1000.0
+MIN_CALLS = 20  # fewer invocations than this: a median says little, LOW at most
 
 _SQL = f"""
 WITH per_version AS (
@@ -52,7 +53,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             resource=function_arn(account, region, name, version),
             account=account or "",
             region=region or "",
-            severity=Severity.MEDIUM if len(reasons) == 2 or others else Severity.LOW,
+            severity=Severity.MEDIUM if calls >= MIN_CALLS and others else Severity.LOW,
             key=f"{name}|{version}|{';'.join(r.split(' ')[1] for r in reasons)}",
             time=iso(first),
             evidence=refs(evidence),
