@@ -1,4 +1,5 @@
-"""`denonia` on its own, in a fresh emulator in a child process (moto's state is per process)."""
+"""Incidents without `estate`, in a fresh emulator in a child process (moto's state is per
+process): `denonia` seeds its own small estate and `backdoors` builds on that one."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from lambda_ir.emulator.scenarios import seed
 from lambda_ir.emulator.testing import running_emulator
 
 with running_emulator(flush_interval=3600) as emulator:
-    (incident,) = seed(emulator, ["denonia"])
+    incident, later = seed(emulator, ["denonia", "backdoors"])
     lam = session_for(emulator, "testing", "testing").client("lambda")
     names = [f["FunctionName"] for f in lam.list_functions()["Functions"]]
     bad = incident.compromised[0]
@@ -36,12 +37,14 @@ with running_emulator(flush_interval=3600) as emulator:
         "runtime": config["Runtime"],
         "attacker": [r["userIdentity"]["userName"] for r in attacker],
         "techniques": [t.id for t in incident.techniques],
+        "same_base": later.base is incident.base,
+        "later": len(later.techniques),
     }))
 """
 
 
 @pytest.mark.slow
-def test_denonia_alone_seeds_its_own_one_function_estate() -> None:
+def test_incidents_alone_share_the_small_estate_the_first_one_seeds() -> None:
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT],
         capture_output=True,
@@ -52,7 +55,8 @@ def test_denonia_alone_seeds_its_own_one_function_estate() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
-    assert seen["functions"] == ["image-resizer"]
+    assert len(seen["functions"]) == 10 and "image-resizer" in seen["functions"]
+    assert seen["same_base"] is True and seen["later"] >= 8
     assert seen["bad"] == ["image-resizer", "4"] and seen["clean"] == "3"
     assert seen["runtime"] == "provided.al2023"
     assert seen["attacker"] == ["ci-deployer"]

@@ -33,7 +33,7 @@ from lambda_ir.emulator.scenarios.actors import (
 )
 from lambda_ir.emulator.scenarios.attacker import Attack
 from lambda_ir.emulator.scenarios.catalogue import APPS
-from lambda_ir.emulator.scenarios.estate import estate
+from lambda_ir.emulator.scenarios.estate import ground
 from lambda_ir.emulator.scenarios.logs import LogTarget, write_invocation_logs
 from lambda_ir.emulator.scenarios.result import Actor, ScenarioResult
 from lambda_ir.emulator.scenarios.standins import (
@@ -50,14 +50,6 @@ USER = "dev-sam"
 ATTACKER_IP = "203.0.113.140"
 ATTACKER_AGENT = "Boto3/1.26.90 Python/3.8.10 Linux/5.15.0-1034-aws Botocore/1.29.90"
 FOREIGN_ACCOUNT = "999988887777"
-MINIMUM_ESTATE = 10
-
-
-def _base(emulator: Target, prior: Sequence[ScenarioResult], now: datetime) -> ScenarioResult:
-    for result in prior:
-        if result.name == "estate" and len(result.functions) >= MINIMUM_ESTATE:
-            return result
-    return estate(emulator, functions=MINIMUM_ESTATE, now=now)
 
 
 def _developer(emulator: Target, now: datetime) -> Actor:
@@ -290,7 +282,7 @@ def backdoors(
 ) -> ScenarioResult:
     """Seed the leaked-developer-key persistence (content is ours; payloads are stand-ins)."""
     now = now or datetime.now(UTC)
-    base = _base(emulator, prior, now)
+    base = ground(emulator, prior, now)
     attacker = _developer(emulator, now)
     start = (now - timedelta(days=1)).replace(hour=22, minute=41, second=3, microsecond=0)
     attack = Attack(emulator, attacker, ScenarioClock(start))
@@ -316,5 +308,6 @@ def backdoors(
         layers=(layer,),
         log_groups=groups,
         trail_bucket=base.trail_bucket,
+        base=base,
         window=(start, attack.clock.now()),
     )

@@ -10,7 +10,7 @@ allow anyone to invoke it (`Principal: *`), and open an unauthenticated function
 attacker then uses the function's execution-role credentials (lifted from the miner's
 environment) from the same address to enumerate IAM. The logs show back-to-back invocations
 running into the 900-second timeout, with XMRig's output and the DNS-over-HTTPS lookup.
-Runs on top of `estate` (pass its result in `prior`) or standalone (seeds a one-function estate).
+Runs on top of `estate` (pass its result in `prior`) or alone (seeds a ten-function estate).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from lambda_ir.emulator.scenarios.actors import (
 )
 from lambda_ir.emulator.scenarios.attacker import Attack
 from lambda_ir.emulator.scenarios.deploy import role_name
-from lambda_ir.emulator.scenarios.estate import estate
+from lambda_ir.emulator.scenarios.estate import ground
 from lambda_ir.emulator.scenarios.logs import LogTarget, write_invocation_logs
 from lambda_ir.emulator.scenarios.miner_logs import plan_miner_sandboxes
 from lambda_ir.emulator.scenarios.result import Actor, ScenarioResult
@@ -47,14 +47,6 @@ SCRIPT_AGENT = (
 )
 MINER_TIMEOUT = 900
 MINER_MEMORY = 3008
-
-
-def _base(emulator: Target, prior: Sequence[ScenarioResult], now: datetime) -> ScenarioResult:
-    for result in prior:
-        if result.name == "estate":
-            return result
-    # Standalone: the smallest estate that holds the target function and the CI user.
-    return estate(emulator, functions=1, now=now)
 
 
 def _recon(attack: Attack, fn: FunctionRef) -> None:
@@ -188,7 +180,7 @@ def denonia(
 ) -> ScenarioResult:
     """Seed the Denonia-style incident (content is ours; the miner is an inert stand-in)."""
     now = now or datetime.now(UTC)
-    base = _base(emulator, prior, now)
+    base = ground(emulator, prior, now)
     fn = base.function(TARGET_FUNCTION, TARGET_REGION)
     ci = base.actor("ci-deployer")
     attacker = Actor("attacker", ci.arn, ci.credentials, ATTACKER_IP, ATTACKER_AGENT)
@@ -213,6 +205,7 @@ def denonia(
         techniques=tuple(attack.done),
         log_groups=((fn.region, group),),
         trail_bucket=base.trail_bucket,
+        base=base,
         window=(start, now),
     )
 

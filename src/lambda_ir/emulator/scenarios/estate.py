@@ -38,6 +38,8 @@ from lambda_ir.emulator.scenarios.result import Actor, ScenarioResult
 from lambda_ir.model import FunctionRef
 
 DEFAULT_FUNCTIONS = 40
+# Alone, an incident seeds one function of each application, all in us-east-1.
+STANDALONE_FUNCTIONS = 10
 DEFAULT_VERSIONS = 3
 CI_USER = "ci-deployer"
 CI_IP = "192.0.2.44"
@@ -284,3 +286,19 @@ def estate(
         trail_bucket=bucket,
         window=(now - timedelta(days=45, hours=-3), now),
     )
+
+
+def ground(emulator: Target, prior: Sequence[ScenarioResult], now: datetime) -> ScenarioResult:
+    """The estate an incident builds on: the one seeded before it (directly or as another
+    incident's base), else a small one seeded now. Incidents need every application in
+    us-east-1, so an earlier estate must have at least `STANDALONE_FUNCTIONS` functions."""
+    for result in prior:
+        for candidate in (result, result.base):
+            if candidate is not None and candidate.name == "estate":
+                if len(candidate.functions) < STANDALONE_FUNCTIONS:
+                    raise ValueError(
+                        f"the estate has {len(candidate.functions)} functions; incidents need "
+                        f"at least {STANDALONE_FUNCTIONS}"
+                    )
+                return candidate
+    return estate(emulator, functions=STANDALONE_FUNCTIONS, now=now)

@@ -62,7 +62,8 @@ class ScenarioResult:
 
     `compromised` lists tampered functions, qualified with the malicious version when one was
     published; `clean_versions` names, per compromised function, a version still holding the
-    original code. `log_groups` holds `(region, group)` pairs. Times are UTC; `window` spans
+    original code. `log_groups` holds `(region, group)` pairs; `base` is the estate an incident
+    was seeded on (seeded by the incident itself when it ran alone). Times are UTC; `window` spans
     the scenario's recorded activity.
     """
 
@@ -79,6 +80,7 @@ class ScenarioResult:
     log_groups: tuple[tuple[str, str], ...] = ()
     trail_bucket: str | None = None
     window: tuple[datetime, datetime] | None = None
+    base: ScenarioResult | None = None
 
     def actor(self, name: str) -> Actor:
         """The actor called `name` (`ci-deployer`, `attacker-role-session`, …)."""
