@@ -16,7 +16,13 @@ import pytest
 
 from lambda_ir.evidence import Case
 from lambda_ir.report import write_report
-from tests.timeline.casebuilder import PAYLOAD_ENV, PAYLOAD_FILE, PAYLOAD_NAME, build_case
+from tests.timeline.casebuilder import (
+    PAYLOAD_CODE,
+    PAYLOAD_ENV,
+    PAYLOAD_FILE,
+    PAYLOAD_NAME,
+    build_case,
+)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "build" / "report-screenshot.png"
@@ -125,6 +131,9 @@ def test_hostile_strings_execute_nothing(browser: Any, tmp_path: Path) -> None:
     # The payloads are on the page as text, where a responder can read them.
     text = page.locator("body").inner_text()
     assert PAYLOAD_NAME in text and PAYLOAD_ENV in text and PAYLOAD_FILE in text
+    page.click("#diff-0-1 li.changed summary")
+    page.click("#diff-0-1 li.added:has(code:text('miner.py')) summary")
+    assert PAYLOAD_CODE.strip() in page.locator("#diff-0-1").inner_text()
     assert "window.__pwned=3" in text
     # Only our three scripts exist; no payload became an element.
     assert page.locator("script").count() == 3

@@ -37,6 +37,7 @@ PAYLOAD_LOG = (
     "<img src=x onerror=window.__pwned=3> [ERROR] </script><script>window.__pwned=4</script>"
 )
 PAYLOAD_FILE = "<img src=x onerror=window.__pwned=6>.py"
+PAYLOAD_CODE = "# </pre><script>window.__pwned=7</script><img src=x onerror=window.__pwned=8>\n"
 
 
 def package(version: int, hostile: bool = False) -> bytes:
@@ -47,6 +48,7 @@ def package(version: int, hostile: bool = False) -> bytes:
         files["miner.py"] = b"POOL = 'pool.minexmr.com:4444'\n"
         if hostile:
             files[PAYLOAD_FILE] = b"#\n"
+            files["miner.py"] += PAYLOAD_CODE.encode()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, body in files.items():
