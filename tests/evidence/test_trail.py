@@ -236,3 +236,13 @@ def test_huge_single_line_is_skipped_and_following_lines_kept() -> None:
         [],
         ["1 line(s) skipped: JSON that holds no CloudTrail record (first at line 1)"],
     )
+
+
+def test_event_time_with_an_offset_is_converted_to_utc(tmp_path: Path) -> None:
+    src = tmp_path / "tz.jsonl"
+    src.write_bytes(orjson.dumps(record("tz", eventTime="2024-05-01T12:00:00+02:00")) + b"\n")
+    case = Case.create(tmp_path / "case")
+    import_trail(case, [src])
+    con = duckdb.connect(str(build_index(case)), read_only=True)
+    found = con.execute("SELECT strftime(event_time, '%Y-%m-%d %H:%M') FROM trail_events")
+    assert found.fetchone() == ("2024-05-01 10:00",)

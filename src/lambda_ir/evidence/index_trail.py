@@ -89,7 +89,8 @@ _NORMALISE = f"""
     SELECT
         CASE WHEN {_col("event_id")} IS NULL THEN 'md5:' || md5(record::VARCHAR)
              ELSE {_col("event_id")} END AS event_id,
-        TRY_CAST({_col("event_time")} AS TIMESTAMP) AS event_time,
+        -- A TIMESTAMP cast would drop an offset; go through TIMESTAMPTZ to get UTC.
+        timezone('UTC', TRY_CAST({_col("event_time")} AS TIMESTAMPTZ)) AS event_time,
         {_col("event_source")} AS event_source,
         {_col("event_name")} AS event_name,
         regexp_replace({_col("event_name")}, '\\d{{4}}_?\\d{{2}}_?\\d{{2}}(v\\d+)?$', '')
