@@ -494,12 +494,12 @@ def test_persistence_settings_attributed(builder: CaseBuilder) -> None:
             ),
         ],
     )
-    assert [(f.details["event_id"], f.severity) for f in found] == [
-        ("d", Severity.HIGH),
-        ("r", Severity.MEDIUM),
-        ("a", Severity.MEDIUM),
-        ("l", Severity.MEDIUM),
-    ]
+    assert {f.details["event_id"]: f.severity for f in found} == {
+        "d": Severity.HIGH,
+        "r": Severity.MEDIUM,
+        "a": Severity.MEDIUM,
+        "l": Severity.MEDIUM,
+    }
     assert all(f.actor is not None and f.actor.arn.endswith("user/mallory") for f in found)
 
 
