@@ -217,6 +217,8 @@ class EstateDeployer:
     def release(self, spec: FunctionSpec, number: int, canary: bool) -> None:
         """Release `number` (version number+1): new code published, `live` moved or weighted."""
         lam = self.ci.client("lambda", spec.region)
+        # Terraform refreshes state before it changes anything: the CI's own read-only calls.
+        lam.get_function(FunctionName=spec.name)
         if number == 1 and not spec.is_image:
             self.tick()
             lam.update_function_configuration(FunctionName=spec.name, Layers=self.layer_for(spec))
