@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
+import msgspec
 import orjson
 from isal import igzip, isal_zlib
 
@@ -34,6 +35,12 @@ GZIP_MAGIC = b"\x1f\x8b"
 DIGEST_MARK = "CloudTrail-Digest"
 # isal ships no type hints; its error class is a plain Exception subclass.
 ISAL_ERROR = cast(type[Exception], isal_zlib.error)
+
+
+class _RecordsFile(msgspec.Struct):
+    """A CloudTrail log file's shape; each record is kept as its own bytes (`Raw`)."""
+
+    Records: list[msgspec.Raw]
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,11 @@ def iter_record_lines(
             _skip_rest_of_line(stream, first)
             first = b""
         stripped = first.strip()
+        fast = _raw_records(stripped)
+        if fast is not None:
+            yield from fast
+            yield from _line_records(stream, bad, max_document, start=2)
+            return
         value = _loads(stripped, bad, 1) if stripped else None
         if value is None and stripped and _opens_document(stripped):
             bad.clear()
@@ -161,6 +173,31 @@ class _BadLines:
             f"{count} line(s) skipped: {reason} (first at line {self.first[reason]})"
             for reason, count in self.counts.items()
         ]
+
+
+def _raw_records(text: bytes) -> list[bytes] | None:
+    """The records of a one-line `{"Records": [...]}` file as their own bytes, or None.
+
+    This is how CloudTrail delivers files, and the hot path of an import: msgspec checks the
+    whole document is valid JSON and hands back each record's bytes without building Python
+    objects (about 5x faster than parsing and re-serialising). Anything else returns None and
+    goes through the general (orjson) path, which also words the problems.
+    """
+    if not text.startswith(b'{"Records"'):
+        return None
+    try:
+        document = msgspec.json.decode(text, type=_RecordsFile)
+    except msgspec.DecodeError:
+        return None
+    lines = []
+    for raw in document.Records:
+        record = bytes(raw)
+        if not record.startswith(b"{"):
+            return None  # not a list of objects: let the general path say what it is
+        if b"\n" in record or b"\r" in record:
+            record = orjson.dumps(orjson.loads(record))  # one record, one line
+        lines.append(record + b"\n")
+    return lines
 
 
 def _loads(data: bytes, bad: _BadLines, line: int) -> Any:
@@ -218,7 +255,10 @@ def _line_records(
             _skip_rest_of_line(stream, line)
             continue
         stripped = line.strip()
-        if stripped:
+        fast = _raw_records(stripped)
+        if fast is not None:
+            yield from fast
+        elif stripped:
             value = _loads(stripped, bad, number)
             if value is not None:
                 yield from _lines_of(value, stripped, bad, number)
