@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lambda_ir.analyze.attribution import code_event
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.model import Finding, Kind, Severity
@@ -20,7 +21,11 @@ INFO = DetectorInfo(
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
-    """Aliases with AdditionalVersionWeights to a version whose CodeSha256 is not the primary's."""
+    """Aliases with AdditionalVersionWeights to a version whose CodeSha256 is not the primary's.
+
+    LOW when it looks like a canary: the routed version is the newest, carries $LATEST's code,
+    or its code was uploaded by a deployment tool (CloudTrail); HIGH otherwise.
+    """
     for alias in case.aliases:
         fn = alias.function
         versions = {c.ref.qualifier: c for c in case.versions_of(fn.account, fn.region, fn.name)}
@@ -33,8 +38,11 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 continue
             # A canary routes to the release being rolled out: the newest version, or the
             # code $LATEST still has. Anything else is code kept alive out of sight (L19).
-            canary = version == str(newest) or (
-                latest is not None and other.code_sha256 == latest.code_sha256
+            upload = code_event(case, other)
+            canary = (
+                version == str(newest)
+                or (latest is not None and other.code_sha256 == latest.code_sha256)
+                or (upload is not None and upload.by_deploy_tool)
             )
             yield make_finding(
                 INFO,
