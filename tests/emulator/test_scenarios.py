@@ -12,7 +12,7 @@ import sys
 import urllib.request
 import zipfile
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ STRATUS_LOGS = (
     / "data"
     / "stratus-red-team-detonation-logs"
 )
+NOW = datetime.now(UTC).replace(microsecond=0)
 REPORT = re.compile(
     r"^REPORT RequestId: [0-9a-f-]{36}\tDuration: (?P<duration>\d+\.\d\d) ms\t"
     r"Billed Duration: \d+ ms\tMemory Size: (?P<memory>\d+) MB\tMax Memory Used: \d+ MB\t"
@@ -40,7 +41,7 @@ REPORT = re.compile(
 
 @pytest.fixture(scope="module")
 def seeded(aws: Emulator) -> Iterator[dict[str, ScenarioResult]]:
-    results = seed(aws, ["estate", "denonia", "stratus", "backdoors"])
+    results = seed(aws, ["estate", "denonia", "stratus", "backdoors"], now=NOW)
     aws.flush_trails()
     yield {result.name: result for result in results}
 
@@ -80,6 +81,15 @@ def test_scenarios_are_listed_and_unknown_names_refused(aws: Emulator) -> None:
         assert "content is ours" in (scenario.__doc__ or "")
     with pytest.raises(UnknownScenario):
         seed(aws, ["no-such-scenario"])
+
+
+def test_scenarios_share_one_now_and_backdate_from_it(seeded: dict[str, ScenarioResult]) -> None:
+    assert all(result.window and result.window[1] <= NOW for result in seeded.values())
+    estate_window = seeded["estate"].window
+    assert estate_window and estate_window[0] == NOW - timedelta(days=45, hours=-3)
+    step = next(t for t in seeded["denonia"].techniques if t.id == "denonia.recon")
+    attack_day = (NOW - timedelta(days=3)).replace(hour=2, minute=13, second=7)
+    assert attack_day < step.time < attack_day + timedelta(minutes=1)
 
 
 def test_estate_spans_regions_runtimes_and_packages(

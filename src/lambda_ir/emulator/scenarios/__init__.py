@@ -17,6 +17,7 @@ naming what a test should find. Run several with `seed`, which passes earlier re
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Protocol
 
 from lambda_ir.emulator.scenarios.actors import Target
@@ -28,10 +29,15 @@ from lambda_ir.emulator.scenarios.stratus import stratus
 
 
 class Scenario(Protocol):
-    """Seeds one story into the emulator; `prior` holds results of scenarios run before it."""
+    """Seeds one story into the emulator; `prior` holds results of scenarios run before it,
+    `now` anchors its backdated times (default: the current time)."""
 
     def __call__(
-        self, emulator: Target, prior: Sequence[ScenarioResult] = ...
+        self,
+        emulator: Target,
+        prior: Sequence[ScenarioResult] = ...,
+        *,
+        now: datetime | None = ...,
     ) -> ScenarioResult: ...
 
 
@@ -47,15 +53,22 @@ class UnknownScenario(KeyError):
     """A scenario name that is not in `SCENARIOS`."""
 
 
-def seed(emulator: Target, names: Iterable[str]) -> tuple[ScenarioResult, ...]:
-    """Run the named scenarios in order, each seeing the results of those before it."""
+def seed(
+    emulator: Target, names: Iterable[str], *, now: datetime | None = None
+) -> tuple[ScenarioResult, ...]:
+    """Run the named scenarios in order, each seeing the results of those before it.
+
+    All of them share one `now` (default: the current UTC time), so their backdated
+    timelines line up; pass a fixed `now` for reproducible times.
+    """
     wanted = list(names)
     unknown = [name for name in wanted if name not in SCENARIOS]
     if unknown:
         raise UnknownScenario(f"unknown scenario(s) {unknown}; known: {sorted(SCENARIOS)}")
+    anchor = now or datetime.now(UTC)
     results: list[ScenarioResult] = []
     for name in wanted:
-        results.append(SCENARIOS[name](emulator, tuple(results)))
+        results.append(SCENARIOS[name](emulator, tuple(results), now=anchor))
     return tuple(results)
 
 
