@@ -59,7 +59,8 @@ def seed(
     """Run the named scenarios in order, each seeing the results of those before it.
 
     All of them share one `now` (default: the current UTC time), so their backdated
-    timelines line up; pass a fixed `now` for reproducible times.
+    timelines line up; pass a fixed `now` for reproducible times. Keep it within a few days
+    of the real time: CloudWatch Logs (and the emulator) refuse events older than 14 days.
     """
     wanted = list(names)
     unknown = [name for name in wanted if name not in SCENARIOS]
