@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detectors import sigma_rules
 from lambda_ir.analyze.sigma.rules import load_rules
+from lambda_ir.analyze.trail_rows import select_events
+from lambda_ir.evidence import Case
 from lambda_ir.model import Severity
 from tests.analyze.casebuild import DATA, CaseBuilder, run_detector, trail_event
 from tests.analyze.sigma_events import build_events
@@ -44,8 +47,34 @@ def test_unsupported_rules_say_why(tmp_path: Path) -> None:
     assert "does not parse" in reasons["broken.yml"]
 
 
+@pytest.fixture(scope="module")
+def all_events(tmp_path_factory: pytest.TempPathFactory) -> CaseView:
+    """One case holding every rule's positive and negative events (ids prefixed by rule)."""
+    records = []
+    for rule_path in RULES:
+        positive, negatives = build_events(rule_path.read_text())
+        for event in (positive, *negatives):
+            event["eventID"] = f"{rule_path.stem}:{event['eventID']}"
+            records.append(event)
+    builder = CaseBuilder(tmp_path_factory.mktemp("sigma") / "case")
+    builder.trail(records)
+    return CaseView(Case.open(builder.root))
+
+
 @pytest.mark.parametrize("rule_path", RULES, ids=lambda p: p.stem)
-def test_rule_matches_its_own_positive_only(tmp_path: Path, rule_path: Path) -> None:
+def test_rule_matches_its_own_positive_not_its_negatives(
+    all_events: CaseView, rule_path: Path, tmp_path: Path
+) -> None:
+    shutil.copy(rule_path, tmp_path)
+    (rule,), unsupported = load_rules([tmp_path])
+    assert unsupported == []
+    matched = {row.event_id for row in select_events(all_events, rule.where)}
+    own = {m for m in matched if m.startswith(f"{rule_path.stem}:")}
+    assert own == {f"{rule_path.stem}:positive"}, build_events(rule_path.read_text())
+
+
+def test_detector_runs_a_rule_folder_end_to_end(tmp_path: Path) -> None:
+    rule_path = SIGMA / "aws_lambda_function_url.yml"
     rules_dir = tmp_path / "rules"
     rules_dir.mkdir()
     shutil.copy(rule_path, rules_dir)
@@ -53,8 +82,7 @@ def test_rule_matches_its_own_positive_only(tmp_path: Path, rule_path: Path) -> 
     builder = CaseBuilder(tmp_path / "case")
     entry = builder.trail([positive, *negatives])
     found = run_detector(builder, sigma_rules.DETECTOR, sigma_dirs=(rules_dir,))
-    matched = [f.details["event_id"] for f in found]
-    assert matched == ["positive"], (positive, negatives)
+    assert [f.details["event_id"] for f in found] == ["positive"]
     assert found[0].evidence[0].path == entry.path
     assert found[0].detector.startswith("sigma:")
 
