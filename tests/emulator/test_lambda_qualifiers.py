@@ -201,3 +201,14 @@ def test_deleting_an_alias_or_function_drops_its_policy_and_url(admin: Any, name
     )
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.get_policy(FunctionName=name)
+
+
+def test_layer_versions_paginate_fifty_a_page(admin: Any, name: str) -> None:
+    lam = admin.client("lambda", region_name="ap-southeast-2", config=client_config())
+    package = zip_of("layer")
+    for _ in range(53):
+        lam.publish_layer_version(LayerName=name, Content={"ZipFile": package})
+    pages = list(lam.get_paginator("list_layer_versions").paginate(LayerName=name))
+    assert [len(p["LayerVersions"]) for p in pages] == [50, 3]
+    numbers = [v["Version"] for p in pages for v in p["LayerVersions"]]
+    assert sorted(numbers) == list(range(1, 54))

@@ -62,6 +62,8 @@ AFTER: Mapping[str, tuple[After, ...]] = {
     "ListFunctions": (paging.paginate, settings.add_logging_config),
     "ListVersionsByFunction": (paging.paginate, settings.add_logging_config),
     "ListAliases": (paging.paginate,),
+    "ListLayers": (paging.paginate,),
+    "ListLayerVersions": (paging.paginate,),
     "PublishLayerVersion": (code.fix_layer_content,),
     "DeleteFunction": (policy.forget_function,),
     "DeleteAlias": (policy.forget_alias,),

@@ -1,5 +1,7 @@
 """Lambda list pagination as AWS does it: at most 50 items a page, `Marker` → `NextMarker`.
 
+Covers ListFunctions, ListVersionsByFunction, ListAliases, ListLayers and ListLayerVersions.
+
 moto returns every function, version and alias in one page and ignores `MaxItems`, which
 would hide paginator bugs in the collector. Here moto's full answer is cut into pages; the
 marker is an opaque token holding the offset.
@@ -18,6 +20,8 @@ _LIST_MEMBER = {
     "ListFunctions": "Functions",
     "ListVersionsByFunction": "Versions",
     "ListAliases": "Aliases",
+    "ListLayers": "Layers",
+    "ListLayerVersions": "LayerVersions",
 }
 
 
