@@ -88,6 +88,9 @@ def test_demo_report_tells_the_incident(demo_case: Case) -> None:
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "bootstrap"
         for r in code
     )
+    models = pytest.importorskip("py_ocsf_models.events.findings.detection_finding")
+    for line in (demo_case.root / "findings.ocsf.jsonl").read_bytes().splitlines():
+        models.DetectionFinding(**orjson.loads(line))
     markdown = (demo_case.root / "report.md").read_text()
     assert TARGET_FUNCTION in markdown and "## What could not be collected" in markdown
 

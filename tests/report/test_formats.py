@@ -67,8 +67,10 @@ def test_ocsf_rows_carry_detection_finding_attributes(built: BuiltCase) -> None:
         assert isinstance(row["time"], int)
     critical = rows[0]
     assert critical["severity_id"] == 5 and critical["time"] == 1795904045000
-    assert critical["attacks"] == [{"technique": {"uid": "T1496"}, "version": "v15"}]
-    assert rows[1]["actor"]["user"]["uid"].endswith("/mallory")
+    assert critical["finding_info"]["attacks"] == [
+        {"technique": {"uid": "T1496", "name": "T1496"}, "version": "v15"}
+    ]
+    assert rows[1]["unmapped"]["actor"]["arn"].endswith("/mallory")
     undated = rows[2]
     assert undated["time_dt"] == "2026-11-29T10:00:00Z"
 
@@ -177,3 +179,13 @@ def test_sarif_member_names_are_percent_encoded() -> None:
     )
     location = render_sarif((finding,))["runs"][0]["results"][0]["locations"][0]
     assert location["physicalLocation"]["artifactLocation"]["uri"] == "src/a%20b%23c.py"
+
+
+def test_ocsf_rows_validate_as_detection_findings(built: BuiltCase) -> None:
+    models = pytest.importorskip("py_ocsf_models.events.findings.detection_finding")
+    fields = set(models.DetectionFinding.model_fields)
+    for line in _outputs(built)["findings.ocsf.jsonl"].splitlines():
+        row = orjson.loads(line)
+        finding = models.DetectionFinding(**row)  # raises on a wrong type or missing field
+        assert finding.class_uid == 2004 and int(finding.type_uid) == 200401
+        assert set(row) <= fields, set(row) - fields  # nothing the class does not define

@@ -2,7 +2,8 @@
 
 The schema Amazon Security Lake uses (OCSF 1.1). Required attributes for the class:
 activity_id, category_uid, class_uid, finding_info (uid, title), metadata (product,
-version), severity_id, time, type_uid; plus cloud, resources, evidences and attacks.
+version), severity_id, time, type_uid; plus cloud, resources, evidences, the ATT&CK
+techniques in finding_info.attacks, and what has no OCSF attribute in `unmapped`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ OCSF_VERSION = "1.1.0"
 CLASS_UID = 2004  # Detection Finding
 CATEGORY_UID = 2  # Findings
 ACTIVITY_CREATE = 1
+AWS_ACCOUNT = 10  # the Account object's type_id for an AWS account
 SEVERITY_ID = {
     Severity.INFO: 1,
     Severity.LOW: 2,
@@ -71,15 +73,28 @@ def _detection(finding: Finding, generated: str) -> dict[str, Any]:
             "desc": finding.summary,
             "analytic": {"uid": finding.detector, "name": finding.title, "type_id": 1},
             "types": [finding.detector],
+            # Findings carry ATT&CK ids only; the id doubles as the name OCSF asks for.
+            "attacks": [
+                {"technique": {"uid": a, "name": a}, "version": "v15"} for a in finding.attack
+            ],
         },
-        "cloud": {"provider": "AWS", "account": {"uid": finding.account}, "region": finding.region},
+        "cloud": {
+            "provider": "AWS",
+            "region": finding.region,
+            "account": {
+                "uid": finding.account,
+                "name": finding.account,
+                "type": "AWS Account",
+                "type_id": AWS_ACCOUNT,
+            },
+        },
         "resources": [{"uid": finding.resource, "type": "AWS::Lambda::Function"}],
         "evidences": [{"data": ref.to_json()} for ref in finding.evidence],
-        "attacks": [{"technique": {"uid": a}, "version": "v15"} for a in finding.attack],
         "unmapped": {"details": finding.details},
     }
     if finding.actor is not None:
-        record["actor"] = {"user": {"uid": finding.actor.arn, "name": finding.actor.arn}}
+        # Detection Finding has no actor attribute; who did it travels in `unmapped`.
+        record["unmapped"]["actor"] = finding.actor.to_json()
     return record
 
 
