@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 from typing import Any
 
 import boto3
 
 from lambda_ir.acquire import CollectOptions, Scope, collect
+from lambda_ir.acquire.window import parse_when
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case, verify_case
 from tests.acquire import seed
@@ -108,3 +110,28 @@ def test_nothing_collectable_is_not_ok(session: boto3.Session, case: Case) -> No
     assert not summary.ok
     assert summary.artifacts == 0
     assert any(e.error and e.error.startswith("timeout") for e in case.entries())
+
+
+def test_a_window_adds_logs_and_cloudtrail(
+    aws: Emulator, session: boto3.Session, case: Case
+) -> None:
+    seed.function(session, aws.endpoint_url, "orders", ["v1"])
+    logs = seed.client(session, aws.endpoint_url, "logs")
+    logs.create_log_group(logGroupName="/aws/lambda/orders")
+    logs.create_log_stream(logGroupName="/aws/lambda/orders", logStreamName="s")
+    now = int(time.time() * 1000)
+    logs.put_log_events(
+        logGroupName="/aws/lambda/orders",
+        logStreamName="s",
+        logEvents=[{"timestamp": now - 60_000, "message": "START RequestId: r Version: 1"}],
+    )
+    without = _run(case, session, aws)
+    assert not [e for e in case.entries() if e.kind in ("logs", "trail")]
+    assert without.ok
+    windowed = Case.create(case.root.parent / "windowed")
+    _run(windowed, session, aws, since=parse_when("1d"))
+    apis = {e.api for e in windowed.entries() if e.kind in ("logs", "trail")}
+    assert apis == {"logs:FilterLogEvents", "cloudtrail:LookupEvents"}
+    trail = [e for e in windowed.entries() if e.api == "cloudtrail:LookupEvents"]
+    attributes = {e.params["LookupAttributes"][0]["AttributeKey"] for e in trail}
+    assert attributes == {"EventSource", "Username"}

@@ -5,9 +5,12 @@ The library API (the CLI's `collect`, `investigate` and `demo` call it):
     collect(case, session, scope, options=None, progress=None) -> CollectSummary
 
 with `Scope(regions, functions=(), since=None, until=None)`, `CollectOptions(workers=16,
-max_package_mb=512, quotas=True, download_retries=2, endpoint_url=None)` and a
-`ProgressSink` (`update(region, done, total)`). `iam_policy()` is the least-privilege
-policy the collector needs.
+max_package_mb=512, quotas=True, download_retries=2, max_attempts=8, endpoint_url=None,
+trail_bucket=None)` and a
+`ProgressSink` (`update(region, done, total)`). With `since`/`until` the run also
+collects each function's logs and CloudTrail (LookupEvents); with
+`CollectOptions(trail_bucket="s3://…")` the trail bucket's files for the window.
+`iam_policy()` is the least-privilege policy the collector needs.
 """
 
 from lambda_ir.acquire.collect import FUNCTION_STEPS, REGION_STEPS, collect

@@ -1,9 +1,10 @@
 """The collector: an AWS scope in, a case folder out — read-only, concurrent, never fatal.
 
 `collect()` runs explicit tuples of steps: `REGION_STEPS` once per region and
-`FUNCTION_STEPS` once per function in scope. Each step is a small function
-`(ctx, target) -> None` on the pool of the quota class it draws from. To add a step (logs
-per function, CloudTrail per region), write it with that signature and add one line here.
+`FUNCTION_STEPS` once per function in scope; with a time window (`--since`/`--until`) also
+the logs and CloudTrail steps, and with `--trail-bucket` the trail bucket's files. Each
+step is a small function `(ctx, target) -> None` on the pool of the quota class it draws
+from. To add a step, write it with that signature and add one line to a tuple here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import boto3
 import urllib3
 
 from lambda_ir.acquire import functions as fn_steps
+from lambda_ir.acquire.cloudtrail import collect_lambda_trail, collect_role_trail
 from lambda_ir.acquire.code import download_packages
 from lambda_ir.acquire.context import CollectContext, CollectOptions, ProgressSink, Scope
 from lambda_ir.acquire.fetch import record_failure, store
@@ -23,10 +25,12 @@ from lambda_ir.acquire.inventory import (
     collect_event_source_mappings,
     list_functions,
 )
+from lambda_ir.acquire.logs import LogExport, collect_logs, log_export_step
 from lambda_ir.acquire.paths import account_root
 from lambda_ir.acquire.resume import ResumeIndex
 from lambda_ir.acquire.steps import FunctionTarget, Step, schedule
 from lambda_ir.acquire.summary import CollectSummary
+from lambda_ir.acquire.trail_bucket import TrailBucket, trail_bucket_step
 from lambda_ir.acquire.work import Work, pool_sizes
 from lambda_ir.aws import (
     CallMeter,
@@ -53,14 +57,29 @@ FUNCTION_STEPS: tuple[Step[FunctionTarget], ...] = (
     Step("code-signing", CP, fn_steps.collect_code_signing),
     Step("recursion", CP, fn_steps.collect_recursion),
     Step("runtime-management", CP, fn_steps.collect_runtime_management),
-    # Logs per function (issue #5) go here: Step("logs", QuotaClass.UNMETERED, <step>).
 )
+# With a time window (--since/--until): the function's logs and what its role's sessions did.
+WINDOW_FUNCTION_STEPS: tuple[Step[FunctionTarget], ...] = (
+    Step("logs", QuotaClass.FILTER_LOG_EVENTS, collect_logs),
+    Step("role-trail", QuotaClass.LOOKUP_EVENTS, collect_role_trail),
+)
+
+
+def function_steps(scope: Scope, options: CollectOptions) -> tuple[Step[FunctionTarget], ...]:
+    """The steps every function in scope gets in a run (built once per run)."""
+    if not scope.has_window:
+        return FUNCTION_STEPS
+    if options.log_export_bucket:
+        export = log_export_step(LogExport.parse(options.log_export_bucket))
+        window = tuple(export if s.name == "logs" else s for s in WINDOW_FUNCTION_STEPS)
+        return FUNCTION_STEPS + window
+    return FUNCTION_STEPS + WINDOW_FUNCTION_STEPS
 
 
 def collect_functions(ctx: CollectContext, region: str) -> None:
     """lambda:ListFunctions, then every function step for each function in scope."""
     for target in list_functions(ctx, region):
-        for step in FUNCTION_STEPS:
+        for step in ctx.function_steps:
             schedule(ctx, step, target)
 
 
@@ -68,8 +87,19 @@ REGION_STEPS: tuple[Step[str], ...] = (
     Step("account-settings", CP, collect_account_settings),
     Step("event-source-mappings", CP, collect_event_source_mappings),
     Step("functions", CP, collect_functions),
-    # CloudTrail per region (issue #5) goes here: Step("cloudtrail", QuotaClass.UNMETERED, <step>).
 )
+# With a time window: every lambda.amazonaws.com CloudTrail event in the region.
+WINDOW_REGION_STEPS: tuple[Step[str], ...] = (
+    Step("lambda-trail", QuotaClass.LOOKUP_EVENTS, collect_lambda_trail),
+)
+
+
+def region_steps(scope: Scope, options: CollectOptions) -> tuple[Step[str], ...]:
+    """The steps every region in scope gets in this run (`--trail-bucket` adds one)."""
+    steps = REGION_STEPS + (WINDOW_REGION_STEPS if scope.has_window else ())
+    if options.trail_bucket:
+        steps += (trail_bucket_step(TrailBucket.parse(options.trail_bucket)),)
+    return steps
 
 
 def collect(
@@ -100,10 +130,12 @@ def collect(
     ctx = CollectContext(
         case, clients, options, scope, caller_identity(identity), work, ResumeIndex(case), http
     )
+    ctx.function_steps = function_steps(scope, options)
     _store_identity(ctx, identity, identity_error)
     case.log("collect-started", {"scope": scope.to_json(), "account": ctx.account})
+    steps = region_steps(scope, options)
     for region in scope.regions:
-        for step in REGION_STEPS:
+        for step in steps:
             schedule(ctx, step, region)
     interrupted = False
     try:

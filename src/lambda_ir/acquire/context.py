@@ -33,6 +33,11 @@ class Scope:
     since: str | None = None
     until: str | None = None
 
+    @property
+    def has_window(self) -> bool:
+        """True when logs and CloudTrail are in scope (a --since or --until was given)."""
+        return self.since is not None or self.until is not None
+
     def to_json(self) -> dict[str, Any]:
         """The scope as case.json and custody record it."""
         return {
@@ -53,6 +58,8 @@ class CollectOptions:
     download_retries: int = 2
     max_attempts: int = 8  # per API call, first try included (botocore standard retries)
     endpoint_url: str | None = None  # embedding only; the CLI leaves endpoints to boto3's chain
+    trail_bucket: str | None = None  # s3://bucket[/prefix] of the CloudTrail trail, if any
+    log_export_bucket: str | None = None  # s3://bucket[/prefix]: export logs instead of reading
 
     @property
     def max_package_bytes(self) -> int:
@@ -104,6 +111,7 @@ class CollectContext:
     http: urllib3.PoolManager
     tally: Tally = field(default_factory=Tally)
     packages: PackagePlan = field(default_factory=PackagePlan)
+    function_steps: tuple[Any, ...] = ()  # the `Step`s each function gets, chosen once per run
 
     def claim(self, what: str, key: str) -> bool:
         """True the first time `(what, key)` is claimed in this run (dedup across threads)."""

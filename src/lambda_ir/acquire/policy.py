@@ -1,6 +1,8 @@
 """The collector's least-privilege IAM policy (`iam_policy.json`, shipped in the package).
 
-Read-only: Get/List/Describe/BatchGet actions and nothing else. `lambda-ir collect
+Read-only (Get/List/Describe/BatchGet/Lookup/Filter), except the statement
+`LambdaIrOptInLogExport` (logs:CreateExportTask), needed only with `--log-export-bucket`;
+drop it when you do not use that option. `lambda-ir collect
 --print-iam-policy` prints it; a catalogue test checks every API the collector calls is in
 it and every action in it is a real one.
 """

@@ -53,6 +53,18 @@ from lambda_ir.evidence import Case
     help="Do not pace calls at Lambda's quotas (rely on retries alone).",
 )
 @click.option(
+    "--trail-bucket",
+    metavar="S3URL",
+    help="Also read the trail's files from s3://bucket[/prefix] for the window (faster than "
+    "LookupEvents for long windows).",
+)
+@click.option(
+    "--log-export-bucket",
+    metavar="S3URL",
+    help="Export each function's log group over the window to s3://bucket[/prefix] "
+    "(logs:CreateExportTask, the one call that creates something) and read it back.",
+)
+@click.option(
     "--print-iam-policy",
     is_flag=True,
     help="Print the least-privilege IAM policy the collector needs, and exit.",
@@ -67,12 +79,15 @@ def collect(
     workers: int,
     max_package_mb: float,
     no_pacing: bool,
+    trail_bucket: str | None,
+    log_export_bucket: str | None,
     print_iam_policy: bool,
 ) -> None:
     """Collect every piece of Lambda evidence, read-only, into the case.
 
     Functions, every version's configuration and code, layers, aliases, policies per
-    qualifier, URLs, triggers, the execution role, logs and CloudTrail. Credentials come
+    qualifier, URLs, triggers and the execution role; with --since/--until also each
+    function's logs and CloudTrail (LookupEvents, or --trail-bucket). Credentials come
     from the standard boto3 chain (AWS_PROFILE, SSO, AWS_ENDPOINT_URL). Running it again on
     the same case fills the gaps. Exit 0 when the run finished (failed calls are recorded in
     the manifest), 1 when nothing could be collected, 130 when interrupted.
@@ -91,7 +106,16 @@ def collect(
         until=_when(until, "--until"),
     )
     case = Case.open_or_create(Path(case_dir), scope.to_json())
-    options = CollectOptions(workers=workers, max_package_mb=max_package_mb, quotas=not no_pacing)
+    for url, hint in ((trail_bucket, "--trail-bucket"), (log_export_bucket, "--log-export-bucket")):
+        if url and not url.startswith("s3://"):
+            raise click.BadParameter("use s3://bucket[/prefix]", param_hint=hint)
+    options = CollectOptions(
+        workers=workers,
+        max_package_mb=max_package_mb,
+        quotas=not no_pacing,
+        trail_bucket=trail_bucket,
+        log_export_bucket=log_export_bucket,
+    )
     ui.say(f"Collecting {len(scope.regions)} region(s) into {escape(str(case.root))}")
     with RegionProgress(ui, scope.regions) as progress:
         summary = collect_case(case, session, scope, options, progress)
