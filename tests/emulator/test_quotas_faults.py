@@ -109,6 +109,8 @@ def test_lambda_throttle_is_shaped_like_aws(limited: Emulator, name: str) -> Non
                 assert meta["HTTPHeaders"]["retry-after"] == "1"
                 assert error.response["Reason"] == "CallerRateLimitExceeded"
                 assert error.response["Type"] == "User"
+                recorded = [r for r in limited.records() if r["eventName"] == "ListAliases20150331"]
+                assert recorded[-1]["errorCode"] == "TooManyRequestsException"
                 return
     raise AssertionError("40 control-plane calls in a burst were never throttled at 15/s")
 

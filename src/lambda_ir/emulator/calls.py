@@ -8,7 +8,7 @@ are read here and removed from what moto sees.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,7 +40,6 @@ class ApiCall:
     user_agent: str
     event_time: datetime
     host: str
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

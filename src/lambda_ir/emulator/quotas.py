@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lambda_ir.emulator.calls import ApiCall
 from lambda_ir.emulator.http import Response, json_error, rest_error
@@ -133,18 +133,22 @@ def throttled(service: str) -> Response:
         response = rest_error(
             429, "TooManyRequestsException", "Rate exceeded", Reason="CallerRateLimitExceeded"
         )
-        return Response(response.status, (*response.headers, ("Retry-After", "1")), response.body)
-    if service in ("s3",):
-        return Response(
+        response = Response(
+            response.status, (*response.headers, ("Retry-After", "1")), response.body
+        )
+    elif service == "s3":
+        response = Response(
             503,
             (("Content-Type", "application/xml"),),
             _xml_error("SlowDown", "Please reduce your request rate."),
         )
-    if service in ("iam", "sts"):
-        return Response(
+    elif service in ("iam", "sts"):
+        response = Response(
             400, (("Content-Type", "text/xml"),), _xml_error("Throttling", "Rate exceeded")
         )
-    return json_error("ThrottlingException", "Rate exceeded")
+    else:
+        response = json_error("ThrottlingException", "Rate exceeded")
+    return replace(response, extras={"throttled": True})
 
 
 def _fault(kind: str, service: str) -> Response:
