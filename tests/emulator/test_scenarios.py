@@ -194,21 +194,21 @@ def test_estate_looks_benign(seeded: dict[str, ScenarioResult], admin_session: A
             assert statement["Principal"] != "*" and "Condition" in statement
 
 
-def test_estate_logs_have_errors_and_the_odd_benign_timeout(
+def test_estate_logs_have_benign_errors_and_no_timeouts(
     seeded: dict[str, ScenarioResult], admin_session: Any
 ) -> None:
     worker = _events(admin_session, "us-east-1", "/aws/lambda/orders-worker")
     assert any(m.startswith("[ERROR] ValueError: order total must be positive") for m in worker)
     assert any(m.startswith("START RequestId: ") and m.endswith(" Version: 3") for m in worker)
-    billing = [
+    quiet = [
         m
         for region, group in seeded["estate"].log_groups
         if group.startswith("/aws/lambda/billing-export")
         for m in _events(admin_session, region, group)
     ]
-    reports = [REPORT.match(m) for m in billing if m.startswith("REPORT ")]
-    assert reports and all(reports)
-    assert any(r and r["status"] == "timeout" and r["duration"] == "120000.00" for r in reports)
+    reports = [REPORT.match(m) for m in quiet if m.startswith("REPORT ")]
+    assert len(reports) >= 4 * 2 * 4 and all(reports)  # 4 functions, 2 sandboxes, 4 calls
+    assert not any(r and r["status"] == "timeout" for r in reports)
 
 
 def test_estate_logging_config_sends_logs_to_a_custom_group(

@@ -30,6 +30,7 @@ from lambda_ir.emulator.scenarios.standins import (
     denonia_zip,
     stratus_extension_layer_zip,
 )
+from lambda_ir.emulator.scenarios.traffic import TrafficProfile, plan_sandboxes
 
 T0 = datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
 RID = "8f5e4c1a-0b6d-4e0f-9a61-3c2d7e9b1f00"
@@ -126,6 +127,22 @@ def test_miner_sandboxes_run_into_the_timeout_until_now() -> None:
     assert all(840_000 <= i.duration_ms <= 900_000 for i in invocations)
     assert invocations[-1].start < end and invocations[0].start > T0
     assert sum(i.outcome is Outcome.TIMEOUT for i in invocations) > len(invocations) / 2
+
+
+def test_planned_traffic_can_time_out_and_fail() -> None:
+    profile = TrafficProfile((10.0, 20.0), (60, 70), (100.0, 200.0), timeout_rate=1.0)
+    window = (T0, T0 + timedelta(hours=2))
+    planned = plan_sandboxes(
+        random.Random(2), window, profile, sandboxes=1, invocations=3, memory_cap=64, timeout_s=30
+    )
+    assert [(i.outcome, i.duration_ms, i.max_memory_mb) for i in planned[0].invocations] == [
+        (Outcome.TIMEOUT, 30_000.0, 64)
+    ] * 3
+    failing = replace(profile, timeout_rate=0.0, error="KeyError: 'id'", error_rate=1.0)
+    errors = plan_sandboxes(
+        random.Random(2), window, failing, sandboxes=2, invocations=2, memory_cap=128
+    )
+    assert all(i.outcome is Outcome.ERROR and i.error for s in errors for i in s.invocations)
 
 
 def test_estate_names_are_unique_per_region_at_scale() -> None:

@@ -177,9 +177,7 @@ APPS = (
         "finance",
         ("s3:PutObject",),
         "arn:aws:s3:::acme-billing-exports/*",
-        replace(
-            _profile((2000, 14000), (120, 260), "exported {n}00 billing line(s)"), timeout_rate=0.15
-        ),
+        _profile((2000, 14000), (120, 260), "exported {n}00 billing line(s)"),
     ),
     AppTemplate(
         "audit-archiver",
