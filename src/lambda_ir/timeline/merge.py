@@ -23,7 +23,6 @@ from lambda_ir.timeline.logs import log_events
 from lambda_ir.timeline.runtime import runtime_events
 from lambda_ir.timeline.versions import read_versions, version_events
 
-# Tables a source needs in the index; a missing one is a warning, not a crash.
 SUMMARY_CHARS = 300
 # `logs._invocations`' wording exactly: only digits, a UUID and words from a fixed set.
 _OWN_WORDING = re.compile(
@@ -31,6 +30,7 @@ _OWN_WORDING = re.compile(
     r"\(billed [0-9.?]+\), memory [0-9?]+/[0-9?]+ MB(?:, cold start [0-9.]+ ms)?"
     r"(?:, status (?:error|timeout|success|crash|[a-z]{1,12}))?"
 )
+# Tables a source needs in the index; a missing one is a warning, not a crash.
 _INDEX_SOURCES = (("trail_events", trail_events), ("report_lines", log_events))
 
 
@@ -66,7 +66,7 @@ def build_timeline(
 def _redacted(event: TimelineEvent) -> TimelineEvent:
     """The one point where event text is redacted (and cut to one readable line).
 
-    Sources leave text as found: redacting twice is not idempotent, and cutting before
+    Sources leave text as found, so it is redacted here once, whole: cutting before
     redacting could leave half a secret. A summary that is wholly our own wording around
     numbers and a UUID (an invocation) cannot hold a secret and skips the regexes: it is
     most of a busy function's timeline.
