@@ -148,7 +148,7 @@ def test_read_only_calls_are_recorded_and_data_events_are_not(
         r["eventName"]
         for r in aws.records()
         if r["eventSource"] == "s3.amazonaws.com"
-        and (r["requestParameters"] or {}).get("bucket") == name
+        and (r["requestParameters"] or {}).get("bucketName") == name
     ]
     assert s3_names == ["CreateBucket"]
 

@@ -92,7 +92,7 @@ def build_record(
         code, message = error_code(response)
         record["errorCode"] = code
         record["errorMessage"] = message
-    record["requestParameters"] = shape_parameters(call.params) or None
+    record["requestParameters"] = _request_parameters(call)
     record["responseElements"] = (
         None if read_only or failed else shape_parameters(_response_document(response)) or None
     )
@@ -139,6 +139,15 @@ _RESOURCE_MEMBERS = (
     ("logGroupName", "AWS::Logs::LogGroup"),
     ("Name", "AWS::CloudTrail::Trail"),
 )
+
+
+def _request_parameters(call: ApiCall) -> dict[str, Any] | None:
+    shaped = shape_parameters(call.params)
+    if call.service == "s3" and "bucket" in shaped:
+        # S3 logs the bucket as `bucketName`, with the virtual-host name the client used.
+        bucket = shaped.pop("bucket")
+        shaped = {"bucketName": bucket, "Host": f"{bucket}.s3.{call.region}.amazonaws.com"} | shaped
+    return shaped or None
 
 
 def shape_parameters(value: Any) -> Any:
