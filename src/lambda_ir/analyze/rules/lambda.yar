@@ -87,8 +87,8 @@ rule LIR_Credential_Harvest_Exfiltration
         context = "not-sdk"
     strings:
         $environ = "/proc/self/environ" ascii
-        $env_dump1 = /json\.dumps\(\s*(dict\()?os\.environ/ ascii
-        $env_dump2 = /JSON\.stringify\(\s*process\.env\s*\)/ ascii
+        $env_dump1 = /json\.dumps\([^)]{0,120}os\.environ/ ascii
+        $env_dump2 = /JSON\.stringify\([^)]{0,120}process\.env\b/ ascii
         $env_dump3 = /str\(\s*os\.environ\s*\)/ ascii
         $token = "AWS_SESSION_TOKEN" ascii
         $secret = "AWS_SECRET_ACCESS_KEY" ascii
