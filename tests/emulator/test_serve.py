@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -89,3 +90,20 @@ def test_serve_rejects_unknown_scenario_with_the_known_names() -> None:
     assert done.returncode == 1
     assert "unknown scenario(s): nope" in done.stderr
     assert "estate" in done.stderr
+
+
+def test_serve_reports_a_taken_port_in_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "lambda_ir", "emulator", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        f"lambda-ir: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )

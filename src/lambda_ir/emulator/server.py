@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 from types import TracebackType
 from typing import Any, Self
@@ -82,9 +83,7 @@ class Emulator:
         # moto reads this when an account's IAM backend is first built (AWS managed policies).
         os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = make_server(
-            self.host, self.port, self.gateway, threaded=True, request_handler=_KeepAliveHandler
-        )
+        self._server = self._bind()
         self.gateway.endpoint_url = self.endpoint_url
         ensure_admin()
         self._stopping.clear()
@@ -94,6 +93,15 @@ class Emulator:
         for thread in self._threads:
             thread.start()
         return self
+
+    def _bind(self) -> BaseWSGIServer:
+        # Check the port first: werkzeug prints and exits the process when it is taken.
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((self.host, self.port))
+        return make_server(
+            self.host, self.port, self.gateway, threaded=True, request_handler=_KeepAliveHandler
+        )
 
     def stop(self) -> None:
         """Deliver pending trail files, then stop serving and join the threads."""
