@@ -32,7 +32,9 @@ class HasEndpoint(Protocol):
     """Anything with an `endpoint_url` (an `Emulator`)."""
 
     @property
-    def endpoint_url(self) -> str: ...
+    def endpoint_url(self) -> str:
+        """Where the emulator listens, e.g. `http://127.0.0.1:4566`."""
+        ...
 
 
 def session_for(

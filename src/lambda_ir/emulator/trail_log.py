@@ -80,8 +80,50 @@ _ATTRIBUTES: dict[str, Callable[[TrailEntry], list[str]]] = {
 }
 
 
+@dataclass(frozen=True)
+class _Query:
+    """A validated LookupEvents request."""
+
+    matcher: tuple[Callable[[TrailEntry], list[str]], str] | None
+    max_results: int
+    start: datetime
+    end: datetime
+    after: tuple[datetime, int] | None
+
+    def matches(self, entry: TrailEntry) -> bool:
+        return (
+            self.start <= entry.time <= self.end
+            and (self.matcher is None or self.matcher[1] in self.matcher[0](entry))
+            and (self.after is None or (entry.time, entry.sequence) < self.after)
+        )
+
+
 def lookup_events(log: TrailLog, account_id: str, region: str, params: dict[str, Any]) -> Response:
     """Answer cloudtrail:LookupEvents as AWS does (shape, filters, order, paging, errors)."""
+    query = _parse_query(params)
+    if isinstance(query, Response):
+        return query
+    with log.lock:
+        candidates = list(log.entries)
+    selected = sorted(
+        (
+            e
+            for e in candidates
+            if e.account_id == account_id and e.region == region and query.matches(e)
+        ),
+        key=lambda e: (e.time, e.sequence),
+        reverse=True,
+    )
+    page = selected[: query.max_results]
+    document: dict[str, Any] = {"Events": [_event(e) for e in page]}
+    if len(selected) > query.max_results:
+        last = page[-1]
+        document["NextToken"] = _encode_token(last.time, last.sequence)
+    return json_response(document, content_type="application/x-amz-json-1.1")
+
+
+def _parse_query(params: dict[str, Any]) -> _Query | Response:
+    """The request's filters, or the error CloudTrail answers for invalid ones."""
     attributes = params.get("LookupAttributes") or []
     if len(attributes) > 1:
         return json_error(
@@ -106,27 +148,7 @@ def lookup_events(log: TrailLog, account_id: str, region: str, params: dict[str,
     after = _decode_token(params.get("NextToken"))
     if params.get("NextToken") and after is None:
         return json_error("InvalidNextTokenException", "Invalid NextToken.")
-    with log.lock:
-        candidates = list(log.entries)
-    selected = sorted(
-        (
-            e
-            for e in candidates
-            if e.account_id == account_id
-            and e.region == region
-            and start <= e.time <= end
-            and (matcher is None or matcher[1] in matcher[0](e))
-            and (after is None or (e.time, e.sequence) < after)
-        ),
-        key=lambda e: (e.time, e.sequence),
-        reverse=True,
-    )
-    page = selected[:max_results]
-    document: dict[str, Any] = {"Events": [_event(e) for e in page]}
-    if len(selected) > max_results:
-        last = page[-1]
-        document["NextToken"] = _encode_token(last.time, last.sequence)
-    return json_response(document, content_type="application/x-amz-json-1.1")
+    return _Query(matcher, max_results, start, end, after)
 
 
 def _event(entry: TrailEntry) -> dict[str, Any]:
