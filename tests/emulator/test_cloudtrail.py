@@ -358,3 +358,18 @@ def test_get_caller_identity_names_the_principal_cloudtrail_records(
         aws, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
     ).client("sts")
     assert assumed.get_caller_identity()["UserId"] == f"{role['RoleId']}:ss"
+
+
+def test_session_clock_is_read_once_per_request(aws: Emulator, admin: Any, name: str) -> None:
+    start = datetime(2026, 11, 2, 3, 4, 5, tzinfo=UTC)
+    ticks = iter(start + timedelta(minutes=minute) for minute in range(10))
+    actor = session_for(aws, "testing", "testing", event_time=lambda: next(ticks))
+    iam = actor.client("iam", config=client_config())
+    iam.create_user(UserName=f"{name}-a")
+    iam.create_user(UserName=f"{name}-b")
+    times = {
+        r["requestParameters"]["userName"]: r["eventTime"]
+        for r in aws.records()
+        if r["eventName"] == "CreateUser" and r["requestParameters"]["userName"].startswith(name)
+    }
+    assert times == {f"{name}-a": "2026-11-02T03:04:05Z", f"{name}-b": "2026-11-02T03:05:05Z"}
