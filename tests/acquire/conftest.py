@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
@@ -24,6 +25,29 @@ def aws(emulator_session: Emulator) -> Emulator:
     """The running emulator, emptied."""
     emulator_session.reset()
     return emulator_session
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a test seeds and collects: the emulator's endpoint and a region of its own."""
+
+    endpoint: str
+    region: str
+
+
+@pytest.fixture(scope="session")
+def _regions() -> Iterator[Iterator[str]]:
+    yield iter(boto3.Session().get_available_regions("lambda"))
+
+
+@pytest.fixture
+def place(emulator_session: Emulator, _regions: Iterator[str]) -> Place:
+    """A region no other test in this process used: an empty account there, no reset needed.
+
+    Resetting the emulator reloads AWS's managed policies (seconds per test); a fresh region
+    is as empty for everything regional. IAM is global, so seeds reuse roles by name.
+    """
+    return Place(emulator_session.endpoint_url, next(_regions))
 
 
 @pytest.fixture

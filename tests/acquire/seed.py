@@ -84,7 +84,9 @@ def function(
     return versions
 
 
-def foreign_layer(session: boto3.Session, endpoint: str, account: str, text: str) -> dict[str, Any]:
+def foreign_layer(
+    session: boto3.Session, endpoint: str, account: str, text: str, region: str = "us-east-1"
+) -> dict[str, Any]:
     """A layer version published by another account (via sts:AssumeRole into it)."""
     sts = client(session, endpoint, "sts")
     role_arn = f"arn:aws:iam::{account}:role/publisher"
@@ -93,7 +95,7 @@ def foreign_layer(session: boto3.Session, endpoint: str, account: str, text: str
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
-        region_name="us-east-1",
+        region_name=region,
     )
     lam = other.client("lambda", endpoint_url=endpoint)
     published = lam.publish_layer_version(
@@ -104,9 +106,11 @@ def foreign_layer(session: boto3.Session, endpoint: str, account: str, text: str
     return dict(published)
 
 
-def image_function(session: boto3.Session, endpoint: str, name: str = "api-image") -> str:
+def image_function(
+    session: boto3.Session, endpoint: str, name: str = "api-image", region: str = "us-east-1"
+) -> str:
     """A container-image function whose image exists in the emulator's ECR; returns the digest."""
-    ecr = client(session, endpoint, "ecr")
+    ecr = client(session, endpoint, "ecr", region)
     repository = ecr.create_repository(repositoryName=name)["repository"]
     manifest = {
         "schemaVersion": 2,
@@ -119,7 +123,7 @@ def image_function(session: boto3.Session, endpoint: str, name: str = "api-image
         "layers": [],
     }
     image = ecr.put_image(repositoryName=name, imageManifest=json.dumps(manifest), imageTag="v1")
-    client(session, endpoint, "lambda").create_function(
+    client(session, endpoint, "lambda", region).create_function(
         FunctionName=name,
         Role=role(session, endpoint),
         PackageType="Image",
@@ -137,7 +141,14 @@ def managed_policy_and_boundary(session: boto3.Session, endpoint: str, role_name
             "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}],
         }
     )
-    attached = iam.create_policy(PolicyName="tables", PolicyDocument=document)["Policy"]["Arn"]
-    boundary = iam.create_policy(PolicyName="boundary", PolicyDocument=document)["Policy"]["Arn"]
+    attached = _policy(iam, "tables", document)
+    boundary = _policy(iam, "boundary", document)
     iam.attach_role_policy(RoleName=role_name, PolicyArn=attached)
     iam.put_role_permissions_boundary(RoleName=role_name, PermissionsBoundary=boundary)
+
+
+def _policy(iam: Any, name: str, document: str) -> str:
+    try:
+        return str(iam.create_policy(PolicyName=name, PolicyDocument=document)["Policy"]["Arn"])
+    except iam.exceptions.EntityAlreadyExistsException:
+        return f"arn:aws:iam::{ACCOUNT}:policy/{name}"

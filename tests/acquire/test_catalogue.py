@@ -10,9 +10,9 @@ import botocore.session
 
 from lambda_ir.acquire import CollectOptions, Scope, collect, iam_policy
 from lambda_ir.acquire.policy import allowed_actions, iam_action
-from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case
 from tests.acquire import seed
+from tests.acquire.conftest import Place
 
 SOURCES = Path(__file__).resolve().parents[2] / "src" / "lambda_ir" / "acquire"
 # IAM actions that authorise an S3 API of another name (ListObjectsV2 needs s3:ListBucket).
@@ -21,18 +21,18 @@ IAM_ONLY = {"s3:ListBucket"}
 MODEL_OF = {"logs": "logs", "ecr": "ecr", "sts": "sts"}
 
 
-def _model_operations(prefix: str) -> set[str]:
-    model = botocore.session.get_session().get_service_model(MODEL_OF.get(prefix, prefix))
-    return set(model.operation_names)
+def _model_operations(core: botocore.session.Session, prefix: str) -> set[str]:
+    return set(core.get_service_model(MODEL_OF.get(prefix, prefix)).operation_names)
 
 
 def test_every_action_in_the_policy_is_a_real_read_action() -> None:
     actions = allowed_actions()
     assert actions, "the policy allows nothing"
+    core = botocore.session.get_session()
     for action in sorted(actions):
         prefix, name = action.split(":", 1)
         if action not in IAM_ONLY:
-            assert name in _model_operations(prefix), f"{action} is not an API of {prefix}"
+            assert name in _model_operations(core, prefix), f"{action} is not an API of {prefix}"
     for statement in iam_policy()["Statement"]:
         assert statement["Effect"] == "Allow" and statement["Resource"] == "*"
         if statement["Sid"].startswith("LambdaIrOptIn"):
@@ -56,19 +56,24 @@ def test_every_api_named_in_the_collector_source_is_allowed() -> None:
 
 
 def test_every_api_a_full_run_calls_is_allowed(
-    aws: Emulator, session: boto3.Session, case: Case
+    place: Place, session: boto3.Session, case: Case
 ) -> None:
-    layer = seed.foreign_layer(session, aws.endpoint_url, "210987654321", "layer")
+    layer = seed.foreign_layer(session, place.endpoint, "210987654321", "layer", place.region)
     seed.function(
-        session, aws.endpoint_url, "orders", ["a", "b"], layers=[layer["LayerVersionArn"]]
+        session,
+        place.endpoint,
+        "orders",
+        ["a", "b"],
+        layers=[layer["LayerVersionArn"]],
+        region=place.region,
     )
-    seed.managed_policy_and_boundary(session, aws.endpoint_url, "fn-role")
-    seed.image_function(session, aws.endpoint_url)
-    seed.client(session, aws.endpoint_url, "lambda").create_alias(
+    seed.managed_policy_and_boundary(session, place.endpoint, "fn-role")
+    seed.image_function(session, place.endpoint, region=place.region)
+    seed.client(session, place.endpoint, "lambda", place.region).create_alias(
         FunctionName="orders", Name="live", FunctionVersion="1"
     )
-    options = CollectOptions(workers=4, quotas=False, endpoint_url=aws.endpoint_url)
-    summary = collect(case, session, Scope(regions=("us-east-1",)), options)
+    options = CollectOptions(workers=4, quotas=False, endpoint_url=place.endpoint)
+    summary = collect(case, session, Scope(regions=(place.region,)), options)
     called = set(summary.meter.apis) | {e.api for e in case.entries() if e.api}
     assert {"ecr:BatchGetImage", "iam:GetPolicyVersion", "lambda:GetLayerVersionByArn"} <= called
     missing = {api for api in called if iam_action(api) not in allowed_actions()}

@@ -11,12 +11,14 @@ import time
 from pathlib import Path
 
 import boto3
+from click.testing import CliRunner
 
 from lambda_ir.acquire import iam_policy
-from lambda_ir.emulator.server import Emulator
+from lambda_ir.cli.main import cli
 from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case, verify_case
 from tests.acquire import seed
+from tests.acquire.conftest import Place
 
 CLI = [sys.executable, "-m", "lambda_ir"]
 
@@ -35,23 +37,33 @@ def _env(endpoint: str) -> dict[str, str]:
 
 
 def test_print_iam_policy() -> None:
-    done = subprocess.run([*CLI, "collect", "--print-iam-policy"], capture_output=True, check=True)
+    done = CliRunner().invoke(cli, ["collect", "--print-iam-policy"])
+    assert done.exit_code == 0
     assert json.loads(done.stdout) == iam_policy()
 
 
 def test_collect_without_case_is_a_usage_error() -> None:
-    done = subprocess.run([*CLI, "collect"], capture_output=True)
-    assert done.returncode == 2
-    assert b"--case" in done.stderr
+    done = CliRunner().invoke(cli, ["collect"])
+    assert done.exit_code == 2
+    assert "--case" in done.output
 
 
-def test_collect_end_to_end(aws: Emulator, session: boto3.Session, tmp_path: Path) -> None:
-    seed.function(session, aws.endpoint_url, "orders", ["a", "b"])
+def test_bad_window_is_a_usage_error(tmp_path: Path) -> None:
+    done = CliRunner().invoke(
+        cli, ["collect", "--case", str(tmp_path / "c"), "--region", "eu-west-1", "--since", "soon"]
+    )
+    assert done.exit_code == 2
+    assert "7d" in done.output
+    assert not (tmp_path / "c").exists()
+
+
+def test_collect_end_to_end(place: Place, session: boto3.Session, tmp_path: Path) -> None:
+    seed.function(session, place.endpoint, "orders", ["a", "b"], region=place.region)
     case_dir = tmp_path / "case"
     done = subprocess.run(
-        [*CLI, "--json", "collect", "--case", str(case_dir), "--region", "us-east-1"],
+        [*CLI, "--json", "collect", "--case", str(case_dir), "--region", place.region],
         capture_output=True,
-        env=_env(aws.endpoint_url),
+        env=_env(place.endpoint),
         timeout=120,
     )
     assert done.returncode == 0, done.stderr.decode()
@@ -60,9 +72,9 @@ def test_collect_end_to_end(aws: Emulator, session: boto3.Session, tmp_path: Pat
     assert result["by_kind"]["code"] == 2
     assert verify_case(case_dir).ok
     again = subprocess.run(
-        [*CLI, "collect", "--case", str(case_dir), "--region", "us-east-1"],
+        [*CLI, "collect", "--case", str(case_dir), "--region", place.region],
         capture_output=True,
-        env=_env(aws.endpoint_url),
+        env=_env(place.endpoint),
         timeout=120,
     )
     assert again.returncode == 0
@@ -70,14 +82,14 @@ def test_collect_end_to_end(aws: Emulator, session: boto3.Session, tmp_path: Pat
 
 
 def test_ctrl_c_leaves_a_consistent_case_that_resumes(
-    aws: Emulator, session: boto3.Session, tmp_path: Path
+    place: Place, session: boto3.Session, tmp_path: Path
 ) -> None:
     for n in range(6):
-        seed.function(session, aws.endpoint_url, f"fn-{n}", ["a", f"b{n}"])
+        seed.function(session, place.endpoint, f"fn-{n}", ["a", f"b{n}"], region=place.region)
     case_dir = tmp_path / "case"
     with running_emulator(latency_ms=150, flush_interval=3600) as slow:
         process = subprocess.Popen(
-            [*CLI, "collect", "--case", str(case_dir), "--region", "us-east-1", "--workers", "2"],
+            [*CLI, "collect", "--case", str(case_dir), "--region", place.region, "--workers", "2"],
             env=_env(slow.endpoint_url),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -94,9 +106,9 @@ def test_ctrl_c_leaves_a_consistent_case_that_resumes(
     assert verify_case(case_dir).ok
     interrupted = sum(1 for _ in Case.open(case_dir).entries())
     done = subprocess.run(
-        [*CLI, "--json", "collect", "--case", str(case_dir), "--region", "us-east-1"],
+        [*CLI, "--json", "collect", "--case", str(case_dir), "--region", place.region],
         capture_output=True,
-        env=_env(aws.endpoint_url),
+        env=_env(place.endpoint),
         timeout=120,
     )
     assert done.returncode == 0, done.stderr.decode()

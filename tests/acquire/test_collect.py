@@ -11,27 +11,25 @@ import boto3
 
 from lambda_ir.acquire import CollectOptions, Scope, collect
 from lambda_ir.acquire.window import parse_when
-from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case, verify_case
 from tests.acquire import seed
+from tests.acquire.conftest import Place
 
 FAST = CollectOptions(workers=8, quotas=False)
 
 
-def _run(case: Case, session: boto3.Session, aws: Emulator, **scope: Any) -> Any:
-    options = CollectOptions(
-        workers=FAST.workers, quotas=FAST.quotas, endpoint_url=aws.endpoint_url
-    )
-    return collect(case, session, Scope(regions=("us-east-1",), **scope), options)
+def _run(case: Case, session: boto3.Session, place: Place, **scope: Any) -> Any:
+    options = CollectOptions(workers=FAST.workers, quotas=FAST.quotas, endpoint_url=place.endpoint)
+    return collect(case, session, Scope(regions=(place.region,), **scope), options)
 
 
 def _entries(case: Case, kind: str) -> list[Any]:
     return [e for e in case.entries() if e.kind == kind]
 
 
-def test_every_version_is_collected(aws: Emulator, session: boto3.Session, case: Case) -> None:
-    seed.function(session, aws.endpoint_url, "orders", ["v1", "v2", "v3"])
-    summary = _run(case, session, aws)
+def test_every_version_is_collected(place: Place, session: boto3.Session, case: Case) -> None:
+    seed.function(session, place.endpoint, "orders", ["v1", "v2", "v3"], region=place.region)
+    summary = _run(case, session, place)
     assert summary.ok and summary.functions == 1
     versions = _entries(case, "function-versions")
     assert [e.params for e in versions] == [{"FunctionName": "orders", "page": 1}]
@@ -51,13 +49,11 @@ def test_every_version_is_collected(aws: Emulator, session: boto3.Session, case:
     assert verify_case(case.root).ok
 
 
-def test_policies_are_asked_per_qualifier(
-    aws: Emulator, session: boto3.Session, case: Case
-) -> None:
-    seed.function(session, aws.endpoint_url, "orders", ["v1", "v2", "v3"])
-    lam = seed.client(session, aws.endpoint_url, "lambda")
+def test_policies_are_asked_per_qualifier(place: Place, session: boto3.Session, case: Case) -> None:
+    seed.function(session, place.endpoint, "orders", ["v1", "v2", "v3"], region=place.region)
+    lam = seed.client(session, place.endpoint, "lambda", place.region)
     lam.create_alias(FunctionName="orders", Name="live", FunctionVersion="2")
-    _run(case, session, aws)
+    _run(case, session, place)
     asked = {
         e.params.get("Qualifier") for e in _entries(case, "policy") if e.api == "lambda:GetPolicy"
     }
@@ -65,10 +61,10 @@ def test_policies_are_asked_per_qualifier(
 
 
 def test_shared_code_is_one_blob_checked_against_codesha256(
-    aws: Emulator, session: boto3.Session, case: Case
+    place: Place, session: boto3.Session, case: Case
 ) -> None:
-    seed.function(session, aws.endpoint_url, "orders", ["same", "same", "other"])
-    summary = _run(case, session, aws)
+    seed.function(session, place.endpoint, "orders", ["same", "same", "other"], region=place.region)
+    summary = _run(case, session, place)
     blobs = [e for e in _entries(case, "code") if e.error is None]
     assert len(blobs) == 2, [e.error for e in _entries(case, "code")]
     for entry in blobs:
@@ -81,21 +77,24 @@ def test_shared_code_is_one_blob_checked_against_codesha256(
 
 
 def test_unsupported_apis_are_recorded_not_fatal(
-    aws: Emulator, session: boto3.Session, case: Case
+    place: Place, session: boto3.Session, case: Case
 ) -> None:
-    seed.function(session, aws.endpoint_url, "orders", ["v1"])
-    summary = _run(case, session, aws)
+    seed.function(session, place.endpoint, "orders", ["v1"], region=place.region)
+    summary = _run(case, session, place)
     for entry in case.entries():
         if entry.error is not None:
             assert entry.error.split(":", 1)[0] in {"unsupported", "not-found", "denied"}, entry
     assert summary.ok
 
 
-def test_scope_limits_functions(aws: Emulator, session: boto3.Session, case: Case) -> None:
-    seed.function(session, aws.endpoint_url, "orders", ["v1"])
-    seed.function(session, aws.endpoint_url, "billing", ["v1"])
+def test_scope_limits_functions(place: Place, session: boto3.Session, case: Case) -> None:
+    seed.function(session, place.endpoint, "orders", ["v1"], region=place.region)
+    seed.function(session, place.endpoint, "billing", ["v1"], region=place.region)
     summary = _run(
-        case, session, aws, functions=("arn:aws:lambda:us-east-1:123456789012:function:billing",)
+        case,
+        session,
+        place,
+        functions=(f"arn:aws:lambda:{place.region}:123456789012:function:billing",),
     )
     assert summary.functions == 1
     names = {e.params.get("FunctionName") for e in case.entries() if e.kind == "function"}
@@ -113,10 +112,10 @@ def test_nothing_collectable_is_not_ok(session: boto3.Session, case: Case) -> No
 
 
 def test_a_window_adds_logs_and_cloudtrail(
-    aws: Emulator, session: boto3.Session, case: Case
+    place: Place, session: boto3.Session, case: Case
 ) -> None:
-    seed.function(session, aws.endpoint_url, "orders", ["v1"])
-    logs = seed.client(session, aws.endpoint_url, "logs")
+    seed.function(session, place.endpoint, "orders", ["v1"], region=place.region)
+    logs = seed.client(session, place.endpoint, "logs", place.region)
     logs.create_log_group(logGroupName="/aws/lambda/orders")
     logs.create_log_stream(logGroupName="/aws/lambda/orders", logStreamName="s")
     now = int(time.time() * 1000)
@@ -125,11 +124,11 @@ def test_a_window_adds_logs_and_cloudtrail(
         logStreamName="s",
         logEvents=[{"timestamp": now - 60_000, "message": "START RequestId: r Version: 1"}],
     )
-    without = _run(case, session, aws)
+    without = _run(case, session, place)
     assert not [e for e in case.entries() if e.kind in ("logs", "trail")]
     assert without.ok
     windowed = Case.create(case.root.parent / "windowed")
-    _run(windowed, session, aws, since=parse_when("1d"))
+    _run(windowed, session, place, since=parse_when("1d"))
     apis = {e.api for e in windowed.entries() if e.kind in ("logs", "trail")}
     assert apis == {"logs:FilterLogEvents", "cloudtrail:LookupEvents"}
     trail = [e for e in windowed.entries() if e.api == "cloudtrail:LookupEvents"]

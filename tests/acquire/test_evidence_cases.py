@@ -11,18 +11,19 @@ from typing import Any
 import boto3
 
 from lambda_ir.acquire import CollectOptions, Scope, collect
-from lambda_ir.emulator.server import Emulator
 from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case, verify_case
 from tests.acquire import seed
+from tests.acquire.conftest import Place
 
 
 def _options(endpoint: str, **extra: Any) -> CollectOptions:
     return CollectOptions(**{"workers": 8, "quotas": False, "endpoint_url": endpoint, **extra})
 
 
-def _run(case: Case, session: boto3.Session, endpoint: str, **extra: Any) -> Any:
-    return collect(case, session, Scope(regions=("us-east-1",)), _options(endpoint, **extra))
+def _run(case: Case, session: boto3.Session, place: Place, endpoint: str = "") -> Any:
+    options = _options(endpoint or place.endpoint)
+    return collect(case, session, Scope(regions=(place.region,)), options)
 
 
 def _shape(case: Case) -> set[tuple[str, str, str, str | None]]:
@@ -43,10 +44,10 @@ def _shape(case: Case) -> set[tuple[str, str, str, str | None]]:
 
 
 def test_version_scoped_policy_on_version_3_only(
-    aws: Emulator, session: boto3.Session, case: Case
+    place: Place, session: boto3.Session, case: Case
 ) -> None:
-    seed.function(session, aws.endpoint_url, "payments", ["v1", "v2", "v3"])
-    lam = seed.client(session, aws.endpoint_url, "lambda")
+    seed.function(session, place.endpoint, "payments", ["v1", "v2", "v3"], region=place.region)
+    lam = seed.client(session, place.endpoint, "lambda", place.region)
     lam.add_permission(
         FunctionName="payments",
         Qualifier="3",
@@ -54,7 +55,7 @@ def test_version_scoped_policy_on_version_3_only(
         Action="lambda:InvokeFunction",
         Principal="*",
     )
-    _run(case, session, aws.endpoint_url)
+    _run(case, session, place)
     policies = {e.params.get("Qualifier"): e for e in case.entries() if e.api == "lambda:GetPolicy"}
     stored = json.loads(case.read_json(policies["3"].path)["Policy"])
     assert [s["Sid"] for s in stored["Statement"]] == ["backdoor"]
@@ -64,11 +65,20 @@ def test_version_scoped_policy_on_version_3_only(
 
 
 def test_cross_account_layer_bytes_are_in_blobs(
-    aws: Emulator, session: boto3.Session, case: Case
+    place: Place, session: boto3.Session, case: Case
 ) -> None:
-    layer = seed.foreign_layer(session, aws.endpoint_url, "210987654321", "import os  # layer")
-    seed.function(session, aws.endpoint_url, "orders", ["v1"], layers=[layer["LayerVersionArn"]])
-    _run(case, session, aws.endpoint_url)
+    layer = seed.foreign_layer(
+        session, place.endpoint, "210987654321", "import os  # layer", place.region
+    )
+    seed.function(
+        session,
+        place.endpoint,
+        "orders",
+        ["v1"],
+        layers=[layer["LayerVersionArn"]],
+        region=place.region,
+    )
+    _run(case, session, place)
     described = [e for e in case.entries() if e.kind == "layer" and e.error is None]
     assert [e.params for e in described] == [{"Arn": layer["LayerVersionArn"]}]
     assert described[0].account == "210987654321"
@@ -82,12 +92,12 @@ def test_cross_account_layer_bytes_are_in_blobs(
 
 
 def test_throttled_run_ends_with_the_same_manifest_as_a_clean_run(
-    aws: Emulator, session: boto3.Session, tmp_path: Path
+    place: Place, session: boto3.Session, tmp_path: Path
 ) -> None:
     for n in range(4):
-        seed.function(session, aws.endpoint_url, f"fn-{n}", ["a", "b", f"c{n}"])
+        seed.function(session, place.endpoint, f"fn-{n}", ["a", "b", f"c{n}"], region=place.region)
     clean = Case.create(tmp_path / "clean")
-    _run(clean, session, aws.endpoint_url)
+    _run(clean, session, place)
     # A second emulator over the same (process-wide) backend, enforcing Lambda's quotas;
     # the collector does not pace, so it meets 429s and must retry through them.
     throttled_case = Case.create(tmp_path / "throttled")
@@ -95,7 +105,7 @@ def test_throttled_run_ends_with_the_same_manifest_as_a_clean_run(
         summary = collect(
             throttled_case,
             session,
-            Scope(regions=("us-east-1",)),
+            Scope(regions=(place.region,)),
             CollectOptions(workers=16, quotas=False, endpoint_url=limited.endpoint_url),
         )
     assert summary.meter.throttled > 0
@@ -104,16 +114,16 @@ def test_throttled_run_ends_with_the_same_manifest_as_a_clean_run(
 
 
 def test_paced_run_meets_no_throttling(
-    aws: Emulator, session: boto3.Session, tmp_path: Path
+    place: Place, session: boto3.Session, tmp_path: Path
 ) -> None:
     for n in range(3):
-        seed.function(session, aws.endpoint_url, f"fn-{n}", ["a", "b"])
+        seed.function(session, place.endpoint, f"fn-{n}", ["a", "b"], region=place.region)
     case = Case.create(tmp_path / "paced")
     with running_emulator(quotas=True, flush_interval=3600) as limited:
         summary = collect(
             case,
             session,
-            Scope(regions=("us-east-1",)),
+            Scope(regions=(place.region,)),
             CollectOptions(workers=16, quotas=True, endpoint_url=limited.endpoint_url),
         )
     assert summary.meter.throttled == 0
@@ -123,23 +133,23 @@ def test_paced_run_meets_no_throttling(
 
 
 def test_resume_fills_the_gaps_without_repeating_calls(
-    aws: Emulator, session: boto3.Session, tmp_path: Path
+    place: Place, session: boto3.Session, tmp_path: Path
 ) -> None:
-    seed.function(session, aws.endpoint_url, "orders", ["a", "b"])
-    seed.function(session, aws.endpoint_url, "billing", ["a", "c"])
+    seed.function(session, place.endpoint, "orders", ["a", "b"], region=place.region)
+    seed.function(session, place.endpoint, "billing", ["a", "c"], region=place.region)
     full = Case.create(tmp_path / "full")
-    _run(full, session, aws.endpoint_url)
+    _run(full, session, place)
 
     partial = Case.create(tmp_path / "partial")
-    scope = Scope(regions=("us-east-1",), functions=("orders",))
-    collect(partial, session, scope, _options(aws.endpoint_url))
+    scope = Scope(regions=(place.region,), functions=("orders",))
+    collect(partial, session, scope, _options(place.endpoint))
     first_lines = sum(1 for _ in partial.entries())
-    second = _run(Case.open(partial.root), session, aws.endpoint_url)
+    second = _run(Case.open(partial.root), session, place)
     assert second.resumed > 0
     assert _shape(Case.open(partial.root)) == _shape(full)
     keys = [(e.kind, e.call_key) for e in Case.open(partial.root).entries() if e.error is None]
     assert len(keys) == len(set(keys)), "a resumed run stored a call twice"
-    third = _run(Case.open(partial.root), session, aws.endpoint_url)
+    third = _run(Case.open(partial.root), session, place)
     assert third.artifacts == 0  # nothing left to fetch
     assert sum(1 for _ in Case.open(partial.root).entries()) > first_lines
     assert verify_case(partial.root).ok
