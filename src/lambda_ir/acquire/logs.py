@@ -209,10 +209,16 @@ class LogExport:
 
     @classmethod
     def parse(cls, url: str) -> LogExport:
-        if not url.startswith("s3://") or len(url) <= 5:
-            raise ValueError(f"{url!r} is not s3://bucket[/prefix]")
-        bucket, _, prefix = url[5:].partition("/")
-        return cls(bucket, prefix.strip("/") + "/" if prefix.strip("/") else "")
+        """`s3://bucket/prefix` (prefix optional)."""
+        return cls(*parse_s3_url(url))
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    """`s3://bucket/some/prefix` -> ("bucket", "some/prefix/"); the prefix may be empty."""
+    if not url.startswith("s3://") or len(url) <= 5:
+        raise ValueError(f"{url!r} is not s3://bucket[/prefix]")
+    bucket, _, prefix = url[5:].partition("/")
+    return bucket, prefix.strip("/") + "/" if prefix.strip("/") else ""
 
 
 def log_export_step(export: LogExport) -> Step[FunctionTarget]:

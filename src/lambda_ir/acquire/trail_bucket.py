@@ -21,7 +21,7 @@ from typing import Any
 
 from lambda_ir.acquire.context import CollectContext
 from lambda_ir.acquire.fetch import record_failure
-from lambda_ir.acquire.logs import count_artifact
+from lambda_ir.acquire.logs import count_artifact, parse_s3_url
 from lambda_ir.acquire.steps import Step
 from lambda_ir.aws import QuotaClass, classify, pages
 from lambda_ir.evidence.layout import path_segment
@@ -42,10 +42,7 @@ class TrailBucket:
     @classmethod
     def parse(cls, url: str) -> TrailBucket:
         """`s3://bucket/prefix` (prefix optional)."""
-        if not url.startswith("s3://") or len(url) <= 5:
-            raise ValueError(f"{url!r} is not s3://bucket[/prefix]")
-        bucket, _, prefix = url[5:].partition("/")
-        return cls(bucket, prefix.strip("/") + "/" if prefix.strip("/") else "")
+        return cls(*parse_s3_url(url))
 
 
 def days(since: str | None, until: str | None, today: date | None = None) -> list[date] | None:
