@@ -26,6 +26,8 @@ from tests.timeline.casebuilder import (
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "build" / "report-screenshot.png"
+# Generous: CI shares two cores among parallel test workers.
+TIMEOUT_MS = 120_000
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -56,6 +58,7 @@ def browser() -> Iterator[Any]:
 def _open(browser: Any, report: Path) -> tuple[Any, list[str], list[str]]:
     """Open the report file; collect console errors, page errors and any network request."""
     page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.set_default_timeout(TIMEOUT_MS)
     problems: list[str] = []
     requests: list[str] = []
     page.on(

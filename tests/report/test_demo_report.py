@@ -25,7 +25,7 @@ from lambda_ir.evidence.index import open_index
 from lambda_ir.model import Severity
 from lambda_ir.report import write_report
 from lambda_ir.timeline import write_timeline
-from tests.report.test_browser import ARGS, CHROMIUM
+from tests.report.test_browser import ARGS, CHROMIUM, TIMEOUT_MS
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "build" / "demo-report-screenshot.png"
 SARIF_SCHEMA = Path(__file__).with_name("sarif-schema-2.1.0.json")
@@ -77,6 +77,9 @@ def test_demo_report_tells_the_incident(demo_case: Case) -> None:
     facts = result.facts
     assert timeline.events == facts.events_total > 0
     assert facts.count(Severity.CRITICAL) >= 1
+    # The blast radius is the compromised function's role, not every role in the account.
+    assert facts.affected == (TARGET_FUNCTION,)
+    assert {r.name for r in facts.roles} == {f"{TARGET_FUNCTION}-us-east-1-role"}
     (function,) = [f for f in facts.functions if f.name == TARGET_FUNCTION]
     changed = [row for row in function.versions if row.diff is not None]
     assert changed and all(row.code_path for row in function.versions)
@@ -104,6 +107,7 @@ def test_demo_report_in_the_browser(demo_case: Case, tmp_path: Path) -> None:
     with sync_api.sync_playwright() as playwright:
         browser: Any = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        page.set_default_timeout(TIMEOUT_MS)
         problems: list[str] = []
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(str(e)))

@@ -133,6 +133,7 @@ def test_functions_carry_versions_and_file_level_code_diff(built: BuiltCase) -> 
     assert [g.what for g in facts.absent] == [
         "lambda:GetPolicy(FunctionName=orders-api, Qualifier=1)"
     ]
+    assert facts.affected == ("orders-api",)
     (role,) = facts.roles
     assert any(g.dangerous and "secretsmanager:GetSecretValue" in g.actions for g in role.grants)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import orjson
 
 from lambda_ir.evidence import Case
-from lambda_ir.model import Finding, Severity, TimelineEvent
+from lambda_ir.model import Finding, FunctionRef, Severity, TimelineEvent
 from lambda_ir.redact import redact_document, redact_text
 from lambda_ir.report.blast import RoleReach, read_roles
 from lambda_ir.report.functions import FunctionFacts, read_functions
@@ -60,6 +60,7 @@ class ReportFacts:
     events_total: int
     since: str | None
     warnings: tuple[str, ...]
+    affected: tuple[str, ...] = ()  # functions named in findings; `roles` are theirs if any
 
     @property
     def missing(self) -> tuple[Gap, ...]:
@@ -93,7 +94,10 @@ def build_facts(
     kept, total = _keep(events)
     functions = tuple(read_functions(case, warnings, diffs=diffs))
     roles = read_roles(case, warnings)
-    used = {f.role.rsplit("/", 1)[-1] for f in functions}
+    affected = _affected(findings)
+    # Blast radius is about the compromised functions' roles; with none named, every role.
+    exposed = [f for f in functions if f.name in affected] or list(functions)
+    used = {f.role.rsplit("/", 1)[-1] for f in exposed}
     scope = case.info.get("scope") or {}
     return ReportFacts(
         case_id=case.id,
@@ -103,12 +107,29 @@ def build_facts(
         findings=findings,
         functions=functions,
         roles=tuple(r for name, r in roles.items() if name in used),
+        affected=tuple(sorted(affected & {f.name for f in functions})),
         gaps=tuple(_gaps(case)),
         events=kept,
         events_total=total,
         since=_since(findings, kept),
         warnings=tuple(warnings),
     )
+
+
+def _affected(findings: tuple[Finding, ...]) -> set[str]:
+    """The functions the serious findings (high or critical) are about; else any finding's.
+
+    A low finding on a healthy function (an old runtime) must not widen the blast radius
+    to every role in the account.
+    """
+    serious = [f for f in findings if f.severity.rank >= Severity.HIGH.rank]
+    names = set()
+    for finding in serious or findings:
+        try:
+            names.add(FunctionRef.from_arn(finding.resource).name)
+        except ValueError:
+            continue  # a trail, a layer or a role: not a function
+    return names
 
 
 def _redacted(finding: Finding) -> Finding:

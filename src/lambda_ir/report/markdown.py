@@ -13,7 +13,7 @@ from lambda_ir.report.escape import markdown as md
 from lambda_ir.report.escape import markdown_code as code
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.functions import FunctionFacts
-from lambda_ir.report.summary import blast_lines, headline, key_actions
+from lambda_ir.report.summary import blast_lines, blast_scope, headline, key_actions
 
 MAX_TIMELINE_ROWS = 200
 
@@ -49,7 +49,7 @@ def _summary(facts: ReportFacts) -> Iterator[str]:
         yield "- **What the flagged actors changed** (CloudTrail):"
         for action in actions:
             yield f"  - {md(action)}"
-    yield "- **Blast radius** (what the functions' roles may do; an upper bound):"
+    yield f"- **Blast radius** ({md(blast_scope(facts))}; an upper bound):"
     for line in blast_lines(facts):
         yield f"  - {md(line)}"
     yield f"- **Collection gaps:** {len(facts.missing)} (see the last section)"

@@ -9,7 +9,7 @@ from lambda_ir.report.codediff import CodeDiff
 from lambda_ir.report.escape import html as esc
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.functions import FunctionFacts, VersionRow
-from lambda_ir.report.summary import blast_lines, headline, key_actions
+from lambda_ir.report.summary import blast_lines, blast_scope, headline, key_actions
 
 MAX_EVENT_ROWS = 2000
 
@@ -45,7 +45,7 @@ def _summary(facts: ReportFacts) -> Iterator[str]:
         yield "<li><b>What the flagged actors changed</b> (CloudTrail):<ul>"
         yield from (f"<li>{esc(action)}</li>" for action in actions)
         yield "</ul></li>"
-    yield "<li><b>Blast radius</b> (what the functions' roles may do; an upper bound):<ul>"
+    yield f"<li><b>Blast radius</b> ({esc(blast_scope(facts))}; an upper bound):<ul>"
     for line in blast_lines(facts):
         css = ' class="danger"' if line.startswith("DANGEROUS") else ""
         yield f"<li{css}>{esc(line)}</li>"

@@ -23,6 +23,13 @@ def headline(facts: ReportFacts) -> str:
     return f"{len(facts.findings)} findings, {serious} critical or high: {described}."
 
 
+def blast_scope(facts: ReportFacts) -> str:
+    """Whose roles the blast radius covers: the functions findings name, or all of them."""
+    if facts.affected:
+        return f"what the execution roles of {', '.join(facts.affected)} may do"
+    return "what the functions' execution roles may do; no finding names a function"
+
+
 def blast_lines(facts: ReportFacts) -> list[str]:
     """One line per role grant, the dangerous ones first; what a stolen role could do."""
     if not facts.roles:
