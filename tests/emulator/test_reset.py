@@ -1,5 +1,7 @@
-"""`Emulator.reset()` wipes moto and our state; run in a child process, since moto's state is
-process-wide and a reset here would wipe what other tests in this process seeded."""
+"""`Emulator.reset()` and moto's own `/moto-api/reset` wipe moto and our state.
+
+Run in a child process: moto's state is process-wide, and a reset here would wipe what other
+tests in this process seeded."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import subprocess
 import sys
 
 SCRIPT = """
-import io, zipfile
+import io, urllib.request, zipfile
 from lambda_ir.emulator.client import session_for
 from lambda_ir.emulator.testing import running_emulator
 
@@ -29,6 +31,14 @@ with running_emulator() as aws:
     assert [u["UserName"] for u in session.client("iam").list_users()["Users"]] == [
         "emulator-admin"
     ]
+    role = session.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+    lam.create_function(FunctionName="f", Runtime="python3.12", Role=role["Role"]["Arn"],
+                        Handler="app.h", Code={"ZipFile": buffer.getvalue()})
+    lam.add_permission(FunctionName="f", StatementId="s", Action="lambda:InvokeFunction",
+                       Principal="*")
+    urllib.request.urlopen(urllib.request.Request(aws.endpoint_url + "/moto-api/reset",
+                                                  method="POST"))
+    assert aws.records() == []
     role = session.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
     lam.create_function(FunctionName="f", Runtime="python3.12", Role=role["Role"]["Arn"],
                         Handler="app.h", Code={"ZipFile": buffer.getvalue()})

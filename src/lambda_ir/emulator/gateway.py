@@ -20,7 +20,7 @@ from typing import Any
 from lambda_ir.emulator import lambda_gaps
 from lambda_ir.emulator.calls import ApiCall, parse_call, strip_emulator_headers
 from lambda_ir.emulator.http import Response, json_response
-from lambda_ir.emulator.identity import Caller, resolve_caller
+from lambda_ir.emulator.identity import Caller, ensure_admin, resolve_caller
 from lambda_ir.emulator.lambda_state import LambdaContext, LambdaExtras
 from lambda_ir.emulator.operations import OperationIndex
 from lambda_ir.emulator.quotas import RESET, Limiter
@@ -52,7 +52,10 @@ class Gateway:
         call = parse_call(environ, body, self.index)
         strip_emulator_headers(environ)
         if call is None:
-            return _send(self._forward(environ, None), start_response, environ)
+            answer = self._forward(environ, None)
+            if path == "/moto-api/reset" and answer.status == 200:
+                self.forget()  # moto forgot everything; so must we
+            return _send(answer, start_response, environ)
         caller = resolve_caller(call.access_key_id, call.region)
         response = self.limiter.admit(call, caller.account_id)
         if response is RESET:
@@ -64,6 +67,12 @@ class Gateway:
         elif response.extras.get("throttled"):  # AWS records throttled calls, not our faults
             self._record(call, caller, response)
         return _send(response, start_response, environ)
+
+    def forget(self) -> None:
+        """Drop our Lambda extras and CloudTrail history (after moto's state was reset)."""
+        self.extras = LambdaExtras()
+        self.trail = TrailLog()
+        ensure_admin()
 
     def _dispatch(self, environ: dict[str, Any], call: ApiCall, caller: Caller) -> Response:
         def forward(new_body: bytes | None) -> Response:

@@ -30,10 +30,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from lambda_ir.emulator.gateway import Gateway
 from lambda_ir.emulator.identity import ensure_admin, root_credentials
-from lambda_ir.emulator.lambda_state import LambdaExtras
 from lambda_ir.emulator.quotas import FaultSpec, Limiter
 from lambda_ir.emulator.trail_delivery import flush
-from lambda_ir.emulator.trail_log import TrailLog
 
 
 class _KeepAliveHandler(MotoRequestHandler):
@@ -118,11 +116,9 @@ class Emulator:
     def reset(self) -> None:
         """Wipe every moto backend, our Lambda extras, CloudTrail history and quota buckets."""
         moto_api_backend.reset()
-        self.gateway.extras = LambdaExtras()
-        self.gateway.trail = TrailLog()
+        self.gateway.forget()
         limiter = self.gateway.limiter
         self.gateway.limiter = Limiter(limiter.latency_ms, limiter.quotas, limiter.faults)
-        ensure_admin()
 
     def flush_trails(self) -> list[str]:
         """Write pending CloudTrail records to trail buckets now; returns `bucket/key`s written."""
