@@ -96,7 +96,7 @@ def collect_image(ctx: CollectContext, fn: Any, code: dict[str, Any]) -> None:
         record_failure(ctx, Kind.IMAGE, "ecr:BatchGetImage", {"imageUri": uri}, fn.region, error)
         return
     registry, region, repository, image_id = image
-    if not ctx.claim("image", f"{registry}/{repository}/{image_id}"):
+    if not ctx.claim("image", f"{registry}/{region}/{repository}/{image_id}"):
         return
     params = {"registryId": registry, "repositoryName": repository, "imageIds": [image_id]}
     name = image_id.get("imageDigest") or image_id.get("imageTag", "")

@@ -29,8 +29,6 @@ LATEST = "$LATEST"
 
 def collect_versions(ctx: CollectContext, fn: FunctionTarget) -> None:
     """lambda:ListVersionsByFunction, then per version: GetFunction, code, policy, layers, role."""
-    with ctx.tally.lock:
-        ctx.tally.functions.add(fn.arn)
     versions = fetch_page_files(
         ctx,
         kind=Kind.FUNCTION_VERSIONS,
@@ -43,6 +41,9 @@ def collect_versions(ctx: CollectContext, fn: FunctionTarget) -> None:
     configs = [c for c in versions or [] if isinstance(c, dict)]
     if not configs and fn.listed:
         configs = [fn.listed]  # the listing still tells us $LATEST's code and role
+    if configs:
+        with ctx.tally.lock:
+            ctx.tally.functions.add(fn.arn)  # a function counts once AWS showed it exists
     for config in configs:
         qualifier = str(config.get("Version") or LATEST)
         later(
