@@ -211,6 +211,17 @@ def test_estate_logs_have_benign_errors_and_no_timeouts(
     assert not any(r and r["status"] == "timeout" for r in reports)
 
 
+def test_estate_json_logging_function_writes_json_events(
+    seeded: dict[str, ScenarioResult], admin_session: Any
+) -> None:
+    config = _lam(admin_session).get_function_configuration(FunctionName="orders-api")
+    assert config["LoggingConfig"]["LogFormat"] == "JSON"
+    events = [json.loads(m) for m in _events(admin_session, "us-east-1", "/aws/lambda/orders-api")]
+    reports = [e["record"] for e in events if e.get("type") == "platform.report"]
+    assert reports and all(r["metrics"]["memorySizeMB"] == 256 for r in reports)
+    assert any(e.get("level") == "ERROR" and e["message"]["errorType"] == "Error" for e in events)
+
+
 def test_estate_logging_config_sends_logs_to_a_custom_group(
     seeded: dict[str, ScenarioResult], admin_session: Any
 ) -> None:

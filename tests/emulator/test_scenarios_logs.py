@@ -102,6 +102,42 @@ def test_errors_read_like_each_runtime() -> None:
     assert error.startswith("[ERROR] KeyError: 'id'\nTraceback (most recent call last):\n")
 
 
+def test_json_format_has_platform_events_and_json_app_lines() -> None:
+    target = replace(TARGET, log_format="JSON")
+    ok = Invocation(RID, T0 + timedelta(seconds=1), 50.0, 80, lines=("resizing 3 image(s)",))
+    late = Invocation(
+        RID.replace("8f", "7f"), T0 + timedelta(seconds=9), 30_000.0, 90, Outcome.TIMEOUT
+    )
+    parsed = [json.loads(text) for _, text in render_sandbox(target, _sandbox(ok, late))]
+    kinds = [event.get("type") or event["level"] for event in parsed]
+    assert kinds == [
+        "platform.initStart",
+        "platform.extension",
+        "platform.start",
+        "INFO",
+        "platform.report",
+        "platform.start",
+        "platform.report",
+    ]
+    assert parsed[0]["record"]["functionVersion"] == "3"
+    first, second = parsed[4]["record"], parsed[6]["record"]
+    assert first["metrics"] == {
+        "durationMs": 50.0,
+        "billedDurationMs": 231,
+        "memorySizeMB": 512,
+        "maxMemoryUsedMB": 80,
+        "initDurationMs": 180.12,
+    }
+    assert first["status"] == "success" and "initDurationMs" not in second["metrics"]
+    assert (second["status"], second["errorType"]) == ("timeout", "Sandbox.Timedout")
+    assert parsed[3] == {
+        "timestamp": "2026-11-20T10:00:01.025Z",
+        "level": "INFO",
+        "requestId": RID,
+        "message": "resizing 3 image(s)",
+    }
+
+
 def test_stream_names_follow_aws() -> None:
     assert stream_name(TARGET, _sandbox()) == "2026/11/20/[3]" + "0" * 31 + "a"
     latest = LogTarget("f", "python3.12", 128, 3, "us-east-1")

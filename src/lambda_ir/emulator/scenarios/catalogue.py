@@ -20,7 +20,8 @@ class AppTemplate:
     """One kind of function: runtime (or container `image`), sizing, trigger, role scope.
 
     `resource` is the role's resource ARN, formatted with `region`, `account` and `fn`;
-    `log_group`, when set, is a custom LoggingConfig group formatted with `fn`.
+    `log_group`, when set, is a custom LoggingConfig group formatted with `fn`; `log_format`
+    is the LoggingConfig format (`Text` or `JSON`).
     """
 
     name: str
@@ -34,6 +35,7 @@ class AppTemplate:
     resource: str
     profile: TrafficProfile
     log_group: str | None = None
+    log_format: str = "Text"
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ APPS = (
             error="Error: inventory service answered 503",
             error_rate=0.1,
         ),
+        log_format="JSON",
     ),
     AppTemplate(
         "orders-worker",

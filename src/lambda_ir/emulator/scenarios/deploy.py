@@ -89,8 +89,8 @@ def create_function(
             "Layers": layers,
         }
     )
-    if spec.app.log_group:
-        extra["LoggingConfig"] = {"LogFormat": "Text", "LogGroup": spec.log_group}
+    if spec.app.log_group or spec.app.log_format != "Text":
+        extra["LoggingConfig"] = {"LogFormat": spec.app.log_format, "LogGroup": spec.log_group}
     answer: dict[str, Any] = lam.create_function(
         FunctionName=spec.name,
         Role=role_arn,

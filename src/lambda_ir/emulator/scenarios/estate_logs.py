@@ -35,6 +35,7 @@ def function_log_targets(spec: FunctionSpec, versions: int) -> tuple[LogTarget, 
             spec.region,
             version,
             spec.log_group,
+            log_format=spec.app.log_format,
         )
         for version in running
     )
