@@ -12,7 +12,7 @@ from pathlib import Path
 
 import orjson
 
-from lambda_ir.evidence import Case
+from lambda_ir.evidence import Case, logs
 from lambda_ir.evidence.index import build_index, index_path, open_index
 from lambda_ir.evidence.index_schema import TABLE_NAMES
 
@@ -188,6 +188,57 @@ def test_tables_from_evidence(tmp_path: Path) -> None:
         assert con.execute("SELECT reason FROM ingest_warnings").fetchall() == [
             ("ResourceNotFoundException: gone",)
         ]
+
+
+def test_json_log_format_reports(tmp_path: Path) -> None:
+    report = {
+        "time": "2024-05-01T10:00:01.000Z",
+        "type": "platform.report",
+        "record": {
+            "requestId": RID,
+            "metrics": {
+                "durationMs": 12.5,
+                "billedDurationMs": 13,
+                "memorySizeMB": 256,
+                "maxMemoryUsedMB": 70,
+                "initDurationMs": 99.1,
+            },
+            "status": "error",
+        },
+    }
+    app = {
+        "timestamp": "2024-05-01T10:00:00.500Z",
+        "level": "ERROR",
+        "requestId": RID,
+        "message": "boom",
+    }
+    events = [(1714557600500, json.dumps(app)), (1714557601000, json.dumps(report))]
+    body = b"".join(
+        orjson.dumps({"timestamp": t, "message": m, "logStreamName": STREAM}) + b"\n"
+        for t, m in events
+    )
+    case = Case.create(tmp_path / "case")
+    case.put_bytes(
+        gzip.compress(body),
+        "logs/a/r/g/events.jsonl.gz",
+        kind="logs",
+        api="logs:FilterLogEvents",
+        params={"logGroupName": "/custom/json"},
+        meta={"function_name": "pay"},
+        account=ACCOUNT,
+        region=REGION,
+    )
+    with open_index(case) as con:
+        assert con.execute(
+            "SELECT count(*) FROM log_events WHERE request_id = ?", [RID]
+        ).fetchone() == (2,)
+        rows = con.execute(
+            "SELECT function_name, request_id, duration_ms, billed_ms, memory_mb, max_memory_mb,"
+            " init_ms, status FROM report_lines"
+        ).fetchall()
+        assert rows == [("pay", RID, 12.5, 13.0, 256, 70, 99.1, "error")]
+    parsed = logs.parse_report(json.dumps(report))
+    assert parsed is not None and parsed.cold_start and parsed.status == "error"
 
 
 def test_delete_and_rebuild_gives_same_tables(tmp_path: Path) -> None:

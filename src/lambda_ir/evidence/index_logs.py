@@ -64,6 +64,22 @@ def _report_sql() -> str:
     """  # noqa: S608
 
 
+_JSON_PATHS = "[" + ", ".join(f"'{path}'" for _, path in logs.JSON_REPORT_FIELDS) + "]"
+
+# LoggingConfig `LogFormat: JSON`: the REPORT is a `platform.report` event.
+_JSON_REPORTS = f"""
+    INSERT INTO report_lines
+    SELECT account, region, function_name, version, log_stream, ts, j[1],
+           TRY_CAST(j[2] AS DOUBLE), TRY_CAST(j[3] AS DOUBLE), TRY_CAST(j[4] AS INTEGER),
+           TRY_CAST(j[5] AS INTEGER), TRY_CAST(j[6] AS DOUBLE), lower(j[7]),
+           evidence_path, evidence_sha256
+    FROM (SELECT *, json_extract_string(message, {_JSON_PATHS}) AS j
+          FROM log_events
+          WHERE starts_with(ltrim(message), '{{') AND contains(message, $type)
+            AND json_valid(message) AND json_extract_string(message, '$.type') = $type)
+"""  # noqa: S608
+
+
 def load_logs(con: duckdb.DuckDBPyConnection, case: Case) -> list[str]:
     """Fill `log_events` and `report_lines`; returns problems (files that could not be read)."""
     con.execute(_FILES, [str(case.root)])
@@ -78,6 +94,7 @@ def load_logs(con: duckdb.DuckDBPyConnection, case: Case) -> list[str]:
     params = dict(logs.REPORT_FIELDS)
     params.update(timeout=logs.TIMEOUT, error=logs.ERROR, prefix=logs.REPORT_PREFIX)
     con.execute(_report_sql(), params)
+    con.execute(_JSON_REPORTS, {"type": logs.JSON_REPORT_TYPE})
     return problems
 
 

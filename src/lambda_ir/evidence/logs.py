@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+
+import orjson
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
-# Runtime log formats put the request id after "RequestId: " (START/END/REPORT) or as a
-# tab- or space-separated field (Python `[INFO]\t<time>\t<id>\t…`, Node `<time>\t<id>\t…`).
-REQUEST_ID = rf"(?:RequestId:\s*|[\t ])({UUID})"
+# Runtime log formats put the request id after "RequestId: " (START/END/REPORT), as a
+# tab- or space-separated field (Python `[INFO]\t<time>\t<id>\t…`, Node `<time>\t<id>\t…`),
+# or, with LoggingConfig `LogFormat: JSON`, in a `"requestId"` member.
+REQUEST_ID = rf"(?:RequestId:\s*|\"requestId\"\s*:\s*\"|[\t ])({UUID})"
 
 REPORT_PREFIX = "REPORT RequestId:"
 REPORT_FIELDS: tuple[tuple[str, str], ...] = (
@@ -27,6 +31,19 @@ REPORT_FIELDS: tuple[tuple[str, str], ...] = (
     ("max_memory_mb", r"Max Memory Used:\s*([0-9]+)"),
     ("init_ms", r"Init Duration:\s*([0-9.]+)"),
     ("status", r"Status:\s*([A-Za-z]+)"),
+)
+# JSON log format: the platform's REPORT is a `platform.report` event whose record holds
+# `requestId`, `metrics` (durationMs, billedDurationMs, memorySizeMB, maxMemoryUsedMB,
+# initDurationMs) and `status`.
+JSON_REPORT_TYPE = "platform.report"
+JSON_REPORT_FIELDS: tuple[tuple[str, str], ...] = (
+    ("request_id", "$.record.requestId"),
+    ("duration_ms", "$.record.metrics.durationMs"),
+    ("billed_ms", "$.record.metrics.billedDurationMs"),
+    ("memory_mb", "$.record.metrics.memorySizeMB"),
+    ("max_memory_mb", "$.record.metrics.maxMemoryUsedMB"),
+    ("init_ms", "$.record.metrics.initDurationMs"),
+    ("status", "$.record.status"),
 )
 TIMEOUT = r"Task timed out after"
 ERROR = r"\[ERROR\]|Runtime\.[A-Za-z]+Error|\"errorType\"|Process exited before completing"
@@ -51,7 +68,9 @@ class ReportLine:
 
 
 def parse_report(message: str) -> ReportLine | None:
-    """Parse a REPORT line; any other line gives None."""
+    """Parse a REPORT line (text or JSON log format); any other line gives None."""
+    if message.lstrip().startswith("{") and JSON_REPORT_TYPE in message:
+        return _parse_json_report(message)
     if not message.lstrip().startswith(REPORT_PREFIX):
         return None
     found = {}
@@ -69,6 +88,32 @@ def parse_report(message: str) -> ReportLine | None:
     )
 
 
+def _parse_json_report(message: str) -> ReportLine | None:
+    try:
+        event = orjson.loads(message)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(event, dict) or event.get("type") != JSON_REPORT_TYPE:
+        return None
+    record = _member(event, "record")
+    metrics = _member(record, "metrics")
+    status = record.get("status")
+    return ReportLine(
+        request_id=str(record.get("requestId") or ""),
+        duration_ms=_number(metrics.get("durationMs")),
+        billed_ms=_number(metrics.get("billedDurationMs")),
+        memory_mb=_integer(metrics.get("memorySizeMB")),
+        max_memory_mb=_integer(metrics.get("maxMemoryUsedMB")),
+        init_ms=_number(metrics.get("initDurationMs")),
+        status=str(status).lower() if status else None,
+    )
+
+
+def _member(document: dict[str, Any], key: str) -> dict[str, Any]:
+    value = document.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def request_id_of(message: str) -> str | None:
     """The request id a log line belongs to, when the runtime's format shows it."""
     match = re.search(REQUEST_ID, message)
@@ -81,9 +126,13 @@ def version_of_stream(log_stream: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _number(text: str | None) -> float | None:
-    return float(text) if text else None
+def _number(value: object) -> float | None:
+    try:
+        return None if value is None or value == "" else float(str(value))
+    except ValueError:
+        return None
 
 
-def _integer(text: str | None) -> int | None:
-    return int(text) if text else None
+def _integer(value: object) -> int | None:
+    number = _number(value)
+    return None if number is None else int(number)
