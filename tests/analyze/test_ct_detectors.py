@@ -543,3 +543,27 @@ def test_persistence_settings_quiet(builder: CaseBuilder) -> None:
         )
         == []
     )
+
+
+def test_alias_moved_by_hand_but_not_by_pipeline(builder: CaseBuilder) -> None:
+    from lambda_ir.analyze.detectors import ct_persistence_settings
+
+    found = _one(
+        builder,
+        ct_persistence_settings.DETECTOR,
+        [
+            trail_event(
+                "UpdateAlias20150331",
+                {"functionName": "orders", "name": "live", "functionVersion": "4"},
+                event_id="hand",
+            ),
+            trail_event(
+                "UpdateAlias20150331",
+                {"functionName": "orders", "name": "live", "functionVersion": "5"},
+                event_id="ci",
+                user_agent="APN/1.0 HashiCorp/1.0 Terraform/1.9.8",
+            ),
+        ],
+    )
+    assert [(f.details["event_id"], f.severity) for f in found] == [("hand", Severity.MEDIUM)]
+    assert "pointed alias live at version 4" in found[0].summary

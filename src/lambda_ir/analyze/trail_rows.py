@@ -27,11 +27,11 @@ _COLUMNS = (
 
 HUMAN_TYPES = frozenset({"IAMUser", "Root", "FederatedUser"})
 # Deployment tools: changes they make are releases, whoever's keys they run with.
-_DEPLOY_TOOL = re.compile(
+DEPLOY_TOOLS = (
     r"terraform|pulumi|cloudformation|aws-sam-cli|serverless|aws-cdk|\bcdk\b|ansible|"
-    r"copilot|chalice|zappa|sst/|crossplane",
-    re.IGNORECASE,
+    r"copilot|chalice|zappa|sst/|crossplane"
 )
+_DEPLOY_TOOL = re.compile(DEPLOY_TOOLS, re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -49,9 +49,13 @@ def _runtime(row: TrailRow, _: frozenset[str]) -> tuple[Severity, str] | None:
 
 def _alias(row: TrailRow, _: frozenset[str]) -> tuple[Severity, str] | None:
     weights = (row.request.get("routingConfig") or {}).get("additionalVersionWeights") or {}
+    name = row.request.get("name", "?")
     if weights:
         routed = ", ".join(f"{w:.0%} to version {v}" for v, w in weights.items())
-        return Severity.MEDIUM, f"routed alias {row.request.get('name', '?')}: {routed}"
+        return Severity.MEDIUM, f"routed alias {name}: {routed}"
+    if row.request.get("functionVersion") and row.is_human:
+        # Moving `live` by hand is how a backdoored version goes into service.
+        return Severity.MEDIUM, f"pointed alias {name} at version {row.request['functionVersion']}"
     return None
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.trail_rows import iso
+from lambda_ir.analyze.trail_rows import DEPLOY_TOOLS, iso
 from lambda_ir.model import Actor, EvidenceRef, Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -16,7 +16,10 @@ INFO = DetectorInfo(
     attack=("T1526", "T1580"),
     evidence=(Kind.TRAIL,),
     references=("https://github.com/RhinoSecurityLabs/pacu/tree/master/pacu/modules/lambda__enum",),
-    false_positives="Inventory and CSPM tools; lambda-ir's own collection (excluded by agent).",
+    false_positives=(
+        "Inventory and CSPM tools. Excluded by user agent: lambda-ir's own collection and "
+        "deployment tools (Terraform refreshes read every function)."
+    ),
 )
 MIN_OPERATIONS = 5  # distinct Get*/List* operations in one window
 MIN_CALLS = 20
@@ -32,6 +35,7 @@ SELECT actor_arn, any_value(actor_type), any_value(source_ip), any_value(user_ag
 FROM trail_events
 WHERE event_source = 'lambda.amazonaws.com' AND (operation LIKE 'Get%' OR operation LIKE 'List%')
   AND actor_type <> 'AWSService' AND user_agent NOT ILIKE '%lambda-ir%'
+  AND NOT regexp_matches(user_agent, ?, 'i')
 GROUP BY actor_arn, time_bucket(INTERVAL (?) MINUTE, event_time)
 HAVING count(DISTINCT operation) >= ? OR count(*) >= ?
 ORDER BY min(event_time)
@@ -40,7 +44,9 @@ ORDER BY min(event_time)
 
 def detect(case: CaseView) -> Iterator[Finding]:
     """Principals that called many Lambda read APIs within a short window."""
-    rows = case.index.execute(_SQL, [WINDOW_MINUTES, MIN_OPERATIONS, MIN_CALLS]).fetchall()
+    rows = case.index.execute(
+        _SQL, [DEPLOY_TOOLS, WINDOW_MINUTES, MIN_OPERATIONS, MIN_CALLS]
+    ).fetchall()
     for arn, kind, ip, agent, key, account, region, first, last, calls, ops, names, refs in rows:
         actor = Actor(
             arn=str(arn),

@@ -1,0 +1,69 @@
+"""The emulator's scenarios, collected by `collect` and analyzed: quiet on the estate, every
+incident technique found with the attacker's identity and time."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+# Techniques no detector attributes at their own time, and why (the rest must be found).
+NOT_ATTRIBUTED = {
+    "denonia.recon": "a single ListFunctions call is not a recon burst (LIR-CT-007 needs 5 kinds)",
+    "denonia.publish": "PublishVersion only freezes the code that LIR-CT-004/CHG-001 report",
+    "denonia.role-discovery": (
+        "found by LIR-CT-010 once per session, IP and client, at the session's first call"
+    ),
+    "backdoors.logging-redirect": (
+        "DeleteLogGroup is a logs.amazonaws.com event that collect's LookupEvents plan does not "
+        "fetch; LIR-CT-008 finds it when the trail has it (tests/analyze/test_ct_detectors.py)"
+    ),
+}
+
+
+def _run(*scenarios: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.analyze.scenario_run", *scenarios],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_estate_has_nothing_above_low() -> None:
+    result = _run("estate")
+    assert result["warnings"] == []
+    loud = [f for f in result["findings"] if f["severity"] not in ("info", "low")]
+    assert loud == [], [f["summary"] for f in loud]
+    assert result["findings"], "the estate still has low findings (canaries, gaps)"
+
+
+@pytest.mark.slow
+def test_incidents_found_with_the_attackers_identity() -> None:
+    result = _run("denonia", "stratus", "backdoors")
+    assert result["warnings"] == []
+    missing = []
+    for technique in result["techniques"]:
+        hits = [
+            f
+            for f in result["findings"]
+            if f["actor"]
+            and f["actor"]["arn"] == technique["actor"]
+            and f["time"] == technique["time"]
+            and f["actor"].get("source_ip") == technique["source_ip"]
+        ]
+        if not hits and technique["id"] not in NOT_ATTRIBUTED:
+            missing.append(technique)
+    assert missing == []
+    assert {t["scenario"] for t in result["techniques"]} == {"denonia", "stratus", "backdoors"}
+    detectors = {f["detector"] for f in result["findings"]}
+    assert {"yara:LIR_Denonia_Lambda_Malware", "LIR-CODE-003", "LIR-CFG-002"} <= detectors
