@@ -24,8 +24,10 @@ RID = "6bc28136-xmpl-4365-b021-0ce6b2e64ab0".replace("xmpl", "0a1b")
 def code_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return 'evil.example.com'\n")
-        archive.writestr("../escape.txt", "x")
+        # Fixed timestamps: the same call must give the same bytes (the test hashes it twice).
+        app = zipfile.ZipInfo("app.py", date_time=(2024, 1, 1, 0, 0, 0))
+        archive.writestr(app, "def handler(event, context):\n    return 'evil.example.com'\n")
+        archive.writestr(zipfile.ZipInfo("../escape.txt", date_time=(2024, 1, 1, 0, 0, 0)), "x")
     return buffer.getvalue()
 
 
