@@ -41,7 +41,7 @@ from pathlib import Path
 import boto3
 from lambda_ir.acquire import CollectOptions, Scope, collect
 from lambda_ir.emulator.scenarios import seed
-from lambda_ir.emulator.scenarios.denonia import TARGET_REGION
+from lambda_ir.emulator.scenarios.denonia import TARGET_FUNCTION, TARGET_REGION
 from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case
 
@@ -52,7 +52,12 @@ with running_emulator(flush_interval=3600) as emulator:
     )
     case = Case.create(Path(sys.argv[1]), {"demo": "denonia"})
     start, end = incident.window
-    scope = Scope(regions=(TARGET_REGION,), since=start.isoformat(), until=end.isoformat())
+    scope = Scope(
+        regions=(TARGET_REGION,),
+        functions=(TARGET_FUNCTION,),
+        since=start.isoformat(),
+        until=end.isoformat(),
+    )
     options = CollectOptions(workers=4, quotas=False, endpoint_url=emulator.endpoint_url)
     collect(case, session, scope, options)
 """
@@ -77,9 +82,9 @@ def test_demo_report_tells_the_incident(demo_case: Case) -> None:
     facts = result.facts
     assert timeline.events == facts.events_total > 0
     assert facts.count(Severity.CRITICAL) >= 1
-    # The blast radius is the compromised function's role, not every role in the account.
     assert facts.affected == (TARGET_FUNCTION,)
     assert {r.name for r in facts.roles} == {f"{TARGET_FUNCTION}-us-east-1-role"}
+    assert {e.source for e in facts.events} >= {"cloudtrail", "lambda", "logs", "finding"}
     (function,) = [f for f in facts.functions if f.name == TARGET_FUNCTION]
     changed = [row for row in function.versions if row.diff is not None]
     assert changed and all(row.code_path for row in function.versions)
