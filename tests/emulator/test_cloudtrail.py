@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from lambda_ir.emulator.client import client_config, session_for
 from lambda_ir.emulator.server import Emulator
+from lambda_ir.emulator.testing import running_emulator
 from tests.emulator.conftest import make_function, zip_of
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
@@ -373,3 +375,21 @@ def test_session_clock_is_read_once_per_request(aws: Emulator, admin: Any, name:
         if r["eventName"] == "CreateUser" and r["requestParameters"]["userName"].startswith(name)
     }
     assert times == {f"{name}-a": "2026-11-02T03:04:05Z", f"{name}-b": "2026-11-02T03:05:05Z"}
+
+
+def test_trail_files_arrive_on_their_own(aws: Emulator, name: str) -> None:
+    with running_emulator(flush_interval=0.2) as quick:
+        session = session_for(quick, "testing", "testing")
+        session.client("s3").create_bucket(Bucket=name)
+        trail = session.client("cloudtrail")
+        trail.create_trail(Name=name, S3BucketName=name, S3KeyPrefix="org")
+        trail.start_logging(Name=name)
+        session.client("iam").create_user(UserName=name)
+        deadline = time.monotonic() + 5
+        keys: list[str] = []
+        while not keys and time.monotonic() < deadline:
+            time.sleep(0.2)
+            listed = session.client("s3").list_objects_v2(Bucket=name)
+            keys = [o["Key"] for o in listed.get("Contents", [])]
+    assert keys, "no trail file within 5 s at a 0.2 s delivery interval"
+    assert all(k.startswith(f"org/AWSLogs/{quick.account_id}/CloudTrail/") for k in keys)
