@@ -100,11 +100,11 @@ def attach_layers(ctx: LambdaContext, call: ApiCall) -> Response:
     are checked here, left out of what moto sees, and put back (with their real ARN and
     size) on the function once moto has accepted the rest.
     """
-    body = json.loads(call.body or b"{}")
-    layers = [str(arn) for arn in body.get("Layers") or []]
+    layers = [str(arn) for arn in call.params.get("Layers") or []]
     foreign = [arn for arn in layers if _account_of(arn) not in ("", ctx.account_id)]
     if not foreign:
         return ctx.forward(None)
+    body = json.loads(call.body or b"{}")
     missing = [arn for arn in foreign if _layer_version(arn) is None]
     if missing:
         return rest_error(

@@ -33,7 +33,7 @@ def keep_logging_config(ctx: LambdaContext, call: ApiCall, response: Response) -
     The setting belongs to $LATEST; CreateFunction with Publish=True answers with version 1,
     which gets the same setting.
     """
-    requested = json.loads(call.body or b"{}").get("LoggingConfig")
+    requested = call.params.get("LoggingConfig")
     document = response.json()
     if isinstance(requested, dict) and isinstance(document, dict):
         answered = _doc_key(document)
