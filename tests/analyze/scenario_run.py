@@ -1,10 +1,9 @@
 """Run emulator scenarios end to end in a fresh process: seed, collect, analyze; print JSON.
 
-    python -m tests.analyze.scenario_run estate
     python -m tests.analyze.scenario_run denonia stratus backdoors
 
 A process of its own because moto's state is process-wide: other tests' emulators are not
-touched. Prints {"counts", "findings", "techniques"} for the test to assert on.
+touched. Prints {"counts", "compromised", "findings", "techniques"} for the test to assert on.
 """
 
 from __future__ import annotations
@@ -51,8 +50,10 @@ def main(names: list[str]) -> None:
             for r in results
             for t in r.techniques
         ]
+        compromised = sorted({f.name for r in results for f in r.compromised})
         document = {
             "counts": analysis.counts(),
+            "compromised": compromised,
             "warnings": [w.reason for w in analysis.warnings],
             "findings": [f.to_json() for f in analysis.findings],
             "techniques": techniques,

@@ -1,5 +1,9 @@
-"""The emulator's scenarios, collected by `collect` and analyzed: quiet on the estate, every
-incident technique found with the attacker's identity and time."""
+"""The emulator's incident scenarios, collected by `collect` and analyzed in one run: every
+technique found with the attacker's identity, address and time, and nothing above LOW on the
+functions the incidents did not touch (the estate `backdoors` seeds around them).
+
+One run (about 40 s, a process of its own) keeps the suite short; `lambda-ir emulator serve
+--scenario estate` + `collect` + `analyze` gave 0 findings above low when measured by hand."""
 
 from __future__ import annotations
 
@@ -39,15 +43,6 @@ def _run(*scenarios: str) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-def test_estate_has_nothing_above_low() -> None:
-    result = _run("estate")
-    assert result["warnings"] == []
-    loud = [f for f in result["findings"] if f["severity"] not in ("info", "low")]
-    assert loud == [], [f["summary"] for f in loud]
-    assert result["findings"], "the estate still has low findings (canaries, gaps)"
-
-
-@pytest.mark.slow
 def test_incidents_found_with_the_attackers_identity() -> None:
     result = _run("denonia", "stratus", "backdoors")
     assert result["warnings"] == []
@@ -65,5 +60,13 @@ def test_incidents_found_with_the_attackers_identity() -> None:
             missing.append(technique)
     assert missing == []
     assert {t["scenario"] for t in result["techniques"]} == {"denonia", "stratus", "backdoors"}
+    untouched_loud = [
+        f
+        for f in result["findings"]
+        if ":function:" in f["resource"]
+        and f["severity"] not in ("info", "low")
+        and f["resource"].split(":function:")[1].split(":")[0] not in result["compromised"]
+    ]
+    assert untouched_loud == [], [f["summary"] for f in untouched_loud]
     detectors = {f["detector"] for f in result["findings"]}
     assert {"yara:LIR_Denonia_Lambda_Malware", "LIR-CODE-003", "LIR-CFG-002"} <= detectors
