@@ -108,7 +108,8 @@ def _timeline(facts: ReportFacts) -> Iterator[str]:
         '<div class="filters"><input type="search" id="event-search" placeholder="filter events '
         'by text" aria-label="filter events by text"> <span id="events-shown"></span></div>'
     )
-    yield '<table id="events"><thead><tr><th>Time</th><th>Source</th><th>Kind</th>'
+    yield '<div class="table-box"><table id="events"><thead><tr>'
+    yield "<th>Time</th><th>Source</th><th>Kind</th>"
     yield "<th>Resource</th><th>Actor</th><th>What</th><th>Evidence</th></tr></thead><tbody>"
     for index, event in enumerate(shown):
         evidence = " ".join(f"<code>{esc(ref.path)}</code>" for ref in event.evidence)
@@ -117,7 +118,7 @@ def _timeline(facts: ReportFacts) -> Iterator[str]:
             f"<td>{esc(event.kind)}</td><td>{esc(event.resource)}</td><td>{esc(event.actor)}</td>"
             f"<td>{esc(event.summary)}</td><td>{evidence}</td></tr>"
         )
-    yield "</tbody></table></section>"
+    yield "</tbody></table></div></section>"
 
 
 def _functions(facts: ReportFacts) -> Iterator[str]:

@@ -69,7 +69,8 @@
       maintainAspectRatio: false,
       scales: {
         x: { type: "linear", ticks: { callback: function (v) { return new Date(v).toISOString().slice(0, 16).replace("T", " "); } } },
-        y: { min: -0.5, max: lanes.length - 0.5, ticks: { stepSize: 1, callback: function (v) { return lanes[v] || ""; } } }
+        // Integer ticks one beyond each end, so every lane sits on a labelled tick.
+        y: { min: -1, max: lanes.length, ticks: { stepSize: 1, callback: function (v) { return lanes[v] || ""; } } }
       },
       plugins: {
         tooltip: {
