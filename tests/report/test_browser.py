@@ -99,6 +99,10 @@ def test_report_loads_clean_filters_and_renders(browser: Any, tmp_path: Path) ->
         " let n = 0; for (let i = 3; i < d.length; i += 4) { if (d[i]) n++; } return n; }"
     )
     assert drawn > 1000
+    labels = page.evaluate(
+        "() => Chart.getChart('timeline-chart').scales.y.ticks.map(t => t.label).filter(Boolean)"
+    )
+    assert labels == ["finding", "cloudtrail", "lambda", "logs", "runtime"]
     # Clicking a point finds its event in the table (the chart is interactive, not a picture).
     point = page.evaluate(
         "() => { const c = Chart.getChart('timeline-chart');"
