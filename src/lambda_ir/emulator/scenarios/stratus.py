@@ -104,11 +104,21 @@ def _logs_statement(account: str, name: str) -> dict[str, Any]:
     }
 
 
+# Stratus Red Team's own names for its techniques.
+TITLES = {
+    "aws.persistence.lambda-backdoor-function": (
+        "Backdoor Lambda Function Through Resource-Based Policy"
+    ),
+    "aws.persistence.lambda-overwrite-code": "Overwrite Lambda Function Code",
+    "aws.persistence.lambda-layer-extension": "Add a Malicious Lambda Extension",
+}
+
+
 def _technique(operator: ActorClients, ident: str, event: str, function: FunctionRef) -> Technique:
     actor = operator.actor
     return Technique(
         id=ident,
-        title=ident,
+        title=TITLES[ident],
         event_name=event,
         actor_arn=actor.arn,
         access_key_id=actor.access_key_id,
