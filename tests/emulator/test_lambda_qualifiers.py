@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from botocore.config import Config
 
 from lambda_ir.emulator.client import client_config
 from tests.emulator.conftest import make_function, make_role, zip_of
@@ -212,3 +213,16 @@ def test_layer_versions_paginate_fifty_a_page(admin: Any, name: str) -> None:
     assert [len(p["LayerVersions"]) for p in pages] == [50, 3]
     numbers = [v["Version"] for p in pages for v in p["LayerVersions"]]
     assert sorted(numbers) == list(range(1, 54))
+
+
+def test_invalid_paging_input_is_a_400_not_a_crash(admin: Any, name: str) -> None:
+    lam = admin.client(
+        "lambda", config=Config(parameter_validation=False, retries={"total_max_attempts": 1})
+    )
+    make_function(admin, name)
+    for call in (
+        lambda: lam.list_functions(MaxItems="lots"),
+        lambda: lam.list_function_url_configs(FunctionName=name, Marker="elsewhere"),
+    ):
+        with pytest.raises(lam.exceptions.InvalidParameterValueException):
+            call()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import socket
 import struct
 from collections.abc import Callable, Iterable
@@ -19,7 +20,7 @@ from typing import Any
 
 from lambda_ir.emulator import lambda_gaps
 from lambda_ir.emulator.calls import ApiCall, parse_call, strip_emulator_headers
-from lambda_ir.emulator.http import Response, json_response
+from lambda_ir.emulator.http import Response, json_error, json_response, rest_error
 from lambda_ir.emulator.identity import Caller, ensure_admin, resolve_caller
 from lambda_ir.emulator.lambda_state import LambdaContext, LambdaExtras
 from lambda_ir.emulator.operations import OperationIndex
@@ -62,7 +63,7 @@ class Gateway:
             _reset_connection(environ)
             return []
         if response is None:
-            response = self._dispatch(environ, call, caller)
+            response = self._answer(environ, call, caller)
             self._record(call, caller, response)
         elif response.extras.get("throttled"):  # AWS records throttled calls, not our faults
             self._record(call, caller, response)
@@ -73,6 +74,18 @@ class Gateway:
         self.extras = LambdaExtras()
         self.trail = TrailLog()
         ensure_admin()
+
+    def _answer(self, environ: dict[str, Any], call: ApiCall, caller: Caller) -> Response:
+        """The call's response; a bug of ours becomes the service's 500, as AWS fails."""
+        try:
+            return self._dispatch(environ, call, caller)
+        except Exception:
+            logging.getLogger(__name__).exception(
+                "emulator failed on %s %s", call.service, call.name
+            )
+            if call.service == "lambda":
+                return rest_error(500, "ServiceException", "The emulator failed on this call.")
+            return json_error("InternalFailure", "The emulator failed on this call.", 500)
 
     def _dispatch(self, environ: dict[str, Any], call: ApiCall, caller: Caller) -> Response:
         def forward(new_body: bytes | None) -> Response:

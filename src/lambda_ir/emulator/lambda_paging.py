@@ -10,6 +10,7 @@ marker is an opaque token holding the offset.
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from lambda_ir.emulator.calls import ApiCall
 from lambda_ir.emulator.http import Response, rest_error
@@ -31,16 +32,26 @@ def paginate(ctx: LambdaContext, call: ApiCall, response: Response) -> Response:
     member = _LIST_MEMBER[call.name]
     if not isinstance(document, dict) or not isinstance(document.get(member), list):
         return response
-    items = document[member]
-    start = decode_marker(call.params.get("Marker"))
-    if start is None:
-        return rest_error(400, "InvalidParameterValueException", "Invalid Marker.")
-    size = min(int(call.params.get("MaxItems") or PAGE_SIZE), PAGE_SIZE)
-    document[member] = items[start : start + size]
+    page = page_of(document[member], call.params)
+    if page is None:
+        return rest_error(400, "InvalidParameterValueException", "Invalid Marker or MaxItems.")
+    items, next_marker = page
+    document[member] = items
     document.pop("NextMarker", None)
-    if start + size < len(items):
-        document["NextMarker"] = encode_marker(start + size)
+    if next_marker:
+        document["NextMarker"] = next_marker
     return response.with_json(document)
+
+
+def page_of(items: list[Any], params: dict[str, Any]) -> tuple[list[Any], str | None] | None:
+    """The page `Marker`/`MaxItems` select and the next marker; None when either is invalid."""
+    start = decode_marker(params.get("Marker"))
+    wanted = str(params.get("MaxItems") or PAGE_SIZE)
+    if start is None or not wanted.isdigit() or int(wanted) < 1:
+        return None
+    size = min(int(wanted), PAGE_SIZE)
+    following = encode_marker(start + size) if start + size < len(items) else None
+    return items[start : start + size], following
 
 
 def encode_marker(offset: int) -> str:

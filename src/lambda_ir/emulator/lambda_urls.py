@@ -15,6 +15,7 @@ from typing import Any
 
 from lambda_ir.emulator.calls import ApiCall
 from lambda_ir.emulator.http import Response, json_response, rest_error
+from lambda_ir.emulator.lambda_paging import page_of
 from lambda_ir.emulator.lambda_state import (
     LambdaContext,
     find_function,
@@ -23,7 +24,6 @@ from lambda_ir.emulator.lambda_state import (
     not_found,
 )
 
-_PAGE = 50
 _FIELDS = ("FunctionUrl", "FunctionArn", "AuthType", "Cors", "CreationTime", "InvokeMode")
 
 
@@ -104,11 +104,12 @@ def list_url_configs(ctx: LambdaContext, call: ApiCall) -> Response:
             )
             if (account, region, function) == (ctx.account_id, ctx.region, name)
         ]
-    start = int(call.params.get("Marker") or 0)
-    size = min(int(call.params.get("MaxItems") or _PAGE), _PAGE)
-    document: dict[str, Any] = {"FunctionUrlConfigs": configs[start : start + size]}
-    if start + size < len(configs):
-        document["NextMarker"] = str(start + size)
+    page = page_of(configs, call.params)
+    if page is None:
+        return rest_error(400, "InvalidParameterValueException", "Invalid Marker or MaxItems.")
+    document: dict[str, Any] = {"FunctionUrlConfigs": page[0]}
+    if page[1]:
+        document["NextMarker"] = page[1]
     return json_response(document)
 
 
