@@ -92,10 +92,12 @@ def _finding_row(finding: Finding) -> str:
 def _timeline(facts: ReportFacts) -> Iterator[str]:
     yield "## Timeline (UTC)"
     yield ""
-    shown = facts.events[:MAX_TIMELINE_ROWS]
+    # A ticket wants the story, not every request: invocations stay in timeline.jsonl.
+    telling = [e for e in facts.events if e.kind != "invocation"]
+    shown = telling[:MAX_TIMELINE_ROWS]
     yield (
-        f"{facts.events_total} events in the case; {len(shown)} shown here. "
-        "The full timeline is `timeline.jsonl` (`lambda-ir timeline`)."
+        f"{facts.events_total} events in the case; {len(shown)} shown here (invocations "
+        "left out). The full timeline is `timeline.jsonl` (`lambda-ir timeline`)."
     )
     yield ""
     yield "| Time | Source | Kind | Resource | Actor | What |"
