@@ -45,7 +45,10 @@ def fix_get_function(ctx: LambdaContext, call: ApiCall, response: Response) -> R
             "ResolvedImageUri": f"{_repository_of(uri)}@sha256:{function.code_sha_256}",
         }
     else:
-        document["Code"] = {"RepositoryType": "S3", "Location": ctx.blob_url(function.code_bytes)}
+        document["Code"] = {
+            "RepositoryType": "S3",
+            "Location": ctx.blob_url(function.code_bytes, function.code_sha_256),
+        }
     if function.reserved_concurrency == 0:  # moto drops a 0 (falsy); containment sets it
         document["Concurrency"] = {"ReservedConcurrentExecutions": 0}
     if is_alias(ctx, name, qualifier):
@@ -73,7 +76,9 @@ def fix_layer_content(ctx: LambdaContext, call: ApiCall, response: Response) -> 
     layer = _layer_version(str(document["LayerVersionArn"]))
     if layer is None:
         return response
-    document.setdefault("Content", {})["Location"] = ctx.blob_url(layer.code_bytes)
+    document.setdefault("Content", {})["Location"] = ctx.blob_url(
+        layer.code_bytes, layer.code_sha_256
+    )
     return response.with_json(document)
 
 
@@ -89,7 +94,7 @@ def get_layer_version(ctx: LambdaContext, call: ApiCall) -> Response:
     if found is None:
         return not_found("The resource you requested does not exist.")
     document = found.get_layer_version()
-    document["Content"]["Location"] = ctx.blob_url(found.code_bytes)
+    document["Content"]["Location"] = ctx.blob_url(found.code_bytes, found.code_sha_256)
     return json_response(document)
 
 

@@ -8,6 +8,7 @@ One `LambdaExtras` lives in each `Emulator`; `reset()` replaces it.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import threading
 from collections.abc import Callable
@@ -37,9 +38,15 @@ class LambdaExtras:
     blobs: dict[str, bytes] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
-    def add_blob(self, data: bytes) -> str:
-        """Keep `data` downloadable by its SHA-256 (hex), like an immutable S3 object."""
-        digest = hashlib.sha256(data).hexdigest()
+    def add_blob(self, data: bytes, code_sha256: str = "") -> str:
+        """Keep `data` downloadable by its SHA-256 (hex), like an immutable S3 object.
+
+        `code_sha256` is the API's base64 CodeSha256 of `data` when known: moto computed it
+        from these very bytes at upload, so a 50 MB package is not hashed on every GetFunction.
+        """
+        digest = base64.b64decode(code_sha256).hex() if code_sha256 else ""
+        if len(digest) != 64:
+            digest = hashlib.sha256(data).hexdigest()
         with self.lock:
             self.blobs.setdefault(digest, data)
         return digest
@@ -60,9 +67,9 @@ class LambdaContext:
         """moto's LambdaBackend for the caller's account and the request's region."""
         return lambda_backends[self.account_id][self.region]
 
-    def blob_url(self, data: bytes) -> str:
+    def blob_url(self, data: bytes, code_sha256: str = "") -> str:
         """A plain-HTTP URL on the emulator that returns exactly `data`."""
-        digest = self.extras.add_blob(data)
+        digest = self.extras.add_blob(data, code_sha256)
         return f"{self.endpoint_url}/_emulator/blobs/{digest}"
 
 
