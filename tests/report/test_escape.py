@@ -48,3 +48,14 @@ def test_csp_allows_only_the_given_inline_code() -> None:
     assert "default-src 'none'" in csp
     assert "script-src 'sha256-" in csp and "unsafe-inline" not in csp
     assert "connect-src 'none'" in csp and "img-src 'none'" in csp
+
+
+def test_only_plain_case_paths_become_links() -> None:
+    from lambda_ir.report.sections import evidence_link
+
+    assert evidence_link("logs/1/r/%2Faws%2Flambda%2Ffn/s.jsonl.gz") == (
+        '<a href="logs/1/r/%252Faws%252Flambda%252Ffn/s.jsonl.gz">'
+        "<code>logs/1/r/%2Faws%2Flambda%2Ffn/s.jsonl.gz</code></a>"
+    )
+    for hostile in ("javascript:alert(1)", "../../etc/passwd", "/etc/passwd", 'a"onclick=x'):
+        assert "<a " not in evidence_link(hostile)

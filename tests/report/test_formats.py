@@ -190,3 +190,15 @@ def test_ocsf_rows_validate_as_detection_findings(built: BuiltCase) -> None:
         finding = models.DetectionFinding(**row)  # raises on a wrong type or missing field
         assert finding.class_uid == 2004 and int(finding.type_uid) == 200401
         assert set(row) <= fields, set(row) - fields  # nothing the class does not define
+
+
+def test_every_link_in_the_page_opens_a_file_of_the_case(built: BuiltCase) -> None:
+    import re
+    import urllib.parse
+
+    page = _outputs(built)["report.html"].decode()
+    hrefs = re.findall(r'href="([^"#][^"]*)"', page)
+    assert len(hrefs) >= 10
+    for href in hrefs:
+        path = built.case.root / urllib.parse.unquote(href)
+        assert path.is_file() or href.startswith("blobs/sha256/aa/"), href  # fixture's fake blob

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from collections.abc import Iterator
 
 from lambda_ir.model import Finding, Severity
@@ -12,6 +14,20 @@ from lambda_ir.report.functions import FunctionFacts, VersionRow
 from lambda_ir.report.summary import blast_lines, blast_scope, headline, key_actions
 
 MAX_EVENT_ROWS = 2000
+# A case-relative artifact path as the manifest writes them: no scheme, no `..`, no root.
+_CASE_PATH = re.compile(r"[A-Za-z0-9._%=+@,-]+(?:/[A-Za-z0-9._%=+@,-]+)*")
+
+
+def evidence_link(path: str) -> str:
+    """An evidence path as a link relative to the report (report.html sits in the case).
+
+    Only a plain case-relative path becomes a link (percent-encoded, so a `%2F` in a file
+    name stays part of the name); anything else is shown as text.
+    """
+    if not _CASE_PATH.fullmatch(path) or ".." in path.split("/"):
+        return f"<code>{esc(path)}</code>"
+    href = urllib.parse.quote(path, safe="/")
+    return f'<a href="{esc(href)}"><code>{esc(path)}</code></a>'
 
 
 def body(facts: ReportFacts) -> str:
@@ -80,8 +96,7 @@ def _findings(facts: ReportFacts) -> Iterator[str]:
 def _finding_row(finding: Finding) -> str:
     severity = finding.severity.value
     evidence = "<br>".join(
-        f"<code>{esc(ref.path)}</code>"
-        + (f" → <code>{esc(ref.member)}</code>" if ref.member else "")
+        evidence_link(ref.path) + (f" → <code>{esc(ref.member)}</code>" if ref.member else "")
         for ref in finding.evidence
     )
     return (
@@ -112,7 +127,7 @@ def _timeline(facts: ReportFacts) -> Iterator[str]:
     yield "<th>Time</th><th>Source</th><th>Kind</th>"
     yield "<th>Resource</th><th>Actor</th><th>What</th><th>Evidence</th></tr></thead><tbody>"
     for index, event in enumerate(shown):
-        evidence = " ".join(f"<code>{esc(ref.path)}</code>" for ref in event.evidence)
+        evidence = " ".join(evidence_link(ref.path) for ref in event.evidence)
         yield (
             f'<tr id="event-{index}"><td>{esc(event.time)}</td><td>{esc(event.source)}</td>'
             f"<td>{esc(event.kind)}</td><td>{esc(event.resource)}</td><td>{esc(event.actor)}</td>"
@@ -167,11 +182,7 @@ def _function(facts: ReportFacts, number: int, function: FunctionFacts) -> Itera
 
 def _version_row(anchor: str, name: str, row: VersionRow) -> str:
     changed = (", ".join(row.changed) or "unchanged") if row.previous else "(first)"
-    package = (
-        f'<a href="{esc(row.code_path)}">{esc(row.code_path)}</a>'
-        if row.code_path
-        else "not collected"
-    )
+    package = evidence_link(row.code_path) if row.code_path else "not collected"
     extra = ""
     if row.diff is not None:
         extra = f'<br><a href="#{anchor}">{esc(row.diff.label)}</a>'
