@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from lambda_ir.model import Actor, EvidenceRef, FunctionRef
+from lambda_ir.analyze.detector import DetectorInfo, make_finding
+from lambda_ir.model import Actor, EvidenceRef, Finding, FunctionRef, Severity
 
 if TYPE_CHECKING:
     from lambda_ir.analyze.caseview import CaseView
@@ -119,4 +120,31 @@ def _row(values: tuple[Any, ...]) -> TrailRow:
         request=_json(request),
         response=_json(response),
         evidence=EvidenceRef(str(path), str(sha256)),
+    )
+
+
+def event_finding(
+    info: DetectorInfo,
+    row: TrailRow,
+    *,
+    summary: str,
+    severity: Severity | None = None,
+    resource: str | None = None,
+    details: dict[str, Any] | None = None,
+    extra_evidence: tuple[EvidenceRef, ...] = (),
+) -> Finding:
+    """A finding about one CloudTrail event: its function (unless `resource` says otherwise),
+    account, region, time, actor and trail file; the event id is the finding's key."""
+    return make_finding(
+        info,
+        resource=resource or row.function_arn,
+        account=row.account,
+        region=row.region,
+        severity=severity,
+        key=row.event_id,
+        time=row.time,
+        actor=row.actor,
+        evidence=(row.evidence, *extra_evidence),
+        summary=summary,
+        details={"event_id": row.event_id, **(details or {})},
     )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from lambda_ir.analyze.detector import DetectorInfo, make_finding
 from lambda_ir.analyze.values import FunctionConfig
-from lambda_ir.model import EvidenceRef
+from lambda_ir.model import EvidenceRef, Finding, Severity
 
 
 @dataclass(frozen=True)
@@ -62,3 +64,28 @@ def by_function(configs: Iterable[FunctionConfig]) -> dict[str, list[FunctionCon
     for config in configs:
         out.setdefault(config.unqualified_arn, []).append(config)
     return {arn: chronological(versions) for arn, versions in out.items()}
+
+
+def group_finding(
+    info: DetectorInfo,
+    group: VersionGroup,
+    *,
+    summary: str,
+    severity: Severity | None = None,
+    details: dict[str, Any] | None = None,
+    extra_evidence: tuple[EvidenceRef, ...] = (),
+) -> Finding:
+    """A finding about one problem shared by several versions: named on the newest version,
+    citing every version's configuration, keyed by the problem."""
+    config = group.first
+    return make_finding(
+        info,
+        resource=config.ref.arn,
+        account=config.ref.account,
+        region=config.ref.region,
+        severity=severity,
+        key=group.key,
+        evidence=(*group.evidence, *extra_evidence),
+        summary=summary,
+        details={"versions": group.versions, **(details or {})},
+    )

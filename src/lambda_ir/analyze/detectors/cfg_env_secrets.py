@@ -6,8 +6,8 @@ import hashlib
 from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.versions import group_versions
+from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.versions import group_finding, group_versions
 from lambda_ir.model import Finding, Kind, Severity
 from lambda_ir.redact import is_secret_name, looks_secret
 
@@ -38,13 +38,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
     for group in group_versions(items):
         config = group.first
         name = group.key.split("|", 1)[0]
-        yield make_finding(
+        yield group_finding(
             INFO,
-            resource=config.ref.arn,
-            account=config.ref.account,
-            region=config.ref.region,
-            key=group.key,
-            evidence=group.evidence,
+            group,
             summary=(
                 f"Environment variable {name} of {config.ref.name} (versions "
                 f"{', '.join(group.versions)}) holds a secret (value redacted); anyone who could "

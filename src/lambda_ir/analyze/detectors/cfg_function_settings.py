@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.values import ref_of
-from lambda_ir.analyze.versions import group_versions
+from lambda_ir.analyze.versions import group_finding, group_versions
 from lambda_ir.model import Finding, FunctionRef, Kind, Severity
 
 INFO = DetectorInfo(
@@ -68,18 +68,14 @@ def detect(case: CaseView) -> Iterator[Finding]:
     items = [(c, c.runtime) for c in case.functions if _DEPRECATED.match(c.runtime)]
     for group in group_versions(items):
         config = group.first
-        yield make_finding(
+        yield group_finding(
             INFO,
-            resource=config.ref.arn,
-            account=config.ref.account,
-            region=config.ref.region,
-            key=f"runtime|{group.key}",
-            evidence=group.evidence,
+            group,
             summary=(
                 f"{config.ref.name} (versions {', '.join(group.versions)}) runs on {group.key}, "
                 "which no longer gets security patches."
             ),
-            details={"runtime": group.key, "versions": group.versions},
+            details={"runtime": group.key},
         )
 
 

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from lambda_ir.analyze.archive import read_members
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.hooks import ALWAYS, hook_paths, is_hook
 from lambda_ir.analyze.values import FunctionConfig
-from lambda_ir.analyze.versions import group_versions
+from lambda_ir.analyze.versions import group_finding, group_versions
 from lambda_ir.analyze.yara_scan import compile_rules, new_scanner, scan
 from lambda_ir.model import EvidenceRef, Finding, Kind, Severity
 
@@ -89,14 +89,11 @@ def detect(case: CaseView) -> Iterator[Finding]:
             if name.upper() in ALWAYS or members or "/tmp" in value  # noqa: S108 - a value we read
             else Severity.MEDIUM
         )
-        yield make_finding(
+        yield group_finding(
             INFO,
-            resource=config.ref.arn,
-            account=config.ref.account,
-            region=config.ref.region,
+            group,
             severity=severity,
-            key=group.key,
-            evidence=(*group.evidence, *members),
+            extra_evidence=tuple(members),
             summary=(
                 f"{name}={value} on {config.ref.name} (versions {', '.join(group.versions)}) "
                 f"runs extra code when the runtime starts{where}; inspect that file."
@@ -104,7 +101,6 @@ def detect(case: CaseView) -> Iterator[Finding]:
             details={
                 "variable": name,
                 "value": value,
-                "versions": group.versions,
                 "resolved": [m.member for m in members],
                 "yara": matches,
             },

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.versions import group_versions
+from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.versions import group_finding, group_versions
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -33,13 +33,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
     ]
     for group in group_versions(items):
         config = group.first
-        yield make_finding(
+        yield group_finding(
             INFO,
-            resource=config.ref.arn,
-            account=config.ref.account,
-            region=config.ref.region,
-            key=group.key,
-            evidence=group.evidence,
+            group,
             summary=(
                 f"{config.ref.name} (versions {', '.join(group.versions)}) logs to {group.key}, "
                 f"not /aws/lambda/{config.ref.name}; collect that group too, and check who "

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.trail_rows import TrailRow, select_events
+from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.trail_rows import TrailRow, event_finding, select_events
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -64,22 +64,17 @@ def detect(case: CaseView) -> Iterator[Finding]:
         if principal == "*" and (scope or row.request.get("organizationId")):
             severity = Severity.MEDIUM  # scoped by a source or organization condition
         action = row.request.get("action", "lambda:InvokeFunction")
-        yield make_finding(
+        yield event_finding(
             INFO,
+            row,
             resource=_resource(row),
-            account=row.account,
-            region=row.region,
             severity=severity,
-            key=row.event_id,
-            time=row.time,
-            actor=row.actor,
-            evidence=(row.evidence,),
             summary=(
                 f"{row.actor.arn} allowed {who} to call {action} on {_name(row)} "
                 f"(statement {row.request.get('statementId', '?')!r}); remove the statement "
                 "unless it is a known integration."
             ),
-            details={"event_id": row.event_id, "principal": principal, "action": action},
+            details={"principal": principal, "action": action},
         )
 
 

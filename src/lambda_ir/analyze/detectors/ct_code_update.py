@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.trail_rows import TrailRow, select_events
+from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.trail_rows import TrailRow, event_finding, select_events
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -61,22 +61,16 @@ def detect(case: CaseView) -> Iterator[Finding]:
         new_sha = str(row.response.get("codeSha256", ""))
         verb = "created" if row.operation == "CreateFunction" else "replaced the code of"
         published = " and published a version" if row.request.get("publish") else ""
-        yield make_finding(
+        yield event_finding(
             INFO,
-            resource=row.function_arn,
-            account=row.account,
-            region=row.region,
+            row,
             severity=severity,
-            key=row.event_id,
-            time=row.time,
-            actor=row.actor,
-            evidence=(row.evidence,),
             summary=(
                 f"{row.actor.arn} ({who}) {verb} {row.function_name}{published}"
                 + (f", new CodeSha256 {new_sha}" if new_sha else "")
                 + "; compare the package with the previous version (`lambda-ir diff`)."
             ),
-            details={"event_id": row.event_id, "code_sha256": new_sha},
+            details={"code_sha256": new_sha},
         )
 
 

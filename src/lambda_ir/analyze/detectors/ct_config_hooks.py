@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.hooks import is_hook
-from lambda_ir.analyze.trail_rows import TrailRow, select_events
+from lambda_ir.analyze.trail_rows import TrailRow, event_finding, select_events
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -72,21 +72,15 @@ def detect(case: CaseView) -> Iterator[Finding]:
             parts.append("layers " + ", ".join(layers))
         if hooks:
             parts.append("runtime-hook variables " + ", ".join(hooks))
-        yield make_finding(
+        yield event_finding(
             INFO,
-            resource=row.function_arn,
-            account=row.account,
-            region=row.region,
+            row,
             severity=severity,
-            key=row.event_id,
-            time=row.time,
-            actor=row.actor,
-            evidence=(row.evidence,),
             summary=(
                 f"{row.actor.arn} set {' and '.join(parts)} on {row.function_name} "
                 f"({row.operation}); check each layer's contents for extensions or wrappers."
             ),
-            details={"event_id": row.event_id, "layers": layers, "hook_variables": hooks},
+            details={"layers": layers, "hook_variables": hooks},
         )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.trail_rows import select_events
+from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.trail_rows import event_finding, select_events
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -44,21 +44,16 @@ def detect(case: CaseView) -> Iterator[Finding]:
             what = f"{row.operation.removeprefix('Delete')} {name}" + (
                 f":{row.qualifier}" if row.qualifier else ""
             )
-        yield make_finding(
+        yield event_finding(
             INFO,
+            row,
             resource=resource,
-            account=row.account,
-            region=row.region,
             severity=Severity.MEDIUM if row.is_human else Severity.LOW,
-            key=row.event_id,
-            time=row.time,
-            actor=row.actor,
-            evidence=(row.evidence,),
             summary=(
                 f"{row.actor.arn} deleted {what}; evidence of {name} from before "
                 f"{row.time} may be gone, so record it as a gap in the report."
             ),
-            details={"event_id": row.event_id, "operation": row.operation},
+            details={"operation": row.operation},
         )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.trail_rows import select_events
+from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.trail_rows import event_finding, select_events
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -28,21 +28,15 @@ def detect(case: CaseView) -> Iterator[Finding]:
     rows = select_events(case, "operation = 'CreateEventSourceMapping' AND error_code IS NULL")
     for row in rows:
         source = str(row.request.get("eventSourceArn", "?"))
-        yield make_finding(
+        yield event_finding(
             INFO,
-            resource=row.function_arn,
-            account=row.account,
-            region=row.region,
+            row,
             severity=Severity.MEDIUM if row.is_human and not row.by_deploy_tool else Severity.LOW,
-            key=row.event_id,
-            time=row.time,
-            actor=row.actor,
-            evidence=(row.evidence,),
             summary=(
                 f"{row.actor.arn} connected {source} to {row.function_name}; confirm the "
                 "trigger is expected, since each record delivered runs the function's code."
             ),
-            details={"event_id": row.event_id, "event_source_arn": source},
+            details={"event_source_arn": source},
         )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.trail_rows import select_events
+from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.trail_rows import event_finding, select_events
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -34,22 +34,16 @@ def detect(case: CaseView) -> Iterator[Finding]:
         cors = row.request.get("cors") or {}
         origins = cors.get("allowOrigins") or [] if isinstance(cors, dict) else []
         wildcard = "*" in origins
-        yield make_finding(
+        yield event_finding(
             INFO,
-            resource=row.function_arn,
-            account=row.account,
-            region=row.region,
-            key=row.event_id,
-            time=row.time,
-            actor=row.actor,
-            evidence=(row.evidence,),
+            row,
             summary=(
                 f"{row.actor.arn} made {row.function_name}'s URL callable by anyone on the "
                 f"internet ({row.operation}, AuthType NONE"
                 + (", CORS allows any origin" if wildcard else "")
                 + "); set AuthType AWS_IAM or delete the URL if it is not meant to be public."
             ),
-            details={"event_id": row.event_id, "cors_wildcard": wildcard},
+            details={"cors_wildcard": wildcard},
         )
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.trail_rows import TrailRow, select_events
+from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.trail_rows import TrailRow, event_finding, select_events
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -92,18 +92,12 @@ def detect(case: CaseView) -> Iterator[Finding]:
             continue  # canary releases by pipelines: routine, and LIR-CFG-004 weighs the code
         if row.by_deploy_tool and severity is not Severity.HIGH:
             severity = Severity.LOW
-        yield make_finding(
+        yield event_finding(
             INFO,
-            resource=row.function_arn,
-            account=row.account,
-            region=row.region,
+            row,
             severity=severity,
-            key=row.event_id,
-            time=row.time,
-            actor=row.actor,
-            evidence=(row.evidence,),
             summary=f"{row.actor.arn} {what} on {row.function_name} ({row.operation}).",
-            details={"event_id": row.event_id, "operation": row.operation, "change": what},
+            details={"operation": row.operation, "change": what},
         )
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.iam import role_risk
-from lambda_ir.analyze.trail_rows import select_events
+from lambda_ir.analyze.trail_rows import event_finding, select_events
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -36,21 +36,16 @@ def detect(case: CaseView) -> Iterator[Finding]:
         if role is None or risk is None:
             continue
         severity = Severity.HIGH if row.operation == "CreateFunction" else Severity.MEDIUM
-        yield make_finding(
+        yield event_finding(
             INFO,
-            resource=row.function_arn,
-            account=row.account,
-            region=row.region,
+            row,
             severity=severity,
-            key=row.event_id,
-            time=row.time,
-            actor=row.actor,
-            evidence=(row.evidence, *role.evidence),
+            extra_evidence=role.evidence,
             summary=(
                 f"{row.actor.arn} passed role {role_arn} ({risk}) to {row.function_name} "
                 f"({row.operation}); whoever can change its code now holds that role."
             ),
-            details={"event_id": row.event_id, "role": role_arn, "risk": risk},
+            details={"role": role_arn, "risk": risk},
         )
 
 

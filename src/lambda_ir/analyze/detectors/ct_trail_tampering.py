@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.trail_rows import TrailRow, select_events
+from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.trail_rows import TrailRow, event_finding, select_events
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -56,20 +56,15 @@ def detect(case: CaseView) -> Iterator[Finding]:
         if not why:
             continue
         trail = str(row.request.get("name") or row.request.get("trailName") or "?")
-        yield make_finding(
+        yield event_finding(
             INFO,
+            row,
             resource=f"arn:aws:cloudtrail:{row.region}:{row.account}:trail/{trail.split('/')[-1]}",
-            account=row.account,
-            region=row.region,
-            key=row.event_id,
-            time=row.time,
-            actor=row.actor,
-            evidence=(row.evidence,),
             summary=(
                 f"{row.actor.arn} changed trail {trail}: {why}; activity after {row.time} "
                 "may be missing from the trail, so treat the absence of events as unknown."
             ),
-            details={"event_id": row.event_id, "reason": why},
+            details={"reason": why},
         )
 
 
