@@ -158,14 +158,16 @@ def load_trail(con: duckdb.DuckDBPyConnection, files: Sequence[TrailFile]) -> li
 def _drop_duplicates(con: duckdb.DuckDBPyConnection) -> None:
     """One row per eventID: the copy from the first evidence file (by path) is kept.
 
+    Ties inside one file are broken by the record text, so a rebuild keeps the same copy.
+
     Deleting the few extra copies is far cheaper than copying every record through a
     de-duplicating SELECT (records are ~1.3 KB each).
     """
     con.execute(
         """DELETE FROM trail_events WHERE rowid IN (
                SELECT rowid FROM (
-                   SELECT rowid, row_number() OVER (
-                       PARTITION BY event_id ORDER BY evidence_path, rowid) AS copy
+                   SELECT rowid, row_number() OVER (PARTITION BY event_id
+                       ORDER BY evidence_path, record::VARCHAR, rowid) AS copy
                    FROM trail_events WHERE event_id IN (
                        SELECT event_id FROM trail_events GROUP BY event_id HAVING count(*) > 1))
                WHERE copy > 1)"""
