@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from lambda_ir.model import EvidenceRef, FunctionRef
+from lambda_ir.analyze.detector import DetectorInfo, make_finding
+from lambda_ir.model import EvidenceRef, Finding, FunctionRef, Severity
 
 MAX_REFS = 20  # a finding cites at most this many log files (the first ones, in order)
 
@@ -32,3 +34,31 @@ def iso(value: object) -> str | None:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
     return None
+
+
+def log_finding(
+    info: DetectorInfo,
+    where: tuple[str, str, str, str | None],
+    *,
+    first: object,
+    evidence: Iterable[str],
+    key: str,
+    summary: str,
+    severity: Severity | None = None,
+    details: dict[str, Any] | None = None,
+) -> Finding:
+    """A finding about one function version's logs; `where` is (account, region, function,
+    version) as the index rows give them, `first` the first matching time."""
+    account, region, name, version = where
+    return make_finding(
+        info,
+        resource=function_arn(account, region, name, version),
+        account=account or "",
+        region=region or "",
+        severity=severity,
+        key=key,
+        time=iso(first),
+        evidence=refs(evidence),
+        summary=summary,
+        details=details,
+    )

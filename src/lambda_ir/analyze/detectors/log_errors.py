@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.log_rows import EVIDENCE_AGG, function_arn, iso, refs
+from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.log_rows import EVIDENCE_AGG, iso, log_finding
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -33,14 +33,12 @@ def detect(case: CaseView) -> Iterator[Finding]:
     """At least 10 failed invocations of one version within 5 minutes."""
     rows = case.index.execute(_SQL, [WINDOW_MINUTES, MIN_ERRORS]).fetchall()
     for account, region, name, version, first, errors, evidence in rows:
-        yield make_finding(
+        yield log_finding(
             INFO,
-            resource=function_arn(account, region, name, version),
-            account=account or "",
-            region=region or "",
+            (account, region, name, version),
             key=f"{name}|{version}|{iso(first)}",
-            time=iso(first),
-            evidence=refs(evidence),
+            first=first,
+            evidence=evidence,
             summary=(
                 f"{errors} invocations of {name} (version {version or '?'}) failed within "
                 f"{WINDOW_MINUTES} minutes from {iso(first)}; check what changed just before."

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.log_rows import EVIDENCE_AGG, function_arn, iso, refs
+from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.log_rows import EVIDENCE_AGG, iso, log_finding
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -34,14 +34,12 @@ def detect(case: CaseView) -> Iterator[Finding]:
     for account, region, name, version, extension, first, starts, evidence in rows:
         if not extension:
             continue
-        yield make_finding(
+        yield log_finding(
             INFO,
-            resource=function_arn(account, region, name, version),
-            account=account or "",
-            region=region or "",
+            (account, region, name, version),
             key=f"{name}|{version}|{extension}",
-            time=iso(first),
-            evidence=refs(evidence),
+            first=first,
+            evidence=evidence,
             summary=(
                 f"Extension {extension} started {starts} time(s) with {name} (version "
                 f"{version or '?'}) from {iso(first)}; it sees every invocation, so confirm "

@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.log_rows import EVIDENCE_AGG, function_arn, iso, refs
+from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.log_rows import EVIDENCE_AGG, log_finding
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -57,15 +57,13 @@ def detect(case: CaseView) -> Iterator[Finding]:
             if not indicator or (kind == "ip:port" and not _public(indicator)):
                 continue
             indicator = re.sub(r"\s", "", indicator)
-            yield make_finding(
+            yield log_finding(
                 INFO,
-                resource=function_arn(account, region, name, version),
-                account=account or "",
-                region=region or "",
+                (account, region, name, version),
                 severity=severity,
                 key=f"{name}|{version}|{indicator}",
-                time=iso(first),
-                evidence=refs(evidence),
+                first=first,
+                evidence=evidence,
                 summary=(
                     f"{lines} log line(s) of {name} (version {version or '?'}) mention "
                     f"{indicator} ({kind}); find which code makes that connection."

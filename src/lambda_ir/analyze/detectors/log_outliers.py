@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.log_rows import EVIDENCE_AGG, function_arn, iso, refs
+from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.log_rows import EVIDENCE_AGG, log_finding
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -48,15 +48,13 @@ def detect(case: CaseView) -> Iterator[Finding]:
             reasons.append(f"median memory use {mem:.0%} of the configured size")
         if not reasons:
             continue
-        yield make_finding(
+        yield log_finding(
             INFO,
-            resource=function_arn(account, region, name, version),
-            account=account or "",
-            region=region or "",
+            (account, region, name, version),
             severity=Severity.MEDIUM if calls >= MIN_CALLS and others else Severity.LOW,
             key=f"{name}|{version}|{';'.join(r.split(' ')[1] for r in reasons)}",
-            time=iso(first),
-            evidence=refs(evidence),
+            first=first,
+            evidence=evidence,
             summary=(
                 f"{name} version {version or '?'}: {'; '.join(reasons)} over {calls} "
                 "invocations; compare its code with the other versions (`lambda-ir diff`)."

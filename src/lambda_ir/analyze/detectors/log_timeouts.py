@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.log_rows import EVIDENCE_AGG, function_arn, iso, refs
+from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.log_rows import EVIDENCE_AGG, log_finding
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -49,15 +49,13 @@ def detect(case: CaseView) -> Iterator[Finding]:
     rows = case.index.execute(_SQL, [MIN_TIMEOUTS, MIN_SHARE]).fetchall()
     for account, region, name, version, calls, timeouts, first, longest, evidence in rows:
         share = timeouts / calls
-        yield make_finding(
+        yield log_finding(
             INFO,
-            resource=function_arn(account, region, name, version),
-            account=account or "",
-            region=region or "",
+            (account, region, name, version),
             severity=_severity(timeouts, share),
             key=f"{name}|{version}",
-            time=iso(first),
-            evidence=refs(evidence),
+            first=first,
+            evidence=evidence,
             summary=(
                 f"{timeouts} of {calls} invocations of {name} (version {version or '?'}) ran "
                 f"until the timeout (longest {longest or 0:.0f} ms); code that never returns "
