@@ -109,6 +109,9 @@ def test_report_loads_clean_filters_and_renders(browser: Any, tmp_path: Path) ->
         " const lane = c.data.datasets.findIndex(d => d.label === 'cloudtrail');"
         " const p = c.getDatasetMeta(lane).data[0]; return {x: p.x, y: p.y}; }"
     )
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None
     page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
     hit = page.locator("#events tr.hit")
     assert hit.count() == 1 and "cloudtrail" in hit.inner_text()
