@@ -406,3 +406,51 @@ def test_hook_target_scanned_with_yara(builder: CaseBuilder) -> None:
         (Severity.CRITICAL, ["LIR_Reverse_Shell in evil/sitecustomize.py"])
     ]
     assert found[0].evidence[1].member == "evil/sitecustomize.py"
+
+
+def test_layer_policy_public_and_foreign(builder: CaseBuilder) -> None:
+    from lambda_ir.analyze.detectors import pol_layer_shared
+
+    layer = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:tools"
+    statements = [
+        {"Sid": "pub", "Effect": "Allow", "Principal": "*", "Action": "lambda:GetLayerVersion"},
+        {
+            "Sid": "org",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "lambda:GetLayerVersion",
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1"}},
+        },
+        {
+            "Sid": "own",
+            "Effect": "Allow",
+            "Principal": {"AWS": ACCOUNT},
+            "Action": "lambda:GetLayerVersion",
+        },
+        {
+            "Sid": "partner",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+            "Action": "lambda:GetLayerVersion",
+        },
+    ]
+    entry = builder.put(
+        f"raw/{ACCOUNT}/{REGION}/lambda/layers/tools/3-policy.json",
+        {"Policy": json.dumps({"Statement": statements})},
+        "policy",
+        "lambda:GetLayerVersionPolicy",
+        LayerName=layer,
+        VersionNumber=3,
+    )
+    found = run_detector(builder, pol_layer_shared.DETECTOR)
+    assert [(f.details["sid"], f.severity) for f in found] == [
+        ("pub", Severity.HIGH),
+        ("partner", Severity.MEDIUM),
+    ]
+    assert found[0].resource == layer + ":3" and found[0].evidence[0].path == entry.path
+    assert (
+        run_detector(
+            builder, pol_layer_shared.DETECTOR, allowed_accounts=frozenset({"999988887777"})
+        )[1:]
+        == []
+    )

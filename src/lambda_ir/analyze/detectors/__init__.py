@@ -36,6 +36,7 @@ from lambda_ir.analyze.detectors import (
     log_outbound,
     log_outliers,
     log_timeouts,
+    pol_layer_shared,
     pol_public_invoke,
     sigma_rules,
 )
@@ -43,6 +44,7 @@ from lambda_ir.analyze.detectors import (
 ALL: tuple[Detector, ...] = (
     # configuration and policy, as collected
     pol_public_invoke.DETECTOR,
+    pol_layer_shared.DETECTOR,
     cfg_function_url.DETECTOR,
     cfg_hook_env.DETECTOR,
     cfg_foreign_layer.DETECTOR,
