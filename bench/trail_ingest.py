@@ -99,11 +99,10 @@ def tree_rss(root: int) -> int:
     return total
 
 
-def lambda_ir(corpus: Path, case: Path) -> tuple[float, int, str]:
-    """Run `lambda-ir import-trail` as a user would; returns (seconds, peak bytes, output)."""
-    command = [sys.executable, "-m", "lambda_ir", "--quiet", "import-trail", "--case", str(case)]
+def run_watched(command: list[str]) -> tuple[float, int, str]:
+    """Run a command; returns (seconds, peak bytes of its process tree, stdout)."""
     start = time.perf_counter()
-    proc = subprocess.Popen([*command, str(corpus)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     peak = [0]
 
     def watch() -> None:
@@ -117,8 +116,27 @@ def lambda_ir(corpus: Path, case: Path) -> tuple[float, int, str]:
     elapsed = time.perf_counter() - start
     watcher.join()
     if proc.returncode != 0:
-        raise SystemExit(f"lambda-ir failed ({proc.returncode}): {out}")
+        raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}): {out}")
     return elapsed, peak[0], out.strip()
+
+
+def lambda_ir(corpus: Path, case: Path) -> tuple[float, float, int, str]:
+    """`lambda-ir import-trail --no-index`, then `lambda-ir index`, as a user would run them.
+
+    Returns (import seconds, index seconds, peak bytes of either, import's summary line).
+    """
+    cli = [sys.executable, "-m", "lambda_ir", "--quiet"]
+    imported, peak_import, out = run_watched(
+        [*cli, "import-trail", "--no-index", "--case", str(case), str(corpus)]
+    )
+    indexed, peak_index, _ = run_watched([*cli, "index", "--case", str(case)])
+    return imported, indexed, max(peak_import, peak_index), out
+
+
+def events_of(summary: str) -> int:
+    """The record count in import-trail's summary line ("imported N records ...")."""
+    words = summary.split()
+    return int(words[1]) if len(words) > 1 and words[1].isdigit() else 0
 
 
 def main() -> None:
@@ -140,10 +158,13 @@ def main() -> None:
         print(f"baseline   python gzip+json: {base:6.2f} s  {events / base:10,.0f} events/s")
     scratch = Path(tempfile.mkdtemp(prefix="lir-bench-"))
     try:
-        took, peak, out = lambda_ir(args.corpus, scratch / "case")
+        imported, indexed, peak, out = lambda_ir(args.corpus, scratch / "case")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    print(f"lambda-ir  import+index:     {took:6.2f} s  ({out})")
+    took = imported + indexed
+    print(f"lambda-ir  import-trail:     {imported:6.2f} s  ({out})")
+    print(f"lambda-ir  index:            {indexed:6.2f} s")
+    print(f"lambda-ir  import+index:     {took:6.2f} s  {events_of(out) / took:10,.0f} events/s")
     print(f"peak memory of the lambda-ir process tree: {peak / 2**20:,.0f} MiB")
     print(f"ratio vs reference: {ref / took:.2f}x (target >= 0.8x)")
     if base is not None:
