@@ -264,3 +264,12 @@ def test_open_index_rebuilds_when_evidence_is_added(tmp_path: Path) -> None:
     )
     with open_index(case) as con:
         assert con.execute("SELECT operation FROM trail_events").fetchall() == [("GetPolicy",)]
+
+
+def test_code_sha256_hex_for_zip_and_image_functions() -> None:
+    from lambda_ir.evidence.index_values import code_sha256_hex
+
+    digest = hashlib.sha256(b"package").digest()
+    assert code_sha256_hex(base64.b64encode(digest).decode()) == digest.hex()
+    assert code_sha256_hex(digest.hex().upper()) == digest.hex()  # image digest, already hex
+    assert code_sha256_hex("not base64!") is None

@@ -27,10 +27,16 @@ def utc_timestamp(text: Any) -> datetime | None:
 
 
 def code_sha256_hex(code_sha256: Any) -> str | None:
-    """AWS's base64 `CodeSha256` as the hex digest the blob store uses."""
+    """AWS's base64 `CodeSha256` as the hex digest the blob store uses.
+
+    Container-image functions report the image digest in hex instead; that is kept as is.
+    """
     if not isinstance(code_sha256, str) or not code_sha256:
         return None
+    if len(code_sha256) == 64 and all(c in "0123456789abcdefABCDEF" for c in code_sha256):
+        return code_sha256.lower()
     try:
-        return base64.b64decode(code_sha256, validate=True).hex()
+        digest = base64.b64decode(code_sha256, validate=True)
     except (binascii.Error, ValueError):
         return None
+    return digest.hex() if len(digest) == 32 else None
