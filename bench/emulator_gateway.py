@@ -5,10 +5,11 @@ Measures, in one process on the same functions:
              ListFunctions, sequential boto3 calls
   emulator   the same calls through `Emulator` (operation naming, caller resolution,
              CloudTrail recording, Code.Location blobs, per-qualifier policies, paging)
-GetPolicy answers a one-statement policy on both. Prints calls/s for each and the
-emulator/baseline time ratio per operation.
+GetPolicy answers a one-statement policy on both. Rounds alternate between the two and
+each side keeps its best round. Prints calls/s for each and the emulator/baseline time
+ratio per operation.
 
-    .venv/bin/python bench/emulator_gateway.py [--functions 40] [--calls 300]
+    .venv/bin/python bench/emulator_gateway.py [--functions 40] [--calls 300] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -67,15 +68,20 @@ def _rate(call: Callable[[int], object], calls: int) -> float:
     return calls / (time.perf_counter() - start)
 
 
-def _measure(endpoint: str, names: list[str], calls: int) -> dict[str, float]:
+def _allow(endpoint: str, names: list[str]) -> None:
+    """Give every function one statement: moto and the emulator keep policies apart."""
     lam = _client(endpoint, "lambda")
-    for name in names:  # moto and the emulator keep policies apart: give each one a statement
+    for name in names:
         lam.add_permission(
             FunctionName=name,
-            StatementId=f"bench-{endpoint.rsplit(':', 1)[-1]}",
+            StatementId="bench",
             Action="lambda:InvokeFunction",
             Principal="s3.amazonaws.com",
         )
+
+
+def _measure(endpoint: str, names: list[str], calls: int) -> dict[str, float]:
+    lam = _client(endpoint, "lambda")
     return {
         "GetFunction": _rate(lambda i: lam.get_function(FunctionName=names[i % len(names)]), calls),
         "GetPolicy": _rate(lambda i: lam.get_policy(FunctionName=names[i % len(names)]), calls),
@@ -83,11 +89,16 @@ def _measure(endpoint: str, names: list[str], calls: int) -> dict[str, float]:
     }
 
 
+def _best(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {operation: max(run[operation] for run in runs) for operation in runs[0]}
+
+
 def main() -> None:
     """Run both, print the table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--functions", type=int, default=40)
     parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     bare = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -95,10 +106,20 @@ def main() -> None:
     host, port = bare.get_host_and_port()
     baseline_endpoint = f"http://{host}:{port}"
     names = _seed(baseline_endpoint, args.functions)  # moto state is shared by both servers
-    baseline = _measure(baseline_endpoint, names, args.calls)
     with running_emulator(flush_interval=3600) as emulator:
-        ours = _measure(emulator.endpoint_url, names, args.calls)
+        _allow(baseline_endpoint, names)
+        _allow(emulator.endpoint_url, names)
+        # Alternate rounds and keep each side's best: other processes share the cores.
+        rounds = [
+            (
+                _measure(baseline_endpoint, names, args.calls),
+                _measure(emulator.endpoint_url, names, args.calls),
+            )
+            for _ in range(args.rounds)
+        ]
     bare.stop()
+    baseline = _best([moto for moto, _ in rounds])
+    ours = _best([emulated for _, emulated in rounds])
     print(f"{'operation':<16}{'moto calls/s':>14}{'emulator calls/s':>18}{'time ratio':>12}")
     for operation, moto_rate in baseline.items():
         rate = ours[operation]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+import orjson
 
 
 @dataclass(frozen=True)
@@ -25,13 +26,13 @@ class Response:
     def json(self) -> Any:
         """The body parsed as JSON, or None when it is not JSON."""
         try:
-            return json.loads(self.body) if self.body else None
-        except ValueError:
+            return orjson.loads(self.body) if self.body else None
+        except orjson.JSONDecodeError:
             return None
 
     def with_json(self, document: Any) -> Response:
         """The same response with a new JSON body (Content-Length fixed up)."""
-        body = json.dumps(document).encode()
+        body = orjson.dumps(document)
         headers = tuple((k, v) for k, v in self.headers if k.lower() != "content-length")
         return replace(self, body=body, headers=(*headers, ("Content-Length", str(len(body)))))
 
@@ -40,7 +41,7 @@ def json_response(
     document: Any, status: int = 200, *, content_type: str = "application/json"
 ) -> Response:
     """A JSON response with AWS's request-id header."""
-    body = b"" if document is None else json.dumps(document).encode()
+    body = b"" if document is None else orjson.dumps(document)
     return Response(
         status,
         (
