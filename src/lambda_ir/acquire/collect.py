@@ -118,6 +118,26 @@ def collect(
     """
     options = options or CollectOptions()
     started = time.monotonic()
+    ctx = _context(case, session, scope, options, progress)
+    case.log("collect-started", {"scope": scope.to_json(), "account": ctx.account})
+    steps = region_steps(scope, options)
+    for region in scope.regions:
+        for step in steps:
+            schedule(ctx, step, region)
+    interrupted = _drive(ctx)
+    summary = _summary(ctx, time.monotonic() - started, interrupted)
+    case.log("collect-interrupted" if interrupted else "collected", summary.to_json())
+    return summary
+
+
+def _context(
+    case: Case,
+    session: boto3.Session,
+    scope: Scope,
+    options: CollectOptions,
+    progress: ProgressSink | None,
+) -> CollectContext:
+    """The run's clients, buckets, pools and bookkeeping; the caller's identity stored."""
     policy = QuotaPolicy(enabled=options.quotas)
     retry = RetryPolicy(
         max_attempts=options.max_attempts, max_pool_connections=max(10, options.workers * 2)
@@ -132,25 +152,22 @@ def collect(
     )
     ctx.function_steps = function_steps(scope, options)
     _store_identity(ctx, identity, identity_error)
-    case.log("collect-started", {"scope": scope.to_json(), "account": ctx.account})
-    steps = region_steps(scope, options)
-    for region in scope.regions:
-        for step in steps:
-            schedule(ctx, step, region)
-    interrupted = False
+    return ctx
+
+
+def _drive(ctx: CollectContext) -> bool:
+    """Run every queued call, then the package downloads; True when Ctrl-C cut it short."""
     try:
-        work.wait()
+        ctx.work.wait()
         download_packages(ctx)  # after every version is known: one blob per unique package
-        work.wait()
+        ctx.work.wait()
     except KeyboardInterrupt:
-        interrupted = True
-        work.stop()
+        ctx.work.stop()
+        return True
     finally:
-        work.close()
-        http.clear()
-    summary = _summary(ctx, time.monotonic() - started, interrupted)
-    case.log("collect-interrupted" if interrupted else "collected", summary.to_json())
-    return summary
+        ctx.work.close()
+        ctx.http.clear()
+    return False
 
 
 def _identity(

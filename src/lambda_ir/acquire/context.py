@@ -63,6 +63,7 @@ class CollectOptions:
 
     @property
     def max_package_bytes(self) -> int:
+        """`max_package_mb` in bytes."""
         return int(self.max_package_mb * 1024 * 1024)
 
 
@@ -80,7 +81,8 @@ class RecordedError:
 class ProgressSink(Protocol):
     """Where a run reports progress: per region, tasks done of tasks known so far."""
 
-    def update(self, region: str, done: int, total: int) -> None: ...
+    def update(self, region: str, done: int, total: int) -> None:
+        """Called from worker threads whenever a call in `region` finishes."""
 
 
 @dataclass

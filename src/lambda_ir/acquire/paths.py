@@ -15,10 +15,12 @@ def account_root(account: str, region: str | None) -> str:
 
 
 def lambda_root(account: str, region: str) -> str:
+    """`raw/<account>/<region>/lambda`."""
     return f"{account_root(account, region)}/lambda"
 
 
 def function_root(account: str, region: str, function: str) -> str:
+    """`raw/<account>/<region>/lambda/functions/<function>`."""
     return f"{lambda_root(account, region)}/functions/{path_segment(function)}"
 
 
@@ -32,4 +34,5 @@ def qualifier_file(
 
 
 def iam_root(account: str) -> str:
+    """`raw/<account>/global/iam`."""
     return f"{account_root(account, None)}/iam"

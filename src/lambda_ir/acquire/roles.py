@@ -23,7 +23,7 @@ def role_parts(arn: str) -> tuple[str, str] | None:
 
 
 def collect_role(ctx: CollectContext, arn: str) -> None:
-    """iam:GetRole, inline policies (ListRolePolicies, GetRolePolicy), attached managed ones."""
+    """iam:GetRole, the inline policies and the attached managed ones (and the boundary)."""
     parts = role_parts(arn)
     if parts is None:
         return
@@ -38,6 +38,18 @@ def collect_role(ctx: CollectContext, arn: str) -> None:
         region=None,
         account=account,
     )
+    _inline_policies(ctx, account, name, root)
+    arns = _attached_policies(ctx, account, name, root)
+    boundary = ((role or {}).get("Role") or {}).get("PermissionsBoundary") or {}
+    if boundary.get("PermissionsBoundaryArn"):
+        arns.append(str(boundary["PermissionsBoundaryArn"]))
+    for policy_arn in arns:
+        if ctx.claim("managed-policy", policy_arn):
+            collect_managed_policy(ctx, policy_arn, account)
+
+
+def _inline_policies(ctx: CollectContext, account: str, name: str, root: str) -> None:
+    """iam:ListRolePolicies, then iam:GetRolePolicy for each inline policy."""
     inline = fetch_pages(
         ctx,
         kind=Kind.ROLE_POLICY,
@@ -58,6 +70,10 @@ def collect_role(ctx: CollectContext, arn: str) -> None:
             region=None,
             account=account,
         )
+
+
+def _attached_policies(ctx: CollectContext, account: str, name: str, root: str) -> list[str]:
+    """iam:ListAttachedRolePolicies; the ARNs of the attached managed policies."""
     attached = fetch_pages(
         ctx,
         kind=Kind.ROLE_POLICY,
@@ -68,13 +84,7 @@ def collect_role(ctx: CollectContext, arn: str) -> None:
         account=account,
         list_key="AttachedPolicies",
     )
-    arns = [str(p.get("PolicyArn")) for p in (attached or {}).get("AttachedPolicies", [])]
-    boundary = ((role or {}).get("Role") or {}).get("PermissionsBoundary") or {}
-    if boundary.get("PermissionsBoundaryArn"):
-        arns.append(str(boundary["PermissionsBoundaryArn"]))
-    for policy_arn in arns:
-        if ctx.claim("managed-policy", policy_arn):
-            collect_managed_policy(ctx, policy_arn, account)
+    return [str(p.get("PolicyArn")) for p in (attached or {}).get("AttachedPolicies", [])]
 
 
 def collect_managed_policy(ctx: CollectContext, arn: str, account: str) -> None:

@@ -29,6 +29,7 @@ class FunctionTarget:
 
     @property
     def arn(self) -> str:
+        """The unqualified function ARN."""
         return f"arn:aws:lambda:{self.region}:{self.account}:function:{self.name}"
 
 

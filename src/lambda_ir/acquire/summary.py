@@ -28,6 +28,7 @@ class CollectSummary:
 
     @property
     def ok(self) -> bool:
+        """True when anything was collected (now or by an earlier run of this case)."""
         return (self.artifacts + self.resumed) > 0
 
     def error_counts(self) -> dict[ErrorClass, int]:

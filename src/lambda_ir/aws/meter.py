@@ -44,12 +44,14 @@ class CallMeter:
         self._apis: Counter[str] = Counter()
 
     def sent(self, region: str, api: str, waited: float) -> None:
+        """Count one request (an attempt: retries and pages count) and its quota wait."""
         with self._lock:
             self._attempts[(region, quota_class(api))] += 1
             self._apis[api] += 1
             self._waited += waited
 
     def throttle_seen(self) -> None:
+        """Count one throttling response (it may still have been retried successfully)."""
         with self._lock:
             self._throttled += 1
 

@@ -55,12 +55,14 @@ from lambda_ir.evidence import Case
 @click.option(
     "--trail-bucket",
     metavar="S3URL",
+    callback=lambda _ctx, _param, value: _s3_url(value),
     help="Also read the trail's files from s3://bucket[/prefix] for the window (faster than "
     "LookupEvents for long windows).",
 )
 @click.option(
     "--log-export-bucket",
     metavar="S3URL",
+    callback=lambda _ctx, _param, value: _s3_url(value),
     help="Export each function's log group over the window to s3://bucket[/prefix] "
     "(logs:CreateExportTask, the one call that creates something) and read it back.",
 )
@@ -106,9 +108,6 @@ def collect(
         until=_when(until, "--until"),
     )
     case = Case.open_or_create(Path(case_dir), scope.to_json())
-    for url, hint in ((trail_bucket, "--trail-bucket"), (log_export_bucket, "--log-export-bucket")):
-        if url and not url.startswith("s3://"):
-            raise click.BadParameter("use s3://bucket[/prefix]", param_hint=hint)
     options = CollectOptions(
         workers=workers,
         max_package_mb=max_package_mb,
@@ -138,6 +137,12 @@ def _regions(
             raise click.UsageError("no region: pass --region R, --all-regions or set AWS_REGION")
         chosen = [default]
     return tuple(chosen)
+
+
+def _s3_url(value: str | None) -> str | None:
+    if value is not None and (not value.startswith("s3://") or len(value) <= 5):
+        raise click.BadParameter(f"{value!r} is not s3://bucket[/prefix]")
+    return value
 
 
 def _when(text: str | None, option: str) -> str | None:
