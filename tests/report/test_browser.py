@@ -104,15 +104,22 @@ def test_report_loads_clean_filters_and_renders(browser: Any, tmp_path: Path) ->
     )
     assert labels == ["finding", "cloudtrail", "lambda", "logs", "runtime"]
     # Clicking a point finds its event in the table (the chart is interactive, not a picture).
-    point = page.evaluate(
-        "() => { const c = Chart.getChart('timeline-chart');"
-        " const lane = c.data.datasets.findIndex(d => d.label === 'cloudtrail');"
-        " const p = c.getDatasetMeta(lane).data[0]; return {x: p.x, y: p.y}; }"
-    )
+    # Point and canvas positions are read together, in the page, just before each click: the
+    # chart may still be settling its size after the page scrolled.
     canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    assert box is not None
-    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    for _ in range(5):
+        where = page.evaluate(
+            "() => { const c = Chart.getChart('timeline-chart');"
+            " const lane = c.data.datasets.findIndex(d => d.label === 'cloudtrail');"
+            " const p = c.getDatasetMeta(lane).data[0];"
+            " const r = c.canvas.getBoundingClientRect();"
+            " return {x: r.left + p.x, y: r.top + p.y}; }"
+        )
+        page.mouse.move(where["x"], where["y"])
+        page.mouse.click(where["x"], where["y"])
+        if page.locator("#events tr.hit").count():
+            break
+        page.wait_for_timeout(200)
     hit = page.locator("#events tr.hit")
     assert hit.count() == 1 and "cloudtrail" in hit.inner_text()
     assert page.locator("#events-shown").inner_text() == "15 of 15 shown"
