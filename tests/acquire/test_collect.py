@@ -134,3 +134,24 @@ def test_a_window_adds_logs_and_cloudtrail(
     trail = [e for e in windowed.entries() if e.api == "cloudtrail:LookupEvents"]
     attributes = {e.params["LookupAttributes"][0]["AttributeKey"] for e in trail}
     assert attributes == {"EventSource", "Username"}
+
+
+class Recorder:
+    """A ProgressSink that keeps the last (done, total) per region."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, tuple[int, int]] = {}
+
+    def update(self, region: str, done: int, total: int) -> None:
+        self.last[region] = (done, total)
+
+
+def test_progress_reaches_every_call_per_region(
+    place: Place, session: boto3.Session, case: Case
+) -> None:
+    seed.function(session, place.endpoint, "orders", ["v1", "v2"], region=place.region)
+    recorder = Recorder()
+    options = CollectOptions(workers=4, quotas=False, endpoint_url=place.endpoint)
+    collect(case, session, Scope(regions=(place.region,)), options, recorder)
+    done, total = recorder.last[place.region]
+    assert done == total and total >= 15

@@ -112,7 +112,7 @@ class Work:
             with self._cond:
                 self._pending -= 1
                 self._done[region] += 1
-                done, total = self._done[region], self._total[region]
                 self._cond.notify_all()
-            if self._on_progress is not None:
-                self._on_progress(region, done, total)
+                if self._on_progress is not None:
+                    # Under the lock, so a sink sees each region's counts in order.
+                    self._on_progress(region, self._done[region], self._total[region])
