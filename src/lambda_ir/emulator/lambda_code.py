@@ -11,9 +11,9 @@ ECR image's digest when the image exists in the emulator's ECR.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
+import orjson
 from moto.awslambda.models import lambda_backends
 from moto.ecr.models import ecr_backends
 
@@ -109,7 +109,7 @@ def attach_layers(ctx: LambdaContext, call: ApiCall) -> Response:
     foreign = [arn for arn in layers if _account_of(arn) not in ("", ctx.account_id)]
     if not foreign:
         return ctx.forward(None)
-    body = json.loads(call.body or b"{}")
+    body = orjson.loads(call.body or b"{}")
     missing = [arn for arn in foreign if _layer_version(arn) is None]
     if missing:
         return rest_error(
@@ -118,7 +118,7 @@ def attach_layers(ctx: LambdaContext, call: ApiCall) -> Response:
             f"Layer version {missing[0]} does not exist.",
         )
     body["Layers"] = [arn for arn in layers if arn not in foreign]
-    response = ctx.forward(json.dumps(body).encode())
+    response = ctx.forward(orjson.dumps(body))
     if response.status >= 400:
         return response
     name, _ = function_name_of(str(call.params.get("FunctionName") or body.get("FunctionName")))

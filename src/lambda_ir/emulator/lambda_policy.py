@@ -9,9 +9,10 @@ SourceAccount, PrincipalOrgID, EventSourceToken and FunctionUrlAuthType).
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
+
+import orjson
 
 from lambda_ir.emulator.calls import ApiCall
 from lambda_ir.emulator.http import Response, json_response, rest_error
@@ -45,7 +46,7 @@ def add_permission(ctx: LambdaContext, call: ApiCall) -> Response:
             )
         statements.append(statement)
         ctx.extras.policy_revisions[key] = str(uuid.uuid4())
-    return json_response({"Statement": json.dumps(statement)}, 201)
+    return json_response({"Statement": orjson.dumps(statement).decode()}, 201)
 
 
 def get_policy(ctx: LambdaContext, call: ApiCall) -> Response:
@@ -60,7 +61,7 @@ def get_policy(ctx: LambdaContext, call: ApiCall) -> Response:
     if not statements:
         return not_found("The resource you requested does not exist.")
     policy = {"Version": "2012-10-17", "Id": "default", "Statement": statements}
-    return json_response({"Policy": json.dumps(policy), "RevisionId": revision})
+    return json_response({"Policy": orjson.dumps(policy).decode(), "RevisionId": revision})
 
 
 def remove_permission(ctx: LambdaContext, call: ApiCall) -> Response:

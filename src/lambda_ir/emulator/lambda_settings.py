@@ -9,10 +9,11 @@ configuration Lambda returns; AWS always reports one (default: Text format, log 
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from lambda_ir.emulator.calls import ApiCall
 from lambda_ir.emulator.http import Response, json_response, rest_error
@@ -98,8 +99,8 @@ def _complete(config: dict[str, Any]) -> None:
             "RuntimeVersionArn": f"arn:aws:lambda:{region[0]}::runtime:{digest}"
         }
     config.pop("RevisionId", None)
-    stable = json.dumps(config, sort_keys=True, default=str)
-    config["RevisionId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, stable))
+    stable = orjson.dumps(config, option=orjson.OPT_SORT_KEYS, default=str)
+    config["RevisionId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, stable.decode()))
 
 
 def recursion_config(ctx: LambdaContext, call: ApiCall) -> Response:

@@ -8,13 +8,13 @@ query (IAM, STS) by the `Action` form field. Models load lazily, once per `Opera
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 import botocore.session
+import orjson
 
 # SigV4 signing names that differ from botocore's service model names.
 _MODEL_NAMES = {"monitoring": "cloudwatch", "states": "stepfunctions", "execute-api": "apigateway"}
@@ -146,7 +146,7 @@ def _rest_params(
     params: dict[str, Any] = {}
     if body and payload_member is None and operation.metadata.get("protocol") == "rest-json":
         try:
-            decoded = json.loads(body)
+            decoded = orjson.loads(body)
         except ValueError:
             decoded = None
         if isinstance(decoded, dict):
@@ -167,7 +167,7 @@ def _identify_json(model: Any, headers: dict[str, str], body: bytes) -> Operatio
     if name not in model.operation_names:
         return None
     try:
-        params = json.loads(body) if body else {}
+        params = orjson.loads(body) if body else {}
     except ValueError:
         params = {}
     return Operation(model.service_name, name, params if isinstance(params, dict) else {}, "json")

@@ -11,11 +11,11 @@ through moto's S3 backend directly, so delivery itself is not an API call and is
 from __future__ import annotations
 
 import gzip
-import json
 import secrets
 from collections import defaultdict
 from datetime import datetime
 
+import orjson
 from moto.cloudtrail.models import cloudtrail_backends
 from moto.s3.models import s3_backends
 
@@ -46,7 +46,7 @@ def flush(log: TrailLog) -> list[str]:
     written = []
     for (account, bucket, prefix, region, _), entries in sorted(batches.items()):
         key = trail_key(account, region, entries[0].time, prefix)
-        body = gzip.compress(json.dumps({"Records": [e.record for e in entries]}).encode())
+        body = gzip.compress(orjson.dumps({"Records": [e.record for e in entries]}))
         try:
             s3_backends[account][PARTITION].put_object(bucket, key, body)
         except Exception:  # noqa: S112 - a deleted bucket loses the file, as on AWS

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import base64
 import itertools
-import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import orjson
 
 from lambda_ir.emulator.http import Response, json_error, json_response
 
@@ -162,7 +163,7 @@ def _event(entry: TrailEntry) -> dict[str, Any]:
         "EventSource": record["eventSource"],
         "Username": entry.username,
         "Resources": [{"ResourceType": t, "ResourceName": n} for t, n in entry.resources],
-        "CloudTrailEvent": json.dumps(record),
+        "CloudTrailEvent": orjson.dumps(record).decode(),
     }
 
 
