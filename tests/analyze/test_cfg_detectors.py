@@ -454,3 +454,45 @@ def test_layer_policy_public_and_foreign(builder: CaseBuilder) -> None:
         )[1:]
         == []
     )
+
+
+def test_configuration_findings_name_who_set_them(builder: CaseBuilder) -> None:
+    from tests.analyze.casebuild import trail_event
+
+    builder.policy("orders", [_stmt("*")])
+    builder.versions(
+        "orders",
+        [
+            function_config(
+                "orders", layers=[FOREIGN_LAYER], LastModified="2026-11-02T13:00:00.000+0000"
+            )
+        ],
+    )
+    trail = builder.trail(
+        [
+            trail_event(
+                "AddPermission20150331v2",
+                {"functionName": "orders", "statementId": "s1", "principal": "*"},
+                event_id="perm",
+            ),
+            trail_event(
+                "UpdateFunctionConfiguration20150331v2",
+                {"functionName": "orders", "layers": [FOREIGN_LAYER]},
+                event_id="lay",
+                time="2026-11-02T12:30:00Z",
+            ),
+            trail_event(
+                "UpdateFunctionConfiguration20150331v2",
+                {"functionName": "orders", "timeout": 60},
+                event_id="other",
+                time="2026-11-02T12:40:00Z",
+                source_ip="192.0.2.1",
+            ),
+        ]
+    )
+    (public,) = run_detector(builder, pol_public_invoke.DETECTOR)
+    (layer,) = run_detector(builder, cfg_foreign_layer.DETECTOR)
+    for finding, when in ((public, "2026-11-02T12:00:00Z"), (layer, "2026-11-02T12:30:00Z")):
+        assert finding.actor is not None and finding.actor.arn.endswith("user/mallory")
+        assert finding.time == when  # the call that set it, not the later unrelated one
+        assert finding.evidence[-1].path == trail.path

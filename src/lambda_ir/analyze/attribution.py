@@ -53,12 +53,16 @@ def published_at(case: CaseView, config: FunctionConfig) -> str | None:
     return rows[0].time if rows else None
 
 
-def config_event(case: CaseView, config: FunctionConfig) -> TrailRow | None:
+def config_event(
+    case: CaseView, config: FunctionConfig, field: str = "", contains: str = ""
+) -> TrailRow | None:
     """The last configuration call on the function before this version was frozen.
 
     For a numbered version that is its publication (the PublishVersion, or UpdateFunctionCode
     / CreateFunction with Publish, whose response names the version); otherwise the
-    version's LastModified.
+    version's LastModified. With `field`, only calls whose request set that parameter (and,
+    with `contains`, mentioned that text in it) count: a call that changed the timeout did
+    not set the layers.
     """
     rows = select_events(
         case,
@@ -66,9 +70,25 @@ def config_event(case: CaseView, config: FunctionConfig) -> TrailRow | None:
         "AND error_code IS NULL",
         [config.ref.name],
     )
+    if field:
+        rows = [r for r in rows if field in r.request and contains in str(r.request[field])]
     cutoff = _parse(published_at(case, config) or config.last_modified)
     if cutoff is None:
         return rows[-1] if rows else None
     limit = cutoff.timestamp() + 1
     before = [r for r in rows if (t := _parse(r.time or "")) and t.timestamp() <= limit]
     return before[-1] if before else None
+
+
+def last_call(
+    case: CaseView, operations: tuple[str, ...], function: str, field: str = "", value: str = ""
+) -> TrailRow | None:
+    """The latest successful call of `operations` on a function (optionally with
+    `requestParameters.<field>` equal to `value`), e.g. the AddPermission of a statement id."""
+    where = "list_contains(?, operation) AND function_name = ? AND error_code IS NULL"
+    params: list[object] = [list(operations), function]
+    if field:
+        where += " AND json_extract_string(request_parameters, ?) = ?"
+        params += [f"$.{field}", value]
+    rows = select_events(case, where, params)
+    return rows[-1] if rows else None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambda_ir.analyze.detector import DetectorInfo, make_finding
+from lambda_ir.analyze.trail_rows import TrailRow
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.model import EvidenceRef, Finding, Severity
 
@@ -74,10 +75,14 @@ def group_finding(
     severity: Severity | None = None,
     details: dict[str, Any] | None = None,
     extra_evidence: tuple[EvidenceRef, ...] = (),
+    cause: TrailRow | None = None,
 ) -> Finding:
     """A finding about one problem shared by several versions: named on the newest version,
-    citing every version's configuration, keyed by the problem."""
+    citing every version's configuration, keyed by the problem; `cause` (the CloudTrail call
+    that set the newest version's configuration) gives its time and actor."""
     config = group.first
+    if cause is not None:
+        extra_evidence = (*extra_evidence, cause.evidence)
     return make_finding(
         info,
         resource=config.ref.arn,
@@ -86,6 +91,8 @@ def group_finding(
         severity=severity,
         key=group.key,
         evidence=(*group.evidence, *extra_evidence),
-        summary=summary,
+        summary=summary + (f" Set by {cause.actor.arn} at {cause.time}." if cause else ""),
+        time=cause.time if cause else None,
+        actor=cause.actor if cause else None,
         details={"versions": group.versions, **(details or {})},
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from lambda_ir.analyze.attribution import last_call
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.values import ref_of
@@ -21,6 +22,9 @@ INFO = DetectorInfo(
     ),
     false_positives="Central event buses or queues in a shared-services account (add to --allow).",
 )
+
+
+_PUTS = ("PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig")
 
 
 def _configs(document: Any) -> list[dict[str, Any]]:
@@ -47,6 +51,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                     severity, why = Severity.MEDIUM, "the function itself (a self-invoking loop)"
                 else:
                     continue
+                cause = last_call(case, _PUTS, fn.name)
                 yield make_finding(
                     INFO,
                     resource=fn.arn,
@@ -54,7 +59,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
                     region=fn.region,
                     severity=severity,
                     key=f"{outcome}|{arn}",
-                    evidence=(ref_of(entry),),
+                    evidence=(ref_of(entry), *((cause.evidence,) if cause else ())),
+                    time=cause.time if cause else None,
+                    actor=cause.actor if cause else None,
                     summary=(
                         f"{fn.name}'s async {outcome} results go to {arn} in {why}; every event "
                         "payload is delivered there, so confirm the destination."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 
+from lambda_ir.analyze.attribution import config_event
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.versions import group_finding, group_versions
@@ -41,6 +42,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         yield group_finding(
             INFO,
             group,
+            cause=config_event(case, config, "environment", name),
             summary=(
                 f"Environment variable {name} of {config.ref.name} (versions "
                 f"{', '.join(group.versions)}) holds a secret (value redacted); anyone who could "

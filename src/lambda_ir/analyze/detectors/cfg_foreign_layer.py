@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lambda_ir.analyze.attribution import config_event
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.versions import group_finding, group_versions
@@ -45,6 +46,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         yield group_finding(
             INFO,
             group,
+            cause=config_event(case, config, "layers", group.key),
             summary=(
                 f"{config.ref.name} (versions {', '.join(group.versions)}) loads layer "
                 f"{group.key} from account {owner}; its code runs inside the function, so "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lambda_ir.analyze.attribution import last_call
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.model import Finding, Kind, Severity
@@ -25,6 +26,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
         if url.auth_type.upper() != "NONE":
             continue
         wildcard = "*" in url.allow_origins
+        cause = last_call(
+            case, ("CreateFunctionUrlConfig", "UpdateFunctionUrlConfig"), url.function.name
+        )
         yield make_finding(
             INFO,
             resource=url.function.arn,
@@ -32,7 +36,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
             region=url.function.region,
             severity=Severity.HIGH if wildcard else Severity.MEDIUM,
             key=url.url,
-            evidence=(url.evidence,),
+            evidence=(url.evidence, *((cause.evidence,) if cause else ())),
+            time=cause.time if cause else None,
+            actor=cause.actor if cause else None,
             summary=(
                 f"{url.url} invokes {url.function.name} for anyone on the internet (AuthType "
                 "NONE" + ("; CORS allows any origin" if wildcard else "") + "); set AWS_IAM or "

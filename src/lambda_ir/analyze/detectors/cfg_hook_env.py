@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.archive import read_members
+from lambda_ir.analyze.attribution import config_event
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.hooks import ALWAYS, hook_paths, is_hook
@@ -94,6 +95,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             group,
             severity=severity,
             extra_evidence=tuple(members),
+            cause=config_event(case, config, "environment", name),
             summary=(
                 f"{name}={value} on {config.ref.name} (versions {', '.join(group.versions)}) "
                 f"runs extra code when the runtime starts{where}; inspect that file."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lambda_ir.analyze.attribution import config_event
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.versions import group_finding, group_versions
@@ -36,6 +37,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         yield group_finding(
             INFO,
             group,
+            cause=config_event(case, config, "loggingConfig", group.key),
             summary=(
                 f"{config.ref.name} (versions {', '.join(group.versions)}) logs to {group.key}, "
                 f"not /aws/lambda/{config.ref.name}; collect that group too, and check who "

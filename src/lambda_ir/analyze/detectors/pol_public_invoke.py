@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lambda_ir.analyze.attribution import last_call
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.values import PolicyStatement
@@ -63,6 +64,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         if verdict is None:
             continue
         severity, who = verdict
+        cause = last_call(case, ("AddPermission",), stmt.function.name, "statementId", stmt.sid)
         yield make_finding(
             INFO,
             resource=stmt.function.arn,
@@ -70,7 +72,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
             region=stmt.function.region,
             severity=severity,
             key=f"{stmt.sid}|{','.join(stmt.principals)}|{','.join(stmt.actions)}",
-            evidence=(stmt.evidence,),
+            evidence=(stmt.evidence, *((cause.evidence,) if cause else ())),
+            time=cause.time if cause else None,
+            actor=cause.actor if cause else None,
             summary=(
                 f"Statement {stmt.sid!r} on {stmt.function.arn} lets {who} call "
                 f"{', '.join(stmt.actions)}; remove it unless the exposure is intended."
