@@ -107,7 +107,7 @@ def build_facts(
         findings=findings,
         functions=functions,
         roles=tuple(r for name, r in roles.items() if name in used),
-        affected=tuple(sorted(affected & {f.name for f in functions})),
+        affected=tuple(sorted(affected)),
         gaps=tuple(_gaps(case)),
         events=kept,
         events_total=total,
