@@ -138,3 +138,32 @@ def test_day_prefixes_prune_to_scope() -> None:
     ]
     assert days(None, None) is None
     assert TrailBucket.parse("s3://b") == TrailBucket("b", "")
+
+
+def test_org_trail_layout_day_pruning_and_digests(
+    case: Case, session: boto3.Session, aws: Emulator
+) -> None:
+    s3 = seed.client(session, aws.endpoint_url, "s3")
+    s3.create_bucket(Bucket="org-logs")
+    root = f"AWSLogs/o-abc123/{ACCOUNT}"
+
+    def put(key: str, event_id: str) -> None:
+        body = orjson.dumps({"Records": [{"eventID": event_id, "eventName": "GetFunction"}]})
+        s3.put_object(Bucket="org-logs", Key=key, Body=gzip.compress(body))
+
+    put(f"{root}/CloudTrail/us-east-1/2026/11/20/{ACCOUNT}_CloudTrail_us-east-1_a.json.gz", "in")
+    put(f"{root}/CloudTrail/us-east-1/2026/11/25/{ACCOUNT}_CloudTrail_us-east-1_b.json.gz", "late")
+    put(f"{root}/CloudTrail/eu-west-1/2026/11/20/{ACCOUNT}_CloudTrail_eu-west-1_c.json.gz", "eu")
+    put(f"{root}/CloudTrail-Digest/us-east-1/2026/11/20/{ACCOUNT}_digest.json.gz", "digest")
+    s3.put_object(
+        Bucket="org-logs",
+        Key=f"{root}/CloudTrail/us-east-1/2026/11/20/x.json.gz",
+        Body=b"\x1f\x8b truncated",
+    )
+    scope = Scope(("us-east-1",), since="2026-11-19T00:00:00Z", until="2026-11-21T00:00:00Z")
+    with collect_context(case, session, aws, scope) as ctx:
+        collect_trail_bucket(ctx, "us-east-1", bucket=TrailBucket.parse("s3://org-logs"))
+    stored = [e for e in case.entries() if e.kind == "trail" and e.path]
+    assert [ids_in(case, e.path or "") for e in stored] == [{"in"}]
+    problems = [e for e in case.entries() if e.error]
+    assert len(problems) == 1 and problems[0].params["Key"].endswith("x.json.gz")
