@@ -8,6 +8,7 @@ call failed. They never raise for AWS errors: a failed call is a manifest entry.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from lambda_ir.acquire.context import CollectContext, RecordedError
@@ -27,19 +28,8 @@ def fetch_json(
     client_region: str | None = None,
 ) -> dict[str, Any] | None:
     """Make (or reuse) one call and store its response at `path`; None if it failed."""
-    account = account or ctx.account
-    done = ctx.resume.find(kind, api, params, account, region)
-    if done is not None:
-        return _from_case(ctx, done.path)
-    service, operation = api.split(":", 1)
-    client = ctx.client(service, client_region or region or ctx.home_region)
-    try:
-        response = call(client, operation, params)
-    except Exception as exc:  # every failure becomes evidence
-        record_failure(ctx, kind, api, params, region, classify(exc), account)
-        return None
-    store(ctx, path, response, kind=kind, api=api, params=params, region=region, account=account)
-    return response
+    where = _Where(kind, api, params, path, region, account or ctx.account, client_region)
+    return _fetch(ctx, where, call)
 
 
 def fetch_pages(
@@ -54,21 +44,56 @@ def fetch_pages(
     account: str | None = None,
 ) -> dict[str, Any] | None:
     """Every page of a listing merged into one document `{list_key: [...]}` at `path`."""
-    account = account or ctx.account
-    done = ctx.resume.find(kind, api, params, account, region)
+
+    def merged(client: Any, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        items: list[Any] = []
+        for page in pages(client, operation, params):
+            items.extend(page.get(list_key, []))
+        return {list_key: items}
+
+    where = _Where(kind, api, params, path, region, account or ctx.account, None)
+    return _fetch(ctx, where, merged)
+
+
+@dataclass(frozen=True)
+class _Where:
+    """One call as the manifest lists it, and where its response goes."""
+
+    kind: str
+    api: str
+    params: dict[str, Any]
+    path: str
+    region: str | None
+    account: str
+    client_region: str | None
+
+
+def _fetch(
+    ctx: CollectContext,
+    where: _Where,
+    get: Callable[[Any, str, dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any] | None:
+    done = ctx.resume.find(where.kind, where.api, where.params, where.account, where.region)
     if done is not None:
         return _from_case(ctx, done.path)
-    service, operation = api.split(":", 1)
-    client = ctx.client(service, region or ctx.home_region)
-    merged: list[Any] = []
+    service, operation = where.api.split(":", 1)
+    client = ctx.client(service, where.client_region or where.region or ctx.home_region)
     try:
-        for page in pages(client, operation, params):
-            merged.extend(page.get(list_key, []))
-    except Exception as exc:
-        record_failure(ctx, kind, api, params, region, classify(exc), account)
+        document = get(client, operation, where.params)
+    except Exception as exc:  # every failure becomes evidence
+        error = classify(exc)
+        record_failure(ctx, where.kind, where.api, where.params, where.region, error, where.account)
         return None
-    document = {list_key: merged}
-    store(ctx, path, document, kind=kind, api=api, params=params, region=region, account=account)
+    store(
+        ctx,
+        where.path,
+        document,
+        kind=where.kind,
+        api=where.api,
+        params=where.params,
+        region=where.region,
+        account=where.account,
+    )
     return document
 
 
