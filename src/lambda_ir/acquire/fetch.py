@@ -229,11 +229,24 @@ def record_failure(
         region=region,
         meta=meta,
     )
-    target = str(next(iter(params.values()), "")) if params else ""
+    target = _target(params)
     with ctx.tally.lock:
         ctx.tally.errors.append(
             RecordedError(error.error_class, api, target, region, error.message[:200])
         )
+
+
+# The parameter that names what a call was about, in the order a responder reads them.
+_TARGET_KEYS = ("target", "FunctionName", "Arn", "LayerName", "RoleName", "PolicyArn")
+
+
+def _target(params: dict[str, Any]) -> str:
+    """What a failed call was about, for the summary (`orders:3`, a layer ARN, a role)."""
+    for key in _TARGET_KEYS:
+        if key in params:
+            qualifier = params.get("Qualifier")
+            return f"{params[key]}:{qualifier}" if qualifier else str(params[key])
+    return str(next(iter(params.values()), "")) if params else ""
 
 
 def _from_case(ctx: CollectContext, path: str | None) -> dict[str, Any] | None:
