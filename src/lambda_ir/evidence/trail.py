@@ -30,6 +30,7 @@ from lambda_ir.evidence.layout import path_segment
 # 1 GB single-line file never has to fit in memory.
 MAX_DOCUMENT = 128 << 20
 OUT_CHUNK = 1 << 20
+BATCH = 8  # files per worker task: few enough to balance, enough to open the case rarely
 RECORD_KEYS = ("eventName", "eventID", "eventTime")
 GZIP_MAGIC = b"\x1f\x8b"
 DIGEST_MARK = "CloudTrail-Digest"
@@ -329,9 +330,11 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _import_in_worker(root: str, source: str, display: str) -> FileImport:
-    # Each worker opens the case itself: appends to the manifest are locked across processes.
-    return import_file(Case.open(Path(root)), Path(source), display)
+def _import_batch(root: str, batch: list[tuple[str, str]]) -> list[FileImport]:
+    # Each worker opens the case itself (appends to the manifest are locked across
+    # processes), once per batch: opening reads the whole manifest.
+    case = Case.open(Path(root))
+    return [import_file(case, Path(source), display) for source, display in batch]
 
 
 def import_trail(case: Case, paths: Sequence[Path], *, workers: int | None = None) -> ImportSummary:
@@ -342,13 +345,15 @@ def import_trail(case: Case, paths: Sequence[Path], *, workers: int | None = Non
     `error`. De-duplication by eventID happens in the index, so importing twice is harmless.
     """
     files, ignored = find_sources([Path(p) for p in paths])
-    jobs = [(str(case.root), str(f), _display(f, paths)) for f in files]
+    jobs = [(str(f), _display(f, paths)) for f in files]
     count = workers or min(len(jobs), os.cpu_count() or 1)
     if count <= 1:
-        results = [import_file(case, Path(src), name) for _, src, name in jobs]
+        results = [import_file(case, Path(src), name) for src, name in jobs]
     else:
+        batches = [jobs[i : i + BATCH] for i in range(0, len(jobs), BATCH)]
         with ProcessPoolExecutor(max_workers=count) as pool:
-            results = list(pool.map(_import_in_worker, *zip(*jobs, strict=True)))
+            done = pool.map(_import_batch, [str(case.root)] * len(batches), batches)
+            results = [result for batch in done for result in batch]
     case.log("import-trail", {"files": len(results), "records": sum(r.records for r in results)})
     return ImportSummary(tuple(results), tuple(str(p) for p in ignored))
 
