@@ -21,6 +21,7 @@ import duckdb
 import orjson
 
 from lambda_ir.analyze import values as v
+from lambda_ir.analyze.roles import Role, parse_roles
 from lambda_ir.evidence import Case, IntegrityError, ManifestEntry
 from lambda_ir.evidence.index import open_index
 from lambda_ir.evidence.layout import blob_path
@@ -154,11 +155,9 @@ class CaseView:
             yield self.read_json(entry), entry
 
     @cached_property
-    def roles(self) -> tuple[v.Role, ...]:
+    def roles(self) -> tuple[Role, ...]:
         """Execution roles with their inline and attached policy documents."""
-        return v.parse_roles(
-            list(self.documents(Kind.ROLE)), list(self.documents(Kind.ROLE_POLICY))
-        )
+        return parse_roles(list(self.documents(Kind.ROLE)), list(self.documents(Kind.ROLE_POLICY)))
 
     # -- code ----------------------------------------------------------------------------
 
