@@ -102,6 +102,7 @@ def test_jsonl_is_timesketch_importable(built: BuiltCase) -> None:
         record = orjson.loads(raw)
         assert record["message"] and record["timestamp_desc"]
         assert record["datetime"] == record["time"]
+        assert record["timestamp"] > 1_700_000_000_000_000  # epoch microseconds
         assert {"source", "kind", "resource", "actor", "evidence"} <= record.keys()
     custody = (built.case.root / "custody.jsonl").read_text().splitlines()
     assert result.sha256 in custody[-1]

@@ -1,7 +1,8 @@
 """Write the timeline as Timesketch-importable JSON lines or CSV.
 
-Timesketch needs `message`, `datetime` and `timestamp_desc` on every line; the last says
-*which* timestamp of the evidence this is (plaso's lesson: a version's LastModified is not
+Timesketch needs `message`, `datetime` and `timestamp_desc` on every line (older importers
+also read `timestamp`, epoch microseconds). `timestamp_desc` says *which* timestamp of the
+evidence this is (plaso's lesson: a version's LastModified is not
 the time it was published, a REPORT line's time is the end of the invocation).
 """
 
@@ -10,11 +11,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from datetime import UTC
 from typing import Any
 
 import orjson
 
 from lambda_ir.model import TimelineEvent
+from lambda_ir.timeline.clock import as_datetime
 
 # What each kind's timestamp means; anything else from CloudTrail is the call's time.
 TIMESTAMP_DESC = {
@@ -31,6 +34,7 @@ SOURCE_DESC = {"cloudtrail": "Event Time", "finding": "Detection Time"}
 CHUNK = 1 << 20
 CSV_COLUMNS = (
     "datetime",
+    "timestamp",
     "timestamp_desc",
     "source",
     "kind",
@@ -52,7 +56,16 @@ def timesketch_record(event: TimelineEvent) -> dict[str, Any]:
     record["message"] = event.summary
     record["datetime"] = event.time
     record["timestamp_desc"] = timestamp_desc(event)
+    record["timestamp"] = epoch_micros(event.time)
     return record
+
+
+def epoch_micros(time: str) -> int:
+    """Microseconds since the epoch, the `timestamp` older Timesketch importers read."""
+    moment = as_datetime(time)
+    if moment is None:
+        return 0
+    return int(moment.replace(tzinfo=moment.tzinfo or UTC).timestamp() * 1_000_000)
 
 
 def jsonl_chunks(events: Iterable[TimelineEvent]) -> Iterator[bytes]:
@@ -114,6 +127,7 @@ def _row(event: TimelineEvent) -> list[str]:
     evidence = " ".join(ref.path for ref in event.evidence)
     return [
         event.time,
+        str(epoch_micros(event.time)),
         timestamp_desc(event),
         event.source,
         _cell(event.kind),
