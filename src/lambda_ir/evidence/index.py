@@ -20,7 +20,7 @@ from lambda_ir.evidence import index_config, index_logs
 from lambda_ir.evidence.case import Case
 from lambda_ir.evidence.index_schema import SCHEMA_VERSION, TABLE_NAMES, create_statements
 from lambda_ir.evidence.index_trail import TrailFile, load_trail
-from lambda_ir.evidence.index_values import json_text
+from lambda_ir.evidence.index_values import bulk_insert, json_text, utc_timestamp
 from lambda_ir.evidence.layout import MANIFEST, TMP_DIR
 
 INDEX_FILE = "case.duckdb"
@@ -123,21 +123,13 @@ def _load_manifest(con: duckdb.DuckDBPyConnection, case: Case) -> None:
             json_text(e.params),
             e.account,
             e.region,
-            e.acquired_at,
+            utc_timestamp(e.acquired_at),
             e.error,
             json_text(e.meta),
         )
         for number, e in enumerate(case.entries(), start=1)
     ]
-    con.execute("CREATE TEMP TABLE manifest_rows AS SELECT * FROM manifest LIMIT 0")
-    if rows:
-        con.executemany(
-            "INSERT INTO manifest_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "TRY_CAST(? AS TIMESTAMP), ?, ?)",
-            rows,
-        )
-    con.execute("INSERT INTO manifest SELECT * FROM manifest_rows ORDER BY line")
-    con.execute("DROP TABLE manifest_rows")
+    bulk_insert(con, "manifest", rows)
 
 
 def _artifacts(con: duckdb.DuckDBPyConnection, case: Case, kind: str) -> list[TrailFile]:

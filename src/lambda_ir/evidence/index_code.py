@@ -18,6 +18,7 @@ from typing import IO
 import duckdb
 
 from lambda_ir.evidence.case import Case
+from lambda_ir.evidence.index_values import bulk_insert
 from lambda_ir.evidence.manifest import ManifestEntry
 
 MAX_MEMBER = 256 << 20
@@ -101,8 +102,7 @@ def load_code_files(
                 )
         except (zipfile.BadZipFile, OSError) as exc:
             problems.append(f"{entry.path}: not a readable zip: {exc}")
-        if rows:
-            con.executemany("INSERT INTO code_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        bulk_insert(con, "code_files", rows)
     return problems
 
 

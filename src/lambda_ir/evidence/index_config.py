@@ -16,7 +16,12 @@ import orjson
 
 from lambda_ir.evidence import index_code, index_iam
 from lambda_ir.evidence.case import Case
-from lambda_ir.evidence.index_values import code_sha256_hex, json_text, utc_timestamp
+from lambda_ir.evidence.index_values import (
+    bulk_insert,
+    code_sha256_hex,
+    json_text,
+    utc_timestamp,
+)
 from lambda_ir.evidence.manifest import ManifestEntry
 
 Row = tuple[Any, ...]
@@ -60,10 +65,7 @@ def _rows(
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[Row]) -> None:
-    if rows:
-        marks = ", ".join("?" for _ in rows[0])
-        # `table` is one of our schema names; values always go in as parameters.
-        con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)  # noqa: S608
+    bulk_insert(con, table, rows)
 
 
 def _unique(rows: list[Row], key: Callable[[Row], Any]) -> list[Row]:

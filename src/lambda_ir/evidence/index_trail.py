@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from lambda_ir.evidence.index_values import bulk_insert
+
 # Largest single record DuckDB will accept; CloudTrail caps records far below this.
 MAX_RECORD = 64 << 20
 
@@ -139,11 +141,7 @@ def load_trail(con: duckdb.DuckDBPyConnection, files: Sequence[TrailFile]) -> li
     for macro in MACROS:
         con.execute(macro)
     con.execute("CREATE TEMP TABLE trail_files (path VARCHAR, sha256 VARCHAR, abs_path VARCHAR)")
-    if files:
-        con.executemany(
-            "INSERT INTO trail_files VALUES (?, ?, ?)",
-            [(f.path, f.sha256, f.abs_path) for f in files],
-        )
+    bulk_insert(con, "trail_files", [(f.path, f.sha256, f.abs_path) for f in files])
     problems: list[str] = []
     if files:
         try:
