@@ -72,8 +72,8 @@ def function_config(
 class CaseBuilder:
     """Writes evidence into a new case with the paths, kinds and apis acquire uses."""
 
-    def __init__(self, root: Path) -> None:
-        self.case = Case.create(root, {"accounts": [ACCOUNT]}, caller="test")
+    def __init__(self, root: Path, scope: dict[str, Any] | None = None) -> None:
+        self.case = Case.create(root, scope or {"accounts": [ACCOUNT]}, caller="test")
         self.root = root
         self._pages = 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from pathlib import Path
 
 from lambda_ir.analyze.detectors import (
     gap_collection,
@@ -210,3 +211,17 @@ def test_few_timeouts_are_low(builder: CaseBuilder) -> None:
         + [_report(20 + i, "3", 9000) for i in range(4)],
     )
     assert [f.severity for f in run_detector(builder, log_timeouts.DETECTOR)] == [Severity.LOW]
+
+
+def test_trail_starting_after_the_window_is_a_gap(tmp_path: Path) -> None:
+    from tests.analyze.casebuild import trail_event
+
+    late = CaseBuilder(tmp_path / "late", {"since": "2026-10-01T00:00:00Z"})
+    entry = late.trail([trail_event("ListFunctions20150331", {}, time="2026-11-02T12:00:00Z")])
+    found = [f for f in run_detector(late, gap_collection.DETECTOR) if "window" in f.title]
+    assert [(f.details["first_event"], f.evidence[0].path) for f in found] == [
+        ("2026-11-02T12:00:00Z", entry.path)
+    ]
+    covered = CaseBuilder(tmp_path / "ok", {"since": "2026-11-02T00:00:00Z"})
+    covered.trail([trail_event("ListFunctions20150331", {}, time="2026-11-02T12:00:00Z")])
+    assert [f for f in run_detector(covered, gap_collection.DETECTOR) if "window" in f.title] == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
@@ -130,11 +131,40 @@ def _missing_versions(case: CaseView) -> Iterator[Finding]:
         )
 
 
+def _trail_window(case: CaseView) -> Iterator[Finding]:
+    since = str((case.case.info.get("scope") or {}).get("since") or "")
+    if not since or not case.has(Kind.TRAIL):
+        return
+    first, path, sha, account = case.index.execute(
+        "SELECT min(event_time), arg_min(evidence_path, event_time), "
+        "arg_min(evidence_sha256, event_time), arg_min(account, event_time) FROM trail_events"
+    ).fetchone() or (None, None, None, None)
+    start = datetime.fromisoformat(since.replace("Z", "+00:00")).replace(tzinfo=None)
+    if first is None or first - start <= timedelta(days=1):
+        return
+    yield make_finding(
+        INFO,
+        resource="cloudtrail",
+        account=account[0],
+        region="",
+        key=f"trail-window|{since}",
+        title="Evidence gap: CloudTrail does not cover the window",
+        evidence=(EvidenceRef(str(path), str(sha)),),
+        summary=(
+            f"The case's window starts {since} but its first CloudTrail event is "
+            f"{first:%Y-%m-%dT%H:%M:%SZ}; changes before that cannot be attributed."
+        ),
+        details={"window_start": since, "first_event": f"{first:%Y-%m-%dT%H:%M:%SZ}"},
+    )
+
+
 def detect(case: CaseView) -> Iterator[Finding]:
-    """Failed calls (denied, integrity, throttled), gap artifacts, deleted versions, no trail."""
+    """Failed calls (denied, integrity, throttled), gap artifacts, deleted versions, no trail,
+    and a trail that starts well after the case's window."""
     yield from _failed_calls(case)
     yield from _gap_artifacts(case)
     yield from _missing_versions(case)
+    yield from _trail_window(case)
     if case.functions and not case.has(Kind.TRAIL):
         first = case.functions[0]
         yield make_finding(
