@@ -107,8 +107,7 @@ def _fill(con: duckdb.DuckDBPyConnection, case: Case) -> None:
            SELECT coalesce(path, params->>'source', api || ' ' || params::VARCHAR), error
            FROM manifest WHERE error IS NOT NULL AND kind IN ('trail', 'logs') ORDER BY line"""
     )
-    for problem in problems:
-        con.execute("INSERT INTO ingest_warnings VALUES ('index', ?)", [problem])
+    bulk_insert(con, "ingest_warnings", [("index", problem) for problem in problems])
 
 
 def _load_manifest(con: duckdb.DuckDBPyConnection, case: Case) -> None:
