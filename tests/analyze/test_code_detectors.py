@@ -171,13 +171,19 @@ def test_ioc_in_logs_and_trail(builder: CaseBuilder) -> None:
         [
             trail_event(
                 "GetCallerIdentity", {}, source="sts.amazonaws.com", source_ip="162.55.241.99"
-            )
+            ),
+            trail_event(
+                "UpdateFunctionConfiguration20150331v2",
+                {"functionName": "orders", "environment": {"variables": {"C2": "gw.denonia.xyz"}}},
+                event_id="e2",
+            ),
         ]
     )
     found = run_detector(builder, ioc_match.DETECTOR)
     assert {(f.evidence[0].path, f.details["indicator"]) for f in found} == {
         (logs.path, "116.203.4.0"),
         (trail.path, "162.55.241.99"),
+        (trail.path, "gw.denonia.xyz"),
     }
     assert next(f for f in found if f.evidence[0].path == logs.path).resource == ARN
 

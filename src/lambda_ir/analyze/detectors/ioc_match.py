@@ -6,6 +6,7 @@ Bundled: Denonia's hashes, domains and IPs (Cado Security); add lists with `--io
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -13,7 +14,7 @@ from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.code_files import iter_files, member_ref, owner_location
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.iocs import IocMatcher, IocSet, load_iocs
-from lambda_ir.analyze.trail_rows import select_events
+from lambda_ir.analyze.trail_rows import event_finding, select_events
 from lambda_ir.analyze.values import LogEvent
 from lambda_ir.model import Finding, Kind, Severity
 
@@ -83,26 +84,42 @@ def _logs(case: CaseView, matcher: IocMatcher) -> Iterator[Finding]:
         )
 
 
+def _text_pattern(iocs: IocSet) -> str:
+    """One RE2 pattern for every domain and IP, on label boundaries (values are [a-z0-9.:-])."""
+    body = "|".join(re.escape(v) for v in sorted(iocs.strings(), key=len, reverse=True))
+    return f"(^|[^a-z0-9.-])({body})([^a-z0-9-]|$)" if body else ""
+
+
 def _trail(case: CaseView, iocs: IocSet) -> Iterator[Finding]:
-    ips = sorted(iocs.ips)
-    rows = select_events(case, "list_contains(?, source_ip)", [ips]) if ips else []
+    pattern = _text_pattern(iocs)
+    if not pattern:
+        return
+    rows = select_events(
+        case,
+        "list_contains(?, source_ip) OR regexp_matches(CAST(record AS VARCHAR), ?, 'i')",
+        [sorted(iocs.ips), pattern],
+    )
+    finder = re.compile(pattern, re.IGNORECASE)
     for row in rows:
-        yield make_finding(
+        text = f"{dict(row.request)} {dict(row.response)} {row.actor.user_agent}"
+        found = finder.search(text)
+        indicator = (
+            row.actor.source_ip
+            if row.actor.source_ip in iocs.ips
+            else (found.group(2).lower() if found else "the record")
+        )
+        yield event_finding(
             INFO,
-            resource=row.function_arn
+            row,
+            resource=None
             if row.function_name
             else f"arn:aws:cloudtrail:{row.region}:{row.account}:event/{row.event_id}",
-            account=row.account,
-            region=row.region,
-            key=row.event_id,
-            time=row.time,
-            actor=row.actor,
-            evidence=(row.evidence,),
             summary=(
-                f"{row.event_name} by {row.actor.arn} came from {row.actor.source_ip}, a known "
-                "indicator; the caller's credentials are in attacker hands."
+                f"{row.event_name} by {row.actor.arn} from {row.actor.source_ip} involves "
+                f"{indicator}, a known indicator; treat the caller's credentials and the "
+                "resources named in the call as compromised."
             ),
-            details={"indicator": row.actor.source_ip, "event_id": row.event_id},
+            details={"indicator": indicator},
         )
 
 
