@@ -52,12 +52,20 @@ def test_every_version_is_collected(place: Place, session: boto3.Session, case: 
 def test_policies_are_asked_per_qualifier(place: Place, session: boto3.Session, case: Case) -> None:
     seed.function(session, place.endpoint, "orders", ["v1", "v2", "v3"], region=place.region)
     lam = seed.client(session, place.endpoint, "lambda", place.region)
-    lam.create_alias(FunctionName="orders", Name="live", FunctionVersion="2")
+    lam.create_alias(
+        FunctionName="orders",
+        Name="live",
+        FunctionVersion="2",
+        RoutingConfig={"AdditionalVersionWeights": {"3": 0.1}},
+    )
     _run(case, session, place)
     asked = {
         e.params.get("Qualifier") for e in _entries(case, "policy") if e.api == "lambda:GetPolicy"
     }
     assert asked == {None, "1", "2", "3", "live"}
+    [aliases] = _entries(case, "alias")
+    [live] = case.read_json(aliases.path)["Aliases"]
+    assert live["RoutingConfig"]["AdditionalVersionWeights"] == {"3": 0.1}
 
 
 def test_shared_code_is_one_blob_checked_against_codesha256(
