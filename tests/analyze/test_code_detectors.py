@@ -225,3 +225,23 @@ def test_reader_refuses_bombs_and_skips_links() -> None:
     assert [m.name for m in read_members(package, Limits(max_member=4), small)] == [
         "../../etc/passwd"
     ]
+
+
+def test_bundled_rules_declare_title_severity_and_attack() -> None:
+    import re
+
+    import yara_x
+
+    from lambda_ir.analyze.yara_scan import bundled_sources
+
+    checked = 0
+    for origin, source in bundled_sources():
+        rules = yara_x.compile(source)
+        for rule in rules:
+            checked += 1
+            meta = dict(rule.metadata)
+            assert meta.get("title"), (origin, rule.identifier)
+            assert Severity(meta["severity"]) in Severity
+            assert all(re.fullmatch(r"T\d{4}(\.\d{3})?", a) for a in meta["attack"].split(","))
+    assert checked == len(SAMPLES)  # every bundled rule has a firing sample above
+    assert "Cado" in bundled_sources()[0][1]  # the Denonia rule credits its source
