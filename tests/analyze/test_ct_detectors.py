@@ -567,3 +567,12 @@ def test_alias_moved_by_hand_but_not_by_pipeline(builder: CaseBuilder) -> None:
     )
     assert [(f.details["event_id"], f.severity) for f in found] == [("hand", Severity.MEDIUM)]
     assert "pointed alias live at version 4" in found[0].summary
+
+
+def test_recon_burst_ignores_deployment_tools(builder: CaseBuilder) -> None:
+    terraform = "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io)"
+    records = [
+        trail_event("GetFunction20150331v2", {}, event_id=f"t{i}", user_agent=terraform)
+        for i in range(30)
+    ]
+    assert _one(builder, ct_recon_burst.DETECTOR, records) == []
