@@ -51,6 +51,8 @@ def build_index(case: Case, *, threads: int | None = None) -> Path:
     try:
         with duckdb.connect(str(staging)) as con:
             con.execute("SET TimeZone = 'UTC'")
+            # DuckDB's own progress bar would write into our output (and break --json).
+            con.execute("SET enable_progress_bar = false")
             con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
             # Row order is not part of the contract; letting threads insert freely is faster.
             con.execute("SET preserve_insertion_order = false")
@@ -81,6 +83,7 @@ def open_index(case: Case, *, read_only: bool = True) -> duckdb.DuckDBPyConnecti
         build_index(case)
     con = duckdb.connect(str(path), read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
