@@ -42,6 +42,9 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("fn_response_arn", "$.responseElements.functionArn"),
     ("qualifier_param", "$.requestParameters.qualifier"),
     ("resources", "$.resources"),
+    # Objects come back as their JSON text: one parse of the record serves these too.
+    ("request_parameters", "$.requestParameters"),
+    ("response_elements", "$.responseElements"),
 )
 
 # ARN, partial ARN (`123456789012:function:name`) or `name[:qualifier]` -> name / qualifier.
@@ -62,11 +65,10 @@ _PATHS = "[" + ", ".join(f"'{path}'" for _, path in FIELDS) + "]"
 _AT = {name: i + 1 for i, (name, _) in enumerate(FIELDS)}
 
 # One parse per record: every column comes out of one multi-path json_extract_string
-# ('v', a list in FIELDS order) and one multi-path json_extract ('j', the JSON columns).
+# ('v', a list in FIELDS order; objects such as requestParameters come back as JSON text).
 _EXTRACT = f"""
     SELECT f.path AS evidence_path, f.sha256 AS evidence_sha256, r.json AS record,
-           json_extract_string(r.json, {_PATHS}) AS v,
-           json_extract(r.json, ['$.requestParameters', '$.responseElements']) AS j
+           json_extract_string(r.json, {_PATHS}) AS v
     FROM read_ndjson_objects(?, compression = 'gzip', filename = true,
                              maximum_object_size = {MAX_RECORD}) AS r
     JOIN trail_files AS f ON f.abs_path = r.filename
@@ -114,8 +116,8 @@ _NORMALISE = f"""
         {_col("error_message")} AS error_message,
         lir_fn_name(fn_ref) AS function_name,
         coalesce({_col("qualifier_param")}, lir_fn_qualifier(fn_ref)) AS qualifier,
-        nullif(j[1]::VARCHAR, 'null')::JSON AS request_parameters,
-        nullif(j[2]::VARCHAR, 'null')::JSON AS response_elements,
+        TRY_CAST({_col("request_parameters")} AS JSON) AS request_parameters,
+        TRY_CAST({_col("response_elements")} AS JSON) AS response_elements,
         record,
         evidence_path,
         evidence_sha256
