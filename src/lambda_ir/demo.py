@@ -42,7 +42,11 @@ def run_demo(
     progress: ProgressSink | None = None,
     on_stage: Callable[[str], None] | None = None,
 ) -> DemoResult:
-    """Seed the emulated account, then investigate it into `case_dir` (a new folder)."""
+    """Seed the emulated account, then investigate it into `case_dir` (a new folder).
+
+    No `scenarios` means the default story, `estate` then `denonia`.
+    """
+    scenarios = tuple(scenarios) or DEMO_SCENARIOS
     announce = on_stage or (lambda _stage: None)
     with Emulator() as emulator:
         announce("seed " + "+".join(scenarios))

@@ -8,53 +8,86 @@ import click
 import yara_x
 from rich.markup import escape
 
-from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.caseview import AnalyzeOptions, CaseView
 from lambda_ir.analyze.detectors import ALL
 from lambda_ir.analyze.diff import DiffError, diff_document, diff_versions, render_diff
 from lambda_ir.analyze.engine import AnalysisResult, analyze_case
 from lambda_ir.analyze.options import build_options
 from lambda_ir.analyze.sigma.rules import load_rules
 from lambda_ir.analyze.yara_scan import compile_rules
-from lambda_ir.cli.ui import CommandError, case_option, get_ui
+from lambda_ir.cli.ui import FC, CommandError, Ui, case_option, get_ui
 from lambda_ir.evidence import Case
 
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
+# The options `analyze` and `investigate` share: rules, IOCs, allow-list.
+ANALYZE_OPTIONS = (
+    click.option(
+        "--yara",
+        "yara_dirs",
+        type=_DIR,
+        multiple=True,
+        metavar="DIR",
+        help="A folder of YARA rules (.yar/.yara) to add to the bundled ones; repeatable.",
+    ),
+    click.option(
+        "--sigma",
+        "sigma_dirs",
+        type=_DIR,
+        multiple=True,
+        metavar="DIR",
+        help="A folder of Sigma CloudTrail rules (.yml) to run on the trail; repeatable.",
+    ),
+    click.option(
+        "--ioc",
+        "ioc_files",
+        type=_FILE,
+        multiple=True,
+        metavar="FILE",
+        help="An IOC list (SHA-256 hashes, domains, IPs; one a line); repeatable.",
+    ),
+    click.option(
+        "--allow",
+        "allow_file",
+        type=_FILE,
+        metavar="FILE",
+        help="Allow-list: trusted account ids and allowed names, one a line.",
+    ),
+)
+
+
+def analyze_options(command: FC) -> FC:
+    """Apply every analyze option to a command (used by `analyze` and `investigate`)."""
+    for option in reversed(ANALYZE_OPTIONS):
+        command = option(command)
+    return command
+
+
+def prepare_analysis(
+    ui: Ui,
+    yara_dirs: tuple[Path, ...],
+    sigma_dirs: tuple[Path, ...],
+    ioc_files: tuple[Path, ...],
+    allow_file: Path | None,
+) -> AnalyzeOptions:
+    """Check the responder's rule folders up front, say what Sigma could not compile."""
+    try:
+        compile_rules(yara_dirs)  # a responder's broken rule is an error, not a silent no-op
+    except yara_x.CompileError as exc:
+        raise CommandError(f"a --yara rule does not compile: {exc}") from exc
+    if sigma_dirs:
+        compiled, unsupported = load_rules(sigma_dirs)
+        ui.say(f"sigma: {len(compiled)} rules compiled, {len(unsupported)} unsupported")
+        for rule in unsupported:
+            ui.say(f"  unsupported: {escape(rule.path)}: {escape(rule.reason)}")
+    return build_options(yara_dirs, sigma_dirs, ioc_files, allow_file)
+
+
 @click.command()
 @case_option()
-@click.option(
-    "--yara",
-    "yara_dirs",
-    type=_DIR,
-    multiple=True,
-    metavar="DIR",
-    help="A folder of YARA rules (.yar/.yara) to add to the bundled ones; repeatable.",
-)
-@click.option(
-    "--sigma",
-    "sigma_dirs",
-    type=_DIR,
-    multiple=True,
-    metavar="DIR",
-    help="A folder of Sigma CloudTrail rules (.yml) to run on the trail; repeatable.",
-)
-@click.option(
-    "--ioc",
-    "ioc_files",
-    type=_FILE,
-    multiple=True,
-    metavar="FILE",
-    help="An IOC list (SHA-256 hashes, domains, IPs; one a line); repeatable.",
-)
-@click.option(
-    "--allow",
-    "allow_file",
-    type=_FILE,
-    metavar="FILE",
-    help="Allow-list: trusted account ids and allowed names, one a line.",
-)
+@analyze_options
 def analyze(
     case_dir: str,
     yara_dirs: tuple[Path, ...],
@@ -71,16 +104,7 @@ def analyze(
     """
     ui = get_ui()
     case = Case.open(Path(case_dir))
-    options = build_options(yara_dirs, sigma_dirs, ioc_files, allow_file)
-    try:
-        compile_rules(yara_dirs)  # a responder's broken rule is an error, not a silent no-op
-    except yara_x.CompileError as exc:
-        raise CommandError(f"a --yara rule does not compile: {exc}") from exc
-    if sigma_dirs:
-        compiled, unsupported = load_rules(sigma_dirs)
-        ui.say(f"sigma: {len(compiled)} rules compiled, {len(unsupported)} unsupported")
-        for rule in unsupported:
-            ui.say(f"  unsupported: {escape(rule.path)}: {escape(rule.reason)}")
+    options = prepare_analysis(ui, yara_dirs, sigma_dirs, ioc_files, allow_file)
     result, target = analyze_case(case, ALL, options)
     for problem in result.warnings:
         ui.say(f"[yellow]warning[/]: detector {problem.detector} failed: {escape(problem.reason)}")

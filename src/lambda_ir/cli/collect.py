@@ -1,10 +1,12 @@
-"""`lambda-ir collect` and `investigate`: acquire evidence from AWS into a case."""
+"""`lambda-ir collect`: acquire evidence from AWS into a case (its options serve `investigate`)."""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
+import boto3
 import click
 import orjson
 from rich.markup import escape
@@ -16,75 +18,80 @@ from lambda_ir.acquire import collect as collect_case
 from lambda_ir.acquire.inventory import enabled_regions, regions_of
 from lambda_ir.acquire.window import parse_when
 from lambda_ir.aws import build_session
-from lambda_ir.cli.ui import NotBuilt, Ui, case_option, get_ui
+from lambda_ir.cli.ui import FC, Ui, case_option, get_ui
 from lambda_ir.evidence import Case
+
+# The options `collect` and `investigate` share: scope, window, pacing, buckets.
+COLLECT_OPTIONS = (
+    click.option(
+        "--region", "regions", multiple=True, metavar="R", help="Region to collect (repeatable)."
+    ),
+    click.option("--all-regions", is_flag=True, help="Every region enabled for the account."),
+    click.option(
+        "--function",
+        "functions",
+        multiple=True,
+        metavar="NAME|ARN",
+        help="Limit to these functions.",
+    ),
+    click.option(
+        "--since", metavar="WHEN", help="Start of the logs/CloudTrail window (7d, 2026-11-20)."
+    ),
+    click.option(
+        "--until", metavar="WHEN", help="End of the logs/CloudTrail window (default: now)."
+    ),
+    click.option(
+        "--workers",
+        type=click.IntRange(1, 256),
+        default=16,
+        show_default=True,
+        help="Concurrent calls per region and quota class at most (1: one call at a time).",
+    ),
+    click.option(
+        "--max-package-mb",
+        type=click.FloatRange(0),
+        default=512.0,
+        show_default=True,
+        help="Skip (and record) code or layer packages larger than this.",
+    ),
+    click.option(
+        "--no-pacing",
+        is_flag=True,
+        help="Do not pace calls at Lambda's quotas (rely on retries alone).",
+    ),
+    click.option(
+        "--trail-bucket",
+        metavar="S3URL",
+        callback=lambda _ctx, _param, value: _s3_url(value),
+        help="Also read the trail's files from s3://bucket[/prefix] for the window (faster than "
+        "LookupEvents for long windows).",
+    ),
+    click.option(
+        "--log-export-bucket",
+        metavar="S3URL",
+        callback=lambda _ctx, _param, value: _s3_url(value),
+        help="Export each function's log group over the window to s3://bucket[/prefix] "
+        "(logs:CreateExportTask, the one call that creates something) and read it back.",
+    ),
+)
+
+
+def collect_options(command: FC) -> FC:
+    """Apply every collect option to a command (used by `collect` and `investigate`)."""
+    for option in reversed(COLLECT_OPTIONS):
+        command = option(command)
+    return command
 
 
 @click.command()
 @case_option(required=False, help_text="The case folder to create or resume.")
-@click.option(
-    "--region", "regions", multiple=True, metavar="R", help="Region to collect (repeatable)."
-)
-@click.option("--all-regions", is_flag=True, help="Every region enabled for the account.")
-@click.option(
-    "--function", "functions", multiple=True, metavar="NAME|ARN", help="Limit to these functions."
-)
-@click.option(
-    "--since", metavar="WHEN", help="Start of the logs/CloudTrail window (7d, 2026-11-20)."
-)
-@click.option("--until", metavar="WHEN", help="End of the logs/CloudTrail window (default: now).")
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 256),
-    default=16,
-    show_default=True,
-    help="Concurrent calls per region and quota class at most (1: one call at a time).",
-)
-@click.option(
-    "--max-package-mb",
-    type=click.FloatRange(0),
-    default=512.0,
-    show_default=True,
-    help="Skip (and record) code or layer packages larger than this.",
-)
-@click.option(
-    "--no-pacing",
-    is_flag=True,
-    help="Do not pace calls at Lambda's quotas (rely on retries alone).",
-)
-@click.option(
-    "--trail-bucket",
-    metavar="S3URL",
-    callback=lambda _ctx, _param, value: _s3_url(value),
-    help="Also read the trail's files from s3://bucket[/prefix] for the window (faster than "
-    "LookupEvents for long windows).",
-)
-@click.option(
-    "--log-export-bucket",
-    metavar="S3URL",
-    callback=lambda _ctx, _param, value: _s3_url(value),
-    help="Export each function's log group over the window to s3://bucket[/prefix] "
-    "(logs:CreateExportTask, the one call that creates something) and read it back.",
-)
+@collect_options
 @click.option(
     "--print-iam-policy",
     is_flag=True,
     help="Print the least-privilege IAM policy the collector needs, and exit.",
 )
-def collect(
-    case_dir: str | None,
-    regions: tuple[str, ...],
-    all_regions: bool,
-    functions: tuple[str, ...],
-    since: str | None,
-    until: str | None,
-    workers: int,
-    max_package_mb: float,
-    no_pacing: bool,
-    trail_bucket: str | None,
-    log_export_bucket: str | None,
-    print_iam_policy: bool,
-) -> None:
+def collect(case_dir: str | None, print_iam_policy: bool, **chosen: Any) -> None:
     """Collect every piece of Lambda evidence, read-only, into the case.
 
     Functions, every version's configuration and code, layers, aliases, policies per
@@ -100,6 +107,32 @@ def collect(
         return
     if not case_dir:
         raise click.UsageError("Missing option '--case'.")
+    case, session, scope, options = prepare_collection(case_dir, **chosen)
+    ui.say(f"Collecting {len(scope.regions)} region(s) into {escape(str(case.root))}")
+    with RegionProgress(ui, scope.regions) as progress:
+        summary = collect_case(case, session, scope, options, progress)
+    _show(ui, summary)
+    if summary.interrupted:
+        raise SystemExit(130)
+    if not summary.ok:
+        raise SystemExit(1)
+
+
+def prepare_collection(
+    case_dir: str,
+    *,
+    regions: tuple[str, ...],
+    all_regions: bool,
+    functions: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    workers: int,
+    max_package_mb: float,
+    no_pacing: bool,
+    trail_bucket: str | None,
+    log_export_bucket: str | None,
+) -> tuple[Case, boto3.Session, Scope, CollectOptions]:
+    """Build the session (boto3 chain), the scope and the options; open or create the case."""
     session = build_session()
     scope = Scope(
         regions=_regions(session, regions, all_regions, functions),
@@ -115,14 +148,7 @@ def collect(
         trail_bucket=trail_bucket,
         log_export_bucket=log_export_bucket,
     )
-    ui.say(f"Collecting {len(scope.regions)} region(s) into {escape(str(case.root))}")
-    with RegionProgress(ui, scope.regions) as progress:
-        summary = collect_case(case, session, scope, options, progress)
-    _show(ui, summary)
-    if summary.interrupted:
-        raise SystemExit(130)
-    if not summary.ok:
-        raise SystemExit(1)
+    return case, session, scope, options
 
 
 def _regions(
@@ -205,10 +231,3 @@ def _show(ui: Ui, summary: CollectSummary) -> None:
         table.add_row("seconds", f"{summary.seconds:.1f}")
         ui.console.print(table)
     ui.result(summary.line(), summary.to_json())
-
-
-@click.command()
-@case_option(help_text="The case folder to create or resume.")
-def investigate(**_: object) -> None:
-    """Collect, index, analyze, build the timeline and write the report, in one go."""
-    raise NotBuilt("investigate", 7)

@@ -1,4 +1,4 @@
-"""`lambda-ir emulator` and `demo`: the embedded AWS account and the guided investigation."""
+"""`lambda-ir emulator`: the embedded AWS account for people, scripts and the AWS CLI."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import threading
 import click
 from rich.markup import escape
 
-from lambda_ir.cli.ui import CommandError, NotBuilt, Ui, case_option
+from lambda_ir.cli.ui import CommandError, Ui
 
 
 @click.group()
@@ -102,10 +102,3 @@ def serve(
     finally:
         emulator.stop()
     ui.say("stopped; trail files delivered")
-
-
-@click.command()
-@case_option(required=False, help_text="Where to write the demo case (default: ./demo-case).")
-def demo(**_: object) -> None:
-    """Run a full investigation against the bundled emulated account and a seeded compromise."""
-    raise NotBuilt("demo", 3)

@@ -8,9 +8,10 @@ import click
 
 from lambda_ir import __version__
 from lambda_ir.cli.analyze import analyze, diff
-from lambda_ir.cli.collect import collect, investigate
+from lambda_ir.cli.collect import collect
 from lambda_ir.cli.demo import demo
 from lambda_ir.cli.emulator import emulator
+from lambda_ir.cli.investigate import investigate
 from lambda_ir.cli.report import report, timeline
 from lambda_ir.cli.respond import contain, hunt, runtime
 from lambda_ir.cli.trail import import_trail, index, search

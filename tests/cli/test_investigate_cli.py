@@ -1,0 +1,122 @@
+"""`lambda-ir investigate` as a responder runs it: the boto3 chain pointed at a served emulator."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """`lambda-ir emulator serve --scenario denonia` in its own process; yields the exports.
+
+    Its output goes to a file, not a pipe: a pipe nobody reads would fill and stall the server.
+    """
+    out = tmp_path_factory.mktemp("serve") / "out.txt"
+    with out.open("w") as sink:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "lambda_ir",
+                "emulator",
+                "serve",
+                "--port",
+                "0",
+                "--scenario",
+                "denonia",
+            ],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while "serving account" not in out.read_text():
+            assert proc.poll() is None, out.read_text()[-2000:]
+            assert time.monotonic() < deadline, "serve was not ready in 120 s"
+            time.sleep(0.2)
+        exports = [line for line in out.read_text().splitlines() if line.startswith("export ")]
+        yield dict(line.removeprefix("export ").split("=", 1) for line in exports)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _investigate(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return subprocess.run(
+        [sys.executable, "-m", "lambda_ir", "--json", "investigate", *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_investigate_end_to_end_then_resume(served: dict[str, str], tmp_path: Path) -> None:
+    case = tmp_path / "case"
+    args = ("--case", str(case), "--region", "us-east-1", "--since", "14d")
+    first = _investigate(served, *args)
+    assert first.returncode == 0, first.stderr[-3000:]
+    document = orjson.loads(first.stdout)
+    assert Path(document["report"]) == case / "report.html"
+    assert document["findings"]["critical"] >= 1
+    findings = orjson.loads((case / "findings.json").read_bytes())
+    replaced = [f for f in findings if f["detector"] == "LIR-CT-004"]
+    assert replaced, "the code replacement should be found"
+    assert replaced[0]["actor"]["arn"].endswith(":user/ci-deployer")
+    assert (case / "timeline.jsonl").stat().st_size > 0
+
+    again = _investigate(served, *args)
+    assert again.returncode == 0, again.stderr[-3000:]
+    collected = orjson.loads(again.stdout)["collected"]
+    assert collected["resumed"] > 0
+    assert collected["artifacts"] < collected["resumed"]
+
+
+def test_investigate_with_an_ioc_file(served: dict[str, str], tmp_path: Path) -> None:
+    iocs = tmp_path / "iocs.txt"
+    iocs.write_text("gw.denonia.xyz\n")
+    case = tmp_path / "case"
+    result = _investigate(
+        served, "--case", str(case), "--function", "image-resizer", "--ioc", str(iocs)
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    findings = orjson.loads((case / "findings.json").read_bytes())
+    assert any(f["detector"] == "LIR-IOC-001" for f in findings)
+    on_functions = {f["resource"].split(":")[6] for f in findings if ":function:" in f["resource"]}
+    assert on_functions == {"image-resizer"}
+
+
+def test_investigate_refuses_a_broken_yara_rule_before_collecting(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "bad.yar").write_text("rule broken { condition: $nope }")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lambda_ir",
+            "investigate",
+            "--case",
+            str(tmp_path / "c"),
+            "--region",
+            "us-east-1",
+            "--yara",
+            str(rules),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "does not compile" in result.stderr
+    assert not (tmp_path / "c").exists()
