@@ -48,6 +48,7 @@ class Kind(StrEnum):
     ROLE_POLICY = "role-policy"
     LOGS = "logs"
     TRAIL = "trail"
+    TRAIL_CONFIG = "trail-config"
     RUNTIME = "runtime"
     RESPONSE = "response"
     GAP = "gap"
