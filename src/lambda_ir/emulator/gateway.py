@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambda_ir.emulator import lambda_gaps
+from lambda_ir.emulator import iam_enforce, lambda_gaps
 from lambda_ir.emulator.calls import ApiCall, parse_call, strip_emulator_headers
 from lambda_ir.emulator.http import Response, json_error, json_response, rest_error
 from lambda_ir.emulator.identity import Caller, ensure_admin, resolve_caller
@@ -44,6 +44,7 @@ class Gateway:
     index: OperationIndex = field(default_factory=OperationIndex)
     extras: LambdaExtras = field(default_factory=LambdaExtras)
     trail: TrailLog = field(default_factory=TrailLog)
+    enforce_iam: bool = False  # evaluate callers' identity-based policies (iam_enforce)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = str(environ.get("PATH_INFO", ""))
@@ -78,7 +79,8 @@ class Gateway:
     def _answer(self, environ: dict[str, Any], call: ApiCall, caller: Caller) -> Response:
         """The call's response; a bug of ours becomes the service's 500, as AWS fails."""
         try:
-            return self._dispatch(environ, call, caller)
+            denied = iam_enforce.check(call, caller) if self.enforce_iam else None
+            return denied or self._dispatch(environ, call, caller)
         except Exception:
             logging.getLogger(__name__).exception(
                 "emulator failed on %s %s", call.service, call.name

@@ -52,6 +52,7 @@ class Emulator:
         faults: FaultSpec | None = None,
         host: str = "127.0.0.1",
         flush_interval: float = 2.0,
+        enforce_iam: bool = False,
     ) -> None:
         self.host = host
         self.port = port
@@ -59,6 +60,7 @@ class Emulator:
         self.gateway = Gateway(
             DomainDispatcherApplication(create_backend_app),
             Limiter(latency_ms=latency_ms, quotas=quotas, faults=faults),
+            enforce_iam=enforce_iam,
         )
         self._server: BaseWSGIServer | None = None
         self._threads: list[threading.Thread] = []
@@ -68,6 +70,15 @@ class Emulator:
     def account_id(self) -> str:
         """The default account (moto's 123456789012) that unknown keys act in."""
         return str(DEFAULT_ACCOUNT_ID)
+
+    @property
+    def enforce_iam(self) -> bool:
+        """Whether callers' IAM policies are evaluated (`iam_enforce`); settable while running."""
+        return self.gateway.enforce_iam
+
+    @enforce_iam.setter
+    def enforce_iam(self, value: bool) -> None:
+        self.gateway.enforce_iam = value
 
     @property
     def endpoint_url(self) -> str:

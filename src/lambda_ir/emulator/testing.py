@@ -7,7 +7,7 @@
         with running_emulator() as emulator:
             yield emulator
 
-Keyword arguments go to `Emulator` (`latency_ms`, `quotas`, `faults`, `port`). Call
+Keyword arguments go to `Emulator` (`latency_ms`, `quotas`, `faults`, `port`, `enforce_iam`). Call
 `emulator.reset()` between tests that need an empty account.
 """
 

@@ -90,7 +90,8 @@ def build_record(
     }
     if failed:
         code, message = error_code(response)
-        record["errorCode"] = code
+        # A denial logs as "AccessDenied" whatever code the service answered with.
+        record["errorCode"] = response.extras.get("trail_error_code", code)
         record["errorMessage"] = message
     record["requestParameters"] = _request_parameters(call)
     record["responseElements"] = (
