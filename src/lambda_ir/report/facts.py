@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import orjson
 
@@ -23,6 +24,8 @@ from lambda_ir.timeline.findings import read_findings
 # The page stays fast in a browser: past this many events the report keeps the most telling
 # ones (everything but invocations first) and says how many the timeline file holds.
 MAX_EVENTS = 5000
+# How far before the first serious finding a flagged actor's calls still belong to the incident.
+LEAD_IN = timedelta(hours=24)
 
 
 # The collector prefixes each recorded error with its class (`aws.errors.ErrorClass`);
@@ -156,11 +159,28 @@ def _keep(events: Iterable[TimelineEvent]) -> tuple[tuple[TimelineEvent, ...], i
 
 
 def _since(findings: tuple[Finding, ...], events: tuple[TimelineEvent, ...]) -> str | None:
-    """The earliest sign of the incident: a dated finding, or a call by a flagged actor."""
+    """The earliest sign of the incident.
+
+    Anchored on the first dated high or critical finding (else medium); the flagged actors'
+    calls count only from LEAD_IN before it, because stolen keys usually have a legitimate
+    history (a CI user deploys for weeks before its keys are used by someone else).
+    """
     actors = {f.actor.arn for f in findings if f.actor and f.actor.arn}
-    times = [f.time for f in findings if f.time]
-    times += [e.time for e in events if e.actor and e.actor in actors]
+    for floor in (Severity.HIGH, Severity.MEDIUM):
+        dated = [f.time for f in findings if f.time and f.severity.rank >= floor.rank]
+        if dated:
+            anchor = _shift(min(dated), timedelta(0))
+            start = _shift(anchor, -LEAD_IN)
+            early = [e.time for e in events if e.actor in actors and start <= e.time < anchor]
+            return min([anchor, *early])
+    times = [e.time for e in events if e.actor and e.actor in actors]
     return min(times) if times else None
+
+
+def _shift(iso: str, delta: timedelta) -> str:
+    """An ISO-8601 UTC time moved by `delta`, in the timeline's format."""
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00")) + delta
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _gaps(case: Case) -> list[Gap]:

@@ -56,13 +56,19 @@ def blast_lines(facts: ReportFacts) -> list[str]:
 
 
 def key_actions(facts: ReportFacts) -> list[str]:
-    """What the actors named in findings changed, in order: the incident told by CloudTrail."""
+    """What the actors named in findings changed since the incident began, in order.
+
+    The incident told by CloudTrail: only calls that change something, from the first sign
+    of compromise on (`facts.since`), so a stolen key's legitimate history stays out.
+    """
     actors = {f.actor.arn for f in facts.findings if f.actor and f.actor.arn}
+    start = facts.since or ""
     actions = [
         f"{event.time} {event.summary}"
         for event in facts.events
         if event.source == "cloudtrail"
         and event.actor in actors
+        and event.time >= start
         and not event.kind.startswith(_READS)
     ]
     if len(actions) > MAX_ACTIONS:
