@@ -27,7 +27,7 @@ contracts: $(BIN)/.installed
 	$(BIN)/lint-imports
 
 pytest: $(BIN)/.installed browser
-	$(BIN)/pytest -n auto -q
+	$(BIN)/pytest -n auto --dist loadscope -q
 
 # Debian's chromium for the report's browser tests; installed when we may (root), skipped otherwise.
 browser:
