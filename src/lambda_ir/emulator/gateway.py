@@ -20,11 +20,11 @@ from typing import Any
 
 from lambda_ir.emulator import iam_enforce, lambda_gaps
 from lambda_ir.emulator.calls import ApiCall, parse_call, strip_emulator_headers
-from lambda_ir.emulator.http import Response, json_error, json_response, rest_error
+from lambda_ir.emulator.http import Response, json_response
 from lambda_ir.emulator.identity import Caller, ensure_admin, resolve_caller
 from lambda_ir.emulator.lambda_state import LambdaContext, LambdaExtras
 from lambda_ir.emulator.operations import OperationIndex
-from lambda_ir.emulator.quotas import RESET, Limiter
+from lambda_ir.emulator.quotas import RESET, Limiter, internal_error
 from lambda_ir.emulator.sts_identity import caller_identity
 from lambda_ir.emulator.trail_delivery import logging_trails
 from lambda_ir.emulator.trail_log import TrailEntry, TrailLog, lookup_events
@@ -85,9 +85,7 @@ class Gateway:
             logging.getLogger(__name__).exception(
                 "emulator failed on %s %s", call.service, call.name
             )
-            if call.service == "lambda":
-                return rest_error(500, "ServiceException", "The emulator failed on this call.")
-            return json_error("InternalFailure", "The emulator failed on this call.", 500)
+            return internal_error(call.service, "The emulator failed on this call.")
 
     def _dispatch(self, environ: dict[str, Any], call: ApiCall, caller: Caller) -> Response:
         def forward(new_body: bytes | None) -> Response:

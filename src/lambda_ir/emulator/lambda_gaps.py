@@ -12,6 +12,7 @@ from lambda_ir.emulator import lambda_code as code
 from lambda_ir.emulator import lambda_paging as paging
 from lambda_ir.emulator import lambda_policy as policy
 from lambda_ir.emulator import lambda_settings as settings
+from lambda_ir.emulator import lambda_times as times
 from lambda_ir.emulator import lambda_urls as urls
 from lambda_ir.emulator.calls import ApiCall
 from lambda_ir.emulator.http import Response
@@ -43,20 +44,27 @@ HANDLERS: Mapping[str, Handler] = {
     "DeleteProvisionedConcurrencyConfig": settings.provisioned_concurrency,
     "ListProvisionedConcurrencyConfigs": settings.provisioned_concurrency,
     "GetAccountSettings": settings.account_settings,
+    "ListVersionsByFunction": paging.list_versions,
 }
 AFTER: Mapping[str, tuple[After, ...]] = {
     "CreateFunction": (
         code.pin_image_digest,
         code.isolate_versions,
         settings.keep_logging_config,
+        times.stamp_function,
     ),
-    "UpdateFunctionConfiguration": (settings.keep_logging_config,),
+    "UpdateFunctionConfiguration": (settings.keep_logging_config, times.stamp_function),
     "UpdateFunctionCode": (
         code.pin_image_digest,
         code.isolate_versions,
         settings.snapshot_logging_config,
+        times.stamp_function,
     ),
-    "PublishVersion": (code.isolate_versions, settings.snapshot_logging_config),
+    "PublishVersion": (
+        code.isolate_versions,
+        settings.snapshot_logging_config,
+        times.stamp_function,
+    ),
     "GetFunction": (code.fix_get_function, settings.add_logging_config),
     "GetFunctionConfiguration": (code.fix_alias_arn, settings.add_logging_config),
     "ListFunctions": (paging.paginate, settings.add_logging_config),
@@ -64,7 +72,7 @@ AFTER: Mapping[str, tuple[After, ...]] = {
     "ListAliases": (paging.paginate,),
     "ListLayers": (paging.paginate,),
     "ListLayerVersions": (paging.paginate,),
-    "PublishLayerVersion": (code.fix_layer_content,),
+    "PublishLayerVersion": (code.fix_layer_content, times.stamp_layer),
     "DeleteFunction": (policy.forget_function,),
     "DeleteAlias": (policy.forget_alias,),
 }

@@ -1,6 +1,7 @@
 """Lambda list pagination as AWS does it: at most 50 items a page, `Marker` → `NextMarker`.
 
 Covers ListFunctions, ListVersionsByFunction, ListAliases, ListLayers and ListLayerVersions.
+moto also lists no versions (instead of Lambda's 404) for a function that does not exist.
 
 moto returns every function, version and alias in one page and ignores `MaxItems`, which
 would hide paginator bugs in the collector. Here moto's full answer is cut into pages; the
@@ -14,7 +15,12 @@ from typing import Any
 
 from lambda_ir.emulator.calls import ApiCall
 from lambda_ir.emulator.http import Response, rest_error
-from lambda_ir.emulator.lambda_state import LambdaContext
+from lambda_ir.emulator.lambda_state import (
+    LambdaContext,
+    find_function,
+    function_missing,
+    function_name_of,
+)
 
 PAGE_SIZE = 50
 _LIST_MEMBER = {
@@ -24,6 +30,14 @@ _LIST_MEMBER = {
     "ListLayers": "Layers",
     "ListLayerVersions": "LayerVersions",
 }
+
+
+def list_versions(ctx: LambdaContext, call: ApiCall) -> Response:
+    """ListVersionsByFunction: Lambda's ResourceNotFoundException 404 for a missing function."""
+    name, _ = function_name_of(str(call.params.get("FunctionName", "")))
+    if find_function(ctx, name, None) is None:
+        return function_missing(ctx, name)
+    return ctx.forward(None)
 
 
 def paginate(ctx: LambdaContext, call: ApiCall, response: Response) -> Response:

@@ -156,13 +156,31 @@ def _fault(kind: str, service: str) -> Response:
         return throttled(service)
     if kind == "reset":
         return RESET
+    return internal_error(service)
+
+
+def internal_error(
+    service: str, message: str = "An internal error occurred (injected fault)."
+) -> Response:
+    """The HTTP 500 `service` answers when it fails, in its own protocol's error body."""
     if service == "lambda":
-        return rest_error(500, "ServiceException", "An internal error occurred (injected fault).")
-    return json_error("InternalFailure", "An internal error occurred (injected fault).", 500)
+        return rest_error(500, "ServiceException", message)
+    if service in _XML_500:
+        body = _xml_error(_XML_500[service], message, sender=False)
+        if service == "s3":  # S3's error document has <Error> at its root
+            body = f"<Error><Code>InternalError</Code><Message>{message}</Message></Error>".encode()
+        return Response(500, (("Content-Type", "text/xml"),), body)
+    return json_error("InternalFailure", message, 500)
 
 
-def _xml_error(code: str, message: str) -> bytes:
+# IAM documents ServiceFailure for its 500s; STS and EC2 use the common InternalFailure.
+_XML_500 = {"iam": "ServiceFailure", "sts": "InternalFailure", "s3": "InternalError"}
+
+
+def _xml_error(code: str, message: str, *, sender: bool = True) -> bytes:
+    """The query protocol's error document (IAM, STS), as botocore parses it."""
+    kind = "Sender" if sender else "Receiver"
     return (
-        f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+        f"<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code>"
         f"<Message>{message}</Message></Error><RequestId>0</RequestId></ErrorResponse>"
     ).encode()

@@ -1,0 +1,128 @@
+"""Fidelity fixes: missing-function 404s, XML 500s for IAM/STS, backdated LastModified."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from lambda_ir.emulator.client import client_config, session_for
+from lambda_ir.emulator.quotas import FaultSpec
+from lambda_ir.emulator.server import Emulator
+from lambda_ir.emulator.testing import running_emulator
+from tests.emulator.conftest import make_role, zip_of
+
+
+@pytest.mark.parametrize(
+    ("operation", "extra"),
+    [
+        ("list_versions_by_function", {}),
+        ("list_aliases", {}),
+        ("get_policy", {}),
+        ("get_function", {}),
+        ("list_function_url_configs", {}),
+    ],
+)
+def test_per_function_calls_on_a_missing_function_are_404(
+    aws: Emulator, admin: Any, name: str, operation: str, extra: dict[str, Any]
+) -> None:
+    lam = admin.client("lambda", config=client_config())
+    with pytest.raises(ClientError) as raised:
+        getattr(lam, operation)(FunctionName=name, **extra)
+    error = raised.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert error["Error"]["Code"] == "ResourceNotFoundException"
+    arn = f"arn:aws:lambda:us-east-1:{aws.account_id}:function:{name}"
+    assert error["Error"]["Message"] == f"Function not found: {arn}"
+
+
+@pytest.fixture(scope="module")
+def failing(aws: Emulator) -> Iterator[Emulator]:
+    # moto's backends are process-wide: this second gateway sees the same account.
+    with running_emulator(faults=FaultSpec(rate=1.0, kinds=("500",)), flush_interval=3600) as e:
+        yield e
+
+
+@pytest.mark.parametrize(
+    ("service", "call", "code"),
+    [
+        ("iam", lambda c: c.list_roles(), "ServiceFailure"),
+        ("sts", lambda c: c.get_caller_identity(), "InternalFailure"),
+        ("lambda", lambda c: c.list_functions(), "ServiceException"),
+    ],
+)
+def test_injected_500s_parse_in_the_services_protocol_and_are_retried(
+    failing: Emulator, service: str, call: Any, code: str
+) -> None:
+    session = session_for(failing, "testing", "testing")
+    retrying = Config(retries={"mode": "standard", "total_max_attempts": 3})
+    client = session.client(service, config=retrying)
+    with pytest.raises(ClientError) as raised:
+        call(client)
+    error = raised.value.response
+    assert error["Error"]["Code"] == code
+    assert error["Error"]["Message"] == "An internal error occurred (injected fault)."
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 500
+    assert error["ResponseMetadata"]["RetryAttempts"] == 2  # botocore saw a retryable 500
+
+
+def _at(aws: Emulator, moment: datetime) -> Any:
+    return session_for(aws, "testing", "testing", event_time=moment)
+
+
+def test_last_modified_follows_the_event_time_of_each_change(
+    aws: Emulator, admin: Any, name: str
+) -> None:
+    role = make_role(admin, f"{name}-role")
+    day = [datetime(2026, 3, d, 9, 30, 15, 250000, tzinfo=UTC) for d in (1, 2, 3, 4, 5)]
+    created = (
+        _at(aws, day[0])
+        .client("lambda", config=client_config())
+        .create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": zip_of("v1")},
+        )
+    )
+    assert created["LastModified"] == "2026-03-01T09:30:15.250+0000"
+    first = (
+        _at(aws, day[1]).client("lambda", config=client_config()).publish_version(FunctionName=name)
+    )
+    assert first["LastModified"] == "2026-03-02T09:30:15.250+0000"
+    again = (
+        _at(aws, day[2]).client("lambda", config=client_config()).publish_version(FunctionName=name)
+    )
+    assert (again["Version"], again["LastModified"]) == ("1", first["LastModified"])
+    _at(aws, day[3]).client("lambda", config=client_config()).update_function_code(
+        FunctionName=name, ZipFile=zip_of("v2")
+    )
+    lam = admin.client("lambda", config=client_config())
+    assert lam.get_function(FunctionName=name)["Configuration"]["LastModified"] == (
+        "2026-03-04T09:30:15.250+0000"
+    )
+    _at(aws, day[4]).client("lambda", config=client_config()).update_function_configuration(
+        FunctionName=name, Description="changed"
+    )
+    listed = {
+        v["Version"]: v["LastModified"]
+        for v in lam.list_versions_by_function(FunctionName=name)["Versions"]
+    }
+    assert listed == {
+        "$LATEST": "2026-03-05T09:30:15.250+0000",
+        "1": "2026-03-02T09:30:15.250+0000",
+    }
+
+
+def test_layer_created_date_follows_the_event_time(aws: Emulator, name: str) -> None:
+    moment = datetime(2026, 2, 14, 23, 59, 1, tzinfo=UTC)
+    lam = _at(aws, moment).client("lambda", config=client_config())
+    published = lam.publish_layer_version(LayerName=name, Content={"ZipFile": zip_of("layer")})
+    assert published["CreatedDate"] == "2026-02-14T23:59:01.000+0000"
+    [listed] = lam.list_layer_versions(LayerName=name)["LayerVersions"]
+    assert listed["CreatedDate"] == published["CreatedDate"]
