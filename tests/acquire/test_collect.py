@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 
 from lambda_ir.acquire import CollectOptions, Scope, collect
+from lambda_ir.acquire.cloudtrail import ERASURE_EVENTS
 from lambda_ir.acquire.window import parse_when
 from lambda_ir.evidence import Case, verify_case
 from tests.acquire import seed
@@ -141,7 +142,13 @@ def test_a_window_adds_logs_and_cloudtrail(
     assert apis == {"logs:FilterLogEvents", "cloudtrail:LookupEvents"}
     trail = [e for e in windowed.entries() if e.api == "cloudtrail:LookupEvents"]
     attributes = {e.params["LookupAttributes"][0]["AttributeKey"] for e in trail}
-    assert attributes == {"EventSource", "Username"}
+    assert attributes == {"EventSource", "Username", "EventName"}
+    names = {
+        e.params["LookupAttributes"][0]["AttributeValue"]
+        for e in trail
+        if e.params["LookupAttributes"][0]["AttributeKey"] == "EventName"
+    }
+    assert names == set(ERASURE_EVENTS)
 
 
 class Recorder:

@@ -1,13 +1,20 @@
 """Collect CloudTrail with `cloudtrail:LookupEvents`: Lambda's calls and the functions' own.
 
 LookupEvents allows 2 requests/s per account and region, 50 events a page, one lookup
-attribute per request and 90 days of history, so the plan is small: one lookup per region
-for `EventSource=lambda.amazonaws.com` (every change to every function), and one per
-function for `Username=<function name>` — the session name Lambda gives the execution role,
-so it finds what the function's code did with its credentials. Each lookup streams its
-records (the parsed `CloudTrailEvent`, one per line) into
-`trail/<acct>/<region>/lookup/<attribute>=<value>.jsonl.gz`; the index de-duplicates them
-with trail-bucket and imported copies by eventID. A window older than 90 days is clamped and
+attribute per request and 90 days of history, so the plan is small: per region one lookup
+for `EventSource=lambda.amazonaws.com` (every change to every function) and one per
+`EventName` in `ERASURE_EVENTS` (the calls that erase evidence: log groups and streams
+deleted or shortened, the trail stopped, deleted or narrowed, functions deleted), and per
+function one for `Username=<function name>` — the session name Lambda gives the execution
+role, so it finds what the function's code did with its credentials. `lookup_plan()` says
+the cost (at least one request each; the custody log's `cloudtrail-plan` records it).
+
+Each lookup streams its records (the parsed `CloudTrailEvent`, one per line) into
+`trail/<acct>/<region>/lookup/<window>/<attribute>=<value>.jsonl.gz`. The window is in the
+params and the path, so a run over another window (a relative `--since 7d` is resolved
+once per run, to the second, and recorded in custody's `collect-started`) adds artifacts
+and a run over the same window resumes. The index de-duplicates overlapping windows,
+trail-bucket and imported copies by eventID. A window older than 90 days is clamped and
 the clamp recorded as a gap; when a lookup needs many pages the case says the trail bucket
 (`--trail-bucket`) would be faster.
 """
@@ -17,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import orjson
@@ -26,6 +34,7 @@ from lambda_ir.acquire.context import CollectContext
 from lambda_ir.acquire.fetch import record_failure, store
 from lambda_ir.acquire.logs import PageStream, store_listing
 from lambda_ir.acquire.steps import FunctionTarget
+from lambda_ir.acquire.window import window_segment
 from lambda_ir.aws import classify, pages
 from lambda_ir.evidence.layout import path_segment
 from lambda_ir.model import Kind
@@ -34,8 +43,19 @@ API = "cloudtrail:LookupEvents"
 HISTORY_DAYS = 90
 RATE_PER_SECOND = 2.0
 EVENTS_PER_PAGE = 50
-# Above this many pages (5 minutes at 2 requests/s) reading the trail bucket is faster.
-BUCKET_ADVICE_PAGES = 600
+# Calls that erase or blind evidence, looked up by EventName (not all are lambda.amazonaws.com
+# events). Lambda's own names carry an API version in CloudTrail, so both spellings are asked.
+ERASURE_EVENTS = (
+    "DeleteLogGroup",
+    "DeleteLogStream",
+    "PutRetentionPolicy",
+    "StopLogging",
+    "DeleteTrail",
+    "UpdateTrail",
+    "PutEventSelectors",
+    "DeleteFunction",
+    "DeleteFunction20150331",
+)
 
 
 @dataclass(frozen=True)
@@ -56,7 +76,9 @@ class Lookup:
 
     def path(self, account: str, region: str) -> str:
         name = path_segment(f"{self.attribute}={self.value}")
-        return f"trail/{path_segment(account)}/{path_segment(region)}/lookup/{name}.jsonl.gz"
+        window = window_segment(self.start, self.end)
+        root = f"trail/{path_segment(account)}/{path_segment(region)}/lookup"
+        return f"{root}/{window}/{name}.jsonl.gz"
 
 
 def lookup_window(
@@ -72,6 +94,29 @@ def lookup_window(
     return _iso(max(start, oldest)), _iso(end), clamped
 
 
+@dataclass(frozen=True)
+class LookupPlan:
+    """How many LookupEvents queries a run makes and the least time they take at 2/s."""
+
+    regions: int
+    functions: int
+
+    @property
+    def lookups(self) -> int:
+        """EventSource + erasure events per region, Username per function (≥1 request each)."""
+        return self.regions * (1 + len(ERASURE_EVENTS)) + self.functions
+
+    @property
+    def least_seconds(self) -> float:
+        """About the least: one page per lookup at 2 requests/s, regions in parallel."""
+        per_region = (1 + len(ERASURE_EVENTS)) + -(-self.functions // max(1, self.regions))
+        return per_region / RATE_PER_SECOND
+
+    def to_json(self) -> dict[str, Any]:
+        """The plan as custody records it."""
+        return {"lookups": self.lookups, "least_seconds": self.least_seconds}
+
+
 def estimated_seconds(events: int) -> float:
     """How long LookupEvents needs for `events` at 50 a page and 2 requests/s."""
     return -(-events // EVENTS_PER_PAGE) / RATE_PER_SECOND
@@ -81,8 +126,15 @@ def collect_lambda_trail(ctx: CollectContext, region: str) -> None:
     """Every lambda.amazonaws.com event in the region and window (one lookup per region)."""
     start, end, clamped = lookup_window(ctx.scope.since, ctx.scope.until)
     if clamped:
-        _record_clamp(ctx, region, start)
+        _record_clamp(ctx, region, start, end)
     _run(ctx, region, Lookup("EventSource", "lambda.amazonaws.com", start, end))
+
+
+def collect_erasure_trail(ctx: CollectContext, region: str) -> None:
+    """One `EventName=` lookup per call in `ERASURE_EVENTS`: who deleted or blinded evidence."""
+    start, end, _ = lookup_window(ctx.scope.since, ctx.scope.until)
+    for name in ERASURE_EVENTS:
+        _run(ctx, region, Lookup("EventName", name, start, end))
 
 
 def collect_role_trail(ctx: CollectContext, fn: FunctionTarget) -> None:
@@ -97,6 +149,7 @@ def _run(ctx: CollectContext, region: str, lookup: Lookup) -> None:
         return
     client = ctx.client("cloudtrail", region)
     stream = PageStream(pages(client, "LookupEvents", {**params, "MaxResults": 50}), _records)
+    advice = partial(_advice, limit=ctx.options.bucket_advice_pages)
     store_listing(
         ctx,
         stream,
@@ -105,12 +158,14 @@ def _run(ctx: CollectContext, region: str, lookup: Lookup) -> None:
         params=params,
         path=lookup.path(ctx.account, region),
         region=region,
-        meta=_advice,
+        meta=advice,
     )
     if stream.error is not None:
         record_failure(ctx, Kind.TRAIL, API, params, region, classify(stream.error))
-    elif stream.pages >= BUCKET_ADVICE_PAGES:
-        ctx.case.log("cloudtrail-advice", _advice(stream) | {"region": region, **params})
+    elif said := advice(stream):
+        ctx.case.log("cloudtrail-advice", said | {"region": region, **params})
+        with ctx.tally.lock:
+            ctx.tally.advice.append(f"{region} {lookup.attribute}={lookup.value}: {said['advice']}")
 
 
 def _records(page: dict[str, Any], counts: dict[str, int]) -> Iterator[bytes]:
@@ -123,8 +178,8 @@ def _records(page: dict[str, Any], counts: dict[str, int]) -> Iterator[bytes]:
         yield orjson.dumps(orjson.loads(text)) + b"\n"
 
 
-def _advice(stream: PageStream) -> dict[str, Any]:
-    if stream.pages < BUCKET_ADVICE_PAGES:
+def _advice(stream: PageStream, *, limit: int) -> dict[str, Any]:
+    if stream.pages < limit:
         return {}
     minutes = stream.pages / RATE_PER_SECOND / 60
     return {
@@ -133,7 +188,7 @@ def _advice(stream: PageStream) -> dict[str, Any]:
     }
 
 
-def _record_clamp(ctx: CollectContext, region: str, start: str) -> None:
+def _record_clamp(ctx: CollectContext, region: str, start: str, end: str) -> None:
     gap = {
         "gap": "cloudtrail-lookup-90-days",
         "detail": f"LookupEvents keeps {HISTORY_DAYS} days; events before {start} need the "
@@ -141,11 +196,12 @@ def _record_clamp(ctx: CollectContext, region: str, start: str) -> None:
     }
     store(
         ctx,
-        f"{paths.account_root(ctx.account, region)}/gaps/cloudtrail-lookup-window.json",
+        f"{paths.account_root(ctx.account, region)}/gaps/"
+        f"cloudtrail-lookup-window-{window_segment(start, end)}.json",
         gap,
         kind=Kind.GAP,
         api=API,
-        params={"since": ctx.scope.since, "clamped_to": start},
+        params={"since": ctx.scope.since, "clamped_to": start, "end": end},
         region=region,
     )
 

@@ -15,7 +15,12 @@ import boto3
 import urllib3
 
 from lambda_ir.acquire import functions as fn_steps
-from lambda_ir.acquire.cloudtrail import collect_lambda_trail, collect_role_trail
+from lambda_ir.acquire.cloudtrail import (
+    LookupPlan,
+    collect_erasure_trail,
+    collect_lambda_trail,
+    collect_role_trail,
+)
 from lambda_ir.acquire.code import download_packages
 from lambda_ir.acquire.context import CollectContext, CollectOptions, ProgressSink, Scope
 from lambda_ir.acquire.fetch import record_failure, store
@@ -31,6 +36,7 @@ from lambda_ir.acquire.resume import ResumeIndex
 from lambda_ir.acquire.steps import FunctionTarget, Step, schedule
 from lambda_ir.acquire.summary import CollectSummary
 from lambda_ir.acquire.trail_bucket import TrailBucket, trail_bucket_step
+from lambda_ir.acquire.trail_config import collect_trail_config
 from lambda_ir.acquire.work import Work, pool_sizes
 from lambda_ir.aws import (
     CallMeter,
@@ -87,10 +93,14 @@ REGION_STEPS: tuple[Step[str], ...] = (
     Step("account-settings", CP, collect_account_settings),
     Step("event-source-mappings", CP, collect_event_source_mappings),
     Step("functions", CP, collect_functions),
+    # Trails, their status and selectors: can analysis trust an absence in the trail?
+    Step("trail-config", QuotaClass.UNMETERED, collect_trail_config),
 )
-# With a time window: every lambda.amazonaws.com CloudTrail event in the region.
+# With a time window: every lambda.amazonaws.com CloudTrail event in the region, and every
+# call that erases evidence (cloudtrail.ERASURE_EVENTS).
 WINDOW_REGION_STEPS: tuple[Step[str], ...] = (
     Step("lambda-trail", QuotaClass.LOOKUP_EVENTS, collect_lambda_trail),
+    Step("erasure-trail", QuotaClass.LOOKUP_EVENTS, collect_erasure_trail),
 )
 
 
@@ -126,6 +136,9 @@ def collect(
             schedule(ctx, step, region)
     interrupted = _drive(ctx)
     summary = _summary(ctx, time.monotonic() - started, interrupted)
+    if scope.has_window:
+        plan = LookupPlan(len(scope.regions), summary.functions)
+        case.log("cloudtrail-plan", plan.to_json())
     case.log("collect-interrupted" if interrupted else "collected", summary.to_json())
     return summary
 
@@ -207,4 +220,5 @@ def _summary(ctx: CollectContext, seconds: float, interrupted: bool) -> CollectS
             meter=ctx.clients.meter.reading(),
             seconds=seconds,
             interrupted=interrupted,
+            advice=tuple(tally.advice),
         )

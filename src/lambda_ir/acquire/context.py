@@ -60,6 +60,8 @@ class CollectOptions:
     endpoint_url: str | None = None  # embedding only; the CLI leaves endpoints to boto3's chain
     trail_bucket: str | None = None  # s3://bucket[/prefix] of the CloudTrail trail, if any
     log_export_bucket: str | None = None  # s3://bucket[/prefix]: export logs instead of reading
+    # A LookupEvents query this many pages long (5 min at 2/s) earns the trail-bucket advice.
+    bucket_advice_pages: int = 600
 
     @property
     def max_package_bytes(self) -> int:
@@ -97,6 +99,7 @@ class Tally:
     errors: list[RecordedError] = field(default_factory=list)
     claimed: set[tuple[str, str]] = field(default_factory=set)
     by_kind: Counter[str] = field(default_factory=Counter)
+    advice: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 The log group is the one the function's `LoggingConfig` names, else `/aws/lambda/<name>`.
 `logs:FilterLogEvents` over the whole group returns the events of every stream in the
-window; pages are streamed straight into `logs/<acct>/<region>/<group>/events.jsonl.gz`
+window; pages are streamed straight into `logs/<acct>/<region>/<group>/events-<window>.jsonl.gz`
 (one raw event per line, never held in memory). REPORT lines are parsed by the index
 (`report_lines`); the artifact's `meta` counts events, REPORT lines and timeouts. A missing
 or deleted log group is an evidence gap (kind `gap`), not an error.
@@ -32,6 +32,7 @@ from lambda_ir.acquire import paths
 from lambda_ir.acquire.context import CollectContext
 from lambda_ir.acquire.fetch import record_failure, store
 from lambda_ir.acquire.steps import FunctionTarget, Step
+from lambda_ir.acquire.window import window_segment
 from lambda_ir.aws import CallError, ErrorClass, QuotaClass, classify, pages
 from lambda_ir.evidence import logs as log_lines
 from lambda_ir.evidence.layout import path_segment
@@ -135,6 +136,10 @@ def window_ms(ctx: CollectContext) -> dict[str, int]:
     return out
 
 
+def _window_segment(ctx: CollectContext) -> str:
+    return window_segment(ctx.scope.since, ctx.scope.until)
+
+
 def collect_logs(ctx: CollectContext, fn: FunctionTarget) -> None:
     """logs:FilterLogEvents on the function's log group over the window, streamed to the case."""
     group = log_group_of(fn)
@@ -150,7 +155,7 @@ def collect_logs(ctx: CollectContext, fn: FunctionTarget) -> None:
         kind=Kind.LOGS,
         api=API,
         params=params,
-        path=f"{path}/events.jsonl.gz",
+        path=f"{path}/events-{_window_segment(ctx)}.jsonl.gz",
         region=fn.region,
         meta=lambda s: {"function_name": fn.name, **s.counts},
     )
@@ -179,7 +184,7 @@ def _failed(
     error = classify(exc)
     if error.error_class is ErrorClass.NOT_FOUND and not stored:
         gap = {"gap": "log-group-missing", "detail": f"{params['logGroupName']}: {error.text}"}
-        name = f"log-group-{path_segment(fn.name)}.json"
+        name = f"log-group-{path_segment(fn.name)}-{_window_segment(ctx)}.json"
         store(
             ctx,
             f"{paths.account_root(ctx.account, fn.region)}/gaps/{name}",

@@ -25,6 +25,7 @@ class CollectSummary:
     meter: MeterReading
     seconds: float
     interrupted: bool = False
+    advice: tuple[str, ...] = ()  # e.g. "the trail bucket (--trail-bucket) would be faster"
 
     @property
     def ok(self) -> bool:
@@ -76,6 +77,7 @@ class CollectSummary:
             "throttled_responses": self.meter.throttled,
             "seconds": round(self.seconds, 3),
             "interrupted": self.interrupted,
+            "advice": list(self.advice),
         }
 
 

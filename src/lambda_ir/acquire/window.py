@@ -33,3 +33,16 @@ def parse_when(text: str, now: datetime | None = None) -> str:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def window_segment(start: str | None, end: str | None) -> str:
+    """The window as a path segment, `20261115T000000Z--20261129T000000Z` (`open` ends).
+
+    Part of every windowed artifact's path, so a run over another window adds artifacts
+    instead of colliding with the write-once rule, and a run over the same window resumes.
+    """
+    return f"{_compact(start)}--{_compact(end)}"
+
+
+def _compact(when: str | None) -> str:
+    return when.replace("-", "").replace(":", "") if when else "open"
