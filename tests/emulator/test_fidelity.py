@@ -1,4 +1,5 @@
-"""Fidelity fixes: missing-function 404s, XML 500s for IAM/STS, backdated LastModified."""
+"""Fidelity fixes: missing-function 404s, XML 500s for IAM/STS, backdated LastModified,
+CloudTrail shapes checked against the real Stratus samples, the Lambda service's own calls."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from botocore.exceptions import ClientError
 
 from lambda_ir.emulator.client import client_config, session_for
 from lambda_ir.emulator.quotas import FaultSpec
+from lambda_ir.emulator.scenarios.actors import ActorClients, ScenarioClock, lambda_service
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.emulator.testing import running_emulator
-from tests.emulator.conftest import make_role, zip_of
+from tests.emulator.conftest import make_function, make_role, zip_of
 
 
 @pytest.mark.parametrize(
@@ -126,3 +128,59 @@ def test_layer_created_date_follows_the_event_time(aws: Emulator, name: str) -> 
     assert published["CreatedDate"] == "2026-02-14T23:59:01.000+0000"
     [listed] = lam.list_layer_versions(LayerName=name)["LayerVersions"]
     assert listed["CreatedDate"] == published["CreatedDate"]
+
+
+def _records(aws: Emulator, event: str, needle: str) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in aws.records()
+        if r["eventName"].startswith(event) and needle in str(r.get("requestParameters"))
+    ]
+
+
+def test_update_configuration_logs_an_empty_environment_and_url_config_none(
+    aws: Emulator, admin: Any, name: str
+) -> None:
+    make_function(admin, name)
+    lam = admin.client("lambda", config=client_config())
+    lam.update_function_configuration(FunctionName=name, Description="layers only")
+    lam.create_function_url_config(FunctionName=name, AuthType="NONE")
+    [update] = _records(aws, "UpdateFunctionConfiguration", name)
+    assert update["eventName"] == "UpdateFunctionConfiguration20150331v2"
+    assert update["requestParameters"] == {
+        "functionName": name,
+        "description": "layers only",
+        "environment": {},
+    }
+    assert update["responseElements"]["environment"] == {}
+    [url] = _records(aws, "CreateFunctionUrlConfig", name)
+    assert url["responseElements"]["authType"] == "NONE"
+    assert "environment" not in url["responseElements"]
+
+
+def test_the_lambda_services_own_calls_log_as_aws_service(
+    aws: Emulator, admin: Any, name: str
+) -> None:
+    role_arn = make_role(admin, f"{name}-role")
+    service = ActorClients(aws, lambda_service(aws), ScenarioClock(datetime.now(UTC)))
+    service.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=name)
+    logs = service.client("logs")
+    logs.create_log_group(logGroupName=f"/aws/lambda/{name}")
+    logs.create_log_stream(logGroupName=f"/aws/lambda/{name}", logStreamName="s")
+    logs.put_log_events(
+        logGroupName=f"/aws/lambda/{name}",
+        logStreamName="s",
+        logEvents=[{"timestamp": int(datetime.now(UTC).timestamp() * 1000), "message": "m"}],
+    )
+    [assume] = _records(aws, "AssumeRole", name)
+    [stream] = _records(aws, "CreateLogStream", name)
+    for record in (assume, stream):
+        assert record["userIdentity"] == {"type": "AWSService", "invokedBy": "lambda.amazonaws.com"}
+        assert record["sourceIPAddress"] == record["userAgent"] == "lambda.amazonaws.com"
+        assert "tlsDetails" not in record
+    assert assume["requestParameters"] == {"roleArn": role_arn, "roleSessionName": name}
+    assert _records(aws, "PutLogEvents", name) == []  # a data call CloudTrail does not log
+    # The same keys without the mark are the admin user, as before.
+    admin.client("logs").describe_log_streams(logGroupName=f"/aws/lambda/{name}")
+    [described] = _records(aws, "DescribeLogStreams", name)
+    assert described["userIdentity"]["type"] == "IAMUser"

@@ -1,8 +1,11 @@
 """One HTTP request to the emulator, parsed once: who signed it, where, and which operation.
 
 Everything downstream (gap handlers, quotas, CloudTrail) reads this value instead of the
-WSGI environ. The emulator's own headers (`x-lambda-ir-event-time`, `x-lambda-ir-source-ip`)
-are read here and removed from what moto sees.
+WSGI environ. The emulator's own headers (`x-lambda-ir-event-time`, `x-lambda-ir-source-ip`,
+`x-lambda-ir-invoked-by`) are read here and removed from what moto sees.
+`x-lambda-ir-invoked-by: lambda.amazonaws.com` marks a call an AWS service makes on the
+customer's behalf (Lambda assuming an execution role, writing a function's log stream):
+CloudTrail then shows `userIdentity.type` "AWSService" with that `invokedBy`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from lambda_ir.emulator.operations import Operation, OperationIndex
 
 EVENT_TIME_HEADER = "x-lambda-ir-event-time"
 SOURCE_IP_HEADER = "x-lambda-ir-source-ip"
+INVOKED_BY_HEADER = "x-lambda-ir-invoked-by"
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 _QUERY_CREDENTIAL = re.compile(
     r"X-Amz-Credential=([^/&]+)(?:/|%2F)\d{8}(?:/|%2F)([^/&%]+)"
@@ -40,6 +44,7 @@ class ApiCall:
     user_agent: str
     event_time: datetime
     host: str
+    invoked_by: str = ""  # the AWS service principal acting for the customer, if any
 
     @property
     def name(self) -> str:
@@ -66,7 +71,7 @@ def request_headers(environ: dict[str, Any]) -> dict[str, str]:
 
 def strip_emulator_headers(environ: dict[str, Any]) -> None:
     """Remove the emulator's own headers so moto never sees them."""
-    for header in (EVENT_TIME_HEADER, SOURCE_IP_HEADER):
+    for header in (EVENT_TIME_HEADER, SOURCE_IP_HEADER, INVOKED_BY_HEADER):
         environ.pop("HTTP_" + header.upper().replace("-", "_"), None)
 
 
@@ -95,6 +100,7 @@ def parse_call(environ: dict[str, Any], body: bytes, index: OperationIndex) -> A
         user_agent=headers.get("user-agent", ""),
         event_time=_event_time(headers.get(EVENT_TIME_HEADER)),
         host=headers.get("host", ""),
+        invoked_by=headers.get(INVOKED_BY_HEADER, ""),
     )
 
 

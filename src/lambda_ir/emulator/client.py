@@ -25,7 +25,7 @@ import boto3
 import botocore.session
 from botocore.config import Config
 
-from lambda_ir.emulator.calls import EVENT_TIME_HEADER, SOURCE_IP_HEADER
+from lambda_ir.emulator.calls import EVENT_TIME_HEADER, INVOKED_BY_HEADER, SOURCE_IP_HEADER
 
 
 class HasEndpoint(Protocol):
@@ -47,15 +47,21 @@ def session_for(
     source_ip: str | None = None,
     event_time: datetime | Callable[[], datetime] | None = None,
     user_agent: str | None = None,
+    invoked_by: str | None = None,
 ) -> boto3.Session:
-    """A boto3 Session whose clients talk to the emulator as the given credentials."""
+    """A boto3 Session whose clients talk to the emulator as the given credentials.
+
+    `invoked_by` (a service principal such as "lambda.amazonaws.com") marks every call as
+    made by that AWS service on the account's behalf: CloudTrail logs it as `AWSService`.
+    """
     endpoint = (
         emulator_or_endpoint
         if isinstance(emulator_or_endpoint, str)
         else emulator_or_endpoint.endpoint_url
     )
     core = botocore.session.Session()
-    core.register("before-sign.*.*", _header_hook(source_ip, event_time, user_agent))
+    hook = _header_hook(source_ip, event_time, user_agent, invoked_by)
+    core.register("before-sign.*.*", hook)
     return EmulatorSession(
         endpoint,
         aws_access_key_id=access_key_id,
@@ -88,8 +94,11 @@ def _header_hook(
     source_ip: str | None,
     event_time: datetime | Callable[[], datetime] | None,
     user_agent: str | None,
+    invoked_by: str | None = None,
 ) -> Callable[..., None]:
     def add_headers(request: Any, **_: Any) -> None:
+        if invoked_by:
+            request.headers[INVOKED_BY_HEADER] = invoked_by
         if source_ip:
             request.headers[SOURCE_IP_HEADER] = source_ip
         if event_time is not None:

@@ -6,7 +6,9 @@ Lambda event names carry the API version of the request path (`CreateFunction201
 (`UpdateFunctionCode20150331v2`, `AddPermission20150331v2`, `GetFunction20150331v2`...);
 operations introduced from 2019 on (function URLs, provisioned concurrency...) log their
 bare name. Code bytes are never logged; environment variables are dropped (`environment: {}`),
-secret keys and session tokens are removed from responses.
+secret keys and session tokens are removed from responses. Calls marked `invoked_by` (see
+`calls`) are logged as AWS logs a service's own calls: `userIdentity` {"type": "AWSService",
+"invokedBy": ...}, that principal as source address and user agent, no `tlsDetails`.
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ _NOT_LOGGED = {
         {"ListObjects", "ListObjectsV2", "ListObjectVersions", "ListParts", "ListMultipartUploads"}
     ),
 }
+# Lambda operations whose answer is a function configuration: logged with `environment: {}`.
+_CONFIG_ANSWERS = frozenset(
+    {"CreateFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion"}
+)
 _DROP_KEYS = frozenset({"zipFile", "secretAccessKey", "sessionToken", "password", "payload"})
 _GLOBAL_SOURCES = {"iam": "us-east-1"}
 
@@ -78,15 +84,17 @@ def build_record(
     """The CloudTrail record for a finished call, keys in the order AWS writes them."""
     read_only = is_read_only(call.name)
     failed = response.status >= 400
+    service_call = bool(call.invoked_by)  # an AWS service acting for the account
+    identity = {"type": "AWSService", "invokedBy": call.invoked_by} if service_call else None
     record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
-        "userIdentity": caller.user_identity,
+        "userIdentity": identity or caller.user_identity,
         "eventTime": call.event_time.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "eventSource": f"{call.service}.amazonaws.com",
         "eventName": event_name(index, call),
         "awsRegion": _GLOBAL_SOURCES.get(call.service, call.region),
-        "sourceIPAddress": call.source_ip,
-        "userAgent": call.user_agent,
+        "sourceIPAddress": call.invoked_by or call.source_ip,
+        "userAgent": call.invoked_by or call.user_agent,
     }
     if failed:
         code, message = error_code(response)
@@ -98,7 +106,7 @@ def build_record(
         None if read_only or failed else shape_parameters(_response_document(response)) or None
     )
     elements = record["responseElements"]
-    if call.service == "lambda" and isinstance(elements, dict) and "functionArn" in elements:
+    if call.service == "lambda" and isinstance(elements, dict) and call.name in _CONFIG_ANSWERS:
         # Lambda logs a function configuration with its environment always present and empty.
         elements.setdefault("environment", {})
     request_id = response.header("x-amzn-RequestId") or response.header("x-amz-request-id")
@@ -110,12 +118,13 @@ def build_record(
         "managementEvent": True,
         "recipientAccountId": caller.account_id,
         "eventCategory": "Management",
-        "tlsDetails": {
+    }
+    if not service_call:  # a service's internal calls carry no client TLS details
+        record["tlsDetails"] = {
             "tlsVersion": "TLSv1.3",
             "cipherSuite": "TLS_AES_128_GCM_SHA256",
             "clientProvidedHostHeader": f"{call.service}.{call.region}.amazonaws.com",
-        },
-    }
+        }
     return record
 
 
@@ -144,6 +153,9 @@ _RESOURCE_MEMBERS = (
 
 def _request_parameters(call: ApiCall) -> dict[str, Any] | None:
     shaped = shape_parameters(call.params)
+    if call.service == "lambda" and call.name == "UpdateFunctionConfiguration":
+        # Lambda logs `environment: {}` whether or not the request changed it.
+        shaped.setdefault("environment", {})
     if call.service == "s3" and "bucket" in shaped:
         # S3 logs the bucket as `bucketName`, with the virtual-host name the client used.
         bucket = shaped.pop("bucket")

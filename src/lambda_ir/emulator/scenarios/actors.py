@@ -22,6 +22,7 @@ ADMIN_AGENT = "aws-cli/2.17.20 Python/3.11.9 Darwin/23.5.0 exe/x86_64 prompt/off
 # The Lambda service's own address when it writes logs and assumes execution roles.
 SERVICE_IP = "lambda.amazonaws.com"
 SERVICE_AGENT = "lambda.amazonaws.com"
+SERVICE_PRINCIPAL = "lambda.amazonaws.com"
 
 
 class Target(Protocol):
@@ -90,6 +91,7 @@ class ActorClients:
                 source_ip=self.actor.source_ip,
                 event_time=self.clock.now,
                 user_agent=self.actor.user_agent,
+                invoked_by=self.actor.invoked_by or None,
             )
         return self._session
 
@@ -101,9 +103,15 @@ def admin(target: Target) -> Actor:
 
 
 def lambda_service(target: Target) -> Actor:
-    """The Lambda service itself, which writes function logs and assumes execution roles."""
+    """The Lambda service itself, which writes function logs and assumes execution roles.
+
+    It signs with the admin keys, but its calls carry `invoked_by` so CloudTrail logs them
+    as AWS does a service's calls (`AWSService`, `invokedBy: lambda.amazonaws.com`).
+    """
     arn = f"arn:aws:iam::{target.account_id}:user/emulator-admin"
-    return Actor("lambda-service", arn, ADMIN_KEYS, SERVICE_IP, SERVICE_AGENT)
+    return Actor(
+        "lambda-service", arn, ADMIN_KEYS, SERVICE_IP, SERVICE_AGENT, invoked_by=SERVICE_PRINCIPAL
+    )
 
 
 def create_user_actor(

@@ -30,6 +30,7 @@ class Actor:
     credentials: Credentials
     source_ip: str
     user_agent: str
+    invoked_by: str = ""  # an AWS service principal: its calls log as `AWSService`
 
     @property
     def access_key_id(self) -> str:
