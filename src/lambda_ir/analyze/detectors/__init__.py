@@ -30,6 +30,7 @@ from lambda_ir.analyze.detectors import (
     ct_role_outside_lambda,
     ct_trail_tampering,
     gap_collection,
+    gap_trail_coverage,
     ioc_match,
     log_errors,
     log_extensions,
@@ -83,4 +84,5 @@ ALL: tuple[Detector, ...] = (
     log_outbound.DETECTOR,
     # what could not be examined
     gap_collection.DETECTOR,
+    gap_trail_coverage.DETECTOR,
 )
