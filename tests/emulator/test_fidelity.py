@@ -3,6 +3,7 @@ CloudTrail shapes checked against the real Stratus samples, the Lambda service's
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -184,3 +185,38 @@ def test_the_lambda_services_own_calls_log_as_aws_service(
     admin.client("logs").describe_log_streams(logGroupName=f"/aws/lambda/{name}")
     [described] = _records(aws, "DescribeLogStreams", name)
     assert described["userIdentity"]["type"] == "IAMUser"
+
+
+def test_layer_version_policy_of_another_account(aws: Emulator, admin: Any, name: str) -> None:
+    owner = "210987654321"
+    # moto issues a session for any role ARN: this one acts in the other account.
+    role_arn = f"arn:aws:iam::{owner}:role/publisher"
+    creds = admin.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="publisher")[
+        "Credentials"
+    ]
+    other = session_for(
+        aws, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+    ).client("lambda", config=client_config())
+    layer = other.publish_layer_version(LayerName=name, Content={"ZipFile": zip_of("x")})
+    lam = admin.client("lambda", config=client_config())
+    arn = str(layer["LayerArn"])
+    assert arn.split(":")[4] == owner
+    with pytest.raises(ClientError) as raised:
+        lam.get_layer_version_policy(LayerName=arn, VersionNumber=1)
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    other.add_layer_version_permission(
+        LayerName=name,
+        VersionNumber=1,
+        StatementId="everyone",
+        Action="lambda:GetLayerVersion",
+        Principal="*",
+    )
+    answer = lam.get_layer_version_policy(LayerName=arn, VersionNumber=1)
+    [statement] = json.loads(answer["Policy"])["Statement"]
+    assert statement["Sid"] == "everyone"
+    assert statement["Action"] == "lambda:GetLayerVersion"
+    assert statement["Resource"] == f"{arn}:1"
+    assert answer["RevisionId"]
+    with pytest.raises(ClientError) as raised:
+        lam.get_layer_version_policy(LayerName=arn, VersionNumber=9)
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"

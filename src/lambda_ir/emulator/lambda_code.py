@@ -98,6 +98,35 @@ def get_layer_version(ctx: LambdaContext, call: ApiCall) -> Response:
     return json_response(document)
 
 
+def get_layer_version_policy(ctx: LambdaContext, call: ApiCall) -> Response:
+    """GetLayerVersionPolicy by layer ARN, answered from the owning account's backend.
+
+    moto looks only in the caller's account, so another account's shared layer (the case
+    a responder meets: a function using a third-party layer) came back 404.
+    """
+    layer = str(call.params.get("LayerName", ""))
+    parts = layer.split(":")
+    if (
+        len(parts) != 7
+        or parts[5] != "layer"
+        or (parts[4], parts[3])
+        == (
+            ctx.account_id,
+            ctx.region,
+        )
+    ):
+        return ctx.forward(None)
+    found = _layer_version(f"{layer}:{call.params.get('VersionNumber', '')}")
+    if found is None:
+        return not_found("The resource you requested does not exist.")
+    if not found.policy.statements:
+        return not_found("No policy is associated with the given resource.")
+    document = found.policy.get_policy()
+    # Lambda returns the policy document as a JSON string inside the JSON answer.
+    document["Policy"] = orjson.dumps(document["Policy"]).decode()
+    return json_response(document)
+
+
 def attach_layers(ctx: LambdaContext, call: ApiCall) -> Response:
     """CreateFunction/UpdateFunctionConfiguration with layers that live in other accounts.
 

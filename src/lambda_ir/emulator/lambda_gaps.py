@@ -26,6 +26,7 @@ HANDLERS: Mapping[str, Handler] = {
     "UpdateFunctionConfiguration": code.attach_layers,
     "GetLayerVersion": code.get_layer_version,
     "GetLayerVersionByArn": code.get_layer_version,
+    "GetLayerVersionPolicy": code.get_layer_version_policy,
     "AddPermission": policy.add_permission,
     "GetPolicy": policy.get_policy,
     "RemovePermission": policy.remove_permission,
