@@ -8,6 +8,8 @@ Any access key works; unknown ones act as the IAM user `emulator-admin` of accou
 123456789012 (moto's default account). moto's backend state is process-wide, so run one
 emulator per process; `reset()` wipes it (and our CloudTrail history) between tests.
 Trail files are delivered every `flush_interval` seconds, on `flush_trails()` and on `stop()`.
+`enforce_iam=True` (or setting `.enforce_iam` while running) makes IAM users' and roles'
+policies count: see `iam_enforce`.
 """
 
 from __future__ import annotations
