@@ -6,10 +6,13 @@ The library API (the CLI's `collect`, `investigate` and `demo` call it):
 
 with `Scope(regions, functions=(), since=None, until=None)`, `CollectOptions(workers=16,
 max_package_mb=512, quotas=True, download_retries=2, max_attempts=8, endpoint_url=None,
-trail_bucket=None)` and a
-`ProgressSink` (`update(region, done, total)`). With `since`/`until` the run also
-collects each function's logs and CloudTrail (LookupEvents); with
+trail_bucket=None, log_export_bucket=None, bucket_advice_pages=600)` and a
+`ProgressSink` (`update(region, done, total)`). Every run stores each region's CloudTrail
+coverage (kind `trail-config`). With `since`/`until` the run also collects each function's
+logs and CloudTrail (LookupEvents: Lambda's events, evidence-erasing calls, the roles'
+sessions; the window is part of each artifact's identity); with
 `CollectOptions(trail_bucket="s3://…")` the trail bucket's files for the window.
+`CollectSummary.advice` holds lines such as "the trail bucket would be faster".
 `iam_policy()` is the least-privilege policy the collector needs.
 """
 
