@@ -63,6 +63,25 @@ def test_records_object_array_lines_and_lookup_output_all_read() -> None:
         assert problems == []
 
 
+def test_one_line_records_file_with_carriage_returns_gives_one_line_per_record() -> None:
+    recs = [record("a"), record("b")]
+    # CRs as JSON whitespace inside records (no LF, so the file is still one line).
+    body = ",".join(json.dumps(r, indent=1).replace("\n", "\r") for r in recs)
+    data = ('{"Records": [' + body + "]}").encode()
+    problems: list[str] = []
+    lines = list(iter_record_lines(io.BytesIO(data), problems))
+    assert [orjson.loads(line)["eventID"] for line in lines] == ["a", "b"]
+    assert all(line.endswith(b"\n") and line.count(b"\n") == 1 for line in lines)
+    assert not any(b"\r" in line for line in lines)
+    assert problems == []
+
+
+def test_records_holding_a_non_object_keep_only_the_objects() -> None:
+    out, problems = lines_of(json.dumps({"Records": [record("a"), "junk"]}).encode())
+    assert [r["eventID"] for r in out] == ["a"]
+    assert problems == []
+
+
 def test_bad_lines_are_counted_and_the_rest_kept() -> None:
     good = json.dumps(record("ok")).encode()
     data = b"\n".join(
