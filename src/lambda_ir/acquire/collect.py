@@ -9,6 +9,7 @@ from. To add a step, write it with that signature and add one line to a tuple he
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import boto3
@@ -37,6 +38,7 @@ from lambda_ir.acquire.steps import FunctionTarget, Step, schedule
 from lambda_ir.acquire.summary import CollectSummary
 from lambda_ir.acquire.trail_bucket import TrailBucket, trail_bucket_step
 from lambda_ir.acquire.trail_config import collect_trail_config
+from lambda_ir.acquire.window import parse_when
 from lambda_ir.acquire.work import Work, pool_sizes
 from lambda_ir.aws import (
     CallMeter,
@@ -128,6 +130,9 @@ def collect(
     """
     options = options or CollectOptions()
     started = time.monotonic()
+    if scope.has_window and scope.until is None:
+        # One end for the whole run: every step's artifacts then name the same window.
+        scope = dataclasses.replace(scope, until=parse_when("0s"))
     ctx = _context(case, session, scope, options, progress)
     case.log("collect-started", {"scope": scope.to_json(), "account": ctx.account})
     steps = region_steps(scope, options)
