@@ -41,6 +41,12 @@ def emulator() -> None:
     show_default=True,
     help="Fraction of calls answered with a throttle, a 500 or a connection reset.",
 )
+@click.option(
+    "--enforce-iam",
+    is_flag=True,
+    help="Check each caller's own IAM policies and deny what they do not allow, as AWS does "
+    "(the printed admin keys stay allowed).",
+)
 @click.pass_obj
 def serve(
     ui: Ui,
@@ -49,6 +55,7 @@ def serve(
     latency_ms: int,
     quotas: bool,
     fault_rate: float,
+    enforce_iam: bool,
 ) -> None:
     """Serve the emulated account on 127.0.0.1 for boto3 and the AWS CLI (AWS_ENDPOINT_URL).
 
@@ -66,7 +73,9 @@ def serve(
     )
 
     faults = FaultSpec(rate=fault_rate) if fault_rate else None
-    emulator = Emulator(port, latency_ms=latency_ms, quotas=quotas, faults=faults)
+    emulator = Emulator(
+        port, latency_ms=latency_ms, quotas=quotas, faults=faults, enforce_iam=enforce_iam
+    )
     try:
         emulator.start()
     except OSError as error:

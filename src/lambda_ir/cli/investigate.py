@@ -57,6 +57,7 @@ def investigate(
         f"findings: {found}",
         f"timeline: {result.timeline.events} events -> {result.timeline.path}",
         f"report: {result.report_html}",
+        *(f"advice: {advice}" for advice in result.collected.advice),
     ]
     ui.result(
         "\n".join(lines),
