@@ -273,3 +273,38 @@ def test_code_sha256_hex_for_zip_and_image_functions() -> None:
     assert code_sha256_hex(base64.b64encode(digest).decode()) == digest.hex()
     assert code_sha256_hex(digest.hex().upper()) == digest.hex()  # image digest, already hex
     assert code_sha256_hex("not base64!") is None
+
+
+def test_overlapping_log_windows_index_each_event_once(tmp_path: Path) -> None:
+    """Two collections whose windows overlap store some events twice; the index keeps one."""
+    case = Case.create(tmp_path / "case")
+
+    def events(*numbered: int) -> bytes:
+        return gzip.compress(
+            b"".join(
+                orjson.dumps(
+                    {
+                        "timestamp": 1714557600000 + n,
+                        "message": f"line {n}",
+                        "logStreamName": STREAM,
+                        "eventId": f"id-{n}",
+                    }
+                )
+                + b"\n"
+                for n in numbered
+            )
+        )
+
+    for window, numbered in (("w1", (1, 2, 3)), ("w2", (2, 3, 4))):
+        case.put_bytes(
+            events(*numbered),
+            f"logs/{ACCOUNT}/{REGION}/%2Faws%2Flambda%2Fpay/events-{window}.jsonl.gz",
+            kind="logs",
+            api="logs:FilterLogEvents",
+            params={"logGroupName": "/aws/lambda/pay", "window": window},
+            account=ACCOUNT,
+            region=REGION,
+        )
+    with open_index(case) as con:
+        rows = con.execute("SELECT message FROM log_events ORDER BY ts").fetchall()
+    assert [r[0] for r in rows] == ["line 1", "line 2", "line 3", "line 4"]

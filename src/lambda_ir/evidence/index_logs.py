@@ -25,7 +25,8 @@ _FILES = """
     FROM manifest WHERE kind = 'logs' AND error IS NULL AND path LIKE '%.jsonl.gz'
 """
 
-# SQL is assembled from constants only; every value is a parameter.
+# SQL is assembled from constants only; every value is a parameter. Collections over
+# overlapping windows store the same event twice: keep one per log group and eventId.
 _EVENTS = f"""
     INSERT INTO log_events
     SELECT f.account, f.region, f.log_group, r.logStreamName, f.function_name,
@@ -35,8 +36,13 @@ _EVENTS = f"""
     FROM read_json($files, format = 'newline_delimited', compression = 'gzip',
                    filename = true, ignore_errors = true, maximum_object_size = {MAX_EVENT},
                    columns = {{'timestamp': 'BIGINT', 'message': 'VARCHAR',
-                              'logStreamName': 'VARCHAR'}}) AS r
+                              'logStreamName': 'VARCHAR', 'eventId': 'VARCHAR'}}) AS r
     JOIN log_files AS f ON f.abs_path = r.filename
+    QUALIFY row_number() OVER (
+        PARTITION BY f.account, f.region, f.log_group,
+                     coalesce(r.eventId, r.logStreamName || ':' || r."timestamp" || ':'
+                              || md5(coalesce(r.message, '')))
+        ORDER BY f.path) = 1
 """  # noqa: S608
 
 

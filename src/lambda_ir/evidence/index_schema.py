@@ -8,7 +8,7 @@ hundreds of `requestParameters` shapes, and inferred structs break on the next o
 from __future__ import annotations
 
 # Bump when a table changes shape: an index built by another version is then rebuilt.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: log events de-duplicated across overlapping windows
 
 EVIDENCE = "evidence_path VARCHAR, evidence_sha256 VARCHAR"
 
