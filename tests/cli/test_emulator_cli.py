@@ -2,45 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.cli.serve import served
+
 
 def test_serve_with_enforce_iam_denies_an_unprivileged_user(tmp_path: Path) -> None:
-    out = tmp_path / "out.txt"
-    with out.open("w") as sink:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "lambda_ir",
-                "emulator",
-                "serve",
-                "--port",
-                "0",
-                "--enforce-iam",
-            ],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while "serving account" not in out.read_text():
-            assert proc.poll() is None and time.monotonic() < deadline, out.read_text()[-2000:]
-            time.sleep(0.1)
-        exports = dict(
-            line.removeprefix("export ").split("=", 1)
-            for line in out.read_text().splitlines()
-            if line.startswith("export ")
-        )
+    with served(tmp_path, "--enforce-iam") as exports:
         endpoint = exports["AWS_ENDPOINT_URL"]
         admin = boto3.client(
             "iam",
@@ -62,6 +34,3 @@ def test_serve_with_enforce_iam_denies_an_unprivileged_user(tmp_path: Path) -> N
             nobody.list_functions()
         assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
         assert "lambda:ListFunctions" in denied.value.response["Error"]["Message"]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)

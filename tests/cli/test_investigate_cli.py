@@ -5,49 +5,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 
+from tests.cli.serve import served
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """`lambda-ir emulator serve --scenario denonia` in its own process; yields the exports.
 
-    Its output goes to a file, not a pipe: a pipe nobody reads would fill and stall the server.
-    """
-    out = tmp_path_factory.mktemp("serve") / "out.txt"
-    with out.open("w") as sink:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "lambda_ir",
-                "emulator",
-                "serve",
-                "--port",
-                "0",
-                "--scenario",
-                "denonia",
-            ],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    try:
-        deadline = time.monotonic() + 120
-        while "serving account" not in out.read_text():
-            assert proc.poll() is None, out.read_text()[-2000:]
-            assert time.monotonic() < deadline, "serve was not ready in 120 s"
-            time.sleep(0.2)
-        exports = [line for line in out.read_text().splitlines() if line.startswith("export ")]
-        yield dict(line.removeprefix("export ").split("=", 1) for line in exports)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+@pytest.fixture(scope="module", name="served")
+def served_denonia(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """`lambda-ir emulator serve --scenario denonia`; yields the exports a user would paste."""
+    with served(tmp_path_factory.mktemp("serve"), "--scenario", "denonia") as exports:
+        yield exports
 
 
 def _investigate(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
