@@ -212,11 +212,22 @@ class Case:
 
     def write_derived(self, name: str, data: bytes) -> Path:
         """Write (or rewrite) a rebuildable output such as findings.json or report.html."""
+        return self.write_derived_stream(name, [data])[0]
+
+    def write_derived_stream(self, name: str, chunks: Iterable[bytes]) -> tuple[Path, str]:
+        """Stream a rebuildable output into place; returns its path and SHA-256.
+
+        Staged and hashed like evidence, then renamed over any previous version, so a large
+        output (a busy timeline) never sits in memory and readers never see half of it.
+        """
         if not layout.is_derived(name) or ".." in name.split("/"):
             raise CaseError(f"{name!r} is not a derived output name")
         target = self.root / name
-        store.write_atomic(target, data, mode=0o644)
-        return target
+        staged = store.stage(self.root, chunks)
+        staged.temp.chmod(0o644)
+        target.parent.mkdir(mode=layout.DIR_MODE, parents=True, exist_ok=True)
+        staged.temp.replace(target)
+        return target, staged.sha256
 
     def log(self, action: str, details: dict[str, Any] | None = None, *, caller: str = "") -> None:
         """Append a chained custody entry that checkpoints the manifest as it is now."""

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from lambda_ir.evidence import Case, store
-from lambda_ir.evidence.layout import is_derived
+from lambda_ir.evidence import Case
 from lambda_ir.timeline.merge import build_timeline
 from lambda_ir.timeline.output import Counter, csv_chunks, jsonl_chunks
 
@@ -39,21 +37,6 @@ def write_timeline(
     warnings: list[str] = []
     events = Counter(build_timeline(case, index, warnings))
     chunks = jsonl_chunks(events) if fmt == "jsonl" else csv_chunks(events)
-    path, digest = _write_streamed(case, f"timeline.{fmt}", chunks)
+    path, digest = case.write_derived_stream(f"timeline.{fmt}", chunks)
     case.log("timeline", {"output": path.name, "sha256": digest, "events": events.count})
     return TimelineResult(path, events.count, digest, tuple(warnings))
-
-
-def _write_streamed(case: Case, name: str, chunks: Iterable[bytes]) -> tuple[Path, str]:
-    """Replace a derived output with streamed bytes; a busy timeline never sits in memory.
-
-    `Case.write_derived` takes bytes, so this stages through the evidence store's streaming
-    writer (hashing as it goes) and renames into place the same way, readable like it.
-    """
-    if not is_derived(name):
-        raise ValueError(f"{name!r} is not a derived output name")
-    staged = store.stage(case.root, chunks)
-    staged.temp.chmod(0o644)
-    target = case.root / name
-    staged.temp.replace(target)
-    return target, staged.sha256
