@@ -50,9 +50,15 @@ class Scope:
 
 @dataclass(frozen=True)
 class CollectOptions:
-    """How to collect: concurrency, package size cap, and whether to pace at Lambda's quotas."""
+    """How to collect: concurrency, package size cap, and whether to pace at Lambda's quotas.
+
+    `workers` bounds concurrent calls per region and quota class; `max_threads` bounds the
+    run's threads over all regions and classes (`workers=1`: one call at a time in all).
+    """
 
     workers: int = 16
+    # All regions and quota classes together never run more threads than this (--all-regions).
+    max_threads: int = 64
     max_package_mb: float = 512.0
     quotas: bool = True
     download_retries: int = 2
