@@ -35,6 +35,9 @@ class LambdaExtras:
     recursion: dict[QualifierKey, str] = field(default_factory=dict)
     runtime: dict[QualifierKey, dict[str, Any]] = field(default_factory=dict)
     provisioned: dict[QualifierKey, dict[str, Any]] = field(default_factory=dict)
+    # Code-signing configs by ARN (moto has none); which function uses one is moto's
+    # `code_signing_config_arn` on the function, as CreateFunction sets it.
+    signing_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
     blobs: dict[str, bytes] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
