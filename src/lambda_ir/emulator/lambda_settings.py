@@ -1,5 +1,6 @@
 """Function settings moto drops or lacks: LoggingConfig, recursion, runtime management,
-code signing, provisioned concurrency and account settings, shaped as the API reference says.
+code signing (configs, which functions use them), provisioned concurrency and account
+settings, shaped as the API reference says.
 
 LoggingConfig is kept per version (PublishVersion snapshots $LATEST's) and added to every
 configuration Lambda returns; AWS always reports one (default: Text format, log group
@@ -17,12 +18,15 @@ import orjson
 
 from lambda_ir.emulator.calls import ApiCall
 from lambda_ir.emulator.http import Response, json_response, rest_error
+from lambda_ir.emulator.lambda_paging import page_of
 from lambda_ir.emulator.lambda_state import (
     LambdaContext,
     QualifierKey,
     find_function,
     function_missing,
+    is_alias,
     key_for,
+    not_found,
 )
 
 _LOGGING_MEMBERS = ("LogFormat", "ApplicationLogLevel", "SystemLogLevel", "LogGroup")
@@ -132,20 +136,103 @@ def runtime_management_config(ctx: LambdaContext, call: ApiCall) -> Response:
 
 
 def code_signing_config(ctx: LambdaContext, call: ApiCall) -> Response:
-    """GetFunctionCodeSigningConfig: the function's code-signing config ARN ('' when none)."""
+    """Get/Put/DeleteFunctionCodeSigningConfig: the config ARN a function uses ('' when none).
+
+    The attachment lives on moto's function (CreateFunction's `CodeSigningConfigArn`); Put
+    needs an existing config in the region, as AWS checks.
+    """
     key = key_for(ctx, call)
     function = find_function(ctx, key[2], None)
     if function is None:
         return function_missing(ctx, key[2])
+    if call.name.startswith("Put"):
+        arn = str(call.params.get("CodeSigningConfigArn", ""))
+        with ctx.extras.lock:
+            if arn not in ctx.extras.signing_configs:
+                return not_found(f"Code signing config not found: {arn}")
+        function.code_signing_config_arn = arn
+    elif call.name.startswith("Delete"):
+        function.code_signing_config_arn = None
+        return Response(204, (("x-amzn-RequestId", str(uuid.uuid4())),))
     arn = function.code_signing_config_arn or ""
     return json_response({"CodeSigningConfigArn": arn, "FunctionName": key[2]})
 
 
+def signing_configs(ctx: LambdaContext, call: ApiCall) -> Response:
+    """Create/Get/ListCodeSigningConfig(s), shaped as the API reference's `CodeSigningConfig`."""
+    with ctx.extras.lock:
+        if call.name == "CreateCodeSigningConfig":
+            config = _new_signing_config(ctx, call.params)
+            ctx.extras.signing_configs[config["CodeSigningConfigArn"]] = config
+            return json_response({"CodeSigningConfig": config}, 201)
+        if call.name == "GetCodeSigningConfig":
+            found = ctx.extras.signing_configs.get(str(call.params.get("CodeSigningConfigArn")))
+            if found is None:
+                return not_found("Code signing config not found.")
+            return json_response({"CodeSigningConfig": found})
+        prefix = f"arn:aws:lambda:{ctx.region}:{ctx.account_id}:code-signing-config:"
+        configs = [v for k, v in sorted(ctx.extras.signing_configs.items()) if k.startswith(prefix)]
+    return _paged(call, "CodeSigningConfigs", configs)
+
+
+def functions_by_signing_config(ctx: LambdaContext, call: ApiCall) -> Response:
+    """ListFunctionsByCodeSigningConfig: unqualified ARNs of the functions using the config."""
+    arn = str(call.params.get("CodeSigningConfigArn", ""))
+    with ctx.extras.lock:
+        if arn not in ctx.extras.signing_configs:
+            return not_found(f"Code signing config not found: {arn}")
+    names = sorted(
+        str(f.function_name)
+        for f in ctx.backend.list_functions()
+        if f.code_signing_config_arn == arn
+    )
+    arns = [_arn(ctx, (ctx.account_id, ctx.region, name, None)) for name in names]
+    return _paged(call, "FunctionArns", arns)
+
+
+def _new_signing_config(ctx: LambdaContext, params: dict[str, Any]) -> dict[str, Any]:
+    # AWS's ids are `csc-` and 17 lower-case letters or digits.
+    config_id = "csc-" + uuid.uuid4().hex[:17]
+    policies = params.get("CodeSigningPolicies") or {}
+    return {
+        "CodeSigningConfigId": config_id,
+        "CodeSigningConfigArn": (
+            f"arn:aws:lambda:{ctx.region}:{ctx.account_id}:code-signing-config:{config_id}"
+        ),
+        "Description": str(params.get("Description", "")),
+        "AllowedPublishers": params.get("AllowedPublishers") or {"SigningProfileVersionArns": []},
+        "CodeSigningPolicies": {
+            "UntrustedArtifactOnDeployment": policies.get("UntrustedArtifactOnDeployment", "Warn")
+        },
+        "LastModified": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+    }
+
+
+def _paged(call: ApiCall, member: str, items: list[Any]) -> Response:
+    page = page_of(items, call.params)
+    if page is None:
+        return rest_error(400, "InvalidParameterValueException", "Invalid Marker or MaxItems.")
+    document: dict[str, Any] = {member: page[0]}
+    if page[1]:
+        document["NextMarker"] = page[1]
+    return json_response(document)
+
+
 def provisioned_concurrency(ctx: LambdaContext, call: ApiCall) -> Response:
-    """Put/Get/Delete/ListProvisionedConcurrencyConfig(s) per version or alias."""
+    """Put/Get/Delete/ListProvisionedConcurrencyConfig(s) per version or alias.
+
+    Put refuses $LATEST and an alias to $LATEST: AWS allocates provisioned concurrency only
+    to a published version or an alias of one (PutProvisionedConcurrencyConfig reference).
+    """
     key = key_for(ctx, call)
     if find_function(ctx, key[2], key[3]) is None:
         return function_missing(ctx, key[2], key[3])
+    if call.name == "PutProvisionedConcurrencyConfig" and _unpublished(ctx, key):
+        return rest_error(
+            400,
+            "InvalidParameterValueException",
+            "Provisioned Concurrency Configs cannot be applied to unpublished function versions.",
+        )
     with ctx.extras.lock:
         store = ctx.extras.provisioned
         if call.name == "ListProvisionedConcurrencyConfigs":
@@ -168,6 +255,14 @@ def provisioned_concurrency(ctx: LambdaContext, call: ApiCall) -> Response:
             "No Provisioned Concurrency Config found for this function",
         )
     return json_response(found)
+
+
+def _unpublished(ctx: LambdaContext, key: QualifierKey) -> bool:
+    if key[3] is None:
+        return True
+    if not is_alias(ctx, key[2], key[3]):
+        return False
+    return str(ctx.backend.get_alias(key[3], key[2]).function_version) == "$LATEST"
 
 
 def account_settings(ctx: LambdaContext, call: ApiCall) -> Response:
