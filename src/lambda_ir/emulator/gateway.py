@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambda_ir.emulator import iam_enforce, lambda_gaps
+from lambda_ir.emulator import ecr_layers, iam_enforce, lambda_gaps
 from lambda_ir.emulator.calls import ApiCall, parse_call, strip_emulator_headers
 from lambda_ir.emulator.http import Response, json_response
 from lambda_ir.emulator.identity import Caller, ensure_admin, resolve_caller
@@ -44,6 +44,7 @@ class Gateway:
     index: OperationIndex = field(default_factory=OperationIndex)
     extras: LambdaExtras = field(default_factory=LambdaExtras)
     trail: TrailLog = field(default_factory=TrailLog)
+    ecr: ecr_layers.EcrLayers = field(default_factory=ecr_layers.EcrLayers)
     enforce_iam: bool = False  # evaluate callers' identity-based policies (iam_enforce)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -74,6 +75,7 @@ class Gateway:
         """Drop our Lambda extras and CloudTrail history (after moto's state was reset)."""
         self.extras = LambdaExtras()
         self.trail = TrailLog()
+        self.ecr = ecr_layers.EcrLayers()
         ensure_admin()
 
     def _answer(self, environ: dict[str, Any], call: ApiCall, caller: Caller) -> Response:
@@ -100,6 +102,11 @@ class Gateway:
                 caller.account_id, call.region, self.extras, self.endpoint_url, forward
             )
             return lambda_gaps.handle(ctx, call)
+        if call.service == "ecr" and call.name in ecr_layers.HANDLERS:
+            ecr = ecr_layers.EcrContext(
+                caller.account_id, call.region, self.ecr, self.endpoint_url, forward
+            )
+            return ecr_layers.handle(ecr, call)
         return forward(None)
 
     def _forward(self, environ: dict[str, Any], new_body: bytes | None) -> Response:
@@ -151,6 +158,8 @@ class Gateway:
             return Response(
                 200, (("Content-Type", "application/zip"), ("Content-Length", str(len(data)))), data
             )
+        if path.startswith(ecr_layers.PREFIX):
+            return self.ecr.serve(path)
         if path == "/_emulator/health":
             return json_response({"status": "ok", "events": len(self.trail.entries)})
         return Response(404, (("Content-Type", "text/plain"),), b"unknown emulator path\n")
