@@ -36,6 +36,7 @@ class Kind(StrEnum):
     LAYER = "layer"
     LAYER_CODE = "layer-code"
     IMAGE = "image"
+    IMAGE_LAYER = "image-layer"
     ALIAS = "alias"
     POLICY = "policy"
     URL = "url"
