@@ -1,7 +1,8 @@
 """The collector: an AWS scope in, a case folder out — read-only, concurrent, never fatal.
 
 `collect()` runs explicit tuples of steps: `REGION_STEPS` once per region and
-`FUNCTION_STEPS` once per function in scope; with a time window (`--since`/`--until`) also
+`FUNCTION_STEPS` once per function in scope, `LISTED_STEPS` once per region over the
+functions in scope; with a time window (`--since`/`--until`) also
 the logs and CloudTrail steps, and with `--trail-bucket` the trail bucket's files. Each
 step is a small function `(ctx, target) -> None` on the pool of the quota class it draws
 from. To add a step, write it with that signature and add one line to a tuple here.
@@ -23,6 +24,7 @@ from lambda_ir.acquire.cloudtrail import (
     collect_role_trail,
 )
 from lambda_ir.acquire.code import download_packages
+from lambda_ir.acquire.code_signing import RegionFunctions, collect_code_signing
 from lambda_ir.acquire.context import CollectContext, CollectOptions, ProgressSink, Scope
 from lambda_ir.acquire.fetch import record_failure, store
 from lambda_ir.acquire.inventory import (
@@ -61,8 +63,6 @@ FUNCTION_STEPS: tuple[Step[FunctionTarget], ...] = (
     Step("aliases", CP, fn_steps.collect_aliases),
     Step("url-configs", CP, fn_steps.collect_url_configs),
     Step("event-invoke-configs", CP, fn_steps.collect_invoke_configs),
-    Step("provisioned-concurrency", CP, fn_steps.collect_provisioned_concurrency),
-    Step("code-signing", CP, fn_steps.collect_code_signing),
     Step("recursion", CP, fn_steps.collect_recursion),
     Step("runtime-management", CP, fn_steps.collect_runtime_management),
 )
@@ -84,11 +84,21 @@ def function_steps(scope: Scope, options: CollectOptions) -> tuple[Step[Function
     return FUNCTION_STEPS + WINDOW_FUNCTION_STEPS
 
 
+# Once per region over the functions in scope (region-wide listings with a per-function
+# fallback). Provisioned concurrency follows ListVersionsByFunction (`collect_versions`).
+LISTED_STEPS: tuple[Step[RegionFunctions], ...] = (Step("code-signing", CP, collect_code_signing),)
+
+
 def collect_functions(ctx: CollectContext, region: str) -> None:
-    """lambda:ListFunctions, then every function step for each function in scope."""
-    for target in list_functions(ctx, region):
+    """lambda:ListFunctions, then every function step for each function in scope, then the
+    region's `LISTED_STEPS` over them."""
+    targets = list_functions(ctx, region)
+    for target in targets:
         for step in ctx.function_steps:
             schedule(ctx, step, target)
+    listed = RegionFunctions(region, tuple(targets))
+    for listed_step in LISTED_STEPS:
+        schedule(ctx, listed_step, listed)
 
 
 REGION_STEPS: tuple[Step[str], ...] = (

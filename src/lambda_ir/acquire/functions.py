@@ -6,6 +6,9 @@ full configuration in one call; GetFunction is made per version (for the code lo
 tags and concurrency) but not per alias, whose target versions are already covered;
 GetPolicy is made per qualifier because AWS keeps a separate policy for each, and a
 statement added to version 3 alone is visible only through `Qualifier=3`.
+ListProvisionedConcurrencyConfigs is made only for functions with a published version, and
+code signing is listed per region (`acquire/code_signing.py`; GetFunctionCodeSigningConfig
+per function only as its fallback).
 """
 
 from __future__ import annotations
@@ -28,7 +31,15 @@ LATEST = "$LATEST"
 
 
 def collect_versions(ctx: CollectContext, fn: FunctionTarget) -> None:
-    """lambda:ListVersionsByFunction, then per version: GetFunction, code, policy, layers, role."""
+    """lambda:ListVersionsByFunction, then per version: GetFunction, code, policy, layers, role.
+
+    ListProvisionedConcurrencyConfigs follows only when a published version exists (or the
+    listing failed): AWS allocates provisioned concurrency to a published version or an alias
+    of one, never to $LATEST ("Adds a provisioned concurrency configuration to a function's
+    alias or version", Qualifier required: docs.aws.amazon.com/lambda/latest/api/
+    API_PutProvisionedConcurrencyConfig.html; $LATEST is refused with "Provisioned Concurrency
+    Configs cannot be applied to unpublished function versions"), and aliases point to versions.
+    """
     versions = fetch_page_files(
         ctx,
         kind=Kind.FUNCTION_VERSIONS,
@@ -39,6 +50,14 @@ def collect_versions(ctx: CollectContext, fn: FunctionTarget) -> None:
         list_key="Versions",
     )
     configs = [c for c in versions or [] if isinstance(c, dict)]
+    if versions is None or any(str(c.get("Version")) != LATEST for c in configs):
+        later(
+            ctx,
+            QuotaClass.CONTROL_PLANE,
+            fn.region,
+            "ListProvisionedConcurrencyConfigs",
+            partial(collect_provisioned_concurrency, ctx, fn),
+        )
     if not configs and fn.listed:
         configs = [fn.listed]  # the listing still tells us $LATEST's code and role
     if configs:
