@@ -3,8 +3,8 @@
 Two versions with the same `CodeSha256` share one blob and one download; downloads run
 after every version was listed (see `packages.PackagePlan`). A package whose
 bytes do not match `CodeSha256` is retried, then recorded as an `integrity` error and never
-stored. Container images are described, not pulled: the image URI, its resolved digest and
-the ECR image manifest (ecr:BatchGetImage).
+stored. Container images are described by their ECR manifest, and pulled only with
+`--with-images` (`acquire/images.py`).
 """
 
 from __future__ import annotations
@@ -13,14 +13,12 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from lambda_ir.acquire import paths
 from lambda_ir.acquire.context import CollectContext
 from lambda_ir.acquire.download import already_stored, download, finish
-from lambda_ir.acquire.fetch import fetch_json, record_failure
+from lambda_ir.acquire.images import collect_image
 from lambda_ir.acquire.packages import Package, version_order
 from lambda_ir.acquire.steps import later
 from lambda_ir.aws import CallError, ErrorClass, QuotaClass, call, classify
-from lambda_ir.evidence.layout import path_segment
 from lambda_ir.model import Kind
 
 
@@ -85,45 +83,6 @@ def _fresh_location(ctx: CollectContext, package: Package) -> str:
         classify(exc)
         return ""
     return str((response.get("Code") or {}).get("Location") or "")
-
-
-def collect_image(ctx: CollectContext, fn: Any, code: dict[str, Any]) -> None:
-    """ecr:BatchGetImage for a container-image function's resolved digest (the manifest)."""
-    uri = str(code.get("ResolvedImageUri") or code.get("ImageUri") or "")
-    image = parse_image_uri(uri)
-    if image is None:
-        error = CallError(ErrorClass.ERROR, "UnparsableImageUri", uri[:200])
-        record_failure(ctx, Kind.IMAGE, "ecr:BatchGetImage", {"imageUri": uri}, fn.region, error)
-        return
-    registry, region, repository, image_id = image
-    if not ctx.claim("image", f"{registry}/{region}/{repository}/{image_id}"):
-        return
-    params = {"registryId": registry, "repositoryName": repository, "imageIds": [image_id]}
-    name = image_id.get("imageDigest") or image_id.get("imageTag", "")
-    fetch_json(
-        ctx,
-        kind=Kind.IMAGE,
-        api="ecr:BatchGetImage",
-        params=params,
-        path=f"{paths.account_root(registry, region)}/ecr/{path_segment(repository)}/"
-        f"{path_segment(name)}.json",
-        region=region,
-        account=registry,
-    )
-
-
-def parse_image_uri(uri: str) -> tuple[str, str, str, dict[str, str]] | None:
-    """`ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO(@sha256:…|:TAG)` → parts, or None."""
-    host, _, rest = uri.partition("/")
-    labels = host.split(".")
-    if len(labels) < 4 or labels[1:3] != ["dkr", "ecr"] or not rest:
-        return None
-    registry, region = labels[0], labels[3]
-    if "@" in rest:
-        repository, digest = rest.split("@", 1)
-        return registry, region, repository, {"imageDigest": digest}
-    repository, _, tag = rest.rpartition(":") if ":" in rest else (rest, "", "latest")
-    return registry, region, repository, {"imageTag": tag or "latest"}
 
 
 def _int(value: Any) -> int | None:

@@ -68,6 +68,7 @@ class CollectOptions:
     log_export_bucket: str | None = None  # s3://bucket[/prefix]: export logs instead of reading
     # A LookupEvents query this many pages long (5 min at 2/s) earns the trail-bucket advice.
     bucket_advice_pages: int = 600
+    with_images: bool = False  # pull container images' config and layer blobs (ECR)
 
     @property
     def max_package_bytes(self) -> int:

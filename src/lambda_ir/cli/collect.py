@@ -55,6 +55,13 @@ COLLECT_OPTIONS = (
         help="Skip (and record) code or layer packages larger than this.",
     ),
     click.option(
+        "--with-images",
+        is_flag=True,
+        help="Also download container images' config and layer blobs from ECR "
+        "(ecr:GetDownloadUrlForLayer), each checked against its digest and capped by "
+        "--max-package-mb; never unpacked.",
+    ),
+    click.option(
         "--no-pacing",
         is_flag=True,
         help="Do not pace calls at Lambda's quotas (rely on retries alone).",
@@ -128,6 +135,7 @@ def prepare_collection(
     until: str | None,
     workers: int,
     max_package_mb: float,
+    with_images: bool,
     no_pacing: bool,
     trail_bucket: str | None,
     log_export_bucket: str | None,
@@ -147,6 +155,7 @@ def prepare_collection(
         quotas=not no_pacing,
         trail_bucket=trail_bucket,
         log_export_bucket=log_export_bucket,
+        with_images=with_images,
     )
     return case, session, scope, options
 
