@@ -69,13 +69,19 @@ def test_every_api_a_full_run_calls_is_allowed(
     )
     seed.managed_policy_and_boundary(session, place.endpoint, "fn-role")
     seed.image_function(session, place.endpoint, region=place.region)
-    seed.client(session, place.endpoint, "lambda", place.region).create_alias(
-        FunctionName="orders", Name="live", FunctionVersion="1"
+    lam = seed.client(session, place.endpoint, "lambda", place.region)
+    lam.create_alias(FunctionName="orders", Name="live", FunctionVersion="1")
+    profile = f"arn:aws:signer:{place.region}:{seed.ACCOUNT}:/signing-profiles/ci/abcdefghij"
+    signing = lam.create_code_signing_config(
+        AllowedPublishers={"SigningProfileVersionArns": [profile]}
     )
+    arn = signing["CodeSigningConfig"]["CodeSigningConfigArn"]
+    lam.put_function_code_signing_config(FunctionName="orders", CodeSigningConfigArn=arn)
     options = CollectOptions(workers=4, quotas=False, endpoint_url=place.endpoint)
     summary = collect(case, session, Scope(regions=(place.region,)), options)
     called = set(summary.meter.apis) | {e.api for e in case.entries() if e.api}
     assert {"ecr:BatchGetImage", "iam:GetPolicyVersion", "lambda:GetLayerVersionByArn"} <= called
+    assert {"lambda:ListCodeSigningConfigs", "lambda:ListFunctionsByCodeSigningConfig"} <= called
     missing = {api for api in called if iam_action(api) not in allowed_actions()}
     assert not missing, f"called but not in iam_policy.json: {sorted(missing)}"
     image = [e for e in case.entries() if e.kind == "image" and e.error is None]

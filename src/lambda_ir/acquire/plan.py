@@ -4,6 +4,16 @@ A responder can predict a run before making it: `plan_calls(EstateShape(...))` c
 calls for an estate, and `quota_bound()` turns counts into the minimum seconds Lambda's
 quotas allow (each region's classes refill in parallel; a bucket starts with one second's
 worth of tokens).
+
+The plan per region: GetAccountSettings, ListFunctions (pages of 50),
+ListEventSourceMappings, ListCodeSigningConfigs and one ListFunctionsByCodeSigningConfig per
+config (none of it per function). Per function, from the shared control-plane pool:
+ListVersionsByFunction (pages of 50), ListAliases, ListFunctionUrlConfigs,
+ListFunctionEventInvokeConfigs, GetFunctionRecursionConfig, GetRuntimeManagementConfig, and
+ListProvisionedConcurrencyConfigs only when it has a published version; GetFunction per
+version ($LATEST included); GetPolicy unqualified, per version and per alias. Each layer
+version referenced: GetLayerVersionByArn and GetLayerVersionPolicy. A denied code-signing
+listing adds one GetFunctionCodeSigningConfig per function (not planned: it is a fallback).
 """
 
 from __future__ import annotations
@@ -15,32 +25,46 @@ from dataclasses import dataclass
 from lambda_ir.aws import LAMBDA_RATES, QuotaClass
 
 PAGE = 50  # Lambda's list page size
-PER_FUNCTION_LISTINGS = 7  # aliases, URL configs, invoke configs, provisioned, 3 settings
+# Aliases, URL configs, invoke configs, recursion, runtime management (versions apart).
+PER_FUNCTION_LISTINGS = 5
 
 
 @dataclass(frozen=True)
 class EstateShape:
-    """An estate per region: functions, published versions each, aliases each, layer versions."""
+    """An estate per region: functions, published versions and aliases each, layer versions
+    referenced, code-signing configs; `latest_only` of the functions have no published version.
+    """
 
     functions: int
     versions: int
     aliases: int = 1
     layer_versions: int = 0
     regions: int = 1
+    latest_only: int = 0
+    signing_configs: int = 0
 
 
 def plan_calls(shape: EstateShape) -> dict[QuotaClass, int]:
     """Lambda calls per quota class for the whole estate (all regions)."""
-    per_region_cp = 1 + max(1, math.ceil(shape.functions / PAGE)) + 1  # settings, list, ESMs
-    per_function_cp = math.ceil((shape.versions + 1) / PAGE) + PER_FUNCTION_LISTINGS
-    cp = per_region_cp + shape.functions * per_function_cp + 2 * shape.layer_versions
-    get_function = shape.functions * (shape.versions + 1)
-    get_policy = shape.functions * (1 + shape.versions + shape.aliases)
+    published = shape.functions - shape.latest_only
+    cp = _region_calls(shape) + 2 * shape.layer_versions
+    cp += published * (math.ceil((shape.versions + 1) / PAGE) + PER_FUNCTION_LISTINGS + 1)
+    cp += shape.latest_only * (1 + PER_FUNCTION_LISTINGS)
+    get_function = published * (shape.versions + 1) + shape.latest_only
+    get_policy = published * (1 + shape.versions + shape.aliases)
+    get_policy += shape.latest_only * (1 + shape.aliases)
     return {
         QuotaClass.CONTROL_PLANE: cp * shape.regions,
         QuotaClass.GET_FUNCTION: get_function * shape.regions,
         QuotaClass.GET_POLICY: get_policy * shape.regions,
     }
+
+
+def _region_calls(shape: EstateShape) -> int:
+    """Account settings, function list pages, event-source mappings, code signing."""
+    listing = 1 + max(1, math.ceil(shape.functions / PAGE)) + 1
+    signing = 1 + shape.signing_configs if shape.functions else 0
+    return listing + signing
 
 
 def quota_bound(

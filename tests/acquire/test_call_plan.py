@@ -1,0 +1,179 @@
+"""Issue #4: a call plan that wastes no quota, against the emulator over HTTP.
+
+Code signing is listed once per region (ListCodeSigningConfigs, then
+ListFunctionsByCodeSigningConfig per config) instead of GetFunctionCodeSigningConfig per
+function; a collector denied the listing falls back to the per-function call. Provisioned
+concurrency is asked only for functions with a published version. The planned calls per
+quota class are the calls the meter counted.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from importlib import resources
+from typing import Any
+
+import boto3
+import pytest
+
+from lambda_ir.acquire import CollectOptions, CollectSummary, Scope, collect
+from lambda_ir.acquire.plan import EstateShape, plan_calls
+from lambda_ir.aws import QuotaClass
+from lambda_ir.emulator.server import Emulator
+from lambda_ir.evidence import Case, ManifestEntry, verify_case
+from tests.acquire import seed
+from tests.acquire.conftest import Place
+
+SIGNING = "lambda:ListCodeSigningConfigs"
+SIGNED_BY = "lambda:ListFunctionsByCodeSigningConfig"
+PER_FUNCTION = "lambda:GetFunctionCodeSigningConfig"
+PROVISIONED = "lambda:ListProvisionedConcurrencyConfigs"
+
+
+def _estate(session: boto3.Session, place: Place) -> str:
+    """`signed` (2 versions, a code-signing config), `plain` (2 versions, provisioned
+    concurrency on version 1), `draft` ($LATEST only); each has one alias. Returns the
+    config's ARN."""
+    lam = seed.client(session, place.endpoint, "lambda", place.region)
+    for name in ("signed", "plain"):
+        seed.function(session, place.endpoint, name, ["a", "b"], region=place.region)
+        lam.create_alias(FunctionName=name, Name="live", FunctionVersion="2")
+    lam.create_function(
+        FunctionName="draft",
+        Runtime="python3.12",
+        Role=seed.role(session, place.endpoint),
+        Handler="handler.handler",
+        Code={"ZipFile": seed.package("draft")},
+    )
+    lam.create_alias(FunctionName="draft", Name="live", FunctionVersion="$LATEST")
+    config = lam.create_code_signing_config(
+        Description="release signing",
+        AllowedPublishers={"SigningProfileVersionArns": [_profile(place)]},
+        CodeSigningPolicies={"UntrustedArtifactOnDeployment": "Enforce"},
+    )["CodeSigningConfig"]
+    arn = str(config["CodeSigningConfigArn"])
+    lam.put_function_code_signing_config(FunctionName="signed", CodeSigningConfigArn=arn)
+    lam.put_provisioned_concurrency_config(
+        FunctionName="plain", Qualifier="1", ProvisionedConcurrentExecutions=2
+    )
+    return arn
+
+
+def _profile(place: Place) -> str:
+    return f"arn:aws:signer:{place.region}:{seed.ACCOUNT}:/signing-profiles/release/abcdefghij"
+
+
+def _collect(case: Case, session: boto3.Session, place: Place) -> CollectSummary:
+    options = CollectOptions(workers=4, quotas=False, endpoint_url=place.endpoint)
+    return collect(case, session, Scope(regions=(place.region,)), options)
+
+
+def _by_api(case: Case, api: str) -> list[ManifestEntry]:
+    return [e for e in case.entries() if e.api == api]
+
+
+def _failures(case: Case, but: str = "") -> list[tuple[str | None, str]]:
+    """Failed calls other than `but` and the `not-found` answers (no policy at a qualifier)."""
+    return [
+        (e.api, e.error)
+        for e in case.entries()
+        if e.error and e.api != but and not e.error.startswith("not-found:")
+    ]
+
+
+def test_code_signing_comes_from_the_region_listing(
+    place: Place, session: boto3.Session, case: Case
+) -> None:
+    arn = _estate(session, place)
+    summary = _collect(case, session, place)
+
+    assert summary.ok and summary.functions == 3 and _failures(case) == []
+    [listing] = _by_api(case, SIGNING)
+    assert listing.kind == "function-setting" and listing.params == {}
+    [config] = case.read_json(listing.path)["CodeSigningConfigs"]
+    assert config["CodeSigningConfigArn"] == arn
+    assert config["CodeSigningPolicies"] == {"UntrustedArtifactOnDeployment": "Enforce"}
+    [users] = _by_api(case, SIGNED_BY)
+    assert users.params == {"CodeSigningConfigArn": arn}
+    signed = f"arn:aws:lambda:{place.region}:{seed.ACCOUNT}:function:signed"
+    assert case.read_json(users.path) == {"FunctionArns": [signed]}
+    assert _by_api(case, PER_FUNCTION) == []
+    assert PER_FUNCTION not in summary.meter.apis
+    assert verify_case(case.root).ok
+
+
+def test_provisioned_concurrency_is_asked_only_where_a_version_is_published(
+    place: Place, session: boto3.Session, case: Case
+) -> None:
+    _estate(session, place)
+    summary = _collect(case, session, place)
+
+    asked = {e.params["FunctionName"]: e for e in _by_api(case, PROVISIONED)}
+    assert sorted(asked) == ["plain", "signed"]  # never `draft`, which has only $LATEST
+    assert summary.meter.apis[PROVISIONED] == 2
+    [config] = case.read_json(asked["plain"].path)["ProvisionedConcurrencyConfigs"]
+    assert config["FunctionArn"].endswith(":function:plain:1")
+    assert config["RequestedProvisionedConcurrentExecutions"] == 2
+    assert case.read_json(asked["signed"].path) == {"ProvisionedConcurrencyConfigs": []}
+
+
+def test_the_plan_counts_the_calls_the_run_makes(
+    place: Place, session: boto3.Session, case: Case
+) -> None:
+    _estate(session, place)
+    summary = _collect(case, session, place)
+
+    shape = EstateShape(functions=3, versions=2, aliases=1, latest_only=1, signing_configs=1)
+    planned = plan_calls(shape)
+    made = summary.meter.by_class()
+    for klass in (QuotaClass.CONTROL_PLANE, QuotaClass.GET_FUNCTION, QuotaClass.GET_POLICY):
+        assert made[klass] == planned[klass], (klass, made[klass], planned[klass])
+    # 3 region calls + 2 for code signing; 7 per published function and 6 for `draft`.
+    assert planned[QuotaClass.CONTROL_PLANE] == 3 + 2 + 2 * 7 + 6
+
+
+@pytest.fixture
+def enforcing(emulator_session: Emulator) -> Iterator[Emulator]:
+    emulator_session.enforce_iam = True
+    try:
+        yield emulator_session
+    finally:
+        emulator_session.enforce_iam = False
+
+
+def _collector(session: boto3.Session, place: Place, denied: str) -> boto3.Session:
+    """An IAM user with the shipped collector policy plus an explicit Deny of `denied`."""
+    policy = json.loads(
+        resources.files("lambda_ir.acquire").joinpath("iam_policy.json").read_text()
+    )
+    policy["Statement"].append({"Effect": "Deny", "Action": denied, "Resource": "*"})
+    iam = seed.client(session, place.endpoint, "iam")
+    name = f"collector-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="ir", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return boto3.Session(
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        region_name="us-east-1",
+    )
+
+
+@pytest.mark.parametrize("denied", [SIGNING, SIGNED_BY])
+def test_a_denied_listing_falls_back_to_one_call_per_function(
+    enforcing: Emulator, place: Place, session: boto3.Session, case: Case, denied: str
+) -> None:
+    arn = _estate(session, place)
+    summary = _collect(case, _collector(session, place, denied), place)
+
+    [refused] = _by_api(case, denied)
+    assert refused.error is not None and refused.error.startswith("denied: AccessDeniedException")
+    fallback = {e.params["FunctionName"]: e for e in _by_api(case, PER_FUNCTION)}
+    assert sorted(fallback) == ["draft", "plain", "signed"]
+    answers: dict[str, Any] = {n: case.read_json(e.path) for n, e in fallback.items()}
+    assert answers["signed"] == {"CodeSigningConfigArn": arn, "FunctionName": "signed"}
+    assert answers["plain"]["CodeSigningConfigArn"] == ""
+    assert _failures(case, but=denied) == []  # the shipped policy covers every other call
+    assert summary.functions == 3 and summary.meter.apis[PER_FUNCTION] == 3
