@@ -22,7 +22,7 @@ from lambda_ir.acquire.trail_bucket import TrailBucket, collect_trail_bucket, da
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import open_index
-from lambda_ir.evidence.trail import import_trail
+from lambda_ir.evidence.trail import import_trail, open_artifact
 from tests.acquire import seed
 from tests.acquire.test_logs import ACCOUNT, collect_context
 
@@ -106,7 +106,8 @@ def test_lookup_and_bucket_and_stratus_in_one_deduplicated_table(
 
 
 def ids_in(case: Case, path: str) -> set[str]:
-    lines = gzip.decompress(case.path(path).read_bytes()).splitlines()
+    with open_artifact(case.path(path)) as stream:
+        lines = stream.read().splitlines()
     return {orjson.loads(line)["eventID"] for line in lines}
 
 

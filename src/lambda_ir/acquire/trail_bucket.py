@@ -4,7 +4,7 @@ Only the accounts, regions and days in scope are listed: keys follow
 `[prefix/]AWSLogs/[o-…/]<account>/CloudTrail/<region>/YYYY/MM/DD/`, so each day is one
 prefix and nothing outside the window is even listed. Organisation trails (`o-…/`) are
 found by listing `AWSLogs/` once. Digest files (`CloudTrail-Digest/`) are skipped. Files are
-downloaded concurrently; each becomes `trail/<acct>/<region>/bucket/<file>.jsonl.gz` (one
+downloaded concurrently; each becomes `trail/<acct>/<region>/bucket/<file>.jsonl.zst` (one
 record per line, kind `trail`, api `s3:GetObject`, params {Bucket, Key}); a damaged file is
 a manifest warning and the rest goes on. Read-only: s3:ListBucket and s3:GetObject.
 """
@@ -25,7 +25,13 @@ from lambda_ir.acquire.logs import count_artifact, parse_s3_url
 from lambda_ir.acquire.steps import Step
 from lambda_ir.aws import QuotaClass, classify, pages
 from lambda_ir.evidence.layout import path_segment
-from lambda_ir.evidence.trail import MAX_DOCUMENT, compress_lines, iter_record_lines, open_stream
+from lambda_ir.evidence.trail import (
+    ARTIFACT_SUFFIX,
+    MAX_DOCUMENT,
+    compress_lines,
+    iter_record_lines,
+    open_stream,
+)
 from lambda_ir.model import Kind
 
 DOWNLOADERS = 8
@@ -136,7 +142,7 @@ def _download(ctx: CollectContext, s3: Any, bucket: str, key: str, region: str) 
     if first is not None:
         ctx.case.put_stream(
             compress_lines(itertools.chain((first,), lines)),
-            f"trail/{path_segment(ctx.account)}/{path_segment(region)}/bucket/{name}.jsonl.gz",
+            f"trail/{path_segment(ctx.account)}/{path_segment(region)}/bucket/{name}{ARTIFACT_SUFFIX}",
             kind=Kind.TRAIL,
             api="s3:GetObject",
             params=params,

@@ -1,4 +1,4 @@
-"""Load CloudTrail artifacts (JSON lines, gzip) into `trail_events`, normalised and de-duplicated.
+"""Load CloudTrail artifacts (JSON lines, gzip or zstd) into `trail_events`, normalised and de-duplicated.
 
 DuckDB reads the files itself (C++ JSON parser, all threads), each record stays whole in
 `record` and the columns are pulled out with one multi-path `json_extract_string`, so no
@@ -69,7 +69,7 @@ _AT = {name: i + 1 for i, (name, _) in enumerate(FIELDS)}
 _EXTRACT = f"""
     SELECT f.path AS evidence_path, f.sha256 AS evidence_sha256, r.json AS record,
            json_extract_string(r.json, {_PATHS}) AS v
-    FROM read_ndjson_objects(?, compression = 'gzip', filename = true,
+    FROM read_ndjson_objects(?, compression = 'auto_detect', filename = true,
                              maximum_object_size = {MAX_RECORD}) AS r
     JOIN trail_files AS f ON f.abs_path = r.filename
 """  # noqa: S608

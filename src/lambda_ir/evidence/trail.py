@@ -11,6 +11,7 @@ and everything else is kept. Nothing is ever executed; reading is bounded in mem
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import os
 from collections.abc import Iterator, Sequence
@@ -21,6 +22,7 @@ from typing import IO, Any, cast
 
 import msgspec
 import orjson
+import zstandard
 from isal import igzip, isal_zlib
 
 from lambda_ir.evidence.case import Case
@@ -30,9 +32,14 @@ from lambda_ir.evidence.layout import path_segment
 # 1 GB single-line file never has to fit in memory.
 MAX_DOCUMENT = 128 << 20
 OUT_CHUNK = 1 << 20
+# Stored CloudTrail is JSON lines in zstd: as fast to write as gzip at its fastest level, a
+# third smaller, and DuckDB reads it ~2.5x faster than gzip when the index is built.
+ARTIFACT_SUFFIX = ".jsonl.zst"
+ZSTD_LEVEL = 1
 BATCH = 8  # files per worker task: few enough to balance, enough to open the case rarely
 RECORD_KEYS = ("eventName", "eventID", "eventTime")
 GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 DIGEST_MARK = "CloudTrail-Digest"
 # isal ships no type hints; its error class is a plain Exception subclass.
 ISAL_ERROR = cast(type[Exception], isal_zlib.error)
@@ -101,6 +108,21 @@ def open_stream(raw: IO[bytes]) -> IO[bytes]:
         return cast(IO[bytes], igzip.IGzipFile(fileobj=raw, mode="rb"))  # type: ignore[no-untyped-call]
     raw.seek(0)
     return raw
+
+
+def open_artifact(path: Path) -> IO[bytes]:
+    """Read a stored trail artifact (zstd, gzip or plain JSON lines) decompressed.
+
+    Its integrity is the manifest's hash (`verify`), not the compressor's: a zstd stream cut
+    short reads as fewer lines rather than failing.
+    """
+    raw = path.open("rb")
+    if raw.read(4) == ZSTD_MAGIC:
+        raw.seek(0)
+        reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
+        return io.BufferedReader(reader, OUT_CHUNK)
+    raw.seek(0)
+    return open_stream(raw)
 
 
 def iter_record_lines(
@@ -273,9 +295,9 @@ def _skip_rest_of_line(stream: IO[bytes], line: bytes) -> None:
             return
 
 
-def compress_lines(lines: Iterator[bytes], level: int = 1) -> Iterator[bytes]:
-    """gzip a stream of lines in ~1 MB chunks (isal, fast level: the input is re-readable)."""
-    packer = isal_zlib.compressobj(level, isal_zlib.DEFLATED, 31)
+def compress_lines(lines: Iterator[bytes], level: int = ZSTD_LEVEL) -> Iterator[bytes]:
+    """zstd-compress a stream of lines in ~1 MB chunks (one frame; fast level: re-readable)."""
+    packer = zstandard.ZstdCompressor(level=level).compressobj()
     batch: list[bytes] = []
     size = 0
     for line in lines:
@@ -288,11 +310,11 @@ def compress_lines(lines: Iterator[bytes], level: int = 1) -> Iterator[bytes]:
 
 
 def import_file(case: Case, source: Path, display: str) -> FileImport:
-    """Import one local file into `case` as `trail/import/<source sha>/<name>.jsonl.gz`."""
+    """Import one local file into `case` as `trail/import/<source sha>/<name>.jsonl.zst`."""
     problems: list[str] = []
     counter = _Counter()
     digest = _file_sha256(source)
-    relpath = f"trail/import/{digest[:16]}/{path_segment(source.name)}.jsonl.gz"
+    relpath = f"trail/import/{digest[:16]}/{path_segment(source.name)}{ARTIFACT_SUFFIX}"
     params = {"source": display}
     artifact = None
     with open_source(source) as stream:
