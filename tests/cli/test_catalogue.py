@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lambda_ir.cli.main import COMMANDS, cli
+from lambda_ir.cli.main import COMMANDS, cli, load_command
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -34,15 +34,20 @@ DESIGN_COMMANDS = [
 
 
 def test_every_design_command_exists() -> None:
-    assert sorted(c.name or "" for c in COMMANDS) == sorted(DESIGN_COMMANDS)
+    assert sorted(name for name, _ in COMMANDS) == sorted(DESIGN_COMMANDS)
+    for name, _ in COMMANDS:
+        command = load_command(name)
+        assert command is not None and command.name == name
 
 
 @pytest.mark.parametrize("name", DESIGN_COMMANDS)
 def test_command_has_help(name: str) -> None:
     result = CliRunner().invoke(cli, [name, "--help"])
     assert result.exit_code == 0, result.output
-    command = cli.commands[name]
-    assert command.help and len(command.help.split()) >= 6, "help text should say what it does"
+    command = load_command(name)
+    assert command is not None and command.help and len(command.help.split()) >= 6, (
+        "help text should say what it does"
+    )
 
 
 @pytest.mark.parametrize("name", DESIGN_COMMANDS)
@@ -54,7 +59,9 @@ def test_command_has_a_readme_section(name: str) -> None:
 
 @pytest.mark.parametrize("name", [n for n in DESIGN_COMMANDS if n not in ("emulator", "demo")])
 def test_case_commands_take_case(name: str) -> None:
-    params = {p.name for p in cli.commands[name].params}
+    command = load_command(name)
+    assert command is not None
+    params = {p.name for p in command.params}
     assert "case_dir" in params
 
 

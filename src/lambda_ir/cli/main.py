@@ -2,43 +2,62 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
 from lambda_ir import __version__
-from lambda_ir.cli.analyze import analyze, diff
-from lambda_ir.cli.collect import collect
-from lambda_ir.cli.demo import demo
-from lambda_ir.cli.emulator import emulator
-from lambda_ir.cli.investigate import investigate
-from lambda_ir.cli.report import report, timeline
-from lambda_ir.cli.respond import contain, hunt, runtime
-from lambda_ir.cli.trail import import_trail, index, search
 from lambda_ir.cli.ui import Ui
-from lambda_ir.cli.verify import verify
 from lambda_ir.evidence import CaseError
 
-COMMANDS: tuple[click.Command, ...] = (
-    collect,
-    import_trail,
-    index,
-    analyze,
-    timeline,
-    report,
-    investigate,
-    verify,
-    search,
-    diff,
-    contain,
-    runtime,
-    hunt,
-    emulator,
-    demo,
+# Every command, by name, with where it lives ("module:attribute"). A command's module is
+# imported only when that command runs (or --help lists it): `lambda-ir import-trail` should
+# not pay ~0.4 s for boto3, the detectors and the Sigma rules it never uses.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("collect", "lambda_ir.cli.collect:collect"),
+    ("import-trail", "lambda_ir.cli.trail:import_trail"),
+    ("index", "lambda_ir.cli.trail:index"),
+    ("analyze", "lambda_ir.cli.analyze:analyze"),
+    ("timeline", "lambda_ir.cli.report:timeline"),
+    ("report", "lambda_ir.cli.report:report"),
+    ("investigate", "lambda_ir.cli.investigate:investigate"),
+    ("verify", "lambda_ir.cli.verify:verify"),
+    ("search", "lambda_ir.cli.trail:search"),
+    ("diff", "lambda_ir.cli.analyze:diff"),
+    ("contain", "lambda_ir.cli.respond:contain"),
+    ("runtime", "lambda_ir.cli.respond:runtime"),
+    ("hunt", "lambda_ir.cli.respond:hunt"),
+    ("emulator", "lambda_ir.cli.emulator:emulator"),
+    ("demo", "lambda_ir.cli.demo:demo"),
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def load_command(name: str) -> click.Command | None:
+    """The click command called `name`, importing its module now; None if there is none."""
+    target = dict(COMMANDS).get(name)
+    if target is None:
+        return None
+    module, _, attribute = target.partition(":")
+    command = getattr(importlib.import_module(module), attribute)
+    assert isinstance(command, click.Command), target
+    return command
+
+
+class _Commands(click.Group):
+    """A group that finds its commands in COMMANDS, loading each on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name, _ in COMMANDS]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return load_command(cmd_name)
+
+
+@click.group(
+    cls=_Commands,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="lambda-ir")
 @click.option("--quiet", "-q", is_flag=True, help="Only results and errors; no progress.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable results on stdout.")
@@ -51,10 +70,6 @@ def cli(ctx: click.Context, quiet: bool, as_json: bool, debug: bool) -> None:
     AWS_ENDPOINT_URL). Collection is read-only; only `contain --apply` changes anything.
     """
     ctx.obj = Ui(quiet=quiet, json=as_json, debug=debug)
-
-
-for _command in COMMANDS:
-    cli.add_command(_command)
 
 
 def main() -> None:
