@@ -9,10 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
+from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 from click.testing import CliRunner
 
 from lambda_ir.acquire import CollectOptions, CollectSummary, Scope, collect
@@ -64,6 +68,34 @@ def _digest_of(path: Path) -> str:
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _collector(session: boto3.Session, place: Place, *deny: str) -> boto3.Session:
+    """An IAM user holding the shipped collector policy, minus `deny`."""
+    policy = json.loads(
+        resources.files("lambda_ir.acquire").joinpath("iam_policy.json").read_text()
+    )
+    if deny:
+        policy["Statement"].append({"Effect": "Deny", "Action": list(deny), "Resource": "*"})
+    iam = seed.client(session, place.endpoint, "iam")
+    name = f"collector-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="ir", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return boto3.Session(
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        region_name="us-east-1",
+    )
+
+
+@pytest.fixture
+def enforcing(emulator_session: Emulator) -> Iterator[Emulator]:
+    emulator_session.enforce_iam = True
+    try:
+        yield emulator_session
+    finally:
+        emulator_session.enforce_iam = False
+
+
 def test_every_blob_of_every_image_is_stored_once_by_digest(
     place: Place, session: boto3.Session, case: Case, emulator_session: Emulator
 ) -> None:
@@ -91,6 +123,10 @@ def test_every_blob_of_every_image_is_stored_once_by_digest(
     assert verify_case(case.root).ok
     asked = [r for r in emulator_session.records() if r["eventName"] == "GetDownloadUrlForLayer"]
     assert len([r for r in asked if r["awsRegion"] == place.region]) == 4  # once per digest
+
+    again = _collect(session, place, case, with_images=True)
+    assert "ecr:GetDownloadUrlForLayer" not in again.meter.apis  # resumed: nothing asked twice
+    assert again.by_kind.get("image-layer", 0) == 0 and len(_layers(case)) == 4
 
 
 def test_without_the_flag_no_layer_is_fetched(
@@ -187,3 +223,23 @@ def test_cli_collect_with_images(
     assert json.loads(done.stdout)["by_kind"]["image-layer"] == 2
     assert set(_stored(Case.open(case_dir))) == {image.config_digest, image.layer_digests[0]}
     assert "--with-images" in CliRunner().invoke(cli, ["investigate", "--help"]).output
+
+
+def test_the_shipped_policy_suffices_and_a_denied_layer_is_recorded(
+    enforcing: Emulator, place: Place, session: boto3.Session, tmp_path: Path
+) -> None:
+    image = _image_function(session, place, "policed-image", [layer_tar({"app.py": b"iam"})])
+    blobs = {image.config_digest, image.layer_digests[0]}
+
+    allowed = Case.create(tmp_path / "allowed")
+    _collect(_collector(session, place), place, allowed, with_images=True)
+    assert set(_stored(allowed)) == blobs
+
+    denied = Case.create(tmp_path / "denied")
+    collector = _collector(session, place, "ecr:GetDownloadUrlForLayer")
+    summary = _collect(collector, place, denied, with_images=True)
+    errors = {e.params["layerDigest"]: str(e.error) for e in _layers(denied)}
+    assert set(errors) == blobs
+    assert all(error.startswith("denied: AccessDeniedException") for error in errors.values())
+    assert [e.kind for e in denied.entries() if e.kind == "image" and e.error is None] == ["image"]
+    assert summary.functions == 1
