@@ -116,6 +116,12 @@ def test_every_blob_of_every_image_is_stored_once_by_digest(
         assert entry.api == "ecr:GetDownloadUrlForLayer" and entry.account == seed.ACCOUNT
         assert entry.meta["image_digest"] in (api.digest, jobs.digest)
     assert (case.root / stored[api.layer_digests[0]].path).read_bytes() == shared
+    # A shared blob is listed under the first repository in sort order, whatever ran first.
+    assert {stored[d].params["repositoryName"] for d in jobs.layer_digests} == {
+        "api-image",
+        "jobs-image",
+    }
+    assert stored[api.config_digest].params["repositoryName"] == "api-image"
     assert summary.by_kind["image-layer"] == 4
     assert not [e for e in summary.errors if e.api.startswith("ecr:")]
     manifest = (case.root / "manifest.jsonl").read_text()

@@ -15,7 +15,7 @@ from typing import Any
 
 from lambda_ir.acquire.context import CollectContext
 from lambda_ir.acquire.download import already_stored, download, finish
-from lambda_ir.acquire.images import collect_image
+from lambda_ir.acquire.images import collect_image, fetch_image_blob
 from lambda_ir.acquire.packages import Package, version_order
 from lambda_ir.acquire.steps import later
 from lambda_ir.aws import CallError, ErrorClass, QuotaClass, call, classify
@@ -49,13 +49,8 @@ def collect_package(ctx: CollectContext, fn: Any, qualifier: str, response: dict
 def download_packages(ctx: CollectContext) -> None:
     """Queue one download per unique package seen (run after every version was listed)."""
     for package in ctx.packages.chosen():
-        later(
-            ctx,
-            QuotaClass.UNMETERED,
-            package.region,
-            "download",
-            partial(fetch_package, ctx, package),
-        )
+        fetch = fetch_image_blob if package.kind == Kind.IMAGE_LAYER else fetch_package
+        later(ctx, QuotaClass.UNMETERED, package.region, "download", partial(fetch, ctx, package))
 
 
 def fetch_package(ctx: CollectContext, package: Package) -> None:

@@ -5,8 +5,10 @@ stored (kind `image`). With `--with-images`, every blob the stored manifest list
 config and each layer of a Docker v2 schema 2 or OCI image manifest (`fsLayers` of schema 1),
 and for an image index / manifest list the same for each platform manifest, itself fetched by
 digest with BatchGetImage — is asked for with ecr:GetDownloadUrlForLayer and streamed from
-the presigned URL into `blobs/` (kind `image-layer`), once per digest in the run, through the
-same download as zip packages: checked against the digest (a mismatch is retried, then an
+the presigned URL into `blobs/` (kind `image-layer`), once per digest in the run (listed
+under the first registry, region, repository and image digest in sort order, so the manifest
+does not depend on thread timing), after every version was listed, through the same download
+as zip packages: checked against the digest (a mismatch is retried, then an
 `integrity` error, never stored), capped per blob by `--max-package-mb` (`skipped`). The
 presigned URL is never written to the case; layer tarballs are never unpacked or run.
 """
@@ -90,7 +92,12 @@ def fetch_manifest(
 def queue_image_blobs(
     ctx: CollectContext, repo: ImageRepository, response: dict[str, Any], *, follow_index: bool
 ) -> None:
-    """Queue each blob of each manifest in a BatchGetImage response (and platform manifests)."""
+    """Queue the platform manifests of an index and offer every blob each manifest lists.
+
+    Blobs join the run's package plan, downloaded with the zip packages after every version
+    was listed: one per digest, listed under the smallest (registry, region, repository,
+    image digest) that has it, however the calls interleave.
+    """
     for image in response.get("images") or []:
         manifest = _manifest_of(image)
         image_digest = str((image.get("imageId") or {}).get("imageDigest") or "")
@@ -99,41 +106,44 @@ def queue_image_blobs(
                 platform = {"imageDigest": digest}
                 task = partial(fetch_manifest, ctx, repo, platform, follow_index=False)
                 later(ctx, QuotaClass.UNMETERED, repo.region, "BatchGetImage", task)
+        order = (repo.registry, repo.region, repo.name, image_digest)
         for blob in blobs_of(manifest):
-            if ctx.claim("image-blob", blob.digest):
-                task = partial(fetch_image_blob, ctx, repo, image_digest, blob)
-                later(ctx, QuotaClass.UNMETERED, repo.region, "GetDownloadUrlForLayer", task)
+            package = blob_package(repo, image_digest, blob)
+            if package.sha256_hex:
+                ctx.packages.offer(order, package)
+            elif ctx.claim("image-blob", blob.digest):  # only sha256 digests can be checked
+                _failed(ctx, package, CallError(ErrorClass.ERROR, "UnsupportedDigest", blob.digest))
 
 
-def fetch_image_blob(
-    ctx: CollectContext, repo: ImageRepository, image_digest: str, blob: ImageBlob
-) -> None:
-    """GetDownloadUrlForLayer, then stream the blob into `blobs/`, checked against its digest."""
-    params = {"registryId": repo.registry, "repositoryName": repo.name, "layerDigest": blob.digest}
-    meta = {"image_digest": image_digest, "media_type": blob.media_type}
+def blob_package(repo: ImageRepository, image_digest: str, blob: ImageBlob) -> Package:
+    """The blob as a package to download; its URL is asked for only when its turn comes."""
     match = _SHA256.fullmatch(blob.digest)
-    if match is None:  # only a sha256 digest can be checked the way blobs/ stores bytes
-        _failed(
-            ctx, repo, params, meta, CallError(ErrorClass.ERROR, "UnsupportedDigest", blob.digest)
-        )
-        return
-    package = Package(
+    raw = bytes.fromhex(match.group(1)) if match else b""
+    return Package(
         url="",
-        code_sha256=base64.b64encode(bytes.fromhex(match.group(1))).decode(),
+        code_sha256=base64.b64encode(raw).decode() if raw else "",
         size=blob.size,
         kind=Kind.IMAGE_LAYER,
         api=BLOB_API,
-        params=params,
+        params={
+            "registryId": repo.registry,
+            "repositoryName": repo.name,
+            "layerDigest": blob.digest,
+        },
         region=repo.region,
         account=repo.registry,
-        meta=meta,
+        meta={"image_digest": image_digest, "media_type": blob.media_type},
     )
+
+
+def fetch_image_blob(ctx: CollectContext, package: Package) -> None:
+    """GetDownloadUrlForLayer, then stream the blob into `blobs/`, checked against its digest."""
     if already_stored(ctx, package) is not None:
         return  # an earlier run stored it
     try:
-        answer = call(ctx.client("ecr", repo.region), "GetDownloadUrlForLayer", params)
+        answer = call(ctx.client("ecr", package.region), "GetDownloadUrlForLayer", package.params)
     except Exception as exc:  # every failure becomes evidence
-        _failed(ctx, repo, params, meta, classify(exc))
+        _failed(ctx, package, classify(exc))
         return
     package = replace(package, url=str(answer.get("downloadUrl") or ""))
     finish(ctx, package, download(ctx, package))
@@ -178,16 +188,19 @@ def parse_image_uri(uri: str) -> tuple[str, str, str, dict[str, str]] | None:
     return registry, region, repository, {"imageTag": tag or "latest"}
 
 
-def _failed(
-    ctx: CollectContext,
-    repo: ImageRepository,
-    params: dict[str, Any],
-    meta: dict[str, Any],
-    error: CallError,
-) -> None:
+def _failed(ctx: CollectContext, package: Package, error: CallError) -> None:
     """A blob that could not be fetched: an `image-layer` entry with `error`, listed under
     the registry's account."""
-    record_failure(ctx, Kind.IMAGE_LAYER, BLOB_API, params, repo.region, error, repo.registry, meta)
+    record_failure(
+        ctx,
+        package.kind,
+        package.api,
+        package.params,
+        package.region,
+        error,
+        package.account,
+        package.meta,
+    )
 
 
 def _manifest_of(image: Any) -> dict[str, Any]:
