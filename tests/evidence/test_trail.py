@@ -265,3 +265,27 @@ def test_event_time_with_an_offset_is_converted_to_utc(tmp_path: Path) -> None:
     con = duckdb.connect(str(build_index(case)), read_only=True)
     found = con.execute("SELECT strftime(event_time, '%Y-%m-%d %H:%M') FROM trail_events")
     assert found.fetchone() == ("2024-05-01 10:00",)
+
+
+def test_a_delivered_file_becomes_its_own_record_bytes_one_per_line() -> None:
+    """The fast path turns the compact array into lines without touching a record's bytes."""
+    tricky = [
+        record("a", requestParameters={"s": '},{"eventID":"forged"},{', "n": [1, {"x": "]"}]}),
+        record("b", userAgent='agent, with "quotes", \\ and \u00e9 {[,]}'),
+        record("c"),
+    ]
+    compact = [orjson.dumps(r) for r in tricky]
+    # Written by another serializer: inner spaces and escapes that re-encoding would change.
+    compact[1] = compact[1].replace(b'"eventID":"b"', b'"eventID" : "b" ,"esc":"\\u00e9"')
+    delivered = b'{"Records":[' + b",".join(compact) + b"]}"
+    problems: list[str] = []
+    lines = list(iter_record_lines(io.BytesIO(delivered), problems))
+    assert lines == [c + b"\n" for c in compact] and problems == []
+    # Spaces between records, an extra top-level key: same records through the general path.
+    spaced = b'{"Records": [' + b", ".join(compact) + b"]}"
+    extra = b'{"Records":[' + b",".join(compact) + b'],"Other":1}'
+    for variant in (spaced, extra):
+        out, problems = lines_of(variant)
+        assert [r["eventID"] for r in out] == ["a", "b", "c"] and problems == []
+    out, problems = lines_of(b'{"Records":[{"eventID":"a"},3]}')
+    assert [r["eventID"] for r in out] == ["a"]

@@ -29,7 +29,7 @@ from lambda_ir.evidence.trail import (
     ARTIFACT_SUFFIX,
     MAX_DOCUMENT,
     compress_lines,
-    iter_record_lines,
+    iter_record_blocks,
     open_stream,
 )
 from lambda_ir.model import Kind
@@ -136,7 +136,8 @@ def _download(ctx: CollectContext, s3: Any, bucket: str, key: str, region: str) 
     if len(body) > MAX_DOCUMENT:
         problems.append(f"trail file larger than {MAX_DOCUMENT} bytes; skipped")
         body = b""
-    lines = iter_record_lines(open_stream(io.BytesIO(body)), problems)
+    blocks = iter_record_blocks(open_stream(io.BytesIO(body)), problems)
+    lines = (block.data for block in blocks if block.records)
     first = next(lines, None)
     name = path_segment(key.rsplit("/", 1)[-1].removesuffix(".json.gz"))
     if first is not None:
