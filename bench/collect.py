@@ -22,11 +22,11 @@ import boto3
 
 from lambda_ir.acquire import CollectOptions, CollectSummary, Scope, collect
 from lambda_ir.acquire.plan import EstateShape, plan_calls, quota_bound
+from lambda_ir.aws import QuotaClass
+from lambda_ir.emulator.scenarios.catalogue import REGIONS, plan_functions
 from lambda_ir.emulator.scenarios.estate import estate
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case
-
-REGIONS = ("us-east-1", "eu-west-1")
 
 
 def main() -> None:
@@ -42,19 +42,39 @@ def main() -> None:
             f"seeded estate {args.functions} functions x {args.versions} versions "
             f"in {time.monotonic() - started:.1f} s"
         )
-    shape = EstateShape(functions=args.functions, versions=args.versions)
-    print("plan (Lambda calls per quota class, if the estate were in one region):")
-    for klass, count in plan_calls(shape).items():
-        print(f"  {klass.value:24} {count:6,}")
+    planned = _plan(args.functions, args.versions)
+    print("plan (Lambda calls per region and quota class, from acquire.plan):")
+    for (region, klass), count in sorted(planned.items()):
+        print(f"  {region:10} {klass.value:24} {count:6,}")
+    print(f"  least seconds under the quotas: {quota_bound(planned):.1f}")
     root = Path(tempfile.mkdtemp(prefix="lir-bench-"))
     with Emulator(quotas=True, latency_ms=args.latency_ms, flush_interval=3600) as limited:
         fast = _run(limited, session, root / "concurrent", args.workers)
-        _report("concurrent", fast, root / "concurrent")
+        _report("concurrent", fast, root / "concurrent", planned)
         if args.skip_sequential:
             return
         slow = _run(limited, session, root / "sequential", 1)
-        _report("sequential", slow, root / "sequential")
+        _report("sequential", slow, root / "sequential", planned)
     print(f"speed-up vs sequential baseline: {slow.seconds / fast.seconds:.2f}x (target >= 8x)")
+
+
+def _plan(functions: int, versions: int) -> dict[tuple[str, QuotaClass], int]:
+    """The estate's calls per region and class: every function has `versions` published
+    versions and a `live` alias; each layer family in a region has one version per release."""
+    specs = plan_functions(functions)
+    plan: dict[tuple[str, QuotaClass], int] = {}
+    for region in REGIONS:
+        mine = [s for s in specs if s.region == region]
+        families = {s.app.runtime.startswith("nodejs") for s in mine if not s.is_image}
+        shape = EstateShape(
+            functions=len(mine),
+            versions=versions,
+            aliases=1,
+            layer_versions=len(families) * min(versions, 2),
+        )
+        for klass, count in plan_calls(shape).items():
+            plan[(region, klass)] = count
+    return plan
 
 
 def _run(emulator: Emulator, session: boto3.Session, folder: Path, workers: int) -> CollectSummary:
@@ -63,7 +83,12 @@ def _run(emulator: Emulator, session: boto3.Session, folder: Path, workers: int)
     return collect(case, session, Scope(regions=REGIONS), options)
 
 
-def _report(name: str, summary: CollectSummary, folder: Path) -> None:
+def _report(
+    name: str,
+    summary: CollectSummary,
+    folder: Path,
+    planned: dict[tuple[str, QuotaClass], int],
+) -> None:
     reading = summary.meter
     bound = quota_bound(reading.attempts)
     unique = sum(
@@ -75,7 +100,9 @@ def _report(name: str, summary: CollectSummary, folder: Path) -> None:
     print(f"\n[{name}] {summary.line()}")
     print("  requests per region and quota class:")
     for (region, klass), count in sorted(reading.attempts.items()):
-        print(f"    {region:10} {klass.value:24} {count:6,}")
+        plan = planned.get((region, klass))
+        versus = f" (planned {plan:,})" if plan is not None else ""
+        print(f"    {region:10} {klass.value:24} {count:6,}{versus}")
     print(
         f"  wall {summary.seconds:.1f} s; quota bound {bound:.1f} s; "
         f"ratio {summary.seconds / bound if bound else float('nan'):.2f}x (target <= 1.3x)"

@@ -171,7 +171,8 @@ def _context(
         max_attempts=options.max_attempts, max_pool_connections=max(10, options.workers * 2)
     )
     clients = ClientFactory(session, retry, options.endpoint_url, QuotaBook(policy), CallMeter())
-    work = Work(pool_sizes(options.workers, policy), progress.update if progress else None)
+    on_progress = progress.update if progress else None
+    work = Work(pool_sizes(options.workers, policy), on_progress, options.max_threads)
     http = urllib3.PoolManager(maxsize=options.workers, timeout=urllib3.Timeout(10, 120))
     home = scope.regions[0] if scope.regions else "us-east-1"
     identity, identity_error = _identity(clients, home)

@@ -1,24 +1,30 @@
-"""A run's work queue: one small task per API call, a thread pool per region and quota class.
+"""A run's work queue: one small task per API call, bounded per region and quota class and
+in total.
 
 A task may submit follow-up tasks (versions → GetFunction per version → code download) but
-never waits for one, so the pools cannot deadlock. Separate pools per quota class keep every
-quota bucket fed: threads waiting for a GetPolicy token never starve GetFunction calls, and
-a region whose bucket is saturated never holds threads another region could use.
+never waits for one, so the pool cannot deadlock. Each (region, quota class) runs at most
+its `pool_sizes` share of tasks at once, so threads waiting for a GetPolicy token never
+take every thread from GetFunction calls, and a region whose bucket is saturated never
+holds threads another region could use. All of them share one pool of at most
+`max_threads` threads: `--all-regions` (17+ regions × 9 classes) does not start a pool per
+region and class.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from lambda_ir.aws import QuotaClass, QuotaPolicy
 
 Task = Callable[[], None]
 OnFailure = Callable[[BaseException], None]
+Key = tuple[str, QuotaClass]
+
+DEFAULT_MAX_THREADS = 64
 
 
 def pool_sizes(workers: int, policy: QuotaPolicy, latency_s: float = 0.4) -> dict[QuotaClass, int]:
@@ -32,22 +38,24 @@ def pool_sizes(workers: int, policy: QuotaPolicy, latency_s: float = 0.4) -> dic
 
 
 class Work:
-    """Submit tasks by quota class and region; `wait()` returns when none is left to run."""
+    """Submit tasks by quota class and region; `wait()` returns when none is left to run.
+
+    At most `sizes[klass]` tasks of one region and class run at once, and at most
+    `max_threads` in all; one worker per class (`--workers 1`) means one call at a time.
+    """
 
     def __init__(
         self,
         sizes: dict[QuotaClass, int],
         on_progress: Callable[[str, int, int], None] | None = None,
+        max_threads: int = DEFAULT_MAX_THREADS,
     ) -> None:
         self._sizes = sizes
-        # One worker means one call at a time, whatever the class or region (`--workers 1`).
-        self._single = (
-            ThreadPoolExecutor(1, thread_name_prefix="lir-single")
-            if set(sizes.values()) == {1}
-            else None
-        )
-        self._pools: dict[tuple[str, QuotaClass], ThreadPoolExecutor] = {}
+        self.threads = 1 if set(sizes.values()) == {1} else max(1, max_threads)
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="lir-work")
         self._cond = threading.Condition()
+        self._running: Counter[Key] = Counter()
+        self._waiting: dict[Key, deque[tuple[Task, OnFailure]]] = {}
         self._pending = 0
         self._stopping = False
         self._done: Counter[str] = Counter()
@@ -57,29 +65,17 @@ class Work:
 
     def submit(self, klass: QuotaClass, region: str, task: Task, on_failure: OnFailure) -> None:
         """Queue `task`; an exception it raises goes to `on_failure`, never up the stack."""
+        key = (region, klass)
         with self._cond:
             if self._stopping:
                 return
             self._pending += 1
             self._total[region] += 1
-            pool = self._pool(region, klass)
-        pool.submit(self._run, region, task, on_failure)
-
-    def _pool(self, region: str, klass: QuotaClass) -> ThreadPoolExecutor:
-        """Pools are per region and class: a saturated bucket in one region (or class)
-        never holds threads another region's bucket could use."""
-        if self._single is not None:
-            return self._single
-        key = (region, klass)
-        if key not in self._pools:
-            name = f"lir-{region}-{klass.name.lower()}"
-            self._pools[key] = ThreadPoolExecutor(self._sizes[klass], thread_name_prefix=name)
-        return self._pools[key]
-
-    def _all_pools(self) -> list[ThreadPoolExecutor]:
-        with self._cond:
-            pools = list(self._pools.values())
-        return pools + ([self._single] if self._single is not None else [])
+            if self._running[key] >= self._sizes[klass]:
+                self._waiting.setdefault(key, deque()).append((task, on_failure))
+                return
+            self._running[key] += 1
+        self._pool.submit(self._run, key, task, on_failure)
 
     def wait(self) -> None:
         """Block until every submitted task (and those they submitted) has finished."""
@@ -91,15 +87,16 @@ class Work:
         """Drop queued tasks and let running ones finish (each writes atomically)."""
         with self._cond:
             self._stopping = True
-        for pool in self._all_pools():
-            pool.shutdown(wait=True, cancel_futures=True)
+            self._pending -= sum(len(queue) for queue in self._waiting.values())
+            self._waiting.clear()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
-        """Shut the pools down (after `wait()`)."""
-        for pool in self._all_pools():
-            pool.shutdown(wait=True)
+        """Shut the pool down (after `wait()`)."""
+        self._pool.shutdown(wait=True)
 
-    def _run(self, region: str, task: Task, on_failure: OnFailure) -> Any:
+    def _run(self, key: Key, task: Task, on_failure: OnFailure) -> None:
+        region = key[0]
         try:
             if not self._stopping:
                 task()
@@ -109,10 +106,21 @@ class Work:
             except BaseException as inner:
                 self.failures.append(inner)
         finally:
-            with self._cond:
-                self._pending -= 1
-                self._done[region] += 1
-                self._cond.notify_all()
-                if self._on_progress is not None:
-                    # Under the lock, so a sink sees each region's counts in order.
-                    self._on_progress(region, self._done[region], self._total[region])
+            following = self._finish(key, region)
+            if following is not None:
+                # The slot passes straight to the next task of the same region and class.
+                self._pool.submit(self._run, key, *following)
+
+    def _finish(self, key: Key, region: str) -> tuple[Task, OnFailure] | None:
+        with self._cond:
+            self._pending -= 1
+            self._done[region] += 1
+            self._cond.notify_all()
+            if self._on_progress is not None:
+                # Under the lock, so a sink sees each region's counts in order.
+                self._on_progress(region, self._done[region], self._total[region])
+            queue = self._waiting.get(key)
+            if queue and not self._stopping:
+                return queue.popleft()
+            self._running[key] -= 1
+            return None

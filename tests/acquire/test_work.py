@@ -1,0 +1,93 @@
+"""The work queue's bounds: per region and quota class, and one cap on threads in all."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+
+from lambda_ir.acquire.work import Work
+from lambda_ir.aws import QuotaClass
+
+CLASSES = (QuotaClass.CONTROL_PLANE, QuotaClass.GET_FUNCTION, QuotaClass.GET_POLICY)
+SIZES = dict.fromkeys(QuotaClass, 4)
+
+
+class Gauge:
+    """Counts tasks running at once, in all and per (region, class), and the peaks."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now: Counter[object] = Counter()
+        self.peak: Counter[object] = Counter()
+        self.ran = 0
+        self.threads: set[str] = set()
+
+    def task(self, key: tuple[str, QuotaClass]) -> None:
+        with self.lock:
+            for which in ("all", key):
+                self.now[which] += 1
+                self.peak[which] = max(self.peak[which], self.now[which])
+            self.threads.add(threading.current_thread().name)
+        time.sleep(0.005)
+        with self.lock:
+            self.now["all"] -= 1
+            self.now[key] -= 1
+            self.ran += 1
+
+
+def _fail(exc: BaseException) -> None:
+    raise AssertionError(exc)
+
+
+def test_all_regions_share_one_capped_pool() -> None:
+    work, gauge = Work(SIZES, max_threads=8), Gauge()
+    regions = [f"region-{n}" for n in range(20)]  # 20 regions x 3 classes x 4 = 240 wanted
+    try:
+        for _ in range(6):
+            for region in regions:
+                for klass in CLASSES:
+                    key = (region, klass)
+                    work.submit(klass, region, lambda key=key: gauge.task(key), _fail)
+        work.wait()
+    finally:
+        work.close()
+    assert gauge.ran == 6 * len(regions) * len(CLASSES)
+    assert gauge.peak["all"] == 8  # the cap is reached and never passed
+    assert max(v for k, v in gauge.peak.items() if k != "all") <= SIZES[QuotaClass.GET_POLICY]
+    assert len(gauge.threads) <= 8 and work.failures == []
+
+
+def test_follow_ups_never_deadlock_a_small_pool() -> None:
+    work, done = Work(SIZES, max_threads=2), Counter[str]()
+    lock = threading.Lock()
+
+    def leaf(region: str) -> None:
+        with lock:
+            done[region] += 1
+
+    def parent(region: str) -> None:
+        for _ in range(5):  # like versions -> GetFunction per version, queued from a task
+            work.submit(QuotaClass.GET_FUNCTION, region, lambda: leaf(region), _fail)
+
+    try:
+        for region in ("a", "b", "c"):
+            for _ in range(3):
+                work.submit(QuotaClass.CONTROL_PLANE, region, lambda r=region: parent(r), _fail)
+        work.wait()
+    finally:
+        work.close()
+    assert done == {"a": 15, "b": 15, "c": 15}
+
+
+def test_one_worker_means_one_call_at_a_time() -> None:
+    work, gauge = Work(dict.fromkeys(QuotaClass, 1), max_threads=64), Gauge()
+    try:
+        for region in ("a", "b"):
+            for klass in CLASSES:
+                key = (region, klass)
+                work.submit(klass, region, lambda key=key: gauge.task(key), _fail)
+        work.wait()
+    finally:
+        work.close()
+    assert work.threads == 1 and gauge.peak["all"] == 1 and gauge.ran == 6
