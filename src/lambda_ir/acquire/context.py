@@ -15,7 +15,7 @@ import urllib3
 
 from lambda_ir.acquire.packages import PackagePlan
 from lambda_ir.acquire.resume import ResumeIndex
-from lambda_ir.acquire.work import Work
+from lambda_ir.acquire.work import DEFAULT_MAX_THREADS, Work
 from lambda_ir.aws import ClientFactory, ErrorClass
 from lambda_ir.evidence import Case
 
@@ -58,7 +58,7 @@ class CollectOptions:
 
     workers: int = 16
     # All regions and quota classes together never run more threads than this (--all-regions).
-    max_threads: int = 64
+    max_threads: int = DEFAULT_MAX_THREADS
     max_package_mb: float = 512.0
     quotas: bool = True
     download_retries: int = 2
