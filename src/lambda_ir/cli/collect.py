@@ -45,7 +45,8 @@ COLLECT_OPTIONS = (
         type=click.IntRange(1, 256),
         default=16,
         show_default=True,
-        help="Concurrent calls per region and quota class at most (1: one call at a time).",
+        help="Concurrent calls per region and quota class at most; all regions together "
+        f"use at most {CollectOptions.max_threads} threads (1: one call at a time).",
     ),
     click.option(
         "--max-package-mb",
