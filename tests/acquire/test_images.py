@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from lambda_ir.acquire import CollectOptions, CollectSummary, Scope, collect
+from lambda_ir.acquire.images import blobs_of, platform_digests
 from lambda_ir.cli.main import cli
 from lambda_ir.emulator.ecr_push import PushedImage, layer_tar, push_image, push_index
 from lambda_ir.emulator.server import Emulator
@@ -249,3 +250,27 @@ def test_the_shipped_policy_suffices_and_a_denied_layer_is_recorded(
     assert all(error.startswith("denied: AccessDeniedException") for error in errors.values())
     assert [e.kind for e in denied.entries() if e.kind == "image" and e.error is None] == ["image"]
     assert summary.functions == 1
+
+
+def test_blobs_of_reads_oci_schema1_and_hostile_manifests() -> None:
+    oci = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:c"},
+        "layers": [
+            {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": "sha256:l"},
+            {"digest": "sha256:l", "size": 3},  # listed twice: fetched once
+            "not a descriptor",
+            {"size": True, "digest": "sha256:m"},
+        ],
+    }
+    assert [(b.digest, b.size) for b in blobs_of(oci)] == [
+        ("sha256:c", None),
+        ("sha256:l", 3),
+        ("sha256:m", None),
+    ]
+    schema1 = {"schemaVersion": 1, "fsLayers": [{"blobSum": "sha256:a"}, {"blobSum": "sha256:a"}]}
+    assert [b.digest for b in blobs_of(schema1)] == ["sha256:a"]
+    assert blobs_of({"layers": "nope", "config": 7}) == []
+    index = {"manifests": [{"digest": "sha256:x"}, {"platform": {}}, None]}
+    assert platform_digests(index) == ["sha256:x"] and platform_digests(oci) == []
