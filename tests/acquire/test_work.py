@@ -6,8 +6,13 @@ import threading
 import time
 from collections import Counter
 
+import boto3
+
+from lambda_ir.acquire import CollectOptions, Scope, collect
 from lambda_ir.acquire.work import Work
 from lambda_ir.aws import QuotaClass
+from lambda_ir.evidence import Case
+from tests.acquire.conftest import Place
 
 CLASSES = (QuotaClass.CONTROL_PLANE, QuotaClass.GET_FUNCTION, QuotaClass.GET_POLICY)
 SIZES = dict.fromkeys(QuotaClass, 4)
@@ -91,3 +96,29 @@ def test_one_worker_means_one_call_at_a_time() -> None:
     finally:
         work.close()
     assert work.threads == 1 and gauge.peak["all"] == 1 and gauge.ran == 6
+
+
+class ThreadWatch:
+    """A progress sink that notes, from the worker threads, how many work threads exist."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self.regions: set[str] = set()
+
+    def update(self, region: str, done: int, total: int) -> None:
+        alive = [t for t in threading.enumerate() if t.name.startswith("lir-work")]
+        self.peak = max(self.peak, len(alive))
+        self.regions.add(region)
+
+
+def test_a_run_over_many_regions_stays_under_the_cap(
+    place: Place, session: boto3.Session, case: Case
+) -> None:
+    regions = tuple(boto3.Session().get_available_regions("lambda"))[-12:]
+    watch = ThreadWatch()
+    options = CollectOptions(workers=16, max_threads=6, quotas=False, endpoint_url=place.endpoint)
+    summary = collect(case, session, Scope(regions=regions), options, watch)
+    assert summary.ok and watch.regions == set(regions)
+    assert 1 < watch.peak <= 6  # 12 regions x 9 classes x 16 workers would allow 1,728
+    settings = {e.region for e in case.entries() if e.api == "lambda:GetAccountSettings"}
+    assert settings == set(regions)
