@@ -34,11 +34,12 @@ def collect_versions(ctx: CollectContext, fn: FunctionTarget) -> None:
     """lambda:ListVersionsByFunction, then per version: GetFunction, code, policy, layers, role.
 
     ListProvisionedConcurrencyConfigs follows only when a published version exists (or the
-    listing failed): AWS allocates provisioned concurrency to a published version or an alias
-    of one, never to $LATEST ("Adds a provisioned concurrency configuration to a function's
-    alias or version", Qualifier required: docs.aws.amazon.com/lambda/latest/api/
-    API_PutProvisionedConcurrencyConfig.html; $LATEST is refused with "Provisioned Concurrency
-    Configs cannot be applied to unpublished function versions"), and aliases point to versions.
+    listing failed, so nothing is missed): AWS allocates provisioned concurrency to a published
+    version or an alias of one, never to $LATEST or an alias of $LATEST (the API reference,
+    docs.aws.amazon.com/lambda/latest/api/API_PutProvisionedConcurrencyConfig.html: "Adds a
+    provisioned concurrency configuration to a function's alias or version", Qualifier
+    required; $LATEST is refused with InvalidParameterValueException), so a function with
+    only $LATEST has none to list.
     """
     versions = fetch_page_files(
         ctx,
