@@ -13,7 +13,7 @@ import pytest
 
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import build_index
-from lambda_ir.evidence.trail import import_trail, iter_record_lines
+from lambda_ir.evidence.trail import import_trail, iter_record_blocks, iter_record_lines
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 STRATUS = DATA / "stratus-red-team-detonation-logs"
@@ -289,3 +289,13 @@ def test_a_delivered_file_becomes_its_own_record_bytes_one_per_line() -> None:
         assert [r["eventID"] for r in out] == ["a", "b", "c"] and problems == []
     out, problems = lines_of(b'{"Records":[{"eventID":"a"},3]}')
     assert [r["eventID"] for r in out] == ["a"]
+
+
+def test_a_large_delivered_file_is_cut_into_blocks_without_losing_a_record() -> None:
+    compact = [orjson.dumps(record(f"e{n}", padding="x" * (700 + n % 300))) for n in range(4000)]
+    delivered = b'{"Records":[' + b",".join(compact) + b"]}\n"
+    assert len(delivered) > 3 * (1 << 20)  # several ~1 MB blocks
+    problems: list[str] = []
+    blocks = list(iter_record_blocks(io.BytesIO(delivered), problems))
+    assert len(blocks) > 2 and sum(b.records for b in blocks) == 4000 and problems == []
+    assert b"".join(b.data for b in blocks) == b"".join(c + b"\n" for c in compact)

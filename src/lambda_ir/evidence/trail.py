@@ -40,7 +40,8 @@ BATCH = 8  # files per worker task: few enough to balance, enough to open the ca
 RECORD_KEYS = ("eventName", "eventID", "eventTime")
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-COMMA, NEWLINE = ord(","), ord("\n")
+COMMA, NEWLINE, OPEN_BRACE = ord(","), ord("\n"), ord("{")
+WHITESPACE = b" \t\r\n"
 DIGEST_MARK = "CloudTrail-Digest"
 # isal ships no type hints; its error class is a plain Exception subclass.
 ISAL_ERROR = cast(type[Exception], isal_zlib.error)
@@ -58,7 +59,7 @@ class _RecordsFile(msgspec.Struct, forbid_unknown_fields=True):
 class RecordBlock(NamedTuple):
     """One or more CloudTrail records, each a complete JSON line, and how many there are."""
 
-    data: bytes
+    data: bytes | bytearray
     records: int
 
 
@@ -142,7 +143,7 @@ def iter_record_lines(
     """Yield each CloudTrail record of a stream as one JSON line; append what went wrong."""
     for block in iter_record_blocks(stream, problems, max_document):
         for line in block.data.split(b"\n")[:-1]:
-            yield line + b"\n"
+            yield bytes(line) + b"\n"
 
 
 def iter_record_blocks(
@@ -159,12 +160,12 @@ def iter_record_blocks(
             problems.append(f"first line or document larger than {max_document} bytes; skipped")
             _skip_rest_of_line(stream, first)
             first = b""
-        stripped = first.strip()
-        fast = _records_block(stripped)
+        fast = _records_block(first)
         if fast is not None:
-            yield fast
+            yield from fast
             yield from _line_records(stream, bad, max_document, start=2)
             return
+        stripped = first.strip()
         value = _loads(stripped, bad, 1) if stripped else None
         if value is None and stripped and _opens_document(stripped):
             bad.clear()
@@ -226,50 +227,68 @@ class _BadLines:
         ]
 
 
-def _records_block(text: bytes) -> RecordBlock | None:
-    """The records of a one-line `{"Records": [...]}` file as one block of lines, or None.
+def _records_block(line: bytes) -> Iterator[RecordBlock] | None:
+    """The records of a one-line `{"Records": [...]}` file as blocks of lines, or None.
 
     This is how CloudTrail delivers files, and the hot path of an import: msgspec checks the
     whole document is valid JSON and measures each record (`Raw`) without building Python
     objects. CloudTrail writes the array compactly, records separated by a lone comma, so
-    the lines are the array's own bytes with those commas made newlines: no copy per
-    record. Anything else returns None and goes through the general (orjson) path, which
-    also words the problems.
+    the lines are the array's own bytes with those commas made newlines, copied out ~1 MB at
+    a time: no copy per record, and no second copy of a whole file (a few MB allocated and
+    freed per file costs more in page faults than the work). Anything else returns None and
+    goes through the general (orjson) path, which also words the problems.
     """
-    if not text.startswith(b'{"Records"'):
+    if not line.startswith(b'{"Records"'):
         return None
+    end = len(line)
+    while end and line[end - 1] in WHITESPACE:
+        end -= 1
     try:
-        document = msgspec.json.decode(text, type=_RecordsFile)
+        document = msgspec.json.decode(memoryview(line)[:end], type=_RecordsFile)
     except msgspec.DecodeError:
         return None
     if not document.Records:
-        return RecordBlock(b"", 0)
-    # `text` is one line, so only a CR can put a record over two lines.
-    if b"\r" in text:
+        return iter(())
+    # One line, so only a CR can put a record over two lines.
+    if line.find(b"\r", 0, end) != -1:
         return _reserialised(document.Records)
     # The array is the first `[` (Records is the only key) up to the last `]`.
-    body = bytearray(text[text.index(b"[") + 1 : text.rindex(b"]")])
-    at = 0
+    start, stop = line.index(b"[") + 1, line.rindex(b"]", 0, end)
+    ends: list[int] = []  # where each record ends: its comma, or the closing `]`
+    at = start
     for raw in document.Records:
-        if body[at : at + 1] != b"{":
+        if line[at] != OPEN_BRACE:
             return None  # not a list of objects: let the general path say what it is
         at += len(raw)
-        if at < len(body):
-            if body[at] != COMMA:
-                return _reserialised(document.Records)  # whitespace between records
-            body[at] = NEWLINE
-            at += 1
-    if at != len(body):
+        if at < stop and line[at] != COMMA:
+            return _reserialised(document.Records)  # whitespace between records
+        ends.append(at)
+        at += 1
+    if ends[-1] != stop:
         return _reserialised(document.Records)
-    body.append(NEWLINE)
-    return RecordBlock(bytes(body), len(document.Records))
+    return _line_blocks(line, start, ends)
 
 
-def _reserialised(records: list[msgspec.Raw]) -> RecordBlock | None:
+def _line_blocks(line: bytes, start: int, ends: list[int]) -> Iterator[RecordBlock]:
+    """Copy records out ~1 MB at a time, each record's comma (or the `]`) made a newline."""
+    view = memoryview(line)
+    first, count = start, 0
+    for number, after in enumerate(ends):
+        count += 1
+        if after + 1 - first < OUT_CHUNK and number + 1 < len(ends):
+            continue
+        block = bytearray(view[first : after + 1])
+        for inner in ends[number - count + 1 : number + 1]:
+            block[inner - first] = NEWLINE
+        yield RecordBlock(block, count)
+        first, count = after + 1, 0
+
+
+def _reserialised(records: list[msgspec.Raw]) -> Iterator[RecordBlock] | None:
     lines = [orjson.dumps(orjson.loads(bytes(raw))) + b"\n" for raw in records]
     if any(line[:1] != b"{" for line in lines):
         return None
-    return RecordBlock(b"".join(lines), len(lines))
+    return iter((RecordBlock(b"".join(lines), len(lines)),))
 
 
 def _loads(data: bytes, bad: _BadLines, line: int) -> Any:
@@ -326,10 +345,10 @@ def _line_records(
             bad.add(f"line longer than {max_document} bytes", number)
             _skip_rest_of_line(stream, line)
             continue
-        stripped = line.strip()
-        fast = _records_block(stripped)
+        fast = _records_block(line)
+        stripped = line.strip() if fast is None else b""
         if fast is not None:
-            yield fast
+            yield from fast
         elif stripped:
             value = _loads(stripped, bad, number)
             if value is not None:
@@ -343,21 +362,31 @@ def _skip_rest_of_line(stream: IO[bytes], line: bytes) -> None:
             return
 
 
-def compress_lines(lines: Iterator[bytes], level: int = ZSTD_LEVEL) -> Iterator[bytes]:
-    """zstd-compress lines (or blocks of lines) in ~1 MB chunks: one frame, a fast level."""
-    packer = zstandard.ZstdCompressor(level=level).compressobj()
-    batch: list[bytes] = []
+def compress_lines(
+    lines: Iterator[bytes | bytearray], compressor: zstandard.ZstdCompressor | None = None
+) -> Iterator[bytes]:
+    """zstd-compress lines (or blocks of lines) in ~1 MB chunks: one frame, a fast level.
+
+    Pass one `compressor` for many files: a new one allocates its tables afresh each time.
+    """
+    packer = (compressor or zstandard.ZstdCompressor(level=ZSTD_LEVEL)).compressobj()
+    batch: list[bytes | bytearray] = []
     size = 0
     for line in lines:
         batch.append(line)
         size += len(line)
         if size >= OUT_CHUNK:
-            yield packer.compress(b"".join(batch))
+            yield packer.compress(batch[0] if len(batch) == 1 else b"".join(batch))
             batch, size = [], 0
     yield packer.compress(b"".join(batch)) + packer.flush()
 
 
-def import_file(case: Case, source: Path, display: str) -> FileImport:
+def import_file(
+    case: Case,
+    source: Path,
+    display: str,
+    compressor: zstandard.ZstdCompressor | None = None,
+) -> FileImport:
     """Import one local file into `case` as `trail/import/<source sha>/<name>.jsonl.zst`."""
     problems: list[str] = []
     counter = _Counter()
@@ -370,7 +399,7 @@ def import_file(case: Case, source: Path, display: str) -> FileImport:
         first = next(blocks, None)
         if first is not None:  # a file with no readable record leaves no empty artifact
             entry = case.put_stream(
-                compress_lines(itertools.chain((first,), blocks)),
+                compress_lines(itertools.chain((first,), blocks), compressor),
                 relpath,
                 kind="trail",
                 api="local:import",
@@ -389,7 +418,7 @@ class _Counter:
     def __init__(self) -> None:
         self.total = 0
 
-    def count(self, blocks: Iterator[RecordBlock]) -> Iterator[bytes]:
+    def count(self, blocks: Iterator[RecordBlock]) -> Iterator[bytes | bytearray]:
         for block in blocks:
             if block.records:
                 self.total += block.records
@@ -408,7 +437,8 @@ def _import_batch(root: str, batch: list[tuple[str, str]]) -> list[FileImport]:
     # Each worker opens the case itself (appends to the manifest are locked across
     # processes), once per batch: opening reads the whole manifest.
     case = Case.open(Path(root))
-    return [import_file(case, Path(source), display) for source, display in batch]
+    compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+    return [import_file(case, Path(source), display, compressor) for source, display in batch]
 
 
 def import_trail(case: Case, paths: Sequence[Path], *, workers: int | None = None) -> ImportSummary:
@@ -422,7 +452,8 @@ def import_trail(case: Case, paths: Sequence[Path], *, workers: int | None = Non
     jobs = [(str(f), _display(f, paths)) for f in files]
     count = workers or min(len(jobs), os.cpu_count() or 1)
     if count <= 1:
-        results = [import_file(case, Path(src), name) for src, name in jobs]
+        compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+        results = [import_file(case, Path(src), name, compressor) for src, name in jobs]
     else:
         batches = [jobs[i : i + BATCH] for i in range(0, len(jobs), BATCH)]
         with ProcessPoolExecutor(max_workers=count) as pool:
