@@ -36,7 +36,7 @@ from lambda_ir.acquire.window import window_segment
 from lambda_ir.aws import CallError, ErrorClass, QuotaClass, classify, pages
 from lambda_ir.evidence import logs as log_lines
 from lambda_ir.evidence.layout import path_segment
-from lambda_ir.evidence.trail import compress_lines, open_stream
+from lambda_ir.evidence.trail import gzip_lines, open_stream
 from lambda_ir.model import Kind
 
 API = "logs:FilterLogEvents"
@@ -89,7 +89,7 @@ def store_listing(
         # filled in at the end of the stream are the final ones.
         facts: dict[str, Any] = {}
         ctx.case.put_stream(
-            compress_lines(_then(itertools.chain(head, lines), facts, stream, meta)),
+            gzip_lines(_then(itertools.chain(head, lines), facts, stream, meta)),
             path,
             kind=kind,
             api=api,
@@ -132,7 +132,8 @@ def window_ms(ctx: CollectContext) -> dict[str, int]:
     out = {}
     for key, value in (("startTime", ctx.scope.since), ("endTime", ctx.scope.until)):
         if value:
-            out[key] = int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            out[key] = round(moment.timestamp() * 1000)
     return out
 
 
@@ -302,7 +303,7 @@ def _store_export_object(
         return
     root = f"logs/{path_segment(ctx.account)}/{path_segment(fn.region)}/{path_segment(group)}"
     ctx.case.put_stream(
-        compress_lines(iter(lines)),
+        gzip_lines(iter(lines)),
         f"{root}/export/{path_segment(key[len(destination) + 1 :])}.jsonl.gz",
         kind=Kind.LOGS,
         api="s3:GetObject",
@@ -327,7 +328,7 @@ def export_events(text: bytes, stream_name: str) -> Iterator[bytes]:
             yield orjson.dumps(current) + b"\n"
         moment = datetime.fromisoformat(match.group(1).decode().replace("Z", "+00:00"))
         current = {
-            "timestamp": int(moment.astimezone(UTC).timestamp() * 1000),
+            "timestamp": round(moment.astimezone(UTC).timestamp() * 1000),
             "message": match.group(2).decode("utf-8", "replace"),
             "logStreamName": stream_name,
         }

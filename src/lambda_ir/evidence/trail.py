@@ -381,6 +381,20 @@ def compress_lines(
     yield packer.compress(b"".join(batch)) + packer.flush()
 
 
+def gzip_lines(lines: Iterator[bytes], level: int = 1) -> Iterator[bytes]:
+    """gzip a stream of lines in ~1 MB chunks (isal, fast level), for log artifacts."""
+    packer = isal_zlib.compressobj(level, isal_zlib.DEFLATED, 31)
+    batch: list[bytes] = []
+    size = 0
+    for line in lines:
+        batch.append(line)
+        size += len(line)
+        if size >= OUT_CHUNK:
+            yield packer.compress(b"".join(batch))
+            batch, size = [], 0
+    yield packer.compress(b"".join(batch)) + packer.flush()
+
+
 def import_file(
     case: Case,
     source: Path,
