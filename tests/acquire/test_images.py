@@ -202,7 +202,7 @@ def test_missing_and_oversized_blobs_are_recorded_and_the_run_goes_on(
     summary = _collect(session, place, case, with_images=True, max_package_mb=0.1)
 
     errors = {e.params["layerDigest"]: str(e.error) for e in _layers(case) if e.error}
-    assert errors[never_pushed].startswith("error: LayersNotFoundException")
+    assert errors[never_pushed].startswith("not-found: LayersNotFoundException")
     assert errors[image.layer_digests[0]].startswith("skipped: MaxPackageSize")
     assert set(_stored(case)) == {image.config_digest}
     assert summary.functions == 1

@@ -67,7 +67,14 @@ def finish(ctx: CollectContext, package: Package, result: ManifestEntry | CallEr
     if isinstance(result, CallError):
         meta = {**package.meta, "code_sha256": package.code_sha256}
         record_failure(
-            ctx, package.kind, package.api, package.params, package.region, result, meta=meta
+            ctx,
+            package.kind,
+            package.api,
+            package.params,
+            package.region,
+            result,
+            account=package.account,  # a foreign layer or registry is listed under its owner
+            meta=meta,
         )
         return
     with ctx.tally.lock:

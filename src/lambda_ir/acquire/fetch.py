@@ -237,7 +237,15 @@ def record_failure(
 
 
 # The parameter that names what a call was about, in the order a responder reads them.
-_TARGET_KEYS = ("target", "FunctionName", "Arn", "LayerName", "RoleName", "PolicyArn")
+_TARGET_KEYS = (
+    "target",
+    "FunctionName",
+    "Arn",
+    "LayerName",
+    "RoleName",
+    "PolicyArn",
+    "layerDigest",
+)
 
 
 def _target(params: dict[str, Any]) -> str:

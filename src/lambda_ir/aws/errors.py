@@ -53,6 +53,7 @@ _NOT_FOUND = frozenset(
         "NoSuchEntityException",
         "RepositoryNotFoundException",
         "ImageNotFoundException",
+        "LayersNotFoundException",  # ECR: no such blob in the repository
         "NoSuchKey",
         "NoSuchBucket",
     }
