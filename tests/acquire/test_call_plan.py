@@ -177,3 +177,30 @@ def test_a_denied_listing_falls_back_to_one_call_per_function(
     assert answers["plain"]["CodeSigningConfigArn"] == ""
     assert _failures(case, but=denied) == []  # the shipped policy covers every other call
     assert summary.functions == 3 and summary.meter.apis[PER_FUNCTION] == 3
+
+
+def test_the_emulator_answers_as_aws_does(place: Place, session: boto3.Session) -> None:
+    """What the plan relies on: no provisioned concurrency on $LATEST or an alias of it, and
+    the code-signing listings paged with Marker/NextMarker."""
+    arn = _estate(session, place)
+    lam = seed.client(session, place.endpoint, "lambda", place.region)
+    for qualifier in ("$LATEST", "live"):
+        with pytest.raises(lam.exceptions.InvalidParameterValueException):
+            lam.put_provisioned_concurrency_config(
+                FunctionName="draft", Qualifier=qualifier, ProvisionedConcurrentExecutions=1
+            )
+    second = lam.create_code_signing_config(
+        AllowedPublishers={"SigningProfileVersionArns": [_profile(place)]}
+    )["CodeSigningConfig"]["CodeSigningConfigArn"]
+    first = lam.list_code_signing_configs(MaxItems=1)
+    rest = lam.list_code_signing_configs(Marker=first["NextMarker"])
+    listed = first["CodeSigningConfigs"] + rest["CodeSigningConfigs"]
+    assert sorted(c["CodeSigningConfigArn"] for c in listed) == sorted([arn, second])
+    assert "NextMarker" not in rest
+    assert (
+        lam.list_functions_by_code_signing_config(CodeSigningConfigArn=second)["FunctionArns"] == []
+    )
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.list_functions_by_code_signing_config(
+            CodeSigningConfigArn=arn.rsplit(":", 1)[0] + ":csc-0123456789abcdefg"
+        )
