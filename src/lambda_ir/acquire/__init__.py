@@ -5,8 +5,8 @@ The library API (the CLI's `collect`, `investigate` and `demo` call it):
     collect(case, session, scope, options=None, progress=None) -> CollectSummary
 
 with `Scope(regions, functions=(), since=None, until=None)`, `CollectOptions(workers=16,
-max_package_mb=512, quotas=True, download_retries=2, max_attempts=8, endpoint_url=None,
-trail_bucket=None, log_export_bucket=None, bucket_advice_pages=600)` and a
+max_threads=64, max_package_mb=512, quotas=True, download_retries=2, max_attempts=8,
+endpoint_url=None, trail_bucket=None, log_export_bucket=None, bucket_advice_pages=600)` and a
 `ProgressSink` (`update(region, done, total)`). Every run stores each region's CloudTrail
 coverage (kind `trail-config`). With `since`/`until` the run also collects each function's
 logs and CloudTrail (LookupEvents: Lambda's events, evidence-erasing calls, the roles'
