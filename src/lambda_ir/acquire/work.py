@@ -51,6 +51,7 @@ class Work:
         max_threads: int = DEFAULT_MAX_THREADS,
     ) -> None:
         self._sizes = sizes
+        # The pool's size: threads start on demand, never more than this.
         self.threads = 1 if set(sizes.values()) == {1} else max(1, max_threads)
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="lir-work")
         self._cond = threading.Condition()
