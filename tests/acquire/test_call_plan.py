@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -83,12 +84,32 @@ def _failures(case: Case, but: str = "") -> list[tuple[str | None, str]]:
     ]
 
 
-def test_code_signing_comes_from_the_region_listing(
-    place: Place, session: boto3.Session, case: Case
-) -> None:
-    arn = _estate(session, place)
-    summary = _collect(case, session, place)
+@dataclass(frozen=True)
+class Seeded:
+    """The estate of `_estate` in a region of its own, collected once by the administrator."""
 
+    place: Place
+    config_arn: str
+    case: Case
+    summary: CollectSummary
+
+
+@pytest.fixture(scope="module")
+def seeded(
+    emulator_session: Emulator, _regions: Iterator[str], tmp_path_factory: pytest.TempPathFactory
+) -> Seeded:
+    """One region for every test here that only reads the estate (the region pool is small)."""
+    place = Place(emulator_session.endpoint_url, next(_regions))
+    admin = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    arn = _estate(admin, place)
+    case = Case.create(tmp_path_factory.mktemp("plan") / "case", {"test": True})
+    return Seeded(place, arn, case, _collect(case, admin, place))
+
+
+def test_code_signing_comes_from_the_region_listing(seeded: Seeded) -> None:
+    place, arn, case, summary = seeded.place, seeded.config_arn, seeded.case, seeded.summary
     assert summary.ok and summary.functions == 3 and _failures(case) == []
     [listing] = _by_api(case, SIGNING)
     assert listing.kind == "function-setting" and listing.params == {}
@@ -105,11 +126,9 @@ def test_code_signing_comes_from_the_region_listing(
 
 
 def test_provisioned_concurrency_is_asked_only_where_a_version_is_published(
-    place: Place, session: boto3.Session, case: Case
+    seeded: Seeded,
 ) -> None:
-    _estate(session, place)
-    summary = _collect(case, session, place)
-
+    case, summary = seeded.case, seeded.summary
     asked = {e.params["FunctionName"]: e for e in _by_api(case, PROVISIONED)}
     assert sorted(asked) == ["plain", "signed"]  # never `draft`, which has only $LATEST
     assert summary.meter.apis[PROVISIONED] == 2
@@ -119,12 +138,8 @@ def test_provisioned_concurrency_is_asked_only_where_a_version_is_published(
     assert case.read_json(asked["signed"].path) == {"ProvisionedConcurrencyConfigs": []}
 
 
-def test_the_plan_counts_the_calls_the_run_makes(
-    place: Place, session: boto3.Session, case: Case
-) -> None:
-    _estate(session, place)
-    summary = _collect(case, session, place)
-
+def test_the_plan_counts_the_calls_the_run_makes(seeded: Seeded) -> None:
+    summary = seeded.summary
     shape = EstateShape(functions=3, versions=2, aliases=1, latest_only=1, signing_configs=1)
     planned = plan_calls(shape)
     made = summary.meter.by_class()
@@ -163,9 +178,9 @@ def _collector(session: boto3.Session, place: Place, denied: str) -> boto3.Sessi
 
 @pytest.mark.parametrize("denied", [SIGNING, SIGNED_BY])
 def test_a_denied_listing_falls_back_to_one_call_per_function(
-    enforcing: Emulator, place: Place, session: boto3.Session, case: Case, denied: str
+    seeded: Seeded, enforcing: Emulator, session: boto3.Session, case: Case, denied: str
 ) -> None:
-    arn = _estate(session, place)
+    place, arn = seeded.place, seeded.config_arn
     summary = _collect(case, _collector(session, place, denied), place)
 
     [refused] = _by_api(case, denied)
