@@ -8,9 +8,7 @@ hundreds of `requestParameters` shapes, and inferred structs break on the next o
 from __future__ import annotations
 
 # Bump when a table changes shape: an index built by another version is then rebuilt.
-# 2: log events de-duplicated across overlapping windows; 3: request_parameters and
-# response_elements computed from `record` when read (virtual), no longer stored twice.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "2"  # 2: log events de-duplicated across overlapping windows
 
 EVIDENCE = "evidence_path VARCHAR, evidence_sha256 VARCHAR"
 
@@ -25,12 +23,7 @@ TABLES: tuple[tuple[str, str], ...] = (
         # The raw records are ~1.3 KB each and most of the index. zstd stores them ~12x
         # smaller for the CPU cost of not compressing at all (DuckDB's default string
         # compression halves them and costs ~50% more CPU); scans are as fast.
-        # requestParameters and responseElements are read out of the record when queried:
-        # storing them as well cost ~15% of an index build and a fifth of its size.
-        "request_parameters JSON GENERATED ALWAYS AS "
-        "(nullif(json_extract(record, '$.requestParameters'), 'null'::JSON)) VIRTUAL, "
-        "response_elements JSON GENERATED ALWAYS AS "
-        "(nullif(json_extract(record, '$.responseElements'), 'null'::JSON)) VIRTUAL, "
+        "request_parameters JSON, response_elements JSON, "
         f"record JSON USING COMPRESSION zstd, {EVIDENCE}",
     ),
     (

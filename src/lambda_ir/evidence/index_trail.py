@@ -1,4 +1,4 @@
-"""Load CloudTrail artifacts (JSON lines, zstd or gzip) into `trail_events`, de-duplicated.
+"""Load CloudTrail artifacts (JSON lines, gzip or zstd) into `trail_events`, normalised and de-duplicated.
 
 DuckDB reads the files itself (C++ JSON parser, all threads), each record stays whole in
 `record` and the columns are pulled out with one multi-path `json_extract_string`, so no
@@ -42,6 +42,9 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("fn_response_arn", "$.responseElements.functionArn"),
     ("qualifier_param", "$.requestParameters.qualifier"),
     ("resources", "$.resources"),
+    # Objects come back as their JSON text: one parse of the record serves these too.
+    ("request_parameters", "$.requestParameters"),
+    ("response_elements", "$.responseElements"),
 )
 
 # ARN, partial ARN (`123456789012:function:name`) or `name[:qualifier]` -> name / qualifier.
@@ -113,6 +116,8 @@ _NORMALISE = f"""
         {_col("error_message")} AS error_message,
         lir_fn_name(fn_ref) AS function_name,
         coalesce({_col("qualifier_param")}, lir_fn_qualifier(fn_ref)) AS qualifier,
+        TRY_CAST({_col("request_parameters")} AS JSON) AS request_parameters,
+        TRY_CAST({_col("response_elements")} AS JSON) AS response_elements,
         record,
         evidence_path,
         evidence_sha256
