@@ -1,4 +1,4 @@
-"""Load CloudTrail artifacts (JSON lines, gzip or zstd) into `trail_events`, normalised and de-duplicated.
+"""Load CloudTrail artifacts (JSON lines, zstd or gzip) into `trail_events`, de-duplicated.
 
 DuckDB reads the files itself (C++ JSON parser, all threads), each record stays whole in
 `record` and the columns are pulled out with one multi-path `json_extract_string`, so no
