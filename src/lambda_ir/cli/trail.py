@@ -25,7 +25,7 @@ def import_trail(
     """Import local CloudTrail files (Records JSON, .json.gz, JSON lines, arrays, folders).
 
     No AWS access is needed: each file's records are stored in the case as
-    trail/import/<sha>/<name>.jsonl.gz, bad input (truncated gzip, invalid JSON, non-UTF-8,
+    trail/import/<sha>/<name>.jsonl.zst, bad input (truncated gzip, invalid JSON, non-UTF-8,
     oversized documents) is skipped and recorded as a warning, then the index is rebuilt.
     CloudTrail digest files are ignored.
     """
