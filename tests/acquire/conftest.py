@@ -51,6 +51,16 @@ def place(emulator_session: Emulator, _regions: Iterator[str]) -> Place:
 
 
 @pytest.fixture
+def enforcing(emulator_session: Emulator) -> Iterator[Emulator]:
+    """The session's emulator answering as IAM would for each caller's policies."""
+    emulator_session.enforce_iam = True
+    try:
+        yield emulator_session
+    finally:
+        emulator_session.enforce_iam = False
+
+
+@pytest.fixture
 def session() -> boto3.Session:
     """Credentials the emulator treats as its administrator (any unknown key)."""
     return boto3.Session(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 import zipfile
+from importlib import resources
 from typing import Any
 
 import boto3
@@ -33,6 +35,28 @@ def package(text: str) -> bytes:
 
 def client(session: boto3.Session, endpoint: str, service: str, region: str = "us-east-1") -> Any:
     return session.client(service, endpoint_url=endpoint, region_name=region)
+
+
+def collector(session: boto3.Session, endpoint: str, *deny: str) -> boto3.Session:
+    """Credentials of a new IAM user holding the shipped collector policy, minus `deny`.
+
+    Only an emulator with `enforce_iam` on (the `enforcing` fixture) holds them to it.
+    """
+    policy = json.loads(
+        resources.files("lambda_ir.acquire").joinpath("iam_policy.json").read_text()
+    )
+    if deny:
+        policy["Statement"].append({"Effect": "Deny", "Action": list(deny), "Resource": "*"})
+    iam = client(session, endpoint, "iam")
+    name = f"collector-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="ir", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return boto3.Session(
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        region_name="us-east-1",
+    )
 
 
 def role(session: boto3.Session, endpoint: str, name: str = "fn-role") -> str:

@@ -9,11 +9,8 @@ quota class are the calls the meter counted.
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import boto3
@@ -149,39 +146,12 @@ def test_the_plan_counts_the_calls_the_run_makes(seeded: Seeded) -> None:
     assert planned[QuotaClass.CONTROL_PLANE] == 3 + 2 + 2 * 7 + 6
 
 
-@pytest.fixture
-def enforcing(emulator_session: Emulator) -> Iterator[Emulator]:
-    emulator_session.enforce_iam = True
-    try:
-        yield emulator_session
-    finally:
-        emulator_session.enforce_iam = False
-
-
-def _collector(session: boto3.Session, place: Place, denied: str) -> boto3.Session:
-    """An IAM user with the shipped collector policy plus an explicit Deny of `denied`."""
-    policy = json.loads(
-        resources.files("lambda_ir.acquire").joinpath("iam_policy.json").read_text()
-    )
-    policy["Statement"].append({"Effect": "Deny", "Action": denied, "Resource": "*"})
-    iam = seed.client(session, place.endpoint, "iam")
-    name = f"collector-{uuid.uuid4().hex[:8]}"
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="ir", PolicyDocument=json.dumps(policy))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return boto3.Session(
-        aws_access_key_id=key["AccessKeyId"],
-        aws_secret_access_key=key["SecretAccessKey"],
-        region_name="us-east-1",
-    )
-
-
 @pytest.mark.parametrize("denied", [SIGNING, SIGNED_BY])
 def test_a_denied_listing_falls_back_to_one_call_per_function(
     seeded: Seeded, enforcing: Emulator, session: boto3.Session, case: Case, denied: str
 ) -> None:
     place, arn = seeded.place, seeded.config_arn
-    summary = _collect(case, _collector(session, place, denied), place)
+    summary = _collect(case, seed.collector(session, place.endpoint, denied), place)
 
     [refused] = _by_api(case, denied)
     assert refused.error is not None and refused.error.startswith("denied: AccessDeniedException")

@@ -9,14 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import uuid
-from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import boto3
-import pytest
 from click.testing import CliRunner
 
 from lambda_ir.acquire import CollectOptions, CollectSummary, Scope, collect
@@ -67,34 +63,6 @@ def _stored(case: Case) -> dict[str, ManifestEntry]:
 
 def _digest_of(path: Path) -> str:
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _collector(session: boto3.Session, place: Place, *deny: str) -> boto3.Session:
-    """An IAM user holding the shipped collector policy, minus `deny`."""
-    policy = json.loads(
-        resources.files("lambda_ir.acquire").joinpath("iam_policy.json").read_text()
-    )
-    if deny:
-        policy["Statement"].append({"Effect": "Deny", "Action": list(deny), "Resource": "*"})
-    iam = seed.client(session, place.endpoint, "iam")
-    name = f"collector-{uuid.uuid4().hex[:8]}"
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="ir", PolicyDocument=json.dumps(policy))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return boto3.Session(
-        aws_access_key_id=key["AccessKeyId"],
-        aws_secret_access_key=key["SecretAccessKey"],
-        region_name="us-east-1",
-    )
-
-
-@pytest.fixture
-def enforcing(emulator_session: Emulator) -> Iterator[Emulator]:
-    emulator_session.enforce_iam = True
-    try:
-        yield emulator_session
-    finally:
-        emulator_session.enforce_iam = False
 
 
 def test_every_blob_of_every_image_is_stored_once_by_digest(
@@ -239,11 +207,11 @@ def test_the_shipped_policy_suffices_and_a_denied_layer_is_recorded(
     blobs = {image.config_digest, image.layer_digests[0]}
 
     allowed = Case.create(tmp_path / "allowed")
-    _collect(_collector(session, place), place, allowed, with_images=True)
+    _collect(seed.collector(session, place.endpoint), place, allowed, with_images=True)
     assert set(_stored(allowed)) == blobs
 
     denied = Case.create(tmp_path / "denied")
-    collector = _collector(session, place, "ecr:GetDownloadUrlForLayer")
+    collector = seed.collector(session, place.endpoint, "ecr:GetDownloadUrlForLayer")
     summary = _collect(collector, place, denied, with_images=True)
     errors = {e.params["layerDigest"]: str(e.error) for e in _layers(denied)}
     assert set(errors) == blobs
