@@ -112,7 +112,7 @@ def queue_image_blobs(
             if package.sha256_hex:
                 ctx.packages.offer(order, package)
             elif ctx.claim("image-blob", blob.digest):  # only sha256 digests can be checked
-                _failed(ctx, package, CallError(ErrorClass.ERROR, "UnsupportedDigest", blob.digest))
+                finish(ctx, package, CallError(ErrorClass.ERROR, "UnsupportedDigest", blob.digest))
 
 
 def blob_package(repo: ImageRepository, image_digest: str, blob: ImageBlob) -> Package:
@@ -143,7 +143,7 @@ def fetch_image_blob(ctx: CollectContext, package: Package) -> None:
     try:
         answer = call(ctx.client("ecr", package.region), "GetDownloadUrlForLayer", package.params)
     except Exception as exc:  # every failure becomes evidence
-        _failed(ctx, package, classify(exc))
+        finish(ctx, package, classify(exc))
         return
     package = replace(package, url=str(answer.get("downloadUrl") or ""))
     finish(ctx, package, download(ctx, package))
@@ -186,21 +186,6 @@ def parse_image_uri(uri: str) -> tuple[str, str, str, dict[str, str]] | None:
         return registry, region, repository, {"imageDigest": digest}
     repository, _, tag = rest.rpartition(":") if ":" in rest else (rest, "", "latest")
     return registry, region, repository, {"imageTag": tag or "latest"}
-
-
-def _failed(ctx: CollectContext, package: Package, error: CallError) -> None:
-    """A blob that could not be fetched: an `image-layer` entry with `error`, listed under
-    the registry's account."""
-    record_failure(
-        ctx,
-        package.kind,
-        package.api,
-        package.params,
-        package.region,
-        error,
-        package.account,
-        package.meta,
-    )
 
 
 def _manifest_of(image: Any) -> dict[str, Any]:
