@@ -48,9 +48,7 @@ def put_events(session: boto3.Session, aws: Emulator, group: str, messages: list
     logs.create_log_group(logGroupName=group)
     logs.create_log_stream(logGroupName=group, logStreamName=STREAM)
     start = int(datetime(2026, 11, 20, 10, tzinfo=UTC).timestamp() * 1000)
-    # A second apart: moto's export writes every time as `.000Z`, so events a millisecond
-    # apart would read back from an export with equal times and in no defined order.
-    events = [{"timestamp": start + 1000 * i, "message": m} for i, m in enumerate(messages)]
+    events = [{"timestamp": start + i, "message": m} for i, m in enumerate(messages)]
     logs.put_log_events(logGroupName=group, logStreamName=STREAM, logEvents=events)
 
 

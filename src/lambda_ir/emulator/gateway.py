@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambda_ir.emulator import ecr_layers, iam_enforce, lambda_gaps
+from lambda_ir.emulator import ecr_layers, iam_enforce, lambda_gaps, logs_export
 from lambda_ir.emulator.calls import ApiCall, parse_call, strip_emulator_headers
 from lambda_ir.emulator.http import Response, json_response
 from lambda_ir.emulator.identity import Caller, ensure_admin, resolve_caller
@@ -107,6 +107,11 @@ class Gateway:
                 caller.account_id, call.region, self.ecr, self.endpoint_url, forward
             )
             return ecr_layers.handle(ecr, call)
+        if call.service == "logs" and call.name == "CreateExportTask":
+            before = logs_export.export_keys(caller.account_id, call.params)
+            response = forward(None)
+            logs_export.fix_export(caller.account_id, call.region, call.params, before, response)
+            return response
         return forward(None)
 
     def _forward(self, environ: dict[str, Any], new_body: bytes | None) -> Response:
