@@ -22,7 +22,8 @@ from lambda_ir.acquire.trail_bucket import TrailBucket, collect_trail_bucket, da
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import open_index
-from lambda_ir.evidence.trail import import_trail, open_artifact
+from lambda_ir.evidence.trail import import_trail
+from lambda_ir.evidence.trail_read import open_artifact
 from tests.acquire import seed
 from tests.acquire.test_logs import ACCOUNT, collect_context
 

@@ -13,7 +13,8 @@ import pytest
 
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import build_index
-from lambda_ir.evidence.trail import import_trail, iter_record_blocks, iter_record_lines
+from lambda_ir.evidence.trail import import_trail
+from lambda_ir.evidence.trail_read import iter_record_blocks, iter_record_lines
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 STRATUS = DATA / "stratus-red-team-detonation-logs"

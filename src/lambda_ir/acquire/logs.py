@@ -36,7 +36,8 @@ from lambda_ir.acquire.window import window_segment
 from lambda_ir.aws import CallError, ErrorClass, QuotaClass, classify, pages
 from lambda_ir.evidence import logs as log_lines
 from lambda_ir.evidence.layout import path_segment
-from lambda_ir.evidence.trail import gzip_lines, open_stream
+from lambda_ir.evidence.trail import gzip_lines
+from lambda_ir.evidence.trail_read import open_stream
 from lambda_ir.model import Kind
 
 API = "logs:FilterLogEvents"

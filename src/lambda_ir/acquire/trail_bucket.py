@@ -25,13 +25,8 @@ from lambda_ir.acquire.logs import count_artifact, parse_s3_url
 from lambda_ir.acquire.steps import Step
 from lambda_ir.aws import QuotaClass, classify, pages
 from lambda_ir.evidence.layout import path_segment
-from lambda_ir.evidence.trail import (
-    ARTIFACT_SUFFIX,
-    MAX_DOCUMENT,
-    compress_lines,
-    iter_record_blocks,
-    open_stream,
-)
+from lambda_ir.evidence.trail import ARTIFACT_SUFFIX, compress_lines
+from lambda_ir.evidence.trail_read import MAX_DOCUMENT, iter_record_blocks, open_stream
 from lambda_ir.model import Kind
 
 DOWNLOADERS = 8
