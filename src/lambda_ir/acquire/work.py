@@ -97,7 +97,6 @@ class Work:
         self._pool.shutdown(wait=True)
 
     def _run(self, key: Key, task: Task, on_failure: OnFailure) -> None:
-        region = key[0]
         try:
             if not self._stopping:
                 task()
@@ -107,12 +106,13 @@ class Work:
             except BaseException as inner:
                 self.failures.append(inner)
         finally:
-            following = self._finish(key, region)
+            following = self._finish(key)
             if following is not None:
                 # The slot passes straight to the next task of the same region and class.
                 self._pool.submit(self._run, key, *following)
 
-    def _finish(self, key: Key, region: str) -> tuple[Task, OnFailure] | None:
+    def _finish(self, key: Key) -> tuple[Task, OnFailure] | None:
+        region = key[0]
         with self._cond:
             self._pending -= 1
             self._done[region] += 1
