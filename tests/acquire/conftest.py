@@ -12,6 +12,7 @@ import pytest
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case
+from tests.conftest import RegionPool
 
 
 @pytest.fixture(scope="session")
@@ -35,19 +36,14 @@ class Place:
     region: str
 
 
-@pytest.fixture(scope="session")
-def _regions() -> Iterator[Iterator[str]]:
-    yield iter(boto3.Session().get_available_regions("lambda"))
-
-
 @pytest.fixture
-def place(emulator_session: Emulator, _regions: Iterator[str]) -> Place:
+def place(emulator_session: Emulator, region_pool: RegionPool) -> Place:
     """A region no other test in this process used: an empty account there, no reset needed.
 
     Resetting the emulator reloads AWS's managed policies (seconds per test); a fresh region
     is as empty for everything regional. IAM is global, so seeds reuse roles by name.
     """
-    return Place(emulator_session.endpoint_url, next(_regions))
+    return Place(emulator_session.endpoint_url, region_pool.take(emulator_session))
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ quota class are the calls the meter counted.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +22,7 @@ from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case, ManifestEntry, verify_case
 from tests.acquire import seed
 from tests.acquire.conftest import Place
+from tests.conftest import RegionPool
 
 SIGNING = "lambda:ListCodeSigningConfigs"
 SIGNED_BY = "lambda:ListFunctionsByCodeSigningConfig"
@@ -93,10 +93,10 @@ class Seeded:
 
 @pytest.fixture(scope="module")
 def seeded(
-    emulator_session: Emulator, _regions: Iterator[str], tmp_path_factory: pytest.TempPathFactory
+    emulator_session: Emulator, region_pool: RegionPool, tmp_path_factory: pytest.TempPathFactory
 ) -> Seeded:
     """One region for every test here that only reads the estate (the region pool is small)."""
-    place = Place(emulator_session.endpoint_url, next(_regions))
+    place = Place(emulator_session.endpoint_url, region_pool.take(emulator_session))
     admin = boto3.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
     )

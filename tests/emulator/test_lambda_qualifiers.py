@@ -9,6 +9,8 @@ import pytest
 from botocore.config import Config
 
 from lambda_ir.emulator.client import client_config
+from lambda_ir.emulator.server import Emulator
+from tests.conftest import RegionPool
 from tests.emulator.conftest import make_function, make_role, zip_of
 
 
@@ -138,11 +140,13 @@ def test_settings_moto_lacks(admin: Any, name: str) -> None:
         lam.get_function_recursion_config(FunctionName=f"{name}-missing")
 
 
-def test_lists_paginate_fifty_a_page(admin: Any, name: str) -> None:
+def test_lists_paginate_fifty_a_page(
+    aws: Emulator, admin: Any, name: str, region_pool: RegionPool
+) -> None:
     lam = admin.client("lambda", config=client_config())
     role = make_role(admin, f"{name}-role")
     package = zip_of("pass")
-    region = "ca-central-1"  # a region of its own, so other tests' functions do not count
+    region = region_pool.take(aws)  # a region of its own, so other tests' functions do not count
     regional = admin.client("lambda", region_name=region, config=client_config())
     for index in range(120):
         regional.create_function(
@@ -205,7 +209,7 @@ def test_deleting_an_alias_or_function_drops_its_policy_and_url(admin: Any, name
 
 
 def test_layer_versions_paginate_fifty_a_page(admin: Any, name: str) -> None:
-    lam = admin.client("lambda", region_name="ap-southeast-2", config=client_config())
+    lam = admin.client("lambda", config=client_config())
     package = zip_of("layer")
     for _ in range(53):
         lam.publish_layer_version(LayerName=name, Content={"ZipFile": package})

@@ -1,0 +1,54 @@
+"""What every test package shares: regions a test may take as an empty account of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from lambda_ir.emulator.scenarios.catalogue import REGIONS as SCENARIO_REGIONS
+from lambda_ir.emulator.server import Emulator
+
+# The most regions one test module may take; a module starting with fewer left gets a reset.
+REGIONS_PER_MODULE = 12
+
+
+class RegionPool:
+    """Regions no test in this process has touched, each handed out once.
+
+    moto keeps one state per process, shared by every emulator the process runs, so a region is
+    empty only while no test package has used it. The scenarios' regions are never handed out.
+    When a module starts with the pool low, its first `take` resets the emulator, emptying every
+    region again: between modules, so no module-scoped seed is wiped under its tests.
+    """
+
+    def __init__(self) -> None:
+        self._regions = [
+            r for r in boto3.Session().get_available_regions("lambda") if r not in SCENARIO_REGIONS
+        ]
+        self._left = list(self._regions)
+        self._reset_due = False
+
+    def module_starts(self) -> None:
+        self._reset_due = len(self._left) < REGIONS_PER_MODULE
+
+    def take(self, emulator: Emulator) -> str:
+        if self._reset_due:
+            emulator.reset()
+            self._left = list(self._regions)
+            self._reset_due = False
+        if not self._left:
+            raise RuntimeError(f"a test module took more than {REGIONS_PER_MODULE} regions")
+        return self._left.pop(0)
+
+
+@pytest.fixture(scope="session")
+def region_pool() -> RegionPool:
+    return RegionPool()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _region_pool_between_modules(region_pool: RegionPool) -> Iterator[None]:
+    region_pool.module_starts()
+    yield
