@@ -14,7 +14,13 @@ import pytest
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import build_index
 from lambda_ir.evidence.trail import import_trail
-from lambda_ir.evidence.trail_read import iter_record_blocks, iter_record_lines
+from lambda_ir.evidence.trail_read import (
+    MAX_DOCUMENT,
+    MAX_WHOLE_GZIP,
+    iter_record_blocks,
+    iter_record_lines,
+    open_stream,
+)
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 STRATUS = DATA / "stratus-red-team-detonation-logs"
@@ -300,3 +306,22 @@ def test_a_large_delivered_file_is_cut_into_blocks_without_losing_a_record() -> 
     blocks = list(iter_record_blocks(io.BytesIO(delivered), problems))
     assert len(blocks) > 2 and sum(b.records for b in blocks) == 4000 and problems == []
     assert b"".join(b.data for b in blocks) == b"".join(c + b"\n" for c in compact)
+
+
+def test_gzip_is_inflated_whole_only_when_clean_and_bounded() -> None:
+    """Whole-file inflating must read what streaming reads: every member, nothing unbounded."""
+    recs = [orjson.dumps(record(f"m{n}")) for n in range(3)]
+    members = b"".join(gzip.compress(r + b"\n") for r in recs)  # `cat a.gz b.gz c.gz`
+    assert isinstance(open_stream(io.BytesIO(members)), io.BytesIO)
+    problems: list[str] = []
+    lines = iter_record_lines(open_stream(io.BytesIO(members)), problems)
+    assert [orjson.loads(x)["eventID"] for x in lines] == ["m0", "m1", "m2"] and problems == []
+    # Padding after the last member is not clean gzip: streamed, so the reader says what it is.
+    padded = open_stream(io.BytesIO(members + b"\x00" * 8))
+    assert not isinstance(padded, io.BytesIO)
+    # A member that inflates past the document limit is never inflated whole.
+    bomb = gzip.compress(b" " * (MAX_DOCUMENT + 2))
+    assert len(bomb) < MAX_WHOLE_GZIP and not isinstance(open_stream(io.BytesIO(bomb)), io.BytesIO)
+    half = gzip.compress(b"\n".join(recs))
+    lines = list(iter_record_lines(open_stream(io.BytesIO(half[: len(half) // 2])), problems))
+    assert lines == [] and problems and problems[0].startswith("truncated or corrupt")

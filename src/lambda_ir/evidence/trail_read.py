@@ -23,6 +23,8 @@ from isal import igzip, isal_zlib
 # A CloudTrail file is a few MB; a document or line above this is skipped, so a hostile
 # 1 GB single-line file never has to fit in memory.
 MAX_DOCUMENT = 128 << 20
+# A gzip file up to this size is inflated in one call (CloudTrail writes files of a few MB).
+MAX_WHOLE_GZIP = 32 << 20
 OUT_CHUNK = 1 << 20
 RECORD_KEYS = ("eventName", "eventID", "eventTime")
 GZIP_MAGIC = b"\x1f\x8b"
@@ -55,12 +57,48 @@ def open_source(path: Path) -> IO[bytes]:
 
 
 def open_stream(raw: IO[bytes]) -> IO[bytes]:
-    """Wrap a seekable binary stream so it reads decompressed when it holds gzip."""
-    if raw.read(2) == GZIP_MAGIC:
+    """Wrap a seekable binary stream so it reads decompressed when it holds gzip.
+
+    A gzip file of CloudTrail's size is inflated in one call: reading it line by line through
+    a gzip file object costs twice the inflating (buffer copies), and a delivered file is one
+    line. Anything else (large, truncated, corrupt) streams, and the reader words the problem.
+    """
+    if raw.read(2) != GZIP_MAGIC:
         raw.seek(0)
-        return cast(IO[bytes], igzip.IGzipFile(fileobj=raw, mode="rb"))  # type: ignore[no-untyped-call]
+        return raw
     raw.seek(0)
-    return raw
+    whole = _inflate_whole(raw.read(MAX_WHOLE_GZIP + 1))
+    if whole is not None:
+        raw.close()
+        return io.BytesIO(whole)
+    raw.seek(0)
+    return cast(IO[bytes], igzip.IGzipFile(fileobj=raw, mode="rb"))  # type: ignore[no-untyped-call]
+
+
+def _inflate_whole(data: bytes) -> bytes | None:
+    """Every gzip member of `data` inflated, or None when streaming must do it.
+
+    None when the file is larger than MAX_WHOLE_GZIP, inflates past MAX_DOCUMENT (no gzip
+    bomb is inflated whole), or is not clean gzip to its last byte.
+    """
+    if len(data) > MAX_WHOLE_GZIP:
+        return None
+    parts: list[bytes] = []
+    budget = MAX_DOCUMENT + 1
+    while data:
+        if budget <= 0:  # a max_length of 0 would mean no limit at all
+            return None
+        inflater = isal_zlib.decompressobj(wbits=31)
+        try:
+            part = inflater.decompress(data, budget)
+        except ISAL_ERROR:
+            return None
+        if not inflater.eof:
+            return None
+        parts.append(part)
+        budget -= len(part)
+        data = inflater.unused_data
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def open_artifact(path: Path) -> IO[bytes]:
