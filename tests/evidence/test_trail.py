@@ -16,6 +16,7 @@ from lambda_ir.evidence.index import build_index
 from lambda_ir.evidence.trail import import_trail
 from lambda_ir.evidence.trail_read import (
     MAX_DOCUMENT,
+    MAX_RECORD,
     MAX_WHOLE_GZIP,
     iter_record_blocks,
     iter_record_lines,
@@ -325,3 +326,16 @@ def test_gzip_is_inflated_whole_only_when_clean_and_bounded() -> None:
     half = gzip.compress(b"\n".join(recs))
     lines = list(iter_record_lines(open_stream(io.BytesIO(half[: len(half) // 2])), problems))
     assert lines == [] and problems and problems[0].startswith("truncated or corrupt")
+
+
+def test_a_record_too_large_to_index_is_skipped_and_the_rest_kept() -> None:
+    huge = orjson.dumps(record("huge", responseElements={"blob": "x" * (MAX_RECORD + 10)}))
+    small = [orjson.dumps(record("a")), orjson.dumps(record("b"))]
+    delivered = b'{"Records":[' + b",".join([small[0], huge, small[1]]) + b"]}"
+    as_lines = b"\n".join([small[0], huge, small[1]]) + b"\n"
+    for data, line in ((delivered, 1), (as_lines, 2)):
+        out, problems = lines_of(data)
+        assert [r["eventID"] for r in out] == ["a", "b"]
+        assert problems == [
+            f"1 line(s) skipped: record larger than {MAX_RECORD} bytes (first at line {line})"
+        ]

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 import duckdb
 
 from lambda_ir.evidence.index_values import bulk_insert
+from lambda_ir.evidence.trail_read import MAX_RECORD
 
-# Largest single record DuckDB will accept; CloudTrail caps records far below this (it omits
-# response elements past 256 KB). DuckDB sizes its read buffers by it: 64 MB cost ~10% more.
-MAX_RECORD = 16 << 20
+# DuckDB sizes its read buffers by the largest record the import keeps (64 MB cost ~10% more).
 
 # (column, JSON path) pulled out of each record in one pass; the order is the list index.
 FIELDS: tuple[tuple[str, str], ...] = (

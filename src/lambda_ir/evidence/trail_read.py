@@ -23,6 +23,9 @@ from isal import igzip, isal_zlib
 # A CloudTrail file is a few MB; a document or line above this is skipped, so a hostile
 # 1 GB single-line file never has to fit in memory.
 MAX_DOCUMENT = 128 << 20
+# The largest record kept: the index reads no larger (CloudTrail's own records stay far
+# below; it omits response elements past 256 KB). A larger one is skipped with a warning.
+MAX_RECORD = 16 << 20
 # A gzip file up to this size is inflated in one call (CloudTrail writes files of a few MB).
 MAX_WHOLE_GZIP = 32 << 20
 OUT_CHUNK = 1 << 20
@@ -148,10 +151,10 @@ def iter_record_blocks(
         value = _loads(stripped, bad, 1) if stripped else None
         if value is None and stripped and _opens_document(stripped):
             bad.clear()
-            yield from _single(_document(first, stream, problems, max_document))
+            yield from _single(_document(first, stream, problems, max_document), bad, 1)
             return
         if value is not None:
-            yield from _single(_lines_of(value, first, bad, 1))
+            yield from _single(_lines_of(value, first, bad, 1), bad, 1)
         yield from _line_records(stream, bad, max_document, start=2)
     except (EOFError, OSError, ISAL_ERROR) as exc:
         problems.append(f"truncated or corrupt compressed data: {exc}")
@@ -159,9 +162,12 @@ def iter_record_blocks(
         problems.extend(bad.summary())
 
 
-def _single(lines: Iterator[bytes]) -> Iterator[RecordBlock]:
+def _single(lines: Iterator[bytes], bad: _BadLines, number: int) -> Iterator[RecordBlock]:
     for line in lines:
-        yield RecordBlock(line, 1)
+        if len(line) > MAX_RECORD + 1:  # its newline aside
+            bad.add(f"record larger than {MAX_RECORD} bytes", number)
+        else:
+            yield RecordBlock(line, 1)
 
 
 def records_of(value: Any) -> Iterator[dict[str, Any]]:
@@ -228,6 +234,8 @@ def _records_block(line: bytes) -> Iterator[RecordBlock] | None:
         return None
     if not document.Records:
         return iter(())
+    if max(map(len, document.Records)) > MAX_RECORD:
+        return None  # the general path skips it with a warning
     # One line, so only a CR can put a record over two lines.
     if line.find(b"\r", 0, end) != -1:
         return _reserialised(document.Records)
@@ -331,7 +339,7 @@ def _line_records(
         elif stripped:
             value = _loads(stripped, bad, number)
             if value is not None:
-                yield from _single(_lines_of(value, stripped, bad, number))
+                yield from _single(_lines_of(value, stripped, bad, number), bad, number)
 
 
 def _skip_rest_of_line(stream: IO[bytes], line: bytes) -> None:
