@@ -10,6 +10,7 @@ import pytest
 
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detectors import sigma_rules
+from lambda_ir.analyze.sigma.backend import TrailBackend, share_fields
 from lambda_ir.analyze.sigma.rules import load_rules
 from lambda_ir.analyze.trail_rows import select_events
 from lambda_ir.evidence import Case
@@ -68,7 +69,9 @@ def test_rule_matches_its_own_positive_not_its_negatives(
     shutil.copy(rule_path, tmp_path)
     (rule,), unsupported = load_rules([tmp_path])
     assert unsupported == []
-    matched = {row.event_id for row in select_events(all_events, rule.where)}
+    assert sigma_rules.evaluate(all_events, [rule])
+    hits = "event_id IN (SELECT event_id FROM sigma_hits WHERE rule = 0)"
+    matched = {row.event_id for row in select_events(all_events, hits)}
     own = {m for m in matched if m.startswith(f"{rule_path.stem}:")}
     assert own == {f"{rule_path.stem}:positive"}, build_events(rule_path.read_text())
 
@@ -108,3 +111,16 @@ def test_sigma_finding_carries_rule_metadata(tmp_path: Path) -> None:
 def test_no_sigma_folder_means_no_sigma_findings(builder: CaseBuilder) -> None:
     builder.trail([trail_event("CreateFunctionUrlConfig", {"functionName": "x"})])
     assert run_detector(builder, sigma_rules.DETECTOR) == []
+
+
+def test_rules_share_one_extract_per_field_and_values_are_never_rewritten() -> None:
+    backend = TrailBackend()
+    name = backend.escape_and_quote_field("eventName")
+    issuer = backend.escape_and_quote_field("userIdentity.sessionContext.sessionIssuer.type")
+    # A value quoting a field expression is a literal with its quotes doubled: left alone.
+    literal = "'" + name.replace("'", "''") + "'"
+    clauses = [f"{name} = 'A' AND {issuer} = 'Role'", f"{name} = {literal}"]
+    paths, rewritten = share_fields(clauses)
+    nested = '$."userIdentity"."sessionContext"."sessionIssuer"."type"'
+    assert paths == f"""['$."eventName"', '{nested}']"""
+    assert rewritten == ["f[1] = 'A' AND f[2] = 'Role'", f"f[1] = {literal}"]

@@ -13,6 +13,7 @@ import pytest
 
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import build_index
+from lambda_ir.evidence.index_trail import RECORDS, record_files
 from lambda_ir.evidence.trail import import_trail
 from lambda_ir.evidence.trail_read import (
     MAX_DOCUMENT,
@@ -339,3 +340,28 @@ def test_a_record_too_large_to_index_is_skipped_and_the_rest_kept() -> None:
         assert problems == [
             f"1 line(s) skipped: record larger than {MAX_RECORD} bytes (first at line {line})"
         ]
+
+
+def test_records_reads_each_indexed_event_back_once_from_its_kept_copy(tmp_path: Path) -> None:
+    """The raw record is not stored in the index: RECORDS reads it from the evidence."""
+    first = [record("e1"), record("e2", userAgent="from a")]
+    second = [record("e2", userAgent="from b"), record("e3")]
+    nameless = {k: v for k, v in record("x").items() if k != "eventID"}
+    (tmp_path / "a.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in first))
+    (tmp_path / "b.jsonl").write_bytes(
+        b"".join(orjson.dumps(r) + b"\n" for r in (*second, nameless))
+    )
+    case = Case.create(tmp_path / "case")
+    import_trail(case, [tmp_path / "a.jsonl", tmp_path / "b.jsonl"], workers=1)
+    con = duckdb.connect(str(build_index(case)), read_only=True)
+    assert "record" not in {c[0] for c in con.execute("DESCRIBE trail_events").fetchall()}
+    files = record_files(con, case.root)
+    assert len(files) == 2 and all(Path(f).is_file() for f in files)
+    rows = con.execute(
+        f"SELECT event_id, evidence_path, user_agent, record FROM ({RECORDS}) ORDER BY 1", [files]
+    ).fetchall()
+    kept = dict(con.execute("SELECT event_id, evidence_path FROM trail_events").fetchall())
+    assert [r[0] for r in rows] == sorted(kept) and len(kept) == 4  # e1, e2, e3, md5:…
+    for event_id, path, agent, raw in rows:  # e2's record is the copy its row was made from
+        assert path == kept[event_id] and orjson.loads(raw).get("userAgent") == agent
+    assert orjson.loads(next(r for r in rows if r[0].startswith("md5:"))[3]) == nameless

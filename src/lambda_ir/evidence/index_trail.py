@@ -1,15 +1,17 @@
 """Load CloudTrail artifacts (JSON lines, zstd or gzip) into `trail_events`, de-duplicated.
 
-DuckDB reads the files itself (C++ JSON parser, all threads), each record stays whole in
-`record` and the columns are pulled out with one multi-path `json_extract_string`, so no
-inferred struct can break on a new `requestParameters` shape. Events seen twice (LookupEvents
-and the trail bucket, or an import) keep one row per `eventID`.
+DuckDB reads the files itself (C++ JSON parser, all threads) and the columns are pulled out
+with one multi-path `json_extract_string`, so no inferred struct can break on a new
+`requestParameters` shape. Events seen twice (LookupEvents and the trail bucket, or an
+import) keep one row per `eventID`. The raw record is not stored twice: `RECORDS` reads each
+indexed event's record back from its evidence artifact, in one parallel scan.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -118,11 +120,34 @@ _NORMALISE = f"""
         coalesce({_col("qualifier_param")}, lir_fn_qualifier(fn_ref)) AS qualifier,
         TRY_CAST({_col("request_parameters")} AS JSON) AS request_parameters,
         TRY_CAST({_col("response_elements")} AS JSON) AS response_elements,
-        record,
         evidence_path,
         evidence_sha256
     FROM ({_WITH_FUNCTION})
 """  # noqa: S608
+
+
+# Every indexed event (all `trail_events` columns) with its raw `record`, read back from the
+# artifact it was indexed from, so a duplicate elsewhere never doubles it. Bind `record_files`
+# as the one parameter; add WHERE, ORDER BY and more parameters after it.
+RECORDS = f"""
+    SELECT e.*, r.json AS record
+    FROM read_ndjson_objects(?, compression = 'auto_detect', filename = true,
+                             maximum_object_size = {MAX_RECORD}) AS r
+    JOIN trail_events AS e
+      ON e.event_id = CASE WHEN r.json->>'$.eventID' IS NULL
+                           THEN 'md5:' || md5(r.json::VARCHAR) ELSE r.json->>'$.eventID' END
+     AND ends_with(r.filename, '/' || e.evidence_path)
+"""  # noqa: S608
+
+
+def record_files(con: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
+    """The artifacts `trail_events` rows come from, as absolute paths (for `RECORDS`).
+
+    Empty when nothing is indexed; `read_ndjson_objects` refuses an empty list, so callers
+    skip the query then.
+    """
+    rows = con.execute("SELECT DISTINCT evidence_path FROM trail_events ORDER BY 1").fetchall()
+    return [str(root / path) for (path,) in rows]
 
 
 @dataclass(frozen=True)
@@ -158,16 +183,19 @@ def load_trail(con: duckdb.DuckDBPyConnection, files: Sequence[TrailFile]) -> li
 def _drop_duplicates(con: duckdb.DuckDBPyConnection) -> None:
     """One row per eventID: the copy from the first evidence file (by path) is kept.
 
-    Ties inside one file are broken by the record text, so a rebuild keeps the same copy.
+    Ties inside one file are broken by the columns' values, so a rebuild keeps the same copy
+    (copies alike in all of them are alike in the table).
 
-    Deleting the few extra copies is far cheaper than copying every record through a
-    de-duplicating SELECT (records are ~1.3 KB each).
+    Deleting the few extra copies is far cheaper than copying every row through a
+    de-duplicating SELECT.
     """
     con.execute(
         """DELETE FROM trail_events WHERE rowid IN (
                SELECT rowid FROM (
                    SELECT rowid, row_number() OVER (PARTITION BY event_id
-                       ORDER BY evidence_path, record::VARCHAR, rowid) AS copy
+                       ORDER BY evidence_path, event_time, event_name, actor_arn, source_ip,
+                           user_agent, error_code, request_parameters::VARCHAR,
+                           response_elements::VARCHAR, rowid) AS copy
                    FROM trail_events WHERE event_id IN (
                        SELECT event_id FROM trail_events GROUP BY event_id HAVING count(*) > 1))
                WHERE copy > 1)"""

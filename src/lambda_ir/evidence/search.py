@@ -21,6 +21,7 @@ import duckdb
 from lambda_ir.evidence.case import Case
 from lambda_ir.evidence.index import open_index
 from lambda_ir.evidence.index_code import CODE_KINDS, read_members
+from lambda_ir.evidence.index_trail import RECORDS, record_files
 from lambda_ir.redact import is_secret_name, redact_text, redact_value
 
 TARGETS = ("logs", "trail", "config", "code")
@@ -112,11 +113,18 @@ def search_case(
                 return
 
 
-def _sql(case: Case, sql: str, query: Query, limit: int) -> list[tuple[object, ...]]:
+def _sql(
+    case: Case, sql: str, query: Query, limit: int, *, records: bool = False
+) -> list[tuple[object, ...]]:
+    """Run `sql` with (regex, options, limit) bound; with `records`, the artifacts for
+    `index_trail.RECORDS` are bound first (no rows when nothing is indexed)."""
     options = "i" if query.ignore_case else "c"
     try:
         with open_index(case) as con:
-            return con.execute(sql, [query.regex, options, limit]).fetchall()
+            first = [record_files(con, case.root)] if records else []
+            if records and not first[0]:
+                return []
+            return con.execute(sql, [*first, query.regex, options, limit]).fetchall()
     except duckdb.InvalidInputException as exc:
         raise SearchError(
             f"pattern not accepted by RE2 (no look-around or back-references): {exc}"
@@ -142,11 +150,12 @@ def _logs(case: Case, query: Query, limit: int) -> Iterator[Hit]:
 def _trail(case: Case, query: Query, limit: int) -> Iterator[Hit]:
     rows = _sql(
         case,
-        """SELECT evidence_path, evidence_sha256, event_time, event_name, event_id, record::VARCHAR
-           FROM trail_events WHERE regexp_matches(record::VARCHAR, ?, ?)
-           ORDER BY event_time, event_id LIMIT ?""",
+        f"""SELECT evidence_path, evidence_sha256, event_time, event_name, event_id, record::VARCHAR
+           FROM ({RECORDS}) WHERE regexp_matches(record::VARCHAR, ?, ?)
+           ORDER BY event_time, event_id LIMIT ?""",  # noqa: S608
         query,
         limit,
+        records=True,
     )
     pattern = query.compiled()
     for path, sha, when, name, event_id, record in rows:

@@ -14,7 +14,7 @@ from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.code_files import iter_files, member_ref, owner_location
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.iocs import IocMatcher, IocSet, load_iocs
-from lambda_ir.analyze.trail_rows import event_finding, select_events
+from lambda_ir.analyze.trail_rows import event_finding, select_records
 from lambda_ir.analyze.values import LogEvent
 from lambda_ir.model import Finding, Kind, Severity
 
@@ -94,7 +94,7 @@ def _trail(case: CaseView, iocs: IocSet) -> Iterator[Finding]:
     pattern = _text_pattern(iocs)
     if not pattern:
         return
-    rows = select_events(
+    rows = select_records(
         case,
         "list_contains(?, source_ip) OR regexp_matches(CAST(record AS VARCHAR), ?, 'i')",
         [sorted(iocs.ips), pattern],

@@ -6,13 +6,15 @@ finding is `sigma:<rule id>`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.sigma.rules import load_rules
+from lambda_ir.analyze.sigma.backend import share_fields
+from lambda_ir.analyze.sigma.rules import CompiledRule, load_rules
 from lambda_ir.analyze.trail_rows import TrailRow, select_events
+from lambda_ir.evidence.index_trail import RECORDS, record_files
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -35,8 +37,11 @@ def _resource(row: TrailRow) -> str:
 def detect(case: CaseView) -> Iterator[Finding]:
     """Every event of the trail that a supported rule under `--sigma` folders matches."""
     rules, _ = load_rules(case.options.sigma_dirs)
-    for rule in rules:
-        for row in select_events(case, rule.where):
+    if not rules or not evaluate(case, rules):
+        return
+    for number, rule in enumerate(rules):
+        where = "event_id IN (SELECT event_id FROM sigma_hits WHERE rule = ?)"
+        for row in select_events(case, where, [number]):
             finding = make_finding(
                 INFO,
                 resource=_resource(row),
@@ -57,6 +62,26 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 details={"rule_id": rule.id, "rule_file": rule.path, "event_id": row.event_id},
             )
             yield replace(finding, detector=f"sigma:{rule.id}")
+
+
+def evaluate(case: CaseView, rules: Sequence[CompiledRule]) -> bool:
+    """Evaluate every rule in one scan of the raw records into TEMP `sigma_hits` (rule number,
+    event_id); False when nothing is indexed. The clauses come from rule files, compiled and
+    checked by `load_rules`; no trail value is ever put in SQL."""
+    files = record_files(case.index, case.case.root)
+    if not files:
+        return False
+    paths, wheres = share_fields([rule.where for rule in rules])
+    numbered = ", ".join(f"CASE WHEN ({where}) THEN {n} END" for n, where in enumerate(wheres))
+    anywhere = " OR ".join(f"({where})" for where in wheres)
+    case.index.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sigma_hits AS
+            SELECT unnest(list_filter([{numbered}], lambda n: n IS NOT NULL)) AS rule, event_id
+            FROM (SELECT event_id, json_extract_string(record, {paths}) AS f FROM ({RECORDS}))
+            WHERE {anywhere}""",  # noqa: S608
+        [files],
+    )
+    return True
 
 
 DETECTOR = Detector(INFO, detect)

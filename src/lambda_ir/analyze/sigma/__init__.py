@@ -1,1 +1,1 @@
-"""Sigma rules for CloudTrail, parsed by pySigma and evaluated by DuckDB on `trail_events`."""
+"""Sigma rules for CloudTrail, parsed by pySigma and run by DuckDB on the raw records."""

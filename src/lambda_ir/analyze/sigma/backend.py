@@ -13,6 +13,8 @@ Values come from rule files and are quoted by the backend; trail data is never p
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from sigma.conditions import ConditionFieldEqualsValueExpression
@@ -20,9 +22,26 @@ from sigma.conversion.state import ConversionState
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma_backend_duckdb import DuckDBBackend  # type: ignore[import-untyped]
 
+# A field as `TrailBackend.escape_and_quote_field` writes it; group 1 is the quoted JSON path.
+# A rule's values are SQL literals with every `'` doubled, so none can look like this.
+_FIELD = re.compile(r"\(record->>'((?:[^']|'')*)'\)")
+
+
+def share_fields(clauses: Sequence[str]) -> tuple[str, list[str]]:
+    """Rewrite clauses to read each field from `f`, one multi-path extract of `record`.
+
+    Returns the SQL list of JSON paths for `json_extract_string(record, <list>) AS f`, and the
+    clauses with each `(record->>'path')` made `f[i]`: one JSON parse per record for every
+    rule instead of one per field per rule (~200 per record for SigmaHQ's 57 rules).
+    """
+    paths = sorted({m.group(1) for clause in clauses for m in _FIELD.finditer(clause)})
+    position = {path: number for number, path in enumerate(paths, start=1)}
+    rewritten = [_FIELD.sub(lambda m: f"f[{position[m.group(1)]}]", clause) for clause in clauses]
+    return "[" + ", ".join(f"'{path}'" for path in paths) + "]", rewritten
+
 
 class TrailBackend(DuckDBBackend):  # type: ignore[misc]  # untyped base class
-    """Sigma → a DuckDB WHERE clause over `trail_events.record`."""
+    """Sigma → a DuckDB WHERE clause over the raw CloudTrail `record` (JSON)."""
 
     name: ClassVar[str] = "lambda-ir CloudTrail on DuckDB"
     escape_char: ClassVar[str] = "\\"
@@ -57,5 +76,5 @@ class TrailBackend(DuckDBBackend):  # type: ignore[misc]  # untyped base class
         )
 
     def finalize_query_default(self, rule: Any, query: str, index: int, state: Any) -> str:
-        """Only the condition: the caller selects from `trail_events` with it."""
+        """Only the condition: the caller selects records with it (`index_trail.RECORDS`)."""
         return query

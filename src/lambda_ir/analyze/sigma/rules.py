@@ -19,7 +19,6 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
 from lambda_ir.analyze.sigma.backend import TrailBackend
-from lambda_ir.evidence.index_schema import create_statements
 from lambda_ir.model import Severity
 
 _LEVELS = {
@@ -34,7 +33,7 @@ _TECHNIQUE = re.compile(r"^attack\.(t\d{4}(?:\.\d{3})?)$", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class CompiledRule:
-    """A Sigma rule ready to run: its metadata and a DuckDB WHERE clause on `trail_events`."""
+    """A Sigma rule ready to run: its metadata and a DuckDB WHERE clause on a raw `record`."""
 
     id: str
     title: str
@@ -65,7 +64,7 @@ def rule_files(dirs: Iterable[Path]) -> list[Path]:
 def load_rules(dirs: Iterable[Path]) -> tuple[list[CompiledRule], list[Unsupported]]:
     """Compile every rule under `dirs`; the rest come back as unsupported, with reasons."""
     backend = TrailBackend()
-    checker = _empty_index()  # an empty trail_events, to let DuckDB check each clause
+    checker = duckdb.connect(":memory:")  # DuckDB checks each clause on an empty record
     compiled: list[CompiledRule] = []
     unsupported: list[Unsupported] = []
     for path in rule_files(dirs):
@@ -81,13 +80,6 @@ def load_rules(dirs: Iterable[Path]) -> tuple[list[CompiledRule], list[Unsupport
             else:
                 unsupported.append(result)
     return compiled, unsupported
-
-
-def _empty_index() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(":memory:")
-    for statement in create_statements():
-        con.execute(statement)
-    return con
 
 
 def _compile(
@@ -106,7 +98,7 @@ def _compile(
     try:
         queries = backend.convert_rule(rule)
         where = " OR ".join(f"({q})" for q in queries)
-        checker.execute(f"SELECT count(*) FROM trail_events WHERE {where}")  # noqa: S608
+        checker.execute(f"SELECT count(*) FROM (SELECT NULL::JSON AS record) WHERE {where}")  # noqa: S608
     except (SigmaError, NotImplementedError, duckdb.Error) as exc:
         return Unsupported(path, title, f"{type(exc).__name__}: {exc}")
     level = rule.level.name.lower() if rule.level else "medium"
