@@ -7,6 +7,7 @@ api `local:import`) and each problem a manifest entry with `error`.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import itertools
 import os
@@ -28,6 +29,10 @@ ARTIFACT_SUFFIX = ".jsonl.zst"
 ZSTD_LEVEL = 1
 BATCH = 8  # files per worker task: few enough to balance, enough to open the case rarely
 DIGEST_MARK = "CloudTrail-Digest"
+# glibc's mallopt parameters, and the values an import process runs with (`reuse_freed_memory`).
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+KEEP_BUFFERS_BELOW = 32 << 20  # glibc's largest mmap threshold: every CloudTrail file's buffers
+KEEP_FREED = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,21 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def reuse_freed_memory() -> None:
+    """Make this process keep freed buffers of up to 32 MB for reuse (glibc; else no-op).
+
+    glibc returns every buffer above its mmap threshold to the OS when it is freed, so each
+    file's few-MB buffers (inflated document, lines, blocks) were faulted in afresh: 350k page
+    faults and ~1 CPU-second per million events, against 36k with this.
+    """
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(M_MMAP_THRESHOLD, KEEP_BUFFERS_BELOW)
+    mallopt(M_TRIM_THRESHOLD, KEEP_FREED)
+
+
 def _import_batch(root: str, batch: list[tuple[str, str]]) -> list[FileImport]:
     # Each worker opens the case itself (appends to the manifest are locked across
     # processes), once per batch: opening reads the whole manifest.
@@ -183,7 +203,7 @@ def import_trail(case: Case, paths: Sequence[Path], *, workers: int | None = Non
         results = [import_file(case, Path(src), name, compressor) for src, name in jobs]
     else:
         batches = [jobs[i : i + BATCH] for i in range(0, len(jobs), BATCH)]
-        with ProcessPoolExecutor(max_workers=count) as pool:
+        with ProcessPoolExecutor(max_workers=count, initializer=reuse_freed_memory) as pool:
             done = pool.map(_import_batch, [str(case.root)] * len(batches), batches)
             results = [result for batch in done for result in batch]
     case.log("import-trail", {"files": len(results), "records": sum(r.records for r in results)})
