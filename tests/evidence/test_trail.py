@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -405,3 +406,34 @@ def test_an_import_process_reuses_freed_buffers_instead_of_faulting_them_in(
 
     # Measured 7,300 page faults against 1,800: each file's buffers are faulted in afresh.
     assert faults("reuse") * 2 < faults("default")
+
+
+def test_fields_of_an_unexpected_type_are_kept_as_text_not_a_failed_file(tmp_path: Path) -> None:
+    odd = [
+        record("odd", userIdentity="not an object", eventTime=1714557600, readOnly=True),
+        record("obj", errorCode={"nested": [1]}, requestParameters=None),
+        {k: v for k, v in record("x", userIdentity={"arn": 7}).items() if k != "eventID"},
+    ]
+    src = tmp_path / "odd.jsonl"
+    src.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in odd))
+    case = Case.create(tmp_path / "case")
+    import_trail(case, [src])
+    con = duckdb.connect(str(build_index(case)), read_only=True)
+    assert con.execute("SELECT count(*) FROM ingest_warnings").fetchone() == (0,)
+    rows = con.execute(
+        "SELECT event_id, actor_arn, event_time, read_only, error_code,"
+        " request_parameters->>'functionName', function_name FROM trail_events"
+    ).fetchall()
+    by_id = {r[0]: r[1:] for r in rows}
+    pay = "arn:aws:lambda:eu-west-1:111122223333:function:pay:7"
+    assert by_id["odd"] == (None, None, True, None, pay, "pay")  # a number is no time
+    assert by_id["obj"] == (
+        "arn:aws:sts::111122223333:assumed-role/deployer/alice-session",
+        datetime(2024, 5, 1, 10, 0),
+        None,
+        '{"nested":[1]}',
+        None,  # JSON null is NULL
+        None,
+    )
+    (nameless,) = [v for k, v in by_id.items() if k.startswith("md5:")]
+    assert nameless[0] == "7" and nameless[4:] == (pay, "pay")

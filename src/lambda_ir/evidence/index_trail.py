@@ -1,9 +1,9 @@
 """Load CloudTrail artifacts (JSON lines, zstd or gzip) into `trail_events`, de-duplicated.
 
-DuckDB reads the files itself (C++ JSON parser, all threads) and the columns are pulled out
-with one multi-path `json_extract_string`, so no inferred struct can break on a new
-`requestParameters` shape. Events seen twice (LookupEvents and the trail bucket, or an
-import) keep one row per `eventID`. The raw record is not stored twice: `RECORDS` reads each
+DuckDB's JSON reader parses the files itself (all threads) into declared columns (`COLUMNS`,
+VARCHAR or JSON only), so no inferred struct can break on a new `requestParameters` shape.
+Events seen twice (LookupEvents and the trail bucket, or an import) keep one row per
+`eventID`; a record without one is keyed by the hash of its bytes. The raw record is not stored twice: `RECORDS` reads each
 indexed event's record back from its evidence artifact, in one parallel scan.
 """
 
@@ -20,34 +20,28 @@ from lambda_ir.evidence.trail_read import MAX_RECORD
 
 # DuckDB sizes its read buffers by the largest record the import keeps (64 MB cost ~10% more).
 
-# (column, JSON path) pulled out of each record in one pass; the order is the list index.
-FIELDS: tuple[tuple[str, str], ...] = (
-    ("event_id", "$.eventID"),
-    ("event_time", "$.eventTime"),
-    ("event_source", "$.eventSource"),
-    ("event_name", "$.eventName"),
-    ("aws_region", "$.awsRegion"),
-    ("account", "$.recipientAccountId"),
-    ("actor_arn", "$.userIdentity.arn"),
-    ("actor_type", "$.userIdentity.type"),
-    ("user_name", "$.userIdentity.userName"),
-    ("invoked_by", "$.userIdentity.invokedBy"),
-    ("access_key_id", "$.userIdentity.accessKeyId"),
-    ("session_issuer_arn", "$.userIdentity.sessionContext.sessionIssuer.arn"),
-    ("source_ip", "$.sourceIPAddress"),
-    ("user_agent", "$.userAgent"),
-    ("read_only", "$.readOnly"),
-    ("error_code", "$.errorCode"),
-    ("error_message", "$.errorMessage"),
-    ("fn_param", "$.requestParameters.functionName"),
-    ("fn_response", "$.responseElements.functionName"),
-    ("fn_response_arn", "$.responseElements.functionArn"),
-    ("qualifier_param", "$.requestParameters.qualifier"),
-    ("resources", "$.resources"),
-    # Objects come back as their JSON text: one parse of the record serves these too.
-    ("request_parameters", "$.requestParameters"),
-    ("response_elements", "$.responseElements"),
+# The record's fields the index reads, declared (never inferred) for DuckDB's JSON reader,
+# which parses them in place. Only VARCHAR and JSON, which take any JSON value (an object as
+# its text), so no record can fail a scan on a new shape; nested fields come out of the JSON
+# ones. `requestParameters` and `responseElements` stay JSON: hundreds of shapes.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("eventID", "VARCHAR"),
+    ("eventTime", "VARCHAR"),
+    ("eventSource", "VARCHAR"),
+    ("eventName", "VARCHAR"),
+    ("awsRegion", "VARCHAR"),
+    ("recipientAccountId", "VARCHAR"),
+    ("sourceIPAddress", "VARCHAR"),
+    ("userAgent", "VARCHAR"),
+    ("readOnly", "VARCHAR"),
+    ("errorCode", "VARCHAR"),
+    ("errorMessage", "VARCHAR"),
+    ("userIdentity", "JSON"),
+    ("requestParameters", "JSON"),
+    ("responseElements", "JSON"),
+    ("resources", "JSON"),
 )
+_READ_COLUMNS = "{" + ", ".join(f"{name}: '{kind}'" for name, kind in COLUMNS) + "}"
 
 # ARN, partial ARN (`123456789012:function:name`) or `name[:qualifier]` -> name / qualifier.
 MACROS = (
@@ -63,67 +57,84 @@ MACROS = (
         ELSE nullif(split_part(x, ':', 2), '') END""",
 )
 
-_PATHS = "[" + ", ".join(f"'{path}'" for _, path in FIELDS) + "]"
-_AT = {name: i + 1 for i, (name, _) in enumerate(FIELDS)}
-
-# One parse per record: every column comes out of one multi-path json_extract_string
-# ('v', a list in FIELDS order; objects such as requestParameters come back as JSON text).
-_EXTRACT = f"""
-    SELECT f.path AS evidence_path, f.sha256 AS evidence_sha256, r.json AS record,
-           json_extract_string(r.json, {_PATHS}) AS v
-    FROM read_ndjson_objects(?, compression = 'auto_detect', filename = true,
-                             maximum_object_size = {MAX_RECORD}) AS r
+# Every record with an eventID, read by DuckDB's JSON reader straight into the columns.
+_BY_EVENT_ID = f"""
+    SELECT f.path AS evidence_path, f.sha256 AS evidence_sha256, NULL AS fallback_id, r.*
+    FROM read_json(?, format = 'newline_delimited', columns = {_READ_COLUMNS},
+                   compression = 'auto_detect', filename = true,
+                   maximum_object_size = {MAX_RECORD}) AS r
     JOIN trail_files AS f ON f.abs_path = r.filename
 """  # noqa: S608
 
 
-def _col(name: str) -> str:
-    return f"v[{_AT[name]}]"
+def _field(name: str, kind: str) -> str:
+    if kind == "VARCHAR":
+        return f"r.json->>'$.{name}' AS {name}"
+    return f"nullif(r.json->'$.{name}', 'null') AS {name}"  # as the reader: JSON null is NULL
 
 
-# The function touched: request parameters, then response, then a Lambda ARN in `resources`
-# (data events such as Invoke name the function only there).
-_WITH_FUNCTION = f"""
-    SELECT *, coalesce({_col("fn_param")}, {_col("fn_response")}, {_col("fn_response_arn")},
-        CASE WHEN {_col("resources")} IS NOT NULL THEN list_filter(
-            json_extract_string({_col("resources")}, '$[*].ARN'),
-            lambda a: a LIKE '%:function:%')[1] END) AS fn_ref
-    FROM ({_EXTRACT})
+# The rare record without an eventID, from the raw line: its id is the hash of its bytes.
+_WITHOUT_EVENT_ID = f"""
+    SELECT f.path AS evidence_path, f.sha256 AS evidence_sha256,
+           'md5:' || md5(r.json::VARCHAR) AS fallback_id,
+           {", ".join(_field(name, kind) for name, kind in COLUMNS)}
+    FROM read_ndjson_objects(?, compression = 'auto_detect', filename = true,
+                             maximum_object_size = {MAX_RECORD}) AS r
+    JOIN trail_files AS f ON f.abs_path = r.filename
+    WHERE r.json->>'$.eventID' IS NULL
 """  # noqa: S608
 
-_NORMALISE = f"""
+
+def _normalise(source: str) -> str:
+    """One `trail_events` row per record of `source` (one of the two above)."""
+    nested = f"""
+        SELECT *,
+            json_extract_string(userIdentity, ['$.arn', '$.type', '$.userName', '$.invokedBy',
+                '$.accessKeyId', '$.sessionContext.sessionIssuer.arn']) AS who,
+            json_extract_string(requestParameters, ['$.functionName', '$.qualifier']) AS req,
+            json_extract_string(responseElements, ['$.functionName', '$.functionArn']) AS resp
+        FROM ({source})
+    """  # noqa: S608
+    # The function touched: request parameters, then response, then a Lambda ARN in
+    # `resources` (data events such as Invoke name the function only there).
+    with_function = f"""
+        SELECT *, coalesce(req[1], resp[1], resp[2],
+            CASE WHEN resources IS NOT NULL THEN list_filter(
+                json_extract_string(resources, '$[*].ARN'),
+                lambda a: a LIKE '%:function:%')[1] END) AS fn_ref
+        FROM ({nested})
+    """  # noqa: S608
+    return f"""
     SELECT
-        CASE WHEN {_col("event_id")} IS NULL THEN 'md5:' || md5(record::VARCHAR)
-             ELSE {_col("event_id")} END AS event_id,
+        coalesce(eventID, fallback_id) AS event_id,
         -- A TIMESTAMP cast would drop an offset; go through TIMESTAMPTZ to get UTC.
-        timezone('UTC', TRY_CAST({_col("event_time")} AS TIMESTAMPTZ)) AS event_time,
-        {_col("event_source")} AS event_source,
-        {_col("event_name")} AS event_name,
-        regexp_replace({_col("event_name")}, '\\d{{4}}_?\\d{{2}}_?\\d{{2}}(v\\d+)?$', '')
-            AS operation,
-        {_col("aws_region")} AS aws_region,
-        {_col("account")} AS account,
-        {_col("actor_arn")} AS actor_arn,
-        {_col("actor_type")} AS actor_type,
-        coalesce({_col("user_name")},
-                 CASE WHEN {_col("actor_arn")} LIKE '%:assumed-role/%'
-                      THEN regexp_extract({_col("actor_arn")}, '/([^/]+)$', 1) END,
-                 {_col("invoked_by")}) AS actor_name,
-        {_col("access_key_id")} AS access_key_id,
-        {_col("session_issuer_arn")} AS session_issuer_arn,
-        {_col("source_ip")} AS source_ip,
-        {_col("user_agent")} AS user_agent,
-        TRY_CAST({_col("read_only")} AS BOOLEAN) AS read_only,
-        {_col("error_code")} AS error_code,
-        {_col("error_message")} AS error_message,
+        timezone('UTC', TRY_CAST(eventTime AS TIMESTAMPTZ)) AS event_time,
+        eventSource AS event_source,
+        eventName AS event_name,
+        regexp_replace(eventName, '\\d{{4}}_?\\d{{2}}_?\\d{{2}}(v\\d+)?$', '') AS operation,
+        awsRegion AS aws_region,
+        recipientAccountId AS account,
+        who[1] AS actor_arn,
+        who[2] AS actor_type,
+        coalesce(who[3],
+                 CASE WHEN who[1] LIKE '%:assumed-role/%'
+                      THEN regexp_extract(who[1], '/([^/]+)$', 1) END,
+                 who[4]) AS actor_name,
+        who[5] AS access_key_id,
+        who[6] AS session_issuer_arn,
+        sourceIPAddress AS source_ip,
+        userAgent AS user_agent,
+        TRY_CAST(readOnly AS BOOLEAN) AS read_only,
+        errorCode AS error_code,
+        errorMessage AS error_message,
         lir_fn_name(fn_ref) AS function_name,
-        coalesce({_col("qualifier_param")}, lir_fn_qualifier(fn_ref)) AS qualifier,
-        TRY_CAST({_col("request_parameters")} AS JSON) AS request_parameters,
-        TRY_CAST({_col("response_elements")} AS JSON) AS response_elements,
+        coalesce(req[2], lir_fn_qualifier(fn_ref)) AS qualifier,
+        requestParameters AS request_parameters,
+        responseElements AS response_elements,
         evidence_path,
         evidence_sha256
-    FROM ({_WITH_FUNCTION})
-"""  # noqa: S608
+    FROM ({with_function})
+    """  # noqa: S608
 
 
 # Every indexed event (all `trail_events` columns) with its raw `record`, read back from the
@@ -172,12 +183,34 @@ def load_trail(con: duckdb.DuckDBPyConnection, files: Sequence[TrailFile]) -> li
     problems: list[str] = []
     if files:
         try:
-            con.execute(f"INSERT INTO trail_events {_NORMALISE}", [[f.abs_path for f in files]])
+            con.execute(_INSERT_BY_EVENT_ID, [[f.abs_path for f in files]])
         except duckdb.Error:
             con.execute("DELETE FROM trail_events")
             problems = _load_one_by_one(con, files)
+        _add_records_without_event_id(con)
     _drop_duplicates(con)
     return problems
+
+
+_INSERT_BY_EVENT_ID = f"INSERT INTO trail_events {_normalise(_BY_EVENT_ID)}"
+
+
+def _add_records_without_event_id(con: duckdb.DuckDBPyConnection) -> None:
+    """Re-read, from the raw lines, the records the fast scan found without an eventID.
+
+    Only the files holding such records are read again (usually none).
+    """
+    found = con.execute(
+        """SELECT abs_path FROM trail_files WHERE path IN (
+               SELECT DISTINCT evidence_path FROM trail_events WHERE event_id IS NULL)
+           ORDER BY path"""
+    ).fetchall()
+    if found:
+        con.execute("DELETE FROM trail_events WHERE event_id IS NULL")
+        con.execute(
+            f"INSERT INTO trail_events {_normalise(_WITHOUT_EVENT_ID)}",
+            [[path for (path,) in found]],
+        )
 
 
 def _drop_duplicates(con: duckdb.DuckDBPyConnection) -> None:
@@ -206,7 +239,7 @@ def _load_one_by_one(con: duckdb.DuckDBPyConnection, files: Sequence[TrailFile])
     problems = []
     for f in files:
         try:
-            con.execute(f"INSERT INTO trail_events {_NORMALISE}", [[f.abs_path]])
+            con.execute(_INSERT_BY_EVENT_ID, [[f.abs_path]])
         except duckdb.Error as exc:
             problems.append(f"{f.path}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
     return problems
