@@ -16,7 +16,7 @@ import pytest
 
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import build_index
-from lambda_ir.evidence.index_trail import RECORDS, record_files
+from lambda_ir.evidence.index_trail import record_files, records_query
 from lambda_ir.evidence.trail import import_trail
 from lambda_ir.evidence.trail_read import (
     MAX_DOCUMENT,
@@ -360,8 +360,9 @@ def test_records_reads_each_indexed_event_back_once_from_its_kept_copy(tmp_path:
     assert "record" not in {c[0] for c in con.execute("DESCRIBE trail_events").fetchall()}
     files = record_files(con, case.root)
     assert len(files) == 2 and all(Path(f).is_file() for f in files)
+    every = records_query("true")
     rows = con.execute(
-        f"SELECT event_id, evidence_path, user_agent, record FROM ({RECORDS}) ORDER BY 1", [files]
+        f"SELECT event_id, evidence_path, user_agent, record FROM ({every}) ORDER BY 1", [files]
     ).fetchall()
     kept = dict(con.execute("SELECT event_id, evidence_path FROM trail_events").fetchall())
     assert [r[0] for r in rows] == sorted(kept) and len(kept) == 4  # e1, e2, e3, md5:…

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from lambda_ir.analyze.detector import DetectorInfo, make_finding
-from lambda_ir.evidence.index_trail import RECORDS, record_files
+from lambda_ir.evidence.index_trail import record_files, records_query
 from lambda_ir.model import Actor, EvidenceRef, Finding, FunctionRef, Severity
 
 if TYPE_CHECKING:
@@ -94,12 +94,12 @@ def select_events(view: CaseView, where: str, params: Sequence[Any] = ()) -> lis
 
 
 def select_records(view: CaseView, where: str, params: Sequence[Any] = ()) -> list[TrailRow]:
-    """Like `select_events`, but `where` may also read the raw `record` (one scan of the
-    trail artifacts, so use it only for what the columns cannot answer)."""
+    """Like `select_events`, but `where` reads the raw `record` only (one scan of the trail
+    artifacts, so use it only for what the columns cannot answer)."""
     files = record_files(view.index, view.case.root)
     if not files:
         return []
-    sql = f"SELECT {_COLUMNS} FROM ({RECORDS}) WHERE {where} ORDER BY event_time, event_id"  # noqa: S608
+    sql = f"SELECT {_COLUMNS} FROM ({records_query(where)}) ORDER BY event_time, event_id"  # noqa: S608
     rows = view.index.execute(sql, [files, *params]).fetchall()
     return [_row(values) for values in rows]
 

@@ -3,8 +3,9 @@
 DuckDB's JSON reader parses the files itself (all threads) into declared columns (`COLUMNS`,
 VARCHAR or JSON only), so no inferred struct can break on a new `requestParameters` shape.
 Events seen twice (LookupEvents and the trail bucket, or an import) keep one row per
-`eventID`; a record without one is keyed by the hash of its bytes. The raw record is not stored twice: `RECORDS` reads each
-indexed event's record back from its evidence artifact, in one parallel scan.
+`eventID`; a record without one is keyed by the hash of its bytes. The raw record is not
+stored twice: `records_query` reads indexed events' records back from their evidence
+artifacts, in one parallel scan.
 """
 
 from __future__ import annotations
@@ -137,22 +138,32 @@ def _normalise(source: str) -> str:
     """  # noqa: S608
 
 
-# Every indexed event (all `trail_events` columns) with its raw `record`, read back from the
-# artifact it was indexed from, so a duplicate elsewhere never doubles it. Bind `record_files`
-# as the one parameter; add WHERE, ORDER BY and more parameters after it.
-RECORDS = f"""
-    SELECT e.*, r.json AS record
-    FROM read_ndjson_objects(?, compression = 'auto_detect', filename = true,
-                             maximum_object_size = {MAX_RECORD}) AS r
+def records_query(where: str, extra: str = "") -> str:
+    """SQL for the indexed events whose raw `record` matches `where`: every `trail_events`
+    column and `record`, each read back from the artifact its row was made from (so a
+    duplicate elsewhere never doubles it).
+
+    `where` is a constant clause on `record` (and on `extra`, columns computed from it); it
+    runs during the scan, before the join, so the join holds only the hits. Parameters: the
+    `record_files` list, then those of `extra` and `where`.
+    """
+    scan = f"""SELECT json AS record, filename
+        FROM read_ndjson_objects(?, compression = 'auto_detect', filename = true,
+                                 maximum_object_size = {MAX_RECORD})"""  # noqa: S608
+    if extra:
+        scan = f"SELECT *, {extra} FROM ({scan})"  # noqa: S608
+    return f"""
+    SELECT e.*, r.* EXCLUDE (filename)
+    FROM (SELECT * FROM ({scan}) WHERE {where}) AS r
     JOIN trail_events AS e
-      ON e.event_id = CASE WHEN r.json->>'$.eventID' IS NULL
-                           THEN 'md5:' || md5(r.json::VARCHAR) ELSE r.json->>'$.eventID' END
+      ON e.event_id = CASE WHEN r.record->>'$.eventID' IS NULL
+                           THEN 'md5:' || md5(r.record::VARCHAR) ELSE r.record->>'$.eventID' END
      AND ends_with(r.filename, '/' || e.evidence_path)
-"""  # noqa: S608
+    """  # noqa: S608
 
 
 def record_files(con: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
-    """The artifacts `trail_events` rows come from, as absolute paths (for `RECORDS`).
+    """The artifacts `trail_events` rows come from, as absolute paths (for `records_query`).
 
     Empty when nothing is indexed; `read_ndjson_objects` refuses an empty list, so callers
     skip the query then.

@@ -21,7 +21,7 @@ import duckdb
 from lambda_ir.evidence.case import Case
 from lambda_ir.evidence.index import open_index
 from lambda_ir.evidence.index_code import CODE_KINDS, read_members
-from lambda_ir.evidence.index_trail import RECORDS, record_files
+from lambda_ir.evidence.index_trail import record_files, records_query
 from lambda_ir.redact import is_secret_name, redact_text, redact_value
 
 TARGETS = ("logs", "trail", "config", "code")
@@ -117,7 +117,7 @@ def _sql(
     case: Case, sql: str, query: Query, limit: int, *, records: bool = False
 ) -> list[tuple[object, ...]]:
     """Run `sql` with (regex, options, limit) bound; with `records`, the artifacts for
-    `index_trail.RECORDS` are bound first (no rows when nothing is indexed)."""
+    `index_trail.records_query` are bound first (no rows when nothing is indexed)."""
     options = "i" if query.ignore_case else "c"
     try:
         with open_index(case) as con:
@@ -151,7 +151,7 @@ def _trail(case: Case, query: Query, limit: int) -> Iterator[Hit]:
     rows = _sql(
         case,
         f"""SELECT evidence_path, evidence_sha256, event_time, event_name, event_id, record::VARCHAR
-           FROM ({RECORDS}) WHERE regexp_matches(record::VARCHAR, ?, ?)
+           FROM ({records_query("regexp_matches(record::VARCHAR, ?, ?)")})
            ORDER BY event_time, event_id LIMIT ?""",  # noqa: S608
         query,
         limit,

@@ -96,7 +96,8 @@ def _trail(case: CaseView, iocs: IocSet) -> Iterator[Finding]:
         return
     rows = select_records(
         case,
-        "list_contains(?, source_ip) OR regexp_matches(CAST(record AS VARCHAR), ?, 'i')",
+        "list_contains(?, record->>'$.sourceIPAddress') "
+        "OR regexp_matches(CAST(record AS VARCHAR), ?, 'i')",
         [sorted(iocs.ips), pattern],
     )
     finder = re.compile(pattern, re.IGNORECASE)

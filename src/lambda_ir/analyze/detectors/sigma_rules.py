@@ -14,7 +14,7 @@ from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.sigma.backend import share_fields
 from lambda_ir.analyze.sigma.rules import CompiledRule, load_rules
 from lambda_ir.analyze.trail_rows import TrailRow, select_events
-from lambda_ir.evidence.index_trail import RECORDS, record_files
+from lambda_ir.evidence.index_trail import record_files, records_query
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -77,8 +77,7 @@ def evaluate(case: CaseView, rules: Sequence[CompiledRule]) -> bool:
     case.index.execute(
         f"""CREATE OR REPLACE TEMP TABLE sigma_hits AS
             SELECT unnest(list_filter([{numbered}], lambda n: n IS NOT NULL)) AS rule, event_id
-            FROM (SELECT event_id, json_extract_string(record, {paths}) AS f FROM ({RECORDS}))
-            WHERE {anywhere}""",  # noqa: S608
+            FROM ({records_query(anywhere, f"json_extract_string(record, {paths}) AS f")})""",  # noqa: S608
         [files],
     )
     return True

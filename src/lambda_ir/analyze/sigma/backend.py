@@ -76,5 +76,5 @@ class TrailBackend(DuckDBBackend):  # type: ignore[misc]  # untyped base class
         )
 
     def finalize_query_default(self, rule: Any, query: str, index: int, state: Any) -> str:
-        """Only the condition: the caller selects records with it (`index_trail.RECORDS`)."""
+        """Only the condition: the caller selects records with it (`index_trail.records_query`)."""
         return query
