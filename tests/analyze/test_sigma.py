@@ -124,3 +124,31 @@ def test_rules_share_one_extract_per_field_and_values_are_never_rewritten() -> N
     nested = '$."userIdentity"."sessionContext"."sessionIssuer"."type"'
     assert paths == f"""['$."eventName"', '{nested}']"""
     assert rewritten == ["f[1] = 'A' AND f[2] = 'Role'", f"f[1] = {literal}"]
+
+
+def test_a_rule_matching_everything_gives_its_earliest_events_and_one_count(
+    builder: CaseBuilder, tmp_path: Path
+) -> None:
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    shutil.copy(SIGMA / "aws_new_lambda_layer_attached.yml", rules_dir)
+    total = sigma_rules.MAX_PER_RULE + 7
+    builder.trail(
+        [
+            trail_event(
+                "UpdateFunctionConfiguration20150331v2",
+                {"functionName": f"fn-{n}", "layers": ["arn:x"]},
+                event_id=f"e{n:04}",
+                time=f"2026-11-02T{n // 3600:02}:{n // 60 % 60:02}:{n % 60:02}Z",
+            )
+            for n in range(total)
+        ]
+    )
+    found = run_detector(builder, sigma_rules.DETECTOR, sigma_dirs=(rules_dir,))
+    events = [f for f in found if "event_id" in f.details]
+    (overflow,) = [f for f in found if "matched" in f.details]
+    assert [f.details["event_id"] for f in events] == [
+        f"e{n:04}" for n in range(sigma_rules.MAX_PER_RULE)
+    ]
+    assert overflow.details["matched"] == total and f"{total:,} events" in overflow.title
+    assert overflow.detector == events[0].detector and overflow.evidence

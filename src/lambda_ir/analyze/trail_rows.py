@@ -86,9 +86,14 @@ def _json(value: Any) -> Mapping[str, Any]:
     return parsed if isinstance(parsed, Mapping) else {}
 
 
-def select_events(view: CaseView, where: str, params: Sequence[Any] = ()) -> list[TrailRow]:
-    """Events of `trail_events` matching a constant `where` clause with bound `params`."""
+def select_events(
+    view: CaseView, where: str, params: Sequence[Any] = (), *, limit: int | None = None
+) -> list[TrailRow]:
+    """Events of `trail_events` matching a constant `where` clause with bound `params`,
+    oldest first (only the first `limit`, when given)."""
     sql = f"SELECT {_COLUMNS} FROM trail_events WHERE {where} ORDER BY event_time, event_id"  # noqa: S608
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
     rows = view.index.execute(sql, list(params)).fetchall()
     return [_row(values) for values in rows]
 

@@ -27,6 +27,10 @@ INFO = DetectorInfo(
     false_positives="As stated by each rule's `falsepositives`.",
 )
 
+# Findings per rule, the earliest first. A hunting rule such as "AWS STS AssumeRole Misuse"
+# matches every role session: a million findings took 10 GB and six minutes to write.
+MAX_PER_RULE = 500
+
 
 def _resource(row: TrailRow) -> str:
     if row.function_name:
@@ -35,13 +39,17 @@ def _resource(row: TrailRow) -> str:
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
-    """Every event of the trail that a supported rule under `--sigma` folders matches."""
+    """Each event of the trail that a supported rule under `--sigma` folders matches, up to
+    MAX_PER_RULE per rule (the earliest); past that, one more finding gives the full count."""
     rules, _ = load_rules(case.options.sigma_dirs)
     if not rules or not evaluate(case, rules):
         return
+    found = case.index.execute("SELECT rule, count(*) FROM sigma_hits GROUP BY rule")
+    counts = dict(found.fetchall())
     for number, rule in enumerate(rules):
         where = "event_id IN (SELECT event_id FROM sigma_hits WHERE rule = ?)"
-        for row in select_events(case, where, [number]):
+        rows = select_events(case, where, [number], limit=MAX_PER_RULE)
+        for row in rows:
             finding = make_finding(
                 INFO,
                 resource=_resource(row),
@@ -62,6 +70,30 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 details={"rule_id": rule.id, "rule_file": rule.path, "event_id": row.event_id},
             )
             yield replace(finding, detector=f"sigma:{rule.id}")
+        if counts.get(number, 0) > len(rows):
+            yield replace(_overflow(rule, rows, counts[number]), detector=f"sigma:{rule.id}")
+
+
+def _overflow(rule: CompiledRule, shown: list[TrailRow], total: int) -> Finding:
+    """One finding for the matches past the cap: a rule this broad is hunting, not alerting."""
+    return make_finding(
+        INFO,
+        resource=f"sigma-rule:{rule.id}",
+        account=shown[0].account,
+        region=shown[0].region,
+        severity=rule.severity,
+        title=f"Sigma: {rule.title} ({total:,} events)",
+        attack=rule.attack,
+        key=f"{rule.id}|overflow",
+        time=shown[-1].time,
+        evidence=tuple(dict.fromkeys(row.evidence for row in shown)),
+        summary=(
+            f"Sigma rule {rule.title!r} matched {total:,} events; the earliest {len(shown)} are "
+            "findings of their own. A rule this broad describes normal activity here: narrow it, "
+            f"or list the matches with `lambda-ir search` (rule file {rule.path})."
+        ),
+        details={"rule_id": rule.id, "rule_file": rule.path, "matched": total},
+    )
 
 
 def evaluate(case: CaseView, rules: Sequence[CompiledRule]) -> bool:
