@@ -119,11 +119,12 @@ def test_rules_share_one_extract_per_field_and_values_are_never_rewritten() -> N
     issuer = backend.escape_and_quote_field("userIdentity.sessionContext.sessionIssuer.type")
     # A value quoting a field expression is a literal with its quotes doubled: left alone.
     literal = "'" + name.replace("'", "''") + "'"
-    clauses = [f"{name} = 'A' AND {issuer} = 'Role'", f"{name} = {literal}"]
+    opening = "'(record->>'')'"  # the value `(record->>')`: a literal that ends like a field
+    clauses = [f"{name} = 'A' AND {issuer} = 'Role'", f"{name} = {literal} OR {name} = {opening}"]
     paths, rewritten = share_fields(clauses)
     nested = '$."userIdentity"."sessionContext"."sessionIssuer"."type"'
     assert paths == f"""['$."eventName"', '{nested}']"""
-    assert rewritten == ["f[1] = 'A' AND f[2] = 'Role'", f"f[1] = {literal}"]
+    assert rewritten == ["f[1] = 'A' AND f[2] = 'Role'", f"f[1] = {literal} OR f[1] = {opening}"]
 
 
 def test_a_rule_matching_everything_gives_its_earliest_events_and_one_count(
@@ -132,18 +133,18 @@ def test_a_rule_matching_everything_gives_its_earliest_events_and_one_count(
     rules_dir = tmp_path / "rules"
     rules_dir.mkdir()
     shutil.copy(SIGMA / "aws_new_lambda_layer_attached.yml", rules_dir)
+
+    def layered(n: int) -> dict[str, object]:
+        return trail_event(
+            "UpdateFunctionConfiguration20150331v2",
+            {"functionName": f"fn-{n}", "layers": ["arn:x"]},
+            event_id=f"e{n:04}",
+            time=f"2026-11-02T{n // 3600:02}:{n // 60 % 60:02}:{n % 60:02}Z",
+        )
+
     total = sigma_rules.MAX_PER_RULE + 7
-    builder.trail(
-        [
-            trail_event(
-                "UpdateFunctionConfiguration20150331v2",
-                {"functionName": f"fn-{n}", "layers": ["arn:x"]},
-                event_id=f"e{n:04}",
-                time=f"2026-11-02T{n // 3600:02}:{n // 60 % 60:02}:{n % 60:02}Z",
-            )
-            for n in range(total)
-        ]
-    )
+    early = builder.trail([layered(n) for n in range(sigma_rules.MAX_PER_RULE)], "early")
+    late = builder.trail([layered(n) for n in range(sigma_rules.MAX_PER_RULE, total)], "late")
     found = run_detector(builder, sigma_rules.DETECTOR, sigma_dirs=(rules_dir,))
     events = [f for f in found if "event_id" in f.details]
     (overflow,) = [f for f in found if "matched" in f.details]
@@ -151,4 +152,18 @@ def test_a_rule_matching_everything_gives_its_earliest_events_and_one_count(
         f"e{n:04}" for n in range(sigma_rules.MAX_PER_RULE)
     ]
     assert overflow.details["matched"] == total and f"{total:,} events" in overflow.title
-    assert overflow.detector == events[0].detector and overflow.evidence
+    assert {e.path for e in overflow.evidence} == {early.path, late.path}
+    assert overflow.time == events[0].time and overflow.details["last"] == "2026-11-02T00:08:26Z"
+    assert overflow.detector == events[0].detector
+
+
+def test_an_event_its_file_holds_twice_matches_once(builder: CaseBuilder, tmp_path: Path) -> None:
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    shutil.copy(SIGMA / "aws_new_lambda_layer_attached.yml", rules_dir)
+    event = trail_event(
+        "UpdateFunctionConfiguration20150331v2", {"functionName": "f", "layers": []}
+    )
+    builder.trail([event, event])
+    found = run_detector(builder, sigma_rules.DETECTOR, sigma_dirs=(rules_dir,))
+    assert [f.details.get("event_id") for f in found] == ["e1"]

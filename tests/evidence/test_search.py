@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -100,3 +102,21 @@ def test_trail_hit(tmp_path: Path) -> None:
     import_trail(case, [STRATUS / "aws.persistence.lambda-backdoor-function.json"])
     hits = list(search_case(case, build_query(['"principal":"*"'], literal=True), ["trail"]))
     assert len(hits) == 1 and "AddPermission20150331v2" in hits[0].locator
+
+
+def test_trail_search_reads_only_its_own_case_and_an_event_once(tmp_path: Path) -> None:
+    """DuckDB reads `*`, `?` and `[` in a path as a glob: a neighbouring case must not leak in."""
+    from tests.evidence.test_trail import record
+
+    def trail_case(root: Path, *events: str) -> Case:
+        case = Case.create(root)
+        body = b"".join(json.dumps(record(e, userAgent="needle")).encode() + b"\n" for e in events)
+        case.put_bytes(gzip.compress(body), "trail/a/events.jsonl.gz", kind="trail", api="x")
+        return case
+
+    trail_case(tmp_path / "case-x", "other")  # `case*` globs it, at the same relative path
+    for name in ("case*", "c[a]se*"):  # (DuckDB cannot open a database under a `?` folder)
+        mine = trail_case(tmp_path / name, "mine", "mine")  # the same event twice in its file
+        hits = list(search_case(mine, build_query(["needle"], literal=True), ["trail"]))
+        assert [h.locator.split("eventID=")[1] for h in hits] == ["mine"], name
+        assert [h.evidence_path for h in hits] == ["trail/a/events.jsonl.gz"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import platform
 import subprocess
 import sys
 from datetime import datetime
@@ -346,7 +347,7 @@ def test_a_record_too_large_to_index_is_skipped_and_the_rest_kept() -> None:
 
 
 def test_records_reads_each_indexed_event_back_once_from_its_kept_copy(tmp_path: Path) -> None:
-    """The raw record is not stored in the index: RECORDS reads it from the evidence."""
+    """The raw record is not stored in the index: records_query reads it from the evidence."""
     first = [record("e1"), record("e2", userAgent="from a")]
     second = [record("e2", userAgent="from b"), record("e3")]
     nameless = {k: v for k, v in record("x").items() if k != "eventID"}
@@ -386,7 +387,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
 
 
-@pytest.mark.skipif(not Path("/proc/self").exists(), reason="glibc page-fault counts (Linux)")
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator only")
 def test_an_import_process_reuses_freed_buffers_instead_of_faulting_them_in(
     tmp_path: Path,
 ) -> None:
@@ -438,3 +439,19 @@ def test_fields_of_an_unexpected_type_are_kept_as_text_not_a_failed_file(tmp_pat
     )
     (nameless,) = [v for k, v in by_id.items() if k.startswith("md5:")]
     assert nameless[0] == "7" and nameless[4:] == (pay, "pay")
+
+
+def test_a_key_given_twice_in_a_record_costs_no_event(tmp_path: Path) -> None:
+    """DuckDB's JSON reader refuses a record with a key given twice: the file is read again
+    line by line, every event kept, and the index says so."""
+    good = [orjson.dumps(record(f"g{n}")) for n in range(5)]
+    twice = orjson.dumps(record("twice"))[:-1] + b',"errorCode":"x","errorCode":"y"}'
+    (tmp_path / "dup.jsonl").write_bytes(b"\n".join([*good, twice]) + b"\n")
+    (tmp_path / "fine.jsonl").write_bytes(orjson.dumps(record("fine")) + b"\n")
+    case = Case.create(tmp_path / "case")
+    import_trail(case, [tmp_path / "dup.jsonl", tmp_path / "fine.jsonl"])
+    con = duckdb.connect(str(build_index(case)), read_only=True)
+    ids = {r[0] for r in con.execute("SELECT event_id FROM trail_events").fetchall()}
+    assert ids == {"g0", "g1", "g2", "g3", "g4", "twice", "fine"}
+    (warning,) = con.execute("SELECT file, reason FROM ingest_warnings").fetchall()
+    assert warning[0] == "index" and "dup.jsonl" in warning[1] and "line by line" in warning[1]

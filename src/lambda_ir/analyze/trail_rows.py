@@ -106,7 +106,8 @@ def select_records(view: CaseView, where: str, params: Sequence[Any] = ()) -> li
         return []
     sql = f"SELECT {_COLUMNS} FROM ({records_query(where)}) ORDER BY event_time, event_id"  # noqa: S608
     rows = view.index.execute(sql, [files, *params]).fetchall()
-    return [_row(values) for values in rows]
+    # An event its file holds twice comes back twice, side by side: keep one.
+    return [_row(values) for n, values in enumerate(rows) if n == 0 or values[0] != rows[n - 1][0]]
 
 
 def _row(values: tuple[Any, ...]) -> TrailRow:

@@ -8,8 +8,8 @@ hundreds of `requestParameters` shapes, and inferred structs break on the next o
 from __future__ import annotations
 
 # Bump when a table changes shape: an index built by another version is then rebuilt.
-# 2: log events de-duplicated across overlapping windows; 3: the raw CloudTrail record moved
-# from `trail_events` to the view `trail_records`.
+# 2: log events de-duplicated across overlapping windows; 3: the raw CloudTrail record is no
+# longer stored in `trail_events` (`index_trail.records_query` reads it from the evidence).
 SCHEMA_VERSION = "3"
 
 EVIDENCE = "evidence_path VARCHAR, evidence_sha256 VARCHAR"
@@ -22,7 +22,7 @@ TABLES: tuple[tuple[str, str], ...] = (
         "actor_type VARCHAR, actor_name VARCHAR, access_key_id VARCHAR, "
         "session_issuer_arn VARCHAR, source_ip VARCHAR, user_agent VARCHAR, read_only BOOLEAN, "
         "error_code VARCHAR, error_message VARCHAR, function_name VARCHAR, qualifier VARCHAR, "
-        # The raw record is not stored again: the view `trail_records` (these columns and
+        # The raw record is not stored again: `index_trail.records_query` (these columns and
         # `record`) reads it from the evidence artifact. Storing it doubled the index and
         # cost a third of the index build (1.75 of 5.55 s per million events).
         f"request_parameters JSON, response_elements JSON, {EVIDENCE}",

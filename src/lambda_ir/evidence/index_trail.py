@@ -10,6 +10,7 @@ artifacts, in one parallel scan.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("responseElements", "JSON"),
     ("resources", "JSON"),
 )
+_GLOB = re.compile(r"([*?\[])")
 _READ_COLUMNS = "{" + ", ".join(f"{name}: '{kind}'" for name, kind in COLUMNS) + "}"
 
 # ARN, partial ARN (`123456789012:function:name`) or `name[:qualifier]` -> name / qualifier.
@@ -74,15 +76,16 @@ def _field(name: str, kind: str) -> str:
     return f"nullif(r.json->'$.{name}', 'null') AS {name}"  # as the reader: JSON null is NULL
 
 
-# The rare record without an eventID, from the raw line: its id is the hash of its bytes.
-_WITHOUT_EVENT_ID = f"""
+# From the raw lines, field by field: the rare record without an eventID (its id is then the
+# hash of its bytes), and files the JSON reader refuses (a key given twice in one record).
+_RAW_LINES = f"""
     SELECT f.path AS evidence_path, f.sha256 AS evidence_sha256,
-           'md5:' || md5(r.json::VARCHAR) AS fallback_id,
+           CASE WHEN r.json->>'$.eventID' IS NULL THEN 'md5:' || md5(r.json::VARCHAR) END
+               AS fallback_id,
            {", ".join(_field(name, kind) for name, kind in COLUMNS)}
     FROM read_ndjson_objects(?, compression = 'auto_detect', filename = true,
                              maximum_object_size = {MAX_RECORD}) AS r
     JOIN trail_files AS f ON f.abs_path = r.filename
-    WHERE r.json->>'$.eventID' IS NULL
 """  # noqa: S608
 
 
@@ -145,7 +148,8 @@ def records_query(where: str, extra: str = "") -> str:
 
     `where` is a constant clause on `record` (and on `extra`, columns computed from it); it
     runs during the scan, before the join, so the join holds only the hits. Parameters: the
-    `record_files` list, then those of `extra` and `where`.
+    `record_files` list, then those of `extra` and `where`. An event its file holds twice
+    comes back twice (callers keep one: ordering by event_id puts the copies side by side).
     """
     scan = f"""SELECT json AS record, filename
         FROM read_ndjson_objects(?, compression = 'auto_detect', filename = true,
@@ -169,7 +173,7 @@ def record_files(con: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
     skip the query then.
     """
     rows = con.execute("SELECT DISTINCT evidence_path FROM trail_events ORDER BY 1").fetchall()
-    return [str(root / path) for (path,) in rows]
+    return [literal_path(str(root / path)) for (path,) in rows]
 
 
 @dataclass(frozen=True)
@@ -194,7 +198,7 @@ def load_trail(con: duckdb.DuckDBPyConnection, files: Sequence[TrailFile]) -> li
     problems: list[str] = []
     if files:
         try:
-            con.execute(_INSERT_BY_EVENT_ID, [[f.abs_path for f in files]])
+            con.execute(_INSERT_BY_EVENT_ID, [[literal_path(f.abs_path) for f in files]])
         except duckdb.Error:
             con.execute("DELETE FROM trail_events")
             problems = _load_one_by_one(con, files)
@@ -204,6 +208,15 @@ def load_trail(con: duckdb.DuckDBPyConnection, files: Sequence[TrailFile]) -> li
 
 
 _INSERT_BY_EVENT_ID = f"INSERT INTO trail_events {_normalise(_BY_EVENT_ID)}"
+_INSERT_RAW_LINES = f"INSERT INTO trail_events {_normalise(_RAW_LINES)}"
+_WITHOUT_EVENT_ID = _RAW_LINES + "WHERE r.json->>'$.eventID' IS NULL"
+_INSERT_WITHOUT_EVENT_ID = f"INSERT INTO trail_events {_normalise(_WITHOUT_EVENT_ID)}"
+
+
+def literal_path(path: str) -> str:
+    """A path DuckDB's file readers take literally: they expand `*`, `?` and `[…]` as a glob
+    (a case folder named `case[1]` would read `case1`'s evidence)."""
+    return _GLOB.sub(r"[\1]", path)
 
 
 def _add_records_without_event_id(con: duckdb.DuckDBPyConnection) -> None:
@@ -218,10 +231,7 @@ def _add_records_without_event_id(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
     if found:
         con.execute("DELETE FROM trail_events WHERE event_id IS NULL")
-        con.execute(
-            f"INSERT INTO trail_events {_normalise(_WITHOUT_EVENT_ID)}",
-            [[path for (path,) in found]],
-        )
+        con.execute(_INSERT_WITHOUT_EVENT_ID, [[literal_path(path) for (path,) in found]])
 
 
 def _drop_duplicates(con: duckdb.DuckDBPyConnection) -> None:
@@ -247,10 +257,18 @@ def _drop_duplicates(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _load_one_by_one(con: duckdb.DuckDBPyConnection, files: Sequence[TrailFile]) -> list[str]:
+    """Each file alone; one the JSON reader refuses is read again from its raw lines (and
+    said so), and only a file neither can read is lost."""
     problems = []
     for f in files:
         try:
-            con.execute(_INSERT_BY_EVENT_ID, [[f.abs_path]])
+            con.execute(_INSERT_BY_EVENT_ID, [[literal_path(f.abs_path)]])
+            continue
+        except duckdb.Error as exc:
+            refused = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+        try:
+            con.execute(_INSERT_RAW_LINES, [[literal_path(f.abs_path)]])
+            problems.append(f"{f.path}: read line by line, the JSON reader refused it: {refused}")
         except duckdb.Error as exc:
             problems.append(f"{f.path}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
     return problems

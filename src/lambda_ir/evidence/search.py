@@ -125,6 +125,10 @@ def _sql(
             if records and not first[0]:
                 return []
             return con.execute(sql, [*first, query.regex, options, limit]).fetchall()
+    except duckdb.IOException as exc:
+        raise SearchError(
+            f"an evidence file could not be read ({exc}); run `lambda-ir verify`"
+        ) from exc
     except duckdb.InvalidInputException as exc:
         raise SearchError(
             f"pattern not accepted by RE2 (no look-around or back-references): {exc}"
@@ -152,13 +156,17 @@ def _trail(case: Case, query: Query, limit: int) -> Iterator[Hit]:
         case,
         f"""SELECT evidence_path, evidence_sha256, event_time, event_name, event_id, record::VARCHAR
            FROM ({records_query("regexp_matches(record::VARCHAR, ?, ?)")})
-           ORDER BY event_time, event_id LIMIT ?""",  # noqa: S608
+           ORDER BY event_time, event_id, record::VARCHAR LIMIT ?""",  # noqa: S608
         query,
         limit,
         records=True,
     )
     pattern = query.compiled()
+    previous = None
     for path, sha, when, name, event_id, record in rows:
+        if event_id == previous:
+            continue  # the same event twice in its file: one hit
+        previous = event_id
         locator = f"{when}Z {name} eventID={event_id}"
         yield Hit("trail", str(path), str(sha), locator, _snippet(str(record), pattern))
 

@@ -13,9 +13,9 @@ from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.sigma.backend import share_fields
 from lambda_ir.analyze.sigma.rules import CompiledRule, load_rules
-from lambda_ir.analyze.trail_rows import TrailRow, select_events
+from lambda_ir.analyze.trail_rows import TrailRow, iso, select_events
 from lambda_ir.evidence.index_trail import record_files, records_query
-from lambda_ir.model import Finding, Kind, Severity
+from lambda_ir.model import EvidenceRef, Finding, Kind, Severity
 
 INFO = DetectorInfo(
     id="LIR-SIGMA-001",
@@ -71,28 +71,48 @@ def detect(case: CaseView) -> Iterator[Finding]:
             )
             yield replace(finding, detector=f"sigma:{rule.id}")
         if counts.get(number, 0) > len(rows):
-            yield replace(_overflow(rule, rows, counts[number]), detector=f"sigma:{rule.id}")
+            overflow = _overflow(case, number, rule, len(rows))
+            yield replace(overflow, detector=f"sigma:{rule.id}")
 
 
-def _overflow(rule: CompiledRule, shown: list[TrailRow], total: int) -> Finding:
-    """One finding for the matches past the cap: a rule this broad is hunting, not alerting."""
+def _overflow(case: CaseView, number: int, rule: CompiledRule, shown: int) -> Finding:
+    """One finding for all of a rule's matches past the cap: a rule this broad is hunting,
+    not alerting. It cites every evidence file and the time span of all the matches."""
+    matched = "FROM trail_events WHERE event_id IN (SELECT event_id FROM sigma_hits WHERE rule = ?)"
+    first, last, total, accounts, regions = case.index.execute(
+        "SELECT min(event_time), max(event_time), count(*), list(DISTINCT account ORDER BY 1),"
+        f" list(DISTINCT aws_region ORDER BY 1) {matched}",
+        [number],
+    ).fetchone() or (None, None, 0, [], [])
+    files = case.index.execute(
+        f"SELECT DISTINCT evidence_path, evidence_sha256 {matched} ORDER BY 1",
+        [number],
+    ).fetchall()
     return make_finding(
         INFO,
         resource=f"sigma-rule:{rule.id}",
-        account=shown[0].account,
-        region=shown[0].region,
+        account=accounts[0] if len(accounts) == 1 else "",
+        region=regions[0] if len(regions) == 1 else "",
         severity=rule.severity,
         title=f"Sigma: {rule.title} ({total:,} events)",
         attack=rule.attack,
         key=f"{rule.id}|overflow",
-        time=shown[-1].time,
-        evidence=tuple(dict.fromkeys(row.evidence for row in shown)),
+        time=iso(first),
+        evidence=tuple(EvidenceRef(path=str(path), sha256=str(sha)) for path, sha in files),
         summary=(
-            f"Sigma rule {rule.title!r} matched {total:,} events; the earliest {len(shown)} are "
-            "findings of their own. A rule this broad describes normal activity here: narrow it, "
-            f"or list the matches with `lambda-ir search` (rule file {rule.path})."
+            f"Sigma rule {rule.title!r} matched {total:,} events from {iso(first)} to "
+            f"{iso(last)}; the earliest {shown} are findings of their own. A rule this broad "
+            "describes normal activity here: narrow it, or list the matches with `lambda-ir "
+            f"search` (rule file {rule.path})."
         ),
-        details={"rule_id": rule.id, "rule_file": rule.path, "matched": total},
+        details={
+            "rule_id": rule.id,
+            "rule_file": rule.path,
+            "matched": total,
+            "accounts": accounts,
+            "regions": regions,
+            "last": iso(last),
+        },
     )
 
 
@@ -107,9 +127,9 @@ def evaluate(case: CaseView, rules: Sequence[CompiledRule]) -> bool:
     numbered = ", ".join(f"CASE WHEN ({where}) THEN {n} END" for n, where in enumerate(wheres))
     anywhere = " OR ".join(f"({where})" for where in wheres)
     case.index.execute(
-        f"""CREATE OR REPLACE TEMP TABLE sigma_hits AS
+        f"""CREATE OR REPLACE TEMP TABLE sigma_hits AS SELECT DISTINCT rule, event_id FROM (
             SELECT unnest(list_filter([{numbered}], lambda n: n IS NOT NULL)) AS rule, event_id
-            FROM ({records_query(anywhere, f"json_extract_string(record, {paths}) AS f")})""",  # noqa: S608
+            FROM ({records_query(anywhere, f"json_extract_string(record, {paths}) AS f")}))""",  # noqa: S608
         [files],
     )
     return True

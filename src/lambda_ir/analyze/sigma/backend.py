@@ -22,9 +22,10 @@ from sigma.conversion.state import ConversionState
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma_backend_duckdb import DuckDBBackend  # type: ignore[import-untyped]
 
-# A field as `TrailBackend.escape_and_quote_field` writes it; group 1 is the quoted JSON path.
-# A rule's values are SQL literals with every `'` doubled, so none can look like this.
-_FIELD = re.compile(r"\(record->>'((?:[^']|'')*)'\)")
+# A field as `TrailBackend.escape_and_quote_field` writes it; group 1 is the quoted JSON path,
+# which always starts with `$`. In a rule's values (SQL literals, every `'` doubled) the text
+# `(record->>'` is always followed by a second `'`, never by `$`, so no value matches.
+_FIELD = re.compile(r"\(record->>'(\$(?:[^']|'')*)'\)")
 
 
 def share_fields(clauses: Sequence[str]) -> tuple[str, list[str]]:
