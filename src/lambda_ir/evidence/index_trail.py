@@ -20,8 +20,6 @@ import duckdb
 from lambda_ir.evidence.index_values import bulk_insert
 from lambda_ir.evidence.trail_read import MAX_RECORD
 
-# DuckDB sizes its read buffers by the largest record the import keeps (64 MB cost ~10% more).
-
 # The record's fields the index reads, declared (never inferred) for DuckDB's JSON reader,
 # which parses them in place. Only VARCHAR and JSON, which take any JSON value (an object as
 # its text), so no record can fail a scan on a new shape; nested fields come out of the JSON
@@ -44,6 +42,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("resources", "JSON"),
 )
 _GLOB = re.compile(r"([*?\[])")
+# Every reader below takes the import's MAX_RECORD as its largest object; DuckDB sizes its
+# read buffers by it (64 MB cost ~10% more).
 _READ_COLUMNS = "{" + ", ".join(f"{name}: '{kind}'" for name, kind in COLUMNS) + "}"
 
 # ARN, partial ARN (`123456789012:function:name`) or `name[:qualifier]` -> name / qualifier.
