@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import orjson
@@ -23,7 +23,12 @@ from lambda_ir.evidence.index import open_index
 
 ACCOUNT = "123456789012"
 RID = "0b6a3b2c-1d2e-4f50-8a9b-0c1d2e3f4a5b"
-STREAM = "2026/11/20/[3]0123456789abcdef"
+# Events must sit inside CloudWatch Logs' window (at most 14 days old, 2 hours ahead), so the
+# test's clock is today's, three hours back, and the collection window a day either side of it.
+EVENT_TIME = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+STREAM = f"{EVENT_TIME:%Y/%m/%d}/[3]0123456789abcdef"
+SCOPE_SINCE = f"{EVENT_TIME - timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}"
+SCOPE_UNTIL = f"{EVENT_TIME + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}"
 
 
 @contextmanager
@@ -47,7 +52,7 @@ def put_events(session: boto3.Session, aws: Emulator, group: str, messages: list
     logs = session.client("logs", endpoint_url=aws.endpoint_url)
     logs.create_log_group(logGroupName=group)
     logs.create_log_stream(logGroupName=group, logStreamName=STREAM)
-    start = int(datetime(2026, 11, 20, 10, tzinfo=UTC).timestamp() * 1000)
+    start = int(EVENT_TIME.timestamp() * 1000)
     events = [{"timestamp": start + i, "message": m} for i, m in enumerate(messages)]
     logs.put_log_events(logGroupName=group, logStreamName=STREAM, logEvents=events)
 
@@ -59,12 +64,15 @@ def test_log_group_streamed_and_report_lines_indexed(
         f"REPORT RequestId: {RID}\tDuration: 3000.12 ms\tBilled Duration: 3000 ms\t"
         "Memory Size: 256 MB\tMax Memory Used: 88 MB\tInit Duration: 301.11 ms\tStatus: timeout"
     )
-    messages = [f"START RequestId: {RID} Version: 3", f"[ERROR]\t2026-11-20T00:00:00Z\t{RID}\tboom"]
+    messages = [
+        f"START RequestId: {RID} Version: 3",
+        f"[ERROR]\t{EVENT_TIME:%Y-%m-%dT%H:%M:%SZ}\t{RID}\tboom",
+    ]
     messages += [f"line {n}" for n in range(150)] + [report]
     fn = FunctionTarget(ACCOUNT, "us-east-1", "pay", {"LoggingConfig": {"LogGroup": "/custom/pay"}})
     assert log_group_of(fn) == "/custom/pay"
     put_events(session, aws, "/custom/pay", messages)
-    scope = Scope(("us-east-1",), since="2026-11-19T00:00:00Z", until="2026-11-21T00:00:00Z")
+    scope = Scope(("us-east-1",), since=SCOPE_SINCE, until=SCOPE_UNTIL)
     with collect_context(case, session, aws, scope) as ctx:
         collect_logs(ctx, fn)
         assert ctx.tally.errors == []
@@ -102,7 +110,7 @@ def test_log_export_bucket_reads_the_export_back(
     messages = [f"START RequestId: {RID} Version: 3", "Traceback:\n  line 1\nValueError", "done"]
     put_events(session, aws, "/aws/lambda/pay", messages)
     session.client("s3", endpoint_url=aws.endpoint_url).create_bucket(Bucket="ir-exports")
-    scope = Scope(("us-east-1",), since="2026-11-19T00:00:00Z", until="2026-11-21T00:00:00Z")
+    scope = Scope(("us-east-1",), since=SCOPE_SINCE, until=SCOPE_UNTIL)
     step = log_export_step(LogExport.parse("s3://ir-exports/cases"))
     with collect_context(case, session, aws, scope) as ctx:
         step.run(ctx, FunctionTarget(ACCOUNT, "us-east-1", "pay"))
