@@ -1,0 +1,82 @@
+"""The function's environment as a snapshot keeps it: every key, values only where safe.
+
+Lambda's own reserved, non-secret variables keep their values (they say which function,
+version, runtime and handler ran), and so do the variables that change how a runtime starts
+(`AWS_LAMBDA_EXEC_WRAPPER`, `NODE_OPTIONS`, `PYTHONPATH`, `LD_PRELOAD`, …): they are where
+persistence hides. Every other value, and always the role's credentials, is replaced by its
+length, so a snapshot never carries a secret to S3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+KEEP = frozenset(
+    {
+        # Lambda's reserved variables that are not secret
+        "_HANDLER",
+        "AWS_DEFAULT_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_FORMAT",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_LAMBDA_RUNTIME_API",
+        "AWS_REGION",
+        "LAMBDA_RUNTIME_DIR",
+        "LAMBDA_TASK_ROOT",
+        "LANG",
+        "TZ",
+        # how the runtime starts: where hooks and persistence hide
+        "AWS_LAMBDA_EXEC_WRAPPER",
+        "DOTNET_STARTUP_HOOKS",
+        "HOME",
+        "JAVA_TOOL_OPTIONS",
+        "LD_LIBRARY_PATH",
+        "LD_PRELOAD",
+        "NODE_OPTIONS",
+        "NODE_PATH",
+        "PATH",
+        "PERL5OPT",
+        "PYTHONPATH",
+        "PYTHONSTARTUP",
+        "RUBYOPT",
+        # the collector's own settings (no secrets)
+        "LAMBDA_IR_BUCKET",
+        "LAMBDA_IR_EVERY",
+    }
+)
+NEVER = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"})
+
+
+def redacted_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """Keys with values for `KEEP`, and `<redacted: N chars>` for every other value."""
+    return {
+        key: value if key in KEEP and key not in NEVER else f"<redacted: {len(value)} chars>"
+        for key, value in sorted(env.items())
+    }
+
+
+def function_context(env: Mapping[str, str], invocation: Mapping[str, Any]) -> dict[str, Any]:
+    """Which function this is (environment) and, during an invocation, which request.
+
+    `invocation` is the Extensions API's INVOKE event (`requestId`, `invokedFunctionArn`,
+    `deadlineMs`), or empty at cold start.
+    """
+    arn = str(invocation.get("invokedFunctionArn") or "")
+    parts = arn.split(":")
+    return {
+        "function_name": env.get("AWS_LAMBDA_FUNCTION_NAME", ""),
+        "function_version": env.get("AWS_LAMBDA_FUNCTION_VERSION", ""),
+        "region": env.get("AWS_REGION", ""),
+        "account": parts[4] if len(parts) > 6 else "",
+        "function_arn": arn,
+        "request_id": str(invocation.get("requestId") or ""),
+        "runtime": env.get("AWS_EXECUTION_ENV", ""),
+        "handler": env.get("_HANDLER", ""),
+        "log_stream": env.get("AWS_LAMBDA_LOG_STREAM_NAME", ""),
+    }

@@ -1,0 +1,66 @@
+"""What the runtime tests share: a malicious-looking /tmp and a child with a listening socket."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+# An ELF header followed by filler: enough for the collector's magic and the detector.
+ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56 + b"xmrig-like payload"
+XMRIG = b'{"pools": [{"url": "stratum+tcp://pool.minexmr.example:4444", "user": "4A"}]}'
+CHILD = """
+import socket, sys, time
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen()
+print(server.getsockname()[1], flush=True)
+time.sleep(60)
+"""
+
+
+@dataclass(frozen=True)
+class Child:
+    """A running child process and the port it listens on."""
+
+    pid: int
+    port: int
+    marker: str
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def malicious_tmp(root: Path) -> dict[str, bytes]:
+    """Denonia-like /tmp: an ELF named like an interpreter, a miner config, a note."""
+    files = {
+        "python": ELF,
+        ".xmrig.json": XMRIG,
+        "cache/notes.txt": b"harmless\n",
+    }
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    (root / "python").chmod(0o755)
+    return files
+
+
+@contextmanager
+def listening_child(marker: str) -> Iterator[Child]:
+    """A Python child that listens on 127.0.0.1 and sleeps; `marker` is in its command line."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", CHILD, marker], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        yield Child(process.pid, port, marker)
+    finally:
+        process.kill()
+        process.wait()
