@@ -127,10 +127,12 @@ class Finding:
     time: str | None = None
     actor: Actor | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    incident: str = ""  # the incident (incidents.json) that holds it, once correlated
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "incident": self.incident or None,
             "detector": self.detector,
             "title": self.title,
             "severity": self.severity.value,
@@ -157,6 +159,22 @@ class TimelineEvent:
     summary: str
     actor: str = ""
     evidence: tuple[EvidenceRef, ...] = ()
+    # Where the event happened and what to pivot on (Timesketch); "" when the evidence
+    # does not say. Same-named functions in two regions or accounts differ here.
+    account: str = ""
+    region: str = ""
+    function: str = ""
+    version: str = ""
+    source_ip: str = ""
+    access_key_id: str = ""
+    event_id: str = ""
+
+    @property
+    def function_arn(self) -> str:
+        """The unqualified ARN of the function the event is about, "" when not one."""
+        if not (self.function and self.account and self.region):
+            return ""
+        return FunctionRef(self.account, self.region, self.function).arn
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -167,4 +185,17 @@ class TimelineEvent:
             "actor": self.actor,
             "summary": self.summary,
             "evidence": [ref.to_json() for ref in self.evidence],
+            **{name: getattr(self, name) for name in PIVOT_FIELDS},
         }
+
+
+# TimelineEvent fields a timeline row carries for pivoting (JSONL, CSV, filters).
+PIVOT_FIELDS = (
+    "account",
+    "region",
+    "function",
+    "version",
+    "source_ip",
+    "access_key_id",
+    "event_id",
+)

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 
 from lambda_ir.evidence import Case
-from lambda_ir.report.blast import broad_managed_policy, read_roles
+from lambda_ir.report.blast import broad_managed_policy, read_roles, role_arn
 
 ACCOUNT = "111122223333"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -69,7 +69,7 @@ def test_roles_join_inline_attached_and_managed_documents(tmp_path: Path) -> Non
         "iam:GetPolicyVersion",
         {"PolicyArn": MANAGED, "VersionId": "v1"},
     )
-    role = read_roles(case)["exec"]
+    role = read_roles(case)[role_arn(ACCOUNT, "exec")]
     assert role.arn == "arn:exec"
     assert role.attached == (MANAGED, ADMIN)
     assert [(g.policy, g.actions, g.dangerous, g.conditional) for g in role.grants] == [

@@ -82,7 +82,7 @@ def test_demo_report_tells_the_incident(demo_case: Case) -> None:
     facts = result.facts
     assert timeline.events == facts.events_total > 0
     assert facts.count(Severity.CRITICAL) >= 1
-    assert facts.affected == (TARGET_FUNCTION,)
+    assert [a.rsplit(":", 1)[-1] for a in facts.affected] == [TARGET_FUNCTION]
     assert {r.name for r in facts.roles} == {f"{TARGET_FUNCTION}-us-east-1-role"}
     assert {e.source for e in facts.events} >= {"cloudtrail", "lambda", "logs", "finding"}
     (function,) = [f for f in facts.functions if f.name == TARGET_FUNCTION]

@@ -127,13 +127,13 @@ def test_functions_carry_versions_and_file_level_code_diff(built: BuiltCase) -> 
         "lambda:GetFunctionCodeSigningConfig",
         "log-group-missing: /aws/lambda/old-orders has no log group",
     ]
-    assert [g.what for g in facts.gaps_of("orders-api")] == [
+    assert [g.what for g in facts.gaps_of(function)] == [
         "lambda:GetFunctionCodeSigningConfig(FunctionName=orders-api)"
     ]
     assert [g.what for g in facts.absent] == [
         "lambda:GetPolicy(FunctionName=orders-api, Qualifier=1)"
     ]
-    assert facts.affected == ("orders-api",)
+    assert facts.affected == ("arn:aws:lambda:eu-west-1:111122223333:function:orders-api",)
     (role,) = facts.roles
     assert any(g.dangerous and "secretsmanager:GetSecretValue" in g.actions for g in role.grants)
 

@@ -7,8 +7,17 @@ from datetime import datetime
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.trail_rows import TrailRow, select_events
 from lambda_ir.analyze.values import FunctionConfig
+from lambda_ir.model import FunctionRef
 
 _CODE_OPS = "('UpdateFunctionCode', 'CreateFunction', 'PublishVersion')"
+# The same function is the same (account, region, name): a same-named function in another
+# region or account has its own history. A record without account or region still counts.
+_SAME_FUNCTION = "function_name = ? AND coalesce(account, ?) = ? AND coalesce(aws_region, ?) = ?"
+
+
+def _where(ref: FunctionRef) -> list[object]:
+    """The parameters of `_SAME_FUNCTION` for a function."""
+    return [ref.name, ref.account, ref.account, ref.region, ref.region]
 
 
 def code_event(case: CaseView, config: FunctionConfig) -> TrailRow | None:
@@ -21,9 +30,9 @@ def code_event(case: CaseView, config: FunctionConfig) -> TrailRow | None:
         return None
     rows = select_events(
         case,
-        f"operation IN {_CODE_OPS} AND function_name = ? AND error_code IS NULL "
+        f"operation IN {_CODE_OPS} AND {_SAME_FUNCTION} AND error_code IS NULL "
         "AND response_elements->>'$.codeSha256' = ?",
-        [config.ref.name, config.code_sha256],
+        [*_where(config.ref), config.code_sha256],
     )
     uploads = [r for r in rows if r.operation != "PublishVersion"]
     if uploads:
@@ -46,9 +55,9 @@ def published_at(case: CaseView, config: FunctionConfig) -> str | None:
         return None
     rows = select_events(
         case,
-        f"operation IN {_CODE_OPS} AND function_name = ? AND error_code IS NULL "
+        f"operation IN {_CODE_OPS} AND {_SAME_FUNCTION} AND error_code IS NULL "
         "AND response_elements->>'$.version' = ?",
-        [config.ref.name, config.ref.qualifier],
+        [*_where(config.ref), config.ref.qualifier],
     )
     return rows[0].time if rows else None
 
@@ -66,9 +75,9 @@ def config_event(
     """
     rows = select_events(
         case,
-        "operation IN ('UpdateFunctionConfiguration', 'CreateFunction') AND function_name = ? "
-        "AND error_code IS NULL",
-        [config.ref.name],
+        "operation IN ('UpdateFunctionConfiguration', 'CreateFunction') AND "
+        f"{_SAME_FUNCTION} AND error_code IS NULL",
+        _where(config.ref),
     )
     if field:
         rows = [r for r in rows if field in r.request and contains in str(r.request[field])]
@@ -81,12 +90,16 @@ def config_event(
 
 
 def last_call(
-    case: CaseView, operations: tuple[str, ...], function: str, field: str = "", value: str = ""
+    case: CaseView,
+    operations: tuple[str, ...],
+    function: FunctionRef,
+    field: str = "",
+    value: str = "",
 ) -> TrailRow | None:
     """The latest successful call of `operations` on a function (optionally with
     `requestParameters.<field>` equal to `value`), e.g. the AddPermission of a statement id."""
-    where = "list_contains(?, operation) AND function_name = ? AND error_code IS NULL"
-    params: list[object] = [list(operations), function]
+    where = f"list_contains(?, operation) AND {_SAME_FUNCTION} AND error_code IS NULL"
+    params: list[object] = [list(operations), *_where(function)]
     if field:
         where += " AND json_extract_string(request_parameters, ?) = ?"
         params += [f"$.{field}", value]

@@ -81,9 +81,14 @@ def resolve(case: CaseView, function: str, qualifier: str) -> FunctionConfig:
         raise DiffError(f"function {function!r} is not in the case")
     if len({c.unqualified_arn for c in configs}) > 1:
         raise DiffError(f"{function!r} exists in several accounts or regions; give its ARN")
+    # The alias of this function: same account, region and name (a same-named function
+    # elsewhere has its own `live`).
+    ref = configs[0].ref
     version = qualifier
     for alias in case.aliases:
-        if alias.function.name == name and alias.function.qualifier == qualifier:
+        target = alias.function
+        same = (target.account, target.region, target.name) == (ref.account, ref.region, name)
+        if same and target.qualifier == qualifier:
             version = alias.version
     for config in configs:
         if config.ref.qualifier == version:

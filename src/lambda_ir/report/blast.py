@@ -69,7 +69,11 @@ class RoleReach:
 
 
 def read_roles(case: Case, warnings: list[str] | None = None) -> dict[str, RoleReach]:
-    """Every collected role by name, with the Allow statements of its policies."""
+    """Every collected role by ARN, with the Allow statements of its policies.
+
+    Keyed by ARN (account and name): a role of the same name in another account is another
+    role with other policies, and must never lend this one its grants.
+    """
     arns: dict[str, str] = {}
     attached: dict[str, list[str]] = {}
     inline: dict[str, list[Grant]] = {}
@@ -77,33 +81,49 @@ def read_roles(case: Case, warnings: list[str] | None = None) -> dict[str, RoleR
     for doc in documents(case, "role", "role-policy", warnings=warnings):
         body = doc.body if isinstance(doc.body, dict) else {}
         role_name = str(doc.entry.params.get("RoleName", ""))
+        account = doc.entry.account or ""
         if "Role" in body:
             role = body["Role"]
-            arns[str(role.get("RoleName", role_name))] = str(role.get("Arn", ""))
+            name = str(role.get("RoleName", role_name))
+            arns[role_arn(account, name)] = str(role.get("Arn", "")) or role_arn(account, name)
         elif "AttachedPolicies" in body:
-            attached.setdefault(role_name, []).extend(
+            attached.setdefault(role_arn(account, role_name), []).extend(
                 str(p.get("PolicyArn", "")) for p in body["AttachedPolicies"]
             )
         elif "PolicyDocument" in body:
             name = f"inline {body.get('PolicyName', '?')}"
             grants = list(_grants(name, body["PolicyDocument"], doc.ref))
-            inline.setdefault(role_name or str(body.get("RoleName", "")), []).extend(grants)
+            owner = role_arn(account, role_name or str(body.get("RoleName", "")))
+            inline.setdefault(owner, []).extend(grants)
         elif "PolicyVersion" in body:
             arn = str(doc.entry.params.get("PolicyArn", "?"))
             managed.setdefault(arn, []).extend(
                 _grants(arn.rsplit("/", 1)[-1], body["PolicyVersion"].get("Document"), doc.ref)
             )
-    names = set(arns) | set(attached) | set(inline)
+    keys = set(arns) | set(attached) | set(inline)
     return {
-        name: RoleReach(
-            name=name,
-            arn=arns.get(name, ""),
-            grants=tuple(inline.get(name, []))
-            + tuple(g for arn in attached.get(name, []) for g in managed.get(arn, [])),
-            attached=tuple(attached.get(name, [])),
+        key: RoleReach(
+            name=key.rsplit("/", 1)[-1],
+            arn=arns.get(key, key),
+            grants=tuple(inline.get(key, []))
+            + tuple(g for arn in attached.get(key, []) for g in managed.get(arn, [])),
+            attached=tuple(attached.get(key, [])),
         )
-        for name in sorted(names)
+        for key in sorted(keys)
     }
+
+
+def role_arn(account: str, name: str) -> str:
+    """The ARN of a role in an account (roles at a path keep their name as the last part)."""
+    return f"arn:aws:iam::{account}:role/{name}"
+
+
+def role_key(arn: str) -> str:
+    """The `read_roles` key of an execution role ARN: account and name, path dropped."""
+    parts = arn.split(":")
+    if len(parts) < 6:
+        return arn
+    return role_arn(parts[4], parts[5].rsplit("/", 1)[-1])
 
 
 def _grants(policy: str, document: Any, ref: EvidenceRef) -> Iterator[Grant]:

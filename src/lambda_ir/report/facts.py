@@ -16,7 +16,7 @@ import orjson
 from lambda_ir.evidence import Case
 from lambda_ir.model import Finding, FunctionRef, Severity, TimelineEvent
 from lambda_ir.redact import redact_document, redact_text
-from lambda_ir.report.blast import RoleReach, read_roles
+from lambda_ir.report.blast import RoleReach, read_roles, role_key
 from lambda_ir.report.functions import FunctionFacts, read_functions
 from lambda_ir.timeline.documents import gaps
 from lambda_ir.timeline.findings import read_findings
@@ -63,7 +63,7 @@ class ReportFacts:
     events_total: int
     since: str | None
     warnings: tuple[str, ...]
-    affected: tuple[str, ...] = ()  # functions named in findings; `roles` are theirs if any
+    affected: tuple[str, ...] = ()  # function ARNs named in findings; `roles` are theirs if any
 
     @property
     def missing(self) -> tuple[Gap, ...]:
@@ -75,9 +75,25 @@ class ReportFacts:
         """Calls AWS answered with "none exists" (no resource policy, no URL config)."""
         return tuple(g for g in self.gaps if g.absent)
 
-    def gaps_of(self, function: str) -> tuple[Gap, ...]:
-        """The real gaps of calls about one function."""
-        return tuple(g for g in self.missing if g.function == function)
+    def gaps_of(self, function: FunctionFacts) -> tuple[Gap, ...]:
+        """The real gaps of calls about one function (its account and region, by name or ARN)."""
+        where = f"{function.account}/{function.region}"
+        return tuple(
+            g
+            for g in self.missing
+            if g.function == function.arn or (g.function == function.name and g.where == where)
+        )
+
+    def label(self, arn: str) -> str:
+        """A function's name, with its account and region when another has the same name."""
+        try:
+            ref = FunctionRef.from_arn(arn)
+        except ValueError:
+            return arn
+        same = sum(1 for f in self.functions if f.name == ref.name)
+        if same > 1:
+            return f"{ref.name} ({ref.account}, {ref.region})"
+        return ref.name
 
     def count(self, severity: Severity) -> int:
         """How many findings have this severity."""
@@ -99,8 +115,9 @@ def build_facts(
     roles = read_roles(case, warnings)
     affected = _affected(findings)
     # Blast radius is about the compromised functions' roles; with none named, every role.
-    exposed = [f for f in functions if f.name in affected] or list(functions)
-    used = {f.role.rsplit("/", 1)[-1] for f in exposed}
+    # Functions and roles are matched by ARN: a same-named one elsewhere is another one.
+    exposed = [f for f in functions if f.arn in affected] or list(functions)
+    used = {role_key(f.role) for f in exposed}
     scope = case.info.get("scope") or {}
     return ReportFacts(
         case_id=case.id,
@@ -120,7 +137,7 @@ def build_facts(
 
 
 def _affected(findings: tuple[Finding, ...]) -> set[str]:
-    """The functions the serious findings (high or critical) are about; else any finding's.
+    """The functions (unqualified ARNs) the serious findings are about; else any finding's.
 
     A low finding on a healthy function (an old runtime) must not widen the blast radius
     to every role in the account.
@@ -129,7 +146,8 @@ def _affected(findings: tuple[Finding, ...]) -> set[str]:
     names = set()
     for finding in serious or findings:
         try:
-            names.add(FunctionRef.from_arn(finding.resource).name)
+            ref = FunctionRef.from_arn(finding.resource)
+            names.add(FunctionRef(ref.account, ref.region, ref.name).arn)
         except ValueError:
             continue  # a trail, a layer or a role: not a function
     return names

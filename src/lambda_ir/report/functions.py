@@ -15,7 +15,7 @@ import orjson
 
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.evidence import Case, ManifestEntry
-from lambda_ir.model import EvidenceRef
+from lambda_ir.model import EvidenceRef, FunctionRef
 from lambda_ir.redact import redact_document, redact_environment
 from lambda_ir.report.codediff import CodeDiff, diff_code
 from lambda_ir.timeline.aliases import describe_alias
@@ -68,6 +68,11 @@ class FunctionFacts:
     role: str
     evidence: tuple[EvidenceRef, ...]
 
+    @property
+    def arn(self) -> str:
+        """The unqualified function ARN: what tells two same-named functions apart."""
+        return FunctionRef(self.account, self.region, self.name).arn
+
 
 def read_functions(
     case: Case, warnings: list[str] | None = None, *, diffs: bool = True
@@ -79,18 +84,30 @@ def read_functions(
     """
     view = CaseView(case) if diffs else None
     records = read_versions(case, warnings)
-    by_name: dict[str, list[Document]] = {}
+    # Keyed by (account, region, name): a same-named function in another region or account
+    # is another function, and must never lend this one its URL, policy or aliases.
+    by_function: dict[tuple[str, str, str], list[Document]] = {}
     for doc in documents(case, "alias", "policy", "url", warnings=warnings):
-        by_name.setdefault(str(doc.entry.params.get("FunctionName", "")), []).append(doc)
+        by_function.setdefault(_function_key(doc.entry), []).append(doc)
     triggers = _triggers(documents(case, "event-source", warnings=warnings))
     code = _code_paths(case.entries())
     grouped: dict[tuple[str, str, str], list[VersionRecord]] = {}
     for record in records:
         grouped.setdefault((record.account, record.region, record.function), []).append(record)
     return [
-        _function(key, versions, by_name.get(key[2], []), triggers, code, view)
+        _function(key, versions, by_function.get(key, []), triggers, code, view)
         for key, versions in grouped.items()
     ]
+
+
+def _function_key(entry: ManifestEntry) -> tuple[str, str, str]:
+    """(account, region, name) of the function a call was about; its ARN wins over the entry."""
+    name = str(entry.params.get("FunctionName", ""))
+    try:
+        ref = FunctionRef.from_arn(name)
+    except ValueError:
+        return (entry.account or "", entry.region or "", name)
+    return (ref.account, ref.region, ref.name)
 
 
 def _function(
@@ -163,7 +180,8 @@ def _diff(
 ) -> CodeDiff | None:
     if view is None or before is None or before.code_sha256 == after.code_sha256:
         return None
-    return diff_code(view, after.function, before.version, after.version)
+    arn = FunctionRef(after.account, after.region, after.function).arn
+    return diff_code(view, arn, before.version, after.version)
 
 
 def _code_paths(entries: Iterable[ManifestEntry]) -> dict[str, str]:

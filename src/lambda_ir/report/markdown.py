@@ -145,7 +145,7 @@ def _function(facts: ReportFacts, function: FunctionFacts) -> Iterator[str]:
     for row in function.versions:
         if row.diff is not None:
             yield from _diff(row.diff)
-    for gap in facts.gaps_of(function.name):
+    for gap in facts.gaps_of(function):
         yield f"- not collected: {code(gap.what)}: {md(gap.why)}"
     yield ""
     yield "Configuration ($LATEST):"

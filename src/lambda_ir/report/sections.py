@@ -163,7 +163,7 @@ def _function(facts: ReportFacts, number: int, function: FunctionFacts) -> Itera
     for position, row in enumerate(function.versions):
         if row.diff is not None:
             yield from _diff(f"diff-{number}-{position}", row.diff)
-    gaps = facts.gaps_of(function.name)
+    gaps = facts.gaps_of(function)
     if gaps:
         yield "<h4>Not collected for this function</h4><ul>"
         for gap in gaps:

@@ -26,7 +26,8 @@ def headline(facts: ReportFacts) -> str:
 def blast_scope(facts: ReportFacts) -> str:
     """Whose roles the blast radius covers: the functions findings name, or all of them."""
     if facts.affected:
-        return f"what the execution roles of {', '.join(facts.affected)} may do"
+        names = ", ".join(facts.label(arn) for arn in facts.affected)
+        return f"what the execution roles of {names} may do"
     return "what the functions' execution roles may do; no finding names a function"
 
 

@@ -48,6 +48,10 @@ def _from_document(doc: Document) -> list[TimelineEvent]:
             resource=f"{function}:{alias.get('Name', '')}",
             summary=f"at collection, alias {describe_alias(alias)} of {function}",
             evidence=(doc.ref,),
+            account=doc.entry.account or "",
+            region=doc.entry.region or "",
+            function=function,
+            version=str(alias.get("Name", "")),
         )
         for alias in body.get("Aliases") or []
         if isinstance(alias, dict)

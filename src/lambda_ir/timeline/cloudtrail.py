@@ -21,7 +21,7 @@ from lambda_ir.timeline.clock import utc_iso
 _QUERY = """
 SELECT event_time, coalesce(operation, event_name), event_source, function_name, qualifier,
        actor_arn, actor_name, source_ip, error_code, CAST(request_parameters AS VARCHAR),
-       evidence_path, evidence_sha256
+       evidence_path, evidence_sha256, account, aws_region, access_key_id, event_id
 FROM trail_events ORDER BY event_time, event_id
 """
 _BATCH = 5000
@@ -38,7 +38,10 @@ def trail_events(con: duckdb.DuckDBPyConnection) -> Iterator[TimelineEvent]:
 
 
 def _event(row: tuple[Any, ...]) -> TimelineEvent | None:
-    (when, name, source, function, qualifier, actor, actor_name, ip, error, params, path, sha) = row
+    (when, name, source, function, qualifier, actor, actor_name, ip, error, params, path, sha) = (
+        row[:12]
+    )
+    account, region, key_id, event_id = (str(value or "") for value in row[12:16])
     time = utc_iso(when)
     if time is None:
         return None
@@ -57,6 +60,13 @@ def _event(row: tuple[Any, ...]) -> TimelineEvent | None:
         summary=summary,
         actor=str(actor or ""),
         evidence=(EvidenceRef(path=str(path or ""), sha256=str(sha or "")),),
+        account=account,
+        region=region,
+        function=str(function or ""),
+        version=str(qualifier or ""),
+        source_ip=str(ip or ""),
+        access_key_id=key_id,
+        event_id=event_id,
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from lambda_ir.evidence import Case
-from lambda_ir.model import Actor, EvidenceRef, Finding, Severity, TimelineEvent
+from lambda_ir.model import Actor, EvidenceRef, Finding, FunctionRef, Severity, TimelineEvent
 from lambda_ir.timeline.clock import utc_iso
 
 FINDINGS_FILE = "findings.json"
@@ -71,11 +71,29 @@ def finding_events(findings: Iterable[Finding]) -> list[TimelineEvent]:
             summary=f"[{finding.severity.value}] {finding.title}: {finding.summary}",
             actor=finding.actor.arn if finding.actor else "",
             evidence=finding.evidence,
+            **_where(finding),
         )
         for finding in findings
         if finding.time
     ]
     return sorted(events, key=lambda e: e.time)
+
+
+def _where(finding: Finding) -> dict[str, str]:
+    """The pivot fields of a finding's event: its function and the actor's key and address."""
+    try:
+        ref = FunctionRef.from_arn(finding.resource)
+    except ValueError:
+        ref = FunctionRef(finding.account, finding.region, "")
+    actor = finding.actor or Actor(arn="")
+    return {
+        "account": ref.account or finding.account,
+        "region": ref.region or finding.region,
+        "function": ref.name,
+        "version": ref.qualifier or "",
+        "source_ip": actor.source_ip,
+        "access_key_id": actor.access_key_id,
+    }
 
 
 def _actor(record: dict[str, Any]) -> Actor:

@@ -20,13 +20,14 @@ from lambda_ir.timeline.clock import utc_iso
 
 _INVOCATIONS = """
 SELECT ts, function_name, version, request_id, duration_ms, billed_ms, max_memory_mb,
-       memory_mb, init_ms, status, evidence_path, evidence_sha256
+       memory_mb, init_ms, status, evidence_path, evidence_sha256, account, region
 FROM report_lines ORDER BY ts, request_id
 """
 # Which log lines are problems worth a line of their own: the index's own timeout and error
 # patterns (one definition, in `evidence.logs`), passed as parameters.
 _PROBLEMS = """
-SELECT ts, function_name, version, request_id, message, evidence_path, evidence_sha256
+SELECT ts, function_name, version, request_id, message, evidence_path, evidence_sha256,
+       account, region
 FROM log_events
 WHERE regexp_matches(message, $timeout) OR regexp_matches(message, $error)
 ORDER BY ts, request_id
@@ -52,7 +53,7 @@ def _rows(
 
 def _invocations(con: duckdb.DuckDBPyConnection) -> Iterator[TimelineEvent]:
     for row in _rows(con, _INVOCATIONS):
-        (ts, function, version, request, duration, billed, used, memory, init, status) = row[:10]
+        (ts, request, duration, billed, used, memory, init, status) = (row[0], *row[3:10])
         time = utc_iso(ts)
         if time is None:
             continue
@@ -62,12 +63,13 @@ def _invocations(con: duckdb.DuckDBPyConnection) -> Iterator[TimelineEvent]:
             summary += f", cold start {_ms(init)} ms"
         if status and str(status).lower() not in ("ok", "success", ""):
             summary += f", status {status}"
-        yield _event(time, "invocation", function, version, summary, row[10], row[11])
+        yield _event(time, "invocation", row, summary)
 
 
 def _problems(con: duckdb.DuckDBPyConnection) -> Iterator[TimelineEvent]:
     patterns = {"timeout": TIMEOUT, "error": ERROR}
-    for ts, function, version, request, message, path, sha in _rows(con, _PROBLEMS, patterns):
+    for row in _rows(con, _PROBLEMS, patterns):
+        ts, request, message = row[0], row[3], row[4]
         time = utc_iso(ts)
         if time is None:
             continue
@@ -75,20 +77,25 @@ def _problems(con: duckdb.DuckDBPyConnection) -> Iterator[TimelineEvent]:
         kind = "timeout" if re.search(TIMEOUT, text) else "log-error"
         line = text[:MESSAGE_CHARS]
         summary = f"{kind} in request {request}: {line}" if request else f"{kind}: {line}"
-        yield _event(time, kind, function, version, summary, path, sha)
+        yield _event(time, kind, row, summary)
 
 
-def _event(
-    time: str, kind: str, function: object, version: object, summary: str, path: object, sha: object
-) -> TimelineEvent:
-    resource = f"{function}:{version}" if version else str(function or "")
+def _event(time: str, kind: str, row: tuple[Any, ...], summary: str) -> TimelineEvent:
+    """An event from a row starting `ts, function, version` and ending with
+    `evidence_path, evidence_sha256, account, region`."""
+    function, version = str(row[1] or ""), str(row[2] or "")
+    path, sha, account, region = row[-4:]
     return TimelineEvent(
         time=time,
         source="logs",
         kind=kind,
-        resource=resource,
+        resource=f"{function}:{version}" if version else function,
         summary=summary,
         evidence=(EvidenceRef(path=str(path or ""), sha256=str(sha or "")),),
+        account=str(account or ""),
+        region=str(region or ""),
+        function=function,
+        version=version,
     )
 
 

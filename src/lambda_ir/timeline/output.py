@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from lambda_ir.model import TimelineEvent
+from lambda_ir.model import PIVOT_FIELDS, TimelineEvent
 from lambda_ir.timeline.clock import as_datetime
 
 # What each kind's timestamp means; anything else from CloudTrail is the call's time.
@@ -42,6 +42,7 @@ CSV_COLUMNS = (
     "actor",
     "message",
     "evidence",
+    *PIVOT_FIELDS,
 )
 
 
@@ -135,6 +136,7 @@ def _row(event: TimelineEvent) -> list[str]:
         _cell(event.actor),
         _cell(event.summary),
         _cell(evidence),
+        *(_cell(str(getattr(event, name))) for name in PIVOT_FIELDS),
     ]
 
 

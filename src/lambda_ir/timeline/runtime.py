@@ -42,6 +42,9 @@ def runtime_events(case: Case, warnings: list[str] | None = None) -> list[Timeli
                 resource=function,
                 summary=what,
                 evidence=(doc.ref,),
+                account=doc.entry.account or "",
+                region=doc.entry.region or "",
+                function=function,
             )
         )
     return sorted(events, key=lambda e: e.time)

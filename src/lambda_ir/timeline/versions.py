@@ -125,6 +125,10 @@ def _event(record: VersionRecord, kind: str, summary: str) -> TimelineEvent:
         resource=f"{record.function}:{record.version}",
         summary=summary,
         evidence=(record.evidence,),
+        account=record.account,
+        region=record.region,
+        function=record.function,
+        version=record.version,
     )
 
 

@@ -51,7 +51,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                     severity, why = Severity.MEDIUM, "the function itself (a self-invoking loop)"
                 else:
                     continue
-                cause = last_call(case, _PUTS, fn.name)
+                cause = last_call(case, _PUTS, fn)
                 yield make_finding(
                     INFO,
                     resource=fn.arn,

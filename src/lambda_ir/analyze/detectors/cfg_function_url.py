@@ -27,7 +27,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             continue
         wildcard = "*" in url.allow_origins
         cause = last_call(
-            case, ("CreateFunctionUrlConfig", "UpdateFunctionUrlConfig"), url.function.name
+            case, ("CreateFunctionUrlConfig", "UpdateFunctionUrlConfig"), url.function
         )
         yield make_finding(
             INFO,

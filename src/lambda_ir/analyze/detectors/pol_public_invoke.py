@@ -64,7 +64,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         if verdict is None:
             continue
         severity, who = verdict
-        cause = last_call(case, ("AddPermission",), stmt.function.name, "statementId", stmt.sid)
+        cause = last_call(case, ("AddPermission",), stmt.function, "statementId", stmt.sid)
         yield make_finding(
             INFO,
             resource=stmt.function.arn,
