@@ -26,7 +26,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("search", "lambda_ir.cli.trail:search"),
     ("diff", "lambda_ir.cli.analyze:diff"),
     ("contain", "lambda_ir.cli.respond:contain"),
-    ("runtime", "lambda_ir.cli.respond:runtime"),
+    ("runtime", "lambda_ir.cli.runtime:runtime"),
     ("hunt", "lambda_ir.cli.respond:hunt"),
     ("emulator", "lambda_ir.cli.emulator:emulator"),
     ("demo", "lambda_ir.cli.demo:demo"),

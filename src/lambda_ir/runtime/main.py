@@ -30,9 +30,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     snap = commands.add_parser("snapshot", help="take one snapshot")
     snap.add_argument("--trigger", default="manual")
     snap.add_argument("--stdout", action="store_true", help="print it instead of uploading")
-    snap.add_argument("--tmp", default=Roots.tmp)
-    snap.add_argument("--opt", default=Roots.opt)
-    snap.add_argument("--proc", default=Roots.proc)
+    snap.add_argument("--tmp")
+    snap.add_argument("--opt")
+    snap.add_argument("--proc")
     commands.add_parser("extension", help="run as a Lambda extension (every N invocations)")
     args = parser.parse_args(argv)
     env = dict(os.environ)
@@ -41,10 +41,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not env.get("AWS_LAMBDA_RUNTIME_API"):
             print("lambda-ir: not inside Lambda (no AWS_LAMBDA_RUNTIME_API)", file=sys.stderr)
             return 2
-        roots = Roots()
-        run_extension(env, settings, lambda event: _ship("invoke", roots, settings, env, event))
+        ship = settings.roots
+        run_extension(env, settings, lambda event: _ship("invoke", ship, settings, env, event))
         return 0
-    roots = Roots(args.tmp, args.opt, args.proc)
+    given = settings.roots
+    roots = Roots(args.tmp or given.tmp, args.opt or given.opt, args.proc or given.proc)
     if args.stdout:
         snapshot = take_snapshot(args.trigger, roots=roots, limits=_limits(settings, True), env=env)
         print(json.dumps(snapshot, sort_keys=True))

@@ -3,14 +3,16 @@
 `LAMBDA_IR_BUCKET` (s3://bucket/prefix, required to ship anything), `LAMBDA_IR_EVERY` (a
 snapshot every N invocations; 0 = cold start only), `LAMBDA_IR_SECONDS` (time budget of one
 snapshot). The S3 endpoint is AWS's unless `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` says
-otherwise (as boto3 reads them), which is how the tests reach the emulator.
+otherwise (as boto3 reads them), which is how the tests reach the emulator;
+`LAMBDA_IR_TMP` and `LAMBDA_IR_OPT` point the snapshot at other directories (tests).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from .snapshot import Roots
 from .upload import Destination
 
 DEFAULT_SECONDS = 5.0
@@ -23,6 +25,7 @@ class Settings:
     destination: Destination | None
     every: int
     seconds: float
+    roots: Roots = field(default_factory=Roots)
 
 
 def read_settings(env: Mapping[str, str]) -> Settings:
@@ -34,7 +37,8 @@ def read_settings(env: Mapping[str, str]) -> Settings:
         destination = Destination.from_url(url, region, endpoint) if url else None
     except ValueError:
         destination = None
-    return Settings(destination, _number(env, "LAMBDA_IR_EVERY", 0), _seconds(env))
+    roots = Roots(env.get("LAMBDA_IR_TMP") or Roots.tmp, env.get("LAMBDA_IR_OPT") or Roots.opt)
+    return Settings(destination, _number(env, "LAMBDA_IR_EVERY", 0), _seconds(env), roots)
 
 
 def _number(env: Mapping[str, str], key: str, default: int) -> int:
