@@ -18,6 +18,7 @@ from lambda_ir.acquire import collect as collect_case
 from lambda_ir.acquire.inventory import enabled_regions, regions_of
 from lambda_ir.acquire.window import parse_when
 from lambda_ir.aws import build_session
+from lambda_ir.cli.collect_org import collect_organisation, org_options, org_target
 from lambda_ir.cli.ui import FC, Ui, case_option, get_ui
 from lambda_ir.evidence import Case
 
@@ -99,6 +100,7 @@ def collect_options(command: FC) -> FC:
     is_flag=True,
     help="Print the least-privilege IAM policy the collector needs, and exit.",
 )
+@org_options
 def collect(case_dir: str | None, print_iam_policy: bool, **chosen: Any) -> None:
     """Collect every piece of Lambda evidence, read-only, into the case.
 
@@ -108,6 +110,11 @@ def collect(case_dir: str | None, print_iam_policy: bool, **chosen: Any) -> None
     from the standard boto3 chain (AWS_PROFILE, SSO, AWS_ENDPOINT_URL). Running it again on
     the same case fills the gaps. Exit 0 when the run finished (failed calls are recorded in
     the manifest), 1 when nothing could be collected, 130 when interrupted.
+
+    With --org-role ROLE it fans out over an AWS Organization: every listed (--accounts) or
+    every active account (--all-accounts, organizations:ListAccounts) is entered with
+    sts:AssumeRole and collected at once into this one case; an account that cannot be
+    entered is recorded as an evidence gap.
     """
     ui = get_ui()
     if print_iam_policy:
@@ -115,7 +122,11 @@ def collect(case_dir: str | None, print_iam_policy: bool, **chosen: Any) -> None
         return
     if not case_dir:
         raise click.UsageError("Missing option '--case'.")
+    org = org_target(chosen)  # pops the org options; None without --org-role
     case, session, scope, options = prepare_collection(case_dir, **chosen)
+    if org is not None:
+        collect_organisation(ui, case, session, org, scope, options)
+        return
     ui.say(f"Collecting {len(scope.regions)} region(s) into {escape(str(case.root))}")
     with RegionProgress(ui, scope.regions) as progress:
         summary = collect_case(case, session, scope, options, progress)

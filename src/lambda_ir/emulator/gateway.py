@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambda_ir.emulator import ecr_layers, iam_enforce, lambda_gaps, logs_export
+from lambda_ir.emulator import ecr_layers, iam_enforce, lambda_gaps, logs_export, sts_assume
 from lambda_ir.emulator.calls import ApiCall, parse_call, strip_emulator_headers
 from lambda_ir.emulator.http import Response, json_response
 from lambda_ir.emulator.identity import Caller, ensure_admin, resolve_caller
@@ -81,7 +81,11 @@ class Gateway:
     def _answer(self, environ: dict[str, Any], call: ApiCall, caller: Caller) -> Response:
         """The call's response; a bug of ours becomes the service's 500, as AWS fails."""
         try:
-            denied = iam_enforce.check(call, caller) if self.enforce_iam else None
+            denied = (
+                iam_enforce.check(call, caller) or sts_assume.check(call, caller)
+                if self.enforce_iam
+                else None
+            )
             return denied or self._dispatch(environ, call, caller)
         except Exception:
             logging.getLogger(__name__).exception(

@@ -1,0 +1,259 @@
+"""Fan-out over an AWS Organization: every member account × region in one case, in parallel.
+
+`collect_org()` lists the organisation's accounts (organizations:ListAccounts, stored as
+evidence) or takes the given ones, assumes `role_name` in each (sts:AssumeRole, optionally
+with an external id; the session name is recorded in custody) and runs `collect()` for each
+account at once. Lambda's quotas are per account and region, so every account gets its own
+quota buckets and pools: the organisation is as fast as its busiest account-region. An
+account whose role cannot be assumed is a failed sts:AssumeRole entry in the manifest (the
+gap detector reports it) and custody's `org-gap`, never the end of the run. Credentials are
+never stored or printed; the external id's value is not recorded either.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from lambda_ir.acquire.collect import collect
+from lambda_ir.acquire.context import CollectOptions, ProgressSink, Scope
+from lambda_ir.acquire.paths import account_root
+from lambda_ir.acquire.summary import CollectSummary
+from lambda_ir.aws import ClientFactory, RetryPolicy, call, classify, pages
+from lambda_ir.evidence import Case
+from lambda_ir.model import Kind
+
+LIST_ACCOUNTS = "organizations:ListAccounts"
+ASSUME_ROLE = "sts:AssumeRole"
+
+
+@dataclass(frozen=True)
+class OrgTarget:
+    """Which accounts to enter and how: the role's name in each, its external id, the session.
+
+    Empty `accounts` means every ACTIVE account Organizations lists (`--all-accounts`).
+    """
+
+    role_name: str
+    accounts: tuple[str, ...] = ()
+    external_id: str | None = None
+    session_name: str = "lambda-ir"
+    account_workers: int = 16
+
+    def role_arn(self, account: str) -> str:
+        """`arn:aws:iam::<account>:role/<role_name>` (a path in the name is kept)."""
+        return f"arn:aws:iam::{account}:role/{self.role_name}"
+
+    def to_json(self) -> dict[str, Any]:
+        """What custody records: never the external id's value, only whether one was used."""
+        return {
+            "role_name": self.role_name,
+            "accounts": list(self.accounts) or "all",
+            "session_name": self.session_name,
+            "external_id": self.external_id is not None,
+        }
+
+
+@dataclass(frozen=True)
+class AccountRun:
+    """One account's part of the run: its collection summary, or why it could not be entered."""
+
+    account: str
+    role_arn: str
+    summary: CollectSummary | None = None
+    gap: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The account's line in `--json` and custody."""
+        document: dict[str, Any] = {"account": self.account, "role_arn": self.role_arn}
+        if self.summary is not None:
+            document["summary"] = self.summary.to_json()
+        if self.gap is not None:
+            document["gap"] = self.gap
+        return document
+
+
+@dataclass(frozen=True)
+class OrgSummary:
+    """The whole organisation's run: one `AccountRun` per account, in account order."""
+
+    runs: tuple[AccountRun, ...]
+    seconds: float
+
+    @property
+    def collected(self) -> tuple[CollectSummary, ...]:
+        """The summaries of the accounts that could be entered."""
+        return tuple(r.summary for r in self.runs if r.summary is not None)
+
+    @property
+    def gaps(self) -> tuple[AccountRun, ...]:
+        """The accounts whose role could not be assumed."""
+        return tuple(r for r in self.runs if r.gap is not None)
+
+    @property
+    def ok(self) -> bool:
+        """True when anything was collected in any account."""
+        return any(s.ok for s in self.collected)
+
+    @property
+    def interrupted(self) -> bool:
+        """True when Ctrl-C cut any account's collection short."""
+        return any(s.interrupted for s in self.collected)
+
+    def line(self) -> str:
+        """One sentence for the person: accounts, functions, artifacts, gaps."""
+        done = self.collected
+        functions = sum(s.functions for s in done)
+        artifacts = sum(s.artifacts for s in done)
+        regions = {(s.account, r) for s in done for r in s.regions}
+        text = (
+            f"collected {artifacts:,} artifacts from {functions:,} functions in "
+            f"{len(done)} account(s), {len(regions)} account-region(s) in {self.seconds:.1f} s"
+        )
+        if self.gaps:
+            text += f"; {len(self.gaps)} account(s) could not be entered: " + ", ".join(
+                f"{r.account} ({r.gap})" for r in self.gaps[:5]
+            )
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        """Every account's result, the gaps and the wall time."""
+        return {
+            "accounts": [r.to_json() for r in self.runs],
+            "gaps": [r.account for r in self.gaps],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def member_accounts(case: Case, clients: ClientFactory, region: str) -> list[str]:
+    """The organisation's ACTIVE accounts, from organizations:ListAccounts (each page stored
+    under `raw/<management account>/global/organizations/`); a resumed case reads them back."""
+    management = str(call(clients.client("sts", region), "GetCallerIdentity", {})["Account"])
+    folder = f"{account_root(management, None)}/organizations"
+    if not case.was_collected(LIST_ACCOUNTS, {}, management, None):
+        client = clients.client("organizations", region)
+        for number, page in enumerate(pages(client, "ListAccounts", {}), start=1):
+            case.put_json(
+                f"{folder}/list-accounts-{number:04d}.json",
+                page,
+                kind=Kind.ACCOUNT,
+                api=LIST_ACCOUNTS,
+                params={},
+                account=management,
+                region=None,
+            )
+    accounts: list[str] = []
+    for entry in case.entries():
+        if entry.api == LIST_ACCOUNTS and entry.path and entry.error is None:
+            for account in case.read_json(entry.path).get("Accounts") or []:
+                if account.get("Status", "ACTIVE") == "ACTIVE" and account["Id"] not in accounts:
+                    accounts.append(str(account["Id"]))
+    return sorted(accounts)
+
+
+def assume(clients: ClientFactory, region: str, target: OrgTarget, account: str) -> boto3.Session:
+    """A session in `account` through sts:AssumeRole of `target.role_name` (temporary keys)."""
+    params: dict[str, Any] = {
+        "RoleArn": target.role_arn(account),
+        "RoleSessionName": target.session_name,
+    }
+    if target.external_id is not None:
+        params["ExternalId"] = target.external_id
+    credentials = call(clients.client("sts", region), "AssumeRole", params)["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region,
+    )
+
+
+class AccountProgress:
+    """Passes each account's progress on as `<account>/<region>`, so bars never collide."""
+
+    def __init__(self, sink: ProgressSink, account: str) -> None:
+        self._sink = sink
+        self._account = account
+
+    def update(self, region: str, done: int, total: int) -> None:
+        """Called by the account's worker threads."""
+        self._sink.update(f"{self._account}/{region}", done, total)
+
+
+def collect_org(
+    case: Case,
+    session: boto3.Session,
+    target: OrgTarget,
+    scope: Scope,
+    options: CollectOptions | None = None,
+    progress: ProgressSink | None = None,
+) -> OrgSummary:
+    """Collect `scope` in every target account at once, into one case.
+
+    Read-only like `collect()`; the only extra calls are organizations:ListAccounts (without
+    `target.accounts`) and sts:AssumeRole per account, both from `session`'s principal.
+    """
+    options = options or CollectOptions()
+    started = time.monotonic()
+    home = scope.regions[0] if scope.regions else "us-east-1"
+    clients = ClientFactory(
+        session, RetryPolicy(max_attempts=options.max_attempts), options.endpoint_url
+    )
+    accounts = list(target.accounts) or member_accounts(case, clients, home)
+    case.log("org-started", {**target.to_json(), "targets": accounts})
+    lock = threading.Lock()
+    runs: dict[str, AccountRun] = {}
+
+    def one(account: str) -> None:
+        run = _collect_account(case, clients, target, account, scope, options, progress)
+        with lock:
+            runs[account] = run
+
+    with ThreadPoolExecutor(max(1, min(target.account_workers, len(accounts) or 1))) as pool:
+        for _ in pool.map(one, accounts):
+            pass
+    summary = OrgSummary(tuple(runs[a] for a in accounts), time.monotonic() - started)
+    case.log(
+        "org-collected",
+        {"gaps": [r.account for r in summary.gaps], "seconds": round(summary.seconds, 3)},
+    )
+    return summary
+
+
+def _collect_account(
+    case: Case,
+    clients: ClientFactory,
+    target: OrgTarget,
+    account: str,
+    scope: Scope,
+    options: CollectOptions,
+    progress: ProgressSink | None,
+) -> AccountRun:
+    role_arn = target.role_arn(account)
+    home = scope.regions[0] if scope.regions else "us-east-1"
+    try:
+        member = assume(clients, home, target, account)
+    except Exception as exc:  # an account we cannot enter is a gap, not the end of the run
+        error = classify(exc)
+        case.record_error(
+            kind=Kind.ACCOUNT,
+            api=ASSUME_ROLE,
+            params={"RoleArn": role_arn, "RoleSessionName": target.session_name},
+            error=error.text,
+            account=account,
+            region=None,
+        )
+        case.log("org-gap", {"account": account, "role_arn": role_arn, "error": error.text})
+        return AccountRun(account, role_arn, gap=f"{error.error_class.value}: {error.code}")
+    case.log(
+        "org-assumed",
+        {"account": account, "role_arn": role_arn, "session_name": target.session_name},
+    )
+    sink: ProgressSink | None = AccountProgress(progress, account) if progress else None
+    summary = collect(case, member, scope, options, sink)
+    return AccountRun(account, role_arn, summary=summary)

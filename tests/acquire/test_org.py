@@ -1,0 +1,183 @@
+"""`collect_org`: an organisation's accounts, each entered with sts:AssumeRole, into one case.
+
+moto keeps a state per account, and sessions from AssumeRole act in the role's account, so
+each member account here holds its own functions. The emulator enforces IAM for these tests:
+AssumeRole then needs the role to exist and trust the management account (`sts_assume`), and
+the collector role in each member holds only the shipped collector policy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from importlib import resources
+from typing import Any
+
+import boto3
+import pytest
+
+from lambda_ir.acquire import CollectOptions, Scope
+from lambda_ir.acquire.org import OrgTarget, collect_org
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detectors import gap_collection
+from lambda_ir.emulator.server import Emulator
+from lambda_ir.evidence import Case, verify_case
+from tests.acquire import seed
+from tests.acquire.conftest import Place
+from tests.conftest import RegionPool
+
+MANAGEMENT = seed.ACCOUNT
+
+
+def _organisation(session: boto3.Session, endpoint: str, count: int) -> list[str]:
+    """`count` new member accounts (moto's organizations), the organisation made once."""
+    org = seed.client(session, endpoint, "organizations")
+    with contextlib.suppress(org.exceptions.AlreadyInOrganizationException):
+        org.create_organization(FeatureSet="ALL")
+    made = []
+    for _ in range(count):
+        name = f"member-{uuid.uuid4().hex[:6]}"
+        status = org.create_account(AccountName=name, Email=f"{name}@example.com")
+        made.append(str(status["CreateAccountStatus"]["AccountId"]))
+    return made
+
+
+def _member(session: boto3.Session, endpoint: str, account: str, region: str) -> boto3.Session:
+    """An administrator's session inside `account` (moto issues one for any role ARN)."""
+    creds = seed.client(session, endpoint, "sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/seeder", RoleSessionName="seed"
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=region,
+    )
+
+
+def _collector_role(member: boto3.Session, endpoint: str, name: str, external_id: str) -> None:
+    """The org role: trusts the management account (with an external id), collector policy."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+            }
+        ],
+    }
+    policy = resources.files("lambda_ir.acquire").joinpath("iam_policy.json").read_text()
+    iam = seed.client(member, endpoint, "iam")
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(RoleName=name, PolicyName="collector", PolicyDocument=policy)
+
+
+@pytest.fixture(scope="module")
+def estate(emulator_session: Emulator, region_pool: RegionPool) -> dict[str, Any]:
+    """Two member accounts with the role and their own functions; a third without the role.
+
+    Module-wide: each new account loads AWS's managed policies in moto (~1 s per account).
+    """
+    endpoint, region = emulator_session.endpoint_url, region_pool.take(emulator_session)
+    admin = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
+    )
+    role = f"IrCollector-{uuid.uuid4().hex[:6]}"
+    enforced, emulator_session.enforce_iam = emulator_session.enforce_iam, False
+    first, second, closed = _organisation(admin, endpoint, 3)
+    for account, functions in ((first, ["orders", "billing"]), (second, ["orders"])):
+        member = _member(admin, endpoint, account, region)
+        _collector_role(member, endpoint, role, "case-42")
+        for name in functions:
+            seed.function(member, endpoint, name, [f"{account} v1"], region=region)
+    emulator_session.enforce_iam = enforced
+    return {
+        "role": role,
+        "members": (first, second),
+        "closed": closed,
+        "place": Place(endpoint, region),
+    }
+
+
+def _collect(case: Case, session: boto3.Session, place: Place, target: OrgTarget) -> Any:
+    options = CollectOptions(workers=4, quotas=False, endpoint_url=place.endpoint)
+    return collect_org(case, session, target, Scope(regions=(place.region,)), options)
+
+
+def test_each_account_is_collected_under_its_own_partition(
+    enforcing: Emulator, session: boto3.Session, case: Case, estate: dict[str, Any]
+) -> None:
+    place = estate["place"]
+    first, second = estate["members"]
+    target = OrgTarget(estate["role"], (first, second), "case-42", "lambda-ir-test")
+    summary = _collect(case, session, place, target)
+    assert summary.ok and not summary.gaps
+    assert {r.account: r.summary.functions for r in summary.runs if r.summary} == {
+        first: 2,
+        second: 1,
+    }
+    listed = {
+        e.account: e.path
+        for e in case.entries()
+        if e.api == "lambda:ListFunctions" and e.error is None
+    }
+    assert set(listed) == {first, second}
+    assert all(path.startswith(f"raw/{a}/{place.region}/lambda/") for a, path in listed.items())
+    names = {
+        account: sorted(f["FunctionName"] for f in case.read_json(path)["Functions"])
+        for account, path in listed.items()
+    }
+    assert names == {first: ["billing", "orders"], second: ["orders"]}
+    # Each account's code is its own (the package text names the account).
+    codes = {e.account for e in case.entries() if e.kind == "code" and e.error is None}
+    assert codes == {first, second}
+    custody = [json.loads(line) for line in (case.root / "custody.jsonl").read_text().splitlines()]
+    assumed = [c["details"] for c in custody if c["action"] == "org-assumed"]
+    assert {(a["account"], a["session_name"]) for a in assumed} == {
+        (first, "lambda-ir-test"),
+        (second, "lambda-ir-test"),
+    }
+    assert "case-42" not in (case.root / "custody.jsonl").read_text()  # external id not kept
+    assert verify_case(case.root).ok
+
+
+def test_an_account_that_cannot_be_entered_is_a_gap_finding(
+    enforcing: Emulator, session: boto3.Session, case: Case, estate: dict[str, Any]
+) -> None:
+    place = estate["place"]
+    first, _ = estate["members"]
+    closed = estate["closed"]
+    target = OrgTarget(estate["role"], (first, closed), "case-42", "lambda-ir-test")
+    summary = _collect(case, session, place, target)
+    assert summary.ok
+    assert [(r.account, r.gap) for r in summary.gaps] == [(closed, "denied: AccessDenied")]
+    failed = [e for e in case.entries() if e.api == "sts:AssumeRole"]
+    assert [(e.account, e.error is not None) for e in failed] == [(closed, True)]
+    gaps = [f for f in gap_collection.detect(CaseView(case)) if f.account == closed]
+    assert [f.title for f in gaps] == ["Evidence gap: sts:AssumeRole denied"]
+
+
+def test_a_wrong_external_id_is_refused(
+    enforcing: Emulator, session: boto3.Session, case: Case, estate: dict[str, Any]
+) -> None:
+    place = estate["place"]
+    first, _ = estate["members"]
+    summary = _collect(case, session, place, OrgTarget(estate["role"], (first,), "guess"))
+    assert not summary.ok and [r.account for r in summary.gaps] == [first]
+
+
+def test_all_accounts_come_from_organizations(
+    enforcing: Emulator, session: boto3.Session, case: Case, estate: dict[str, Any]
+) -> None:
+    place = estate["place"]
+    first, second = estate["members"]
+    summary = _collect(case, session, place, OrgTarget(estate["role"], (), "case-42"))
+    entered = {r.account for r in summary.runs if r.summary is not None}
+    assert entered == {first, second}
+    gaps = {r.account for r in summary.gaps}
+    assert {estate["closed"], MANAGEMENT} <= gaps  # no such role there
+    pages = [e for e in case.entries() if e.api == "organizations:ListAccounts"]
+    assert pages and all(e.account == MANAGEMENT and e.error is None for e in pages)
