@@ -2,18 +2,243 @@
 
 from __future__ import annotations
 
-import click
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
-from lambda_ir.cli.ui import NotBuilt, case_option
+import click
+import orjson
+
+from lambda_ir import respond
+from lambda_ir.aws import ClientFactory, QuotaBook, build_session
+from lambda_ir.cli.ui import NotBuilt, Ui, case_option, get_ui
+from lambda_ir.evidence import Case
+from lambda_ir.model import FunctionRef
+from lambda_ir.redact import redact_document
+
+_ACTIONS_HELP = "; ".join(
+    f"{a.info.name}{'=' + a.info.value if a.info.value else ''}" for a in respond.ALL
+)
 
 
 @click.command()
-@case_option()
-@click.option("--function", "functions", multiple=True, metavar="NAME|ARN", required=True)
-@click.option("--apply", is_flag=True, help="Make the changes; without it only the plan is shown.")
-def contain(**_: object) -> None:
-    """Contain a function: preserve evidence, plan reversible changes, make them with --apply."""
-    raise NotBuilt("contain")
+@case_option(required=False)
+@click.option(
+    "--function",
+    "functions",
+    multiple=True,
+    metavar="NAME|ARN",
+    help="Function to contain (repeatable).",
+)
+@click.option(
+    "--action",
+    "actions",
+    multiple=True,
+    metavar="ACTION[=VALUE]",
+    help=f"Repeatable: {_ACTIONS_HELP}.",
+)
+@click.option(
+    "--incident",
+    metavar="ID",
+    help="Propose the actions incidents.json recommends for incident ID.",
+)
+@click.option(
+    "--undo", "undo_plan", metavar="PLAN", help="Put back what a run changed, from its undo plan."
+)
+@click.option(
+    "--region", metavar="R", help="Region of functions given by name (default: the session's)."
+)
+@click.option(
+    "--allow-account",
+    "allowed",
+    multiple=True,
+    metavar="ID",
+    help="Account block-public leaves in policies (the function's own always).",
+)
+@click.option(
+    "--allow-config-change",
+    is_flag=True,
+    help="Permit strip-layers and strip-env (they update $LATEST).",
+)
+@click.option(
+    "--print-iam-policy", is_flag=True, help="Print the IAM policy contain needs, and exit."
+)
+@click.option(
+    "--apply", is_flag=True, help="Make the changes; without it only the plan is shown and saved."
+)
+def contain(
+    case_dir: str | None,
+    functions: tuple[str, ...],
+    actions: tuple[str, ...],
+    incident: str | None,
+    undo_plan: str | None,
+    region: str | None,
+    allowed: tuple[str, ...],
+    allow_config_change: bool,
+    print_iam_policy: bool,
+    apply: bool,
+) -> None:
+    """Contain a function: plan reversible changes, preserve evidence, make them with --apply.
+
+    Without --apply the plan (every call, and the undo call of each) is printed and saved in
+    the case. With --apply the function's state is collected into the case first (unless it
+    is there), then each change is made and logged in the case's custody log; a failure does
+    not stop the others. The undo plan is saved in the case and its path printed; `--undo
+    PLAN --apply` puts things back. Never deletes a function, version, layer, log group or
+    role. Exit 0 when every action is in place (or planned), 1 when any is not.
+    """
+    ui = get_ui()
+    if print_iam_policy:
+        click.echo(orjson.dumps(_iam_policy(), option=orjson.OPT_INDENT_2).decode())
+        return
+    if not case_dir:
+        raise click.UsageError("Missing option '--case'.")
+    session = build_session()
+    clients = ClientFactory(session, quotas=QuotaBook())
+    if undo_plan:
+        if functions or actions or incident:
+            raise click.UsageError("--undo takes no --function, --action or --incident")
+        _undo(ui, Case.open(Path(case_dir)), clients, undo_plan, apply)
+        return
+    if incident:
+        proposal = _proposal(ui, Case.open(Path(case_dir)), incident)
+        functions = functions or proposal.functions
+        actions = tuple(dict.fromkeys((*proposal.actions, *actions)))
+    if not functions or not actions:
+        raise click.UsageError("name --function and at least one --action (or --incident ID)")
+    try:
+        chosen = respond.choose(actions, allow_config_change=allow_config_change)
+    except respond.ChoiceError as exc:
+        raise click.BadParameter(str(exc), param_hint="--action") from exc
+    case = Case.open_or_create(Path(case_dir), {"functions": list(functions)})
+    now = datetime.now(UTC)
+    ok = True
+    for function in functions:
+        request = respond.Request(
+            function, _region(function, region, session), chosen, now, apply, frozenset(allowed)
+        )
+        try:
+            result = respond.contain(case, clients, session, request)
+        except (respond.PlanError, respond.EvidenceError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        ok = _show(ui, case, result) and ok
+    if not ok:
+        raise SystemExit(1)
+
+
+def _region(function: str, region: str | None, session: Any) -> str:
+    if function.startswith("arn:"):
+        try:
+            return FunctionRef.from_arn(function).region
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--function") from exc
+    chosen = region or getattr(session, "region_name", None)
+    if not chosen:
+        raise click.UsageError("no region: pass --region R, a function ARN, or set AWS_REGION")
+    return str(chosen)
+
+
+def _proposal(ui: Ui, case: Case, incident: str) -> respond.Proposal:
+    try:
+        proposal = respond.propose(case, incident)
+    except respond.IncidentError as exc:
+        raise click.ClickException(str(exc)) from exc
+    ui.say(f"incident {proposal.incident}: {proposal.title}")
+    ui.say(f"  recommends: {', '.join(proposal.actions) or 'no action lambda-ir knows'}")
+    for text in proposal.not_understood:
+        ui.say(f"  not understood (left out): {text}")
+    return proposal
+
+
+def _call_text(call: dict[str, Any]) -> str:
+    params = orjson.dumps(redact_document(call["params"]), option=orjson.OPT_SORT_KEYS).decode()
+    return f"{call['api']} {params}"
+
+
+def _show(ui: Ui, case: Case, result: respond.ContainResult) -> bool:
+    document = result.to_json()
+    lines = [
+        f"{result.plan.function_arn}: "
+        + ("applied" if result.applied else "plan (dry run: nothing was changed)")
+    ]
+    if result.evidence:
+        lines.append(f"  evidence: {result.evidence}")
+    statuses = {id(o.change): o for o in result.outcomes}
+    for action in result.plan.actions:
+        if action.error:
+            lines.append(f"  {action.chosen.label}: cannot plan: {action.error}")
+        elif not action.changes:
+            lines.append(f"  {action.chosen.label}: already in place, nothing to change")
+        for change in action.changes:
+            outcome = statuses.get(id(change))
+            mark = f"[{outcome.status.value}] " if outcome else ""
+            lines.append(f"  {mark}{change.action}: {change.summary}")
+            lines.append(f"      call: {_call_text(change.call.to_json())}")
+            if outcome and outcome.error:
+                lines.append(f"      error: {outcome.error}")
+            undo = _call_text(change.undo.to_json()) if change.undo else "none"
+            lines.append(
+                f"      undo: {undo}" + (f" ({change.undo_note})" if change.undo_note else "")
+            )
+    lines.append(f"plan saved: {case.root / result.plan_path}")
+    state = result.state()
+    if result.applied:
+        lines.append("state: " + "; ".join(f"{k} {v}" for k, v in state.items()))
+        if result.undo_path:
+            undo_file = case.root / result.undo_path
+            lines.append(f"undo plan: {undo_file}")
+            lines.append(f"  to undo: lambda-ir contain --case {case.root} --undo {undo_file} --apply")
+    elif result.plan.changes:
+        lines.append("run again with --apply to make these changes")
+    ui.result("\n".join(lines), document)
+    return all(text in ("in place",) or text.endswith("to do") for text in state.values())
+
+
+def _undo(ui: Ui, case: Case, clients: ClientFactory, path: str, apply: bool) -> None:
+    try:
+        plan = respond.load_undo(case, path)
+    except (respond.UndoError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    run = f"respond/{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-undo-{secrets.token_hex(4)}"
+    result = respond.run_undo(case, clients, plan, apply=apply, run=run)
+    statuses = {id(o.change): o for o in result.outcomes}
+    lines = [
+        f"undo {plan.path} for {plan.function}: "
+        + ("applied" if apply else "dry run: nothing was changed")
+    ]
+    for step in plan.steps:
+        outcome = statuses.get(id(step))
+        mark = f"[{outcome.status.value}] " if outcome else ""
+        assert step.undo is not None
+        lines.append(f"  {mark}undo {step.action}: {step.summary}")
+        lines.append(
+            f"      call: {_call_text(step.undo.to_json())}"
+            + (f" ({step.undo_note})" if step.undo_note else "")
+        )
+        if outcome and outcome.error:
+            lines.append(f"      error: {outcome.error}")
+    if result.result_path:
+        lines.append(f"result saved: {case.root / result.result_path}")
+    elif plan.steps:
+        lines.append("run again with --apply to make these changes")
+    ui.result("\n".join(lines), result.to_json())
+    if any(o.status is respond.Status.FAILED for o in result.outcomes):
+        raise SystemExit(1)
+
+
+def _iam_policy() -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "LambdaIrContain",
+                "Effect": "Allow",
+                "Action": list(respond.permissions()),
+                "Resource": "*",
+            }
+        ],
+    }
 
 
 @click.command()

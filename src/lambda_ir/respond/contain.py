@@ -1,0 +1,160 @@
+"""`contain`: plan, preserve evidence, apply, record the undo, and check the result.
+
+    contain(case, clients, session, request) -> ContainResult
+
+Without `request.apply` only the plan is made and saved (`respond/<run>/plan.json`, with the
+reads it was made from in `before.json`). With it: the function is collected into the case if
+it is not there yet, every change is made (a failure does not stop the others), each call is
+logged in custody, the undo for what was applied is saved in `respond/<run>/undo.json`, and
+every action is planned again: an action with nothing left to do is in place.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import boto3
+
+from lambda_ir.aws import ClientFactory
+from lambda_ir.evidence import Case
+from lambda_ir.evidence.layout import path_segment
+from lambda_ir.model import Kind
+from lambda_ir.respond.execute import Outcome, Status, perform
+from lambda_ir.respond.plan import ActionPlan, Chosen, Plan
+from lambda_ir.respond.preserve import preserve
+from lambda_ir.respond.target import PlanError, Target, resolve_target
+
+UNDO_FORMAT = "lambda-ir-undo/1"
+
+
+@dataclass(frozen=True)
+class Request:
+    """One function to contain, with what, and whether to change anything."""
+
+    function: str
+    region: str
+    chosen: tuple[Chosen, ...]
+    now: datetime
+    apply: bool = False
+    allowed_accounts: frozenset[str] = frozenset()
+    endpoint_url: str | None = None
+    quotas: bool = True
+
+
+@dataclass(frozen=True)
+class ContainResult:
+    """The plan, and with --apply what each call did and which actions are now in place."""
+
+    plan: Plan
+    run: str
+    plan_path: str
+    applied: bool = False
+    evidence: str = ""
+    outcomes: tuple[Outcome, ...] = ()
+    undo_path: str | None = None
+    remaining: tuple[ActionPlan, ...] = field(default_factory=tuple)
+
+    @property
+    def failed(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.status is Status.FAILED)
+
+    def state(self) -> dict[str, str]:
+        """Per action: `in place`, or what is still open after --apply (or to do, dry run)."""
+        found = {}
+        for action in self.remaining if self.applied else self.plan.actions:
+            label = action.chosen.label
+            if action.error:
+                found[label] = f"unknown: {action.error}"
+            elif not action.changes:
+                found[label] = "in place"
+            else:
+                verb = "still open" if self.applied else "to do"
+                found[label] = f"{len(action.changes)} change(s) {verb}"
+        return found
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run": self.run,
+            "applied": self.applied,
+            "plan": self.plan.to_json(),
+            "plan_path": self.plan_path,
+            "evidence": self.evidence,
+            "outcomes": [outcome.to_json() for outcome in self.outcomes],
+            "undo_path": self.undo_path,
+            "state": self.state(),
+        }
+
+
+def build_plan(target: Target, chosen: tuple[Chosen, ...]) -> Plan:
+    """Each chosen action's changes against the live state; a failed read marks that action."""
+    planned = []
+    for choice in chosen:
+        try:
+            changes = tuple(choice.action.plan(target, choice.value))
+        except PlanError as exc:
+            planned.append(ActionPlan(choice, error=str(exc)))
+            continue
+        planned.append(ActionPlan(choice, changes))
+    return Plan(target.function.arn, target.function.region, tuple(planned))
+
+
+def contain(
+    case: Case, clients: ClientFactory, session: boto3.Session, request: Request
+) -> ContainResult:
+    """Plan (and with `request.apply`, make) the chosen changes to one function."""
+    target = resolve_target(
+        clients, request.function, request.region, request.now, request.allowed_accounts
+    )
+    plan = build_plan(target, request.chosen)
+    run = f"respond/{request.now.strftime('%Y%m%dT%H%M%SZ')}-{path_segment(target.name)}-" + (
+        secrets.token_hex(4)
+    )
+    plan_path = _save(case, f"{run}/plan.json", dict(plan.to_json(), apply=request.apply))
+    _save(case, f"{run}/before.json", {"reads": [read.to_json() for read in target.reads]})
+    if not request.apply:
+        case.log("contain-plan", {"run": run, "plan": plan_path, "changes": len(plan.changes)})
+        return ContainResult(plan, run, plan_path)
+    evidence = preserve(
+        case, session, target.function, endpoint_url=request.endpoint_url, quotas=request.quotas
+    )
+    case.log("contain-start", {"run": run, "plan": plan_path, "evidence": evidence})
+    outcomes = perform(case, clients, target.function.region, plan.changes, run=run)
+    undo_path = save_undo(case, run, plan, outcomes)
+    after = resolve_target(
+        clients, request.function, request.region, request.now, request.allowed_accounts
+    )
+    check = build_plan(after, request.chosen)
+    _save(case, f"{run}/after.json", {"reads": [read.to_json() for read in after.reads]})
+    result = ContainResult(plan, run, plan_path, True, evidence, outcomes, undo_path, check.actions)
+    _save(case, f"{run}/result.json", result.to_json())
+    case.log("contain-done", {"run": run, "undo": undo_path, "state": result.state()})
+    return result
+
+
+def save_undo(case: Case, run: str, plan: Plan, outcomes: tuple[Outcome, ...]) -> str:
+    """The undo plan: the undo of every applied change, last change first."""
+    steps = [
+        outcome.change.to_json()
+        for outcome in reversed(outcomes)
+        if outcome.status is Status.APPLIED and outcome.change.undo is not None
+    ]
+    document = {
+        "format": UNDO_FORMAT,
+        "function": plan.function_arn,
+        "region": plan.region,
+        "run": run,
+        "steps": steps,
+        "not_undoable": [
+            outcome.change.to_json()
+            for outcome in outcomes
+            if outcome.status is Status.APPLIED and outcome.change.undo is None
+        ],
+    }
+    return _save(case, f"{run}/undo.json", document)
+
+
+def _save(case: Case, relpath: str, document: dict[str, Any]) -> str:
+    return case.put_json(relpath, document, kind=Kind.RESPONSE.value).path or relpath

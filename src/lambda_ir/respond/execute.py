@@ -1,0 +1,86 @@
+"""Make planned calls, one at a time, each recorded in the case's chain of custody.
+
+A failed call (denied, throttled, conflicting) does not stop the others: its outcome says
+why, and only applied calls get an undo. An error code listed in the call's `settled_by`
+means the wanted state was already there: nothing changed, so nothing to undo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lambda_ir.aws import ClientFactory, call, classify
+from lambda_ir.evidence import Case
+from lambda_ir.redact import redact_document
+from lambda_ir.respond.plan import AwsCall, Change
+
+
+class Status(StrEnum):
+    """What happened to one planned call."""
+
+    APPLIED = "applied"
+    SETTLED = "already-in-place"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One change and what its call did."""
+
+    change: Change
+    status: Status
+    error: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.change.to_json(), status=self.status.value, error=self.error)
+
+
+def perform(
+    case: Case,
+    clients: ClientFactory,
+    region: str,
+    changes: Sequence[Change],
+    *,
+    run: str,
+    undoing: bool = False,
+) -> tuple[Outcome, ...]:
+    """Run each change's call (its undo call when `undoing`), logging each to custody."""
+    outcomes = []
+    for change in changes:
+        target = change.undo if undoing else change.call
+        if target is None:
+            continue
+        outcome = _one(clients, region, change, target)
+        case.log(
+            "contain-undo-call" if undoing else "contain-call",
+            {
+                "run": run,
+                "action": change.action,
+                "summary": change.summary,
+                "api": target.api,
+                "params": redact_document(dict(target.params)),
+                "status": outcome.status.value,
+                "error": outcome.error,
+            },
+        )
+        outcomes.append(outcome)
+    return tuple(outcomes)
+
+
+def _one(clients: ClientFactory, region: str, change: Change, target: AwsCall) -> Outcome:
+    client = clients.client(target.service, region)
+    try:
+        call(client, target.operation, dict(target.params))
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in target.settled_by:
+            return Outcome(change, Status.SETTLED, classify(exc).text)
+        return Outcome(change, Status.FAILED, classify(exc).text)
+    except BotoCoreError as exc:
+        return Outcome(change, Status.FAILED, classify(exc).text)
+    return Outcome(change, Status.APPLIED)

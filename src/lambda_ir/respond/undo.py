@@ -1,0 +1,127 @@
+"""`contain --undo PLAN`: put back what a containment run changed, from its saved undo plan.
+
+The plan must be a file of this case listed in its manifest with the same SHA-256 (an edited
+undo plan is refused), in the `lambda-ir-undo/1` format, and every call in it must be one of
+the calls an undo makes (`UNDO_APIS`): an undo plan can never delete a function, version,
+layer, log group or role. Without `apply` the calls are only shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lambda_ir.aws import ClientFactory
+from lambda_ir.evidence import Case
+from lambda_ir.model import Kind
+from lambda_ir.respond.contain import UNDO_FORMAT
+from lambda_ir.respond.execute import Outcome, perform
+from lambda_ir.respond.plan import AwsCall, Change
+
+UNDO_APIS = frozenset(
+    {
+        "lambda:PutFunctionConcurrency",
+        "lambda:DeleteFunctionConcurrency",
+        "lambda:AddPermission",
+        "lambda:CreateFunctionUrlConfig",
+        "lambda:UpdateEventSourceMapping",
+        "lambda:UpdateAlias",
+        "lambda:UpdateFunctionConfiguration",
+        "iam:PutRolePolicy",
+        "iam:DeleteRolePolicy",
+        "iam:UpdateAccessKey",
+    }
+)
+
+
+class UndoError(ValueError):
+    """The undo plan is missing, edited, malformed or asks for a call an undo never makes."""
+
+
+@dataclass(frozen=True)
+class UndoPlan:
+    """A validated undo plan: where it is, the function, and its changes (undo call set)."""
+
+    path: str
+    function: str
+    region: str
+    steps: tuple[Change, ...]
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    plan: UndoPlan
+    applied: bool
+    outcomes: tuple[Outcome, ...] = ()
+    result_path: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "undo_plan": self.plan.path,
+            "function": self.plan.function,
+            "applied": self.applied,
+            "steps": [step.to_json() for step in self.plan.steps],
+            "outcomes": [outcome.to_json() for outcome in self.outcomes],
+            "result_path": self.result_path,
+        }
+
+
+def load_undo(case: Case, path: str) -> UndoPlan:
+    """Read and check an undo plan of this case (a path relative to the case, or inside it)."""
+    relpath = _relative(case, path)
+    entry = case.entry(relpath)
+    if entry is None or entry.sha256 is None:
+        raise UndoError(f"{relpath} is not an artifact of this case")
+    body = case.path(relpath).read_bytes()
+    if hashlib.sha256(body).hexdigest() != entry.sha256:
+        raise UndoError(f"{relpath} changed since it was written (SHA-256 differs from manifest)")
+    document = case.read_json(relpath)
+    if not isinstance(document, dict) or document.get("format") != UNDO_FORMAT:
+        raise UndoError(f"{relpath} is not a lambda-ir undo plan")
+    steps = []
+    for raw in document.get("steps", []):
+        try:
+            undo = AwsCall.from_json(raw["undo"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UndoError(f"{relpath}: malformed step: {exc}") from exc
+        if undo.api not in UNDO_APIS:
+            raise UndoError(f"{relpath}: {undo.api} is not a call an undo makes; refused")
+        do = AwsCall.from_json(raw["call"])
+        steps.append(
+            Change(
+                str(raw.get("action", "")),
+                str(raw.get("summary", "")),
+                do,
+                undo,
+                str(raw.get("undo_note", "")),
+            )
+        )
+    return UndoPlan(relpath, str(document["function"]), str(document["region"]), tuple(steps))
+
+
+def run_undo(
+    case: Case, clients: ClientFactory, plan: UndoPlan, *, apply: bool, run: str
+) -> UndoResult:
+    """Show the undo calls, or with `apply` make them (each logged) and save the result."""
+    if not apply:
+        case.log("contain-undo-plan", {"undo_plan": plan.path, "steps": len(plan.steps)})
+        return UndoResult(plan, False)
+    case.log("contain-undo-start", {"run": run, "undo_plan": plan.path})
+    outcomes = perform(case, clients, plan.region, plan.steps, run=run, undoing=True)
+    result = UndoResult(plan, True, outcomes)
+    entry = case.put_json(f"{run}/undo-result.json", result.to_json(), kind=Kind.RESPONSE.value)
+    result = UndoResult(plan, True, outcomes, entry.path)
+    case.log("contain-undo-done", {"run": run, "result": entry.path})
+    return result
+
+
+def _relative(case: Case, path: str) -> str:
+    candidate = Path(path)
+    if candidate.is_absolute() or candidate.exists():
+        try:
+            return candidate.resolve().relative_to(case.root.resolve()).as_posix()
+        except ValueError as exc:
+            raise UndoError(f"{path} is not inside the case {case.root}") from exc
+    return candidate.as_posix()
