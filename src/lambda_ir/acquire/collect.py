@@ -36,6 +36,7 @@ from lambda_ir.acquire.inventory import (
 from lambda_ir.acquire.logs import LogExport, collect_logs, log_export_step
 from lambda_ir.acquire.paths import account_root
 from lambda_ir.acquire.resume import ResumeIndex
+from lambda_ir.acquire.runtime_snapshots import RuntimeBucket, runtime_bucket_step
 from lambda_ir.acquire.steps import FunctionTarget, Step, schedule
 from lambda_ir.acquire.summary import CollectSummary
 from lambda_ir.acquire.trail_bucket import TrailBucket, trail_bucket_step
@@ -121,6 +122,8 @@ def region_steps(scope: Scope, options: CollectOptions) -> tuple[Step[str], ...]
     steps = REGION_STEPS + (WINDOW_REGION_STEPS if scope.has_window else ())
     if options.trail_bucket:
         steps += (trail_bucket_step(TrailBucket.parse(options.trail_bucket)),)
+    if options.runtime_bucket:
+        steps += (runtime_bucket_step(RuntimeBucket.parse(options.runtime_bucket)),)
     return steps
 
 

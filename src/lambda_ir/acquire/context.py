@@ -66,6 +66,7 @@ class CollectOptions:
     endpoint_url: str | None = None  # embedding only; the CLI leaves endpoints to boto3's chain
     trail_bucket: str | None = None  # s3://bucket[/prefix] of the CloudTrail trail, if any
     log_export_bucket: str | None = None  # s3://bucket[/prefix]: export logs instead of reading
+    runtime_bucket: str | None = None  # s3://bucket[/prefix] the runtime collector uploads to
     # A LookupEvents query this many pages long (5 min at 2/s) earns the trail-bucket advice.
     bucket_advice_pages: int = 600
     with_images: bool = False  # pull container images' config and layer blobs (ECR)

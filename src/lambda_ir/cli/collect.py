@@ -82,6 +82,13 @@ COLLECT_OPTIONS = (
         help="Export each function's log group over the window to s3://bucket[/prefix] "
         "(logs:CreateExportTask, the one call that creates something) and read it back.",
     ),
+    click.option(
+        "--runtime-bucket",
+        metavar="S3URL",
+        callback=lambda _ctx, _param, value: _s3_url(value),
+        help="Also read the runtime collector's snapshots from s3://bucket[/prefix] "
+        "(see `runtime attach`), each checked against its manifest's SHA-256.",
+    ),
 )
 
 
@@ -151,6 +158,7 @@ def prepare_collection(
     no_pacing: bool,
     trail_bucket: str | None,
     log_export_bucket: str | None,
+    runtime_bucket: str | None = None,
 ) -> tuple[Case, boto3.Session, Scope, CollectOptions]:
     """Build the session (boto3 chain), the scope and the options; open or create the case."""
     session = build_session()
@@ -167,6 +175,7 @@ def prepare_collection(
         quotas=not no_pacing,
         trail_bucket=trail_bucket,
         log_export_bucket=log_export_bucket,
+        runtime_bucket=runtime_bucket,
         with_images=with_images,
     )
     return case, session, scope, options

@@ -1,0 +1,100 @@
+"""Snapshots go to the emulator's S3 and come back into a case through `collect`, verified."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lambda_ir.cli.main import cli
+from lambda_ir.emulator.server import Emulator
+from lambda_ir.evidence import Case
+from tests.conftest import RegionPool
+from tests.runtime.conftest import Bucket
+from tests.runtime.helpers import listening_child, malicious_tmp, sha256
+
+
+def upload_snapshot(bucket: Bucket, region: str, tmp: Path, opt: Path) -> None:
+    """Run the collector as the wrapper would, in a subprocess, uploading to the bucket."""
+    env = {**os.environ, **bucket.env(), "AWS_REGION": region}
+    env.update(LAMBDA_IR_TMP=str(tmp), LAMBDA_IR_OPT=str(opt))
+    done = subprocess.run(
+        [sys.executable, "-m", "lambda_ir.runtime", "snapshot", "--trigger", "cold-start"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    assert "uploaded" in done.stderr, done.stderr
+
+
+def collect(bucket: Bucket, region: str, case: Path, *more: str) -> None:
+    env = {
+        "AWS_ENDPOINT_URL": bucket.endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": region,
+    }
+    arguments = ["--quiet", "collect", "--case", str(case), "--region", region, "--no-pacing"]
+    result = CliRunner(env=env).invoke(cli, [*arguments, "--runtime-bucket", bucket.url, *more])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture
+def region(emulator_session: Emulator, region_pool: RegionPool) -> str:
+    return region_pool.take(emulator_session)
+
+
+def test_round_trip_into_the_case_with_verified_hashes(
+    tmp_path: Path, bucket: Bucket, region: str
+) -> None:
+    tmp, opt = tmp_path / "tmp", tmp_path / "opt"
+    files = malicious_tmp(tmp)
+    opt.mkdir()
+    with listening_child("lir-ingest-child"):
+        upload_snapshot(bucket, region, tmp, opt)
+    collect(bucket, region, tmp_path / "case")
+
+    case = Case.open(tmp_path / "case")
+    (entry,) = [e for e in case.entries() if e.kind == "runtime"]
+    assert entry.error is None and entry.api == "s3:GetObject"
+    assert entry.path.startswith("runtime/") and f"/{region}/orders/" in entry.path
+    s3 = bucket.client()
+    body = s3.get_object(**entry.params)["Body"].read()  # type: ignore[attr-defined]
+    assert entry.meta["object_sha256"] == hashlib.sha256(body).hexdigest()
+    stored = case.read_json(entry.path)
+    assert stored == json.loads(gzip.decompress(body))
+    assert entry.sha256 == sha256(case.path(entry.path).read_bytes())
+    by_path = {e["path"]: e for e in stored["tmp"]["entries"]}
+    assert by_path["/tmp/python"]["sha256"] == sha256(files["python"])
+    assert entry.meta["function"] == "orders" and entry.meta["trigger"] == "cold-start"
+
+    collect(bucket, region, tmp_path / "case")  # again: resumed, not stored twice
+    assert len([e for e in Case.open(tmp_path / "case").entries() if e.kind == "runtime"]) == 1
+
+
+def test_a_snapshot_that_does_not_match_its_manifest_is_refused(
+    tmp_path: Path, bucket: Bucket, region: str
+) -> None:
+    tmp = tmp_path / "tmp"
+    malicious_tmp(tmp)
+    upload_snapshot(bucket, region, tmp, tmp)
+    s3 = bucket.client()
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket.name)["Contents"]]  # type: ignore[attr-defined]
+    snapshot_key = next(k for k in keys if k.endswith("snapshot.json.gz"))
+    tampered = gzip.compress(b'{"format": "forged", "tmp": {"entries": []}}')
+    s3.put_object(Bucket=bucket.name, Key=snapshot_key, Body=tampered)  # type: ignore[attr-defined]
+
+    collect(bucket, region, tmp_path / "case")
+    entries = [e for e in Case.open(tmp_path / "case").entries() if e.kind == "runtime"]
+    assert [e.path for e in entries] == [None]
+    assert "does not match its manifest" in (entries[0].error or "")
+    assert entries[0].params == {"Bucket": bucket.name, "Key": snapshot_key}
