@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from lambda_ir.evidence import Case, verify_case
+from lambda_ir.evidence.lock import case_lock
 
 
 @pytest.fixture
@@ -139,11 +140,25 @@ def test_edited_case_json_is_detected(case: Case) -> None:
     assert _kinds(case) == [("altered", "case.json")]
 
 
-def test_derived_outputs_and_scratch_space_are_not_evidence(case: Case) -> None:
+def test_derived_outputs_are_not_evidence(case: Case) -> None:
     case.write_derived("report.html", b"<html>")
-    (case.root / ".tmp").mkdir(exist_ok=True)
-    (case.root / ".tmp" / "w-leftover").write_bytes(b"half")
     assert verify_case(case.root).ok
+
+
+def test_a_file_in_tmp_with_no_writer_is_reported(case: Case) -> None:
+    (case.root / ".tmp").mkdir(exist_ok=True)
+    (case.root / ".tmp" / "planted.py").write_bytes(b"import os")
+    report = verify_case(case.root)
+    assert [(p.kind, p.path) for p in report.problems] == [("unlisted", ".tmp/planted.py")]
+
+
+def test_tmp_belongs_to_the_running_writer(case: Case) -> None:
+    (case.root / ".tmp").mkdir(exist_ok=True)
+    (case.root / ".tmp" / "w-staging").write_bytes(b"half")
+    with case_lock(case.root, "lambda-ir collect --case c"):
+        report = verify_case(case.root)
+    assert report.ok, report.problems
+    assert "1 file(s) in .tmp/ being written by `lambda-ir collect --case c`" in report.notes[0]
 
 
 def test_verify_reads_only(case: Case) -> None:

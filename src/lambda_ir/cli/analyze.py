@@ -8,6 +8,7 @@ import click
 import yara_x
 from rich.markup import escape
 
+from lambda_ir import sanitize
 from lambda_ir.analyze.caseview import AnalyzeOptions, CaseView
 from lambda_ir.analyze.detectors import ALL
 from lambda_ir.analyze.diff import DiffError, diff_document, diff_versions, render_diff
@@ -15,7 +16,7 @@ from lambda_ir.analyze.engine import AnalysisResult, analyze_case
 from lambda_ir.analyze.options import build_options
 from lambda_ir.analyze.sigma.rules import load_rules
 from lambda_ir.analyze.yara_scan import compile_rules
-from lambda_ir.cli.ui import FC, CommandError, Ui, case_option, get_ui
+from lambda_ir.cli.ui import FC, CommandError, Ui, case_option, get_ui, writes_case
 from lambda_ir.evidence import Case
 
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -81,13 +82,14 @@ def prepare_analysis(
         compiled, unsupported = load_rules(sigma_dirs)
         ui.say(f"sigma: {len(compiled)} rules compiled, {len(unsupported)} unsupported")
         for rule in unsupported:
-            ui.say(f"  unsupported: {escape(rule.path)}: {escape(rule.reason)}")
+            ui.say(f"  unsupported: {_field(rule.path)}: {_field(rule.reason)}")
     return build_options(yara_dirs, sigma_dirs, ioc_files, allow_file)
 
 
 @click.command()
 @case_option()
 @analyze_options
+@writes_case
 def analyze(
     case_dir: str,
     yara_dirs: tuple[Path, ...],
@@ -107,7 +109,7 @@ def analyze(
     options = prepare_analysis(ui, yara_dirs, sigma_dirs, ioc_files, allow_file)
     result, target = analyze_case(case, ALL, options)
     for problem in result.warnings:
-        ui.say(f"[yellow]warning[/]: detector {problem.detector} failed: {escape(problem.reason)}")
+        ui.say(f"[yellow]warning[/]: detector {problem.detector} failed: {_field(problem.reason)}")
     ui.result(_summary(result, target), _document(result, target))
 
 
@@ -115,8 +117,9 @@ def _summary(result: AnalysisResult, target: Path) -> str:
     counts = ", ".join(f"{n} {sev}" for sev, n in result.counts().items())
     lines = [f"{len(result.findings)} findings ({counts}) -> {target}"]
     for finding in result.findings:
-        lines.append(f"  {finding.severity.value:<8} {finding.detector:<12} {finding.resource}")
-        lines.append(f"           {finding.summary}")
+        resource, summary = sanitize.field(finding.resource), sanitize.field(finding.summary)
+        lines.append(f"  {finding.severity.value:<8} {finding.detector:<12} {resource}")
+        lines.append(f"           {summary}")
     if result.skipped:
         lines.append(
             "not run (no evidence): "
@@ -125,6 +128,11 @@ def _summary(result: AnalysisResult, target: Path) -> str:
     if result.warnings:
         lines.append("failed: " + ", ".join(p.detector for p in result.warnings))
     return "\n".join(lines)
+
+
+def _field(value: object) -> str:
+    """A value from the case or a rule file, for a rich-markup line: inert and unstyled."""
+    return escape(sanitize.field(value))
 
 
 def _document(result: AnalysisResult, target: Path) -> dict[str, object]:

@@ -19,7 +19,7 @@ from lambda_ir.acquire.inventory import enabled_regions, regions_of
 from lambda_ir.acquire.window import parse_when
 from lambda_ir.aws import build_session
 from lambda_ir.cli.collect_org import collect_organisation, org_options, org_target
-from lambda_ir.cli.ui import FC, Ui, case_option, get_ui
+from lambda_ir.cli.ui import FC, Ui, case_option, get_ui, writes_case
 from lambda_ir.evidence import Case
 
 # The options `collect` and `investigate` share: scope, window, pacing, buckets.
@@ -108,6 +108,7 @@ def collect_options(command: FC) -> FC:
     help="Print the least-privilege IAM policy the collector needs, and exit.",
 )
 @org_options
+@writes_case
 def collect(case_dir: str | None, print_iam_policy: bool, **chosen: Any) -> None:
     """Collect every piece of Lambda evidence, read-only, into the case.
 

@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from lambda_ir.cli.analyze import analyze_options, prepare_analysis
 from lambda_ir.cli.collect import RegionProgress, collect_options, prepare_collection
-from lambda_ir.cli.ui import CommandError, case_option, get_ui
+from lambda_ir.cli.ui import CommandError, case_option, get_ui, writes_case
 from lambda_ir.investigate import InvestigationStopped
 from lambda_ir.investigate import investigate as run_investigation
 
@@ -19,6 +19,7 @@ from lambda_ir.investigate import investigate as run_investigation
 @case_option(help_text="The case folder to create or resume.")
 @collect_options
 @analyze_options
+@writes_case
 def investigate(
     case_dir: str,
     yara_dirs: tuple[Path, ...],

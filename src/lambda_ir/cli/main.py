@@ -7,7 +7,8 @@ import sys
 
 import click
 
-from lambda_ir import __version__
+from lambda_ir import __version__, sanitize
+from lambda_ir.aws.clock import ClockSkewError
 from lambda_ir.cli.ui import Ui
 from lambda_ir.evidence import CaseError
 
@@ -83,17 +84,18 @@ def main() -> None:
     except click.ClickException as exc:
         if debug:
             raise
-        click.echo(f"lambda-ir: {exc.format_message()}", err=True)
+        click.echo(f"lambda-ir: {sanitize.text(exc.format_message())}", err=True)
         sys.exit(exc.exit_code)
-    except CaseError as exc:
+    except (CaseError, ClockSkewError) as exc:  # the message says what to do
         if debug:
             raise
-        click.echo(f"lambda-ir: {exc}", err=True)
+        click.echo(f"lambda-ir: {sanitize.text(exc)}", err=True)
         sys.exit(1)
     except Exception as exc:
         if debug:
             raise
         click.echo(
-            f"lambda-ir: {type(exc).__name__}: {exc} (run with --debug for details)", err=True
+            f"lambda-ir: {type(exc).__name__}: {sanitize.text(exc)} (run with --debug for details)",
+            err=True,
         )
         sys.exit(1)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from lambda_ir.cli.ui import case_option, get_ui
+from lambda_ir.cli.ui import case_option, get_ui, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.custody import utc_now
 from lambda_ir.evidence.index import open_index
@@ -26,6 +26,7 @@ from lambda_ir.timeline.write import FORMATS
     show_default=True,
     help="jsonl: Timesketch-importable JSON lines; csv: one row per event.",
 )
+@writes_case
 def timeline(case_dir: str, fmt: str) -> None:
     """Merge every evidence kind into one UTC timeline (Timesketch-ready JSON lines or CSV).
 
@@ -54,6 +55,7 @@ def timeline(case_dir: str, fmt: str) -> None:
 
 @click.command()
 @case_option()
+@writes_case
 def report(case_dir: str) -> None:
     """Write report.html, report.md, findings.sarif and findings.ocsf.jsonl into the case.
 

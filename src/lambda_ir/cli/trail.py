@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from lambda_ir.cli.ui import CommandError, case_option, get_ui
+from lambda_ir import sanitize
+from lambda_ir.cli.ui import CommandError, case_option, get_ui, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import build_index, summarize
 from lambda_ir.evidence.search import TARGETS, SearchError, build_query, read_iocs, search_case
@@ -19,6 +20,7 @@ from lambda_ir.evidence.trail import import_trail as run_import
 @click.option("--workers", type=click.IntRange(1, 64), help="Processes (default: one per core).")
 @click.option("--no-index", is_flag=True, help="Do not rebuild case.duckdb after importing.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@writes_case
 def import_trail(
     case_dir: str, workers: int | None, no_index: bool, paths: tuple[Path, ...]
 ) -> None:
@@ -34,7 +36,10 @@ def import_trail(
     summary = run_import(case, paths, workers=workers)
     for result in summary.files:
         for problem in result.problems:
-            ui.say(f"[yellow]warning[/] {escape(result.source)}: {escape(problem)}")
+            ui.say(
+                f"[yellow]warning[/] {escape(sanitize.field(result.source))}: "
+                f"{escape(sanitize.field(problem))}"
+            )
     events = None
     if not no_index:
         events = summarize(build_index(case)).rows["trail_events"]
@@ -65,6 +70,7 @@ def import_trail(
 @click.command()
 @case_option()
 @click.option("--threads", type=click.IntRange(1, 256), help="DuckDB threads (default: cores).")
+@writes_case
 def index(case_dir: str, threads: int | None) -> None:
     """Build case.duckdb, the queryable index, from the evidence files (rebuildable).
 

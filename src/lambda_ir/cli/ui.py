@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -20,6 +23,10 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+
+from lambda_ir import sanitize
+from lambda_ir.evidence import layout
+from lambda_ir.evidence.lock import case_lock
 
 FC = TypeVar("FC", bound=Callable[..., Any] | click.Command)
 
@@ -47,20 +54,31 @@ class Ui:
     quiet: bool = False
     json: bool = False
     debug: bool = False
-    console: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
+    console: Console = field(
+        default_factory=lambda: Console(stderr=True, highlight=False, emoji=False)
+    )
 
     def say(self, message: str) -> None:
-        """A line for the person (stderr), unless --quiet. Interpolated values are escaped."""
+        """A line for the person (stderr), unless --quiet. Interpolated values are escaped.
+
+        Rich markup in `message` is ours (values go through `rich.markup.escape`); control
+        characters from the evidence are made visible (`sanitize.text`), never sent raw.
+        """
         if not self.quiet:
-            self.console.print(message)
+            self.console.print(sanitize.text(message))
 
     def result(self, text: str, document: Any) -> None:
-        """The command's result: `document` as JSON with --json, else `text`, on stdout."""
+        """The command's result: `document` as JSON with --json, else `text`, on stdout.
+
+        Neither carries a raw control character: the text goes through `sanitize.text`, the
+        JSON through `sanitize.json_text` (C1 and bidi controls as `\\uXXXX`, the same JSON).
+        """
         if self.json:
-            sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+            encoded = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+            sys.stdout.buffer.write(sanitize.json_text(encoded).encode() + b"\n")
             sys.stdout.flush()
         else:
-            click.echo(text)
+            click.echo(sanitize.text(text))
 
     @contextmanager
     def progress(self, description: str, total: float | None = None) -> Iterator[Progress]:
@@ -76,7 +94,7 @@ class Ui:
             transient=True,
         )
         with bar:
-            bar.add_task(escape(description), total=total)
+            bar.add_task(escape(sanitize.field(description)), total=total)
             yield bar
 
 
@@ -96,3 +114,52 @@ def case_option(required: bool = True, help_text: str = "The case folder.") -> C
         metavar="DIR",
         help=help_text,
     )
+
+
+def writes_case(command: Callable[..., None]) -> Callable[..., None]:
+    """Run a command that writes `--case DIR` holding the case's lock (evidence.lock).
+
+    A second writer is refused naming the holder; a lock left by a killed process is taken
+    over, and said so. A folder this command made but that never became a case (no
+    credentials, a refused connection, bad input) is removed again, not left empty.
+    """
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        case_dir = kwargs.get("case_dir")
+        if not case_dir:
+            command(*args, **kwargs)
+            return
+        root = Path(case_dir)
+        existed = root.exists()
+        line = " ".join(["lambda-ir", *(shlex.quote(a) for a in sys.argv[1:])])
+        try:
+            with case_lock(root, sanitize.field(line)) as acquired:
+                if acquired.stale is not None:
+                    get_ui().say(
+                        f"taking over the case lock of {escape(acquired.stale.describe())},"
+                        f" which is no longer running ({acquired.cleared} partial file(s)"
+                        " it left in .tmp/ removed)"
+                    )
+                command(*args, **kwargs)
+        finally:
+            if not existed:
+                _remove_if_not_a_case(root)
+
+    return run
+
+
+def _remove_if_not_a_case(root: Path) -> None:
+    """Remove a folder holding nothing but our lock (and empty scratch space)."""
+    if (root / layout.CASE_FILE).exists() or not root.is_dir():
+        return
+    leftovers = {p.name for p in root.iterdir()}
+    if not leftovers <= {layout.LOCK, layout.TMP_DIR}:
+        return
+    tmp = root / layout.TMP_DIR
+    if tmp.is_dir() and any(tmp.iterdir()):
+        return
+    (root / layout.LOCK).unlink(missing_ok=True)
+    if tmp.is_dir():
+        tmp.rmdir()
+    root.rmdir()

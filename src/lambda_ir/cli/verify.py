@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
+from lambda_ir import sanitize
 from lambda_ir.cli.ui import case_option, get_ui
 from lambda_ir.evidence import Case, CaseError, verify_case
 
@@ -37,11 +39,14 @@ def verify(case_dir: str) -> None:
         "manifest_lines": report.manifest_lines,
         "custody_entries": report.custody_entries,
         "problems": [p.__dict__ for p in report.problems],
+        "notes": report.notes,
     }
+    for note in report.notes:  # e.g. a collect is writing the case right now
+        ui.say(f"note: {escape(sanitize.field(note))}")
     if report.ok:
         ui.result(f"intact: {summary}", document)
         return
     lines = [f"NOT intact: {len(report.problems)} problem(s) in {summary}"]
-    lines += [f"  {problem}" for problem in report.problems]
+    lines += [f"  {sanitize.field(problem)}" for problem in report.problems]
     ui.result("\n".join(lines), document)
     raise SystemExit(1)

@@ -66,7 +66,10 @@ class Case:
         path = Path(path)
         if (path / layout.CASE_FILE).exists():
             raise CaseError(f"{path} is already a case; open it instead of creating it")
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        # The writer's lock (`.lock`) is taken before the case exists, so it may be there.
+        if path.exists() and (
+            not path.is_dir() or any(p.name != layout.LOCK for p in path.iterdir())
+        ):
             raise CaseError(
                 f"{path} exists and is not an empty folder or a lambda-ir case; "
                 "choose a new or empty folder"

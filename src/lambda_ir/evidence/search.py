@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from lambda_ir import sanitize
 from lambda_ir.evidence.case import Case
 from lambda_ir.evidence.index import open_index
 from lambda_ir.evidence.index_code import CODE_KINDS, read_members
@@ -68,8 +69,9 @@ class Hit:
         }
 
     def line(self) -> str:
+        """The hit as tab-separated fields, each made inert for a terminal (`sanitize.field`)."""
         where = self.evidence_path + (f"!{self.member}" if self.member else "")
-        return f"{self.target}\t{where}\t{self.locator}\t{self.text}"
+        return "\t".join(sanitize.field(v) for v in (self.target, where, self.locator, self.text))
 
 
 def build_query(

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lambda_ir.evidence import layout
-from lambda_ir.evidence.custody import GENESIS, line_hash, read_entries
+from lambda_ir.evidence.custody import GENESIS, CustodyEntry, line_hash, read_entries
+from lambda_ir.evidence.lock import Holder, current_holder
 from lambda_ir.evidence.manifest import ManifestEntry, read_lines
 from lambda_ir.evidence.store import hash_file
 
@@ -34,6 +35,7 @@ class VerifyReport:
     manifest_lines: int = 0
     custody_entries: int = 0
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -45,15 +47,22 @@ def verify_case(root: Path, progress: Callable[[int], None] | None = None) -> Ve
 
     Hashing streams each file and runs on a thread per core (hashlib releases the GIL).
     `progress` is called with the byte count of each file hashed.
+
+    Safe while a writer (`collect`...) holds the case's lock: custody is read before the
+    manifest (so every checkpoint it holds is of lines already written), files the writer
+    lists while we walk are not "unlisted", and its staging folder `.tmp/` is its own. With
+    no writer, anything in `.tmp/` is reported: a file planted there is not evidence.
     """
     report = VerifyReport()
     if not (root / layout.CASE_FILE).is_file():
         report.problems.append(Problem("case", str(root), f"no {layout.CASE_FILE}: not a case"))
         return report
+    writer = current_holder(root)
+    custody = list(read_entries(root / layout.CUSTODY))
     listed, prefix_hashes = _read_manifest(root, report)
     _check_files(root, listed, report, progress)
-    _check_unlisted(root, listed, report)
-    _check_custody(root, prefix_hashes, report)
+    _check_unlisted(root, listed, report, writer)
+    _check_custody(root, custody, prefix_hashes, report)
     return report
 
 
@@ -110,10 +119,29 @@ def _check_files(
                 report.problems.append(problem)
 
 
-def _check_unlisted(root: Path, listed: dict[str, ManifestEntry], report: VerifyReport) -> None:
+def _check_unlisted(
+    root: Path, listed: dict[str, ManifestEntry], report: VerifyReport, writer: Holder | None
+) -> None:
+    staged = 0
+    unlisted = []
     for rel in _walk(root):
+        if rel.split("/", 1)[0] == layout.TMP_DIR:
+            if writer is not None:
+                staged += 1
+                continue
+            report.problems.append(
+                Problem("unlisted", rel, "in the staging folder .tmp/ with no writer running")
+            )
+            continue
         if rel in listed or rel in layout.BOOKKEEPING or layout.is_derived(rel):
             continue
+        unlisted.append(rel)
+    if writer is not None:
+        if staged:
+            report.notes.append(f"{staged} file(s) in .tmp/ being written by {writer.describe()}")
+        now_listed = {line.entry.path for line in read_lines(root / layout.MANIFEST) if line.entry}
+        unlisted = [rel for rel in unlisted if rel not in now_listed]  # listed since we read
+    for rel in unlisted:
         report.problems.append(Problem("unlisted", rel, "on disk, not in the manifest"))
 
 
@@ -121,16 +149,21 @@ def _walk(root: Path) -> Iterator[str]:
     for dirpath, dirnames, filenames in os.walk(root):
         rel_dir = Path(dirpath).relative_to(root).as_posix()
         if rel_dir == ".":
-            dirnames[:] = [d for d in dirnames if not layout.is_derived(d)]
+            dirnames[:] = [d for d in dirnames if d == layout.TMP_DIR or not layout.is_derived(d)]
             rel_dir = ""
         for name in filenames + [d for d in dirnames if (Path(dirpath) / d).is_symlink()]:
             yield f"{rel_dir}/{name}" if rel_dir else name
 
 
-def _check_custody(root: Path, prefix_hashes: list[str], report: VerifyReport) -> None:
+def _check_custody(
+    root: Path,
+    custody: list[tuple[int, bytes, CustodyEntry | None]],
+    prefix_hashes: list[str],
+    report: VerifyReport,
+) -> None:
     prev = GENESIS
     expected_seq = 1
-    for number, raw, entry in read_entries(root / layout.CUSTODY):
+    for number, raw, entry in custody:
         report.custody_entries += 1
         where = f"{layout.CUSTODY} line {number}"
         if entry is None:

@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from lambda_ir import sanitize
+
 # Inside <script type="application/json"> the HTML parser ends the element at `</script`
 # and treats `<!--` specially; JSON allows \\uXXXX, so those characters never appear raw.
 # U+2028/2029 are escaped too so the text is also a safe JavaScript literal.
@@ -42,9 +44,10 @@ def markdown(value: object) -> str:
     """One line of Markdown text: HTML-escaped, Markdown syntax and table pipes neutralised.
 
     Ticket systems render HTML inside Markdown, so `<` and `&` are escaped as entities;
-    newlines are flattened so a log line cannot start a heading or break a table.
+    newlines are flattened so a log line cannot start a heading or break a table, and other
+    control characters (ESC, bidi overrides) are made visible by `sanitize.field`.
     """
-    text = " ".join(("" if value is None else str(value)).split())
+    text = sanitize.field(" ".join(("" if value is None else str(value)).split()))
     text = _html.escape(text, quote=False)
     return "".join(f"\\{ch}" if ch in _MARKDOWN_SPECIAL else ch for ch in text)
 
@@ -55,7 +58,7 @@ def markdown_code(value: object) -> str:
     A value holding `<`, `>` or `&` is shown as escaped text instead: not every ticket
     system renders code spans literally, and raw markup must never reach one.
     """
-    text = " ".join(("" if value is None else str(value)).split())
+    text = sanitize.field(" ".join(("" if value is None else str(value)).split()))
     if not text:
         return ""
     if any(ch in text for ch in "<>&"):

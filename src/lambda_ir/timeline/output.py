@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from lambda_ir import sanitize
 from lambda_ir.model import PIVOT_FIELDS, TimelineEvent
 from lambda_ir.timeline.clock import as_datetime
 
@@ -127,10 +128,10 @@ class Counter:
 def _row(event: TimelineEvent) -> list[str]:
     evidence = " ".join(ref.path for ref in event.evidence)
     return [
-        event.time,
+        sanitize.field(event.time),
         str(epoch_micros(event.time)),
-        timestamp_desc(event),
-        event.source,
+        _cell(timestamp_desc(event)),
+        _cell(event.source),
         _cell(event.kind),
         _cell(event.resource),
         _cell(event.actor),
@@ -141,5 +142,10 @@ def _row(event: TimelineEvent) -> list[str]:
 
 
 def _cell(text: str) -> str:
-    """Defuse spreadsheet formulas: a log line starting with `=` must not run in Excel."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """Defuse spreadsheet formulas: a log line starting with `=` must not run in Excel.
+
+    Control characters are made visible first (`sanitize.field`): the writer quotes only
+    `\n`, so a bare `\r` in a value would start a new row holding an un-prefixed formula.
+    """
+    text = sanitize.field(text)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text

@@ -1,0 +1,63 @@
+"""The one place that makes attacker-written text safe for a terminal and for text files.
+
+Function names, user agents, log lines, file names and policy text come from the evidence,
+and the evidence is written by the attacker. Printed raw, an ESC sequence retitles or
+repaints the responder's terminal (OSC, CSI, DCS... every kind starts with ESC, or with the
+8-bit C1 forms such as U+009B), CR and BS overwrite what was printed, a bidi override
+reverses what the eye reads, and a line break inside a value prints a fake line. So every
+such character is shown as a visible escape (`\\x1b`, `\\r`, `\\u202e`), never interpreted:
+
+- `field` is for one value: nothing in it can start a new line or move the cursor;
+- `text` is for our own multi-line output: it keeps `\\n` (and tab) and escapes the rest;
+- `json_text` escapes what a JSON encoder leaves raw (C1, DEL, bidi, U+2028/9) as `\\uXXXX`.
+
+The standard library's `unicodedata` gives the categories; the terminal-escape libraries on
+PyPI strip sequences by pattern (and so miss the ones they do not know) instead of making
+every control character visible, which is what evidence needs.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls, DEL, C1 controls (U+0080-U+009F, which includes 8-bit CSI U+009B and NEL),
+# the Unicode line and paragraph separators, the bidi embedding/override/isolate/mark
+# characters, and lone surrogates (which cannot even be encoded to a terminal).
+_OTHER = "\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_FIELD = re.compile(f"[\x00-\x1f{_OTHER}]")
+_TEXT = re.compile(f"[\x00-\x08\x0b-\x1f{_OTHER}]")  # keeps tab (\x09) and \n (\x0a)
+# Characters JSON encoders leave unescaped but a terminal interprets (C0 is always escaped).
+_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _visible(match: re.Match[str]) -> str:
+    char = match.group()
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def field(value: object) -> str:
+    """One value, made inert for a terminal or a one-line text format: every control visible."""
+    return _FIELD.sub(_visible, "" if value is None else str(value))
+
+
+def text(value: object) -> str:
+    """Lines we compose (with `\\n` and tab between parts): every other control made visible."""
+    return _TEXT.sub(_visible, "" if value is None else str(value))
+
+
+def json_text(document: str) -> str:
+    """JSON text with C1, DEL and bidi controls as `\\uXXXX` (the same JSON, safe to print).
+
+    They can only occur inside JSON strings, where `\\uXXXX` means the same character.
+    """
+    return _JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+
+
+def is_clean(value: str, *, lines: bool = False) -> bool:
+    """True when `value` holds nothing `field` (or, with `lines`, `text`) would escape."""
+    return (_TEXT if lines else _FIELD).search(value) is None

@@ -1,0 +1,134 @@
+"""One writer per case: the second is refused naming the first; a dead writer's lock is taken."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from lambda_ir.evidence import Case, verify_case
+from lambda_ir.evidence.lock import CaseLocked, case_lock, current_holder
+
+CLI = [sys.executable, "-m", "lambda_ir"]
+
+# A process that takes the lock, says so, and waits to be told to stop (or killed).
+_HOLD = """
+import sys, time
+from pathlib import Path
+from lambda_ir.evidence.lock import case_lock
+with case_lock(Path(sys.argv[1]), "lambda-ir collect --case held"):
+    stage = Path(sys.argv[1]) / ".tmp"
+    stage.mkdir(exist_ok=True)
+    (stage / "w-half-written").write_bytes(b"half")
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def _hold(root: Path) -> subprocess.Popen[str]:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(root)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def _trail_file(tmp_path: Path) -> Path:
+    record = {
+        "eventVersion": "1.08",
+        "eventID": "e1",
+        "eventTime": "2026-01-02T03:04:05Z",
+        "eventSource": "lambda.amazonaws.com",
+        "eventName": "GetFunction",
+        "awsRegion": "us-east-1",
+        "recipientAccountId": "111122223333",
+    }
+    path = tmp_path / "trail.json"
+    path.write_bytes(orjson.dumps({"Records": [record]}))
+    return path
+
+
+def test_second_writer_is_refused_with_the_holder_named(tmp_path: Path) -> None:
+    root = tmp_path / "case"
+    holder = _hold(root)
+    try:
+        with pytest.raises(CaseLocked) as refused, case_lock(root, "lambda-ir index"):
+            pass  # pragma: no cover - the lock is refused
+        assert refused.value.holder is not None
+        assert refused.value.holder.pid == holder.pid
+        assert refused.value.holder.command == "lambda-ir collect --case held"
+        assert current_holder(root) == refused.value.holder
+    finally:
+        holder.kill()
+        holder.wait()
+    assert current_holder(root) is None
+
+
+def test_reentrant_within_one_process(tmp_path: Path) -> None:
+    with case_lock(tmp_path, "outer") as outer, case_lock(tmp_path, "inner") as inner:
+        assert inner.holder == outer.holder
+        assert current_holder(tmp_path) == outer.holder
+    assert current_holder(tmp_path) is None
+
+
+def test_cli_writer_refused_while_another_process_writes_and_readers_work(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "case"
+    Case.create(root).log("collected")
+    holder = _hold(root)
+    try:
+        done = subprocess.run(
+            [*CLI, "import-trail", "--case", str(root), str(_trail_file(tmp_path))],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 1
+        assert f"pid {holder.pid} on {os.uname().nodename}" in done.stderr
+        assert "`lambda-ir collect --case held`" in done.stderr
+        assert "wait for it to finish" in done.stderr
+        verified = subprocess.run(
+            [*CLI, "verify", "--case", str(root)], capture_output=True, text=True, timeout=60
+        )
+        assert verified.returncode == 0, verified.stdout
+        assert "1 file(s) in .tmp/ being written by" in verified.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not (root / "trail").exists()  # the refused import wrote nothing
+
+
+def test_a_killed_writers_lock_is_taken_over_and_its_partial_files_removed(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "case"
+    Case.create(root).log("collected")
+    holder = _hold(root)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    assert current_holder(root) is None  # the kernel released it with the process
+    assert not verify_case(root).ok  # the half-written file, with no writer running
+    started = time.monotonic()
+    done = subprocess.run(
+        [*CLI, "import-trail", "--case", str(root), str(_trail_file(tmp_path))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 30
+    assert f"taking over the case lock of `lambda-ir collect --case held` (pid {holder.pid}" in (
+        " ".join(done.stderr.split())
+    )
+    assert "1 partial file(s) it left in .tmp/ removed" in " ".join(done.stderr.split())
+    report = verify_case(root)
+    assert report.ok, report.problems
+    assert (root / ".lock").read_bytes() == b""  # released: empty, never deleted in use

@@ -1,0 +1,149 @@
+"""The sanitiser, and random Unicode through every text sink: nothing raw reaches a terminal."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sys
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+from rich.markup import escape
+
+from lambda_ir import sanitize
+from lambda_ir.cli.ui import Ui
+from lambda_ir.model import TimelineEvent
+from lambda_ir.report.escape import markdown, markdown_code
+from lambda_ir.timeline.output import to_csv
+
+# What must never reach a terminal or a text file raw: C0 (but the \n and tab we put
+# between lines and columns), DEL, C1, bidi controls, line/paragraph separators.
+_RAW = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+_RAW_IN_FIELD = re.compile(f"[\t\n{_RAW.pattern[1:-1]}]")
+
+# Any text, with the dangerous characters drawn often (not left to chance).
+_HOSTILE = st.text(
+    st.one_of(
+        st.characters(codec="utf-8"),
+        st.sampled_from(list("\x1b\x9b\x07\x08\r\n\t\x00\x7f\u202e\u2066\u2028\u0085[];=+-@|`")),
+    ),
+    max_size=60,
+)
+_FAST = settings(max_examples=150, deadline=None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("\x1b]0;title\x07", "\\x1b]0;title\\x07"),  # OSC: retitles the terminal
+        ("\x1b[2J", "\\x1b[2J"),  # CSI: clears the screen
+        ("a\rb\x08c\x00d\x7f", "a\\rb\\x08c\\x00d\\x7f"),
+        ("\x9b31m", "\\x9b31m"),  # 8-bit CSI
+        ("abc\u202edcba", "abc\\u202edcba"),  # right-to-left override
+        ("one\ntwo\u2028three", "one\\ntwo\\u2028three"),
+        ("café → 東京 🐍", "café → 東京 🐍"),  # printable text is untouched
+    ],
+)
+def test_field_makes_controls_visible(raw: str, shown: str) -> None:
+    assert sanitize.field(raw) == shown
+
+
+def test_text_keeps_our_line_breaks_and_tabs() -> None:
+    assert sanitize.text("a\tb\nc\rd\x1b") == "a\tb\nc\\rd\\x1b"
+
+
+def test_lone_surrogate_is_escaped_not_an_encoding_error() -> None:
+    assert sanitize.field("x\udc80") == "x\\udc80"
+    sanitize.field("x\udc80").encode("utf-8")
+
+
+@given(_HOSTILE)
+@_FAST
+def test_field_and_text_leave_nothing_raw(value: str) -> None:
+    assert not _RAW_IN_FIELD.search(sanitize.field(value))
+    assert not _RAW.search(sanitize.text(value))
+    assert sanitize.is_clean(sanitize.field(value))
+    if sanitize.is_clean(value):
+        assert sanitize.field(value) == value
+
+
+@given(_HOSTILE)
+@_FAST
+def test_json_text_is_the_same_json_with_nothing_raw(value: str) -> None:
+    encoded = sanitize.json_text(orjson.dumps({"v": value}).decode())
+    assert not _RAW_IN_FIELD.search(encoded)
+    assert orjson.loads(encoded) == {"v": value}
+
+
+@given(_HOSTILE)
+@_FAST
+def test_markdown_sinks(value: str) -> None:
+    for rendered in (markdown(value), markdown_code(value)):
+        assert not _RAW_IN_FIELD.search(rendered)
+
+
+@given(_HOSTILE, _HOSTILE)
+@_FAST
+def test_csv_one_row_per_event_and_no_formula(summary: str, actor: str) -> None:
+    event = TimelineEvent(
+        time="2026-01-01T00:00:00Z",
+        source="cloudtrail",
+        kind="x",
+        resource=summary,
+        summary=summary,
+        actor=actor,
+    )
+    data, count = to_csv([event])
+    text = data.decode()
+    assert count == 1
+    # A spreadsheet breaks rows at \r as well as \n: exactly one header and one row.
+    assert len(re.split("\r\n|\r|\n", text.rstrip("\n"))) == 2
+    header, row = list(csv.reader(io.StringIO(text)))
+    assert len(row) == len(header)
+    for cell in row:
+        assert not _RAW_IN_FIELD.search(cell)
+        assert cell[:1] not in ("=", "+", "-", "@")
+
+
+def test_csv_bare_carriage_return_cannot_start_a_formula_row() -> None:
+    event = TimelineEvent("2026-01-01T00:00:00Z", "logs", "x", "fn", "x\r=2+5")
+    text = to_csv([event])[0].decode()
+    assert "\r" not in text
+    assert "x\\r=2+5" in text
+
+
+@given(_HOSTILE)
+@_FAST
+def test_console_sinks(value: str) -> None:
+    out = io.StringIO()
+    ui = Ui(console=Console(file=out, force_terminal=True, color_system=None, width=300))
+    ui.say(f"[yellow]warning[/]: {escape(value)}")  # as every command does
+    assert not _RAW.search(out.getvalue())
+
+
+@given(_HOSTILE)
+@_FAST
+def test_result_sinks(value: str) -> None:
+    for as_json in (False, True):
+        buffer = io.BytesIO()
+        ui = Ui(json=as_json)
+        _result_into(ui, buffer, value)
+        assert not _RAW.search(buffer.getvalue().decode())
+
+
+def _result_into(ui: Ui, buffer: io.BytesIO, value: str) -> None:
+    wrapper = io.TextIOWrapper(buffer, encoding="utf-8", write_through=True)
+    saved = sys.stdout
+    sys.stdout = wrapper
+    try:
+        ui.result(f"line: {value}", {"value": value})
+        wrapper.flush()
+    finally:
+        sys.stdout = saved
+        wrapper.detach()
