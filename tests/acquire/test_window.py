@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -54,7 +55,11 @@ def test_rerun_with_the_same_window_resumes(
 ) -> None:
     seed.function(session, place.endpoint, "orders", ["a"], region=place.region)
     case_dir = tmp_path / "case"
-    window = ("--since", "2026-11-01T00:00:00Z", "--until", "2030-01-01T00:00:00Z")
+    # A fixed window inside LookupEvents' 90 days: an older start is clamped to "90 days
+    # before now", which moves between the runs, and the lookups would then be collected anew.
+    now = datetime.now(UTC)
+    since, until = now - timedelta(days=30), now + timedelta(days=1)
+    window = ("--since", f"{since:%Y-%m-%dT%H:%M:%SZ}", "--until", f"{until:%Y-%m-%dT%H:%M:%SZ}")
     _investigate(place, case_dir, *window)
     before = len(list(Case.open(case_dir).entries()))
     _investigate(place, case_dir, *window)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from datetime import UTC, datetime
 
 import boto3
 import urllib3
@@ -41,6 +42,12 @@ from lambda_ir.acquire.steps import FunctionTarget, Step, schedule
 from lambda_ir.acquire.summary import CollectSummary
 from lambda_ir.acquire.trail_bucket import TrailBucket, trail_bucket_step
 from lambda_ir.acquire.trail_config import collect_trail_config
+from lambda_ir.acquire.triggers import (
+    collect_bucket_notifications,
+    collect_event_rules,
+    collect_schedules,
+    collect_subscriptions,
+)
 from lambda_ir.acquire.window import parse_when
 from lambda_ir.acquire.work import Work, pool_sizes
 from lambda_ir.aws import (
@@ -50,9 +57,10 @@ from lambda_ir.aws import (
     QuotaClass,
     QuotaPolicy,
     RetryPolicy,
-    call,
     classify,
+    strip_metadata,
 )
+from lambda_ir.aws.clock import ClockReading, ClockSkewError, clock_refusal, reading_from_response
 from lambda_ir.evidence import Case
 from lambda_ir.model import Kind
 
@@ -66,6 +74,8 @@ FUNCTION_STEPS: tuple[Step[FunctionTarget], ...] = (
     Step("event-invoke-configs", CP, fn_steps.collect_invoke_configs),
     Step("recursion", CP, fn_steps.collect_recursion),
     Step("runtime-management", CP, fn_steps.collect_runtime_management),
+    # What can invoke it: EventBridge rules (not Lambda's quota).
+    Step("event-rules", QuotaClass.UNMETERED, collect_event_rules),
 )
 # With a time window (--since/--until): the function's logs and what its role's sessions did.
 WINDOW_FUNCTION_STEPS: tuple[Step[FunctionTarget], ...] = (
@@ -108,6 +118,9 @@ REGION_STEPS: tuple[Step[str], ...] = (
     Step("functions", CP, collect_functions),
     # Trails, their status and selectors: can analysis trust an absence in the trail?
     Step("trail-config", QuotaClass.UNMETERED, collect_trail_config),
+    # Triggers outside Lambda: EventBridge Scheduler schedules, SNS subscriptions.
+    Step("schedules", QuotaClass.UNMETERED, collect_schedules),
+    Step("sns-subscriptions", QuotaClass.UNMETERED, collect_subscriptions),
 )
 # With a time window: every lambda.amazonaws.com CloudTrail event in the region, and every
 # call that erases evidence (cloudtrail.ERASURE_EVENTS).
@@ -143,10 +156,8 @@ def collect(
     """
     options = options or CollectOptions()
     started = time.monotonic()
-    if scope.has_window and scope.until is None:
-        # One end for the whole run: every step's artifacts then name the same window.
-        scope = dataclasses.replace(scope, until=parse_when("0s"))
     ctx = _context(case, session, scope, options, progress)
+    scope = ctx.scope  # an open window now ends at AWS's time
     case.log("collect-started", {"scope": scope.to_json(), "account": ctx.account})
     steps = region_steps(scope, options)
     for region in scope.regions:
@@ -178,12 +189,17 @@ def _context(
     work = Work(pool_sizes(options.workers, policy), on_progress, options.max_threads)
     http = urllib3.PoolManager(maxsize=options.workers, timeout=urllib3.Timeout(10, 120))
     home = scope.regions[0] if scope.regions else "us-east-1"
-    identity, identity_error = _identity(clients, home)
+    identity, identity_error, clock = _identity(clients, home)
+    scope = _window_end(case, scope, clock)
     ctx = CollectContext(
         case, clients, options, scope, caller_identity(identity), work, ResumeIndex(case), http
     )
     ctx.function_steps = function_steps(scope, options)
     _store_identity(ctx, identity, identity_error)
+    if clock is not None and clock.worth_saying:
+        ctx.tally.advice.append(
+            f"this machine's clock is {clock.describe()}: the window's open end used AWS's time"
+        )
     return ctx
 
 
@@ -191,6 +207,7 @@ def _drive(ctx: CollectContext) -> bool:
     """Run every queued call, then the package downloads; True when Ctrl-C cut it short."""
     try:
         ctx.work.wait()
+        collect_bucket_notifications(ctx)  # the buckets the collected policies name
         download_packages(ctx)  # after every version is known: one blob per unique package
         ctx.work.wait()
     except KeyboardInterrupt:
@@ -204,11 +221,36 @@ def _drive(ctx: CollectContext) -> bool:
 
 def _identity(
     clients: ClientFactory, region: str
-) -> tuple[dict[str, object] | None, Exception | None]:
+) -> tuple[dict[str, object] | None, Exception | None, ClockReading | None]:
+    """Who we are, or why not; and AWS's clock against ours, from the answer's Date header.
+
+    Raises ClockSkewError when AWS refused the call for this machine's clock: every other
+    call would be refused too, so the run stops with one line that says how far off it is.
+    """
+    sent = datetime.now(UTC)
     try:
-        return call(clients.client("sts", region), "GetCallerIdentity", {}), None
+        response = clients.client("sts", region).get_caller_identity()
     except Exception as exc:  # recorded once the context exists
-        return None, exc
+        refusal = clock_refusal(exc)
+        if refusal is not None:
+            raise ClockSkewError(refusal) from exc
+        return None, exc, None
+    clock = reading_from_response(response, sent, datetime.now(UTC))
+    return strip_metadata(response), None, clock
+
+
+def _window_end(case: Case, scope: Scope, clock: ClockReading | None) -> Scope:
+    """An open window ends now by AWS's clock: one end for the whole run's artifacts.
+
+    With this machine's clock behind AWS's, ending at the machine's `now` would leave out
+    the newest events, which AWS stamped "in the future" of this machine.
+    """
+    if clock is not None:
+        case.log("clock", {"skew_seconds": round(clock.skew.total_seconds(), 3)})
+    if not scope.has_window or scope.until is not None:
+        return scope
+    now = clock.aws_now() if clock is not None else datetime.now(UTC)
+    return dataclasses.replace(scope, until=parse_when("0s", now=now))
 
 
 def _store_identity(

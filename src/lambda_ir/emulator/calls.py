@@ -75,8 +75,13 @@ def strip_emulator_headers(environ: dict[str, Any]) -> None:
         environ.pop("HTTP_" + header.upper().replace("-", "_"), None)
 
 
-def parse_call(environ: dict[str, Any], body: bytes, index: OperationIndex) -> ApiCall | None:
-    """Parse a signed request; None for unsigned ones (moto-api, code downloads, browsers)."""
+def parse_call(
+    environ: dict[str, Any], body: bytes, index: OperationIndex, now: datetime | None = None
+) -> ApiCall | None:
+    """Parse a signed request; None for unsigned ones (moto-api, code downloads, browsers).
+
+    `now` is AWS's time (the emulator's clock): the event time of a call without the header.
+    """
     headers = request_headers(environ)
     query = str(environ.get("QUERY_STRING", ""))
     found = _CREDENTIAL.search(headers.get("authorization", "")) or _QUERY_CREDENTIAL.search(query)
@@ -98,13 +103,13 @@ def parse_call(environ: dict[str, Any], body: bytes, index: OperationIndex) -> A
         operation=operation,
         source_ip=headers.get(SOURCE_IP_HEADER) or str(environ.get("REMOTE_ADDR", "127.0.0.1")),
         user_agent=headers.get("user-agent", ""),
-        event_time=_event_time(headers.get(EVENT_TIME_HEADER)),
+        event_time=_event_time(headers.get(EVENT_TIME_HEADER), now),
         host=headers.get("host", ""),
         invoked_by=headers.get(INVOKED_BY_HEADER, ""),
     )
 
 
-def _event_time(value: str | None) -> datetime:
+def _event_time(value: str | None, now: datetime | None) -> datetime:
     if value:
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -112,4 +117,4 @@ def _event_time(value: str | None) -> datetime:
             parsed = None
         if parsed is not None:
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return datetime.now(UTC)
+    return now or datetime.now(UTC)

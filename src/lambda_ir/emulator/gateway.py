@@ -16,15 +16,24 @@ import socket
 import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lambda_ir.emulator import ecr_layers, iam_enforce, lambda_gaps, logs_export, sts_assume
+from lambda_ir.emulator import (
+    ecr_layers,
+    iam_enforce,
+    lambda_gaps,
+    logs_export,
+    org_accounts,
+    sts_assume,
+)
 from lambda_ir.emulator.calls import ApiCall, parse_call, strip_emulator_headers
 from lambda_ir.emulator.http import Response, json_response
 from lambda_ir.emulator.identity import Caller, ensure_admin, resolve_caller
 from lambda_ir.emulator.lambda_state import LambdaContext, LambdaExtras
 from lambda_ir.emulator.operations import OperationIndex
 from lambda_ir.emulator.quotas import RESET, Limiter, internal_error
+from lambda_ir.emulator.signing_time import check_signing_time
 from lambda_ir.emulator.sts_identity import caller_identity
 from lambda_ir.emulator.trail_delivery import logging_trails
 from lambda_ir.emulator.trail_log import TrailEntry, TrailLog, lookup_events
@@ -46,19 +55,28 @@ class Gateway:
     trail: TrailLog = field(default_factory=TrailLog)
     ecr: ecr_layers.EcrLayers = field(default_factory=ecr_layers.EcrLayers)
     enforce_iam: bool = False  # evaluate callers' identity-based policies (iam_enforce)
+    clock_offset: timedelta = timedelta()  # AWS's clock minus this machine's (tests of skew)
+
+    def aws_now(self) -> datetime:
+        """AWS's time as the emulator plays it: the machine's clock plus `clock_offset`."""
+        return datetime.now(UTC) + self.clock_offset
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = str(environ.get("PATH_INFO", ""))
         if path.startswith("/_emulator/"):
             return _send(self._internal(path), start_response, environ)
         body = _read_body(environ)
-        call = parse_call(environ, body, self.index)
+        now = self.aws_now()
+        call = parse_call(environ, body, self.index, now)
         strip_emulator_headers(environ)
         if call is None:
             answer = self._forward(environ, None)
             if path == "/moto-api/reset" and answer.status == 200:
                 self.forget()  # moto forgot everything; so must we
             return _send(answer, start_response, environ)
+        refused = check_signing_time(call, now)
+        if refused is not None:  # AWS refuses before it authenticates: not in CloudTrail
+            return _send(refused, start_response, environ)
         caller = resolve_caller(call.access_key_id, call.region)
         response = self.limiter.admit(call, caller.account_id)
         if response is RESET:
@@ -100,7 +118,9 @@ class Gateway:
         if call.service == "sts" and call.name == "GetCallerIdentity":
             return caller_identity(caller)
         if call.service == "cloudtrail" and call.name == "LookupEvents":
-            return lookup_events(self.trail, caller.account_id, call.region, call.params)
+            return lookup_events(
+                self.trail, caller.account_id, call.region, call.params, self.aws_now()
+            )
         if call.service == "lambda" and call.operation is not None:
             ctx = LambdaContext(
                 caller.account_id, call.region, self.extras, self.endpoint_url, forward
@@ -111,6 +131,10 @@ class Gateway:
                 caller.account_id, call.region, self.ecr, self.endpoint_url, forward
             )
             return ecr_layers.handle(ecr, call)
+        if call.service == "organizations" and call.name == "CreateAccount":
+            response = forward(None)
+            org_accounts.add_access_role(call, caller, response)
+            return response
         if call.service == "logs" and call.name == "CreateExportTask":
             before = logs_export.export_keys(caller.account_id, call.params)
             response = forward(None)

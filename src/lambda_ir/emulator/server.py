@@ -14,10 +14,12 @@ policies count: see `iam_enforce`.
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import os
 import socket
 import threading
+from datetime import timedelta
 from types import TracebackType
 from typing import Any, Self
 
@@ -41,6 +43,13 @@ class _KeepAliveHandler(MotoRequestHandler):
 
     protocol_version = "HTTP/1.1"
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The `Date` header by AWS's clock (the gateway's), as AWS's own responses carry it."""
+        gateway = getattr(self.server, "app", None)
+        if timestamp is None and isinstance(gateway, Gateway):
+            timestamp = gateway.aws_now().timestamp()
+        return email.utils.formatdate(timestamp, usegmt=True)
+
 
 class Emulator:
     """moto in server mode plus what moto lacks, on 127.0.0.1 in a background thread."""
@@ -55,6 +64,7 @@ class Emulator:
         host: str = "127.0.0.1",
         flush_interval: float = 2.0,
         enforce_iam: bool = False,
+        clock_offset: timedelta = timedelta(),
     ) -> None:
         self.host = host
         self.port = port
@@ -63,6 +73,7 @@ class Emulator:
             DomainDispatcherApplication(create_backend_app),
             Limiter(latency_ms=latency_ms, quotas=quotas, faults=faults),
             enforce_iam=enforce_iam,
+            clock_offset=clock_offset,
         )
         self._server: BaseWSGIServer | None = None
         self._threads: list[threading.Thread] = []
@@ -81,6 +92,19 @@ class Emulator:
     @enforce_iam.setter
     def enforce_iam(self, value: bool) -> None:
         self.gateway.enforce_iam = value
+
+    @property
+    def clock_offset(self) -> timedelta:
+        """AWS's clock minus this machine's, as the emulator plays it; settable while running.
+
+        Positive: the caller's clock is behind AWS's (a stale laptop). Beyond 5 minutes AWS
+        refuses its signatures; within, its `Date` headers and event times run ahead.
+        """
+        return self.gateway.clock_offset
+
+    @clock_offset.setter
+    def clock_offset(self, value: timedelta) -> None:
+        self.gateway.clock_offset = value
 
     @property
     def endpoint_url(self) -> str:

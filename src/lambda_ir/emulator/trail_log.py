@@ -1,9 +1,10 @@
 """The emulator's CloudTrail event history: every recorded call, and `LookupEvents` over it.
 
 Like AWS, LookupEvents is per account and region (IAM's global events show in us-east-1),
-newest first, one lookup attribute at a time, at most 50 events a page, 90 days back by
-default. NextToken points at the last event returned, so events recorded between pages
-(including the LookupEvents calls themselves) never shift a page.
+newest first, one lookup attribute at a time, at most 50 events a page, and only the last
+90 days (event history keeps no more). NextToken points at the last event returned, so
+events recorded between pages (including the LookupEvents calls themselves) never shift a
+page.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 import orjson
 
 from lambda_ir.emulator.http import Response, json_error, json_response
+
+HISTORY_DAYS = 90  # CloudTrail event history: LookupEvents sees the last 90 days only
 
 
 @dataclass(frozen=True)
@@ -99,9 +102,15 @@ class _Query:
         )
 
 
-def lookup_events(log: TrailLog, account_id: str, region: str, params: dict[str, Any]) -> Response:
-    """Answer cloudtrail:LookupEvents as AWS does (shape, filters, order, paging, errors)."""
-    query = _parse_query(params)
+def lookup_events(
+    log: TrailLog, account_id: str, region: str, params: dict[str, Any], now: datetime | None = None
+) -> Response:
+    """Answer cloudtrail:LookupEvents as AWS does (shape, filters, order, paging, errors).
+
+    Event history keeps 90 days: an older event is never returned, whatever StartTime asks.
+    `now` is AWS's time (the emulator's clock).
+    """
+    query = _parse_query(params, now or datetime.now(UTC))
     if isinstance(query, Response):
         return query
     with log.lock:
@@ -123,7 +132,7 @@ def lookup_events(log: TrailLog, account_id: str, region: str, params: dict[str,
     return json_response(document, content_type="application/x-amz-json-1.1")
 
 
-def _parse_query(params: dict[str, Any]) -> _Query | Response:
+def _parse_query(params: dict[str, Any], now: datetime) -> _Query | Response:
     """The request's filters, or the error CloudTrail answers for invalid ones."""
     attributes = params.get("LookupAttributes") or []
     if len(attributes) > 1:
@@ -141,11 +150,12 @@ def _parse_query(params: dict[str, Any]) -> _Query | Response:
     max_results = int(params.get("MaxResults") or 50)
     if not 1 <= max_results <= 50:
         return json_error("InvalidMaxResultsException", "MaxResults must be between 1 and 50.")
-    now = datetime.now(UTC)
-    start = _time(params.get("StartTime"), now - timedelta(days=90))
+    oldest = now - timedelta(days=HISTORY_DAYS)
+    start = _time(params.get("StartTime"), oldest)
     end = _time(params.get("EndTime"), now)
     if start > end:
         return json_error("InvalidTimeRangeException", "StartTime must be before EndTime.")
+    start = max(start, oldest)
     after = _decode_token(params.get("NextToken"))
     if params.get("NextToken") and after is None:
         return json_error("InvalidNextTokenException", "Invalid NextToken.")

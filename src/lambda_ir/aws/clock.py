@@ -1,0 +1,115 @@
+"""This machine's clock against AWS's: measured once per run, and AWS's refusals explained.
+
+A responder's laptop may keep the wrong time. AWS refuses a request signed more than 5
+minutes from its own clock (15 for S3), so a large skew stops everything: we then say so in
+one line, with the skew, instead of recording hundreds of failed calls. A small skew is
+accepted by AWS but moves the open end of the window: with the machine's clock behind, the
+newest events look "from the future" and a window ending at the machine's `now` would leave
+them out. So a run measures AWS's time from the `Date` header of its first response and ends
+an open window at AWS's time, not the machine's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+SKEW_WORTH_SAYING = timedelta(seconds=30)
+_REFUSAL_CODES = frozenset(
+    {"InvalidSignatureException", "SignatureDoesNotMatch", "RequestTimeTooSkewed", "AuthFailure"}
+)
+_STAMP = re.compile(r"\d{8}T\d{6}Z")
+
+
+class ClockSkewError(RuntimeError):
+    """AWS refused a request because this machine's clock is too far from AWS's."""
+
+
+@dataclass(frozen=True)
+class ClockReading:
+    """AWS's clock minus this machine's, as one response's `Date` header showed it (±1 s)."""
+
+    skew: timedelta
+
+    def aws_now(self, local_now: datetime | None = None) -> datetime:
+        """AWS's time now, by this machine's clock corrected for the skew."""
+        return (local_now or datetime.now(UTC)) + self.skew
+
+    @property
+    def worth_saying(self) -> bool:
+        """True when the skew is larger than the Date header's own one-second resolution."""
+        return abs(self.skew) >= SKEW_WORTH_SAYING
+
+    def describe(self) -> str:
+        """`2 h 0 min behind AWS` / `45 s ahead of AWS`."""
+        return (
+            f"{_duration(abs(self.skew))} {'behind' if self.skew > timedelta() else 'ahead of'} AWS"
+        )
+
+
+def reading_from_response(
+    response: dict[str, Any], sent: datetime, received: datetime
+) -> ClockReading | None:
+    """The skew a boto3 response shows: its `Date` header against the request's midpoint."""
+    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    date = headers.get("date") if isinstance(headers, dict) else None
+    if not date:
+        return None
+    try:
+        aws_time = parsedate_to_datetime(str(date))
+    except (TypeError, ValueError):
+        return None
+    if aws_time.tzinfo is None:
+        aws_time = aws_time.replace(tzinfo=UTC)
+    # The header has whole seconds, truncated: half a second is its expected error.
+    midpoint = sent + (received - sent) / 2 - timedelta(milliseconds=500)
+    return ClockReading(aws_time - midpoint)
+
+
+def clock_refusal(exc: BaseException) -> str | None:
+    """One line for a refusal caused by this machine's clock, or None for any other error."""
+    if not isinstance(exc, ClientError):
+        return None
+    error = exc.response.get("Error", {})
+    code, message = str(error.get("Code", "")), str(error.get("Message", ""))
+    if code not in _REFUSAL_CODES:
+        return None
+    if "Signature expired" in message or "not yet current" in message:
+        stamps = _STAMP.findall(message)  # signed, limit, AWS's time
+        skew = _skew(stamps[0], stamps[-1]) if len(stamps) == 3 else None
+    elif code == "RequestTimeTooSkewed":
+        skew = _skew(str(error.get("RequestTime", "")), str(error.get("ServerTime", "")))
+    else:
+        return None
+    how_far = ClockReading(skew).describe() if skew is not None else "too far from AWS's time"
+    return (
+        f"AWS refused the request's time: this machine's clock is {how_far} "
+        "(AWS accepts 5 minutes). Set the clock right, for example `sudo timedatectl set-ntp "
+        "true`, and run again."
+    )
+
+
+def _skew(signed: str, aws_time: str) -> timedelta | None:
+    moments = []
+    for text in (signed, aws_time):
+        for shape in ("%Y%m%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%SZ"):
+            try:
+                moments.append(datetime.strptime(text, shape))
+                break
+            except ValueError:
+                continue
+    return moments[1] - moments[0] if len(moments) == 2 else None
+
+
+def _duration(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
