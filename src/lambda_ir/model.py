@@ -50,6 +50,7 @@ class Kind(StrEnum):
     LOGS = "logs"
     TRAIL = "trail"
     TRAIL_CONFIG = "trail-config"
+    TRIGGER = "trigger"
     RUNTIME = "runtime"
     RESPONSE = "response"
     GAP = "gap"

@@ -15,7 +15,10 @@ from typing import Any
 import orjson
 
 # APIs whose IAM action has another name (the manifest keeps the API's name).
-IAM_ACTION_OF = {"lambda:GetLayerVersionByArn": "lambda:GetLayerVersion"}
+IAM_ACTION_OF = {
+    "lambda:GetLayerVersionByArn": "lambda:GetLayerVersion",
+    "s3:GetBucketNotificationConfiguration": "s3:GetBucketNotification",
+}
 
 
 def iam_policy() -> dict[str, Any]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 # Bump when a table changes shape: an index built by another version is then rebuilt.
 # 2: log events de-duplicated across overlapping windows; 3: the raw CloudTrail record is no
-# longer stored in `trail_events` (`index_trail.records_query` reads it from the evidence).
-SCHEMA_VERSION = "3"
+# longer stored in `trail_events` (`index_trail.records_query` reads it from the evidence);
+# 4: capability tables (`capability_files`, `code_capabilities`, `capabilities`).
+SCHEMA_VERSION = "4"
 
 EVIDENCE = "evidence_path VARCHAR, evidence_sha256 VARCHAR"
 
@@ -99,6 +100,24 @@ TABLES: tuple[tuple[str, str], ...] = (
         "blob_sha256 VARCHAR, kind VARCHAR, member VARCHAR, size BIGINT, "
         "compressed_size BIGINT, member_sha256 VARCHAR, is_symlink BOOLEAN, note VARCHAR, "
         "evidence_path VARCHAR",
+    ),
+    # What code can do (`evidence/index_capabilities.py`): how each file was read, its rows
+    # per package, and the same rows per function version that runs the package.
+    (
+        "capability_files",
+        "blob_sha256 VARCHAR, kind VARCHAR, file VARCHAR, parser VARCHAR, note VARCHAR, "
+        "capabilities INTEGER, evidence_path VARCHAR",
+    ),
+    (
+        "code_capabilities",
+        "blob_sha256 VARCHAR, kind VARCHAR, file VARCHAR, line INTEGER, cap_kind VARCHAR, "
+        "value VARCHAR, detail VARCHAR, parser VARCHAR, evidence_path VARCHAR",
+    ),
+    (
+        "capabilities",
+        "account VARCHAR, region VARCHAR, function_name VARCHAR, version VARCHAR, "
+        "source VARCHAR, layer_arn VARCHAR, blob_sha256 VARCHAR, file VARCHAR, line INTEGER, "
+        "kind VARCHAR, value VARCHAR, detail VARCHAR, parser VARCHAR, evidence_path VARCHAR",
     ),
     (
         "manifest",

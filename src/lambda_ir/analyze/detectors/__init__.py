@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from lambda_ir.analyze.detector import Detector
 from lambda_ir.analyze.detectors import (
+    cap_gained,
+    cap_role_missing,
+    cap_role_unused,
     cfg_async_destination,
     cfg_env_secrets,
     cfg_foreign_layer,
@@ -60,6 +63,9 @@ ALL: tuple[Detector, ...] = (
     code_elf.DETECTOR,
     code_extension.DETECTOR,
     ioc_match.DETECTOR,
+    cap_gained.DETECTOR,
+    cap_role_missing.DETECTOR,
+    cap_role_unused.DETECTOR,
     # changes between versions, attributed to CloudTrail
     chg_code_change.DETECTOR,
     chg_config_change.DETECTOR,

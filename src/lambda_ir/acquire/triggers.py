@@ -1,0 +1,159 @@
+"""Collect what can invoke a function: EventBridge rules, schedules, SNS and S3 notifications.
+
+Read-only, all kind `trigger` (docs/EVIDENCE.md):
+- per function: `events:ListRuleNamesByTarget` on the default event bus for its unqualified
+  ARN, then per rule (once per run) `events:DescribeRule` (event pattern or schedule,
+  `CreatedBy`) and `events:ListTargetsByRule`;
+- per region: `scheduler:ListSchedules` (every group), then `scheduler:GetSchedule` for each
+  schedule whose target is a Lambda function; `sns:ListSubscriptions` (protocol `lambda`
+  subscriptions name their function as `Endpoint`);
+- after the policies are in: `s3:GetBucketNotificationConfiguration` for each bucket a
+  function's resource policy lets `s3.amazonaws.com` invoke it from (`AWS:SourceArn`).
+Event-source mappings and the policy's principals are collected by their own steps. Rules
+that target an alias or version ARN, and rules on custom event buses, are not listed.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import orjson
+
+from lambda_ir.acquire import paths
+from lambda_ir.acquire.context import CollectContext
+from lambda_ir.acquire.fetch import fetch_json, fetch_pages
+from lambda_ir.acquire.steps import FunctionTarget, later
+from lambda_ir.aws import QuotaClass
+from lambda_ir.evidence.layout import path_segment
+from lambda_ir.model import Kind
+
+LAMBDA_ARN = "arn:aws:lambda:"
+
+
+def collect_event_rules(ctx: CollectContext, target: FunctionTarget) -> None:
+    """The default bus's rules targeting the function, each rule described once per run."""
+    root = f"{paths.account_root(target.account, target.region)}/events"
+    listed = fetch_pages(
+        ctx,
+        kind=Kind.TRIGGER,
+        api="events:ListRuleNamesByTarget",
+        params={"TargetArn": target.arn},
+        path=f"{root}/by-target/{path_segment(target.name)}.json",
+        region=target.region,
+        list_key="RuleNames",
+    )
+    for name in (listed or {}).get("RuleNames") or []:
+        if ctx.claim("events-rule", f"{target.region}/{name}"):
+            _rule(ctx, target.region, str(name), f"{root}/rules/{path_segment(str(name))}")
+
+
+def _rule(ctx: CollectContext, region: str, name: str, root: str) -> None:
+    fetch_json(
+        ctx,
+        kind=Kind.TRIGGER,
+        api="events:DescribeRule",
+        params={"Name": name},
+        path=f"{root}/rule.json",
+        region=region,
+    )
+    fetch_pages(
+        ctx,
+        kind=Kind.TRIGGER,
+        api="events:ListTargetsByRule",
+        params={"Rule": name},
+        path=f"{root}/targets.json",
+        region=region,
+        list_key="Targets",
+    )
+
+
+def collect_schedules(ctx: CollectContext, region: str) -> None:
+    """EventBridge Scheduler schedules of the region; those invoking Lambda, in full."""
+    root = f"{paths.account_root(ctx.account, region)}/scheduler"
+    listed = fetch_pages(
+        ctx,
+        kind=Kind.TRIGGER,
+        api="scheduler:ListSchedules",
+        params={},
+        path=f"{root}/schedules.json",
+        region=region,
+        list_key="Schedules",
+    )
+    for schedule in (listed or {}).get("Schedules") or []:
+        arn = str((schedule.get("Target") or {}).get("Arn") or "")
+        if not arn.startswith(LAMBDA_ARN):
+            continue
+        group, name = str(schedule.get("GroupName") or "default"), str(schedule.get("Name"))
+        fetch_json(
+            ctx,
+            kind=Kind.TRIGGER,
+            api="scheduler:GetSchedule",
+            params={"Name": name, "GroupName": group},
+            path=f"{root}/{path_segment(group)}/{path_segment(name)}.json",
+            region=region,
+        )
+
+
+def collect_subscriptions(ctx: CollectContext, region: str) -> None:
+    """Every SNS subscription of the region (Lambda ones name the function as Endpoint)."""
+    fetch_pages(
+        ctx,
+        kind=Kind.TRIGGER,
+        api="sns:ListSubscriptions",
+        params={},
+        path=f"{paths.account_root(ctx.account, region)}/sns/subscriptions.json",
+        region=region,
+        list_key="Subscriptions",
+    )
+
+
+def collect_bucket_notifications(ctx: CollectContext) -> None:
+    """Queue GetBucketNotificationConfiguration for buckets named in collected policies.
+
+    Run once the policy steps are done (`collect._drive`); each bucket once per run."""
+    for entry in ctx.case.entries():
+        if entry.kind != Kind.POLICY or not entry.path or entry.error or not entry.region:
+            continue
+        if entry.api != "lambda:GetPolicy":
+            continue
+        try:
+            document = ctx.case.read_json(entry.path)
+        except (OSError, ValueError):
+            continue
+        for bucket in policy_buckets(document):
+            if ctx.claim("bucket-notification", bucket):
+                task = functools.partial(_notification, ctx, bucket, entry.region)
+                later(ctx, QuotaClass.UNMETERED, entry.region, "bucket-notification", task)
+
+
+def _notification(ctx: CollectContext, bucket: str, region: str) -> None:
+    fetch_json(
+        ctx,
+        kind=Kind.TRIGGER,
+        api="s3:GetBucketNotificationConfiguration",
+        params={"Bucket": bucket},
+        path=f"{paths.account_root(ctx.account, None)}/s3/{path_segment(bucket)}/notification.json",
+        region=region,
+    )
+
+
+def policy_buckets(document: Any) -> list[str]:
+    """Buckets whose `AWS:SourceArn` lets s3.amazonaws.com invoke, from a GetPolicy response."""
+    try:
+        policy = orjson.loads(str((document or {}).get("Policy") or "{}"))
+    except orjson.JSONDecodeError:
+        return []
+    statements = policy.get("Statement") or []
+    found = []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        principal = statement.get("Principal") or {}
+        service = principal.get("Service") if isinstance(principal, dict) else principal
+        if service != "s3.amazonaws.com":
+            continue
+        for condition in (statement.get("Condition") or {}).values():
+            source = condition.get("AWS:SourceArn") if isinstance(condition, dict) else None
+            for arn in source if isinstance(source, list) else [source]:
+                if isinstance(arn, str) and arn.startswith("arn:aws:s3:::"):
+                    found.append(arn.removeprefix("arn:aws:s3:::").split("/", 1)[0])
+    return list(dict.fromkeys(b for b in found if b and "*" not in b))

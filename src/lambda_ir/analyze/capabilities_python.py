@@ -1,0 +1,229 @@
+"""Capabilities of a Python file, read with `ast` (never imported or run).
+
+Names are resolved through the file's imports (`from subprocess import run as r` → `r(...)` is
+`subprocess.run`), boto3 clients and resources are followed through the names they are
+assigned to (`iam = boto3.client("iam")`, `self.iam = session.client(service_name="iam")`),
+so `iam.update_assume_role_policy(...)` is `iam:UpdateAssumeRolePolicy`. A client passed
+through a function argument or built from a computed service name is not followed.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from lambda_ir.analyze.capabilities_text import Capability, CapKind, literal_capabilities
+
+EXEC_CALLS = frozenset(
+    {
+        *(f"subprocess.{n}" for n in ("run", "Popen", "call", "check_call", "check_output")),
+        "subprocess.getoutput",
+        "subprocess.getstatusoutput",
+        "os.system",
+        "os.popen",
+        *(f"os.exec{s}" for s in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")),
+        *(f"os.spawn{s}" for s in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")),
+        "os.posix_spawn",
+        "os.posix_spawnp",
+        "pty.spawn",
+        "commands.getoutput",
+    }
+)
+DYNAMIC_CALLS = frozenset(
+    {"exec", "eval", "compile", "__import__", "importlib.import_module", "marshal.loads"}
+    | {"pickle.loads", "builtins.exec", "builtins.eval", "types.FunctionType"}
+)
+CREDENTIAL_VARIABLES = frozenset(
+    {
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    }
+)
+WHOLE_ENVIRONMENT = "the whole environment (os.environ)"
+# Client methods that are not API operations.
+NOT_OPERATIONS = frozenset(
+    {"meta", "get_waiter", "close", "can_paginate", "exceptions", "generate_presigned_url"}
+    | {"generate_presigned_post", "get_paginator", "load", "reload", "wait_until_exists"}
+)
+WRITE_MODES = ("w", "a", "x", "+")
+
+
+def scan_python(text: str) -> tuple[tuple[Capability, ...], str | None]:
+    """(capabilities, None), or ((), why it does not parse) for the fallback to record."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        return (), f"does not parse as Python: {exc.msg} (line {exc.lineno})"
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return (), f"does not parse as Python: {type(exc).__name__}"
+    visitor = _Visitor()
+    visitor.visit(tree)
+    return tuple(visitor.found), None
+
+
+def operation_name(method: str) -> str:
+    """boto3's `update_assume_role_policy` → the API's `UpdateAssumeRolePolicy`."""
+    return "".join(part[:1].upper() + part[1:] for part in method.split("_"))
+
+
+class _Visitor(ast.NodeVisitor):
+    """One pass in source order: imports and client assignments are seen before their use."""
+
+    def __init__(self) -> None:
+        self.found: list[Capability] = []
+        self.names: dict[str, str] = {}  # local name → dotted module path
+        self.clients: dict[str, str] = {}  # variable (or self.attr) → service
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self.names[alias.asname or alias.name.split(".")[0]] = (
+                alias.name if alias.asname else alias.name.split(".")[0]
+            )
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        for alias in node.names:
+            self.names[alias.asname or alias.name] = f"{node.module or ''}.{alias.name}"
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        service = self._client_service(node.value)
+        if service:
+            for target in node.targets:
+                key = _key(target)
+                if key:
+                    self.clients[key] = service
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str):
+            self.found.extend(literal_capabilities(node.value, node.lineno))
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if self._name(node.value) == "os.environ":
+            variable = _literal(node.slice)
+            if variable in CREDENTIAL_VARIABLES:
+                self._add(CapKind.CREDENTIALS, variable, node)
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        name = self._name(node.func)
+        self.found.extend(self._call(node, name))
+        self.generic_visit(node)
+
+    def _call(self, node: ast.Call, name: str) -> Iterator[Capability]:
+        first = node.args[0] if node.args else None
+        if name in EXEC_CALLS:
+            yield _cap(CapKind.EXEC, name, node, _literal(first) or "")
+        elif name in DYNAMIC_CALLS and first is not None and not isinstance(first, ast.Constant):
+            inner = self._name(first.func) if isinstance(first, ast.Call) else "a computed value"
+            yield _cap(CapKind.DYNAMIC_CODE, f"{name}({inner})", node)
+        elif name in ("os.getenv", "os.environ.get") and _literal(first) in CREDENTIAL_VARIABLES:
+            yield _cap(CapKind.CREDENTIALS, str(_literal(first)), node)
+        elif name == "os.environ.copy" or (
+            first is not None and self._name(first) == "os.environ" and name != "os.environ.get"
+        ):
+            yield _cap(CapKind.CREDENTIALS, WHOLE_ENVIRONMENT, node, name)
+        elif name in ("open", "io.open", "builtins.open", "os.open"):
+            yield from _file_write(node)
+        if isinstance(node.func, ast.Attribute):
+            yield from self._method(node, node.func)
+
+    def _method(self, node: ast.Call, func: ast.Attribute) -> Iterator[Capability]:
+        method = func.attr
+        service = self._service_of(func.value)
+        if service and method == "get_paginator" and _literal(node.args[0] if node.args else None):
+            yield _cap(
+                CapKind.AWS_CALL, f"{service}:{operation_name(str(_literal(node.args[0])))}", node
+            )
+        elif service and method not in NOT_OPERATIONS and method[:1].islower():
+            yield _cap(CapKind.AWS_CALL, f"{service}:{operation_name(method)}", node)
+        elif method == "get_credentials":
+            yield _cap(CapKind.CREDENTIALS, "SDK credentials (get_credentials)", node)
+        elif method in ("connect", "create_connection", "connect_ex") and node.args:
+            address = node.args[0]
+            if isinstance(address, ast.Tuple) and len(address.elts) == 2:
+                host, port = _literal(address.elts[0]), address.elts[1]
+                if host and isinstance(port, ast.Constant) and isinstance(port.value, int):
+                    yield _cap(CapKind.NETWORK, f"{host}:{port.value}", node, "socket connect")
+        elif method in ("write_text", "write_bytes") and isinstance(func.value, ast.Call):
+            path = _literal(func.value.args[0] if func.value.args else None)
+            if path and not _under_tmp(path):
+                yield _cap(CapKind.FS_WRITE, path, node, method)
+
+    def _client_service(self, value: ast.expr) -> str | None:
+        """The service of `boto3.client("iam")`, `session.resource(service_name="s3")`."""
+        if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Attribute | ast.Name):
+            return None
+        name = self._name(value.func)
+        if not (name.endswith((".client", ".resource")) or name in ("client", "resource")):
+            return None
+        service = _literal(value.args[0]) if value.args else None
+        for keyword in value.keywords:
+            if keyword.arg == "service_name":
+                service = _literal(keyword.value)
+        return service
+
+    def _service_of(self, receiver: ast.expr) -> str | None:
+        """The service a method is called on: a tracked client, an inline one, or a
+        sub-resource of a tracked resource (`s3.Bucket("b").put_object`)."""
+        key = _key(receiver)
+        if key and key in self.clients:
+            return self.clients[key]
+        if isinstance(receiver, ast.Call):
+            inline = self._client_service(receiver)
+            if inline:
+                return inline
+            func = receiver.func
+            if isinstance(func, ast.Attribute) and func.attr[:1].isupper():
+                return self._service_of(func.value)
+        return None
+
+    def _name(self, node: ast.expr) -> str:
+        if isinstance(node, ast.Name):
+            return self.names.get(node.id, node.id)
+        if isinstance(node, ast.Attribute):
+            return f"{self._name(node.value)}.{node.attr}"
+        return ""
+
+    def _add(self, kind: CapKind, value: str, node: ast.expr) -> None:
+        self.found.append(_cap(kind, value, node))
+
+
+def _file_write(node: ast.Call) -> Iterator[Capability]:
+    path = _literal(node.args[0]) if node.args else None
+    mode = _literal(node.args[1]) if len(node.args) > 1 else None
+    for keyword in node.keywords:
+        if keyword.arg == "mode":
+            mode = _literal(keyword.value)
+    if path and mode and any(flag in mode for flag in WRITE_MODES) and not _under_tmp(path):
+        yield _cap(CapKind.FS_WRITE, path, node, f"open(mode={mode!r})")
+
+
+def _under_tmp(path: str) -> bool:
+    return path == "/tmp" or path.startswith("/tmp/")  # noqa: S108 (a comparison, not a use)
+
+
+def _key(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return f"{node.value.id}.{node.attr}"
+    return None
+
+
+def _literal(node: ast.expr | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr) and node.values:
+        head = node.values[0]
+        return (
+            head.value if isinstance(head, ast.Constant) and isinstance(head.value, str) else None
+        )
+    return None
+
+
+def _cap(kind: CapKind, value: str, node: ast.AST, detail: str = "") -> Capability:
+    return Capability(kind, value, getattr(node, "lineno", 0), detail[:200])

