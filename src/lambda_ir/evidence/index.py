@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from lambda_ir.evidence import index_capabilities, index_config, index_logs
+from lambda_ir.evidence import index_capabilities, index_config, index_logs, index_runtime
 from lambda_ir.evidence.case import Case
 from lambda_ir.evidence.index_schema import SCHEMA_VERSION, TABLE_NAMES, create_statements
 from lambda_ir.evidence.index_trail import TrailFile, load_trail
@@ -112,6 +112,7 @@ def _fill(con: duckdb.DuckDBPyConnection, case: Case) -> None:
     problems += index_logs.load_logs(con, case)
     problems += index_config.load_config(con, case)
     problems += index_capabilities.load_capabilities(con, case)
+    problems += index_runtime.load_runtime(con, case)
     con.execute(
         """INSERT INTO ingest_warnings
            SELECT coalesce(path, params->>'source', api || ' ' || params::VARCHAR), error

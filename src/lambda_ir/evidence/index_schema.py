@@ -10,8 +10,9 @@ from __future__ import annotations
 # Bump when a table changes shape: an index built by another version is then rebuilt.
 # 2: log events de-duplicated across overlapping windows; 3: the raw CloudTrail record is no
 # longer stored in `trail_events` (`index_trail.records_query` reads it from the evidence);
-# 4: capability tables (`capability_files`, `code_capabilities`, `capabilities`).
-SCHEMA_VERSION = "4"
+# 4: capability tables (`capability_files`, `code_capabilities`, `capabilities`);
+# 5: runtime snapshot tables (`runtime_files`, `runtime_processes`, `runtime_connections`).
+SCHEMA_VERSION = "5"
 
 EVIDENCE = "evidence_path VARCHAR, evidence_sha256 VARCHAR"
 
@@ -118,6 +119,28 @@ TABLES: tuple[tuple[str, str], ...] = (
         "account VARCHAR, region VARCHAR, function_name VARCHAR, version VARCHAR, "
         "source VARCHAR, layer_arn VARCHAR, blob_sha256 VARCHAR, file VARCHAR, line INTEGER, "
         "kind VARCHAR, value VARCHAR, detail VARCHAR, parser VARCHAR, evidence_path VARCHAR",
+    ),
+    # What the runtime collector saw inside a running function (`evidence/index_runtime.py`).
+    (
+        "runtime_files",
+        "account VARCHAR, region VARCHAR, function_name VARCHAR, snapshot_id VARCHAR, "
+        "captured_at TIMESTAMP, trigger VARCHAR, root VARCHAR, path VARCHAR, type VARCHAR, "
+        "size BIGINT, mode VARCHAR, mtime TIMESTAMP, sha256 VARCHAR, magic VARCHAR, "
+        "target VARCHAR, content VARCHAR, evidence_path VARCHAR, evidence_sha256 VARCHAR",
+    ),
+    (
+        "runtime_processes",
+        "account VARCHAR, region VARCHAR, function_name VARCHAR, snapshot_id VARCHAR, "
+        "captured_at TIMESTAMP, pid INTEGER, ppid INTEGER, name VARCHAR, cmdline JSON, "
+        "exe VARCHAR, exe_sha256 VARCHAR, started_at TIMESTAMP, user_name VARCHAR, "
+        "is_collector BOOLEAN, in_lambda BOOLEAN, evidence_path VARCHAR, evidence_sha256 VARCHAR",
+    ),
+    (
+        "runtime_connections",
+        "account VARCHAR, region VARCHAR, function_name VARCHAR, snapshot_id VARCHAR, "
+        "captured_at TIMESTAMP, protocol VARCHAR, local_ip VARCHAR, local_port INTEGER, "
+        "remote_ip VARCHAR, remote_port INTEGER, state VARCHAR, pid INTEGER, process VARCHAR, "
+        "evidence_path VARCHAR, evidence_sha256 VARCHAR",
     ),
     (
         "manifest",

@@ -42,6 +42,11 @@ from lambda_ir.analyze.detectors import (
     log_timeouts,
     pol_layer_shared,
     pol_public_invoke,
+    rt_mining_connection,
+    rt_opt_modified,
+    rt_tmp_executable,
+    rt_tmp_miner_config,
+    rt_unexpected_process,
     sigma_rules,
 )
 
@@ -88,6 +93,12 @@ ALL: tuple[Detector, ...] = (
     log_errors.DETECTOR,
     log_extensions.DETECTOR,
     log_outbound.DETECTOR,
+    # what the runtime collector saw inside a running function
+    rt_tmp_executable.DETECTOR,
+    rt_tmp_miner_config.DETECTOR,
+    rt_unexpected_process.DETECTOR,
+    rt_mining_connection.DETECTOR,
+    rt_opt_modified.DETECTOR,
     # what could not be examined
     gap_collection.DETECTOR,
     gap_trail_coverage.DETECTOR,

@@ -1,0 +1,103 @@
+"""The rt_* detectors over snapshots the collector took (files) or a Lambda-shaped one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lambda_ir.analyze.detectors import (
+    rt_mining_connection,
+    rt_opt_modified,
+    rt_tmp_executable,
+    rt_tmp_miner_config,
+    rt_unexpected_process,
+)
+from lambda_ir.model import Severity
+from tests.analyze.casebuild import CaseBuilder, function_config, run_detector, zip_bytes
+from tests.runtime.helpers import malicious_tmp, sha256
+from tests.runtime.snapshots import ACCOUNT, LAYER_ARN, REGION, infected, lambda_snapshot, store
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> tuple[Path, Path]:
+    tmp, opt = tmp_path / "tmp", tmp_path / "opt"
+    (tmp / "cache").mkdir(parents=True)
+    (tmp / "cache" / "rows.json").write_text('{"rows": 3}')
+    (opt / "python").mkdir(parents=True)
+    (opt / "python" / "deps.py").write_text("VERSION = 1\n")
+    return tmp, opt
+
+
+def test_quiet_on_a_clean_running_function(tmp_path: Path, dirs: tuple[Path, Path]) -> None:
+    builder = CaseBuilder(tmp_path / "case")
+    builder.versions("orders", [function_config("orders", layers=[LAYER_ARN])])
+    builder.layer(LAYER_ARN, zip_bytes({"python/deps.py": "VERSION = 1\n"}))
+    store(builder, lambda_snapshot(*dirs), "clean")
+    for detector in (
+        rt_tmp_executable,
+        rt_tmp_miner_config,
+        rt_unexpected_process,
+        rt_mining_connection,
+        rt_opt_modified,
+    ):
+        assert run_detector(builder, detector.DETECTOR) == [], detector.INFO.id
+
+
+def test_malicious_tmp_and_process_fire(tmp_path: Path, dirs: tuple[Path, Path]) -> None:
+    tmp, opt = dirs
+    files = malicious_tmp(tmp)
+    builder = CaseBuilder(tmp_path / "case")
+    path = store(builder, infected(lambda_snapshot(tmp, opt)), "infected")
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"
+
+    (elf,) = run_detector(builder, rt_tmp_executable.DETECTOR)
+    assert elf.severity is Severity.HIGH and elf.resource == arn
+    assert elf.details["path"] == "/tmp/python" and elf.details["sha256"] == sha256(files["python"])
+    assert [ref.path for ref in elf.evidence] == [path]
+
+    (config,) = run_detector(builder, rt_tmp_miner_config.DETECTOR)
+    assert config.details["path"] == "/tmp/.xmrig.json"
+    assert config.details["indicator"] == "stratum+tcp://pool.minexmr.example:4444"
+
+    processes = {
+        f.details["program"]: f for f in run_detector(builder, rt_unexpected_process.DETECTOR)
+    }
+    assert set(processes) == {"/tmp/python (deleted)", "/usr/bin/curl"}
+    assert processes["/tmp/python (deleted)"].severity is Severity.HIGH
+    assert processes["/usr/bin/curl"].severity is Severity.MEDIUM
+
+    (pool,) = run_detector(builder, rt_mining_connection.DETECTOR)
+    assert pool.details["remote"] == "203.0.113.9:3333"
+    ioc = tmp_path / "iocs.txt"
+    ioc.write_text("198.51.100.77\n")
+    remotes = {
+        f.details["remote"]
+        for f in run_detector(builder, rt_mining_connection.DETECTOR, ioc_files=(ioc,))
+    }
+    assert remotes == {"203.0.113.9:3333", "198.51.100.77:443"}
+
+
+def test_opt_against_the_layers_and_between_snapshots(
+    tmp_path: Path, dirs: tuple[Path, Path]
+) -> None:
+    tmp, opt = dirs
+    builder = CaseBuilder(tmp_path / "case")
+    builder.versions("orders", [function_config("orders", layers=[LAYER_ARN])])
+    builder.layer(LAYER_ARN, zip_bytes({"python/deps.py": "VERSION = 0\n"}))
+    (opt / "python" / "extra.py").write_text("import os\n")
+    store(builder, lambda_snapshot(tmp, opt), "first")
+    found = {f.details["path"]: f for f in run_detector(builder, rt_opt_modified.DETECTOR)}
+    assert set(found) == {"/opt/python/deps.py", "/opt/python/extra.py"}
+    assert found["/opt/python/deps.py"].severity is Severity.HIGH  # a layer file, altered
+    assert found["/opt/python/deps.py"].details["layer_sha256"] == [sha256(b"VERSION = 0\n")]
+    assert found["/opt/python/extra.py"].severity is Severity.MEDIUM  # in no layer
+
+    alone = CaseBuilder(tmp_path / "alone")  # no layer package: compare snapshots
+    store(alone, lambda_snapshot(tmp, opt), "before")
+    (opt / "python" / "deps.py").write_text("VERSION = 2\n")
+    after = lambda_snapshot(tmp, opt)
+    after["snapshot_id"] = "after"
+    store(alone, after, "after")
+    (changed,) = run_detector(alone, rt_opt_modified.DETECTOR)
+    assert changed.details["path"] == "/opt/python/deps.py" and len(changed.evidence) == 2
