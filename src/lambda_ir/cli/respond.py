@@ -176,7 +176,7 @@ def _show(ui: Ui, case: Case, result: respond.ContainResult) -> bool:
             lines.append(f"  {mark}{change.action}: {change.summary}")
             lines.append(f"      call: {_call_text(change.call.to_json())}")
             if outcome and outcome.error:
-                lines.append(f"      error: {outcome.error}")
+                lines.append(f"      {_answer(outcome)}")
             undo = _call_text(change.undo.to_json()) if change.undo else "none"
             lines.append(
                 f"      undo: {undo}" + (f" ({change.undo_note})" if change.undo_note else "")
@@ -188,11 +188,18 @@ def _show(ui: Ui, case: Case, result: respond.ContainResult) -> bool:
         if result.undo_path:
             undo_file = case.root / result.undo_path
             lines.append(f"undo plan: {undo_file}")
-            lines.append(f"  to undo: lambda-ir contain --case {case.root} --undo {undo_file} --apply")
+            lines.append(
+                f"  to undo: lambda-ir contain --case {case.root} --undo {undo_file} --apply"
+            )
     elif result.plan.changes:
         lines.append("run again with --apply to make these changes")
     ui.result("\n".join(lines), document)
     return all(text in ("in place",) or text.endswith("to do") for text in state.values())
+
+
+def _answer(outcome: respond.Outcome) -> str:
+    label = "error" if outcome.status is respond.Status.FAILED else "AWS answered"
+    return f"{label}: {outcome.error}"
 
 
 def _undo(ui: Ui, case: Case, clients: ClientFactory, path: str, apply: bool) -> None:
@@ -217,7 +224,7 @@ def _undo(ui: Ui, case: Case, clients: ClientFactory, path: str, apply: bool) ->
             + (f" ({step.undo_note})" if step.undo_note else "")
         )
         if outcome and outcome.error:
-            lines.append(f"      error: {outcome.error}")
+            lines.append(f"      {_answer(outcome)}")
     if result.result_path:
         lines.append(f"result saved: {case.root / result.result_path}")
     elif plan.steps:
