@@ -42,7 +42,9 @@ def runtime_events(case: Case, warnings: list[str] | None = None) -> list[Timeli
 
 def _where(doc: Document, body: dict[str, Any]) -> dict[str, str]:
     context = body.get("context") if isinstance(body.get("context"), dict) else {}
-    function = str((context or {}).get("function_name") or doc.entry.meta.get("function") or "")
+    # `function` at the top: snapshots written before the collector's `context` existed.
+    named = (context or {}).get("function_name") or body.get("function")
+    function = str(named or doc.entry.meta.get("function") or "")
     return {
         "account": doc.entry.account or "",
         "region": doc.entry.region or "",
