@@ -100,3 +100,29 @@ def test_redact_document_walks_api_responses() -> None:
     assert "abcdefgh" not in str(out)
     assert out["ClientSecret"].startswith(REDACTED)
     assert out["Configuration"]["FunctionName"] == "f"
+
+
+@pytest.mark.parametrize(
+    "secret_text",
+    [
+        "-----BEGIN PRIVATE KEY-----\nMIIEabc\n-----END PRIVATE KEY-----",
+        "Secret_Access_Key: wJalrXUtnFEMI",
+        "PWD=hunter2xx",
+        "Api-Key=abcd1234",
+        "CLIENT_SECRET='abcd1234'",
+        "BASIC dXNlcjpwYXNzd29yZA==",
+        "HTTPS://app:s3cr3tpw@db.internal",
+        "IQoJb3JpZ2luX2VjE" + "x" * 50,
+        "gho_" + "A1b2" * 9,
+        "xoxb-1234567890-abc",
+        "rk_live_" + "a1" * 10,
+        "eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.SflKxwRJSMeKKF2QT4f",
+        "AIza" + "B" * 35,
+        "paſſword=hunter2xx",  # (?i) folds ſ to s
+    ],
+)
+def test_every_text_pattern_is_reached(secret_text: str) -> None:
+    # redact_text skips text with none of the patterns' literals; each shape must still get
+    # through that first check, whatever its case.
+    assert REDACTED in redact_text(f"seen: {secret_text} .")
+    assert looks_secret(secret_text)

@@ -113,6 +113,18 @@ _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
 )
 
 
+# A necessary condition for any of `_TEXT_PATTERNS`: a literal each of them contains, in
+# lower case. Text with none (nearly every summary, ARN and log line) is returned untouched
+# after one search instead of ten substitutions. Keep it in step when a pattern is added.
+_ANY_LITERAL = (
+    r"-----begin|secret|passw|pwd|api[_-]?key|token|bearer|basic|://|fwogzxivyxdz|iqoj|"
+    r"gh[pousr]_|xox[abprs]-|_live_|eyj|aiza"
+)
+_ANY_LOWER = re.compile(_ANY_LITERAL)
+# Outside ASCII, `(?i)` also matches ſ, ı, İ and the Kelvin sign, which `lower()` does not map.
+_ANY_FOLDED = re.compile(_ANY_LITERAL, re.IGNORECASE)
+
+
 def is_secret_name(name: str) -> bool:
     """True when a variable or key name says its value is a secret (`DB_PASSWORD`, `API_KEY`).
 
@@ -141,6 +153,8 @@ def redact_value(value: object) -> str:
 
 def redact_text(text: str) -> str:
     """Redact credentials inside free text (log lines, code strings, error messages)."""
+    if not _may_hold_secret(text):
+        return text
     for pattern, group in _TEXT_PATTERNS:
         text = pattern.sub(functools.partial(_replace_group, group=group), text)
     return text
@@ -183,6 +197,12 @@ def redact_document(document: Any) -> Any:
     if isinstance(document, str):
         return redact_text(document)
     return document
+
+
+def _may_hold_secret(text: str) -> bool:
+    if text.isascii():  # lower() then a case-sensitive search: 8x faster than (?i)
+        return _ANY_LOWER.search(text.lower()) is not None
+    return _ANY_FOLDED.search(text) is not None
 
 
 def _replace_group(match: re.Match[str], group: int) -> str:
