@@ -5,7 +5,9 @@ lines, JSON arrays (Stratus Red Team detonation logs), `aws cloudtrail lookup-ev
 output (`{"Events": [{"CloudTrailEvent": "..."}]}`), and folders of any of these. Bad input
 (truncated gzip, invalid JSON, non-UTF-8 bytes, a document or line above the size limit)
 is data, not a crash: the bad part is skipped, the reason comes back as a problem string
-and everything else is kept. Nothing is ever executed; reading is bounded in memory.
+and everything else is kept. A document that does not parse whole (one record with invalid
+UTF-8, a nesting bomb) is split record by record (`trail_salvage`): a bad record costs that
+record only. Nothing is ever executed; reading is bounded in memory and never recursive.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, NamedTuple, cast
+from typing import IO, NamedTuple, cast
 
 import msgspec
 import orjson
 import zstandard
 from isal import igzip, isal_zlib
+
+from lambda_ir.evidence.trail_salvage import salvage
+from lambda_ir.evidence.trail_shapes import BadLines, lines_of, loads, records_as_lines, salvaged
 
 # A CloudTrail file is a few MB; a document or line above this is skipped, so a hostile
 # 1 GB single-line file never has to fit in memory.
@@ -29,7 +34,6 @@ MAX_RECORD = 16 << 20
 # A gzip file up to this size is inflated in one call (CloudTrail writes files of a few MB).
 MAX_WHOLE_GZIP = 32 << 20
 OUT_CHUNK = 1 << 20
-RECORD_KEYS = ("eventName", "eventID", "eventTime")
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 COMMA, NEWLINE, OPEN_BRACE = ord(","), ord("\n"), ord("{")
@@ -135,7 +139,7 @@ def iter_record_blocks(
 
     A file as CloudTrail delivers it becomes one block without a copy per record.
     """
-    bad = _BadLines()
+    bad = BadLines()
     try:
         first = stream.readline(max_document + 1)
         if len(first) > max_document and not first.endswith(b"\n"):
@@ -145,71 +149,32 @@ def iter_record_blocks(
         fast = _records_block(first)
         if fast is not None:
             yield from fast
-            yield from _line_records(stream, bad, max_document, start=2)
+            yield from _line_records(stream, bad, max_document, start=2, problems=problems)
             return
         stripped = first.strip()
-        value = _loads(stripped, bad, 1) if stripped else None
-        if value is None and stripped and _opens_document(stripped):
-            bad.clear()
-            yield from _single(_document(first, stream, problems, max_document), bad, 1)
-            return
-        if value is not None:
-            yield from _single(_lines_of(value, first, bad, 1), bad, 1)
-        yield from _line_records(stream, bad, max_document, start=2)
+        if stripped:
+            try:
+                value = orjson.loads(stripped)
+            except orjson.JSONDecodeError as exc:
+                if _opens_document(stripped):
+                    yield from _single(_document(first, stream, problems, max_document), bad, 1)
+                    return
+                yield from _single(salvaged(stripped, exc, bad, 1, problems), bad, 1)
+            else:
+                yield from _single(lines_of(value, first, bad, 1), bad, 1)
+        yield from _line_records(stream, bad, max_document, start=2, problems=problems)
     except (EOFError, OSError, ISAL_ERROR) as exc:
         problems.append(f"truncated or corrupt compressed data: {exc}")
     finally:
         problems.extend(bad.summary())
 
 
-def _single(lines: Iterator[bytes], bad: _BadLines, number: int) -> Iterator[RecordBlock]:
+def _single(lines: Iterator[bytes], bad: BadLines, number: int) -> Iterator[RecordBlock]:
     for line in lines:
         if len(line) > MAX_RECORD + 1:  # its newline aside
             bad.add(f"record larger than {MAX_RECORD} bytes", number)
         else:
             yield RecordBlock(line, 1)
-
-
-def records_of(value: Any) -> Iterator[dict[str, Any]]:
-    """The CloudTrail records inside one parsed JSON value, whatever its shape."""
-    if isinstance(value, list):
-        for item in value:
-            yield from records_of(item)
-    elif isinstance(value, dict):
-        if isinstance(value.get("Records"), list):
-            yield from records_of(value["Records"])
-        elif isinstance(value.get("Events"), list):
-            yield from records_of(value["Events"])
-        elif isinstance(value.get("CloudTrailEvent"), str):
-            try:
-                inner = orjson.loads(value["CloudTrailEvent"])
-            except orjson.JSONDecodeError:
-                return  # a damaged LookupEvents entry holds no record we can keep
-            yield from records_of(inner)
-        elif any(key in value for key in RECORD_KEYS):
-            yield value
-
-
-class _BadLines:
-    """Counts unparseable lines so a million bad lines make one warning, not a million."""
-
-    def __init__(self) -> None:
-        self.counts: dict[str, int] = {}
-        self.first: dict[str, int] = {}
-
-    def add(self, reason: str, line: int) -> None:
-        self.counts[reason] = self.counts.get(reason, 0) + 1
-        self.first.setdefault(reason, line)
-
-    def clear(self) -> None:
-        self.counts.clear()
-        self.first.clear()
-
-    def summary(self) -> list[str]:
-        return [
-            f"{count} line(s) skipped: {reason} (first at line {self.first[reason]})"
-            for reason, count in self.counts.items()
-        ]
 
 
 def _records_block(line: bytes) -> Iterator[RecordBlock] | None:
@@ -230,7 +195,12 @@ def _records_block(line: bytes) -> Iterator[RecordBlock] | None:
         end -= 1
     try:
         document = msgspec.json.decode(memoryview(line)[:end], type=_RecordsFile)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
+        return None  # the general path parses, or salvages record by record
+    # msgspec keeps each record's bytes unchecked: invalid UTF-8 in one must cost that
+    # record only, which the general path sees to. (Depth: msgspec's own guard sends a
+    # nesting bomb there too; a record within it is kept as delivered.)
+    if not line.isascii() and not _is_utf8(line):
         return None
     if not document.Records:
         return iter(())
@@ -278,12 +248,12 @@ def _reserialised(records: list[msgspec.Raw]) -> Iterator[RecordBlock] | None:
     return iter((RecordBlock(b"".join(lines), len(lines)),))
 
 
-def _loads(data: bytes, bad: _BadLines, line: int) -> Any:
+def _is_utf8(data: bytes) -> bool:
     try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        bad.add("not UTF-8" if "UTF-8" in str(exc) else "invalid JSON", line)
-        return None
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _opens_document(stripped: bytes) -> bool:
@@ -298,29 +268,20 @@ def _document(
     if len(body) > max_document:
         problems.append(f"JSON document larger than {max_document} bytes; skipped")
         return
-    bad = _BadLines()
-    value = _loads(body, bad, 1)
+    bad = BadLines()
+    value = loads(body, bad, 1)
     if value is None:
-        problems.extend(f"whole file skipped: {r}" for r in bad.counts)
+        lines = salvage(body, problems, "")
+        if lines is None:
+            problems.extend(f"whole file skipped: {r}" for r in bad.counts)
+            return
+        yield from lines
         return
-    for record in records_of(value):
-        yield orjson.dumps(record) + b"\n"
-
-
-def _lines_of(value: Any, raw: bytes, bad: _BadLines, number: int) -> Iterator[bytes]:
-    if isinstance(value, dict) and any(key in value for key in RECORD_KEYS):
-        yield raw.strip() + b"\n"  # already one record on one line: keep its bytes
-        return
-    produced = False
-    for record in records_of(value):
-        produced = True
-        yield orjson.dumps(record) + b"\n"
-    if not produced:
-        bad.add("JSON that holds no CloudTrail record", number)
+    yield from records_as_lines(value, problems)
 
 
 def _line_records(
-    stream: IO[bytes], bad: _BadLines, max_document: int, start: int
+    stream: IO[bytes], bad: BadLines, max_document: int, start: int, problems: list[str]
 ) -> Iterator[RecordBlock]:
     number = start - 1
     while True:
@@ -337,9 +298,12 @@ def _line_records(
         if fast is not None:
             yield from fast
         elif stripped:
-            value = _loads(stripped, bad, number)
-            if value is not None:
-                yield from _single(_lines_of(value, stripped, bad, number), bad, number)
+            try:
+                value = orjson.loads(stripped)
+            except orjson.JSONDecodeError as exc:
+                yield from _single(salvaged(stripped, exc, bad, number, problems), bad, number)
+            else:
+                yield from _single(lines_of(value, stripped, bad, number), bad, number)
 
 
 def _skip_rest_of_line(stream: IO[bytes], line: bytes) -> None:

@@ -1,0 +1,142 @@
+"""CloudTrail's shapes once parsed: where the records are, and what a bad one costs.
+
+`trail_read` finds documents and lines in a stream; this turns one parsed JSON value into
+record lines (a Records file, an array, LookupEvents output), iteratively and within
+limits, and counts what it skips (`BadLines`). A value that did not parse goes to
+`trail_salvage`, record by record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+from lambda_ir.evidence.trail_salvage import MAX_DEPTH, MAX_NAMED, depth_exceeds, salvage
+
+RECORD_KEYS = ("eventName", "eventID", "eventTime")
+# Wrappers around records (a list of Records files, Events...): CloudTrail's shapes need 4.
+SHAPE_DEPTH = 8
+_END = object()
+
+
+def records_of(value: Any) -> Iterator[dict[str, Any]]:
+    """The CloudTrail records inside one parsed JSON value, whatever its shape.
+
+    Iterative, and no deeper than SHAPE_DEPTH wrappers (arrays of arrays, Records, Events):
+    an array nested a thousand deep is no shape of CloudTrail, and holds no record.
+    """
+    stack: list[Iterator[Any]] = [iter((value,))]
+    while stack:
+        item = next(stack[-1], _END)
+        if item is _END:
+            stack.pop()
+            continue
+        inner = _unwrap(item)
+        if inner is not None:
+            if len(stack) <= SHAPE_DEPTH:
+                stack.append(iter(inner))
+        elif isinstance(item, dict) and any(key in item for key in RECORD_KEYS):
+            yield item
+
+
+def _unwrap(item: Any) -> list[Any] | None:
+    """What a CloudTrail wrapper holds (an array, Records, Events, a LookupEvents entry)."""
+    if isinstance(item, list):
+        return item
+    if not isinstance(item, dict):
+        return None
+    for key in ("Records", "Events"):
+        if isinstance(item.get(key), list):
+            return list(item[key])
+    if isinstance(item.get("CloudTrailEvent"), str):
+        try:
+            return [orjson.loads(item["CloudTrailEvent"])]
+        except orjson.JSONDecodeError:
+            return []  # a damaged LookupEvents entry holds no record we can keep
+    return None
+
+
+class BadLines:
+    """Counts unparseable lines so a million bad lines make one warning, not a million."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.first: dict[str, int] = {}
+
+    named = 0  # bad records named one by one so far (MAX_NAMED at most)
+
+    def add(self, reason: str, line: int) -> None:
+        if reason not in self.counts and reason.startswith("record "):
+            self.named += 1
+        self.counts[reason] = self.counts.get(reason, 0) + 1
+        self.first.setdefault(reason, line)
+
+    def clear(self) -> None:
+        self.counts.clear()
+        self.first.clear()
+
+    def summary(self) -> list[str]:
+        return [
+            f"{count} line(s) skipped: {reason} (first at line {self.first[reason]})"
+            for reason, count in self.counts.items()
+        ]
+
+
+def named_record(record: dict[str, Any], position: int) -> str:
+    event_id = record.get("eventID")
+    return f"record {position}" + (f" (eventID {event_id})" if isinstance(event_id, str) else "")
+
+
+def loads(data: bytes, bad: BadLines, line: int) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        bad.add(reason(exc), line)
+        return None
+
+
+def reason(exc: orjson.JSONDecodeError) -> str:
+    message = str(exc)
+    if "recursion" in message.lower() or "depth limit" in message:
+        return "nested too deep for the JSON reader"
+    return "not UTF-8" if "UTF-8" in message else "invalid JSON"
+
+
+def salvaged(
+    data: bytes, exc: orjson.JSONDecodeError, bad: BadLines, number: int, problems: list[str]
+) -> Iterator[bytes]:
+    """The good records of a line that is a whole document but does not parse."""
+    lines = salvage(data, problems, f" of line {number}")
+    if lines is None:
+        bad.add(reason(exc), number)
+        return iter(())
+    return lines
+
+
+def records_as_lines(value: Any, problems: list[str]) -> Iterator[bytes]:
+    for number, record in enumerate(records_of(value), start=1):
+        if depth_exceeds(record, MAX_DEPTH):
+            problems.append(f"record {number} skipped: nested deeper than {MAX_DEPTH} levels")
+            continue
+        yield orjson.dumps(record) + b"\n"
+
+
+def lines_of(value: Any, raw: bytes, bad: BadLines, number: int) -> Iterator[bytes]:
+    if isinstance(value, dict) and any(key in value for key in RECORD_KEYS):
+        if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and depth_exceeds(value, MAX_DEPTH):
+            bad.add(f"record nested deeper than {MAX_DEPTH} levels", number)
+            return
+        yield raw.strip() + b"\n"  # already one record on one line: keep its bytes
+        return
+    produced = False
+    for position, record in enumerate(records_of(value), start=1):
+        produced = True
+        if depth_exceeds(record, MAX_DEPTH):
+            named = named_record(record, position) if bad.named < MAX_NAMED else "record"
+            bad.add(f"{named} nested deeper than {MAX_DEPTH} levels", number)
+            continue
+        yield orjson.dumps(record) + b"\n"
+    if not produced:
+        bad.add("JSON that holds no CloudTrail record", number)

@@ -1,0 +1,156 @@
+"""Salvage, never lose: a bad CloudTrail record costs that record only, counted and named."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import orjson
+import pytest
+
+from lambda_ir.evidence import Case
+from lambda_ir.evidence.trail import import_trail
+from lambda_ir.evidence.trail_salvage import MAX_DEPTH, elements
+
+CLI = [sys.executable, "-m", "lambda_ir"]
+
+
+def _record(n: int, **extra: object) -> bytes:
+    record = {
+        "eventVersion": "1.08",
+        "eventID": f"e{n}",
+        "eventTime": f"2026-01-02T03:04:{n:02d}Z",
+        "eventSource": "lambda.amazonaws.com",
+        "eventName": "GetFunction20150331v2",
+        "awsRegion": "us-east-1",
+        "recipientAccountId": "111122223333",
+        **extra,
+    }
+    return orjson.dumps(record)
+
+
+def _bomb(levels: int) -> bytes:
+    return (
+        b'{"eventID":"bomb","eventName":"X","eventTime":"2026-01-02T03:04:59Z",'
+        b'"requestParameters":' + b"[" * levels + b"]" * levels + b"}"
+    )
+
+
+def _not_utf8() -> bytes:
+    return _record(9, eventID="bad", userAgent="XX").replace(b"XX", b"\xff\xfe")
+
+
+def _records_file(path: Path, records: list[bytes], *, pretty: bool = False) -> Path:
+    sep = b",\n  " if pretty else b","
+    head, tail = (b'{\n  "Records": [\n  ', b"\n  ]\n}\n") if pretty else (b'{"Records":[', b"]}")
+    path.write_bytes(head + sep.join(records) + tail)
+    return path
+
+
+def _unique_events(case: Case) -> int:
+    with duckdb.connect(str(case.root / "case.duckdb"), read_only=True) as con:
+        row = con.execute("SELECT count(*) FROM trail_events").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _import(tmp_path: Path, *paths: Path) -> tuple[Case, object]:
+    case = Case.create(tmp_path / "case")
+    return case, import_trail(case, list(paths), workers=1)
+
+
+@pytest.mark.parametrize("levels", [1_000, 5_000, 100_000])
+def test_nesting_bomb_costs_one_record_in_a_folder_of_eleven(tmp_path: Path, levels: int) -> None:
+    folder = tmp_path / "trail"
+    folder.mkdir()
+    good = [_record(n) for n in range(4)]
+    _records_file(folder / "a.json", [*good[:2], _bomb(levels), *good[2:]])
+    for n in range(10):
+        _records_file(folder / f"ok{n}.json", [_record(10 + n)])
+    case, summary = _import(tmp_path, folder)
+    assert summary.records == 14  # type: ignore[attr-defined]
+    problems = [p for f in summary.files for p in f.problems]  # type: ignore[attr-defined]
+    assert len(problems) == 1
+    assert "record 3" in problems[0]
+    assert "(eventID bomb)" in problems[0]
+    assert "deep" in problems[0]
+    errors = [e.error for e in case.entries() if e.error]
+    assert errors == problems  # in the manifest, so in ingest_warnings and the gap findings
+
+
+def test_bomb_as_a_json_line_is_counted(tmp_path: Path) -> None:
+    lines = tmp_path / "t.jsonl"
+    lines.write_bytes(_record(1) + b"\n" + b"[" * 50_000 + b"]" * 50_000 + b"\n" + _record(2))
+    _, summary = _import(tmp_path, lines)
+    assert summary.records == 2  # type: ignore[attr-defined]
+    assert summary.warnings == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("pretty", [False, True])
+def test_invalid_utf8_in_one_record_costs_that_record(tmp_path: Path, pretty: bool) -> None:
+    good = [_record(n) for n in range(4)]
+    path = _records_file(tmp_path / "a.json", [*good[:2], _not_utf8(), *good[2:]], pretty=pretty)
+    _, summary = _import(tmp_path, path)
+    assert summary.records == 4  # type: ignore[attr-defined]
+    (problem,) = [p for f in summary.files for p in f.problems]  # type: ignore[attr-defined]
+    assert "record 3" in problem
+    assert "(eventID bad)" in problem
+    assert "not UTF-8" in problem
+
+
+def test_a_file_of_one_bad_record_says_so(tmp_path: Path) -> None:
+    path = _records_file(tmp_path / "one.json", [_not_utf8()])
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lambda_ir",
+            "import-trail",
+            "--case",
+            str(tmp_path / "c"),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "imported 0 records from 1 files (1 skipped, 1 warnings" in done.stdout
+    assert "record 1 of line 1 (eventID bad) skipped: not UTF-8" in " ".join(done.stderr.split())
+    with duckdb.connect(str(tmp_path / "c" / "case.duckdb"), read_only=True) as con:
+        warnings = con.execute("SELECT reason FROM ingest_warnings").fetchall()
+    assert any("eventID bad" in reason for (reason,) in warnings)
+
+
+def test_cut_short_document_keeps_what_came_before(tmp_path: Path) -> None:
+    whole = _records_file(tmp_path / "x.json", [_record(n) for n in range(5)]).read_bytes()
+    cut = tmp_path / "cut.json"
+    cut.write_bytes(whole[: len(whole) - 30])
+    case, summary = _import(tmp_path, cut)
+    assert summary.records == 4  # type: ignore[attr-defined]
+    (problem,) = [p for f in summary.files for p in f.problems]  # type: ignore[attr-defined]
+    assert "record 5" in problem
+    assert "cut short" in problem
+    from lambda_ir.evidence.index import build_index
+
+    build_index(case)
+    assert _unique_events(case) == 4
+
+
+def test_many_bad_records_are_named_up_to_a_limit_then_counted(tmp_path: Path) -> None:
+    records = [_not_utf8().replace(b'"bad"', f'"bad{n}"'.encode()) for n in range(30)]
+    path = _records_file(tmp_path / "a.json", [_record(1), *records])
+    _, summary = _import(tmp_path, path)
+    problems = [p for f in summary.files for p in f.problems]  # type: ignore[attr-defined]
+    assert summary.records == 1  # type: ignore[attr-defined]
+    assert len(problems) == 21
+    assert problems[-1] == "10 more bad record(s) of line 1 skipped"
+
+
+def test_elements_splits_without_recursion() -> None:
+    document = b'{"Records":[{"a":"],\\"x"},' + b"[" * 200_000 + b"]" * 200_000 + b",{}]}"
+    parts = list(elements(document, len(b'{"Records":[')))
+    assert [complete for _, complete in parts] == [True, True, True]
+    assert parts[0][0] == b'{"a":"],\\"x"}'
+    assert MAX_DEPTH < 200_000
