@@ -48,6 +48,9 @@ from lambda_ir.analyze.detectors import (
     rt_tmp_miner_config,
     rt_unexpected_process,
     sigma_rules,
+    trg_foreign_source,
+    trg_iam_events,
+    trg_schedule_creator,
 )
 
 ALL: tuple[Detector, ...] = (
@@ -71,6 +74,10 @@ ALL: tuple[Detector, ...] = (
     cap_gained.DETECTOR,
     cap_role_missing.DETECTOR,
     cap_role_unused.DETECTOR,
+    # what can invoke a function (the trigger map)
+    trg_iam_events.DETECTOR,
+    trg_foreign_source.DETECTOR,
+    trg_schedule_creator.DETECTOR,
     # changes between versions, attributed to CloudTrail
     chg_code_change.DETECTOR,
     chg_config_change.DETECTOR,
