@@ -133,7 +133,7 @@ class Gateway:
             return ecr_layers.handle(ecr, call)
         if call.service == "organizations" and call.name == "CreateAccount":
             response = forward(None)
-            org_accounts.add_access_role(call, caller, response)
+            org_accounts.add_access_role(call, response)
             return response
         if call.service == "logs" and call.name == "CreateExportTask":
             before = logs_export.export_keys(caller.account_id, call.params)

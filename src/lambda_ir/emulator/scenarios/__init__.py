@@ -9,6 +9,7 @@
 - `backdoors`: a leaked developer key plants quiet persistence across the estate.
 - `pacu`: Pacu's backdoor_new_roles: a random-named admin function rewrites each new role's
   trust policy, run by an EventBridge rule on CreateRole.
+- `organization`: an AWS Organization of member accounts to fan out over (`collect --org-role`).
 
 Each scenario performs its story through boto3 over HTTP, as its actors (each with its own
 IAM access key, address and user agent, at backdated times), and returns a `ScenarioResult`
@@ -26,6 +27,7 @@ from lambda_ir.emulator.scenarios.actors import Target
 from lambda_ir.emulator.scenarios.backdoors import backdoors
 from lambda_ir.emulator.scenarios.denonia import denonia
 from lambda_ir.emulator.scenarios.estate import estate
+from lambda_ir.emulator.scenarios.organization import organization
 from lambda_ir.emulator.scenarios.pacu import pacu
 from lambda_ir.emulator.scenarios.result import Actor, Credentials, ScenarioResult, Technique
 from lambda_ir.emulator.scenarios.stratus import stratus
@@ -50,6 +52,7 @@ SCENARIOS: dict[str, Scenario] = {
     "stratus": stratus,
     "backdoors": backdoors,
     "pacu": pacu,
+    "organization": organization,
 }
 
 
