@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
-from lambda_ir.cli.ui import get_ui
-from lambda_ir.runtime.layer import WRAPPER_PATH, build_layer
+from lambda_ir.aws import ClientFactory, QuotaBook, build_session
+from lambda_ir.cli.ui import CommandError, case_option, get_ui, writes_case
+from lambda_ir.evidence import Case
+from lambda_ir.model import FunctionRef
+from lambda_ir.redact import redact_document
+from lambda_ir.respond.preserve import EvidenceError
+from lambda_ir.respond.runtime_attach import RuntimeRequest, RuntimeResult, run_runtime
+from lambda_ir.respond.target import PlanError
+from lambda_ir.runtime.layer import WRAPPER_PATH, build_layer, layer_zip
 from lambda_ir.runtime.upload import Destination
 
 
@@ -81,3 +90,137 @@ def build_layer_command(out: Path, bucket: str | None) -> None:
         lines.append("the function's execution role needs exactly this statement:")
         lines.append(json.dumps(document["statement"], indent=2))
     ui.result("\n".join(lines), document)
+
+
+def _attachment_options(command: Any) -> Any:
+    for option in reversed(
+        (
+            case_option(),
+            click.option("--function", required=True, metavar="NAME|ARN", help="The function."),
+            click.option("--region", metavar="R", help="Region of a function given by name."),
+            click.option(
+                "--bucket",
+                metavar="S3URL",
+                callback=_bucket,
+                required=True,
+                help="s3://bucket[/prefix] the snapshots go to (responder-owned).",
+            ),
+            click.option(
+                "--apply", is_flag=True, help="Make the change; without it only the plan is shown."
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+@runtime.command()
+@_attachment_options
+@click.option(
+    "--every",
+    type=click.IntRange(0, 100_000),
+    default=0,
+    show_default=True,
+    help="Also a snapshot every N invocations (0: cold start only).",
+)
+@writes_case
+def attach(
+    case_dir: str, function: str, region: str | None, bucket: str, apply: bool, every: int
+) -> None:
+    """Add the collector layer and its wrapper variable to a function's $LATEST.
+
+    Without --apply the plan is printed and saved in the case. With --apply the function's
+    state is collected into the case first, the collector layer is published if this build
+    is not yet (lambda:PublishLayerVersion), $LATEST is updated, and the undo plan is saved:
+    `lambda-ir contain --undo PLAN --apply` or `runtime detach` takes it off again.
+    """
+    _run(case_dir, function, region, bucket, apply, every, detach=False)
+
+
+@runtime.command()
+@_attachment_options
+@writes_case
+def detach(case_dir: str, function: str, region: str | None, bucket: str, apply: bool) -> None:
+    """Remove the collector layer and its variables from a function's $LATEST.
+
+    Only what `attach` added: a wrapper other than lambda-ir's stays. Plan without --apply;
+    with it, evidence first, then the change, then the undo plan.
+    """
+    _run(case_dir, function, region, bucket, apply, 0, detach=True)
+
+
+def _run(
+    case_dir: str,
+    function: str,
+    region: str | None,
+    bucket: str,
+    apply: bool,
+    every: int,
+    *,
+    detach: bool,
+) -> None:
+    session = build_session()
+    clients = ClientFactory(session, quotas=QuotaBook())
+    request = RuntimeRequest(
+        function,
+        _region(function, region, session),
+        bucket,
+        layer_zip()[0],
+        datetime.now(UTC),
+        every,
+        detach,
+        apply,
+    )
+    case = Case.open_or_create(Path(case_dir), {"functions": [function]})
+    try:
+        result = run_runtime(case, clients, session, request)
+    except (PlanError, EvidenceError) as exc:
+        raise CommandError(str(exc)) from exc
+    _show(case, result, bucket, detach)
+    if result.applied and not result.in_place:
+        raise SystemExit(1)
+
+
+def _region(function: str, region: str | None, session: Any) -> str:
+    if function.startswith("arn:"):
+        try:
+            return FunctionRef.from_arn(function).region
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--function") from exc
+    chosen = region or getattr(session, "region_name", None)
+    if not chosen:
+        raise click.UsageError("no region: pass --region R, a function ARN, or set AWS_REGION")
+    return str(chosen)
+
+
+def _show(case: Case, result: RuntimeResult, bucket: str, detach: bool) -> None:
+    state = "applied" if result.applied else "plan (dry run: nothing was changed)"
+    lines = [f"{result.function_arn}: {state}"]
+    if result.evidence:
+        lines.append(f"  evidence: {result.evidence}")
+    if not result.changes:
+        lines.append("  already in place, nothing to change")
+    statuses = {id(o.change): o.status.value for o in result.outcomes}
+    for change in result.changes:
+        mark = f"[{statuses[id(change)]}] " if id(change) in statuses else ""
+        lines.append(f"  {mark}{change.summary}")
+        lines.append(f"      call: {_call_text(change.call.to_json())}")
+        undo = _call_text(change.undo.to_json()) if change.undo else change.undo_note
+        lines.append(f"      undo: {undo}")
+    lines.append(f"plan saved: {case.root / result.plan_path}")
+    if result.undo_path:
+        lines.append(f"undo plan: {case.root / result.undo_path}")
+    if result.applied:
+        lines.append("state: " + ("in place" if result.in_place else "NOT in place"))
+    elif result.changes:
+        lines.append("run again with --apply to make these changes")
+    if not detach:
+        lines.append("the function's execution role needs this statement to upload snapshots:")
+        lines.append(json.dumps(put_object_statement(bucket), indent=2))
+    document = result.to_json() | {"statement": put_object_statement(bucket)}
+    get_ui().result("\n".join(lines), document)
+
+
+def _call_text(call: dict[str, Any]) -> str:
+    params = json.dumps(redact_document(call["params"]), sort_keys=True, default=str)
+    return f"{call['api']} {params}"

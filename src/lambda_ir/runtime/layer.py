@@ -81,8 +81,8 @@ def layer_files() -> list[tuple[str, int, bytes]]:
     return files
 
 
-def build_layer(out: Path) -> tuple[str, list[LayerFile]]:
-    """Write the layer zip to `out`; returns its SHA-256 and the files it holds."""
+def layer_zip() -> tuple[bytes, list[LayerFile]]:
+    """The layer zip's bytes and the files it holds (fixed times: same code, same bytes)."""
     buffer = io.BytesIO()
     listed = []
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -92,6 +92,11 @@ def build_layer(out: Path) -> tuple[str, list[LayerFile]]:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, content)
             listed.append(LayerFile(name, mode, hashlib.sha256(content).hexdigest()))
-    data = buffer.getvalue()
+    return buffer.getvalue(), listed
+
+
+def build_layer(out: Path) -> tuple[str, list[LayerFile]]:
+    """Write the layer zip to `out`; returns its SHA-256 and the files it holds."""
+    data, listed = layer_zip()
     out.write_bytes(data)
     return hashlib.sha256(data).hexdigest(), listed

@@ -1,0 +1,271 @@
+"""`runtime attach` / `runtime detach`: put the runtime collector on a function, or take it off.
+
+A respond action like `contain`'s (plan from live reads, evidence first, one custody entry per
+call, an undo plan `contain --undo` runs): attach adds the collector layer and three
+variables to $LATEST (`AWS_LAMBDA_EXEC_WRAPPER=/opt/lambda-ir/wrapper`, `LAMBDA_IR_BUCKET`,
+`LAMBDA_IR_EVERY`); detach removes exactly those. The layer is this lambda-ir's own build:
+an existing `lambda-ir-collector` version with the same SHA-256 is reused, otherwise one is
+published at --apply (the only call here without an undo: lambda-ir deletes nothing).
+Refused, with the reason, when the function already has another exec wrapper (that is
+evidence, not something to overwrite), has five layers, or is a container image.
+Calls: lambda:GetFunction, ListLayerVersions, GetLayerVersion, PublishLayerVersion,
+UpdateFunctionConfiguration. Published versions are immutable and never change.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import boto3
+
+from lambda_ir.aws import ClientFactory, call
+from lambda_ir.evidence import Case
+from lambda_ir.evidence.layout import path_segment
+from lambda_ir.model import Kind
+from lambda_ir.respond.contain import save_undo
+from lambda_ir.respond.execute import Outcome, perform
+from lambda_ir.respond.plan import AwsCall, Change, Plan
+from lambda_ir.respond.preserve import preserve
+from lambda_ir.respond.target import PlanError, Target, resolve_target
+from lambda_ir.runtime.layer import WRAPPER_PATH
+
+LAYER_NAME = "lambda-ir-collector"
+MAX_LAYERS = 5
+RECENT_VERSIONS = 20  # layer versions compared by hash before publishing a new one
+OWN_VARIABLES = ("AWS_LAMBDA_EXEC_WRAPPER", "LAMBDA_IR_BUCKET", "LAMBDA_IR_EVERY")
+PERMISSIONS = (
+    "lambda:GetFunction",
+    "lambda:ListLayerVersions",
+    "lambda:GetLayerVersion",
+    "lambda:PublishLayerVersion",
+    "lambda:UpdateFunctionConfiguration",
+)
+PUBLISHED = "(the version --apply publishes)"
+
+
+@dataclass(frozen=True)
+class RuntimeRequest:
+    """Attach (or detach) the collector to one function, and whether to change anything."""
+
+    function: str
+    region: str
+    bucket: str
+    layer_zip: bytes
+    now: datetime
+    every: int = 0
+    detach: bool = False
+    apply: bool = False
+
+
+@dataclass(frozen=True)
+class RuntimeResult:
+    """The planned changes, where they are saved, and with --apply what happened."""
+
+    function_arn: str
+    run: str
+    plan_path: str
+    changes: tuple[Change, ...]
+    applied: bool = False
+    evidence: str = ""
+    outcomes: tuple[Outcome, ...] = ()
+    undo_path: str | None = None
+    in_place: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "function": self.function_arn,
+            "run": self.run,
+            "plan_path": self.plan_path,
+            "changes": [change.to_json() for change in self.changes],
+            "applied": self.applied,
+            "evidence": self.evidence,
+            "outcomes": [outcome.to_json() for outcome in self.outcomes],
+            "undo_path": self.undo_path,
+            "in_place": self.in_place,
+        }
+
+
+def code_sha256(layer_zip: bytes) -> str:
+    """Lambda's `CodeSha256` of a zip: base64 of its SHA-256."""
+    return base64.b64encode(hashlib.sha256(layer_zip).digest()).decode()
+
+
+def find_layer(target: Target, layer_zip: bytes) -> str | None:
+    """The ARN of a published `lambda-ir-collector` version holding exactly this zip."""
+    versions = target.read_all(
+        "lambda", "ListLayerVersions", {"LayerName": LAYER_NAME}, "LayerVersions"
+    )
+    wanted = code_sha256(layer_zip)
+    for version in sorted(versions, key=lambda v: -int(v.get("Version", 0)))[:RECENT_VERSIONS]:
+        params = {"LayerName": LAYER_NAME, "VersionNumber": int(version["Version"])}
+        found = target.read("lambda", "GetLayerVersion", params)
+        if (found.get("Content") or {}).get("CodeSha256") == wanted:
+            return str(found["LayerVersionArn"])
+    return None
+
+
+def plan_attach(target: Target, layer_arn: str, bucket: str, every: int) -> list[Change]:
+    """The configuration update that attaches the collector; none when already attached."""
+    config = target.configuration
+    if config.get("PackageType") == "Image":
+        raise PlanError("container-image functions take no layers; the collector needs one")
+    layers = [str(layer["Arn"]) for layer in config.get("Layers") or []]
+    variables = dict((config.get("Environment") or {}).get("Variables") or {})
+    wrapper = variables.get("AWS_LAMBDA_EXEC_WRAPPER")
+    if wrapper not in (None, WRAPPER_PATH):
+        raise PlanError(
+            f"the function already has AWS_LAMBDA_EXEC_WRAPPER={wrapper!r}: that is evidence "
+            "(collect it, look at the layer that holds it); not replaced"
+        )
+    ours = [arn for arn in layers if _is_ours(arn)]
+    kept = [arn for arn in layers if not _is_ours(arn)]
+    wanted = {"AWS_LAMBDA_EXEC_WRAPPER": WRAPPER_PATH, "LAMBDA_IR_BUCKET": bucket}
+    wanted["LAMBDA_IR_EVERY"] = str(every)
+    if ours == [layer_arn] and all(variables.get(k) == v for k, v in wanted.items()):
+        return []
+    if len(kept) + 1 > MAX_LAYERS:
+        raise PlanError(f"the function has {len(kept)} layers; Lambda allows {MAX_LAYERS}")
+    after = {"Layers": [*kept, layer_arn], "Environment": {"Variables": variables | wanted}}
+    before = {"Layers": layers, "Environment": {"Variables": variables}}
+    return [
+        Change(
+            "runtime-attach",
+            f"add layer {layer_arn} and {', '.join(wanted)} to $LATEST",
+            _update(target, after),
+            _update(target, before),
+            "published versions never had the collector",
+        )
+    ]
+
+
+def plan_detach(target: Target) -> list[Change]:
+    """The configuration update that removes the collector's layer and variables."""
+    config = target.configuration
+    layers = [str(layer["Arn"]) for layer in config.get("Layers") or []]
+    variables = dict((config.get("Environment") or {}).get("Variables") or {})
+    own = [k for k in OWN_VARIABLES if k in variables]
+    if variables.get("AWS_LAMBDA_EXEC_WRAPPER", WRAPPER_PATH) != WRAPPER_PATH:
+        own.remove("AWS_LAMBDA_EXEC_WRAPPER")  # someone else's wrapper is not ours to remove
+    ours = [arn for arn in layers if _is_ours(arn)]
+    if not own and not ours:
+        return []
+    kept_vars = {k: v for k, v in variables.items() if k not in own}
+    after = {
+        "Layers": [arn for arn in layers if not _is_ours(arn)],
+        "Environment": {"Variables": kept_vars},
+    }
+    before = {"Layers": layers, "Environment": {"Variables": variables}}
+    what = [*ours, *own]
+    return [
+        Change(
+            "runtime-detach",
+            f"remove {', '.join(what)} from $LATEST",
+            _update(target, after),
+            _update(target, before),
+        )
+    ]
+
+
+def run_runtime(
+    case: Case, clients: ClientFactory, session: boto3.Session, request: RuntimeRequest
+) -> RuntimeResult:
+    """Plan (and with `request.apply`, make) the attach or detach of one function."""
+    target = resolve_target(clients, request.function, request.region, request.now)
+    verb = "runtime-detach" if request.detach else "runtime-attach"
+    layer = None if request.detach else find_layer(target, request.layer_zip)
+    changes = _plan(target, request, layer or PUBLISHED)
+    publish = not request.detach and layer is None and bool(changes)
+    shown = ([_publish_change(request)] if publish else []) + changes
+    run = f"respond/{request.now.strftime('%Y%m%dT%H%M%SZ')}-{path_segment(target.name)}-{verb}-"
+    run += secrets.token_hex(4)
+    document = {"function": target.function.arn, "changes": [c.to_json() for c in shown]}
+    plan_path = _save(case, f"{run}/plan.json", document | {"apply": request.apply})
+    _save(case, f"{run}/before.json", {"reads": [read.to_json() for read in target.reads]})
+    if not request.apply or not changes:
+        case.log(f"{verb}-plan", {"run": run, "plan": plan_path, "changes": len(shown)})
+        return RuntimeResult(
+            target.function.arn, run, plan_path, tuple(shown), in_place=not changes
+        )
+    evidence = preserve(case, session, target.function)
+    case.log(f"{verb}-start", {"run": run, "plan": plan_path, "evidence": evidence})
+    if publish:
+        layer = _publish(case, clients, request, run)
+        changes = _plan(target, request, layer)
+    outcomes = perform(case, clients, request.region, changes, run=run)
+    plan = Plan(target.function.arn, request.region)
+    undo_path = save_undo(case, run, plan, outcomes)
+    after = resolve_target(clients, request.function, request.region, request.now)
+    left = _plan(after, request, layer or PUBLISHED)
+    result = RuntimeResult(
+        target.function.arn,
+        run,
+        plan_path,
+        tuple(shown),
+        True,
+        evidence,
+        outcomes,
+        undo_path,
+        in_place=not left,
+    )
+    _save(case, f"{run}/result.json", result.to_json())
+    case.log(f"{verb}-done", {"run": run, "undo": undo_path, "in_place": result.in_place})
+    return result
+
+
+def _plan(target: Target, request: RuntimeRequest, layer: str) -> list[Change]:
+    if request.detach:
+        return plan_detach(target)
+    return plan_attach(target, layer, request.bucket, request.every)
+
+
+def _publish_change(request: RuntimeRequest) -> Change:
+    params = {
+        "LayerName": LAYER_NAME,
+        "Description": "lambda-ir runtime collector",
+        "Content": {
+            "ZipFile": f"<{len(request.layer_zip)} bytes, CodeSha256 "
+            f"{code_sha256(request.layer_zip)}>"
+        },
+    }
+    return Change(
+        "runtime-attach",
+        f"publish the collector as a new {LAYER_NAME} layer version",
+        AwsCall("lambda", "PublishLayerVersion", params),
+        None,
+        "the layer version stays in the account (lambda-ir deletes nothing)",
+    )
+
+
+def _publish(case: Case, clients: ClientFactory, request: RuntimeRequest, run: str) -> str:
+    params: dict[str, Any] = {
+        "LayerName": LAYER_NAME,
+        "Description": "lambda-ir runtime collector",
+        "Content": {"ZipFile": request.layer_zip},
+    }
+    response = call(clients.client("lambda", request.region), "PublishLayerVersion", params)
+    arn = str(response["LayerVersionArn"])
+    sha = (response.get("Content") or {}).get("CodeSha256")
+    case.log("runtime-layer-published", {"run": run, "layer": arn, "code_sha256": sha})
+    if sha != code_sha256(request.layer_zip):
+        raise PlanError(f"{arn} holds CodeSha256 {sha}, not the collector's; nothing attached")
+    return arn
+
+
+def _is_ours(arn: str) -> bool:
+    parts = arn.split(":")
+    return len(parts) >= 7 and parts[5] == "layer" and parts[6] == LAYER_NAME
+
+
+def _update(target: Target, settings: dict[str, Any]) -> AwsCall:
+    return AwsCall(
+        "lambda", "UpdateFunctionConfiguration", dict(settings, FunctionName=target.name)
+    )
+
+
+def _save(case: Case, relpath: str, document: dict[str, Any]) -> str:
+    return case.put_json(relpath, document, kind=Kind.RESPONSE.value).path or relpath
