@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import IO
 
 import yara_x
 
@@ -35,14 +36,50 @@ class IocSet:
         values = sorted(self.strings())
         if not values:
             return None
-        # Values passed _DOMAIN or ipaddress checks: only [a-z0-9.:-], safe in a YARA string.
-        lines = "\n".join(f'        $i{n} = "{v}" ascii nocase' for n, v in enumerate(values))
-        source = (
-            f"rule lir_ioc {{\n    strings:\n{lines}\n    condition:\n        any of them\n}}\n"
-        )
+        source = _rule("lir_ioc", _strings(values))
         scanner = yara_x.Scanner(yara_x.compile(source))
         scanner.set_timeout(30)
         return IocMatcher(scanner, tuple(values))
+
+    def occurrence(self) -> IocOccurrence | None:
+        """A test for any domain or IP anywhere in a stream (None when there are none)."""
+        values = sorted(self.strings())
+        if not values:
+            return None
+        # A case-insensitive regex (RE2, Python) also folds the Kelvin sign to k and the long
+        # s to s: a file holding one is looked at more closely when an indicator has that
+        # letter (only then: a two-byte string slows the scan eightfold).
+        folds = [
+            fold
+            for letter, fold in (("k", "$kelvin = { E2 84 AA }"), ("s", "$long_s = { C5 BF }"))
+            if any(letter in value for value in values)
+        ]
+        source = _rule("lir_ioc_any", [*_strings(values), *folds])
+        scanner = yara_x.Scanner(yara_x.compile(source))
+        scanner.set_timeout(30)
+        return IocOccurrence(scanner, max(len(v) for v in values))
+
+
+@dataclass(frozen=True)
+class IocOccurrence:
+    """Whether any indicator occurs in a stream at all, whatever its case or surroundings:
+    a cheap necessary condition (one Aho-Corasick pass) before an exact, bounded match."""
+
+    scanner: yara_x.Scanner
+    longest: int
+
+    def in_stream(self, stream: IO[bytes], chunk: int = 8 << 20) -> bool:
+        """True when an indicator may occur in the stream (read in bounded chunks)."""
+        tail = b""
+        while block := stream.read(chunk):
+            data = tail + block
+            try:
+                if self.scanner.scan(data).matching_rules:
+                    return True
+            except (yara_x.TimeoutError, yara_x.ScanError):
+                return True  # cannot tell: the exact match decides
+            tail = data[-(self.longest - 1) :] if self.longest > 1 else b""
+        return False
 
 
 @dataclass(frozen=True)
@@ -65,6 +102,16 @@ class IocMatcher:
                 if any(_bounded(data, m.offset, m.length) for m in pattern.matches):
                     found.add(value)
         return found
+
+
+def _strings(values: list[str]) -> list[str]:
+    # Values passed _DOMAIN or ipaddress checks: only [a-z0-9.:-], safe in a YARA string.
+    return [f'$i{n} = "{v}" ascii nocase' for n, v in enumerate(values)]
+
+
+def _rule(name: str, strings: list[str]) -> str:
+    lines = "\n".join(f"        {line}" for line in strings)
+    return f"rule {name} {{\n    strings:\n{lines}\n    condition:\n        any of them\n}}\n"
 
 
 def _bounded(data: bytes, offset: int, length: int) -> bool:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from lambda_ir.analyze.detector import DetectorInfo, make_finding
-from lambda_ir.evidence.index_trail import record_files, records_query
+from lambda_ir.evidence.index_trail import literal_path, record_files, records_query
 from lambda_ir.model import Actor, EvidenceRef, Finding, FunctionRef, Severity
 
 if TYPE_CHECKING:
@@ -98,10 +98,16 @@ def select_events(
     return [_row(values) for values in rows]
 
 
-def select_records(view: CaseView, where: str, params: Sequence[Any] = ()) -> list[TrailRow]:
+def select_records(
+    view: CaseView, where: str, params: Sequence[Any] = (), *, paths: Sequence[str] | None = None
+) -> list[TrailRow]:
     """Like `select_events`, but `where` reads the raw `record` only (one scan of the trail
-    artifacts, so use it only for what the columns cannot answer)."""
-    files = record_files(view.index, view.case.root)
+    artifacts, so use it only for what the columns cannot answer); only the artifacts at
+    `paths` (case paths, as `evidence_path`) when given."""
+    if paths is None:
+        files = record_files(view.index, view.case.root)
+    else:
+        files = [literal_path(str(view.case.path(path))) for path in paths]
     if not files:
         return []
     sql = f"SELECT {_COLUMNS} FROM ({records_query(where)}) ORDER BY event_time, event_id"  # noqa: S608
