@@ -21,7 +21,9 @@ import duckdb
 import orjson
 
 from lambda_ir.analyze import values as v
+from lambda_ir.analyze.baseline import Baseline, build_baseline
 from lambda_ir.analyze.roles import Role, parse_roles
+from lambda_ir.analyze.vendors import VendorCatalogue, load_catalogue
 from lambda_ir.evidence import Case, IntegrityError, ManifestEntry
 from lambda_ir.evidence.index import open_index
 from lambda_ir.evidence.layout import blob_path
@@ -222,6 +224,16 @@ class CaseView:
     def index(self) -> duckdb.DuckDBPyConnection:
         """The case index (`trail_events`, `log_events`, `report_lines`, …), built if stale."""
         return open_index(self.case)
+
+    @cached_property
+    def baseline(self) -> Baseline:
+        """The account's ordinary life from the case's own trail (`analyze.baseline`)."""
+        return build_baseline(self)
+
+    @cached_property
+    def vendors(self) -> VendorCatalogue:
+        """The known vendors' layers, wrappers and extensions (`analyze.vendors`)."""
+        return load_catalogue()
 
     @cached_property
     def execution_roles(self) -> dict[str, frozenset[str]]:

@@ -17,6 +17,7 @@ import orjson
 
 from lambda_ir.analyze.caseview import AnalyzeOptions, CaseView
 from lambda_ir.analyze.detector import Detector
+from lambda_ir.analyze.incidents import INCIDENTS_FILE, Incident, correlate
 from lambda_ir.evidence import Case
 from lambda_ir.model import Finding, Kind, Severity
 
@@ -40,6 +41,7 @@ class AnalysisResult:
     skipped: tuple[DetectorProblem, ...]
     warnings: tuple[DetectorProblem, ...]
     seconds: float
+    incidents: tuple[Incident, ...] = ()  # the findings correlated (incidents.json)
 
     def counts(self) -> dict[str, int]:
         """Number of findings per severity, every severity listed."""
@@ -78,9 +80,10 @@ def run_detectors(view: CaseView, detectors: Sequence[Detector]) -> AnalysisResu
         ran.append(detector.info.id)
         for finding in results:
             found.setdefault(finding.id, finding)
-    ordered = sorted(found.values(), key=_order)
+    incidents, ordered = correlate(sorted(found.values(), key=_order))
     return AnalysisResult(
-        findings=tuple(ordered),
+        findings=ordered,
+        incidents=incidents,
         ran=tuple(ran),
         skipped=tuple(skipped),
         warnings=tuple(warnings),
@@ -97,6 +100,11 @@ def findings_json(findings: Sequence[Finding]) -> bytes:
     return orjson.dumps([f.to_json() for f in findings], option=orjson.OPT_INDENT_2) + b"\n"
 
 
+def incidents_json(incidents: Sequence[Incident]) -> bytes:
+    """incidents.json's bytes: a JSON list, most important first."""
+    return orjson.dumps([i.to_json() for i in incidents], option=orjson.OPT_INDENT_2) + b"\n"
+
+
 def analyze_case(
     case: Case, detectors: Sequence[Detector], options: AnalyzeOptions | None = None
 ) -> tuple[AnalysisResult, Path]:
@@ -104,6 +112,7 @@ def analyze_case(
     view = CaseView(case, options)
     result = run_detectors(view, detectors)
     target = case.write_derived(FINDINGS_FILE, findings_json(result.findings))
+    case.write_derived(INCIDENTS_FILE, incidents_json(result.incidents))
     case.log("analyzed", custody_details(result, options or AnalyzeOptions()))
     return result, target
 
@@ -112,6 +121,7 @@ def custody_details(result: AnalysisResult, options: AnalyzeOptions) -> dict[str
     """What the custody log records about an analysis run."""
     return {
         "findings": len(result.findings),
+        "incidents": len(result.incidents),
         "by_severity": result.counts(),
         "detectors_run": len(result.ran),
         "skipped": [p.detector for p in result.skipped],

@@ -158,6 +158,12 @@ def attach_layers(ctx: LambdaContext, call: ApiCall) -> Response:
     document = response.json()
     if isinstance(document, dict):
         document["Layers"] = function.layers
+        # CreateFunction with Publish=True froze version 1 inside moto, before the layers
+        # were put back: the version AWS publishes carries them too.
+        version = str(document.get("Version") or "$LATEST")
+        published = find_function(ctx, name, version) if version != "$LATEST" else None
+        if published is not None and published is not function:
+            published.layers = list(function.layers)
         return response.with_json(document)
     return response
 

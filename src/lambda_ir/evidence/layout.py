@@ -17,12 +17,16 @@ DERIVED_FILES = frozenset(
         "case.duckdb",
         "case.duckdb.wal",
         "findings.json",
+        "incidents.json",
         "timeline.jsonl",
         "timeline.csv",
         "report.html",
         "report.md",
         "findings.sarif",
         "findings.ocsf.jsonl",
+        "findings.csv",
+        "indicators.stix.json",
+        "indicators.txt",
     }
 )
 DERIVED_DIR = "derived"

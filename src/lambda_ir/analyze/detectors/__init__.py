@@ -32,6 +32,7 @@ from lambda_ir.analyze.detectors import (
     ct_recon_burst,
     ct_role_outside_lambda,
     ct_trail_tampering,
+    ct_unusual_change,
     gap_collection,
     gap_trail_coverage,
     ioc_match,
@@ -93,6 +94,7 @@ ALL: tuple[Detector, ...] = (
     ct_trail_tampering.DETECTOR,
     ct_role_outside_lambda.DETECTOR,
     ct_persistence_settings.DETECTOR,
+    ct_unusual_change.DETECTOR,
     sigma_rules.DETECTOR,
     # logs
     log_timeouts.DETECTOR,

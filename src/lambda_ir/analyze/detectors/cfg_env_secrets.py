@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 
 from lambda_ir.analyze.attribution import config_event
@@ -21,8 +22,24 @@ INFO = DetectorInfo(
     references=(
         "https://github.com/prowler-cloud/prowler/tree/master/prowler/providers/aws/services/awslambda/awslambda_function_no_secrets_in_variables",
     ),
-    false_positives="Non-secret values with secret-sounding names; list the names in --allow.",
+    false_positives=(
+        "Non-secret values with secret-sounding names; list the names in --allow. References "
+        "to a secret store (Secrets Manager/SSM/KMS ARNs, parameter names) are not secrets."
+    ),
 )
+
+
+# Where a secret lives, not the secret: Secrets Manager/SSM/KMS ARNs, parameter names.
+_REFERENCE = re.compile(r"^arn:aws[a-z-]*:(secretsmanager|ssm|kms):|^/[\w.-]+(/[\w.-]+)+$")
+_REFERENCE_NAME = re.compile(r"_(ARN|PARAM|PARAMETER|PARAMETER_NAME|SECRET_ID|SECRET_NAME)$", re.I)
+
+
+def is_reference(name: str, value: str) -> bool:
+    """True when the variable points at a secret store (an ARN, an SSM parameter name)
+    rather than holding the secret."""
+    return bool(_REFERENCE.match(value.strip())) or (
+        bool(_REFERENCE_NAME.search(name)) and not looks_secret(value)
+    )
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
@@ -30,7 +47,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
     items = []
     for config in case.functions:
         for name, value in config.environment.items():
-            if name in case.options.allowed_names or not value:
+            if name in case.options.allowed_names or not value or is_reference(name, value):
                 continue
             if is_secret_name(name) or looks_secret(value):
                 # The key holds a hash of the value so a rotated secret is a new finding.

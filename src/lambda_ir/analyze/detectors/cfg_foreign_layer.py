@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from lambda_ir.analyze.attribution import config_event
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.vendors import LayerKind
 from lambda_ir.analyze.versions import group_finding, group_versions
 from lambda_ir.model import Finding, Kind, Severity
 
@@ -20,7 +21,9 @@ INFO = DetectorInfo(
         "https://github.com/prowler-cloud/prowler/tree/master/prowler/providers/aws/services/awslambda/awslambda_function_using_cross_account_layers",
     ),
     false_positives=(
-        "Vendor layers (monitoring, Powertools); add their account ids to the --allow file."
+        "Vendor layers not in the catalogue (vendors.json); add their account ids to the "
+        "--allow file. Known vendors' layers from their own accounts are INFO; a vendor's "
+        "layer name from another account (a look-alike) is HIGH."
     ),
 )
 
@@ -43,17 +46,33 @@ def detect(case: CaseView) -> Iterator[Finding]:
     for group in group_versions(items):
         config = group.first
         owner = group.key.split(":")[4]
+        match = case.vendors.layer(group.key, config.ref.account)
+        severity, advice = _verdict(match.kind)
         yield group_finding(
             INFO,
             group,
+            severity=severity,
             cause=config_event(case, config, "layers", group.key),
             summary=(
                 f"{config.ref.name} (versions {', '.join(group.versions)}) loads layer "
-                f"{group.key} from account {owner}; its code runs inside the function, so "
-                "confirm the publisher or add the account to --allow."
+                f"{group.key}, {match.describe()}; its code runs inside the function: {advice}"
             ),
-            details={"layer": group.key, "owner": owner, "versions": group.versions},
+            details={
+                "layer": group.key,
+                "owner": owner,
+                "versions": group.versions,
+                "vendor": match.vendor.name if match.vendor else None,
+                "layer_kind": match.kind.value,
+            },
         )
+
+
+def _verdict(kind: LayerKind) -> tuple[Severity, str]:
+    if kind is LayerKind.VENDOR:
+        return Severity.INFO, "a known vendor's layer from its own account (vendors.json)."
+    if kind is LayerKind.LOOKALIKE:
+        return Severity.HIGH, "a vendor's name from another account is a typosquat; remove it."
+    return INFO.severity, "confirm the publisher or add the account to --allow."
 
 
 DETECTOR = Detector(INFO, detect)

@@ -27,7 +27,8 @@ INFO = DetectorInfo(
         "https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html",
     ),
     false_positives=(
-        "APM agents (Datadog, New Relic, OpenTelemetry) installed as layers with a wrapper."
+        "APM agents installed as layers with a wrapper: a wrapper or hook that a known vendor "
+        "documents, with that vendor's genuine layer attached, is INFO (vendors.json)."
     ),
 )
 
@@ -83,13 +84,20 @@ def detect(case: CaseView) -> Iterator[Finding]:
         )
         if matches:
             where += "; YARA: " + ", ".join(matches)
+        vendor = case.vendors.documented_hook(name, value, config.layers, config.ref.account)
         severity = (
             Severity.CRITICAL
             if matches
+            else Severity.INFO
+            if vendor is not None
             else Severity.HIGH
             if name.upper() in ALWAYS or members or "/tmp" in value  # noqa: S108 - a value we read
             else Severity.MEDIUM
         )
+        if vendor is not None and not matches:
+            where += f"; {vendor.name} documents this hook and its own layer is attached"
+        elif name.upper() == "AWS_LAMBDA_EXEC_WRAPPER":
+            where += "; no attached known vendor layer provides this wrapper"
         yield group_finding(
             INFO,
             group,
@@ -105,6 +113,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 "value": value,
                 "resolved": [m.member for m in members],
                 "yara": matches,
+                "vendor": vendor.name if vendor else None,
             },
         )
 

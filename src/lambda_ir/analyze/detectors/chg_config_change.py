@@ -10,6 +10,7 @@ from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.hooks import is_hook
 from lambda_ir.analyze.values import FunctionConfig
+from lambda_ir.analyze.vendors import LayerKind, VendorCatalogue
 from lambda_ir.analyze.versions import by_function
 from lambda_ir.model import Finding, Kind, Severity
 
@@ -20,22 +21,40 @@ INFO = DetectorInfo(
     attack=("T1546", "T1574"),
     evidence=(Kind.FUNCTION_VERSIONS, Kind.FUNCTION),
     references=("https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html",),
-    false_positives="Planned releases that add a vendor layer or rotate the execution role.",
+    false_positives=(
+        "Planned releases that add a vendor layer or rotate the execution role: INFO when "
+        "the call came along an established path (baseline); a look-alike layer stays HIGH."
+    ),
 )
 
 
-def changes(old: FunctionConfig, new: FunctionConfig) -> tuple[list[str], Severity]:
-    """What `new` added that can load code or change rights, and how serious it is."""
+def changes(
+    old: FunctionConfig, new: FunctionConfig, vendors: VendorCatalogue | None = None
+) -> tuple[list[str], Severity]:
+    """What `new` added that can load code or change rights, and how serious it is.
+
+    With the vendor catalogue, a known vendor's layer (from its own account) and the hook its
+    documentation asks for are LOW, a look-alike vendor layer is HIGH."""
     found: list[str] = []
     severity = Severity.LOW
+    catalogue = vendors or VendorCatalogue(())
     # A new version of a layer already used is an upgrade; a layer name not used before is new.
     before = {arn.rsplit(":", 1)[0] for arn in old.layers}
     added = [arn for arn in new.layers if arn.rsplit(":", 1)[0] not in before]
     if added:
-        found.append("layers " + ", ".join(added))
-        if any(arn.split(":")[4:5] != [new.ref.account] for arn in added):
+        matches = [catalogue.layer(arn, new.ref.account) for arn in added]
+        found.append("layers " + "; ".join(f"{m.arn} ({m.describe()})" for m in matches))
+        if any(m.kind is LayerKind.LOOKALIKE for m in matches):
+            severity = Severity.HIGH
+        elif any(m.kind is LayerKind.UNKNOWN for m in matches):
             severity = Severity.MEDIUM
-    hooks = [n for n, v in new.environment.items() if is_hook(n, v) and old.environment.get(n) != v]
+    hooks = [
+        n
+        for n, v in new.environment.items()
+        if is_hook(n, v)
+        and old.environment.get(n) != v
+        and catalogue.documented_hook(n, v, new.layers, new.ref.account) is None
+    ]
     if hooks:
         found.append("runtime-hook variables " + ", ".join(sorted(hooks)))
         severity = Severity.HIGH
@@ -59,11 +78,20 @@ def detect(case: CaseView) -> Iterator[Finding]:
     OS-only runtime, or raising timeout and memory together (what a miner wants)."""
     for versions in by_function(case.functions).values():
         for old, new in itertools.pairwise(versions):
-            found, severity = changes(old, new)
+            found, severity = changes(old, new, case.vendors)
             if not found:
                 continue
             event = config_event(case, new)
             by = f" by {event.actor.arn} at {event.time}" if event else " (no CloudTrail event)"
+            novelty = case.baseline.judge_row(event) if event else None
+            if (
+                novelty is not None
+                and novelty.established
+                and severity.rank <= Severity.MEDIUM.rank
+            ):
+                severity = Severity.INFO  # a release along an established path
+            if novelty is not None:
+                by += f" ({novelty.phrase()})"
             yield make_finding(
                 INFO,
                 resource=new.ref.arn,
@@ -83,6 +111,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                     "to": new.ref.qualifier,
                     "changes": found,
                     "event_id": event.event_id if event else None,
+                    "baseline": novelty.to_json() if novelty else None,
                 },
             )
 

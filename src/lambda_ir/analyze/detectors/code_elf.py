@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.code_files import iter_files, member_ref, owner_location
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.vendors import LayerKind, package_publisher
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -22,7 +23,10 @@ INFO = DetectorInfo(
     references=(
         "https://www.cadosecurity.com/cado-discovers-denonia-the-first-malware-specifically-targeting-lambda/",
     ),
-    false_positives="Bundled CLI tools (ffmpeg, wkhtmltopdf, chromium) that functions call.",
+    false_positives=(
+        "Bundled CLI tools (ffmpeg, wkhtmltopdf, chromium) that functions call; known vendors' "
+        "agent binaries in their own layers (INFO, vendors.json)."
+    ),
 )
 INTERPRETED = ("python", "nodejs", "ruby", "java", "dotnet")
 # Names that pretend to be the interpreter: the Denonia trick.
@@ -44,18 +48,25 @@ def detect(case: CaseView) -> Iterator[Finding]:
         base = member.name.rsplit("/", 1)[-1]
         decoy = base in DECOYS
         account, region = owner_location(package.owner)
+        publisher = package_publisher(case.vendors, package.owners, account)
+        severity = Severity.HIGH if decoy else Severity.MEDIUM
+        if publisher is not None and publisher.kind is LayerKind.LOOKALIKE:
+            severity = Severity.HIGH
+        elif publisher is not None and not decoy:
+            severity = Severity.INFO  # a known vendor's agent binary, from its own account
         yield make_finding(
             INFO,
             resource=package.owner,
             account=account,
             region=region,
-            severity=Severity.HIGH if decoy else Severity.MEDIUM,
+            severity=severity,
             key=f"{package.blob.sha256}|{member.name}",
             evidence=(member_ref(package, member),),
             summary=(
                 f"{member.name} in {package.owner} ({', '.join(package.runtimes)}) is a native "
                 "executable"
                 + (" named like an interpreter" if decoy else "")
+                + (f", in a layer {publisher.describe()}" if publisher else "")
                 + "; find what launches it and hash it against threat intelligence."
             ),
             details={

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.code_files import iter_files, member_ref, owner_location
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.vendors import LayerKind, package_publisher
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -19,7 +20,10 @@ INFO = DetectorInfo(
         "https://stratus-red-team.cloud/attack-techniques/AWS/aws.persistence.lambda-layer-extension/",
         "https://docs.aws.amazon.com/lambda/latest/dg/lambda-extensions.html",
     ),
-    false_positives="Monitoring and secrets-caching extensions (Datadog, AppConfig, …).",
+    false_positives=(
+        "Monitoring and secrets-caching extensions: a known vendor's extension in its layer "
+        "from its own account is INFO (vendors.json); in a look-alike layer it is HIGH."
+    ),
 )
 
 
@@ -31,19 +35,34 @@ def detect(case: CaseView) -> Iterator[Finding]:
             continue
         functions = [o for o in package.owners if ":function:" in o]
         account, region = owner_location(package.owner)
+        layers = tuple(o for o in package.owners if ":layer:" in o)
+        vendor = case.vendors.extension_vendor(parts[1], layers)
+        publisher = package_publisher(case.vendors, package.owners, account)
+        if publisher is not None and publisher.kind is LayerKind.LOOKALIKE:
+            severity, verdict = Severity.HIGH, f"its layer is {publisher.describe()}"
+        elif vendor is not None:
+            severity, verdict = Severity.INFO, f"{vendor.name}'s documented extension"
+        else:
+            severity, verdict = INFO.severity, "not a known vendor's: confirm who ships it"
         yield make_finding(
             INFO,
             resource=functions[0] if functions else package.owner,
             account=account,
             region=region,
+            severity=severity,
             key=f"{package.blob.sha256}|{member.name}",
             evidence=(member_ref(package, member),),
             summary=(
-                f"Layer {package.owners[-1]} contains extension {member.name}, which runs as its "
-                f"own process in {len(functions) or 'no collected'} function version(s) and sees "
-                "every invocation; confirm it is a known vendor's."
+                f"Layer {layers[-1] if layers else package.owners[-1]} contains extension "
+                f"{member.name}, which runs as its own process in "
+                f"{len(functions) or 'no collected'} function version(s) and sees every "
+                f"invocation; {verdict}."
             ),
-            details={"member": member.name, "used_by": list(package.owners)},
+            details={
+                "member": member.name,
+                "used_by": list(package.owners),
+                "vendor": vendor.name if vendor else None,
+            },
         )
 
 

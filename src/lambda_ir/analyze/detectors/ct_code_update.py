@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lambda_ir.analyze.baseline import who_severity
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.trail_rows import TrailRow, event_finding, select_events
@@ -35,8 +36,9 @@ def _is_function_role(row: TrailRow, roles: dict[str, frozenset[str]]) -> bool:
 def detect(case: CaseView) -> Iterator[Finding]:
     """UpdateFunctionCode/CreateFunction by people outside deployment tools, or by function roles.
 
-    HIGH when a function's execution role made it, or when a person who changed code before
-    did it from an address never used for it before (stolen keys replayed elsewhere).
+    HIGH when a function's execution role made it. A person's change is judged against the
+    baseline (INFO on an established path, LOW to HIGH by what was new); without one, HIGH
+    when a person who changed code before did it from an address never used for it before.
     """
     rows = select_events(
         case,
@@ -50,12 +52,15 @@ def detect(case: CaseView) -> Iterator[Finding]:
         known = seen_ips.setdefault(row.actor.arn, set())
         new_ip = bool(known) and row.actor.source_ip not in known
         known.add(row.actor.source_ip)
+        novelty = case.baseline.judge_row(row)
         if _is_function_role(row, roles):
             severity, who = Severity.HIGH, "a Lambda execution role"
         elif row.is_human and not row.by_deploy_tool:
             severity, who = Severity.MEDIUM, "a person, not a deployment tool"
             if new_ip:  # this principal deployed before, never from this address
                 severity, who = Severity.HIGH, f"a person, from a new address {row.actor.source_ip}"
+            if novelty.judged:  # the account's own history decides, not one address
+                severity = who_severity(severity, novelty)
         else:
             continue
         new_sha = str(row.response.get("codeSha256", ""))
@@ -68,9 +73,10 @@ def detect(case: CaseView) -> Iterator[Finding]:
             summary=(
                 f"{row.actor.arn} ({who}) {verb} {row.function_name}{published}"
                 + (f", new CodeSha256 {new_sha}" if new_sha else "")
-                + "; compare the package with the previous version (`lambda-ir diff`)."
+                + f"; {novelty.phrase()}; compare the package with the previous version "
+                "(`lambda-ir diff`)."
             ),
-            details={"code_sha256": new_sha},
+            details={"code_sha256": new_sha, "baseline": novelty.to_json()},
         )
 
 

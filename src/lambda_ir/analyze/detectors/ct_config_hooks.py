@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from lambda_ir.analyze.baseline import Novelty, who_severity
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.hooks import is_hook
 from lambda_ir.analyze.trail_rows import TrailRow, event_finding, select_events
+from lambda_ir.analyze.vendors import LayerKind, LayerMatch
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -22,14 +24,20 @@ INFO = DetectorInfo(
         "https://docs.aws.amazon.com/lambda/latest/dg/runtimes-modify.html",
     ),
     false_positives=(
-        "Deployments that add vendor layers (monitoring agents); those by pipelines are low."
+        "Deployments that add vendor layers: a known vendor's layer from its own account, "
+        "attached along an established path, is INFO."
     ),
 )
 
 
 def layer_arns(row: TrailRow) -> list[str]:
-    """Layer ARNs a call set, from the request or, when CloudTrail omits it, the response."""
+    """Layer ARNs a call set, from the request or, when CloudTrail omits them, the response.
+
+    An UpdateFunctionConfiguration that did not name `layers` (a timeout change) answers
+    with the layers already attached: they were not set by this call."""
     found: list[str] = [str(a) for a in row.request.get("layers") or [] if a]
+    if row.operation != "CreateFunction" and "layers" not in row.request:
+        return found
     for layer in row.response.get("layers") or []:
         arn = layer.get("arn") if isinstance(layer, dict) else layer
         if arn and str(arn) not in found:
@@ -47,15 +55,23 @@ def hook_names(row: TrailRow) -> list[str]:
     return out
 
 
-def _severity(row: TrailRow, layers: list[str], hooks: list[str]) -> Severity:
-    foreign = [a for a in layers if a.split(":")[4:5] != [row.account]]
-    if hooks or foreign:
-        return Severity.HIGH
-    return Severity.MEDIUM if row.is_human and not row.by_deploy_tool else Severity.LOW
+def _severity(
+    row: TrailRow, matches: list[LayerMatch], hooks: list[str], novelty: Novelty
+) -> tuple[Severity, str]:
+    """Look-alike layers are HIGH whoever attached them; unknown foreign layers and hooks
+    HIGH off the established paths (MEDIUM on them); own and known vendors' layers are judged
+    by who attached them (INFO on an established path)."""
+    if any(m.kind is LayerKind.LOOKALIKE for m in matches):
+        return Severity.HIGH, "a look-alike of a known vendor's layer"
+    if hooks or any(m.kind is LayerKind.UNKNOWN for m in matches):
+        return (Severity.MEDIUM if novelty.established else Severity.HIGH), "unknown code"
+    fallback = Severity.MEDIUM if row.is_human and not row.by_deploy_tool else Severity.LOW
+    return who_severity(fallback, novelty), "own or known vendors' layers"
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
-    """UpdateFunctionConfiguration/CreateFunction calls that attach layers or hook variables."""
+    """UpdateFunctionConfiguration/CreateFunction calls that attach layers or hook variables;
+    each layer is checked against the vendor catalogue, each caller against the baseline."""
     rows = select_events(
         case,
         "operation IN ('UpdateFunctionConfiguration', 'CreateFunction') "
@@ -64,12 +80,17 @@ def detect(case: CaseView) -> Iterator[Finding]:
     )
     for row in rows:
         layers, hooks = layer_arns(row), hook_names(row)
-        severity = _severity(row, layers, hooks)
-        if (not layers and not hooks) or (severity is Severity.LOW and row.by_deploy_tool):
-            continue  # nothing added, or an own-account layer deployed by IaC: a release
+        if not layers and not hooks:
+            continue
+        matches = [case.vendors.layer(arn, row.account) for arn in layers]
+        novelty = case.baseline.judge_row(row)
+        severity, what = _severity(row, matches, hooks, novelty)
+        own = not hooks and all(m.kind is LayerKind.OWN for m in matches)
+        if own and row.by_deploy_tool and severity.rank <= Severity.LOW.rank:
+            continue  # an own-account layer deployed by IaC: a release
         parts = []
         if layers:
-            parts.append("layers " + ", ".join(layers))
+            parts.append("layers " + "; ".join(f"{m.arn} ({m.describe()})" for m in matches))
         if hooks:
             parts.append("runtime-hook variables " + ", ".join(hooks))
         yield event_finding(
@@ -78,9 +99,14 @@ def detect(case: CaseView) -> Iterator[Finding]:
             severity=severity,
             summary=(
                 f"{row.actor.arn} set {' and '.join(parts)} on {row.function_name} "
-                f"({row.operation}); check each layer's contents for extensions or wrappers."
+                f"({row.operation}): {what}; the call was {novelty.phrase()}."
             ),
-            details={"layers": layers, "hook_variables": hooks},
+            details={
+                "layers": layers,
+                "layer_kinds": {m.arn: m.kind.value for m in matches},
+                "hook_variables": hooks,
+                "baseline": novelty.to_json(),
+            },
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from lambda_ir.analyze.baseline import who_severity
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.trail_rows import TrailRow, event_finding, select_events
@@ -20,7 +21,10 @@ INFO = DetectorInfo(
         "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html",
         "https://docs.aws.amazon.com/lambda/latest/dg/configuring-alias-routing.html",
     ),
-    false_positives="Releases by pipelines (deployment tools are reported LOW or not at all).",
+    false_positives=(
+        "Releases by pipelines and CodeDeploy canaries (LOW or not at all); console changes "
+        "by people who make them every week (INFO: established path)."
+    ),
 )
 Check = Callable[[TrailRow, frozenset[str]], "tuple[Severity, str] | None"]
 
@@ -79,7 +83,8 @@ CHECKS: dict[str, Check] = {
 
 def detect(case: CaseView) -> Iterator[Finding]:
     """Calls that set a foreign async destination, recursion Allow, a pinned runtime, alias
-    weights or a log-group redirect; LOW when a deployment tool made them (HIGH stays)."""
+    weights or a log-group redirect; LOW when a deployment tool or an AWS service (CodeDeploy)
+    made them, INFO along an established path (HIGH stays)."""
     rows = select_events(
         case, "list_contains(?, operation) AND error_code IS NULL", [sorted(CHECKS)]
     )
@@ -88,16 +93,21 @@ def detect(case: CaseView) -> Iterator[Finding]:
         if verdict is None:
             continue
         severity, what = verdict
-        if row.by_deploy_tool and row.operation in ("CreateAlias", "UpdateAlias"):
-            continue  # canary releases by pipelines: routine, and LIR-CFG-004 weighs the code
-        if row.by_deploy_tool and severity is not Severity.HIGH:
-            severity = Severity.LOW
+        novelty = case.baseline.judge_row(row)
+        routine = row.by_deploy_tool or novelty.service
+        if routine and row.operation in ("CreateAlias", "UpdateAlias"):
+            continue  # canaries by pipelines or CodeDeploy: routine; LIR-CFG-004 weighs the code
+        if severity is not Severity.HIGH:
+            severity = Severity.LOW if routine else who_severity(severity, novelty)
         yield event_finding(
             INFO,
             row,
             severity=severity,
-            summary=f"{row.actor.arn} {what} on {row.function_name} ({row.operation}).",
-            details={"operation": row.operation, "change": what},
+            summary=(
+                f"{row.actor.arn} {what} on {row.function_name} ({row.operation}); "
+                f"{novelty.phrase()}."
+            ),
+            details={"operation": row.operation, "change": what, "baseline": novelty.to_json()},
         )
 
 

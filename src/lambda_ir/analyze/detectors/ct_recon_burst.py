@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lambda_ir.analyze.baseline import who_severity
+from lambda_ir.analyze.baseline_tools import principal_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.trail_rows import DEPLOY_TOOLS, iso
@@ -17,8 +19,9 @@ INFO = DetectorInfo(
     evidence=(Kind.TRAIL,),
     references=("https://github.com/RhinoSecurityLabs/pacu/tree/master/pacu/modules/lambda__enum",),
     false_positives=(
-        "Inventory and CSPM tools. Excluded by user agent: lambda-ir's own collection and "
-        "deployment tools (Terraform refreshes read every function)."
+        "Inventory and CSPM tools, people browsing the console. Excluded by user agent: "
+        "lambda-ir's own collection and deployment tools (Terraform refreshes read every "
+        "function); INFO when principal, network, tool and hours are established."
     ),
 )
 MIN_OPERATIONS = 5  # distinct Get*/List* operations in one window
@@ -29,6 +32,7 @@ WINDOW_MINUTES = 10
 _SQL = """
 SELECT actor_arn, any_value(actor_type), any_value(source_ip), any_value(user_agent),
        any_value(access_key_id), any_value(account), any_value(aws_region),
+       any_value(session_issuer_arn),
        min(event_time), max(event_time), count(*), count(DISTINCT operation),
        list(DISTINCT operation ORDER BY operation),
        list(DISTINCT evidence_path || '|' || evidence_sha256)
@@ -47,13 +51,21 @@ def detect(case: CaseView) -> Iterator[Finding]:
     rows = case.index.execute(
         _SQL, [DEPLOY_TOOLS, WINDOW_MINUTES, MIN_OPERATIONS, MIN_CALLS]
     ).fetchall()
-    for arn, kind, ip, agent, key, account, region, first, last, calls, ops, names, refs in rows:
+    for arn, kind, ip, agent, key, account, region, issuer, *counts in rows:
+        first, last, calls, ops, names, refs = counts
         actor = Actor(
             arn=str(arn),
             type=str(kind),
             access_key_id=str(key),
+            session_issuer=str(issuer or ""),
             source_ip=str(ip),
             user_agent=str(agent),
+        )
+        principal = principal_of(
+            actor.type, actor.arn, actor.session_issuer, "", actor.access_key_id
+        )
+        novelty = case.baseline.judge(
+            str(account), principal, "", actor.source_ip, actor.user_agent, first
         )
         evidence = [EvidenceRef(*ref.rsplit("|", 1)) for ref in sorted(refs)]
         yield make_finding(
@@ -62,15 +74,15 @@ def detect(case: CaseView) -> Iterator[Finding]:
             account=str(account),
             region=str(region),
             key=f"{arn}|{iso(first)}",
+            severity=who_severity(INFO.severity, novelty),
             time=iso(first),
             actor=actor,
             evidence=evidence,
             summary=(
                 f"{arn} made {calls} Lambda read calls ({ops} kinds: {', '.join(names[:8])}) "
-                f"between {iso(first)} and {iso(last)}; check whether this principal should be "
-                "enumerating functions and downloading code."
+                f"between {iso(first)} and {iso(last)}; {novelty.phrase()}."
             ),
-            details={"calls": calls, "operations": list(names)},
+            details={"calls": calls, "operations": list(names), "baseline": novelty.to_json()},
         )
 
 

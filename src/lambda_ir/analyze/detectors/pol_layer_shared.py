@@ -21,7 +21,10 @@ INFO = DetectorInfo(
     references=(
         "https://docs.aws.amazon.com/lambda/latest/dg/permissions-layer-cross-account.html",
     ),
-    false_positives="Layers published for customers or sister accounts on purpose.",
+    false_positives=(
+        "Layers published for customers or sister accounts on purpose. Another account's "
+        "layer used here (a vendor's, public by design) is INFO: its publisher shares it."
+    ),
 )
 
 
@@ -45,9 +48,17 @@ def _grantees(statement: dict[str, Any]) -> list[str]:
 
 def detect(case: CaseView) -> Iterator[Finding]:
     """GetLayerVersionPolicy statements allowing `*` (no org condition) or foreign accounts."""
+    accounts = {config.ref.account for config in case.functions}
     for document, entry in case.documents(Kind.POLICY, "lambda:GetLayerVersionPolicy"):
-        layer = f"{entry.params.get('LayerName', '?')}:{entry.params.get('VersionNumber', '?')}"
+        name = str(entry.params.get("LayerName", "?"))
+        layer = f"{name}:{entry.params.get('VersionNumber', '?')}"
         owner = entry.account or ""
+        # Another account's layer (a vendor's, shared with all its customers by design) is
+        # its publisher's choice, not this account's exposure.
+        arn_parts = name.split(":")
+        publisher = arn_parts[4] if name.startswith("arn:") and len(arn_parts) >= 7 else owner
+        if publisher not in accounts:  # the entry's account may be the layer's own
+            owner = min(accounts, default=owner)
         for statement in _statements(document):
             if statement.get("Effect") != "Allow":
                 continue
@@ -59,7 +70,10 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 {g.split(":")[4] if g.startswith("arn:") else g for g in grantees if g != "*"}
                 - {owner, *case.options.allowed_accounts}
             )
-            if "*" in grantees and not scoped:
+            if publisher != owner and ("*" in grantees or foreign):
+                match = case.vendors.layer(f"{layer}", owner)
+                severity, who = Severity.INFO, f"everyone it chose ({match.describe()})"
+            elif "*" in grantees and not scoped:
                 severity, who = Severity.HIGH, "every AWS account"
             elif foreign:
                 severity, who = Severity.MEDIUM, "account " + ", ".join(foreign)

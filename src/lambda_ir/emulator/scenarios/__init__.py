@@ -9,6 +9,8 @@
 - `backdoors`: a leaked developer key plants quiet persistence across the estate.
 - `pacu`: Pacu's backdoor_new_roles: a random-named admin function rewrites each new role's
   trust policy, run by an EventBridge rule on CreateRole.
+- `busy`: thirty days of honest CI, CloudFormation, CodeDeploy, console and vendor-layer life,
+  with three intrusions hidden in it (the precision benchmark).
 - `organization`: an AWS Organization of member accounts to fan out over (`collect --org-role`).
 
 Each scenario performs its story through boto3 over HTTP, as its actors (each with its own
@@ -25,6 +27,7 @@ from typing import Protocol
 
 from lambda_ir.emulator.scenarios.actors import Target
 from lambda_ir.emulator.scenarios.backdoors import backdoors
+from lambda_ir.emulator.scenarios.busy import busy
 from lambda_ir.emulator.scenarios.denonia import denonia
 from lambda_ir.emulator.scenarios.estate import estate
 from lambda_ir.emulator.scenarios.organization import organization
@@ -52,6 +55,7 @@ SCENARIOS: dict[str, Scenario] = {
     "stratus": stratus,
     "backdoors": backdoors,
     "pacu": pacu,
+    "busy": busy,
     "organization": organization,
 }
 

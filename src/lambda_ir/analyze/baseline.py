@@ -1,0 +1,235 @@
+"""The account's ordinary life, learnt from the case's own CloudTrail: who acts on Lambda, from
+which networks, with which tools, at which hours, on which functions.
+
+Built from every successful `lambda.amazonaws.com` call the case holds (with `collect
+--baseline 90d`, LookupEvents' full 90 days): DuckDB reduces the trail to its distinct
+(day, hour, account, principal, function, address, user agent) combinations and only those
+reach Python. A value is *established* for an event when it was seen on at least
+`ESTABLISHED_DAYS` distinct days before the event's day, so an intruder's own burst never
+vouches for itself. An event is judged only when the account has `MIN_HISTORY_DAYS` days of
+history before it; otherwise the verdict is "no baseline" and detectors fall back to what the
+event itself shows. Principals are roles, not sessions (`baseline_tools.principal_of`).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from lambda_ir.analyze.baseline_tools import is_service, network_of, principal_of, tool_family
+from lambda_ir.model import Severity
+
+if TYPE_CHECKING:
+    from lambda_ir.analyze.caseview import CaseView
+    from lambda_ir.analyze.trail_rows import TrailRow
+
+ESTABLISHED_DAYS = 2
+MIN_HISTORY_DAYS = 3
+DORMANT_DAYS = 14
+HOUR_SLACK = 1  # an hour next to a usual hour is usual too
+STRONG = ("principal", "network", "tool", "hours", "dormant")
+
+_SQL = """
+SELECT DISTINCT CAST(event_time AS DATE), hour(event_time), account, actor_type, actor_arn,
+       session_issuer_arn, actor_name, access_key_id, function_name, source_ip, user_agent
+FROM trail_events
+WHERE event_source = 'lambda.amazonaws.com' AND error_code IS NULL AND event_time IS NOT NULL
+  AND coalesce(user_agent, '') NOT ILIKE '%lambda-ir%'
+"""
+
+
+@dataclass(frozen=True)
+class Novelty:
+    """What was new about one call against the baseline, and how sure that verdict is.
+
+    `judged` is False when the account had too little history before the call; `service`
+    when an AWS service made it for the account; `new` lists the kinds that were new
+    (principal, network, tool, hours, dormant, function) and `reasons` says each in words.
+    """
+
+    judged: bool
+    service: bool = False
+    new: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    history_days: int = 0
+    principal: str = ""
+
+    @property
+    def established(self) -> bool:
+        """A release along an established path: judged, and nothing strong was new."""
+        return self.service or (self.judged and not self.strong)
+
+    @property
+    def strong(self) -> tuple[str, ...]:
+        """The new kinds that raise severity (a first change of one function does not)."""
+        return tuple(kind for kind in self.new if kind in STRONG)
+
+    def severity(self) -> Severity | None:
+        """INFO on an established path; LOW, MEDIUM, HIGH for one, two, three or more new
+        kinds; None without a baseline (the detector decides from the event alone)."""
+        if self.established:
+            return Severity.INFO
+        if not self.judged:
+            return None
+        count = len(self.strong)
+        return Severity.LOW if count == 1 else Severity.MEDIUM if count == 2 else Severity.HIGH
+
+    def phrase(self) -> str:
+        """A sentence for a finding's summary."""
+        if self.service:
+            return f"made by an AWS service for the account ({self.principal})"
+        if not self.judged:
+            return f"no baseline yet (only {self.history_days} day(s) of history before it)"
+        if not self.new:
+            return (
+                f"an established path: principal, network, tool and hours all seen on "
+                f"{ESTABLISHED_DAYS}+ days of the {self.history_days} before"
+            )
+        return "new against the baseline: " + "; ".join(self.reasons)
+
+    def to_json(self) -> dict[str, Any]:
+        """The verdict as a finding's details carry it."""
+        return {
+            "judged": self.judged,
+            "service": self.service,
+            "new": list(self.new),
+            "reasons": list(self.reasons),
+            "history_days": self.history_days,
+        }
+
+
+class Baseline:
+    """Distinct days each (account, principal, value) was seen; read by `judge`."""
+
+    def __init__(self, days: dict[tuple[str, ...], list[date]]) -> None:
+        self._days = {key: sorted(set(found)) for key, found in days.items()}
+
+    def _before(self, key: tuple[str, ...], day: date) -> list[date]:
+        found = self._days.get(key, [])
+        return found[: bisect.bisect_left(found, day)]
+
+    def _known(self, key: tuple[str, ...], day: date) -> bool:
+        return len(self._before(key, day)) >= ESTABLISHED_DAYS
+
+    def judge_row(self, row: TrailRow) -> Novelty:
+        """The verdict on one CloudTrail event (see `judge`)."""
+        when = _parse(row.time)
+        if when is None:
+            return Novelty(judged=False)
+        return self.judge(
+            row.account,
+            principal_of(
+                row.actor_type,
+                row.actor.arn,
+                row.actor.session_issuer,
+                row.actor_name,
+                row.actor.access_key_id,
+            ),
+            row.function_name,
+            row.actor.source_ip,
+            row.actor.user_agent,
+            when,
+            service=is_service(row.actor_type, row.actor.source_ip),
+        )
+
+    def judge(
+        self,
+        account: str,
+        principal: str,
+        function: str,
+        source_ip: str,
+        user_agent: str,
+        when: datetime,
+        *,
+        service: bool = False,
+    ) -> Novelty:
+        """What was new about a call by `principal` from `source_ip` with `user_agent` at
+        `when` on `function`, against the days before `when`'s day."""
+        day = when.date()
+        history = len(self._before(("a", account), day))
+        if service:
+            return Novelty(True, True, history_days=history, principal=principal)
+        if history < MIN_HISTORY_DAYS:
+            return Novelty(False, history_days=history, principal=principal)
+        new: list[str] = []
+        reasons: list[str] = []
+        known = self._known(("p", account, principal), day)
+        if not known:
+            prior = len(self._before(("p", account, principal), day))
+            new.append("principal")
+            reasons.append(
+                f"principal {principal} "
+                + (f"acted on Lambda on only {prior} day(s) before" if prior else "never before")
+            )
+        scope = ("p", account, principal) if known else ("a", account)
+        whose = f"by {principal}" if known else "in this account"
+        network, tool = network_of(source_ip), tool_family(user_agent)
+        if not self._known((*scope, "net", network), day):
+            new.append("network")
+            reasons.append(f"network {network} ({source_ip}) never used {whose}")
+        if not self._known((*scope, "tool", tool), day):
+            new.append("tool")
+            reasons.append(f"tool {tool} never used {whose}")
+        hours = [(when.hour + d) % 24 for d in range(-HOUR_SLACK, HOUR_SLACK + 1)]
+        if not any(self._known((*scope, "hour", str(h)), day) for h in hours):
+            new.append("hours")
+            reasons.append(f"{when:%H:%M} UTC is outside the usual hours {whose}")
+        seen = self._before(("p", account, principal), day)
+        if seen and (day - seen[-1]).days >= DORMANT_DAYS:
+            new.append("dormant")
+            reasons.append(f"{principal} had been idle for {(day - seen[-1]).days} days")
+        if known and function and not self._before(("f", account, principal, function), day):
+            new.append("function")
+            reasons.append(f"first call by {principal} on {function}")
+        return Novelty(True, False, tuple(new), tuple(reasons), history, principal)
+
+
+def build_baseline(view: CaseView) -> Baseline:
+    """The baseline of every account in the case (empty when the case holds no trail)."""
+    try:
+        rows = view.index.execute(_SQL).fetchall()
+    except Exception:  # an index without trail_events: no baseline
+        rows = []
+    return Baseline(_days(rows))
+
+
+def _days(rows: Iterable[tuple[Any, ...]]) -> dict[tuple[str, ...], list[date]]:
+    days: dict[tuple[str, ...], list[date]] = {}
+    for day, hour, account, kind, arn, issuer, name, key, function, ip, agent in rows:
+        account = str(account or "")
+        ip, agent = str(ip or ""), str(agent or "")
+        if is_service(str(kind or ""), ip):
+            days.setdefault(("a", account), []).append(day)
+            continue
+        who = principal_of(
+            str(kind or ""), str(arn or ""), str(issuer or ""), str(name or ""), str(key or "")
+        )
+        facts = (("net", network_of(ip)), ("tool", tool_family(agent)), ("hour", str(hour)))
+        for scope in (("a", account), ("p", account, who)):
+            days.setdefault(scope, []).append(day)
+            for label, value in facts:
+                days.setdefault((*scope, label, value), []).append(day)
+        if function:
+            days.setdefault(("f", account, who, str(function)), []).append(day)
+    return days
+
+
+def _parse(stamp: str | None) -> datetime | None:
+    if not stamp:
+        return None
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def who_severity(default: Severity, novelty: Novelty) -> Severity:
+    """Severity of a change that is suspicious only for *who* made it: INFO on an established
+    path (a release), the novelty's severity when something was new, `default` without a
+    baseline."""
+    if novelty.established:
+        return Severity.INFO
+    return novelty.severity() or default

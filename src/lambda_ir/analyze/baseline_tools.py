@@ -1,0 +1,67 @@
+"""What a baseline compares: the tool family behind a user agent, the network behind an address.
+
+Networks are /24 (IPv4) and /48 (IPv6) prefixes. We chose prefixes over an IP-to-ASN database:
+no well-kept offline IP-to-ASN data ships on PyPI (pyasn and the MaxMind/IPinfo readers all
+need a database downloaded and refreshed separately, with a licence for MaxMind's), a stale
+ASN table is worse than none in an investigation, and a /24 already separates a CI runner pool
+or an office from a VPN exit or a rented server. A service principal (`*.amazonaws.com`) is
+its own network.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+# Tool families, most specific first: a CDK deploy goes through CloudFormation, a SAM deploy
+# through CloudFormation too; when CloudFormation itself makes the call the agent says so.
+_FAMILIES = (
+    ("CloudFormation", re.compile(r"cloudformation\.amazonaws\.com|^AWS CloudFormation", re.I)),
+    ("CodeDeploy", re.compile(r"codedeploy\.amazonaws\.com", re.I)),
+    ("SAM", re.compile(r"aws-sam-cli|\bSAM/", re.I)),
+    ("CDK", re.compile(r"aws-cdk|\bcdk/", re.I)),
+    ("Terraform", re.compile(r"terraform", re.I)),
+    ("Serverless", re.compile(r"serverless(/|-framework)", re.I)),
+    ("Pulumi", re.compile(r"pulumi", re.I)),
+    ("console", re.compile(r"console\.amazonaws\.com|^AWS Internal|Mozilla/", re.I)),
+    ("CLI", re.compile(r"^aws-cli/|\baws-cli/", re.I)),
+    ("SDK", re.compile(r"boto3|botocore|aws-sdk|AWSSDK|aws-sdk-go|aws-sdk-java", re.I)),
+    ("AWS service", re.compile(r"^[a-z0-9.-]+\.amazonaws\.com$", re.I)),
+)
+SERVICE_SUFFIX = ".amazonaws.com"
+
+
+def tool_family(user_agent: str) -> str:
+    """The tool family of a CloudTrail user agent: Terraform, SAM, CDK, console, CLI, SDK, …;
+    anything else is named by the agent's first word (`python-requests`, `curl`)."""
+    for family, pattern in _FAMILIES:
+        if pattern.search(user_agent):
+            return family
+    first = user_agent.split("/", 1)[0].split(" ", 1)[0].strip()
+    return first[:40] or "unknown"
+
+
+def network_of(source_ip: str) -> str:
+    """The network an address belongs to: its /24 (IPv4) or /48 (IPv6); a service name or an
+    unparsable value stands for itself."""
+    try:
+        address = ipaddress.ip_address(source_ip.strip())
+    except ValueError:
+        return source_ip.strip() or "unknown"
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def is_service(actor_type: str, source_ip: str) -> bool:
+    """An AWS service acting for the account (`invokedBy` CloudFormation, CodeDeploy, …)."""
+    return actor_type == "AWSService" or source_ip.endswith(SERVICE_SUFFIX)
+
+
+def principal_of(actor_type: str, actor_arn: str, issuer: str, actor_name: str, key: str) -> str:
+    """Who acted, at the level a baseline learns: the role (not the session) for assumed
+    roles, the user for IAM users, the service for AWS services."""
+    if actor_type == "AWSService":
+        return f"service:{actor_name or 'unknown'}"
+    if issuer:
+        return issuer
+    return actor_arn or (f"key:{key}" if key else "unknown")

@@ -1,0 +1,79 @@
+"""LIR-CT-012: a change to a function off the account's established paths (baseline).
+
+Every successful Lambda write is judged against the case's own history (`analyze.baseline`):
+the principal (role, not session), its network (/24), its tool family (user agent) and its
+hours. Changes along established paths are releases and give no finding here; a change whose
+principal, network, tool or hours are new, or whose principal had been dormant, is reported
+once per principal, day and function, naming what was new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lambda_ir.analyze.baseline import Novelty
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.trail_rows import TrailRow, event_finding, select_events
+from lambda_ir.model import Finding, FunctionRef, Kind, Severity
+
+INFO = DetectorInfo(
+    id="LIR-CT-012",
+    title="Function changed off the account's established paths",
+    severity=Severity.MEDIUM,
+    attack=("T1078.004", "T1546"),
+    evidence=(Kind.TRAIL,),
+    references=(
+        "https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-iam.html",
+        "https://docs.datadoghq.com/security/cloud_siem/detection_rules/?tab=newvalue",
+    ),
+    false_positives=(
+        "A new team member, a new CI runner pool or office network, a first deploy with a new "
+        "tool: one new thing is LOW; collect with --baseline 90d for a longer history."
+    ),
+    description=(
+        "New-value detection per account and principal, as GuardDuty and Datadog Cloud SIEM "
+        "do: LOW for one new kind (principal, network, tool, hours, dormancy), MEDIUM for "
+        "two, HIGH for three or more."
+    ),
+)
+_WRITES = (
+    "event_source = 'lambda.amazonaws.com' AND error_code IS NULL AND NOT coalesce(read_only, "
+    "false) AND operation NOT LIKE 'Get%' AND operation NOT LIKE 'List%' "
+    "AND coalesce(user_agent, '') NOT ILIKE '%lambda-ir%'"
+)
+
+
+def detect(case: CaseView) -> Iterator[Finding]:
+    """Lambda writes whose principal, network, tool or hours were new for the account."""
+    groups: dict[tuple[str, str, str], list[tuple[TrailRow, Novelty]]] = {}
+    for row in select_events(case, _WRITES):
+        novelty = case.baseline.judge_row(row)
+        if novelty.established or not novelty.judged or not novelty.strong:
+            continue
+        day = (row.time or "")[:10]
+        groups.setdefault((novelty.principal, day, row.function_name), []).append((row, novelty))
+    for (principal, _, function), items in groups.items():
+        first, novelty = items[0]
+        operations = sorted({row.operation for row, _ in items})
+        yield event_finding(
+            INFO,
+            first,
+            resource=FunctionRef(first.account, first.region, first.function_name).arn,
+            severity=novelty.severity(),
+            extra_evidence=tuple(row.evidence for row, _ in items[1:]),
+            summary=(
+                f"{first.actor.arn} made {len(items)} change(s) to {function or 'Lambda'} "
+                f"({', '.join(operations)}) from {first.actor.source_ip} at {first.time}; "
+                f"{novelty.phrase()}."
+            ),
+            details={
+                "principal": principal,
+                "operations": operations,
+                "event_ids": [row.event_id for row, _ in items],
+                "baseline": novelty.to_json(),
+            },
+        )
+
+
+DETECTOR = Detector(INFO, detect)

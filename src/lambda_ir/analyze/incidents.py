@@ -1,0 +1,300 @@
+"""Correlate findings into incidents: one actor's steps close in time, across functions.
+
+*Activity* findings (a call someone made: they carry an actor and a time) are grouped by
+actor — the role for assumed-role sessions, the user, or the access key — and split where the
+actor was quiet for more than `GAP_HOURS`. Each group's steps are put in order and named by
+phase (recon, modification, persistence, evasion); recon followed by a change is the shape of
+an intrusion and raises the incident to at least HIGH when any step was MEDIUM or more. An
+actor's purely informational groups (releases along established paths) fold into one
+"routine activity" incident. *Exposure* findings (posture: a URL that has always been public,
+a broad role, a gap in the evidence) are grouped per resource, apart from activity.
+
+Incidents are ordered most severe first, activity before exposure at equal severity, then
+by score; every finding gets the id of the incident that holds it. `actions` are the
+`contain` actions that fit, as `lambda-ir contain --incident ID` reads them (collect and
+verify the evidence first: containment changes what it would show).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from lambda_ir.analyze.baseline_tools import principal_of
+from lambda_ir.model import Finding, FunctionRef, Severity
+
+INCIDENTS_FILE = "incidents.json"
+GAP_HOURS = 8
+WEIGHT = {
+    Severity.INFO: 0.0,
+    Severity.LOW: 1.0,
+    Severity.MEDIUM: 3.0,
+    Severity.HIGH: 10.0,
+    Severity.CRITICAL: 40.0,
+}
+PHASES = {
+    "LIR-CT-007": "recon",
+    "LIR-CT-001": "persistence",
+    "LIR-CT-002": "persistence",
+    "LIR-CT-005": "persistence",
+    "LIR-CT-006": "persistence",
+    "LIR-CT-011": "persistence",
+    "LIR-CFG-004": "persistence",
+    "LIR-CFG-005": "persistence",
+    "LIR-CT-008": "evasion",
+    "LIR-CT-009": "evasion",
+    "LIR-CT-010": "credential use",
+}
+_ORDER = ("recon", "modification", "persistence", "credential use", "evasion")
+
+
+@dataclass(frozen=True)
+class IncidentActor:
+    """One actor of an incident, with every address, key and user agent it used."""
+
+    principal: str
+    arns: tuple[str, ...]
+    access_keys: tuple[str, ...]
+    addresses: tuple[str, ...]
+    user_agents: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "principal": self.principal,
+            "arns": list(self.arns),
+            "access_keys": list(self.access_keys),
+            "addresses": list(self.addresses),
+            "user_agents": list(self.user_agents),
+        }
+
+
+@dataclass(frozen=True)
+class Incident:
+    """Correlated findings (incidents.json): who, what, when, why it is unusual, what to do."""
+
+    id: str
+    kind: str  # activity | exposure
+    title: str
+    severity: Severity
+    score: float
+    actors: tuple[IncidentActor, ...]
+    functions: tuple[str, ...]
+    first: str | None
+    last: str | None
+    findings: tuple[str, ...]
+    steps: tuple[str, ...]
+    new_against_baseline: tuple[str, ...]
+    actions: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "title": self.title,
+            "severity": self.severity.value,
+            "score": self.score,
+            "actors": [a.to_json() for a in self.actors],
+            "functions": list(self.functions),
+            "first": self.first,
+            "last": self.last,
+            "findings": list(self.findings),
+            "steps": list(self.steps),
+            "new_against_baseline": list(self.new_against_baseline),
+            "actions": list(self.actions),
+        }
+
+
+def phase(finding: Finding) -> str:
+    """The step of an intrusion a finding shows (modification unless listed otherwise)."""
+    return PHASES.get(finding.detector, "modification")
+
+
+def actor_key(finding: Finding) -> str:
+    """Who a finding is about, at the level incidents group: role, user, service or key."""
+    actor = finding.actor
+    if actor is None:
+        return ""
+    return principal_of(
+        actor.type, actor.arn, actor.session_issuer, actor.user_agent, actor.access_key_id
+    )
+
+
+def is_activity(finding: Finding) -> bool:
+    """A call someone made (actor and time known), as opposed to a standing exposure."""
+    return bool(finding.actor and finding.time and actor_key(finding))
+
+
+def correlate(findings: Sequence[Finding]) -> tuple[tuple[Incident, ...], tuple[Finding, ...]]:
+    """Incidents, most important first, and the findings each carrying its incident id."""
+    groups: list[tuple[str, list[Finding]]] = []
+    by_actor: dict[str, list[Finding]] = {}
+    exposure: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if is_activity(finding):
+            by_actor.setdefault(actor_key(finding), []).append(finding)
+        else:
+            exposure.setdefault(_base(finding.resource), []).append(finding)
+    for actor_findings in by_actor.values():
+        routine: list[Finding] = []
+        for group in _split(sorted(actor_findings, key=lambda f: (f.time or "", f.id))):
+            if all(f.severity is Severity.INFO for f in group):
+                routine.extend(group)
+            else:
+                groups.append(("activity", group))
+        if routine:
+            groups.append(("activity", routine))
+    groups.extend(("exposure", group) for group in exposure.values())
+    incidents = sorted((_incident(kind, group) for kind, group in groups), key=_rank)
+    owner = {fid: incident.id for incident in incidents for fid in incident.findings}
+    return tuple(incidents), tuple(replace(f, incident=owner.get(f.id, "")) for f in findings)
+
+
+def _split(ordered: list[Finding]) -> list[list[Finding]]:
+    groups: list[list[Finding]] = []
+    last: datetime | None = None
+    for finding in ordered:
+        when = _parse(finding.time)
+        if not groups or when is None or last is None or when - last > timedelta(hours=GAP_HOURS):
+            groups.append([])
+        groups[-1].append(finding)
+        last = when or last
+    return groups
+
+
+def _incident(kind: str, group: list[Finding]) -> Incident:
+    steps = tuple(dict.fromkeys(phase(f) for f in group)) if kind == "activity" else ()
+    severity = max((f.severity for f in group), key=lambda s: s.rank)
+    chained = "recon" in steps and len(steps) > 1 and steps[0] == "recon"
+    if chained and severity.rank >= Severity.MEDIUM.rank:
+        severity = max(severity, Severity.HIGH, key=lambda s: s.rank)
+    new = tuple(
+        dict.fromkeys(
+            reason
+            for f in group
+            for reason in (f.details.get("baseline") or {}).get("reasons", [])
+            if isinstance(reason, str)
+        )
+    )
+    functions = tuple(dict.fromkeys(_base(f.resource) for f in group if ":function:" in f.resource))
+    score = sum(WEIGHT[f.severity] for f in group) + 5.0 * (len(steps) - 1 if chained else 0)
+    score += 2.0 * len({r.split(" ", 1)[0] for r in new})
+    times = [f.time for f in group if f.time]
+    ids = tuple(f.id for f in sorted(group, key=lambda f: (f.time or "", f.id)))
+    actors = _actors(group) if kind == "activity" else ()
+    return Incident(
+        id="INC-" + hashlib.sha256("\x00".join(sorted(ids)).encode()).hexdigest()[:12],
+        kind=kind,
+        title=_title(kind, severity, actors, functions, steps, group),
+        severity=severity,
+        score=round(score, 1),
+        actors=actors,
+        functions=functions,
+        first=min(times) if times else None,
+        last=max(times) if times else None,
+        findings=ids,
+        steps=steps,
+        new_against_baseline=new,
+        actions=_actions(kind, severity, actors, functions, group),
+    )
+
+
+def _actors(group: list[Finding]) -> tuple[IncidentActor, ...]:
+    out: dict[str, dict[str, list[str]]] = {}
+    for f in group:
+        if f.actor is None:
+            continue
+        seen = out.setdefault(actor_key(f), {"arns": [], "keys": [], "ips": [], "agents": []})
+        for field, value in (
+            ("arns", f.actor.arn),
+            ("keys", f.actor.access_key_id),
+            ("ips", f.actor.source_ip),
+            ("agents", f.actor.user_agent),
+        ):
+            if value and value not in seen[field]:
+                seen[field].append(value)
+    return tuple(
+        IncidentActor(key, tuple(v["arns"]), tuple(v["keys"]), tuple(v["ips"]), tuple(v["agents"]))
+        for key, v in out.items()
+    )
+
+
+def _title(
+    kind: str,
+    severity: Severity,
+    actors: tuple[IncidentActor, ...],
+    functions: tuple[str, ...],
+    steps: tuple[str, ...],
+    group: list[Finding],
+) -> str:
+    where = f"{len(functions)} function(s)" if len(functions) != 1 else functions[0].split(":")[-1]
+    if not functions:
+        where = group[0].resource
+    if kind == "exposure":
+        return f"Exposure of {where}: {group[0].title}" + (
+            f" and {len(group) - 1} more" if len(group) > 1 else ""
+        )
+    who = actors[0].principal if actors else "unknown actor"
+    if severity is Severity.INFO:
+        return f"Routine activity by {who} on {where} (established paths)"
+    return f"{who}: {' → '.join(steps)} on {where}"
+
+
+def _actions(
+    kind: str,
+    severity: Severity,
+    actors: tuple[IncidentActor, ...],
+    functions: tuple[str, ...],
+    group: list[Finding],
+) -> tuple[str, ...]:
+    """`contain` actions (`name` or `name=value`, as `contain --incident` reads them) for the
+    incident's functions: keys deactivated, execution-role sessions revoked, public access
+    and URLs removed, look-alike or unknown layers stripped."""
+    if severity.rank < Severity.MEDIUM.rank or kind != "activity":
+        return ()
+    detectors = {f.detector for f in group}
+    out: list[str] = ["throttle"] if severity.rank >= Severity.HIGH.rank else []
+    for actor in actors:
+        out.extend(f"deactivate-key={k}" for k in actor.access_keys if k.startswith("AKIA"))
+    if "LIR-CT-010" in detectors or any(
+        f.detector == "LIR-CT-004" and "execution role" in f.summary for f in group
+    ):
+        out.append("revoke-sessions")
+    if detectors & {"LIR-CT-001", "LIR-POL-001"}:
+        out.append("block-public")
+    if detectors & {"LIR-CT-002", "LIR-CFG-001"}:
+        out.append("disable-url")
+    if any(f.severity.rank >= Severity.HIGH.rank for f in group if f.detector in _LAYERS):
+        out.append("strip-layers")
+    return tuple(dict.fromkeys(out))
+
+
+_LAYERS = frozenset({"LIR-CFG-003", "LIR-CT-003", "LIR-CHG-002", "LIR-CODE-003"})
+
+
+def _rank(incident: Incident) -> tuple[int, int, float, str]:
+    return (
+        -incident.severity.rank,
+        0 if incident.kind == "activity" else 1,
+        -incident.score,
+        incident.first or "",
+    )
+
+
+def _base(resource: str) -> str:
+    try:
+        ref = FunctionRef.from_arn(resource)
+    except ValueError:
+        return resource
+    return FunctionRef(ref.account, ref.region, ref.name).arn
+
+
+def _parse(stamp: str | None) -> datetime | None:
+    if not stamp:
+        return None
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None

@@ -1,0 +1,175 @@
+"""Known vendors' Lambda layers: publisher accounts, layer names, wrappers and extensions.
+
+The catalogue is data (`vendors.json`, each vendor with its sources). Detectors ask it three
+things: is this layer a known vendor's, published from that vendor's own account (or a
+look-alike: a vendor's name from another account, the typosquat); is this start-up hook
+(`AWS_LAMBDA_EXEC_WRAPPER`, `NODE_OPTIONS`) one a vendor documents and is that vendor's layer
+attached; is this extension (a file under `extensions/`) one a known vendor ships.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+CATALOGUE = Path(__file__).with_name("vendors.json")
+_NORMALISE = re.compile(r"[^a-z0-9]")
+# Words that name a vendor in a layer name, however it is spelled or cased.
+_TOKENS = {
+    "Datadog": ("datadog",),
+    "Amazon CloudWatch Lambda Insights": ("lambdainsights",),
+    "AWS Distro for OpenTelemetry": ("awsotel", "opentelemetrydistro", "adot"),
+    "AWS Parameters and Secrets Lambda Extension": ("parametersandsecrets",),
+    "Powertools for AWS Lambda": ("powertools",),
+    "New Relic": ("newrelic",),
+    "Dynatrace": ("dynatrace", "oneagent"),
+    "Lumigo": ("lumigo",),
+    "Sentry": ("sentry",),
+    "Elastic APM": ("elasticapm",),
+}
+
+
+class LayerKind(StrEnum):
+    """Who a layer comes from, as far as the catalogue and the ARN tell."""
+
+    OWN = "own"  # published in the function's own account
+    VENDOR = "vendor"  # a known vendor's name from that vendor's account
+    LOOKALIKE = "lookalike"  # a vendor's name (or a close spelling) from another account
+    UNKNOWN = "unknown"  # another account, no vendor's name
+
+
+@dataclass(frozen=True)
+class Vendor:
+    """One vendor: accounts per partition, layer-name patterns, documented hooks, extensions."""
+
+    name: str
+    accounts: dict[str, frozenset[str]]
+    layers: tuple[re.Pattern[str], ...]
+    wrappers: tuple[str, ...]
+    hooks: tuple[str, ...]
+    extensions: tuple[str, ...]
+    sources: tuple[str, ...]
+
+    def publishes(self, partition: str, account: str) -> bool:
+        """True when `account` is one this vendor publishes layers from, in `partition`."""
+        return account in self.accounts.get(partition, frozenset())
+
+    def names(self, layer_name: str) -> bool:
+        """True when a layer name is one of this vendor's, or spelled close to one."""
+        if any(p.match(layer_name) for p in self.layers):
+            return True
+        plain = _NORMALISE.sub("", layer_name.lower())
+        return any(token in plain for token in _TOKENS.get(self.name, ()))
+
+
+@dataclass(frozen=True)
+class LayerMatch:
+    """What the catalogue says of one layer ARN."""
+
+    arn: str
+    kind: LayerKind
+    owner: str
+    vendor: Vendor | None = None
+
+    def describe(self) -> str:
+        """A phrase for a finding's summary."""
+        if self.kind is LayerKind.VENDOR and self.vendor:
+            return f"{self.vendor.name}'s layer from its publisher account {self.owner}"
+        if self.kind is LayerKind.LOOKALIKE and self.vendor:
+            return (
+                f"named like {self.vendor.name}'s layer but published by account {self.owner}, "
+                f"not by {self.vendor.name}"
+            )
+        if self.kind is LayerKind.OWN:
+            return "published in the function's own account"
+        return f"published by account {self.owner}, not a known vendor"
+
+
+@dataclass(frozen=True)
+class VendorCatalogue:
+    """The known vendors, and the questions detectors ask of them."""
+
+    vendors: tuple[Vendor, ...]
+
+    def layer(self, arn: str, function_account: str) -> LayerMatch:
+        """Classify a layer version ARN for a function in `function_account`."""
+        parts = arn.split(":")
+        if len(parts) < 7 or parts[5] != "layer":
+            return LayerMatch(arn, LayerKind.UNKNOWN, "")
+        partition, owner, name = parts[1], parts[4], parts[6]
+        if owner == function_account:
+            return LayerMatch(arn, LayerKind.OWN, owner)
+        for vendor in self.vendors:
+            if vendor.publishes(partition, owner):
+                return LayerMatch(arn, LayerKind.VENDOR, owner, vendor)
+        for vendor in self.vendors:
+            if vendor.names(name):
+                return LayerMatch(arn, LayerKind.LOOKALIKE, owner, vendor)
+        return LayerMatch(arn, LayerKind.UNKNOWN, owner)
+
+    def documented_hook(
+        self, name: str, value: str, layer_arns: tuple[str, ...] | list[str], account: str
+    ) -> Vendor | None:
+        """The known vendor whose documented hook `name=value` is and whose genuine layer is
+        attached to the function; None when no attached vendor layer provides it."""
+        attached = [
+            m.vendor
+            for m in (self.layer(arn, account) for arn in layer_arns)
+            if m.kind is LayerKind.VENDOR and m.vendor is not None
+        ]
+        for vendor in attached:
+            if name.upper() == "AWS_LAMBDA_EXEC_WRAPPER" and value.strip() in vendor.wrappers:
+                return vendor
+            for hook in vendor.hooks:
+                hook_name, _, prefix = hook.partition("=")
+                if name.upper() == hook_name and value.strip().startswith(prefix):
+                    return vendor
+        return None
+
+    def extension_vendor(self, extension: str, layer_arns: tuple[str, ...]) -> Vendor | None:
+        """The known vendor shipping extension `extension` in one of `layer_arns` (the layers
+        that contain it), published from the vendor's own account."""
+        for arn in layer_arns:
+            parts = arn.split(":")
+            if len(parts) < 7:
+                continue
+            for vendor in self.vendors:
+                if vendor.publishes(parts[1], parts[4]) and extension in vendor.extensions:
+                    return vendor
+        return None
+
+
+def _vendor(entry: dict[str, Any]) -> Vendor:
+    return Vendor(
+        name=str(entry["name"]),
+        accounts={p: frozenset(map(str, ids)) for p, ids in entry.get("accounts", {}).items()},
+        layers=tuple(re.compile(p) for p in entry.get("layers", [])),
+        wrappers=tuple(map(str, entry.get("wrappers", []))),
+        hooks=tuple(map(str, entry.get("hooks", []))),
+        extensions=tuple(map(str, entry.get("extensions", []))),
+        sources=tuple(map(str, entry.get("sources", []))),
+    )
+
+
+def load_catalogue(path: Path = CATALOGUE) -> VendorCatalogue:
+    """Read the vendor catalogue (the bundled `vendors.json` unless another file is given)."""
+    document = orjson.loads(path.read_bytes())
+    return VendorCatalogue(tuple(_vendor(entry) for entry in document["vendors"]))
+
+
+def package_publisher(
+    catalogue: VendorCatalogue, owners: tuple[str, ...], account: str
+) -> LayerMatch | None:
+    """For a layer package (its `owners`: layer and function ARNs), the catalogue's verdict on
+    the layer: the first look-alike, else the first known vendor's; None for other layers."""
+    matches = [catalogue.layer(arn, account) for arn in owners if ":layer:" in arn]
+    for kind in (LayerKind.LOOKALIKE, LayerKind.VENDOR):
+        for match in matches:
+            if match.kind is kind:
+                return match
+    return None

@@ -1,0 +1,164 @@
+"""Who acts in the `busy` scenario: CI, CloudFormation, CodeDeploy, developers, vendors.
+
+Each actor signs with its own keys (role sessions from `sts:AssumeRole`, IAM user keys) and
+sends its own address and user agent; AWS services act with `invokedBy`, as CloudTrail logs
+a service's calls for the account.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from lambda_ir.emulator.scenarios.actors import (
+    ADMIN_KEYS,
+    ActorClients,
+    ScenarioClock,
+    Target,
+    assume_role_actor,
+    create_user_actor,
+)
+from lambda_ir.emulator.scenarios.deploy import LAMBDA_TRUST
+from lambda_ir.emulator.scenarios.estate import CI_AGENT
+from lambda_ir.emulator.scenarios.result import Actor, Credentials
+
+CI_ROLE = "gha-terraform-deploy"
+SSO_ROLE = "AWSReservedSSO_Developer_5f1d2e3a4b6c7d8e"
+SSO_PATH = "/aws-reserved/sso.amazonaws.com/"
+CONSOLE_AGENT = "console.amazonaws.com"
+OFFICE = "198.51.100.{host}"
+RUNNERS = "192.0.2.{host}"
+DEVELOPERS = {"alice@acme.example": 23, "bob@acme.example": 41}
+DORMANT_USER = "ops-legacy"
+DORMANT_AGENT = "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off"
+VENDOR_ROLE = "OrganizationAccountAccessRole"
+TRUST_ANYONE_IN_ACCOUNT = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::{account}:root"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+DEPLOY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["lambda:*", "iam:*Role*", "iam:PassRole", "logs:*"],
+            "Resource": "*",
+        }
+    ],
+}
+
+
+@dataclass
+class Cast:
+    """The scenario's identities; `named` keeps every actor for the scenario's result."""
+
+    target: Target
+    owner: ActorClients
+    clock: ScenarioClock
+    ci_role: str
+    sso_role: str
+    dormant: Actor
+    named: dict[str, Actor] = field(default_factory=dict)
+
+    def _clients(self, actor: Actor) -> ActorClients:
+        self.named.setdefault(actor.name, actor)
+        return ActorClients(self.target, actor, self.clock)
+
+    def ci(self, run: int) -> ActorClients:
+        """A CI run: a fresh session of the deploy role from one of the runners."""
+        actor = assume_role_actor(
+            self.owner.client("sts"),
+            self.ci_role,
+            f"gha-run-{4100 + run}",
+            name="ci",
+            source_ip=RUNNERS.format(host=10 + run % 40),
+            user_agent=CI_AGENT,
+        )
+        return self._clients(actor)
+
+    def developer(self, email: str) -> ActorClients:
+        """A developer's SSO console session from the office."""
+        actor = assume_role_actor(
+            self.owner.client("sts"),
+            self.sso_role,
+            email,
+            name=email.split("@")[0],
+            source_ip=OFFICE.format(host=DEVELOPERS[email]),
+            user_agent=CONSOLE_AGENT,
+        )
+        return self._clients(actor)
+
+    def service(self, principal: str) -> ActorClients:
+        """An AWS service acting for the account (CloudFormation, CodeDeploy)."""
+        arn = f"arn:aws:iam::{self.target.account_id}:user/emulator-admin"
+        actor = Actor(principal.split(".")[0], arn, ADMIN_KEYS, principal, principal, principal)
+        return self._clients(actor)
+
+    def vendor(self, account: str) -> ActorClients:
+        """The vendor's own account, publishing its layers."""
+        answer = self.owner.client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/{VENDOR_ROLE}", RoleSessionName="publish"
+        )
+        keys = answer["Credentials"]
+        credentials = Credentials(
+            keys["AccessKeyId"], keys["SecretAccessKey"], keys["SessionToken"]
+        )
+        actor = Actor(
+            f"vendor-{account}",
+            answer["AssumedRoleUser"]["Arn"],
+            credentials,
+            "203.0.113.250",
+            "aws-cli/2.17.0",
+        )
+        return ActorClients(self.target, actor, self.clock)
+
+    def as_actor(self, actor: Actor) -> ActorClients:
+        """Clients for an actor made elsewhere (an intruder)."""
+        return self._clients(actor)
+
+
+def _role(iam: Any, name: str, account: str, path: str = "/") -> str:
+    trust = json.dumps(TRUST_ANYONE_IN_ACCOUNT).replace("{account}", account)
+    arn = str(
+        iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    )
+    iam.put_role_policy(
+        RoleName=name, PolicyName="deploy", PolicyDocument=json.dumps(DEPLOY_POLICY)
+    )
+    return arn
+
+
+def cast_of(target: Target, owner: ActorClients, clock: ScenarioClock) -> Cast:
+    """Set up the identities (administrator, 31 days ago): the CI role, the SSO role, and
+    the `ops-legacy` user whose key an intruder will use."""
+    iam = owner.client("iam")
+    account = target.account_id
+    ci_role = _role(iam, CI_ROLE, account)
+    clock.advance(20)
+    sso_role = _role(iam, SSO_ROLE, account, SSO_PATH)
+    clock.advance(40)
+    dormant = create_user_actor(
+        iam,
+        DORMANT_USER,
+        source_ip=OFFICE.format(host=77),
+        user_agent=DORMANT_AGENT,
+        tags={"team": "ops", "owner": "legacy-scripts"},
+    )
+    iam.put_user_policy(
+        UserName=DORMANT_USER, PolicyName="ops", PolicyDocument=json.dumps(DEPLOY_POLICY)
+    )
+    cast = Cast(target, owner, clock, ci_role, sso_role, dormant)
+    cast.named[dormant.name] = dormant
+    return cast
+
+
+def execution_trust() -> str:
+    """Lambda's trust policy for execution roles."""
+    return json.dumps(LAMBDA_TRUST)
