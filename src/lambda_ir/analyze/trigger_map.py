@@ -44,6 +44,11 @@ class Trigger:
     evidence: EvidenceRef
     pattern: Mapping[str, Any] | None = None
 
+    @property
+    def key3(self) -> tuple[str, str, str]:
+        """(account, region, name) of the function, whatever the qualifier."""
+        return (self.function.account, self.function.region, self.function.name)
+
 
 def function_of(arn: str) -> FunctionRef | None:
     """A Lambda function ARN (qualified or not) as a reference; None for anything else."""

@@ -17,6 +17,7 @@ from lambda_ir.evidence import Case
 from lambda_ir.model import Finding, FunctionRef, Severity, TimelineEvent
 from lambda_ir.redact import redact_document, redact_text
 from lambda_ir.report.blast import RoleReach, read_roles, role_key
+from lambda_ir.report.capabilities import CapabilityFacts, read_capability_facts
 from lambda_ir.report.functions import FunctionFacts, read_functions
 from lambda_ir.timeline.documents import gaps
 from lambda_ir.timeline.findings import read_findings
@@ -64,6 +65,7 @@ class ReportFacts:
     since: str | None
     warnings: tuple[str, ...]
     affected: tuple[str, ...] = ()  # function ARNs named in findings; `roles` are theirs if any
+    capabilities: tuple[CapabilityFacts, ...] = ()  # per function: by version, and triggers
 
     @property
     def missing(self) -> tuple[Gap, ...]:
@@ -133,6 +135,7 @@ def build_facts(
         events_total=total,
         since=_since(findings, kept),
         warnings=tuple(warnings),
+        capabilities=read_capability_facts(case, warnings),
     )
 
 

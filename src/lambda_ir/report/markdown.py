@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.model import Finding, Severity
+from lambda_ir.report.capabilities import capabilities_markdown, capability_of
 from lambda_ir.report.codediff import CodeDiff
 from lambda_ir.report.escape import markdown as md
 from lambda_ir.report.escape import markdown_code as code
@@ -145,6 +146,7 @@ def _function(facts: ReportFacts, function: FunctionFacts) -> Iterator[str]:
     for row in function.versions:
         if row.diff is not None:
             yield from _diff(row.diff)
+    yield from capabilities_markdown(capability_of(facts.capabilities, function.arn))
     for gap in facts.gaps_of(function):
         yield f"- not collected: {code(gap.what)}: {md(gap.why)}"
     yield ""

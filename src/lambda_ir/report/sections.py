@@ -7,6 +7,7 @@ import urllib.parse
 from collections.abc import Iterator
 
 from lambda_ir.model import Finding, Severity
+from lambda_ir.report.capabilities import capabilities_html, capability_of
 from lambda_ir.report.codediff import CodeDiff
 from lambda_ir.report.escape import html as esc
 from lambda_ir.report.facts import ReportFacts
@@ -163,6 +164,7 @@ def _function(facts: ReportFacts, number: int, function: FunctionFacts) -> Itera
     for position, row in enumerate(function.versions):
         if row.diff is not None:
             yield from _diff(f"diff-{number}-{position}", row.diff)
+    yield from capabilities_html(capability_of(facts.capabilities, function.arn))
     gaps = facts.gaps_of(function)
     if gaps:
         yield "<h4>Not collected for this function</h4><ul>"
