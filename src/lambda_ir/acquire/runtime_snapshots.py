@@ -130,7 +130,8 @@ def _store(
     context: dict[str, Any] = found if isinstance(found, dict) else {}
     function = str(context.get("function_name") or "unknown")
     captured = str(snapshot.get("captured_at") or "")
-    name = f"{captured}-{snapshot.get('snapshot_id', '')}"
+    compact = captured.replace("-", "").replace(":", "").replace(".", "")
+    name = f"{compact}-{snapshot.get('snapshot_id', '')}"
     path = "/".join(
         ("runtime", *(path_segment(part) for part in (ctx.account, region, function, name)))
     )

@@ -28,7 +28,7 @@ from lambda_ir.evidence import Case
 from lambda_ir.evidence.layout import path_segment
 from lambda_ir.model import Kind
 from lambda_ir.respond.contain import save_undo
-from lambda_ir.respond.execute import Outcome, perform
+from lambda_ir.respond.execute import Outcome, Status, perform
 from lambda_ir.respond.plan import AwsCall, Change, Plan
 from lambda_ir.respond.preserve import preserve
 from lambda_ir.respond.target import PlanError, Target, resolve_target
@@ -193,10 +193,12 @@ def run_runtime(
         )
     evidence = preserve(case, session, target.function)
     case.log(f"{verb}-start", {"run": run, "plan": plan_path, "evidence": evidence})
+    published: tuple[Outcome, ...] = ()
     if publish:
         layer = _publish(case, clients, request, run)
+        published = (Outcome(_publish_change(request, layer), Status.APPLIED),)
         changes = _plan(target, request, layer)
-    outcomes = perform(case, clients, request.region, changes, run=run)
+    outcomes = published + perform(case, clients, request.region, changes, run=run)
     plan = Plan(target.function.arn, request.region)
     undo_path = save_undo(case, run, plan, outcomes)
     after = resolve_target(clients, request.function, request.region, request.now)
@@ -205,7 +207,7 @@ def run_runtime(
         target.function.arn,
         run,
         plan_path,
-        tuple(shown),
+        tuple(outcome.change for outcome in outcomes),
         True,
         evidence,
         outcomes,
@@ -223,7 +225,7 @@ def _plan(target: Target, request: RuntimeRequest, layer: str) -> list[Change]:
     return plan_attach(target, layer, request.bucket, request.every)
 
 
-def _publish_change(request: RuntimeRequest) -> Change:
+def _publish_change(request: RuntimeRequest, published: str = "") -> Change:
     params = {
         "LayerName": LAYER_NAME,
         "Description": "lambda-ir runtime collector",
@@ -234,7 +236,9 @@ def _publish_change(request: RuntimeRequest) -> Change:
     }
     return Change(
         "runtime-attach",
-        f"publish the collector as a new {LAYER_NAME} layer version",
+        f"publish the collector as {published}"
+        if published
+        else f"publish the collector as a new {LAYER_NAME} layer version",
         AwsCall("lambda", "PublishLayerVersion", params),
         None,
         "the layer version stays in the account (lambda-ir deletes nothing)",

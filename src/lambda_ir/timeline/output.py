@@ -30,6 +30,8 @@ TIMESTAMP_DESC = {
     "timeout": "Log Time",
     "log-error": "Log Time",
     "runtime-snapshot": "Capture Time",
+    "runtime-file": "Modification Time",
+    "runtime-process": "Process Start Time",
 }
 SOURCE_DESC = {"cloudtrail": "Event Time", "finding": "Detection Time"}
 CHUNK = 1 << 20

@@ -4,7 +4,8 @@ Three kinds of event come from the collector's snapshots (`lambda_ir.runtime`):
 `runtime-snapshot` when one was taken (`captured_at`; without one, the time it was collected
 into the case stands in, and the message says so), `runtime-file` when a file in /tmp was
 last written (its mtime) and `runtime-process` when a process other than the collector
-started. A file or process seen in several snapshots is one event citing each of them.
+started (snapshots taken inside Lambda only). A file or process seen in several snapshots
+is one event citing each of them.
 """
 
 from __future__ import annotations
@@ -118,6 +119,9 @@ def _process_events(doc: Document, body: dict[str, Any]) -> Keyed:
         else None
     )
     out: Keyed = []
+    environment = body.get("environment")
+    if not isinstance(environment, dict) or "AWS_LAMBDA_RUNTIME_API" not in environment:
+        return out  # taken outside Lambda (a test, a laptop): that machine's processes
     for item in (body.get("processes") or [])[:MAX_PER_SNAPSHOT]:
         time = utc_iso(item.get("started_at")) if isinstance(item, dict) else None
         if time is None or item.get("pid") == collector:
