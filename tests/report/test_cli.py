@@ -35,11 +35,23 @@ def test_timeline_and_report_commands(tmp_path: Path) -> None:
         "report.md",
         "findings.sarif",
         "findings.ocsf.jsonl",
+        "findings.csv",
+        "indicators.stix.json",
+        "indicators.txt",
     }
     assert (root / "report.html").read_text().startswith("<!doctype html>")
+    assert result["hidden"] == 0  # the fixture's trail has no call by the collector
+
+    (root / "report.md").unlink()
+    done = _run("--json", "report", "--case", str(root), "--format", "md,stix")
+    assert done.returncode == 0, done.stderr
+    names = {Path(p).name for p in orjson.loads(done.stdout)["outputs"]}
+    assert names == {"report.md", "indicators.stix.json"} and (root / "report.md").is_file()
+    done = _run("report", "--case", str(root), "--format", "html,pdf")
+    assert done.returncode == 2 and "unknown format pdf" in done.stderr
 
     custody = [orjson.loads(line) for line in (root / "custody.jsonl").read_text().splitlines()]
-    assert [c["action"] for c in custody[-2:]] == ["timeline", "reported"]
+    assert [c["action"] for c in custody[-3:]] == ["timeline", "reported", "reported"]
 
 
 def test_report_on_a_folder_that_is_not_a_case(tmp_path: Path) -> None:

@@ -84,8 +84,11 @@ def test_no_output_leaks_the_secret(built: BuiltCase) -> None:
 def test_write_report_records_hashes_in_custody(built: BuiltCase) -> None:
     result = write_report(built.case, built.index(), "2026-11-29T10:00:00Z")
     assert sorted(p.name for p in result.paths) == [
+        "findings.csv",
         "findings.ocsf.jsonl",
         "findings.sarif",
+        "indicators.stix.json",
+        "indicators.txt",
         "report.html",
         "report.md",
     ]

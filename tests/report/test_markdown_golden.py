@@ -22,7 +22,10 @@ def _render(tmp_path: Path, hostile: bool) -> str:
     case = freeze(built)
     index = built.index()
     facts = build_facts(case, build_timeline(case, index), "2026-11-29T10:00:00Z")
-    return render_markdown(facts)
+    # Suggested commands name the case folder; the golden file says CASE.
+    root = str(case.root)
+    text = render_markdown(facts)
+    return text.replace(root, "CASE").replace(root.replace("_", "\\_"), "CASE")
 
 
 def _check(name: str, text: str) -> None:

@@ -16,6 +16,7 @@ from lambda_ir.timeline import build_timeline
 from tests.report.twins import (
     ALICE,
     BOB,
+    COLLECTOR,
     HOT,
     HOT_URL,
     MALLORY,
@@ -93,7 +94,7 @@ def test_timeline_rows_carry_account_and_region(twins: Twins) -> None:
         events = list(build_timeline(twins.case, index))
     alias_states = {(e.account, e.region, e.version) for e in events if e.kind == "alias-state"}
     assert alias_states == {(*place, "live") for place in PLACES}
-    calls = [e for e in events if e.source == "cloudtrail"]
+    calls = [e for e in events if e.source == "cloudtrail" and e.actor != COLLECTOR]
     assert {(e.account, e.region, e.actor) for e in calls} == {
         (*HOT, MALLORY),
         (*QUIET_REGION, ALICE),

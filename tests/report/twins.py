@@ -31,6 +31,7 @@ PLACES = (HOT, QUIET_REGION, QUIET_ACCOUNT)
 MALLORY = f"arn:aws:iam::{A}:user/mallory"
 ALICE = f"arn:aws:iam::{A}:user/alice"
 BOB = f"arn:aws:iam::{B}:user/bob"
+COLLECTOR = f"arn:aws:iam::{A}:user/ir-responder"
 HOT_URL = "https://hot.lambda-url.us-east-1.on.aws/"
 
 
@@ -211,6 +212,29 @@ def _trail(case: Case) -> None:
                     "responseElements": {"codeSha256": response} if response else None,
                 }
             )
+    records.append(
+        {
+            "eventVersion": "1.08",
+            "eventID": "collector-1",
+            "eventTime": "2026-11-28T20:00:00Z",
+            "eventSource": "lambda.amazonaws.com",
+            "eventName": "ListFunctions20150331",
+            "awsRegion": "us-east-1",
+            "recipientAccountId": A,
+            "sourceIPAddress": "198.51.100.9",
+            "userIdentity": {"type": "IAMUser", "arn": COLLECTOR, "accessKeyId": "AKIACOLLECTOR"},
+            "requestParameters": None,
+            "responseElements": None,
+        }
+    )
+    case.put_json(
+        f"raw/{A}/global/sts/caller-identity.json",
+        {"Account": A, "Arn": COLLECTOR, "UserId": "AIDACOLLECTOR"},
+        kind="account",
+        api="sts:GetCallerIdentity",
+        params={},
+        account=A,
+    )
     body = b"".join(orjson.dumps(r) + b"\n" for r in records)
     case.put_bytes(
         gzip.compress(body, mtime=0),

@@ -12,6 +12,7 @@ from lambda_ir.evidence import Case
 from lambda_ir.evidence.custody import utc_now
 from lambda_ir.evidence.index import open_index
 from lambda_ir.report import write_report
+from lambda_ir.report.write import FORMATS as REPORT_FORMATS
 from lambda_ir.timeline import write_timeline
 from lambda_ir.timeline.write import FORMATS
 
@@ -55,26 +56,50 @@ def timeline(case_dir: str, fmt: str) -> None:
 
 @click.command()
 @case_option()
+@click.option(
+    "--format",
+    "formats",
+    default=",".join(REPORT_FORMATS),
+    show_default=True,
+    metavar="LIST",
+    help="Comma-separated outputs: html (report.html), md (report.md), sarif (findings.sarif), "
+    "ocsf (findings.ocsf.jsonl), csv (findings.csv), stix (indicators.stix.json), "
+    "txt (indicators.txt).",
+)
 @writes_case
-def report(case_dir: str) -> None:
-    """Write report.html, report.md, findings.sarif and findings.ocsf.jsonl into the case.
+def report(case_dir: str, formats: str) -> None:
+    """Write the report and its exports into the case (by default every format).
 
     report.html is one self-contained page (Chart.js bundled, no network, a strict
-    Content-Security-Policy): executive summary, findings with filters, an interactive
-    timeline, every function's versions, configuration, policies, URL, triggers and role,
-    and what could not be collected. Reads findings.json (run `analyze` first) and the
-    index; secret values are redacted in every output.
+    Content-Security-Policy). Its first screen says which functions are compromised or
+    exposed, by whom (principal, access key id, session), from which addresses, since when,
+    and what to do now: a checklist whose steps carry the complete `lambda-ir contain`
+    command (a plan until --apply), and the indicators (also exported as indicators.txt and
+    a STIX 2.1 bundle). Then the executive summary, findings with filters, an interactive
+    timeline (the collector's own API calls left out), every function's versions, code
+    diffs, configuration, policies, URL, triggers and role, most at risk first, and what
+    could not be collected. Reads findings.json and incidents.json (run `analyze` first)
+    and the index; secret values are redacted in every output.
     """
     ui = get_ui()
+    chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
+    unknown = [f for f in chosen if f not in REPORT_FORMATS]
+    if unknown or not chosen:
+        raise click.BadParameter(
+            f"unknown format {', '.join(unknown) or '(none)'}; choose from "
+            f"{', '.join(REPORT_FORMATS)}",
+            param_hint="--format",
+        )
     case = Case.open(Path(case_dir))
     with open_index(case) as index:
-        result = write_report(case, index, utc_now())
+        result = write_report(case, index, utc_now(), chosen)
     for warning in result.warnings:
         ui.say(f"[yellow]warning[/] {escape(warning)}")
     lines = [f"{path}  sha256 {result.outputs[path.name]}" for path in result.paths]
     facts = result.facts
     lines.append(
-        f"{len(facts.findings)} findings, {facts.events_total} timeline events, "
+        f"{len(facts.findings)} findings, {facts.events_total} timeline events "
+        f"({facts.hidden} of the collector's own calls left out of the report), "
         f"{len(facts.functions)} functions, {len(facts.missing)} collection gaps"
     )
     ui.result(
@@ -83,6 +108,7 @@ def report(case_dir: str) -> None:
             "outputs": {str(p): result.outputs[p.name] for p in result.paths},
             "findings": len(facts.findings),
             "events": facts.events_total,
+            "hidden": facts.hidden,
             "functions": len(facts.functions),
             "gaps": len(facts.missing),
             "absent": len(facts.absent),

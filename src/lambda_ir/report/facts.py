@@ -7,7 +7,7 @@ of them reads the case or redacts on its own.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -19,7 +19,8 @@ from lambda_ir.redact import redact_document, redact_text
 from lambda_ir.report.blast import RoleReach, read_roles, role_key
 from lambda_ir.report.capabilities import CapabilityFacts, read_capability_facts
 from lambda_ir.report.functions import FunctionFacts, read_functions
-from lambda_ir.timeline.documents import gaps
+from lambda_ir.report.incidents import Incident, read_incidents
+from lambda_ir.timeline.documents import documents, gaps
 from lambda_ir.timeline.findings import read_findings
 
 # The page stays fast in a browser: past this many events the report keeps the most telling
@@ -66,6 +67,10 @@ class ReportFacts:
     warnings: tuple[str, ...]
     affected: tuple[str, ...] = ()  # function ARNs named in findings; `roles` are theirs if any
     capabilities: tuple[CapabilityFacts, ...] = ()  # per function: by version, and triggers
+    case_dir: str = "."  # where the case is, for commands the report suggests
+    incidents: tuple[Incident, ...] | None = None  # None: analyze wrote no incidents.json
+    collectors: tuple[str, ...] = ()  # the identities that collected the case
+    hidden: int = 0  # the collectors' own CloudTrail calls, left out of `events`
 
     @property
     def missing(self) -> tuple[Gap, ...]:
@@ -112,7 +117,9 @@ def build_facts(
     """
     warnings: list[str] = []
     findings = tuple(_redacted(f) for f in read_findings(case, warnings))
-    kept, total = _keep(events)
+    collectors = _collectors(case)
+    hidden = [0]
+    kept, total = _keep(_without(events, collectors, hidden))
     functions = tuple(read_functions(case, warnings, diffs=diffs))
     roles = read_roles(case, warnings)
     affected = _affected(findings)
@@ -136,7 +143,38 @@ def build_facts(
         since=_since(findings, kept),
         warnings=tuple(warnings),
         capabilities=read_capability_facts(case, warnings),
+        case_dir=str(case.root),
+        incidents=read_incidents(case, warnings),
+        collectors=collectors,
+        hidden=hidden[0],
     )
+
+
+def _collectors(case: Case) -> tuple[str, ...]:
+    """The ARNs the collector ran as (sts:GetCallerIdentity in the case)."""
+    arns = {
+        str(doc.body.get("Arn"))
+        for doc in documents(case, "account")
+        if doc.entry.api == "sts:GetCallerIdentity"
+        and isinstance(doc.body, dict)
+        and doc.body.get("Arn")
+    }
+    return tuple(sorted(arns))
+
+
+def _without(
+    events: Iterable[TimelineEvent], collectors: tuple[str, ...], hidden: list[int]
+) -> Iterator[TimelineEvent]:
+    """The events minus the collector's own CloudTrail calls, counted in `hidden[0]`.
+
+    Collecting a case makes hundreds of Get/List calls in the incident's window; they are
+    the responder's, not the attacker's, and the timeline file keeps them.
+    """
+    for event in events:
+        if event.source == "cloudtrail" and event.actor in collectors:
+            hidden[0] += 1
+            continue
+        yield event
 
 
 def _affected(findings: tuple[Finding, ...]) -> set[str]:

@@ -14,6 +14,8 @@ from lambda_ir.report.escape import markdown as md
 from lambda_ir.report.escape import markdown_code as code
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.functions import FunctionFacts
+from lambda_ir.report.indicators import gather
+from lambda_ir.report.response import at_risk, checklist, serious_incidents, suspects
 from lambda_ir.report.summary import blast_lines, blast_scope, headline, key_actions
 
 MAX_TIMELINE_ROWS = 200
@@ -23,6 +25,7 @@ def render_markdown(facts: ReportFacts) -> str:
     """The whole report as one Markdown document."""
     parts = [
         *_header(facts),
+        *_now(facts),
         *_summary(facts),
         *_findings(facts),
         *_timeline(facts),
@@ -37,6 +40,41 @@ def _header(facts: ReportFacts) -> Iterator[str]:
     yield ""
     yield f"Generated {md(facts.generated)} by lambda-ir from a case created {md(facts.created)}."
     yield f"Scope: {md(facts.scope)}."
+    yield ""
+
+
+def _now(facts: ReportFacts) -> Iterator[str]:
+    """The first screen: functions at risk, who, what to do (with commands), indicators."""
+    yield "## At a glance: what to do now"
+    yield ""
+    risky = at_risk(facts)
+    if not risky:
+        yield "No finding of medium severity or worse names a function."
+        yield ""
+    for function in risky:
+        since = f", since {md(function.first)}" if function.first else ""
+        yield (
+            f"- **{function.severity.value.upper()}** {md(function.state)}: "
+            f"{md(function.label)} {code(function.arn)} ({len(function.findings)} findings{since})"
+        )
+    for who in suspects(facts):
+        keys = " ".join(code(k) for k in who.access_keys) or "no key id"
+        yield (
+            f"- by {code(who.principal)} with {keys} from "
+            f"{md(', '.join(who.addresses) or 'unknown addresses')}"
+        )
+    yield ""
+    for number, step in enumerate(checklist(facts), start=1):
+        why = f" ({md(step.why)})" if step.why else ""
+        yield f"{number}. **{md(step.what)}**{why}"
+        yield f"   {code(step.command) if step.command else 'no lambda-ir command: console or CLI'}"
+    found = gather(facts.findings, serious_incidents(facts))
+    if found:
+        yield ""
+        yield (
+            f"Indicators ({len(found)}; also `indicators.txt`, `indicators.stix.json`): "
+            + ", ".join(code(i.value) for i in found)
+        )
     yield ""
 
 

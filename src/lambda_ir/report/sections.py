@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import urllib.parse
 from collections.abc import Iterator
 
@@ -11,7 +12,9 @@ from lambda_ir.report.capabilities import capabilities_html, capability_of
 from lambda_ir.report.codediff import CodeDiff
 from lambda_ir.report.escape import html as esc
 from lambda_ir.report.facts import ReportFacts
+from lambda_ir.report.first_screen import badge, first_screen, function_anchor, table_of_contents
 from lambda_ir.report.functions import FunctionFacts, VersionRow
+from lambda_ir.report.response import AtRisk, at_risk
 from lambda_ir.report.summary import blast_lines, blast_scope, headline, key_actions
 
 MAX_EVENT_ROWS = 2000
@@ -35,6 +38,8 @@ def body(facts: ReportFacts) -> str:
     """The page body: summary, findings, timeline, functions, gaps."""
     parts = [
         *_header(facts),
+        *table_of_contents(),
+        *first_screen(facts),
         *_summary(facts),
         *_findings(facts),
         *_timeline(facts),
@@ -141,14 +146,36 @@ def _functions(facts: ReportFacts) -> Iterator[str]:
     yield '<section id="functions"><h2>Functions</h2>'
     if not facts.functions:
         yield "<p>No function configuration in the case (for example a CloudTrail-only case).</p>"
-    for number, function in enumerate(facts.functions):
-        yield from _function(facts, number, function)
+    risky = {a.arn: a for a in at_risk(facts)}
+    ranked = sorted(facts.functions, key=lambda f: _risk_order(risky.get(f.arn), f))
+    for number, function in enumerate(ranked):
+        yield from _function(facts, number, function, risky.get(function.arn))
     yield "</section>"
 
 
-def _function(facts: ReportFacts, number: int, function: FunctionFacts) -> Iterator[str]:
-    yield f'<div class="fn" id="fn-{number}"><h3>{esc(function.name)}</h3>'
-    yield f'<p class="meta">{esc(function.account)} · {esc(function.region)}</p><ul>'
+def _risk_order(risk: AtRisk | None, function: FunctionFacts) -> tuple[int, int, str]:
+    """Most severe first, then most findings; functions without findings by ARN."""
+    if risk is None:
+        return (1, 0, function.arn)
+    return (-risk.severity.rank, -len(risk.findings), function.arn)
+
+
+def _function(
+    facts: ReportFacts, number: int, function: FunctionFacts, risk: AtRisk | None
+) -> Iterator[str]:
+    state = (
+        f" {badge(risk.severity.value)} <small>{esc(risk.state)}, {len(risk.findings)} "
+        "findings</small>"
+        if risk
+        else ""
+    )
+    yield (
+        f'<div class="fn" id="{function_anchor(function.arn)}"><h3>{esc(function.name)}{state}</h3>'
+    )
+    yield (
+        f'<p class="meta">{esc(function.account)} · {esc(function.region)} · '
+        f"<code>{esc(function.arn)}</code></p><ul>"
+    )
     yield f"<li>Role: <code>{esc(function.role)}</code></li>"
     for label, values in (
         ("URLs", function.urls),
@@ -159,7 +186,7 @@ def _function(facts: ReportFacts, number: int, function: FunctionFacts) -> Itera
     yield "</ul><table><thead><tr><th>Version</th><th>Last modified</th><th>CodeSha256</th>"
     yield "<th>Changed from previous</th><th>Package</th></tr></thead><tbody>"
     for position, row in enumerate(function.versions):
-        yield _version_row(f"diff-{number}-{position}", function.name, row)
+        yield _version_row(f"diff-{number}-{position}", diff_command(facts, function, row), row)
     yield "</tbody></table>"
     for position, row in enumerate(function.versions):
         if row.diff is not None:
@@ -182,17 +209,33 @@ def _function(facts: ReportFacts, number: int, function: FunctionFacts) -> Itera
     yield "</div>"
 
 
-def _version_row(anchor: str, name: str, row: VersionRow) -> str:
+def diff_command(facts: ReportFacts, function: FunctionFacts, row: VersionRow) -> str:
+    """The complete `lambda-ir diff` of a version against the one before ("" for the first)."""
+    if not (row.previous and row.changed):
+        return ""
+    return " ".join(
+        shlex.quote(part)
+        for part in (
+            "lambda-ir",
+            "diff",
+            "--case",
+            facts.case_dir,
+            function.arn,
+            row.previous,
+            row.version,
+        )
+    )
+
+
+def _version_row(anchor: str, command: str, row: VersionRow) -> str:
     changed = (", ".join(row.changed) or "unchanged") if row.previous else "(first)"
     package = evidence_link(row.code_path) if row.code_path else "not collected"
     extra = ""
     if row.diff is not None:
         extra = f'<br><a href="#{anchor}">{esc(row.diff.label)}</a>'
-    if row.previous and row.changed:
-        extra += (
-            f"<br><code>lambda-ir diff --case . {esc(name)} {esc(row.previous)} "
-            f"{esc(row.version)}</code>"
-        )
+    if command:
+        extra += f'<br><code class="cmd">{esc(command)}</code>'
+
     return (
         f"<tr><td>{esc(row.version)}</td><td>{esc(row.last_modified)}</td>"
         f"<td><code>{esc(row.code_sha256)}</code></td><td>{esc(changed)}{extra}</td>"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,9 +12,12 @@ import orjson
 
 from lambda_ir.evidence import Case
 from lambda_ir.report.facts import ReportFacts, build_facts
+from lambda_ir.report.findings_csv import render_csv
 from lambda_ir.report.html import render_html
+from lambda_ir.report.indicators import Indicator, gather, to_stix, to_text
 from lambda_ir.report.markdown import render_markdown
 from lambda_ir.report.ocsf import render_ocsf
+from lambda_ir.report.response import serious_incidents
 from lambda_ir.report.sarif import render_sarif
 from lambda_ir.timeline.merge import build_timeline
 
@@ -30,27 +34,65 @@ class ReportResult:
     @property
     def html(self) -> Path:
         """The report page, the file to hand to a person."""
-        return next(p for p in self.paths if p.name == "report.html")
+        return self.path_of("report.html")
+
+    def path_of(self, name: str) -> Path:
+        """The path of one written output, by file name (StopIteration when not written)."""
+        return next(p for p in self.paths if p.name == name)
 
 
-def render_all(facts: ReportFacts) -> dict[str, bytes]:
-    """Every output's bytes by file name; pure, for tests and for `write_report`."""
-    sarif = orjson.dumps(render_sarif(facts.findings), option=orjson.OPT_INDENT_2)
-    ocsf = b"".join(
-        orjson.dumps(row) + b"\n" for row in render_ocsf(facts.findings, facts.generated)
-    )
-    return {
-        "report.html": render_html(facts).encode(),
-        "report.md": render_markdown(facts).encode(),
-        "findings.sarif": sarif + b"\n",
-        "findings.ocsf.jsonl": ocsf,
+# `report --format` names and the files they write.
+FORMATS = {
+    "html": "report.html",
+    "md": "report.md",
+    "sarif": "findings.sarif",
+    "ocsf": "findings.ocsf.jsonl",
+    "csv": "findings.csv",
+    "stix": "indicators.stix.json",
+    "txt": "indicators.txt",
+}
+
+
+def render_all(facts: ReportFacts, formats: Iterable[str] = tuple(FORMATS)) -> dict[str, bytes]:
+    """The chosen outputs' bytes by file name; pure, for tests and for `write_report`."""
+    renderers: dict[str, Callable[[ReportFacts], bytes]] = {
+        "html": lambda f: render_html(f).encode(),
+        "md": lambda f: render_markdown(f).encode(),
+        "sarif": lambda f: (
+            orjson.dumps(render_sarif(f.findings), option=orjson.OPT_INDENT_2) + b"\n"
+        ),
+        "ocsf": lambda f: b"".join(
+            orjson.dumps(row) + b"\n" for row in render_ocsf(f.findings, f.generated)
+        ),
+        "csv": lambda f: render_csv(f.findings).encode(),
+        "stix": lambda f: (
+            orjson.dumps(
+                to_stix(_indicators(f), f.generated, f.case_id), option=orjson.OPT_INDENT_2
+            )
+            + b"\n"
+        ),
+        "txt": lambda f: to_text(_indicators(f)).encode(),
     }
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        raise ValueError(f"unknown format {', '.join(sorted(unknown))}; choose from {_NAMES}")
+    return {FORMATS[name]: renderers[name](facts) for name in FORMATS if name in formats}
+
+
+_NAMES = ", ".join(FORMATS)
+
+
+def _indicators(facts: ReportFacts) -> list[Indicator]:
+    return gather(facts.findings, serious_incidents(facts))
 
 
 def write_report(
-    case: Case, index: duckdb.DuckDBPyConnection | None, generated: str
+    case: Case,
+    index: duckdb.DuckDBPyConnection | None,
+    generated: str,
+    formats: Iterable[str] = tuple(FORMATS),
 ) -> ReportResult:
-    """Render the case and write report.html, report.md, findings.sarif, findings.ocsf.jsonl.
+    """Render the case and write the chosen outputs (by default all of `FORMATS`).
 
     Reads the case, findings.json and the index; writes only derived outputs and one
     `reported` custody entry carrying each output's SHA-256.
@@ -60,7 +102,7 @@ def write_report(
     facts = build_facts(case, events, generated)
     outputs: dict[str, str] = {}
     paths = []
-    for name, data in render_all(facts).items():
+    for name, data in render_all(facts, tuple(formats)).items():
         paths.append(case.write_derived(name, data))
         outputs[name] = hashlib.sha256(data).hexdigest()
     case.log("reported", {"outputs": outputs, "findings": len(facts.findings)})

@@ -1,0 +1,186 @@
+"""The case's indicators: addresses, domains, URLs, hashes and access keys to block and hunt.
+
+Gathered from what findings cite (an indicator matched in code or logs, the address and key
+of a flagged actor, the package a code finding points into) and from incidents' actors;
+exported as plain text (one per line, for a blocklist or grep) and as a STIX 2.1 bundle
+(for a threat-intelligence platform). Ids are UUIDv5 of the value, so a re-run gives the
+same bundle.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import urllib.parse
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from lambda_ir.model import Finding, Severity
+from lambda_ir.report.incidents import Incident
+
+# Our own namespace for indicator ids (uuid5 of "kind:value").
+NAMESPACE = uuid.UUID("5f0c7d2e-3b7a-4f0e-9a51-6c1d2e3f4a5b")
+KINDS = ("ipv4", "ipv6", "domain", "url", "sha256", "access-key")
+_DOMAIN = re.compile(r"(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+_KEY = re.compile(r"(AKIA|ASIA)[A-Z0-9]{12,124}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+# Addresses that are never an attacker's on the internet (private, loopback, link-local,
+# carrier NAT, multicast, unspecified); documentation ranges stay, the demo uses them.
+_INTERNAL = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "224.0.0.0/4",
+        "::/128",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10",
+        "ff00::/8",
+    )
+)
+# Detectors whose evidence path (with a member) is the malicious package itself.
+_CODE_PREFIXES = ("yara:", "LIR-CODE-", "LIR-IOC-", "LIR-CHG-001")
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One value to block or hunt for, and why it is in the list."""
+
+    kind: str  # one of KINDS
+    value: str
+    why: str
+
+    @property
+    def stix_pattern(self) -> str:
+        """The STIX 2.1 pattern that matches this value."""
+        value = self.value.replace("\\", "\\\\").replace("'", "\\'")
+        return {
+            "ipv4": f"[ipv4-addr:value = '{value}']",
+            "ipv6": f"[ipv6-addr:value = '{value}']",
+            "domain": f"[domain-name:value = '{value}']",
+            "url": f"[url:value = '{value}']",
+            "sha256": f"[file:hashes.'SHA-256' = '{value}']",
+            "access-key": f"[user-account:user_id = '{value}']",
+        }[self.kind]
+
+
+def gather(findings: Iterable[Finding], incidents: Iterable[Incident] = ()) -> list[Indicator]:
+    """Every indicator findings and incidents name, once each, in KINDS order then value."""
+    found: dict[tuple[str, str], Indicator] = {}
+    for finding in findings:
+        if finding.severity.rank < Severity.MEDIUM.rank:
+            continue  # a low finding's actor is not an attacker
+        for kind, value in _from_finding(finding):
+            found.setdefault((kind, value), Indicator(kind, value, _why(finding)))
+    for incident in incidents:
+        for actor in incident.actors:
+            why = f"{incident.id}: used by {actor.principal}"
+            for value in (*actor.addresses, *actor.access_keys):
+                for kind, clean in classify(value):
+                    found.setdefault((kind, clean), Indicator(kind, clean, why))
+    return sorted(found.values(), key=lambda i: (KINDS.index(i.kind), i.value))
+
+
+def classify(text: str) -> Iterator[tuple[str, str]]:
+    """What a string is as an indicator: an address (port dropped), a URL and its host, a
+    domain, a SHA-256 or an AWS access key id; nothing for anything else."""
+    value = text.strip()
+    if value.startswith(("http://", "https://")):
+        # The URL only, not its host: a DNS-over-HTTPS lookup names dns.google.com, which
+        # is not the attacker's (the name it resolves is, and findings list that on its own).
+        if urllib.parse.urlsplit(value).hostname:
+            yield "url", value
+        return
+    host = value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is not None:
+        if not any(address in net for net in _INTERNAL if net.version == address.version):
+            yield ("ipv4" if address.version == 4 else "ipv6"), str(address)
+        return
+    if _KEY.fullmatch(value):
+        yield "access-key", value
+    elif _SHA256.fullmatch(value.lower()):
+        yield "sha256", value.lower()
+    elif _DOMAIN.fullmatch(host.lower()) and not host.lower().endswith(".amazonaws.com"):
+        yield "domain", host.lower()
+
+
+def _from_finding(finding: Finding) -> Iterator[tuple[str, str]]:
+    details = finding.details
+    listed = details.get("indicators")
+    for value in [*(listed if isinstance(listed, list) else []), details.get("indicator")]:
+        if isinstance(value, str):
+            yield from classify(value)
+    if finding.actor is not None:
+        for value in (finding.actor.source_ip, finding.actor.access_key_id):
+            if value:
+                yield from classify(value)
+    if finding.detector.startswith(_CODE_PREFIXES):
+        for ref in finding.evidence:
+            if ref.member and ref.path.startswith("blobs/") and _SHA256.fullmatch(ref.sha256):
+                yield "sha256", ref.sha256
+
+
+def _why(finding: Finding) -> str:
+    return f"{finding.id}: {finding.title} ({finding.severity.value})"
+
+
+def to_text(indicators: Iterable[Indicator]) -> str:
+    """One value per line, each after a `# kind: why` comment (`lambda-ir search --ioc` and
+    most blocklist tools read it as is)."""
+    lines = ["# lambda-ir indicators: one value per line; sha256 is a code package's own hash"]
+    for indicator in indicators:
+        lines.append(f"# {indicator.kind}: {_one_line(indicator.why)}")
+        lines.append(indicator.value)
+    return "\n".join(lines) + "\n"
+
+
+def to_stix(indicators: Iterable[Indicator], created: str, case_id: str) -> dict[str, Any]:
+    """A STIX 2.1 bundle with one `indicator` object per value (pattern_type `stix`)."""
+    stamp = _stix_time(created)
+    objects = [
+        {
+            "type": "indicator",
+            "spec_version": "2.1",
+            "id": f"indicator--{uuid.uuid5(NAMESPACE, f'{i.kind}:{i.value}')}",
+            "created": stamp,
+            "modified": stamp,
+            "name": f"{i.kind} {i.value}",
+            "description": _one_line(i.why),
+            "indicator_types": ["malicious-activity"],
+            "pattern": i.stix_pattern,
+            "pattern_type": "stix",
+            "pattern_version": "2.1",
+            "valid_from": stamp,
+            "labels": [f"lambda-ir-case:{case_id}"],
+        }
+        for i in indicators
+    ]
+    bundle_id = uuid.uuid5(NAMESPACE, f"bundle:{case_id}:{stamp}")
+    return {"type": "bundle", "id": f"bundle--{bundle_id}", "objects": objects}
+
+
+def _stix_time(iso: str) -> str:
+    """STIX timestamps: UTC, `Z`, milliseconds."""
+    text = iso.replace("+00:00", "Z")
+    if not text.endswith("Z"):
+        text += "Z"
+    if "." not in text:
+        text = text[:-1] + ".000Z"
+    head, _, frac = text[:-1].partition(".")
+    return f"{head}.{(frac + '000')[:3]}Z"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,299 @@
+"""The report's first screen: which functions, who, from where, since when, what to do now.
+
+Pure reading of `ReportFacts`: functions at risk (grouped by unqualified ARN, most severe
+first), the principals behind the findings (principal, access key ids, sessions,
+addresses), and one consolidated response checklist whose steps carry the complete
+`lambda-ir` command that does them (`--case` and the function's ARN, so it works pasted).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from lambda_ir.model import Finding, FunctionRef, Severity
+from lambda_ir.report.facts import ReportFacts
+from lambda_ir.report.functions import FunctionFacts
+from lambda_ir.report.incidents import Incident
+from lambda_ir.report.indicators import gather
+
+# Findings that say something happened (code, logs, a principal's calls), not only a door
+# left open: a function with one of these is compromised, otherwise exposed.
+_ACTIVITY = ("yara:", "LIR-CODE-", "LIR-CHG-", "LIR-IOC-", "LIR-LOG-", "LIR-CT-", "sigma:")
+_URL_FINDINGS = ("LIR-CFG-001", "LIR-CT-002")
+_POLICY_FINDINGS = ("LIR-POL-001",)
+_ROLE_OUTSIDE = "LIR-CT-010"
+
+
+@dataclass(frozen=True)
+class AtRisk:
+    """A function the findings (medium or worse) are about."""
+
+    arn: str
+    label: str
+    severity: Severity
+    state: str  # compromised | exposed
+    findings: tuple[Finding, ...]
+    first: str
+
+
+@dataclass(frozen=True)
+class Suspect:
+    """A principal behind findings: its keys, sessions and the addresses it came from."""
+
+    principal: str
+    access_keys: tuple[str, ...]
+    sessions: tuple[str, ...]
+    addresses: tuple[str, ...]
+    first: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing to do now, why, and the command that does it ("" when none of ours does)."""
+
+    what: str
+    why: str
+    command: str
+
+
+def at_risk(facts: ReportFacts) -> list[AtRisk]:
+    """Functions with medium or worse findings, the most severe (then most findings) first."""
+    grouped: dict[str, list[Finding]] = {}
+    for finding in facts.findings:
+        arn = _function_arn(finding.resource)
+        if arn and finding.severity.rank >= Severity.MEDIUM.rank:
+            grouped.setdefault(arn, []).append(finding)
+    out = [
+        AtRisk(
+            arn=arn,
+            label=facts.label(arn),
+            severity=max((f.severity for f in found), key=lambda s: s.rank),
+            state="compromised"
+            if any(f.detector.startswith(_ACTIVITY) for f in found)
+            else "exposed",
+            findings=tuple(found),
+            first=min((f.time for f in found if f.time), default=""),
+        )
+        for arn, found in grouped.items()
+    ]
+    return sorted(out, key=lambda a: (-a.severity.rank, -len(a.findings), a.arn))
+
+
+def suspects(facts: ReportFacts) -> list[Suspect]:
+    """The principals of medium-or-worse findings and of incidents, earliest first."""
+    keys: dict[str, dict[str, set[str]]] = {}
+    first: dict[str, str] = {}
+
+    def add(principal: str, field: str, values: Iterable[str]) -> None:
+        keys.setdefault(principal, {"k": set(), "s": set(), "a": set()})[field].update(
+            v for v in values if v
+        )
+
+    for finding in facts.findings:
+        actor = finding.actor
+        if actor is None or not actor.arn or finding.severity.rank < Severity.MEDIUM.rank:
+            continue
+        add(actor.arn, "k", [actor.access_key_id])
+        add(actor.arn, "a", [actor.source_ip])
+        add(actor.arn, "s", [_session(actor.arn) or actor.session_issuer])
+        if finding.time and (actor.arn not in first or finding.time < first[actor.arn]):
+            first[actor.arn] = finding.time
+    by_key = {key: p for p, v in keys.items() for key in v["k"]}
+    for incident in serious_incidents(facts):
+        for who in incident.actors:
+            # The principal findings already name for the same key (an incident may name
+            # the role where findings name the session) keeps one line per actor.
+            principal = next((by_key[k] for k in who.access_keys if k in by_key), who.principal)
+            if principal:
+                add(principal, "k", who.access_keys)
+                add(principal, "a", who.addresses)
+                add(principal, "s", [_session(principal)])
+                first.setdefault(principal, incident.first)
+    return sorted(
+        (
+            Suspect(
+                principal=p,
+                access_keys=tuple(sorted(v["k"])),
+                sessions=tuple(sorted(v["s"])),
+                addresses=tuple(sorted(v["a"])),
+                first=first.get(p, ""),
+            )
+            for p, v in keys.items()
+        ),
+        key=lambda s: (s.first or "~", s.principal),
+    )
+
+
+def checklist(facts: ReportFacts) -> list[Step]:
+    """What to do now, in order: preserve, cut the attacker's access, close doors, block."""
+    risky = at_risk(facts)
+    if not risky:
+        return []
+    case = f"lambda-ir verify --case {shlex.quote(facts.case_dir)}"
+    steps = [Step("Check the evidence is intact before changing anything", "", case)]
+    steps += _credential_steps(facts, risky)
+    for function in risky:
+        steps += _function_steps(facts, function)
+    indicators = gather(facts.findings, serious_incidents(facts))
+    if indicators:
+        steps.append(
+            Step(
+                f"Block and hunt for {len(indicators)} indicators (addresses, domains, hashes, "
+                "keys) at egress, DNS and in other accounts",
+                "indicators.txt and indicators.stix.json in the case",
+                f"lambda-ir search --case {shlex.quote(facts.case_dir)} --ioc "
+                f"{shlex.quote(facts.case_dir.rstrip('/') + '/indicators.txt')}",
+            )
+        )
+    return _once(steps)
+
+
+def _once(steps: list[Step]) -> list[Step]:
+    """Each command once (the first reason given for it wins)."""
+    seen: set[str] = set()
+    out = []
+    for step in steps:
+        if step.command and step.command in seen:
+            continue
+        seen.add(step.command)
+        out.append(step)
+    return out
+
+
+def serious_incidents(facts: ReportFacts) -> tuple[Incident, ...]:
+    """Incidents of medium severity or worse: a low one's actor is routine, not an attacker."""
+    return tuple(i for i in facts.incidents or () if i.severity.rank >= Severity.MEDIUM.rank)
+
+
+def contain_command(facts: ReportFacts, function_arn: str, action: str) -> str:
+    """The complete `lambda-ir contain` command for one action on one function (a plan;
+    `--apply` makes the change)."""
+    return (
+        f"lambda-ir contain --case {shlex.quote(facts.case_dir)} --function "
+        f"{shlex.quote(function_arn)} --action {shlex.quote(action)}"
+    )
+
+
+def _credential_steps(facts: ReportFacts, risky: list[AtRisk]) -> list[Step]:
+    steps = []
+    target = risky[0].arn
+    for suspect in suspects(facts):
+        for key in suspect.access_keys:
+            if key.startswith("AKIA"):
+                steps.append(
+                    Step(
+                        f"Deactivate access key {key}",
+                        f"used by {suspect.principal}",
+                        contain_command(facts, target, f"deactivate-key={key}"),
+                    )
+                )
+        role = _role_of_session(suspect.principal)
+        if not role:
+            continue
+        owner = next((f for f in risky if _role_name(facts, f.arn) == role), None)
+        if owner is not None:
+            steps.append(
+                Step(
+                    f"Revoke the sessions of execution role {role}",
+                    f"its credentials were used by {suspect.principal}",
+                    contain_command(facts, owner.arn, "revoke-sessions"),
+                )
+            )
+        else:
+            steps.append(
+                Step(
+                    f"Revoke the active sessions of role {role} (IAM console: Roles → {role} → "
+                    "Revoke active sessions)",
+                    f"{suspect.principal} acted with it; contain revokes execution roles only",
+                    "",
+                )
+            )
+    return steps
+
+
+def _function_steps(facts: ReportFacts, function: AtRisk) -> list[Step]:
+    steps = []
+    detectors = {f.detector for f in function.findings}
+    facts_of = next((f for f in facts.functions if f.arn == function.arn), None)
+    sids = sorted({str(f.details["sid"]) for f in function.findings if f.details.get("sid")})
+    if detectors & set(_POLICY_FINDINGS):
+        named = f"statements {', '.join(sids)}" if sids else "the open statements"
+        steps.append(
+            Step(
+                f"Remove resource-policy {named} of {function.label}",
+                "they let anyone (or another account) invoke it",
+                contain_command(facts, function.arn, "block-public"),
+            )
+        )
+    urls = [u for u in (facts_of.urls if facts_of else ()) if "auth NONE" in u]
+    if urls and detectors & set(_URL_FINDINGS):
+        steps.append(
+            Step(
+                f"Delete the unauthenticated function URL of {function.label}",
+                "; ".join(urls),
+                contain_command(facts, function.arn, "disable-url"),
+            )
+        )
+    good = _known_good(function)
+    if good and facts_of is not None and facts_of.aliases:
+        steps.append(
+            Step(
+                f"Roll back every alias of {function.label} to version {good}",
+                f"the last version before the change; aliases now: {'; '.join(facts_of.aliases)}",
+                contain_command(facts, function.arn, f"pin-alias={good}"),
+            )
+        )
+    if function.state == "compromised" and function.severity == Severity.CRITICAL:
+        steps.append(
+            Step(
+                f"Stop {function.label} from running (reserved concurrency 0)",
+                "its code or behaviour is malicious; undo restores the concurrency",
+                contain_command(facts, function.arn, "throttle"),
+            )
+        )
+    if _ROLE_OUTSIDE in detectors:
+        steps.append(
+            Step(
+                f"Revoke the sessions of {function.label}'s execution role",
+                "its credentials were used outside Lambda",
+                contain_command(facts, function.arn, "revoke-sessions"),
+            )
+        )
+    return steps
+
+
+def _known_good(function: AtRisk) -> str:
+    """The version before the earliest threatening code change (LIR-CHG-001 `from`)."""
+    changes = [
+        f for f in function.findings if f.detector == "LIR-CHG-001" and f.details.get("from")
+    ]
+    changes.sort(key=lambda f: f.time or "")
+    return str(changes[0].details["from"]) if changes else ""
+
+
+def _function_arn(resource: str) -> str:
+    try:
+        ref = FunctionRef.from_arn(resource)
+    except ValueError:
+        return ""
+    return FunctionRef(ref.account, ref.region, ref.name).arn
+
+
+def _session(arn: str) -> str:
+    """`ROLE/SESSION` of an assumed-role ARN, "" for anything else."""
+    _, sep, rest = arn.partition(":assumed-role/")
+    return rest if sep else ""
+
+
+def _role_of_session(arn: str) -> str:
+    session = _session(arn)
+    return session.split("/", 1)[0] if session else ""
+
+
+def _role_name(facts: ReportFacts, function_arn: str) -> str:
+    function: FunctionFacts | None = next(
+        (f for f in facts.functions if f.arn == function_arn), None
+    )
+    return function.role.rsplit("/", 1)[-1] if function else ""

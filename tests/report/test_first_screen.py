@@ -1,0 +1,150 @@
+"""The first screen: functions at risk, who, what to do (complete commands), indicators.
+
+With `incidents.json` the page leads with incidents; without it, findings grouped by function.
+The indicator exports are checked with OASIS's `stix2` library (a strict parse of every
+object and pattern) and the text export is one value per line.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import orjson
+import pytest
+
+from lambda_ir.evidence.index import open_index
+from lambda_ir.report import build_facts, render_all
+from lambda_ir.report.facts import ReportFacts
+from lambda_ir.report.response import at_risk, checklist, suspects
+from lambda_ir.timeline import build_timeline
+from tests.report.twins import COLLECTOR, HOT, MALLORY, Twins, arn, build_twins
+from tests.timeline.casebuilder import ATTACKER, BuiltCase, build_case
+
+GENERATED = "2026-11-29T10:00:00Z"
+INCIDENT = {
+    "id": "INC-1",
+    "kind": "activity",
+    "title": "mallory: modification → persistence on orders-api",
+    "severity": "critical",
+    "score": 99.0,
+    "actors": [
+        {
+            "principal": ATTACKER,
+            "access_keys": ["AKIAMALLORYKEY000001"],
+            "addresses": ["203.0.113.7", "10.0.0.5"],
+            "user_agents": ["aws-cli/2.15"],
+        }
+    ],
+    "functions": ["arn:aws:lambda:eu-west-1:111122223333:function:orders-api"],
+    "first": "2026-11-28T22:10:00Z",
+    "last": "2026-11-28T22:16:00Z",
+    "findings": ["LIR-POL-001:1"],
+    "new_against_baseline": [],
+    "actions": ["deactivate-key: access key AKIAMALLORYKEY000001"],
+}
+ROUTINE = {**INCIDENT, "id": "INC-2", "severity": "low", "actors": [{"principal": "ci"}]}
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> BuiltCase:
+    return build_case(tmp_path / "case")
+
+
+def _facts(built: BuiltCase) -> ReportFacts:
+    return build_facts(built.case, build_timeline(built.case, built.index()), GENERATED)
+
+
+def test_without_incidents_findings_are_grouped_by_function(built: BuiltCase) -> None:
+    facts = _facts(built)
+    assert facts.incidents is None
+    (risky,) = at_risk(facts)
+    assert (risky.label, risky.severity.value, risky.state) == (
+        "orders-api",
+        "critical",
+        "compromised",
+    )
+    assert [s.principal for s in suspects(facts)] == [ATTACKER]
+    html = render_all(facts, ("html",))["report.html"].decode()
+    assert "No <code>incidents.json</code> in the case" in html
+    assert html.index('id="now"') < html.index('id="summary"') < html.index('id="findings-section"')
+    assert '<a href="#now">' in html  # the table of contents
+
+
+def test_checklist_commands_are_complete_and_parse(built: BuiltCase) -> None:
+    facts = _facts(built)
+    steps = checklist(facts)
+    root = str(built.case.root)
+    function = "arn:aws:lambda:eu-west-1:111122223333:function:orders-api"
+    commands = [shlex.split(s.command) for s in steps if s.command]
+    assert commands[0] == ["lambda-ir", "verify", "--case", root]
+    contain = {tuple(c[c.index("--action") + 1 :]) for c in commands if c[1] == "contain"}
+    assert contain == {("block-public",), ("throttle",)}
+    for command in commands:
+        assert command[2:4] == ["--case", root]
+        if command[1] == "contain":
+            assert command[4:6] == ["--function", function]
+    # The attacker's role is not the function's: no lambda-ir command revokes it; say so.
+    manual = [s for s in steps if not s.command]
+    assert len(manual) == 1 and "ci-deployer" in manual[0].what
+
+
+def test_incidents_lead_and_their_keys_become_steps_and_indicators(built: BuiltCase) -> None:
+    (built.case.root / "incidents.json").write_bytes(orjson.dumps([ROUTINE, INCIDENT]))
+    facts = _facts(built)
+    assert facts.incidents is not None and [i.id for i in facts.incidents] == ["INC-1", "INC-2"]
+    (who,) = suspects(facts)  # the low incident's routine actor is not a suspect
+    assert who.access_keys == ("AKIAMALLORYKEY000001",)
+    assert who.addresses == ("10.0.0.5", "203.0.113.7")  # where it came from, VPC too
+    assert any(
+        s.command.endswith("--action deactivate-key=AKIAMALLORYKEY000001") for s in checklist(facts)
+    )
+    outputs = render_all(facts, ("html", "txt", "stix"))
+    html = outputs["report.html"].decode()
+    assert html.index('id="incidents"') < html.index('id="indicators"')
+    assert "INC-1" in html and "1 of 2 incidents are of medium severity or worse" in html
+    values = [
+        line for line in outputs["indicators.txt"].decode().splitlines() if not line.startswith("#")
+    ]
+    # 10.0.0.5 is a private address: never an indicator.
+    assert values == ["203.0.113.7", "a" * 64, "AKIAMALLORYKEY000001"]
+
+
+def test_stix_bundle_is_valid_stix_2_1(built: BuiltCase) -> None:
+    stix2 = pytest.importorskip("stix2")
+    (built.case.root / "incidents.json").write_bytes(orjson.dumps([INCIDENT]))
+    facts = _facts(built)
+    raw = render_all(facts, ("stix",))["indicators.stix.json"]
+    bundle = stix2.parse(raw.decode(), allow_custom=False, version="2.1")
+    patterns = sorted(obj.pattern for obj in bundle.objects)
+    assert patterns == [
+        "[file:hashes.'SHA-256' = '" + "a" * 64 + "']",
+        "[ipv4-addr:value = '203.0.113.7']",
+        "[user-account:user_id = 'AKIAMALLORYKEY000001']",
+    ]
+    from stix2patterns.validator import validate
+
+    assert all(validate(p, stix_version="2.1", print_errs=False) for p in patterns)
+    # A re-render gives the same ids (uuid5 of the value), so bundles can be compared.
+    assert render_all(facts, ("stix",))["indicators.stix.json"] == raw
+
+
+@pytest.fixture(scope="module")
+def twins(tmp_path_factory: pytest.TempPathFactory) -> Twins:
+    return build_twins(tmp_path_factory.mktemp("twins") / "case")
+
+
+def test_collector_calls_are_left_out_of_the_report_and_commands_name_the_right_arn(
+    twins: Twins,
+) -> None:
+    with open_index(twins.case) as index:
+        facts = build_facts(twins.case, build_timeline(twins.case, index), GENERATED)
+    assert facts.collectors == (COLLECTOR,) and facts.hidden == 1
+    assert all(e.actor != COLLECTOR for e in facts.events)
+    (risky,) = at_risk(facts)
+    assert risky.arn == arn(HOT) and risky.label == "image-resizer (111122223333, us-east-1)"
+    assert [s.principal for s in suspects(facts)] == [MALLORY]
+    steps = checklist(facts)
+    contains = [s.command for s in steps if " contain " in s.command]
+    assert contains and all(f"--function {arn(HOT)} " in c for c in contains)
+    assert any(c.endswith("--action deactivate-key=AKIAMALLORY000000001") for c in contains)
