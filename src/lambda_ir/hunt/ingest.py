@@ -1,0 +1,104 @@
+"""Bring a hunt's matching events into the case: the responses as returned, and the records.
+
+Athena's responses (GetQueryExecution, every GetQueryResults page) are stored as returned
+under `raw/<account>/<region>/athena/<query id>/` (kind `response`). Each matching row is
+turned back into its CloudTrail record (`table.record_of`) and written, per account the event
+was recorded in, to `trail/<account>/athena/<query id>.jsonl.zst` (kind `trail`, api
+`athena:GetQueryResults`): `index` loads them into the normalised trail table and the
+timeline like any other CloudTrail, de-duplicated by eventID.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import orjson
+
+from lambda_ir.evidence import Case
+from lambda_ir.evidence.layout import path_segment
+from lambda_ir.evidence.trail import ARTIFACT_SUFFIX, compress_lines
+from lambda_ir.hunt.athena import QueryResult
+from lambda_ir.hunt.query import RULES_COLUMN
+from lambda_ir.hunt.table import record_of
+from lambda_ir.model import Kind
+
+RESULTS_API = "athena:GetQueryResults"
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What went into the case: events per account, matches per rule, artifacts written."""
+
+    events: int
+    by_account: dict[str, int]
+    by_rule: dict[str, int]
+    paths: tuple[str, ...]
+
+
+def store_responses(case: Case, result: QueryResult, account: str, region: str) -> None:
+    """Keep the query's execution and every results page, as Athena returned them."""
+    folder = (
+        f"raw/{path_segment(account)}/{path_segment(region)}/athena/{path_segment(result.query_id)}"
+    )
+    params = {"QueryExecutionId": result.query_id}
+    case.put_json(
+        f"{folder}/query-execution.json",
+        result.execution,
+        kind=Kind.RESPONSE,
+        api="athena:GetQueryExecution",
+        params=params,
+        account=account,
+        region=region,
+    )
+    for number, page in enumerate(result.pages, start=1):
+        case.put_json(
+            f"{folder}/results-{number:04d}.json",
+            page,
+            kind=Kind.RESPONSE,
+            api=RESULTS_API,
+            params={**params, "page": number},
+            account=account,
+            region=region,
+        )
+
+
+def ingest_rows(case: Case, result: QueryResult, region: str) -> Ingested:
+    """Write each matching row's record into the case, one artifact per event account."""
+    by_account: dict[str, list[bytes]] = defaultdict(list)
+    by_rule: dict[str, int] = defaultdict(int)
+    for row in result.rows:
+        values = dict(zip(result.columns, row, strict=False))
+        for rule in (values.get(RULES_COLUMN) or "").split(","):
+            if rule:
+                by_rule[rule] += 1
+        record = record_of(values)
+        account = str(record.get("recipientAccountId") or "unknown")
+        by_account[account].append(orjson.dumps(record) + b"\n")
+    paths = []
+    for account, lines in sorted(by_account.items()):
+        path = (
+            f"trail/{path_segment(account)}/athena/{path_segment(result.query_id)}{ARTIFACT_SUFFIX}"
+        )
+        case.put_stream(
+            compress_lines(iter(lines)),
+            path,
+            kind=Kind.TRAIL,
+            api=RESULTS_API,
+            params={"QueryExecutionId": result.query_id},
+            account=account,
+            region=region,
+        )
+        paths.append(path)
+    return Ingested(
+        sum(len(v) for v in by_account.values()),
+        {a: len(v) for a, v in sorted(by_account.items())},
+        dict(sorted(by_rule.items())),
+        tuple(paths),
+    )
+
+
+def rules_text(ids: Sequence[str]) -> str:
+    """A short list of rule ids for a summary line."""
+    return ", ".join(ids[:5]) + (", …" if len(ids) > 5 else "")

@@ -1,0 +1,55 @@
+"""Real CloudTrail (Stratus Red Team's published detonation logs) laid out as a trail bucket.
+
+The records keep their own 2024 times: they go to S3 with PutObject, which checks no dates,
+and the hunt's window is given in those dates, so no test depends on today's date.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+STRATUS = (
+    Path(__file__).resolve().parents[3] / "shared" / "data" / "stratus-red-team-detonation-logs"
+)
+SIGMA = Path(__file__).resolve().parents[3] / "shared" / "data" / "sigma-aws-cloudtrail"
+ORG = "o-test123456"
+
+
+def records() -> list[dict[str, Any]]:
+    """Every record of every detonation log, in file order."""
+    found: list[dict[str, Any]] = []
+    for path in sorted(STRATUS.glob("*.json")):
+        document = json.loads(path.read_text())
+        listed = document.get("Records", []) if isinstance(document, dict) else document
+        found.extend(r for r in listed if isinstance(r, dict))
+    return found
+
+
+def partition(record: dict[str, Any]) -> dict[str, str]:
+    """The table partition a record's file sits in."""
+    return {
+        "account": str(record.get("recipientAccountId", "")),
+        "region": str(record.get("awsRegion", "")),
+        "timestamp": str(record.get("eventTime", ""))[:10].replace("-", "/"),
+    }
+
+
+def trail_objects(prefix: str) -> dict[str, bytes]:
+    """{key: gzip body}: one CloudTrail file per account, region and day, organisation layout."""
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for record in records():
+        where = partition(record)
+        groups[(where["account"], where["region"], where["timestamp"])].append(record)
+    objects = {}
+    for (account, region, day), listed in sorted(groups.items()):
+        stamp = day.replace("/", "")
+        key = (
+            f"{prefix}/AWSLogs/{ORG}/{account}/CloudTrail/{region}/{day}/"
+            f"{account}_CloudTrail_{region}_{stamp}T0000Z_test.json.gz"
+        )
+        objects[key] = gzip.compress(json.dumps({"Records": listed}).encode(), mtime=0)
+    return objects
