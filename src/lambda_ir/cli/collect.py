@@ -16,8 +16,8 @@ from rich.table import Table
 from lambda_ir.acquire import CollectOptions, CollectSummary, Scope, iam_policy
 from lambda_ir.acquire import collect as collect_case
 from lambda_ir.acquire.inventory import enabled_regions, regions_of
-from lambda_ir.acquire.window import parse_when
 from lambda_ir.aws import build_session
+from lambda_ir.cli import preflight
 from lambda_ir.cli.collect_org import collect_organisation, org_options, org_target
 from lambda_ir.cli.ui import FC, Ui, case_option, get_ui, writes_case
 from lambda_ir.evidence import Case
@@ -161,13 +161,20 @@ def prepare_collection(
     log_export_bucket: str | None,
     runtime_bucket: str | None = None,
 ) -> tuple[Case, boto3.Session, Scope, CollectOptions]:
-    """Build the session (boto3 chain), the scope and the options; open or create the case."""
+    """Build the session (boto3 chain), the scope and the options; open or create the case.
+
+    Bad input (a region that is no region, an impossible or inverted window, no or refused
+    credentials, an unreachable endpoint) is refused first, before the case is touched.
+    """
     session = build_session()
+    named = preflight.check_regions((*regions, *regions_of(functions)))
+    start, end = preflight.window(since, until)
+    preflight.check_access(session, (*named, session.region_name or "us-east-1")[0])
     scope = Scope(
         regions=_regions(session, regions, all_regions, functions),
         functions=functions,
-        since=_when(since, "--since"),
-        until=_when(until, "--until"),
+        since=start,
+        until=end,
     )
     case = Case.open_or_create(Path(case_dir), scope.to_json())
     options = CollectOptions(
@@ -200,15 +207,6 @@ def _s3_url(value: str | None) -> str | None:
     if value is not None and (not value.startswith("s3://") or len(value) <= 5):
         raise click.BadParameter(f"{value!r} is not s3://bucket[/prefix]")
     return value
-
-
-def _when(text: str | None, option: str) -> str | None:
-    if text is None:
-        return None
-    try:
-        return parse_when(text)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from exc
 
 
 class RegionProgress:

@@ -39,7 +39,15 @@ def emulator() -> None:
     type=click.FloatRange(0, 1),
     default=0.0,
     show_default=True,
-    help="Fraction of calls answered with a throttle, a 500 or a connection reset.",
+    help="Fraction of calls answered with a throttle, a 500 or a connection reset "
+    "(from when the scenarios are seeded).",
+)
+@click.option(
+    "--fault-seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the fault draw: the same seed and calls give the same faults.",
 )
 @click.option(
     "--enforce-iam",
@@ -55,6 +63,7 @@ def serve(
     latency_ms: int,
     quotas: bool,
     fault_rate: float,
+    fault_seed: int,
     enforce_iam: bool,
 ) -> None:
     """Serve the emulated account on 127.0.0.1 for boto3 and the AWS CLI (AWS_ENDPOINT_URL).
@@ -72,10 +81,8 @@ def serve(
         wait_until_stopped,
     )
 
-    faults = FaultSpec(rate=fault_rate) if fault_rate else None
-    emulator = Emulator(
-        port, latency_ms=latency_ms, quotas=quotas, faults=faults, enforce_iam=enforce_iam
-    )
+    faults = FaultSpec(rate=fault_rate, seed=fault_seed) if fault_rate else None
+    emulator = Emulator(port, enforce_iam=enforce_iam)  # seeding runs without faults
     try:
         emulator.start()
     except OSError as error:
@@ -87,6 +94,7 @@ def serve(
             seeded = apply_scenarios(emulator, scenarios)
         except ScenarioError as error:
             raise CommandError(str(error)) from error
+        emulator.set_limits(latency_ms=latency_ms, quotas=quotas, faults=faults)
         for result in seeded:
             bad = f", compromised: {', '.join(result.compromised)}" if result.compromised else ""
             ui.say(

@@ -90,6 +90,8 @@ class Limiter:
     _buckets: dict[tuple[str, str, str, str], _Bucket] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _rng: random.Random = field(default_factory=random.Random)
+    # Faults injected so far by kind ("429", "500", "reset"): the chaos test's figures.
+    injected: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.faults is not None:
@@ -105,6 +107,8 @@ class Limiter:
             with self._lock:
                 hit = self._rng.random() < self.faults.rate
                 kind = self._rng.choice(self.faults.kinds) if hit else ""
+                if hit:
+                    self.injected[kind] = self.injected.get(kind, 0) + 1
             return _fault(kind, call.service) if hit else None
         return None
 
@@ -142,9 +146,15 @@ def throttled(service: str) -> Response:
             (("Content-Type", "application/xml"),),
             _xml_error("SlowDown", "Please reduce your request rate."),
         )
-    elif service in ("iam", "sts"):
+    elif service in _QUERY_PROTOCOL:
         response = Response(
             400, (("Content-Type", "text/xml"),), _xml_error("Throttling", "Rate exceeded")
+        )
+    elif service == "ec2":
+        response = Response(
+            503,
+            (("Content-Type", "text/xml"),),
+            _ec2_error("RequestLimitExceeded", "Rate exceeded"),
         )
     else:
         response = json_error("ThrottlingException", "Rate exceeded")
@@ -165,8 +175,10 @@ def internal_error(
     """The HTTP 500 `service` answers when it fails, in its own protocol's error body."""
     if service == "lambda":
         return rest_error(500, "ServiceException", message)
-    if service in _XML_500:
-        body = _xml_error(_XML_500[service], message, sender=False)
+    if service == "ec2":
+        return Response(500, (("Content-Type", "text/xml"),), _ec2_error("InternalError", message))
+    if service in _XML_500 or service in _QUERY_PROTOCOL:
+        body = _xml_error(_XML_500.get(service, "InternalFailure"), message, sender=False)
         if service == "s3":  # S3's error document has <Error> at its root
             body = f"<Error><Code>InternalError</Code><Message>{message}</Message></Error>".encode()
         return Response(500, (("Content-Type", "text/xml"),), body)
@@ -175,6 +187,19 @@ def internal_error(
 
 # IAM documents ServiceFailure for its 500s; STS and EC2 use the common InternalFailure.
 _XML_500 = {"iam": "ServiceFailure", "sts": "InternalFailure", "s3": "InternalError"}
+# Services on AWS's query protocol answer errors as XML: a JSON body there is a parse error
+# botocore does not retry (an injected throttle on sns:ListSubscriptions failed the call).
+_QUERY_PROTOCOL = frozenset(
+    {"iam", "sts", "sns", "cloudformation", "autoscaling", "elasticloadbalancing", "rds", "ses"}
+)
+
+
+def _ec2_error(code: str, message: str) -> bytes:
+    """EC2's own error document, as botocore's ec2 protocol parses it."""
+    return (
+        f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error>"
+        "</Errors><RequestID>0</RequestID></Response>"
+    ).encode()
 
 
 def _xml_error(code: str, message: str, *, sender: bool = True) -> bytes:

@@ -157,6 +157,14 @@ class Emulator:
         limiter = self.gateway.limiter
         self.gateway.limiter = Limiter(limiter.latency_ms, limiter.quotas, limiter.faults)
 
+    def set_limits(
+        self, *, latency_ms: int = 0, quotas: bool = False, faults: FaultSpec | None = None
+    ) -> Limiter:
+        """Replace latency, quotas and faults (e.g. once a scenario is seeded: a fault mode
+        that also hit the seeding made `serve --scenario ... --fault-rate` fail to start)."""
+        self.gateway.limiter = Limiter(latency_ms=latency_ms, quotas=quotas, faults=faults)
+        return self.gateway.limiter
+
     def flush_trails(self) -> list[str]:
         """Write pending CloudTrail records to trail buckets now; returns `bucket/key`s written."""
         return flush(self.gateway.trail)

@@ -1,0 +1,136 @@
+"""Chaos: collect a seeded scenario under injected faults, and killed at a random point.
+
+Either way the case must end with the same manifest (artifacts and their hashes, failed
+calls and why) as a clean run, and `verify` must pass. Short for CI: one faulty run, one
+SIGKILL and resume. A longer run (more seeds and kills) is documented in the README:
+LAMBDA_IR_CHAOS_RUNS=N repeats each test over N seeds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lambda_ir.emulator.quotas import FaultSpec
+from lambda_ir.emulator.server import Emulator
+from lambda_ir.emulator.serving import apply_scenarios
+from lambda_ir.emulator.testing import running_emulator
+from lambda_ir.evidence import Case, verify_case
+
+CLI = [sys.executable, "-m", "lambda_ir"]
+REGIONS = ("us-east-1", "eu-west-1")
+RUNS = int(os.environ.get("LAMBDA_IR_CHAOS_RUNS", "1"))
+FAULT_RATE = 0.14
+
+
+@pytest.fixture(scope="module")
+def stratus() -> Iterator[Emulator]:
+    """Stratus Red Team's Lambda techniques, seeded with no faults, then left to the test."""
+    with running_emulator(flush_interval=3600) as emulator:
+        apply_scenarios(emulator, ["stratus"])
+        yield emulator
+
+
+def _collect(emulator: Emulator, case: Path) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ENDPOINT_URL=emulator.endpoint_url,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_CONFIG_FILE="/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+    )
+    regions = [arg for region in REGIONS for arg in ("--region", region)]
+    return subprocess.Popen(
+        [*CLI, "--json", "collect", "--case", str(case), "--workers", "4", *regions],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _finish(process: subprocess.Popen[str]) -> dict[str, object]:
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err[-2000:]
+    document: dict[str, object] = json.loads(out)
+    return document
+
+
+def _manifest(case: Path) -> set[tuple[str, ...]]:
+    """What the case holds, without times: each artifact's path and hash, each failed call."""
+    return {
+        (e.path, e.sha256 or "")
+        if e.path
+        else ("failed", e.api or "", json.dumps(e.params, sort_keys=True), e.error or "")
+        for e in Case.open(case).entries()
+    }
+
+
+def _requests(summary: dict[str, object]) -> int:
+    calls = summary["calls"]
+    assert isinstance(calls, dict)
+    return sum(calls.values())
+
+
+@pytest.fixture(scope="module")
+def clean(stratus: Emulator, tmp_path_factory: pytest.TempPathFactory) -> set[tuple[str, ...]]:
+    stratus.set_limits()
+    case = tmp_path_factory.mktemp("clean") / "case"
+    summary = _finish(_collect(stratus, case))
+    assert verify_case(case).ok
+    print(f"chaos clean run: {_requests(summary)} requests, {len(_manifest(case))} lines")
+    return _manifest(case)
+
+
+@pytest.mark.parametrize("seed", range(RUNS))
+def test_faults_after_seeding_give_the_clean_manifest(
+    stratus: Emulator, clean: set[tuple[str, ...]], tmp_path: Path, seed: int
+) -> None:
+    limiter = stratus.set_limits(faults=FaultSpec(FAULT_RATE, seed=seed))
+    try:
+        summary = _finish(_collect(stratus, tmp_path / "case"))
+    finally:
+        stratus.set_limits()
+    injected = sum(limiter.injected.values())
+    print(
+        f"chaos seed {seed}: faults injected {limiter.injected}, {_requests(summary)} requests"
+        f" (retries included), {summary['throttled_responses']} throttles seen"
+    )
+    assert injected > 0
+    assert _manifest(tmp_path / "case") == clean
+    assert verify_case(tmp_path / "case").ok
+
+
+@pytest.mark.parametrize("seed", range(RUNS))
+def test_sigkill_at_a_random_point_then_resume_gives_the_clean_manifest(
+    stratus: Emulator, clean: set[tuple[str, ...]], tmp_path: Path, seed: int
+) -> None:
+    case = tmp_path / "case"
+    stratus.set_limits(latency_ms=20)
+    try:
+        process = _collect(stratus, case)
+        delay = random.Random(seed).uniform(0.5, 3.0)
+        deadline = time.monotonic() + delay
+        while time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+    finally:
+        stratus.set_limits()
+    killed_at = sum(1 for _ in Case.open(case).entries()) if (case / "case.json").exists() else 0
+    print(f"chaos kill seed {seed}: killed after {delay:.2f} s, {killed_at} manifest lines")
+    _finish(_collect(stratus, case))
+    assert _manifest(case) == clean
+    report = verify_case(case)
+    assert report.ok, report.problems
