@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -62,6 +63,8 @@ def test_case_commands_take_case(name: str) -> None:
     command = load_command(name)
     assert command is not None
     params = {p.name for p in command.params}
+    if isinstance(command, click.Group):  # `runtime attach/detach` take it, build-layer not
+        params = {p.name for sub in command.commands.values() for p in sub.params}
     assert "case_dir" in params
 
 
@@ -98,7 +101,7 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     assert "Traceback" in result.stderr
 
 
-@pytest.mark.parametrize("name", ["runtime", "hunt"])
+@pytest.mark.parametrize("name", ["hunt"])
 def test_unbuilt_commands_say_so_and_fail(name: str, tmp_path: Path) -> None:
     result = _run(name, "--case", str(tmp_path))
     assert result.returncode == 3

@@ -12,7 +12,10 @@ from pathlib import Path
 
 # An ELF header followed by filler: enough for the collector's magic and the detector.
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56 + b"xmrig-like payload"
-XMRIG = b'{"pools": [{"url": "stratum+tcp://pool.minexmr.example:4444", "user": "4A"}]}'
+XMRIG = (
+    b'{"donate-level": 1, "pools": [{"url": "stratum+tcp://pool.minexmr.example:4444", '
+    b'"user": "4A"}]}'
+)
 CHILD = """
 import socket, sys, time
 server = socket.socket()

@@ -195,6 +195,8 @@ def _region(function: str, region: str | None, session: Any) -> str:
 
 def _show(case: Case, result: RuntimeResult, bucket: str, detach: bool) -> None:
     state = "applied" if result.applied else "plan (dry run: nothing was changed)"
+    if result.in_place and not result.applied:
+        state = "nothing to change"
     lines = [f"{result.function_arn}: {state}"]
     if result.evidence:
         lines.append(f"  evidence: {result.evidence}")

@@ -26,10 +26,12 @@ INFO = DetectorInfo(
     ),
     false_positives="None known for a Lambda function.",
 )
+STRATUM = r"(stratum\+(tcp|ssl|tls)://[^\s'\"]+)"  # the pool, when the file names one
 PATTERN = r"(stratum\+(tcp|ssl|tls)://[^\s'\"]+|\"donate-level\"|\"randomx\")"
 _SQL = f"""
 SELECT account, region, function_name, path, sha256,
-       regexp_extract(content, ?, 1) AS indicator, min(captured_at), {EVIDENCE_AGG}
+       coalesce(nullif(regexp_extract(content, ?, 1), ''), regexp_extract(content, ?, 1))
+         AS indicator, min(captured_at), {EVIDENCE_AGG}
 FROM runtime_files
 WHERE root = '/tmp' AND type = 'file' AND regexp_matches(content, ?, 'i')
 GROUP BY ALL ORDER BY function_name, path
@@ -39,7 +41,7 @@ GROUP BY ALL ORDER BY function_name, path
 def detect(case: CaseView) -> Iterator[Finding]:
     """Files in /tmp whose content names a stratum pool or XMRig's own settings."""
     for account, region, name, path, sha256, indicator, first, evidence in case.index.execute(
-        _SQL, [PATTERN, PATTERN]
+        _SQL, [STRATUM, PATTERN, PATTERN]
     ).fetchall():
         yield runtime_finding(
             INFO,
