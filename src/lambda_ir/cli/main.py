@@ -28,7 +28,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("diff", "lambda_ir.cli.analyze:diff"),
     ("contain", "lambda_ir.cli.respond:contain"),
     ("runtime", "lambda_ir.cli.runtime:runtime"),
-    ("hunt", "lambda_ir.cli.respond:hunt"),
+    ("hunt", "lambda_ir.cli.hunt:hunt"),
     ("emulator", "lambda_ir.cli.emulator:emulator"),
     ("demo", "lambda_ir.cli.demo:demo"),
 )

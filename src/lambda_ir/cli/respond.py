@@ -1,4 +1,4 @@
-"""`lambda-ir contain`, `runtime` and `hunt`: the parts that act, or reach further."""
+"""`lambda-ir contain` and `runtime`: the parts that act, or reach further."""
 
 from __future__ import annotations
 
@@ -254,9 +254,3 @@ def runtime(**_: object) -> None:
     """Build and fetch the in-function runtime collector (/tmp, processes, connections)."""
     raise NotBuilt("runtime")
 
-
-@click.command()
-@case_option()
-def hunt(**_: object) -> None:
-    """Push CloudTrail rules down to Amazon Athena over an organisation's trail bucket."""
-    raise NotBuilt("hunt")

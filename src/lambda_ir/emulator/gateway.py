@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lambda_ir.emulator import (
+    athena,
     ecr_layers,
     iam_enforce,
     lambda_gaps,
@@ -54,6 +55,7 @@ class Gateway:
     extras: LambdaExtras = field(default_factory=LambdaExtras)
     trail: TrailLog = field(default_factory=TrailLog)
     ecr: ecr_layers.EcrLayers = field(default_factory=ecr_layers.EcrLayers)
+    athena_state: athena.AthenaState = field(default_factory=athena.AthenaState)
     enforce_iam: bool = False  # evaluate callers' identity-based policies (iam_enforce)
     clock_offset: timedelta = timedelta()  # AWS's clock minus this machine's (tests of skew)
 
@@ -94,6 +96,7 @@ class Gateway:
         self.extras = LambdaExtras()
         self.trail = TrailLog()
         self.ecr = ecr_layers.EcrLayers()
+        self.athena_state = athena.AthenaState()
         ensure_admin()
 
     def _answer(self, environ: dict[str, Any], call: ApiCall, caller: Caller) -> Response:
@@ -131,6 +134,8 @@ class Gateway:
                 caller.account_id, call.region, self.ecr, self.endpoint_url, forward
             )
             return ecr_layers.handle(ecr, call)
+        if call.service == "athena" and call.name in athena.OPERATIONS:
+            return athena.handle(self.athena_state, call, caller)
         if call.service == "organizations" and call.name == "CreateAccount":
             response = forward(None)
             org_accounts.add_access_role(call, response)

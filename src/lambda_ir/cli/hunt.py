@@ -1,0 +1,133 @@
+"""`lambda-ir hunt`: the CloudTrail rules pushed down to Amazon Athena, matches into the case."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from lambda_ir.acquire.window import parse_when
+from lambda_ir.aws import build_session
+from lambda_ir.cli.ui import CommandError, Ui, case_option, get_ui, writes_case
+from lambda_ir.evidence import Case
+from lambda_ir.hunt.athena import QueryFailed
+from lambda_ir.hunt.query import check_table
+from lambda_ir.hunt.rules import LAMBDA_RULES, sigma_rules
+from lambda_ir.hunt.run import HuntOptions, HuntSummary
+from lambda_ir.hunt.run import hunt as run_hunt
+
+DEFAULT_TABLE = "lambda_ir.cloudtrail"
+
+
+@click.command()
+@case_option(help_text="The case folder to create or add the matching events to.")
+@click.option(
+    "--athena-workgroup", "workgroup", required=True, metavar="WG", help="Athena workgroup."
+)
+@click.option(
+    "--trail-table",
+    metavar="DB.TABLE",
+    help="The CloudTrail table to query (with --create-table: the table to create; "
+    f"default {DEFAULT_TABLE}).",
+)
+@click.option(
+    "--create-table",
+    "create_location",
+    metavar="S3URL",
+    help="Create the standard CloudTrail table (partition projection) over the trail at "
+    "s3://bucket[/prefix] first.",
+)
+@click.option("--since", default="7d", show_default=True, metavar="WHEN", help="Window start.")
+@click.option("--until", metavar="WHEN", help="Window end (default: now).")
+@click.option(
+    "--sigma",
+    "sigma_dirs",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    multiple=True,
+    metavar="DIR",
+    help="Also push down the Sigma CloudTrail rules in this folder; repeatable.",
+)
+@click.option("--region", metavar="R", help="Athena's region (default: the session's).")
+@writes_case
+def hunt(
+    case_dir: str,
+    workgroup: str,
+    trail_table: str | None,
+    create_location: str | None,
+    since: str,
+    until: str | None,
+    sigma_dirs: tuple[Path, ...],
+    region: str | None,
+) -> None:
+    """Push the Lambda CloudTrail detectors' selections and the Sigma rules down to Athena.
+
+    One query runs every rule over the trail table, pruned to the window's days (partition
+    projection), and only the matching events come into the case (trail/<account>/athena/),
+    where `index`, `analyze` and `timeline` use them like any CloudTrail. Prints the bytes
+    Athena scanned and the cost estimate ($5 per TB, 10 MB minimum). Needs
+    athena:StartQueryExecution, GetQueryExecution, GetQueryResults, Glue catalog read (and
+    write with --create-table), s3:ListBucket/GetObject on the trail and the workgroup's
+    result bucket.
+    """
+    ui = get_ui()
+    if not trail_table and not create_location:
+        raise click.UsageError("give --trail-table DB.TABLE or --create-table s3://bucket/prefix")
+    if create_location and (not create_location.startswith("s3://") or len(create_location) <= 5):
+        raise click.BadParameter(
+            f"{create_location!r} is not s3://bucket[/prefix]", param_hint="--create-table"
+        )
+    table = trail_table or DEFAULT_TABLE
+    try:
+        check_table(table)
+        start, end = _when(since), _when(until or "0s")
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    if start >= end:
+        raise click.BadParameter("--since must be before --until")
+    session = build_session(region=region)
+    where = region or session.region_name
+    if not where:
+        raise click.UsageError("no region: pass --region R or set AWS_REGION")
+    sigma, unsupported = sigma_rules(sigma_dirs) if sigma_dirs else ([], [])
+    options = HuntOptions(
+        workgroup=workgroup,
+        table=table,
+        since=start,
+        until=end,
+        rules=(*LAMBDA_RULES, *sigma),
+        region=where,
+        create_location=create_location,
+        unsupported=tuple(unsupported),
+    )
+    case = Case.open_or_create(Path(case_dir), {"hunt": {"table": table, "since": since}})
+    ui.say(
+        f"Hunting {len(options.rules)} rules in {escape(table)} "
+        f"from {start:%Y-%m-%d} to {end:%Y-%m-%d}"
+    )
+    try:
+        summary = run_hunt(case, session, options)
+    except QueryFailed as exc:
+        raise CommandError(str(exc)) from exc
+    _show(ui, summary)
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(parse_when(text).replace("Z", "+00:00"))
+
+
+def _show(ui: Ui, summary: HuntSummary) -> None:
+    if not (ui.quiet or ui.json):
+        table = Table(title="hunt", show_edge=False)
+        table.add_column("rule")
+        table.add_column("events", justify="right")
+        for rule, count in summary.ingested.by_rule.items():
+            table.add_row(escape(rule), f"{count:,}")
+        ui.console.print(table)
+        for skipped in summary.unsupported:
+            ui.say(
+                f"not pushed down: {escape(skipped.title or skipped.id)}: {escape(skipped.reason)}"
+            )
+    ui.result(summary.line(), summary.to_json())

@@ -1,0 +1,363 @@
+"""Amazon Athena's query API, answered by executing the query: moto runs no SQL.
+
+moto's Athena stores workgroups and query strings but executes nothing (every query
+"succeeds" with no rows). The emulator answers StartQueryExecution, GetQueryExecution,
+GetQueryResults and StopQueryExecution itself, for workgroups moto knows:
+- `CREATE DATABASE` and `CREATE EXTERNAL TABLE` (the CloudTrail table with partition
+  projection, `hunt.table`) are recorded in the emulator's catalog: its location template and
+  the projected accounts, regions and day range.
+- A `SELECT` is transpiled from Trino to DuckDB with sqlglot and run by DuckDB over the trail
+  files the emulator's S3 holds under the table's location, loaded into a table of Athena's
+  shape. Partition pruning is real: only the files of the partitions the query's conditions on
+  `account`, `region` and `timestamp` keep (within the projection) are read, and
+  `DataScannedInBytes` is their stored (compressed) size. So the SQL is DuckDB's reading of
+  the Trino text, not Trino's: functions sqlglot cannot map fail here but might run on Athena.
+- States move as on AWS: the first GetQueryExecution says RUNNING, the next the outcome;
+  GetQueryResults pages by `MaxResults` (at most 1,000) with a header row first, refuses a
+  query that has not succeeded, and a failed query carries Athena's `StateChangeReason`.
+Query results are not written to the workgroup's S3 output location.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import orjson
+import sqlglot
+from moto.athena.models import athena_backends
+from moto.s3.models import s3_backends
+from sqlglot import exp
+
+from lambda_ir.emulator.calls import ApiCall
+from lambda_ir.emulator.http import Response, json_response
+from lambda_ir.emulator.identity import PARTITION, Caller
+from lambda_ir.hunt.local import load_table, run
+
+OPERATIONS = frozenset(
+    {"StartQueryExecution", "GetQueryExecution", "GetQueryResults", "StopQueryExecution"}
+)
+MAX_RESULTS = 1000
+PARTITION_COLUMNS = ("account", "region", "timestamp")
+_CREATE_DB = re.compile(
+    r"^\s*CREATE\s+(?:DATABASE|SCHEMA)\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(\w+)`?", re.I
+)
+_CREATE_TABLE = re.compile(
+    r"^\s*CREATE\s+EXTERNAL\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(\w+)`?\.`?(\w+)`?", re.I
+)
+_PROPERTY = re.compile(r"'([\w.]+)'\s*=\s*'([^']*)'")
+_KEY = re.compile(r"^(?P<account>\d{12})/CloudTrail/(?P<region>[\w-]+)/(?P<day>\d{4}/\d{2}/\d{2})/")
+_JSON = "application/x-amz-json-1.1"
+
+
+@dataclass(frozen=True)
+class TrailTable:
+    """A CloudTrail table in the catalog: where its files are and what projection allows."""
+
+    template: str  # s3://bucket/prefix/AWSLogs/${account}/CloudTrail/${region}/${timestamp}
+    accounts: tuple[str, ...]
+    regions: tuple[str, ...]
+    first_day: str  # yyyy/MM/dd
+
+
+@dataclass
+class Execution:
+    """One query: its text, state and, once done, its result."""
+
+    id: str
+    query: str
+    workgroup: str
+    database: str | None
+    submitted: float
+    state: str = "QUEUED"
+    polls: int = 0
+    reason: str | None = None
+    columns: list[str] = field(default_factory=list)
+    rows: list[tuple[str | None, ...]] = field(default_factory=list)
+    scanned: int = 0
+    engine_ms: int = 0
+
+
+@dataclass
+class AthenaState:
+    """The emulator's catalog (per account and region) and every query execution."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    databases: set[tuple[str, str, str]] = field(default_factory=set)
+    tables: dict[tuple[str, str, str], TrailTable] = field(default_factory=dict)
+    executions: dict[str, Execution] = field(default_factory=dict)
+
+
+def handle(state: AthenaState, call: ApiCall, caller: Caller) -> Response:
+    """Answer one of `OPERATIONS`."""
+    params = call.params
+    if call.name == "StartQueryExecution":
+        return _start(state, call, caller)
+    with state.lock:
+        found = state.executions.get(str(params.get("QueryExecutionId", "")))
+    if found is None:
+        return _error("InvalidRequestException", "QueryExecution was not found")
+    if call.name == "GetQueryExecution":
+        return json_response({"QueryExecution": _describe(found, advance=True)}, content_type=_JSON)
+    if call.name == "StopQueryExecution":
+        if found.state in ("QUEUED", "RUNNING"):
+            found.state, found.reason = "CANCELLED", "Query cancelled by user"
+        return json_response({}, content_type=_JSON)
+    return _results(found, params)
+
+
+def _start(state: AthenaState, call: ApiCall, caller: Caller) -> Response:
+    params = call.params
+    workgroup = str(params.get("WorkGroup") or "primary")
+    groups = athena_backends[caller.account_id][call.region].work_groups
+    if workgroup not in groups:
+        return _error("InvalidRequestException", f"WorkGroup {workgroup} is not found.")
+    context = params.get("QueryExecutionContext") or {}
+    execution = Execution(
+        str(uuid.uuid4()),
+        str(params.get("QueryString", "")),
+        workgroup,
+        context.get("Database"),
+        time.time(),
+    )
+    started = time.monotonic()
+    try:
+        _execute(state, execution, caller.account_id, call.region)
+        execution.state = "SUCCEEDED"
+    except _QueryError as exc:
+        execution.state, execution.reason = "FAILED", str(exc)
+    execution.engine_ms = int((time.monotonic() - started) * 1000)
+    with state.lock:
+        state.executions[execution.id] = execution
+    return json_response({"QueryExecutionId": execution.id}, content_type=_JSON)
+
+
+class _QueryError(Exception):
+    """A query Athena would fail, with its StateChangeReason."""
+
+
+def _execute(state: AthenaState, execution: Execution, account: str, region: str) -> None:
+    text = execution.query
+    if (found := _CREATE_DB.match(text)) is not None:
+        with state.lock:
+            state.databases.add((account, region, found.group(1).lower()))
+        return
+    if (found := _CREATE_TABLE.match(text)) is not None:
+        _create_table(state, account, region, found.group(1).lower(), found.group(2).lower(), text)
+        return
+    try:
+        tree = sqlglot.parse_one(text, read="trino")
+    except sqlglot.errors.ParseError as exc:
+        raise _QueryError(f"line 1:1: mismatched input. {str(exc).splitlines()[0]}") from exc
+    if not isinstance(tree, exp.Query):
+        raise _QueryError(
+            "NOT_SUPPORTED: the emulator runs SELECT, CREATE DATABASE and CREATE EXTERNAL TABLE"
+        )
+    con = duckdb.connect(":memory:")
+    try:
+        for table in tree.find_all(exp.Table):
+            name = f"{table.db or execution.database or 'default'}.{table.name}".lower()
+            with state.lock:
+                found_table = state.tables.get((account, region, name))
+            if found_table is None:
+                raise _QueryError(
+                    f"TABLE_NOT_FOUND: line 1:1: Table 'awsdatacatalog.{name}' does not exist"
+                )
+            execution.scanned += _load(con, name, found_table, tree, account)
+        execution.columns, execution.rows = run(con, tree.sql(dialect="duckdb"))
+    except duckdb.Error as exc:
+        raise _QueryError(f"GENERIC_INTERNAL_ERROR: {exc}") from exc
+    finally:
+        con.close()
+
+
+def _create_table(
+    state: AthenaState, account: str, region: str, db: str, name: str, text: str
+) -> None:
+    with state.lock:
+        if (account, region, db) not in state.databases:
+            raise _QueryError(f"SemanticException [Error 10072]: Database does not exist: {db}")
+    properties = dict(_PROPERTY.findall(text))
+    template = properties.get("storage.location.template", "")
+    if properties.get("projection.enabled") != "true" or "${timestamp}" not in template:
+        raise _QueryError(
+            "NOT_SUPPORTED: the emulator serves CloudTrail tables with partition projection"
+        )
+    table = TrailTable(
+        template=template,
+        accounts=tuple(properties.get("projection.account.values", "").split(",")),
+        regions=tuple(properties.get("projection.region.values", "").split(",")),
+        first_day=properties.get("projection.timestamp.range", "1970/01/01,NOW").split(",")[0],
+    )
+    with state.lock:
+        state.tables[(account, region, f"{db}.{name}")] = table
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection, name: str, table: TrailTable, tree: exp.Query, account: str
+) -> int:
+    """Load the files of the partitions the query keeps into `name`; returns bytes read."""
+    bucket_name, _, rest = table.template.removeprefix("s3://").partition("/")
+    prefix = rest.split("${account}")[0]
+    bucket = s3_backends[account][PARTITION].get_bucket(bucket_name)
+    today = datetime.now(UTC).strftime("%Y/%m/%d")
+    files = []
+    for key, stored in bucket.keys.items():
+        found = _KEY.match(key[len(prefix) :]) if key.startswith(prefix) else None
+        if found is None or not key.endswith(".json.gz"):
+            continue
+        values = (found["account"], found["region"], found["day"])
+        if (
+            values[0] in table.accounts
+            and values[1] in table.regions
+            and table.first_day <= values[2] <= today
+        ):
+            files.append((*values, key, stored))
+    kept = _prune(files, tree)
+    records = (
+        (record, {"account": a, "region": r, "timestamp": d})
+        for a, r, d, _, stored in kept
+        for record in _records(stored.value)
+    )
+    load_table(con, name, records)
+    return sum(int(stored.size) for *_, stored in kept)
+
+
+def _prune(files: list[tuple[Any, ...]], tree: exp.Query) -> list[tuple[Any, ...]]:
+    """The files whose partition values satisfy the WHERE's conjuncts on partition columns."""
+    where = tree.args.get("where")
+    conjuncts = list(_conjuncts(where.this)) if where is not None else []
+    on_partitions = [
+        c
+        for c in conjuncts
+        if (names := {col.name.lower() for col in c.find_all(exp.Column)})
+        and names <= set(PARTITION_COLUMNS)
+    ]
+    if not on_partitions or not files:
+        return files
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(
+            'CREATE TABLE p (n INTEGER, account VARCHAR, region VARCHAR, "timestamp" VARCHAR)'
+        )
+        con.executemany(
+            "INSERT INTO p VALUES (?, ?, ?, ?)",
+            [(i, f[0], f[1], f[2]) for i, f in enumerate(files)],
+        )
+        condition = exp.and_(*on_partitions).sql(dialect="duckdb")
+        kept = {row[0] for row in con.execute(f"SELECT n FROM p WHERE {condition}").fetchall()}  # noqa: S608
+    finally:
+        con.close()
+    return [f for i, f in enumerate(files) if i in kept]
+
+
+def _conjuncts(node: exp.Expr) -> Iterator[exp.Expr]:
+    """The top-level AND terms of a condition, looking through parentheses."""
+    if isinstance(node, exp.Paren):
+        yield from _conjuncts(node.this)
+    elif isinstance(node, exp.And):
+        yield from _conjuncts(node.this)
+        yield from _conjuncts(node.expression)
+    else:
+        yield node
+
+
+def _records(body: bytes) -> Iterator[dict[str, Any]]:
+    try:
+        document = orjson.loads(gzip.decompress(body))
+    except (OSError, orjson.JSONDecodeError):
+        return
+    for record in document.get("Records") or [] if isinstance(document, dict) else []:
+        if isinstance(record, dict):
+            yield record
+
+
+def _describe(found: Execution, *, advance: bool) -> dict[str, Any]:
+    shown = found.state
+    if advance and found.state in ("SUCCEEDED", "FAILED") and found.polls == 0:
+        shown = "RUNNING"  # as on AWS, the first look finds the query still running
+    found.polls += 1 if advance else 0
+    status: dict[str, Any] = {"State": shown, "SubmissionDateTime": found.submitted}
+    if shown in ("SUCCEEDED", "FAILED", "CANCELLED"):
+        status["CompletionDateTime"] = found.submitted + found.engine_ms / 1000
+    if shown == "FAILED":
+        status["StateChangeReason"] = found.reason
+        status["AthenaError"] = {
+            "ErrorCategory": 2,
+            "ErrorType": 1006,
+            "Retryable": False,
+            "ErrorMessage": found.reason,
+        }
+    described: dict[str, Any] = {
+        "QueryExecutionId": found.id,
+        "Query": found.query,
+        "StatementType": "DML" if found.query.lstrip()[:6].upper() == "SELECT" else "DDL",
+        "Status": status,
+        "WorkGroup": found.workgroup,
+        "Statistics": {
+            "EngineExecutionTimeInMillis": found.engine_ms,
+            "DataScannedInBytes": found.scanned,
+            "TotalExecutionTimeInMillis": found.engine_ms,
+            "QueryQueueTimeInMillis": 0,
+        },
+        "EngineVersion": {
+            "SelectedEngineVersion": "AUTO",
+            "EffectiveEngineVersion": "Athena engine version 3",
+        },
+    }
+    if found.database:
+        described["QueryExecutionContext"] = {"Database": found.database}
+    return described
+
+
+def _results(found: Execution, params: dict[str, Any]) -> Response:
+    if found.state != "SUCCEEDED" or found.polls < 2:
+        state = "RUNNING" if found.state == "SUCCEEDED" else found.state
+        return _error(
+            "InvalidRequestException", f"Query has not yet finished. Current state: {state}"
+        )
+    size = min(int(params.get("MaxResults") or MAX_RESULTS), MAX_RESULTS)
+    token = str(params.get("NextToken") or "")
+    start = int(token) if token.isdigit() else 0
+    table = [tuple(found.columns), *found.rows]  # the header row comes first, as on Athena
+    page = table[start : start + size]
+    document: dict[str, Any] = {
+        "UpdateCount": 0,
+        "ResultSet": {
+            "Rows": [
+                {"Data": [{} if v is None else {"VarCharValue": v} for v in row]} for row in page
+            ],
+            "ResultSetMetadata": {
+                "ColumnInfo": [
+                    {
+                        "CatalogName": "hive",
+                        "SchemaName": "",
+                        "TableName": "",
+                        "Name": c,
+                        "Label": c,
+                        "Type": "varchar",
+                        "Precision": 2147483647,
+                        "Scale": 0,
+                        "Nullable": "UNKNOWN",
+                        "CaseSensitive": True,
+                    }
+                    for c in found.columns
+                ]
+            },
+        },
+    }
+    if start + size < len(table):
+        document["NextToken"] = str(start + size)
+    return json_response(document, content_type=_JSON)
+
+
+def _error(code: str, message: str) -> Response:
+    return json_response({"__type": code, "Message": message}, 400, content_type=_JSON)
