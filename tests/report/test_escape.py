@@ -53,9 +53,12 @@ def test_csp_allows_only_the_given_inline_code() -> None:
 def test_only_plain_case_paths_become_links() -> None:
     from lambda_ir.report.sections import evidence_link
 
-    assert evidence_link("logs/1/r/%2Faws%2Flambda%2Ffn/s.jsonl.gz") == (
-        '<a href="logs/1/r/%252Faws%252Flambda%252Ffn/s.jsonl.gz">'
-        "<code>logs/1/r/%2Faws%2Flambda%2Ffn/s.jsonl.gz</code></a>"
+    assert evidence_link("raw/1/r/%2Faws%2Flambda%2Ffn/aliases.json") == (
+        '<a href="raw/1/r/%252Faws%252Flambda%252Ffn/aliases.json">'
+        "<code>raw/1/r/%2Faws%2Flambda%2Ffn/aliases.json</code></a>"
     )
+    # A compressed file or a blob is no page a browser shows: text, its content inline.
+    for opaque in ("logs/1/r/s.jsonl.gz", "trail/1/x.jsonl.zst", "blobs/sha256/aa/" + "a" * 64):
+        assert evidence_link(opaque) == f"<code>{opaque}</code>"
     for hostile in ("javascript:alert(1)", "../../etc/passwd", "/etc/passwd", 'a"onclick=x'):
         assert "<a " not in evidence_link(hostile)

@@ -32,6 +32,7 @@ MALLORY = f"arn:aws:iam::{A}:user/mallory"
 ALICE = f"arn:aws:iam::{A}:user/alice"
 BOB = f"arn:aws:iam::{B}:user/bob"
 COLLECTOR = f"arn:aws:iam::{A}:user/ir-responder"
+HOT_EVENT = "UpdateFunctionConfiguration20150331v2-0"  # the hot function's own call
 HOT_URL = "https://hot.lambda-url.us-east-1.on.aws/"
 
 
@@ -64,7 +65,11 @@ def build_twins(root: Path) -> Twins:
         account=A,
         region="us-east-1",
         summary='resource policy allows Principal "*"',
-        evidence=(EvidenceRef(f"raw/{A}/us-east-1/policy.json", "0" * 64),),
+        evidence=(
+            EvidenceRef(f"raw/{A}/us-east-1/policy.json", "0" * 64),
+            EvidenceRef(f"trail/{A}/events.jsonl.gz", "0" * 64),
+        ),
+        details={"sid": "open", "event_id": HOT_EVENT},
         time="2026-11-28T22:16:00Z",
         actor=Actor(arn=MALLORY, access_key_id="AKIAMALLORY000000001", source_ip="203.0.113.7"),
     )

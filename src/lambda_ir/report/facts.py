@@ -7,10 +7,11 @@ of them reads the case or redacts on its own.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import duckdb
 import orjson
 
 from lambda_ir.evidence import Case
@@ -18,6 +19,7 @@ from lambda_ir.model import Finding, FunctionRef, Severity, TimelineEvent
 from lambda_ir.redact import redact_document, redact_text
 from lambda_ir.report.blast import RoleReach, read_roles, role_key
 from lambda_ir.report.capabilities import CapabilityFacts, read_capability_facts
+from lambda_ir.report.excerpts import Excerpt, read_excerpts
 from lambda_ir.report.functions import FunctionFacts, read_functions
 from lambda_ir.report.incidents import Incident, read_incidents
 from lambda_ir.timeline.documents import documents, gaps
@@ -71,6 +73,7 @@ class ReportFacts:
     incidents: tuple[Incident, ...] | None = None  # None: analyze wrote no incidents.json
     collectors: tuple[str, ...] = ()  # the identities that collected the case
     hidden: int = 0  # the collectors' own CloudTrail calls, left out of `events`
+    excerpts: Mapping[str, tuple[Excerpt, ...]] = field(default_factory=dict)  # by finding id
 
     @property
     def missing(self) -> tuple[Gap, ...]:
@@ -108,12 +111,18 @@ class ReportFacts:
 
 
 def build_facts(
-    case: Case, events: Iterable[TimelineEvent], generated: str, *, diffs: bool = True
+    case: Case,
+    events: Iterable[TimelineEvent],
+    generated: str,
+    *,
+    diffs: bool = True,
+    index: duckdb.DuckDBPyConnection | None = None,
 ) -> ReportFacts:
     """Gather the report's facts; `events` is the case's merged timeline (already redacted).
 
     With `diffs`, each version whose code changed carries its package diff (this reads the
-    two packages, in memory, within `analyze`'s limits).
+    two packages, in memory, within `analyze`'s limits). With the case's `index`, each
+    finding carries the evidence it cites, read into excerpts (`report.excerpts`).
     """
     warnings: list[str] = []
     findings = tuple(_redacted(f) for f in read_findings(case, warnings))
@@ -147,6 +156,7 @@ def build_facts(
         incidents=read_incidents(case, warnings),
         collectors=collectors,
         hidden=hidden[0],
+        excerpts=read_excerpts(case, index, findings) if index is not None else {},
     )
 
 

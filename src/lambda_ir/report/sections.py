@@ -7,10 +7,11 @@ import shlex
 import urllib.parse
 from collections.abc import Iterator
 
-from lambda_ir.model import Finding, Severity
+from lambda_ir.model import Finding, FunctionRef, Severity
 from lambda_ir.report.capabilities import capabilities_html, capability_of
 from lambda_ir.report.codediff import CodeDiff
 from lambda_ir.report.escape import html as esc
+from lambda_ir.report.excerpts import Excerpt
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.first_screen import badge, first_screen, function_anchor, table_of_contents
 from lambda_ir.report.functions import FunctionFacts, VersionRow
@@ -25,10 +26,12 @@ _CASE_PATH = re.compile(r"[A-Za-z0-9._%=+@,-]+(?:/[A-Za-z0-9._%=+@,-]+)*")
 def evidence_link(path: str) -> str:
     """An evidence path as a link relative to the report (report.html sits in the case).
 
-    Only a plain case-relative path becomes a link (percent-encoded, so a `%2F` in a file
-    name stays part of the name); anything else is shown as text.
+    Only a plain case-relative path to a JSON document (an API response a browser shows)
+    becomes a link, percent-encoded so a `%2F` in a file name stays part of the name;
+    compressed trail and log files and package blobs are shown as text (their content
+    opens in place, under each finding).
     """
-    if not _CASE_PATH.fullmatch(path) or ".." in path.split("/"):
+    if not _CASE_PATH.fullmatch(path) or ".." in path.split("/") or not path.endswith(".json"):
         return f"<code>{esc(path)}</code>"
     href = urllib.parse.quote(path, safe="/")
     return f'<a href="{esc(href)}"><code>{esc(path)}</code></a>'
@@ -92,14 +95,45 @@ def _findings(facts: ReportFacts) -> Iterator[str]:
     yield '<table id="findings"><thead><tr><th>Severity</th><th>Finding</th><th>Resource</th>'
     yield "<th>ATT&amp;CK</th><th>Time</th><th>Evidence</th></tr></thead><tbody>"
     for finding in facts.findings:
-        yield _finding_row(finding)
+        yield _finding_row(finding, facts.excerpts.get(finding.id, ()))
     yield "</tbody></table>"
     if not facts.findings:
         yield "<p>No findings (has <code>lambda-ir analyze</code> run on this case?).</p>"
     yield "</section>"
 
 
-def _finding_row(finding: Finding) -> str:
+def _excerpts(excerpts: tuple[Excerpt, ...]) -> str:
+    """The cited evidence, closed until opened: titles and `<pre>` text, all escaped."""
+    if not excerpts:
+        return ""
+    kinds = ", ".join(dict.fromkeys(e.kind for e in excerpts))
+    parts = [f'<details class="evidence"><summary>evidence ({esc(kinds)})</summary>']
+    for excerpt in excerpts:
+        parts.append(
+            f'<div class="excerpt"><div class="excerpt-title">{esc(excerpt.title)}</div>'
+            f'<pre class="ev ev-{esc(excerpt.kind)}">{esc(excerpt.text)}</pre></div>'
+        )
+    parts.append("</details>")
+    return "".join(parts)
+
+
+def _diff_link(finding: Finding) -> str:
+    """A link to the rendered package diff when the finding is about a version change."""
+    before, after = finding.details.get("from"), finding.details.get("to")
+    try:
+        ref = FunctionRef.from_arn(finding.resource)
+    except ValueError:
+        return ""
+    if not (before and after):
+        return ""
+    anchor = function_anchor(FunctionRef(ref.account, ref.region, ref.name).arn)
+    return (
+        f' <a class="difflink" href="#{anchor}">diff of versions {esc(before)} → {esc(after)} '
+        "in the function's section</a>"
+    )
+
+
+def _finding_row(finding: Finding, excerpts: tuple[Excerpt, ...] = ()) -> str:
     severity = finding.severity.value
     evidence = "<br>".join(
         evidence_link(ref.path) + (f" → <code>{esc(ref.member)}</code>" if ref.member else "")
@@ -109,7 +143,8 @@ def _finding_row(finding: Finding) -> str:
         f'<tr data-severity="{severity}">'
         f'<td><span class="sev sev-{severity}">{severity}</span></td>'
         f"<td><b>{esc(finding.title)}</b> <code>{esc(finding.detector)}</code><br>"
-        f"{esc(finding.summary)}</td><td><code>{esc(finding.resource)}</code></td>"
+        f"{esc(finding.summary)}{_diff_link(finding)}{_excerpts(excerpts)}</td>"
+        f"<td><code>{esc(finding.resource)}</code></td>"
         f"<td>{esc(', '.join(finding.attack))}</td><td>{esc(finding.time or '')}</td>"
         f"<td>{evidence}</td></tr>"
     )

@@ -99,7 +99,7 @@ def write_report(
     """
     timeline_warnings: list[str] = []
     events = build_timeline(case, index, timeline_warnings)
-    facts = build_facts(case, events, generated)
+    facts = build_facts(case, events, generated, index=index)
     outputs: dict[str, str] = {}
     paths = []
     for name, data in render_all(facts, tuple(formats)).items():

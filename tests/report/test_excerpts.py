@@ -1,0 +1,124 @@
+"""Evidence opens in place: the CloudTrail record a finding names, log lines, code, bytes.
+
+Only what findings cite is read; attacker text in it is escaped on the page and secrets
+are redacted before it gets there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from lambda_ir.evidence.index import open_index
+from lambda_ir.model import EvidenceRef, Finding, Severity
+from lambda_ir.report import build_facts, render_all
+from lambda_ir.report.excerpts import read_excerpts
+from lambda_ir.timeline import build_timeline
+from tests.report.twins import HOT_EVENT, MALLORY, build_twins
+from tests.timeline.casebuilder import (
+    ACCOUNT,
+    PAYLOAD_CODE,
+    REGION,
+    SECRET_VALUE,
+    build_case,
+    code_sha256,
+    package,
+)
+
+GENERATED = "2026-11-29T10:00:00Z"
+
+
+def test_cloudtrail_record_named_by_the_finding_is_embedded_pretty(tmp_path: Path) -> None:
+    twins = build_twins(tmp_path / "case")
+    with open_index(twins.case) as index:
+        facts = build_facts(twins.case, build_timeline(twins.case, index), GENERATED, index=index)
+    (finding,) = facts.findings
+    kinds = [e.kind for e in facts.excerpts[finding.id]]
+    assert kinds == ["api", "cloudtrail"]
+    record = facts.excerpts[finding.id][1]
+    assert HOT_EVENT in record.title and record.text.startswith("{\n  ")
+    parsed = orjson.loads(record.text)
+    assert parsed["eventID"] == HOT_EVENT and parsed["userIdentity"]["arn"] == MALLORY
+    assert parsed["awsRegion"] == "us-east-1"  # the hot function's call, not a namesake's
+    html = render_all(facts, ("html",))["report.html"].decode()
+    assert 'class="ev ev-cloudtrail"' in html and f"&quot;eventID&quot;: &quot;{HOT_EVENT}" in html
+
+
+def test_log_lines_and_code_are_embedded_redacted_and_escaped(tmp_path: Path) -> None:
+    built = build_case(tmp_path / "case", hostile=True)
+    case = built.case
+    blob = next(
+        e
+        for e in case.entries()
+        if e.kind == "code" and e.meta.get("code_sha256") == code_sha256(package(2, hostile=True))
+    )
+    logs = next(e for e in case.entries() if e.kind == "logs" and e.path)
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{built.function}"
+    findings = (
+        Finding(
+            id="code",
+            detector="LIR-CODE-001",
+            title="miner",
+            severity=Severity.CRITICAL,
+            resource=arn,
+            account=ACCOUNT,
+            region=REGION,
+            summary="",
+            evidence=(EvidenceRef(blob.path or "", blob.sha256 or "", member="miner.py"),),
+            details={"line": 2},
+        ),
+        Finding(
+            id="logs",
+            detector="LIR-LOG-005",
+            title="errors",
+            severity=Severity.HIGH,
+            resource=arn,
+            account=ACCOUNT,
+            region=REGION,
+            summary="",
+            evidence=(EvidenceRef(logs.path or "", logs.sha256 or ""),),
+        ),
+    )
+    case.write_derived("findings.json", orjson.dumps([f.to_json() for f in findings]))
+    with open_index(case) as index:
+        excerpts = read_excerpts(case, index, findings)
+        facts = build_facts(case, build_timeline(case, index), GENERATED, index=index)
+    (code,) = excerpts["code"]
+    assert code.kind == "code" and ">2  # </pre><script>" in code.text
+    (lines,) = excerpts["logs"]
+    assert "Task timed out" in lines.text and "onerror=window.__pwned=3" in lines.text
+    html = render_all(facts, ("html",))["report.html"].decode()
+    assert PAYLOAD_CODE.strip() not in html  # escaped, never markup
+    assert "&lt;/pre&gt;&lt;script&gt;window.__pwned=7" in html
+    assert SECRET_VALUE not in html
+
+
+def test_a_missing_index_embeds_nothing_and_fails_nothing(tmp_path: Path) -> None:
+    built = build_case(tmp_path / "case")
+    facts = build_facts(built.case, [], GENERATED)
+    assert facts.excerpts == {}
+    assert 'details class="evidence"' not in render_all(facts, ("html",))["report.html"].decode()
+
+
+@pytest.mark.parametrize("offset", [0, 5])
+def test_bytes_around_a_yara_offset(tmp_path: Path, offset: int) -> None:
+    built = build_case(tmp_path / "case")
+    blob = next(e for e in built.case.entries() if e.kind == "code")
+    finding = Finding(
+        id="y",
+        detector="yara:rule",
+        title="t",
+        severity=Severity.HIGH,
+        resource="arn:aws:lambda:eu-west-1:111122223333:function:orders-api",
+        account=ACCOUNT,
+        region=REGION,
+        summary="",
+        evidence=(EvidenceRef(blob.path or "", blob.sha256 or "", member="lib/util.py"),),
+        details={"offset": offset, "rule": "r"},
+    )
+    (excerpt,) = read_excerpts(built.case, None, (finding,))["y"]
+    # lib/util.py is text, but without a line the match is shown where YARA put it.
+    assert excerpt.kind == "bytes" and f"matched at offset {offset}" in excerpt.title
+    assert excerpt.text.startswith(">00000000  58 20 3d 20 31")
