@@ -1,0 +1,114 @@
+"""Attacker text never reaches the terminal raw: every command's output, from hostile CloudTrail.
+
+A function name carrying an OSC title sequence, a screen clear, CR/BS/BEL/NUL/DEL, 8-bit CSI
+and a bidi override, and a line break followed by a fake finding line; a user agent with an
+OSC sequence; a file whose name holds ESC. Each command's stdout and stderr must hold no
+raw control character but the newlines between its own lines, and no fake line.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from lambda_ir.cli.main import cli
+
+HOSTILE_NAME = (
+    "orders\x1b]0;PWNED\x07\x1b[2J\n  critical LIR-FAKE-001 all clear\r\x08\x07\x00\x7f\x9b\u202e"
+)
+# Raw C0 (but \n between lines and \t between columns), DEL, C1, bidi controls.
+RAW = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def _record(n: int) -> dict[str, object]:
+    return {
+        "eventVersion": "1.08",
+        "eventID": f"e{n}",
+        "eventTime": f"2026-01-02T03:04:0{n}Z",
+        "eventSource": "lambda.amazonaws.com",
+        "eventName": "AddPermission20150331v2",
+        "awsRegion": "us-east-1",
+        "recipientAccountId": "111122223333",
+        "sourceIPAddress": "198.51.100.7",
+        "userAgent": "curl/8\x1b]0;PWNED\x07\u202e",
+        "userIdentity": {
+            "type": "IAMUser",
+            "arn": "arn:aws:iam::111122223333:user/mallory",
+            "accountId": "111122223333",
+            "userName": "mallory",
+        },
+        "requestParameters": {
+            "functionName": HOSTILE_NAME,
+            "principal": "*",
+            "action": "lambda:InvokeFunction",
+            "statementId": "bd",
+        },
+        "responseElements": None,
+        "eventType": "AwsApiCall",
+    }
+
+
+@pytest.fixture(scope="module")
+def hostile_case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    folder = tmp_path_factory.mktemp("trail")
+    (folder / "trail.json").write_bytes(orjson.dumps({"Records": [_record(1), _record(2)]}))
+    (folder / "bad\x1b]0;x\x07name.json").write_bytes(b"{not json")
+    case = folder.parent / (folder.name + "-case")
+    return case, _run("import-trail", "--workers", "1", "--case", str(case), str(folder))
+
+
+def _run(*args: str) -> str:
+    """The command's stdout and stderr, run in this process (as `lambda-ir ARGS`)."""
+    done = CliRunner().invoke(cli, list(args))
+    assert done.exit_code in (0, 1), done.output
+    return done.stdout + done.stderr
+
+
+def _clean(output: str) -> None:
+    assert not RAW.search(output), repr(RAW.findall(output))
+    assert not any(line.lstrip().startswith("critical LIR-FAKE") for line in output.splitlines())
+
+
+def test_import_trail_warning_names_the_file_inertly(hostile_case: tuple[Path, str]) -> None:
+    _, output = hostile_case
+    _clean(output)
+    assert "bad\\x1b]0;x\\x07name.json" in output
+
+
+@pytest.mark.parametrize(
+    ("options", "command", "rest"),
+    [
+        ((), "analyze", ()),
+        (("--json",), "analyze", ()),
+        ((), "search", ("PWNED",)),
+        (("--json",), "search", ("PWNED",)),
+        ((), "search", ("-F", "orders")),
+        ((), "timeline", ("--format", "csv")),
+        ((), "verify", ()),
+    ],
+)
+def test_command_output_is_inert(
+    hostile_case: tuple[Path, str], options: tuple[str, ...], command: str, rest: tuple[str, ...]
+) -> None:
+    case, _ = hostile_case
+    output = _run(*options, command, "--case", str(case), *rest)
+    _clean(output)
+    if command == "analyze" and not options:
+        assert "orders\\x1b]0;PWNED\\x07\\x1b[2J\\n  critical LIR-FAKE-001" in output
+
+
+def test_written_outputs_are_inert(hostile_case: tuple[Path, str]) -> None:
+    case, _ = hostile_case
+    _run("analyze", "--case", str(case))
+    _run("timeline", "--case", str(case), "--format", "csv")
+    _run("report", "--case", str(case))
+    for name in ("report.md", "timeline.csv"):
+        text = (case / name).read_text()
+        assert not RAW.search(text.replace("\t", "")), name
+    assert "\\x1b]0;PWNED" in (case / "report.md").read_text()
