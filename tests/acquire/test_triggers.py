@@ -23,6 +23,10 @@ def _triggers(session: boto3.Session, place: Place, arn: str) -> str:
     events.put_rule(Name="on-create-role", EventPattern=json.dumps(CREATE_ROLE))
     events.put_targets(Rule="on-create-role", Targets=[{"Id": "1", "Arn": arn}])
     events.put_rule(Name="unrelated", ScheduleExpression="rate(1 day)")
+    lam = seed.client(session, place.endpoint, "lambda", place.region)
+    lam.create_alias(FunctionName="hooked", Name="live", FunctionVersion="1")
+    events.put_rule(Name="every-hour", ScheduleExpression="rate(1 hour)")
+    events.put_targets(Rule="every-hour", Targets=[{"Id": "1", "Arn": f"{arn}:live"}])
     scheduler = seed.client(session, place.endpoint, "scheduler", place.region)
     scheduler.create_schedule(
         Name="nightly",
@@ -82,9 +86,29 @@ def test_triggers_are_collected_with_the_shipped_policy(
         assert path is not None
         return case.read_json(path)
 
-    assert read("events:ListRuleNamesByTarget") == {"RuleNames": ["on-create-role"]}
-    assert json.loads(read("events:DescribeRule")["EventPattern"]) == CREATE_ROLE
-    assert read("events:ListTargetsByRule")["Targets"][0]["Arn"] == arn
+    by_target = {
+        e.params["TargetArn"]: case.read_json(e.path or "")
+        for e in case.entries()
+        if e.api == "events:ListRuleNamesByTarget"
+    }
+    assert by_target == {
+        arn: {"RuleNames": ["on-create-role"]},
+        f"{arn}:live": {"RuleNames": ["every-hour"]},
+    }
+    rules = {
+        e.params["Name"]: case.read_json(e.path or "")
+        for e in case.entries()
+        if e.api == "events:DescribeRule"
+    }
+    assert json.loads(rules["on-create-role"]["EventPattern"]) == CREATE_ROLE
+    assert rules["every-hour"]["ScheduleExpression"] == "rate(1 hour)"
+    assert "unrelated" not in rules
+    targets = [
+        case.read_json(e.path or "")["Targets"][0]["Arn"]
+        for e in case.entries()
+        if e.api == "events:ListTargetsByRule"
+    ]
+    assert sorted(targets) == [arn, f"{arn}:live"]
     assert read("scheduler:GetSchedule")["ScheduleExpression"] == "cron(0 3 * * ? *)"
     assert [s["Endpoint"] for s in read("sns:ListSubscriptions")["Subscriptions"]] == [arn]
     notification = read("s3:GetBucketNotificationConfiguration")

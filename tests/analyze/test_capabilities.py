@@ -114,9 +114,12 @@ def test_broken_and_minified_files_fall_back_and_say_why() -> None:
     assert broken_js.note and "does not parse as JavaScript" in broken_js.note
     assert any(c.value == "http://198.51.100.7:8080" for c in broken_js.capabilities)
     minified = ("var a=1;" * 2000) + 'require("child_process").exec("id");'
-    parsed = extract("bundle.min.js", minified.encode())
-    assert parsed is not None and parsed.parser is Parser.JAVASCRIPT
-    assert any(c.value == "child_process.exec" and c.line == 1 for c in parsed.capabilities)
+    bundle = extract("bundle.min.js", minified.encode())
+    assert bundle is not None and bundle.parser is Parser.FALLBACK
+    assert bundle.note == "minified (longest line 16036 characters); read by patterns"
+    assert {(c.kind, c.value, c.line) for c in bundle.capabilities} == {
+        ("exec", "child_process", 1)
+    }
 
 
 def test_binary_symbols_and_strings() -> None:

@@ -43,6 +43,7 @@ from lambda_ir.acquire.summary import CollectSummary
 from lambda_ir.acquire.trail_bucket import TrailBucket, trail_bucket_step
 from lambda_ir.acquire.trail_config import collect_trail_config
 from lambda_ir.acquire.triggers import (
+    collect_alias_rules,
     collect_bucket_notifications,
     collect_event_rules,
     collect_schedules,
@@ -208,6 +209,7 @@ def _drive(ctx: CollectContext) -> bool:
     try:
         ctx.work.wait()
         collect_bucket_notifications(ctx)  # the buckets the collected policies name
+        collect_alias_rules(ctx)  # EventBridge rules that target an alias
         download_packages(ctx)  # after every version is known: one blob per unique package
         ctx.work.wait()
     except KeyboardInterrupt:

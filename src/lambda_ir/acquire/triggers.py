@@ -2,15 +2,16 @@
 
 Read-only, all kind `trigger` (docs/EVIDENCE.md):
 - per function: `events:ListRuleNamesByTarget` on the default event bus for its unqualified
-  ARN, then per rule (once per run) `events:DescribeRule` (event pattern or schedule,
-  `CreatedBy`) and `events:ListTargetsByRule`;
+  ARN and (once the aliases are in) each alias ARN, then per rule (once per run)
+  `events:DescribeRule` (event pattern or schedule, `CreatedBy`) and
+  `events:ListTargetsByRule`;
 - per region: `scheduler:ListSchedules` (every group), then `scheduler:GetSchedule` for each
   schedule whose target is a Lambda function; `sns:ListSubscriptions` (protocol `lambda`
   subscriptions name their function as `Endpoint`);
 - after the policies are in: `s3:GetBucketNotificationConfiguration` for each bucket a
   function's resource policy lets `s3.amazonaws.com` invoke it from (`AWS:SourceArn`).
 Event-source mappings and the policy's principals are collected by their own steps. Rules
-that target an alias or version ARN, and rules on custom event buses, are not listed.
+that target a version ARN, and rules on custom event buses, are not listed.
 """
 
 from __future__ import annotations
@@ -33,19 +34,45 @@ LAMBDA_ARN = "arn:aws:lambda:"
 
 def collect_event_rules(ctx: CollectContext, target: FunctionTarget) -> None:
     """The default bus's rules targeting the function, each rule described once per run."""
-    root = f"{paths.account_root(target.account, target.region)}/events"
+    _rules_targeting(ctx, target.account, target.region, target.arn, target.name)
+
+
+def collect_alias_rules(ctx: CollectContext) -> None:
+    """Queue the same for every collected alias ARN (triggers often invoke `live`).
+
+    Run once the alias steps are done (`collect._drive`)."""
+    for entry in ctx.case.entries():
+        if entry.kind != Kind.ALIAS or not entry.path or entry.error or not entry.region:
+            continue
+        try:
+            document = ctx.case.read_json(entry.path)
+        except (OSError, ValueError):
+            continue
+        for alias in (document or {}).get("Aliases") or []:
+            arn = str(alias.get("AliasArn") or "")
+            if arn.count(":") != 7:
+                continue
+            label = ":".join(arn.split(":")[6:8])
+            task = functools.partial(
+                _rules_targeting, ctx, entry.account or ctx.account, entry.region, arn, label
+            )
+            later(ctx, QuotaClass.UNMETERED, entry.region, "alias-event-rules", task)
+
+
+def _rules_targeting(ctx: CollectContext, account: str, region: str, arn: str, label: str) -> None:
+    root = f"{paths.account_root(account, region)}/events"
     listed = fetch_pages(
         ctx,
         kind=Kind.TRIGGER,
         api="events:ListRuleNamesByTarget",
-        params={"TargetArn": target.arn},
-        path=f"{root}/by-target/{path_segment(target.name)}.json",
-        region=target.region,
+        params={"TargetArn": arn},
+        path=f"{root}/by-target/{path_segment(label)}.json",
+        region=region,
         list_key="RuleNames",
     )
     for name in (listed or {}).get("RuleNames") or []:
-        if ctx.claim("events-rule", f"{target.region}/{name}"):
-            _rule(ctx, target.region, str(name), f"{root}/rules/{path_segment(str(name))}")
+        if ctx.claim("events-rule", f"{region}/{name}"):
+            _rule(ctx, region, str(name), f"{root}/rules/{path_segment(str(name))}")
 
 
 def _rule(ctx: CollectContext, region: str, name: str, root: str) -> None:

@@ -5,7 +5,8 @@ never running or importing it: Python through `ast`, JavaScript through tree-sit
 JavaScript grammar, ELF/PE/Mach-O binaries through their strings (imported symbol names
 included), any other text through patterns. A source file that does not parse (broken,
 obfuscated) falls back to the patterns, and the fallback is recorded in `parser`/`note`, so
-a responder knows which rows come from a parser and which from a guess.
+a responder knows which rows come from a parser and which from a guess. Minified JavaScript
+(lines of thousands of characters) goes to the patterns too, recorded as such.
 
 Kinds (`CapKind`): `aws-call` (`iam:UpdateAssumeRolePolicy`), `network` (a URL, host:port,
 raw IP address, `stratum+tcp://`), `exec` (subprocess, os.system, child_process, execve),
@@ -37,6 +38,9 @@ __all__ = [
 # than it tells); binaries are scanned up to the same size.
 MAX_PARSE = 4 << 20
 MAX_SCAN = 32 << 20
+# JavaScript with lines this long (on average, or any one) is minified: read by patterns.
+MINIFIED_AVERAGE = 300
+MINIFIED_LINE = 5000
 PYTHON = (".py",)
 JAVASCRIPT = (".js", ".mjs", ".cjs")
 TEXT: tuple[str, ...] = (
@@ -113,12 +117,26 @@ def _parsed(name: str, lower: str, data: bytes) -> FileCapabilities:
     if lower.endswith(PYTHON):
         found, error = capabilities_python.scan_python(text)
         parser = Parser.PYTHON
+    elif _minified(text):
+        # A bundle on a few long lines: every row would be line 1, and tree-sitter spends
+        # tens of milliseconds per 32 KB of it; the patterns read it, and say so.
+        longest = max(len(line) for line in text.splitlines())
+        note = f"minified (longest line {longest} characters); read by patterns"
+        return FileCapabilities(name, Parser.FALLBACK, scan_text(text), note)
     else:
         found, error = capabilities_js.scan_javascript(data)
         parser = Parser.JAVASCRIPT
     if error is not None:
         return FileCapabilities(name, Parser.FALLBACK, scan_text(text), error)
     return FileCapabilities(name, parser, found)
+
+
+def _minified(text: str) -> bool:
+    """Bundled or minified JavaScript: lines far longer than anyone writes them."""
+    lines = text.count("\n") + 1
+    return len(text) / lines > MINIFIED_AVERAGE or any(
+        len(line) > MINIFIED_LINE for line in text.splitlines()
+    )
 
 
 def _is_script(data: bytes) -> bool:
