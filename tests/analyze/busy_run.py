@@ -41,7 +41,12 @@ def run(root: Path) -> dict[str, object]:
         assert result.window is not None
         options = CollectOptions(endpoint_url=emulator.endpoint_url, quotas=False)
         started = time.monotonic()
-        collect(case, session, Scope(regions=result.regions, since=result.window[0].isoformat()), options)
+        collect(
+            case,
+            session,
+            Scope(regions=result.regions, since=result.window[0].isoformat()),
+            options,
+        )
         timings["collect"] = round(time.monotonic() - started, 1)
         started = time.monotonic()
         analysis, _ = analyze_case(case, ALL)

@@ -130,6 +130,19 @@ def collect_lambda_trail(ctx: CollectContext, region: str) -> None:
     _run(ctx, region, Lookup("EventSource", "lambda.amazonaws.com", start, end))
 
 
+def collect_baseline_trail(ctx: CollectContext, region: str) -> None:
+    """`--baseline`: every lambda.amazonaws.com event from the baseline start up to the
+    window's start (its own artifact and window), so analysis learns the account's usual
+    principals, networks, tools and hours from further back. Read-only, like the rest."""
+    if not ctx.scope.baseline:
+        return
+    start, end, clamped = lookup_window(ctx.scope.baseline, ctx.scope.since or ctx.scope.until)
+    if clamped:
+        _record_clamp(ctx, region, start, end)
+    if start < end:
+        _run(ctx, region, Lookup("EventSource", "lambda.amazonaws.com", start, end))
+
+
 def collect_erasure_trail(ctx: CollectContext, region: str) -> None:
     """One `EventName=` lookup per call in `ERASURE_EVENTS`: who deleted or blinded evidence."""
     start, end, _ = lookup_window(ctx.scope.since, ctx.scope.until)

@@ -20,6 +20,7 @@ import urllib3
 from lambda_ir.acquire import functions as fn_steps
 from lambda_ir.acquire.cloudtrail import (
     LookupPlan,
+    collect_baseline_trail,
     collect_erasure_trail,
     collect_lambda_trail,
     collect_role_trail,
@@ -134,6 +135,8 @@ WINDOW_REGION_STEPS: tuple[Step[str], ...] = (
 def region_steps(scope: Scope, options: CollectOptions) -> tuple[Step[str], ...]:
     """The steps every region in scope gets in this run (`--trail-bucket` adds one)."""
     steps = REGION_STEPS + (WINDOW_REGION_STEPS if scope.has_window else ())
+    if scope.baseline:
+        steps += (Step("baseline-trail", QuotaClass.LOOKUP_EVENTS, collect_baseline_trail),)
     if options.trail_bucket:
         steps += (trail_bucket_step(TrailBucket.parse(options.trail_bucket)),)
     if options.runtime_bucket:

@@ -25,13 +25,16 @@ class Scope:
     """Which regions and functions to collect; empty `functions` means every function.
 
     `functions` holds names or ARNs; an ARN also names its region. `since`/`until` (ISO-8601)
-    bound the logs and CloudTrail window for the steps that read them.
+    bound the logs and CloudTrail window for the steps that read them; `baseline`, when set,
+    is an earlier start from which the Lambda CloudTrail history alone is read (for the
+    baselines analysis learns), up to `since`.
     """
 
     regions: tuple[str, ...]
     functions: tuple[str, ...] = ()
     since: str | None = None
     until: str | None = None
+    baseline: str | None = None  # earlier start for the Lambda trail only (collect --baseline)
 
     @property
     def has_window(self) -> bool:
@@ -45,6 +48,7 @@ class Scope:
             "functions": list(self.functions),
             "since": self.since,
             "until": self.until,
+            "baseline": self.baseline,
         }
 
 

@@ -42,6 +42,13 @@ COLLECT_OPTIONS = (
         "--until", metavar="WHEN", help="End of the logs/CloudTrail window (default: now)."
     ),
     click.option(
+        "--baseline",
+        metavar="WHEN",
+        help="Also read the Lambda CloudTrail history from WHEN (90d: LookupEvents' limit) up "
+        "to --since, so analysis learns the account's usual principals, networks, tools and "
+        "hours (read-only).",
+    ),
+    click.option(
         "--workers",
         type=click.IntRange(1, 256),
         default=16,
@@ -160,6 +167,7 @@ def prepare_collection(
     trail_bucket: str | None,
     log_export_bucket: str | None,
     runtime_bucket: str | None = None,
+    baseline: str | None = None,
 ) -> tuple[Case, boto3.Session, Scope, CollectOptions]:
     """Build the session (boto3 chain), the scope and the options; open or create the case.
 
@@ -175,6 +183,7 @@ def prepare_collection(
         functions=functions,
         since=start,
         until=end,
+        baseline=preflight.when(baseline, "--baseline"),
     )
     case = Case.open_or_create(Path(case_dir), scope.to_json())
     options = CollectOptions(

@@ -97,6 +97,11 @@ def check_access(session: boto3.Session, region: str) -> None:
         raise CommandError(f"cannot use these AWS settings: {exc}") from exc
 
 
+def when(text: str | None, option: str) -> str | None:
+    """Another time option (`--baseline`) as UTC ISO-8601; an unreadable time is refused."""
+    return _when(text, option)
+
+
 def _when(text: str | None, option: str) -> str | None:
     if text is None:
         return None

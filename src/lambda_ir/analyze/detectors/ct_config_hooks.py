@@ -31,13 +31,8 @@ INFO = DetectorInfo(
 
 
 def layer_arns(row: TrailRow) -> list[str]:
-    """Layer ARNs a call set, from the request or, when CloudTrail omits them, the response.
-
-    An UpdateFunctionConfiguration that did not name `layers` (a timeout change) answers
-    with the layers already attached: they were not set by this call."""
+    """Layer ARNs a call set, from the request or, when CloudTrail omits it, the response."""
     found: list[str] = [str(a) for a in row.request.get("layers") or [] if a]
-    if row.operation != "CreateFunction" and "layers" not in row.request:
-        return found
     for layer in row.response.get("layers") or []:
         arn = layer.get("arn") if isinstance(layer, dict) else layer
         if arn and str(arn) not in found:
@@ -78,8 +73,15 @@ def detect(case: CaseView) -> Iterator[Finding]:
         "AND event_source = ? AND error_code IS NULL",
         ["lambda.amazonaws.com"],
     )
+    attached: dict[tuple[str, str, str], list[str]] = {}
     for row in rows:
         layers, hooks = layer_arns(row), hook_names(row)
+        # A call that did not name layers (a timeout change) answers with those already
+        # attached: the same list as the function's previous call means none was set.
+        before = attached.get((row.account, row.region, row.function_name))
+        attached[(row.account, row.region, row.function_name)] = layers
+        if "layers" not in row.request and before is not None and before == layers:
+            layers = []
         if not layers and not hooks:
             continue
         matches = [case.vendors.layer(arn, row.account) for arn in layers]

@@ -2,7 +2,7 @@
 
 The content is ours. In us-east-1, a made-up company runs nine functions:
 - six released by CI (a GitHub Actions role, Terraform's user agent, runners in 192.0.2.0/24)
-  every other day at office hours: refresh, new code published, `live` moved;
+  every third day at office hours: refresh, new code published, `live` moved;
 - two managed by CloudFormation (`invokedBy` cloudformation.amazonaws.com) and shifted as
   canaries by CodeDeploy (10 % then 100 %; the last shift is still at 10 % when collected);
 - two developers on an SSO role (`AWSReservedSSO_Developer_…`) browse the console and change

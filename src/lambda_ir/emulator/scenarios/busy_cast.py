@@ -8,6 +8,7 @@ a service's calls for the account.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,9 +68,17 @@ class Cast:
     dormant: Actor
     named: dict[str, Actor] = field(default_factory=dict)
 
+    sessions: dict[str, ActorClients] = field(default_factory=dict)
+
     def _clients(self, actor: Actor) -> ActorClients:
         self.named.setdefault(actor.name, actor)
         return ActorClients(self.target, actor, self.clock)
+
+    def _cached(self, key: str, make: Callable[[], ActorClients]) -> ActorClients:
+        # One session per identity for the month: boto3 clients are slow to build.
+        if key not in self.sessions:
+            self.sessions[key] = make()
+        return self.sessions[key]
 
     def ci(self, run: int) -> ActorClients:
         """A CI run: a fresh session of the deploy role from one of the runners."""
@@ -85,6 +94,9 @@ class Cast:
 
     def developer(self, email: str) -> ActorClients:
         """A developer's SSO console session from the office."""
+        return self._cached(email, lambda: self._developer(email))
+
+    def _developer(self, email: str) -> ActorClients:
         actor = assume_role_actor(
             self.owner.client("sts"),
             self.sso_role,
@@ -99,10 +111,13 @@ class Cast:
         """An AWS service acting for the account (CloudFormation, CodeDeploy)."""
         arn = f"arn:aws:iam::{self.target.account_id}:user/emulator-admin"
         actor = Actor(principal.split(".")[0], arn, ADMIN_KEYS, principal, principal, principal)
-        return self._clients(actor)
+        return self._cached(principal, lambda: self._clients(actor))
 
     def vendor(self, account: str) -> ActorClients:
         """The vendor's own account, publishing its layers."""
+        return self._cached(account, lambda: self._vendor(account))
+
+    def _vendor(self, account: str) -> ActorClients:
         answer = self.owner.client("sts").assume_role(
             RoleArn=f"arn:aws:iam::{account}:role/{VENDOR_ROLE}", RoleSessionName="publish"
         )

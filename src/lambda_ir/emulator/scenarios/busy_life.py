@@ -263,7 +263,7 @@ class Life:
 
         schedule.add(day_at(now, 30, 9), step(self._create_ci))
         schedule.add(day_at(now, 30, 9, 40), step(self._create_cfn))
-        for run, days_ago in enumerate(range(28, 1, -2), start=1):
+        for run, days_ago in enumerate(range(28, 1, -3), start=1):
             schedule.add(
                 day_at(now, days_ago, 10 + days_ago % 6, 5 * (days_ago % 7)),
                 step(self._ci_run, run, days_ago),

@@ -1,0 +1,300 @@
+"""Baselines, the vendor catalogue and incidents, on cases built from files (no AWS).
+
+Times are fixed data that never pass through a date-checking API: the baseline reads only
+the events' own dates, so these tests hold whatever today's date is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambda_ir.analyze.baseline_tools import network_of, principal_of, tool_family
+from lambda_ir.analyze.detectors import (
+    cfg_env_secrets,
+    cfg_foreign_layer,
+    ct_config_hooks,
+    ct_recon_burst,
+    ct_unusual_change,
+)
+from lambda_ir.analyze.incidents import correlate
+from lambda_ir.analyze.vendors import LayerKind, load_catalogue
+from lambda_ir.model import Actor, EvidenceRef, Finding, Severity
+from tests.analyze.casebuild import (
+    ACCOUNT,
+    REGION,
+    CaseBuilder,
+    function_config,
+    run_detector,
+    trail_event,
+)
+
+CI_ROLE = f"arn:aws:iam::{ACCOUNT}:role/gha-deploy"
+TERRAFORM = "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io)"
+DATADOG = f"arn:aws:lambda:{REGION}:464622532012:layer:Datadog-Python312:80"
+LOOKALIKE = f"arn:aws:lambda:{REGION}:999988887777:layer:Datadog-Python312:80"
+
+
+def _ci(run: int) -> dict[str, Any]:
+    return {
+        "type": "AssumedRole",
+        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/gha-deploy/gha-run-{run}",
+        "accountId": ACCOUNT,
+        "accessKeyId": f"ASIACIRUN{run:011d}",
+        "sessionContext": {"sessionIssuer": {"type": "Role", "arn": CI_ROLE}},
+    }
+
+
+def _user(name: str) -> dict[str, Any]:
+    return {
+        "type": "IAMUser",
+        "arn": f"arn:aws:iam::{ACCOUNT}:user/{name}",
+        "accountId": ACCOUNT,
+        "accessKeyId": "AKIAOPSLEGACY0000001",
+        "userName": name,
+    }
+
+
+def _history() -> list[dict[str, Any]]:
+    """Ten days of CI releases from the runners at 10:00, and `ops-legacy` once, 29 days
+    before the end, from the office at 11:00."""
+    records = [
+        trail_event(
+            "UpdateFunctionConfiguration20150331v2",
+            {"functionName": "orders", "memorySize": 512},
+            identity=_user("ops-legacy"),
+            event_id="legacy-1",
+            time="2026-10-03T11:05:00Z",
+            source_ip="198.51.100.77",
+        )
+    ]
+    for day in range(1, 11):
+        records.append(
+            trail_event(
+                "UpdateFunctionCode20150331v2",
+                {"functionName": "orders", "publish": True},
+                identity=_ci(day),
+                event_id=f"ci-{day}",
+                time=f"2026-10-{day + 10:02d}T10:15:00Z",
+                user_agent=TERRAFORM,
+                source_ip=f"192.0.2.{10 + day}",
+            )
+        )
+    return records
+
+
+def test_tool_families_and_networks() -> None:
+    assert tool_family(TERRAFORM) == "Terraform"
+    assert tool_family("aws-sam-cli/1.120.0") == "SAM"
+    assert tool_family("cloudformation.amazonaws.com") == "CloudFormation"
+    assert tool_family("codedeploy.amazonaws.com") == "CodeDeploy"
+    assert tool_family("console.amazonaws.com") == "console"
+    assert tool_family("aws-cli/2.15.0 Python/3.11") == "CLI"
+    assert tool_family("Boto3/1.34.0 md/Botocore#1.34.0") == "SDK"
+    assert tool_family("python-requests/2.31.0") == "python-requests"
+    assert network_of("192.0.2.44") == "192.0.2.0/24"
+    assert network_of("2001:db8:1:2::5") == "2001:db8:1::/48"
+    assert network_of("cloudformation.amazonaws.com") == "cloudformation.amazonaws.com"
+    assert principal_of("AssumedRole", "arn:…/gha-run-1", CI_ROLE, "", "") == CI_ROLE
+
+
+def test_release_along_established_path_is_quiet(builder: CaseBuilder) -> None:
+    records = _history()
+    records.append(
+        trail_event(
+            "UpdateFunctionConfiguration20150331v2",
+            {"functionName": "orders", "timeout": 30},
+            identity=_ci(11),
+            event_id="ci-11",
+            time="2026-10-21T10:40:00Z",
+            user_agent=TERRAFORM,
+            source_ip="192.0.2.99",
+        )
+    )
+    builder.trail(records)
+    assert run_detector(builder, ct_unusual_change.DETECTOR) == []
+
+
+def test_dormant_user_from_new_network_at_night_is_high(builder: CaseBuilder) -> None:
+    records = _history()
+    records.append(
+        trail_event(
+            "UpdateFunctionConfiguration20150331v2",
+            {"functionName": "orders", "timeout": 30},
+            identity=_user("ops-legacy"),
+            event_id="night",
+            time="2026-11-01T02:10:00Z",
+            user_agent="Boto3/1.34.69 md/Botocore#1.34.69",
+            source_ip="203.0.113.66",
+        )
+    )
+    builder.trail(records)
+    (finding,) = run_detector(builder, ct_unusual_change.DETECTOR)
+    assert finding.severity is Severity.HIGH
+    assert finding.details["baseline"]["new"] == [
+        "principal",
+        "network",
+        "tool",
+        "hours",
+        "dormant",
+    ]
+    assert "203.0.113.0/24" in finding.summary and "02:10 UTC" in finding.summary
+    assert "idle for 29 days" in finding.summary
+    assert finding.evidence[0].path.startswith("trail/")
+
+
+def test_without_history_nothing_is_judged(builder: CaseBuilder) -> None:
+    builder.trail(
+        [
+            trail_event(
+                "UpdateFunctionConfiguration20150331v2",
+                {"functionName": "orders", "timeout": 30},
+                identity=_user("ops-legacy"),
+                time="2026-11-01T02:10:00Z",
+                source_ip="203.0.113.66",
+            )
+        ]
+    )
+    assert run_detector(builder, ct_unusual_change.DETECTOR) == []
+
+
+def test_vendor_catalogue_tells_vendor_lookalike_own_unknown() -> None:
+    catalogue = load_catalogue()
+    assert catalogue.layer(DATADOG, ACCOUNT).kind is LayerKind.VENDOR
+    assert catalogue.layer(LOOKALIKE, ACCOUNT).kind is LayerKind.LOOKALIKE
+    own = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:Datadog-Python312:1"
+    assert catalogue.layer(own, ACCOUNT).kind is LayerKind.OWN
+    other = f"arn:aws:lambda:{REGION}:444455556666:layer:shared-utils:4"
+    assert catalogue.layer(other, ACCOUNT).kind is LayerKind.UNKNOWN
+    gov = "arn:aws-us-gov:lambda:us-gov-west-1:002406178527:layer:Datadog-Extension:60"
+    assert catalogue.layer(gov, ACCOUNT).kind is LayerKind.VENDOR
+    wrapper = catalogue.documented_hook(
+        "AWS_LAMBDA_EXEC_WRAPPER", "/opt/datadog_wrapper", [DATADOG], ACCOUNT
+    )
+    assert wrapper is not None and wrapper.name == "Datadog"
+    assert (
+        catalogue.documented_hook(
+            "AWS_LAMBDA_EXEC_WRAPPER", "/opt/datadog_wrapper", [LOOKALIKE], ACCOUNT
+        )
+        is None
+    )
+    assert all(vendor.sources for vendor in catalogue.vendors)
+
+
+def test_lookalike_layer_is_high_and_vendor_layer_info(builder: CaseBuilder) -> None:
+    for name, layer in (("real", DATADOG), ("fake", LOOKALIKE)):
+        builder.versions(name, [function_config(name, layers=[layer])])
+    findings = {
+        f.resource.split(":")[6]: f for f in run_detector(builder, cfg_foreign_layer.DETECTOR)
+    }
+    assert findings["real"].severity is Severity.INFO
+    assert "Datadog's layer from its publisher account" in findings["real"].summary
+    assert findings["fake"].severity is Severity.HIGH
+    assert (
+        "named like Datadog's layer but published by account 999988887777"
+        in findings["fake"].summary
+    )
+
+
+def test_lookalike_layer_attached_through_ci_is_high(builder: CaseBuilder) -> None:
+    records = _history()
+    for n, layer in enumerate((DATADOG, LOOKALIKE)):
+        records.append(
+            trail_event(
+                "UpdateFunctionConfiguration20150331v2",
+                {"functionName": "orders", "layers": [layer]},
+                identity=_ci(20 + n),
+                event_id=f"layers-{n}",
+                time=f"2026-10-2{2 + n}T10:30:00Z",
+                user_agent=TERRAFORM,
+                source_ip="192.0.2.50",
+            )
+        )
+    builder.trail(records)
+    severities = {
+        f.details["event_id"]: f.severity for f in run_detector(builder, ct_config_hooks.DETECTOR)
+    }
+    assert severities == {"layers-0": Severity.INFO, "layers-1": Severity.HIGH}
+
+
+def test_secret_references_are_not_secrets(builder: CaseBuilder) -> None:
+    env = {
+        "SMTP_PASSWORD_SECRET_ARN": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:smtp-Ab12",
+        "API_KEY_PARAMETER": "/prod/mailer/api-key",
+        "DB_PASSWORD": "hunter2-but-longer-Zq8",
+    }
+    builder.versions("mailer", [function_config("mailer", env=env)])
+    names = [f.details["variable"] for f in run_detector(builder, cfg_env_secrets.DETECTOR)]
+    assert names == ["DB_PASSWORD"]
+
+
+def test_console_browsing_by_an_established_developer_is_info(builder: CaseBuilder) -> None:
+    sso = {
+        "type": "AssumedRole",
+        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_Dev_1/alice@example.com",
+        "accountId": ACCOUNT,
+        "accessKeyId": "ASIAALICE00000000001",
+        "sessionContext": {
+            "sessionIssuer": {
+                "type": "Role",
+                "arn": f"arn:aws:iam::{ACCOUNT}:role/AWSReservedSSO_Dev_1",
+            }
+        },
+    }
+    reads = ("ListFunctions", "GetFunction", "ListAliases", "ListVersionsByFunction", "GetPolicy")
+    records = [
+        trail_event(
+            f"{op}20150331",
+            {"functionName": "orders"},
+            identity=sso,
+            event_id=f"{day}-{op}",
+            time=f"2026-10-{day:02d}T14:{n:02d}:00Z",
+            user_agent="console.amazonaws.com",
+            source_ip="198.51.100.23",
+        )
+        for day in (5, 9, 13, 20)
+        for n, op in enumerate(reads)
+    ]
+    builder.trail(records)
+    severities = [f.severity for f in run_detector(builder, ct_recon_burst.DETECTOR)]
+    # Days 5, 9 and 13 have under three days of history before them: no baseline, MEDIUM
+    # (the detector's own verdict); on day 20 she is established: INFO.
+    assert severities == [Severity.MEDIUM, Severity.MEDIUM, Severity.MEDIUM, Severity.INFO]
+
+
+def _finding(fid: str, detector: str, severity: Severity, time: str | None, who: str) -> Finding:
+    actor = Actor(arn=who, type="IAMUser", access_key_id="AKIAEXAMPLE000000001") if who else None
+    return Finding(
+        id=fid,
+        detector=detector,
+        title=detector,
+        severity=severity,
+        resource=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders",
+        account=ACCOUNT,
+        region=REGION,
+        summary="",
+        evidence=(EvidenceRef("trail/x.jsonl.gz", "0" * 64),),
+        time=time,
+        actor=actor,
+    )
+
+
+def test_one_actors_steps_become_one_incident_in_order() -> None:
+    mallory = f"arn:aws:iam::{ACCOUNT}:user/mallory"
+    findings = [
+        _finding("p", "LIR-CT-001", Severity.MEDIUM, "2026-11-01T02:20:00Z", mallory),
+        _finding("r", "LIR-CT-007", Severity.MEDIUM, "2026-11-01T02:10:00Z", mallory),
+        _finding("m", "LIR-CT-012", Severity.HIGH, "2026-11-01T02:15:00Z", mallory),
+        _finding("later", "LIR-CT-012", Severity.LOW, "2026-11-03T09:00:00Z", mallory),
+        _finding("url", "LIR-CFG-001", Severity.MEDIUM, None, ""),
+    ]
+    incidents, tagged = correlate(findings)
+    first = incidents[0]
+    assert first.findings == ("r", "m", "p")
+    assert first.steps == ("recon", "modification", "persistence")
+    assert first.severity is Severity.HIGH and first.kind == "activity"
+    assert "deactivate-key=AKIAEXAMPLE000000001" in first.actions
+    assert "block-public" in first.actions
+    assert {i.kind for i in incidents} == {"activity", "exposure"}
+    assert len(incidents) == 3  # the later LOW change is an incident of its own
+    assert all(f.incident for f in tagged)
+    assert {f.id: f.incident for f in tagged}["m"] == first.id
