@@ -111,20 +111,22 @@ def hunt(
         summary = run_hunt(case, session, options)
     except QueryFailed as exc:
         raise CommandError(str(exc)) from exc
-    _show(ui, summary)
+    _show(ui, summary, {rule.id: rule.title for rule in options.rules})
 
 
 def _when(text: str) -> datetime:
     return datetime.fromisoformat(parse_when(text).replace("Z", "+00:00"))
 
 
-def _show(ui: Ui, summary: HuntSummary) -> None:
+def _show(ui: Ui, summary: HuntSummary, titles: dict[str, str]) -> None:
     if not (ui.quiet or ui.json):
         table = Table(title="hunt", show_edge=False)
         table.add_column("rule")
+        table.add_column("title")
         table.add_column("events", justify="right")
         for rule, count in summary.ingested.by_rule.items():
-            table.add_row(escape(rule), f"{count:,}")
+            short = rule if len(rule) <= 24 else rule[:23] + "…"
+            table.add_row(escape(short), escape(titles.get(rule, "")), f"{count:,}")
         ui.console.print(table)
         for skipped in summary.unsupported:
             ui.say(

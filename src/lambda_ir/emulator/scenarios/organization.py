@@ -53,13 +53,17 @@ class OrgShape:
     functions: tuple[str, ...] = FUNCTIONS
     versions: int = 2
     without_role: int = 1  # the last members get no org role (a fan-out gap)
+    trail_bucket: str | None = None  # every member logs its CloudTrail to this bucket
 
 
 def organization(
     emulator: Target, prior: Sequence[ScenarioResult] = (), *, now: datetime | None = None
 ) -> ScenarioResult:
-    """Seed the default organisation (three members, one without the role)."""
-    members = seed_organisation(emulator.endpoint_url, OrgShape())
+    """Seed the default organisation (three members, one without the role), every member's
+    CloudTrail delivered to `org-trail-<management account>` and an Athena workgroup
+    `lambda-ir` in us-east-1 to hunt over it."""
+    bucket = f"org-trail-{emulator.account_id}"
+    members = seed_organisation(emulator.endpoint_url, OrgShape(trail_bucket=bucket))
     lam = _session(emulator.endpoint_url, members[0], REGIONS[0]).client(
         "lambda", endpoint_url=emulator.endpoint_url, region_name=REGIONS[0]
     )
@@ -101,8 +105,10 @@ def seed_organisation(endpoint: str, shape: OrgShape, workers: int = 8) -> list[
     ]
     with_role = members[: max(0, shape.members - shape.without_role)]
     jobs = [(a, r, f) for a in members for r in shape.regions for f in shape.functions]
+    if shape.trail_bucket:
+        _trail_bucket(admin, endpoint, shape.trail_bucket)
     for account in members:
-        _account_setup(endpoint, account)
+        _account_setup(endpoint, account, shape.trail_bucket)
     with ThreadPoolExecutor(workers) as pool:
         for _ in pool.map(lambda job: _function(endpoint, job, shape.versions), jobs):
             pass
@@ -132,9 +138,29 @@ def _session(endpoint: str, account: str, region: str) -> boto3.Session:
     )
 
 
-def _account_setup(endpoint: str, account: str) -> None:
-    iam = _session(endpoint, account, "us-east-1").client("iam", endpoint_url=endpoint)
+def _trail_bucket(admin: boto3.Session, endpoint: str, bucket: str) -> None:
+    """The management account's trail bucket and the `lambda-ir` Athena workgroup."""
+    s3 = admin.client("s3", endpoint_url=endpoint)
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+        s3.create_bucket(Bucket=bucket)
+    athena = admin.client("athena", endpoint_url=endpoint)
+    with contextlib.suppress(athena.exceptions.InvalidRequestException):
+        athena.create_work_group(
+            Name="lambda-ir",
+            Configuration={"ResultConfiguration": {"OutputLocation": f"s3://{bucket}/athena/"}},
+        )
+
+
+def _account_setup(endpoint: str, account: str, trail_bucket: str | None) -> None:
+    member = _session(endpoint, account, "us-east-1")
+    iam = member.client("iam", endpoint_url=endpoint)
     iam.create_role(RoleName="app-role", AssumeRolePolicyDocument=json.dumps(_EXEC_TRUST))
+    if trail_bucket:  # before anything else happens in the account, so the trail sees it
+        cloudtrail = member.client("cloudtrail", endpoint_url=endpoint)
+        cloudtrail.create_trail(
+            Name="org-trail", S3BucketName=trail_bucket, IsMultiRegionTrail=True
+        )
+        cloudtrail.start_logging(Name="org-trail")
 
 
 def _leave_without_role(endpoint: str, account: str) -> None:
