@@ -25,6 +25,7 @@ from lambda_ir.emulator import (
     iam_enforce,
     lambda_gaps,
     logs_export,
+    logs_filter,
     org_accounts,
     sts_assume,
 )
@@ -140,6 +141,12 @@ class Gateway:
             response = forward(None)
             org_accounts.add_access_role(call, response)
             return response
+        if (
+            call.service == "logs"
+            and call.name == "FilterLogEvents"
+            and call.params.get("filterPattern")
+        ):
+            return logs_filter.filter_log_events(call.params, forward)
         if call.service == "logs" and call.name == "CreateExportTask":
             before = logs_export.export_keys(caller.account_id, call.params)
             response = forward(None)
