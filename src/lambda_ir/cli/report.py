@@ -14,6 +14,7 @@ from lambda_ir.evidence.index import open_index
 from lambda_ir.report import write_report
 from lambda_ir.report.write import FORMATS as REPORT_FORMATS
 from lambda_ir.timeline import write_timeline
+from lambda_ir.timeline.filters import SOURCES, FilterError, make_filter
 from lambda_ir.timeline.write import FORMATS
 
 
@@ -27,27 +28,66 @@ from lambda_ir.timeline.write import FORMATS
     show_default=True,
     help="jsonl: Timesketch-importable JSON lines; csv: one row per event.",
 )
+@click.option("--since", metavar="TIME", help="Only events at or after TIME (ISO-8601, UTC).")
+@click.option("--until", metavar="TIME", help="Only events at or before TIME (a date: that day).")
+@click.option(
+    "--function",
+    "functions",
+    multiple=True,
+    metavar="NAME|ARN",
+    help="Only events about this function (repeatable); an ARN keeps its account and region.",
+)
+@click.option(
+    "--actor",
+    "actors",
+    multiple=True,
+    metavar="ARN|NAME|KEY",
+    help="Only events by this principal: its ARN, part of it, or an access key id (repeatable).",
+)
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Choice(SOURCES),
+    help="Only events from this source (repeatable).",
+)
 @writes_case
-def timeline(case_dir: str, fmt: str) -> None:
+def timeline(
+    case_dir: str,
+    fmt: str,
+    since: str | None,
+    until: str | None,
+    functions: tuple[str, ...],
+    actors: tuple[str, ...],
+    sources: tuple[str, ...],
+) -> None:
     """Merge every evidence kind into one UTC timeline (Timesketch-ready JSON lines or CSV).
 
     Events: CloudTrail calls, version and configuration changes (LastModified, code-hash
     changes between versions), alias state, invocations summarised per request, log errors
     and timeouts, runtime snapshots and dated findings. Each carries source, kind, resource,
-    actor, a one-line redacted message and its evidence path. Builds the case index first
-    if it is missing or stale; writes timeline.jsonl or timeline.csv into the case.
+    actor, a one-line redacted message, its evidence path, and fields to pivot on: account,
+    region, function, version, source_ip, access_key_id, event_id. The filters narrow the
+    file to a window, functions, actors or sources. Builds the case index first if it is
+    missing or stale; writes timeline.jsonl or timeline.csv into the case.
     """
     ui = get_ui()
+    try:
+        only = make_filter(since, until, functions, actors, sources)
+    except FilterError as exc:
+        raise click.BadParameter(str(exc)) from exc
     case = Case.open(Path(case_dir))
     with open_index(case) as index:
-        result = write_timeline(case, index, fmt)
+        result = write_timeline(case, index, fmt, only)
     for warning in result.warnings:
         ui.say(f"[yellow]warning[/] {escape(warning)}")
+    kept = f" (of {result.total})" if only.active else ""
     ui.result(
-        f"{result.events} events -> {result.path}",
+        f"{result.events} events{kept} -> {result.path}",
         {
             "path": str(result.path),
             "events": result.events,
+            "total": result.total,
             "sha256": result.sha256,
             "warnings": list(result.warnings),
         },
