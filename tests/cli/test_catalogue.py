@@ -101,8 +101,8 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     assert "Traceback" in result.stderr
 
 
-@pytest.mark.parametrize("name", ["hunt"])
-def test_unbuilt_commands_say_so_and_fail(name: str, tmp_path: Path) -> None:
-    result = _run(name, "--case", str(tmp_path))
-    assert result.returncode == 3
-    assert "is not built yet" in result.stderr
+def test_hunt_without_a_table_is_a_usage_error(tmp_path: Path) -> None:
+    result = _run("hunt", "--case", str(tmp_path / "case"), "--athena-workgroup", "wg")
+    assert result.returncode == 2
+    assert "--trail-table" in result.stderr
+    assert not (tmp_path / "case").exists()
