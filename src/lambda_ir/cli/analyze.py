@@ -13,11 +13,13 @@ from lambda_ir.analyze.caseview import AnalyzeOptions, CaseView
 from lambda_ir.analyze.detectors import ALL
 from lambda_ir.analyze.diff import DiffError, diff_document, diff_versions, render_diff
 from lambda_ir.analyze.engine import AnalysisResult, analyze_case
+from lambda_ir.analyze.incidents import INCIDENTS_FILE
 from lambda_ir.analyze.options import build_options
 from lambda_ir.analyze.sigma.rules import load_rules
 from lambda_ir.analyze.yara_scan import compile_rules
 from lambda_ir.cli.ui import FC, CommandError, Ui, case_option, get_ui, writes_case
 from lambda_ir.evidence import Case
+from lambda_ir.model import Severity
 
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -113,9 +115,32 @@ def analyze(
     ui.result(_summary(result, target), _document(result, target))
 
 
+def incident_lines(result: AnalysisResult, case_root: Path, limit: int = 10) -> list[str]:
+    """The terminal's lead: incidents of low severity or worse, most important first, with
+    what was new against the baseline and the containment `contain --incident` proposes."""
+    serious = sum(i.severity.rank >= Severity.MEDIUM.rank for i in result.incidents)
+    lines = [
+        f"{len(result.incidents)} incidents ({serious} medium or worse) -> "
+        f"{case_root / INCIDENTS_FILE}"
+    ]
+    for incident in [i for i in result.incidents if i.severity.rank >= Severity.LOW.rank][:limit]:
+        title = sanitize.field(incident.title)
+        lines.append(f"  {incident.severity.value:<8} {incident.id}  {title}")
+        if incident.new_against_baseline:
+            new = sanitize.field("; ".join(incident.new_against_baseline[:4]))
+            lines.append(f"           new: {new}")
+        if incident.actions:
+            lines.append(
+                f"           contain: lambda-ir contain --case {sanitize.field(case_root)} "
+                f"--incident {incident.id}  ({', '.join(incident.actions)})"
+            )
+    return lines
+
+
 def _summary(result: AnalysisResult, target: Path) -> str:
     counts = ", ".join(f"{n} {sev}" for sev, n in result.counts().items())
-    lines = [f"{len(result.findings)} findings ({counts}) -> {target}"]
+    lines = incident_lines(result, target.parent)
+    lines.append(f"{len(result.findings)} findings ({counts}) -> {target}")
     for finding in result.findings:
         resource, summary = sanitize.field(finding.resource), sanitize.field(finding.summary)
         lines.append(f"  {finding.severity.value:<8} {finding.detector:<12} {resource}")
@@ -139,6 +164,7 @@ def _document(result: AnalysisResult, target: Path) -> dict[str, object]:
     return {
         "findings_file": str(target),
         "counts": result.counts(),
+        "incidents": [i.to_json() for i in result.incidents],
         "findings": [f.to_json() for f in result.findings],
         "ran": list(result.ran),
         "skipped": [p.__dict__ for p in result.skipped],

@@ -8,7 +8,7 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from lambda_ir.cli.analyze import analyze_options, prepare_analysis
+from lambda_ir.cli.analyze import analyze_options, incident_lines, prepare_analysis
 from lambda_ir.cli.collect import RegionProgress, collect_options, prepare_collection
 from lambda_ir.cli.ui import CommandError, case_option, get_ui, writes_case
 from lambda_ir.investigate import InvestigationStopped
@@ -55,6 +55,7 @@ def investigate(
     found = ", ".join(f"{n} {severity}" for severity, n in counts.items() if n) or "none"
     lines = [
         result.collected.line(),
+        *incident_lines(result.analysis, case.root),
         f"findings: {found}",
         f"timeline: {result.timeline.events} events -> {result.timeline.path}",
         f"report: {result.report_html}",
@@ -66,6 +67,7 @@ def investigate(
             "case": str(case.root),
             "report": str(result.report_html),
             "findings": counts,
+            "incidents": [i.to_json() for i in result.analysis.incidents],
             "timeline_events": result.timeline.events,
             "collected": result.collected.to_json(),
         },
