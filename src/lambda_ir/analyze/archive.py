@@ -104,3 +104,106 @@ def member_names(package: bytes) -> list[str]:
             return archive.namelist()
     except zipfile.BadZipFile:
         return []
+
+
+@dataclass(frozen=True)
+class Hostility:
+    """One way a package is built to harm whoever unpacks it (never a crash of ours)."""
+
+    kind: str  # traversal | symlink-escape | bomb | overlap | too-many | not-a-zip
+    member: str
+    detail: str
+
+
+# The most hostile members named per package; the rest are counted in the last entry.
+MAX_NAMED_HOSTILE = 20
+_LINK_TARGET_BYTES = 4096
+
+
+def inspect_archive(package: bytes, limits: Limits | None = None) -> list[Hostility]:
+    """What in a zip's directory is hostile: names climbing out of the folder it is unpacked
+    into, symlinks pointing out of it, members declaring a bomb's ratio or size, entries
+    sharing their data (the overlapping-files bomb), more members than the limit.
+
+    Reads the central directory and, for symlinks, at most 4 KB of their target; nothing is
+    extracted or run. An archive that is not a zip at all is no finding here (`read_members`
+    reports it).
+    """
+    limits = limits or Limits()
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(package))
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return []
+    found: list[Hostility] = []
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > limits.max_members:
+            found.append(Hostility("too-many", "", f"{len(infos)} members"))
+        declared = sum(info.file_size for info in infos)
+        if declared > limits.max_total:
+            found.append(Hostility("bomb", "", f"declares {declared:,} bytes uncompressed"))
+        for info in infos[: limits.max_members]:
+            found.extend(_member_hostility(archive, info, limits))
+        found.extend(_overlaps(infos[: limits.max_members]))
+    if len(found) > MAX_NAMED_HOSTILE:
+        extra = len(found) - MAX_NAMED_HOSTILE
+        found = [*found[:MAX_NAMED_HOSTILE], Hostility("more", "", f"{extra} more")]
+    return found
+
+
+def _member_hostility(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits
+) -> Iterator[Hostility]:
+    if _climbs_out(info.filename):
+        yield Hostility("traversal", info.filename, "its name leads out of the unpacked folder")
+    if _is_link(info):
+        target = _link_target(archive, info)
+        if target is None or _climbs_out(_join(info.filename, target)):
+            shown = "unreadable" if target is None else repr(target)
+            yield Hostility("symlink-escape", info.filename, f"symlink to {shown}")
+    elif info.compress_size and info.file_size / info.compress_size > limits.max_ratio:
+        ratio = info.file_size // info.compress_size
+        yield Hostility("bomb", info.filename, f"expands {ratio:,}x to {info.file_size:,} bytes")
+
+
+def _climbs_out(name: str) -> bool:
+    """True for absolute names, drive letters, backslashes or `..` above the top."""
+    if name.startswith(("/", "\\")) or "\\" in name or (len(name) > 1 and name[1] == ":"):
+        return True
+    depth = 0
+    for part in name.split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False
+
+
+def _join(member: str, target: str) -> str:
+    if target.startswith("/"):
+        return target
+    folder = member.rsplit("/", 1)[0] + "/" if "/" in member else ""
+    return folder + target
+
+
+def _link_target(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str | None:
+    try:
+        with archive.open(info) as src:
+            raw = src.read(_LINK_TARGET_BYTES + 1)
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+        return None
+    if len(raw) > _LINK_TARGET_BYTES:
+        return None
+    return raw.decode("utf-8", "replace")
+
+
+def _overlaps(infos: list[zipfile.ZipInfo]) -> Iterator[Hostility]:
+    """Members whose data lies inside another's: one compressed stream counted many times."""
+    ordered = sorted(infos, key=lambda i: i.header_offset)
+    end = -1
+    for info in ordered:
+        if info.header_offset < end:
+            yield Hostility("overlap", info.filename, "its data overlaps another member's")
+        end = max(end, info.header_offset + 30 + len(info.filename) + info.compress_size)
