@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import subprocess
+import sys
 import uuid
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -181,3 +185,69 @@ def test_all_accounts_come_from_organizations(
     assert {estate["closed"], MANAGEMENT} <= gaps  # no such role there
     pages = [e for e in case.entries() if e.api == "organizations:ListAccounts"]
     assert pages and all(e.account == MANAGEMENT and e.error is None for e in pages)
+
+
+def test_the_cli_fans_out_and_names_the_gap(
+    enforcing: Emulator, estate: dict[str, Any], tmp_path: Path
+) -> None:
+    place = estate["place"]
+    first, _ = estate["members"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ENDPOINT_URL=place.endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=place.region,
+        AWS_CONFIG_FILE="/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lambda_ir",
+            "--json",
+            "collect",
+            "--case",
+            str(tmp_path / "c"),
+            "--region",
+            place.region,
+            "--org-role",
+            estate["role"],
+            "--external-id",
+            "case-42",
+            "--accounts",
+            f"{first},{estate['closed']}",
+            "--workers",
+            "4",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["gaps"] == [estate["closed"]]
+    [entered] = [a for a in result["accounts"] if "summary" in a]
+    assert entered["account"] == first and entered["summary"]["functions"] == 2
+    assert "case-42" not in done.stdout + done.stderr
+    usage = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lambda_ir",
+            "collect",
+            "--case",
+            str(tmp_path / "d"),
+            "--org-role",
+            "R",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert usage.returncode == 2 and "--all-accounts" in usage.stderr
