@@ -20,8 +20,8 @@ from lambda_ir.evidence import verify_case
     "scenarios",
     multiple=True,
     metavar="NAME",
-    help="Scenario to seed, repeatable, in order: estate, denonia, stratus, backdoors "
-    "(default: estate + denonia).",
+    help="Scenario to seed, repeatable, in order: estate, denonia, stratus, backdoors, "
+    "pacu (default: estate + denonia).",
 )
 def demo(case_dir: str | None, scenarios: tuple[str, ...]) -> None:
     """Run a full investigation against the bundled emulated account and a seeded compromise.

@@ -24,7 +24,8 @@ def emulator() -> None:
     "scenarios",
     multiple=True,
     metavar="NAME",
-    help="Seed a scenario before serving (repeatable, in order): estate, denonia, stratus.",
+    help="Seed a scenario before serving (repeatable, in order): estate, denonia, stratus, "
+    "backdoors, pacu.",
 )
 @click.option(
     "--latency-ms",
