@@ -123,25 +123,25 @@ def _deployer() -> dict[str, Any]:
     }
 
 
-def test_schedule_by_a_principal_that_never_deployed_fires(builder: CaseBuilder) -> None:
+def _deployed_then_scheduled(builder: CaseBuilder, scheduler: dict[str, Any] | None) -> None:
+    """`ci` creates the function; `scheduler` (mallory when None) creates the schedule."""
     _schedule(builder)
-    builder.trail(
-        [
-            trail_event(
-                "CreateFunction20150331",
-                {"functionName": "x7k2q"},
-                identity=_deployer(),
-                event_id="d1",
-            ),
-            trail_event(
-                "CreateSchedule",
-                {"name": "sync"},
-                source="scheduler.amazonaws.com",
-                event_id="s1",
-                time="2026-11-03T02:00:00Z",
-            ),
-        ]
+    deploy = trail_event(
+        "CreateFunction20150331", {"functionName": "x7k2q"}, identity=_deployer(), event_id="d1"
     )
+    schedule = trail_event(
+        "CreateSchedule",
+        {"name": "sync"},
+        source="scheduler.amazonaws.com",
+        identity=scheduler,
+        event_id="s1",
+        time="2026-11-03T02:00:00Z",
+    )
+    builder.trail([deploy, schedule])
+
+
+def test_schedule_by_a_principal_that_never_deployed_fires(builder: CaseBuilder) -> None:
+    _deployed_then_scheduled(builder, None)
     (finding,) = run_detector(builder, trg_schedule_creator.DETECTOR)
     assert finding.actor is not None and finding.actor.arn.endswith("user/mallory")
     assert "deployed by arn:aws:iam::111122223333:user/ci" in finding.summary
@@ -149,22 +149,5 @@ def test_schedule_by_a_principal_that_never_deployed_fires(builder: CaseBuilder)
 
 
 def test_schedule_by_the_deployer_is_quiet(builder: CaseBuilder) -> None:
-    _schedule(builder)
-    builder.trail(
-        [
-            trail_event(
-                "CreateFunction20150331",
-                {"functionName": "x7k2q"},
-                identity=_deployer(),
-                event_id="d1",
-            ),
-            trail_event(
-                "CreateSchedule",
-                {"name": "sync"},
-                source="scheduler.amazonaws.com",
-                identity=_deployer(),
-                event_id="s1",
-            ),
-        ]
-    )
+    _deployed_then_scheduled(builder, _deployer())
     assert run_detector(builder, trg_schedule_creator.DETECTOR) == []

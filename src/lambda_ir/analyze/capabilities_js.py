@@ -17,6 +17,7 @@ import tree_sitter_javascript
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 from lambda_ir.analyze.capabilities_text import (
+    CREDENTIAL_VARIABLES,
     Capability,
     CapKind,
     literal_capabilities,
@@ -34,16 +35,6 @@ FS_WRITES = frozenset(
 )
 NET_MODULES = ("net", "node:net", "tls", "node:tls")
 VM_CALLS = frozenset({"runInNewContext", "runInThisContext", "runInContext", "Script"})
-CREDENTIAL_VARIABLES = frozenset(
-    {
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    }
-)
 # SDK v2 class names whose IAM prefix is not their lower-cased name.
 V2_SERVICES = {
     "cloudwatchlogs": "logs",

@@ -12,7 +12,12 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from lambda_ir.analyze.capabilities_text import Capability, CapKind, literal_capabilities
+from lambda_ir.analyze.capabilities_text import (
+    CREDENTIAL_VARIABLES,
+    Capability,
+    CapKind,
+    literal_capabilities,
+)
 
 EXEC_CALLS = frozenset(
     {
@@ -32,16 +37,6 @@ EXEC_CALLS = frozenset(
 DYNAMIC_CALLS = frozenset(
     {"exec", "eval", "compile", "__import__", "importlib.import_module", "marshal.loads"}
     | {"pickle.loads", "builtins.exec", "builtins.eval", "types.FunctionType"}
-)
-CREDENTIAL_VARIABLES = frozenset(
-    {
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    }
 )
 WHOLE_ENVIRONMENT = "the whole environment (os.environ)"
 # Client methods that are not API operations.

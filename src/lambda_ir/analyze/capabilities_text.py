@@ -59,6 +59,17 @@ CREDENTIAL_MARKERS = {
     "/proc/self/environ": "/proc/self/environ",
     ".aws/credentials": "~/.aws/credentials",
 }
+# Environment variables holding the function's credentials (or the way to fetch them).
+CREDENTIAL_VARIABLES = frozenset(
+    {
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    }
+)
 CREDENTIAL_TEXT = re.compile(
     "|".join(re.escape(k) for k in CREDENTIAL_MARKERS) + r"|/proc/\d+/environ"
 )
