@@ -104,7 +104,8 @@ def seed_organisation(endpoint: str, shape: OrgShape, workers: int = 8) -> list[
         for n in range(shape.members)
     ]
     with_role = members[: max(0, shape.members - shape.without_role)]
-    jobs = [(a, r, f) for a in members for r in shape.regions for f in shape.functions]
+    # Function-major: concurrent workers spread over the accounts and regions (their quotas).
+    jobs = [(a, r, f) for f in shape.functions for a in members for r in shape.regions]
     if shape.trail_bucket:
         _trail_bucket(admin, endpoint, shape.trail_bucket)
     for account in members:
