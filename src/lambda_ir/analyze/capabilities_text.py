@@ -143,10 +143,12 @@ def scan_text(text: str) -> tuple[Capability, ...]:
         found.append(
             Capability(CapKind.CREDENTIALS, marker, line_of(match.start()), _around(text, match))
         )
+    # A script's `#!/bin/sh` names its interpreter; it is not the code running a command.
+    shebang = len(text.split("\n", 1)[0]) if text.startswith("#!") else -1
     for match in EXEC_TEXT.finditer(text):
-        found.append(
-            Capability(CapKind.EXEC, match.group(0), line_of(match.start()), _around(text, match))
-        )
+        if match.start() > shebang:
+            where = line_of(match.start())
+            found.append(Capability(CapKind.EXEC, match.group(0), where, _around(text, match)))
     for match in DYNAMIC_TEXT.finditer(text):
         value = re.sub(r"\s+", " ", match.group(1))
         found.append(

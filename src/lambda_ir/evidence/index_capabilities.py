@@ -31,7 +31,7 @@ WITH uses AS (
     UNION ALL
     SELECT v.account, v.region, v.function_name, v.version, 'layer', l.layer_version_arn,
            l.code_sha256_hex
-    FROM versions v, unnest(CAST(v.layers->'$[*].Arn' AS VARCHAR[])) AS u(arn)
+    FROM versions v, unnest(v.layers->>'$[*].Arn') AS u(arn)
     JOIN layers l ON l.layer_version_arn = u.arn
     WHERE l.code_sha256_hex IS NOT NULL
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from lambda_ir.analyze.capabilities import is_privileged_call
@@ -15,6 +16,7 @@ from lambda_ir.analyze.capabilities_rows import (
 from lambda_ir.analyze.capabilities_text import MINING_PORTS, CapKind, is_raw_ip
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.vendors import LayerKind
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -29,7 +31,8 @@ INFO = DetectorInfo(
     ),
     false_positives=(
         "A release that adds a new integration (a webhook URL, an IAM automation): compare "
-        "the named lines with the change ticket. AWS service endpoints are never counted."
+        "the named lines with the change ticket. AWS service endpoints, and known vendors' "
+        "layers from their publishers' accounts (`analyze/vendors.json`), are never counted."
     ),
     description=(
         "Reads the `capabilities` table: a version whose code (or layers) can do something "
@@ -45,18 +48,27 @@ def detect(case: CaseView) -> Iterator[Finding]:
     """One finding per version that gains sensitive capabilities, naming file:line."""
     for function, versions in read_capabilities(case.index).items():
         previous = None
-        for version in versions:
-            if not version.read:  # nothing is compared across a package we did not read
+        for read in versions:
+            if not read.read:  # nothing is compared across a package we did not read
                 previous = None
                 continue
-            if previous is not None and previous.code_sha256_hex == version.code_sha256_hex:
-                continue
+            # Code and layers both count; a known vendor's own layer does on neither side.
+            rows = tuple(r for r in read.rows if not _vendor(case, r))
+            version = dataclasses.replace(read, rows=rows)
             new = first_of_each(gained(previous, version))
             if previous is None:
                 new = [row for row in new if _high_signal(row)]
             if new:
                 yield _finding(version.function.qualifier or "", function.arn, previous, new)
             previous = version
+
+
+def _vendor(case: CaseView, row: CapabilityRow) -> bool:
+    """A row from a known vendor's layer, published from that vendor's own account: its
+    agent talks to the vendor and starts processes by design (`analyze.vendors`)."""
+    if row.source != "layer" or not row.layer_arn:
+        return False
+    return case.vendors.layer(row.layer_arn, "").kind is LayerKind.VENDOR
 
 
 def _high_signal(row: CapabilityRow) -> bool:
