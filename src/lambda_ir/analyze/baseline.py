@@ -154,37 +154,72 @@ class Baseline:
             return Novelty(True, True, history_days=history, principal=principal)
         if history < MIN_HISTORY_DAYS:
             return Novelty(False, history_days=history, principal=principal)
-        new: list[str] = []
-        reasons: list[str] = []
-        known = self._known(("p", account, principal), day)
-        if not known:
-            prior = len(self._before(("p", account, principal), day))
-            new.append("principal")
-            reasons.append(
-                f"principal {principal} "
-                + (f"acted on Lambda on only {prior} day(s) before" if prior else "never before")
-            )
+        prior = len(self._before(("p", account, principal), day))
+        known = prior >= ESTABLISHED_DAYS
         scope = ("p", account, principal) if known else ("a", account)
-        whose = f"by {principal}" if known else "in this account"
         network, tool = network_of(source_ip), tool_family(user_agent)
-        if not self._known((*scope, "net", network), day):
-            new.append("network")
-            reasons.append(f"network {network} ({source_ip}) never used {whose}")
-        if not self._known((*scope, "tool", tool), day):
-            new.append("tool")
-            reasons.append(f"tool {tool} never used {whose}")
         hours = [(when.hour + d) % 24 for d in range(-HOUR_SLACK, HOUR_SLACK + 1)]
-        if not any(self._known((*scope, "hour", str(h)), day) for h in hours):
-            new.append("hours")
-            reasons.append(f"{when:%H:%M} UTC is outside the usual hours {whose}")
         seen = self._before(("p", account, principal), day)
-        if seen and (day - seen[-1]).days >= DORMANT_DAYS:
-            new.append("dormant")
-            reasons.append(f"{principal} had been idle for {(day - seen[-1]).days} days")
-        if known and function and not self._before(("f", account, principal, function), day):
-            new.append("function")
-            reasons.append(f"first call by {principal} on {function}")
-        return Novelty(True, False, tuple(new), tuple(reasons), history, principal)
+        return novelty_from(
+            principal=principal,
+            history=history,
+            known=known,
+            prior=prior,
+            network=(network, source_ip, self._known((*scope, "net", network), day)),
+            tool=(tool, self._known((*scope, "tool", tool), day)),
+            hours=(
+                f"{when:%H:%M}",
+                any(self._known((*scope, "hour", str(h)), day) for h in hours),
+            ),
+            idle=(day - seen[-1]).days if seen else None,
+            function=(
+                function,
+                bool(function and self._before(("f", account, principal, function), day)),
+            ),
+        )
+
+
+def novelty_from(
+    *,
+    principal: str,
+    history: int,
+    known: bool,
+    prior: int,
+    network: tuple[str, str, bool],
+    tool: tuple[str, bool],
+    hours: tuple[str, bool],
+    idle: int | None,
+    function: tuple[str, bool],
+) -> Novelty:
+    """The verdict on a judged call from what the baseline knew: whether the principal was
+    established (and on how many days before), and for the network (with the address), tool,
+    hours (HH:MM) and function whether each was; `idle` is the days since the principal last
+    acted. Shared by `Baseline.judge` and the bulk verdicts of `baseline_sql`."""
+    new: list[str] = []
+    reasons: list[str] = []
+    if not known:
+        new.append("principal")
+        reasons.append(
+            f"principal {principal} "
+            + (f"acted on Lambda on only {prior} day(s) before" if prior else "never before")
+        )
+    whose = f"by {principal}" if known else "in this account"
+    if not network[2]:
+        new.append("network")
+        reasons.append(f"network {network[0]} ({network[1]}) never used {whose}")
+    if not tool[1]:
+        new.append("tool")
+        reasons.append(f"tool {tool[0]} never used {whose}")
+    if not hours[1]:
+        new.append("hours")
+        reasons.append(f"{hours[0]} UTC is outside the usual hours {whose}")
+    if idle is not None and idle >= DORMANT_DAYS:
+        new.append("dormant")
+        reasons.append(f"{principal} had been idle for {idle} days")
+    if known and function[0] and not function[1]:
+        new.append("function")
+        reasons.append(f"first call by {principal} on {function[0]}")
+    return Novelty(True, False, tuple(new), tuple(reasons), history, principal)
 
 
 def build_baseline(view: CaseView) -> Baseline:

@@ -15,19 +15,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import orjson
 
 from lambda_ir.analyze import values as v
-from lambda_ir.analyze.baseline import Baseline, build_baseline
+from lambda_ir.analyze.baseline import Baseline, Novelty, build_baseline
+from lambda_ir.analyze.baseline_sql import NOVELTY_COLUMNS, build_novelty, novelty_of
 from lambda_ir.analyze.roles import Role, parse_roles
 from lambda_ir.analyze.vendors import VendorCatalogue, load_catalogue
 from lambda_ir.evidence import Case, IntegrityError, ManifestEntry
 from lambda_ir.evidence.index import open_index
 from lambda_ir.evidence.layout import blob_path
 from lambda_ir.model import EvidenceRef, Kind
+
+if TYPE_CHECKING:
+    from lambda_ir.analyze.trail_rows import TrailRow
 
 
 @dataclass(frozen=True)
@@ -229,6 +233,21 @@ class CaseView:
     def baseline(self) -> Baseline:
         """The account's ordinary life from the case's own trail (`analyze.baseline`)."""
         return build_baseline(self)
+
+    @cached_property
+    def novelty(self) -> str:
+        """TEMP table `lir_novelty`: the baseline's verdict on every successful Lambda call,
+        computed in DuckDB (`analyze.baseline_sql`), for detectors to join by `event_id`."""
+        return build_novelty(self.index)
+
+    def verdict(self, row: TrailRow) -> Novelty:
+        """The baseline's verdict on one CloudTrail event: read from `lir_novelty` for a
+        successful Lambda call, else judged by the Python baseline (built on first need)."""
+        found = self.index.execute(
+            f"SELECT {NOVELTY_COLUMNS} FROM {self.novelty} WHERE event_id = ?",  # noqa: S608
+            [row.event_id],
+        ).fetchone()
+        return novelty_of(found) if found else self.baseline.judge_row(row)
 
     @cached_property
     def vendors(self) -> VendorCatalogue:

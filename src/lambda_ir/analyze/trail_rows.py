@@ -116,6 +116,69 @@ def select_records(
     return [_row(values) for n, values in enumerate(rows) if n == 0 or values[0] != rows[n - 1][0]]
 
 
+@dataclass(frozen=True)
+class EventGroup:
+    """Events that one finding reports: the earliest as a row, and what the others add."""
+
+    first: TrailRow
+    extra: tuple[Any, ...]  # the earliest event's `extra` columns, in their order
+    event_ids: tuple[str, ...]  # every event of the group, oldest first
+    evidence: tuple[EvidenceRef, ...]  # each event's trail file, in the same order
+    operations: tuple[str, ...]  # the distinct operations, sorted
+    last: str | None  # the time of the latest event
+
+    @property
+    def count(self) -> int:
+        """How many events the group holds."""
+        return len(self.event_ids)
+
+
+def select_groups(
+    view: CaseView,
+    where: str,
+    params: Sequence[Any] = (),
+    *,
+    by: str,
+    join: str = "",
+    extra: str = "",
+) -> list[EventGroup]:
+    """Events of `trail_events` (optionally `join`ed to a table such as `lir_novelty`) that
+    match `where`, grouped in DuckDB by the constant expressions `by`; one `EventGroup` per
+    group, ordered by its earliest event. Only the groups reach Python, never each event.
+    `extra` names further columns (of the join) to return for each group's earliest event."""
+    more = f", {extra}" if extra else ""
+    order = "ORDER BY event_time, event_id"
+    sql = f"""
+    WITH hits AS MATERIALIZED (SELECT * FROM trail_events {join} WHERE {where}),
+    groups AS (
+      SELECT first(event_id {order}) AS lir_first, list(event_id {order}) AS lir_ids,
+        list(evidence_path {order}) AS lir_paths, list(evidence_sha256 {order}) AS lir_shas,
+        list_sort(list(DISTINCT operation)) AS lir_ops, max(event_time) AS lir_last
+      FROM hits GROUP BY {by}
+    )
+    SELECT {_COLUMNS}{more}, lir_ids, lir_paths, lir_shas, lir_ops, lir_last
+    FROM groups JOIN hits ON hits.event_id = groups.lir_first
+    {order}
+    """  # noqa: S608
+    width = len(_COLUMNS.split(","))
+    out = []
+    for values in view.index.execute(sql, list(params)).fetchall():
+        ids, paths, shas, ops, last = values[-5:]
+        out.append(
+            EventGroup(
+                first=_row(values[:width]),
+                extra=tuple(values[width:-5]),
+                event_ids=tuple(str(i) for i in ids),
+                evidence=tuple(
+                    EvidenceRef(str(p), str(h)) for p, h in zip(paths, shas, strict=True)
+                ),
+                operations=tuple(str(op or "") for op in ops),
+                last=iso(last),
+            )
+        )
+    return out
+
+
 def _row(values: tuple[Any, ...]) -> TrailRow:
     (event_id, event_time, operation, event_name, account, region, actor_arn, actor_type) = values[
         :8

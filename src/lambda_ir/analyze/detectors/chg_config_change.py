@@ -83,7 +83,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 continue
             event = config_event(case, new)
             by = f" by {event.actor.arn} at {event.time}" if event else " (no CloudTrail event)"
-            novelty = case.baseline.judge_row(event) if event else None
+            novelty = case.verdict(event) if event else None
             if (
                 novelty is not None
                 and novelty.established

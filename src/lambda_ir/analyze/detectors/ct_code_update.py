@@ -52,7 +52,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         known = seen_ips.setdefault(row.actor.arn, set())
         new_ip = bool(known) and row.actor.source_ip not in known
         known.add(row.actor.source_ip)
-        novelty = case.baseline.judge_row(row)
+        novelty = case.verdict(row)
         if _is_function_role(row, roles):
             severity, who = Severity.HIGH, "a Lambda execution role"
         elif row.is_human and not row.by_deploy_tool:

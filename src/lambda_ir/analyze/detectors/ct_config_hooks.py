@@ -85,7 +85,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         if not layers and not hooks:
             continue
         matches = [case.vendors.layer(arn, row.account) for arn in layers]
-        novelty = case.baseline.judge_row(row)
+        novelty = case.verdict(row)
         severity, what = _severity(row, matches, hooks, novelty)
         own = not hooks and all(m.kind is LayerKind.OWN for m in matches)
         if own and row.by_deploy_tool and severity.rank <= Severity.LOW.rank:

@@ -93,7 +93,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         if verdict is None:
             continue
         severity, what = verdict
-        novelty = case.baseline.judge_row(row)
+        novelty = case.verdict(row)
         routine = row.by_deploy_tool or novelty.service
         if routine and row.operation in ("CreateAlias", "UpdateAlias"):
             continue  # canaries by pipelines or CodeDeploy: routine; LIR-CFG-004 weighs the code

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lambda_ir.analyze.baseline import Novelty
+from lambda_ir.analyze.baseline_sql import NOVELTY_COLUMNS, STRONG_SQL, novelty_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
-from lambda_ir.analyze.trail_rows import TrailRow, event_finding, select_events
+from lambda_ir.analyze.trail_rows import event_finding, select_groups
 from lambda_ir.model import Finding, FunctionRef, Kind, Severity
 
 INFO = DetectorInfo(
@@ -45,32 +45,33 @@ _WRITES = (
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
-    """Lambda writes whose principal, network, tool or hours were new for the account."""
-    groups: dict[tuple[str, str, str], list[tuple[TrailRow, Novelty]]] = {}
-    for row in select_events(case, _WRITES):
-        novelty = case.baseline.judge_row(row)
-        if novelty.established or not novelty.judged or not novelty.strong:
-            continue
-        day = (row.time or "")[:10]
-        groups.setdefault((novelty.principal, day, row.function_name), []).append((row, novelty))
-    for (principal, _, function), items in groups.items():
-        first, novelty = items[0]
-        operations = sorted({row.operation for row, _ in items})
+    """Lambda writes whose principal, network, tool or hours were new for the account, one
+    finding per principal, day and function (selected and grouped in DuckDB)."""
+    groups = select_groups(
+        case,
+        f"{_WRITES} AND {STRONG_SQL}",
+        by="principal, strftime(event_time, '%Y-%m-%d'), coalesce(function_name, '')",
+        join=f"JOIN {case.novelty} USING (event_id)",
+        extra=NOVELTY_COLUMNS,
+    )
+    for group in groups:
+        first, novelty = group.first, novelty_of(group.extra)
+        operations = list(group.operations)
         yield event_finding(
             INFO,
             first,
             resource=FunctionRef(first.account, first.region, first.function_name).arn,
             severity=novelty.severity(),
-            extra_evidence=tuple(row.evidence for row, _ in items[1:]),
+            extra_evidence=group.evidence[1:],
             summary=(
-                f"{first.actor.arn} made {len(items)} change(s) to {function or 'Lambda'} "
-                f"({', '.join(operations)}) from {first.actor.source_ip} at {first.time}; "
-                f"{novelty.phrase()}."
+                f"{first.actor.arn} made {group.count} change(s) to "
+                f"{first.function_name or 'Lambda'} ({', '.join(operations)}) from "
+                f"{first.actor.source_ip} at {first.time}; {novelty.phrase()}."
             ),
             details={
-                "principal": principal,
+                "principal": novelty.principal,
                 "operations": operations,
-                "event_ids": [row.event_id for row, _ in items],
+                "event_ids": list(group.event_ids),
                 "baseline": novelty.to_json(),
             },
         )

@@ -1,0 +1,187 @@
+"""The baseline's verdict on every successful Lambda call at once, computed in DuckDB.
+
+`baseline.Baseline.judge` decides one event at a time in Python: on a million events building
+the baseline and judging each write took minutes. Here the same rules run as a few queries
+into the TEMP table `lir_novelty` (one row per successful `lambda.amazonaws.com` call, keyed
+by `event_id`), which detectors join to select and group; only the rows that become findings
+are turned into `Novelty` values (`novelty_of`). Tool families and networks come from the
+same functions as the Python baseline, called once per distinct user agent and per distinct
+non-IPv4 address (a dotted IPv4 address's /24 is computed in SQL).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from lambda_ir.analyze.baseline import (
+    DORMANT_DAYS,
+    ESTABLISHED_DAYS,
+    HOUR_SLACK,
+    MIN_HISTORY_DAYS,
+    Novelty,
+    novelty_from,
+)
+from lambda_ir.analyze.baseline_tools import network_of, tool_family
+from lambda_ir.evidence.index_values import bulk_insert
+
+NOVELTY_TABLE = "lir_novelty"
+# The columns of `lir_novelty` that `novelty_of` reads, in its order.
+NOVELTY_COLUMNS = (
+    "timed, service, history, known, prior, principal, network, address, net_known, tool, "
+    "tool_known, hm, hours_known, idle, function, function_seen"
+)
+# A verdict that raises severity: judged, not a service, and something strong was new.
+STRONG_SQL = (
+    f"timed AND NOT service AND history >= {MIN_HISTORY_DAYS} AND (NOT known OR NOT net_known "
+    f"OR NOT tool_known OR NOT hours_known OR coalesce(idle, 0) >= {DORMANT_DAYS})"
+)
+_OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = f"{_OCTET}(\\.{_OCTET}){{3}}"
+_LAMBDA = "event_source = 'lambda.amazonaws.com' AND error_code IS NULL"
+
+_EVENTS = f"""
+CREATE OR REPLACE TEMP TABLE lir_events AS
+SELECT e.event_id, e.event_time, CAST(e.event_time AS DATE) AS day, hour(e.event_time) AS hour,
+  coalesce(e.account, '') AS account,
+  (coalesce(e.actor_type, '') = 'AWSService'
+   OR ends_with(coalesce(e.source_ip, ''), '.amazonaws.com')) AS service,
+  CASE WHEN coalesce(e.actor_type, '') = 'AWSService'
+         THEN 'service:' || coalesce(nullif(e.actor_name, ''), 'unknown')
+       WHEN coalesce(e.session_issuer_arn, '') <> '' THEN e.session_issuer_arn
+       WHEN coalesce(e.actor_arn, '') <> '' THEN e.actor_arn
+       WHEN coalesce(e.access_key_id, '') <> '' THEN 'key:' || e.access_key_id
+       ELSE 'unknown' END AS who,
+  coalesce(e.source_ip, '') AS source_ip,
+  CASE WHEN regexp_full_match(coalesce(e.source_ip, ''), '{_IPV4}')
+       THEN regexp_replace(e.source_ip, '\\.[0-9]+$', '.0/24') ELSE n.network END AS network,
+  u.tool, coalesce(e.function_name, '') AS function,
+  coalesce(e.user_agent, '') ILIKE '%lambda-ir%' AS own
+FROM trail_events AS e
+LEFT JOIN lir_networks AS n ON n.source_ip = coalesce(e.source_ip, '')
+LEFT JOIN lir_tools AS u ON u.user_agent = coalesce(e.user_agent, '')
+WHERE {_LAMBDA}
+"""  # noqa: S608
+
+# Distinct days each (scope, account, principal, label, value) was seen, as `Baseline._days`.
+_FACTS = """
+CREATE OR REPLACE TEMP TABLE lir_facts AS
+WITH base AS (
+  SELECT DISTINCT day, hour, account, service, who, network, tool, function
+  FROM lir_events WHERE NOT own AND day IS NOT NULL
+), found AS (
+  SELECT 'a' AS scope, account, '' AS who, '' AS label, '' AS value, day FROM base
+  UNION ALL SELECT 'p', account, who, '', '', day FROM base WHERE NOT service
+  UNION ALL SELECT 'a', account, '', 'net', network, day FROM base WHERE NOT service
+  UNION ALL SELECT 'a', account, '', 'tool', tool, day FROM base WHERE NOT service
+  UNION ALL SELECT 'a', account, '', 'hour', CAST(hour AS VARCHAR), day FROM base WHERE NOT service
+  UNION ALL SELECT 'p', account, who, 'net', network, day FROM base WHERE NOT service
+  UNION ALL SELECT 'p', account, who, 'tool', tool, day FROM base WHERE NOT service
+  UNION ALL SELECT 'p', account, who, 'hour', CAST(hour AS VARCHAR), day FROM base WHERE NOT service
+  UNION ALL SELECT 'f', account, who, 'function', function, day FROM base
+    WHERE NOT service AND function <> ''
+)
+SELECT scope, account, who, label, value,
+  -- a labelled value only needs its first days: "known" is seen on ESTABLISHED_DAYS before
+  CASE WHEN label = '' THEN list(day ORDER BY day) ELSE list(day ORDER BY day)[1:{keep}] END
+    AS days
+FROM (SELECT DISTINCT * FROM found) GROUP BY scope, account, who, label, value
+""".replace("{keep}", str(ESTABLISHED_DAYS))
+
+
+def _before(alias: str) -> str:
+    return f"len(list_filter(coalesce({alias}.days, []), lambda d: d < k.day))"
+
+
+def _fact(alias: str, label: str, value: str) -> str:
+    return (
+        f"LEFT JOIN lir_facts AS {alias} ON {alias}.scope = k.scope AND {alias}.account = "
+        f"k.account AND {alias}.who = k.scope_who AND {alias}.label = '{label}' "
+        f"AND {alias}.value = {value}"
+    )
+
+
+# An hour next to a usual hour is usual too: one join per hour of the slack window.
+_SLACK = range(-HOUR_SLACK, HOUR_SLACK + 1)
+_HOUR_JOINS = "\n".join(
+    _fact(f"h{n}", "hour", f"CAST((k.hour + {24 + d}) % 24 AS VARCHAR)")
+    for n, d in enumerate(_SLACK)
+)
+_HOURS_KNOWN = " OR ".join(
+    f"{_before(f'h{n}')} >= {ESTABLISHED_DAYS}" for n, _ in enumerate(_SLACK)
+)
+
+_NOVELTY = f"""
+CREATE OR REPLACE TEMP TABLE {NOVELTY_TABLE} AS
+WITH h AS (
+  SELECT ev.*,
+    len(list_filter(coalesce(a.days, []), lambda d: d < ev.day)) AS history,
+    list_filter(coalesce(p.days, []), lambda d: d < ev.day) AS prior_days
+  FROM lir_events AS ev
+  LEFT JOIN lir_facts AS a ON a.scope = 'a' AND a.label = '' AND a.account = ev.account
+  LEFT JOIN lir_facts AS p
+    ON p.scope = 'p' AND p.label = '' AND p.account = ev.account AND p.who = ev.who
+), k AS (
+  SELECT *, len(prior_days) >= {ESTABLISHED_DAYS} AS known,
+    CASE WHEN len(prior_days) >= {ESTABLISHED_DAYS} THEN 'p' ELSE 'a' END AS scope,
+    CASE WHEN len(prior_days) >= {ESTABLISHED_DAYS} THEN who ELSE '' END AS scope_who
+  FROM h
+)
+SELECT k.event_id, k.day IS NOT NULL AS timed, k.service, k.history, k.known,
+  len(k.prior_days) AS prior, k.who AS principal, k.network, k.source_ip AS address,
+  {_before("net")} >= {ESTABLISHED_DAYS} AS net_known, k.tool,
+  {_before("tool")} >= {ESTABLISHED_DAYS} AS tool_known, strftime(k.event_time, '%H:%M') AS hm,
+  ({_HOURS_KNOWN}) AS hours_known,
+  CASE WHEN len(k.prior_days) > 0 THEN k.day - k.prior_days[-1] END AS idle,
+  k.function, len(list_filter(coalesce(f.days, []), lambda d: d < k.day)) > 0 AS function_seen
+FROM k
+{_fact("net", "net", "k.network")}
+{_fact("tool", "tool", "k.tool")}
+{_HOUR_JOINS}
+LEFT JOIN lir_facts AS f ON f.scope = 'f' AND f.account = k.account AND f.who = k.who
+  AND f.label = 'function' AND f.value = k.function
+"""  # noqa: S608
+
+
+def build_novelty(con: duckdb.DuckDBPyConnection) -> str:
+    """Fill TEMP `lir_novelty` with the baseline's verdict on every successful Lambda call
+    of `trail_events`; returns the table's name."""
+    con.execute("CREATE OR REPLACE TEMP TABLE lir_tools (user_agent VARCHAR, tool VARCHAR)")
+    agents = con.execute(
+        f"SELECT DISTINCT coalesce(user_agent, '') FROM trail_events WHERE {_LAMBDA}"  # noqa: S608
+    ).fetchall()
+    bulk_insert(con, "lir_tools", [(agent, tool_family(agent)) for (agent,) in agents])
+    con.execute("CREATE OR REPLACE TEMP TABLE lir_networks (source_ip VARCHAR, network VARCHAR)")
+    others = con.execute(
+        f"SELECT DISTINCT coalesce(source_ip, '') AS ip FROM trail_events WHERE {_LAMBDA} "  # noqa: S608
+        f"AND NOT regexp_full_match(ip, '{_IPV4}')"
+    ).fetchall()
+    bulk_insert(con, "lir_networks", [(ip, network_of(ip)) for (ip,) in others])
+    for statement in (_EVENTS, _FACTS, _NOVELTY):
+        con.execute(statement)
+    con.execute("DROP TABLE lir_events")
+    return NOVELTY_TABLE
+
+
+def novelty_of(values: tuple[Any, ...]) -> Novelty:
+    """The `Novelty` of one `lir_novelty` row (its NOVELTY_COLUMNS, in order)."""
+    (timed, service, history, known, prior, principal, network, source_ip) = values[:8]
+    (net_known, tool, tool_known, hm, hours_known, idle, function, function_seen) = values[8:]
+    if not timed:
+        return Novelty(judged=False)
+    if service:
+        return Novelty(True, True, history_days=int(history), principal=str(principal))
+    if history < MIN_HISTORY_DAYS:
+        return Novelty(False, history_days=int(history), principal=str(principal))
+    return novelty_from(
+        principal=str(principal),
+        history=int(history),
+        known=bool(known),
+        prior=int(prior),
+        network=(str(network), str(source_ip), bool(net_known)),
+        tool=(str(tool), bool(tool_known)),
+        hours=(str(hm), bool(hours_known)),
+        idle=None if idle is None else int(idle),
+        function=(str(function), bool(function_seen)),
+    )

@@ -1,0 +1,92 @@
+"""The baseline's verdicts computed in DuckDB equal `Baseline.judge_row`, event for event."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.trail_rows import select_events
+from lambda_ir.evidence import Case
+from tests.analyze.casebuild import ACCOUNT, CaseBuilder, role_identity, trail_event
+
+AGENTS = (
+    "terraform-provider-aws/5.31.0 (+https://registry.terraform.io)",
+    "aws-cli/2.15.0 Python/3.11",
+    "Boto3/1.34.0 Python/3.12 exec-env/AWS_Lambda_python3.12",
+    "Mozilla/5.0 (console)",
+    "lambda-ir/0.1",  # our own calls never teach the baseline
+    "curl/8.0",
+)
+ADDRESSES = (
+    "203.0.113.10",
+    "203.0.113.77",
+    "198.51.100.7",
+    "2001:db8:1:2::5",
+    "cloudformation.amazonaws.com",
+    " 192.0.2.1",
+    "010.1.2.3",
+    "",
+)
+USER = {
+    "type": "IAMUser",
+    "arn": f"arn:aws:iam::{ACCOUNT}:user/dormant",
+    "accountId": ACCOUNT,
+    "userName": "dormant",
+}
+SERVICE = {"type": "AWSService", "invokedBy": "codedeploy.amazonaws.com"}
+
+
+def _events() -> list[dict[str, object]]:
+    """Thirty days of varied life: a CI role daily, a person now and then, services, a user
+    who acts twice then goes quiet for weeks, failed calls, odd addresses and agents."""
+    rng = random.Random(12)
+    out = []
+    for n in range(400):
+        day, hour = rng.randint(1, 30), rng.choice((9, 10, 11, 3, 23, 0))
+        who = rng.choice((role_identity("ci", f"s{n}"), role_identity("dev", "anna"), SERVICE))
+        if day in (1, 2, 28) and n % 3 == 0:
+            who = USER
+        extra = {"errorCode": "AccessDenied"} if n % 37 == 0 else {}
+        out.append(
+            trail_event(
+                rng.choice(
+                    ("UpdateFunctionCode20150331v2", "UpdateFunctionConfiguration20150331v2")
+                ),
+                {"functionName": f"fn-{rng.randint(0, 5)}"},
+                identity=who,
+                event_id=f"e{n:04d}",
+                time=f"2026-10-{day:02d}T{hour:02d}:{rng.randint(0, 59):02d}:00Z",
+                user_agent=rng.choice(AGENTS),
+                source_ip=rng.choice(ADDRESSES),
+                **extra,
+            )
+        )
+    for n, day in enumerate((20, 25, 25)):  # a newcomer: never before, then one day before
+        out.append(
+            trail_event(
+                "UpdateFunctionCode20150331v2",
+                {"functionName": "fn-1"},
+                identity=role_identity("newcomer", "x"),
+                event_id=f"n{n}",
+                time=f"2026-10-{day:02d}T10:00:00Z",
+            )
+        )
+    return out
+
+
+def test_sql_verdicts_equal_the_python_baseline(builder: CaseBuilder) -> None:
+    builder.trail(_events())
+    view = CaseView(Case.open(builder.root))
+    rows = select_events(view, "event_source = 'lambda.amazonaws.com'")
+    kinds: Counter[str] = Counter()
+    for row in rows:
+        expected = view.baseline.judge_row(row)
+        assert view.verdict(row) == expected, row.event_id
+        kinds.update(expected.new)
+        kinds["judged" if expected.judged else "not judged"] += 1
+        kinds["service"] += expected.service
+    # every branch of the verdict was taken by some event
+    for kind in ("principal", "network", "tool", "hours", "dormant", "function", "judged"):
+        assert kinds[kind] > 0, kinds
+    assert kinds["not judged"] > 0 and kinds["service"] > 0
