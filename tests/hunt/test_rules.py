@@ -152,3 +152,14 @@ def test_table_names_never_reach_sql_unchecked() -> None:
     )
     assert "'projection.timestamp.range'='2024/01/01,NOW'" in ddl
     assert "`useridentity` STRUCT<type:STRING" in ddl
+
+
+def test_a_folder_name_cannot_break_out_of_the_table_definition() -> None:
+    with pytest.raises(ValueError, match="cannot be part of the table definition"):
+        create_table_sql(
+            "db.trail",
+            "s3://b/AWSLogs",
+            ["111122223333"],
+            ["us-east-1'); DROP"],
+            datetime(2024, 1, 1).date(),
+        )

@@ -14,6 +14,7 @@ never data).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -128,6 +129,7 @@ def _create_table(case: Case, clients: ClientFactory, athena: Any, options: Hunt
     logs_root, accounts = trail_accounts(s3, bucket, prefix)
     root = logs_root.removeprefix(f"s3://{bucket}/")
     found = {r for a in accounts for r in _folders(s3, bucket, f"{root}/{a}/CloudTrail/")}
+    found = {r for r in found if re.fullmatch(r"[a-z0-9-]{1,40}", r)}  # names from the bucket
     regions = options.regions or tuple(sorted(found))
     database = options.table.split(".")[0]
     ddl = create_table_sql(options.table, logs_root, accounts, regions, date(2013, 11, 1))

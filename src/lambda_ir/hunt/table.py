@@ -13,6 +13,7 @@ columns become JSON text); `record_of` turns a selected row back into a CloudTra
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -95,6 +96,7 @@ COLUMNS: tuple[tuple[str, Any], ...] = (
     ),
 )
 PARTITIONS = ("account", "region", "timestamp")
+_SAFE = re.compile(r"^[A-Za-z0-9_./:=+@-]+$")  # S3 URLs, account ids, region names
 # Columns whose value is an object in the record and JSON text in the table.
 JSON_TEXT = frozenset(
     name.lower()
@@ -135,6 +137,10 @@ def create_table_sql(
     `start` to NOW), so queries never need MSCK REPAIR or ALTER TABLE ADD PARTITION.
     """
     base = logs_root.rstrip("/")
+    accounts, regions = list(accounts), list(regions)
+    for value in (base, *accounts, *regions):  # each goes inside a quoted SQL string
+        if not _SAFE.match(value):
+            raise ValueError(f"{value!r} cannot be part of the table definition")
     columns = ",\n  ".join(f"`{name.lower()}` {hive_type(kind)}" for name, kind in COLUMNS)
     template = base + "/${account}/CloudTrail/${region}/${timestamp}"
     properties = {
