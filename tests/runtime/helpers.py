@@ -16,13 +16,15 @@ XMRIG = (
     b'{"donate-level": 1, "pools": [{"url": "stratum+tcp://pool.minexmr.example:4444", '
     b'"user": "4A"}]}'
 )
+# The child blocks reading stdin until it is killed: no time.sleep, which libfaketime (the
+# clock-shifted runs) breaks with EINVAL.
 CHILD = """
-import socket, sys, time
+import socket, sys
 server = socket.socket()
 server.bind(("127.0.0.1", 0))
 server.listen()
 print(server.getsockname()[1], flush=True)
-time.sleep(60)
+sys.stdin.read()
 """
 
 
@@ -58,7 +60,10 @@ def malicious_tmp(root: Path) -> dict[str, bytes]:
 def listening_child(marker: str) -> Iterator[Child]:
     """A Python child that listens on 127.0.0.1 and sleeps; `marker` is in its command line."""
     process = subprocess.Popen(
-        [sys.executable, "-c", CHILD, marker], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", CHILD, marker],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stdout is not None

@@ -30,7 +30,6 @@ def _snapshot(tmp: Path, opt: Path, **env: str) -> dict:
         ],
         capture_output=True,
         check=True,
-        timeout=60,
         env={**os.environ, **env},
     )
     return json.loads(done.stdout)

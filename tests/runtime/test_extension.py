@@ -78,7 +78,6 @@ def test_every_second_invocation_is_snapshotted_with_its_request(
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
         check=True,
     )
     assert done.stderr.count("uploaded") == 2, done.stderr

@@ -30,7 +30,6 @@ def upload_snapshot(bucket: Bucket, region: str, tmp: Path, opt: Path) -> None:
         capture_output=True,
         text=True,
         env=env,
-        timeout=60,
         check=True,
     )
     assert "uploaded" in done.stderr, done.stderr
