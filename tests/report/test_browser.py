@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from lambda_ir.evidence import Case
+from lambda_ir.evidence.index import open_index
 from lambda_ir.report import write_report
 from tests.timeline.casebuilder import (
     PAYLOAD_CODE,
@@ -164,3 +165,64 @@ def test_empty_case_page_loads_clean(browser: Any, tmp_path: Path) -> None:
     assert problems == []
     assert page.locator("#findings-shown").inner_text() == "0 of 0 shown"
     assert page.locator("#timeline-chart").get_attribute("data-points") == "0"
+
+
+def test_first_screen_evidence_inline_and_chart_follows_table(browser: Any, tmp_path: Path) -> None:
+    from tests.report.twins import HOT_EVENT, HOT_URL, MALLORY, build_twins
+
+    twins = build_twins(tmp_path / "case")
+    with open_index(twins.case) as index:
+        result = write_report(twins.case, index, "2026-11-29T10:00:00Z")
+    page, problems, _ = _open(browser, result.html)
+    assert problems == []
+    # The first screen: the compromised function (in its region), who, key id, address.
+    now = page.locator("#now")
+    box = now.bounding_box()
+    assert box is not None and box["y"] < 300  # it starts on the first screen
+    at_risk = page.locator("#at-risk").inner_text()
+    assert "image-resizer (111122223333, us-east-1)" in at_risk and "exposed" in at_risk
+    who = page.locator("#who").inner_text()
+    assert MALLORY in who and "AKIAMALLORY000000001" in who and "203.0.113.7" in who
+    steps = page.locator("#checklist li")
+    assert "deactivate-key=AKIAMALLORY000000001" in steps.nth(1).inner_text()
+    assert (
+        HOT_URL
+        not in page.locator(
+            "#fn-arn_aws_lambda_eu-west-1_111122223333_function_image-resizer"
+        ).inner_text()
+    )
+    # A finding's evidence opens in place: the CloudTrail record, pretty JSON.
+    row = page.locator("#findings > tbody > tr").first
+    record = row.locator("pre.ev-cloudtrail")
+    assert not record.is_visible()
+    row.locator("details.evidence > summary").click()
+    assert record.is_visible() and f'"eventID": "{HOT_EVENT}"' in record.inner_text()
+    # The chart follows the table's filters: the same events in both.
+    canvas = page.locator("#timeline-chart")
+    total = len(result.facts.events)
+    assert page.locator("#events-shown").inner_text() == f"{total} of {total} shown"
+    page.select_option("#tl-source", "cloudtrail")
+    shown = page.locator("#events tbody tr").count()
+    assert shown == 6 and canvas.get_attribute("data-points") == str(shown)
+    assert page.locator("#events-shown").inner_text() == f"6 of {total} shown"
+    page.fill("#event-search", "mallory")
+    assert (
+        canvas.get_attribute("data-points") == "2" == str(page.locator("#events tbody tr").count())
+    )
+    page.fill("#tl-to", "2026-11-28T11:59")  # mallory's calls are at 12:00
+    assert (
+        canvas.get_attribute("data-points") == "0"
+        and "0 of" in page.locator("#events-shown").inner_text()
+    )
+    page.fill("#tl-to", "2026-11-28T12:00")
+    assert canvas.get_attribute("data-points") == "2"
+    page.click("#tl-reset")
+    page.select_option("#tl-order", "desc")
+    first = page.locator("#events tbody tr").first.locator("td").first.inner_text()
+    assert first == max(e.time for e in result.facts.events)
+    page.select_option("#tl-lanes", "function")
+    labels = page.evaluate(
+        "() => Chart.getChart('timeline-chart').scales.y.ticks.map(t => t.label).filter(Boolean)"
+    )
+    assert "image-resizer (444455556666, us-east-1)" in labels
+    assert problems == []

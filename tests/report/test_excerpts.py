@@ -39,6 +39,7 @@ def test_cloudtrail_record_named_by_the_finding_is_embedded_pretty(tmp_path: Pat
     assert kinds == ["api", "cloudtrail"]
     record = facts.excerpts[finding.id][1]
     assert HOT_EVENT in record.title and record.text.startswith("{\n  ")
+    assert record.title.endswith("(trail/111122223333/events.jsonl.zst)")  # read from zstd
     parsed = orjson.loads(record.text)
     assert parsed["eventID"] == HOT_EVENT and parsed["userIdentity"]["arn"] == MALLORY
     assert parsed["awsRegion"] == "us-east-1"  # the hot function's call, not a namesake's

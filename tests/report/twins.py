@@ -8,7 +8,6 @@ harmless). Each place has its own code, its own CloudTrail and its own collectio
 
 from __future__ import annotations
 
-import gzip
 import io
 import zipfile
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import zstandard
 
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import build_index
@@ -67,7 +67,7 @@ def build_twins(root: Path) -> Twins:
         summary='resource policy allows Principal "*"',
         evidence=(
             EvidenceRef(f"raw/{A}/us-east-1/policy.json", "0" * 64),
-            EvidenceRef(f"trail/{A}/events.jsonl.gz", "0" * 64),
+            EvidenceRef(f"trail/{A}/events.jsonl.zst", "0" * 64),
         ),
         details={"sid": "open", "event_id": HOT_EVENT},
         time="2026-11-28T22:16:00Z",
@@ -242,8 +242,8 @@ def _trail(case: Case) -> None:
     )
     body = b"".join(orjson.dumps(r) + b"\n" for r in records)
     case.put_bytes(
-        gzip.compress(body, mtime=0),
-        f"trail/{A}/events.jsonl.gz",
+        zstandard.ZstdCompressor().compress(body),  # as collect and import-trail store it
+        f"trail/{A}/events.jsonl.zst",
         kind="trail",
         api="cloudtrail:LookupEvents",
         params={},

@@ -152,7 +152,7 @@ def build_facts(
         since=_since(findings, kept),
         warnings=tuple(warnings),
         capabilities=read_capability_facts(case, warnings),
-        case_dir=str(case.root),
+        case_dir=str(case.root.resolve()),
         incidents=read_incidents(case, warnings),
         collectors=collectors,
         hidden=hidden[0],

@@ -13,6 +13,7 @@ import hashlib
 import re
 from importlib import resources
 
+from lambda_ir.model import Severity
 from lambda_ir.report.escape import html as esc
 from lambda_ir.report.escape import script_json
 from lambda_ir.report.facts import ReportFacts
@@ -68,9 +69,25 @@ def chart_data(facts: ReportFacts) -> dict[str, object]:
                 "k": event.kind,
                 "r": event.resource,
                 "m": event.summary,
+                "a": event.actor,
+                "f": facts.label(event.function_arn) if event.function_arn else event.function,
+                "w": "/".join(p for p in (event.account, event.region) if p),
+                "v": _severity(event.summary) if event.source == "finding" else "",
+                "e": " ".join(ref.path for ref in event.evidence),
             }
         )
-    return {"lanes": list(LANES), "events": events}
+    since = as_datetime(facts.since) if facts.since else None
+    return {
+        "lanes": list(LANES),
+        "events": events,
+        "since": int(since.timestamp() * 1000) if since else None,
+    }
+
+
+def _severity(summary: str) -> str:
+    """A finding event's severity, from the `[critical] …` its summary starts with."""
+    word = summary[1:].split("]", 1)[0] if summary.startswith("[") else ""
+    return word if word in {s.value for s in Severity} else ""
 
 
 def _hash_source(text: str) -> str:

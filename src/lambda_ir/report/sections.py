@@ -17,8 +17,8 @@ from lambda_ir.report.first_screen import badge, first_screen, function_anchor, 
 from lambda_ir.report.functions import FunctionFacts, VersionRow
 from lambda_ir.report.response import AtRisk, at_risk
 from lambda_ir.report.summary import blast_lines, blast_scope, headline, key_actions
+from lambda_ir.report.timeline_section import timeline_section
 
-MAX_EVENT_ROWS = 2000
 # A case-relative artifact path as the manifest writes them: no scheme, no `..`, no root.
 _CASE_PATH = re.compile(r"[A-Za-z0-9._%=+@,-]+(?:/[A-Za-z0-9._%=+@,-]+)*")
 
@@ -45,7 +45,7 @@ def body(facts: ReportFacts) -> str:
         *first_screen(facts),
         *_summary(facts),
         *_findings(facts),
-        *_timeline(facts),
+        *timeline_section(facts),
         *_functions(facts),
         *_gaps(facts),
     ]
@@ -148,33 +148,6 @@ def _finding_row(finding: Finding, excerpts: tuple[Excerpt, ...] = ()) -> str:
         f"<td>{esc(', '.join(finding.attack))}</td><td>{esc(finding.time or '')}</td>"
         f"<td>{evidence}</td></tr>"
     )
-
-
-def _timeline(facts: ReportFacts) -> Iterator[str]:
-    shown = facts.events[:MAX_EVENT_ROWS]
-    yield '<section id="timeline"><h2>Timeline (UTC)</h2>'
-    yield (
-        f"<p>{facts.events_total} events in the case; {len(facts.events)} on the chart, "
-        f"{len(shown)} in the table. Click a point to find it in the table; click a legend "
-        "entry to hide a source. The full timeline is <code>timeline.jsonl</code>.</p>"
-    )
-    yield '<div class="chart-box"><canvas id="timeline-chart" role="img" '
-    yield 'aria-label="timeline of the case\'s events by source"></canvas></div>'
-    yield (
-        '<div class="filters"><input type="search" id="event-search" placeholder="filter events '
-        'by text" aria-label="filter events by text"> <span id="events-shown"></span></div>'
-    )
-    yield '<div class="table-box"><table id="events"><thead><tr>'
-    yield "<th>Time</th><th>Source</th><th>Kind</th>"
-    yield "<th>Resource</th><th>Actor</th><th>What</th><th>Evidence</th></tr></thead><tbody>"
-    for index, event in enumerate(shown):
-        evidence = " ".join(evidence_link(ref.path) for ref in event.evidence)
-        yield (
-            f'<tr id="event-{index}"><td>{esc(event.time)}</td><td>{esc(event.source)}</td>'
-            f"<td>{esc(event.kind)}</td><td>{esc(event.resource)}</td><td>{esc(event.actor)}</td>"
-            f"<td>{esc(event.summary)}</td><td>{evidence}</td></tr>"
-        )
-    yield "</tbody></table></div></section>"
 
 
 def _functions(facts: ReportFacts) -> Iterator[str]:
