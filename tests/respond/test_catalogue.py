@@ -7,12 +7,13 @@ import re
 from pathlib import Path
 
 import botocore.session
+import pytest
 from click.testing import CliRunner
 
 from lambda_ir.aws import CallMeter, ClientFactory
 from lambda_ir.cli.main import cli
 from lambda_ir.evidence import Case
-from lambda_ir.respond import ALL, contain, load_undo, permissions, run_undo
+from lambda_ir.respond import ALL, ChoiceError, choose, contain, load_undo, permissions, run_undo
 from lambda_ir.respond.undo import UNDO_APIS
 from tests.respond.conftest import Estate
 
@@ -42,6 +43,26 @@ def test_every_action_module_is_listed_once() -> None:
     names = [action.info.name for action in ALL]
     assert declared == len(ALL) and len(set(names)) == len(names)
     assert all(re.fullmatch(r"[a-z]+(-[a-z]+)*", name) for name in names)
+
+
+def test_choose_reads_values_and_refuses_what_cannot_run_together() -> None:
+    chosen = choose(("throttle", "pin-alias=3", "deactivate-key=AKIA1", "deactivate-key=AKIA2"))
+    assert [c.label for c in chosen] == [
+        "throttle",
+        "pin-alias=3",
+        "deactivate-key=AKIA1",
+        "deactivate-key=AKIA2",
+    ]
+    assert len(choose(("throttle", "throttle"))) == 1
+    for texts, message in (
+        (("pin-alias",), "needs a value"),
+        (("throttle=1",), "takes no value"),
+        (("nuke",), "unknown action"),
+        (("pin-alias=1", "pin-alias=2"), "given twice"),
+        (("strip-layers",), "--allow-config-change"),
+    ):
+        with pytest.raises(ChoiceError, match=message):
+            choose(texts)
 
 
 def test_print_iam_policy_lists_every_permission() -> None:

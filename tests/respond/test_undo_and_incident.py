@@ -70,7 +70,12 @@ def test_incident_proposes_its_actions_as_a_plan_only(estate: Estate, tmp_path: 
             "functions": [
                 f"arn:aws:lambda:{estate.region}:123456789012:function:{estate.function}"
             ],
-            "actions": ["throttle", {"action": "pin-alias", "value": "1"}, "reboot-the-cloud"],
+            "actions": [
+                "throttle",
+                {"action": "pin-alias", "value": "1"},
+                "reboot-the-cloud",
+                "strip-layers",
+            ],
         },
         {"id": "INC-0002", "functions": [], "actions": []},
     ]
@@ -81,7 +86,8 @@ def test_incident_proposes_its_actions_as_a_plan_only(estate: Estate, tmp_path: 
     )
     assert done.exit_code == 0, done.output
     assert "incident INC-0001: Stolen keys turned the function into a miner" in done.output
-    assert "recommends: throttle, pin-alias=1" in done.output
+    assert "recommends: throttle, pin-alias=1, strip-layers" in done.output
+    assert "left out: strip-layers changes configuration (add --allow-config-change)" in done.output
     assert 'not understood (left out): "reboot-the-cloud"' in done.output
     assert "lambda:PutFunctionConcurrency" in done.output and "lambda:UpdateAlias" in done.output
     assert "dry run: nothing was changed" in done.output

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 import orjson
+from rich.markup import escape
 
 from lambda_ir import respond
-from lambda_ir.aws import ClientFactory, QuotaBook, build_session
+from lambda_ir.aws import ClientFactory, build_session
 from lambda_ir.cli.ui import NotBuilt, Ui, case_option, get_ui
 from lambda_ir.evidence import Case
 from lambda_ir.model import FunctionRef
@@ -95,14 +97,14 @@ def contain(
     if not case_dir:
         raise click.UsageError("Missing option '--case'.")
     session = build_session()
-    clients = ClientFactory(session, quotas=QuotaBook())
+    clients = ClientFactory(session)  # a few calls; botocore's retries absorb a throttle
     if undo_plan:
         if functions or actions or incident:
             raise click.UsageError("--undo takes no --function, --action or --incident")
         _undo(ui, Case.open(Path(case_dir)), clients, undo_plan, apply)
         return
     if incident:
-        proposal = _proposal(ui, Case.open(Path(case_dir)), incident)
+        proposal = _proposal(ui, Case.open(Path(case_dir)), incident, allow_config_change)
         functions = functions or proposal.functions
         actions = tuple(dict.fromkeys((*proposal.actions, *actions)))
     if not functions or not actions:
@@ -139,16 +141,24 @@ def _region(function: str, region: str | None, session: Any) -> str:
     return str(chosen)
 
 
-def _proposal(ui: Ui, case: Case, incident: str) -> respond.Proposal:
+def _proposal(ui: Ui, case: Case, incident: str, allow_config_change: bool) -> respond.Proposal:
+    """The incident's functions and actions; explicit actions without the flag are left out."""
     try:
         proposal = respond.propose(case, incident)
     except respond.IncidentError as exc:
         raise click.ClickException(str(exc)) from exc
-    ui.say(f"incident {proposal.incident}: {proposal.title}")
-    ui.say(f"  recommends: {', '.join(proposal.actions) or 'no action lambda-ir knows'}")
+    ui.say(f"incident {escape(proposal.incident)}: {escape(proposal.title)}")
+    ui.say(f"  recommends: {escape(', '.join(proposal.actions)) or 'no action lambda-ir knows'}")
     for text in proposal.not_understood:
-        ui.say(f"  not understood (left out): {text}")
-    return proposal
+        ui.say(f"  not understood (left out): {escape(text)}")
+    kept = []
+    for text in proposal.actions:
+        action = respond.BY_NAME[text.partition("=")[0]]
+        if action.info.explicit and not allow_config_change:
+            ui.say(f"  left out: {escape(text)} changes configuration (add --allow-config-change)")
+        else:
+            kept.append(text)
+    return replace(proposal, actions=tuple(kept))
 
 
 def _call_text(call: dict[str, Any]) -> str:
@@ -253,4 +263,3 @@ def _iam_policy() -> dict[str, Any]:
 def runtime(**_: object) -> None:
     """Build and fetch the in-function runtime collector (/tmp, processes, connections)."""
     raise NotBuilt("runtime")
-

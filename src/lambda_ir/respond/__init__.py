@@ -10,7 +10,7 @@ reads they came from, the undo plan and the results are stored in the case under
 layer, log group or role.
 """
 
-from lambda_ir.respond.actions import ALL, ChoiceError, choose, permissions
+from lambda_ir.respond.actions import ALL, BY_NAME, ChoiceError, choose, permissions
 from lambda_ir.respond.contain import ContainResult, Request, contain
 from lambda_ir.respond.execute import Outcome, Status
 from lambda_ir.respond.incident import IncidentError, Proposal, propose
@@ -20,6 +20,7 @@ from lambda_ir.respond.undo import UndoError, UndoPlan, UndoResult, load_undo, r
 
 __all__ = [
     "ALL",
+    "BY_NAME",
     "ChoiceError",
     "ContainResult",
     "EvidenceError",

@@ -50,9 +50,12 @@ def choose(texts: tuple[str, ...], *, allow_config_change: bool = False) -> tupl
             raise ChoiceError(
                 f"{name} changes the function's configuration: add --allow-config-change"
             )
-        if any(c.action is action for c in chosen):
-            raise ChoiceError(f"{name} given twice (strip-env takes KEY,KEY)")
-        chosen.append(Chosen(action, value.strip() if sep else None))
+        choice = Chosen(action, value.strip() if sep else None)
+        if choice in chosen:
+            continue  # the same action and value twice is one action
+        if not action.info.repeatable and any(c.action is action for c in chosen):
+            raise ChoiceError(f"{name} given twice with different values (strip-env takes KEY,KEY)")
+        chosen.append(choice)
     return tuple(chosen)
 
 

@@ -17,6 +17,7 @@ INFO = ActionInfo(
     summary="Set an IAM user's access key Inactive (never deleted).",
     permissions=("iam:GetAccessKeyLastUsed", "iam:ListAccessKeys", "iam:UpdateAccessKey"),
     value="AKIA…",
+    repeatable=True,
 )
 _KEY_ID = re.compile(r"AKIA[A-Z0-9]{12,124}")
 

@@ -79,7 +79,8 @@ class ActionInfo:
     """An action's metadata: its name, what it does, and every IAM action it needs.
 
     `value` names the argument it takes (`--action pin-alias=VERSION`); `explicit` actions
-    change the function's configuration and run only with `--allow-config-change`.
+    change the function's configuration and run only with `--allow-config-change`;
+    `repeatable` ones may be chosen more than once with different values (several keys).
     """
 
     name: str
@@ -87,6 +88,7 @@ class ActionInfo:
     permissions: tuple[str, ...]
     value: str | None = None
     explicit: bool = False
+    repeatable: bool = False
 
 
 Planner = Callable[["Target", "str | None"], list[Change]]
