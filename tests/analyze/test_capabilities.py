@@ -268,3 +268,23 @@ def test_a_vendor_layer_is_not_a_gain_but_a_look_alike_is(builder: CaseBuilder) 
     (finding,) = _run(builder, cap_gained.DETECTOR)
     assert finding.resource.endswith("function:traced:3")
     assert "network https://intake.example.net (extensions/agent:2)" in finding.summary
+
+
+def test_a_vendored_dependency_is_named_and_low(builder: CaseBuilder) -> None:
+    own = {"app.py": READER_PY}
+    with_deps = {
+        **own,
+        "six-1.16.0.dist-info/RECORD": "six.py,sha256=x,100\nsix-1.16.0.dist-info/RECORD,,\n",
+        "six.py": "def exec_(code, globs):\n    exec(code, globs)\n",
+        "node_modules/@acme/run/index.js": "require('child_process').execSync(process.argv[2]);\n",
+    }
+    configs = []
+    for number, files in enumerate((own, with_deps), start=1):
+        blob = zip_bytes(files)
+        builder.code(blob, "deps", str(number))
+        configs.append(function_config("deps", str(number), code=blob, role=ROLE_ARN))
+    builder.versions("deps", configs)
+    (finding,) = _run(builder, cap_gained.DETECTOR)
+    assert finding.severity is Severity.LOW
+    assert "dynamic-code exec(a computed value) (six.py:2 in dependency six)" in finding.summary
+    assert "(node_modules/@acme/run/index.js:1 in dependency @acme/run)" in finding.summary

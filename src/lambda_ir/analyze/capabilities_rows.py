@@ -34,6 +34,7 @@ class CapabilityRow:
     parser: str
     blob_sha256: str
     evidence_path: str
+    dependency: str = ""  # the vendored dependency the file belongs to, "" for own code
 
     @property
     def evidence(self) -> EvidenceRef:
@@ -42,8 +43,9 @@ class CapabilityRow:
 
     @property
     def where(self) -> str:
-        """`app.py:12`, or the file alone for binaries."""
-        return f"{self.file}:{self.line}" if self.line else self.file
+        """`app.py:12` (the file alone for binaries), naming its dependency when it is one."""
+        place = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{place} in dependency {self.dependency}" if self.dependency else place
 
     @property
     def sensitive(self) -> bool:
@@ -75,7 +77,7 @@ FROM versions v WHERE v.version IS NOT NULL
 """
 ROWS = """
 SELECT account, region, function_name, version, source, layer_arn, file, line, kind, value,
-       coalesce(detail, ''), parser, blob_sha256, evidence_path
+       coalesce(detail, ''), parser, blob_sha256, evidence_path, coalesce(dependency, '')
 FROM capabilities ORDER BY source, file, line, kind, value
 """
 
@@ -87,7 +89,7 @@ def read_capabilities(
     rows: dict[tuple[str, str, str, str], list[CapabilityRow]] = {}
     for found in con.execute(ROWS).fetchall():
         account, region, name, version, source, layer_arn, file, line = found[:8]
-        kind, value, detail, parser, blob, path = (str(x) for x in found[8:])
+        kind, value, detail, parser, blob, path, dependency = (str(x) for x in found[8:])
         rows.setdefault((str(account), str(region), str(name), str(version)), []).append(
             CapabilityRow(
                 str(source),
@@ -100,6 +102,7 @@ def read_capabilities(
                 parser,
                 blob,
                 path,
+                dependency,
             )
         )
     out: dict[FunctionRef, list[VersionCapabilities]] = {}

@@ -6,20 +6,25 @@ per package (`capability_files`: how each file was read, and why a fallback was 
 joined in SQL onto every function version that runs the package as its code or as one of
 its layers (`capabilities`: account, region, function, version, file, line, kind, value).
 Vendored AWS SDKs and HTTP libraries are not read: they call AWS and read credentials by
-design, and would drown the handler's own lines.
+design, and would drown the handler's own lines. Rows from other vendored dependencies (a
+dist-info RECORD lists the file, or it lies under `node_modules/`) name the dependency.
 """
 
 from __future__ import annotations
 
 import zipfile
+from pathlib import Path
 
 import duckdb
 
 from lambda_ir.analyze.capabilities import extract, is_vendored
+from lambda_ir.analyze.capabilities_deps import dependency_map, dependency_of
 from lambda_ir.evidence.case import Case
 from lambda_ir.evidence.index_code import CODE_KINDS, read_members
 from lambda_ir.evidence.index_values import bulk_insert
 from lambda_ir.evidence.manifest import ManifestEntry
+
+MAX_RECORD = 4 << 20  # a dist-info RECORD larger than this is not read
 
 # Join each package's rows onto the versions that run it: as code, or as a layer (by ARN).
 PER_VERSION = """
@@ -36,7 +41,8 @@ WITH uses AS (
     WHERE l.code_sha256_hex IS NOT NULL
 )
 SELECT DISTINCT u.account, u.region, u.function_name, u.version, u.source, u.layer_arn,
-       c.blob_sha256, c.file, c.line, c.cap_kind, c.value, c.detail, c.parser, c.evidence_path
+       c.blob_sha256, c.file, c.line, c.cap_kind, c.value, c.detail, c.parser, c.evidence_path,
+       c.dependency
 FROM uses u JOIN code_capabilities c ON c.blob_sha256 = u.blob_sha256
 """
 
@@ -75,19 +81,33 @@ def _package_rows(
     assert entry.path is not None and entry.sha256 is not None
     files: list[tuple[object, ...]] = []
     rows: list[tuple[object, ...]] = []
-    for member in read_members(case.path(entry.path)):
+    path = case.path(entry.path)
+    recorded = _dependencies(path)
+    for member in read_members(path):
         if member.content is None or member.is_symlink or is_vendored(member.name):
             continue
         found = extract(member.name, member.content)
         if found is None:
             continue
+        dependency = dependency_of(member.name, recorded) or None
         files.append(
             (entry.sha256, entry.kind, found.file, found.parser.value, found.note,
-             len(found.capabilities), entry.path)
+             len(found.capabilities), entry.path, dependency)
         )  # fmt: skip
         rows.extend(
             (entry.sha256, entry.kind, found.file, cap.line, cap.kind.value, cap.value,
-             cap.detail, found.parser.value, entry.path)
+             cap.detail, found.parser.value, entry.path, dependency)
             for cap in found.capabilities
         )  # fmt: skip
     return files, rows
+
+
+def _dependencies(path: Path) -> dict[str, str]:
+    """The package's vendored Python distributions, from their RECORD files (small, bounded)."""
+    with zipfile.ZipFile(path) as archive:
+        sizes = {info.filename: info.file_size for info in archive.infolist()}
+
+        def read(name: str) -> bytes | None:
+            return archive.read(name)[:MAX_RECORD] if sizes[name] <= MAX_RECORD else None
+
+        return dependency_map(list(sizes), read)

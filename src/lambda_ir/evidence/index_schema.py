@@ -11,8 +11,9 @@ from __future__ import annotations
 # 2: log events de-duplicated across overlapping windows; 3: the raw CloudTrail record is no
 # longer stored in `trail_events` (`index_trail.records_query` reads it from the evidence);
 # 4: capability tables (`capability_files`, `code_capabilities`, `capabilities`);
-# 5: runtime snapshot tables (`runtime_files`, `runtime_processes`, `runtime_connections`).
-SCHEMA_VERSION = "5"
+# 5: runtime snapshot tables (`runtime_files`, `runtime_processes`, `runtime_connections`);
+# 6: capability rows name the vendored dependency they come from (`dependency`).
+SCHEMA_VERSION = "6"
 
 EVIDENCE = "evidence_path VARCHAR, evidence_sha256 VARCHAR"
 
@@ -107,18 +108,20 @@ TABLES: tuple[tuple[str, str], ...] = (
     (
         "capability_files",
         "blob_sha256 VARCHAR, kind VARCHAR, file VARCHAR, parser VARCHAR, note VARCHAR, "
-        "capabilities INTEGER, evidence_path VARCHAR",
+        "capabilities INTEGER, evidence_path VARCHAR, dependency VARCHAR",
     ),
     (
         "code_capabilities",
         "blob_sha256 VARCHAR, kind VARCHAR, file VARCHAR, line INTEGER, cap_kind VARCHAR, "
-        "value VARCHAR, detail VARCHAR, parser VARCHAR, evidence_path VARCHAR",
+        "value VARCHAR, detail VARCHAR, parser VARCHAR, evidence_path VARCHAR, "
+        "dependency VARCHAR",
     ),
     (
         "capabilities",
         "account VARCHAR, region VARCHAR, function_name VARCHAR, version VARCHAR, "
         "source VARCHAR, layer_arn VARCHAR, blob_sha256 VARCHAR, file VARCHAR, line INTEGER, "
-        "kind VARCHAR, value VARCHAR, detail VARCHAR, parser VARCHAR, evidence_path VARCHAR",
+        "kind VARCHAR, value VARCHAR, detail VARCHAR, parser VARCHAR, evidence_path VARCHAR, "
+        "dependency VARCHAR",
     ),
     # What the runtime collector saw inside a running function (`evidence/index_runtime.py`).
     (

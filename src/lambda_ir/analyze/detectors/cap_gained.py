@@ -39,7 +39,9 @@ INFO = DetectorInfo(
         "sensitive its predecessor could not: IAM, STS credential or Lambda write calls, an "
         "outbound destination, process execution, credential access, dynamic code. A first "
         "version is held to the high-signal subset only (privileged calls, exec, credentials, "
-        "dynamic code, raw IP or mining-pool destinations)."
+        "dynamic code, raw IP or mining-pool destinations). HIGH when the handler's own code "
+        "(not a vendored dependency) gains a high-signal one; LOW for new host names and "
+        "what a newly vendored dependency can do."
     ),
 )
 
@@ -72,6 +74,8 @@ def _vendor(case: CaseView, row: CapabilityRow) -> bool:
 
 
 def _high_signal(row: CapabilityRow) -> bool:
+    if row.dependency:  # a vendored library's own calls: listed, never HIGH on their own
+        return False
     if row.kind == CapKind.AWS_CALL:
         return is_privileged_call(row.value)
     if row.kind == CapKind.NETWORK:
@@ -97,7 +101,7 @@ def _finding(
         resource=f"{arn}:{version}",
         account=account,
         region=region,
-        severity=Severity.HIGH if severe else Severity.MEDIUM,
+        severity=Severity.HIGH if severe else Severity.LOW,
         key=f"{version}|" + "|".join(sorted(f"{r.kind}={r.value}" for r in new)),
         evidence=[row.evidence for row in new],
         summary=f"Version {version} of {arn.rsplit(':', 1)[-1]} can, {against}: {listed}{more}.",
