@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from lambda_ir import respond
 from lambda_ir.aws import ClientFactory, build_session
-from lambda_ir.cli.ui import NotBuilt, Ui, case_option, get_ui
+from lambda_ir.cli.ui import NotBuilt, Ui, case_option, get_ui, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.model import FunctionRef
 from lambda_ir.redact import redact_document
@@ -69,6 +69,7 @@ _ACTIONS_HELP = "; ".join(
 @click.option(
     "--apply", is_flag=True, help="Make the changes; without it only the plan is shown and saved."
 )
+@writes_case
 def contain(
     case_dir: str | None,
     functions: tuple[str, ...],
