@@ -151,3 +151,18 @@ def test_schedule_by_a_principal_that_never_deployed_fires(builder: CaseBuilder)
 def test_schedule_by_the_deployer_is_quiet(builder: CaseBuilder) -> None:
     _deployed_then_scheduled(builder, _deployer())
     assert run_detector(builder, trg_schedule_creator.DETECTOR) == []
+
+
+def test_function_urls_are_in_the_trigger_map(builder: CaseBuilder) -> None:
+    url = "https://abc123.lambda-url.eu-west-1.on.aws/"
+    builder.put(
+        f"{ROOT}/lambda/functions/x7k2q/url-configs.json",
+        {"FunctionUrlConfigs": [{"FunctionUrl": url, "FunctionArn": FN, "AuthType": "NONE"}]},
+        "url",
+        "lambda:ListFunctionUrlConfigs",
+        FunctionName="x7k2q",
+    )
+    triggers = read_triggers(CaseView(Case.open(builder.root)))
+    assert [(t.kind, t.source, t.detail, t.key3[2]) for t in triggers] == [
+        ("function-url", url, "AuthType NONE", "x7k2q")
+    ]

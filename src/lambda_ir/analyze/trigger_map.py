@@ -3,8 +3,9 @@
 Sources: EventBridge rules (`events:DescribeRule` + `ListTargetsByRule`, with the event
 pattern or schedule), EventBridge Scheduler schedules (`scheduler:GetSchedule`), SNS
 subscriptions (`sns:ListSubscriptions`, protocol `lambda`), S3 notifications
-(`s3:GetBucketNotificationConfiguration`), event-source mappings, and the principals of the
-function's resource policy (API Gateway, function URL, Cognito, IoT, other accounts, …).
+(`s3:GetBucketNotificationConfiguration`), event-source mappings, function URLs, and the
+principals of the function's resource policy (API Gateway, function URL, Cognito, IoT, other
+accounts, …).
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ class Trigger:
     """One thing that can invoke a function (unqualified ref, or qualified when it targets one).
 
     `kind`: eventbridge-rule, eventbridge-schedule, scheduler, sns, s3, event-source-mapping,
-    policy-principal. `source` names the rule/schedule/topic/bucket/queue/principal; its
-    account is `source_account` when the ARN says (None when it does not)."""
+    function-url, policy-principal. `source` names the rule, schedule, topic, bucket, queue,
+    URL or principal; its account is `source_account` when the ARN says (None when not)."""
 
     function: FunctionRef
     kind: str
@@ -82,6 +83,11 @@ def read_triggers(case: CaseView) -> tuple[Trigger, ...]:
         found.extend(_notifications(document, entry))
     for document, entry in case.documents(Kind.EVENT_SOURCE):
         found.extend(_mappings(document, entry))
+    found.extend(
+        Trigger(url.function, "function-url", url.url, f"AuthType {url.auth_type}", None, None,
+                url.evidence)
+        for url in case.urls
+    )  # fmt: skip
     found.extend(_principals(case))
     return tuple(found)
 
