@@ -1,5 +1,7 @@
 """Scenario `organization`: an AWS Organization whose member accounts each run their own Lambdas.
 
+The content is ours: made-up accounts, functions and code.
+
 The emulator's default account (123456789012) becomes the management account and creates
 member accounts (organizations:CreateAccount; moto picks their ids, the emulator adds the
 `OrganizationAccountAccessRole` AWS creates in each, see `org_accounts`). The last member has
@@ -59,9 +61,9 @@ class OrgShape:
 def organization(
     emulator: Target, prior: Sequence[ScenarioResult] = (), *, now: datetime | None = None
 ) -> ScenarioResult:
-    """Seed the default organisation (three members, one without the role), every member's
-    CloudTrail delivered to `org-trail-<management account>` and an Athena workgroup
-    `lambda-ir` in us-east-1 to hunt over it."""
+    """Seed the default organisation (the content is ours): three members, one without the
+    role, every member's CloudTrail delivered to `org-trail-<management account>` and an
+    Athena workgroup `lambda-ir` in us-east-1 to hunt over it."""
     bucket = f"org-trail-{emulator.account_id}"
     members = seed_organisation(emulator.endpoint_url, OrgShape(trail_bucket=bucket))
     lam = _session(emulator.endpoint_url, members[0], REGIONS[0]).client(
