@@ -116,3 +116,18 @@ def test_environment_keeps_lambda_values_and_hook_variables() -> None:
     assert env["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/x"
     assert env["AWS_SESSION_TOKEN"] == "<redacted: 5 chars>"
     assert env["DB_PASSWORD"] == "<redacted: 7 chars>"
+
+
+def test_content_is_kept_whole_within_the_budget(tmp_path: Path) -> None:
+    from lambda_ir.runtime.files import TreeLimits, walk_tree
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    for name in ("a", "b", "c"):
+        (tmp / name).write_bytes(name.encode() * 100)
+    (tmp / "big").write_bytes(b"x" * 500)
+    tree = walk_tree(str(tmp), "/tmp", TreeLimits(content_cap=400, content_total=250))
+    kept = {e["path"]: e.get("content_b64") for e in tree["entries"]}
+    assert kept["/tmp/big"] is None  # over the per-file cap
+    assert [p for p, c in kept.items() if c] == ["/tmp/a", "/tmp/b"]  # then the budget ran out
+    assert all(e["sha256"] == sha256((tmp / e["path"][5:]).read_bytes()) for e in tree["entries"])

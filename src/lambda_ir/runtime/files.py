@@ -1,8 +1,10 @@
 """Walk a directory tree (`/tmp`, `/opt`) within a budget: names, sizes, modes, mtimes, SHA-256.
 
 Symbolic links are recorded with their target and never followed; special files are listed,
-never opened. Small regular files also carry their content (base64) up to `content_cap`.
-The walk stops at `max_files` entries or when the deadline passes, and says so.
+never opened; each file is opened once, without following links and without blocking, and
+hashed and (when small) kept from that one read. Small regular files carry their content
+(base64) up to `content_cap` each and `content_total` for the whole tree. The walk stops at
+`max_files` entries or when the deadline passes, and says so.
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ class TreeLimits:
     max_files: int = 5000
     max_hash_bytes: int = 64 << 20  # per file: larger files are listed, not hashed
     content_cap: int = 0  # bytes of content kept for files up to this size (0: none)
+    content_total: int = 1 << 20  # content kept over the whole tree at most
     deadline: float = 0.0  # time.monotonic() value after which the walk stops (0: none)
 
 
-def hash_file(path: str, limit: int, *, follow: bool = False) -> tuple[str | None, bytes]:
-    """SHA-256 of a regular file (None when larger than `limit`) and its first 4 bytes.
+def hash_file(
+    path: str, limit: int, *, follow: bool = False, keep: int = 4
+) -> tuple[str | None, bytes]:
+    """SHA-256 of a regular file (None when larger than `limit`) and its first `keep` bytes.
 
     A symbolic link is refused unless `follow` (only `/proc/<pid>/exe` is followed); a FIFO
     is opened non-blocking and never read."""
@@ -40,11 +45,12 @@ def hash_file(path: str, limit: int, *, follow: bool = False) -> tuple[str | Non
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-            return None, os.read(fd, 4) if stat.S_ISREG(info.st_mode) else b""
+            return None, os.read(fd, keep) if stat.S_ISREG(info.st_mode) else b""
         digest = hashlib.sha256()
         head = b""
         while chunk := os.read(fd, CHUNK):
-            head = head or chunk[:4]
+            if len(head) < keep:
+                head += chunk[: keep - len(head)]
             digest.update(chunk)
         return digest.hexdigest(), head
     finally:
@@ -55,6 +61,7 @@ def walk_tree(root: str, shown_as: str, limits: TreeLimits) -> dict[str, Any]:
     """Every entry under `root`, named as if `root` were `shown_as` (e.g. `/tmp`)."""
     entries: list[dict[str, Any]] = []
     problems: list[str] = []
+    budget = [limits.content_total]  # content bytes the rest of the walk may still keep
     complete = True
     stack = [root]
     while stack:
@@ -70,7 +77,7 @@ def walk_tree(root: str, shown_as: str, limits: TreeLimits) -> dict[str, Any]:
                 stack.clear()
                 break
             path = f"{directory}/{name}"
-            entry = _entry(path, _shown(path, root, shown_as), limits, problems)
+            entry = _entry(path, _shown(path, root, shown_as), limits, problems, budget)
             if entry is not None:
                 entries.append(entry)
                 if entry["type"] == "dir":
@@ -78,7 +85,9 @@ def walk_tree(root: str, shown_as: str, limits: TreeLimits) -> dict[str, Any]:
     return {"root": shown_as, "complete": complete, "entries": entries, "problems": problems}
 
 
-def _entry(path: str, shown: str, limits: TreeLimits, problems: list[str]) -> dict[str, Any] | None:
+def _entry(
+    path: str, shown: str, limits: TreeLimits, problems: list[str], budget: list[int]
+) -> dict[str, Any] | None:
     try:
         info = os.lstat(path)
     except OSError as exc:
@@ -98,27 +107,30 @@ def _entry(path: str, shown: str, limits: TreeLimits, problems: list[str]) -> di
         except OSError as exc:
             problems.append(f"{shown}: {exc.strerror}")
     elif entry["type"] == "file":
-        _hash_into(entry, path, shown, limits, problems)
+        _hash_into(entry, path, shown, limits, problems, budget)
     return entry
 
 
 def _hash_into(
-    entry: dict[str, Any], path: str, shown: str, limits: TreeLimits, problems: list[str]
+    entry: dict[str, Any],
+    path: str,
+    shown: str,
+    limits: TreeLimits,
+    problems: list[str],
+    budget: list[int],
 ) -> None:
+    keep = min(limits.content_cap, budget[0]) if entry["size"] <= limits.content_cap else 0
     try:
-        digest, head = hash_file(path, limits.max_hash_bytes)
+        digest, head = hash_file(path, limits.max_hash_bytes, keep=max(4, keep))
     except OSError as exc:
         problems.append(f"{shown}: {exc.strerror}")
         return
     entry["sha256"] = digest
-    entry["magic"] = head.hex()
-    entry["executable"] = head == b"\x7fELF" or head[:2] == b"#!"
-    if digest and 0 < entry["size"] <= limits.content_cap:
-        try:
-            with open(path, "rb") as src:
-                entry["content_b64"] = base64.b64encode(src.read(limits.content_cap)).decode()
-        except OSError as exc:
-            problems.append(f"{shown}: {exc.strerror}")
+    entry["magic"] = head[:4].hex()
+    entry["executable"] = head[:4] == b"\x7fELF" or head[:2] == b"#!"
+    if digest and keep and 0 < len(head) == entry["size"]:  # whole and unchanged since lstat
+        budget[0] -= len(head)
+        entry["content_b64"] = base64.b64encode(head).decode()
 
 
 def _kind(mode: int) -> str:

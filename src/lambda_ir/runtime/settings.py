@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from .snapshot import Roots
 from .upload import Destination
 
-DEFAULT_SECONDS = 5.0
+# A cold-start snapshot runs before the runtime starts, inside Lambda's 10 s init phase:
+# 2 s for the snapshot plus two uploads of at most `upload.TIMEOUT` each.
+DEFAULT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,12 @@ def take_snapshot(
     env = os.environ if env is None else env
     started = time.monotonic()
     deadline = started + limits.seconds
-    tmp_limits = TreeLimits(limits.max_files, limits.max_hash_bytes, limits.content_cap, deadline)
+    tmp_limits = TreeLimits(
+        max_files=limits.max_files,
+        max_hash_bytes=limits.max_hash_bytes,
+        content_cap=limits.content_cap,
+        deadline=deadline,
+    )
     processes = list_processes(roots.proc, limits.max_hash_bytes, deadline)
     connections = list_sockets(roots.proc)
     attach_owners(connections, processes)
@@ -73,7 +78,9 @@ def take_snapshot(
         "environment": redacted_environment(env),
     }
     if limits.with_opt:
-        opt_limits = TreeLimits(limits.max_files, limits.max_hash_bytes, 0, deadline)
+        opt_limits = TreeLimits(
+            max_files=limits.max_files, max_hash_bytes=limits.max_hash_bytes, deadline=deadline
+        )
         snapshot["opt"] = walk_tree(roots.opt, "/opt", opt_limits)
     snapshot["seconds"] = round(time.monotonic() - started, 3)
     snapshot["complete"] = time.monotonic() <= deadline and all(

@@ -22,7 +22,7 @@ from typing import Any
 
 SNAPSHOT_NAME = "snapshot.json.gz"
 MANIFEST_NAME = "manifest.json"
-TIMEOUT = 10.0
+TIMEOUT = 3.0  # seconds per request: a slow S3 never holds a cold start for long
 
 
 @dataclass(frozen=True)
