@@ -1,4 +1,4 @@
-"""`lambda-ir contain` and `runtime`: the parts that act, or reach further."""
+"""`lambda-ir contain`: plan, apply and undo containment (runtime attach is cli/runtime.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from lambda_ir import respond
 from lambda_ir.aws import ClientFactory, build_session
-from lambda_ir.cli.ui import NotBuilt, Ui, case_option, get_ui, writes_case
+from lambda_ir.cli.ui import Ui, case_option, get_ui, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.model import FunctionRef
 from lambda_ir.redact import redact_document
@@ -257,10 +257,3 @@ def _iam_policy() -> dict[str, Any]:
             }
         ],
     }
-
-
-@click.command()
-@case_option()
-def runtime(**_: object) -> None:
-    """Build and fetch the in-function runtime collector (/tmp, processes, connections)."""
-    raise NotBuilt("runtime")
