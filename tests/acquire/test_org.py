@@ -79,6 +79,31 @@ def _collector_role(member: boto3.Session, endpoint: str, name: str, external_id
     iam.put_role_policy(RoleName=name, PolicyName="collector", PolicyDocument=policy)
 
 
+def _responder(admin: boto3.Session, endpoint: str, region: str) -> boto3.Session:
+    """The responder's principal in the management account: AssumeRole and ListAccounts only
+    (the emulator's admin keys are not held to trust policies)."""
+    iam = seed.client(admin, endpoint, "iam")
+    name = f"responder-{uuid.uuid4().hex[:6]}"
+    iam.create_user(UserName=name)
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["sts:AssumeRole", "organizations:ListAccounts"],
+                "Resource": "*",
+            }
+        ],
+    }
+    iam.put_user_policy(UserName=name, PolicyName="fan-out", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return boto3.Session(
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        region_name=region,
+    )
+
+
 @pytest.fixture(scope="module")
 def estate(emulator_session: Emulator, region_pool: RegionPool) -> dict[str, Any]:
     """Two member accounts with the role and their own functions; a third without the role.
@@ -97,8 +122,10 @@ def estate(emulator_session: Emulator, region_pool: RegionPool) -> dict[str, Any
         _collector_role(member, endpoint, role, "case-42")
         for name in functions:
             seed.function(member, endpoint, name, [f"{account} v1"], region=region)
+    responder = _responder(admin, endpoint, region)
     emulator_session.enforce_iam = enforced
     return {
+        "responder": responder,
         "role": role,
         "members": (first, second),
         "closed": closed,
@@ -112,9 +139,9 @@ def _collect(case: Case, session: boto3.Session, place: Place, target: OrgTarget
 
 
 def test_each_account_is_collected_under_its_own_partition(
-    enforcing: Emulator, session: boto3.Session, case: Case, estate: dict[str, Any]
+    enforcing: Emulator, case: Case, estate: dict[str, Any]
 ) -> None:
-    place = estate["place"]
+    place, session = estate["place"], estate["responder"]
     first, second = estate["members"]
     target = OrgTarget(estate["role"], (first, second), "case-42", "lambda-ir-test")
     summary = _collect(case, session, place, target)
@@ -149,9 +176,9 @@ def test_each_account_is_collected_under_its_own_partition(
 
 
 def test_an_account_that_cannot_be_entered_is_a_gap_finding(
-    enforcing: Emulator, session: boto3.Session, case: Case, estate: dict[str, Any]
+    enforcing: Emulator, case: Case, estate: dict[str, Any]
 ) -> None:
-    place = estate["place"]
+    place, session = estate["place"], estate["responder"]
     first, _ = estate["members"]
     closed = estate["closed"]
     target = OrgTarget(estate["role"], (first, closed), "case-42", "lambda-ir-test")
@@ -165,18 +192,18 @@ def test_an_account_that_cannot_be_entered_is_a_gap_finding(
 
 
 def test_a_wrong_external_id_is_refused(
-    enforcing: Emulator, session: boto3.Session, case: Case, estate: dict[str, Any]
+    enforcing: Emulator, case: Case, estate: dict[str, Any]
 ) -> None:
-    place = estate["place"]
+    place, session = estate["place"], estate["responder"]
     first, _ = estate["members"]
     summary = _collect(case, session, place, OrgTarget(estate["role"], (first,), "guess"))
     assert not summary.ok and [r.account for r in summary.gaps] == [first]
 
 
 def test_all_accounts_come_from_organizations(
-    enforcing: Emulator, session: boto3.Session, case: Case, estate: dict[str, Any]
+    enforcing: Emulator, case: Case, estate: dict[str, Any]
 ) -> None:
-    place = estate["place"]
+    place, session = estate["place"], estate["responder"]
     first, second = estate["members"]
     summary = _collect(case, session, place, OrgTarget(estate["role"], (), "case-42"))
     entered = {r.account for r in summary.runs if r.summary is not None}
@@ -192,11 +219,12 @@ def test_the_cli_fans_out_and_names_the_gap(
 ) -> None:
     place = estate["place"]
     first, _ = estate["members"]
+    keys = estate["responder"].get_credentials()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
         AWS_ENDPOINT_URL=place.endpoint,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_ACCESS_KEY_ID=keys.access_key,
+        AWS_SECRET_ACCESS_KEY=keys.secret_key,
         AWS_DEFAULT_REGION=place.region,
         AWS_CONFIG_FILE="/dev/null",
         AWS_SHARED_CREDENTIALS_FILE="/dev/null",
