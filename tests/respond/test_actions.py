@@ -4,10 +4,15 @@ and that the undo plan puts the previous state back."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 
+from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case
 from lambda_ir.respond import ChoiceError, Status, choose, contain, load_undo, run_undo
 from lambda_ir.respond.contain import ContainResult
@@ -86,6 +91,39 @@ def test_deny_role_attaches_deny_all_and_undo_removes_only_that_policy(
     _undo(estate, case, result)
     assert iam.list_role_policies(RoleName=estate.role)["PolicyNames"] == ["app"]
     assert iam.get_role(RoleName=estate.role)["Role"]["RoleName"] == estate.role
+
+
+def test_revoke_sessions_denies_a_session_issued_before_and_undo_lets_it_back(
+    estate: Estate, case: Case, emulator_session: Emulator
+) -> None:
+    iam = estate.client("iam")
+    allow = {"Effect": "Allow", "Action": "lambda:GetFunction", "Resource": "*"}
+    iam.put_role_policy(
+        RoleName=estate.role,
+        PolicyName="app",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allow]}),
+    )
+    arn = iam.get_role(RoleName=estate.role)["Role"]["Arn"]
+    creds = estate.client("sts").assume_role(RoleArn=arn, RoleSessionName="stolen")
+    stolen = boto3.Session(
+        aws_access_key_id=creds["Credentials"]["AccessKeyId"],
+        aws_secret_access_key=creds["Credentials"]["SecretAccessKey"],
+        aws_session_token=creds["Credentials"]["SessionToken"],
+    ).client("lambda", endpoint_url=estate.endpoint, region_name=estate.region)
+    # The cutoff is the run's start; two seconds on, so the stolen session is surely older.
+    request = replace(
+        estate.request("revoke-sessions", apply=True), now=datetime.now(UTC) + timedelta(seconds=2)
+    )
+    result = contain(case, estate.clients(), estate.session, request)
+    assert result.state() == {"revoke-sessions": "in place"}
+    emulator_session.enforce_iam = True
+    try:
+        with pytest.raises(ClientError, match="explicit deny"):
+            stolen.get_function(FunctionName=estate.function)
+        _undo(estate, case, result)  # the emulator's admin keys stay allowed
+        assert stolen.get_function(FunctionName=estate.function)["Configuration"]
+    finally:
+        emulator_session.enforce_iam = False
 
 
 def test_deactivate_key_sets_inactive_never_deletes(estate: Estate, case: Case) -> None:

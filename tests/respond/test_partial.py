@@ -4,10 +4,8 @@ open, the exit code says so, and the undo plan covers only what was applied."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from lambda_ir.acquire import iam_policy
@@ -15,15 +13,6 @@ from lambda_ir.cli.main import cli
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.respond import permissions
 from tests.respond.conftest import Estate, cli_env
-
-
-@pytest.fixture
-def enforcing(emulator_session: Emulator) -> Iterator[Emulator]:
-    emulator_session.enforce_iam = True
-    try:
-        yield emulator_session
-    finally:
-        emulator_session.enforce_iam = False
 
 
 def _responder(estate: Estate, *deny: str) -> dict[str, str]:

@@ -5,7 +5,8 @@ When on, the gateway evaluates, before forwarding, the inline and attached manag
 of the calling IAM user (and its groups) or of the assumed role, read from moto's IAM
 backend: an explicit Deny wins, otherwise an Allow is needed. `Action`/`NotAction` and
 `Resource`/`NotResource` match with `*` and `?` wildcards; statements with a `Condition` are
-skipped (not evaluated), resource-based policies, boundaries and SCPs are not modelled.
+skipped (not evaluated) except dates on `aws:TokenIssueTime` (`iam_conditions`: the revoke-
+sessions policy), resource-based policies, boundaries and SCPs are not modelled.
 Keys unknown to IAM (the emulator admin), root keys and sts:GetCallerIdentity (which AWS
 never denies) stay allowed. A denial answers in the service's own shape: Lambda
 `AccessDeniedException` HTTP 403 JSON, IAM/STS/S3 XML `AccessDenied` 403, JSON services
@@ -17,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 from xml.sax.saxutils import escape
@@ -26,6 +27,7 @@ from moto.iam.models import iam_backends
 
 from lambda_ir.emulator.calls import ApiCall
 from lambda_ir.emulator.http import Response, json_response
+from lambda_ir.emulator.iam_conditions import ISSUE_TIME_KEY, condition_matches
 from lambda_ir.emulator.identity import ADMIN_USER, PARTITION, Caller
 
 TRAIL_ERROR_CODE = "AccessDenied"
@@ -51,7 +53,7 @@ def check(call: ApiCall, caller: Caller) -> Response | None:
         return None
     action = f"{call.service}:{call.name}"
     resource = resource_arn(call, caller.account_id)
-    decision = evaluate(_documents(caller), action, resource)
+    decision = evaluate(_documents(caller), action, resource, request_context(caller))
     if decision.allowed:
         return None
     return denied_response(call.service, caller, action, resource, decision.explicit_deny)
@@ -66,17 +68,41 @@ def _exempt(call: ApiCall, caller: Caller) -> bool:
     return call.service == "sts" and call.name == "GetCallerIdentity"
 
 
-def evaluate(documents: Iterable[Any], action: str, resource: str) -> Decision:
-    """Evaluate identity-based policy documents: explicit Deny wins, else an Allow is needed."""
+def evaluate(
+    documents: Iterable[Any],
+    action: str,
+    resource: str,
+    context: Mapping[str, str] | None = None,
+) -> Decision:
+    """Evaluate identity-based policy documents: explicit Deny wins, else an Allow is needed.
+
+    A statement with a `Condition` counts only when `iam_conditions` can evaluate it (dates
+    on aws:TokenIssueTime) and it holds for `context`; other conditions are skipped.
+    """
     allowed = False
     for statement in _statements(documents):
-        if "Condition" in statement or not _applies(statement, action, resource):
+        if not _applies(statement, action, resource):
+            continue
+        if "Condition" in statement and not condition_matches(
+            statement["Condition"], context or {}
+        ):
             continue
         if statement.get("Effect") == "Deny":
             return Decision(allowed=False, explicit_deny=True)
         if statement.get("Effect") == "Allow":
             allowed = True
     return Decision(allowed=allowed)
+
+
+def request_context(caller: Caller) -> dict[str, str]:
+    """The condition keys a request carries: aws:TokenIssueTime for a role session."""
+    attributes = caller.user_identity.get("sessionContext", {}).get("attributes", {})
+    issued = (
+        attributes.get("creationDate")
+        if caller.user_identity.get("type") == "AssumedRole"
+        else None
+    )
+    return {ISSUE_TIME_KEY: str(issued)} if issued else {}
 
 
 def _applies(statement: dict[str, Any], action: str, resource: str) -> bool:
