@@ -130,6 +130,7 @@ def _report(name: str, summary: OrgSummary) -> float:
     bounds = {s.account: quota_bound(s.meter.attempts) for s in summary.collected}
     busiest = max(bounds, key=lambda a: bounds[a])
     throttled = sum(s.meter.throttled for s in summary.collected)
+    requests = sum(sum(s.meter.attempts.values()) for s in summary.collected)
     print(f"\n[{name}] {summary.line()}")
     print(
         f"  busiest account-region: {busiest}, quota bound {bounds[busiest]:.1f} s; "
@@ -137,6 +138,10 @@ def _report(name: str, summary: OrgSummary) -> float:
     )
     print(
         "  per account (s): " + ", ".join(f"{s.account}={s.seconds:.1f}" for s in summary.collected)
+    )
+    print(
+        f"  requests {requests:,}: {requests / summary.seconds:.0f}/s served; the quota bound "
+        f"needs {requests / bounds[busiest]:.0f}/s from the one emulator process"
     )
     print(f"  429 responses seen {throttled}; gaps {len(summary.gaps)}")
     return bounds[busiest]
