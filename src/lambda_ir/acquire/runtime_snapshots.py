@@ -31,6 +31,9 @@ from lambda_ir.model import FunctionRef, Kind
 MAX_MANIFEST = 1 << 20
 MAX_OBJECT = 64 << 20  # a compressed snapshot; the collector's own caps keep them far smaller
 MAX_SNAPSHOT = 256 << 20  # inflated: a gzip bomb stops here
+# Per region and run. The function's role may write under the prefix, so whoever controls
+# the function can flood it: the newest this many are read, and a gap note says so.
+MAX_SNAPSHOTS = 1000
 API = "s3:GetObject"
 
 
@@ -70,10 +73,20 @@ def collect_snapshots(ctx: CollectContext, region: str, *, bucket: RuntimeBucket
         params = {"Bucket": bucket.bucket, "Prefix": folder}
         record_failure(ctx, Kind.RUNTIME, "s3:ListBucket", params, region, classify(exc))
         return
-    for key in manifests:
-        function = key[len(folder) :].split("/", 1)[0]
-        if wanted and function not in wanted:
-            continue
+    chosen = [
+        key for key in manifests if not wanted or key[len(folder) :].split("/", 1)[0] in wanted
+    ]
+    # Keys end in <time>-<id>/manifest.json: sorting the time part keeps the newest.
+    chosen.sort(key=lambda key: key.rsplit("/", 2)[-2])
+    if len(chosen) > MAX_SNAPSHOTS:
+        _error(
+            ctx,
+            bucket.bucket,
+            folder,
+            region,
+            f"{len(chosen)} snapshots under the prefix; only the newest {MAX_SNAPSHOTS} read",
+        )
+    for key in chosen[-MAX_SNAPSHOTS:]:
         _ingest(ctx, s3, bucket.bucket, key, region)
 
 
