@@ -12,6 +12,7 @@ from lambda_ir.analyze.baseline_tools import network_of, principal_of, tool_fami
 from lambda_ir.analyze.detectors import (
     cfg_env_secrets,
     cfg_foreign_layer,
+    ct_add_permission,
     ct_config_hooks,
     ct_recon_burst,
     ct_unusual_change,
@@ -298,3 +299,29 @@ def test_one_actors_steps_become_one_incident_in_order() -> None:
     assert len(incidents) == 3  # the later LOW change is an incident of its own
     assert all(f.incident for f in tagged)
     assert {f.id: f.incident for f in tagged}["m"] == first.id
+
+
+def test_partner_grant_by_ci_is_low_and_by_an_intruder_high(builder: CaseBuilder) -> None:
+    records = _history()
+    for n, (identity, when, ip, agent) in enumerate(
+        (
+            (_ci(30), "2026-10-22T10:20:00Z", "192.0.2.31", TERRAFORM),
+            (_user("ops-legacy"), "2026-11-01T02:12:00Z", "203.0.113.66", "Boto3/1.34.69"),
+        )
+    ):
+        records.append(
+            trail_event(
+                "AddPermission20150331v2",
+                {"functionName": "orders", "principal": "444455556666", "statementId": f"s{n}"},
+                identity=identity,
+                event_id=f"grant-{n}",
+                time=when,
+                user_agent=agent,
+                source_ip=ip,
+            )
+        )
+    builder.trail(records)
+    severities = {
+        f.details["event_id"]: f.severity for f in run_detector(builder, ct_add_permission.DETECTOR)
+    }
+    assert severities == {"grant-0": Severity.LOW, "grant-1": Severity.HIGH}

@@ -19,7 +19,10 @@ INFO = DetectorInfo(
         "https://stratus-red-team.cloud/attack-techniques/AWS/aws.persistence.lambda-backdoor-function/",
         "https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html",
     ),
-    false_positives="Public webhooks by design; partner accounts that invoke the function.",
+    false_positives=(
+        "Public webhooks by design; partner accounts granted along an established path "
+        "(LOW); HIGH when the grant came from someone acting off the account's paths."
+    ),
 )
 
 
@@ -63,6 +66,11 @@ def detect(case: CaseView) -> Iterator[Finding]:
         scope = row.request.get("sourceArn") or row.request.get("sourceAccount")
         if principal == "*" and (scope or row.request.get("organizationId")):
             severity = Severity.MEDIUM  # scoped by a source or organization condition
+        novelty = case.verdict(row)
+        if principal != "*" and novelty.established:
+            severity = Severity.LOW  # a partner integration granted along the usual path
+        elif novelty.judged and len(novelty.strong) >= 2:
+            severity = Severity.HIGH  # granted by someone acting off the account's paths
         action = row.request.get("action", "lambda:InvokeFunction")
         yield event_finding(
             INFO,
@@ -72,9 +80,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
             summary=(
                 f"{row.actor.arn} allowed {who} to call {action} on {_name(row)} "
                 f"(statement {row.request.get('statementId', '?')!r}); remove the statement "
-                "unless it is a known integration."
+                f"unless it is a known integration; {novelty.phrase()}."
             ),
-            details={"principal": principal, "action": action},
+            details={"principal": principal, "action": action, "baseline": novelty.to_json()},
         )
 
 

@@ -18,7 +18,10 @@ INFO = DetectorInfo(
     references=(
         "https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_lambda_crud.yml",
     ),
-    false_positives="Stack teardowns by IaC pipelines (then low); cleanup of old versions.",
+    false_positives=(
+        "Stack teardowns by IaC pipelines and cleanups along established paths (LOW: the "
+        "evidence is gone either way); MEDIUM to HIGH when who deleted was new."
+    ),
 )
 
 
@@ -44,17 +47,28 @@ def detect(case: CaseView) -> Iterator[Finding]:
             what = f"{row.operation.removeprefix('Delete')} {name}" + (
                 f":{row.qualifier}" if row.qualifier else ""
             )
+        novelty = case.verdict(row)
+        severity = Severity.MEDIUM if row.is_human else Severity.LOW
+        if novelty.established:  # a teardown along the usual path: still a gap, not a lead
+            severity = Severity.LOW
+        elif novelty.judged and novelty.strong:
+            severity = max(severity, Severity.MEDIUM, novelty.severity() or severity, key=_rank)
         yield event_finding(
             INFO,
             row,
             resource=resource,
-            severity=Severity.MEDIUM if row.is_human else Severity.LOW,
+            severity=severity,
             summary=(
                 f"{row.actor.arn} deleted {what}; evidence of {name} from before "
-                f"{row.time} may be gone, so record it as a gap in the report."
+                f"{row.time} may be gone, so record it as a gap in the report; "
+                f"{novelty.phrase()}."
             ),
-            details={"operation": row.operation},
+            details={"operation": row.operation, "baseline": novelty.to_json()},
         )
+
+
+def _rank(severity: Severity) -> int:
+    return severity.rank
 
 
 DETECTOR = Detector(INFO, detect)
