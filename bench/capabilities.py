@@ -22,6 +22,7 @@ import shutil
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -100,6 +101,7 @@ def part_one(files: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "package.zip"
         path.write_bytes(_package(files))
+        size = path.stat().st_size
         started = time.perf_counter()
         members = [m for m in read_members(path) if m.content is not None]
         baseline = time.perf_counter() - started
@@ -109,7 +111,7 @@ def part_one(files: int) -> None:
     read = [f for f in found if f is not None]
     fallback = sum(1 for f in read if f.parser.value == "fallback-patterns")
     rows = sum(len(f.capabilities) for f in read)
-    print(f"package: {len(members)} files, {path.stat().st_size if path.exists() else 0} bytes")
+    print(f"package: {len(members)} files, {size:,} bytes zipped")
     print(f"baseline (read members only): {baseline:.2f} s, {len(members) / baseline:,.0f} files/s")
     print(
         f"read + extract:               {spent:.2f} s, {len(members) / spent:,.0f} files/s "
@@ -133,22 +135,34 @@ def part_two(source: Path) -> None:
             load_capabilities(con, case)
             caps_s = time.perf_counter() - started
             rows = con.execute("SELECT count(*) FROM capabilities").fetchone()
-        started = time.perf_counter()
-        analyze_case(case, ALL)
-        analyze_s = time.perf_counter() - started
-        started = time.perf_counter()
-        analyze_case(case, [d for d in ALL if not d.info.id.startswith(("LIR-CAP", "LIR-TRG"))])
-        without_s = time.perf_counter() - started
+            files = con.execute("SELECT count(*) FROM capability_files").fetchone()
+        others = [d for d in ALL if not d.info.id.startswith(("LIR-CAP", "LIR-TRG"))]
+        # Alternate the two, three rounds, and keep each one's best: the first run of a
+        # process pays for warm-ups (rule compilation, catalogues) the second would not.
+        analyze_s = without_s = float("inf")
+        for _ in range(3):
+            without_s = min(without_s, _timed(lambda: analyze_case(case, others)))
+            analyze_s = min(analyze_s, _timed(lambda: analyze_case(case, ALL)))
     detectors_s = max(0.0, analyze_s - without_s)
     base = index_s - caps_s + without_s
-    print(f"case {source}: {rows[0] if rows else 0} capability rows")
-    print(f"index build {index_s:.2f} s, of which capabilities {caps_s:.2f} s")
-    print(f"analyze {analyze_s:.2f} s (without LIR-CAP/LIR-TRG {without_s:.2f} s)")
+    read = files[0] if files else 0
+    print(f"case {source}: {read} files read, {rows[0] if rows else 0} capability rows")
+    print(
+        f"index build {index_s:.2f} s, of which capabilities {caps_s:.2f} s "
+        f"({read / caps_s:,.0f} files/s, joins and inserts included)"
+    )
+    print(f"analyze {analyze_s:.2f} s (without LIR-CAP/LIR-TRG {without_s:.2f} s; best of 3)")
     added = caps_s + detectors_s
     print(
         f"capability work added to index + analyze: {added:.2f} s over {base:.2f} s "
         f"= {100 * added / base:.1f}%"
     )
+
+
+def _timed(run: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
 
 
 def main() -> None:
