@@ -23,7 +23,9 @@ from tests.respond.conftest import cli_env
 BUCKET = "s3://ir-snapshots/acme"
 
 
-def _seed(emulator: Emulator, region: str, env: dict[str, str]) -> tuple[Any, str]:
+def _seed(
+    emulator: Emulator, region: str, env: dict[str, str], runtime: str = "python3.12"
+) -> tuple[Any, str]:
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
     iam = session.client("iam", endpoint_url=emulator.endpoint_url, region_name="us-east-1")
     name = f"fn-{uuid.uuid4().hex[:8]}"
@@ -31,7 +33,7 @@ def _seed(emulator: Emulator, region: str, env: dict[str, str]) -> tuple[Any, st
     lam = session.client("lambda", endpoint_url=emulator.endpoint_url, region_name=region)
     lam.create_function(
         FunctionName=name,
-        Runtime="python3.12",
+        Runtime=runtime,
         Role=role["Role"]["Arn"],
         Handler="handler.handler",
         Code={"ZipFile": package("def handler(event, context):\n    return 1\n")},
@@ -110,3 +112,15 @@ def test_another_exec_wrapper_is_evidence_not_replaced(
     assert variables == {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/bin/hook"}
     detached = _run(emulator_session, region, "detach", *where)  # not ours: left alone
     assert detached.exit_code == 0 and "already in place" in detached.output
+
+
+def test_a_runtime_without_python_is_refused(
+    tmp_path: Path, emulator_session: Emulator, region_pool: RegionPool
+) -> None:
+    region = region_pool.take(emulator_session)
+    lam, name = _seed(emulator_session, region, {"STAGE": "prod"}, runtime="nodejs20.x")
+    where = ("--case", str(tmp_path / "case"), "--function", name, "--apply")
+    refused = _run(emulator_session, region, "attach", *where)
+    assert refused.exit_code == 1
+    assert "only Python runtimes have; this function runs nodejs20.x" in refused.output
+    assert lam.get_function_configuration(FunctionName=name).get("Layers") is None

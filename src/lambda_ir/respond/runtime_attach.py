@@ -7,7 +7,8 @@ variables to $LATEST (`AWS_LAMBDA_EXEC_WRAPPER=/opt/lambda-ir/wrapper`, `LAMBDA_
 an existing `lambda-ir-collector` version with the same SHA-256 is reused, otherwise one is
 published at --apply (the only call here without an undo: lambda-ir deletes nothing).
 Refused, with the reason, when the function already has another exec wrapper (that is
-evidence, not something to overwrite), has five layers, or is a container image.
+evidence, not something to overwrite), has five layers, is a container image or does not
+run a Python runtime (the collector and its extension need the runtime's python3).
 Calls: lambda:GetFunction, ListLayerVersions, GetLayerVersion, PublishLayerVersion,
 UpdateFunctionConfiguration. Published versions are immutable and never change.
 """
@@ -114,6 +115,14 @@ def plan_attach(target: Target, layer_arn: str, bucket: str, every: int) -> list
     config = target.configuration
     if config.get("PackageType") == "Image":
         raise PlanError("container-image functions take no layers; the collector needs one")
+    runtime = str(config.get("Runtime") or "")
+    if not runtime.startswith("python3"):
+        # The extension is a Python script Lambda starts at every cold start: where no
+        # python3 exists it would fail, and with it the function's init.
+        raise PlanError(
+            f"the collector runs on python3, which only Python runtimes have; this function "
+            f"runs {runtime or 'no managed runtime'}: not attached"
+        )
     layers = [str(layer["Arn"]) for layer in config.get("Layers") or []]
     variables = dict((config.get("Environment") or {}).get("Variables") or {})
     wrapper = variables.get("AWS_LAMBDA_EXEC_WRAPPER")
