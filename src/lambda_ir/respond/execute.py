@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from lambda_ir.aws import ClientFactory, call, classify
 from lambda_ir.evidence import Case
 from lambda_ir.redact import redact_document
 from lambda_ir.respond.plan import AwsCall, Change
+
+# Calls after which Lambda refuses the next update until LastUpdateStatus leaves InProgress.
+_SETTLES_LATER = frozenset({"lambda:UpdateFunctionConfiguration"})
 
 
 class Status(StrEnum):
@@ -83,4 +86,17 @@ def _one(clients: ClientFactory, region: str, change: Change, target: AwsCall) -
         return Outcome(change, Status.FAILED, classify(exc).text)
     except BotoCoreError as exc:
         return Outcome(change, Status.FAILED, classify(exc).text)
+    if target.api in _SETTLES_LATER:
+        return Outcome(change, Status.APPLIED, _wait_updated(client, target))
     return Outcome(change, Status.APPLIED)
+
+
+def _wait_updated(client: Any, target: AwsCall) -> str:
+    """Wait until Lambda finished the update (the next one would be refused meanwhile)."""
+    try:
+        client.get_waiter("function_updated_v2").wait(
+            FunctionName=target.params["FunctionName"], WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+        )
+    except WaiterError as exc:
+        return f"applied, but the update did not finish: {exc}"
+    return ""
