@@ -288,3 +288,17 @@ def test_a_vendored_dependency_is_named_and_low(builder: CaseBuilder) -> None:
     assert finding.severity is Severity.LOW
     assert "dynamic-code exec(a computed value) (six.py:2 in dependency six)" in finding.summary
     assert "(node_modules/@acme/run/index.js:1 in dependency @acme/run)" in finding.summary
+
+
+def test_a_damaged_package_member_is_skipped_not_fatal(builder: CaseBuilder) -> None:
+    record = b"six.py,sha256=x,100\n" * 50
+    blob = bytearray(zip_bytes({"six-1.0.dist-info/RECORD": record, "app.py": BACKDOOR_PY}))
+    start = blob.index(b"six-1.0.dist-info/RECORD") + len("six-1.0.dist-info/RECORD")
+    blob[start + 5 : start + 15] = b"\xff" * 10  # inside the deflated RECORD: CRC or zlib error
+    builder.code(bytes(blob), "damaged", "1")
+    builder.versions("damaged", [function_config("damaged", "1", code=bytes(blob))])
+    con = open_index(Case.open(builder.root))
+    rows = con.execute(
+        "SELECT file, kind, value, dependency FROM capabilities WHERE function_name = 'damaged'"
+    ).fetchall()
+    assert ("app.py", "aws-call", "iam:UpdateAssumeRolePolicy", None) in rows

@@ -13,6 +13,7 @@ dist-info RECORD lists the file, or it lies under `node_modules/`) name the depe
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 import duckdb
@@ -25,6 +26,9 @@ from lambda_ir.evidence.index_values import bulk_insert
 from lambda_ir.evidence.manifest import ManifestEntry
 
 MAX_RECORD = 4 << 20  # a dist-info RECORD larger than this is not read
+# What a damaged or hostile zip makes the standard library raise (bad names, a corrupt
+# deflate stream, data ending early, methods it cannot read): a warning, never a failed index.
+UNREADABLE = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError, zlib.error)
 
 # Join each package's rows onto the versions that run it: as code, or as a layer (by ARN).
 PER_VERSION = """
@@ -63,8 +67,8 @@ def load_capabilities(con: duckdb.DuckDBPyConnection, case: Case) -> list[str]:
         seen.add(entry.sha256)
         try:
             package_files, package_rows = _package_rows(case, entry)
-        except (zipfile.BadZipFile, OSError) as exc:
-            problems.append(f"{entry.path}: capabilities not read: {exc}")
+        except UNREADABLE as exc:
+            problems.append(f"{entry.path}: capabilities not read: {type(exc).__name__}: {exc}")
             continue
         files.extend(package_files)
         rows.extend(package_rows)
@@ -86,7 +90,14 @@ def _package_rows(
     for member in read_members(path):
         if member.content is None or member.is_symlink or is_vendored(member.name):
             continue
-        found = extract(member.name, member.content)
+        try:
+            found = extract(member.name, member.content)
+        except Exception as exc:  # one hostile file must not stop the index: a row says why
+            files.append(
+                (entry.sha256, entry.kind, member.name, "unread", f"not read: {type(exc).__name__}",
+                 0, entry.path, None)
+            )  # fmt: skip
+            continue
         if found is None:
             continue
         dependency = dependency_of(member.name, recorded) or None
@@ -108,6 +119,11 @@ def _dependencies(path: Path) -> dict[str, str]:
         sizes = {info.filename: info.file_size for info in archive.infolist()}
 
         def read(name: str) -> bytes | None:
-            return archive.read(name)[:MAX_RECORD] if sizes[name] <= MAX_RECORD else None
+            if sizes[name] > MAX_RECORD:
+                return None
+            try:
+                return archive.read(name)[: MAX_RECORD + 1]
+            except UNREADABLE:  # a damaged RECORD: its files count as the package's own
+                return None
 
         return dependency_map(list(sizes), read)
