@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import duckdb
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lambda_ir.analyze.capabilities import Parser, extract
 from lambda_ir.analyze.detectors import cap_gained, cap_role_missing, cap_role_unused
@@ -302,3 +304,19 @@ def test_a_damaged_package_member_is_skipped_not_fatal(builder: CaseBuilder) -> 
         "SELECT file, kind, value, dependency FROM capabilities WHERE function_name = 'damaged'"
     ).fetchall()
     assert ("app.py", "aws-call", "iam:UpdateAssumeRolePolicy", None) in rows
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(["a.py", "a.js", "a.mjs", "run.sh", "bin/tool", "cfg.json"]),
+    st.one_of(
+        st.binary(max_size=1500),
+        st.text(alphabet="()[]{}=.,;:'\"`$\\/ abcdefosxyz_-0123456789\n", max_size=800),
+    ),
+    st.sampled_from([b"", b"\x7fELF", b"#!", b"MZ"]),
+)
+def test_extract_never_raises_on_arbitrary_input(name: str, body: bytes | str, head: bytes) -> None:
+    data = head + (body.encode() if isinstance(body, str) else body)
+    found = extract(name, data)
+    if found is not None:
+        assert all(c.line >= 0 and c.value for c in found.capabilities)
