@@ -16,6 +16,7 @@ from lambda_ir.analyze.detectors import (
     ct_config_hooks,
     ct_recon_burst,
     ct_unusual_change,
+    log_extensions,
 )
 from lambda_ir.analyze.incidents import correlate
 from lambda_ir.analyze.vendors import LayerKind, load_catalogue
@@ -325,3 +326,22 @@ def test_partner_grant_by_ci_is_low_and_by_an_intruder_high(builder: CaseBuilder
         f.details["event_id"]: f.severity for f in run_detector(builder, ct_add_permission.DETECTOR)
     }
     assert severities == {"grant-0": Severity.LOW, "grant-1": Severity.HIGH}
+
+
+def test_a_known_vendors_extension_in_the_logs_is_info(builder: CaseBuilder) -> None:
+    extension = f"arn:aws:lambda:{REGION}:464622532012:layer:Datadog-Extension:60"
+    builder.versions("orders", [function_config("orders", layers=[extension])])
+    stream = "2026/11/02/[$LATEST]abc"
+    lines = [
+        {
+            "timestamp": 1_762_084_800_000 + n,
+            "message": f"EXTENSION\tName: {name}\tState: Ready\tEvents: [INVOKE,SHUTDOWN]",
+            "logStreamName": stream,
+        }
+        for n, name in enumerate(("datadog-agent", "spy"))
+    ]
+    builder.logs("/aws/lambda/orders", lines)
+    found = {f.details["extension"]: f for f in run_detector(builder, log_extensions.DETECTOR)}
+    assert found["datadog-agent"].severity is Severity.INFO
+    assert "Datadog's documented extension" in found["datadog-agent"].summary
+    assert found["spy"].severity is Severity.LOW

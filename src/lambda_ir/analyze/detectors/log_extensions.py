@@ -16,7 +16,10 @@ INFO = DetectorInfo(
     attack=("T1546",),
     evidence=(Kind.LOGS,),
     references=("https://docs.aws.amazon.com/lambda/latest/dg/runtimes-extensions-api.html",),
-    false_positives="Vendor extensions (monitoring, secrets caching) installed on purpose.",
+    false_positives=(
+        "Vendor extensions (monitoring, secrets caching) installed on purpose: a known "
+        "vendor's extension whose layer comes from its own account is INFO (vendors.json)."
+    ),
 )
 
 _SQL = f"""
@@ -34,18 +37,34 @@ def detect(case: CaseView) -> Iterator[Finding]:
     for account, region, name, version, extension, first, starts, evidence in rows:
         if not extension:
             continue
+        layers = tuple(
+            arn
+            for config in case.versions_of(str(account), str(region), str(name))
+            if not version or config.ref.qualifier == str(version)
+            for arn in config.layers
+        )
+        vendor = case.vendors.extension_vendor(str(extension), layers)
+        verdict = (
+            f"{vendor.name}'s documented extension, its layer from its own account"
+            if vendor
+            else "confirm which layer ships it and who added that layer"
+        )
         yield log_finding(
             INFO,
             (account, region, name, version),
             key=f"{name}|{version}|{extension}",
             first=first,
             evidence=evidence,
+            severity=Severity.INFO if vendor else None,
             summary=(
                 f"Extension {extension} started {starts} time(s) with {name} (version "
-                f"{version or '?'}) from {iso(first)}; it sees every invocation, so confirm "
-                "which layer ships it and who added that layer."
+                f"{version or '?'}) from {iso(first)}; it sees every invocation: {verdict}."
             ),
-            details={"extension": extension, "starts": starts},
+            details={
+                "extension": extension,
+                "starts": starts,
+                "vendor": vendor.name if vendor else None,
+            },
         )
 
 
