@@ -73,3 +73,19 @@ def test_a_denied_call_leaves_the_others_applied_and_out_of_the_undo(
     )
     undo = json.loads((tmp_path / "case" / result["undo_path"]).read_text())
     assert [step["action"] for step in undo["steps"]] == ["block-public", "throttle"]
+
+
+def test_a_function_that_cannot_be_read_does_not_stop_the_others(
+    estate: Estate, tmp_path: Path
+) -> None:
+    args = ["contain", "--case", str(tmp_path / "case"), "--action", "throttle"]
+    args += ["--function", "no-such-function", "--function", estate.function]
+    done = CliRunner(env=cli_env(estate.endpoint, estate.region)).invoke(
+        cli, args, catch_exceptions=False
+    )
+    assert done.exit_code == 1
+    said = " ".join(done.output.split())  # the terminal may wrap stderr's line
+    assert "no-such-function: nothing changed: lambda:GetFunction no-such-function: not-found" in (
+        said
+    )
+    assert f"function:{estate.function}: plan (dry run: nothing was changed)" in done.output

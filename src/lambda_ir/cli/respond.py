@@ -124,7 +124,11 @@ def contain(
         try:
             result = respond.contain(case, clients, session, request)
         except (respond.PlanError, respond.EvidenceError) as exc:
-            raise click.ClickException(str(exc)) from exc
+            if len(functions) == 1:
+                raise click.ClickException(str(exc)) from exc
+            ui.say(f"{escape(function)}: nothing changed: {escape(str(exc))}")  # the others go on
+            ok = False
+            continue
         ok = _show(ui, case, result) and ok
     if not ok:
         raise SystemExit(1)
