@@ -46,6 +46,7 @@ def test_versions_gains_and_triggers_are_shown_escaped(tmp_path: Path) -> None:
     assert "<img" not in page and "<script>" not in page
     assert "exec os.system (&lt;img src=x&gt;.py:2)" in page
     assert 'class="danger"' in page
+    assert "<td>no earlier version read to compare</td>" in page
     text = "\n".join(capabilities_markdown(found))
     assert "gained over the previous version" in text and "<img" not in text
     assert capability_of(facts, ARN + "-other") is None

@@ -41,6 +41,7 @@ class VersionCapabilityFacts:
     rows: tuple[str, ...]  # "aws-call iam:UpdateAssumeRolePolicy (app.py:12)"
     gained: tuple[str, ...]
     total: int
+    compared: bool = True  # a read version came before it
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ def _version_facts(versions: list[VersionCapabilities]) -> Iterator[VersionCapab
             tuple(_row_line(r.kind, r.value, r.where) for r in unique[:MAX_ROWS]),
             tuple(_row_line(r.kind, r.value, r.where) for r in new),
             len(unique),
+            previous is not None,
         )
         previous = version if version.read else None
 
@@ -127,12 +129,10 @@ def capabilities_html(found: CapabilityFacts | None) -> Iterator[str]:
     yield "</tr></thead><tbody>"
     for version in found.versions:
         rows = _cell_html(version.rows, version.total) if version.read else "package not read"
-        gained_cell = _cell_html(version.gained, len(version.gained)) or "nothing sensitive"
+        css = ' class="danger"' if version.gained else ""
         yield (
             f"<tr><td>{esc(version.version)}</td><td>{rows}</td>"
-            f'<td class="danger">{gained_cell}</td></tr>'
-            if version.gained
-            else f"<tr><td>{esc(version.version)}</td><td>{rows}</td><td>{gained_cell}</td></tr>"
+            f"<td{css}>{_gained_html(version)}</td></tr>"
         )
     yield "</tbody></table>"
     yield from (
@@ -140,6 +140,14 @@ def capabilities_html(found: CapabilityFacts | None) -> Iterator[str]:
         for label, values in _reach(found)
         if values
     )
+
+
+def _gained_html(version: VersionCapabilityFacts) -> str:
+    if version.gained:
+        return _cell_html(version.gained, len(version.gained))
+    if not version.read or not version.compared:
+        return "no earlier version read to compare"
+    return "nothing sensitive"
 
 
 def _cell_html(lines: tuple[str, ...], total: int) -> str:
