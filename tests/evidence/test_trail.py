@@ -92,7 +92,10 @@ def test_one_line_records_file_with_carriage_returns_gives_one_line_per_record()
 def test_records_holding_a_non_object_keep_only_the_objects() -> None:
     out, problems = lines_of(json.dumps({"Records": [record("a"), "junk"]}).encode())
     assert [r["eventID"] for r in out] == ["a"]
-    assert problems == []
+    # Counted, never dropped unsaid (issue #18): the junk element is named as skipped.
+    assert problems == [
+        "1 line(s) skipped: element skipped: str that is not a CloudTrail record (first at line 1)"
+    ]
 
 
 def test_bad_lines_are_counted_and_the_rest_kept() -> None:

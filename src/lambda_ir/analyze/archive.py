@@ -10,9 +10,25 @@ from __future__ import annotations
 
 import io
 import stat
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+# What a damaged or hostile zip makes the standard library raise: a bad directory, names
+# flagged UTF-8 that are not (UnicodeDecodeError is a ValueError), a corrupt deflate stream
+# (zlib.error), data ending early (EOFError), methods it cannot read.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    ValueError,
+    OSError,
+    EOFError,
+    zlib.error,
+    NotImplementedError,
+    IndexError,
+    struct.error,
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +70,7 @@ def read_members(
     report = report if report is not None else ReadReport()
     try:
         archive = zipfile.ZipFile(io.BytesIO(package))
-    except zipfile.BadZipFile as exc:
+    except _ZIP_ERRORS as exc:
         report.skipped.append(f"not a zip: {exc}")
         return
     total = 0
@@ -63,6 +79,9 @@ def read_members(
             if index >= limits.max_members:
                 report.skipped.append(f"more than {limits.max_members} members; rest not read")
                 return
+            if not info.filename:  # a damaged directory entry (is_dir() would raise)
+                report.skipped.append(f"member {index}: no name")
+                continue
             if info.is_dir() or _is_link(info):
                 continue
             reason = _refuse(info, limits, total)
@@ -71,7 +90,7 @@ def read_members(
                 continue
             try:
                 data = _read_bounded(archive, info, limits.max_member)
-            except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
+            except _ZIP_ERRORS as exc:
                 report.skipped.append(f"{info.filename}: unreadable ({exc})")
                 continue
             total += len(data)
@@ -102,7 +121,7 @@ def member_names(package: bytes) -> list[str]:
     try:
         with zipfile.ZipFile(io.BytesIO(package)) as archive:
             return archive.namelist()
-    except zipfile.BadZipFile:
+    except _ZIP_ERRORS:
         return []
 
 
@@ -132,7 +151,7 @@ def inspect_archive(package: bytes, limits: Limits | None = None) -> list[Hostil
     limits = limits or Limits()
     try:
         archive = zipfile.ZipFile(io.BytesIO(package))
-    except (zipfile.BadZipFile, ValueError, OSError):
+    except _ZIP_ERRORS:
         return []
     found: list[Hostility] = []
     with archive:
@@ -192,7 +211,7 @@ def _link_target(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str | None:
     try:
         with archive.open(info) as src:
             raw = src.read(_LINK_TARGET_BYTES + 1)
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+    except _ZIP_ERRORS:
         return None
     if len(raw) > _LINK_TARGET_BYTES:
         return None

@@ -37,11 +37,15 @@ def allowed_actions(documents: Iterable[Mapping[str, Any]]) -> list[tuple[str, l
     """(action pattern, resources) for every Allow statement of the documents."""
     out: list[tuple[str, list[str]]] = []
     for document in documents:
+        if not isinstance(document, Mapping):
+            continue  # not a policy document: nothing it allows
         statements = document.get("Statement") or []
         if isinstance(statements, Mapping):
             statements = [statements]
+        if not isinstance(statements, list):
+            continue
         for stmt in statements:
-            if str(stmt.get("Effect", "")) != "Allow":
+            if not isinstance(stmt, Mapping) or str(stmt.get("Effect", "")) != "Allow":
                 continue
             resources = _listed(stmt.get("Resource")) or ["*"]
             out.extend((action, resources) for action in _listed(stmt.get("Action")))

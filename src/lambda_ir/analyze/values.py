@@ -117,11 +117,17 @@ def parse_policy(document: Any, entry: ManifestEntry) -> list[PolicyStatement]:
         policy = orjson.loads(text)
     except orjson.JSONDecodeError:
         return []
+    if not isinstance(policy, Mapping):
+        return []  # a policy of another shape holds no statement we can read
     statements = policy.get("Statement") or []
     if isinstance(statements, Mapping):
         statements = [statements]
+    if not isinstance(statements, list):
+        return []
     out = []
     for stmt in statements:
+        if not isinstance(stmt, Mapping):
+            continue
         resource = _as_tuple(stmt.get("Resource"))
         try:
             function = FunctionRef.from_arn(resource[0]) if resource else None

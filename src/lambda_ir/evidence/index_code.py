@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import stat
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +43,21 @@ class Member:
     note: str | None
 
 
+# What a damaged or hostile zip makes the standard library raise: names flagged UTF-8 that
+# are not (UnicodeDecodeError, a ValueError), a corrupt deflate stream (zlib.error), data
+# ending early, methods it cannot read. Found by fuzzing (tests/fuzz/test_fuzz_archive.py).
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    NotImplementedError,
+    ValueError,
+    zlib.error,
+    IndexError,
+    struct.error,
+)
+
+
 def read_members(source: Path | IO[bytes], *, keep_content: bool = True) -> Iterator[Member]:
     """Each member of a zip, content read in memory within the bounds (None when skipped)."""
     budget = MAX_TOTAL
@@ -48,7 +65,7 @@ def read_members(source: Path | IO[bytes], *, keep_content: bool = True) -> Iter
         for number, info in enumerate(archive.infolist()):
             if number >= MAX_MEMBERS:
                 return
-            if info.is_dir():
+            if not info.filename or info.is_dir():  # a nameless entry is damage, not a file
                 continue
             note = _refusal(info, budget)
             content = None
@@ -56,13 +73,7 @@ def read_members(source: Path | IO[bytes], *, keep_content: bool = True) -> Iter
                 try:
                     content = _read(archive, info)
                     budget -= len(content)
-                except (
-                    zipfile.BadZipFile,
-                    OSError,
-                    EOFError,
-                    NotImplementedError,
-                    ValueError,
-                ) as e:
+                except ZIP_ERRORS as e:
                     note = f"unreadable member: {type(e).__name__}: {e}"
             yield Member(
                 name=info.filename,
@@ -100,7 +111,7 @@ def load_code_files(
                         entry.path,
                     )
                 )
-        except (zipfile.BadZipFile, OSError) as exc:
+        except ZIP_ERRORS as exc:
             problems.append(f"{entry.path}: not a readable zip: {exc}")
         bulk_insert(con, "code_files", rows)
     return problems

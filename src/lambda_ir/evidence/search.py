@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ import duckdb
 from lambda_ir import sanitize
 from lambda_ir.evidence.case import Case
 from lambda_ir.evidence.index import open_index
-from lambda_ir.evidence.index_code import CODE_KINDS, read_members
+from lambda_ir.evidence.index_code import CODE_KINDS, ZIP_ERRORS, read_members
 from lambda_ir.evidence.index_trail import record_files, records_query
 from lambda_ir.redact import is_secret_name, redact_text, redact_value
 
@@ -208,7 +207,7 @@ def _code(case: Case, query: Query, limit: int) -> Iterator[Hit]:
                     limit -= 1
                     if limit <= 0:
                         return
-        except (zipfile.BadZipFile, OSError):
+        except ZIP_ERRORS:
             continue  # not a zip (a container image layer, a damaged blob): nothing to read
 
 
@@ -223,7 +222,7 @@ def _package_files(
             try:
                 yield from _package_files(io.BytesIO(member.content), f"{name}!", depth + 1)
                 continue
-            except zipfile.BadZipFile:
+            except ZIP_ERRORS:
                 pass
         yield name, member.content
 

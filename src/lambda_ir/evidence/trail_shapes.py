@@ -21,12 +21,15 @@ SHAPE_DEPTH = 8
 _END = object()
 
 
-def records_of(value: Any) -> Iterator[dict[str, Any]]:
+def records_of(value: Any, ignored: list[str] | None = None) -> Iterator[dict[str, Any]]:
     """The CloudTrail records inside one parsed JSON value, whatever its shape.
 
     Iterative, and no deeper than SHAPE_DEPTH wrappers (arrays of arrays, Records, Events):
-    an array nested a thousand deep is no shape of CloudTrail, and holds no record.
+    an array nested a thousand deep is no shape of CloudTrail, and holds no record. Each
+    element of a wrapper that is no record (a number, an object without eventName, eventID
+    or eventTime, wrappers too deep) is named in `ignored`, so none is dropped unsaid.
     """
+    ignored = ignored if ignored is not None else []
     stack: list[Iterator[Any]] = [iter((value,))]
     while stack:
         item = next(stack[-1], _END)
@@ -37,8 +40,12 @@ def records_of(value: Any) -> Iterator[dict[str, Any]]:
         if inner is not None:
             if len(stack) <= SHAPE_DEPTH:
                 stack.append(iter(inner))
+            else:
+                ignored.append(f"wrapper nested deeper than {SHAPE_DEPTH} levels")
         elif isinstance(item, dict) and any(key in item for key in RECORD_KEYS):
             yield item
+        elif len(stack) > 1:
+            ignored.append(f"{type(item).__name__} that is not a CloudTrail record")
 
 
 def _unwrap(item: Any) -> list[Any] | None:
@@ -116,11 +123,21 @@ def salvaged(
 
 
 def records_as_lines(value: Any, problems: list[str]) -> Iterator[bytes]:
-    for number, record in enumerate(records_of(value), start=1):
+    """A whole parsed document's records as lines; what is skipped is named in `problems`."""
+    ignored: list[str] = []
+    for number, record in enumerate(records_of(value, ignored), start=1):
         if depth_exceeds(record, MAX_DEPTH):
             problems.append(f"record {number} skipped: nested deeper than {MAX_DEPTH} levels")
             continue
         yield orjson.dumps(record) + b"\n"
+    problems.extend(_ignored_summary(ignored))
+
+
+def _ignored_summary(ignored: list[str]) -> list[str]:
+    counts: dict[str, int] = {}
+    for what in ignored:
+        counts[what] = counts.get(what, 0) + 1
+    return [f"{n} element(s) skipped: {what}" for what, n in counts.items()]
 
 
 def lines_of(value: Any, raw: bytes, bad: BadLines, number: int) -> Iterator[bytes]:
@@ -131,12 +148,15 @@ def lines_of(value: Any, raw: bytes, bad: BadLines, number: int) -> Iterator[byt
         yield raw.strip() + b"\n"  # already one record on one line: keep its bytes
         return
     produced = False
-    for position, record in enumerate(records_of(value), start=1):
+    ignored: list[str] = []
+    for position, record in enumerate(records_of(value, ignored), start=1):
         produced = True
         if depth_exceeds(record, MAX_DEPTH):
             named = named_record(record, position) if bad.named < MAX_NAMED else "record"
             bad.add(f"{named} nested deeper than {MAX_DEPTH} levels", number)
             continue
         yield orjson.dumps(record) + b"\n"
-    if not produced:
+    for what in ignored:
+        bad.add(f"element skipped: {what}", number)
+    if not produced and not ignored:
         bad.add("JSON that holds no CloudTrail record", number)
