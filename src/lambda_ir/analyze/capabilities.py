@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 # Larger source files are read by the patterns only (a parser over a 20 MB bundle costs more
-# than it tells); binaries are scanned up to the same size.
+# than it tells); patterns and binary strings read at most the first MAX_SCAN bytes.
 MAX_PARSE = 4 << 20
 MAX_SCAN = 32 << 20
 # JavaScript with lines this long (on average, or any one) is minified: read by patterns.
