@@ -79,6 +79,13 @@ def test_round_trip_into_the_case_with_verified_hashes(
     collect(bucket, region, tmp_path / "case")  # again: resumed, not stored twice
     assert len([e for e in Case.open(tmp_path / "case").entries() if e.kind == "runtime"]) == 1
 
+    # The malicious-looking /tmp is found end to end: collected, indexed, analyzed.
+    analyzed = CliRunner().invoke(cli, ["--json", "analyze", "--case", str(tmp_path / "case")])
+    assert analyzed.exit_code == 0, analyzed.output
+    found = {f["detector"]: f for f in json.loads(analyzed.stdout)["findings"]}
+    assert found["LIR-RT-001"]["evidence"] == [{"path": entry.path, "sha256": entry.sha256}]
+    assert found["LIR-RT-002"]["severity"] == "critical"
+
 
 def test_a_snapshot_that_does_not_match_its_manifest_is_refused(
     tmp_path: Path, bucket: Bucket, region: str
