@@ -24,7 +24,7 @@ from lambda_ir.evidence.layout import path_segment
 from lambda_ir.model import Kind
 from lambda_ir.respond.execute import Outcome, Status, perform
 from lambda_ir.respond.plan import ActionPlan, Chosen, Plan
-from lambda_ir.respond.preserve import preserve
+from lambda_ir.respond.preserve import EvidenceError, preserve
 from lambda_ir.respond.target import PlanError, Target, resolve_target
 
 UNDO_FORMAT = "lambda-ir-undo/1"
@@ -117,21 +117,36 @@ def contain(
     if not request.apply:
         case.log("contain-plan", {"run": run, "plan": plan_path, "changes": len(plan.changes)})
         return ContainResult(plan, run, plan_path)
-    evidence = preserve(
-        case, session, target.function, endpoint_url=request.endpoint_url, quotas=request.quotas
-    )
+    try:
+        evidence = preserve(
+            case, session, target.function, endpoint_url=request.endpoint_url, quotas=request.quotas
+        )
+    except EvidenceError as exc:
+        case.log("contain-stopped", {"run": run, "plan": plan_path, "reason": str(exc)})
+        raise
     case.log("contain-start", {"run": run, "plan": plan_path, "evidence": evidence})
     outcomes = perform(case, clients, target.function.region, plan.changes, run=run)
     undo_path = save_undo(case, run, plan, outcomes)
-    after = resolve_target(
-        clients, request.function, request.region, request.now, request.allowed_accounts
-    )
-    check = build_plan(after, request.chosen)
-    _save(case, f"{run}/after.json", {"reads": [read.to_json() for read in after.reads]})
-    result = ContainResult(plan, run, plan_path, True, evidence, outcomes, undo_path, check.actions)
+    remaining = _check(case, clients, run, request)
+    result = ContainResult(plan, run, plan_path, True, evidence, outcomes, undo_path, remaining)
     _save(case, f"{run}/result.json", result.to_json())
     case.log("contain-done", {"run": run, "undo": undo_path, "state": result.state()})
     return result
+
+
+def _check(
+    case: Case, clients: ClientFactory, run: str, request: Request
+) -> tuple[ActionPlan, ...]:
+    """Plan every action again after the changes: what is left to do is still open."""
+    try:
+        after = resolve_target(
+            clients, request.function, request.region, request.now, request.allowed_accounts
+        )
+    except PlanError as exc:  # the changes stand; their undo is saved; say what is unknown
+        return tuple(ActionPlan(c, error=f"could not check: {exc}") for c in request.chosen)
+    check = build_plan(after, request.chosen)
+    _save(case, f"{run}/after.json", {"reads": [read.to_json() for read in after.reads]})
+    return check.actions
 
 
 def save_undo(case: Case, run: str, plan: Plan, outcomes: tuple[Outcome, ...]) -> str:
