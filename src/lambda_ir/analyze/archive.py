@@ -28,6 +28,7 @@ _ZIP_ERRORS = (
     NotImplementedError,
     IndexError,
     struct.error,
+    RuntimeError,  # an encrypted member (no password is ever tried)
 )
 
 

@@ -55,6 +55,7 @@ ZIP_ERRORS = (
     zlib.error,
     IndexError,
     struct.error,
+    RuntimeError,  # an encrypted member (no password is ever tried)
 )
 
 
