@@ -15,6 +15,7 @@ from lambda_ir.analyze.detectors import (
     ct_add_permission,
     ct_config_hooks,
     ct_recon_burst,
+    ct_release_shape,
     ct_unusual_change,
     log_extensions,
 )
@@ -345,3 +346,44 @@ def test_a_known_vendors_extension_in_the_logs_is_info(builder: CaseBuilder) -> 
     assert found["datadog-agent"].severity is Severity.INFO
     assert "Datadog's documented extension" in found["datadog-agent"].summary
     assert found["spy"].severity is Severity.LOW
+
+
+def test_a_release_in_a_new_shape_is_named_and_the_usual_one_is_quiet(
+    builder: CaseBuilder,
+) -> None:
+    records = _history()  # CI's shape: UpdateFunctionCode, ten days running
+    usual = trail_event(
+        "UpdateFunctionCode20150331v2",
+        {"functionName": "orders", "publish": True},
+        identity=_ci(21),
+        event_id="usual",
+        time="2026-10-21T10:15:00Z",
+        user_agent=TERRAFORM,
+        source_ip="192.0.2.31",
+    )
+    odd = [
+        trail_event(
+            name,
+            {"functionName": "orders", **request},
+            identity=_ci(22),
+            event_id=f"odd-{n}",
+            time=f"2026-10-22T10:1{n}:00Z",
+            user_agent=TERRAFORM,
+            source_ip="192.0.2.32",
+        )
+        for n, (name, request) in enumerate(
+            (
+                ("UpdateFunctionConfiguration20150331v2", {"layers": [LOOKALIKE]}),
+                ("PublishVersion20150331", {}),
+            )
+        )
+    ]
+    builder.trail([*records, usual, *odd])
+    (finding,) = run_detector(builder, ct_release_shape.DETECTOR)
+    assert finding.severity is Severity.LOW
+    assert finding.details["shape"] == "UpdateFunctionConfiguration > PublishVersion"
+    assert finding.details["usual_shapes"] == ["UpdateFunctionCode"]
+    assert finding.time == "2026-10-22T10:10:00Z"
+    assert {ref.path for ref in finding.evidence} == {
+        "trail/" + ACCOUNT + "/import/events.jsonl.gz"
+    }

@@ -31,6 +31,7 @@ from lambda_ir.analyze.detectors import (
     ct_persistence_settings,
     ct_privileged_role,
     ct_recon_burst,
+    ct_release_shape,
     ct_role_outside_lambda,
     ct_trail_tampering,
     ct_unusual_change,
@@ -46,6 +47,7 @@ from lambda_ir.analyze.detectors import (
     pol_public_invoke,
     rt_mining_connection,
     rt_opt_modified,
+    rt_process_hook,
     rt_tmp_executable,
     rt_tmp_miner_config,
     rt_unexpected_process,
@@ -97,6 +99,7 @@ ALL: tuple[Detector, ...] = (
     ct_role_outside_lambda.DETECTOR,
     ct_persistence_settings.DETECTOR,
     ct_unusual_change.DETECTOR,
+    ct_release_shape.DETECTOR,
     sigma_rules.DETECTOR,
     # logs
     log_timeouts.DETECTOR,
@@ -110,6 +113,7 @@ ALL: tuple[Detector, ...] = (
     rt_unexpected_process.DETECTOR,
     rt_mining_connection.DETECTOR,
     rt_opt_modified.DETECTOR,
+    rt_process_hook.DETECTOR,
     # what could not be examined
     gap_collection.DETECTOR,
     gap_trail_coverage.DETECTOR,
