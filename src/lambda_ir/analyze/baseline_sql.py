@@ -24,6 +24,7 @@ from lambda_ir.analyze.baseline import (
     novelty_from,
 )
 from lambda_ir.analyze.baseline_tools import network_of, tool_family
+from lambda_ir.analyze.trail_rows import DEPLOY_TOOL, HUMAN_TYPES
 from lambda_ir.evidence.index_values import bulk_insert
 
 NOVELTY_TABLE = "lir_novelty"
@@ -39,6 +40,8 @@ STRONG_SQL = (
 )
 _OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = f"{_OCTET}(\\.{_OCTET}){{3}}"
+# `TrailRow.is_human` and `by_deploy_tool` as columns (`human`, `deploy_tool`) of each row.
+_HUMANS = "(" + ", ".join(f"'{kind}'" for kind in sorted(HUMAN_TYPES)) + ")"
 _LAMBDA = "event_source = 'lambda.amazonaws.com' AND error_code IS NULL"
 
 _EVENTS = f"""
@@ -56,7 +59,9 @@ SELECT e.event_id, e.event_time, CAST(e.event_time AS DATE) AS day, hour(e.event
   coalesce(e.source_ip, '') AS source_ip,
   CASE WHEN regexp_full_match(coalesce(e.source_ip, ''), '{_IPV4}')
        THEN regexp_replace(e.source_ip, '\\.[0-9]+$', '.0/24') ELSE n.network END AS network,
-  u.tool, coalesce(e.function_name, '') AS function,
+  u.tool, u.deploy AS deploy_tool, coalesce(e.function_name, '') AS function,
+  (coalesce(e.actor_type, '') IN {_HUMANS}
+   OR contains(coalesce(e.actor_arn, ''), 'AWSReservedSSO_')) AS human,
   coalesce(e.user_agent, '') ILIKE '%lambda-ir%' AS own
 FROM trail_events AS e
 LEFT JOIN lir_networks AS n ON n.source_ip = coalesce(e.source_ip, '')
@@ -134,7 +139,8 @@ SELECT k.event_id, k.day IS NOT NULL AS timed, k.service, k.history, k.known,
   {_before("tool")} >= {ESTABLISHED_DAYS} AS tool_known, strftime(k.event_time, '%H:%M') AS hm,
   ({_HOURS_KNOWN}) AS hours_known,
   CASE WHEN len(k.prior_days) > 0 THEN k.day - k.prior_days[-1] END AS idle,
-  k.function, len(list_filter(coalesce(f.days, []), lambda d: d < k.day)) > 0 AS function_seen
+  k.function, len(list_filter(coalesce(f.days, []), lambda d: d < k.day)) > 0 AS function_seen,
+  k.deploy_tool, k.human
 FROM k
 {_fact("net", "net", "k.network")}
 {_fact("tool", "tool", "k.tool")}
@@ -147,11 +153,14 @@ LEFT JOIN lir_facts AS f ON f.scope = 'f' AND f.account = k.account AND f.who = 
 def build_novelty(con: duckdb.DuckDBPyConnection) -> str:
     """Fill TEMP `lir_novelty` with the baseline's verdict on every successful Lambda call
     of `trail_events`; returns the table's name."""
-    con.execute("CREATE OR REPLACE TEMP TABLE lir_tools (user_agent VARCHAR, tool VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE lir_tools (user_agent VARCHAR, tool VARCHAR, deploy BOOLEAN)"
+    )
     agents = con.execute(
         f"SELECT DISTINCT coalesce(user_agent, '') FROM trail_events WHERE {_LAMBDA}"  # noqa: S608
     ).fetchall()
-    bulk_insert(con, "lir_tools", [(agent, tool_family(agent)) for (agent,) in agents])
+    rows = [(agent, tool_family(agent), bool(DEPLOY_TOOL.search(agent))) for (agent,) in agents]
+    bulk_insert(con, "lir_tools", rows)
     con.execute("CREATE OR REPLACE TEMP TABLE lir_networks (source_ip VARCHAR, network VARCHAR)")
     others = con.execute(
         f"SELECT DISTINCT coalesce(source_ip, '') AS ip FROM trail_events WHERE {_LAMBDA} "  # noqa: S608

@@ -33,7 +33,7 @@ DEPLOY_TOOLS = (
     r"terraform|pulumi|cloudformation|aws-sam-cli|serverless|aws-cdk|\bcdk\b|ansible|"
     r"copilot|chalice|zappa|sst/|crossplane"
 )
-_DEPLOY_TOOL = re.compile(DEPLOY_TOOLS, re.IGNORECASE)
+DEPLOY_TOOL = re.compile(DEPLOY_TOOLS, re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class TrailRow:
     @property
     def by_deploy_tool(self) -> bool:
         """The call came from an infrastructure-as-code tool (Terraform, CDK, SAM, …)."""
-        return bool(_DEPLOY_TOOL.search(self.actor.user_agent))
+        return bool(DEPLOY_TOOL.search(self.actor.user_agent))
 
     @property
     def is_human(self) -> bool:
@@ -234,4 +234,37 @@ def event_finding(
         evidence=(row.evidence, *extra_evidence),
         summary=summary,
         details={"event_id": row.event_id, **(details or {})},
+    )
+
+
+def group_finding(
+    info: DetectorInfo,
+    group: EventGroup,
+    *,
+    summary: str,
+    severity: Severity | None = None,
+    resource: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> Finding:
+    """A finding about like events (same detector, actor, function, kind of change): the
+    earliest event's finding, citing every event's trail file; with more than one event the
+    summary says how many and over what span, and `details` lists them (`events`, `last`,
+    `event_ids`), so a thousand identical calls are one finding, not a thousand."""
+    first = group.first
+    if group.count > 1:
+        summary += f" Seen {group.count} times from {first.time} to {group.last}."
+        details = {
+            **(details or {}),
+            "events": group.count,
+            "last": group.last,
+            "event_ids": list(group.event_ids),
+        }
+    return event_finding(
+        info,
+        first,
+        summary=summary,
+        severity=severity,
+        resource=resource,
+        details=details,
+        extra_evidence=group.evidence[1:],
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.baseline import who_severity
+from lambda_ir.analyze.baseline_sql import NOVELTY_COLUMNS, novelty_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
-from lambda_ir.analyze.trail_rows import TrailRow, event_finding, select_events
+from lambda_ir.analyze.trail_rows import group_finding, select_groups
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -27,10 +28,33 @@ INFO = DetectorInfo(
 )
 
 
-def _is_function_role(row: TrailRow, roles: dict[str, frozenset[str]]) -> bool:
-    # A Lambda's execution role session is named after the function; code changes from one
-    # are a function rewriting functions (privilege escalation or a worm), not a deploy.
-    return row.actor.session_issuer in roles or "AWS_Lambda" in row.actor.user_agent
+# A Lambda's execution role session is named after the function; code changes from one are
+# a function rewriting functions (privilege escalation or a worm), not a deploy.
+_FUNCTION_ROLE = (
+    "(list_contains(?, coalesce(session_issuer_arn, '')) "
+    "OR contains(coalesce(user_agent, ''), 'AWS_Lambda'))"
+)
+_CALLS = (
+    "operation IN ('UpdateFunctionCode', 'CreateFunction') AND event_source = ? "
+    "AND error_code IS NULL"
+)
+# Whether the caller (by ARN) wrote code before, never from this address: stolen keys replayed.
+_NEW_ADDRESS = f"""JOIN (
+  SELECT event_id, count(*) OVER earlier > 0 AND count(*) OVER earlier_here = 0 AS new_ip
+  FROM trail_events WHERE {_CALLS}
+  WINDOW earlier AS (PARTITION BY coalesce(actor_arn, '') ORDER BY event_time, event_id
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
+    earlier_here AS (PARTITION BY coalesce(actor_arn, ''), coalesce(source_ip, '')
+                     ORDER BY event_time, event_id
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+) AS addresses USING (event_id)"""  # noqa: S608
+# Everything the severity and the summary depend on: one finding per value of these.
+_KIND = (
+    "principal, account, aws_region, function_name, qualifier, operation, function_role, "
+    "new_ip, response_elements->'$.codeSha256', request_parameters->'$.publish', timed, "
+    "service, history >= 3, known, net_known, tool_known, hours_known, coalesce(idle, 0) >= 14, "
+    "function_seen"
+)
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
@@ -39,36 +63,36 @@ def detect(case: CaseView) -> Iterator[Finding]:
     HIGH when a function's execution role made it. A person's change is judged against the
     baseline (INFO on an established path, LOW to HIGH by what was new); without one, HIGH
     when a person who changed code before did it from an address never used for it before.
+    Selected and grouped in DuckDB: like calls (same principal, function, code and verdict)
+    are one finding.
     """
-    rows = select_events(
+    roles = sorted(case.execution_roles)
+    groups = select_groups(
         case,
-        "operation IN ('UpdateFunctionCode', 'CreateFunction') AND event_source = ? "
-        "AND error_code IS NULL",
-        ["lambda.amazonaws.com"],
+        f"{_CALLS} AND (function_role OR (human AND NOT deploy_tool))",
+        ["lambda.amazonaws.com", roles, "lambda.amazonaws.com"],  # in the order of the SQL text
+        by=_KIND,
+        join=f"JOIN {case.novelty} USING (event_id) {_NEW_ADDRESS} "
+        f"CROSS JOIN LATERAL (SELECT {_FUNCTION_ROLE} AS function_role)",
+        extra=f"{NOVELTY_COLUMNS}, function_role, new_ip",
     )
-    roles = case.execution_roles
-    seen_ips: dict[str, set[str]] = {}
-    for row in rows:
-        known = seen_ips.setdefault(row.actor.arn, set())
-        new_ip = bool(known) and row.actor.source_ip not in known
-        known.add(row.actor.source_ip)
-        novelty = case.verdict(row)
-        if _is_function_role(row, roles):
+    for group in groups:
+        row, novelty = group.first, novelty_of(group.extra[:-2])
+        function_role, new_ip = group.extra[-2:]
+        if function_role:
             severity, who = Severity.HIGH, "a Lambda execution role"
-        elif row.is_human and not row.by_deploy_tool:
+        else:
             severity, who = Severity.MEDIUM, "a person, not a deployment tool"
             if new_ip:  # this principal deployed before, never from this address
                 severity, who = Severity.HIGH, f"a person, from a new address {row.actor.source_ip}"
             if novelty.judged:  # the account's own history decides, not one address
                 severity = who_severity(severity, novelty)
-        else:
-            continue
         new_sha = str(row.response.get("codeSha256", ""))
         verb = "created" if row.operation == "CreateFunction" else "replaced the code of"
         published = " and published a version" if row.request.get("publish") else ""
-        yield event_finding(
+        yield group_finding(
             INFO,
-            row,
+            group,
             severity=severity,
             summary=(
                 f"{row.actor.arn} ({who}) {verb} {row.function_name}{published}"
