@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -62,10 +63,9 @@ def _recon(lam: Any, life: Life, names: tuple[str, ...]) -> None:
         life.clock.advance(4)
         lam.get_function(FunctionName=name)
         lam.get_function_configuration(FunctionName=name)
-        try:  # most functions have no resource policy: AWS answers 404, CloudTrail logs it
+        # Most functions have no resource policy: AWS answers 404 and CloudTrail logs it.
+        with contextlib.suppress(ClientError):
             lam.get_policy(FunctionName=name, Qualifier="live")
-        except ClientError:
-            pass
         lam.list_aliases(FunctionName=name)
         lam.list_versions_by_function(FunctionName=name)
 
