@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -57,11 +58,13 @@ def malicious_tmp(root: Path) -> dict[str, bytes]:
 
 
 @contextmanager
-def listening_child(marker: str) -> Iterator[Child]:
-    """A Python child that listens on 127.0.0.1 and sleeps; `marker` is in its command line."""
+def listening_child(marker: str, **env: str) -> Iterator[Child]:
+    """A Python child that listens on 127.0.0.1 and waits; `marker` is in its command line,
+    `env` is added to its environment."""
     process = subprocess.Popen(
         [sys.executable, "-c", CHILD, marker],
         stdin=subprocess.PIPE,
+        env={**os.environ, **env},
         stdout=subprocess.PIPE,
         text=True,
     )

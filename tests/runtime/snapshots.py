@@ -13,10 +13,15 @@ from tests.runtime.helpers import sha256
 
 LAYER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:deps:3"
 LAMBDA_ENV = {"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "AWS_LAMBDA_FUNCTION_NAME": "orders"}
+# With the collector attached, every process inherits its wrapper variable from the config.
+CONFIGURED = {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambda-ir/wrapper"}
 
 
-def process(pid: int, exe: str, *argv: str, ppid: int = 1) -> dict[str, Any]:
+def process(
+    pid: int, exe: str, *argv: str, ppid: int = 1, hooks: dict[str, str] | None = None
+) -> dict[str, Any]:
     return {
+        "hooks": {**CONFIGURED, **(hooks or {})},
         "pid": pid,
         "ppid": ppid,
         "name": exe.rsplit("/", 1)[-1][:15],
@@ -89,7 +94,10 @@ def infected(snapshot: dict[str, Any]) -> dict[str, Any]:
     """The same environment after Denonia: a miner from /tmp, deleted, mining."""
     bad = copy.deepcopy(snapshot)
     bad["snapshot_id"] = "infected"
-    bad["processes"].append(process(40, "/tmp/python (deleted)", "/tmp/python", ppid=8))
+    preload = {"LD_PRELOAD": "/tmp/libprocesshider.so"}
+    bad["processes"].append(
+        process(40, "/tmp/python (deleted)", "/tmp/python", ppid=8, hooks=preload)
+    )
     bad["processes"].append(process(41, "/usr/bin/curl", "curl", "http://x", ppid=8))
     bad["connections"].append(
         {

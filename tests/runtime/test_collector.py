@@ -40,7 +40,7 @@ def test_snapshot_names_the_files_the_child_and_its_socket(tmp_path: Path) -> No
     files = malicious_tmp(tmp)
     (opt / "python").mkdir(parents=True)
     (opt / "python" / "layer.py").write_bytes(b"x = 1\n")
-    with listening_child("lir-test-child") as child:
+    with listening_child("lir-test-child", NODE_OPTIONS="--require /tmp/hook.js") as child:
         snapshot = _snapshot(tmp, opt, AWS_SECRET_ACCESS_KEY="s3cr3t-value", MY_API_KEY="abc")
 
     by_path = {e["path"]: e for e in snapshot["tmp"]["entries"]}
@@ -59,6 +59,7 @@ def test_snapshot_names_the_files_the_child_and_its_socket(tmp_path: Path) -> No
     executable = Path(os.path.realpath(sys.executable)).read_bytes()
     assert process["exe_sha256"] == sha256(executable)
     assert process["started_at"].endswith("Z")
+    assert process["hooks"]["NODE_OPTIONS"] == "--require /tmp/hook.js"  # its own environ
 
     listening = [c for c in snapshot["connections"] if c["local_port"] == child.port]
     assert listening and listening[0]["state"] == "LISTEN"

@@ -9,6 +9,7 @@ import pytest
 from lambda_ir.analyze.detectors import (
     rt_mining_connection,
     rt_opt_modified,
+    rt_process_hook,
     rt_tmp_executable,
     rt_tmp_miner_config,
     rt_unexpected_process,
@@ -16,7 +17,15 @@ from lambda_ir.analyze.detectors import (
 from lambda_ir.model import Severity
 from tests.analyze.casebuild import CaseBuilder, function_config, run_detector, zip_bytes
 from tests.runtime.helpers import malicious_tmp, sha256
-from tests.runtime.snapshots import ACCOUNT, LAYER_ARN, REGION, infected, lambda_snapshot, store
+from tests.runtime.snapshots import (
+    ACCOUNT,
+    CONFIGURED,
+    LAYER_ARN,
+    REGION,
+    infected,
+    lambda_snapshot,
+    store,
+)
 
 
 @pytest.fixture
@@ -31,7 +40,8 @@ def dirs(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_quiet_on_a_clean_running_function(tmp_path: Path, dirs: tuple[Path, Path]) -> None:
     builder = CaseBuilder(tmp_path / "case")
-    builder.versions("orders", [function_config("orders", layers=[LAYER_ARN])])
+    config = function_config("orders", layers=[LAYER_ARN], env=CONFIGURED)
+    builder.versions("orders", [config])
     builder.layer(LAYER_ARN, zip_bytes({"python/deps.py": "VERSION = 1\n"}))
     store(builder, lambda_snapshot(*dirs), "clean")
     for detector in (
@@ -40,6 +50,7 @@ def test_quiet_on_a_clean_running_function(tmp_path: Path, dirs: tuple[Path, Pat
         rt_unexpected_process,
         rt_mining_connection,
         rt_opt_modified,
+        rt_process_hook,
     ):
         assert run_detector(builder, detector.DETECTOR) == [], detector.INFO.id
 
@@ -66,6 +77,17 @@ def test_malicious_tmp_and_process_fire(tmp_path: Path, dirs: tuple[Path, Path])
     assert set(processes) == {"/tmp/python (deleted)", "/usr/bin/curl"}
     assert processes["/tmp/python (deleted)"].severity is Severity.HIGH
     assert processes["/usr/bin/curl"].severity is Severity.MEDIUM
+
+    unconfigured = {f.details["variable"] for f in run_detector(builder, rt_process_hook.DETECTOR)}
+    assert unconfigured == {"AWS_LAMBDA_EXEC_WRAPPER", "LD_PRELOAD"}  # no version collected yet
+    builder.versions("orders", [function_config("orders", env=CONFIGURED)])
+    (hook,) = run_detector(builder, rt_process_hook.DETECTOR)
+    assert hook.details == {
+        "variable": "LD_PRELOAD",
+        "value": "/tmp/libprocesshider.so",
+        "programs": ["/tmp/python"],
+    }
+    assert hook.severity is Severity.HIGH and [r.path for r in hook.evidence] == [path]
 
     (pool,) = run_detector(builder, rt_mining_connection.DETECTOR)
     assert pool.details["remote"] == "203.0.113.9:3333"

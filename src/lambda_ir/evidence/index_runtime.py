@@ -98,6 +98,7 @@ def _processes(snapshot: dict[str, Any]) -> Iterator[Row]:
             item.get("user"),
             item.get("pid") == collector,
             in_lambda,
+            json_text(item.get("hooks") or {}),
         )
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 # longer stored in `trail_events` (`index_trail.records_query` reads it from the evidence);
 # 4: capability tables (`capability_files`, `code_capabilities`, `capabilities`);
 # 5: runtime snapshot tables (`runtime_files`, `runtime_processes`, `runtime_connections`);
-# 6: capability rows name the vendored dependency they come from (`dependency`).
-SCHEMA_VERSION = "6"
+# 6: capability rows name the vendored dependency they come from (`dependency`);
+# 7: runtime processes carry the start-up hooks of their own environment (`hooks`).
+SCHEMA_VERSION = "7"
 
 EVIDENCE = "evidence_path VARCHAR, evidence_sha256 VARCHAR"
 
@@ -136,7 +137,8 @@ TABLES: tuple[tuple[str, str], ...] = (
         "account VARCHAR, region VARCHAR, function_name VARCHAR, snapshot_id VARCHAR, "
         "captured_at TIMESTAMP, pid INTEGER, ppid INTEGER, name VARCHAR, cmdline JSON, "
         "exe VARCHAR, exe_sha256 VARCHAR, started_at TIMESTAMP, user_name VARCHAR, "
-        "is_collector BOOLEAN, in_lambda BOOLEAN, evidence_path VARCHAR, evidence_sha256 VARCHAR",
+        "is_collector BOOLEAN, in_lambda BOOLEAN, hooks JSON, evidence_path VARCHAR, "
+        "evidence_sha256 VARCHAR",
     ),
     (
         "runtime_connections",

@@ -51,6 +51,19 @@ KEEP = frozenset(
     }
 )
 NEVER = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"})
+# Variables that make a runtime or the dynamic loader run extra code; none is set by Lambda
+# itself, so in a process's own environment each says who started it and how.
+HOOKS = (
+    "AWS_LAMBDA_EXEC_WRAPPER",
+    "DOTNET_STARTUP_HOOKS",
+    "JAVA_TOOL_OPTIONS",
+    "LD_PRELOAD",
+    "NODE_OPTIONS",
+    "PERL5OPT",
+    "PYTHONSTARTUP",
+    "RUBYOPT",
+)
+MAX_HOOK = 1000  # characters kept of one hook's value
 
 
 def redacted_environment(env: Mapping[str, str]) -> dict[str, str]:
@@ -80,3 +93,8 @@ def function_context(env: Mapping[str, str], invocation: Mapping[str, Any]) -> d
         "handler": env.get("_HANDLER", ""),
         "log_stream": env.get("AWS_LAMBDA_LOG_STREAM_NAME", ""),
     }
+
+
+def hook_variables(env: Mapping[str, str]) -> dict[str, str]:
+    """The start-up hooks set in `env` (a process's own environment), values kept."""
+    return {key: env[key][:MAX_HOOK] for key in HOOKS if env.get(key)}

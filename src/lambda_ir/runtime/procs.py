@@ -2,7 +2,8 @@
 
 The executable is hashed through `/proc/<pid>/exe`, which still reads a binary its process
 deleted after starting (a common trick). Each process also lists its socket inodes (to tie
-connections to it) and the files it has mapped (native libraries, preloaded objects).
+connections to it), the files it has mapped (native libraries, preloaded objects) and the
+start-up hooks in its own environment (`LD_PRELOAD`, `NODE_OPTIONS`, …).
 Processes that vanish mid-read are skipped; unreadable fields are left empty.
 """
 
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .environment import hook_variables
 from .files import hash_file, iso_utc
 
 MAX_MAPS = 200  # mapped files listed per process
@@ -66,6 +68,7 @@ def _process(
         "uid": uid,
         "user": _user(uid),
         "socket_inodes": _socket_inodes(base),
+        "hooks": _hooks(base),
         "maps": _maps(base),
     }
 
@@ -132,6 +135,18 @@ def _socket_inodes(base: str) -> list[int]:
         if target.startswith("socket:[") and target.endswith("]"):
             found.append(int(target[8:-1]))
     return sorted(set(found))
+
+
+def _hooks(base: str) -> dict[str, str]:
+    """Start-up hooks in the process's own environment (`/proc/<pid>/environ`), which a
+    wrapper or the code may have changed after Lambda started the sandbox."""
+    try:
+        with open(Path(base, "environ"), "rb") as src:
+            raw = src.read(1 << 20)
+    except OSError:
+        return {}
+    pairs = (item.decode("utf-8", "replace").partition("=") for item in raw.split(b"\0"))
+    return hook_variables({key: value for key, _, value in pairs if key})
 
 
 def _maps(base: str) -> list[str]:

@@ -47,6 +47,7 @@ from lambda_ir.analyze.detectors import (
     pol_public_invoke,
     rt_mining_connection,
     rt_opt_modified,
+    rt_process_hook,
     rt_tmp_executable,
     rt_tmp_miner_config,
     rt_unexpected_process,
@@ -112,6 +113,7 @@ ALL: tuple[Detector, ...] = (
     rt_unexpected_process.DETECTOR,
     rt_mining_connection.DETECTOR,
     rt_opt_modified.DETECTOR,
+    rt_process_hook.DETECTOR,
     # what could not be examined
     gap_collection.DETECTOR,
     gap_trail_coverage.DETECTOR,
