@@ -137,10 +137,16 @@ def twins(tmp_path_factory: pytest.TempPathFactory) -> Twins:
 def test_collector_calls_are_left_out_of_the_report_and_commands_name_the_right_arn(
     twins: Twins,
 ) -> None:
+    # A detector matching what the collector itself searched for must not make the
+    # responder a suspect, nor its key an indicator.
+    findings = orjson.loads((twins.case.root / "findings.json").read_bytes())
+    collector = {**findings[0], "id": "LIR-IOC-001:self", "detector": "LIR-IOC-001"}
+    collector["actor"] = {"arn": COLLECTOR, "access_key_id": "AKIACOLLECTOR0000001"}
+    twins.case.write_derived("findings.json", orjson.dumps([*findings, collector]))
     with open_index(twins.case) as index:
         facts = build_facts(twins.case, build_timeline(twins.case, index), GENERATED)
     assert facts.collectors == (COLLECTOR,) and facts.hidden == 1
-    assert all(e.actor != COLLECTOR for e in facts.events)
+    assert all(e.actor != COLLECTOR for e in facts.events if e.source == "cloudtrail")
     (risky,) = at_risk(facts)
     assert risky.arn == arn(HOT) and risky.label == "image-resizer (111122223333, us-east-1)"
     assert [s.principal for s in suspects(facts)] == [MALLORY]
@@ -148,3 +154,6 @@ def test_collector_calls_are_left_out_of_the_report_and_commands_name_the_right_
     contains = [s.command for s in steps if " contain " in s.command]
     assert contains and all(f"--function {arn(HOT)} " in c for c in contains)
     assert any(c.endswith("--action deactivate-key=AKIAMALLORY000000001") for c in contains)
+    assert not any("AKIACOLLECTOR" in s.command for s in steps)
+    txt = render_all(facts, ("txt",))["indicators.txt"].decode()
+    assert "AKIAMALLORY000000001" in txt and "AKIACOLLECTOR" not in txt

@@ -112,4 +112,7 @@ def test_markdown_names_each_place(twins: Twins) -> None:
     text = render_markdown(build_facts(twins.case, [], "2026-11-29T10:00:00Z"))
     for account, region in PLACES:
         assert f"### {NAME} ({account}, {region})" in text
-    assert text.count(HOT_URL) == 1
+    sections = {part.split("\n", 1)[0]: part for part in text.split("\n### ")[1:]}
+    hot = f"{NAME} ({HOT[0]}, {HOT[1]})"
+    assert HOT_URL in sections[hot]
+    assert all(HOT_URL not in body for title, body in sections.items() if title != hot)

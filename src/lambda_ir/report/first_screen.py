@@ -10,8 +10,7 @@ from collections.abc import Iterator
 from lambda_ir.model import Severity
 from lambda_ir.report.escape import html as esc
 from lambda_ir.report.facts import ReportFacts
-from lambda_ir.report.indicators import gather
-from lambda_ir.report.response import AtRisk, at_risk, checklist, serious_incidents, suspects
+from lambda_ir.report.response import AtRisk, at_risk, case_indicators, checklist, suspects
 
 SECTIONS = (
     ("now", "At a glance: what to do now"),
@@ -141,7 +140,7 @@ def _steps(facts: ReportFacts) -> Iterator[str]:
 
 
 def _indicators(facts: ReportFacts) -> Iterator[str]:
-    found = gather(facts.findings, serious_incidents(facts))
+    found = case_indicators(facts)
     yield "<h3>Indicators</h3>"
     if not found:
         yield "<p>No indicators in the findings.</p>"

@@ -14,8 +14,7 @@ from lambda_ir.report.escape import markdown as md
 from lambda_ir.report.escape import markdown_code as code
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.functions import FunctionFacts
-from lambda_ir.report.indicators import gather
-from lambda_ir.report.response import at_risk, checklist, serious_incidents, suspects
+from lambda_ir.report.response import at_risk, case_indicators, checklist, suspects
 from lambda_ir.report.summary import blast_lines, blast_scope, headline, key_actions
 
 MAX_TIMELINE_ROWS = 200
@@ -68,7 +67,7 @@ def _now(facts: ReportFacts) -> Iterator[str]:
         why = f" ({md(step.why)})" if step.why else ""
         yield f"{number}. **{md(step.what)}**{why}"
         yield f"   {code(step.command) if step.command else 'no lambda-ir command: console or CLI'}"
-    found = gather(facts.findings, serious_incidents(facts))
+    found = case_indicators(facts)
     if found:
         yield ""
         yield (

@@ -16,7 +16,7 @@ from lambda_ir.model import Finding, FunctionRef, Severity
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.functions import FunctionFacts
 from lambda_ir.report.incidents import Incident
-from lambda_ir.report.indicators import gather
+from lambda_ir.report.indicators import Indicator, gather
 
 # Findings that say something happened (code, logs, a principal's calls), not only a door
 # left open: a function with one of these is compromised, otherwise exposed.
@@ -95,6 +95,8 @@ def suspects(facts: ReportFacts) -> list[Suspect]:
         actor = finding.actor
         if actor is None or not actor.arn or finding.severity.rank < Severity.MEDIUM.rank:
             continue
+        if actor.arn in facts.collectors:
+            continue  # the responder's own calls (a detector may match what it searched for)
         add(actor.arn, "k", [actor.access_key_id])
         add(actor.arn, "a", [actor.source_ip])
         add(actor.arn, "s", [_session(actor.arn) or actor.session_issuer])
@@ -106,7 +108,7 @@ def suspects(facts: ReportFacts) -> list[Suspect]:
             # The principal findings already name for the same key (an incident may name
             # the role where findings name the session) keeps one line per actor.
             principal = next((by_key[k] for k in who.access_keys if k in by_key), who.principal)
-            if principal:
+            if principal and principal not in facts.collectors:
                 add(principal, "k", who.access_keys)
                 add(principal, "a", who.addresses)
                 add(principal, "s", [_session(principal)])
@@ -136,7 +138,7 @@ def checklist(facts: ReportFacts) -> list[Step]:
     steps += _credential_steps(facts, risky)
     for function in risky:
         steps += _function_steps(facts, function)
-    indicators = gather(facts.findings, serious_incidents(facts))
+    indicators = case_indicators(facts)
     if indicators:
         steps.append(
             Step(
@@ -160,6 +162,12 @@ def _once(steps: list[Step]) -> list[Step]:
         seen.add(step.command)
         out.append(step)
     return out
+
+
+def case_indicators(facts: ReportFacts) -> list[Indicator]:
+    """The indicators of the findings and serious incidents, the collector's own left out."""
+    findings = [f for f in facts.findings if not (f.actor and f.actor.arn in facts.collectors)]
+    return gather(findings, serious_incidents(facts))
 
 
 def serious_incidents(facts: ReportFacts) -> tuple[Incident, ...]:

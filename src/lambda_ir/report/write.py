@@ -14,10 +14,10 @@ from lambda_ir.evidence import Case
 from lambda_ir.report.facts import ReportFacts, build_facts
 from lambda_ir.report.findings_csv import render_csv
 from lambda_ir.report.html import render_html
-from lambda_ir.report.indicators import Indicator, gather, to_stix, to_text
+from lambda_ir.report.indicators import Indicator, to_stix, to_text
 from lambda_ir.report.markdown import render_markdown
 from lambda_ir.report.ocsf import render_ocsf
-from lambda_ir.report.response import serious_incidents
+from lambda_ir.report.response import case_indicators
 from lambda_ir.report.sarif import render_sarif
 from lambda_ir.timeline.merge import build_timeline
 
@@ -83,7 +83,7 @@ _NAMES = ", ".join(FORMATS)
 
 
 def _indicators(facts: ReportFacts) -> list[Indicator]:
-    return gather(facts.findings, serious_incidents(facts))
+    return case_indicators(facts)
 
 
 def write_report(
