@@ -180,7 +180,8 @@ def _incident(kind: str, group: list[Finding]) -> Incident:
     )
     functions = tuple(dict.fromkeys(_base(f.resource) for f in group if ":function:" in f.resource))
     score = sum(WEIGHT[f.severity] for f in group) + 5.0 * (len(steps) - 1 if chained else 0)
-    score += 2.0 * len({r.split(" ", 1)[0] for r in new})
+    kinds = {kind for f in group for kind in (f.details.get("baseline") or {}).get("new", []) or []}
+    score += 2.0 * len(kinds)  # each kind of novelty (principal, network, tool, …) once
     times = [f.time for f in group if f.time]
     ids = tuple(f.id for f in sorted(group, key=lambda f: (f.time or "", f.id)))
     actors = _actors(group) if kind == "activity" else ()
