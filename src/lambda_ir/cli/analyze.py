@@ -88,9 +88,22 @@ def prepare_analysis(
     return build_options(yara_dirs, sigma_dirs, ioc_files, allow_file)
 
 
+class FindingsAtOrAbove(click.ClickException):
+    """`--fail-on`: findings at or above the given severity, exit code 4 (for automation)."""
+
+    exit_code = 4
+
+
 @click.command()
 @case_option()
 @analyze_options
+@click.option(
+    "--fail-on",
+    type=click.Choice([s.value for s in Severity]),
+    metavar="SEVERITY",
+    help="Exit with code 4 when a finding is at least this severe "
+    "(info, low, medium, high, critical); findings.json is written either way.",
+)
 @writes_case
 def analyze(
     case_dir: str,
@@ -98,6 +111,7 @@ def analyze(
     sigma_dirs: tuple[Path, ...],
     ioc_files: tuple[Path, ...],
     allow_file: Path | None,
+    fail_on: str | None,
 ) -> None:
     """Run every detector over the case, offline, and write findings.json.
 
@@ -113,6 +127,11 @@ def analyze(
     for problem in result.warnings:
         ui.say(f"[yellow]warning[/]: detector {problem.detector} failed: {_field(problem.reason)}")
     ui.result(_summary(result, target), _document(result, target))
+    if fail_on:
+        floor = Severity(fail_on)
+        hits = sum(f.severity.rank >= floor.rank for f in result.findings)
+        if hits:
+            raise FindingsAtOrAbove(f"{hits} findings at or above {floor.value} (--fail-on)")
 
 
 def incident_lines(result: AnalysisResult, case_root: Path, limit: int = 10) -> list[str]:

@@ -1,0 +1,38 @@
+"""`lambda-ir analyze --fail-on SEVERITY`: exit code 4 for automation, findings written anyway."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+from tests.timeline.casebuilder import build_case
+
+
+def _analyze(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lambda_ir", "--json", "analyze", "--case", str(root), *extra],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_fail_on_sets_the_exit_code_by_the_worst_finding(tmp_path: Path) -> None:
+    root = tmp_path / "case"
+    build_case(root)
+    done = _analyze(root)
+    assert done.returncode == 0, done.stderr
+    severities = {f["severity"] for f in orjson.loads(done.stdout)["findings"]}
+    assert "high" in severities and "critical" not in severities  # the fixture's worst: high
+
+    done = _analyze(root, "--fail-on", "high")
+    assert done.returncode == 4, done.stderr
+    assert "findings at or above high (--fail-on)" in done.stderr
+    assert (root / "findings.json").is_file()
+
+    assert _analyze(root, "--fail-on", "critical").returncode == 0
+    bad = _analyze(root, "--fail-on", "severe")
+    assert bad.returncode == 2 and "severe" in bad.stderr
