@@ -11,7 +11,8 @@ non-IPv4 address (a dotted IPv4 address's /24 is computed in SQL).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -24,8 +25,11 @@ from lambda_ir.analyze.baseline import (
     novelty_from,
 )
 from lambda_ir.analyze.baseline_tools import network_of, tool_family
-from lambda_ir.analyze.trail_rows import DEPLOY_TOOL, HUMAN_TYPES
+from lambda_ir.analyze.trail_rows import COLUMNS, DEPLOY_TOOL, HUMAN_TYPES, TrailRow, row_of
 from lambda_ir.evidence.index_values import bulk_insert
+
+if TYPE_CHECKING:
+    from lambda_ir.analyze.caseview import CaseView
 
 NOVELTY_TABLE = "lir_novelty"
 # The columns of `lir_novelty` that `novelty_of` reads, in its order.
@@ -194,3 +198,24 @@ def novelty_of(values: tuple[Any, ...]) -> Novelty:
         idle=None if idle is None else int(idle),
         function=(str(function), bool(function_seen)),
     )
+
+
+def select_judged(
+    view: CaseView, where: str, params: Sequence[Any] = ()
+) -> list[tuple[TrailRow, Novelty]]:
+    """Like `trail_rows.select_events`, each event with the baseline's verdict, joined in
+    the same query (the Python baseline judges an event `lir_novelty` lacks: a failed or
+    non-Lambda call)."""
+    sql = (
+        f"SELECT {COLUMNS}, {NOVELTY_COLUMNS} FROM trail_events "  # noqa: S608
+        f"LEFT JOIN {view.novelty} USING (event_id) WHERE {where} ORDER BY event_time, event_id"
+    )
+    width = len(COLUMNS.split(","))
+    out = []
+    for values in view.index.execute(sql, list(params)).fetchall():
+        row = row_of(values[:width])
+        verdict = values[width:]
+        out.append(
+            (row, view.baseline.judge_row(row) if verdict[0] is None else novelty_of(verdict))
+        )
+    return out

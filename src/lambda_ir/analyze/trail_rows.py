@@ -21,7 +21,7 @@ from lambda_ir.model import Actor, EvidenceRef, Finding, FunctionRef, Severity
 if TYPE_CHECKING:
     from lambda_ir.analyze.caseview import CaseView
 
-_COLUMNS = (
+COLUMNS = (
     "event_id, event_time, operation, event_name, account, aws_region, actor_arn, actor_type, "
     "actor_name, access_key_id, session_issuer_arn, source_ip, user_agent, function_name, "
     "qualifier, request_parameters, response_elements, evidence_path, evidence_sha256"
@@ -91,11 +91,11 @@ def select_events(
 ) -> list[TrailRow]:
     """Events of `trail_events` matching a constant `where` clause with bound `params`,
     oldest first (only the first `limit`, when given)."""
-    sql = f"SELECT {_COLUMNS} FROM trail_events WHERE {where} ORDER BY event_time, event_id"  # noqa: S608
+    sql = f"SELECT {COLUMNS} FROM trail_events WHERE {where} ORDER BY event_time, event_id"  # noqa: S608
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     rows = view.index.execute(sql, list(params)).fetchall()
-    return [_row(values) for values in rows]
+    return [row_of(values) for values in rows]
 
 
 def select_records(
@@ -110,10 +110,12 @@ def select_records(
         files = [literal_path(str(view.case.path(path))) for path in paths]
     if not files:
         return []
-    sql = f"SELECT {_COLUMNS} FROM ({records_query(where)}) ORDER BY event_time, event_id"  # noqa: S608
+    sql = f"SELECT {COLUMNS} FROM ({records_query(where)}) ORDER BY event_time, event_id"  # noqa: S608
     rows = view.index.execute(sql, [files, *params]).fetchall()
     # An event its file holds twice comes back twice, side by side: keep one.
-    return [_row(values) for n, values in enumerate(rows) if n == 0 or values[0] != rows[n - 1][0]]
+    return [
+        row_of(values) for n, values in enumerate(rows) if n == 0 or values[0] != rows[n - 1][0]
+    ]
 
 
 @dataclass(frozen=True)
@@ -156,17 +158,17 @@ def select_groups(
         list_sort(list(DISTINCT operation)) AS lir_ops, max(event_time) AS lir_last
       FROM hits GROUP BY {by}
     )
-    SELECT {_COLUMNS}{more}, lir_ids, lir_paths, lir_shas, lir_ops, lir_last
+    SELECT {COLUMNS}{more}, lir_ids, lir_paths, lir_shas, lir_ops, lir_last
     FROM groups JOIN hits ON hits.event_id = groups.lir_first
     {order}
     """  # noqa: S608
-    width = len(_COLUMNS.split(","))
+    width = len(COLUMNS.split(","))
     out = []
     for values in view.index.execute(sql, list(params)).fetchall():
         ids, paths, shas, ops, last = values[-5:]
         out.append(
             EventGroup(
-                first=_row(values[:width]),
+                first=row_of(values[:width]),
                 extra=tuple(values[width:-5]),
                 event_ids=tuple(str(i) for i in ids),
                 evidence=tuple(
@@ -179,7 +181,8 @@ def select_groups(
     return out
 
 
-def _row(values: tuple[Any, ...]) -> TrailRow:
+def row_of(values: tuple[Any, ...]) -> TrailRow:
+    """A `TrailRow` from the COLUMNS of a `trail_events` row, in their order."""
     (event_id, event_time, operation, event_name, account, region, actor_arn, actor_type) = values[
         :8
     ]

@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from lambda_ir.analyze.baseline import Novelty, who_severity
+from lambda_ir.analyze.baseline_sql import select_judged
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.hooks import is_hook
-from lambda_ir.analyze.trail_rows import TrailRow, event_finding, select_events
+from lambda_ir.analyze.trail_rows import TrailRow, event_finding
 from lambda_ir.analyze.vendors import LayerKind, LayerMatch
 from lambda_ir.model import Finding, Kind, Severity
 
@@ -67,14 +68,14 @@ def _severity(
 def detect(case: CaseView) -> Iterator[Finding]:
     """UpdateFunctionConfiguration/CreateFunction calls that attach layers or hook variables;
     each layer is checked against the vendor catalogue, each caller against the baseline."""
-    rows = select_events(
+    rows = select_judged(
         case,
         "operation IN ('UpdateFunctionConfiguration', 'CreateFunction') "
         "AND event_source = ? AND error_code IS NULL",
         ["lambda.amazonaws.com"],
     )
     attached: dict[tuple[str, str, str], list[str]] = {}
-    for row in rows:
+    for row, novelty in rows:
         layers, hooks = layer_arns(row), hook_names(row)
         # A call that did not name layers (a timeout change) answers with those already
         # attached: the same list as the function's previous call means none was set.
@@ -85,7 +86,6 @@ def detect(case: CaseView) -> Iterator[Finding]:
         if not layers and not hooks:
             continue
         matches = [case.vendors.layer(arn, row.account) for arn in layers]
-        novelty = case.verdict(row)
         severity, what = _severity(row, matches, hooks, novelty)
         own = not hooks and all(m.kind is LayerKind.OWN for m in matches)
         if own and row.by_deploy_tool and severity.rank <= Severity.LOW.rank:
