@@ -69,7 +69,10 @@ def read_capability_facts(case: Case, warnings: list[str]) -> tuple[CapabilityFa
     out = []
     for function, versions in by_function.items():
         place = (function.account, function.region, function.name)
-        listed = [_trigger_line(t) for t in triggers if t.key3 == place]
+        # Function URLs are listed with the function already (one place per URL).
+        listed = [
+            _trigger_line(t) for t in triggers if t.key3 == place and t.kind != "function-url"
+        ]
         newest = latest_read(versions)
         config = configs.get(version_key(newest)) if newest else None
         role = roles.get(config.role) if config else None
