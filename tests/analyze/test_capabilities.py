@@ -227,6 +227,7 @@ def test_gained_capabilities_fire_naming_lines(builder: CaseBuilder) -> None:
     assert "http://203.0.113.77 (app.py:12)" in finding.summary
     assert "over version 1" in finding.summary
     assert {ref.member for ref in finding.evidence} == {"app.py"}
+    assert finding.details["line"] == 11
     missing = _run(builder, cap_role_missing.DETECTOR)
     assert len(missing) == 1 and "iam:UpdateAssumeRolePolicy" in missing[0].summary
     assert missing[0].severity is Severity.MEDIUM

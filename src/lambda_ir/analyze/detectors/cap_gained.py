@@ -107,6 +107,7 @@ def _finding(
         summary=f"Version {version} of {arn.rsplit(':', 1)[-1]} can, {against}: {listed}{more}.",
         details={
             "version": version,
+            "line": new[0].line,  # of the first evidence file (SARIF's startLine)
             "gained": [_row_json(r) for r in new],
         },
     )
