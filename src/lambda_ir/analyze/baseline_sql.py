@@ -42,6 +42,11 @@ STRONG_SQL = (
     f"timed AND NOT service AND history >= {MIN_HISTORY_DAYS} AND (NOT known OR NOT net_known "
     f"OR NOT tool_known OR NOT hours_known OR coalesce(idle, 0) >= {DORMANT_DAYS})"
 )
+# What a verdict's severity and wording depend on: group by these to keep one verdict a group.
+VERDICT_KIND = (
+    f"timed, service, history >= {MIN_HISTORY_DAYS}, known, net_known, tool_known, "
+    f"hours_known, coalesce(idle, 0) >= {DORMANT_DAYS}, function_seen"
+)
 _OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = f"{_OCTET}(\\.{_OCTET}){{3}}"
 # `TrailRow.is_human` and `by_deploy_tool` as columns (`human`, `deploy_tool`) of each row.

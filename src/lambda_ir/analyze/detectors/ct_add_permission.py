@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lambda_ir.analyze.baseline_sql import NOVELTY_COLUMNS, VERDICT_KIND, novelty_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
-from lambda_ir.analyze.trail_rows import TrailRow, event_finding, select_events
+from lambda_ir.analyze.trail_rows import TrailRow, group_finding, select_groups
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -46,35 +47,55 @@ def _name(row: TrailRow) -> str:
     return _resource(row) if row.operation == "AddLayerVersionPermission" else row.function_name
 
 
+_GRANT = "coalesce(request_parameters->>'$.principal', '')"
+# `_grantee_account` in SQL: a bare account id, or the account of an ARN.
+_GRANTEE = (
+    f"CASE WHEN regexp_full_match({_GRANT}, '[0-9]+') THEN {_GRANT} "
+    f"WHEN starts_with({_GRANT}, 'arn:') THEN split_part({_GRANT}, ':', 5) ELSE '' END"
+)
+_CALLS = (
+    "operation IN ('AddPermission', 'AddLayerVersionPermission') AND event_source = ? "
+    f"AND error_code IS NULL AND ({_GRANT} = '*' OR {_GRANTEE} NOT IN ('', coalesce(account, '')))"
+)
+# One finding per caller, resource, grant (principal, action, conditions) and verdict.
+_KIND = (
+    "principal, account, aws_region, function_name, qualifier, operation, "
+    "request_parameters->'$.layerName', request_parameters->'$.versionNumber', "
+    f"{_GRANT}, request_parameters->'$.action', request_parameters->'$.sourceArn', "
+    "request_parameters->'$.sourceAccount', request_parameters->'$.organizationId', "
+    f"{VERDICT_KIND}"
+)
+
+
 def detect(case: CaseView) -> Iterator[Finding]:
-    """AddPermission / AddLayerVersionPermission whose principal is `*` or a foreign account."""
-    rows = select_events(
+    """AddPermission / AddLayerVersionPermission whose principal is `*` or a foreign account
+    (selected and grouped in DuckDB: like grants by one caller are one finding)."""
+    groups = select_groups(
         case,
-        "operation IN ('AddPermission', 'AddLayerVersionPermission') AND event_source = ? "
-        "AND error_code IS NULL",
+        _CALLS,
         ["lambda.amazonaws.com"],
+        by=_KIND,
+        join=f"JOIN {case.novelty} USING (event_id)",
+        extra=NOVELTY_COLUMNS,
     )
-    for row in rows:
+    for group in groups:
+        row, novelty = group.first, novelty_of(group.extra)
         principal = str(row.request.get("principal", ""))
-        grantee = _grantee_account(principal)
         if principal == "*":
             severity, who = Severity.HIGH, "anyone (`*`)"
-        elif grantee and grantee != row.account:
-            severity, who = Severity.MEDIUM, f"account {grantee}"
         else:
-            continue
+            severity, who = Severity.MEDIUM, f"account {_grantee_account(principal)}"
         scope = row.request.get("sourceArn") or row.request.get("sourceAccount")
         if principal == "*" and (scope or row.request.get("organizationId")):
             severity = Severity.MEDIUM  # scoped by a source or organization condition
-        novelty = case.verdict(row)
         if principal != "*" and novelty.established:
             severity = Severity.LOW  # a partner integration granted along the usual path
         elif novelty.judged and len(novelty.strong) >= 2:
             severity = Severity.HIGH  # granted by someone acting off the account's paths
         action = row.request.get("action", "lambda:InvokeFunction")
-        yield event_finding(
+        yield group_finding(
             INFO,
-            row,
+            group,
             resource=_resource(row),
             severity=severity,
             summary=(

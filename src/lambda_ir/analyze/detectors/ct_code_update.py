@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.baseline import who_severity
-from lambda_ir.analyze.baseline_sql import NOVELTY_COLUMNS, novelty_of
+from lambda_ir.analyze.baseline_sql import NOVELTY_COLUMNS, VERDICT_KIND, novelty_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.trail_rows import group_finding, select_groups
@@ -51,9 +51,7 @@ _NEW_ADDRESS = f"""JOIN (
 # Everything the severity and the summary depend on: one finding per value of these.
 _KIND = (
     "principal, account, aws_region, function_name, qualifier, operation, function_role, "
-    "new_ip, response_elements->'$.codeSha256', request_parameters->'$.publish', timed, "
-    "service, history >= 3, known, net_known, tool_known, hours_known, coalesce(idle, 0) >= 14, "
-    "function_seen"
+    f"new_ip, response_elements->'$.codeSha256', request_parameters->'$.publish', {VERDICT_KIND}"
 )
 
 
