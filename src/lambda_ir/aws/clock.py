@@ -107,7 +107,9 @@ def _skew(signed: str, aws_time: str) -> timedelta | None:
 
 
 def _duration(span: timedelta) -> str:
-    seconds = int(span.total_seconds())
+    seconds = round(span.total_seconds())
+    if seconds >= 3600:  # the stamps have whole seconds: 1 h 59 min 59 s reads as 2 h 0 min
+        seconds = round(seconds / 60) * 60
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
     if hours:
