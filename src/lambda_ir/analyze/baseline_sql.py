@@ -25,7 +25,14 @@ from lambda_ir.analyze.baseline import (
     novelty_from,
 )
 from lambda_ir.analyze.baseline_tools import network_of, tool_family
-from lambda_ir.analyze.trail_rows import COLUMNS, DEPLOY_TOOL, HUMAN_TYPES, TrailRow, row_of
+from lambda_ir.analyze.trail_rows import (
+    COLUMNS,
+    DEPLOY_TOOL,
+    HUMAN_TYPES,
+    PRINCIPAL,
+    TrailRow,
+    row_of,
+)
 from lambda_ir.evidence.index_values import bulk_insert
 
 if TYPE_CHECKING:
@@ -59,12 +66,7 @@ SELECT e.event_id, e.event_time, CAST(e.event_time AS DATE) AS day, hour(e.event
   coalesce(e.account, '') AS account,
   (coalesce(e.actor_type, '') = 'AWSService'
    OR ends_with(coalesce(e.source_ip, ''), '.amazonaws.com')) AS service,
-  CASE WHEN coalesce(e.actor_type, '') = 'AWSService'
-         THEN 'service:' || coalesce(nullif(e.actor_name, ''), 'unknown')
-       WHEN coalesce(e.session_issuer_arn, '') <> '' THEN e.session_issuer_arn
-       WHEN coalesce(e.actor_arn, '') <> '' THEN e.actor_arn
-       WHEN coalesce(e.access_key_id, '') <> '' THEN 'key:' || e.access_key_id
-       ELSE 'unknown' END AS who,
+  {PRINCIPAL} AS who,
   coalesce(e.source_ip, '') AS source_ip,
   CASE WHEN regexp_full_match(coalesce(e.source_ip, ''), '{_IPV4}')
        THEN regexp_replace(e.source_ip, '\\.[0-9]+$', '.0/24') ELSE n.network END AS network,

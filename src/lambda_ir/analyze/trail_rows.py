@@ -27,6 +27,15 @@ COLUMNS = (
     "qualifier, request_parameters, response_elements, evidence_path, evidence_sha256"
 )
 
+# Who acted, at the level findings are grouped and baselines learn (`principal_of`): the role
+# for a role session, the user, the service, or the access key.
+PRINCIPAL = (
+    "CASE WHEN coalesce(actor_type, '') = 'AWSService' "
+    "THEN 'service:' || coalesce(nullif(actor_name, ''), 'unknown') "
+    "WHEN coalesce(session_issuer_arn, '') <> '' THEN session_issuer_arn "
+    "WHEN coalesce(actor_arn, '') <> '' THEN actor_arn "
+    "WHEN coalesce(access_key_id, '') <> '' THEN 'key:' || access_key_id ELSE 'unknown' END"
+)
 HUMAN_TYPES = frozenset({"IAMUser", "Root", "FederatedUser"})
 # Deployment tools: changes they make are releases, whoever's keys they run with.
 DEPLOY_TOOLS = (

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
-from lambda_ir.analyze.trail_rows import event_finding, select_events
+from lambda_ir.analyze.trail_rows import PRINCIPAL, group_finding, select_groups
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -24,19 +24,23 @@ INFO = DetectorInfo(
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
-    """Create/UpdateFunctionUrlConfig calls with `authType` NONE."""
-    rows = select_events(
+    """Create/UpdateFunctionUrlConfig calls with `authType` NONE; like calls (one principal,
+    function, operation and CORS setting) are one finding, grouped in DuckDB."""
+    groups = select_groups(
         case,
         "operation IN ('CreateFunctionUrlConfig', 'UpdateFunctionUrlConfig') "
         "AND error_code IS NULL AND upper(request_parameters->>'$.authType') = 'NONE'",
+        by=f"{PRINCIPAL}, account, aws_region, function_name, qualifier, operation, "
+        "request_parameters->'$.cors'",
     )
-    for row in rows:
+    for group in groups:
+        row = group.first
         cors = row.request.get("cors") or {}
         origins = cors.get("allowOrigins") or [] if isinstance(cors, dict) else []
         wildcard = "*" in origins
-        yield event_finding(
+        yield group_finding(
             INFO,
-            row,
+            group,
             summary=(
                 f"{row.actor.arn} made {row.function_name}'s URL callable by anyone on the "
                 f"internet ({row.operation}, AuthType NONE"
