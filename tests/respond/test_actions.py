@@ -225,3 +225,23 @@ def _zip() -> bytes:
     from tests.acquire.seed import package
 
     return package("x = 1\n")
+
+
+def test_disable_url_deletes_every_qualifiers_url_and_undo_recreates_its_configuration(
+    estate: Estate, case: Case
+) -> None:
+    lam = estate.client("lambda")
+    cors = {"AllowOrigins": ["https://shop.example"], "AllowMethods": ["GET"]}
+    lam.create_function_url_config(FunctionName=estate.function, AuthType="NONE")
+    lam.create_function_url_config(
+        FunctionName=estate.function, Qualifier="live", AuthType="AWS_IAM", Cors=cors
+    )
+    result = _apply(estate, case, "disable-url")
+    assert len(result.plan.changes) == 2 and result.state() == {"disable-url": "in place"}
+    assert lam.list_function_url_configs(FunctionName=estate.function)["FunctionUrlConfigs"] == []
+    _undo(estate, case, result)
+    configs = lam.list_function_url_configs(FunctionName=estate.function)["FunctionUrlConfigs"]
+    shapes = sorted((c["FunctionArn"].rsplit(":", 1)[-1], c["AuthType"]) for c in configs)
+    assert shapes == [(estate.function, "NONE"), ("live", "AWS_IAM")]
+    (live,) = [c for c in configs if c["FunctionArn"].endswith(":live")]
+    assert live["Cors"]["AllowOrigins"] == ["https://shop.example"]
