@@ -50,3 +50,27 @@ def test_an_export_keeps_each_event_millisecond_in_utc(admin: Any, name: str) ->
 def test_export_time_is_utc_to_the_millisecond() -> None:
     assert export_time(FIXED + 999) == "2026-11-20T10:00:00.999Z"
     assert export_time(0) == "1970-01-01T00:00:00.000Z"
+
+
+def test_put_log_events_refuses_what_aws_refuses(admin: Any, name: str) -> None:
+    """Over 14 days old or over 2 hours ahead: rejected and never stored, as AWS does."""
+    logs = admin.client("logs")
+    group = f"/aws/lambda/{name}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    now = datetime.now(UTC)
+    stamps = [now - timedelta(days=15), now - timedelta(hours=1), now + timedelta(hours=3)]
+    answer = logs.put_log_events(
+        logGroupName=group,
+        logStreamName="s",
+        logEvents=[
+            {"timestamp": int(t.timestamp() * 1000), "message": f"m{n}"}
+            for n, t in enumerate(stamps)
+        ],
+    )
+    assert answer["rejectedLogEventsInfo"] == {
+        "tooOldLogEventEndIndex": 0,
+        "tooNewLogEventStartIndex": 2,
+    }
+    stored = logs.filter_log_events(logGroupName=group)["events"]
+    assert [e["message"] for e in stored] == ["m1"]
