@@ -44,15 +44,3 @@ def test_two_collects_at_once_one_writes_the_other_is_refused(
     assert report.ok, report.problems
     paths = [e.path for e in Case.open(case_dir).entries() if e.path]
     assert len(paths) == len(set(paths))  # no artifact listed twice
-
-
-def test_a_collect_started_after_the_first_finished_resumes(
-    place: Place, session: boto3.Session, tmp_path: Path
-) -> None:
-    seed.function(session, place.endpoint, "solo", ["a"], region=place.region)
-    case_dir = tmp_path / "case"
-    args = [*CLI, "collect", "--case", str(case_dir), "--region", place.region]
-    for _ in range(2):
-        done = subprocess.run(args, env=_env(place.endpoint), capture_output=True, timeout=120)
-        assert done.returncode == 0, done.stderr.decode()
-    assert verify_case(case_dir).ok

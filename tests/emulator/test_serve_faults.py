@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from lambda_ir.emulator.quotas import FaultSpec
-from lambda_ir.emulator.testing import running_emulator
+from lambda_ir.emulator.quotas import FaultSpec, Limiter
 
 
 def _serve(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
@@ -68,16 +68,17 @@ def test_a_scenario_seeds_under_fault_rate_then_faults_are_served() -> None:
 
 
 def test_the_same_fault_seed_gives_the_same_faults() -> None:
-    runs = []
-    with running_emulator(flush_interval=3600) as emulator:
-        environment = {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_ENDPOINT_URL": emulator.endpoint_url,
-        }
-        _outcomes(environment, 1)  # moto loads Lambda on its first call
-        for _ in range(2):
-            emulator.set_limits(faults=FaultSpec(0.3, seed=7))
-            runs.append(_outcomes(environment, 20))
-    assert runs[0] == runs[1]
-    assert 0 < runs[0].count("ok") < 20
+    call = SimpleNamespace(service="lambda", name="ListFunctions")
+
+    def draws(seed: int) -> list[int]:
+        """HTTP status of 50 calls' injected answers (200: let through, 0: reset)."""
+        limiter = Limiter(faults=FaultSpec(0.3, seed=seed))
+        outcomes = []
+        for _ in range(50):
+            answer = limiter.admit(call, "123456789012")  # type: ignore[arg-type]
+            outcomes.append(200 if answer is None else answer.status)
+        return outcomes
+
+    assert draws(7) == draws(7)
+    assert draws(7) != draws(8)
+    assert {0, 429, 500} <= set(draws(7))

@@ -132,3 +132,18 @@ def test_a_killed_writers_lock_is_taken_over_and_its_partial_files_removed(
     report = verify_case(root)
     assert report.ok, report.problems
     assert (root / ".lock").read_bytes() == b""  # released: empty, never deleted in use
+
+
+def test_two_handles_on_one_case_never_fork_the_custody_chain(tmp_path: Path) -> None:
+    """Defence in depth below the lock: a library caller with two handles (or a writer the
+    lock did not stop) chains on the other's entries instead of forking the chain."""
+    first = Case.create(tmp_path / "case")
+    second = Case.open(tmp_path / "case")
+    first.put_bytes(b"one", kind="code")
+    first.log("collected")
+    second.put_bytes(b"two", kind="code")
+    second.log("collected")
+    first.log("analyzed")
+    report = verify_case(tmp_path / "case")
+    assert report.ok, report.problems
+    assert report.custody_entries == 4

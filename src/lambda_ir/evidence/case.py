@@ -49,6 +49,7 @@ class Case:
         self._lines = 0
         self._manifest_size = 0
         self._catch_up()
+        self._custody_size = _size(root / layout.CUSTODY)
         self._custody_count, self._custody_prev = last_hash(root / layout.CUSTODY)
 
     # -- opening -----------------------------------------------------------------------
@@ -236,6 +237,10 @@ class Case:
         """Append a chained custody entry that checkpoints the manifest as it is now."""
         with self._lock, _locked(self.root / layout.CUSTODY) as fd:
             self._catch_up()
+            if os.fstat(fd).st_size != self._custody_size:
+                # Another handle (a process the case lock did not stop, a library caller)
+                # logged since we looked: chain on its last entry, never fork the chain.
+                self._custody_count, self._custody_prev = last_hash(self.root / layout.CUSTODY)
             checkpoint = Checkpoint(self._lines, self._digest.hexdigest())
             raw = build_entry(
                 self._custody_count + 1,
@@ -247,6 +252,7 @@ class Case:
             )
             os.write(fd, raw)
             os.fsync(fd)
+            self._custody_size = os.fstat(fd).st_size
             self._custody_count += 1
             self._custody_prev = line_hash(raw)
 
@@ -329,6 +335,13 @@ def _locked(path: Path) -> Iterator[int]:
         yield fd
     finally:
         os.close(fd)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def _json_default(value: Any) -> Any:
