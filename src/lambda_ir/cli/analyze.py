@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -19,7 +20,7 @@ from lambda_ir.analyze.sigma.rules import load_rules
 from lambda_ir.analyze.yara_scan import compile_rules
 from lambda_ir.cli.ui import FC, CommandError, Ui, case_option, get_ui, writes_case
 from lambda_ir.evidence import Case
-from lambda_ir.model import Severity
+from lambda_ir.model import Finding, FunctionRef, Severity
 
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -127,6 +128,8 @@ def analyze(
     for problem in result.warnings:
         ui.say(f"[yellow]warning[/]: detector {problem.detector} failed: {_field(problem.reason)}")
     ui.result(_summary(result, target), _document(result, target))
+    for line in function_table(result.findings):
+        ui.say(line)
     if fail_on:
         floor = Severity(fail_on)
         hits = sum(f.severity.rank >= floor.rank for f in result.findings)
@@ -172,6 +175,50 @@ def _summary(result: AnalysisResult, target: Path) -> str:
     if result.warnings:
         lines.append("failed: " + ", ".join(p.detector for p in result.warnings))
     return "\n".join(lines)
+
+
+TABLE_ROWS = 10  # functions with only low or info findings listed up to this many rows
+_COLOURS = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+
+
+def function_table(findings: Sequence[Finding]) -> list[str]:
+    """The closing summary, per function (worst first): its worst severity and the counts.
+
+    Rich markup (colours only when stderr is a terminal); the function names are escaped.
+    """
+    by_function: dict[str, list[Finding]] = {}
+    for finding in findings:
+        try:
+            ref = FunctionRef.from_arn(finding.resource)
+        except ValueError:
+            continue
+        by_function.setdefault(FunctionRef(ref.account, ref.region, ref.name).arn, []).append(
+            finding
+        )
+    if not by_function:
+        return []
+    rows = sorted(
+        by_function.items(),
+        key=lambda item: (-max(f.severity.rank for f in item[1]), -len(item[1]), item[0]),
+    )
+    lines = ["per function, worst first:"]
+    quiet = 0
+    for arn, found in rows:
+        worst = max((f.severity for f in found), key=lambda s: s.rank)
+        if worst.rank < Severity.MEDIUM.rank and len(lines) > TABLE_ROWS:
+            quiet += 1
+            continue
+        counts = ", ".join(
+            f"{n} {s.value}"
+            for s in reversed(Severity)
+            if (n := sum(f.severity == s for f in found))
+        )
+        ref = FunctionRef.from_arn(arn)
+        where = f"{ref.name} {ref.region}/{ref.account}"
+        lines.append(f"  [{_COLOURS[worst.value]}]{worst.value:<8}[/] {_field(where)}: {counts}")
+    if quiet:
+        lines.append(f"  … and {quiet} more functions with only low or info findings")
+    return lines
 
 
 def _field(value: object) -> str:
