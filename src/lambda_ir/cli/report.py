@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.markup import escape
 
-from lambda_ir.cli.ui import case_option, get_ui, writes_case
+from lambda_ir.cli.ui import case_option, get_ui, inert, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.custody import utc_now
 from lambda_ir.evidence.index import open_index
@@ -80,7 +79,7 @@ def timeline(
     with open_index(case) as index:
         result = write_timeline(case, index, fmt, only)
     for warning in result.warnings:
-        ui.say(f"[yellow]warning[/] {escape(warning)}")
+        ui.say(f"[yellow]warning[/] {inert(warning)}")
     kept = f" (of {result.total})" if only.active else ""
     ui.result(
         f"{result.events} events{kept} -> {result.path}",
@@ -134,7 +133,7 @@ def report(case_dir: str, formats: str) -> None:
     with open_index(case) as index:
         result = write_report(case, index, utc_now(), chosen)
     for warning in result.warnings:
-        ui.say(f"[yellow]warning[/] {escape(warning)}")
+        ui.say(f"[yellow]warning[/] {inert(warning)}")
     lines = [f"{path}  sha256 {result.outputs[path.name]}" for path in result.paths]
     facts = result.facts
     lines.append(

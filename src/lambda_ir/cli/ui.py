@@ -98,6 +98,12 @@ class Ui:
             yield bar
 
 
+def inert(value: object) -> str:
+    """A value from the evidence for a `Ui.say` line: rich markup escaped, every control
+    character (a line break too) made visible, so it cannot style, move or fake a line."""
+    return escape(sanitize.field(value))
+
+
 def get_ui() -> Ui:
     ctx = click.get_current_context()
     ui = ctx.find_object(Ui)
