@@ -97,6 +97,10 @@ def build_plan(target: Target, chosen: tuple[Chosen, ...]) -> Plan:
         except PlanError as exc:
             planned.append(ActionPlan(choice, error=str(exc)))
             continue
+        except (KeyError, TypeError, ValueError) as exc:  # an answer not shaped as documented
+            error = f"unexpected answer from AWS: {type(exc).__name__}: {exc}"
+            planned.append(ActionPlan(choice, error=error))
+            continue
         planned.append(ActionPlan(choice, changes))
     return Plan(target.function.arn, target.function.region, tuple(planned))
 
