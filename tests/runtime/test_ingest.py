@@ -104,3 +104,21 @@ def test_a_snapshot_that_does_not_match_its_manifest_is_refused(
     assert [e.path for e in entries] == [None]
     assert "does not match its manifest" in (entries[0].error or "")
     assert entries[0].params == {"Bucket": bucket.name, "Key": snapshot_key}
+
+
+def test_a_manifest_naming_another_object_is_refused(
+    tmp_path: Path, bucket: Bucket, region: str
+) -> None:
+    s3 = bucket.client()
+    secret = b"responder notes, not a snapshot"
+    s3.put_object(Bucket=bucket.name, Key="notes/private.txt", Body=secret)  # type: ignore[attr-defined]
+    forged = {
+        "files": [{"key": "notes/private.txt", "sha256": sha256(secret), "size": len(secret)}]
+    }
+    folder = f"snapshots/{region}/orders/20260101T000000000Z-forged/"
+    s3.put_object(Bucket=bucket.name, Key=folder + "manifest.json", Body=json.dumps(forged))  # type: ignore[attr-defined]
+
+    collect(bucket, region, tmp_path / "case")
+    (entry,) = [e for e in Case.open(tmp_path / "case").entries() if e.kind == "runtime"]
+    assert entry.path is None and "not its own snapshot" in (entry.error or "")
+    assert entry.params == {"Bucket": bucket.name, "Key": folder + "manifest.json"}

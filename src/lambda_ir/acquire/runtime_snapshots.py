@@ -27,6 +27,7 @@ from lambda_ir.acquire.steps import Step
 from lambda_ir.aws import QuotaClass, classify, pages
 from lambda_ir.evidence.layout import path_segment
 from lambda_ir.model import FunctionRef, Kind
+from lambda_ir.runtime.upload import MANIFEST_NAME, SNAPSHOT_NAME
 
 MAX_MANIFEST = 1 << 20
 MAX_OBJECT = 64 << 20  # a compressed snapshot; the collector's own caps keep them far smaller
@@ -103,6 +104,10 @@ def _wanted_names(functions: tuple[str, ...]) -> set[str]:
 
 
 def _ingest(ctx: CollectContext, s3: Any, bucket: str, manifest_key: str, region: str) -> None:
+    folder = manifest_key.removesuffix(MANIFEST_NAME)
+    expected = {"Bucket": bucket, "Key": folder + SNAPSHOT_NAME}
+    if ctx.resume.find(Kind.RUNTIME, API, expected, ctx.account, region) is not None:
+        return  # read on an earlier run: not even its manifest is fetched again
     try:
         manifest = orjson.loads(_get(s3, bucket, manifest_key, MAX_MANIFEST))
         listed = manifest["files"][0]
@@ -110,9 +115,12 @@ def _ingest(ctx: CollectContext, s3: Any, bucket: str, manifest_key: str, region
     except Exception as exc:
         _error(ctx, bucket, manifest_key, region, f"unreadable manifest: {_why(exc)}")
         return
-    params = {"Bucket": bucket, "Key": key}
-    if ctx.resume.find(Kind.RUNTIME, API, params, ctx.account, region) is not None:
+    if key != folder + SNAPSHOT_NAME:
+        # Whoever controls the function can write manifests: one naming another object of
+        # the responder's bucket must not bring that object into the case.
+        _error(ctx, bucket, manifest_key, region, f"manifest names {key!r}, not its own snapshot")
         return
+    params = {"Bucket": bucket, "Key": key}
     try:
         body = _get(s3, bucket, key, MAX_OBJECT)
     except Exception as exc:
