@@ -86,7 +86,12 @@ def detect(case: CaseView) -> Iterator[Finding]:
     weights or a log-group redirect; LOW when a deployment tool or an AWS service (CodeDeploy)
     made them, INFO along an established path (HIGH stays)."""
     rows = select_events(
-        case, "list_contains(?, operation) AND error_code IS NULL", [sorted(CHECKS)]
+        case,
+        "list_contains(?, operation) AND error_code IS NULL "
+        # every configuration change is one of these: only a log-group setting is read here
+        "AND (operation <> 'UpdateFunctionConfiguration' "
+        "OR (request_parameters->'$.loggingConfig.logGroup') IS NOT NULL)",
+        [sorted(CHECKS)],
     )
     for row in rows:
         verdict = CHECKS[row.operation](row, case.options.allowed_accounts)
