@@ -78,6 +78,9 @@ with running_emulator(flush_interval=3600) as emulator:
     commands += [
         c for f in facts.functions for row in f.versions if (c := diff_command(facts, f, row))
     ]
+    import re  # and the commands findings suggest in their summaries
+    commands += [c for f in facts.findings for c in re.findall(r"`(lambda-ir [^`]+)`", f.summary)]
+    commands = list(dict.fromkeys(commands))
     env = dict(os.environ, AWS_ENDPOINT_URL=emulator.endpoint_url, AWS_ACCESS_KEY_ID="testing",
                AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
     results = []
@@ -182,11 +185,14 @@ def test_every_command_the_demo_report_suggests_works_when_pasted(demo_case: Cas
     commands = [command for command, *_ in results]
     assert any(" contain " in c and "deactivate-key=AKIA" in c for c in commands)
     assert any(c.startswith("lambda-ir diff ") for c in commands)
+    findings = orjson.loads((demo_case.root / "findings.json").read_bytes())
+    suggested = [f for f in findings if "`lambda-ir diff --case " in f["summary"]]
+    assert suggested  # LIR-CHG-001 names its diff command, complete
     assert any(c.startswith("lambda-ir search ") and "--ioc" in c for c in commands)
     html = (demo_case.root / "report.html").read_text()
     for command, program, code, out, err in results:
         assert program == "lambda-ir"
         assert code == 0, f"{command}\n{out}\n{err}"
         assert "Traceback" not in err, command
-        # Every checklist command is on the page, as text to copy.
+        # Every command is on the page, as text to copy (findings' in their summaries).
         assert command.replace("'", "&#x27;") in html

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import shlex
 import urllib.parse
 from collections.abc import Iterator
 
+from lambda_ir.analyze import commands
 from lambda_ir.model import Finding, FunctionRef, Severity
 from lambda_ir.report.capabilities import capabilities_html, capability_of
 from lambda_ir.report.codediff import CodeDiff
@@ -221,18 +221,8 @@ def diff_command(facts: ReportFacts, function: FunctionFacts, row: VersionRow) -
     """The complete `lambda-ir diff` of a version against the one before ("" for the first)."""
     if not (row.previous and row.changed):
         return ""
-    return " ".join(
-        shlex.quote(part)
-        for part in (
-            "lambda-ir",
-            "diff",
-            "--case",
-            facts.case_dir,
-            function.arn,
-            row.previous,
-            row.version,
-        )
-    )
+    ref = FunctionRef(function.account, function.region, function.name)
+    return commands.diff_command(facts.case_dir, ref, row.previous, row.version)
 
 
 def _version_row(anchor: str, command: str, row: VersionRow) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from lambda_ir.analyze.attribution import code_event
 from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.commands import diff_command
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.model import Finding, Kind, Severity
 
@@ -55,7 +56,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 summary=(
                     f"Alias {fn.qualifier} sends {weight:.0%} of calls to version {version}, whose "
                     f"code ({other.code_sha256}) differs from version {alias.version}; diff them "
-                    f"with `lambda-ir diff {fn.name} {alias.version} {version}`."
+                    f"with `{diff_command(case.case.root, fn, alias.version, version)}`."
                 ),
                 details={
                     "canary": canary,

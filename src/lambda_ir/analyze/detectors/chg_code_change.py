@@ -15,6 +15,7 @@ import yara_x
 from lambda_ir.analyze.archive import read_members
 from lambda_ir.analyze.attribution import code_event
 from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.commands import diff_command
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.detectors.code_elf import INTERPRETED
 from lambda_ir.analyze.diff import file_changes
@@ -85,6 +86,7 @@ def _finding(
 ) -> Finding:
     event = code_event(case, new)
     by = f" by {event.actor.arn} at {event.time}" if event else " (no CloudTrail event found)"
+    command = diff_command(case.case.root, new.ref, str(old.ref.qualifier), str(new.ref.qualifier))
     return make_finding(
         INFO,
         resource=new.ref.arn,
@@ -103,7 +105,7 @@ def _finding(
         summary=(
             f"Version {new.ref.qualifier} of {new.ref.name} changed {name}, which now has "
             f"{', '.join(sorted(introduced))} that version {old.ref.qualifier} did not; uploaded"
-            f"{by}. Run `lambda-ir diff {new.ref.name} {old.ref.qualifier} {new.ref.qualifier}`."
+            f"{by}. Run `{command}`."
         ),
         details={
             "from": old.ref.qualifier,

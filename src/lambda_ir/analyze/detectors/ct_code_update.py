@@ -96,7 +96,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 f"{row.actor.arn} ({who}) {verb} {row.function_name}{published}"
                 + (f", new CodeSha256 {new_sha}" if new_sha else "")
                 + f"; {novelty.phrase()}; compare the package with the previous version "
-                "(`lambda-ir diff`)."
+                "(the report's version table gives the complete diff command)."
             ),
             details={"code_sha256": new_sha, "baseline": novelty.to_json()},
         )

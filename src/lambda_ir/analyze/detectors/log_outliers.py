@@ -57,7 +57,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
             evidence=evidence,
             summary=(
                 f"{name} version {version or '?'}: {'; '.join(reasons)} over {calls} "
-                "invocations; compare its code with the other versions (`lambda-ir diff`)."
+                "invocations; compare its code with the other versions (the report's "
+                "version table gives the complete diff command)."
             ),
             details={
                 "calls": calls,
