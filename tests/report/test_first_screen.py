@@ -99,9 +99,13 @@ def test_incidents_lead_and_their_keys_become_steps_and_indicators(built: BuiltC
     assert any(
         s.command.endswith("--action deactivate-key=AKIAMALLORYKEY000001") for s in checklist(facts)
     )
-    outputs = render_all(facts, ("html", "txt", "stix"))
+    outputs = render_all(facts, ("html", "md", "txt", "stix"))
+    glance = outputs["report.md"].decode().split("## At a glance: what to do now\n\n")[1]
+    assert glance.startswith("- incident **CRITICAL** `INC-1` mallory: modification")
+    assert "INC-2" not in glance
     html = outputs["report.html"].decode()
-    assert html.index('id="incidents"') < html.index('id="indicators"')
+    # Incidents lead the first screen when analyze wrote them.
+    assert html.index('id="now"') < html.index('id="incidents"') < html.index('id="at-risk"')
     assert "INC-1" in html and "1 of 2 incidents are of medium severity or worse" in html
     values = [
         line for line in outputs["indicators.txt"].decode().splitlines() if not line.startswith("#")

@@ -38,13 +38,15 @@ def first_screen(facts: ReportFacts) -> Iterator[str]:
     """Incidents (or functions at risk), the principals, the checklist and the indicators."""
     risky = at_risk(facts)
     yield '<section id="now" class="now"><h2>At a glance: what to do now</h2>'
-    yield from _functions(risky)
-    yield from _who(facts)
-    yield from _steps(facts)
+    # Incidents lead when analyze wrote them (DESIGN.md); without them, findings are grouped
+    # by function, which the functions list below does either way.
     if facts.incidents:
         yield from _incidents(facts)
     elif facts.incidents is None and risky:
         yield "<p>No <code>incidents.json</code> in the case: findings grouped by function.</p>"
+    yield from _functions(risky)
+    yield from _who(facts)
+    yield from _steps(facts)
     yield from _indicators(facts)
     yield "</section>"
 

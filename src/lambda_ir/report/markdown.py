@@ -14,7 +14,13 @@ from lambda_ir.report.escape import markdown as md
 from lambda_ir.report.escape import markdown_code as code
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.functions import FunctionFacts
-from lambda_ir.report.response import at_risk, case_indicators, checklist, suspects
+from lambda_ir.report.response import (
+    at_risk,
+    case_indicators,
+    checklist,
+    serious_incidents,
+    suspects,
+)
 from lambda_ir.report.summary import blast_lines, blast_scope, headline, key_actions
 
 MAX_TIMELINE_ROWS = 200
@@ -46,6 +52,17 @@ def _now(facts: ReportFacts) -> Iterator[str]:
     """The first screen: functions at risk, who, what to do (with commands), indicators."""
     yield "## At a glance: what to do now"
     yield ""
+    for incident in serious_incidents(facts):  # incidents lead when analyze wrote them
+        actors = "; ".join(
+            f"{code(a.principal)} {' '.join(code(k) for k in a.access_keys)} from "
+            f"{md(', '.join(a.addresses) or '?')}"
+            for a in incident.actors
+        )
+        yield (
+            f"- incident **{incident.severity.value.upper()}** {code(incident.id)} "
+            f"{md(incident.title)} ({md(incident.first)} – {md(incident.last)})"
+            + (f": {actors}" if actors else "")
+        )
     risky = at_risk(facts)
     if not risky:
         yield "No finding of medium severity or worse names a function."
