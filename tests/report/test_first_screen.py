@@ -106,7 +106,7 @@ def test_incidents_lead_and_their_keys_become_steps_and_indicators(built: BuiltC
     html = outputs["report.html"].decode()
     # Incidents lead the first screen when analyze wrote them.
     assert html.index('id="now"') < html.index('id="incidents"') < html.index('id="at-risk"')
-    assert "INC-1" in html and "1 of 2 incidents are of medium severity or worse" in html
+    assert "INC-1" in html and "1 of 2 incidents shown: those of medium severity" in html
     values = [
         line for line in outputs["indicators.txt"].decode().splitlines() if not line.startswith("#")
     ]
@@ -147,6 +147,11 @@ def test_collector_calls_are_left_out_of_the_report_and_commands_name_the_right_
     collector = {**findings[0], "id": "LIR-IOC-001:self", "detector": "LIR-IOC-001"}
     collector["actor"] = {"arn": COLLECTOR, "access_key_id": "AKIACOLLECTOR0000001"}
     twins.case.write_derived("findings.json", orjson.dumps([*findings, collector]))
+    responder = {**INCIDENT, "id": "INC-self", "severity": "high", "functions": [arn(HOT)]}
+    responder["actors"] = [
+        {"principal": COLLECTOR, "access_keys": ["AKIACOLLECTOR0000001"], "addresses": []}
+    ]
+    twins.case.write_derived("incidents.json", orjson.dumps([responder]))
     with open_index(twins.case) as index:
         facts = build_facts(twins.case, build_timeline(twins.case, index), GENERATED)
     assert facts.collectors == (COLLECTOR,) and facts.hidden == 1
@@ -159,5 +164,8 @@ def test_collector_calls_are_left_out_of_the_report_and_commands_name_the_right_
     assert contains and all(f"--function {arn(HOT)} " in c for c in contains)
     assert any(c.endswith("--action deactivate-key=AKIAMALLORY000000001") for c in contains)
     assert not any("AKIACOLLECTOR" in s.command for s in steps)
-    txt = render_all(facts, ("txt",))["indicators.txt"].decode()
+    outputs = render_all(facts, ("txt", "html"))
+    txt = outputs["indicators.txt"].decode()
     assert "AKIAMALLORY000000001" in txt and "AKIACOLLECTOR" not in txt
+    html = outputs["report.html"].decode()
+    assert "0 of 1 incidents shown" in html and "INC-self" not in html

@@ -7,10 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lambda_ir.model import Severity
 from lambda_ir.report.escape import html as esc
 from lambda_ir.report.facts import ReportFacts
-from lambda_ir.report.response import AtRisk, at_risk, case_indicators, checklist, suspects
+from lambda_ir.report.response import (
+    AtRisk,
+    at_risk,
+    case_indicators,
+    checklist,
+    serious_incidents,
+    suspects,
+)
 
 SECTIONS = (
     ("now", "At a glance: what to do now"),
@@ -58,12 +64,13 @@ def function_anchor(arn: str) -> str:
 
 def _incidents(facts: ReportFacts) -> Iterator[str]:
     incidents = facts.incidents or ()
-    serious = [i for i in incidents if i.severity.rank >= Severity.MEDIUM.rank]
+    serious = serious_incidents(facts)
     yield "<h3>Incidents</h3>"
     if len(serious) < len(incidents):
         yield (
-            f"<p>{len(serious)} of {len(incidents)} incidents are of medium severity or worse; "
-            "the others are in <code>incidents.json</code>.</p>"
+            f"<p>{len(serious)} of {len(incidents)} incidents shown: those of medium severity "
+            "or worse, not only the collector's own calls; the others are in "
+            "<code>incidents.json</code>.</p>"
         )
     yield '<table id="incidents"><thead><tr><th>Severity</th>'
     yield "<th>Incident</th><th>Functions</th><th>Actors</th><th>First – last</th></tr>"

@@ -8,6 +8,7 @@ addresses), and one consolidated response checklist whose steps carry the comple
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -171,8 +172,20 @@ def case_indicators(facts: ReportFacts) -> list[Indicator]:
 
 
 def serious_incidents(facts: ReportFacts) -> tuple[Incident, ...]:
-    """Incidents of medium severity or worse: a low one's actor is routine, not an attacker."""
-    return tuple(i for i in facts.incidents or () if i.severity.rank >= Severity.MEDIUM.rank)
+    """Incidents of medium severity or worse, without the collector's own identity.
+
+    A low incident's actor is routine, not an attacker; an incident whose only actor is the
+    collector is the responder's own calls (a detector matching what it searched for).
+    """
+    out = []
+    for incident in facts.incidents or ():
+        if incident.severity.rank < Severity.MEDIUM.rank:
+            continue
+        actors = tuple(a for a in incident.actors if a.principal not in facts.collectors)
+        if incident.actors and not actors:
+            continue
+        out.append(dataclasses.replace(incident, actors=actors))
+    return tuple(out)
 
 
 def contain_command(facts: ReportFacts, function_arn: str, action: str) -> str:
