@@ -7,10 +7,11 @@ from typing import Any
 
 from lambda_ir.analyze.baseline import Novelty, who_severity
 from lambda_ir.analyze.baseline_sql import select_judged
+from lambda_ir.analyze.baseline_tools import principal_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.hooks import is_hook
-from lambda_ir.analyze.trail_rows import TrailRow, event_finding
+from lambda_ir.analyze.trail_rows import EventGroup, TrailRow, group_finding
 from lambda_ir.analyze.vendors import LayerKind, LayerMatch
 from lambda_ir.model import Finding, Kind, Severity
 
@@ -65,6 +66,10 @@ def _severity(
     return who_severity(fallback, novelty), "own or known vendors' layers"
 
 
+# A call that set layers or hooks: the row, its verdict, severity, why, layers and hooks.
+_Call = tuple[TrailRow, Novelty, Severity, str, list[str], list[str]]
+
+
 def detect(case: CaseView) -> Iterator[Finding]:
     """UpdateFunctionConfiguration/CreateFunction calls that attach layers or hook variables;
     each layer is checked against the vendor catalogue, each caller against the baseline."""
@@ -75,6 +80,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
         ["lambda.amazonaws.com"],
     )
     attached: dict[tuple[str, str, str], list[str]] = {}
+    # Like calls (one principal, function, layers, hooks and verdict) become one finding.
+    like: dict[tuple[Any, ...], list[_Call]] = {}
     for row, novelty in rows:
         layers, hooks = layer_arns(row), hook_names(row)
         # A call that did not name layers (a timeout change) answers with those already
@@ -90,26 +97,61 @@ def detect(case: CaseView) -> Iterator[Finding]:
         own = not hooks and all(m.kind is LayerKind.OWN for m in matches)
         if own and row.by_deploy_tool and severity.rank <= Severity.LOW.rank:
             continue  # an own-account layer deployed by IaC: a release
-        parts = []
-        if layers:
-            parts.append("layers " + "; ".join(f"{m.arn} ({m.describe()})" for m in matches))
-        if hooks:
-            parts.append("runtime-hook variables " + ", ".join(hooks))
-        yield event_finding(
-            INFO,
-            row,
-            severity=severity,
-            summary=(
-                f"{row.actor.arn} set {' and '.join(parts)} on {row.function_name} "
-                f"({row.operation}): {what}; the call was {novelty.phrase()}."
+        key = (
+            principal_of(
+                row.actor_type,
+                row.actor.arn,
+                row.actor.session_issuer,
+                row.actor_name,
+                row.actor.access_key_id,
             ),
-            details={
-                "layers": layers,
-                "layer_kinds": {m.arn: m.kind.value for m in matches},
-                "hook_variables": hooks,
-                "baseline": novelty.to_json(),
-            },
+            row.function_arn,
+            row.operation,
+            tuple(layers),
+            tuple(hooks),
+            severity,
+            what,
+            novelty.judged,
+            novelty.service,
+            novelty.new,
         )
+        like.setdefault(key, []).append((row, novelty, severity, what, layers, hooks))
+    for found in like.values():
+        yield _finding(case, found)
+
+
+def _finding(case: CaseView, found: list[_Call]) -> Finding:
+    """One finding for like calls, in the words of the first."""
+    row, novelty, severity, what, layers, hooks = found[0]
+    matches = [case.vendors.layer(arn, row.account) for arn in layers]
+    parts = []
+    if layers:
+        parts.append("layers " + "; ".join(f"{m.arn} ({m.describe()})" for m in matches))
+    if hooks:
+        parts.append("runtime-hook variables " + ", ".join(hooks))
+    group = EventGroup(
+        first=row,
+        extra=(),
+        event_ids=tuple(r.event_id for r, *_ in found),
+        evidence=tuple(r.evidence for r, *_ in found),
+        operations=(row.operation,),
+        last=found[-1][0].time,
+    )
+    return group_finding(
+        INFO,
+        group,
+        severity=severity,
+        summary=(
+            f"{row.actor.arn} set {' and '.join(parts)} on {row.function_name} "
+            f"({row.operation}): {what}; the call was {novelty.phrase()}."
+        ),
+        details={
+            "layers": layers,
+            "layer_kinds": {m.arn: m.kind.value for m in matches},
+            "hook_variables": hooks,
+            "baseline": novelty.to_json(),
+        },
+    )
 
 
 DETECTOR = Detector(INFO, detect)
