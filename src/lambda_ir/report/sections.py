@@ -15,6 +15,7 @@ from lambda_ir.report.excerpts import Excerpt
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.first_screen import badge, first_screen, function_anchor, table_of_contents
 from lambda_ir.report.functions import FunctionFacts, VersionRow
+from lambda_ir.report.highlight import highlight
 from lambda_ir.report.response import AtRisk, at_risk
 from lambda_ir.report.summary import blast_lines, blast_scope, headline, key_actions
 from lambda_ir.report.timeline_section import timeline_section
@@ -111,10 +112,15 @@ def _excerpts(excerpts: tuple[Excerpt, ...]) -> str:
     for excerpt in excerpts:
         parts.append(
             f'<div class="excerpt"><div class="excerpt-title">{esc(excerpt.title)}</div>'
-            f'<pre class="ev ev-{esc(excerpt.kind)}">{esc(excerpt.text)}</pre></div>'
+            f'<pre class="ev ev-{esc(excerpt.kind)}">{_text_of(excerpt)}</pre></div>'
         )
     parts.append("</details>")
     return "".join(parts)
+
+
+def _text_of(excerpt: Excerpt) -> str:
+    """An excerpt's text as HTML: code lightly coloured, everything escaped."""
+    return highlight(excerpt.text) if excerpt.kind == "code" else esc(excerpt.text)
 
 
 def _diff_link(finding: Finding) -> str:
