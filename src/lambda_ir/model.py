@@ -21,7 +21,11 @@ class Severity(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Severity).index(self)
+        return _RANKS[self]
+
+
+# Severity.rank is asked for every finding when sorting and correlating: a lookup, not a scan.
+_RANKS = {severity: number for number, severity in enumerate(Severity)}
 
 
 class Kind(StrEnum):
