@@ -77,6 +77,11 @@ def _manifest(case: Path) -> set[tuple[str, ...]]:
     }
 
 
+def _lines(case: Path) -> int:
+    manifest = case / "manifest.jsonl"
+    return manifest.read_bytes().count(b"\n") if manifest.exists() else 0
+
+
 def _requests(summary: dict[str, object]) -> int:
     calls = summary["calls"]
     assert isinstance(calls, dict)
@@ -117,19 +122,22 @@ def test_sigkill_at_a_random_point_then_resume_gives_the_clean_manifest(
     stratus: Emulator, clean: set[tuple[str, ...]], tmp_path: Path, seed: int
 ) -> None:
     case = tmp_path / "case"
+    # A random point of the run: once the manifest holds `at` of the clean run's lines (in
+    # its first three quarters, so the kill lands before the run's end).
+    at = random.Random(seed).randint(1, len(clean) * 3 // 4)
     stratus.set_limits(latency_ms=20)
     try:
         process = _collect(stratus, case)
-        delay = random.Random(seed).uniform(0.5, 3.0)
-        deadline = time.monotonic() + delay
-        while time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.02)
+        deadline = time.monotonic() + 120
+        while _lines(case) < at and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=60)
     finally:
         stratus.set_limits()
-    killed_at = sum(1 for _ in Case.open(case).entries()) if (case / "case.json").exists() else 0
-    print(f"chaos kill seed {seed}: killed after {delay:.2f} s, {killed_at} manifest lines")
+    killed_at = _lines(case)
+    print(f"chaos kill seed {seed}: killed at {killed_at} of {len(clean)} manifest lines")
+    assert killed_at < len(clean), "the run ended before the kill"
     _finish(_collect(stratus, case))
     assert _manifest(case) == clean
     report = verify_case(case)
