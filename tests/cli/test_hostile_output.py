@@ -8,6 +8,7 @@ raw control character but the newlines between its own lines, and no fake line.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from lambda_ir.cli.main import cli
+from lambda_ir.evidence import Case
 
 HOSTILE_NAME = (
     "orders\x1b]0;PWNED\x07\x1b[2J\n  critical LIR-FAKE-001 all clear\r\x08\x07\x00\x7f\x9b\u202e"
@@ -112,3 +114,20 @@ def test_written_outputs_are_inert(hostile_case: tuple[Path, str]) -> None:
         text = (case / name).read_text()
         assert not RAW.search(text.replace("\t", "")), name
     assert "\\x1b]0;PWNED" in (case / "report.md").read_text()
+
+
+def test_a_planted_file_name_that_is_not_utf8_is_shown_and_json_stays_json(
+    tmp_path: Path,
+) -> None:
+    case = Case.create(tmp_path / "case")
+    case.log("collected")
+    with open(bytes(case.root) + b"/bad\xff\x1b[2J", "wb") as planted:
+        planted.write(b"x")
+    text = _run("verify", "--case", str(case.root))
+    _clean(text)
+    assert "unlisted: bad\\udcff\\x1b[2J" in text
+    done = CliRunner().invoke(cli, ["--json", "verify", "--case", str(case.root)])
+    assert done.exit_code == 1, done.output  # before: TypeError from orjson, no JSON at all
+    _clean(done.stdout)
+    document = json.loads(done.stdout)  # lone surrogates come as \\udcXX escapes
+    assert document["problems"][0]["path"] == "bad\udcff\x1b[2J"

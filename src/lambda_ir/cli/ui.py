@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import shlex
 import sys
 from collections.abc import Callable, Iterator
@@ -74,7 +75,12 @@ class Ui:
         JSON through `sanitize.json_text` (C1 and bidi controls as `\\uXXXX`, the same JSON).
         """
         if self.json:
-            encoded = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+            try:
+                encoded = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+            except TypeError:
+                # A file name that is not UTF-8 reaches us as lone surrogates, which orjson
+                # refuses; the standard library writes them as \udcXX escapes instead.
+                encoded = json.dumps(document, indent=2, default=str)
             sys.stdout.buffer.write(sanitize.json_text(encoded).encode() + b"\n")
             sys.stdout.flush()
         else:
