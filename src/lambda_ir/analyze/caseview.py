@@ -27,11 +27,15 @@ from lambda_ir.analyze.roles import Role, parse_roles
 from lambda_ir.analyze.vendors import VendorCatalogue, load_catalogue
 from lambda_ir.evidence import Case, IntegrityError, ManifestEntry
 from lambda_ir.evidence.index import open_index
-from lambda_ir.evidence.layout import blob_path
+from lambda_ir.evidence.layout import TMP_DIR, blob_path
 from lambda_ir.model import EvidenceRef, Kind
 
 if TYPE_CHECKING:
     from lambda_ir.analyze.trail_rows import TrailRow
+
+
+# DuckDB's share of an analysis; the findings themselves live in Python beside it.
+ANALYSIS_MEMORY = "512MB"
 
 
 @dataclass(frozen=True)
@@ -226,8 +230,15 @@ class CaseView:
 
     @cached_property
     def index(self) -> duckdb.DuckDBPyConnection:
-        """The case index (`trail_events`, `log_events`, `report_lines`, …), built if stale."""
-        return open_index(self.case)
+        """The case index (`trail_events`, `log_events`, `report_lines`, …), built if stale.
+
+        Its queries (the baseline's verdicts, grouped selections) stay within
+        ANALYSIS_MEMORY, spilling to the case's scratch folder beyond it."""
+        con = open_index(self.case)
+        con.execute("SET memory_limit = ?", [ANALYSIS_MEMORY])
+        con.execute("SET preserve_insertion_order = false")  # every query orders its rows
+        con.execute("SET temp_directory = ?", [str(self.case.root / TMP_DIR / "duckdb-spill")])
+        return con
 
     @cached_property
     def baseline(self) -> Baseline:
