@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import zipfile
@@ -120,3 +121,67 @@ def test_trail_search_reads_only_its_own_case_and_an_event_once(tmp_path: Path) 
         hits = list(search_case(mine, build_query(["needle"], literal=True), ["trail"]))
         assert [h.locator.split("eventID=")[1] for h in hits] == ["mine"], name
         assert [h.evidence_path for h in hits] == ["trail/a/events.jsonl.gz"]
+
+
+def test_code_hits_name_the_versions_and_the_indicator(case: Case) -> None:
+    query = build_query(
+        ["nothing-here.example", "EVIL.example.com"], literal=True, ignore_case=True
+    )
+    hits = list(search_case(case, query, ["code"]))
+    assert [(h.used_by, h.member, h.matched) for h in hits] == [
+        (
+            (f"{ACCOUNT}/{REGION}/pay:$LATEST", f"{ACCOUNT}/{REGION}/pay:1"),
+            "app.py",
+            ("EVIL.example.com",),
+        ),
+    ]
+    assert hits[0].line().startswith(f"code\t{ACCOUNT}/{REGION}/pay:$LATEST,")
+    assert "\tapp.py" not in hits[0].line() and "pay:1!app.py\tline 2\tEVIL.example.com\t" in (
+        hits[0].line()
+    )
+    layer = list(search_case(case, build_query(["c2.evil-example"], literal=True), ["code"]))
+    assert layer == []  # case-sensitive: the file says Evil-Example
+    nested = list(search_case(case, build_query(["Evil-Example"], literal=True), ["code"]))
+    assert nested[0].used_by == ("arn:aws:lambda:eu-west-1:111122223333:layer:x:1",)
+
+
+def test_hash_indicator_matches_a_file_inside_a_package_and_the_package(
+    case: Case, tmp_path: Path
+) -> None:
+    from tests.evidence.test_index import code_zip
+
+    member_sha = hashlib.sha256(
+        b"def handler(event, context):\n    return 'evil.example.com'\n"
+    ).hexdigest()
+    package_sha = hashlib.sha256(code_zip()).hexdigest()
+    iocs = tmp_path / "iocs.txt"
+    iocs.write_text(f"# hashes\n{member_sha.upper()}\n{package_sha}\n{'0' * 64}\n")
+    result = CliRunner().invoke(
+        cli,
+        ["--json", "search", "--case", str(case.root), "--in", "code", "--ioc", str(iocs)],
+    )
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)["hits"]
+    found = {(h["locator"], h["member"], tuple(h["matched"])) for h in hits}
+    assert found == {
+        ("sha256 of the package", None, (package_sha,)),
+        ("sha256 of the file", "app.py", (member_sha,)),
+    }
+
+
+def test_cli_ioc_value_refanged_and_a_missing_file_refused(case: Case) -> None:
+    result = CliRunner().invoke(
+        cli, ["search", "--case", str(case.root), "--ioc", "evil[.]example[.]com"]
+    )
+    assert result.exit_code == 0, result.output
+    code = [line for line in result.output.splitlines() if line.startswith("code\t")]
+    assert code == [
+        f"code\t{ACCOUNT}/{REGION}/pay:$LATEST,{ACCOUNT}/{REGION}/pay:1!app.py\tline 2"
+        "\tevil.example.com\t    return 'evil.example.com'"
+    ]
+    config = [line for line in result.output.splitlines() if line.startswith("config\t")]
+    assert len(config) == 1 and "\tevil.example.com\t" in config[0] and "hunter2" not in config[0]
+    missing = CliRunner().invoke(
+        cli, ["search", "--case", str(case.root), "--ioc", "./no/such/iocs.txt"]
+    )
+    assert missing.exit_code == 1 and "no indicator file" in missing.output

@@ -11,7 +11,8 @@ from lambda_ir import sanitize
 from lambda_ir.cli.ui import CommandError, case_option, get_ui, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import build_index, summarize
-from lambda_ir.evidence.search import TARGETS, SearchError, build_query, read_iocs, search_case
+from lambda_ir.evidence.search import TARGETS, SearchError, build_query, search_case
+from lambda_ir.evidence.search_where import read_indicators
 from lambda_ir.evidence.trail import import_trail as run_import
 
 
@@ -99,8 +100,11 @@ def index(case_dir: str, threads: int | None) -> None:
 )
 @click.option(
     "--ioc",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A file of indicators (one literal per line, # comments); matched ignoring case.",
+    "iocs",
+    multiple=True,
+    metavar="FILE|VALUE",
+    help="Indicators: a file (one a line, # comments, [.] refanged) or one value; repeatable. "
+    "Matched as literals ignoring case; a SHA-256 also matches a package or a file in one.",
 )
 @click.option("-F", "--fixed-strings", is_flag=True, help="PATTERN is a literal, not a regex.")
 @click.option("-i", "--ignore-case", is_flag=True, help="Match regardless of case.")
@@ -115,7 +119,7 @@ def search(
     case_dir: str,
     pattern: str | None,
     targets: str,
-    ioc: Path | None,
+    iocs: tuple[str, ...],
     fixed_strings: bool,
     ignore_case: bool,
     limit: int,
@@ -124,8 +128,10 @@ def search(
 
     Logs and CloudTrail are searched in case.duckdb (built first if missing); code is read
     from the packages in blobs/ in memory, nested zips included. Each hit line is
-    TARGET, evidence file[!member], where (time and event, or line), matching text
-    (secrets redacted). The regex dialect is RE2 (no look-around or back-references).
+    TARGET, WHERE, LOCATOR (time and event, or line), MATCHED (the pattern or indicator),
+    and the matching text (secrets redacted). WHERE is the evidence file, or for code the
+    function versions running the package (account/region/name:version) !file inside.
+    The regex dialect is RE2 (no look-around or back-references).
     """
     ui = get_ui()
     case = Case.open(Path(case_dir))
@@ -135,18 +141,26 @@ def search(
         raise CommandError(
             f"unknown --in target(s) {', '.join(unknown)}; choose from {', '.join(TARGETS)}"
         )
-    if pattern is None and ioc is None:
-        raise CommandError("give a PATTERN, an --ioc FILE, or both")
+    if pattern is None and not iocs:
+        raise CommandError("give a PATTERN, an --ioc FILE|VALUE, or both")
     try:
         queries = (
             [build_query([pattern], literal=fixed_strings, ignore_case=ignore_case)]
             if pattern
             else []
         )
-        if ioc is not None:
-            queries.append(build_query(read_iocs(ioc), literal=True, ignore_case=True))
+        if iocs:
+            indicators = read_indicators(iocs)
+            queries.append(
+                build_query(
+                    indicators.values,
+                    literal=True,
+                    ignore_case=True,
+                    hashes=indicators.hashes,
+                )
+            )
         hits = [hit for query in queries for hit in search_case(case, query, chosen, limit)]
-    except SearchError as exc:
+    except (SearchError, ValueError) as exc:
         raise CommandError(str(exc)) from exc
     hits = hits[:limit]
     ui.result("\n".join(h.line() for h in hits), {"hits": [h.to_json() for h in hits]})
