@@ -83,6 +83,11 @@ def test_attach_plan_apply_again_and_detach(
     assert "lambda:GetFunction" in apis  # the function's state was collected first
     custody = [json.loads(line)["action"] for line in (case / "custody.jsonl").open()]
     assert custody.index("runtime-attach-start") < custody.index("contain-call")
+    # what analysis recognises as lambda-ir's own layer (analyze/own_footprints.py)
+    done = [json.loads(line) for line in (case / "custody.jsonl").open()][-1]
+    assert done["action"] == "runtime-attach-done"
+    assert done["details"]["layer"] == layer["Arn"]
+    assert done["details"]["code_sha256"] == code_sha256(layer_zip()[0])
     undo_line = next(line for line in applied.output.splitlines() if line.startswith("undo plan"))
     undo = load_undo(opened, undo_line.split(": ", 1)[1])
     (step,) = undo.steps

@@ -18,6 +18,7 @@ import orjson
 from lambda_ir.analyze.caseview import AnalyzeOptions, CaseView
 from lambda_ir.analyze.detector import Detector
 from lambda_ir.analyze.incidents import INCIDENTS_FILE, Incident, correlate
+from lambda_ir.analyze.own_footprints import without_own
 from lambda_ir.evidence import Case
 from lambda_ir.model import Finding, Kind, Severity
 
@@ -42,6 +43,7 @@ class AnalysisResult:
     warnings: tuple[DetectorProblem, ...]
     seconds: float
     incidents: tuple[Incident, ...] = ()  # the findings correlated (incidents.json)
+    own_calls: int = 0  # findings left out: they only reported the case's own collector calls
 
     def counts(self) -> dict[str, int]:
         """Number of findings per severity, every severity listed."""
@@ -80,7 +82,10 @@ def run_detectors(view: CaseView, detectors: Sequence[Detector]) -> AnalysisResu
         ran.append(detector.info.id)
         for finding in results:
             found.setdefault(finding.id, finding)
-    incidents, ordered = correlate(sorted(found.values(), key=_order))
+    # The collector's own read calls (e.g. a FilterLogEvents naming the indicator it searched
+    # for) are the responder, not the attacker: out before findings become incidents.
+    kept, own = without_own(view, list(found.values()))
+    incidents, ordered = correlate(sorted(kept, key=_order))
     return AnalysisResult(
         findings=ordered,
         incidents=incidents,
@@ -88,6 +93,7 @@ def run_detectors(view: CaseView, detectors: Sequence[Detector]) -> AnalysisResu
         skipped=tuple(skipped),
         warnings=tuple(warnings),
         seconds=round(time.monotonic() - started, 3),
+        own_calls=len(own),
     )
 
 
@@ -122,6 +128,7 @@ def custody_details(result: AnalysisResult, options: AnalyzeOptions) -> dict[str
     return {
         "findings": len(result.findings),
         "incidents": len(result.incidents),
+        "own_calls_left_out": result.own_calls,
         "by_severity": result.counts(),
         "detectors_run": len(result.ran),
         "skipped": [p.detector for p in result.skipped],

@@ -224,7 +224,11 @@ def run_runtime(
         in_place=not left,
     )
     _save(case, f"{run}/result.json", result.to_json())
-    case.log(f"{verb}-done", {"run": run, "undo": undo_path, "in_place": result.in_place})
+    done: dict[str, Any] = {"run": run, "undo": undo_path, "in_place": result.in_place}
+    if not request.detach and layer:
+        # what analysis recognises as lambda-ir's own layer (analyze/own_footprints.py)
+        done |= {"layer": layer, "code_sha256": code_sha256(request.layer_zip)}
+    case.log(f"{verb}-done", done)
     return result
 
 

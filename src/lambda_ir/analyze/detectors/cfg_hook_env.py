@@ -9,6 +9,7 @@ from lambda_ir.analyze.attribution import config_event
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.hooks import ALWAYS, hook_paths, is_hook
+from lambda_ir.analyze.own_footprints import WRAPPER, OwnLayer, named_like_ours, own_layer
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.analyze.versions import group_finding, group_versions
 from lambda_ir.analyze.yara_scan import compile_rules, new_scanner, scan
@@ -28,7 +29,9 @@ INFO = DetectorInfo(
     ),
     false_positives=(
         "APM agents installed as layers with a wrapper: a wrapper or hook that a known vendor "
-        "documents, with that vendor's genuine layer attached, is INFO (vendors.json)."
+        "documents, with that vendor's genuine layer attached, is INFO (vendors.json); "
+        "lambda-ir's own wrapper is INFO when `runtime attach` recorded that very layer "
+        "(ARN and CodeSha256) in this case."
     ),
 )
 
@@ -85,17 +88,26 @@ def detect(case: CaseView) -> Iterator[Finding]:
         if matches:
             where += "; YARA: " + ", ".join(matches)
         vendor = case.vendors.documented_hook(name, value, config.layers, config.ref.account)
+        own = _own_wrapper(case, config, name, value)
         severity = (
             Severity.CRITICAL
             if matches
             else Severity.INFO
-            if vendor is not None
+            if vendor is not None or own is not None
             else Severity.HIGH
             if name.upper() in ALWAYS or members or "/tmp" in value  # noqa: S108 - a value we read
             else Severity.MEDIUM
         )
-        if vendor is not None and not matches:
+        if own is not None and not matches:
+            where += f"; the {own.describe()} (layer {own.arn}, CodeSha256 {own.code_sha256})"
+        elif vendor is not None and not matches:
             where += f"; {vendor.name} documents this hook and its own layer is attached"
+        elif value == WRAPPER or any(named_like_ours(arn) for arn in config.layers):
+            where += (
+                "; it looks like lambda-ir's runtime collector, but no `runtime attach` in this "
+                "case recorded this layer and CodeSha256: a look-alike of our own tool"
+            )
+            severity = max(severity, Severity.HIGH, key=lambda s: s.rank)
         elif name.upper() == "AWS_LAMBDA_EXEC_WRAPPER":
             where += "; no attached known vendor layer provides this wrapper"
         yield group_finding(
@@ -114,8 +126,16 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 "resolved": [m.member for m in members],
                 "yara": matches,
                 "vendor": vendor.name if vendor else None,
+                "lambda_ir_layer": own.arn if own else None,
             },
         )
+
+
+def _own_wrapper(case: CaseView, config: FunctionConfig, name: str, value: str) -> OwnLayer | None:
+    """lambda-ir's own exec wrapper, with the layer `runtime attach` recorded attached."""
+    if name.upper() != "AWS_LAMBDA_EXEC_WRAPPER" or value != WRAPPER:
+        return None
+    return own_layer(case, config.layers)
 
 
 DETECTOR = Detector(INFO, detect)

@@ -9,6 +9,7 @@ from lambda_ir.analyze.attribution import config_event
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.hooks import is_hook
+from lambda_ir.analyze.own_footprints import WRAPPER, OwnLayer, named_like_ours, own_layer
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.analyze.vendors import LayerKind, VendorCatalogue
 from lambda_ir.analyze.versions import by_function
@@ -23,28 +24,39 @@ INFO = DetectorInfo(
     references=("https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html",),
     false_positives=(
         "Planned releases that add a vendor layer or rotate the execution role: INFO when "
-        "the call came along an established path (baseline); a look-alike layer stays HIGH."
+        "the call came along an established path (baseline); a look-alike layer stays HIGH. "
+        "lambda-ir's own collector layer (the ARN and CodeSha256 `runtime attach` recorded in "
+        "this case) and its wrapper are INFO; a layer merely named like it is HIGH."
     ),
 )
 
 
 def changes(
-    old: FunctionConfig, new: FunctionConfig, vendors: VendorCatalogue | None = None
+    old: FunctionConfig,
+    new: FunctionConfig,
+    vendors: VendorCatalogue | None = None,
+    own: OwnLayer | None = None,
 ) -> tuple[list[str], Severity]:
     """What `new` added that can load code or change rights, and how serious it is.
 
     With the vendor catalogue, a known vendor's layer (from its own account) and the hook its
-    documentation asks for are LOW, a look-alike vendor layer is HIGH."""
+    documentation asks for are LOW, a look-alike vendor layer is HIGH. `own` is lambda-ir's
+    own collector layer, when `runtime attach` recorded it in this case: it and its wrapper are
+    left out; a layer named like lambda-ir's that is not `own` is HIGH."""
     found: list[str] = []
     severity = Severity.LOW
     catalogue = vendors or VendorCatalogue(())
     # A new version of a layer already used is an upgrade; a layer name not used before is new.
     before = {arn.rsplit(":", 1)[0] for arn in old.layers}
-    added = [arn for arn in new.layers if arn.rsplit(":", 1)[0] not in before]
+    added = [
+        arn
+        for arn in new.layers
+        if arn.rsplit(":", 1)[0] not in before and (own is None or arn != own.arn)
+    ]
     if added:
         matches = [catalogue.layer(arn, new.ref.account) for arn in added]
         found.append("layers " + "; ".join(f"{m.arn} ({m.describe()})" for m in matches))
-        if any(m.kind is LayerKind.LOOKALIKE for m in matches):
+        if any(m.kind is LayerKind.LOOKALIKE or named_like_ours(m.arn) for m in matches):
             severity = Severity.HIGH
         elif any(m.kind is LayerKind.UNKNOWN for m in matches):
             severity = Severity.MEDIUM
@@ -54,6 +66,7 @@ def changes(
         if is_hook(n, v)
         and old.environment.get(n) != v
         and catalogue.documented_hook(n, v, new.layers, new.ref.account) is None
+        and not (own is not None and n.upper() == "AWS_LAMBDA_EXEC_WRAPPER" and v == WRAPPER)
     ]
     if hooks:
         found.append("runtime-hook variables " + ", ".join(sorted(hooks)))
@@ -78,7 +91,10 @@ def detect(case: CaseView) -> Iterator[Finding]:
     OS-only runtime, or raising timeout and memory together (what a miner wants)."""
     for versions in by_function(case.functions).values():
         for old, new in itertools.pairwise(versions):
-            found, severity = changes(old, new, case.vendors)
+            own = own_layer(case, new.layers)
+            found, severity = changes(old, new, case.vendors, own)
+            if not found and own is not None and own.arn not in old.layers:
+                found, severity = [own.describe() + f" (layer {own.arn})"], Severity.INFO
             if not found:
                 continue
             event = config_event(case, new)

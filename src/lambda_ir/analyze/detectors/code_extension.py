@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.code_files import iter_files, member_ref, owner_location
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.own_footprints import named_like_ours, own_layer
 from lambda_ir.analyze.vendors import LayerKind, package_publisher
 from lambda_ir.model import Finding, Kind, Severity
 
@@ -22,7 +23,9 @@ INFO = DetectorInfo(
     ),
     false_positives=(
         "Monitoring and secrets-caching extensions: a known vendor's extension in its layer "
-        "from its own account is INFO (vendors.json); in a look-alike layer it is HIGH."
+        "from its own account is INFO (vendors.json); in a look-alike layer it is HIGH. "
+        "lambda-ir's own collector extension is INFO when its layer is the ARN and CodeSha256 "
+        "`runtime attach` recorded in this case; in a layer merely named like it, HIGH."
     ),
 )
 
@@ -38,7 +41,16 @@ def detect(case: CaseView) -> Iterator[Finding]:
         layers = tuple(o for o in package.owners if ":layer:" in o)
         vendor = case.vendors.extension_vendor(parts[1], layers)
         publisher = package_publisher(case.vendors, package.owners, account)
-        if publisher is not None and publisher.kind is LayerKind.LOOKALIKE:
+        own = own_layer(case, layers)
+        if own is not None:
+            severity, verdict = Severity.INFO, f"lambda-ir's own extension: the {own.describe()}"
+        elif any(named_like_ours(arn) for arn in layers):
+            severity, verdict = (
+                Severity.HIGH,
+                "its layer is named like lambda-ir's runtime collector, but no `runtime attach` "
+                "in this case recorded this layer and CodeSha256: a look-alike of our own tool",
+            )
+        elif publisher is not None and publisher.kind is LayerKind.LOOKALIKE:
             severity, verdict = Severity.HIGH, f"its layer is {publisher.describe()}"
         elif vendor is not None:
             severity, verdict = Severity.INFO, f"{vendor.name}'s documented extension"

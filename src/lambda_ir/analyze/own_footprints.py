@@ -1,0 +1,164 @@
+"""lambda-ir's own footprints in a case: the collector's calls and the runtime collector layer.
+
+Collecting a case makes hundreds of read calls, some of them carrying what the incident is
+about (a `logs:FilterLogEvents` searching for an indicator); `runtime attach` adds a layer, a
+wrapper and an extension. Neither is the attacker. The case records both: who collected it
+(`sts:GetCallerIdentity`, kind account), when (custody `collect-started` … `collected`), and
+which layer version and CodeSha256 `runtime attach` put on a function (custody
+`runtime-attach-done`).
+
+A CloudTrail event is the collector's own only when ALL of these hold, so an attacker who
+merely sets lambda-ir's user agent is still seen:
+- its caller ARN is an identity that collected this case (GetCallerIdentity's `Arn`);
+- it is a read call (Get/List/Describe/BatchGet/Filter/Lookup/Head/Search…), as every
+  collector call is; a write by that identity is never hidden;
+- its time lies within a collection run of this case (custody, ± `SLACK` for CloudTrail's
+  one-second precision and clock skew);
+- its user agent names `lambda-ir/` (boto3's `user_agent_extra`, `aws/session.py`).
+A layer is lambda-ir's own only when its exact version ARN was attached by `runtime attach`
+in this case AND the collected layer's CodeSha256 equals the one recorded then; a layer
+merely named `lambda-ir-collector`, or with another hash, is a look-alike of our own tool.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from lambda_ir.evidence.custody import CustodyEntry, read_entries
+from lambda_ir.evidence.layout import CUSTODY
+from lambda_ir.model import Finding, Kind
+
+if TYPE_CHECKING:
+    from lambda_ir.analyze.caseview import CaseView
+
+SLACK = timedelta(seconds=30)
+USER_AGENT = "lambda-ir/"
+READ_CALL = r"^(Get|List|Describe|BatchGet|Filter|Lookup|Head|Search|Scan|Query)[A-Z]"
+LAYER_NAME = "lambda-ir-collector"  # respond.runtime_attach.LAYER_NAME (analyze may not import it)
+WRAPPER = "/opt/lambda-ir/wrapper"  # runtime.layer.WRAPPER_PATH
+_ENDS = ("collected", "collect-interrupted")
+
+
+@dataclass(frozen=True)
+class CollectionRun:
+    """One `collect` run of the case: when it started and ended (custody times, UTC)."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class OwnLayer:
+    """A collector layer version `runtime attach` put on a function in this case."""
+
+    arn: str
+    code_sha256: str
+    who: str  # the local user and host custody recorded
+    when: str  # custody time of the attach
+
+    def describe(self) -> str:
+        return f"lambda-ir runtime collector attached by {self.who} at {self.when}"
+
+
+def _custody(view: CaseView) -> list[CustodyEntry]:
+    return [entry for _, _, entry in read_entries(view.case.root / CUSTODY) if entry is not None]
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def collection_runs(view: CaseView) -> tuple[CollectionRun, ...]:
+    """Each collect run: from `collect-started` to its `collected` (or the next custody entry)."""
+    entries = _custody(view)
+    runs = []
+    for n, entry in enumerate(entries):
+        if entry.action != "collect-started":
+            continue
+        later = entries[n + 1 :]
+        end = next((e for e in later if e.action in _ENDS), later[0] if later else entry)
+        runs.append(CollectionRun(_when(entry.time), _when(end.time)))
+    return tuple(runs)
+
+
+def collector_arns(view: CaseView) -> tuple[str, ...]:
+    """The ARNs the collector ran as (sts:GetCallerIdentity in the case)."""
+    arns = {
+        str(doc["Arn"])
+        for doc, _ in view.documents(Kind.ACCOUNT, "sts:GetCallerIdentity")
+        if isinstance(doc, dict) and doc.get("Arn")
+    }
+    return tuple(sorted(arns))
+
+
+def own_event_ids(view: CaseView) -> frozenset[str]:
+    """CloudTrail event ids that are this case's own collector calls (the rule above)."""
+    arns, runs = collector_arns(view), collection_runs(view)
+    if not arns or not runs:
+        return frozenset()
+    spans = " OR ".join("event_time BETWEEN ? AND ?" for _ in runs)
+    bounds = [t.replace(tzinfo=None) for run in runs for t in (run.start - SLACK, run.end + SLACK)]
+    sql = (
+        "SELECT event_id FROM trail_events WHERE list_contains(?, actor_arn) "  # noqa: S608
+        "AND regexp_matches(coalesce(event_name, ''), ?) "
+        "AND contains(coalesce(user_agent, ''), ?) "
+        f"AND ({spans})"
+    )
+    rows = view.index.execute(sql, [list(arns), READ_CALL, USER_AGENT, *bounds]).fetchall()
+    return frozenset(str(row[0]) for row in rows)
+
+
+def _event_ids(finding: Finding) -> list[str]:
+    ids = finding.details.get("event_ids") or [finding.details.get("event_id")]
+    return [str(i) for i in ids if i]
+
+
+def is_own(finding: Finding, own: frozenset[str]) -> bool:
+    """True when every CloudTrail event a finding reports is one of the collector's own."""
+    ids = _event_ids(finding)
+    return finding.actor is not None and bool(ids) and all(i in own for i in ids)
+
+
+def without_own(view: CaseView, findings: Sequence[Finding]) -> tuple[list[Finding], list[Finding]]:
+    """(findings kept, findings that only report the collector's own calls)."""
+    if not any(_event_ids(f) for f in findings):
+        return list(findings), []
+    own = own_event_ids(view)
+    kept = [f for f in findings if not is_own(f, own)]
+    dropped = [f for f in findings if is_own(f, own)]
+    return kept, dropped
+
+
+def attached_layers(view: CaseView) -> dict[str, OwnLayer]:
+    """Collector layer versions `runtime attach --apply` attached in this case, by ARN."""
+    out: dict[str, OwnLayer] = {}
+    for entry in _custody(view):
+        layer, sha = entry.details.get("layer"), entry.details.get("code_sha256")
+        if entry.action == "runtime-attach-done" and layer and sha:
+            out[str(layer)] = OwnLayer(
+                str(layer), str(sha), f"{entry.user}@{entry.host}", entry.time
+            )
+    return out
+
+
+def own_layer(view: CaseView, arns: Iterable[str]) -> OwnLayer | None:
+    """The first of `arns` that is really lambda-ir's layer: attached here, same CodeSha256."""
+    attached = attached_layers(view)
+    if not attached:
+        return None
+    collected = {layer.arn: layer.code_sha256 for layer in view.layers}
+    for arn in arns:
+        own = attached.get(arn)
+        if own is not None and collected.get(arn) == own.code_sha256:
+            return own
+    return None
+
+
+def named_like_ours(arn: str) -> bool:
+    """A layer named like lambda-ir's collector (a look-alike unless `own_layer` says ours)."""
+    parts = arn.split(":")
+    return len(parts) >= 7 and parts[5] == "layer" and bool(re.fullmatch(r"lambda-?ir.*", parts[6]))

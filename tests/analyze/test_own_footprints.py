@@ -1,0 +1,149 @@
+"""lambda-ir recognises its own footprints: the collector's calls and the runtime collector layer.
+
+Only what the case proves is ours is left out or INFO: the collecting identity's read calls
+with lambda-ir's user agent during a collect run; the layer version and CodeSha256 `runtime
+attach` recorded. The same role outside the run, a write, another caller, or a layer merely
+named like ours is still reported.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detectors import cfg_hook_env, chg_config_change, code_extension, ioc_match
+from lambda_ir.analyze.engine import run_detectors
+from lambda_ir.evidence import Case
+from lambda_ir.model import Severity
+from lambda_ir.runtime.layer import layer_zip
+from tests.analyze.casebuild import (
+    ACCOUNT,
+    REGION,
+    CaseBuilder,
+    code_sha256,
+    function_config,
+    run_detector,
+    trail_event,
+)
+
+RESPONDER = f"arn:aws:iam::{ACCOUNT}:user/ir-responder"
+OURS = "Boto3/1.35.0 md/Botocore#1.35.0 ua/2.0 os/linux Python/3.12 lambda-ir/0.1.0"
+RESPONDER_ID = {
+    "type": "IAMUser",
+    "arn": RESPONDER,
+    "accountId": ACCOUNT,
+    "accessKeyId": "AKIAEXAMPLERESPOND01",
+    "userName": "ir-responder",
+}
+
+
+def _stamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _search(event_id: str, when: datetime, *, user_agent: str = OURS, **extra: object) -> dict:
+    """A FilterLogEvents whose filter pattern is the indicator being searched for."""
+    return trail_event(
+        "FilterLogEvents",
+        {"logGroupName": "/aws/lambda/orders", "filterPattern": '"gw.denonia.xyz"'},
+        source="logs.amazonaws.com",
+        identity=extra.pop("identity", RESPONDER_ID),  # type: ignore[arg-type]
+        event_id=event_id,
+        time=_stamp(when),
+        user_agent=user_agent,
+    )
+
+
+def test_the_collectors_own_calls_are_not_the_attacker(builder: CaseBuilder) -> None:
+    builder.put(
+        f"raw/{ACCOUNT}/global/sts/caller-identity.json",
+        {"UserId": "AIDAEXAMPLE", "Account": ACCOUNT, "Arn": RESPONDER},
+        "account",
+        "sts:GetCallerIdentity",
+    )
+    builder.case.log("collect-started", {"account": ACCOUNT})
+    now = datetime.now(UTC)
+    builder.trail(
+        [
+            _search("own", now),  # the collector's own search: left out
+            _search("before", now - timedelta(hours=2)),  # same identity, outside the run
+            _search("plain-agent", now, user_agent="aws-cli/2.15.0"),  # not lambda-ir's
+            _search("mallory", now, identity={"type": "IAMUser", "arn": "arn:aws:iam::1:user/m"}),
+            trail_event(  # a write by the collecting identity with our user agent, in the run
+                "UpdateFunctionConfiguration20150331v2",
+                {"functionName": "orders", "environment": {"variables": {"C2": "gw.denonia.xyz"}}},
+                identity=RESPONDER_ID,
+                event_id="write",
+                time=_stamp(now),
+                user_agent=OURS,
+            ),
+        ]
+    )
+    builder.case.log("collected", {"artifacts": 2})
+    result = run_detectors(CaseView(Case.open(builder.root)), [ioc_match.DETECTOR])
+    flagged = sorted(f.details["event_id"] for f in result.findings)
+    assert flagged == ["before", "mallory", "plain-agent", "write"]
+    assert result.own_calls == 1
+    # the write and the out-of-run search still make the responder's identity an incident
+    assert any(RESPONDER in a.arns for i in result.incidents for a in i.actors)
+
+
+def test_without_a_collect_run_nothing_is_left_out(builder: CaseBuilder) -> None:
+    builder.put(
+        f"raw/{ACCOUNT}/global/sts/caller-identity.json",
+        {"UserId": "AIDAEXAMPLE", "Account": ACCOUNT, "Arn": RESPONDER},
+        "account",
+        "sts:GetCallerIdentity",
+    )
+    builder.trail([_search("own", datetime.now(UTC))])  # no collect-started in custody
+    result = run_detectors(CaseView(Case.open(builder.root)), [ioc_match.DETECTOR])
+    assert [f.details["event_id"] for f in result.findings] == ["own"]
+    assert result.own_calls == 0
+
+
+LAYER = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:lambda-ir-collector:1"
+DETECTORS = (cfg_hook_env.DETECTOR, chg_config_change.DETECTOR, code_extension.DETECTOR)
+
+
+def _attached(builder: CaseBuilder, recorded_sha: str | None) -> dict[str, Severity]:
+    """Version 1 without the collector, $LATEST with it (as `runtime attach` leaves it)."""
+    blob, _ = layer_zip()
+    wrapper = {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambda-ir/wrapper", "LAMBDA_IR_EVERY": "0"}
+    builder.versions(
+        "orders",
+        [
+            function_config("orders", "$LATEST", layers=[LAYER], env=wrapper),
+            function_config("orders", "1"),
+        ],
+    )
+    builder.layer(LAYER, blob)
+    if recorded_sha is not None:
+        details = {"run": "respond/x", "layer": LAYER, "code_sha256": recorded_sha}
+        builder.case.log("runtime-attach-done", details)
+    out = {}
+    for detector in DETECTORS:
+        found = run_detector(builder, detector)
+        assert len(found) == 1, (detector.info.id, found)
+        out[detector.info.id] = found[0].severity
+        if recorded_sha == code_sha256(blob):
+            assert "lambda-ir runtime collector attached by" in found[0].summary
+    return out
+
+
+def test_our_recorded_collector_layer_is_info(builder: CaseBuilder) -> None:
+    blob, _ = layer_zip()
+    severities = _attached(builder, code_sha256(blob))
+    assert severities == {
+        "LIR-CFG-002": Severity.INFO,
+        "LIR-CHG-002": Severity.INFO,
+        "LIR-CODE-003": Severity.INFO,
+    }
+
+
+def test_a_layer_named_like_ours_with_another_hash_is_high(builder: CaseBuilder) -> None:
+    severities = _attached(builder, code_sha256(b"another build"))
+    assert set(severities.values()) == {Severity.HIGH}
+
+
+def test_a_layer_named_like_ours_never_attached_here_is_high(builder: CaseBuilder) -> None:
+    assert set(_attached(builder, None).values()) == {Severity.HIGH}
