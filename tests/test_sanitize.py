@@ -87,6 +87,14 @@ def test_json_text_is_the_same_json_with_nothing_raw(value: str) -> None:
 
 @given(_HOSTILE)
 @_FAST
+def test_json_bytes_for_files(value: str) -> None:
+    encoded = sanitize.json_bytes(orjson.dumps([value]) + b"\n")
+    assert not _RAW_IN_FIELD.search(encoded.decode()[:-1])
+    assert orjson.loads(encoded) == [value]
+
+
+@given(_HOSTILE)
+@_FAST
 def test_markdown_sinks(value: str) -> None:
     for rendered in (markdown(value), markdown_code(value)):
         assert not _RAW_IN_FIELD.search(rendered)

@@ -58,6 +58,14 @@ def json_text(document: str) -> str:
     return _JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
 
 
+def json_bytes(document: bytes) -> bytes:
+    """`json_text` for encoded JSON (files such as timeline.jsonl, findings.json); ASCII-only
+    data, the common case, is returned as it is without decoding."""
+    if document.isascii():
+        return document
+    return json_text(document.decode("utf-8")).encode("utf-8")
+
+
 def is_clean(value: str, *, lines: bool = False) -> bool:
     """True when `value` holds nothing `field` (or, with `lines`, `text`) would escape."""
     return (_TEXT if lines else _FIELD).search(value) is None

@@ -110,7 +110,8 @@ def test_written_outputs_are_inert(hostile_case: tuple[Path, str]) -> None:
     _run("analyze", "--case", str(case))
     _run("timeline", "--case", str(case), "--format", "csv")
     _run("report", "--case", str(case))
-    for name in ("report.md", "timeline.csv"):
+    _run("timeline", "--case", str(case))  # timeline.jsonl
+    for name in ("report.md", "timeline.csv", "timeline.jsonl", "findings.json"):
         text = (case / name).read_text()
         assert not RAW.search(text.replace("\t", "")), name
     assert "\\x1b]0;PWNED" in (case / "report.md").read_text()

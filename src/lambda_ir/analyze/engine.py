@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from lambda_ir import sanitize
 from lambda_ir.analyze.caseview import AnalyzeOptions, CaseView
 from lambda_ir.analyze.detector import Detector
 from lambda_ir.analyze.incidents import INCIDENTS_FILE, Incident, correlate
@@ -103,12 +104,14 @@ def _order(finding: Finding) -> tuple[int, str, str]:
 
 def findings_json(findings: Sequence[Finding]) -> bytes:
     """findings.json's bytes: a JSON list, most severe first."""
-    return orjson.dumps([f.to_json() for f in findings], option=orjson.OPT_INDENT_2) + b"\n"
+    document = orjson.dumps([f.to_json() for f in findings], option=orjson.OPT_INDENT_2)
+    return sanitize.json_bytes(document) + b"\n"  # C1/bidi controls as \uXXXX
 
 
 def incidents_json(incidents: Sequence[Incident]) -> bytes:
     """incidents.json's bytes: a JSON list, most important first."""
-    return orjson.dumps([i.to_json() for i in incidents], option=orjson.OPT_INDENT_2) + b"\n"
+    document = orjson.dumps([i.to_json() for i in incidents], option=orjson.OPT_INDENT_2)
+    return sanitize.json_bytes(document) + b"\n"
 
 
 def analyze_case(

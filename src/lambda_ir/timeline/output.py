@@ -81,10 +81,10 @@ def jsonl_chunks(events: Iterable[TimelineEvent]) -> Iterator[bytes]:
         batch.append(line)
         size += len(line)
         if size >= CHUNK:
-            yield b"".join(batch)
+            yield sanitize.json_bytes(b"".join(batch))  # C1/bidi as \uXXXX: `cat` is safe
             batch, size = [], 0
     if batch:
-        yield b"".join(batch)
+        yield sanitize.json_bytes(b"".join(batch))
 
 
 def csv_chunks(events: Iterable[TimelineEvent]) -> Iterator[bytes]:
