@@ -48,6 +48,8 @@ class AnalyzeOptions:
     allow_file: Path | None = None
     allowed_accounts: frozenset[str] = field(default_factory=frozenset)
     allowed_names: frozenset[str] = field(default_factory=frozenset)
+    # other cases of the responder's whose `runtime attach` records count as lambda-ir's own
+    attached_in: tuple[Path, ...] = ()
 
 
 class CaseView:

@@ -140,4 +140,5 @@ def custody_details(result: AnalysisResult, options: AnalyzeOptions) -> dict[str
         "sigma_dirs": [str(p) for p in options.sigma_dirs],
         "ioc_files": [str(p) for p in options.ioc_files],
         "allow_file": str(options.allow_file) if options.allow_file else None,
+        "attached_in": [str(p) for p in options.attached_in],
     }

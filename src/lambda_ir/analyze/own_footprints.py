@@ -64,8 +64,12 @@ class OwnLayer:
         return f"lambda-ir runtime collector attached by {self.who} at {self.when}"
 
 
-def _custody(view: CaseView) -> list[CustodyEntry]:
-    return [entry for _, _, entry in read_entries(view.case.root / CUSTODY) if entry is not None]
+def _custody(view: CaseView, *, others: bool = False) -> list[CustodyEntry]:
+    """This case's custody entries; with `others`, those of `--attached-in` cases too."""
+    roots = [view.case.root, *(view.options.attached_in if others else ())]
+    return [
+        entry for root in roots for _, _, entry in read_entries(root / CUSTODY) if entry is not None
+    ]
 
 
 def _when(text: str) -> datetime:
@@ -134,9 +138,10 @@ def without_own(view: CaseView, findings: Sequence[Finding]) -> tuple[list[Findi
 
 
 def attached_layers(view: CaseView) -> dict[str, OwnLayer]:
-    """Collector layer versions `runtime attach --apply` attached in this case, by ARN."""
+    """Collector layer versions `runtime attach --apply` attached in this case (or in a case
+    named with `analyze --attached-in`), by ARN."""
     out: dict[str, OwnLayer] = {}
-    for entry in _custody(view):
+    for entry in _custody(view, others=True):
         layer, sha = entry.details.get("layer"), entry.details.get("code_sha256")
         if entry.action == "runtime-attach-done" and layer and sha:
             out[str(layer)] = OwnLayer(

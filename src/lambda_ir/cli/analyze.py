@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -105,6 +106,15 @@ class FindingsAtOrAbove(click.ClickException):
     help="Exit with code 4 when a finding is at least this severe "
     "(info, low, medium, high, critical); findings.json is written either way.",
 )
+@click.option(
+    "--attached-in",
+    "attached_in",
+    type=_DIR,
+    multiple=True,
+    metavar="CASE",
+    help="Another case of yours in which `runtime attach --apply` ran: the collector layer it "
+    "recorded (ARN and CodeSha256) is lambda-ir's own here too; repeatable.",
+)
 @writes_case
 def analyze(
     case_dir: str,
@@ -113,6 +123,7 @@ def analyze(
     ioc_files: tuple[Path, ...],
     allow_file: Path | None,
     fail_on: str | None,
+    attached_in: tuple[Path, ...] = (),
 ) -> None:
     """Run every detector over the case, offline, and write findings.json.
 
@@ -124,6 +135,10 @@ def analyze(
     ui = get_ui()
     case = Case.open(Path(case_dir))
     options = prepare_analysis(ui, yara_dirs, sigma_dirs, ioc_files, allow_file)
+    for other in attached_in:
+        if not (other / "custody.jsonl").is_file():
+            raise CommandError(f"--attached-in {other}: not a case folder (no custody.jsonl)")
+    options = dataclasses.replace(options, attached_in=tuple(attached_in))
     result, target = analyze_case(case, ALL, options)
     for problem in result.warnings:
         ui.say(f"[yellow]warning[/]: detector {problem.detector} failed: {_field(problem.reason)}")

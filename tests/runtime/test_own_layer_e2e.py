@@ -1,0 +1,56 @@
+"""End to end against the emulator: `runtime attach --apply`, a new case collected afterwards,
+`analyze` with and without `--attached-in` the case that attached."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from lambda_ir.cli.main import cli
+from lambda_ir.emulator.server import Emulator
+from tests.conftest import RegionPool
+from tests.respond.conftest import cli_env
+from tests.runtime.test_attach import BUCKET, _seed
+
+OWN = ("LIR-CFG-002", "LIR-CHG-002", "LIR-CODE-003")
+
+
+def _severities(case: Path, name: str) -> dict[str, tuple[str, str]]:
+    found = json.loads((case / "findings.json").read_text())
+    return {
+        f["detector"]: (f["severity"], f["summary"])
+        for f in found
+        if f["detector"] in OWN and name in f["resource"]
+    }
+
+
+def test_the_collector_attached_from_our_case_is_info(
+    tmp_path: Path, emulator_session: Emulator, region_pool: RegionPool
+) -> None:
+    region = region_pool.take(emulator_session)
+    lam, name = _seed(emulator_session, region, {"STAGE": "prod"})
+    lam.publish_version(FunctionName=name)  # version 1, before the collector
+    runner = CliRunner(env=cli_env(emulator_session.endpoint_url, region))
+    attached, later = tmp_path / "attached", tmp_path / "later"
+    where = ("--case", str(attached), "--function", name, "--region", region)
+    applied = runner.invoke(cli, ["runtime", "attach", *where, "--bucket", BUCKET, "--apply"])
+    assert applied.exit_code == 0, applied.output
+    collected = runner.invoke(cli, ["collect", "--case", str(later), "--region", region])
+    assert collected.exit_code == 0, collected.output
+
+    alone = runner.invoke(cli, ["analyze", "--case", str(later)])
+    assert alone.exit_code == 0, alone.output
+    before = _severities(later, name)
+    assert {d: s for d, (s, _) in before.items()} == dict.fromkeys(OWN, "high")
+    assert "look-alike of our own tool" in before["LIR-CODE-003"][1]
+
+    ours = runner.invoke(cli, ["analyze", "--case", str(later), "--attached-in", str(attached)])
+    assert ours.exit_code == 0, ours.output
+    after = _severities(later, name)
+    assert {d: s for d, (s, _) in after.items()} == dict.fromkeys(OWN, "info")
+    assert all("lambda-ir runtime collector attached by" in s for _, s in after.values())
+
+    missing = runner.invoke(cli, ["analyze", "--case", str(later), "--attached-in", str(tmp_path)])
+    assert missing.exit_code != 0 and "not a case folder" in missing.output
