@@ -90,6 +90,8 @@ def function_steps(scope: Scope, options: CollectOptions) -> tuple[Step[Function
     """The steps every function in scope gets in a run (built once per run)."""
     if not scope.has_window:
         return FUNCTION_STEPS
+    if not scope.logs:
+        return FUNCTION_STEPS + tuple(s for s in WINDOW_FUNCTION_STEPS if s.name != "logs")
     if options.log_export_bucket:
         export = log_export_step(LogExport.parse(options.log_export_bucket))
         window = tuple(export if s.name == "logs" else s for s in WINDOW_FUNCTION_STEPS)

@@ -19,6 +19,11 @@ from lambda_ir.acquire.work import DEFAULT_MAX_THREADS, Work
 from lambda_ir.aws import ClientFactory, ErrorClass
 from lambda_ir.evidence import Case
 
+# The logs/CloudTrail window `collect` and `investigate` take when given no --since/--until:
+# two weeks reach back past a typical detection delay while keeping FilterLogEvents (billed
+# per GB scanned) and LookupEvents (2 calls/s per region) short; LookupEvents keeps 90 days.
+DEFAULT_SINCE = "14d"
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -27,7 +32,8 @@ class Scope:
     `functions` holds names or ARNs; an ARN also names its region. `since`/`until` (ISO-8601)
     bound the logs and CloudTrail window for the steps that read them; `baseline`, when set,
     is an earlier start from which the Lambda CloudTrail history alone is read (for the
-    baselines analysis learns), up to `since`.
+    baselines analysis learns), up to `since`. `logs=False` leaves the function logs out of
+    the window; `since_default` records that `since` is the CLI's default, not the user's.
     """
 
     regions: tuple[str, ...]
@@ -35,6 +41,8 @@ class Scope:
     since: str | None = None
     until: str | None = None
     baseline: str | None = None  # earlier start for the Lambda trail only (collect --baseline)
+    logs: bool = True  # False: the window's CloudTrail only, no function logs (--no-logs)
+    since_default: str | None = None  # the default window taken (e.g. "14d") when no --since
 
     @property
     def has_window(self) -> bool:
@@ -49,6 +57,8 @@ class Scope:
             "since": self.since,
             "until": self.until,
             "baseline": self.baseline,
+            "logs": self.logs,
+            "since_default": self.since_default,
         }
 
 

@@ -15,11 +15,13 @@ from rich.table import Table
 
 from lambda_ir.acquire import CollectOptions, CollectSummary, Scope, iam_policy
 from lambda_ir.acquire import collect as collect_case
+from lambda_ir.acquire.context import DEFAULT_SINCE
 from lambda_ir.acquire.inventory import enabled_regions, regions_of
 from lambda_ir.aws import build_session
 from lambda_ir.cli import preflight
 from lambda_ir.cli.collect_org import collect_organisation, org_options, org_target
 from lambda_ir.cli.ui import FC, Ui, case_option, get_ui, writes_case
+from lambda_ir.cli.window import default_window, window_lines
 from lambda_ir.evidence import Case
 
 # The options `collect` and `investigate` share: scope, window, pacing, buckets.
@@ -36,7 +38,15 @@ COLLECT_OPTIONS = (
         help="Limit to these functions.",
     ),
     click.option(
-        "--since", metavar="WHEN", help="Start of the logs/CloudTrail window (7d, 2026-11-20)."
+        "--since",
+        metavar="WHEN",
+        help="Start of the logs/CloudTrail window (7d, 2026-11-20). Without --since and "
+        f"--until: the last {DEFAULT_SINCE} (a resumed case: its first window).",
+    ),
+    click.option(
+        "--no-logs",
+        is_flag=True,
+        help="Do not collect the functions' CloudWatch logs (CloudTrail is still read).",
     ),
     click.option(
         "--until", metavar="WHEN", help="End of the logs/CloudTrail window (default: now)."
@@ -120,8 +130,10 @@ def collect(case_dir: str | None, print_iam_policy: bool, **chosen: Any) -> None
     """Collect every piece of Lambda evidence, read-only, into the case.
 
     Functions, every version's configuration and code, layers, aliases, policies per
-    qualifier, URLs, triggers and the execution role; with --since/--until also each
-    function's logs and CloudTrail (LookupEvents, or --trail-bucket). Credentials come
+    qualifier, URLs, triggers and the execution role; and over a window (--since/--until;
+    without them the last 14 days, said in the output and in custody) each function's logs
+    (unless --no-logs) and CloudTrail (LookupEvents, or --trail-bucket); a resumed case
+    keeps the window of its first collection unless given one. Credentials come
     from the standard boto3 chain (AWS_PROFILE, SSO, AWS_ENDPOINT_URL). Running it again on
     the same case fills the gaps. Exit 0 when the run finished (failed calls are recorded in
     the manifest), 1 when nothing could be collected, 130 when interrupted.
@@ -139,6 +151,8 @@ def collect(case_dir: str | None, print_iam_policy: bool, **chosen: Any) -> None
         raise click.UsageError("Missing option '--case'.")
     org = org_target(chosen)  # pops the org options; None without --org-role
     case, session, scope, options = prepare_collection(case_dir, **chosen)
+    for line in window_lines(scope):
+        ui.say(escape(line))
     if org is not None:
         collect_organisation(ui, case, session, org, scope, options)
         return
@@ -168,6 +182,7 @@ def prepare_collection(
     log_export_bucket: str | None,
     runtime_bucket: str | None = None,
     baseline: str | None = None,
+    no_logs: bool = False,
 ) -> tuple[Case, boto3.Session, Scope, CollectOptions]:
     """Build the session (boto3 chain), the scope and the options; open or create the case.
 
@@ -176,6 +191,7 @@ def prepare_collection(
     """
     session = build_session()
     named = preflight.check_regions((*regions, *regions_of(functions)))
+    since, until, since_default = default_window(Path(case_dir), since, until)
     start, end = preflight.window(since, until)
     preflight.check_access(session, (*named, session.region_name or "us-east-1")[0])
     scope = Scope(
@@ -184,6 +200,8 @@ def prepare_collection(
         since=start,
         until=end,
         baseline=preflight.when(baseline, "--baseline"),
+        logs=not no_logs,
+        since_default=since_default,
     )
     case = Case.open_or_create(Path(case_dir), scope.to_json())
     options = CollectOptions(

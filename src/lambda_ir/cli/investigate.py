@@ -11,6 +11,7 @@ from rich.markup import escape
 from lambda_ir.cli.analyze import analyze_options, incident_lines, prepare_analysis
 from lambda_ir.cli.collect import RegionProgress, collect_options, prepare_collection
 from lambda_ir.cli.ui import CommandError, case_option, get_ui, writes_case
+from lambda_ir.cli.window import window_lines
 from lambda_ir.investigate import InvestigationStopped
 from lambda_ir.investigate import investigate as run_investigation
 
@@ -31,13 +32,16 @@ def investigate(
     """Collect, index, analyze, build the timeline and write the report, in one go.
 
     Takes every `collect` and `analyze` option. Collection is read-only and resumable (run
-    it again on the same case to fill gaps); everything after it is offline. Give --since
-    (e.g. 14d) to collect logs and CloudTrail too. Prints the report's path.
+    it again on the same case to fill gaps); everything after it is offline. Logs and
+    CloudTrail are read over --since/--until, by default the last 14 days (--no-logs: no
+    logs). Prints the report's path.
     """
     ui = get_ui()
     analysis = prepare_analysis(ui, yara_dirs, sigma_dirs, ioc_files, allow_file)
     case, session, scope, options = prepare_collection(case_dir, **chosen)
     ui.say(f"Investigating {len(scope.regions)} region(s) into {escape(str(case.root))}")
+    for line in window_lines(scope):
+        ui.say(escape(line))
     try:
         with RegionProgress(ui, scope.regions) as progress:
             result = run_investigation(

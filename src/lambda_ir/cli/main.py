@@ -68,7 +68,11 @@ def cli(ctx: click.Context, quiet: bool, as_json: bool, debug: bool) -> None:
     """Incident response for AWS Lambda: collect, verify, analyze, timeline, report, contain.
 
     Credentials and endpoints come from the standard boto3 chain (AWS_PROFILE, SSO,
-    AWS_ENDPOINT_URL). Collection is read-only; only `contain --apply` changes anything.
+    AWS_ENDPOINT_URL). Every command below is built. Collection is read-only; AWS is changed
+    only by `contain --apply` and `runtime attach|detach --apply` (plan, evidence first,
+    undo), `collect --log-export-bucket` (one log export task) and `hunt` (Athena queries;
+    a Glue table with --create-table). Shell completion (bash, zsh, fish):
+    eval "$(_LAMBDA_IR_COMPLETE=bash_source lambda-ir)".
     """
     ctx.obj = Ui(quiet=quiet, json=as_json, debug=debug)
 
