@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from lambda_ir.emulator.server import Emulator
 from lambda_ir.emulator.serving import apply_scenarios
 from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case, verify_case
+from tests.acquire.test_cli import _env
 
 CLI = [sys.executable, "-m", "lambda_ir"]
 REGIONS = ("us-east-1",)  # where the stratus scenario lives
@@ -33,26 +35,29 @@ FAULT_RATE = 0.14
 
 
 @pytest.fixture(scope="module")
-def stratus() -> Iterator[Emulator]:
-    """Stratus Red Team's Lambda techniques, seeded with no faults, then left to the test."""
+def stratus() -> Iterator[tuple[Emulator, list[str]]]:
+    """Stratus Red Team's Lambda techniques, seeded with no faults, then left to the test;
+    and a logs/CloudTrail window ending once the seeding is done. Every collect is itself
+    recorded as CloudTrail by the emulator, so a window reaching "now" would read a
+    different trail on every run; this one reads the same trail each time."""
     with running_emulator(flush_interval=3600) as emulator:
         apply_scenarios(emulator, ["stratus"])
-        yield emulator
+        end = datetime.now(UTC).replace(microsecond=0)
+        time.sleep(1.1)  # CloudTrail keeps whole seconds: later calls fall after `end`
+        window = ["--since", _iso(end - timedelta(days=2)), "--until", _iso(end)]
+        yield emulator, window
 
 
-def _collect(emulator: Emulator, case: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ENDPOINT_URL=emulator.endpoint_url,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE="/dev/null",
-        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-    )
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _collect(chaos: tuple[Emulator, list[str]], case: Path) -> subprocess.Popen[str]:
+    emulator, window = chaos
+    env = _env(emulator.endpoint_url)
     regions = [arg for region in REGIONS for arg in ("--region", region)]
     return subprocess.Popen(
-        [*CLI, "--json", "collect", "--case", str(case), "--workers", "4", *regions],
+        [*CLI, "--json", "collect", "--case", str(case), "--workers", "4", *regions, *window],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -89,8 +94,10 @@ def _requests(summary: dict[str, object]) -> int:
 
 
 @pytest.fixture(scope="module")
-def clean(stratus: Emulator, tmp_path_factory: pytest.TempPathFactory) -> set[tuple[str, ...]]:
-    stratus.set_limits()
+def clean(
+    stratus: tuple[Emulator, list[str]], tmp_path_factory: pytest.TempPathFactory
+) -> set[tuple[str, ...]]:
+    stratus[0].set_limits()
     case = tmp_path_factory.mktemp("clean") / "case"
     summary = _finish(_collect(stratus, case))
     assert verify_case(case).ok
@@ -100,13 +107,14 @@ def clean(stratus: Emulator, tmp_path_factory: pytest.TempPathFactory) -> set[tu
 
 @pytest.mark.parametrize("seed", range(RUNS))
 def test_faults_after_seeding_give_the_clean_manifest(
-    stratus: Emulator, clean: set[tuple[str, ...]], tmp_path: Path, seed: int
+    stratus: tuple[Emulator, list[str]], clean: set[tuple[str, ...]], tmp_path: Path, seed: int
 ) -> None:
-    limiter = stratus.set_limits(faults=FaultSpec(FAULT_RATE, seed=seed))
+    emulator = stratus[0]
+    limiter = emulator.set_limits(faults=FaultSpec(FAULT_RATE, seed=seed))
     try:
         summary = _finish(_collect(stratus, tmp_path / "case"))
     finally:
-        stratus.set_limits()
+        emulator.set_limits()
     injected = sum(limiter.injected.values())
     print(
         f"chaos seed {seed}: faults injected {limiter.injected}, {_requests(summary)} requests"
@@ -119,13 +127,14 @@ def test_faults_after_seeding_give_the_clean_manifest(
 
 @pytest.mark.parametrize("seed", range(RUNS))
 def test_sigkill_at_a_random_point_then_resume_gives_the_clean_manifest(
-    stratus: Emulator, clean: set[tuple[str, ...]], tmp_path: Path, seed: int
+    stratus: tuple[Emulator, list[str]], clean: set[tuple[str, ...]], tmp_path: Path, seed: int
 ) -> None:
+    emulator = stratus[0]
     case = tmp_path / "case"
     # A random point of the run: once the manifest holds `at` of the clean run's lines (in
     # its first three quarters, so the kill lands before the run's end).
     at = random.Random(seed).randint(1, len(clean) * 3 // 4)
-    stratus.set_limits(latency_ms=20)
+    emulator.set_limits(latency_ms=20)
     try:
         process = _collect(stratus, case)
         deadline = time.monotonic() + 120
@@ -134,7 +143,7 @@ def test_sigkill_at_a_random_point_then_resume_gives_the_clean_manifest(
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=60)
     finally:
-        stratus.set_limits()
+        emulator.set_limits()
     killed_at = _lines(case)
     print(f"chaos kill seed {seed}: killed at {killed_at} of {len(clean)} manifest lines")
     assert killed_at < len(clean), "the run ended before the kill"
