@@ -19,7 +19,6 @@ An invalid pattern raises `InvalidPattern`, answered as InvalidParameterExceptio
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Callable
 from typing import Any
@@ -27,22 +26,14 @@ from typing import Any
 import orjson
 
 from lambda_ir.emulator.http import Response, json_error, json_response
+from lambda_ir.emulator.logs_filter_json import json_pattern
+from lambda_ir.emulator.logs_filter_values import InvalidPattern, regex, value_matches
 
 Matcher = Callable[[str], bool]
 MAX_PATTERN = 1024  # FilterLogEvents' documented length limit
-MAX_NESTING = 16
 _TERM = re.compile(r"[A-Za-z0-9_]+")
-_REGEX_OK = re.compile(r"[A-Za-z0-9:_#=@/;,\-^$?\[\]{}|\\*+. ]*")
-_JSON_TOKEN = re.compile(
-    r'\s*(\$[^\s=!<>()&|]*|"(?:[^"\\]|\\.)*"|%[^%]*%|&&|\|\||[()]|!=|<=|>=|=|<|>'
-    r"|IS\s+(?:TRUE|FALSE|NULL)|NOT\s+EXISTS|[^\s=!<>()&|]+)"
-)
 _FIELD_CONDITION = re.compile(r"^\s*(\w+)\s*(!=|<=|>=|=|<|>)\s*(.+?)\s*$")
 _MESSAGE_FIELD = re.compile(r'\[[^\]]*\]|"[^"]*"|\S+')
-
-
-class InvalidPattern(ValueError):
-    """A filter pattern FilterLogEvents refuses (InvalidParameterException)."""
 
 
 def compile_pattern(pattern: str) -> Matcher:
@@ -53,30 +44,12 @@ def compile_pattern(pattern: str) -> Matcher:
     if not text:
         return lambda _message: True
     if text.startswith("{"):
-        return _json_pattern(text)
+        return json_pattern(text)
     if text.startswith("["):
         return _delimited_pattern(text)
     if len(text) > 1 and text.startswith("%") and text.endswith("%"):
-        return _regex(text).search_bool
+        return regex(text).search_bool
     return _terms_pattern(text)
-
-
-class _Regex:
-    def __init__(self, compiled: re.Pattern[str]) -> None:
-        self.compiled = compiled
-
-    def search_bool(self, message: str) -> bool:
-        return self.compiled.search(message) is not None
-
-
-def _regex(text: str) -> _Regex:
-    body = text[1:-1]
-    if not body or not body.isascii() or not _REGEX_OK.fullmatch(body):
-        raise InvalidPattern(f"invalid regex in filter pattern: {text}")
-    try:
-        return _Regex(re.compile(body))
-    except re.error as exc:
-        raise InvalidPattern(f"invalid regex in filter pattern: {text}: {exc}") from exc
 
 
 def _terms_pattern(text: str) -> Matcher:
@@ -105,45 +78,6 @@ def _term(word: str) -> str:
     if not _TERM.fullmatch(word):
         raise InvalidPattern(f"Invalid character(s) in term '{word}'")
     return word
-
-
-def _value_matches(actual: Any, operator: str, expected: str) -> bool:
-    """One comparison as the delimited and JSON syntaxes define it."""
-    if expected.startswith("%") and expected.endswith("%") and len(expected) > 1:
-        found = actual is not None and _regex(expected).search_bool(str(actual))
-        return found if operator == "=" else not found
-    number = _number(expected)
-    if operator in ("<", "<=", ">", ">="):
-        value = _number(actual)
-        if number is None:
-            raise InvalidPattern(f"'{operator}' needs a number, not {expected}")
-        if value is None:
-            return False
-        return {"<": value < number, "<=": value <= number, ">": value > number}.get(
-            operator, value >= number
-        )
-    if number is not None and _number(actual) is not None and not expected.startswith('"'):
-        equal = _number(actual) == number
-    else:
-        wanted = expected[1:-1] if expected.startswith('"') else expected
-        text = "" if actual is None else _text(actual)
-        equal = fnmatch.fnmatchcase(text, wanted) if "*" in wanted else text == wanted
-    return equal if operator == "=" else not equal
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _delimited_pattern(text: str) -> Matcher:
@@ -177,7 +111,7 @@ def _field_spec(spec: str) -> Matcher | None:
                 continue
             conjunction.append((condition.group(2), condition.group(3)))
         checks.append(conjunction)
-    return lambda value: any(all(_value_matches(value, o, e) for o, e in c) for c in checks)
+    return lambda value: any(all(value_matches(value, o, e) for o, e in c) for c in checks)
 
 
 def _fields_match(fields: list[Matcher | None], values: list[str]) -> bool:
@@ -192,142 +126,6 @@ def _fields_match(fields: list[Matcher | None], values: list[str]) -> bool:
         if not reachable:
             return False
     return len(values) in reachable
-
-
-def _json_pattern(text: str) -> Matcher:
-    if not text.endswith("}"):
-        raise InvalidPattern("a JSON filter pattern ends with '}'")
-    tokens = _json_tokens(text[1:-1])
-    parser = _JsonParser(tokens)
-    expression = parser.parse()
-
-    def match(message: str) -> bool:
-        try:
-            document = orjson.loads(message)
-        except orjson.JSONDecodeError:
-            return False
-        return expression(document)
-
-    return match
-
-
-def _json_tokens(body: str) -> list[str]:
-    tokens: list[str] = []
-    at = 0
-    while at < len(body):
-        if body[at:].strip() == "":
-            break
-        found = _JSON_TOKEN.match(body, at)
-        if found is None:
-            raise InvalidPattern(f"invalid JSON filter pattern near: {body[at : at + 20]}")
-        tokens.append(found.group(1))
-        at = found.end()
-    return tokens
-
-
-class _JsonParser:
-    """expression := term (('&&' | '||') term)*; term := '(' expression ')' | comparison."""
-
-    def __init__(self, tokens: list[str]) -> None:
-        self.tokens = tokens
-        self.at = 0
-        self.depth = 0
-
-    def parse(self) -> Callable[[Any], bool]:
-        expression = self._expression()
-        if self.at != len(self.tokens):
-            raise InvalidPattern(f"unexpected '{self.tokens[self.at]}' in JSON filter pattern")
-        return expression
-
-    def _next(self) -> str:
-        if self.at >= len(self.tokens):
-            raise InvalidPattern("JSON filter pattern ends too early")
-        self.at += 1
-        return self.tokens[self.at - 1]
-
-    def _expression(self) -> Callable[[Any], bool]:
-        terms = [self._term()]
-        operators: list[str] = []
-        while self.at < len(self.tokens) and self.tokens[self.at] in ("&&", "||"):
-            operators.append(self._next())
-            terms.append(self._term())
-        # && binds tighter than ||: split on || into groups of &&-ed terms.
-        groups: list[list[Callable[[Any], bool]]] = [[terms[0]]]
-        for operator, term in zip(operators, terms[1:], strict=True):
-            if operator == "||":
-                groups.append([term])
-            else:
-                groups[-1].append(term)
-        return lambda doc: any(all(t(doc) for t in group) for group in groups)
-
-    def _term(self) -> Callable[[Any], bool]:
-        word = self._next()
-        if word == "(":
-            self.depth += 1
-            if self.depth > MAX_NESTING:
-                raise InvalidPattern("JSON filter pattern nested too deep")
-            inner = self._expression()
-            if self._next() != ")":
-                raise InvalidPattern("unbalanced parentheses in JSON filter pattern")
-            self.depth -= 1
-            return inner
-        if not word.startswith("$"):
-            raise InvalidPattern(f"expected a $.selector in JSON filter pattern, got '{word}'")
-        path = _selector(word)
-        operator = self._next()
-        if operator.startswith("IS"):
-            wanted = operator.split()[-1]
-            return lambda doc: _is(_lookup(doc, path), wanted)
-        if operator.startswith("NOT"):
-            return lambda doc: _lookup(doc, path) is _MISSING
-        if operator not in ("=", "!=", "<", "<=", ">", ">="):
-            raise InvalidPattern(f"expected an operator after {word}, got '{operator}'")
-        expected = self._next()
-        if expected in ("&&", "||", "(", ")"):
-            raise InvalidPattern(f"expected a value after {word} {operator}")
-        _value_matches(None, operator, expected)  # refuse `< abc` now, not per event
-
-        def compare(doc: Any) -> bool:
-            actual = _lookup(doc, path)
-            if actual is _MISSING or isinstance(actual, dict | list):
-                return False
-            return _value_matches(actual, operator, expected)
-
-        return compare
-
-
-_MISSING = object()
-
-
-def _selector(selector: str) -> list[str | int]:
-    if selector == "$":
-        return []
-    if not selector.startswith("$."):
-        raise InvalidPattern(f"invalid selector {selector}")
-    path: list[str | int] = []
-    for part in re.findall(r"\.([^.\[\]]+)|\[(\d+|\*)\]", selector[1:]):
-        name, index = part
-        path.append(name if name else (int(index) if index != "*" else "*"))
-    return path
-
-
-def _lookup(document: Any, path: list[str | int]) -> Any:
-    value = document
-    for step in path:
-        if isinstance(value, list) and isinstance(step, int) and step < len(value):
-            value = value[step]
-            continue
-        if isinstance(value, dict) and isinstance(step, str) and step in value:
-            value = value[step]
-            continue
-        return _MISSING
-    return value
-
-
-def _is(value: Any, wanted: str) -> bool:
-    if wanted == "NULL":
-        return value is None
-    return value is (wanted == "TRUE")
 
 
 def filter_log_events(params: dict[str, Any], forward: Callable[[bytes], Response]) -> Response:
