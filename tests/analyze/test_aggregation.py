@@ -1,0 +1,75 @@
+"""Repeated CloudTrail findings (same detector, principal, function, kind of change) are one
+finding with a count, first and last time and every trail file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambda_ir.analyze.detectors import ct_add_permission, ct_code_update, ct_function_url
+from lambda_ir.model import Severity
+from tests.analyze.casebuild import ACCOUNT, REGION, CaseBuilder, role_identity, run_detector
+from tests.analyze.casebuild import trail_event as event
+
+ORDERS = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"
+
+
+def _url(n: int, function: str, session: str, cors: Any = None) -> dict[str, Any]:
+    request = {"functionName": function, "authType": "NONE", **({"cors": cors} if cors else {})}
+    return event(
+        "CreateFunctionUrlConfig20211031",
+        request,
+        identity=role_identity("deployer", session),
+        event_id=f"u{n}",
+        time=f"2026-11-0{n}T12:00:00Z",
+    )
+
+
+def test_like_calls_of_one_role_are_one_finding(builder: CaseBuilder) -> None:
+    first = builder.trail([_url(1, "orders", "s1"), _url(2, "orders", "s2")], name="a")
+    second = builder.trail([_url(3, "orders", "s3"), _url(4, "billing", "s1")], name="b")
+    builder.trail([_url(5, "orders", "s4", cors={"allowOrigins": ["*"]})], name="c")
+    found = run_detector(builder, ct_function_url.DETECTOR)
+    assert len(found) == 3  # orders x3 (two sessions of one role), billing, orders with CORS *
+    orders = next(f for f in found if f.resource == ORDERS and f.details.get("events"))
+    assert orders.details["events"] == 3
+    assert orders.details["event_ids"] == ["u1", "u2", "u3"]
+    assert orders.time == "2026-11-01T12:00:00Z"
+    assert orders.details["last"] == "2026-11-03T12:00:00Z"
+    assert {ref.path for ref in orders.evidence} == {first.path, second.path}
+    assert orders.summary.endswith(
+        "Seen 3 times from 2026-11-01T12:00:00Z to 2026-11-03T12:00:00Z."
+    )
+    alone = [f for f in found if not f.details.get("events")]
+    assert sorted(f.details["event_id"] for f in alone) == ["u4", "u5"]
+    assert all("Seen" not in f.summary for f in alone)  # one call reads as before
+
+
+def test_grants_group_by_grant_and_code_changes_by_person(builder: CaseBuilder) -> None:
+    user = {"type": "IAMUser", "arn": f"arn:aws:iam::{ACCOUNT}:user/bob", "userName": "bob"}
+    grants = [
+        event(
+            "AddPermission20150331v2",
+            {"functionName": "orders", "principal": principal, "statementId": f"s{n}"},
+            identity=user,
+            event_id=f"g{n}",
+        )
+        for n, principal in enumerate(("*", "*", "999988887777"))
+    ]
+    code = [
+        event(
+            "UpdateFunctionCode20150331v2",
+            {"functionName": "orders"},
+            identity=user,
+            event_id=f"c{n}",
+            source_ip="203.0.113.9",
+        )
+        for n in range(2)
+    ]
+    builder.trail([*grants, *code])
+    permissions = run_detector(builder, ct_add_permission.DETECTOR)
+    assert {(f.severity, f.details.get("events", 1)) for f in permissions} == {
+        (Severity.HIGH, 2),  # two grants to anyone
+        (Severity.MEDIUM, 1),  # one to another account
+    }
+    [change] = run_detector(builder, ct_code_update.DETECTOR)
+    assert change.details["events"] == 2 and change.details["event_ids"] == ["c0", "c1"]
