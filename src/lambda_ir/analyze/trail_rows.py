@@ -152,12 +152,19 @@ def select_groups(
     by: str,
     join: str = "",
     extra: str = "",
+    bodies: bool = True,
 ) -> list[EventGroup]:
     """Events of `trail_events` (optionally `join`ed to a table such as `lir_novelty`) that
     match `where`, grouped in DuckDB by the constant expressions `by`; one `EventGroup` per
     group, ordered by its earliest event. Only the groups reach Python, never each event.
-    `extra` names further columns (of the join) to return for each group's earliest event."""
+    `extra` names further columns (of the join) to return for each group's earliest event;
+    without `bodies` the rows' request and response are left empty (not read nor parsed)."""
     more = f", {extra}" if extra else ""
+    columns = (
+        COLUMNS
+        if bodies
+        else COLUMNS.replace("request_parameters,", "NULL,").replace("response_elements,", "NULL,")
+    )
     order = "ORDER BY event_time, event_id"
     sql = f"""
     WITH hits AS MATERIALIZED (SELECT * FROM trail_events {join} WHERE {where}),
@@ -167,7 +174,7 @@ def select_groups(
         list_sort(list(DISTINCT operation)) AS lir_ops, max(event_time) AS lir_last
       FROM hits GROUP BY {by}
     )
-    SELECT {COLUMNS}{more}, lir_ids, lir_paths, lir_shas, lir_ops, lir_last
+    SELECT {columns}{more}, lir_ids, lir_paths, lir_shas, lir_ops, lir_last
     FROM groups JOIN hits ON hits.event_id = groups.lir_first
     {order}
     """  # noqa: S608

@@ -53,6 +53,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         by="principal, strftime(event_time, '%Y-%m-%d'), coalesce(function_name, '')",
         join=f"JOIN {case.novelty} USING (event_id)",
         extra=NOVELTY_COLUMNS,
+        bodies=False,  # the summary names who, what, where and when, never the request
     )
     for group in groups:
         first, novelty = group.first, novelty_of(group.extra)
