@@ -8,7 +8,7 @@ evidence the case does not hold is reported as skipped, so "no finding" is never
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,8 +104,20 @@ def _order(finding: Finding) -> tuple[int, str, str]:
 
 def findings_json(findings: Sequence[Finding]) -> bytes:
     """findings.json's bytes: a JSON list, most severe first."""
-    document = orjson.dumps([f.to_json() for f in findings], option=orjson.OPT_INDENT_2)
-    return sanitize.json_bytes(document) + b"\n"  # C1/bidi controls as \uXXXX
+    return b"".join(findings_chunks(findings))
+
+
+def findings_chunks(findings: Sequence[Finding]) -> Iterator[bytes]:
+    """findings.json a finding at a time, the bytes `orjson.dumps(list, OPT_INDENT_2)` would
+    give: hundreds of thousands of findings are never one list of dicts nor one string."""
+    if not findings:
+        yield b"[]\n"
+        return
+    for number, finding in enumerate(findings):
+        item = orjson.dumps(finding.to_json(), option=orjson.OPT_INDENT_2)
+        # JSON strings hold no raw newline: every one is indentation, one level deeper here
+        yield (b",\n  " if number else b"[\n  ") + sanitize.json_bytes(item.replace(b"\n", b"\n  "))
+    yield b"\n]\n"
 
 
 def incidents_json(incidents: Sequence[Incident]) -> bytes:
@@ -120,7 +132,7 @@ def analyze_case(
     """Analyze a case: run detectors, write findings.json, record the run in custody."""
     view = CaseView(case, options)
     result = run_detectors(view, detectors)
-    target = case.write_derived(FINDINGS_FILE, findings_json(result.findings))
+    target, _ = case.write_derived_stream(FINDINGS_FILE, findings_chunks(result.findings))
     case.write_derived(INCIDENTS_FILE, incidents_json(result.incidents))
     case.log("analyzed", custody_details(result, options or AnalyzeOptions()))
     return result, target
