@@ -185,3 +185,20 @@ def test_cli_ioc_value_refanged_and_a_missing_file_refused(case: Case) -> None:
         cli, ["search", "--case", str(case.root), "--ioc", "./no/such/iocs.txt"]
     )
     assert missing.exit_code == 1 and "no indicator file" in missing.output
+
+
+def test_hash_indicator_matches_a_nested_zip_and_a_file_inside_it(case: Case) -> None:
+    outer = zipfile.ZipFile(io.BytesIO(nested_zip()))
+    inner_zip = outer.read("python/lib.zip")
+    beacon = zipfile.ZipFile(io.BytesIO(inner_zip)).read("vendor/beacon.py")
+    hashes = {hashlib.sha256(inner_zip).hexdigest(), hashlib.sha256(beacon).hexdigest()}
+    query = build_query(sorted(hashes), literal=True, ignore_case=True, hashes=frozenset(hashes))
+    hits = list(search_case(case, query, ["code"]))
+    assert {(h.member, h.locator, h.matched[0]) for h in hits} == {
+        ("python/lib.zip", "sha256 of the file", hashlib.sha256(inner_zip).hexdigest()),
+        (
+            "python/lib.zip!vendor/beacon.py",
+            "sha256 of the file",
+            hashlib.sha256(beacon).hexdigest(),
+        ),
+    }

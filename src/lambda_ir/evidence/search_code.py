@@ -41,10 +41,12 @@ def _package_hits(
     if sha.lower() in query.hashes:
         yield Hit("code", path, sha, "sha256 of the package", "", None, (sha.lower(),), used_by)
     try:
-        for member, content in _package_files(case.path(path)):
-            digest = hashlib.sha256(content).hexdigest() if query.hashes else ""
+        for member, content, hash_it, search_it in _package_files(case.path(path)):
+            digest = hashlib.sha256(content).hexdigest() if hash_it and query.hashes else ""
             if digest in query.hashes:
                 yield Hit("code", path, sha, "sha256 of the file", "", member, (digest,), used_by)
+            if not search_it:
+                continue
             for number, line in matching_lines(content, pattern):
                 text = snippet(line.decode("utf-8", "replace"), pattern)
                 matched = which(labelled, line)
@@ -55,15 +57,19 @@ def _package_hits(
 
 def _package_files(
     source: Path | io.BytesIO, prefix: str = "", depth: int = 0
-) -> Iterator[tuple[str, bytes]]:
+) -> Iterator[tuple[str, bytes, bool, bool]]:
+    """(name, content, hash it, search its text): a nested zip (one level deep) is hashed,
+    then its files are given; one that cannot be read as a zip is searched as bytes."""
     for member in read_members(source):
         if member.content is None:
             continue
         name = prefix + member.name
         if depth == 0 and member.content[:4] == b"PK\x03\x04":
+            yield name, member.content, True, False
             try:
                 yield from _package_files(io.BytesIO(member.content), f"{name}!", depth + 1)
                 continue
             except ZIP_ERRORS:
-                pass
-        yield name, member.content
+                yield name, member.content, False, True  # not a readable zip: its bytes
+                continue
+        yield name, member.content, True, True
