@@ -10,14 +10,14 @@ import time
 from pathlib import Path
 
 from lambda_ir.evidence import Case, verify_case
+from lambda_ir.evidence.lock import case_lock
 
 WRITER = """
 import sys, time
 from pathlib import Path
 from lambda_ir.evidence import Case
 
-case = Case.open(Path(sys.argv[1]))
-case.put_json("raw/before.json", {"ok": True}, kind="other")
+from lambda_ir.evidence.lock import case_lock
 
 def slow_chunks():
     for n in range(10_000):
@@ -26,7 +26,10 @@ def slow_chunks():
         yield b"x" * 65536
         time.sleep(0.01)
 
-case.put_stream(slow_chunks(), "raw/big.bin", kind="other")
+with case_lock(Path(sys.argv[1]), "writer"):  # as every command that writes a case does
+    case = Case.open(Path(sys.argv[1]))
+    case.put_json("raw/before.json", {"ok": True}, kind="other")
+    case.put_stream(slow_chunks(), "raw/big.bin", kind="other")
 """
 
 
@@ -49,11 +52,16 @@ def test_kill_during_a_write_leaves_a_consistent_case(tmp_path: Path) -> None:
     assert leftovers, "the half-written temp file should be in the scratch folder"
     report = verify_case(case.root)
     assert report.ok, report.problems
+    assert "left half-written by `writer`" in report.notes[0]  # explained, not evidence
 
-    # Resuming writes the artifact in full.
-    entry = reopened.put_bytes(b"complete", "raw/big.bin", kind="other")
+    # Resuming (taking the dead writer's lock over) removes them and writes it in full.
+    with case_lock(case.root, "resume") as acquired:
+        assert acquired.cleared == len(leftovers)
+        entry = reopened.put_bytes(b"complete", "raw/big.bin", kind="other")
     assert entry.size == 8
-    assert verify_case(case.root).ok
+    resumed = verify_case(case.root)
+    assert resumed.ok, resumed.problems
+    assert resumed.notes == []
 
 
 def test_an_orphan_from_an_interrupted_rename_is_replaced(tmp_path: Path) -> None:

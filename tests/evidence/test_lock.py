@@ -115,7 +115,12 @@ def test_a_killed_writers_lock_is_taken_over_and_its_partial_files_removed(
     holder.send_signal(signal.SIGKILL)
     holder.wait()
     assert current_holder(root) is None  # the kernel released it with the process
-    assert not verify_case(root).ok  # the half-written file, with no writer running
+    killed = verify_case(root)  # the half-written file is the killed writer's, and said so
+    assert killed.ok, killed.problems
+    assert (
+        "1 file(s) in .tmp/ left half-written by `lambda-ir collect --case held`"
+        in (killed.notes[0])
+    )
     started = time.monotonic()
     done = subprocess.run(
         [*CLI, "import-trail", "--case", str(root), str(_trail_file(tmp_path))],
@@ -131,6 +136,7 @@ def test_a_killed_writers_lock_is_taken_over_and_its_partial_files_removed(
     assert "1 partial file(s) it left in .tmp/ removed" in " ".join(done.stderr.split())
     report = verify_case(root)
     assert report.ok, report.problems
+    assert report.notes == []  # the takeover removed the leftovers
     assert (root / ".lock").read_bytes() == b""  # released: empty, never deleted in use
 
 

@@ -98,17 +98,30 @@ def case_lock(root: Path, command: str) -> Iterator[Acquired]:
 
 def current_holder(root: Path) -> Holder | None:
     """The live writer of the case, or None when nobody holds the lock (for readers)."""
+    live, _ = _holders(root)
+    return live
+
+
+def stale_holder(root: Path) -> Holder | None:
+    """The writer that died holding the lock (its record is still there), or None."""
+    _, stale = _holders(root)
+    return stale
+
+
+def _holders(root: Path) -> tuple[Holder | None, Holder | None]:
+    """(live holder, dead holder still recorded): at most one of them is not None."""
     try:
         fd = os.open(root / layout.LOCK, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
-        return None
+        return None, None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            return _read_holder(fd) or Holder(0, "?", "?", "?")
+            return _read_holder(fd) or Holder(0, "?", "?", "?"), None
+        recorded = _read_holder(fd)
         fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
+        return None, recorded
     finally:
         os.close(fd)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lambda_ir.evidence import layout
 from lambda_ir.evidence.custody import GENESIS, CustodyEntry, line_hash, read_entries
-from lambda_ir.evidence.lock import Holder, current_holder
+from lambda_ir.evidence.lock import Holder, current_holder, stale_holder
 from lambda_ir.evidence.manifest import ManifestEntry, read_lines
 from lambda_ir.evidence.store import hash_file
 
@@ -50,18 +50,21 @@ def verify_case(root: Path, progress: Callable[[int], None] | None = None) -> Ve
 
     Safe while a writer (`collect`...) holds the case's lock: custody is read before the
     manifest (so every checkpoint it holds is of lines already written), files the writer
-    lists while we walk are not "unlisted", and its staging folder `.tmp/` is its own. With
-    no writer, anything in `.tmp/` is reported: a file planted there is not evidence.
+    lists while we walk are not "unlisted", and its staging folder `.tmp/` is its own. A
+    writer that was killed (its record still in `.lock`) left its half-written files there:
+    a note, removed by the next writer. Otherwise anything in `.tmp/` is reported: a file
+    planted there is not evidence.
     """
     report = VerifyReport()
     if not (root / layout.CASE_FILE).is_file():
         report.problems.append(Problem("case", str(root), f"no {layout.CASE_FILE}: not a case"))
         return report
     writer = current_holder(root)
+    killed = stale_holder(root) if writer is None else None
     custody = list(read_entries(root / layout.CUSTODY))
     listed, prefix_hashes = _read_manifest(root, report)
     _check_files(root, listed, report, progress)
-    _check_unlisted(root, listed, report, writer)
+    _check_unlisted(root, listed, report, writer, killed)
     _check_custody(root, custody, prefix_hashes, report)
     return report
 
@@ -120,13 +123,17 @@ def _check_files(
 
 
 def _check_unlisted(
-    root: Path, listed: dict[str, ManifestEntry], report: VerifyReport, writer: Holder | None
+    root: Path,
+    listed: dict[str, ManifestEntry],
+    report: VerifyReport,
+    writer: Holder | None,
+    killed: Holder | None,
 ) -> None:
     staged = 0
     unlisted = []
     for rel in _walk(root):
         if rel.split("/", 1)[0] == layout.TMP_DIR:
-            if writer is not None:
+            if writer is not None or killed is not None:
                 staged += 1
                 continue
             report.problems.append(
@@ -136,6 +143,11 @@ def _check_unlisted(
         if rel in listed or rel in layout.BOOKKEEPING or layout.is_derived(rel):
             continue
         unlisted.append(rel)
+    if killed is not None and staged:
+        report.notes.append(
+            f"{staged} file(s) in .tmp/ left half-written by {killed.describe()}, which was "
+            "killed; the next command that writes the case removes them"
+        )
     if writer is not None:
         if staged:
             report.notes.append(f"{staged} file(s) in .tmp/ being written by {writer.describe()}")
