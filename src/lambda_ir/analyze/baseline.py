@@ -121,13 +121,7 @@ class Baseline:
             return Novelty(judged=False)
         return self.judge(
             row.account,
-            principal_of(
-                row.actor_type,
-                row.actor.arn,
-                row.actor.session_issuer,
-                row.actor_name,
-                row.actor.access_key_id,
-            ),
+            row.principal,
             row.function_name,
             row.actor.source_ip,
             row.actor.user_agent,

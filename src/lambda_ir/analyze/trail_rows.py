@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from lambda_ir.analyze.baseline_tools import principal_of
 from lambda_ir.analyze.detector import DetectorInfo, make_finding
 from lambda_ir.evidence.index_trail import literal_path, record_files, records_query
 from lambda_ir.model import Actor, EvidenceRef, Finding, FunctionRef, Severity
@@ -74,6 +75,15 @@ class TrailRow:
     def by_deploy_tool(self) -> bool:
         """The call came from an infrastructure-as-code tool (Terraform, CDK, SAM, …)."""
         return bool(DEPLOY_TOOL.search(self.actor.user_agent))
+
+    @property
+    def principal(self) -> str:
+        """Who acted, as baselines learn and findings group it (`principal_of`): the role for a
+        role session, else the user, the service or the access key."""
+        actor = self.actor
+        return principal_of(
+            self.actor_type, actor.arn, actor.session_issuer, self.actor_name, actor.access_key_id
+        )
 
     @property
     def is_human(self) -> bool:

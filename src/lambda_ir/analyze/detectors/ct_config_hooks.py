@@ -7,7 +7,6 @@ from typing import Any
 
 from lambda_ir.analyze.baseline import Novelty, who_severity
 from lambda_ir.analyze.baseline_sql import select_judged
-from lambda_ir.analyze.baseline_tools import principal_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.hooks import is_hook
@@ -98,13 +97,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         if own and row.by_deploy_tool and severity.rank <= Severity.LOW.rank:
             continue  # an own-account layer deployed by IaC: a release
         key = (
-            principal_of(
-                row.actor_type,
-                row.actor.arn,
-                row.actor.session_issuer,
-                row.actor_name,
-                row.actor.access_key_id,
-            ),
+            row.principal,
             row.function_arn,
             row.operation,
             tuple(layers),
