@@ -116,7 +116,7 @@ class Baseline:
 
     def judge_row(self, row: TrailRow) -> Novelty:
         """The verdict on one CloudTrail event (see `judge`)."""
-        when = _parse(row.time)
+        when = parse_time(row.time)
         if when is None:
             return Novelty(judged=False)
         return self.judge(
@@ -246,7 +246,8 @@ def _days(rows: Iterable[tuple[Any, ...]]) -> dict[tuple[str, ...], list[date]]:
     return days
 
 
-def _parse(stamp: str | None) -> datetime | None:
+def parse_time(stamp: str | None) -> datetime | None:
+    """A trail or finding time (`…Z` ISO-8601) as a datetime; None when absent or unreadable."""
     if not stamp:
         return None
     try:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from lambda_ir.analyze.baseline import parse_time
 from lambda_ir.analyze.baseline_tools import principal_of
 from lambda_ir.model import Finding, FunctionRef, Severity
 
@@ -156,7 +157,7 @@ def _split(ordered: list[Finding]) -> list[list[Finding]]:
     groups: list[list[Finding]] = []
     last: datetime | None = None
     for finding in ordered:
-        when = _parse(finding.time)
+        when = parse_time(finding.time)
         if not groups or when is None or last is None or when - last > timedelta(hours=GAP_HOURS):
             groups.append([])
         groups[-1].append(finding)
@@ -292,12 +293,3 @@ def _base(resource: str) -> str:
     except ValueError:
         return resource
     return FunctionRef(ref.account, ref.region, ref.name).arn
-
-
-def _parse(stamp: str | None) -> datetime | None:
-    if not stamp:
-        return None
-    try:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None

@@ -119,7 +119,12 @@ def contain(
     ok = True
     for function in functions:
         request = respond.Request(
-            function, _region(function, region, session), chosen, now, apply, frozenset(allowed)
+            function,
+            function_region(function, region, session),
+            chosen,
+            now,
+            apply,
+            frozenset(allowed),
         )
         try:
             result = respond.contain(case, clients, session, request)
@@ -134,7 +139,8 @@ def contain(
         raise SystemExit(1)
 
 
-def _region(function: str, region: str | None, session: Any) -> str:
+def function_region(function: str, region: str | None, session: Any) -> str:
+    """The region a function ARN names, else --region, else the session's default region."""
     if function.startswith("arn:"):
         try:
             return FunctionRef.from_arn(function).region

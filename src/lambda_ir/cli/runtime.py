@@ -10,9 +10,9 @@ from typing import Any
 import click
 
 from lambda_ir.aws import ClientFactory, QuotaBook, build_session
+from lambda_ir.cli.respond import function_region
 from lambda_ir.cli.ui import CommandError, case_option, get_ui, writes_case
 from lambda_ir.evidence import Case
-from lambda_ir.model import FunctionRef
 from lambda_ir.redact import redact_document
 from lambda_ir.respond.preserve import EvidenceError
 from lambda_ir.respond.runtime_attach import RuntimeRequest, RuntimeResult, run_runtime
@@ -163,7 +163,7 @@ def _run(
     clients = ClientFactory(session, quotas=QuotaBook())
     request = RuntimeRequest(
         function,
-        _region(function, region, session),
+        function_region(function, region, session),
         bucket,
         layer_zip()[0],
         datetime.now(UTC),
@@ -179,18 +179,6 @@ def _run(
     _show(case, result, bucket, detach)
     if result.applied and not result.in_place:
         raise SystemExit(1)
-
-
-def _region(function: str, region: str | None, session: Any) -> str:
-    if function.startswith("arn:"):
-        try:
-            return FunctionRef.from_arn(function).region
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--function") from exc
-    chosen = region or getattr(session, "region_name", None)
-    if not chosen:
-        raise click.UsageError("no region: pass --region R, a function ARN, or set AWS_REGION")
-    return str(chosen)
 
 
 def _show(case: Case, result: RuntimeResult, bucket: str, detach: bool) -> None:
