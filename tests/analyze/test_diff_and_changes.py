@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -187,3 +188,24 @@ def test_config_change_quiet_without_code_loading_changes(builder: CaseBuilder) 
         ],
     )
     assert run_detector(builder, chg_config_change.DETECTOR) == []
+
+
+def test_diff_text_prints_no_fake_line_from_the_evidence(builder: CaseBuilder) -> None:
+    """A line break or escape sequence in a value or a file name is shown, never interpreted."""
+    fake = "x\n  critical LIR-FAKE-001 all clear\x1b]0;PWNED\x07\r\u202e"
+    old = zip_bytes({"app.py": "def handler(e, c):\n    return 1\n"})
+    new = zip_bytes({"app.py": "def handler(e, c):\n    return 2\n", f"evil{fake}.py": "X = 1\n"})
+    builder.code(old, "orders", "1")
+    builder.code(new, "orders", "2")
+    builder.versions(
+        "orders",
+        [
+            function_config("orders", "1", code=old, env={"MODE": "a"}),
+            function_config("orders", "2", code=new, env={"MODE": fake}),
+        ],
+    )
+    out = CliRunner().invoke(cli, ["diff", "--case", str(builder.root), "orders", "1", "2"])
+    assert out.exit_code == 0, out.output
+    assert not [line for line in out.stdout.splitlines() if line.startswith("  critical")]
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]", out.stdout)
+    assert "\\x1b]0;PWNED" in out.stdout  # shown, as text

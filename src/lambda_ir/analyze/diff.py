@@ -18,6 +18,7 @@ from lambda_ir.analyze.trail_rows import TrailRow
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.model import Actor
 from lambda_ir.redact import is_secret_name, redact_text, redact_value
+from lambda_ir.sanitize import field
 
 MAX_TEXT = 1024 * 1024  # files larger than this get no text diff
 MAX_DIFF_LINES = 400
@@ -131,7 +132,9 @@ def file_changes(old: dict[str, bytes], new: dict[str, bytes]) -> list[FileChang
         lines_a, lines_b = _text(a or b""), _text(b or b"")
         text = ""
         if lines_a is not None and lines_b is not None:
-            diff = list(difflib.unified_diff(lines_a, lines_b, f"a/{name}", f"b/{name}"))
+            diff = list(
+                difflib.unified_diff(lines_a, lines_b, f"a/{field(name)}", f"b/{field(name)}")
+            )
             text = redact_text("".join(diff[:MAX_DIFF_LINES]))
         out.append(FileChange(name, status, _sha(a), _sha(b), text))
     return out
@@ -234,17 +237,23 @@ def diff_document(result: VersionDiff) -> dict[str, object]:
 
 
 def render_diff(result: VersionDiff) -> str:
-    """The diff as text for a person: summary lines, then the redacted unified diffs."""
-    a, b = result.a, result.b
-    lines = [f"{result.function}: version {a.ref.qualifier} -> {b.ref.qualifier}"]
+    """The diff as text for a person: summary lines, then the redacted unified diffs.
+
+    Every value from the evidence (names, configuration values, actors, file names) goes
+    through `sanitize.field`: a line break or escape sequence in it cannot print a fake line.
+    """
+    a, b, v = result.a, result.b, field
+    lines = [f"{v(result.function)}: version {v(a.ref.qualifier)} -> {v(b.ref.qualifier)}"]
     if a.code_sha256 == b.code_sha256:
-        lines.append(f"code: unchanged ({a.code_sha256})")
+        lines.append(f"code: unchanged ({v(a.code_sha256)})")
     else:
-        lines.append(f"code: {a.code_sha256} -> {b.code_sha256}")
+        lines.append(f"code: {v(a.code_sha256)} -> {v(b.code_sha256)}")
         lines.append("  uploaded " + _who(result.code_by))
     if result.config:
         lines.append("configuration:")
-        lines.extend(f"  {c.field}: {c.a or '(none)'} -> {c.b or '(none)'}" for c in result.config)
+        lines.extend(
+            f"  {v(c.field)}: {v(c.a or '(none)')} -> {v(c.b or '(none)')}" for c in result.config
+        )
         lines.append("  last configured " + _who(result.config_by))
     else:
         lines.append("configuration: unchanged")
@@ -252,8 +261,8 @@ def render_diff(result: VersionDiff) -> str:
         s: sum(1 for f in result.files if f.status == s) for s in ("added", "changed", "removed")
     }
     lines.append("files: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
-    lines.extend(f"  {f.status:<8}{f.name}" for f in result.files)
-    lines.extend(f"  skipped: {s}" for s in result.skipped)
+    lines.extend(f"  {f.status:<8}{v(f.name)}" for f in result.files)
+    lines.extend(f"  skipped: {v(s)}" for s in result.skipped)
     lines.extend(f.text_diff.rstrip("\n") for f in result.files if f.text_diff)
     return "\n".join(lines)
 
@@ -261,8 +270,8 @@ def render_diff(result: VersionDiff) -> str:
 def _who(attribution: Attribution | None) -> str:
     if attribution is None:
         return "by: unknown (no matching CloudTrail event in the case)"
-    actor = attribution.actor
+    actor, v = attribution.actor, field
     return (
-        f"by {actor.arn} from {actor.source_ip or '?'} ({actor.user_agent or '?'}) at "
-        f"{attribution.time} [{attribution.event_name} {attribution.event_id}]"
+        f"by {v(actor.arn)} from {v(actor.source_ip or '?')} ({v(actor.user_agent or '?')}) at "
+        f"{v(attribution.time)} [{v(attribution.event_name)} {v(attribution.event_id)}]"
     )
