@@ -12,7 +12,7 @@ import click
 import orjson
 from rich.markup import escape
 
-from lambda_ir import respond
+from lambda_ir import respond, sanitize
 from lambda_ir.aws import ClientFactory, build_session
 from lambda_ir.cli.ui import Ui, case_option, get_ui, writes_case
 from lambda_ir.evidence import Case
@@ -194,7 +194,7 @@ def _show(ui: Ui, case: Case, result: respond.ContainResult) -> bool:
         for change in action.changes:
             outcome = statuses.get(id(change))
             mark = f"[{outcome.status.value}] " if outcome else ""
-            lines.append(f"  {mark}{change.action}: {change.summary}")
+            lines.append(f"  {mark}{change.action}: {sanitize.field(change.summary)}")
             lines.append(f"      call: {_call_text(change.call.to_json())}")
             if outcome and outcome.error:
                 lines.append(f"      {_answer(outcome)}")
@@ -220,7 +220,7 @@ def _show(ui: Ui, case: Case, result: respond.ContainResult) -> bool:
 
 def _answer(outcome: respond.Outcome) -> str:
     label = "error" if outcome.status is respond.Status.FAILED else "AWS answered"
-    return f"{label}: {outcome.error}"
+    return f"{label}: {sanitize.field(outcome.error)}"
 
 
 def _undo(ui: Ui, case: Case, clients: ClientFactory, path: str, apply: bool) -> None:
@@ -239,7 +239,7 @@ def _undo(ui: Ui, case: Case, clients: ClientFactory, path: str, apply: bool) ->
         outcome = statuses.get(id(step))
         mark = f"[{outcome.status.value}] " if outcome else ""
         assert step.undo is not None
-        lines.append(f"  {mark}undo {step.action}: {step.summary}")
+        lines.append(f"  {mark}undo {step.action}: {sanitize.field(step.summary)}")
         lines.append(
             f"      call: {_call_text(step.undo.to_json())}"
             + (f" ({step.undo_note})" if step.undo_note else "")
