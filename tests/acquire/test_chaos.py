@@ -41,6 +41,9 @@ def stratus() -> Iterator[tuple[Emulator, list[str]]]:
     recorded as CloudTrail by the emulator, so a window reaching "now" would read a
     different trail on every run; this one reads the same trail each time."""
     with running_emulator(flush_interval=3600) as emulator:
+        # moto's state is process-wide: a trail another module left logging in us-east-1
+        # reports a new LatestDeliveryTime every second, and the manifests would differ.
+        emulator.reset()
         apply_scenarios(emulator, ["stratus"])
         end = datetime.now(UTC).replace(microsecond=0)
         time.sleep(1.1)  # CloudTrail keeps whole seconds: later calls fall after `end`
