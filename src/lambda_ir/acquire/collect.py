@@ -191,12 +191,12 @@ def _context(
         max_attempts=options.max_attempts, max_pool_connections=max(10, options.workers * 2)
     )
     clients = ClientFactory(session, retry, options.endpoint_url, QuotaBook(policy), CallMeter())
+    home = scope.regions[0] if scope.regions else "us-east-1"
+    identity, identity_error, clock = _identity(clients, home)  # before any pool is started
+    scope = _window_end(case, scope, clock)
     on_progress = progress.update if progress else None
     work = Work(pool_sizes(options.workers, policy), on_progress, options.max_threads)
     http = urllib3.PoolManager(maxsize=options.workers, timeout=urllib3.Timeout(10, 120))
-    home = scope.regions[0] if scope.regions else "us-east-1"
-    identity, identity_error, clock = _identity(clients, home)
-    scope = _window_end(case, scope, clock)
     ctx = CollectContext(
         case, clients, options, scope, caller_identity(identity), work, ResumeIndex(case), http
     )
