@@ -52,6 +52,11 @@ def region(emulator_session: Emulator, region_pool: RegionPool) -> str:
     return region_pool.take(emulator_session)
 
 
+@pytest.fixture(autouse=True)
+def _region_before_bucket(region: str) -> None:
+    """Take the region first: a take may reset moto, which would empty a bucket made before it."""
+
+
 def test_round_trip_into_the_case_with_verified_hashes(
     tmp_path: Path, bucket: Bucket, region: str
 ) -> None:
