@@ -5,7 +5,7 @@
 Part 1 builds one zip of `--files` realistic handler files (Python with boto3 clients,
 Node.js with SDK v2/v3 and child_process, JSON, shell, a minified bundle and a broken file
 every hundred) and times, in the same run: the baseline (read every member out of the zip
-within the index's limits, nothing parsed), then `analyze.capabilities.extract` over the
+within the index's limits, nothing parsed), then `capabilities.extract.extract` over the
 same members. Prints files/s and the ratio to the baseline.
 
 Part 2 (with `--case`, e.g. the demo case) times on a copy of that case: the index build
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import duckdb
 
-from lambda_ir.analyze.capabilities import extract
 from lambda_ir.analyze.detectors import ALL
 from lambda_ir.analyze.engine import analyze_case
+from lambda_ir.capabilities.extract import extract
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import build_index, index_path
 from lambda_ir.evidence.index_capabilities import load_capabilities

@@ -7,8 +7,8 @@ import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lambda_ir.analyze.capabilities import Parser, extract
 from lambda_ir.analyze.detectors import cap_gained, cap_role_missing, cap_role_unused
+from lambda_ir.capabilities.extract import Parser, extract
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import open_index
 from lambda_ir.model import Severity

@@ -14,9 +14,9 @@ from typing import Any
 
 import duckdb
 
-from lambda_ir.analyze.capabilities import is_sensitive
-from lambda_ir.analyze.capabilities_text import CapKind, is_aws_endpoint
 from lambda_ir.analyze.iam import allowed_actions, can
+from lambda_ir.capabilities.extract import is_sensitive
+from lambda_ir.capabilities.text import CapKind, is_aws_endpoint
 from lambda_ir.model import EvidenceRef, FunctionRef
 
 

@@ -12,18 +12,6 @@ from lambda_ir.model import EvidenceRef
 if TYPE_CHECKING:
     from lambda_ir.analyze.caseview import CaseView
 
-# Folders of AWS SDKs and HTTP libraries: they read credentials and make requests by design.
-SDK_PATHS = (
-    "botocore/",
-    "boto3/",
-    "s3transfer/",
-    "awscli/",
-    "urllib3/",
-    "requests/",
-    "node_modules/aws-sdk/",
-    "node_modules/@aws-sdk/",
-    "node_modules/@smithy/",
-)
 # The AWS runtime interface clients talk to the Runtime API legitimately.
 RUNTIME_CLIENT_PATHS = ("awslambdaric/", "aws-lambda-ric/", "node_modules/aws-lambda-ric/")
 
@@ -58,8 +46,3 @@ def owner_location(owner: str) -> tuple[str, str]:
 def is_custom_runtime_only(package: Package) -> bool:
     """True when every function running this package uses an OS-only (`provided.*`) runtime."""
     return bool(package.runtimes) and all(r.startswith("provided") for r in package.runtimes)
-
-
-def in_paths(name: str, prefixes: tuple[str, ...]) -> bool:
-    """True when a member lies under one of the folders (at any depth)."""
-    return any(name.startswith(p) or f"/{p}" in name for p in prefixes)

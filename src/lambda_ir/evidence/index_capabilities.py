@@ -1,7 +1,7 @@
 """Fill `capability_files` and `capabilities`: what each version's code can do, per file line.
 
 Every code and layer package is read once (in memory, bounded like `code_files`; nothing is
-extracted or run) and each file goes through `analyze.capabilities.extract`. Rows are kept
+extracted or run) and each file goes through `capabilities.extract.extract`. Rows are kept
 per package (`capability_files`: how each file was read, and why a fallback was used), then
 joined in SQL onto every function version that runs the package as its code or as one of
 its layers (`capabilities`: account, region, function, version, file, line, kind, value).
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import duckdb
 
-from lambda_ir.analyze.capabilities import extract, is_vendored
-from lambda_ir.analyze.capabilities_deps import dependency_map, dependency_of
+from lambda_ir.capabilities.deps import dependency_map, dependency_of
+from lambda_ir.capabilities.extract import extract, is_vendored
 from lambda_ir.evidence.case import Case
 from lambda_ir.evidence.index_code import CODE_KINDS, read_members
 from lambda_ir.evidence.index_values import bulk_insert

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
-from lambda_ir.analyze.capabilities import is_privileged_call
 from lambda_ir.analyze.capabilities_rows import (
     CapabilityRow,
     VersionCapabilities,
@@ -13,10 +12,11 @@ from lambda_ir.analyze.capabilities_rows import (
     gained,
     read_capabilities,
 )
-from lambda_ir.analyze.capabilities_text import MINING_PORTS, CapKind, is_raw_ip
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.vendors import LayerKind
+from lambda_ir.capabilities.extract import is_privileged_call
+from lambda_ir.capabilities.text import MINING_PORTS, CapKind, is_raw_ip
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(

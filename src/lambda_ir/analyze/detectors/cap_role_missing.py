@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lambda_ir.analyze.capabilities import is_privileged_call
 from lambda_ir.analyze.capabilities_rows import (
     aws_calls,
     latest_read,
@@ -14,6 +13,7 @@ from lambda_ir.analyze.capabilities_rows import (
 )
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.capabilities.extract import is_privileged_call
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(

@@ -13,8 +13,6 @@ from dataclasses import replace
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.code_files import (
     RUNTIME_CLIENT_PATHS,
-    SDK_PATHS,
-    in_paths,
     is_custom_runtime_only,
     iter_files,
     member_ref,
@@ -23,6 +21,7 @@ from lambda_ir.analyze.code_files import (
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.values import Package
 from lambda_ir.analyze.yara_scan import YaraMatch, compile_rules, new_scanner, scan
+from lambda_ir.capabilities.paths import SDK_PATHS, in_paths
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from lambda_ir.analyze.capabilities_text import (
+from lambda_ir.capabilities.text import (
     CREDENTIAL_VARIABLES,
     Capability,
     CapKind,

@@ -1,6 +1,6 @@
 """Capabilities found by patterns: in any text, in string literals, and as the parsers' fallback.
 
-The parsers (`capabilities_python`, `capabilities_js`) hand every string literal to
+The parsers (`python_ast`, `javascript`) hand every string literal to
 `literal_capabilities`; `scan_text` runs the same patterns over a whole file that did not
 parse (or is not source), plus patterns for calls that a parser would have resolved. Pattern
 rows are what the text says, not what the code does: the `parser` column says which is which.

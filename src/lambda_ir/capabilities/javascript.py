@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import tree_sitter_javascript
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
-from lambda_ir.analyze.capabilities_text import (
+from lambda_ir.capabilities.text import (
     CREDENTIAL_VARIABLES,
     Capability,
     CapKind,

@@ -20,9 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from lambda_ir.analyze import capabilities_binary, capabilities_js, capabilities_python
-from lambda_ir.analyze.capabilities_text import Capability, CapKind, scan_text
-from lambda_ir.analyze.code_files import SDK_PATHS, in_paths
+from lambda_ir.capabilities import binary, javascript, python_ast
+from lambda_ir.capabilities.paths import SDK_PATHS, in_paths
+from lambda_ir.capabilities.text import Capability, CapKind, scan_text
 
 __all__ = [
     "CapKind",
@@ -95,7 +95,7 @@ def extract(name: str, data: bytes) -> FileCapabilities | None:
     """The capabilities of one file, or None for a file we do not read (images, archives)."""
     lower = name.lower()
     if data.startswith(BINARY_MAGIC) and not lower.endswith(PYTHON + JAVASCRIPT + TEXT):
-        found = capabilities_binary.scan_binary(data[:MAX_SCAN])
+        found = binary.scan_binary(data[:MAX_SCAN])
         return FileCapabilities(name, Parser.BINARY, found)
     if lower.endswith(PYTHON + JAVASCRIPT) and len(data) <= MAX_PARSE:
         return _parsed(name, lower, data)
@@ -115,7 +115,7 @@ def is_vendored(name: str) -> bool:
 def _parsed(name: str, lower: str, data: bytes) -> FileCapabilities:
     text = data.decode("utf-8", "replace")
     if lower.endswith(PYTHON):
-        found, error = capabilities_python.scan_python(text)
+        found, error = python_ast.scan_python(text)
         parser = Parser.PYTHON
     elif _minified(text):
         # A bundle on a few long lines: every row would be line 1, and tree-sitter spends
@@ -124,7 +124,7 @@ def _parsed(name: str, lower: str, data: bytes) -> FileCapabilities:
         note = f"minified (longest line {longest} characters); read by patterns"
         return FileCapabilities(name, Parser.FALLBACK, scan_text(text), note)
     else:
-        found, error = capabilities_js.scan_javascript(data)
+        found, error = javascript.scan_javascript(data)
         parser = Parser.JAVASCRIPT
     if error is not None:
         return FileCapabilities(name, Parser.FALLBACK, scan_text(text), error)

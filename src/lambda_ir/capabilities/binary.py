@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from lambda_ir.analyze.capabilities_text import Capability, CapKind, literal_capabilities
+from lambda_ir.capabilities.text import Capability, CapKind, literal_capabilities
 
 STRINGS = re.compile(rb"[\x20-\x7e]{4,}")
 EXEC_SYMBOLS = frozenset(
