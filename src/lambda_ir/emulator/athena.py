@@ -155,7 +155,8 @@ def _execute(state: AthenaState, execution: Execution, account: str, region: str
                 raise _QueryError(
                     f"TABLE_NOT_FOUND: line 1:1: Table 'awsdatacatalog.{name}' does not exist"
                 )
-            execution.scanned += load(con, name, found_table, tree, account)
+            scan = table.find_ancestor(exp.Select) or tree  # the SELECT that reads the table
+            execution.scanned += load(con, name, found_table, scan, account)
         execution.columns, execution.rows = run(con, tree.sql(dialect="duckdb"))
     except duckdb.Error as exc:
         raise _QueryError(f"GENERIC_INTERNAL_ERROR: {exc}") from exc

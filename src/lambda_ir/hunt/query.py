@@ -1,10 +1,17 @@
-"""The one hunting query: every rule in one scan of the trail table, pruned to the window.
+"""The hunting query: every rule in one scan of the trail table, pruned to the window.
 
 `hunt_query` selects each matching record's columns (structs as JSON text, so a row turns
 back into the record) and `lir_rules`, the ids of the rules it matched (each followed by a
-comma). The window bounds both the `timestamp` partition (`yyyy/MM/dd`: Athena reads only
-those days' files) and `eventtime`. Built as one sqlglot tree and generated for DuckDB or
-Athena (Trino).
+comma). Each rule's condition appears once: an inner SELECT labels every row of the window
+with the rules it matches, the outer one keeps the labelled rows
+(`SELECT * FROM (SELECT <labels> AS lir_rules, … WHERE <window>) WHERE lir_rules <> ''`).
+The window bounds both the `timestamp` partition (`yyyy/MM/dd`: Athena reads only those
+days' files) and `eventtime`. Built as one sqlglot tree and generated for DuckDB or Athena
+(Trino).
+
+Athena refuses a query string longer than 262,144 bytes (a quota AWS cannot raise, "the
+maximum query string length": AWS Knowledge Center, athena-query-string-length).
+`hunt_queries` splits the rules into as few queries as keep each text within it.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from lambda_ir.hunt.table import COLUMNS, STRING
 
 TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 RULES_COLUMN = "lir_rules"
+MAX_QUERY_BYTES = 262_144  # Athena's StartQueryExecution QueryString, bytes
 
 
 def check_table(name: str) -> str:
@@ -36,18 +44,7 @@ def hunt_select(
     if not rules:
         raise ValueError("no rules to hunt with")
     # 'id1,' || 'id3,' …: plain CASE and ||, the same in both engines (concat_ws is not).
-    labels: list[exp.Expr] = [
-        exp.Case(
-            ifs=[
-                exp.If(
-                    this=exp.Paren(this=rule.condition.copy()),
-                    true=exp.Literal.string(f"{rule.id},"),
-                )
-            ],
-            default=exp.Literal.string(""),
-        )
-        for rule in rules
-    ]
+    labels: list[exp.Expr] = [_label(rule) for rule in rules]
     matched = labels[0]
     for label in labels[1:]:
         matched = exp.DPipe(this=matched, expression=label)
@@ -59,7 +56,6 @@ def hunt_select(
         else:
             cast = exp.Cast(this=column, to=exp.DataType.build("JSON"))
             projections.append(exp.alias_(cast, name.lower()))
-    any_rule = exp.or_(*(exp.Paren(this=rule.condition.copy()) for rule in rules))
     start, end = _utc(since), _utc(until)
     day = exp.column("timestamp", quoted=True)
     window = exp.and_(
@@ -71,8 +67,9 @@ def hunt_select(
         exp.GTE(this=exp.column("eventtime"), expression=exp.Literal.string(_iso(start))),
         exp.LTE(this=exp.column("eventtime"), expression=exp.Literal.string(_iso(end))),
     )
-    where = exp.and_(window, exp.Paren(this=any_rule))
-    return exp.select(*projections).from_(exp.to_table(check_table(table))).where(where)
+    inner = exp.select(*projections).from_(exp.to_table(check_table(table))).where(window)
+    labelled = exp.NEQ(this=exp.column(RULES_COLUMN), expression=exp.Literal.string(""))
+    return exp.select(exp.Star()).from_(inner.subquery("labelled")).where(labelled)
 
 
 def hunt_query(
@@ -80,6 +77,80 @@ def hunt_query(
 ) -> str:
     """The query's text for `engine` (`duckdb` or `athena`)."""
     return hunt_select(table, rules, since, until).sql(dialect=ENGINES[engine])
+
+
+def hunt_queries(
+    table: str,
+    rules: Sequence[HuntRule],
+    since: datetime,
+    until: datetime,
+    engine: str,
+    *,
+    max_bytes: int = MAX_QUERY_BYTES,
+) -> list[tuple[tuple[HuntRule, ...], str]]:
+    """The rules split into as few queries as keep each text within `max_bytes`, in order.
+
+    Each rule's share of the text is measured once (its CASE branch and the `||` joining it);
+    a group whose real text is still too long is halved. ValueError when one rule alone is.
+    """
+    if not rules:
+        raise ValueError("no rules to hunt with")
+    dialect = ENGINES[engine]
+    fixed = len(hunt_query(table, rules[:1], since, until, engine).encode())
+    fixed -= _share(rules[0], dialect)
+    groups: list[list[HuntRule]] = [[]]
+    size = fixed
+    for rule in rules:
+        share = _share(rule, dialect)
+        if groups[-1] and size + share > max_bytes:
+            groups.append([])
+            size = fixed
+        groups[-1].append(rule)
+        size += share
+    return [
+        part for group in groups for part in _fit(table, group, since, until, engine, max_bytes)
+    ]
+
+
+def _fit(
+    table: str,
+    rules: list[HuntRule],
+    since: datetime,
+    until: datetime,
+    engine: str,
+    max_bytes: int,
+) -> list[tuple[tuple[HuntRule, ...], str]]:
+    text = hunt_query(table, rules, since, until, engine)
+    if len(text.encode()) <= max_bytes:
+        return [(tuple(rules), text)]
+    if len(rules) == 1:
+        raise ValueError(
+            f"rule {rules[0].id} alone makes a query of {len(text.encode()):,} bytes, "
+            f"over Athena's {max_bytes:,}"
+        )
+    half = len(rules) // 2
+    return [
+        *_fit(table, rules[:half], since, until, engine, max_bytes),
+        *_fit(table, rules[half:], since, until, engine, max_bytes),
+    ]
+
+
+def _share(rule: HuntRule, dialect: str) -> int:
+    """The bytes one rule adds to the query: its CASE branch and the ` || ` before it."""
+    return len(_label(rule).sql(dialect=dialect).encode()) + len(" || ")
+
+
+def _label(rule: HuntRule) -> exp.Expr:
+    """`CASE WHEN (<condition>) THEN '<id>,' ELSE '' END`."""
+    return exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.Paren(this=rule.condition.copy()),
+                true=exp.Literal.string(f"{rule.id},"),
+            )
+        ],
+        default=exp.Literal.string(""),
+    )
 
 
 def _utc(moment: datetime) -> datetime:

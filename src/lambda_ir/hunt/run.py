@@ -4,8 +4,10 @@
    accounts under `AWSLogs/` (s3:ListObjectsV2 with a delimiter; an organisation trail's
    `o-…` level is stepped into), then `CREATE DATABASE IF NOT EXISTS` and the standard
    CloudTrail table with partition projection (`table.create_table_sql`).
-2. One query for every rule (`query.hunt_query`, Athena's dialect), pruned to the window.
-3. The responses and the matching records go into the case (`ingest`); custody records the
+2. One query for every rule (`query.hunt_queries`, Athena's dialect), pruned to the window;
+   several when the text would pass Athena's 262,144-byte limit, an event matched in more
+   than one of them kept once, with every rule it matched.
+3. The responses and the matching records go into the case (`ingest`); custody records each
    query id, its SQL's SHA-256, the bytes scanned and the cost estimate.
 Reads only, except the table and database it creates when asked (Athena catalog writes;
 never data).
@@ -16,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -26,7 +28,7 @@ from lambda_ir.aws import ClientFactory, call, pages
 from lambda_ir.evidence import Case
 from lambda_ir.hunt.athena import QueryResult, run_query
 from lambda_ir.hunt.ingest import Ingested, ingest_rows, store_responses
-from lambda_ir.hunt.query import check_table, hunt_query
+from lambda_ir.hunt.query import MAX_QUERY_BYTES, RULES_COLUMN, check_table, hunt_queries
 from lambda_ir.hunt.rules import HuntRule, Unsupported
 from lambda_ir.hunt.table import create_table_sql
 
@@ -46,13 +48,14 @@ class HuntOptions:
     endpoint_url: str | None = None
     timeout_s: float = 1800.0
     regions: tuple[str, ...] = field(default_factory=tuple)  # projected; default: those listed
+    max_query_bytes: int = MAX_QUERY_BYTES  # Athena's limit; smaller only in tests
 
 
 @dataclass(frozen=True)
 class HuntSummary:
     """What the hunt did: the query, what it scanned and cost, and what came into the case."""
 
-    query_id: str
+    query_ids: tuple[str, ...]
     scanned_bytes: int
     cost_usd: float
     engine_ms: int
@@ -65,8 +68,13 @@ class HuntSummary:
     def line(self) -> str:
         """One sentence for the person."""
         created = f"created {self.created_table}; " if self.created_table else ""
+        queries = (
+            f"one Athena query ({self.query_ids[0]})"
+            if len(self.query_ids) == 1
+            else f"{len(self.query_ids)} Athena queries"
+        )
         return (
-            f"{created}{self.rules} rules in one Athena query ({self.query_id}): "
+            f"{created}{self.rules} rules in {queries}: "
             f"{self.ingested.events:,} matching events ingested from "
             f"{len(self.ingested.by_account)} account(s); scanned {self.scanned_bytes:,} bytes, "
             f"estimated cost ${self.cost_usd:.6f}"
@@ -76,7 +84,8 @@ class HuntSummary:
     def to_json(self) -> dict[str, Any]:
         """The summary for `--json` and custody."""
         return {
-            "query_id": self.query_id,
+            "query_id": self.query_ids[0],
+            "query_ids": list(self.query_ids),
             "scanned_bytes": self.scanned_bytes,
             "cost_usd_estimate": round(self.cost_usd, 6),
             "engine_ms": self.engine_ms,
@@ -102,24 +111,77 @@ def hunt(case: Case, session: boto3.Session, options: HuntOptions) -> HuntSummar
     created = None
     if options.create_location:
         created = _create_table(case, clients, athena, options)
-    sql = hunt_query(options.table, options.rules, options.since, options.until, "athena")
+    queries = hunt_queries(
+        options.table,
+        options.rules,
+        options.since,
+        options.until,
+        "athena",
+        max_bytes=options.max_query_bytes,
+    )
     case.log(
         "hunt-started",
         {
             "workgroup": options.workgroup,
             "table": options.table,
-            "sql_sha256": _sha(sql),
+            "sql_sha256": [_sha(sql) for _, sql in queries],
             "since": options.since.isoformat(),
             "until": options.until.isoformat(),
             "rules": [r.id for r in options.rules],
         },
     )
-    result = run_query(athena, sql, options.workgroup, timeout_s=options.timeout_s)
-    store_responses(case, result, account, options.region)
-    ingested = ingest_rows(case, result, options.region)
-    summary = _summary(result, ingested, created, options)
-    case.log("hunted", summary.to_json() | {"sql_sha256": _sha(sql)})
+    results = [
+        run_query(athena, sql, options.workgroup, timeout_s=options.timeout_s) for _, sql in queries
+    ]
+    for result in results:
+        store_responses(case, result, account, options.region)
+    ingested = [ingest_rows(case, result, options.region) for result in once_each(results)]
+    summary = _summary(results, merge_ingested(ingested), created, options)
+    case.log("hunted", summary.to_json() | {"sql_sha256": [_sha(sql) for _, sql in queries]})
     return summary
+
+
+def once_each(results: Sequence[QueryResult]) -> list[QueryResult]:
+    """Each event only in the first query that returned it, with every rule any query matched.
+
+    Rows repeated within one query (CloudTrail may deliver an event twice) are left as they
+    are, as with a single query: `index` de-duplicates by eventID.
+    """
+    first: dict[str, tuple[int, list[str | None]]] = {}
+    kept: list[list[list[str | None]]] = []
+    for number, result in enumerate(results):
+        at_rules, at_id = result.columns.index(RULES_COLUMN), result.columns.index("eventid")
+        rows: list[list[str | None]] = []
+        for row in result.rows:
+            seen = first.get(str(row[at_id]))
+            if seen is not None and seen[0] != number:
+                seen[1][at_rules] = (seen[1][at_rules] or "") + (row[at_rules] or "")
+                continue
+            values = list(row)
+            first.setdefault(str(row[at_id]), (number, values))
+            rows.append(values)
+        kept.append(rows)
+    return [
+        replace(result, rows=tuple(tuple(row) for row in rows))
+        for result, rows in zip(results, kept, strict=True)
+    ]
+
+
+def merge_ingested(parts: Sequence[Ingested]) -> Ingested:
+    """What several queries' ingests wrote, added up."""
+    by_account: dict[str, int] = {}
+    by_rule: dict[str, int] = {}
+    for part in parts:
+        for account, count in part.by_account.items():
+            by_account[account] = by_account.get(account, 0) + count
+        for rule, count in part.by_rule.items():
+            by_rule[rule] = by_rule.get(rule, 0) + count
+    return Ingested(
+        sum(p.events for p in parts),
+        dict(sorted(by_account.items())),
+        dict(sorted(by_rule.items())),
+        tuple(path for p in parts for path in p.paths),
+    )
 
 
 def _create_table(case: Case, clients: ClientFactory, athena: Any, options: HuntOptions) -> str:
@@ -162,14 +224,14 @@ def _folders(s3: Any, bucket: str, prefix: str) -> list[str]:
 
 
 def _summary(
-    result: QueryResult, ingested: Ingested, created: str | None, options: HuntOptions
+    results: Sequence[QueryResult], ingested: Ingested, created: str | None, options: HuntOptions
 ) -> HuntSummary:
     return HuntSummary(
-        result.query_id,
-        result.scanned_bytes,
-        result.cost_usd,
-        result.engine_ms,
-        len(result.rows),
+        tuple(r.query_id for r in results),
+        sum(r.scanned_bytes for r in results),
+        sum(r.cost_usd for r in results),  # each query is billed on its own (10 MB minimum)
+        sum(r.engine_ms for r in results),
+        ingested.events,
         ingested,
         created,
         len(options.rules),
