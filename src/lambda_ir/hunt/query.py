@@ -17,7 +17,7 @@ maximum query string length": AWS Knowledge Center, athena-query-string-length).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from sqlglot import exp
@@ -41,14 +41,7 @@ def hunt_select(
     table: str, rules: Sequence[HuntRule], since: datetime, until: datetime
 ) -> exp.Select:
     """The query's tree: the matched rules' ids and the record's columns, within the window."""
-    if not rules:
-        raise ValueError("no rules to hunt with")
-    # 'id1,' || 'id3,' …: plain CASE and ||, the same in both engines (concat_ws is not).
-    labels: list[exp.Expr] = [_label(rule) for rule in rules]
-    matched = labels[0]
-    for label in labels[1:]:
-        matched = exp.DPipe(this=matched, expression=label)
-    projections: list[exp.Expr] = [exp.alias_(matched, RULES_COLUMN)]
+    projections: list[exp.Expr] = []
     for name, kind in COLUMNS:
         column = exp.column(name.lower())
         if kind == STRING:
@@ -67,7 +60,23 @@ def hunt_select(
         exp.GTE(this=exp.column("eventtime"), expression=exp.Literal.string(_iso(start))),
         exp.LTE(this=exp.column("eventtime"), expression=exp.Literal.string(_iso(end))),
     )
-    inner = exp.select(*projections).from_(exp.to_table(check_table(table))).where(window)
+    return labelled_select(rules, projections, exp.to_table(check_table(table)), window)
+
+
+def labelled_select(
+    rules: Sequence[HuntRule], projections: Sequence[exp.Expr], table: exp.Expr, window: exp.Expr
+) -> exp.Select:
+    """`SELECT * FROM (SELECT <labels> AS lir_rules, <projections> FROM table WHERE window)
+    WHERE lir_rules <> ''`: the shape every source's query takes (Security Lake, CloudTrail
+    Lake too), whatever its columns and window."""
+    if not rules:
+        raise ValueError("no rules to hunt with")
+    # 'id1,' || 'id3,' …: plain CASE and ||, the same in both engines (concat_ws is not).
+    labels: list[exp.Expr] = [_label(rule) for rule in rules]
+    matched = labels[0]
+    for label in labels[1:]:
+        matched = exp.DPipe(this=matched, expression=label)
+    inner = exp.select(exp.alias_(matched, RULES_COLUMN), *projections).from_(table).where(window)
     labelled = exp.NEQ(this=exp.column(RULES_COLUMN), expression=exp.Literal.string(""))
     return exp.select(exp.Star()).from_(inner.subquery("labelled")).where(labelled)
 
@@ -93,10 +102,27 @@ def hunt_queries(
     Each rule's share of the text is measured once (its CASE branch and the `||` joining it);
     a group whose real text is still too long is halved. ValueError when one rule alone is.
     """
+    return split_queries(
+        rules,
+        lambda group: hunt_query(table, group, since, until, engine),
+        ENGINES[engine],
+        max_bytes,
+        "Athena",
+    )
+
+
+def split_queries(
+    rules: Sequence[HuntRule],
+    build: Callable[[Sequence[HuntRule]], str],
+    dialect: str,
+    max_bytes: int,
+    service: str,
+) -> list[tuple[tuple[HuntRule, ...], str]]:
+    """`rules` in as few groups as keep each `build(group)` text within `max_bytes`, in order,
+    with each group's text (`service` names the limit in the error)."""
     if not rules:
         raise ValueError("no rules to hunt with")
-    dialect = ENGINES[engine]
-    fixed = len(hunt_query(table, rules[:1], since, until, engine).encode())
+    fixed = len(build(rules[:1]).encode())
     fixed -= _share(rules[0], dialect)
     groups: list[list[HuntRule]] = [[]]
     size = fixed
@@ -107,31 +133,27 @@ def hunt_queries(
             size = fixed
         groups[-1].append(rule)
         size += share
-    return [
-        part for group in groups for part in _fit(table, group, since, until, engine, max_bytes)
-    ]
+    return [part for group in groups for part in _fit(group, build, max_bytes, service)]
 
 
 def _fit(
-    table: str,
     rules: list[HuntRule],
-    since: datetime,
-    until: datetime,
-    engine: str,
+    build: Callable[[Sequence[HuntRule]], str],
     max_bytes: int,
+    service: str,
 ) -> list[tuple[tuple[HuntRule, ...], str]]:
-    text = hunt_query(table, rules, since, until, engine)
+    text = build(rules)
     if len(text.encode()) <= max_bytes:
         return [(tuple(rules), text)]
     if len(rules) == 1:
         raise ValueError(
             f"rule {rules[0].id} alone makes a query of {len(text.encode()):,} bytes, "
-            f"over Athena's {max_bytes:,}"
+            f"over {service}'s {max_bytes:,}"
         )
     half = len(rules) // 2
     return [
-        *_fit(table, rules[:half], since, until, engine, max_bytes),
-        *_fit(table, rules[half:], since, until, engine, max_bytes),
+        *_fit(rules[:half], build, max_bytes, service),
+        *_fit(rules[half:], build, max_bytes, service),
     ]
 
 
