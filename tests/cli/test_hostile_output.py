@@ -111,10 +111,21 @@ def test_written_outputs_are_inert(hostile_case: tuple[Path, str]) -> None:
     _run("timeline", "--case", str(case), "--format", "csv")
     _run("report", "--case", str(case))
     _run("timeline", "--case", str(case))  # timeline.jsonl
-    for name in ("report.md", "timeline.csv", "timeline.jsonl", "findings.json"):
+    written = [
+        *("report.md", "report.html", "findings.csv", "indicators.txt", "timeline.csv"),
+        *("timeline.jsonl", "findings.json", "incidents.json", "findings.sarif"),
+        *("findings.ocsf.jsonl", "indicators.stix.json"),
+    ]
+    for name in written:
         text = (case / name).read_text()
-        assert not RAW.search(text.replace("\t", "")), name
+        assert not RAW.search(text.replace("\t", "")), (name, RAW.findall(text)[:5])
     assert "\\x1b]0;PWNED" in (case / "report.md").read_text()
+    assert "\\x1b]0;PWNED" in (case / "report.html").read_text()  # shown in the page, inert
+    sarif = json.loads((case / "findings.sarif").read_text())  # still JSON, same values
+    messages = [r["message"]["text"] for r in sarif["runs"][0]["results"]]
+    assert any("\x9b\u202e" in m for m in messages)
+    for line in (case / "findings.ocsf.jsonl").read_text().splitlines():
+        json.loads(line)
 
 
 def test_a_planted_file_name_that_is_not_utf8_is_shown_and_json_stays_json(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from lambda_ir import sanitize
 from lambda_ir.report.escape import html, markdown, markdown_code, script_json
 from lambda_ir.report.html import content_security_policy
 
@@ -28,7 +29,22 @@ def test_script_json_cannot_close_the_element_and_round_trips(payload: str) -> N
     text = script_json({"m": payload, "n": [payload]})
     assert "<" not in text and ">" not in text and "&" not in text
     assert "\u2028" not in text and "\u2029" not in text
-    assert orjson.loads(text) == {"m": payload, "n": [payload]}
+    shown = sanitize.field(payload)  # the line separators the page shows as \\u2028
+    assert orjson.loads(text) == {"m": shown, "n": [shown]}
+
+
+def test_script_json_and_html_leave_no_control_raw_even_once_parsed() -> None:
+    hostile = "f\x1b]0;x\x07\x9b\u202e\u2066\x7f\x00\r\nend"
+    text = script_json({"m": hostile, hostile: [[hostile]]})
+    assert text.isascii()
+    parsed = orjson.loads(text)
+    assert parsed == {
+        "m": sanitize.field(hostile),
+        sanitize.field(hostile): [[sanitize.field(hostile)]],
+    }
+    assert sanitize.is_clean(orjson.dumps(parsed).decode())
+    page = html(hostile)
+    assert sanitize.is_clean(page, lines=True) and page.endswith("\\r\nend")
 
 
 def test_markdown_neutralises_markup_tables_and_lines() -> None:

@@ -30,14 +30,48 @@ _MARKDOWN_SPECIAL = "\\`*_[]|~"
 
 
 def html(value: object) -> str:
-    """Text for HTML element content or a quoted attribute value: `& < > " '` escaped."""
-    return _html.escape("" if value is None else str(value), quote=True)
+    """Text for HTML element content or a quoted attribute value: `& < > " '` escaped.
+
+    Control characters are made visible first (`sanitize.text`, keeping line breaks and
+    tabs for `<pre>`): a browser shows a bidi override reversed and a saved page shown with
+    `cat` runs ESC, and no character reference can help (`&#x9b;` means `›` in HTML).
+    """
+    return _html.escape(sanitize.text(value), quote=True)
 
 
 def script_json(document: Any) -> str:
-    """A JSON document safe to place inside `<script type="application/json">`."""
-    text = orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS).decode()
-    return text.translate(_SCRIPT_JSON)
+    """A JSON document safe to place inside `<script type="application/json">`.
+
+    The script shows these values as text, so each string is made visible first
+    (`sanitize.field`: no control character, bidi override or line break reaches the page
+    raw, even once parsed), and what a JSON encoder leaves raw is `\\uXXXX` besides.
+    """
+    text = orjson.dumps(_visible(document), option=orjson.OPT_NON_STR_KEYS).decode()
+    return sanitize.json_text(text).translate(_SCRIPT_JSON)
+
+
+def _visible(document: Any) -> Any:
+    """Every string in a JSON-able document (keys too) through `sanitize.field`.
+
+    Iterative: the page's data is built by us, but its strings and nesting come from the
+    evidence, and no limit on that nesting may surface as a RecursionError.
+    """
+    root: list[Any] = [document]
+    stack: list[tuple[Any, Any]] = [(root, 0)]
+    while stack:
+        parent, key = stack.pop()
+        value = parent[key]
+        if isinstance(value, str):
+            parent[key] = sanitize.field(value)
+        elif isinstance(value, dict):
+            copy = {sanitize.field(k) if isinstance(k, str) else k: v for k, v in value.items()}
+            parent[key] = copy
+            stack.extend((copy, k) for k in copy)
+        elif isinstance(value, list | tuple):
+            items = list(value)
+            parent[key] = items
+            stack.extend((items, i) for i in range(len(items)))
+    return root[0]
 
 
 def markdown(value: object) -> str:

@@ -10,6 +10,7 @@ import csv
 import io
 from collections.abc import Iterable
 
+from lambda_ir import sanitize
 from lambda_ir.model import Finding
 
 COLUMNS = (
@@ -63,4 +64,5 @@ def render_csv(findings: Iterable[Finding]) -> str:
 
 
 def _cell(text: str) -> str:
+    text = sanitize.field(text)  # ESC, C1 and bidi controls visible, as in timeline.csv
     return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text

@@ -4,6 +4,7 @@ The schema Amazon Security Lake uses (OCSF 1.1). Required attributes for the cla
 activity_id, category_uid, class_uid, finding_info (uid, title), metadata (product,
 version), severity_id, time, type_uid; plus cloud, resources, evidences, the ATT&CK
 techniques in finding_info.attacks, and what has no OCSF attribute in `unmapped`.
+Written with C1, DEL and bidi controls as `\\uXXXX` (`sanitize.json_bytes`, the same JSON).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from lambda_ir import __version__
+import orjson
+
+from lambda_ir import __version__, sanitize
 from lambda_ir.model import Finding, Severity
 from lambda_ir.timeline.clock import as_datetime
 
@@ -37,6 +40,12 @@ REQUIRED = (
     "time",
     "type_uid",
 )
+
+
+def ocsf_bytes(findings: tuple[Finding, ...], generated: str) -> bytes:
+    """`findings.ocsf.jsonl` as written: one finding a line, nothing raw a terminal runs."""
+    lines = b"".join(orjson.dumps(row) + b"\n" for row in render_ocsf(findings, generated))
+    return sanitize.json_bytes(lines)
 
 
 def render_ocsf(findings: tuple[Finding, ...], generated: str) -> list[dict[str, Any]]:

@@ -3,6 +3,8 @@
 A code finding (its evidence names a `member`, a file inside a package) points at that
 file, relative to the package, with the package's blob path as the base; other findings
 point at the evidence file in the case and name the AWS resource as a logical location.
+The file carries no raw control or bidi character (`sanitize.json_bytes`: `\\uXXXX`, the
+same JSON), so printing it cannot drive a terminal.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
-from lambda_ir import __version__
+import orjson
+
+from lambda_ir import __version__, sanitize
 from lambda_ir.model import Finding, Severity
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -29,6 +33,12 @@ SECURITY_SEVERITY = {
     Severity.LOW: "3.0",
     Severity.INFO: "0.0",
 }
+
+
+def sarif_bytes(findings: tuple[Finding, ...]) -> bytes:
+    """`findings.sarif` as written: indented JSON, C1, DEL and bidi controls as `\\uXXXX`."""
+    document = orjson.dumps(render_sarif(findings), option=orjson.OPT_INDENT_2) + b"\n"
+    return sanitize.json_bytes(document)
 
 
 def render_sarif(findings: tuple[Finding, ...]) -> dict[str, Any]:

@@ -10,15 +10,16 @@ from pathlib import Path
 import duckdb
 import orjson
 
+from lambda_ir import sanitize
 from lambda_ir.evidence import Case
 from lambda_ir.report.facts import ReportFacts, build_facts
 from lambda_ir.report.findings_csv import render_csv
 from lambda_ir.report.html import render_html
 from lambda_ir.report.indicators import Indicator, to_stix, to_text
 from lambda_ir.report.markdown import render_markdown
-from lambda_ir.report.ocsf import render_ocsf
+from lambda_ir.report.ocsf import ocsf_bytes
 from lambda_ir.report.response import case_indicators
-from lambda_ir.report.sarif import render_sarif
+from lambda_ir.report.sarif import sarif_bytes
 from lambda_ir.timeline.merge import build_timeline
 
 
@@ -58,20 +59,17 @@ def render_all(facts: ReportFacts, formats: Iterable[str] = tuple(FORMATS)) -> d
     renderers: dict[str, Callable[[ReportFacts], bytes]] = {
         "html": lambda f: render_html(f).encode(),
         "md": lambda f: render_markdown(f).encode(),
-        "sarif": lambda f: (
-            orjson.dumps(render_sarif(f.findings), option=orjson.OPT_INDENT_2) + b"\n"
-        ),
-        "ocsf": lambda f: b"".join(
-            orjson.dumps(row) + b"\n" for row in render_ocsf(f.findings, f.generated)
-        ),
+        "sarif": lambda f: sarif_bytes(f.findings),
+        "ocsf": lambda f: ocsf_bytes(f.findings, f.generated),
         "csv": lambda f: render_csv(f.findings).encode(),
-        "stix": lambda f: (
+        # Nothing raw from the evidence in any file (`sanitize`): JSON as \\uXXXX, text visible.
+        "stix": lambda f: sanitize.json_bytes(
             orjson.dumps(
                 to_stix(_indicators(f), f.generated, f.case_id), option=orjson.OPT_INDENT_2
             )
             + b"\n"
         ),
-        "txt": lambda f: to_text(_indicators(f)).encode(),
+        "txt": lambda f: sanitize.text(to_text(_indicators(f))).encode(),
     }
     unknown = set(formats) - set(FORMATS)
     if unknown:
