@@ -8,10 +8,19 @@ named like ours is still reported.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.detectors import cfg_hook_env, chg_config_change, code_extension, ioc_match
+from lambda_ir.analyze.detectors import (
+    cap_gained,
+    cfg_hook_env,
+    chg_config_change,
+    code_extension,
+    code_yara,
+    ioc_match,
+)
 from lambda_ir.analyze.engine import run_detectors
 from lambda_ir.evidence import Case
 from lambda_ir.model import Severity
@@ -24,6 +33,7 @@ from tests.analyze.casebuild import (
     function_config,
     run_detector,
     trail_event,
+    zip_bytes,
 )
 
 RESPONDER = f"arn:aws:iam::{ACCOUNT}:user/ir-responder"
@@ -147,3 +157,78 @@ def test_a_layer_named_like_ours_with_another_hash_is_high(builder: CaseBuilder)
 
 def test_a_layer_named_like_ours_never_attached_here_is_high(builder: CaseBuilder) -> None:
     assert set(_attached(builder, None).values()) == {Severity.HIGH}
+
+
+OWN_CODE = (cap_gained.DETECTOR, code_yara.DETECTOR)
+HARVEST = "yara:LIR_Credential_Harvest_Exfiltration"
+
+
+def _own_code(
+    builder: CaseBuilder, recorded_sha: str | None, *, copy: bytes = b""
+) -> dict[str, set[Severity]]:
+    """The collector's own code (it reads credentials and uploads), as `_attached` leaves the
+    function; with `copy`, a second layer holding the same code under another hash."""
+    blob, _ = layer_zip()
+    layers = [LAYER]
+    if copy:
+        other = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:utils:3"
+        builder.layer(other, copy)
+        layers.append(other)
+    handler = zip_bytes({"app.py": "def handler(event, context):\n    return 'ok'\n"})
+    for version in ("$LATEST", "1"):
+        builder.code(handler, "orders", version)
+    builder.versions(
+        "orders",
+        [
+            function_config("orders", "$LATEST", code=handler, layers=layers),
+            function_config("orders", "1", code=handler),
+        ],
+    )
+    builder.layer(LAYER, blob)
+    if recorded_sha is not None:
+        details = {"run": "respond/x", "layer": LAYER, "code_sha256": recorded_sha}
+        builder.case.log("runtime-attach-done", details)
+    out: dict[str, set[Severity]] = {}
+    for detector in OWN_CODE:
+        for finding in run_detector(builder, detector):
+            out.setdefault(finding.detector, set()).add(finding.severity)
+            ours = finding.severity is Severity.INFO
+            assert ("lambda-ir's own code" in finding.summary) is ours, finding.summary
+    return out
+
+
+def test_our_recorded_collector_code_is_info_not_an_attack(builder: CaseBuilder) -> None:
+    blob, _ = layer_zip()
+    severities = _own_code(builder, code_sha256(blob))
+    assert severities == {"LIR-CAP-001": {Severity.INFO}, HARVEST: {Severity.INFO}}
+
+
+def test_the_collector_code_with_another_recorded_hash_stays_high(builder: CaseBuilder) -> None:
+    severities = _own_code(builder, code_sha256(b"another build"))
+    assert severities == {"LIR-CAP-001": {Severity.HIGH}, HARVEST: {Severity.HIGH}}
+
+
+def test_the_collector_code_never_attached_here_stays_high(builder: CaseBuilder) -> None:
+    severities = _own_code(builder, None)
+    assert severities == {"LIR-CAP-001": {Severity.HIGH}, HARVEST: {Severity.HIGH}}
+
+
+def test_our_code_copied_into_another_layer_is_high_beside_ours(builder: CaseBuilder) -> None:
+    """A look-alike carrying our code (plus one file, so another hash) next to the genuine,
+    recorded collector: ours is INFO, the copy is still HIGH."""
+    blob, _ = layer_zip()
+    copy = _with_file(blob, "python/sitecustomize.py", b"import os\n")
+    severities = _own_code(builder, code_sha256(blob), copy=copy)
+    assert severities == {
+        "LIR-CAP-001": {Severity.INFO, Severity.HIGH},
+        HARVEST: {Severity.INFO, Severity.HIGH},
+    }
+
+
+def _with_file(blob: bytes, name: str, data: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(blob)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+        target.writestr(name, data)
+    return out.getvalue()

@@ -14,7 +14,15 @@ from tests.conftest import RegionPool
 from tests.respond.conftest import cli_env
 from tests.runtime.test_attach import BUCKET, _seed
 
-OWN = ("LIR-CFG-002", "LIR-CHG-002", "LIR-CODE-003")
+# The collector's wrapper, layer and extension, and its own code (it reads the execution
+# role's credentials and uploads its snapshot: capabilities and a YARA rule see that).
+OWN = (
+    "LIR-CFG-002",
+    "LIR-CHG-002",
+    "LIR-CODE-003",
+    "LIR-CAP-001",
+    "yara:LIR_Credential_Harvest_Exfiltration",
+)
 
 
 def _severities(case: Path, name: str) -> dict[str, tuple[str, str]]:

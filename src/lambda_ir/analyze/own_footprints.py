@@ -22,6 +22,7 @@ merely named `lambda-ir-collector`, or with another hash, is a look-alike of our
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from lambda_ir.model import Finding, Kind
 
 if TYPE_CHECKING:
     from lambda_ir.analyze.caseview import CaseView
+    from lambda_ir.analyze.values import Package
 
 SLACK = timedelta(seconds=30)
 USER_AGENT = "lambda-ir/"
@@ -161,6 +163,34 @@ def own_layer(view: CaseView, arns: Iterable[str]) -> OwnLayer | None:
         if own is not None and collected.get(arn) == own.code_sha256:
             return own
     return None
+
+
+def _b64(hex_digest: str) -> str:
+    return base64.b64encode(bytes.fromhex(hex_digest)).decode()
+
+
+def own_layer_code(view: CaseView, arns: Iterable[str]) -> OwnLayer | None:
+    """`own_layer`, and the package collected for it is those very bytes: the stored blob's
+    SHA-256 is the CodeSha256 `runtime attach` recorded. Code read from any other blob (a
+    rebuilt look-alike, a layer never attached here) is not ours, whatever it contains."""
+    own = own_layer(view, arns)
+    if own is None:
+        return None
+    blob = next((layer.blob for layer in view.layers if layer.arn == own.arn), None)
+    return own if blob is not None and _b64(blob.sha256) == own.code_sha256 else None
+
+
+def own_package(view: CaseView, package: Package) -> OwnLayer | None:
+    """The collector layer a package is, when it is a layer package that `own_layer_code`
+    proves is lambda-ir's; None for function code and every other layer."""
+    if package.kind != "layer" or not attached_layers(view):
+        return None
+    arns = [
+        layer.arn
+        for layer in view.layers
+        if layer.blob is not None and layer.blob.path == package.blob.path
+    ]
+    return own_layer_code(view, arns)
 
 
 def named_like_ours(arn: str) -> bool:

@@ -14,6 +14,7 @@ from lambda_ir.analyze.capabilities_rows import (
 )
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.own_footprints import OwnLayer, own_layer_code
 from lambda_ir.analyze.vendors import LayerKind
 from lambda_ir.capabilities.extract import is_privileged_call
 from lambda_ir.capabilities.text import MINING_PORTS, CapKind, is_raw_ip
@@ -32,7 +33,9 @@ INFO = DetectorInfo(
     false_positives=(
         "A release that adds a new integration (a webhook URL, an IAM automation): compare "
         "the named lines with the change ticket. AWS service endpoints, and known vendors' "
-        "layers from their publishers' accounts (`analyze/vendors.json`), are never counted."
+        "layers from their publishers' accounts (`analyze/vendors.json`), are never counted; "
+        "lambda-ir's own runtime collector layer, as `runtime attach` recorded it (version "
+        "ARN and CodeSha256), is INFO and named."
     ),
     description=(
         "Reads the `capabilities` table: a version whose code (or layers) can do something "
@@ -48,21 +51,32 @@ INFO = DetectorInfo(
 
 def detect(case: CaseView) -> Iterator[Finding]:
     """One finding per version that gains sensitive capabilities, naming file:line."""
+    owned: dict[str | None, OwnLayer | None] = {}
     for function, versions in read_capabilities(case.index).items():
-        previous = None
+        previous: tuple[VersionCapabilities, VersionCapabilities] | None = None
         for read in versions:
             if not read.read:  # nothing is compared across a package we did not read
                 previous = None
                 continue
             # Code and layers both count; a known vendor's own layer does on neither side.
-            rows = tuple(r for r in read.rows if not _vendor(case, r))
-            version = dataclasses.replace(read, rows=rows)
-            new = first_of_each(gained(previous, version))
-            if previous is None:
-                new = [row for row in new if _high_signal(row)]
-            if new:
-                yield _finding(version.function.qualifier or "", function.arn, previous, new)
-            previous = version
+            # lambda-ir's own collector layer is compared on its own, so it neither hides
+            # nor stands in for what the function's code or another layer gains.
+            rows = [r for r in read.rows if not _vendor(case, r)]
+            mine = tuple(r for r in rows if _own(case, r, owned))
+            parts = (
+                dataclasses.replace(read, rows=tuple(r for r in rows if r not in mine)),
+                dataclasses.replace(read, rows=mine),
+            )
+            qualifier = read.function.qualifier or ""
+            for n, part in enumerate(parts):
+                before = previous[n] if previous is not None else None
+                new = first_of_each(gained(before, part))
+                if before is None:
+                    new = [row for row in new if _high_signal(row)]
+                if new:
+                    own = owned[new[0].layer_arn] if n else None
+                    yield _finding(qualifier, function.arn, before, new, own)
+            previous = parts
 
 
 def _vendor(case: CaseView, row: CapabilityRow) -> bool:
@@ -71,6 +85,16 @@ def _vendor(case: CaseView, row: CapabilityRow) -> bool:
     if row.source != "layer" or not row.layer_arn:
         return False
     return case.vendors.layer(row.layer_arn, "").kind is LayerKind.VENDOR
+
+
+def _own(case: CaseView, row: CapabilityRow, owned: dict[str | None, OwnLayer | None]) -> bool:
+    """A row from lambda-ir's own runtime collector layer, as `runtime attach` recorded it
+    (version ARN, CodeSha256 and the collected bytes: `own_footprints.own_layer_code`)."""
+    if row.source != "layer" or not row.layer_arn:
+        return False
+    if row.layer_arn not in owned:
+        owned[row.layer_arn] = own_layer_code(case, [row.layer_arn])
+    return owned[row.layer_arn] is not None
 
 
 def _high_signal(row: CapabilityRow) -> bool:
@@ -85,7 +109,11 @@ def _high_signal(row: CapabilityRow) -> bool:
 
 
 def _finding(
-    version: str, arn: str, previous: VersionCapabilities | None, new: list[CapabilityRow]
+    version: str,
+    arn: str,
+    previous: VersionCapabilities | None,
+    new: list[CapabilityRow],
+    own: OwnLayer | None = None,
 ) -> Finding:
     account, region = arn.split(":")[4], arn.split(":")[3]
     against = (
@@ -96,19 +124,32 @@ def _finding(
     listed = "; ".join(f"{row.kind} {row.value} ({row.where})" for row in new[:12])
     more = f" and {len(new) - 12} more" if len(new) > 12 else ""
     severe = any(_high_signal(row) for row in new)
+    severity = Severity.HIGH if severe else Severity.LOW
+    why = ""
+    if own is not None:  # what our collector reads and sends is its job, and it is ours
+        severity = Severity.INFO
+        why = (
+            f" This is lambda-ir's own code: the {own.describe()} (layer {own.arn}, CodeSha256 "
+            f"{own.code_sha256}); it reads the environment and uploads its snapshot by design."
+        )
     return make_finding(
         INFO,
         resource=f"{arn}:{version}",
         account=account,
         region=region,
-        severity=Severity.HIGH if severe else Severity.LOW,
-        key=f"{version}|" + "|".join(sorted(f"{r.kind}={r.value}" for r in new)),
+        severity=severity,
+        key=("own|" if own else "")
+        + f"{version}|"
+        + "|".join(sorted(f"{r.kind}={r.value}" for r in new)),
         evidence=[row.evidence for row in new],
-        summary=f"Version {version} of {arn.rsplit(':', 1)[-1]} can, {against}: {listed}{more}.",
+        summary=(
+            f"Version {version} of {arn.rsplit(':', 1)[-1]} can, {against}: {listed}{more}.{why}"
+        ),
         details={
             "version": version,
             "line": new[0].line,  # of the first evidence file (SARIF's startLine)
             "gained": [_row_json(r) for r in new],
+            **({"lambda_ir_layer": own.arn} if own else {}),
         },
     )
 

@@ -19,6 +19,7 @@ from lambda_ir.analyze.code_files import (
     owner_location,
 )
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.own_footprints import own_package
 from lambda_ir.analyze.values import Package
 from lambda_ir.analyze.yara_scan import YaraMatch, compile_rules, new_scanner, scan
 from lambda_ir.capabilities.paths import SDK_PATHS, in_paths
@@ -34,7 +35,11 @@ INFO = DetectorInfo(
         "https://www.cadosecurity.com/cado-discovers-denonia-the-first-malware-specifically-targeting-lambda/",
         "https://virustotal.github.io/yara-x/",
     ),
-    false_positives="Security tooling and test fixtures that contain attack strings.",
+    false_positives=(
+        "Security tooling and test fixtures that contain attack strings. lambda-ir's own "
+        "runtime collector layer, as `runtime attach` recorded it (version ARN, CodeSha256 and "
+        "the collected bytes), is INFO and named; the same code in any other layer is not."
+    ),
 )
 
 
@@ -55,26 +60,34 @@ def detect(case: CaseView) -> Iterator[Finding]:
             if suppressed(match, package, member.name):
                 continue
             account, region = owner_location(package.owner)
+            own = own_package(case, package) if package.kind == "layer" else None
+            verdict = (
+                "treat the function as compromised until the file is explained."
+                if own is None
+                else f"this is lambda-ir's own code: the {own.describe()} (layer {own.arn}, "
+                f"CodeSha256 {own.code_sha256}), which reads the environment and uploads its "
+                "snapshot by design."
+            )
             finding = make_finding(
                 INFO,
                 resource=package.owner,
                 account=account,
                 region=region,
-                severity=match.severity,
+                severity=match.severity if own is None else Severity.INFO,
                 title=match.title,
                 attack=match.attack or INFO.attack,
                 key=f"{package.blob.sha256}|{member.name}|{match.namespace}.{match.rule}",
                 evidence=(member_ref(package, member),),
                 summary=(
                     f"{member.name} in the {package.kind} package of {package.owner} matches "
-                    f"{match.rule} ({match.title}); treat the function as compromised until "
-                    "the file is explained."
+                    f"{match.rule} ({match.title}); {verdict}"
                 ),
                 details={
                     "rule": match.rule,
                     "namespace": match.namespace,
                     "offset": match.offset,
                     "used_by": list(package.owners),
+                    **({"lambda_ir_layer": own.arn} if own else {}),
                 },
             )
             yield replace(finding, detector=f"yara:{match.rule}")
