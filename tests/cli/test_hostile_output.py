@@ -22,6 +22,8 @@ from lambda_ir.evidence import Case
 HOSTILE_NAME = (
     "orders\x1b]0;PWNED\x07\x1b[2J\n  critical LIR-FAKE-001 all clear\r\x08\x07\x00\x7f\x9b\u202e"
 )
+# YAML double-quoted escapes: the rule file is text, the title it declares is not.
+HOSTILE_TITLE = "\\e]0;PWNED\\a\\x9b\\u202e\\r\\n  critical LIR-FAKE-001 all clear "
 # Raw C0 (but \n between lines and \t between columns), DEL, C1, bidi controls.
 RAW = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
@@ -143,3 +145,61 @@ def test_a_planted_file_name_that_is_not_utf8_is_shown_and_json_stays_json(
     _clean(done.stdout)
     document = json.loads(done.stdout)  # lone surrogates come as \\udcXX escapes
     assert document["problems"][0]["path"] == "bad\udcff\x1b[2J"
+
+
+def test_hunt_status_lines_show_rule_titles_inertly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rule titles come from files (Sigma rules a responder downloaded): the hunt table and
+    its "not pushed down" lines show every control visibly and print no fake line."""
+    import boto3
+
+    from lambda_ir.emulator.testing import running_emulator
+    from tests.hunt.trail_files import SIGMA, trail_objects
+
+    rules = tmp_path / "sigma"
+    rules.mkdir()
+    for source in SIGMA.glob("*.yml"):
+        text = re.sub(
+            r"(?m)^title: (.*)$", lambda m: f'title: "{HOSTILE_TITLE}{m[1]}"', source.read_text()
+        )
+        (rules / source.name).write_text(text)
+    (rules / "refused.yml").write_text(
+        f'title: "{HOSTILE_TITLE}refused"\nlogsource: {{product: aws, service: cloudtrail}}\n'
+        "detection: {selection: {eventName|nosuchmodifier: x}, condition: selection}\n"
+    )
+    with running_emulator(flush_interval=3600) as aws:
+        for name, value in {
+            "AWS_ENDPOINT_URL": aws.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        }.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        s3 = boto3.client("s3", endpoint_url=aws.endpoint_url)
+        s3.create_bucket(Bucket="hostile-trail")
+        for key, body in trail_objects("ct").items():
+            s3.put_object(Bucket="hostile-trail", Key=key, Body=body)
+        boto3.client("athena", endpoint_url=aws.endpoint_url).create_work_group(
+            Name="ir",
+            Configuration={"ResultConfiguration": {"OutputLocation": "s3://hostile-trail/r/"}},
+        )
+        output = _run(
+            *("hunt", "--case", str(tmp_path / "case"), "--athena-workgroup", "ir"),
+            *("--trail-table", "h.trail", "--create-table", "s3://hostile-trail/ct"),
+            *("--since", "2024-07-31", "--until", "2024-08-01T23:59:59Z", "--sigma", str(rules)),
+            *_apply_if_asked(),
+        )
+    _clean(output)
+    assert "\\x1b]0;PWNED\\x07\\x9b\\u202e" in output  # a matching rule's title, in the table
+    assert "not pushed down: " in output
+
+
+def _apply_if_asked() -> tuple[str, ...]:
+    """`--apply` where `hunt --create-table` only plans without it (the table is created)."""
+    from lambda_ir.cli.hunt import hunt
+
+    return ("--apply",) if any(param.name == "apply" for param in hunt.params) else ()

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from lambda_ir.acquire.window import parse_when
 from lambda_ir.aws import build_session
-from lambda_ir.cli.ui import CommandError, Ui, case_option, get_ui, writes_case
+from lambda_ir.cli.ui import CommandError, Ui, case_option, get_ui, inert, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.hunt.athena import QueryFailed
 from lambda_ir.hunt.query import check_table
@@ -126,10 +126,11 @@ def _show(ui: Ui, summary: HuntSummary, titles: dict[str, str]) -> None:
         table.add_column("events", justify="right")
         for rule, count in summary.ingested.by_rule.items():
             short = rule if len(rule) <= 24 else rule[:23] + "…"
-            table.add_row(escape(short), escape(titles.get(rule, "")), f"{count:,}")
+            # Rule ids and titles are text from files (Sigma rules): every control visible.
+            table.add_row(inert(short), inert(titles.get(rule, "")), f"{count:,}")
         ui.console.print(table)
         for skipped in summary.unsupported:
             ui.say(
-                f"not pushed down: {escape(skipped.title or skipped.id)}: {escape(skipped.reason)}"
+                f"not pushed down: {inert(skipped.title or skipped.id)}: {inert(skipped.reason)}"
             )
     ui.result(summary.line(), summary.to_json())
