@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import boto3
@@ -54,6 +55,15 @@ def enforcing(emulator_session: Emulator) -> Iterator[Emulator]:
         yield emulator_session
     finally:
         emulator_session.enforce_iam = False
+
+
+@pytest.fixture
+def aws_clock(emulator_session: Emulator) -> Iterator[Emulator]:
+    """The session's emulator; a test sets `clock_offset`, put back to 0 afterwards."""
+    try:
+        yield emulator_session
+    finally:
+        emulator_session.clock_offset = timedelta()
 
 
 @pytest.fixture

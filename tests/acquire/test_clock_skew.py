@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,15 +26,6 @@ from tests.acquire import seed
 from tests.acquire.conftest import Place
 
 AHEAD = timedelta(minutes=3)  # AWS accepts it (within 5 minutes), yet its events run ahead
-
-
-@pytest.fixture
-def aws_clock(emulator_session: Emulator) -> Iterator[Emulator]:
-    """The session's emulator; a test sets `clock_offset`, put back to 0 afterwards."""
-    try:
-        yield emulator_session
-    finally:
-        emulator_session.clock_offset = timedelta()
 
 
 def _options(place: Place) -> CollectOptions:

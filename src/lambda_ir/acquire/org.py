@@ -6,8 +6,10 @@ with an external id; the session name is recorded in custody) and runs `collect(
 account at once. Lambda's quotas are per account and region, so every account gets its own
 quota buckets and pools: the organisation is as fast as its busiest account-region. An
 account whose role cannot be assumed is a failed sts:AssumeRole entry in the manifest (the
-gap detector reports it) and custody's `org-gap`, never the end of the run. Credentials are
-never stored or printed; the external id's value is not recorded either.
+gap detector reports it) and custody's `org-gap`, never the end of the run; so is one whose
+calls AWS refuses for this machine's clock (`clock 2 h 0 min behind AWS`). Only when the
+organisation's own account list cannot be read for the clock does the run stop, with one line.
+Credentials are never stored or printed; the external id's value is not recorded either.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from lambda_ir.acquire.collect import collect
 from lambda_ir.acquire.context import CollectOptions, ProgressSink, Scope
 from lambda_ir.acquire.paths import account_root
 from lambda_ir.acquire.summary import CollectSummary
 from lambda_ir.aws import ClientFactory, RetryPolicy, call, classify, pages
+from lambda_ir.aws.clock import ClockSkewError, clock_gap, clock_refusal
 from lambda_ir.evidence import Case
 from lambda_ir.model import Kind
 
@@ -133,7 +137,13 @@ class OrgSummary:
 def member_accounts(case: Case, clients: ClientFactory, region: str) -> list[str]:
     """The organisation's ACTIVE accounts, from organizations:ListAccounts (each page stored
     under `raw/<management account>/global/organizations/`); a resumed case reads them back."""
-    management = str(call(clients.client("sts", region), "GetCallerIdentity", {})["Account"])
+    try:
+        management = str(call(clients.client("sts", region), "GetCallerIdentity", {})["Account"])
+    except ClientError as exc:  # no list, no accounts: a clock AWS refuses ends the run here
+        refusal = clock_refusal(exc)
+        if refusal is not None:
+            raise ClockSkewError(refusal) from exc
+        raise
     folder = f"{account_root(management, None)}/organizations"
     if not case.was_collected(LIST_ACCOUNTS, {}, management, None):
         client = clients.client("organizations", region)
@@ -249,7 +259,8 @@ def _collect_account(
             region=None,
         )
         case.log("org-gap", {"account": account, "role_arn": role_arn, "error": error.text})
-        return AccountRun(account, role_arn, gap=f"{error.error_class.value}: {error.code}")
+        gap = clock_gap(exc) or f"{error.error_class.value}: {error.code}"
+        return AccountRun(account, role_arn, gap=gap)
     case.log(
         "org-assumed",
         {"account": account, "role_arn": role_arn, "session_name": target.session_name},

@@ -17,13 +17,17 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 SKEW_WORTH_SAYING = timedelta(seconds=30)
 _REFUSAL_CODES = frozenset(
     {"InvalidSignatureException", "SignatureDoesNotMatch", "RequestTimeTooSkewed", "AuthFailure"}
 )
 _STAMP = re.compile(r"\d{8}T\d{6}Z")
+# The check is one call: no retries, short timeouts (an unreachable endpoint is the command's
+# to report, not this check's to wait on).
+_QUICK = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=3, read_timeout=10)
 
 
 class ClockSkewError(RuntimeError):
@@ -73,6 +77,46 @@ def reading_from_response(
 
 def clock_refusal(exc: BaseException) -> str | None:
     """One line for a refusal caused by this machine's clock, or None for any other error."""
+    how_far = _how_far(exc)
+    if how_far is None:
+        return None
+    return (
+        f"AWS refused the request's time: this machine's clock is {how_far} "
+        "(AWS accepts 5 minutes). Set the clock right, for example `sudo timedatectl set-ntp "
+        "true`, and run again."
+    )
+
+
+def clock_gap(exc: BaseException) -> str | None:
+    """A short reason (`clock 2 h 0 min behind AWS`) for a clock refusal, else None: where
+    one account's refusal is a gap in a larger run, not its end."""
+    how_far = _how_far(exc)
+    return None if how_far is None else f"clock {how_far}"
+
+
+def check_clock(session: Any, region: str, endpoint_url: str | None = None) -> ClockReading | None:
+    """One sts:GetCallerIdentity before a command changes or reads anything: AWS's clock
+    against this machine's, from the answer's `Date` header.
+
+    Raises ClockSkewError (one line: how far off, what to do) when AWS refuses the call for
+    this machine's clock; every later call would be refused too. Any other failure returns
+    None and is left to the command, which reports it in its own terms.
+    """
+    kwargs: dict[str, Any] = {"region_name": region, "config": _QUICK}
+    if endpoint_url:
+        kwargs["endpoint_url"] = endpoint_url
+    sent = datetime.now(UTC)
+    try:
+        response = session.client("sts", **kwargs).get_caller_identity()
+    except (ClientError, BotoCoreError) as exc:
+        refusal = clock_refusal(exc)
+        if refusal is not None:
+            raise ClockSkewError(refusal) from exc
+        return None
+    return reading_from_response(response, sent, datetime.now(UTC))
+
+
+def _how_far(exc: BaseException) -> str | None:
     if not isinstance(exc, ClientError):
         return None
     error = exc.response.get("Error", {})
@@ -86,12 +130,7 @@ def clock_refusal(exc: BaseException) -> str | None:
         skew = _skew(str(error.get("RequestTime", "")), str(error.get("ServerTime", "")))
     else:
         return None
-    how_far = ClockReading(skew).describe() if skew is not None else "too far from AWS's time"
-    return (
-        f"AWS refused the request's time: this machine's clock is {how_far} "
-        "(AWS accepts 5 minutes). Set the clock right, for example `sudo timedatectl set-ntp "
-        "true`, and run again."
-    )
+    return ClockReading(skew).describe() if skew is not None else "too far from AWS's time"
 
 
 def _skew(signed: str, aws_time: str) -> timedelta | None:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from lambda_ir.acquire.window import parse_when
 from lambda_ir.aws import build_session
+from lambda_ir.aws.clock import check_clock
 from lambda_ir.cli.ui import CommandError, Ui, case_option, get_ui, inert, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.hunt.athena import QueryFailed
@@ -91,6 +92,7 @@ def hunt(
     where = region or session.region_name
     if not where:
         raise click.UsageError("no region: pass --region R or set AWS_REGION")
+    check_clock(session, where)  # a clock AWS refuses: one line, before the case is made
     sigma, unsupported = sigma_rules(sigma_dirs) if sigma_dirs else ([], [])
     options = HuntOptions(
         workgroup=workgroup,

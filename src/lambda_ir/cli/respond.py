@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from lambda_ir import respond, sanitize
 from lambda_ir.aws import ClientFactory, build_session
+from lambda_ir.aws.clock import check_clock
 from lambda_ir.cli.ui import Ui, case_option, get_ui, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.model import FunctionRef
@@ -98,6 +99,7 @@ def contain(
     if not case_dir:
         raise click.UsageError("Missing option '--case'.")
     session = build_session()
+    check_clock(session, region or session.region_name or "us-east-1")  # before the case
     clients = ClientFactory(session)  # a few calls; botocore's retries absorb a throttle
     if undo_plan:
         if functions or actions or incident:

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from lambda_ir.aws import ClientFactory, QuotaBook, build_session
+from lambda_ir.aws.clock import check_clock
 from lambda_ir.cli.respond import function_region
 from lambda_ir.cli.ui import CommandError, case_option, get_ui, writes_case
 from lambda_ir.evidence import Case
@@ -160,10 +161,12 @@ def _run(
     detach: bool,
 ) -> None:
     session = build_session()
+    where = function_region(function, region, session)
+    check_clock(session, where)  # before the case is made
     clients = ClientFactory(session, quotas=QuotaBook())
     request = RuntimeRequest(
         function,
-        function_region(function, region, session),
+        where,
         bucket,
         layer_zip()[0],
         datetime.now(UTC),
