@@ -24,6 +24,7 @@ import duckdb
 import pytest
 from botocore.exceptions import ClientError
 
+from lambda_ir.aws import ClientFactory
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case, verify_case
@@ -33,6 +34,7 @@ from lambda_ir.hunt.local import load_table, run
 from lambda_ir.hunt.query import hunt_query
 from lambda_ir.hunt.rules import LAMBDA_RULES, sigma_rules
 from lambda_ir.hunt.run import HuntOptions, hunt
+from lambda_ir.respond.hunt_table import TableRequest, apply_table, plan_table, save_plan
 from tests.hunt.trail_files import ORG, SIGMA, partition, records, trail_objects
 
 SINCE = datetime(2024, 7, 31, 0, 0, tzinfo=UTC)
@@ -89,6 +91,12 @@ def test_hunt_creates_the_table_prunes_partitions_and_ingests_matches(
     sigma, unsupported = sigma_rules([SIGMA])
     rules = [*LAMBDA_RULES, *sigma]
     case = Case.create(tmp_path / "case", {"test": True})
+    clients = ClientFactory(admin, endpoint_url=aws.endpoint_url)
+    request = TableRequest(
+        "ir_hunt.cloudtrail", f"s3://{trail['bucket']}/cloudtrail", trail["workgroup"], REGION
+    )
+    plan = plan_table(clients, request)
+    assert apply_table(case, clients, plan, save_plan(case, plan, apply=True, now="t")).in_place
     options = HuntOptions(
         workgroup=trail["workgroup"],
         table="ir_hunt.cloudtrail",
@@ -96,7 +104,6 @@ def test_hunt_creates_the_table_prunes_partitions_and_ingests_matches(
         until=UNTIL,
         rules=tuple(rules),
         region=REGION,
-        create_location=f"s3://{trail['bucket']}/cloudtrail",
         unsupported=tuple(unsupported),
         endpoint_url=aws.endpoint_url,
     )
@@ -145,6 +152,7 @@ def test_the_cli_hunts_and_index_joins_the_events(
             "cli_hunt.trail",
             "--create-table",
             f"s3://{trail['bucket']}/cloudtrail",
+            "--apply",
             "--since",
             "2024-07-31",
             "--until",

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.markup import escape
 from rich.table import Table
 
 from lambda_ir.acquire.window import parse_when
-from lambda_ir.aws import build_session
+from lambda_ir.aws import ClientFactory, build_session
 from lambda_ir.aws.clock import check_clock
+from lambda_ir.cli.hunt_table import case_of, make_table, undo_table
 from lambda_ir.cli.ui import CommandError, Ui, case_option, get_ui, inert, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.hunt.athena import QueryFailed
@@ -19,15 +21,14 @@ from lambda_ir.hunt.query import check_table
 from lambda_ir.hunt.rules import LAMBDA_RULES, sigma_rules
 from lambda_ir.hunt.run import HuntOptions, HuntSummary
 from lambda_ir.hunt.run import hunt as run_hunt
+from lambda_ir.respond.hunt_table import TableRequest
 
 DEFAULT_TABLE = "lambda_ir.cloudtrail"
 
 
 @click.command()
 @case_option(help_text="The case folder to create or add the matching events to.")
-@click.option(
-    "--athena-workgroup", "workgroup", required=True, metavar="WG", help="Athena workgroup."
-)
+@click.option("--athena-workgroup", "workgroup", metavar="WG", help="Athena workgroup (required).")
 @click.option(
     "--trail-table",
     metavar="DB.TABLE",
@@ -38,8 +39,20 @@ DEFAULT_TABLE = "lambda_ir.cloudtrail"
     "--create-table",
     "create_location",
     metavar="S3URL",
-    help="Create the standard CloudTrail table (partition projection) over the trail at "
-    "s3://bucket[/prefix] first.",
+    help="Plan the standard CloudTrail table (partition projection) over the trail at "
+    "s3://bucket[/prefix]; it is created, before the hunt, only with --apply.",
+)
+@click.option(
+    "--apply",
+    is_flag=True,
+    help="Create the table --create-table plans (plan and undo saved in the case); "
+    "with --undo, drop it again.",
+)
+@click.option(
+    "--undo",
+    "undo_plan",
+    metavar="PLAN",
+    help="Show (with --apply: run) a table's undo plan, respond/<run>/undo.json.",
 )
 @click.option("--since", default="7d", show_default=True, metavar="WHEN", help="Window start.")
 @click.option("--until", metavar="WHEN", help="Window end (default: now).")
@@ -62,6 +75,8 @@ def hunt(
     until: str | None,
     sigma_dirs: tuple[Path, ...],
     region: str | None,
+    apply: bool,
+    undo_plan: str | None,
 ) -> None:
     """Push the Lambda CloudTrail detectors' selections and the Sigma rules down to Athena.
 
@@ -70,10 +85,22 @@ def hunt(
     where `index`, `analyze` and `timeline` use them like any CloudTrail. Prints the bytes
     Athena scanned and the cost estimate ($5 per TB, 10 MB minimum). Needs
     athena:StartQueryExecution, GetQueryExecution, GetQueryResults, Glue catalog read (and
-    write with --create-table), s3:ListBucket/GetObject on the trail and the workgroup's
-    result bucket.
+    write with --create-table --apply), s3:ListBucket/GetObject on the trail and the
+    workgroup's result bucket.
+
+    Writes to AWS: only --create-table --apply (CREATE DATABASE / CREATE EXTERNAL TABLE in the
+    Glue catalog; the plan and its undo, DROP TABLE, are saved under respond/ in the case;
+    `--undo PLAN --apply` drops it). Without --apply the plan is printed and saved, nothing is
+    created and no query runs. Athena writes each query's result file to the workgroup's S3
+    output location: Athena's own bookkeeping, not a change to the resources investigated.
     """
     ui = get_ui()
+    if undo_plan:
+        session = build_session(region=region)
+        undo_table(ui, case_of(case_dir), ClientFactory(session), undo_plan, apply=apply)
+        return
+    if not workgroup:
+        raise click.UsageError("Missing option '--athena-workgroup'.")
     if not trail_table and not create_location:
         raise click.UsageError("give --trail-table DB.TABLE or --create-table s3://bucket/prefix")
     if create_location and (not create_location.startswith("s3://") or len(create_location) <= 5):
@@ -101,10 +128,15 @@ def hunt(
         until=end,
         rules=(*LAMBDA_RULES, *sigma),
         region=where,
-        create_location=create_location,
         unsupported=tuple(unsupported),
     )
     case = Case.open_or_create(Path(case_dir), {"hunt": {"table": table, "since": since}})
+    made: dict[str, Any] | None = None
+    if create_location:
+        request = TableRequest(table, create_location, workgroup, where)
+        go_on, made = make_table(ui, case, ClientFactory(session), request, apply=apply)
+        if not go_on:
+            return
     ui.say(
         f"Hunting {len(options.rules)} rules in {escape(table)} "
         f"from {start:%Y-%m-%d} to {end:%Y-%m-%d}"
@@ -113,14 +145,16 @@ def hunt(
         summary = run_hunt(case, session, options)
     except QueryFailed as exc:
         raise CommandError(str(exc)) from exc
-    _show(ui, summary, {rule.id: rule.title for rule in options.rules})
+    _show(ui, summary, {rule.id: rule.title for rule in options.rules}, made)
 
 
 def _when(text: str) -> datetime:
     return datetime.fromisoformat(parse_when(text).replace("Z", "+00:00"))
 
 
-def _show(ui: Ui, summary: HuntSummary, titles: dict[str, str]) -> None:
+def _show(
+    ui: Ui, summary: HuntSummary, titles: dict[str, str], table_plan: dict[str, Any] | None
+) -> None:
     if not (ui.quiet or ui.json):
         table = Table(title="hunt", show_edge=False)
         table.add_column("rule")
@@ -135,4 +169,5 @@ def _show(ui: Ui, summary: HuntSummary, titles: dict[str, str]) -> None:
             ui.say(
                 f"not pushed down: {inert(skipped.title or skipped.id)}: {inert(skipped.reason)}"
             )
-    ui.result(summary.line(), summary.to_json())
+    document = summary.to_json() | ({"table_plan": table_plan} if table_plan else {})
+    ui.result(summary.line(), document)

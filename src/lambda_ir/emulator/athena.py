@@ -5,7 +5,9 @@ moto's Athena stores workgroups and query strings but executes nothing (every qu
 GetQueryResults and StopQueryExecution itself, for workgroups moto knows:
 - `CREATE DATABASE` and `CREATE EXTERNAL TABLE` (the CloudTrail table with partition
   projection, `hunt.table`) are recorded in the emulator's catalog: its location template and
-  the projected accounts, regions and day range.
+  the projected accounts, regions and day range. `DROP TABLE` removes the definition (never
+  the files); `DROP DATABASE` is refused while the database holds a table (Hive's RESTRICT).
+  GetDatabase and GetTableMetadata read that catalog; a missing one is a MetadataException.
 - A `SELECT` is transpiled from Trino to DuckDB with sqlglot and run by DuckDB over the trail
   files the emulator's S3 holds under the table's location, loaded into a table of Athena's
   shape. Partition pruning is real: only the files of the partitions the query's conditions on
@@ -32,6 +34,7 @@ import sqlglot
 from moto.athena.models import athena_backends
 from sqlglot import exp
 
+from lambda_ir.emulator.athena_catalog import DROP, QueryError, create_table, drop, metadata
 from lambda_ir.emulator.athena_tables import TrailTable, load
 from lambda_ir.emulator.calls import ApiCall
 from lambda_ir.emulator.http import Response, json_response
@@ -39,7 +42,14 @@ from lambda_ir.emulator.identity import Caller
 from lambda_ir.hunt.local import run
 
 OPERATIONS = frozenset(
-    {"StartQueryExecution", "GetQueryExecution", "GetQueryResults", "StopQueryExecution"}
+    {
+        "StartQueryExecution",
+        "GetQueryExecution",
+        "GetQueryResults",
+        "StopQueryExecution",
+        "GetDatabase",
+        "GetTableMetadata",
+    }
 )
 MAX_RESULTS = 1000
 _CREATE_DB = re.compile(
@@ -48,7 +58,6 @@ _CREATE_DB = re.compile(
 _CREATE_TABLE = re.compile(
     r"^\s*CREATE\s+EXTERNAL\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(\w+)`?\.`?(\w+)`?", re.I
 )
-_PROPERTY = re.compile(r"'([\w.]+)'\s*=\s*'([^']*)'")
 _JSON = "application/x-amz-json-1.1"
 
 
@@ -85,6 +94,8 @@ def handle(state: AthenaState, call: ApiCall, caller: Caller) -> Response:
     params = call.params
     if call.name == "StartQueryExecution":
         return _start(state, call, caller)
+    if call.name in ("GetDatabase", "GetTableMetadata"):
+        return metadata(state, call, caller)
     with state.lock:
         found = state.executions.get(str(params.get("QueryExecutionId", "")))
     if found is None:
@@ -116,16 +127,12 @@ def _start(state: AthenaState, call: ApiCall, caller: Caller) -> Response:
     try:
         _execute(state, execution, caller.account_id, call.region)
         execution.state = "SUCCEEDED"
-    except _QueryError as exc:
+    except QueryError as exc:
         execution.state, execution.reason = "FAILED", str(exc)
     execution.engine_ms = int((time.monotonic() - started) * 1000)
     with state.lock:
         state.executions[execution.id] = execution
     return json_response({"QueryExecutionId": execution.id}, content_type=_JSON)
-
-
-class _QueryError(Exception):
-    """A query Athena would fail, with its StateChangeReason."""
 
 
 def _execute(state: AthenaState, execution: Execution, account: str, region: str) -> None:
@@ -135,15 +142,19 @@ def _execute(state: AthenaState, execution: Execution, account: str, region: str
             state.databases.add((account, region, found.group(1).lower()))
         return
     if (found := _CREATE_TABLE.match(text)) is not None:
-        _create_table(state, account, region, found.group(1).lower(), found.group(2).lower(), text)
+        create_table(state, account, region, found.group(1).lower(), found.group(2).lower(), text)
+        return
+    if (found := DROP.match(text)) is not None:
+        drop(state, account, region, found)
         return
     try:
         tree = sqlglot.parse_one(text, read="trino")
     except sqlglot.errors.ParseError as exc:
-        raise _QueryError(f"line 1:1: mismatched input. {str(exc).splitlines()[0]}") from exc
+        raise QueryError(f"line 1:1: mismatched input. {str(exc).splitlines()[0]}") from exc
     if not isinstance(tree, exp.Query):
-        raise _QueryError(
-            "NOT_SUPPORTED: the emulator runs SELECT, CREATE DATABASE and CREATE EXTERNAL TABLE"
+        raise QueryError(
+            "NOT_SUPPORTED: the emulator runs SELECT, CREATE DATABASE, CREATE EXTERNAL TABLE "
+            "and DROP TABLE / DATABASE"
         )
     con = duckdb.connect(":memory:")
     try:
@@ -152,38 +163,16 @@ def _execute(state: AthenaState, execution: Execution, account: str, region: str
             with state.lock:
                 found_table = state.tables.get((account, region, name))
             if found_table is None:
-                raise _QueryError(
+                raise QueryError(
                     f"TABLE_NOT_FOUND: line 1:1: Table 'awsdatacatalog.{name}' does not exist"
                 )
             scan = table.find_ancestor(exp.Select) or tree  # the SELECT that reads the table
             execution.scanned += load(con, name, found_table, scan, account)
         execution.columns, execution.rows = run(con, tree.sql(dialect="duckdb"))
     except duckdb.Error as exc:
-        raise _QueryError(f"GENERIC_INTERNAL_ERROR: {exc}") from exc
+        raise QueryError(f"GENERIC_INTERNAL_ERROR: {exc}") from exc
     finally:
         con.close()
-
-
-def _create_table(
-    state: AthenaState, account: str, region: str, db: str, name: str, text: str
-) -> None:
-    with state.lock:
-        if (account, region, db) not in state.databases:
-            raise _QueryError(f"SemanticException [Error 10072]: Database does not exist: {db}")
-    properties = dict(_PROPERTY.findall(text))
-    template = properties.get("storage.location.template", "")
-    if properties.get("projection.enabled") != "true" or "${timestamp}" not in template:
-        raise _QueryError(
-            "NOT_SUPPORTED: the emulator serves CloudTrail tables with partition projection"
-        )
-    table = TrailTable(
-        template=template,
-        accounts=tuple(properties.get("projection.account.values", "").split(",")),
-        regions=tuple(properties.get("projection.region.values", "").split(",")),
-        first_day=properties.get("projection.timestamp.range", "1970/01/01,NOW").split(",")[0],
-    )
-    with state.lock:
-        state.tables[(account, region, f"{db}.{name}")] = table
 
 
 def _describe(found: Execution, *, advance: bool) -> dict[str, Any]:

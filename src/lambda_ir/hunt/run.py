@@ -1,36 +1,31 @@
 """`hunt()`: push the CloudTrail rules down to Athena over a trail bucket, keep what matched.
 
-1. With `create_location` (s3://bucket/prefix of a trail or organisation trail): list the
-   accounts under `AWSLogs/` (s3:ListObjectsV2 with a delimiter; an organisation trail's
-   `o-…` level is stepped into), then `CREATE DATABASE IF NOT EXISTS` and the standard
-   CloudTrail table with partition projection (`table.create_table_sql`).
-2. One query for every rule (`query.hunt_queries`, Athena's dialect), pruned to the window;
+1. One query for every rule (`query.hunt_queries`, Athena's dialect), pruned to the window;
    several when the text would pass Athena's 262,144-byte limit, an event matched in more
    than one of them kept once, with every rule it matched.
-3. The responses and the matching records go into the case (`ingest`); custody records each
+2. The responses and the matching records go into the case (`ingest`); custody records each
    query id, its SQL's SHA-256, the bytes scanned and the cost estimate.
-Reads only, except the table and database it creates when asked (Athena catalog writes;
-never data).
+Reads only: the table, when it must be made first, is `respond.hunt_table`'s (planned, and
+created only with `--apply`). Athena writes each query's result object to the workgroup's S3
+output location; that is Athena's bookkeeping, not a change to the investigated resources.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import boto3
 
-from lambda_ir.aws import ClientFactory, call, pages
+from lambda_ir.aws import ClientFactory, call
 from lambda_ir.evidence import Case
 from lambda_ir.hunt.athena import QueryResult, run_query
 from lambda_ir.hunt.ingest import Ingested, ingest_rows, store_responses
 from lambda_ir.hunt.query import MAX_QUERY_BYTES, RULES_COLUMN, check_table, hunt_queries
 from lambda_ir.hunt.rules import HuntRule, Unsupported
-from lambda_ir.hunt.table import create_table_sql
 
 
 @dataclass(frozen=True)
@@ -43,11 +38,9 @@ class HuntOptions:
     until: datetime
     rules: tuple[HuntRule, ...]
     region: str
-    create_location: str | None = None  # s3://bucket/prefix: create the table over it first
     unsupported: tuple[Unsupported, ...] = ()
     endpoint_url: str | None = None
     timeout_s: float = 1800.0
-    regions: tuple[str, ...] = field(default_factory=tuple)  # projected; default: those listed
     max_query_bytes: int = MAX_QUERY_BYTES  # Athena's limit; smaller only in tests
 
 
@@ -61,20 +54,18 @@ class HuntSummary:
     engine_ms: int
     rows: int
     ingested: Ingested
-    created_table: str | None
     rules: int
     unsupported: tuple[Unsupported, ...]
 
     def line(self) -> str:
         """One sentence for the person."""
-        created = f"created {self.created_table}; " if self.created_table else ""
         queries = (
             f"one Athena query ({self.query_ids[0]})"
             if len(self.query_ids) == 1
             else f"{len(self.query_ids)} Athena queries"
         )
         return (
-            f"{created}{self.rules} rules in {queries}: "
+            f"{self.rules} rules in {queries}: "
             f"{self.ingested.events:,} matching events ingested from "
             f"{len(self.ingested.by_account)} account(s); scanned {self.scanned_bytes:,} bytes, "
             f"estimated cost ${self.cost_usd:.6f}"
@@ -94,7 +85,6 @@ class HuntSummary:
             "by_account": self.ingested.by_account,
             "by_rule": self.ingested.by_rule,
             "artifacts": list(self.ingested.paths),
-            "created_table": self.created_table,
             "rules": self.rules,
             "unsupported": [
                 {"rule": u.id, "title": u.title, "reason": u.reason} for u in self.unsupported
@@ -108,9 +98,6 @@ def hunt(case: Case, session: boto3.Session, options: HuntOptions) -> HuntSummar
     clients = ClientFactory(session, endpoint_url=options.endpoint_url)
     athena = clients.client("athena", options.region)
     account = str(call(clients.client("sts", options.region), "GetCallerIdentity", {})["Account"])
-    created = None
-    if options.create_location:
-        created = _create_table(case, clients, athena, options)
     queries = hunt_queries(
         options.table,
         options.rules,
@@ -136,7 +123,7 @@ def hunt(case: Case, session: boto3.Session, options: HuntOptions) -> HuntSummar
     for result in results:
         store_responses(case, result, account, options.region)
     ingested = [ingest_rows(case, result, options.region) for result in once_each(results)]
-    summary = _summary(results, merge_ingested(ingested), created, options)
+    summary = _summary(results, merge_ingested(ingested), options)
     case.log("hunted", summary.to_json() | {"sql_sha256": [_sha(sql) for _, sql in queries]})
     return summary
 
@@ -184,47 +171,8 @@ def merge_ingested(parts: Sequence[Ingested]) -> Ingested:
     )
 
 
-def _create_table(case: Case, clients: ClientFactory, athena: Any, options: HuntOptions) -> str:
-    location = str(options.create_location).rstrip("/")
-    bucket, _, prefix = location.removeprefix("s3://").partition("/")
-    s3 = clients.client("s3", options.region)
-    logs_root, accounts = trail_accounts(s3, bucket, prefix)
-    root = logs_root.removeprefix(f"s3://{bucket}/")
-    found = {r for a in accounts for r in _folders(s3, bucket, f"{root}/{a}/CloudTrail/")}
-    found = {r for r in found if re.fullmatch(r"[a-z0-9-]{1,40}", r)}  # names from the bucket
-    regions = options.regions or tuple(sorted(found))
-    database = options.table.split(".")[0]
-    ddl = create_table_sql(options.table, logs_root, accounts, regions, date(2013, 11, 1))
-    for statement in (f"CREATE DATABASE IF NOT EXISTS {database}", ddl):
-        done = run_query(athena, statement, options.workgroup, timeout_s=options.timeout_s)
-        case.log("hunt-ddl", {"query_id": done.query_id, "sql": statement})
-    return options.table
-
-
-def trail_accounts(s3: Any, bucket: str, prefix: str) -> tuple[str, list[str]]:
-    """`s3://bucket/prefix/AWSLogs[/o-org]` and its accounts, from the folder's listing."""
-    root = f"{prefix.strip('/')}/AWSLogs/" if prefix.strip("/") else "AWSLogs/"
-    found = _folders(s3, bucket, root)
-    organisation = [f for f in found if f.startswith("o-")]
-    if organisation:  # an organisation trail: AWSLogs/o-xxxx/<account>/
-        root = f"{root}{organisation[0]}/"
-        found = _folders(s3, bucket, root)
-    accounts = sorted(f for f in found if f.isdigit() and len(f) == 12)
-    if not accounts:
-        raise ValueError(f"no CloudTrail account folders under s3://{bucket}/{root}")
-    return f"s3://{bucket}/{root.rstrip('/')}", accounts
-
-
-def _folders(s3: Any, bucket: str, prefix: str) -> list[str]:
-    names: list[str] = []
-    for page in pages(s3, "ListObjectsV2", {"Bucket": bucket, "Prefix": prefix, "Delimiter": "/"}):
-        for common in page.get("CommonPrefixes") or []:
-            names.append(str(common["Prefix"])[len(prefix) :].strip("/"))
-    return names
-
-
 def _summary(
-    results: Sequence[QueryResult], ingested: Ingested, created: str | None, options: HuntOptions
+    results: Sequence[QueryResult], ingested: Ingested, options: HuntOptions
 ) -> HuntSummary:
     return HuntSummary(
         tuple(r.query_id for r in results),
@@ -233,7 +181,6 @@ def _summary(
         sum(r.engine_ms for r in results),
         ingested.events,
         ingested,
-        created,
         len(options.rules),
         options.unsupported,
     )

@@ -1,0 +1,120 @@
+"""`hunt --create-table … [--apply]` and `hunt --undo PLAN [--apply]`: the table's plan, shown.
+
+The write itself is `respond.hunt_table`'s; this prints the plan (database, table, location,
+each statement and its undo), and what `--apply` did, as `contain` does.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.markup import escape
+
+from lambda_ir import sanitize
+from lambda_ir.aws import ClientFactory, classify
+from lambda_ir.cli.ui import CommandError, Ui
+from lambda_ir.evidence import Case
+from lambda_ir.respond import hunt_table
+from lambda_ir.respond.hunt_table import TablePlan, TableRequest
+
+
+def make_table(
+    ui: Ui, case: Case, clients: ClientFactory, request: TableRequest, *, apply: bool
+) -> tuple[bool, dict[str, Any]]:
+    """Plan the table (and with `apply` create it); whether the hunt can go on, and the JSON."""
+    try:
+        plan = hunt_table.plan_table(clients, request)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--create-table") from exc
+    except (ClientError, BotoCoreError) as exc:
+        raise CommandError(f"cannot plan the table: {classify(exc).text}") from exc
+    run = hunt_table.save_plan(case, plan, apply=apply, now=_now())
+    document: dict[str, Any] = {"plan": plan.to_json(), "plan_path": f"{run}/plan.json"}
+    for line in _plan_lines(plan):
+        ui.say(escape(line))
+    ui.say(escape(f"plan saved: {sanitize.field(str(case.root / run / 'plan.json'))}"))
+    if not plan.steps:
+        ui.say(escape(f"{plan.request.table} is already in the catalog: nothing to create"))
+        return True, document
+    if not apply:
+        text = (
+            "dry run: nothing was created; run again with --apply to create the table "
+            "(or give --trail-table of a table that exists)"
+        )
+        ui.result(text, document | {"applied": False})
+        return False, document
+    result = hunt_table.apply_table(case, clients, plan, run)
+    document |= {"applied": True} | result.to_json()
+    for outcome in result.outcomes:
+        mark = "failed" if outcome.error else "applied"
+        ui.say(
+            escape(f"  [{mark}] {outcome.step.summary} (query {sanitize.field(outcome.query_id)})")
+        )
+        if outcome.error:
+            ui.say(escape(f"      Athena: {sanitize.field(outcome.error)}"))
+    undo_file = case.root / result.undo_path
+    ui.say(escape(f"undo plan: {sanitize.field(str(undo_file))}"))
+    ui.say(escape(f"  to undo: lambda-ir hunt --case {case.root} --undo {undo_file} --apply"))
+    if not result.in_place:
+        raise CommandError(f"{plan.request.table} was not created; see {undo_file.parent}")
+    return True, document
+
+
+def undo_table(ui: Ui, case: Case, clients: ClientFactory, path: str, *, apply: bool) -> None:
+    """Show, or with `apply` run, a table's undo plan (DROP statements only)."""
+    try:
+        undo = hunt_table.load_table_undo(case, path)
+    except (hunt_table.TableUndoError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    run = f"respond/{_now()}-hunt-table-undo-{secrets.token_hex(4)}"
+    try:
+        outcomes = hunt_table.run_table_undo(case, clients, undo, apply=apply, run=run)
+    except hunt_table.TableUndoError as exc:
+        raise CommandError(str(exc)) from exc
+    lines = [f"undo {undo.path}: " + ("applied" if apply else "dry run: nothing was changed")]
+    done = {o.step.sql: o for o in outcomes}
+    for sql in undo.statements:
+        outcome = done.get(sql)
+        mark = "" if outcome is None else ("[failed] " if outcome.error else "[applied] ")
+        lines.append(f"  {mark}{sql}")
+        if outcome is not None and outcome.error:
+            lines.append(f"      Athena: {sanitize.field(outcome.error)}")
+    if not undo.statements:
+        lines.append("  nothing to undo (the table was there before)")
+    ui.result(
+        "\n".join(lines),
+        {"undo_plan": undo.path, "applied": apply, "outcomes": [o.to_json() for o in outcomes]},
+    )
+    if any(o.error for o in outcomes):
+        raise SystemExit(1)
+
+
+def _plan_lines(plan: TablePlan) -> list[str]:
+    field = sanitize.field
+    lines = [
+        f"table plan: {field(plan.request.table)} in account {field(plan.account)}, "
+        f"workgroup {field(plan.request.workgroup)}, {field(plan.request.region)}",
+        f"  database: {field(plan.database)} "
+        + ("(exists)" if plan.database_exists else "(to create)"),
+        f"  location: {field(plan.logs_root)}",
+        f"  accounts: {field(','.join(plan.accounts))}; regions: {field(','.join(plan.regions))}",
+    ]
+    for step in plan.steps:
+        lines.append(f"  {field(step.summary)}:")
+        lines.extend(f"      {field(line)}" for line in step.sql.splitlines())
+        lines.append(f"      undo: {field(step.undo)}")
+    return lines
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def case_of(case_dir: str) -> Case:
+    """The existing case an undo plan belongs to."""
+    return Case.open(Path(case_dir))

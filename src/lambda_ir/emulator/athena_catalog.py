@@ -1,0 +1,117 @@
+"""The emulator's Athena catalog: databases and CloudTrail tables, per account and region.
+
+`CREATE EXTERNAL TABLE` records a `TrailTable` (the location template and the projection);
+`DROP TABLE` removes the definition, never the files; `DROP DATABASE` is refused while the
+database holds a table (Hive's RESTRICT, Athena's default). GetDatabase and GetTableMetadata
+read the catalog; a database or table that is not there is a `MetadataException`, as Athena
+answers for the AWS Glue Data Catalog.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from lambda_ir.emulator.athena_tables import TrailTable
+from lambda_ir.emulator.calls import ApiCall
+from lambda_ir.emulator.http import Response, json_response
+from lambda_ir.emulator.identity import Caller
+
+if TYPE_CHECKING:
+    from lambda_ir.emulator.athena import AthenaState
+
+DROP = re.compile(
+    r"^\s*DROP\s+(TABLE|DATABASE|SCHEMA)\s+(?:IF\s+EXISTS\s+)?`?(\w+)`?(?:\.`?(\w+)`?)?\s*$", re.I
+)
+PROPERTY = re.compile(r"'([\w.]+)'\s*=\s*'([^']*)'")
+_JSON = "application/x-amz-json-1.1"
+
+
+class QueryError(Exception):
+    """A query Athena would fail, with its StateChangeReason."""
+
+
+def create_table(
+    state: AthenaState, account: str, region: str, db: str, name: str, text: str
+) -> None:
+    """Record a CloudTrail table with partition projection (the only kind the emulator serves)."""
+    with state.lock:
+        if (account, region, db) not in state.databases:
+            raise QueryError(f"SemanticException [Error 10072]: Database does not exist: {db}")
+    properties = dict(PROPERTY.findall(text))
+    template = properties.get("storage.location.template", "")
+    if properties.get("projection.enabled") != "true" or "${timestamp}" not in template:
+        raise QueryError(
+            "NOT_SUPPORTED: the emulator serves CloudTrail tables with partition projection"
+        )
+    table = TrailTable(
+        template=template,
+        accounts=tuple(properties.get("projection.account.values", "").split(",")),
+        regions=tuple(properties.get("projection.region.values", "").split(",")),
+        first_day=properties.get("projection.timestamp.range", "1970/01/01,NOW").split(",")[0],
+    )
+    with state.lock:
+        state.tables[(account, region, f"{db}.{name}")] = table
+
+
+def drop(state: AthenaState, account: str, region: str, found: re.Match[str]) -> None:
+    """DROP TABLE [IF EXISTS] [db.]t, or DROP DATABASE [IF EXISTS] db (see the module doc)."""
+    what, db, name = found.group(1).upper(), found.group(2).lower(), found.group(3)
+    if what == "TABLE" and name is None:
+        db, name = "default", db
+    quiet = re.search(r"\bIF\s+EXISTS\b", found.group(0), re.I) is not None
+    with state.lock:
+        if what == "TABLE":
+            key = (account, region, f"{db}.{(name or '').lower()}")
+            if state.tables.pop(key, None) is None and not quiet:
+                raise QueryError(
+                    f"FAILED: SemanticException [Error 10001]: Table not found {db}.{name}"
+                )
+            return
+        if (account, region, db) not in state.databases:
+            if not quiet:
+                raise QueryError(
+                    f"FAILED: SemanticException [Error 10072]: Database does not exist: {db}"
+                )
+            return
+        if any(k[:2] == (account, region) and k[2].startswith(f"{db}.") for k in state.tables):
+            raise QueryError(
+                f"FAILED: InvalidOperationException(message:Database {db} is not empty. "
+                "One or more tables exist.)"
+            )
+        state.databases.discard((account, region, db))
+
+
+def metadata(state: AthenaState, call: ApiCall, caller: Caller) -> Response:
+    """GetDatabase / GetTableMetadata from the emulator's catalog (AwsDataCatalog only)."""
+    params = call.params
+    db = str(params.get("DatabaseName", "")).lower()
+    key = (caller.account_id, call.region)
+    with state.lock:
+        has_db = (*key, db) in state.databases
+        table = state.tables.get((*key, f"{db}.{str(params.get('TableName', '')).lower()}"))
+    if not has_db:
+        return _error("MetadataException", f"Database {db} not found.")
+    if call.name == "GetDatabase":
+        return json_response({"Database": {"Name": db, "Parameters": {}}}, content_type=_JSON)
+    if table is None:
+        return _error("MetadataException", f"Table {params.get('TableName')} not found.")
+    document = {
+        "Name": str(params.get("TableName", "")).lower(),
+        "TableType": "EXTERNAL_TABLE",
+        "Columns": [],
+        "PartitionKeys": [
+            {"Name": n, "Type": "string"} for n in ("account", "region", "timestamp")
+        ],
+        "Parameters": {
+            "projection.enabled": "true",
+            "storage.location.template": table.template,
+            "projection.account.values": ",".join(table.accounts),
+            "projection.region.values": ",".join(table.regions),
+        },
+    }
+    return json_response({"TableMetadata": document}, content_type=_JSON)
+
+
+def _error(code: str, message: str) -> Response:
+    return json_response({"__type": code, "Message": message}, 400, content_type=_JSON)

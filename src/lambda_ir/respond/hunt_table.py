@@ -1,0 +1,335 @@
+"""`hunt --create-table`: the Athena table `hunt` needs, planned, and made only with `--apply`.
+
+    plan_table(clients, TableRequest(...)) -> TablePlan          (reads only)
+    save_plan(case, plan, apply=...) -> run folder               (respond/<run>/plan.json)
+    apply_table(case, clients, plan, run) -> TableResult         (writes, then undo.json)
+    load_table_undo(case, path) / run_table_undo(case, clients, undo, apply=..., run=...)
+
+The plan is made from reads: the trail bucket's folders (s3:ListObjectsV2 with a delimiter:
+the accounts under `AWSLogs/[o-org/]`, the regions under each account's `CloudTrail/`) and
+whether the database and the table are already in the catalog (athena:GetDatabase,
+athena:GetTableMetadata). Its steps are `CREATE DATABASE` when the database is missing and
+`CREATE EXTERNAL TABLE` (`hunt.table.create_table_sql`) when the table is; each step's undo is
+`DROP TABLE` / `DROP DATABASE` (RESTRICT: refused while the database holds a table). Both
+change only the Glue Data Catalog: an external table's DROP never deletes the trail's files.
+A table already there is left as it is, with nothing to undo.
+
+Each statement runs as an Athena query (athena:StartQueryExecution), logged in custody. Like
+every Athena query, it writes a result object to the workgroup's S3 output location: Athena's
+own bookkeeping, not a change to the resources under investigation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from lambda_ir.aws import ClientFactory, call, pages
+from lambda_ir.evidence import Case
+from lambda_ir.hunt.athena import QueryFailed, run_query
+from lambda_ir.hunt.query import check_table
+from lambda_ir.hunt.table import create_table_sql
+from lambda_ir.model import Kind
+
+UNDO_FORMAT = "lambda-ir-hunt-undo/1"
+FIRST_DAY = date(2013, 11, 1)  # CloudTrail's launch: the projection's first day
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_UNDO_SQL = re.compile(rf"^DROP (TABLE IF EXISTS {_NAME}\.{_NAME}|DATABASE IF EXISTS {_NAME})$")
+
+
+@dataclass(frozen=True)
+class TableRequest:
+    """The table to make: its name (DB.TABLE), the trail's s3://bucket[/prefix], where."""
+
+    table: str
+    location: str
+    workgroup: str
+    region: str
+    regions: tuple[str, ...] = ()  # projected regions; default: those found in the bucket
+
+
+@dataclass(frozen=True)
+class Step:
+    """One statement the plan runs, and the statement that takes it back."""
+
+    summary: str
+    sql: str
+    undo: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"summary": self.summary, "sql": self.sql, "undo": self.undo}
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """What creating the table takes, from live reads; no steps when it is there already."""
+
+    request: TableRequest
+    account: str
+    logs_root: str
+    accounts: tuple[str, ...]
+    regions: tuple[str, ...]
+    database_exists: bool
+    table_exists: bool
+    steps: tuple[Step, ...]
+
+    @property
+    def database(self) -> str:
+        return self.request.table.split(".")[0]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "table": self.request.table,
+            "database": self.database,
+            "location": self.logs_root,
+            "workgroup": self.request.workgroup,
+            "region": self.request.region,
+            "account": self.account,
+            "accounts": list(self.accounts),
+            "regions": list(self.regions),
+            "database_exists": self.database_exists,
+            "table_exists": self.table_exists,
+            "steps": [step.to_json() for step in self.steps],
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One step and what Athena did with it: its query id, and the error when it failed."""
+
+    step: Step
+    query_id: str
+    error: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return self.step.to_json() | {"query_id": self.query_id, "error": self.error}
+
+
+@dataclass(frozen=True)
+class TableResult:
+    """The plan, what each step did, the undo plan's path and whether the table is there."""
+
+    plan: TablePlan
+    run: str
+    outcomes: tuple[Outcome, ...]
+    undo_path: str
+    in_place: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run": self.run,
+            "outcomes": [outcome.to_json() for outcome in self.outcomes],
+            "undo_path": self.undo_path,
+            "in_place": self.in_place,
+        }
+
+
+class TableUndoError(ValueError):
+    """The undo plan is missing, edited, malformed, of another account, or not only DROPs."""
+
+
+@dataclass(frozen=True)
+class TableUndo:
+    """A checked undo plan: where it is, and what to run where."""
+
+    path: str
+    account: str
+    workgroup: str
+    region: str
+    statements: tuple[str, ...]
+
+
+def plan_table(clients: ClientFactory, request: TableRequest) -> TablePlan:
+    """Read the bucket and the catalog, and plan the statements still needed."""
+    check_table(request.table)
+    database, name = request.table.split(".")
+    sts = clients.client("sts", request.region)
+    account = str(call(sts, "GetCallerIdentity", {})["Account"])
+    bucket, _, prefix = request.location.removeprefix("s3://").rstrip("/").partition("/")
+    s3 = clients.client("s3", request.region)
+    logs_root, accounts = trail_accounts(s3, bucket, prefix)
+    root = logs_root.removeprefix(f"s3://{bucket}/")
+    found = {r for a in accounts for r in _folders(s3, bucket, f"{root}/{a}/CloudTrail/")}
+    found = {r for r in found if re.fullmatch(r"[a-z0-9-]{1,40}", r)}  # names from the bucket
+    regions = request.regions or tuple(sorted(found))
+    athena = clients.client("athena", request.region)
+    has_db = _exists(athena, "GetDatabase", {"DatabaseName": database})
+    has_table = has_db and _exists(
+        athena, "GetTableMetadata", {"DatabaseName": database, "TableName": name}
+    )
+    steps: list[Step] = []
+    if not has_db:
+        steps.append(
+            Step(
+                f"create the database {database}",
+                f"CREATE DATABASE IF NOT EXISTS {database}",
+                f"DROP DATABASE IF EXISTS {database}",
+            )
+        )
+    if not has_table:
+        ddl = create_table_sql(request.table, logs_root, accounts, regions, FIRST_DAY)
+        steps.append(
+            Step(
+                f"create the table {request.table} over {logs_root}",
+                ddl,
+                f"DROP TABLE IF EXISTS {request.table}",
+            )
+        )
+    return TablePlan(
+        request, account, logs_root, tuple(accounts), regions, has_db, has_table, tuple(steps)
+    )
+
+
+def save_plan(case: Case, plan: TablePlan, *, apply: bool, now: str) -> str:
+    """`respond/<now>-hunt-table-<random>/plan.json`; returns the run folder."""
+    run = f"respond/{now}-hunt-table-{secrets.token_hex(4)}"
+    path = _save(case, f"{run}/plan.json", plan.to_json() | {"apply": apply})
+    case.log("hunt-table-plan", {"run": run, "plan": path, "steps": len(plan.steps)})
+    return run
+
+
+def apply_table(case: Case, clients: ClientFactory, plan: TablePlan, run: str) -> TableResult:
+    """Run each step in order (stop at the first failure), save the undo, check the table."""
+    athena = clients.client("athena", plan.request.region)
+    outcomes: list[Outcome] = []
+    for step in plan.steps:
+        try:
+            done = run_query(athena, step.sql, plan.request.workgroup)
+            outcome = Outcome(step, done.query_id)
+        except QueryFailed as exc:
+            outcome = Outcome(step, exc.query_id, exc.reason)
+        outcomes.append(outcome)
+        case.log(
+            "hunt-table-call",
+            {"run": run, "sql": step.sql, "query_id": outcome.query_id, "error": outcome.error},
+        )
+        if outcome.error:
+            break
+    applied = [o.step.undo for o in reversed(outcomes) if not o.error]
+    undo = {
+        "format": UNDO_FORMAT,
+        "run": run,
+        "account": plan.account,
+        "workgroup": plan.request.workgroup,
+        "region": plan.request.region,
+        "table": plan.request.table,
+        "statements": applied,
+    }
+    undo_path = _save(case, f"{run}/undo.json", undo)
+    database, name = plan.request.table.split(".")
+    in_place = _exists(athena, "GetTableMetadata", {"DatabaseName": database, "TableName": name})
+    result = TableResult(plan, run, tuple(outcomes), undo_path, in_place)
+    _save(case, f"{run}/result.json", result.to_json())
+    case.log("hunt-table-done", {"run": run, "undo": undo_path, "in_place": in_place})
+    return result
+
+
+def load_table_undo(case: Case, path: str) -> TableUndo:
+    """An undo plan of this case, unchanged since written, holding only our DROP statements."""
+    relpath = _relative(case, path)
+    entry = case.entry(relpath)
+    if entry is None or entry.sha256 is None:
+        raise TableUndoError(f"{relpath} is not an artifact of this case")
+    if hashlib.sha256(case.path(relpath).read_bytes()).hexdigest() != entry.sha256:
+        raise TableUndoError(f"{relpath} changed since it was written (SHA-256 differs)")
+    document = case.read_json(relpath)
+    if not isinstance(document, dict) or document.get("format") != UNDO_FORMAT:
+        raise TableUndoError(f"{relpath} is not a lambda-ir hunt table undo plan")
+    statements = document.get("statements")
+    if not isinstance(statements, list) or not all(
+        isinstance(s, str) and _UNDO_SQL.match(s) for s in statements
+    ):
+        raise TableUndoError(f"{relpath}: only DROP TABLE / DROP DATABASE IF EXISTS; refused")
+    return TableUndo(
+        relpath,
+        str(document.get("account", "")),
+        str(document.get("workgroup", "")),
+        str(document.get("region", "")),
+        tuple(statements),
+    )
+
+
+def run_table_undo(
+    case: Case, clients: ClientFactory, undo: TableUndo, *, apply: bool, run: str
+) -> tuple[Outcome, ...]:
+    """Without `apply` only log that it was shown; with it run each DROP, in the plan's account."""
+    if not apply:
+        case.log("hunt-table-undo-plan", {"undo_plan": undo.path})
+        return ()
+    sts = clients.client("sts", undo.region)
+    account = str(call(sts, "GetCallerIdentity", {})["Account"])
+    if account != undo.account:
+        raise TableUndoError(f"the undo plan is for account {undo.account}, not {account}")
+    athena = clients.client("athena", undo.region)
+    outcomes = []
+    for sql in undo.statements:
+        step = Step("undo", sql, "")
+        try:
+            outcome = Outcome(step, run_query(athena, sql, undo.workgroup).query_id)
+        except QueryFailed as exc:
+            outcome = Outcome(step, exc.query_id, exc.reason)
+        case.log(
+            "hunt-table-undo-call",
+            {"run": run, "sql": sql, "query_id": outcome.query_id, "error": outcome.error},
+        )
+        outcomes.append(outcome)
+    _save(
+        case,
+        f"{run}/undo-result.json",
+        {"undo_plan": undo.path} | {"outcomes": [o.to_json() for o in outcomes]},
+    )
+    return tuple(outcomes)
+
+
+def trail_accounts(s3: Any, bucket: str, prefix: str) -> tuple[str, list[str]]:
+    """`s3://bucket/prefix/AWSLogs[/o-org]` and its accounts, from the folder's listing."""
+    root = f"{prefix.strip('/')}/AWSLogs/" if prefix.strip("/") else "AWSLogs/"
+    found = _folders(s3, bucket, root)
+    organisation = [f for f in found if f.startswith("o-")]
+    if organisation:  # an organisation trail: AWSLogs/o-xxxx/<account>/
+        root = f"{root}{organisation[0]}/"
+        found = _folders(s3, bucket, root)
+    accounts = sorted(f for f in found if f.isdigit() and len(f) == 12)
+    if not accounts:
+        raise ValueError(f"no CloudTrail account folders under s3://{bucket}/{root}")
+    return f"s3://{bucket}/{root.rstrip('/')}", accounts
+
+
+def _folders(s3: Any, bucket: str, prefix: str) -> list[str]:
+    names: list[str] = []
+    for page in pages(s3, "ListObjectsV2", {"Bucket": bucket, "Prefix": prefix, "Delimiter": "/"}):
+        for common in page.get("CommonPrefixes") or []:
+            names.append(str(common["Prefix"])[len(prefix) :].strip("/"))
+    return names
+
+
+def _exists(athena: Any, operation: str, params: dict[str, str]) -> bool:
+    """Whether the catalog has it: Athena answers MetadataException for what is missing."""
+    try:
+        call(athena, operation, {"CatalogName": "AwsDataCatalog", **params})
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "MetadataException":
+            return False
+        raise
+    return True
+
+
+def _save(case: Case, relpath: str, document: dict[str, Any]) -> str:
+    return case.put_json(relpath, document, kind=Kind.RESPONSE.value).path or relpath
+
+
+def _relative(case: Case, path: str) -> str:
+    candidate = Path(path)
+    if candidate.is_absolute() or candidate.exists():
+        try:
+            return candidate.resolve().relative_to(case.root.resolve()).as_posix()
+        except ValueError as exc:
+            raise TableUndoError(f"{path} is not inside the case {case.root}") from exc
+    return candidate.as_posix()

@@ -1,0 +1,203 @@
+"""`hunt --create-table` writes to AWS only with --apply, with a plan and an undo (DROP TABLE).
+
+On the emulator: its Athena keeps a catalog (CREATE/DROP DATABASE and TABLE, GetDatabase,
+GetTableMetadata) and runs SELECTs over its S3's trail files (moto runs no SQL).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from lambda_ir.emulator.server import Emulator
+from lambda_ir.emulator.testing import running_emulator
+from lambda_ir.evidence import Case, verify_case
+from lambda_ir.hunt.rules import LAMBDA_RULES, sigma_rules
+from lambda_ir.hunt.run import HuntOptions, hunt
+from lambda_ir.model import Kind
+from lambda_ir.respond.hunt_table import TableUndoError, load_table_undo
+from tests.hunt.trail_files import SIGMA, trail_objects
+
+REGION = "us-east-1"
+WINDOW = ["--since", "2024-07-31", "--until", "2024-08-01T23:59:59Z"]
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[Emulator]:
+    with running_emulator(flush_interval=3600) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def admin(aws: Emulator) -> boto3.Session:
+    return boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
+
+
+@pytest.fixture(scope="module")
+def trail(aws: Emulator, admin: boto3.Session) -> dict[str, Any]:
+    bucket = f"org-trail-{uuid.uuid4().hex[:8]}"
+    s3 = admin.client("s3", endpoint_url=aws.endpoint_url)
+    s3.create_bucket(Bucket=bucket)
+    for key, body in trail_objects("cloudtrail").items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    workgroup = f"ir-{uuid.uuid4().hex[:6]}"
+    admin.client("athena", endpoint_url=aws.endpoint_url).create_work_group(
+        Name=workgroup,
+        Configuration={"ResultConfiguration": {"OutputLocation": f"s3://{bucket}/results/"}},
+    )
+    return {"bucket": bucket, "workgroup": workgroup}
+
+
+def _cli(aws: Emulator, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ENDPOINT_URL=aws.endpoint_url,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_CONFIG_FILE="/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "lambda_ir", "--json", "hunt", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _table_exists(admin: boto3.Session, aws: Emulator, db: str, table: str) -> bool:
+    athena = admin.client("athena", endpoint_url=aws.endpoint_url)
+    try:
+        athena.get_table_metadata(CatalogName="AwsDataCatalog", DatabaseName=db, TableName=table)
+    except ClientError as exc:
+        assert exc.response["Error"]["Code"] == "MetadataException"
+        return False
+    return True
+
+
+def test_create_table_plans_without_apply_creates_with_it_and_undoes(
+    aws: Emulator, admin: boto3.Session, trail: dict[str, Any], tmp_path: Path
+) -> None:
+    case = tmp_path / "case"
+    db = f"gate_{uuid.uuid4().hex[:6]}"
+    where = ["--case", str(case), "--athena-workgroup", trail["workgroup"]]
+    table = ["--trail-table", f"{db}.trail", "--create-table", f"s3://{trail['bucket']}/cloudtrail"]
+    # 1. Without --apply: the plan (DDL, database, location, undo) and nothing in AWS.
+    dry = _cli(aws, *where, *table, *WINDOW)
+    assert dry.returncode == 0, dry.stderr
+    planned = json.loads(dry.stdout)
+    assert planned["applied"] is False
+    steps = planned["plan"]["steps"]
+    assert [s["undo"] for s in steps] == [
+        f"DROP DATABASE IF EXISTS {db}",
+        f"DROP TABLE IF EXISTS {db}.trail",
+    ]
+    assert steps[1]["sql"].startswith(f"CREATE EXTERNAL TABLE IF NOT EXISTS {db}.trail")
+    assert planned["plan"]["location"] == f"s3://{trail['bucket']}/cloudtrail/AWSLogs/o-test123456"
+    assert "CREATE EXTERNAL TABLE" in dry.stderr and "dry run" not in dry.stderr
+    assert not _table_exists(admin, aws, db, "trail")
+    opened = Case.open(case)
+    assert opened.entry(planned["plan_path"]) is not None
+    assert not [e for e in opened.entries() if e.kind == Kind.TRAIL.value]  # no query ran
+    # 2. With --apply: created, undo saved, then the hunt.
+    done = _cli(aws, *where, *table, *WINDOW, "--apply")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["events"] > 0 and _table_exists(admin, aws, db, "trail")
+    undo_path = str(case / result["table_plan"]["undo_path"])
+    undo = json.loads(Path(undo_path).read_text())
+    assert undo["statements"] == [
+        f"DROP TABLE IF EXISTS {db}.trail",
+        f"DROP DATABASE IF EXISTS {db}",
+    ]
+    # 3. Again: the table is there, nothing to create (and nothing to undo), the hunt runs.
+    again = _cli(aws, *where, *table, *WINDOW)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["events"] == result["events"]
+    assert "already in the catalog" in again.stderr
+    # 4. The undo: shown without --apply, run with it; the trail's files stay.
+    shown = _cli(aws, "--case", str(case), "--undo", undo_path)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["applied"] is False and _table_exists(admin, aws, db, "trail")
+    undone = _cli(aws, "--case", str(case), "--undo", undo_path, "--apply")
+    assert undone.returncode == 0, undone.stderr
+    assert [o["error"] for o in json.loads(undone.stdout)["outcomes"]] == ["", ""]
+    assert not _table_exists(admin, aws, db, "trail")
+    s3 = admin.client("s3", endpoint_url=aws.endpoint_url)
+    assert s3.list_objects_v2(Bucket=trail["bucket"], Prefix="cloudtrail/")["KeyCount"] > 0
+    assert verify_case(case).ok
+
+
+def test_an_undo_plan_edited_or_not_only_drops_is_refused(tmp_path: Path) -> None:
+    case = Case.create(tmp_path / "case", {"test": True})
+    entry = case.put_json(
+        "respond/x/undo.json",
+        {"format": "lambda-ir-hunt-undo/1", "statements": ["DROP TABLE IF EXISTS a.b; SELECT 1"]},
+        kind=Kind.RESPONSE.value,
+    )
+    with pytest.raises(TableUndoError, match="only DROP"):
+        load_table_undo(case, str(entry.path))
+    good = case.put_json(
+        "respond/y/undo.json",
+        {"format": "lambda-ir-hunt-undo/1", "statements": ["DROP TABLE IF EXISTS a.b"]},
+        kind=Kind.RESPONSE.value,
+    )
+    assert load_table_undo(case, str(good.path)).statements == ("DROP TABLE IF EXISTS a.b",)
+    path = case.path(str(good.path))
+    path.write_text(path.read_text().replace("a.b", "a.c"))
+    with pytest.raises(TableUndoError, match="changed since"):
+        load_table_undo(case, str(good.path))
+
+
+def test_a_hunt_split_into_several_queries_ingests_the_same_events(
+    aws: Emulator, admin: boto3.Session, trail: dict[str, Any], tmp_path: Path
+) -> None:
+    db = f"split_{uuid.uuid4().hex[:6]}"
+    where = ["--athena-workgroup", trail["workgroup"], "--trail-table", f"{db}.trail"]
+    made = _cli(
+        aws,
+        "--case",
+        str(tmp_path / "made"),
+        *where,
+        "--create-table",
+        f"s3://{trail['bucket']}/cloudtrail",
+        "--apply",
+        *WINDOW,
+    )
+    assert made.returncode == 0, made.stderr
+    sigma, _ = sigma_rules([SIGMA])
+    summaries = []
+    for name, limit in (("one", 262_144), ("split", 6_000)):
+        options = HuntOptions(
+            workgroup=trail["workgroup"],
+            table=f"{db}.trail",
+            since=datetime(2024, 7, 31, tzinfo=UTC),
+            until=datetime(2024, 8, 1, 23, 59, 59, tzinfo=UTC),
+            rules=(*LAMBDA_RULES, *sigma),
+            region=REGION,
+            endpoint_url=aws.endpoint_url,
+            max_query_bytes=limit,
+        )
+        summaries.append(hunt(Case.create(tmp_path / name, {"test": True}), admin, options))
+    one, split = summaries
+    assert len(one.query_ids) == 1 and len(split.query_ids) >= 3
+    assert split.ingested.events == one.ingested.events > 0
+    assert split.ingested.by_rule == one.ingested.by_rule
+    assert split.ingested.by_account == one.ingested.by_account
+    assert split.scanned_bytes == one.scanned_bytes * len(split.query_ids)  # each query scans
