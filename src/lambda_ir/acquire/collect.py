@@ -30,9 +30,9 @@ from lambda_ir.acquire.code_signing import RegionFunctions, collect_code_signing
 from lambda_ir.acquire.context import CollectContext, CollectOptions, ProgressSink, Scope
 from lambda_ir.acquire.fetch import record_failure, store
 from lambda_ir.acquire.inventory import (
+    EVENT_SOURCE_MAPPINGS,
     caller_identity,
     collect_account_settings,
-    collect_event_source_mappings,
     list_functions,
 )
 from lambda_ir.acquire.logs import LogExport, collect_logs, log_export_step
@@ -44,11 +44,11 @@ from lambda_ir.acquire.summary import CollectSummary
 from lambda_ir.acquire.trail_bucket import TrailBucket, trail_bucket_step
 from lambda_ir.acquire.trail_config import collect_trail_config
 from lambda_ir.acquire.triggers import (
+    SNS_SUBSCRIPTIONS,
     collect_alias_rules,
     collect_bucket_notifications,
     collect_event_rules,
     collect_schedules,
-    collect_subscriptions,
 )
 from lambda_ir.acquire.window import parse_when
 from lambda_ir.acquire.work import Work, pool_sizes
@@ -118,13 +118,13 @@ def collect_functions(ctx: CollectContext, region: str) -> None:
 
 REGION_STEPS: tuple[Step[str], ...] = (
     Step("account-settings", CP, collect_account_settings),
-    Step("event-source-mappings", CP, collect_event_source_mappings),
+    Step("event-source-mappings", CP, EVENT_SOURCE_MAPPINGS.collect),
     Step("functions", CP, collect_functions),
     # Trails, their status and selectors: can analysis trust an absence in the trail?
     Step("trail-config", QuotaClass.UNMETERED, collect_trail_config),
     # Triggers outside Lambda: EventBridge Scheduler schedules, SNS subscriptions.
     Step("schedules", QuotaClass.UNMETERED, collect_schedules),
-    Step("sns-subscriptions", QuotaClass.UNMETERED, collect_subscriptions),
+    Step("sns-subscriptions", QuotaClass.UNMETERED, SNS_SUBSCRIPTIONS.collect),
 )
 # With a time window: every lambda.amazonaws.com CloudTrail event in the region, and every
 # call that erases evidence (cloudtrail.ERASURE_EVENTS).

@@ -6,6 +6,7 @@ answers for every function's triggers, at a fraction of the quota.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from lambda_ir.acquire import paths
@@ -27,17 +28,39 @@ def collect_account_settings(ctx: CollectContext, region: str) -> None:
     )
 
 
-def collect_event_source_mappings(ctx: CollectContext, region: str) -> None:
-    """lambda:ListEventSourceMappings, region-wide: every function's queue and stream triggers."""
-    fetch_pages(
-        ctx,
-        kind=Kind.EVENT_SOURCE,
-        api="lambda:ListEventSourceMappings",
-        params={},
-        path=f"{paths.lambda_root(ctx.account, region)}/event-source-mappings.json",
-        region=region,
-        list_key="EventSourceMappings",
-    )
+@dataclass(frozen=True)
+class RegionListing:
+    """One region-wide paged listing, every page merged into one document under the region."""
+
+    kind: str
+    api: str
+    file: str  # under raw/<account>/<region>/
+    list_key: str
+
+    def collect(self, ctx: CollectContext, region: str) -> None:
+        """A `Step` run: the listing in `region`, stored."""
+        self.fetch(ctx, region)
+
+    def fetch(self, ctx: CollectContext, region: str) -> dict[str, Any] | None:
+        """Every page of the listing in `region`, stored; the merged document, None if failed."""
+        return fetch_pages(
+            ctx,
+            kind=self.kind,
+            api=self.api,
+            params={},
+            path=f"{paths.account_root(ctx.account, region)}/{self.file}",
+            region=region,
+            list_key=self.list_key,
+        )
+
+
+# Every function's queue and stream triggers, in one listing per region (not per function).
+EVENT_SOURCE_MAPPINGS = RegionListing(
+    Kind.EVENT_SOURCE,
+    "lambda:ListEventSourceMappings",
+    "lambda/event-source-mappings.json",
+    "EventSourceMappings",
+)
 
 
 def list_functions(ctx: CollectContext, region: str) -> list[FunctionTarget]:

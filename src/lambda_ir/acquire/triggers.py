@@ -24,6 +24,7 @@ import orjson
 from lambda_ir.acquire import paths
 from lambda_ir.acquire.context import CollectContext
 from lambda_ir.acquire.fetch import fetch_json, fetch_pages
+from lambda_ir.acquire.inventory import RegionListing
 from lambda_ir.acquire.steps import FunctionTarget, later
 from lambda_ir.aws import QuotaClass
 from lambda_ir.evidence.layout import path_segment
@@ -95,18 +96,19 @@ def _rule(ctx: CollectContext, region: str, name: str, root: str) -> None:
     )
 
 
+SCHEDULES = RegionListing(
+    Kind.TRIGGER, "scheduler:ListSchedules", "scheduler/schedules.json", "Schedules"
+)
+# Every SNS subscription of the region (Lambda ones name the function as Endpoint).
+SNS_SUBSCRIPTIONS = RegionListing(
+    Kind.TRIGGER, "sns:ListSubscriptions", "sns/subscriptions.json", "Subscriptions"
+)
+
+
 def collect_schedules(ctx: CollectContext, region: str) -> None:
     """EventBridge Scheduler schedules of the region; those invoking Lambda, in full."""
     root = f"{paths.account_root(ctx.account, region)}/scheduler"
-    listed = fetch_pages(
-        ctx,
-        kind=Kind.TRIGGER,
-        api="scheduler:ListSchedules",
-        params={},
-        path=f"{root}/schedules.json",
-        region=region,
-        list_key="Schedules",
-    )
+    listed = SCHEDULES.fetch(ctx, region)
     for schedule in (listed or {}).get("Schedules") or []:
         arn = str((schedule.get("Target") or {}).get("Arn") or "")
         if not arn.startswith(LAMBDA_ARN):
@@ -120,19 +122,6 @@ def collect_schedules(ctx: CollectContext, region: str) -> None:
             path=f"{root}/{path_segment(group)}/{path_segment(name)}.json",
             region=region,
         )
-
-
-def collect_subscriptions(ctx: CollectContext, region: str) -> None:
-    """Every SNS subscription of the region (Lambda ones name the function as Endpoint)."""
-    fetch_pages(
-        ctx,
-        kind=Kind.TRIGGER,
-        api="sns:ListSubscriptions",
-        params={},
-        path=f"{paths.account_root(ctx.account, region)}/sns/subscriptions.json",
-        region=region,
-        list_key="Subscriptions",
-    )
 
 
 def collect_bucket_notifications(ctx: CollectContext) -> None:
