@@ -19,6 +19,7 @@ from lambda_ir.analyze.detectors import (
     chg_config_change,
     code_extension,
     code_yara,
+    ct_config_hooks,
     ioc_match,
 )
 from lambda_ir.analyze.engine import run_detectors
@@ -232,3 +233,52 @@ def _with_file(blob: bytes, name: str, data: bytes) -> bytes:
             target.writestr(info, source.read(info))
         target.writestr(name, data)
     return out.getvalue()
+
+
+def _attach_call(
+    builder: CaseBuilder, logged: list[str], *, late: int = 0, recorded: bool = True
+) -> tuple[Severity, str]:
+    """CloudTrail's UpdateFunctionConfiguration adding our layer, and custody's record of the
+    `runtime attach` call (`logged` layers), `late` seconds apart."""
+    blob, _ = layer_zip()
+    builder.versions("orders", [function_config("orders", "$LATEST", layers=[LAYER])])
+    builder.layer(LAYER, blob)
+    if recorded:
+        builder.case.log("runtime-attach-done", {"layer": LAYER, "code_sha256": code_sha256(blob)})
+    params = {"FunctionName": "orders", "Layers": logged}
+    call = {"action": "runtime-attach", "status": "applied", "params": params}
+    builder.case.log("contain-call", call)
+    when = _stamp(datetime.now(UTC) + timedelta(seconds=late))
+    request = {"functionName": "orders", "layers": [LAYER]}
+    builder.trail(
+        [
+            trail_event(
+                "UpdateFunctionConfiguration20150331v2",
+                request,
+                identity=RESPONDER_ID,
+                time=when,
+                user_agent=OURS,
+            )
+        ]
+    )
+    (finding,) = run_detector(builder, ct_config_hooks.DETECTOR)
+    return finding.severity, finding.summary
+
+
+def test_our_runtime_attach_call_is_info(builder: CaseBuilder) -> None:
+    severity, summary = _attach_call(builder, [LAYER])
+    assert severity is Severity.INFO
+    assert "lambda-ir's `runtime attach`: the lambda-ir runtime collector attached by" in summary
+
+
+def test_the_same_layers_set_at_another_time_are_not_our_call(builder: CaseBuilder) -> None:
+    assert _attach_call(builder, [LAYER], late=600)[0] is Severity.MEDIUM
+
+
+def test_another_layer_list_is_not_our_call(builder: CaseBuilder) -> None:
+    other = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:utils:3"
+    assert _attach_call(builder, [other, LAYER])[0] is Severity.MEDIUM
+
+
+def test_an_attach_call_without_the_layer_record_is_not_ours(builder: CaseBuilder) -> None:
+    assert _attach_call(builder, [LAYER], recorded=False)[0] is Severity.MEDIUM

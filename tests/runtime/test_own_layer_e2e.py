@@ -25,12 +25,14 @@ OWN = (
 )
 
 
-def _severities(case: Path, name: str) -> dict[str, tuple[str, str]]:
+def _severities(
+    case: Path, name: str, detectors: tuple[str, ...] = OWN
+) -> dict[str, tuple[str, str]]:
     found = json.loads((case / "findings.json").read_text())
     return {
         f["detector"]: (f["severity"], f["summary"])
         for f in found
-        if f["detector"] in OWN and name in f["resource"]
+        if f["detector"] in detectors and name in f["resource"]
     }
 
 
@@ -53,12 +55,16 @@ def test_the_collector_attached_from_our_case_is_info(
     before = _severities(later, name)
     assert {d: s for d, (s, _) in before.items()} == dict.fromkeys(OWN, "high")
     assert "look-alike of our own tool" in before["LIR-CODE-003"][1]
+    assert [s for s, _ in _severities(later, name, ("LIR-CT-003",)).values()] == ["medium"]
 
     ours = runner.invoke(cli, ["analyze", "--case", str(later), "--attached-in", str(attached)])
     assert ours.exit_code == 0, ours.output
     after = _severities(later, name)
     assert {d: s for d, (s, _) in after.items()} == dict.fromkeys(OWN, "info")
     assert all("lambda-ir runtime collector attached by" in s for _, s in after.values())
+    # The attach call itself, in CloudTrail: custody holds that very call and layer record.
+    (attach,) = _severities(later, name, ("LIR-CT-003",)).values()
+    assert attach[0] == "info" and "lambda-ir's `runtime attach`" in attach[1]
 
     missing = runner.invoke(cli, ["analyze", "--case", str(later), "--attached-in", str(tmp_path)])
     assert missing.exit_code != 0 and "not a case folder" in missing.output

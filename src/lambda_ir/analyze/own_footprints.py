@@ -193,6 +193,33 @@ def own_package(view: CaseView, package: Package) -> OwnLayer | None:
     return own_layer_code(view, arns)
 
 
+def attach_call(
+    view: CaseView, function_name: str, layers: Sequence[str], time: str | None
+) -> OwnLayer | None:
+    """The collector layer when a CloudTrail call is `runtime attach`'s own
+    UpdateFunctionConfiguration: custody (this case or `--attached-in`) holds an applied
+    `runtime-attach` call for that function with exactly these layers within `SLACK` of the
+    event, and one of them is lambda-ir's own layer (`own_layer`). Anyone else setting the
+    same layers, at another time, or with another list, is not this call."""
+    if not time or not layers:
+        return None
+    when = _when(time)
+    for entry in _custody(view, others=True):
+        details = entry.details
+        params = details.get("params") or {}
+        if (
+            entry.action == "contain-call"
+            and details.get("action") == "runtime-attach"
+            and details.get("status") == "applied"
+            and isinstance(params, dict)
+            and params.get("FunctionName") == function_name
+            and list(params.get("Layers") or []) == list(layers)
+            and abs(_when(entry.time) - when) <= SLACK
+        ):
+            return own_layer(view, layers)
+    return None
+
+
 def named_like_ours(arn: str) -> bool:
     """A layer named like lambda-ir's collector (a look-alike unless `own_layer` says ours)."""
     parts = arn.split(":")

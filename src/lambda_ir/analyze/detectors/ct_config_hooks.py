@@ -10,6 +10,7 @@ from lambda_ir.analyze.baseline_sql import select_judged
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.hooks import is_hook
+from lambda_ir.analyze.own_footprints import OwnLayer, attach_call, named_like_ours, own_layer
 from lambda_ir.analyze.trail_rows import EventGroup, TrailRow, group_finding
 from lambda_ir.analyze.vendors import LayerKind, LayerMatch
 from lambda_ir.model import Finding, Kind, Severity
@@ -26,7 +27,9 @@ INFO = DetectorInfo(
     ),
     false_positives=(
         "Deployments that add vendor layers: a known vendor's layer from its own account, "
-        "attached along an established path, is INFO."
+        "attached along an established path, is INFO; so is lambda-ir's own `runtime attach` "
+        "call, when the case's custody recorded that very call (function, layers, time) and "
+        "its layer version and CodeSha256."
     ),
 )
 
@@ -65,6 +68,22 @@ def _severity(
     return who_severity(fallback, novelty), "own or known vendors' layers"
 
 
+def _runtime_attach(
+    case: CaseView, row: TrailRow, matches: list[LayerMatch], hooks: list[str]
+) -> OwnLayer | None:
+    """lambda-ir's own `runtime attach` call (`own_footprints.attach_call`), adding only our
+    layer and wrapper beside the function's own-account or known vendors' layers."""
+    if set(hooks) - {"AWS_LAMBDA_EXEC_WRAPPER"} or not any(named_like_ours(m.arn) for m in matches):
+        return None
+    if any(m.kind in (LayerKind.LOOKALIKE, LayerKind.UNKNOWN) for m in matches):
+        own = own_layer(case, [m.arn for m in matches])
+        if own is None or any(
+            m.kind in (LayerKind.LOOKALIKE, LayerKind.UNKNOWN) and m.arn != own.arn for m in matches
+        ):
+            return None
+    return attach_call(case, row.function_name, [m.arn for m in matches], row.time)
+
+
 # A call that set layers or hooks: the row, its verdict, severity, why, layers and hooks.
 _Call = tuple[TrailRow, Novelty, Severity, str, list[str], list[str]]
 
@@ -96,6 +115,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
         own = not hooks and all(m.kind is LayerKind.OWN for m in matches)
         if own and row.by_deploy_tool and severity.rank <= Severity.LOW.rank:
             continue  # an own-account layer deployed by IaC: a release
+        ours = _runtime_attach(case, row, matches, hooks)
+        if ours is not None:
+            severity, what = Severity.INFO, f"lambda-ir's `runtime attach`: the {ours.describe()}"
         key = (
             row.principal,
             row.function_arn,
