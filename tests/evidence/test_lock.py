@@ -22,10 +22,12 @@ _HOLD = """
 import sys, time
 from pathlib import Path
 from lambda_ir.evidence.lock import case_lock
+from lambda_ir.evidence.store import stage, temp_prefix
 with case_lock(Path(sys.argv[1]), "lambda-ir collect --case held"):
-    stage = Path(sys.argv[1]) / ".tmp"
-    stage.mkdir(exist_ok=True)
-    (stage / "w-half-written").write_bytes(b"half")
+    stage(Path(sys.argv[1]), [b"half"])  # as a writer stages: .tmp/w-<pid>-...
+    spill = Path(sys.argv[1]) / ".tmp" / f"{temp_prefix()}duckdb-spill"
+    spill.mkdir()
+    (spill / "duckdb_temp_block-1.block").write_bytes(b"spilled")
     print("held", flush=True)
     time.sleep(60)
 """
@@ -99,7 +101,7 @@ def test_cli_writer_refused_while_another_process_writes_and_readers_work(
             [*CLI, "verify", "--case", str(root)], capture_output=True, text=True, timeout=60
         )
         assert verified.returncode == 0, verified.stdout
-        assert "1 file(s) in .tmp/ being written by" in verified.stderr
+        assert "2 file(s) in .tmp/ being written by" in verified.stderr
     finally:
         holder.kill()
         holder.wait()
@@ -118,7 +120,7 @@ def test_a_killed_writers_lock_is_taken_over_and_its_partial_files_removed(
     killed = verify_case(root)  # the half-written file is the killed writer's, and said so
     assert killed.ok, killed.problems
     assert (
-        "1 file(s) in .tmp/ left half-written by `lambda-ir collect --case held`"
+        "2 file(s) in .tmp/ left half-written by `lambda-ir collect --case held`"
         in (killed.notes[0])
     )
     started = time.monotonic()
@@ -133,7 +135,7 @@ def test_a_killed_writers_lock_is_taken_over_and_its_partial_files_removed(
     assert f"taking over the case lock of `lambda-ir collect --case held` (pid {holder.pid}" in (
         " ".join(done.stderr.split())
     )
-    assert "1 partial file(s) it left in .tmp/ removed" in " ".join(done.stderr.split())
+    assert "2 partial file(s) it left in .tmp/ removed" in " ".join(done.stderr.split())
     report = verify_case(root)
     assert report.ok, report.problems
     assert report.notes == []  # the takeover removed the leftovers
@@ -153,3 +155,44 @@ def test_two_handles_on_one_case_never_fork_the_custody_chain(tmp_path: Path) ->
     report = verify_case(tmp_path / "case")
     assert report.ok, report.problems
     assert report.custody_entries == 4
+
+
+def test_a_takeover_removes_only_the_dead_writers_files_and_names_the_others(
+    tmp_path: Path,
+) -> None:
+    """Files planted in `.tmp/` after the writer died (or by anyone) stay, are named by the
+    writer taking over, and `verify` reports them; the dead writer's own files go."""
+    root = tmp_path / "case"
+    Case.create(root).log("collected")
+    holder = _hold(root)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    staging = root / ".tmp"
+    (staging / "planted.py").write_bytes(b"import os")
+    (staging / "w-1-lookalike").write_bytes(b"another pid's name")
+    (staging / f"w-{holder.pid}0-longer-pid").write_bytes(b"pid 10x, not the writer's")
+    before = verify_case(root)
+    assert {p.path for p in before.problems} == {
+        ".tmp/planted.py",
+        ".tmp/w-1-lookalike",
+        f".tmp/w-{holder.pid}0-longer-pid",
+    }
+    assert all(
+        f"not made by the killed writer (pid {holder.pid})" in p.detail for p in before.problems
+    )
+    done = subprocess.run(
+        [*CLI, "import-trail", "--case", str(root), str(_trail_file(tmp_path))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stderr.split())
+    assert "2 partial file(s) it left in .tmp/ removed" in said
+    assert "warning: 3 file(s) in .tmp/ not made by that writer" in said
+    assert ".tmp/planted.py" in said
+    assert sorted(p.name for p in staging.iterdir()) == sorted(
+        ["planted.py", "w-1-lookalike", f"w-{holder.pid}0-longer-pid"]
+    )
+    after = verify_case(root)
+    assert {p.path for p in after.problems} == {p.path for p in before.problems}

@@ -10,6 +10,7 @@ import pytest
 
 from lambda_ir.evidence import Case, verify_case
 from lambda_ir.evidence.lock import case_lock
+from lambda_ir.evidence.store import stage
 
 
 @pytest.fixture
@@ -153,12 +154,15 @@ def test_a_file_in_tmp_with_no_writer_is_reported(case: Case) -> None:
 
 
 def test_tmp_belongs_to_the_running_writer(case: Case) -> None:
-    (case.root / ".tmp").mkdir(exist_ok=True)
-    (case.root / ".tmp" / "w-staging").write_bytes(b"half")
     with case_lock(case.root, "lambda-ir collect --case c"):
+        stage(case.root, [b"half"])  # named with the writer's pid, as it stages
         report = verify_case(case.root)
-    assert report.ok, report.problems
-    assert "1 file(s) in .tmp/ being written by `lambda-ir collect --case c`" in report.notes[0]
+        assert report.ok, report.problems
+        assert "1 file(s) in .tmp/ being written by `lambda-ir collect --case c`" in report.notes[0]
+        (case.root / ".tmp" / "planted.py").write_bytes(b"import os")  # not the writer's
+        planted = verify_case(case.root)
+    assert [(p.kind, p.path) for p in planted.problems] == [("unlisted", ".tmp/planted.py")]
+    assert "not made by the running writer" in planted.problems[0].detail
 
 
 def test_verify_reads_only(case: Case) -> None:

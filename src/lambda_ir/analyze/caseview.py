@@ -27,7 +27,8 @@ from lambda_ir.analyze.roles import Role, parse_roles
 from lambda_ir.analyze.vendors import VendorCatalogue, load_catalogue
 from lambda_ir.evidence import Case, IntegrityError, ManifestEntry
 from lambda_ir.evidence.index import open_index
-from lambda_ir.evidence.layout import TMP_DIR, blob_path
+from lambda_ir.evidence.layout import blob_path
+from lambda_ir.evidence.store import scratch_path
 from lambda_ir.model import EvidenceRef, Kind
 
 if TYPE_CHECKING:
@@ -239,7 +240,8 @@ class CaseView:
         con = open_index(self.case)
         con.execute("SET memory_limit = ?", [ANALYSIS_MEMORY])
         con.execute("SET preserve_insertion_order = false")  # every query orders its rows
-        con.execute("SET temp_directory = ?", [str(self.case.root / TMP_DIR / "duckdb-spill")])
+        spill = scratch_path(self.case.root, "duckdb-spill")  # named with our pid
+        con.execute("SET temp_directory = ?", [str(spill)])
         return con
 
     @cached_property

@@ -153,12 +153,23 @@ def writes_case(command: Callable[..., None]) -> Callable[..., None]:
                         f" which is no longer running ({acquired.cleared} partial file(s)"
                         " it left in .tmp/ removed)"
                     )
+                if acquired.planted:
+                    get_ui().say(_planted(acquired.planted))
                 command(*args, **kwargs)
         finally:
             if not existed:
                 _remove_if_not_a_case(root)
 
     return run
+
+
+def _planted(names: tuple[str, ...]) -> str:
+    """The warning for files in `.tmp/` a taken-over lock's dead writer did not make."""
+    more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+    return (
+        f"warning: {len(names)} file(s) in .tmp/ not made by that writer, left in place for "
+        f"`verify` to report: {inert(', '.join(names[:5]))}{more}"
+    )
 
 
 def _remove_if_not_a_case(root: Path) -> None:

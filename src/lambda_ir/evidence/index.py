@@ -22,6 +22,7 @@ from lambda_ir.evidence.index_schema import SCHEMA_VERSION, TABLE_NAMES, create_
 from lambda_ir.evidence.index_trail import TrailFile, load_trail
 from lambda_ir.evidence.index_values import bulk_insert, json_text, utc_timestamp
 from lambda_ir.evidence.layout import MANIFEST, TMP_DIR
+from lambda_ir.evidence.store import scratch_path
 
 INDEX_FILE = "case.duckdb"
 # Peak memory of an index build stays under 2 GB whatever the case size (DuckDB spills
@@ -50,7 +51,7 @@ def build_index(case: Case, *, threads: int | None = None) -> Path:
     """Build case.duckdb from the evidence, replacing any previous index; returns its path."""
     tmp_dir = case.root / TMP_DIR
     tmp_dir.mkdir(exist_ok=True)
-    staging = tmp_dir / f"index-{uuid.uuid4().hex}.duckdb"
+    staging = scratch_path(case.root, f"index-{uuid.uuid4().hex}.duckdb")  # named by pid
     stamp = _manifest_stamp(case)
     try:
         with duckdb.connect(str(staging)) as con:
@@ -64,7 +65,7 @@ def build_index(case: Case, *, threads: int | None = None) -> Path:
             con.execute("SET memory_limit = ?", [MEMORY_LIMIT])
             con.execute("SET allocator_flush_threshold = ?", [ALLOCATOR_KEEP])
             con.execute("SET allocator_bulk_deallocation_flush_threshold = ?", [ALLOCATOR_KEEP])
-            con.execute("SET temp_directory = ?", [str(tmp_dir / "duckdb-spill")])
+            con.execute("SET temp_directory = ?", [str(scratch_path(case.root, "duckdb-spill"))])
             _fill(con, case)
             con.executemany(
                 "INSERT INTO index_meta VALUES (?, ?)",

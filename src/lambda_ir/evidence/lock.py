@@ -7,15 +7,18 @@ command line. Readers (`verify`, `search`) never take it.
 
 The lock is `flock(2)` on the file, so the kernel releases it when its holder dies however
 it dies (SIGKILL included): a `.lock` still naming a holder but not locked is stale, and the
-next writer takes it over and says so. The file is never deleted while in use (deleting a
-locked file lets a third process lock a new one beside it); it is emptied on release.
+next writer takes it over and says so. It removes the files the dead writer left in `.tmp/`
+(named `w-<its pid>-`, `store.temp_prefix`) and only those: anything else there was put by
+someone else, is left for `verify` to report, and is named. The file is never deleted while
+in use (deleting a locked file lets a third process lock a new one beside it); it is emptied
+on release.
 """
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
+import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -28,6 +31,7 @@ import orjson
 from lambda_ir.evidence import layout
 from lambda_ir.evidence.case import CaseError
 from lambda_ir.evidence.custody import utc_now
+from lambda_ir.evidence.store import temp_prefix
 
 # The holder's description is small; a bigger file is not ours and is not read whole.
 _MAX_HOLDER_BYTES = 64 * 1024
@@ -44,6 +48,10 @@ class Holder:
 
     def describe(self) -> str:
         return f"`{self.command}` (pid {self.pid} on {self.host}, since {self.since})"
+
+    def made(self, name: str) -> bool:
+        """True when an entry of `.tmp/` (its first path part) is this writer's own."""
+        return self.pid > 0 and name.split("/", 1)[0].startswith(temp_prefix(self.pid))
 
 
 class CaseLocked(CaseError):
@@ -65,6 +73,7 @@ class Acquired:
     holder: Holder
     stale: Holder | None
     cleared: int = 0  # partial files the stale holder left in .tmp/, removed
+    planted: tuple[str, ...] = ()  # other entries of .tmp/, not the stale holder's: kept
 
 
 @contextmanager
@@ -87,10 +96,11 @@ def case_lock(root: Path, command: str) -> Iterator[Acquired]:
         stale = _read_holder(fd)
         me = Holder(os.getpid(), _host(), command, utc_now())
         _write_holder(fd, me)
-        cleared = _clear_staging(root) if stale is not None else 0
+        cleared, planted = _clear_staging(root, stale) if stale is not None else (0, ())
         try:
-            yield Acquired(me, stale, cleared)
+            yield Acquired(me, stale, cleared, planted)
         finally:
+            _clear_staging(root, me)  # our own scratch (DuckDB's spill folder...), not others'
             os.ftruncate(fd, 0)
     finally:
         os.close(fd)  # closing the descriptor releases the flock
@@ -126,20 +136,27 @@ def _holders(root: Path) -> tuple[Holder | None, Holder | None]:
         os.close(fd)
 
 
-def _clear_staging(root: Path) -> int:
+def _clear_staging(root: Path, stale: Holder) -> tuple[int, tuple[str, ...]]:
     """Remove what a killed writer left half-written in `.tmp/` (never evidence: files are
-    listed only after they leave it). Without a stale holder nothing is removed, so a file
-    planted there stays for `verify` to report."""
+    listed only after they leave it): the entries named with its pid, and no other. Returns
+    how many were removed and the names of the others, left for `verify` to report."""
     removed = 0
+    others = []
     staging = root / layout.TMP_DIR
-    for dirpath, dirnames, filenames in os.walk(staging, topdown=False):
-        for name in filenames + [d for d in dirnames if (Path(dirpath) / d).is_symlink()]:
-            (Path(dirpath) / name).unlink()
+    try:
+        entries = sorted(os.scandir(staging), key=lambda e: e.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return 0, ()
+    for entry in entries:
+        if not stale.made(entry.name):
+            others.append(f"{layout.TMP_DIR}/{entry.name}")
+        elif entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)  # removes links inside, never what they point at
             removed += 1
-        if Path(dirpath) != staging:
-            with contextlib.suppress(OSError):
-                Path(dirpath).rmdir()
-    return removed
+        else:
+            Path(entry.path).unlink()
+            removed += 1
+    return removed, tuple(others)
 
 
 def _try_lock(fd: int) -> bool:

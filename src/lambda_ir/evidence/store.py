@@ -31,13 +31,25 @@ class StagedFile:
     size: int
 
 
+def temp_prefix(pid: int | None = None) -> str:
+    """How a writer's files in `.tmp/` begin: `w-<pid>-`, so the writer that takes over a
+    killed one's lock removes that writer's files only, never a file planted since."""
+    return f"w-{os.getpid() if pid is None else pid}-"
+
+
+def scratch_path(root: Path, name: str) -> Path:
+    """A path in the case's `.tmp/` for this process's scratch (a DuckDB spill folder, an
+    index being built), named with its pid like every staged file."""
+    return root / TMP_DIR / f"{temp_prefix()}{name}"
+
+
 def stage(root: Path, chunks: Iterable[bytes], max_bytes: int | None = None) -> StagedFile:
     """Stream chunks into a temp file under the case's scratch folder, hashing as we go."""
     tmp_dir = root / TMP_DIR
     tmp_dir.mkdir(mode=DIR_MODE, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
-    fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="w-")
+    fd, name = tempfile.mkstemp(dir=tmp_dir, prefix=temp_prefix())
     temp = Path(name)
     try:
         with os.fdopen(fd, "wb") as out:

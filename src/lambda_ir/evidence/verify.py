@@ -50,10 +50,10 @@ def verify_case(root: Path, progress: Callable[[int], None] | None = None) -> Ve
 
     Safe while a writer (`collect`...) holds the case's lock: custody is read before the
     manifest (so every checkpoint it holds is of lines already written), files the writer
-    lists while we walk are not "unlisted", and its staging folder `.tmp/` is its own. A
-    writer that was killed (its record still in `.lock`) left its half-written files there:
-    a note, removed by the next writer. Otherwise anything in `.tmp/` is reported: a file
-    planted there is not evidence.
+    lists while we walk are not "unlisted", and its files in `.tmp/` (named with its pid) are
+    its own. A writer that was killed (its record still in `.lock`) left its half-written
+    files there: a note, removed by the next writer. Anything else in `.tmp/` is reported: a
+    file planted there is not evidence.
     """
     report = VerifyReport()
     if not (root / layout.CASE_FILE).is_file():
@@ -133,12 +133,13 @@ def _check_unlisted(
     unlisted = []
     for rel in _walk(root):
         if rel.split("/", 1)[0] == layout.TMP_DIR:
-            if writer is not None or killed is not None:
+            # A writer's own files there carry its pid (`store.temp_prefix`): anything
+            # else was put there by someone else, whoever holds the lock.
+            name = rel.split("/", 1)[1]
+            if any(holder is not None and holder.made(name) for holder in (writer, killed)):
                 staged += 1
                 continue
-            report.problems.append(
-                Problem("unlisted", rel, "in the staging folder .tmp/ with no writer running")
-            )
+            report.problems.append(Problem("unlisted", rel, _stranger(writer, killed)))
             continue
         if rel in listed or rel in layout.BOOKKEEPING or layout.is_derived(rel):
             continue
@@ -155,6 +156,15 @@ def _check_unlisted(
         unlisted = [rel for rel in unlisted if rel not in now_listed]  # listed since we read
     for rel in unlisted:
         report.problems.append(Problem("unlisted", rel, "on disk, not in the manifest"))
+
+
+def _stranger(writer: Holder | None, killed: Holder | None) -> str:
+    """Why a file in `.tmp/` is a problem: no writer made it."""
+    if writer is not None:
+        return f"in the staging folder .tmp/, not made by the running writer (pid {writer.pid})"
+    if killed is not None:
+        return f"in the staging folder .tmp/, not made by the killed writer (pid {killed.pid})"
+    return "in the staging folder .tmp/ with no writer running"
 
 
 def _walk(root: Path) -> Iterator[str]:
