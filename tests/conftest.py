@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import boto3
@@ -9,6 +10,24 @@ import pytest
 
 from lambda_ir.emulator.scenarios.catalogue import REGIONS as SCENARIO_REGIONS
 from lambda_ir.emulator.server import Emulator
+
+
+def aws_env(
+    endpoint: str, region: str, access_key: str = "testing", secret_key: str = "testing"
+) -> dict[str, str]:
+    """The environment of a `lambda-ir` subprocess: this one's without any AWS_ setting, plus
+    the emulator through boto3's own chain (endpoint, keys, region; no config files)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID=access_key,
+        AWS_SECRET_ACCESS_KEY=secret_key,
+        AWS_DEFAULT_REGION=region,
+        AWS_CONFIG_FILE="/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+    )
+    return env
+
 
 # The most regions one test module may take; a module starting with fewer left gets a reset.
 REGIONS_PER_MODULE = 12

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -29,7 +28,7 @@ from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case, verify_case
 from tests.acquire import seed
 from tests.acquire.conftest import Place
-from tests.conftest import RegionPool
+from tests.conftest import RegionPool, aws_env
 
 MANAGEMENT = seed.ACCOUNT
 
@@ -220,15 +219,7 @@ def test_the_cli_fans_out_and_names_the_gap(
     place = estate["place"]
     first, _ = estate["members"]
     keys = estate["responder"].get_credentials()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ENDPOINT_URL=place.endpoint,
-        AWS_ACCESS_KEY_ID=keys.access_key,
-        AWS_SECRET_ACCESS_KEY=keys.secret_key,
-        AWS_DEFAULT_REGION=place.region,
-        AWS_CONFIG_FILE="/dev/null",
-        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-    )
+    env = aws_env(place.endpoint, place.region, keys.access_key, keys.secret_key)
     done = subprocess.run(
         [
             sys.executable,

@@ -10,7 +10,6 @@ of the Athena text, whose agreement with the rules' DuckDB form `test_rules` che
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -35,6 +34,7 @@ from lambda_ir.hunt.query import hunt_query
 from lambda_ir.hunt.rules import LAMBDA_RULES, sigma_rules
 from lambda_ir.hunt.run import HuntOptions, hunt
 from lambda_ir.respond.hunt_table import TableRequest, apply_table, plan_table, save_plan
+from tests.conftest import aws_env
 from tests.hunt.trail_files import ORG, SIGMA, partition, records, trail_objects
 
 SINCE = datetime(2024, 7, 31, 0, 0, tzinfo=UTC)
@@ -128,15 +128,7 @@ def test_hunt_creates_the_table_prunes_partitions_and_ingests_matches(
 def test_the_cli_hunts_and_index_joins_the_events(
     aws: Emulator, trail: dict[str, Any], tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ENDPOINT_URL=aws.endpoint_url,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION=REGION,
-        AWS_CONFIG_FILE="/dev/null",
-        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-    )
+    env = aws_env(aws.endpoint_url, REGION)
     case = tmp_path / "case"
     cli = [sys.executable, "-m", "lambda_ir"]
     done = subprocess.run(

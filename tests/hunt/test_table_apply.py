@@ -7,7 +7,6 @@ GetTableMetadata) and runs SELECTs over its S3's trail files (moto runs no SQL).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -27,6 +26,7 @@ from lambda_ir.hunt.rules import LAMBDA_RULES, sigma_rules
 from lambda_ir.hunt.run import HuntOptions, hunt
 from lambda_ir.model import Kind
 from lambda_ir.respond.hunt_table import TableUndoError, load_table_undo
+from tests.conftest import aws_env
 from tests.hunt.trail_files import SIGMA, trail_objects
 
 REGION = "us-east-1"
@@ -62,18 +62,9 @@ def trail(aws: Emulator, admin: boto3.Session) -> dict[str, Any]:
 
 
 def _cli(aws: Emulator, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ENDPOINT_URL=aws.endpoint_url,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION=REGION,
-        AWS_CONFIG_FILE="/dev/null",
-        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-    )
     return subprocess.run(
         [sys.executable, "-m", "lambda_ir", "--json", "hunt", *args],
-        env=env,
+        env=aws_env(aws.endpoint_url, REGION),
         capture_output=True,
         text=True,
         timeout=120,
