@@ -62,6 +62,16 @@ class RegionPool:
         return self._left.pop(0)
 
 
+@pytest.fixture
+def enforcing(emulator_session: Emulator) -> Iterator[Emulator]:
+    """The package's emulator answering as IAM would for each caller's own policies."""
+    emulator_session.enforce_iam = True
+    try:
+        yield emulator_session
+    finally:
+        emulator_session.enforce_iam = False
+
+
 @pytest.fixture(scope="session")
 def region_pool() -> RegionPool:
     return RegionPool()

@@ -48,16 +48,6 @@ def place(emulator_session: Emulator, region_pool: RegionPool) -> Place:
 
 
 @pytest.fixture
-def enforcing(emulator_session: Emulator) -> Iterator[Emulator]:
-    """The session's emulator answering as IAM would for each caller's policies."""
-    emulator_session.enforce_iam = True
-    try:
-        yield emulator_session
-    finally:
-        emulator_session.enforce_iam = False
-
-
-@pytest.fixture
 def aws_clock(emulator_session: Emulator) -> Iterator[Emulator]:
     """The session's emulator; a test sets `clock_offset`, put back to 0 afterwards."""
     try:

@@ -29,16 +29,6 @@ def emulator_session() -> Iterator[Emulator]:
         yield emulator
 
 
-@pytest.fixture
-def enforcing(emulator_session: Emulator) -> Iterator[Emulator]:
-    """The emulator answering as IAM would for each caller's own policies."""
-    emulator_session.enforce_iam = True
-    try:
-        yield emulator_session
-    finally:
-        emulator_session.enforce_iam = False
-
-
 @dataclass(frozen=True)
 class Estate:
     """A seeded function in a region no other test uses, and how to reach it."""
