@@ -1,0 +1,49 @@
+"""AWS managed policies parsed once per process (`emulator/iam_managed.py`): every account still
+has all of them, as its own objects (attaching in one account leaves another's count alone)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+from lambda_ir.emulator.client import client_config, session_for
+from lambda_ir.emulator.server import Emulator
+
+ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def _aws_policies(iam: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for page in iam.get_paginator("list_policies").paginate(Scope="AWS"):
+        found.extend(page["Policies"])
+    return found
+
+
+def _attachments(iam: Any) -> int:
+    return int(iam.get_policy(PolicyArn=ADMIN_POLICY)["Policy"]["AttachmentCount"])
+
+
+def test_each_account_has_every_managed_policy_as_its_own(
+    aws: Emulator, admin: Any, name: str
+) -> None:
+    iam = admin.client("iam", config=client_config())
+    assert len(_aws_policies(iam)) == len(json.loads(aws_managed_policies_data))
+    version = iam.get_policy(PolicyArn=ADMIN_POLICY)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=ADMIN_POLICY, VersionId=version)
+    assert document["PolicyVersion"]["Document"]["Statement"][0]["Action"] == "*"
+
+    keys = admin.client("sts", config=client_config()).assume_role(
+        RoleArn=f"arn:aws:iam::210987654321:role/{name}", RoleSessionName=name
+    )["Credentials"]
+    other = session_for(
+        aws, keys["AccessKeyId"], keys["SecretAccessKey"], keys["SessionToken"]
+    ).client("iam", config=client_config())
+    before = _attachments(other)
+    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+    iam.attach_role_policy(RoleName=name, PolicyArn=ADMIN_POLICY)
+    assert _attachments(iam) >= 1
+    assert _attachments(other) == before
+    assert len(_aws_policies(other)) == len(json.loads(aws_managed_policies_data))
