@@ -13,17 +13,21 @@ import json
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+import time_machine
+from botocore.exceptions import ClientError
 
 from lambda_ir.acquire import CollectOptions, Scope
-from lambda_ir.acquire.org import OrgTarget, collect_org
+from lambda_ir.acquire.org import OrgTarget, assume, collect_org
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detectors import gap_collection
+from lambda_ir.aws import ClientFactory
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case, verify_case
 from tests.acquire import seed
@@ -270,3 +274,39 @@ def test_the_cli_fans_out_and_names_the_gap(
         check=False,
     )
     assert usage.returncode == 2 and "--all-accounts" in usage.stderr
+
+
+def test_assumed_keys_are_renewed_before_they_expire(
+    enforcing: Emulator, estate: dict[str, Any]
+) -> None:
+    """STS keys last 1 h; botocore renews them in their last 15 min. The clock is moved with
+    time-machine (the emulator runs in this process: its clock moves too, and it refuses
+    expired session keys as AWS does, `session_expiry`)."""
+    place, session = estate["place"], estate["responder"]
+    first, _ = estate["members"]
+    target = OrgTarget(estate["role"], (first,), "case-42", "lambda-ir-test")
+    renewed: list[datetime] = []
+    clients = ClientFactory(session, endpoint_url=place.endpoint)
+    member = assume(clients, place.region, target, first, lambda: renewed.append(datetime.now(UTC)))
+    functions = member.client("lambda", endpoint_url=place.endpoint)
+    first_keys = member.get_credentials().get_frozen_credentials()
+    fixed = boto3.Session(
+        aws_access_key_id=first_keys.access_key,
+        aws_secret_access_key=first_keys.secret_key,
+        aws_session_token=first_keys.token,
+        region_name=place.region,
+    ).client("lambda", endpoint_url=place.endpoint)
+    assert len(functions.list_functions()["Functions"]) == 2 and not renewed
+    issued = datetime.now(UTC)
+    with time_machine.travel(issued + timedelta(minutes=50), tick=True):
+        assert len(functions.list_functions()["Functions"]) == 2
+        assert len(renewed) == 1  # within 15 min of expiry: AssumeRole again, first
+        assert len(fixed.list_functions()["Functions"]) == 2  # the old keys still valid
+    with time_machine.travel(issued + timedelta(minutes=65), tick=True):
+        with pytest.raises(ClientError) as refused:
+            fixed.list_functions()  # keys that are never renewed stop working
+        assert refused.value.response["Error"]["Code"] == "ExpiredTokenException"
+        assert len(functions.list_functions()["Functions"]) == 2
+        assert len(renewed) == 1  # the renewed keys last until 50 + 60 min
+    renewed_keys = member.get_credentials().get_frozen_credentials()
+    assert renewed_keys.access_key != first_keys.access_key

@@ -9,13 +9,16 @@ account whose role cannot be assumed is a failed sts:AssumeRole entry in the man
 gap detector reports it) and custody's `org-gap`, never the end of the run; so is one whose
 calls AWS refuses for this machine's clock (`clock 2 h 0 min behind AWS`). Only when the
 organisation's own account list cannot be read for the clock does the run stop, with one line.
-Credentials are never stored or printed; the external id's value is not recorded either.
+Each account's keys are refreshed (another AssumeRole, custody's `org-reassumed`) before
+they expire, so a collection may outlast the role session. Credentials are never stored or
+printed; the external id's value is not recorded either.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +28,7 @@ from botocore.exceptions import ClientError
 
 from lambda_ir.acquire.collect import collect
 from lambda_ir.acquire.context import CollectOptions, ProgressSink, Scope
+from lambda_ir.acquire.org_session import refreshing_session
 from lambda_ir.acquire.paths import account_root
 from lambda_ir.acquire.summary import CollectSummary
 from lambda_ir.aws import ClientFactory, RetryPolicy, call, classify, pages
@@ -166,21 +170,27 @@ def member_accounts(case: Case, clients: ClientFactory, region: str) -> list[str
     return sorted(accounts)
 
 
-def assume(clients: ClientFactory, region: str, target: OrgTarget, account: str) -> boto3.Session:
-    """A session in `account` through sts:AssumeRole of `target.role_name` (temporary keys)."""
+def assume(
+    clients: ClientFactory,
+    region: str,
+    target: OrgTarget,
+    account: str,
+    on_refresh: Callable[[], None] | None = None,
+) -> boto3.Session:
+    """A session in `account` through sts:AssumeRole of `target.role_name` (temporary keys).
+
+    The first AssumeRole happens here (its failure is the caller's: the account is a gap). The
+    keys are botocore's `RefreshableCredentials`: when they come within 15 minutes of their
+    Expiration (1 hour after issue, STS's default), the next call made with them assumes the
+    role again first (`on_refresh` is told), so a collection longer than the session works.
+    """
     params: dict[str, Any] = {
         "RoleArn": target.role_arn(account),
         "RoleSessionName": target.session_name,
     }
     if target.external_id is not None:
         params["ExternalId"] = target.external_id
-    credentials = call(clients.client("sts", region), "AssumeRole", params)["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=region,
-    )
+    return refreshing_session(clients.client("sts", region), params, region, on_refresh)
 
 
 class AccountProgress:
@@ -246,8 +256,15 @@ def _collect_account(
 ) -> AccountRun:
     role_arn = target.role_arn(account)
     home = scope.regions[0] if scope.regions else "us-east-1"
+
+    def refreshed() -> None:
+        case.log(
+            "org-reassumed",
+            {"account": account, "role_arn": role_arn, "session_name": target.session_name},
+        )
+
     try:
-        member = assume(clients, home, target, account)
+        member = assume(clients, home, target, account, refreshed)
     except Exception as exc:  # an account we cannot enter is a gap, not the end of the run
         error = classify(exc)
         case.record_error(

@@ -21,6 +21,7 @@ from typing import Any
 
 from lambda_ir.emulator import (
     athena,
+    cloudtrail_lake,
     ecr_layers,
     iam_enforce,
     lambda_gaps,
@@ -35,6 +36,7 @@ from lambda_ir.emulator.identity import Caller, ensure_admin, resolve_caller
 from lambda_ir.emulator.lambda_state import LambdaContext, LambdaExtras
 from lambda_ir.emulator.operations import OperationIndex
 from lambda_ir.emulator.quotas import RESET, Limiter, internal_error
+from lambda_ir.emulator.session_expiry import check_session_expiry
 from lambda_ir.emulator.signing_time import check_signing_time
 from lambda_ir.emulator.sts_identity import caller_identity
 from lambda_ir.emulator.trail_delivery import logging_trails
@@ -57,6 +59,7 @@ class Gateway:
     trail: TrailLog = field(default_factory=TrailLog)
     ecr: ecr_layers.EcrLayers = field(default_factory=ecr_layers.EcrLayers)
     athena_state: athena.AthenaState = field(default_factory=athena.AthenaState)
+    lake_state: cloudtrail_lake.LakeState = field(default_factory=cloudtrail_lake.LakeState)
     enforce_iam: bool = False  # evaluate callers' identity-based policies (iam_enforce)
     clock_offset: timedelta = timedelta()  # AWS's clock minus this machine's (tests of skew)
 
@@ -81,6 +84,9 @@ class Gateway:
         if refused is not None:  # AWS refuses before it authenticates: not in CloudTrail
             return _send(refused, start_response, environ)
         caller = resolve_caller(call.access_key_id, call.region)
+        expired = check_session_expiry(call, caller.account_id, now)
+        if expired is not None:  # refused before it is authenticated: not in CloudTrail
+            return _send(expired, start_response, environ)
         response = self.limiter.admit(call, caller.account_id)
         if response is RESET:
             _reset_connection(environ)
@@ -98,6 +104,7 @@ class Gateway:
         self.trail = TrailLog()
         self.ecr = ecr_layers.EcrLayers()
         self.athena_state = athena.AthenaState()
+        self.lake_state = cloudtrail_lake.LakeState()
         ensure_admin()
 
     def _answer(self, environ: dict[str, Any], call: ApiCall, caller: Caller) -> Response:
@@ -125,6 +132,8 @@ class Gateway:
             return lookup_events(
                 self.trail, caller.account_id, call.region, call.params, self.aws_now()
             )
+        if call.service == "cloudtrail" and call.name in cloudtrail_lake.OPERATIONS:
+            return cloudtrail_lake.handle(self.lake_state, self.trail, call, caller, self.aws_now())
         if call.service == "lambda" and call.operation is not None:
             ctx = LambdaContext(
                 caller.account_id, call.region, self.extras, self.endpoint_url, forward

@@ -1,0 +1,66 @@
+"""A boto3 session on an assumed role whose keys renew themselves before they expire.
+
+sts:AssumeRole keys end at their `Expiration` (1 hour after issue unless `DurationSeconds`
+says otherwise), and AWS refuses them afterwards (`ExpiredToken`). `refreshing_session` makes
+the first AssumeRole at once (its failure is the caller's to report) and gives the keys to
+botocore as `RefreshableCredentials`: once they are within 15 minutes of expiry (botocore's
+advisory window; 10 minutes is mandatory), the next request made with them first calls
+AssumeRole again, under botocore's lock, so one renewal serves every thread using them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
+
+from lambda_ir.aws import call
+
+
+def refreshing_session(
+    sts: Any,
+    params: dict[str, Any],
+    region: str,
+    on_refresh: Callable[[], None] | None = None,
+) -> boto3.Session:
+    """A session on the role AssumeRole(`params`) gives; renewed through `sts` before expiry."""
+
+    def fetch() -> dict[str, str]:
+        credentials = call(sts, "AssumeRole", params)["Credentials"]
+        expiration = credentials["Expiration"]
+        return {
+            "access_key": credentials["AccessKeyId"],
+            "secret_key": credentials["SecretAccessKey"],
+            "token": credentials["SessionToken"],
+            "expiry_time": (
+                expiration.isoformat() if isinstance(expiration, datetime) else str(expiration)
+            ),
+        }
+
+    def refresh() -> dict[str, str]:
+        fetched = fetch()
+        if on_refresh is not None:
+            on_refresh()
+        return fetched
+
+    keys = RefreshableCredentials.create_from_metadata(fetch(), refresh, "sts-assume-role")
+    core = botocore.session.Session()
+    core.register_component("credential_provider", CredentialResolver([_Assumed(keys)]))
+    return boto3.Session(botocore_session=core, region_name=region)
+
+
+class _Assumed(CredentialProvider):  # type: ignore[misc]  # botocore ships no type hints
+    """botocore's credential chain with one link: the role's refreshable keys."""
+
+    METHOD = "lambda-ir-assume-role"
+
+    def __init__(self, keys: RefreshableCredentials) -> None:
+        super().__init__()
+        self._keys = keys
+
+    def load(self) -> RefreshableCredentials:
+        return self._keys
