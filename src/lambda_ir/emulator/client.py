@@ -48,11 +48,14 @@ def session_for(
     event_time: datetime | Callable[[], datetime] | None = None,
     user_agent: str | None = None,
     invoked_by: str | None = None,
+    loader: Any = None,
 ) -> boto3.Session:
     """A boto3 Session whose clients talk to the emulator as the given credentials.
 
     `invoked_by` (a service principal such as "lambda.amazonaws.com") marks every call as
     made by that AWS service on the account's behalf: CloudTrail logs it as `AWSService`.
+    `loader` (a `botocore.loaders.Loader`) is shared by sessions that pass the same one, so a
+    scenario with many identities reads each service model once, not once per session.
     """
     endpoint = (
         emulator_or_endpoint
@@ -60,6 +63,8 @@ def session_for(
         else emulator_or_endpoint.endpoint_url
     )
     core = botocore.session.Session()
+    if loader is not None:
+        core.register_component("data_loader", loader)
     hook = _header_hook(source_ip, event_time, user_agent, invoked_by)
     core.register("before-sign.*.*", hook)
     return EmulatorSession(

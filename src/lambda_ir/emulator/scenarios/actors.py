@@ -65,10 +65,13 @@ class ActorClients:
     """boto3 clients for one actor: one session (its model cache shared), one client per
     (service, region), every request stamped with the actor's address and the clock's time."""
 
-    def __init__(self, target: Target, actor: Actor, clock: ScenarioClock) -> None:
+    def __init__(
+        self, target: Target, actor: Actor, clock: ScenarioClock, loader: Any = None
+    ) -> None:
         self.target = target
         self.actor = actor
         self.clock = clock
+        self.loader = loader  # a botocore Loader shared with other actors (`session_for`)
         self._session: Any = None
         self._clients: dict[tuple[str, str], Any] = {}
 
@@ -92,6 +95,7 @@ class ActorClients:
                 event_time=self.clock.now,
                 user_agent=self.actor.user_agent,
                 invoked_by=self.actor.invoked_by or None,
+                loader=self.loader,
             )
         return self._session
 

@@ -22,6 +22,8 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from botocore.loaders import create_loader
+
 from lambda_ir.emulator.scenarios import busy_intrusions
 from lambda_ir.emulator.scenarios.actors import ActorClients, ScenarioClock, Target, admin
 from lambda_ir.emulator.scenarios.busy_cast import cast_of
@@ -41,7 +43,8 @@ def busy(
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     start = day_at(now, DAYS + 1, 8)
     clock = ScenarioClock(start)
-    owner = ActorClients(emulator, admin(emulator), clock)
+    # One botocore loader for every identity: each service model is read once, not per session.
+    owner = ActorClients(emulator, admin(emulator), clock, create_loader())
     _trail(owner, emulator.account_id)
     cast = cast_of(emulator, owner, clock)
     life = Life(emulator, cast, clock)

@@ -72,7 +72,7 @@ class Cast:
 
     def _clients(self, actor: Actor) -> ActorClients:
         self.named.setdefault(actor.name, actor)
-        return ActorClients(self.target, actor, self.clock)
+        return ActorClients(self.target, actor, self.clock, self.owner.loader)
 
     def _cached(self, key: str, make: Callable[[], ActorClients]) -> ActorClients:
         # One session per identity for the month: boto3 clients are slow to build.
@@ -132,7 +132,7 @@ class Cast:
             "203.0.113.250",
             "aws-cli/2.17.0",
         )
-        return ActorClients(self.target, actor, self.clock)
+        return ActorClients(self.target, actor, self.clock, self.owner.loader)
 
     def as_actor(self, actor: Actor) -> ActorClients:
         """Clients for an actor made elsewhere (an intruder)."""

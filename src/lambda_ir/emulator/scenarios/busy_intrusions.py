@@ -133,7 +133,9 @@ def _lookalike(life: Life) -> None:
 
 
 def _stolen_role(life: Life) -> None:
-    service = ActorClients(life.target, lambda_service(life.target), life.clock)
+    service = ActorClients(
+        life.target, lambda_service(life.target), life.clock, life.cast.owner.loader
+    )
     actor = assume_role_actor(
         service.client("sts"),
         life.roles["checkout-api"],
