@@ -13,6 +13,7 @@ from rich.table import Table
 from lambda_ir.acquire.window import parse_when
 from lambda_ir.aws import ClientFactory, build_session
 from lambda_ir.aws.clock import check_clock
+from lambda_ir.cli.hunt_sources import SOURCES, SourceRequest, hunt_source
 from lambda_ir.cli.hunt_table import case_of, make_table, undo_table
 from lambda_ir.cli.ui import CommandError, Ui, case_option, get_ui, inert, writes_case
 from lambda_ir.evidence import Case
@@ -65,6 +66,19 @@ DEFAULT_TABLE = "lambda_ir.cloudtrail"
     help="Also push down the Sigma CloudTrail rules in this folder; repeatable.",
 )
 @click.option("--region", metavar="R", help="Athena's region (default: the session's).")
+@click.option(
+    "--source",
+    type=click.Choice(SOURCES),
+    default="athena",
+    show_default=True,
+    help="Where the CloudTrail is: a trail bucket's Athena table, Amazon Security Lake's OCSF "
+    "table (through Athena), or a CloudTrail Lake event data store.",
+)
+@click.option(
+    "--event-data-store",
+    metavar="ARN|ID",
+    help="With --source cloudtrail-lake: the event data store to query.",
+)
 @writes_case
 def hunt(
     case_dir: str,
@@ -77,6 +91,8 @@ def hunt(
     region: str | None,
     apply: bool,
     undo_plan: str | None,
+    source: str = "athena",
+    event_data_store: str | None = None,
 ) -> None:
     """Push the Lambda CloudTrail detectors' selections and the Sigma rules down to Athena.
 
@@ -98,6 +114,21 @@ def hunt(
     if undo_plan:
         session = build_session(region=region)
         undo_table(ui, case_of(case_dir), ClientFactory(session), undo_plan, apply=apply)
+        return
+    if source != "athena":
+        asked = SourceRequest(
+            case_dir,
+            source,
+            workgroup,
+            trail_table,
+            event_data_store,
+            *_window(since, until),
+            sigma_dirs,
+            region,
+            create_location,
+        )
+        summary, titles = hunt_source(ui, asked)
+        _show(ui, summary, titles, None)
         return
     if not workgroup:
         raise click.UsageError("Missing option '--athena-workgroup'.")
@@ -146,6 +177,16 @@ def hunt(
     except QueryFailed as exc:
         raise CommandError(str(exc)) from exc
     _show(ui, summary, {rule.id: rule.title for rule in options.rules}, made)
+
+
+def _window(since: str, until: str | None) -> tuple[datetime, datetime]:
+    try:
+        start, end = _when(since), _when(until or "0s")
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    if start >= end:
+        raise click.BadParameter("--since must be before --until")
+    return start, end
 
 
 def _when(text: str) -> datetime:

@@ -17,6 +17,9 @@ GetQueryResults and StopQueryExecution itself, for workgroups moto knows:
 - States move as on AWS: the first GetQueryExecution says RUNNING, the next the outcome;
   GetQueryResults pages by `MaxResults` (at most 1,000) with a header row first, refuses a
   query that has not succeeded, and a failed query carries Athena's `StateChangeReason`.
+A table the emulator's catalog lacks is looked up in moto's Glue catalog: a Parquet table, as
+Security Lake registers its OCSF tables, is read from its registered partitions
+(`security_lake_tables`).
 Query results are not written to the workgroup's S3 output location.
 """
 
@@ -39,6 +42,7 @@ from lambda_ir.emulator.athena_tables import TrailTable, load
 from lambda_ir.emulator.calls import ApiCall
 from lambda_ir.emulator.http import Response, json_response
 from lambda_ir.emulator.identity import Caller
+from lambda_ir.emulator.security_lake_tables import load_glue
 from lambda_ir.hunt.local import run
 
 OPERATIONS = frozenset(
@@ -162,11 +166,15 @@ def _execute(state: AthenaState, execution: Execution, account: str, region: str
             name = f"{table.db or execution.database or 'default'}.{table.name}".lower()
             with state.lock:
                 found_table = state.tables.get((account, region, name))
-            if found_table is None:
-                raise QueryError(
-                    f"TABLE_NOT_FOUND: line 1:1: Table 'awsdatacatalog.{name}' does not exist"
-                )
             scan = table.find_ancestor(exp.Select) or tree  # the SELECT that reads the table
+            if found_table is None:  # a Glue table of Parquet files (Security Lake's)?
+                glue = load_glue(con, name, scan, account, region)
+                if glue is None:
+                    raise QueryError(
+                        f"TABLE_NOT_FOUND: line 1:1: Table 'awsdatacatalog.{name}' does not exist"
+                    )
+                execution.scanned += glue
+                continue
             execution.scanned += load(con, name, found_table, scan, account)
         execution.columns, execution.rows = run(con, tree.sql(dialect="duckdb"))
     except duckdb.Error as exc:

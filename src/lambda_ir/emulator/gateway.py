@@ -21,6 +21,7 @@ from typing import Any
 
 from lambda_ir.emulator import (
     athena,
+    cloudtrail_lake,
     ecr_layers,
     iam_enforce,
     lambda_gaps,
@@ -58,6 +59,7 @@ class Gateway:
     trail: TrailLog = field(default_factory=TrailLog)
     ecr: ecr_layers.EcrLayers = field(default_factory=ecr_layers.EcrLayers)
     athena_state: athena.AthenaState = field(default_factory=athena.AthenaState)
+    lake_state: cloudtrail_lake.LakeState = field(default_factory=cloudtrail_lake.LakeState)
     enforce_iam: bool = False  # evaluate callers' identity-based policies (iam_enforce)
     clock_offset: timedelta = timedelta()  # AWS's clock minus this machine's (tests of skew)
 
@@ -102,6 +104,7 @@ class Gateway:
         self.trail = TrailLog()
         self.ecr = ecr_layers.EcrLayers()
         self.athena_state = athena.AthenaState()
+        self.lake_state = cloudtrail_lake.LakeState()
         ensure_admin()
 
     def _answer(self, environ: dict[str, Any], call: ApiCall, caller: Caller) -> Response:
@@ -129,6 +132,8 @@ class Gateway:
             return lookup_events(
                 self.trail, caller.account_id, call.region, call.params, self.aws_now()
             )
+        if call.service == "cloudtrail" and call.name in cloudtrail_lake.OPERATIONS:
+            return cloudtrail_lake.handle(self.lake_state, self.trail, call, caller, self.aws_now())
         if call.service == "lambda" and call.operation is not None:
             ctx = LambdaContext(
                 caller.account_id, call.region, self.extras, self.endpoint_url, forward

@@ -1,0 +1,164 @@
+"""Amazon Security Lake's CloudTrail source, laid down in the emulator as Security Lake lays it.
+
+moto has no Security Lake. `seed_security_lake` does, through boto3 over HTTP, what Security
+Lake does for the CloudTrail management events source (AWS source version 2.0):
+- converts the records to OCSF 1.1 API Activity (`hunt.security_lake_ocsf.ocsf_event`) and
+  writes them as Parquet (gzip) to its bucket `aws-security-data-lake-<region>-<id>` under
+  `aws/CLOUD_TRAIL_MGMT/2.0/region=<region>/accountId=<account>/eventDay=<yyyyMMdd>/`;
+- registers the Glue database `amazon_security_lake_glue_db_<region>` and the external table
+  `amazon_security_lake_table_<region>_cloud_trail_mgmt_2_0` (the OCSF columns, Parquet
+  SerDe, partition keys `region`, `accountid`, `eventday`) with glue:CreateDatabase and
+  glue:CreateTable, then adds one partition per folder with glue:BatchCreatePartition, as
+  Security Lake's metastore manager does when data arrives.
+The emulator's Athena then serves the table from the Glue catalog (`security_lake_tables`).
+Records keep their own times: S3 and Glue check no dates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import duckdb
+import orjson
+
+from lambda_ir.hunt.security_lake_ocsf import (
+    COLUMNS,
+    PARTITIONS,
+    duckdb_type,
+    hive_type,
+    ocsf_event,
+    table_names,
+)
+
+SOURCE_PREFIX = "aws/CLOUD_TRAIL_MGMT/2.0/"
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+PARQUET_OUTPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+
+
+@dataclass(frozen=True)
+class SeededLake:
+    """Where the lake is: its bucket, Glue database and table, and the partitions written."""
+
+    bucket: str
+    database: str
+    table: str
+    partitions: tuple[tuple[str, str, str], ...]  # (region, account, yyyyMMdd)
+    objects: dict[str, int]  # S3 key -> bytes
+
+    @property
+    def qualified(self) -> str:
+        """`database.table`, as `hunt --trail-table` takes it."""
+        return f"{self.database}.{self.table}"
+
+
+def seed_security_lake(
+    session: boto3.Session,
+    endpoint_url: str,
+    records: Iterable[Mapping[str, Any]],
+    region: str,
+    *,
+    bucket: str | None = None,
+) -> SeededLake:
+    """Lay `records` down as Security Lake's CloudTrail source in `region` (see module doc)."""
+    s3 = session.client("s3", region_name=region, endpoint_url=endpoint_url)
+    glue = session.client("glue", region_name=region, endpoint_url=endpoint_url)
+    name = bucket or f"aws-security-data-lake-{region}-{uuid.uuid4().hex[:30]}"
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        day = _day(str(record.get("eventTime") or ""))
+        where = (str(record.get("awsRegion")), str(record.get("recipientAccountId")), day)
+        groups[where].append(ocsf_event(record))
+    objects: dict[str, int] = {}
+    for (event_region, account, day), events in sorted(groups.items()):
+        key = f"{_folder(event_region, account, day)}{uuid.uuid4().hex}.gz.parquet"
+        body = parquet_bytes(events)
+        s3.put_object(Bucket=name, Key=key, Body=body)
+        objects[key] = len(body)
+    database, table = table_names(region)
+    location = f"s3://{name}/{SOURCE_PREFIX}"
+    _register(glue, database, table, location)
+    partitions = tuple(sorted(groups))
+    for start in range(0, len(partitions), 100):  # BatchCreatePartition takes 100 at a time
+        glue.batch_create_partition(
+            DatabaseName=database,
+            TableName=table,
+            PartitionInputList=[
+                {
+                    "Values": list(values),
+                    "StorageDescriptor": _storage(f"s3://{name}/{_folder(*values)}"),
+                }
+                for values in partitions[start : start + 100]
+            ],
+        )
+    return SeededLake(name, database, table, partitions, objects)
+
+
+def parquet_bytes(events: list[dict[str, Any]]) -> bytes:
+    """OCSF rows as one Parquet file (gzip), typed as the Glue table's columns."""
+    columns = "{" + ", ".join(f"'{n}': '{duckdb_type(k)}'" for n, k in COLUMNS) + "}"
+    with tempfile.TemporaryDirectory(prefix="lir-lake-") as folder:
+        rows, out = Path(folder) / "rows.jsonl", Path(folder) / "part.parquet"
+        rows.write_bytes(b"".join(orjson.dumps(event) + b"\n" for event in events))
+        con = duckdb.connect(":memory:")
+        try:
+            con.execute(
+                "COPY (SELECT * FROM read_json(?, format = 'newline_delimited', "  # noqa: S608
+                f"columns = {columns})) TO '{out}' (FORMAT parquet, COMPRESSION gzip)",
+                [str(rows)],
+            )
+        finally:
+            con.close()
+        return out.read_bytes()
+
+
+def _register(glue: Any, database: str, table: str, location: str) -> None:
+    with contextlib.suppress(glue.exceptions.AlreadyExistsException):
+        glue.create_database(
+            DatabaseInput={"Name": database, "Description": "Amazon Security Lake"}
+        )
+    glue.create_table(
+        DatabaseName=database,
+        TableInput={
+            "Name": table,
+            "TableType": "EXTERNAL_TABLE",
+            "Parameters": {"classification": "parquet", "EXTERNAL": "TRUE"},
+            "StorageDescriptor": _storage(location)
+            | {"Columns": [{"Name": n, "Type": hive_type(k)} for n, k in COLUMNS]},
+            "PartitionKeys": [{"Name": key, "Type": "string"} for key in PARTITIONS],
+        },
+    )
+
+
+def _storage(location: str) -> dict[str, Any]:
+    return {
+        "Location": location,
+        "InputFormat": PARQUET_INPUT,
+        "OutputFormat": PARQUET_OUTPUT,
+        "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE},
+    }
+
+
+def _folder(region: str, account: str, day: str) -> str:
+    return f"{SOURCE_PREFIX}region={region}/accountId={account}/eventDay={day}/"
+
+
+def _day(event_time: str) -> str:
+    try:
+        moment = datetime.fromisoformat(event_time.replace("Z", "+00:00"))
+    except ValueError:
+        moment = datetime.fromtimestamp(0, UTC)
+    return moment.strftime("%Y%m%d")

@@ -1,0 +1,204 @@
+"""`hunt --source cloudtrail-lake` against the emulator's CloudTrail Lake.
+
+moto has no CloudTrail Lake: the emulator's (`emulator/cloudtrail_lake.py`) runs each
+statement with DuckDB over its event data stores' events (here, real CloudTrail copied in
+with StartImport from trail files), the Trino text transpiled by sqlglot. So these tests
+show the workflow (submission, polling, pagination, failures, splitting under the statement
+limit) and the ingestion; the SQL's agreement with the rules' DuckDB form is
+`test_cloudtrail_lake_rules`'.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import duckdb
+import pytest
+
+from lambda_ir.emulator.server import Emulator
+from lambda_ir.emulator.testing import running_emulator
+from lambda_ir.evidence import Case, verify_case
+from lambda_ir.evidence.index import build_index, open_index
+from lambda_ir.hunt.athena import QueryFailed
+from lambda_ir.hunt.cloudtrail_lake import (
+    LakeQueryOptions,
+    hunt_cloudtrail_lake,
+    lake_rules,
+    run_lake_query,
+)
+from lambda_ir.hunt.local import load_table, run
+from lambda_ir.hunt.query import hunt_query
+from lambda_ir.hunt.rules import LAMBDA_RULES, HuntRule, sigma_rules
+from tests.conftest import aws_env
+from tests.hunt.trail_files import SIGMA, partition, records, trail_objects
+
+SINCE = datetime(2024, 7, 31, 0, 0, tzinfo=UTC)
+UNTIL = datetime(2024, 8, 1, 23, 59, 59, tzinfo=UTC)
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[Emulator]:
+    with running_emulator(flush_interval=3600) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def admin(aws: Emulator) -> boto3.Session:
+    return boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
+
+
+@pytest.fixture(scope="module")
+def store(aws: Emulator, admin: boto3.Session) -> dict[str, Any]:
+    """An event data store holding the Stratus records, copied in from a trail's files."""
+    bucket = f"trail-{uuid.uuid4().hex[:8]}"
+    s3 = admin.client("s3", endpoint_url=aws.endpoint_url)
+    s3.create_bucket(Bucket=bucket)
+    for key, body in trail_objects("cloudtrail").items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    lake = admin.client("cloudtrail", endpoint_url=aws.endpoint_url)
+    created = lake.create_event_data_store(Name=f"org-{uuid.uuid4().hex[:6]}")
+    started = lake.start_import(
+        Destinations=[created["EventDataStoreArn"]],
+        ImportSource={
+            "S3": {
+                "S3LocationUri": f"s3://{bucket}/cloudtrail/AWSLogs/",
+                "S3BucketRegion": REGION,
+                "S3BucketAccessRoleArn": "arn:aws:iam::123456789012:role/lake-import",
+            }
+        },
+    )
+    imported = lake.get_import(ImportId=started["ImportId"])
+    assert imported["ImportStatistics"]["EventsCompleted"] == len(records())
+    return dict(created)
+
+
+def _expected(rules: list[HuntRule]) -> set[str]:
+    """The events the same rules select on DuckDB over the CloudTrail table, in the window."""
+    con = duckdb.connect()
+    load_table(con, "hunt.trail", ((r, partition(r)) for r in records()))
+    names, rows = run(con, hunt_query("hunt.trail", rules, SINCE, UNTIL, "duckdb"))
+    return {str(dict(zip(names, row, strict=True))["eventid"]) for row in rows}
+
+
+def test_hunt_splits_the_rules_runs_each_query_and_ingests_the_matches(
+    aws: Emulator, admin: boto3.Session, store: dict[str, Any], tmp_path: Path
+) -> None:
+    sigma, unsupported = sigma_rules([SIGMA])
+    rules = (*LAMBDA_RULES, *sigma)
+    pushed, refused = lake_rules(rules)
+    case = Case.create(tmp_path / "case", {"test": True})
+    options = LakeQueryOptions(
+        event_data_store=store["EventDataStoreArn"],
+        since=SINCE,
+        until=UNTIL,
+        rules=rules,
+        region=REGION,
+        unsupported=tuple(unsupported),
+        endpoint_url=aws.endpoint_url,
+    )
+    summary = hunt_cloudtrail_lake(case, admin, options)
+    assert len(summary.query_ids) >= 2  # 62 rules do not fit one 10,000-character statement
+    assert {u.id for u in refused} <= {u.id for u in summary.unsupported}
+    expected = _expected([r for r in rules if r.id in {p.id for p in pushed}])
+    assert expected and summary.ingested.events == len(expected)
+    # Bytes scanned: the window's events only (the store holds more), priced per GB.
+    assert summary.scanned_bytes > 0 and summary.cost_usd == pytest.approx(
+        summary.scanned_bytes / 1e9 * 0.005
+    )
+    stored = [e for e in case.entries() if e.kind == "trail"]
+    assert {e.account for e in stored} == set(summary.ingested.by_account)
+    assert all(e.path and e.path.startswith(f"trail/{e.account}/cloudtrail-lake/") for e in stored)
+    assert all(e.api == "cloudtrail:GetQueryResults" for e in stored)
+    described = [e for e in case.entries() if e.api == "cloudtrail:DescribeQuery"]
+    assert len(described) == len(summary.query_ids)
+    assert verify_case(case.root).ok
+    assert "CloudTrail Lake queries" in summary.line()
+
+
+def test_the_workflow_polls_pages_times_out_and_fails(
+    aws: Emulator, admin: boto3.Session, store: dict[str, Any]
+) -> None:
+    lake = admin.client("cloudtrail", endpoint_url=aws.endpoint_url)
+    store_id = store["EventDataStoreArn"].rsplit("/", 1)[-1]
+    statement = f"SELECT eventid FROM {store_id} WHERE eventtime >= '2024-07-31 00:00:00'"
+    result = run_lake_query(lake, statement, sleep=lambda _: None)
+    assert result.columns == ("eventid",) and len(result.rows) > 1
+    assert result.execution["QueryStatus"] == "FINISHED" and result.scanned_bytes > 0
+    assert len(result.pages) == 1
+    many = run_lake_query(lake, f"SELECT eventid FROM {store_id}", sleep=lambda _: None)
+    assert len(many.rows) > len(records())  # and what the emulator recorded since
+    with pytest.raises(QueryFailed, match="CANCELLED") as cancelled:  # past the timeout
+        run_lake_query(lake, statement, timeout_s=0, sleep=lambda _: None)
+    assert lake.describe_query(QueryId=cancelled.value.query_id)["QueryStatus"] == "CANCELLED"
+    with pytest.raises(QueryFailed, match="FAILED") as failed:
+        run_lake_query(
+            lake, f"SELECT CAST(eventname AS INTEGER) FROM {store_id}", sleep=lambda _: None
+        )
+    assert "Could not convert" in failed.value.reason
+
+
+def test_the_cli_hunts_an_event_data_store_and_index_joins_the_events(
+    aws: Emulator, store: dict[str, Any], tmp_path: Path
+) -> None:
+    case = tmp_path / "case"
+    store_id = store["EventDataStoreArn"].rsplit("/", 1)[-1]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lambda_ir",
+            "--json",
+            "hunt",
+            "--case",
+            str(case),
+            "--source",
+            "cloudtrail-lake",
+            "--event-data-store",
+            store_id,
+            "--since",
+            "2024-07-31",
+            "--until",
+            "2024-08-01T23:59:59Z",
+        ],
+        env=aws_env(aws.endpoint_url, REGION),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["events"] == len(_expected(list(LAMBDA_RULES))) > 0
+    con = open_index(Case.open(case)) if build_index(Case.open(case)) else None
+    assert con is not None
+    count = con.execute("SELECT count(*) FROM trail_events").fetchone()
+    assert count is not None and count[0] == result["events"]
+    refused = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lambda_ir",
+            "hunt",
+            "--case",
+            str(case),
+            "--source",
+            "cloudtrail-lake",
+        ],
+        env=aws_env(aws.endpoint_url, REGION),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2 and "--event-data-store" in refused.stderr
