@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -29,6 +31,7 @@ from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detectors import gap_collection
 from lambda_ir.aws import ClientFactory
 from lambda_ir.emulator.server import Emulator
+from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case, verify_case
 from tests.acquire import seed
 from tests.acquire.conftest import Place
@@ -310,3 +313,69 @@ def test_assumed_keys_are_renewed_before_they_expire(
         assert len(renewed) == 1  # the renewed keys last until 50 + 60 min
     renewed_keys = member.get_credentials().get_frozen_credentials()
     assert renewed_keys.access_key != first_keys.access_key
+
+
+def _org_cli(estate: dict[str, Any], endpoint: str, case_dir: Path, *extra: str) -> list[str]:
+    first, second = estate["members"]
+    return [
+        *(sys.executable, "-m", "lambda_ir", *extra, "collect", "--case", str(case_dir)),
+        *("--region", estate["place"].region, "--org-role", estate["role"]),
+        *("--external-id", "case-42", "--accounts", f"{first},{second}", "--workers", "1"),
+    ]
+
+
+def _org_env(estate: dict[str, Any], endpoint: str) -> dict[str, str]:
+    keys = estate["responder"].get_credentials()
+    return aws_env(endpoint, estate["place"].region, keys.access_key, keys.secret_key)
+
+
+def test_ctrl_c_stops_every_account_and_the_case_resumes(
+    enforcing: Emulator, estate: dict[str, Any], tmp_path: Path
+) -> None:
+    """SIGINT reaches the account threads: both accounts' collections stop (custody says so for
+    each) before they end (fewer than the 3 packages are in the case), the process exits 130
+    within seconds, and a second run resumes and finishes the case."""
+    case_dir = tmp_path / "case"
+    with running_emulator(latency_ms=150, flush_interval=3600, enforce_iam=True) as slow:
+        process = subprocess.Popen(
+            _org_cli(estate, slow.endpoint_url, case_dir),
+            env=_org_env(estate, slow.endpoint_url),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        manifest = case_dir / "manifest.jsonl"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if manifest.exists() and manifest.read_bytes().count(b"\n") >= 12:
+                break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        signalled = time.monotonic()
+        _, stderr = process.communicate(timeout=60)
+        stopping = time.monotonic() - signalled
+    assert process.returncode == 130, stderr.decode()
+    assert stopping < 15, stopping  # running calls finish writing; the rest is dropped
+    custody = [json.loads(line) for line in (case_dir / "custody.jsonl").read_text().splitlines()]
+    actions = [c["action"] for c in custody]
+    assert "org-interrupted" in actions and "org-collected" not in actions
+    assert actions.count("collect-interrupted") == 2  # both accounts were cut short
+    assert verify_case(case_dir).ok
+    interrupted = sum(1 for _ in Case.open(case_dir).entries())
+    cut = [e for e in Case.open(case_dir).entries() if e.kind == "code" and e.error is None]
+    assert len(cut) < 3  # not run to the end (3 packages) before stopping
+    done = subprocess.run(
+        _org_cli(estate, estate["place"].endpoint, case_dir, "--json"),
+        env=_org_env(estate, estate["place"].endpoint),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    result = json.loads(done.stdout)
+    assert sum(a["summary"]["resumed"] for a in result["accounts"]) > 0
+    entries = list(Case.open(case_dir).entries())
+    assert len(entries) > interrupted
+    first, second = estate["members"]
+    code = {(e.account, e.params.get("FunctionName")) for e in entries if e.kind == "code"}
+    assert {account for account, _ in code} == {first, second}
+    assert verify_case(case_dir).ok

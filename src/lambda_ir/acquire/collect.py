@@ -195,7 +195,7 @@ def _context(
     identity, identity_error, clock = _identity(clients, home)  # before any pool is started
     scope = _window_end(case, scope, clock)
     on_progress = progress.update if progress else None
-    work = Work(pool_sizes(options.workers, policy), on_progress, options.max_threads)
+    work = Work(pool_sizes(options.workers, policy), on_progress, options.max_threads, options.stop)
     http = urllib3.PoolManager(maxsize=options.workers, timeout=urllib3.Timeout(10, 120))
     ctx = CollectContext(
         case, clients, options, scope, caller_identity(identity), work, ResumeIndex(case), http

@@ -84,6 +84,8 @@ class CollectOptions:
     # A LookupEvents query this many pages long (5 min at 2/s) earns the trail-bucket advice.
     bucket_advice_pages: int = 600
     with_images: bool = False  # pull container images' config and layer blobs (ECR)
+    # Set from another thread: the run stops as on Ctrl-C (an organisation run's accounts).
+    stop: threading.Event | None = field(default=None, compare=False)
 
     @property
     def max_package_bytes(self) -> int:

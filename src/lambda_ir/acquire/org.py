@@ -16,10 +16,11 @@ printed; the external id's value is not recorded either.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +93,7 @@ class OrgSummary:
 
     runs: tuple[AccountRun, ...]
     seconds: float
+    stopped: bool = False  # Ctrl-C: accounts not started are left out of `runs`
 
     @property
     def collected(self) -> tuple[CollectSummary, ...]:
@@ -110,8 +112,8 @@ class OrgSummary:
 
     @property
     def interrupted(self) -> bool:
-        """True when Ctrl-C cut any account's collection short."""
-        return any(s.interrupted for s in self.collected)
+        """True when Ctrl-C cut the run (or any account's collection) short."""
+        return self.stopped or any(s.interrupted for s in self.collected)
 
     def line(self) -> str:
         """One sentence for the person: accounts, functions, artifacts, gaps."""
@@ -127,7 +129,7 @@ class OrgSummary:
             text += f"; {len(self.gaps)} account(s) could not be entered: " + ", ".join(
                 f"{r.account} ({r.gap})" for r in self.gaps[:5]
             )
-        return text
+        return text + (" (interrupted: run it again to resume)" if self.interrupted else "")
 
     def to_json(self) -> dict[str, Any]:
         """Every account's result, the gaps and the wall time."""
@@ -228,19 +230,34 @@ def collect_org(
     case.log("org-started", {**target.to_json(), "targets": accounts})
     lock = threading.Lock()
     runs: dict[str, AccountRun] = {}
+    stop = threading.Event()  # Ctrl-C in this thread: every account's collection stops
+    options = dataclasses.replace(options, stop=stop)
 
     def one(account: str) -> None:
+        if stop.is_set():
+            return  # not started: a resumed run collects it
         run = _collect_account(case, clients, target, account, scope, options, progress)
         with lock:
             runs[account] = run
 
-    with ThreadPoolExecutor(max(1, min(target.account_workers, len(accounts) or 1))) as pool:
-        for _ in pool.map(one, accounts):
-            pass
-    summary = OrgSummary(tuple(runs[a] for a in accounts), time.monotonic() - started)
+    pool = ThreadPoolExecutor(max(1, min(target.account_workers, len(accounts) or 1)))
+    try:
+        pending = {pool.submit(one, account) for account in accounts}
+        while pending:  # short waits: Ctrl-C reaches this thread between them
+            _, pending = wait(pending, timeout=0.5)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # running calls finish writing
+    seconds = time.monotonic() - started
+    summary = OrgSummary(tuple(runs[a] for a in accounts if a in runs), seconds, stop.is_set())
     case.log(
-        "org-collected",
-        {"gaps": [r.account for r in summary.gaps], "seconds": round(summary.seconds, 3)},
+        "org-interrupted" if summary.stopped else "org-collected",
+        {
+            "gaps": [r.account for r in summary.gaps],
+            "not_started": [a for a in accounts if a not in runs],
+            "seconds": round(summary.seconds, 3),
+        },
     )
     return summary
 

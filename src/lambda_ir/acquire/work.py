@@ -49,8 +49,10 @@ class Work:
         sizes: dict[QuotaClass, int],
         on_progress: Callable[[str, int, int], None] | None = None,
         max_threads: int = DEFAULT_MAX_THREADS,
+        stop: threading.Event | None = None,
     ) -> None:
         self._sizes = sizes
+        self._stop = stop  # set by another thread: `wait()` raises KeyboardInterrupt, as Ctrl-C
         # The pool's size: threads start on demand, never more than this.
         self.threads = 1 if set(sizes.values()) == {1} else max(1, max_threads)
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="lir-work")
@@ -79,9 +81,14 @@ class Work:
         self._pool.submit(self._run, key, task, on_failure)
 
     def wait(self) -> None:
-        """Block until every submitted task (and those they submitted) has finished."""
+        """Block until every submitted task (and those they submitted) has finished.
+
+        Raises KeyboardInterrupt once the `stop` event is set, as Ctrl-C does in the main thread.
+        """
         with self._cond:
             while self._pending:
+                if self._stop is not None and self._stop.is_set():
+                    raise KeyboardInterrupt
                 self._cond.wait(0.2)
 
     def stop(self) -> None:
