@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -77,21 +76,24 @@ def seed_security_lake(
         s3.create_bucket(Bucket=name)
     else:
         s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
-    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    events = []
     for record in records:
-        day = _day(str(record.get("eventTime") or ""))
-        where = (str(record.get("awsRegion")), str(record.get("recipientAccountId")), day)
-        groups[where].append(ocsf_event(record))
+        keys = {
+            "region": str(record.get("awsRegion")),
+            "accountid": str(record.get("recipientAccountId")),
+            "eventday": _day(str(record.get("eventTime") or "")),
+        }
+        events.append(ocsf_event(record) | keys)
     objects: dict[str, int] = {}
-    for (event_region, account, day), events in sorted(groups.items()):
-        key = f"{_folder(event_region, account, day)}{uuid.uuid4().hex}.gz.parquet"
-        body = parquet_bytes(events)
+    files = parquet_files(events)
+    for values, body in sorted(files.items()):
+        key = f"{_folder(*values)}{uuid.uuid4().hex}.gz.parquet"
         s3.put_object(Bucket=name, Key=key, Body=body)
         objects[key] = len(body)
     database, table = table_names(region)
     location = f"s3://{name}/{SOURCE_PREFIX}"
     _register(glue, database, table, location)
-    partitions = tuple(sorted(groups))
+    partitions = tuple(sorted(files))
     for start in range(0, len(partitions), 100):  # BatchCreatePartition takes 100 at a time
         glue.batch_create_partition(
             DatabaseName=database,
@@ -107,22 +109,29 @@ def seed_security_lake(
     return SeededLake(name, database, table, partitions, objects)
 
 
-def parquet_bytes(events: list[dict[str, Any]]) -> bytes:
-    """OCSF rows as one Parquet file (gzip), typed as the Glue table's columns."""
-    columns = "{" + ", ".join(f"'{n}': '{duckdb_type(k)}'" for n, k in COLUMNS) + "}"
+def parquet_files(events: list[dict[str, Any]]) -> dict[tuple[str, str, str], bytes]:
+    """OCSF rows (with `region`, `accountid`, `eventday`) as one Parquet file (gzip) per
+    partition, typed as the Glue table's columns; the partition values are not in the files."""
+    columns = {n: duckdb_type(k) for n, k in COLUMNS} | dict.fromkeys(PARTITIONS, "VARCHAR")
+    spec = "{" + ", ".join(f"'{n}': '{t}'" for n, t in columns.items()) + "}"
     with tempfile.TemporaryDirectory(prefix="lir-lake-") as folder:
-        rows, out = Path(folder) / "rows.jsonl", Path(folder) / "part.parquet"
+        rows, out = Path(folder) / "rows.jsonl", Path(folder) / "out"
         rows.write_bytes(b"".join(orjson.dumps(event) + b"\n" for event in events))
         con = duckdb.connect(":memory:")
         try:
             con.execute(
                 "COPY (SELECT * FROM read_json(?, format = 'newline_delimited', "  # noqa: S608
-                f"columns = {columns})) TO '{out}' (FORMAT parquet, COMPRESSION gzip)",
+                f"columns = {spec})) TO '{out}' (FORMAT parquet, COMPRESSION gzip, "
+                f"PARTITION_BY ({', '.join(PARTITIONS)}))",
                 [str(rows)],
             )
         finally:
             con.close()
-        return out.read_bytes()
+        files = {}
+        for path in sorted(out.rglob("*.parquet")):
+            values = dict(part.split("=", 1) for part in path.relative_to(out).parts[:-1])
+            files[(values["region"], values["accountid"], values["eventday"])] = path.read_bytes()
+        return files
 
 
 def _register(glue: Any, database: str, table: str, location: str) -> None:
