@@ -70,6 +70,7 @@ class Store:
     region: str
     created: datetime
     settings: dict[str, Any]
+    first_entry: int  # the trail's length at creation: the store collects what comes after
     imported: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -123,7 +124,9 @@ def handle(
     """Answer one of `OPERATIONS`."""
     params, account = call.params, caller.account_id
     if call.name == "CreateEventDataStore":
-        return _create(state, params, account, call.region, now)
+        with trail.lock:
+            recorded = len(trail.entries)
+        return _create(state, params, account, call.region, now, recorded)
     if call.name == "ListEventDataStores":
         with state.lock:
             mine = [
@@ -158,7 +161,12 @@ def handle(
 
 
 def _create(
-    state: LakeState, params: dict[str, Any], account: str, region: str, now: datetime
+    state: LakeState,
+    params: dict[str, Any],
+    account: str,
+    region: str,
+    now: datetime,
+    recorded: int,
 ) -> Response:
     name = str(params.get("Name", ""))
     with state.lock:
@@ -182,7 +190,7 @@ def _create(
             "TerminationProtectionEnabled": params.get("TerminationProtectionEnabled", True),
         }
         arn = f"arn:aws:cloudtrail:{region}:{account}:eventdatastore/{uuid.uuid4()}"
-        store = Store(arn, name, account, region, now, settings)
+        store = Store(arn, name, account, region, now, settings, recorded)
         state.stores[arn] = store
     return _ok(store.describe() | {"TagsList": params.get("TagsList") or []})
 
@@ -198,13 +206,12 @@ def _store(state: LakeState, given: str, account: str) -> Store | None:
 def _events(store: Store, trail: TrailLog) -> list[dict[str, Any]]:
     """The store's events: imported, then recorded since its creation (see module doc)."""
     with trail.lock:
-        entries = list(trail.entries)
+        entries = trail.entries[store.first_entry :]
     recorded = [
         e.record
         for e in entries
         if (store.settings["OrganizationEnabled"] or e.account_id == store.account)
         and (store.settings["MultiRegionEnabled"] or e.region == store.region)
-        and e.time >= store.created.replace(microsecond=0)
     ]
     return [*store.imported, *recorded]
 
