@@ -121,6 +121,12 @@ _ANY_LITERAL = (
     r"gh[pousr]_|xox[abprs]-|_live_|eyj|aiza"
 )
 _ANY_LOWER = re.compile(_ANY_LITERAL)
+# Plain substrings one of which each literal above contains: `in` tests them at C speed, where
+# the alternation costs ~130 ns a character; only text holding one is searched with the regex.
+_ANY_SUBSTRINGS = (
+    "-----begin", "secret", "passw", "pwd", "api", "token", "bearer", "basic", "://",
+    "fwogzxivyxdz", "iqoj", "gh", "xox", "_live_", "eyj", "aiza",
+)  # fmt: skip
 # Outside ASCII, `(?i)` also matches ſ, ı, İ and the Kelvin sign, which `lower()` does not map.
 _ANY_FOLDED = re.compile(_ANY_LITERAL, re.IGNORECASE)
 
@@ -200,15 +206,38 @@ def redact_document(document: Any) -> Any:
                 out[key] = redact_document(value)
         return out
     if isinstance(document, list | tuple):
+        if all(type(item) is str for item in document) and not _may_hold_secret(
+            "\n".join(document)
+        ):
+            # A finding's thousands of event ids: one search for the list, not one each. The
+            # literals are unanchored, so one in any item is one in the joined text.
+            return list(document)
         return [redact_document(item) for item in document]
     if isinstance(document, str):
         return redact_text(document)
     return document
 
 
+def json_is_clean(text: str) -> bool:
+    """True when `redact_document` would change nothing in the document whose compact JSON
+    (`orjson.dumps`) is `text`: no string holds a literal any secret pattern needs (JSON
+    escapes no character of them, so one search of the whole text answers for every string),
+    no key is named like a secret, and no `Variables` (an environment) is inside. One search
+    for a finding's details instead of one per string."""
+    if "\\" in text or _may_hold_secret(text):  # an escaped quote would hide a key's end
+        return False
+    # Without escapes a key is the string just before `":`; a string value holding `":` gives
+    # a false key too, which can only send the document the long way.
+    keys = {part[part.rfind('"') + 1 :] for part in text.split('":')[:-1]}
+    return not any(key == "Variables" or is_secret_name(key) for key in keys)
+
+
 def _may_hold_secret(text: str) -> bool:
     if text.isascii():  # lower() then a case-sensitive search: 8x faster than (?i)
-        return _ANY_LOWER.search(text.lower()) is not None
+        lower = text.lower()
+        if not any(part in lower for part in _ANY_SUBSTRINGS):
+            return False
+        return _ANY_LOWER.search(lower) is not None
     return _ANY_FOLDED.search(text) is not None
 
 

@@ -29,7 +29,10 @@ if TYPE_CHECKING:
 ESTABLISHED_DAYS = 2
 MIN_HISTORY_DAYS = 3
 DORMANT_DAYS = 14
-HOUR_SLACK = 1  # an hour next to a usual hour is usual too
+# Usual hours are a window: an hour is usual when the principal (or, before it is established,
+# the account) acted within HOUR_SLACK hours of it on ESTABLISHED_DAYS distinct days before.
+# A CI that releases at 10:00, 12:00 and 13:00 on three days is usual at 11:00; 02:10 is not.
+HOUR_SLACK = 2
 STRONG = ("principal", "network", "tool", "hours", "dormant")
 
 _SQL = """
@@ -153,6 +156,7 @@ class Baseline:
         scope = ("p", account, principal) if known else ("a", account)
         network, tool = network_of(source_ip), tool_family(user_agent)
         hours = [(when.hour + d) % 24 for d in range(-HOUR_SLACK, HOUR_SLACK + 1)]
+        near = {d for h in hours for d in self._before((*scope, "hour", str(h)), day)}
         seen = self._before(("p", account, principal), day)
         return novelty_from(
             principal=principal,
@@ -161,10 +165,7 @@ class Baseline:
             prior=prior,
             network=(network, source_ip, self._known((*scope, "net", network), day)),
             tool=(tool, self._known((*scope, "tool", tool), day)),
-            hours=(
-                f"{when:%H:%M}",
-                any(self._known((*scope, "hour", str(h)), day) for h in hours),
-            ),
+            hours=(f"{when:%H:%M}", len(near) >= ESTABLISHED_DAYS),
             idle=(day - seen[-1]).days if seen else None,
             function=(
                 function,

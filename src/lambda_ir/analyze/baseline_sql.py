@@ -118,14 +118,19 @@ def _fact(alias: str, label: str, value: str) -> str:
     )
 
 
-# An hour next to a usual hour is usual too: one join per hour of the slack window.
+# Usual hours are a window (`baseline.HOUR_SLACK`): the distinct days before the event on
+# which anything happened within the slack of its hour, one join per hour of the window. Each
+# hour keeps only its first ESTABLISHED_DAYS days, which still decides "on that many days".
 _SLACK = range(-HOUR_SLACK, HOUR_SLACK + 1)
 _HOUR_JOINS = "\n".join(
     _fact(f"h{n}", "hour", f"CAST((k.hour + {24 + d}) % 24 AS VARCHAR)")
     for n, d in enumerate(_SLACK)
 )
-_HOURS_KNOWN = " OR ".join(
-    f"{_before(f'h{n}')} >= {ESTABLISHED_DAYS}" for n, _ in enumerate(_SLACK)
+_NEAR_DAYS = (
+    "list_concat(" + ", ".join(f"coalesce(h{n}.days, [])" for n, _ in enumerate(_SLACK)) + ")"
+)
+_HOURS_KNOWN = (
+    f"len(list_distinct(list_filter({_NEAR_DAYS}, lambda d: d < k.day))) >= {ESTABLISHED_DAYS}"
 )
 
 _NOVELTY = f"""

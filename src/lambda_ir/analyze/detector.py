@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from lambda_ir.model import Actor, EvidenceRef, Finding, Kind, Severity
-from lambda_ir.redact import redact_document, redact_text
+from lambda_ir.redact import json_is_clean, redact_document, redact_text
 
 if TYPE_CHECKING:
     from lambda_ir.analyze.caseview import CaseView
@@ -82,5 +84,19 @@ def make_finding(
         attack=attack if attack is not None else info.attack,
         time=time,
         actor=actor,
-        details=redact_document(details or {}),
+        details=redacted_details(details or {}),
     )
+
+
+def redacted_details(details: dict[str, Any]) -> dict[str, Any]:
+    """A finding's details as findings.json holds them, secrets redacted; a document with
+    nothing to redact (nearly all: ids, verdicts, operations) is checked in one search of its
+    JSON and comes back as that JSON parsed, not walked string by string."""
+    try:
+        text = orjson.dumps(details)
+    except TypeError:  # not JSON as it stands (a non-string key): the long way
+        return dict(redact_document(details))
+    clean: dict[str, Any] = (
+        orjson.loads(text) if json_is_clean(text.decode()) else redact_document(details)
+    )
+    return clean

@@ -2,11 +2,12 @@
 
 *Activity* findings (a call someone made: they carry an actor and a time) are grouped by
 actor — the role for assumed-role sessions, the user, or the access key — and split where the
-actor was quiet for more than `GAP_HOURS`. Each group's steps are put in order and named by
-phase (recon, modification, persistence, evasion); recon followed by a change is the shape of
-an intrusion and raises the incident to at least HIGH when any step was MEDIUM or more. An
-actor's purely informational groups (releases along established paths) fold into one
-"routine activity" incident. *Exposure* findings (posture: a URL that has always been public,
+actor was quiet for more than `GAP_HOURS`. An aggregated finding (like calls over days: a
+count, first and last time) is placed at its first call and stretches its incident's `last`.
+Each group's steps are put in order and named by phase (recon, modification, persistence,
+evasion); recon followed by a change is the shape of an intrusion and raises the incident to
+at least HIGH when any step was MEDIUM or more. An actor's purely informational groups
+(releases along established paths) fold into one "routine activity" incident. *Exposure* findings (posture: a URL that has always been public,
 a broad role, a gap in the evidence) are grouped per resource, apart from activity.
 
 Incidents are ordered most severe first, activity before exposure at equal severity, then
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -150,7 +151,16 @@ def correlate(findings: Sequence[Finding]) -> tuple[tuple[Incident, ...], tuple[
     groups.extend(("exposure", group) for group in exposure.values())
     incidents = sorted((_incident(kind, group) for kind, group in groups), key=_rank)
     owner = {fid: incident.id for incident in incidents for fid in incident.findings}
-    return tuple(incidents), tuple(replace(f, incident=owner.get(f.id, "")) for f in findings)
+    # vars() and the constructor: dataclasses.replace took 15 s for 374k findings
+    tagged = (Finding(**(vars(f) | {"incident": owner.get(f.id, "")})) for f in findings)
+    return tuple(incidents), tuple(tagged)
+
+
+def last_time(finding: Finding) -> str | None:
+    """When a finding's activity ended: the last of its like calls (`details.last`, for an
+    aggregated finding) or its own time."""
+    last = finding.details.get("last")
+    return last if isinstance(last, str) and last else finding.time
 
 
 def _split(ordered: list[Finding]) -> list[list[Finding]]:
@@ -183,7 +193,10 @@ def _incident(kind: str, group: list[Finding]) -> Incident:
     score = sum(WEIGHT[f.severity] for f in group) + 5.0 * (len(steps) - 1 if chained else 0)
     kinds = {kind for f in group for kind in (f.details.get("baseline") or {}).get("new", []) or []}
     score += 2.0 * len(kinds)  # each kind of novelty (principal, network, tool, …) once
-    times = [f.time for f in group if f.time]
+    # An aggregated finding belongs where its first call falls (`_split` cuts on first times,
+    # so a month of one principal's like calls does not chain unrelated steps together), and
+    # stretches its incident to its last call.
+    times = [t for f in group for t in (f.time, last_time(f)) if t]
     ids = tuple(f.id for f in sorted(group, key=lambda f: (f.time or "", f.id)))
     actors = _actors(group) if kind == "activity" else ()
     return Incident(

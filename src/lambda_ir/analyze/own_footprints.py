@@ -134,6 +134,8 @@ def without_own(view: CaseView, findings: Sequence[Finding]) -> tuple[list[Findi
     if not any(_event_ids(f) for f in findings):
         return list(findings), []
     own = own_event_ids(view)
+    if not own:  # no collect run of this case's own: nothing to leave out
+        return list(findings), []
     kept = [f for f in findings if not is_own(f, own)]
     dropped = [f for f in findings if is_own(f, own)]
     return kept, dropped

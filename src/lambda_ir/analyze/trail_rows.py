@@ -7,7 +7,7 @@ trail is ever pasted into SQL text.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -163,7 +163,7 @@ def select_groups(
     join: str = "",
     extra: str = "",
     bodies: bool = True,
-) -> list[EventGroup]:
+) -> Iterator[EventGroup]:
     """Events of `trail_events` (optionally `join`ed to a table such as `lir_novelty`) that
     match `where`, grouped in DuckDB by the constant expressions `by`; one `EventGroup` per
     group, ordered by its earliest event. Only the groups reach Python, never each event.
@@ -189,22 +189,17 @@ def select_groups(
     {order}
     """  # noqa: S608
     width = len(COLUMNS.split(","))
-    out = []
+    # Groups become Python values one at a time, as the detector turns each into a finding.
     for values in view.index.execute(sql, list(params)).fetchall():
         ids, paths, shas, ops, last = values[-5:]
-        out.append(
-            EventGroup(
-                first=row_of(values[:width]),
-                extra=tuple(values[width:-5]),
-                event_ids=tuple(str(i) for i in ids),
-                evidence=tuple(
-                    EvidenceRef(str(p), str(h)) for p, h in zip(paths, shas, strict=True)
-                ),
-                operations=tuple(str(op or "") for op in ops),
-                last=iso(last),
-            )
+        yield EventGroup(
+            first=row_of(values[:width]),
+            extra=tuple(values[width:-5]),
+            event_ids=tuple(ids),
+            evidence=tuple(EvidenceRef(str(p), str(h)) for p, h in zip(paths, shas, strict=True)),
+            operations=tuple(str(op or "") for op in ops),
+            last=iso(last),
         )
-    return out
 
 
 def row_of(values: tuple[Any, ...]) -> TrailRow:

@@ -142,7 +142,10 @@ def analyze(
     result, target = analyze_case(case, ALL, options)
     for problem in result.warnings:
         ui.say(f"[yellow]warning[/]: detector {problem.detector} failed: {_field(problem.reason)}")
-    ui.result(_summary(result, target), _document(result, target))
+    if ui.json:  # one form only: a million-event case has 100k+ findings to serialise
+        ui.result("", _document(result, target))
+    else:
+        ui.result(_summary(result, target), None)
     for line in function_table(result.findings):
         ui.say(line)
     if fail_on:
@@ -174,14 +177,19 @@ def incident_lines(result: AnalysisResult, case_root: Path, limit: int = 10) -> 
     return lines
 
 
+LISTED = 100  # findings the terminal lists, most severe first; findings.json has them all
+
+
 def _summary(result: AnalysisResult, target: Path) -> str:
     counts = ", ".join(f"{n} {sev}" for sev, n in result.counts().items())
     lines = incident_lines(result, target.parent)
     lines.append(f"{len(result.findings)} findings ({counts}) -> {target}")
-    for finding in result.findings:
+    for finding in result.findings[:LISTED]:
         resource, summary = sanitize.field(finding.resource), sanitize.field(finding.summary)
         lines.append(f"  {finding.severity.value:<8} {finding.detector:<12} {resource}")
         lines.append(f"           {summary}")
+    if len(result.findings) > LISTED:
+        lines.append(f"  … and {len(result.findings) - LISTED} more in {target}")
     if result.skipped:
         lines.append(
             "not run (no evidence): "

@@ -13,7 +13,6 @@ grows; it names the usual shapes so a person can tell.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 
 from lambda_ir.analyze.baseline import ESTABLISHED_DAYS, MIN_HISTORY_DAYS
 from lambda_ir.analyze.caseview import CaseView
@@ -46,37 +45,48 @@ WITH writes AS (
       AND t.operation NOT LIKE 'List%' AND coalesce(t.function_name, '') <> ''
       AND NOT n.service AND coalesce(t.user_agent, '') NOT ILIKE '%lambda-ir%'
     GROUP BY ALL
+), days AS (
+    SELECT principal, account, aws_region, function_name, day,
+           string_agg(operation, ' > ' ORDER BY first) AS shape, min(first) AS first,
+           flatten(list(refs)) AS refs, any_value(arn) AS arn, any_value(ip) AS ip,
+           any_value(agent) AS agent, any_value(key) AS key, any_value(kind) AS kind
+    FROM writes GROUP BY ALL
+), history AS (  -- the account's distinct days before each day (then the principal's)
+    SELECT account, day, row_number() OVER (PARTITION BY account ORDER BY day) - 1 AS before
+    FROM (SELECT DISTINCT account, day FROM days)
+), prior AS (
+    SELECT account, principal, day,
+           row_number() OVER (PARTITION BY account, principal ORDER BY day) - 1 AS before
+    FROM (SELECT DISTINCT account, principal, day FROM days)
+), shapes AS (  -- the day each of a principal's shapes was first seen
+    SELECT account, principal, shape, min(day) AS since FROM days GROUP BY ALL
 )
-SELECT principal, account, aws_region, function_name, day,
-       string_agg(operation, ' > ' ORDER BY first) AS shape, min(first),
-       flatten(list(refs)), any_value(arn), any_value(ip), any_value(agent), any_value(key),
-       any_value(kind)
-FROM writes GROUP BY ALL ORDER BY day, principal, function_name
+SELECT d.principal, d.account, d.aws_region, d.function_name, d.shape, d.first, d.refs,
+       (SELECT list(u.shape ORDER BY u.shape) FROM shapes AS u WHERE u.account = d.account
+        AND u.principal = d.principal AND u.since < d.day) AS usual,
+       d.arn, d.ip, d.agent, d.key, d.kind
+FROM days AS d
+JOIN history AS h USING (account, day)
+JOIN prior AS p USING (account, principal, day)
+JOIN shapes AS s USING (account, principal, shape)
+WHERE h.before >= {MIN_HISTORY_DAYS} -- a baseline to judge by
+  AND p.before >= {ESTABLISHED_DAYS} -- a new principal is LIR-CT-012's to judge
+  AND s.since = d.day -- the shape was never seen before this day
+ORDER BY d.day, d.principal, d.function_name
 """
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
-    """Days on which an established principal's shape on a function was new for it."""
-    rows = case.index.execute(_SQL.format(novelty=case.novelty)).fetchall()
-    account_days: dict[str, set[date]] = {}
-    principal_days: dict[tuple[str, str], set[date]] = {}
-    shapes: dict[tuple[str, str], dict[str, set[date]]] = {}
-    for principal, account, _, _, day, shape, *_ in rows:
-        account_days.setdefault(account, set()).add(day)
-        principal_days.setdefault((account, principal), set()).add(day)
-        shapes.setdefault((account, principal), {}).setdefault(shape, set()).add(day)
-    for principal, account, region, function, day, shape, first, refs, *who in rows:
-        before = [d for d in principal_days[(account, principal)] if d < day]
-        if len([d for d in account_days[account] if d < day]) < MIN_HISTORY_DAYS:
-            continue  # no baseline yet
-        if len(before) < ESTABLISHED_DAYS:
-            continue  # a new principal is LIR-CT-012's to judge
-        usual = {
-            s for s, days in shapes[(account, principal)].items() if any(d < day for d in days)
-        }
-        if shape in usual:
-            continue
-        yield _finding(principal, account, region, function, first, shape, usual, refs, who)
+    """Days on which an established principal's shape on a function was new for it; judged
+    in DuckDB, so only those days reach Python."""
+    sql = _SQL.format(
+        novelty=case.novelty, MIN_HISTORY_DAYS=MIN_HISTORY_DAYS, ESTABLISHED_DAYS=ESTABLISHED_DAYS
+    )
+    for row in case.index.execute(sql).fetchall():
+        principal, account, region, function, shape, first, refs, usual, *who = row
+        yield _finding(
+            principal, account, region, function, first, shape, set(usual or ()), refs, who
+        )
 
 
 def _finding(

@@ -4,17 +4,18 @@ Every successful Lambda write is judged against the case's own history (`analyze
 the principal (role, not session), its network (/24), its tool family (user agent) and its
 hours. Changes along established paths are releases and give no finding here; a change whose
 principal, network, tool or hours are new, or whose principal had been dormant, is reported
-once per principal, day and function, naming what was new.
+naming what was new. Like changes (one principal, function and kind of novelty) are one
+finding with a count, first and last time and every event (`trail_rows.group_finding`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lambda_ir.analyze.baseline_sql import NOVELTY_COLUMNS, STRONG_SQL, novelty_of
+from lambda_ir.analyze.baseline_sql import NOVELTY_COLUMNS, STRONG_SQL, VERDICT_KIND, novelty_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
-from lambda_ir.analyze.trail_rows import event_finding, select_groups
+from lambda_ir.analyze.trail_rows import group_finding, select_groups
 from lambda_ir.model import Finding, FunctionRef, Kind, Severity
 
 INFO = DetectorInfo(
@@ -46,11 +47,11 @@ _WRITES = (
 
 def detect(case: CaseView) -> Iterator[Finding]:
     """Lambda writes whose principal, network, tool or hours were new for the account, one
-    finding per principal, day and function (selected and grouped in DuckDB)."""
+    finding per principal, function and kind of novelty (selected and grouped in DuckDB)."""
     groups = select_groups(
         case,
         f"{_WRITES} AND {STRONG_SQL}",
-        by="principal, strftime(event_time, '%Y-%m-%d'), coalesce(function_name, '')",
+        by=f"principal, account, aws_region, coalesce(function_name, ''), {VERDICT_KIND}",
         join=f"JOIN {case.novelty} USING (event_id)",
         extra=NOVELTY_COLUMNS,
         bodies=False,  # the summary names who, what, where and when, never the request
@@ -58,21 +59,19 @@ def detect(case: CaseView) -> Iterator[Finding]:
     for group in groups:
         first, novelty = group.first, novelty_of(group.extra)
         operations = list(group.operations)
-        yield event_finding(
+        yield group_finding(
             INFO,
-            first,
+            group,
             resource=FunctionRef(first.account, first.region, first.function_name).arn,
             severity=novelty.severity(),
-            extra_evidence=group.evidence[1:],
             summary=(
-                f"{first.actor.arn} made {group.count} change(s) to "
-                f"{first.function_name or 'Lambda'} ({', '.join(operations)}) from "
-                f"{first.actor.source_ip} at {first.time}; {novelty.phrase()}."
+                f"{first.actor.arn} changed {first.function_name or 'Lambda'} "
+                f"({', '.join(operations)}) from {first.actor.source_ip} at {first.time}; "
+                f"{novelty.phrase()}."
             ),
             details={
                 "principal": novelty.principal,
                 "operations": operations,
-                "event_ids": list(group.event_ids),
                 "baseline": novelty.to_json(),
             },
         )

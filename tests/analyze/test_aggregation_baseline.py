@@ -1,0 +1,94 @@
+"""LIR-CT-012 aggregated per principal, function and kind of novelty (not per day); incidents
+placing an aggregated finding at its first call; the usual-hours window of the baseline.
+
+Times are fixed data that never pass through a date-checking API: the baseline reads only
+the events' own dates, so these tests hold whatever today's date is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambda_ir.analyze.detectors import ct_unusual_change
+from lambda_ir.analyze.incidents import GAP_HOURS, correlate
+from lambda_ir.model import Severity
+from tests.analyze.casebuild import ACCOUNT, CaseBuilder, role_identity, run_detector, trail_event
+
+TERRAFORM = "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io)"
+CI_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ci"
+
+
+def _release(
+    day: int, hour: int, n: int, *, ip: str = "192.0.2.10", fn: str = "orders"
+) -> dict[str, Any]:
+    return trail_event(
+        "UpdateFunctionCode20150331v2",
+        {"functionName": fn, "publish": True},
+        identity=role_identity("ci", f"run-{n}"),
+        event_id=f"r{n:03d}",
+        time=f"2026-10-{day:02d}T{hour:02d}:20:00Z",
+        user_agent=TERRAFORM,
+        source_ip=ip,
+    )
+
+
+def _history() -> list[dict[str, Any]]:
+    """Ten days of CI releases of `orders` and `billing` from one runner network, at 10:00,
+    12:00 and 13:00 in turn: no single hour is seen on two days before the fourth day."""
+    out = []
+    for day in range(1, 11):
+        hour = (10, 12, 13)[day % 3]
+        out.append(_release(day, hour, day))
+        out.append(_release(day, hour, 100 + day, fn="billing"))
+    return out
+
+
+def test_like_unusual_changes_over_days_are_one_finding(builder: CaseBuilder) -> None:
+    late = [  # the same role from new networks, on three days: on orders twice, billing once
+        _release(20, 10, 201, ip="203.0.113.5"),
+        _release(22, 12, 202, ip="198.51.100.6"),
+        _release(25, 13, 203, ip="100.64.7.7"),
+        _release(25, 13, 204, ip="100.64.7.7", fn="billing"),
+    ]
+    late[1]["eventName"] = "UpdateFunctionConfiguration20150331v2"
+    builder.trail([*_history(), *late])
+    found = sorted(run_detector(builder, ct_unusual_change.DETECTOR), key=lambda f: f.resource)
+    assert [f.resource.rsplit(":", 1)[-1] for f in found] == ["billing", "orders"]
+    billing, orders = found
+    assert orders.severity is Severity.LOW  # one new kind: the network
+    assert orders.details["baseline"]["new"] == ["network"]
+    assert orders.details["events"] == 3
+    assert orders.details["event_ids"] == ["r201", "r202", "r203"]
+    assert orders.details["operations"] == ["UpdateFunctionCode", "UpdateFunctionConfiguration"]
+    assert orders.time == "2026-10-20T10:20:00Z"
+    assert orders.details["last"] == "2026-10-25T13:20:00Z"
+    assert "Seen 3 times from 2026-10-20T10:20:00Z to 2026-10-25T13:20:00Z." in orders.summary
+    assert len(orders.evidence) == 1  # one trail file holds all three
+    assert billing.details["event_id"] == "r204" and "events" not in billing.details
+
+    incidents, tagged = correlate(found)
+    # The aggregate belongs where its first call falls: billing's change five days later is
+    # an incident of its own, not chained to it through orders' last call.
+    assert len(incidents) == 2
+    first = next(i for i in incidents if orders.id in i.findings)
+    assert (first.first, first.last) == ("2026-10-20T10:20:00Z", "2026-10-25T13:20:00Z")
+    assert billing.id not in first.findings
+    assert {f.id: f.incident for f in tagged}[orders.id] == first.id
+    assert GAP_HOURS < 24 * 5
+
+
+def test_ci_releasing_at_a_new_hour_inside_its_window_is_quiet(builder: CaseBuilder) -> None:
+    """Hours seen within ±2 h on two or more days are usual: 11:20 sits between the CI's
+    10:00/12:00/13:00 releases (none of them on two days within ±1 h before day 4)."""
+    builder.trail([*_history(), _release(4, 11, 301), _release(12, 11, 302)])
+    assert run_detector(builder, ct_unusual_change.DETECTOR) == []
+
+
+def test_a_release_far_from_the_usual_hours_is_raised(builder: CaseBuilder) -> None:
+    builder.trail([*_history(), _release(12, 17, 401), _release(13, 2, 402)])
+    # 17:20 and 02:20 are both far from 10:00-13:00: one kind of novelty, one finding
+    (finding,) = run_detector(builder, ct_unusual_change.DETECTOR)
+    assert finding.details["event_ids"] == ["r401", "r402"]
+    assert finding.severity is Severity.LOW
+    assert finding.details["baseline"]["new"] == ["hours"]
+    assert "17:20 UTC is outside the usual hours by " + CI_ROLE in finding.summary
