@@ -22,8 +22,9 @@ from lambda_ir.hunt.cloudtrail_lake_schema import lake_row, record_of_lake
 from lambda_ir.hunt.local import load_table, run
 from lambda_ir.hunt.rules import LAMBDA_RULES, HuntRule, sigma_rules
 from lambda_ir.hunt.security_lake import lake_select, ocsf_rules
-from lambda_ir.hunt.security_lake_ocsf import COLUMNS as OCSF_COLUMNS
-from lambda_ir.hunt.security_lake_ocsf import duckdb_type, ocsf_event, record_of_ocsf
+from lambda_ir.hunt.security_lake_ocsf import ocsf_event, record_of_ocsf
+from lambda_ir.hunt.security_lake_schema import COLUMNS as OCSF_COLUMNS
+from lambda_ir.hunt.security_lake_schema import duckdb_type
 from tests.hunt.trail_files import SIGMA, partition, records
 
 STORE = "0a1b2c3d-1111-2222-3333-444455556666"

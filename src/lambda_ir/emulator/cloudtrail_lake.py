@@ -24,23 +24,26 @@ Operations (JSON 1.1, CloudTrail's documented request and response shapes):
 
 from __future__ import annotations
 
-import gzip
-import threading
 import time
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import duckdb
-import orjson
-from moto.s3.exceptions import MissingBucket
-from moto.s3.models import s3_backends
 
 from lambda_ir.emulator.calls import ApiCall
+from lambda_ir.emulator.cloudtrail_lake_import import get_import, start_import
 from lambda_ir.emulator.cloudtrail_lake_query import StatementError, execute, prepare
-from lambda_ir.emulator.http import Response, json_error, json_response
-from lambda_ir.emulator.identity import PARTITION, Caller
+from lambda_ir.emulator.cloudtrail_lake_state import (
+    LakeState,
+    Query,
+    Store,
+    find_store,
+    not_found,
+    ok,
+)
+from lambda_ir.emulator.http import Response, json_error
+from lambda_ir.emulator.identity import Caller
 from lambda_ir.emulator.trail_log import TrailLog
 
 OPERATIONS = frozenset(
@@ -60,64 +63,6 @@ MAX_RESULTS = 1000
 _JSON = "application/x-amz-json-1.1"
 
 
-@dataclass
-class Store:
-    """One event data store and the events imported into it."""
-
-    arn: str
-    name: str
-    account: str
-    region: str
-    created: datetime
-    settings: dict[str, Any]
-    first_entry: int  # the trail's length at creation: the store collects what comes after
-    imported: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def id(self) -> str:
-        """The id part of the ARN: what a query's FROM names."""
-        return self.arn.rsplit("/", 1)[-1]
-
-    def describe(self) -> dict[str, Any]:
-        """The store as GetEventDataStore returns it."""
-        stamp = self.created.timestamp()
-        return {
-            "EventDataStoreArn": self.arn,
-            "Name": self.name,
-            "Status": "ENABLED",
-            "CreatedTimestamp": stamp,
-            "UpdatedTimestamp": stamp,
-        } | self.settings
-
-
-@dataclass
-class Query:
-    """One query: its statement, state and result."""
-
-    id: str
-    statement: str
-    account: str
-    created: float
-    state: str = "FINISHED"
-    polls: int = 0
-    error: str | None = None
-    columns: list[str] = field(default_factory=list)
-    rows: list[tuple[str | None, ...]] = field(default_factory=list)
-    events_scanned: int = 0
-    bytes_scanned: int = 0
-    engine_ms: int = 0
-
-
-@dataclass
-class LakeState:
-    """Every store, query and import the emulator holds."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    stores: dict[str, Store] = field(default_factory=dict)
-    queries: dict[str, Query] = field(default_factory=dict)
-    imports: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
 def handle(
     state: LakeState, trail: TrailLog, call: ApiCall, caller: Caller, now: datetime
 ) -> Response:
@@ -132,15 +77,15 @@ def handle(
             mine = [
                 s for s in state.stores.values() if (s.account, s.region) == (account, call.region)
             ]
-        return _ok({"EventDataStores": [s.describe() for s in mine]})
+        return ok({"EventDataStores": [s.describe() for s in mine]})
     if call.name == "GetEventDataStore":
-        found = _store(state, str(params.get("EventDataStore", "")), account)
-        return _ok(found.describe()) if found else _not_found(str(params.get("EventDataStore")))
+        found = find_store(state, str(params.get("EventDataStore", "")), account)
+        return ok(found.describe()) if found else not_found(str(params.get("EventDataStore")))
     if call.name in ("StartImport", "GetImport"):
         return (
-            _import(state, params, account, now)
+            start_import(state, params, account, now)
             if call.name == "StartImport"
-            else _get_import(state, params)
+            else get_import(state, params)
         )
     if call.name == "StartQuery":
         return _start(state, trail, str(params.get("QueryStatement", "")), account, call.region)
@@ -154,9 +99,9 @@ def handle(
         if query.polls >= 2:
             return json_error("InactiveQueryException", f"The query {query.id} is not active.")
         query.state, query.polls = "CANCELLED", 2
-        return _ok({"QueryId": query.id, "QueryStatus": "CANCELLED"})
+        return ok({"QueryId": query.id, "QueryStatus": "CANCELLED"})
     if call.name == "DescribeQuery":
-        return _ok(_describe(query))
+        return ok(_describe(query))
     return _results(query, params)
 
 
@@ -192,15 +137,7 @@ def _create(
         arn = f"arn:aws:cloudtrail:{region}:{account}:eventdatastore/{uuid.uuid4()}"
         store = Store(arn, name, account, region, now, settings, recorded)
         state.stores[arn] = store
-    return _ok(store.describe() | {"TagsList": params.get("TagsList") or []})
-
-
-def _store(state: LakeState, given: str, account: str) -> Store | None:
-    with state.lock:
-        return next(
-            (s for s in state.stores.values() if given in (s.arn, s.id) and s.account == account),
-            None,
-        )
+    return ok(store.describe() | {"TagsList": params.get("TagsList") or []})
 
 
 def _events(store: Store, trail: TrailLog) -> list[dict[str, Any]]:
@@ -239,7 +176,7 @@ def _start(
     query.engine_ms = int((time.monotonic() - started) * 1000)
     with state.lock:
         state.queries[query.id] = query
-    return _ok({"QueryId": query.id, "EventDataStoreOwnerAccountId": account})
+    return ok({"QueryId": query.id, "EventDataStoreOwnerAccountId": account})
 
 
 def _shown(query: Query) -> str:
@@ -280,7 +217,7 @@ def _results(query: Query, params: dict[str, Any]) -> Response:
     if shown != "FINISHED":
         if shown == "FAILED":
             document["ErrorMessage"] = query.error
-        return _ok(document)
+        return ok(document)
     start = int(token or 0)
     page = query.rows[start : start + size]
     document["QueryResultRows"] = [
@@ -294,77 +231,4 @@ def _results(query: Query, params: dict[str, Any]) -> Response:
     }
     if start + size < len(query.rows):
         document["NextToken"] = f"rows-{start + size}"  # at least 4 characters, as the API's
-    return _ok(document)
-
-
-def _import(state: LakeState, params: dict[str, Any], account: str, now: datetime) -> Response:
-    stores = [_store(state, str(d), account) for d in params.get("Destinations") or []]
-    if not stores or None in stores:
-        return _not_found(str(params.get("Destinations")))
-    source = (params.get("ImportSource") or {}).get("S3") or {}
-    location = str(source.get("S3LocationUri", ""))
-    bucket_name, _, prefix = location.removeprefix("s3://").partition("/")
-    start, end = (
-        _when(params.get("StartEventTime"), 0.0),
-        _when(params.get("EndEventTime"), now.timestamp()),
-    )
-    try:
-        bucket = s3_backends[account][PARTITION].get_bucket(bucket_name)
-    except MissingBucket:
-        return json_error("InvalidImportSourceException", f"Bucket {bucket_name} cannot be read.")
-    copied = 0
-    for key, stored in list(bucket.keys.items()):
-        if not (key.startswith(prefix) and key.endswith(".json.gz") and "/CloudTrail/" in key):
-            continue
-        for record in orjson.loads(gzip.decompress(stored.value)).get("Records") or []:
-            moment = _when(record.get("eventTime"), -1.0)
-            if start <= moment <= end:
-                for store in stores:
-                    if store is not None:
-                        store.imported.append(record)
-                copied += 1
-    import_id = str(uuid.uuid4())
-    found: dict[str, Any] = {
-        "ImportId": import_id,
-        "Destinations": [s.arn for s in stores if s is not None],
-        "ImportSource": params.get("ImportSource"),
-        "StartEventTime": start,
-        "EndEventTime": end,
-        "ImportStatus": "COMPLETED",
-        "CreatedTimestamp": now.timestamp(),
-        "UpdatedTimestamp": now.timestamp(),
-        "ImportStatistics": {"EventsCompleted": copied, "FailedEntries": 0},
-    }
-    with state.lock:
-        state.imports[import_id] = found
-    return _ok({k: v for k, v in found.items() if k != "ImportStatistics"})
-
-
-def _get_import(state: LakeState, params: dict[str, Any]) -> Response:
-    with state.lock:
-        found = state.imports.get(str(params.get("ImportId", "")))
-    return _ok(found) if found else json_error("ImportNotFoundException", "Import not found.")
-
-
-def _when(value: Any, default: float) -> float:
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, str) and value:
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return default
-        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
-    return default
-
-
-def _not_found(given: str) -> Response:
-    return json_error(
-        "EventDataStoreNotFoundException", f"The event data store {given} was not found."
-    )
-
-
-def _ok(document: dict[str, Any]) -> Response:
-    return json_response(document, content_type=_JSON)
+    return ok(document)

@@ -30,7 +30,7 @@ from sqlglot import exp
 from lambda_ir.emulator.security_lake_tables import conjuncts
 from lambda_ir.hunt.cloudtrail_lake_schema import COLUMNS, lake_row
 from lambda_ir.hunt.local import run
-from lambda_ir.hunt.security_lake_ocsf import duckdb_type
+from lambda_ir.hunt.security_lake_schema import duckdb_type
 
 _SOURCE = re.compile(r"\b(FROM|JOIN)\s+([A-Za-z0-9][A-Za-z0-9-]*)", re.I)
 

@@ -29,12 +29,12 @@ import boto3
 import duckdb
 import orjson
 
-from lambda_ir.hunt.security_lake_ocsf import (
+from lambda_ir.hunt.security_lake_ocsf import ocsf_event
+from lambda_ir.hunt.security_lake_schema import (
     COLUMNS,
     PARTITIONS,
     duckdb_type,
     hive_type,
-    ocsf_event,
     table_names,
 )
 

@@ -37,14 +37,8 @@ from lambda_ir.hunt.query import (
 )
 from lambda_ir.hunt.rules import ENGINES, SOURCE_DIALECT, HuntRule, Unsupported
 from lambda_ir.hunt.run import HuntSummary, merge_ingested, once_each
-from lambda_ir.hunt.security_lake_ocsf import (
-    COLUMNS,
-    FIELDS,
-    JSON_FIELDS,
-    UNMAPPED,
-    record_of_ocsf,
-    table_names,
-)
+from lambda_ir.hunt.security_lake_ocsf import FIELDS, JSON_FIELDS, UNMAPPED, record_of_ocsf
+from lambda_ir.hunt.security_lake_schema import COLUMNS, table_names
 
 ROWS = RowSource(
     "security-lake", "athena:GetQueryExecution", RESULTS_API, "QueryExecutionId", record_of_ocsf

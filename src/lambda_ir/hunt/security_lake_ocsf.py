@@ -29,11 +29,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from lambda_ir.hunt.table import ArrayOf, Struct
+from lambda_ir.hunt.security_lake_schema import COLUMNS
 
 CLASS_UID = 6003
-SOURCE = "cloud_trail_mgmt_2_0"
-PARTITIONS = ("region", "accountid", "eventday")
 FIELDS: tuple[tuple[str, str], ...] = (
     ("eventVersion", "metadata.product.version"),
     ("eventID", "metadata.uid"),
@@ -76,101 +74,6 @@ UNMAPPED = (
     "userIdentity.sessionContext.ec2RoleDelivery",
     "tlsDetails.clientProvidedHostHeader",
 )
-S = "string"
-_ACCOUNT = Struct((("uid", S),))
-COLUMNS: tuple[tuple[str, Any], ...] = (
-    (
-        "metadata",
-        Struct(
-            (
-                (
-                    "product",
-                    Struct(
-                        (
-                            ("version", S),
-                            ("name", S),
-                            ("vendor_name", S),
-                            ("feature", Struct((("name", S),))),
-                        )
-                    ),
-                ),
-                ("uid", S),
-                ("event_code", S),
-                ("profiles", ArrayOf(S)),
-                ("version", S),
-            )
-        ),
-    ),
-    ("time", "bigint"),
-    ("time_dt", "timestamp"),
-    ("cloud", Struct((("region", S), ("provider", S), ("account", _ACCOUNT)))),
-    (
-        "api",
-        Struct(
-            (
-                ("response", Struct((("error", S), ("message", S), ("data", S)))),
-                ("operation", S),
-                ("version", S),
-                ("service", Struct((("name", S),))),
-                ("request", Struct((("uid", S), ("data", S)))),
-            )
-        ),
-    ),
-    (
-        "actor",
-        Struct(
-            (
-                (
-                    "user",
-                    Struct(
-                        (
-                            ("type", S),
-                            ("name", S),
-                            ("uid", S),
-                            ("uid_alt", S),
-                            ("account", _ACCOUNT),
-                            ("credential_uid", S),
-                        )
-                    ),
-                ),
-                (
-                    "session",
-                    Struct((("created_time", "bigint"), ("is_mfa", "boolean"), ("issuer", S))),
-                ),
-                ("invoked_by", S),
-                ("idp", Struct((("name", S),))),
-            )
-        ),
-    ),
-    ("http_request", Struct((("user_agent", S),))),
-    ("src_endpoint", Struct((("uid", S), ("ip", S), ("domain", S)))),
-    ("tls", Struct((("version", S), ("cipher", S)))),
-    (
-        "resources",
-        ArrayOf(Struct((("uid", S), ("type", S), ("owner", Struct((("account", _ACCOUNT),)))))),
-    ),
-    ("class_name", S),
-    ("class_uid", "int"),
-    ("category_name", S),
-    ("category_uid", "int"),
-    ("activity_name", S),
-    ("activity_id", "int"),
-    ("type_name", S),
-    ("type_uid", "bigint"),
-    ("severity", S),
-    ("severity_id", "int"),
-    ("status", S),
-    ("status_id", "int"),
-    ("unmapped", "map<string,string>"),
-)
-_DUCKDB = {
-    "string": "VARCHAR",
-    "bigint": "BIGINT",
-    "int": "INTEGER",
-    "boolean": "BOOLEAN",
-    "timestamp": "TIMESTAMP",
-    "map<string,string>": "MAP(VARCHAR, VARCHAR)",
-}
 _CONSTANT = (
     ("metadata.product.name", "CloudTrail"),
     ("metadata.product.vendor_name", "AWS"),
@@ -189,33 +92,6 @@ _ACTIVITIES: tuple[tuple[str, int], ...] = (
     ("Delete", 4),
     ("Remove", 4),
 )
-
-
-def hive_type(kind: Any) -> str:
-    """A column's type in the Glue table (`struct<a:string,…>`, `array<…>`, `bigint`…)."""
-    if isinstance(kind, Struct):
-        return "struct<" + ",".join(f"{n}:{hive_type(k)}" for n, k in kind.fields) + ">"
-    if isinstance(kind, ArrayOf):
-        return f"array<{hive_type(kind.element)}>"
-    return str(kind)
-
-
-def duckdb_type(kind: Any) -> str:
-    """The same type in DuckDB, for writing and reading the Parquet files."""
-    if isinstance(kind, Struct):
-        return "STRUCT(" + ", ".join(f'"{n}" {duckdb_type(k)}' for n, k in kind.fields) + ")"
-    if isinstance(kind, ArrayOf):
-        return f"{duckdb_type(kind.element)}[]"
-    return _DUCKDB[str(kind)]
-
-
-def table_names(region: str) -> tuple[str, str]:
-    """Security Lake's Glue database and CloudTrail table for `region`."""
-    suffix = region.replace("-", "_")
-    return (
-        f"amazon_security_lake_glue_db_{suffix}",
-        f"amazon_security_lake_table_{suffix}_{SOURCE}",
-    )
 
 
 def ocsf_event(record: Mapping[str, Any]) -> dict[str, Any]:
