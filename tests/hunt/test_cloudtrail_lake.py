@@ -182,3 +182,22 @@ def test_the_cli_hunts_an_event_data_store_and_index_joins_the_events(
     assert count is not None and count[0] == result["events"]
     refused = CliRunner().invoke(cli, ["hunt", "--case", str(case), "--source", "cloudtrail-lake"])
     assert refused.exit_code == 2 and "--event-data-store" in refused.output
+
+
+def test_a_window_without_events_ingests_nothing(
+    aws: Emulator, admin: boto3.Session, store: dict[str, Any], tmp_path: Path
+) -> None:
+    """No row names the columns then: the hunt still knows what it selected."""
+    case = Case.create(tmp_path / "case", {"test": True})
+    quiet = datetime(2020, 1, 1, tzinfo=UTC)
+    options = LakeQueryOptions(
+        store["EventDataStoreArn"],
+        quiet,
+        quiet.replace(day=2),
+        LAMBDA_RULES,
+        REGION,
+        endpoint_url=aws.endpoint_url,
+    )
+    summary = hunt_cloudtrail_lake(case, admin, options)
+    assert summary.ingested.events == 0 and summary.scanned_bytes == 0
+    assert not [e for e in case.entries() if e.kind == "trail"]

@@ -39,7 +39,7 @@ from lambda_ir.evidence import Case
 from lambda_ir.hunt.athena import QueryFailed, QueryResult
 from lambda_ir.hunt.cloudtrail_lake_schema import COLUMNS, MAPS, record_of_lake
 from lambda_ir.hunt.ingest import RowSource, ingest_rows, store_responses
-from lambda_ir.hunt.query import labelled_select, split_queries
+from lambda_ir.hunt.query import RULES_COLUMN, labelled_select, split_queries
 from lambda_ir.hunt.rules import ENGINES, HuntRule, Unsupported
 from lambda_ir.hunt.run import HuntSummary, merge_ingested, once_each
 
@@ -53,6 +53,7 @@ ROWS = RowSource(
     "QueryId",
     record_of_lake,
 )
+SELECTED = tuple(n for n, _ in COLUMNS if n not in ("eventjson", "eventjsonchecksum", "annotation"))
 _STORE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{2,127}$")
 _PLACEHOLDER = "lir_event_data_store"
 
@@ -148,7 +149,7 @@ def lake_query(store: str, rules: Sequence[HuntRule], since: datetime, until: da
     """The CloudTrail Lake SQL for (rewritten) `rules` over `store`, within the window."""
     projections: list[exp.Expr] = []
     for name, kind in COLUMNS:
-        if name in ("eventjson", "eventjsonchecksum", "annotation"):
+        if name not in SELECTED:
             continue
         column = exp.column(name)
         if name == "eventtime":
@@ -254,7 +255,9 @@ def hunt_cloudtrail_lake(
             "rules": [r.id for r in rules],
         },
     )
-    results = [run_lake_query(cloudtrail, sql, timeout_s=options.timeout_s) for _, sql in queries]
+    results = [
+        _named(run_lake_query(cloudtrail, sql, timeout_s=options.timeout_s)) for _, sql in queries
+    ]
     for result in results:
         store_responses(case, result, account, options.region, ROWS)
     ingested = merge_ingested(
@@ -272,6 +275,11 @@ def hunt_cloudtrail_lake(
     )
     case.log("hunted", summary.to_json() | {"source": "cloudtrail-lake"})
     return summary
+
+
+def _named(result: QueryResult) -> QueryResult:
+    """A result's columns as selected, also when no row came back to name them."""
+    return result if result.columns else replace(result, columns=(RULES_COLUMN, *SELECTED))
 
 
 def _json_text(column: exp.Expr) -> exp.Expr:

@@ -12,6 +12,8 @@
 - `busy`: thirty days of honest CI, CloudFormation, CodeDeploy, console and vendor-layer life,
   with three intrusions hidden in it (the precision benchmark).
 - `organization`: an AWS Organization of member accounts to fan out over (`collect --org-role`).
+- `security-lake`: Amazon Security Lake holding, as OCSF, the CloudTrail the scenarios before
+  it recorded (`hunt --source security-lake`).
 
 Each scenario performs its story through boto3 over HTTP, as its actors (each with its own
 IAM access key, address and user agent, at backdated times), and returns a `ScenarioResult`
@@ -33,6 +35,7 @@ from lambda_ir.emulator.scenarios.estate import estate
 from lambda_ir.emulator.scenarios.organization import organization
 from lambda_ir.emulator.scenarios.pacu import pacu
 from lambda_ir.emulator.scenarios.result import Actor, Credentials, ScenarioResult, Technique
+from lambda_ir.emulator.scenarios.security_lake import security_lake
 from lambda_ir.emulator.scenarios.stratus import stratus
 
 
@@ -57,6 +60,7 @@ SCENARIOS: dict[str, Scenario] = {
     "pacu": pacu,
     "busy": busy,
     "organization": organization,
+    "security-lake": security_lake,
 }
 
 
