@@ -269,7 +269,10 @@ def test_huge_single_line_is_skipped_and_following_lines_kept() -> None:
     broken = json.dumps({"Events": [{"CloudTrailEvent": "{not json"}]}).encode()
     assert lines_of(broken) == (
         [],
-        ["1 line(s) skipped: JSON that holds no CloudTrail record (first at line 1)"],
+        [
+            "1 line(s) skipped: element skipped: CloudTrailEvent that does not parse"
+            " (invalid JSON) (first at line 1)"
+        ],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.trail import import_trail
+from lambda_ir.evidence.trail_read import iter_record_lines
 from lambda_ir.evidence.trail_salvage import MAX_DEPTH, elements
 
 CLI = [sys.executable, "-m", "lambda_ir"]
@@ -151,6 +153,91 @@ def test_many_bad_records_are_named_up_to_a_limit_then_counted(tmp_path: Path) -
 def test_elements_splits_without_recursion() -> None:
     document = b'{"Records":[{"a":"],\\"x"},' + b"[" * 200_000 + b"]" * 200_000 + b",{}]}"
     parts = list(elements(document, len(b'{"Records":[')))
-    assert [complete for _, complete in parts] == [True, True, True]
+    assert [reason for _, reason in parts] == [None, None, None]
     assert parts[0][0] == b'{"a":"],\\"x"}'
     assert MAX_DEPTH < 200_000
+
+
+def _shaped(shape: str, records: list[bytes]) -> bytes:
+    """The records in one of the shapes import-trail reads."""
+    if shape == "lines":
+        return b"\n".join(records) + b"\n"
+    if shape == "array":
+        return b"[" + b",".join(records) + b"]"
+    if shape == "pretty":
+        return b'{\n  "Records": [\n  ' + b",\n  ".join(records) + b"\n  ]\n}\n"
+    if shape == "lookup-events":
+        events = [{"EventId": "x", "CloudTrailEvent": r.decode()} for r in records]
+        return orjson.dumps({"Events": events})
+    separator = b",\r" if shape == "delivered-cr" else b","  # a CR: the fast reader re-writes
+    return b'{"Records":[' + separator.join(records) + b"]}"
+
+
+SHAPES = ("delivered", "delivered-cr", "lines", "array", "pretty", "lookup-events")
+
+
+def _deep(levels: int) -> bytes:
+    """A record nested `levels` deep, the record itself counted as level 1."""
+    inner = b"[" * (levels - 1) + b"]" * (levels - 1)
+    return _record(5, eventID="deep")[:-1] + b',"requestParameters":' + inner + b"}"
+
+
+def _lines(document: bytes) -> tuple[list[bytes], list[str]]:
+    problems: list[str] = []
+    return list(iter_record_lines(io.BytesIO(document), problems)), problems
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_one_depth_limit_for_every_shape(shape: str) -> None:
+    """MAX_DEPTH levels are kept and one more is not, whatever the file's shape (before, a
+    record 129-1,000 deep was kept in CloudTrail's delivered form, and one ~500 deep in a
+    file with a CR raised TypeError)."""
+    for levels, kept in ((MAX_DEPTH, True), (MAX_DEPTH + 1, False), (600, False), (5_000, False)):
+        lines, problems = _lines(_shaped(shape, [_record(1), _deep(levels), _record(2)]))
+        assert len(lines) == (3 if kept else 2), (levels, problems)
+        if kept:
+            assert problems == []
+        else:
+            (problem,) = problems
+            assert f"nested deeper than {MAX_DEPTH} levels" in problem, problem
+
+
+UNBALANCED = {
+    "extra [": b'{"eventVersion":"1.08","eventID":"bad","x":[[1]}',
+    "extra ]": b'{"eventVersion":"1.08","eventID":"bad","x":[1]]}',
+    "extra {": b'{"eventVersion":"1.08","eventID":"bad","x":{"a":{"b":1}}',
+    "extra }": b'{"eventVersion":"1.08","eventID":"bad","x":{"a":1}}}',
+}
+
+
+@pytest.mark.parametrize("shape", ["delivered", "array", "pretty"])
+@pytest.mark.parametrize("where", [0, 2, 4])
+@pytest.mark.parametrize("kind", sorted(UNBALANCED))
+def test_unbalanced_brackets_cost_that_record_only(shape: str, where: int, kind: str) -> None:
+    """Before, the records after it in its file went with it (up to where brackets balanced)."""
+    records = [_record(n) for n in range(4)]
+    records.insert(where, UNBALANCED[kind])
+    lines, problems = _lines(_shaped(shape, records))
+    assert sorted(orjson.loads(line)["eventID"] for line in lines) == ["e0", "e1", "e2", "e3"]
+    (problem,) = problems
+    assert f"record {where + 1}" in problem and "(eventID bad)" in problem, problem
+    # One more `[` in an array's last record reads as a document cut short inside it.
+    cut_short = where == 4 and shape == "array" and kind in ("extra [", "extra {")
+    assert ("cut short" if cut_short else "unbalanced brackets") in problem
+
+
+def test_an_unbalanced_record_in_a_folder_is_counted_in_the_summary(tmp_path: Path) -> None:
+    path = _records_file(tmp_path / "a.json", [_record(1), UNBALANCED["extra ["], _record(3)])
+    case, summary = _import(tmp_path, path)
+    assert summary.records == 2  # type: ignore[attr-defined]
+    errors = [e.error for e in case.entries() if e.error]
+    assert len(errors) == 1 and "record 2 of line 1 (eventID bad)" in str(errors[0])
+
+
+def test_opposite_imbalances_lose_only_their_own_records() -> None:
+    """One more `[` in one record and one more `]` in a later one balance each other: the
+    good records between them are kept all the same."""
+    records = [_record(0), UNBALANCED["extra ["], _record(1), _record(2), UNBALANCED["extra ]"]]
+    lines, problems = _lines(_shaped("delivered", [*records, _record(3)]))
+    assert sorted(orjson.loads(line)["eventID"] for line in lines) == ["e0", "e1", "e2", "e3"]
+    assert len(problems) == 2 and all("(eventID bad)" in p for p in problems), problems

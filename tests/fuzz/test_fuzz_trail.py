@@ -28,8 +28,8 @@ def _record(n: int, extra: Any) -> bytes:
 
 
 # Elements that cost their record only: bad UTF-8, a nesting bomb, broken JSON, a lone
-# surrogate, a non-object. (An element with unbalanced brackets takes the records after it
-# up to where the brackets balance: only a cut-short tail is that, tested in evidence/.)
+# surrogate, a non-object, and unbalanced brackets either way (the reader resynchronises
+# at the next record's start).
 _BAD = st.sampled_from(
     [
         b'{"eventID": "\xff\xfe"}',
@@ -37,6 +37,9 @@ _BAD = st.sampled_from(
         b'{"eventID": tru}',
         b'{"eventID": "a", "x": "\\ud800"}',
         b"[1, 2]",
+        b'{"eventID": "open", "x": [[1]}',
+        b'{"eventID": "close", "x": [1]]}',
+        b'{"eventID": "brace", "x": {"a": 1}}}',
     ]
 )
 

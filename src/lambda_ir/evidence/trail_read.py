@@ -22,7 +22,7 @@ import orjson
 import zstandard
 from isal import igzip, isal_zlib
 
-from lambda_ir.evidence.trail_salvage import salvage
+from lambda_ir.evidence.trail_salvage import nesting_exceeds, salvage
 from lambda_ir.evidence.trail_shapes import BadLines, lines_of, loads, records_as_lines, salvaged
 
 # A CloudTrail file is a few MB; a document or line above this is skipped, so a hostile
@@ -198,8 +198,8 @@ def _records_block(line: bytes) -> Iterator[RecordBlock] | None:
     except (msgspec.DecodeError, RecursionError):
         return None  # the general path parses, or salvages record by record
     # msgspec keeps each record's bytes unchecked: invalid UTF-8 in one must cost that
-    # record only, which the general path sees to. (Depth: msgspec's own guard sends a
-    # nesting bomb there too; a record within it is kept as delivered.)
+    # record only, which the general path sees to; so must a record nested deeper than
+    # MAX_DEPTH (msgspec's own guard is about 1,000 levels), checked record by record below.
     if not line.isascii() and not _is_utf8(line):
         return None
     if not document.Records:
@@ -216,6 +216,8 @@ def _records_block(line: bytes) -> Iterator[RecordBlock] | None:
     for raw in document.Records:
         if line[at] != OPEN_BRACE:
             return None  # not a list of objects: let the general path say what it is
+        if nesting_exceeds(line, at, at + len(raw)):
+            return None  # the general path skips that record, and says so
         at += len(raw)
         if at < stop and line[at] != COMMA:
             return _reserialised(document.Records)  # whitespace between records
@@ -242,6 +244,8 @@ def _line_blocks(line: bytes, start: int, ends: list[int]) -> Iterator[RecordBlo
 
 
 def _reserialised(records: list[msgspec.Raw]) -> Iterator[RecordBlock] | None:
+    if any(nesting_exceeds(bytes(raw)) for raw in records):
+        return None
     lines = [orjson.dumps(orjson.loads(bytes(raw))) + b"\n" for raw in records]
     if any(line[:1] != b"{" for line in lines):
         return None

@@ -26,6 +26,16 @@ _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},]', re.DOTALL)
 _RECORDS_KEY = re.compile(rb'^\s*\{\s*"Records"\s*:\s*\[')
 _EVENT_ID = re.compile(rb'"eventID"\s*:\s*"([^"\\]{1,128})"')
 _OPEN, _CLOSE = frozenset(b"[{"), frozenset(b"]}")
+_NOT_BRACKETS = bytes(range(256)).translate(None, b"[]{}")  # for bytes.translate's delete
+_PAIR = re.compile(rb"\[\]|\{\}")
+_COMMA, _BRACKET_END = ord(","), ord("]")
+# What follows the record array's `]`: the end, or the `}` closing `{"Records": [...]}`.
+_ARRAY_END = re.compile(rb"\s*(?:\}\s*)?\Z")
+# A record's start after a comma: `{` and a key CloudTrail records hold at their top level.
+_RECORD_KEYS = rb"eventVersion|eventID|eventTime|eventName|eventSource|userIdentity"
+_RECORD_START = re.compile(rb'\{\s*"(?:' + _RECORD_KEYS + rb')"\s*:')
+_BOUNDARY = re.compile(rb',\s*(?=\{\s*"(?:' + _RECORD_KEYS + rb')"\s*:)')
+_UNBALANCED = "unbalanced brackets (the records after it are kept)"
 
 
 def array_start(document: bytes) -> int | None:
@@ -39,29 +49,80 @@ def array_start(document: bytes) -> int | None:
     return None
 
 
-def elements(document: bytes, start: int) -> Iterator[tuple[bytes, bool]]:
-    """Each element of the array opened just before `start`: (its bytes, complete?).
+def elements(document: bytes, start: int) -> Iterator[tuple[bytes, str | None]]:
+    """Each element of the array opened just before `start`: (its bytes, why it is bad).
 
-    Iterative: depth is a counter, so a nesting bomb is just a large number. An element
-    cut short by the end of the document comes back with `complete` False.
+    Iterative: depth is a counter, so a nesting bomb is just a large number. The reason is
+    None for an element to parse, or says why it cannot be kept: cut short by the end of the
+    document, or holding unbalanced brackets (one more close than opened: the scan goes on
+    at the next record's start). One more open than closed makes an element run on over
+    the records after it; `pieces` takes such an element apart again.
     """
-    depth = 0
-    begin = start
-    for token in _TOKEN.finditer(document, start):
-        char = token.group()[0]
-        if char in _OPEN:
-            depth += 1
-        elif char in _CLOSE:
-            if depth == 0:  # the array's own closing bracket
-                if document[begin : token.start()].strip():
-                    yield document[begin : token.start()], True
-                return
-            depth -= 1
-        elif char == ord(",") and depth == 0:
-            yield document[begin : token.start()], True
-            begin = token.end()
+    for begin, end, reason in _scan(document, start, resync=False):
+        yield document[begin:end], reason
+
+
+def pieces(raw: bytes, reason: str | None) -> Iterator[tuple[bytes, list[bytes], str | None]]:
+    """An element as (bytes, record lines, why it is bad); one that cannot be kept and holds
+    record starts (a `{` after a comma, opening with a key CloudTrail records begin with,
+    `_RECORD_START`) is split at each, so the records an unbalanced one ran over are kept.
+
+    Only a bad element is split: a good record holding such an object stays whole.
+    """
+    lines: list[bytes] = []
+    if reason is None:
+        lines, reason = parse_element(raw)
+    if reason is None or not _BOUNDARY.search(raw):
+        yield raw, lines, reason
+        return
+    for begin, end, why in _scan(raw, 0, resync=True):
+        piece = raw[begin:end]
+        yield piece, *(parse_element(piece) if why is None else ([], why))
+
+
+def _scan(document: bytes, start: int, *, resync: bool) -> Iterator[tuple[int, int, str | None]]:
+    """(begin, end, reason) of each element; `resync` splits at record starts inside one."""
+    depth, begin, at, previous, comma = 0, start, start, 0, start
+    while True:
+        for token in _TOKEN.finditer(document, at):
+            char = document[token.start()]
+            if char in _OPEN:
+                if (
+                    resync
+                    and depth
+                    and previous == _COMMA
+                    and _RECORD_START.match(document, token.start())
+                ):
+                    yield begin, comma, _UNBALANCED  # one more open than closed: that record only
+                    begin, depth = token.start(), 0
+                depth += 1
+            elif char in _CLOSE and depth:
+                depth -= 1
+            elif char in _CLOSE:
+                # The array's own `]` ends the document (or `{"Records": [...]}`); any other
+                # close at depth 0 is one more than its record opened, when records follow.
+                at_end = char == _BRACKET_END and _ARRAY_END.match(document, token.end())
+                boundary = None if at_end else _BOUNDARY.search(document, token.end())
+                if boundary is None:
+                    if char != _BRACKET_END:
+                        yield begin, len(document), _UNBALANCED
+                    elif document[begin : token.start()].strip():
+                        yield begin, token.start(), None
+                    return
+                yield begin, boundary.start(), _UNBALANCED
+                begin = at = boundary.end()
+                depth, previous = 0, _COMMA
+                break
+            elif char == _COMMA:
+                if depth == 0:
+                    yield begin, token.start(), None
+                    begin = token.end()
+                comma = token.start()
+            previous = char
+        else:
+            break
     if document[begin:].strip():
-        yield document[begin:], False
+        yield begin, len(document), "cut short (the document ends inside it)"
 
 
 def salvage(document: bytes, problems: list[str], where: str) -> Iterator[bytes] | None:
@@ -74,18 +135,16 @@ def salvage(document: bytes, problems: list[str], where: str) -> Iterator[bytes]
 
 
 def _records(document: bytes, start: int, problems: list[str], where: str) -> Iterator[bytes]:
-    bad = 0
-    for number, (raw, complete) in enumerate(elements(document, start), start=1):
-        reason = "cut short (the document ends inside it)" if not complete else None
-        lines: list[bytes] = []
-        if reason is None:
-            lines, reason = parse_element(raw)
-        if reason is None:
-            yield from lines
-            continue
-        bad += 1
-        if bad <= MAX_NAMED:
-            problems.append(f"record {number}{where}{_named(raw)} skipped: {reason}")
+    bad = number = 0
+    for element, first_reason in elements(document, start):
+        for raw, lines, reason in pieces(element, first_reason):
+            number += 1
+            if reason is None:
+                yield from lines
+                continue
+            bad += 1
+            if bad <= MAX_NAMED:
+                problems.append(f"record {number}{where}{_named(raw)} skipped: {reason}")
     if bad > MAX_NAMED:
         problems.append(f"{bad - MAX_NAMED} more bad record(s){where} skipped")
 
@@ -123,9 +182,36 @@ def depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
+def nesting_exceeds(data: bytes, start: int = 0, end: int | None = None) -> bool:
+    """True when the valid JSON text `data[start:end]` nests deeper than MAX_DEPTH.
+
+    For the fast reader's records (msgspec checked the JSON), from their bytes, in C calls:
+    counting brackets first, and a record holding no more than the limit (all CloudTrail's
+    we have seen hold under 30) is read no further. Otherwise its strings are dropped
+    (escapes first, so quotes alternate) and the innermost `[]` then `{}` pairs removed,
+    pass after pass: a pass takes one or two levels, so a record gone in MAX_DEPTH / 2
+    passes is within the limit; one still there is counted a level a pass.
+    """
+    end = len(data) if end is None else end
+    if data.count(b"[", start, end) + data.count(b"{", start, end) <= MAX_DEPTH:
+        return False
+    unescaped = data[start:end].replace(b"\\\\", b"").replace(b'\\"', b"")
+    brackets = b"".join(unescaped.split(b'"')[0::2]).translate(None, _NOT_BRACKETS)
+    left = brackets
+    for _ in range(MAX_DEPTH // 2):
+        left = left.replace(b"[]", b"").replace(b"{}", b"")
+        if not left:
+            return False
+    for _ in range(MAX_DEPTH):
+        brackets, pairs = _PAIR.subn(b"", brackets)
+        if not brackets or not pairs:
+            return False
+    return bool(brackets)
+
+
 def _reason(raw: bytes, message: str) -> str:
     if "recursion" in message.lower() or "depth limit" in message:
-        return "nested too deep for the JSON reader"
+        return f"nested deeper than {MAX_DEPTH} levels"
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -9,7 +9,7 @@ limits, and counts what it skips (`BadLines`). A value that did not parse goes t
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -42,6 +42,8 @@ def records_of(value: Any, ignored: list[str] | None = None) -> Iterator[dict[st
                 stack.append(iter(inner))
             else:
                 ignored.append(f"wrapper nested deeper than {SHAPE_DEPTH} levels")
+        elif isinstance(item, _Unreadable):
+            ignored.append(f"CloudTrailEvent that does not parse ({item.reason})")
         elif isinstance(item, dict) and any(key in item for key in RECORD_KEYS):
             yield item
         elif len(stack) > 1:
@@ -60,9 +62,15 @@ def _unwrap(item: Any) -> list[Any] | None:
     if isinstance(item.get("CloudTrailEvent"), str):
         try:
             return [orjson.loads(item["CloudTrailEvent"])]
-        except orjson.JSONDecodeError:
-            return []  # a damaged LookupEvents entry holds no record we can keep
+        except orjson.JSONDecodeError as exc:
+            return [_Unreadable(reason(exc))]  # a damaged LookupEvents entry: counted
     return None
+
+
+class _Unreadable(NamedTuple):
+    """A LookupEvents entry whose CloudTrailEvent text does not parse (a nesting bomb...)."""
+
+    reason: str
 
 
 class BadLines:
@@ -107,7 +115,7 @@ def loads(data: bytes, bad: BadLines, line: int) -> Any:
 def reason(exc: orjson.JSONDecodeError) -> str:
     message = str(exc)
     if "recursion" in message.lower() or "depth limit" in message:
-        return "nested too deep for the JSON reader"
+        return f"nested deeper than {MAX_DEPTH} levels"
     return "not UTF-8" if "UTF-8" in message else "invalid JSON"
 
 
