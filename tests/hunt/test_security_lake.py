@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -22,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from lambda_ir.cli.main import cli
+from lambda_ir.emulator.scenarios import seed
 from lambda_ir.emulator.security_lake import SeededLake, seed_security_lake
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.emulator.testing import running_emulator
@@ -157,3 +158,25 @@ def test_the_cli_hunts_security_lake(
     result = json.loads(done.stdout)
     assert result["events"] == len(_expected(list(LAMBDA_RULES))) > 0
     assert result["query_id"] and result["scanned_bytes"] > 0
+
+
+def test_the_security_lake_scenario_holds_what_the_scenarios_before_it_did(
+    aws: Emulator, admin: boto3.Session, lake: SeededLake, tmp_path: Path
+) -> None:
+    """`serve --scenario stratus --scenario security-lake`: the README's example, shorter."""
+    seed(aws, ["stratus", "security-lake"])  # adds to the lake above: its table, its bucket
+    now = datetime.now(UTC)
+    case = Case.create(tmp_path / "case", {"test": True})
+    options = LakeOptions(
+        "lambda-ir",
+        lake.qualified,
+        now - timedelta(days=7),
+        now + timedelta(minutes=5),
+        LAMBDA_RULES,
+        REGION,
+        endpoint_url=aws.endpoint_url,
+    )
+    summary = hunt_security_lake(case, admin, options)
+    # Stratus's Lambda persistence: a public AddPermission, code and layer changes.
+    assert {"LIR-CT-001", "LIR-CT-003", "LIR-CT-004"} <= set(summary.ingested.by_rule)
+    assert summary.ingested.by_account == {aws.account_id: summary.ingested.events}

@@ -65,17 +65,23 @@ def seed_security_lake(
     endpoint_url: str,
     records: Iterable[Mapping[str, Any]],
     region: str,
-    *,
-    bucket: str | None = None,
 ) -> SeededLake:
-    """Lay `records` down as Security Lake's CloudTrail source in `region` (see module doc)."""
+    """Lay `records` down as Security Lake's CloudTrail source in `region` (see module doc).
+
+    A lake already there (its Glue table) gets the new files in its bucket and their
+    partitions added, as Security Lake adds data as it arrives.
+    """
     s3 = session.client("s3", region_name=region, endpoint_url=endpoint_url)
     glue = session.client("glue", region_name=region, endpoint_url=endpoint_url)
-    name = bucket or f"aws-security-data-lake-{region}-{uuid.uuid4().hex[:30]}"
-    if region == "us-east-1":
-        s3.create_bucket(Bucket=name)
-    else:
-        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+    database, table = table_names(region)
+    name = _existing_bucket(glue, database, table)
+    if name is None:
+        name = f"aws-security-data-lake-{region}-{uuid.uuid4().hex[:30]}"
+        location = {} if region == "us-east-1" else {"LocationConstraint": region}
+        s3.create_bucket(
+            Bucket=name, **({"CreateBucketConfiguration": location} if location else {})
+        )
+        _register(glue, database, table, f"s3://{name}/{SOURCE_PREFIX}")
     events = []
     for record in records:
         keys = {
@@ -90,9 +96,6 @@ def seed_security_lake(
         key = f"{_folder(*values)}{uuid.uuid4().hex}.gz.parquet"
         s3.put_object(Bucket=name, Key=key, Body=body)
         objects[key] = len(body)
-    database, table = table_names(region)
-    location = f"s3://{name}/{SOURCE_PREFIX}"
-    _register(glue, database, table, location)
     partitions = tuple(sorted(files))
     for start in range(0, len(partitions), 100):  # BatchCreatePartition takes 100 at a time
         glue.batch_create_partition(
@@ -132,6 +135,15 @@ def parquet_files(events: list[dict[str, Any]]) -> dict[tuple[str, str, str], by
             values = dict(part.split("=", 1) for part in path.relative_to(out).parts[:-1])
             files[(values["region"], values["accountid"], values["eventday"])] = path.read_bytes()
         return files
+
+
+def _existing_bucket(glue: Any, database: str, table: str) -> str | None:
+    try:
+        found = glue.get_table(DatabaseName=database, Name=table)["Table"]
+    except glue.exceptions.EntityNotFoundException:
+        return None
+    location = str(found["StorageDescriptor"]["Location"])
+    return location.removeprefix("s3://").split("/", 1)[0]
 
 
 def _register(glue: Any, database: str, table: str, location: str) -> None:
