@@ -31,8 +31,9 @@ WORKGROUP = "lambda-ir"
 def security_lake(
     emulator: Target, prior: Sequence[ScenarioResult] = (), *, now: datetime | None = None
 ) -> ScenarioResult:
-    """Seed Security Lake from the account's event history (see the module doc); the content
-    is ours, the events of the scenarios run before it."""
+    """Seed Security Lake from the account's event history (see the module doc).
+
+    The content is ours: the events of the scenarios run before it."""
     session = boto3.Session(
         aws_access_key_id="testing",
         aws_secret_access_key="testing",  # noqa: S106 (the emulator's admin)
