@@ -62,7 +62,11 @@ def test_stopped_trail_fires_with_the_status_as_evidence(builder: CaseBuilder) -
     status, _ = _trail(builder, False, {"EventSelectors": LAMBDA_DATA})
     found = run_detector(builder, gap_trail_coverage.DETECTOR)
     assert [(f.title, f.resource, f.severity) for f in found] == [
-        ("CloudTrail trail not logging", ARN, Severity.MEDIUM)
+        (
+            "CloudTrail trail not logging",
+            ARN,
+            Severity.LOW,
+        )  # an evidence gap; StopLogging is CT-009
     ]
     assert found[0].evidence[0].path == status.path
     assert "2026-11-20T03:14:00Z" in found[0].summary

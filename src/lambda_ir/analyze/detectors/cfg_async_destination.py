@@ -14,7 +14,7 @@ from lambda_ir.model import Finding, FunctionRef, Kind, Severity
 INFO = DetectorInfo(
     id="LIR-CFG-005",
     title="Async destination outside the account or looping back",
-    severity=Severity.HIGH,
+    severity=Severity.LOW,
     attack=("T1537", "T1546"),
     evidence=(Kind.INVOKE_CONFIG,),
     references=(
@@ -46,9 +46,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 parts = arn.split(":")
                 owner = parts[4] if len(parts) > 4 else ""
                 if owner and owner != fn.account and owner not in case.options.allowed_accounts:
-                    severity, why = Severity.HIGH, f"account {owner}"
+                    severity, why = Severity.LOW, f"account {owner}"
                 elif arn.split(":")[:7] == fn.arn.split(":")[:7]:
-                    severity, why = Severity.MEDIUM, "the function itself (a self-invoking loop)"
+                    severity, why = Severity.LOW, "the function itself (a self-invoking loop)"
                 else:
                     continue
                 cause = last_call(case, _PUTS, fn)

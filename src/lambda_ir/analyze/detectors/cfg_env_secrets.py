@@ -16,7 +16,7 @@ from lambda_ir.redact import is_secret_name, looks_secret
 INFO = DetectorInfo(
     id="LIR-CFG-008",
     title="Secret in environment variables",
-    severity=Severity.MEDIUM,
+    severity=Severity.LOW,
     attack=("T1552.001",),
     evidence=(Kind.FUNCTION_VERSIONS, Kind.FUNCTION),
     references=(

@@ -12,7 +12,7 @@ from lambda_ir.model import Finding, Kind, Severity
 INFO = DetectorInfo(
     id="LIR-CFG-001",
     title="Function URL without authentication",
-    severity=Severity.MEDIUM,
+    severity=Severity.LOW,
     attack=("T1190",),
     evidence=(Kind.URL,),
     references=("https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html",),
@@ -34,7 +34,6 @@ def detect(case: CaseView) -> Iterator[Finding]:
             resource=url.function.arn,
             account=url.function.account,
             region=url.function.region,
-            severity=Severity.HIGH if wildcard else Severity.MEDIUM,
             key=url.url,
             evidence=(url.evidence, *((cause.evidence,) if cause else ())),
             time=cause.time if cause else None,

@@ -12,7 +12,7 @@ from lambda_ir.model import Finding, FunctionRef, Kind, Severity
 INFO = DetectorInfo(
     id="LIR-CFG-009",
     title="Execution role is admin-equivalent or can escalate",
-    severity=Severity.MEDIUM,
+    severity=Severity.LOW,
     attack=("T1078.004", "T1098"),
     evidence=(Kind.ROLE,),
     references=("https://rhinosecuritylabs.com/aws/aws-privilege-escalation-methods-mitigation/",),
@@ -38,7 +38,6 @@ def detect(case: CaseView) -> Iterator[Finding]:
             resource=fn.arn,
             account=fn.account,
             region=fn.region,
-            severity=Severity.HIGH if risk.startswith("admin") else Severity.MEDIUM,
             key=f"{role.arn}|{risk}",
             evidence=(config.evidence, *role.evidence),
             summary=(

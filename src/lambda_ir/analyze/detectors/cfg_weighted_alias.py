@@ -13,7 +13,7 @@ from lambda_ir.model import Finding, Kind, Severity
 INFO = DetectorInfo(
     id="LIR-CFG-004",
     title="Weighted alias routes traffic to different code",
-    severity=Severity.HIGH,
+    severity=Severity.MEDIUM,
     attack=("T1546", "T1036"),
     evidence=(Kind.ALIAS,),
     references=("https://docs.aws.amazon.com/lambda/latest/dg/configuring-alias-routing.html",),
@@ -50,7 +50,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 resource=fn.arn,
                 account=fn.account,
                 region=fn.region,
-                severity=Severity.LOW if canary else Severity.HIGH,
+                severity=Severity.LOW if canary else Severity.MEDIUM,
                 key=f"{alias.version}|{version}|{other.code_sha256}",
                 evidence=(alias.evidence, primary.evidence, other.evidence),
                 summary=(

@@ -17,7 +17,7 @@ from lambda_ir.model import Finding, Kind, Severity
 INFO = DetectorInfo(
     id="LIR-CODE-002",
     title="Native executable in an interpreted-runtime package",
-    severity=Severity.MEDIUM,
+    severity=Severity.LOW,
     attack=("T1036.005", "T1204.003"),
     evidence=(Kind.CODE, Kind.LAYER_CODE),
     references=(
@@ -49,7 +49,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         decoy = base in DECOYS
         account, region = owner_location(package.owner)
         publisher = package_publisher(case.vendors, package.owners, account)
-        severity = Severity.HIGH if decoy else Severity.MEDIUM
+        severity = Severity.HIGH if decoy else Severity.LOW
         if publisher is not None and publisher.kind is LayerKind.LOOKALIKE:
             severity = Severity.HIGH
         elif publisher is not None and not decoy:

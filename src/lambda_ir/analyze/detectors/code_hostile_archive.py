@@ -28,11 +28,11 @@ INFO = DetectorInfo(
         "https://www.bamsoftware.com/hacks/zipbomb/",
     ),
     false_positives=(
-        "Highly repetitive data files (ratios above 200 alone are MEDIUM); symlinks inside the "
+        "Highly repetitive data files (ratios above 200 alone are LOW); symlinks inside the "
         "package (node_modules/.bin) are not findings, only those pointing out of it."
     ),
 )
-# Kinds that no build tool produces: HIGH. A bomb's ratio alone may be odd data: MEDIUM.
+# Kinds that no build tool produces: HIGH. A bomb's ratio alone may be odd data: LOW.
 _BUILT_TO_HARM = frozenset({"traversal", "symlink-escape", "overlap"})
 
 
@@ -48,7 +48,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         if not hostile:
             continue
         kinds = sorted({h.kind for h in hostile if h.kind != "more"})
-        severity = Severity.HIGH if _BUILT_TO_HARM & set(kinds) else Severity.MEDIUM
+        severity = Severity.HIGH if _BUILT_TO_HARM & set(kinds) else Severity.LOW
         account, region = owner_location(package.owner)
         shown = "; ".join(f"{h.member or 'archive'}: {h.detail}" for h in hostile[:3])
         yield make_finding(

@@ -88,8 +88,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
         scope = row.request.get("sourceArn") or row.request.get("sourceAccount")
         if principal == "*" and (scope or row.request.get("organizationId")):
             severity = Severity.MEDIUM  # scoped by a source or organization condition
-        if principal != "*" and novelty.established:
-            severity = Severity.LOW  # a partner integration granted along the usual path
+        if novelty.established:
+            severity = Severity.LOW  # an integration or public endpoint granted as usual
         elif novelty.judged and len(novelty.strong) >= 2:
             severity = Severity.HIGH  # granted by someone acting off the account's paths
         action = row.request.get("action", "lambda:InvokeFunction")

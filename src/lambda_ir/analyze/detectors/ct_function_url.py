@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lambda_ir.analyze.baseline_sql import NOVELTY_COLUMNS, novelty_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.trail_rows import PRINCIPAL, group_finding, select_groups
@@ -20,6 +21,11 @@ INFO = DetectorInfo(
         "https://github.com/SigmaHQ/sigma/blob/master/rules/cloud/aws/cloudtrail/aws_lambda_function_url.yml",
     ),
     false_positives="Public endpoints by design (webhooks, public APIs) deployed by IaC.",
+    description=(
+        "Opening a URL is an act, judged by who did it: HIGH from the event alone or when two "
+        "or more things about the caller were new, MEDIUM for one, LOW along an established "
+        "path (a public endpoint released as usual; the standing URL is LIR-CFG-001's exposure)."
+    ),
 )
 
 
@@ -32,22 +38,33 @@ def detect(case: CaseView) -> Iterator[Finding]:
         "AND error_code IS NULL AND upper(request_parameters->>'$.authType') = 'NONE'",
         by=f"{PRINCIPAL}, account, aws_region, function_name, qualifier, operation, "
         "request_parameters->'$.cors'",
+        join=f"LEFT JOIN {case.novelty} USING (event_id)",
+        extra=NOVELTY_COLUMNS,
     )
     for group in groups:
-        row = group.first
+        row, novelty = group.first, novelty_of(group.extra)
+        severity = (
+            Severity.LOW
+            if novelty.established
+            else Severity.MEDIUM
+            if novelty.judged and len(novelty.strong) < 2
+            else Severity.HIGH
+        )
         cors = row.request.get("cors") or {}
         origins = cors.get("allowOrigins") or [] if isinstance(cors, dict) else []
         wildcard = "*" in origins
         yield group_finding(
             INFO,
             group,
+            severity=severity,
             summary=(
                 f"{row.actor.arn} made {row.function_name}'s URL callable by anyone on the "
                 f"internet ({row.operation}, AuthType NONE"
                 + (", CORS allows any origin" if wildcard else "")
-                + "); set AuthType AWS_IAM or delete the URL if it is not meant to be public."
+                + "); set AuthType AWS_IAM or delete the URL if it is not meant to be public; "
+                f"the call was {novelty.phrase()}."
             ),
-            details={"cors_wildcard": wildcard},
+            details={"cors_wildcard": wildcard, "baseline": novelty.to_json()},
         )
 
 

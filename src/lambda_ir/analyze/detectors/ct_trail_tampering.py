@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from lambda_ir.analyze.baseline_sql import select_judged
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
-from lambda_ir.analyze.trail_rows import TrailRow, event_finding, select_events
+from lambda_ir.analyze.trail_rows import TrailRow, event_finding
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -20,6 +21,11 @@ INFO = DetectorInfo(
         "https://stratus-red-team.cloud/attack-techniques/AWS/aws.defense-evasion.cloudtrail-event-selectors/",
     ),
     false_positives="Planned trail changes; cost reductions that drop data events.",
+    description=(
+        "Blinding the trail is defense evasion when someone unusual does it: HIGH when two or "
+        "more things about the caller were new against the baseline, LOW along an established "
+        "path (IaC reshaping its trails), MEDIUM from the event alone or for one new thing."
+    ),
 )
 
 
@@ -45,26 +51,35 @@ def _why(row: TrailRow) -> str:
 
 def detect(case: CaseView) -> Iterator[Finding]:
     """StopLogging, DeleteTrail and PutEventSelectors that blind Lambda activity."""
-    rows = select_events(
+    rows = select_judged(
         case,
         "event_source = ? AND operation IN ('StopLogging', 'DeleteTrail', 'PutEventSelectors') "
         "AND error_code IS NULL",
         ["cloudtrail.amazonaws.com"],
     )
-    for row in rows:
+    for row, novelty in rows:
         why = _why(row)
         if not why:
             continue
         trail = str(row.request.get("name") or row.request.get("trailName") or "?")
+        severity = (
+            Severity.LOW
+            if novelty.established
+            else Severity.HIGH
+            if novelty.judged and len(novelty.strong) >= 2
+            else Severity.MEDIUM
+        )
         yield event_finding(
             INFO,
             row,
+            severity=severity,
             resource=f"arn:aws:cloudtrail:{row.region}:{row.account}:trail/{trail.split('/')[-1]}",
             summary=(
                 f"{row.actor.arn} changed trail {trail}: {why}; activity after {row.time} "
-                "may be missing from the trail, so treat the absence of events as unknown."
+                "may be missing from the trail, so treat the absence of events as unknown; "
+                f"the call was {novelty.phrase()}."
             ),
-            details={"reason": why},
+            details={"reason": why, "baseline": novelty.to_json()},
         )
 
 

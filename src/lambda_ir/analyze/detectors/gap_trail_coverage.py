@@ -107,7 +107,7 @@ def _not_logging(trail: TrailFacts) -> Finding | None:
         account=trail.account,
         region=trail.region,
         key="not-logging",
-        severity=Severity.MEDIUM,
+        severity=Severity.LOW,
         title="CloudTrail trail not logging",
         evidence=(trail.status[1],),
         summary=f"Trail {trail.name} is not logging"
@@ -142,7 +142,7 @@ def _no_trail(entry: ManifestEntry) -> Finding:
         account=entry.account or "",
         region=region,
         key="no-trail",
-        severity=Severity.MEDIUM,
+        severity=Severity.LOW,
         title="No CloudTrail trail",
         evidence=(ref_of(entry),),
         summary=f"No trail covers {region}: only LookupEvents' 90 days of management events "

@@ -31,7 +31,7 @@ PATTERNS: tuple[tuple[str, str, Severity], ...] = (
         r"doh\.[a-z0-9.-]+/dns-query)[^\s'\"]*)",
         Severity.HIGH,
     ),
-    ("ip:port", r"\b((\d{1,3}\.){3}\d{1,3}:\d{2,5})\b", Severity.MEDIUM),
+    ("ip:port", r"\b((\d{1,3}\.){3}\d{1,3}:\d{2,5})\b", Severity.LOW),
 )
 
 _SQL = f"""

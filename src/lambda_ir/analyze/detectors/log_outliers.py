@@ -12,15 +12,18 @@ from lambda_ir.model import Finding, Kind, Severity
 INFO = DetectorInfo(
     id="LIR-LOG-002",
     title="Duration or memory outlier for a function version",
-    severity=Severity.MEDIUM,
+    severity=Severity.LOW,
     attack=("T1496",),
     evidence=(Kind.LOGS,),
     references=("https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html",),
     false_positives="A release that legitimately does more work; cold-start heavy versions.",
+    description=(
+        "LOW: a version that runs much longer or near its memory limit is usually a heavier "
+        "release; it is a reason to diff the version's code, not evidence of compromise."
+    ),
 )
 RATIO = 5.0  # median duration at least this many times the function's other versions
 MIN_MS = 1000.0
-MIN_CALLS = 20  # fewer invocations than this: a median says little, LOW at most
 
 _SQL = f"""
 WITH per_version AS (
@@ -51,7 +54,6 @@ def detect(case: CaseView) -> Iterator[Finding]:
         yield log_finding(
             INFO,
             (account, region, name, version),
-            severity=Severity.MEDIUM if calls >= MIN_CALLS and others else Severity.LOW,
             key=f"{name}|{version}|{';'.join(r.split(' ')[1] for r in reasons)}",
             first=first,
             evidence=evidence,

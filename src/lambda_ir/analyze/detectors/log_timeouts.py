@@ -12,13 +12,18 @@ from lambda_ir.model import Finding, Kind, Severity
 INFO = DetectorInfo(
     id="LIR-LOG-001",
     title="Invocations running into the timeout",
-    severity=Severity.MEDIUM,
+    severity=Severity.LOW,
     attack=("T1496",),
     evidence=(Kind.LOGS,),
     references=(
         "https://www.cadosecurity.com/cado-discovers-denonia-the-first-malware-specifically-targeting-lambda/",
     ),
     false_positives="Slow downstream services; functions that poll until their deadline.",
+    description=(
+        "Timeouts are a symptom a miner shares with a slow dependency, never evidence of "
+        "compromise alone: MEDIUM when 10 or more invocations and 75% of a version's ran to "
+        "the deadline (a person must look at its code), LOW otherwise."
+    ),
 )
 MIN_TIMEOUTS = 3
 MIN_SHARE = 0.2
@@ -37,9 +42,8 @@ ORDER BY function_name, version
 
 def _severity(timeouts: int, share: float) -> Severity:
     # A miner runs every invocation to the deadline; a flaky dependency times out some.
+    # Either way it is a symptom, not evidence: at most MEDIUM (the code must be looked at).
     if timeouts >= MANY and share >= 0.75:
-        return Severity.HIGH
-    if timeouts >= MANY and share >= 0.5:
         return Severity.MEDIUM
     return Severity.LOW
 

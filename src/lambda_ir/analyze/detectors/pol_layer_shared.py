@@ -15,7 +15,7 @@ from lambda_ir.model import Finding, Kind, Severity
 INFO = DetectorInfo(
     id="LIR-POL-002",
     title="Layer shared publicly or with another account",
-    severity=Severity.MEDIUM,
+    severity=Severity.LOW,
     attack=("T1537", "T1195.002"),
     evidence=(Kind.POLICY,),
     references=(
@@ -74,9 +74,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 match = case.vendors.layer(f"{layer}", owner)
                 severity, who = Severity.INFO, f"everyone it chose ({match.describe()})"
             elif "*" in grantees and not scoped:
-                severity, who = Severity.HIGH, "every AWS account"
+                severity, who = Severity.LOW, "every AWS account"
             elif foreign:
-                severity, who = Severity.MEDIUM, "account " + ", ".join(foreign)
+                severity, who = Severity.LOW, "account " + ", ".join(foreign)
             else:
                 continue
             yield make_finding(

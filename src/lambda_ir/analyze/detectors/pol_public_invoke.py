@@ -13,7 +13,7 @@ from lambda_ir.model import Finding, Kind, Severity
 INFO = DetectorInfo(
     id="LIR-POL-001",
     title="Function invocable by anyone or another account",
-    severity=Severity.HIGH,
+    severity=Severity.LOW,
     attack=("T1546", "T1190"),
     evidence=(Kind.POLICY,),
     references=(
@@ -48,12 +48,12 @@ def classify(stmt: PolicyStatement, trusted: frozenset[str]) -> tuple[Severity, 
         return None
     scoped = any(key in stmt.condition.lower() for key in _SCOPING)
     if "*" in stmt.principals and not scoped:
-        return Severity.HIGH, "anyone (Principal `*`)"
+        return Severity.LOW, "anyone (Principal `*`)"
     foreign = sorted(
         {a for p in stmt.principals if (a := _account(p)) and a != stmt.function.account} - trusted
     )
     if foreign:
-        return Severity.MEDIUM, "account " + ", ".join(foreign)
+        return Severity.LOW, "account " + ", ".join(foreign)
     return None
 
 

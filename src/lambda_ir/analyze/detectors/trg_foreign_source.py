@@ -12,7 +12,7 @@ from lambda_ir.model import Finding, Kind, Severity
 INFO = DetectorInfo(
     id="LIR-TRG-002",
     title="Function triggered from another account",
-    severity=Severity.MEDIUM,
+    severity=Severity.LOW,
     attack=("T1546", "T1199"),
     evidence=(Kind.TRIGGER, Kind.EVENT_SOURCE, Kind.POLICY),
     references=("https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html",),

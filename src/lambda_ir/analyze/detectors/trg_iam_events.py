@@ -16,7 +16,7 @@ IDENTITY_SOURCES = frozenset({"aws.iam", "aws.sts", "aws.organizations", "aws.ss
 INFO = DetectorInfo(
     id="LIR-TRG-001",
     title="Function runs on IAM or CloudTrail events",
-    severity=Severity.HIGH,
+    severity=Severity.MEDIUM,
     attack=("T1546", "T1098.003"),
     evidence=(Kind.TRIGGER,),
     references=(
@@ -54,7 +54,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             resource=function.arn,
             account=function.account,
             region=function.region,
-            severity=Severity.HIGH if identity else Severity.MEDIUM,
+            severity=Severity.MEDIUM if identity else Severity.LOW,
             key=trigger.source,
             time=wired.time if wired else None,
             actor=wired.actor if wired else None,

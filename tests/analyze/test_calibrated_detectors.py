@@ -1,0 +1,260 @@
+"""Severity means confidence of compromise (README "Precision"): acts are judged by who did them
+against the account's own baseline, standing exposure stays LOW, symptoms at most MEDIUM.
+
+Each test is one calibrated detector's firing and quiet (or lower) side. Times are fixed data
+that never pass through a date-checking API, so these tests hold whatever today's date is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambda_ir.analyze.detectors import (
+    ct_add_permission,
+    ct_event_source_mapping,
+    ct_function_url,
+    ct_privileged_role,
+    ct_trail_tampering,
+    log_outliers,
+    log_timeouts,
+)
+from lambda_ir.model import Severity
+from tests.analyze.casebuild import ACCOUNT, REGION, CaseBuilder, run_detector, trail_event
+
+CI_ROLE = f"arn:aws:iam::{ACCOUNT}:role/gha-deploy"
+TERRAFORM = "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io)"
+ADMIN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/admin-ish"
+FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"
+
+
+def _ci(run: int) -> dict[str, Any]:
+    return {
+        "type": "AssumedRole",
+        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/gha-deploy/gha-run-{run}",
+        "accountId": ACCOUNT,
+        "accessKeyId": f"ASIACIRUN{run:011d}",
+        "sessionContext": {"sessionIssuer": {"type": "Role", "arn": CI_ROLE}},
+    }
+
+
+INTRUDER = {
+    "type": "IAMUser",
+    "arn": f"arn:aws:iam::{ACCOUNT}:user/ops-legacy",
+    "accountId": ACCOUNT,
+    "accessKeyId": "AKIAOPSLEGACY0000001",
+    "userName": "ops-legacy",
+}
+
+
+def _ci_call(name: str, request: dict[str, Any], day: int, event_id: str) -> dict[str, Any]:
+    """A call by the CI role from its runners at 10:15, on 2026-10-`day`."""
+    return trail_event(
+        name,
+        request,
+        identity=_ci(day),
+        event_id=event_id,
+        time=f"2026-10-{day:02d}T10:15:00Z",
+        user_agent=TERRAFORM,
+        source_ip=f"192.0.2.{day}",
+    )
+
+
+def _history() -> list[dict[str, Any]]:
+    """Ten days of CI releases (UpdateFunctionCode) from the runners at 10:15."""
+    return [
+        _ci_call("UpdateFunctionCode20150331v2", {"functionName": "orders"}, day, f"ci-{day}")
+        for day in range(1, 11)
+    ]
+
+
+def _intruder_call(name: str, request: dict[str, Any]) -> dict[str, Any]:
+    """The same kind of call by a user never seen, at 02:10, from a new network, with an SDK."""
+    return trail_event(
+        name,
+        request,
+        identity=INTRUDER,
+        event_id="night",
+        time="2026-10-12T02:10:00Z",
+        user_agent="Boto3/1.34.69 md/Botocore#1.34.69",
+        source_ip="203.0.113.66",
+    )
+
+
+URL_NONE = {"functionName": "orders", "authType": "NONE"}
+
+
+def test_url_opened_along_the_established_path_is_low(builder: CaseBuilder) -> None:
+    records = [*_history(), _ci_call("CreateFunctionUrlConfig", URL_NONE, 11, "ci-url")]
+    builder.trail(records)
+    (finding,) = run_detector(builder, ct_function_url.DETECTOR)
+    assert finding.severity is Severity.LOW
+    assert finding.details["baseline"]["judged"] is True
+
+
+def test_url_opened_by_an_unusual_actor_is_high(builder: CaseBuilder) -> None:
+    builder.trail([*_history(), _intruder_call("CreateFunctionUrlConfig", URL_NONE)])
+    (finding,) = run_detector(builder, ct_function_url.DETECTOR)
+    assert finding.severity is Severity.HIGH
+    assert {"principal", "network", "hours"} <= set(finding.details["baseline"]["new"])
+
+
+def test_url_opened_without_a_baseline_is_high(builder: CaseBuilder) -> None:
+    builder.trail([_intruder_call("CreateFunctionUrlConfig", URL_NONE)])
+    (finding,) = run_detector(builder, ct_function_url.DETECTOR)
+    assert finding.severity is Severity.HIGH
+    assert finding.details["baseline"]["judged"] is False
+
+
+PUBLIC_GRANT = {
+    "functionName": "orders",
+    "statementId": "public",
+    "action": "lambda:InvokeFunction",
+    "principal": "*",
+}
+
+
+def test_public_grant_along_the_established_path_is_low(builder: CaseBuilder) -> None:
+    builder.trail([*_history(), _ci_call("AddPermission20150331v2", PUBLIC_GRANT, 11, "g")])
+    (finding,) = run_detector(builder, ct_add_permission.DETECTOR)
+    assert finding.severity is Severity.LOW
+
+
+def test_public_grant_by_an_unusual_actor_is_high(builder: CaseBuilder) -> None:
+    builder.trail([*_history(), _intruder_call("AddPermission20150331v2", PUBLIC_GRANT)])
+    (finding,) = run_detector(builder, ct_add_permission.DETECTOR)
+    assert finding.severity is Severity.HIGH
+
+
+def _admin_role(builder: CaseBuilder) -> None:
+    builder.put(
+        f"raw/{ACCOUNT}/global/iam/roles/admin-ish/role.json",
+        {"Role": {"RoleName": "admin-ish", "Arn": ADMIN_ROLE}},
+        "role",
+        "iam:GetRole",
+        RoleName="admin-ish",
+    )
+    builder.put(
+        f"raw/{ACCOUNT}/global/iam/roles/admin-ish/inline-p.json",
+        {
+            "RoleName": "admin-ish",
+            "PolicyName": "p",
+            "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+        },
+        "role-policy",
+        "iam:GetRolePolicy",
+        RoleName="admin-ish",
+        PolicyName="p",
+    )
+
+
+ADMIN_FUNCTION = {"functionName": "orders", "role": ADMIN_ROLE}
+
+
+def test_admin_role_passed_along_the_established_path_is_low(builder: CaseBuilder) -> None:
+    _admin_role(builder)
+    builder.trail([*_history(), _ci_call("CreateFunction20150331", ADMIN_FUNCTION, 11, "c")])
+    (finding,) = run_detector(builder, ct_privileged_role.DETECTOR)
+    assert finding.severity is Severity.LOW
+    assert "established" in finding.summary or "release" in finding.summary, finding.summary
+
+
+def test_admin_role_passed_by_an_unusual_actor_is_high(builder: CaseBuilder) -> None:
+    _admin_role(builder)
+    builder.trail([*_history(), _intruder_call("CreateFunction20150331", ADMIN_FUNCTION)])
+    (finding,) = run_detector(builder, ct_privileged_role.DETECTOR)
+    assert finding.severity is Severity.HIGH
+
+
+def test_admin_role_passed_without_a_baseline_is_medium(builder: CaseBuilder) -> None:
+    _admin_role(builder)
+    builder.trail([_intruder_call("CreateFunction20150331", ADMIN_FUNCTION)])
+    (finding,) = run_detector(builder, ct_privileged_role.DETECTOR)
+    assert finding.severity is Severity.MEDIUM
+
+
+T0 = 1_764_633_600_000  # fixed log timestamps (ms), never sent to an API
+
+
+def _report(i: int, version: str, duration: float, status: str = "") -> dict[str, Any]:
+    line = (
+        f"REPORT RequestId: r{i}\tDuration: {duration} ms\tBilled Duration: {int(duration)} ms"
+        "\tMemory Size: 128 MB\tMax Memory Used: 60 MB\t"
+    )
+    if status:
+        line += f"Status: {status}"
+    return {
+        "timestamp": T0 + i * 1000,
+        "message": line,
+        "logStreamName": f"2025/12/02/[{version}]abcdef",
+    }
+
+
+def test_timeouts_are_a_symptom_never_more_than_medium(builder: CaseBuilder) -> None:
+    builder.logs(
+        "/aws/lambda/orders",
+        [_report(i, "3", 900_000, "timeout") for i in range(40)]  # every call, 40 times
+        + [_report(100 + i, "2", 120, "timeout") for i in range(12)]  # 12 of 20: half
+        + [_report(200 + i, "2", 120) for i in range(8)],
+    )
+    found = {f.resource: f.severity for f in run_detector(builder, log_timeouts.DETECTOR)}
+    assert found == {FN + ":3": Severity.MEDIUM, FN + ":2": Severity.LOW}
+
+
+def test_duration_outlier_with_many_calls_is_low(builder: CaseBuilder) -> None:
+    builder.logs(
+        "/aws/lambda/orders",
+        [_report(i, "2", 100) for i in range(30)]
+        + [_report(100 + i, "3", 60_000) for i in range(30)],
+    )
+    found = run_detector(builder, log_outliers.DETECTOR)
+    assert [(f.resource, f.severity) for f in found] == [(FN + ":3", Severity.LOW)]
+
+
+STOP = {"name": "management-events"}
+
+
+def _stop(identity: dict[str, Any], day: int, hour: int, ip: str, agent: str) -> dict[str, Any]:
+    return trail_event(
+        "StopLogging",
+        STOP,
+        source="cloudtrail.amazonaws.com",
+        identity=identity,
+        event_id=f"stop-{day}-{hour}",
+        time=f"2026-10-{day:02d}T{hour:02d}:20:00Z",
+        user_agent=agent,
+        source_ip=ip,
+    )
+
+
+def test_trail_stopped_along_the_established_path_is_low(builder: CaseBuilder) -> None:
+    builder.trail([*_history(), _stop(_ci(11), 11, 10, "192.0.2.11", TERRAFORM)])
+    (finding,) = run_detector(builder, ct_trail_tampering.DETECTOR)
+    assert finding.severity is Severity.LOW
+
+
+def test_trail_stopped_by_an_unusual_actor_is_high(builder: CaseBuilder) -> None:
+    sdk = "Boto3/1.34.69 md/Botocore#1.34.69"
+    builder.trail([*_history(), _stop(INTRUDER, 12, 2, "203.0.113.66", sdk)])
+    (finding,) = run_detector(builder, ct_trail_tampering.DETECTOR)
+    assert finding.severity is Severity.HIGH
+
+
+def test_trail_stopped_without_a_baseline_is_medium(builder: CaseBuilder) -> None:
+    builder.trail([_stop(INTRUDER, 12, 2, "203.0.113.66", "aws-cli/2.15.0")])
+    (finding,) = run_detector(builder, ct_trail_tampering.DETECTOR)
+    assert finding.severity is Severity.MEDIUM
+
+
+MAPPING = {"functionName": "orders", "eventSourceArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:q"}
+
+
+def test_trigger_wired_along_the_established_path_is_info(builder: CaseBuilder) -> None:
+    builder.trail([*_history(), _ci_call("CreateEventSourceMapping20150331", MAPPING, 11, "m")])
+    (finding,) = run_detector(builder, ct_event_source_mapping.DETECTOR)
+    assert finding.severity is Severity.INFO
+
+
+def test_trigger_wired_by_an_unusual_actor_is_high(builder: CaseBuilder) -> None:
+    builder.trail([*_history(), _intruder_call("CreateEventSourceMapping20150331", MAPPING)])
+    (finding,) = run_detector(builder, ct_event_source_mapping.DETECTOR)
+    assert finding.severity is Severity.HIGH
