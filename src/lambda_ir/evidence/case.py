@@ -7,13 +7,11 @@ line is appended, so an interrupted run never lists a half-written file.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +19,9 @@ import orjson
 
 from lambda_ir import __version__
 from lambda_ir.evidence import layout, store
-from lambda_ir.evidence.custody import (
-    Checkpoint,
-    build_entry,
-    last_hash,
-    line_hash,
-    local_user,
-    utc_now,
-)
-from lambda_ir.evidence.manifest import ManifestEntry, call_key, parse_line, read_lines
+from lambda_ir.evidence.case_manifest import ManifestTally, file_size, locked_append
+from lambda_ir.evidence.custody import build_entry, last_hash, line_hash, local_user, utc_now
+from lambda_ir.evidence.manifest import ManifestEntry, call_key, read_lines
 
 
 class CaseError(Exception):
@@ -43,13 +35,8 @@ class Case:
         self.root = root
         self.info = info
         self._lock = threading.RLock()
-        self._by_path: dict[str, ManifestEntry] = {}
-        self._done: set[str] = set()
-        self._digest = hashlib.sha256()
-        self._lines = 0
-        self._manifest_size = 0
-        self._catch_up()
-        self._custody_size = _size(root / layout.CUSTODY)
+        self._manifest = ManifestTally(root / layout.MANIFEST)
+        self._custody_size = file_size(root / layout.CUSTODY)
         self._custody_count, self._custody_prev = last_hash(root / layout.CUSTODY)
 
     # -- opening -----------------------------------------------------------------------
@@ -165,7 +152,7 @@ class Case:
             )
         rel = target_rel or layout.blob_path(staged.sha256)
         with self._lock:
-            existing = self._by_path.get(rel)
+            existing = self._manifest.by_path.get(rel)
             if existing is not None:
                 store.discard(staged)
                 if existing.sha256 == staged.sha256:
@@ -185,7 +172,7 @@ class Case:
                 region=region,
                 meta=meta or {},
             )
-            self._append(entry)
+            self._manifest.append(entry)
             return entry
 
     def record_error(
@@ -211,7 +198,7 @@ class Case:
             meta=meta or {},
         )
         with self._lock:
-            self._append(entry)
+            self._manifest.append(entry)
         return entry
 
     def write_derived(self, name: str, data: bytes) -> Path:
@@ -235,19 +222,18 @@ class Case:
 
     def log(self, action: str, details: dict[str, Any] | None = None, *, caller: str = "") -> None:
         """Append a chained custody entry that checkpoints the manifest as it is now."""
-        with self._lock, _locked(self.root / layout.CUSTODY) as fd:
-            self._catch_up()
+        with self._lock, locked_append(self.root / layout.CUSTODY) as fd:
+            self._manifest.catch_up()
             if os.fstat(fd).st_size != self._custody_size:
                 # Another handle (a process the case lock did not stop, a library caller)
                 # logged since we looked: chain on its last entry, never fork the chain.
                 self._custody_count, self._custody_prev = last_hash(self.root / layout.CUSTODY)
-            checkpoint = Checkpoint(self._lines, self._digest.hexdigest())
             raw = build_entry(
                 self._custody_count + 1,
                 action,
                 details or {},
                 caller or self.info.get("caller", "") or local_user(),
-                checkpoint,
+                self._manifest.checkpoint(),
                 self._custody_prev,
             )
             os.write(fd, raw)
@@ -266,14 +252,14 @@ class Case:
 
     def entry(self, relpath: str) -> ManifestEntry | None:
         with self._lock:
-            return self._by_path.get(relpath)
+            return self._manifest.by_path.get(relpath)
 
     def was_collected(
         self, api: str, params: dict[str, Any], account: str | None, region: str | None
     ) -> bool:
         """True when this exact call already succeeded into this case (for resuming)."""
         with self._lock:
-            return call_key(api, params, account, region) in self._done
+            return call_key(api, params, account, region) in self._manifest.done
 
     def path(self, relpath: str) -> Path:
         """The absolute path of an artifact, refusing anything outside the case."""
@@ -288,60 +274,6 @@ class Case:
     @property
     def id(self) -> str:
         return str(self.info.get("id", ""))
-
-    # -- internals ---------------------------------------------------------------------
-
-    def _append(self, entry: ManifestEntry) -> None:
-        raw = entry.to_line()
-        with _locked(self.root / layout.MANIFEST) as fd:
-            if os.fstat(fd).st_size != self._manifest_size:
-                self._catch_up()  # another process appended since we last looked
-            os.write(fd, raw)
-        self._digest.update(raw)
-        self._lines += 1
-        self._manifest_size += len(raw)
-        self._index(entry)
-
-    def _catch_up(self) -> None:
-        """Read manifest lines written since our last look (at open, or by another process)."""
-        manifest = self.root / layout.MANIFEST
-        if not manifest.exists():
-            return
-        with manifest.open("rb") as src:
-            src.seek(self._manifest_size)
-            for raw in src:
-                if not raw.endswith(b"\n"):
-                    break  # a line still being written; it is not ours to count yet
-                self._digest.update(raw)
-                self._lines += 1
-                self._manifest_size += len(raw)
-                line = parse_line(self._lines, raw)
-                if line.entry is not None:
-                    self._index(line.entry)
-
-    def _index(self, entry: ManifestEntry) -> None:
-        if entry.path:
-            self._by_path[entry.path] = entry
-        if entry.error is None and entry.api:
-            self._done.add(entry.call_key)
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[int]:
-    """An O_APPEND descriptor holding an exclusive lock, so two processes never interleave."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield fd
-    finally:
-        os.close(fd)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0
 
 
 def _json_default(value: Any) -> Any:
