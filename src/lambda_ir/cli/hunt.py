@@ -109,6 +109,12 @@ def hunt(
     `--undo PLAN --apply` drops it). Without --apply the plan is printed and saved, nothing is
     created and no query runs. Athena writes each query's result file to the workgroup's S3
     output location: Athena's own bookkeeping, not a change to the resources investigated.
+
+    --source security-lake runs the same rules over Amazon Security Lake's OCSF CloudTrail
+    table through Athena (default table: Security Lake's own name in the region); --source
+    cloudtrail-lake --event-data-store ARN|ID runs them as CloudTrail Lake SQL
+    (cloudtrail:StartQuery, DescribeQuery, GetQueryResults; $0.005 per GB scanned). Matches
+    go to trail/<account>/security-lake/ or cloudtrail-lake/; neither source writes to AWS.
     """
     ui = get_ui()
     if undo_plan:

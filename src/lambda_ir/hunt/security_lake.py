@@ -111,7 +111,7 @@ def ocsf_rules(rules: Sequence[HuntRule]) -> tuple[list[HuntRule], list[Unsuppor
         try:
             kept.append(replace(rule, condition=to_ocsf(rule.condition)))
         except ValueError as exc:
-            refused.append(Unsupported(rule.id, rule.title, str(exc)))
+            refused.append(Unsupported(rule.id, rule.title.removeprefix("Sigma: "), str(exc)))
     return kept, refused
 
 
