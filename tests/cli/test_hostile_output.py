@@ -9,7 +9,11 @@ raw control character but the newlines between its own lines, and no fake line.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -18,6 +22,7 @@ from click.testing import CliRunner
 
 from lambda_ir.cli.main import cli
 from lambda_ir.evidence import Case
+from tests.cli.serve import served
 
 HOSTILE_NAME = (
     "orders\x1b]0;PWNED\x07\x1b[2J\n  critical LIR-FAKE-001 all clear\r\x08\x07\x00\x7f\x9b\u202e"
@@ -203,3 +208,78 @@ def _apply_if_asked() -> tuple[str, ...]:
     from lambda_ir.cli.hunt import hunt
 
     return ("--apply",) if any(param.name == "apply" for param in hunt.params) else ()
+
+
+# -- #18's closing check: a seeded scenario, every command, every output ------------------
+
+# What the `hostile` scenario puts in evidence: no output may carry any of these raw.
+_FROM_EVIDENCE = ("\x1b", "\x9b", "\x85", "\u202e", "\u2066", "\u2069", "\x08", "\x00", "\x7f")
+# Evidence (listed in the manifest) keeps its bytes; the index is a database, not text.
+_NOT_OUTPUT = ("case.duckdb", ".lock")
+
+
+@pytest.fixture(scope="module")
+def hostile_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """`lambda-ir emulator serve --scenario hostile`: the exports a responder would paste."""
+    with served(tmp_path_factory.mktemp("serve"), "--scenario", "hostile") as exports:
+        yield exports
+
+
+def test_no_output_of_any_command_carries_a_raw_control_from_evidence(
+    hostile_served: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Function description, environment values, tags, user agent, a refused function name,
+    layer description and file names, code file names and code, and log lines all carry
+    ESC/OSC/CSI, C1, bidi, CR/BS/BEL/NUL/DEL and a fake finding line. `investigate` (as a
+    responder runs it, in its own process) then `report`, both timeline exports, `search`
+    and `analyze`, plain and `--json`: no stdout, stderr or file they wrote holds one raw;
+    the evidence files keep them (custody)."""
+    case = tmp_path / "case"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "lambda_ir", "investigate", "--case", str(case)],
+        env={**env, **hostile_served, "AWS_DEFAULT_REGION": "us-east-1", "COLUMNS": "200"},
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr.decode(errors="replace")[-3000:]
+    outputs = {"investigate": done.stdout + done.stderr}
+    for args in (
+        ("report", "--case", str(case)),
+        ("timeline", "--case", str(case), "--format", "csv"),
+        ("timeline", "--case", str(case)),
+        ("analyze", "--case", str(case)),
+        ("--json", "analyze", "--case", str(case)),
+        ("search", "--case", str(case), "PWNED"),
+        ("--json", "search", "--case", str(case), "PWNED"),
+        ("search", "--case", str(case), "-F", "LIR-FAKE"),
+    ):
+        ran = CliRunner().invoke(cli, list(args))
+        assert ran.exit_code in (0, 1), (args, ran.output[-2000:])
+        outputs[" ".join(args[:2])] = ran.stdout_bytes + ran.stderr_bytes
+    for name, output in outputs.items():
+        text = output.decode("utf-8", "surrogateescape")
+        _clean(text)
+        assert not [c for c in _FROM_EVIDENCE if c in text], name
+    assert b"PWNED" in outputs["search --case"]  # the hits are shown, inertly
+
+    listed = {entry.path for entry in Case.open(case).entries() if entry.path}
+    scanned = []
+    for path in sorted(p for p in case.rglob("*") if p.is_file()):
+        rel = path.relative_to(case).as_posix()
+        if rel in listed or rel in _NOT_OUTPUT or rel.endswith((".zst", ".zip")):
+            continue
+        text = path.read_bytes().decode("utf-8", "surrogateescape")
+        raw = RAW.findall(text.replace("\t", ""))
+        assert not raw, (rel, raw[:8])
+        scanned.append(rel)
+    expected = {"report.html", "report.md", "findings.json", "findings.sarif", "findings.csv"}
+    expected |= {"findings.ocsf.jsonl", "incidents.json", "timeline.jsonl", "timeline.csv"}
+    expected |= {"indicators.txt", "indicators.stix.json", "manifest.jsonl", "custody.jsonl"}
+    assert expected <= set(scanned), sorted(set(expected) - set(scanned))
+    for name in ("report.md", "report.html", "findings.json", "timeline.csv"):
+        assert "LIR-FAKE-001" in (case / name).read_text(), name  # the values are there, inert
+    # The evidence keeps what the attacker wrote, byte for byte (custody).
+    kept = [rel for rel in listed if b"\xc2\x9b31m" in (case / rel).read_bytes()]
+    assert kept, "the evidence should keep the raw C1 bytes"

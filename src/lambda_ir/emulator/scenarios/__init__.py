@@ -12,6 +12,9 @@
 - `busy`: thirty days of honest CI, CloudFormation, CodeDeploy, console and vendor-layer life,
   with three intrusions hidden in it (the precision benchmark).
 - `organization`: an AWS Organization of member accounts to fan out over (`collect --org-role`).
+- `hostile`: every string the attacker controls (user agent, a refused function name, layer
+  and function descriptions, environment values, tags, code file names, log lines) carries
+  terminal controls, C1 and bidi characters (#18's closing check).
 - `security-lake`: Amazon Security Lake holding, as OCSF, the CloudTrail the scenarios before
   it recorded (`hunt --source security-lake`).
 
@@ -32,6 +35,7 @@ from lambda_ir.emulator.scenarios.backdoors import backdoors
 from lambda_ir.emulator.scenarios.busy import busy
 from lambda_ir.emulator.scenarios.denonia import denonia
 from lambda_ir.emulator.scenarios.estate import estate
+from lambda_ir.emulator.scenarios.hostile import hostile
 from lambda_ir.emulator.scenarios.organization import organization
 from lambda_ir.emulator.scenarios.pacu import pacu
 from lambda_ir.emulator.scenarios.result import Actor, Credentials, ScenarioResult, Technique
@@ -61,6 +65,7 @@ SCENARIOS: dict[str, Scenario] = {
     "busy": busy,
     "organization": organization,
     "security-lake": security_lake,
+    "hostile": hostile,
 }
 
 
