@@ -56,6 +56,44 @@ def test_rule_on_create_role_fires_with_who_wired_it(builder: CaseBuilder) -> No
     assert {ref.path.rsplit("/", 1)[-1] for ref in finding.evidence} >= {"rule.json"}
 
 
+def test_rule_on_create_role_wired_by_an_unusual_actor_is_high(builder: CaseBuilder) -> None:
+    """Ten days of CI releases, then a user never seen wires the rule at 02:10 from a new
+    network with an SDK: persistence by someone off the account's paths."""
+    pattern = _pattern(source=["aws.iam"], detail={"eventName": ["CreateRole"]})
+    _rule(builder, "new-roles", FN, EventPattern=pattern)
+    ci = {
+        "type": "AssumedRole",
+        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/gha-deploy/run",
+        "accountId": ACCOUNT,
+        "sessionContext": {"sessionIssuer": {"arn": f"arn:aws:iam::{ACCOUNT}:role/gha-deploy"}},
+    }
+    history = [
+        trail_event(
+            "UpdateFunctionCode20150331v2",
+            {"functionName": "x7k2q"},
+            identity=ci,
+            event_id=f"ci-{day}",
+            time=f"2026-10-{day:02d}T10:15:00Z",
+            user_agent="APN/1.0 HashiCorp/1.0 Terraform/1.9.8",
+            source_ip="192.0.2.10",
+        )
+        for day in range(1, 11)
+    ]
+    wiring = trail_event(
+        "PutTargets",
+        {"rule": "new-roles"},
+        source="events.amazonaws.com",
+        time="2026-10-12T02:10:00Z",
+        user_agent="Boto3/1.34.69 md/Botocore#1.34.69",
+        source_ip="203.0.113.66",
+        event_id="wire",
+    )
+    builder.trail([*history, wiring])
+    (finding,) = run_detector(builder, trg_iam_events.DETECTOR)
+    assert finding.severity is Severity.HIGH
+    assert "new against the baseline" in finding.summary
+
+
 def test_cloudtrail_api_calls_of_other_services_are_low(builder: CaseBuilder) -> None:
     pattern = _pattern(**{"detail-type": ["AWS API Call via CloudTrail"], "source": ["aws.s3"]})
     _rule(builder, "s3-calls", FN, EventPattern=pattern)

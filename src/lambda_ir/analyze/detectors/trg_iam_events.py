@@ -30,7 +30,10 @@ INFO = DetectorInfo(
     description=(
         "An EventBridge rule whose event pattern selects IAM/STS/Organizations events or "
         "CloudTrail API calls targets the function: it runs whenever anyone, for example, "
-        "creates a role. Attributed to the PutTargets/PutRule call when the trail holds it."
+        "creates a role. Attributed to the PutTargets/PutRule call when the trail holds it. "
+        "Security automation does the same by design: MEDIUM for identity events, LOW for "
+        "other API calls; HIGH when whoever wired it was new on two or more counts against "
+        "the account's baseline."
     ),
 )
 
@@ -49,12 +52,17 @@ def detect(case: CaseView) -> Iterator[Finding]:
         what = ", ".join(identity) or "CloudTrail API calls"
         calls = f" ({', '.join(names)})" if names else ""
         who = f"; wired by {wired.actor.arn} at {wired.time}" if wired else ""
+        severity = Severity.MEDIUM if identity else Severity.LOW
+        novelty = case.baseline.judge_row(wired) if wired else None
+        if novelty is not None and novelty.judged and len(novelty.strong) >= 2:
+            severity = Severity.HIGH  # wired by someone acting off the account's paths
+            who += f" ({novelty.phrase()})"
         yield make_finding(
             INFO,
             resource=function.arn,
             account=function.account,
             region=function.region,
-            severity=Severity.MEDIUM if identity else Severity.LOW,
+            severity=severity,
             key=trigger.source,
             time=wired.time if wired else None,
             actor=wired.actor if wired else None,
