@@ -1,5 +1,6 @@
 """Scenario `hostile`: evidence written to attack the responder's terminal and files.
 
+The content is ours.
 Every string the attacker controls carries terminal controls: ESC sequences (OSC title,
 CSI screen clear), 8-bit C1 controls (U+009B CSI, U+0085 NEL), bidi overrides and isolates
 (U+202E, U+2066-U+2069), CR, LF, BS, BEL, NUL and DEL, and a line that fakes a finding.
@@ -147,7 +148,7 @@ def _logs(emulator: Target, when: datetime) -> str:
 def hostile(
     emulator: Target, prior: Sequence[ScenarioResult] = (), *, now: datetime | None = None
 ) -> ScenarioResult:
-    """Seed the hostile-strings scenario (inert: nothing in it is ever run)."""
+    """Seed the hostile-strings scenario (content is ours; inert: nothing in it is run)."""
     del prior  # standalone
     now = now or datetime.now(UTC)
     attacker = _stolen_user(emulator, now)
