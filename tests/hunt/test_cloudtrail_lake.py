@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import duckdb
 import pytest
 from click.testing import CliRunner
 
@@ -31,11 +30,9 @@ from lambda_ir.evidence import Case, verify_case
 from lambda_ir.evidence.index import build_index, open_index
 from lambda_ir.hunt.athena import QueryFailed
 from lambda_ir.hunt.cloudtrail_lake import LakeQueryOptions, hunt_cloudtrail_lake, run_lake_query
-from lambda_ir.hunt.local import load_table, run
-from lambda_ir.hunt.query import hunt_query
-from lambda_ir.hunt.rules import LAMBDA_RULES, HuntRule
+from lambda_ir.hunt.rules import LAMBDA_RULES
 from tests.conftest import aws_env
-from tests.hunt.trail_files import partition, records, trail_objects
+from tests.hunt.trail_files import expected_events, records, trail_objects
 
 SINCE = datetime(2024, 7, 31, 0, 0, tzinfo=UTC)
 UNTIL = datetime(2024, 8, 1, 23, 59, 59, tzinfo=UTC)
@@ -80,14 +77,6 @@ def store(aws: Emulator, admin: boto3.Session) -> dict[str, Any]:
     return dict(created)
 
 
-def _expected(rules: list[HuntRule]) -> set[str]:
-    """The events the same rules select on DuckDB over the CloudTrail table, in the window."""
-    con = duckdb.connect()
-    load_table(con, "hunt.trail", ((r, partition(r)) for r in records()))
-    names, rows = run(con, hunt_query("hunt.trail", rules, SINCE, UNTIL, "duckdb"))
-    return {str(dict(zip(names, row, strict=True))["eventid"]) for row in rows}
-
-
 def test_hunt_splits_the_rules_runs_each_query_and_ingests_the_matches(
     aws: Emulator, admin: boto3.Session, store: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -106,7 +95,7 @@ def test_hunt_splits_the_rules_runs_each_query_and_ingests_the_matches(
     )
     summary = hunt_cloudtrail_lake(case, admin, options)
     assert len(summary.query_ids) == 3 and not summary.unsupported
-    expected = _expected(list(rules))
+    expected = expected_events(list(rules), SINCE, UNTIL)
     assert expected and summary.ingested.events == len(expected)
     # Bytes scanned: the window's events only (the store holds more), priced per GB.
     assert summary.scanned_bytes > 0 and summary.cost_usd == pytest.approx(
@@ -175,7 +164,7 @@ def test_the_cli_hunts_an_event_data_store_and_index_joins_the_events(
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert result["events"] == len(_expected(list(LAMBDA_RULES))) > 0
+    assert result["events"] == len(expected_events(list(LAMBDA_RULES), SINCE, UNTIL)) > 0
     con = open_index(Case.open(case)) if build_index(Case.open(case)) else None
     assert con is not None
     count = con.execute("SELECT count(*) FROM trail_events").fetchone()

@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
-import duckdb
 import pytest
 from click.testing import CliRunner
 
@@ -28,12 +27,10 @@ from lambda_ir.emulator.server import Emulator
 from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case, verify_case
 from lambda_ir.hunt.athena import QueryFailed, cost_usd, run_query
-from lambda_ir.hunt.local import load_table, run
-from lambda_ir.hunt.query import hunt_query
-from lambda_ir.hunt.rules import LAMBDA_RULES, HuntRule
+from lambda_ir.hunt.rules import LAMBDA_RULES
 from lambda_ir.hunt.security_lake import LakeOptions, default_table, hunt_security_lake
 from tests.conftest import aws_env
-from tests.hunt.trail_files import partition, records
+from tests.hunt.trail_files import expected_events, records
 
 SINCE = datetime(2024, 7, 31, 0, 0, tzinfo=UTC)
 UNTIL = datetime(2024, 8, 1, 23, 59, 59, tzinfo=UTC)
@@ -99,13 +96,6 @@ def test_the_lake_is_laid_out_and_catalogued_as_security_lake_does(
     assert len(partitions["Partitions"]) == len(lake.partitions) == len(lake.objects)
 
 
-def _expected(rules: list[HuntRule]) -> set[str]:
-    con = duckdb.connect()
-    load_table(con, "hunt.trail", ((r, partition(r)) for r in records()))
-    names, rows = run(con, hunt_query("hunt.trail", rules, SINCE, UNTIL, "duckdb"))
-    return {str(dict(zip(names, row, strict=True))["eventid"]) for row in rows}
-
-
 def test_hunt_prunes_to_the_window_days_and_ingests_the_matches(
     aws: Emulator, admin: boto3.Session, lake: SeededLake, workgroup: str, tmp_path: Path
 ) -> None:
@@ -122,7 +112,7 @@ def test_hunt_prunes_to_the_window_days_and_ingests_the_matches(
     )
     assert 0 < summary.scanned_bytes == in_window < sum(lake.objects.values())
     assert summary.cost_usd == cost_usd(in_window)
-    expected = _expected(list(rules))
+    expected = expected_events(list(rules), SINCE, UNTIL)
     assert expected and summary.ingested.events == len(expected) == summary.rows
     stored = [e for e in case.entries() if e.kind == "trail"]
     assert all(e.path and e.path.startswith(f"trail/{e.account}/security-lake/") for e in stored)
@@ -156,7 +146,7 @@ def test_the_cli_hunts_security_lake(
     done = CliRunner().invoke(cli, [*arguments, "--athena-workgroup", workgroup], env=env)
     assert done.exit_code == 0, done.output
     result = json.loads(done.stdout)
-    assert result["events"] == len(_expected(list(LAMBDA_RULES))) > 0
+    assert result["events"] == len(expected_events(list(LAMBDA_RULES), SINCE, UNTIL)) > 0
     assert result["query_id"] and result["scanned_bytes"] > 0
 
 

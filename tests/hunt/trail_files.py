@@ -9,8 +9,15 @@ from __future__ import annotations
 import gzip
 import json
 from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import duckdb
+
+from lambda_ir.hunt.local import load_table, run
+from lambda_ir.hunt.query import hunt_query
 
 STRATUS = (
     Path(__file__).resolve().parents[3] / "shared" / "data" / "stratus-red-team-detonation-logs"
@@ -53,3 +60,12 @@ def trail_objects(prefix: str) -> dict[str, bytes]:
         )
         objects[key] = gzip.compress(json.dumps({"Records": listed}).encode(), mtime=0)
     return objects
+
+
+def expected_events(rules: Sequence[Any], since: datetime, until: datetime) -> set[str]:
+    """The events `rules` select in the window on DuckDB over the records, locally: what a
+    hunt through any source must bring in."""
+    con = duckdb.connect()
+    load_table(con, "hunt.trail", ((r, partition(r)) for r in records()))
+    names, rows = run(con, hunt_query("hunt.trail", rules, since, until, "duckdb"))
+    return {str(dict(zip(names, row, strict=True))["eventid"]) for row in rows}

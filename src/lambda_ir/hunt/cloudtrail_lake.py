@@ -40,7 +40,7 @@ from lambda_ir.hunt.athena import QueryFailed, QueryResult
 from lambda_ir.hunt.cloudtrail_lake_schema import COLUMNS, MAPS, record_of_lake
 from lambda_ir.hunt.ingest import RowSource, ingest_rows, store_responses
 from lambda_ir.hunt.query import RULES_COLUMN, labelled_select, split_queries
-from lambda_ir.hunt.rules import ENGINES, HuntRule, Unsupported
+from lambda_ir.hunt.rules import ENGINES, HuntRule, Unsupported, rewrite_rules
 from lambda_ir.hunt.run import HuntSummary, merge_ingested, once_each
 
 MAX_STATEMENT = 10_000  # StartQuery QueryStatement, characters (the API's documented maximum)
@@ -135,14 +135,7 @@ def to_lake(condition: exp.Expr) -> exp.Expr:
 
 def lake_rules(rules: Sequence[HuntRule]) -> tuple[list[HuntRule], list[Unsupported]]:
     """`rules` rewritten for CloudTrail Lake; those that cannot be, with the reason."""
-    kept: list[HuntRule] = []
-    refused: list[Unsupported] = []
-    for rule in rules:
-        try:
-            kept.append(replace(rule, condition=to_lake(rule.condition)))
-        except ValueError as exc:
-            refused.append(Unsupported(rule.id, rule.title.removeprefix("Sigma: "), str(exc)))
-    return kept, refused
+    return rewrite_rules(rules, to_lake)
 
 
 def lake_query(store: str, rules: Sequence[HuntRule], since: datetime, until: datetime) -> str:

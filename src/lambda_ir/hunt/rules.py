@@ -18,8 +18,8 @@ Java engine: the patterns used here mean the same in both.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import sqlglot
@@ -163,6 +163,21 @@ def sigma_rules(dirs: Iterable[Path]) -> tuple[list[HuntRule], list[Unsupported]
             )
         )
     return rules, unsupported
+
+
+def rewrite_rules(
+    rules: Iterable[HuntRule], rewrite: Callable[[exp.Expr], exp.Expr]
+) -> tuple[list[HuntRule], list[Unsupported]]:
+    """`rules` with their conditions rewritten for another schema (Security Lake's, CloudTrail
+    Lake's); a rule `rewrite` refuses (ValueError) is returned unsupported, with the reason."""
+    kept: list[HuntRule] = []
+    refused: list[Unsupported] = []
+    for rule in rules:
+        try:
+            kept.append(replace(rule, condition=rewrite(rule.condition)))
+        except ValueError as exc:
+            refused.append(Unsupported(rule.id, rule.title.removeprefix("Sigma: "), str(exc)))
+    return kept, refused
 
 
 def to_table(condition: exp.Expr) -> exp.Expr:

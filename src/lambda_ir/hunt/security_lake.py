@@ -18,7 +18,7 @@ lake's bucket, write on the workgroup's result location.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import boto3
@@ -35,7 +35,7 @@ from lambda_ir.hunt.query import (
     labelled_select,
     split_queries,
 )
-from lambda_ir.hunt.rules import ENGINES, SOURCE_DIALECT, HuntRule, Unsupported
+from lambda_ir.hunt.rules import ENGINES, SOURCE_DIALECT, HuntRule, Unsupported, rewrite_rules
 from lambda_ir.hunt.run import HuntSummary, merge_ingested, once_each
 from lambda_ir.hunt.security_lake_ocsf import FIELDS, JSON_FIELDS, UNMAPPED, record_of_ocsf
 from lambda_ir.hunt.security_lake_schema import COLUMNS, table_names
@@ -105,14 +105,7 @@ def to_ocsf(condition: exp.Expr) -> exp.Expr:
 
 def ocsf_rules(rules: Sequence[HuntRule]) -> tuple[list[HuntRule], list[Unsupported]]:
     """`rules` rewritten for Security Lake; those that cannot be, with the reason."""
-    kept: list[HuntRule] = []
-    refused: list[Unsupported] = []
-    for rule in rules:
-        try:
-            kept.append(replace(rule, condition=to_ocsf(rule.condition)))
-        except ValueError as exc:
-            refused.append(Unsupported(rule.id, rule.title.removeprefix("Sigma: "), str(exc)))
-    return kept, refused
+    return rewrite_rules(rules, to_ocsf)
 
 
 def lake_select(
