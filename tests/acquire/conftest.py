@@ -13,7 +13,7 @@ import pytest
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case
-from tests.conftest import RegionPool
+from tests.conftest import RegionPool, admin_session
 
 
 @pytest.fixture(scope="session")
@@ -57,11 +57,9 @@ def aws_clock(emulator_session: Emulator) -> Iterator[Emulator]:
 
 
 @pytest.fixture
-def session() -> boto3.Session:
+def session(emulator_session: Emulator) -> boto3.Session:
     """Credentials the emulator treats as its administrator (any unknown key)."""
-    return boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
+    return admin_session(emulator_session.model_loader)
 
 
 @pytest.fixture

@@ -24,8 +24,9 @@ def aws() -> Iterator[Emulator]:
 
 @pytest.fixture
 def admin(aws: Emulator) -> Any:
-    """A boto3 session with the default (unknown) keys: the emulator admin."""
-    return session_for(aws, "testing", "testing")
+    """A boto3 session with the default (unknown) keys: the emulator admin (service models
+    read once per process: the emulator's loader)."""
+    return session_for(aws, "testing", "testing", loader=aws.model_loader)
 
 
 @pytest.fixture

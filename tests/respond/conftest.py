@@ -20,7 +20,7 @@ from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case
 from lambda_ir.respond import Request, choose
 from tests.acquire.seed import TRUST, package
-from tests.conftest import RegionPool
+from tests.conftest import RegionPool, admin_session
 
 
 @pytest.fixture(scope="session")
@@ -59,18 +59,11 @@ class Estate:
         )
 
 
-def admin_session() -> boto3.Session:
-    """Credentials the emulator treats as its administrator (any unknown key)."""
-    return boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
-
-
 @pytest.fixture
 def estate(emulator_session: Emulator, region_pool: RegionPool) -> Estate:
     """A function with two published versions, an alias and its own execution role."""
     region = region_pool.take(emulator_session)
-    session = admin_session()
+    session = admin_session(emulator_session.model_loader)
     endpoint = emulator_session.endpoint_url
     name = f"fn-{uuid.uuid4().hex[:8]}"
     iam = session.client("iam", endpoint_url=endpoint)

@@ -26,7 +26,8 @@ from lambda_ir.evidence import Case, verify_case
 from lambda_ir.model import FunctionRef
 from lambda_ir.respond.preserve import has_function
 from lambda_ir.respond.revoke_sessions import POLICY_NAME
-from tests.respond.conftest import admin_session, cli_env
+from tests.conftest import admin_session
+from tests.respond.conftest import cli_env
 
 ACTIONS = ["throttle", "block-public", "disable-url", "revoke-sessions"]
 FN = f"arn:aws:lambda:{TARGET_REGION}:123456789012:function:{TARGET_FUNCTION}"
@@ -46,11 +47,12 @@ def _run(endpoint: str, *args: str) -> Any:
     return CliRunner(env=cli_env(endpoint)).invoke(cli, list(args), catch_exceptions=False)
 
 
-def _state(endpoint: str, folder: Path) -> dict[str, Any]:
+def _state(aws: Emulator, folder: Path) -> dict[str, Any]:
     """Collect the function read-only into a new case; what containment touches, normalised."""
     case = Case.create(folder)
-    options = CollectOptions(workers=4, quotas=False, endpoint_url=endpoint)
-    collect(case, admin_session(), Scope(regions=(TARGET_REGION,), functions=(FN,)), options)
+    options = CollectOptions(workers=4, quotas=False, endpoint_url=aws.endpoint_url)
+    session = admin_session(aws.model_loader)
+    collect(case, session, Scope(regions=(TARGET_REGION,), functions=(FN,)), options)
     state: dict[str, Any] = {}
     for entry in case.entries():
         touched = ("/functions/image-resizer/", "/iam/roles/")
@@ -108,10 +110,10 @@ def _public_statements(lam: Any) -> list[str]:
 
 def test_contain_denonia_dry_run_apply_and_undo(denonia: Emulator, tmp_path: Path) -> None:
     endpoint = denonia.endpoint_url
-    session = admin_session()
+    session = admin_session(denonia.model_loader)
     lam = session.client("lambda", endpoint_url=endpoint, region_name=TARGET_REGION)
     iam = session.client("iam", endpoint_url=endpoint)
-    before = _state(endpoint, tmp_path / "before")
+    before = _state(denonia, tmp_path / "before")
     assert _public_statements(lam)  # the scenario is open before containment
     ends = (
         "/policy/_.json",
@@ -128,7 +130,7 @@ def test_contain_denonia_dry_run_apply_and_undo(denonia: Emulator, tmp_path: Pat
     dry = _run(endpoint, *base)
     assert dry.exit_code == 0, dry.output
     assert "dry run: nothing was changed" in dry.output and "lambda:RemovePermission" in dry.output
-    assert _state(endpoint, tmp_path / "after-dry-run") == before
+    assert _state(denonia, tmp_path / "after-dry-run") == before
 
     applied = _run(endpoint, *base, "--apply")
     assert applied.exit_code == 0, applied.output
@@ -156,7 +158,7 @@ def test_contain_denonia_dry_run_apply_and_undo(denonia: Emulator, tmp_path: Pat
     undone = _run(endpoint, "contain", "--case", str(case), "--undo", str(undo_path), "--apply")
     assert undone.exit_code == 0, undone.output
     assert undone.output.count("[applied]") == 5
-    assert _state(endpoint, tmp_path / "after-undo") == before
+    assert _state(denonia, tmp_path / "after-undo") == before
     assert verify_case(case).ok
 
 

@@ -38,6 +38,11 @@ class Target(Protocol):
         """The account the emulator's default keys act in."""
         ...
 
+    @property
+    def model_loader(self) -> Any:
+        """A botocore Loader every actor's session shares (each service model read once)."""
+        ...
+
 
 class ScenarioClock:
     """The scenario's notion of now: starts at a given UTC instant and only moves forward."""
@@ -71,7 +76,8 @@ class ActorClients:
         self.target = target
         self.actor = actor
         self.clock = clock
-        self.loader = loader  # a botocore Loader shared with other actors (`session_for`)
+        # A botocore Loader shared with other actors (`session_for`): the target's by default.
+        self.loader = loader if loader is not None else target.model_loader
         self._session: Any = None
         self._clients: dict[tuple[str, str], Any] = {}
 
