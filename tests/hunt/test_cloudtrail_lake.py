@@ -97,6 +97,9 @@ def test_hunt_splits_the_rules_runs_each_query_and_ingests_the_matches(
     assert len(summary.query_ids) == 3 and not summary.unsupported
     expected = expected_events(list(rules), SINCE, UNTIL)
     assert expected and summary.ingested.events == len(expected)
+    assert build_index(case)  # the very events, through the source and back into the case
+    con = open_index(case)
+    assert {r[0] for r in con.execute("SELECT event_id FROM trail_events").fetchall()} == expected
     # Bytes scanned: the window's events only (the store holds more), priced per GB.
     assert summary.scanned_bytes > 0 and summary.cost_usd == pytest.approx(
         summary.scanned_bytes / 1e9 * 0.005

@@ -26,6 +26,7 @@ from lambda_ir.emulator.security_lake import SeededLake, seed_security_lake
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case, verify_case
+from lambda_ir.evidence.index import build_index, open_index
 from lambda_ir.hunt.athena import QueryFailed, cost_usd, run_query
 from lambda_ir.hunt.rules import LAMBDA_RULES
 from lambda_ir.hunt.security_lake import LakeOptions, default_table, hunt_security_lake
@@ -114,6 +115,9 @@ def test_hunt_prunes_to_the_window_days_and_ingests_the_matches(
     assert summary.cost_usd == cost_usd(in_window)
     expected = expected_events(list(rules), SINCE, UNTIL)
     assert expected and summary.ingested.events == len(expected) == summary.rows
+    assert build_index(case)  # the very events, through the source and back into the case
+    con = open_index(case)
+    assert {r[0] for r in con.execute("SELECT event_id FROM trail_events").fetchall()} == expected
     stored = [e for e in case.entries() if e.kind == "trail"]
     assert all(e.path and e.path.startswith(f"trail/{e.account}/security-lake/") for e in stored)
     assert {e.account for e in stored} == set(summary.ingested.by_account) and len(stored) >= 2
