@@ -235,9 +235,10 @@ def json_is_clean(text: str) -> bool:
 def _may_hold_secret(text: str) -> bool:
     if text.isascii():  # lower() then a case-sensitive search: 8x faster than (?i)
         lower = text.lower()
-        if not any(part in lower for part in _ANY_SUBSTRINGS):
-            return False
-        return _ANY_LOWER.search(lower) is not None
+        for part in _ANY_SUBSTRINGS:  # a plain loop: a generator's frames cost more here
+            if part in lower:
+                return _ANY_LOWER.search(lower) is not None
+        return False
     return _ANY_FOLDED.search(text) is not None
 
 

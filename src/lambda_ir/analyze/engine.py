@@ -107,16 +107,21 @@ def findings_json(findings: Sequence[Finding]) -> bytes:
     return b"".join(findings_chunks(findings))
 
 
+CHUNK = 2000  # findings serialised at once
+
+
 def findings_chunks(findings: Sequence[Finding]) -> Iterator[bytes]:
-    """findings.json a finding at a time, the bytes `orjson.dumps(list, OPT_INDENT_2)` would
-    give: hundreds of thousands of findings are never one list of dicts nor one string."""
+    """findings.json CHUNK findings at a time, the bytes `orjson.dumps(list, OPT_INDENT_2)`
+    would give: hundreds of thousands of findings are never one list of dicts nor one string.
+    Each chunk is itself a list dumped with indentation, its brackets cut off and the chunks
+    joined with the commas between them."""
     if not findings:
         yield b"[]\n"
         return
-    for number, finding in enumerate(findings):
-        item = orjson.dumps(finding.to_json(), option=orjson.OPT_INDENT_2)
-        # JSON strings hold no raw newline: every one is indentation, one level deeper here
-        yield (b",\n  " if number else b"[\n  ") + sanitize.json_bytes(item.replace(b"\n", b"\n  "))
+    for start in range(0, len(findings), CHUNK):
+        part = [finding.to_json() for finding in findings[start : start + CHUNK]]
+        body = orjson.dumps(part, option=orjson.OPT_INDENT_2)[2:-2]  # "[\n" … "\n]"
+        yield (b",\n" if start else b"[\n") + sanitize.json_bytes(body)
     yield b"\n]\n"
 
 

@@ -7,8 +7,9 @@ count, first and last time) is placed at its first call and stretches its incide
 Each group's steps are put in order and named by phase (recon, modification, persistence,
 evasion); recon followed by a change is the shape of an intrusion and raises the incident to
 at least HIGH when any step was MEDIUM or more. An actor's purely informational groups
-(releases along established paths) fold into one "routine activity" incident. *Exposure* findings (posture: a URL that has always been public,
-a broad role, a gap in the evidence) are grouped per resource, apart from activity.
+(releases along established paths) fold into one "routine activity" incident. *Exposure*
+findings (posture: a URL that has always been public, a broad role, a gap in the evidence)
+are grouped per resource, apart from activity.
 
 Incidents are ordered most severe first, activity before exposure at equal severity, then
 by score; every finding gets the id of the incident that holds it. `actions` are the
@@ -18,6 +19,7 @@ verify the evidence first: containment changes what it would show).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ from typing import Any
 
 from lambda_ir.analyze.baseline import parse_time
 from lambda_ir.analyze.baseline_tools import principal_of
-from lambda_ir.model import Finding, FunctionRef, Severity
+from lambda_ir.model import Actor, Finding, FunctionRef, Severity
 
 INCIDENTS_FILE = "incidents.json"
 GAP_HOURS = 8
@@ -116,9 +118,12 @@ def phase(finding: Finding) -> str:
 
 def actor_key(finding: Finding) -> str:
     """Who a finding is about, at the level incidents group: role, user, service or key."""
-    actor = finding.actor
-    if actor is None:
-        return ""
+    return "" if finding.actor is None else _principal(finding.actor)
+
+
+# Pure functions of a few thousand distinct actors and resources, asked for every finding.
+@functools.lru_cache(maxsize=65536)
+def _principal(actor: Actor) -> str:
     return principal_of(
         actor.type, actor.arn, actor.session_issuer, actor.user_agent, actor.access_key_id
     )
@@ -300,6 +305,7 @@ def _rank(incident: Incident) -> tuple[int, int, float, str]:
     )
 
 
+@functools.lru_cache(maxsize=65536)
 def _base(resource: str) -> str:
     try:
         ref = FunctionRef.from_arn(resource)

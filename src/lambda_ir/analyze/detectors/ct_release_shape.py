@@ -32,24 +32,18 @@ INFO = DetectorInfo(
 
 # One row per principal, function and day: the day's distinct writes in the order first made.
 _SQL = """
-WITH writes AS (
+WITH writes AS MATERIALIZED (
     SELECT n.principal, t.account, t.aws_region, t.function_name,
-           CAST(t.event_time AS DATE) AS day, t.operation, min(t.event_time) AS first,
-           list(t.evidence_path || '|' || t.evidence_sha256) AS refs,
-           any_value(t.actor_arn) AS arn, any_value(t.source_ip) AS ip,
-           any_value(t.user_agent) AS agent, any_value(t.access_key_id) AS key,
-           any_value(t.actor_type) AS kind
+           CAST(t.event_time AS DATE) AS day, t.operation, min(t.event_time) AS first
     FROM trail_events AS t JOIN {novelty} AS n USING (event_id)
     WHERE t.event_source = 'lambda.amazonaws.com' AND t.error_code IS NULL
       AND NOT coalesce(t.read_only, false) AND t.operation NOT LIKE 'Get%'
       AND t.operation NOT LIKE 'List%' AND coalesce(t.function_name, '') <> ''
       AND NOT n.service AND coalesce(t.user_agent, '') NOT ILIKE '%lambda-ir%'
     GROUP BY ALL
-), days AS (
+), days AS MATERIALIZED (
     SELECT principal, account, aws_region, function_name, day,
-           string_agg(operation, ' > ' ORDER BY first) AS shape, min(first) AS first,
-           flatten(list(refs)) AS refs, any_value(arn) AS arn, any_value(ip) AS ip,
-           any_value(agent) AS agent, any_value(key) AS key, any_value(kind) AS kind
+           string_agg(operation, ' > ' ORDER BY first) AS shape, min(first) AS first
     FROM writes GROUP BY ALL
 ), history AS (  -- the account's distinct days before each day (then the principal's)
     SELECT account, day, row_number() OVER (PARTITION BY account ORDER BY day) - 1 AS before
@@ -58,20 +52,44 @@ WITH writes AS (
     SELECT account, principal, day,
            row_number() OVER (PARTITION BY account, principal ORDER BY day) - 1 AS before
     FROM (SELECT DISTINCT account, principal, day FROM days)
-), shapes AS (  -- the day each of a principal's shapes was first seen
+), shapes AS MATERIALIZED (  -- the day each of a principal's shapes was first seen
     SELECT account, principal, shape, min(day) AS since FROM days GROUP BY ALL
+), fired AS MATERIALIZED (  -- only these days reach the costlier joins below
+    SELECT d.* FROM days AS d
+    JOIN history AS h USING (account, day)
+    JOIN prior AS p USING (account, principal, day)
+    JOIN shapes AS s USING (account, principal, shape)
+    WHERE h.before >= {MIN_HISTORY_DAYS} -- a baseline to judge by
+      AND p.before >= {ESTABLISHED_DAYS} -- a new principal is LIR-CT-012's to judge
+      AND s.since = d.day -- the shape was never seen before this day
+), usual AS (
+    SELECT f.principal, f.account, f.day, list(DISTINCT u.shape ORDER BY u.shape) AS usual
+    FROM (SELECT DISTINCT principal, account, day FROM fired) AS f
+    JOIN shapes AS u ON u.account = f.account AND u.principal = f.principal AND u.since < f.day
+    GROUP BY ALL
+), calls AS (  -- the fired days' calls: their trail files and who made the first
+    SELECT n.principal, t.account, t.aws_region, t.function_name,
+           CAST(t.event_time AS DATE) AS day,
+           list(t.evidence_path || '|' || t.evidence_sha256 ORDER BY t.event_time) AS refs,
+           arg_min(t.actor_arn, t.event_time) AS arn, arg_min(t.source_ip, t.event_time) AS ip,
+           arg_min(t.user_agent, t.event_time) AS agent,
+           arg_min(t.access_key_id, t.event_time) AS key,
+           arg_min(t.actor_type, t.event_time) AS kind
+    FROM trail_events AS t JOIN {novelty} AS n USING (event_id)
+    SEMI JOIN fired AS f ON f.principal = n.principal AND f.account = t.account
+      AND f.aws_region = t.aws_region AND f.function_name = t.function_name
+      AND f.day = CAST(t.event_time AS DATE)
+    WHERE t.event_source = 'lambda.amazonaws.com' AND t.error_code IS NULL
+      AND NOT coalesce(t.read_only, false) AND t.operation NOT LIKE 'Get%'
+      AND t.operation NOT LIKE 'List%' AND NOT n.service
+      AND coalesce(t.user_agent, '') NOT ILIKE '%lambda-ir%'
+    GROUP BY ALL
 )
-SELECT d.principal, d.account, d.aws_region, d.function_name, d.shape, d.first, d.refs,
-       (SELECT list(u.shape ORDER BY u.shape) FROM shapes AS u WHERE u.account = d.account
-        AND u.principal = d.principal AND u.since < d.day) AS usual,
-       d.arn, d.ip, d.agent, d.key, d.kind
-FROM days AS d
-JOIN history AS h USING (account, day)
-JOIN prior AS p USING (account, principal, day)
-JOIN shapes AS s USING (account, principal, shape)
-WHERE h.before >= {MIN_HISTORY_DAYS} -- a baseline to judge by
-  AND p.before >= {ESTABLISHED_DAYS} -- a new principal is LIR-CT-012's to judge
-  AND s.since = d.day -- the shape was never seen before this day
+SELECT d.principal, d.account, d.aws_region, d.function_name, d.shape, d.first, c.refs,
+       u.usual, c.arn, c.ip, c.agent, c.key, c.kind
+FROM fired AS d
+JOIN calls AS c USING (principal, account, aws_region, function_name, day)
+LEFT JOIN usual AS u USING (principal, account, day)
 ORDER BY d.day, d.principal, d.function_name
 """
 
