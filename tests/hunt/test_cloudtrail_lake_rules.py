@@ -154,7 +154,7 @@ def test_a_security_lake_row_turns_back_into_its_record(
 ) -> None:
     ocsf, _ = ocsf_rules(rules)
     text = lake_select("lake.ocsf", ocsf, SINCE, UNTIL).sql(dialect="trino")
-    assert "eventday BETWEEN '20240101' AND '20250101'" in text
+    assert "time_dt >= CAST('2024-01-01 00:00:00' AS TIMESTAMP)" in text
     names, rows = run(con, sqlglot.transpile(text, read="trino", write="duckdb")[0])
     originals = {r["eventID"]: r for r in records()}
     assert len(rows) >= 10

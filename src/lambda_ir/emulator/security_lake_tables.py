@@ -5,11 +5,14 @@ added with glue:BatchCreatePartition), not with Athena DDL. When a query names a
 emulator's own Athena catalog lacks, `load_glue` looks it up in moto's Glue: a Parquet table
 (ParquetHiveSerDe) gives its columns, partition keys and registered partitions. It keeps the
 partitions whose values satisfy the query's top-level AND terms on the partition keys (DuckDB
-evaluates those terms on a table of partition values), reads those partitions' Parquet files
-from moto's S3 into a DuckDB table typed from the Glue column types (sqlglot turns Hive types
-into DuckDB's), with the partition values as columns, and returns the files' stored size as
-`DataScannedInBytes`. Athena reads only the Parquet columns a query needs, so on AWS the
-figure is smaller; a partition that was never registered is not read, as on Athena.
+evaluates those terms on a table of partition values) and, for Security Lake's `eventday`
+folders, those whose day the query's `time_dt` bounds can reach (AWS documents `time_dt` as
+what prunes a source version 2.0 table to its date partitions), reads those partitions'
+Parquet files from moto's S3 into a DuckDB table typed from the Glue column types (sqlglot
+turns Hive types into DuckDB's), with the partition values as columns, and returns the
+files' stored size as `DataScannedInBytes`. Athena reads only the Parquet columns a query
+needs, so on AWS the figure is smaller; a partition never registered is not read, as on
+Athena.
 """
 
 from __future__ import annotations
@@ -93,13 +96,17 @@ def _files(
 def _prune(
     partitions: list[tuple[tuple[str, ...], str]], keys: list[str], scan: exp.Query
 ) -> list[tuple[tuple[str, ...], str]]:
-    """The partitions whose values satisfy the WHERE's conjuncts on partition keys only."""
+    """The partitions whose values satisfy the WHERE's conjuncts on partition keys only, and,
+    with an `eventday` key, those whose day a `time_dt` bound can reach (`_day_terms`)."""
     where = scan.args.get("where")
+    found = list(conjuncts(where.this)) if where is not None else []
     terms = [
         term
-        for term in (conjuncts(where.this) if where is not None else [])
+        for term in found
         if (names := {c.name.lower() for c in term.find_all(exp.Column)}) and names <= set(keys)
     ]
+    if "eventday" in keys:
+        terms += _day_terms(found)
     if not terms or not partitions:
         return partitions
     con = duckdb.connect(":memory:")
@@ -110,11 +117,37 @@ def _prune(
             f"INSERT INTO p VALUES (?, {', '.join('?' for _ in keys)})",  # noqa: S608
             [(i, *values) for i, (values, _) in enumerate(partitions)],
         )
+        if "eventday" in keys:
+            con.execute(
+                "ALTER TABLE p ADD COLUMN day_start TIMESTAMP; "
+                "ALTER TABLE p ADD COLUMN day_end TIMESTAMP; "
+                "UPDATE p SET day_start = try_strptime(eventday, '%Y%m%d'), day_end = "
+                "try_strptime(eventday, '%Y%m%d') + INTERVAL 1 DAY - INTERVAL 1 MICROSECOND"
+            )
         condition = exp.and_(*terms).sql(dialect="duckdb")
         kept = {row[0] for row in con.execute(f"SELECT n FROM p WHERE {condition}").fetchall()}  # noqa: S608
     finally:
         con.close()
     return [p for i, p in enumerate(partitions) if i in kept]
+
+
+def _day_terms(found: list[exp.Expr]) -> list[exp.Expr]:
+    """Bounds on `time_dt` (Security Lake 2.0's documented pruning column) as bounds on each
+    `eventday` folder: `time_dt >= X` keeps a day ending at or after X, `time_dt <= Y` one
+    starting at or before Y (BETWEEN both). Other forms prune nothing."""
+    terms: list[exp.Expr] = []
+    for term in found:
+        column = term.this
+        if not (isinstance(column, exp.Column) and column.name.lower() == "time_dt"):
+            continue
+        if isinstance(term, exp.GTE | exp.GT):
+            terms.append(term.__class__(this=exp.column("day_end"), expression=term.expression))
+        elif isinstance(term, exp.LTE | exp.LT):
+            terms.append(term.__class__(this=exp.column("day_start"), expression=term.expression))
+        elif isinstance(term, exp.Between):
+            terms.append(exp.GTE(this=exp.column("day_end"), expression=term.args["low"]))
+            terms.append(exp.LTE(this=exp.column("day_start"), expression=term.args["high"]))
+    return [term.copy() for term in terms]
 
 
 def conjuncts(node: Any) -> Iterator[exp.Expr]:

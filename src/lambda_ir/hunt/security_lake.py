@@ -7,8 +7,10 @@ rewrites each condition's columns to the OCSF attributes Security Lake stores th
 '$.x')`, `readonly` → `element_at(unmapped, 'readOnly')`…); a rule reading a field with no
 OCSF home is listed as not pushed down, with the reason. The query (Athena's dialect, through
 `query.labelled_select`) reads `amazon_security_lake_glue_db_<region>.amazon_security_lake_
-table_<region>_cloud_trail_mgmt_2_0` pruned on the `eventday` partitions (`yyyyMMdd`) and on
-`time_dt`, and selects the OCSF objects as JSON so each row turns back into a CloudTrail record
+table_<region>_cloud_trail_mgmt_2_0` bounded by `time_dt`, which is how a source version 2.0
+table is pruned to the window's days (AWS's Security Lake queries for version 2: "querying
+time_dt will automatically yield the date partitions"; 1.0 pruned on `eventDay`), and
+selects the OCSF objects as JSON so each row turns back into a CloudTrail record
 (`record_of_ocsf`), ingested under `trail/<account>/security-lake/`. Athena's workflow
 (`hunt.athena`) and its price apply unchanged. Reads only: athena:StartQueryExecution,
 GetQueryExecution, GetQueryResults, Glue and Lake Formation read on the table, S3 read on the
@@ -111,7 +113,8 @@ def ocsf_rules(rules: Sequence[HuntRule]) -> tuple[list[HuntRule], list[Unsuppor
 def lake_select(
     table: str, rules: Sequence[HuntRule], since: datetime, until: datetime
 ) -> exp.Select:
-    """The query's tree over OCSF rules (`ocsf_rules`), pruned to the window's `eventday`s."""
+    """The query's tree over OCSF rules (`ocsf_rules`), bounded by `time_dt` (what prunes a
+    source version 2.0 table to the window's days, AWS documents; not 1.0's `eventday`)."""
     start, end = _utc(since), _utc(until)
     projections: list[exp.Expr] = [exp.alias_(exp.column("uid", "metadata"), "eventid")]
     for name, kind in COLUMNS:
@@ -123,11 +126,6 @@ def lake_select(
     projections += [exp.column("accountid"), exp.column("region")]
     stamp = exp.DataType.build("TIMESTAMP")
     window = exp.and_(
-        exp.Between(
-            this=exp.column("eventday"),
-            low=exp.Literal.string(f"{start:%Y%m%d}"),
-            high=exp.Literal.string(f"{end:%Y%m%d}"),
-        ),
         exp.GTE(
             this=exp.column("time_dt"),
             expression=exp.cast(exp.Literal.string(f"{start:%Y-%m-%d %H:%M:%S}"), stamp),
