@@ -2,23 +2,25 @@
 
 Security Lake (AWS source version 2.0) stores CloudTrail management events as OCSF 1.1 in
 Parquet, in the Glue table `amazon_security_lake_table_<region>_cloud_trail_mgmt_2_0` of the
-database `amazon_security_lake_glue_db_<region>` (region with `_`), partitioned by `region`,
-`accountid` and `eventday` (`yyyyMMdd`). `FIELDS` is the one mapping, CloudTrail field ↔
-OCSF attribute, taken from AWS's Security Lake query examples (`api.operation`,
-`api.service.name`, `api.response.error`, `api.request.data`, `actor.user.uid` = the ARN,
-`actor.user.uid_alt`, `actor.user.credential_uid`, `src_endpoint.ip`,
-`http_request.user_agent`, `cloud.region`, `time_dt`) and OCSF 1.1's API Activity class
-(`metadata.uid`, `metadata.event_code`, `metadata.product.feature.name`, `cloud.account.uid`,
-`actor.session.issuer`/`is_mfa`/`created_time`, `actor.invoked_by`, `tls`). What OCSF has no
-attribute for goes into `unmapped` (map<string,string>) under its CloudTrail path (`readOnly`,
+database `amazon_security_lake_glue_db_<region>` (region with `_`; `security_lake_schema`).
+`FIELDS` is the one mapping, CloudTrail field ↔ OCSF attribute, taken from AWS's Security
+Lake query examples (`api.operation`, `api.service.name`, `api.response.error`,
+`api.request.data`, `actor.user.uid` = the ARN, `actor.user.uid_alt`,
+`actor.user.credential_uid`, `src_endpoint.ip`, `http_request.user_agent`, `cloud.region`,
+`time_dt`) and OCSF 1.1's API Activity class (`metadata.uid`, `metadata.event_code`,
+`metadata.product.feature.name`, `cloud.account.uid`, `actor.session.issuer`/`is_mfa`/
+`created_time`, `actor.invoked_by`, `tls`), checked against OpenSearch security-analytics'
+CloudTrail → OCSF 1.1 field table, not against a real lake's rows. What OCSF has no attribute
+for goes into `unmapped` (map<string,string>) under its CloudTrail path (`readOnly`,
 `additionalEventData`, the session issuer's type, name and ids…).
 
-`ocsf_event` makes the row (the emulator writes Security Lake's Parquet with it); `record_of_ocsf`
-turns a selected row back into a CloudTrail record. Not recoverable from OCSF: fields neither
-mapped nor in `unmapped` (`webIdFederationData`, `onBehalfOf`, `edgeDeviceDetails`,
-`addendum`, `insightDetails`), `resources[].ARNPrefix`, and the JSON types of values inside
-`unmapped` (all text; `readOnly` is turned back into a boolean); a non-IP `sourceIPAddress`
-(`lambda.amazonaws.com`) is `src_endpoint.domain`; times come back to the millisecond.
+`ocsf_event` makes the row (the emulator writes Security Lake's Parquet with it);
+`record_of_ocsf` turns a selected row back into a CloudTrail record. Not recoverable from
+OCSF: fields neither mapped nor in `unmapped` (`webIdFederationData`, `onBehalfOf`,
+`edgeDeviceDetails`, `addendum`, `insightDetails`), `resources[].ARNPrefix`, and the JSON
+types of values inside `unmapped` (all text; `readOnly` is turned back into a boolean); a
+non-IP `sourceIPAddress` (`lambda.amazonaws.com`) is `src_endpoint.domain`; times come back to
+the millisecond.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
 """Security Lake's CloudTrail table (source version 2.0): its name, OCSF columns and types.
 
 `COLUMNS` are the OCSF 1.1 API Activity attributes Security Lake fills from CloudTrail
-(`security_lake_ocsf.FIELDS`), as the Glue table's columns; the table is partitioned by
-`region`, `accountid` and `eventday` (`yyyyMMdd`), all strings. `hive_type` gives a column's
-type as the Glue table declares it, `duckdb_type` the same for DuckDB (Parquet written and
-read by the emulator, tests).
+(`security_lake_ocsf.FIELDS`), as the Glue table's columns (the types are ours, from OCSF's
+attribute types: AWS does not publish the table's DDL). Security Lake writes the files in
+`region=…/accountId=…/eventDay=…` folders; the emulator registers those as the partitions
+`PARTITIONS`, all strings, while `hunt` bounds a query by `time_dt` only, as AWS documents for
+version 2.0. `hive_type` gives a column's type as the Glue table declares it, `duckdb_type`
+the same for DuckDB (Parquet written and read by the emulator, tests).
 """
 
 from __future__ import annotations
