@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import sys
@@ -17,8 +18,11 @@ from rich.markup import escape
 
 from lambda_ir import sanitize
 from lambda_ir.cli.ui import Ui
-from lambda_ir.model import TimelineEvent
-from lambda_ir.report.escape import markdown, markdown_code
+from lambda_ir.model import EvidenceRef, Finding, Severity, TimelineEvent
+from lambda_ir.report.escape import html, markdown, markdown_code, script_json
+from lambda_ir.report.findings_csv import render_csv
+from lambda_ir.report.ocsf import ocsf_bytes
+from lambda_ir.report.sarif import sarif_bytes
 from lambda_ir.timeline.output import to_csv
 
 # What must never reach a terminal or a text file raw: C0 (but the \n and tab we put
@@ -159,3 +163,39 @@ def _result_into(ui: Ui, buffer: io.BytesIO, value: str) -> None:
     finally:
         sys.stdout = saved
         wrapper.detach()
+
+
+@given(_HOSTILE, _HOSTILE)
+@_FAST
+def test_finding_file_sinks(value: str, member: str) -> None:
+    """findings.sarif, findings.ocsf.jsonl and findings.csv: nothing raw, the JSON the same."""
+    finding = Finding(
+        id=f"f-{value}",
+        detector="LIR-TEST-001",
+        title=value,
+        severity=Severity.HIGH,
+        resource=value,
+        account="111122223333",
+        region="us-east-1",
+        summary=value,
+        evidence=(EvidenceRef(path=f"blobs/{value}", sha256="0" * 64, member=member or None),),
+        details={value: [value], "line": 3},
+    )
+    sarif = sarif_bytes((finding,)).decode()
+    assert not _RAW.search(sarif.replace("\t", ""))
+    assert json.loads(sarif)["runs"][0]["results"][0]["message"]["text"].endswith(value)
+    ocsf = ocsf_bytes((finding,), "2026-01-01T00:00:00Z").decode()
+    assert not _RAW.search(ocsf.rstrip("\n"))
+    assert json.loads(ocsf)["finding_info"]["desc"] == value
+    for row in list(csv.reader(io.StringIO(render_csv((finding,)))))[1:]:
+        assert not any(_RAW_IN_FIELD.search(cell) for cell in row)
+
+
+@given(_HOSTILE)
+@_FAST
+def test_page_sinks(value: str) -> None:
+    """report.html's text and the data its script shows: visible, even once parsed."""
+    assert not _RAW.search(html(value).replace("\t", "").replace("\n", ""))
+    data = script_json({"m": value, value: [value]})
+    assert not _RAW.search(data)
+    assert not _RAW_IN_FIELD.search(orjson.dumps(json.loads(data)).decode())

@@ -60,8 +60,9 @@ def json_text(document: str) -> str:
 
 def json_bytes(document: bytes) -> bytes:
     """`json_text` for encoded JSON (files such as timeline.jsonl, findings.json); ASCII-only
-    data, the common case, is returned as it is without decoding."""
-    if document.isascii():
+    data without DEL (the one ASCII character JSON encoders leave raw), the common case, is
+    returned as it is without decoding."""
+    if document.isascii() and b"\x7f" not in document:
         return document
     return json_text(document.decode("utf-8")).encode("utf-8")
 

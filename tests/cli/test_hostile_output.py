@@ -245,6 +245,8 @@ def test_no_output_of_any_command_carries_a_raw_control_from_evidence(
     )
     assert done.returncode in (0, 1), done.stderr.decode(errors="replace")[-3000:]
     outputs = {"investigate": done.stdout + done.stderr}
+    for name, value in {**hostile_served, "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)  # contain and runtime read the function's settings
     for args in (
         ("report", "--case", str(case)),
         ("timeline", "--case", str(case), "--format", "csv"),
@@ -254,6 +256,15 @@ def test_no_output_of_any_command_carries_a_raw_control_from_evidence(
         ("search", "--case", str(case), "PWNED"),
         ("--json", "search", "--case", str(case), "PWNED"),
         ("search", "--case", str(case), "-F", "LIR-FAKE"),
+        # Plans quote the environment values (strip-env's undo, runtime attach's settings).
+        (
+            *("contain", "--case", str(case), "--function", "orders-hostile"),
+            *("--allow-config-change", "--action", "strip-env=NOTE,NODE_OPTIONS"),
+        ),
+        (
+            *("runtime", "attach", "--case", str(case), "--function", "orders-hostile"),
+            *("--bucket", "s3://snapshots"),
+        ),
     ):
         ran = CliRunner().invoke(cli, list(args))
         assert ran.exit_code in (0, 1), (args, ran.output[-2000:])
@@ -268,7 +279,8 @@ def test_no_output_of_any_command_carries_a_raw_control_from_evidence(
     scanned = []
     for path in sorted(p for p in case.rglob("*") if p.is_file()):
         rel = path.relative_to(case).as_posix()
-        if rel in listed or rel in _NOT_OUTPUT or rel.endswith((".zst", ".zip")):
+        ours = rel.startswith("respond/") and not rel.endswith(("before.json", "after.json"))
+        if (rel in listed and not ours) or rel in _NOT_OUTPUT or rel.endswith((".zst", ".zip")):
             continue
         text = path.read_bytes().decode("utf-8", "surrogateescape")
         raw = RAW.findall(text.replace("\t", ""))
@@ -278,6 +290,8 @@ def test_no_output_of_any_command_carries_a_raw_control_from_evidence(
     expected |= {"findings.ocsf.jsonl", "incidents.json", "timeline.jsonl", "timeline.csv"}
     expected |= {"indicators.txt", "indicators.stix.json", "manifest.jsonl", "custody.jsonl"}
     assert expected <= set(scanned), sorted(set(expected) - set(scanned))
+    plans = [rel for rel in scanned if rel.endswith("/plan.json")]
+    assert len(plans) == 2 and all("LIR-FAKE-001" in (case / p).read_text() for p in plans)
     for name in ("report.md", "report.html", "findings.json", "timeline.csv"):
         assert "LIR-FAKE-001" in (case / name).read_text(), name  # the values are there, inert
     # The evidence keeps what the attacker wrote, byte for byte (custody).

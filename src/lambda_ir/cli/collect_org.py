@@ -12,7 +12,7 @@ from rich.table import Table
 
 from lambda_ir.acquire import CollectOptions, Scope
 from lambda_ir.acquire.org import OrgSummary, OrgTarget, collect_org
-from lambda_ir.cli.ui import FC, Ui
+from lambda_ir.cli.ui import FC, Ui, inert
 from lambda_ir.evidence import Case
 
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -120,7 +120,7 @@ def _show(ui: Ui, summary: OrgSummary) -> None:
             table.add_column(column, justify="left" if column == "account" else "right")
         for run in summary.runs:
             if run.summary is None:
-                table.add_row(run.account, "-", "-", "-", f"gap: {escape(str(run.gap))}", "-")
+                table.add_row(run.account, "-", "-", "-", f"gap: {inert(run.gap)}", "-")
                 continue
             done = run.summary
             table.add_row(

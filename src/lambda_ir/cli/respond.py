@@ -10,12 +10,11 @@ from typing import Any
 
 import click
 import orjson
-from rich.markup import escape
 
 from lambda_ir import respond, sanitize
 from lambda_ir.aws import ClientFactory, build_session
 from lambda_ir.aws.clock import check_clock
-from lambda_ir.cli.ui import Ui, case_option, get_ui, writes_case
+from lambda_ir.cli.ui import Ui, case_option, get_ui, inert, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.model import FunctionRef
 from lambda_ir.redact import redact_document
@@ -133,7 +132,7 @@ def contain(
         except (respond.PlanError, respond.EvidenceError) as exc:
             if len(functions) == 1:
                 raise click.ClickException(str(exc)) from exc
-            ui.say(f"{escape(function)}: nothing changed: {escape(str(exc))}")  # the others go on
+            ui.say(f"{inert(function)}: nothing changed: {inert(exc)}")  # the others go on
             ok = False
             continue
         ok = _show(ui, case, result) and ok
@@ -160,15 +159,16 @@ def _proposal(ui: Ui, case: Case, incident: str, allow_config_change: bool) -> r
         proposal = respond.propose(case, incident)
     except respond.IncidentError as exc:
         raise click.ClickException(str(exc)) from exc
-    ui.say(f"incident {escape(proposal.incident)}: {escape(proposal.title)}")
-    ui.say(f"  recommends: {escape(', '.join(proposal.actions)) or 'no action lambda-ir knows'}")
+    # Incident titles and actions come from incidents.json: evidence text, one line each.
+    ui.say(f"incident {inert(proposal.incident)}: {inert(proposal.title)}")
+    ui.say(f"  recommends: {inert(', '.join(proposal.actions)) or 'no action lambda-ir knows'}")
     for text in proposal.not_understood:
-        ui.say(f"  not understood (left out): {escape(text)}")
+        ui.say(f"  not understood (left out): {inert(text)}")
     kept = []
     for text in proposal.actions:
         action = respond.BY_NAME[text.partition("=")[0]]
         if action.info.explicit and not allow_config_change:
-            ui.say(f"  left out: {escape(text)} changes configuration (add --allow-config-change)")
+            ui.say(f"  left out: {inert(text)} changes configuration (add --allow-config-change)")
         else:
             kept.append(text)
     return replace(proposal, actions=tuple(kept))

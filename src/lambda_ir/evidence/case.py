@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from lambda_ir import __version__
+from lambda_ir import __version__, sanitize
 from lambda_ir.evidence import layout, store
 from lambda_ir.evidence.case_manifest import ManifestTally, file_size, locked_append
 from lambda_ir.evidence.custody import build_entry, last_hash, line_hash, local_user, utc_now
@@ -108,13 +108,22 @@ class Case:
 
     # -- writing evidence --------------------------------------------------------------
 
-    def put_json(self, relpath: str, document: Any, *, kind: str, **source: Any) -> ManifestEntry:
-        """Store an API response (or any JSON document) as returned, write-once."""
+    def put_json(
+        self, relpath: str, document: Any, *, kind: str, composed: bool = False, **source: Any
+    ) -> ManifestEntry:
+        """Store an API response (or any JSON document) as returned, write-once.
+
+        `composed` marks a document of ours that quotes the evidence (a response plan, its
+        undo): its C1, DEL and bidi characters are written as `\\uXXXX` (the same JSON), so
+        `cat` on it cannot drive a terminal. AWS's responses keep every character.
+        """
         body = orjson.dumps(
             document,
             option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS,
             default=_json_default,
         )
+        if composed:
+            body = sanitize.json_bytes(body)
         return self.put_stream([body], relpath, kind=kind, **source)
 
     def put_bytes(

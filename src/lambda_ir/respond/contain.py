@@ -176,4 +176,8 @@ def save_undo(case: Case, run: str, plan: Plan, outcomes: tuple[Outcome, ...]) -
 
 
 def _save(case: Case, relpath: str, document: dict[str, Any]) -> str:
-    return case.put_json(relpath, document, kind=Kind.RESPONSE.value).path or relpath
+    # What AWS returned (before/after) is kept as returned; plans, results and undo are ours,
+    # quoting the evidence (environment values...): nothing raw a terminal would run.
+    composed = not relpath.endswith(("/before.json", "/after.json"))
+    entry = case.put_json(relpath, document, kind=Kind.RESPONSE.value, composed=composed)
+    return entry.path or relpath
