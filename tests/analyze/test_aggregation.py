@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from lambda_ir.analyze import trail_rows
+from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detectors import ct_add_permission, ct_code_update, ct_function_url
+from lambda_ir.evidence import Case
 from lambda_ir.model import Severity
 from tests.analyze.casebuild import ACCOUNT, REGION, CaseBuilder, role_identity, run_detector
 from tests.analyze.casebuild import trail_event as event
@@ -73,3 +78,20 @@ def test_grants_group_by_grant_and_code_changes_by_person(builder: CaseBuilder) 
     }
     [change] = run_detector(builder, ct_code_update.DETECTOR)
     assert change.details["events"] == 2 and change.details["event_ids"] == ["c0", "c1"]
+
+
+def test_groups_read_in_batches_refuse_a_query_meanwhile(
+    builder: CaseBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Groups come from DuckDB a batch at a time; another query on the index in between would
+    end the result early, which is an error, never a silently shorter list."""
+    builder.trail([_url(n, f"fn-{n}", "s1") for n in range(1, 4)])
+    view = CaseView(Case.open(builder.root))
+    where = "operation = 'CreateFunctionUrlConfig'"
+    assert len(list(trail_rows.select_groups(view, where, by="function_name"))) == 3
+    monkeypatch.setattr(trail_rows, "GROUP_BATCH", 1)
+    groups = trail_rows.select_groups(view, where, by="function_name")
+    assert next(groups).first.function_name == "fn-1"
+    view.index.execute("SELECT 1").fetchall()
+    with pytest.raises(RuntimeError, match="queried while groups were read: 1 of 3"):
+        list(groups)

@@ -7,6 +7,7 @@ trail is ever pasted into SQL text.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -137,6 +138,9 @@ def select_records(
     ]
 
 
+GROUP_BATCH = 1000  # groups fetched from DuckDB at once
+
+
 @dataclass(frozen=True)
 class EventGroup:
     """Events that one finding reports: the earliest as a row, and what the others add."""
@@ -184,22 +188,37 @@ def select_groups(
         list_sort(list(DISTINCT operation)) AS lir_ops, max(event_time) AS lir_last
       FROM hits GROUP BY {by}
     )
-    SELECT {columns}{more}, lir_ids, lir_paths, lir_shas, lir_ops, lir_last
+    SELECT {columns}{more}, lir_ids, lir_paths, lir_shas, lir_ops, lir_last,
+      count(*) OVER () AS lir_total
     FROM groups JOIN hits ON hits.event_id = groups.lir_first
     {order}
     """  # noqa: S608
     width = len(COLUMNS.split(","))
-    # Groups become Python values one at a time, as the detector turns each into a finding.
-    for values in view.index.execute(sql, list(params)).fetchall():
-        ids, paths, shas, ops, last = values[-5:]
-        yield EventGroup(
-            first=row_of(values[:width]),
-            extra=tuple(values[width:-5]),
-            event_ids=tuple(ids),
-            evidence=tuple(EvidenceRef(str(p), str(h)) for p, h in zip(paths, shas, strict=True)),
-            operations=tuple(str(op or "") for op in ops),
-            last=iso(last),
-        )
+    # Groups reach Python a batch at a time and become values one at a time, as the detector
+    # turns each into a finding. A query on the index meanwhile would end this result early
+    # without a word: the count of all groups makes that an error instead.
+    result = view.index.execute(sql, list(params))
+    total = read = 0
+    while batch := result.fetchmany(GROUP_BATCH):
+        total, read = batch[0][-1], read + len(batch)
+        yield from (_group(values[:-1], width) for values in batch)
+    if read < total:
+        raise RuntimeError(f"the index was queried while groups were read: {read} of {total}")
+
+
+def _group(values: tuple[Any, ...], width: int) -> EventGroup:
+    """One row of `select_groups`' query as an `EventGroup`."""
+    ids, paths, shas, ops, last = values[-5:]
+    return EventGroup(
+        first=row_of(values[:width]),
+        extra=tuple(values[width:-5]),
+        event_ids=tuple(ids),
+        evidence=tuple(
+            EvidenceRef(_shared(p), _shared(h)) for p, h in zip(paths, shas, strict=True)
+        ),
+        operations=tuple(str(op or "") for op in ops),
+        last=iso(last),
+    )
 
 
 def row_of(values: tuple[Any, ...]) -> TrailRow:
@@ -209,29 +228,36 @@ def row_of(values: tuple[Any, ...]) -> TrailRow:
     ]
     (actor_name, key_id, issuer, source_ip, user_agent, function_name, qualifier) = values[8:15]
     request, response, path, sha256 = values[15:]
+    kind = _shared(actor_type)
     return TrailRow(
         event_id=str(event_id or ""),
         time=iso(event_time),
-        operation=str(operation or ""),
-        event_name=str(event_name or ""),
-        account=str(account or ""),
-        region=str(region or ""),
+        operation=_shared(operation),
+        event_name=_shared(event_name),
+        account=_shared(account),
+        region=_shared(region),
         actor=Actor(
             arn=str(actor_arn or ""),
-            type=str(actor_type or ""),
+            type=kind,
             access_key_id=str(key_id or ""),
-            session_issuer=str(issuer or ""),
+            session_issuer=_shared(issuer),
             source_ip=str(source_ip or ""),
-            user_agent=str(user_agent or ""),
+            user_agent=_shared(user_agent),
         ),
-        actor_type=str(actor_type or ""),
+        actor_type=kind,
         actor_name=str(actor_name or ""),
-        function_name=str(function_name or ""),
+        function_name=_shared(function_name),
         qualifier=str(qualifier or ""),
         request=_json(request),
         response=_json(response),
-        evidence=EvidenceRef(str(path), str(sha256)),
+        evidence=EvidenceRef(_shared(path), _shared(sha256)),
     )
+
+
+def _shared(value: Any) -> str:
+    """A value of few distinct values (account, region, user agent, trail file) as one shared
+    string: a finding keeps its row's strings, and 100k findings kept 100k copies of each."""
+    return sys.intern(str(value or ""))
 
 
 def event_finding(
