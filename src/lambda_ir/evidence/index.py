@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,7 @@ def build_index(case: Case, *, threads: int | None = None) -> Path:
     tmp_dir = case.root / TMP_DIR
     tmp_dir.mkdir(exist_ok=True)
     staging = scratch_path(case.root, f"index-{uuid.uuid4().hex}.duckdb")  # named by pid
+    spill = scratch_path(case.root, "index-spill")
     stamp = _manifest_stamp(case)
     try:
         with duckdb.connect(str(staging)) as con:
@@ -65,7 +67,7 @@ def build_index(case: Case, *, threads: int | None = None) -> Path:
             con.execute("SET memory_limit = ?", [MEMORY_LIMIT])
             con.execute("SET allocator_flush_threshold = ?", [ALLOCATOR_KEEP])
             con.execute("SET allocator_bulk_deallocation_flush_threshold = ?", [ALLOCATOR_KEEP])
-            con.execute("SET temp_directory = ?", [str(scratch_path(case.root, "duckdb-spill"))])
+            con.execute("SET temp_directory = ?", [str(spill)])
             _fill(con, case)
             con.executemany(
                 "INSERT INTO index_meta VALUES (?, ?)",
@@ -76,6 +78,7 @@ def build_index(case: Case, *, threads: int | None = None) -> Path:
     finally:
         staging.unlink(missing_ok=True)
         Path(f"{staging}.wal").unlink(missing_ok=True)
+        shutil.rmtree(spill, ignore_errors=True)  # no scratch left behind, lock or no lock
     return index_path(case)
 
 
