@@ -24,7 +24,9 @@ def served_denonia(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
 def _investigate(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     return subprocess.run(
-        [sys.executable, "-m", "lambda_ir", "--json", "investigate", *args],
+        # --no-pacing: paced, each run sleeps seconds between LookupEvents calls at 2/s;
+        # pacing has tests of its own (tests/acquire/test_evidence_cases.py, test_cli.py).
+        [sys.executable, "-m", "lambda_ir", "--json", "investigate", "--no-pacing", *args],
         env={**clean, **env},
         capture_output=True,
         text=True,
