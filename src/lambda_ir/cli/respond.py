@@ -190,7 +190,7 @@ def _show(ui: Ui, case: Case, result: respond.ContainResult) -> bool:
     statuses = {id(o.change): o for o in result.outcomes}
     for action in result.plan.actions:
         if action.error:
-            lines.append(f"  {action.chosen.label}: cannot plan: {action.error}")
+            lines.append(f"  {action.chosen.label}: cannot plan: {sanitize.field(action.error)}")
         elif not action.changes:
             lines.append(f"  {action.chosen.label}: already in place, nothing to change")
         for change in action.changes:
