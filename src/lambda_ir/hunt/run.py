@@ -30,7 +30,7 @@ from lambda_ir.hunt.rules import HuntRule, Unsupported
 
 @dataclass(frozen=True)
 class HuntOptions:
-    """Where and what to hunt: workgroup, table, window, rules, and the table to create."""
+    """Where and what to hunt: workgroup, table, window and rules."""
 
     workgroup: str
     table: str  # DATABASE.TABLE
