@@ -18,7 +18,9 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from click.testing import CliRunner
 
+from lambda_ir.cli.main import cli
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case, verify_case
@@ -192,3 +194,15 @@ def test_a_hunt_split_into_several_queries_ingests_the_same_events(
     assert split.ingested.by_rule == one.ingested.by_rule
     assert split.ingested.by_account == one.ingested.by_account
     assert split.scanned_bytes == one.scanned_bytes * len(split.query_ids)  # each query scans
+
+
+def test_apply_without_a_table_to_create_is_a_usage_error(tmp_path: Path) -> None:
+    done = CliRunner().invoke(
+        cli,
+        [
+            *("hunt", "--case", str(tmp_path / "c"), "--athena-workgroup", "wg"),
+            *("--trail-table", "db.t", "--apply"),
+        ],
+    )
+    assert done.exit_code == 2 and "--create-table" in done.output
+    assert not (tmp_path / "c").exists()

@@ -121,6 +121,8 @@ def hunt(
         session = build_session(region=region)
         undo_table(ui, case_of(case_dir), ClientFactory(session), undo_plan, apply=apply)
         return
+    if apply and not create_location:
+        raise click.UsageError("--apply creates the table --create-table plans (or runs --undo)")
     if source != "athena":
         asked = SourceRequest(
             case_dir,
