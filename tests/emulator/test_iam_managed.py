@@ -1,5 +1,7 @@
-"""AWS managed policies parsed once per process (`emulator/iam_managed.py`): every account still
-has all of them, as its own objects (attaching in one account leaves another's count alone)."""
+"""moto's IAM backends without the repeated costs (`emulator/iam_managed.py`): every account
+still has every AWS managed policy as its own objects (attaching in one account leaves
+another's count alone), and a request's key finds its account without building the IAM
+backends of the other partitions."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import json
 from typing import Any
 
 from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.models import iam_backends
 
 from lambda_ir.emulator.client import client_config, session_for
 from lambda_ir.emulator.server import Emulator
@@ -47,3 +50,9 @@ def test_each_account_has_every_managed_policy_as_its_own(
     assert _attachments(iam) >= 1
     assert _attachments(other) == before
     assert len(_aws_policies(other)) == len(json.loads(aws_managed_policies_data))
+    # The other account's calls found it by their key, and built only its `aws` partition.
+    identity = session_for(
+        aws, keys["AccessKeyId"], keys["SecretAccessKey"], keys["SessionToken"]
+    ).client("sts", config=client_config())
+    assert identity.get_caller_identity()["Account"] == "210987654321"
+    assert set(iam_backends["210987654321"].keys()) == {"aws"}
