@@ -4,7 +4,9 @@ The import of the corpus is the baseline: analysis should take at most twice as 
 1 GiB. Both run as a user runs them (the CLI, a fresh process each) on a new case made from
 the corpus of `bench/gen_trail_corpus.py` (generated first when OUT has none; never committed).
 Prints both times, the ratio, the peak memory of each process tree, and the findings per
-detector (how far aggregation brought them down).
+detector (how far aggregation brought them down). The CPU seconds of each (user + system, the
+process and its children) are printed beside: on a machine shared with other work the wall
+times move with the load, the CPU seconds much less.
 
     .venv/bin/python bench/analyze_speed.py /tmp/corpus [--events 1000000] [--keep CASE]
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import resource
 import shutil
 import sys
 import tempfile
@@ -35,6 +38,12 @@ def _findings(case: Path) -> tuple[int, list[tuple[str, int]], int]:
     return len(findings), by_detector.most_common(5), count
 
 
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process's children that have ended so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", type=Path)
@@ -50,18 +59,25 @@ def main() -> None:
     case = scratch / "case"
     cli = [sys.executable, "-m", "lambda_ir", "--quiet"]
     try:
+        start = cpu_seconds()
         imported, import_peak, out = run_watched(
             [*cli, "import-trail", "--case", str(case), str(args.corpus)]
         )
-        print(f"import-trail: {imported:6.2f} s, peak {import_peak / 2**20:,.0f} MiB ({out})")
+        middle = cpu_seconds()
+        print(
+            f"import-trail: {imported:6.2f} s ({middle - start:.2f} s CPU), "
+            f"peak {import_peak / 2**20:,.0f} MiB ({out})"
+        )
         analyzed, peak, _ = run_watched([*cli, "analyze", "--case", str(case)])
+        cpu = cpu_seconds() - middle
         total, top, incidents = _findings(case)
-        print(f"analyze:      {analyzed:6.2f} s, peak {peak / 2**20:,.0f} MiB")
+        print(f"analyze:      {analyzed:6.2f} s ({cpu:.2f} s CPU), peak {peak / 2**20:,.0f} MiB")
         print(
             f"findings: {total:,} ({incidents:,} incidents); most from "
             + ", ".join(f"{detector} {count:,}" for detector, count in top)
         )
         ratio = analyzed / imported
+        print(f"CPU ratio analyze / import: {cpu / (middle - start):.2f}x")
         print(
             f"ratio analyze / import: {ratio:.2f}x (target <= {TARGET_RATIO:.0f}x: "
             f"{'met' if ratio <= TARGET_RATIO else 'NOT met'}); peak "

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from lambda_ir.analyze import detectors
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.detectors import ALL
-from lambda_ir.analyze.engine import analyze_case
+from lambda_ir.analyze.engine import analyze_case, collector_paused
 from lambda_ir.cli.main import cli
 from lambda_ir.evidence import Case
 from lambda_ir.model import Finding, Kind, Severity
@@ -150,3 +152,18 @@ def test_altered_package_is_a_loud_warning_not_a_silent_finding(builder: CaseBui
     failed = {w.detector: w.reason for w in result.warnings}
     assert "does not match its manifest hash" in failed["LIR-CODE-001"]
     assert not [f for f in result.findings if f.detector.startswith("yara:")]
+
+
+def test_the_garbage_collector_is_paused_only_while_analysing() -> None:
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a crash still gives the collector back")
+    assert gc.isenabled()
+    gc.disable()  # a caller that had it off keeps it off
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

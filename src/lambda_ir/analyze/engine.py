@@ -7,8 +7,10 @@ evidence the case does not hold is reported as skipped, so "no finding" is never
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,8 +64,28 @@ def missing_evidence(detector: Detector, view: CaseView) -> tuple[Kind, ...]:
     return kinds
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while findings are built and correlated: with
+    hundreds of thousands of live findings each of its passes grew, a third of LIR-CT-003's
+    time on 200k events. Findings, rows and groups hold no reference cycles, so reference
+    counting frees them all the same; the collector is back on afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def run_detectors(view: CaseView, detectors: Sequence[Detector]) -> AnalysisResult:
     """Run each detector over the view; crashes become warnings, missing evidence skips."""
+    with collector_paused():
+        return _run(view, detectors)
+
+
+def _run(view: CaseView, detectors: Sequence[Detector]) -> AnalysisResult:
     started = time.monotonic()
     found: dict[str, Finding] = {}
     ran: list[str] = []
@@ -136,8 +158,9 @@ def analyze_case(
 ) -> tuple[AnalysisResult, Path]:
     """Analyze a case: run detectors, write findings.json, record the run in custody."""
     view = CaseView(case, options)
-    result = run_detectors(view, detectors)
-    target, _ = case.write_derived_stream(FINDINGS_FILE, findings_chunks(result.findings))
+    with collector_paused():  # through the writing too: a dict per finding for the JSON
+        result = run_detectors(view, detectors)
+        target, _ = case.write_derived_stream(FINDINGS_FILE, findings_chunks(result.findings))
     case.write_derived(INCIDENTS_FILE, incidents_json(result.incidents))
     case.log("analyzed", custody_details(result, options or AnalyzeOptions()))
     return result, target
