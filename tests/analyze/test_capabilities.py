@@ -246,6 +246,7 @@ def test_first_version_with_iam_write_and_admin_role(builder: CaseBuilder) -> No
     assert _run(builder, cap_gained.DETECTOR)[0].summary.count("network") == 1
     unused = _run(builder, cap_role_unused.DETECTOR)
     assert len(unused) == 1 and "iam:PassRole" in unused[0].summary
+    assert unused[0].severity is Severity.LOW  # least privilege: exposure
 
 
 def _run(builder: CaseBuilder, detector: object) -> list:

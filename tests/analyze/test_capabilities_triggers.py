@@ -130,6 +130,7 @@ def test_foreign_topic_fires_and_own_or_allowed_accounts_are_quiet(builder: Case
     (finding,) = run_detector(builder, trg_foreign_source.DETECTOR)
     assert "sns arn:aws:sns" in finding.summary and "999988887777" in finding.summary
     assert finding.details["source_account"] == "999988887777"
+    assert finding.severity is Severity.LOW  # a standing cross-account trigger: exposure
     allowed = run_detector(
         builder, trg_foreign_source.DETECTOR, allowed_accounts=frozenset({"999988887777"})
     )

@@ -316,6 +316,7 @@ def test_env_secrets_redacted(builder: CaseBuilder) -> None:
     )
     found = run_detector(builder, cfg_env_secrets.DETECTOR)
     assert sorted(f.details["variable"] for f in found) == ["DB_PASSWORD", "HOOK"]
+    assert {f.severity for f in found} == {Severity.LOW}  # a secret exposed, not a compromise
     for finding in found:
         assert "hunter2" not in json.dumps(finding.to_json())
         assert "xoxb-" not in json.dumps(finding.to_json())
@@ -360,7 +361,7 @@ def test_role_privilege(builder: CaseBuilder) -> None:
     builder.versions("orders", [function_config("orders", role=f"arn:aws:iam::{ACCOUNT}:role/esc")])
     builder.versions("calm", [function_config("calm", role=f"arn:aws:iam::{ACCOUNT}:role/calm")])
     found = run_detector(builder, cfg_role_privilege.DETECTOR)
-    assert [f.resource for f in found] == [ARN]
+    assert [(f.resource, f.severity) for f in found] == [(ARN, Severity.LOW)]  # exposure
     assert "iam:PassRole" in found[0].summary
     assert {r.path.split("/")[-1] for r in found[0].evidence} >= {"role.json", "inline.json"}
 

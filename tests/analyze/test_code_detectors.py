@@ -110,6 +110,13 @@ def test_elf_named_python_in_python_function(builder: CaseBuilder) -> None:
     assert found[0].evidence[0].path == path
 
 
+def test_elf_with_an_ordinary_name_is_low(builder: CaseBuilder) -> None:
+    """A bundled tool (ffmpeg and the like) is common: LOW, unless named like the interpreter."""
+    _function_with(builder, {"app.py": BENIGN, "bin/ffmpeg": b"\x7fELF\x02\x01\x01" + b"\0" * 64})
+    found = run_detector(builder, code_elf.DETECTOR)
+    assert [(f.details["member"], f.severity) for f in found] == [("bin/ffmpeg", Severity.LOW)]
+
+
 def test_elf_in_custom_runtime_is_quiet(builder: CaseBuilder) -> None:
     _function_with(builder, {"bootstrap": b"\x7fELF\x02\x01\x01"}, runtime="provided.al2")
     assert run_detector(builder, code_elf.DETECTOR) == []

@@ -81,7 +81,7 @@ def test_region_without_trail_fires(builder: CaseBuilder) -> None:
         includeShadowTrails=True,
     )
     found = run_detector(builder, gap_trail_coverage.DETECTOR)
-    assert [f.title for f in found] == ["No CloudTrail trail"]
+    assert [(f.title, f.severity) for f in found] == [("No CloudTrail trail", Severity.LOW)]
     assert found[0].evidence[0].path == listing.path
 
 

@@ -136,6 +136,7 @@ def test_outbound_indicators(builder: CaseBuilder) -> None:
     assert set(kinds) == {"stratum", "doh", "ip:port"}
     assert kinds["ip:port"].details["indicator"] == "116.203.4.0:3333"  # 10.0.0.5 is private
     assert kinds["stratum"].severity is Severity.HIGH
+    assert kinds["ip:port"].severity is Severity.LOW  # an address in a log line is no proof
     assert all(f.evidence[0].path == path for f in found)
 
 
