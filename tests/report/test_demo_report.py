@@ -63,7 +63,7 @@ with running_emulator(flush_interval=3600) as emulator:
 
     # Analyze and report, then run every command the report suggests as a user pastes it,
     # while the emulator still plays the incident (contain only plans: no --apply).
-    import json, os, shlex, subprocess
+    import json, os, shlex
     from lambda_ir.analyze.detectors import ALL
     from lambda_ir.analyze.engine import analyze_case
     from lambda_ir.evidence.index import open_index
@@ -81,16 +81,25 @@ with running_emulator(flush_interval=3600) as emulator:
     import re  # and the commands findings suggest in their summaries
     commands += [c for f in facts.findings for c in re.findall(r"`(lambda-ir [^`]+)`", f.summary)]
     commands = list(dict.fromkeys(commands))
-    env = dict(os.environ, AWS_ENDPOINT_URL=emulator.endpoint_url, AWS_ACCESS_KEY_ID="testing",
-               AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+    os.environ.update(AWS_ENDPOINT_URL=emulator.endpoint_url, AWS_ACCESS_KEY_ID="testing",
+                      AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+    # Each command through the `lambda-ir` console script's own entry point (`main`), argv as
+    # the shell splits it, in this process: a subprocess each cost a Python start and imports.
+    import contextlib, io
+    from lambda_ir.cli.main import main
+    pasted = Path(sys.argv[2])
     results = []
     for command in commands:
         argv = shlex.split(command)
-        done = subprocess.run([sys.executable, "-m", "lambda_ir", *argv[1:]], env=env,
-                              capture_output=True, text=True, timeout=240)
-        results.append([command, argv[0], done.returncode, done.stdout[-2000:],
-                        done.stderr[-2000:]])
-    Path(sys.argv[2]).write_text(json.dumps(results))
+        out, err, code = io.StringIO(), io.StringIO(), 0
+        sys.argv = argv
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main()
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+        results.append([command, argv[0], code, out.getvalue()[-2000:], err.getvalue()[-2000:]])
+    pasted.write_text(json.dumps(results))
 """
 PASTED = "pasted.json"
 
