@@ -1,4 +1,5 @@
-"""findings.json written a finding at a time is byte for byte the one-document form."""
+"""findings.json written in chunks is byte for byte the one-document form; a finding's
+summary and details are redacted exactly as string by string."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import orjson
 import pytest
 
 from lambda_ir import sanitize
-from lambda_ir.analyze.engine import findings_json
+from lambda_ir.analyze.detector import redacted
+from lambda_ir.analyze.engine import CHUNK, findings_json
 from lambda_ir.model import Actor, EvidenceRef, Finding, Severity
+from lambda_ir.redact import redact_document, redact_text
 
 
 def _finding(n: int) -> Finding:
@@ -26,9 +29,37 @@ def _finding(n: int) -> Finding:
     )
 
 
-@pytest.mark.parametrize("count", [0, 1, 3])
+@pytest.mark.parametrize("count", [0, 1, 3, CHUNK, 2 * CHUNK + 1])  # across chunk bounds
 def test_streamed_findings_json_equals_one_document(count: int) -> None:
     findings = [_finding(n) for n in range(count)]
     whole = orjson.dumps([f.to_json() for f in findings], option=orjson.OPT_INDENT_2)
     assert findings_json(findings) == sanitize.json_bytes(whole) + b"\n"
     assert orjson.loads(findings_json(findings)) == [f.to_json() for f in findings]
+
+
+SUMMARIES = (
+    "arn:aws:sts::1:assumed-role/ci/run changed orders",
+    "token=abcdefgh1 leaked",
+    'a "quoted": x',
+    "ſecret=abcdefg",
+    "Bearer abcdefghijk",
+)
+DETAILS = (
+    {"event_ids": ["e1", "e2"], "baseline": {"new": ["network"], "reasons": ["network new"]}},
+    {"note": "password=hunter22"},
+    {"DB_PASSWORD": "x", "n": 1, "b": True, "z": None, "f": 1.5},
+    {"env": {"Variables": {"API_KEY": "abc", "MODE": "fast"}}},
+    {"pat": "abc", "token_type": "bearer", "key": 'va":lue'},
+    {"url": "https://user:pw@example.com/x", 'we"ird': "x"},
+    {1: "a non-string key"},
+    {"lone": "\udcff"},
+    {"gh": "ghp_" + "a" * 36, "upper": "SECRET=ABCDEFGH"},
+)
+
+
+@pytest.mark.parametrize("summary", SUMMARIES)
+def test_one_search_redacts_as_the_long_way(summary: str) -> None:
+    """`make_finding` checks a finding's summary and details in one search of their JSON;
+    whatever it returns is what redacting string by string returns."""
+    for details in DETAILS:
+        assert redacted(summary, details) == (redact_text(summary), redact_document(details))

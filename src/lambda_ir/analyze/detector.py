@@ -71,6 +71,7 @@ def make_finding(
 ) -> Finding:
     """Build a finding from a detector's declaration; summary and details are redacted here."""
     refs = tuple(dict.fromkeys(evidence))  # de-duplicated, order kept
+    summary, clean = redacted(summary, details or {})
     return Finding(
         id=finding_id(info.id, resource, key),
         detector=info.id,
@@ -79,24 +80,25 @@ def make_finding(
         resource=resource,
         account=account,
         region=region,
-        summary=redact_text(summary),
+        summary=summary,
         evidence=refs,
         attack=attack if attack is not None else info.attack,
         time=time,
         actor=actor,
-        details=redacted_details(details or {}),
+        details=clean,
     )
 
 
-def redacted_details(details: dict[str, Any]) -> dict[str, Any]:
-    """A finding's details as findings.json holds them, secrets redacted; a document with
-    nothing to redact (nearly all: ids, verdicts, operations) is checked in one search of its
-    JSON and comes back as that JSON parsed, not walked string by string."""
+def redacted(summary: str, details: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A finding's summary and details as findings.json holds them, secrets redacted. Both
+    with nothing to redact (nearly all: ids, verdicts, operations) are checked in one search
+    of their JSON (`redact.json_is_clean`), the details coming back as that JSON parsed,
+    not walked string by string."""
     try:
-        text = orjson.dumps(details)
+        text = orjson.dumps([summary, details])
     except TypeError:  # not JSON as it stands (a non-string key): the long way
-        return dict(redact_document(details))
-    clean: dict[str, Any] = (
-        orjson.loads(text) if json_is_clean(text.decode()) else redact_document(details)
-    )
-    return clean
+        return redact_text(summary), dict(redact_document(details))
+    if json_is_clean(text.decode()):
+        clean: dict[str, Any] = orjson.loads(text)[1]
+        return summary, clean
+    return redact_text(summary), dict(redact_document(details))

@@ -95,6 +95,8 @@ class TrailRow:
 def iso(value: Any) -> str | None:
     """A trail timestamp as ISO-8601 UTC with a trailing Z."""
     if isinstance(value, datetime):
+        if value.tzinfo is None:  # DuckDB's TIMESTAMP (UTC): isoformat is C, strftime parses
+            return value.isoformat(timespec="seconds") + "Z"
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
     return str(value) if value else None
 
@@ -228,12 +230,12 @@ def row_of(values: tuple[Any, ...]) -> TrailRow:
     ]
     (actor_name, key_id, issuer, source_ip, user_agent, function_name, qualifier) = values[8:15]
     request, response, path, sha256 = values[15:]
-    kind = _shared(actor_type)
+    kind = str(actor_type or "")
     return TrailRow(
         event_id=str(event_id or ""),
         time=iso(event_time),
-        operation=_shared(operation),
-        event_name=_shared(event_name),
+        operation=str(operation or ""),
+        event_name=str(event_name or ""),
         account=_shared(account),
         region=_shared(region),
         actor=Actor(
@@ -246,7 +248,7 @@ def row_of(values: tuple[Any, ...]) -> TrailRow:
         ),
         actor_type=kind,
         actor_name=str(actor_name or ""),
-        function_name=_shared(function_name),
+        function_name=str(function_name or ""),
         qualifier=str(qualifier or ""),
         request=_json(request),
         response=_json(response),
@@ -255,8 +257,8 @@ def row_of(values: tuple[Any, ...]) -> TrailRow:
 
 
 def _shared(value: Any) -> str:
-    """A value of few distinct values (account, region, user agent, trail file) as one shared
-    string: a finding keeps its row's strings, and 100k findings kept 100k copies of each."""
+    """A value of few distinct values that findings keep (account, region, role, user agent,
+    trail file) as one shared string: 100k findings kept 100k copies of each."""
     return sys.intern(str(value or ""))
 
 
