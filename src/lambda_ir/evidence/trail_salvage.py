@@ -5,10 +5,13 @@ its whole file (`{"Records": [...]}` is one JSON document). Here the document's 
 array is split into its elements by a byte-level scanner, without recursion and without
 decoding text, and each element is parsed alone: a bad one costs that record only, and is
 counted and named (its position, and its eventID when one can be read) in the problems.
+A record with unbalanced brackets costs that record only too: the scanner resynchronises at
+the next record's start (`elements`, `pieces`).
 
-Limits (README, "import-trail"): records nested deeper than `MAX_DEPTH` levels are skipped
-(CloudTrail's own records are a dozen deep; the JSON writer refuses ~255); at most
-`MAX_NAMED` bad records are named one by one per file, the rest are counted.
+Limits (README, "import-trail"): records nested deeper than `MAX_DEPTH` levels are skipped,
+in every shape the reader knows (`nesting_exceeds` measures the fast reader's records from
+their bytes; CloudTrail's own records are a dozen deep; the JSON writer refuses ~255); at
+most `MAX_NAMED` bad records are named one by one per file, the rest are counted.
 """
 
 from __future__ import annotations
