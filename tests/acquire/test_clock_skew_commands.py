@@ -10,7 +10,9 @@ would; the commands run in this process through the CLI's own entry point.
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,34 +24,37 @@ from lambda_ir.acquire.org import OrgTarget, collect_org
 from lambda_ir.cli.main import main
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case
+from tests.conftest import aws_env
 
 REFUSED = "lambda-ir: AWS refused the request's time: this machine's clock is 2 h 0 min behind AWS"
 MEMBERS = ("111111111111", "222222222222")
 
 
-def _run(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], endpoint: str, *args: str
-) -> tuple[int, str, str]:
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run(
+    aws_clock: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Run:
     """`lambda-ir ARGS` through `main()` against the emulator; (exit code, stdout, stderr)."""
-    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION"):
-        monkeypatch.delenv(key, raising=False)
-    for key, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setattr(sys, "argv", ["lambda-ir", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    for key, value in aws_env(aws_clock.endpoint_url, "us-east-1").items():
+        if key.startswith("AWS_"):
+            monkeypatch.setenv(key, value)
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["lambda-ir", *args])
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return invoke
 
 
 NOT_FOUND = "Function not found"
@@ -83,17 +88,13 @@ COMMANDS = {
 
 @pytest.mark.parametrize("command", list(COMMANDS))
 def test_a_clock_aws_refuses_is_one_line_and_exit_1(
-    command: str,
-    aws_clock: Emulator,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    command: str, aws_clock: Emulator, run: Run, tmp_path: Path
 ) -> None:
     aws_clock.clock_offset = timedelta(hours=2)
     where = tmp_path / "case"
     text, control = COMMANDS[command]
     words = [str(where) if word == "CASE" else word for word in text.split()]
-    code, _, err = _run(monkeypatch, capsys, aws_clock.endpoint_url, *words)
+    code, _, err = run(*words)
     assert code == 1, err
     line = err.strip().splitlines()[-1]
     assert line.startswith(REFUSED), err
@@ -104,15 +105,12 @@ def test_a_clock_aws_refuses_is_one_line_and_exit_1(
     # The same command with the clock right gets past the check, to fail later for want of
     # a function, a case or a table.
     aws_clock.clock_offset = timedelta()
-    code, _, err = _run(monkeypatch, capsys, aws_clock.endpoint_url, *words)
+    code, _, err = run(*words)
     assert code == 1 and control in err and "refused the request's time" not in err, err
 
 
 def test_an_account_aws_refuses_for_the_clock_is_a_gap_of_the_org_run(
-    aws_clock: Emulator,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    aws_clock: Emulator, run: Run, tmp_path: Path
 ) -> None:
     aws_clock.clock_offset = timedelta(hours=2)
     case = Case.create(tmp_path / "org", {"test": True})
@@ -134,10 +132,7 @@ def test_an_account_aws_refuses_for_the_clock_is_a_gap_of_the_org_run(
     gaps = [json.loads(c)["details"] for c in custody if '"org-gap"' in c]
     assert sorted(g["account"] for g in gaps) == list(MEMBERS)
 
-    code, out, err = _run(
-        monkeypatch,
-        capsys,
-        aws_clock.endpoint_url,
+    code, out, err = run(
         "--json",
         "collect",
         "--case",

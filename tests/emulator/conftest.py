@@ -22,6 +22,12 @@ def aws() -> Iterator[Emulator]:
         yield emulator
 
 
+@pytest.fixture(scope="session")
+def emulator_session(aws: Emulator) -> Emulator:
+    """The same emulator under the name the shared fixtures use (`enforcing`, tests/conftest)."""
+    return aws
+
+
 @pytest.fixture
 def admin(aws: Emulator) -> Any:
     """A boto3 session with the default (unknown) keys: the emulator admin (service models

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,15 +12,6 @@ from lambda_ir.emulator.client import client_config, session_for
 from lambda_ir.emulator.iam_enforce import evaluate
 from lambda_ir.emulator.server import Emulator
 from tests.emulator.conftest import make_function, make_role
-
-
-@pytest.fixture
-def enforcing(aws: Emulator) -> Iterator[Emulator]:
-    aws.enforce_iam = True
-    try:
-        yield aws
-    finally:
-        aws.enforce_iam = False
 
 
 def _user(admin: Any, aws: Emulator, name: str, *statements: dict[str, Any]) -> Any:
