@@ -189,10 +189,9 @@ def test_cli_collect_with_images(
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
     case_dir = tmp_path / "cli-case"
 
-    done = CliRunner().invoke(
-        cli,
-        ["--json", "collect", "--case", str(case_dir), "--region", place.region, "--with-images"],
-    )
+    # --no-pacing: paced, the default window's LookupEvents calls wait at 2/s
+    command = ["--json", "collect", "--case", str(case_dir), "--region", place.region]
+    done = CliRunner().invoke(cli, [*command, "--with-images", "--no-pacing"])
 
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)["by_kind"]["image-layer"] == 2
