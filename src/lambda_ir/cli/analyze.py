@@ -209,15 +209,16 @@ def function_table(findings: Sequence[Finding]) -> list[str]:
 
     Rich markup (colours only when stderr is a terminal); the function names are escaped.
     """
+    by_resource: dict[str, list[Finding]] = {}
+    for finding in findings:  # each distinct resource parsed once, not each finding's
+        by_resource.setdefault(finding.resource, []).append(finding)
     by_function: dict[str, list[Finding]] = {}
-    for finding in findings:
+    for resource, found in by_resource.items():
         try:
-            ref = FunctionRef.from_arn(finding.resource)
+            ref = FunctionRef.from_arn(resource)
         except ValueError:
             continue
-        by_function.setdefault(FunctionRef(ref.account, ref.region, ref.name).arn, []).append(
-            finding
-        )
+        by_function.setdefault(FunctionRef(ref.account, ref.region, ref.name).arn, []).extend(found)
     if not by_function:
         return []
     rows = sorted(

@@ -1,0 +1,44 @@
+"""The terminal summary of `analyze` lists the most severe findings, not hundreds of thousands;
+findings.json and --json keep them all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lambda_ir.analyze.engine import AnalysisResult
+from lambda_ir.cli.analyze import LISTED, _summary, function_table
+from lambda_ir.model import EvidenceRef, Finding, Severity
+
+
+def _finding(n: int, severity: Severity) -> Finding:
+    return Finding(
+        id=f"LIR-X:{n:04d}",
+        detector="LIR-X",
+        title="t",
+        severity=severity,
+        resource=f"arn:aws:lambda:us-east-1:111122223333:function:fn-{n % 3}",
+        account="111122223333",
+        region="us-east-1",
+        summary=f"finding {n}",
+        evidence=(EvidenceRef("trail/a.jsonl.gz", "ab"),),
+    )
+
+
+def test_the_terminal_lists_the_first_findings_and_counts_the_rest() -> None:
+    findings = tuple(_finding(n, Severity.HIGH if n < 5 else Severity.LOW) for n in range(250))
+    result = AnalysisResult(findings=findings, ran=("LIR-X",), skipped=(), warnings=(), seconds=0)
+    text = _summary(result, Path("case/findings.json"))
+    assert "250 findings (0 critical, 5 high, 0 medium, 245 low, 0 info)" in text
+    assert text.count("LIR-X ") == LISTED  # one line per listed finding
+    assert "finding 99" in text and "finding 100" not in text
+    assert f"… and {250 - LISTED} more in case/findings.json" in text
+    table = function_table(findings)
+    assert table[0] == "per function, worst first:"
+    assert any("fn-0 us-east-1/111122223333: 2 high, 82 low" in line for line in table)
+
+
+def test_a_short_list_is_listed_whole() -> None:
+    findings = tuple(_finding(n, Severity.MEDIUM) for n in range(3))
+    result = AnalysisResult(findings=findings, ran=("LIR-X",), skipped=(), warnings=(), seconds=0)
+    text = _summary(result, Path("case/findings.json"))
+    assert all(f"finding {n}" in text for n in range(3)) and "more in" not in text
