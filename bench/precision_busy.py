@@ -1,7 +1,7 @@
 """Precision on the `busy` scenario: findings by severity, medium+ findings on honest
 resources, and where each intrusion ranks (flat finding list and incidents).
 
-    python bench/precision_busy.py                 # seed, collect, analyze (about a minute)
+    python bench/precision_busy.py                 # seed, collect, analyze (about 20 s)
     python bench/precision_busy.py RUN.json [...]  # saved `python -m tests.analyze.busy_run` output
 
 The figures are defined in `tests/analyze/busy_measure.py` (the precision test asserts them).
