@@ -193,6 +193,8 @@ def test_every_command_the_demo_report_suggests_works_when_pasted(demo_case: Cas
     results = orjson.loads((demo_case.root.parent / PASTED).read_bytes())
     commands = [command for command, *_ in results]
     assert any(" contain " in c and "deactivate-key=AKIA" in c for c in commands)
+    # The public statement is LOW exposure; the attacker's grant (LIR-CT-001) keeps its removal.
+    assert any(" contain " in c and "--action block-public" in c for c in commands)
     assert any(c.startswith("lambda-ir diff ") for c in commands)
     findings = orjson.loads((demo_case.root / "findings.json").read_bytes())
     suggested = [f for f in findings if "`lambda-ir diff --case " in f["summary"]]

@@ -23,7 +23,9 @@ from lambda_ir.report.indicators import Indicator, gather
 # left open: a function with one of these is compromised, otherwise exposed.
 _ACTIVITY = ("yara:", "LIR-CODE-", "LIR-CHG-", "LIR-IOC-", "LIR-LOG-", "LIR-CT-", "sigma:")
 _URL_FINDINGS = ("LIR-CFG-001", "LIR-CT-002")
-_POLICY_FINDINGS = ("LIR-POL-001",)
+# The standing statement is exposure (LOW, not among an at-risk function's findings); the act
+# that granted it, judged by who did it, is what puts "remove it" on the first screen.
+_POLICY_FINDINGS = ("LIR-POL-001", "LIR-CT-001")
 _ROLE_OUTSIDE = "LIR-CT-010"
 
 

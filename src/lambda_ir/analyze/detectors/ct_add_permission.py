@@ -103,7 +103,12 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 f"(statement {row.request.get('statementId', '?')!r}); remove the statement "
                 f"unless it is a known integration; {novelty.phrase()}."
             ),
-            details={"principal": principal, "action": action, "baseline": novelty.to_json()},
+            details={
+                "principal": principal,
+                "action": action,
+                "sid": str(row.request.get("statementId") or ""),
+                "baseline": novelty.to_json(),
+            },
         )
 
 
