@@ -27,7 +27,7 @@ from lambda_ir.evidence import Case, verify_case
 from lambda_ir.hunt.rules import LAMBDA_RULES, sigma_rules
 from lambda_ir.hunt.run import HuntOptions, hunt
 from lambda_ir.model import Kind
-from lambda_ir.respond.hunt_table import TableUndoError, load_table_undo
+from lambda_ir.respond.hunt_table_undo import TableUndoError, load_table_undo
 from tests.conftest import aws_env
 from tests.hunt.trail_files import SIGMA, trail_objects
 

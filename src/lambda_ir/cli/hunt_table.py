@@ -19,7 +19,7 @@ from lambda_ir import sanitize
 from lambda_ir.aws import ClientFactory, classify
 from lambda_ir.cli.ui import CommandError, Ui
 from lambda_ir.evidence import Case
-from lambda_ir.respond import hunt_table
+from lambda_ir.respond import hunt_table, hunt_table_undo
 from lambda_ir.respond.hunt_table import TablePlan, TableRequest
 
 
@@ -68,13 +68,13 @@ def make_table(
 def undo_table(ui: Ui, case: Case, clients: ClientFactory, path: str, *, apply: bool) -> None:
     """Show, or with `apply` run, a table's undo plan (DROP statements only)."""
     try:
-        undo = hunt_table.load_table_undo(case, path)
-    except (hunt_table.TableUndoError, OSError) as exc:
+        undo = hunt_table_undo.load_table_undo(case, path)
+    except (hunt_table_undo.TableUndoError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     run = f"respond/{_now()}-hunt-table-undo-{secrets.token_hex(4)}"
     try:
-        outcomes = hunt_table.run_table_undo(case, clients, undo, apply=apply, run=run)
-    except hunt_table.TableUndoError as exc:
+        outcomes = hunt_table_undo.run_table_undo(case, clients, undo, apply=apply, run=run)
+    except hunt_table_undo.TableUndoError as exc:
         raise CommandError(str(exc)) from exc
     lines = [f"undo {undo.path}: " + ("applied" if apply else "dry run: nothing was changed")]
     done = {o.step.sql: o for o in outcomes}

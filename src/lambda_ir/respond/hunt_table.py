@@ -3,7 +3,7 @@
     plan_table(clients, TableRequest(...)) -> TablePlan          (reads only)
     save_plan(case, plan, apply=...) -> run folder               (respond/<run>/plan.json)
     apply_table(case, clients, plan, run) -> TableResult         (writes, then undo.json)
-    load_table_undo(case, path) / run_table_undo(case, clients, undo, apply=..., run=...)
+    hunt_table_undo.load_table_undo(case, path) / run_table_undo(case, clients, undo, ...)
 
 The plan is made from reads: the trail bucket's folders (s3:ListObjectsV2 with a delimiter:
 the accounts under `AWSLogs/[o-org/]`, the regions under each account's `CloudTrail/`) and
@@ -21,12 +21,10 @@ own bookkeeping, not a change to the resources under investigation.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -40,8 +38,6 @@ from lambda_ir.model import Kind
 
 UNDO_FORMAT = "lambda-ir-hunt-undo/1"
 FIRST_DAY = date(2013, 11, 1)  # CloudTrail's launch: the projection's first day
-_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-_UNDO_SQL = re.compile(rf"^DROP (TABLE IF EXISTS {_NAME}\.{_NAME}|DATABASE IF EXISTS {_NAME})$")
 
 
 @dataclass(frozen=True)
@@ -131,21 +127,6 @@ class TableResult:
         }
 
 
-class TableUndoError(ValueError):
-    """The undo plan is missing, edited, malformed, of another account, or not only DROPs."""
-
-
-@dataclass(frozen=True)
-class TableUndo:
-    """A checked undo plan: where it is, and what to run where."""
-
-    path: str
-    account: str
-    workgroup: str
-    region: str
-    statements: tuple[str, ...]
-
-
 def plan_table(clients: ClientFactory, request: TableRequest) -> TablePlan:
     """Read the bucket and the catalog, and plan the statements still needed."""
     check_table(request.table)
@@ -190,7 +171,7 @@ def plan_table(clients: ClientFactory, request: TableRequest) -> TablePlan:
 def save_plan(case: Case, plan: TablePlan, *, apply: bool, now: str) -> str:
     """`respond/<now>-hunt-table-<random>/plan.json`; returns the run folder."""
     run = f"respond/{now}-hunt-table-{secrets.token_hex(4)}"
-    path = _save(case, f"{run}/plan.json", plan.to_json() | {"apply": apply})
+    path = save_json(case, f"{run}/plan.json", plan.to_json() | {"apply": apply})
     case.log("hunt-table-plan", {"run": run, "plan": path, "steps": len(plan.steps)})
     return run
 
@@ -222,70 +203,13 @@ def apply_table(case: Case, clients: ClientFactory, plan: TablePlan, run: str) -
         "table": plan.request.table,
         "statements": applied,
     }
-    undo_path = _save(case, f"{run}/undo.json", undo)
+    undo_path = save_json(case, f"{run}/undo.json", undo)
     database, name = plan.request.table.split(".")
     in_place = _exists(athena, "GetTableMetadata", {"DatabaseName": database, "TableName": name})
     result = TableResult(plan, run, tuple(outcomes), undo_path, in_place)
-    _save(case, f"{run}/result.json", result.to_json())
+    save_json(case, f"{run}/result.json", result.to_json())
     case.log("hunt-table-done", {"run": run, "undo": undo_path, "in_place": in_place})
     return result
-
-
-def load_table_undo(case: Case, path: str) -> TableUndo:
-    """An undo plan of this case, unchanged since written, holding only our DROP statements."""
-    relpath = _relative(case, path)
-    entry = case.entry(relpath)
-    if entry is None or entry.sha256 is None:
-        raise TableUndoError(f"{relpath} is not an artifact of this case")
-    if hashlib.sha256(case.path(relpath).read_bytes()).hexdigest() != entry.sha256:
-        raise TableUndoError(f"{relpath} changed since it was written (SHA-256 differs)")
-    document = case.read_json(relpath)
-    if not isinstance(document, dict) or document.get("format") != UNDO_FORMAT:
-        raise TableUndoError(f"{relpath} is not a lambda-ir hunt table undo plan")
-    statements = document.get("statements")
-    if not isinstance(statements, list) or not all(
-        isinstance(s, str) and _UNDO_SQL.match(s) for s in statements
-    ):
-        raise TableUndoError(f"{relpath}: only DROP TABLE / DROP DATABASE IF EXISTS; refused")
-    return TableUndo(
-        relpath,
-        str(document.get("account", "")),
-        str(document.get("workgroup", "")),
-        str(document.get("region", "")),
-        tuple(statements),
-    )
-
-
-def run_table_undo(
-    case: Case, clients: ClientFactory, undo: TableUndo, *, apply: bool, run: str
-) -> tuple[Outcome, ...]:
-    """Without `apply` only log that it was shown; with it run each DROP, in the plan's account."""
-    if not apply:
-        case.log("hunt-table-undo-plan", {"undo_plan": undo.path})
-        return ()
-    sts = clients.client("sts", undo.region)
-    account = str(call(sts, "GetCallerIdentity", {})["Account"])
-    if account != undo.account:
-        raise TableUndoError(f"the undo plan is for account {undo.account}, not {account}")
-    athena = clients.client("athena", undo.region)
-    outcomes = []
-    for sql in undo.statements:
-        step = Step("undo", sql, "")
-        try:
-            outcome = Outcome(step, run_query(athena, sql, undo.workgroup).query_id)
-        except QueryFailed as exc:
-            outcome = Outcome(step, exc.query_id, exc.reason)
-        case.log(
-            "hunt-table-undo-call",
-            {"run": run, "sql": sql, "query_id": outcome.query_id, "error": outcome.error},
-        )
-        outcomes.append(outcome)
-    _save(
-        case,
-        f"{run}/undo-result.json",
-        {"undo_plan": undo.path} | {"outcomes": [o.to_json() for o in outcomes]},
-    )
-    return tuple(outcomes)
 
 
 def trail_accounts(s3: Any, bucket: str, prefix: str) -> tuple[str, list[str]]:
@@ -321,15 +245,5 @@ def _exists(athena: Any, operation: str, params: dict[str, str]) -> bool:
     return True
 
 
-def _save(case: Case, relpath: str, document: dict[str, Any]) -> str:
+def save_json(case: Case, relpath: str, document: dict[str, Any]) -> str:
     return case.put_json(relpath, document, kind=Kind.RESPONSE.value).path or relpath
-
-
-def _relative(case: Case, path: str) -> str:
-    candidate = Path(path)
-    if candidate.is_absolute() or candidate.exists():
-        try:
-            return candidate.resolve().relative_to(case.root.resolve()).as_posix()
-        except ValueError as exc:
-            raise TableUndoError(f"{path} is not inside the case {case.root}") from exc
-    return candidate.as_posix()
