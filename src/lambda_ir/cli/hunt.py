@@ -96,13 +96,14 @@ def hunt(
 ) -> None:
     """Push the Lambda CloudTrail detectors' selections and the Sigma rules down to Athena.
 
-    One query runs every rule over the trail table, pruned to the window's days (partition
-    projection), and only the matching events come into the case (trail/<account>/athena/),
-    where `index`, `analyze` and `timeline` use them like any CloudTrail. Prints the bytes
-    Athena scanned and the cost estimate ($5 per TB, 10 MB minimum). Needs
-    athena:StartQueryExecution, GetQueryExecution, GetQueryResults, Glue catalog read (and
-    write with --create-table --apply), s3:ListBucket/GetObject on the trail and the
-    workgroup's result bucket.
+    One query runs every rule over the trail table (several when the text would pass Athena's
+    262,144-byte limit), pruned to the window's days (partition projection), and only the
+    matching events come into the case (trail/<account>/athena/), where `index`, `analyze`
+    and `timeline` use them like any CloudTrail. Prints the bytes Athena scanned and the cost
+    estimate ($5 per TB, 10 MB minimum). Needs
+    athena:StartQueryExecution, GetQueryExecution, GetQueryResults (with --create-table also
+    GetDatabase, GetTableMetadata), Glue catalog read (and write with --create-table
+    --apply), s3:ListBucket/GetObject on the trail and the workgroup's result bucket.
 
     Writes to AWS: only --create-table --apply (CREATE DATABASE / CREATE EXTERNAL TABLE in the
     Glue catalog; the plan and its undo, DROP TABLE, are saved under respond/ in the case;
