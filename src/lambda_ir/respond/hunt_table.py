@@ -246,4 +246,4 @@ def _exists(athena: Any, operation: str, params: dict[str, str]) -> bool:
 
 
 def save_json(case: Case, relpath: str, document: dict[str, Any]) -> str:
-    return case.put_json(relpath, document, kind=Kind.RESPONSE.value).path or relpath
+    return case.put_json(relpath, document, kind=Kind.RESPONSE.value, composed=True).path or relpath
