@@ -108,6 +108,7 @@ def _run(view: CaseView, detectors: Sequence[Detector]) -> AnalysisResult:
     # The collector's own read calls (e.g. a FilterLogEvents naming the indicator it searched
     # for) are the responder, not the attacker: out before findings become incidents.
     kept, own = without_own(view, list(found.values()))
+    view.close_index()  # the findings are made: DuckDB's memory back before correlating them
     incidents, ordered = correlate(sorted(kept, key=_order))
     return AnalysisResult(
         findings=ordered,
