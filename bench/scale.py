@@ -22,14 +22,22 @@ the collector does. `--capacity N` first measures the emulator alone: N GetFunct
 from 32 threads spread over every account-region, its requests/s with its latency and quotas
 on. `--sample` samples the collector's threads every 5 ms during the first run and prints
 where the running ones were (by package and innermost function; threads blocked on sockets,
-locks or the quota buckets' sleeps left out): a rough client-side profile.
+locks or the quota buckets' sleeps left out): a rough client-side profile. `--profile N`
+runs cProfile (on each thread's CPU time) in every collector thread during the first run
+(one profiler per thread, merged; the pstats file is kept) and prints the N functions with
+the most own time, then the N with the most cumulative time: where the collector's CPU
+per request goes (cProfile slows it, so the wall and CPU figures of a profiled run are not
+comparable with unprofiled ones).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import logging
 import os
+import pstats
 import socket
 import subprocess
 import sys
@@ -141,7 +149,10 @@ def _run(
     options = CollectOptions(endpoint_url=endpoint)
     target = OrgTarget(ORG_ROLE, tuple(accounts), account_workers=account_workers)
     mine, theirs = time.process_time(), _cpu_seconds(emulator_pid)
-    with _sampling(SAMPLE and account_workers > 1):
+    with (
+        _sampling(SAMPLE and account_workers > 1),
+        _profiling(PROFILE if account_workers > 1 else 0),
+    ):
         summary = collect_org(case, session, target, Scope(regions=regions), options)
     _CPU[id(summary)] = (time.process_time() - mine, _cpu_seconds(emulator_pid) - theirs)
     return summary
@@ -149,6 +160,7 @@ def _run(
 
 _CPU: dict[int, tuple[float, float]] = {}  # a run's (collector, emulator) CPU seconds
 SAMPLE = "--sample" in sys.argv
+PROFILE = int(sys.argv[sys.argv.index("--profile") + 1]) if "--profile" in sys.argv else 0
 _WAITS = frozenset(
     {
         "wait",
@@ -212,6 +224,36 @@ def _sampling(enabled: bool) -> Iterator[None]:
         print("  innermost functions:")
         for where, count in counts.most_common(12):
             print(f"  {count / total:6.1%}  {where}")
+
+
+@contextmanager
+def _profiling(top: int) -> Iterator[None]:
+    """cProfile in this thread and every thread started meanwhile; print the top `top`."""
+    if not top:
+        yield
+        return
+    profiles = [cProfile.Profile(time.thread_time)]
+
+    def start(*_: Any) -> None:  # the first profile event of a new thread: its own profiler
+        profile = cProfile.Profile(time.thread_time)
+        profiles.append(profile)
+        profile.enable()
+
+    threading.setprofile(start)
+    profiles[0].enable()
+    try:
+        yield
+    finally:
+        profiles[0].disable()
+        threading.setprofile(None)  # type: ignore[arg-type]
+        out = io.StringIO()
+        stats = pstats.Stats(*profiles, stream=out)
+        stats.sort_stats("tottime").print_stats(top)
+        stats.sort_stats("cumulative").print_stats(top)
+        dump = Path(tempfile.mkdtemp(prefix="lir-bench-profile-")) / "collector.prof"
+        stats.dump_stats(dump)
+        print(f"\n[profile] {len(profiles)} threads profiled; pstats saved to {dump}")
+        print(out.getvalue())
 
 
 def _waiting(frame: Any) -> bool:
@@ -317,6 +359,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--skip-sequential", action="store_true")
     parser.add_argument("--capacity", type=int, default=0, metavar="CALLS")
     parser.add_argument("--sample", action="store_true")
+    parser.add_argument("--profile", type=int, default=0, metavar="N")
     return parser.parse_args()
 
 

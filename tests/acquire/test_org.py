@@ -178,6 +178,10 @@ def test_each_account_is_collected_under_its_own_partition(
         (second, "lambda-ir-test"),
     }
     assert "case-42" not in (case.root / "custody.jsonl").read_text()  # external id not kept
+    # Each account's artifacts are under its own folder, made by its own run.
+    stored = [e for e in case.entries() if e.path and e.path.startswith("raw/")]
+    assert {e.account for e in stored} == {first, second}
+    assert all(e.path and e.path.startswith(f"raw/{e.account}/") for e in stored)
     assert verify_case(case.root).ok
 
 
@@ -277,6 +281,25 @@ def test_the_cli_fans_out_and_names_the_gap(
         check=False,
     )
     assert usage.returncode == 2 and "--all-accounts" in usage.stderr
+
+
+def test_member_sessions_share_the_callers_service_models(
+    enforcing: Emulator, estate: dict[str, Any]
+) -> None:
+    """Every account's session reads botocore's models from the caller's loader (read and
+    parsed once per run, not per account), and its clients work."""
+    place, session = estate["place"], estate["responder"]
+    first, second = estate["members"]
+    target = OrgTarget(estate["role"], (first, second), "case-42", "lambda-ir-test")
+    clients = ClientFactory(session, endpoint_url=place.endpoint)
+    mine = session._session.get_component("data_loader")
+    members = [assume(clients, place.region, target, a) for a in (first, second)]
+    assert all(m._session.get_component("data_loader") is mine for m in members)
+    counts = [
+        len(m.client("lambda", endpoint_url=place.endpoint).list_functions()["Functions"])
+        for m in members
+    ]
+    assert counts == [2, 1]
 
 
 def test_assumed_keys_are_renewed_before_they_expire(

@@ -150,6 +150,23 @@ def test_reopen_continues_the_chain_and_resume_index(tmp_path: Path) -> None:
     assert verify_case(again.root).ok
 
 
+def test_listed_is_the_manifests_stored_artifacts_of_a_kind_in_order(tmp_path: Path) -> None:
+    """`listed` answers from memory what re-reading the manifest would, other handles too."""
+    case = Case.create(tmp_path / "c")
+    case.put_json("raw/a1.json", {"a": 1}, kind="alias", api="lambda:ListAliases", account="1")
+    case.put_json("raw/p.json", {"p": 1}, kind="policy", api="lambda:GetPolicy")
+    case.record_error(kind="alias", api="lambda:ListAliases", error="denied: AccessDenied")
+    other = Case.open(tmp_path / "c")  # another handle (a library caller) appends meanwhile
+    other.put_json("raw/a2.json", {"a": 2}, kind="alias", api="lambda:ListAliases", account="2")
+    case.put_json("raw/a3.json", {"a": 3}, kind="alias", api="lambda:ListAliases", account="1")
+    listed = case.listed("alias")
+    assert [e.path for e in listed] == ["raw/a1.json", "raw/a2.json", "raw/a3.json"]
+    read = [e for e in case.entries() if e.kind == "alias" and e.path]
+    assert listed == read
+    assert [e.path for e in case.listed("policy")] == ["raw/p.json"]
+    assert case.listed("code") == []
+
+
 def test_concurrent_writers_keep_a_consistent_manifest(tmp_path: Path) -> None:
     case = Case.create(tmp_path / "c")
 

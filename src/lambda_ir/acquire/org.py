@@ -192,7 +192,8 @@ def assume(
     }
     if target.external_id is not None:
         params["ExternalId"] = target.external_id
-    return refreshing_session(clients.client("sts", region), params, region, on_refresh)
+    loader = clients.session._session.get_component("data_loader")  # the models, read once
+    return refreshing_session(clients.client("sts", region), params, region, on_refresh, loader)
 
 
 class AccountProgress:

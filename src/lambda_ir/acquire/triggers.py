@@ -27,6 +27,7 @@ from lambda_ir.acquire.fetch import fetch_json, fetch_pages
 from lambda_ir.acquire.inventory import RegionListing
 from lambda_ir.acquire.steps import FunctionTarget, later
 from lambda_ir.aws import QuotaClass
+from lambda_ir.evidence import ManifestEntry
 from lambda_ir.evidence.layout import path_segment
 from lambda_ir.model import Kind
 
@@ -42,8 +43,8 @@ def collect_alias_rules(ctx: CollectContext) -> None:
     """Queue the same for every collected alias ARN (triggers often invoke `live`).
 
     Run once the alias steps are done (`collect._drive`)."""
-    for entry in ctx.case.entries():
-        if entry.kind != Kind.ALIAS or not entry.path or entry.error or not entry.region:
+    for entry in _own(ctx, Kind.ALIAS):
+        if not entry.path or entry.error or not entry.region:
             continue
         try:
             document = ctx.case.read_json(entry.path)
@@ -58,6 +59,14 @@ def collect_alias_rules(ctx: CollectContext) -> None:
                 _rules_targeting, ctx, entry.account or ctx.account, entry.region, arn, label
             )
             later(ctx, QuotaClass.UNMETERED, entry.region, "alias-event-rules", task)
+
+
+def _own(ctx: CollectContext, kind: str) -> list[ManifestEntry]:
+    """This run's account's stored artifacts of `kind`, from the manifest as the case handle
+    holds it in memory (an organisation's manifest is long: re-reading it per account cost
+    O(accounts x lines)). Another account's entries are that account's run's to follow up,
+    with its own credentials and under its own folder."""
+    return [e for e in ctx.case.listed(kind) if e.account in (None, ctx.account)]
 
 
 def _rules_targeting(ctx: CollectContext, account: str, region: str, arn: str, label: str) -> None:
@@ -128,8 +137,8 @@ def collect_bucket_notifications(ctx: CollectContext) -> None:
     """Queue GetBucketNotificationConfiguration for buckets named in collected policies.
 
     Run once the policy steps are done (`collect._drive`); each bucket once per run."""
-    for entry in ctx.case.entries():
-        if entry.kind != Kind.POLICY or not entry.path or entry.error or not entry.region:
+    for entry in _own(ctx, Kind.POLICY):
+        if not entry.path or entry.error or not entry.region:
             continue
         if entry.api != "lambda:GetPolicy":
             continue

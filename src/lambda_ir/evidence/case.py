@@ -259,6 +259,13 @@ class Case:
             if line.entry is not None:
                 yield line.entry
 
+    def listed(self, kind: str) -> list[ManifestEntry]:
+        """The stored artifacts of `kind`, in manifest order, from the lines this handle has
+        read (new ones first caught up): no re-read and re-parse of the whole manifest."""
+        with self._lock:
+            self._manifest.catch_up()
+            return [entry for entry in self._manifest.by_path.values() if entry.kind == kind]
+
     def entry(self, relpath: str) -> ManifestEntry | None:
         with self._lock:
             return self._manifest.by_path.get(relpath)
