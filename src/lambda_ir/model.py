@@ -5,7 +5,7 @@ Everything here is a frozen dataclass or an enum, with no behaviour that touches
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -61,7 +61,7 @@ class Kind(StrEnum):
     OTHER = "other"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FunctionRef:
     """One Lambda function, optionally at a qualifier (version number, alias or `$LATEST`)."""
 
@@ -85,7 +85,7 @@ class FunctionRef:
         return cls(account=parts[4], region=parts[3], name=parts[6], qualifier=qualifier)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EvidenceRef:
     """A pointer into the case folder: a path relative to the case and the file's SHA-256."""
 
@@ -100,7 +100,7 @@ class EvidenceRef:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Actor:
     """Who made an AWS call, as CloudTrail's userIdentity shows it."""
 
@@ -112,10 +112,14 @@ class Actor:
     user_agent: str = ""
 
     def to_json(self) -> dict[str, str]:
-        return {k: v for k, v in self.__dict__.items() if v}
+        return {k: v for k in _ACTOR_FIELDS if (v := getattr(self, k))}
 
 
-@dataclass(frozen=True)
+# Actor's field names in order (slots: no __dict__).
+_ACTOR_FIELDS = tuple(f.name for f in fields(Actor))
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One thing a detector found, citing the evidence it came from (findings.json)."""
 
@@ -153,7 +157,7 @@ class Finding:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TimelineEvent:
     """One dated event on the case's timeline (timeline.jsonl)."""
 

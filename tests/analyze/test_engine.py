@@ -167,3 +167,29 @@ def test_the_garbage_collector_is_paused_only_while_analysing() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_correlate_keeps_every_field_of_a_finding_and_findings_have_no_dict() -> None:
+    """correlate rebuilds each finding positionally (fast); a field added to Finding must
+    come through, and slots keep a finding small (no per-object __dict__)."""
+    import dataclasses
+
+    from lambda_ir.analyze.incidents import correlate
+    from lambda_ir.model import Actor, EvidenceRef
+
+    actor = Actor("arn:aws:iam::1:user/eve", "IAMUser", "AKIA1", "", "203.0.113.9", "curl")
+    finding = Finding(
+        "F-1", "LIR-CT-001", "t", Severity.HIGH, "arn:aws:lambda:r:1:function:f", "1", "r", "s",
+        (EvidenceRef("trail/x.json", "ab"),), ("T1",), "2024-01-01T00:00:00Z", actor, {"k": 1},
+    )  # fmt: skip
+    incidents, (tagged,) = correlate([finding])
+    assert tagged == dataclasses.replace(finding, incident=incidents[0].id)
+    assert all(getattr(tagged, f.name) for f in dataclasses.fields(Finding))
+    assert not hasattr(tagged, "__dict__") and not hasattr(actor, "__dict__")
+    assert actor.to_json() == {
+        "arn": "arn:aws:iam::1:user/eve",
+        "type": "IAMUser",
+        "access_key_id": "AKIA1",
+        "source_ip": "203.0.113.9",
+        "user_agent": "curl",
+    }

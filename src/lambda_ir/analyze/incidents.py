@@ -156,9 +156,16 @@ def correlate(findings: Sequence[Finding]) -> tuple[tuple[Incident, ...], tuple[
     groups.extend(("exposure", group) for group in exposure.values())
     incidents = sorted((_incident(kind, group) for kind, group in groups), key=_rank)
     owner = {fid: incident.id for incident in incidents for fid in incident.findings}
-    # vars() and the constructor: dataclasses.replace took 15 s for 374k findings
-    tagged = (Finding(**(vars(f) | {"incident": owner.get(f.id, "")})) for f in findings)
+    tagged = (_tagged(f, owner.get(f.id, "")) for f in findings)
     return tuple(incidents), tuple(tagged)
+
+
+def _tagged(f: Finding, incident: str) -> Finding:
+    # The constructor, positionally: dataclasses.replace took 15 s for 374k findings.
+    return Finding(
+        f.id, f.detector, f.title, f.severity, f.resource, f.account, f.region, f.summary,
+        f.evidence, f.attack, f.time, f.actor, f.details, incident,
+    )  # fmt: skip
 
 
 def last_time(finding: Finding) -> str | None:
