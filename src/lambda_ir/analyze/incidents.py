@@ -140,8 +140,9 @@ def correlate(findings: Sequence[Finding]) -> tuple[tuple[Incident, ...], tuple[
     by_actor: dict[str, list[Finding]] = {}
     exposure: dict[str, list[Finding]] = {}
     for finding in findings:
-        if is_activity(finding):
-            by_actor.setdefault(actor_key(finding), []).append(finding)
+        # is_activity, asking for the actor's key once
+        if finding.time and finding.actor and (key := actor_key(finding)):
+            by_actor.setdefault(key, []).append(finding)
         else:
             exposure.setdefault(_base(finding.resource), []).append(finding)
     for actor_findings in by_actor.values():
@@ -209,7 +210,9 @@ def _incident(kind: str, group: list[Finding]) -> Incident:
     # so a month of one principal's like calls does not chain unrelated steps together), and
     # stretches its incident to its last call.
     times = [t for f in group for t in (f.time, last_time(f)) if t]
-    ids = tuple(f.id for f in sorted(group, key=lambda f: (f.time or "", f.id)))
+    # activity groups come in (time, id) order already (`_split` of sorted findings)
+    ordered = group if kind == "activity" else sorted(group, key=lambda f: (f.time or "", f.id))
+    ids = tuple(f.id for f in ordered)
     actors = _actors(group) if kind == "activity" else ()
     return Incident(
         id="INC-" + hashlib.sha256("\x00".join(sorted(ids)).encode()).hexdigest()[:12],
@@ -232,15 +235,14 @@ def _actors(group: list[Finding]) -> tuple[IncidentActor, ...]:
     # dicts as ordered sets: an actor seen from thousands of addresses made a list
     # membership test per finding quadratic (30 s for one incident of 1M events)
     out: dict[str, dict[str, dict[str, None]]] = {}
-    for f in group:
-        if f.actor is None:
-            continue
-        seen = out.setdefault(actor_key(f), {"arns": {}, "keys": {}, "ips": {}, "agents": {}})
+    # each distinct actor once, in the order first seen (the same order of values)
+    for actor in dict.fromkeys(f.actor for f in group if f.actor is not None):
+        seen = out.setdefault(_principal(actor), {"arns": {}, "keys": {}, "ips": {}, "agents": {}})
         for field, value in (
-            ("arns", f.actor.arn),
-            ("keys", f.actor.access_key_id),
-            ("ips", f.actor.source_ip),
-            ("agents", f.actor.user_agent),
+            ("arns", actor.arn),
+            ("keys", actor.access_key_id),
+            ("ips", actor.source_ip),
+            ("agents", actor.user_agent),
         ):
             if value:
                 seen[field].setdefault(value, None)
