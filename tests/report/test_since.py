@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from lambda_ir.model import Actor, EvidenceRef, Finding, Severity, TimelineEvent
 from lambda_ir.report.facts import _since
 
@@ -44,6 +46,6 @@ def test_high_findings_anchor_before_medium_ones() -> None:
 
 
 def test_no_dated_finding_falls_back_to_the_flagged_actors_first_call() -> None:
-    undated = Finding(**{**_finding("x", Severity.HIGH).__dict__, "time": None})
+    undated = dataclasses.replace(_finding("x", Severity.HIGH), time=None)
     assert _since((undated,), (_call("2026-11-02T00:00:00.000Z"),)) == "2026-11-02T00:00:00.000Z"
     assert _since((), ()) is None
