@@ -194,17 +194,15 @@ def _incident(kind: str, group: list[Finding]) -> Incident:
     chained = "recon" in steps and len(steps) > 1 and steps[0] == "recon"
     if chained and severity.rank >= Severity.MEDIUM.rank:
         severity = max(severity, Severity.HIGH, key=lambda s: s.rank)
-    new = tuple(
-        dict.fromkeys(
-            reason
-            for f in group
-            for reason in (f.details.get("baseline") or {}).get("reasons", [])
-            if isinstance(reason, str)
-        )
-    )
+    reasons: dict[str, None] = {}  # an ordered set
+    kinds: set[Any] = set()
+    for f in group:  # the baseline's verdicts, read once
+        if verdict := f.details.get("baseline"):
+            reasons.update((r, None) for r in verdict.get("reasons", []) if isinstance(r, str))
+            kinds.update(verdict.get("new", []) or [])
+    new = tuple(reasons)
     functions = tuple(dict.fromkeys(_base(f.resource) for f in group if ":function:" in f.resource))
     score = sum(WEIGHT[f.severity] for f in group) + 5.0 * (len(steps) - 1 if chained else 0)
-    kinds = {kind for f in group for kind in (f.details.get("baseline") or {}).get("new", []) or []}
     score += 2.0 * len(kinds)  # each kind of novelty (principal, network, tool, …) once
     # An aggregated finding belongs where its first call falls (`_split` cuts on first times,
     # so a month of one principal's like calls does not chain unrelated steps together), and
