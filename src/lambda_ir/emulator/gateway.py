@@ -22,6 +22,7 @@ from typing import Any
 from lambda_ir.emulator import (
     athena,
     cloudtrail_lake,
+    cloudtrail_lake_state,
     ecr_layers,
     iam_enforce,
     lambda_gaps,
@@ -59,7 +60,9 @@ class Gateway:
     trail: TrailLog = field(default_factory=TrailLog)
     ecr: ecr_layers.EcrLayers = field(default_factory=ecr_layers.EcrLayers)
     athena_state: athena.AthenaState = field(default_factory=athena.AthenaState)
-    lake_state: cloudtrail_lake.LakeState = field(default_factory=cloudtrail_lake.LakeState)
+    lake_state: cloudtrail_lake_state.LakeState = field(
+        default_factory=cloudtrail_lake_state.LakeState
+    )
     enforce_iam: bool = False  # evaluate callers' identity-based policies (iam_enforce)
     clock_offset: timedelta = timedelta()  # AWS's clock minus this machine's (tests of skew)
 
@@ -104,7 +107,7 @@ class Gateway:
         self.trail = TrailLog()
         self.ecr = ecr_layers.EcrLayers()
         self.athena_state = athena.AthenaState()
-        self.lake_state = cloudtrail_lake.LakeState()
+        self.lake_state = cloudtrail_lake_state.LakeState()
         ensure_admin()
 
     def _answer(self, environ: dict[str, Any], call: ApiCall, caller: Caller) -> Response:
