@@ -20,13 +20,18 @@ import pytest
 from botocore.exceptions import ClientError
 from click.testing import CliRunner
 
+from lambda_ir.aws import ClientFactory, RetryPolicy
+from lambda_ir.cli.hunt_table import make_table
 from lambda_ir.cli.main import cli
+from lambda_ir.cli.ui import CommandError, Ui
+from lambda_ir.emulator.quotas import FaultSpec
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case, verify_case
 from lambda_ir.hunt.rules import LAMBDA_RULES, sigma_rules
 from lambda_ir.hunt.run import HuntOptions, hunt
 from lambda_ir.model import Kind
+from lambda_ir.respond.hunt_table import TableRequest
 from lambda_ir.respond.hunt_table_undo import TableUndoError, load_table_undo
 from tests.conftest import aws_env
 from tests.hunt.trail_files import SIGMA, trail_objects
@@ -206,3 +211,47 @@ def test_apply_without_a_table_to_create_is_a_usage_error(tmp_path: Path) -> Non
     )
     assert done.exit_code == 2 and "--create-table" in done.output
     assert not (tmp_path / "c").exists()
+
+
+class _FailAfterFirstStep(Case):
+    """A case that, once the first statement is logged, makes every later AWS call a 500."""
+
+    emulator: Emulator
+
+    def log(self, action: str, details: dict[str, Any] | None = None, *, caller: str = "") -> None:
+        super().log(action, details, caller=caller)
+        if action == "hunt-table-call":
+            self.emulator.set_limits(faults=FaultSpec(rate=1.0, kinds=("500",)))
+
+
+def test_an_aws_error_partway_still_saves_the_undo_and_fails_in_one_line(
+    aws: Emulator, admin: boto3.Session, trail: dict[str, Any], tmp_path: Path
+) -> None:
+    db = f"cut_{uuid.uuid4().hex[:6]}"
+    case = _FailAfterFirstStep.create(tmp_path / "case", {"test": True})
+    case.emulator = aws
+    clients = ClientFactory(admin, RetryPolicy(max_attempts=1), endpoint_url=aws.endpoint_url)
+    request = TableRequest(
+        f"{db}.trail", f"s3://{trail['bucket']}/cloudtrail", trail["workgroup"], REGION
+    )
+    try:
+        with pytest.raises(CommandError) as raised:
+            make_table(Ui(quiet=True), case, clients, request, apply=True)
+    finally:
+        aws.set_limits()
+    message = raised.value.format_message()
+    assert "\n" not in message and "create the table" in message and "InternalFailure" in message
+    undo_file = Path(message.rsplit("undo plan saved: ", 1)[1])
+    undo = json.loads(undo_file.read_text())
+    # Step 1 made the database; step 2 may have run before its answer was lost: both undone.
+    assert undo["statements"] == [
+        f"DROP TABLE IF EXISTS {db}.trail",
+        f"DROP DATABASE IF EXISTS {db}",
+    ]
+    athena = admin.client("athena", endpoint_url=aws.endpoint_url)
+    assert athena.get_database(CatalogName="AwsDataCatalog", DatabaseName=db)["Database"]
+    undone = _cli(aws, "--case", str(tmp_path / "case"), "--undo", str(undo_file), "--apply")
+    assert undone.returncode == 0, undone.stderr
+    with pytest.raises(ClientError):
+        athena.get_database(CatalogName="AwsDataCatalog", DatabaseName=db)
+    assert verify_case(tmp_path / "case").ok

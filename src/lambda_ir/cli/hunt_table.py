@@ -56,10 +56,16 @@ def make_table(
             escape(f"  [{mark}] {outcome.step.summary} (query {sanitize.field(outcome.query_id)})")
         )
         if outcome.error:
-            ui.say(escape(f"      Athena: {sanitize.field(outcome.error)}"))
+            ui.say(escape(f"      error: {sanitize.field(outcome.error)}"))
     undo_file = case.root / result.undo_path
     ui.say(escape(f"undo plan: {sanitize.field(str(undo_file))}"))
     ui.say(escape(f"  to undo: lambda-ir hunt --case {case.root} --undo {undo_file} --apply"))
+    failed = next((o for o in result.outcomes if o.error), None)
+    if failed is not None:
+        raise CommandError(
+            f"{sanitize.field(failed.step.summary)} failed: {sanitize.field(failed.error)}; "
+            f"undo plan saved: {undo_file}"
+        )
     if not result.in_place:
         raise CommandError(f"{plan.request.table} was not created; see {undo_file.parent}")
     return True, document

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from lambda_ir.aws import ClientFactory, call, pages
+from lambda_ir.aws import ClientFactory, call, classify, pages
 from lambda_ir.evidence import Case
 from lambda_ir.hunt.athena import QueryFailed, run_query
 from lambda_ir.hunt.query import check_table
@@ -177,23 +177,50 @@ def save_plan(case: Case, plan: TablePlan, *, apply: bool, now: str) -> str:
 
 
 def apply_table(case: Case, clients: ClientFactory, plan: TablePlan, run: str) -> TableResult:
-    """Run each step in order (stop at the first failure), save the undo, check the table."""
+    """Run each step in order (stop at the first failure), save the undo, check the table.
+
+    A step fails on Athena's FAILED state or on an AWS error (throttling, a dropped
+    connection); either way the undo of what was done is saved (`finally`), and a step cut
+    off by an AWS error keeps its undo too: it may have run, and every undo is IF EXISTS.
+    """
     athena = clients.client("athena", plan.request.region)
     outcomes: list[Outcome] = []
-    for step in plan.steps:
-        try:
-            done = run_query(athena, step.sql, plan.request.workgroup)
-            outcome = Outcome(step, done.query_id)
-        except QueryFailed as exc:
-            outcome = Outcome(step, exc.query_id, exc.reason)
-        outcomes.append(outcome)
-        case.log(
-            "hunt-table-call",
-            {"run": run, "sql": step.sql, "query_id": outcome.query_id, "error": outcome.error},
-        )
-        if outcome.error:
-            break
-    applied = [o.step.undo for o in reversed(outcomes) if not o.error]
+    maybe_ran: list[Step] = []
+    try:
+        for step in plan.steps:
+            outcome = _run_step(athena, step, plan.request.workgroup)
+            outcomes.append(outcome)
+            if outcome.error and not outcome.query_id:
+                maybe_ran.append(step)
+            case.log(
+                "hunt-table-call",
+                {"run": run, "sql": step.sql, "query_id": outcome.query_id, "error": outcome.error},
+            )
+            if outcome.error:
+                break
+    finally:
+        undo_path = _save_undo(case, plan, run, outcomes, maybe_ran)
+    in_place = _in_place(athena, plan.request.table)
+    result = TableResult(plan, run, tuple(outcomes), undo_path, in_place)
+    save_json(case, f"{run}/result.json", result.to_json())
+    case.log("hunt-table-done", {"run": run, "undo": undo_path, "in_place": in_place})
+    return result
+
+
+def _run_step(athena: Any, step: Step, workgroup: str) -> Outcome:
+    """One statement; Athena's FAILED (with its query id) or an AWS error becomes the error."""
+    try:
+        return Outcome(step, run_query(athena, step.sql, workgroup).query_id)
+    except QueryFailed as exc:
+        return Outcome(step, exc.query_id, exc.reason)
+    except (ClientError, BotoCoreError) as exc:
+        return Outcome(step, "", f"AWS call failed: {classify(exc).text}")
+
+
+def _save_undo(
+    case: Case, plan: TablePlan, run: str, outcomes: list[Outcome], maybe_ran: list[Step]
+) -> str:
+    ran = {o.step for o in outcomes if not o.error} | set(maybe_ran)
     undo = {
         "format": UNDO_FORMAT,
         "run": run,
@@ -201,15 +228,18 @@ def apply_table(case: Case, clients: ClientFactory, plan: TablePlan, run: str) -
         "workgroup": plan.request.workgroup,
         "region": plan.request.region,
         "table": plan.request.table,
-        "statements": applied,
+        "statements": [s.undo for s in reversed(plan.steps) if s in ran],
     }
-    undo_path = save_json(case, f"{run}/undo.json", undo)
-    database, name = plan.request.table.split(".")
-    in_place = _exists(athena, "GetTableMetadata", {"DatabaseName": database, "TableName": name})
-    result = TableResult(plan, run, tuple(outcomes), undo_path, in_place)
-    save_json(case, f"{run}/result.json", result.to_json())
-    case.log("hunt-table-done", {"run": run, "undo": undo_path, "in_place": in_place})
-    return result
+    return save_json(case, f"{run}/undo.json", undo)
+
+
+def _in_place(athena: Any, table: str) -> bool:
+    """Whether the table is in the catalog; False when the check itself fails (unknown)."""
+    database, name = table.split(".")
+    try:
+        return _exists(athena, "GetTableMetadata", {"DatabaseName": database, "TableName": name})
+    except (ClientError, BotoCoreError):
+        return False
 
 
 def trail_accounts(s3: Any, bucket: str, prefix: str) -> tuple[str, list[str]]:
