@@ -25,6 +25,7 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
+from lambda_ir.analyze.sigma.guard import refuse_statements
 from lambda_ir.analyze.sigma.rules import load_rules
 from lambda_ir.hunt.table import JSON_TEXT, SCALARS, STRUCTS, ArrayOf, Struct
 from lambda_ir.model import Severity
@@ -153,7 +154,9 @@ def sigma_rules(dirs: Iterable[Path]) -> tuple[list[HuntRule], list[Unsupported]
     unsupported = [Unsupported(r.path, r.title, r.reason) for r in refused]
     for rule in compiled:
         try:
-            condition = to_table(sqlglot.parse_one(rule.where, read=SOURCE_DIALECT))
+            parsed = sqlglot.parse_one(rule.where, read=SOURCE_DIALECT)
+            refuse_statements(parsed)  # a condition only: no subquery, no second statement
+            condition = to_table(parsed)
         except (ValueError, sqlglot.errors.SqlglotError) as exc:
             unsupported.append(Unsupported(f"sigma:{rule.id}", rule.title, str(exc)))
             continue

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from sigma.conditions import ConditionFieldEqualsValueExpression
 from sigma.conversion.state import ConversionState
 from sigma.processing.pipeline import ProcessingPipeline
+from sigma.types import SigmaRegularExpression
 from sigma_backend_duckdb import DuckDBBackend  # type: ignore[import-untyped]
 
 # A field as `TrailBackend.escape_and_quote_field` writes it; group 1 is the quoted JSON path,
@@ -59,6 +60,14 @@ class TrailBackend(DuckDBBackend):  # type: ignore[misc]  # untyped base class
     def __init__(self, **kwargs: Any) -> None:
         # An empty pipeline: CloudTrail field names are used as written in the rule.
         super().__init__(processing_pipeline=ProcessingPipeline(), **kwargs)
+
+    def convert_value_re(self, r: SigmaRegularExpression, state: ConversionState) -> str:
+        """The regex as the body of a SQL string literal: each `'` doubled.
+
+        The base class's regex escaping is empty (`re_escape=()`), so a `'` in an `|re` value
+        would end the literal and the rest of the value would be SQL.
+        """
+        return str(super().convert_value_re(r, state)).replace("'", "''")
 
     def escape_and_quote_field(self, field_name: str) -> str:
         """`a.b.c` → `(record->>'$."a"."b"."c"')`, JSON-path access with each key quoted."""

@@ -1,8 +1,9 @@
 """Load Sigma rule files: parse with pySigma, compile for DuckDB, or say why not.
 
-A rule that does not parse, is not for `aws/cloudtrail`, is a correlation rule, or uses a
-feature the backend lacks (keyword search) is returned as `Unsupported` with the reason;
-loading never stops at one bad rule.
+A rule that does not parse, is not for `aws/cloudtrail`, is a correlation rule, uses a
+feature the backend lacks (keyword search), or compiles to more than a condition (a subquery or
+a statement: `guard.check_where`) is returned as `Unsupported` with the reason; loading never
+stops at one bad rule.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
 from lambda_ir.analyze.sigma.backend import TrailBackend
+from lambda_ir.analyze.sigma.guard import check_where
 from lambda_ir.model import Severity
 
 _LEVELS = {
@@ -98,8 +100,9 @@ def _compile(
     try:
         queries = backend.convert_rule(rule)
         where = " OR ".join(f"({q})" for q in queries)
+        check_where(where, checker)  # parsed only; refused before anything runs it
         checker.execute(f"SELECT count(*) FROM (SELECT NULL::JSON AS record) WHERE {where}")  # noqa: S608
-    except (SigmaError, NotImplementedError, duckdb.Error) as exc:
+    except (SigmaError, NotImplementedError, ValueError, duckdb.Error) as exc:
         return Unsupported(path, title, f"{type(exc).__name__}: {exc}")
     level = rule.level.name.lower() if rule.level else "medium"
     return CompiledRule(
