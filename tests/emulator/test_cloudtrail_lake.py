@@ -183,3 +183,24 @@ def test_start_import_copies_trail_files_within_the_window(
         {"eventid": f"{name}-2", "m": "128", "readonly": "false"},
         {"eventid": f"{name}-3", "m": "128", "readonly": "false"},
     ]
+
+
+def test_a_store_is_not_found_from_another_region(admin: Any, aws: Emulator, name: str) -> None:
+    store = _store(admin, aws, name)
+    elsewhere = admin.client("cloudtrail", region_name="eu-west-1", endpoint_url=aws.endpoint_url)
+    with pytest.raises(ClientError, match="EventDataStoreNotFoundException"):
+        elsewhere.get_event_data_store(EventDataStore=store["EventDataStoreArn"])
+    with pytest.raises(ClientError, match="EventDataStoreNotFoundException"):
+        elsewhere.start_query(QueryStatement=f"SELECT eventid FROM {_store_id(store)}")
+    assert _lake(admin, aws).start_query(QueryStatement=f"SELECT eventid FROM {_store_id(store)}")
+
+
+def test_a_query_seen_running_can_be_cancelled(admin: Any, aws: Emulator, name: str) -> None:
+    lake, store_id = _lake(admin, aws), _store_id(_store(admin, aws, name))
+    query_id = lake.start_query(QueryStatement=f"SELECT eventid FROM {store_id}")["QueryId"]
+    seen = [lake.describe_query(QueryId=query_id)["QueryStatus"] for _ in range(2)]
+    assert seen == ["QUEUED", "RUNNING"]
+    assert lake.cancel_query(QueryId=query_id)["QueryStatus"] == "CANCELLED"
+    assert lake.describe_query(QueryId=query_id)["QueryStatus"] == "CANCELLED"
+    with pytest.raises(ClientError, match="InactiveQueryException"):
+        lake.cancel_query(QueryId=query_id)

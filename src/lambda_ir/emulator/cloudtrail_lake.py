@@ -79,11 +79,11 @@ def handle(
             ]
         return ok({"EventDataStores": [s.describe() for s in mine]})
     if call.name == "GetEventDataStore":
-        found = find_store(state, str(params.get("EventDataStore", "")), account)
+        found = find_store(state, str(params.get("EventDataStore", "")), account, call.region)
         return ok(found.describe()) if found else not_found(str(params.get("EventDataStore")))
     if call.name in ("StartImport", "GetImport"):
         return (
-            start_import(state, params, account, now)
+            start_import(state, params, account, call.region, now)
             if call.name == "StartImport"
             else get_import(state, params)
         )
@@ -96,9 +96,9 @@ def handle(
             "QueryIdNotFoundException", "The query ID does not exist or is not valid."
         )
     if call.name == "CancelQuery":
-        if query.polls >= 2:
+        if query.polls > 2:  # active until a look has shown its outcome (see `_shown`)
             return json_error("InactiveQueryException", f"The query {query.id} is not active.")
-        query.state, query.polls = "CANCELLED", 2
+        query.state, query.polls = "CANCELLED", 3
         return ok({"QueryId": query.id, "QueryStatus": "CANCELLED"})
     if call.name == "DescribeQuery":
         return ok(_describe(query))
@@ -157,7 +157,9 @@ def _start(
     state: LakeState, trail: TrailLog, statement: str, account: str, region: str
 ) -> Response:
     with state.lock:
-        mine = {s.id: s for s in state.stores.values() if s.account == account}
+        mine = {
+            s.id: s for s in state.stores.values() if (s.account, s.region) == (account, region)
+        }
     try:
         tree, named = prepare(statement, list(mine))
     except StatementError as exc:

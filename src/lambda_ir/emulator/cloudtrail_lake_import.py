@@ -24,8 +24,10 @@ from lambda_ir.emulator.http import Response, json_error
 from lambda_ir.emulator.identity import PARTITION
 
 
-def start_import(state: LakeState, params: dict[str, Any], account: str, now: datetime) -> Response:
-    stores = [find_store(state, str(d), account) for d in params.get("Destinations") or []]
+def start_import(
+    state: LakeState, params: dict[str, Any], account: str, region: str, now: datetime
+) -> Response:
+    stores = [find_store(state, str(d), account, region) for d in params.get("Destinations") or []]
     if not stores or None in stores:
         return not_found(str(params.get("Destinations")))
     source = (params.get("ImportSource") or {}).get("S3") or {}

@@ -70,11 +70,19 @@ class LakeState:
     imports: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def find_store(state: LakeState, given: str, account: str) -> Store | None:
-    """The caller's store named by ARN or id, or None."""
+def find_store(state: LakeState, given: str, account: str, region: str) -> Store | None:
+    """The caller's store named by ARN or id, or None.
+
+    A store is found only in its own account and region: on AWS a call sent to another region
+    fails with EventDataStoreNotFoundException, even given the store's full ARN.
+    """
     with state.lock:
         return next(
-            (s for s in state.stores.values() if given in (s.arn, s.id) and s.account == account),
+            (
+                s
+                for s in state.stores.values()
+                if given in (s.arn, s.id) and (s.account, s.region) == (account, region)
+            ),
             None,
         )
 
