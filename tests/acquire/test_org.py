@@ -402,3 +402,58 @@ def test_ctrl_c_stops_every_account_and_the_case_resumes(
     code = {(e.account, e.params.get("FunctionName")) for e in entries if e.kind == "code"}
     assert {account for account, _ in code} == {first, second}
     assert verify_case(case_dir).ok
+
+
+def test_an_account_whose_collection_raises_is_a_gap_and_the_others_go_on(
+    enforcing: Emulator, case: Case, estate: dict[str, Any]
+) -> None:
+    place, session = estate["place"], estate["responder"]
+    first, second = estate["members"]
+    # A file where the first account's folder must go: writing its evidence raises.
+    (case.root / "raw").mkdir(exist_ok=True)
+    (case.root / "raw" / first).write_text("not a folder")
+    target = OrgTarget(estate["role"], (first, second), "case-42", "lambda-ir-test")
+    summary = _collect(case, session, place, target)
+    assert [(r.account, r.crashed) for r in summary.crashed] == [(first, True)]
+    assert [r.account for r in summary.gaps] == [first]
+    [entered] = summary.collected
+    assert entered.account == second and entered.functions == 1
+    failed = [e for e in case.entries() if e.api == "lambda-ir:CollectAccount"]
+    assert [e.account for e in failed] == [first]
+    assert str(failed[0].error).startswith("error: ")
+    custody = [json.loads(line) for line in (case.root / "custody.jsonl").read_text().splitlines()]
+    gaps = [c["details"] for c in custody if c["action"] == "org-gap"]
+    assert [g["account"] for g in gaps] == [first]
+    done = [c["details"] for c in custody if c["action"] == "org-collected"]
+    assert done[-1]["gaps"] == [first] and done[-1]["not_started"] == []
+    findings = [f for f in gap_collection.detect(CaseView(case)) if f.account == first]
+    assert [f.title for f in findings] == ["Evidence gap: lambda-ir:CollectAccount error"]
+
+
+def test_the_cli_fails_when_an_accounts_collection_raises(
+    enforcing: Emulator, estate: dict[str, Any], tmp_path: Path
+) -> None:
+    place = estate["place"]
+    first, second = estate["members"]
+    keys = estate["responder"].get_credentials()
+    case = Case.create(tmp_path / "c", {"test": True})
+    (case.root / "raw").mkdir(exist_ok=True)
+    (case.root / "raw" / first).write_text("not a folder")
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "lambda_ir", "--json", "collect", "--case", str(case.root)),
+            *("--region", place.region, "--org-role", estate["role"]),
+            *("--external-id", "case-42", "--accounts", f"{first},{second}", "--workers", "4"),
+        ],
+        env=aws_env(place.endpoint, place.region, keys.access_key, keys.secret_key),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    result = json.loads(done.stdout)
+    assert result["gaps"] == [first]
+    [crashed] = [a for a in result["accounts"] if a.get("crashed")]
+    assert crashed["account"] == first and crashed["gap"].startswith("error: ")
+    assert "case-42" not in done.stdout + done.stderr

@@ -36,9 +36,11 @@ from lambda_ir.aws import ClientFactory, RetryPolicy, call, classify, pages
 from lambda_ir.aws.clock import ClockSkewError, clock_gap, clock_refusal
 from lambda_ir.evidence import Case
 from lambda_ir.model import Kind
+from lambda_ir.redact import redact_text
 
 LIST_ACCOUNTS = "organizations:ListAccounts"
 ASSUME_ROLE = "sts:AssumeRole"
+COLLECT_ACCOUNT = "lambda-ir:CollectAccount"  # not an AWS call: the account's whole collection
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class AccountRun:
     role_arn: str
     summary: CollectSummary | None = None
     gap: str | None = None
+    crashed: bool = False  # the collection raised: a failure of the run, not only a gap
 
     def to_json(self) -> dict[str, Any]:
         """The account's line in `--json` and custody."""
@@ -84,6 +87,8 @@ class AccountRun:
             document["summary"] = self.summary.to_json()
         if self.gap is not None:
             document["gap"] = self.gap
+        if self.crashed:
+            document["crashed"] = True
         return document
 
 
@@ -102,8 +107,13 @@ class OrgSummary:
 
     @property
     def gaps(self) -> tuple[AccountRun, ...]:
-        """The accounts whose role could not be assumed."""
+        """The accounts whose role could not be assumed, or whose collection raised."""
         return tuple(r for r in self.runs if r.gap is not None)
+
+    @property
+    def crashed(self) -> tuple[AccountRun, ...]:
+        """The accounts whose collection raised (each is also a gap)."""
+        return tuple(r for r in self.runs if r.crashed)
 
     @property
     def ok(self) -> bool:
@@ -237,9 +247,14 @@ def collect_org(
     def one(account: str) -> None:
         if stop.is_set():
             return  # not started: a resumed run collects it
-        run = _collect_account(case, clients, target, account, scope, options, progress)
-        with lock:
-            runs[account] = run
+        run = AccountRun(account, target.role_arn(account), gap="error: crashed", crashed=True)
+        try:
+            run = _collect_account(case, clients, target, account, scope, options, progress)
+        except Exception as exc:  # one account's crash is its gap; the others go on
+            run = _crashed(case, target, account, exc)
+        finally:
+            with lock:
+                runs[account] = run
 
     pool = ThreadPoolExecutor(max(1, min(target.account_workers, len(accounts) or 1)))
     try:
@@ -261,6 +276,27 @@ def collect_org(
         },
     )
     return summary
+
+
+def _crashed(case: Case, target: OrgTarget, account: str, exc: Exception) -> AccountRun:
+    """Record an account whose collection raised as a failed call (LIR-GAP-001) and `org-gap`.
+
+    The error text goes through `redact_text`: an exception may quote what it was handed.
+    """
+    error = classify(exc)
+    text = redact_text(f"error: {error.code}: {' '.join(error.message.split())[:300]}")
+    role_arn = target.role_arn(account)
+    run = AccountRun(account, role_arn, gap=f"error: {error.code}", crashed=True)
+    case.record_error(
+        kind=Kind.ACCOUNT,
+        api=COLLECT_ACCOUNT,
+        params={"RoleArn": role_arn},
+        error=text,
+        account=account,
+        region=None,
+    )
+    case.log("org-gap", {"account": account, "role_arn": role_arn, "error": text})
+    return run
 
 
 def _collect_account(

@@ -109,7 +109,7 @@ def collect_organisation(
     _show(ui, summary)
     if summary.interrupted:
         raise SystemExit(130)
-    if not summary.ok:
+    if not summary.ok or summary.crashed:  # a crashed account is a failed run, not only a gap
         raise SystemExit(1)
 
 
