@@ -204,3 +204,25 @@ def test_a_query_seen_running_can_be_cancelled(admin: Any, aws: Emulator, name: 
     assert lake.describe_query(QueryId=query_id)["QueryStatus"] == "CANCELLED"
     with pytest.raises(ClientError, match="InactiveQueryException"):
         lake.cancel_query(QueryId=query_id)
+
+
+def test_a_statement_over_10000_characters_is_refused(admin: Any, aws: Emulator, name: str) -> None:
+    lake, store_id = _lake(admin, aws), _store_id(_store(admin, aws, name))
+    head = f"SELECT eventid FROM {store_id} WHERE eventname = '"
+    at_limit = head + "x" * (10_000 - len(head) - 1) + "'"
+    assert len(at_limit) == 10_000 and lake.start_query(QueryStatement=at_limit)["QueryId"]
+    with pytest.raises(ClientError, match="InvalidQueryStatementException") as refused:
+        lake.start_query(QueryStatement=at_limit.replace("'x", "'xx"))
+    assert "less than or equal to 10000" in str(refused.value)
+
+
+def test_a_store_name_inside_a_string_is_not_a_store(admin: Any, aws: Emulator, name: str) -> None:
+    """A Sigma value such as `%from aws-sdk%` is text, not a FROM: no store is looked up."""
+    lake, store_id = _lake(admin, aws), _store_id(_store(admin, aws, name))
+    statement = (
+        f"WITH s AS (SELECT eventid, useragent FROM {store_id}) SELECT eventid FROM s "
+        "WHERE useragent LIKE '%from aws-sdk%' OR useragent = 'x JOIN not-a-store'"
+    )
+    assert lake.start_query(QueryStatement=statement)["QueryId"]
+    with pytest.raises(ClientError, match="EventDataStoreNotFoundException"):
+        lake.start_query(QueryStatement=f"SELECT eventid FROM {store_id} JOIN nosuch ON true")

@@ -14,6 +14,7 @@ GetQueryResults and StopQueryExecution itself, for workgroups moto knows:
   `account`, `region` and `timestamp` keep (within the projection) are read, and
   `DataScannedInBytes` is their stored (compressed) size. So the SQL is DuckDB's reading of
   the Trino text, not Trino's: functions sqlglot cannot map fail here but might run on Athena.
+- A QueryString over 262,144 bytes is refused (InvalidRequestException), as Athena does.
 - States move as on AWS: the first GetQueryExecution says RUNNING, the next the outcome;
   GetQueryResults pages by `MaxResults` (at most 1,000) with a header row first, refuses a
   query that has not succeeded, and a failed query carries Athena's `StateChangeReason`.
@@ -56,6 +57,11 @@ OPERATIONS = frozenset(
     }
 )
 MAX_RESULTS = 1000
+# StartQueryExecution's QueryString: at most 262,144 bytes, not adjustable (Athena's service
+# quotas; AWS answers InvalidRequestException "'queryString' failed to satisfy constraint:
+# Member must have length less than or equal to 262144", knowledge-center article
+# athena-query-string-length).
+MAX_QUERY_BYTES = 262_144
 _CREATE_DB = re.compile(
     r"^\s*CREATE\s+(?:DATABASE|SCHEMA)\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(\w+)`?", re.I
 )
@@ -119,6 +125,12 @@ def _start(state: AthenaState, call: ApiCall, caller: Caller) -> Response:
     groups = athena_backends[caller.account_id][call.region].work_groups
     if workgroup not in groups:
         return _error("InvalidRequestException", f"WorkGroup {workgroup} is not found.")
+    if len(str(params.get("QueryString", "")).encode()) > MAX_QUERY_BYTES:
+        return _error(
+            "InvalidRequestException",
+            "1 validation error detected: 'queryString' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {MAX_QUERY_BYTES}",
+        )
     context = params.get("QueryExecutionContext") or {}
     execution = Execution(
         str(uuid.uuid4()),

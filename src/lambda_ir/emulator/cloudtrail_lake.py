@@ -4,7 +4,8 @@ Operations (JSON 1.1, CloudTrail's documented request and response shapes):
 - CreateEventDataStore / GetEventDataStore / ListEventDataStores: a store per account and
   region, ARN `arn:aws:cloudtrail:<region>:<account>:eventdatastore/<uuid>`, status ENABLED,
   defaults as AWS documents (MultiRegionEnabled true, EXTENDABLE_RETENTION_PRICING, 366 days).
-  An unknown store is an EventDataStoreNotFoundException.
+  A store is found only in its own account and region (elsewhere, even by its ARN, an
+  EventDataStoreNotFoundException, as on AWS).
 - The events a store holds: those the emulator records (the CloudTrail of every call) in the
   store's account (every account for an organisation store) from the store's creation on, in
   its region or all of them (MultiRegionEnabled), as a store collects only from its creation;

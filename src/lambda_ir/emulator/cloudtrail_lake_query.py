@@ -2,13 +2,14 @@
 
 CloudTrail Lake takes a Trino SELECT whose FROM names an event data store by the id part of
 its ARN, unquoted (`FROM 4d5e…-…`). `prepare` checks the statement as StartQuery does: one
-SELECT (anything else, or text sqlglot cannot parse as Trino, is an
-InvalidQueryStatementException), every FROM/JOIN naming a store of the caller's (else
-EventDataStoreNotFoundException). `execute` loads each named store's events in CloudTrail
-Lake's schema (`hunt.cloudtrail_lake_schema`) as a DuckDB table, runs the statement
-transpiled from Trino to DuckDB by sqlglot, and counts what it scanned: the events, and the
-bytes of their JSON, within the `eventtime` range the statement's top-level conditions keep
-(CloudTrail Lake stores ORC and bills its own byte count: the figure here is the emulator's).
+SELECT of at most 10,000 characters (anything else, or text sqlglot cannot parse as Trino, is
+an InvalidQueryStatementException), every table it reads (the parsed tree's tables, less its
+WITH names) a store of the caller's (else EventDataStoreNotFoundException). `execute` loads
+each named store's events in CloudTrail Lake's schema (`hunt.cloudtrail_lake_schema`) as a
+DuckDB table, runs the statement transpiled from Trino to DuckDB by sqlglot, and counts what
+it scanned: the events, and the bytes of their JSON, within the `eventtime` range the
+statement's top-level conditions keep (CloudTrail Lake stores ORC and bills its own byte
+count: the figure here is the emulator's).
 So the SQL is DuckDB's reading of the Trino text; a function sqlglot cannot map fails here
 but might run on AWS.
 """
@@ -26,13 +27,20 @@ from typing import Any
 import duckdb
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.trino import Trino
+from sqlglot.tokenizer_core import TokenType
 
 from lambda_ir.emulator.security_lake_tables import conjuncts
 from lambda_ir.hunt.cloudtrail_lake_schema import COLUMNS, lake_row
 from lambda_ir.hunt.local import run
 from lambda_ir.hunt.security_lake_schema import duckdb_type
 
-_SOURCE = re.compile(r"\b(FROM|JOIN)\s+([A-Za-z0-9][A-Za-z0-9-]*)", re.I)
+# StartQuery's QueryStatement: "max: 10000" characters (CloudTrail API reference, StartQuery;
+# the AWS CLI's `start-query --query-statement` constraints). AWS documents no error code for
+# a longer one: the emulator refuses it as a statement StartQuery cannot take.
+MAX_STATEMENT = 10_000
+_STORE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*-[A-Za-z0-9-]*")
+_PART = re.compile(r"[A-Za-z0-9-]+")
 
 
 class StatementError(Exception):
@@ -55,23 +63,14 @@ class Outcome:
 
 def prepare(statement: str, stores: Sequence[str]) -> tuple[exp.Query, list[str]]:
     """The parsed statement with store ids quoted, and the ids it reads (StatementError)."""
-    named: list[str] = []
-
-    def quote(found: re.Match[str]) -> str:
-        name = found.group(2)
-        if "-" not in name and name not in stores:
-            return found.group(0)  # an alias or a plain identifier, not a store id
-        if name not in stores:
-            raise StatementError(
-                "EventDataStoreNotFoundException",
-                f"The specified event data store {name} was not found.",
-            )
-        named.append(name)
-        return f'{found.group(1)} "{name}"'
-
-    text = _SOURCE.sub(quote, statement)
+    if len(statement) > MAX_STATEMENT:
+        raise StatementError(
+            "InvalidQueryStatementException",
+            f"Value at 'queryStatement' failed to satisfy constraint: Member must have length "
+            f"less than or equal to {MAX_STATEMENT}",
+        )
     try:
-        tree = sqlglot.parse_one(text, read="trino")
+        tree = sqlglot.parse_one(_quote_ids(statement), read="trino")
     except sqlglot.errors.SqlglotError as exc:
         raise StatementError(
             "InvalidQueryStatementException", f"Query syntax error: {str(exc).splitlines()[0]}"
@@ -80,11 +79,49 @@ def prepare(statement: str, stores: Sequence[str]) -> tuple[exp.Query, list[str]
         raise StatementError(
             "InvalidQueryStatementException", "Only SELECT statements are allowed."
         )
+    withs = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    named = [t.name for t in tree.find_all(exp.Table) if t.name not in withs]
+    for name in named:
+        if name not in stores:
+            raise StatementError(
+                "EventDataStoreNotFoundException",
+                f"The specified event data store {name} was not found.",
+            )
     if not named:
         raise StatementError(
             "InvalidQueryStatementException", "The query must name an event data store in FROM."
         )
     return tree, list(dict.fromkeys(named))
+
+
+def _quote_ids(statement: str) -> str:
+    """The statement with each store id after FROM or JOIN quoted, so that Trino parses it.
+
+    A store id is unquoted in CloudTrail Lake's SQL and holds `-`, which Trino reads as a
+    minus: the id is the run of adjacent tokens after FROM/JOIN. Found by sqlglot's tokens, so
+    text inside a string literal (`LIKE '%from aws-sdk%'`) is never taken for a name.
+    """
+    try:
+        tokens = Trino().tokenize(statement)
+    except sqlglot.errors.SqlglotError as exc:
+        raise StatementError(
+            "InvalidQueryStatementException", f"Query syntax error: {str(exc).splitlines()[0]}"
+        ) from exc
+    spans: list[tuple[int, int]] = []
+    for at, token in enumerate(tokens):
+        if token.token_type not in (TokenType.FROM, TokenType.JOIN):
+            continue
+        start = end = -1
+        for part in tokens[at + 1 :]:
+            adjacent = start < 0 or part.start == end + 1
+            if not (adjacent and _PART.fullmatch(statement[part.start : part.end + 1])):
+                break
+            start, end = part.start if start < 0 else start, part.end
+        if start >= 0 and _STORE_ID.fullmatch(statement[start : end + 1]):
+            spans.append((start, end + 1))
+    for start, end in reversed(spans):
+        statement = f'{statement[:start]}"{statement[start:end]}"{statement[end:]}'
+    return statement
 
 
 def execute(tree: exp.Query, events: Mapping[str, Sequence[Mapping[str, Any]]]) -> Outcome:
