@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -200,3 +202,50 @@ def test_athena_workflow_polls_pages_and_fails_as_athena(
     with pytest.raises(ClientError, match="WorkGroup nosuch is not found"):
         athena.start_query_execution(QueryString="SELECT 1", WorkGroup="nosuch")
     assert ORG  # the trail is laid out as an organisation trail (AWSLogs/o-…/<account>/)
+
+
+def test_the_timeout_counts_the_time_the_calls_take(
+    aws: Emulator, admin: boto3.Session, trail: dict[str, Any]
+) -> None:
+    """A look that takes 0.5 s (a slow network, before the request is sent) passes 0.3 s."""
+    athena = admin.client("athena", endpoint_url=aws.endpoint_url)
+    athena.meta.events.register("before-send.athena.GetQueryExecution", lambda **_: time.sleep(0.5))
+    with pytest.raises(QueryFailed, match="CANCELLED") as stopped:
+        run_query(athena, "SELECT 1 AS a", trail["workgroup"], timeout_s=0.3)
+    assert str(stopped.value).startswith("Athena query ")
+
+
+def test_a_query_over_athenas_limit_is_refused_and_a_hunt_splits_under_it(
+    aws: Emulator, admin: boto3.Session, trail: dict[str, Any], tmp_path: Path
+) -> None:
+    """262,144 bytes (a quota AWS cannot raise): longer is InvalidRequestException; a hunt whose
+    rules need more is split into queries Athena accepts, at the default limit."""
+    athena = admin.client("athena", endpoint_url=aws.endpoint_url)
+    padding = "x" * (262_144 - len("SELECT '' AS a"))
+    assert run_query(athena, f"SELECT '{padding}' AS a", trail["workgroup"], sleep=lambda _: None)
+    with pytest.raises(ClientError, match=r"InvalidRequestException.*262144"):
+        athena.start_query_execution(
+            QueryString=f"SELECT '{padding}x' AS a", WorkGroup=trail["workgroup"]
+        )
+    sigma, _ = sigma_rules([SIGMA])
+    base = [*LAMBDA_RULES, *sigma]
+    rules = [replace(r, id=f"{r.id}-{n}") for n in range(12) for r in base]
+    clients = ClientFactory(admin, endpoint_url=aws.endpoint_url)
+    request = TableRequest(
+        "ir_split.cloudtrail", f"s3://{trail['bucket']}/cloudtrail", trail["workgroup"], REGION
+    )
+    case = Case.create(tmp_path / "case", {"test": True})
+    plan = plan_table(clients, request)
+    assert apply_table(case, clients, plan, save_plan(case, plan, apply=True, now="t")).in_place
+    options = HuntOptions(
+        workgroup=trail["workgroup"],
+        table="ir_split.cloudtrail",
+        since=SINCE,
+        until=UNTIL,
+        rules=tuple(rules),
+        region=REGION,
+        endpoint_url=aws.endpoint_url,
+    )
+    summary = hunt(case, admin, options)
+    assert len(summary.query_ids) > 1
+    assert summary.ingested.events == len(_expected_events(base)) > 0

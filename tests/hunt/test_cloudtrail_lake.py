@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -28,11 +29,17 @@ from lambda_ir.emulator.server import Emulator
 from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case, verify_case
 from lambda_ir.evidence.index import build_index, open_index
-from lambda_ir.hunt.athena import QueryFailed
-from lambda_ir.hunt.cloudtrail_lake import LakeQueryOptions, hunt_cloudtrail_lake, run_lake_query
-from lambda_ir.hunt.rules import LAMBDA_RULES
+from lambda_ir.hunt.athena import QueryFailed, QueryResult
+from lambda_ir.hunt.cloudtrail_lake import (
+    LakeQueryOptions,
+    hunt_cloudtrail_lake,
+    run_lake_query,
+)
+from lambda_ir.hunt.query import RULES_COLUMN
+from lambda_ir.hunt.rules import LAMBDA_RULES, sigma_rules
+from lambda_ir.hunt.run import once_each
 from tests.conftest import aws_env
-from tests.hunt.trail_files import expected_events, records, trail_objects
+from tests.hunt.trail_files import SIGMA, expected_events, records, trail_objects
 
 SINCE = datetime(2024, 7, 31, 0, 0, tzinfo=UTC)
 UNTIL = datetime(2024, 8, 1, 23, 59, 59, tzinfo=UTC)
@@ -134,6 +141,80 @@ def test_the_workflow_polls_pages_times_out_and_fails(
             lake, f"SELECT CAST(eventname AS INTEGER) FROM {store_id}", sleep=lambda _: None
         )
     assert "Could not convert" in failed.value.reason
+    assert str(failed.value).startswith("CloudTrail Lake query ")
+
+
+def test_results_page_by_page_give_the_same_rows(
+    aws: Emulator, admin: boto3.Session, store: dict[str, Any]
+) -> None:
+    lake = admin.client("cloudtrail", endpoint_url=aws.endpoint_url)
+    store_id = store["EventDataStoreArn"].rsplit("/", 1)[-1]
+    statement = (  # the imported window only: the emulator records its own calls as well
+        f"SELECT eventid FROM {store_id} WHERE eventtime >= '2024-07-31 00:00:00' "
+        "AND eventtime <= '2024-08-01 23:59:59' ORDER BY eventid"
+    )
+    whole = run_lake_query(lake, statement, sleep=lambda _: None)
+    paged = run_lake_query(lake, statement, page_size=2, sleep=lambda _: None)
+    assert len(whole.pages) == 1 and len(paged.pages) == -(-len(whole.rows) // 2) > 1
+    assert paged.rows == whole.rows and len(whole.rows) > 2
+
+
+def test_columns_are_the_selected_ones_whatever_the_rows_leave_out(
+    aws: Emulator, admin: boto3.Session, store: dict[str, Any]
+) -> None:
+    """A row leaves its nulls out: the first row's keys name neither all columns nor their order."""
+    lake = admin.client("cloudtrail", endpoint_url=aws.endpoint_url)
+    store_id = store["EventDataStoreArn"].rsplit("/", 1)[-1]
+    statement = (
+        f"SELECT errorcode, eventid FROM {store_id} WHERE eventtime >= '2024-07-31 00:00:00' "
+        "ORDER BY errorcode NULLS FIRST"
+    )
+    result = run_lake_query(lake, statement, columns=("errorcode", "eventid"), sleep=lambda _: None)
+    assert result.columns == ("errorcode", "eventid")
+    assert result.rows[0][0] is None and all(row[1] for row in result.rows)
+
+
+def test_once_each_merges_rules_by_each_query_own_columns() -> None:
+    def result(columns: tuple[str, ...], row: tuple[str, ...]) -> QueryResult:
+        return QueryResult("q", columns, (row,), 0, 0, {}, ())
+
+    first = result((RULES_COLUMN, "eventid", "x"), ("A;", "e1", "1"))
+    second = result(("eventid", "x", RULES_COLUMN), ("e1", "1", "B;"))
+    merged = once_each([first, second])
+    assert merged[0].rows == (("A;B;", "e1", "1"),) and merged[1].rows == ()
+
+
+def test_the_timeout_counts_the_time_the_calls_take(
+    aws: Emulator, admin: boto3.Session, store: dict[str, Any]
+) -> None:
+    """Sleeps of 0.2 s that take 0.5 s: past a 0.3 s timeout at the second look."""
+    lake = admin.client("cloudtrail", endpoint_url=aws.endpoint_url)
+    store_id = store["EventDataStoreArn"].rsplit("/", 1)[-1]
+    with pytest.raises(QueryFailed, match="CANCELLED"):
+        run_lake_query(
+            lake, f"SELECT eventid FROM {store_id}", timeout_s=0.3, sleep=lambda _: time.sleep(0.5)
+        )
+
+
+def test_a_store_arn_in_another_region_is_called_there(
+    aws: Emulator, admin: boto3.Session, tmp_path: Path
+) -> None:
+    elsewhere = admin.client("cloudtrail", region_name="eu-west-1", endpoint_url=aws.endpoint_url)
+    created = elsewhere.create_event_data_store(Name=f"eu-{uuid.uuid4().hex[:6]}")
+    case = Case.create(tmp_path / "case", {"test": True})
+    quiet = datetime(2020, 1, 1, tzinfo=UTC)
+    options = LakeQueryOptions(
+        created["EventDataStoreArn"],
+        quiet,
+        quiet.replace(day=2),
+        LAMBDA_RULES,
+        REGION,  # the store's ARN says eu-west-1: that wins
+        endpoint_url=aws.endpoint_url,
+    )
+    summary = hunt_cloudtrail_lake(case, admin, options)
+    assert summary.query_ids and summary.ingested.events == 0
+    described = [e for e in case.entries() if e.api == "cloudtrail:DescribeQuery"]
+    assert described and all(e.region == "eu-west-1" for e in described)
 
 
 def test_the_cli_hunts_an_event_data_store_and_index_joins_the_events(
@@ -193,3 +274,20 @@ def test_a_window_without_events_ingests_nothing(
     summary = hunt_cloudtrail_lake(case, admin, options)
     assert summary.ingested.events == 0 and summary.scanned_bytes == 0
     assert not [e for e in case.entries() if e.kind == "trail"]
+
+
+def test_sigma_rules_at_the_default_limit_are_split_and_accepted(
+    aws: Emulator, admin: boto3.Session, store: dict[str, Any], tmp_path: Path
+) -> None:
+    """The emulator refuses a statement over 10,000 characters, as StartQuery does."""
+    sigma, _ = sigma_rules([SIGMA])
+    rules = (*LAMBDA_RULES, *sigma)
+    case = Case.create(tmp_path / "case", {"test": True})
+    options = LakeQueryOptions(
+        store["EventDataStoreArn"], SINCE, UNTIL, rules, REGION, endpoint_url=aws.endpoint_url
+    )
+    summary = hunt_cloudtrail_lake(case, admin, options)
+    assert len(summary.query_ids) > 1
+    refused = {u.id for u in summary.unsupported}
+    pushed = [r for r in rules if r.id not in refused]
+    assert summary.ingested.events == len(expected_events(pushed, SINCE, UNTIL)) > 0

@@ -24,10 +24,11 @@ MIN_BILLED_BYTES = 10 * 1024 * 1024
 
 
 class QueryFailed(Exception):
-    """Athena ended the query FAILED or CANCELLED (or it ran past the timeout)."""
+    """The service (Athena, CloudTrail Lake) ended the query FAILED or CANCELLED, or timed out."""
 
-    def __init__(self, query_id: str, state: str, reason: str) -> None:
-        super().__init__(f"Athena query {query_id} {state}: {reason}")
+    def __init__(self, query_id: str, state: str, reason: str, service: str = "Athena") -> None:
+        super().__init__(f"{service} query {query_id} {state}: {reason}")
+        self.service = service
         self.query_id = query_id
         self.state = state
         self.reason = reason
@@ -100,7 +101,8 @@ def wait(
     client: Any, query_id: str, *, timeout_s: float, sleep: Callable[[float], None] = time.sleep
 ) -> dict[str, Any]:
     """Poll GetQueryExecution until the query ends; its QueryExecution, or QueryFailed."""
-    delay, waited = 0.2, 0.0
+    # The timeout counts the calls' own time too, not only the sleeps: a monotonic deadline.
+    delay, deadline = 0.2, time.monotonic() + timeout_s
     while True:
         execution = call(client, "GetQueryExecution", {"QueryExecutionId": query_id})
         found: dict[str, Any] = execution["QueryExecution"]
@@ -110,9 +112,8 @@ def wait(
             return found
         if state in DONE:
             raise QueryFailed(query_id, state, str(status.get("StateChangeReason") or "no reason"))
-        if waited >= timeout_s:
+        if time.monotonic() >= deadline:
             call(client, "StopQueryExecution", {"QueryExecutionId": query_id})
             raise QueryFailed(query_id, "CANCELLED", f"still {state} after {timeout_s:.0f} s")
         sleep(delay)
-        waited += delay
         delay = min(delay * 2, 2.0)

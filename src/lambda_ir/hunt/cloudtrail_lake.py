@@ -14,11 +14,13 @@ row turns back into a CloudTrail record (`record_of_lake`), ingested under
 
 The workflow: cloudtrail:StartQuery, DescribeQuery until FINISHED (QUEUED and RUNNING before;
 FAILED, CANCELLED or TIMED_OUT raise `QueryFailed` with the ErrorMessage; past the timeout
-CancelQuery), then GetQueryResults page by page (NextToken, up to 1,000 rows each). Every
-response is kept for the case. Cost: CloudTrail Lake bills queries by bytes scanned,
-$0.005 per GB (AWS CloudTrail pricing, "Lake" query charges); DescribeQuery reports the bytes,
-the dollars are our arithmetic. Reads only: cloudtrail:GetEventDataStore, StartQuery,
-DescribeQuery, GetQueryResults, CancelQuery (on timeout).
+CancelQuery), then GetQueryResults page by page (NextToken, MaxQueryResults up to 1,000 rows
+each). A row leaves its NULL columns out, so the result's columns are those selected, in order,
+not the rows' keys. A store answers only in its own region: given an ARN, the calls go to the
+region it names. Every response is kept for the case. Cost: CloudTrail Lake bills queries by
+bytes scanned, $0.005 per GB (AWS CloudTrail pricing, "Lake" query charges); DescribeQuery
+reports the bytes, the dollars are our arithmetic. Reads only: cloudtrail:GetEventDataStore,
+StartQuery, DescribeQuery, GetQueryResults, CancelQuery (on timeout).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,7 +46,9 @@ from lambda_ir.hunt.rules import ENGINES, HuntRule, Unsupported, rewrite_rules
 from lambda_ir.hunt.run import HuntSummary, merge_ingested, once_each
 
 MAX_STATEMENT = 10_000  # StartQuery QueryStatement, characters (the API's documented maximum)
+MAX_PAGE = 1000  # GetQueryResults MaxQueryResults: 1 to 1,000 rows a page
 PRICE_PER_GB = 0.005
+SERVICE = "CloudTrail Lake"
 DONE = ("FINISHED", "FAILED", "CANCELLED", "TIMED_OUT")
 ROWS = RowSource(
     "cloudtrail-lake",
@@ -71,6 +75,7 @@ class LakeQueryOptions:
     endpoint_url: str | None = None
     timeout_s: float = 1800.0
     max_statement: int = MAX_STATEMENT
+    page_size: int = MAX_PAGE
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,14 @@ def store_id(event_data_store: str) -> str:
     if not _STORE_ID.match(found):
         raise ValueError(f"{event_data_store!r} is not an event data store ARN or id")
     return found
+
+
+def store_region(event_data_store: str, default: str) -> str:
+    """The region an event data store ARN names, else `default`: a store answers only there."""
+    parts = event_data_store.split(":")
+    return (
+        parts[3] if event_data_store.startswith("arn:") and len(parts) > 5 and parts[3] else default
+    )
 
 
 def cost_usd(scanned_bytes: int) -> float:
@@ -181,28 +194,35 @@ def run_lake_query(
     client: Any,
     statement: str,
     *,
+    columns: Sequence[str] = (),
+    page_size: int = MAX_PAGE,
     timeout_s: float = 1800.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> QueryResult:
-    """StartQuery, DescribeQuery until it ends, every GetQueryResults page (module doc)."""
+    """StartQuery, DescribeQuery until it ends, every GetQueryResults page (module doc).
+
+    `columns` are the result's columns in order: a row leaves its nulls out, so the rows'
+    own keys say neither all the columns nor their order. Without them, the keys as seen.
+    """
     query_id = str(call(client, "StartQuery", {"QueryStatement": statement})["QueryId"])
-    delay, waited = 0.2, 0.0
+    delay, deadline = 0.2, time.monotonic() + timeout_s  # the calls' time counts too
     while True:
         described = call(client, "DescribeQuery", {"QueryId": query_id})
         status = str(described.get("QueryStatus", ""))
         if status == "FINISHED":
             break
         if status in DONE:
-            raise QueryFailed(query_id, status, str(described.get("ErrorMessage") or "no reason"))
-        if waited >= timeout_s:
+            reason = str(described.get("ErrorMessage") or "no reason")
+            raise QueryFailed(query_id, status, reason, SERVICE)
+        if time.monotonic() >= deadline:
             call(client, "CancelQuery", {"QueryId": query_id})
-            raise QueryFailed(query_id, "CANCELLED", f"still {status} after {timeout_s:.0f} s")
+            reason = f"still {status} after {timeout_s:.0f} s"
+            raise QueryFailed(query_id, "CANCELLED", reason, SERVICE)
         sleep(delay)
-        waited += delay
         delay = min(delay * 2, 2.0)
     raw_pages: list[dict[str, Any]] = []
     found: list[dict[str, str]] = []
-    params: dict[str, Any] = {"QueryId": query_id}
+    params: dict[str, Any] = {"QueryId": query_id, "MaxQueryResults": page_size}
     while True:
         page = call(client, "GetQueryResults", params)
         raw_pages.append(page)
@@ -210,8 +230,8 @@ def run_lake_query(
             found.append({k: v for cell in row for k, v in cell.items()})
         if not page.get("NextToken"):
             break
-        params = {"QueryId": query_id, "NextToken": page["NextToken"]}
-    columns = tuple(dict.fromkeys(name for row in found for name in row))
+        params |= {"NextToken": page["NextToken"]}
+    columns = tuple(columns) or tuple(dict.fromkeys(name for row in found for name in row))
     statistics = described.get("QueryStatistics") or {}
     return QueryResult(
         query_id,
@@ -232,9 +252,10 @@ def hunt_cloudtrail_lake(
     rules, refused = lake_rules(options.rules)
     if not rules:
         raise ValueError("no rule can be pushed down to CloudTrail Lake")
+    region = store_region(options.event_data_store, options.region)
     clients = ClientFactory(session, endpoint_url=options.endpoint_url)
-    cloudtrail = clients.client("cloudtrail", options.region)
-    account = str(call(clients.client("sts", options.region), "GetCallerIdentity", {})["Account"])
+    cloudtrail = clients.client("cloudtrail", region)
+    account = str(call(clients.client("sts", region), "GetCallerIdentity", {})["Account"])
     described = call(cloudtrail, "GetEventDataStore", {"EventDataStore": options.event_data_store})
     queries = lake_queries(store, rules, options.since, options.until, options.max_statement)
     case.log(
@@ -249,12 +270,19 @@ def hunt_cloudtrail_lake(
         },
     )
     results = [
-        _named(run_lake_query(cloudtrail, sql, timeout_s=options.timeout_s)) for _, sql in queries
+        run_lake_query(
+            cloudtrail,
+            sql,
+            columns=(RULES_COLUMN, *SELECTED),
+            page_size=options.page_size,
+            timeout_s=options.timeout_s,
+        )
+        for _, sql in queries
     ]
     for result in results:
-        store_responses(case, result, account, options.region, ROWS)
+        store_responses(case, result, account, region, ROWS)
     ingested = merge_ingested(
-        [ingest_rows(case, result, options.region, ROWS) for result in once_each(results)]
+        [ingest_rows(case, result, region, ROWS) for result in once_each(results)]
     )
     summary = LakeSummary(
         query_ids=tuple(r.query_id for r in results),
@@ -268,11 +296,6 @@ def hunt_cloudtrail_lake(
     )
     case.log("hunted", summary.to_json() | {"source": "cloudtrail-lake"})
     return summary
-
-
-def _named(result: QueryResult) -> QueryResult:
-    """A result's columns as selected, also when no row came back to name them."""
-    return result if result.columns else replace(result, columns=(RULES_COLUMN, *SELECTED))
 
 
 def _json_text(column: exp.Expr) -> exp.Expr:

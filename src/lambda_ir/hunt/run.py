@@ -142,7 +142,9 @@ def once_each(results: Sequence[QueryResult]) -> list[QueryResult]:
         for row in result.rows:
             seen = first.get(str(row[at_id]))
             if seen is not None and seen[0] != number:
-                seen[1][at_rules] = (seen[1][at_rules] or "") + (row[at_rules] or "")
+                # the earlier row's rules cell, by its own query's columns
+                earlier = results[seen[0]].columns.index(RULES_COLUMN)
+                seen[1][earlier] = (seen[1][earlier] or "") + (row[at_rules] or "")
                 continue
             values = list(row)
             first.setdefault(str(row[at_id]), (number, values))
