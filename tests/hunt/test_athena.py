@@ -13,10 +13,7 @@ import json
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +24,6 @@ from botocore.exceptions import ClientError
 
 from lambda_ir.aws import ClientFactory
 from lambda_ir.emulator.server import Emulator
-from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case, verify_case
 from lambda_ir.evidence.index import build_index, open_index
 from lambda_ir.hunt.athena import QueryFailed, cost_usd, run_query, wait
@@ -37,40 +33,24 @@ from lambda_ir.hunt.rules import LAMBDA_RULES, sigma_rules
 from lambda_ir.hunt.run import HuntOptions, hunt
 from lambda_ir.respond.hunt_table import TableRequest, apply_table, plan_table, save_plan
 from tests.conftest import aws_env
-from tests.hunt.trail_files import ORG, SIGMA, partition, records, trail_objects
-
-SINCE = datetime(2024, 7, 31, 0, 0, tzinfo=UTC)
-UNTIL = datetime(2024, 8, 1, 23, 59, 59, tzinfo=UTC)
-REGION = "us-east-1"
-
-
-@pytest.fixture(scope="module")
-def aws() -> Iterator[Emulator]:
-    with running_emulator(flush_interval=3600) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def admin(aws: Emulator) -> boto3.Session:
-    return boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-    )
+from tests.hunt.trail_files import (
+    ORG,
+    REGION,
+    SIGMA,
+    SINCE,
+    UNTIL,
+    partition,
+    records,
+    result_workgroup,
+    trail_bucket,
+)
 
 
 @pytest.fixture(scope="module")
 def trail(aws: Emulator, admin: boto3.Session) -> dict[str, Any]:
     """A bucket with an organisation trail's files (2024) and a workgroup."""
-    bucket = f"org-trail-{uuid.uuid4().hex[:8]}"
-    s3 = admin.client("s3", endpoint_url=aws.endpoint_url)
-    s3.create_bucket(Bucket=bucket)
-    objects = trail_objects("cloudtrail")
-    for key, body in objects.items():
-        s3.put_object(Bucket=bucket, Key=key, Body=body)
-    workgroup = f"ir-{uuid.uuid4().hex[:6]}"
-    admin.client("athena", endpoint_url=aws.endpoint_url).create_work_group(
-        Name=workgroup,
-        Configuration={"ResultConfiguration": {"OutputLocation": f"s3://{bucket}/results/"}},
-    )
+    bucket, objects = trail_bucket(admin, aws.endpoint_url, "org-trail")
+    workgroup = result_workgroup(admin, aws.endpoint_url, bucket)
     return {"bucket": bucket, "objects": objects, "workgroup": workgroup}
 
 

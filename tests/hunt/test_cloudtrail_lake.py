@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ from click.testing import CliRunner
 
 from lambda_ir.cli.main import cli
 from lambda_ir.emulator.server import Emulator
-from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case, verify_case
 from lambda_ir.evidence.index import build_index, open_index
 from lambda_ir.hunt.athena import QueryFailed, QueryResult
@@ -39,34 +37,21 @@ from lambda_ir.hunt.query import RULES_COLUMN
 from lambda_ir.hunt.rules import LAMBDA_RULES, sigma_rules
 from lambda_ir.hunt.run import once_each
 from tests.conftest import aws_env
-from tests.hunt.trail_files import SIGMA, expected_events, records, trail_objects
-
-SINCE = datetime(2024, 7, 31, 0, 0, tzinfo=UTC)
-UNTIL = datetime(2024, 8, 1, 23, 59, 59, tzinfo=UTC)
-REGION = "us-east-1"
-
-
-@pytest.fixture(scope="module")
-def aws() -> Iterator[Emulator]:
-    with running_emulator(flush_interval=3600) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def admin(aws: Emulator) -> boto3.Session:
-    return boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-    )
+from tests.hunt.trail_files import (
+    REGION,
+    SIGMA,
+    SINCE,
+    UNTIL,
+    expected_events,
+    records,
+    trail_bucket,
+)
 
 
 @pytest.fixture(scope="module")
 def store(aws: Emulator, admin: boto3.Session) -> dict[str, Any]:
     """An event data store holding the Stratus records, copied in from a trail's files."""
-    bucket = f"trail-{uuid.uuid4().hex[:8]}"
-    s3 = admin.client("s3", endpoint_url=aws.endpoint_url)
-    s3.create_bucket(Bucket=bucket)
-    for key, body in trail_objects("cloudtrail").items():
-        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    bucket, _ = trail_bucket(admin, aws.endpoint_url)
     lake = admin.client("cloudtrail", endpoint_url=aws.endpoint_url)
     created = lake.create_event_data_store(Name=f"org-{uuid.uuid4().hex[:6]}")
     started = lake.start_import(

@@ -11,8 +11,6 @@ workflow and the ingestion; the rules' agreement across schemas is `test_cloudtr
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,31 +22,13 @@ from lambda_ir.cli.main import cli
 from lambda_ir.emulator.scenarios import seed
 from lambda_ir.emulator.security_lake import SeededLake, seed_security_lake
 from lambda_ir.emulator.server import Emulator
-from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case, verify_case
 from lambda_ir.evidence.index import build_index, open_index
 from lambda_ir.hunt.athena import QueryFailed, cost_usd, run_query
 from lambda_ir.hunt.rules import LAMBDA_RULES
 from lambda_ir.hunt.security_lake import LakeOptions, default_table, hunt_security_lake
 from tests.conftest import aws_env
-from tests.hunt.trail_files import expected_events, records
-
-SINCE = datetime(2024, 7, 31, 0, 0, tzinfo=UTC)
-UNTIL = datetime(2024, 8, 1, 23, 59, 59, tzinfo=UTC)
-REGION = "us-east-1"
-
-
-@pytest.fixture(scope="module")
-def aws() -> Iterator[Emulator]:
-    with running_emulator(flush_interval=3600) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def admin(aws: Emulator) -> boto3.Session:
-    return boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-    )
+from tests.hunt.trail_files import REGION, SINCE, UNTIL, expected_events, records, result_workgroup
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +38,7 @@ def lake(aws: Emulator, admin: boto3.Session) -> SeededLake:
 
 @pytest.fixture(scope="module")
 def workgroup(aws: Emulator, admin: boto3.Session, lake: SeededLake) -> str:
-    name = f"ir-{uuid.uuid4().hex[:6]}"
-    admin.client("athena", endpoint_url=aws.endpoint_url).create_work_group(
-        Name=name,
-        Configuration={"ResultConfiguration": {"OutputLocation": f"s3://{lake.bucket}/results/"}},
-    )
-    return name
+    return result_workgroup(admin, aws.endpoint_url, lake.bucket)
 
 
 def test_the_lake_is_laid_out_and_catalogued_as_security_lake_does(

@@ -10,7 +10,6 @@ import json
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ from lambda_ir.cli.main import cli
 from lambda_ir.cli.ui import CommandError, Ui
 from lambda_ir.emulator.quotas import FaultSpec
 from lambda_ir.emulator.server import Emulator
-from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case, verify_case
 from lambda_ir.hunt.rules import LAMBDA_RULES, sigma_rules
 from lambda_ir.hunt.run import HuntOptions, hunt
@@ -34,38 +32,15 @@ from lambda_ir.model import Kind
 from lambda_ir.respond.hunt_table import TableRequest
 from lambda_ir.respond.hunt_table_undo import TableUndoError, load_table_undo
 from tests.conftest import aws_env
-from tests.hunt.trail_files import SIGMA, trail_objects
+from tests.hunt.trail_files import REGION, SIGMA, result_workgroup, trail_bucket
 
-REGION = "us-east-1"
 WINDOW = ["--since", "2024-07-31", "--until", "2024-08-01T23:59:59Z"]
 
 
 @pytest.fixture(scope="module")
-def aws() -> Iterator[Emulator]:
-    with running_emulator(flush_interval=3600) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def admin(aws: Emulator) -> boto3.Session:
-    return boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-    )
-
-
-@pytest.fixture(scope="module")
 def trail(aws: Emulator, admin: boto3.Session) -> dict[str, Any]:
-    bucket = f"org-trail-{uuid.uuid4().hex[:8]}"
-    s3 = admin.client("s3", endpoint_url=aws.endpoint_url)
-    s3.create_bucket(Bucket=bucket)
-    for key, body in trail_objects("cloudtrail").items():
-        s3.put_object(Bucket=bucket, Key=key, Body=body)
-    workgroup = f"ir-{uuid.uuid4().hex[:6]}"
-    admin.client("athena", endpoint_url=aws.endpoint_url).create_work_group(
-        Name=workgroup,
-        Configuration={"ResultConfiguration": {"OutputLocation": f"s3://{bucket}/results/"}},
-    )
-    return {"bucket": bucket, "workgroup": workgroup}
+    bucket, _ = trail_bucket(admin, aws.endpoint_url, "org-trail")
+    return {"bucket": bucket, "workgroup": result_workgroup(admin, aws.endpoint_url, bucket)}
 
 
 def _cli(aws: Emulator, *args: str) -> subprocess.CompletedProcess[str]:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,10 @@ STRATUS = (
 )
 SIGMA = Path(__file__).resolve().parents[3] / "shared" / "data" / "sigma-aws-cloudtrail"
 ORG = "o-test123456"
+# The hunt's window over those records, and the region the tests' emulator works in.
+SINCE = datetime(2024, 7, 31, 0, 0, tzinfo=UTC)
+UNTIL = datetime(2024, 8, 1, 23, 59, 59, tzinfo=UTC)
+REGION = "us-east-1"
 
 
 def records() -> list[dict[str, Any]]:
@@ -69,3 +74,26 @@ def expected_events(rules: Sequence[Any], since: datetime, until: datetime) -> s
     load_table(con, "hunt.trail", ((r, partition(r)) for r in records()))
     names, rows = run(con, hunt_query("hunt.trail", rules, since, until, "duckdb"))
     return {str(dict(zip(names, row, strict=True))["eventid"]) for row in rows}
+
+
+def trail_bucket(
+    admin: Any, endpoint_url: str, prefix: str = "trail"
+) -> tuple[str, dict[str, bytes]]:
+    """A new bucket holding the trail's files under `cloudtrail/`, and those files."""
+    bucket = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    s3 = admin.client("s3", endpoint_url=endpoint_url)
+    s3.create_bucket(Bucket=bucket)
+    objects = trail_objects("cloudtrail")
+    for key, body in objects.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    return bucket, objects
+
+
+def result_workgroup(admin: Any, endpoint_url: str, bucket: str) -> str:
+    """A new Athena workgroup writing its results under `s3://bucket/results/`."""
+    name = f"ir-{uuid.uuid4().hex[:6]}"
+    admin.client("athena", endpoint_url=endpoint_url).create_work_group(
+        Name=name,
+        Configuration={"ResultConfiguration": {"OutputLocation": f"s3://{bucket}/results/"}},
+    )
+    return name
