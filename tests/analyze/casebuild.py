@@ -228,6 +228,21 @@ def role_identity(role: str, session: str, account: str = ACCOUNT) -> dict[str, 
     }
 
 
+CI_ROLE = f"arn:aws:iam::{ACCOUNT}:role/gha-deploy"
+TERRAFORM = "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io)"
+
+
+def ci_identity(run: int) -> dict[str, Any]:
+    """userIdentity of the CI role's session for one pipeline run (its own access key)."""
+    return {
+        "type": "AssumedRole",
+        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/gha-deploy/gha-run-{run}",
+        "accountId": ACCOUNT,
+        "accessKeyId": f"ASIACIRUN{run:011d}",
+        "sessionContext": {"sessionIssuer": {"type": "Role", "arn": CI_ROLE}},
+    }
+
+
 def run_detector(builder: CaseBuilder, detector: Any, **options: Any) -> list[Any]:
     """Findings of one detector over the case built so far."""
     from lambda_ir.analyze.caseview import AnalyzeOptions, CaseView

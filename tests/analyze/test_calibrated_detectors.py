@@ -19,22 +19,18 @@ from lambda_ir.analyze.detectors import (
     log_timeouts,
 )
 from lambda_ir.model import Severity
-from tests.analyze.casebuild import ACCOUNT, REGION, CaseBuilder, run_detector, trail_event
+from tests.analyze.casebuild import (
+    ACCOUNT,
+    REGION,
+    TERRAFORM,
+    CaseBuilder,
+    ci_identity,
+    run_detector,
+    trail_event,
+)
 
-CI_ROLE = f"arn:aws:iam::{ACCOUNT}:role/gha-deploy"
-TERRAFORM = "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io)"
 ADMIN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/admin-ish"
 FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"
-
-
-def _ci(run: int) -> dict[str, Any]:
-    return {
-        "type": "AssumedRole",
-        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/gha-deploy/gha-run-{run}",
-        "accountId": ACCOUNT,
-        "accessKeyId": f"ASIACIRUN{run:011d}",
-        "sessionContext": {"sessionIssuer": {"type": "Role", "arn": CI_ROLE}},
-    }
 
 
 INTRUDER = {
@@ -51,7 +47,7 @@ def _ci_call(name: str, request: dict[str, Any], day: int, event_id: str) -> dic
     return trail_event(
         name,
         request,
-        identity=_ci(day),
+        identity=ci_identity(day),
         event_id=event_id,
         time=f"2026-10-{day:02d}T10:15:00Z",
         user_agent=TERRAFORM,
@@ -227,7 +223,7 @@ def _stop(identity: dict[str, Any], day: int, hour: int, ip: str, agent: str) ->
 
 
 def test_trail_stopped_along_the_established_path_is_low(builder: CaseBuilder) -> None:
-    builder.trail([*_history(), _stop(_ci(11), 11, 10, "192.0.2.11", TERRAFORM)])
+    builder.trail([*_history(), _stop(ci_identity(11), 11, 10, "192.0.2.11", TERRAFORM)])
     (finding,) = run_detector(builder, ct_trail_tampering.DETECTOR)
     assert finding.severity is Severity.LOW
 

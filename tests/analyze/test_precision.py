@@ -24,27 +24,18 @@ from lambda_ir.analyze.vendors import LayerKind, load_catalogue
 from lambda_ir.model import Actor, EvidenceRef, Finding, Severity
 from tests.analyze.casebuild import (
     ACCOUNT,
+    CI_ROLE,
     REGION,
+    TERRAFORM,
     CaseBuilder,
+    ci_identity,
     function_config,
     run_detector,
     trail_event,
 )
 
-CI_ROLE = f"arn:aws:iam::{ACCOUNT}:role/gha-deploy"
-TERRAFORM = "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io)"
 DATADOG = f"arn:aws:lambda:{REGION}:464622532012:layer:Datadog-Python312:80"
 LOOKALIKE = f"arn:aws:lambda:{REGION}:999988887777:layer:Datadog-Python312:80"
-
-
-def _ci(run: int) -> dict[str, Any]:
-    return {
-        "type": "AssumedRole",
-        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/gha-deploy/gha-run-{run}",
-        "accountId": ACCOUNT,
-        "accessKeyId": f"ASIACIRUN{run:011d}",
-        "sessionContext": {"sessionIssuer": {"type": "Role", "arn": CI_ROLE}},
-    }
 
 
 def _user(name: str) -> dict[str, Any]:
@@ -75,7 +66,7 @@ def _history() -> list[dict[str, Any]]:
             trail_event(
                 "UpdateFunctionCode20150331v2",
                 {"functionName": "orders", "publish": True},
-                identity=_ci(day),
+                identity=ci_identity(day),
                 event_id=f"ci-{day}",
                 time=f"2026-10-{day + 10:02d}T10:15:00Z",
                 user_agent=TERRAFORM,
@@ -106,7 +97,7 @@ def test_release_along_established_path_is_quiet(builder: CaseBuilder) -> None:
         trail_event(
             "UpdateFunctionConfiguration20150331v2",
             {"functionName": "orders", "timeout": 30},
-            identity=_ci(11),
+            identity=ci_identity(11),
             event_id="ci-11",
             time="2026-10-21T10:40:00Z",
             user_agent=TERRAFORM,
@@ -205,7 +196,7 @@ def test_lookalike_layer_attached_through_ci_is_high(builder: CaseBuilder) -> No
             trail_event(
                 "UpdateFunctionConfiguration20150331v2",
                 {"functionName": "orders", "layers": [layer]},
-                identity=_ci(20 + n),
+                identity=ci_identity(20 + n),
                 event_id=f"layers-{n}",
                 time=f"2026-10-2{2 + n}T10:30:00Z",
                 user_agent=TERRAFORM,
@@ -307,7 +298,7 @@ def test_partner_grant_by_ci_is_low_and_by_an_intruder_high(builder: CaseBuilder
     records = _history()
     for n, (identity, when, ip, agent) in enumerate(
         (
-            (_ci(30), "2026-10-22T10:20:00Z", "192.0.2.31", TERRAFORM),
+            (ci_identity(30), "2026-10-22T10:20:00Z", "192.0.2.31", TERRAFORM),
             (_user("ops-legacy"), "2026-11-01T02:12:00Z", "203.0.113.66", "Boto3/1.34.69"),
         )
     ):
@@ -355,7 +346,7 @@ def test_a_release_in_a_new_shape_is_named_and_the_usual_one_is_quiet(
     usual = trail_event(
         "UpdateFunctionCode20150331v2",
         {"functionName": "orders", "publish": True},
-        identity=_ci(21),
+        identity=ci_identity(21),
         event_id="usual",
         time="2026-10-21T10:15:00Z",
         user_agent=TERRAFORM,
@@ -365,7 +356,7 @@ def test_a_release_in_a_new_shape_is_named_and_the_usual_one_is_quiet(
         trail_event(
             name,
             {"functionName": "orders", **request},
-            identity=_ci(22),
+            identity=ci_identity(22),
             event_id=f"odd-{n}",
             time=f"2026-10-22T10:1{n}:00Z",
             user_agent=TERRAFORM,

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from lambda_ir.aws import ClientFactory, call
 from lambda_ir.evidence import Case
 from lambda_ir.hunt.athena import QueryFailed, run_query
 from lambda_ir.respond.hunt_table import UNDO_FORMAT, Outcome, Step, save_json
+from lambda_ir.respond.undo import case_relative
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _UNDO_SQL = re.compile(rf"^DROP (TABLE IF EXISTS {_NAME}\.{_NAME}|DATABASE IF EXISTS {_NAME})$")
@@ -39,7 +39,7 @@ class TableUndo:
 
 def load_table_undo(case: Case, path: str) -> TableUndo:
     """An undo plan of this case, unchanged since written, holding only our DROP statements."""
-    relpath = _relative(case, path)
+    relpath = case_relative(case, path, TableUndoError)
     entry = case.entry(relpath)
     if entry is None or entry.sha256 is None:
         raise TableUndoError(f"{relpath} is not an artifact of this case")
@@ -92,13 +92,3 @@ def run_table_undo(
         {"undo_plan": undo.path} | {"outcomes": [o.to_json() for o in outcomes]},
     )
     return tuple(outcomes)
-
-
-def _relative(case: Case, path: str) -> str:
-    candidate = Path(path)
-    if candidate.is_absolute() or candidate.exists():
-        try:
-            return candidate.resolve().relative_to(case.root.resolve()).as_posix()
-        except ValueError as exc:
-            raise TableUndoError(f"{path} is not inside the case {case.root}") from exc
-    return candidate.as_posix()

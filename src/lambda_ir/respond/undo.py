@@ -70,7 +70,7 @@ class UndoResult:
 
 def load_undo(case: Case, path: str) -> UndoPlan:
     """Read and check an undo plan of this case (a path relative to the case, or inside it)."""
-    relpath = _relative(case, path)
+    relpath = case_relative(case, path)
     entry = case.entry(relpath)
     if entry is None or entry.sha256 is None:
         raise UndoError(f"{relpath} is not an artifact of this case")
@@ -117,11 +117,12 @@ def run_undo(
     return result
 
 
-def _relative(case: Case, path: str) -> str:
+def case_relative(case: Case, path: str, error: type[ValueError] = UndoError) -> str:
+    """A plan's path as the manifest names it; `error` when it lies outside the case."""
     candidate = Path(path)
     if candidate.is_absolute() or candidate.exists():
         try:
             return candidate.resolve().relative_to(case.root.resolve()).as_posix()
         except ValueError as exc:
-            raise UndoError(f"{path} is not inside the case {case.root}") from exc
+            raise error(f"{path} is not inside the case {case.root}") from exc
     return candidate.as_posix()
