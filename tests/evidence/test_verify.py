@@ -171,3 +171,18 @@ def test_verify_reads_only(case: Case) -> None:
     after = {p: p.stat().st_mtime_ns for p in case.root.rglob("*") if p.is_file()}
     assert before == after
     assert os.access(case.root, os.R_OK)
+
+
+@pytest.mark.parametrize("shape", ["file", "symlink"])
+def test_tmp_that_is_not_a_folder_is_reported_not_a_crash(
+    case: Case, tmp_path: Path, shape: str
+) -> None:
+    tmp = case.root / ".tmp"
+    if tmp.exists():
+        tmp.rmdir()
+    if shape == "file":
+        tmp.write_bytes(b"planted")
+    else:
+        (tmp_path / "elsewhere").mkdir()
+        tmp.symlink_to(tmp_path / "elsewhere")
+    assert _kinds(case) == [("unlisted", ".tmp")]

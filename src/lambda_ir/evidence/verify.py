@@ -132,6 +132,9 @@ def _check_unlisted(
     staged = 0
     unlisted = []
     for rel in _walk(root):
+        if rel == layout.TMP_DIR:  # a file or a link in place of the folder: never a writer's
+            report.problems.append(Problem("unlisted", rel, "in place of the staging folder"))
+            continue
         if rel.split("/", 1)[0] == layout.TMP_DIR:
             # A writer's own files there carry its pid (`store.temp_prefix`): anything
             # else was put there by someone else, whoever holds the lock.
