@@ -171,9 +171,8 @@ def _own_code(
     function; with `copy`, a second layer holding the same code under another hash."""
     blob, _ = layer_zip()
     layers = [LAYER]
+    other = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:utils:3"
     if copy:
-        other = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:utils:3"
-        builder.layer(other, copy)
         layers.append(other)
     handler = zip_bytes({"app.py": "def handler(event, context):\n    return 'ok'\n"})
     for version in ("$LATEST", "1"):
@@ -186,6 +185,8 @@ def _own_code(
         ],
     )
     builder.layer(LAYER, blob)
+    if copy:  # collected after ours: identical bytes are stored once, as our blob
+        builder.layer(other, copy)
     if recorded_sha is not None:
         details = {"run": "respond/x", "layer": LAYER, "code_sha256": recorded_sha}
         builder.case.log("runtime-attach-done", details)
@@ -224,6 +225,15 @@ def test_our_code_copied_into_another_layer_is_high_beside_ours(builder: CaseBui
         "LIR-CAP-001": {Severity.INFO, Severity.HIGH},
         HARVEST: {Severity.INFO, Severity.HIGH},
     }
+
+
+def test_a_byte_identical_copy_under_another_layer_arn_is_high(builder: CaseBuilder) -> None:
+    """Our exact collector zip published under another layer ARN shares our package (same
+    blob): the package is no longer provably ours only, so its code findings stay HIGH."""
+    blob, _ = layer_zip()
+    severities = _own_code(builder, code_sha256(blob), copy=blob)
+    assert severities[HARVEST] == {Severity.HIGH}
+    assert Severity.HIGH in severities["LIR-CAP-001"]
 
 
 def _with_file(blob: bytes, name: str, data: bytes) -> bytes:

@@ -187,12 +187,17 @@ class CaseView:
     @cached_property
     def layers(self) -> tuple[v.Layer, ...]:
         """Every collected layer version with its package blob (when stored)."""
-        blobs = {
-            str(e.meta.get("layer_arn", "")): e for e in self.entries(Kind.LAYER_CODE) if e.sha256
-        }
+        stored = [e for e in self.entries(Kind.LAYER_CODE) if e.sha256]
+        blobs = {str(e.meta.get("layer_arn", "")): e for e in stored}
+        # Identical bytes are stored once, under the first ARN collected: a layer version
+        # with the same CodeSha256 (say, a copy of ours under another ARN) shares that blob.
+        by_sha = {base64.b64encode(bytes.fromhex(e.sha256)).decode(): e for e in stored}
         out = []
         for document, entry in self.documents(Kind.LAYER):
-            out.append(v.parse_layer(document, entry, blobs))
+            layer = v.parse_layer(document, entry, blobs)
+            if layer.blob is None and layer.code_sha256 in by_sha:
+                layer = v.parse_layer(document, entry, {layer.arn: by_sha[layer.code_sha256]})
+            out.append(layer)
         return tuple(out)
 
     @cached_property
