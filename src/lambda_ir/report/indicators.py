@@ -17,12 +17,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from lambda_ir import sanitize
 from lambda_ir.model import Finding, Severity
 from lambda_ir.report.incidents import Incident
 
 # Our own namespace for indicator ids (uuid5 of "kind:value").
 NAMESPACE = uuid.UUID("5f0c7d2e-3b7a-4f0e-9a51-6c1d2e3f4a5b")
 KINDS = ("ipv4", "ipv6", "domain", "url", "sha256", "access-key")
+# Whitespace or a control inside a value: no URL, host, key or hash has one.
+_INSIDE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 _DOMAIN = re.compile(r"(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 _KEY = re.compile(r"(AKIA|ASIA)[A-Z0-9]{12,124}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -93,6 +96,8 @@ def classify(text: str) -> Iterator[tuple[str, str]]:
     """What a string is as an indicator: an address (port dropped), a URL and its host, a
     domain, a SHA-256 or an AWS access key id; nothing for anything else."""
     value = text.strip()
+    if _INSIDE.search(value):
+        return  # a break inside would print a second, made-up value in indicators.txt
     if value.startswith(("http://", "https://")):
         # The URL only, not its host: a DNS-over-HTTPS lookup names dns.google.com, which
         # is not the attacker's (the name it resolves is, and findings list that on its own).
@@ -142,7 +147,7 @@ def to_text(indicators: Iterable[Indicator]) -> str:
     lines = ["# lambda-ir indicators: one value per line; sha256 is a code package's own hash"]
     for indicator in indicators:
         lines.append(f"# {indicator.kind}: {_one_line(indicator.why)}")
-        lines.append(indicator.value)
+        lines.append(sanitize.field(indicator.value))
     return "\n".join(lines) + "\n"
 
 
