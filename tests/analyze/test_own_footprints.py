@@ -245,12 +245,33 @@ def _with_file(blob: bytes, name: str, data: bytes) -> bytes:
     return out.getvalue()
 
 
-def _attach_call(
-    builder: CaseBuilder, logged: list[str], *, late: int = 0, recorded: bool = True
-) -> tuple[Severity, str]:
-    """CloudTrail's UpdateFunctionConfiguration adding our layer, and custody's record of the
-    `runtime attach` call (`logged` layers), `late` seconds apart."""
+MALLORY_ID = {
+    "type": "IAMUser",
+    "arn": f"arn:aws:iam::{ACCOUNT}:user/mallory",
+    "accountId": ACCOUNT,
+    "accessKeyId": "AKIAEXAMPLEMALLORY01",
+    "userName": "mallory",
+}
+
+
+def _attach_calls(
+    builder: CaseBuilder,
+    logged: list[str],
+    calls: list[tuple[dict, int]],
+    *,
+    recorded: bool = True,
+) -> list[tuple[Severity, str]]:
+    """CloudTrail's UpdateFunctionConfiguration calls adding our layer (`calls`: the caller
+    and seconds after custody's record), custody's record of the one `runtime attach` call
+    (`logged` layers), and the responder as the case's collector identity. One finding per
+    call, in the order of `calls`."""
     blob, _ = layer_zip()
+    builder.put(
+        f"raw/{ACCOUNT}/global/sts/caller-identity.json",
+        {"UserId": "AIDAEXAMPLE", "Account": ACCOUNT, "Arn": RESPONDER},
+        "account",
+        "sts:GetCallerIdentity",
+    )
     builder.versions("orders", [function_config("orders", "$LATEST", layers=[LAYER])])
     builder.layer(LAYER, blob)
     if recorded:
@@ -258,21 +279,34 @@ def _attach_call(
     params = {"FunctionName": "orders", "Layers": logged}
     call = {"action": "runtime-attach", "status": "applied", "params": params}
     builder.case.log("contain-call", call)
-    when = _stamp(datetime.now(UTC) + timedelta(seconds=late))
+    logged_at = datetime.now(UTC)
     request = {"functionName": "orders", "layers": [LAYER]}
     builder.trail(
         [
             trail_event(
                 "UpdateFunctionConfiguration20150331v2",
                 request,
-                identity=RESPONDER_ID,
-                time=when,
+                identity=identity,
+                event_id=f"call-{n}",
+                time=_stamp(logged_at + timedelta(seconds=late)),
                 user_agent=OURS,
             )
+            for n, (identity, late) in enumerate(calls)
         ]
     )
-    (finding,) = run_detector(builder, ct_config_hooks.DETECTOR)
-    return finding.severity, finding.summary
+    by_event = {
+        event_id: (f.severity, f.summary)
+        for f in run_detector(builder, ct_config_hooks.DETECTOR)
+        for event_id in f.details.get("event_ids") or [f.details["event_id"]]
+    }
+    return [by_event[f"call-{n}"] for n in range(len(calls))]
+
+
+def _attach_call(
+    builder: CaseBuilder, logged: list[str], *, late: int = 0, recorded: bool = True
+) -> tuple[Severity, str]:
+    """One call by the responder, `late` seconds after custody's record."""
+    return _attach_calls(builder, logged, [(RESPONDER_ID, late)], recorded=recorded)[0]
 
 
 def test_our_runtime_attach_call_is_info(builder: CaseBuilder) -> None:
@@ -292,3 +326,21 @@ def test_another_layer_list_is_not_our_call(builder: CaseBuilder) -> None:
 
 def test_an_attach_call_without_the_layer_record_is_not_ours(builder: CaseBuilder) -> None:
     assert _attach_call(builder, [LAYER], recorded=False)[0] is Severity.MEDIUM
+
+
+def test_another_caller_repeating_our_attach_call_is_not_ours(builder: CaseBuilder) -> None:
+    """Mallory sets the very same layers on the function within seconds of our call, with
+    lambda-ir's user agent: only the responder's call is ours."""
+    found = _attach_calls(builder, [LAYER], [(RESPONDER_ID, 0), (MALLORY_ID, 5)])
+    assert [severity for severity, _ in found] == [Severity.INFO, Severity.MEDIUM]
+
+
+def test_only_another_caller_within_slack_is_not_ours(builder: CaseBuilder) -> None:
+    assert _attach_calls(builder, [LAYER], [(MALLORY_ID, 0)])[0][0] is Severity.MEDIUM
+
+
+def test_one_custody_record_excuses_only_the_nearest_call(builder: CaseBuilder) -> None:
+    """Two identical calls by the collector's identity around one `runtime attach` record:
+    the nearer is ours, the other is judged as any call."""
+    found = _attach_calls(builder, [LAYER], [(RESPONDER_ID, 20), (RESPONDER_ID, 2)])
+    assert [severity for severity, _ in found] == [Severity.MEDIUM, Severity.INFO]

@@ -191,7 +191,7 @@ class CaseView:
         blobs = {str(e.meta.get("layer_arn", "")): e for e in stored}
         # Identical bytes are stored once, under the first ARN collected: a layer version
         # with the same CodeSha256 (say, a copy of ours under another ARN) shares that blob.
-        by_sha = {base64.b64encode(bytes.fromhex(e.sha256)).decode(): e for e in stored}
+        by_sha = {base64.b64encode(bytes.fromhex(str(e.sha256))).decode(): e for e in stored}
         out = []
         for document, entry in self.documents(Kind.LAYER):
             layer = v.parse_layer(document, entry, blobs)

@@ -18,6 +18,8 @@ merely sets lambda-ir's user agent is still seen:
 A layer is lambda-ir's own only when its exact version ARN was attached by `runtime attach`
 in this case AND the collected layer's CodeSha256 equals the one recorded then; a layer
 merely named `lambda-ir-collector`, or with another hash, is a look-alike of our own tool.
+`runtime attach`'s own UpdateFunctionConfiguration is the one call nearest its custody record
+made by a collecting identity with lambda-ir's user agent (`attach_calls`).
 """
 
 from __future__ import annotations
@@ -200,31 +202,57 @@ def own_package(view: CaseView, package: Package) -> OwnLayer | None:
     return owned[0]
 
 
-def attach_call(
-    view: CaseView, function_name: str, layers: Sequence[str], time: str | None
-) -> OwnLayer | None:
-    """The collector layer when a CloudTrail call is `runtime attach`'s own
-    UpdateFunctionConfiguration: custody (this case or `--attached-in`) holds an applied
-    `runtime-attach` call for that function with exactly these layers within `SLACK` of the
-    event, and one of them is lambda-ir's own layer (`own_layer`). Anyone else setting the
-    same layers, at another time, or with another list, is not this call."""
-    if not time or not layers:
-        return None
-    when = _when(time)
-    for entry in _custody(view, others=True):
-        details = entry.details
-        params = details.get("params") or {}
-        if (
-            entry.action == "contain-call"
-            and details.get("action") == "runtime-attach"
-            and details.get("status") == "applied"
-            and isinstance(params, dict)
-            and params.get("FunctionName") == function_name
-            and list(params.get("Layers") or []) == list(layers)
-            and abs(_when(entry.time) - when) <= SLACK
-        ):
-            return own_layer(view, layers)
-    return None
+@dataclass(frozen=True)
+class LayerCall:
+    """A CloudTrail call that set a function's layers, as `attach_calls` judges it."""
+
+    event_id: str
+    function_name: str
+    layers: tuple[str, ...]
+    time: str | None
+    caller: str  # the caller's ARN
+    user_agent: str
+
+
+def _attach_entries(view: CaseView) -> list[CustodyEntry]:
+    """Custody's applied `runtime-attach` calls (this case or `--attached-in`)."""
+    return [
+        entry
+        for entry in _custody(view, others=True)
+        if entry.action == "contain-call"
+        and entry.details.get("action") == "runtime-attach"
+        and entry.details.get("status") == "applied"
+        and isinstance(entry.details.get("params"), dict)
+    ]
+
+
+def attach_calls(view: CaseView, calls: Sequence[LayerCall]) -> dict[str, OwnLayer]:
+    """The collector layer, by event id, for the CloudTrail calls that are `runtime attach`'s
+    own UpdateFunctionConfiguration: made by an identity that collected this case
+    (`collector_arns`) with lambda-ir's user agent, and matching an applied `runtime-attach`
+    custody entry (same function, exactly these layers, within `SLACK`) that lists one of
+    lambda-ir's own layers (`own_layer`). Each custody entry excuses only its single nearest
+    matching event: anyone else, or a repeat of our call, is not this call."""
+    arns = set(collector_arns(view))
+    ours = [
+        c for c in calls if c.time and c.layers and c.caller in arns and USER_AGENT in c.user_agent
+    ]
+    out: dict[str, OwnLayer] = {}
+    for entry in _attach_entries(view) if ours else ():
+        params, at = entry.details["params"], _when(entry.time)
+        near = [
+            c
+            for c in ours
+            if c.event_id not in out
+            and params.get("FunctionName") == c.function_name
+            and list(params.get("Layers") or []) == list(c.layers)
+            and abs(_when(str(c.time)) - at) <= SLACK
+        ]
+        best = min(near, key=lambda c: abs(_when(str(c.time)) - at), default=None)
+        own = own_layer(view, best.layers) if best is not None else None
+        if best is not None and own is not None:
+            out[best.event_id] = own
+    return out
 
 
 def named_like_ours(arn: str) -> bool:

@@ -10,7 +10,7 @@ from lambda_ir.analyze.baseline_sql import select_judged
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.hooks import is_hook
-from lambda_ir.analyze.own_footprints import OwnLayer, attach_call, named_like_ours, own_layer
+from lambda_ir.analyze.own_footprints import LayerCall, attach_calls, named_like_ours, own_layer
 from lambda_ir.analyze.trail_rows import EventGroup, TrailRow, group_finding
 from lambda_ir.analyze.vendors import LayerKind, LayerMatch
 from lambda_ir.model import Finding, Kind, Severity
@@ -70,9 +70,10 @@ def _severity(
 
 def _runtime_attach(
     case: CaseView, row: TrailRow, matches: list[LayerMatch], hooks: list[str]
-) -> OwnLayer | None:
-    """lambda-ir's own `runtime attach` call (`own_footprints.attach_call`), adding only our
-    layer and wrapper beside the function's own-account or known vendors' layers."""
+) -> LayerCall | None:
+    """The call as a candidate for lambda-ir's own `runtime attach` (judged by
+    `own_footprints.attach_calls`): it adds only our layer and wrapper beside the function's
+    own-account or known vendors' layers."""
     if set(hooks) - {"AWS_LAMBDA_EXEC_WRAPPER"} or not any(named_like_ours(m.arn) for m in matches):
         return None
     if any(m.kind in (LayerKind.LOOKALIKE, LayerKind.UNKNOWN) for m in matches):
@@ -81,7 +82,10 @@ def _runtime_attach(
             m.kind in (LayerKind.LOOKALIKE, LayerKind.UNKNOWN) and m.arn != own.arn for m in matches
         ):
             return None
-    return attach_call(case, row.function_name, [m.arn for m in matches], row.time)
+    layers = tuple(m.arn for m in matches)
+    return LayerCall(
+        row.event_id, row.function_name, layers, row.time, row.actor.arn, row.actor.user_agent
+    )
 
 
 # A call that set layers or hooks: the row, its verdict, severity, why, layers and hooks.
@@ -98,8 +102,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         ["lambda.amazonaws.com"],
     )
     attached: dict[tuple[str, str, str], list[str]] = {}
-    # Like calls (one principal, function, layers, hooks and verdict) become one finding.
-    like: dict[tuple[Any, ...], list[_Call]] = {}
+    calls = []
     for row, novelty in rows:
         layers, hooks = layer_arns(row), hook_names(row)
         # A call that did not name layers (a timeout change) answers with those already
@@ -108,16 +111,24 @@ def detect(case: CaseView) -> Iterator[Finding]:
         attached[(row.account, row.region, row.function_name)] = layers
         if "layers" not in row.request and before is not None and before == layers:
             layers = []
-        if not layers and not hooks:
-            continue
+        if layers or hooks:
+            calls.append((row, novelty, layers, hooks))
+    candidates = [
+        _runtime_attach(case, row, [case.vendors.layer(a, row.account) for a in layers], hooks)
+        for row, _, layers, hooks in calls
+    ]
+    ours = attach_calls(case, [c for c in candidates if c is not None])
+    # Like calls (one principal, function, layers, hooks and verdict) become one finding.
+    like: dict[tuple[Any, ...], list[_Call]] = {}
+    for row, novelty, layers, hooks in calls:
         matches = [case.vendors.layer(arn, row.account) for arn in layers]
         severity, what = _severity(row, matches, hooks, novelty)
         own = not hooks and all(m.kind is LayerKind.OWN for m in matches)
         if own and row.by_deploy_tool and severity.rank <= Severity.LOW.rank:
             continue  # an own-account layer deployed by IaC: a release
-        ours = _runtime_attach(case, row, matches, hooks)
-        if ours is not None:
-            severity, what = Severity.INFO, f"lambda-ir's `runtime attach`: the {ours.describe()}"
+        if row.event_id in ours:
+            severity = Severity.INFO
+            what = f"lambda-ir's `runtime attach`: the {ours[row.event_id].describe()}"
         key = (
             row.principal,
             row.function_arn,
