@@ -338,6 +338,34 @@ def test_assumed_keys_are_renewed_before_they_expire(
     assert renewed_keys.access_key != first_keys.access_key
 
 
+def test_renewed_keys_are_kept_when_logging_the_renewal_fails(
+    enforcing: Emulator, estate: dict[str, Any]
+) -> None:
+    """A custody line that cannot be written (full disk...) warns; the keys AssumeRole gave
+    are used all the same, and the calls after go on working."""
+    place, session = estate["place"], estate["responder"]
+    first, _ = estate["members"]
+    target = OrgTarget(estate["role"], (first,), "case-42", "lambda-ir-test")
+    tries: list[int] = []
+
+    def failing_log() -> None:
+        tries.append(1)
+        raise OSError(28, "No space left on device")
+
+    clients = ClientFactory(session, endpoint_url=place.endpoint)
+    member = assume(clients, place.region, target, first, failing_log)
+    functions = member.client("lambda", endpoint_url=place.endpoint)
+    first_keys = member.get_credentials().get_frozen_credentials()
+    issued = datetime.now(UTC)
+    with time_machine.travel(issued + timedelta(minutes=50), tick=True):
+        with pytest.warns(RuntimeWarning, match="No space left"):
+            assert len(functions.list_functions()["Functions"]) == 2
+        assert len(functions.list_functions()["Functions"]) == 2
+        assert len(tries) == 1  # renewed once: the new keys are in place
+    renewed_keys = member.get_credentials().get_frozen_credentials()
+    assert renewed_keys.access_key != first_keys.access_key
+
+
 def _org_cli(estate: dict[str, Any], endpoint: str, case_dir: Path, *extra: str) -> list[str]:
     first, second = estate["members"]
     return [

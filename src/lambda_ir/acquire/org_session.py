@@ -10,6 +10,7 @@ AssumeRole again, under botocore's lock, so one renewal serves every thread usin
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -50,7 +51,16 @@ def refreshing_session(
     def refresh() -> dict[str, str]:
         fetched = fetch()
         if on_refresh is not None:
-            on_refresh()
+            # botocore puts the keys in place when this returns: a failed log line (a full
+            # disk) must not throw working keys away and fail every call after.
+            try:
+                on_refresh()
+            except Exception as exc:
+                warnings.warn(
+                    f"the role's keys were renewed, but recording it failed: {exc}",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
         return fetched
 
     keys = RefreshableCredentials.create_from_metadata(fetch(), refresh, "sts-assume-role")
