@@ -52,8 +52,9 @@ def build_index(case: Case, *, threads: int | None = None) -> Path:
     """Build case.duckdb from the evidence, replacing any previous index; returns its path."""
     tmp_dir = case.root / TMP_DIR
     tmp_dir.mkdir(exist_ok=True)
-    staging = scratch_path(case.root, f"index-{uuid.uuid4().hex}.duckdb")  # named by pid
-    spill = scratch_path(case.root, "index-spill")
+    build = uuid.uuid4().hex  # two builds at once in one process keep apart
+    staging = scratch_path(case.root, f"index-{build}.duckdb")
+    spill = scratch_path(case.root, f"index-{build}-spill")
     stamp = _manifest_stamp(case)
     try:
         with duckdb.connect(str(staging)) as con:

@@ -8,7 +8,8 @@ command line. Readers (`verify`, `search`) never take it.
 The lock is `flock(2)` on the file, so the kernel releases it when its holder dies however
 it dies (SIGKILL included): a `.lock` still naming a holder but not locked is stale, and the
 next writer takes it over and says so. It removes the files the dead writer left in `.tmp/`
-(named `w-<its pid>-`, `store.temp_prefix`) and only those: anything else there was put by
+(named `w-<its pid>-<its token>-`, `store.temp_prefix`, the token recorded in `.lock`: pids
+repeat across containers) and only those: anything else there was put by
 someone else, is left for `verify` to report, and is named. The file is never deleted while
 in use (deleting a locked file lets a third process lock a new one beside it); it is emptied
 on release.
@@ -31,7 +32,7 @@ import orjson
 from lambda_ir.evidence import layout
 from lambda_ir.evidence.case import CaseError
 from lambda_ir.evidence.custody import utc_now
-from lambda_ir.evidence.store import temp_prefix
+from lambda_ir.evidence.store import WRITER_TOKEN, temp_prefix
 
 # The holder's description is small; a bigger file is not ours and is not read whole.
 _MAX_HOLDER_BYTES = 64 * 1024
@@ -45,13 +46,16 @@ class Holder:
     host: str
     command: str
     since: str
+    token: str = ""  # `store.WRITER_TOKEN` of the holder; "" in a lock from before tokens
 
     def describe(self) -> str:
         return f"`{self.command}` (pid {self.pid} on {self.host}, since {self.since})"
 
     def made(self, name: str) -> bool:
         """True when an entry of `.tmp/` (its first path part) is this writer's own."""
-        return self.pid > 0 and name.split("/", 1)[0].startswith(temp_prefix(self.pid))
+        if self.pid <= 0 or not self.token:
+            return False  # without its token, a file with its pid may be another's: kept
+        return name.split("/", 1)[0].startswith(temp_prefix(self.pid, self.token))
 
 
 class CaseLocked(CaseError):
@@ -89,12 +93,12 @@ def case_lock(root: Path, command: str) -> Iterator[Acquired]:
     try:
         if not _try_lock(fd):
             holder = _read_holder(fd)
-            if holder is not None and holder.pid == os.getpid() and holder.host == _host():
+            if holder is not None and holder == _me(holder.command, holder.since):
                 yield Acquired(holder, None)  # this process holds it already
                 return
             raise CaseLocked(root, holder)
         stale = _read_holder(fd)
-        me = Holder(os.getpid(), _host(), command, utc_now())
+        me = _me(command, utc_now())
         _write_holder(fd, me)
         cleared, planted = _clear_staging(root, stale) if stale is not None else (0, ())
         try:
@@ -177,6 +181,10 @@ def _host() -> str:
     return socket.gethostname()
 
 
+def _me(command: str, since: str) -> Holder:
+    return Holder(os.getpid(), _host(), command, since, WRITER_TOKEN)
+
+
 def _read_holder(fd: int) -> Holder | None:
     raw = os.pread(fd, _MAX_HOLDER_BYTES, 0)
     if not raw.strip():
@@ -188,6 +196,7 @@ def _read_holder(fd: int) -> Holder | None:
             str(document["host"]),
             str(document["command"]),
             str(document["since"]),
+            str(document.get("token", "")),
         )
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         return Holder(0, "?", "(unreadable .lock)", "?")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -12,6 +13,10 @@ from pathlib import Path
 from lambda_ir.evidence.layout import DIR_MODE, FILE_MODE, TMP_DIR
 
 CHUNK = 1 << 20
+
+# Drawn once per process and recorded in the case's `.lock`: pids alone repeat (two
+# containers on one case each have a pid 7), so a writer's files carry both.
+WRITER_TOKEN = secrets.token_hex(8)
 
 
 class IntegrityError(Exception):
@@ -31,15 +36,16 @@ class StagedFile:
     size: int
 
 
-def temp_prefix(pid: int | None = None) -> str:
-    """How a writer's files in `.tmp/` begin: `w-<pid>-`, so the writer that takes over a
-    killed one's lock removes that writer's files only, never a file planted since."""
-    return f"w-{os.getpid() if pid is None else pid}-"
+def temp_prefix(pid: int | None = None, token: str = WRITER_TOKEN) -> str:
+    """How a writer's files in `.tmp/` begin: `w-<pid>-<token>-` (this process's unless
+    told), so the writer that takes over a killed one's lock removes that writer's files
+    only, never a file planted since nor one of another process that had the same pid."""
+    return f"w-{os.getpid() if pid is None else pid}-{token}-"
 
 
 def scratch_path(root: Path, name: str) -> Path:
     """A path in the case's `.tmp/` for this process's scratch (a DuckDB spill folder, an
-    index being built), named with its pid like every staged file."""
+    index being built), named with its pid and token like every staged file."""
     return root / TMP_DIR / f"{temp_prefix()}{name}"
 
 

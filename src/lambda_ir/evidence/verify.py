@@ -136,7 +136,7 @@ def _check_unlisted(
             report.problems.append(Problem("unlisted", rel, "in place of the staging folder"))
             continue
         if rel.split("/", 1)[0] == layout.TMP_DIR:
-            # A writer's own files there carry its pid (`store.temp_prefix`): anything
+            # A writer's own files there carry its pid and token (`store.temp_prefix`): anything
             # else was put there by someone else, whoever holds the lock.
             name = rel.split("/", 1)[1]
             if any(holder is not None and holder.made(name) for holder in (writer, killed)):
