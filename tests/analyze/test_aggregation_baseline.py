@@ -44,11 +44,11 @@ def _history() -> list[dict[str, Any]]:
 
 
 def test_like_unusual_changes_over_days_are_one_finding(builder: CaseBuilder) -> None:
-    late = [  # the same role from new networks, on three days: on orders twice, billing once
+    late = [  # the same role from one new network, on two days: on orders twice, billing once
         _release(20, 10, 201, ip="203.0.113.5"),
-        _release(22, 12, 202, ip="198.51.100.6"),
-        _release(25, 13, 203, ip="100.64.7.7"),
-        _release(25, 13, 204, ip="100.64.7.7", fn="billing"),
+        _release(21, 12, 202, ip="203.0.113.6"),
+        _release(21, 13, 203, ip="203.0.113.7"),
+        _release(21, 13, 204, ip="203.0.113.7", fn="billing"),
     ]
     late[1]["eventName"] = "UpdateFunctionConfiguration20150331v2"
     builder.trail([*_history(), *late])
@@ -61,20 +61,20 @@ def test_like_unusual_changes_over_days_are_one_finding(builder: CaseBuilder) ->
     assert orders.details["event_ids"] == ["r201", "r202", "r203"]
     assert orders.details["operations"] == ["UpdateFunctionCode", "UpdateFunctionConfiguration"]
     assert orders.time == "2026-10-20T10:20:00Z"
-    assert orders.details["last"] == "2026-10-25T13:20:00Z"
-    assert "Seen 3 times from 2026-10-20T10:20:00Z to 2026-10-25T13:20:00Z." in orders.summary
+    assert orders.details["last"] == "2026-10-21T13:20:00Z"
+    assert "Seen 3 times from 2026-10-20T10:20:00Z to 2026-10-21T13:20:00Z." in orders.summary
     assert len(orders.evidence) == 1  # one trail file holds all three
     assert billing.details["event_id"] == "r204" and "events" not in billing.details
 
     incidents, tagged = correlate(found)
-    # The aggregate belongs where its first call falls: billing's change five days later is
+    # The aggregate belongs where its first call falls: billing's change a day later is
     # an incident of its own, not chained to it through orders' last call.
     assert len(incidents) == 2
     first = next(i for i in incidents if orders.id in i.findings)
-    assert (first.first, first.last) == ("2026-10-20T10:20:00Z", "2026-10-25T13:20:00Z")
+    assert (first.first, first.last) == ("2026-10-20T10:20:00Z", "2026-10-21T13:20:00Z")
     assert billing.id not in first.findings
     assert {f.id: f.incident for f in tagged}[orders.id] == first.id
-    assert GAP_HOURS < 24 * 5
+    assert GAP_HOURS < 24
 
 
 def test_ci_releasing_at_a_new_hour_inside_its_window_is_quiet(builder: CaseBuilder) -> None:
@@ -92,3 +92,53 @@ def test_a_release_far_from_the_usual_hours_is_raised(builder: CaseBuilder) -> N
     assert finding.severity is Severity.LOW
     assert finding.details["baseline"]["new"] == ["hours"]
     assert "17:20 UTC is outside the usual hours by " + CI_ROLE in finding.summary
+
+
+def _user_change(day: int, n: int, *, key: str, ip: str) -> dict[str, Any]:
+    return trail_event(
+        "UpdateFunctionConfiguration20150331v2",
+        {"functionName": "orders", "timeout": 30},
+        identity={
+            "type": "IAMUser",
+            "arn": DEV,
+            "accountId": ACCOUNT,
+            "accessKeyId": key,
+            "userName": "dev",
+        },
+        event_id=f"u{n:03d}",
+        time=f"2026-10-{day:02d}T11:20:00Z",
+        user_agent="aws-cli/2.15.0 Python/3.11.6 Linux/6.5 exe/x86_64.ubuntu.22",
+        source_ip=ip,
+    )
+
+
+DEV = f"arn:aws:iam::{ACCOUNT}:user/dev"
+
+
+def test_new_network_changes_from_another_key_and_network_are_not_merged(
+    builder: CaseBuilder,
+) -> None:
+    """The developer's own new-network change on day 12 and an attacker's on day 20 (the same
+    user's other key, another /24) are one kind of novelty: still two findings, the second
+    naming the attacker's address and key, each its own incident."""
+    key = "AKIADEVELOPER0000001"
+    office = [_user_change(day, day, key=key, ip="192.0.2.44") for day in range(1, 11)]
+    builder.trail(
+        [
+            *_history(),
+            *office,
+            _user_change(12, 501, key=key, ip="198.51.100.9"),
+            _user_change(20, 502, key="AKIASTOLENKEY0000002", ip="203.0.113.66"),
+        ]
+    )
+    found = sorted(run_detector(builder, ct_unusual_change.DETECTOR), key=lambda f: f.time or "")
+    assert [f.details.get("event_id") for f in found] == ["u501", "u502"]
+    developer, attacker = found
+    assert developer.details["baseline"]["new"] == attacker.details["baseline"]["new"]
+    assert attacker.actor is not None
+    assert (attacker.actor.source_ip, attacker.actor.access_key_id) == (
+        "203.0.113.66",
+        "AKIASTOLENKEY0000002",
+    )
+    incidents, _ = correlate(found)
+    assert len(incidents) == 2
