@@ -235,10 +235,12 @@ def test_trail_stopped_by_an_unusual_actor_is_high(builder: CaseBuilder) -> None
     assert finding.severity is Severity.HIGH
 
 
-def test_trail_stopped_without_a_baseline_is_medium(builder: CaseBuilder) -> None:
+def test_trail_stopped_without_a_baseline_is_high(builder: CaseBuilder) -> None:
+    """With nothing to judge the caller by, blinding the trail is HIGH by the event alone (the
+    README scale's `high`, as for a URL opened without auth)."""
     builder.trail([_stop(INTRUDER, 12, 2, "203.0.113.66", "aws-cli/2.15.0")])
     (finding,) = run_detector(builder, ct_trail_tampering.DETECTOR)
-    assert finding.severity is Severity.MEDIUM
+    assert finding.severity is Severity.HIGH
 
 
 MAPPING = {"functionName": "orders", "eventSourceArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:q"}

@@ -14,7 +14,7 @@ from lambda_ir.model import Finding, Kind, Severity
 INFO = DetectorInfo(
     id="LIR-CT-009",
     title="CloudTrail coverage reduced (evidence gap)",
-    severity=Severity.MEDIUM,
+    severity=Severity.HIGH,
     attack=("T1562.008",),
     evidence=(Kind.TRAIL,),
     references=(
@@ -22,9 +22,10 @@ INFO = DetectorInfo(
     ),
     false_positives="Planned trail changes; cost reductions that drop data events.",
     description=(
-        "Blinding the trail is defense evasion when someone unusual does it: HIGH when two or "
-        "more things about the caller were new against the baseline, LOW along an established "
-        "path (IaC reshaping its trails), MEDIUM from the event alone or for one new thing."
+        "Blinding the trail is defense evasion when someone unusual does it: HIGH from the "
+        "event alone (no baseline) or when two or more things about the caller were new "
+        "against the baseline, LOW along an established path (IaC reshaping its trails), "
+        "MEDIUM for one new thing."
     ),
 )
 
@@ -62,12 +63,13 @@ def detect(case: CaseView) -> Iterator[Finding]:
         if not why:
             continue
         trail = str(row.request.get("name") or row.request.get("trailName") or "?")
+        # With nothing to judge by, blinding the trail is HIGH by the event alone (README scale).
         severity = (
             Severity.LOW
             if novelty.established
-            else Severity.HIGH
-            if novelty.judged and len(novelty.strong) >= 2
             else Severity.MEDIUM
+            if novelty.judged and len(novelty.strong) < 2
+            else Severity.HIGH
         )
         yield event_finding(
             INFO,
