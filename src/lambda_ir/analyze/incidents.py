@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import operator
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -161,12 +162,14 @@ def correlate(findings: Sequence[Finding]) -> tuple[tuple[Incident, ...], tuple[
     return tuple(incidents), tuple(tagged)
 
 
+# Finding's fields but `incident`, by name (a reordered or added field cannot shift values).
+_KEPT = tuple(field.name for field in fields(Finding) if field.name != "incident")
+_VALUES = operator.attrgetter(*_KEPT)
+
+
 def _tagged(f: Finding, incident: str) -> Finding:
-    # The constructor, positionally: dataclasses.replace took 15 s for 374k findings.
-    return Finding(
-        f.id, f.detector, f.title, f.severity, f.resource, f.account, f.region, f.summary,
-        f.evidence, f.attack, f.time, f.actor, f.details, incident,
-    )  # fmt: skip
+    # The constructor with keywords: dataclasses.replace took 15 s for 374k findings.
+    return Finding(**dict(zip(_KEPT, _VALUES(f), strict=True)), incident=incident)
 
 
 def last_time(finding: Finding) -> str | None:
