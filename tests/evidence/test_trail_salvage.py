@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -14,7 +15,12 @@ import pytest
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.trail import import_trail
 from lambda_ir.evidence.trail_read import iter_record_lines
-from lambda_ir.evidence.trail_salvage import MAX_DEPTH, elements
+from lambda_ir.evidence.trail_salvage import (
+    MAX_DEPTH,
+    depth_exceeds,
+    elements,
+    nesting_exceeds,
+)
 
 CLI = [sys.executable, "-m", "lambda_ir"]
 
@@ -241,3 +247,81 @@ def test_opposite_imbalances_lose_only_their_own_records() -> None:
     lines, problems = _lines(_shaped("delivered", [*records, _record(3)]))
     assert sorted(orjson.loads(line)["eventID"] for line in lines) == ["e0", "e1", "e2", "e3"]
     assert len(problems) == 2 and all("(eventID bad)" in p for p in problems), problems
+
+
+def _nested_record(levels: int) -> bytes:
+    """A balanced PutBucketPolicy record nested `levels` deep, holding a record-like object."""
+    inner = b'{"eventName":"DeleteTrail","eventID":"invented","eventTime":"2026-01-02T03:04:05Z"}'
+    return (
+        b'{"eventVersion":"1.08","eventID":"deep","eventName":"PutBucketPolicy","x":'
+        + b"[" * levels
+        + b'{"a":1},'
+        + inner
+        + b"]" * levels
+        + b"}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (_nested_record(2_000), f"nested deeper than {MAX_DEPTH} levels"),
+        (_nested_record(3).replace(b'"a":1', b'"a":"\xff"'), "not UTF-8"),
+    ],
+)
+def test_a_balanced_bad_record_is_not_split_into_invented_records(bad: bytes, reason: str) -> None:
+    """Before, a balanced record that was too deep or not UTF-8 was cut at each record-like
+    object inside it, and those objects were kept as records (reported as unbalanced)."""
+    lines, problems = _lines(_shaped("delivered", [_record(0), bad, _record(1)]))
+    assert sorted(orjson.loads(line)["eventID"] for line in lines) == ["e0", "e1"]
+    (problem,) = problems
+    assert "record 2" in problem and "(eventID deep)" in problem and reason in problem, problem
+
+
+def _sorted_keys(n: int) -> bytes:
+    return orjson.dumps(orjson.loads(_record(n)), option=orjson.OPT_SORT_KEYS)
+
+
+@pytest.mark.parametrize("shape", ["delivered", "array", "pretty"])
+@pytest.mark.parametrize("kind", ["extra ]", "extra }"])
+def test_records_with_sorted_keys_after_an_extra_close_are_kept(shape: str, kind: str) -> None:
+    """Before, records not starting with a key CloudTrail puts first (`awsRegion` first, as
+    a writer sorting keys does) were all dropped after an extra close, with no word of it."""
+    records = [_sorted_keys(n) for n in range(4)]
+    records.insert(1, UNBALANCED[kind])
+    lines, problems = _lines(_shaped(shape, records))
+    assert sorted(orjson.loads(line)["eventID"] for line in lines) == ["e0", "e1", "e2", "e3"]
+    (problem,) = problems
+    assert "record 2" in problem and "the records after it are kept" in problem, problem
+
+
+def test_an_extra_close_with_no_record_after_it_says_what_it_cost() -> None:
+    """The rest of a document with no next record after an extra close is one bad record,
+    named, never dropped quietly."""
+    document = b'{"Records":[' + _record(0) + b',{"eventID":"bad","x":{"a":1}}},"y":2'
+    lines, problems = _lines(document)
+    assert [orjson.loads(line)["eventID"] for line in lines] == ["e0"]
+    (problem,) = problems
+    assert "record 2" in problem and "(eventID bad)" in problem, problem
+    assert "unbalanced brackets (no record follows it" in problem, problem
+
+
+def test_an_unclosed_string_full_of_escaped_quotes_is_scanned_in_linear_time() -> None:
+    """Before, each `\\"` restarted the string's scan to the end: 20,000 took 4.5 s."""
+    document = b'{"Records":[' + _record(0) + b',{"eventID":"bad","x":"' + b'\\"' * 100_000
+    began = time.perf_counter()
+    parts = list(elements(document, len(b'{"Records":[')))
+    assert time.perf_counter() - began < 2
+    assert [reason for _, reason in parts] == [None, "cut short (the document ends inside it)"]
+
+
+def test_alternating_nesting_is_measured_exactly() -> None:
+    """`{[{[`… falls two levels a fast pass: the limit is still exact for it."""
+    for levels, deeper in ((MAX_DEPTH, False), (MAX_DEPTH + 1, True)):
+        opens = b"".join(b'{"a":' if n % 2 else b"[" for n in range(levels - 1))
+        value = (
+            opens + b"0" + b"".join(b"}" if n % 2 else b"]" for n in reversed(range(levels - 1)))
+        )
+        record = b'{"eventID":"x","r":' + value + b"}"
+        assert depth_exceeds(orjson.loads(record), MAX_DEPTH) is deeper
+        assert nesting_exceeds(record) is deeper

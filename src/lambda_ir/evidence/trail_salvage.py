@@ -6,7 +6,8 @@ array is split into its elements by a byte-level scanner, without recursion and 
 decoding text, and each element is parsed alone: a bad one costs that record only, and is
 counted and named (its position, and its eventID when one can be read) in the problems.
 A record with unbalanced brackets costs that record only too: the scanner resynchronises at
-the next record's start (`elements`, `pieces`).
+the next `,{` after one close too many, and splits an element with mismatched brackets at
+the records it ran over (`elements`, `pieces`); a balanced bad record is never split.
 
 Limits (README, "import-trail"): records nested deeper than `MAX_DEPTH` levels are skipped,
 in every shape the reader knows (`nesting_exceeds` measures the fast reader's records from
@@ -24,21 +25,26 @@ import orjson
 
 MAX_DEPTH = 128
 MAX_NAMED = 20
-# A JSON string (escapes included, any bytes inside) or one structural character.
-_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},]', re.DOTALL)
+# A JSON string (escapes included, any bytes inside), one structural character, or a `"`
+# no string closes: matching it stops the scan at once (else each `\"` after it would
+# start another scan to the end, quadratic in the string's length).
+_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},"]', re.DOTALL)
 _RECORDS_KEY = re.compile(rb'^\s*\{\s*"Records"\s*:\s*\[')
 _EVENT_ID = re.compile(rb'"eventID"\s*:\s*"([^"\\]{1,128})"')
 _OPEN, _CLOSE = frozenset(b"[{"), frozenset(b"]}")
 _NOT_BRACKETS = bytes(range(256)).translate(None, b"[]{}")  # for bytes.translate's delete
 _PAIR = re.compile(rb"\[\]|\{\}")
-_COMMA, _BRACKET_END = ord(","), ord("]")
+_COMMA, _BRACKET_END, _QUOTE = ord(","), ord("]"), ord('"')
 # What follows the record array's `]`: the end, or the `}` closing `{"Records": [...]}`.
 _ARRAY_END = re.compile(rb"\s*(?:\}\s*)?\Z")
 # A record's start after a comma: `{` and a key CloudTrail records hold at their top level.
 _RECORD_KEYS = rb"eventVersion|eventID|eventTime|eventName|eventSource|userIdentity"
 _RECORD_START = re.compile(rb'\{\s*"(?:' + _RECORD_KEYS + rb')"\s*:')
 _BOUNDARY = re.compile(rb',\s*(?=\{\s*"(?:' + _RECORD_KEYS + rb')"\s*:)')
+_OBJECT_NEXT = re.compile(rb"\s*\{")
 _UNBALANCED = "unbalanced brackets (the records after it are kept)"
+_UNBALANCED_LAST = "unbalanced brackets (no record follows it: the document ends inside it)"
+_CUT_SHORT = "cut short (the document ends inside it)"
 
 
 def array_start(document: bytes) -> int | None:
@@ -66,16 +72,19 @@ def elements(document: bytes, start: int) -> Iterator[tuple[bytes, str | None]]:
 
 
 def pieces(raw: bytes, reason: str | None) -> Iterator[tuple[bytes, list[bytes], str | None]]:
-    """An element as (bytes, record lines, why it is bad); one that cannot be kept and holds
-    record starts (a `{` after a comma, opening with a key CloudTrail records begin with,
-    `_RECORD_START`) is split at each, so the records an unbalanced one ran over are kept.
+    """An element as (bytes, record lines, why it is bad); one whose brackets do not match
+    and that holds record starts (a `{` after a comma, opening with a key CloudTrail records
+    begin with, `_RECORD_START`) is split at each, so the records it ran over are kept.
 
-    Only a bad element is split: a good record holding such an object stays whole.
+    Only an element with unbalanced or mismatched brackets is split: a good record, or a
+    balanced one too deep or not UTF-8, holding such an object stays whole (its objects are
+    not records, and keeping them would invent evidence).
     """
     lines: list[bytes] = []
+    unbalanced = reason is not None
     if reason is None:
         lines, reason = parse_element(raw)
-    if reason is None or not _BOUNDARY.search(raw):
+    if reason is None or not _BOUNDARY.search(raw) or not (unbalanced or _mismatched(raw)):
         yield raw, lines, reason
         return
     for begin, end, why in _scan(raw, 0, resync=True):
@@ -84,48 +93,55 @@ def pieces(raw: bytes, reason: str | None) -> Iterator[tuple[bytes, list[bytes],
 
 
 def _scan(document: bytes, start: int, *, resync: bool) -> Iterator[tuple[int, int, str | None]]:
-    """(begin, end, reason) of each element; `resync` splits at record starts inside one."""
-    depth, begin, at, previous, comma = 0, start, start, 0, start
-    while True:
-        for token in _TOKEN.finditer(document, at):
-            char = document[token.start()]
-            if char in _OPEN:
-                if (
-                    resync
-                    and depth
-                    and previous == _COMMA
-                    and _RECORD_START.match(document, token.start())
-                ):
-                    yield begin, comma, _UNBALANCED  # one more open than closed: that record only
-                    begin, depth = token.start(), 0
-                depth += 1
-            elif char in _CLOSE and depth:
-                depth -= 1
-            elif char in _CLOSE:
-                # The array's own `]` ends the document (or `{"Records": [...]}`); any other
-                # close at depth 0 is one more than its record opened, when records follow.
-                at_end = char == _BRACKET_END and _ARRAY_END.match(document, token.end())
-                boundary = None if at_end else _BOUNDARY.search(document, token.end())
-                if boundary is None:
-                    if char != _BRACKET_END:
-                        yield begin, len(document), _UNBALANCED
-                    elif document[begin : token.start()].strip():
-                        yield begin, token.start(), None
-                    return
-                yield begin, boundary.start(), _UNBALANCED
-                begin = at = boundary.end()
-                depth, previous = 0, _COMMA
-                break
-            elif char == _COMMA:
-                if depth == 0:
-                    yield begin, token.start(), None
-                    begin = token.end()
-                comma = token.start()
-            previous = char
-        else:
-            break
+    """(begin, end, reason) of each element; `resync` splits at record starts inside one.
+
+    A close at depth 0 other than the array's own `]` is one more than its record opened:
+    that record is skipped up to the next `,{` at depth 0, whatever key the next record
+    begins with, or to the array's end; one the document ends inside is reported cut short.
+    """
+    depth, begin, previous, comma, skipping = 0, start, 0, start, False
+    for token in _TOKEN.finditer(document, start):
+        at, char = token.start(), document[token.start()]
+        if token.end() - at == 1 and char == _QUOTE:
+            break  # a string no quote closes: the document ends inside it
+        if char in _OPEN:
+            if resync and depth and previous == _COMMA and _RECORD_START.match(document, at):
+                yield begin, comma, _UNBALANCED  # one more open than closed: that record only
+                begin, depth = at, 0
+            depth += 1
+        elif char in _CLOSE and depth:
+            depth -= 1
+        elif char in _CLOSE:
+            if char == _BRACKET_END and _ARRAY_END.match(document, token.end()):
+                if skipping or document[begin:at].strip():
+                    yield begin, at, _UNBALANCED if skipping else None
+                return
+            skipping = True
+        elif char == _COMMA and depth == 0 and not skipping:
+            yield begin, at, None
+            begin = token.end()
+        elif char == _COMMA and depth == 0 and _OBJECT_NEXT.match(document, token.end()):
+            yield begin, at, _UNBALANCED
+            begin, skipping = token.end(), False
+        if char == _COMMA:
+            comma = at
+        previous = char
     if document[begin:].strip():
-        yield begin, len(document), "cut short (the document ends inside it)"
+        yield begin, len(document), _UNBALANCED_LAST if skipping else _CUT_SHORT
+
+
+def _mismatched(raw: bytes) -> bool:
+    """True when a close in `raw` is not the kind its open was, or has no open (iterative)."""
+    opened = bytearray()
+    for token in _TOKEN.finditer(raw):
+        char = raw[token.start()]
+        if char in _OPEN:
+            opened.append(char)
+        elif char in _CLOSE and (not opened or opened.pop() != char - 2):
+            return True  # `]` is `[` + 2 and `}` is `{` + 2 in ASCII
+        elif token.end() - token.start() == 1 and char == _QUOTE:
+            return True
+    return bool(opened)
 
 
 def salvage(document: bytes, problems: list[str], where: str) -> Iterator[bytes] | None:
@@ -205,6 +221,8 @@ def nesting_exceeds(data: bytes, start: int = 0, end: int | None = None) -> bool
         left = left.replace(b"[]", b"").replace(b"{}", b"")
         if not left:
             return False
+    # Exact, a level a pass, from the start: the fast passes took one or two levels a branch
+    # (`{[{[`… two), so how many `left` has lost is not known.
     for _ in range(MAX_DEPTH):
         brackets, pairs = _PAIR.subn(b"", brackets)
         if not brackets or not pairs:
