@@ -97,7 +97,8 @@ def _child(endpoint: str, regions: str, accounts: str) -> None:
     import boto3
 
     from lambda_ir.acquire import CollectOptions, Scope
-    from lambda_ir.acquire.org import OrgTarget, collect_org
+    from lambda_ir.acquire.org import collect_org
+    from lambda_ir.acquire.org_accounts import OrgTarget
     from lambda_ir.emulator.scenarios.organization import ORG_ROLE
     from lambda_ir.evidence import Case
 

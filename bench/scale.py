@@ -56,7 +56,8 @@ import boto3
 from botocore.config import Config
 
 from lambda_ir.acquire import CollectOptions, Scope
-from lambda_ir.acquire.org import OrgSummary, OrgTarget, collect_org
+from lambda_ir.acquire.org import OrgSummary, collect_org
+from lambda_ir.acquire.org_accounts import OrgTarget
 from lambda_ir.acquire.plan import quota_bound
 from lambda_ir.emulator.scenarios.organization import ORG_ROLE, OrgShape, seed_organisation
 from lambda_ir.evidence import Case

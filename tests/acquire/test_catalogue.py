@@ -9,7 +9,7 @@ import boto3
 import botocore.session
 
 from lambda_ir.acquire import CollectOptions, Scope, collect, iam_policy
-from lambda_ir.acquire.org import ASSUME_ROLE, LIST_ACCOUNTS
+from lambda_ir.acquire.org_accounts import ASSUME_ROLE, LIST_ACCOUNTS
 from lambda_ir.acquire.policy import allowed_actions, iam_action
 from lambda_ir.evidence import Case
 from tests.acquire import seed

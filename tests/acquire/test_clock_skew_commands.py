@@ -20,7 +20,8 @@ import boto3
 import pytest
 
 from lambda_ir.acquire import CollectOptions, Scope
-from lambda_ir.acquire.org import OrgTarget, collect_org
+from lambda_ir.acquire.org import collect_org
+from lambda_ir.acquire.org_accounts import OrgTarget
 from lambda_ir.cli.main import main
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case

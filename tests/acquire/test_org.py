@@ -26,7 +26,8 @@ import time_machine
 from botocore.exceptions import ClientError
 
 from lambda_ir.acquire import CollectOptions, Scope
-from lambda_ir.acquire.org import OrgTarget, assume, collect_org
+from lambda_ir.acquire.org import collect_org
+from lambda_ir.acquire.org_accounts import OrgTarget, assume
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detectors import gap_collection
 from lambda_ir.aws import ClientFactory

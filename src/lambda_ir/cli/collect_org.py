@@ -11,7 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from lambda_ir.acquire import CollectOptions, Scope
-from lambda_ir.acquire.org import OrgSummary, OrgTarget, collect_org
+from lambda_ir.acquire.org import OrgSummary, collect_org
+from lambda_ir.acquire.org_accounts import OrgTarget
 from lambda_ir.cli.ui import FC, Ui, inert
 from lambda_ir.evidence import Case
 
