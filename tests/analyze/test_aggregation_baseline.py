@@ -43,11 +43,11 @@ def _history() -> list[dict[str, Any]]:
     return out
 
 
-def test_like_unusual_changes_over_days_are_one_finding(builder: CaseBuilder) -> None:
-    late = [  # the same role from one new network, on two days: on orders twice, billing once
+def test_like_unusual_changes_in_one_session_are_one_finding(builder: CaseBuilder) -> None:
+    late = [  # the same role from one new network: on orders thrice in a session, billing a day on
         _release(20, 10, 201, ip="203.0.113.5"),
-        _release(21, 12, 202, ip="203.0.113.6"),
-        _release(21, 13, 203, ip="203.0.113.7"),
+        _release(20, 12, 202, ip="203.0.113.6"),
+        _release(20, 13, 203, ip="203.0.113.7"),
         _release(21, 13, 204, ip="203.0.113.7", fn="billing"),
     ]
     late[1]["eventName"] = "UpdateFunctionConfiguration20150331v2"
@@ -61,8 +61,9 @@ def test_like_unusual_changes_over_days_are_one_finding(builder: CaseBuilder) ->
     assert orders.details["event_ids"] == ["r201", "r202", "r203"]
     assert orders.details["operations"] == ["UpdateFunctionCode", "UpdateFunctionConfiguration"]
     assert orders.time == "2026-10-20T10:20:00Z"
-    assert orders.details["last"] == "2026-10-21T13:20:00Z"
-    assert "Seen 3 times from 2026-10-20T10:20:00Z to 2026-10-21T13:20:00Z." in orders.summary
+    assert orders.details["last"] == "2026-10-20T13:20:00Z"
+    assert "Seen 3 times from 2026-10-20T10:20:00Z to 2026-10-20T13:20:00Z." in orders.summary
+    assert orders.details["source_ips"] == ["203.0.113.5", "203.0.113.6", "203.0.113.7"]
     assert len(orders.evidence) == 1  # one trail file holds all three
     assert billing.details["event_id"] == "r204" and "events" not in billing.details
 
@@ -71,7 +72,7 @@ def test_like_unusual_changes_over_days_are_one_finding(builder: CaseBuilder) ->
     # an incident of its own, not chained to it through orders' last call.
     assert len(incidents) == 2
     first = next(i for i in incidents if orders.id in i.findings)
-    assert (first.first, first.last) == ("2026-10-20T10:20:00Z", "2026-10-21T13:20:00Z")
+    assert (first.first, first.last) == ("2026-10-20T10:20:00Z", "2026-10-20T13:20:00Z")
     assert billing.id not in first.findings
     assert {f.id: f.incident for f in tagged}[orders.id] == first.id
     assert GAP_HOURS < 24
@@ -85,8 +86,8 @@ def test_ci_releasing_at_a_new_hour_inside_its_window_is_quiet(builder: CaseBuil
 
 
 def test_a_release_far_from_the_usual_hours_is_raised(builder: CaseBuilder) -> None:
-    builder.trail([*_history(), _release(12, 17, 401), _release(13, 2, 402)])
-    # 17:20 and 02:20 are both far from 10:00-13:00: one kind of novelty, one finding
+    builder.trail([*_history(), _release(12, 17, 401), _release(12, 23, 402)])
+    # 17:20 and 23:20 are both far from 10:00-13:00: one kind of novelty and session, one finding
     (finding,) = run_detector(builder, ct_unusual_change.DETECTOR)
     assert finding.details["event_ids"] == ["r401", "r402"]
     assert finding.severity is Severity.LOW
@@ -94,7 +95,12 @@ def test_a_release_far_from_the_usual_hours_is_raised(builder: CaseBuilder) -> N
     assert "17:20 UTC is outside the usual hours by " + CI_ROLE in finding.summary
 
 
-def _user_change(day: int, n: int, *, key: str, ip: str) -> dict[str, Any]:
+CLI = "aws-cli/2.15.0 Python/3.11.6 Linux/6.5 exe/x86_64.ubuntu.22"
+
+
+def _user_change(
+    day: int, n: int, *, key: str, ip: str, hour: int = 11, agent: str = CLI
+) -> dict[str, Any]:
     return trail_event(
         "UpdateFunctionConfiguration20150331v2",
         {"functionName": "orders", "timeout": 30},
@@ -106,8 +112,8 @@ def _user_change(day: int, n: int, *, key: str, ip: str) -> dict[str, Any]:
             "userName": "dev",
         },
         event_id=f"u{n:03d}",
-        time=f"2026-10-{day:02d}T11:20:00Z",
-        user_agent="aws-cli/2.15.0 Python/3.11.6 Linux/6.5 exe/x86_64.ubuntu.22",
+        time=f"2026-10-{day:02d}T{hour:02d}:20:00Z",
+        user_agent=agent,
         source_ip=ip,
     )
 
@@ -142,3 +148,32 @@ def test_new_network_changes_from_another_key_and_network_are_not_merged(
     )
     incidents, _ = correlate(found)
     assert len(incidents) == 2
+
+
+BOTO = "Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0 os/linux#6.5 lang/python#3.11.6"
+
+
+def test_one_session_from_two_addresses_is_one_finding_naming_both(builder: CaseBuilder) -> None:
+    """Two like changes two hours apart from two new networks and keys with a new tool: one
+    (MEDIUM) finding that lists both addresses and keys, and its incident's actor holds both
+    keys to deactivate."""
+    key, other = "AKIADEVELOPER0000001", "AKIASTOLENKEY0000002"
+    office = [_user_change(day, day, key=key, ip="192.0.2.44") for day in range(1, 11)]
+    builder.trail(
+        [
+            *_history(),
+            *office,
+            _user_change(12, 601, key=key, ip="198.51.100.9", agent=BOTO),
+            _user_change(12, 602, key=other, ip="203.0.113.66", hour=13, agent=BOTO),
+        ]
+    )
+    (finding,) = run_detector(builder, ct_unusual_change.DETECTOR)
+    assert finding.severity is Severity.MEDIUM
+    assert finding.details["event_ids"] == ["u601", "u602"]
+    assert finding.details["source_ips"] == ["198.51.100.9", "203.0.113.66"]
+    assert finding.details["access_keys"] == [key, other]
+    (incident,), _ = correlate([finding])
+    (actor,) = incident.actors
+    assert set(actor.access_keys) == {key, other}
+    assert set(actor.addresses) == {"198.51.100.9", "203.0.113.66"}
+    assert {f"deactivate-key={k}" for k in (key, other)} <= set(incident.actions)

@@ -54,10 +54,6 @@ VERDICT_KIND = (
     f"timed, service, history >= {MIN_HISTORY_DAYS}, known, net_known, tool_known, "
     f"hours_known, coalesce(idle, 0) >= {DORMANT_DAYS}, function_seen"
 )
-# Who exactly acted: one network (/24) and one access key a group. Grouping like calls over
-# days by principal alone would give a day-20 change from another key and network the day-1
-# change's address and key (and `deactivate-key` the wrong key).
-ACTOR_KIND = "network, coalesce(access_key_id, '')"
 _OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = f"{_OCTET}(\\.{_OCTET}){{3}}"
 # `TrailRow.is_human` and `by_deploy_tool` as columns (`human`, `deploy_tool`) of each row.

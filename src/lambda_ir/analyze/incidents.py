@@ -247,6 +247,11 @@ def _actors(group: list[Finding]) -> tuple[IncidentActor, ...]:
         ):
             if value:
                 seen[field].setdefault(value, None)
+    for f in group:  # an aggregated finding's other keys and addresses (`group_finding`)
+        if f.actor is not None and ("access_keys" in f.details or "source_ips" in f.details):
+            seen = out[_principal(f.actor)]
+            for field, name in (("keys", "access_keys"), ("ips", "source_ips")):
+                seen[field].update((v, None) for v in f.details.get(name) or () if v)
     return tuple(
         IncidentActor(key, tuple(v["arns"]), tuple(v["keys"]), tuple(v["ips"]), tuple(v["agents"]))
         for key, v in out.items()

@@ -153,6 +153,8 @@ class EventGroup:
     evidence: tuple[EvidenceRef, ...]  # each event's trail file, in the same order
     operations: tuple[str, ...]  # the distinct operations, sorted
     last: str | None  # the time of the latest event
+    addresses: tuple[str, ...] = ()  # every distinct source address of the group, sorted
+    access_keys: tuple[str, ...] = ()  # every distinct access key id of the group, sorted
 
     @property
     def count(self) -> int:
@@ -169,12 +171,16 @@ def select_groups(
     join: str = "",
     extra: str = "",
     bodies: bool = True,
+    gap_hours: int | None = None,
 ) -> Iterator[EventGroup]:
     """Events of `trail_events` (optionally `join`ed to a table such as `lir_novelty`) that
     match `where`, grouped in DuckDB by the constant expressions `by`; one `EventGroup` per
     group, ordered by its earliest event. Only the groups reach Python, never each event.
     `extra` names further columns (of the join) to return for each group's earliest event;
-    without `bodies` the rows' request and response are left empty (not read nor parsed)."""
+    without `bodies` the rows' request and response are left empty (not read nor parsed).
+    With `gap_hours` a group is also one session: like events no more than that apart (a
+    window function numbers the sessions), so a day-20 call is not merged into day 12's.
+    Each group carries every distinct source address and access key of its events."""
     more = f", {extra}" if extra else ""
     columns = (
         COLUMNS
@@ -182,15 +188,26 @@ def select_groups(
         else COLUMNS.replace("request_parameters,", "NULL,").replace("response_elements,", "NULL,")
     )
     order = "ORDER BY event_time, event_id"
+    sessions = "SELECT *, 0 AS lir_session FROM hits"
+    if gap_hours is not None:  # a new session where the last like event is over the gap ago
+        sessions = f"""
+      SELECT *, sum(lir_break) OVER (PARTITION BY {by} {order}) AS lir_session FROM (
+        SELECT *, CASE WHEN event_time - lag(event_time) OVER (PARTITION BY {by} {order})
+          > INTERVAL '{int(gap_hours)} hours' THEN 1 ELSE 0 END AS lir_break FROM hits)"""  # noqa: S608
     sql = f"""
     WITH hits AS MATERIALIZED (SELECT * FROM trail_events {join} WHERE {where}),
+    sessions AS ({sessions}),
     groups AS (
       SELECT first(event_id {order}) AS lir_first, list(event_id {order}) AS lir_ids,
         list(evidence_path {order}) AS lir_paths, list(evidence_sha256 {order}) AS lir_shas,
-        list_sort(list(DISTINCT operation)) AS lir_ops, max(event_time) AS lir_last
-      FROM hits GROUP BY {by}
+        list_sort(list(DISTINCT operation)) AS lir_ops, max(event_time) AS lir_last,
+        list_sort(list(DISTINCT source_ip) FILTER (WHERE coalesce(source_ip, '') <> ''))
+          AS lir_ips,
+        list_sort(list(DISTINCT access_key_id) FILTER (WHERE coalesce(access_key_id, '') <> ''))
+          AS lir_keys
+      FROM sessions GROUP BY {by}, lir_session
     )
-    SELECT {columns}{more}, lir_ids, lir_paths, lir_shas, lir_ops, lir_last,
+    SELECT {columns}{more}, lir_ids, lir_paths, lir_shas, lir_ops, lir_last, lir_ips, lir_keys,
       count(*) OVER () AS lir_total
     FROM groups JOIN hits ON hits.event_id = groups.lir_first
     {order}
@@ -210,16 +227,18 @@ def select_groups(
 
 def _group(values: tuple[Any, ...], width: int) -> EventGroup:
     """One row of `select_groups`' query as an `EventGroup`."""
-    ids, paths, shas, ops, last = values[-5:]
+    ids, paths, shas, ops, last, ips, keys = values[-7:]
     return EventGroup(
         first=row_of(values[:width]),
-        extra=tuple(values[width:-5]),
+        extra=tuple(values[width:-7]),
         event_ids=tuple(ids),
         evidence=tuple(
             EvidenceRef(_shared(p), _shared(h)) for p, h in zip(paths, shas, strict=True)
         ),
         operations=tuple(str(op or "") for op in ops),
         last=iso(last),
+        addresses=tuple(str(ip) for ip in ips or ()),
+        access_keys=tuple(str(key) for key in keys or ()),
     )
 
 
@@ -301,7 +320,9 @@ def group_finding(
     """A finding about like events (same detector, actor, function, kind of change): the
     earliest event's finding, citing every event's trail file; with more than one event the
     summary says how many and over what span, and `details` lists them (`events`, `last`,
-    `event_ids`), so a thousand identical calls are one finding, not a thousand."""
+    `event_ids`) and every distinct address and access key of them (`source_ips`,
+    `access_keys`, which incidents and `contain` read), so a thousand identical calls are
+    one finding, not a thousand."""
     first = group.first
     if group.count > 1:
         summary += f" Seen {group.count} times from {first.time} to {group.last}."
@@ -310,6 +331,8 @@ def group_finding(
             "events": group.count,
             "last": group.last,
             "event_ids": list(group.event_ids),
+            "source_ips": list(group.addresses),
+            "access_keys": list(group.access_keys),
         }
     return event_finding(
         info,

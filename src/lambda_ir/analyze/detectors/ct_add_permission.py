@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from lambda_ir.analyze.baseline_sql import NOVELTY_COLUMNS, VERDICT_KIND, novelty_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.incidents import GAP_HOURS
 from lambda_ir.analyze.trail_rows import TrailRow, group_finding, select_groups
 from lambda_ir.model import Finding, Kind, Severity
 
@@ -75,6 +76,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         _CALLS,
         ["lambda.amazonaws.com"],
         by=_KIND,
+        gap_hours=GAP_HOURS,
         join=f"JOIN {case.novelty} USING (event_id)",
         extra=NOVELTY_COLUMNS,
     )

@@ -8,6 +8,7 @@ from lambda_ir.analyze.baseline import who_severity
 from lambda_ir.analyze.baseline_sql import NOVELTY_COLUMNS, VERDICT_KIND, novelty_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.incidents import GAP_HOURS
 from lambda_ir.analyze.trail_rows import group_finding, select_groups
 from lambda_ir.model import Finding, Kind, Severity
 
@@ -70,6 +71,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         f"{_CALLS} AND (function_role OR (human AND NOT deploy_tool))",
         ["lambda.amazonaws.com", roles, "lambda.amazonaws.com"],  # in the order of the SQL text
         by=_KIND,
+        gap_hours=GAP_HOURS,
         join=f"JOIN {case.novelty} USING (event_id) {_NEW_ADDRESS} "
         f"CROSS JOIN LATERAL (SELECT {_FUNCTION_ROLE} AS function_role)",
         extra=f"{NOVELTY_COLUMNS}, function_role, new_ip",

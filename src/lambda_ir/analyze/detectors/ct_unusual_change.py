@@ -4,9 +4,11 @@ Every successful Lambda write is judged against the case's own history (`analyze
 the principal (role, not session), its network (/24), its tool family (user agent) and its
 hours. Changes along established paths are releases and give no finding here; a change whose
 principal, network, tool or hours are new, or whose principal had been dormant, is reported
-naming what was new. Like changes (one principal, function, network, access key and kind of
-novelty) are one finding with a count, first and last time and every event
-(`trail_rows.group_finding`): each finding names one network and key, those of its calls.
+naming what was new. Like changes (one principal, function and kind of novelty, in one
+session: none more than `incidents.GAP_HOURS` after the previous) are one finding with a
+count, first and last time, every event and every distinct address and access key
+(`trail_rows.group_finding`): a day-20 change is not merged into day 12's, and the finding
+names all the keys and addresses of its calls, not only the first's.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.baseline_sql import (
-    ACTOR_KIND,
     NOVELTY_COLUMNS,
     STRONG_SQL,
     VERDICT_KIND,
@@ -22,6 +23,7 @@ from lambda_ir.analyze.baseline_sql import (
 )
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.incidents import GAP_HOURS
 from lambda_ir.analyze.trail_rows import group_finding, select_groups
 from lambda_ir.model import Finding, FunctionRef, Kind, Severity
 
@@ -54,14 +56,12 @@ _WRITES = (
 
 def detect(case: CaseView) -> Iterator[Finding]:
     """Lambda writes whose principal, network, tool or hours were new for the account, one
-    finding per principal, function, network, key and kind of novelty (grouped in DuckDB)."""
+    finding per principal, function, kind of novelty and session (grouped in DuckDB)."""
     groups = select_groups(
         case,
         f"{_WRITES} AND {STRONG_SQL}",
-        by=(
-            f"principal, account, aws_region, coalesce(function_name, ''), {ACTOR_KIND}, "
-            f"{VERDICT_KIND}"
-        ),
+        by=f"principal, account, aws_region, coalesce(function_name, ''), {VERDICT_KIND}",
+        gap_hours=GAP_HOURS,
         join=f"JOIN {case.novelty} USING (event_id)",
         extra=NOVELTY_COLUMNS,
         bodies=False,  # the summary names who, what, where and when, never the request
