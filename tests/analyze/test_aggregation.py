@@ -95,3 +95,51 @@ def test_groups_read_in_batches_refuse_a_query_meanwhile(
     view.index.execute("SELECT 1").fetchall()
     with pytest.raises(RuntimeError, match="queried while groups were read: 1 of 3"):
         list(groups)
+
+
+def test_grants_and_code_changes_hours_apart_are_findings_of_their_own(
+    builder: CaseBuilder,
+) -> None:
+    """Like grants and code changes by one user group per session (the incidents' gap): a
+    public grant at 23:00 from another key is not merged into the 01:00 one; two code changes an
+    hour apart from two keys (one address: a new one is a kind of its own) are one finding
+    naming both keys."""
+    keys = ("AKIABOBKEY0000000001", "AKIAOTHERKEY00000002")
+
+    def user(key: str) -> dict[str, Any]:
+        arn = f"arn:aws:iam::{ACCOUNT}:user/bob"
+        return {"type": "IAMUser", "arn": arn, "userName": "bob", "accessKeyId": key}
+
+    grants = [
+        event(
+            "AddPermission20150331v2",
+            {"functionName": "orders", "principal": "*", "statementId": f"s{n}"},
+            identity=user(key),
+            event_id=f"g{n}",
+            time=f"2026-11-01T{hour:02d}:00:00Z",
+            source_ip=ip,
+        )
+        for n, (hour, key, ip) in enumerate(
+            ((1, keys[0], "192.0.2.7"), (23, keys[1], "203.0.113.66"))
+        )
+    ]
+    code = [
+        event(
+            "UpdateFunctionCode20150331v2",
+            {"functionName": "orders"},
+            identity=user(key),
+            event_id=f"c{n}",
+            time=f"2026-11-01T1{n}:00:00Z",
+            source_ip=ip,
+        )
+        for n, (key, ip) in enumerate(zip(keys, ("192.0.2.7", "192.0.2.7"), strict=True))
+    ]
+    builder.trail([*grants, *code])
+    permissions = sorted(run_detector(builder, ct_add_permission.DETECTOR), key=lambda f: f.id)
+    assert sorted(f.details["event_id"] for f in permissions) == ["g0", "g1"]
+    late = next(f for f in permissions if f.details["event_id"] == "g1")
+    assert late.actor is not None and late.actor.access_key_id == keys[1]
+    [change] = run_detector(builder, ct_code_update.DETECTOR)
+    assert change.details["event_ids"] == ["c0", "c1"]
+    assert change.details["access_keys"] == list(keys)
+    assert change.details["source_ips"] == ["192.0.2.7"]
