@@ -18,6 +18,7 @@ from lambda_ir.evidence import Case, ManifestEntry
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"
+ALLOW_ALL = {"Effect": "Allow", "Action": "*", "Resource": "*"}
 
 
 def zip_bytes(files: Mapping[str, bytes | str]) -> bytes:
@@ -81,6 +82,31 @@ class CaseBuilder:
         return self.case.put_json(
             relpath, document, kind=kind, api=api, params=params, account=ACCOUNT, region=REGION
         )
+
+    def admin_role(self, name: str = "admin-ish") -> tuple[ManifestEntry, ManifestEntry]:
+        """A role `name` whose inline policy allows `*` on `*`: its GetRole and GetRolePolicy."""
+        role = self.put(
+            f"raw/{ACCOUNT}/global/iam/roles/{name}/role.json",
+            {"Role": {"RoleName": name, "Arn": f"arn:aws:iam::{ACCOUNT}:role/{name}"}},
+            "role",
+            "iam:GetRole",
+            RoleName=name,
+        )
+        inline = self.put(
+            f"raw/{ACCOUNT}/global/iam/roles/{name}/inline-p.json",
+            {
+                "RoleName": name,
+                "PolicyName": "p",
+                "PolicyDocument": {
+                    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
+                },
+            },
+            "role-policy",
+            "iam:GetRolePolicy",
+            RoleName=name,
+            PolicyName="p",
+        )
+        return role, inline
 
     def versions(self, name: str, configs: list[dict[str, Any]]) -> ManifestEntry:
         return self.put(

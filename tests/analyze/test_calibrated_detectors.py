@@ -121,33 +121,11 @@ def test_public_grant_by_an_unusual_actor_is_high(builder: CaseBuilder) -> None:
     assert finding.severity is Severity.HIGH
 
 
-def _admin_role(builder: CaseBuilder) -> None:
-    builder.put(
-        f"raw/{ACCOUNT}/global/iam/roles/admin-ish/role.json",
-        {"Role": {"RoleName": "admin-ish", "Arn": ADMIN_ROLE}},
-        "role",
-        "iam:GetRole",
-        RoleName="admin-ish",
-    )
-    builder.put(
-        f"raw/{ACCOUNT}/global/iam/roles/admin-ish/inline-p.json",
-        {
-            "RoleName": "admin-ish",
-            "PolicyName": "p",
-            "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
-        },
-        "role-policy",
-        "iam:GetRolePolicy",
-        RoleName="admin-ish",
-        PolicyName="p",
-    )
-
-
 ADMIN_FUNCTION = {"functionName": "orders", "role": ADMIN_ROLE}
 
 
 def test_admin_role_passed_along_the_established_path_is_low(builder: CaseBuilder) -> None:
-    _admin_role(builder)
+    builder.admin_role()
     builder.trail([*_history(), _ci_call("CreateFunction20150331", ADMIN_FUNCTION, 11, "c")])
     (finding,) = run_detector(builder, ct_privileged_role.DETECTOR)
     assert finding.severity is Severity.LOW
@@ -155,14 +133,14 @@ def test_admin_role_passed_along_the_established_path_is_low(builder: CaseBuilde
 
 
 def test_admin_role_passed_by_an_unusual_actor_is_high(builder: CaseBuilder) -> None:
-    _admin_role(builder)
+    builder.admin_role()
     builder.trail([*_history(), _intruder_call("CreateFunction20150331", ADMIN_FUNCTION)])
     (finding,) = run_detector(builder, ct_privileged_role.DETECTOR)
     assert finding.severity is Severity.HIGH
 
 
 def test_admin_role_passed_without_a_baseline_is_medium(builder: CaseBuilder) -> None:
-    _admin_role(builder)
+    builder.admin_role()
     builder.trail([_intruder_call("CreateFunction20150331", ADMIN_FUNCTION)])
     (finding,) = run_detector(builder, ct_privileged_role.DETECTOR)
     assert finding.severity is Severity.MEDIUM

@@ -210,25 +210,7 @@ def test_code_update_by_function_role_is_high(builder: CaseBuilder) -> None:
 
 def test_privileged_role_passed(builder: CaseBuilder) -> None:
     role_arn = f"arn:aws:iam::{ACCOUNT}:role/admin-ish"
-    role = builder.put(
-        f"raw/{ACCOUNT}/global/iam/roles/admin-ish/role.json",
-        {"Role": {"RoleName": "admin-ish", "Arn": role_arn}},
-        "role",
-        "iam:GetRole",
-        RoleName="admin-ish",
-    )
-    inline = builder.put(
-        f"raw/{ACCOUNT}/global/iam/roles/admin-ish/inline-p.json",
-        {
-            "RoleName": "admin-ish",
-            "PolicyName": "p",
-            "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
-        },
-        "role-policy",
-        "iam:GetRolePolicy",
-        RoleName="admin-ish",
-        PolicyName="p",
-    )
+    role, inline = builder.admin_role()
     entry = builder.trail(
         [
             trail_event("CreateFunction20150331", {"functionName": "new", "role": role_arn}),
