@@ -29,7 +29,12 @@ DEFAULT_TABLE = "lambda_ir.cloudtrail"
 
 @click.command()
 @case_option(help_text="The case folder to create or add the matching events to.")
-@click.option("--athena-workgroup", "workgroup", metavar="WG", help="Athena workgroup (required).")
+@click.option(
+    "--athena-workgroup",
+    "workgroup",
+    metavar="WG",
+    help="Athena workgroup (required, except with --source cloudtrail-lake).",
+)
 @click.option(
     "--trail-table",
     metavar="DB.TABLE",
