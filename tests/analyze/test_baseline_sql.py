@@ -62,6 +62,19 @@ def _events() -> list[dict[str, object]]:
                 **extra,
             )
         )
+    for day in range(1, 31):  # a runner pool: every release from networks it never used
+        for n in range(2):
+            out.append(
+                trail_event(
+                    "UpdateFunctionCode20150331v2",
+                    {"functionName": "fn-2"},
+                    identity=role_identity("runner", f"r{day}{n}"),
+                    event_id=f"r{day:02d}{n}",
+                    time=f"2026-10-{day:02d}T10:{n:02d}:00Z",
+                    user_agent=AGENTS[0],
+                    source_ip=f"198.18.{day * 2 + n}.9",
+                )
+            )
     for n, day in enumerate((20, 25, 25)):  # a newcomer: never before, then one day before
         out.append(
             trail_event(
@@ -86,7 +99,24 @@ def test_sql_verdicts_equal_the_python_baseline(builder: CaseBuilder) -> None:
         kinds.update(expected.new)
         kinds["judged" if expected.judged else "not judged"] += 1
         kinds["service"] += expected.service
+        kinds["roaming"] += expected.roaming > 0
     # every branch of the verdict was taken by some event
     for kind in ("principal", "network", "tool", "hours", "dormant", "function", "judged"):
         assert kinds[kind] > 0, kinds
-    assert kinds["not judged"] > 0 and kinds["service"] > 0
+    assert kinds["not judged"] > 0 and kinds["service"] > 0 and kinds["roaming"] > 0
+
+
+def test_a_roaming_principal_new_network_is_not_counted(builder: CaseBuilder) -> None:
+    builder.trail(_events())
+    view = CaseView(Case.open(builder.root))
+    verdicts = {
+        row.event_id: view.verdict(row)
+        for row in select_events(view, "event_source = 'lambda.amazonaws.com'")
+    }
+    # day 4: judged, 6 networks before (days 1-3), so its new network still counts
+    assert "network" in verdicts["r040"].new and verdicts["r040"].roaming == 0
+    # day 8: 14 networks before: the runner roams, its new network is named, not counted
+    late = verdicts["r080"]
+    assert late.roaming == 14 and "network" not in late.new and late.established
+    assert "runner roams (14 networks before)" in late.phrase()
+    assert late.to_json()["roaming_networks"] == 14

@@ -33,6 +33,11 @@ DORMANT_DAYS = 14
 # the account) acted within HOUR_SLACK hours of it on ESTABLISHED_DAYS distinct days before.
 # A CI that releases at 10:00, 12:00 and 13:00 on three days is usual at 11:00; 02:10 is not.
 HOUR_SLACK = 2
+# A principal (or, before it is established, an account) that had already called from this
+# many distinct /24 networks roams: GitHub-hosted runners, CodeBuild, a role a whole team
+# assumes from home. A network new to it says nothing, so it is not counted as new (the
+# finding still names it); a principal that keeps to a few networks is judged by them.
+ROAMING_NETWORKS = 10
 STRONG = ("principal", "network", "tool", "hours", "dormant")
 
 _SQL = """
@@ -59,6 +64,7 @@ class Novelty:
     reasons: tuple[str, ...] = ()
     history_days: int = 0
     principal: str = ""
+    roaming: int = 0  # networks seen before, when a new network was not counted (it roams)
 
     @property
     def established(self) -> bool:
@@ -86,12 +92,21 @@ class Novelty:
             return f"made by an AWS service for the account ({self.principal})"
         if not self.judged:
             return f"no baseline yet (only {self.history_days} day(s) of history before it)"
+        roamer = "the account" if "principal" in self.new else self.principal
+        roams = f"{roamer} roams ({self.roaming} networks before): a new network is not counted"
         if not self.new:
-            return (
-                f"an established path: principal, network, tool and hours all seen on "
-                f"{ESTABLISHED_DAYS}+ days of the {self.history_days} before"
+            seen = (
+                "principal, tool and hours"
+                if self.roaming
+                else "principal, network, tool and hours"
             )
-        return "new against the baseline: " + "; ".join(self.reasons)
+            path = (
+                f"an established path: {seen} all seen on {ESTABLISHED_DAYS}+ days of the "
+                f"{self.history_days} before"
+            )
+            return f"{path}; {roams}" if self.roaming else path
+        found = "new against the baseline: " + "; ".join(self.reasons)
+        return f"{found}; {roams}" if self.roaming else found
 
     def to_json(self) -> dict[str, Any]:
         """The verdict as a finding's details carry it."""
@@ -101,6 +116,7 @@ class Novelty:
             "new": list(self.new),
             "reasons": list(self.reasons),
             "history_days": self.history_days,
+            **({"roaming_networks": self.roaming} if self.roaming else {}),
         }
 
 
@@ -109,6 +125,15 @@ class Baseline:
 
     def __init__(self, days: dict[tuple[str, ...], list[date]]) -> None:
         self._days = {key: sorted(set(found)) for key, found in days.items()}
+        # Per scope, the first day of each network it used, sorted: how many before a day.
+        firsts: dict[tuple[str, ...], list[date]] = {}
+        for key, found in self._days.items():
+            if len(key) == {"a": 4, "p": 5}.get(key[0]) and key[-2] == "net":
+                firsts.setdefault(key[:-2], []).append(found[0])
+        self._net_firsts = {scope: sorted(found) for scope, found in firsts.items()}
+
+    def _networks_before(self, scope: tuple[str, ...], day: date) -> int:
+        return bisect.bisect_left(self._net_firsts.get(scope, []), day)
 
     def _before(self, key: tuple[str, ...], day: date) -> list[date]:
         found = self._days.get(key, [])
@@ -164,6 +189,7 @@ class Baseline:
             known=known,
             prior=prior,
             network=(network, source_ip, self._known((*scope, "net", network), day)),
+            networks_before=self._networks_before(scope, day),
             tool=(tool, self._known((*scope, "tool", tool), day)),
             hours=(f"{when:%H:%M}", len(near) >= ESTABLISHED_DAYS),
             idle=(day - seen[-1]).days if seen else None,
@@ -181,6 +207,7 @@ def novelty_from(
     known: bool,
     prior: int,
     network: tuple[str, str, bool],
+    networks_before: int = 0,
     tool: tuple[str, bool],
     hours: tuple[str, bool],
     idle: int | None,
@@ -188,8 +215,10 @@ def novelty_from(
 ) -> Novelty:
     """The verdict on a judged call from what the baseline knew: whether the principal was
     established (and on how many days before), and for the network (with the address), tool,
-    hours (HH:MM) and function whether each was; `idle` is the days since the principal last
-    acted. Shared by `Baseline.judge` and the bulk verdicts of `baseline_sql`."""
+    hours (HH:MM) and function whether each was; `networks_before` is how many networks the
+    principal (the account, before the principal is established) had used (a new one is not
+    counted from ROAMING_NETWORKS on); `idle` is the days since the principal last acted.
+    Shared by `Baseline.judge` and the bulk verdicts of `baseline_sql`."""
     new: list[str] = []
     reasons: list[str] = []
     if not known:
@@ -199,7 +228,10 @@ def novelty_from(
             + (f"acted on Lambda on only {prior} day(s) before" if prior else "never before")
         )
     whose = f"by {principal}" if known else "in this account"
-    if not network[2]:
+    roaming = 0
+    if not network[2] and networks_before >= ROAMING_NETWORKS:
+        roaming = networks_before
+    elif not network[2]:
         new.append("network")
         reasons.append(f"network {network[0]} ({network[1]}) never used {whose}")
     if not tool[1]:
@@ -214,7 +246,7 @@ def novelty_from(
     if known and function[0] and not function[1]:
         new.append("function")
         reasons.append(f"first call by {principal} on {function[0]}")
-    return Novelty(True, False, tuple(new), tuple(reasons), history, principal)
+    return Novelty(True, False, tuple(new), tuple(reasons), history, principal, roaming)
 
 
 def build_baseline(view: CaseView) -> Baseline:
