@@ -6,9 +6,16 @@ import random
 from collections import Counter
 
 from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detectors import ct_unusual_change
 from lambda_ir.analyze.trail_rows import select_events
 from lambda_ir.evidence import Case
-from tests.analyze.casebuild import ACCOUNT, CaseBuilder, role_identity, trail_event
+from tests.analyze.casebuild import (
+    ACCOUNT,
+    CaseBuilder,
+    role_identity,
+    run_detector,
+    trail_event,
+)
 
 AGENTS = (
     "terraform-provider-aws/5.31.0 (+https://registry.terraform.io)",
@@ -120,3 +127,77 @@ def test_a_roaming_principal_new_network_is_not_counted(builder: CaseBuilder) ->
     assert late.roaming == 14 and "network" not in late.new and late.established
     assert "runner roams (14 networks before)" in late.phrase()
     assert late.to_json()["roaming_networks"] == 14
+
+
+UA = "aws-cli/2.15.0 Python/3.11"
+
+
+def _ci_life() -> list[dict[str, object]]:
+    """A CI role's ten days on one network at 10:00 with one tool."""
+    return [
+        trail_event(
+            "UpdateFunctionCode20150331v2",
+            {"functionName": "fn"},
+            identity=role_identity("ci", f"s{day}"),
+            event_id=f"l{day}",
+            time=f"2026-10-{day:02d}T10:00:00Z",
+            user_agent=UA,
+            source_ip="192.0.2.10",
+        )
+        for day in range(1, 11)
+    ]
+
+
+def _write(role: str, event_id: str, address: str) -> dict[str, object]:
+    return trail_event(
+        "UpdateFunctionCode20150331v2",
+        {"functionName": "fn"},
+        identity=role_identity(role, "evil"),
+        event_id=event_id,
+        time="2026-10-12T10:30:00Z",
+        user_agent=UA,
+        source_ip=address,
+    )
+
+
+def test_one_day_of_calls_from_many_networks_does_not_make_a_role_roam(
+    builder: CaseBuilder,
+) -> None:
+    # An intruder with the CI role's keys reads from ten /24s on day 11, then writes on day 12
+    # from an eleventh at the usual hour with the usual tool: the new network still counts.
+    primed = [
+        trail_event(
+            "ListFunctions20150331",
+            {},
+            identity=role_identity("ci", "x"),
+            event_id=f"p{n}",
+            time=f"2026-10-11T{9 + n % 3:02d}:{n * 5:02d}:00Z",
+            user_agent=UA,
+            source_ip=f"203.0.{100 + n}.5",
+        )
+        for n in range(10)
+    ]
+    builder.trail([*_ci_life(), *primed, _write("ci", "w", "203.0.113.66")])
+    found = run_detector(builder, ct_unusual_change.DETECTOR)
+    assert [f.details["baseline"]["new"] for f in found] == [["network"]]
+    assert "roaming_networks" not in found[0].details["baseline"]
+
+
+def test_a_new_principal_is_judged_against_the_account_networks(builder: CaseBuilder) -> None:
+    # the account's developers roam over ten networks on ten days; a new role's first write
+    # from a network the account never used names both the principal and the network
+    spread = [
+        trail_event(
+            "ListFunctions20150331",
+            {},
+            identity=role_identity("dev", "a"),
+            event_id=f"d{n}",
+            time=f"2026-10-{n + 1:02d}T10:10:00Z",
+            user_agent=UA,
+            source_ip=f"198.18.{n}.5",
+        )
+        for n in range(10)
+    ]
+    builder.trail([*_ci_life(), *spread, _write("brand-new", "w", "203.0.113.66")])
+    found = run_detector(builder, ct_unusual_change.DETECTOR)
+    assert [f.details["baseline"]["new"] for f in found] == [["principal", "network"]]

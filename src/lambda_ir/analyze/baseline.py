@@ -33,11 +33,14 @@ DORMANT_DAYS = 14
 # the account) acted within HOUR_SLACK hours of it on ESTABLISHED_DAYS distinct days before.
 # A CI that releases at 10:00, 12:00 and 13:00 on three days is usual at 11:00; 02:10 is not.
 HOUR_SLACK = 2
-# A principal (or, before it is established, an account) that had already called from this
-# many distinct /24 networks roams: GitHub-hosted runners, CodeBuild, a role a whole team
-# assumes from home. A network new to it says nothing, so it is not counted as new (the
-# finding still names it); a principal that keeps to a few networks is judged by them.
+# An established principal that had already called from ROAMING_NETWORKS distinct IP networks
+# (/24, /48), first seen on ROAMING_DAYS distinct days or more, before the event's day roams:
+# GitHub-hosted runners, CodeBuild, a role a whole team assumes from home. A network new to it
+# says nothing, so it is not counted as new; a principal that keeps to a few networks is
+# judged by them. The days keep one day's burst of calls from making a role roam; a principal
+# not yet established is judged against the account's networks, never as roaming.
 ROAMING_NETWORKS = 10
+ROAMING_DAYS = 3
 STRONG = ("principal", "network", "tool", "hours", "dormant")
 
 _SQL = """
@@ -92,8 +95,9 @@ class Novelty:
             return f"made by an AWS service for the account ({self.principal})"
         if not self.judged:
             return f"no baseline yet (only {self.history_days} day(s) of history before it)"
-        roamer = "the account" if "principal" in self.new else self.principal
-        roams = f"{roamer} roams ({self.roaming} networks before): a new network is not counted"
+        roams = (
+            f"{self.principal} roams ({self.roaming} networks before): a new network is not counted"
+        )
         if not self.new:
             seen = (
                 "principal, tool and hours"
@@ -125,15 +129,14 @@ class Baseline:
 
     def __init__(self, days: dict[tuple[str, ...], list[date]]) -> None:
         self._days = {key: sorted(set(found)) for key, found in days.items()}
-        # Per scope, the first day of each network it used, sorted: how many before a day.
+        # Per principal, the first day of each IP network it used, sorted, and those days
+        # without repeats: how many networks it had before a day, and over how many days.
         firsts: dict[tuple[str, ...], list[date]] = {}
         for key, found in self._days.items():
-            if len(key) == {"a": 4, "p": 5}.get(key[0]) and key[-2] == "net":
-                firsts.setdefault(key[:-2], []).append(found[0])
+            if len(key) == 5 and key[0] == "p" and key[3] == "net" and "/" in key[4]:
+                firsts.setdefault(key[:3], []).append(found[0])
         self._net_firsts = {scope: sorted(found) for scope, found in firsts.items()}
-
-    def _networks_before(self, scope: tuple[str, ...], day: date) -> int:
-        return bisect.bisect_left(self._net_firsts.get(scope, []), day)
+        self._net_days = {scope: sorted(set(found)) for scope, found in firsts.items()}
 
     def _before(self, key: tuple[str, ...], day: date) -> list[date]:
         found = self._days.get(key, [])
@@ -141,6 +144,13 @@ class Baseline:
 
     def _known(self, key: tuple[str, ...], day: date) -> bool:
         return len(self._before(key, day)) >= ESTABLISHED_DAYS
+
+    def _roaming(self, scope: tuple[str, ...], day: date) -> int:
+        """The networks a principal had used before `day` when it roams (ROAMING_NETWORKS
+        first seen over ROAMING_DAYS days or more), else 0."""
+        networks = bisect.bisect_left(self._net_firsts.get(scope, []), day)
+        days = bisect.bisect_left(self._net_days.get(scope, []), day)
+        return networks if networks >= ROAMING_NETWORKS and days >= ROAMING_DAYS else 0
 
     def judge_row(self, row: TrailRow) -> Novelty:
         """The verdict on one CloudTrail event (see `judge`)."""
@@ -189,7 +199,7 @@ class Baseline:
             known=known,
             prior=prior,
             network=(network, source_ip, self._known((*scope, "net", network), day)),
-            networks_before=self._networks_before(scope, day),
+            roaming=self._roaming(scope, day) if known else 0,
             tool=(tool, self._known((*scope, "tool", tool), day)),
             hours=(f"{when:%H:%M}", len(near) >= ESTABLISHED_DAYS),
             idle=(day - seen[-1]).days if seen else None,
@@ -207,7 +217,7 @@ def novelty_from(
     known: bool,
     prior: int,
     network: tuple[str, str, bool],
-    networks_before: int = 0,
+    roaming: int = 0,
     tool: tuple[str, bool],
     hours: tuple[str, bool],
     idle: int | None,
@@ -215,9 +225,9 @@ def novelty_from(
 ) -> Novelty:
     """The verdict on a judged call from what the baseline knew: whether the principal was
     established (and on how many days before), and for the network (with the address), tool,
-    hours (HH:MM) and function whether each was; `networks_before` is how many networks the
-    principal (the account, before the principal is established) had used (a new one is not
-    counted from ROAMING_NETWORKS on); `idle` is the days since the principal last acted.
+    hours (HH:MM) and function whether each was; `roaming` is how many networks the principal
+    had used when it roams (`Baseline._roaming`; then a new one is not counted), else 0;
+    `idle` is the days since the principal last acted.
     Shared by `Baseline.judge` and the bulk verdicts of `baseline_sql`."""
     new: list[str] = []
     reasons: list[str] = []
@@ -228,10 +238,8 @@ def novelty_from(
             + (f"acted on Lambda on only {prior} day(s) before" if prior else "never before")
         )
     whose = f"by {principal}" if known else "in this account"
-    roaming = 0
-    if not network[2] and networks_before >= ROAMING_NETWORKS:
-        roaming = networks_before
-    elif not network[2]:
+    roaming = roaming if not network[2] else 0
+    if not network[2] and not roaming:
         new.append("network")
         reasons.append(f"network {network[0]} ({network[1]}) never used {whose}")
     if not tool[1]:

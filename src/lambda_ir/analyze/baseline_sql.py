@@ -21,6 +21,7 @@ from lambda_ir.analyze.baseline import (
     ESTABLISHED_DAYS,
     HOUR_SLACK,
     MIN_HISTORY_DAYS,
+    ROAMING_DAYS,
     ROAMING_NETWORKS,
     Novelty,
     novelty_from,
@@ -43,10 +44,10 @@ NOVELTY_TABLE = "lir_novelty"
 # The columns of `lir_novelty` that `novelty_of` reads, in its order.
 NOVELTY_COLUMNS = (
     "timed, service, history, known, prior, principal, network, address, net_known, tool, "
-    "tool_known, hm, hours_known, idle, function, function_seen, networks_before"
+    "tool_known, hm, hours_known, idle, function, function_seen, roaming"
 )
-# The network counts as new: not established, and its principal (account) does not roam.
-_NEW_NET = f"(NOT net_known AND networks_before < {ROAMING_NETWORKS})"
+# The network counts as new: not established, and its principal does not roam.
+_NEW_NET = "(NOT net_known AND roaming = 0)"
 # A verdict that raises severity: judged, not a service, and something strong was new.
 STRONG_SQL = (
     f"timed AND NOT service AND history >= {MIN_HISTORY_DAYS} AND (NOT known OR {_NEW_NET} "
@@ -109,15 +110,17 @@ FROM (SELECT DISTINCT * FROM found) GROUP BY scope, account, who, label, value
 """.replace("{keep}", str(ESTABLISHED_DAYS))
 
 
-# Per scope (as `lir_facts`), how many networks it had used before each day a new one
-# appeared: `networks` on and after `first` (the ASOF join of `_NOVELTY` takes the latest
-# `first` before the event's day).
+# Per established principal, how many IP networks it had used, and on how many distinct first
+# days, before each day a new one appeared (`Baseline._roaming`): `networks` and `days` hold on
+# and after `first` (the ASOF join of `_NOVELTY` takes the latest `first` before the event's
+# day).
 _ROAM = """
 CREATE OR REPLACE TEMP TABLE lir_roam AS
-SELECT scope, account, who, first,
-  sum(n) OVER (PARTITION BY scope, account, who ORDER BY first) AS networks
-FROM (SELECT scope, account, who, days[1] AS first, count(*) AS n
-      FROM lir_facts WHERE label = 'net' GROUP BY scope, account, who, first)
+SELECT account, who, first,
+  sum(n) OVER (PARTITION BY account, who ORDER BY first) AS networks,
+  row_number() OVER (PARTITION BY account, who ORDER BY first) AS days
+FROM (SELECT account, who, days[1] AS first, count(*) AS n FROM lir_facts
+      WHERE scope = 'p' AND label = 'net' AND contains(value, '/') GROUP BY account, who, first)
 """
 
 
@@ -171,10 +174,10 @@ SELECT k.event_id, k.day IS NOT NULL AS timed, k.service, k.history, k.known,
   ({_HOURS_KNOWN}) AS hours_known,
   CASE WHEN len(k.prior_days) > 0 THEN k.day - k.prior_days[-1] END AS idle,
   k.function, len(list_filter(coalesce(f.days, []), lambda d: d < k.day)) > 0 AS function_seen,
-  coalesce(r.networks, 0) AS networks_before, k.deploy_tool, k.human
+  CASE WHEN k.known AND r.networks >= {ROAMING_NETWORKS} AND r.days >= {ROAMING_DAYS}
+    THEN r.networks ELSE 0 END AS roaming, k.deploy_tool, k.human
 FROM k
-ASOF LEFT JOIN lir_roam AS r ON r.scope = k.scope AND r.account = k.account
-  AND r.who = k.scope_who AND k.day > r.first
+ASOF LEFT JOIN lir_roam AS r ON r.account = k.account AND r.who = k.who AND k.day > r.first
 {_fact("net", "net", "k.network")}
 {_fact("tool", "tool", "k.tool")}
 {_HOUR_JOINS}
@@ -211,7 +214,7 @@ def novelty_of(values: tuple[Any, ...]) -> Novelty:
     """The `Novelty` of one `lir_novelty` row (its NOVELTY_COLUMNS, in order)."""
     (timed, service, history, known, prior, principal, network, source_ip) = values[:8]
     (net_known, tool, tool_known, hm, hours_known, idle, function, function_seen) = values[8:16]
-    networks_before = values[16]
+    roaming = values[16]
     if not timed:
         return Novelty(judged=False)
     if service:
@@ -224,7 +227,7 @@ def novelty_of(values: tuple[Any, ...]) -> Novelty:
         known=bool(known),
         prior=int(prior),
         network=(str(network), str(source_ip), bool(net_known)),
-        networks_before=int(networks_before or 0),
+        roaming=int(roaming or 0),
         tool=(str(tool), bool(tool_known)),
         hours=(str(hm), bool(hours_known)),
         idle=None if idle is None else int(idle),
