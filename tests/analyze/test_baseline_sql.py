@@ -5,6 +5,9 @@ from __future__ import annotations
 import random
 from collections import Counter
 
+import pytest
+
+from lambda_ir.analyze.baseline_sql import JUDGED_BATCH, iter_judged
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detectors import ct_unusual_change
 from lambda_ir.analyze.trail_rows import select_events
@@ -201,3 +204,25 @@ def test_a_new_principal_is_judged_against_the_account_networks(builder: CaseBui
     builder.trail([*_ci_life(), *spread, _write("brand-new", "w", "203.0.113.66")])
     found = run_detector(builder, ct_unusual_change.DETECTOR)
     assert [f.details["baseline"]["new"] for f in found] == [["principal", "network"]]
+
+
+def test_judged_rows_stream_and_a_query_meanwhile_is_an_error(builder: CaseBuilder) -> None:
+    events = [
+        trail_event(
+            "UpdateFunctionConfiguration20150331v2",
+            {"functionName": f"fn-{n % 7}"},
+            identity=role_identity("ci", f"s{n}"),
+            event_id=f"c{n:05d}",
+            time=f"2026-10-{1 + n % 28:02d}T10:{n % 60:02d}:00Z",
+        )
+        for n in range(JUDGED_BATCH + 500)
+    ]
+    builder.trail(events)
+    view = CaseView(Case.open(builder.root))
+    where = "operation = 'UpdateFunctionConfiguration'"
+    streamed = [(row.event_id, verdict) for row, verdict in iter_judged(view, where)]
+    assert len(streamed) == len(events)
+    assert streamed == [(row.event_id, view.verdict(row)) for row in select_events(view, where)]
+    with pytest.raises(RuntimeError, match="queried while judged rows were read"):
+        for _ in iter_judged(view, where):
+            view.index.execute("SELECT 1").fetchall()

@@ -11,7 +11,7 @@ non-IPv4 address (a dotted IPv4 address's /24 is computed in SQL).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -205,8 +205,8 @@ def build_novelty(con: duckdb.DuckDBPyConnection) -> str:
     bulk_insert(con, "lir_networks", [(ip, network_of(ip)) for (ip,) in others])
     for statement in (_EVENTS, _FACTS, _ROAM, _NOVELTY):
         con.execute(statement)
-    con.execute("DROP TABLE lir_events")
-    con.execute("DROP TABLE lir_roam")
+    for table in ("lir_events", "lir_roam", "lir_facts", "lir_tools", "lir_networks"):
+        con.execute(f"DROP TABLE {table}")  # only the verdicts stay
     return NOVELTY_TABLE
 
 
@@ -241,16 +241,38 @@ def select_judged(
     """Like `trail_rows.select_events`, each event with the baseline's verdict, joined in
     the same query (the Python baseline judges an event `lir_novelty` lacks: a failed or
     non-Lambda call)."""
-    sql = (
-        f"SELECT {COLUMNS}, {NOVELTY_COLUMNS} FROM trail_events "  # noqa: S608
-        f"LEFT JOIN {view.novelty} USING (event_id) WHERE {where} ORDER BY event_time, event_id"
+    return list(iter_judged(view, where, params))
+
+
+JUDGED_BATCH = 2000  # rows fetched from DuckDB at once
+
+
+def iter_judged(
+    view: CaseView, where: str, params: Sequence[Any] = ()
+) -> Iterator[tuple[TrailRow, Novelty]]:
+    """`select_judged` a batch at a time, oldest first: the rows are never all held at once,
+    so a detector that keeps only what it needs of each stays small. Nothing may query the
+    index while the rows are read (that would end the result early: counted, so an error)."""
+    source = f"FROM trail_events LEFT JOIN {view.novelty} AS n USING (event_id) WHERE {where}"
+    found = view.index.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE n.timed IS NULL) {source}",
+        list(params),
+    ).fetchone()
+    total, unjudged = found if found else (0, 0)
+    baseline = view.baseline if unjudged else None  # built before the rows are read
+    result = view.index.execute(
+        f"SELECT {COLUMNS}, {NOVELTY_COLUMNS} {source} ORDER BY event_time, event_id",
+        list(params),
     )
     width = len(COLUMNS.split(","))
-    out = []
-    for values in view.index.execute(sql, list(params)).fetchall():
-        row = row_of(values[:width])
-        verdict = values[width:]
-        out.append(
-            (row, view.baseline.judge_row(row) if verdict[0] is None else novelty_of(verdict))
-        )
-    return out
+    read = 0
+    while batch := result.fetchmany(JUDGED_BATCH):
+        read += len(batch)
+        for values in batch:
+            row, verdict = row_of(values[:width]), values[width:]
+            if verdict[0] is None and baseline is not None:
+                yield row, baseline.judge_row(row)
+            else:
+                yield row, novelty_of(verdict)
+    if read < total:
+        raise RuntimeError(f"the index was queried while judged rows were read: {read} of {total}")

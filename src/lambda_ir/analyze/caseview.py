@@ -35,8 +35,11 @@ if TYPE_CHECKING:
     from lambda_ir.analyze.trail_rows import TrailRow
 
 
-# DuckDB's share of an analysis; the findings themselves live in Python beside it.
+# DuckDB's share of an analysis; the findings themselves live in Python beside it. Building
+# the baseline's verdicts needs the most (it runs out at 256 MB on 1M events); the detectors'
+# queries then run within DETECT_MEMORY, leaving room for the findings they make.
 ANALYSIS_MEMORY = "512MB"
+DETECT_MEMORY = "320MB"
 
 
 @dataclass(frozen=True)
@@ -245,6 +248,8 @@ class CaseView:
         con = open_index(self.case)
         con.execute("SET memory_limit = ?", [ANALYSIS_MEMORY])
         con.execute("SET preserve_insertion_order = false")  # every query orders its rows
+        con.execute("SET allocator_flush_threshold = '16MB'")
+        con.execute("SET allocator_bulk_deallocation_flush_threshold = '16MB'")
         spill = scratch_path(self.case.root, "duckdb-spill")  # named with our pid
         con.execute("SET temp_directory = ?", [str(spill)])
         return con
@@ -264,7 +269,9 @@ class CaseView:
     def novelty(self) -> str:
         """TEMP table `lir_novelty`: the baseline's verdict on every successful Lambda call,
         computed in DuckDB (`analyze.baseline_sql`), for detectors to join by `event_id`."""
-        return build_novelty(self.index)
+        table = build_novelty(self.index)
+        self.index.execute("SET memory_limit = ?", [DETECT_MEMORY])
+        return table
 
     def verdict(self, row: TrailRow) -> Novelty:
         """The baseline's verdict on one CloudTrail event: read from `lir_novelty` for a

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 from lambda_ir.analyze.baseline import Novelty, who_severity
-from lambda_ir.analyze.baseline_sql import select_judged
+from lambda_ir.analyze.baseline_sql import iter_judged
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.hooks import is_hook
@@ -14,6 +16,8 @@ from lambda_ir.analyze.own_footprints import LayerCall, attach_calls, named_like
 from lambda_ir.analyze.trail_rows import EventGroup, TrailRow, group_finding
 from lambda_ir.analyze.vendors import LayerKind, LayerMatch
 from lambda_ir.model import Finding, Kind, Severity
+
+_NONE: MappingProxyType[str, Any] = MappingProxyType({})  # a body no longer needed
 
 INFO = DetectorInfo(
     id="LIR-CT-003",
@@ -95,7 +99,7 @@ _Call = tuple[TrailRow, Novelty, Severity, str, list[str], list[str]]
 def detect(case: CaseView) -> Iterator[Finding]:
     """UpdateFunctionConfiguration/CreateFunction calls that attach layers or hook variables;
     each layer is checked against the vendor catalogue, each caller against the baseline."""
-    rows = select_judged(
+    rows = iter_judged(  # a batch at a time: of each call only what a finding needs is kept
         case,
         "operation IN ('UpdateFunctionConfiguration', 'CreateFunction') "
         "AND event_source = ? AND error_code IS NULL",
@@ -111,8 +115,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
         attached[(row.account, row.region, row.function_name)] = layers
         if "layers" not in row.request and before is not None and before == layers:
             layers = []
-        if layers or hooks:
-            calls.append((row, novelty, layers, hooks))
+        if layers or hooks:  # the request and response are read: not kept
+            calls.append((replace(row, request=_NONE, response=_NONE), novelty, layers, hooks))
     candidates = [
         _runtime_attach(case, row, [case.vendors.layer(a, row.account) for a in layers], hooks)
         for row, _, layers, hooks in calls
