@@ -124,8 +124,10 @@ FROM (SELECT account, who, days[1] AS first, count(*) AS n FROM lir_facts
 """
 
 
-def _before(alias: str) -> str:
-    return f"len(list_filter(coalesce({alias}.days, []), lambda d: d < k.day))"
+def _known(alias: str) -> str:
+    """The joined fact was seen on ESTABLISHED_DAYS days before the event's: its days are
+    sorted and distinct, so that many are before it when that one is."""
+    return f"coalesce({alias}.days[{ESTABLISHED_DAYS}] < k.day, false)"
 
 
 def _fact(alias: str, label: str, value: str) -> str:
@@ -136,20 +138,20 @@ def _fact(alias: str, label: str, value: str) -> str:
     )
 
 
-# Usual hours are a window (`baseline.HOUR_SLACK`): the distinct days before the event on
-# which anything happened within the slack of its hour, one join per hour of the window. Each
-# hour keeps only its first ESTABLISHED_DAYS days, which still decides "on that many days".
-_SLACK = range(-HOUR_SLACK, HOUR_SLACK + 1)
-_HOUR_JOINS = "\n".join(
-    _fact(f"h{n}", "hour", f"CAST((k.hour + {24 + d}) % 24 AS VARCHAR)")
-    for n, d in enumerate(_SLACK)
+# Usual hours are a window (`baseline.HOUR_SLACK`): the distinct days on which anything
+# happened within the slack of an hour, per scope and hour of the day, from each hour's first
+# ESTABLISHED_DAYS days (which still decides "on that many days"), its first few kept.
+_NEAR = f"""
+CREATE OR REPLACE TEMP TABLE lir_near AS
+SELECT scope, account, who, hour, list(DISTINCT day ORDER BY day)[1:{ESTABLISHED_DAYS}] AS days
+FROM (
+  SELECT scope, account, who, (CAST(value AS INTEGER) + 24 - slack) % 24 AS hour,
+    unnest(days) AS day
+  FROM lir_facts, (SELECT unnest(range({-HOUR_SLACK}, {HOUR_SLACK + 1})) AS slack)
+  WHERE label = 'hour'
 )
-_NEAR_DAYS = (
-    "list_concat(" + ", ".join(f"coalesce(h{n}.days, [])" for n, _ in enumerate(_SLACK)) + ")"
-)
-_HOURS_KNOWN = (
-    f"len(list_distinct(list_filter({_NEAR_DAYS}, lambda d: d < k.day))) >= {ESTABLISHED_DAYS}"
-)
+GROUP BY scope, account, who, hour
+"""  # noqa: S608
 
 _NOVELTY = f"""
 CREATE OR REPLACE TEMP TABLE {NOVELTY_TABLE} AS
@@ -169,18 +171,19 @@ WITH h AS (
 )
 SELECT k.event_id, k.day IS NOT NULL AS timed, k.service, k.history, k.known,
   len(k.prior_days) AS prior, k.who AS principal, k.network, k.source_ip AS address,
-  {_before("net")} >= {ESTABLISHED_DAYS} AS net_known, k.tool,
-  {_before("tool")} >= {ESTABLISHED_DAYS} AS tool_known, strftime(k.event_time, '%H:%M') AS hm,
-  ({_HOURS_KNOWN}) AS hours_known,
+  {_known("net")} AS net_known, k.tool,
+  {_known("tool")} AS tool_known, strftime(k.event_time, '%H:%M') AS hm,
+  {_known("near")} AS hours_known,
   CASE WHEN len(k.prior_days) > 0 THEN k.day - k.prior_days[-1] END AS idle,
-  k.function, len(list_filter(coalesce(f.days, []), lambda d: d < k.day)) > 0 AS function_seen,
+  k.function, coalesce(f.days[1] < k.day, false) AS function_seen,
   CASE WHEN k.known AND r.networks >= {ROAMING_NETWORKS} AND r.days >= {ROAMING_DAYS}
     THEN r.networks ELSE 0 END AS roaming, k.deploy_tool, k.human
 FROM k
 ASOF LEFT JOIN lir_roam AS r ON r.account = k.account AND r.who = k.who AND k.day > r.first
 {_fact("net", "net", "k.network")}
 {_fact("tool", "tool", "k.tool")}
-{_HOUR_JOINS}
+LEFT JOIN lir_near AS near ON near.scope = k.scope AND near.account = k.account
+  AND near.who = k.scope_who AND near.hour = k.hour
 LEFT JOIN lir_facts AS f ON f.scope = 'f' AND f.account = k.account AND f.who = k.who
   AND f.label = 'function' AND f.value = k.function
 """  # noqa: S608
@@ -203,9 +206,9 @@ def build_novelty(con: duckdb.DuckDBPyConnection) -> str:
         f"AND NOT regexp_full_match(ip, '{_IPV4}')"
     ).fetchall()
     bulk_insert(con, "lir_networks", [(ip, network_of(ip)) for (ip,) in others])
-    for statement in (_EVENTS, _FACTS, _ROAM, _NOVELTY):
+    for statement in (_EVENTS, _FACTS, _ROAM, _NEAR, _NOVELTY):
         con.execute(statement)
-    for table in ("lir_events", "lir_roam", "lir_facts", "lir_tools", "lir_networks"):
+    for table in ("lir_events", "lir_roam", "lir_near", "lir_facts", "lir_tools", "lir_networks"):
         con.execute(f"DROP TABLE {table}")  # only the verdicts stay
     return NOVELTY_TABLE
 
