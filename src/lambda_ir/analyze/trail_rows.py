@@ -234,52 +234,53 @@ def select_groups(
 
 
 def _group(values: tuple[Any, ...], width: int) -> EventGroup:
-    """One row of `select_groups`' query as an `EventGroup`."""
+    """One row of `select_groups`' query as an `EventGroup` (DuckDB gives str or None: no
+    conversions beyond that, as 100k groups pay for each)."""
     ids, paths, shas, ops, last, ips, keys = values[-7:]
     return EventGroup(
         first=row_of(values[:width]),
-        extra=tuple(values[width:-7]),
+        extra=values[width:-7],
         event_ids=tuple(ids),
-        evidence=tuple(
-            EvidenceRef(_shared(p), _shared(h)) for p, h in zip(paths, shas, strict=True)
-        ),
-        operations=tuple(str(op or "") for op in ops),
+        evidence=tuple(map(_evidence, paths, shas)),
+        operations=tuple([op or "" for op in ops]),
         last=iso(last),
-        addresses=tuple(str(ip) for ip in ips or ()),
-        access_keys=tuple(str(key) for key in keys or ()),
+        addresses=tuple(ips or ()),
+        access_keys=tuple(keys or ()),
     )
 
 
 def row_of(values: tuple[Any, ...]) -> TrailRow:
-    """A `TrailRow` from the COLUMNS of a `trail_events` row, in their order."""
+    """A `TrailRow` from the COLUMNS of a `trail_events` row, in their order (VARCHAR columns:
+    DuckDB gives str or None)."""
     (event_id, event_time, operation, event_name, account, region, actor_arn, actor_type) = values[
         :8
     ]
     (actor_name, key_id, issuer, source_ip, user_agent, function_name, qualifier) = values[8:15]
     request, response, path, sha256 = values[15:]
-    kind = str(actor_type or "")
+    kind = actor_type or ""
+    intern = sys.intern
     return TrailRow(
-        event_id=str(event_id or ""),
+        event_id=event_id or "",
         time=iso(event_time),
-        operation=str(operation or ""),
-        event_name=str(event_name or ""),
-        account=_shared(account),
-        region=_shared(region),
+        operation=operation or "",
+        event_name=event_name or "",
+        account=intern(account or ""),
+        region=intern(region or ""),
         actor=Actor(
-            arn=str(actor_arn or ""),
+            arn=actor_arn or "",
             type=kind,
-            access_key_id=str(key_id or ""),
-            session_issuer=_shared(issuer),
-            source_ip=str(source_ip or ""),
-            user_agent=_shared(user_agent),
+            access_key_id=key_id or "",
+            session_issuer=intern(issuer or ""),
+            source_ip=source_ip or "",
+            user_agent=intern(user_agent or ""),
         ),
         actor_type=kind,
-        actor_name=str(actor_name or ""),
-        function_name=str(function_name or ""),
-        qualifier=str(qualifier or ""),
+        actor_name=actor_name or "",
+        function_name=function_name or "",
+        qualifier=qualifier or "",
         request=_json(request),
         response=_json(response),
-        evidence=EvidenceRef(_shared(path), _shared(sha256)),
+        evidence=_evidence(path, sha256),
     )
 
 
@@ -287,6 +288,13 @@ def _shared(value: Any) -> str:
     """A value of few distinct values that findings keep (account, region, role, user agent,
     trail file) as one shared string: 100k findings kept 100k copies of each."""
     return sys.intern(str(value or ""))
+
+
+@functools.lru_cache(maxsize=65536)
+def _evidence(path: Any, sha256: Any) -> EvidenceRef:
+    """A trail file as evidence: a few hundred files, one shared `EvidenceRef` each for the
+    hundreds of thousands of events and findings citing them."""
+    return EvidenceRef(_shared(path), _shared(sha256))
 
 
 def event_finding(
