@@ -9,7 +9,12 @@ import pytest
 
 from lambda_ir.analyze import trail_rows
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.detectors import ct_add_permission, ct_code_update, ct_function_url
+from lambda_ir.analyze.detectors import (
+    ct_add_permission,
+    ct_code_update,
+    ct_config_hooks,
+    ct_function_url,
+)
 from lambda_ir.evidence import Case
 from lambda_ir.model import Severity
 from tests.analyze.casebuild import ACCOUNT, REGION, CaseBuilder, role_identity, run_detector
@@ -143,3 +148,23 @@ def test_grants_and_code_changes_hours_apart_are_findings_of_their_own(
     assert change.details["event_ids"] == ["c0", "c1"]
     assert change.details["access_keys"] == list(keys)
     assert change.details["source_ips"] == ["192.0.2.7"]
+
+
+def test_like_layer_calls_list_every_address_and_key(builder: CaseBuilder) -> None:
+    layer = f"arn:aws:lambda:{REGION}:999988887777:layer:helper:3"
+    calls = [
+        event(
+            "UpdateFunctionConfiguration20150331v2",
+            {"functionName": "orders", "layers": [layer]},
+            identity={**role_identity("deployer", f"s{n}"), "accessKeyId": f"ASIAKEY{n}"},
+            event_id=f"l{n}",
+            source_ip=address,
+            time=f"2026-11-0{n + 1}T12:00:00Z",
+        )
+        for n, address in enumerate(("198.51.100.7", "203.0.113.9", "198.51.100.7"))
+    ]
+    builder.trail(calls)
+    [finding] = run_detector(builder, ct_config_hooks.DETECTOR)
+    assert finding.details["events"] == 3
+    assert finding.details["source_ips"] == ["198.51.100.7", "203.0.113.9"]
+    assert finding.details["access_keys"] == ["ASIAKEY0", "ASIAKEY1", "ASIAKEY2"]

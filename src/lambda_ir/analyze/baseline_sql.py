@@ -267,9 +267,11 @@ def iter_judged(
         f"SELECT {COLUMNS}, {NOVELTY_COLUMNS} {source} ORDER BY event_time, event_id",
         list(params),
     )
-    width = len(COLUMNS.split(","))
+    width, columns_out = len(COLUMNS.split(",")), len(result.description or ())
     read = 0
     while batch := result.fetchmany(JUDGED_BATCH):
+        if len(batch[0]) != columns_out:  # another query's rows: the index was queried
+            raise RuntimeError("the index was queried while judged rows were read")
         read += len(batch)
         for values in batch:
             row, verdict = row_of(values[:width]), values[width:]

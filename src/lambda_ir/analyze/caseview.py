@@ -12,6 +12,7 @@ import binascii
 import gzip
 import hashlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -40,6 +41,10 @@ if TYPE_CHECKING:
 # queries then run within DETECT_MEMORY, leaving room for the findings they make.
 ANALYSIS_MEMORY = "512MB"
 DETECT_MEMORY = "320MB"
+# A scan of the raw trail records (`records_query`) buffers up to the 16 MB largest record
+# per thread: it runs within ANALYSIS_MEMORY on at most this many threads (it ran out of
+# memory at 320 MB on 4 threads, and at 512 MB on 8).
+RAW_SCAN_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -253,6 +258,22 @@ class CaseView:
         spill = scratch_path(self.case.root, "duckdb-spill")  # named with our pid
         con.execute("SET temp_directory = ?", [str(spill)])
         return con
+
+    @contextmanager
+    def raw_scan(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The index for a scan of the raw trail records: within ANALYSIS_MEMORY on at most
+        RAW_SCAN_THREADS threads, the index's own limits back afterwards."""
+        con = self.index
+        found = con.execute("SELECT current_setting('threads')").fetchone()
+        threads = int(found[0]) if found else RAW_SCAN_THREADS
+        limit = DETECT_MEMORY if "novelty" in self.__dict__ else ANALYSIS_MEMORY  # as it was
+        con.execute("SET memory_limit = ?", [ANALYSIS_MEMORY])
+        con.execute("SET threads = ?", [min(threads, RAW_SCAN_THREADS)])
+        try:
+            yield con
+        finally:
+            con.execute("SET memory_limit = ?", [limit])
+            con.execute("SET threads = ?", [threads])
 
     def close_index(self) -> None:
         """Close the case index: DuckDB's memory back (~260 MB at 1M events); reopened on use."""

@@ -141,7 +141,8 @@ def select_records(
     if not files:
         return []
     sql = f"SELECT {COLUMNS} FROM ({records_query(where)}) ORDER BY event_time, event_id"  # noqa: S608
-    rows = view.index.execute(sql, [files, *params]).fetchall()
+    with view.raw_scan() as index:
+        rows = index.execute(sql, [files, *params]).fetchall()
     # An event its file holds twice comes back twice, side by side: keep one.
     return [
         row_of(values) for n, values in enumerate(rows) if n == 0 or values[0] != rows[n - 1][0]
@@ -225,8 +226,11 @@ def select_groups(
     # turns each into a finding. A query on the index meanwhile would end this result early
     # without a word: the count of all groups makes that an error instead.
     result = view.index.execute(sql, list(params))
+    columns_out = len(result.description or ())
     total = read = 0
     while batch := result.fetchmany(GROUP_BATCH):
+        if len(batch[0]) != columns_out:  # another query's rows: the index was queried
+            raise RuntimeError("the index was queried while groups were read")
         total, read = batch[0][-1], read + len(batch)
         yield from (_group(values[:-1], width) for values in batch)
     if read < total:

@@ -166,6 +166,10 @@ def _finding(case: CaseView, found: list[_Call]) -> Finding:
         evidence=tuple(r.evidence for r, *_ in found),
         operations=(row.operation,),
         last=found[-1][0].time,
+        addresses=tuple(sorted({r.actor.source_ip for r, *_ in found if r.actor.source_ip})),
+        access_keys=tuple(
+            sorted({r.actor.access_key_id for r, *_ in found if r.actor.access_key_id})
+        ),
     )
     return group_finding(
         INFO,

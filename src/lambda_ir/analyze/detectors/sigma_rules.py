@@ -126,12 +126,13 @@ def evaluate(case: CaseView, rules: Sequence[CompiledRule]) -> bool:
     paths, wheres = share_fields([rule.where for rule in rules])
     numbered = ", ".join(f"CASE WHEN ({where}) THEN {n} END" for n, where in enumerate(wheres))
     anywhere = " OR ".join(f"({where})" for where in wheres)
-    case.index.execute(
-        f"""CREATE OR REPLACE TEMP TABLE sigma_hits AS SELECT DISTINCT rule, event_id FROM (
+    with case.raw_scan() as index:
+        index.execute(
+            f"""CREATE OR REPLACE TEMP TABLE sigma_hits AS SELECT DISTINCT rule, event_id FROM (
             SELECT unnest(list_filter([{numbered}], lambda n: n IS NOT NULL)) AS rule, event_id
             FROM ({records_query(anywhere, f"json_extract_string(record, {paths}) AS f")}))""",  # noqa: S608
-        [files],
-    )
+            [files],
+        )
     return True
 
 
