@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterator
 
 import boto3
@@ -56,11 +57,15 @@ class RegionPool:
 
     moto keeps one state per process, shared by every emulator the process runs, so a region is
     empty only while no test package has used it. The scenarios' regions are never handed out.
-    When a module starts with the pool low, its first `take` resets the emulator, emptying every
-    region again: between modules, so no module-scoped seed is wiped under its tests.
+    When a module starts with the pool low, its first `take` resets every emulator a region
+    went to (moto's state and each one's CloudTrail history), emptying every region again:
+    between modules, so no module-scoped seed is wiped under its tests.
     """
 
     def __init__(self) -> None:
+        # every emulator a region went to: a reset empties all their CloudTrail histories, or
+        # a region handed out again would still show an earlier module's calls in another's
+        self._emulators: weakref.WeakSet[Emulator] = weakref.WeakSet()
         self._regions = [
             r for r in boto3.Session().get_available_regions("lambda") if r not in SCENARIO_REGIONS
         ]
@@ -71,8 +76,10 @@ class RegionPool:
         self._reset_due = len(self._left) < REGIONS_PER_MODULE
 
     def take(self, emulator: Emulator) -> str:
+        self._emulators.add(emulator)
         if self._reset_due:
-            emulator.reset()
+            for each in list(self._emulators):
+                each.reset()
             self._left = list(self._regions)
             self._reset_due = False
         if not self._left:

@@ -15,6 +15,9 @@ from tests.hunt.trail_files import REGION
 @pytest.fixture(scope="module")
 def aws() -> Iterator[Emulator]:
     with running_emulator(flush_interval=3600) as emulator:
+        # moto's state is one per process: a scenario an earlier module seeded (stratus's
+        # global IAM users) would collide with this module's seeds
+        emulator.reset()
         yield emulator
 
 
