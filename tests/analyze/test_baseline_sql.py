@@ -163,23 +163,32 @@ def _write(role: str, event_id: str, address: str) -> dict[str, object]:
     )
 
 
+def _reads(role: str, times: list[str], addresses: list[str]) -> list[dict[str, object]]:
+    """ListFunctions by `role`, one at each time from the address beside it."""
+    return [
+        trail_event(
+            "ListFunctions20150331",
+            {},
+            identity=role_identity(role, "x"),
+            event_id=f"{role}-read{n}",
+            time=when,
+            user_agent=UA,
+            source_ip=address,
+        )
+        for n, (when, address) in enumerate(zip(times, addresses, strict=True))
+    ]
+
+
 def test_one_day_of_calls_from_many_networks_does_not_make_a_role_roam(
     builder: CaseBuilder,
 ) -> None:
     # An intruder with the CI role's keys reads from ten /24s on day 11, then writes on day 12
     # from an eleventh at the usual hour with the usual tool: the new network still counts.
-    primed = [
-        trail_event(
-            "ListFunctions20150331",
-            {},
-            identity=role_identity("ci", "x"),
-            event_id=f"p{n}",
-            time=f"2026-10-11T{9 + n % 3:02d}:{n * 5:02d}:00Z",
-            user_agent=UA,
-            source_ip=f"203.0.{100 + n}.5",
-        )
-        for n in range(10)
-    ]
+    primed = _reads(
+        "ci",
+        [f"2026-10-11T{9 + n % 3:02d}:{n * 5:02d}:00Z" for n in range(10)],
+        [f"203.0.{100 + n}.5" for n in range(10)],
+    )
     builder.trail([*_ci_life(), *primed, _write("ci", "w", "203.0.113.66")])
     found = run_detector(builder, ct_unusual_change.DETECTOR)
     assert [f.details["baseline"]["new"] for f in found] == [["network"]]
@@ -189,18 +198,11 @@ def test_one_day_of_calls_from_many_networks_does_not_make_a_role_roam(
 def test_a_new_principal_is_judged_against_the_account_networks(builder: CaseBuilder) -> None:
     # the account's developers roam over ten networks on ten days; a new role's first write
     # from a network the account never used names both the principal and the network
-    spread = [
-        trail_event(
-            "ListFunctions20150331",
-            {},
-            identity=role_identity("dev", "a"),
-            event_id=f"d{n}",
-            time=f"2026-10-{n + 1:02d}T10:10:00Z",
-            user_agent=UA,
-            source_ip=f"198.18.{n}.5",
-        )
-        for n in range(10)
-    ]
+    spread = _reads(
+        "dev",
+        [f"2026-10-{n + 1:02d}T10:10:00Z" for n in range(10)],
+        [f"198.18.{n}.5" for n in range(10)],
+    )
     builder.trail([*_ci_life(), *spread, _write("brand-new", "w", "203.0.113.66")])
     found = run_detector(builder, ct_unusual_change.DETECTOR)
     assert [f.details["baseline"]["new"] for f in found] == [["principal", "network"]]
