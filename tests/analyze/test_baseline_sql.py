@@ -73,18 +73,17 @@ def _events() -> list[dict[str, object]]:
             )
         )
     for day in range(1, 31):  # a runner pool: every release from networks it never used
-        for n in range(2):
-            out.append(
-                trail_event(
-                    "UpdateFunctionCode20150331v2",
-                    {"functionName": "fn-2"},
-                    identity=role_identity("runner", f"r{day}{n}"),
-                    event_id=f"r{day:02d}{n}",
-                    time=f"2026-10-{day:02d}T10:{n:02d}:00Z",
-                    user_agent=AGENTS[0],
-                    source_ip=f"198.18.{day * 2 + n}.9",
-                )
+        out.extend(
+            _code(
+                "runner",
+                f"r{day:02d}{n}",
+                f"2026-10-{day:02d}T10:{n:02d}:00Z",
+                f"198.18.{day * 2 + n}.9",
+                AGENTS[0],
+                "fn-2",
             )
+            for n in range(2)
+        )
     for n, day in enumerate((20, 25, 25)):  # a newcomer: never before, then one day before
         out.append(
             trail_event(
@@ -135,32 +134,30 @@ def test_a_roaming_principal_new_network_is_not_counted(builder: CaseBuilder) ->
 UA = "aws-cli/2.15.0 Python/3.11"
 
 
+def _code(
+    role: str, event_id: str, time: str, address: str, agent: str = UA, function: str = "fn"
+) -> dict[str, object]:
+    """An UpdateFunctionCode by a session of `role` (named after the event)."""
+    return trail_event(
+        "UpdateFunctionCode20150331v2",
+        {"functionName": function},
+        identity=role_identity(role, f"s-{event_id}"),
+        event_id=event_id,
+        time=time,
+        user_agent=agent,
+        source_ip=address,
+    )
+
+
 def _ci_life() -> list[dict[str, object]]:
     """A CI role's ten days on one network at 10:00 with one tool."""
     return [
-        trail_event(
-            "UpdateFunctionCode20150331v2",
-            {"functionName": "fn"},
-            identity=role_identity("ci", f"s{day}"),
-            event_id=f"l{day}",
-            time=f"2026-10-{day:02d}T10:00:00Z",
-            user_agent=UA,
-            source_ip="192.0.2.10",
-        )
-        for day in range(1, 11)
+        _code("ci", f"l{day}", f"2026-10-{day:02d}T10:00:00Z", "192.0.2.10") for day in range(1, 11)
     ]
 
 
 def _write(role: str, event_id: str, address: str) -> dict[str, object]:
-    return trail_event(
-        "UpdateFunctionCode20150331v2",
-        {"functionName": "fn"},
-        identity=role_identity(role, "evil"),
-        event_id=event_id,
-        time="2026-10-12T10:30:00Z",
-        user_agent=UA,
-        source_ip=address,
-    )
+    return _code(role, event_id, "2026-10-12T10:30:00Z", address)
 
 
 def _reads(role: str, times: list[str], addresses: list[str]) -> list[dict[str, object]]:
@@ -179,33 +176,43 @@ def _reads(role: str, times: list[str], addresses: list[str]) -> list[dict[str, 
     ]
 
 
-def test_one_day_of_calls_from_many_networks_does_not_make_a_role_roam(
+@pytest.mark.parametrize(
+    ("reader", "times", "addresses", "writer", "new"),
+    [
+        # An intruder with the CI role's keys reads from ten /24s on day 11, then writes on
+        # day 12 from an eleventh at the usual hour with the usual tool: the network counts.
+        (
+            "ci",
+            [f"2026-10-11T{9 + n % 3:02d}:{n * 5:02d}:00Z" for n in range(10)],
+            [f"203.0.{100 + n}.5" for n in range(10)],
+            "ci",
+            ["network"],
+        ),
+        # The account's developers roam over ten networks on ten days; a new role's first
+        # write from a network the account never used names the principal and the network.
+        (
+            "dev",
+            [f"2026-10-{n + 1:02d}T10:10:00Z" for n in range(10)],
+            [f"198.18.{n}.5" for n in range(10)],
+            "brand-new",
+            ["principal", "network"],
+        ),
+    ],
+    ids=["one-day-burst", "new-principal"],
+)
+def test_a_network_counts_unless_an_established_principal_roamed_for_days(
     builder: CaseBuilder,
+    reader: str,
+    times: list[str],
+    addresses: list[str],
+    writer: str,
+    new: list[str],
 ) -> None:
-    # An intruder with the CI role's keys reads from ten /24s on day 11, then writes on day 12
-    # from an eleventh at the usual hour with the usual tool: the new network still counts.
-    primed = _reads(
-        "ci",
-        [f"2026-10-11T{9 + n % 3:02d}:{n * 5:02d}:00Z" for n in range(10)],
-        [f"203.0.{100 + n}.5" for n in range(10)],
-    )
-    builder.trail([*_ci_life(), *primed, _write("ci", "w", "203.0.113.66")])
+    reads = _reads(reader, times, addresses)
+    builder.trail([*_ci_life(), *reads, _write(writer, "w", "203.0.113.66")])
     found = run_detector(builder, ct_unusual_change.DETECTOR)
-    assert [f.details["baseline"]["new"] for f in found] == [["network"]]
+    assert [f.details["baseline"]["new"] for f in found] == [new]
     assert "roaming_networks" not in found[0].details["baseline"]
-
-
-def test_a_new_principal_is_judged_against_the_account_networks(builder: CaseBuilder) -> None:
-    # the account's developers roam over ten networks on ten days; a new role's first write
-    # from a network the account never used names both the principal and the network
-    spread = _reads(
-        "dev",
-        [f"2026-10-{n + 1:02d}T10:10:00Z" for n in range(10)],
-        [f"198.18.{n}.5" for n in range(10)],
-    )
-    builder.trail([*_ci_life(), *spread, _write("brand-new", "w", "203.0.113.66")])
-    found = run_detector(builder, ct_unusual_change.DETECTOR)
-    assert [f.details["baseline"]["new"] for f in found] == [["principal", "network"]]
 
 
 def test_judged_rows_stream_and_a_query_meanwhile_is_an_error(builder: CaseBuilder) -> None:
