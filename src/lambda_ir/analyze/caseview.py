@@ -253,6 +253,7 @@ class CaseView:
         con = open_index(self.case)
         con.execute("SET memory_limit = ?", [ANALYSIS_MEMORY])
         con.execute("SET preserve_insertion_order = false")  # every query orders its rows
+        # memory DuckDB frees goes back to the system soon, not kept for later queries
         con.execute("SET allocator_flush_threshold = '16MB'")
         con.execute("SET allocator_bulk_deallocation_flush_threshold = '16MB'")
         spill = scratch_path(self.case.root, "duckdb-spill")  # named with our pid
