@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lambda_ir.redact import (
+    _ANY_LITERAL,
     REDACTED,
+    _may_hold_secret,
     is_secret_name,
     looks_secret,
     redact_document,
@@ -126,3 +132,18 @@ def test_every_text_pattern_is_reached(secret_text: str) -> None:
     # through that first check, whatever its case.
     assert REDACTED in redact_text(f"seen: {secret_text} .")
     assert looks_secret(secret_text)
+
+
+_PIECES = st.sampled_from(
+    ["-----BEGIN", "Secret", "PASSW", "pwd", "api_key", "Api-Key", "apikey", "api key",
+     "ToKeN", "bearer", "BASIC", "://", "FwoGZXIvYXdz", "IQoJ", "ghp_", "GHX_", "xoxb-",
+     "xox", "_live_", "eyJ", "AIza", "gh", "ap", "x", " ", ":", "/", "-", "_", "\\"]
+)  # fmt: skip
+
+
+@given(st.lists(_PIECES, max_size=12).map("".join))
+def test_the_literal_scan_answers_as_the_lower_case_regex(text: str) -> None:
+    # `_may_hold_secret` scans ASCII text with YARA-X (`nocase`); it must agree with
+    # `_ANY_LITERAL` searched in the lower-cased text, which it replaced
+    expected = re.search(_ANY_LITERAL, text.lower()) is not None
+    assert _may_hold_secret(text) is expected

@@ -12,8 +12,11 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any
+
+import yara_x
 
 REDACTED = "[REDACTED]"
 
@@ -115,20 +118,36 @@ _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
 
 # A necessary condition for any of `_TEXT_PATTERNS`: a literal each of them contains, in
 # lower case. Text with none (nearly every summary, ARN and log line) is returned untouched
-# after one search instead of ten substitutions. Keep it in step when a pattern is added.
+# after one search (`_any_rules`) instead of ten substitutions. Keep it in step when a pattern
+# is added.
 _ANY_LITERAL = (
     r"-----begin|secret|passw|pwd|api[_-]?key|token|bearer|basic|://|fwogzxivyxdz|iqoj|"
     r"gh[pousr]_|xox[abprs]-|_live_|eyj|aiza"
 )
-_ANY_LOWER = re.compile(_ANY_LITERAL)
-# Plain substrings one of which each literal above contains: `in` tests them at C speed, where
-# the alternation costs ~130 ns a character; only text holding one is searched with the regex.
-_ANY_SUBSTRINGS = (
-    "-----begin", "secret", "passw", "pwd", "api", "token", "bearer", "basic", "://",
-    "fwogzxivyxdz", "iqoj", "gh", "xox", "_live_", "eyj", "aiza",
-)  # fmt: skip
 # Outside ASCII, `(?i)` also matches ſ, ı, İ and the Kelvin sign, which `lower()` does not map.
 _ANY_FOLDED = re.compile(_ANY_LITERAL, re.IGNORECASE)
+
+
+@functools.cache
+def _any_rules() -> yara_x.Rules:
+    """`_ANY_LITERAL` as a YARA-X rule (ASCII `nocase`, as `lower()` then the regex): one scan
+    in Rust, 0.7 µs for a finding's JSON where `lower()` and the substring tests took 5 µs.
+    Compiled on first use (15 ms), not by every command that imports this module."""
+    pattern = _ANY_LITERAL.replace("/", "\\/")
+    return yara_x.compile(
+        f"rule any_secret_literal {{ strings: $s = /{pattern}/ nocase condition: $s }}"
+    )
+
+
+_SCANNERS = threading.local()  # a scanner keeps state while it scans: one per thread
+
+
+def _literal_in(data: bytes) -> bool:
+    """Some `_ANY_LITERAL` in ASCII `data`, any case."""
+    scanner = getattr(_SCANNERS, "scanner", None)
+    if scanner is None:
+        scanner = _SCANNERS.scanner = yara_x.Scanner(_any_rules())
+    return bool(scanner.scan(data).matching_rules)
 
 
 # A pure function of a short string, asked the same few key names (`event_id`, `baseline`) for
@@ -233,12 +252,8 @@ def json_is_clean(text: str) -> bool:
 
 
 def _may_hold_secret(text: str) -> bool:
-    if text.isascii():  # lower() then a case-sensitive search: 8x faster than (?i)
-        lower = text.lower()
-        for part in _ANY_SUBSTRINGS:  # a plain loop: a generator's frames cost more here
-            if part in lower:
-                return _ANY_LOWER.search(lower) is not None
-        return False
+    if text.isascii():
+        return _literal_in(text.encode())
     return _ANY_FOLDED.search(text) is not None
 
 
