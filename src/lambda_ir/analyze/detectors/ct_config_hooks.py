@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -92,8 +91,9 @@ def _runtime_attach(
     )
 
 
-# A call that set layers or hooks: the row, its verdict, severity, why, layers and hooks.
-_Call = tuple[TrailRow, Novelty, Severity, str, list[str], list[str]]
+# A call that set layers or hooks: the row, its verdict, severity, why, layers (and what the
+# catalogue says of each) and hooks.
+_Call = tuple[TrailRow, Novelty, Severity, str, list[str], list[LayerMatch], list[str]]
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
@@ -116,16 +116,13 @@ def detect(case: CaseView) -> Iterator[Finding]:
         if "layers" not in row.request and before is not None and before == layers:
             layers = []
         if layers or hooks:  # the request and response are read: not kept
-            calls.append((replace(row, request=_NONE, response=_NONE), novelty, layers, hooks))
-    candidates = [
-        _runtime_attach(case, row, [case.vendors.layer(a, row.account) for a in layers], hooks)
-        for row, _, layers, hooks in calls
-    ]
+            matches = [case.vendors.layer(arn, row.account) for arn in layers]
+            calls.append((_bodiless(row), novelty, layers, matches, hooks))
+    candidates = [_runtime_attach(case, row, matches, hooks) for row, _, _, matches, hooks in calls]
     ours = attach_calls(case, [c for c in candidates if c is not None])
     # Like calls (one principal, function, layers, hooks and verdict) become one finding.
     like: dict[tuple[Any, ...], list[_Call]] = {}
-    for row, novelty, layers, hooks in calls:
-        matches = [case.vendors.layer(arn, row.account) for arn in layers]
+    for row, novelty, layers, matches, hooks in calls:
         severity, what = _severity(row, matches, hooks, novelty)
         own = not hooks and all(m.kind is LayerKind.OWN for m in matches)
         if own and row.by_deploy_tool and severity.rank <= Severity.LOW.rank:
@@ -145,15 +142,20 @@ def detect(case: CaseView) -> Iterator[Finding]:
             novelty.service,
             novelty.new,
         )
-        like.setdefault(key, []).append((row, novelty, severity, what, layers, hooks))
+        like.setdefault(key, []).append((row, novelty, severity, what, layers, matches, hooks))
     for found in like.values():
-        yield _finding(case, found)
+        yield _finding(found)
 
 
-def _finding(case: CaseView, found: list[_Call]) -> Finding:
+def _bodiless(row: TrailRow) -> TrailRow:
+    """The row without its request and response (by keywords: `dataclasses.replace` costs
+    twice as much, for every call of a million-event trail)."""
+    return TrailRow(**{**vars(row), "request": _NONE, "response": _NONE})
+
+
+def _finding(found: list[_Call]) -> Finding:
     """One finding for like calls, in the words of the first."""
-    row, novelty, severity, what, layers, hooks = found[0]
-    matches = [case.vendors.layer(arn, row.account) for arn in layers]
+    row, novelty, severity, what, layers, matches, hooks = found[0]
     parts = []
     if layers:
         parts.append("layers " + "; ".join(f"{m.arn} ({m.describe()})" for m in matches))
