@@ -26,7 +26,8 @@ from lambda_ir.evidence import Case, verify_case
 from lambda_ir.evidence.index import build_index, open_index
 from lambda_ir.hunt.athena import QueryFailed, cost_usd, run_query
 from lambda_ir.hunt.rules import LAMBDA_RULES
-from lambda_ir.hunt.security_lake import LakeOptions, default_table, hunt_security_lake
+from lambda_ir.hunt.run import HuntOptions
+from lambda_ir.hunt.security_lake import default_table, hunt_security_lake
 from tests.conftest import aws_env
 from tests.hunt.trail_files import REGION, SINCE, UNTIL, expected_events, records, result_workgroup
 
@@ -77,7 +78,7 @@ def test_hunt_prunes_to_the_window_days_and_ingests_the_matches(
 ) -> None:
     rules = LAMBDA_RULES  # Sigma's are compared on DuckDB in test_cloudtrail_lake_rules
     case = Case.create(tmp_path / "case", {"test": True})
-    options = LakeOptions(
+    options = HuntOptions(
         workgroup, lake.qualified, SINCE, UNTIL, rules, REGION, endpoint_url=aws.endpoint_url
     )
     summary = hunt_security_lake(case, admin, options)
@@ -136,7 +137,7 @@ def test_the_security_lake_scenario_holds_what_the_scenarios_before_it_did(
     seed(aws, ["stratus", "security-lake"])  # adds to the lake above: its table, its bucket
     now = datetime.now(UTC)
     case = Case.create(tmp_path / "case", {"test": True})
-    options = LakeOptions(
+    options = HuntOptions(
         "lambda-ir",
         lake.qualified,
         now - timedelta(days=7),

@@ -24,8 +24,8 @@ from lambda_ir.hunt.athena import QueryFailed
 from lambda_ir.hunt.cloudtrail_lake import LakeQueryOptions, hunt_cloudtrail_lake, store_id
 from lambda_ir.hunt.query import check_table
 from lambda_ir.hunt.rules import LAMBDA_RULES, sigma_rules
-from lambda_ir.hunt.run import HuntSummary
-from lambda_ir.hunt.security_lake import LakeOptions, default_table, hunt_security_lake
+from lambda_ir.hunt.run import HuntOptions, HuntSummary
+from lambda_ir.hunt.security_lake import default_table, hunt_security_lake
 
 SOURCES = ("athena", "security-lake", "cloudtrail-lake")
 
@@ -77,7 +77,7 @@ def hunt_source(ui: Ui, request: SourceRequest) -> tuple[HuntSummary, dict[str, 
     )
     try:
         if request.source == "security-lake":
-            options = LakeOptions(
+            options = HuntOptions(
                 str(request.workgroup),
                 table,
                 request.since,

@@ -20,7 +20,6 @@ lake's bucket, write on the workgroup's result location.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import boto3
@@ -38,29 +37,13 @@ from lambda_ir.hunt.query import (
     split_queries,
 )
 from lambda_ir.hunt.rules import ENGINES, SOURCE_DIALECT, HuntRule, Unsupported, rewrite_rules
-from lambda_ir.hunt.run import HuntSummary, merge_ingested, once_each
+from lambda_ir.hunt.run import HuntOptions, HuntSummary, merge_ingested, once_each
 from lambda_ir.hunt.security_lake_ocsf import FIELDS, JSON_FIELDS, UNMAPPED, record_of_ocsf
 from lambda_ir.hunt.security_lake_schema import COLUMNS, table_names
 
 ROWS = RowSource(
     "security-lake", "athena:GetQueryExecution", RESULTS_API, "QueryExecutionId", record_of_ocsf
 )
-
-
-@dataclass(frozen=True)
-class LakeOptions:
-    """Where and what to hunt in Security Lake: workgroup, table, window, rules."""
-
-    workgroup: str
-    table: str  # DATABASE.TABLE; default_table(region) is Security Lake's own name
-    since: datetime
-    until: datetime
-    rules: tuple[HuntRule, ...]
-    region: str
-    unsupported: tuple[Unsupported, ...] = ()
-    endpoint_url: str | None = None
-    timeout_s: float = 1800.0
-    max_query_bytes: int = MAX_QUERY_BYTES
 
 
 def default_table(region: str) -> str:
@@ -155,7 +138,7 @@ def lake_queries(
     )
 
 
-def hunt_security_lake(case: Case, session: boto3.Session, options: LakeOptions) -> HuntSummary:
+def hunt_security_lake(case: Case, session: boto3.Session, options: HuntOptions) -> HuntSummary:
     """Run the rules against Security Lake through Athena; matches go into the case."""
     check_table(options.table)
     rules, refused = ocsf_rules(options.rules)
