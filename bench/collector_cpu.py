@@ -37,17 +37,11 @@ def main() -> None:
         return
     args = _arguments()
     os.environ.setdefault("AWS_MAX_ATTEMPTS", "30")
-    from lambda_ir.emulator.scenarios.organization import OrgShape, seed_organisation
+    from lambda_ir.emulator.scenarios.organization import seed_organisation
 
     base_src = _archive(args.base)
     regions = scale.REGIONS[: args.regions]
-    shape = OrgShape(
-        members=args.accounts,
-        regions=regions,
-        functions=tuple(f"fn-{n:03d}" for n in range(args.functions)),
-        versions=args.versions,
-        without_role=0,
-    )
+    shape = scale.org_shape(args)
     trees = {"base": str(base_src), "this": str(HERE.parent / "src")}
     per_request: dict[str, list[float]] = {"base": [], "this": []}
     with scale._served(40) as (endpoint, pid):

@@ -65,19 +65,25 @@ from lambda_ir.evidence import Case
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2", "eu-central-1")
 
 
+def org_shape(args: argparse.Namespace) -> OrgShape:
+    """The organisation `--accounts`, `--regions`, `--functions` and `--versions` ask for,
+    every function with its execution role."""
+    return OrgShape(
+        members=args.accounts,
+        regions=REGIONS[: args.regions],
+        functions=tuple(f"fn-{n:03d}" for n in range(args.functions)),
+        versions=args.versions,
+        without_role=0,
+    )
+
+
 def main() -> None:
     args = _arguments()
     # Seeding runs into the quotas too: retry throttled calls as a patient deployer would.
     os.environ.setdefault("AWS_MAX_ATTEMPTS", "30")
     logging.getLogger("urllib3").setLevel(logging.ERROR)
     regions = REGIONS[: args.regions]
-    shape = OrgShape(
-        members=args.accounts,
-        regions=regions,
-        functions=tuple(f"fn-{n:03d}" for n in range(args.functions)),
-        versions=args.versions,
-        without_role=0,
-    )
+    shape = org_shape(args)
     with _served(args.latency_ms) as (endpoint, pid):
         started = time.monotonic()
         accounts = seed_organisation(endpoint, shape, workers=args.seed_workers)
