@@ -304,3 +304,14 @@ def who_severity(default: Severity, novelty: Novelty) -> Severity:
     if novelty.established:
         return Severity.INFO
     return novelty.severity() or default
+
+
+def act_severity(novelty: Novelty) -> Severity:
+    """Severity of an act that is risky whoever does it (opening a URL, blinding the trail),
+    judged by who did it: LOW on an established path, MEDIUM when one thing about the caller
+    was new, HIGH for two or more or with no baseline to judge by."""
+    if novelty.established:
+        return Severity.LOW
+    if novelty.judged and len(novelty.strong) < 2:
+        return Severity.MEDIUM
+    return Severity.HIGH

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lambda_ir.analyze.baseline import act_severity
 from lambda_ir.analyze.baseline_sql import NOVELTY_COLUMNS, novelty_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
@@ -43,13 +44,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
     )
     for group in groups:
         row, novelty = group.first, novelty_of(group.extra)
-        severity = (
-            Severity.LOW
-            if novelty.established
-            else Severity.MEDIUM
-            if novelty.judged and len(novelty.strong) < 2
-            else Severity.HIGH
-        )
+        severity = act_severity(novelty)
         cors = row.request.get("cors") or {}
         origins = cors.get("allowOrigins") or [] if isinstance(cors, dict) else []
         wildcard = "*" in origins

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from lambda_ir.analyze.baseline import act_severity
 from lambda_ir.analyze.baseline_sql import select_judged
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
@@ -64,13 +65,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             continue
         trail = str(row.request.get("name") or row.request.get("trailName") or "?")
         # With nothing to judge by, blinding the trail is HIGH by the event alone (README scale).
-        severity = (
-            Severity.LOW
-            if novelty.established
-            else Severity.MEDIUM
-            if novelty.judged and len(novelty.strong) < 2
-            else Severity.HIGH
-        )
+        severity = act_severity(novelty)
         yield event_finding(
             INFO,
             row,
