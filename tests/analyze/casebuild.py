@@ -6,6 +6,7 @@ import base64
 import gzip
 import hashlib
 import io
+import uuid
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -275,3 +276,25 @@ def run_detector(builder: CaseBuilder, detector: Any, **options: Any) -> list[An
 
     view = CaseView(Case.open(builder.root), AnalyzeOptions(**options))
     return list(detector.detect(view))
+
+
+LOG_T0 = 1_764_676_800_000  # 2025-12-02T12:00:00Z in ms: fixed log times, never sent to an API
+
+
+def report_line(
+    i: int, version: str, duration: float, status: str = "", memory: int = 60
+) -> dict[str, Any]:
+    """Invocation `i`'s REPORT log event (as FilterLogEvents returns it) for `version`, its
+    duration in ms, memory used and status (`timeout`, `error`) when not a success."""
+    rid = str(uuid.UUID(int=i + (int(version) if version.isdigit() else 0) * 10_000))
+    line = (
+        f"REPORT RequestId: {rid}\tDuration: {duration:.2f} ms\tBilled Duration: "
+        f"{duration:.0f} ms\tMemory Size: 128 MB\tMax Memory Used: {memory} MB\t"
+    )
+    if status:
+        line += f"Status: {status}"
+    return {
+        "timestamp": LOG_T0 + i * 1000,
+        "message": line,
+        "logStreamName": f"2025/12/02/[{version}]abcdef",
+    }

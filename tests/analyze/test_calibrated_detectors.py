@@ -25,6 +25,7 @@ from tests.analyze.casebuild import (
     TERRAFORM,
     CaseBuilder,
     ci_identity,
+    report_line,
     run_detector,
     trail_event,
 )
@@ -146,29 +147,12 @@ def test_admin_role_passed_without_a_baseline_is_medium(builder: CaseBuilder) ->
     assert finding.severity is Severity.MEDIUM
 
 
-T0 = 1_764_633_600_000  # fixed log timestamps (ms), never sent to an API
-
-
-def _report(i: int, version: str, duration: float, status: str = "") -> dict[str, Any]:
-    line = (
-        f"REPORT RequestId: r{i}\tDuration: {duration} ms\tBilled Duration: {int(duration)} ms"
-        "\tMemory Size: 128 MB\tMax Memory Used: 60 MB\t"
-    )
-    if status:
-        line += f"Status: {status}"
-    return {
-        "timestamp": T0 + i * 1000,
-        "message": line,
-        "logStreamName": f"2025/12/02/[{version}]abcdef",
-    }
-
-
 def test_timeouts_are_a_symptom_never_more_than_medium(builder: CaseBuilder) -> None:
     builder.logs(
         "/aws/lambda/orders",
-        [_report(i, "3", 900_000, "timeout") for i in range(40)]  # every call, 40 times
-        + [_report(100 + i, "2", 120, "timeout") for i in range(12)]  # 12 of 20: half
-        + [_report(200 + i, "2", 120) for i in range(8)],
+        [report_line(i, "3", 900_000, "timeout") for i in range(40)]  # every call, 40 times
+        + [report_line(100 + i, "2", 120, "timeout") for i in range(12)]  # 12 of 20: half
+        + [report_line(200 + i, "2", 120) for i in range(8)],
     )
     found = {f.resource: f.severity for f in run_detector(builder, log_timeouts.DETECTOR)}
     assert found == {FN + ":3": Severity.MEDIUM, FN + ":2": Severity.LOW}
@@ -177,8 +161,8 @@ def test_timeouts_are_a_symptom_never_more_than_medium(builder: CaseBuilder) -> 
 def test_duration_outlier_with_many_calls_is_low(builder: CaseBuilder) -> None:
     builder.logs(
         "/aws/lambda/orders",
-        [_report(i, "2", 100) for i in range(30)]
-        + [_report(100 + i, "3", 60_000) for i in range(30)],
+        [report_line(i, "2", 100) for i in range(30)]
+        + [report_line(100 + i, "3", 60_000) for i in range(30)],
     )
     found = run_detector(builder, log_outliers.DETECTOR)
     assert [(f.resource, f.severity) for f in found] == [(FN + ":3", Severity.LOW)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from pathlib import Path
 
 from lambda_ir.analyze.detectors import (
@@ -15,25 +14,17 @@ from lambda_ir.analyze.detectors import (
     log_timeouts,
 )
 from lambda_ir.model import Severity
-from tests.analyze.casebuild import ACCOUNT, REGION, CaseBuilder, function_config, run_detector
+from tests.analyze.casebuild import (
+    ACCOUNT,
+    LOG_T0,
+    REGION,
+    CaseBuilder,
+    function_config,
+    report_line,
+    run_detector,
+)
 
-T0 = 1_764_676_800_000  # 2025-12-02T12:00:00Z in ms
 FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"
-
-
-def _report(i: int, version: str, duration: float, status: str = "", memory: int = 60) -> dict:
-    rid = str(uuid.UUID(int=i + (int(version) if version.isdigit() else 0) * 10_000))
-    line = (
-        f"REPORT RequestId: {rid}\tDuration: {duration:.2f} ms\tBilled Duration: "
-        f"{duration:.0f} ms\tMemory Size: 128 MB\tMax Memory Used: {memory} MB\t"
-    )
-    if status:
-        line += f"Status: {status}"
-    return {
-        "timestamp": T0 + i * 1000,
-        "message": line,
-        "logStreamName": f"2025/12/02/[{version}]abcdef",
-    }
 
 
 def _logs(builder: CaseBuilder, events: list[dict]) -> str:
@@ -43,8 +34,8 @@ def _logs(builder: CaseBuilder, events: list[dict]) -> str:
 def test_timeouts_fire_for_a_version_that_always_times_out(builder: CaseBuilder) -> None:
     path = _logs(
         builder,
-        [_report(i, "3", 900_000, "timeout") for i in range(12)]
-        + [_report(20 + i, "2", 120) for i in range(4)],
+        [report_line(i, "3", 900_000, "timeout") for i in range(12)]
+        + [report_line(20 + i, "2", 120) for i in range(4)],
     )
     found = run_detector(builder, log_timeouts.DETECTOR)
     # A symptom a miner shares with a slow dependency: MEDIUM at most.
@@ -54,7 +45,8 @@ def test_timeouts_fire_for_a_version_that_always_times_out(builder: CaseBuilder)
 
 def test_timeouts_quiet_for_rare_timeouts(builder: CaseBuilder) -> None:
     _logs(
-        builder, [_report(0, "2", 3000, "timeout")] + [_report(i, "2", 100) for i in range(1, 20)]
+        builder,
+        [report_line(0, "2", 3000, "timeout")] + [report_line(i, "2", 100) for i in range(1, 20)],
     )
     assert run_detector(builder, log_timeouts.DETECTOR) == []
 
@@ -62,7 +54,8 @@ def test_timeouts_quiet_for_rare_timeouts(builder: CaseBuilder) -> None:
 def test_duration_outlier_between_versions(builder: CaseBuilder) -> None:
     path = _logs(
         builder,
-        [_report(i, "2", 100) for i in range(5)] + [_report(10 + i, "3", 60_000) for i in range(5)],
+        [report_line(i, "2", 100) for i in range(5)]
+        + [report_line(10 + i, "3", 60_000) for i in range(5)],
     )
     found = run_detector(builder, log_outliers.DETECTOR)
     assert [f.resource for f in found] == [FN + ":3"]
@@ -70,19 +63,19 @@ def test_duration_outlier_between_versions(builder: CaseBuilder) -> None:
 
 
 def test_no_outlier_when_versions_agree(builder: CaseBuilder) -> None:
-    _logs(builder, [_report(i, v, 100 + i) for v in ("1", "2") for i in range(5)])
+    _logs(builder, [report_line(i, v, 100 + i) for v in ("1", "2") for i in range(5)])
     assert run_detector(builder, log_outliers.DETECTOR) == []
 
 
 def test_error_burst(builder: CaseBuilder) -> None:
-    path = _logs(builder, [_report(i, "4", 50, "error") for i in range(12)])
+    path = _logs(builder, [report_line(i, "4", 50, "error") for i in range(12)])
     found = run_detector(builder, log_errors.DETECTOR)
     assert len(found) == 1 and found[0].details["errors"] == 12
     assert found[0].evidence[0].path == path
 
 
 def test_few_errors_are_quiet(builder: CaseBuilder) -> None:
-    _logs(builder, [_report(i, "4", 50, "error") for i in range(3)])
+    _logs(builder, [report_line(i, "4", 50, "error") for i in range(3)])
     assert run_detector(builder, log_errors.DETECTOR) == []
 
 
@@ -92,12 +85,12 @@ def test_extension_init_lines(builder: CaseBuilder) -> None:
         builder,
         [
             {
-                "timestamp": T0,
+                "timestamp": LOG_T0,
                 "message": "EXTENSION\tName: spy\tState: Ready\tEvents: [INVOKE,SHUTDOWN]",
                 "logStreamName": stream,
             },
             {
-                "timestamp": T0 + 5,
+                "timestamp": LOG_T0 + 5,
                 "message": "START RequestId: x Version: $LATEST",
                 "logStreamName": stream,
             },
@@ -109,7 +102,7 @@ def test_extension_init_lines(builder: CaseBuilder) -> None:
 
 
 def test_no_extension_lines_is_quiet(builder: CaseBuilder) -> None:
-    _logs(builder, [{"timestamp": T0, "message": "START RequestId: x", "logStreamName": "s"}])
+    _logs(builder, [{"timestamp": LOG_T0, "message": "START RequestId: x", "logStreamName": "s"}])
     assert run_detector(builder, log_extensions.DETECTOR) == []
 
 
@@ -119,16 +112,16 @@ def test_outbound_indicators(builder: CaseBuilder) -> None:
         builder,
         [
             {
-                "timestamp": T0,
+                "timestamp": LOG_T0,
                 "message": "[INFO] pool stratum+tcp://116.203.4.0:3333 connected",
                 "logStreamName": stream,
             },
             {
-                "timestamp": T0 + 1,
+                "timestamp": LOG_T0 + 1,
                 "message": "GET https://cloudflare-dns.com/dns-query?name=gw.x",
                 "logStreamName": stream,
             },
-            {"timestamp": T0 + 2, "message": "db at 10.0.0.5:5432 ok", "logStreamName": stream},
+            {"timestamp": LOG_T0 + 2, "message": "db at 10.0.0.5:5432 ok", "logStreamName": stream},
         ],
     )
     found = run_detector(builder, log_outbound.DETECTOR)
@@ -145,7 +138,7 @@ def test_outbound_quiet_on_ordinary_lines(builder: CaseBuilder) -> None:
         builder,
         [
             {
-                "timestamp": T0,
+                "timestamp": LOG_T0,
                 "message": "connected to 10.1.2.3:6379, took 3 ms",
                 "logStreamName": "s",
             }
@@ -209,8 +202,8 @@ def test_complete_case_has_no_gaps(builder: CaseBuilder) -> None:
 def test_few_timeouts_are_low(builder: CaseBuilder) -> None:
     _logs(
         builder,
-        [_report(i, "3", 120_000, "timeout") for i in range(4)]
-        + [_report(20 + i, "3", 9000) for i in range(4)],
+        [report_line(i, "3", 120_000, "timeout") for i in range(4)]
+        + [report_line(20 + i, "3", 9000) for i in range(4)],
     )
     assert [f.severity for f in run_detector(builder, log_timeouts.DETECTOR)] == [Severity.LOW]
 
