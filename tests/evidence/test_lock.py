@@ -42,6 +42,18 @@ def _hold(root: Path) -> subprocess.Popen[str]:
     return holder
 
 
+def _import_after_kill(root: Path, tmp_path: Path) -> str:
+    """`import-trail` into the case whose lock holder was killed: its stderr on one line."""
+    done = subprocess.run(
+        [*CLI, "import-trail", "--case", str(root), str(_trail_file(tmp_path))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return " ".join(done.stderr.split())
+
+
 def _trail_file(tmp_path: Path) -> Path:
     record = {
         "eventVersion": "1.08",
@@ -124,18 +136,10 @@ def test_a_killed_writers_lock_is_taken_over_and_its_partial_files_removed(
         in (killed.notes[0])
     )
     started = time.monotonic()
-    done = subprocess.run(
-        [*CLI, "import-trail", "--case", str(root), str(_trail_file(tmp_path))],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    said = _import_after_kill(root, tmp_path)
     assert time.monotonic() - started < 30
-    assert f"taking over the case lock of `lambda-ir collect --case held` (pid {holder.pid}" in (
-        " ".join(done.stderr.split())
-    )
-    assert "2 partial file(s) it left in .tmp/ removed" in " ".join(done.stderr.split())
+    assert f"taking over the case lock of `lambda-ir collect --case held` (pid {holder.pid}" in said
+    assert "2 partial file(s) it left in .tmp/ removed" in said
     report = verify_case(root)
     assert report.ok, report.problems
     assert report.notes == []  # the takeover removed the leftovers
@@ -180,14 +184,7 @@ def test_a_takeover_removes_only_the_dead_writers_files_and_names_the_others(
     assert all(
         f"not made by the killed writer (pid {holder.pid})" in p.detail for p in before.problems
     )
-    done = subprocess.run(
-        [*CLI, "import-trail", "--case", str(root), str(_trail_file(tmp_path))],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    said = " ".join(done.stderr.split())
+    said = _import_after_kill(root, tmp_path)
     assert "2 partial file(s) it left in .tmp/ removed" in said
     assert "warning: 3 file(s) in .tmp/ not made by that writer" in said
     assert ".tmp/planted.py" in said
