@@ -33,6 +33,7 @@ from lambda_ir.analyze.trail_rows import (
     HUMAN_TYPES,
     PRINCIPAL,
     TrailRow,
+    read_batches,
     row_of,
 )
 from lambda_ir.evidence.index_values import bulk_insert
@@ -267,11 +268,8 @@ def iter_judged(
         f"SELECT {COLUMNS}, {NOVELTY_COLUMNS} {source} ORDER BY event_time, event_id",
         list(params),
     )
-    width, columns_out = len(COLUMNS.split(",")), len(result.description or ())
-    read = 0
-    while batch := result.fetchmany(JUDGED_BATCH):
-        if len(batch[0]) != columns_out:  # another query's rows: the index was queried
-            raise RuntimeError("the index was queried while judged rows were read")
+    width, read = len(COLUMNS.split(",")), 0
+    for batch in read_batches(result, JUDGED_BATCH, "judged rows"):
         read += len(batch)
         for values in batch:
             row, verdict = row_of(values[:width]), values[width:]

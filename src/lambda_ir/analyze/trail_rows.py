@@ -22,6 +22,8 @@ from lambda_ir.evidence.index_trail import literal_path, record_files, records_q
 from lambda_ir.model import Actor, EvidenceRef, Finding, FunctionRef, Severity
 
 if TYPE_CHECKING:
+    import duckdb
+
     from lambda_ir.analyze.caseview import CaseView
 
 COLUMNS = (
@@ -226,15 +228,24 @@ def select_groups(
     # turns each into a finding. A query on the index meanwhile would end this result early
     # without a word: the count of all groups makes that an error instead.
     result = view.index.execute(sql, list(params))
-    columns_out = len(result.description or ())
     total = read = 0
-    while batch := result.fetchmany(GROUP_BATCH):
-        if len(batch[0]) != columns_out:  # another query's rows: the index was queried
-            raise RuntimeError("the index was queried while groups were read")
+    for batch in read_batches(result, GROUP_BATCH, "groups"):
         total, read = batch[0][-1], read + len(batch)
         yield from (_group(values[:-1], width) for values in batch)
     if read < total:
         raise RuntimeError(f"the index was queried while groups were read: {read} of {total}")
+
+
+def read_batches(
+    result: duckdb.DuckDBPyConnection, size: int, what: str
+) -> Iterator[list[tuple[Any, ...]]]:
+    """A query's rows `size` at a time. A batch with other columns is another query's rows
+    (the index was queried meanwhile, which ends this result): an error naming `what`."""
+    width = len(result.description or ())
+    while batch := result.fetchmany(size):
+        if len(batch[0]) != width:
+            raise RuntimeError(f"the index was queried while {what} were read")
+        yield batch
 
 
 def _group(values: tuple[Any, ...], width: int) -> EventGroup:
