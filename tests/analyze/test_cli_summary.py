@@ -3,10 +3,11 @@ findings.json and --json keep them all."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from lambda_ir.analyze.engine import AnalysisResult
-from lambda_ir.cli.analyze import LISTED, _summary, function_table
+from lambda_ir.cli.analyze import LISTED, TABLE_MAX, TABLE_ROWS, _summary, function_table
 from lambda_ir.model import EvidenceRef, Finding, Severity
 
 
@@ -42,3 +43,29 @@ def test_a_short_list_is_listed_whole() -> None:
     result = AnalysisResult(findings=findings, ran=("LIR-X",), skipped=(), warnings=(), seconds=0)
     text = _summary(result, Path("case/findings.json"))
     assert all(f"finding {n}" in text for n in range(3)) and "more in" not in text
+
+
+def test_the_function_table_lists_the_worst_functions_and_counts_the_rest() -> None:
+    # 50 functions with a high finding and 50 with only a low one (a million-event case had
+    # 3,600 functions to list, one line each).
+    findings = tuple(
+        dataclasses.replace(
+            _finding(n, Severity.HIGH if n < 50 else Severity.LOW),
+            resource=f"arn:aws:lambda:us-east-1:111122223333:function:fn-{n:03d}",
+        )
+        for n in range(100)
+    )
+    table = function_table(findings)
+    rows = [line for line in table[1:] if not line.startswith("  …")]
+    assert len(rows) == TABLE_MAX and all("high" in line for line in rows)
+    assert "fn-000 " in rows[0] and "fn-029 " in rows[-1]  # worst, then most findings, by name
+    assert table[-2:] == [
+        f"  … and {50 - TABLE_MAX} more functions with medium or worse findings",
+        "  … and 50 more functions with only low or info findings",
+    ]
+    # 5 high and 10 low: the low ones fill the table up to TABLE_ROWS rows, the rest counted
+    few = function_table(findings[45:60])
+    assert [line.split()[2] for line in few[1:-1]] == [
+        f"fn-{n:03d}" for n in range(45, 45 + TABLE_ROWS)
+    ]
+    assert few[-1] == "  … and 5 more functions with only low or info findings"

@@ -55,26 +55,28 @@ class IocSet:
             if any(letter in value for value in values)
         ]
         source = _rule("lir_ioc_any", [*_strings(values), *folds])
-        scanner = yara_x.Scanner(yara_x.compile(source))
-        scanner.set_timeout(30)
-        return IocOccurrence(scanner, max(len(v) for v in values))
+        return IocOccurrence(yara_x.compile(source), max(len(v) for v in values))
 
 
 @dataclass(frozen=True)
 class IocOccurrence:
     """Whether any indicator occurs in a stream at all, whatever its case or surroundings:
-    a cheap necessary condition (one Aho-Corasick pass) before an exact, bounded match."""
+    a cheap necessary condition (one Aho-Corasick pass) before an exact, bounded match.
+    Streams may be tested on several threads at once (a YARA-X scanner is one thread's: each
+    test makes its own from the shared rules)."""
 
-    scanner: yara_x.Scanner
+    rules: yara_x.Rules
     longest: int
 
     def in_stream(self, stream: IO[bytes], chunk: int = 8 << 20) -> bool:
         """True when an indicator may occur in the stream (read in bounded chunks)."""
+        scanner = yara_x.Scanner(self.rules)
+        scanner.set_timeout(30)
         tail = b""
         while block := stream.read(chunk):
             data = tail + block
             try:
-                if self.scanner.scan(data).matching_rules:
+                if scanner.scan(data).matching_rules:
                     return True
             except (yara_x.TimeoutError, yara_x.ScanError):
                 return True  # cannot tell: the exact match decides

@@ -201,11 +201,14 @@ def _summary(result: AnalysisResult, target: Path) -> str:
 
 
 TABLE_ROWS = 10  # functions with only low or info findings listed up to this many rows
+TABLE_MAX = 30  # and no more rows in all: a million-event case had 3,600 functions to list
 _COLOURS = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
 
 def function_table(findings: Sequence[Finding]) -> list[str]:
     """The closing summary, per function (worst first): its worst severity and the counts.
+    Functions with only low or info findings take up to TABLE_ROWS rows, all of them up to
+    TABLE_MAX; the rest are counted (findings.json has every one).
 
     Rich markup (colours only when stderr is a terminal); the function names are escaped.
     """
@@ -221,17 +224,19 @@ def function_table(findings: Sequence[Finding]) -> list[str]:
         by_function.setdefault(FunctionRef(ref.account, ref.region, ref.name).arn, []).extend(found)
     if not by_function:
         return []
-    rows = sorted(
-        by_function.items(),
-        key=lambda item: (-max(f.severity.rank for f in item[1]), -len(item[1]), item[0]),
-    )
+    worst = {
+        arn: max((f.severity for f in found), key=lambda s: s.rank)
+        for arn, found in by_function.items()
+    }
+    rows = sorted(by_function, key=lambda arn: (-worst[arn].rank, -len(by_function[arn]), arn))
     lines = ["per function, worst first:"]
-    quiet = 0
-    for arn, found in rows:
-        worst = max((f.severity for f in found), key=lambda s: s.rank)
-        if worst.rank < Severity.MEDIUM.rank and len(lines) > TABLE_ROWS:
-            quiet += 1
+    serious = quiet = 0
+    for arn in rows:
+        medium = worst[arn].rank >= Severity.MEDIUM.rank
+        if len(lines) > TABLE_MAX or (not medium and len(lines) > TABLE_ROWS):
+            serious, quiet = serious + medium, quiet + (not medium)
             continue
+        found = by_function[arn]
         counts = ", ".join(
             f"{n} {s.value}"
             for s in reversed(Severity)
@@ -239,7 +244,10 @@ def function_table(findings: Sequence[Finding]) -> list[str]:
         )
         ref = FunctionRef.from_arn(arn)
         where = f"{ref.name} {ref.region}/{ref.account}"
-        lines.append(f"  [{_COLOURS[worst.value]}]{worst.value:<8}[/] {_field(where)}: {counts}")
+        colour = _COLOURS[worst[arn].value]
+        lines.append(f"  [{colour}]{worst[arn].value:<8}[/] {_field(where)}: {counts}")
+    if serious:
+        lines.append(f"  … and {serious} more functions with medium or worse findings")
     if quiet:
         lines.append(f"  … and {quiet} more functions with only low or info findings")
     return lines

@@ -117,8 +117,12 @@ def open_artifact(path: Path) -> IO[bytes]:
     raw = path.open("rb")
     if raw.read(4) == ZSTD_MAGIC:
         raw.seek(0)
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
-        return io.BufferedReader(reader, OUT_CHUNK)
+        # Read directly, in the caller's large blocks: through an io.BufferedReader the
+        # indicator scan of a million events took twice as long to decompress them.
+        reader = zstandard.ZstdDecompressor().stream_reader(
+            raw, OUT_CHUNK, read_across_frames=True, closefd=True
+        )
+        return cast(IO[bytes], reader)
     raw.seek(0)
     return open_stream(raw)
 
