@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import io
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import IO, cast
+
+import pytest
 
 from lambda_ir.analyze.detectors import ioc_match
 from lambda_ir.analyze.iocs import load_iocs, parse_iocs
@@ -59,3 +65,27 @@ def test_only_files_mentioning_an_indicator_are_matched(builder: CaseBuilder) ->
         ("e3", "148.251.77.55"),
     ]
     assert {f.evidence[0].path for f in found} == {bad.path}
+
+
+def test_a_stream_failing_on_another_thread_leaves_no_scanner_behind() -> None:
+    # A YARA-X scanner is one thread's: the worker that made it must free it, though the
+    # read error (whose traceback holds in_stream's frame) is dropped on the main thread.
+    occurrence = load_iocs().occurrence()
+    assert occurrence is not None
+
+    class Broken(io.RawIOBase):
+        def read(self, size: int = -1) -> bytes:
+            raise OSError("disk gone")
+
+    unraisable: list[object] = []
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            failed = pool.submit(occurrence.in_stream, cast(IO[bytes], Broken()))
+            with pytest.raises(OSError, match="disk gone"):
+                failed.result()
+        del failed
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert unraisable == []

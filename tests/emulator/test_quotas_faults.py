@@ -94,12 +94,12 @@ def test_get_function_is_held_to_100_per_second(limited: Emulator, name: str) ->
     )
     rate, tried = admitted / elapsed, (admitted + throttled) / elapsed
     assert throttled > 0, "the client must outrun the quota for the test to mean anything"
-    assert rate <= 120, (admitted, throttled, elapsed)
+    assert rate <= 120, (admitted, throttled, tried, elapsed)
     # What was admitted is the refill rate only while the client kept the bucket empty: at
-    # twice the quota (600/s here when the cores are free). A client slowed below that by
-    # other work on the machine (77/s admitted once, under a full test run) measures itself.
-    if tried >= 200:
-        assert rate >= 80, (admitted, throttled, elapsed)
+    # twice the quota (600/s here when the cores are free), at least 80/s. A client slowed
+    # below that by other work on the machine (77/s admitted once, under a full test run)
+    # still had at least half of what it tried admitted.
+    assert rate >= min(80, tried / 2), (admitted, throttled, tried, elapsed)
 
 
 def test_lambda_throttle_is_shaped_like_aws(limited: Emulator, name: str) -> None:

@@ -73,15 +73,20 @@ class IocOccurrence:
         scanner = yara_x.Scanner(self.rules)
         scanner.set_timeout(30)
         tail = b""
-        while block := stream.read(chunk):
-            data = tail + block
-            try:
-                if scanner.scan(data).matching_rules:
-                    return True
-            except (yara_x.TimeoutError, yara_x.ScanError):
-                return True  # cannot tell: the exact match decides
-            tail = data[-(self.longest - 1) :] if self.longest > 1 else b""
-        return False
+        try:
+            while block := stream.read(chunk):
+                data = tail + block
+                try:
+                    if scanner.scan(data).matching_rules:
+                        return True
+                except (yara_x.TimeoutError, yara_x.ScanError):
+                    return True  # cannot tell: the exact match decides
+                tail = data[-(self.longest - 1) :] if self.longest > 1 else b""
+            return False
+        finally:
+            # Freed on this thread: a read error's traceback holds this frame, and the thread
+            # that drops the error must not be the one to free the scanner (PyO3 refuses).
+            del scanner
 
 
 @dataclass(frozen=True)

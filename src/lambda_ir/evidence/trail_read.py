@@ -109,7 +109,8 @@ def _inflate_whole(data: bytes) -> bytes | None:
 
 
 def open_artifact(path: Path) -> IO[bytes]:
-    """Read a stored trail artifact (zstd, gzip or plain JSON lines) decompressed.
+    """Read a stored trail artifact (zstd, gzip or plain JSON lines) decompressed, with
+    `read(size)` in blocks (a zstd artifact's stream has no `readline`).
 
     Its integrity is the manifest's hash (`verify`), not the compressor's: a zstd stream cut
     short reads as fewer lines rather than failing.

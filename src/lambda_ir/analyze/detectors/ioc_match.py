@@ -98,7 +98,8 @@ SCAN_THREADS = 4  # trail artifacts tested at once (decompressing and scanning f
 
 def _mentioning(case: CaseView, occurrence: IocOccurrence) -> list[str]:
     """The trail artifacts in which some indicator occurs at all (one pass of each file, a
-    few files at a time: 0.9 s for a million events on one thread, 0.4 s on two cores)."""
+    few files at a time: the 200 files of a million events took 0.9 s one after another,
+    0.4 s four at a time on two cores). A file that cannot be read fails the scan."""
     found = case.index.execute("SELECT DISTINCT evidence_path FROM trail_events ORDER BY 1")
     paths = [str(path) for (path,) in found.fetchall()]
 
