@@ -137,7 +137,7 @@ def is_activity(finding: Finding) -> bool:
 
 def correlate(findings: Sequence[Finding]) -> tuple[tuple[Incident, ...], tuple[Finding, ...]]:
     """Incidents, most important first, and the findings each carrying its incident id."""
-    groups: list[tuple[str, list[Finding]]] = []
+    groups: list[tuple[str, str, list[Finding]]] = []  # kind, principal (activity), findings
     by_actor: dict[str, list[Finding]] = {}
     exposure: dict[str, list[Finding]] = {}
     for finding in findings:
@@ -146,17 +146,17 @@ def correlate(findings: Sequence[Finding]) -> tuple[tuple[Incident, ...], tuple[
             by_actor.setdefault(key, []).append(finding)
         else:
             exposure.setdefault(_base(finding.resource), []).append(finding)
-    for actor_findings in by_actor.values():
+    for principal, actor_findings in by_actor.items():
         routine: list[Finding] = []
         for group in _split(sorted(actor_findings, key=lambda f: (f.time or "", f.id))):
             if all(f.severity is Severity.INFO for f in group):
                 routine.extend(group)
             else:
-                groups.append(("activity", group))
+                groups.append(("activity", principal, group))
         if routine:
-            groups.append(("activity", routine))
-    groups.extend(("exposure", group) for group in exposure.values())
-    incidents = sorted((_incident(kind, group) for kind, group in groups), key=_rank)
+            groups.append(("activity", principal, routine))
+    groups.extend(("exposure", "", group) for group in exposure.values())
+    incidents = sorted((_incident(*group) for group in groups), key=_rank)
     owner = {fid: incident.id for incident in incidents for fid in incident.findings}
     tagged = (_tagged(f, owner.get(f.id, "")) for f in findings)
     return tuple(incidents), tuple(tagged)
@@ -194,7 +194,7 @@ def _split(ordered: list[Finding]) -> list[list[Finding]]:
     return groups
 
 
-def _incident(kind: str, group: list[Finding]) -> Incident:
+def _incident(kind: str, principal: str, group: list[Finding]) -> Incident:
     steps = tuple(dict.fromkeys(phase(f) for f in group)) if kind == "activity" else ()
     severity = max((f.severity for f in group), key=lambda s: s.rank)
     chained = "recon" in steps and len(steps) > 1 and steps[0] == "recon"
@@ -217,7 +217,7 @@ def _incident(kind: str, group: list[Finding]) -> Incident:
     # activity groups come in (time, id) order already (`_split` of sorted findings)
     ordered = group if kind == "activity" else sorted(group, key=lambda f: (f.time or "", f.id))
     ids = tuple(f.id for f in ordered)
-    actors = _actors(group) if kind == "activity" else ()
+    actors = (_actor(principal, group),) if kind == "activity" else ()
     return Incident(
         id="INC-" + hashlib.sha256("\x00".join(sorted(ids)).encode()).hexdigest()[:12],
         kind=kind,
@@ -235,20 +235,20 @@ def _incident(kind: str, group: list[Finding]) -> Incident:
     )
 
 
-def _actors(group: list[Finding]) -> tuple[IncidentActor, ...]:
-    # dicts as ordered sets: an actor seen from thousands of addresses made a list
-    # membership test per finding quadratic (30 s for one incident of 1M events); each
-    # finding's actor read once, in the order first seen
-    out: dict[str, tuple[dict[str, None], ...]] = {}
+def _actor(principal: str, group: list[Finding]) -> IncidentActor:
+    """The one actor of an activity group (its findings share the principal): every ARN,
+    access key, address and user agent they show, in the order first seen, then an
+    aggregated finding's other keys and addresses (`group_finding`)."""
+    # dicts as ordered sets: an actor seen from thousands of addresses made a list membership
+    # test per finding quadratic (30 s for one incident of 1M events)
+    arns: dict[str, None] = {}
+    keys: dict[str, None] = {}
+    ips: dict[str, None] = {}
+    agents: dict[str, None] = {}
     for f in group:
         actor = f.actor
         if actor is None:
             continue
-        principal = _principal(actor)
-        seen = out.get(principal)
-        if seen is None:
-            seen = out[principal] = ({}, {}, {}, {})
-        arns, keys, ips, agents = seen
         if actor.arn:
             arns[actor.arn] = None
         if actor.access_key_id:
@@ -257,15 +257,12 @@ def _actors(group: list[Finding]) -> tuple[IncidentActor, ...]:
             ips[actor.source_ip] = None
         if actor.user_agent:
             agents[actor.user_agent] = None
-    for f in group:  # an aggregated finding's other keys and addresses (`group_finding`)
-        if f.actor is not None and ("access_keys" in f.details or "source_ips" in f.details):
-            _, keys, ips, _ = out[_principal(f.actor)]
-            keys.update((v, None) for v in f.details.get("access_keys") or () if v)
-            ips.update((v, None) for v in f.details.get("source_ips") or () if v)
-    return tuple(
-        IncidentActor(principal, tuple(arns), tuple(keys), tuple(ips), tuple(agents))
-        for principal, (arns, keys, ips, agents) in out.items()
-    )
+    for f in group:
+        details = f.details
+        if f.actor is not None and ("access_keys" in details or "source_ips" in details):
+            keys.update((v, None) for v in details.get("access_keys") or () if v)
+            ips.update((v, None) for v in details.get("source_ips") or () if v)
+    return IncidentActor(principal, tuple(arns), tuple(keys), tuple(ips), tuple(agents))
 
 
 def _title(
