@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lambda_ir.report import listing
 from lambda_ir.report.escape import html as esc
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.response import (
@@ -75,13 +76,14 @@ def _incidents(facts: ReportFacts) -> Iterator[str]:
     yield '<table id="incidents"><thead><tr><th>Severity</th>'
     yield "<th>Incident</th><th>Functions</th><th>Actors</th><th>First – last</th></tr>"
     yield "</thead><tbody>"
-    for incident in serious:
+    shown, left_out = listing.head(serious, listing.INCIDENTS)
+    for incident in shown:
         actors = "<br>".join(
-            f"<code>{esc(a.principal)}</code> {esc(' '.join(a.access_keys))} "
-            f"from {esc(', '.join(a.addresses) or '?')}"
+            f"<code>{esc(a.principal)}</code> {esc(listing.some(a.access_keys, ' '))} "
+            f"from {esc(listing.some(a.addresses) or '?')}"
             for a in incident.actors
         )
-        functions = "<br>".join(esc(facts.label(f)) for f in incident.functions)
+        functions = listing.some(incident.functions, "<br>", lambda f: esc(facts.label(f)))
         yield (
             f"<tr><td>{badge(incident.severity.value)}</td><td><b>{esc(incident.title)}</b> "
             f"<code>{esc(incident.id)}</code> ({len(incident.findings)} findings)</td>"
@@ -89,6 +91,8 @@ def _incidents(facts: ReportFacts) -> Iterator[str]:
             f"<td>{esc(incident.first)} – {esc(incident.last)}</td></tr>"
         )
     yield "</tbody></table>"
+    if left_out:
+        yield f"<p>{esc(listing.more(left_out, 'incidents.json has them all'))}</p>"
 
 
 def _functions(risky: list[AtRisk]) -> Iterator[str]:
@@ -96,8 +100,9 @@ def _functions(risky: list[AtRisk]) -> Iterator[str]:
     if not risky:
         yield "<p>No finding of medium severity or worse names a function.</p>"
         return
+    shown, left_out = listing.head(risky, listing.FUNCTIONS)
     yield '<ul id="at-risk">'
-    for function in risky:
+    for function in shown:
         since = f", since {esc(function.first)}" if function.first else ""
         yield (
             f"<li>{badge(function.severity.value)} <b>{esc(function.state)}</b>: "
@@ -105,6 +110,9 @@ def _functions(risky: list[AtRisk]) -> Iterator[str]:
             f"<code>{esc(function.arn)}</code> ({len(function.findings)} findings{since})</li>"
         )
     yield "</ul>"
+    if left_out:
+        where = "findings.json and findings.csv name every one"
+        yield f"<p>{esc(listing.more(left_out, where))}</p>"
 
 
 def _who(facts: ReportFacts) -> Iterator[str]:
@@ -115,14 +123,18 @@ def _who(facts: ReportFacts) -> Iterator[str]:
         return
     yield '<table id="who"><thead><tr><th>Principal</th><th>Access key ids</th>'
     yield "<th>Session</th><th>From (source addresses)</th><th>First seen</th></tr></thead><tbody>"
-    for who in people:
+    shown, left_out = listing.head(people, listing.PRINCIPALS)
+    for who in shown:
         yield (
             f"<tr><td><code>{esc(who.principal)}</code></td>"
-            f"<td><code>{esc(' '.join(who.access_keys))}</code></td>"
-            f"<td>{esc(' '.join(who.sessions))}</td><td>{esc(', '.join(who.addresses))}</td>"
-            f"<td>{esc(who.first)}</td></tr>"
+            f"<td><code>{esc(listing.some(who.access_keys, ' '))}</code></td>"
+            f"<td>{esc(listing.some(who.sessions, ' '))}</td>"
+            f"<td>{esc(listing.some(who.addresses))}</td><td>{esc(who.first)}</td></tr>"
         )
     yield "</tbody></table>"
+    if left_out:
+        where = "incidents.json names every actor, its keys and addresses"
+        yield f"<p>{esc(listing.more(left_out, where))}</p>"
     yield f"<p>Since: <b>{esc(facts.since or 'no dated sign of compromise')}</b>.</p>"
 
 
@@ -136,8 +148,9 @@ def _steps(facts: ReportFacts) -> Iterator[str]:
         "<p>Each <code>lambda-ir contain</code> command only plans and saves the change; add "
         "<code>--apply</code> to make it (evidence is preserved first, an undo is recorded).</p>"
     )
+    shown, left_out = listing.head(steps, listing.STEPS)
     yield '<ol id="checklist">'
-    for step in steps:
+    for step in shown:
         why = f' <span class="why">({esc(step.why)})</span>' if step.why else ""
         command = (
             f'<br><code class="cmd">{esc(step.command)}</code>'
@@ -146,6 +159,9 @@ def _steps(facts: ReportFacts) -> Iterator[str]:
         )
         yield f"<li><b>{esc(step.what)}</b>{why}{command}</li>"
     yield "</ol>"
+    if left_out:
+        where = "`lambda-ir contain --incident ID` plans each incident's containment"
+        yield f"<p>{esc(listing.more(left_out, where))}</p>"
 
 
 def _indicators(facts: ReportFacts) -> Iterator[str]:
@@ -160,9 +176,13 @@ def _indicators(facts: ReportFacts) -> Iterator[str]:
     )
     yield '<table id="indicators"><thead><tr><th>Kind</th><th>Value</th><th>Why</th></tr>'
     yield "</thead><tbody>"
-    for indicator in found:
+    shown, left_out = listing.head(found, listing.INDICATORS)
+    for indicator in shown:
         yield (
             f"<tr><td>{esc(indicator.kind)}</td><td><code>{esc(indicator.value)}</code></td>"
             f"<td>{esc(indicator.why)}</td></tr>"
         )
     yield "</tbody></table>"
+    if left_out:
+        where = "indicators.txt and indicators.stix.json have them all"
+        yield f"<p>{esc(listing.more(left_out, where))}</p>"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.model import Finding, Severity
+from lambda_ir.report import listing
 from lambda_ir.report.capabilities import capabilities_markdown, capability_of
 from lambda_ir.report.codediff import CodeDiff
 from lambda_ir.report.escape import markdown as md
@@ -18,6 +19,7 @@ from lambda_ir.report.response import (
     at_risk,
     case_indicators,
     checklist,
+    ranked_functions,
     serious_incidents,
     suspects,
 )
@@ -52,10 +54,12 @@ def _now(facts: ReportFacts) -> Iterator[str]:
     """The first screen: functions at risk, who, what to do (with commands), indicators."""
     yield "## At a glance: what to do now"
     yield ""
-    for incident in serious_incidents(facts):  # incidents lead when analyze wrote them
+    # incidents lead when analyze wrote them
+    incidents, left_out = listing.head(serious_incidents(facts), listing.INCIDENTS)
+    for incident in incidents:
         actors = "; ".join(
-            f"{code(a.principal)} {' '.join(code(k) for k in a.access_keys)} from "
-            f"{md(', '.join(a.addresses) or '?')}"
+            f"{code(a.principal)} {listing.some(a.access_keys, ' ', code)} from "
+            f"{md(listing.some(a.addresses) or '?')}"
             for a in incident.actors
         )
         yield (
@@ -63,35 +67,54 @@ def _now(facts: ReportFacts) -> Iterator[str]:
             f"{md(incident.title)} ({md(incident.first)} – {md(incident.last)})"
             + (f": {actors}" if actors else "")
         )
+    yield from _more(left_out, "incidents.json has them all")
     risky = at_risk(facts)
     if not risky:
         yield "No finding of medium severity or worse names a function."
         yield ""
-    for function in risky:
+    functions, left_out = listing.head(risky, listing.FUNCTIONS)
+    for function in functions:
         since = f", since {md(function.first)}" if function.first else ""
         yield (
             f"- **{function.severity.value.upper()}** {md(function.state)}: "
             f"{md(function.label)} {code(function.arn)} ({len(function.findings)} findings{since})"
         )
-    for who in suspects(facts):
-        keys = " ".join(code(k) for k in who.access_keys) or "no key id"
+    yield from _more(left_out, "findings.json and findings.csv name every one")
+    people, left_out = listing.head(suspects(facts), listing.PRINCIPALS)
+    for who in people:
+        keys = listing.some(who.access_keys, " ", code) or "no key id"
         yield (
             f"- by {code(who.principal)} with {keys} from "
-            f"{md(', '.join(who.addresses) or 'unknown addresses')}"
+            f"{md(listing.some(who.addresses) or 'unknown addresses')}"
         )
+    yield from _more(left_out, "incidents.json names every actor, its keys and addresses")
     yield ""
-    for number, step in enumerate(checklist(facts), start=1):
+    steps, left_out = listing.head(checklist(facts), listing.STEPS)
+    for number, step in enumerate(steps, start=1):
         why = f" ({md(step.why)})" if step.why else ""
         yield f"{number}. **{md(step.what)}**{why}"
         yield f"   {code(step.command) if step.command else 'no lambda-ir command: console or CLI'}"
+    yield from _more(
+        left_out, "`lambda-ir contain --incident ID` plans each incident's containment"
+    )
     found = case_indicators(facts)
     if found:
+        shown, left_out = listing.head(found, listing.INDICATORS)
         yield ""
         yield (
             f"Indicators ({len(found)}; also `indicators.txt`, `indicators.stix.json`): "
-            + ", ".join(code(i.value) for i in found)
+            + ", ".join(code(i.value) for i in shown)
+            + (f", … and {left_out} more in those files" if left_out else "")
         )
     yield ""
+
+
+def _more(left_out: int, where: str) -> Iterator[str]:
+    """A list's closing line for the entries it left out (none when it left none out)."""
+    if left_out:
+        yield ""
+        yield md(listing.more(left_out, where))
+        yield ""
 
 
 def _summary(facts: ReportFacts) -> Iterator[str]:
@@ -119,11 +142,16 @@ def _findings(facts: ReportFacts) -> Iterator[str]:
         yield ""
         return
     counts = ", ".join(f"{facts.count(s)} {s.value}" for s in reversed(Severity) if facts.count(s))
-    yield f"{len(facts.findings)} findings: {counts}."
+    shown, left_out = listing.head(facts.findings, listing.FINDINGS)
+    listed = f" The {len(shown)} most severe are listed here; " if left_out else ""
+    yield (
+        f"{len(facts.findings)} findings: {counts}."
+        + (f"{listed}`findings.json` and `findings.csv` have every one." if left_out else "")
+    )
     yield ""
     yield "| Severity | Finding | Resource | ATT&CK | Time | Evidence |"
     yield "|---|---|---|---|---|---|"
-    for finding in facts.findings:
+    for finding in shown:
         yield _finding_row(finding)
     yield ""
 
@@ -169,8 +197,11 @@ def _functions(facts: ReportFacts) -> Iterator[str]:
     if not facts.functions:
         yield "No function configuration in the case (for example a CloudTrail-only case)."
         yield ""
-    for function in facts.functions:
+    risky = {a.arn: a for a in at_risk(facts)}
+    shown, left_out = listing.head(ranked_functions(facts, risky), listing.FUNCTIONS)
+    for function in shown:
         yield from _function(facts, function)
+    yield from _more(left_out, "the least at risk; every function's configuration is in the case")
 
 
 def _function(facts: ReportFacts, function: FunctionFacts) -> Iterator[str]:

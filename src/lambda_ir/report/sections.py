@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from lambda_ir.analyze import commands
 from lambda_ir.model import Finding, FunctionRef, Severity
+from lambda_ir.report import listing
 from lambda_ir.report.capabilities import capabilities_html, capability_of
 from lambda_ir.report.codediff import CodeDiff
 from lambda_ir.report.escape import html as esc
@@ -16,7 +17,7 @@ from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.first_screen import badge, first_screen, function_anchor, table_of_contents
 from lambda_ir.report.functions import FunctionFacts, VersionRow
 from lambda_ir.report.highlight import highlight
-from lambda_ir.report.response import AtRisk, at_risk
+from lambda_ir.report.response import AtRisk, at_risk, ranked_functions
 from lambda_ir.report.summary import blast_lines, blast_scope, headline, key_actions
 from lambda_ir.report.timeline_section import timeline_section
 
@@ -93,9 +94,16 @@ def _findings(facts: ReportFacts) -> Iterator[str]:
         '<input type="search" id="finding-search" placeholder="filter by text" '
         'aria-label="filter findings by text"> <span id="findings-shown"></span></div>'
     )
+    shown, left_out = listing.head(facts.findings, listing.FINDINGS)
+    if left_out:
+        yield (
+            f"<p>The {len(shown)} most severe of {len(facts.findings)} findings are listed "
+            "here (the counts above are of all); <code>findings.json</code> and "
+            "<code>findings.csv</code> in the case have every one.</p>"
+        )
     yield '<table id="findings"><thead><tr><th>Severity</th><th>Finding</th><th>Resource</th>'
     yield "<th>ATT&amp;CK</th><th>Time</th><th>Evidence</th></tr></thead><tbody>"
-    for finding in facts.findings:
+    for finding in shown:
         yield _finding_row(finding, facts.excerpts.get(finding.id, ()))
     yield "</tbody></table>"
     if not facts.findings:
@@ -161,17 +169,13 @@ def _functions(facts: ReportFacts) -> Iterator[str]:
     if not facts.functions:
         yield "<p>No function configuration in the case (for example a CloudTrail-only case).</p>"
     risky = {a.arn: a for a in at_risk(facts)}
-    ranked = sorted(facts.functions, key=lambda f: _risk_order(risky.get(f.arn), f))
-    for number, function in enumerate(ranked):
+    shown, left_out = listing.head(ranked_functions(facts, risky), listing.FUNCTIONS)
+    for number, function in enumerate(shown):
         yield from _function(facts, number, function, risky.get(function.arn))
+    if left_out:
+        where = "the least at risk; every function's configuration is in the case"
+        yield f"<p>{esc(listing.more(left_out, where))}</p>"
     yield "</section>"
-
-
-def _risk_order(risk: AtRisk | None, function: FunctionFacts) -> tuple[int, int, str]:
-    """Most severe first, then most findings; functions without findings by ARN."""
-    if risk is None:
-        return (1, 0, function.arn)
-    return (-risk.severity.rank, -len(risk.findings), function.arn)
 
 
 def _function(

@@ -54,8 +54,8 @@ FORMATS = {
 }
 
 
-def render_all(facts: ReportFacts, formats: Iterable[str] = tuple(FORMATS)) -> dict[str, bytes]:
-    """The chosen outputs' bytes by file name; pure, for tests and for `write_report`."""
+def render(facts: ReportFacts, name: str) -> bytes:
+    """One output's bytes, by its `--format` name (a key of FORMATS); pure."""
     renderers: dict[str, Callable[[ReportFacts], bytes]] = {
         "html": lambda f: render_html(f).encode(),
         "md": lambda f: render_markdown(f).encode(),
@@ -71,10 +71,21 @@ def render_all(facts: ReportFacts, formats: Iterable[str] = tuple(FORMATS)) -> d
         ),
         "txt": lambda f: sanitize.text(to_text(_indicators(f))).encode(),
     }
+    return renderers[name](facts)
+
+
+def render_all(facts: ReportFacts, formats: Iterable[str] = tuple(FORMATS)) -> dict[str, bytes]:
+    """The chosen outputs' bytes by file name; pure (`write_report` renders and writes them
+    one at a time)."""
+    return {FORMATS[name]: render(facts, name) for name in _chosen(formats)}
+
+
+def _chosen(formats: Iterable[str]) -> list[str]:
+    """The `--format` names asked for, in FORMATS order; an unknown one is a ValueError."""
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown format {', '.join(sorted(unknown))}; choose from {_NAMES}")
-    return {FORMATS[name]: renderers[name](facts) for name in FORMATS if name in formats}
+    return [name for name in FORMATS if name in formats]
 
 
 _NAMES = ", ".join(FORMATS)
@@ -100,9 +111,11 @@ def write_report(
     facts = build_facts(case, events, generated, index=index)
     outputs: dict[str, str] = {}
     paths = []
-    for name, data in render_all(facts, tuple(formats)).items():
-        paths.append(case.write_derived(name, data))
-        outputs[name] = hashlib.sha256(data).hexdigest()
+    for name in _chosen(tuple(formats)):  # one at a time: at 1M events they total 1.1 GB
+        data = render(facts, name)
+        paths.append(case.write_derived(FORMATS[name], data))
+        outputs[FORMATS[name]] = hashlib.sha256(data).hexdigest()
+        del data
     case.log("reported", {"outputs": outputs, "findings": len(facts.findings)})
     warnings = tuple(timeline_warnings) + facts.warnings
     return ReportResult(outputs, tuple(paths), facts, warnings)

@@ -1,0 +1,43 @@
+"""How much of a long list the reports for people (report.html, report.md) show.
+
+A case of a million CloudTrail events held 159k findings, 3,600 functions at risk and 300k
+addresses: listed whole, the page was 636 MB and no browser opened it. Each list shows its
+first entries, most important first, then says how many more there are and where they all
+are; the machine outputs (findings.json, findings.csv, .sarif, .ocsf.jsonl, incidents.json,
+indicators.txt, indicators.stix.json, timeline.jsonl) keep every one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+
+FINDINGS = 1000  # findings listed in full, most severe first
+INCIDENTS = 50  # incidents of medium severity or worse
+FUNCTIONS = 100  # functions at risk, and functions given a section
+PRINCIPALS = 50  # principals behind the findings
+STEPS = 50  # steps of the response checklist
+INDICATORS = 200  # indicators in the page's table and the Markdown's line
+VALUES = 10  # an incident's functions, a principal's addresses, keys or sessions
+
+
+def head(items: Sequence[T], limit: int) -> tuple[Sequence[T], int]:
+    """The first `limit` items and how many are left out."""
+    return items[:limit], max(0, len(items) - limit)
+
+
+def more(left_out: int, where: str) -> str:
+    """What a list says of the entries it left out ("" when none): plain text, for the
+    renderer to escape."""
+    return f"… and {left_out} more ({where})" if left_out else ""
+
+
+def some(values: Sequence[str], separator: str = ", ", render: Callable[[str], str] = str) -> str:
+    """Up to VALUES values, each through `render` (the renderer's escape), joined, then how
+    many more (words and digits: the same in HTML and Markdown)."""
+    shown, left_out = head(values, VALUES)
+    return separator.join(map(render, shown)) + (
+        f"{separator}… {left_out} more" if left_out else ""
+    )
