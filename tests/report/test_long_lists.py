@@ -14,7 +14,7 @@ from lambda_ir.report import listing, render_all
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.functions import FunctionFacts
 from lambda_ir.report.incidents import Incident, IncidentActor
-from lambda_ir.report.response import checklist
+from lambda_ir.report.response import checklist, listed_steps
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 FUNCTIONS = 150  # more than listing.FUNCTIONS
@@ -28,13 +28,16 @@ def _arn(n: int) -> str:
 
 def _finding(n: int) -> Finding:
     function = n % FUNCTIONS
-    # each function's findings come from its own session of role `role-<function % 3>`
+    # each function's findings come from its own session of role `role-<function % 3>`; the
+    # first 30 functions (first in the case's order) are the least at risk
     session = f"arn:aws:sts::{ACCOUNT}:assumed-role/role-{function % 3}/s{function:03d}"
+    # an even function's findings are policy grants (a checklist step each), an odd one's code
+    detector = "LIR-CT-004" if n % 2 else "LIR-CT-001"
     return Finding(
-        id=f"LIR-CT-004:{n:05d}",
-        detector="LIR-CT-004",
-        title="Function code changed",
-        severity=Severity.HIGH if function < 120 else Severity.MEDIUM,
+        id=f"{detector}:{n:05d}",
+        detector=detector,
+        title="Function changed",
+        severity=Severity.HIGH if function >= 30 else Severity.MEDIUM,
         resource=_arn(function),
         account=ACCOUNT,
         region=REGION,
@@ -47,6 +50,7 @@ def _finding(n: int) -> Finding:
             access_key_id=f"AKIA{function:016d}",
             source_ip=f"198.51.{function}.{n % 200}",
         ),
+        details={"from": "1", "to": "2"} if n < FUNCTIONS else {},  # a version change each
     )
 
 
@@ -114,10 +118,18 @@ def _facts() -> ReportFacts:
 
 def test_the_page_lists_the_first_entries_of_each_long_list_and_counts_the_rest() -> None:
     html = render_all(_facts(), ("html",))["report.html"].decode()
-    findings = html[html.index('<table id="findings">') : html.index('id="timeline"')]
+    findings = html[html.index('<table id="findings"') : html.index('id="timeline"')]
     assert findings.count("<tr data-severity=") == listing.FINDINGS
     assert f"The {listing.FINDINGS} most severe of {FINDINGS} findings are listed" in html
-    assert "(960 high" not in html and "(960)" in html  # the filter counts are of all findings
+    # the filters count all findings; the script says how many are listed of how many
+    assert '<span class="sev sev-medium">medium</span> (240)' in html
+    assert f'<table id="findings" data-total="{FINDINGS}">' in html
+    # every link on the page leads somewhere on it: a version change of a function without a
+    # section gives the `lambda-ir diff` command instead of a link
+    targets = set(re.findall(r'href="#([^"]+)"', html))
+    assert any(t.endswith("fn-030") for t in targets)
+    assert targets <= set(re.findall(r'id="([^"]+)"', html))
+    assert "diff of the versions: <code>lambda-ir diff --case /cases/busy " in html
 
     incidents = html[html.index('<table id="incidents">') : html.index('id="at-risk"')]
     assert incidents.count("<tr><td>") == listing.INCIDENTS
@@ -128,24 +140,27 @@ def test_the_page_lists_the_first_entries_of_each_long_list_and_counts_the_rest(
 
     at_risk = html[html.index('<ul id="at-risk">') : html.index('id="who"')]
     assert at_risk.count("<li>") == listing.FUNCTIONS
-    assert f"… and {FUNCTIONS - listing.FUNCTIONS} more (findings.json and findings.csv" in html
+    assert f"… and {FUNCTIONS - listing.FUNCTIONS} more (findings.json names every one)" in html
 
-    # the function sections: the most at risk first, then counted
+    # the function sections: the most at risk first (not the case's order), then counted
     sections = re.findall(r'<div class="fn" id="fn-[^"]+"><h3>(fn-\d+)', html)
-    assert len(sections) == listing.FUNCTIONS and sections[0] == "fn-000"
+    assert len(sections) == listing.FUNCTIONS and sections[:2] == ["fn-030", "fn-031"]
     assert f"… and {FUNCTIONS - listing.FUNCTIONS} more (the least at risk" in html
 
     who = html[html.index('<table id="who">') : html.index('id="checklist"')]
     assert who.count("<tr><td>") == listing.PRINCIPALS
-    assert f"… and {FUNCTIONS - listing.PRINCIPALS} more (incidents.json names" in html
+    assert f"… and {FUNCTIONS - listing.PRINCIPALS} more (findings.json and incidents.json" in html
 
     steps = html[html.index('<ol id="checklist">') : html.index('id="indicators"')]
-    assert steps.count("<li>") == listing.STEPS
-    assert "more (`lambda-ir contain --incident ID` plans each incident" in html
+    listed = 1 + listing.CREDENTIAL_STEPS + listing.FUNCTION_STEPS + 1  # verify ... block
+    assert steps.count("<li>") == listed
+    # 150 keys and 3 roles, a policy step for each of the 75 even functions, verify and block
+    assert f"… and {FUNCTIONS + 3 + FUNCTIONS // 2 + 2 - listed} more (the principals" in html
+    assert "lambda-ir contain --incident ID plans an incident&#x27;s containment)" in html
 
     indicators = html[html.index('<table id="indicators">') : html.index('id="summary"')]
     assert indicators.count("<tr><td>") == listing.INDICATORS
-    assert "more (indicators.txt and indicators.stix.json have them all)" in html
+    assert f"more ({listing.ALL_INDICATORS})" in html
 
 
 def test_the_markdown_lists_the_same_and_the_exports_keep_everything() -> None:
@@ -159,22 +174,42 @@ def test_the_markdown_lists_the_same_and_the_exports_keep_everything() -> None:
     assert f"The {listing.FINDINGS} most severe are listed here" in text
     assert text.count("- incident **HIGH**") == listing.INCIDENTS
     assert text.count("\n### fn-") == listing.FUNCTIONS
+    assert text.index("\n### fn-030 ") < text.index("\n### fn-031 ") < text.index("\n### fn-129 ")
+    assert "\n### fn-000 " not in text and "\n### fn-130 " not in text  # counted, not listed
     assert "… and 50 more (the least at risk" in text
     indicators = next(line for line in text.splitlines() if line.startswith("Indicators ("))
-    listed = indicators.split(": ", 1)[1].split(", ")
-    assert len(listed) == listing.INDICATORS + 1 and listed[-1].endswith("more in those files")
+    listed = re.findall(r"`[^`]+`", indicators.split(": ", 1)[1])
+    assert len(listed) == listing.INDICATORS and indicators.endswith(
+        f"more ({listing.ALL_INDICATORS})"
+    )
     # the CSV and the indicator list hold every finding and every indicator
-    assert outputs["findings.csv"].decode().count("LIR-CT-004:") == FINDINGS
+    assert len(outputs["findings.csv"].decode().splitlines()) == 1 + FINDINGS  # and the header
     assert len(outputs["indicators.txt"].decode().split("\n#")) > listing.INDICATORS
 
 
 def test_a_suspect_session_of_an_execution_role_revokes_it_on_its_most_at_risk_function() -> None:
     steps = checklist(_facts())
     revoke = [s for s in steps if s.command.endswith("--action revoke-sessions")]
-    # three roles, each run by 50 functions: revoked once each, on the first of its functions
+    # three roles, each run by 50 functions: revoked once each, on the most at risk of its
+    # functions (fn-030..032), not the first in the case's order (fn-000..002)
     assert [s.what for s in revoke] == [
         f"Revoke the sessions of execution role role-{n}" for n in range(3)
     ]
     assert [s.command.split("--function ")[1].split()[0] for s in revoke] == [
-        _arn(n) for n in range(3)
+        _arn(n) for n in (30, 31, 32)
     ]
+
+
+def test_a_cut_checklist_keeps_steps_of_every_kind() -> None:
+    steps = checklist(_facts())
+    shown, left_out = listed_steps(steps)
+    assert [s.kind for s in shown] == (
+        ["evidence"]
+        + ["credential"] * listing.CREDENTIAL_STEPS
+        + ["function"] * listing.FUNCTION_STEPS
+        + ["indicators"]
+    )
+    assert left_out == len(steps) - len(shown) > 0
+    # the function steps listed are those of the functions most at risk
+    first = shown[1 + listing.CREDENTIAL_STEPS]
+    assert first.command.split("--function ")[1].split()[0] == _arn(30)

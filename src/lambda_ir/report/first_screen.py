@@ -15,7 +15,9 @@ from lambda_ir.report.response import (
     at_risk,
     case_indicators,
     checklist,
+    listed_steps,
     serious_incidents,
+    steps_left_out,
     suspects,
 )
 
@@ -111,8 +113,7 @@ def _functions(risky: list[AtRisk]) -> Iterator[str]:
         )
     yield "</ul>"
     if left_out:
-        where = "findings.json and findings.csv name every one"
-        yield f"<p>{esc(listing.more(left_out, where))}</p>"
+        yield f"<p>{esc(listing.more(left_out, 'findings.json names every one'))}</p>"
 
 
 def _who(facts: ReportFacts) -> Iterator[str]:
@@ -133,7 +134,7 @@ def _who(facts: ReportFacts) -> Iterator[str]:
         )
     yield "</tbody></table>"
     if left_out:
-        where = "incidents.json names every actor, its keys and addresses"
+        where = "findings.json and incidents.json name every one"
         yield f"<p>{esc(listing.more(left_out, where))}</p>"
     yield f"<p>Since: <b>{esc(facts.since or 'no dated sign of compromise')}</b>.</p>"
 
@@ -148,7 +149,7 @@ def _steps(facts: ReportFacts) -> Iterator[str]:
         "<p>Each <code>lambda-ir contain</code> command only plans and saves the change; add "
         "<code>--apply</code> to make it (evidence is preserved first, an undo is recorded).</p>"
     )
-    shown, left_out = listing.head(steps, listing.STEPS)
+    shown, left_out = listed_steps(steps)
     yield '<ol id="checklist">'
     for step in shown:
         why = f' <span class="why">({esc(step.why)})</span>' if step.why else ""
@@ -160,8 +161,7 @@ def _steps(facts: ReportFacts) -> Iterator[str]:
         yield f"<li><b>{esc(step.what)}</b>{why}{command}</li>"
     yield "</ol>"
     if left_out:
-        where = "`lambda-ir contain --incident ID` plans each incident's containment"
-        yield f"<p>{esc(listing.more(left_out, where))}</p>"
+        yield f"<p>{esc(listing.more(left_out, steps_left_out(facts)))}</p>"
 
 
 def _indicators(facts: ReportFacts) -> Iterator[str]:
@@ -184,5 +184,4 @@ def _indicators(facts: ReportFacts) -> Iterator[str]:
         )
     yield "</tbody></table>"
     if left_out:
-        where = "indicators.txt and indicators.stix.json have them all"
-        yield f"<p>{esc(listing.more(left_out, where))}</p>"
+        yield f"<p>{esc(listing.more(left_out, listing.ALL_INDICATORS))}</p>"

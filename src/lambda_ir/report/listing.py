@@ -18,9 +18,12 @@ FINDINGS = 1000  # findings listed in full, most severe first
 INCIDENTS = 50  # incidents of medium severity or worse
 FUNCTIONS = 100  # functions at risk, and functions given a section
 PRINCIPALS = 50  # principals behind the findings
-STEPS = 50  # steps of the response checklist
+CREDENTIAL_STEPS = 20  # checklist steps on keys and sessions (the evidence and indicator
+FUNCTION_STEPS = 30  # steps are always listed) and on functions, most at risk first
 INDICATORS = 200  # indicators in the page's table and the Markdown's line
 VALUES = 10  # an incident's functions, a principal's addresses, keys or sessions
+# Where every indicator is (a reduced `report --format` may not have written them).
+ALL_INDICATORS = "indicators.txt and indicators.stix.json, from report --format txt,stix"
 
 
 def head(items: Sequence[T], limit: int) -> tuple[Sequence[T], int]:

@@ -19,8 +19,10 @@ from lambda_ir.report.response import (
     at_risk,
     case_indicators,
     checklist,
+    listed_steps,
     ranked_functions,
     serious_incidents,
+    steps_left_out,
     suspects,
 )
 from lambda_ir.report.summary import blast_lines, blast_scope, headline, key_actions
@@ -79,7 +81,7 @@ def _now(facts: ReportFacts) -> Iterator[str]:
             f"- **{function.severity.value.upper()}** {md(function.state)}: "
             f"{md(function.label)} {code(function.arn)} ({len(function.findings)} findings{since})"
         )
-    yield from _more(left_out, "findings.json and findings.csv name every one")
+    yield from _more(left_out, "findings.json names every one")
     people, left_out = listing.head(suspects(facts), listing.PRINCIPALS)
     for who in people:
         keys = listing.some(who.access_keys, " ", code) or "no key id"
@@ -87,16 +89,14 @@ def _now(facts: ReportFacts) -> Iterator[str]:
             f"- by {code(who.principal)} with {keys} from "
             f"{md(listing.some(who.addresses) or 'unknown addresses')}"
         )
-    yield from _more(left_out, "incidents.json names every actor, its keys and addresses")
+    yield from _more(left_out, "findings.json and incidents.json name every one")
     yield ""
-    steps, left_out = listing.head(checklist(facts), listing.STEPS)
+    steps, left_out = listed_steps(checklist(facts))
     for number, step in enumerate(steps, start=1):
         why = f" ({md(step.why)})" if step.why else ""
         yield f"{number}. **{md(step.what)}**{why}"
         yield f"   {code(step.command) if step.command else 'no lambda-ir command: console or CLI'}"
-    yield from _more(
-        left_out, "`lambda-ir contain --incident ID` plans each incident's containment"
-    )
+    yield from _more(left_out, steps_left_out(facts))
     found = case_indicators(facts)
     if found:
         shown, left_out = listing.head(found, listing.INDICATORS)
@@ -104,7 +104,7 @@ def _now(facts: ReportFacts) -> Iterator[str]:
         yield (
             f"Indicators ({len(found)}; also `indicators.txt`, `indicators.stix.json`): "
             + ", ".join(code(i.value) for i in shown)
-            + (f", … and {left_out} more in those files" if left_out else "")
+            + (f", {md(listing.more(left_out, listing.ALL_INDICATORS))}" if left_out else "")
         )
     yield ""
 
@@ -146,7 +146,7 @@ def _findings(facts: ReportFacts) -> Iterator[str]:
     listed = f" The {len(shown)} most severe are listed here; " if left_out else ""
     yield (
         f"{len(facts.findings)} findings: {counts}."
-        + (f"{listed}`findings.json` and `findings.csv` have every one." if left_out else "")
+        + (f"{listed}`findings.json` has every one." if left_out else "")
     )
     yield ""
     yield "| Severity | Finding | Resource | ATT&CK | Time | Evidence |"

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from lambda_ir.model import Finding, FunctionRef, Severity
+from lambda_ir.report import listing
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.functions import FunctionFacts
 from lambda_ir.report.incidents import Incident
@@ -53,11 +54,13 @@ class Suspect:
 
 @dataclass(frozen=True)
 class Step:
-    """One thing to do now, why, and the command that does it ("" when none of ours does)."""
+    """One thing to do now, why, and the command that does it ("" when none of ours does);
+    `kind` is what it acts on: the evidence, a credential, a function or the indicators."""
 
     what: str
     why: str
     command: str
+    kind: str = "function"  # evidence | credential | function | indicators
 
 
 def at_risk(facts: ReportFacts) -> list[AtRisk]:
@@ -149,10 +152,13 @@ def checklist(facts: ReportFacts) -> list[Step]:
     if not risky:
         return []
     case = f"lambda-ir verify --case {shlex.quote(facts.case_dir)}"
-    steps = [Step("Check the evidence is intact before changing anything", "", case)]
+    steps = [Step("Check the evidence is intact before changing anything", "", case, "evidence")]
     steps += _credential_steps(facts, risky)
+    functions: dict[str, FunctionFacts] = {}  # by ARN, the first of each: looked up once
+    for fn in facts.functions:
+        functions.setdefault(fn.arn, fn)
     for function in risky:
-        steps += _function_steps(facts, function)
+        steps += _function_steps(facts, function, functions.get(function.arn))
     indicators = case_indicators(facts)
     if indicators:
         steps.append(
@@ -162,9 +168,32 @@ def checklist(facts: ReportFacts) -> list[Step]:
                 "indicators.txt and indicators.stix.json in the case",
                 f"lambda-ir search --case {shlex.quote(facts.case_dir)} --ioc "
                 f"{shlex.quote(facts.case_dir.rstrip('/') + '/indicators.txt')}",
+                "indicators",
             )
         )
     return _once(steps)
+
+
+def steps_left_out(facts: ReportFacts) -> str:
+    """Where the checklist's steps that a page leaves out are (plain text)."""
+    where = "the principals and functions not listed here"
+    if facts.incidents:
+        where += "; lambda-ir contain --incident ID plans an incident's containment"
+    return where
+
+
+def listed_steps(steps: list[Step]) -> tuple[list[Step], int]:
+    """The checklist as a page lists it: the evidence and indicator steps always, the first
+    `listing.CREDENTIAL_STEPS` credential steps and `listing.FUNCTION_STEPS` function steps
+    (most at risk first), in order; and how many steps are left out."""
+    caps = {"credential": listing.CREDENTIAL_STEPS, "function": listing.FUNCTION_STEPS}
+    taken: dict[str, int] = {}
+    shown = []
+    for step in steps:
+        taken[step.kind] = taken.get(step.kind, 0) + 1
+        if taken[step.kind] <= caps.get(step.kind, len(steps)):
+            shown.append(step)
+    return shown, len(steps) - len(shown)
 
 
 def _once(steps: list[Step]) -> list[Step]:
@@ -220,6 +249,7 @@ def _credential_steps(facts: ReportFacts, risky: list[AtRisk]) -> list[Step]:
                         f"Deactivate access key {key}",
                         f"used by {suspect.principal}",
                         contain_command(facts, target, f"deactivate-key={key}"),
+                        "credential",
                     )
                 )
         role = _role_of_session(suspect.principal)
@@ -232,6 +262,7 @@ def _credential_steps(facts: ReportFacts, risky: list[AtRisk]) -> list[Step]:
                     f"Revoke the sessions of execution role {role}",
                     f"its credentials were used by {suspect.principal}",
                     contain_command(facts, owner.arn, "revoke-sessions"),
+                    "credential",
                 )
             )
         else:
@@ -241,15 +272,17 @@ def _credential_steps(facts: ReportFacts, risky: list[AtRisk]) -> list[Step]:
                     "Revoke active sessions)",
                     f"{suspect.principal} acted with it; contain revokes execution roles only",
                     "",
+                    "credential",
                 )
             )
     return steps
 
 
-def _function_steps(facts: ReportFacts, function: AtRisk) -> list[Step]:
+def _function_steps(
+    facts: ReportFacts, function: AtRisk, facts_of: FunctionFacts | None
+) -> list[Step]:
     steps = []
     detectors = {f.detector for f in function.findings}
-    facts_of = next((f for f in facts.functions if f.arn == function.arn), None)
     sids = sorted({str(f.details["sid"]) for f in function.findings if f.details.get("sid")})
     if detectors & set(_POLICY_FINDINGS):
         named = f"statements {', '.join(sids)}" if sids else "the open statements"

@@ -98,13 +98,17 @@ def _findings(facts: ReportFacts) -> Iterator[str]:
     if left_out:
         yield (
             f"<p>The {len(shown)} most severe of {len(facts.findings)} findings are listed "
-            "here (the counts above are of all); <code>findings.json</code> and "
-            "<code>findings.csv</code> in the case have every one.</p>"
+            "here (the counts above are of all); <code>findings.json</code> in the case has "
+            "every one.</p>"
         )
-    yield '<table id="findings"><thead><tr><th>Severity</th><th>Finding</th><th>Resource</th>'
+    sections = {function_anchor(f.arn) for f in _listed_functions(facts)}
+    yield (
+        '<table id="findings" data-total="'
+        f'{len(facts.findings)}"><thead><tr><th>Severity</th><th>Finding</th><th>Resource</th>'
+    )
     yield "<th>ATT&amp;CK</th><th>Time</th><th>Evidence</th></tr></thead><tbody>"
     for finding in shown:
-        yield _finding_row(finding, facts.excerpts.get(finding.id, ()))
+        yield _finding_row(finding, facts.excerpts.get(finding.id, ()), facts, sections)
     yield "</tbody></table>"
     if not facts.findings:
         yield "<p>No findings (has <code>lambda-ir analyze</code> run on this case?).</p>"
@@ -131,8 +135,9 @@ def _text_of(excerpt: Excerpt) -> str:
     return highlight(excerpt.text) if excerpt.kind == "code" else esc(excerpt.text)
 
 
-def _diff_link(finding: Finding) -> str:
-    """A link to the rendered package diff when the finding is about a version change."""
+def _diff_link(finding: Finding, facts: ReportFacts, sections: set[str]) -> str:
+    """A link to the rendered package diff when the finding is about a version change; the
+    `lambda-ir diff` command instead when the function's section is not on the page."""
     before, after = finding.details.get("from"), finding.details.get("to")
     try:
         ref = FunctionRef.from_arn(finding.resource)
@@ -141,13 +146,18 @@ def _diff_link(finding: Finding) -> str:
     if not (before and after):
         return ""
     anchor = function_anchor(FunctionRef(ref.account, ref.region, ref.name).arn)
+    if anchor not in sections:
+        command = commands.diff_command(facts.case_dir, ref, str(before), str(after))
+        return f' <span class="difflink">diff of the versions: <code>{esc(command)}</code></span>'
     return (
         f' <a class="difflink" href="#{anchor}">diff of versions {esc(before)} → {esc(after)} '
         "in the function's section</a>"
     )
 
 
-def _finding_row(finding: Finding, excerpts: tuple[Excerpt, ...] = ()) -> str:
+def _finding_row(
+    finding: Finding, excerpts: tuple[Excerpt, ...], facts: ReportFacts, sections: set[str]
+) -> str:
     severity = finding.severity.value
     evidence = "<br>".join(
         evidence_link(ref.path) + (f" → <code>{esc(ref.member)}</code>" if ref.member else "")
@@ -157,7 +167,7 @@ def _finding_row(finding: Finding, excerpts: tuple[Excerpt, ...] = ()) -> str:
         f'<tr data-severity="{severity}">'
         f'<td><span class="sev sev-{severity}">{severity}</span></td>'
         f"<td><b>{esc(finding.title)}</b> <code>{esc(finding.detector)}</code><br>"
-        f"{esc(finding.summary)}{_diff_link(finding)}{_excerpts(excerpts)}</td>"
+        f"{esc(finding.summary)}{_diff_link(finding, facts, sections)}{_excerpts(excerpts)}</td>"
         f"<td><code>{esc(finding.resource)}</code></td>"
         f"<td>{esc(', '.join(finding.attack))}</td><td>{esc(finding.time or '')}</td>"
         f"<td>{evidence}</td></tr>"
@@ -169,13 +179,23 @@ def _functions(facts: ReportFacts) -> Iterator[str]:
     if not facts.functions:
         yield "<p>No function configuration in the case (for example a CloudTrail-only case).</p>"
     risky = {a.arn: a for a in at_risk(facts)}
-    shown, left_out = listing.head(ranked_functions(facts, risky), listing.FUNCTIONS)
+    shown = _listed_functions(facts, risky)
+    left_out = len(facts.functions) - len(shown)
     for number, function in enumerate(shown):
         yield from _function(facts, number, function, risky.get(function.arn))
     if left_out:
         where = "the least at risk; every function's configuration is in the case"
         yield f"<p>{esc(listing.more(left_out, where))}</p>"
     yield "</section>"
+
+
+def _listed_functions(
+    facts: ReportFacts, risky: dict[str, AtRisk] | None = None
+) -> list[FunctionFacts]:
+    """The functions given a section: the `listing.FUNCTIONS` most at risk."""
+    if risky is None:
+        risky = {a.arn: a for a in at_risk(facts)}
+    return ranked_functions(facts, risky)[: listing.FUNCTIONS]
 
 
 def _function(

@@ -18,7 +18,10 @@
       row.hidden = !visible;
       if (visible) { shown += 1; }
     });
-    document.getElementById("findings-shown").textContent = shown + " of " + rows.length + " shown";
+    // a long list is cut (the page says so): the count says how many findings there are in all
+    var total = parseInt(document.getElementById("findings").dataset.total, 10) || rows.length;
+    var listed = total > rows.length ? " listed (" + total + " in all)" : " shown";
+    document.getElementById("findings-shown").textContent = shown + " of " + rows.length + listed;
   }
 
   document.querySelectorAll("input[data-severity-filter], #finding-search").forEach(function (el) {
