@@ -14,7 +14,15 @@ from click.testing import CliRunner
 
 from lambda_ir.cli.main import cli
 from lambda_ir.evidence import Case
-from lambda_ir.evidence.search import SearchError, build_query, escape, search_case
+from lambda_ir.evidence.search import (
+    IOC_CHUNK,
+    SearchError,
+    build_query,
+    escape,
+    indicator_queries,
+    search_case,
+)
+from lambda_ir.evidence.search_where import read_indicators
 from tests.evidence.test_index import ACCOUNT, REGION, RID, make_case
 
 
@@ -201,4 +209,31 @@ def test_hash_indicator_matches_a_nested_zip_and_a_file_inside_it(case: Case) ->
             "sha256 of the file",
             hashlib.sha256(beacon).hexdigest(),
         ),
+    }
+
+
+def test_a_long_indicator_list_is_searched_in_parts(case: Case, tmp_path: Path) -> None:
+    # 25,000 indicators (RE2 refused one alternation of 300,000): searched IOC_CHUNK at a
+    # time; the one that matches and a package hash come last, in the third part
+    from tests.evidence.test_index import code_zip
+
+    package_sha = hashlib.sha256(code_zip()).hexdigest()
+    filler = [f"198.18.{n // 256}.{n % 256}" for n in range(IOC_CHUNK * 2 + 4_998)]
+    values = [*filler, *filler[:3], "evil[.]example[.]com", package_sha.upper()]
+    iocs = tmp_path / "iocs.txt"
+    iocs.write_text("\n".join(values) + "\n")
+    indicators = read_indicators([str(iocs)])
+    assert len(indicators.values) == IOC_CHUNK * 2 + 5_000  # duplicates dropped, order kept
+    assert indicators.values[-2:] == ("evil.example.com", package_sha.upper())
+    queries = indicator_queries(indicators.values, indicators.hashes)
+    assert [len(q.parts) for q in queries] == [IOC_CHUNK, IOC_CHUNK, 5_000]
+    assert [q.hashes for q in queries] == [frozenset(), frozenset(), frozenset({package_sha})]
+    result = CliRunner().invoke(
+        cli, ["--json", "search", "--case", str(case.root), "--in", "code", "--ioc", str(iocs)]
+    )
+    assert result.exit_code == 0, result.output
+    matched = {(h["locator"], tuple(h["matched"])) for h in json.loads(result.stdout)["hits"]}
+    assert matched == {
+        ("line 2", ("evil.example.com",)),
+        ("sha256 of the package", (package_sha,)),
     }

@@ -11,7 +11,14 @@ from lambda_ir import sanitize
 from lambda_ir.cli.ui import CommandError, case_option, get_ui, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import build_index, summarize
-from lambda_ir.evidence.search import TARGETS, SearchError, build_query, search_case
+from lambda_ir.evidence.search import (
+    TARGETS,
+    Hit,
+    SearchError,
+    build_query,
+    indicator_queries,
+    search_case,
+)
 from lambda_ir.evidence.search_where import read_indicators
 from lambda_ir.evidence.trail import import_trail as run_import
 
@@ -151,15 +158,12 @@ def search(
         )
         if iocs:
             indicators = read_indicators(iocs)
-            queries.append(
-                build_query(
-                    indicators.values,
-                    literal=True,
-                    ignore_case=True,
-                    hashes=indicators.hashes,
-                )
-            )
-        hits = [hit for query in queries for hit in search_case(case, query, chosen, limit)]
+            queries += indicator_queries(indicators.values, indicators.hashes)
+        hits: list[Hit] = []
+        for query in queries:  # a long indicator list is several queries: each up to the limit
+            hits += search_case(case, query, chosen, limit - len(hits))
+            if len(hits) >= limit:
+                break
     except (SearchError, ValueError) as exc:
         raise CommandError(str(exc)) from exc
     hits = hits[:limit]

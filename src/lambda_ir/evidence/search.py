@@ -26,7 +26,17 @@ from lambda_ir.evidence.search_hits import Hit, Query, SearchError, matching_lin
 from lambda_ir.evidence.search_where import which
 from lambda_ir.redact import is_secret_name, redact_value
 
-__all__ = ["TARGETS", "Hit", "Query", "SearchError", "build_query", "escape", "search_case"]
+__all__ = [
+    "IOC_CHUNK",
+    "TARGETS",
+    "Hit",
+    "Query",
+    "SearchError",
+    "build_query",
+    "escape",
+    "indicator_queries",
+    "search_case",
+]
 
 TARGETS = ("logs", "trail", "config", "code")
 _RE_SPECIAL = frozenset("\\.^$*+?()[]{}|")
@@ -53,6 +63,27 @@ def build_query(
     except re.error as exc:
         raise SearchError(f"invalid regular expression: {exc}") from exc
     return query
+
+
+# Indicators searched at once: one alternation of 30,000 was RE2's and 300,000 too large for
+# it ("pattern too large"), and Python's own compile and the per-hit attribution grow with it.
+IOC_CHUNK = 10_000
+
+
+def indicator_queries(values: Sequence[str], hashes: frozenset[str]) -> list[Query]:
+    """Queries for a list of indicators (literals, any case), IOC_CHUNK at a time, each with
+    the SHA-256 values among its own."""
+    chunks = [values[start : start + IOC_CHUNK] for start in range(0, len(values), IOC_CHUNK)]
+    lowered = {h.lower() for h in hashes}
+    return [
+        build_query(
+            chunk,
+            literal=True,
+            ignore_case=True,
+            hashes=frozenset(v.lower() for v in chunk if v.lower() in lowered),
+        )
+        for chunk in chunks
+    ]
 
 
 def escape(literal: str) -> str:
