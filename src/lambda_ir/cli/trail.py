@@ -13,11 +13,10 @@ from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import build_index, summarize
 from lambda_ir.evidence.search import (
     TARGETS,
-    Hit,
     SearchError,
     build_query,
     indicator_queries,
-    search_case,
+    search_all,
 )
 from lambda_ir.evidence.search_where import read_indicators
 from lambda_ir.evidence.trail import import_trail as run_import
@@ -159,13 +158,8 @@ def search(
         if iocs:
             indicators = read_indicators(iocs)
             queries += indicator_queries(indicators.values, indicators.hashes)
-        hits: list[Hit] = []
-        for query in queries:  # a long indicator list is several queries: each up to the limit
-            hits += search_case(case, query, chosen, limit - len(hits))
-            if len(hits) >= limit:
-                break
+        hits = search_all(case, queries, chosen, limit)
     except (SearchError, ValueError) as exc:
         raise CommandError(str(exc)) from exc
-    hits = hits[:limit]
     ui.result("\n".join(h.line() for h in hits), {"hits": [h.to_json() for h in hits]})
     ui.say(f"{len(hits)} hit(s){' (limit reached)' if len(hits) >= limit else ''}")

@@ -12,6 +12,7 @@ without printing it.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Sequence
 
@@ -35,6 +36,7 @@ __all__ = [
     "build_query",
     "escape",
     "indicator_queries",
+    "search_all",
     "search_case",
 ]
 
@@ -73,6 +75,8 @@ IOC_CHUNK = 10_000
 def indicator_queries(values: Sequence[str], hashes: frozenset[str]) -> list[Query]:
     """Queries for a list of indicators (literals, any case), IOC_CHUNK at a time, each with
     the SHA-256 values among its own."""
+    if not values:
+        raise SearchError("nothing to search for")
     chunks = [values[start : start + IOC_CHUNK] for start in range(0, len(values), IOC_CHUNK)]
     lowered = {h.lower() for h in hashes}
     return [
@@ -89,6 +93,29 @@ def indicator_queries(values: Sequence[str], hashes: frozenset[str]) -> list[Que
 def escape(literal: str) -> str:
     """Escape a literal so Python `re` and RE2 both read it as itself."""
     return "".join(f"\\{c}" if c in _RE_SPECIAL else c for c in literal)
+
+
+def search_all(
+    case: Case, queries: Sequence[Query], targets: Sequence[str] = TARGETS, limit: int = 1000
+) -> list[Hit]:
+    """Up to `limit` hits of several queries (a pattern, the parts of a long indicator list),
+    in the queries' order; a place more than one query matched (the same line, event or
+    file) is one hit naming every pattern or indicator that matched it."""
+    hits: dict[tuple[str, str, str | None, str], Hit] = {}
+    for query in queries:
+        for hit in search_case(case, query, targets, limit - len(hits)):
+            key = (hit.target, hit.evidence_path, hit.member, hit.locator)
+            seen = hits.get(key)
+            hits[key] = (
+                hit
+                if seen is None
+                else dataclasses.replace(
+                    seen, matched=tuple(dict.fromkeys((*seen.matched, *hit.matched)))
+                )
+            )
+        if len(hits) >= limit:
+            break
+    return list(hits.values())
 
 
 def search_case(

@@ -35,7 +35,9 @@ def read_indicators(sources: Sequence[str]) -> Indicators:
     """Each source is a file of indicators (one a line, `#` comments) when such a file
     exists, else one indicator; defanged `[.]` and `hxxp` are refanged. A value that looks
     like a path (a `/` and no `://`) but is no file is refused (ValueError), not searched."""
-    found: dict[str, None] = {}  # an ordered set: a list's membership test made 300k quadratic
+    # by value ignoring case (as it is matched), its first spelling kept: an ordered dict, as
+    # a list's membership test made 300k indicators quadratic
+    found: dict[str, str] = {}
     for source in sources:
         path = Path(source)
         if not path.is_file() and "/" in source and "://" not in source:
@@ -48,8 +50,8 @@ def read_indicators(sources: Sequence[str]) -> Indicators:
         for line in lines:
             value = _refang(line.strip())
             if value and not value.startswith("#"):
-                found[value] = None
-    return Indicators(tuple(found))
+                found.setdefault(value.casefold(), value)
+    return Indicators(tuple(found.values()))
 
 
 def _refang(value: str) -> str:
