@@ -213,7 +213,7 @@ def test_hash_indicator_matches_a_nested_zip_and_a_file_inside_it(case: Case) ->
 
 
 def test_a_long_indicator_list_is_searched_in_parts(case: Case, tmp_path: Path) -> None:
-    # 25,000 indicators (RE2 refused one alternation of 300,000): searched IOC_CHUNK at a
+    # 25,000 indicators (RE2 refused one alternation of 355,000): searched IOC_CHUNK at a
     # time. The domain and a package hash are in the third part; `example.com`, which
     # matches the same line as the domain, is in the first: one hit names both.
     from tests.evidence.test_index import code_zip

@@ -1,8 +1,8 @@
 """The reports for people stay readable on a busy case: every long list shows its first
 entries, most important first, and says how many more there are and where they all are.
 
-A million-event case made a 636 MB report.html (159k findings, 3,600 functions at risk, 300k
-addresses) that no browser opened. The machine outputs keep everything.
+A million-event case made a 636 MB report.html (159k findings, 3,600 functions at risk, 355k
+indicators) that no browser opened. The machine outputs keep everything.
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ def build_query(
     return query
 
 
-# Indicators searched at once: one alternation of 30,000 was RE2's and 300,000 too large for
+# Indicators searched at once: one alternation of 30,000 was RE2's and 355,000 too large for
 # it ("pattern too large"), and Python's own compile and the per-hit attribution grow with it.
 IOC_CHUNK = 10_000
 

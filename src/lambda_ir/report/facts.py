@@ -99,7 +99,7 @@ class ReportFacts:
     def indicators(self) -> tuple[Indicator, ...]:
         """The indicators of the findings and serious incidents, the collector's own left out:
         gathered once for the page, the checklist and the indicator files (8 s each time for
-        the 300k addresses of a million-event case)."""
+        the 355k indicators of a million-event case)."""
         findings = [f for f in self.findings if not (f.actor and f.actor.arn in self.collectors)]
         return tuple(gather(findings, self.serious_incidents))
 

@@ -1,7 +1,7 @@
 """How much of a long list the reports for people (report.html, report.md) show.
 
-A case of a million CloudTrail events held 159k findings, 3,600 functions at risk and 300k
-addresses: listed whole, the page was 636 MB and no browser opened it. Each list shows its
+A case of a million CloudTrail events held 159k findings, 3,600 functions at risk and 355k
+indicators: listed whole, the page was 636 MB and no browser opened it. Each list shows its
 first entries, most important first, then says how many more there are and where they all
 are; the machine outputs (findings.json, findings.csv, .sarif, .ocsf.jsonl, incidents.json,
 indicators.txt, indicators.stix.json, timeline.jsonl) keep every one.
