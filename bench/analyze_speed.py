@@ -13,7 +13,6 @@ times move with the load, the CPU seconds much less.
 
 from __future__ import annotations
 
-import argparse
 import collections
 import resource
 import shutil
@@ -22,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 import orjson
-from gen_trail_corpus import generate
+from gen_trail_corpus import corpus_parser, generate
 from trail_ingest import run_watched, trail_files
 
 TARGET_RATIO = 2.0
@@ -45,9 +44,7 @@ def cpu_seconds() -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", type=Path)
-    parser.add_argument("--events", type=int, default=1_000_000)
+    parser = corpus_parser(__doc__)
     parser.add_argument("--keep", type=Path, help="Keep the analyzed case in this folder.")
     args = parser.parse_args()
     if not trail_files(args.corpus):

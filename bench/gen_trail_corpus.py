@@ -222,6 +222,15 @@ def generate(out: Path, events: int, per_file: int, workers: int | None = None) 
     return files, sum(sizes)
 
 
+def corpus_parser(doc: str) -> argparse.ArgumentParser:
+    """The command line of a benchmark on the corpus (`doc`: its module docstring): the
+    corpus folder and how many events it holds when the benchmark generates it."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    return parser
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)

@@ -13,13 +13,12 @@ prints its seconds and the peak memory of its process tree, the size of the page
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from gen_trail_corpus import generate
+from gen_trail_corpus import corpus_parser, generate
 from trail_ingest import run_watched, trail_files
 
 PAGE_BUDGET = 10 * 2**20  # report.html's budget on the demo (tests/report/test_demo_report.py)
@@ -35,9 +34,7 @@ OUTPUTS = (
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", type=Path)
-    parser.add_argument("--events", type=int, default=1_000_000)
+    parser = corpus_parser(__doc__)
     parser.add_argument("--case", type=Path, help="An analyzed case to report on instead.")
     args = parser.parse_args()
     cli = [sys.executable, "-m", "lambda_ir", "--quiet"]
