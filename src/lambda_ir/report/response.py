@@ -153,10 +153,10 @@ def checklist(facts: ReportFacts) -> list[Step]:
         return []
     case = f"lambda-ir verify --case {shlex.quote(facts.case_dir)}"
     steps = [Step("Check the evidence is intact before changing anything", "", case, "evidence")]
-    steps += _credential_steps(facts, risky)
     functions: dict[str, FunctionFacts] = {}  # by ARN, the first of each: looked up once
     for fn in facts.functions:
         functions.setdefault(fn.arn, fn)
+    steps += _credential_steps(facts, risky, functions)
     for function in risky:
         steps += _function_steps(facts, function, functions.get(function.arn))
     indicators = case_indicators(facts)
@@ -229,18 +229,18 @@ def contain_command(facts: ReportFacts, function_arn: str, action: str) -> str:
     )
 
 
-def _credential_steps(facts: ReportFacts, risky: list[AtRisk]) -> list[Step]:
+def _credential_steps(
+    facts: ReportFacts, risky: list[AtRisk], functions: dict[str, FunctionFacts]
+) -> list[Step]:
     steps = []
     target = risky[0].arn
     # the first (most at risk) function running as each execution role, by the role's name:
     # looked up once, not per suspect and function (93M lookups at 1M events)
-    roles: dict[str, str] = {}
-    for fn in facts.functions:
-        roles.setdefault(fn.arn, fn.role.rsplit("/", 1)[-1])
     owners: dict[str, AtRisk] = {}
     for function in risky:
-        if roles.get(function.arn):
-            owners.setdefault(roles[function.arn], function)
+        fn = functions.get(function.arn)
+        if fn is not None and (role := fn.role.rsplit("/", 1)[-1]):
+            owners.setdefault(role, function)
     for suspect in suspects(facts):
         for key in suspect.access_keys:
             if key.startswith("AKIA"):
