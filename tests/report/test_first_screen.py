@@ -169,3 +169,19 @@ def test_collector_calls_are_left_out_of_the_report_and_commands_name_the_right_
     assert "AKIAMALLORY000000001" in txt and "AKIACOLLECTOR" not in txt
     html = outputs["report.html"].decode()
     assert "0 of 1 incidents shown" in html and "INC-self" not in html
+
+
+def test_a_page_cut_short_counts_every_event_and_collector_call(twins: Twins) -> None:
+    # With the index the events are read only as far as the page keeps them and DuckDB
+    # counts the rest: the counts must be those of reading them all.
+    with open_index(twins.case) as index:
+        whole = build_facts(twins.case, build_timeline(twins.case, index), GENERATED)
+        cut = build_facts(twins.case, build_timeline(twins.case, index), GENERATED, keep=3)
+        cut_counted = build_facts(
+            twins.case, build_timeline(twins.case, index), GENERATED, index=index, keep=3
+        )
+    assert whole.events_total > 3 and whole.hidden == 1
+    telling = [e for e in whole.events if e.kind != "invocation"][:3]
+    for facts in (cut, cut_counted):
+        assert facts.events == tuple(telling)
+        assert (facts.events_total, facts.hidden) == (whole.events_total, whole.hidden)

@@ -13,6 +13,8 @@ from lambda_ir.evidence import Case
 from lambda_ir.model import TimelineEvent
 from lambda_ir.timeline import build_timeline, to_csv, to_jsonl, write_timeline
 from lambda_ir.timeline.clock import utc_iso
+from lambda_ir.timeline.findings import read_findings
+from lambda_ir.timeline.merge import timeline_size
 from lambda_ir.timeline.versions import read_versions, version_events
 from tests.timeline.casebuilder import (
     ATTACKER,
@@ -174,3 +176,16 @@ def test_streamed_file_equals_the_in_memory_rendering(built: BuiltCase) -> None:
         assert result.path.read_bytes() == expected and result.events == count
         assert result.path.stat().st_mode & 0o777 == 0o644
     assert not list((built.case.root / ".tmp").glob("w-*"))  # nothing left staged
+
+
+def test_the_timeline_is_counted_as_it_is_built(built: BuiltCase) -> None:
+    index = built.index()
+    findings = read_findings(built.case)
+    events = list(build_timeline(built.case, index, findings=findings))
+    by_attacker = sum(1 for e in events if e.source == "cloudtrail" and e.actor == ATTACKER)
+    assert by_attacker and {e.source for e in events} >= {"cloudtrail", "logs", "finding"}
+    assert timeline_size(built.case, index, findings, (ATTACKER,)) == (len(events), by_attacker)
+    assert timeline_size(built.case, None, findings) == (
+        sum(1 for e in build_timeline(built.case, None, findings=findings)),
+        0,
+    )

@@ -7,7 +7,7 @@ of them reads the case or redacts on its own.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -27,6 +27,7 @@ from lambda_ir.report.incidents import Incident, read_incidents
 from lambda_ir.report.indicators import Indicator, gather
 from lambda_ir.timeline.documents import documents, gaps
 from lambda_ir.timeline.findings import read_findings
+from lambda_ir.timeline.merge import timeline_size
 
 # The page stays fast in a browser: past this many events the report keeps the most telling
 # ones (everything but invocations first) and says how many the timeline file holds.
@@ -145,18 +146,29 @@ def build_facts(
     *,
     diffs: bool = True,
     index: duckdb.DuckDBPyConnection | None = None,
+    findings: Sequence[Finding] | None = None,
+    read_warnings: Sequence[str] = (),
+    keep: int = MAX_EVENTS,
 ) -> ReportFacts:
-    """Gather the report's facts; `events` is the case's merged timeline (already redacted).
+    """Gather the report's facts; `events` is the case's merged timeline (already redacted),
+    of which the page carries `keep`. With the `index` they were built from, `events` is
+    read only as far as the page keeps them, and DuckDB counts the rest (`timeline_size`).
 
     With `diffs`, each version whose code changed carries its package diff (this reads the
     two packages, in memory, within `analyze`'s limits). With the case's `index`, each
     finding carries the evidence it cites, read into excerpts (`report.excerpts`).
+    `findings` are the case's when the caller read them already (`read_findings`, which
+    said `read_warnings`); else findings.json is read here.
     """
-    warnings: list[str] = []
-    findings = tuple(_redacted(f) for f in read_findings(case, warnings))
+    warnings = list(read_warnings)
+    read = findings if findings is not None else read_findings(case, warnings)
     collectors = _collectors(case)
     hidden = [0]
-    kept, total = _keep(_without(events, collectors, hidden))
+    kept, total = _keep(_without(events, collectors, hidden), keep, stop=index is not None)
+    if total is None:  # stopped at the events kept: DuckDB counts the others
+        total, hidden[0] = timeline_size(case, index, read, collectors)
+        total -= hidden[0]
+    findings = tuple(_redacted(f) for f in read)
     functions = tuple(read_functions(case, warnings, diffs=diffs))
     roles = read_roles(case, warnings)
     affected = _affected(findings)
@@ -244,16 +256,24 @@ def _redacted(finding: Finding) -> Finding:
     )
 
 
-def _keep(events: Iterable[TimelineEvent]) -> tuple[tuple[TimelineEvent, ...], int]:
+def _keep(
+    events: Iterable[TimelineEvent], limit: int, *, stop: bool
+) -> tuple[tuple[TimelineEvent, ...], int | None]:
+    """The earliest `limit` telling events, with the earliest invocations to fill up to
+    `limit`, and how many events there were. With `stop`, None instead of the count when it
+    stopped at `limit` telling events, as nothing later can be kept (at a million CloudTrail
+    calls, building and redacting each only to count it took 17 s of the report's 55)."""
     telling: list[TimelineEvent] = []
     routine: list[TimelineEvent] = []
     total = 0
     for event in events:
         total += 1
         bucket = routine if event.kind == "invocation" else telling
-        if len(bucket) < MAX_EVENTS:
+        if len(bucket) < limit:
             bucket.append(event)
-    room = max(0, MAX_EVENTS - len(telling))
+        if stop and len(telling) == limit:
+            return tuple(telling), None
+    room = max(0, limit - len(telling))
     kept = sorted(telling + routine[:room], key=lambda e: e.time)
     return tuple(kept), total
 

@@ -20,6 +20,7 @@ from lambda_ir.report.markdown import render_markdown
 from lambda_ir.report.ocsf import ocsf_bytes
 from lambda_ir.report.response import case_indicators
 from lambda_ir.report.sarif import sarif_bytes
+from lambda_ir.timeline.findings import read_findings
 from lambda_ir.timeline.merge import build_timeline
 
 
@@ -107,8 +108,13 @@ def write_report(
     `reported` custody entry carrying each output's SHA-256.
     """
     timeline_warnings: list[str] = []
-    events = build_timeline(case, index, timeline_warnings)
-    facts = build_facts(case, events, generated, index=index)
+    read_warnings: list[str] = []
+    findings = read_findings(case, read_warnings)  # once, for the timeline and the facts
+    events = build_timeline(case, index, timeline_warnings, findings)
+    facts = build_facts(
+        case, events, generated, index=index, findings=findings, read_warnings=read_warnings
+    )
+    del findings, events  # the facts keep their redacted copy and the events they show
     outputs: dict[str, str] = {}
     paths = []
     for name in _chosen(tuple(formats)):  # one at a time: at 1M events they total 1.1 GB

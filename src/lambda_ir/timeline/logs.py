@@ -32,6 +32,12 @@ FROM log_events
 WHERE regexp_matches(message, $timeout) OR regexp_matches(message, $error)
 ORDER BY ts, request_id
 """
+# What `log_events` yields, counted: a line without a time is no event.
+_COUNT = """
+SELECT (SELECT count(ts) FROM report_lines)
+     + (SELECT count(ts) FROM log_events
+        WHERE regexp_matches(message, $timeout) OR regexp_matches(message, $error))
+"""
 _BATCH = 5000
 # The runtime's own line prefix (`<time> <request id> `): the event already says both.
 _PREFIX = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z\s+[0-9a-f-]{36}\s+")
@@ -41,6 +47,12 @@ MESSAGE_CHARS = 400  # merge cuts summaries after redacting; keep more so a secr
 def log_events(con: duckdb.DuckDBPyConnection) -> Iterator[TimelineEvent]:
     """Invocations and error/timeout lines, merged oldest first."""
     return heapq.merge(_invocations(con), _problems(con), key=lambda e: e.time)
+
+
+def log_count(con: duckdb.DuckDBPyConnection) -> int:
+    """How many events `log_events` yields, counted by DuckDB rather than built."""
+    row = con.cursor().execute(_COUNT, {"timeout": TIMEOUT, "error": ERROR}).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _rows(

@@ -9,17 +9,17 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import duckdb
 
 from lambda_ir.evidence import Case
-from lambda_ir.model import TimelineEvent
+from lambda_ir.model import Finding, TimelineEvent
 from lambda_ir.redact import redact_text
 from lambda_ir.timeline.aliases import alias_events
-from lambda_ir.timeline.cloudtrail import trail_events
+from lambda_ir.timeline.cloudtrail import trail_count, trail_events
 from lambda_ir.timeline.findings import finding_events, read_findings
-from lambda_ir.timeline.logs import log_events
+from lambda_ir.timeline.logs import log_count, log_events
 from lambda_ir.timeline.runtime import runtime_events
 from lambda_ir.timeline.versions import read_versions, version_events
 
@@ -35,14 +35,18 @@ _INDEX_SOURCES = (("trail_events", trail_events), ("report_lines", log_events))
 
 
 def build_timeline(
-    case: Case, index: duckdb.DuckDBPyConnection | None, warnings: list[str] | None = None
+    case: Case,
+    index: duckdb.DuckDBPyConnection | None,
+    warnings: list[str] | None = None,
+    findings: Sequence[Finding] | None = None,
 ) -> Iterator[TimelineEvent]:
     """Every event of the case, oldest first (ties keep source order: trail, lambda, logs…).
 
     Summaries come out redacted (`lambda_ir.redact`) and at most one line of 300 characters.
 
     `index` is the case's DuckDB index (CloudTrail and logs); without it the timeline holds
-    only what the API responses and findings date, and `warnings` says so.
+    only what the API responses and findings date, and `warnings` says so. `findings` are the
+    case's, when the caller has read them already (else findings.json is read).
     """
     notes = warnings if warnings is not None else []
     sources: list[Iterator[TimelineEvent]] = []
@@ -58,9 +62,34 @@ def build_timeline(
     sources.append(iter(version_events(read_versions(case, notes))))
     sources.append(iter(alias_events(case, notes)))
     sources.append(iter(runtime_events(case, notes)))
-    sources.append(iter(finding_events(read_findings(case, notes))))
+    if findings is None:
+        findings = read_findings(case, notes)
+    sources.append(iter(finding_events(findings)))
     merged = heapq.merge(*sources, key=lambda event: event.time)
     return (_redacted(event) for event in merged)
+
+
+def timeline_size(
+    case: Case,
+    index: duckdb.DuckDBPyConnection | None,
+    findings: Sequence[Finding],
+    actors: Sequence[str] = (),
+) -> tuple[int, int]:
+    """How many events `build_timeline(case, index, findings=findings)` yields, and how many of
+    them are CloudTrail calls by `actors` (ARNs): DuckDB counts the trail and the logs, so a
+    million calls are counted without building one event each."""
+    total = len(version_events(read_versions(case)))
+    total += len(alias_events(case)) + len(runtime_events(case))
+    total += sum(1 for finding in findings if finding.time)  # `finding_events`' own test
+    by_actors = 0
+    if index is not None:
+        tables = _tables(index)
+        if "trail_events" in tables:
+            trail, by_actors = trail_count(index, actors)
+            total += trail
+        if "report_lines" in tables:
+            total += log_count(index)
+    return total, by_actors
 
 
 def _redacted(event: TimelineEvent) -> TimelineEvent:
