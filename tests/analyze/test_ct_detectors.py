@@ -168,7 +168,7 @@ def test_config_hooks_pipeline_layer_is_low(builder: CaseBuilder) -> None:
     assert [f.severity for f in found] == [Severity.LOW]
 
 
-def test_code_update_by_person_fires_pipeline_quiet(builder: CaseBuilder) -> None:
+def test_code_update_by_person_fires_pipeline_low_without_baseline(builder: CaseBuilder) -> None:
     found = _one(
         builder,
         ct_code_update.DETECTOR,
@@ -187,8 +187,12 @@ def test_code_update_by_person_fires_pipeline_quiet(builder: CaseBuilder) -> Non
             ),
         ],
     )
-    assert [f.details["event_id"] for f in found] == ["k1"]
+    assert [(f.details["event_id"], f.severity) for f in found] == [
+        ("k1", Severity.MEDIUM),
+        ("k2", Severity.LOW),  # no baseline says the pipeline's role releases: listed
+    ]
     assert "published a version" in found[0].summary
+    assert "(a role session)" in found[1].summary and "no baseline yet" in found[1].summary
 
 
 def test_code_update_by_function_role_is_high(builder: CaseBuilder) -> None:
@@ -359,7 +363,7 @@ def test_role_credentials_outside_lambda(builder: CaseBuilder) -> None:
     assert found[0].actor.source_ip == "203.0.113.9"
 
 
-def test_deploy_tools_are_releases_not_findings(builder: CaseBuilder) -> None:
+def test_deploy_tools_are_low_without_a_baseline(builder: CaseBuilder) -> None:
     terraform = "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io)"
     own = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:deps:3"
     records = [
@@ -376,7 +380,11 @@ def test_deploy_tools_are_releases_not_findings(builder: CaseBuilder) -> None:
             event_id="t2",
         ),
     ]
-    assert _one(builder, ct_code_update.DETECTOR, records) == []
+    # A user agent is the caller's to choose: with no history to say this is how releases
+    # are made here, the code change is listed (LOW), not taken for a release.
+    (found,) = _one(builder, ct_code_update.DETECTOR, records)
+    assert found.severity == Severity.LOW
+    assert "with a deployment tool's agent" in found.summary
     assert run_detector(builder, ct_config_hooks.DETECTOR) == []
 
 

@@ -136,6 +136,40 @@ def test_dormant_user_from_new_network_at_night_is_high(builder: CaseBuilder) ->
     assert finding.evidence[0].path.startswith("trail/")
 
 
+def test_a_new_principal_acting_through_cloudformation_is_judged_as_itself(
+    builder: CaseBuilder,
+) -> None:
+    # Stolen keys deploying through a stack: CloudTrail logs the user's identity with
+    # `invokedBy`, the service as address and agent. The service is not the actor.
+    # The CI's stack releases through it every day; on day 12 eve's keys do the same at 03:10.
+    cfn = "cloudformation.amazonaws.com"
+    runs = [
+        (f"cfn-{day}", ci_identity(day), f"2026-10-{day + 10:02d}T10:30:00Z")
+        for day in range(1, 13)
+    ]
+    runs.append(("eve-1", _user("eve"), "2026-10-22T03:10:00Z"))
+    records = _history()
+    for event_id, identity, time in runs:
+        records.append(
+            trail_event(
+                "UpdateFunctionConfiguration20150331v2",
+                {"functionName": "orders", "timeout": 30},
+                identity={**identity, "invokedBy": cfn},
+                event_id=event_id,
+                time=time,
+                user_agent=cfn,
+                source_ip=cfn,
+            )
+        )
+    builder.trail(records)
+    (finding,) = run_detector(builder, ct_unusual_change.DETECTOR)
+    # The network and tool are the CI's usual ones; the principal and the hour are new.
+    assert finding.details["event_id"] == "eve-1" and finding.severity is Severity.MEDIUM
+    assert finding.details["baseline"]["service"] is False
+    assert finding.details["baseline"]["new"] == ["principal", "hours"]
+    assert "user/eve never before" in finding.summary
+
+
 def test_without_history_nothing_is_judged(builder: CaseBuilder) -> None:
     builder.trail(
         [
@@ -292,6 +326,25 @@ def test_one_actors_steps_become_one_incident_in_order() -> None:
     assert len(incidents) == 3  # the later LOW change is an incident of its own
     assert all(f.incident for f in tagged)
     assert {f.id: f.incident for f in tagged}["m"] == first.id
+
+
+def test_an_honest_release_before_stolen_keys_are_used_stays_out_of_the_intrusion() -> None:
+    # alice releases as usual (INFO) at 09:20; her stolen keys recon at 12:00 and change
+    # code at 12:09. The chain is recon then modification, whatever came before it.
+    alice = f"arn:aws:iam::{ACCOUNT}:user/alice"
+    findings = [
+        _finding("release", "LIR-CT-012", Severity.INFO, "2026-11-01T09:20:00Z", alice),
+        _finding("recon", "LIR-CT-007", Severity.MEDIUM, "2026-11-01T12:00:00Z", alice),
+        _finding("change", "LIR-CT-012", Severity.MEDIUM, "2026-11-01T12:09:00Z", alice),
+        _finding("again", "LIR-CT-007", Severity.LOW, "2026-11-01T12:30:00Z", alice),
+    ]
+    incidents, _ = correlate(findings)
+    intrusion, routine = incidents
+    assert intrusion.findings == ("recon", "change", "again")
+    assert intrusion.steps == ("recon", "modification")
+    assert intrusion.severity is Severity.HIGH  # a chain raises a medium one
+    assert intrusion.first == "2026-11-01T12:00:00Z"
+    assert routine.findings == ("release",) and routine.severity is Severity.INFO
 
 
 def test_partner_grant_by_ci_is_low_and_by_an_intruder_high(builder: CaseBuilder) -> None:

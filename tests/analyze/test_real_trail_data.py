@@ -85,6 +85,14 @@ PANTHER_DISAGREE = {
         "We flag any layer attachment (at LOW for a pipeline role): layers are a persistence "
         "vector whoever adds them; Panther drops non-human principals."
     ),
+    "AssumedRole Updates Lambda Code (Normal CI/CD)": (
+        "With no baseline to tell a release from an intrusion we list a role session's code "
+        "change at LOW (a user agent is the caller's to choose); Panther drops non-human "
+        "principals."
+    ),
+    "AssumedRole Updates Lambda Code v2 (Normal CI/CD)": (
+        "Same as above: one event, no history, so LOW rather than silent."
+    ),
     "Lambda Add Permission Event": (
         "The test event has no `principal`; we flag only grants to `*` or another account, "
         "Panther flags every AddPermission."
@@ -128,4 +136,6 @@ def test_panther_agreement_is_reported() -> None:
     assert len(cases) == 17
     agree = len(cases) - len(PANTHER_DISAGREE)
     print(f"Panther Lambda CloudTrail cases: {agree}/{len(cases)} agree")
-    assert agree >= 13
+    # 11: the two "Normal CI/CD" code updates are listed at LOW (no history says they are
+    # releases); at medium and above, where alerts start, they stay quiet.
+    assert agree >= 11

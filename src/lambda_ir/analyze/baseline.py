@@ -164,7 +164,7 @@ class Baseline:
             row.actor.source_ip,
             row.actor.user_agent,
             when,
-            service=is_service(row.actor_type, row.actor.source_ip),
+            service=is_service(row.actor_type),
         )
 
     def judge(
@@ -271,7 +271,7 @@ def _days(rows: Iterable[tuple[Any, ...]]) -> dict[tuple[str, ...], list[date]]:
     for day, hour, account, kind, arn, issuer, name, key, function, ip, agent in rows:
         account = str(account or "")
         ip, agent = str(ip or ""), str(agent or "")
-        if is_service(str(kind or ""), ip):
+        if is_service(str(kind or "")):
             days.setdefault(("a", account), []).append(day)
             continue
         who = principal_of(

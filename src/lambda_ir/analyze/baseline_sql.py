@@ -69,8 +69,7 @@ _EVENTS = f"""
 CREATE OR REPLACE TEMP TABLE lir_events AS
 SELECT e.event_id, e.event_time, CAST(e.event_time AS DATE) AS day, hour(e.event_time) AS hour,
   coalesce(e.account, '') AS account,
-  (coalesce(e.actor_type, '') = 'AWSService'
-   OR ends_with(coalesce(e.source_ip, ''), '.amazonaws.com')) AS service,
+  coalesce(e.actor_type, '') = 'AWSService' AS service,  -- `baseline_tools.is_service`
   {PRINCIPAL} AS who,
   coalesce(e.source_ip, '') AS source_ip,
   CASE WHEN regexp_full_match(coalesce(e.source_ip, ''), '{_IPV4}')

@@ -28,7 +28,6 @@ _FAMILIES = (
     ("SDK", re.compile(r"boto3|botocore|aws-sdk|AWSSDK|aws-sdk-go|aws-sdk-java", re.I)),
     ("AWS service", re.compile(r"^[a-z0-9.-]+\.amazonaws\.com$", re.I)),
 )
-SERVICE_SUFFIX = ".amazonaws.com"
 
 
 def tool_family(user_agent: str) -> str:
@@ -52,9 +51,12 @@ def network_of(source_ip: str) -> str:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
-def is_service(actor_type: str, source_ip: str) -> bool:
-    """An AWS service acting for the account (`invokedBy` CloudFormation, CodeDeploy, …)."""
-    return actor_type == "AWSService" or source_ip.endswith(SERVICE_SUFFIX)
+def is_service(actor_type: str) -> bool:
+    """An AWS service acting as itself (`userIdentity.type` AWSService). A user or role acting
+    through one (`invokedBy` CloudFormation: the service is the source address and the user
+    agent) is not: it is judged as itself, the service standing for its network and tool, so
+    stolen keys that deploy through a stack are a new principal like any other."""
+    return actor_type == "AWSService"
 
 
 def principal_of(actor_type: str, actor_arn: str, issuer: str, actor_name: str, key: str) -> str:

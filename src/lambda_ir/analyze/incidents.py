@@ -147,12 +147,13 @@ def correlate(findings: Sequence[Finding]) -> tuple[tuple[Incident, ...], tuple[
         else:
             exposure.setdefault(_base(finding.resource), []).append(finding)
     for principal, actor_findings in by_actor.items():
-        routine: list[Finding] = []
-        for group in _split(sorted(actor_findings, key=lambda f: (f.time or "", f.id))):
-            if all(f.severity is Severity.INFO for f in group):
-                routine.extend(group)
-            else:
-                groups.append(("activity", principal, group))
+        # Explained calls (INFO: releases along the principal's usual path) are its routine,
+        # one incident of their own: an honest release hours before stolen keys are used
+        # must not open the intruder's incident, lend it an address or break its chain.
+        ordered = sorted(actor_findings, key=lambda f: (f.time or "", f.id))
+        routine = [f for f in ordered if f.severity is Severity.INFO]
+        unusual = [f for f in ordered if f.severity is not Severity.INFO]
+        groups.extend(("activity", principal, group) for group in _split(unusual))
         if routine:
             groups.append(("activity", principal, routine))
     groups.extend(("exposure", "", group) for group in exposure.values())
@@ -195,9 +196,11 @@ def _split(ordered: list[Finding]) -> list[list[Finding]]:
 
 
 def _incident(kind: str, principal: str, group: list[Finding]) -> Incident:
-    steps = tuple(dict.fromkeys(phase(f) for f in group)) if kind == "activity" else ()
+    phases = [phase(f) for f in group] if kind == "activity" else []
+    steps = tuple(dict.fromkeys(phases))
     severity = max((f.severity for f in group), key=lambda s: s.rank)
-    chained = "recon" in steps and len(steps) > 1 and steps[0] == "recon"
+    # A chain: recon, then (later, in time order) something other than recon.
+    chained = "recon" in phases and len(set(phases[phases.index("recon") :])) > 1
     if chained and severity.rank >= Severity.MEDIUM.rank:
         severity = max(severity, Severity.HIGH, key=lambda s: s.rank)
     reasons: dict[str, None] = {}  # an ordered set

@@ -28,22 +28,25 @@ class Role:
 def parse_roles(
     roles: list[tuple[Any, ManifestEntry]], policies: list[tuple[Any, ManifestEntry]]
 ) -> tuple[Role, ...]:
-    """Join GetRole responses with the role-policy documents collected for them."""
-    by_name: dict[str, tuple[str, list[Mapping[str, Any]], list[EvidenceRef]]] = {}
+    """Join GetRole responses with the role-policy documents collected for them, by account
+    and role name: a role of the same name in another account of the case is another role."""
+    by_name: dict[tuple[str, str], tuple[str, list[Mapping[str, Any]], list[EvidenceRef]]] = {}
     for document, entry in roles:
         role = (document or {}).get("Role") or {}
         name = str(role.get("RoleName") or entry.params.get("RoleName", ""))
-        by_name[name] = (str(role.get("Arn", "")), [], [ref_of(entry)])
+        by_name[(entry.account or "", name)] = (str(role.get("Arn", "")), [], [ref_of(entry)])
     managed: dict[str, tuple[Mapping[str, Any], EvidenceRef]] = {}
     for document, entry in policies:
         version = (document or {}).get("PolicyVersion")
         if isinstance(version, Mapping) and isinstance(version.get("Document"), Mapping):
+            # a customer-managed policy's ARN names its account; AWS's are the same everywhere
             managed[str(entry.params.get("PolicyArn", ""))] = (version["Document"], ref_of(entry))
     for document, entry in policies:
         name = str(entry.params.get("RoleName") or (document or {}).get("RoleName") or "")
-        if name not in by_name:
+        key = (entry.account or "", name)
+        if key not in by_name:
             continue
-        _, docs, refs = by_name[name]
+        _, docs, refs = by_name[key]
         if isinstance((document or {}).get("PolicyDocument"), Mapping):
             docs.append(document["PolicyDocument"])
             refs.append(ref_of(entry))
@@ -57,5 +60,5 @@ def parse_roles(
                 refs.append(ref_of(entry))
     return tuple(
         Role(arn, name, tuple(docs), tuple(dict.fromkeys(refs)))
-        for name, (arn, docs, refs) in by_name.items()
+        for (_, name), (arn, docs, refs) in by_name.items()
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lambda_ir.analyze.baseline import who_severity
+from lambda_ir.analyze.baseline import MIN_HISTORY_DAYS, who_severity
 from lambda_ir.analyze.baseline_sql import NOVELTY_COLUMNS, VERDICT_KIND, novelty_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
@@ -52,8 +52,14 @@ _NEW_ADDRESS = f"""JOIN (
 # Everything the severity and the summary depend on: one finding per value of these.
 _KIND = (
     "principal, account, aws_region, function_name, qualifier, operation, function_role, "
-    f"new_ip, response_elements->'$.codeSha256', request_parameters->'$.publish', {VERDICT_KIND}"
+    "human AND NOT deploy_tool, new_ip, response_elements->'$.codeSha256', "
+    f"request_parameters->'$.publish', {VERDICT_KIND}"
 )
+
+
+# No baseline to tell a release from an intrusion (too little history): every principal's
+# change is reported, whatever user agent it sent (an agent is the caller's to choose).
+_UNJUDGED = f"(NOT service AND (NOT timed OR history < {MIN_HISTORY_DAYS}))"
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
@@ -62,25 +68,30 @@ def detect(case: CaseView) -> Iterator[Finding]:
     HIGH when a function's execution role made it. A person's change is judged against the
     baseline (INFO on an established path, LOW to HIGH by what was new); without one, HIGH
     when a person who changed code before did it from an address never used for it before.
+    Without a baseline, a change by any other principal (a pipeline's role, a deployment
+    tool's agent) is LOW: listed, since nothing yet says it was a release.
     Selected and grouped in DuckDB: like calls (same principal, function, code and verdict)
     are one finding.
     """
     roles = sorted(case.execution_roles)
     groups = select_groups(
         case,
-        f"{_CALLS} AND (function_role OR (human AND NOT deploy_tool))",
+        f"{_CALLS} AND (function_role OR (human AND NOT deploy_tool) OR {_UNJUDGED})",
         ["lambda.amazonaws.com", roles, "lambda.amazonaws.com"],  # in the order of the SQL text
         by=_KIND,
         gap_hours=GAP_HOURS,
         join=f"JOIN {case.novelty} USING (event_id) {_NEW_ADDRESS} "
         f"CROSS JOIN LATERAL (SELECT {_FUNCTION_ROLE} AS function_role)",
-        extra=f"{NOVELTY_COLUMNS}, function_role, new_ip",
+        extra=f"{NOVELTY_COLUMNS}, function_role, new_ip, human AND NOT deploy_tool",
     )
     for group in groups:
-        row, novelty = group.first, novelty_of(group.extra[:-2])
-        function_role, new_ip = group.extra[-2:]
+        row, novelty = group.first, novelty_of(group.extra[:-3])
+        function_role, new_ip, by_hand = group.extra[-3:]
         if function_role:
             severity, who = Severity.HIGH, "a Lambda execution role"
+        elif not by_hand:  # no baseline yet, or it would not be here
+            severity = Severity.LOW
+            who = "a person, with a deployment tool's agent" if row.is_human else "a role session"
         else:
             severity, who = Severity.MEDIUM, "a person, not a deployment tool"
             if new_ip:  # this principal deployed before, never from this address
