@@ -168,7 +168,9 @@ def test_config_hooks_pipeline_layer_is_low(builder: CaseBuilder) -> None:
     assert [f.severity for f in found] == [Severity.LOW]
 
 
-def test_code_update_by_person_fires_pipeline_low_without_baseline(builder: CaseBuilder) -> None:
+def test_code_update_by_person_fires_pipeline_recorded_without_baseline(
+    builder: CaseBuilder,
+) -> None:
     found = _one(
         builder,
         ct_code_update.DETECTOR,
@@ -189,7 +191,7 @@ def test_code_update_by_person_fires_pipeline_low_without_baseline(builder: Case
     )
     assert [(f.details["event_id"], f.severity) for f in found] == [
         ("k1", Severity.MEDIUM),
-        ("k2", Severity.LOW),  # no baseline says the pipeline's role releases: listed
+        ("k2", Severity.INFO),  # no baseline says the pipeline's role releases: recorded
     ]
     assert "published a version" in found[0].summary
     assert "(a role session)" in found[1].summary and "no baseline yet" in found[1].summary
@@ -363,7 +365,7 @@ def test_role_credentials_outside_lambda(builder: CaseBuilder) -> None:
     assert found[0].actor.source_ip == "203.0.113.9"
 
 
-def test_deploy_tools_are_low_without_a_baseline(builder: CaseBuilder) -> None:
+def test_deploy_tools_are_recorded_without_a_baseline(builder: CaseBuilder) -> None:
     terraform = "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io)"
     own = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:deps:3"
     records = [
@@ -381,9 +383,9 @@ def test_deploy_tools_are_low_without_a_baseline(builder: CaseBuilder) -> None:
         ),
     ]
     # A user agent is the caller's to choose: with no history to say this is how releases
-    # are made here, the code change is listed (LOW), not taken for a release.
+    # are made here, the code change is kept for the record (INFO), never left out.
     (found,) = _one(builder, ct_code_update.DETECTOR, records)
-    assert found.severity == Severity.LOW
+    assert found.severity == Severity.INFO
     assert "with a deployment tool's agent" in found.summary
     assert run_detector(builder, ct_config_hooks.DETECTOR) == []
 

@@ -244,3 +244,50 @@ def test_a_long_indicator_list_is_searched_in_parts(case: Case, tmp_path: Path) 
     empty.write_text("# nothing yet\n")
     nothing = CliRunner().invoke(cli, ["search", "--case", str(case.root), "--ioc", str(empty)])
     assert nothing.exit_code == 1 and "nothing to search for" in nothing.output
+
+
+def test_noisy_logs_never_hide_the_trail_and_lines_of_one_millisecond_stay_apart(
+    case: Case,
+) -> None:
+    # Five log lines name the address (two in the same millisecond of one stream, with other
+    # text); the configuration names it too. With --limit 3 the logs stop at 3 and say so;
+    # the configuration is still searched and found.
+    lines = [(1714557700000 + n // 2, f"connect 203.0.113.66:3333 attempt {n}") for n in range(5)]
+    case.put_bytes(
+        gzip.compress(
+            b"".join(
+                json.dumps({"timestamp": t, "message": m, "logStreamName": "s"}).encode() + b"\n"
+                for t, m in lines
+            )
+        ),
+        f"logs/{ACCOUNT}/{REGION}/%2Faws%2Flambda%2Fnoisy/s.jsonl.gz",
+        kind="logs",
+        api="logs:FilterLogEvents",
+        params={"logGroupName": "/aws/lambda/noisy"},
+        account=ACCOUNT,
+        region=REGION,
+    )
+    case.put_json(
+        f"raw/{ACCOUNT}/{REGION}/lambda/functions/noisy/get-function/1.json",
+        {
+            "Configuration": {
+                "FunctionName": "noisy",
+                "Environment": {"Variables": {"C2": "203.0.113.66"}},
+            }
+        },
+        kind="function",
+        api="lambda:GetFunction",
+        params={"FunctionName": "noisy", "Qualifier": "1"},
+        account=ACCOUNT,
+        region=REGION,
+    )
+    command = ["--json", "search", "--case", str(case.root), "--ioc", "203.0.113.66"]
+    result = CliRunner().invoke(cli, [*command, "--limit", "3"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert [h["target"] for h in document["hits"]] == ["logs"] * 3 + ["config"]
+    assert document["limit_reached"] == ["logs"]
+    assert "(limit of 3 reached in logs: raise --limit)" in result.stderr
+    every = json.loads(CliRunner().invoke(cli, command).stdout)
+    texts = [h["text"] for h in every["hits"] if h["target"] == "logs"]
+    assert len(texts) == 5 and len(set(texts)) == 5 and every["limit_reached"] == []

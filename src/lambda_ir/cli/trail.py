@@ -119,7 +119,7 @@ def index(case_dir: str, threads: int | None) -> None:
     default=1000,
     show_default=True,
     type=click.IntRange(1),
-    help="Stop after this many hits.",
+    help="Stop after this many hits in each place searched (logs, trail, config, code).",
 )
 def search(
     case_dir: str,
@@ -158,8 +158,15 @@ def search(
         if iocs:
             indicators = read_indicators(iocs)
             queries += indicator_queries(indicators.values, indicators.hashes)
-        hits = search_all(case, queries, chosen, limit)
+        found = search_all(case, queries, chosen, limit)
     except (SearchError, ValueError) as exc:
         raise CommandError(str(exc)) from exc
-    ui.result("\n".join(h.line() for h in hits), {"hits": [h.to_json() for h in hits]})
-    ui.say(f"{len(hits)} hit(s){' (limit reached)' if len(hits) >= limit else ''}")
+    hits = found.hits
+    ui.result(
+        "\n".join(h.line() for h in hits),
+        {"hits": [h.to_json() for h in hits], "limit_reached": list(found.cut)},
+    )
+    cut = ", ".join(found.cut)
+    ui.say(
+        f"{len(hits)} hit(s)" + (f" (limit of {limit} reached in {cut}: raise --limit)" * bool(cut))
+    )

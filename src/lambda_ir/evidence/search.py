@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import duckdb
 
@@ -30,6 +31,7 @@ from lambda_ir.redact import is_secret_name, redact_value
 __all__ = [
     "IOC_CHUNK",
     "TARGETS",
+    "Found",
     "Hit",
     "Query",
     "SearchError",
@@ -95,27 +97,44 @@ def escape(literal: str) -> str:
     return "".join(f"\\{c}" if c in _RE_SPECIAL else c for c in literal)
 
 
+@dataclass(frozen=True)
+class Found:
+    """What `search_all` found, and where `limit` stopped it (there may be more there)."""
+
+    hits: list[Hit]
+    cut: tuple[str, ...]  # the targets whose hits reached the limit
+
+
 def search_all(
     case: Case, queries: Sequence[Query], targets: Sequence[str] = TARGETS, limit: int = 1000
-) -> list[Hit]:
-    """Up to `limit` hits of several queries (a pattern, the parts of a long indicator list),
-    in the queries' order; a place more than one query matched (the same line, event or
+) -> Found:
+    """Up to `limit` hits in each target (so a noisy log never hides the trail), of several
+    queries (a pattern, the parts of a long indicator list): target by target, in the
+    queries' order within one. A place more than one query matched (the same line, event or
     file) is one hit naming every pattern or indicator that matched it."""
-    hits: dict[tuple[str, str, str | None, str], Hit] = {}
-    for query in queries:
-        for hit in search_case(case, query, targets, limit - len(hits)):
-            key = (hit.target, hit.evidence_path, hit.member, hit.locator)
-            seen = hits.get(key)
-            hits[key] = (
-                hit
-                if seen is None
-                else dataclasses.replace(
-                    seen, matched=tuple(dict.fromkeys((*seen.matched, *hit.matched)))
+    found: list[Hit] = []
+    cut: list[str] = []
+    for target in targets:
+        hits: dict[tuple[str, str, str | None, str, str], Hit] = {}
+        for query in queries:
+            budget = limit - len(hits)
+            got = 0
+            for hit in search_case(case, query, [target], budget):
+                got += 1
+                key = (hit.target, hit.evidence_path, hit.member, hit.locator, hit.place)
+                seen = hits.get(key)
+                hits[key] = (
+                    hit
+                    if seen is None
+                    else dataclasses.replace(
+                        seen, matched=tuple(dict.fromkeys((*seen.matched, *hit.matched)))
+                    )
                 )
-            )
-        if len(hits) >= limit:
-            break
-    return list(hits.values())
+            if got >= budget:  # this query stopped at the budget: more may be there
+                cut.append(target)
+                break
+        found.extend(hits.values())
+    return Found(found, tuple(cut))
 
 
 def search_case(
@@ -173,6 +192,7 @@ def _logs(case: Case, query: Query, limit: int) -> Iterator[Hit]:
             f"{ts}Z {group} {stream}",
             snippet(text, pattern),
             matched=which(labelled, text.encode("utf-8", "replace")),
+            place=text,
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lambda_ir import sanitize
 from lambda_ir.redact import redact_text
@@ -52,6 +52,9 @@ class Hit:
     member: str | None = None
     matched: tuple[str, ...] = ()
     used_by: tuple[str, ...] = ()
+    # What sets the place apart beyond `locator` (a log line's text: the lines of one stream
+    # can share a millisecond); not shown, only compared when hits are merged.
+    place: str = field(default="", repr=False, compare=False)
 
     def to_json(self) -> dict[str, object]:
         return {

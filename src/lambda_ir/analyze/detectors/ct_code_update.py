@@ -69,7 +69,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
     baseline (INFO on an established path, LOW to HIGH by what was new); without one, HIGH
     when a person who changed code before did it from an address never used for it before.
     Without a baseline, a change by any other principal (a pipeline's role, a deployment
-    tool's agent) is LOW: listed, since nothing yet says it was a release.
+    tool's agent) is INFO: kept for the record, as nothing yet tells a release from stolen
+    keys sending a deployment tool's user agent; a case's first days of ordinary releases
+    must not be a list of LOW findings (the demo's estate made 120).
     Selected and grouped in DuckDB: like calls (same principal, function, code and verdict)
     are one finding.
     """
@@ -90,7 +92,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         if function_role:
             severity, who = Severity.HIGH, "a Lambda execution role"
         elif not by_hand:  # no baseline yet, or it would not be here
-            severity = Severity.LOW
+            severity = Severity.INFO
             who = "a person, with a deployment tool's agent" if row.is_human else "a role session"
         else:
             severity, who = Severity.MEDIUM, "a person, not a deployment tool"
