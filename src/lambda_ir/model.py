@@ -79,7 +79,7 @@ class FunctionRef:
     def from_arn(cls, arn: str) -> FunctionRef:
         """Parse `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`."""
         parts = arn.split(":")
-        if len(parts) < 7 or parts[2] != "lambda" or parts[5] != "function":
+        if len(parts) < 7 or parts[2] != "lambda" or parts[5] != "function" or not parts[6]:
             raise ValueError(f"not a Lambda function ARN: {arn!r}")
         qualifier = parts[7] if len(parts) > 7 else None
         return cls(account=parts[4], region=parts[3], name=parts[6], qualifier=qualifier)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from lambda_ir.analyze.baseline_tools import network_of, principal_of, tool_family
 from lambda_ir.analyze.detectors import (
     cfg_env_secrets,
@@ -21,7 +23,7 @@ from lambda_ir.analyze.detectors import (
 )
 from lambda_ir.analyze.incidents import correlate
 from lambda_ir.analyze.vendors import LayerKind, load_catalogue
-from lambda_ir.model import Actor, EvidenceRef, Finding, Severity
+from lambda_ir.model import Actor, EvidenceRef, Finding, FunctionRef, Severity
 from tests.analyze.casebuild import (
     ACCOUNT,
     CI_ROLE,
@@ -168,6 +170,31 @@ def test_a_new_principal_acting_through_cloudformation_is_judged_as_itself(
     assert finding.details["baseline"]["service"] is False
     assert finding.details["baseline"]["new"] == ["principal", "hours"]
     assert "user/eve never before" in finding.summary
+
+
+def test_a_call_on_no_function_is_about_the_account_not_a_nameless_function(
+    builder: CaseBuilder,
+) -> None:
+    # PublishLayerVersion names no function: its finding and incident must not invent one
+    # (an empty name became a "compromised function" and a `contain` that could not work).
+    records = _history()
+    records.append(
+        trail_event(
+            "PublishLayerVersion20181031",
+            {"layerName": "tools"},
+            identity=_user("eve"),
+            event_id="layer-1",
+            time="2026-10-22T03:10:00Z",
+            source_ip="203.0.113.66",
+        )
+    )
+    builder.trail(records)
+    (finding,) = run_detector(builder, ct_unusual_change.DETECTOR)
+    assert finding.resource == f"arn:aws:lambda:{REGION}:{ACCOUNT}"
+    (incident,), _ = correlate([finding])
+    assert incident.functions == ()
+    with pytest.raises(ValueError):
+        FunctionRef.from_arn(f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:")
 
 
 def test_without_history_nothing_is_judged(builder: CaseBuilder) -> None:

@@ -72,7 +72,10 @@ def detect(case: CaseView) -> Iterator[Finding]:
         yield group_finding(
             INFO,
             group,
-            resource=FunctionRef(first.account, first.region, first.function_name).arn,
+            # a call on no function (PublishLayerVersion) is about the account's Lambda
+            resource=FunctionRef(first.account, first.region, first.function_name).arn
+            if first.function_name
+            else f"arn:aws:lambda:{first.region}:{first.account}",
             severity=novelty.severity(),
             summary=(
                 f"{first.actor.arn} changed {first.function_name or 'Lambda'} "
