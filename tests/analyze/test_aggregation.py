@@ -15,6 +15,7 @@ from lambda_ir.analyze.detectors import (
     ct_config_hooks,
     ct_function_url,
 )
+from lambda_ir.analyze.incidents import correlate
 from lambda_ir.evidence import Case
 from lambda_ir.model import Severity
 from tests.analyze.casebuild import ACCOUNT, REGION, CaseBuilder, role_identity, run_detector
@@ -159,7 +160,7 @@ def test_like_layer_calls_list_every_address_and_key(builder: CaseBuilder) -> No
             identity={**role_identity("deployer", f"s{n}"), "accessKeyId": f"ASIAKEY{n}"},
             event_id=f"l{n}",
             source_ip=address,
-            time=f"2026-11-0{n + 1}T12:00:00Z",
+            time=f"2026-11-01T{12 + n}:00:00Z",  # one session: hours apart
         )
         for n, address in enumerate(("198.51.100.7", "203.0.113.9", "198.51.100.7"))
     ]
@@ -168,3 +169,39 @@ def test_like_layer_calls_list_every_address_and_key(builder: CaseBuilder) -> No
     assert finding.details["events"] == 3
     assert finding.details["source_ips"] == ["198.51.100.7", "203.0.113.9"]
     assert finding.details["access_keys"] == ["ASIAKEY0", "ASIAKEY1", "ASIAKEY2"]
+
+
+def test_like_layer_calls_days_apart_are_findings_of_their_own(builder: CaseBuilder) -> None:
+    """The same foreign layer set by one user on day 12 and again on day 20 is two findings
+    (the incidents' gap), each named by its own first call, so the day-20 incident has its
+    layer step and the day-12 one is not stretched to day 20."""
+    layer = f"arn:aws:lambda:{REGION}:999988887777:layer:x:1"
+    eve = {"type": "IAMUser", "arn": f"arn:aws:iam::{ACCOUNT}:user/eve", "userName": "eve"}
+    calls = [
+        event(
+            "UpdateFunctionConfiguration20150331v2",
+            {"functionName": "orders", "layers": [layer]},
+            identity=eve,
+            event_id=event_id,
+            time=when,
+        )
+        for event_id, when in (
+            ("L12", "2026-10-12T03:00:00Z"),
+            ("L12b", "2026-10-12T05:00:00Z"),
+            ("L20", "2026-10-20T03:00:00Z"),
+        )
+    ]
+    builder.trail(calls)
+    found = run_detector(builder, ct_config_hooks.DETECTOR)
+    assert [(f.time, f.details.get("event_ids")) for f in found] == [
+        ("2026-10-12T03:00:00Z", ["L12", "L12b"]),
+        ("2026-10-20T03:00:00Z", None),
+    ]
+    assert found[0].details["last"] == "2026-10-12T05:00:00Z"
+    assert len({f.id for f in found}) == 2
+    incidents, _ = correlate(found)
+    assert [(i.first, i.last) for i in incidents] == [
+        ("2026-10-12T03:00:00Z", "2026-10-12T05:00:00Z"),
+        ("2026-10-20T03:00:00Z", "2026-10-20T03:00:00Z"),
+    ]
+    assert all("strip-layers" in i.actions for i in incidents)

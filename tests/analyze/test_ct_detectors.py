@@ -563,10 +563,104 @@ def test_alias_moved_by_hand_but_not_by_pipeline(builder: CaseBuilder) -> None:
     assert "pointed alias live at version 4" in found[0].summary
 
 
-def test_recon_burst_ignores_deployment_tools(builder: CaseBuilder) -> None:
+def test_recon_burst_by_a_deployment_tool_without_baseline_is_low(builder: CaseBuilder) -> None:
+    """A Terraform refresh reads every function; with no baseline to say whether its principal
+    runs one, its agent (the caller's to choose) makes it LOW, never nothing."""
     terraform = "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io)"
     records = [
         trail_event("GetFunction20150331v2", {}, event_id=f"t{i}", user_agent=terraform)
         for i in range(30)
     ]
-    assert _one(builder, ct_recon_burst.DETECTOR, records) == []
+    found = _one(builder, ct_recon_burst.DETECTOR, records)
+    assert [(f.severity, f.details["calls"]) for f in found] == [(Severity.LOW, 30)]
+
+
+_RECON_OPS = (
+    "ListFunctions20150331",
+    "GetFunction20150331v2",
+    "GetPolicy20150331v2",
+    "ListAliases20150331",
+    "ListVersionsByFunction20150331",
+    "GetFunctionConfiguration20150331v2",
+)
+
+
+def _recon(who: str, identity: dict, *, user_agent: str | None, start: int = 0) -> list[dict]:
+    """30 reads of six kinds in five minutes from 03:00 (+`start` minutes) on 2026-10-20."""
+    records = []
+    for i in range(30):
+        minute, second = divmod(start * 60 + i * 10, 60)
+        record = trail_event(
+            _RECON_OPS[i % 6],
+            {"functionName": "orders"},
+            identity=identity,
+            event_id=f"{who}{i}",
+            time=f"2026-10-20T03:{minute:02d}:{second:02d}Z",
+            user_agent=user_agent or "",
+            source_ip="203.0.113.66",
+        )
+        if user_agent is None:
+            record.pop("userAgent")
+        records.append(record)
+    return records
+
+
+def _person(name: str) -> dict:
+    arn = f"arn:aws:iam::{ACCOUNT}:user/{name}"
+    return {"type": "IAMUser", "arn": arn, "accountId": ACCOUNT, "userName": name}
+
+
+def test_recon_burst_without_user_agent_or_identity_type_fires(builder: CaseBuilder) -> None:
+    """A record without userAgent, or whose identity has no type, is no reason to drop a burst
+    (NULL made the filters NULL)."""
+    untyped = {k: v for k, v in _person("bob").items() if k != "type"}
+    records = _recon("e", _person("eve"), user_agent=None)
+    records += _recon("b", untyped, user_agent="curl/8.0", start=20)
+    found = _one(builder, ct_recon_burst.DETECTOR, records)
+    assert [(f.actor.arn.rsplit("/")[-1], f.details["calls"]) for f in found] == [
+        ("eve", 30),
+        ("bob", 30),
+    ]
+
+
+def test_recon_burst_with_a_deploy_tool_agent_is_quiet_only_for_a_known_principal(
+    builder: CaseBuilder,
+) -> None:
+    """Terraform's refresh by the CI role the baseline knows stays quiet; the same agent on a
+    never-seen user's burst (the agent is the caller's to choose) is reported."""
+    terraform = "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io)"
+    ci = role_identity("ci", "run")
+    records = [
+        trail_event(
+            op,
+            {"functionName": "orders"},
+            identity=ci,
+            event_id=f"ci-{day}-{n}",
+            time=f"2026-10-{day:02d}T03:0{n}:00Z",
+            user_agent=terraform,
+            source_ip="192.0.2.10",
+        )
+        for day in range(10, 21)
+        for n, op in enumerate(_RECON_OPS)
+    ]
+    records += _recon("e", _person("eve"), user_agent=terraform, start=30)
+    found = _one(builder, ct_recon_burst.DETECTOR, records)
+    # Days 10-12 have no baseline (the agent alone: LOW); from day 13 the role is known.
+    assert [(f.time[:10], f.actor.arn.rsplit("/")[-1], f.severity) for f in found] == [
+        ("2026-10-10", "run", Severity.LOW),
+        ("2026-10-11", "run", Severity.LOW),
+        ("2026-10-12", "run", Severity.LOW),
+        ("2026-10-20", "eve", Severity.MEDIUM),  # a new principal from a new network
+    ]
+    assert found[-1].details["baseline"]["new"] == ["principal", "network"]
+
+
+def test_recon_burst_across_a_ten_minute_mark_fires_once(builder: CaseBuilder) -> None:
+    """Three kinds of read at 12:08 and three at 12:10: six kinds within three minutes are a
+    burst however the clock's ten minutes fall; overlapping windows are one finding."""
+    records = [
+        trail_event(op, {}, event_id=f"r{i}", time=f"2026-11-02T12:{8 + i // 3 * 2:02d}:0{i}Z")
+        for i, op in enumerate(_RECON_OPS)
+    ]
+    found = _one(builder, ct_recon_burst.DETECTOR, records)
+    assert [(f.time, f.details["calls"]) for f in found] == [("2026-11-02T12:08:00Z", 6)]

@@ -458,3 +458,34 @@ def test_a_release_in_a_new_shape_is_named_and_the_usual_one_is_quiet(
     assert {ref.path for ref in finding.evidence} == {
         "trail/" + ACCOUNT + "/import/events.jsonl.gz"
     }
+
+
+def test_a_release_across_midnight_is_one_shape(builder: CaseBuilder) -> None:
+    """A release is a session of calls (none more than `SHAPE_GAP_MINUTES` after the last), not
+    a calendar day: the CI's usual `UpdateFunctionCode > UpdateAlias` begun at 23:59 and ended
+    at 00:01 is its usual shape, never two new ones cut at midnight."""
+
+    def release(day: int, stamps: tuple[str, str]) -> list[dict[str, Any]]:
+        return [
+            trail_event(
+                name,
+                {"functionName": "orders", "name": "live"},
+                identity=ci_identity(day),
+                event_id=f"release-{day}-{n}",
+                time=stamp,
+                user_agent=TERRAFORM,
+                source_ip="192.0.2.10",
+            )
+            for n, (name, stamp) in enumerate(
+                zip(("UpdateFunctionCode20150331v2", "UpdateAlias20150331"), stamps, strict=True)
+            )
+        ]
+
+    records = [
+        event
+        for day in range(1, 11)
+        for event in release(day, (f"2026-10-{day:02d}T22:10:00Z", f"2026-10-{day:02d}T22:12:00Z"))
+    ]
+    records += release(11, ("2026-10-11T23:59:00Z", "2026-10-12T00:01:00Z"))
+    builder.trail(records)
+    assert run_detector(builder, ct_release_shape.DETECTOR) == []

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
 
-from lambda_ir.analyze.baseline import Novelty, who_severity
+from lambda_ir.analyze.baseline import Novelty, parse_time, who_severity
 from lambda_ir.analyze.baseline_sql import iter_judged
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.hooks import is_hook
+from lambda_ir.analyze.incidents import GAP_HOURS
 from lambda_ir.analyze.own_footprints import LayerCall, attach_calls, named_like_ours, own_layer
 from lambda_ir.analyze.trail_rows import EventGroup, TrailRow, group_finding
 from lambda_ir.analyze.vendors import LayerKind, LayerMatch
@@ -120,8 +122,10 @@ def detect(case: CaseView) -> Iterator[Finding]:
             calls.append((_bodiless(row), novelty, layers, matches, hooks))
     candidates = [_runtime_attach(case, row, matches, hooks) for row, _, _, matches, hooks in calls]
     ours = attach_calls(case, [c for c in candidates if c is not None])
-    # Like calls (one principal, function, layers, hooks and verdict) become one finding.
+    # Like calls (one principal, function, layers, hooks and verdict) of one session become
+    # one finding: the same layer set again days later is another incident's step.
     like: dict[tuple[Any, ...], list[_Call]] = {}
+    found: list[list[_Call]] = []  # the sessions, in the order of their first calls
     for row, novelty, layers, matches, hooks in calls:
         severity, what = _severity(row, matches, hooks, novelty)
         own = not hooks and all(m.kind is LayerKind.OWN for m in matches)
@@ -142,9 +146,20 @@ def detect(case: CaseView) -> Iterator[Finding]:
             novelty.service,
             novelty.new,
         )
-        like.setdefault(key, []).append((row, novelty, severity, what, layers, matches, hooks))
-    for found in like.values():
-        yield _finding(found)
+        call = (row, novelty, severity, what, layers, matches, hooks)
+        session = like.get(key)
+        if session is None or _gap(session[-1][0], row) > timedelta(hours=GAP_HOURS):
+            like[key] = session = []
+            found.append(session)
+        session.append(call)
+    for session in found:
+        yield _finding(session)
+
+
+def _gap(earlier: TrailRow, later: TrailRow) -> timedelta:
+    """How long after `earlier` the `later` call came (none when either has no time)."""
+    first, then = parse_time(earlier.time), parse_time(later.time)
+    return then - first if first and then else timedelta(0)
 
 
 def _bodiless(row: TrailRow) -> TrailRow:
