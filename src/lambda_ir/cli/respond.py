@@ -211,9 +211,8 @@ def _show(ui: Ui, case: Case, result: respond.ContainResult) -> bool:
         if result.undo_path:
             undo_file = case.root / result.undo_path
             lines.append(f"undo plan: {undo_file}")
-            lines.append(
-                f"  to undo: lambda-ir contain --case {case.root} --undo {undo_file} --apply"
-            )
+            command = ("lambda-ir", "contain", "--case", case.root, "--undo", undo_file, "--apply")
+            lines.append(f"  to undo: {sanitize.shell_command(*command)}")
     elif result.plan.changes:
         lines.append("run again with --apply to make these changes")
     ui.result("\n".join(lines), document)
