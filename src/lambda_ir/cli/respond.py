@@ -190,7 +190,8 @@ def _nothing_proposed(ui: Ui, case: Case, proposal: respond.Proposal) -> None:
     its functions (an exposure incident names a door left open, not someone's calls)."""
     facts = build_facts(case, (), datetime.now(UTC).isoformat(), diffs=False)
     steps = steps_for(facts, proposal.functions)
-    lines = [f"nothing planned: incident {proposal.incident} recommends no containment action"]
+    incident = sanitize.field(proposal.incident)
+    lines = [f"nothing planned: incident {incident} recommends no containment action"]
     if steps:
         lines.append("the report's checklist gives these steps for its functions:")
     for step in steps:
