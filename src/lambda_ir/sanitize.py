@@ -9,7 +9,8 @@ such character is shown as a visible escape (`\\x1b`, `\\r`, `\\u202e`), never i
 
 - `field` is for one value: nothing in it can start a new line or move the cursor;
 - `text` is for our own multi-line output: it keeps `\\n` (and tab) and escapes the rest;
-- `json_text` escapes what a JSON encoder leaves raw (C1, DEL, bidi, U+2028/9) as `\\uXXXX`.
+- `json_text` escapes what a JSON encoder leaves raw (C1, DEL, bidi, U+2028/9) as `\\uXXXX`;
+- `shell_command` is for a command we print for pasting: each part made inert, then quoted.
 
 The standard library's `unicodedata` gives the categories; the terminal-escape libraries on
 PyPI strip sequences by pattern (and so miss the ones they do not know) instead of making
@@ -19,6 +20,7 @@ every control character visible, which is what evidence needs.
 from __future__ import annotations
 
 import re
+import shlex
 
 # C0 controls, DEL, C1 controls (U+0080-U+009F, which includes 8-bit CSI U+009B and NEL),
 # the Unicode line and paragraph separators, the bidi embedding/override/isolate/mark
@@ -48,6 +50,16 @@ def field(value: object) -> str:
 def text(value: object) -> str:
     """Lines we compose (with `\\n` and tab between parts): every other control made visible."""
     return _TEXT.sub(_visible, "" if value is None else str(value))
+
+
+def shell_command(*parts: object) -> str:
+    """A command line to paste: each part through `field`, then `shlex.quote`d.
+
+    A case folder or plan path may hold a space, `$` or a quote: quoted, each part stays one
+    argument when pasted. Control characters are made visible first, so none reaches the
+    terminal raw (such a part then names its visible text, not the original bytes).
+    """
+    return " ".join(shlex.quote(field(part)) for part in parts)
 
 
 def json_text(document: str) -> str:

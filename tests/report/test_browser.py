@@ -127,6 +127,11 @@ def test_report_loads_clean_filters_and_renders(browser: Any, tmp_path: Path) ->
     page.fill("#event-search", "timed out")
     assert page.locator("#events-shown").inner_text() == "1 of 15 shown"
     page.fill("#event-search", "")
+    # "window: the incident" opens an hour before the first sign, where report.md's table does.
+    page.click("#tl-incident")
+    assert page.input_value("#tl-from") == "2026-11-28T21:10"
+    assert page.locator("#events-shown").inner_text() == "14 of 15 shown"
+    page.click("#tl-reset")
     page.fill("#finding-search", "")
     page.check("input[data-severity-filter][value=critical]")
     shot = tmp_path / "report-screenshot.png"

@@ -170,10 +170,11 @@ def incident_lines(result: AnalysisResult, case_root: Path, limit: int = 10) -> 
             new = sanitize.field("; ".join(incident.new_against_baseline[:4]))
             lines.append(f"           new: {new}")
         if incident.actions:
-            lines.append(
-                f"           contain: lambda-ir contain --case {sanitize.field(case_root)} "
-                f"--incident {incident.id}  ({', '.join(incident.actions)})"
+            command = sanitize.shell_command(
+                "lambda-ir", "contain", "--case", case_root, "--incident", incident.id
             )
+            actions = sanitize.field(", ".join(incident.actions))
+            lines.append(f"           contain: {command}  ({actions})")
     return lines
 
 

@@ -59,7 +59,8 @@ def make_table(
             ui.say(escape(f"      error: {sanitize.field(outcome.error)}"))
     undo_file = case.root / result.undo_path
     ui.say(escape(f"undo plan: {sanitize.field(str(undo_file))}"))
-    ui.say(escape(f"  to undo: lambda-ir hunt --case {case.root} --undo {undo_file} --apply"))
+    command = ("lambda-ir", "hunt", "--case", case.root, "--undo", undo_file, "--apply")
+    ui.say(escape(f"  to undo: {sanitize.shell_command(*command)}"))
     failed = next((o for o in result.outcomes if o.error), None)
     if failed is not None:
         raise CommandError(

@@ -18,6 +18,8 @@ from lambda_ir.cli.ui import Ui, case_option, get_ui, inert, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.model import FunctionRef
 from lambda_ir.redact import redact_document
+from lambda_ir.report import build_facts
+from lambda_ir.report.response import steps_for
 
 _ACTIONS_HELP = "; ".join(
     f"{a.info.name}{'=' + a.info.value if a.info.value else ''}" for a in respond.ALL
@@ -89,7 +91,9 @@ def contain(
     is there), then each change is made and logged in the case's custody log; a failure does
     not stop the others. The undo plan is saved in the case and its path printed; `--undo
     PLAN --apply` puts things back. Never deletes a function, version, layer, log group or
-    role. Exit 0 when every action is in place (or planned), 1 when any is not.
+    role. Exit 0 when every action is in place (or planned), 1 when any is not. An incident
+    that recommends no action (an exposure) plans nothing: the report checklist's steps for
+    its functions are printed instead, and the exit code is 0.
     """
     ui = get_ui()
     if print_iam_policy:
@@ -97,18 +101,22 @@ def contain(
         return
     if not case_dir:
         raise click.UsageError("Missing option '--case'.")
+    if undo_plan and (functions or actions or incident):
+        raise click.UsageError("--undo takes no --function, --action or --incident")
+    if incident:
+        opened = Case.open(Path(case_dir))
+        proposal, recommended = _proposal(ui, opened, incident, allow_config_change)
+        if not recommended and not actions:  # read from the case: no AWS call needed
+            _nothing_proposed(ui, opened, proposal)
+            return
+        functions = functions or proposal.functions
+        actions = tuple(dict.fromkeys((*proposal.actions, *actions)))
     session = build_session()
     check_clock(session, region or session.region_name or "us-east-1")  # before the case
     clients = ClientFactory(session)  # a few calls; botocore's retries absorb a throttle
     if undo_plan:
-        if functions or actions or incident:
-            raise click.UsageError("--undo takes no --function, --action or --incident")
         _undo(ui, Case.open(Path(case_dir)), clients, undo_plan, apply)
         return
-    if incident:
-        proposal = _proposal(ui, Case.open(Path(case_dir)), incident, allow_config_change)
-        functions = functions or proposal.functions
-        actions = tuple(dict.fromkeys((*proposal.actions, *actions)))
     if not functions or not actions:
         raise click.UsageError("name --function and at least one --action (or --incident ID)")
     try:
@@ -153,8 +161,11 @@ def function_region(function: str, region: str | None, session: Any) -> str:
     return str(chosen)
 
 
-def _proposal(ui: Ui, case: Case, incident: str, allow_config_change: bool) -> respond.Proposal:
-    """The incident's functions and actions; explicit actions without the flag are left out."""
+def _proposal(
+    ui: Ui, case: Case, incident: str, allow_config_change: bool
+) -> tuple[respond.Proposal, int]:
+    """The incident's functions and actions (explicit actions without the flag left out), and
+    how many actions it recommends."""
     try:
         proposal = respond.propose(case, incident)
     except respond.IncidentError as exc:
@@ -171,7 +182,33 @@ def _proposal(ui: Ui, case: Case, incident: str, allow_config_change: bool) -> r
             ui.say(f"  left out: {inert(text)} changes configuration (add --allow-config-change)")
         else:
             kept.append(text)
-    return replace(proposal, actions=tuple(kept))
+    return replace(proposal, actions=tuple(kept)), len(proposal.actions)
+
+
+def _nothing_proposed(ui: Ui, case: Case, proposal: respond.Proposal) -> None:
+    """Say that the incident recommends no action, and give the report checklist's steps for
+    its functions (an exposure incident names a door left open, not someone's calls)."""
+    facts = build_facts(case, (), datetime.now(UTC).isoformat(), diffs=False)
+    steps = steps_for(facts, proposal.functions)
+    incident = sanitize.field(proposal.incident)
+    lines = [f"nothing planned: incident {incident} recommends no containment action"]
+    if steps:
+        lines.append("the report's checklist gives these steps for its functions:")
+    for step in steps:
+        lines += [f"  {sanitize.field(step.what)}", f"    {sanitize.field(step.command)}"]
+    if not steps:
+        lines.append("the report's checklist has no step for its functions; to contain one, name")
+        lines.append("the actions (`--action` in `lambda-ir contain --help`), for example:")
+        for function in proposal.functions or ("ARN",):
+            command = ("contain", "--case", case.root, "--function", function, "--action")
+            lines.append(f"    {sanitize.shell_command('lambda-ir', *command, 'throttle')}")
+    document = {
+        "incident": proposal.incident,
+        "planned": False,
+        "functions": list(proposal.functions),
+        "steps": [{"what": s.what, "why": s.why, "command": s.command} for s in steps],
+    }
+    ui.result("\n".join(lines), document)
 
 
 def _call_text(call: dict[str, Any]) -> str:
@@ -211,9 +248,8 @@ def _show(ui: Ui, case: Case, result: respond.ContainResult) -> bool:
         if result.undo_path:
             undo_file = case.root / result.undo_path
             lines.append(f"undo plan: {undo_file}")
-            lines.append(
-                f"  to undo: lambda-ir contain --case {case.root} --undo {undo_file} --apply"
-            )
+            command = ("lambda-ir", "contain", "--case", case.root, "--undo", undo_file, "--apply")
+            lines.append(f"  to undo: {sanitize.shell_command(*command)}")
     elif result.plan.changes:
         lines.append("run again with --apply to make these changes")
     ui.result("\n".join(lines), document)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from lambda_ir import sanitize
 from lambda_ir.evidence.case import Case
 from lambda_ir.evidence.index import open_index
 from lambda_ir.evidence.index_code import CODE_KINDS
@@ -165,7 +166,8 @@ def _sql(
             return con.execute(sql, [*first, query.regex, options, limit]).fetchall()
     except duckdb.IOException as exc:
         raise SearchError(
-            f"an evidence file could not be read ({exc}); run `lambda-ir verify`"
+            f"an evidence file could not be read ({exc}); run "
+            f"`{sanitize.shell_command('lambda-ir', 'verify', '--case', case.root)}`"
         ) from exc
     except duckdb.InvalidInputException as exc:
         raise SearchError(

@@ -289,15 +289,15 @@ def _since(findings: tuple[Finding, ...], events: tuple[TimelineEvent, ...]) -> 
     for floor in (Severity.HIGH, Severity.MEDIUM):
         dated = [f.time for f in findings if f.time and f.severity.rank >= floor.rank]
         if dated:
-            anchor = _shift(min(dated), timedelta(0))
-            start = _shift(anchor, -LEAD_IN)
+            anchor = shift_time(min(dated), timedelta(0))
+            start = shift_time(anchor, -LEAD_IN)
             early = [e.time for e in events if e.actor in actors and start <= e.time < anchor]
             return min([anchor, *early])
     times = [e.time for e in events if e.actor and e.actor in actors]
     return min(times) if times else None
 
 
-def _shift(iso: str, delta: timedelta) -> str:
+def shift_time(iso: str, delta: timedelta) -> str:
     """An ISO-8601 UTC time moved by `delta`, in the timeline's format."""
     moment = datetime.fromisoformat(iso.replace("Z", "+00:00")) + delta
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")

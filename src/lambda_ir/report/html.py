@@ -18,6 +18,7 @@ from lambda_ir.report.escape import html as esc
 from lambda_ir.report.escape import script_json
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.sections import body
+from lambda_ir.report.timeline_window import window_start
 from lambda_ir.timeline.clock import as_datetime
 
 ASSETS = ("chart.umd.min.js", "report.js", "report.css")
@@ -76,11 +77,13 @@ def chart_data(facts: ReportFacts) -> dict[str, object]:
                 "e": " ".join(ref.path for ref in event.evidence),
             }
         )
-    since = as_datetime(facts.since) if facts.since else None
+    start = window_start(facts)
+    window = as_datetime(start) if start else None
     return {
         "lanes": list(LANES),
         "events": events,
-        "since": int(since.timestamp() * 1000) if since else None,
+        # where "window: the incident" opens (report.md's timeline opens there too)
+        "window": int(window.timestamp() * 1000) if window else None,
     }
 
 

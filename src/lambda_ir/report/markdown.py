@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lambda_ir import sanitize
 from lambda_ir.model import Finding, Severity
 from lambda_ir.report import listing
 from lambda_ir.report.capabilities import capabilities_markdown, capability_of
 from lambda_ir.report.codediff import CodeDiff
 from lambda_ir.report.escape import markdown as md
 from lambda_ir.report.escape import markdown_code as code
-from lambda_ir.report.facts import ReportFacts
+from lambda_ir.report.facts import MAX_EVENTS, ReportFacts
 from lambda_ir.report.functions import FunctionFacts
 from lambda_ir.report.response import (
     at_risk,
@@ -25,7 +26,9 @@ from lambda_ir.report.response import (
     steps_left_out,
     suspects,
 )
+from lambda_ir.report.sections import diff_command
 from lambda_ir.report.summary import blast_lines, blast_scope, headline, key_actions
+from lambda_ir.report.timeline_window import TimelineRows, hidden_note, timeline_rows
 
 MAX_TIMELINE_ROWS = 200
 
@@ -175,20 +178,51 @@ def _finding_row(finding: Finding) -> str:
 def _timeline(facts: ReportFacts) -> Iterator[str]:
     yield "## Timeline (UTC)"
     yield ""
-    # A ticket wants the story, not every request: invocations stay in timeline.jsonl.
-    telling = [e for e in facts.events if e.kind != "invocation"]
-    shown = telling[:MAX_TIMELINE_ROWS]
-    yield (
-        f"{facts.events_total} events in the case; {len(shown)} shown here (invocations "
-        "left out). The full timeline is `timeline.jsonl` (`lambda-ir timeline`)."
-    )
+    # A ticket wants the story, not every request: invocations stay in timeline.jsonl, and
+    # the table opens where the page's "window: the incident" does.
+    table = timeline_rows(facts, MAX_TIMELINE_ROWS)
+    hidden = f" {md(hidden_note(facts))}" if facts.hidden else ""
+    yield f"{facts.events_total} events in the case.{hidden}"
+    yield ""
+    full = sanitize.shell_command("lambda-ir", "timeline", "--case", facts.case_dir)
+    yield f"{md(_window_note(facts, table))} Every event is in `timeline.jsonl` ({code(full)})."
     yield ""
     yield "| Time | Source | Kind | Resource | Actor | What |"
     yield "|---|---|---|---|---|---|"
-    for event in shown:
+    for event in table.rows:
         cells = (event.time, event.source, event.kind, event.resource, event.actor, event.summary)
         yield "| " + " | ".join(md(c) for c in cells) + " |"
     yield ""
+
+
+def _window_note(facts: ReportFacts, table: TimelineRows) -> str:
+    """Which events the table lists, how many it leaves out and why (plain text)."""
+    whose = "its" if table.start else "the case's"
+    count = len(table.rows)
+    listed = f"the first {count} of {whose}" if count < table.in_window else whose
+    if table.start is None:
+        shown = (
+            f"Listed: {listed} {table.in_window} events other than invocations (no dated sign "
+            "of compromise to open the incident's window at)."
+        )
+    else:
+        shown = (
+            f"Listed: the incident window, from {table.start} (an hour before the first sign "
+            f"of compromise, {facts.since}): {listed} {table.in_window} events other than "
+            "invocations."
+        )
+    why = [
+        f"{n} {what}"
+        for n, what in (
+            (table.before, "before the window"),
+            (table.in_window - count, "later" + (" in the window" if table.start else "")),
+            (table.invocations, "invocations"),
+            (table.unread, f"past the {MAX_EVENTS} events the report reads"),
+        )
+        if n
+    ]
+    left = f" {table.left_out} events are not in this table ({', '.join(why)})." if why else ""
+    return f"{shown}{left}"
 
 
 def _functions(facts: ReportFacts) -> Iterator[str]:
@@ -219,11 +253,12 @@ def _function(facts: ReportFacts, function: FunctionFacts) -> Iterator[str]:
     yield "|---|---|---|---|---|"
     for row in function.versions:
         changed = (", ".join(row.changed) or "unchanged") if row.previous else "(first)"
+        command = diff_command(facts, function, row)  # as the page's table gives it
         cells = (
             md(row.version),
             md(row.last_modified),
             code(row.code_sha256),
-            md(changed),
+            md(changed) + (f"<br>{code(command)}" if command else ""),
             code(row.code_path or "not collected"),
         )
         yield "| " + " | ".join(cells) + " |"
@@ -254,7 +289,7 @@ def _diff(diff: CodeDiff) -> Iterator[str]:
     for change in diff.files:
         yield f"- {md(change.status)}: {code(change.name)}"
     if diff.truncated:
-        yield "- (more files; `lambda-ir diff` lists them all)"
+        yield "- (more files; the version table's `lambda-ir diff` command lists them all)"
     yield ""
 
 

@@ -61,6 +61,7 @@ class Step:
     why: str
     command: str
     kind: str = "function"  # evidence | credential | function | indicators
+    function: str = ""  # the unqualified ARN a `contain` step acts on
 
 
 def at_risk(facts: ReportFacts) -> list[AtRisk]:
@@ -182,6 +183,17 @@ def steps_left_out(facts: ReportFacts) -> str:
     return where
 
 
+def steps_for(facts: ReportFacts, functions: Iterable[str]) -> list[Step]:
+    """The checklist's `contain` steps that act on these functions (unqualified ARNs, or
+    names as a hand-written incidents.json may give them), in the checklist's order."""
+    wanted = {_function_arn(f) or f for f in functions}  # a qualified ARN: its function
+    return [
+        step
+        for step in checklist(facts)
+        if step.function and (step.function in wanted or step.function.rsplit(":", 1)[-1] in wanted)
+    ]
+
+
 def listed_steps(steps: list[Step]) -> tuple[list[Step], int]:
     """The checklist as a page lists it: the evidence and indicator steps always, the first
     `listing.CREDENTIAL_STEPS` credential steps and `listing.FUNCTION_STEPS` function steps
@@ -250,6 +262,7 @@ def _credential_steps(
                         f"used by {suspect.principal}",
                         contain_command(facts, target, f"deactivate-key={key}"),
                         "credential",
+                        function=target,
                     )
                 )
         role = _role_of_session(suspect.principal)
@@ -263,6 +276,7 @@ def _credential_steps(
                     f"its credentials were used by {suspect.principal}",
                     contain_command(facts, owner.arn, "revoke-sessions"),
                     "credential",
+                    function=owner.arn,
                 )
             )
         else:
@@ -291,6 +305,7 @@ def _function_steps(
                 f"Remove resource-policy {named} of {function.label}",
                 "they let anyone (or another account) invoke it",
                 contain_command(facts, function.arn, "block-public"),
+                function=function.arn,
             )
         )
     urls = [u for u in (facts_of.urls if facts_of else ()) if "auth NONE" in u]
@@ -300,6 +315,7 @@ def _function_steps(
                 f"Delete the unauthenticated function URL of {function.label}",
                 "; ".join(urls),
                 contain_command(facts, function.arn, "disable-url"),
+                function=function.arn,
             )
         )
     good = _known_good(function)
@@ -309,6 +325,7 @@ def _function_steps(
                 f"Roll back every alias of {function.label} to version {good}",
                 f"the last version before the change; aliases now: {'; '.join(facts_of.aliases)}",
                 contain_command(facts, function.arn, f"pin-alias={good}"),
+                function=function.arn,
             )
         )
     if function.state == "compromised" and function.severity == Severity.CRITICAL:
@@ -317,6 +334,7 @@ def _function_steps(
                 f"Stop {function.label} from running (reserved concurrency 0)",
                 "its code or behaviour is malicious; undo restores the concurrency",
                 contain_command(facts, function.arn, "throttle"),
+                function=function.arn,
             )
         )
     if _ROLE_OUTSIDE in detectors:
@@ -325,6 +343,7 @@ def _function_steps(
                 f"Revoke the sessions of {function.label}'s execution role",
                 "its credentials were used outside Lambda",
                 contain_command(facts, function.arn, "revoke-sessions"),
+                function=function.arn,
             )
         )
     return steps

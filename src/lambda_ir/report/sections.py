@@ -293,7 +293,10 @@ def _diff(anchor: str, diff: CodeDiff) -> Iterator[str]:
             yield "</details>"
         yield "</li>"
     if diff.truncated:
-        yield "<li>… more files; <code>lambda-ir diff</code> lists them all</li>"
+        yield (
+            "<li>… more files; the version table's <code>lambda-ir diff</code> command lists "
+            "them all</li>"
+        )
     yield "</ul></details>"
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from lambda_ir.report.escape import html as esc
 from lambda_ir.report.facts import ReportFacts
+from lambda_ir.report.timeline_window import hidden_note
 
 PAGE_SIZE = 200
 LANE_CHOICES = (("source", "source"), ("function", "function"), ("actor", "actor"))
@@ -26,11 +27,7 @@ def timeline_section(facts: ReportFacts) -> Iterator[str]:
         if carried == facts.events_total
         else f"{carried} of them (the others are invocations; every event is in timeline.jsonl)"
     )
-    hidden = (
-        f" The collector's own {facts.hidden} CloudTrail calls are left out."
-        if facts.hidden
-        else ""
-    )
+    hidden = f" {hidden_note(facts)}" if facts.hidden else ""
     yield (
         f'<p id="events-total">{facts.events_total} events in the case; this page carries '
         f"{esc(note)}.{esc(hidden)} The chart and the table show the same events: filter by "

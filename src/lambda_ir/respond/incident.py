@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from lambda_ir import sanitize
 from lambda_ir.evidence import Case
 from lambda_ir.respond.actions import BY_NAME
 
@@ -39,7 +40,8 @@ def propose(case: Case, incident_id: str) -> Proposal:
     """Read the incident from the case's incidents.json."""
     path = case.root / INCIDENTS
     if not path.is_file():
-        raise IncidentError(f"{path} does not exist: run `lambda-ir analyze` first")
+        analyze = sanitize.shell_command("lambda-ir", "analyze", "--case", case.root)
+        raise IncidentError(f"{path} does not exist: run `{analyze}` first")
     try:
         document = orjson.loads(path.read_bytes())
     except orjson.JSONDecodeError as exc:

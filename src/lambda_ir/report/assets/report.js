@@ -190,10 +190,10 @@
     el("tl-source").value = "";
     refresh();
   });
-  el("tl-incident").disabled = data.since === null;
+  el("tl-incident").disabled = data.window === null;
   el("tl-incident").addEventListener("click", function () {
-    if (data.since === null) { return; }
-    el("tl-from").value = new Date(data.since - 3600000).toISOString().slice(0, 16);
+    if (data.window === null) { return; }
+    el("tl-from").value = new Date(data.window).toISOString().slice(0, 16);
     el("tl-to").value = "";
     refresh();
   });

@@ -1,0 +1,39 @@
+"""`contain` prints commands that work pasted, from a case folder with a space in its name."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from lambda_ir.cli.main import cli
+from lambda_ir.evidence import Case
+from tests.respond.conftest import Estate, cli_env
+
+
+def test_the_printed_undo_command_works_pasted(estate: Estate, tmp_path: Path) -> None:
+    root = tmp_path / "my case"
+    runner = CliRunner(env=cli_env(estate.endpoint, estate.region))
+    contain = ["contain", "--case", str(root), "--function", estate.function]
+    done = runner.invoke(cli, [*contain, "--action", "throttle", "--apply"])
+    assert done.exit_code == 0, done.output
+    line = next(x for x in done.output.splitlines() if "to undo:" in x)
+    pasted = shlex.split(line.split("to undo:", 1)[1])
+    assert pasted[:4] == ["lambda-ir", "contain", "--case", str(root)]
+    undone = runner.invoke(cli, pasted[1:])
+    assert undone.exit_code == 0, undone.output
+    assert "[applied] undo throttle" in undone.output
+    concurrency = estate.client("lambda").get_function_concurrency(FunctionName=estate.function)
+    assert "ReservedConcurrentExecutions" not in concurrency
+
+
+def test_without_incidents_json_the_error_names_the_whole_analyze_command(
+    estate: Estate, tmp_path: Path
+) -> None:
+    root = tmp_path / "my case"
+    Case.create(root)  # without incidents.json
+    runner = CliRunner(env=cli_env(estate.endpoint, estate.region))
+    done = runner.invoke(cli, ["contain", "--case", str(root), "--incident", "INC-1"])
+    assert done.exit_code == 1
+    assert f"run `lambda-ir analyze --case {shlex.quote(str(root))}` first" in done.output
