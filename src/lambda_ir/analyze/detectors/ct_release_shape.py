@@ -7,8 +7,8 @@ falls), as the ordered list of its distinct write operations (a CI release is
 PublishVersion > UpdateAlias`). A principal established in the account (seen on two or more
 days before) whose session's shape on a function was never one of its shapes before the
 session's day did something it does not usually do, even from its usual network, tool and
-hours: a poisoned pipeline changing layers, or a stolen CI key granting access. LOW: a new shape is also how a pipeline
-grows; it names the usual shapes so a person can tell.
+hours: a poisoned pipeline changing layers, or a stolen CI key granting access. LOW: a new
+shape is also how a pipeline grows; it names the usual shapes so a person can tell.
 """
 
 from __future__ import annotations
