@@ -2,7 +2,8 @@
 
 The catalogue is data (`vendors.json`, each vendor with its sources). Detectors ask it three
 things: is this layer a known vendor's, published from that vendor's own account (or a
-look-alike: a vendor's name from another account, the typosquat); is this start-up hook
+look-alike: a vendor's name, or a close spelling of it (`analyze.lookalike`), from another
+account, the typosquat); is this start-up hook
 (`AWS_LAMBDA_EXEC_WRAPPER`, `NODE_OPTIONS`) one a vendor documents and is that vendor's layer
 attached; is this extension (a file under `extensions/`) one a known vendor ships.
 """
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from lambda_ir.analyze.lookalike import spelled_like
 
 CATALOGUE = Path(__file__).with_name("vendors.json")
 _NORMALISE = re.compile(r"[^a-z0-9]")
@@ -64,7 +67,8 @@ class Vendor:
         if any(p.match(layer_name) for p in self.layers):
             return True
         plain = _NORMALISE.sub("", layer_name.lower())
-        return any(token in plain for token in _TOKENS.get(self.name, ()))
+        tokens = _TOKENS.get(self.name, ())
+        return any(t in plain for t in tokens) or any(spelled_like(layer_name, t) for t in tokens)
 
 
 @dataclass(frozen=True)
