@@ -8,7 +8,77 @@ import pytest
 from lambda_ir.analyze.vendors import LayerKind, load_catalogue
 from tests.analyze.casebuild import ACCOUNT, REGION
 
+DATADOG_NODE = f"arn:aws:lambda:{REGION}:464622532012:layer:Datadog-Node20-x:112"
+NEWRELIC_NODE = f"arn:aws:lambda:{REGION}:451483290750:layer:NewRelicNodeJS20X:40"
+SENTRY_NODE = f"arn:aws:lambda:{REGION}:943013980633:layer:SentryNodeServerlessSDK:200"
+DD_JS = "/opt/nodejs/node_modules/datadog-lambda-js"
 FOREIGN = "999988887777"
+
+
+@pytest.mark.parametrize(
+    ("layer", "value"),
+    [
+        (DATADOG_NODE, f"--require {DD_JS}/handler.js"),
+        (DATADOG_NODE, f"--require={DD_JS}/handler.js --max-old-space-size=512"),
+        (DATADOG_NODE, '--require "/opt/nodejs//node_modules/./datadog-lambda-js/handler.js"'),
+        (NEWRELIC_NODE, "--require /opt/nodejs/node_modules/newrelic"),
+        (SENTRY_NODE, "-r @sentry/serverless/dist/awslambda-auto"),
+        (SENTRY_NODE, "--import @sentry/aws-serverless/awslambda-auto"),
+    ],
+)
+def test_a_documented_node_hook_with_its_vendors_layer_is_documented(
+    layer: str, value: str
+) -> None:
+    assert load_catalogue().documented_hook("NODE_OPTIONS", value, [layer], ACCOUNT) is not None
+
+
+@pytest.mark.parametrize(
+    ("layer", "value"),
+    [
+        # The reviewer's four: an extra target riding on the documented one, a climb out of the
+        # vendor's folder, a sibling folder sharing the name's start, a second -r.
+        (DATADOG_NODE, f"--require {DD_JS}/handler.js --require /tmp/evil.js"),
+        (DATADOG_NODE, f"--require {DD_JS}/../../../evil/x.js"),
+        (NEWRELIC_NODE, "--require /opt/nodejs/node_modules/newrelic-evil/index.js"),
+        (SENTRY_NODE, "-r @sentry/serverless/dist/awslambda-auto -r /opt/evil.js"),
+        # Other spellings of the same tricks.
+        (DATADOG_NODE, f"--require={DD_JS}/handler.js --import=/tmp/evil.mjs"),
+        (DATADOG_NODE, f"--require {DD_JS}/handler.js --loader /opt/evil/loader.mjs"),
+        (DATADOG_NODE, f"--require {DD_JS}/handler.js --openssl-config=/tmp/engine.cnf"),
+        (DATADOG_NODE, f"--require {DD_JS}/handler.js -r"),
+        # Node does not treat single quotes as quoting: this loads /tmp/evil.js' too.
+        (DATADOG_NODE, f"--require '{DD_JS}/h.js --require /tmp/evil.js'"),
+        (DATADOG_NODE, f'--require "{DD_JS}/handler.js'),
+        (DATADOG_NODE, "--require ./node_modules/datadog-lambda-js/handler.js"),
+        (SENTRY_NODE, "-r @sentry/serverless/dist/awslambda-auto-evil"),
+    ],
+)
+def test_anything_beyond_a_documented_target_makes_the_hook_undocumented(
+    layer: str, value: str
+) -> None:
+    assert load_catalogue().documented_hook("NODE_OPTIONS", value, [layer], ACCOUNT) is None
+
+
+def test_the_check_names_the_documented_and_the_extra_targets() -> None:
+    check = load_catalogue().check_hook(
+        "NODE_OPTIONS",
+        f"--require {DD_JS}/handler.js --require /tmp/evil.js",
+        [DATADOG_NODE],
+        ACCOUNT,
+    )
+    assert check.vendor is not None and check.vendor.name == "Datadog"
+    assert check.documented == (f"{DD_JS}/handler.js",)
+    assert check.undocumented == ("/tmp/evil.js",)
+    assert not check.whole
+
+
+def test_a_documented_wrapper_needs_the_exact_path() -> None:
+    catalogue = load_catalogue()
+    layer = f"arn:aws:lambda:{REGION}:464622532012:layer:Datadog-Python312:80"
+    for value in ("/opt/datadog_wrapper", "/opt//datadog_wrapper"):
+        assert catalogue.documented_hook("AWS_LAMBDA_EXEC_WRAPPER", value, [layer], ACCOUNT)
+    for value in ("/opt/datadog_wrapper/../evil", "/opt/datadog_wrapper2", "/opt/evil"):
+        assert not catalogue.documented_hook("AWS_LAMBDA_EXEC_WRAPPER", value, [layer], ACCOUNT)
 
 
 @pytest.mark.parametrize(
