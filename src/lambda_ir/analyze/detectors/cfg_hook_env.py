@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from lambda_ir.analyze.archive import read_members
 from lambda_ir.analyze.attribution import config_event
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.hook_files import LayerFile, inside, opt_members, resolve, shadowing_layer
 from lambda_ir.analyze.hooks import ALWAYS, hook_paths, is_hook
 from lambda_ir.analyze.own_footprints import WRAPPER, OwnLayer, named_like_ours, own_layer
 from lambda_ir.analyze.values import FunctionConfig
+from lambda_ir.analyze.vendors import HookCheck, LayerMatch
 from lambda_ir.analyze.versions import group_finding, group_versions
 from lambda_ir.analyze.yara_scan import compile_rules, new_scanner, scan
-from lambda_ir.model import EvidenceRef, Finding, Kind, Severity
+from lambda_ir.model import Finding, Kind, Severity
 
 MAX_RESOLVED = 50  # files named by one variable that are scanned and cited
 
@@ -29,36 +31,37 @@ INFO = DetectorInfo(
     ),
     false_positives=(
         "APM agents installed as layers with a wrapper: a wrapper or hook that a known vendor "
-        "documents, with that vendor's genuine layer attached, is INFO (vendors.json); "
+        "documents, loading nothing else, with that vendor's genuine layer attached and the "
+        "last to ship the file, is INFO (vendors.json); "
         "lambda-ir's own wrapper is INFO when `runtime attach` recorded that very layer "
         "(ARN and CodeSha256) in this case."
     ),
 )
 
 
-def resolve(
-    case: CaseView, config: FunctionConfig, paths: list[str]
-) -> list[tuple[EvidenceRef, bytes]]:
-    """Layer files that /opt paths point at (layers unpack into /opt); a folder gives its files."""
-    found: list[tuple[EvidenceRef, bytes]] = []
-    layers = {layer.arn: layer for layer in case.layers}
-    wanted = [p.removeprefix("/opt/") for p in paths if p.startswith("/opt/")]
-    for arn in config.layers:
-        layer = layers.get(arn)
-        if layer is None or layer.blob is None or not wanted:
-            continue
-        for member in read_members(case.read_bytes(layer.blob, 512 * 1024 * 1024)):
-            if any(member.name == w or member.name.startswith(w + "/") for w in wanted):
-                ref = EvidenceRef(layer.blob.path, layer.blob.sha256, member=member.name)
-                found.append((ref, member.data))
-    return found[:MAX_RESOLVED]
+@dataclass(frozen=True)
+class Verdict:
+    """What the vendor catalogue and lambda-ir's own record make of one hook, before YARA."""
+
+    severity: Severity
+    note: str
+    check: HookCheck
+    shadowed_by: LayerMatch | None = None
+    own: OwnLayer | None = None
+
+    @property
+    def vendor(self) -> str | None:
+        """The vendor vouching for the whole hook, when one does."""
+        vendor = self.check.vendor
+        vouched = vendor is not None and self.check.whole and self.shadowed_by is None
+        return vendor.name if vouched and vendor is not None else None
 
 
-def _scan(case: CaseView, files: list[tuple[EvidenceRef, bytes]]) -> list[str]:
+def _scan(case: CaseView, files: list[LayerFile]) -> list[str]:
     if not files:
         return []
     scanner = new_scanner(compile_rules(case.options.yara_dirs))
-    return sorted({f"{m.rule} in {ref.member}" for ref, data in files for m in scan(scanner, data)})
+    return sorted({f"{m.rule} in {f.ref.member}" for f in files for m in scan(scanner, f.data)})
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
@@ -77,9 +80,10 @@ def detect(case: CaseView) -> Iterator[Finding]:
         config = group.first
         name, value = group.key.split("=", 1)
         paths = hook_paths(value)
-        files = resolve(case, config, paths)
+        found = resolve(case, config, paths)
+        files = found[:MAX_RESOLVED]
         matches = _scan(case, files)
-        members = [ref for ref, _ in files]
+        members = [f.ref for f in files]
         where = (
             "; it loads " + ", ".join(f"{m.member} from a layer" for m in members)
             if members
@@ -87,48 +91,77 @@ def detect(case: CaseView) -> Iterator[Finding]:
         )
         if matches:
             where += "; YARA: " + ", ".join(matches)
-        vendor = case.vendors.documented_hook(name, value, config.layers, config.ref.account)
-        own = _own_wrapper(case, config, name, value)
-        severity = (
-            Severity.CRITICAL
-            if matches
-            else Severity.INFO
-            if vendor is not None or own is not None
-            else Severity.HIGH
-            if name.upper() in ALWAYS or members or "/tmp" in value  # noqa: S108 - a value we read
-            else Severity.MEDIUM
-        )
-        if own is not None and not matches:
-            where += f"; the {own.describe()} (layer {own.arn}, CodeSha256 {own.code_sha256})"
-        elif vendor is not None and not matches:
-            where += f"; {vendor.name} documents this hook and its own layer is attached"
-        elif value == WRAPPER or any(named_like_ours(arn) for arn in config.layers):
-            where += (
-                "; it looks like lambda-ir's runtime collector, but no `runtime attach` in this "
-                "case recorded this layer and CodeSha256: a look-alike of our own tool"
-            )
-            severity = max(severity, Severity.HIGH, key=lambda s: s.rank)
-        elif name.upper() == "AWS_LAMBDA_EXEC_WRAPPER":
-            where += "; no attached known vendor layer provides this wrapper"
+        verdict = _judge(case, config, name, value, found)
         yield group_finding(
             INFO,
             group,
-            severity=severity,
+            severity=Severity.CRITICAL if matches else verdict.severity,
             extra_evidence=tuple(members),
             cause=config_event(case, config, "environment", name),
             summary=(
                 f"{name}={value} on {config.ref.name} (versions {', '.join(group.versions)}) "
-                f"runs extra code when the runtime starts{where}; inspect that file."
+                f"runs extra code when the runtime starts{where}{verdict.note}; inspect that file."
             ),
             details={
                 "variable": name,
                 "value": value,
                 "resolved": [m.member for m in members],
                 "yara": matches,
-                "vendor": vendor.name if vendor else None,
-                "lambda_ir_layer": own.arn if own else None,
+                "vendor": verdict.vendor,
+                "undocumented": list(verdict.check.undocumented) if verdict.check.vendor else [],
+                "shadowed_by": verdict.shadowed_by.arn if verdict.shadowed_by else None,
+                "lambda_ir_layer": verdict.own.arn if verdict.own else None,
             },
         )
+
+
+def _judge(
+    case: CaseView, config: FunctionConfig, name: str, value: str, found: list[LayerFile]
+) -> Verdict:
+    """INFO for lambda-ir's recorded wrapper and for a hook a vendor vouches for whole (every
+    target documented, the vendor's own layer the last to ship the file). Otherwise what no
+    attached vendor documents is judged as any hook: HIGH for a variable whose only use is
+    injection, a file found in a layer or a path in /tmp, or a vendor's file shadowed by a
+    later layer; MEDIUM for the rest."""
+    check = case.vendors.check_hook(name, value, config.layers, config.ref.account)
+    own = _own_wrapper(case, config, name, value)
+    if own is not None:
+        note = f"; the {own.describe()} (layer {own.arn}, CodeSha256 {own.code_sha256})"
+        return Verdict(Severity.INFO, note, check, own=own)
+    shadow = shadowing_layer(case, config, name, check, found)
+    vendor = check.vendor
+    if vendor is not None and check.whole and shadow is None:
+        note = f"; {vendor.name} documents this hook and its own layer is attached"
+        return Verdict(Severity.INFO, note, check)
+    judged = check.undocumented if vendor is not None else (value,)
+    extra = opt_members([p for t in judged for p in hook_paths(t)])
+    high = (
+        name.upper() in ALWAYS
+        or shadow is not None
+        or any(inside(f.ref.member or "", extra) for f in found)
+        or any("/tmp" in t for t in judged)  # noqa: S108 - a value we read
+    )
+    severity = Severity.HIGH if high else Severity.MEDIUM
+    note = ""
+    if vendor is not None and shadow is not None:
+        note = (
+            f"; {vendor.name} documents this hook, but the file that runs comes from layer "
+            f"{shadow.arn} ({shadow.describe()}), the last of the function's layers to ship "
+            f"it, not from {vendor.name}'s own (layers unpack into /opt in order, a later "
+            "layer's file replacing an earlier one's)"
+        )
+    if value == WRAPPER or any(named_like_ours(arn) for arn in config.layers):
+        note += (
+            "; it looks like lambda-ir's runtime collector, but no `runtime attach` in this "
+            "case recorded this layer and CodeSha256: a look-alike of our own tool"
+        )
+        severity = Severity.HIGH
+    elif vendor is not None and check.undocumented:
+        extra_targets = ", ".join(t or "(a flag without its target)" for t in check.undocumented)
+        note += f"; {vendor.name} documents {', '.join(check.documented)}, not {extra_targets}"
+    elif vendor is None and name.upper() == "AWS_LAMBDA_EXEC_WRAPPER":
+        note += "; no attached known vendor layer provides this wrapper"
+    return Verdict(severity, note, check, shadow)
 
 
 def _own_wrapper(case: CaseView, config: FunctionConfig, name: str, value: str) -> OwnLayer | None:

@@ -1,0 +1,76 @@
+"""The layer files a start-up hook points at, and which layer's copy of a file runs.
+
+Lambda extracts a function's layers into /opt in the order its configuration lists them, so
+when two layers ship the same path the later layer's file is the one on disk. A vendor's
+documented wrapper vouches for nothing if another layer, listed after the vendor's, ships a
+file of the same name: that is the file the runtime starts.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+from lambda_ir.analyze.archive import read_members
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.values import FunctionConfig
+from lambda_ir.analyze.vendors import HookCheck, LayerKind, LayerMatch
+from lambda_ir.model import EvidenceRef
+
+MAX_LAYER_BYTES = 512 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LayerFile:
+    """A file a hook points at, in the layer (`arn`) whose package holds it."""
+
+    arn: str
+    ref: EvidenceRef
+    data: bytes
+
+
+def opt_members(paths: list[str] | tuple[str, ...]) -> list[str]:
+    """The package members that /opt paths name, normalised (`/opt/a//b/../c` is `a/c`)."""
+    normal = (posixpath.normpath(p) for p in paths if p.startswith("/opt/"))
+    return [p.removeprefix("/opt/") for p in normal if p.startswith("/opt/")]
+
+
+def inside(member: str, wanted: list[str]) -> bool:
+    """True when package member `member` is one of `wanted` or in a folder of them."""
+    return any(member == w or member.startswith(w + "/") for w in wanted)
+
+
+def resolve(case: CaseView, config: FunctionConfig, paths: list[str]) -> list[LayerFile]:
+    """Layer files that /opt paths point at (layers unpack into /opt); a folder gives its files.
+    In the configuration's layer order, every copy: which one runs is the last's."""
+    found: list[LayerFile] = []
+    layers = {layer.arn: layer for layer in case.layers}
+    wanted = opt_members(paths)
+    for arn in config.layers:
+        layer = layers.get(arn)
+        if layer is None or layer.blob is None or not wanted:
+            continue
+        for member in read_members(case.read_bytes(layer.blob, MAX_LAYER_BYTES)):
+            if inside(member.name, wanted):
+                ref = EvidenceRef(layer.blob.path, layer.blob.sha256, member=member.name)
+                found.append(LayerFile(arn, ref, member.data))
+    return found
+
+
+def shadowing_layer(
+    case: CaseView, config: FunctionConfig, name: str, check: HookCheck, files: list[LayerFile]
+) -> LayerMatch | None:
+    """The layer whose copy of a documented /opt target of variable `name` runs, when it is not
+    the layer of a vendor documenting that target (from the vendor's publisher account). None
+    when such a layer is the last to ship every target, or when no collected package ships
+    one (the packages cannot tell then)."""
+    for target in check.documented:
+        wanted = opt_members([target])
+        providers = [f.arn for f in files if inside(f.ref.member or "", wanted)]
+        if not providers:
+            continue
+        last = case.vendors.layer(providers[-1], config.ref.account)
+        vouched = last.vendor is not None and last.vendor.documents(name, target)
+        if last.kind is not LayerKind.VENDOR or not vouched:
+            return last
+    return None

@@ -1,0 +1,162 @@
+"""The vendor catalogue: which start-up hooks a vendor's documentation vouches for, and which
+layer names imitate a vendor's (no AWS, no case: the catalogue alone)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lambda_ir.analyze.vendors import LayerKind, load_catalogue
+from tests.analyze.casebuild import ACCOUNT, REGION
+
+DATADOG_NODE = f"arn:aws:lambda:{REGION}:464622532012:layer:Datadog-Node20-x:112"
+NEWRELIC_NODE = f"arn:aws:lambda:{REGION}:451483290750:layer:NewRelicNodeJS20X:40"
+SENTRY_NODE = f"arn:aws:lambda:{REGION}:943013980633:layer:SentryNodeServerlessSDK:200"
+DD_JS = "/opt/nodejs/node_modules/datadog-lambda-js"
+FOREIGN = "999988887777"
+
+
+@pytest.mark.parametrize(
+    ("layer", "value"),
+    [
+        (DATADOG_NODE, f"--require {DD_JS}/handler.js"),
+        (DATADOG_NODE, f"--require={DD_JS}/handler.js --max-old-space-size=512"),
+        (DATADOG_NODE, '--require "/opt/nodejs//node_modules/./datadog-lambda-js/handler.js"'),
+        (NEWRELIC_NODE, "--require /opt/nodejs/node_modules/newrelic"),
+        (SENTRY_NODE, "-r @sentry/serverless/dist/awslambda-auto"),
+        (SENTRY_NODE, "--import @sentry/aws-serverless/awslambda-auto"),
+    ],
+)
+def test_a_documented_node_hook_with_its_vendors_layer_is_documented(
+    layer: str, value: str
+) -> None:
+    assert load_catalogue().documented_hook("NODE_OPTIONS", value, [layer], ACCOUNT) is not None
+
+
+@pytest.mark.parametrize(
+    ("layer", "value"),
+    [
+        # The reviewer's four: an extra target riding on the documented one, a climb out of the
+        # vendor's folder, a sibling folder sharing the name's start, a second -r.
+        (DATADOG_NODE, f"--require {DD_JS}/handler.js --require /tmp/evil.js"),
+        (DATADOG_NODE, f"--require {DD_JS}/../../../evil/x.js"),
+        (NEWRELIC_NODE, "--require /opt/nodejs/node_modules/newrelic-evil/index.js"),
+        (SENTRY_NODE, "-r @sentry/serverless/dist/awslambda-auto -r /opt/evil.js"),
+        # Other spellings of the same tricks.
+        (DATADOG_NODE, f"--require={DD_JS}/handler.js --import=/tmp/evil.mjs"),
+        (DATADOG_NODE, f"--require {DD_JS}/handler.js --loader /opt/evil/loader.mjs"),
+        (DATADOG_NODE, f"--require {DD_JS}/handler.js --openssl-config=/tmp/engine.cnf"),
+        (DATADOG_NODE, f"--require {DD_JS}/handler.js -r"),
+        # Node does not treat single quotes as quoting: this loads /tmp/evil.js' too.
+        (DATADOG_NODE, f"--require '{DD_JS}/h.js --require /tmp/evil.js'"),
+        (DATADOG_NODE, f'--require "{DD_JS}/handler.js'),
+        (DATADOG_NODE, "--require ./node_modules/datadog-lambda-js/handler.js"),
+        (SENTRY_NODE, "-r @sentry/serverless/dist/awslambda-auto-evil"),
+    ],
+)
+def test_anything_beyond_a_documented_target_makes_the_hook_undocumented(
+    layer: str, value: str
+) -> None:
+    assert load_catalogue().documented_hook("NODE_OPTIONS", value, [layer], ACCOUNT) is None
+
+
+def test_the_check_names_the_documented_and_the_extra_targets() -> None:
+    check = load_catalogue().check_hook(
+        "NODE_OPTIONS",
+        f"--require {DD_JS}/handler.js --require /tmp/evil.js",
+        [DATADOG_NODE],
+        ACCOUNT,
+    )
+    assert check.vendor is not None and check.vendor.name == "Datadog"
+    assert check.documented == (f"{DD_JS}/handler.js",)
+    assert check.undocumented == ("/tmp/evil.js",)
+    assert not check.whole
+
+
+def test_a_documented_wrapper_needs_the_exact_path() -> None:
+    catalogue = load_catalogue()
+    layer = f"arn:aws:lambda:{REGION}:464622532012:layer:Datadog-Python312:80"
+    for value in ("/opt/datadog_wrapper", "/opt//datadog_wrapper"):
+        assert catalogue.documented_hook("AWS_LAMBDA_EXEC_WRAPPER", value, [layer], ACCOUNT)
+    for value in ("/opt/datadog_wrapper/../evil", "/opt/datadog_wrapper2", "/opt/evil"):
+        assert not catalogue.documented_hook("AWS_LAMBDA_EXEC_WRAPPER", value, [layer], ACCOUNT)
+
+
+@pytest.mark.parametrize(
+    ("name", "vendor"),
+    [
+        ("Datad0g-Extension", "Datadog"),
+        ("Dataddog-Python312", "Datadog"),
+        ("Datdog-Extension", "Datadog"),
+        ("Lumlgo-extension", "Lumigo"),
+        ("NewReIic-LambdaExtension", "New Relic"),
+        ("Sentri-PythonSDK", "Sentry"),
+        ("Dynatrace_0neAgent_1", "Dynatrace"),
+        ("Dynatrcae-OneAgent", "Dynatrace"),
+        ("LambdaInsightsExtention", "Amazon CloudWatch Lambda Insights"),
+        ("Powertoo1s-Python", "Powertools for AWS Lambda"),
+        ("AWSLambdaPowretoolsPythonV3", "Powertools for AWS Lambda"),
+        ("DatadogHQ-Extension", "Datadog"),
+        ("Datadog-Extension", "Datadog"),
+        ("dataDOG_node", "Datadog"),
+        ("ElasticAMP-extension", "Elastic APM"),
+        ("lurnigo-extension", "Lumigo"),
+    ],
+)
+def test_a_close_spelling_of_a_vendors_name_from_another_account_is_a_look_alike(
+    name: str, vendor: str
+) -> None:
+    match = load_catalogue().layer(f"arn:aws:lambda:{REGION}:{FOREIGN}:layer:{name}:1", ACCOUNT)
+    assert match.kind is LayerKind.LOOKALIKE
+    assert match.vendor is not None and match.vendor.name == vendor
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "shared-utils",
+        "pandas-layer",
+        "helper",
+        "common-utils",
+        "numpy-scipy-py312",
+        "requests-layer",
+        "chromium-headless",
+        "ffmpeg",
+        "psycopg2-binary",
+        "entry-points",  # one letter from "sentry", but not how a typosquat reads
+        "gentry-tools",
+        "sentinel-hub",
+        "datalake-tools",
+        "data-tools",
+        "dynamo-helpers",
+        "lumen-core",
+        "one-event-bus",
+        "new-release-notes",
+        "opentelemetry-custom",
+        "elasticsearch-client",
+        "power-tables",
+        "internal-logging",
+    ],
+)
+def test_an_honest_name_from_another_account_stays_unknown(name: str) -> None:
+    arn = f"arn:aws:lambda:{REGION}:{FOREIGN}:layer:{name}:1"
+    assert load_catalogue().layer(arn, ACCOUNT).kind is LayerKind.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:lambda:eu-west-1:464622532012:layer:Datadog-Extension:65",
+        "arn:aws:lambda:eu-west-1:464622532012:layer:Datadog-Python312:80",
+        "arn:aws-us-gov:lambda:us-gov-west-1:002406178527:layer:Datadog-Extension:65",
+        "arn:aws:lambda:eu-west-1:451483290750:layer:NewRelicLambdaExtension:40",
+        "arn:aws:lambda:eu-west-1:114300393969:layer:lumigo-extension:7",
+        "arn:aws:lambda:eu-west-1:943013980633:layer:SentryPythonServerlessSDK:100",
+    ],
+)
+def test_a_vendors_own_layer_stays_the_vendors(arn: str) -> None:
+    assert load_catalogue().layer(arn, ACCOUNT).kind is LayerKind.VENDOR
+
+
+def test_a_close_spelling_in_the_functions_own_account_is_its_own() -> None:
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:Datad0g-Extension:1"
+    assert load_catalogue().layer(arn, ACCOUNT).kind is LayerKind.OWN
