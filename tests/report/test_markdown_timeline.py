@@ -74,7 +74,7 @@ def test_the_timeline_says_what_it_shows_and_where_the_rest_is(facts: ReportFact
     assert f"{left_out} events are not in this table" in section
     assert f"{ROUTINE + 1} before the window" in section  # the routine calls and version 1
     invocations = sum(e.kind == "invocation" for e in facts.events)  # 20 and the case's own
-    assert f"{invocations} invocations" in section and "7 past the" in section
+    assert f"{invocations} invocations" in section and "7 beyond the" in section
     command = f"lambda-ir timeline --case {shlex.quote(facts.case_dir)}"
     assert f"`timeline.jsonl` (`{command}`)" in section
 

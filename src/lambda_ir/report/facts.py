@@ -7,6 +7,7 @@ of them reads the case or redacts on its own.
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,8 @@ from lambda_ir.timeline.merge import timeline_size
 MAX_EVENTS = 5000
 # How far before the first serious finding a flagged actor's calls still belong to the incident.
 LEAD_IN = timedelta(hours=24)
+# How long before the first sign of compromise the page's incident window opens.
+WINDOW_LEAD = timedelta(hours=1)
 
 
 # The collector prefixes each recorded error with its class (`aws.errors.ErrorClass`);
@@ -164,11 +167,14 @@ def build_facts(
     read = findings if findings is not None else read_findings(case, warnings)
     collectors = _collectors(case)
     hidden = [0]
-    kept, total = _keep(_without(events, collectors, hidden), keep, stop=index is not None)
+    findings = tuple(_redacted(f) for f in read)
+    anchor = _anchor(findings)
+    floor = shift_time(anchor, -LEAD_IN - WINDOW_LEAD) if anchor else None
+    stream = _without(events, collectors, hidden)
+    kept, total = _keep(stream, keep, floor=floor, stop=index is not None)
     if total is None:  # stopped at the events kept: DuckDB counts the others
         total, hidden[0] = timeline_size(case, index, read, collectors)
         total -= hidden[0]
-    findings = tuple(_redacted(f) for f in read)
     functions = tuple(read_functions(case, warnings, diffs=diffs))
     roles = read_roles(case, warnings)
     affected = _affected(findings)
@@ -257,42 +263,69 @@ def _redacted(finding: Finding) -> Finding:
 
 
 def _keep(
-    events: Iterable[TimelineEvent], limit: int, *, stop: bool
+    events: Iterable[TimelineEvent], limit: int, *, floor: str | None, stop: bool
 ) -> tuple[tuple[TimelineEvent, ...], int | None]:
-    """The earliest `limit` telling events, with the earliest invocations to fill up to
-    `limit`, and how many events there were. With `stop`, None instead of the count when it
-    stopped at `limit` telling events, as nothing later can be kept (at a million CloudTrail
-    calls, building and redacting each only to count it took 17 s of the report's 55)."""
-    telling: list[TimelineEvent] = []
-    routine: list[TimelineEvent] = []
+    """The `limit` events the page carries, and how many events there were.
+
+    Telling events (all but invocations) come first, invocations fill what is left. Both
+    are kept from `floor` (the incident window's reach: a case's routine weeks before it
+    must not fill the page and leave the attack off it), the latest before it filling up
+    when the window holds fewer than `limit`; without a floor, from the first event. With
+    `stop`, the count is None when it stopped at `limit` telling events from the floor, as
+    nothing later can be kept (at a million CloudTrail calls, building and redacting each
+    only to count it took 17 s of the report's 55).
+    """
+    before: dict[bool, deque[TimelineEvent]] = {k: deque(maxlen=limit) for k in (True, False)}
+    after: dict[bool, list[TimelineEvent]] = {True: [], False: []}
     total = 0
     for event in events:
         total += 1
-        bucket = routine if event.kind == "invocation" else telling
-        if len(bucket) < limit:
-            bucket.append(event)
-        if stop and len(telling) == limit:
-            return tuple(telling), None
-    room = max(0, limit - len(telling))
-    kept = sorted(telling + routine[:room], key=lambda e: e.time)
+        told = event.kind != "invocation"
+        if floor is not None and event.time < floor:
+            before[told].append(event)
+        elif len(after[told]) < limit:
+            after[told].append(event)
+            if stop and told and len(after[True]) == limit:
+                return tuple(after[True]), None
+    telling = _nearest(before[True], after[True], limit)
+    routine = _nearest(before[False], after[False], limit - len(telling))
+    kept = sorted(telling + routine, key=lambda e: e.time)
     return tuple(kept), total
+
+
+def _nearest(
+    before: deque[TimelineEvent], after: list[TimelineEvent], count: int
+) -> list[TimelineEvent]:
+    """Up to `count` events: from the floor on first, then the latest before it."""
+    taken = after[:count]
+    lead = count - len(taken)
+    return (list(before)[-lead:] if lead > 0 else []) + taken
+
+
+def _anchor(findings: tuple[Finding, ...]) -> str | None:
+    """The first dated high or critical finding's time (else medium's): where an incident
+    is anchored (`_since`), and the report's timeline with it."""
+    for floor in (Severity.HIGH, Severity.MEDIUM):
+        dated = [f.time for f in findings if f.time and f.severity.rank >= floor.rank]
+        if dated:
+            return shift_time(min(dated), timedelta(0))
+    return None
 
 
 def _since(findings: tuple[Finding, ...], events: tuple[TimelineEvent, ...]) -> str | None:
     """The earliest sign of the incident.
 
-    Anchored on the first dated high or critical finding (else medium); the flagged actors'
-    calls count only from LEAD_IN before it, because stolen keys usually have a legitimate
-    history (a CI user deploys for weeks before its keys are used by someone else).
+    Anchored on the first dated high or critical finding (else medium; `_anchor`); the
+    flagged actors' calls count only from LEAD_IN before it, because stolen keys usually
+    have a legitimate history (a CI user deploys for weeks before its keys are used by
+    someone else).
     """
     actors = {f.actor.arn for f in findings if f.actor and f.actor.arn}
-    for floor in (Severity.HIGH, Severity.MEDIUM):
-        dated = [f.time for f in findings if f.time and f.severity.rank >= floor.rank]
-        if dated:
-            anchor = shift_time(min(dated), timedelta(0))
-            start = shift_time(anchor, -LEAD_IN)
-            early = [e.time for e in events if e.actor in actors and start <= e.time < anchor]
-            return min([anchor, *early])
+    anchor = _anchor(findings)
+    if anchor is not None:
+        start = shift_time(anchor, -LEAD_IN)
+        early = [e.time for e in events if e.actor in actors and start <= e.time < anchor]
+        return min([anchor, *early])
     times = [e.time for e in events if e.actor and e.actor in actors]
     return min(times) if times else None
 

@@ -217,7 +217,7 @@ def _window_note(facts: ReportFacts, table: TimelineRows) -> str:
             (table.before, "before the window"),
             (table.in_window - count, "later" + (" in the window" if table.start else "")),
             (table.invocations, "invocations"),
-            (table.unread, f"past the {MAX_EVENTS} events the report reads"),
+            (table.unread, f"beyond the {MAX_EVENTS} events the report carries"),
         )
         if n
     ]

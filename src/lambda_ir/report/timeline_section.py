@@ -22,10 +22,12 @@ def timeline_section(facts: ReportFacts) -> Iterator[str]:
     """Chart, controls and the (script-filled) event table."""
     yield '<section id="timeline"><h2>Timeline (UTC)</h2>'
     carried = len(facts.events)
+    where = "the incident's window first" if facts.since else "the earliest"
     note = (
         f"all {carried}"
         if carried == facts.events_total
-        else f"{carried} of them (the others are invocations; every event is in timeline.jsonl)"
+        else f"{carried} of them ({where}, calls and changes before invocations; every event "
+        "is in timeline.jsonl)"
     )
     hidden = f" {hidden_note(facts)}" if facts.hidden else ""
     yield (

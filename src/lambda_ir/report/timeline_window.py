@@ -10,12 +10,9 @@ case's events without the collector's own CloudTrail calls and say so: the termi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from lambda_ir.model import TimelineEvent
-from lambda_ir.report.facts import ReportFacts, shift_time
-
-WINDOW_LEAD = timedelta(hours=1)
+from lambda_ir.report.facts import WINDOW_LEAD, ReportFacts, shift_time
 
 
 def window_start(facts: ReportFacts) -> str | None:
@@ -39,7 +36,7 @@ class TimelineRows:
     in_window: int  # events other than invocations from `start` on, listed or not
     before: int  # events other than invocations before `start`
     invocations: int  # invocations the report read
-    unread: int  # events past what the report reads (`facts.MAX_EVENTS`)
+    unread: int  # events the report does not carry (`facts.MAX_EVENTS`)
 
     @property
     def left_out(self) -> int:
