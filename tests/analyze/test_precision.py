@@ -6,6 +6,7 @@ the events' own dates, so these tests hold whatever today's date is.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -372,6 +373,23 @@ def test_an_honest_release_before_stolen_keys_are_used_stays_out_of_the_intrusio
     assert intrusion.severity is Severity.HIGH  # a chain raises a medium one
     assert intrusion.first == "2026-11-01T12:00:00Z"
     assert routine.findings == ("release",) and routine.severity is Severity.INFO
+
+
+def test_a_stolen_pipeline_role_is_contained_by_its_sessions_not_a_key() -> None:
+    # Temporary keys (ASIA…) cannot be deactivated: the incident recommends revoking the
+    # sessions of the role they belong to, which is not the function's execution role.
+    role = f"arn:aws:iam::{ACCOUNT}:role/gha-deploy"
+    session = Actor(
+        arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/gha-deploy/run-9",
+        type="AssumedRole",
+        access_key_id="ASIAEXAMPLE000000009",
+        session_issuer=role,
+    )
+    change = dataclasses.replace(
+        _finding("c", "LIR-CT-012", Severity.HIGH, "2026-11-01T02:15:00Z", ""), actor=session
+    )
+    (incident,), _ = correlate([change])
+    assert incident.actions == ("throttle", f"revoke-role-sessions={role}")
 
 
 def test_partner_grant_by_ci_is_low_and_by_an_intruder_high(builder: CaseBuilder) -> None:

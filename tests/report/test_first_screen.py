@@ -79,14 +79,14 @@ def test_checklist_commands_are_complete_and_parse(built: BuiltCase) -> None:
     commands = [shlex.split(s.command) for s in steps if s.command]
     assert commands[0] == ["lambda-ir", "verify", "--case", root]
     contain = {tuple(c[c.index("--action") + 1 :]) for c in commands if c[1] == "contain"}
-    assert contain == {("block-public",), ("throttle",)}
+    # The attacker's role is not the function's: its sessions are revoked by its ARN.
+    role = ("revoke-role-sessions=arn:aws:iam::111122223333:role/ci-deployer",)
+    assert contain == {("block-public",), ("throttle",), role}
     for command in commands:
         assert command[2:4] == ["--case", root]
         if command[1] == "contain":
             assert command[4:6] == ["--function", function]
-    # The attacker's role is not the function's: no lambda-ir command revokes it; say so.
-    manual = [s for s in steps if not s.command]
-    assert len(manual) == 1 and "ci-deployer" in manual[0].what
+    assert [s for s in steps if not s.command] == []
 
 
 def test_incidents_lead_and_their_keys_become_steps_and_indicators(built: BuiltCase) -> None:

@@ -245,3 +245,36 @@ def test_disable_url_deletes_every_qualifiers_url_and_undo_recreates_its_configu
     assert shapes == [(estate.function, "NONE"), ("live", "AWS_IAM")]
     (live,) = [c for c in configs if c["FunctionArn"].endswith(":live")]
     assert live["Cors"]["AllowOrigins"] == ["https://shop.example"]
+
+
+def test_revoke_role_sessions_denies_another_roles_older_sessions(
+    estate: Estate, case: Case
+) -> None:
+    # A pipeline role whose temporary keys were stolen: not the function's execution role.
+    iam = estate.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+    }
+    arn = iam.create_role(
+        RoleName=f"{estate.function}-ci", AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+    action = f"revoke-role-sessions={arn}"
+    result = _apply(estate, case, action)
+    assert result.state() == {action: "in place"}
+    policy = iam.get_role_policy(
+        RoleName=f"{estate.function}-ci", PolicyName="AWSRevokeOlderSessions"
+    )
+    assert policy["PolicyDocument"]["Statement"][0]["Condition"]["DateLessThan"]
+    with pytest.raises(ClientError, match="NoSuchEntity"):  # the execution role is untouched
+        iam.get_role_policy(RoleName=estate.role, PolicyName="AWSRevokeOlderSessions")
+    _undo(estate, case, result)
+    with pytest.raises(ClientError, match="NoSuchEntity"):
+        iam.get_role_policy(RoleName=f"{estate.function}-ci", PolicyName="AWSRevokeOlderSessions")
+    elsewhere = _replan(estate, case, "revoke-role-sessions=arn:aws:iam::999988887777:role/x")
+    assert (
+        "account 999988887777"
+        in elsewhere.state()["revoke-role-sessions=arn:aws:iam::999988887777:role/x"]
+    )
+    with pytest.raises(ChoiceError, match="needs a value"):
+        choose(("revoke-role-sessions",))

@@ -297,8 +297,9 @@ def _actions(
     group: list[Finding],
 ) -> tuple[str, ...]:
     """`contain` actions (`name` or `name=value`, as `contain --incident` reads them) for the
-    incident's functions: keys deactivated, execution-role sessions revoked, public access
-    and URLs removed, look-alike or unknown layers stripped."""
+    incident's functions: keys deactivated, execution-role sessions revoked (or, for another
+    role acting with temporary keys, that role's), public access and URLs removed,
+    look-alike or unknown layers stripped."""
     if severity.rank < Severity.MEDIUM.rank or kind != "activity":
         return ()
     detectors = {f.detector for f in group}
@@ -309,6 +310,12 @@ def _actions(
         f.detector == "LIR-CT-004" and "execution role" in f.summary for f in group
     ):
         out.append("revoke-sessions")
+    else:  # a pipeline's or operator's role acting with temporary keys: its sessions, not a key
+        out.extend(
+            f"revoke-role-sessions={actor.principal}"
+            for actor in actors
+            if ":role/" in actor.principal and any(k.startswith("ASIA") for k in actor.access_keys)
+        )
     if detectors & {"LIR-CT-001", "LIR-POL-001"}:
         out.append("block-public")
     if detectors & {"LIR-CT-002", "LIR-CFG-001"}:

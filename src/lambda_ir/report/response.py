@@ -279,14 +279,24 @@ def _credential_steps(
                     function=owner.arn,
                 )
             )
-        else:
+        else:  # a pipeline's or operator's role: revoked by ARN, from a function in its account
+            account = suspect.principal.split(":")[4]
+            partition = suspect.principal.split(":")[1]
+            arn = f"arn:{partition}:iam::{account}:role/{role}"
+            here = next((f.arn for f in risky if f.arn.split(":")[4] == account), "")
             steps.append(
                 Step(
-                    f"Revoke the active sessions of role {role} (IAM console: Roles → {role} → "
-                    "Revoke active sessions)",
-                    f"{suspect.principal} acted with it; contain revokes execution roles only",
-                    "",
+                    f"Revoke the active sessions of role {role}",
+                    f"{suspect.principal} acted with it"
+                    + (
+                        ""
+                        if here
+                        else "; from that account's credentials (IAM console: Roles → "
+                        f"{role} → Revoke active sessions)"
+                    ),
+                    contain_command(facts, here, f"revoke-role-sessions={arn}") if here else "",
                     "credential",
+                    function=here,
                 )
             )
     return steps

@@ -23,6 +23,7 @@ ALL: tuple[Action, ...] = (
     pin_alias.ACTION,
     deny_role.ACTION,
     revoke_sessions.ACTION,
+    revoke_sessions.ROLE_ACTION,
     deactivate_key.ACTION,
     strip_config.STRIP_LAYERS,
     strip_config.STRIP_ENV,

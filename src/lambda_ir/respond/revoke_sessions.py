@@ -1,4 +1,5 @@
-"""`revoke-sessions`: deny the execution role's sessions issued before now.
+"""`revoke-sessions`: deny the execution role's sessions issued before now, and
+`revoke-role-sessions=ARN` the same for another role of the function's account.
 
 What the IAM console's "Revoke active sessions" does: an inline policy `AWSRevokeOlderSessions`
 denying everything when `aws:TokenIssueTime` is before the cutoff. Credentials stolen from the
@@ -8,12 +9,13 @@ running sandboxes hold old credentials too, so they fail until Lambda recycles t
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from lambda_ir.respond import role_policy
 from lambda_ir.respond.plan import Action, ActionInfo, Change
-from lambda_ir.respond.target import Target
+from lambda_ir.respond.target import PlanError, Target
 
 INFO = ActionInfo(
     name="revoke-sessions",
@@ -52,7 +54,26 @@ def cutoff_of(document: dict[str, Any] | None) -> str | None:
 
 def plan(target: Target, _value: str | None) -> list[Change]:
     """Nothing when a revoke policy already cuts off at or after this run's start."""
-    role = role_policy.role_of(target)
+    return _revoke(target, INFO.name, role_policy.role_of(target))
+
+
+def plan_role(target: Target, value: str | None) -> list[Change]:
+    """The same for the role `value` names (its ARN), which must be in the function's account:
+    the stolen pipeline or operator role an incident's actor acted as."""
+    arn = (value or "").strip()
+    match = _ROLE_ARN.fullmatch(arn)
+    if match is None:
+        raise PlanError(f"{ROLE_INFO.name} needs a role ARN: {ROLE_INFO.name}={ROLE_INFO.value}")
+    account, name = match.group(1), match.group(2).rsplit("/", 1)[-1]
+    if account != target.function.account:
+        raise PlanError(
+            f"{arn} is in account {account}; contain acts in the function's account "
+            f"{target.function.account}: run it with that account's credentials for that role"
+        )
+    return _revoke(target, ROLE_INFO.name, name)
+
+
+def _revoke(target: Target, action: str, role: str) -> list[Change]:
     previous = role_policy.current_document(target, role, POLICY_NAME)
     wanted = revoke_document(target.now)
     stamp = wanted["Statement"][0]["Condition"]["DateLessThan"]["aws:TokenIssueTime"]
@@ -61,7 +82,7 @@ def plan(target: Target, _value: str | None) -> list[Change]:
         return []
     return [
         role_policy.put_change(
-            INFO.name,
+            action,
             f"role {role}: inline policy {POLICY_NAME} (deny sessions issued before {stamp})",
             role,
             POLICY_NAME,
@@ -72,3 +93,13 @@ def plan(target: Target, _value: str | None) -> list[Change]:
 
 
 ACTION = Action(INFO, plan)
+ROLE_INFO = ActionInfo(
+    name="revoke-role-sessions",
+    summary="Deny a named role's sessions issued before now (a stolen pipeline or operator "
+    "role's temporary keys, ASIA…).",
+    permissions=role_policy.PERMISSIONS,
+    value="arn:aws:iam::ACCOUNT:role/NAME",
+    repeatable=True,
+)
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):role/([\w+=,.@/-]+)")
+ROLE_ACTION = Action(ROLE_INFO, plan_role)
