@@ -170,7 +170,7 @@ def test_a_new_principal_acting_through_cloudformation_is_judged_as_itself(
     assert finding.details["event_id"] == "eve-1" and finding.severity is Severity.MEDIUM
     assert finding.details["baseline"]["service"] is False
     assert finding.details["baseline"]["new"] == ["principal", "hours"]
-    assert "user/eve never before" in finding.summary
+    assert "user/eve never changed Lambda before" in finding.summary
 
 
 def test_a_call_on_no_function_is_about_the_account_not_a_nameless_function(
@@ -196,6 +196,38 @@ def test_a_call_on_no_function_is_about_the_account_not_a_nameless_function(
     assert incident.functions == ()
     with pytest.raises(ValueError):
         FunctionRef.from_arn(f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:")
+
+
+def test_reading_for_days_does_not_vouch_for_a_first_change(builder: CaseBuilder) -> None:
+    # A backdoor user lists functions on two days, below any burst, then changes one from
+    # the same address, tool and hour: it had never changed Lambda, so the change is new.
+    records = _history()
+    for day in (20, 21):
+        records.append(
+            trail_event(
+                "ListFunctions20150331",
+                {},
+                identity=_user("backup-svc"),
+                event_id=f"list-{day}",
+                time=f"2026-10-{day}T03:00:00Z",
+                source_ip="203.0.113.66",
+            )
+        )
+    records.append(
+        trail_event(
+            "UpdateFunctionConfiguration20150331v2",
+            {"functionName": "orders", "timeout": 30},
+            identity=_user("backup-svc"),
+            event_id="change",
+            time="2026-10-22T03:05:00Z",
+            source_ip="203.0.113.66",
+        )
+    )
+    builder.trail(records)
+    (finding,) = run_detector(builder, ct_unusual_change.DETECTOR)
+    assert finding.details["event_id"] == "change" and finding.severity is Severity.LOW
+    assert finding.details["baseline"]["new"] == ["principal"]
+    assert "backup-svc never changed Lambda before" in finding.summary
 
 
 def test_without_history_nothing_is_judged(builder: CaseBuilder) -> None:

@@ -43,13 +43,18 @@ ROAMING_NETWORKS = 10
 ROAMING_DAYS = 3
 STRONG = ("principal", "network", "tool", "hours", "dormant")
 
-_SQL = """
+# A change, as baselines tell "has changed Lambda before" from "has only read it": a principal
+# that read for weeks vouches for nothing it then writes (`baseline_sql` says the same).
+WRITES_SQL = "NOT (coalesce(operation, '') LIKE 'Get%' OR coalesce(operation, '') LIKE 'List%')"
+
+_SQL = f"""
 SELECT DISTINCT CAST(event_time AS DATE), hour(event_time), account, actor_type, actor_arn,
-       session_issuer_arn, actor_name, access_key_id, function_name, source_ip, user_agent
+       session_issuer_arn, actor_name, access_key_id, function_name, source_ip, user_agent,
+       {WRITES_SQL}
 FROM trail_events
 WHERE event_source = 'lambda.amazonaws.com' AND error_code IS NULL AND event_time IS NOT NULL
   AND coalesce(user_agent, '') NOT ILIKE '%lambda-ir%'
-"""
+"""  # noqa: S608
 
 
 @dataclass(frozen=True)
@@ -165,6 +170,7 @@ class Baseline:
             row.actor.user_agent,
             when,
             service=is_service(row.actor_type),
+            write=is_write(row.operation),
         )
 
     def judge(
@@ -177,22 +183,25 @@ class Baseline:
         when: datetime,
         *,
         service: bool = False,
+        write: bool = False,
     ) -> Novelty:
         """What was new about a call by `principal` from `source_ip` with `user_agent` at
-        `when` on `function`, against the days before `when`'s day."""
+        `when` on `function`, against the days before `when`'s day. A `write` (a change) is
+        established only by the days the principal changed Lambda before, not read it."""
         day = when.date()
         history = len(self._before(("a", account), day))
         if service:
             return Novelty(True, True, history_days=history, principal=principal)
         if history < MIN_HISTORY_DAYS:
             return Novelty(False, history_days=history, principal=principal)
-        prior = len(self._before(("p", account, principal), day))
+        acted = ("w" if write else "p", account, principal)
+        prior = len(self._before(acted, day))
         known = prior >= ESTABLISHED_DAYS
         scope = ("p", account, principal) if known else ("a", account)
         network, tool = network_of(source_ip), tool_family(user_agent)
         hours = [(when.hour + d) % 24 for d in range(-HOUR_SLACK, HOUR_SLACK + 1)]
         near = {d for h in hours for d in self._before((*scope, "hour", str(h)), day)}
-        seen = self._before(("p", account, principal), day)
+        seen = self._before(acted, day)
         return novelty_from(
             principal=principal,
             history=history,
@@ -207,6 +216,7 @@ class Baseline:
                 function,
                 bool(function and self._before(("f", account, principal, function), day)),
             ),
+            write=write,
         )
 
 
@@ -222,20 +232,22 @@ def novelty_from(
     hours: tuple[str, bool],
     idle: int | None,
     function: tuple[str, bool],
+    write: bool = False,
 ) -> Novelty:
     """The verdict on a judged call from what the baseline knew: whether the principal was
     established (and on how many days before), and for the network (with the address), tool,
     hours (HH:MM) and function whether each was; `roaming` is how many networks the principal
     had used when it roams (`Baseline._roaming`; then a new one is not counted), else 0;
-    `idle` is the days since the principal last acted.
+    `idle` is the days since the principal last acted (changed Lambda, for a `write`).
     Shared by `Baseline.judge` and the bulk verdicts of `baseline_sql`."""
     new: list[str] = []
     reasons: list[str] = []
     if not known:
         new.append("principal")
+        did = "changed Lambda" if write else "acted on Lambda"
         reasons.append(
             f"principal {principal} "
-            + (f"acted on Lambda on only {prior} day(s) before" if prior else "never before")
+            + (f"{did} on only {prior} day(s) before" if prior else f"never {did} before")
         )
     whose = f"by {principal}" if known else "in this account"
     roaming = roaming if not network[2] else 0
@@ -268,7 +280,7 @@ def build_baseline(view: CaseView) -> Baseline:
 
 def _days(rows: Iterable[tuple[Any, ...]]) -> dict[tuple[str, ...], list[date]]:
     days: dict[tuple[str, ...], list[date]] = {}
-    for day, hour, account, kind, arn, issuer, name, key, function, ip, agent in rows:
+    for day, hour, account, kind, arn, issuer, name, key, function, ip, agent, write in rows:
         account = str(account or "")
         ip, agent = str(ip or ""), str(agent or "")
         if is_service(str(kind or "")):
@@ -282,9 +294,16 @@ def _days(rows: Iterable[tuple[Any, ...]]) -> dict[tuple[str, ...], list[date]]:
             days.setdefault(scope, []).append(day)
             for label, value in facts:
                 days.setdefault((*scope, label, value), []).append(day)
+        if write:
+            days.setdefault(("w", account, who), []).append(day)
         if function:
             days.setdefault(("f", account, who, str(function)), []).append(day)
     return days
+
+
+def is_write(operation: str) -> bool:
+    """A change rather than a read (`WRITES_SQL`, in Python)."""
+    return not operation.startswith(("Get", "List"))
 
 
 def parse_time(stamp: str | None) -> datetime | None:

@@ -23,6 +23,7 @@ from lambda_ir.analyze.baseline import (
     MIN_HISTORY_DAYS,
     ROAMING_DAYS,
     ROAMING_NETWORKS,
+    WRITES_SQL,
     Novelty,
     novelty_from,
 )
@@ -45,7 +46,7 @@ NOVELTY_TABLE = "lir_novelty"
 # The columns of `lir_novelty` that `novelty_of` reads, in its order.
 NOVELTY_COLUMNS = (
     "timed, service, history, known, prior, principal, network, address, net_known, tool, "
-    "tool_known, hm, hours_known, idle, function, function_seen, roaming"
+    "tool_known, hm, hours_known, idle, function, function_seen, roaming, writes"
 )
 # The network counts as new: not established, and its principal does not roam.
 _NEW_NET = "(NOT net_known AND roaming = 0)"
@@ -77,7 +78,8 @@ SELECT e.event_id, e.event_time, CAST(e.event_time AS DATE) AS day, hour(e.event
   u.tool, u.deploy AS deploy_tool, coalesce(e.function_name, '') AS function,
   (coalesce(e.actor_type, '') IN {_HUMANS}
    OR contains(coalesce(e.actor_arn, ''), 'AWSReservedSSO_')) AS human,
-  coalesce(e.user_agent, '') ILIKE '%lambda-ir%' AS own
+  coalesce(e.user_agent, '') ILIKE '%lambda-ir%' AS own,
+  {WRITES_SQL.replace("operation", "e.operation")} AS writes
 FROM trail_events AS e
 LEFT JOIN lir_networks AS n ON n.source_ip = coalesce(e.source_ip, '')
 LEFT JOIN lir_tools AS u ON u.user_agent = coalesce(e.user_agent, '')
@@ -88,11 +90,12 @@ WHERE {_LAMBDA}
 _FACTS = """
 CREATE OR REPLACE TEMP TABLE lir_facts AS
 WITH base AS (
-  SELECT DISTINCT day, hour, account, service, who, network, tool, function
+  SELECT DISTINCT day, hour, account, service, who, network, tool, function, writes
   FROM lir_events WHERE NOT own AND day IS NOT NULL
 ), found AS (
   SELECT 'a' AS scope, account, '' AS who, '' AS label, '' AS value, day FROM base
   UNION ALL SELECT 'p', account, who, '', '', day FROM base WHERE NOT service
+  UNION ALL SELECT 'w', account, who, '', '', day FROM base WHERE NOT service AND writes
   UNION ALL SELECT 'a', account, '', 'net', network, day FROM base WHERE NOT service
   UNION ALL SELECT 'a', account, '', 'tool', tool, day FROM base WHERE NOT service
   UNION ALL SELECT 'a', account, '', 'hour', CAST(hour AS VARCHAR), day FROM base WHERE NOT service
@@ -158,11 +161,12 @@ CREATE OR REPLACE TEMP TABLE {NOVELTY_TABLE} AS
 WITH h AS (
   SELECT ev.*,
     len(list_filter(coalesce(a.days, []), lambda d: d < ev.day)) AS history,
+    -- a change is vouched for by the days the principal changed Lambda, a read by any day
     list_filter(coalesce(p.days, []), lambda d: d < ev.day) AS prior_days
   FROM lir_events AS ev
   LEFT JOIN lir_facts AS a ON a.scope = 'a' AND a.label = '' AND a.account = ev.account
-  LEFT JOIN lir_facts AS p
-    ON p.scope = 'p' AND p.label = '' AND p.account = ev.account AND p.who = ev.who
+  LEFT JOIN lir_facts AS p ON p.scope = CASE WHEN ev.writes THEN 'w' ELSE 'p' END
+    AND p.label = '' AND p.account = ev.account AND p.who = ev.who
 ), k AS (
   SELECT *, len(prior_days) >= {ESTABLISHED_DAYS} AS known,
     CASE WHEN len(prior_days) >= {ESTABLISHED_DAYS} THEN 'p' ELSE 'a' END AS scope,
@@ -177,7 +181,7 @@ SELECT k.event_id, k.day IS NOT NULL AS timed, k.service, k.history, k.known,
   CASE WHEN len(k.prior_days) > 0 THEN k.day - k.prior_days[-1] END AS idle,
   k.function, coalesce(f.days[1] < k.day, false) AS function_seen,
   CASE WHEN k.known AND r.networks >= {ROAMING_NETWORKS} AND r.days >= {ROAMING_DAYS}
-    THEN r.networks ELSE 0 END AS roaming, k.deploy_tool, k.human
+    THEN r.networks ELSE 0 END AS roaming, k.writes, k.deploy_tool, k.human
 FROM k
 ASOF LEFT JOIN lir_roam AS r ON r.account = k.account AND r.who = k.who AND k.day > r.first
 {_fact("net", "net", "k.network")}
@@ -217,7 +221,7 @@ def novelty_of(values: tuple[Any, ...]) -> Novelty:
     """The `Novelty` of one `lir_novelty` row (its NOVELTY_COLUMNS, in order)."""
     (timed, service, history, known, prior, principal, network, source_ip) = values[:8]
     (net_known, tool, tool_known, hm, hours_known, idle, function, function_seen) = values[8:16]
-    roaming = values[16]
+    roaming, writes = values[16:18]
     if not timed:
         return Novelty(judged=False)
     if service:
@@ -235,6 +239,7 @@ def novelty_of(values: tuple[Any, ...]) -> Novelty:
         hours=(str(hm), bool(hours_known)),
         idle=None if idle is None else int(idle),
         function=(str(function), bool(function_seen)),
+        write=bool(writes),
     )
 
 
