@@ -185,3 +185,24 @@ def test_a_page_cut_short_counts_every_event_and_collector_call(twins: Twins) ->
     for facts in (cut, cut_counted):
         assert facts.events == tuple(telling)
         assert (facts.events_total, facts.hidden) == (whole.events_total, whole.hidden)
+
+
+def test_a_high_compromised_function_gets_throttle_rollback_and_layer_steps(
+    built: BuiltCase,
+) -> None:
+    # No critical finding: a foreign layer set by the intruder (HIGH) and the version it
+    # made (LIR-CHG-002, from version 1). The function still gets a way to stop it, to roll
+    # its alias back and to detach the layers.
+    findings = orjson.loads((built.case.root / "findings.json").read_bytes())
+    for finding in findings:
+        if finding["severity"] == "critical":
+            finding["severity"] = "high"
+    layered = {**findings[1], "id": "LIR-CT-003:1", "detector": "LIR-CT-003", "details": {}}
+    changed = {**findings[1], "id": "LIR-CHG-002:1", "detector": "LIR-CHG-002"}
+    changed["details"] = {"from": "1", "to": "2"}
+    built.case.write_derived("findings.json", orjson.dumps([*findings, layered, changed]))
+    steps = checklist(_facts(built))
+    actions = {s.command.split(" --action ", 1)[1] for s in steps if " contain " in s.command}
+    assert {"throttle", "pin-alias=1", "strip-layers --allow-config-change"} <= actions
+    throttle = next(s for s in steps if s.command.endswith("--action throttle"))
+    assert "points to a compromise" in throttle.why

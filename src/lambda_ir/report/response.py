@@ -27,6 +27,8 @@ _URL_FINDINGS = ("LIR-CFG-001", "LIR-CT-002")
 # that granted it, judged by who did it, is what puts "remove it" on the first screen.
 _POLICY_FINDINGS = ("LIR-POL-001", "LIR-CT-001")
 _ROLE_OUTSIDE = "LIR-CT-010"
+# Findings about the layers a function runs (as `incidents` recommends strip-layers for).
+_LAYER_FINDINGS = ("LIR-CFG-003", "LIR-CT-003", "LIR-CHG-002", "LIR-CODE-003")
 
 
 @dataclass(frozen=True)
@@ -232,12 +234,16 @@ def serious_incidents(facts: ReportFacts) -> tuple[Incident, ...]:
     return facts.serious_incidents
 
 
-def contain_command(facts: ReportFacts, function_arn: str, action: str) -> str:
+def contain_command(
+    facts: ReportFacts, function_arn: str, action: str, *, config_change: bool = False
+) -> str:
     """The complete `lambda-ir contain` command for one action on one function (a plan;
-    `--apply` makes the change)."""
+    `--apply` makes the change); `config_change` for an action that edits the function's
+    configuration (`--allow-config-change`)."""
     return (
         f"lambda-ir contain --case {shlex.quote(facts.case_dir)} --function "
         f"{shlex.quote(function_arn)} --action {shlex.quote(action)}"
+        + (" --allow-config-change" if config_change else "")
     )
 
 
@@ -338,12 +344,28 @@ def _function_steps(
                 function=function.arn,
             )
         )
-    if function.state == "compromised" and function.severity == Severity.CRITICAL:
+    if function.state == "compromised" and function.severity.rank >= Severity.HIGH.rank:
+        why = (
+            "its code or behaviour is malicious"
+            if function.severity == Severity.CRITICAL
+            else "what was done to it points to a compromise"
+        )
         steps.append(
             Step(
                 f"Stop {function.label} from running (reserved concurrency 0)",
-                "its code or behaviour is malicious; undo restores the concurrency",
+                f"{why}; undo restores the concurrency",
                 contain_command(facts, function.arn, "throttle"),
+                function=function.arn,
+            )
+        )
+    layered = [f for f in function.findings if f.detector in _LAYER_FINDINGS]
+    if any(f.severity.rank >= Severity.HIGH.rank for f in layered):
+        steps.append(
+            Step(
+                f"Detach the layers of {function.label} ($LATEST; published versions keep theirs)",
+                "a layer it runs is a look-alike, foreign or carries a start-up hook; undo "
+                "attaches them again",
+                contain_command(facts, function.arn, "strip-layers", config_change=True),
                 function=function.arn,
             )
         )
@@ -360,9 +382,12 @@ def _function_steps(
 
 
 def _known_good(function: AtRisk) -> str:
-    """The version before the earliest threatening code change (LIR-CHG-001 `from`)."""
+    """The version before the earliest threatening code or configuration change
+    (LIR-CHG-001 or -002 `from`)."""
     changes = [
-        f for f in function.findings if f.detector == "LIR-CHG-001" and f.details.get("from")
+        f
+        for f in function.findings
+        if f.detector in ("LIR-CHG-001", "LIR-CHG-002") and f.details.get("from")
     ]
     changes.sort(key=lambda f: f.time or "")
     return str(changes[0].details["from"]) if changes else ""
