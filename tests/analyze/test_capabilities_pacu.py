@@ -34,6 +34,8 @@ def test_pacu_backdoor_new_roles_is_named() -> None:
     assert gained["resource"].endswith(f"function:{backdoor}:$LATEST")
     assert "iam:UpdateAssumeRolePolicy (lambda_function.py:16)" in gained["summary"]
     assert "http://203.0.113.201 (lambda_function.py:18)" in gained["summary"]
+    # a raw-IP destination is an indicator (the report's indicators.txt and STIX take it)
+    assert gained["details"]["indicators"] == ["http://203.0.113.201"]
     assert {e["member"] for e in gained["evidence"]} == {"lambda_function.py"}
 
     (trigger,) = by_detector["LIR-TRG-001"]

@@ -124,6 +124,7 @@ def _finding(
     listed = "; ".join(f"{row.kind} {row.value} ({row.where})" for row in new[:12])
     more = f" and {len(new) - 12} more" if len(new) > 12 else ""
     severe = any(_high_signal(row) for row in new)
+    destinations = [r.value for r in new if r.kind == CapKind.NETWORK and _high_signal(r)]
     severity = Severity.HIGH if severe else Severity.LOW
     why = ""
     if own is not None:  # what our collector reads and sends is its job, and it is ours
@@ -150,6 +151,8 @@ def _finding(
             "line": new[0].line,  # of the first evidence file (SARIF's startLine)
             "gained": [_row_json(r) for r in new],
             **({"lambda_ir_layer": own.arn} if own else {}),
+            # raw-IP and mining destinations in the code are indicators to block and hunt
+            **({"indicators": destinations} if destinations and own is None else {}),
         },
     )
 
