@@ -22,7 +22,7 @@ from lambda_ir.analyze.detectors import (
     ct_unusual_change,
     log_extensions,
 )
-from lambda_ir.analyze.incidents import correlate
+from lambda_ir.analyze.incidents import config_actions, correlate
 from lambda_ir.analyze.vendors import LayerKind, load_catalogue
 from lambda_ir.model import Actor, EvidenceRef, Finding, FunctionRef, Severity
 from tests.analyze.casebuild import (
@@ -198,15 +198,19 @@ def test_a_call_on_no_function_is_about_the_account_not_a_nameless_function(
         FunctionRef.from_arn(f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:")
 
 
-def test_reading_for_days_does_not_vouch_for_a_first_change(builder: CaseBuilder) -> None:
-    # A backdoor user lists functions on two days, below any burst, then changes one from
-    # the same address, tool and hour: it had never changed Lambda, so the change is new.
+@pytest.mark.parametrize("call", ["ListFunctions20150331", "Invoke"])
+def test_reading_for_days_does_not_vouch_for_a_first_change(
+    builder: CaseBuilder, call: str
+) -> None:
+    # A backdoor user lists (or invokes: a data event) functions on two days, below any
+    # burst, then changes one from the same address, tool and hour: it had never changed
+    # Lambda, so the change is new, and the calls before it are no change at all.
     records = _history()
     for day in (20, 21):
         records.append(
             trail_event(
-                "ListFunctions20150331",
-                {},
+                call,
+                {"functionName": "orders"},
                 identity=_user("backup-svc"),
                 event_id=f"list-{day}",
                 time=f"2026-10-{day}T03:00:00Z",
@@ -422,6 +426,27 @@ def test_a_stolen_pipeline_role_is_contained_by_its_sessions_not_a_key() -> None
     )
     (incident,), _ = correlate([change])
     assert incident.actions == ("throttle", f"revoke-role-sessions={role}")
+    # a role of another account than the functions' is not `contain`'s to revoke there
+    elsewhere = Actor(
+        arn="arn:aws:sts::999988887777:assumed-role/ops/x",
+        type="AssumedRole",
+        access_key_id="ASIAEXAMPLE000000010",
+        session_issuer="arn:aws:iam::999988887777:role/ops",
+    )
+    (incident,), _ = correlate([dataclasses.replace(change, actor=elsewhere)])
+    assert incident.actions == ("throttle",)
+
+
+def test_a_hook_variable_alone_is_contained_by_removing_it_not_by_stripping_layers() -> None:
+    hooked = dataclasses.replace(
+        _finding("h", "LIR-CT-003", Severity.HIGH, "2026-11-01T02:15:00Z", ""),
+        details={"layers": [], "hook_variables": ["AWS_LAMBDA_EXEC_WRAPPER", "NODE_OPTIONS"]},
+    )
+    assert config_actions([hooked]) == ("strip-env=AWS_LAMBDA_EXEC_WRAPPER,NODE_OPTIONS",)
+    layered = dataclasses.replace(hooked, details={"layers": ["arn:…:layer:x:1"]})
+    assert config_actions([layered]) == ("strip-layers",)
+    low = dataclasses.replace(hooked, severity=Severity.MEDIUM)
+    assert config_actions([low]) == ()
 
 
 def test_partner_grant_by_ci_is_low_and_by_an_intruder_high(builder: CaseBuilder) -> None:

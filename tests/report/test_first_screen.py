@@ -197,12 +197,21 @@ def test_a_high_compromised_function_gets_throttle_rollback_and_layer_steps(
     for finding in findings:
         if finding["severity"] == "critical":
             finding["severity"] = "high"
-    layered = {**findings[1], "id": "LIR-CT-003:1", "detector": "LIR-CT-003", "details": {}}
+    layered = {**findings[1], "id": "LIR-CT-003:1", "detector": "LIR-CT-003"}
+    layered["details"] = {
+        "layers": ["arn:aws:lambda:eu-west-1:999988887777:layer:x:1"],
+        "hook_variables": ["AWS_LAMBDA_EXEC_WRAPPER"],
+    }
     changed = {**findings[1], "id": "LIR-CHG-002:1", "detector": "LIR-CHG-002"}
     changed["details"] = {"from": "1", "to": "2"}
     built.case.write_derived("findings.json", orjson.dumps([*findings, layered, changed]))
     steps = checklist(_facts(built))
     actions = {s.command.split(" --action ", 1)[1] for s in steps if " contain " in s.command}
-    assert {"throttle", "pin-alias=1", "strip-layers --allow-config-change"} <= actions
+    assert {
+        "throttle",
+        "pin-alias=1",
+        "strip-layers --allow-config-change",
+        "strip-env=AWS_LAMBDA_EXEC_WRAPPER --allow-config-change",
+    } <= actions
     throttle = next(s for s in steps if s.command.endswith("--action throttle"))
     assert "points to a compromise" in throttle.why

@@ -35,3 +35,20 @@ def test_text_output_puts_each_value_on_one_line() -> None:
     lines = text.splitlines()
     assert "https://github.com" not in lines
     assert lines[-1] == "http://evil.example/\\nhttps://github.com"
+
+
+@pytest.mark.parametrize(
+    ("value", "found"),
+    [
+        ("stratum+tcp://116.203.4.0:3333", [("ipv4", "116.203.4.0")]),
+        ("stratum+tcp://Pool.MineXMR.com:4444", [("domain", "pool.minexmr.com")]),
+        ("tcp://[2001:db8::7]:4444", [("ipv6", "2001:db8::7")]),
+        ("tcp://10.0.0.5:4444", []),  # a private address is never an indicator
+        ("x://", []),
+    ],
+)
+def test_a_destination_of_another_scheme_is_its_host(
+    value: str, found: list[tuple[str, str]]
+) -> None:
+    # A miner's pool (LIR-CAP-001 lists its destinations as scheme://host:port).
+    assert list(classify(value)) == found

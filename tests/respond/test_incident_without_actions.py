@@ -55,3 +55,24 @@ def test_an_incident_without_actions_points_to_the_checklist(
     result = json.loads(document.stdout)
     assert result["planned"] is False and result["incident"] == "INC-open"
     assert command in [step["command"] for step in result["steps"]]
+
+
+def test_an_incident_recommending_only_configuration_changes_asks_for_the_flag(
+    emulator_session: Emulator, tmp_path: Path
+) -> None:
+    twins = build_twins(tmp_path / "case")
+    root = twins.case.root
+    hooked = {
+        "id": "INC-hook",
+        "kind": "activity",
+        "title": "eve: modification on image-resizer",
+        "severity": "high",
+        "functions": [arn(HOT)],
+        "actions": ["strip-env=AWS_LAMBDA_EXEC_WRAPPER"],
+    }
+    (root / "incidents.json").write_bytes(orjson.dumps({"incidents": [hooked]}))
+    runner = CliRunner(env=cli_env(emulator_session.endpoint_url))
+    done = runner.invoke(cli, ["contain", "--case", str(root), "--incident", "INC-hook"])
+    assert done.exit_code == 2
+    assert "add --allow-config-change to plan them" in done.output
+    assert "name --function and at least one --action" not in done.output

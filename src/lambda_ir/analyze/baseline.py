@@ -43,9 +43,15 @@ ROAMING_NETWORKS = 10
 ROAMING_DAYS = 3
 STRONG = ("principal", "network", "tool", "hours", "dormant")
 
-# A change, as baselines tell "has changed Lambda before" from "has only read it": a principal
-# that read for weeks vouches for nothing it then writes (`baseline_sql` says the same).
-WRITES_SQL = "NOT (coalesce(operation, '') LIKE 'Get%' OR coalesce(operation, '') LIKE 'List%')"
+# A change, as baselines tell "has changed Lambda before" from "has only read or invoked it":
+# a principal that read or called a function for weeks vouches for nothing it then writes
+# (`baseline_sql` says the same). Invoke* are data events the trail may hold.
+READ_PREFIXES = ("Get", "List", "Invoke")
+WRITES_SQL = (
+    "NOT ("
+    + " OR ".join(f"coalesce(operation, '') LIKE '{prefix}%'" for prefix in READ_PREFIXES)
+    + ")"
+)
 
 _SQL = f"""
 SELECT DISTINCT CAST(event_time AS DATE), hour(event_time), account, actor_type, actor_arn,
@@ -302,8 +308,8 @@ def _days(rows: Iterable[tuple[Any, ...]]) -> dict[tuple[str, ...], list[date]]:
 
 
 def is_write(operation: str) -> bool:
-    """A change rather than a read (`WRITES_SQL`, in Python)."""
-    return not operation.startswith(("Get", "List"))
+    """A change rather than a read or an invocation (`WRITES_SQL`, in Python)."""
+    return not operation.startswith(READ_PREFIXES)
 
 
 def parse_time(stamp: str | None) -> datetime | None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -310,22 +310,45 @@ def _actions(
         f.detector == "LIR-CT-004" and "execution role" in f.summary for f in group
     ):
         out.append("revoke-sessions")
-    else:  # a pipeline's or operator's role acting with temporary keys: its sessions, not a key
+    else:  # a pipeline's or operator's role acting with temporary keys: its sessions, not a
+        # key; `contain` acts in its functions' account, so only a role of that account
+        accounts = {arn.split(":")[4] for arn in functions}
         out.extend(
             f"revoke-role-sessions={actor.principal}"
             for actor in actors
-            if ":role/" in actor.principal and any(k.startswith("ASIA") for k in actor.access_keys)
+            if ":role/" in actor.principal
+            and actor.principal.split(":")[4] in accounts
+            and any(k.startswith("ASIA") for k in actor.access_keys)
         )
     if detectors & {"LIR-CT-001", "LIR-POL-001"}:
         out.append("block-public")
     if detectors & {"LIR-CT-002", "LIR-CFG-001"}:
         out.append("disable-url")
-    if any(f.severity.rank >= Severity.HIGH.rank for f in group if f.detector in _LAYERS):
-        out.append("strip-layers")
+    out.extend(config_actions(group))
     return tuple(dict.fromkeys(out))
 
 
 _LAYERS = frozenset({"LIR-CFG-003", "LIR-CT-003", "LIR-CHG-002", "LIR-CODE-003"})
+
+
+def config_actions(findings: Iterable[Finding]) -> tuple[str, ...]:
+    """The configuration `contain` can undo for high findings about what a function loads:
+    `strip-layers` for a bad layer, `strip-env=VAR,…` for start-up hook variables someone
+    set (LIR-CT-003 sets either or both). Both need `--allow-config-change`."""
+    layers = False
+    hooks: dict[str, None] = {}
+    for finding in findings:
+        if finding.detector not in _LAYERS or finding.severity.rank < Severity.HIGH.rank:
+            continue
+        if finding.detector == "LIR-CT-003":  # hook variables alone leave no layer to strip
+            layers = layers or bool(finding.details.get("layers"))
+            named = finding.details.get("hook_variables") or []
+            hooks.update((v, None) for v in named if isinstance(v, str) and v)
+        else:
+            layers = True
+    return (("strip-layers",) if layers else ()) + (
+        (f"strip-env={','.join(hooks)}",) if hooks else ()
+    )
 
 
 def _rank(incident: Incident) -> tuple[int, int, float, str]:

@@ -109,6 +109,11 @@ def contain(
         if not recommended and not actions:  # read from the case: no AWS call needed
             _nothing_proposed(ui, opened, proposal)
             return
+        if not proposal.actions and not actions:  # each one was left out above
+            raise click.UsageError(
+                f"every action incident {inert(proposal.incident)} recommends changes the "
+                "function's configuration: add --allow-config-change to plan them"
+            )
         functions = functions or proposal.functions
         actions = tuple(dict.fromkeys((*proposal.actions, *actions)))
     session = build_session()

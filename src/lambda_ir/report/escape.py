@@ -90,11 +90,13 @@ def markdown_code(value: object) -> str:
     """An inline code span (hashes, ARNs, paths) that cannot close early or break a table.
 
     A value holding `<`, `>` or `&` is shown as escaped text instead: not every ticket
-    system renders code spans literally, and raw markup must never reach one.
+    system renders code spans literally, and raw markup must never reach one. So is one
+    holding a backtick, which a span cannot show as itself: a command pasted from it must
+    say what the case holds, never a look-alike path.
     """
     text = sanitize.field(" ".join(("" if value is None else str(value)).split()))
     if not text:
         return ""
-    if any(ch in text for ch in "<>&"):
+    if any(ch in text for ch in "<>&`"):
         return markdown(text)
-    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+    return "`" + text.replace("|", "\\|") + "`"

@@ -104,6 +104,14 @@ def classify(text: str) -> Iterator[tuple[str, str]]:
         if urllib.parse.urlsplit(value).hostname:
             yield "url", value
         return
+    if "://" in value:  # another scheme (a miner's stratum+tcp://pool:3333): its host
+        try:
+            host = urllib.parse.urlsplit(value).hostname or ""
+        except ValueError:
+            return
+        if host and "://" not in host:
+            yield from classify(host)
+        return
     host = value.rsplit(":", 1)[0] if value.count(":") == 1 else value
     try:
         address = ipaddress.ip_address(host)

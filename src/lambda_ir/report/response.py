@@ -12,6 +12,7 @@ import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from lambda_ir.analyze.incidents import config_actions
 from lambda_ir.model import Finding, FunctionRef, Severity
 from lambda_ir.report import listing
 from lambda_ir.report.facts import ReportFacts
@@ -27,8 +28,6 @@ _URL_FINDINGS = ("LIR-CFG-001", "LIR-CT-002")
 # that granted it, judged by who did it, is what puts "remove it" on the first screen.
 _POLICY_FINDINGS = ("LIR-POL-001", "LIR-CT-001")
 _ROLE_OUTSIDE = "LIR-CT-010"
-# Findings about the layers a function runs (as `incidents` recommends strip-layers for).
-_LAYER_FINDINGS = ("LIR-CFG-003", "LIR-CT-003", "LIR-CHG-002", "LIR-CODE-003")
 
 
 @dataclass(frozen=True)
@@ -358,14 +357,18 @@ def _function_steps(
                 function=function.arn,
             )
         )
-    layered = [f for f in function.findings if f.detector in _LAYER_FINDINGS]
-    if any(f.severity.rank >= Severity.HIGH.rank for f in layered):
+    for action in config_actions(function.findings):
+        what = (
+            f"Detach the layers of {function.label}"
+            if action == "strip-layers"
+            else f"Remove the start-up hook variables {action.split('=', 1)[1]} of {function.label}"
+        )
         steps.append(
             Step(
-                f"Detach the layers of {function.label} ($LATEST; published versions keep theirs)",
-                "a layer it runs is a look-alike, foreign or carries a start-up hook; undo "
-                "attaches them again",
-                contain_command(facts, function.arn, "strip-layers", config_change=True),
+                f"{what} ($LATEST; published versions keep theirs)",
+                "what it loads at start-up is a look-alike, foreign or an unknown hook; undo "
+                "puts it back",
+                contain_command(facts, function.arn, action, config_change=True),
                 function=function.arn,
             )
         )

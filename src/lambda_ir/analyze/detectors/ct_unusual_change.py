@@ -50,6 +50,7 @@ INFO = DetectorInfo(
 _WRITES = (
     "event_source = 'lambda.amazonaws.com' AND error_code IS NULL AND NOT coalesce(read_only, "
     "false) AND operation NOT LIKE 'Get%' AND operation NOT LIKE 'List%' "
+    "AND operation NOT LIKE 'Invoke%' "  # data events: calling a function changes nothing
     "AND coalesce(user_agent, '') NOT ILIKE '%lambda-ir%'"
 )
 
