@@ -144,9 +144,11 @@ def test_lists_paginate_fifty_a_page(
     aws: Emulator, admin: Any, name: str, region_pool: RegionPool
 ) -> None:
     lam = admin.client("lambda", config=client_config())
+    # A region of its own, so other tests' functions do not count; taken first, as taking one
+    # may reset the emulator (`RegionPool.take`), which would wipe a role made before it.
+    region = region_pool.take(aws)
     role = make_role(admin, f"{name}-role")
     package = zip_of("pass")
-    region = region_pool.take(aws)  # a region of its own, so other tests' functions do not count
     regional = admin.client("lambda", region_name=region, config=client_config())
     for index in range(120):
         regional.create_function(

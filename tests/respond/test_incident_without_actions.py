@@ -17,11 +17,18 @@ from tests.report.twins import HOT, arn, build_twins
 from tests.respond.conftest import cli_env
 
 
+def _case_with(
+    folder: Path, incident: dict[str, object], emulator: Emulator
+) -> tuple[Path, CliRunner]:
+    """The twins case with `incident` as its one incident, and a CLI runner on the emulator."""
+    root = build_twins(folder).case.root
+    (root / "incidents.json").write_bytes(orjson.dumps({"incidents": [incident]}))
+    return root, CliRunner(env=cli_env(emulator.endpoint_url))
+
+
 def test_an_incident_without_actions_points_to_the_checklist(
     emulator_session: Emulator, tmp_path: Path
 ) -> None:
-    twins = build_twins(tmp_path / "my case")
-    root = twins.case.root
     exposure = {
         "id": "INC-open",
         "kind": "exposure",
@@ -30,8 +37,7 @@ def test_an_incident_without_actions_points_to_the_checklist(
         "functions": [arn(HOT)],
         "actions": [],
     }
-    (root / "incidents.json").write_bytes(orjson.dumps({"incidents": [exposure]}))
-    runner = CliRunner(env=cli_env(emulator_session.endpoint_url))
+    root, runner = _case_with(tmp_path / "my case", exposure, emulator_session)
     done = runner.invoke(cli, ["contain", "--case", str(root), "--incident", "INC-open"])
     assert done.exit_code == 0, done.output
     assert "recommends: no action lambda-ir knows" in done.output
@@ -60,8 +66,6 @@ def test_an_incident_without_actions_points_to_the_checklist(
 def test_an_incident_recommending_only_configuration_changes_asks_for_the_flag(
     emulator_session: Emulator, tmp_path: Path
 ) -> None:
-    twins = build_twins(tmp_path / "case")
-    root = twins.case.root
     hooked = {
         "id": "INC-hook",
         "kind": "activity",
@@ -70,8 +74,7 @@ def test_an_incident_recommending_only_configuration_changes_asks_for_the_flag(
         "functions": [arn(HOT)],
         "actions": ["strip-env=AWS_LAMBDA_EXEC_WRAPPER"],
     }
-    (root / "incidents.json").write_bytes(orjson.dumps({"incidents": [hooked]}))
-    runner = CliRunner(env=cli_env(emulator_session.endpoint_url))
+    root, runner = _case_with(tmp_path / "case", hooked, emulator_session)
     done = runner.invoke(cli, ["contain", "--case", str(root), "--incident", "INC-hook"])
     assert done.exit_code == 2
     assert "add --allow-config-change to plan them" in done.output
