@@ -47,16 +47,18 @@ STRONG = ("principal", "network", "tool", "hours", "dormant")
 # a principal that read or called a function for weeks vouches for nothing it then writes
 # (`baseline_sql` says the same). Invoke* are data events the trail may hold.
 READ_PREFIXES = ("Get", "List", "Invoke")
-WRITES_SQL = (
-    "NOT ("
-    + " OR ".join(f"coalesce(operation, '') LIKE '{prefix}%'" for prefix in READ_PREFIXES)
-    + ")"
-)
+
+
+def writes_sql(column: str = "operation") -> str:
+    """`is_write` in SQL, on the operation `column` (a NULL operation counts as a write)."""
+    reads = " OR ".join(f"coalesce({column}, '') LIKE '{prefix}%'" for prefix in READ_PREFIXES)
+    return f"NOT ({reads})"
+
 
 _SQL = f"""
 SELECT DISTINCT CAST(event_time AS DATE), hour(event_time), account, actor_type, actor_arn,
        session_issuer_arn, actor_name, access_key_id, function_name, source_ip, user_agent,
-       {WRITES_SQL}
+       {writes_sql()}
 FROM trail_events
 WHERE event_source = 'lambda.amazonaws.com' AND error_code IS NULL AND event_time IS NOT NULL
   AND coalesce(user_agent, '') NOT ILIKE '%lambda-ir%'
@@ -308,7 +310,7 @@ def _days(rows: Iterable[tuple[Any, ...]]) -> dict[tuple[str, ...], list[date]]:
 
 
 def is_write(operation: str) -> bool:
-    """A change rather than a read or an invocation (`WRITES_SQL`, in Python)."""
+    """A change rather than a read or an invocation (`writes_sql`, in Python)."""
     return not operation.startswith(READ_PREFIXES)
 
 

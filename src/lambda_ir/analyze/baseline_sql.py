@@ -23,9 +23,9 @@ from lambda_ir.analyze.baseline import (
     MIN_HISTORY_DAYS,
     ROAMING_DAYS,
     ROAMING_NETWORKS,
-    WRITES_SQL,
     Novelty,
     novelty_from,
+    writes_sql,
 )
 from lambda_ir.analyze.baseline_tools import network_of, tool_family
 from lambda_ir.analyze.trail_rows import (
@@ -51,8 +51,10 @@ NOVELTY_COLUMNS = (
 # The network counts as new: not established, and its principal does not roam.
 _NEW_NET = "(NOT net_known AND roaming = 0)"
 # A verdict that raises severity: judged, not a service, and something strong was new.
+# A verdict the baseline could give: timed, not a service, with enough history before it.
+JUDGED_SQL = f"timed AND NOT service AND history >= {MIN_HISTORY_DAYS}"
 STRONG_SQL = (
-    f"timed AND NOT service AND history >= {MIN_HISTORY_DAYS} AND (NOT known OR {_NEW_NET} "
+    f"{JUDGED_SQL} AND (NOT known OR {_NEW_NET} "
     f"OR NOT tool_known OR NOT hours_known OR coalesce(idle, 0) >= {DORMANT_DAYS})"
 )
 # What a verdict's severity and wording depend on: group by these to keep one verdict a group.
@@ -79,7 +81,7 @@ SELECT e.event_id, e.event_time, CAST(e.event_time AS DATE) AS day, hour(e.event
   (coalesce(e.actor_type, '') IN {_HUMANS}
    OR contains(coalesce(e.actor_arn, ''), 'AWSReservedSSO_')) AS human,
   coalesce(e.user_agent, '') ILIKE '%lambda-ir%' AS own,
-  {WRITES_SQL.replace("operation", "e.operation")} AS writes
+  {writes_sql("e.operation")} AS writes
 FROM trail_events AS e
 LEFT JOIN lir_networks AS n ON n.source_ip = coalesce(e.source_ip, '')
 LEFT JOIN lir_tools AS u ON u.user_agent = coalesce(e.user_agent, '')

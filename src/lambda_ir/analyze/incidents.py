@@ -210,7 +210,7 @@ def _incident(kind: str, principal: str, group: list[Finding]) -> Incident:
             reasons.update((r, None) for r in verdict.get("reasons", []) if isinstance(r, str))
             kinds.update(verdict.get("new", []) or [])
     new = tuple(reasons)
-    functions = tuple(dict.fromkeys(b for f in group if ":function:" in (b := _base(f.resource))))
+    functions = tuple(dict.fromkeys(a for f in group if (a := _function_of(f.resource))))
     score = sum(WEIGHT[f.severity] for f in group) + 5.0 * (len(steps) - 1 if chained else 0)
     score += 2.0 * len(kinds)  # each kind of novelty (principal, network, tool, …) once
     # An aggregated finding belongs where its first call falls (`_split` cuts on first times,
@@ -361,11 +361,16 @@ def _rank(incident: Incident) -> tuple[int, int, float, str]:
 
 
 @functools.lru_cache(maxsize=65536)
-def _base(resource: str) -> str:
-    """A function's unqualified ARN; any other resource as it is, and a function ARN without
-    a name (a call on no function) as the account's Lambda, never as a function."""
+def _function_of(resource: str) -> str:
+    """The unqualified ARN of the function a resource is, or "" when it is none (a layer, a
+    role, the account's Lambda; `FunctionRef.from_arn` refuses a nameless function)."""
     try:
         ref = FunctionRef.from_arn(resource)
     except ValueError:
-        return resource.removesuffix(":function:")
+        return ""
     return FunctionRef(ref.account, ref.region, ref.name).arn
+
+
+def _base(resource: str) -> str:
+    """A function's unqualified ARN; any other resource as it is."""
+    return _function_of(resource) or resource

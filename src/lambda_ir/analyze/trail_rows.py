@@ -78,9 +78,8 @@ class TrailRow:
 
     @property
     def function_arn(self) -> str:
-        """The function the call was about (qualified when the call was)."""
-        ref = FunctionRef(self.account, self.region, self.function_name, self.qualifier or None)
-        return ref.arn
+        """The function the call was about (qualified when the call was); `lambda_resource`."""
+        return lambda_resource(self.account, self.region, self.function_name, self.qualifier)
 
     @property
     def by_deploy_tool(self) -> bool:
@@ -100,6 +99,15 @@ class TrailRow:
     def is_human(self) -> bool:
         """A person rather than a pipeline: IAM user, root, federated, or an SSO session."""
         return self.actor_type in HUMAN_TYPES or "AWSReservedSSO_" in self.actor.arn
+
+
+def lambda_resource(account: str, region: str, function: str, qualifier: str = "") -> str:
+    """What a Lambda call was about: the function's ARN (qualified when given), or for a call
+    on no function (PublishLayerVersion) the account's Lambda in the region,
+    `arn:aws:lambda:REGION:ACCOUNT`: never a nameless function for incidents and `contain`."""
+    if not function:
+        return f"arn:aws:lambda:{region}:{account}"
+    return FunctionRef(account, region, function, qualifier or None).arn
 
 
 def iso(value: Any) -> str | None:

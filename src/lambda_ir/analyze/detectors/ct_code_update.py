@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lambda_ir.analyze.baseline import MIN_HISTORY_DAYS, who_severity
-from lambda_ir.analyze.baseline_sql import NOVELTY_COLUMNS, VERDICT_KIND, novelty_of
+from lambda_ir.analyze.baseline import who_severity
+from lambda_ir.analyze.baseline_sql import (
+    JUDGED_SQL,
+    NOVELTY_COLUMNS,
+    VERDICT_KIND,
+    novelty_of,
+)
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.incidents import GAP_HOURS
@@ -59,7 +64,7 @@ _KIND = (
 
 # No baseline to tell a release from an intrusion (too little history): every principal's
 # change is reported, whatever user agent it sent (an agent is the caller's to choose).
-_UNJUDGED = f"(NOT service AND (NOT timed OR history < {MIN_HISTORY_DAYS}))"
+_UNJUDGED = f"(NOT service AND NOT ({JUDGED_SQL}))"
 
 
 def detect(case: CaseView) -> Iterator[Finding]:

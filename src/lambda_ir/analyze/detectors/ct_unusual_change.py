@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lambda_ir.analyze.baseline import READ_PREFIXES
 from lambda_ir.analyze.baseline_sql import (
     NOVELTY_COLUMNS,
     STRONG_SQL,
@@ -24,8 +25,8 @@ from lambda_ir.analyze.baseline_sql import (
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.incidents import GAP_HOURS
-from lambda_ir.analyze.trail_rows import group_finding, select_groups
-from lambda_ir.model import Finding, FunctionRef, Kind, Severity
+from lambda_ir.analyze.trail_rows import group_finding, lambda_resource, select_groups
+from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
     id="LIR-CT-012",
@@ -47,11 +48,12 @@ INFO = DetectorInfo(
         "two, HIGH for three or more."
     ),
 )
+# Successful Lambda writes, not our own: reads and invocations (data events: calling a
+# function changes nothing) are left out by their operation's prefix.
+_NOT_READ = " AND ".join(f"operation NOT LIKE '{prefix}%'" for prefix in READ_PREFIXES)
 _WRITES = (
     "event_source = 'lambda.amazonaws.com' AND error_code IS NULL AND NOT coalesce(read_only, "
-    "false) AND operation NOT LIKE 'Get%' AND operation NOT LIKE 'List%' "
-    "AND operation NOT LIKE 'Invoke%' "  # data events: calling a function changes nothing
-    "AND coalesce(user_agent, '') NOT ILIKE '%lambda-ir%'"
+    f"false) AND {_NOT_READ} AND coalesce(user_agent, '') NOT ILIKE '%lambda-ir%'"
 )
 
 
@@ -73,10 +75,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         yield group_finding(
             INFO,
             group,
-            # a call on no function (PublishLayerVersion) is about the account's Lambda
-            resource=FunctionRef(first.account, first.region, first.function_name).arn
-            if first.function_name
-            else f"arn:aws:lambda:{first.region}:{first.account}",
+            resource=lambda_resource(first.account, first.region, first.function_name),
             severity=novelty.severity(),
             summary=(
                 f"{first.actor.arn} changed {first.function_name or 'Lambda'} "
