@@ -33,6 +33,7 @@ from tests.analyze.casebuild import (
     CaseBuilder,
     ci_identity,
     function_config,
+    role_identity,
     run_detector,
     trail_event,
 )
@@ -171,6 +172,36 @@ def test_a_new_principal_acting_through_cloudformation_is_judged_as_itself(
     assert finding.details["baseline"]["service"] is False
     assert finding.details["baseline"]["new"] == ["principal", "hours"]
     assert "user/eve never changed Lambda before" in finding.summary
+
+
+@pytest.mark.parametrize("through", [True, False])
+def test_a_service_address_and_agent_are_not_a_new_network_and_tool(
+    builder: CaseBuilder, through: bool
+) -> None:
+    # CodeDeploy's first canary with its service role: AWS writes the service as address and
+    # agent, which say nothing about the caller; only the principal is new (LOW). The same
+    # role calling from an address of its own has a new network and tool as well.
+    service = "codedeploy.amazonaws.com"
+    address, agent = (service, service) if through else ("203.0.113.66", "curl/8.0")
+    records = _history()
+    records.append(
+        trail_event(
+            "UpdateFunctionConfiguration20150331v2",
+            {"functionName": "orders", "timeout": 30},
+            identity={**role_identity("CodeDeployServiceRole", "AWSCodeDeploy")}
+            | ({"invokedBy": service} if through else {}),
+            event_id="canary-1",
+            time="2026-10-22T10:30:00Z",
+            user_agent=agent,
+            source_ip=address,
+        )
+    )
+    builder.trail(records)
+    (finding,) = run_detector(builder, ct_unusual_change.DETECTOR)
+    new = finding.details["baseline"]["new"]
+    assert new == (["principal"] if through else ["principal", "network", "tool"])
+    assert finding.severity is (Severity.LOW if through else Severity.HIGH)
+    assert "role/CodeDeployServiceRole never changed Lambda before" in finding.summary
 
 
 def test_a_call_on_no_function_is_about_the_account_not_a_nameless_function(

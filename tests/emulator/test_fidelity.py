@@ -187,6 +187,33 @@ def test_the_lambda_services_own_calls_log_as_aws_service(
     assert described["userIdentity"]["type"] == "IAMUser"
 
 
+def test_a_service_acting_with_a_roles_session_logs_the_role_with_invoked_by(
+    aws: Emulator, admin: Any, name: str
+) -> None:
+    # CloudFormation deploying with a stack's role: the role session is the identity, the
+    # service is added as `invokedBy` and stands as source address and user agent.
+    role_arn = make_role(admin, f"{name}-role")
+    service = ActorClients(aws, lambda_service(aws), ScenarioClock(datetime.now(UTC)))
+    keys = service.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=name)["Credentials"]
+    cfn = "cloudformation.amazonaws.com"
+    secrets = (keys["AccessKeyId"], keys["SecretAccessKey"], keys["SessionToken"])
+    session_for(aws, *secrets, via_service=cfn).client("logs").create_log_group(
+        logGroupName=f"/stack/{name}"
+    )
+    session_for(aws, *secrets, source_ip="203.0.113.9").client("logs").create_log_group(
+        logGroupName=f"/own/{name}"
+    )
+    [through, own] = _records(aws, "CreateLogGroup", name)
+    if through["requestParameters"]["logGroupName"].startswith("/own/"):
+        through, own = own, through
+    assert through["userIdentity"] == {**own["userIdentity"], "invokedBy": cfn}
+    assert through["userIdentity"]["type"] == "AssumedRole"
+    assert through["userIdentity"]["arn"].endswith(f"-role/{name}")
+    assert through["sourceIPAddress"] == through["userAgent"] == cfn
+    assert "tlsDetails" not in through
+    assert own["sourceIPAddress"] == "203.0.113.9" and "tlsDetails" in own
+
+
 def test_layer_version_policy_of_another_account(aws: Emulator, admin: Any, name: str) -> None:
     owner = "210987654321"
     # moto issues a session for any role ARN: this one acts in the other account.

@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from lambda_ir.analyze.baseline_tools import is_service, network_of, principal_of, tool_family
+from lambda_ir.analyze.baseline_tools import (
+    is_service,
+    network_of,
+    principal_of,
+    tool_family,
+    via_service,
+)
 from lambda_ir.model import Severity
 
 if TYPE_CHECKING:
@@ -103,9 +109,9 @@ class Novelty:
         return Severity.LOW if count == 1 else Severity.MEDIUM if count == 2 else Severity.HIGH
 
     def phrase(self) -> str:
-        """A sentence for a finding's summary."""
+        """A clause for a finding's summary, standing on its own after a semicolon."""
         if self.service:
-            return f"made by an AWS service for the account ({self.principal})"
+            return f"an AWS service made the call for the account ({self.principal})"
         if not self.judged:
             return f"no baseline yet (only {self.history_days} day(s) of history before it)"
         roams = (
@@ -118,7 +124,7 @@ class Novelty:
                 else "principal, network, tool and hours"
             )
             path = (
-                f"an established path: {seen} all seen on {ESTABLISHED_DAYS}+ days of the "
+                f"along an established path: {seen} all seen on {ESTABLISHED_DAYS}+ days of the "
                 f"{self.history_days} before"
             )
             return f"{path}; {roams}" if self.roaming else path
@@ -178,6 +184,7 @@ class Baseline:
             row.actor.user_agent,
             when,
             service=is_service(row.actor_type),
+            via=via_service(row.actor_type, row.actor.source_ip),
             write=is_write(row.operation),
         )
 
@@ -191,11 +198,14 @@ class Baseline:
         when: datetime,
         *,
         service: bool = False,
+        via: bool = False,
         write: bool = False,
     ) -> Novelty:
         """What was new about a call by `principal` from `source_ip` with `user_agent` at
         `when` on `function`, against the days before `when`'s day. A `write` (a change) is
-        established only by the days the principal changed Lambda before, not read it."""
+        established only by the days the principal changed Lambda before, not read it. A call
+        `via` a service (`baseline_tools.via_service`) has the service's address and agent:
+        neither counts as new."""
         day = when.date()
         history = len(self._before(("a", account), day))
         if service:
@@ -215,9 +225,9 @@ class Baseline:
             history=history,
             known=known,
             prior=prior,
-            network=(network, source_ip, self._known((*scope, "net", network), day)),
+            network=(network, source_ip, via or self._known((*scope, "net", network), day)),
             roaming=self._roaming(scope, day) if known else 0,
-            tool=(tool, self._known((*scope, "tool", tool), day)),
+            tool=(tool, via or self._known((*scope, "tool", tool), day)),
             hours=(f"{when:%H:%M}", len(near) >= ESTABLISHED_DAYS),
             idle=(day - seen[-1]).days if seen else None,
             function=(

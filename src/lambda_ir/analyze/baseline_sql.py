@@ -73,6 +73,8 @@ CREATE OR REPLACE TEMP TABLE lir_events AS
 SELECT e.event_id, e.event_time, CAST(e.event_time AS DATE) AS day, hour(e.event_time) AS hour,
   coalesce(e.account, '') AS account,
   coalesce(e.actor_type, '') = 'AWSService' AS service,  -- `baseline_tools.is_service`
+  (coalesce(e.actor_type, '') <> 'AWSService'  -- `baseline_tools.via_service`
+   AND ends_with(trim(coalesce(e.source_ip, '')), '.amazonaws.com')) AS via,
   {PRINCIPAL} AS who,
   coalesce(e.source_ip, '') AS source_ip,
   CASE WHEN regexp_full_match(coalesce(e.source_ip, ''), '{_IPV4}')
@@ -177,8 +179,8 @@ WITH h AS (
 )
 SELECT k.event_id, k.day IS NOT NULL AS timed, k.service, k.history, k.known,
   len(k.prior_days) AS prior, k.who AS principal, k.network, k.source_ip AS address,
-  {_known("net")} AS net_known, k.tool,
-  {_known("tool")} AS tool_known, strftime(k.event_time, '%H:%M') AS hm,
+  (k.via OR {_known("net")}) AS net_known, k.tool,
+  (k.via OR {_known("tool")}) AS tool_known, strftime(k.event_time, '%H:%M') AS hm,
   {_known("near")} AS hours_known,
   CASE WHEN len(k.prior_days) > 0 THEN k.day - k.prior_days[-1] END AS idle,
   k.function, coalesce(f.days[1] < k.day, false) AS function_seen,

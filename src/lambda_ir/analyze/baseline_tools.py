@@ -54,9 +54,17 @@ def network_of(source_ip: str) -> str:
 def is_service(actor_type: str) -> bool:
     """An AWS service acting as itself (`userIdentity.type` AWSService). A user or role acting
     through one (`invokedBy` CloudFormation: the service is the source address and the user
-    agent) is not: it is judged as itself, the service standing for its network and tool, so
-    stolen keys that deploy through a stack are a new principal like any other."""
+    agent) is not: it is judged as itself (`via_service`), so stolen keys that deploy through
+    a stack are a new principal like any other."""
     return actor_type == "AWSService"
+
+
+def via_service(actor_type: str, source_ip: str) -> bool:
+    """A user or role acting through an AWS service (CloudFormation with a stack's role,
+    CodeDeploy with its service role): AWS writes the service's name as the source address,
+    which a caller cannot choose. The address and user agent are then the service's, not
+    the caller's network and tool, so a baseline does not count them as new."""
+    return not is_service(actor_type) and source_ip.strip().endswith(".amazonaws.com")
 
 
 def principal_of(actor_type: str, actor_arn: str, issuer: str, actor_name: str, key: str) -> str:

@@ -2,10 +2,14 @@
 
 Everything downstream (gap handlers, quotas, CloudTrail) reads this value instead of the
 WSGI environ. The emulator's own headers (`x-lambda-ir-event-time`, `x-lambda-ir-source-ip`,
-`x-lambda-ir-invoked-by`) are read here and removed from what moto sees.
-`x-lambda-ir-invoked-by: lambda.amazonaws.com` marks a call an AWS service makes on the
-customer's behalf (Lambda assuming an execution role, writing a function's log stream):
-CloudTrail then shows `userIdentity.type` "AWSService" with that `invokedBy`.
+`x-lambda-ir-invoked-by`, `x-lambda-ir-via-service`) are read here and removed from what moto
+sees. `x-lambda-ir-invoked-by: lambda.amazonaws.com` marks a call an AWS service makes as
+itself (Lambda assuming an execution role, writing a function's log stream): CloudTrail then
+shows `userIdentity.type` "AWSService" with that `invokedBy`.
+`x-lambda-ir-via-service: cloudformation.amazonaws.com` marks a call a service makes with the
+signer's credentials (a stack's role, CodeDeploy's service role, the user who ran the stack
+operation): CloudTrail shows the signer's identity with `invokedBy` added, the service as
+source address and user agent.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from lambda_ir.emulator.operations import Operation, OperationIndex
 EVENT_TIME_HEADER = "x-lambda-ir-event-time"
 SOURCE_IP_HEADER = "x-lambda-ir-source-ip"
 INVOKED_BY_HEADER = "x-lambda-ir-invoked-by"
+VIA_SERVICE_HEADER = "x-lambda-ir-via-service"
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 _QUERY_CREDENTIAL = re.compile(
     r"X-Amz-Credential=([^/&]+)(?:/|%2F)\d{8}(?:/|%2F)([^/&%]+)"
@@ -44,7 +49,8 @@ class ApiCall:
     user_agent: str
     event_time: datetime
     host: str
-    invoked_by: str = ""  # the AWS service principal acting for the customer, if any
+    invoked_by: str = ""  # the AWS service principal acting as itself, if any
+    via_service: str = ""  # the AWS service acting with the signer's credentials, if any
 
     @property
     def name(self) -> str:
@@ -71,7 +77,7 @@ def request_headers(environ: dict[str, Any]) -> dict[str, str]:
 
 def strip_emulator_headers(environ: dict[str, Any]) -> None:
     """Remove the emulator's own headers so moto never sees them."""
-    for header in (EVENT_TIME_HEADER, SOURCE_IP_HEADER, INVOKED_BY_HEADER):
+    for header in (EVENT_TIME_HEADER, SOURCE_IP_HEADER, INVOKED_BY_HEADER, VIA_SERVICE_HEADER):
         environ.pop("HTTP_" + header.upper().replace("-", "_"), None)
 
 
@@ -106,6 +112,7 @@ def parse_call(
         event_time=_event_time(headers.get(EVENT_TIME_HEADER), now),
         host=headers.get("host", ""),
         invoked_by=headers.get(INVOKED_BY_HEADER, ""),
+        via_service=headers.get(VIA_SERVICE_HEADER, ""),
     )
 
 

@@ -25,7 +25,12 @@ import boto3
 import botocore.session
 from botocore.config import Config
 
-from lambda_ir.emulator.calls import EVENT_TIME_HEADER, INVOKED_BY_HEADER, SOURCE_IP_HEADER
+from lambda_ir.emulator.calls import (
+    EVENT_TIME_HEADER,
+    INVOKED_BY_HEADER,
+    SOURCE_IP_HEADER,
+    VIA_SERVICE_HEADER,
+)
 
 
 class HasEndpoint(Protocol):
@@ -48,12 +53,15 @@ def session_for(
     event_time: datetime | Callable[[], datetime] | None = None,
     user_agent: str | None = None,
     invoked_by: str | None = None,
+    via_service: str | None = None,
     loader: Any = None,
 ) -> boto3.Session:
     """A boto3 Session whose clients talk to the emulator as the given credentials.
 
     `invoked_by` (a service principal such as "lambda.amazonaws.com") marks every call as
     made by that AWS service on the account's behalf: CloudTrail logs it as `AWSService`.
+    `via_service` marks every call as made by that service with these credentials (a stack's
+    role): CloudTrail logs the credentials' identity with the service as its `invokedBy`.
     `loader` (a `botocore.loaders.Loader`) is shared by sessions that pass the same one, so a
     scenario with many identities reads each service model once, not once per session.
     """
@@ -65,7 +73,7 @@ def session_for(
     core = botocore.session.Session()
     if loader is not None:
         core.register_component("data_loader", loader)
-    hook = _header_hook(source_ip, event_time, user_agent, invoked_by)
+    hook = _header_hook(source_ip, event_time, user_agent, invoked_by, via_service)
     core.register("before-sign.*.*", hook)
     return EmulatorSession(
         endpoint,
@@ -100,10 +108,13 @@ def _header_hook(
     event_time: datetime | Callable[[], datetime] | None,
     user_agent: str | None,
     invoked_by: str | None = None,
+    via_service: str | None = None,
 ) -> Callable[..., None]:
     def add_headers(request: Any, **_: Any) -> None:
         if invoked_by:
             request.headers[INVOKED_BY_HEADER] = invoked_by
+        if via_service:
+            request.headers[VIA_SERVICE_HEADER] = via_service
         if source_ip:
             request.headers[SOURCE_IP_HEADER] = source_ip
         if event_time is not None:

@@ -8,7 +8,11 @@ operations introduced from 2019 on (function URLs, provisioned concurrency...) l
 bare name. Code bytes are never logged; environment variables are dropped (`environment: {}`),
 secret keys and session tokens are removed from responses. Calls marked `invoked_by` (see
 `calls`) are logged as AWS logs a service's own calls: `userIdentity` {"type": "AWSService",
-"invokedBy": ...}, that principal as source address and user agent, no `tlsDetails`.
+"invokedBy": ...}, that principal as source address and user agent, no `tlsDetails`. Calls
+marked `via_service` (a service acting with the signer's credentials: CloudFormation with the
+stack's role or the caller's, CodeDeploy with its service role) keep the signer's
+`userIdentity` with that service added as its `invokedBy`, the service as source address and
+user agent, no `tlsDetails`.
 """
 
 from __future__ import annotations
@@ -84,17 +88,22 @@ def build_record(
     """The CloudTrail record for a finished call, keys in the order AWS writes them."""
     read_only = is_read_only(call.name)
     failed = response.status >= 400
-    service_call = bool(call.invoked_by)  # an AWS service acting for the account
-    identity = {"type": "AWSService", "invokedBy": call.invoked_by} if service_call else None
+    service = call.invoked_by or call.via_service  # an AWS service acting for the account
+    if call.invoked_by:  # as itself
+        identity = {"type": "AWSService", "invokedBy": call.invoked_by}
+    elif call.via_service:  # with the signer's credentials
+        identity = {**caller.user_identity, "invokedBy": call.via_service}
+    else:
+        identity = caller.user_identity
     record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
-        "userIdentity": identity or caller.user_identity,
+        "userIdentity": identity,
         "eventTime": call.event_time.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "eventSource": f"{call.service}.amazonaws.com",
         "eventName": event_name(index, call),
         "awsRegion": _GLOBAL_SOURCES.get(call.service, call.region),
-        "sourceIPAddress": call.invoked_by or call.source_ip,
-        "userAgent": call.invoked_by or call.user_agent,
+        "sourceIPAddress": service or call.source_ip,
+        "userAgent": service or call.user_agent,
     }
     if failed:
         code, message = error_code(response)
@@ -119,7 +128,7 @@ def build_record(
         "recipientAccountId": caller.account_id,
         "eventCategory": "Management",
     }
-    if not service_call:  # a service's internal calls carry no client TLS details
+    if not service:  # a service's calls carry no client TLS details
         record["tlsDetails"] = {
             "tlsVersion": "TLSv1.3",
             "cipherSuite": "TLS_AES_128_GCM_SHA256",

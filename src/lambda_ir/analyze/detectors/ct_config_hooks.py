@@ -194,7 +194,7 @@ def _finding(found: list[_Call]) -> Finding:
         severity=severity,
         summary=(
             f"{row.actor.arn} set {' and '.join(parts)} on {row.function_name} "
-            f"({row.operation}): {what}; the call was {novelty.phrase()}."
+            f"({row.operation}): {what}; {novelty.phrase()}."
         ),
         details={
             "layers": layers,

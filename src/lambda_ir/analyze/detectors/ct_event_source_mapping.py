@@ -43,7 +43,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             summary=(
                 f"{row.actor.arn} connected {source} to {row.function_name}; confirm the "
                 "trigger is expected, since each record delivered runs the function's code; "
-                f"the call was {novelty.phrase()}."
+                f"{novelty.phrase()}."
             ),
             details={"event_source_arn": source, "baseline": novelty.to_json()},
         )

@@ -57,7 +57,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 f"internet ({row.operation}, AuthType NONE"
                 + (", CORS allows any origin" if wildcard else "")
                 + "); set AuthType AWS_IAM or delete the URL if it is not meant to be public; "
-                f"the call was {novelty.phrase()}."
+                f"{novelty.phrase()}."
             ),
             details={"cors_wildcard": wildcard, "baseline": novelty.to_json()},
         )

@@ -54,8 +54,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
             extra_evidence=role.evidence,
             summary=(
                 f"{row.actor.arn} passed role {role_arn} ({risk}) to {row.function_name} "
-                f"({row.operation}); whoever can change its code now holds that role; the "
-                f"call was {novelty.phrase()}."
+                f"({row.operation}); whoever can change its code now holds that role; "
+                f"{novelty.phrase()}."
             ),
             details={"role": role_arn, "risk": risk, "baseline": novelty.to_json()},
         )

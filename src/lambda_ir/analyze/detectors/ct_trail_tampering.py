@@ -74,7 +74,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             summary=(
                 f"{row.actor.arn} changed trail {trail}: {why}; activity after {row.time} "
                 "may be missing from the trail, so treat the absence of events as unknown; "
-                f"the call was {novelty.phrase()}."
+                f"{novelty.phrase()}."
             ),
             details={"reason": why, "baseline": novelty.to_json()},
         )

@@ -101,6 +101,7 @@ class ActorClients:
                 event_time=self.clock.now,
                 user_agent=self.actor.user_agent,
                 invoked_by=self.actor.invoked_by or None,
+                via_service=self.actor.via_service or None,
                 loader=self.loader,
             )
         return self._session

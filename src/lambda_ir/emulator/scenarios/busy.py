@@ -3,8 +3,9 @@
 The content is ours. In us-east-1, a made-up company runs nine functions:
 - six released by CI (a GitHub Actions role, Terraform's user agent, runners in 192.0.2.0/24)
   every third day at office hours: refresh, new code published, `live` moved;
-- two managed by CloudFormation (`invokedBy` cloudformation.amazonaws.com) and shifted as
-  canaries by CodeDeploy (10 % then 100 %; the last shift is still at 10 % when collected);
+- two managed by CloudFormation (its stack role's session, `invokedBy`
+  cloudformation.amazonaws.com) and shifted as canaries by CodeDeploy with its service role
+  (10 % then 100 %; the last shift is still at 10 % when collected);
 - two developers on an SSO role (`AWSReservedSSO_Developer_…`) browse the console and change
   timeouts and memory from the office (198.51.100.0/24), mornings and afternoons;
 - most functions carry vendor layers from the vendors' own accounts (Datadog with its

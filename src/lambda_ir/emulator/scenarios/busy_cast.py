@@ -1,8 +1,9 @@
 """Who acts in the `busy` scenario: CI, CloudFormation, CodeDeploy, developers, vendors.
 
 Each actor signs with its own keys (role sessions from `sts:AssumeRole`, IAM user keys) and
-sends its own address and user agent; AWS services act with `invokedBy`, as CloudTrail logs
-a service's calls for the account.
+sends its own address and user agent. CloudFormation and CodeDeploy act as AWS documents:
+each assumes its service role in the account (an `AWSService` AssumeRole), then calls Lambda
+with that role's session, logged with the service as `invokedBy`, source address and agent.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ DEVELOPERS = {"alice@acme.example": 23, "bob@acme.example": 41}
 DORMANT_USER = "ops-legacy"
 DORMANT_AGENT = "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off"
 VENDOR_ROLE = "OrganizationAccountAccessRole"
+# The service roles CloudFormation and CodeDeploy assume, and the session each names.
+SERVICE_ROLES = {
+    "cloudformation.amazonaws.com": ("cfn-stack-exec", "AWSCloudFormation"),
+    "codedeploy.amazonaws.com": ("CodeDeployServiceRole", "AWSCodeDeploy"),
+}
 TRUST_ANYONE_IN_ACCOUNT = {
     "Version": "2012-10-17",
     "Statement": [
@@ -108,10 +114,32 @@ class Cast:
         return self._clients(actor)
 
     def service(self, principal: str) -> ActorClients:
-        """An AWS service acting for the account (CloudFormation, CodeDeploy)."""
+        """An AWS service acting for the account (CloudFormation, CodeDeploy) with a session
+        of its service role, new each day, as the service assumes it for each deployment."""
+        day = self.clock.now().date().isoformat()
+        return self._cached(f"{principal} {day}", lambda: self._service(principal))
+
+    def _service(self, principal: str) -> ActorClients:
+        role, session = SERVICE_ROLES[principal]
         arn = f"arn:aws:iam::{self.target.account_id}:user/emulator-admin"
-        actor = Actor(principal.split(".")[0], arn, ADMIN_KEYS, principal, principal, principal)
-        return self._cached(principal, lambda: self._clients(actor))
+        itself = Actor(principal, arn, ADMIN_KEYS, principal, principal, invoked_by=principal)
+        sts = ActorClients(self.target, itself, self.clock, self.owner.loader).client("sts")
+        answer = sts.assume_role(
+            RoleArn=f"arn:aws:iam::{self.target.account_id}:role/{role}", RoleSessionName=session
+        )
+        keys = answer["Credentials"]
+        credentials = Credentials(
+            keys["AccessKeyId"], keys["SecretAccessKey"], keys["SessionToken"]
+        )
+        actor = Actor(
+            principal.split(".")[0],
+            answer["AssumedRoleUser"]["Arn"],
+            credentials,
+            principal,
+            principal,
+            via_service=principal,
+        )
+        return self._clients(actor)
 
     def vendor(self, account: str) -> ActorClients:
         """The vendor's own account, publishing its layers."""
@@ -139,8 +167,22 @@ class Cast:
         return self._clients(actor)
 
 
-def _role(iam: Any, name: str, account: str, path: str = "/") -> str:
+def _role(iam: Any, name: str, account: str, path: str = "/", service: str = "") -> str:
+    """A role with the deploy policy, trusting the account (or only `service`)."""
     trust = json.dumps(TRUST_ANYONE_IN_ACCOUNT).replace("{account}", account)
+    if service:
+        trust = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": service},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        )
     arn = str(
         iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     )
@@ -151,13 +193,17 @@ def _role(iam: Any, name: str, account: str, path: str = "/") -> str:
 
 
 def cast_of(target: Target, owner: ActorClients, clock: ScenarioClock) -> Cast:
-    """Set up the identities (administrator, 31 days ago): the CI role, the SSO role, and
-    the `ops-legacy` user whose key an intruder will use."""
+    """Set up the identities (administrator, 31 days ago): the CI role, the SSO role, the
+    service roles of CloudFormation and CodeDeploy, and the `ops-legacy` user whose key an
+    intruder will use."""
     iam = owner.client("iam")
     account = target.account_id
     ci_role = _role(iam, CI_ROLE, account)
     clock.advance(20)
     sso_role = _role(iam, SSO_ROLE, account, SSO_PATH)
+    for service, (role, _) in SERVICE_ROLES.items():
+        clock.advance(20)
+        _role(iam, role, account, service=service)
     clock.advance(40)
     dormant = create_user_actor(
         iam,

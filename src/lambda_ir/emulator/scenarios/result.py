@@ -31,6 +31,7 @@ class Actor:
     source_ip: str
     user_agent: str
     invoked_by: str = ""  # an AWS service principal: its calls log as `AWSService`
+    via_service: str = ""  # a service acting with these credentials: logged as its `invokedBy`
 
     @property
     def access_key_id(self) -> str:
