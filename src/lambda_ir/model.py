@@ -110,6 +110,23 @@ class Actor:
     session_issuer: str = ""
     source_ip: str = ""
     user_agent: str = ""
+    # An `AWSAccount` caller (another account, through a resource policy) has no ARN:
+    # `<account id>/<principal id>` names it (the principal id without a session name).
+    caller: str = ""
+
+    @property
+    def name(self) -> str:
+        """Who acted, for a sentence: the ARN, else the calling account and principal, the
+        service acting (`AWSService`), the access key, or that nobody was named."""
+        if self.arn:
+            return self.arn
+        if self.caller:
+            return f"account {self.caller}"
+        if self.type == "AWSService" and self.user_agent:
+            return self.user_agent
+        if self.access_key_id:
+            return f"access key {self.access_key_id}"
+        return "an unnamed caller"
 
     def to_json(self) -> dict[str, str]:
         return {k: v for k in _ACTOR_FIELDS if (v := getattr(self, k))}

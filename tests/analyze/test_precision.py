@@ -384,6 +384,44 @@ def test_console_browsing_by_an_established_developer_is_info(builder: CaseBuild
     assert severities == [Severity.MEDIUM, Severity.MEDIUM, Severity.MEDIUM, Severity.INFO]
 
 
+def test_callers_from_other_accounts_are_told_apart(builder: CaseBuilder) -> None:
+    # CloudTrail names another account's caller (`AWSAccount`) by no ARN, only its account
+    # and principal id. A partner account browses on four days; a stranger account then does
+    # the same, from the same address and tool. Both were one principal "unknown": the
+    # partner's days vouched for the stranger.
+    def foreign(account: str, principal_id: str) -> dict[str, str]:
+        return {"type": "AWSAccount", "principalId": principal_id, "accountId": account}
+
+    partner = foreign("210987654321", "AIDAPARTNER000000001")
+    stranger = foreign("999988887777", "AROASTRANGER00000001:night-shift")
+    reads = ("ListFunctions", "GetFunction", "ListAliases", "ListVersionsByFunction", "GetPolicy")
+    records = [
+        trail_event(
+            f"{op}20150331",
+            {"functionName": "orders"},
+            identity=who,
+            event_id=f"{day}-{op}",
+            time=f"2026-10-{day:02d}T14:{n:02d}:00Z",
+            source_ip="198.18.0.5",
+        )
+        for day, who in ((5, partner), (9, partner), (13, partner), (20, partner), (22, stranger))
+        for n, op in enumerate(reads)
+    ]
+    builder.trail(records)
+    *_, last = run_detector(builder, ct_recon_burst.DETECTOR)
+    assert last.summary.startswith("account 999988887777/AROASTRANGER00000001 made 5 Lambda")
+    assert last.actor.caller == "999988887777/AROASTRANGER00000001"
+    assert last.details["baseline"]["new"] == ["principal"]
+    assert last.severity is Severity.LOW
+    assert "account:999988887777/AROASTRANGER00000001 never" in last.summary
+    # Incidents keep the two accounts apart too.
+    partner_finding = dataclasses.replace(
+        last, id="p", actor=dataclasses.replace(last.actor, caller="210987654321/AIDAPARTNER")
+    )
+    incidents, _ = correlate([partner_finding, last])
+    assert len(incidents) == 2
+
+
 def _finding(fid: str, detector: str, severity: Severity, time: str | None, who: str) -> Finding:
     actor = Actor(arn=who, type="IAMUser", access_key_id="AKIAEXAMPLE000000001") if who else None
     return Finding(

@@ -69,9 +69,12 @@ def via_service(actor_type: str, source_ip: str) -> bool:
 
 def principal_of(actor_type: str, actor_arn: str, issuer: str, actor_name: str, key: str) -> str:
     """Who acted, at the level a baseline learns: the role (not the session) for assumed
-    roles, the user for IAM users, the service for AWS services."""
+    roles, the user for IAM users, the service for AWS services, the account and principal id
+    for another account's caller (`AWSAccount`, which CloudTrail names by no ARN)."""
     if actor_type == "AWSService":
         return f"service:{actor_name or 'unknown'}"
     if issuer:
         return issuer
+    if not actor_arn and actor_type == "AWSAccount" and actor_name:
+        return f"account:{actor_name}"  # another account's caller: `<account>/<principal id>`
     return actor_arn or (f"key:{key}" if key else "unknown")

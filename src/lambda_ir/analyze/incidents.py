@@ -125,9 +125,9 @@ def actor_key(finding: Finding) -> str:
 # Pure functions of a few thousand distinct actors and resources, asked for every finding.
 @functools.lru_cache(maxsize=65536)
 def _principal(actor: Actor) -> str:
-    return principal_of(
-        actor.type, actor.arn, actor.session_issuer, actor.user_agent, actor.access_key_id
-    )
+    # The name a principal goes by without an ARN: an AWSAccount's caller, a service's agent.
+    name = actor.caller or actor.user_agent
+    return principal_of(actor.type, actor.arn, actor.session_issuer, name, actor.access_key_id)
 
 
 def is_activity(finding: Finding) -> bool:

@@ -39,6 +39,8 @@ PRINCIPAL = (
     "THEN 'service:' || coalesce(nullif(actor_name, ''), 'unknown') "
     "WHEN coalesce(session_issuer_arn, '') <> '' THEN session_issuer_arn "
     "WHEN coalesce(actor_arn, '') <> '' THEN actor_arn "
+    "WHEN coalesce(actor_type, '') = 'AWSAccount' AND coalesce(actor_name, '') <> '' "
+    "THEN 'account:' || actor_name "
     "WHEN coalesce(access_key_id, '') <> '' THEN 'key:' || access_key_id ELSE 'unknown' END"
 )
 HUMAN_TYPES = frozenset({"IAMUser", "Root", "FederatedUser"})
@@ -296,6 +298,7 @@ def row_of(values: tuple[Any, ...]) -> TrailRow:
             session_issuer=intern(issuer or ""),
             source_ip=source_ip or "",
             user_agent=intern(user_agent or ""),
+            caller=(actor_name or "") if kind == "AWSAccount" and not actor_arn else "",
         ),
         actor_type=kind,
         actor_name=actor_name or "",

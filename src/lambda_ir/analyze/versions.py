@@ -91,7 +91,7 @@ def group_finding(
         severity=severity,
         key=group.key,
         evidence=(*group.evidence, *extra_evidence),
-        summary=summary + (f" Set by {cause.actor.arn} at {cause.time}." if cause else ""),
+        summary=summary + (f" Set by {cause.actor.name} at {cause.time}." if cause else ""),
         time=cause.time if cause else None,
         actor=cause.actor if cause else None,
         details={"versions": group.versions, **(details or {})},

@@ -13,8 +13,9 @@ from __future__ import annotations
 # 4: capability tables (`capability_files`, `code_capabilities`, `capabilities`);
 # 5: runtime snapshot tables (`runtime_files`, `runtime_processes`, `runtime_connections`);
 # 6: capability rows name the vendored dependency they come from (`dependency`);
-# 7: runtime processes carry the start-up hooks of their own environment (`hooks`).
-SCHEMA_VERSION = "7"
+# 7: runtime processes carry the start-up hooks of their own environment (`hooks`);
+# 8: an AWSAccount caller's `actor_name` is `<account id>/<principal id>`.
+SCHEMA_VERSION = "8"
 
 EVIDENCE = "evidence_path VARCHAR, evidence_sha256 VARCHAR"
 

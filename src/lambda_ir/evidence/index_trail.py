@@ -94,7 +94,8 @@ def _normalise(source: str) -> str:
     nested = f"""
         SELECT *,
             json_extract_string(userIdentity, ['$.arn', '$.type', '$.userName', '$.invokedBy',
-                '$.accessKeyId', '$.sessionContext.sessionIssuer.arn']) AS who,
+                '$.accessKeyId', '$.sessionContext.sessionIssuer.arn', '$.accountId',
+                '$.principalId']) AS who,
             json_extract_string(requestParameters, ['$.functionName', '$.qualifier']) AS req,
             json_extract_string(responseElements, ['$.functionName', '$.functionArn']) AS resp
         FROM ({source})
@@ -120,10 +121,14 @@ def _normalise(source: str) -> str:
         recipientAccountId AS account,
         who[1] AS actor_arn,
         who[2] AS actor_type,
-        coalesce(who[3],
+        -- Another account's caller (AWSAccount) has no ARN: its account and principal id
+        -- (without a session name) name it.
+        CASE WHEN who[2] = 'AWSAccount' AND coalesce(who[1], '') = ''
+             THEN nullif(concat_ws('/', who[7], nullif(split_part(who[8], ':', 1), '')), '')
+             ELSE coalesce(who[3],
                  CASE WHEN who[1] LIKE '%:assumed-role/%'
                       THEN regexp_extract(who[1], '/([^/]+)$', 1) END,
-                 who[4]) AS actor_name,
+                 who[4]) END AS actor_name,
         who[5] AS access_key_id,
         who[6] AS session_issuer_arn,
         sourceIPAddress AS source_ip,

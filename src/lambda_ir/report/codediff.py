@@ -55,7 +55,7 @@ def diff_code(view: CaseView, function: str, before: str, after: str) -> CodeDif
     if not result.files:
         return None  # same code, or a package missing (the diff says so in `skipped`)
     by = result.code_by
-    uploaded_by = f"{by.event_name} by {by.actor.arn} at {by.time}" if by else ""
+    uploaded_by = f"{by.event_name} by {by.actor.name} at {by.time}" if by else ""
     return CodeDiff(
         before=before,
         after=after,

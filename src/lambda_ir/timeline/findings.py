@@ -151,4 +151,5 @@ def _actor(record: dict[str, Any]) -> Actor:
         session_issuer=str(record.get("session_issuer") or ""),
         source_ip=str(record.get("source_ip") or ""),
         user_agent=str(record.get("user_agent") or ""),
+        caller=str(record.get("caller") or ""),
     )

@@ -85,7 +85,7 @@ def _finding(
     introduced: dict[str, Severity],
 ) -> Finding:
     event = code_event(case, new)
-    by = f" by {event.actor.arn} at {event.time}" if event else " (no CloudTrail event found)"
+    by = f" by {event.actor.name} at {event.time}" if event else " (no CloudTrail event found)"
     command = diff_command(case.case.root, new.ref, str(old.ref.qualifier), str(new.ref.qualifier))
     return make_finding(
         INFO,

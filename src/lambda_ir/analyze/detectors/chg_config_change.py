@@ -98,7 +98,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             if not found:
                 continue
             event = config_event(case, new)
-            by = f" by {event.actor.arn} at {event.time}" if event else " (no CloudTrail event)"
+            by = f" by {event.actor.name} at {event.time}" if event else " (no CloudTrail event)"
             novelty = case.verdict(event) if event else None
             if (
                 novelty is not None

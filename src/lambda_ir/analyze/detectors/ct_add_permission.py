@@ -101,7 +101,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             resource=_resource(row),
             severity=severity,
             summary=(
-                f"{row.actor.arn} allowed {who} to call {action} on {_name(row)} "
+                f"{row.actor.name} allowed {who} to call {action} on {_name(row)} "
                 f"(statement {row.request.get('statementId', '?')!r}); remove the statement "
                 f"unless it is a known integration; {novelty.phrase()}."
             ),

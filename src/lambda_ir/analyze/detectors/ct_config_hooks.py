@@ -193,7 +193,7 @@ def _finding(found: list[_Call]) -> Finding:
         group,
         severity=severity,
         summary=(
-            f"{row.actor.arn} set {' and '.join(parts)} on {row.function_name} "
+            f"{row.actor.name} set {' and '.join(parts)} on {row.function_name} "
             f"({row.operation}): {what}; {novelty.phrase()}."
         ),
         details={

@@ -59,7 +59,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             resource=resource,
             severity=severity,
             summary=(
-                f"{row.actor.arn} deleted {what}; evidence of {name} from before "
+                f"{row.actor.name} deleted {what}; evidence of {name} from before "
                 f"{row.time} may be gone, so record it as a gap in the report; "
                 f"{novelty.phrase()}."
             ),

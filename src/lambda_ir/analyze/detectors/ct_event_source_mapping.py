@@ -41,7 +41,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             row,
             severity=who_severity(alone, novelty),
             summary=(
-                f"{row.actor.arn} connected {source} to {row.function_name}; confirm the "
+                f"{row.actor.name} connected {source} to {row.function_name}; confirm the "
                 "trigger is expected, since each record delivered runs the function's code; "
                 f"{novelty.phrase()}."
             ),

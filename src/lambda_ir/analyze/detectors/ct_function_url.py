@@ -53,7 +53,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             group,
             severity=severity,
             summary=(
-                f"{row.actor.arn} made {row.function_name}'s URL callable by anyone on the "
+                f"{row.actor.name} made {row.function_name}'s URL callable by anyone on the "
                 f"internet ({row.operation}, AuthType NONE"
                 + (", CORS allows any origin" if wildcard else "")
                 + "); set AuthType AWS_IAM or delete the URL if it is not meant to be public; "

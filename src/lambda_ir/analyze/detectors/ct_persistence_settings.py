@@ -109,7 +109,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             row,
             severity=severity,
             summary=(
-                f"{row.actor.arn} {what} on {row.function_name} ({row.operation}); "
+                f"{row.actor.name} {what} on {row.function_name} ({row.operation}); "
                 f"{novelty.phrase()}."
             ),
             details={"operation": row.operation, "change": what, "baseline": novelty.to_json()},

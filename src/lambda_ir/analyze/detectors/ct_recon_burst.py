@@ -37,7 +37,10 @@ WINDOW_MINUTES = 10
 # claimed a deploy tool is returned for Python.
 _SQL = """
 WITH reads AS MATERIALIZED (
-    SELECT event_id, event_time, coalesce(actor_arn, '') AS who, operation
+    SELECT event_id, event_time, operation,
+      -- the session; another account's caller (AWSAccount) by its account and principal id
+      coalesce(nullif(actor_arn, ''), CASE WHEN actor_type = 'AWSAccount'
+        THEN 'account:' || actor_name END, '') AS who
     FROM trail_events
     WHERE event_source = 'lambda.amazonaws.com'
       AND (operation LIKE 'Get%' OR operation LIKE 'List%')
@@ -68,7 +71,8 @@ SELECT any_value(t.actor_arn), arg_min(t.actor_type, t.event_time),
        min(t.event_time), max(t.event_time), count(*), count(DISTINCT t.operation),
        list(DISTINCT t.operation ORDER BY t.operation),
        list(DISTINCT t.evidence_path || '|' || t.evidence_sha256),
-       bool_and(regexp_matches(coalesce(t.user_agent, ''), $tools, 'i'))
+       bool_and(regexp_matches(coalesce(t.user_agent, ''), $tools, 'i')),
+       arg_min(t.actor_name, t.event_time)
 FROM bursts AS b JOIN trail_events AS t USING (event_id)
 WHERE b.inside
 GROUP BY b.who, b.burst
@@ -89,7 +93,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
     for arn, kind, ip, agent, key, account, region, issuer, *counts in case.index.execute(
         _SQL, params
     ).fetchall():
-        first, last, calls, ops, names, refs, deploy_tool = counts
+        first, last, calls, ops, names, refs, deploy_tool, name = counts
         actor = Actor(
             arn=str(arn or ""),
             type=str(kind or ""),
@@ -97,9 +101,10 @@ def detect(case: CaseView) -> Iterator[Finding]:
             session_issuer=str(issuer or ""),
             source_ip=str(ip or ""),
             user_agent=str(agent or ""),
+            caller=str(name or "") if kind == "AWSAccount" and not arn else "",
         )
         principal = principal_of(
-            actor.type, actor.arn, actor.session_issuer, "", actor.access_key_id
+            actor.type, actor.arn, actor.session_issuer, actor.caller, actor.access_key_id
         )
         novelty = case.baseline.judge(
             str(account), principal, "", actor.source_ip, actor.user_agent, first
@@ -115,14 +120,15 @@ def detect(case: CaseView) -> Iterator[Finding]:
             resource=f"arn:aws:lambda:{region}:{account}:*",
             account=str(account),
             region=str(region),
-            key=f"{arn}|{iso(first)}",
+            key=f"{actor.name}|{iso(first)}",
             severity=who_severity(default, novelty),
             time=iso(first),
             actor=actor,
             evidence=evidence,
             summary=(
-                f"{arn} made {calls} Lambda read calls ({ops} kinds: {', '.join(names[:8])}) "
-                f"between {iso(first)} and {iso(last)}; {novelty.phrase()}."
+                f"{actor.name} made {calls} Lambda read calls "
+                f"({ops} kinds: {', '.join(names[:8])}) between {iso(first)} and "
+                f"{iso(last)}; {novelty.phrase()}."
             ),
             details={"calls": calls, "operations": list(names), "baseline": novelty.to_json()},
         )

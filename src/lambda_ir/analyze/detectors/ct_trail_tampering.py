@@ -72,7 +72,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             severity=severity,
             resource=f"arn:aws:cloudtrail:{row.region}:{row.account}:trail/{trail.split('/')[-1]}",
             summary=(
-                f"{row.actor.arn} changed trail {trail}: {why}; activity after {row.time} "
+                f"{row.actor.name} changed trail {trail}: {why}; activity after {row.time} "
                 "may be missing from the trail, so treat the absence of events as unknown; "
                 f"{novelty.phrase()}."
             ),

@@ -78,7 +78,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             resource=lambda_resource(first.account, first.region, first.function_name),
             severity=novelty.severity(),
             summary=(
-                f"{first.actor.arn} changed {first.function_name or 'Lambda'} "
+                f"{first.actor.name} changed {first.function_name or 'Lambda'} "
                 f"({', '.join(operations)}) from {first.actor.source_ip} at {first.time}; "
                 f"{novelty.phrase()}."
             ),

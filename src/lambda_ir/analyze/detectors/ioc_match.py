@@ -144,7 +144,7 @@ def _trail(case: CaseView, iocs: IocSet) -> Iterator[Finding]:
             if row.function_name
             else f"arn:aws:cloudtrail:{row.region}:{row.account}:event/{row.event_id}",
             summary=(
-                f"{row.event_name} by {row.actor.arn} from {row.actor.source_ip} involves "
+                f"{row.event_name} by {row.actor.name} from {row.actor.source_ip} involves "
                 f"{indicator}, a known indicator; treat the caller's credentials and the "
                 "resources named in the call as compromised."
             ),

@@ -63,7 +63,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 actor=row.actor,
                 evidence=(row.evidence,),
                 summary=(
-                    f"Sigma rule {rule.title!r} matched {row.event_name} by {row.actor.arn} "
+                    f"Sigma rule {rule.title!r} matched {row.event_name} by {row.actor.name} "
                     f"from {row.actor.source_ip or '?'}; review against the rule's known false "
                     f"positives ({rule.false_positives or 'none stated'})."
                 ),

@@ -51,7 +51,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         function = trigger.function
         what = ", ".join(identity) or "CloudTrail API calls"
         calls = f" ({', '.join(names)})" if names else ""
-        who = f"; wired by {wired.actor.arn} at {wired.time}" if wired else ""
+        who = f"; wired by {wired.actor.name} at {wired.time}" if wired else ""
         severity = Severity.MEDIUM if identity else Severity.LOW
         novelty = case.baseline.judge_row(wired) if wired else None
         if novelty is not None and novelty.judged and len(novelty.strong) >= 2:

@@ -60,7 +60,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             extra_evidence=(trigger.evidence,),
             summary=(
                 f"{trigger.source} ({trigger.detail}) runs {function.name}; it was created by "
-                f"{wired.actor.arn}, which made none of the function's deployments "
+                f"{wired.actor.name}, which made none of the function's deployments "
                 f"(deployed by {', '.join(sorted(deployers))})."
             ),
             details={"schedule": trigger.source, "deployers": sorted(deployers)},
