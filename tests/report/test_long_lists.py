@@ -216,3 +216,14 @@ def test_a_cut_checklist_keeps_steps_of_every_kind() -> None:
     # the function steps listed are those of the functions most at risk
     first = shown[1 + listing.CREDENTIAL_STEPS]
     assert first.command.split("--function ")[1].split()[0] == _arn(30)
+
+
+def test_an_incidents_times_read_whole_when_one_or_both_are_missing() -> None:
+    # An exposure incident carries no times: it printed "( – )".
+    assert listing.span("2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z") == (
+        "2026-11-01T00:00:00Z – 2026-11-02T00:00:00Z"
+    )
+    assert listing.span("2026-11-01T00:00:00Z", "2026-11-01T00:00:00Z") == "2026-11-01T00:00:00Z"
+    assert listing.span(None, "2026-11-02T00:00:00Z") == "2026-11-02T00:00:00Z"
+    assert listing.span("", None) == "no time"
+    assert listing.serious_count(1) == "1 finding of medium or worse"

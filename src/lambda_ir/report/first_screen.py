@@ -90,7 +90,7 @@ def _incidents(facts: ReportFacts) -> Iterator[str]:
             f"<tr><td>{badge(incident.severity.value)}</td><td><b>{esc(incident.title)}</b> "
             f"<code>{esc(incident.id)}</code> ({len(incident.findings)} findings)</td>"
             f"<td>{functions}</td><td>{actors or 'no principal'}</td>"
-            f"<td>{esc(incident.first)} – {esc(incident.last)}</td></tr>"
+            f"<td>{esc(listing.span(incident.first, incident.last))}</td></tr>"
         )
     yield "</tbody></table>"
     if left_out:
@@ -109,7 +109,8 @@ def _functions(risky: list[AtRisk]) -> Iterator[str]:
         yield (
             f"<li>{badge(function.severity.value)} <b>{esc(function.state)}</b>: "
             f'<a href="#{function_anchor(function.arn)}">{esc(function.label)}</a> '
-            f"<code>{esc(function.arn)}</code> ({len(function.findings)} findings{since})</li>"
+            f"<code>{esc(function.arn)}</code> "
+            f"({listing.serious_count(len(function.findings))}{since})</li>"
         )
     yield "</ul>"
     if left_out:

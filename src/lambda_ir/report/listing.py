@@ -44,3 +44,17 @@ def some(values: Sequence[str], separator: str = ", ", render: Callable[[str], s
     return separator.join(map(render, shown)) + (
         f"{separator}… {left_out} more" if left_out else ""
     )
+
+
+def span(first: str | None, last: str | None) -> str:
+    """An incident's times as a list shows them: "first – last", one time when they are
+    equal or only one is known, "no time" without either (plain text, for the renderer)."""
+    if first and last and first != last:
+        return f"{first} – {last}"
+    return first or last or "no time"
+
+
+def serious_count(count: int) -> str:
+    """How many of a function's findings a list counts: those of medium severity or worse
+    (the at-risk list holds no others)."""
+    return f"{count} finding{'' if count == 1 else 's'} of medium or worse"

@@ -69,7 +69,7 @@ def _now(facts: ReportFacts) -> Iterator[str]:
         )
         yield (
             f"- incident **{incident.severity.value.upper()}** {code(incident.id)} "
-            f"{md(incident.title)} ({md(incident.first)} – {md(incident.last)})"
+            f"{md(incident.title)} ({md(listing.span(incident.first, incident.last))})"
             + (f": {actors}" if actors else "")
         )
     yield from _more(left_out, "incidents.json has them all")
@@ -82,7 +82,8 @@ def _now(facts: ReportFacts) -> Iterator[str]:
         since = f", since {md(function.first)}" if function.first else ""
         yield (
             f"- **{function.severity.value.upper()}** {md(function.state)}: "
-            f"{md(function.label)} {code(function.arn)} ({len(function.findings)} findings{since})"
+            f"{md(function.label)} {code(function.arn)} "
+            f"({listing.serious_count(len(function.findings))}{since})"
         )
     yield from _more(left_out, "findings.json names every one")
     people, left_out = listing.head(suspects(facts), listing.PRINCIPALS)
