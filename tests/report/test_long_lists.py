@@ -7,6 +7,7 @@ indicators) that no browser opened. The machine outputs keep everything.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from lambda_ir.model import Actor, EvidenceRef, Finding, FunctionRef, Severity
@@ -14,7 +15,7 @@ from lambda_ir.report import listing, render_all
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.functions import FunctionFacts
 from lambda_ir.report.incidents import Incident, IncidentActor
-from lambda_ir.report.response import checklist, listed_steps
+from lambda_ir.report.response import checklist, listed_steps, suspects
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 FUNCTIONS = 150  # more than listing.FUNCTIONS
@@ -227,3 +228,21 @@ def test_an_incidents_times_read_whole_when_one_or_both_are_missing() -> None:
     assert listing.span(None, "2026-11-02T00:00:00Z") == "2026-11-02T00:00:00Z"
     assert listing.span("", None) == "no time"
     assert listing.serious_count(1) == "1 finding of medium or worse"
+
+
+def test_a_caller_from_another_account_gets_a_step_that_shuts_its_account_out() -> None:
+    # CloudTrail names another account's caller (AWSAccount) by no ARN: its findings gave no
+    # suspect and no step. Its only way in is the function's resource policy.
+    facts = _facts()
+    stranger = Actor(arn="", type="AWSAccount", caller="999988887777/AROASTRANGER00000001")
+    foreign = dataclasses.replace(
+        facts.findings[0], id="LIR-CT-007:foreign", actor=stranger, severity=Severity.CRITICAL
+    )
+    facts = dataclasses.replace(facts, findings=(foreign, *facts.findings), incidents=())
+    (suspect,) = [s for s in suspects(facts) if "999988887777" in s.principal]
+    assert suspect.principal == "account:999988887777/AROASTRANGER00000001"
+    steps = [s for s in checklist(facts) if "999988887777" in s.what]
+    assert [s.what for s in steps] == [
+        f"Remove account 999988887777's access to {facts.label(foreign.resource)}"
+    ]
+    assert steps[0].command.endswith(f"--function {foreign.resource} --action block-public")

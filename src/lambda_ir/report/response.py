@@ -42,6 +42,11 @@ class AtRisk:
     first: str
 
 
+# How a suspect from another account (an `AWSAccount` caller, no ARN) is named, as
+# `baseline_tools.principal_of` and incidents name it.
+FOREIGN = "account:"
+
+
 @dataclass(frozen=True)
 class Suspect:
     """A principal behind findings: its keys, sessions and the addresses it came from."""
@@ -113,15 +118,17 @@ def suspects(facts: ReportFacts) -> list[Suspect]:
 
     for finding in facts.findings:
         actor = finding.actor
-        if actor is None or not actor.arn or finding.severity.rank < Severity.MEDIUM.rank:
+        if actor is None or finding.severity.rank < Severity.MEDIUM.rank:
             continue
-        if actor.arn in facts.collectors:
+        # the ARN, or for another account's caller (no ARN) its account and principal id
+        name = actor.arn or (f"{FOREIGN}{actor.caller}" if actor.caller else "")
+        if not name or name in facts.collectors:
             continue  # the responder's own calls (a detector may match what it searched for)
-        add(actor.arn, "k", [actor.access_key_id])
-        add(actor.arn, "a", [actor.source_ip])
-        add(actor.arn, "s", [_session(actor.arn) or actor.session_issuer])
-        if finding.time and (actor.arn not in first or finding.time < first[actor.arn]):
-            first[actor.arn] = finding.time
+        add(name, "k", [actor.access_key_id])
+        add(name, "a", [actor.source_ip])
+        add(name, "s", [_session(name) or actor.session_issuer])
+        if finding.time and (name not in first or finding.time < first[name]):
+            first[name] = finding.time
     by_key = {key: p for p, v in keys.items() for key in v["k"]}
     for incident in serious_incidents(facts):
         for who in incident.actors:
@@ -246,6 +253,25 @@ def contain_command(
     )
 
 
+def _foreign_steps(facts: ReportFacts, suspect: Suspect, risky: list[AtRisk]) -> list[Step]:
+    """Another account's caller has no key or session here to revoke: what lets that
+    account in is a resource-policy statement on each function it acted on."""
+    caller = suspect.principal.removeprefix(FOREIGN)
+    account = caller.split("/")[0]
+    return [
+        Step(
+            f"Remove account {account}'s access to {function.label}",
+            f"{suspect.principal}, a caller from another account, acted on it; block-public "
+            "removes the resource-policy statements open to anyone or to other accounts",
+            contain_command(facts, function.arn, "block-public"),
+            "credential",
+            function=function.arn,
+        )
+        for function in risky
+        if any(f.actor is not None and f.actor.caller == caller for f in function.findings)
+    ]
+
+
 def _credential_steps(
     facts: ReportFacts, risky: list[AtRisk], functions: dict[str, FunctionFacts]
 ) -> list[Step]:
@@ -259,6 +285,9 @@ def _credential_steps(
         if fn is not None and (role := fn.role.rsplit("/", 1)[-1]):
             owners.setdefault(role, function)
     for suspect in suspects(facts):
+        if suspect.principal.startswith(FOREIGN):
+            steps += _foreign_steps(facts, suspect, risky)
+            continue
         for key in suspect.access_keys:
             if key.startswith("AKIA"):
                 steps.append(
