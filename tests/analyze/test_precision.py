@@ -420,6 +420,9 @@ def test_callers_from_other_accounts_are_told_apart(builder: CaseBuilder) -> Non
     )
     incidents, _ = correlate([partner_finding, last])
     assert len(incidents) == 2
+    # A serious one is contained where the account came in: its resource policy.
+    (serious,), _ = correlate([dataclasses.replace(last, severity=Severity.HIGH)])
+    assert "block-public" in serious.actions
 
 
 def _finding(fid: str, detector: str, severity: Severity, time: str | None, who: str) -> Finding:

@@ -298,8 +298,8 @@ def _actions(
 ) -> tuple[str, ...]:
     """`contain` actions (`name` or `name=value`, as `contain --incident` reads them) for the
     incident's functions: keys deactivated, execution-role sessions revoked (or, for another
-    role acting with temporary keys, that role's), public access and URLs removed,
-    look-alike or unknown layers stripped."""
+    role acting with temporary keys, that role's), public access (and another account's, when
+    its caller acted) and URLs removed, look-alike or unknown layers stripped."""
     if severity.rank < Severity.MEDIUM.rank or kind != "activity":
         return ()
     detectors = {f.detector for f in group}
@@ -320,7 +320,10 @@ def _actions(
             and actor.principal.split(":")[4] in accounts
             and any(k.startswith("ASIA") for k in actor.access_keys)
         )
-    if detectors & {"LIR-CT-001", "LIR-POL-001"}:
+    # Another account's caller (AWSAccount) came in through a resource policy: no key or
+    # session of this account to revoke, only the statements that let its account in.
+    foreign = any(actor.principal.startswith("account:") for actor in actors)
+    if foreign or detectors & {"LIR-CT-001", "LIR-POL-001"}:
         out.append("block-public")
     if detectors & {"LIR-CT-002", "LIR-CFG-001"}:
         out.append("disable-url")
