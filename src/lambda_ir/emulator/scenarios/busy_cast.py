@@ -1,8 +1,8 @@
 """Who acts in the `busy` scenario: CI, CloudFormation, CodeDeploy, developers, vendors.
 
 Each actor signs with its own keys (role sessions from `sts:AssumeRole`, IAM user keys) and
-sends its own address and user agent. CloudFormation and CodeDeploy act as AWS documents:
-each assumes its service role in the account (an `AWSService` AssumeRole), then calls Lambda
+sends its own address and user agent. CloudFormation and CodeDeploy act as CloudTrail shows
+them: each assumes its service role in the account (an `AWSService` AssumeRole), then calls Lambda
 with that role's session, logged with the service as `invokedBy`, source address and agent.
 """
 
@@ -35,7 +35,8 @@ DEVELOPERS = {"alice@acme.example": 23, "bob@acme.example": 41}
 DORMANT_USER = "ops-legacy"
 DORMANT_AGENT = "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off"
 VENDOR_ROLE = "OrganizationAccountAccessRole"
-# The service roles CloudFormation and CodeDeploy assume, and the session each names.
+# The service roles CloudFormation and CodeDeploy assume, and a session name for each (the
+# names are ours: the baseline learns the role, never the session).
 SERVICE_ROLES = {
     "cloudformation.amazonaws.com": ("cfn-stack-exec", "AWSCloudFormation"),
     "codedeploy.amazonaws.com": ("CodeDeployServiceRole", "AWSCodeDeploy"),
