@@ -12,6 +12,7 @@ import pytest
 from lambda_ir.evidence import Case
 from lambda_ir.report import build_facts, render_all, write_report
 from lambda_ir.report.ocsf import CLASS_UID, REQUIRED
+from lambda_ir.report.write import FORMATS, render, stream
 from lambda_ir.timeline import build_timeline
 from tests.timeline.casebuilder import SECRET_VALUE, BuiltCase, build_case
 
@@ -98,6 +99,19 @@ def test_write_report_records_hashes_in_custody(built: BuiltCase) -> None:
         assert (
             last["details"]["outputs"][path.name] == hashlib.sha256(path.read_bytes()).hexdigest()
         )
+
+
+def test_written_exports_are_their_whole_render_and_hash_as_recorded(built: BuiltCase) -> None:
+    # One finding or indicator a block: each export is streamed in several blocks.
+    result = write_report(built.case, built.index(), "2026-11-29T10:00:00Z", block=1)
+    for name in ("sarif", "ocsf", "csv", "stix"):
+        assert len(list(stream(result.facts, name, 1))) >= 3, name  # two blocks or more
+    last = orjson.loads((built.case.root / "custody.jsonl").read_text().splitlines()[-1])
+    for name, file_name in FORMATS.items():
+        written = result.path_of(file_name).read_bytes()
+        assert written == render(result.facts, name), file_name
+        digest = hashlib.sha256(written).hexdigest()
+        assert result.outputs[file_name] == digest == last["details"]["outputs"][file_name]
 
 
 def test_functions_carry_versions_and_file_level_code_diff(built: BuiltCase) -> None:

@@ -1,7 +1,8 @@
 """Reports: the case rendered for people (HTML, Markdown) and for tools (SARIF, OCSF).
 
 `facts` gathers and redacts once; `html`/`sections`, `markdown`, `sarif`, `ocsf` only
-format; `escape` is the one place that escapes; `write` puts the outputs into the case.
+format; `escape` is the one place that escapes; `write` puts the outputs into the case,
+the big exports a block at a time (`blocks`).
 """
 
 from lambda_ir.report.facts import ReportFacts, build_facts

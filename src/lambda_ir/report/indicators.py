@@ -161,27 +161,36 @@ def to_text(indicators: Iterable[Indicator]) -> str:
 
 def to_stix(indicators: Iterable[Indicator], created: str, case_id: str) -> dict[str, Any]:
     """A STIX 2.1 bundle with one `indicator` object per value (pattern_type `stix`)."""
+    bundle = stix_bundle(created, case_id)
+    bundle["objects"] = [stix_indicator(i, created, case_id) for i in indicators]
+    return bundle
+
+
+def stix_bundle(created: str, case_id: str) -> dict[str, Any]:
+    """The bundle around the indicators, its `objects` empty and last (so they can be
+    streamed into its end)."""
+    bundle_id = uuid.uuid5(NAMESPACE, f"bundle:{case_id}:{_stix_time(created)}")
+    return {"type": "bundle", "id": f"bundle--{bundle_id}", "objects": []}
+
+
+def stix_indicator(indicator: Indicator, created: str, case_id: str) -> dict[str, Any]:
+    """One STIX 2.1 `indicator` object; its id is a UUIDv5 of kind and value."""
     stamp = _stix_time(created)
-    objects = [
-        {
-            "type": "indicator",
-            "spec_version": "2.1",
-            "id": f"indicator--{uuid.uuid5(NAMESPACE, f'{i.kind}:{i.value}')}",
-            "created": stamp,
-            "modified": stamp,
-            "name": f"{i.kind} {i.value}",
-            "description": _one_line(i.why),
-            "indicator_types": ["malicious-activity"],
-            "pattern": i.stix_pattern,
-            "pattern_type": "stix",
-            "pattern_version": "2.1",
-            "valid_from": stamp,
-            "labels": [f"lambda-ir-case:{case_id}"],
-        }
-        for i in indicators
-    ]
-    bundle_id = uuid.uuid5(NAMESPACE, f"bundle:{case_id}:{stamp}")
-    return {"type": "bundle", "id": f"bundle--{bundle_id}", "objects": objects}
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--{uuid.uuid5(NAMESPACE, f'{indicator.kind}:{indicator.value}')}",
+        "created": stamp,
+        "modified": stamp,
+        "name": f"{indicator.kind} {indicator.value}",
+        "description": _one_line(indicator.why),
+        "indicator_types": ["malicious-activity"],
+        "pattern": indicator.stix_pattern,
+        "pattern_type": "stix",
+        "pattern_version": "2.1",
+        "valid_from": stamp,
+        "labels": [f"lambda-ir-case:{case_id}"],
+    }
 
 
 def _stix_time(iso: str) -> str:

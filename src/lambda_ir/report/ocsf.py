@@ -9,6 +9,7 @@ Written with C1, DEL and bidi controls as `\\uXXXX` (`sanitize.json_bytes`, the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import UTC
 from typing import Any
 
@@ -16,6 +17,7 @@ import orjson
 
 from lambda_ir import __version__, sanitize
 from lambda_ir.model import Finding, Severity
+from lambda_ir.report.blocks import BLOCK, batches
 from lambda_ir.timeline.clock import as_datetime
 
 OCSF_VERSION = "1.1.0"
@@ -46,6 +48,15 @@ def ocsf_bytes(findings: tuple[Finding, ...], generated: str) -> bytes:
     """`findings.ocsf.jsonl` as written: one finding a line, nothing raw a terminal runs."""
     lines = b"".join(orjson.dumps(row) + b"\n" for row in render_ocsf(findings, generated))
     return sanitize.json_bytes(lines)
+
+
+def ocsf_chunks(findings: Sequence[Finding], generated: str, block: int = BLOCK) -> Iterator[bytes]:
+    """`ocsf_bytes`, `block` lines at a time: never a dict per finding for all of them, nor
+    the whole file as one string."""
+    for batch in batches(findings, block):
+        yield sanitize.json_bytes(
+            b"".join(orjson.dumps(_detection(finding, generated)) + b"\n" for finding in batch)
+        )
 
 
 def render_ocsf(findings: tuple[Finding, ...], generated: str) -> list[dict[str, Any]]:

@@ -10,12 +10,14 @@ same JSON), so printing it cannot drive a terminal.
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import orjson
 
 from lambda_ir import __version__, sanitize
 from lambda_ir.model import Finding, Severity
+from lambda_ir.report.blocks import BLOCK, indented_chunks
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {
@@ -41,12 +43,32 @@ def sarif_bytes(findings: tuple[Finding, ...]) -> bytes:
     return sanitize.json_bytes(document)
 
 
-def render_sarif(findings: tuple[Finding, ...]) -> dict[str, Any]:
+def sarif_chunks(findings: Sequence[Finding], block: int = BLOCK) -> Iterator[bytes]:
+    """`sarif_bytes`, `block` results at a time: the log around them (its rules) is fixed
+    and written first, so 166k results are never one list of dicts nor one string."""
+    rules = _rules(findings)
+    ids = {detector: index for index, detector in enumerate(rules)}
+    results = (_result(f, ids[f.detector]) for f in findings)
+    return indented_chunks(_log(list(rules.values()), []), "results", results, block)
+
+
+def render_sarif(findings: Sequence[Finding]) -> dict[str, Any]:
     """One SARIF log with one run; findings must already be redacted."""
+    rules = _rules(findings)
+    ids = list(rules)
+    return _log(list(rules.values()), [_result(f, ids.index(f.detector)) for f in findings])
+
+
+def _rules(findings: Iterable[Finding]) -> dict[str, dict[str, Any]]:
+    """One rule per detector, in the order findings first name them (ruleIndex counts so)."""
     rules: dict[str, dict[str, Any]] = {}
     for finding in findings:
         rules.setdefault(finding.detector, _rule(finding))
-    ids = list(rules)
+    return rules
+
+
+def _log(rules: list[dict[str, Any]], results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The log with `results` last: `sarif_chunks` streams them into its end."""
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -57,11 +79,11 @@ def render_sarif(findings: tuple[Finding, ...]) -> dict[str, Any]:
                         "name": "lambda-ir",
                         "version": __version__,
                         "informationUri": "https://github.com/lambda-ir/lambda-ir",
-                        "rules": list(rules.values()),
+                        "rules": rules,
                     }
                 },
                 "originalUriBaseIds": {"CASE": {"description": {"text": "The case folder."}}},
-                "results": [_result(f, ids.index(f.detector)) for f in findings],
+                "results": results,
             }
         ],
     }

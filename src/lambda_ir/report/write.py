@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,14 +11,21 @@ import orjson
 
 from lambda_ir import sanitize
 from lambda_ir.evidence import Case
+from lambda_ir.report.blocks import BLOCK, indented_chunks
 from lambda_ir.report.facts import ReportFacts, build_facts
-from lambda_ir.report.findings_csv import render_csv
+from lambda_ir.report.findings_csv import csv_chunks, render_csv
 from lambda_ir.report.html import render_html
-from lambda_ir.report.indicators import Indicator, to_stix, to_text
+from lambda_ir.report.indicators import (
+    Indicator,
+    stix_bundle,
+    stix_indicator,
+    to_stix,
+    to_text,
+)
 from lambda_ir.report.markdown import render_markdown
-from lambda_ir.report.ocsf import ocsf_bytes
+from lambda_ir.report.ocsf import ocsf_bytes, ocsf_chunks
 from lambda_ir.report.response import case_indicators
-from lambda_ir.report.sarif import sarif_bytes
+from lambda_ir.report.sarif import sarif_bytes, sarif_chunks
 from lambda_ir.timeline.findings import read_findings
 from lambda_ir.timeline.merge import build_timeline
 
@@ -75,9 +81,26 @@ def render(facts: ReportFacts, name: str) -> bytes:
     return renderers[name](facts)
 
 
+def stream(facts: ReportFacts, name: str, block: int = BLOCK) -> Iterator[bytes]:
+    """`render(facts, name)` in pieces, `block` findings or indicators at a time: the
+    exports of a million-event case (hundreds of MB each) are never whole in memory. The
+    pages for people (within their size budget) come whole."""
+    if name == "sarif":
+        return sarif_chunks(facts.findings, block)
+    if name == "ocsf":
+        return ocsf_chunks(facts.findings, facts.generated, block)
+    if name == "csv":
+        return csv_chunks(facts.findings, block)
+    if name == "stix":
+        objects = (stix_indicator(i, facts.generated, facts.case_id) for i in _indicators(facts))
+        bundle = stix_bundle(facts.generated, facts.case_id)
+        return indented_chunks(bundle, "objects", objects, block)
+    return iter([render(facts, name)])
+
+
 def render_all(facts: ReportFacts, formats: Iterable[str] = tuple(FORMATS)) -> dict[str, bytes]:
-    """The chosen outputs' bytes by file name; pure (`write_report` renders and writes them
-    one at a time)."""
+    """The chosen outputs' bytes by file name, each rendered whole; pure (`write_report`
+    streams them to their files instead, the same bytes: `stream`)."""
     return {FORMATS[name]: render(facts, name) for name in _chosen(formats)}
 
 
@@ -101,11 +124,13 @@ def write_report(
     index: duckdb.DuckDBPyConnection | None,
     generated: str,
     formats: Iterable[str] = tuple(FORMATS),
+    block: int = BLOCK,
 ) -> ReportResult:
     """Render the case and write the chosen outputs (by default all of `FORMATS`).
 
     Reads the case, findings.json and the index; writes only derived outputs and one
-    `reported` custody entry carrying each output's SHA-256.
+    `reported` custody entry carrying each output's SHA-256 (hashed as it is written). The
+    exports are streamed `block` findings at a time (`stream`), the same bytes as `render`.
     """
     timeline_warnings: list[str] = []
     read_warnings: list[str] = []
@@ -118,10 +143,9 @@ def write_report(
     outputs: dict[str, str] = {}
     paths = []
     for name in _chosen(tuple(formats)):  # one at a time: at 1M events they total 1.1 GB
-        data = render(facts, name)
-        paths.append(case.write_derived(FORMATS[name], data))
-        outputs[FORMATS[name]] = hashlib.sha256(data).hexdigest()
-        del data
+        path, digest = case.write_derived_stream(FORMATS[name], stream(facts, name, block))
+        paths.append(path)
+        outputs[FORMATS[name]] = digest
     case.log("reported", {"outputs": outputs, "findings": len(facts.findings)})
     warnings = tuple(timeline_warnings) + facts.warnings
     return ReportResult(outputs, tuple(paths), facts, warnings)
