@@ -15,6 +15,7 @@ import orjson
 from lambda_ir.evidence import Case, logs
 from lambda_ir.evidence.index import build_index, index_path, open_index
 from lambda_ir.evidence.index_schema import TABLE_NAMES
+from lambda_ir.evidence.layout import TMP_DIR
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 STREAM = "2024/05/01/[$LATEST]0123456789abcdef"
@@ -308,3 +309,18 @@ def test_overlapping_log_windows_index_each_event_once(tmp_path: Path) -> None:
     with open_index(case) as con:
         rows = con.execute("SELECT message FROM log_events ORDER BY ts").fetchall()
     assert [r[0] for r in rows] == ["line 1", "line 2", "line 3", "line 4"]
+
+
+def test_a_memory_limit_keeps_duckdb_within_it_spilling_under_the_case(tmp_path: Path) -> None:
+    # The report sorts every trail event for its page: without a limit DuckDB took 740 MB
+    # at once on a million events; with one it spills to the case's own scratch folder.
+    case = Case.create(tmp_path / "case")
+    with open_index(case, memory_limit="64MB") as con:
+        limit, spill = con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchone() or ("", "")
+        assert limit == "61.0 MiB"  # 64 MB as DuckDB shows it
+        assert Path(spill).parent == case.root / TMP_DIR
+    with open_index(case) as con:  # without one, DuckDB's own default
+        (limit,) = con.execute("SELECT current_setting('memory_limit')").fetchone() or ("",)
+        assert limit != "61.0 MiB"

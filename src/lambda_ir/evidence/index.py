@@ -83,11 +83,14 @@ def build_index(case: Case, *, threads: int | None = None) -> Path:
     return index_path(case)
 
 
-def open_index(case: Case, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+def open_index(
+    case: Case, *, read_only: bool = True, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
     """A connection to case.duckdb, (re)built first when missing or stale.
 
     Read-only by default so several readers (analyze, timeline, report) can share it;
-    TEMP tables still work on a read-only connection.
+    TEMP tables still work on a read-only connection. With `memory_limit` DuckDB keeps its
+    buffers within it, spilling (a sort of every trail event) to the case's scratch folder.
     """
     path = index_path(case)
     if not path.exists() or _is_stale(case, path):
@@ -95,6 +98,10 @@ def open_index(case: Case, *, read_only: bool = True) -> duckdb.DuckDBPyConnecti
     con = duckdb.connect(str(path), read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
+    if memory_limit is not None:
+        con.execute("SET memory_limit = ?", [memory_limit])
+        spill = scratch_path(case.root, "duckdb-spill")  # named with our pid
+        con.execute("SET temp_directory = ?", [str(spill)])
     return con
 
 
