@@ -115,13 +115,17 @@ class Actor:
     caller: str = ""
 
     @property
+    def key(self) -> str:
+        """Who acted, as outputs key and list callers: the ARN, else `account:<caller>` for
+        another account's caller (as `baseline_tools.principal_of` names it), else ""."""
+        return self.arn or (f"account:{self.caller}" if self.caller else "")
+
+    @property
     def name(self) -> str:
-        """Who acted, for a sentence: the ARN, else the calling account and principal, the
-        service acting (`AWSService`), the access key, or that nobody was named."""
-        if self.arn:
-            return self.arn
-        if self.caller:
-            return f"account {self.caller}"
+        """Who acted, for a sentence: `key`, else the service acting (`AWSService`), the
+        access key, or that nobody was named."""
+        if key := self.key:
+            return key
         if self.type == "AWSService" and self.user_agent:
             return self.user_agent
         if self.access_key_id:

@@ -204,6 +204,98 @@ def test_a_service_address_and_agent_are_not_a_new_network_and_tool(
     assert "role/CodeDeployServiceRole never changed Lambda before" in finding.summary
 
 
+def test_an_established_principal_first_going_through_a_service_is_judged_by_it(
+    builder: CaseBuilder,
+) -> None:
+    # The CI role's keys, stolen, deploy through a stack the thief made (CreateStack is no
+    # Lambda call, so the Lambda baseline never sees it). The service's name stands as
+    # address and agent; for the CI role, which always called from its runners with
+    # Terraform, that is a new network and tool, not a free pass.
+    cfn = "cloudformation.amazonaws.com"
+    records = _history()
+    records.append(
+        trail_event(
+            "UpdateFunctionCode20150331v2",
+            {"functionName": "orders", "publish": True},
+            identity={**ci_identity(99), "invokedBy": cfn},
+            event_id="through-1",
+            time="2026-10-22T10:20:00Z",
+            user_agent=cfn,
+            source_ip=cfn,
+        )
+    )
+    builder.trail(records)
+    (finding,) = run_detector(builder, ct_unusual_change.DETECTOR)
+    assert finding.details["event_id"] == "through-1"
+    assert finding.details["baseline"]["new"] == ["network", "tool"]
+    assert finding.severity is Severity.MEDIUM
+
+
+def test_a_new_service_roles_reads_through_the_service_are_new_only_as_a_principal(
+    builder: CaseBuilder,
+) -> None:
+    # CT-007 judges a burst as the other detectors judge a change: a stack's role reading
+    # through CloudFormation is new as a principal, its address and agent the service's.
+    cfn = "cloudformation.amazonaws.com"
+    reads = ("ListFunctions", "GetFunction", "ListAliases", "ListVersionsByFunction", "GetPolicy")
+    records = _history()
+    records.extend(
+        trail_event(
+            f"{op}20150331",
+            {"functionName": "orders"},
+            identity={**role_identity("cfn-stack-exec", "AWSCloudFormation"), "invokedBy": cfn},
+            event_id=f"read-{n}",
+            time=f"2026-10-22T10:1{n}:00Z",
+            user_agent=cfn,
+            source_ip=cfn,
+        )
+        for n, op in enumerate(reads)
+    )
+    builder.trail(records)
+    (finding,) = run_detector(builder, ct_recon_burst.DETECTOR)
+    assert finding.details["baseline"]["new"] == ["principal"]
+
+
+def test_another_accounts_release_in_a_new_shape_names_its_caller(builder: CaseBuilder) -> None:
+    # A partner account (AWSAccount: no ARN) releasing in a shape it never used: the finding
+    # names the caller, so incidents and reports keep it apart from other accounts.
+    partner = {
+        "type": "AWSAccount",
+        "principalId": "AIDAPARTNER000000001",
+        "accountId": "210987654321",
+    }
+    records = [
+        trail_event(
+            "UpdateFunctionCode20150331v2",
+            {"functionName": "orders", "publish": True},
+            identity=partner,
+            event_id=f"partner-{day}",
+            time=f"2026-10-{day + 10:02d}T10:15:00Z",
+            source_ip="198.18.0.5",
+        )
+        for day in range(1, 11)
+    ]
+    records.extend(
+        trail_event(
+            name,
+            {"functionName": "orders"},
+            identity=partner,
+            event_id=f"odd-{n}",
+            time=f"2026-10-22T10:1{n}:00Z",
+            source_ip="198.18.0.5",
+        )
+        for n, name in enumerate(
+            ("UpdateFunctionConfiguration20150331v2", "PublishVersion20150331")
+        )
+    )
+    builder.trail(records)
+    (finding,) = run_detector(builder, ct_release_shape.DETECTOR)
+    assert finding.actor.caller == "210987654321/AIDAPARTNER000000001"
+    assert finding.actor.key == "account:210987654321/AIDAPARTNER000000001"
+    (incident,), _ = correlate([dataclasses.replace(finding, severity=Severity.HIGH)])
+    assert [a.principal for a in incident.actors] == [finding.actor.key]
+
+
 def test_a_call_on_no_function_is_about_the_account_not_a_nameless_function(
     builder: CaseBuilder,
 ) -> None:
@@ -409,7 +501,7 @@ def test_callers_from_other_accounts_are_told_apart(builder: CaseBuilder) -> Non
     ]
     builder.trail(records)
     *_, last = run_detector(builder, ct_recon_burst.DETECTOR)
-    assert last.summary.startswith("account 999988887777/AROASTRANGER00000001 made 5 Lambda")
+    assert last.summary.startswith("account:999988887777/AROASTRANGER00000001 made 5 Lambda")
     assert last.actor.caller == "999988887777/AROASTRANGER00000001"
     assert last.details["baseline"]["new"] == ["principal"]
     assert last.severity is Severity.LOW

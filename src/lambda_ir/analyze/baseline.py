@@ -205,7 +205,8 @@ class Baseline:
         `when` on `function`, against the days before `when`'s day. A `write` (a change) is
         established only by the days the principal changed Lambda before, not read it. A call
         `via` a service (`baseline_tools.via_service`) has the service's address and agent:
-        neither counts as new."""
+        for a principal not yet established neither counts as new; an established one's
+        first call through a service is a new network and tool for it."""
         day = when.date()
         history = len(self._before(("a", account), day))
         if service:
@@ -217,6 +218,9 @@ class Baseline:
         known = prior >= ESTABLISHED_DAYS
         scope = ("p", account, principal) if known else ("a", account)
         network, tool = network_of(source_ip), tool_family(user_agent)
+        # A new principal through a service: the service's name is no network or tool of its
+        # own. An established one going through a service it never used is judged by it.
+        fresh = via and not known
         hours = [(when.hour + d) % 24 for d in range(-HOUR_SLACK, HOUR_SLACK + 1)]
         near = {d for h in hours for d in self._before((*scope, "hour", str(h)), day)}
         seen = self._before(acted, day)
@@ -225,9 +229,9 @@ class Baseline:
             history=history,
             known=known,
             prior=prior,
-            network=(network, source_ip, via or self._known((*scope, "net", network), day)),
+            network=(network, source_ip, fresh or self._known((*scope, "net", network), day)),
             roaming=self._roaming(scope, day) if known else 0,
-            tool=(tool, via or self._known((*scope, "tool", tool), day)),
+            tool=(tool, fresh or self._known((*scope, "tool", tool), day)),
             hours=(f"{when:%H:%M}", len(near) >= ESTABLISHED_DAYS),
             idle=(day - seen[-1]).days if seen else None,
             function=(

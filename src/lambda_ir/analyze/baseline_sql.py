@@ -27,7 +27,7 @@ from lambda_ir.analyze.baseline import (
     novelty_from,
     writes_sql,
 )
-from lambda_ir.analyze.baseline_tools import network_of, tool_family
+from lambda_ir.analyze.baseline_tools import VIA_SERVICE, network_of, tool_family
 from lambda_ir.analyze.trail_rows import (
     COLUMNS,
     DEPLOY_TOOL,
@@ -74,7 +74,7 @@ SELECT e.event_id, e.event_time, CAST(e.event_time AS DATE) AS day, hour(e.event
   coalesce(e.account, '') AS account,
   coalesce(e.actor_type, '') = 'AWSService' AS service,  -- `baseline_tools.is_service`
   (coalesce(e.actor_type, '') <> 'AWSService'  -- `baseline_tools.via_service`
-   AND ends_with(trim(coalesce(e.source_ip, '')), '.amazonaws.com')) AS via,
+   AND regexp_matches(coalesce(e.source_ip, ''), '{VIA_SERVICE}')) AS via,
   {PRINCIPAL} AS who,
   coalesce(e.source_ip, '') AS source_ip,
   CASE WHEN regexp_full_match(coalesce(e.source_ip, ''), '{_IPV4}')
@@ -179,8 +179,10 @@ WITH h AS (
 )
 SELECT k.event_id, k.day IS NOT NULL AS timed, k.service, k.history, k.known,
   len(k.prior_days) AS prior, k.who AS principal, k.network, k.source_ip AS address,
-  (k.via OR {_known("net")}) AS net_known, k.tool,
-  (k.via OR {_known("tool")}) AS tool_known, strftime(k.event_time, '%H:%M') AS hm,
+  -- a new principal through a service: its name is no network or tool (`Baseline.judge`)
+  ((k.via AND NOT k.known) OR {_known("net")}) AS net_known, k.tool,
+  ((k.via AND NOT k.known) OR {_known("tool")}) AS tool_known,
+  strftime(k.event_time, '%H:%M') AS hm,
   {_known("near")} AS hours_known,
   CASE WHEN len(k.prior_days) > 0 THEN k.day - k.prior_days[-1] END AS idle,
   k.function, coalesce(f.days[1] < k.day, false) AS function_seen,

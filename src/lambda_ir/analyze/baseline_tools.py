@@ -59,12 +59,19 @@ def is_service(actor_type: str) -> bool:
     return actor_type == "AWSService"
 
 
+# A service's name as a source address (`cloudformation.amazonaws.com`, `….amazonaws.com.cn`
+# in China), trailing whitespace allowed; the same pattern in Python and DuckDB (RE2).
+VIA_SERVICE = r"\.amazonaws\.com(\.cn)?[ \t\n\r\f\v]*$"
+
+
 def via_service(actor_type: str, source_ip: str) -> bool:
-    """A user or role acting through an AWS service (CloudFormation with a stack's role,
-    CodeDeploy with its service role): AWS writes the service's name as the source address,
-    which a caller cannot choose. The address and user agent are then the service's, not
-    the caller's network and tool, so a baseline does not count them as new."""
-    return not is_service(actor_type) and source_ip.strip().endswith(".amazonaws.com")
+    """A user or role acting through an AWS service (CloudFormation with a stack's role or
+    the caller's credentials, CodeDeploy with its service role): AWS writes the service's
+    name as the source address. The address and user agent are then the service's, so a
+    baseline does not count them as new for a principal it has not established (the first
+    deployments of a new stack's role); an established principal's first call through a
+    service is judged like any new network and tool of its own."""
+    return not is_service(actor_type) and re.search(VIA_SERVICE, source_ip) is not None
 
 
 def principal_of(actor_type: str, actor_arn: str, issuer: str, actor_name: str, key: str) -> str:

@@ -272,6 +272,6 @@ def _who(attribution: Attribution | None) -> str:
         return "by: unknown (no matching CloudTrail event in the case)"
     actor, v = attribution.actor, field
     return (
-        f"by {v(actor.arn)} from {v(actor.source_ip or '?')} ({v(actor.user_agent or '?')}) at "
+        f"by {v(actor.name)} from {v(actor.source_ip or '?')} ({v(actor.user_agent or '?')}) at "
         f"{v(attribution.time)} [{v(attribution.event_name)} {v(attribution.event_id)}]"
     )

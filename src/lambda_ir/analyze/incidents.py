@@ -125,8 +125,8 @@ def actor_key(finding: Finding) -> str:
 # Pure functions of a few thousand distinct actors and resources, asked for every finding.
 @functools.lru_cache(maxsize=65536)
 def _principal(actor: Actor) -> str:
-    # The name a principal goes by without an ARN: an AWSAccount's caller, a service's agent.
-    name = actor.caller or actor.user_agent
+    # The name a principal goes by without an ARN: a service's agent, another account's caller.
+    name = actor.user_agent if actor.type == "AWSService" else actor.caller
     return principal_of(actor.type, actor.arn, actor.session_issuer, name, actor.access_key_id)
 
 

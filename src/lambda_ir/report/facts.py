@@ -328,7 +328,7 @@ def _since(findings: tuple[Finding, ...], events: tuple[TimelineEvent, ...]) -> 
     have a legitimate history (a CI user deploys for weeks before its keys are used by
     someone else).
     """
-    actors = {f.actor.arn for f in findings if f.actor and f.actor.arn}
+    actors = {f.actor.key for f in findings if f.actor and f.actor.key}
     anchor = _anchor(findings)
     if anchor is not None:
         start = shift_time(anchor, -LEAD_IN)

@@ -67,7 +67,7 @@ def _row(finding: Finding) -> list[str]:
             finding.account,
             finding.region,
             finding.time or "",
-            actor.arn if actor else "",
+            actor.key if actor else "",
             actor.access_key_id if actor else "",
             actor.source_ip if actor else "",
             " ".join(finding.attack),

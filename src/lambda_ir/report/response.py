@@ -121,7 +121,7 @@ def suspects(facts: ReportFacts) -> list[Suspect]:
         if actor is None or finding.severity.rank < Severity.MEDIUM.rank:
             continue
         # the ARN, or for another account's caller (no ARN) its account and principal id
-        name = actor.arn or (f"{FOREIGN}{actor.caller}" if actor.caller else "")
+        name = actor.key
         if not name or name in facts.collectors:
             continue  # the responder's own calls (a detector may match what it searched for)
         add(name, "k", [actor.access_key_id])

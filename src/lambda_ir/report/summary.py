@@ -62,7 +62,7 @@ def key_actions(facts: ReportFacts) -> list[str]:
     The incident told by CloudTrail: only calls that change something, from the first sign
     of compromise on (`facts.since`), so a stolen key's legitimate history stays out.
     """
-    actors = {f.actor.arn for f in facts.findings if f.actor and f.actor.arn}
+    actors = {f.actor.key for f in facts.findings if f.actor and f.actor.key}
     start = facts.since or ""
     actions = [
         f"{event.time} {event.summary}"

@@ -21,7 +21,10 @@ from lambda_ir.timeline.clock import utc_iso
 _QUERY = """
 SELECT event_time, coalesce(operation, event_name), event_source, function_name, qualifier,
        actor_arn, actor_name, source_ip, error_code, CAST(request_parameters AS VARCHAR),
-       evidence_path, evidence_sha256, account, aws_region, access_key_id, event_id
+       evidence_path, evidence_sha256, account, aws_region, access_key_id, event_id,
+       -- another account's caller has no ARN: named as `Actor.key` names it
+       CASE WHEN coalesce(actor_arn, '') = '' AND actor_type = 'AWSAccount'
+            AND coalesce(actor_name, '') <> '' THEN 'account:' || actor_name END
 FROM trail_events ORDER BY event_time, event_id
 """
 _BATCH = 5000
@@ -54,6 +57,7 @@ def _event(row: tuple[Any, ...]) -> TimelineEvent | None:
         row[:12]
     )
     account, region, key_id, event_id = (str(value or "") for value in row[12:16])
+    actor = actor or row[16]
     time = utc_iso(when)
     if time is None:
         return None

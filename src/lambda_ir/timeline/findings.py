@@ -116,7 +116,7 @@ def finding_events(findings: Iterable[Finding]) -> list[TimelineEvent]:
             kind=finding.detector,
             resource=finding.resource,
             summary=f"[{finding.severity.value}] {finding.title}: {finding.summary}",
-            actor=finding.actor.arn if finding.actor else "",
+            actor=finding.actor.key if finding.actor else "",
             evidence=finding.evidence,
             **_where(finding),
         )

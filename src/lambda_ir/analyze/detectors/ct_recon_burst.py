@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.baseline import who_severity
-from lambda_ir.analyze.baseline_tools import principal_of
+from lambda_ir.analyze.baseline_tools import principal_of, via_service
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.trail_rows import DEPLOY_TOOLS, iso
@@ -107,7 +107,13 @@ def detect(case: CaseView) -> Iterator[Finding]:
             actor.type, actor.arn, actor.session_issuer, actor.caller, actor.access_key_id
         )
         novelty = case.baseline.judge(
-            str(account), principal, "", actor.source_ip, actor.user_agent, first
+            str(account),
+            principal,
+            "",
+            actor.source_ip,
+            actor.user_agent,
+            first,
+            via=via_service(actor.type, actor.source_ip),
         )
         known = novelty.judged and "principal" not in novelty.new
         if deploy_tool and known:

@@ -151,7 +151,16 @@ def _finding(
         region=region,
         key=f"{principal}|{iso(first)}|{shape}",
         time=iso(first),
-        actor=Actor(arn, kind, key, issuer, ip, agent),
+        actor=Actor(
+            arn,
+            kind,
+            key,
+            issuer,
+            ip,
+            agent,
+            # another account's caller: its principal names it (`account:<caller>`)
+            caller=principal.removeprefix("account:") if kind == "AWSAccount" and not arn else "",
+        ),
         evidence=[EvidenceRef(*ref.rsplit("|", 1)) for ref in dict.fromkeys(refs)],
         summary=(
             f"{principal} changed {function} as {shape}, a shape it never used before; its "

@@ -42,7 +42,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             continue
         function = trigger.function
         deployers = {
-            row.actor.session_issuer or row.actor.arn
+            row.actor.session_issuer or row.actor.key
             for row in select_events(
                 case,
                 "function_name = ? AND aws_region = ? AND operation IN (?, ?, ?, ?) "
@@ -50,7 +50,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 [function.name, function.region, *DEPLOYS],
             )
         }
-        creator = wired.actor.session_issuer or wired.actor.arn
+        creator = wired.actor.session_issuer or wired.actor.key
         if not deployers or creator in deployers:
             continue
         yield event_finding(
