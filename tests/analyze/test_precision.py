@@ -534,6 +534,38 @@ def _finding(fid: str, detector: str, severity: Severity, time: str | None, who:
     )
 
 
+def test_an_incident_says_the_strongest_novelty_first_and_counts_first_calls() -> None:
+    # At scale a role's incident held hundreds of "first call by … on svc-N" reasons before
+    # the new network that made it serious; the terminal shows the first four.
+    role = f"arn:aws:iam::{ACCOUNT}:role/deploy"
+
+    def verdict(new: list[str], reasons: list[str]) -> dict[str, Any]:
+        return {"baseline": {"judged": True, "new": new, "reasons": reasons}}
+
+    findings = [
+        dataclasses.replace(
+            _finding(f"f{n}", "LIR-CT-012", Severity.LOW, f"2026-11-01T02:1{n}:00Z", role),
+            details=verdict(["function"], [f"first call by {role} on svc-{n}"]),
+        )
+        for n in range(5)
+    ]
+    findings.append(
+        dataclasses.replace(
+            _finding("net", "LIR-CT-012", Severity.MEDIUM, "2026-11-01T02:30:00Z", role),
+            details=verdict(
+                ["network", "hours"],
+                ["network 203.0.113.0/24 (203.0.113.9) never used by it", "02:30 UTC is outside"],
+            ),
+        )
+    )
+    (incident,), _ = correlate(findings)
+    assert incident.new_against_baseline == (
+        "network 203.0.113.0/24 (203.0.113.9) never used by it",
+        "02:30 UTC is outside",
+        f"first calls by {role} on 5 functions",
+    )
+
+
 def test_one_actors_steps_become_one_incident_in_order() -> None:
     mallory = f"arn:aws:iam::{ACCOUNT}:user/mallory"
     findings = [

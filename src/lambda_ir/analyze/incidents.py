@@ -27,7 +27,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from lambda_ir.analyze.baseline import parse_time
+from lambda_ir.analyze.baseline import STRONG, parse_time
 from lambda_ir.analyze.baseline_tools import principal_of
 from lambda_ir.model import Actor, Finding, FunctionRef, Severity
 
@@ -203,13 +203,7 @@ def _incident(kind: str, principal: str, group: list[Finding]) -> Incident:
     chained = "recon" in phases and len(set(phases[phases.index("recon") :])) > 1
     if chained and severity.rank >= Severity.MEDIUM.rank:
         severity = max(severity, Severity.HIGH, key=lambda s: s.rank)
-    reasons: dict[str, None] = {}  # an ordered set
-    kinds: set[Any] = set()
-    for f in group:  # the baseline's verdicts, read once
-        if verdict := f.details.get("baseline"):
-            reasons.update((r, None) for r in verdict.get("reasons", []) if isinstance(r, str))
-            kinds.update(verdict.get("new", []) or [])
-    new = tuple(reasons)
+    new, kinds = _novelties(principal, group)
     functions = tuple(dict.fromkeys(a for f in group if (a := _function_of(f.resource))))
     score = sum(WEIGHT[f.severity] for f in group) + 5.0 * (len(steps) - 1 if chained else 0)
     score += 2.0 * len(kinds)  # each kind of novelty (principal, network, tool, …) once
@@ -236,6 +230,38 @@ def _incident(kind: str, principal: str, group: list[Finding]) -> Incident:
         new_against_baseline=new,
         actions=_actions(kind, severity, actors, functions, group),
     )
+
+
+# The order an incident says what was new: what raises severity first (`baseline.STRONG`),
+# then a first call on a function, a new release shape, anything else.
+_NOVELTY_ORDER = (*STRONG, "function", "shape")
+
+
+def _novelties(principal: str, group: list[Finding]) -> tuple[tuple[str, ...], set[str]]:
+    """What was new against the baseline in the incident's findings (their verdicts' reasons,
+    each once, the strongest kinds first) and the kinds. First calls on functions are one
+    reason with their count: at scale a principal's hundreds of them drowned the rest."""
+    by_kind: dict[str, dict[str, None]] = {}  # kind -> reasons, as ordered sets
+    every: set[str] = set()
+    for f in group:  # the baseline's verdicts, read once
+        verdict = f.details.get("baseline")
+        if not verdict:
+            continue
+        kinds, reasons = verdict.get("new") or [], verdict.get("reasons") or []
+        every.update(kinds)
+        # `novelty_from` gives one reason per kind, in the same order; a verdict of another
+        # shape keeps its reasons, unsorted, after the known kinds
+        pairs = zip(kinds, reasons, strict=True) if len(kinds) == len(reasons) else []
+        for kind, reason in pairs or [("", r) for r in reasons]:
+            if isinstance(reason, str):
+                by_kind.setdefault(str(kind), {})[reason] = None
+    firsts = list(by_kind.get("function", {}))
+    if len(firsts) > 1:
+        by_kind["function"] = {f"first calls by {principal} on {len(firsts)} functions": None}
+    rank = {kind: n for n, kind in enumerate(_NOVELTY_ORDER)}
+    ordered = sorted(by_kind, key=lambda kind: rank.get(kind, len(rank)))
+    new = tuple(reason for kind in ordered for reason in by_kind[kind])
+    return new, every
 
 
 def _actor(principal: str, group: list[Finding]) -> IncidentActor:
