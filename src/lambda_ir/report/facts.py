@@ -26,6 +26,7 @@ from lambda_ir.report.excerpts import Excerpt, read_excerpts
 from lambda_ir.report.functions import FunctionFacts, read_functions
 from lambda_ir.report.incidents import Incident, read_incidents
 from lambda_ir.report.indicators import Indicator, gather
+from lambda_ir.report.risk import AtRisk, at_risk
 from lambda_ir.timeline.documents import documents, gaps
 from lambda_ir.timeline.findings import read_findings
 from lambda_ir.timeline.merge import timeline_size
@@ -98,6 +99,12 @@ class ReportFacts:
                 continue
             out.append(dataclasses.replace(incident, actors=actors))
         return tuple(out)
+
+    @cached_property
+    def at_risk(self) -> tuple[AtRisk, ...]:
+        """Functions with medium or worse findings, the most severe (then most findings)
+        first: asked by the page, the Markdown and the checklist, computed once."""
+        return at_risk(self.findings, self.label)
 
     @cached_property
     def indicators(self) -> tuple[Indicator, ...]:

@@ -11,7 +11,6 @@ from lambda_ir.report import listing
 from lambda_ir.report.escape import html as esc
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.response import (
-    AtRisk,
     at_risk,
     case_indicators,
     checklist,
@@ -20,6 +19,7 @@ from lambda_ir.report.response import (
     steps_left_out,
     suspects,
 )
+from lambda_ir.report.risk import AtRisk
 
 SECTIONS = (
     ("now", "At a glance: what to do now"),

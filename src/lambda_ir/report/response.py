@@ -13,33 +13,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from lambda_ir.analyze.incidents import config_actions
-from lambda_ir.model import Finding, FunctionRef, Severity
+from lambda_ir.model import Severity
 from lambda_ir.report import listing
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.functions import FunctionFacts
 from lambda_ir.report.incidents import Incident
 from lambda_ir.report.indicators import Indicator
+from lambda_ir.report.risk import AtRisk, function_arn
 
-# Findings that say something happened (code, logs, a principal's calls), not only a door
-# left open: a function with one of these is compromised, otherwise exposed.
-_ACTIVITY = ("yara:", "LIR-CODE-", "LIR-CHG-", "LIR-IOC-", "LIR-LOG-", "LIR-CT-", "sigma:")
 _URL_FINDINGS = ("LIR-CFG-001", "LIR-CT-002")
 # The standing statement is exposure (LOW, not among an at-risk function's findings); the act
 # that granted it, judged by who did it, is what puts "remove it" on the first screen.
 _POLICY_FINDINGS = ("LIR-POL-001", "LIR-CT-001")
 _ROLE_OUTSIDE = "LIR-CT-010"
-
-
-@dataclass(frozen=True)
-class AtRisk:
-    """A function the findings (medium or worse) are about."""
-
-    arn: str
-    label: str
-    severity: Severity
-    state: str  # compromised | exposed
-    findings: tuple[Finding, ...]
-    first: str
 
 
 # How a suspect from another account (an `AWSAccount` caller, no ARN) is named, as
@@ -71,26 +57,9 @@ class Step:
 
 
 def at_risk(facts: ReportFacts) -> list[AtRisk]:
-    """Functions with medium or worse findings, the most severe (then most findings) first."""
-    grouped: dict[str, list[Finding]] = {}
-    for finding in facts.findings:
-        arn = _function_arn(finding.resource)
-        if arn and finding.severity.rank >= Severity.MEDIUM.rank:
-            grouped.setdefault(arn, []).append(finding)
-    out = [
-        AtRisk(
-            arn=arn,
-            label=facts.label(arn),
-            severity=max((f.severity for f in found), key=lambda s: s.rank),
-            state="compromised"
-            if any(f.detector.startswith(_ACTIVITY) for f in found)
-            else "exposed",
-            findings=tuple(found),
-            first=min((f.time for f in found if f.time), default=""),
-        )
-        for arn, found in grouped.items()
-    ]
-    return sorted(out, key=lambda a: (-a.severity.rank, -len(a.findings), a.arn))
+    """Functions with medium or worse findings, the most severe (then most findings) first
+    (`ReportFacts.at_risk`, computed once per report)."""
+    return list(facts.at_risk)
 
 
 def ranked_functions(facts: ReportFacts, risky: dict[str, AtRisk]) -> list[FunctionFacts]:
@@ -194,7 +163,7 @@ def steps_left_out(facts: ReportFacts) -> str:
 def steps_for(facts: ReportFacts, functions: Iterable[str]) -> list[Step]:
     """The checklist's `contain` steps that act on these functions (unqualified ARNs, or
     names as a hand-written incidents.json may give them), in the checklist's order."""
-    wanted = {_function_arn(f) or f for f in functions}  # a qualified ARN: its function
+    wanted = {function_arn(f) or f for f in functions}  # a qualified ARN: its function
     return [
         step
         for step in checklist(facts)
@@ -423,14 +392,6 @@ def _known_good(function: AtRisk) -> str:
     ]
     changes.sort(key=lambda f: f.time or "")
     return str(changes[0].details["from"]) if changes else ""
-
-
-def _function_arn(resource: str) -> str:
-    try:
-        ref = FunctionRef.from_arn(resource)
-    except ValueError:
-        return ""
-    return FunctionRef(ref.account, ref.region, ref.name).arn
 
 
 def _session(arn: str) -> str:

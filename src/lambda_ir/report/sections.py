@@ -17,7 +17,8 @@ from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.first_screen import badge, first_screen, function_anchor, table_of_contents
 from lambda_ir.report.functions import FunctionFacts, VersionRow
 from lambda_ir.report.highlight import highlight
-from lambda_ir.report.response import AtRisk, at_risk, ranked_functions
+from lambda_ir.report.response import at_risk, ranked_functions
+from lambda_ir.report.risk import AtRisk
 from lambda_ir.report.summary import blast_lines, blast_scope, headline, key_actions
 from lambda_ir.report.timeline_section import timeline_section
 
