@@ -256,14 +256,20 @@ def test_a_new_service_roles_reads_through_the_service_are_new_only_as_a_princip
     assert finding.details["baseline"]["new"] == ["principal"]
 
 
-def test_another_accounts_release_in_a_new_shape_names_its_caller(builder: CaseBuilder) -> None:
+@pytest.mark.parametrize("named", [True, False])
+def test_another_accounts_release_in_a_new_shape_names_its_caller(
+    builder: CaseBuilder, named: bool
+) -> None:
     # A partner account (AWSAccount: no ARN) releasing in a shape it never used: the finding
-    # names the caller, so incidents and reports keep it apart from other accounts.
+    # names the caller, so incidents and reports keep it apart from other accounts. A record
+    # naming neither account nor principal is known by its key only, as everywhere else.
     partner = {
         "type": "AWSAccount",
         "principalId": "AIDAPARTNER000000001",
         "accountId": "210987654321",
     }
+    if not named:
+        partner = {"type": "AWSAccount", "accessKeyId": "ASIAFOREIGN00000001"}
     records = [
         trail_event(
             "UpdateFunctionCode20150331v2",
@@ -290,10 +296,13 @@ def test_another_accounts_release_in_a_new_shape_names_its_caller(builder: CaseB
     )
     builder.trail(records)
     (finding,) = run_detector(builder, ct_release_shape.DETECTOR)
-    assert finding.actor.caller == "210987654321/AIDAPARTNER000000001"
-    assert finding.actor.key == "account:210987654321/AIDAPARTNER000000001"
+    caller = "210987654321/AIDAPARTNER000000001" if named else ""
+    assert finding.actor.caller == caller
+    assert finding.actor.key == (f"account:{caller}" if named else "")
     (incident,), _ = correlate([dataclasses.replace(finding, severity=Severity.HIGH)])
-    assert [a.principal for a in incident.actors] == [finding.actor.key]
+    principal = f"account:{caller}" if named else "key:ASIAFOREIGN00000001"
+    assert [a.principal for a in incident.actors] == [principal]
+    assert finding.details["principal"] == principal
 
 
 def test_a_call_on_no_function_is_about_the_account_not_a_nameless_function(

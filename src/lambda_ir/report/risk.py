@@ -50,9 +50,7 @@ def at_risk(findings: Iterable[Finding], label: Callable[[str], str]) -> tuple[A
             arn=arn,
             label=label(arn),
             severity=max((f.severity for f in found), key=lambda s: s.rank),
-            state="compromised"
-            if any(f.detector.startswith(ACTIVITY) for f in found)
-            else "exposed",
+            state=_state(found),
             findings=tuple(found),
             first=min((f.time for f in found if f.time), default=""),
         )

@@ -159,7 +159,9 @@ def _finding(
             ip,
             agent,
             # another account's caller: its principal names it (`account:<caller>`)
-            caller=principal.removeprefix("account:") if kind == "AWSAccount" and not arn else "",
+            caller=principal.removeprefix("account:")
+            if principal.startswith("account:") and not arn
+            else "",
         ),
         evidence=[EvidenceRef(*ref.rsplit("|", 1)) for ref in dict.fromkeys(refs)],
         summary=(
