@@ -571,7 +571,7 @@ def test_an_incident_says_the_strongest_novelty_first_and_counts_first_calls() -
     assert incident.new_against_baseline == (
         "network 203.0.113.0/24 (203.0.113.9) never used by it",
         "02:30 UTC is outside",
-        f"first calls by {role} on 5 functions",
+        f"first calls by {role} on 5 functions (svc-0, svc-1, svc-2, …)",
     )
 
 

@@ -256,8 +256,11 @@ def _novelties(principal: str, group: list[Finding]) -> tuple[tuple[str, ...], s
             if isinstance(reason, str):
                 by_kind.setdefault(str(kind), {})[reason] = None
     firsts = list(by_kind.get("function", {}))
-    if len(firsts) > 1:
-        by_kind["function"] = {f"first calls by {principal} on {len(firsts)} functions": None}
+    if len(firsts) > 1:  # each "first call by P on F" (`novelty_from`): F named for the first few
+        named = ", ".join(reason.rpartition(" on ")[2] for reason in firsts[:3])
+        more = ", …" if len(firsts) > 3 else ""
+        line = f"first calls by {principal} on {len(firsts)} functions ({named}{more})"
+        by_kind["function"] = {line: None}
     rank = {kind: n for n, kind in enumerate(_NOVELTY_ORDER)}
     ordered = sorted(by_kind, key=lambda kind: rank.get(kind, len(rank)))
     new = tuple(reason for kind in ordered for reason in by_kind[kind])
