@@ -237,21 +237,8 @@ def test_a_new_service_roles_reads_through_the_service_are_new_only_as_a_princip
     # CT-007 judges a burst as the other detectors judge a change: a stack's role reading
     # through CloudFormation is new as a principal, its address and agent the service's.
     cfn = "cloudformation.amazonaws.com"
-    reads = ("ListFunctions", "GetFunction", "ListAliases", "ListVersionsByFunction", "GetPolicy")
-    records = _history()
-    records.extend(
-        trail_event(
-            f"{op}20150331",
-            {"functionName": "orders"},
-            identity={**role_identity("cfn-stack-exec", "AWSCloudFormation"), "invokedBy": cfn},
-            event_id=f"read-{n}",
-            time=f"2026-10-22T10:1{n}:00Z",
-            user_agent=cfn,
-            source_ip=cfn,
-        )
-        for n, op in enumerate(reads)
-    )
-    builder.trail(records)
+    stack = {**role_identity("cfn-stack-exec", "AWSCloudFormation"), "invokedBy": cfn}
+    builder.trail([*_history(), *_browsing([(22, stack)], hour=10, user_agent=cfn, source_ip=cfn)])
     (finding,) = run_detector(builder, ct_recon_burst.DETECTOR)
     assert finding.details["baseline"]["new"] == ["principal"]
 
@@ -451,6 +438,28 @@ def test_secret_references_are_not_secrets(builder: CaseBuilder) -> None:
     assert names == ["DB_PASSWORD"]
 
 
+READS = ("ListFunctions", "GetFunction", "ListAliases", "ListVersionsByFunction", "GetPolicy")
+
+
+def _browsing(
+    visits: list[tuple[int, dict[str, Any]]], hour: int = 14, **where: str
+) -> list[dict[str, Any]]:
+    """Five kinds of Lambda reads, a minute apart from `hour`:00, on each (day, identity) of
+    the month; `where` is the calls' `source_ip` and `user_agent`."""
+    return [
+        trail_event(
+            f"{op}20150331",
+            {"functionName": "orders"},
+            identity=who,
+            event_id=f"{day}-{op}",
+            time=f"2026-10-{day:02d}T{hour:02d}:{n:02d}:00Z",
+            **where,
+        )
+        for day, who in visits
+        for n, op in enumerate(READS)
+    ]
+
+
 def test_console_browsing_by_an_established_developer_is_info(builder: CaseBuilder) -> None:
     sso = {
         "type": "AssumedRole",
@@ -464,21 +473,8 @@ def test_console_browsing_by_an_established_developer_is_info(builder: CaseBuild
             }
         },
     }
-    reads = ("ListFunctions", "GetFunction", "ListAliases", "ListVersionsByFunction", "GetPolicy")
-    records = [
-        trail_event(
-            f"{op}20150331",
-            {"functionName": "orders"},
-            identity=sso,
-            event_id=f"{day}-{op}",
-            time=f"2026-10-{day:02d}T14:{n:02d}:00Z",
-            user_agent="console.amazonaws.com",
-            source_ip="198.51.100.23",
-        )
-        for day in (5, 9, 13, 20)
-        for n, op in enumerate(reads)
-    ]
-    builder.trail(records)
+    visits = [(day, sso) for day in (5, 9, 13, 20)]
+    builder.trail(_browsing(visits, user_agent="console.amazonaws.com", source_ip="198.51.100.23"))
     severities = [f.severity for f in run_detector(builder, ct_recon_burst.DETECTOR)]
     # Days 5, 9 and 13 have under three days of history before them: no baseline, MEDIUM
     # (the detector's own verdict); on day 20 she is established: INFO.
@@ -495,20 +491,8 @@ def test_callers_from_other_accounts_are_told_apart(builder: CaseBuilder) -> Non
 
     partner = foreign("210987654321", "AIDAPARTNER000000001")
     stranger = foreign("999988887777", "AROASTRANGER00000001:night-shift")
-    reads = ("ListFunctions", "GetFunction", "ListAliases", "ListVersionsByFunction", "GetPolicy")
-    records = [
-        trail_event(
-            f"{op}20150331",
-            {"functionName": "orders"},
-            identity=who,
-            event_id=f"{day}-{op}",
-            time=f"2026-10-{day:02d}T14:{n:02d}:00Z",
-            source_ip="198.18.0.5",
-        )
-        for day, who in ((5, partner), (9, partner), (13, partner), (20, partner), (22, stranger))
-        for n, op in enumerate(reads)
-    ]
-    builder.trail(records)
+    visits = [(5, partner), (9, partner), (13, partner), (20, partner), (22, stranger)]
+    builder.trail(_browsing(visits, source_ip="198.18.0.5"))
     *_, last = run_detector(builder, ct_recon_burst.DETECTOR)
     assert last.summary.startswith("account:999988887777/AROASTRANGER00000001 made 5 Lambda")
     assert last.actor.caller == "999988887777/AROASTRANGER00000001"
