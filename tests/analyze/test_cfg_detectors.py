@@ -189,6 +189,50 @@ def test_hook_env_vendor_wrapper_from_the_vendors_own_last_layer_is_info(
     assert finding.details["vendor"] == "Datadog" and finding.details["shadowed_by"] is None
 
 
+SENTRY_LAYER = f"arn:aws:lambda:{REGION}:943013980633:layer:SentryNodeServerlessSDKv8:30"
+SENTRY_HOOK = "--import @sentry/aws-serverless/awslambda-auto"
+SENTRY_FILE = "nodejs/node_modules/@sentry/aws-serverless/awslambda-auto.mjs"
+
+
+@pytest.mark.parametrize("shadowed", [True, False])
+def test_hook_env_vendor_module_shadowed_by_a_later_layer_is_high(
+    builder: CaseBuilder, shadowed: bool
+) -> None:
+    # Sentry documents a bare module name, loaded from the layers' node_modules: a later
+    # layer that ships a file of that package replaces Sentry's, as for a wrapper path.
+    builder.layer(SENTRY_LAYER, zip_bytes({SENTRY_FILE: "export {};\n"}))
+    layers = [SENTRY_LAYER]
+    if shadowed:
+        builder.layer(SHADOW_LAYER, zip_bytes({SENTRY_FILE: "import('child_process');\n"}))
+        layers.append(SHADOW_LAYER)
+    env = {"NODE_OPTIONS": SENTRY_HOOK}
+    config = function_config("orders", env=env, layers=layers, runtime="nodejs20.x")
+    builder.versions("orders", [config])
+    [finding] = run_detector(builder, cfg_hook_env.DETECTOR)
+    assert finding.severity is (Severity.HIGH if shadowed else Severity.INFO)
+    assert finding.details["shadowed_by"] == (SHADOW_LAYER if shadowed else None)
+    if shadowed:
+        assert f"comes from layer {SHADOW_LAYER}" in finding.summary
+
+
+def test_hook_env_vendor_module_in_the_runtimes_own_folder_wins_over_layer_order(
+    builder: CaseBuilder,
+) -> None:
+    # NODE_PATH looks in /opt/nodejs/node20/node_modules before /opt/nodejs/node_modules: a
+    # foreign copy there runs even from a layer listed before Sentry's.
+    own_folder = SENTRY_FILE.replace("nodejs/node_modules/", "nodejs/node20/node_modules/")
+    builder.layer(SHADOW_LAYER, zip_bytes({own_folder: "import('child_process');\n"}))
+    builder.layer(SENTRY_LAYER, zip_bytes({SENTRY_FILE: "export {};\n"}))
+    env = {"NODE_OPTIONS": SENTRY_HOOK}
+    layers = [SHADOW_LAYER, SENTRY_LAYER]
+    builder.versions(
+        "orders", [function_config("orders", env=env, layers=layers, runtime="nodejs20.x")]
+    )
+    [finding] = run_detector(builder, cfg_hook_env.DETECTOR)
+    assert finding.severity is Severity.HIGH
+    assert finding.details["shadowed_by"] == SHADOW_LAYER
+
+
 def test_hook_env_extra_preload_beside_a_vendor_hook_is_judged_alone(
     builder: CaseBuilder,
 ) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from lambda_ir.analyze.archive import read_members
 from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.hooks import module_paths
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.analyze.vendors import HookCheck, LayerKind, LayerMatch
 from lambda_ir.model import EvidenceRef
@@ -65,12 +66,31 @@ def shadowing_layer(
     when such a layer is the last to ship every target, or when no collected package ships
     one (the packages cannot tell then)."""
     for target in check.documented:
-        wanted = opt_members([target])
-        providers = [f.arn for f in files if inside(f.ref.member or "", wanted)]
-        if not providers:
-            continue
-        last = case.vendors.layer(providers[-1], config.ref.account)
-        vouched = last.vendor is not None and last.vendor.documents(name, target)
-        if last.kind is not LayerKind.VENDOR or not vouched:
-            return last
+        for wanted in _load_order(target, config.runtime):
+            providers = [f.arn for f in files if inside(f.ref.member or "", wanted)]
+            if not providers:
+                continue
+            last = case.vendors.layer(providers[-1], config.ref.account)
+            vouched = last.vendor is not None and last.vendor.documents(name, target)
+            if last.kind is not LayerKind.VENDOR or not vouched:
+                return last
+            break  # the first folder that has it is the one that loads
     return None
+
+
+def module_files(
+    case: CaseView, config: FunctionConfig, targets: tuple[str, ...]
+) -> list[LayerFile]:
+    """The layer files of the packages bare Node module names load from (`hooks.module_paths`),
+    for `shadowing_layer` to tell whose copy runs."""
+    paths = [p for target in targets for p in module_paths(target, config.runtime)]
+    return resolve(case, config, paths) if paths else []
+
+
+def _load_order(target: str, runtime: str) -> list[list[str]]:
+    """The package members a documented target may load, folder by folder in the order the
+    runtime looks: an /opt path is one; a bare Node module name is its package's folder in
+    each layer node_modules folder of NODE_PATH, the first with the package winning."""
+    if wanted := opt_members([target]):
+        return [wanted]
+    return [opt_members([path]) for path in module_paths(target, runtime)]

@@ -65,6 +65,25 @@ def is_hook(name: str, value: str) -> bool:
     return bool(hook_paths(value))
 
 
+def module_paths(target: str, runtime: str) -> list[str]:
+    """The /opt folders a bare Node module name (`@sentry/aws-serverless/awslambda-auto`)
+    loads from when a layer ships it: its package's folder in the layers' node_modules
+    folders of Lambda's NODE_PATH (`/opt/nodejs/node_modules` and, for a `nodejsNN.x`
+    runtime, `/opt/nodejs/nodeNN/node_modules`). [] for a path, a URL, a relative name."""
+    if not target or target.startswith(("/", ".", "\\")) or ":" in target:
+        return []
+    parts = target.split("/")
+    package = parts[:2] if target.startswith("@") else parts[:1]
+    if len(package) < (2 if target.startswith("@") else 1) or any(
+        p in ("", ".", "..") for p in package
+    ):
+        return []
+    folders = ["/opt/nodejs/node_modules"]
+    if found := re.fullmatch(r"nodejs(\d+)\.x", runtime):
+        folders.insert(0, f"/opt/nodejs/node{found.group(1)}/node_modules")
+    return [f"{folder}/{'/'.join(package)}" for folder in folders]
+
+
 # Flags that make Node load a module before the handler, and the JVM's agent options.
 NODE_PRELOAD = ("--require", "-r", "--import", "--loader", "--experimental-loader")
 JAVA_AGENTS = ("-javaagent:", "-agentpath:", "-agentlib:")

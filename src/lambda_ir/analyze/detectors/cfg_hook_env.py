@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from lambda_ir.analyze.attribution import config_event
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
-from lambda_ir.analyze.hook_files import LayerFile, inside, opt_members, resolve, shadowing_layer
+from lambda_ir.analyze.hook_files import (
+    LayerFile,
+    inside,
+    module_files,
+    opt_members,
+    resolve,
+    shadowing_layer,
+)
 from lambda_ir.analyze.hooks import ALWAYS, hook_paths, is_hook
 from lambda_ir.analyze.own_footprints import WRAPPER, OwnLayer, named_like_ours, own_layer
 from lambda_ir.analyze.values import FunctionConfig
@@ -128,7 +135,8 @@ def _judge(
     if own is not None:
         note = f"; the {own.describe()} (layer {own.arn}, CodeSha256 {own.code_sha256})"
         return Verdict(Severity.INFO, note, check, own=own)
-    shadow = shadowing_layer(case, config, name, check, found)
+    modules = module_files(case, config, check.documented)
+    shadow = shadowing_layer(case, config, name, check, [*found, *modules])
     vendor = check.vendor
     if vendor is not None and check.whole and shadow is None:
         note = f"; {vendor.name} documents this hook and its own layer is attached"
