@@ -551,11 +551,18 @@ def test_an_incident_says_the_strongest_novelty_first_and_counts_first_calls() -
             ),
         )
     )
+    findings.append(  # a second network: after the first reason of every kind
+        dataclasses.replace(
+            _finding("net2", "LIR-CT-012", Severity.MEDIUM, "2026-11-01T02:40:00Z", role),
+            details=verdict(["network"], ["network 198.18.0.0/24 (198.18.0.1) never used by it"]),
+        )
+    )
     (incident,), _ = correlate(findings)
     assert incident.new_against_baseline == (
         "network 203.0.113.0/24 (203.0.113.9) never used by it",
         "02:30 UTC is outside",
         f"first calls by {role} on 5 functions (svc-0, svc-1, svc-2, …)",
+        "network 198.18.0.0/24 (198.18.0.1) never used by it",
     )
 
 

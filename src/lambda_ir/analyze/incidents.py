@@ -239,8 +239,9 @@ _NOVELTY_ORDER = (*STRONG, "function", "shape")
 
 def _novelties(principal: str, group: list[Finding]) -> tuple[tuple[str, ...], set[str]]:
     """What was new against the baseline in the incident's findings (their verdicts' reasons,
-    each once, the strongest kinds first) and the kinds. First calls on functions are one
-    reason with their count: at scale a principal's hundreds of them drowned the rest."""
+    each once: the first of each kind, strongest kinds first, then the others) and the kinds.
+    First calls on functions are one reason with their count: at scale a principal's hundreds
+    of them drowned the rest."""
     by_kind: dict[str, dict[str, None]] = {}  # kind -> reasons, as ordered sets
     every: set[str] = set()
     for f in group:  # the baseline's verdicts, read once
@@ -262,8 +263,11 @@ def _novelties(principal: str, group: list[Finding]) -> tuple[tuple[str, ...], s
         line = f"first calls by {principal} on {len(firsts)} functions ({named}{more})"
         by_kind["function"] = {line: None}
     rank = {kind: n for n, kind in enumerate(_NOVELTY_ORDER)}
-    ordered = sorted(by_kind, key=lambda kind: rank.get(kind, len(rank)))
-    new = tuple(reason for kind in ordered for reason in by_kind[kind])
+    ordered = [
+        list(by_kind[kind]) for kind in sorted(by_kind, key=lambda k: rank.get(k, len(rank)))
+    ]
+    # each kind's first reason, then the others ("acted on" before "changed" for one principal)
+    new = tuple([reasons[0] for reasons in ordered] + [r for rs in ordered for r in rs[1:]])
     return new, every
 
 
