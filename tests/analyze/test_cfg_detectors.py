@@ -190,16 +190,16 @@ def test_hook_env_vendor_wrapper_from_the_vendors_own_last_layer_is_info(
 
 
 SENTRY_LAYER = f"arn:aws:lambda:{REGION}:943013980633:layer:SentryNodeServerlessSDKv8:30"
-SENTRY_HOOK = "--import @sentry/aws-serverless/awslambda-auto"
-SENTRY_FILE = "nodejs/node_modules/@sentry/aws-serverless/awslambda-auto.mjs"
+SENTRY_HOOK = "-r @sentry/serverless/dist/awslambda-auto"
+SENTRY_FILE = "nodejs/node_modules/@sentry/serverless/dist/awslambda-auto.js"
 
 
 @pytest.mark.parametrize("shadowed", [True, False])
 def test_hook_env_vendor_module_shadowed_by_a_later_layer_is_high(
     builder: CaseBuilder, shadowed: bool
 ) -> None:
-    # Sentry documents a bare module name, loaded from the layers' node_modules: a later
-    # layer that ships a file of that package replaces Sentry's, as for a wrapper path.
+    # Sentry documents a bare module name, `require`d from the layers' node_modules (NODE_PATH):
+    # a later layer that ships a file of that package replaces Sentry's, as for a wrapper path.
     builder.layer(SENTRY_LAYER, zip_bytes({SENTRY_FILE: "export {};\n"}))
     layers = [SENTRY_LAYER]
     if shadowed:
@@ -231,6 +231,24 @@ def test_hook_env_vendor_module_in_the_runtimes_own_folder_wins_over_layer_order
     [finding] = run_detector(builder, cfg_hook_env.DETECTOR)
     assert finding.severity is Severity.HIGH
     assert finding.details["shadowed_by"] == SHADOW_LAYER
+
+
+def test_hook_env_vendor_es_module_is_not_judged_by_the_layers_copies(
+    builder: CaseBuilder,
+) -> None:
+    # `--import` loads an ES module, which never reads NODE_PATH: a layer's copy of the
+    # package is not what runs (the function's own node_modules is), so it shadows nothing.
+    esm = "nodejs/node_modules/@sentry/aws-serverless/awslambda-auto.mjs"
+    builder.layer(SENTRY_LAYER, zip_bytes({esm: "export {};\n"}))
+    builder.layer(SHADOW_LAYER, zip_bytes({esm: "import('child_process');\n"}))
+    env = {"NODE_OPTIONS": "--import @sentry/aws-serverless/awslambda-auto"}
+    layers = [SENTRY_LAYER, SHADOW_LAYER]
+    builder.versions(
+        "orders", [function_config("orders", env=env, layers=layers, runtime="nodejs20.x")]
+    )
+    [finding] = run_detector(builder, cfg_hook_env.DETECTOR)
+    assert finding.details["shadowed_by"] is None
+    assert finding.severity is Severity.INFO
 
 
 def test_hook_env_extra_preload_beside_a_vendor_hook_is_judged_alone(

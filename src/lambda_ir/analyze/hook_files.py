@@ -81,8 +81,8 @@ def shadowing_layer(
 def module_files(
     case: CaseView, config: FunctionConfig, targets: tuple[str, ...]
 ) -> list[LayerFile]:
-    """The layer files of the packages bare Node module names load from (`hooks.module_paths`),
-    for `shadowing_layer` to tell whose copy runs."""
+    """The layer files of the packages bare Node module names load from (`hooks.module_paths`;
+    `require`d ones: `hooks.required_modules`), for `shadowing_layer` to tell whose runs."""
     paths = [p for target in targets for p in module_paths(target, config.runtime)]
     return resolve(case, config, paths) if paths else []
 

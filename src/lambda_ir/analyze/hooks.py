@@ -84,6 +84,21 @@ def module_paths(target: str, runtime: str) -> list[str]:
     return [f"{folder}/{'/'.join(package)}" for folder in folders]
 
 
+def required_modules(name: str, value: str) -> tuple[str, ...]:
+    """The bare module names NODE_OPTIONS `--require`s (`-r`): what CommonJS finds through
+    NODE_PATH, so in a layer's node_modules. An `--import` (ES module) target is not among
+    them: ES modules never read NODE_PATH, they load from the function's own packages."""
+    if name.upper() != "NODE_OPTIONS" or (args := split_options(value)) is None:
+        return ()
+    found: list[str] = []
+    for flag, target in zip(args, [*args[1:], ""], strict=True):
+        if flag in ("--require", "-r"):
+            found.append(target)
+        elif flag.startswith("--require="):
+            found.append(flag.removeprefix("--require="))
+    return tuple(t for t in found if module_paths(t, "nodejs"))
+
+
 # Flags that make Node load a module before the handler, and the JVM's agent options.
 NODE_PRELOAD = ("--require", "-r", "--import", "--loader", "--experimental-loader")
 JAVA_AGENTS = ("-javaagent:", "-agentpath:", "-agentlib:")

@@ -16,7 +16,7 @@ from lambda_ir.analyze.hook_files import (
     resolve,
     shadowing_layer,
 )
-from lambda_ir.analyze.hooks import ALWAYS, hook_paths, is_hook
+from lambda_ir.analyze.hooks import ALWAYS, hook_paths, is_hook, required_modules
 from lambda_ir.analyze.own_footprints import WRAPPER, OwnLayer, named_like_ours, own_layer
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.analyze.vendors import HookCheck, LayerMatch
@@ -135,7 +135,8 @@ def _judge(
     if own is not None:
         note = f"; the {own.describe()} (layer {own.arn}, CodeSha256 {own.code_sha256})"
         return Verdict(Severity.INFO, note, check, own=own)
-    modules = module_files(case, config, check.documented)
+    required = required_modules(name, value)
+    modules = module_files(case, config, tuple(t for t in check.documented if t in required))
     shadow = shadowing_layer(case, config, name, check, [*found, *modules])
     vendor = check.vendor
     if vendor is not None and check.whole and shadow is None:
