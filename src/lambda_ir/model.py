@@ -100,6 +100,17 @@ class EvidenceRef:
         return out
 
 
+# How another account's caller (an `AWSAccount` identity, which CloudTrail names by no ARN) is
+# keyed and named: `account:<account id>/<principal id>`, by baselines, incidents and outputs.
+FOREIGN_CALLER = "account:"
+
+
+def foreign_caller(actor_type: str, actor_arn: str, actor_name: str) -> str:
+    """`<account id>/<principal id>` of another account's caller (the index's `actor_name`
+    of an `AWSAccount` identity without an ARN), "" for any other caller."""
+    return actor_name if actor_type == "AWSAccount" and not actor_arn else ""
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     """Who made an AWS call, as CloudTrail's userIdentity shows it."""
@@ -118,7 +129,7 @@ class Actor:
     def key(self) -> str:
         """Who acted, as outputs key and list callers: the ARN, else `account:<caller>` for
         another account's caller (as `baseline_tools.principal_of` names it), else ""."""
-        return self.arn or (f"account:{self.caller}" if self.caller else "")
+        return self.arn or (f"{FOREIGN_CALLER}{self.caller}" if self.caller else "")
 
     @property
     def name(self) -> str:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from lambda_ir.model import FOREIGN_CALLER
+
 # Tool families, most specific first: a CDK deploy goes through CloudFormation, a SAM deploy
 # through CloudFormation too; when CloudFormation itself makes the call the agent says so.
 _FAMILIES = (
@@ -83,5 +85,5 @@ def principal_of(actor_type: str, actor_arn: str, issuer: str, actor_name: str, 
     if issuer:
         return issuer
     if not actor_arn and actor_type == "AWSAccount" and actor_name:
-        return f"account:{actor_name}"  # another account's caller: `<account>/<principal id>`
+        return f"{FOREIGN_CALLER}{actor_name}"  # another account's: `<account>/<principal id>`
     return actor_arn or (f"key:{key}" if key else "unknown")

@@ -29,7 +29,7 @@ from typing import Any
 
 from lambda_ir.analyze.baseline import STRONG, parse_time
 from lambda_ir.analyze.baseline_tools import principal_of
-from lambda_ir.model import Actor, Finding, FunctionRef, Severity
+from lambda_ir.model import FOREIGN_CALLER, Actor, Finding, FunctionRef, Severity
 
 INCIDENTS_FILE = "incidents.json"
 GAP_HOURS = 8
@@ -355,7 +355,7 @@ def _actions(
         )
     # Another account's caller (AWSAccount) came in through a resource policy: no key or
     # session of this account to revoke, only the statements that let its account in.
-    foreign = any(actor.principal.startswith("account:") for actor in actors)
+    foreign = any(actor.principal.startswith(FOREIGN_CALLER) for actor in actors)
     if foreign or detectors & {"LIR-CT-001", "LIR-POL-001"}:
         out.append("block-public")
     if detectors & {"LIR-CT-002", "LIR-CFG-001"}:

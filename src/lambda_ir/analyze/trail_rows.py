@@ -18,8 +18,9 @@ import orjson
 
 from lambda_ir.analyze.baseline_tools import principal_of
 from lambda_ir.analyze.detector import DetectorInfo, make_finding
+from lambda_ir.evidence.index_schema import FOREIGN_CALLER_SQL
 from lambda_ir.evidence.index_trail import literal_path, record_files, records_query
-from lambda_ir.model import Actor, EvidenceRef, Finding, FunctionRef, Severity
+from lambda_ir.model import Actor, EvidenceRef, Finding, FunctionRef, Severity, foreign_caller
 
 if TYPE_CHECKING:
     import duckdb
@@ -39,8 +40,7 @@ PRINCIPAL = (
     "THEN 'service:' || coalesce(nullif(actor_name, ''), 'unknown') "
     "WHEN coalesce(session_issuer_arn, '') <> '' THEN session_issuer_arn "
     "WHEN coalesce(actor_arn, '') <> '' THEN actor_arn "
-    "WHEN coalesce(actor_type, '') = 'AWSAccount' AND coalesce(actor_name, '') <> '' "
-    "THEN 'account:' || actor_name "
+    f"WHEN {FOREIGN_CALLER_SQL} IS NOT NULL THEN {FOREIGN_CALLER_SQL} "
     "WHEN coalesce(access_key_id, '') <> '' THEN 'key:' || access_key_id ELSE 'unknown' END"
 )
 HUMAN_TYPES = frozenset({"IAMUser", "Root", "FederatedUser"})
@@ -298,7 +298,7 @@ def row_of(values: tuple[Any, ...]) -> TrailRow:
             session_issuer=intern(issuer or ""),
             source_ip=source_ip or "",
             user_agent=intern(user_agent or ""),
-            caller=(actor_name or "") if kind == "AWSAccount" and not actor_arn else "",
+            caller=foreign_caller(kind, actor_arn or "", actor_name or ""),
         ),
         actor_type=kind,
         actor_name=actor_name or "",

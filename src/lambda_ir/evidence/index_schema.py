@@ -7,6 +7,8 @@ hundreds of `requestParameters` shapes, and inferred structs break on the next o
 
 from __future__ import annotations
 
+from lambda_ir.model import FOREIGN_CALLER
+
 # Bump when a table changes shape: an index built by another version is then rebuilt.
 # 2: log events de-duplicated across overlapping windows; 3: the raw CloudTrail record is no
 # longer stored in `trail_events` (`index_trail.records_query` reads it from the evidence);
@@ -17,6 +19,12 @@ from __future__ import annotations
 # 8: an AWSAccount caller's `actor_name` is `<account id>/<principal id>`.
 SCHEMA_VERSION = "8"
 
+# `model.Actor.key` of a `trail_events` row's caller from another account (`AWSAccount`, no
+# ARN: `actor_name` is `<account id>/<principal id>`), NULL for any other caller.
+FOREIGN_CALLER_SQL = (
+    "CASE WHEN coalesce(actor_arn, '') = '' AND actor_type = 'AWSAccount' "
+    f"AND coalesce(actor_name, '') <> '' THEN '{FOREIGN_CALLER}' || actor_name END"
+)
 EVIDENCE = "evidence_path VARCHAR, evidence_sha256 VARCHAR"
 
 TABLES: tuple[tuple[str, str], ...] = (

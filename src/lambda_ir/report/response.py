@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from lambda_ir.analyze.incidents import config_actions
-from lambda_ir.model import Severity
+from lambda_ir.model import FOREIGN_CALLER, Severity
 from lambda_ir.report import listing
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.functions import FunctionFacts
@@ -26,11 +26,6 @@ _URL_FINDINGS = ("LIR-CFG-001", "LIR-CT-002")
 # that granted it, judged by who did it, is what puts "remove it" on the first screen.
 _POLICY_FINDINGS = ("LIR-POL-001", "LIR-CT-001")
 _ROLE_OUTSIDE = "LIR-CT-010"
-
-
-# How a suspect from another account (an `AWSAccount` caller, no ARN) is named, as
-# `baseline_tools.principal_of` and incidents name it.
-FOREIGN = "account:"
 
 
 @dataclass(frozen=True)
@@ -225,7 +220,7 @@ def contain_command(
 def _foreign_steps(facts: ReportFacts, suspect: Suspect, risky: list[AtRisk]) -> list[Step]:
     """Another account's caller has no key or session here to revoke: what lets that
     account in is a resource-policy statement on each function it acted on."""
-    caller = suspect.principal.removeprefix(FOREIGN)
+    caller = suspect.principal.removeprefix(FOREIGN_CALLER)
     account = caller.split("/")[0]
     return [
         Step(
@@ -254,7 +249,7 @@ def _credential_steps(
         if fn is not None and (role := fn.role.rsplit("/", 1)[-1]):
             owners.setdefault(role, function)
     for suspect in suspects(facts):
-        if suspect.principal.startswith(FOREIGN):
+        if suspect.principal.startswith(FOREIGN_CALLER):
             steps += _foreign_steps(facts, suspect, risky)
             continue
         for key in suspect.access_keys:

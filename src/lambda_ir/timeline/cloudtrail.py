@@ -15,18 +15,18 @@ from typing import Any
 import duckdb
 import orjson
 
+from lambda_ir.evidence.index_schema import FOREIGN_CALLER_SQL
 from lambda_ir.model import EvidenceRef, TimelineEvent
 from lambda_ir.timeline.clock import utc_iso
 
-_QUERY = """
+# The actor is `Actor.key`: the ARN, or for another account's caller `account:…`.
+_QUERY = f"""
 SELECT event_time, coalesce(operation, event_name), event_source, function_name, qualifier,
-       actor_arn, actor_name, source_ip, error_code, CAST(request_parameters AS VARCHAR),
-       evidence_path, evidence_sha256, account, aws_region, access_key_id, event_id,
-       -- another account's caller has no ARN: named as `Actor.key` names it
-       CASE WHEN coalesce(actor_arn, '') = '' AND actor_type = 'AWSAccount'
-            AND coalesce(actor_name, '') <> '' THEN 'account:' || actor_name END
+       coalesce(nullif(actor_arn, ''), {FOREIGN_CALLER_SQL}), actor_name, source_ip,
+       error_code, CAST(request_parameters AS VARCHAR), evidence_path, evidence_sha256,
+       account, aws_region, access_key_id, event_id
 FROM trail_events ORDER BY event_time, event_id
-"""
+"""  # noqa: S608 - constant SQL
 _BATCH = 5000
 # What `trail_events` yields, counted: a call without a time is no event.
 _COUNT = """
@@ -57,7 +57,6 @@ def _event(row: tuple[Any, ...]) -> TimelineEvent | None:
         row[:12]
     )
     account, region, key_id, event_id = (str(value or "") for value in row[12:16])
-    actor = actor or row[16]
     time = utc_iso(when)
     if time is None:
         return None

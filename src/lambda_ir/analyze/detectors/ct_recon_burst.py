@@ -9,7 +9,8 @@ from lambda_ir.analyze.baseline_tools import principal_of, via_service
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.trail_rows import DEPLOY_TOOLS, iso
-from lambda_ir.model import Actor, EvidenceRef, Finding, Kind, Severity
+from lambda_ir.evidence.index_schema import FOREIGN_CALLER_SQL
+from lambda_ir.model import Actor, EvidenceRef, Finding, Kind, Severity, foreign_caller
 
 INFO = DetectorInfo(
     id="LIR-CT-007",
@@ -35,12 +36,11 @@ WINDOW_MINUTES = 10
 # reads in bursts, none more than the window apart, are one burst (overlapping windows). The
 # agent is never a filter (the caller chooses it; a missing one is NULL): whether every call
 # claimed a deploy tool is returned for Python.
-_SQL = """
+_SQL = f"""
 WITH reads AS MATERIALIZED (
     SELECT event_id, event_time, operation,
       -- the session; another account's caller (AWSAccount) by its account and principal id
-      coalesce(nullif(actor_arn, ''), CASE WHEN actor_type = 'AWSAccount'
-        THEN 'account:' || actor_name END, '') AS who
+      coalesce(nullif(actor_arn, ''), {FOREIGN_CALLER_SQL}, '') AS who
     FROM trail_events
     WHERE event_source = 'lambda.amazonaws.com'
       AND (operation LIKE 'Get%' OR operation LIKE 'List%')
@@ -77,7 +77,7 @@ FROM bursts AS b JOIN trail_events AS t USING (event_id)
 WHERE b.inside
 GROUP BY b.who, b.burst
 ORDER BY min(t.event_time), b.who
-"""
+"""  # noqa: S608 - constant SQL
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
@@ -101,7 +101,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             session_issuer=str(issuer or ""),
             source_ip=str(ip or ""),
             user_agent=str(agent or ""),
-            caller=str(name or "") if kind == "AWSAccount" and not arn else "",
+            caller=foreign_caller(str(kind or ""), str(arn or ""), str(name or "")),
         )
         principal = principal_of(
             actor.type, actor.arn, actor.session_issuer, actor.caller, actor.access_key_id

@@ -19,7 +19,7 @@ from lambda_ir.analyze.baseline import ESTABLISHED_DAYS, MIN_HISTORY_DAYS
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.trail_rows import iso
-from lambda_ir.model import Actor, EvidenceRef, Finding, FunctionRef, Kind, Severity
+from lambda_ir.model import FOREIGN_CALLER, Actor, EvidenceRef, Finding, FunctionRef, Kind, Severity
 
 INFO = DetectorInfo(
     id="LIR-CT-013",
@@ -159,8 +159,8 @@ def _finding(
             ip,
             agent,
             # another account's caller: its principal names it (`account:<caller>`)
-            caller=principal.removeprefix("account:")
-            if principal.startswith("account:") and not arn
+            caller=principal.removeprefix(FOREIGN_CALLER)
+            if principal.startswith(FOREIGN_CALLER) and not arn
             else "",
         ),
         evidence=[EvidenceRef(*ref.rsplit("|", 1)) for ref in dict.fromkeys(refs)],
