@@ -70,18 +70,27 @@ def module_paths(target: str, runtime: str) -> list[str]:
     loads from when a layer ships it: its package's folder in the layers' node_modules
     folders of Lambda's NODE_PATH (`/opt/nodejs/node_modules` and, for a `nodejsNN.x`
     runtime, `/opt/nodejs/nodeNN/node_modules`). [] for a path, a URL, a relative name."""
-    if not target or target.startswith(("/", ".", "\\")) or ":" in target:
+    package = _package(target)
+    if not package:
         return []
+    folders = ["/opt/nodejs/node_modules"]
+    if found := re.fullmatch(r"nodejs(\d+)\.x", runtime):
+        folders.insert(0, f"/opt/nodejs/node{found.group(1)}/node_modules")
+    return [f"{folder}/{package}" for folder in folders]
+
+
+def _package(target: str) -> str:
+    """The package a bare Node module name loads from (`@scope/name` or `name`), "" for a
+    path, a URL or a relative name."""
+    if not target or target.startswith(("/", ".", "\\")) or ":" in target:
+        return ""
     parts = target.split("/")
     package = parts[:2] if target.startswith("@") else parts[:1]
     if len(package) < (2 if target.startswith("@") else 1) or any(
         p in ("", ".", "..") for p in package
     ):
-        return []
-    folders = ["/opt/nodejs/node_modules"]
-    if found := re.fullmatch(r"nodejs(\d+)\.x", runtime):
-        folders.insert(0, f"/opt/nodejs/node{found.group(1)}/node_modules")
-    return [f"{folder}/{'/'.join(package)}" for folder in folders]
+        return ""
+    return "/".join(package)
 
 
 def required_modules(name: str, value: str) -> tuple[str, ...]:
@@ -96,7 +105,7 @@ def required_modules(name: str, value: str) -> tuple[str, ...]:
             found.append(target)
         elif flag.startswith("--require="):
             found.append(flag.removeprefix("--require="))
-    return tuple(t for t in found if module_paths(t, "nodejs"))
+    return tuple(t for t in found if _package(t))
 
 
 # Flags that make Node load a module before the handler, and the JVM's agent options.
