@@ -99,7 +99,8 @@ def test_groups_read_in_batches_refuse_a_query_meanwhile(
     groups = trail_rows.select_groups(view, where, by="function_name")
     assert next(groups).first.function_name == "fn-1"
     view.index.execute("SELECT 1").fetchall()
-    with pytest.raises(RuntimeError, match="queried while groups were read: 1 of 3"):
+    ended = r"queried while groups were read: the result ended after 1$"
+    with pytest.raises(RuntimeError, match=ended):
         list(groups)
 
 

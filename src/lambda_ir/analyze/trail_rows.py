@@ -206,7 +206,9 @@ def select_groups(
     columns = (
         COLUMNS
         if bodies
-        else COLUMNS.replace("request_parameters,", "NULL,").replace("response_elements,", "NULL,")
+        else COLUMNS.replace("request_parameters,", "NULL AS request_parameters,").replace(
+            "response_elements,", "NULL AS response_elements,"
+        )
     )
     order = "ORDER BY event_time, event_id"
     sessions = "SELECT *, 0 AS lir_session FROM hits"
@@ -215,12 +217,15 @@ def select_groups(
       SELECT *, sum(lir_break) OVER (PARTITION BY {by} {order}) AS lir_session FROM (
         SELECT *, CASE WHEN event_time - lag(event_time) OVER (PARTITION BY {by} {order})
           > INTERVAL '{int(gap_hours)} hours' THEN 1 ELSE 0 END AS lir_break FROM hits)"""  # noqa: S608
+    # A group's events as one list of structs sorted once (by time, then id: the struct's
+    # field order), not three lists each aggregated in order. The row after the groups,
+    # `lir_end`, tells a complete result from one another query ended early.
     sql = f"""
     WITH hits AS MATERIALIZED (SELECT * FROM trail_events {join} WHERE {where}),
     sessions AS ({sessions}),
     groups AS (
-      SELECT first(event_id {order}) AS lir_first, list(event_id {order}) AS lir_ids,
-        list(evidence_path {order}) AS lir_paths, list(evidence_sha256 {order}) AS lir_shas,
+      SELECT list_sort(list({{'time': event_time, 'id': event_id, 'path': evidence_path,
+          'sha': evidence_sha256}})) AS lir_events,
         list_sort(list(DISTINCT operation)) AS lir_ops, max(event_time) AS lir_last,
         list_sort(list(DISTINCT source_ip) FILTER (WHERE coalesce(source_ip, '') <> ''))
           AS lir_ips,
@@ -228,22 +233,30 @@ def select_groups(
           AS lir_keys
       FROM sessions GROUP BY {by}, lir_session
     )
-    SELECT {columns}{more}, lir_ids, lir_paths, lir_shas, lir_ops, lir_last, lir_ips, lir_keys,
-      count(*) OVER () AS lir_total
-    FROM groups JOIN hits ON hits.event_id = groups.lir_first
-    {order}
+    SELECT * FROM (
+      SELECT false AS lir_end, {columns}{more}, [e.id FOR e IN lir_events] AS lir_ids,
+        [e.path FOR e IN lir_events] AS lir_paths, [e.sha FOR e IN lir_events] AS lir_shas,
+        lir_ops, lir_last, lir_ips, lir_keys
+      FROM groups JOIN hits ON hits.event_id = groups.lir_events[1].id
+      UNION ALL BY NAME SELECT true AS lir_end
+    )
+    ORDER BY lir_end, event_time, event_id
     """  # noqa: S608
     width = len(COLUMNS.split(","))
     # Groups reach Python a batch at a time and become values one at a time, as the detector
     # turns each into a finding. A query on the index meanwhile would end this result early
-    # without a word: the count of all groups makes that an error instead.
+    # without a word: a result without its end row is an error instead.
     result = view.index.execute(sql, list(params))
-    total = read = 0
+    read, ended = 0, False
     for batch in read_batches(result, GROUP_BATCH, "groups"):
-        total, read = batch[0][-1], read + len(batch)
-        yield from (_group(values[:-1], width) for values in batch)
-    if read < total:
-        raise RuntimeError(f"the index was queried while groups were read: {read} of {total}")
+        ended = batch[-1][0]
+        groups = batch[:-1] if ended else batch
+        read += len(groups)
+        yield from (_group(values[1:], width) for values in groups)
+    if not ended:
+        raise RuntimeError(
+            f"the index was queried while groups were read: the result ended after {read}"
+        )
 
 
 def read_batches(
