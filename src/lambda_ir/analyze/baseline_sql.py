@@ -117,17 +117,23 @@ FROM (SELECT DISTINCT * FROM found) GROUP BY scope, account, who, label, value
 """.replace("{keep}", str(ESTABLISHED_DAYS))
 
 
-# Per established principal, how many IP networks it had used, and on how many distinct first
-# days, before each day a new one appeared (`Baseline._roaming`): `networks` and `days` hold on
-# and after `first` (the ASOF join of `_NOVELTY` takes the latest `first` before the event's
-# day).
+# Per principal and day it acted, how many IP networks it had used before that day, and on
+# how many distinct first days (`Baseline._roaming`): the latest step of the principal's
+# networks before the day (an ASOF join of its few thousand days, not of every event), which
+# `_NOVELTY` joins by equality.
 _ROAM = """
 CREATE OR REPLACE TEMP TABLE lir_roam AS
-SELECT account, who, first,
-  sum(n) OVER (PARTITION BY account, who ORDER BY first) AS networks,
-  row_number() OVER (PARTITION BY account, who ORDER BY first) AS days
-FROM (SELECT account, who, days[1] AS first, count(*) AS n FROM lir_facts
-      WHERE scope = 'p' AND label = 'net' AND contains(value, '/') GROUP BY account, who, first)
+WITH firsts AS (
+  SELECT account, who, days[1] AS first, count(*) AS n FROM lir_facts
+  WHERE scope = 'p' AND label = 'net' AND contains(value, '/') GROUP BY account, who, first
+), steps AS (
+  SELECT account, who, first,
+    sum(n) OVER (PARTITION BY account, who ORDER BY first) AS networks,
+    row_number() OVER (PARTITION BY account, who ORDER BY first) AS days
+  FROM firsts
+), acted AS (SELECT DISTINCT account, who, day FROM lir_events WHERE day IS NOT NULL)
+SELECT a.account, a.who, a.day, s.networks, s.days
+FROM acted AS a ASOF JOIN steps AS s ON s.account = a.account AND s.who = a.who AND a.day > s.first
 """
 
 
@@ -189,7 +195,7 @@ SELECT k.event_id, k.day IS NOT NULL AS timed, k.service, k.history, k.known,
   CASE WHEN k.known AND r.networks >= {ROAMING_NETWORKS} AND r.days >= {ROAMING_DAYS}
     THEN r.networks ELSE 0 END AS roaming, k.writes, k.deploy_tool, k.human
 FROM k
-ASOF LEFT JOIN lir_roam AS r ON r.account = k.account AND r.who = k.who AND k.day > r.first
+LEFT JOIN lir_roam AS r ON r.account = k.account AND r.who = k.who AND r.day = k.day
 {_fact("net", "net", "k.network")}
 {_fact("tool", "tool", "k.tool")}
 LEFT JOIN lir_near AS near ON near.scope = k.scope AND near.account = k.account
