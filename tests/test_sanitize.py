@@ -199,3 +199,15 @@ def test_page_sinks(value: str) -> None:
     data = script_json({"m": value, value: [value]})
     assert not _RAW.search(data)
     assert not _RAW_IN_FIELD.search(orjson.dumps(json.loads(data)).decode())
+
+
+def test_json_bytes_fast_path_knows_every_character_it_escapes() -> None:
+    # Encoded JSON is returned untouched when it holds none of `_JSON_LEADS`: each character
+    # `json_text` escapes must begin with one of them in UTF-8, or it would be left raw.
+    escaped = [chr(c) for c in range(0x110000) if sanitize._JSON.match(chr(c))]
+    assert len(escaped) == 47  # DEL, 32 C1, U+061C, 2 marks, U+2028/9, 5 + 4 bidi
+    for char in escaped:
+        encoded = char.encode("utf-8", "surrogatepass")
+        assert any(encoded.startswith(lead) for lead in sanitize._JSON_LEADS), hex(ord(char))
+    # and a document with non-ASCII text but nothing to escape comes back as it was
+    assert sanitize.json_bytes('["A → B …"]'.encode()) == '["A → B …"]'.encode()

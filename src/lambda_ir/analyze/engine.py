@@ -162,7 +162,7 @@ def analyze_case(
     with collector_paused():  # through the writing too: a dict per finding for the JSON
         result = run_detectors(view, detectors)
         target, _ = case.write_derived_stream(FINDINGS_FILE, findings_chunks(result.findings))
-    case.write_derived(INCIDENTS_FILE, incidents_json(result.incidents))
+        case.write_derived(INCIDENTS_FILE, incidents_json(result.incidents))
     case.log("analyzed", custody_details(result, options or AnalyzeOptions()))
     return result, target
 

@@ -218,19 +218,23 @@ def select_groups(
         SELECT *, CASE WHEN event_time - lag(event_time) OVER (PARTITION BY {by} {order})
           > INTERVAL '{int(gap_hours)} hours' THEN 1 ELSE 0 END AS lir_break FROM hits)"""  # noqa: S608
     # A group's events as one list of structs sorted once (by time, then id: the struct's
-    # field order), not three lists each aggregated in order. The row after the groups,
-    # `lir_end`, tells a complete result from one another query ended early.
+    # field order), not three lists each aggregated in order; the distinct values as lists
+    # made distinct afterwards (`list_distinct`), not DISTINCT aggregates: DuckDB plans each
+    # of those as two more groupings and a join of the hits, which made the query spill. The
+    # row after the groups, `lir_end`, tells a complete result from one another query ended
+    # early.
     sql = f"""
     WITH hits AS MATERIALIZED (SELECT * FROM trail_events {join} WHERE {where}),
     sessions AS ({sessions}),
     groups AS (
       SELECT list_sort(list({{'time': event_time, 'id': event_id, 'path': evidence_path,
           'sha': evidence_sha256}})) AS lir_events,
-        list_sort(list(DISTINCT operation)) AS lir_ops, max(event_time) AS lir_last,
-        list_sort(list(DISTINCT source_ip) FILTER (WHERE coalesce(source_ip, '') <> ''))
+        list_sort(list_distinct(list(coalesce(operation, '')))) AS lir_ops,
+        max(event_time) AS lir_last,
+        list_sort(list_distinct(list(source_ip) FILTER (WHERE coalesce(source_ip, '') <> '')))
           AS lir_ips,
-        list_sort(list(DISTINCT access_key_id) FILTER (WHERE coalesce(access_key_id, '') <> ''))
-          AS lir_keys
+        list_sort(list_distinct(
+          list(access_key_id) FILTER (WHERE coalesce(access_key_id, '') <> ''))) AS lir_keys
       FROM sessions GROUP BY {by}, lir_session
     )
     SELECT * FROM (
@@ -280,7 +284,7 @@ def _group(values: tuple[Any, ...], width: int) -> EventGroup:
         extra=values[width:-7],
         event_ids=tuple(ids),
         evidence=tuple(map(_evidence, paths, shas)),
-        operations=tuple([op or "" for op in ops]),
+        operations=tuple(ops),
         last=iso(last),
         addresses=tuple(ips or ()),
         access_keys=tuple(keys or ()),
