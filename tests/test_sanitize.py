@@ -202,12 +202,17 @@ def test_page_sinks(value: str) -> None:
 
 
 def test_json_bytes_fast_path_knows_every_character_it_escapes() -> None:
-    # Encoded JSON is returned untouched when it holds none of `_JSON_LEADS`: each character
-    # `json_text` escapes must begin with one of them in UTF-8, or it would be left raw.
+    # Encoded JSON is returned untouched when `_raw_in` finds nothing to escape: it must see
+    # every character `json_text` escapes, and (to be of use) no other.
     escaped = [chr(c) for c in range(0x110000) if sanitize._JSON.match(chr(c))]
     assert len(escaped) == 47  # DEL, 32 C1, U+061C, 2 marks, U+2028/9, 5 + 4 bidi
     for char in escaped:
-        encoded = char.encode("utf-8", "surrogatepass")
-        assert any(encoded.startswith(lead) for lead in sanitize._JSON_LEADS), hex(ord(char))
-    # and a document with non-ASCII text but nothing to escape comes back as it was
+        assert sanitize._raw_in(f"a{char}b".encode()), hex(ord(char))
+    others = [chr(c) for c in range(0x80, 0x10000) if not 0xD800 <= c <= 0xDFFF]
+    assert not any(sanitize._raw_in(f"a{c}b".encode()) for c in others if c not in escaped)
+    # a document with non-ASCII text but nothing to escape comes back as it was
     assert sanitize.json_bytes('["A → B …"]'.encode()) == '["A → B …"]'.encode()
+    # and one with many leads (no-break spaces) is escaped like any other
+    spaced = ("\u00a0" * 100 + "\u202e").encode()
+    escaped_end = "\u00a0".encode() * 100 + b"\\u202e"
+    assert sanitize.json_bytes(b'["' + spaced + b'"]') == b'["' + escaped_end + b'"]'

@@ -105,11 +105,7 @@ def _run(view: CaseView, detectors: Sequence[Detector]) -> AnalysisResult:
         ran.append(detector.info.id)
         for finding in results:
             found.setdefault(finding.id, finding)
-    # The collector's own read calls (e.g. a FilterLogEvents naming the indicator it searched
-    # for) are the responder, not the attacker: out before findings become incidents.
-    kept, own = without_own(view, list(found.values()))
-    view.close_index()  # the findings are made: DuckDB's memory back before correlating them
-    incidents, ordered = correlate(sorted(kept, key=_order))
+    incidents, ordered, own = finish(view, list(found.values()))
     return AnalysisResult(
         findings=ordered,
         incidents=incidents,
@@ -117,8 +113,22 @@ def _run(view: CaseView, detectors: Sequence[Detector]) -> AnalysisResult:
         skipped=tuple(skipped),
         warnings=tuple(warnings),
         seconds=round(time.monotonic() - started, 3),
-        own_calls=len(own),
+        own_calls=own,
     )
+
+
+def finish(
+    view: CaseView, found: list[Finding]
+) -> tuple[tuple[Incident, ...], tuple[Finding, ...], int]:
+    """The detectors' findings as an analysis reports them: the collector's own calls left
+    out, the index closed, correlated into incidents and ordered most severe first. Returns
+    the incidents, the findings (each with its incident id) and how many were left out."""
+    # The collector's own read calls (e.g. a FilterLogEvents naming the indicator it searched
+    # for) are the responder, not the attacker: out before findings become incidents.
+    kept, own = without_own(view, found)
+    view.close_index()  # the findings are made: DuckDB's memory back before correlating them
+    incidents, ordered = correlate(sorted(kept, key=_order))
+    return incidents, ordered, len(own)
 
 
 def _order(finding: Finding) -> tuple[int, str, str]:
