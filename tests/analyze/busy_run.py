@@ -56,6 +56,10 @@ def run(root: Path) -> dict[str, object]:
         "counts": analysis.counts(),
         "warnings": [f"{w.detector}: {w.reason}" for w in analysis.warnings],
         "findings": [f.to_json() for f in analysis.findings],
+        # details are kept as detectors give them (`detector.redacted`): JSON's own types
+        "details_not_json": [
+            f.id for f in analysis.findings if f.details != json.loads(json.dumps(f.details))
+        ],
         "incidents": [i.to_json() for i in analysis.incidents],
         "compromised": sorted({f.name for f in result.compromised}),
         "techniques": [

@@ -56,6 +56,10 @@ def main(names: list[str]) -> None:
             "compromised": compromised,
             "warnings": [w.reason for w in analysis.warnings],
             "findings": [f.to_json() for f in analysis.findings],
+            # details are kept as detectors give them (`detector.redacted`): JSON's own types
+            "details_not_json": [
+                f.id for f in analysis.findings if f.details != json.loads(json.dumps(f.details))
+            ],
             "techniques": techniques,
         }
         sys.stdout.write(json.dumps(document) + "\n")

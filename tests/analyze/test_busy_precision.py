@@ -51,6 +51,7 @@ def test_precision_figures(busy: dict[str, Any]) -> None:
     figures = measure(busy)
     print("busy precision:", json.dumps(figures))
     assert busy["warnings"] == []
+    assert busy["details_not_json"] == []  # aggregated findings' lists too (`group_finding`)
     assert figures["medium_plus_on_honest"] == 0, figures["false_by_detector"]
     ranks = sorted(r["incident_rank"] for r in figures["intrusions"].values())
     assert ranks == [1, 2, 3], figures["intrusions"]

@@ -1,9 +1,9 @@
 """Scans of the raw trail records keep enough memory on a many-core machine.
 
 DuckDB's JSON reader buffers per thread; after the baseline's verdicts the detectors' queries
-run within `DETECT_MEMORY`, which 8 threads reading 24 files overran (Sigma and the indicator
-scan were dropped with an out-of-memory warning). A raw scan runs within ANALYSIS_MEMORY on
-at most RAW_SCAN_THREADS threads, and the index's limits come back after it.
+once ran within a lower limit, which 8 threads reading 24 files overran (Sigma and the
+indicator scan were dropped with an out-of-memory warning). A raw scan runs within
+ANALYSIS_MEMORY on at most RAW_SCAN_THREADS threads, and the index's settings come back after.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def _settings(view: CaseView) -> tuple[str, str]:
 def test_raw_records_are_read_after_the_verdicts_on_eight_threads(builder: CaseBuilder) -> None:
     view = _case(builder)
     view.index.execute("SET threads = 8")
-    assert view.novelty  # the verdicts are made: the detectors' lower limit is on
+    assert view.novelty  # the verdicts are made (their 100 MB stay in DuckDB's memory)
     before = _settings(view)
     rows = select_records(view, "record->>'$.eventID' LIKE '%-1'")
     assert len(rows) == 24

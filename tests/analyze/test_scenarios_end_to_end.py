@@ -46,6 +46,7 @@ def _run(*scenarios: str) -> dict[str, Any]:
 def test_incidents_found_with_the_attackers_identity() -> None:
     result = _run("denonia", "stratus", "backdoors")
     assert result["warnings"] == []
+    assert result["details_not_json"] == []  # every detector's details as JSON gives them back
     missing = []
     for technique in result["techniques"]:
         hits = [

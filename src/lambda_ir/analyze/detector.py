@@ -92,13 +92,13 @@ def make_finding(
 def redacted(summary: str, details: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """A finding's summary and details as findings.json holds them, secrets redacted. Both
     with nothing to redact (nearly all: ids, verdicts, operations) are checked in one search
-    of their JSON (`redact.json_is_clean`), the details coming back as that JSON parsed,
-    not walked string by string."""
+    of their JSON (`redact.json_is_clean`), not walked string by string, and kept as given:
+    a detector's details are JSON's own types (lists, not tuples), as findings.json gives
+    them back, and may share parts (a verdict) with other findings', never to be changed."""
     try:
         text = orjson.dumps([summary, details])
     except TypeError:  # not JSON as it stands (a non-string key): the long way
         return redact_text(summary), dict(redact_document(details))
     if json_is_clean(text.decode()):
-        clean: dict[str, Any] = orjson.loads(text)[1]
-        return summary, clean
+        return summary, details
     return redact_text(summary), dict(redact_document(details))
