@@ -223,7 +223,7 @@ class Case:
         if not layout.is_derived(name) or ".." in name.split("/"):
             raise CaseError(f"{name!r} is not a derived output name")
         target = self.root / name
-        staged = store.stage(self.root, chunks)
+        staged = store.stage(self.root, chunks, behind=True)
         staged.temp.chmod(0o644)
         target.parent.mkdir(mode=layout.DIR_MODE, parents=True, exist_ok=True)
         staged.temp.replace(target)

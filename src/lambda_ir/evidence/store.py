@@ -6,7 +6,9 @@ import hashlib
 import os
 import secrets
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,28 +51,56 @@ def scratch_path(root: Path, name: str) -> Path:
     return root / TMP_DIR / f"{temp_prefix()}{name}"
 
 
-def stage(root: Path, chunks: Iterable[bytes], max_bytes: int | None = None) -> StagedFile:
-    """Stream chunks into a temp file under the case's scratch folder, hashing as we go."""
+def stage(
+    root: Path, chunks: Iterable[bytes], max_bytes: int | None = None, *, behind: bool = False
+) -> StagedFile:
+    """Stream chunks into a temp file under the case's scratch folder, hashing as we go.
+
+    With `behind`, each chunk is hashed and written by a second thread while the next one is
+    made (both free the GIL): for large outputs made in Python (findings.json's 320 MB at a
+    million events, 0.35 s of hashing and writing), not for the many small artifacts."""
     tmp_dir = root / TMP_DIR
     tmp_dir.mkdir(mode=DIR_MODE, exist_ok=True)
     digest = hashlib.sha256()
-    size = 0
     fd, name = tempfile.mkstemp(dir=tmp_dir, prefix=temp_prefix())
     temp = Path(name)
     try:
         with os.fdopen(fd, "wb") as out:
-            for chunk in chunks:
-                size += len(chunk)
-                if max_bytes is not None and size > max_bytes:
-                    raise OversizeError(f"more than {max_bytes} bytes")
+
+            def put(chunk: bytes) -> None:
                 digest.update(chunk)
                 out.write(chunk)
+
+            size = _drain(chunks, put, max_bytes, behind)
             out.flush()
             os.fsync(out.fileno())
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
     return StagedFile(temp=temp, sha256=digest.hexdigest(), size=size)
+
+
+def _drain(
+    chunks: Iterable[bytes], put: Callable[[bytes], None], max_bytes: int | None, behind: bool
+) -> int:
+    """Hand every chunk to `put`, in order; returns how many bytes there were. With `behind`,
+    `put` runs on a second thread while the next chunk is made."""
+    size = 0
+    pending: Future[None] | None = None
+    with ThreadPoolExecutor(1) if behind else nullcontext() as writer:
+        for chunk in chunks:
+            size += len(chunk)
+            if max_bytes is not None and size > max_bytes:
+                raise OversizeError(f"more than {max_bytes} bytes")
+            if writer is None:
+                put(chunk)
+                continue
+            if pending is not None:
+                pending.result()  # one chunk at a time, in order; a failed write stops it
+            pending = writer.submit(put, chunk)
+        if pending is not None:
+            pending.result()
+    return size
 
 
 def commit(staged: StagedFile, target: Path) -> None:
