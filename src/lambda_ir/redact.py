@@ -251,6 +251,38 @@ def json_is_clean(text: str) -> bool:
     return not any(key == "Variables" or is_secret_name(key) for key in keys)
 
 
+def document_is_clean(data: bytes, document: Any) -> bool:
+    """True when `redact_document(document)` would change nothing, `data` being the
+    document's compact JSON (`orjson.dumps`): no string holds a literal any secret pattern
+    needs (one scan of the JSON answers for every string: JSON escapes no character of
+    them), and no key at any depth is named like a secret or is `Variables` (an environment).
+    The keys are read from the document itself, not cut out of its text: half the time of
+    `json_is_clean` (2.5 µs a finding against 5), and no escape in the text to trip on."""
+    if not data.isascii():  # a folded ſ or K may spell a literal: the text's own search
+        return json_is_clean(data.decode())
+    return not _literal_in(data) and _keys_clean(document)
+
+
+_LEAVES = frozenset({str, int, float, bool, type(None)})  # what needs no walk, by exact type
+_NESTED = (dict, list, tuple)
+
+
+def _keys_clean(document: Any) -> bool:
+    """No key of `document` (dicts inside dicts and lists, at any depth) names a secret."""
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if type(key) is not str or key == "Variables" or is_secret_name(key):
+                return False
+            if type(value) not in _LEAVES and isinstance(value, _NESTED) and not _keys_clean(value):
+                return False
+        return True
+    if isinstance(document, list | tuple):
+        for item in document:
+            if type(item) not in _LEAVES and isinstance(item, _NESTED) and not _keys_clean(item):
+                return False
+    return True
+
+
 def _may_hold_secret(text: str) -> bool:
     if text.isascii():
         return _literal_in(text.encode())

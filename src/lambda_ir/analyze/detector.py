@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from lambda_ir.model import Actor, EvidenceRef, Finding, Kind, Severity
-from lambda_ir.redact import json_is_clean, redact_document, redact_text
+from lambda_ir.redact import document_is_clean, redact_document, redact_text
 
 if TYPE_CHECKING:
     from lambda_ir.analyze.caseview import CaseView
@@ -92,13 +92,15 @@ def make_finding(
 def redacted(summary: str, details: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """A finding's summary and details as findings.json holds them, secrets redacted. Both
     with nothing to redact (nearly all: ids, verdicts, operations) are checked in one search
-    of their JSON (`redact.json_is_clean`), not walked string by string, and kept as given:
-    a detector's details are JSON's own types (lists, not tuples), as findings.json gives
-    them back, and may share parts (a verdict) with other findings', never to be changed."""
+    of their JSON and a walk of the details' keys (`redact.document_is_clean`), not string
+    by string, and kept as given: a detector's details are JSON's own types (lists, not
+    tuples), as findings.json gives them back, and may share parts (a verdict) with other
+    findings', never to be changed."""
+    document = [summary, details]
     try:
-        text = orjson.dumps([summary, details])
+        text = orjson.dumps(document)
     except TypeError:  # not JSON as it stands (a non-string key): the long way
         return redact_text(summary), dict(redact_document(details))
-    if json_is_clean(text.decode()):
+    if document_is_clean(text, document):
         return summary, details
     return redact_text(summary), dict(redact_document(details))

@@ -103,10 +103,13 @@ class TrailRow:
         return self.actor_type in HUMAN_TYPES or "AWSReservedSSO_" in self.actor.arn
 
 
+@functools.lru_cache(maxsize=65536)
 def lambda_resource(account: str, region: str, function: str, qualifier: str = "") -> str:
     """What a Lambda call was about: the function's ARN (qualified when given), or for a call
     on no function (PublishLayerVersion) the account's Lambda in the region,
-    `arn:aws:lambda:REGION:ACCOUNT`: never a nameless function for incidents and `contain`."""
+    `arn:aws:lambda:REGION:ACCOUNT`: never a nameless function for incidents and `contain`.
+    Memoised: a few thousand functions, asked for each of hundreds of thousands of findings,
+    which then share one string each."""
     if not function:
         return f"arn:aws:lambda:{region}:{account}"
     return FunctionRef(account, region, function, qualifier or None).arn

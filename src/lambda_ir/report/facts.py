@@ -18,7 +18,7 @@ import orjson
 
 from lambda_ir.evidence import Case
 from lambda_ir.model import Finding, FunctionRef, Severity, TimelineEvent
-from lambda_ir.redact import json_is_clean, redact_document, redact_text
+from lambda_ir.redact import document_is_clean, redact_document, redact_text
 from lambda_ir.report import listing
 from lambda_ir.report.blast import RoleReach, read_roles, role_key
 from lambda_ir.report.capabilities import CapabilityFacts, read_capability_facts
@@ -263,11 +263,12 @@ def _affected(findings: tuple[Finding, ...]) -> set[str]:
 def _redacted(finding: Finding) -> Finding:
     """The finding with its text redacted; itself when there is nothing to redact (as
     `analyze` leaves them), so a million-event case's findings are not held twice."""
+    document = [finding.title, finding.summary, finding.details]
     try:
-        text = orjson.dumps([finding.title, finding.summary, finding.details])
+        clean = document_is_clean(orjson.dumps(document), document)
     except TypeError:  # not JSON as it stands: the long way
-        text = b"\\"
-    if json_is_clean(text.decode()):
+        clean = False
+    if clean:
         return finding
     return dataclasses.replace(
         finding,
