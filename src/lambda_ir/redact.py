@@ -268,18 +268,29 @@ _NESTED = (dict, list, tuple)
 
 
 def _keys_clean(document: Any) -> bool:
-    """No key of `document` (dicts inside dicts and lists, at any depth) names a secret."""
+    """No key of `document` (dicts inside dicts and lists, at any depth) names a secret. A
+    list's items are looked at in place, without a call each (a finding's event ids)."""
     if isinstance(document, dict):
-        for key, value in document.items():
+        for key in document:
             if type(key) is not str or key == "Variables" or is_secret_name(key):
                 return False
-            if type(value) not in _LEAVES and isinstance(value, _NESTED) and not _keys_clean(value):
-                return False
+        values: Any = document.values()
+    elif isinstance(document, list | tuple):
+        values = document
+    else:
         return True
-    if isinstance(document, list | tuple):
-        for item in document:
-            if type(item) not in _LEAVES and isinstance(item, _NESTED) and not _keys_clean(item):
+    for value in values:
+        if type(value) in _LEAVES:
+            continue
+        if isinstance(value, dict):
+            if not _keys_clean(value):
                 return False
+        elif isinstance(value, list | tuple):
+            for item in value:
+                if type(item) in _LEAVES:
+                    continue
+                if isinstance(item, _NESTED) and not _keys_clean(item):
+                    return False
     return True
 
 
