@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 # queries ran within 320 MB, but DuckDB then spilled their groups to disk and chose slower
 # plans (`LIR-CT-013` took 0.71 s against 0.37 s unbounded): at 1M events 512 MB made the
 # analysis 0.6 s faster, and the findings' shared verdicts (`baseline.Novelty.to_json`) pay
-# for the memory (peak 921 MiB against 898 MiB).
+# for the memory (peak about 920 MiB against 898 MiB).
 ANALYSIS_MEMORY = "512MB"
 # A scan of the raw trail records (`records_query`) buffers up to the 16 MB largest record
 # per thread: it runs within ANALYSIS_MEMORY on at most this many threads (it ran out of
