@@ -17,7 +17,6 @@ from lambda_ir.analyze.diff import DiffError, diff_document, diff_versions, rend
 from lambda_ir.analyze.engine import AnalysisResult, analyze_case, collector_paused
 from lambda_ir.analyze.incidents import INCIDENTS_FILE
 from lambda_ir.analyze.options import build_options
-from lambda_ir.analyze.sigma.rules import load_rules
 from lambda_ir.analyze.yara_scan import compile_rules
 from lambda_ir.cli.ui import FC, CommandError, Ui, case_option, get_ui, writes_case
 from lambda_ir.evidence import Case
@@ -83,6 +82,8 @@ def prepare_analysis(
     except yara_x.CompileError as exc:
         raise CommandError(f"a --yara rule does not compile: {exc}") from exc
     if sigma_dirs:
+        from lambda_ir.analyze.sigma.rules import load_rules  # pySigma: only when asked for
+
         compiled, unsupported = load_rules(sigma_dirs)
         ui.say(f"sigma: {len(compiled)} rules compiled, {len(unsupported)} unsupported")
         for rule in unsupported:
