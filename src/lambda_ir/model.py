@@ -5,7 +5,7 @@ Everything here is a frozen dataclass or an enum, with no behaviour that touches
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -144,11 +144,22 @@ class Actor:
         return "an unnamed caller"
 
     def to_json(self) -> dict[str, str]:
-        return {k: v for k in _ACTOR_FIELDS if (v := getattr(self, k))}
-
-
-# Actor's field names in order (slots: no __dict__).
-_ACTOR_FIELDS = tuple(f.name for f in fields(Actor))
+        """The fields that are set, in their order (spelt out: a comprehension over the field
+        names with getattr took twice as long, for every finding of a million-event case)."""
+        out = {"arn": self.arn} if self.arn else {}
+        if self.type:
+            out["type"] = self.type
+        if self.access_key_id:
+            out["access_key_id"] = self.access_key_id
+        if self.session_issuer:
+            out["session_issuer"] = self.session_issuer
+        if self.source_ip:
+            out["source_ip"] = self.source_ip
+        if self.user_agent:
+            out["user_agent"] = self.user_agent
+        if self.caller:
+            out["caller"] = self.caller
+        return out
 
 
 @dataclass(frozen=True, slots=True)

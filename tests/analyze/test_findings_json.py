@@ -3,6 +3,8 @@ summary and details are redacted exactly as string by string."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import orjson
 import pytest
 
@@ -63,3 +65,12 @@ def test_one_search_redacts_as_the_long_way(summary: str) -> None:
     whatever it returns is what redacting string by string returns."""
     for details in DETAILS:
         assert redacted(summary, details) == (redact_text(summary), redact_document(details))
+
+
+def test_an_actor_gives_every_field_that_is_set_in_order() -> None:
+    names = [field.name for field in dataclasses.fields(Actor)]
+    every = Actor(*(f"value of {name}" for name in names))
+    assert list(every.to_json().items()) == [(name, f"value of {name}") for name in names]
+    for gone in names:  # a field left empty is left out, the others keep their order
+        some = dataclasses.replace(every, **{gone: ""})
+        assert list(some.to_json()) == [name for name in names if name != gone]
