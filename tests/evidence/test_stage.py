@@ -56,3 +56,13 @@ def test_a_limit_holds_behind_too(tmp_path: Path) -> None:
     with pytest.raises(store.OversizeError):
         store.stage(tmp_path, _chunks(100), max_bytes=1000, behind=True)
     assert list((tmp_path / TMP_DIR).iterdir()) == []
+
+
+def test_a_failing_last_write_is_raised(tmp_path: Path) -> None:
+    def source() -> Iterator[bytes]:
+        yield from _chunks(5)
+        yield "not bytes"  # type: ignore[misc]  # the last: no next chunk waits on its write
+
+    with pytest.raises(TypeError):
+        store.stage(tmp_path, source(), behind=True)
+    assert list((tmp_path / TMP_DIR).iterdir()) == []

@@ -233,6 +233,8 @@ def select_groups(
     groups AS (
       SELECT list_sort(list({{'time': event_time, 'id': event_id, 'path': evidence_path,
           'sha': evidence_sha256}})) AS lir_events,
+        -- a NULL operation as '' (sorted first, where list(DISTINCT) put NULL last): every
+        -- caller's `where` names its operations, so none reaches a group
         list_sort(list_distinct(list(coalesce(operation, '')))) AS lir_ops,
         max(event_time) AS lir_last,
         list_sort(list_distinct(list(source_ip) FILTER (WHERE coalesce(source_ip, '') <> '')))
