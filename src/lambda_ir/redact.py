@@ -256,8 +256,8 @@ def document_is_clean(data: bytes, document: Any) -> bool:
     document's compact JSON (`orjson.dumps`): no string holds a literal any secret pattern
     needs (one scan of the JSON answers for every string: JSON escapes no character of
     them), and no key at any depth is named like a secret or is `Variables` (an environment).
-    The keys are read from the document itself, not cut out of its text: half the time of
-    `json_is_clean` (2.5 µs a finding against 5), and no escape in the text to trip on."""
+    The keys are read from the document itself, not cut out of its text: a finding's check
+    took 3.3 µs against 5.1 with `json_is_clean`, and no escape in the text trips it."""
     if not data.isascii():  # a folded ſ or K may spell a literal: the text's own search
         return json_is_clean(data.decode())
     return not _literal_in(data) and _keys_clean(document)
@@ -268,8 +268,8 @@ _NESTED = (dict, list, tuple)
 
 
 def _keys_clean(document: Any) -> bool:
-    """No key of `document` (dicts inside dicts and lists, at any depth) names a secret. A
-    list's items are looked at in place, without a call each (a finding's event ids)."""
+    """No key of `document` (dicts inside dicts, lists and tuples, at any depth) names a
+    secret. A list's items are looked at in place, without a call each (a finding's ids)."""
     if isinstance(document, dict):
         for key in document:
             if type(key) is not str or key == "Variables" or is_secret_name(key):
