@@ -166,6 +166,8 @@ def select_records(
 
 
 GROUP_BATCH = 1000  # groups fetched from DuckDB at once
+_HITS = "lir_hits"  # `select_groups`' selected events, while their groups are read
+_LISTED = "evidence_path, evidence_sha256, operation, source_ip, access_key_id"  # by a group
 
 
 @dataclass(frozen=True)
@@ -215,21 +217,28 @@ def select_groups(
         )
     )
     order = "ORDER BY event_time, event_id"
-    sessions = "SELECT *, 0 AS lir_session FROM hits"
+    # What the groups are made of: the events' group key (`by` as one struct) and what each
+    # group lists of them, not their requests and responses, which only the earliest's row
+    # reads (joined at the end): carried through the window functions, they ran out of
+    # ANALYSIS_MEMORY with large requests.
+    narrow = f"event_id, event_time, {_LISTED}, lir_key"
+    sessions = f"SELECT {narrow}, 0 AS lir_session FROM {_HITS}"  # noqa: S608
     if gap_hours is not None:  # a new session where the last like event is over the gap ago
         sessions = f"""
-      SELECT *, sum(lir_break) OVER (PARTITION BY {by} {order}) AS lir_session FROM (
-        SELECT *, CASE WHEN event_time - lag(event_time) OVER (PARTITION BY {by} {order})
-          > INTERVAL '{int(gap_hours)} hours' THEN 1 ELSE 0 END AS lir_break FROM hits)"""  # noqa: S608
+      SELECT *, sum(lir_break) OVER (PARTITION BY lir_key {order}) AS lir_session FROM (
+        SELECT {narrow}, CASE WHEN event_time - lag(event_time) OVER (PARTITION BY lir_key
+          {order}) > INTERVAL '{int(gap_hours)} hours' THEN 1 ELSE 0 END AS lir_break
+        FROM {_HITS})"""  # noqa: S608
     # A group's events as one list of structs sorted once (by time, then id: the struct's
     # field order), not three lists each aggregated in order; the distinct values as lists
     # made distinct afterwards (`list_distinct`), not DISTINCT aggregates: DuckDB plans each
     # of those as two more groupings and a join of the hits, which made the query spill. The
     # row after the groups, `lir_end`, tells a complete result from one another query ended
-    # early.
+    # early. The selected events are a table first, dropped once read (an abandoned read
+    # leaves it to the next, or to `close_index`): a CTE of them, materialized or not, ran
+    # out of ANALYSIS_MEMORY at 3M events, where a table spills.
     sql = f"""
-    WITH hits AS MATERIALIZED (SELECT * FROM trail_events {join} WHERE {where}),
-    sessions AS ({sessions}),
+    WITH sessions AS ({sessions}),
     groups AS (
       SELECT list_sort(list({{'time': event_time, 'id': event_id, 'path': evidence_path,
           'sha': evidence_sha256}})) AS lir_events,
@@ -241,13 +250,13 @@ def select_groups(
           AS lir_ips,
         list_sort(list_distinct(
           list(access_key_id) FILTER (WHERE coalesce(access_key_id, '') <> ''))) AS lir_keys
-      FROM sessions GROUP BY {by}, lir_session
+      FROM sessions GROUP BY lir_key, lir_session
     )
     SELECT * FROM (
-      SELECT false AS lir_end, {columns}{more}, [e.id FOR e IN lir_events] AS lir_ids,
+      SELECT false AS lir_end, hits.* EXCLUDE (lir_key), [e.id FOR e IN lir_events] AS lir_ids,
         [e.path FOR e IN lir_events] AS lir_paths, [e.sha FOR e IN lir_events] AS lir_shas,
         lir_ops, lir_last, lir_ips, lir_keys
-      FROM groups JOIN hits ON hits.event_id = groups.lir_events[1].id
+      FROM groups JOIN {_HITS} AS hits ON hits.event_id = groups.lir_events[1].id
       UNION ALL BY NAME SELECT true AS lir_end
     )
     ORDER BY lir_end, event_time, event_id
@@ -256,7 +265,13 @@ def select_groups(
     # Groups reach Python a batch at a time and become values one at a time, as the detector
     # turns each into a finding. A query on the index meanwhile would end this result early
     # without a word: a result without its end row is an error instead.
-    result = view.index.execute(sql, list(params))
+    index = view.index
+    index.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_HITS} AS SELECT {columns}{more}, "  # noqa: S608
+        f"row({by}) AS lir_key FROM trail_events {join} WHERE {where}",
+        list(params),
+    )
+    result = index.execute(sql)
     read, ended = 0, False
     for batch in read_batches(result, GROUP_BATCH, "groups"):
         ended = batch[-1][0]
@@ -267,6 +282,7 @@ def select_groups(
         raise RuntimeError(
             f"the index was queried while groups were read: the result ended after {read}"
         )
+    index.execute(f"DROP TABLE {_HITS}")
 
 
 def read_batches(

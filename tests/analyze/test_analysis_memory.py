@@ -1,0 +1,66 @@
+"""The trail detectors finish within DuckDB's memory limit, whatever the number of threads.
+
+At 3M events, and at 1M on ten threads or more, analysis ran out of ANALYSIS_MEMORY: the
+verdicts' facts read one CTE ten times, `select_groups` kept the selected events with their
+requests and responses in a materialized CTE and carried them through its window functions,
+and `iter_judged` sorted above a join that held every selected call in memory. The trail
+detectors were dropped with an out-of-memory warning each. This case brings those shapes
+down to a test's size: 20,000 code and configuration changes whose requests and responses
+weigh 6 KB each (a real one's are nearer 1 KB), within 256 MB on 16 threads. Before the fix
+LIR-CT-003 failed here; the findings must also be those of an analysis without the limit.
+"""
+
+from __future__ import annotations
+
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detectors import ALL
+from lambda_ir.analyze.engine import run_detectors
+from lambda_ir.evidence import Case
+from tests.analyze.casebuild import CaseBuilder, role_identity, trail_event
+
+FILES, PER_FILE = 10, 2000
+PADDING = "d" * 6000  # a description as long as six real requests
+
+
+def _changes(builder: CaseBuilder) -> None:
+    for f in range(FILES):
+        builder.trail(
+            [
+                trail_event(
+                    "UpdateFunctionConfiguration20150331v2"
+                    if i % 2
+                    else "UpdateFunctionCode20150331v2",
+                    {
+                        "functionName": f"fn{i % 50}",
+                        "description": PADDING,
+                        "layers": [f"arn:aws:lambda:us-east-1:123456789012:layer:l{i % 7}:1"],
+                    },
+                    response={
+                        "functionName": f"fn{i % 50}",
+                        "codeSha256": f"sha{i}",
+                        "description": PADDING,
+                    },
+                    identity=role_identity(f"ci{i % 5}", f"s{f}-{i}"),
+                    event_id=f"e{f}-{i}",
+                    time=f"2026-10-{1 + (f * PER_FILE + i) % 28:02d}T"
+                    f"{(i // 60) % 24:02d}:{i % 60:02d}:00Z",
+                    source_ip=f"10.{f}.{i % 250}.{i % 7}",
+                )
+                for i in range(PER_FILE)
+            ],
+            name=f"f{f}",
+        )
+
+
+def test_trail_detectors_finish_within_256_mb_on_sixteen_threads(builder: CaseBuilder) -> None:
+    _changes(builder)
+    detectors = [d for d in ALL if d.info.id.startswith("LIR-CT-")]
+    view = CaseView(Case.open(builder.root))
+    view.index.execute("SET memory_limit = '256MB'")
+    view.index.execute("SET threads = 16")
+    limited = run_detectors(view, detectors)
+    assert not limited.warnings, limited.warnings
+    assert {"LIR-CT-003", "LIR-CT-004"} <= {f.detector for f in limited.findings}
+    unlimited = run_detectors(CaseView(Case.open(builder.root)), detectors)
+    assert not unlimited.warnings
+    assert [f.to_json() for f in limited.findings] == [f.to_json() for f in unlimited.findings]
