@@ -22,7 +22,8 @@ from lambda_ir.analyze.detectors import (
     ct_unusual_change,
     log_extensions,
 )
-from lambda_ir.analyze.incidents import config_actions, correlate
+from lambda_ir.analyze.incident_actions import config_actions
+from lambda_ir.analyze.incidents import correlate
 from lambda_ir.analyze.vendors import LayerKind, load_catalogue
 from lambda_ir.model import Actor, EvidenceRef, Finding, FunctionRef, Severity
 from tests.analyze.casebuild import (

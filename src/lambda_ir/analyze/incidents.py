@@ -23,13 +23,14 @@ import functools
 import hashlib
 import operator
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
 from lambda_ir.analyze.baseline import STRONG, parse_time
 from lambda_ir.analyze.baseline_tools import principal_of
-from lambda_ir.model import FOREIGN_CALLER, Actor, Finding, FunctionRef, Severity
+from lambda_ir.analyze.incident_actions import contain_actions
+from lambda_ir.model import Actor, Finding, FunctionRef, Severity
 
 INCIDENTS_FILE = "incidents.json"
 GAP_HOURS = 8
@@ -122,10 +123,9 @@ def actor_key(finding: Finding) -> str:
     return "" if finding.actor is None else _principal(finding.actor)
 
 
-# Pure functions of a few thousand distinct actors and resources, asked for every finding.
-@functools.lru_cache(maxsize=65536)
 def _principal(actor: Actor) -> str:
     # The name a principal goes by without an ARN: a service's agent, another account's caller.
+    # Not memoised: hashing an actor's seven fields took three times as long as this.
     name = actor.user_agent if actor.type == "AWSService" else actor.caller
     return principal_of(actor.type, actor.arn, actor.session_issuer, name, actor.access_key_id)
 
@@ -165,7 +165,7 @@ def correlate(findings: Sequence[Finding]) -> tuple[tuple[Incident, ...], tuple[
 
 # Finding's fields before `incident`, its last, in their order: `_tagged` passes them by
 # position (half the time of keywords; dataclasses.replace took 15 s for 374k findings).
-_FIELDS = tuple(field.name for field in fields(Finding))
+_FIELDS = tuple(f.name for f in fields(Finding))
 if _FIELDS[-1] != "incident":
     raise TypeError("Finding.incident must stay its last field (incidents._tagged)")
 _VALUES = operator.attrgetter(*_FIELDS[:-1])
@@ -174,13 +174,6 @@ _VALUES = operator.attrgetter(*_FIELDS[:-1])
 def _tagged(f: Finding, incident: str) -> Finding:
     values: tuple[Any, ...] = (*_VALUES(f), incident)
     return Finding(*values)
-
-
-def last_time(finding: Finding) -> str | None:
-    """When a finding's activity ended: the last of its like calls (`details.last`, for an
-    aggregated finding) or its own time."""
-    last = finding.details.get("last")
-    return last if isinstance(last, str) and last else finding.time
 
 
 def _split(ordered: list[Finding]) -> list[list[Finding]]:
@@ -195,26 +188,86 @@ def _split(ordered: list[Finding]) -> list[list[Finding]]:
     return groups
 
 
+@dataclass
+class _Walk:
+    """What one pass over an incident's findings gathers (activity fields for activity only):
+    each finding read once, not once for every fact (at 166k findings a pass each for the
+    phases, severity, verdicts, functions, times and actor took 1.2 s, mostly cache misses)."""
+
+    severity: Severity
+    phases: list[str] = field(default_factory=list)
+    weight: float = 0.0
+    functions: dict[str, None] = field(default_factory=dict)  # ordered sets, as dicts
+    verdicts: dict[int, dict[str, Any]] = field(default_factory=dict)  # by identity, in order
+    first: str | None = None
+    last: str | None = None
+    arns: dict[str, None] = field(default_factory=dict)
+    keys: dict[str, None] = field(default_factory=dict)
+    ips: dict[str, None] = field(default_factory=dict)
+    agents: dict[str, None] = field(default_factory=dict)
+    more_keys: dict[str, None] = field(default_factory=dict)  # aggregated findings' others
+    more_ips: dict[str, None] = field(default_factory=dict)
+
+
+def _walk(kind: str, group: list[Finding]) -> _Walk:
+    activity = kind == "activity"
+    walk = _Walk(group[0].severity)
+    rank = walk.severity.rank
+    first: str | None = None
+    last: str | None = None
+    functions, verdicts, phases = walk.functions, walk.verdicts, walk.phases
+    arns, keys, ips, agents = walk.arns, walk.keys, walk.ips, walk.agents
+    for f in group:
+        severity, details = f.severity, f.details
+        if severity.rank > rank:
+            walk.severity, rank = severity, severity.rank
+        walk.weight += WEIGHT[severity]
+        if function := _function_of(f.resource):
+            functions[function] = None
+        # verdicts are shared between findings (`Novelty.to_json`): each one read once
+        if verdict := details.get("baseline"):
+            verdicts.setdefault(id(verdict), verdict)
+        # An aggregated finding belongs where its first call falls (`_split` cuts on first
+        # times, so a month of one principal's like calls does not chain unrelated steps
+        # together), and stretches its incident to its last call (`details.last`).
+        for t in (f.time, details.get("last") or f.time):
+            if isinstance(t, str) and t:
+                first = t if first is None or t < first else first
+                last = t if last is None or t > last else last
+        if not activity or (actor := f.actor) is None:
+            continue
+        phases.append(PHASES.get(f.detector, "modification"))
+        if actor.arn:
+            arns[actor.arn] = None
+        if actor.access_key_id:
+            keys[actor.access_key_id] = None
+        if actor.source_ip:
+            ips[actor.source_ip] = None
+        if actor.user_agent:
+            agents[actor.user_agent] = None
+        if "access_keys" in details or "source_ips" in details:
+            walk.more_keys.update((v, None) for v in details.get("access_keys") or () if v)
+            walk.more_ips.update((v, None) for v in details.get("source_ips") or () if v)
+    walk.first, walk.last = first, last
+    return walk
+
+
 def _incident(kind: str, principal: str, group: list[Finding]) -> Incident:
-    phases = [phase(f) for f in group] if kind == "activity" else []
+    walk = _walk(kind, group)
+    phases, severity = walk.phases, walk.severity
     steps = tuple(dict.fromkeys(phases))
-    severity = max((f.severity for f in group), key=lambda s: s.rank)
     # A chain: recon, then (later, in time order) something other than recon.
     chained = "recon" in phases and len(set(phases[phases.index("recon") :])) > 1
     if chained and severity.rank >= Severity.MEDIUM.rank:
         severity = max(severity, Severity.HIGH, key=lambda s: s.rank)
-    new, kinds = _novelties(principal, group)
-    functions = tuple(dict.fromkeys(a for f in group if (a := _function_of(f.resource))))
-    score = sum(WEIGHT[f.severity] for f in group) + 5.0 * (len(steps) - 1 if chained else 0)
+    new, kinds = _novelties(principal, walk.verdicts.values())
+    functions = tuple(walk.functions)
+    score = walk.weight + 5.0 * (len(steps) - 1 if chained else 0)
     score += 2.0 * len(kinds)  # each kind of novelty (principal, network, tool, …) once
-    # An aggregated finding belongs where its first call falls (`_split` cuts on first times,
-    # so a month of one principal's like calls does not chain unrelated steps together), and
-    # stretches its incident to its last call.
-    times = [t for f in group for t in (f.time, last_time(f)) if t]
     # activity groups come in (time, id) order already (`_split` of sorted findings)
     ordered = group if kind == "activity" else sorted(group, key=lambda f: (f.time or "", f.id))
     ids = tuple(f.id for f in ordered)
-    actors = (_actor(principal, group),) if kind == "activity" else ()
+    actors = (_actor(principal, walk),) if kind == "activity" else ()
     return Incident(
         id="INC-" + hashlib.sha256("\x00".join(sorted(ids)).encode()).hexdigest()[:12],
         kind=kind,
@@ -223,12 +276,12 @@ def _incident(kind: str, principal: str, group: list[Finding]) -> Incident:
         score=round(score, 1),
         actors=actors,
         functions=functions,
-        first=min(times) if times else None,
-        last=max(times) if times else None,
+        first=walk.first,
+        last=walk.last,
         findings=ids,
         steps=steps,
         new_against_baseline=new,
-        actions=_actions(kind, severity, actors, functions, group),
+        actions=contain_actions(kind, severity, actors, functions, group),
     )
 
 
@@ -237,17 +290,16 @@ def _incident(kind: str, principal: str, group: list[Finding]) -> Incident:
 _NOVELTY_ORDER = (*STRONG, "function", "shape")
 
 
-def _novelties(principal: str, group: list[Finding]) -> tuple[tuple[str, ...], set[str]]:
+def _novelties(
+    principal: str, verdicts: Iterable[dict[str, Any]]
+) -> tuple[tuple[str, ...], set[str]]:
     """What was new against the baseline in the incident's findings (their verdicts' reasons,
     each once: the first of each kind, strongest kinds first, then the others) and the kinds.
     First calls on functions are one reason with their count: at scale a principal's hundreds
     of them drowned the rest."""
     by_kind: dict[str, dict[str, None]] = {}  # kind -> reasons, as ordered sets
     every: set[str] = set()
-    for f in group:  # the baseline's verdicts, read once
-        verdict = f.details.get("baseline")
-        if not verdict:
-            continue
+    for verdict in verdicts:
         kinds, reasons = verdict.get("new") or [], verdict.get("reasons") or []
         every.update(kinds)
         # `novelty_from` gives one reason per kind, in the same order; a verdict of another
@@ -271,34 +323,14 @@ def _novelties(principal: str, group: list[Finding]) -> tuple[tuple[str, ...], s
     return new, every
 
 
-def _actor(principal: str, group: list[Finding]) -> IncidentActor:
+def _actor(principal: str, walk: _Walk) -> IncidentActor:
     """The one actor of an activity group (its findings share the principal): every ARN,
     access key, address and user agent they show, in the order first seen, then an
     aggregated finding's other keys and addresses (`group_finding`)."""
     # dicts as ordered sets: an actor seen from thousands of addresses made a list membership
     # test per finding quadratic (30 s for one incident of 1M events)
-    arns: dict[str, None] = {}
-    keys: dict[str, None] = {}
-    ips: dict[str, None] = {}
-    agents: dict[str, None] = {}
-    for f in group:
-        actor = f.actor
-        if actor is None:
-            continue
-        if actor.arn:
-            arns[actor.arn] = None
-        if actor.access_key_id:
-            keys[actor.access_key_id] = None
-        if actor.source_ip:
-            ips[actor.source_ip] = None
-        if actor.user_agent:
-            agents[actor.user_agent] = None
-    for f in group:
-        details = f.details
-        if f.actor is not None and ("access_keys" in details or "source_ips" in details):
-            keys.update((v, None) for v in details.get("access_keys") or () if v)
-            ips.update((v, None) for v in details.get("source_ips") or () if v)
-    return IncidentActor(principal, tuple(arns), tuple(keys), tuple(ips), tuple(agents))
+    keys, ips = {**walk.keys, **walk.more_keys}, {**walk.ips, **walk.more_ips}
+    return IncidentActor(principal, tuple(walk.arns), tuple(keys), tuple(ips), tuple(walk.agents))
 
 
 def _title(
@@ -320,71 +352,6 @@ def _title(
     if severity is Severity.INFO:
         return f"Routine activity by {who} on {where} (established paths)"
     return f"{who}: {' → '.join(steps)} on {where}"
-
-
-def _actions(
-    kind: str,
-    severity: Severity,
-    actors: tuple[IncidentActor, ...],
-    functions: tuple[str, ...],
-    group: list[Finding],
-) -> tuple[str, ...]:
-    """`contain` actions (`name` or `name=value`, as `contain --incident` reads them) for the
-    incident's functions: keys deactivated, execution-role sessions revoked (or, for another
-    role acting with temporary keys, that role's), public access (and another account's, when
-    its caller acted) and URLs removed, look-alike or unknown layers stripped."""
-    if severity.rank < Severity.MEDIUM.rank or kind != "activity":
-        return ()
-    detectors = {f.detector for f in group}
-    out: list[str] = ["throttle"] if severity.rank >= Severity.HIGH.rank else []
-    for actor in actors:
-        out.extend(f"deactivate-key={k}" for k in actor.access_keys if k.startswith("AKIA"))
-    if "LIR-CT-010" in detectors or any(
-        f.detector == "LIR-CT-004" and "execution role" in f.summary for f in group
-    ):
-        out.append("revoke-sessions")
-    else:  # a pipeline's or operator's role acting with temporary keys: its sessions, not a
-        # key; `contain` acts in its functions' account, so only a role of that account
-        accounts = {arn.split(":")[4] for arn in functions}
-        out.extend(
-            f"revoke-role-sessions={actor.principal}"
-            for actor in actors
-            if ":role/" in actor.principal
-            and actor.principal.split(":")[4] in accounts
-            and any(k.startswith("ASIA") for k in actor.access_keys)
-        )
-    # Another account's caller (AWSAccount) came in through a resource policy: no key or
-    # session of this account to revoke, only the statements that let its account in.
-    foreign = any(actor.principal.startswith(FOREIGN_CALLER) for actor in actors)
-    if foreign or detectors & {"LIR-CT-001", "LIR-POL-001"}:
-        out.append("block-public")
-    if detectors & {"LIR-CT-002", "LIR-CFG-001"}:
-        out.append("disable-url")
-    out.extend(config_actions(group))
-    return tuple(dict.fromkeys(out))
-
-
-_LAYERS = frozenset({"LIR-CFG-003", "LIR-CT-003", "LIR-CHG-002", "LIR-CODE-003"})
-
-
-def config_actions(findings: Iterable[Finding]) -> tuple[str, ...]:
-    """The configuration `contain` can undo for high findings about what a function loads:
-    `strip-layers` for a bad layer, `strip-env=VAR,…` for start-up hook variables someone
-    set (LIR-CT-003 sets either or both). Both need `--allow-config-change`."""
-    layers = False
-    hooks: dict[str, None] = {}
-    for finding in findings:
-        if finding.detector not in _LAYERS or finding.severity.rank < Severity.HIGH.rank:
-            continue
-        if finding.detector == "LIR-CT-003":  # hook variables alone leave no layer to strip
-            layers = layers or bool(finding.details.get("layers"))
-            named = finding.details.get("hook_variables") or []
-            hooks.update((v, None) for v in named if isinstance(v, str) and v)
-        else:
-            layers = True
-    return (("strip-layers",) if layers else ()) + (
-        (f"strip-env={','.join(hooks)}",) if hooks else ()
-    )
 
 
 def _rank(incident: Incident) -> tuple[int, int, float, str]:

@@ -12,7 +12,7 @@ import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from lambda_ir.analyze.incidents import config_actions
+from lambda_ir.analyze.incident_actions import config_actions
 from lambda_ir.model import FOREIGN_CALLER, Severity
 from lambda_ir.report import listing
 from lambda_ir.report.facts import ReportFacts

@@ -163,9 +163,8 @@ def _gap(earlier: TrailRow, later: TrailRow) -> timedelta:
 
 
 def _bodiless(row: TrailRow) -> TrailRow:
-    """The row without its request and response (by keywords: `dataclasses.replace` costs
-    twice as much, for every call of a million-event trail)."""
-    return TrailRow(**{**vars(row), "request": _NONE, "response": _NONE})
+    """The row without its request and response."""
+    return row._replace(request=_NONE, response=_NONE)
 
 
 def _finding(found: list[_Call]) -> Finding:

@@ -1,0 +1,80 @@
+"""What an incident recommends: the `contain` actions that fit its findings and actor.
+
+Actions are `name` or `name=value`, as `lambda-ir contain --incident ID` reads them from
+incidents.json; the report's checklist asks `config_actions` for a function's findings too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from lambda_ir.model import FOREIGN_CALLER, Finding, Severity
+
+if TYPE_CHECKING:
+    from lambda_ir.analyze.incidents import IncidentActor
+
+
+def contain_actions(
+    kind: str,
+    severity: Severity,
+    actors: tuple[IncidentActor, ...],
+    functions: tuple[str, ...],
+    group: list[Finding],
+) -> tuple[str, ...]:
+    """`contain` actions (`name` or `name=value`, as `contain --incident` reads them) for the
+    incident's functions: keys deactivated, execution-role sessions revoked (or, for another
+    role acting with temporary keys, that role's), public access (and another account's, when
+    its caller acted) and URLs removed, look-alike or unknown layers stripped."""
+    if severity.rank < Severity.MEDIUM.rank or kind != "activity":
+        return ()
+    detectors = {f.detector for f in group}
+    out: list[str] = ["throttle"] if severity.rank >= Severity.HIGH.rank else []
+    for actor in actors:
+        out.extend(f"deactivate-key={k}" for k in actor.access_keys if k.startswith("AKIA"))
+    if "LIR-CT-010" in detectors or any(
+        f.detector == "LIR-CT-004" and "execution role" in f.summary for f in group
+    ):
+        out.append("revoke-sessions")
+    else:  # a pipeline's or operator's role acting with temporary keys: its sessions, not a
+        # key; `contain` acts in its functions' account, so only a role of that account
+        accounts = {arn.split(":")[4] for arn in functions}
+        out.extend(
+            f"revoke-role-sessions={actor.principal}"
+            for actor in actors
+            if ":role/" in actor.principal
+            and actor.principal.split(":")[4] in accounts
+            and any(k.startswith("ASIA") for k in actor.access_keys)
+        )
+    # Another account's caller (AWSAccount) came in through a resource policy: no key or
+    # session of this account to revoke, only the statements that let its account in.
+    foreign = any(actor.principal.startswith(FOREIGN_CALLER) for actor in actors)
+    if foreign or detectors & {"LIR-CT-001", "LIR-POL-001"}:
+        out.append("block-public")
+    if detectors & {"LIR-CT-002", "LIR-CFG-001"}:
+        out.append("disable-url")
+    out.extend(config_actions(group))
+    return tuple(dict.fromkeys(out))
+
+
+_LAYERS = frozenset({"LIR-CFG-003", "LIR-CT-003", "LIR-CHG-002", "LIR-CODE-003"})
+
+
+def config_actions(findings: Iterable[Finding]) -> tuple[str, ...]:
+    """The configuration `contain` can undo for high findings about what a function loads:
+    `strip-layers` for a bad layer, `strip-env=VAR,…` for start-up hook variables someone
+    set (LIR-CT-003 sets either or both). Both need `--allow-config-change`."""
+    layers = False
+    hooks: dict[str, None] = {}
+    for finding in findings:
+        if finding.detector not in _LAYERS or finding.severity.rank < Severity.HIGH.rank:
+            continue
+        if finding.detector == "LIR-CT-003":  # hook variables alone leave no layer to strip
+            layers = layers or bool(finding.details.get("layers"))
+            named = finding.details.get("hook_variables") or []
+            hooks.update((v, None) for v in named if isinstance(v, str) and v)
+        else:
+            layers = True
+    return (("strip-layers",) if layers else ()) + (
+        (f"strip-env={','.join(hooks)}",) if hooks else ()
+    )
