@@ -567,6 +567,42 @@ def test_an_incident_says_the_strongest_novelty_first_and_counts_first_calls() -
     )
 
 
+def test_an_incident_reads_a_shared_verdict_as_it_reads_equal_copies() -> None:
+    # Detectors share one dict per distinct verdict (`Novelty.to_json`), and correlation reads
+    # each shared one once: the incident must be the one equal copies give. An aggregated
+    # finding stretches the incident to its last call and adds its other keys and addresses.
+    role = f"arn:aws:iam::{ACCOUNT}:role/deploy"
+    network = {"judged": True, "new": ["network"], "reasons": ["network 203.0.113.0/24 new"]}
+    tool = {"judged": True, "new": ["tool", "network"], "reasons": ["tool curl new", "net 2"]}
+    aggregated = {"last": "2026-11-03T08:00:00Z", "access_keys": ["AKIAOTHER"]}
+
+    def findings(copy: bool) -> list[Finding]:
+        verdicts = [network, network, tool, network]
+        details = [{"baseline": dict(v) if copy else v} for v in verdicts]
+        details[1] |= {**aggregated, "source_ips": ["198.51.100.7"]}
+        return [
+            dataclasses.replace(
+                _finding(f"f{n}", "LIR-CT-012", Severity.MEDIUM, f"2026-11-01T02:1{n}:00Z", role),
+                details=d,
+            )
+            for n, d in enumerate(details)
+        ]
+
+    (shared,), _ = correlate(findings(copy=False))
+    (copied,), _ = correlate(findings(copy=True))
+    assert shared == copied
+    assert shared.new_against_baseline == (
+        "network 203.0.113.0/24 new",
+        "tool curl new",
+        "net 2",
+    )
+    assert shared.score == 4 * 3.0 + 2 * 2.0  # four MEDIUM findings, two kinds of novelty
+    assert (shared.first, shared.last) == ("2026-11-01T02:10:00Z", "2026-11-03T08:00:00Z")
+    (actor,) = shared.actors
+    assert actor.access_keys == ("AKIAEXAMPLE000000001", "AKIAOTHER")
+    assert actor.addresses == ("198.51.100.7",)
+
+
 def test_one_actors_steps_become_one_incident_in_order() -> None:
     mallory = f"arn:aws:iam::{ACCOUNT}:user/mallory"
     findings = [

@@ -113,11 +113,6 @@ class Incident:
         }
 
 
-def phase(finding: Finding) -> str:
-    """The step of an intrusion a finding shows (modification unless listed otherwise)."""
-    return PHASES.get(finding.detector, "modification")
-
-
 def actor_key(finding: Finding) -> str:
     """Who a finding is about, at the level incidents group: role, user, service or key."""
     return "" if finding.actor is None else _principal(finding.actor)
@@ -130,18 +125,13 @@ def _principal(actor: Actor) -> str:
     return principal_of(actor.type, actor.arn, actor.session_issuer, name, actor.access_key_id)
 
 
-def is_activity(finding: Finding) -> bool:
-    """A call someone made (actor and time known), as opposed to a standing exposure."""
-    return bool(finding.actor and finding.time and actor_key(finding))
-
-
 def correlate(findings: Sequence[Finding]) -> tuple[tuple[Incident, ...], tuple[Finding, ...]]:
     """Incidents, most important first, and the findings each carrying its incident id."""
     groups: list[tuple[str, str, list[Finding]]] = []  # kind, principal (activity), findings
     by_actor: dict[str, list[Finding]] = {}
     exposure: dict[str, list[Finding]] = {}
     for finding in findings:
-        # is_activity, asking for the actor's key once
+        # activity: a call someone made (actor and time known), not a standing exposure
         if finding.time and finding.actor and (key := actor_key(finding)):
             by_actor.setdefault(key, []).append(finding)
         else:
@@ -236,7 +226,7 @@ def _walk(kind: str, group: list[Finding]) -> _Walk:
                 last = t if last is None or t > last else last
         if not activity or (actor := f.actor) is None:
             continue
-        phases.append(PHASES.get(f.detector, "modification"))
+        phases.append(PHASES.get(f.detector, "modification"))  # the step it shows
         if actor.arn:
             arns[actor.arn] = None
         if actor.access_key_id:
