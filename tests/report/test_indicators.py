@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import uuid
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from lambda_ir.report.indicators import _INTERNAL, Indicator, _internal, classify, to_text
+from lambda_ir.report.indicators import (
+    _INTERNAL,
+    NAMESPACE,
+    Indicator,
+    _internal,
+    classify,
+    to_text,
+    uuid5_text,
+)
 
 FAKE_LINE = "http://evil.example/\nhttps://github.com"
 
@@ -76,3 +87,9 @@ def test_internal_ranges_as_integers_agree_with_network_membership() -> None:
     assert _internal(ipaddress.ip_address("10.1.2.3")) and not _internal(
         ipaddress.ip_address("203.0.113.9")
     )
+
+
+@given(st.text(alphabet=st.characters(exclude_categories=["Cs"])))
+@settings(max_examples=300, deadline=None)
+def test_indicator_ids_are_the_uuid5_of_kind_and_value(name: str) -> None:
+    assert uuid5_text(name) == str(uuid.uuid5(NAMESPACE, name))

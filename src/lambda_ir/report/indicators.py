@@ -9,6 +9,7 @@ same bundle.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 import urllib.parse
@@ -23,6 +24,7 @@ from lambda_ir.report.incidents import Incident
 
 # Our own namespace for indicator ids (uuid5 of "kind:value").
 NAMESPACE = uuid.UUID("5f0c7d2e-3b7a-4f0e-9a51-6c1d2e3f4a5b")
+_NAMESPACE_BYTES = NAMESPACE.bytes
 KINDS = ("ipv4", "ipv6", "domain", "url", "sha256", "access-key")
 # Whitespace or a control inside a value: no URL, host, key or hash has one.
 _INSIDE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
@@ -213,7 +215,7 @@ def stix_indicator(indicator: Indicator, created: str, case_id: str) -> dict[str
     return {
         "type": "indicator",
         "spec_version": "2.1",
-        "id": f"indicator--{uuid.uuid5(NAMESPACE, f'{indicator.kind}:{indicator.value}')}",
+        "id": f"indicator--{uuid5_text(f'{indicator.kind}:{indicator.value}')}",
         "created": stamp,
         "modified": stamp,
         "name": f"{indicator.kind} {indicator.value}",
@@ -225,6 +227,18 @@ def stix_indicator(indicator: Indicator, created: str, case_id: str) -> dict[str
         "valid_from": stamp,
         "labels": [f"lambda-ir-case:{case_id}"],
     }
+
+
+def uuid5_text(name: str) -> str:
+    """`str(uuid.uuid5(NAMESPACE, name))` without a `UUID` object: the SHA-1 of namespace and
+    name, its version (5) and variant (RFC 4122) bits set, as hex in 8-4-4-4-12 groups.
+    A million-event case's 355k indicators took 1.35 s through `UUID`, 0.5 s so."""
+    sha1 = hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False)  # UUIDv5 is
+    digest = bytearray(sha1.digest()[:16])  # SHA-1 by definition, an id, not a secret
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _stix_time(iso: str) -> str:

@@ -1,0 +1,49 @@
+"""The shortcuts taken for the common timestamps give what the general path gives.
+
+A million-event timeline formats a million DuckDB timestamps (`utc_iso`) and reads each
+formatted time back as epoch microseconds (`epoch_micros`): both take a short path for the
+shape they nearly always see, a naive UTC datetime and `utc_iso`'s own `…Z` text.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lambda_ir.timeline.clock import as_datetime, utc_iso
+from lambda_ir.timeline.output import epoch_micros
+
+_MOMENTS = st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 30))
+
+
+@given(_MOMENTS)
+@settings(max_examples=300, deadline=None)
+def test_a_naive_datetime_formats_as_the_same_moment_in_utc(moment: datetime) -> None:
+    # an aware datetime takes the general path (to UTC, then formatted)
+    assert utc_iso(moment) == utc_iso(moment.replace(tzinfo=UTC))
+
+
+@given(_MOMENTS, st.integers(min_value=-14 * 60, max_value=14 * 60))
+@settings(max_examples=300, deadline=None)
+def test_utc_iso_text_reads_back_as_the_general_path_reads_it(
+    moment: datetime, offset_minutes: int
+) -> None:
+    zone = timezone(timedelta(minutes=offset_minutes))
+    text = utc_iso(moment.replace(tzinfo=UTC).astimezone(zone))
+    assert text is not None and text.endswith("Z")
+    general = as_datetime(text)
+    assert general is not None
+    assert epoch_micros(text) == int(general.timestamp() * 1_000_000)
+
+
+def test_other_shapes_still_take_the_general_path() -> None:
+    paris = timezone(timedelta(hours=1))
+    assert utc_iso(datetime(2026, 11, 28, 23, 14, 5, 500000, tzinfo=paris)) == (
+        "2026-11-28T22:14:05.500Z"
+    )
+    assert epoch_micros("2026-11-28T22:14:05.000+0000") == 1_795_904_045_000_000
+    assert epoch_micros("2026-11-28T22:14:05.250Z") == 1_795_904_045_250_000
+    assert epoch_micros(" 2026-11-28T22:14:05Z ") == 1_795_904_045_000_000  # trimmed
+    assert epoch_micros("not a dateZ") == 0
