@@ -1,21 +1,37 @@
 """The shortcuts taken for the common timestamps give what the general path gives.
 
-A million-event timeline formats a million DuckDB timestamps (`utc_iso`) and reads each
-formatted time back as epoch microseconds (`epoch_micros`): both take a short path for the
-shape they nearly always see, a naive UTC datetime and `utc_iso`'s own `…Z` text.
+A million-event timeline formats a million DuckDB timestamps and reads each formatted time
+back as epoch microseconds (`epoch_micros`): DuckDB formats the trail's (`UTC_ISO_SQL`),
+`utc_iso` takes a short path for a naive UTC datetime, and `epoch_micros` for `utc_iso`'s
+own `…Z` text.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lambda_ir.timeline.clock import as_datetime, utc_iso
+from lambda_ir.timeline.clock import UTC_ISO_SQL, as_datetime, utc_iso
 from lambda_ir.timeline.output import epoch_micros
 
-_MOMENTS = st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 30))
+_MOMENTS = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30))
+
+
+def test_duckdb_formats_a_timestamp_as_utc_iso_does() -> None:
+    sql = f"SELECT {UTC_ISO_SQL.format(column='t')} FROM (SELECT CAST(? AS TIMESTAMP) AS t)"
+    with duckdb.connect() as con:
+
+        @given(_MOMENTS)
+        @settings(max_examples=300, deadline=None)
+        def same(moment: datetime) -> None:
+            found = con.execute(sql, [moment]).fetchone()
+            assert found is not None and found[0] == utc_iso(moment)
+
+        same()
+        assert con.execute(sql, [None]).fetchone() == (None,)  # no time: no event
 
 
 @given(_MOMENTS)

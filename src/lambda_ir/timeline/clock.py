@@ -27,6 +27,12 @@ def utc_iso(value: object) -> str | None:
     return moment.isoformat(timespec="milliseconds") + "Z"
 
 
+# `utc_iso` of a DuckDB TIMESTAMP column (UTC by the index's convention), in SQL: the
+# timeline's million trail calls are formatted by DuckDB as it reads them (1.1 s of Python
+# less), to the same text (`tests/timeline/test_time_fast_paths.py`).
+UTC_ISO_SQL = "strftime({column}, '%Y-%m-%dT%H:%M:%S.%gZ')"
+
+
 def as_datetime(value: object) -> datetime | None:
     """Parse any of the evidence's date shapes; naive results are UTC by convention."""
     if isinstance(value, datetime):

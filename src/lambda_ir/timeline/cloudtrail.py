@@ -17,11 +17,12 @@ import orjson
 
 from lambda_ir.evidence.index_schema import FOREIGN_CALLER_SQL
 from lambda_ir.model import EvidenceRef, TimelineEvent
-from lambda_ir.timeline.clock import utc_iso
+from lambda_ir.timeline.clock import UTC_ISO_SQL
 
 # The actor is `Actor.key`: the ARN, or for another account's caller `account:…`.
 _QUERY = f"""
-SELECT event_time, coalesce(operation, event_name), event_source, function_name, qualifier,
+SELECT {UTC_ISO_SQL.format(column="event_time")}, coalesce(operation, event_name), event_source,
+       function_name, qualifier,
        coalesce(nullif(actor_arn, ''), {FOREIGN_CALLER_SQL}), actor_name, source_ip,
        error_code, CAST(request_parameters AS VARCHAR), evidence_path, evidence_sha256,
        account, aws_region, access_key_id, event_id
@@ -57,7 +58,7 @@ def _event(row: tuple[Any, ...]) -> TimelineEvent | None:
         row[:12]
     )
     account, region, key_id, event_id = (str(value or "") for value in row[12:16])
-    time = utc_iso(when)
+    time = str(when) if when else None  # `utc_iso`'s text, made by DuckDB (UTC_ISO_SQL)
     if time is None:
         return None
     resource = f"{function}:{qualifier}" if function and qualifier else str(function or source)
