@@ -26,13 +26,13 @@ from pathlib import Path
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detectors import ALL
 from lambda_ir.analyze.engine import (
-    collector_paused,
     findings_chunks,
     finish,
     incidents_json,
     missing_evidence,
 )
 from lambda_ir.evidence import Case
+from lambda_ir.heap import collector_paused
 from lambda_ir.model import Finding
 
 SHOWN = 0.05  # seconds: a detector that took less is counted in "other detectors"

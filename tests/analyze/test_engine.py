@@ -15,9 +15,10 @@ from lambda_ir.analyze import detectors
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.detectors import ALL
-from lambda_ir.analyze.engine import analyze_case, collector_paused
+from lambda_ir.analyze.engine import analyze_case
 from lambda_ir.cli.main import cli
 from lambda_ir.evidence import Case
+from lambda_ir.heap import collector_paused
 from lambda_ir.model import Finding, Kind, Severity
 from tests.analyze.casebuild import CaseBuilder, trail_event
 

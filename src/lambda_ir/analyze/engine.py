@@ -7,10 +7,8 @@ evidence the case does not hold is reported as skipped, so "no finding" is never
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from lambda_ir.analyze.detector import Detector
 from lambda_ir.analyze.incidents import INCIDENTS_FILE, Incident, correlate
 from lambda_ir.analyze.own_footprints import without_own
 from lambda_ir.evidence import Case
+from lambda_ir.heap import collector_paused
 from lambda_ir.model import Finding, Kind, Severity
 
 FINDINGS_FILE = "findings.json"
@@ -62,21 +61,6 @@ def missing_evidence(detector: Detector, view: CaseView) -> tuple[Kind, ...]:
     if not kinds or any(view.has(kind) for kind in kinds):
         return ()
     return kinds
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while findings are built and correlated: with
-    hundreds of thousands of live findings each of its passes grew, a third of LIR-CT-003's
-    time on 200k events. Findings, rows and groups hold no reference cycles, so reference
-    counting frees them all the same; the collector is back on afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def run_detectors(view: CaseView, detectors: Sequence[Detector]) -> AnalysisResult:

@@ -14,12 +14,13 @@ from lambda_ir import sanitize
 from lambda_ir.analyze.caseview import AnalyzeOptions, CaseView
 from lambda_ir.analyze.detectors import ALL
 from lambda_ir.analyze.diff import DiffError, diff_document, diff_versions, render_diff
-from lambda_ir.analyze.engine import AnalysisResult, analyze_case, collector_paused
+from lambda_ir.analyze.engine import AnalysisResult, analyze_case
 from lambda_ir.analyze.incidents import INCIDENTS_FILE
 from lambda_ir.analyze.options import build_options
 from lambda_ir.analyze.yara_scan import compile_rules
 from lambda_ir.cli.ui import FC, CommandError, Ui, case_option, get_ui, writes_case
 from lambda_ir.evidence import Case
+from lambda_ir.heap import collector_paused
 from lambda_ir.model import Finding, FunctionRef, Severity
 
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)

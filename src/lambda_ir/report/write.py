@@ -11,6 +11,7 @@ import orjson
 
 from lambda_ir import sanitize
 from lambda_ir.evidence import Case
+from lambda_ir.heap import collector_paused
 from lambda_ir.report.blocks import BLOCK, indented_chunks
 from lambda_ir.report.facts import ReportFacts, build_facts
 from lambda_ir.report.findings_csv import csv_chunks, render_csv
@@ -132,6 +133,17 @@ def write_report(
     `reported` custody entry carrying each output's SHA-256 (hashed as it is written). The
     exports are streamed `block` findings at a time (`stream`), the same bytes as `render`.
     """
+    with collector_paused():  # the findings, events and facts are alive at once
+        return _write_report(case, index, generated, formats, block)
+
+
+def _write_report(
+    case: Case,
+    index: duckdb.DuckDBPyConnection | None,
+    generated: str,
+    formats: Iterable[str],
+    block: int,
+) -> ReportResult:
     timeline_warnings: list[str] = []
     read_warnings: list[str] = []
     findings = read_findings(case, read_warnings)  # once, for the timeline and the facts

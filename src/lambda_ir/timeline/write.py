@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from lambda_ir.evidence import Case
+from lambda_ir.heap import collector_paused
 from lambda_ir.timeline.filters import EventFilter
 from lambda_ir.timeline.merge import build_timeline
 from lambda_ir.timeline.output import Counter, csv_chunks, jsonl_chunks
@@ -42,10 +43,11 @@ def write_timeline(
     if fmt not in FORMATS:
         raise ValueError(f"unknown timeline format {fmt!r}; choose one of {', '.join(FORMATS)}")
     warnings: list[str] = []
-    merged = Counter(build_timeline(case, index, warnings))
-    events = Counter(only.apply(merged) if only is not None else merged)
-    chunks = jsonl_chunks(events) if fmt == "jsonl" else csv_chunks(events)
-    path, digest = case.write_derived_stream(f"timeline.{fmt}", chunks)
+    with collector_paused():  # the findings and each source's events are alive at once
+        merged = Counter(build_timeline(case, index, warnings))
+        events = Counter(only.apply(merged) if only is not None else merged)
+        chunks = jsonl_chunks(events) if fmt == "jsonl" else csv_chunks(events)
+        path, digest = case.write_derived_stream(f"timeline.{fmt}", chunks)
     details: dict[str, object] = {"output": path.name, "sha256": digest, "events": events.count}
     if only is not None and only.active:
         details["filter"] = dataclasses.asdict(only)
