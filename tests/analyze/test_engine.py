@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from lambda_ir.analyze import detectors
@@ -18,7 +16,6 @@ from lambda_ir.analyze.detectors import ALL
 from lambda_ir.analyze.engine import analyze_case
 from lambda_ir.cli.main import cli
 from lambda_ir.evidence import Case
-from lambda_ir.heap import collector_paused
 from lambda_ir.model import Finding, Kind, Severity
 from tests.analyze.casebuild import CaseBuilder, trail_event
 
@@ -153,21 +150,6 @@ def test_altered_package_is_a_loud_warning_not_a_silent_finding(builder: CaseBui
     failed = {w.detector: w.reason for w in result.warnings}
     assert "does not match its manifest hash" in failed["LIR-CODE-001"]
     assert not [f for f in result.findings if f.detector.startswith("yara:")]
-
-
-def test_the_garbage_collector_is_paused_only_while_analysing() -> None:
-    assert gc.isenabled()
-    with pytest.raises(RuntimeError), collector_paused():
-        assert not gc.isenabled()
-        raise RuntimeError("a crash still gives the collector back")
-    assert gc.isenabled()
-    gc.disable()  # a caller that had it off keeps it off
-    try:
-        with collector_paused():
-            pass
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
 
 
 def test_correlate_keeps_every_field_of_a_finding_and_findings_have_no_dict() -> None:
