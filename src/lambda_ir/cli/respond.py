@@ -16,6 +16,7 @@ from lambda_ir.aws import ClientFactory, build_session
 from lambda_ir.aws.clock import check_clock
 from lambda_ir.cli.ui import Ui, case_option, get_ui, inert, writes_case
 from lambda_ir.evidence import Case
+from lambda_ir.heap import collector_paused
 from lambda_ir.model import FunctionRef
 from lambda_ir.redact import redact_document
 from lambda_ir.report import build_facts
@@ -193,8 +194,9 @@ def _proposal(
 def _nothing_proposed(ui: Ui, case: Case, proposal: respond.Proposal) -> None:
     """Say that the incident recommends no action, and give the report checklist's steps for
     its functions (an exposure incident names a door left open, not someone's calls)."""
-    facts = build_facts(case, (), datetime.now(UTC).isoformat(), diffs=False)
-    steps = steps_for(facts, proposal.functions)
+    with collector_paused():  # findings.json read back whole (`heap`)
+        facts = build_facts(case, (), datetime.now(UTC).isoformat(), diffs=False)
+        steps = steps_for(facts, proposal.functions)
     incident = sanitize.field(proposal.incident)
     lines = [f"nothing planned: incident {incident} recommends no containment action"]
     if steps:
