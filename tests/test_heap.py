@@ -42,6 +42,19 @@ def test_the_collector_is_paused_only_inside_the_block() -> None:
 _RESUMING = frozenset({"write_report", "write_timeline", "collector_paused"})
 
 
+def test_what_the_pause_built_is_frozen_out_of_the_collectors_sight() -> None:
+    # else its first pass after the pause walks every object built meanwhile (0.5 s for a
+    # million-event case's findings, 1.3 s for a report's facts)
+    try:
+        with collector_paused():
+            built = [[n] for n in range(10_000)]
+        assert gc.get_freeze_count() >= len(built)
+        seen = {id(item) for item in gc.get_objects()}  # what the collector's passes walk
+        assert not seen.intersection(map(id, built))
+    finally:
+        gc.unfreeze()
+
+
 @pytest.fixture
 def collections() -> Iterator[list[str]]:
     """Each collection the cyclic collector starts inside lambda-ir's work while the test
