@@ -47,7 +47,7 @@ def cpu_seconds() -> float:
 def measure(corpus: Path, case: Path) -> tuple[float, float, float, float, int]:
     """Import the corpus into a new `case`, then analyze it, each a fresh CLI process, and
     print what each took. Returns (import s, import CPU s, analyze s, analyze CPU s, the
-    larger peak of the two process trees)."""
+    peak of analyze's process tree)."""
     cli = [sys.executable, "-m", "lambda_ir", "--quiet"]
     start = cpu_seconds()
     command = [*cli, "import-trail", "--case", str(case), str(corpus)]

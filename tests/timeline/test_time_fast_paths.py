@@ -14,7 +14,7 @@ import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lambda_ir.timeline.clock import UTC_ISO_SQL, as_datetime, utc_iso
+from lambda_ir.timeline.clock import UTC_ISO_RAW_SQL, UTC_ISO_SQL, as_datetime, utc_iso
 from lambda_ir.timeline.output import epoch_micros
 
 _MOMENTS = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30))
@@ -32,6 +32,18 @@ def test_duckdb_formats_a_timestamp_as_utc_iso_does() -> None:
 
         same()
         assert con.execute(sql, [None]).fetchone() == (None,)  # no time: no event
+
+
+def test_a_time_duckdb_cannot_format_as_utc_iso_is_read_as_before() -> None:
+    # a corrupt or crafted eventTime: infinity, past year 9999, before year 1
+    formatted, raw = (f.format(column="t") for f in (UTC_ISO_SQL, UTC_ISO_RAW_SQL))
+    sql = f"SELECT {formatted}, {raw}, t FROM (SELECT CAST(? AS TIMESTAMP) AS t)"
+    with duckdb.connect() as con:
+        for value in ("infinity", "-infinity", "10000-01-01 00:00:00", "0000-06-01 00:00:00"):
+            found = con.execute(sql, [value]).fetchone()
+            assert found is not None
+            text, fallback, before = found
+            assert text is None and fallback == before  # what `utc_iso` read before
 
 
 @given(_MOMENTS)

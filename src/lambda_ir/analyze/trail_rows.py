@@ -62,7 +62,8 @@ def is_deploy_tool(user_agent: str) -> bool:
 class TrailRow(NamedTuple):
     """One CloudTrail event, as much of it as detectors read. A typed named tuple, not a
     frozen dataclass: made for every selected call, and a frozen dataclass's `__init__`
-    (one `object.__setattr__` a field) took twice as long."""
+    (one `object.__setattr__` a field) took twice as long. Not JSON (orjson refuses a named
+    tuple): a finding's details take the fields they report, never the row."""
 
     event_id: str
     time: str | None

@@ -10,6 +10,7 @@ from lambda_ir.cli.ui import case_option, get_ui, inert, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.custody import utc_now
 from lambda_ir.evidence.index import open_index
+from lambda_ir.heap import collector_paused
 from lambda_ir.report import write_report
 from lambda_ir.report.write import FORMATS as REPORT_FORMATS
 from lambda_ir.timeline import write_timeline
@@ -80,7 +81,8 @@ def timeline(
     except FilterError as exc:
         raise click.BadParameter(str(exc)) from exc
     case = Case.open(Path(case_dir))
-    with open_index(case, memory_limit=INDEX_MEMORY) as index:
+    # the collector off, then what is alive frozen: the command ends with it (`heap`)
+    with open_index(case, memory_limit=INDEX_MEMORY) as index, collector_paused(freeze=True):
         result = write_timeline(case, index, fmt, only)
     for warning in result.warnings:
         ui.say(f"[yellow]warning[/] {inert(warning)}")
@@ -134,7 +136,8 @@ def report(case_dir: str, formats: str) -> None:
             param_hint="--format",
         )
     case = Case.open(Path(case_dir))
-    with open_index(case, memory_limit=INDEX_MEMORY) as index:
+    # the collector off, then what is alive frozen: the command ends with it (`heap`)
+    with open_index(case, memory_limit=INDEX_MEMORY) as index, collector_paused(freeze=True):
         result = write_report(case, index, utc_now(), chosen)
     for warning in result.warnings:
         ui.say(f"[yellow]warning[/] {inert(warning)}")

@@ -17,7 +17,7 @@ import orjson
 
 from lambda_ir.evidence.index_schema import FOREIGN_CALLER_SQL
 from lambda_ir.model import EvidenceRef, TimelineEvent
-from lambda_ir.timeline.clock import UTC_ISO_SQL
+from lambda_ir.timeline.clock import UTC_ISO_RAW_SQL, UTC_ISO_SQL, utc_iso
 
 # The actor is `Actor.key`: the ARN, or for another account's caller `account:…`.
 _QUERY = f"""
@@ -25,7 +25,7 @@ SELECT {UTC_ISO_SQL.format(column="event_time")}, coalesce(operation, event_name
        function_name, qualifier,
        coalesce(nullif(actor_arn, ''), {FOREIGN_CALLER_SQL}), actor_name, source_ip,
        error_code, CAST(request_parameters AS VARCHAR), evidence_path, evidence_sha256,
-       account, aws_region, access_key_id, event_id
+       account, aws_region, access_key_id, event_id, {UTC_ISO_RAW_SQL.format(column="event_time")}
 FROM trail_events ORDER BY event_time, event_id
 """  # noqa: S608 - constant SQL
 _BATCH = 5000
@@ -58,7 +58,8 @@ def _event(row: tuple[Any, ...]) -> TimelineEvent | None:
         row[:12]
     )
     account, region, key_id, event_id = (str(value or "") for value in row[12:16])
-    time = str(when) if when else None  # `utc_iso`'s text, made by DuckDB (UTC_ISO_SQL)
+    # `utc_iso`'s text, made by DuckDB (UTC_ISO_SQL), or the time it could not format
+    time = str(when) if when else utc_iso(row[16])
     if time is None:
         return None
     resource = f"{function}:{qualifier}" if function and qualifier else str(function or source)
