@@ -48,8 +48,7 @@ def write_timeline(
         events = Counter(only.apply(merged) if only is not None else merged)
         chunks = jsonl_chunks(events) if fmt == "jsonl" else csv_chunks(events)
         path, digest = case.write_derived_stream(f"timeline.{fmt}", chunks)
-        details: dict[str, object] = {"output": path.name, "sha256": digest}
-        details["events"] = events.count
+        details: dict[str, object] = {"output": path.name, "sha256": digest, "events": events.count}
         if only is not None and only.active:
             details["filter"] = dataclasses.asdict(only)
         case.log("timeline", details)
