@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from lambda_ir.analyze.baseline_sql import JUDGED_BATCH, iter_judged
+from lambda_ir.analyze.baseline import DORMANT_DAYS, MIN_HISTORY_DAYS, Novelty, novelty_from
+from lambda_ir.analyze.baseline_sql import JUDGED_BATCH, iter_judged, novelty_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detectors import ct_unusual_change
 from lambda_ir.analyze.trail_rows import select_events
@@ -235,3 +239,67 @@ def test_judged_rows_stream_and_a_query_meanwhile_is_an_error(builder: CaseBuild
     with pytest.raises(RuntimeError, match="queried while judged rows were read"):
         for _ in iter_judged(view, where):
             view.index.execute("SELECT 1").fetchall()
+
+
+def _verdict_as_made(values: tuple[Any, ...]) -> Novelty:
+    """`novelty_of` as it was before it shared verdicts: every value of the row passed on."""
+    (timed, service, history, known, prior, principal, network, source_ip) = values[:8]
+    (net_known, tool, tool_known, hm, hours_known, idle, function, function_seen) = values[8:16]
+    roaming, writes = values[16:18]
+    if not timed:
+        return Novelty(judged=False)
+    if service:
+        return Novelty(True, True, history_days=int(history), principal=str(principal))
+    if history < MIN_HISTORY_DAYS:
+        return Novelty(False, history_days=int(history), principal=str(principal))
+    return novelty_from(
+        principal=str(principal),
+        history=int(history),
+        known=bool(known),
+        prior=int(prior),
+        network=(str(network), str(source_ip), bool(net_known)),
+        roaming=int(roaming or 0),
+        tool=(str(tool), bool(tool_known)),
+        hours=(str(hm), bool(hours_known)),
+        idle=None if idle is None else int(idle),
+        function=(str(function), bool(function_seen)),
+        write=bool(writes),
+    )
+
+
+_FLAGS = st.sampled_from((True, False, None))
+_ROWS = st.tuples(
+    st.sampled_from((True, False)),  # timed
+    st.sampled_from((True, False)),  # service
+    st.integers(0, 6),  # history
+    _FLAGS,  # known
+    st.integers(0, 4),  # prior
+    st.sampled_from(("arn:aws:iam::1:role/ci", "arn:aws:iam::1:user/ann")),
+    st.sampled_from(("203.0.113.0/24", "198.51.100.0/24", None)),
+    st.sampled_from(("203.0.113.9", "198.51.100.7", "")),
+    _FLAGS,  # net_known
+    st.sampled_from(("terraform", "aws-cli", None)),
+    _FLAGS,  # tool_known
+    st.sampled_from(("02:10", "14:00")),
+    _FLAGS,  # hours_known
+    st.sampled_from((None, 0, 3, DORMANT_DAYS - 1, DORMANT_DAYS, 40)),
+    st.sampled_from(("svc-a", "svc-b", "", None)),
+    _FLAGS,  # function_seen
+    st.sampled_from((0, None, 10, 11)),  # roaming
+    _FLAGS,  # writes
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_ROWS, min_size=1, max_size=6))
+def test_shared_verdicts_equal_each_row_made_on_its_own(rows: list[tuple[Any, ...]]) -> None:
+    """`novelty_of` reduces a row to what its verdict reads and shares one verdict for equal
+    reductions: each row's verdict, words and JSON are what building it alone gave, whichever
+    rows came before it (a reduction that dropped a fact the verdict reads would give a
+    later row an earlier row's verdict)."""
+    for values in rows:
+        made, shared = _verdict_as_made(values), novelty_of(values)
+        assert shared == made
+        assert shared.phrase() == made.phrase()
+        assert shared.to_json() == made.to_json()
+        assert shared.severity() == made.severity()
