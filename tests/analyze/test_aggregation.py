@@ -86,6 +86,41 @@ def test_grants_group_by_grant_and_code_changes_by_person(builder: CaseBuilder) 
     assert change.details["events"] == 2 and change.details["event_ids"] == ["c0", "c1"]
 
 
+def test_a_group_of_one_lists_what_a_group_of_several_lists(builder: CaseBuilder) -> None:
+    """`select_groups` makes a group of one event's lists from its row and aggregates only
+    larger groups: both carry their ids, trail files, operations, last time and their
+    distinct addresses and keys (none for a call with neither), in the same shapes."""
+
+    def call(n: int, function: str, ip: str, key: str) -> dict[str, Any]:
+        identity = {**role_identity("deployer", f"s{n}"), "accessKeyId": key}
+        return _url(n, function, f"s{n}") | {"sourceIPAddress": ip, "userIdentity": identity}
+
+    first = builder.trail([call(1, "orders", "192.0.2.7", "ASIAKEY1"), call(2, "solo", "", "")])
+    second = builder.trail([call(3, "orders", "198.51.100.7", "ASIAKEY2")], name="b")
+    builder.trail([call(4, "orders", "192.0.2.7", "ASIAKEY1")], name="c")
+    builder.trail([call(5, "alone", "203.0.113.5", "ASIAKEY5")], name="d")
+    view = CaseView(Case.open(builder.root))
+    where = "operation = 'CreateFunctionUrlConfig'"
+    groups = {
+        g.first.function_name: g for g in trail_rows.select_groups(view, where, by="function_name")
+    }
+    assert list(groups) == ["orders", "solo", "alone"]  # by each group's earliest call
+    orders, solo, alone = groups["orders"], groups["solo"], groups["alone"]
+    assert orders.event_ids == ("u1", "u3", "u4") and orders.count == 3
+    assert [ref.path for ref in orders.evidence[:2]] == [first.path, second.path]
+    assert orders.addresses == ("192.0.2.7", "198.51.100.7")
+    assert orders.access_keys == ("ASIAKEY1", "ASIAKEY2")
+    assert orders.last == "2026-11-04T12:00:00Z"
+    assert orders.operations == solo.operations == alone.operations
+    assert orders.operations == ("CreateFunctionUrlConfig",)
+    assert solo.event_ids == ("u2",) and solo.evidence == (solo.first.evidence,)
+    assert solo.addresses == () and solo.access_keys == ()
+    assert solo.last == solo.first.time == "2026-11-02T12:00:00Z"
+    assert alone.event_ids == ("u5",) and alone.count == 1
+    assert alone.addresses == ("203.0.113.5",) and alone.access_keys == ("ASIAKEY5",)
+    assert alone.last == "2026-11-05T12:00:00Z"
+
+
 def test_groups_read_in_batches_refuse_a_query_meanwhile(
     builder: CaseBuilder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
