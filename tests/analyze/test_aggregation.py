@@ -106,7 +106,7 @@ def test_a_group_of_one_lists_what_a_group_of_several_lists(builder: CaseBuilder
     }
     assert list(groups) == ["orders", "solo", "alone"]  # by each group's earliest call
     orders, solo, alone = groups["orders"], groups["solo"], groups["alone"]
-    assert orders.event_ids == ("u1", "u3", "u4") and orders.count == 3
+    assert orders.event_ids == ("u1", "u3", "u4") and orders.size == 3
     assert [ref.path for ref in orders.evidence[:2]] == [first.path, second.path]
     assert orders.addresses == ("192.0.2.7", "198.51.100.7")
     assert orders.access_keys == ("ASIAKEY1", "ASIAKEY2")
@@ -116,7 +116,7 @@ def test_a_group_of_one_lists_what_a_group_of_several_lists(builder: CaseBuilder
     assert solo.event_ids == ("u2",) and solo.evidence == (solo.first.evidence,)
     assert solo.addresses == () and solo.access_keys == ()
     assert solo.last == solo.first.time == "2026-11-02T12:00:00Z"
-    assert alone.event_ids == ("u5",) and alone.count == 1
+    assert alone.event_ids == ("u5",) and alone.size == 1
     assert alone.addresses == ("203.0.113.5",) and alone.access_keys == ("ASIAKEY5",)
     assert alone.last == "2026-11-05T12:00:00Z"
 

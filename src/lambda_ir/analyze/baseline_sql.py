@@ -137,7 +137,9 @@ WITH firsts AS (
   WHERE scope = 'p' AND label = 'net' AND contains(value, '/') GROUP BY account, who, first
 ), steps AS (
   SELECT account, who, first,
-    sum(n) OVER (PARTITION BY account, who ORDER BY first) AS networks,
+    -- a BIGINT, not sum's HUGEINT: every verdict read carries it, and Python converts a
+    -- HUGEINT six times slower
+    CAST(sum(n) OVER (PARTITION BY account, who ORDER BY first) AS BIGINT) AS networks,
     row_number() OVER (PARTITION BY account, who ORDER BY first) AS days
   FROM firsts
 ), acted AS (SELECT DISTINCT account, who, day FROM lir_events WHERE day IS NOT NULL)

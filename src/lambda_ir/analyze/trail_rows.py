@@ -10,7 +10,6 @@ import functools
 import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -172,9 +171,9 @@ _HITS = "lir_hits"  # `select_groups`' selected events, while their groups are r
 _LISTED = "evidence_path, evidence_sha256, operation, source_ip, access_key_id"  # by a group
 
 
-@dataclass(frozen=True)
-class EventGroup:
-    """Events that one finding reports: the earliest as a row, and what the others add."""
+class EventGroup(NamedTuple):
+    """Events that one finding reports: the earliest as a row, and what the others add. A
+    typed named tuple, made for every group, like `TrailRow`."""
 
     first: TrailRow
     extra: tuple[Any, ...]  # the earliest event's `extra` columns, in their order
@@ -186,7 +185,7 @@ class EventGroup:
     access_keys: tuple[str, ...] = ()  # every distinct access key id of the group, sorted
 
     @property
-    def count(self) -> int:
+    def size(self) -> int:
         """How many events the group holds."""
         return len(self.event_ids)
 
@@ -235,12 +234,13 @@ def select_groups(
     # field order), not three lists each aggregated in order; the distinct values as lists
     # made distinct afterwards (`list_distinct`), not DISTINCT aggregates: DuckDB plans each
     # of those as two more groupings and a join of the hits, which made the query spill. A
-    # group of one event (most of them) has its lists made from its row, not aggregated and
-    # sorted: `lir_n` counts a group's events (the query took 0.47 s for 52,645 groups of
-    # 71,206 calls, 0.30 s so). The row after the groups, `lir_end`, tells a complete result
-    # from one another query ended early. The selected events are a table first, dropped once
-    # read (an abandoned read leaves it to the next, or to `close_index`): a CTE of them,
-    # materialized or not, ran out of ANALYSIS_MEMORY at 3M events, where a table spills.
+    # group of one event (most of them) is neither aggregated nor sorted: `lir_n` counts a
+    # group's events, and a group of one has no lists (the query took 0.47 s for 52,645
+    # groups of 71,206 calls, 0.30 s so). The row after the groups, `lir_end`, tells a
+    # complete result from one another query ended early. The selected events are a table
+    # first, dropped once read (an abandoned read leaves it to the next, or to
+    # `close_index`): a CTE of them, materialized or not, ran out of ANALYSIS_MEMORY at 3M
+    # events, where a table spills.
     sql = f"""
     WITH sessions AS (
       SELECT *, count(*) OVER (PARTITION BY lir_key, lir_session) AS lir_n FROM ({sessions})
@@ -264,11 +264,8 @@ def select_groups(
         lir_ops, lir_last, lir_ips, lir_keys
       FROM groups
       UNION ALL
-      SELECT event_id, [event_id], [evidence_path], [evidence_sha256],
-        [coalesce(operation, '')], event_time,
-        CASE WHEN coalesce(source_ip, '') <> '' THEN [source_ip] END,
-        CASE WHEN coalesce(access_key_id, '') <> '' THEN [access_key_id] END
-      FROM sessions WHERE lir_n = 1
+      -- a group of one: no lists (`_group` makes them of its row: Python converted six)
+      SELECT event_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM sessions WHERE lir_n = 1
     )
     SELECT * FROM (
       SELECT false AS lir_end, hits.* EXCLUDE (lir_key), lir_ids, lir_paths, lir_shas,
@@ -316,17 +313,31 @@ def read_batches(
 
 def _group(values: tuple[Any, ...], width: int) -> EventGroup:
     """One row of `select_groups`' query as an `EventGroup` (DuckDB gives str or None: no
-    conversions beyond that, as 100k groups pay for each)."""
+    conversions beyond that, as 100k groups pay for each). A group of one event comes
+    without lists: they are its row's."""
     ids, paths, shas, ops, last, ips, keys = values[-7:]
+    first = row_of(values[:width])
+    if ids is None:
+        actor = first.actor
+        return EventGroup(
+            first,
+            values[width:-7],
+            (first.event_id,),
+            (first.evidence,),
+            (first.operation,),
+            first.time,
+            (actor.source_ip,) if actor.source_ip else (),
+            (actor.access_key_id,) if actor.access_key_id else (),
+        )
     return EventGroup(
-        first=row_of(values[:width]),
-        extra=values[width:-7],
-        event_ids=tuple(ids),
-        evidence=tuple(map(_evidence, paths, shas)),
-        operations=tuple(ops),
-        last=iso(last),
-        addresses=tuple(ips or ()),
-        access_keys=tuple(keys or ()),
+        first,
+        values[width:-7],
+        tuple(ids),
+        tuple(map(_evidence, paths, shas)),
+        tuple(ops),
+        iso(last),
+        tuple(ips or ()),
+        tuple(keys or ()),
     )
 
 
@@ -422,11 +433,11 @@ def group_finding(
     `access_keys`, which incidents and `contain` read), so a thousand identical calls are
     one finding, not a thousand."""
     first = group.first
-    if group.count > 1:
-        summary += f" Seen {group.count} times from {first.time} to {group.last}."
+    if group.size > 1:
+        summary += f" Seen {group.size} times from {first.time} to {group.last}."
         details = {
             **(details or {}),
-            "events": group.count,
+            "events": group.size,
             "last": group.last,
             "event_ids": list(group.event_ids),
             "source_ips": list(group.addresses),
