@@ -6,12 +6,20 @@ import random
 from collections import Counter
 from typing import Any
 
+import duckdb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lambda_ir.analyze.baseline import DORMANT_DAYS, MIN_HISTORY_DAYS, Novelty, novelty_from
-from lambda_ir.analyze.baseline_sql import JUDGED_BATCH, iter_judged, novelty_of
+from lambda_ir.analyze.baseline_sql import (
+    JUDGED_BATCH,
+    NOVELTY_COLUMNS,
+    VERDICT_SQL,
+    iter_judged,
+    novelty_of,
+    verdict_of,
+)
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detectors import ct_unusual_change
 from lambda_ir.analyze.trail_rows import select_events
@@ -268,7 +276,7 @@ def _verdict_as_made(values: tuple[Any, ...]) -> Novelty:
 
 
 _FLAGS = st.sampled_from((True, False, None))
-_ROWS = st.tuples(
+_PARTS = (
     st.sampled_from((True, False)),  # timed
     st.sampled_from((True, False)),  # service
     st.integers(0, 6),  # history
@@ -288,6 +296,7 @@ _ROWS = st.tuples(
     st.sampled_from((0, None, 10, 11)),  # roaming
     _FLAGS,  # writes
 )
+_ROWS = st.tuples(*_PARTS)
 
 
 @settings(max_examples=3000, deadline=None)
@@ -303,3 +312,32 @@ def test_shared_verdicts_equal_each_row_made_on_its_own(rows: list[tuple[Any, ..
         assert shared.phrase() == made.phrase()
         assert shared.to_json() == made.to_json()
         assert shared.severity() == made.severity()
+
+
+_COLUMN_TYPES = (
+    "timed BOOLEAN, service BOOLEAN, history BIGINT, known BOOLEAN, prior BIGINT, "
+    "principal VARCHAR, network VARCHAR, address VARCHAR, net_known BOOLEAN, tool VARCHAR, "
+    "tool_known BOOLEAN, hm VARCHAR, hours_known BOOLEAN, idle BIGINT, function VARCHAR, "
+    "function_seen BOOLEAN, roaming BIGINT, writes BOOLEAN"
+)
+_SQL_ROWS = st.tuples(_FLAGS, *_PARTS[1:])  # NULL too, as a call lir_novelty lacks
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_SQL_ROWS, min_size=1, max_size=30))
+def test_a_verdict_as_one_json_value_is_the_verdict_of_its_row(
+    rows: list[tuple[Any, ...]],
+) -> None:
+    """Detectors read a call's verdict as VERDICT_SQL (one JSON value, what the verdict does
+    not read nulled): for every combination, NULLs included, `verdict_of` it is `novelty_of`
+    the whole row (a column nulled where the verdict reads it fails this)."""
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE lir_novelty ({_COLUMN_TYPES})")
+    con.executemany(f"INSERT INTO lir_novelty VALUES ({', '.join('?' * 18)})", rows)
+    found = con.execute(f"SELECT {NOVELTY_COLUMNS}, {VERDICT_SQL} FROM lir_novelty").fetchall()
+    assert len(found) == len(rows)
+    for values in found:
+        whole, text = values[:18], values[18]
+        assert (text is None) == (whole[0] is None)
+        made = novelty_of(whole)
+        assert verdict_of(text) == made and verdict_of(text).phrase() == made.phrase()

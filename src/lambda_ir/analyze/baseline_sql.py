@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import orjson
 
 from lambda_ir.analyze.baseline import (
     DORMANT_DAYS,
@@ -49,6 +50,45 @@ NOVELTY_COLUMNS = (
     "timed, service, history, known, prior, principal, network, address, net_known, tool, "
     "tool_known, hm, hours_known, idle, function, function_seen, roaming, writes"
 )
+# One row's verdict as `novelty_of` reads it, as one JSON object (NOVELTY_COLUMNS' values in
+# their order, NULL for a call `lir_novelty` lacks): what the verdict does not read is null
+# (the address when the network was known, the hour when usual, ...), so equal verdicts are
+# equal text, and a detector reads one value a call where it read eighteen (`verdict_of`).
+# A value is nulled only where its condition is TRUE: NULL keeps it, and `novelty_of` reads
+# the same verdict either way (a test holds both to every combination).
+_OFF_PATH = f"NOT timed OR service OR history < {MIN_HISTORY_DAYS}"  # reads 4 columns only
+# Each column, and when `novelty_of` does not read it (besides off the judged path).
+_UNREAD = (
+    ("timed", ""),
+    ("service", ""),
+    ("history", ""),
+    ("known", "false"),
+    ("prior", "known"),
+    ("principal", ""),
+    ("network", "net_known OR roaming <> 0"),
+    ("address", "net_known OR roaming <> 0"),
+    ("net_known", "false"),
+    ("tool", "tool_known"),
+    ("tool_known", "false"),
+    ("hm", "hours_known"),
+    ("hours_known", "false"),
+    ("idle", f"idle < {DORMANT_DAYS}"),
+    ("function", "NOT known OR function_seen"),
+    ("function_seen", "false"),
+    ("roaming", "net_known"),
+    ("writes", "known"),
+)
+VERDICT_SQL = (
+    "CASE WHEN timed IS NULL THEN NULL ELSE to_json({"
+    + ", ".join(
+        f"'{name}': "
+        + (f"CASE WHEN {_OFF_PATH} OR {unread} THEN NULL ELSE {name} END" if unread else name)
+        for name, unread in _UNREAD
+    )
+    + "}) END"
+)
+if ", ".join(name for name, _ in _UNREAD) != NOVELTY_COLUMNS:
+    raise TypeError("VERDICT_SQL must give NOVELTY_COLUMNS in their order (novelty_of)")
 # The network counts as new: not established, and its principal does not roam.
 _NEW_NET = "(NOT net_known AND roaming = 0)"
 # A verdict that raises severity: judged, not a service, and something strong was new.
@@ -318,6 +358,16 @@ def _judged(
     )
 
 
+def verdict_of(text: str | None) -> Novelty:
+    """The `Novelty` of a row's VERDICT_SQL (None: a call `lir_novelty` lacks, unjudged)."""
+    return _UNJUDGED if text is None else _verdict_text(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _verdict_text(text: str) -> Novelty:
+    return novelty_of(tuple(orjson.loads(text).values()))
+
+
 def select_judged(
     view: CaseView, where: str, params: Sequence[Any] = ()
 ) -> list[tuple[TrailRow, Novelty]]:
@@ -343,12 +393,12 @@ def iter_judged(
     # Dropped once read (an abandoned read leaves it to the next, or to `close_index`).
     index = view.index
     index.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_JUDGED} AS SELECT {COLUMNS}, {NOVELTY_COLUMNS} "  # noqa: S608
+        f"CREATE OR REPLACE TEMP TABLE {_JUDGED} AS SELECT {COLUMNS}, {VERDICT_SQL} AS verdict "  # noqa: S608
         f"FROM trail_events LEFT JOIN {view.novelty} USING (event_id) WHERE {where}",
         list(params),
     )
     found = index.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE timed IS NULL) FROM {_JUDGED}"  # noqa: S608
+        f"SELECT count(*), count(*) FILTER (WHERE verdict IS NULL) FROM {_JUDGED}"  # noqa: S608
     ).fetchone()
     total, unjudged = found if found else (0, 0)
     baseline = view.baseline if unjudged else None  # built before the rows are read
@@ -357,11 +407,11 @@ def iter_judged(
     for batch in read_batches(result, JUDGED_BATCH, "judged rows"):
         read += len(batch)
         for values in batch:
-            row, verdict = row_of(values[:width]), values[width:]
-            if verdict[0] is None and baseline is not None:
+            row, verdict = row_of(values[:width]), values[width]
+            if verdict is None and baseline is not None:
                 yield row, baseline.judge_row(row)
             else:
-                yield row, novelty_of(verdict)
+                yield row, verdict_of(verdict)
     if read < total:
         raise RuntimeError(f"the index was queried while judged rows were read: {read} of {total}")
     index.execute(f"DROP TABLE {_JUDGED}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lambda_ir.analyze.baseline_sql import NOVELTY_COLUMNS, VERDICT_KIND, novelty_of
+from lambda_ir.analyze.baseline_sql import VERDICT_KIND, VERDICT_SQL, verdict_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.incidents import GAP_HOURS
@@ -78,10 +78,10 @@ def detect(case: CaseView) -> Iterator[Finding]:
         by=_KIND,
         gap_hours=GAP_HOURS,
         join=f"JOIN {case.novelty} USING (event_id)",
-        extra=NOVELTY_COLUMNS,
+        extra=VERDICT_SQL,
     )
     for group in groups:
-        row, novelty = group.first, novelty_of(group.extra)
+        row, novelty = group.first, verdict_of(group.extra[0])
         principal = str(row.request.get("principal", ""))
         if principal == "*":
             severity, who = Severity.HIGH, "anyone (`*`)"

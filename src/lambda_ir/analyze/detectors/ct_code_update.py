@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from lambda_ir.analyze.baseline import who_severity
 from lambda_ir.analyze.baseline_sql import (
     JUDGED_SQL,
-    NOVELTY_COLUMNS,
     VERDICT_KIND,
-    novelty_of,
+    VERDICT_SQL,
+    verdict_of,
 )
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
@@ -89,10 +89,10 @@ def detect(case: CaseView) -> Iterator[Finding]:
         gap_hours=GAP_HOURS,
         join=f"JOIN {case.novelty} USING (event_id) {_NEW_ADDRESS} "
         f"CROSS JOIN LATERAL (SELECT {_FUNCTION_ROLE} AS function_role)",
-        extra=f"{NOVELTY_COLUMNS}, function_role, new_ip, human AND NOT deploy_tool",
+        extra=f"{VERDICT_SQL}, function_role, new_ip, human AND NOT deploy_tool",
     )
     for group in groups:
-        row, novelty = group.first, novelty_of(group.extra[:-3])
+        row, novelty = group.first, verdict_of(group.extra[0])
         function_role, new_ip, by_hand = group.extra[-3:]
         if function_role:
             severity, who = Severity.HIGH, "a Lambda execution role"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.baseline import act_severity
-from lambda_ir.analyze.baseline_sql import NOVELTY_COLUMNS, novelty_of
+from lambda_ir.analyze.baseline_sql import VERDICT_SQL, verdict_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.trail_rows import PRINCIPAL, group_finding, select_groups
@@ -40,10 +40,10 @@ def detect(case: CaseView) -> Iterator[Finding]:
         by=f"{PRINCIPAL}, account, aws_region, function_name, qualifier, operation, "
         "request_parameters->'$.cors'",
         join=f"LEFT JOIN {case.novelty} USING (event_id)",
-        extra=NOVELTY_COLUMNS,
+        extra=VERDICT_SQL,
     )
     for group in groups:
-        row, novelty = group.first, novelty_of(group.extra)
+        row, novelty = group.first, verdict_of(group.extra[0])
         severity = act_severity(novelty)
         cors = row.request.get("cors") or {}
         origins = cors.get("allowOrigins") or [] if isinstance(cors, dict) else []

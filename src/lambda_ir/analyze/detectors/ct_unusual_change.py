@@ -17,10 +17,10 @@ from collections.abc import Iterator
 
 from lambda_ir.analyze.baseline import READ_PREFIXES
 from lambda_ir.analyze.baseline_sql import (
-    NOVELTY_COLUMNS,
     STRONG_SQL,
     VERDICT_KIND,
-    novelty_of,
+    VERDICT_SQL,
+    verdict_of,
 )
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
@@ -66,11 +66,11 @@ def detect(case: CaseView) -> Iterator[Finding]:
         by=f"principal, account, aws_region, coalesce(function_name, ''), {VERDICT_KIND}",
         gap_hours=GAP_HOURS,
         join=f"JOIN {case.novelty} USING (event_id)",
-        extra=NOVELTY_COLUMNS,
+        extra=VERDICT_SQL,
         bodies=False,  # the summary names who, what, where and when, never the request
     )
     for group in groups:
-        first, novelty = group.first, novelty_of(group.extra)
+        first, novelty = group.first, verdict_of(group.extra[0])
         operations = list(group.operations)
         yield group_finding(
             INFO,
