@@ -125,6 +125,17 @@ def test_sql_verdicts_equal_the_python_baseline(builder: CaseBuilder) -> None:
     for kind in ("principal", "network", "tool", "hours", "dormant", "function", "judged"):
         assert kinds[kind] > 0, kinds
     assert kinds["not judged"] > 0 and kinds["service"] > 0 and kinds["roaming"] > 0
+    # as detectors read it: one JSON value a call (VERDICT_SQL), the same verdict
+    texts = dict(
+        view.index.execute(f"SELECT event_id, {VERDICT_SQL} FROM {view.novelty}").fetchall()
+    )
+    judged = [row for row in rows if row.event_id in texts]
+    assert len(judged) == len(texts) > 300
+    for row in judged:
+        assert verdict_of(texts[row.event_id]) == view.baseline.judge_row(row), row.event_id
+    # the hypothesis test below builds its rows with the table's own column types
+    described = view.index.execute(f"DESCRIBE SELECT {NOVELTY_COLUMNS} FROM {view.novelty}")
+    assert ", ".join(f"{name} {kind}" for name, kind, *_ in described.fetchall()) == _COLUMN_TYPES
 
 
 def test_a_roaming_principal_new_network_is_not_counted(builder: CaseBuilder) -> None:

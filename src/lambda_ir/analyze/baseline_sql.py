@@ -52,10 +52,12 @@ NOVELTY_COLUMNS = (
 )
 # One row's verdict as `novelty_of` reads it, as one JSON object (NOVELTY_COLUMNS' values in
 # their order, NULL for a call `lir_novelty` lacks): what the verdict does not read is null
-# (the address when the network was known, the hour when usual, ...), so equal verdicts are
-# equal text, and a detector reads one value a call where it read eighteen (`verdict_of`).
-# A value is nulled only where its condition is TRUE: NULL keeps it, and `novelty_of` reads
-# the same verdict either way (a test holds both to every combination).
+# (the address when the network was known, the hour when usual, ...), so like verdicts are
+# the same text (equal text is always an equal verdict; two texts may be one verdict), and a
+# detector reads one value a call where it read eighteen (`verdict_of`, once a text). A
+# value is nulled only where its condition is TRUE: NULL keeps it, and `novelty_of` reads the
+# same verdict either way (a hypothesis test over DuckDB holds the two to NULLs and to the
+# values each condition turns on).
 _OFF_PATH = f"NOT timed OR service OR history < {MIN_HISTORY_DAYS}"  # reads 4 columns only
 # Each column, and when `novelty_of` does not read it (besides off the judged path).
 _UNREAD = (
@@ -177,8 +179,8 @@ WITH firsts AS (
   WHERE scope = 'p' AND label = 'net' AND contains(value, '/') GROUP BY account, who, first
 ), steps AS (
   SELECT account, who, first,
-    -- a BIGINT, not sum's HUGEINT: every verdict read carries it, and Python converts a
-    -- HUGEINT six times slower
+    -- a BIGINT, not sum's HUGEINT (a count of networks): DuckDB converts a HUGEINT to Python
+    -- six times slower, and `CaseView.verdict` reads the column itself
     CAST(sum(n) OVER (PARTITION BY account, who ORDER BY first) AS BIGINT) AS networks,
     row_number() OVER (PARTITION BY account, who ORDER BY first) AS days
   FROM firsts

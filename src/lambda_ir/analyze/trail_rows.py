@@ -236,7 +236,7 @@ def select_groups(
     # of those as two more groupings and a join of the hits, which made the query spill. A
     # group of one event (most of them) is neither aggregated nor sorted: `lir_n` counts a
     # group's events, and a group of one has no lists (the query took 0.47 s for 52,645
-    # groups of 71,206 calls, 0.30 s so). The row after the groups, `lir_end`, tells a
+    # groups of 71,206 calls, 0.30 s this way). The row after the groups, `lir_end`, tells a
     # complete result from one another query ended early. The selected events are a table
     # first, dropped once read (an abandoned read leaves it to the next, or to
     # `close_index`): a CTE of them, materialized or not, ran out of ANALYSIS_MEMORY at 3M
