@@ -343,37 +343,41 @@ def _group(values: tuple[Any, ...], width: int) -> EventGroup:
 
 def row_of(values: tuple[Any, ...]) -> TrailRow:
     """A `TrailRow` from the COLUMNS of a `trail_events` row, in their order (VARCHAR columns:
-    DuckDB gives str or None)."""
+    DuckDB gives str or None). The row is made by position (`_make`, in TrailRow's field
+    order): by keywords it took a fifth longer, for every selected call."""
     (event_id, event_time, operation, event_name, account, region, actor_arn, actor_type) = values[
         :8
     ]
     (actor_name, key_id, issuer, source_ip, user_agent, function_name, qualifier) = values[8:15]
     request, response, path, sha256 = values[15:]
-    kind = actor_type or ""
+    kind, arn, name = actor_type or "", actor_arn or "", actor_name or ""
     intern = sys.intern
-    return TrailRow(
-        event_id=event_id or "",
-        time=iso(event_time),
-        operation=operation or "",
-        event_name=event_name or "",
-        account=intern(account or ""),
-        region=intern(region or ""),
-        actor=Actor(
-            arn=actor_arn or "",
-            type=kind,
-            access_key_id=key_id or "",
-            session_issuer=intern(issuer or ""),
-            source_ip=source_ip or "",
-            user_agent=intern(user_agent or ""),
-            caller=foreign_caller(kind, actor_arn or "", actor_name or ""),
-        ),
-        actor_type=kind,
-        actor_name=actor_name or "",
-        function_name=function_name or "",
-        qualifier=qualifier or "",
-        request=_json(request),
-        response=_json(response),
-        evidence=_evidence(path, sha256),
+    actor = Actor(
+        arn=arn,
+        type=kind,
+        access_key_id=key_id or "",
+        session_issuer=intern(issuer or ""),
+        source_ip=source_ip or "",
+        user_agent=intern(user_agent or ""),
+        caller=foreign_caller(kind, arn, name),
+    )
+    return TrailRow._make(
+        (
+            event_id or "",
+            iso(event_time),
+            operation or "",
+            event_name or "",
+            intern(account or ""),
+            intern(region or ""),
+            actor,
+            kind,
+            name,
+            function_name or "",
+            qualifier or "",
+            _json(request),
+            _json(response),
+            _evidence(path, sha256),
+        )
     )
 
 
