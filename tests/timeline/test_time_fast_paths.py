@@ -2,8 +2,8 @@
 
 A million-event timeline formats a million DuckDB timestamps and reads each formatted time
 back as epoch microseconds (`epoch_micros`): DuckDB formats the trail's (`UTC_ISO_SQL`),
-`utc_iso` takes a short path for a naive UTC datetime, and `epoch_micros` for `utc_iso`'s
-own `…Z` text.
+`utc_iso` takes a short path for a naive UTC datetime and for a `…Z` trail time (every
+finding's, read back from findings.json), and `epoch_micros` for `utc_iso`'s own `…Z` text.
 """
 
 from __future__ import annotations
@@ -75,3 +75,49 @@ def test_other_shapes_still_take_the_general_path() -> None:
     assert epoch_micros("2026-11-28T22:14:05.250Z") == 1_795_904_045_250_000
     assert epoch_micros(" 2026-11-28T22:14:05Z ") == 1_795_904_045_000_000  # trimmed
     assert epoch_micros("not a dateZ") == 0
+
+
+def _general(value: object) -> str | None:
+    """`utc_iso`'s general path, without the shortcuts."""
+    moment = as_datetime(value)
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+@given(_MOMENTS, st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_a_trail_time_formats_as_the_general_path_formats_it(
+    moment: datetime, milliseconds: bool
+) -> None:
+    # every finding's time (CloudTrail's `…:SSZ`) and `utc_iso`'s own `…:SS.mmmZ`
+    text = moment.isoformat(timespec="milliseconds" if milliseconds else "seconds") + "Z"
+    assert utc_iso(text) == _general(text) is not None
+
+
+_ODD = st.text(alphabet="0123456789-:T.Z+W ", min_size=9, max_size=9)
+
+
+@given(st.text(alphabet="0123456789-:.+W ", min_size=10, max_size=10), _ODD, st.booleans())
+@settings(max_examples=2000, deadline=None)
+def test_a_string_shaped_like_a_trail_time_reads_as_before(
+    date: str, time: str, milliseconds: bool
+) -> None:
+    # the shortcut's shape (a T at 10, a Z last, 20 or 24 long) with anything in between:
+    # week dates, offsets, a second Z, hours past 23 read as the general path reads them
+    text = f"{date}T{time}{'.123' if milliseconds else ''}Z"
+    assert utc_iso(text) == _general(text)
+
+
+def test_odd_trail_times_read_as_before() -> None:
+    for text in (
+        "2026-W45-1T00:00:07Z",  # an ISO week date
+        "2026-11-01T00:00+01Z",  # an offset, then a Z: no time
+        "2026-11-01T25:00:07Z",
+        "2026-11-01T00:00:07.1234Z",
+        " 2026-11-01T00:00:07Z",
+    ):
+        assert utc_iso(text) == _general(text), text
+    assert utc_iso("2026-11-01T00:00:07Z") == "2026-11-01T00:00:07.000Z"

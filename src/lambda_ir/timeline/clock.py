@@ -18,6 +18,15 @@ def utc_iso(value: object) -> str | None:
     """
     if type(value) is datetime and value.tzinfo is None:  # DuckDB's TIMESTAMP, the common case
         return value.isoformat(timespec="milliseconds") + "Z"  # UTC already: a third the time
+    if type(value) is str and len(value) in (20, 24) and value[10] == "T" and value[-1] == "Z":
+        # CloudTrail's `…:SSZ` (every finding's time) and this function's own `…:SS.mmmZ`: the
+        # time without its Z, when that reads as a naive time, is the moment in UTC
+        try:
+            moment = datetime.fromisoformat(value[:-1])
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is None:
+            return moment.isoformat(timespec="milliseconds") + "Z"
     moment = as_datetime(value)
     if moment is None:
         return None
