@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lambda_ir.analyze.baseline import DORMANT_DAYS, MIN_HISTORY_DAYS, Novelty, novelty_from
+from lambda_ir.analyze.baseline import DORMANT_DAYS
 from lambda_ir.analyze.baseline_sql import (
     JUDGED_BATCH,
     NOVELTY_COLUMNS,
@@ -260,32 +260,6 @@ def test_judged_rows_stream_and_a_query_meanwhile_is_an_error(builder: CaseBuild
             view.index.execute("SELECT 1").fetchall()
 
 
-def _verdict_as_made(values: tuple[Any, ...]) -> Novelty:
-    """`novelty_of` as it was before it shared verdicts: every value of the row passed on."""
-    (timed, service, history, known, prior, principal, network, source_ip) = values[:8]
-    (net_known, tool, tool_known, hm, hours_known, idle, function, function_seen) = values[8:16]
-    roaming, writes = values[16:18]
-    if not timed:
-        return Novelty(judged=False)
-    if service:
-        return Novelty(True, True, history_days=int(history), principal=str(principal))
-    if history < MIN_HISTORY_DAYS:
-        return Novelty(False, history_days=int(history), principal=str(principal))
-    return novelty_from(
-        principal=str(principal),
-        history=int(history),
-        known=bool(known),
-        prior=int(prior),
-        network=(str(network), str(source_ip), bool(net_known)),
-        roaming=int(roaming or 0),
-        tool=(str(tool), bool(tool_known)),
-        hours=(str(hm), bool(hours_known)),
-        idle=None if idle is None else int(idle),
-        function=(str(function), bool(function_seen)),
-        write=bool(writes),
-    )
-
-
 _FLAGS = st.sampled_from((True, False, None))
 _PARTS = (
     st.sampled_from((True, False)),  # timed
@@ -307,22 +281,6 @@ _PARTS = (
     st.sampled_from((0, None, 10, 11)),  # roaming
     _FLAGS,  # writes
 )
-_ROWS = st.tuples(*_PARTS)
-
-
-@settings(max_examples=3000, deadline=None)
-@given(st.lists(_ROWS, min_size=1, max_size=6))
-def test_shared_verdicts_equal_each_row_made_on_its_own(rows: list[tuple[Any, ...]]) -> None:
-    """`novelty_of` reduces a row to what its verdict reads and shares one verdict for equal
-    reductions: each row's verdict, words and JSON are what building it alone gave, whichever
-    rows came before it (a reduction that dropped a fact the verdict reads would give a
-    later row an earlier row's verdict)."""
-    for values in rows:
-        made, shared = _verdict_as_made(values), novelty_of(values)
-        assert shared == made
-        assert shared.phrase() == made.phrase()
-        assert shared.to_json() == made.to_json()
-        assert shared.severity() == made.severity()
 
 
 _COLUMN_TYPES = (

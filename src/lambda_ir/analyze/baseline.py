@@ -114,7 +114,7 @@ class Novelty:
         return self._phrase
 
     @functools.cached_property
-    def _phrase(self) -> str:  # made once for a verdict its findings share (`novelty_of`)
+    def _phrase(self) -> str:  # made once for a verdict its findings share (`verdict_of`)
         if self.service:
             return f"an AWS service made the call for the account ({self.principal})"
         if not self.judged:
