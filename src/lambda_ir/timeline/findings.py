@@ -104,6 +104,7 @@ def parse_finding(record: dict[str, Any]) -> Finding:
         time=utc_iso(record.get("time")),
         actor=_actor(actor) if isinstance(actor, dict) else None,
         details=dict(record.get("details") or {}),
+        incident=str(record.get("incident") or ""),  # written as null when none
     )
 
 
