@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import re
 
 import orjson
@@ -187,4 +189,31 @@ def test_clean_documents_and_the_keys_at_any_depth() -> None:
         {"a": "token=abcdefgh"},  # a literal in a value
         {"a": "paſſword=hunter2"},  # one that only a case-folding search finds
     ):
+        assert not document_is_clean(orjson.dumps(hidden), hidden), hidden
+
+
+@dataclasses.dataclass(frozen=True)
+class _Login:  # a value of a kind orjson writes as an object, not one of JSON's own types
+    user: str
+    private_key: str
+
+
+class _Token(enum.Enum):
+    GITHUB = "ghp_" + "a" * 36
+
+
+def test_a_dataclass_or_enum_in_a_document_is_redacted_as_orjson_writes_it() -> None:
+    # orjson writes a dataclass as an object and an enum as its value: their keys and values
+    # are redacted as the object's and the value's would be, never written as they are
+    document = {
+        "login": _Login("bob", "MIIEvQIBADAN"),
+        "token": _Token.GITHUB,
+        "n": [_Login("a", "b")],
+    }
+    plain = orjson.loads(orjson.dumps(document))
+    assert orjson.dumps(redact_document(document)) == orjson.dumps(redact_document(plain))
+    assert b"MIIEvQIBADAN" not in orjson.dumps(redact_document(document))
+    assert b"ghp_" not in orjson.dumps(redact_document(document))
+    # no literal in the text, a secret's name in the dataclass: not clean (the long way)
+    for hidden in ({"login": _Login("bob", "MIIEvQIBADAN")}, {"n": [_Login("a", "b")]}):
         assert not document_is_clean(orjson.dumps(hidden), hidden), hidden

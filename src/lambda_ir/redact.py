@@ -9,6 +9,8 @@ need them to follow a key through CloudTrail; the secret key and session token a
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import functools
 import itertools
 import re
@@ -16,6 +18,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 import yara_x
 
 REDACTED = "[REDACTED]"
@@ -234,7 +237,17 @@ def redact_document(document: Any) -> Any:
         return [redact_document(item) for item in document]
     if isinstance(document, str):
         return redact_text(document)
+    if _written_as_json(document):  # as orjson writes it: an object, or the enum's value
+        return redact_document(orjson.loads(orjson.dumps(document)))
     return document
+
+
+def _written_as_json(value: Any) -> bool:
+    """A dataclass instance or an enum member: orjson writes them as an object or a value,
+    whose keys and strings a redaction must see as it sees a dict's and a string's."""
+    return isinstance(value, enum.Enum) or (
+        dataclasses.is_dataclass(value) and not isinstance(value, type)
+    )
 
 
 def json_is_clean(text: str) -> bool:
@@ -278,7 +291,7 @@ def _keys_clean(document: Any) -> bool:
     elif isinstance(document, list | tuple):
         values = document
     else:
-        return True
+        return not _written_as_json(document)
     for value in values:
         if type(value) in _LEAVES:
             continue
@@ -289,8 +302,10 @@ def _keys_clean(document: Any) -> bool:
             for item in value:
                 if type(item) in _LEAVES:
                     continue
-                if isinstance(item, _NESTED) and not _keys_clean(item):
+                if not _keys_clean(item):  # a dict, list or tuple; a dataclass is not clean
                     return False
+        elif _written_as_json(value):  # its keys are not a dict's: the long way
+            return False
     return True
 
 
