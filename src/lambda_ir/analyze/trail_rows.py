@@ -208,7 +208,9 @@ def select_groups(
     without `bodies` the rows' request and response are left empty (not read nor parsed).
     With `gap_hours` a group is also one session: like events no more than that apart (a
     window function numbers the sessions), so a day-20 call is not merged into day 12's.
-    Each group carries every distinct source address and access key of its events."""
+    Each group carries every distinct source address and access key of its events.
+    `params` are bound in the order of the query's text: `extra`'s, `by`'s, `join`'s, then
+    `where`'s (`LIR-CT-004` binds its join's values before its where's)."""
     more = f", {extra}" if extra else ""
     columns = (
         COLUMNS
