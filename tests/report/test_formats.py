@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import jsonschema
@@ -197,6 +198,51 @@ def test_sarif_member_names_are_percent_encoded() -> None:
     )
     location = render_sarif((finding,))["runs"][0]["results"][0]["locations"][0]
     assert location["physicalLocation"]["artifactLocation"]["uri"] == "src/a%20b%23c.py"
+
+
+def _unescaped(text: str) -> str:
+    """A SARIF plain-text message as a viewer shows it: `{{`/`}}` as braces (SARIF 2.1.0
+    §3.11.5), then `\\[`, `\\]` and `\\\\` unescaped as CodeQL's viewer does (§3.11.6)."""
+    return re.sub(r"\\([\\\[\]])", r"\1", text.replace("{{", "{").replace("}}", "}"))
+
+
+# An embedded link (`[text](target)`, §3.11.6) a viewer follows: not escaped, in any part.
+_LINK = re.compile(r"(?<!\\)(?:\\\\)*\[(?:[^\\\[\]]|\\.)*\]\(")
+# A placeholder (`{n}`, §3.11.5) a viewer replaces: a brace not doubled.
+_PLACEHOLDER = re.compile(r"(?<!\{)\{[0-9]+\}(?!\})")
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        "[Verified safe - see runbook](https://evil.example/runbook)",
+        "{0} and {1}",
+        "a\\[x](1) and \\\\[y](2)",  # backslashes before the bracket
+        'policy {"Effect": "Allow"} [not a link]',
+    ],
+)
+def test_sarif_messages_say_what_the_evidence_says_and_link_nowhere(evidence: str) -> None:
+    from lambda_ir.model import EvidenceRef, Finding, Severity
+    from lambda_ir.report.sarif import render_sarif
+
+    finding = Finding(
+        id="x",
+        detector="LIR-LOG-003",
+        title=f"title {evidence}",
+        severity=Severity.HIGH,
+        resource="r",
+        account="1",
+        region="r",
+        summary=f"log line: {evidence}",
+        evidence=(EvidenceRef("blobs/p", "a", member=f"src/{evidence}.py"),),
+    )
+    run = render_sarif((finding,))["runs"][0]
+    result, rule = run["results"][0], run["tool"]["driver"]["rules"][0]
+    described = result["locations"][0]["physicalLocation"]["artifactLocation"]["description"]
+    for text in (result["message"]["text"], rule["shortDescription"]["text"], described["text"]):
+        assert not _LINK.search(text) and not _PLACEHOLDER.search(text), text
+    assert _unescaped(result["message"]["text"]) == f"title {evidence}: log line: {evidence}"
+    assert _unescaped(rule["shortDescription"]["text"]) == f"title {evidence}"
 
 
 def test_ocsf_rows_validate_as_detection_findings(built: BuiltCase) -> None:

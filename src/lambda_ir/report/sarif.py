@@ -4,7 +4,9 @@ A code finding (its evidence names a `member`, a file inside a package) points a
 file, relative to the package, with the package's blob path as the base; other findings
 point at the evidence file in the case and name the AWS resource as a logical location.
 The file carries no raw control or bidi character (`sanitize.json_bytes`: `\\uXXXX`, the
-same JSON), so printing it cannot drive a terminal.
+same JSON), so printing it cannot drive a terminal, and every message is plain text that says
+what the finding says (`plain_text`): evidence quoted in a summary makes no link and no
+placeholder.
 """
 
 from __future__ import annotations
@@ -35,6 +37,19 @@ SECURITY_SEVERITY = {
     Severity.LOW: "3.0",
     Severity.INFO: "0.0",
 }
+
+
+# A plain-text message's own syntax (SARIF 2.1.0 §3.11.5-6): `{n}` is a placeholder a viewer
+# replaces (a brace SHALL be doubled), `[text](target)` a link it follows; `\\`, `[` and `]`
+# escaped with a backslash, as CodeQL writes them and its viewer and GitHub read them.
+_PLAIN = str.maketrans({"{": "{{", "}": "}}", "\\": "\\\\", "[": "\\[", "]": "\\]"})
+
+
+def plain_text(text: str) -> str:
+    """`text` as a SARIF plain-text message string a viewer shows as it is: attacker text
+    quoted in a summary (`[Verified safe](https://…)`, `{0}`) is neither a link nor a
+    placeholder."""
+    return text.translate(_PLAIN)
 
 
 def sarif_bytes(findings: tuple[Finding, ...]) -> bytes:
@@ -93,7 +108,7 @@ def _rule(finding: Finding) -> dict[str, Any]:
     return {
         "id": finding.detector,
         "name": finding.detector.replace("-", ""),
-        "shortDescription": {"text": finding.title},
+        "shortDescription": {"text": plain_text(finding.title)},
         "defaultConfiguration": {"level": LEVEL[finding.severity]},
         "properties": {
             "tags": ["security", *(f"external/mitre/{a}" for a in finding.attack)],
@@ -107,7 +122,7 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "ruleId": finding.detector,
         "ruleIndex": rule_index,
         "level": LEVEL[finding.severity],
-        "message": {"text": f"{finding.title}: {finding.summary}"},
+        "message": {"text": plain_text(f"{finding.title}: {finding.summary}")},
         "locations": [_location(finding, ref.path, ref.member) for ref in finding.evidence]
         or [_location(finding, None, None)],
         "partialFingerprints": {"lambdaIrFindingId": finding.id},
@@ -134,7 +149,7 @@ def _location(finding: Finding, path: str | None, member: str | None) -> dict[st
         # The file inside the package; the package is described so a reader can find it.
         # A member name is attacker-chosen text; the URI carries it percent-encoded.
         uri = urllib.parse.quote(member.lstrip("/"), safe="/")
-        artifact = {"uri": uri, "description": {"text": f"inside package {path}"}}
+        artifact = {"uri": uri, "description": {"text": plain_text(f"inside package {path}")}}
     else:
         artifact = {"uri": path, "uriBaseId": "CASE"}
     physical: dict[str, Any] = {"artifactLocation": artifact}
