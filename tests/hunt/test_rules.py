@@ -15,8 +15,9 @@ import pytest
 import sqlglot
 
 from lambda_ir.analyze.sigma.rules import load_rules
+from lambda_ir.hunt.cloudtrail_lake import store_id
 from lambda_ir.hunt.local import load_table, run
-from lambda_ir.hunt.query import hunt_query
+from lambda_ir.hunt.query import check_table, hunt_query
 from lambda_ir.hunt.rules import LAMBDA_RULES, HuntRule, field_expression, sigma_rules
 from lambda_ir.hunt.table import create_table_sql, record_of
 from tests.hunt.trail_files import SIGMA, partition, records
@@ -163,3 +164,17 @@ def test_a_folder_name_cannot_break_out_of_the_table_definition() -> None:
             ["us-east-1'); DROP"],
             datetime(2024, 1, 1).date(),
         )
+
+
+@pytest.mark.parametrize(
+    ("base", "region"),
+    [("s3://b/AWSLogs/o-abc\n", "us-east-1"), ("s3://b/AWSLogs", "us-east-1\n")],
+)
+def test_a_line_break_at_the_end_of_a_name_is_refused_too(base: str, region: str) -> None:
+    # `^…$` with `match` took a value ending in a line break (`$` matches before it)
+    with pytest.raises(ValueError, match="cannot be part of the table definition"):
+        create_table_sql("db.trail", base, ["111122223333"], [region], datetime(2024, 1, 1).date())
+    with pytest.raises(ValueError, match=r"is not DATABASE\.TABLE"):
+        check_table("db.trail\n")
+    with pytest.raises(ValueError, match="is not an event data store"):
+        store_id("arn:aws:cloudtrail:us-east-1:111122223333:eventdatastore/abc-123\n")

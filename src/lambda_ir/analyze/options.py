@@ -24,7 +24,7 @@ def read_allow_file(path: Path) -> tuple[frozenset[str], frozenset[str]]:
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
-        (accounts if _ACCOUNT.match(line) else names).add(line)
+        (accounts if _ACCOUNT.fullmatch(line) else names).add(line)
     return frozenset(accounts), frozenset(names)
 
 

@@ -68,7 +68,7 @@ def org_target(chosen: dict[str, Any]) -> OrgTarget | None:
     if bool(accounts_text) == all_accounts:
         raise click.UsageError("--org-role needs either --accounts ID,... or --all-accounts")
     accounts = tuple(a.strip() for a in (accounts_text or "").split(",") if a.strip())
-    bad = [a for a in accounts if not _ACCOUNT.match(a)]
+    bad = [a for a in accounts if not _ACCOUNT.fullmatch(a)]
     if bad:
         raise click.BadParameter(
             f"not 12-digit account ids: {', '.join(bad)}", param_hint="--accounts"

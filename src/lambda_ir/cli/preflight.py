@@ -52,7 +52,7 @@ _QUICK = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout
 def check_regions(regions: tuple[str, ...]) -> tuple[str, ...]:
     """Each `--region` must look like an AWS region (us-east-1); '' or mars-1 is refused."""
     for region in regions:
-        if not _REGION.match(region):
+        if not _REGION.fullmatch(region):
             raise click.BadParameter(
                 f"{region!r} is not an AWS region name (like us-east-1 or eu-west-2)",
                 param_hint="--region",

@@ -95,7 +95,7 @@ class LakeSummary(HuntSummary):
 def store_id(event_data_store: str) -> str:
     """The id a query's FROM names: the ARN's last part, or the id as given."""
     found = event_data_store.rsplit("/", 1)[-1]
-    if not _STORE_ID.match(found):
+    if not _STORE_ID.fullmatch(found):
         raise ValueError(f"{event_data_store!r} is not an event data store ARN or id")
     return found
 

@@ -32,7 +32,7 @@ MAX_QUERY_BYTES = 262_144  # Athena's StartQueryExecution QueryString, bytes
 
 def check_table(name: str) -> str:
     """`DB.TABLE` as given, or ValueError (the name goes into SQL: letters, digits, `_`)."""
-    if not TABLE_NAME.match(name):
+    if not TABLE_NAME.fullmatch(name):  # `$` alone would take a final line break
         raise ValueError(f"{name!r} is not DATABASE.TABLE (letters, digits and _ only)")
     return name
 

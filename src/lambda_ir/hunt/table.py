@@ -139,7 +139,7 @@ def create_table_sql(
     base = logs_root.rstrip("/")
     accounts, regions = list(accounts), list(regions)
     for value in (base, *accounts, *regions):  # each goes inside a quoted SQL string
-        if not _SAFE.match(value):
+        if not _SAFE.fullmatch(value):  # `$` alone would take a final line break
             raise ValueError(f"{value!r} cannot be part of the table definition")
     columns = ",\n  ".join(f"`{name.lower()}` {hive_type(kind)}" for name, kind in COLUMNS)
     template = base + "/${account}/CloudTrail/${region}/${timestamp}"
