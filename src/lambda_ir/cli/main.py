@@ -82,13 +82,15 @@ def main() -> None:
     debug = "--debug" in sys.argv[1:]
     try:
         cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
         click.echo("interrupted", err=True)
+        _say_notes(exc)
         sys.exit(130)
     except click.ClickException as exc:
         if debug:
             raise
         click.echo(f"lambda-ir: {sanitize.text(exc.format_message())}", err=True)
+        _say_notes(exc)
         sys.exit(exc.exit_code)
     except (CaseError, ClockSkewError) as exc:  # the message says what to do
         if debug:
@@ -102,4 +104,17 @@ def main() -> None:
             f"lambda-ir: {type(exc).__name__}: {sanitize.text(exc)} (run with --debug for details)",
             err=True,
         )
+        _say_notes(exc)
         sys.exit(1)
+
+
+def _say_notes(exc: BaseException) -> None:
+    """What the error's chain noted for the user (`add_note`), one line each: a `contain
+    --apply` stopped between two calls says how to put back what it changed."""
+    seen: set[int] = set()
+    found: BaseException | None = exc
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        for note in getattr(found, "__notes__", ()):
+            click.echo(f"lambda-ir: {sanitize.text(note)}", err=True)
+        found = found.__cause__ or found.__context__

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from lambda_ir import sanitize
 from lambda_ir.aws import ClientFactory, QuotaBook, build_session
 from lambda_ir.aws.clock import check_clock
 from lambda_ir.cli.respond import function_region
@@ -203,7 +204,9 @@ def _show(case: Case, result: RuntimeResult, bucket: str, detach: bool) -> None:
     lines.append(f"plan saved: {case.root / result.plan_path}")
     if result.undo_path:
         lines.append(f"undo plan: {case.root / result.undo_path}")
-    if result.applied:
+    if result.applied and result.unchecked:  # the changes stand; only the re-read failed
+        lines.append(f"state: unknown ({sanitize.field(result.unchecked)})")
+    elif result.applied:
         lines.append("state: " + ("in place" if result.in_place else "NOT in place"))
     elif result.changes:
         lines.append("run again with --apply to make these changes")

@@ -12,18 +12,20 @@ every action is planned again: an action with nothing left to do is in place.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import boto3
 
+from lambda_ir import sanitize
 from lambda_ir.aws import ClientFactory
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.layout import path_segment
 from lambda_ir.model import Kind
-from lambda_ir.respond.execute import Outcome, Status, perform
-from lambda_ir.respond.plan import ActionPlan, Chosen, Plan
+from lambda_ir.respond.execute import Outcome, Status, perform_each
+from lambda_ir.respond.plan import ActionPlan, Change, Chosen, Plan
 from lambda_ir.respond.preserve import EvidenceError, preserve
 from lambda_ir.respond.target import PlanError, Target, resolve_target
 
@@ -129,8 +131,7 @@ def contain(
         case.log("contain-stopped", {"run": run, "plan": plan_path, "reason": str(exc)})
         raise
     case.log("contain-start", {"run": run, "plan": plan_path, "evidence": evidence})
-    outcomes = perform(case, clients, target.function.region, plan.changes, run=run)
-    undo_path = save_undo(case, run, plan, outcomes)
+    outcomes, undo_path = apply_changes(case, clients, plan, plan.changes, run=run)
     remaining = _check(case, clients, run, request)
     result = ContainResult(plan, run, plan_path, True, evidence, outcomes, undo_path, remaining)
     _save(case, f"{run}/result.json", result.to_json())
@@ -151,6 +152,47 @@ def _check(
     check = build_plan(after, request.chosen)
     _save(case, f"{run}/after.json", {"reads": [read.to_json() for read in after.reads]})
     return check.actions
+
+
+def apply_changes(
+    case: Case,
+    clients: ClientFactory,
+    plan: Plan,
+    changes: Sequence[Change],
+    *,
+    run: str,
+    done: tuple[Outcome, ...] = (),
+) -> tuple[tuple[Outcome, ...], str]:
+    """Make the changes (after those `done` already) and save the undo of every applied one,
+    whatever stops the run: stopped between two calls (Ctrl-C, a crash), the undo plan of
+    what was changed is saved all the same, logged and noted on the exception, which goes
+    on. Returns the outcomes and the undo plan's path."""
+    outcomes = list(done)
+    try:
+        for outcome in perform_each(case, clients, plan.region, changes, run=run):
+            outcomes.append(outcome)
+    except BaseException as exc:
+        undo_path = save_undo(case, run, plan, tuple(outcomes))
+        applied = sum(1 for outcome in outcomes if outcome.status is Status.APPLIED)
+        reason = type(exc).__name__
+        case.log(
+            "contain-interrupted",
+            {"run": run, "undo": undo_path, "applied": applied, "reason": reason},
+        )
+        exc.add_note(
+            f"{applied} change(s) were made before it stopped; to put them back: "
+            + sanitize.shell_command(
+                "lambda-ir",
+                "contain",
+                "--case",
+                case.root,
+                "--undo",
+                case.root / undo_path,
+                "--apply",
+            )
+        )
+        raise
+    return tuple(outcomes), save_undo(case, run, plan, tuple(outcomes))
 
 
 def save_undo(case: Case, run: str, plan: Plan, outcomes: tuple[Outcome, ...]) -> str:

@@ -7,7 +7,7 @@ means the wanted state was already there: nothing changed, so nothing to undo.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -53,7 +53,20 @@ def perform(
     undoing: bool = False,
 ) -> tuple[Outcome, ...]:
     """Run each change's call (its undo call when `undoing`), logging each to custody."""
-    outcomes = []
+    return tuple(perform_each(case, clients, region, changes, run=run, undoing=undoing))
+
+
+def perform_each(
+    case: Case,
+    clients: ClientFactory,
+    region: str,
+    changes: Sequence[Change],
+    *,
+    run: str,
+    undoing: bool = False,
+) -> Iterator[Outcome]:
+    """`perform`, each outcome given as soon as its call is made: a caller that is stopped
+    between two calls (Ctrl-C) knows which were made."""
     for change in changes:
         target = change.undo if undoing else change.call
         if target is None:
@@ -71,8 +84,7 @@ def perform(
                 "error": outcome.error,
             },
         )
-        outcomes.append(outcome)
-    return tuple(outcomes)
+        yield outcome
 
 
 def _one(clients: ClientFactory, region: str, change: Change, target: AwsCall) -> Outcome:

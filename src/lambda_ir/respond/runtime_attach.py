@@ -28,8 +28,8 @@ from lambda_ir.aws import ClientFactory, call
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.layout import path_segment
 from lambda_ir.model import Kind
-from lambda_ir.respond.contain import save_undo
-from lambda_ir.respond.execute import Outcome, Status, perform
+from lambda_ir.respond.contain import apply_changes
+from lambda_ir.respond.execute import Outcome, Status
 from lambda_ir.respond.plan import AwsCall, Change, Plan
 from lambda_ir.respond.preserve import preserve
 from lambda_ir.respond.target import PlanError, Target, resolve_target
@@ -76,6 +76,7 @@ class RuntimeResult:
     outcomes: tuple[Outcome, ...] = ()
     undo_path: str | None = None
     in_place: bool = False
+    unchecked: str = ""  # why the state after the changes could not be read (then unknown)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -88,6 +89,7 @@ class RuntimeResult:
             "outcomes": [outcome.to_json() for outcome in self.outcomes],
             "undo_path": self.undo_path,
             "in_place": self.in_place,
+            "unchecked": self.unchecked,
         }
 
 
@@ -207,11 +209,9 @@ def run_runtime(
         layer = _publish(case, clients, request, run)
         published = (Outcome(_publish_change(request, layer), Status.APPLIED),)
         changes = _plan(target, request, layer)
-    outcomes = published + perform(case, clients, request.region, changes, run=run)
     plan = Plan(target.function.arn, request.region)
-    undo_path = save_undo(case, run, plan, outcomes)
-    after = resolve_target(clients, request.function, request.region, request.now)
-    left = _plan(after, request, layer or PUBLISHED)
+    outcomes, undo_path = apply_changes(case, clients, plan, changes, run=run, done=published)
+    left, unchecked = _left(clients, request, layer or PUBLISHED)
     result = RuntimeResult(
         target.function.arn,
         run,
@@ -221,7 +221,8 @@ def run_runtime(
         evidence,
         outcomes,
         undo_path,
-        in_place=not left,
+        in_place=not left and not unchecked,
+        unchecked=unchecked,
     )
     _save(case, f"{run}/result.json", result.to_json())
     done: dict[str, Any] = {"run": run, "undo": undo_path, "in_place": result.in_place}
@@ -230,6 +231,16 @@ def run_runtime(
         done |= {"layer": layer, "code_sha256": code_sha256(request.layer_zip)}
     case.log(f"{verb}-done", done)
     return result
+
+
+def _left(clients: ClientFactory, request: RuntimeRequest, layer: str) -> tuple[list[Change], str]:
+    """What is still to change after the run, read again; or why it could not be read (the
+    changes stand and their undo is saved: the state is unknown, never "failed")."""
+    try:
+        after = resolve_target(clients, request.function, request.region, request.now)
+        return _plan(after, request, layer), ""
+    except PlanError as exc:
+        return [], f"could not check: {exc}"
 
 
 def _plan(target: Target, request: RuntimeRequest, layer: str) -> list[Change]:

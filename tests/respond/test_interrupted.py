@@ -1,0 +1,76 @@
+"""A `contain --apply` stopped between two calls (Ctrl-C) leaves the undo of what it changed;
+a change whose state cannot be read back afterwards is reported as unknown, not as failed."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+import pytest
+
+from lambda_ir.cli.main import _say_notes
+from lambda_ir.evidence import Case
+from lambda_ir.respond import contain, load_undo, run_undo
+from lambda_ir.respond.runtime_attach import RuntimeRequest, _left
+from tests.respond.conftest import Estate
+
+
+def test_a_run_stopped_between_two_calls_saves_the_undo_of_the_first(
+    estate: Estate, case: Case, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lam = estate.client("lambda")
+    lam.put_function_concurrency(FunctionName=estate.function, ReservedConcurrentExecutions=7)
+    lam.create_function_url_config(FunctionName=estate.function, AuthType="NONE")
+
+    # The responder presses Ctrl-C while the second call is about to be sent (AWS answers
+    # nothing different: the interrupt is the person's, raised in the client's own hook).
+    def ctrl_c(**_: Any) -> None:
+        raise KeyboardInterrupt
+
+    estate.session.events.register("before-call.lambda.DeleteFunctionUrlConfig", ctrl_c)
+    try:
+        with pytest.raises(KeyboardInterrupt) as stopped:
+            contain(
+                case,
+                estate.clients(),
+                estate.session,
+                estate.request("throttle", "disable-url", apply=True),
+            )
+    finally:
+        estate.session.events.unregister("before-call.lambda.DeleteFunctionUrlConfig", ctrl_c)
+    assert (
+        lam.get_function_concurrency(FunctionName=estate.function)["ReservedConcurrentExecutions"]
+        == 0
+    )  # the first call was made
+    [note] = stopped.value.__notes__
+    assert note.startswith("1 change(s) were made before it stopped; to put them back: ")
+    undo_path = note.split(" --undo ")[1].split(" ")[0]
+    plan = load_undo(case, undo_path)
+    assert [step.action for step in plan.steps] == ["throttle"]
+    custody = [json.loads(line) for line in (case.root / "custody.jsonl").read_text().splitlines()]
+    [logged] = [entry for entry in custody if entry["action"] == "contain-interrupted"]
+    assert logged["details"]["applied"] == 1 and logged["details"]["reason"] == "KeyboardInterrupt"
+
+    # The CLI says it under "interrupted" (click turns Ctrl-C into Abort, from the interrupt).
+    try:
+        raise click.exceptions.Abort() from stopped.value
+    except click.exceptions.Abort as abort:
+        _say_notes(abort)
+    assert "to put them back: lambda-ir contain --case" in capsys.readouterr().err
+
+    run_undo(case, estate.clients(), plan, apply=True, run="respond/undo-test")
+    assert (
+        lam.get_function_concurrency(FunctionName=estate.function)["ReservedConcurrentExecutions"]
+        == 7
+    )
+    assert lam.get_function_url_config(FunctionName=estate.function)["AuthType"] == "NONE"
+
+
+def test_a_state_that_cannot_be_read_back_is_unknown(estate: Estate) -> None:
+    request = RuntimeRequest(
+        f"{estate.function}-gone", estate.region, "s3://b/p", b"", datetime.now(UTC), apply=True
+    )
+    left, unchecked = _left(estate.clients(), request, "arn:aws:lambda:r:1:layer:l:1")
+    assert left == [] and unchecked.startswith("could not check: lambda:GetFunction")
