@@ -52,6 +52,11 @@ _ACTIONS_HELP = "; ".join(
     "--undo", "undo_plan", metavar="PLAN", help="Put back what a run changed, from its undo plan."
 )
 @click.option(
+    "--force",
+    is_flag=True,
+    help="With --undo: undo even when the function changed since the run left it.",
+)
+@click.option(
     "--region", metavar="R", help="Region of functions given by name (default: the session's)."
 )
 @click.option(
@@ -79,6 +84,7 @@ def contain(
     actions: tuple[str, ...],
     incident: str | None,
     undo_plan: str | None,
+    force: bool,
     region: str | None,
     allowed: tuple[str, ...],
     allow_config_change: bool,
@@ -91,10 +97,11 @@ def contain(
     the case. With --apply the function's state is collected into the case first (unless it
     is there), then each change is made and logged in the case's custody log; a failure does
     not stop the others. The undo plan is saved in the case and its path printed; `--undo
-    PLAN --apply` puts things back. Never deletes a function, version, layer, log group or
-    role. Exit 0 when every action is in place (or planned), 1 when any is not. An incident
-    that recommends no action (an exposure) plans nothing: the report checklist's steps for
-    its functions are printed instead, and the exit code is 0.
+    PLAN --apply` puts things back, and refuses when the function changed since the run left
+    it (the undo would overwrite that change) unless --force. Never deletes a function,
+    version, layer, log group or role. Exit 0 when every action is in place (or planned), 1
+    when any is not. An incident that recommends no action (an exposure) plans nothing: the
+    report checklist's steps for its functions are printed instead, and the exit code is 0.
     """
     ui = get_ui()
     if print_iam_policy:
@@ -104,6 +111,8 @@ def contain(
         raise click.UsageError("Missing option '--case'.")
     if undo_plan and (functions or actions or incident):
         raise click.UsageError("--undo takes no --function, --action or --incident")
+    if force and not undo_plan:
+        raise click.UsageError("--force goes with --undo")
     if incident:
         opened = Case.open(Path(case_dir))
         proposal, recommended = _proposal(ui, opened, incident, allow_config_change)
@@ -121,7 +130,7 @@ def contain(
     check_clock(session, region or session.region_name or "us-east-1")  # before the case
     clients = ClientFactory(session)  # a few calls; botocore's retries absorb a throttle
     if undo_plan:
-        _undo(ui, Case.open(Path(case_dir)), clients, undo_plan, apply)
+        _undo(ui, Case.open(Path(case_dir)), clients, undo_plan, apply, force)
         return
     if not functions or not actions:
         raise click.UsageError("name --function and at least one --action (or --incident ID)")
@@ -268,18 +277,23 @@ def _answer(outcome: respond.Outcome) -> str:
     return f"{label}: {sanitize.field(outcome.error)}"
 
 
-def _undo(ui: Ui, case: Case, clients: ClientFactory, path: str, apply: bool) -> None:
+def _undo(ui: Ui, case: Case, clients: ClientFactory, path: str, apply: bool, force: bool) -> None:
+    run = f"respond/{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-undo-{secrets.token_hex(4)}"
     try:
         plan = respond.load_undo(case, path)
+        result = respond.run_undo(case, clients, plan, apply=apply, run=run, force=force)
     except (respond.UndoError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
-    run = f"respond/{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-undo-{secrets.token_hex(4)}"
-    result = respond.run_undo(case, clients, plan, apply=apply, run=run)
     statuses = {id(o.change): o for o in result.outcomes}
     lines = [
         f"undo {plan.path} for {plan.function}: "
         + ("applied" if apply else "dry run: nothing was changed")
     ]
+    if result.changed:  # what the undo overwrites (refused without --force)
+        lines.append("  changed since the run left it (the undo overwrites it):")
+        lines.extend(f"    {sanitize.field(read)}" for read in result.changed)
+    if result.unchecked:
+        lines.append(f"  {sanitize.field(result.unchecked)}")
     for step in plan.steps:
         outcome = statuses.get(id(step))
         mark = f"[{outcome.status.value}] " if outcome else ""

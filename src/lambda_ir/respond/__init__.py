@@ -16,13 +16,21 @@ from lambda_ir.respond.execute import Outcome, Status
 from lambda_ir.respond.incident import IncidentError, Proposal, propose
 from lambda_ir.respond.preserve import EvidenceError
 from lambda_ir.respond.target import PlanError
-from lambda_ir.respond.undo import UndoError, UndoPlan, UndoResult, load_undo, run_undo
+from lambda_ir.respond.undo import (
+    DriftError,
+    UndoError,
+    UndoPlan,
+    UndoResult,
+    load_undo,
+    run_undo,
+)
 
 __all__ = [
     "ALL",
     "BY_NAME",
     "ChoiceError",
     "ContainResult",
+    "DriftError",
     "EvidenceError",
     "IncidentError",
     "Outcome",

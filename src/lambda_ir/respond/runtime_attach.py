@@ -211,7 +211,9 @@ def run_runtime(
         changes = _plan(target, request, layer)
     plan = Plan(target.function.arn, request.region)
     outcomes, undo_path = apply_changes(case, clients, plan, changes, run=run, done=published)
-    left, unchecked = _left(clients, request, layer or PUBLISHED)
+    left, unchecked, reads = _left(clients, request, layer or PUBLISHED)
+    if reads:  # what `--undo` compares the function with before it puts anything back
+        _save(case, f"{run}/after.json", {"reads": reads})
     result = RuntimeResult(
         target.function.arn,
         run,
@@ -233,14 +235,18 @@ def run_runtime(
     return result
 
 
-def _left(clients: ClientFactory, request: RuntimeRequest, layer: str) -> tuple[list[Change], str]:
-    """What is still to change after the run, read again; or why it could not be read (the
-    changes stand and their undo is saved: the state is unknown, never "failed")."""
+def _left(
+    clients: ClientFactory, request: RuntimeRequest, layer: str
+) -> tuple[list[Change], str, list[dict[str, Any]]]:
+    """What is still to change after the run, read again, and the reads; or why it could not
+    be read (the changes stand and their undo is saved: the state is unknown, never
+    "failed")."""
     try:
         after = resolve_target(clients, request.function, request.region, request.now)
-        return _plan(after, request, layer), ""
+        left = _plan(after, request, layer)
     except PlanError as exc:
-        return [], f"could not check: {exc}"
+        return [], f"could not check: {exc}", []
+    return left, "", [read.to_json() for read in after.reads]
 
 
 def _plan(target: Target, request: RuntimeRequest, layer: str) -> list[Change]:

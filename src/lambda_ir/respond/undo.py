@@ -3,20 +3,24 @@
 The plan must be a file of this case listed in its manifest with the same SHA-256 (an edited
 undo plan is refused), in the `lambda-ir-undo/1` format, and every call in it must be one of
 the calls an undo makes (`UNDO_APIS`): an undo plan can never delete a function, version,
-layer, log group or role. Without `apply` the calls are only shown.
+layer, log group or role. Without `apply` the calls are only shown. Before an undo is made,
+what the run read right after its changes is read again (`drift.changed_since`): a function
+changed since (a rotated secret, a new alias version, a new reservation) is not overwritten
+unless `force` says so.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lambda_ir.aws import ClientFactory
 from lambda_ir.evidence import Case
 from lambda_ir.model import Kind
 from lambda_ir.respond.contain import UNDO_FORMAT
+from lambda_ir.respond.drift import changed_since
 from lambda_ir.respond.execute import Outcome, perform
 from lambda_ir.respond.plan import AwsCall, Change
 
@@ -40,6 +44,10 @@ class UndoError(ValueError):
     """The undo plan is missing, edited, malformed or asks for a call an undo never makes."""
 
 
+class DriftError(UndoError):
+    """The function changed since the run left it: the undo would overwrite that change."""
+
+
 @dataclass(frozen=True)
 class UndoPlan:
     """A validated undo plan: where it is, the function, and its changes (undo call set)."""
@@ -56,6 +64,8 @@ class UndoResult:
     applied: bool
     outcomes: tuple[Outcome, ...] = ()
     result_path: str | None = None
+    changed: tuple[str, ...] = ()  # reads whose answer differs from the run's after its changes
+    unchecked: str = ""  # why the function could not be compared with the run's after-state
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +75,8 @@ class UndoResult:
             "steps": [step.to_json() for step in self.plan.steps],
             "outcomes": [outcome.to_json() for outcome in self.outcomes],
             "result_path": self.result_path,
+            "changed_since_run": list(self.changed),
+            "unchecked": self.unchecked,
         }
 
 
@@ -102,19 +114,50 @@ def load_undo(case: Case, path: str) -> UndoPlan:
 
 
 def run_undo(
-    case: Case, clients: ClientFactory, plan: UndoPlan, *, apply: bool, run: str
+    case: Case,
+    clients: ClientFactory,
+    plan: UndoPlan,
+    *,
+    apply: bool,
+    run: str,
+    force: bool = False,
 ) -> UndoResult:
-    """Show the undo calls, or with `apply` make them (each logged) and save the result."""
+    """Show the undo calls and what changed since the run left the function, or with `apply`
+    make them (each logged) and save the result: DriftError when the function changed since
+    (the undo would overwrite it), unless `force`."""
+    changed, unchecked = drift(case, clients, plan) if plan.steps else ((), "")
     if not apply:
-        case.log("contain-undo-plan", {"undo_plan": plan.path, "steps": len(plan.steps)})
-        return UndoResult(plan, False)
-    case.log("contain-undo-start", {"run": run, "undo_plan": plan.path})
+        case.log(
+            "contain-undo-plan",
+            {"undo_plan": plan.path, "steps": len(plan.steps), "changed_since_run": changed},
+        )
+        return UndoResult(plan, False, changed=changed, unchecked=unchecked)
+    if changed and not force:
+        case.log("contain-undo-refused", {"undo_plan": plan.path, "changed_since_run": changed})
+        raise DriftError(
+            f"{plan.function} changed since the run that {plan.path} undoes left it ("
+            + "; ".join(changed)
+            + "): the undo would overwrite that. Look at the change first; --force undoes anyway"
+        )
+    details = {"run": run, "undo_plan": plan.path, "changed_since_run": changed, "force": force}
+    case.log("contain-undo-start", details)
     outcomes = perform(case, clients, plan.region, plan.steps, run=run, undoing=True)
-    result = UndoResult(plan, True, outcomes)
+    result = UndoResult(plan, True, outcomes, changed=changed, unchecked=unchecked)
     entry = case.put_json(f"{run}/undo-result.json", result.to_json(), kind=Kind.RESPONSE.value)
-    result = UndoResult(plan, True, outcomes, entry.path)
+    result = UndoResult(plan, True, outcomes, entry.path, changed, unchecked)
     case.log("contain-undo-done", {"run": run, "result": entry.path})
     return result
+
+
+def drift(case: Case, clients: ClientFactory, plan: UndoPlan) -> tuple[tuple[str, ...], str]:
+    """What changed since the run left the function (its `after.json` read again), or why
+    that cannot be told (the run saved no after-state: its read-back failed)."""
+    after = (PurePosixPath(plan.path).parent / "after.json").as_posix()
+    if case.entry(after) is None:
+        return (), f"the run saved no state after its changes ({after}): later changes unknown"
+    document = case.read_json(after)
+    reads = document.get("reads", []) if isinstance(document, dict) else []
+    return tuple(changed_since(clients, plan.region, reads)), ""
 
 
 def case_relative(case: Case, path: str, error: type[ValueError] = UndoError) -> str:

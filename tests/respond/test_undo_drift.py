@@ -1,0 +1,115 @@
+"""`--undo` never silently overwrites what changed after the run: a responder's rotated secret,
+a new reservation or an alias moved since are named, and the undo is refused without --force.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lambda_ir.cli.main import cli
+from lambda_ir.evidence import Case
+from lambda_ir.respond import DriftError, contain, load_undo, run_undo
+from tests.respond.conftest import Estate, cli_env
+
+
+def _contained(estate: Estate, case: Case) -> str:
+    """Throttle, pin every alias to version 1 and strip the HOOK variable; the undo plan."""
+    lam = estate.client("lambda")
+    lam.put_function_concurrency(FunctionName=estate.function, ReservedConcurrentExecutions=5)
+    variables = {"STAGE": "prod", "DB_PASSWORD": "leaked", "HOOK": "evil"}
+    lam.update_function_configuration(
+        FunctionName=estate.function, Environment={"Variables": variables}
+    )
+    lam.get_waiter("function_updated_v2").wait(FunctionName=estate.function)
+    actions = ("throttle", "pin-alias=1", "strip-env=HOOK")
+    request = estate.request(*actions, apply=True, allow_config_change=True)
+    result = contain(case, estate.clients(), estate.session, request)
+    assert result.undo_path and not result.failed
+    return result.undo_path
+
+
+def test_an_undo_after_later_changes_is_refused_and_names_them(estate: Estate, case: Case) -> None:
+    undo_path = _contained(estate, case)
+    plan = load_undo(case, undo_path)
+    assert run_undo(case, estate.clients(), plan, apply=False, run="respond/dry").changed == ()
+    # after containment, the responder rotates the leaked secret and reserves capacity
+    lam = estate.client("lambda")
+    rotated = {"STAGE": "prod", "DB_PASSWORD": "rotated"}
+    lam.update_function_configuration(
+        FunctionName=estate.function, Environment={"Variables": rotated}
+    )
+    lam.get_waiter("function_updated_v2").wait(FunctionName=estate.function)
+    lam.put_function_concurrency(FunctionName=estate.function, ReservedConcurrentExecutions=10)
+
+    with pytest.raises(DriftError, match="changed since the run") as refused:
+        run_undo(case, estate.clients(), plan, apply=True, run="respond/u1")
+    assert "lambda:GetFunction " in str(refused.value)
+    assert "lambda:GetFunctionConcurrency " in str(refused.value)
+    assert "lambda:ListAliases" not in str(refused.value)  # the aliases did not move
+    config = lam.get_function_configuration(FunctionName=estate.function)
+    assert config["Environment"]["Variables"] == rotated  # nothing was put back
+    concurrency = lam.get_function_concurrency(FunctionName=estate.function)
+    assert concurrency["ReservedConcurrentExecutions"] == 10
+
+    forced = run_undo(case, estate.clients(), plan, apply=True, run="respond/u2", force=True)
+    assert len(forced.changed) == 2 and not [o for o in forced.outcomes if o.error]
+    config = lam.get_function_configuration(FunctionName=estate.function)
+    assert config["Environment"]["Variables"]["HOOK"] == "evil"  # as asked, knowingly
+
+
+def test_the_cli_shows_what_changed_and_refuses_without_force(
+    estate: Estate, case: Case, tmp_path: Path
+) -> None:
+    undo_path = _contained(estate, case)
+    estate.client("lambda").update_alias(
+        FunctionName=estate.function, Name="live", FunctionVersion="2"
+    )
+    runner = CliRunner(env=cli_env(estate.endpoint, estate.region))
+    where = ["contain", "--case", str(case.root), "--undo", str(case.root / undo_path)]
+    dry = runner.invoke(cli, where)
+    assert dry.exit_code == 0, dry.output
+    assert "changed since the run left it (the undo overwrites it):" in dry.output
+    assert "lambda:ListAliases" in dry.output and "lambda:GetFunction " not in dry.output
+    refused = runner.invoke(cli, [*where, "--apply"])
+    assert refused.exit_code == 1 and "--force undoes anyway" in refused.output
+    alias = estate.client("lambda").get_alias(FunctionName=estate.function, Name="live")
+    assert alias["FunctionVersion"] == "2"
+    assert runner.invoke(cli, [*where, "--apply", "--force"]).exit_code == 0
+    alias = estate.client("lambda").get_alias(FunctionName=estate.function, Name="live")
+    assert alias["FunctionVersion"] == "2" and alias["RoutingConfig"] == {
+        "AdditionalVersionWeights": {"1": 0.25}
+    }
+
+
+def test_what_aws_changes_by_itself_is_no_change() -> None:
+    # GetFunction's Code.Location is a URL presigned for each read (valid ten minutes), and a
+    # function's State / LastUpdateStatus and a trigger's Disabling move on their own: read
+    # twice, as AWS documents them, with nobody changing anything
+    from lambda_ir.respond.drift import _plain
+
+    def get_function(location: str, state: str, update: str) -> dict[str, object]:
+        configuration = {
+            "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:f",
+            "Environment": {"Variables": {"STAGE": "prod"}},
+            "State": state,
+            "LastUpdateStatus": update,
+            "RevisionId": "r1",
+        }
+        code = {"RepositoryType": "S3", "Location": location}
+        return {"Configuration": configuration, "Code": code}
+
+    def mapping(state: str) -> dict[str, object]:
+        return {"EventSourceMappings": [{"UUID": "u1", "State": state, "BatchSize": 10}]}
+
+    first = [get_function("https://s3/x?X-Amz-Signature=aa", "Pending", "InProgress")]
+    again = [get_function("https://s3/x?X-Amz-Signature=bb", "Active", "Successful")]
+    assert _plain(first) == _plain(again)
+    assert _plain([mapping("Disabling")]) == _plain([mapping("Disabled")])
+    # what a person changes is a change: a variable, a revision, a trigger enabled again
+    rotated = get_function("https://s3/x?X-Amz-Signature=aa", "Pending", "InProgress")
+    rotated["Configuration"]["Environment"] = {"Variables": {"STAGE": "dev"}}  # type: ignore[index]
+    assert _plain(first) != _plain([rotated])
+    assert _plain([mapping("Disabled")]) != _plain([mapping("Enabled")])
