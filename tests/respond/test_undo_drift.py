@@ -58,6 +58,9 @@ def test_an_undo_after_later_changes_is_refused_and_names_them(estate: Estate, c
     assert len(forced.changed) == 2 and not [o for o in forced.outcomes if o.error]
     config = lam.get_function_configuration(FunctionName=estate.function)
     assert config["Environment"]["Variables"]["HOOK"] == "evil"  # as asked, knowingly
+    # the undo itself changed the function: a second one says this plan was undone already
+    with pytest.raises(DriftError, match="this plan's undo was applied at 20"):
+        run_undo(case, estate.clients(), plan, apply=True, run="respond/u3")
 
 
 def test_the_cli_shows_what_changed_and_refuses_without_force(

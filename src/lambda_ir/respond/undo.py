@@ -18,6 +18,8 @@ from typing import Any
 
 from lambda_ir.aws import ClientFactory
 from lambda_ir.evidence import Case
+from lambda_ir.evidence.custody import read_entries
+from lambda_ir.evidence.layout import CUSTODY
 from lambda_ir.model import Kind
 from lambda_ir.respond.contain import UNDO_FORMAT
 from lambda_ir.respond.drift import changed_since
@@ -134,9 +136,11 @@ def run_undo(
         return UndoResult(plan, False, changed=changed, unchecked=unchecked)
     if changed and not force:
         case.log("contain-undo-refused", {"undo_plan": plan.path, "changed_since_run": changed})
+        undone = _undone_at(case, plan.path)
         raise DriftError(
             f"{plan.function} changed since the run that {plan.path} undoes left it ("
             + "; ".join(changed)
+            + (f"; this plan's undo was applied at {undone}" if undone else "")
             + "): the undo would overwrite that. Look at the change first; --force undoes anyway"
         )
     details = {"run": run, "undo_plan": plan.path, "changed_since_run": changed, "force": force}
@@ -147,6 +151,18 @@ def run_undo(
     result = UndoResult(plan, True, outcomes, entry.path, changed, unchecked)
     case.log("contain-undo-done", {"run": run, "result": entry.path})
     return result
+
+
+def _undone_at(case: Case, plan_path: str) -> str:
+    """When this plan's undo was last applied (custody), or ""."""
+    times = [
+        entry.time
+        for _, _, entry in read_entries(case.root / CUSTODY)
+        if entry is not None
+        and entry.action == "contain-undo-start"
+        and entry.details.get("undo_plan") == plan_path
+    ]
+    return times[-1] if times else ""
 
 
 def drift(case: Case, clients: ClientFactory, plan: UndoPlan) -> tuple[tuple[str, ...], str]:
