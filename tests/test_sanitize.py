@@ -24,6 +24,7 @@ from lambda_ir.report.findings_csv import render_csv
 from lambda_ir.report.ocsf import ocsf_bytes
 from lambda_ir.report.sarif import sarif_bytes
 from lambda_ir.timeline.output import to_csv
+from tests.report.test_formats import sarif_unescaped
 
 # What must never reach a terminal or a text file raw: C0 (but the \n and tab we put
 # between lines and columns), DEL, C1, bidi controls, line/paragraph separators.
@@ -183,7 +184,8 @@ def test_finding_file_sinks(value: str, member: str) -> None:
     )
     sarif = sarif_bytes((finding,)).decode()
     assert not _RAW.search(sarif.replace("\t", ""))
-    assert json.loads(sarif)["runs"][0]["results"][0]["message"]["text"].endswith(value)
+    text = json.loads(sarif)["runs"][0]["results"][0]["message"]["text"]
+    assert sarif_unescaped(text).endswith(value)  # as a viewer reads it (braces, [ ] \\)
     ocsf = ocsf_bytes((finding,), "2026-01-01T00:00:00Z").decode()
     assert not _RAW.search(ocsf.rstrip("\n"))
     assert json.loads(ocsf)["finding_info"]["desc"] == value
