@@ -24,7 +24,7 @@ from lambda_ir.aws import ClientFactory
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.layout import path_segment
 from lambda_ir.model import Kind
-from lambda_ir.respond.execute import Outcome, Status, perform_each
+from lambda_ir.respond.execute import Outcome, Status, perform
 from lambda_ir.respond.plan import ActionPlan, Change, Chosen, Plan
 from lambda_ir.respond.preserve import EvidenceError, preserve
 from lambda_ir.respond.target import PlanError, Target, resolve_target
@@ -169,7 +169,7 @@ def apply_changes(
     on. Returns the outcomes and the undo plan's path."""
     outcomes = list(done)
     try:
-        for outcome in perform_each(case, clients, plan.region, changes, run=run):
+        for outcome in perform(case, clients, plan.region, changes, run=run):
             outcomes.append(outcome)
     except BaseException as exc:
         undo_path = save_undo(case, run, plan, tuple(outcomes))

@@ -51,22 +51,10 @@ def perform(
     *,
     run: str,
     undoing: bool = False,
-) -> tuple[Outcome, ...]:
-    """Run each change's call (its undo call when `undoing`), logging each to custody."""
-    return tuple(perform_each(case, clients, region, changes, run=run, undoing=undoing))
-
-
-def perform_each(
-    case: Case,
-    clients: ClientFactory,
-    region: str,
-    changes: Sequence[Change],
-    *,
-    run: str,
-    undoing: bool = False,
 ) -> Iterator[Outcome]:
-    """`perform`, each outcome given as soon as its call is made: a caller that is stopped
-    between two calls (Ctrl-C) knows which were made."""
+    """Run each change's call (its undo call when `undoing`), logging each to custody; each
+    outcome is given as soon as its call is made, so a caller stopped between two calls
+    (Ctrl-C) knows which were made."""
     for change in changes:
         target = change.undo if undoing else change.call
         if target is None:

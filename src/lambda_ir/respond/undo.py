@@ -145,7 +145,7 @@ def run_undo(
         )
     details = {"run": run, "undo_plan": plan.path, "changed_since_run": changed, "force": force}
     case.log("contain-undo-start", details)
-    outcomes = perform(case, clients, plan.region, plan.steps, run=run, undoing=True)
+    outcomes = tuple(perform(case, clients, plan.region, plan.steps, run=run, undoing=True))
     result = UndoResult(plan, True, outcomes, changed=changed, unchecked=unchecked)
     entry = case.put_json(f"{run}/undo-result.json", result.to_json(), kind=Kind.RESPONSE.value)
     result = UndoResult(plan, True, outcomes, entry.path, changed, unchecked)
