@@ -104,13 +104,14 @@ def test_what_aws_changes_by_itself_is_no_change() -> None:
         code = {"RepositoryType": "S3", "Location": location}
         return {"Configuration": configuration, "Code": code}
 
-    def mapping(state: str) -> dict[str, object]:
-        return {"EventSourceMappings": [{"UUID": "u1", "State": state, "BatchSize": 10}]}
+    def mapping(state: str, modified: float = 1.7e9) -> dict[str, object]:
+        found = {"UUID": "u1", "State": state, "BatchSize": 10, "LastModified": modified}
+        return {"EventSourceMappings": [found]}
 
     first = [get_function("https://s3/x?X-Amz-Signature=aa", "Pending", "InProgress")]
     again = [get_function("https://s3/x?X-Amz-Signature=bb", "Active", "Successful")]
     assert _plain(first) == _plain(again)
-    assert _plain([mapping("Disabling")]) == _plain([mapping("Disabled")])
+    assert _plain([mapping("Disabling")]) == _plain([mapping("Disabled", 1.8e9)])
     # what a person changes is a change: a variable, a revision, a trigger enabled again
     rotated = get_function("https://s3/x?X-Amz-Signature=aa", "Pending", "InProgress")
     rotated["Configuration"]["Environment"] = {"Variables": {"STAGE": "dev"}}  # type: ignore[index]

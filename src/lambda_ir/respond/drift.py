@@ -5,9 +5,10 @@ alias's version and weights, a reservation): a later change, a responder's rotat
 an attacker's new alias, would be silently overwritten, a leaked secret put back.
 
 Only what says something about the function's own state is compared: botocore's metadata,
-the code's download URL (signed anew for each read) and the states AWS moves through on its
-own (a function's `State` and `LastUpdateStatus`, a trigger's `Disabling` before `Disabled`)
-are left out. A read that failed is compared by its error class and code, not its message.
+the code's download URL (signed anew for each read) and what AWS moves on its own (a
+function's `State`, `LastUpdateStatus` and managed runtime version; a trigger's `Disabling`
+before `Disabled`, the time that settled and its last poll's result) are left out. A read
+that failed is compared by its error class and code, not its message.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lambda_ir.aws import ClientFactory, classify, pages
 
-# Keys of a Lambda function's configuration that AWS changes by itself, read after read.
+# Keys of a Lambda function's configuration that AWS changes by itself, read after read (a
+# managed runtime's version too, in the `Auto` update mode).
 _OWN_MOTION = frozenset(
     {
         "State",
@@ -29,8 +31,11 @@ _OWN_MOTION = frozenset(
         "LastUpdateStatus",
         "LastUpdateStatusReason",
         "LastUpdateStatusReasonCode",
+        "RuntimeVersionConfig",
     }
 )
+# An event-source mapping's: its last poll's result, and when its state last settled.
+_MAPPING_MOTION = frozenset({"LastProcessingResult", "LastModified", "StateTransitionReason"})
 # What a page says when more pages follow (Lambda's, IAM's, the rest's).
 _MORE = ("NextMarker", "IsTruncated", "NextToken")
 # A trigger's state on its way to where a call put it, as that place.
@@ -107,7 +112,9 @@ def _still(value: Any) -> Any:
             continue
         if key in _OWN_MOTION and "FunctionArn" in value:  # a function's configuration
             continue
-        if key == "State" and "UUID" in value:  # an event-source mapping's
+        if "UUID" in value and key in _MAPPING_MOTION:  # an event-source mapping's
+            continue
+        if key == "State" and "UUID" in value:
             out[key] = _SETTLING.get(str(item), item)
             continue
         out[key] = _still(item)
