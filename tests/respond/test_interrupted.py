@@ -45,10 +45,14 @@ def test_a_run_stopped_between_two_calls_saves_the_undo_of_the_first(
         == 0
     )  # the first call was made
     [note] = stopped.value.__notes__
-    assert note.startswith("1 change(s) were made before it stopped; to put them back: ")
+    # stopped as the call went out: whether AWS made it is unknown, so its undo is kept too
+    assert note.startswith(
+        "the run stopped after 1 change(s) and during 1 more, which AWS may have made; "
+        "to put them back: lambda-ir contain --case "
+    )
     undo_path = note.split(" --undo ")[1].split(" ")[0]
     plan = load_undo(case, undo_path)
-    assert [step.action for step in plan.steps] == ["throttle"]
+    assert [step.action for step in plan.steps] == ["disable-url", "throttle"]
     custody = [json.loads(line) for line in (case.root / "custody.jsonl").read_text().splitlines()]
     [logged] = [entry for entry in custody if entry["action"] == "contain-interrupted"]
     assert logged["details"]["applied"] == 1 and logged["details"]["reason"] == "KeyboardInterrupt"
@@ -60,12 +64,46 @@ def test_a_run_stopped_between_two_calls_saves_the_undo_of_the_first(
         _say_notes(abort)
     assert "to put them back: lambda-ir contain --case" in capsys.readouterr().err
 
-    run_undo(case, estate.clients(), plan, apply=True, run="respond/undo-test")
-    assert (
-        lam.get_function_concurrency(FunctionName=estate.function)["ReservedConcurrentExecutions"]
-        == 7
-    )
+    undone = run_undo(case, estate.clients(), plan, apply=True, run="respond/undo-test")
+    concurrency = lam.get_function_concurrency(FunctionName=estate.function)
+    assert concurrency["ReservedConcurrentExecutions"] == 7
     assert lam.get_function_url_config(FunctionName=estate.function)["AuthType"] == "NONE"
+    # the URL was never deleted: its undo finds it there; no state after the run to compare
+    assert [o.status.value for o in undone.outcomes] == ["already-in-place", "applied"]
+    assert undone.unchecked and "saved no state after its changes" in undone.unchecked[0]
+
+
+def test_a_run_stopped_after_aws_made_its_call_keeps_that_calls_undo(
+    estate: Estate, case: Case
+) -> None:
+    # Ctrl-C while waiting for Lambda to finish the update: the call was made, its outcome
+    # never came back to the run
+    lam = estate.client("lambda")
+    variables = {"STAGE": "prod", "HOOK": "evil"}
+    lam.update_function_configuration(
+        FunctionName=estate.function, Environment={"Variables": variables}
+    )
+    lam.get_waiter("function_updated_v2").wait(FunctionName=estate.function)
+
+    def ctrl_c(**_: Any) -> None:
+        raise KeyboardInterrupt
+
+    event = "after-call.lambda.UpdateFunctionConfiguration"
+    estate.session.events.register(event, ctrl_c)
+    try:
+        with pytest.raises(KeyboardInterrupt) as stopped:
+            request = estate.request("strip-env=HOOK", apply=True, allow_config_change=True)
+            contain(case, estate.clients(), estate.session, request)
+    finally:
+        estate.session.events.unregister(event, ctrl_c)
+    config = lam.get_function_configuration(FunctionName=estate.function)
+    assert "HOOK" not in config["Environment"]["Variables"]  # AWS made it
+    undo_path = stopped.value.__notes__[0].split(" --undo ")[1].split(" ")[0]
+    plan = load_undo(case, undo_path)
+    assert [step.action for step in plan.steps] == ["strip-env"]
+    run_undo(case, estate.clients(), plan, apply=True, run="respond/undo-strip")
+    config = lam.get_function_configuration(FunctionName=estate.function)
+    assert config["Environment"]["Variables"] == variables
 
 
 def test_a_state_that_cannot_be_read_back_is_unknown(estate: Estate) -> None:

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from lambda_ir.cli.main import cli
 from lambda_ir.evidence import Case
 from lambda_ir.respond import DriftError, contain, load_undo, run_undo
+from tests.acquire.seed import package
 from tests.respond.conftest import Estate, cli_env
 
 
@@ -117,3 +118,52 @@ def test_what_aws_changes_by_itself_is_no_change() -> None:
     rotated["Configuration"]["Environment"] = {"Variables": {"STAGE": "dev"}}  # type: ignore[index]
     assert _plain(first) != _plain([rotated])
     assert _plain([mapping("Disabled")]) != _plain([mapping("Enabled")])
+
+
+def test_a_change_the_undo_does_not_write_is_no_reason_to_refuse(
+    estate: Estate, case: Case
+) -> None:
+    # the responder deploys clean code while the function is contained: the undo puts back
+    # the reservation, the alias and the variable, none of which changed
+    undo_path = _contained(estate, case)
+    lam = estate.client("lambda")
+    lam.update_function_code(
+        FunctionName=estate.function, ZipFile=package("def handler(e, c):\n    return 3\n")
+    )
+    lam.get_waiter("function_updated_v2").wait(FunctionName=estate.function)
+    plan = load_undo(case, undo_path)
+    undone = run_undo(case, estate.clients(), plan, apply=True, run="respond/u")
+    assert undone.changed == () and undone.unchecked == ()
+    concurrency = lam.get_function_concurrency(FunctionName=estate.function)
+    assert concurrency["ReservedConcurrentExecutions"] == 5
+
+
+def test_each_undo_call_watches_only_what_it_writes() -> None:
+    from lambda_ir.respond.drift import _plain, _unknown, watch
+    from lambda_ir.respond.plan import AwsCall
+
+    trigger = watch(AwsCall("lambda", "UpdateEventSourceMapping", {"UUID": "u1", "Enabled": True}))
+    assert trigger is not None and trigger.api == "lambda:ListEventSourceMappings"
+
+    def mappings(*states: tuple[str, str]) -> list[object]:
+        found = [{"UUID": uuid, "State": state} for uuid, state in states]
+        return _plain([{"EventSourceMappings": found}])
+
+    before = mappings(("u1", "Disabled"), ("u2", "Enabled"))
+    # another function's trigger (the listing is the region's) changes, or a new one comes
+    assert trigger.part(before) == trigger.part(mappings(("u1", "Disabled"), ("u2", "Disabled")))
+    assert trigger.part(before) == trigger.part(mappings(("u3", "Enabled"), ("u1", "Disabled")))
+    assert trigger.part(before) != trigger.part(mappings(("u1", "Enabled"), ("u2", "Enabled")))
+
+    variables = {"FunctionName": "f", "Environment": {"Variables": {"HOOK": "evil"}}}
+    settings = watch(AwsCall("lambda", "UpdateFunctionConfiguration", variables))
+    assert settings is not None and settings.api == "lambda:GetFunction"
+
+    def function(sha: str, env: dict[str, str]) -> list[object]:
+        configuration = {"FunctionArn": "arn:aws:lambda:r:1:function:f", "CodeSha256": sha}
+        return _plain([{"Configuration": configuration | {"Environment": {"Variables": env}}}])
+
+    assert settings.part(function("a", {"S": "1"})) == settings.part(function("b", {"S": "1"}))
+    assert settings.part(function("a", {"S": "1"})) != settings.part(function("a", {"S": "2"}))
+    # a read that failed (throttled, denied) cannot tell; "not found" is an answer
+    assert _unknown(["error throttled"]) == "throttled" and _unknown(["error not-found"]) == ""

@@ -292,8 +292,9 @@ def _undo(ui: Ui, case: Case, clients: ClientFactory, path: str, apply: bool, fo
     if result.changed:  # what the undo overwrites (refused without --force)
         lines.append("  changed since the run left it (the undo overwrites it):")
         lines.extend(f"    {sanitize.field(read)}" for read in result.changed)
-    if result.unchecked:
-        lines.append(f"  {sanitize.field(result.unchecked)}")
+    if result.unchecked:  # what the undo may overwrite unseen
+        lines.append("  could not be compared with the run's state after its changes:")
+        lines.extend(f"    {sanitize.field(why)}" for why in result.unchecked)
     for step in plan.steps:
         outcome = statuses.get(id(step))
         mark = f"[{outcome.status.value}] " if outcome else ""

@@ -164,43 +164,53 @@ def apply_changes(
     done: tuple[Outcome, ...] = (),
 ) -> tuple[tuple[Outcome, ...], str]:
     """Make the changes (after those `done` already) and save the undo of every applied one,
-    whatever stops the run: stopped between two calls (Ctrl-C, a crash), the undo plan of
-    what was changed is saved all the same, logged and noted on the exception, which goes
-    on. Returns the outcomes and the undo plan's path."""
+    whatever stops the run: stopped between two calls or during one (Ctrl-C, a crash), the
+    undo plan is saved all the same, with the undo of the call it stopped in (sent or not:
+    its state is unknown, and its undo puts back what was read before, so it may run
+    either way), logged and noted on the exception, which goes on. Returns the outcomes
+    and the undo plan's path."""
     outcomes = list(done)
+    calls = [change for change in changes if change.call is not None]  # as `perform` makes
     try:
         for outcome in perform(case, clients, plan.region, changes, run=run):
             outcomes.append(outcome)
     except BaseException as exc:
-        undo_path = save_undo(case, run, plan, tuple(outcomes))
-        applied = sum(1 for outcome in outcomes if outcome.status is Status.APPLIED)
-        reason = type(exc).__name__
-        case.log(
-            "contain-interrupted",
-            {"run": run, "undo": undo_path, "applied": applied, "reason": reason},
-        )
-        exc.add_note(
-            f"{applied} change(s) were made before it stopped; to put them back: "
-            + sanitize.shell_command(
-                "lambda-ir",
-                "contain",
-                "--case",
-                case.root,
-                "--undo",
-                case.root / undo_path,
-                "--apply",
-            )
-        )
+        made = len(outcomes) - len(done)
+        if made < len(calls):  # stopped in that call: AWS may have made it
+            outcomes.append(Outcome(calls[made], Status.UNKNOWN, f"stopped: {type(exc).__name__}"))
+        exc.add_note(_stopped(case, run, plan, tuple(outcomes), type(exc).__name__))
         raise
     return tuple(outcomes), save_undo(case, run, plan, tuple(outcomes))
 
 
+def _stopped(case: Case, run: str, plan: Plan, outcomes: tuple[Outcome, ...], reason: str) -> str:
+    """Save the undo of a run that stopped midway, log it, and say what to do."""
+    applied = sum(1 for outcome in outcomes if outcome.status is Status.APPLIED)
+    unknown = sum(1 for outcome in outcomes if outcome.status is Status.UNKNOWN)
+    made = f"the run stopped after {applied} change(s)" + (
+        f" and during {unknown} more, which AWS may have made" if unknown else ""
+    )
+    try:
+        undo_path = save_undo(case, run, plan, outcomes)
+    except Exception as error:  # the calls made are in custody all the same
+        case.log("contain-interrupted", {"run": run, "applied": applied, "reason": reason})
+        return f"{made}; the undo plan could not be saved ({error}): see contain-call in custody"
+    details = {"run": run, "undo": undo_path, "applied": applied, "unknown": unknown}
+    case.log("contain-interrupted", details | {"reason": reason})
+    undo = sanitize.shell_command(
+        "lambda-ir", "contain", "--case", case.root, "--undo", case.root / undo_path, "--apply"
+    )
+    return f"{made}; to put them back: {undo}"
+
+
 def save_undo(case: Case, run: str, plan: Plan, outcomes: tuple[Outcome, ...]) -> str:
-    """The undo plan: the undo of every applied change, last change first."""
+    """The undo plan: the undo of every applied change (and of one a stop left unknown),
+    last change first."""
+    undone = (Status.APPLIED, Status.UNKNOWN)
     steps = [
         outcome.change.to_json()
         for outcome in reversed(outcomes)
-        if outcome.status is Status.APPLIED and outcome.change.undo is not None
+        if outcome.status in undone and outcome.change.undo is not None
     ]
     document = {
         "format": UNDO_FORMAT,

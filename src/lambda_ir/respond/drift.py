@@ -1,25 +1,33 @@
-"""What changed since a containment run left a function as it was: before `--undo` puts back
-what the run changed, the reads the run made right after its changes (`after.json`) are made
-again and compared. An undo makes its saved calls as they are (a whole environment, an
-alias's version and weights, a reservation): a later change, a responder's rotated secret or
-an attacker's new alias, would be silently overwritten, a leaked secret put back.
+"""What an undo would overwrite that changed since its run left the function.
 
-Only what says something about the function's own state is compared: botocore's metadata,
-the code's download URL (signed anew for each read) and what AWS moves on its own (a
-function's `State`, `LastUpdateStatus` and managed runtime version; a trigger's `Disabling`
-before `Disabled`, the time that settled and its last poll's result) are left out. A read
-that failed is compared by its error class and code, not its message.
+An undo makes its saved calls as they are (a whole environment, an alias's version and
+weights, a reservation, a policy): a later change to the same thing (a responder's rotated
+secret, an attacker's new alias version) would be silently overwritten, a leaked secret put
+back. So before an undo, what each of its steps writes is read again and compared with the
+reads the run made right after its changes (`after.json`): the reservation for a throttle's
+undo, the variables and layers of `$LATEST` for an `UpdateFunctionConfiguration`, that alias
+for `UpdateAlias`, that policy for `AddPermission`, that URL, that trigger, that inline
+policy, that access key. A change elsewhere (new code, another alias, another function's
+trigger) is no reason to refuse.
+
+Left out as AWS's own motion: botocore's metadata, a function's `State`, `LastUpdateStatus`
+and managed runtime version, and a trigger's `Disabling` before `Disabled`, the time that
+settled and its last poll's result. A read that fails, then or now, for any reason but "not
+found" cannot tell: its step is unchecked, not changed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lambda_ir.aws import ClientFactory, classify, pages
+from lambda_ir.model import FunctionRef
+from lambda_ir.respond.plan import AwsCall, Change
 
 # Keys of a Lambda function's configuration that AWS changes by itself, read after read (a
 # managed runtime's version too, in the `Auto` update mode).
@@ -36,33 +44,178 @@ _OWN_MOTION = frozenset(
 )
 # An event-source mapping's: its last poll's result, and when its state last settled.
 _MAPPING_MOTION = frozenset({"LastProcessingResult", "LastModified", "StateTransitionReason"})
-# What a page says when more pages follow (Lambda's, IAM's, the rest's).
-_MORE = ("NextMarker", "IsTruncated", "NextToken")
 # A trigger's state on its way to where a call put it, as that place.
 _SETTLING = {"Disabling": "Disabled", "Enabling": "Enabled", "Creating": "Enabled"}
+# What a page says when more pages follow (Lambda's, IAM's, the rest's).
+_MORE = ("NextMarker", "IsTruncated", "NextToken")
+_NOT_FOUND = "error not-found"
 
 
-def changed_since(
-    clients: ClientFactory, region: str, reads: Iterable[dict[str, Any]]
-) -> list[str]:
-    """The reads (`after.json`'s, as `Read.to_json` saved them) whose answer is not the same
-    now, each as `service:Operation {params}`; each distinct read is made again once (all
-    pages of a listing)."""
-    recorded: dict[str, tuple[str, dict[str, Any], list[Any]]] = {}
+@dataclass(frozen=True)
+class Watch:
+    """The read that shows what an undo call writes, which of the run's reads is it, and
+    the part of its answer (all its pages) the call would overwrite."""
+
+    api: str
+    matches: Callable[[dict[str, Any]], bool]
+    part: Callable[[list[Any]], Any]
+
+
+def watch(undo: AwsCall) -> Watch | None:
+    """What `undo` overwrites, as the reads `contain` and `runtime attach` make show it."""
+    p = undo.params
+
+    def same(*keys: str) -> Callable[[dict[str, Any]], bool]:
+        return lambda params: all(_named(params.get(k)) == _named(p.get(k)) for k in keys)
+
+    if undo.api in ("lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"):
+        return Watch("lambda:GetFunctionConcurrency", same("FunctionName"), _whole)
+    if undo.api == "lambda:UpdateFunctionConfiguration":  # the settings it sets back
+        keys = [k for k in p if k != "FunctionName"]
+        return Watch("lambda:GetFunction", same("FunctionName", "Qualifier"), _settings(keys))
+    if undo.api == "lambda:UpdateAlias":
+        return Watch("lambda:ListAliases", same("FunctionName"), _items("Aliases", "Name", p))
+    if undo.api == "lambda:AddPermission":
+        return Watch("lambda:GetPolicy", same("FunctionName", "Qualifier"), _whole)
+    if undo.api == "lambda:CreateFunctionUrlConfig":
+        qualifier = p.get("Qualifier")
+        return Watch(
+            "lambda:ListFunctionUrlConfigs",
+            same("FunctionName"),
+            _listed("FunctionUrlConfigs", lambda i: _qualifier(i) == qualifier),
+        )
+    if undo.api == "lambda:UpdateEventSourceMapping":  # that trigger, not the region's
+        return Watch(
+            "lambda:ListEventSourceMappings", _any, _items("EventSourceMappings", "UUID", p)
+        )
+    if undo.api in ("iam:PutRolePolicy", "iam:DeleteRolePolicy"):
+        return Watch("iam:GetRolePolicy", same("RoleName", "PolicyName"), _whole)
+    if undo.api == "iam:UpdateAccessKey":
+        return Watch(
+            "iam:ListAccessKeys",
+            same("UserName"),
+            _items("AccessKeyMetadata", "AccessKeyId", p),
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class Drift:
+    """What the undo would overwrite that changed, and what could not be compared."""
+
+    changed: tuple[str, ...] = ()
+    unchecked: tuple[str, ...] = ()
+
+
+def drift_of(
+    clients: ClientFactory, region: str, reads: Iterable[dict[str, Any]], steps: Sequence[Change]
+) -> Drift:
+    """Each undo step's part of the run's reads after its changes (`after.json`, as
+    `Read.to_json` saved them) against the same read now; each read is made once."""
+    saved: dict[str, tuple[str, dict[str, Any], list[Any]]] = {}
     for read in reads:
         api, params = str(read.get("api", "")), dict(read.get("params") or {})
-        key = f"{api} {orjson.dumps(params, option=orjson.OPT_SORT_KEYS).decode()}"
         answer = _error_kind(read["error"]) if read.get("error") else read.get("response")
-        recorded.setdefault(key, (api, params, []))[2].append(answer)
-    changed = []
-    for key, (api, params, answers) in recorded.items():
-        service, _, operation = api.partition(":")
-        if not operation.startswith(("Get", "List")):
-            continue  # only reads were saved; anything else is not made again
-        now = _read_now(clients, region, service, operation, params)
-        if _plain(_last_listing(answers)) != _plain(now):
-            changed.append(key)
-    return changed
+        saved.setdefault(_key(api, params), (api, params, []))[2].append(answer)
+    now: dict[str, list[Any]] = {}
+    changed: list[str] = []
+    unchecked: list[str] = []
+    for step in steps:
+        found = watch(step.undo) if step.undo is not None else None
+        hits = [k for k, (api, params, _) in saved.items() if found and api == found.api]
+        hits = [k for k in hits if found is not None and found.matches(saved[k][1])]
+        if found is None or not hits:
+            unchecked.append(f"{step.action}: no read after the run shows it")
+            continue
+        for key in hits:
+            api, params, answers = saved[key]
+            if key not in now:
+                now[key] = _read_now(clients, region, api, params)
+            before, after = found.part(_plain(_last_listing(answers))), found.part(_plain(now[key]))
+            where = f"{step.action} ({key})"
+            if _unknown(before) or _unknown(after):
+                unchecked.append(f"{where}: {_unknown(before) or _unknown(after)}")
+            elif before != after:
+                changed.append(where)
+    return Drift(tuple(dict.fromkeys(changed)), tuple(dict.fromkeys(unchecked)))
+
+
+def _key(api: str, params: dict[str, Any]) -> str:
+    return f"{api} {orjson.dumps(params, option=orjson.OPT_SORT_KEYS).decode()}"
+
+
+def _named(value: Any) -> Any:
+    """A function as named in a call: its name, whether given as a name or an ARN (a run
+    reads the function as the responder named it; its changes name it by name)."""
+    if isinstance(value, str) and value.startswith("arn:"):
+        try:
+            return FunctionRef.from_arn(value).name
+        except ValueError:
+            return value
+    return value
+
+
+def _any(_params: dict[str, Any]) -> bool:
+    return True
+
+
+def _whole(answers: list[Any]) -> Any:
+    return answers
+
+
+def _settings(keys: list[str]) -> Callable[[list[Any]], Any]:
+    def part(answers: list[Any]) -> Any:
+        return [
+            {k: (a.get("Configuration") or {}).get(k) for k in keys} if isinstance(a, dict) else a
+            for a in answers
+        ]
+
+    return part
+
+
+def _listed(key: str, wanted: Callable[[dict[str, Any]], bool]) -> Callable[[list[Any]], Any]:
+    def part(answers: list[Any]) -> Any:
+        errors = [a for a in answers if not isinstance(a, dict)]
+        items = [i for a in answers if isinstance(a, dict) for i in a.get(key) or []]
+        return errors or [i for i in items if isinstance(i, dict) and wanted(i)]
+
+    return part
+
+
+def _items(key: str, field: str, params: Mapping[str, Any]) -> Callable[[list[Any]], Any]:
+    return _listed(key, lambda item: item.get(field) == params.get(field))
+
+
+def _qualifier(item: dict[str, Any]) -> str | None:
+    try:
+        return FunctionRef.from_arn(str(item.get("FunctionArn", ""))).qualifier
+    except ValueError:
+        return None
+
+
+def _unknown(part: Any) -> str:
+    """The error (other than not-found) that leaves a part unknown, or ""."""
+    for answer in part if isinstance(part, list) else [part]:
+        if isinstance(answer, str) and answer.startswith("error ") and answer != _NOT_FOUND:
+            return answer.removeprefix("error ")
+    return ""
+
+
+def _read_now(clients: ClientFactory, region: str, api: str, params: dict[str, Any]) -> list[Any]:
+    """The read's answer now, as the run saved it: its pages, or its error's kind."""
+    service, _, operation = api.partition(":")
+    found: list[Any] = []
+    try:
+        found.extend(pages(clients.client(service, region), operation, params))
+    except (ClientError, BotoCoreError) as exc:
+        found = [_error_kind(classify(exc).text)]
+    return found
+
+
+def _error_kind(text: str) -> str:
+    """`error not-found` of an error's text `not-found: Code: message`: its class only (the
+    code names the same class in other words; the message holds request ids)."""
+    return "error " + text.split(": ")[0]
 
 
 def _last_listing(answers: list[Any]) -> list[Any]:
@@ -75,23 +228,6 @@ def _last_listing(answers: list[Any]) -> list[Any]:
         if not more:
             listings.append([])
     return [listing for listing in listings if listing][-1]
-
-
-def _read_now(
-    clients: ClientFactory, region: str, service: str, operation: str, params: dict[str, Any]
-) -> list[Any]:
-    """The read's answer now, as the run saved it: its pages, or its error's kind."""
-    found: list[Any] = []
-    try:
-        found.extend(pages(clients.client(service, region), operation, params))
-    except (ClientError, BotoCoreError) as exc:
-        found.append(_error_kind(classify(exc).text))
-    return found
-
-
-def _error_kind(text: str) -> str:
-    """`not-found: ResourceNotFoundException` of an error's text (its message left out)."""
-    return "error " + ": ".join(text.split(": ")[:2])
 
 
 def _plain(value: Any) -> Any:

@@ -29,6 +29,7 @@ class Status(StrEnum):
     APPLIED = "applied"
     SETTLED = "already-in-place"
     FAILED = "failed"
+    UNKNOWN = "unknown"  # the run stopped during the call: AWS may or may not have made it
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from lambda_ir.evidence.custody import read_entries
 from lambda_ir.evidence.layout import CUSTODY
 from lambda_ir.model import Kind
 from lambda_ir.respond.contain import UNDO_FORMAT
-from lambda_ir.respond.drift import changed_since
+from lambda_ir.respond.drift import drift_of
 from lambda_ir.respond.execute import Outcome, perform
 from lambda_ir.respond.plan import AwsCall, Change
 
@@ -66,8 +66,8 @@ class UndoResult:
     applied: bool
     outcomes: tuple[Outcome, ...] = ()
     result_path: str | None = None
-    changed: tuple[str, ...] = ()  # reads whose answer differs from the run's after its changes
-    unchecked: str = ""  # why the function could not be compared with the run's after-state
+    changed: tuple[str, ...] = ()  # steps whose target changed since the run (and the read)
+    unchecked: tuple[str, ...] = ()  # steps that could not be compared, and why
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -78,7 +78,7 @@ class UndoResult:
             "outcomes": [outcome.to_json() for outcome in self.outcomes],
             "result_path": self.result_path,
             "changed_since_run": list(self.changed),
-            "unchecked": self.unchecked,
+            "unchecked": list(self.unchecked),
         }
 
 
@@ -127,7 +127,7 @@ def run_undo(
     """Show the undo calls and what changed since the run left the function, or with `apply`
     make them (each logged) and save the result: DriftError when the function changed since
     (the undo would overwrite it), unless `force`."""
-    changed, unchecked = drift(case, clients, plan) if plan.steps else ((), "")
+    changed, unchecked = drift(case, clients, plan) if plan.steps else ((), ())
     if not apply:
         case.log(
             "contain-undo-plan",
@@ -165,15 +165,19 @@ def _undone_at(case: Case, plan_path: str) -> str:
     return times[-1] if times else ""
 
 
-def drift(case: Case, clients: ClientFactory, plan: UndoPlan) -> tuple[tuple[str, ...], str]:
-    """What changed since the run left the function (its `after.json` read again), or why
-    that cannot be told (the run saved no after-state: its read-back failed)."""
+def drift(
+    case: Case, clients: ClientFactory, plan: UndoPlan
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What each step would overwrite that changed since the run left the function (its
+    `after.json` read again), and the steps that cannot be compared and why (the run saved
+    no after-state when its read-back failed; a read denied now)."""
     after = (PurePosixPath(plan.path).parent / "after.json").as_posix()
     if case.entry(after) is None:
-        return (), f"the run saved no state after its changes ({after}): later changes unknown"
+        return (), (f"the run saved no state after its changes ({after}): later changes unknown",)
     document = case.read_json(after)
     reads = document.get("reads", []) if isinstance(document, dict) else []
-    return tuple(changed_since(clients, plan.region, reads)), ""
+    found = drift_of(clients, plan.region, reads, plan.steps)
+    return found.changed, found.unchecked
 
 
 def case_relative(case: Case, path: str, error: type[ValueError] = UndoError) -> str:
