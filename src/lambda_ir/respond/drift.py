@@ -122,8 +122,11 @@ def drift_of(
     unchecked: list[str] = []
     for step in steps:
         found = watch(step.undo) if step.undo is not None else None
-        hits = [k for k, (api, params, _) in saved.items() if found and api == found.api]
-        hits = [k for k in hits if found is not None and found.matches(saved[k][1])]
+        hits = [
+            key
+            for key, (api, params, _) in saved.items()
+            if found is not None and api == found.api and found.matches(params)
+        ]
         if found is None or not hits:
             unchecked.append(f"{step.action}: no read after the run shows it")
             continue
