@@ -4,9 +4,9 @@ The plan must be a file of this case listed in its manifest with the same SHA-25
 undo plan is refused), in the `lambda-ir-undo/1` format, and every call in it must be one of
 the calls an undo makes (`UNDO_APIS`): an undo plan can never delete a function, version,
 layer, log group or role. Without `apply` the calls are only shown. Before an undo is made,
-what the run read right after its changes is read again (`drift.changed_since`): a function
-changed since (a rotated secret, a new alias version, a new reservation) is not overwritten
-unless `force` says so.
+what each step writes is read again and compared with the run's reads right after its
+changes (`drift.drift_of`): a change made since (a rotated secret, an alias moved, a new
+reservation) is not overwritten unless `force` says so.
 """
 
 from __future__ import annotations
