@@ -78,14 +78,15 @@ def test_grouped_and_judged_calls_hold_no_bodies_in_a_join(builder: CaseBuilder)
     """`select_groups` and `iter_judged` join the selected calls to their verdicts without
     their requests and responses (only the rows read get them, by event id): with the bodies
     in the join, LIR-CT-002 ran out at 160 MB here, then LIR-CT-003 once the first was
-    fixed. (LIR-CT-004's address join still needs more.)"""
+    fixed; LIR-CT-004 too while its group key read the code's hash and `publish` from the
+    bodies of the joined calls instead of taking them in its narrow address query."""
     _changes(builder)
-    detectors = [d for d in ALL if d.info.id in ("LIR-CT-002", "LIR-CT-003")]
+    detectors = [d for d in ALL if d.info.id in ("LIR-CT-002", "LIR-CT-003", "LIR-CT-004")]
     view = CaseView(Case.open(builder.root))
     view.index.execute("SET memory_limit = '160MB'")
     view.index.execute("SET threads = 16")
     limited = run_detectors(view, detectors)
     assert not limited.warnings, limited.warnings
-    assert {f.detector for f in limited.findings} == {"LIR-CT-002", "LIR-CT-003"}
+    assert {f.detector for f in limited.findings} == {"LIR-CT-002", "LIR-CT-003", "LIR-CT-004"}
     default = run_detectors(CaseView(Case.open(builder.root)), detectors)
     assert [f.to_json() for f in limited.findings] == [f.to_json() for f in default.findings]
