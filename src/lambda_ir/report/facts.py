@@ -27,6 +27,7 @@ from lambda_ir.report.functions import FunctionFacts, read_functions
 from lambda_ir.report.incidents import Incident, read_incidents
 from lambda_ir.report.indicators import Indicator, gather
 from lambda_ir.report.risk import AtRisk, at_risk
+from lambda_ir.report.scope import scope_text
 from lambda_ir.timeline.documents import documents, gaps
 from lambda_ir.timeline.findings import read_findings
 from lambda_ir.timeline.merge import timeline_size
@@ -189,12 +190,11 @@ def build_facts(
     # Functions and roles are matched by ARN: a same-named one elsewhere is another one.
     exposed = [f for f in functions if f.arn in affected] or list(functions)
     used = {role_key(f.role) for f in exposed}
-    scope = case.info.get("scope") or {}
     return ReportFacts(
         case_id=case.id,
         created=str(case.info.get("created", "")),
         generated=generated,
-        scope=", ".join(f"{k}: {_join(v)}" for k, v in sorted(scope.items())) or "not recorded",
+        scope=scope_text(case.info.get("scope") or {}),
         findings=findings,
         functions=functions,
         roles=tuple(r for name, r in roles.items() if name in used),
@@ -376,7 +376,3 @@ def _gap_note(case: Case, path: str | None) -> str:
     detail = body.get("detail")
     text = detail if isinstance(detail, str) else orjson.dumps(detail).decode() if detail else ""
     return f"{body.get('gap', 'gap')}: {text}" if text else str(body.get("gap", "gap"))
-
-
-def _join(value: object) -> str:
-    return ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
