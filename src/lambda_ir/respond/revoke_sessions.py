@@ -5,12 +5,20 @@ What the IAM console's "Revoke active sessions" does: an inline policy `AWSRevok
 denying everything when `aws:TokenIssueTime` is before the cutoff. Credentials stolen from the
 function stop working; sessions Lambda issues after the cutoff work again. The function's own
 running sandboxes hold old credentials too, so they fail until Lambda recycles them.
+
+The cutoff is the run's start rounded up to the next whole second, so a session issued in
+that second is denied too. A policy of that name already cutting off at or after it is left
+as it is; an earlier one is replaced, keeping any other statement in it (only its
+revocations: deny every action on every resource before a time, and nothing else). Cutoffs
+are compared as times (ISO 8601 with an offset or fractions, or epoch seconds), not as text.
+Sessions issued between the run's start and the policy's write (while the evidence is
+saved) are not denied: run `revoke-sessions` again right after to cut them off.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lambda_ir.respond import role_policy
@@ -25,31 +33,76 @@ INFO = ActionInfo(
 POLICY_NAME = "AWSRevokeOlderSessions"
 
 
+def revocation_cutoff(now: datetime) -> datetime:
+    """The cutoff for sessions issued up to `now`: the next whole second (UTC). `DateLessThan`
+    denies only what is strictly earlier, and a session issued in `now`'s own second, before
+    it, must be denied too (cut at the second's start, it survived)."""
+    return now.astimezone(UTC).replace(microsecond=0) + timedelta(seconds=1)
+
+
 def revoke_document(cutoff: datetime) -> dict[str, Any]:
-    """The console's revoke policy with `cutoff` (UTC, whole seconds)."""
+    """The console's revoke policy: deny everything to sessions issued before `cutoff`."""
     stamp = cutoff.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"Version": "2012-10-17", "Statement": [_statement(stamp)]}
+
+
+def _statement(stamp: str) -> dict[str, Any]:
     return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Deny",
-                "Action": ["*"],
-                "Resource": ["*"],
-                "Condition": {"DateLessThan": {"aws:TokenIssueTime": stamp}},
-            }
-        ],
+        "Effect": "Deny",
+        "Action": ["*"],
+        "Resource": ["*"],
+        "Condition": {"DateLessThan": {"aws:TokenIssueTime": stamp}},
     }
 
 
-def cutoff_of(document: dict[str, Any] | None) -> str | None:
-    """The TokenIssueTime cutoff of a revoke policy, or None if it is not one."""
-    for statement in (document or {}).get("Statement", []):
-        if not isinstance(statement, dict) or statement.get("Effect") != "Deny":
-            continue
-        stamp = (statement.get("Condition") or {}).get("DateLessThan", {})
-        if isinstance(stamp, dict) and "aws:TokenIssueTime" in stamp:
-            return str(stamp["aws:TokenIssueTime"])
-    return None
+def cutoff_of(document: dict[str, Any] | None) -> datetime | None:
+    """The latest cutoff of the document's revocations (statements denying every action on
+    every resource to sessions issued before a time, and nothing else), or None if it has
+    none. A deny of some actions only, or with another condition, revokes nothing whole."""
+    cutoffs = [c for s in _statements(document) if (c := _revocation(s)) is not None]
+    return max(cutoffs, default=None)
+
+
+def _statements(document: dict[str, Any] | None) -> list[Any]:
+    statements = (document or {}).get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _revocation(statement: Any) -> datetime | None:
+    """The cutoff of a statement that revokes every session issued before it, else None."""
+    if not isinstance(statement, dict) or statement.get("Effect") != "Deny":
+        return None
+    if not (_everything(statement.get("Action")) and _everything(statement.get("Resource"))):
+        return None
+    condition = statement.get("Condition")
+    if not isinstance(condition, dict) or list(condition) != ["DateLessThan"]:
+        return None
+    test = condition["DateLessThan"]
+    if not isinstance(test, dict) or list(test) != ["aws:TokenIssueTime"]:
+        return None
+    values = test["aws:TokenIssueTime"]
+    # several values match when any does: the latest is the cutoff; one unreadable, none
+    times = [_time(v) for v in (values if isinstance(values, list) else [values])]
+    if not times or any(t is None for t in times):
+        return None
+    return max(t for t in times if t is not None)
+
+
+def _everything(value: Any) -> bool:
+    return value in ("*", ["*"])
+
+
+def _time(value: Any) -> datetime | None:
+    """An IAM date condition's value: ISO 8601 (offset or Z, with or without fractions) or
+    epoch seconds, as a UTC datetime; None when it is neither."""
+    text = str(value).strip() if isinstance(value, str | int) else ""
+    if re.fullmatch(r"\d+", text):
+        return datetime.fromtimestamp(int(text), UTC)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def plan(target: Target, _value: str | None) -> list[Change]:
@@ -74,19 +127,27 @@ def plan_role(target: Target, value: str | None) -> list[Change]:
 
 
 def _revoke(target: Target, action: str, role: str) -> list[Change]:
+    """Nothing when the role's revoke policy already cuts off at or after ours. Otherwise
+    ours, keeping the policy's other statements (a deny someone wrote there stays in force
+    while contained): only its revocations are replaced."""
     previous = role_policy.current_document(target, role, POLICY_NAME)
-    wanted = revoke_document(target.now)
-    stamp = wanted["Statement"][0]["Condition"]["DateLessThan"]["aws:TokenIssueTime"]
+    cutoff = revocation_cutoff(target.now)
     existing = cutoff_of(previous)
-    if existing is not None and existing >= stamp:
+    if existing is not None and existing >= cutoff:
         return []
+    wanted = revoke_document(cutoff)
+    (revocation,) = wanted["Statement"]
+    stamp = revocation["Condition"]["DateLessThan"]["aws:TokenIssueTime"]
+    others = [s for s in _statements(previous) if _revocation(s) is None]
+    document = {**(previous or {}), **wanted, "Statement": [revocation, *others]}
+    kept = f", keeping its {len(others)} other statement(s)" if others else ""
     return [
         role_policy.put_change(
             action,
-            f"role {role}: inline policy {POLICY_NAME} (deny sessions issued before {stamp})",
+            f"role {role}: inline policy {POLICY_NAME} (deny sessions issued before {stamp}{kept})",
             role,
             POLICY_NAME,
-            wanted,
+            document,
             previous,
         )
     ]
