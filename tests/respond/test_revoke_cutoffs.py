@@ -179,6 +179,7 @@ def test_the_policys_other_statements_stay_while_contained_and_undo_restores_it(
     result = _contain(estate, case, datetime.now(UTC))
     during = _policy(estate)
     assert other in during and older not in during and len(during) == 2
+    assert result.undo_path
     run_undo(case, estate.clients(), load_undo(case, result.undo_path), apply=True, run="u")
     assert _policy(estate) == [other, older]
 
