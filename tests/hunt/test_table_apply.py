@@ -81,7 +81,8 @@ def test_create_table_plans_without_apply_creates_with_it_and_undoes(
         f"DROP DATABASE IF EXISTS {db}",
         f"DROP TABLE IF EXISTS {db}.trail",
     ]
-    assert steps[1]["sql"].startswith(f"CREATE EXTERNAL TABLE IF NOT EXISTS {db}.trail")
+    assert steps[0]["sql"] == f"CREATE DATABASE {db}"  # no IF NOT EXISTS: one made since fails
+    assert steps[1]["sql"].startswith(f"CREATE EXTERNAL TABLE {db}.trail (")
     assert planned["plan"]["location"] == f"s3://{trail['bucket']}/cloudtrail/AWSLogs/o-test123456"
     assert "CREATE EXTERNAL TABLE" in dry.stderr and "dry run" not in dry.stderr
     assert not _table_exists(admin, aws, db, "trail")
@@ -99,6 +100,11 @@ def test_create_table_plans_without_apply_creates_with_it_and_undoes(
         f"DROP TABLE IF EXISTS {db}.trail",
         f"DROP DATABASE IF EXISTS {db}",
     ]
+    athena = admin.client("athena", endpoint_url=aws.endpoint_url)
+    made = athena.get_table_metadata(
+        CatalogName="AwsDataCatalog", DatabaseName=db, TableName="trail"
+    )["TableMetadata"]["CreateTime"]
+    assert undo["created"] == {f"{db}.trail": made.isoformat()}
     # 3. Again: the table is there, nothing to create (and nothing to undo), the hunt runs.
     again = _cli(aws, *where, *table, *WINDOW)
     assert again.returncode == 0, again.stderr

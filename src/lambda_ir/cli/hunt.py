@@ -60,6 +60,12 @@ DEFAULT_TABLE = "lambda_ir.cloudtrail"
     metavar="PLAN",
     help="Show (with --apply: run) a table's undo plan, respond/<run>/undo.json.",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --undo --apply: drop the table even when it is not the one the run made "
+    "(dropped and made again since, by someone else).",
+)
 @click.option("--since", default="7d", show_default=True, metavar="WHEN", help="Window start.")
 @click.option("--until", metavar="WHEN", help="Window end (default: now).")
 @click.option(
@@ -96,6 +102,7 @@ def hunt(
     region: str | None,
     apply: bool,
     undo_plan: str | None,
+    force: bool = False,
     source: str = "athena",
     event_data_store: str | None = None,
 ) -> None:
@@ -125,8 +132,11 @@ def hunt(
     ui = get_ui()
     if undo_plan:
         session = build_session(region=region)
-        undo_table(ui, case_of(case_dir), ClientFactory(session), undo_plan, apply=apply)
+        clients = ClientFactory(session)
+        undo_table(ui, case_of(case_dir), clients, undo_plan, apply=apply, force=force)
         return
+    if force:
+        raise click.UsageError("--force goes with --undo PLAN --apply")
     if apply and not create_location:
         raise click.UsageError("--apply creates the table --create-table plans (or runs --undo)")
     if source != "athena":

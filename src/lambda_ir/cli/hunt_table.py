@@ -72,15 +72,20 @@ def make_table(
     return True, document
 
 
-def undo_table(ui: Ui, case: Case, clients: ClientFactory, path: str, *, apply: bool) -> None:
-    """Show, or with `apply` run, a table's undo plan (DROP statements only)."""
+def undo_table(
+    ui: Ui, case: Case, clients: ClientFactory, path: str, *, apply: bool, force: bool = False
+) -> None:
+    """Show, or with `apply` run, a table's undo plan (DROP statements only); `force` drops a
+    table that is not the one the run made (made again since)."""
     try:
         undo = hunt_table_undo.load_table_undo(case, path)
     except (hunt_table_undo.TableUndoError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     run = f"respond/{_now()}-hunt-table-undo-{secrets.token_hex(4)}"
     try:
-        outcomes = hunt_table_undo.run_table_undo(case, clients, undo, apply=apply, run=run)
+        outcomes = hunt_table_undo.run_table_undo(
+            case, clients, undo, apply=apply, run=run, force=force
+        )
     except hunt_table_undo.TableUndoError as exc:
         raise CommandError(str(exc)) from exc
     lines = [f"undo {undo.path}: " + ("applied" if apply else "dry run: nothing was changed")]
@@ -88,6 +93,8 @@ def undo_table(ui: Ui, case: Case, clients: ClientFactory, path: str, *, apply: 
     for sql in undo.statements:
         outcome = done.get(sql)
         mark = "" if outcome is None else ("[failed] " if outcome.error else "[applied] ")
+        if outcome is not None and outcome.skipped:
+            mark = f"[skipped: {outcome.skipped}] "
         lines.append(f"  {mark}{sql}")
         if outcome is not None and outcome.error:
             lines.append(f"      Athena: {sanitize.field(outcome.error)}")

@@ -38,7 +38,14 @@ import sqlglot
 from moto.athena.models import athena_backends
 from sqlglot import exp
 
-from lambda_ir.emulator.athena_catalog import DROP, QueryError, create_table, drop, metadata
+from lambda_ir.emulator.athena_catalog import (
+    DROP,
+    QueryError,
+    create_database,
+    create_table,
+    drop,
+    metadata,
+)
 from lambda_ir.emulator.athena_tables import TrailTable, load
 from lambda_ir.emulator.calls import ApiCall
 from lambda_ir.emulator.http import Response, json_response
@@ -137,7 +144,7 @@ def _start(state: AthenaState, call: ApiCall, caller: Caller) -> Response:
         str(params.get("QueryString", "")),
         workgroup,
         context.get("Database"),
-        time.time(),
+        call.event_time.timestamp(),  # the call's time: backdated with the event-time header
     )
     started = time.monotonic()
     try:
@@ -154,11 +161,11 @@ def _start(state: AthenaState, call: ApiCall, caller: Caller) -> Response:
 def _execute(state: AthenaState, execution: Execution, account: str, region: str) -> None:
     text = execution.query
     if (found := _CREATE_DB.match(text)) is not None:
-        with state.lock:
-            state.databases.add((account, region, found.group(1).lower()))
+        create_database(state, account, region, found.group(1).lower(), text)
         return
     if (found := _CREATE_TABLE.match(text)) is not None:
-        create_table(state, account, region, found.group(1).lower(), found.group(2).lower(), text)
+        db, name = found.group(1).lower(), found.group(2).lower()
+        create_table(state, (account, region, db, name), text, execution.submitted)
         return
     if (found := DROP.match(text)) is not None:
         drop(state, account, region, found)

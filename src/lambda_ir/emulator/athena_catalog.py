@@ -1,6 +1,8 @@
 """The emulator's Athena catalog: databases and CloudTrail tables, per account and region.
 
-`CREATE EXTERNAL TABLE` records a `TrailTable` (the location template and the projection);
+`CREATE EXTERNAL TABLE` records a `TrailTable` (the location template, the projection and
+when it was made); a table or database that exists already fails the statement as Hive's
+`AlreadyExistsException`, unless it says `IF NOT EXISTS`, which keeps what is there untouched;
 `DROP TABLE` removes the definition, never the files; `DROP DATABASE` is refused while the
 database holds a table (Hive's RESTRICT, Athena's default). GetDatabase and GetTableMetadata
 read the catalog; a database or table that is not there is a `MetadataException`, as Athena
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 DROP = re.compile(
     r"^\s*DROP\s+(TABLE|DATABASE|SCHEMA)\s+(?:IF\s+EXISTS\s+)?`?(\w+)`?(?:\.`?(\w+)`?)?\s*$", re.I
 )
+IF_NOT_EXISTS = re.compile(r"^\s*CREATE\s+(?:EXTERNAL\s+)?\w+\s+IF\s+NOT\s+EXISTS\b", re.I)
 PROPERTY = re.compile(r"'([\w.]+)'\s*=\s*'([^']*)'")
 _JSON = "application/x-amz-json-1.1"
 
@@ -32,9 +35,11 @@ class QueryError(Exception):
 
 
 def create_table(
-    state: AthenaState, account: str, region: str, db: str, name: str, text: str
+    state: AthenaState, where: tuple[str, str, str, str], text: str, created: float
 ) -> None:
-    """Record a CloudTrail table with partition projection (the only kind the emulator serves)."""
+    """Record a CloudTrail table with partition projection (the only kind the emulator serves)
+    in (account, region, database, table), made at `created` (the query's submission)."""
+    account, region, db, name = where
     with state.lock:
         if (account, region, db) not in state.databases:
             raise QueryError(f"SemanticException [Error 10072]: Database does not exist: {db}")
@@ -49,9 +54,33 @@ def create_table(
         accounts=tuple(properties.get("projection.account.values", "").split(",")),
         regions=tuple(properties.get("projection.region.values", "").split(",")),
         first_day=properties.get("projection.timestamp.range", "1970/01/01,NOW").split(",")[0],
+        created=created,
     )
+    key = (account, region, f"{db}.{name}")
     with state.lock:
-        state.tables[(account, region, f"{db}.{name}")] = table
+        if key in state.tables:
+            if IF_NOT_EXISTS.match(text):
+                return
+            raise QueryError(already_exists(f"Table {name}"))
+        state.tables[key] = table
+
+
+def create_database(state: AthenaState, account: str, region: str, db: str, text: str) -> None:
+    """CREATE DATABASE [IF NOT EXISTS] db."""
+    with state.lock:
+        if (account, region, db) in state.databases:
+            if IF_NOT_EXISTS.match(text):
+                return
+            raise QueryError(already_exists(f"Database {db}"))
+        state.databases.add((account, region, db))
+
+
+def already_exists(what: str) -> str:
+    """Athena's reason for a DDL statement on something the catalog already has."""
+    return (
+        "FAILED: Execution Error, return code 1 from org.apache.hadoop.hive.ql.exec.DDLTask. "
+        f"AlreadyExistsException(message:{what} already exists)"
+    )
 
 
 def drop(state: AthenaState, account: str, region: str, found: re.Match[str]) -> None:
@@ -98,6 +127,7 @@ def metadata(state: AthenaState, call: ApiCall, caller: Caller) -> Response:
         return _error("MetadataException", f"Table {params.get('TableName')} not found.")
     document = {
         "Name": str(params.get("TableName", "")).lower(),
+        "CreateTime": table.created,
         "TableType": "EXTERNAL_TABLE",
         "Columns": [],
         "PartitionKeys": [

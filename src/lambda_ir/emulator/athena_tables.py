@@ -37,6 +37,7 @@ class TrailTable:
     accounts: tuple[str, ...]
     regions: tuple[str, ...]
     first_day: str  # yyyy/MM/dd
+    created: float = 0.0  # epoch seconds: GetTableMetadata's CreateTime
 
 
 def load(

@@ -127,6 +127,11 @@ def duckdb_type(kind: Any) -> str:
     return "VARCHAR"
 
 
+def location_template(logs_root: str) -> str:
+    """The table's `storage.location.template` over the trail under `logs_root`."""
+    return logs_root.rstrip("/") + "/${account}/CloudTrail/${region}/${timestamp}"
+
+
 def create_table_sql(
     table: str, logs_root: str, accounts: Iterable[str], regions: Iterable[str], start: date
 ) -> str:
@@ -134,7 +139,9 @@ def create_table_sql(
     …/AWSLogs/o-org for an organisation trail).
 
     `accounts` and `regions` become enum projections (`timestamp` a date projection from
-    `start` to NOW), so queries never need MSCK REPAIR or ALTER TABLE ADD PARTITION.
+    `start` to NOW), so queries never need MSCK REPAIR or ALTER TABLE ADD PARTITION. Without
+    `IF NOT EXISTS`: a table of that name made meanwhile by someone else fails the statement,
+    rather than being taken for ours (and dropped by our undo).
     """
     base = logs_root.rstrip("/")
     accounts, regions = list(accounts), list(regions)
@@ -142,7 +149,7 @@ def create_table_sql(
         if not _SAFE.fullmatch(value):  # `$` alone would take a final line break
             raise ValueError(f"{value!r} cannot be part of the table definition")
     columns = ",\n  ".join(f"`{name.lower()}` {hive_type(kind)}" for name, kind in COLUMNS)
-    template = base + "/${account}/CloudTrail/${region}/${timestamp}"
+    template = location_template(base)
     properties = {
         "projection.enabled": "true",
         "projection.account.type": "enum",
@@ -158,7 +165,7 @@ def create_table_sql(
     }
     listed = ",\n  ".join(f"'{key}'='{value}'" for key, value in properties.items())
     return (
-        f"CREATE EXTERNAL TABLE IF NOT EXISTS {table} (\n  {columns}\n)\n"
+        f"CREATE EXTERNAL TABLE {table} (\n  {columns}\n)\n"
         "PARTITIONED BY (`account` string, `region` string, `timestamp` string)\n"
         "ROW FORMAT SERDE 'org.apache.hive.hcatalog.data.JsonSerDe'\n"
         "STORED AS INPUTFORMAT 'com.amazon.emr.cloudtrail.CloudTrailInputFormat'\n"

@@ -9,10 +9,17 @@ The plan is made from reads: the trail bucket's folders (s3:ListObjectsV2 with a
 the accounts under `AWSLogs/[o-org/]`, the regions under each account's `CloudTrail/`) and
 whether the database and the table are already in the catalog (athena:GetDatabase,
 athena:GetTableMetadata). Its steps are `CREATE DATABASE` when the database is missing and
-`CREATE EXTERNAL TABLE` (`hunt.table.create_table_sql`) when the table is; each step's undo is
-`DROP TABLE` / `DROP DATABASE` (RESTRICT: refused while the database holds a table). Both
-change only the Glue Data Catalog: an external table's DROP never deletes the trail's files.
-A table already there is left as it is, with nothing to undo.
+`CREATE EXTERNAL TABLE` (`hunt.table.create_table_sql`) when the table is, neither with `IF NOT
+EXISTS`: one made by someone else between the plan and the statement fails it, and is never
+taken for ours. Each step's undo is `DROP TABLE` / `DROP DATABASE` (RESTRICT: refused while
+the database holds a table). Both change only the Glue Data Catalog: an external table's DROP
+never deletes the trail's files. A table already there is left as it is, with nothing to undo.
+
+The undo plan records the table's `CreateTime` as the catalog gave it right after the run
+(`created`): `hunt --undo` drops only that table, not one dropped and made again since by
+someone else (nor, applied twice, a later one), unless `--force`. A step whose answer was
+lost (an AWS error with no query id, or Ctrl-C while Athena ran it) may have run: its table
+counts as ours only when the catalog has one made since the run began (less CLOCK_SKEW).
 
 Each statement runs as an Athena query (athena:StartQueryExecution), logged in custody. Like
 every Athena query, it writes a result object to the workgroup's S3 output location: Athena's
@@ -24,7 +31,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -33,7 +40,7 @@ from lambda_ir.aws import ClientFactory, call, classify, pages
 from lambda_ir.evidence import Case
 from lambda_ir.hunt.athena import QueryFailed, run_query
 from lambda_ir.hunt.query import check_table
-from lambda_ir.hunt.table import create_table_sql
+from lambda_ir.hunt.table import create_table_sql, location_template
 from lambda_ir.model import Kind
 
 UNDO_FORMAT = "lambda-ir-hunt-undo/1"
@@ -103,9 +110,11 @@ class Outcome:
     step: Step
     query_id: str
     error: str = ""
+    skipped: str = ""  # why an undo statement was not run ("already gone")
 
     def to_json(self) -> dict[str, str]:
-        return self.step.to_json() | {"query_id": self.query_id, "error": self.error}
+        out = self.step.to_json() | {"query_id": self.query_id, "error": self.error}
+        return out | ({"skipped": self.skipped} if self.skipped else {})
 
 
 @dataclass(frozen=True)
@@ -150,7 +159,7 @@ def plan_table(clients: ClientFactory, request: TableRequest) -> TablePlan:
         steps.append(
             Step(
                 f"create the database {database}",
-                f"CREATE DATABASE IF NOT EXISTS {database}",
+                f"CREATE DATABASE {database}",
                 f"DROP DATABASE IF EXISTS {database}",
             )
         )
@@ -180,15 +189,22 @@ def apply_table(case: Case, clients: ClientFactory, plan: TablePlan, run: str) -
     """Run each step in order (stop at the first failure), save the undo, check the table.
 
     A step fails on Athena's FAILED state or on an AWS error (throttling, a dropped
-    connection); either way the undo of what was done is saved (`finally`), and a step cut
-    off by an AWS error keeps its undo too: it may have run, and every undo is IF EXISTS.
+    connection); either way the undo of what was done is saved (`finally`, Ctrl-C too). A
+    step cut off before Athena answered with a query id may have run: its undo is kept for
+    the database (RESTRICT), and for the table when the catalog holds one made since the run
+    began. The table's `CreateTime` goes into the undo plan: its undo drops that table only.
     """
     athena = clients.client("athena", plan.request.region)
+    began = datetime.now(UTC)
     outcomes: list[Outcome] = []
     maybe_ran: list[Step] = []
     try:
         for step in plan.steps:
-            outcome = _run_step(athena, step, plan.request.workgroup)
+            try:
+                outcome = _run_step(athena, step, plan.request.workgroup)
+            except BaseException:  # Ctrl-C while Athena ran it: it may have run
+                maybe_ran.append(step)
+                raise
             outcomes.append(outcome)
             if outcome.error and not outcome.query_id:
                 maybe_ran.append(step)
@@ -199,7 +215,7 @@ def apply_table(case: Case, clients: ClientFactory, plan: TablePlan, run: str) -
             if outcome.error:
                 break
     finally:
-        undo_path = _save_undo(case, plan, run, outcomes, maybe_ran)
+        undo_path = _save_undo(case, athena, plan, run, (outcomes, maybe_ran), began)
     in_place = _in_place(athena, plan.request.table)
     result = TableResult(plan, run, tuple(outcomes), undo_path, in_place)
     save_json(case, f"{run}/result.json", result.to_json())
@@ -217,20 +233,82 @@ def _run_step(athena: Any, step: Step, workgroup: str) -> Outcome:
         return Outcome(step, "", f"AWS call failed: {classify(exc).text}")
 
 
+# How far AWS's clock may be behind ours when a step whose answer was lost is judged by its
+# table's CreateTime: SigV4 refuses a request signed more than five minutes off AWS's clock.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
 def _save_undo(
-    case: Case, plan: TablePlan, run: str, outcomes: list[Outcome], maybe_ran: list[Step]
+    case: Case,
+    athena: Any,
+    plan: TablePlan,
+    run: str,
+    done: tuple[list[Outcome], list[Step]],
+    began: datetime,
 ) -> str:
-    ran = {o.step for o in outcomes if not o.error} | set(maybe_ran)
+    outcomes, maybe_ran = done
+    ran = {o.step for o in outcomes if not o.error}
+    created: dict[str, str | None] = {}
+    table = plan.request.table
+    for step in plan.steps:
+        if step.undo != f"DROP TABLE IF EXISTS {table}" or step not in {*ran, *maybe_ran}:
+            continue
+        try:
+            found = table_identity(athena, table)
+        except (ClientError, BotoCoreError, ValueError):  # cannot tell: kept; its undo refuses
+            created[table] = None
+            ran.add(step)
+            continue
+        # A step whose answer was lost made the table if one over our trail is there, made
+        # since the run began: not one someone made before it (our CREATE then failed).
+        if found is not None and (
+            step in ran
+            or (found[1] == location_template(plan.logs_root) and found[0] >= began - CLOCK_SKEW)
+        ):
+            created[table] = found[0].isoformat()
+            ran.add(step)
+        else:
+            ran.discard(step)
+    ran |= {s for s in maybe_ran if s.undo.startswith("DROP DATABASE")}
     undo = {
         "format": UNDO_FORMAT,
         "run": run,
         "account": plan.account,
         "workgroup": plan.request.workgroup,
         "region": plan.request.region,
-        "table": plan.request.table,
+        "table": table,
         "statements": [s.undo for s in reversed(plan.steps) if s in ran],
+        "created": created,  # each table's CreateTime right after the run (None: unread)
     }
     return save_json(case, f"{run}/undo.json", undo)
+
+
+def create_time(athena: Any, table: str) -> datetime | None:
+    """The catalog's CreateTime of `table` (UTC), or None when the catalog has no such table."""
+    found = table_identity(athena, table)
+    return None if found is None else found[0]
+
+
+def table_identity(athena: Any, table: str) -> tuple[datetime, str] | None:
+    """`table`'s CreateTime (UTC) and location template in the catalog, or None when the
+    catalog has no such table."""
+    database, name = table.split(".")
+    try:
+        found = call(
+            athena,
+            "GetTableMetadata",
+            {"CatalogName": "AwsDataCatalog", "DatabaseName": database, "TableName": name},
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "MetadataException":
+            return None
+        raise
+    metadata = found.get("TableMetadata") or {}
+    made = metadata.get("CreateTime")
+    if not isinstance(made, datetime):
+        raise ValueError(f"the catalog gave {table} no CreateTime")
+    template = (metadata.get("Parameters") or {}).get("storage.location.template", "")
+    return made.astimezone(UTC), str(template)
 
 
 def _in_place(athena: Any, table: str) -> bool:

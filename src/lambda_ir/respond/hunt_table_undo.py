@@ -4,6 +4,12 @@ The plan must be a file of this case listed in its manifest with the same SHA-25
 plan is refused), in the `lambda-ir-hunt-undo/1` format, and hold only
 `DROP TABLE IF EXISTS db.table` / `DROP DATABASE IF EXISTS db` (RESTRICT: a database that
 still holds a table is not dropped). It runs only in the account the plan was made in.
+
+Before dropping anything, each table's `CreateTime` is read again and compared with the one
+the plan recorded right after it was made: a table dropped and made again since (by someone
+else, or after this undo ran once) is not ours, and the undo is refused (`TableUndoError`,
+custody `hunt-table-undo-refused`) unless `force`. A table already gone is left out. Each
+statement's AWS error is its outcome: the others still run, and the result is saved.
 """
 
 from __future__ import annotations
@@ -11,11 +17,15 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from lambda_ir.aws import ClientFactory, call
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lambda_ir.aws import ClientFactory, call, classify
 from lambda_ir.evidence import Case
 from lambda_ir.hunt.athena import QueryFailed, run_query
-from lambda_ir.respond.hunt_table import UNDO_FORMAT, Outcome, Step, save_json
+from lambda_ir.respond.hunt_table import UNDO_FORMAT, Outcome, Step, create_time, save_json
 from lambda_ir.respond.undo import case_relative
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -35,6 +45,7 @@ class TableUndo:
     workgroup: str
     region: str
     statements: tuple[str, ...]
+    created: dict[str, str | None]  # table -> its CreateTime after the run (None: unread)
 
 
 def load_table_undo(case: Case, path: str) -> TableUndo:
@@ -53,19 +64,38 @@ def load_table_undo(case: Case, path: str) -> TableUndo:
         isinstance(s, str) and _UNDO_SQL.match(s) for s in statements
     ):
         raise TableUndoError(f"{relpath}: only DROP TABLE / DROP DATABASE IF EXISTS; refused")
+    created = document.get("created") or {}
+    if not isinstance(created, dict) or not all(
+        isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in created.items()
+    ):
+        raise TableUndoError(f"{relpath}: `created` is not a map of tables to times; refused")
+    try:
+        for made in created.values():
+            if made is not None:
+                datetime.fromisoformat(made)
+    except ValueError as exc:
+        raise TableUndoError(f"{relpath}: `created` holds no time ({exc}); refused") from exc
     return TableUndo(
         relpath,
         str(document.get("account", "")),
         str(document.get("workgroup", "")),
         str(document.get("region", "")),
         tuple(statements),
+        created,
     )
 
 
 def run_table_undo(
-    case: Case, clients: ClientFactory, undo: TableUndo, *, apply: bool, run: str
+    case: Case,
+    clients: ClientFactory,
+    undo: TableUndo,
+    *,
+    apply: bool,
+    run: str,
+    force: bool = False,
 ) -> tuple[Outcome, ...]:
-    """Without `apply` only log that it was shown; with it run each DROP, in the plan's account."""
+    """Without `apply` only log that it was shown; with it run each DROP, in the plan's
+    account, once every table to drop is the one the run made (or `force`)."""
     if not apply:
         case.log("hunt-table-undo-plan", {"undo_plan": undo.path})
         return ()
@@ -74,16 +104,24 @@ def run_table_undo(
     if account != undo.account:
         raise TableUndoError(f"the undo plan is for account {undo.account}, not {account}")
     athena = clients.client("athena", undo.region)
+    gone, others = _tables_now(athena, undo)
+    if others and not force:
+        case.log("hunt-table-undo-refused", {"undo_plan": undo.path, "tables": others})
+        raise TableUndoError(
+            "not the table the run made: " + "; ".join(others) + " (--force drops it anyway)"
+        )
     outcomes = []
     for sql in undo.statements:
         step = Step("undo", sql, "")
-        try:
-            outcome = Outcome(step, run_query(athena, sql, undo.workgroup).query_id)
-        except QueryFailed as exc:
-            outcome = Outcome(step, exc.query_id, exc.reason)
+        if _table_of(sql) in gone:
+            outcome = Outcome(step, "", "", skipped="already gone")
+        else:
+            outcome = _drop(athena, step, undo.workgroup)
         case.log(
             "hunt-table-undo-call",
-            {"run": run, "sql": sql, "query_id": outcome.query_id, "error": outcome.error},
+            {"run": run, "sql": sql, "query_id": outcome.query_id, "error": outcome.error}
+            | ({"skipped": outcome.skipped} if outcome.skipped else {})
+            | ({"forced": others} if others else {}),
         )
         outcomes.append(outcome)
     save_json(
@@ -92,3 +130,38 @@ def run_table_undo(
         {"undo_plan": undo.path} | {"outcomes": [o.to_json() for o in outcomes]},
     )
     return tuple(outcomes)
+
+
+def _tables_now(athena: Any, undo: TableUndo) -> tuple[set[str], list[str]]:
+    """The plan's tables the catalog no longer has, and why each other one is not ours."""
+    gone: set[str] = set()
+    others: list[str] = []
+    for sql in undo.statements:
+        if (table := _table_of(sql)) is None:
+            continue
+        try:
+            made = create_time(athena, table)
+        except (ClientError, BotoCoreError, ValueError) as exc:
+            others.append(f"{table}: its CreateTime could not be read ({exc})")
+            continue
+        recorded = undo.created.get(table)
+        if made is None:
+            gone.add(table)
+        elif recorded is None:
+            others.append(f"{table}: the run could not read what it made (now {made.isoformat()})")
+        elif made != datetime.fromisoformat(recorded):
+            others.append(f"{table}: made {made.isoformat()}, the run's was made {recorded}")
+    return gone, others
+
+
+def _table_of(sql: str) -> str | None:
+    return sql.removeprefix("DROP TABLE IF EXISTS ") if sql.startswith("DROP TABLE") else None
+
+
+def _drop(athena: Any, step: Step, workgroup: str) -> Outcome:
+    try:
+        return Outcome(step, run_query(athena, step.sql, workgroup).query_id)
+    except QueryFailed as exc:
+        return Outcome(step, exc.query_id, exc.reason)
+    except (ClientError, BotoCoreError) as exc:
+        return Outcome(step, "", f"AWS call failed: {classify(exc).text}")
