@@ -98,11 +98,9 @@ def test_a_session_issued_in_the_runs_own_second_is_denied(
     estate: Estate, case: Case, emulator_session: Emulator
 ) -> None:
     _early_in_a_second()
-    stolen, issued, _ = _stolen(estate)
-    now = datetime.now(UTC) + timedelta(milliseconds=300)  # the run starts 300 ms later
-    assert now.replace(microsecond=0) == issued.replace(microsecond=0)
+    stolen, _, _ = _stolen(estate)
     assert _allowed(emulator_session, stolen, estate)
-    assert _contain(estate, case, now).state() == {"revoke-sessions": "in place"}
+    assert _contain(estate, case, datetime.now(UTC)).state() == {"revoke-sessions": "in place"}
     assert not _allowed(emulator_session, stolen, estate)
 
 
@@ -148,16 +146,29 @@ def test_a_console_cutoff_in_milliseconds_is_never_moved_earlier(
     console = issued + timedelta(milliseconds=100)  # the console's revoke, just after it
     _put(estate, _revoking(_millis(console), action=["*"]))
     assert not _allowed(emulator_session, stolen, estate)
-    now = issued + timedelta(milliseconds=400)  # the same second, later than the console's
-    result = _contain(estate, case, now)  # ours cuts at the next whole second: later still
+    result = _contain(estate, case, datetime.now(UTC))  # ours: a whole second, later still
     assert len(result.plan.changes) == 1
-    assert cutoff_of({"Statement": _policy(estate)}) == revocation_cutoff(now)
+    ours = cutoff_of({"Statement": _policy(estate)})
+    assert ours is not None and ours > console and ours.microsecond == 0
     assert not _allowed(emulator_session, stolen, estate)
-    later = revocation_cutoff(now) + timedelta(milliseconds=500)
-    _put(estate, _revoking(_millis(later), action=["*"]))  # a later one: left as it is
-    again = _contain(estate, case, now)
+    later = datetime.now(UTC) + timedelta(hours=1, milliseconds=500)  # one ahead: left as is
+    _put(estate, _revoking(_millis(later), action=["*"]))
+    again = _contain(estate, case, datetime.now(UTC))
     assert again.plan.changes == () and again.state() == {"revoke-sessions": "in place"}
     assert _policy(estate) == [_revoking(_millis(later), action=["*"])]
+
+
+def test_a_session_issued_while_the_evidence_was_saved_is_denied(
+    estate: Estate, case: Case, emulator_session: Emulator
+) -> None:
+    """The cutoff is the moment the plan is made, once the evidence is saved (which takes
+    a while on a real account), not the run's start: here the run started ten seconds
+    before the session was issued."""
+    started = datetime.now(UTC) - timedelta(seconds=10)
+    stolen, _, _ = _stolen(estate)
+    result = _contain(estate, case, started)
+    assert result.state() == {"revoke-sessions": "in place"}
+    assert not _allowed(emulator_session, stolen, estate)
 
 
 def _millis(moment: datetime) -> str:

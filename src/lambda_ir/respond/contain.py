@@ -4,7 +4,8 @@
 
 Without `request.apply` only the plan is made and saved (`respond/<run>/plan.json`, with the
 reads it was made from in `before.json`). With it: the function is collected into the case if
-it is not there yet, every change is made (a failure does not stop the others), each call is
+it is not there yet, the plan is made then (its time is `revoke-sessions`' cutoff), every
+change is made (a failure does not stop the others), each call is
 logged in custody, the undo for what was applied is saved in `respond/<run>/undo.json`, and
 every action is planned again: an action with nothing left to do is in place.
 """
@@ -13,8 +14,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -114,13 +115,11 @@ def contain(
     target = resolve_target(
         clients, request.function, request.region, request.now, request.allowed_accounts
     )
-    plan = build_plan(target, request.chosen)
     run = f"respond/{request.now.strftime('%Y%m%dT%H%M%SZ')}-{path_segment(target.name)}-" + (
         secrets.token_hex(4)
     )
-    plan_path = _save(case, f"{run}/plan.json", dict(plan.to_json(), apply=request.apply))
-    _save(case, f"{run}/before.json", {"reads": [read.to_json() for read in target.reads]})
     if not request.apply:
+        plan, plan_path = _planned(case, target, request, run)
         case.log("contain-plan", {"run": run, "plan": plan_path, "changes": len(plan.changes)})
         return ContainResult(plan, run, plan_path)
     try:
@@ -128,15 +127,29 @@ def contain(
             case, session, target.function, endpoint_url=request.endpoint_url, quotas=request.quotas
         )
     except EvidenceError as exc:
+        _, plan_path = _planned(case, target, request, run)
         case.log("contain-stopped", {"run": run, "plan": plan_path, "reason": str(exc)})
         raise
+    # Planned once the evidence is saved, which takes a while: its reads are as fresh as can
+    # be, and `revoke-sessions` cuts off at this moment, not at the run's start (a session
+    # issued while the evidence was saved is denied too).
+    target = replace(target, now=datetime.now(UTC))
+    plan, plan_path = _planned(case, target, request, run)
     case.log("contain-start", {"run": run, "plan": plan_path, "evidence": evidence})
     outcomes, undo_path = apply_changes(case, clients, plan, plan.changes, run=run)
-    remaining = _check(case, clients, run, request)
+    remaining = _check(case, clients, run, replace(request, now=target.now))
     result = ContainResult(plan, run, plan_path, True, evidence, outcomes, undo_path, remaining)
     _save(case, f"{run}/result.json", result.to_json())
     case.log("contain-done", {"run": run, "undo": undo_path, "state": result.state()})
     return result
+
+
+def _planned(case: Case, target: Target, request: Request, run: str) -> tuple[Plan, str]:
+    """The plan against `target`, saved (`plan.json`, and the reads in `before.json`)."""
+    plan = build_plan(target, request.chosen)
+    plan_path = _save(case, f"{run}/plan.json", dict(plan.to_json(), apply=request.apply))
+    _save(case, f"{run}/before.json", {"reads": [read.to_json() for read in target.reads]})
+    return plan, plan_path
 
 
 def _check(

@@ -6,13 +6,12 @@ denying everything when `aws:TokenIssueTime` is before the cutoff. Credentials s
 function stop working; sessions Lambda issues after the cutoff work again. The function's own
 running sandboxes hold old credentials too, so they fail until Lambda recycles them.
 
-The cutoff is the run's start rounded up to the next whole second, so a session issued in
-that second is denied too. A policy of that name already cutting off at or after it is left
-as it is; an earlier one is replaced, keeping any other statement in it (only its
+The cutoff is the moment the plan is made (with `--apply`, once the evidence is saved, so a
+session issued meanwhile is denied too), rounded up to the next whole second (a session
+issued in that second is denied too). A policy of that name already cutting off at or after
+it is left as it is; an earlier one is replaced, keeping any other statement in it (only its
 revocations: deny every action on every resource before a time, and nothing else). Cutoffs
 are compared as times (ISO 8601 with an offset or fractions, or epoch seconds), not as text.
-Sessions issued between the run's start and the policy's write (while the evidence is
-saved) are not denied: run `revoke-sessions` again right after to cut them off.
 """
 
 from __future__ import annotations
@@ -106,7 +105,7 @@ def _time(value: Any) -> datetime | None:
 
 
 def plan(target: Target, _value: str | None) -> list[Change]:
-    """Nothing when a revoke policy already cuts off at or after this run's start."""
+    """Nothing when a revoke policy already cuts off at or after this plan's time (rounded up)."""
     return _revoke(target, INFO.name, role_policy.role_of(target))
 
 

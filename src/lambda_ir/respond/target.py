@@ -45,8 +45,8 @@ class Target:
     """One function in one region, its GetFunction response, and the run's settings.
 
     `allowed_accounts` are the accounts `block-public` leaves in resource policies (the
-    function's own account always); `now` is the run's start, the cutoff `revoke-sessions`
-    writes. Reads are kept in `reads`, in order, across threads.
+    function's own account always); `now` is when the plan is made, the cutoff
+    `revoke-sessions` writes. Reads are kept in `reads`, in order, across threads.
     """
 
     function: FunctionRef
