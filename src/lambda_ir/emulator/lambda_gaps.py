@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from lambda_ir.emulator import lambda_code as code
+from lambda_ir.emulator import lambda_mappings as mappings
 from lambda_ir.emulator import lambda_paging as paging
 from lambda_ir.emulator import lambda_policy as policy
 from lambda_ir.emulator import lambda_settings as settings
@@ -80,6 +81,10 @@ AFTER: Mapping[str, tuple[After, ...]] = {
     "ListLayers": (paging.paginate,),
     "ListLayerVersions": (paging.paginate,),
     "PublishLayerVersion": (code.fix_layer_content, times.stamp_layer),
+    "CreateEventSourceMapping": (mappings.start_settling,),
+    "UpdateEventSourceMapping": (mappings.start_settling,),
+    "GetEventSourceMapping": (mappings.show_settling,),
+    "ListEventSourceMappings": (mappings.show_settling,),
     "DeleteFunction": (policy.forget_function,),
     "DeleteAlias": (policy.forget_alias,),
 }

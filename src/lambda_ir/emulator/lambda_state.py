@@ -39,6 +39,10 @@ class LambdaExtras:
     # `code_signing_config_arn` on the function, as CreateFunction sets it.
     signing_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
     blobs: dict[str, bytes] = field(default_factory=dict)
+    # Event-source mappings still settling: UUID -> (until, on `time.monotonic`; its state
+    # meanwhile), for `mapping_settle_seconds` after a create or update (`lambda_mappings`).
+    mapping_settling: dict[str, tuple[float, str]] = field(default_factory=dict)
+    mapping_settle_seconds: float = 0.0
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def add_blob(self, data: bytes, code_sha256: str = "") -> str:

@@ -5,9 +5,17 @@ kept when its FunctionArn names this function; lambda:UpdateEventSourceMapping w
 Enabled=false stops polling and keeps the mapping, its position and settings. The undo
 enables it again. Push triggers (S3, SNS, EventBridge) go through the resource policy or the
 source's own configuration and are not touched here.
+
+A mapping on its way to a state (`Creating`, `Enabling`, `Updating`: nothing in the answer
+says whether it will end enabled) is read again (lambda:GetEventSourceMapping) until it
+settles, for up to SETTLE_WAIT: one that ends disabled is left alone, as is its undo; one
+still on its way then is disabled all the same (it may be about to run), and the plan says
+that its undo enables it.
 """
 
 from __future__ import annotations
+
+import time
 
 from lambda_ir.model import FunctionRef
 from lambda_ir.respond.plan import Action, ActionInfo, AwsCall, Change
@@ -16,9 +24,16 @@ from lambda_ir.respond.target import Target
 INFO = ActionInfo(
     name="disable-triggers",
     summary="Disable (not delete) every event-source mapping of the function.",
-    permissions=("lambda:ListEventSourceMappings", "lambda:UpdateEventSourceMapping"),
+    permissions=(
+        "lambda:ListEventSourceMappings",
+        "lambda:GetEventSourceMapping",
+        "lambda:UpdateEventSourceMapping",
+    ),
 )
 _STOPPED = ("Disabled", "Disabling", "Deleting")
+_ON_THE_WAY = ("Creating", "Enabling", "Updating")
+SETTLE_WAIT = 60.0  # seconds
+SETTLE_POLL = 2.0  # seconds between reads of a mapping on its way
 
 
 def plan(target: Target, _value: str | None) -> list[Change]:
@@ -29,18 +44,37 @@ def plan(target: Target, _value: str | None) -> list[Change]:
         arn = str(mapping.get("FunctionArn", ""))
         if not arn or FunctionRef.from_arn(arn).name != target.name:
             continue
-        if mapping.get("State") in _STOPPED:
-            continue
         uuid = str(mapping["UUID"])
+        state = str(mapping.get("State", ""))
+        if state in _ON_THE_WAY:
+            state = _settled(target, uuid, state)
+        if state in _STOPPED:
+            continue
+        note = (
+            f" (still {state} after {SETTLE_WAIT:.0f} s: its undo enables it)"
+            if state in _ON_THE_WAY
+            else ""
+        )
         changes.append(
             Change(
                 INFO.name,
-                f"disable mapping {uuid} from {mapping.get('EventSourceArn', '?')}",
+                f"disable mapping {uuid} from {mapping.get('EventSourceArn', '?')}{note}",
                 AwsCall("lambda", "UpdateEventSourceMapping", {"UUID": uuid, "Enabled": False}),
                 AwsCall("lambda", "UpdateEventSourceMapping", {"UUID": uuid, "Enabled": True}),
             )
         )
     return changes
+
+
+def _settled(target: Target, uuid: str, state: str) -> str:
+    """The mapping's state once it left `state`'s kind, or as it is after SETTLE_WAIT
+    ("Deleting" once gone)."""
+    deadline = time.monotonic() + SETTLE_WAIT
+    while state in _ON_THE_WAY and time.monotonic() < deadline:
+        time.sleep(SETTLE_POLL)
+        found = target.read("lambda", "GetEventSourceMapping", {"UUID": uuid}, missing=None)
+        state = "Deleting" if found is None else str(found.get("State", ""))
+    return state
 
 
 ACTION = Action(INFO, plan)

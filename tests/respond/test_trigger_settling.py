@@ -1,0 +1,104 @@
+"""disable-triggers waits for a mapping on its way to a state before planning it.
+
+Lambda shows `Creating`, `Enabling` or `Updating` before a mapping settles, and nothing in the
+answer says whether it will end enabled (the emulator plays it with
+`mapping_settle_seconds`). Planned at once, a mapping created or updated *disabled* was
+"disabled", and its undo *enabled* it: the undo turned on a trigger that had never run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from lambda_ir.emulator.server import Emulator
+from lambda_ir.evidence import Case
+from lambda_ir.respond import Status, contain, load_undo, run_undo
+from tests.respond.conftest import Estate
+
+SETTLE = 1.5  # seconds a mapping stays on its way (AWS: seconds to a minute)
+
+
+@pytest.fixture
+def settling(emulator_session: Emulator) -> Iterator[None]:
+    extras = emulator_session.gateway.extras
+    extras.mapping_settle_seconds = SETTLE
+    try:
+        yield
+    finally:
+        extras.mapping_settle_seconds = 0.0
+
+
+def _mapping(estate: Estate, queue: str, **options: Any) -> str:
+    sqs = estate.client("sqs")
+    url = sqs.create_queue(QueueName=f"{estate.function}-{queue}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    lam = estate.client("lambda")
+    created = lam.create_event_source_mapping(
+        FunctionName=estate.function, EventSourceArn=arn["QueueArn"], **options
+    )
+    return str(created["UUID"])
+
+
+def _state(estate: Estate, uuid: str) -> str:
+    return str(estate.client("lambda").get_event_source_mapping(UUID=uuid)["State"])
+
+
+def test_the_emulator_shows_a_mapping_on_its_way_then_settled(
+    estate: Estate, settling: None
+) -> None:
+    uuid = _mapping(estate, "q", Enabled=False)
+    assert _state(estate, uuid) == "Creating"
+    listed = estate.client("lambda").list_event_source_mappings(FunctionName=estate.function)
+    assert [m["State"] for m in listed["EventSourceMappings"]] == ["Creating"]
+    estate.client("lambda").update_event_source_mapping(UUID=uuid, BatchSize=5)
+    assert _state(estate, uuid) == "Updating"
+    updated = estate.client("lambda").update_event_source_mapping(UUID=uuid, Enabled=True)
+    assert updated["State"] == "Enabling"
+
+
+def test_a_mapping_created_disabled_is_left_alone(
+    estate: Estate, case: Case, settling: None
+) -> None:
+    uuid = _mapping(estate, "q", Enabled=False)
+    assert _state(estate, uuid) == "Creating"
+    result = contain(
+        case, estate.clients(), estate.session, estate.request("disable-triggers", apply=True)
+    )
+    assert result.plan.changes == () and result.state() == {"disable-triggers": "in place"}
+    assert _state(estate, uuid) == "Disabled"
+
+
+def test_a_disabled_mapping_being_updated_is_left_alone(
+    estate: Estate, case: Case, emulator_session: Emulator
+) -> None:
+    uuid = _mapping(estate, "q", Enabled=False)
+    emulator_session.gateway.extras.mapping_settle_seconds = SETTLE
+    try:
+        estate.client("lambda").update_event_source_mapping(UUID=uuid, BatchSize=5)
+        assert _state(estate, uuid) == "Updating"
+        result = contain(case, estate.clients(), estate.session, estate.request("disable-triggers"))
+    finally:
+        emulator_session.gateway.extras.mapping_settle_seconds = 0.0
+    assert result.plan.changes == ()
+
+
+def test_a_mapping_created_enabled_is_disabled_and_its_undo_enables_it(
+    estate: Estate, case: Case, settling: None
+) -> None:
+    uuid = _mapping(estate, "q")
+    assert _state(estate, uuid) == "Creating"
+    result = contain(
+        case, estate.clients(), estate.session, estate.request("disable-triggers", apply=True)
+    )
+    assert [c.call.params for c in result.plan.changes if c.call] == [
+        {"UUID": uuid, "Enabled": False}
+    ]
+    assert "still" not in result.plan.changes[0].summary
+    assert result.outcomes[0].status is Status.APPLIED
+    assert result.undo_path
+    done = run_undo(case, estate.clients(), load_undo(case, result.undo_path), apply=True, run="u")
+    assert [o.status for o in done.outcomes] == [Status.APPLIED]
+    assert _state(estate, uuid) in ("Enabling", "Enabled")
