@@ -17,6 +17,7 @@ from lambda_ir.acquire import iam_policy
 from lambda_ir.cli.main import cli
 from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case, verify_case
+from lambda_ir.report.facts import build_facts
 from tests.acquire import seed
 from tests.acquire.conftest import Place
 
@@ -120,3 +121,22 @@ def test_ctrl_c_leaves_a_consistent_case_that_resumes(
     }
     assert len([e for e in entries if e.kind == "code" and e.error is None]) == 7
     assert verify_case(case_dir).ok
+
+
+def test_a_function_asked_for_and_not_found_is_said_and_is_a_report_gap(
+    place: Place, session: boto3.Session, tmp_path: Path
+) -> None:
+    """A mistyped `--function` gave "collected 22 artifacts from 0 functions", exit 0, and
+    a report with no gap and no finding: as if all were well."""
+    seed.function(session, place.endpoint, "orders", ["a"], region=place.region)
+    case_dir = tmp_path / "case"
+    args = ["collect", "--case", str(case_dir), "--region", place.region, "--function", "ordrs"]
+    done = subprocess.run(
+        [*CLI, *args, "--no-logs"], capture_output=True, env=_env(place.endpoint), timeout=120
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert f"not found: ordrs ({place.region}) (a typo, or deleted?" in done.stdout.decode()
+    facts = build_facts(Case.open(case_dir), [], "2026-12-07T00:00:00Z", diffs=False)
+    (gap,) = [g for g in facts.missing if g.function == "ordrs"]
+    assert "does not exist (a typo, or deleted?)" in gap.why
+    assert gap.what.startswith("lambda:ListVersionsByFunction")

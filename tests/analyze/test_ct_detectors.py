@@ -134,9 +134,9 @@ def test_config_hooks_layers_and_env(builder: CaseBuilder) -> None:
                 {"functionName": "orders", "layers": [foreign]},
                 event_id="c1",
             ),
-            trail_event(
+            trail_event(  # values hidden in the request, as CloudTrail logs it
                 "UpdateFunctionConfiguration20150331v2",
-                {"functionName": "orders"},
+                {"functionName": "orders", "environment": {}},
                 response={"environment": {"variables": {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/wrap"}}},
                 event_id="c2",
             ),
@@ -144,6 +144,16 @@ def test_config_hooks_layers_and_env(builder: CaseBuilder) -> None:
                 "UpdateFunctionConfiguration20150331v2",
                 {"functionName": "orders", "timeout": 30},
                 event_id="c3",
+            ),
+            trail_event(  # a timeout change answers with the layers and variables already set
+                "UpdateFunctionConfiguration20150331v2",
+                {"functionName": "orders", "timeout": 60},
+                response={
+                    "layers": [{"arn": foreign, "codeSize": 10}],
+                    "environment": {"variables": {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/wrap"}},
+                },
+                event_id="c4",
+                time="2026-11-03T12:00:00Z",
             ),
         ],
     )

@@ -22,10 +22,14 @@ from lambda_ir.analyze.detectors import (
     ct_config_hooks,
     ioc_match,
 )
-from lambda_ir.analyze.engine import run_detectors
+from lambda_ir.analyze.engine import analyze_case, run_detectors
 from lambda_ir.evidence import Case
+from lambda_ir.evidence.index import open_index
 from lambda_ir.model import Severity
+from lambda_ir.report.facts import build_facts
+from lambda_ir.report.response import suspects
 from lambda_ir.runtime.layer import layer_zip
+from lambda_ir.timeline import build_timeline
 from tests.analyze.casebuild import (
     ACCOUNT,
     REGION,
@@ -344,3 +348,22 @@ def test_one_custody_record_excuses_only_the_nearest_call(builder: CaseBuilder) 
     the nearer is ours, the other is judged as any call."""
     found = _attach_calls(builder, [LAYER], [(RESPONDER_ID, 20), (RESPONDER_ID, 2)])
     assert [severity for severity, _ in found] == [Severity.MEDIUM, Severity.INFO]
+
+
+def test_the_report_leaves_out_the_same_calls_and_no_more(builder: CaseBuilder) -> None:
+    """The report's timeline, incidents and checklist follow the rule above, not the
+    identity: with the collecting identity's keys stolen, its writes and its reads outside
+    the run are the intruder's (they were all left out as "the collector's own calls")."""
+    test_the_collectors_own_calls_are_not_the_attacker(builder)
+    case = Case.open(builder.root)
+    analyze_case(case, [ioc_match.DETECTOR])
+    with open_index(case) as index:
+        facts = build_facts(case, build_timeline(case, index), "2026-12-07T00:00:00Z")
+        counted = build_facts(
+            case, build_timeline(case, index), "2026-12-07T00:00:00Z", index=index, keep=1
+        )
+    shown = sorted(e.event_id for e in facts.events if e.source == "cloudtrail")
+    assert shown == ["before", "mallory", "plain-agent", "write"]
+    assert facts.hidden == counted.hidden == 1 and facts.collectors == (RESPONDER,)
+    assert any(s.principal == RESPONDER for s in suspects(facts))
+    assert any(a.principal == RESPONDER for i in facts.serious_incidents for a in i.actors)

@@ -797,3 +797,20 @@ def test_a_release_across_midnight_is_one_shape(builder: CaseBuilder) -> None:
     records += release(11, ("2026-10-11T23:59:00Z", "2026-10-12T00:01:00Z"))
     builder.trail(records)
     assert run_detector(builder, ct_release_shape.DETECTOR) == []
+
+
+def test_an_exposure_of_malicious_code_recommends_stopping_it() -> None:
+    # A miner found in the package is no one's call (exposure), but leaving it running is
+    # no containment: the incident recommends throttling the function (and stripping a bad
+    # layer). A standing public URL alone still recommends nothing.
+    miner = _finding("m", "yara:LIR_Cryptominer_Stratum_XMRig", Severity.CRITICAL, None, "")
+    layered = dataclasses.replace(
+        _finding("l", "LIR-CFG-003", Severity.HIGH, None, ""), details={"layers": ["x"]}
+    )
+    url = _finding("url", "LIR-CFG-001", Severity.HIGH, None, "")
+    (incident,), _ = correlate([miner, layered])
+    assert incident.kind == "exposure" and incident.actions == ("throttle", "strip-layers")
+    (incident,), _ = correlate([url])
+    assert incident.kind == "exposure" and incident.actions == ()
+    (incident,), _ = correlate([dataclasses.replace(miner, severity=Severity.MEDIUM)])
+    assert incident.actions == ()

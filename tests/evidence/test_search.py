@@ -193,6 +193,12 @@ def test_cli_ioc_value_refanged_and_a_missing_file_refused(case: Case) -> None:
         cli, ["search", "--case", str(case.root), "--ioc", "./no/such/iocs.txt"]
     )
     assert missing.exit_code == 1 and "no indicator file" in missing.output
+    # a bare file name, run from another folder: refused too, not searched as the text
+    # "denonia-iocs.txt" with "0 hit(s)"
+    bare = CliRunner().invoke(
+        cli, ["search", "--case", str(case.root), "--ioc", "denonia-iocs.txt"]
+    )
+    assert bare.exit_code == 1 and "no indicator file 'denonia-iocs.txt'" in bare.output
 
 
 def test_hash_indicator_matches_a_nested_zip_and_a_file_inside_it(case: Case) -> None:

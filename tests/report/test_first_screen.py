@@ -146,8 +146,10 @@ def test_collector_calls_are_left_out_of_the_report_and_commands_name_the_right_
     findings = orjson.loads((twins.case.root / "findings.json").read_bytes())
     collector = {**findings[0], "id": "LIR-IOC-001:self", "detector": "LIR-IOC-001"}
     collector["actor"] = {"arn": COLLECTOR, "access_key_id": "AKIACOLLECTOR0000001"}
+    collector["details"] = {"event_id": "collector-1"}  # its own read, while it collected
     twins.case.write_derived("findings.json", orjson.dumps([*findings, collector]))
     responder = {**INCIDENT, "id": "INC-self", "severity": "high", "functions": [arn(HOT)]}
+    responder["findings"] = ["LIR-IOC-001:self"]
     responder["actors"] = [
         {"principal": COLLECTOR, "access_keys": ["AKIACOLLECTOR0000001"], "addresses": []}
     ]
@@ -215,3 +217,21 @@ def test_a_high_compromised_function_gets_throttle_rollback_and_layer_steps(
     } <= actions
     throttle = next(s for s in steps if s.command.endswith("--action throttle"))
     assert "points to a compromise" in throttle.why
+
+
+def test_aliases_are_rolled_back_only_when_one_routes_past_the_last_good_version(
+    built: BuiltCase,
+) -> None:
+    # The alias `live` routes to version 2. A change made version 3 from 2: the last good
+    # version is 2 and no alias routes past it, so pinning the aliases to 2 changes nothing
+    # for the changed code (a canary routed to an older version would even move its traffic
+    # onto 2); made 2 from 1, `live` routes to the changed code and is rolled back to 1.
+    findings = orjson.loads((built.case.root / "findings.json").read_bytes())
+    changed = {**findings[1], "id": "LIR-CHG-002:1", "detector": "LIR-CHG-002"}
+    pins = {}
+    for before, after in (("2", "3"), ("1", "2")):
+        changed["details"] = {"from": before, "to": after}
+        built.case.write_derived("findings.json", orjson.dumps([*findings, changed]))
+        steps = checklist(_facts(built))
+        pins[before] = [s.command.rsplit("=", 1)[1] for s in steps if "pin-alias=" in s.command]
+    assert pins == {"2": [], "1": ["1"]}

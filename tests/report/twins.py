@@ -18,7 +18,9 @@ import orjson
 import zstandard
 
 from lambda_ir.evidence import Case
+from lambda_ir.evidence.custody import read_entries
 from lambda_ir.evidence.index import build_index
+from lambda_ir.evidence.layout import CUSTODY
 from lambda_ir.model import Actor, EvidenceRef, Finding, Severity
 from tests.timeline.casebuilder import code_sha256, package
 
@@ -54,7 +56,12 @@ def build_twins(root: Path) -> Twins:
         _function(case, place)
     _role(case, A, {"Effect": "Allow", "Action": "iam:*", "Resource": "*"})
     _role(case, B, {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"})
-    _trail(case)
+    # The collector's own run, in custody: its read calls then are its own (own_footprints)
+    case.log("collect-started", {"scope": {"regions": ["us-east-1"]}})
+    (*_, (_, _, started)) = read_entries(case.root / CUSTODY)
+    assert started is not None
+    _trail(case, started.time[:19] + "Z")
+    case.log("collected", {})
     build_index(case)
     finding = Finding(
         id="LIR-POL-001:hot",
@@ -188,8 +195,9 @@ def _role(case: Case, account: str, statement: dict[str, Any]) -> None:
     )
 
 
-def _trail(case: Case) -> None:
-    """Each place's configuration call by its own actor, and its code upload with its hash."""
+def _trail(case: Case, collected_at: str) -> None:
+    """Each place's configuration call by its own actor, and its code upload with its hash;
+    and one read call the collector made while it collected the case, at `collected_at`."""
     actors = {HOT: (MALLORY, "203.0.113.7"), QUIET_REGION: (ALICE, "198.51.100.1")}
     actors[QUIET_ACCOUNT] = (BOB, "198.51.100.2")
     records = []
@@ -221,13 +229,14 @@ def _trail(case: Case) -> None:
         {
             "eventVersion": "1.08",
             "eventID": "collector-1",
-            "eventTime": "2026-11-28T20:00:00Z",
+            "eventTime": collected_at,
             "eventSource": "lambda.amazonaws.com",
             "eventName": "ListFunctions20150331",
             "awsRegion": "us-east-1",
             "recipientAccountId": A,
             "sourceIPAddress": "198.51.100.9",
             "userIdentity": {"type": "IAMUser", "arn": COLLECTOR, "accessKeyId": "AKIACOLLECTOR"},
+            "userAgent": "Boto3/1.35.0 md/Botocore#1.35.0 lambda-ir/0.1.0",
             "requestParameters": None,
             "responseElements": None,
         }

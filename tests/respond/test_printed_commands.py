@@ -23,7 +23,9 @@ def test_the_printed_undo_command_works_pasted(estate: Estate, tmp_path: Path) -
     assert pasted[:4] == ["lambda-ir", "contain", "--case", str(root)]
     undone = runner.invoke(cli, pasted[1:])
     assert undone.exit_code == 0, undone.output
-    assert "[applied] undo throttle" in undone.output
+    # said as what the run made, then what the undo calls: not the run's words as if done now
+    assert "[applied] undo throttle (it made: reserved concurrency: " in undone.output
+    assert "call: lambda:DeleteFunctionConcurrency" in undone.output
     concurrency = estate.client("lambda").get_function_concurrency(FunctionName=estate.function)
     assert "ReservedConcurrentExecutions" not in concurrency
 

@@ -9,6 +9,9 @@ from typing import Any
 from lambda_ir.acquire.context import RecordedError
 from lambda_ir.aws import ErrorClass, MeterReading
 
+# The calls every function collected gets, whose "not found" means the function is not there.
+FUNCTION_CALLS = ("lambda:GetFunction", "lambda:ListVersionsByFunction")
+
 
 @dataclass(frozen=True)
 class CollectSummary:
@@ -36,6 +39,16 @@ class CollectSummary:
         """Failed calls per class (denied, not-found, unsupported, …)."""
         return dict(Counter(error.error_class for error in self.errors))
 
+    def missing_functions(self) -> list[str]:
+        """The functions asked for (`--function`) that AWS says do not exist, as
+        `name (region)`: a mistyped name otherwise gave a clean-looking empty case."""
+        found = (
+            f"{e.target} ({e.region})" if e.region else e.target
+            for e in self.errors
+            if e.api in FUNCTION_CALLS and e.error_class is ErrorClass.NOT_FOUND
+        )
+        return list(dict.fromkeys(found))
+
     def line(self) -> str:
         """One sentence: `collected 1,412 artifacts from 38 functions in 2 regions; 3 calls …`."""
         regions = len(self.regions)
@@ -46,6 +59,11 @@ class CollectSummary:
         )
         if self.resumed:
             text += f" ({self.resumed:,} already in the case)"
+        if missing := self.missing_functions():
+            text += (
+                f"; not found: {', '.join(missing)} (a typo, or deleted? look for "
+                "DeleteFunction in its CloudTrail)"
+            )
         for klass in (
             ErrorClass.DENIED,
             ErrorClass.THROTTLED,
@@ -78,6 +96,7 @@ class CollectSummary:
             "seconds": round(self.seconds, 3),
             "interrupted": self.interrupted,
             "advice": list(self.advice),
+            "functions_not_found": self.missing_functions(),
         }
 
 

@@ -25,9 +25,15 @@ def contain_actions(
     """`contain` actions (`name` or `name=value`, as `contain --incident` reads them) for the
     incident's functions: keys deactivated, execution-role sessions revoked (or, for another
     role acting with temporary keys, that role's), public access (and another account's, when
-    its caller acted) and URLs removed, look-alike or unknown layers stripped."""
-    if severity.rank < Severity.MEDIUM.rank or kind != "activity":
+    its caller acted) and URLs removed, look-alike or unknown layers stripped. An exposure
+    (no one's calls) recommends nothing, but for malicious code found in a function
+    (`MALWARE` at HIGH or worse): stop it, and strip a bad layer."""
+    if severity.rank < Severity.MEDIUM.rank:
         return ()
+    if kind != "activity":
+        if not any(_malicious(f) for f in group):
+            return ()
+        return ("throttle", *config_actions(group))
     detectors = {f.detector for f in group}
     out: list[str] = ["throttle"] if severity.rank >= Severity.HIGH.rank else []
     for actor in actors:
@@ -58,6 +64,15 @@ def contain_actions(
 
 
 _LAYERS = frozenset({"LIR-CFG-003", "LIR-CT-003", "LIR-CHG-002", "LIR-CODE-003"})
+# Findings that the code itself is malicious: a YARA rule (each rule its own `yara:` id), or a
+# version whose change brought one in.
+MALWARE = frozenset({"LIR-CODE-001", "LIR-CHG-001"})
+
+
+def _malicious(finding: Finding) -> bool:
+    return finding.severity.rank >= Severity.HIGH.rank and (
+        finding.detector in MALWARE or finding.detector.startswith("yara:")
+    )
 
 
 def config_actions(findings: Iterable[Finding]) -> tuple[str, ...]:

@@ -29,8 +29,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from lambda_ir.evidence import Case
 from lambda_ir.evidence.custody import CustodyEntry, read_entries
 from lambda_ir.evidence.layout import CUSTODY
 from lambda_ir.model import Finding, Kind
@@ -82,7 +83,10 @@ def _when(text: str) -> datetime:
 
 def collection_runs(view: CaseView) -> tuple[CollectionRun, ...]:
     """Each collect run: from `collect-started` to its `collected` (or the next custody entry)."""
-    entries = _custody(view)
+    return _runs(_custody(view))
+
+
+def _runs(entries: list[CustodyEntry]) -> tuple[CollectionRun, ...]:
     runs = []
     for n, entry in enumerate(entries):
         if entry.action != "collect-started":
@@ -95,29 +99,62 @@ def collection_runs(view: CaseView) -> tuple[CollectionRun, ...]:
 
 def collector_arns(view: CaseView) -> tuple[str, ...]:
     """The ARNs the collector ran as (sts:GetCallerIdentity in the case)."""
-    arns = {
-        str(doc["Arn"])
-        for doc, _ in view.documents(Kind.ACCOUNT, "sts:GetCallerIdentity")
-        if isinstance(doc, dict) and doc.get("Arn")
-    }
-    return tuple(sorted(arns))
+    return _arns(doc for doc, _ in view.documents(Kind.ACCOUNT, "sts:GetCallerIdentity"))
+
+
+def _arns(documents: Iterable[Any]) -> tuple[str, ...]:
+    found = {str(doc["Arn"]) for doc in documents if isinstance(doc, dict) and doc.get("Arn")}
+    return tuple(sorted(found))
+
+
+@dataclass(frozen=True)
+class OwnCalls:
+    """The rule above for one case: who collected it and when. `where` is the rule as a
+    condition on `trail_events`, with its parameters, for those who count or leave out the
+    collector's calls in DuckDB (the report's timeline); None when the case has no collect
+    run of its own (nothing is the collector's)."""
+
+    arns: tuple[str, ...]
+    runs: tuple[CollectionRun, ...]
+
+    def where(self) -> tuple[str, list[Any]] | None:
+        if not self.arns or not self.runs:
+            return None
+        spans = " OR ".join("event_time BETWEEN ? AND ?" for _ in self.runs)
+        bounds = [
+            t.replace(tzinfo=None)
+            for run in self.runs
+            for t in (run.start - SLACK, run.end + SLACK)
+        ]
+        sql = (
+            "(list_contains(?, actor_arn) AND regexp_matches(coalesce(event_name, ''), ?) "
+            f"AND contains(coalesce(user_agent, ''), ?) AND ({spans}))"
+        )
+        return sql, [list(self.arns), READ_CALL, USER_AGENT, *bounds]
+
+
+def own_calls(case: Case) -> OwnCalls:
+    """This case's collector calls' rule, read from its manifest and custody."""
+    documents = (
+        case.read_json(entry.path)
+        for entry in case.entries()
+        if entry.kind == Kind.ACCOUNT.value
+        and entry.api == "sts:GetCallerIdentity"
+        and entry.error is None
+        and entry.path
+    )
+    entries = [e for _, _, e in read_entries(case.root / CUSTODY) if e is not None]
+    return OwnCalls(_arns(documents), _runs(entries))
 
 
 def own_event_ids(view: CaseView) -> frozenset[str]:
     """CloudTrail event ids that are this case's own collector calls (the rule above)."""
-    arns, runs = collector_arns(view), collection_runs(view)
-    if not arns or not runs:
+    rule = OwnCalls(collector_arns(view), collection_runs(view)).where()
+    if rule is None:
         return frozenset()
-    spans = " OR ".join("event_time BETWEEN ? AND ?" for _ in runs)
-    bounds = [t.replace(tzinfo=None) for run in runs for t in (run.start - SLACK, run.end + SLACK)]
-    sql = (
-        "SELECT event_id FROM trail_events WHERE list_contains(?, actor_arn) "  # noqa: S608
-        "AND regexp_matches(coalesce(event_name, ''), ?) "
-        "AND contains(coalesce(user_agent, ''), ?) "
-        f"AND ({spans})"
-    )
-    rows = view.index.execute(sql, [list(arns), READ_CALL, USER_AGENT, *bounds]).fetchall()
-    return frozenset(str(row[0]) for row in rows)
+    sql, params = rule
+    rows = view.index.execute(f"SELECT event_id FROM trail_events WHERE {sql}", params)  # noqa: S608
+    return frozenset(str(row[0]) for row in rows.fetchall())
 
 
 def _event_ids(finding: Finding) -> list[str]:

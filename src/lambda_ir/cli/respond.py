@@ -299,7 +299,8 @@ def _undo(ui: Ui, case: Case, clients: ClientFactory, path: str, apply: bool, fo
         outcome = statuses.get(id(step))
         mark = f"[{outcome.status.value}] " if outcome else ""
         assert step.undo is not None
-        lines.append(f"  {mark}undo {step.action}: {sanitize.field(step.summary)}")
+        # what the run did, said as done: the call below is what the undo does instead
+        lines.append(f"  {mark}undo {step.action} (it made: {sanitize.field(step.summary)})")
         lines.append(
             f"      call: {_call_text(step.undo.to_json())}"
             + (f" ({step.undo_note})" if step.undo_note else "")

@@ -34,14 +34,20 @@ class Indicators:
 def read_indicators(sources: Sequence[str]) -> Indicators:
     """Each source is a file of indicators (one a line, `#` comments) when such a file
     exists, else one indicator; defanged `[.]` and `hxxp` are refanged. A value that looks
-    like a path (a `/` and no `://`) but is no file is refused (ValueError), not searched."""
+    like a path (a `/` and no `://`, or a file name ending as indicator lists do: `.txt`,
+    `.csv`… — no top-level domain) but is no file is refused (ValueError), not searched:
+    `--ioc iocs.txt` run from another folder had searched for the text "iocs.txt" and
+    reported no hit."""
     # by value ignoring case (as it is matched), its first spelling kept: an ordered dict, as
     # a list's membership test made 300k indicators quadratic
     found: dict[str, str] = {}
     for source in sources:
         path = Path(source)
-        if not path.is_file() and "/" in source and "://" not in source:
-            raise ValueError(f"no indicator file {source!r}")
+        if not path.is_file() and _names_a_file(source):
+            raise ValueError(
+                f"no indicator file {source!r} (from {Path.cwd()}): give the file's path, "
+                "or the indicator itself"
+            )
         lines = (
             path.read_text(encoding="utf-8", errors="replace").splitlines()
             if path.is_file()
@@ -52,6 +58,16 @@ def read_indicators(sources: Sequence[str]) -> Indicators:
             if value and not value.startswith("#"):
                 found.setdefault(value.casefold(), value)
     return Indicators(tuple(found.values()))
+
+
+# How files of indicators end; none is a top-level domain, so no indicator ends so.
+_LIST_SUFFIXES = (".txt", ".csv", ".tsv", ".json", ".jsonl", ".ioc", ".iocs", ".lst", ".list")
+
+
+def _names_a_file(value: str) -> bool:
+    if "://" in value:
+        return False
+    return "/" in value or "\\" in value or value.lower().endswith(_LIST_SUFFIXES)
 
 
 def _refang(value: str) -> str:

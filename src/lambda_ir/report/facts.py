@@ -12,11 +12,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from typing import Any
 
 import duckdb
 import orjson
 
+from lambda_ir.analyze.own_footprints import is_own, own_calls
 from lambda_ir.evidence import Case
+from lambda_ir.evidence.index import index_path, open_index
 from lambda_ir.model import Finding, FunctionRef, Severity, TimelineEvent
 from lambda_ir.redact import document_is_clean, redact_document, redact_text
 from lambda_ir.report import listing
@@ -82,24 +85,24 @@ class ReportFacts:
     incidents: tuple[Incident, ...] | None = None  # None: analyze wrote no incidents.json
     collectors: tuple[str, ...] = ()  # the identities that collected the case
     hidden: int = 0  # the collectors' own CloudTrail calls, left out of `events`
+    own_findings: frozenset[str] = frozenset()  # ids of findings of only those calls, left out
     excerpts: Mapping[str, tuple[Excerpt, ...]] = field(default_factory=dict)  # by finding id
 
     @cached_property
     def serious_incidents(self) -> tuple[Incident, ...]:
-        """Incidents of medium severity or worse, without the collector's own identity.
+        """Incidents of medium severity or worse, but those made only of the collector's own
+        calls (a detector matching what it searched for: `own_findings`).
 
-        A low incident's actor is routine, not an attacker; an incident whose only actor is
-        the collector is the responder's own calls (a detector matching what it searched for).
+        A low incident's actor is routine, not an attacker. The identity that collected is
+        not left out as such: an intruder's stolen keys may be the very identity the
+        responder collects with, and its writes are the intruder's as much as anyone's.
         """
-        out = []
-        for incident in self.incidents or ():
-            if incident.severity.rank < Severity.MEDIUM.rank:
-                continue
-            actors = tuple(a for a in incident.actors if a.principal not in self.collectors)
-            if incident.actors and not actors:
-                continue
-            out.append(dataclasses.replace(incident, actors=actors))
-        return tuple(out)
+        return tuple(
+            incident
+            for incident in self.incidents or ()
+            if incident.severity.rank >= Severity.MEDIUM.rank
+            and not (incident.findings and set(incident.findings) <= self.own_findings)
+        )
 
     @cached_property
     def at_risk(self) -> tuple[AtRisk, ...]:
@@ -109,11 +112,10 @@ class ReportFacts:
 
     @cached_property
     def indicators(self) -> tuple[Indicator, ...]:
-        """The indicators of the findings and serious incidents, the collector's own left out:
-        gathered once for the page, the checklist and the indicator files (8 s each time for
-        the 355k indicators of a million-event case)."""
-        findings = [f for f in self.findings if not (f.actor and f.actor.arn in self.collectors)]
-        return tuple(gather(findings, self.serious_incidents))
+        """The indicators of the findings and serious incidents (the collector's own calls are
+        in neither): gathered once for the page, the checklist and the indicator files (8 s
+        each time for the 355k indicators of a million-event case)."""
+        return tuple(gather(self.findings, self.serious_incidents))
 
     @property
     def missing(self) -> tuple[Gap, ...]:
@@ -174,14 +176,19 @@ def build_facts(
     warnings = list(read_warnings)
     read = findings if findings is not None else read_findings(case, warnings)
     collectors = _collectors(case)
+    own = own_calls(case).where()
+    own_ids = _own_ids(case, index, own)
+    # A finding of only the collector's own calls (a case analyzed before `analyze` left
+    # them out, or findings given by a caller): left out as `analyze` does.
+    mine = frozenset(f.id for f in read if is_own(f, own_ids))
     hidden = [0]
-    findings = tuple(_redacted(f) for f in read)
+    findings = tuple(_redacted(f) for f in read if f.id not in mine)
     anchor = _anchor(findings)
     floor = shift_time(anchor, -LEAD_IN - WINDOW_LEAD) if anchor else None
-    stream = _without(events, collectors, hidden)
+    stream = _without(events, own_ids, hidden)
     kept, total = _keep(stream, keep, floor=floor, stop=index is not None)
     if total is None:  # stopped at the events kept: DuckDB counts the others
-        total, hidden[0] = timeline_size(case, index, read, collectors)
+        total, hidden[0] = timeline_size(case, index, read, own)
         total -= hidden[0]
     functions = tuple(read_functions(case, warnings, diffs=diffs))
     roles = read_roles(case, warnings)
@@ -209,6 +216,7 @@ def build_facts(
         incidents=read_incidents(case, warnings),
         collectors=collectors,
         hidden=hidden[0],
+        own_findings=mine,
         # excerpts only for the findings the page lists in full (`listing.FINDINGS`)
         excerpts=read_excerpts(case, index, findings[: listing.FINDINGS])
         if index is not None
@@ -228,16 +236,36 @@ def _collectors(case: Case) -> tuple[str, ...]:
     return tuple(sorted(arns))
 
 
+def _own_ids(
+    case: Case, index: duckdb.DuckDBPyConnection | None, own: tuple[str, list[Any]] | None
+) -> frozenset[str]:
+    """The event ids of the collector's own calls (`own_footprints`' rule: its read calls,
+    with lambda-ir's user agent, during a collection of this case), from `index` or the
+    case's; none without an index."""
+    if own is None:
+        return frozenset()
+    sql = f"SELECT event_id FROM trail_events WHERE {own[0]}"  # noqa: S608 - our own condition
+    if index is not None:
+        return frozenset(str(row[0]) for row in index.execute(sql, own[1]).fetchall())
+    if not index_path(case).exists():
+        return frozenset()
+    with open_index(case) as con:
+        return frozenset(str(row[0]) for row in con.execute(sql, own[1]).fetchall())
+
+
 def _without(
-    events: Iterable[TimelineEvent], collectors: tuple[str, ...], hidden: list[int]
+    events: Iterable[TimelineEvent], own: frozenset[str], hidden: list[int]
 ) -> Iterator[TimelineEvent]:
     """The events minus the collector's own CloudTrail calls, counted in `hidden[0]`.
 
     Collecting a case makes hundreds of Get/List calls in the incident's window; they are
-    the responder's, not the attacker's, and the timeline file keeps them.
+    the responder's, not the attacker's, and the timeline file keeps them. Only those: a
+    write by the identity that collected, or a read outside a collection or with another
+    user agent, is the attacker's as much as anyone's (an intruder's stolen keys may be the
+    very identity the responder collects with), and stays.
     """
     for event in events:
-        if event.source == "cloudtrail" and event.actor in collectors:
+        if event.source == "cloudtrail" and event.event_id in own:
             hidden[0] += 1
             continue
         yield event
@@ -353,14 +381,25 @@ def shift_time(iso: str, delta: timedelta) -> str:
 
 
 def _gaps(case: Case) -> list[Gap]:
+    """What could not be collected. A function the collection asked for by name that AWS
+    says does not exist is a gap, not "checked and absent": a mistyped or deleted function
+    otherwise gave a report with no gap and no finding, as if all were well."""
+    asked = {
+        str(f).rsplit(":function:", 1)[-1].split(":")[0]
+        for f in (case.info.get("scope") or {}).get("functions") or ()
+    }
     out = []
     for entry in gaps(case):
         where = "/".join(p for p in (entry.account, entry.region) if p)
         params = ", ".join(f"{k}={v}" for k, v in sorted(entry.params.items()) if k != "page")
         what = f"{entry.api or entry.kind}({params})"
         why = entry.error or _gap_note(case, entry.path)
-        absent = bool(entry.error and entry.error.startswith(ABSENT_PREFIX))
         function = str(entry.params.get("FunctionName", ""))
+        # every function collected is listed by version: "not found" there is the function's
+        missing = entry.api == "lambda:ListVersionsByFunction" and function in asked
+        absent = bool(entry.error and entry.error.startswith(ABSENT_PREFIX)) and not missing
+        if missing:
+            why = f"the function asked for does not exist (a typo, or deleted?): {why}"
         out.append(Gap(redact_text(what), redact_text(why), where, absent, function))
     return out
 

@@ -18,7 +18,7 @@ from lambda_ir.evidence import Case, ManifestEntry
 from lambda_ir.model import EvidenceRef, FunctionRef
 from lambda_ir.redact import redact_document, redact_environment
 from lambda_ir.report.codediff import CodeDiff, diff_code
-from lambda_ir.timeline.aliases import describe_alias
+from lambda_ir.timeline.aliases import describe_alias, routed_versions
 from lambda_ir.timeline.documents import Document, documents
 from lambda_ir.timeline.versions import VersionRecord, changed_fields, read_versions
 
@@ -67,6 +67,7 @@ class FunctionFacts:
     triggers: tuple[str, ...]
     role: str
     evidence: tuple[EvidenceRef, ...]
+    routed: tuple[str, ...] = ()  # every version an alias sends traffic to, weighted too
 
     @property
     def arn(self) -> str:
@@ -122,6 +123,13 @@ def _function(
     latest = versions[-1].configuration
     env = (latest.get("Environment") or {}).get("Variables") or {}
     arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
+    aliases = [
+        a
+        for d in docs
+        if d.entry.kind == "alias"
+        for a in d.body.get("Aliases", [])
+        if isinstance(a, dict)
+    ]
     return FunctionFacts(
         account=account,
         region=region,
@@ -131,13 +139,8 @@ def _function(
             (k, _show(redact_document(latest[k]))) for k in CONFIG_KEYS if k in latest
         ),
         environment=tuple(sorted(redact_environment(env).items())),
-        aliases=tuple(
-            describe_alias(a)
-            for d in docs
-            if d.entry.kind == "alias"
-            for a in d.body.get("Aliases", [])
-            if isinstance(a, dict)
-        ),
+        aliases=tuple(describe_alias(a) for a in aliases),
+        routed=tuple(dict.fromkeys(v for a in aliases for v in routed_versions(a))),
         policies=tuple(_policy(d) for d in docs if d.entry.kind == "policy"),
         urls=tuple(
             f"{u.get('FunctionUrl', '?')} (auth {u.get('AuthType', '?')})"

@@ -86,8 +86,8 @@ def suspects(facts: ReportFacts) -> list[Suspect]:
             continue
         # the ARN, or for another account's caller (no ARN) its account and principal id
         name = actor.key
-        if not name or name in facts.collectors:
-            continue  # the responder's own calls (a detector may match what it searched for)
+        if not name:
+            continue
         add(name, "k", [actor.access_key_id])
         add(name, "a", [actor.source_ip])
         add(name, "s", [_session(name) or actor.session_issuer])
@@ -99,7 +99,7 @@ def suspects(facts: ReportFacts) -> list[Suspect]:
             # The principal findings already name for the same key (an incident may name
             # the role where findings name the session) keeps one line per actor.
             principal = next((by_key[k] for k in who.access_keys if k in by_key), who.principal)
-            if principal and principal not in facts.collectors:
+            if principal:
                 add(principal, "k", who.access_keys)
                 add(principal, "a", who.addresses)
                 add(principal, "s", [_session(principal)])
@@ -327,7 +327,7 @@ def _function_steps(
             )
         )
     good = _known_good(function)
-    if good and facts_of is not None and facts_of.aliases:
+    if good and facts_of is not None and _routes_past(facts_of.routed, good):
         steps.append(
             Step(
                 f"Roll back every alias of {function.label} to version {good}",
@@ -375,6 +375,13 @@ def _function_steps(
             )
         )
     return steps
+
+
+def _routes_past(routed: tuple[str, ...], good: str) -> bool:
+    """Whether an alias sends traffic to a version after `good` (or to $LATEST): pinning the
+    aliases to `good` changes nothing for the changed code when none does, and moves the
+    traffic of aliases routed to older versions (a canary) onto `good`."""
+    return any(not v.isdigit() or not good.isdigit() or int(v) > int(good) for v in routed)
 
 
 def _known_good(function: AtRisk) -> str:

@@ -34,6 +34,12 @@ def describe_alias(alias: dict[str, Any]) -> str:
     return target
 
 
+def routed_versions(alias: dict[str, Any]) -> tuple[str, ...]:
+    """The versions an alias sends traffic to: its own, then those it weights."""
+    weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+    return tuple(str(v) for v in (alias.get("FunctionVersion"), *weights) if v)
+
+
 def _from_document(doc: Document) -> list[TimelineEvent]:
     function = str(doc.entry.params.get("FunctionName", ""))
     time = utc_iso(doc.entry.acquired_at)

@@ -9,7 +9,7 @@ from a record is ever put into SQL text.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import duckdb
@@ -30,10 +30,7 @@ FROM trail_events ORDER BY event_time, event_id
 """  # noqa: S608 - constant SQL
 _BATCH = 5000
 # What `trail_events` yields, counted: a call without a time is no event.
-_COUNT = """
-SELECT count(event_time), count(event_time) FILTER (WHERE list_contains(?, actor_arn))
-FROM trail_events
-"""
+_COUNT = "SELECT count(event_time), count(event_time) FILTER (WHERE {own}) FROM trail_events"
 
 
 def trail_events(con: duckdb.DuckDBPyConnection) -> Iterator[TimelineEvent]:
@@ -46,11 +43,15 @@ def trail_events(con: duckdb.DuckDBPyConnection) -> Iterator[TimelineEvent]:
                 yield event
 
 
-def trail_count(con: duckdb.DuckDBPyConnection, actors: Sequence[str] = ()) -> tuple[int, int]:
-    """How many events `trail_events` yields, and how many of them are calls by `actors`
-    (ARNs), counted by DuckDB rather than built."""
-    total, by_actors = con.execute(_COUNT, [list(actors)]).fetchone() or (0, 0)
-    return int(total), int(by_actors)
+def trail_count(
+    con: duckdb.DuckDBPyConnection, own: tuple[str, list[Any]] | None = None
+) -> tuple[int, int]:
+    """How many events `trail_events` yields, and how many of them match `own` (a condition
+    and its parameters: the collector's own calls, `own_footprints.OwnCalls.where`), counted
+    by DuckDB rather than built."""
+    where, params = own or ("false", [])
+    found = con.execute(_COUNT.format(own=where), params).fetchone() or (0, 0)
+    return int(found[0]), int(found[1] or 0)
 
 
 def _event(row: tuple[Any, ...]) -> TimelineEvent | None:

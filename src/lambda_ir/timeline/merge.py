@@ -10,6 +10,7 @@ import dataclasses
 import heapq
 import re
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import duckdb
 
@@ -73,23 +74,24 @@ def timeline_size(
     case: Case,
     index: duckdb.DuckDBPyConnection | None,
     findings: Sequence[Finding],
-    actors: Sequence[str] = (),
+    own: tuple[str, list[Any]] | None = None,
 ) -> tuple[int, int]:
     """How many events `build_timeline(case, index, findings=findings)` yields, and how many of
-    them are CloudTrail calls by `actors` (ARNs): DuckDB counts the trail and the logs, so a
-    million calls are counted without building one event each."""
+    them are CloudTrail calls matching `own` (the collector's own calls, as a condition on
+    `trail_events` and its parameters): DuckDB counts the trail and the logs, so a million
+    calls are counted without building one event each."""
     total = len(version_events(read_versions(case)))
     total += len(alias_events(case)) + len(runtime_events(case))
     total += sum(1 for finding in findings if finding.time)  # `finding_events`' own test
-    by_actors = 0
+    by_own = 0
     if index is not None:
         tables = _tables(index)
         if "trail_events" in tables:
-            trail, by_actors = trail_count(index, actors)
+            trail, by_own = trail_count(index, own)
             total += trail
         if "report_lines" in tables:
             total += log_count(index)
-    return total, by_actors
+    return total, by_own
 
 
 def _redacted(event: TimelineEvent) -> TimelineEvent:

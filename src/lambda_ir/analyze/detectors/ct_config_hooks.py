@@ -40,7 +40,11 @@ INFO = DetectorInfo(
 
 
 def layer_arns(row: TrailRow) -> list[str]:
-    """Layer ARNs a call set, from the request or, when CloudTrail omits it, the response."""
+    """Layer ARNs a call set, from the request or, when CloudTrail omits them, the response.
+    An update whose request names no `layers` set none: its response lists the layers the
+    function had already (a timeout change answers with them all)."""
+    if _untouched(row, "layers"):
+        return []
     found: list[str] = [str(a) for a in row.request.get("layers") or [] if a]
     for layer in row.response.get("layers") or []:
         arn = layer.get("arn") if isinstance(layer, dict) else layer
@@ -50,13 +54,30 @@ def layer_arns(row: TrailRow) -> list[str]:
 
 
 def hook_names(row: TrailRow) -> list[str]:
-    """Hook environment variables a call set (CloudTrail often omits env values)."""
+    """Hook environment variables a call set (CloudTrail often omits env values); none when
+    an update's request names no `environment`."""
+    if _untouched(row, "environment"):
+        return []
     out: list[str] = []
     for source in (row.request, row.response):
         env: Any = (source.get("environment") or {}).get("variables") or {}
         if isinstance(env, dict):
             out.extend(n for n, v in env.items() if is_hook(str(n), str(v)) and n not in out)
     return out
+
+
+def _untouched(row: TrailRow, setting: str) -> bool:
+    """Whether an UpdateFunctionConfiguration left `setting` as it was: its request (as
+    CloudTrail logged it) names other settings but not this one. CloudTrail names each
+    setting a call sends (`"environment": {}` with its values hidden), so a request that
+    sends a timeout and a handler and no `layers` did not set layers. A request naming only
+    the function tells nothing (Panther's labelled cases log layer changes so): then the
+    response, against the function's previous call, decides."""
+    return (
+        row.operation == "UpdateFunctionConfiguration"
+        and bool(set(row.request) - {"functionName"})
+        and setting not in row.request
+    )
 
 
 def _severity(
