@@ -58,3 +58,21 @@ def test_report_on_a_folder_that_is_not_a_case(tmp_path: Path) -> None:
     done = _run("report", "--case", str(tmp_path))
     assert done.returncode == 1
     assert "is not a lambda-ir case" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_filtered_timeline_keeps_the_whole_one_and_warns_of_an_unknown_function(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "case"
+    build_case(root)
+    whole = _run("timeline", "--case", str(root))
+    assert whole.returncode == 0, whole.stderr
+    before = (root / "timeline.jsonl").read_bytes()
+    typo = _run("timeline", "--case", str(root), "--function", "nosuchfn")
+    assert typo.returncode == 0, typo.stderr
+    assert "no event of the case is about function 'nosuchfn'" in typo.stdout + typo.stderr
+    assert f"0 events (of 15) -> {root / 'timeline-filtered.jsonl'}" in typo.stdout
+    assert (root / "timeline.jsonl").read_bytes() == before  # the whole one, untouched
+    assert (root / "timeline-filtered.jsonl").read_bytes() == b""
+    verified = _run("verify", "--case", str(root))
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -20,6 +20,8 @@ DERIVED_FILES = frozenset(
         "incidents.json",
         "timeline.jsonl",
         "timeline.csv",
+        "timeline-filtered.jsonl",  # a filtered `timeline` run's: the whole one stays
+        "timeline-filtered.csv",
         "report.html",
         "report.md",
         "findings.sarif",

@@ -44,7 +44,7 @@ class EventFilter:
             return False
         if self.sources and event.source not in self.sources:
             return False
-        if self.functions and not any(_is_function(event, f) for f in self.functions):
+        if self.functions and not any(is_function(event, f) for f in self.functions):
             return False
         return not self.actors or any(_is_actor(event, a) for a in self.actors)
 
@@ -82,7 +82,9 @@ def _time(text: str | None, name: str, *, end: bool = False) -> str | None:
     return stamp
 
 
-def _is_function(event: TimelineEvent, wanted: str) -> bool:
+def is_function(event: TimelineEvent, wanted: str) -> bool:
+    """Whether the event is about the function `wanted` names (an ARN: that account, region
+    and, qualified, version; a name: that name anywhere)."""
     if wanted.startswith("arn:"):
         try:
             ref = FunctionRef.from_arn(wanted)
