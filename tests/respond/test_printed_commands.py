@@ -39,3 +39,17 @@ def test_without_incidents_json_the_error_names_the_whole_analyze_command(
     done = runner.invoke(cli, ["contain", "--case", str(root), "--incident", "INC-1"])
     assert done.exit_code == 1
     assert f"run `lambda-ir analyze --case {shlex.quote(str(root))}` first" in done.output
+
+
+def test_a_case_folder_that_holds_no_case_yet_is_said_to_be_a_new_case(
+    estate: Estate, tmp_path: Path
+) -> None:
+    # `--case Case` for `case` had made a second case without a word: the plan, the
+    # evidence and the custody of the changes went there.
+    runner = CliRunner(env=cli_env(estate.endpoint, estate.region))
+    args = ["--function", estate.function, "--action", "throttle"]
+    first = runner.invoke(cli, ["contain", "--case", str(tmp_path / "Case"), *args])
+    assert first.exit_code == 0, first.output
+    assert f"new case {tmp_path / 'Case'}: no case was there" in " ".join(first.output.split())
+    again = runner.invoke(cli, ["contain", "--case", str(tmp_path / "Case"), *args])
+    assert again.exit_code == 0 and "new case" not in again.output

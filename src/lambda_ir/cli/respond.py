@@ -14,7 +14,7 @@ import orjson
 from lambda_ir import respond, sanitize
 from lambda_ir.aws import ClientFactory, build_session
 from lambda_ir.aws.clock import check_clock
-from lambda_ir.cli.ui import Ui, case_option, get_ui, inert, writes_case
+from lambda_ir.cli.ui import Ui, case_option, get_ui, inert, open_or_new_case, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.heap import collector_paused
 from lambda_ir.model import FunctionRef
@@ -138,7 +138,7 @@ def contain(
         chosen = respond.choose(actions, allow_config_change=allow_config_change)
     except respond.ChoiceError as exc:
         raise click.BadParameter(str(exc), param_hint="--action") from exc
-    case = Case.open_or_create(Path(case_dir), {"functions": list(functions)})
+    case = open_or_new_case(case_dir, {"functions": list(functions)})
     now = datetime.now(UTC)
     ok = True
     for function in functions:

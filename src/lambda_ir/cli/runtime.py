@@ -13,7 +13,7 @@ from lambda_ir import sanitize
 from lambda_ir.aws import ClientFactory, QuotaBook, build_session
 from lambda_ir.aws.clock import check_clock
 from lambda_ir.cli.respond import function_region
-from lambda_ir.cli.ui import CommandError, case_option, get_ui, writes_case
+from lambda_ir.cli.ui import CommandError, case_option, get_ui, open_or_new_case, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.redact import redact_document
 from lambda_ir.respond.preserve import EvidenceError
@@ -175,7 +175,7 @@ def _run(
         detach,
         apply,
     )
-    case = Case.open_or_create(Path(case_dir), {"functions": [function]})
+    case = open_or_new_case(case_dir, {"functions": [function]})
     try:
         result = run_runtime(case, clients, session, request)
     except (PlanError, EvidenceError) as exc:

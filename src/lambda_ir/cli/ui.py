@@ -26,7 +26,7 @@ from rich.progress import (
 )
 
 from lambda_ir import sanitize
-from lambda_ir.evidence import layout
+from lambda_ir.evidence import Case, layout
 from lambda_ir.evidence.lock import case_lock
 
 FC = TypeVar("FC", bound=Callable[..., Any] | click.Command)
@@ -126,6 +126,19 @@ def case_option(required: bool = True, help_text: str = "The case folder.") -> C
         metavar="DIR",
         help=help_text,
     )
+
+
+def open_or_new_case(case_dir: str, scope: dict[str, Any]) -> Case:
+    """The case at `case_dir`, or a new one made there, said so: `contain --case Case` for
+    `case` made a second case without a word, and the evidence saved before a change and the
+    custody of the change went there, away from the investigation's."""
+    root = Path(case_dir)
+    if not (root / layout.CASE_FILE).exists():
+        get_ui().say(
+            f"new case {inert(str(root))}: no case was there (is it the case you meant? "
+            "the plan, the evidence saved first and the custody of every change go into it)"
+        )
+    return Case.open_or_create(root, scope)
 
 
 def writes_case(command: Callable[..., None]) -> Callable[..., None]:
