@@ -148,13 +148,50 @@ def own_calls(case: Case) -> OwnCalls:
 
 
 def own_event_ids(view: CaseView) -> frozenset[str]:
-    """CloudTrail event ids that are this case's own collector calls (the rule above)."""
+    """CloudTrail event ids that are this case's own calls: the collector's (the rule above)
+    and the changes `contain` made and undid here (`own_change_ids`)."""
     rule = OwnCalls(collector_arns(view), collection_runs(view)).where()
-    if rule is None:
+    found: set[str] = set(own_change_ids(view))
+    if rule is not None:
+        sql, params = rule
+        rows = view.index.execute(f"SELECT event_id FROM trail_events WHERE {sql}", params)  # noqa: S608
+        found.update(str(row[0]) for row in rows.fetchall())
+    return frozenset(found)
+
+
+# Custody's records of the calls `contain` made (and its undo), each naming its API.
+_CHANGES = ("contain-call", "contain-undo-call")
+
+
+def own_change_ids(view: CaseView) -> frozenset[str]:
+    """CloudTrail event ids of the changes `contain` (or its undo) made in this case: a
+    collection after containing brings them in, and they are the responder's, not an
+    intruder's. A CloudTrail call is one when ALL of these hold: a custody `contain-call`
+    or `contain-undo-call` names its operation (and its function, when it names one); it
+    was made within `SLACK` of that record; it succeeded; and its user agent names
+    `lambda-ir/`. An intruder's change, even one like ours, made at another time or with
+    another agent, is still reported."""
+    calls = [
+        entry
+        for entry in _custody(view)
+        if entry.action in _CHANGES and isinstance(entry.details.get("api"), str)
+    ]
+    if not calls:
         return frozenset()
-    sql, params = rule
-    rows = view.index.execute(f"SELECT event_id FROM trail_events WHERE {sql}", params)  # noqa: S608
-    return frozenset(str(row[0]) for row in rows.fetchall())
+    found: set[str] = set()
+    for entry in calls:
+        operation = str(entry.details["api"]).partition(":")[2]
+        params = entry.details.get("params")
+        function = str(params.get("FunctionName") or "") if isinstance(params, dict) else ""
+        when = _when(entry.time).replace(tzinfo=None)
+        rows = view.index.execute(
+            "SELECT event_id FROM trail_events WHERE operation = ? AND error_code IS NULL "
+            "AND contains(coalesce(user_agent, ''), ?) AND event_time BETWEEN ? AND ? "
+            "AND (? = '' OR coalesce(function_name, '') = ?)",
+            [operation, USER_AGENT, when - SLACK, when + SLACK, function, function],
+        ).fetchall()
+        found.update(str(row[0]) for row in rows)
+    return frozenset(found)
 
 
 def _event_ids(finding: Finding) -> list[str]:

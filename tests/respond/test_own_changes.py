@@ -1,0 +1,65 @@
+"""The changes `contain` made are the responder's, not an intruder's, once a collection
+brings them into the case: a review found `analyze` of a case re-collected after containing
+reporting its own DeleteFunctionUrlConfig and PutFunctionConcurrency as a HIGH incident
+("evasion → persistence"), which even recommended containment. The same change made by
+someone else, at another time or with another user agent, is still reported."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from lambda_ir.acquire import CollectOptions, Scope, collect
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detectors import ALL
+from lambda_ir.analyze.engine import run_detectors
+from lambda_ir.evidence import Case
+from lambda_ir.evidence.index import open_index
+from lambda_ir.respond import contain
+from tests.respond.conftest import Estate
+
+
+def _trail_ids(case: Case, operation: str) -> dict[str, str]:
+    """Event id -> user agent of the case's CloudTrail calls of `operation`."""
+    with open_index(case) as index:
+        rows = index.execute(
+            "SELECT event_id, user_agent FROM trail_events WHERE operation = ?", [operation]
+        ).fetchall()
+    return {str(i): str(agent) for i, agent in rows}
+
+
+def test_containments_own_changes_are_not_reported_after_a_new_collection(
+    estate: Estate, case: Case
+) -> None:
+    lam = estate.client("lambda")
+    lam.create_function_url_config(FunctionName=estate.function, AuthType="NONE")
+    result = contain(
+        case,
+        estate.clients(),
+        estate.session,
+        estate.request("disable-url", "throttle", apply=True),
+    )
+    assert result.state() == {"disable-url": "in place", "throttle": "in place"}
+    # an intruder deletes the URL they made again, with their own tool
+    lam.create_function_url_config(FunctionName=estate.function, AuthType="NONE")
+    estate.client("lambda").delete_function_url_config(FunctionName=estate.function)
+    now = datetime.now(UTC)
+    scope = Scope(
+        regions=(estate.region,),
+        functions=(estate.function,),
+        since=(now - timedelta(hours=1)).isoformat(),
+        until=(now + timedelta(minutes=5)).isoformat(),
+    )
+    options = CollectOptions(workers=4, quotas=False, endpoint_url=estate.endpoint)
+    collect(case, estate.session, scope, options)
+    deletions = _trail_ids(case, "DeleteFunctionUrlConfig")
+    assert len(deletions) == 2  # ours (lambda-ir's agent) and the intruder's
+    ours = {i for i, agent in deletions.items() if "lambda-ir/" in agent}
+    assert len(ours) == 1
+    throttles = set(_trail_ids(case, "PutFunctionConcurrency"))
+    assert throttles
+    found = run_detectors(CaseView(Case.open(case.root)), ALL).findings
+    reported = {
+        str(i) for f in found for i in f.details.get("event_ids") or [f.details.get("event_id")]
+    }
+    assert not (ours | throttles) & reported
+    assert set(deletions) - ours <= reported  # the intruder's deletion stays
