@@ -100,7 +100,7 @@ def test_cli_search_with_ioc_file_and_json(case: Case, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert '"member": "python/lib.zip!vendor/beacon.py"' in result.output
     bad = CliRunner().invoke(cli, ["search", "--case", str(case.root), "x", "--in", "nowhere"])
-    assert bad.exit_code == 1 and "unknown --in" in bad.output
+    assert bad.exit_code == 2 and "unknown target(s) nowhere" in bad.output
 
 
 def test_trail_hit(tmp_path: Path) -> None:
@@ -297,3 +297,12 @@ def test_noisy_logs_never_hide_the_trail_and_lines_of_one_millisecond_stay_apart
     every = json.loads(CliRunner().invoke(cli, command).stdout)
     texts = [h["text"] for h in every["hits"] if h["target"] == "logs"]
     assert len(texts) == 5 and len(set(texts)) == 5 and every["limit_reached"] == []
+
+
+def test_search_usage_errors_exit_2_before_the_case_is_read(tmp_path: Path) -> None:
+    # a mistyped --in and a search for nothing are usage errors, as the README says
+    for args in (["--in", "cod", "x"], []):
+        done = CliRunner().invoke(cli, ["search", "--case", str(tmp_path / "none"), *args])
+        assert done.exit_code == 2, done.output
+    typo = CliRunner().invoke(cli, ["search", "--case", str(tmp_path / "none"), "--in", "cod", "x"])
+    assert "unknown target(s) cod; choose from" in typo.output

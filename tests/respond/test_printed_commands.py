@@ -53,3 +53,16 @@ def test_a_case_folder_that_holds_no_case_yet_is_said_to_be_a_new_case(
     assert f"new case {tmp_path / 'Case'}: no case was there" in " ".join(first.output.split())
     again = runner.invoke(cli, ["contain", "--case", str(tmp_path / "Case"), *args])
     assert again.exit_code == 0 and "new case" not in again.output
+
+
+def test_an_unreachable_endpoint_is_one_line_saying_what_to_check(tmp_path: Path) -> None:
+    # it was "lambda:GetFunction fn: timeout: EndpointConnectionError: …" (the connection
+    # was refused, not timed out), where `collect` says what to check
+    closed = "http://127.0.0.1:9"  # the discard port: nothing listens here
+    runner = CliRunner(env=cli_env(closed, "us-east-1"))
+    done = runner.invoke(
+        cli, ["contain", "--case", str(tmp_path / "c"), "--function", "fn", "--action", "throttle"]
+    )
+    assert done.exit_code == 1
+    assert "cannot reach AWS STS (http://127.0.0.1:9/): check the network" in done.output
+    assert not (tmp_path / "c").exists()

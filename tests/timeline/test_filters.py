@@ -110,7 +110,8 @@ def test_cli_filters_and_jsonl_pivot_fields(built: BuiltCase) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"3 events (of 15) -> {root / 'timeline-filtered.jsonl'}"
-    rows = [orjson.loads(line) for line in (root / "timeline-filtered.jsonl").read_bytes().splitlines()]
+    written = (root / "timeline-filtered.jsonl").read_bytes()
+    rows = [orjson.loads(line) for line in written.splitlines()]
     assert [r["kind"] for r in rows] == ["PublishVersion", "UpdateAlias", "AddPermission"]
     for row in rows:
         assert set(PIVOT_FIELDS) <= row.keys()

@@ -15,6 +15,7 @@ from lambda_ir.aws import ClientFactory, build_session
 from lambda_ir.aws.clock import check_clock
 from lambda_ir.cli.hunt_sources import SOURCES, SourceRequest, hunt_source
 from lambda_ir.cli.hunt_table import case_of, make_table, undo_table
+from lambda_ir.cli.preflight import check_access
 from lambda_ir.cli.ui import CommandError, Ui, case_option, get_ui, inert, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.hunt.athena import QueryFailed
@@ -174,6 +175,7 @@ def hunt(
     where = region or session.region_name
     if not where:
         raise click.UsageError("no region: pass --region R or set AWS_REGION")
+    check_access(session, where)  # no credentials or no network: one line saying what to fix
     check_clock(session, where)  # a clock AWS refuses: one line, before the case is made
     sigma, unsupported = sigma_rules(sigma_dirs) if sigma_dirs else ([], [])
     options = HuntOptions(

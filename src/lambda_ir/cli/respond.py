@@ -14,6 +14,7 @@ import orjson
 from lambda_ir import respond, sanitize
 from lambda_ir.aws import ClientFactory, build_session
 from lambda_ir.aws.clock import check_clock
+from lambda_ir.cli.preflight import check_access
 from lambda_ir.cli.ui import Ui, case_option, get_ui, inert, open_or_new_case, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.heap import collector_paused
@@ -127,7 +128,9 @@ def contain(
         functions = functions or proposal.functions
         actions = tuple(dict.fromkeys((*proposal.actions, *actions)))
     session = build_session()
-    check_clock(session, region or session.region_name or "us-east-1")  # before the case
+    home = region or session.region_name or "us-east-1"
+    check_access(session, home)  # no credentials or no network: one line saying what to fix
+    check_clock(session, home)  # before the case
     clients = ClientFactory(session)  # a few calls; botocore's retries absorb a throttle
     if undo_plan:
         _undo(ui, Case.open(Path(case_dir)), clients, undo_plan, apply, force)

@@ -12,6 +12,7 @@ import click
 from lambda_ir import sanitize
 from lambda_ir.aws import ClientFactory, QuotaBook, build_session
 from lambda_ir.aws.clock import check_clock
+from lambda_ir.cli.preflight import check_access
 from lambda_ir.cli.respond import function_region
 from lambda_ir.cli.ui import CommandError, case_option, get_ui, open_or_new_case, writes_case
 from lambda_ir.evidence import Case
@@ -163,6 +164,7 @@ def _run(
 ) -> None:
     session = build_session()
     where = function_region(function, region, session)
+    check_access(session, where)  # no credentials or no network: one line saying what to fix
     check_clock(session, where)  # before the case is made
     clients = ClientFactory(session, quotas=QuotaBook())
     request = RuntimeRequest(

@@ -140,15 +140,16 @@ def search(
     The regex dialect is RE2 (no look-around or back-references).
     """
     ui = get_ui()
-    case = Case.open(Path(case_dir))
     chosen = [t.strip() for t in targets.split(",") if t.strip()]
     unknown = sorted(set(chosen) - set(TARGETS))
-    if unknown:
-        raise CommandError(
-            f"unknown --in target(s) {', '.join(unknown)}; choose from {', '.join(TARGETS)}"
+    if unknown:  # usage errors (exit 2), before the case is read
+        raise click.BadParameter(
+            f"unknown target(s) {', '.join(unknown)}; choose from {', '.join(TARGETS)}",
+            param_hint="--in",
         )
     if pattern is None and not iocs:
-        raise CommandError("give a PATTERN, an --ioc FILE|VALUE, or both")
+        raise click.UsageError("give a PATTERN, an --ioc FILE|VALUE, or both")
+    case = Case.open(Path(case_dir))
     try:
         queries = (
             [build_query([pattern], literal=fixed_strings, ignore_case=ignore_case)]

@@ -89,7 +89,10 @@ class Case:
                 f"{path} does not exist; create the case with `collect` or `import-trail`"
             )
         if not case_file.is_file():
-            raise CaseError(f"{path} is not a lambda-ir case (it has no {layout.CASE_FILE})")
+            raise CaseError(
+                f"{path} is not a lambda-ir case (it has no {layout.CASE_FILE}); give the "
+                "folder `collect` or `import-trail` made, or create the case with one of them"
+            )
         try:
             info = orjson.loads(case_file.read_bytes())
         except orjson.JSONDecodeError as exc:
