@@ -136,6 +136,7 @@ def test_a_function_asked_for_and_not_found_is_said_and_is_a_report_gap(
     )
     assert done.returncode == 0, done.stderr.decode()
     assert f"not found: ordrs ({place.region}) (a typo, or deleted?" in done.stdout.decode()
+    assert f"Collecting 1 region(s) ({place.region}) into" in done.stderr.decode()
     facts = build_facts(Case.open(case_dir), [], "2026-12-07T00:00:00Z", diffs=False)
     (gap,) = [g for g in facts.missing if g.function == "ordrs"]
     assert "does not exist (a typo, or deleted?)" in gap.why

@@ -76,3 +76,13 @@ def test_a_filtered_timeline_keeps_the_whole_one_and_warns_of_an_unknown_functio
     assert (root / "timeline-filtered.jsonl").read_bytes() == b""
     verified = _run("verify", "--case", str(root))
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_report_before_analyze_says_so(tmp_path: Path) -> None:
+    # "0 findings", exit 0 and nothing else read as an all-clear
+    root = tmp_path / "case"
+    build_case(root)
+    (root / "findings.json").unlink()
+    done = _run("report", "--case", str(root), "--format", "md")
+    assert done.returncode == 0, done.stderr
+    assert "no findings.json: `lambda-ir analyze` has not run on this case" in done.stderr

@@ -66,3 +66,14 @@ def test_an_unreachable_endpoint_is_one_line_saying_what_to_check(tmp_path: Path
     assert done.exit_code == 1
     assert "cannot reach AWS STS (http://127.0.0.1:9/): check the network" in done.output
     assert not (tmp_path / "c").exists()
+
+
+def test_a_run_that_changed_nothing_offers_no_undo(estate: Estate, tmp_path: Path) -> None:
+    runner = CliRunner(env=cli_env(estate.endpoint, estate.region))
+    contain = ["contain", "--case", str(tmp_path / "c"), "--function", estate.function]
+    first = runner.invoke(cli, [*contain, "--action", "throttle", "--apply"])
+    assert first.exit_code == 0 and "to undo:" in first.output
+    again = runner.invoke(cli, [*contain, "--action", "throttle", "--apply"])
+    assert again.exit_code == 0, again.output
+    assert "to undo:" not in again.output
+    assert "nothing was changed, so there is nothing to undo" in again.output

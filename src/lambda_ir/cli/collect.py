@@ -156,7 +156,8 @@ def collect(case_dir: str | None, print_iam_policy: bool, **chosen: Any) -> None
     if org is not None:
         collect_organisation(ui, case, session, org, scope, options)
         return
-    ui.say(f"Collecting {len(scope.regions)} region(s) into {escape(str(case.root))}")
+    regions = escape(", ".join(scope.regions))  # named: a region taken from the profile too
+    ui.say(f"Collecting {len(scope.regions)} region(s) ({regions}) into {escape(str(case.root))}")
     with RegionProgress(ui, scope.regions) as progress:
         summary = collect_case(case, session, scope, options, progress)
     _show(ui, summary)

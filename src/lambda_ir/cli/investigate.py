@@ -39,7 +39,10 @@ def investigate(
     ui = get_ui()
     analysis = prepare_analysis(ui, yara_dirs, sigma_dirs, ioc_files, allow_file)
     case, session, scope, options = prepare_collection(case_dir, **chosen)
-    ui.say(f"Investigating {len(scope.regions)} region(s) into {escape(str(case.root))}")
+    regions = escape(", ".join(scope.regions))  # named: a region taken from the profile too
+    ui.say(
+        f"Investigating {len(scope.regions)} region(s) ({regions}) into {escape(str(case.root))}"
+    )
     for line in window_lines(scope):
         ui.say(escape(line))
     try:

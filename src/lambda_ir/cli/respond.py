@@ -264,11 +264,13 @@ def _show(ui: Ui, case: Case, result: respond.ContainResult) -> bool:
     state = result.state()
     if result.applied:
         lines.append("state: " + "; ".join(f"{k} {v}" for k, v in state.items()))
-        if result.undo_path:
+        if result.undo_path and result.changed:
             undo_file = case.root / result.undo_path
             lines.append(f"undo plan: {undo_file}")
             command = ("lambda-ir", "contain", "--case", case.root, "--undo", undo_file, "--apply")
             lines.append(f"  to undo: {sanitize.shell_command(*command)}")
+        elif result.undo_path:  # every action was in place: nothing was changed to undo
+            lines.append("nothing was changed, so there is nothing to undo")
     elif result.plan.changes:
         lines.append("run again with --apply to make these changes")
     ui.result("\n".join(lines), document)

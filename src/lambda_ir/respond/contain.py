@@ -61,6 +61,11 @@ class ContainResult:
     remaining: tuple[ActionPlan, ...] = field(default_factory=tuple)
 
     @property
+    def changed(self) -> bool:
+        """Whether AWS made (or may have made) any change, so its undo has a step."""
+        return any(o.status in (Status.APPLIED, Status.UNKNOWN) for o in self.outcomes)
+
+    @property
     def failed(self) -> tuple[Outcome, ...]:
         return tuple(o for o in self.outcomes if o.status is Status.FAILED)
 

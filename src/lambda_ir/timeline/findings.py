@@ -18,7 +18,9 @@ FINDINGS_FILE = "findings.json"
 def read_findings(case: Case, warnings: list[str] | None = None) -> list[Finding]:
     """The case's findings, most severe first; an absent file means `analyze` has not run."""
     path = case.root / FINDINGS_FILE
-    if not path.is_file():
+    if not path.is_file():  # said: a report of "0 findings" otherwise read as all clear
+        if warnings is not None:
+            warnings.append(f"no {FINDINGS_FILE}: `lambda-ir analyze` has not run on this case")
         return []
     notes: list[str] = []  # the unreadable findings, once whichever way the file was read
     try:
