@@ -86,3 +86,23 @@ def test_a_report_before_analyze_says_so(tmp_path: Path) -> None:
     done = _run("report", "--case", str(root), "--format", "md")
     assert done.returncode == 0, done.stderr
     assert "no findings.json: `lambda-ir analyze` has not run on this case" in done.stderr
+
+
+def test_verify_says_when_an_output_changed_after_it_was_written(tmp_path: Path) -> None:
+    # `verify` said "intact" after findings.json and report.md were edited, though custody
+    # holds the SHA-256 each command wrote
+    root = tmp_path / "case"
+    build_case(root)
+    assert _run("analyze", "--case", str(root)).returncode == 0
+    assert _run("report", "--case", str(root), "--format", "md,html").returncode == 0
+    assert _run("verify", "--case", str(root)).returncode == 0
+    with (root / "report.md").open("a") as report:
+        report.write("\nAll clear, nothing to see.\n")
+    (root / "report.html").unlink()  # removed, to be rebuilt: not an alteration
+    done = _run("verify", "--case", str(root))
+    assert done.returncode == 1
+    assert "altered: report.md: changed since lambda-ir wrote it" in done.stdout + done.stderr
+    altered = [line for line in (done.stdout + done.stderr).splitlines() if "altered" in line]
+    assert len(altered) == 1 and "report.md" in altered[0]
+    assert _run("report", "--case", str(root), "--format", "md").returncode == 0
+    assert _run("verify", "--case", str(root)).returncode == 0

@@ -155,9 +155,12 @@ def analyze_case(
     view = CaseView(case, options)
     with collector_paused():  # through the writing too: a dict per finding for the JSON
         result = run_detectors(view, detectors)
-        target, _ = case.write_derived_stream(FINDINGS_FILE, findings_chunks(result.findings))
-        case.write_derived(INCIDENTS_FILE, incidents_json(result.incidents))
-    case.log("analyzed", custody_details(result, options or AnalyzeOptions()))
+        target, found = case.write_derived_stream(FINDINGS_FILE, findings_chunks(result.findings))
+        _, grouped = case.write_derived_stream(INCIDENTS_FILE, [incidents_json(result.incidents)])
+    details = custody_details(result, options or AnalyzeOptions())
+    # what `verify` checks them against: a findings.json edited after analyze is said so
+    details["outputs"] = {FINDINGS_FILE: found, INCIDENTS_FILE: grouped}
+    case.log("analyzed", details)
     return result, target
 
 

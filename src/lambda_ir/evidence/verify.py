@@ -66,7 +66,47 @@ def verify_case(root: Path, progress: Callable[[int], None] | None = None) -> Ve
     _check_files(root, listed, report, progress)
     _check_unlisted(root, listed, report, writer, killed)
     _check_custody(root, custody, prefix_hashes, report)
+    if writer is None:
+        _check_outputs(root, custody, report)
+    else:  # it may be writing one now: the file renamed in before custody names its hash
+        report.notes.append("outputs (findings.json, report.md…) not checked while a writer runs")
     return report
+
+
+# The custody entries that record the outputs they wrote, by name, with each SHA-256.
+_WROTE = ("analyzed", "reported")
+
+
+def _check_outputs(
+    root: Path, custody: list[tuple[int, bytes, CustodyEntry | None]], report: VerifyReport
+) -> None:
+    """Each output `analyze`, `report` or `timeline` wrote against the SHA-256 custody holds
+    for it (the latest run's): findings.json, report.md or timeline.jsonl changed since is
+    `altered` (an output handed on is trusted for being what lambda-ir wrote). One deleted
+    since (to be rebuilt) is a note."""
+    written: dict[str, tuple[str, int]] = {}
+    for number, _, entry in custody:
+        if entry is None:
+            continue
+        outputs = entry.details.get("outputs") if entry.action in _WROTE else None
+        if entry.action == "timeline":
+            outputs = {entry.details.get("output"): entry.details.get("sha256")}
+        for name, digest in (outputs or {}).items() if isinstance(outputs, dict) else ():
+            if isinstance(name, str) and isinstance(digest, str) and layout.is_derived(name):
+                written[name] = (digest, number)
+    for name, (digest, number) in sorted(written.items()):
+        path = root / name
+        if not path.is_file():
+            report.notes.append(f"{name}: written (custody line {number}), since removed")
+        elif hash_file(path)[0] != digest:
+            report.problems.append(
+                Problem(
+                    "altered",
+                    name,
+                    f"changed since lambda-ir wrote it (custody line {number}); run that "
+                    "command again to rebuild it",
+                )
+            )
 
 
 def _read_manifest(root: Path, report: VerifyReport) -> tuple[dict[str, ManifestEntry], list[str]]:
