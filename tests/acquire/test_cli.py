@@ -129,15 +129,27 @@ def test_a_function_asked_for_and_not_found_is_said_and_is_a_report_gap(
     """A mistyped `--function` gave "collected 22 artifacts from 0 functions", exit 0, and
     a report with no gap and no finding: as if all were well."""
     seed.function(session, place.endpoint, "orders", ["a"], region=place.region)
+    elsewhere = "il-central-1"  # a region without it: a name is missing only from all
+    both = ["--region", place.region, "--region", elsewhere]
+    right = subprocess.run(
+        [*CLI, "collect", "--case", str(tmp_path / "right"), *both, "--function", "orders"],
+        capture_output=True,
+        env=_env(place.endpoint),
+        timeout=120,
+    )
+    assert right.returncode == 0 and b"not found" not in right.stdout, right.stdout
     case_dir = tmp_path / "case"
-    args = ["collect", "--case", str(case_dir), "--region", place.region, "--function", "ordrs"]
+    args = ["collect", "--case", str(case_dir), *both, "--function", "ordrs"]
     done = subprocess.run(
         [*CLI, *args, "--no-logs"], capture_output=True, env=_env(place.endpoint), timeout=120
     )
     assert done.returncode == 0, done.stderr.decode()
-    assert f"not found: ordrs ({place.region}) (a typo, or deleted?" in done.stdout.decode()
-    assert f"Collecting 1 region(s) ({place.region}) into" in done.stderr.decode()
+    missing = f"not found: ordrs ({place.region}, {elsewhere}) (a typo, or deleted?"
+    assert missing in done.stdout.decode()
+    assert f"Collecting 2 region(s) ({place.region}, {elsewhere}) into" in done.stderr.decode()
     facts = build_facts(Case.open(case_dir), [], "2026-12-07T00:00:00Z", diffs=False)
-    (gap,) = [g for g in facts.missing if g.function == "ordrs"]
-    assert "does not exist (a typo, or deleted?)" in gap.why
-    assert gap.what.startswith("lambda:ListVersionsByFunction")
+    gaps = [g for g in facts.missing if g.function == "ordrs"]
+    assert len(gaps) == 2 and all("does not exist (a typo, or deleted?)" in g.why for g in gaps)
+    assert all(g.what.startswith("lambda:ListVersionsByFunction") for g in gaps)
+    right_facts = build_facts(Case.open(tmp_path / "right"), [], "2026-12-07T00:00:00Z")
+    assert not [g for g in right_facts.missing if g.function == "orders"]

@@ -155,6 +155,14 @@ def test_config_hooks_layers_and_env(builder: CaseBuilder) -> None:
                 event_id="c4",
                 time="2026-11-03T12:00:00Z",
             ),
+            trail_event(  # naming only the function (Panther's labelled cases log so): the
+                # same layers as after c4 set none (c4's were remembered, though it set none)
+                "UpdateFunctionConfiguration20150331v2",
+                {"functionName": "orders"},
+                response={"layers": [{"arn": foreign, "codeSize": 10}]},
+                event_id="c5",
+                time="2026-11-04T12:00:00Z",
+            ),
         ],
     )
     assert [f.details["event_id"] for f in found] == ["c1", "c2"]

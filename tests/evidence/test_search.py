@@ -193,12 +193,15 @@ def test_cli_ioc_value_refanged_and_a_missing_file_refused(case: Case) -> None:
         cli, ["search", "--case", str(case.root), "--ioc", "./no/such/iocs.txt"]
     )
     assert missing.exit_code == 1 and "no indicator file" in missing.output
-    # a bare file name, run from another folder: refused too, not searched as the text
-    # "denonia-iocs.txt" with "0 hit(s)"
+    # a bare file name, run from another folder: searched as text (a file name may be an
+    # indicator: XMRig's `config.json`), and said so, not "0 hit(s)" alone
     bare = CliRunner().invoke(
         cli, ["search", "--case", str(case.root), "--ioc", "denonia-iocs.txt"]
     )
-    assert bare.exit_code == 1 and "no indicator file 'denonia-iocs.txt'" in bare.output
+    assert bare.exit_code == 0, bare.output
+    said = " ".join(bare.output.split())
+    assert "no file 'denonia-iocs.txt' in" in said
+    assert "searched for the text 'denonia-iocs.txt'" in said
 
 
 def test_hash_indicator_matches_a_nested_zip_and_a_file_inside_it(case: Case) -> None:
@@ -306,3 +309,14 @@ def test_search_usage_errors_exit_2_before_the_case_is_read(tmp_path: Path) -> N
         assert done.exit_code == 2, done.output
     typo = CliRunner().invoke(cli, ["search", "--case", str(tmp_path / "none"), "--in", "cod", "x"])
     assert "unknown target(s) cod; choose from" in typo.output
+
+
+def test_a_file_name_can_be_an_indicator_and_a_missing_path_is_refused(tmp_path: Path) -> None:
+    notes: list[str] = []
+    assert read_indicators(["config.json", "evil[.]example"], notes).values == (
+        "config.json",
+        "evil.example",
+    )
+    assert len(notes) == 1 and "searched for the text 'config.json'" in notes[0]
+    with pytest.raises(ValueError, match="no indicator file"):
+        read_indicators([str(tmp_path / "iocs.txt")])

@@ -254,3 +254,14 @@ def test_the_emulators_athena_keeps_what_the_catalog_has(setting: Setting) -> No
         CatalogName="AwsDataCatalog", DatabaseName=setting.db, TableName="trail"
     )["TableMetadata"]["CreateTime"]
     assert again == made and "someone-elses-bucket" in (setting.location() or "")
+
+
+def test_an_undo_plan_older_than_the_record_of_what_was_made_says_so(setting: Setting) -> None:
+    result = setting.apply()
+    plan = json.loads((setting.case.root / result.undo_path).read_text())
+    del plan["created"]  # as undo plans were written before it was recorded
+    older = hunt_table.save_json(setting.case, "respond/older/undo.json", plan)
+    with pytest.raises(TableUndoError, match="the plan is older than lambda-ir's record"):
+        setting.undo(older)
+    assert setting.location() is not None
+    assert [o.error for o in setting.undo(older, force=True)] == ["", ""]

@@ -2,16 +2,21 @@
 brings them into the case: a review found `analyze` of a case re-collected after containing
 reporting its own DeleteFunctionUrlConfig and PutFunctionConcurrency as a HIGH incident
 ("evasion → persistence"), which even recommended containment. The same change made by
-someone else, at another time or with another user agent, is still reported."""
+another identity, even in the same minute and sending lambda-ir's user agent, is still
+reported (the first fix matched by operation, time and agent only, and hid it)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import boto3
+from botocore.config import Config
+
 from lambda_ir.acquire import CollectOptions, Scope, collect
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detectors import ALL
 from lambda_ir.analyze.engine import run_detectors
+from lambda_ir.analyze.own_footprints import own_change_ids
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import open_index
 from lambda_ir.respond import contain
@@ -38,10 +43,22 @@ def test_containments_own_changes_are_not_reported_after_a_new_collection(
         estate.session,
         estate.request("disable-url", "throttle", apply=True),
     )
-    assert result.state() == {"disable-url": "in place", "throttle": "in place"}
-    # an intruder deletes the URL they made again, with their own tool
-    lam.create_function_url_config(FunctionName=estate.function, AuthType="NONE")
-    estate.client("lambda").delete_function_url_config(FunctionName=estate.function)
+    assert set(result.state().values()) == {"in place"}
+    # an intruder, another identity sending lambda-ir's user agent, makes the URL again and
+    # deletes it within the minute
+    iam = estate.client("iam")
+    iam.create_user(UserName=f"{estate.function}-intruder")
+    key = iam.create_access_key(UserName=f"{estate.function}-intruder")["AccessKey"]
+    intruder = boto3.Session(
+        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]
+    ).client(
+        "lambda",
+        endpoint_url=estate.endpoint,
+        region_name=estate.region,
+        config=Config(user_agent_extra="lambda-ir/0.1.0"),
+    )
+    intruder.create_function_url_config(FunctionName=estate.function, AuthType="NONE")
+    intruder.delete_function_url_config(FunctionName=estate.function)
     now = datetime.now(UTC)
     scope = Scope(
         regions=(estate.region,),
@@ -53,10 +70,20 @@ def test_containments_own_changes_are_not_reported_after_a_new_collection(
     collect(case, estate.session, scope, options)
     deletions = _trail_ids(case, "DeleteFunctionUrlConfig")
     assert len(deletions) == 2  # ours (lambda-ir's agent) and the intruder's
-    ours = {i for i, agent in deletions.items() if "lambda-ir/" in agent}
+    assert all("lambda-ir/" in agent for agent in deletions.values())
+    with open_index(case) as index:
+        ours = {
+            str(row[0])
+            for row in index.execute(
+                "SELECT event_id FROM trail_events WHERE operation = 'DeleteFunctionUrlConfig' "
+                "AND actor_arn NOT LIKE '%-intruder'"
+            ).fetchall()
+        }
     assert len(ours) == 1
     throttles = set(_trail_ids(case, "PutFunctionConcurrency"))
     assert throttles
+    own = own_change_ids(CaseView(Case.open(case.root)))
+    assert ours | throttles <= own and not (set(deletions) - ours) & own
     found = run_detectors(CaseView(Case.open(case.root)), ALL).findings
     reported = {
         str(i) for f in found for i in f.details.get("event_ids") or [f.details.get("event_id")]

@@ -205,6 +205,7 @@ def test_cutoffs_are_read_as_times() -> None:
     assert of(_revoking(str(int(moment.timestamp())))) == moment
     assert of(_revoking(["2020-01-01T00:00:00Z", "2026-12-07T01:56:25Z"])) == moment
     assert of(_revoking(["2026-12-07T01:56:25Z", "yesterday"])) is None
+    assert of(_revoking("9" * 21)) is None and of(_revoking("9" * 14)) is None
     assert of(_revoking("2026-12-07T01:56:25Z", action="lambda:*")) is None
     with_more = _revoking("2026-12-07T01:56:25Z")
     with_more["Condition"]["StringEquals"] = {"aws:PrincipalTag/team": "x"}

@@ -59,16 +59,20 @@ def test_the_emulator_shows_a_mapping_on_its_way_then_settled(
     assert updated["State"] == "Enabling"
 
 
+def _waited(case: Case, run: str, uuid: str) -> bool:
+    """Whether the plan read the mapping again (it found it on its way and waited)."""
+    before = (case.root / run / "before.json").read_text()
+    return "lambda:GetEventSourceMapping" in before and uuid in before
+
+
 def test_a_mapping_created_disabled_is_left_alone(
     estate: Estate, case: Case, settling: None
 ) -> None:
     uuid = _mapping(estate, "q", Enabled=False)
     assert _state(estate, uuid) == "Creating"
-    result = contain(
-        case, estate.clients(), estate.session, estate.request("disable-triggers", apply=True)
-    )
+    result = contain(case, estate.clients(), estate.session, estate.request("disable-triggers"))
     assert result.plan.changes == () and result.state() == {"disable-triggers": "in place"}
-    assert _state(estate, uuid) == "Disabled"
+    assert _waited(case, result.run, uuid) and _state(estate, uuid) == "Disabled"
 
 
 def test_a_disabled_mapping_being_updated_is_left_alone(
@@ -82,17 +86,22 @@ def test_a_disabled_mapping_being_updated_is_left_alone(
         result = contain(case, estate.clients(), estate.session, estate.request("disable-triggers"))
     finally:
         emulator_session.gateway.extras.mapping_settle_seconds = 0.0
-    assert result.plan.changes == ()
+    assert result.plan.changes == () and _waited(case, result.run, uuid)
 
 
 def test_a_mapping_created_enabled_is_disabled_and_its_undo_enables_it(
-    estate: Estate, case: Case, settling: None
+    estate: Estate, case: Case, emulator_session: Emulator
 ) -> None:
-    uuid = _mapping(estate, "q")
-    assert _state(estate, uuid) == "Creating"
-    result = contain(
-        case, estate.clients(), estate.session, estate.request("disable-triggers", apply=True)
-    )
+    # with --apply the plan is made once the evidence is saved: on its way long enough
+    emulator_session.gateway.extras.mapping_settle_seconds = 8.0
+    try:
+        uuid = _mapping(estate, "q")
+        assert _state(estate, uuid) == "Creating"
+        request = estate.request("disable-triggers", apply=True)
+        result = contain(case, estate.clients(), estate.session, request)
+    finally:
+        emulator_session.gateway.extras.mapping_settle_seconds = 0.0
+    assert _waited(case, result.run, uuid)
     assert [c.call.params for c in result.plan.changes if c.call] == [
         {"UUID": uuid, "Enabled": False}
     ]

@@ -289,4 +289,5 @@ def _summary(ctx: CollectContext, seconds: float, interrupted: bool) -> CollectS
             seconds=seconds,
             interrupted=interrupted,
             advice=tuple(tally.advice),
+            asked=ctx.scope.functions,
         )

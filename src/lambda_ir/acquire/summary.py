@@ -8,9 +8,7 @@ from typing import Any
 
 from lambda_ir.acquire.context import RecordedError
 from lambda_ir.aws import ErrorClass, MeterReading
-
-# The calls every function collected gets, whose "not found" means the function is not there.
-FUNCTION_CALLS = ("lambda:GetFunction", "lambda:ListVersionsByFunction")
+from lambda_ir.evidence.asked import DECIDES, missing_functions
 
 
 @dataclass(frozen=True)
@@ -29,6 +27,7 @@ class CollectSummary:
     seconds: float
     interrupted: bool = False
     advice: tuple[str, ...] = ()  # e.g. "the trail bucket (--trail-bucket) would be faster"
+    asked: tuple[str, ...] = ()  # the functions the scope named (--function)
 
     @property
     def ok(self) -> bool:
@@ -41,13 +40,14 @@ class CollectSummary:
 
     def missing_functions(self) -> list[str]:
         """The functions asked for (`--function`) that AWS says do not exist, as
-        `name (region)`: a mistyped name otherwise gave a clean-looking empty case."""
-        found = (
-            f"{e.target} ({e.region})" if e.region else e.target
+        `name (regions)`: a mistyped name otherwise gave a clean-looking empty case."""
+        not_found = (
+            (e.target, e.region or "")
             for e in self.errors
-            if e.api in FUNCTION_CALLS and e.error_class is ErrorClass.NOT_FOUND
+            if e.api == DECIDES and e.error_class is ErrorClass.NOT_FOUND
         )
-        return list(dict.fromkeys(found))
+        found = missing_functions(self.asked, self.regions, not_found)
+        return [f"{name} ({', '.join(regions)})" for name, regions in found]
 
     def line(self) -> str:
         """One sentence: `collected 1,412 artifacts from 38 functions in 2 regions; 3 calls …`."""

@@ -167,31 +167,51 @@ def own_change_ids(view: CaseView) -> frozenset[str]:
     """CloudTrail event ids of the changes `contain` (or its undo) made in this case: a
     collection after containing brings them in, and they are the responder's, not an
     intruder's. A CloudTrail call is one when ALL of these hold: a custody `contain-call`
-    or `contain-undo-call` names its operation (and its function, when it names one); it
-    was made within `SLACK` of that record; it succeeded; and its user agent names
-    `lambda-ir/`. An intruder's change, even one like ours, made at another time or with
-    another agent, is still reported."""
-    calls = [
-        entry
-        for entry in _custody(view)
-        if entry.action in _CHANGES and isinstance(entry.details.get("api"), str)
-    ]
-    if not calls:
-        return frozenset()
+    or `contain-undo-call` names its operation, its caller's ARN and its region (records
+    made before they named a caller match nothing), and the resource it acted on (the
+    function, role, key or mapping its parameters name); it was made between the record's
+    `called_at` and the record (each widened by `SLACK`: a configuration update waits for
+    Lambda up to a minute before it is recorded); it succeeded; and its user agent names
+    `lambda-ir/`. Another identity's change, even one sending our user agent at that very
+    minute, or a change of another resource, is still reported."""
     found: set[str] = set()
-    for entry in calls:
-        operation = str(entry.details["api"]).partition(":")[2]
-        params = entry.details.get("params")
-        function = str(params.get("FunctionName") or "") if isinstance(params, dict) else ""
-        when = _when(entry.time).replace(tzinfo=None)
-        rows = view.index.execute(
-            "SELECT event_id FROM trail_events WHERE operation = ? AND error_code IS NULL "
-            "AND contains(coalesce(user_agent, ''), ?) AND event_time BETWEEN ? AND ? "
-            "AND (? = '' OR coalesce(function_name, '') = ?)",
-            [operation, USER_AGENT, when - SLACK, when + SLACK, function, function],
-        ).fetchall()
-        found.update(str(row[0]) for row in rows)
+    for entry in _custody(view):
+        details = entry.details
+        caller, region = details.get("caller"), details.get("region")
+        if entry.action not in _CHANGES or not (isinstance(caller, str) and caller):
+            continue
+        operation = str(details.get("api", "")).partition(":")[2]
+        raw = details.get("params")
+        params: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        sent = details.get("called_at")
+        start = _when(sent if isinstance(sent, str) else entry.time) - SLACK
+        end = _when(entry.time) + SLACK
+        sql = _CHANGE_SQL
+        values: list[Any] = [operation, caller, USER_AGENT]
+        # IAM is global: CloudTrail logs its calls in us-east-1, whatever the function's region
+        if not str(details.get("api", "")).startswith("iam:"):
+            sql += " AND aws_region = ?"
+            values.append(str(region or ""))
+        sql += " AND event_time BETWEEN ? AND ?"
+        values += [start.replace(tzinfo=None), end.replace(tzinfo=None)]
+        for key, value in params.items():  # the resource acted on, as CloudTrail names it
+            if key == "FunctionName":
+                sql += " AND coalesce(function_name, '') = ?"
+                values.append(str(value).rsplit(":function:", 1)[-1].split(":")[0])
+            elif key in _RESOURCE_PARAMS:
+                sql += f" AND request_parameters->>'$.{key[0].lower()}{key[1:]}' = ?"
+                values.append(str(value))
+        found.update(str(row[0]) for row in view.index.execute(sql, values).fetchall())
     return frozenset(found)
+
+
+_CHANGE_SQL = (
+    "SELECT event_id FROM trail_events WHERE operation = ? AND actor_arn = ? "
+    "AND error_code IS NULL AND contains(coalesce(user_agent, ''), ?)"
+)
+# Parameters that name what a `contain` call acted on besides a function (CloudTrail logs
+# each with its first letter lowered: `roleName`, `accessKeyId`, `uUID`).
+_RESOURCE_PARAMS = ("RoleName", "UserName", "AccessKeyId", "UUID", "PolicyName")
 
 
 def _event_ids(finding: Finding) -> list[str]:

@@ -8,7 +8,7 @@ import click
 from rich.markup import escape
 
 from lambda_ir import sanitize
-from lambda_ir.cli.ui import CommandError, case_option, get_ui, writes_case
+from lambda_ir.cli.ui import CommandError, case_option, get_ui, inert, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import build_index, summarize
 from lambda_ir.evidence.search import (
@@ -157,7 +157,10 @@ def search(
             else []
         )
         if iocs:
-            indicators = read_indicators(iocs)
+            notes: list[str] = []
+            indicators = read_indicators(iocs, notes)
+            for note in notes:  # a missing list searched as its name: said before the hits
+                ui.say(f"[yellow]warning[/] {inert(note)}")
             queries += indicator_queries(indicators.values, indicators.hashes)
         found = search_all(case, queries, chosen, limit)
     except (SearchError, ValueError) as exc:

@@ -22,7 +22,11 @@ def start_settling(ctx: LambdaContext, call: ApiCall, response: Response) -> Res
     """Create/UpdateEventSourceMapping: the mapping is in its transitional state for a while."""
     seconds = ctx.extras.mapping_settle_seconds
     document = response.json()
-    if seconds <= 0 or not isinstance(document, dict) or "UUID" not in document:
+    if not isinstance(document, dict) or "UUID" not in document:
+        return response
+    if seconds <= 0:  # settled at once: whatever it was on its way to before is over
+        with ctx.extras.lock:
+            ctx.extras.mapping_settling.pop(str(document["UUID"]), None)
         return response
     if call.name == "CreateEventSourceMapping":
         passing = "Creating"

@@ -31,22 +31,25 @@ class Indicators:
         return frozenset(v.lower() for v in self.values if _SHA256.match(v))
 
 
-def read_indicators(sources: Sequence[str]) -> Indicators:
+def read_indicators(sources: Sequence[str], notes: list[str] | None = None) -> Indicators:
     """Each source is a file of indicators (one a line, `#` comments) when such a file
     exists, else one indicator; defanged `[.]` and `hxxp` are refanged. A value that looks
-    like a path (a `/` and no `://`, or a file name ending as indicator lists do: `.txt`,
-    `.csv`… — no top-level domain) but is no file is refused (ValueError), not searched:
-    `--ioc iocs.txt` run from another folder had searched for the text "iocs.txt" and
-    reported no hit."""
+    like a path (a `/` and no `://`) but is no file is refused (ValueError), not searched. A
+    bare name ending as indicator lists do (`iocs.txt`, `.csv`…) that is no file here is
+    searched as text, and said so in `notes`: `--ioc iocs.txt` run from another folder had
+    searched for the text "iocs.txt" without a word, while `config.json` is an indicator
+    (XMRig's configuration file)."""
     # by value ignoring case (as it is matched), its first spelling kept: an ordered dict, as
     # a list's membership test made 300k indicators quadratic
     found: dict[str, str] = {}
     for source in sources:
         path = Path(source)
-        if not path.is_file() and _names_a_file(source):
-            raise ValueError(
-                f"no indicator file {source!r} (from {Path.cwd()}): give the file's path, "
-                "or the indicator itself"
+        if not path.is_file() and _is_path(source):
+            raise ValueError(f"no indicator file {source!r}")
+        if not path.is_file() and source.lower().endswith(_LIST_SUFFIXES) and notes is not None:
+            notes.append(
+                f"no file {source!r} in {Path.cwd()}: searched for the text {source!r} (give "
+                "the path of a file of indicators to search its lines)"
             )
         lines = (
             path.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -60,14 +63,12 @@ def read_indicators(sources: Sequence[str]) -> Indicators:
     return Indicators(tuple(found.values()))
 
 
-# How files of indicators end; none is a top-level domain, so no indicator ends so.
+# How files of indicators end (no top-level domain does; a file name may be an indicator).
 _LIST_SUFFIXES = (".txt", ".csv", ".tsv", ".json", ".jsonl", ".ioc", ".iocs", ".lst", ".list")
 
 
-def _names_a_file(value: str) -> bool:
-    if "://" in value:
-        return False
-    return "/" in value or "\\" in value or value.lower().endswith(_LIST_SUFFIXES)
+def _is_path(value: str) -> bool:
+    return "://" not in value and ("/" in value or "\\" in value)
 
 
 def _refang(value: str) -> str:

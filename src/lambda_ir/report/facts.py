@@ -19,6 +19,7 @@ import orjson
 
 from lambda_ir.analyze.own_footprints import is_own, own_calls
 from lambda_ir.evidence import Case
+from lambda_ir.evidence.asked import DECIDES, missing_functions
 from lambda_ir.evidence.index import index_path, open_index
 from lambda_ir.model import Finding, FunctionRef, Severity, TimelineEvent
 from lambda_ir.redact import document_is_clean, redact_document, redact_text
@@ -381,24 +382,32 @@ def shift_time(iso: str, delta: timedelta) -> str:
 
 
 def _gaps(case: Case) -> list[Gap]:
-    """What could not be collected. A function the collection asked for by name that AWS
-    says does not exist is a gap, not "checked and absent": a mistyped or deleted function
-    otherwise gave a report with no gap and no finding, as if all were well."""
-    asked = {
-        str(f).rsplit(":function:", 1)[-1].split(":")[0]
-        for f in (case.info.get("scope") or {}).get("functions") or ()
-    }
+    """What could not be collected. A function the collection asked for by name that no
+    region looked in has (`evidence.asked`) is a gap, not "checked and absent": a mistyped
+    or deleted function otherwise gave a report with no gap and no finding, as if all were
+    well."""
+    scope = case.info.get("scope") or {}
+    entries = list(gaps(case))
+    not_found = [
+        (str(e.params.get("FunctionName", "")), e.region or "")
+        for e in entries
+        if e.api == DECIDES and e.error and e.error.startswith(ABSENT_PREFIX)
+    ]
+    missing = dict(
+        missing_functions(
+            [str(f) for f in scope.get("functions") or ()], scope.get("regions") or (), not_found
+        )
+    )
     out = []
-    for entry in gaps(case):
+    for entry in entries:
         where = "/".join(p for p in (entry.account, entry.region) if p)
         params = ", ".join(f"{k}={v}" for k, v in sorted(entry.params.items()) if k != "page")
         what = f"{entry.api or entry.kind}({params})"
         why = entry.error or _gap_note(case, entry.path)
         function = str(entry.params.get("FunctionName", ""))
-        # every function collected is listed by version: "not found" there is the function's
-        missing = entry.api == "lambda:ListVersionsByFunction" and function in asked
-        absent = bool(entry.error and entry.error.startswith(ABSENT_PREFIX)) and not missing
-        if missing:
+        asked = entry.api == DECIDES and entry.region in missing.get(function, ())
+        absent = bool(entry.error and entry.error.startswith(ABSENT_PREFIX)) and not asked
+        if asked:
             why = f"the function asked for does not exist (a typo, or deleted?): {why}"
         out.append(Gap(redact_text(what), redact_text(why), where, absent, function))
     return out

@@ -61,8 +61,9 @@ def choose(texts: tuple[str, ...], *, allow_config_change: bool = False) -> tupl
 
 
 def permissions() -> tuple[str, ...]:
-    """Every IAM action any containment action needs (plus reading the function), sorted."""
-    found = {"lambda:GetFunction"}
+    """Every IAM action any containment action needs (plus reading the function, and who
+    makes the calls, which custody records), sorted."""
+    found = {"lambda:GetFunction", "sts:GetCallerIdentity"}
     for action in ALL:
         found.update(action.info.permissions)
     return tuple(sorted(found))

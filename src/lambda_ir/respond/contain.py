@@ -135,9 +135,12 @@ def contain(
         _, plan_path = _planned(case, target, request, run)
         case.log("contain-stopped", {"run": run, "plan": plan_path, "reason": str(exc)})
         raise
-    # Planned once the evidence is saved, which takes a while: its reads are as fresh as can
-    # be, and `revoke-sessions` cuts off at this moment, not at the run's start (a session
-    # issued while the evidence was saved is denied too).
+    except BaseException as exc:  # Ctrl-C while the evidence was saved: nothing was changed
+        case.log("contain-stopped", {"run": run, "reason": type(exc).__name__})
+        raise
+    # Planned once the evidence is saved, which takes a while: each action's reads are made
+    # now (the function's GetFunction was read before), and `revoke-sessions` cuts off at
+    # this moment, not at the run's start (a session issued meanwhile is denied too).
     target = replace(target, now=datetime.now(UTC))
     plan, plan_path = _planned(case, target, request, run)
     case.log("contain-start", {"run": run, "plan": plan_path, "evidence": evidence})

@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from lambda_ir.aws import ClientFactory, call, classify
 from lambda_ir.evidence import Case
+from lambda_ir.evidence.custody import utc_now
 from lambda_ir.redact import redact_document
 from lambda_ir.respond.plan import AwsCall, Change
 
@@ -55,11 +56,17 @@ def perform(
 ) -> Iterator[Outcome]:
     """Run each change's call (its undo call when `undoing`), logging each to custody; each
     outcome is given as soon as its call is made, so a caller stopped between two calls
-    (Ctrl-C) knows which were made."""
+    (Ctrl-C) knows which were made. Each record names who made the call, where and from
+    when (`caller`, `region`, `called_at`): the CloudTrail event it left is then known for
+    the responder's own (`analyze.own_footprints.own_change_ids`)."""
+    caller: str | None = None
     for change in changes:
         target = change.undo if undoing else change.call
         if target is None:
             continue
+        if caller is None:
+            caller = _caller(clients, region)
+        called_at = utc_now()
         outcome = _one(clients, region, change, target)
         case.log(
             "contain-undo-call" if undoing else "contain-call",
@@ -71,9 +78,20 @@ def perform(
                 "params": redact_document(dict(target.params)),
                 "status": outcome.status.value,
                 "error": outcome.error,
+                "caller": caller,
+                "region": region,
+                "called_at": called_at,
             },
         )
         yield outcome
+
+
+def _caller(clients: ClientFactory, region: str) -> str:
+    """The ARN the calls are made as (sts:GetCallerIdentity), "" when it cannot be read."""
+    try:
+        return str(call(clients.client("sts", region), "GetCallerIdentity", {}).get("Arn", ""))
+    except (ClientError, BotoCoreError):
+        return ""
 
 
 def _one(clients: ClientFactory, region: str, change: Change, target: AwsCall) -> Outcome:

@@ -45,7 +45,9 @@ class TableUndo:
     workgroup: str
     region: str
     statements: tuple[str, ...]
-    created: dict[str, str | None]  # table -> its CreateTime after the run (None: unread)
+    # table -> its CreateTime after the run (None: unread); None: a plan from before they
+    # were recorded
+    created: dict[str, str | None] | None
 
 
 def load_table_undo(case: Case, path: str) -> TableUndo:
@@ -64,13 +66,15 @@ def load_table_undo(case: Case, path: str) -> TableUndo:
         isinstance(s, str) and _UNDO_SQL.match(s) for s in statements
     ):
         raise TableUndoError(f"{relpath}: only DROP TABLE / DROP DATABASE IF EXISTS; refused")
-    created = document.get("created") or {}
-    if not isinstance(created, dict) or not all(
+    created = document.get("created", None)
+    if created is not None and not isinstance(created, dict):
+        raise TableUndoError(f"{relpath}: `created` is not a map of tables to times; refused")
+    if created is not None and not all(
         isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in created.items()
     ):
         raise TableUndoError(f"{relpath}: `created` is not a map of tables to times; refused")
     try:
-        for made in created.values():
+        for made in (created or {}).values():
             if made is not None:
                 datetime.fromisoformat(made)
     except ValueError as exc:
@@ -144,9 +148,14 @@ def _tables_now(athena: Any, undo: TableUndo) -> tuple[set[str], list[str]]:
         except (ClientError, BotoCoreError, ValueError) as exc:
             others.append(f"{table}: its CreateTime could not be read ({exc})")
             continue
-        recorded = undo.created.get(table)
+        recorded = (undo.created or {}).get(table)
         if made is None:
             gone.add(table)
+        elif undo.created is None:
+            others.append(
+                f"{table}: the plan is older than lambda-ir's record of what it made, so "
+                f"this table (made {made.isoformat()}) cannot be told for the run's"
+            )
         elif recorded is None:
             others.append(f"{table}: the run could not read what it made (now {made.isoformat()})")
         elif made != datetime.fromisoformat(recorded):

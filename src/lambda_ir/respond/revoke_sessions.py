@@ -96,7 +96,10 @@ def _time(value: Any) -> datetime | None:
     epoch seconds, as a UTC datetime; None when it is neither."""
     text = str(value).strip() if isinstance(value, str | int) else ""
     if re.fullmatch(r"\d+", text):
-        return datetime.fromtimestamp(int(text), UTC)
+        try:
+            return datetime.fromtimestamp(int(text), UTC)
+        except (ValueError, OverflowError, OSError):  # past the year 9999: no time
+            return None
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

@@ -43,8 +43,11 @@ def layer_arns(row: TrailRow) -> list[str]:
     """Layer ARNs a call set, from the request or, when CloudTrail omits them, the response.
     An update whose request names no `layers` set none: its response lists the layers the
     function had already (a timeout change answers with them all)."""
-    if _untouched(row, "layers"):
-        return []
+    return [] if _untouched(row, "layers") else layers_after(row)
+
+
+def layers_after(row: TrailRow) -> list[str]:
+    """The layers the function has after the call: its request's, else its response's."""
     found: list[str] = [str(a) for a in row.request.get("layers") or [] if a]
     for layer in row.response.get("layers") or []:
         arn = layer.get("arn") if isinstance(layer, dict) else layer
@@ -134,8 +137,10 @@ def detect(case: CaseView) -> Iterator[Finding]:
         layers, hooks = layer_arns(row), hook_names(row)
         # A call that did not name layers (a timeout change) answers with those already
         # attached: the same list as the function's previous call means none was set.
+        # What the function has after each call is remembered, set by it or not: a settings
+        # update between two calls must not make the second's answer look like a change.
         before = attached.get((row.account, row.region, row.function_name))
-        attached[(row.account, row.region, row.function_name)] = layers
+        attached[(row.account, row.region, row.function_name)] = layers_after(row)
         if "layers" not in row.request and before is not None and before == layers:
             layers = []
         if layers or hooks:  # the request and response are read: not kept
