@@ -201,7 +201,7 @@ def apply_table(case: Case, clients: ClientFactory, plan: TablePlan, run: str) -
     try:
         for step in plan.steps:
             try:
-                outcome = _run_step(athena, step, plan.request.workgroup)
+                outcome = run_step(athena, step, plan.request.workgroup)
             except BaseException:  # Ctrl-C while Athena ran it: it may have run
                 maybe_ran.append(step)
                 raise
@@ -223,7 +223,7 @@ def apply_table(case: Case, clients: ClientFactory, plan: TablePlan, run: str) -
     return result
 
 
-def _run_step(athena: Any, step: Step, workgroup: str) -> Outcome:
+def run_step(athena: Any, step: Step, workgroup: str) -> Outcome:
     """One statement; Athena's FAILED (with its query id) or an AWS error becomes the error."""
     try:
         return Outcome(step, run_query(athena, step.sql, workgroup).query_id)

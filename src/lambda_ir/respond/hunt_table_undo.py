@@ -22,10 +22,16 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lambda_ir.aws import ClientFactory, call, classify
+from lambda_ir.aws import ClientFactory, call
 from lambda_ir.evidence import Case
-from lambda_ir.hunt.athena import QueryFailed, run_query
-from lambda_ir.respond.hunt_table import UNDO_FORMAT, Outcome, Step, create_time, save_json
+from lambda_ir.respond.hunt_table import (
+    UNDO_FORMAT,
+    Outcome,
+    Step,
+    create_time,
+    run_step,
+    save_json,
+)
 from lambda_ir.respond.undo import case_relative
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -120,7 +126,7 @@ def run_table_undo(
         if _table_of(sql) in gone:
             outcome = Outcome(step, "", "", skipped="already gone")
         else:
-            outcome = _drop(athena, step, undo.workgroup)
+            outcome = run_step(athena, step, undo.workgroup)
         case.log(
             "hunt-table-undo-call",
             {"run": run, "sql": sql, "query_id": outcome.query_id, "error": outcome.error}
@@ -165,12 +171,3 @@ def _tables_now(athena: Any, undo: TableUndo) -> tuple[set[str], list[str]]:
 
 def _table_of(sql: str) -> str | None:
     return sql.removeprefix("DROP TABLE IF EXISTS ") if sql.startswith("DROP TABLE") else None
-
-
-def _drop(athena: Any, step: Step, workgroup: str) -> Outcome:
-    try:
-        return Outcome(step, run_query(athena, step.sql, workgroup).query_id)
-    except QueryFailed as exc:
-        return Outcome(step, exc.query_id, exc.reason)
-    except (ClientError, BotoCoreError) as exc:
-        return Outcome(step, "", f"AWS call failed: {classify(exc).text}")
