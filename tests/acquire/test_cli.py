@@ -153,3 +153,14 @@ def test_a_function_asked_for_and_not_found_is_said_and_is_a_report_gap(
     assert all(g.what.startswith("lambda:ListVersionsByFunction") for g in gaps)
     right_facts = build_facts(Case.open(tmp_path / "right"), [], "2026-12-07T00:00:00Z")
     assert not [g for g in right_facts.missing if g.function == "orders"]
+    # a later collection into the same case asks for the mistyped name: case.json's scope
+    # is the first collection's, custody has the later one's
+    later = subprocess.run(
+        [*CLI, "collect", "--case", str(tmp_path / "right"), *both, "--function", "ordrs"],
+        capture_output=True,
+        env=_env(place.endpoint),
+        timeout=120,
+    )
+    assert later.returncode == 0, later.stderr.decode()
+    again = build_facts(Case.open(tmp_path / "right"), [], "2026-12-07T00:00:00Z")
+    assert len([g for g in again.missing if g.function == "ordrs"]) == 2

@@ -8,6 +8,7 @@ named like ours is still reported.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -23,9 +24,10 @@ from lambda_ir.analyze.detectors import (
     ioc_match,
 )
 from lambda_ir.analyze.engine import analyze_case, run_detectors
+from lambda_ir.analyze.own_footprints import is_own
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import open_index
-from lambda_ir.model import Severity
+from lambda_ir.model import Actor, Finding, Severity
 from lambda_ir.report.facts import build_facts
 from lambda_ir.report.response import suspects
 from lambda_ir.runtime.layer import layer_zip
@@ -367,3 +369,25 @@ def test_the_report_leaves_out_the_same_calls_and_no_more(builder: CaseBuilder) 
     assert facts.hidden == counted.hidden == 1 and facts.collectors == (RESPONDER,)
     assert any(s.principal == RESPONDER for s in suspects(facts))
     assert any(a.principal == RESPONDER for i in facts.serious_incidents for a in i.actors)
+
+
+def test_a_finding_credited_to_our_call_is_not_left_out_for_it() -> None:
+    """LIR-CHG-* report a version's state and cite the call nearest the change: when that
+    is one of ours (a contain call in the same second as the intruder's change), the
+    finding stays; a finding about our calls themselves is left out."""
+    own = frozenset({"ours"})
+    base = Finding(
+        id="x",
+        detector="LIR-CHG-002",
+        title="t",
+        severity=Severity.HIGH,
+        resource="arn:aws:lambda:us-east-1:123456789012:function:f",
+        account=ACCOUNT,
+        region=REGION,
+        summary="s",
+        evidence=(),
+        actor=Actor(arn=RESPONDER),
+        details={"event_id": "ours"},
+    )
+    assert not is_own(base, own)
+    assert is_own(dataclasses.replace(base, detector="LIR-CT-003"), own)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import orjson
 
+from lambda_ir.evidence import Case
 from tests.timeline.casebuilder import build_case
 
 
@@ -51,7 +52,8 @@ def test_timeline_and_report_commands(tmp_path: Path) -> None:
     assert done.returncode == 2 and "unknown format pdf" in done.stderr
 
     custody = [orjson.loads(line) for line in (root / "custody.jsonl").read_text().splitlines()]
-    assert [c["action"] for c in custody[-3:]] == ["timeline", "reported", "reported"]
+    actions = [c["action"] for c in custody[-5:]]
+    assert actions == ["timeline", "reporting", "reported", "reporting", "reported"]
 
 
 def test_report_on_a_folder_that_is_not_a_case(tmp_path: Path) -> None:
@@ -106,3 +108,17 @@ def test_verify_says_when_an_output_changed_after_it_was_written(tmp_path: Path)
     assert len(altered) == 1 and "report.md" in altered[0]
     assert _run("report", "--case", str(root), "--format", "md").returncode == 0
     assert _run("verify", "--case", str(root)).returncode == 0
+
+
+def test_verify_tells_a_run_that_stopped_midway_from_an_edit(tmp_path: Path) -> None:
+    # A report stopped after replacing report.md (before custody names the new hashes)
+    # left it unlike the last recorded hash: it was "altered", as an edit is.
+    root = tmp_path / "case"
+    build_case(root)
+    assert _run("report", "--case", str(root), "--format", "md").returncode == 0
+    case = Case.open(root)
+    case.log("reporting", {"outputs": ["report.md"]})  # as a run that then stopped leaves
+    case.write_derived("report.md", b"# the stopped run's half\n")
+    done = _run("verify", "--case", str(root))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "report.md: rewritten by a run that did not finish" in done.stdout + done.stderr

@@ -59,6 +59,14 @@ def test_containments_own_changes_are_not_reported_after_a_new_collection(
     )
     intruder.create_function_url_config(FunctionName=estate.function, AuthType="NONE")
     intruder.delete_function_url_config(FunctionName=estate.function)
+    # and, with the responder's own keys and agent, lifts the throttle within the minute
+    stolen = estate.session.client(
+        "lambda",
+        endpoint_url=estate.endpoint,
+        region_name=estate.region,
+        config=Config(user_agent_extra="lambda-ir/0.1.0"),
+    )
+    stolen.put_function_concurrency(FunctionName=estate.function, ReservedConcurrentExecutions=50)
     now = datetime.now(UTC)
     scope = Scope(
         regions=(estate.region,),
@@ -80,13 +88,21 @@ def test_containments_own_changes_are_not_reported_after_a_new_collection(
             ).fetchall()
         }
     assert len(ours) == 1
-    throttles = set(_trail_ids(case, "PutFunctionConcurrency"))
-    assert throttles
+    with open_index(case) as index:
+        throttle = {
+            int(value or 0): str(i)
+            for i, value in index.execute(
+                "SELECT event_id, request_parameters->>'$.reservedConcurrentExecutions' "
+                "FROM trail_events WHERE operation = 'PutFunctionConcurrency'"
+            ).fetchall()
+        }
+    assert set(throttle) == {0, 50}  # ours, and the lifting with our keys and agent
     own = own_change_ids(CaseView(Case.open(case.root)))
-    assert ours | throttles <= own and not (set(deletions) - ours) & own
+    assert ours | {throttle[0]} <= own and not (set(deletions) - ours) & own
+    assert throttle[50] not in own
     found = run_detectors(CaseView(Case.open(case.root)), ALL).findings
     reported = {
         str(i) for f in found for i in f.details.get("event_ids") or [f.details.get("event_id")]
     }
-    assert not (ours | throttles) & reported
+    assert not (ours | {throttle[0]}) & reported
     assert set(deletions) - ours <= reported  # the intruder's deletion stays

@@ -155,6 +155,7 @@ def analyze_case(
     view = CaseView(case, options)
     with collector_paused():  # through the writing too: a dict per finding for the JSON
         result = run_detectors(view, detectors)
+        case.log("analyzing", {"outputs": [FINDINGS_FILE, INCIDENTS_FILE]})  # see `verify`
         target, found = case.write_derived_stream(FINDINGS_FILE, findings_chunks(result.findings))
         _, grouped = case.write_derived_stream(INCIDENTS_FILE, [incidents_json(result.incidents)])
     details = custody_details(result, options or AnalyzeOptions())

@@ -194,13 +194,18 @@ def own_change_ids(view: CaseView) -> frozenset[str]:
             values.append(str(region or ""))
         sql += " AND event_time BETWEEN ? AND ?"
         values += [start.replace(tzinfo=None), end.replace(tzinfo=None)]
-        for key, value in params.items():  # the resource acted on, as CloudTrail names it
+        for key, value in params.items():  # what it acted on and the values it sent
             if key == "FunctionName":
                 sql += " AND coalesce(function_name, '') = ?"
                 values.append(str(value).rsplit(":function:", 1)[-1].split(":")[0])
-            elif key in _RESOURCE_PARAMS:
+            elif key in _RESOURCE_PARAMS or isinstance(value, bool | int):
+                # as CloudTrail names and writes it: `roleName`, `uUID`; `0`, `false`
                 sql += f" AND request_parameters->>'$.{key[0].lower()}{key[1:]}' = ?"
-                values.append(str(value))
+                values.append(str(value).lower() if isinstance(value, bool) else str(value))
+        # one record, one call: the nearest such event to when it was sent, not every like
+        # call of that minute (one by the responder's stolen keys would hide behind it)
+        sql += " ORDER BY abs(epoch(event_time) - epoch(?::TIMESTAMP)), event_id LIMIT 1"
+        values.append(_when(sent if isinstance(sent, str) else entry.time).replace(tzinfo=None))
         found.update(str(row[0]) for row in view.index.execute(sql, values).fetchall())
     return frozenset(found)
 
@@ -219,8 +224,16 @@ def _event_ids(finding: Finding) -> list[str]:
     return [str(i) for i in ids if i]
 
 
+# Detectors whose findings report a version's state and cite the call it is credited to,
+# not the call as such: never left out for the call being ours (our call may be the one
+# nearest a change someone else made).
+_ATTRIBUTED = ("LIR-CHG-",)
+
+
 def is_own(finding: Finding, own: frozenset[str]) -> bool:
     """True when every CloudTrail event a finding reports is one of the collector's own."""
+    if finding.detector.startswith(_ATTRIBUTED):
+        return False
     ids = _event_ids(finding)
     return finding.actor is not None and bool(ids) and all(i in own for i in ids)
 

@@ -68,7 +68,8 @@ _LIST_SUFFIXES = (".txt", ".csv", ".tsv", ".json", ".jsonl", ".ioc", ".iocs", ".
 
 
 def _is_path(value: str) -> bool:
-    return "://" not in value and ("/" in value or "\\" in value)
+    # a `\` is not a path here: a Windows path (`C:\Users\Public\xmrig.exe`) is an indicator
+    return "://" not in value and "/" in value
 
 
 def _refang(value: str) -> str:

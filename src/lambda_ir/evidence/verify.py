@@ -73,8 +73,10 @@ def verify_case(root: Path, progress: Callable[[int], None] | None = None) -> Ve
     return report
 
 
-# The custody entries that record the outputs they wrote, by name, with each SHA-256.
+# The custody entries that record the outputs they wrote, by name, with each SHA-256, and
+# those that say which outputs a run is about to write.
 _WROTE = ("analyzed", "reported")
+_WRITING = ("analyzing", "reporting")
 
 
 def _check_outputs(
@@ -85,8 +87,12 @@ def _check_outputs(
     `altered` (an output handed on is trusted for being what lambda-ir wrote). One deleted
     since (to be rebuilt) is a note."""
     written: dict[str, tuple[str, int]] = {}
+    started: dict[str, int] = {}  # the custody line of each output's latest run to write it
     for number, _, entry in custody:
         if entry is None:
+            continue
+        if entry.action in _WRITING and isinstance(entry.details.get("outputs"), list):
+            started.update((str(name), number) for name in entry.details["outputs"])
             continue
         outputs = entry.details.get("outputs") if entry.action in _WROTE else None
         if entry.action == "timeline":
@@ -98,7 +104,14 @@ def _check_outputs(
         path = root / name
         if not path.is_file():
             report.notes.append(f"{name}: written (custody line {number}), since removed")
-        elif hash_file(path)[0] != digest:
+        elif hash_file(path)[0] == digest:
+            continue
+        elif started.get(name, 0) > number:  # a later run replaced it, then stopped
+            report.notes.append(
+                f"{name}: rewritten by a run that did not finish (custody line "
+                f"{started[name]}): run it again"
+            )
+        else:
             report.problems.append(
                 Problem(
                     "altered",

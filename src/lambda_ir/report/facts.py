@@ -20,7 +20,9 @@ import orjson
 from lambda_ir.analyze.own_footprints import is_own, own_calls
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.asked import DECIDES, missing_functions
+from lambda_ir.evidence.custody import read_entries
 from lambda_ir.evidence.index import index_path, open_index
+from lambda_ir.evidence.layout import CUSTODY
 from lambda_ir.model import Finding, FunctionRef, Severity, TimelineEvent
 from lambda_ir.redact import document_is_clean, redact_document, redact_text
 from lambda_ir.report import listing
@@ -386,18 +388,14 @@ def _gaps(case: Case) -> list[Gap]:
     region looked in has (`evidence.asked`) is a gap, not "checked and absent": a mistyped
     or deleted function otherwise gave a report with no gap and no finding, as if all were
     well."""
-    scope = case.info.get("scope") or {}
+    asked, regions = _collected_scopes(case)
     entries = list(gaps(case))
     not_found = [
         (str(e.params.get("FunctionName", "")), e.region or "")
         for e in entries
         if e.api == DECIDES and e.error and e.error.startswith(ABSENT_PREFIX)
     ]
-    missing = dict(
-        missing_functions(
-            [str(f) for f in scope.get("functions") or ()], scope.get("regions") or (), not_found
-        )
-    )
+    missing = dict(missing_functions(asked, regions, not_found))
     out = []
     for entry in entries:
         where = "/".join(p for p in (entry.account, entry.region) if p)
@@ -405,12 +403,25 @@ def _gaps(case: Case) -> list[Gap]:
         what = f"{entry.api or entry.kind}({params})"
         why = entry.error or _gap_note(case, entry.path)
         function = str(entry.params.get("FunctionName", ""))
-        asked = entry.api == DECIDES and entry.region in missing.get(function, ())
-        absent = bool(entry.error and entry.error.startswith(ABSENT_PREFIX)) and not asked
-        if asked:
+        gone = entry.api == DECIDES and entry.region in missing.get(function, ())
+        absent = bool(entry.error and entry.error.startswith(ABSENT_PREFIX)) and not gone
+        if gone:
             why = f"the function asked for does not exist (a typo, or deleted?): {why}"
         out.append(Gap(redact_text(what), redact_text(why), where, absent, function))
     return out
+
+
+def _collected_scopes(case: Case) -> tuple[list[str], list[str]]:
+    """The functions and regions every collection of the case asked for: case.json's scope is
+    only the first command's (a later `collect --function` into the case is in custody)."""
+    scopes = [case.info.get("scope") or {}]
+    for _, _, entry in read_entries(case.root / CUSTODY):
+        if entry is not None and entry.action == "collect-started":
+            scope = entry.details.get("scope")
+            scopes.append(scope if isinstance(scope, dict) else {})
+    functions = {str(f): None for s in scopes for f in s.get("functions") or ()}
+    regions = {str(r): None for s in scopes for r in s.get("regions") or ()}
+    return list(functions), list(regions)
 
 
 def _gap_note(case: Case, path: str | None) -> str:

@@ -154,7 +154,11 @@ def _write_report(
     del findings, events  # the facts keep their redacted copy and the events they show
     outputs: dict[str, str] = {}
     paths = []
-    for name in _chosen(tuple(formats)):  # one at a time: at 1M events they total 1.1 GB
+    chosen = _chosen(tuple(formats))
+    # said before any is replaced: a run stopped midway leaves outputs custody has no hash
+    # of, which `verify` then tells from an edit
+    case.log("reporting", {"outputs": [FORMATS[name] for name in chosen]})
+    for name in chosen:  # one at a time: at 1M events they total 1.1 GB
         path, digest = case.write_derived_stream(FORMATS[name], stream(facts, name, block))
         paths.append(path)
         outputs[FORMATS[name]] = digest
