@@ -60,6 +60,8 @@ def test_report_on_a_folder_that_is_not_a_case(tmp_path: Path) -> None:
     done = _run("report", "--case", str(tmp_path))
     assert done.returncode == 1
     assert "is not a lambda-ir case" in done.stderr and "Traceback" not in done.stderr
+    # and what to do about it, as for a folder that does not exist
+    assert "create the case with one of them" in " ".join(done.stderr.split())
 
 
 def test_a_filtered_timeline_keeps_the_whole_one_and_warns_of_an_unknown_function(
