@@ -81,12 +81,8 @@ def _when(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def collection_runs(view: CaseView) -> tuple[CollectionRun, ...]:
-    """Each collect run: from `collect-started` to its `collected` (or the next custody entry)."""
-    return _runs(_custody(view))
-
-
 def _runs(entries: list[CustodyEntry]) -> tuple[CollectionRun, ...]:
+    """Each collect run: from `collect-started` to its `collected` (or the next custody entry)."""
     runs = []
     for n, entry in enumerate(entries):
         if entry.action != "collect-started":
@@ -150,7 +146,7 @@ def own_calls(case: Case) -> OwnCalls:
 def own_event_ids(view: CaseView) -> frozenset[str]:
     """CloudTrail event ids that are this case's own calls: the collector's (the rule above)
     and the changes `contain` made and undid here (`own_change_ids`)."""
-    rule = OwnCalls(collector_arns(view), collection_runs(view)).where()
+    rule = own_calls(view.case).where()
     found: set[str] = set(own_change_ids(view))
     if rule is not None:
         sql, params = rule
@@ -198,7 +194,9 @@ def own_change_ids(view: CaseView) -> frozenset[str]:
             if key == "FunctionName":
                 sql += " AND coalesce(function_name, '') = ?"
                 values.append(str(value).rsplit(":function:", 1)[-1].split(":")[0])
-            elif key in _RESOURCE_PARAMS or isinstance(value, bool | int):
+            elif _PARAM.fullmatch(key) and (
+                key in _RESOURCE_PARAMS or isinstance(value, bool | int)
+            ):
                 # as CloudTrail names and writes it: `roleName`, `uUID`; `0`, `false`
                 sql += f" AND request_parameters->>'$.{key[0].lower()}{key[1:]}' = ?"
                 values.append(str(value).lower() if isinstance(value, bool) else str(value))
@@ -217,6 +215,7 @@ _CHANGE_SQL = (
 # Parameters that name what a `contain` call acted on besides a function (CloudTrail logs
 # each with its first letter lowered: `roleName`, `accessKeyId`, `uUID`).
 _RESOURCE_PARAMS = ("RoleName", "UserName", "AccessKeyId", "UUID", "PolicyName")
+_PARAM = re.compile(r"[A-Za-z][A-Za-z0-9]*")  # a key read from custody, before it is in SQL
 
 
 def _event_ids(finding: Finding) -> list[str]:

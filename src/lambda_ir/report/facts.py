@@ -34,7 +34,7 @@ from lambda_ir.report.incidents import Incident, read_incidents
 from lambda_ir.report.indicators import Indicator, gather
 from lambda_ir.report.risk import AtRisk, at_risk
 from lambda_ir.report.scope import scope_text
-from lambda_ir.timeline.documents import documents, gaps
+from lambda_ir.timeline.documents import gaps
 from lambda_ir.timeline.findings import read_findings
 from lambda_ir.timeline.merge import timeline_size
 
@@ -178,8 +178,8 @@ def build_facts(
     """
     warnings = list(read_warnings)
     read = findings if findings is not None else read_findings(case, warnings)
-    collectors = _collectors(case)
-    own = own_calls(case).where()
+    calls = own_calls(case)
+    collectors, own = calls.arns, calls.where()
     own_ids = _own_ids(case, index, own)
     # A finding of only the collector's own calls (a case analyzed before `analyze` left
     # them out, or findings given by a caller): left out as `analyze` does.
@@ -225,18 +225,6 @@ def build_facts(
         if index is not None
         else {},
     )
-
-
-def _collectors(case: Case) -> tuple[str, ...]:
-    """The ARNs the collector ran as (sts:GetCallerIdentity in the case)."""
-    arns = {
-        str(doc.body.get("Arn"))
-        for doc in documents(case, "account")
-        if doc.entry.api == "sts:GetCallerIdentity"
-        and isinstance(doc.body, dict)
-        and doc.body.get("Arn")
-    }
-    return tuple(sorted(arns))
 
 
 def _own_ids(

@@ -283,12 +283,6 @@ def _save_undo(
     return save_json(case, f"{run}/undo.json", undo)
 
 
-def create_time(athena: Any, table: str) -> datetime | None:
-    """The catalog's CreateTime of `table` (UTC), or None when the catalog has no such table."""
-    found = table_identity(athena, table)
-    return None if found is None else found[0]
-
-
 def table_identity(athena: Any, table: str) -> tuple[datetime, str] | None:
     """`table`'s CreateTime (UTC) and location template in the catalog, or None when the
     catalog has no such table."""

@@ -28,9 +28,9 @@ from lambda_ir.respond.hunt_table import (
     UNDO_FORMAT,
     Outcome,
     Step,
-    create_time,
     run_step,
     save_json,
+    table_identity,
 )
 from lambda_ir.respond.undo import case_relative
 
@@ -150,10 +150,11 @@ def _tables_now(athena: Any, undo: TableUndo) -> tuple[set[str], list[str]]:
         if (table := _table_of(sql)) is None:
             continue
         try:
-            made = create_time(athena, table)
+            found = table_identity(athena, table)
         except (ClientError, BotoCoreError, ValueError) as exc:
             others.append(f"{table}: its CreateTime could not be read ({exc})")
             continue
+        made = None if found is None else found[0]
         recorded = (undo.created or {}).get(table)
         if made is None:
             gone.add(table)
