@@ -8,6 +8,7 @@ answer says whether it will end enabled (the emulator plays it with
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case
-from lambda_ir.respond import Status, contain, load_undo, run_undo
+from lambda_ir.respond import Status, contain, disable_triggers, load_undo, run_undo
 from tests.respond.conftest import Estate
 
 SETTLE = 1.5  # seconds a mapping stays on its way (AWS: seconds to a minute)
@@ -111,3 +112,25 @@ def test_a_mapping_created_enabled_is_disabled_and_its_undo_enables_it(
     done = run_undo(case, estate.clients(), load_undo(case, result.undo_path), apply=True, run="u")
     assert [o.status for o in done.outcomes] == [Status.APPLIED]
     assert _state(estate, uuid) in ("Enabling", "Enabled")
+
+
+def test_mappings_still_on_their_way_share_one_wait_and_are_disabled(
+    estate: Estate, case: Case, emulator_session: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Three mappings on their way for longer than the plan waits: each waited in turn, the
+    # plan took three waits (three minutes at SETTLE_WAIT), in a dry run too.
+    monkeypatch.setattr(disable_triggers, "SETTLE_WAIT", 2.0)
+    emulator_session.gateway.extras.mapping_settle_seconds = 30.0
+    try:
+        uuids = [_mapping(estate, f"q{n}") for n in range(3)]
+        started = time.monotonic()
+        result = contain(case, estate.clients(), estate.session, estate.request("disable-triggers"))
+        took = time.monotonic() - started
+        states = [_state(estate, uuid) for uuid in uuids]
+    finally:
+        emulator_session.gateway.extras.mapping_settle_seconds = 0.0
+    assert states == ["Creating"] * 3 and all(_waited(case, result.run, u) for u in uuids)
+    assert took < 4.0, f"the plan waited {took:.1f} s"
+    planned = {c.call.params["UUID"]: c.summary for c in result.plan.changes if c.call}
+    assert sorted(planned) == sorted(uuids)
+    assert all("(still Creating after 2 s: its undo enables it)" in s for s in planned.values())

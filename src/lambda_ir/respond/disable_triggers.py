@@ -8,9 +8,10 @@ source's own configuration and are not touched here.
 
 A mapping on its way to a state (`Creating`, `Enabling`, `Updating`: nothing in the answer
 says whether it will end enabled) is read again (lambda:GetEventSourceMapping) until it
-settles, for up to SETTLE_WAIT: one that ends disabled is left alone, as is its undo; one
-still on its way then is disabled all the same (it may be about to run), and the plan says
-that its undo enables it.
+settles, for up to SETTLE_WAIT in all (the mappings of one plan share the wait: five on their
+way took five minutes one after another, in a dry run too): one that ends disabled is left
+alone, as is its undo; one still on its way then is disabled all the same (it may be about to
+run), and the plan says that its undo enables it.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def plan(target: Target, _value: str | None) -> list[Change]:
     """One UpdateEventSourceMapping per mapping of this function still enabled."""
     mappings = target.read_all("lambda", "ListEventSourceMappings", {}, "EventSourceMappings")
     changes = []
+    deadline = time.monotonic() + SETTLE_WAIT  # for every mapping of the plan at once
     for mapping in mappings:
         arn = str(mapping.get("FunctionArn", ""))
         if not arn or FunctionRef.from_arn(arn).name != target.name:
@@ -47,7 +49,7 @@ def plan(target: Target, _value: str | None) -> list[Change]:
         uuid = str(mapping["UUID"])
         state = str(mapping.get("State", ""))
         if state in _ON_THE_WAY:
-            state = _settled(target, uuid, state)
+            state = _settled(target, uuid, state, deadline)
         if state in _STOPPED:
             continue
         note = (
@@ -66,14 +68,18 @@ def plan(target: Target, _value: str | None) -> list[Change]:
     return changes
 
 
-def _settled(target: Target, uuid: str, state: str) -> str:
-    """The mapping's state once it left `state`'s kind, or as it is after SETTLE_WAIT
-    ("Deleting" once gone)."""
-    deadline = time.monotonic() + SETTLE_WAIT
-    while state in _ON_THE_WAY and time.monotonic() < deadline:
-        time.sleep(SETTLE_POLL)
+def _settled(target: Target, uuid: str, state: str, deadline: float) -> str:
+    """The mapping's state once it left `state`'s kind, or as it is at `deadline` ("Deleting"
+    once gone). Read once more when the deadline has passed already (another mapping of the
+    plan used the wait): what the listing said may have changed since."""
+    while state in _ON_THE_WAY:
+        left = deadline - time.monotonic()
+        if left > 0:
+            time.sleep(min(SETTLE_POLL, left))
         found = target.read("lambda", "GetEventSourceMapping", {"UUID": uuid}, missing=None)
         state = "Deleting" if found is None else str(found.get("State", ""))
+        if left <= 0:
+            break
     return state
 
 
