@@ -24,8 +24,11 @@ from tests.analyze.casebuild import (
     DATA,
     REGION,
     CaseBuilder,
+    ci_identity,
+    code_sha256,
     function_config,
     run_detector,
+    trail_event,
     zip_bytes,
 )
 
@@ -187,6 +190,41 @@ def test_hook_env_vendor_wrapper_from_the_vendors_own_last_layer_is_info(
     [finding] = _wrapped(builder, [SHADOW_LAYER, DATADOG_LAYER])
     assert finding.severity is Severity.INFO
     assert finding.details["vendor"] == "Datadog" and finding.details["shadowed_by"] is None
+
+
+ADOT_PYTHON = f"arn:aws:lambda:{REGION}:901920570463:layer:aws-otel-python-amd64-ver-1-25-0:1"
+
+
+@pytest.mark.parametrize("wrapper", ["/opt/otel-instrument", "/opt/otel-handler"])
+def test_hook_env_vendor_wrapper_that_no_layer_ships_is_high(
+    builder: CaseBuilder, wrapper: str
+) -> None:
+    # ADOT documents five wrappers across its layers; its Python layer ships otel-instrument
+    # only. /opt/otel-handler on a function whose layers (all in the case) hold no such file
+    # is vouched for by nobody: ADOT's attached layer does not provide it.
+    files = {"otel-instrument": '#!/bin/bash\nexec "$@"\n', "extensions/collector": "x"}
+    builder.layer(ADOT_PYTHON, zip_bytes(files))
+    env = {"AWS_LAMBDA_EXEC_WRAPPER": wrapper}
+    builder.versions("orders", [function_config("orders", env=env, layers=[ADOT_PYTHON])])
+    [finding] = run_detector(builder, cfg_hook_env.DETECTOR)
+    if wrapper == "/opt/otel-instrument":
+        assert finding.severity is Severity.INFO
+        assert finding.details["vendor"] == "AWS Distro for OpenTelemetry"
+        return
+    assert finding.severity is Severity.HIGH and finding.details["vendor"] is None
+    assert "documents /opt/otel-handler, but none of the function's layers ships it" in (
+        finding.summary
+    )
+
+
+def test_hook_env_vendor_wrapper_with_a_layer_not_collected_stays_documented(
+    builder: CaseBuilder,
+) -> None:
+    # Without the layer's package the case cannot tell what it ships: the catalogue decides.
+    env = {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/otel-handler"}
+    builder.versions("orders", [function_config("orders", env=env, layers=[ADOT_PYTHON])])
+    [finding] = run_detector(builder, cfg_hook_env.DETECTOR)
+    assert finding.severity is Severity.INFO
 
 
 SENTRY_LAYER = f"arn:aws:lambda:{REGION}:943013980633:layer:SentryNodeServerlessSDKv8:30"
@@ -621,3 +659,57 @@ def test_configuration_findings_name_who_set_them(builder: CaseBuilder) -> None:
         assert finding.actor is not None and finding.actor.arn.endswith("user/mallory")
         assert finding.time == when  # the call that set it, not the later unrelated one
         assert finding.evidence[-1].path == trail.path
+
+
+@pytest.mark.parametrize(("address", "canary"), [("192.0.2.10", True), ("45.95.147.12", False)])
+def test_weighted_alias_to_a_release_of_the_established_path_is_a_canary(
+    builder: CaseBuilder, address: str, canary: bool
+) -> None:
+    # `live` canaries version 2 while `dev` already runs 3 (one function, an alias per
+    # environment), released by a pipeline calling the AWS CLI (no deployment tool's agent):
+    # its code came along the pipeline's established path, a canary. Uploaded from an address
+    # the pipeline never used, it is code kept alive out of sight.
+    codes = {"1": b"v1", "2": b"v2", "3": b"v3"}
+    builder.versions("orders", [function_config("orders", v, code=c) for v, c in codes.items()])
+    life = [
+        trail_event(
+            "UpdateFunctionCode20150331v2",
+            {"functionName": "orders"},
+            response={"codeSha256": code_sha256(b"v1")},
+            identity=ci_identity(day),
+            event_id=f"life-{day}",
+            time=f"2026-10-{day:02d}T10:00:00Z",
+            source_ip="192.0.2.10",
+        )
+        for day in range(1, 11)
+    ]
+    upload = trail_event(
+        "UpdateFunctionCode20150331v2",
+        {"functionName": "orders", "publish": True},
+        response={"codeSha256": code_sha256(b"v2")},
+        identity=ci_identity(11),
+        event_id="v2",
+        time="2026-10-11T10:00:00Z",
+        source_ip=address,
+    )
+    builder.trail([*life, upload])
+    routing = {"AdditionalVersionWeights": {"2": 0.1}}
+    aliases = [
+        {
+            "AliasArn": ARN + ":live",
+            "Name": "live",
+            "FunctionVersion": "1",
+            "RoutingConfig": routing,
+        },
+        {"AliasArn": ARN + ":dev", "Name": "dev", "FunctionVersion": "3"},
+    ]
+    builder.put(
+        f"raw/{ACCOUNT}/{REGION}/lambda/functions/orders/aliases.json",
+        {"Aliases": aliases},
+        "alias",
+        "lambda:ListAliases",
+        FunctionName="orders",
+    )
+    [finding] = run_detector(builder, cfg_weighted_alias.DETECTOR)
+    assert finding.details["canary"] is canary
+    assert finding.severity is (Severity.LOW if canary else Severity.MEDIUM)

@@ -78,6 +78,25 @@ def shadowing_layer(
     return None
 
 
+def unshipped(
+    case: CaseView, config: FunctionConfig, check: HookCheck, files: list[LayerFile]
+) -> list[str]:
+    """The documented /opt targets of a hook that none of the function's layers ships, when
+    every layer's package is in the case (else the packages cannot tell, and none is named).
+    A vendor documenting `/opt/otel-handler` vouches for nothing on a function whose layers
+    hold no such file: its attached layer (ADOT for Python ships `otel-instrument`) does
+    not provide it, and /opt holds nothing but the layers' files."""
+    stored = {layer.arn for layer in case.layers if layer.blob is not None}
+    if not config.layers or any(arn not in stored for arn in config.layers):
+        return []
+    return [
+        target
+        for target in check.documented
+        if (wanted := opt_members([target]))
+        and not any(inside(f.ref.member or "", wanted) for f in files)
+    ]
+
+
 def module_files(
     case: CaseView, config: FunctionConfig, targets: tuple[str, ...]
 ) -> list[LayerFile]:

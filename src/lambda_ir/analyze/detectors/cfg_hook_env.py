@@ -15,6 +15,7 @@ from lambda_ir.analyze.hook_files import (
     opt_members,
     resolve,
     shadowing_layer,
+    unshipped,
 )
 from lambda_ir.analyze.hooks import ALWAYS, hook_paths, is_hook, required_modules
 from lambda_ir.analyze.own_footprints import WRAPPER, OwnLayer, named_like_ours, own_layer
@@ -55,12 +56,18 @@ class Verdict:
     check: HookCheck
     shadowed_by: LayerMatch | None = None
     own: OwnLayer | None = None
+    unshipped: tuple[str, ...] = ()  # documented /opt targets no layer of the function ships
 
     @property
     def vendor(self) -> str | None:
         """The vendor vouching for the whole hook, when one does."""
         vendor = self.check.vendor
-        vouched = vendor is not None and self.check.whole and self.shadowed_by is None
+        vouched = (
+            vendor is not None
+            and self.check.whole
+            and self.shadowed_by is None
+            and not self.unshipped
+        )
         return vendor.name if vouched and vendor is not None else None
 
 
@@ -117,6 +124,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 "vendor": verdict.vendor,
                 "undocumented": list(verdict.check.undocumented) if verdict.check.vendor else [],
                 "shadowed_by": verdict.shadowed_by.arn if verdict.shadowed_by else None,
+                "not_shipped": list(verdict.unshipped),
                 "lambda_ir_layer": verdict.own.arn if verdict.own else None,
             },
         )
@@ -139,7 +147,8 @@ def _judge(
     modules = module_files(case, config, tuple(t for t in check.documented if t in required))
     shadow = shadowing_layer(case, config, name, check, [*found, *modules])
     vendor = check.vendor
-    if vendor is not None and check.whole and shadow is None:
+    missing = unshipped(case, config, check, found)
+    if vendor is not None and check.whole and shadow is None and not missing:
         note = f"; {vendor.name} documents this hook and its own layer is attached"
         return Verdict(Severity.INFO, note, check)
     judged = check.undocumented if vendor is not None else (value,)
@@ -147,6 +156,7 @@ def _judge(
     high = (
         name.upper() in ALWAYS
         or shadow is not None
+        or bool(missing)
         or any(inside(f.ref.member or "", extra) for f in found)
         or any("/tmp" in t for t in judged)  # noqa: S108 - a value we read
     )
@@ -165,12 +175,18 @@ def _judge(
             "case recorded this layer and CodeSha256: a look-alike of our own tool"
         )
         severity = Severity.HIGH
+    elif vendor is not None and missing:
+        note += (
+            f"; {vendor.name} documents {', '.join(missing)}, but none of the function's layers "
+            "ships it (their packages are in the case): the vendor's attached layer does not "
+            "provide this hook"
+        )
     elif vendor is not None and check.undocumented:
         extra_targets = ", ".join(t or "(a flag without its target)" for t in check.undocumented)
         note += f"; {vendor.name} documents {', '.join(check.documented)}, not {extra_targets}"
     elif vendor is None and name.upper() == "AWS_LAMBDA_EXEC_WRAPPER":
         note += "; no attached known vendor layer provides this wrapper"
-    return Verdict(severity, note, check, shadow)
+    return Verdict(severity, note, check, shadow, unshipped=tuple(missing))
 
 
 def _own_wrapper(case: CaseView, config: FunctionConfig, name: str, value: str) -> OwnLayer | None:
