@@ -212,29 +212,34 @@ class CaseView:
 
     @cached_property
     def packages(self) -> tuple[v.Package, ...]:
-        """Every distinct code and layer package, with the functions and layers that use it."""
-        owners: dict[str, tuple[EvidenceRef, str, list[str], list[str]]] = {}
-        users: list[tuple[EvidenceRef | None, str, str, str]] = [
+        """Every distinct code package, and every layer version's package, with the function
+        versions that use it. A layer package is one layer version's, even when another
+        layer's bytes are the same: the verdict on it (a vendor's, a look-alike's, ours)
+        depends on who published it, and its findings name the layer the functions carry."""
+        owners: dict[tuple[str, str], tuple[EvidenceRef, str, list[str], list[str]]] = {}
+        # (blob, kind, user, runtime, layer ARN: "" for a code package)
+        users: list[tuple[EvidenceRef | None, str, str, str, str]] = [
             (
                 self.code_blob(fn.code_sha256) if fn.code_sha256 else None,
                 "code",
                 fn.ref.arn,
                 fn.runtime,
+                "",
             )
             for fn in self.functions
         ]
         for fn in self.functions:
             for arn in fn.layers:  # a layer runs with the runtime of the function using it
                 users.extend(
-                    (layer.blob, "layer", fn.ref.arn, fn.runtime)
+                    (layer.blob, "layer", fn.ref.arn, fn.runtime, arn)
                     for layer in self.layers
                     if layer.arn == arn
                 )
-        users.extend((layer.blob, "layer", layer.arn, "") for layer in self.layers)
-        for blob, kind, owner, runtime in users:
+        users.extend((layer.blob, "layer", layer.arn, "", layer.arn) for layer in self.layers)
+        for blob, kind, owner, runtime, layer_arn in users:
             if blob is None:
                 continue
-            _, _, names, runtimes = owners.setdefault(blob.path, (blob, kind, [], []))
+            _, _, names, runtimes = owners.setdefault((blob.path, layer_arn), (blob, kind, [], []))
             if owner not in names:
                 names.append(owner)
             if runtime and runtime not in runtimes:

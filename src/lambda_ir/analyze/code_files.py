@@ -19,17 +19,23 @@ RUNTIME_CLIENT_PATHS = ("awslambdaric/", "aws-lambda-ric/", "node_modules/aws-la
 def iter_files(
     case: CaseView, limits: Limits | None = None
 ) -> Iterator[tuple[Package, Member, ReadReport]]:
-    """(package, file, what was skipped in that package) for every file of every package."""
+    """(package, file, what was skipped in that package) for every file of every package. A
+    blob that several packages share (layers with the same bytes) is read once: each file
+    comes once for each of them."""
     limits = limits or Limits()
+    sharing: dict[str, list[Package]] = {}
     for package in case.packages:
+        sharing.setdefault(package.blob.path, []).append(package)
+    for packages in sharing.values():
         report = ReadReport()
         try:
-            data = case.read_bytes(package.blob, limits.max_package)
+            data = case.read_bytes(packages[0].blob, limits.max_package)
         except (OSError, ValueError) as exc:
             report.skipped.append(f"package not read: {exc}")
             continue
         for member in read_members(data, limits, report):
-            yield package, member, report
+            for package in packages:
+                yield package, member, report
 
 
 def member_ref(package: Package, member: Member) -> EvidenceRef:

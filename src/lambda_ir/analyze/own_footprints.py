@@ -291,21 +291,13 @@ def own_layer_code(view: CaseView, arns: Iterable[str]) -> OwnLayer | None:
 
 
 def own_package(view: CaseView, package: Package) -> OwnLayer | None:
-    """The collector layer a package is, when EVERY layer carrying it is one `own_layer_code`
-    proves is lambda-ir's; None for function code and every other layer. Packages merge by
-    blob, so a byte-identical copy of our layer published under another ARN (with its own
-    LAMBDA_IR_BUCKET, exfiltrating) shares our package: then the package is not ours."""
-    if package.kind != "layer" or not attached_layers(view):
+    """The collector layer a package is, when its layer version is one `own_layer_code`
+    proves is lambda-ir's; None for function code and every other layer. A byte-identical
+    copy of our layer published under another ARN (with its own LAMBDA_IR_BUCKET,
+    exfiltrating) is a package of its own (`CaseView.packages`), judged by its own ARN."""
+    if package.kind != "layer" or not package.layer or not attached_layers(view):
         return None
-    arns = [
-        layer.arn
-        for layer in view.layers
-        if layer.blob is not None and layer.blob.path == package.blob.path
-    ]
-    owned = [own_layer_code(view, [arn]) for arn in arns]
-    if not owned or any(own is None for own in owned):
-        return None
-    return owned[0]
+    return own_layer_code(view, [package.layer])
 
 
 @dataclass(frozen=True)

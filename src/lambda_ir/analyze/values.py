@@ -244,17 +244,31 @@ def parse_layer(document: Any, entry: ManifestEntry, blobs: Mapping[str, Manifes
 
 @dataclass(frozen=True)
 class Package:
-    """A code or layer zip in the case, and every function version or layer that uses it."""
+    """A code zip in the case and every function version that runs it, or one layer
+    version's zip and the function versions that carry that layer (and the layer itself)."""
 
     blob: EvidenceRef
     kind: str  # code | layer
-    owners: tuple[str, ...]  # function ARNs with version, or layer version ARNs
+    owners: tuple[str, ...]  # function ARNs with version, and a layer's own version ARN
     runtimes: tuple[str, ...]  # runtimes of the functions that run it ("" for layers)
 
     @property
     def owner(self) -> str:
         """The first user, named on findings (all users are in the finding's details)."""
         return self.owners[0]
+
+    @property
+    def layer(self) -> str:
+        """The layer version ARN of a layer package, "" for a code package."""
+        if self.kind != "layer":
+            return ""
+        return next((o for o in self.owners if ":layer:" in o), "")
+
+    @property
+    def key(self) -> str:
+        """What a finding on one of its files is keyed by: the bytes, and for a layer the
+        layer version too (two layers with the same bytes are two findings)."""
+        return f"{self.blob.sha256}|{self.layer}" if self.kind == "layer" else self.blob.sha256
 
 
 @dataclass(frozen=True)

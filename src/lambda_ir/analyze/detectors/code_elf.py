@@ -60,7 +60,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             account=account,
             region=region,
             severity=severity,
-            key=f"{package.blob.sha256}|{member.name}",
+            key=f"{package.key}|{member.name}",
             evidence=(member_ref(package, member),),
             summary=(
                 f"{member.name} in {package.owner} ({', '.join(package.runtimes)}) is a native "

@@ -57,7 +57,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             account=account,
             region=region,
             severity=severity,
-            key=package.blob.sha256,
+            key=package.key,
             evidence=(package.blob,),
             summary=(
                 f"The {package.kind} package of {package.owner} is a hostile archive "

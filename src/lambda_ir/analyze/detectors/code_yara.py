@@ -76,7 +76,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 severity=match.severity if own is None else Severity.INFO,
                 title=match.title,
                 attack=match.attack or INFO.attack,
-                key=f"{package.blob.sha256}|{member.name}|{match.namespace}.{match.rule}",
+                key=f"{package.key}|{member.name}|{match.namespace}.{match.rule}",
                 evidence=(member_ref(package, member),),
                 summary=(
                     f"{member.name} in the {package.kind} package of {package.owner} matches "

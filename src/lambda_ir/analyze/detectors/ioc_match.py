@@ -49,7 +49,7 @@ def _code(case: CaseView, iocs: IocSet, matcher: IocMatcher | None) -> Iterator[
             account=account,
             region=region,
             severity=Severity.CRITICAL if digest in iocs.hashes else Severity.HIGH,
-            key=f"{package.blob.sha256}|{member.name}|{','.join(hits)}",
+            key=f"{package.key}|{member.name}|{','.join(hits)}",
             evidence=(member_ref(package, member),),
             summary=(
                 f"{member.name} in {package.owner} matches known indicators: "
