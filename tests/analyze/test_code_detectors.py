@@ -252,3 +252,83 @@ def test_bundled_rules_declare_title_severity_and_attack() -> None:
             assert all(re.fullmatch(r"T\d{4}(\.\d{3})?", a) for a in meta["attack"].split(","))
     assert checked == len(SAMPLES)  # every bundled rule has a firing sample above
     assert "Cado" in bundled_sources()[0][1]  # the Denonia rule credits its source
+
+
+def test_layers_with_the_same_bytes_are_judged_and_named_each_as_itself(
+    builder: CaseBuilder,
+) -> None:
+    # One payload published twice: in the function's own account under Datadog's layer name,
+    # and from another account under a look-alike name. The case stores the bytes once; each
+    # function's finding names the layer it carries, judged by that layer's publisher (the
+    # look-alike's HIGH once landed on the other function, naming a layer it does not carry).
+    own = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:Datadog-Extension:1"
+    foreign = f"arn:aws:lambda:{REGION}:210987654321:layer:datadog-extension-ARM:1"
+    payload = zip_bytes({"extensions/datadog-agent": b"\x7fELF\x02\x01\x01" + b"\0" * 64})
+    builder.layer(own, payload)
+    builder.layer(foreign, payload)
+    builder.versions("checkout", [function_config("checkout", layers=[own])])
+    builder.versions("inventory", [function_config("inventory", layers=[foreign])])
+    found = run_detector(builder, code_extension.DETECTOR)
+    fn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:"
+    by_resource = {f.resource: f for f in found}
+    assert sorted(by_resource) == [fn + "checkout:$LATEST", fn + "inventory:$LATEST"]
+    checkout = by_resource[fn + "checkout:$LATEST"]
+    inventory = by_resource[fn + "inventory:$LATEST"]
+    assert f"Layer {own} contains" in checkout.summary and foreign not in checkout.summary
+    assert checkout.details["used_by"] == [fn + "checkout:$LATEST", own]
+    assert f"Layer {foreign} contains" in inventory.summary
+    assert inventory.severity is Severity.HIGH and "named like Datadog's" in inventory.summary
+    assert checkout.severity is Severity.MEDIUM  # not a vendor's: confirm who ships it
+    elf = {f.resource: f for f in run_detector(builder, code_elf.DETECTOR)}
+    assert elf[fn + "checkout:$LATEST"].severity is Severity.LOW
+    assert foreign not in str(elf[fn + "checkout:$LATEST"].details)
+    assert elf[fn + "inventory:$LATEST"].severity is Severity.HIGH
+
+
+DATADOG_EXTENSION = f"arn:aws:lambda:{REGION}:464622532012:layer:Datadog-Extension:65"
+AGENT = {"extensions/datadog-agent": b"\x7fELF\x02\x01\x01" + b"\0" * 64}
+
+
+@pytest.mark.parametrize("after", [True, False])
+def test_an_own_layer_replacing_a_vendors_extension_is_high(
+    builder: CaseBuilder, after: bool
+) -> None:
+    # A layer of the account's own, named like nothing, shipping Datadog's extension file:
+    # listed after Datadog's genuine layer, its copy is the one that starts.
+    mine = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:shared-utils:3"
+    builder.layer(DATADOG_EXTENSION, zip_bytes(AGENT))
+    builder.layer(mine, zip_bytes({**AGENT, "python/x.py": "x=1"}))
+    layers = [DATADOG_EXTENSION, mine] if after else [mine, DATADOG_EXTENSION]
+    builder.versions("orders", [function_config("orders", layers=layers)])
+    found = {f.summary.split()[1]: f for f in run_detector(builder, code_extension.DETECTOR)}
+    assert found[DATADOG_EXTENSION].severity is Severity.INFO
+    copy = found[mine]
+    if after:
+        assert copy.severity is Severity.HIGH and copy.details["replaces"] == DATADOG_EXTENSION
+        assert f"replaces the extensions/datadog-agent of layer {DATADOG_EXTENSION}" in (
+            copy.summary
+        )
+    else:  # Datadog's copy, unpacked later, is the one that runs: a private copy, confirm
+        assert copy.severity is Severity.MEDIUM and copy.details["replaces"] is None
+        assert "the name of Datadog's extension, in a layer of the function's own account" in (
+            copy.summary
+        )
+
+
+@pytest.mark.parametrize(
+    ("extension", "severity"),
+    [
+        ("AWSParametersAndSecretsLambdaExtension", Severity.HIGH),
+        ("cloudwatch_lambda_agent", Severity.HIGH),
+        ("collector", Severity.MEDIUM),  # ADOT's and OpenTelemetry's: names nobody
+    ],
+)
+def test_a_vendors_extension_name_in_another_accounts_layer_is_a_look_alike(
+    builder: CaseBuilder, extension: str, severity: Severity
+) -> None:
+    foreign = f"arn:aws:lambda:{REGION}:210987654321:layer:ops-helpers:2"
+    builder.layer(foreign, zip_bytes({f"extensions/{extension}": b"\x7fELF\x02\x01\x01"}))
+    builder.versions("orders", [function_config("orders", layers=[foreign])])
+    [finding] = run_detector(builder, code_extension.DETECTOR)
+    assert finding.severity is severity
+    assert ("a look-alike" in finding.summary) is (severity is Severity.HIGH)

@@ -100,6 +100,12 @@ def test_a_documented_wrapper_needs_the_exact_path() -> None:
         ("dataDOG_node", "Datadog"),
         ("ElasticAMP-extension", "Elastic APM"),
         ("lurnigo-extension", "Lumigo"),
+        # the product's words without "and"; the extension's own file name; ADOT without aws-
+        ("AWS-Parameters-Secrets-Lambda-Extension", "AWS Parameters and Secrets Lambda Extension"),
+        ("AWSParametersSecretsExtension", "AWS Parameters and Secrets Lambda Extension"),
+        ("CloudWatchInsightsExtension", "Amazon CloudWatch Lambda Insights"),
+        ("cloudwatch_lambda_agent", "Amazon CloudWatch Lambda Insights"),
+        ("otel-python-amd64-ver-1-25-0", "AWS Distro for OpenTelemetry"),
     ],
 )
 def test_a_close_spelling_of_a_vendors_name_from_another_account_is_a_look_alike(

@@ -24,11 +24,28 @@ from lambda_ir.analyze.lookalike import spelled_like
 CATALOGUE = Path(__file__).with_name("vendors.json")
 _NORMALISE = re.compile(r"[^a-z0-9]")
 # Words that name a vendor in a layer name, however it is spelled or cased.
+# Beside the vendor's name: its product's words without a connective ("parameterssecrets"),
+# its extension's own file name ("cloudwatchlambdaagent"), and ADOT's layer names without
+# their `aws-` ("otel-python-amd64-ver-1-25-0").
 _TOKENS = {
     "Datadog": ("datadog",),
-    "Amazon CloudWatch Lambda Insights": ("lambdainsights",),
-    "AWS Distro for OpenTelemetry": ("awsotel", "opentelemetrydistro", "adot"),
-    "AWS Parameters and Secrets Lambda Extension": ("parametersandsecrets",),
+    "Amazon CloudWatch Lambda Insights": (
+        "lambdainsights",
+        "cloudwatchinsights",
+        "cloudwatchlambdaagent",
+    ),
+    "AWS Distro for OpenTelemetry": (
+        "awsotel",
+        "opentelemetrydistro",
+        "adot",
+        "otelpython",
+        "otelnodejs",
+        "oteljava",
+        "otelcollector",
+        "otelruby",
+        "oteldotnet",
+    ),
+    "AWS Parameters and Secrets Lambda Extension": ("parametersandsecrets", "parameterssecrets"),
     "Powertools for AWS Lambda": ("powertools",),
     "New Relic": ("newrelic",),
     "Dynatrace": ("dynatrace", "oneagent"),
@@ -36,6 +53,10 @@ _TOKENS = {
     "Sentry": ("sentry",),
     "Elastic APM": ("elasticapm",),
 }
+
+
+# Extension file names more than one publisher ships: they tell nothing of who made a layer.
+GENERIC_EXTENSIONS = frozenset({"collector"})
 
 
 class LayerKind(StrEnum):
@@ -177,6 +198,14 @@ class VendorCatalogue:
         layer attached; None when anything it loads is not documented so."""
         check = self.check_hook(name, value, layer_arns, account)
         return check.vendor if check.whole else None
+
+    def extension_named(self, extension: str) -> Vendor | None:
+        """The known vendor whose extension file is named `extension` (`datadog-agent`), when
+        the name is that vendor's alone: a generic name (ADOT's and OpenTelemetry's
+        `collector`) names nobody."""
+        if extension in GENERIC_EXTENSIONS:
+            return None
+        return next((v for v in self.vendors if extension in v.extensions), None)
 
     def extension_vendor(self, extension: str, layer_arns: tuple[str, ...]) -> Vendor | None:
         """The known vendor shipping extension `extension` in one of `layer_arns` (the layers

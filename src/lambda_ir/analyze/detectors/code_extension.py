@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+from lambda_ir.analyze.archive import read_members
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.code_files import iter_files, member_ref, owner_location
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.hook_files import MAX_LAYER_BYTES
 from lambda_ir.analyze.own_footprints import named_like_ours, own_layer
-from lambda_ir.analyze.vendors import LayerKind, package_publisher
+from lambda_ir.analyze.values import Package
+from lambda_ir.analyze.vendors import LayerKind, LayerMatch, package_publisher
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -23,7 +26,10 @@ INFO = DetectorInfo(
     ),
     false_positives=(
         "Monitoring and secrets-caching extensions: a known vendor's extension in its layer "
-        "from its own account is INFO (vendors.json); in a look-alike layer it is HIGH. "
+        "from its own account is INFO (vendors.json); in a look-alike layer it is HIGH, as is "
+        "a file named like a vendor's extension in another account's layer, and a layer "
+        "whose copy replaces a vendor's extension on a function (listed after the vendor's); "
+        "a private copy of a vendor's layer in the function's own account is MEDIUM. "
         "lambda-ir's own collector extension is INFO when its layer is the ARN and CodeSha256 "
         "`runtime attach` recorded in this case; in a layer merely named like it, HIGH."
     ),
@@ -32,6 +38,7 @@ INFO = DetectorInfo(
 
 def detect(case: CaseView) -> Iterator[Finding]:
     """Files directly under `extensions/` in a layer: Lambda starts each one at init."""
+    files_of = _member_names(case)
     for package, member, _ in iter_files(case):
         parts = member.name.split("/")
         if package.kind != "layer" or len(parts) != 2 or parts[0] != "extensions":
@@ -42,6 +49,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
         vendor = case.vendors.extension_vendor(parts[1], layers)
         publisher = package_publisher(case.vendors, package.owners, account)
         own = own_layer(case, layers)
+        named = case.vendors.extension_named(parts[1])
+        kind = case.vendors.layer(package.layer, account).kind if package.layer else None
+        replaced = _replaced(case, package, member.name, files_of)
         if own is not None:
             severity, verdict = Severity.INFO, f"lambda-ir's own extension: the {own.describe()}"
         elif any(named_like_ours(arn) for arn in layers):
@@ -52,8 +62,29 @@ def detect(case: CaseView) -> Iterator[Finding]:
             )
         elif publisher is not None and publisher.kind is LayerKind.LOOKALIKE:
             severity, verdict = Severity.HIGH, f"its layer is {publisher.describe()}"
+        elif replaced is not None:
+            function, earlier = replaced
+            severity, verdict = (
+                Severity.HIGH,
+                f"on {function} it replaces the {member.name} of layer {earlier.arn} "
+                f"({earlier.describe()}), listed before it: layers unpack into /opt in order, "
+                "so this copy is the one that runs",
+            )
         elif vendor is not None:
             severity, verdict = Severity.INFO, f"{vendor.name}'s documented extension"
+        elif named is not None and kind is LayerKind.UNKNOWN:
+            severity, verdict = (
+                Severity.HIGH,
+                f"{parts[1]} is the name of {named.name}'s extension, but the layer is published "
+                f"by account {package.layer.split(':')[4]}, not by {named.name}: a look-alike",
+            )
+        elif named is not None and kind is LayerKind.OWN:
+            severity, verdict = (
+                INFO.severity,
+                f"{parts[1]} is the name of {named.name}'s extension, in a layer of the "
+                f"function's own account: a private copy of {named.name}'s layer or an "
+                f"imitation; compare it with {named.name}'s own",
+            )
         else:
             severity, verdict = INFO.severity, "not a known vendor's: confirm who ships it"
         yield make_finding(
@@ -62,7 +93,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             account=account,
             region=region,
             severity=severity,
-            key=f"{package.blob.sha256}|{member.name}",
+            key=f"{package.key}|{member.name}",
             evidence=(member_ref(package, member),),
             summary=(
                 f"Layer {layers[-1] if layers else package.owners[-1]} contains extension "
@@ -74,8 +105,47 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 "member": member.name,
                 "used_by": list(package.owners),
                 "vendor": vendor.name if vendor else None,
+                "replaces": replaced[1].arn if replaced else None,
             },
         )
+
+
+def _member_names(case: CaseView) -> Callable[[str], frozenset[str]]:
+    """The file names of a layer version's package (none when the case lacks it), each
+    package read once however many functions carry it."""
+    layers = {layer.arn: layer for layer in case.layers}
+    read: dict[str, frozenset[str]] = {}
+
+    def names(arn: str) -> frozenset[str]:
+        if arn not in read:
+            layer = layers.get(arn)
+            blob = None if layer is None else layer.blob
+            data = b"" if blob is None else case.read_bytes(blob, MAX_LAYER_BYTES)
+            read[arn] = frozenset(m.name for m in read_members(data)) if data else frozenset()
+        return read[arn]
+
+    return names
+
+
+def _replaced(
+    case: CaseView, package: Package, member: str, files_of: Callable[[str], frozenset[str]]
+) -> tuple[str, LayerMatch] | None:
+    """(function, layer) when a function carrying this package's layer lists before it a
+    known vendor's layer (from the vendor's account) that ships the same file, and this layer
+    is not that vendor's: the vendor's extension never starts, this one does in its place."""
+    for config in case.functions:
+        if package.layer not in config.layers:
+            continue
+        mine = case.vendors.layer(package.layer, config.ref.account)
+        for arn in config.layers[: config.layers.index(package.layer)]:
+            earlier = case.vendors.layer(arn, config.ref.account)
+            if earlier.kind is not LayerKind.VENDOR or arn == package.layer:
+                continue
+            if mine.kind is LayerKind.VENDOR and mine.vendor == earlier.vendor:
+                continue  # one vendor's layers: its own files
+            if member in files_of(arn):
+                return config.ref.arn, earlier
+    return None
 
 
 DETECTOR = Detector(INFO, detect)
