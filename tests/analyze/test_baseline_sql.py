@@ -57,6 +57,18 @@ USER = {
     "userName": "dormant",
 }
 SERVICE = {"type": "AWSService", "invokedBy": "codedeploy.amazonaws.com"}
+# Inspector scanning through its service-linked role: the service at work, as SERVICE is
+LINKED = {
+    **role_identity("AWSServiceRoleForAmazonInspector2", "InspectorLambdaScan"),
+    "sessionContext": {
+        "sessionIssuer": {
+            "type": "Role",
+            "arn": f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/inspector2.amazonaws.com/"
+            "AWSServiceRoleForAmazonInspector2",
+        }
+    },
+    "invokedBy": "inspector2.amazonaws.com",
+}
 
 
 def _events() -> list[dict[str, object]]:
@@ -69,6 +81,8 @@ def _events() -> list[dict[str, object]]:
         who = rng.choice((role_identity("ci", f"s{n}"), role_identity("dev", "anna"), SERVICE))
         if day in (1, 2, 28) and n % 3 == 0:
             who = USER
+        elif n % 29 == 0:
+            who = LINKED
         extra = {"errorCode": "AccessDenied"} if n % 37 == 0 else {}
         out.append(
             trail_event(
@@ -120,11 +134,13 @@ def test_sql_verdicts_equal_the_python_baseline(builder: CaseBuilder) -> None:
         kinds.update(expected.new)
         kinds["judged" if expected.judged else "not judged"] += 1
         kinds["service"] += expected.service
+        kinds["linked"] += expected.service and row.actor_type == "AssumedRole"
         kinds["roaming"] += expected.roaming > 0
     # every branch of the verdict was taken by some event
     for kind in ("principal", "network", "tool", "hours", "dormant", "function", "judged"):
         assert kinds[kind] > 0, kinds
     assert kinds["not judged"] > 0 and kinds["service"] > 0 and kinds["roaming"] > 0
+    assert kinds["linked"] > 0
     # as detectors read it: one JSON value a call (VERDICT_SQL), the same verdict
     texts = dict(
         view.index.execute(f"SELECT event_id, {VERDICT_SQL} FROM {view.novelty}").fetchall()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from lambda_ir.analyze.detectors import (
     ct_add_permission,
     ct_code_update,
@@ -682,3 +684,55 @@ def test_recon_burst_across_a_ten_minute_mark_fires_once(builder: CaseBuilder) -
     ]
     found = _one(builder, ct_recon_burst.DETECTOR, records)
     assert [(f.time, f.details["calls"]) for f in found] == [("2026-11-02T12:08:00Z", 6)]
+
+
+def _inspector_identity(path: str) -> dict[str, object]:
+    """Inspector's scan session; `path` is its role's path (a service-linked role's is
+    `aws-service-role/inspector2.amazonaws.com/`, which only the service can assume)."""
+    role = "AWSServiceRoleForAmazonInspector2"
+    return {
+        "type": "AssumedRole",
+        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/InspectorLambdaScan",
+        "accountId": ACCOUNT,
+        "accessKeyId": "ASIAEXAMPLEKEY000009",
+        "sessionContext": {
+            "sessionIssuer": {
+                "type": "Role",
+                "arn": f"arn:aws:iam::{ACCOUNT}:role/{path}{role}",
+                "userName": role,
+            }
+        },
+        "invokedBy": "inspector2.amazonaws.com",
+    }
+
+
+@pytest.mark.parametrize("linked", [True, False])
+def test_recon_burst_by_a_service_linked_role_is_the_service_at_work(
+    builder: CaseBuilder, linked: bool
+) -> None:
+    # Inspector scanning Lambda at night through its service-linked role is the service acting
+    # for the account, not a new principal's recon; a role merely named like it is judged.
+    identity = _inspector_identity("aws-service-role/inspector2.amazonaws.com/" if linked else "")
+    records = [
+        trail_event(
+            op,
+            {},
+            event_id=f"r{i}",
+            time=f"2026-11-02T02:1{i}:00Z",
+            identity=identity,
+            source_ip="inspector2.amazonaws.com",
+            user_agent="inspector2.amazonaws.com",
+        )
+        for i, op in enumerate(
+            [
+                "ListFunctions20150331",
+                "GetFunction20150331v2",
+                "GetPolicy20150331v2",
+                "ListAliases20150331",
+                "ListVersionsByFunction20150331",
+                "GetAccountSettings20160819",
+            ]
+        )
+    ]
+    found = _one(builder, ct_recon_burst.DETECTOR, records)
+    assert (found == []) is linked

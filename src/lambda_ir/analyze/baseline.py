@@ -199,8 +199,8 @@ class Baseline:
             row.actor.source_ip,
             row.actor.user_agent,
             when,
-            service=is_service(row.actor_type),
-            via=via_service(row.actor_type, row.actor.source_ip),
+            service=is_service(row.actor_type, row.actor.session_issuer),
+            via=via_service(row.actor_type, row.actor.source_ip, row.actor.session_issuer),
             write=is_write(row.operation),
         )
 
@@ -321,7 +321,7 @@ def _days(rows: Iterable[tuple[Any, ...]]) -> dict[tuple[str, ...], list[date]]:
     for day, hour, account, kind, arn, issuer, name, key, function, ip, agent, write in rows:
         account = str(account or "")
         ip, agent = str(ip or ""), str(agent or "")
-        if is_service(str(kind or "")):
+        if is_service(str(kind or ""), str(issuer or "")):
             days.setdefault(("a", account), []).append(day)
             continue
         who = principal_of(

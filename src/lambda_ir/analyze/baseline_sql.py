@@ -29,7 +29,7 @@ from lambda_ir.analyze.baseline import (
     novelty_from,
     writes_sql,
 )
-from lambda_ir.analyze.baseline_tools import VIA_SERVICE, network_of, tool_family
+from lambda_ir.analyze.baseline_tools import SERVICE_SQL, VIA_SERVICE, network_of, tool_family
 from lambda_ir.analyze.trail_rows import (
     COLUMNS,
     DEPLOY_TOOL,
@@ -110,13 +110,16 @@ _IPV4 = f"{_OCTET}(\\.{_OCTET}){{3}}"
 # `TrailRow.is_human` and `by_deploy_tool` as columns (`human`, `deploy_tool`) of each row.
 _HUMANS = "(" + ", ".join(f"'{kind}'" for kind in sorted(HUMAN_TYPES)) + ")"
 _LAMBDA = "event_source = 'lambda.amazonaws.com' AND error_code IS NULL"
+_SERVICE = SERVICE_SQL.replace("actor_type", "e.actor_type").replace(
+    "session_issuer_arn", "e.session_issuer_arn"
+)
 
 _EVENTS = f"""
 CREATE OR REPLACE TEMP TABLE lir_events AS
 SELECT e.event_id, e.event_time, CAST(e.event_time AS DATE) AS day, hour(e.event_time) AS hour,
   coalesce(e.account, '') AS account,
-  coalesce(e.actor_type, '') = 'AWSService' AS service,  -- `baseline_tools.is_service`
-  (coalesce(e.actor_type, '') <> 'AWSService'  -- `baseline_tools.via_service`
+  {_SERVICE} AS service,  -- `baseline_tools.is_service`
+  (NOT {_SERVICE}  -- `baseline_tools.via_service`
    AND regexp_matches(coalesce(e.source_ip, ''), '{VIA_SERVICE}')) AS via,
   {PRINCIPAL} AS who,
   coalesce(e.source_ip, '') AS source_ip,

@@ -53,12 +53,23 @@ def network_of(source_ip: str) -> str:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
-def is_service(actor_type: str) -> bool:
-    """An AWS service acting as itself (`userIdentity.type` AWSService). A user or role acting
-    through one (`invokedBy` CloudFormation: the service is the source address and the user
-    agent) is not: it is judged as itself (`via_service`), so stolen keys that deploy through
-    a stack are a new principal like any other."""
-    return actor_type == "AWSService"
+# A service-linked role's path (`role/aws-service-role/inspector2.amazonaws.com/…`): its trust
+# policy names the service and cannot be edited, so only the service assumes it.
+SERVICE_LINKED = ":role/aws-service-role/"
+SERVICE_SQL = (
+    "(coalesce(actor_type, '') = 'AWSService' "
+    f"OR contains(coalesce(session_issuer_arn, ''), '{SERVICE_LINKED}'))"
+)
+
+
+def is_service(actor_type: str, session_issuer: str = "") -> bool:
+    """An AWS service acting as itself (`userIdentity.type` AWSService), or through its
+    service-linked role (Inspector's nightly Lambda scan: a role session only the service can
+    start). A user or role acting through a service (`invokedBy` CloudFormation: the service
+    is the source address and the user agent) is not: it is judged as itself
+    (`via_service`), so stolen keys that deploy through a stack are a new principal like any
+    other. (`SERVICE_SQL` is this in SQL.)"""
+    return actor_type == "AWSService" or SERVICE_LINKED in session_issuer
 
 
 # A service's name as a source address (`cloudformation.amazonaws.com`, `….amazonaws.com.cn`
@@ -66,14 +77,16 @@ def is_service(actor_type: str) -> bool:
 VIA_SERVICE = r"\.amazonaws\.com(\.cn)?[ \t\n\r\f\v]*$"
 
 
-def via_service(actor_type: str, source_ip: str) -> bool:
+def via_service(actor_type: str, source_ip: str, session_issuer: str = "") -> bool:
     """A user or role acting through an AWS service (CloudFormation with a stack's role or
     the caller's credentials, CodeDeploy with its service role): AWS writes the service's
     name as the source address. The address and user agent are then the service's, so a
     baseline does not count them as new for a principal it has not established (the first
     deployments of a new stack's role); an established principal's first call through a
     service is judged like any new network and tool of its own."""
-    return not is_service(actor_type) and re.search(VIA_SERVICE, source_ip) is not None
+    return (
+        not is_service(actor_type, session_issuer) and re.search(VIA_SERVICE, source_ip) is not None
+    )
 
 
 def principal_of(actor_type: str, actor_arn: str, issuer: str, actor_name: str, key: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.baseline import who_severity
-from lambda_ir.analyze.baseline_tools import principal_of, via_service
+from lambda_ir.analyze.baseline_tools import SERVICE_SQL, principal_of, via_service
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.trail_rows import DEPLOY_TOOLS, iso
@@ -44,7 +44,7 @@ WITH reads AS MATERIALIZED (
     FROM trail_events
     WHERE event_source = 'lambda.amazonaws.com'
       AND (operation LIKE 'Get%' OR operation LIKE 'List%')
-      AND coalesce(actor_type, '') <> 'AWSService'
+      AND NOT {SERVICE_SQL}
       AND coalesce(user_agent, '') NOT ILIKE '%lambda-ir%' AND event_time IS NOT NULL
 ), starts AS (
     SELECT *, count(*) OVER ahead >= $calls OR count(DISTINCT operation) OVER ahead >= $kinds
