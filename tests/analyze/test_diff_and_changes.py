@@ -17,7 +17,9 @@ from lambda_ir.model import Severity
 from tests.analyze.casebuild import (
     ACCOUNT,
     REGION,
+    TERRAFORM,
     CaseBuilder,
+    ci_identity,
     code_sha256,
     function_config,
     run_detector,
@@ -209,3 +211,50 @@ def test_diff_text_prints_no_fake_line_from_the_evidence(builder: CaseBuilder) -
     assert not [line for line in out.stdout.splitlines() if line.startswith("  critical")]
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]", out.stdout)
     assert "\\x1b]0;PWNED" in out.stdout  # shown, as text
+
+
+FFMPEG = zip_bytes({"app.py": "def handler(e, c):\n    return 1\n", "bin/ffmpeg": b"\x7fELF\x02"})
+
+
+@pytest.mark.parametrize(
+    ("address", "severity"), [("192.0.2.10", "low"), ("45.95.147.12", "medium")]
+)
+def test_a_native_tool_released_along_the_established_path_is_low(
+    builder: CaseBuilder, address: str, severity: str
+) -> None:
+    # The pipeline's tenth day of releases (one network, one tool, its hours) adds ffmpeg: a
+    # release, LOW. The same upload from an address the pipeline never used stays MEDIUM.
+    builder.code(CLEAN, "thumbs", "1")
+    builder.code(FFMPEG, "thumbs", "2")
+    builder.versions(
+        "thumbs",
+        [function_config("thumbs", "1", code=CLEAN), function_config("thumbs", "2", code=FFMPEG)],
+    )
+    life = [
+        trail_event(
+            "UpdateFunctionCode20150331v2",
+            {"functionName": "thumbs"},
+            response={"codeSha256": code_sha256(CLEAN)},
+            identity=ci_identity(day),
+            event_id=f"life-{day}",
+            time=f"2026-10-{day:02d}T10:00:00Z",
+            source_ip="192.0.2.10",
+            user_agent=TERRAFORM,
+        )
+        for day in range(1, 11)
+    ]
+    release = trail_event(
+        "UpdateFunctionCode20150331v2",
+        {"functionName": "thumbs", "publish": True},
+        response={"codeSha256": code_sha256(FFMPEG)},
+        identity=ci_identity(11),
+        event_id="release",
+        time="2026-10-11T10:00:00Z",
+        source_ip=address,
+        user_agent=TERRAFORM,
+    )
+    builder.trail([*life, release])
+    [finding] = run_detector(builder, chg_code_change.DETECTOR)
+    assert finding.details["introduced"] == ["native executable"]
+    assert finding.severity.value == severity
+    assert ("along an established path" in finding.summary) is (severity == "low")

@@ -33,7 +33,10 @@ INFO = DetectorInfo(
     references=(
         "https://stratus-red-team.cloud/attack-techniques/AWS/aws.persistence.lambda-overwrite-code/",
     ),
-    false_positives="A release that legitimately adds a binary tool or an SDK.",
+    false_positives=(
+        "A release that legitimately adds a binary tool or an SDK: a native executable (and "
+        "nothing a YARA rule matches) uploaded along an established path is LOW."
+    ),
 )
 
 
@@ -86,13 +89,21 @@ def _finding(
 ) -> Finding:
     event = code_event(case, new)
     by = f" by {event.actor.name} at {event.time}" if event else " (no CloudTrail event found)"
+    severity = max(introduced.values(), key=lambda s: s.rank)
+    released = ""
+    # A binary tool (ffmpeg) shipped by the pipeline's usual release is a release: a native
+    # executable alone, uploaded along an established path, is LOW (a YARA match is not).
+    if set(introduced) == {"native executable"} and event is not None:
+        novelty = case.verdict(event)
+        if novelty.established:
+            severity, released = Severity.LOW, f" ({novelty.phrase()})"
     command = diff_command(case.case.root, new.ref, str(old.ref.qualifier), str(new.ref.qualifier))
     return make_finding(
         INFO,
         resource=new.ref.arn,
         account=new.ref.account,
         region=new.ref.region,
-        severity=max(introduced.values(), key=lambda s: s.rank),
+        severity=severity,
         key=f"{old.code_sha256}|{new.code_sha256}|{name}|{','.join(sorted(introduced))}",
         time=event.time if event else None,
         actor=event.actor if event else None,
@@ -105,7 +116,7 @@ def _finding(
         summary=(
             f"Version {new.ref.qualifier} of {new.ref.name} changed {name}, which now has "
             f"{', '.join(sorted(introduced))} that version {old.ref.qualifier} did not; uploaded"
-            f"{by}. Run `{command}`."
+            f"{by}{released}. Run `{command}`."
         ),
         details={
             "from": old.ref.qualifier,
