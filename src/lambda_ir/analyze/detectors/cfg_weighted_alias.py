@@ -17,7 +17,11 @@ INFO = DetectorInfo(
     attack=("T1546", "T1036"),
     evidence=(Kind.ALIAS,),
     references=("https://docs.aws.amazon.com/lambda/latest/dg/configuring-alias-routing.html",),
-    false_positives="Canary deployments (LOW when the routed version is the newest release).",
+    false_positives=(
+        "Canary deployments: LOW when the routed version is the newest release, or its code "
+        "was uploaded by a deployment tool or along an established path (one function's "
+        "aliases per environment: `live` canaries version 23 while `dev` runs 24)."
+    ),
 )
 
 
@@ -25,7 +29,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
     """Aliases with AdditionalVersionWeights to a version whose CodeSha256 is not the primary's.
 
     LOW when it looks like a canary: the routed version is the newest, carries $LATEST's code,
-    or its code was uploaded by a deployment tool (CloudTrail); HIGH otherwise.
+    or its code was uploaded by a deployment tool or along the baseline's established path
+    (CloudTrail); MEDIUM otherwise.
     """
     for alias in case.aliases:
         fn = alias.function
@@ -44,6 +49,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 version == str(newest)
                 or (latest is not None and other.code_sha256 == latest.code_sha256)
                 or (upload is not None and upload.by_deploy_tool)
+                or (upload is not None and case.verdict(upload).established)
             )
             yield make_finding(
                 INFO,
