@@ -46,7 +46,19 @@ def test_secret_names(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["SECRET_ARN", "TOKEN_TYPE", "STAGE", "AUTHOR", "KMS_KEY_ID", "S3_KEY", "PATH"]
+    "name",
+    [
+        "SECRET_ARN",
+        "TOKEN_TYPE",
+        "STAGE",
+        "AUTHOR",
+        "KMS_KEY_ID",
+        "S3_KEY",
+        "PATH",
+        "TOKEN_EXPIRY_SECONDS",  # a quantity about a secret, not the secret
+        "SESSION_TOKEN_TIMEOUT",
+        "API_KEY_CACHE_SIZE",
+    ],
 )
 def test_names_that_are_not_secret(name: str) -> None:
     assert not is_secret_name(name)

@@ -85,6 +85,20 @@ _BENIGN_LAST = frozenset(
         "version",
         "prefix",
         "mode",
+        # a quantity about the secret, not the secret (`TOKEN_EXPIRY_SECONDS=3600`)
+        "seconds",
+        "secs",
+        "minutes",
+        "mins",
+        "hours",
+        "days",
+        "ms",
+        "timeout",
+        "duration",
+        "interval",
+        "count",
+        "size",
+        "limit",
     }
 )
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
