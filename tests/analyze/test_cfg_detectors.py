@@ -488,6 +488,20 @@ def test_env_secrets_redacted(builder: CaseBuilder) -> None:
     )
 
 
+def test_env_secrets_leave_vendors_references_public_values_and_quantities(
+    builder: CaseBuilder,
+) -> None:
+    env = {
+        "NEW_RELIC_LICENSE_KEY_SECRET": "prod/newrelic-license",  # the secret's name
+        "SENTRY_DSN": "https://0123abcd@o4501.ingest.sentry.io/42",  # public by design
+        "TOKEN_EXPIRY_SECONDS": "3600",
+        "LEGACY_DSN": "https://0123abcd:f00dfeed@sentry.example.com/42",
+    }
+    builder.versions("orders", [function_config("orders", env=env)])
+    found = run_detector(builder, cfg_env_secrets.DETECTOR)
+    assert [f.details["variable"] for f in found] == ["LEGACY_DSN"]
+
+
 def _role(builder: CaseBuilder, name: str, statements: list[dict]) -> None:
     builder.put(
         f"raw/{ACCOUNT}/global/iam/roles/{name}/role.json",

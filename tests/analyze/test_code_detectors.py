@@ -332,3 +332,23 @@ def test_a_vendors_extension_name_in_another_accounts_layer_is_a_look_alike(
     [finding] = run_detector(builder, code_extension.DETECTOR)
     assert finding.severity is severity
     assert ("a look-alike" in finding.summary) is (severity is Severity.HIGH)
+
+
+@pytest.mark.parametrize(
+    ("layer", "extension"),
+    [
+        ("943013980633:layer:SentryNodeServerlessSDKv10:1", "sentry-extension"),
+        ("267093732750:layer:elastic-apm-extension-ver-1-5-7-x86_64:1", "apm-lambda-extension"),
+        ("753240598075:layer:LambdaAdapterLayerX86:24", "lambda-adapter"),
+    ],
+)
+def test_a_vendors_genuine_extension_is_info(
+    builder: CaseBuilder, layer: str, extension: str
+) -> None:
+    # The file names their builds ship (Sentry's buildLambdaLayer.ts, Elastic's goreleaser,
+    # the Web Adapter's release): the catalogue once listed none, or another name.
+    arn = f"arn:aws:lambda:{REGION}:{layer}"
+    builder.layer(arn, zip_bytes({f"extensions/{extension}": b"\x7fELF\x02\x01\x01"}))
+    builder.versions("orders", [function_config("orders", layers=[arn])])
+    [finding] = run_detector(builder, code_extension.DETECTOR)
+    assert finding.severity is Severity.INFO and finding.details["vendor"] is not None

@@ -24,6 +24,9 @@ FOREIGN = "999988887777"
         (NEWRELIC_NODE, "--require /opt/nodejs/node_modules/newrelic"),
         (SENTRY_NODE, "-r @sentry/serverless/dist/awslambda-auto"),
         (SENTRY_NODE, "--import @sentry/aws-serverless/awslambda-auto"),
+        # Sentry's CommonJS forms of v7 and v8 to 10 (its README at those tags)
+        (SENTRY_NODE, "-r @sentry/serverless/build/npm/cjs/awslambda-auto"),
+        (SENTRY_NODE, "-r @sentry/aws-serverless/build/npm/cjs/awslambda-auto"),
     ],
 )
 def test_a_documented_node_hook_with_its_vendors_layer_is_documented(
@@ -166,3 +169,35 @@ def test_a_vendors_own_layer_stays_the_vendors(arn: str) -> None:
 def test_a_close_spelling_in_the_functions_own_account_is_its_own() -> None:
     arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:Datad0g-Extension:1"
     assert load_catalogue().layer(arn, ACCOUNT).kind is LayerKind.OWN
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        # Lambda Insights beyond its first six accounts: eu-south-1, me-central-1, China
+        "arn:aws:lambda:eu-south-1:339249233099:layer:LambdaInsightsExtension:38",
+        "arn:aws:lambda:me-central-1:732604637566:layer:LambdaInsightsExtension-Arm64:10",
+        "arn:aws-cn:lambda:cn-north-1:488211338238:layer:LambdaInsightsExtension:52",
+        "arn:aws-us-gov:lambda:us-gov-west-1:751350123760:layer:LambdaInsightsExtension:40",
+        "arn:aws:lambda:eu-west-1:753240598075:layer:LambdaAdapterLayerX86:24",
+        "arn:aws:lambda:eu-west-1:267093732750:layer:elastic-apm-extension-ver-1-5-7-x86_64:1",
+    ],
+)
+def test_vendors_own_layers_in_every_region_they_publish_are_theirs(arn: str) -> None:
+    assert load_catalogue().layer(arn, ACCOUNT).kind is LayerKind.VENDOR
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "vendor"),
+    [
+        ("NEW_RELIC_LICENSE_KEY_SECRET", "nr-license-key", "New Relic"),  # a secret's name
+        ("SENTRY_DSN", "https://0123abcd@o4501.ingest.sentry.io/42", "Sentry"),  # public
+        ("SENTRY_DSN", "https://0123abcd:f00dfeed@sentry.example.com/42", None),  # a password
+        ("NEW_RELIC_LICENSE_KEY", "0123456789abcdef0123456789abcdef01234567", None),
+    ],
+)
+def test_vendor_documented_references_and_public_values_are_not_secrets(
+    name: str, value: str, vendor: str | None
+) -> None:
+    found = load_catalogue().not_a_secret(name, value)
+    assert (found.name if found else None) == vendor

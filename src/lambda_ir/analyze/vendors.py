@@ -52,9 +52,12 @@ _TOKENS = {
     "Lumigo": ("lumigo",),
     "Sentry": ("sentry",),
     "Elastic APM": ("elasticapm",),
+    "AWS Lambda Web Adapter": ("lambdaadapter", "lambdawebadapter"),
 }
 
 
+# A password in a URL's user part (`scheme://user:password@host`).
+_URL_PASSWORD = re.compile(r"://[^/@:\s]*:[^/@\s]+@")
 # Extension file names more than one publisher ships: they tell nothing of who made a layer.
 GENERIC_EXTENSIONS = frozenset({"collector"})
 
@@ -79,6 +82,10 @@ class Vendor:
     hooks: tuple[str, ...]
     extensions: tuple[str, ...]
     sources: tuple[str, ...]
+    # environment variables the vendor documents as holding where a secret is (a Secrets
+    # Manager secret's name), or a value public by design (Sentry's DSN): not secrets
+    secret_references: tuple[str, ...] = ()
+    public_values: tuple[str, ...] = ()
 
     def publishes(self, partition: str, account: str) -> bool:
         """True when `account` is one this vendor publishes layers from, in `partition`."""
@@ -199,6 +206,17 @@ class VendorCatalogue:
         check = self.check_hook(name, value, layer_arns, account)
         return check.vendor if check.whole else None
 
+    def not_a_secret(self, name: str, value: str) -> Vendor | None:
+        """The vendor documenting environment variable `name` as a reference to a secret or
+        as public by design; a public value holding a password (`https://key:secret@…`, a
+        legacy Sentry DSN) is a secret all the same."""
+        for vendor in self.vendors:
+            if name in vendor.secret_references:
+                return vendor
+            if name in vendor.public_values and not _URL_PASSWORD.search(value):
+                return vendor
+        return None
+
     def extension_named(self, extension: str) -> Vendor | None:
         """The known vendor whose extension file is named `extension` (`datadog-agent`), when
         the name is that vendor's alone: a generic name (ADOT's and OpenTelemetry's
@@ -243,6 +261,8 @@ def _vendor(entry: dict[str, Any]) -> Vendor:
         hooks=tuple(map(str, entry.get("hooks", []))),
         extensions=tuple(map(str, entry.get("extensions", []))),
         sources=tuple(map(str, entry.get("sources", []))),
+        secret_references=tuple(map(str, entry.get("secret_references", []))),
+        public_values=tuple(map(str, entry.get("public_values", []))),
     )
 
 

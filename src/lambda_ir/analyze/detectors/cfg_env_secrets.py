@@ -24,7 +24,9 @@ INFO = DetectorInfo(
     ),
     false_positives=(
         "Non-secret values with secret-sounding names; list the names in --allow. References "
-        "to a secret store (Secrets Manager/SSM/KMS ARNs, parameter names) are not secrets."
+        "to a secret store (Secrets Manager/SSM/KMS ARNs, parameter names, variables a known "
+        "vendor documents as naming a secret) and values public by design (Sentry's DSN "
+        "without a password) are not secrets (vendors.json)."
     ),
 )
 
@@ -49,6 +51,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
         for name, value in config.environment.items():
             if name in case.options.allowed_names or not value or is_reference(name, value):
                 continue
+            if case.vendors.not_a_secret(name, value) is not None:
+                continue  # NEW_RELIC_LICENSE_KEY_SECRET names a secret; SENTRY_DSN is public
             if is_secret_name(name) or looks_secret(value):
                 # The key holds a hash of the value so a rotated secret is a new finding.
                 digest = hashlib.sha256(value.encode()).hexdigest()[:12]
