@@ -41,6 +41,11 @@ SERVICE_ROLES = {
     "cloudformation.amazonaws.com": ("cfn-stack-exec", "AWSCloudFormation"),
     "codedeploy.amazonaws.com": ("CodeDeployServiceRole", "AWSCodeDeploy"),
 }
+# Amazon Inspector's service-linked role (its path and name as AWS makes them) and the session
+# its Lambda scans run under.
+INSPECTOR = "inspector2.amazonaws.com"
+INSPECTOR_PATH = f"/aws-service-role/{INSPECTOR}/"
+INSPECTOR_ROLE = "AWSServiceRoleForAmazonInspector2"
 TRUST_ANYONE_IN_ACCOUNT = {
     "Version": "2012-10-17",
     "Statement": [
@@ -141,6 +146,52 @@ class Cast:
             via_service=principal,
         )
         return self._clients(actor)
+
+    def inspector(self) -> ActorClients:
+        """Amazon Inspector scanning Lambda through its service-linked role (made when the
+        account enabled Inspector: `enable_inspector`), a session a day, as the service."""
+        day = self.clock.now().date().isoformat()
+        return self._cached(f"{INSPECTOR} {day}", self._inspector)
+
+    def _inspector(self) -> ActorClients:
+        arn = f"arn:aws:iam::{self.target.account_id}:user/emulator-admin"
+        itself = Actor(INSPECTOR, arn, ADMIN_KEYS, INSPECTOR, INSPECTOR, invoked_by=INSPECTOR)
+        sts = ActorClients(self.target, itself, self.clock, self.owner.loader).client("sts")
+        role = f"arn:aws:iam::{self.target.account_id}:role{INSPECTOR_PATH}{INSPECTOR_ROLE}"
+        answer = sts.assume_role(RoleArn=role, RoleSessionName="InspectorLambdaScan")
+        keys = answer["Credentials"]
+        credentials = Credentials(
+            keys["AccessKeyId"], keys["SecretAccessKey"], keys["SessionToken"]
+        )
+        actor = Actor(
+            "inspector2",
+            answer["AssumedRoleUser"]["Arn"],
+            credentials,
+            INSPECTOR,
+            INSPECTOR,
+            via_service=INSPECTOR,
+        )
+        return self._clients(actor)
+
+    def enable_inspector(self) -> None:
+        """The account turns Amazon Inspector on: AWS makes its service-linked role (the
+        emulator's IAM names it as moto does not, `AWSServiceRoleForAmazonInspector2`, so the
+        administrator's keys make it in its reserved path here, as AWS would)."""
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": INSPECTOR},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        self.owner.client("iam").create_role(
+            RoleName=INSPECTOR_ROLE,
+            Path=INSPECTOR_PATH,
+            AssumeRolePolicyDocument=json.dumps(trust),
+        )
 
     def vendor(self, account: str) -> ActorClients:
         """The vendor's own account, publishing its layers."""

@@ -13,7 +13,12 @@ from typing import Any
 
 from lambda_ir.emulator.scenarios.actors import ActorClients, ScenarioClock, Target
 from lambda_ir.emulator.scenarios.busy_cast import DEVELOPERS, Cast, execution_trust
-from lambda_ir.emulator.scenarios.busy_vendors import VENDOR_LAYERS, VendorLayer, layer_zip
+from lambda_ir.emulator.scenarios.busy_vendors import (
+    ELF_STUB,
+    VENDOR_LAYERS,
+    VendorLayer,
+    layer_zip,
+)
 from lambda_ir.emulator.scenarios.code import function_zip
 from lambda_ir.emulator.scenarios.result import Technique
 
@@ -63,7 +68,11 @@ APPS = (
         "python3.12",
         "ci",
         ("params-secrets",),
-        {"SMTP_PASSWORD_SECRET_ARN": _secret("smtp"), "API_KEY_PARAMETER": "/prod/email/api-key"},
+        {
+            "SMTP_PASSWORD_SECRET_ARN": _secret("smtp"),
+            "API_KEY_PARAMETER": "/prod/email/api-key",
+            "TOKEN_EXPIRY_SECONDS": "3600",  # about a secret, not one
+        },
     ),
     App(
         "payments-webhook",
@@ -97,6 +106,12 @@ DEV_DAYS = {
 BROWSE_DAYS = {ALICE: 11, BOB: 20}
 CFN_DAYS = (27, 20, 13, 6, 1)
 UPGRADE_DAY = 16
+# From this many days ago the CI's releases of image-thumbnailer bundle ffmpeg (a native
+# executable a Python function calls): a release, not an intrusion.
+FFMPEG_APP, FFMPEG_DAY = "image-thumbnailer", 10
+FFMPEG = {"bin/ffmpeg": ELF_STUB}
+# Amazon Inspector is turned on six days ago and scans Lambda at night on these days (ago).
+INSPECTOR_DAYS = (5, 4, 3, 2, 1)
 
 
 @dataclass
@@ -131,6 +146,7 @@ class Life:
         self.versions: dict[str, int] = {}
         self.techniques: list[Technique] = []
         self.roles: dict[str, str] = {}
+        self.tools: dict[str, dict[str, bytes]] = {}  # bundled tools of each function's code
 
     def lam(self, clients: ActorClients) -> Any:
         return clients.client("lambda", REGION)
@@ -196,8 +212,11 @@ class Life:
         self.lam(clients).create_alias(FunctionName=app.name, Name=ALIAS, FunctionVersion="1")
         self.versions[app.name] = 1
 
-    def release(self, clients: ActorClients, app: App, upgrade: bool = False) -> None:
-        """A CI release: refresh, (vendor layer upgrade,) new code published, `live` moved."""
+    def release(
+        self, clients: ActorClients, app: App, upgrade: bool = False, tools: bool = False
+    ) -> None:
+        """A CI release: refresh, (vendor layer upgrade,) new code published, `live` moved;
+        with `tools`, the code bundles ffmpeg from then on."""
         lam = self.lam(clients)
         lam.get_function(FunctionName=app.name)
         if upgrade:
@@ -205,7 +224,9 @@ class Life:
             lam.update_function_configuration(FunctionName=app.name, Layers=self.layers(app, True))
         self.clock.advance(3)
         number = self.versions[app.name] + 1
-        code = function_zip(app.runtime, app.name, f"1.{number}.0")
+        if tools:
+            self.tools[app.name] = FFMPEG
+        code = function_zip(app.runtime, app.name, f"1.{number}.0", self.tools.get(app.name))
         lam.update_function_code(FunctionName=app.name, ZipFile=code, Publish=True)
         self.versions[app.name] = number
         self.clock.advance(2)
@@ -255,8 +276,19 @@ class Life:
         )
         lam.update_function_configuration(FunctionName=app.name, **settings)
 
+    def inspector_scan(self) -> None:
+        """Amazon Inspector's nightly look at every function (its service-linked role)."""
+        lam = self.lam(self.cast.inspector())
+        lam.list_functions()
+        for app in APPS:
+            self.clock.advance(1)
+            lam.get_function(FunctionName=app.name)
+            lam.list_versions_by_function(FunctionName=app.name)
+        self.clock.advance(1)
+        lam.list_layers()
+
     def plan(self, schedule: Schedule, now: datetime) -> None:
-        """Thirty days: creation, CI releases, canaries, console edits."""
+        """Thirty days: creation, CI releases, canaries, console edits, Inspector's scans."""
 
         def step(fn: Callable[..., None], *args: Any) -> Callable[[], None]:
             return lambda: fn(*args)
@@ -280,6 +312,9 @@ class Life:
                     day_at(now, days_ago, hour, 10 + n * 3),
                     step(self.console_edit, email, app, days_ago, browse),
                 )
+        schedule.add(day_at(now, INSPECTOR_DAYS[0] + 1, 16), step(self.cast.enable_inspector))
+        for days_ago in INSPECTOR_DAYS:  # at night, at a slightly different minute each night
+            schedule.add(day_at(now, days_ago, 2, 17 + days_ago), step(self.inspector_scan))
 
     def _create_ci(self) -> None:
         clients = self.cast.ci(0)
@@ -296,4 +331,5 @@ class Life:
         for offset in range(3):
             app = CI_APPS[(run * 3 + offset) % len(CI_APPS)]
             upgrade = days_ago == UPGRADE_DAY and "datadog-python" in app.vendors
-            self.release(clients, app, upgrade)
+            tools = app.name == FFMPEG_APP and days_ago <= FFMPEG_DAY
+            self.release(clients, app, upgrade, tools)

@@ -65,13 +65,19 @@ exports.handler = async (event) => {{
 REQUIREMENTS = "boto3==1.35.36\nPillow==10.4.0\n"
 
 
-def function_zip(runtime: str, description: str, release: str) -> bytes:
-    """The package of one release of a benign function (handler `app.handler`)."""
+def function_zip(
+    runtime: str, description: str, release: str, tools: Mapping[str, bytes] | None = None
+) -> bytes:
+    """The package of one release of a benign function (handler `app.handler`), with the
+    bundled `tools` (a path and its bytes: `bin/ffmpeg`, made executable) when given."""
+    extra = dict(tools or {})
+    executable = frozenset(extra)
     if runtime.startswith("nodejs"):
         source = NODE_HANDLER.format(description=description, release=release)
-        return build_zip({"app.js": source, "package.json": _package_json(description)})
+        files = {"app.js": source, "package.json": _package_json(description), **extra}
+        return build_zip(files, executable)
     source = PYTHON_HANDLER.format(description=description, release=release)
-    return build_zip({"app.py": source, "requirements.txt": REQUIREMENTS})
+    return build_zip({"app.py": source, "requirements.txt": REQUIREMENTS, **extra}, executable)
 
 
 def _package_json(description: str) -> str:
