@@ -12,7 +12,7 @@ import pytest
 
 from lambda_ir.analyze.archive import Limits, ReadReport, read_members
 from lambda_ir.analyze.detectors import code_elf, code_extension, code_yara, ioc_match
-from lambda_ir.model import Severity
+from lambda_ir.model import Finding, Severity
 from tests.analyze.casebuild import (
     ACCOUNT,
     REGION,
@@ -327,9 +327,7 @@ def test_a_vendors_extension_name_in_another_accounts_layer_is_a_look_alike(
     builder: CaseBuilder, extension: str, severity: Severity
 ) -> None:
     foreign = f"arn:aws:lambda:{REGION}:210987654321:layer:ops-helpers:2"
-    builder.layer(foreign, zip_bytes({f"extensions/{extension}": b"\x7fELF\x02\x01\x01"}))
-    builder.versions("orders", [function_config("orders", layers=[foreign])])
-    [finding] = run_detector(builder, code_extension.DETECTOR)
+    finding = _extension_finding(builder, foreign, extension)
     assert finding.severity is severity
     assert ("a look-alike" in finding.summary) is (severity is Severity.HIGH)
 
@@ -347,8 +345,14 @@ def test_a_vendors_genuine_extension_is_info(
 ) -> None:
     # The file names their builds ship (Sentry's buildLambdaLayer.ts, Elastic's goreleaser,
     # the Web Adapter's release): the catalogue once listed none, or another name.
-    arn = f"arn:aws:lambda:{REGION}:{layer}"
-    builder.layer(arn, zip_bytes({f"extensions/{extension}": b"\x7fELF\x02\x01\x01"}))
-    builder.versions("orders", [function_config("orders", layers=[arn])])
-    [finding] = run_detector(builder, code_extension.DETECTOR)
+    finding = _extension_finding(builder, f"arn:aws:lambda:{REGION}:{layer}", extension)
     assert finding.severity is Severity.INFO and finding.details["vendor"] is not None
+
+
+def _extension_finding(builder: CaseBuilder, layer: str, extension: str) -> Finding:
+    """The one LIR-CODE-003 finding of a function carrying `layer`, which ships only
+    `extensions/<extension>`."""
+    builder.layer(layer, zip_bytes({f"extensions/{extension}": b"\x7fELF\x02\x01\x01"}))
+    builder.versions("orders", [function_config("orders", layers=[layer])])
+    [finding] = run_detector(builder, code_extension.DETECTOR)
+    return finding

@@ -271,18 +271,21 @@ def test_event_source_mapping(builder: CaseBuilder) -> None:
     assert len(found) == 1 and found[0].resource == FN_ARN
 
 
+# Six kinds of Lambda reads: a burst by kinds alone.
+RECON_OPS = (
+    "ListFunctions20150331",
+    "GetFunction20150331v2",
+    "GetPolicy20150331v2",
+    "ListAliases20150331",
+    "ListVersionsByFunction20150331",
+    "GetAccountSettings20160819",
+)
+
+
 def test_recon_burst_fires_for_many_reads_quiet_for_few(builder: CaseBuilder) -> None:
-    ops = [
-        "ListFunctions20150331",
-        "GetFunction20150331v2",
-        "GetPolicy20150331v2",
-        "ListAliases20150331",
-        "ListVersionsByFunction20150331",
-        "GetAccountSettings20160819",
-    ]
     records = [
         trail_event(op, {}, event_id=f"r{i}", time=f"2026-11-02T12:0{i}:00Z")
-        for i, op in enumerate(ops)
+        for i, op in enumerate(RECON_OPS)
     ]
     records.append(
         trail_event("GetFunction20150331v2", {}, event_id="q1", identity=role_identity("ci", "x"))
@@ -723,16 +726,7 @@ def test_recon_burst_by_a_service_linked_role_is_the_service_at_work(
             source_ip="inspector2.amazonaws.com",
             user_agent="inspector2.amazonaws.com",
         )
-        for i, op in enumerate(
-            [
-                "ListFunctions20150331",
-                "GetFunction20150331v2",
-                "GetPolicy20150331v2",
-                "ListAliases20150331",
-                "ListVersionsByFunction20150331",
-                "GetAccountSettings20160819",
-            ]
-        )
+        for i, op in enumerate(RECON_OPS)
     ]
     found = _one(builder, ct_recon_burst.DETECTOR, records)
     assert (found == []) is linked

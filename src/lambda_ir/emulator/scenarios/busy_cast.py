@@ -46,6 +46,7 @@ SERVICE_ROLES = {
 INSPECTOR = "inspector2.amazonaws.com"
 INSPECTOR_PATH = f"/aws-service-role/{INSPECTOR}/"
 INSPECTOR_ROLE = "AWSServiceRoleForAmazonInspector2"
+LINKED_ROLES = {INSPECTOR: (f"{INSPECTOR_PATH[1:]}{INSPECTOR_ROLE}", "InspectorLambdaScan")}
 TRUST_ANYONE_IN_ACCOUNT = {
     "Version": "2012-10-17",
     "Statement": [
@@ -121,12 +122,13 @@ class Cast:
 
     def service(self, principal: str) -> ActorClients:
         """An AWS service acting for the account (CloudFormation, CodeDeploy) with a session
-        of its service role, new each day, as the service assumes it for each deployment."""
+        of its service role, new each day, as the service assumes it for each deployment;
+        Amazon Inspector with its service-linked role (made by `enable_inspector`)."""
         day = self.clock.now().date().isoformat()
         return self._cached(f"{principal} {day}", lambda: self._service(principal))
 
     def _service(self, principal: str) -> ActorClients:
-        role, session = SERVICE_ROLES[principal]
+        role, session = {**SERVICE_ROLES, **LINKED_ROLES}[principal]
         arn = f"arn:aws:iam::{self.target.account_id}:user/emulator-admin"
         itself = Actor(principal, arn, ADMIN_KEYS, principal, principal, invoked_by=principal)
         sts = ActorClients(self.target, itself, self.clock, self.owner.loader).client("sts")
@@ -144,32 +146,6 @@ class Cast:
             principal,
             principal,
             via_service=principal,
-        )
-        return self._clients(actor)
-
-    def inspector(self) -> ActorClients:
-        """Amazon Inspector scanning Lambda through its service-linked role (made when the
-        account enabled Inspector: `enable_inspector`), a session a day, as the service."""
-        day = self.clock.now().date().isoformat()
-        return self._cached(f"{INSPECTOR} {day}", self._inspector)
-
-    def _inspector(self) -> ActorClients:
-        arn = f"arn:aws:iam::{self.target.account_id}:user/emulator-admin"
-        itself = Actor(INSPECTOR, arn, ADMIN_KEYS, INSPECTOR, INSPECTOR, invoked_by=INSPECTOR)
-        sts = ActorClients(self.target, itself, self.clock, self.owner.loader).client("sts")
-        role = f"arn:aws:iam::{self.target.account_id}:role{INSPECTOR_PATH}{INSPECTOR_ROLE}"
-        answer = sts.assume_role(RoleArn=role, RoleSessionName="InspectorLambdaScan")
-        keys = answer["Credentials"]
-        credentials = Credentials(
-            keys["AccessKeyId"], keys["SecretAccessKey"], keys["SessionToken"]
-        )
-        actor = Actor(
-            "inspector2",
-            answer["AssumedRoleUser"]["Arn"],
-            credentials,
-            INSPECTOR,
-            INSPECTOR,
-            via_service=INSPECTOR,
         )
         return self._clients(actor)
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lambda_ir.emulator.scenarios.actors import ActorClients, ScenarioClock, Target
-from lambda_ir.emulator.scenarios.busy_cast import DEVELOPERS, Cast, execution_trust
+from lambda_ir.emulator.scenarios.busy_cast import DEVELOPERS, INSPECTOR, Cast, execution_trust
 from lambda_ir.emulator.scenarios.busy_vendors import (
     ELF_STUB,
     VENDOR_LAYERS,
@@ -278,7 +278,7 @@ class Life:
 
     def inspector_scan(self) -> None:
         """Amazon Inspector's nightly look at every function (its service-linked role)."""
-        lam = self.lam(self.cast.inspector())
+        lam = self.lam(self.cast.service(INSPECTOR))
         lam.list_functions()
         for app in APPS:
             self.clock.advance(1)
