@@ -20,6 +20,7 @@ from lambda_ir.analyze.baseline_sql import (
     novelty_of,
     verdict_of,
 )
+from lambda_ir.analyze.baseline_tools import SERVICE_SQL, is_service
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detectors import ct_unusual_change
 from lambda_ir.analyze.trail_rows import select_events
@@ -326,3 +327,25 @@ def test_a_verdict_as_one_json_value_is_the_verdict_of_its_row(
         assert (text is None) == (whole[0] is None)
         made = novelty_of(whole)
         assert verdict_of(text) == made and verdict_of(text).phrase() == made.phrase()
+
+
+@pytest.mark.parametrize(
+    ("issuer", "service"),
+    [
+        (LINKED["sessionContext"]["sessionIssuer"]["arn"], True),  # type: ignore[index]
+        (f"arn:aws-cn:iam::{ACCOUNT}:role/aws-service-role/x.amazonaws.com.cn/R", True),
+        (
+            f"arn:aws:iam::{ACCOUNT}:role/ops:role/aws-service-role/inspector2.amazonaws.com/R",
+            False,
+        ),
+        (f"arn:aws:iam::{ACCOUNT}:role/AWSServiceRoleForAmazonInspector2", False),
+    ],
+)
+def test_a_service_linked_role_is_known_by_its_path_after_the_account(
+    issuer: str, service: bool
+) -> None:
+    # A customer's role cannot take the path /aws-service-role/, but its path may hold a colon:
+    # only the path right after the account marks a service-linked role, in Python and SQL.
+    assert is_service("AssumedRole", issuer) is service
+    sql = SERVICE_SQL.replace("actor_type", "'AssumedRole'").replace("session_issuer_arn", "?")
+    assert duckdb.execute(f"SELECT {sql}", [issuer]).fetchone() == (service,)

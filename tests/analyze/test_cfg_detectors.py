@@ -727,3 +727,18 @@ def test_weighted_alias_to_a_release_of_the_established_path_is_a_canary(
     [finding] = run_detector(builder, cfg_weighted_alias.DETECTOR)
     assert finding.details["canary"] is canary
     assert finding.severity is (Severity.LOW if canary else Severity.MEDIUM)
+
+
+def test_hook_env_vendor_require_without_its_extension_stays_documented(
+    builder: CaseBuilder,
+) -> None:
+    # Node finds `handler.js` for `--require …/handler`: Datadog's layer ships the module, so
+    # its documented hook is INFO (only a wrapper's path is a file's exact name).
+    layer = f"arn:aws:lambda:{REGION}:464622532012:layer:Datadog-Node20-x:112"
+    module = "nodejs/node_modules/datadog-lambda-js/handler.js"
+    builder.layer(layer, zip_bytes({module: "module.exports = {};\n"}))
+    env = {"NODE_OPTIONS": "--require /opt/nodejs/node_modules/datadog-lambda-js/handler"}
+    config = function_config("orders", env=env, layers=[layer], runtime="nodejs20.x")
+    builder.versions("orders", [config])
+    [finding] = run_detector(builder, cfg_hook_env.DETECTOR)
+    assert finding.severity is Severity.INFO and finding.details["not_shipped"] == []

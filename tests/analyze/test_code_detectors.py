@@ -356,3 +356,16 @@ def _extension_finding(builder: CaseBuilder, layer: str, extension: str) -> Find
     builder.versions("orders", [function_config("orders", layers=[layer])])
     [finding] = run_detector(builder, code_extension.DETECTOR)
     return finding
+
+
+def test_a_function_named_layer_is_no_layer(builder: CaseBuilder) -> None:
+    # `…:function:layer:$LATEST` holds ":layer:": the package's layer is the one it was
+    # collected as, never an owner that reads like one.
+    mine = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:shared-utils:3"
+    builder.layer(DATADOG_EXTENSION, zip_bytes(AGENT))
+    builder.layer(mine, zip_bytes(AGENT))  # the same bytes: stored once
+    builder.versions("layer", [function_config("layer", layers=[DATADOG_EXTENSION, mine])])
+    found = run_detector(builder, code_extension.DETECTOR)
+    assert len({f.id for f in found}) == len(found) == 2
+    copy = next(f for f in found if f.summary.startswith(f"Layer {mine} "))
+    assert copy.severity is Severity.HIGH and copy.details["replaces"] == DATADOG_EXTENSION

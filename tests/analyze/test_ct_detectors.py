@@ -709,13 +709,21 @@ def _inspector_identity(path: str) -> dict[str, object]:
     }
 
 
-@pytest.mark.parametrize("linked", [True, False])
+@pytest.mark.parametrize(
+    ("path", "linked"),
+    [
+        ("aws-service-role/inspector2.amazonaws.com/", True),
+        ("", False),
+        # IAM keeps /aws-service-role/ for the services, but a path may hold a colon
+        ("ops:role/aws-service-role/inspector2.amazonaws.com/", False),
+    ],
+)
 def test_recon_burst_by_a_service_linked_role_is_the_service_at_work(
-    builder: CaseBuilder, linked: bool
+    builder: CaseBuilder, path: str, linked: bool
 ) -> None:
     # Inspector scanning Lambda at night through its service-linked role is the service acting
     # for the account, not a new principal's recon; a role merely named like it is judged.
-    identity = _inspector_identity("aws-service-role/inspector2.amazonaws.com/" if linked else "")
+    identity = _inspector_identity(path)
     records = [
         trail_event(
             op,

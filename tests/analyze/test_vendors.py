@@ -144,6 +144,13 @@ def test_a_close_spelling_of_a_vendors_name_from_another_account_is_a_look_alike
         "elasticsearch-client",
         "power-tables",
         "internal-logging",
+        # the words-only names must stand as whole words
+        "hotel-python-utils",
+        "motel-collector",
+        "my-lambda-adapter",
+        "otel-python-deps",  # a platform account's shared layer
+        "cloudwatch-insights-helper",
+        "parameters-secrets-cache",
     ],
 )
 def test_an_honest_name_from_another_account_stays_unknown(name: str) -> None:
@@ -185,6 +192,9 @@ def test_a_close_spelling_in_the_functions_own_account_is_its_own() -> None:
         ("SENTRY_DSN", "https://0123abcd@o4501.ingest.sentry.io/42", "Sentry"),  # public
         ("SENTRY_DSN", "https://0123abcd:f00dfeed@sentry.example.com/42", None),  # a password
         ("NEW_RELIC_LICENSE_KEY", "0123456789abcdef0123456789abcdef01234567", None),
+        # a licence key pasted where the secret's name goes is the secret
+        ("NEW_RELIC_LICENSE_KEY_SECRET", "0123456789abcdef0123456789abcdef01234567", None),
+        ("NEW_RELIC_LICENSE_KEY_SECRET", "prod/newrelic-license-key", "New Relic"),
     ],
 )
 def test_vendor_documented_references_and_public_values_are_not_secrets(

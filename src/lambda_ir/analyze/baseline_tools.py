@@ -53,12 +53,14 @@ def network_of(source_ip: str) -> str:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
-# A service-linked role's path (`role/aws-service-role/inspector2.amazonaws.com/…`): its trust
-# policy names the service and cannot be edited, so only the service assumes it.
-SERVICE_LINKED = ":role/aws-service-role/"
+# A service-linked role's ARN (`…:role/aws-service-role/inspector2.amazonaws.com/…`): its
+# trust policy names the service and cannot be edited, so only the service assumes it. The
+# path must follow the account at once: IAM refuses the prefix `/aws-service-role/` to
+# anyone else, but a path may hold a colon (`/ops:role/aws-service-role/`).
+SERVICE_LINKED = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/aws-service-role/"
 SERVICE_SQL = (
     "(coalesce(actor_type, '') = 'AWSService' "
-    f"OR contains(coalesce(session_issuer_arn, ''), '{SERVICE_LINKED}'))"
+    f"OR regexp_matches(coalesce(session_issuer_arn, ''), '{SERVICE_LINKED}'))"
 )
 
 
@@ -69,7 +71,7 @@ def is_service(actor_type: str, session_issuer: str = "") -> bool:
     is the source address and the user agent) is not: it is judged as itself
     (`via_service`), so stolen keys that deploy through a stack are a new principal like any
     other. (`SERVICE_SQL` is this in SQL.)"""
-    return actor_type == "AWSService" or SERVICE_LINKED in session_issuer
+    return actor_type == "AWSService" or re.match(SERVICE_LINKED, session_issuer) is not None
 
 
 # A service's name as a source address (`cloudformation.amazonaws.com`, `….amazonaws.com.cn`

@@ -245,8 +245,8 @@ class CaseView:
             if runtime and runtime not in runtimes:
                 runtimes.append(runtime)
         return tuple(
-            v.Package(blob, kind, tuple(names), tuple(runtimes))
-            for blob, kind, names, runtimes in owners.values()
+            v.Package(blob, kind, tuple(names), tuple(runtimes), layer_arn)
+            for (_, layer_arn), (blob, kind, names, runtimes) in owners.items()
         )
 
     # -- trail and logs --------------------------------------------------------------------

@@ -79,13 +79,17 @@ def shadowing_layer(
 
 
 def unshipped(
-    case: CaseView, config: FunctionConfig, check: HookCheck, files: list[LayerFile]
+    case: CaseView, config: FunctionConfig, name: str, check: HookCheck, files: list[LayerFile]
 ) -> list[str]:
-    """The documented /opt targets of a hook that none of the function's layers ships, when
-    every layer's package is in the case (else the packages cannot tell, and none is named).
-    A vendor documenting `/opt/otel-handler` vouches for nothing on a function whose layers
-    hold no such file: its attached layer (ADOT for Python ships `otel-instrument`) does
-    not provide it, and /opt holds nothing but the layers' files."""
+    """The documented /opt wrapper (`AWS_LAMBDA_EXEC_WRAPPER`, `name`) that none of the
+    function's layers ships, when every layer's package is in the case (else the packages
+    cannot tell, and none is named). A vendor documenting `/opt/otel-handler` vouches for
+    nothing on a function whose layers hold no such file: its attached layer (ADOT for Python
+    ships `otel-instrument`) does not provide it, and /opt holds nothing but the layers'
+    files. The wrapper is a file's exact path; a `--require` target is not (Node adds `.js`,
+    `/index.js`): those are left to `shadowing_layer`."""
+    if name.upper() != "AWS_LAMBDA_EXEC_WRAPPER":
+        return []
     stored = {layer.arn for layer in case.layers if layer.blob is not None}
     if not config.layers or any(arn not in stored for arn in config.layers):
         return []

@@ -75,3 +75,18 @@ def spelled_like(layer_name: str, vendor_name: str) -> bool:
             ):
                 return True
     return False
+
+
+def words_spell(layer_name: str, token: str) -> bool:
+    """True when a run of `layer_name`'s whole words, lower-cased and joined, is `token`
+    (`otel-python-amd64` spells `otelpython`; `hotel-python` does not)."""
+    words = [w.lower() for w in _WORD.findall(layer_name)]
+    for start in range(len(words)):
+        run = ""
+        for word in words[start:]:
+            run += word
+            if run == token:
+                return True
+            if len(run) >= len(token):
+                break
+    return False

@@ -251,18 +251,12 @@ class Package:
     kind: str  # code | layer
     owners: tuple[str, ...]  # function ARNs with version, and a layer's own version ARN
     runtimes: tuple[str, ...]  # runtimes of the functions that run it ("" for layers)
+    layer: str = ""  # the layer version ARN of a layer package, "" for a code package
 
     @property
     def owner(self) -> str:
         """The first user, named on findings (all users are in the finding's details)."""
         return self.owners[0]
-
-    @property
-    def layer(self) -> str:
-        """The layer version ARN of a layer package, "" for a code package."""
-        if self.kind != "layer":
-            return ""
-        return next((o for o in self.owners if ":layer:" in o), "")
 
     @property
     def key(self) -> str:

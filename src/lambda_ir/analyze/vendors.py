@@ -19,41 +19,51 @@ from typing import Any
 import orjson
 
 from lambda_ir.analyze.hooks import load_targets
-from lambda_ir.analyze.lookalike import spelled_like
+from lambda_ir.analyze.lookalike import spelled_like, words_spell
+from lambda_ir.redact import looks_secret
 
 CATALOGUE = Path(__file__).with_name("vendors.json")
 _NORMALISE = re.compile(r"[^a-z0-9]")
 # Words that name a vendor in a layer name, however it is spelled or cased.
-# Beside the vendor's name: its product's words without a connective ("parameterssecrets"),
-# its extension's own file name ("cloudwatchlambdaagent"), and ADOT's layer names without
-# their `aws-` ("otel-python-amd64-ver-1-25-0").
 _TOKENS = {
     "Datadog": ("datadog",),
-    "Amazon CloudWatch Lambda Insights": (
-        "lambdainsights",
-        "cloudwatchinsights",
-        "cloudwatchlambdaagent",
-    ),
-    "AWS Distro for OpenTelemetry": (
-        "awsotel",
-        "opentelemetrydistro",
-        "adot",
-        "otelpython",
-        "otelnodejs",
-        "oteljava",
-        "otelcollector",
-        "otelruby",
-        "oteldotnet",
-    ),
-    "AWS Parameters and Secrets Lambda Extension": ("parametersandsecrets", "parameterssecrets"),
+    "Amazon CloudWatch Lambda Insights": ("lambdainsights",),
+    "AWS Distro for OpenTelemetry": ("awsotel", "opentelemetrydistro", "adot"),
+    "AWS Parameters and Secrets Lambda Extension": ("parametersandsecrets",),
     "Powertools for AWS Lambda": ("powertools",),
     "New Relic": ("newrelic",),
     "Dynatrace": ("dynatrace", "oneagent"),
     "Lumigo": ("lumigo",),
     "Sentry": ("sentry",),
     "Elastic APM": ("elasticapm",),
-    "AWS Lambda Web Adapter": ("lambdaadapter", "lambdawebadapter"),
+    "AWS Lambda Web Adapter": ("lambdawebadapter",),
 }
+# Whole words of a layer name that imitate a vendor's layer (`otel-python-amd64-ver-…` is
+# ADOT's name without its `aws-`; `hotel-python` or a platform account's `otel-python-deps`
+# are not): the product's words with "Extension" and without a connective, the extension's
+# own file name, ADOT's language and architecture. Words run together as the name's words
+# (`words_spell`), never inside a word.
+_ADOT_NAMES = tuple(
+    f"otel{language}{arch}"
+    for language in ("python", "nodejs", "javawrapper", "javaagent", "collector", "ruby", "dotnet")
+    for arch in ("amd64", "arm64")
+)
+_WORD_TOKENS = {
+    "Amazon CloudWatch Lambda Insights": ("cloudwatchinsightsextension", "cloudwatchlambdaagent"),
+    "AWS Distro for OpenTelemetry": _ADOT_NAMES,
+    "AWS Parameters and Secrets Lambda Extension": (
+        "parameterssecretsextension",
+        "parameterssecretslambdaextension",
+    ),
+}
+
+
+def _names_a_secret(value: str) -> bool:
+    """Whether a value reads as where a secret is (an ARN, `prod/newrelic-license`, a short
+    name), not as the secret pasted in its place (a 40-character licence key)."""
+    if looks_secret(value):
+        return False
+    return value.startswith("arn:") or "/" in value or len(value) < 20
 
 
 # A password in a URL's user part (`scheme://user:password@host`).
@@ -97,7 +107,9 @@ class Vendor:
             return True
         plain = _NORMALISE.sub("", layer_name.lower())
         tokens = _TOKENS.get(self.name, ())
-        return any(t in plain for t in tokens) or any(spelled_like(layer_name, t) for t in tokens)
+        if any(t in plain for t in tokens) or any(spelled_like(layer_name, t) for t in tokens):
+            return True
+        return any(words_spell(layer_name, t) for t in _WORD_TOKENS.get(self.name, ()))
 
     def documents(self, name: str, target: str) -> bool:
         """True when this vendor documents `target` as what variable `name` loads: its wrapper
@@ -211,7 +223,7 @@ class VendorCatalogue:
         as public by design; a public value holding a password (`https://key:secret@…`, a
         legacy Sentry DSN) is a secret all the same."""
         for vendor in self.vendors:
-            if name in vendor.secret_references:
+            if name in vendor.secret_references and _names_a_secret(value):
                 return vendor
             if name in vendor.public_values and not _URL_PASSWORD.search(value):
                 return vendor
@@ -272,14 +284,10 @@ def load_catalogue(path: Path = CATALOGUE) -> VendorCatalogue:
     return VendorCatalogue(tuple(_vendor(entry) for entry in document["vendors"]))
 
 
-def package_publisher(
-    catalogue: VendorCatalogue, owners: tuple[str, ...], account: str
-) -> LayerMatch | None:
-    """For a layer package (its `owners`: layer and function ARNs), the catalogue's verdict on
-    the layer: the first look-alike, else the first known vendor's; None for other layers."""
-    matches = [catalogue.layer(arn, account) for arn in owners if ":layer:" in arn]
-    for kind in (LayerKind.LOOKALIKE, LayerKind.VENDOR):
-        for match in matches:
-            if match.kind is kind:
-                return match
-    return None
+def package_publisher(catalogue: VendorCatalogue, layer: str, account: str) -> LayerMatch | None:
+    """For a layer package (`layer`, its layer version ARN; "" for code), the catalogue's
+    verdict on the layer when it is a look-alike or a known vendor's; None otherwise."""
+    if not layer:
+        return None
+    match = catalogue.layer(layer, account)
+    return match if match.kind in (LayerKind.LOOKALIKE, LayerKind.VENDOR) else None

@@ -147,7 +147,7 @@ def _judge(
     modules = module_files(case, config, tuple(t for t in check.documented if t in required))
     shadow = shadowing_layer(case, config, name, check, [*found, *modules])
     vendor = check.vendor
-    missing = unshipped(case, config, check, found)
+    missing = unshipped(case, config, name, check, found)
     if vendor is not None and check.whole and shadow is None and not missing:
         note = f"; {vendor.name} documents this hook and its own layer is attached"
         return Verdict(Severity.INFO, note, check)

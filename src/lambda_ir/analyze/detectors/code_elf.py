@@ -48,7 +48,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         base = member.name.rsplit("/", 1)[-1]
         decoy = base in DECOYS
         account, region = owner_location(package.owner)
-        publisher = package_publisher(case.vendors, package.owners, account)
+        publisher = package_publisher(case.vendors, package.layer, account)
         severity = Severity.HIGH if decoy else Severity.LOW
         if publisher is not None and publisher.kind is LayerKind.LOOKALIKE:
             severity = Severity.HIGH

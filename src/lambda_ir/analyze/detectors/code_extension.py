@@ -43,18 +43,18 @@ def detect(case: CaseView) -> Iterator[Finding]:
         parts = member.name.split("/")
         if package.kind != "layer" or len(parts) != 2 or parts[0] != "extensions":
             continue
-        functions = [o for o in package.owners if ":function:" in o]
+        functions = [o for o in package.owners if o != package.layer]
         account, region = owner_location(package.owner)
-        layers = tuple(o for o in package.owners if ":layer:" in o)
+        layers = (package.layer,)
         vendor = case.vendors.extension_vendor(parts[1], layers)
-        publisher = package_publisher(case.vendors, package.owners, account)
+        publisher = package_publisher(case.vendors, package.layer, account)
         own = own_layer(case, layers)
         named = case.vendors.extension_named(parts[1])
-        kind = case.vendors.layer(package.layer, account).kind if package.layer else None
+        kind = case.vendors.layer(package.layer, account).kind
         replaced = _replaced(case, package, member.name, files_of)
         if own is not None:
             severity, verdict = Severity.INFO, f"lambda-ir's own extension: the {own.describe()}"
-        elif any(named_like_ours(arn) for arn in layers):
+        elif named_like_ours(package.layer):
             severity, verdict = (
                 Severity.HIGH,
                 "its layer is named like lambda-ir's runtime collector, but no `runtime attach` "
@@ -96,7 +96,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             key=f"{package.key}|{member.name}",
             evidence=(member_ref(package, member),),
             summary=(
-                f"Layer {layers[-1] if layers else package.owners[-1]} contains extension "
+                f"Layer {package.layer} contains extension "
                 f"{member.name}, which runs as its own process in "
                 f"{len(functions) or 'no collected'} function version(s) and sees every "
                 f"invocation; {verdict}."
@@ -120,7 +120,10 @@ def _member_names(case: CaseView) -> Callable[[str], frozenset[str]]:
         if arn not in read:
             layer = layers.get(arn)
             blob = None if layer is None else layer.blob
-            data = b"" if blob is None else case.read_bytes(blob, MAX_LAYER_BYTES)
+            try:
+                data = b"" if blob is None else case.read_bytes(blob, MAX_LAYER_BYTES)
+            except (OSError, ValueError):  # unreadable: verify's and the gap detectors' to say
+                data = b""
             read[arn] = frozenset(m.name for m in read_members(data)) if data else frozenset()
         return read[arn]
 

@@ -70,14 +70,15 @@ def function_zip(
 ) -> bytes:
     """The package of one release of a benign function (handler `app.handler`), with the
     bundled `tools` (a path and its bytes: `bin/ffmpeg`, made executable) when given."""
-    extra = dict(tools or {})
-    executable = frozenset(extra)
+    files: dict[str, bytes | str] = dict(tools or {})
+    executable = frozenset(files)
     if runtime.startswith("nodejs"):
         source = NODE_HANDLER.format(description=description, release=release)
-        files = {"app.js": source, "package.json": _package_json(description), **extra}
-        return build_zip(files, executable)
-    source = PYTHON_HANDLER.format(description=description, release=release)
-    return build_zip({"app.py": source, "requirements.txt": REQUIREMENTS, **extra}, executable)
+        files.update({"app.js": source, "package.json": _package_json(description)})
+    else:
+        source = PYTHON_HANDLER.format(description=description, release=release)
+        files.update({"app.py": source, "requirements.txt": REQUIREMENTS})
+    return build_zip(files, executable)
 
 
 def _package_json(description: str) -> str:
