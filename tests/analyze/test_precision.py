@@ -814,3 +814,27 @@ def test_an_exposure_of_malicious_code_recommends_stopping_it() -> None:
     assert incident.kind == "exposure" and incident.actions == ()
     (incident,), _ = correlate([dataclasses.replace(miner, severity=Severity.MEDIUM)])
     assert incident.actions == ()
+
+
+def test_a_pause_does_not_split_steps_from_the_same_new_address() -> None:
+    # Recon at 00:45 and a change at 09:50 (nine hours on) from 5.188.62.14, a network the
+    # principal never used: one intrusion. A change after the same pause from another address
+    # (or from a known network) is an incident of its own.
+    bob = f"arn:aws:iam::{ACCOUNT}:user/bob"
+
+    def step(fid: str, detector: str, time: str, address: str, new: bool) -> Finding:
+        finding = _finding(fid, detector, Severity.MEDIUM, time, bob)
+        verdict = {"judged": True, "new": ["network"] if new else [], "reasons": []}
+        actor = dataclasses.replace(finding.actor, source_ip=address)  # type: ignore[arg-type]
+        return dataclasses.replace(finding, actor=actor, details={"baseline": verdict})
+
+    recon = step("recon", "LIR-CT-007", "2026-12-01T00:45:00Z", "5.188.62.14", True)
+    url = step("url", "LIR-CT-002", "2026-12-01T09:50:00Z", "5.188.62.14", True)
+    other = step("other", "LIR-CT-012", "2026-12-01T19:00:00Z", "198.51.100.41", False)
+    incidents, _ = correlate([recon, url, other])
+    assert sorted(i.findings for i in incidents) == [("other",), ("recon", "url")]
+    intrusion = next(i for i in incidents if "recon" in i.findings)
+    assert intrusion.steps == ("recon", "persistence") and intrusion.severity is Severity.HIGH
+    # the same two steps from an address the baseline knew stay apart
+    known = [dataclasses.replace(f, details={}) for f in (recon, url)]
+    assert len(correlate(known)[0]) == 2

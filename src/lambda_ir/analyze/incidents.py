@@ -2,7 +2,8 @@
 
 *Activity* findings (a call someone made: they carry an actor and a time) are grouped by
 actor — the role for assumed-role sessions, the user, or the access key — and split where the
-actor was quiet for more than `GAP_HOURS`. An aggregated finding (like calls over days: a
+actor was quiet for more than `GAP_HOURS`, unless it came back from an address that was new
+against the baseline in its steps before the pause. An aggregated finding (like calls over days: a
 count, first and last time) is placed at its first call and stretches its incident's `last`.
 Each group's steps are put in order and named by phase (recon, modification, persistence,
 evasion); recon followed by a change is the shape of an intrusion and raises the incident to
@@ -167,15 +168,33 @@ def _tagged(f: Finding, incident: str) -> Finding:
 
 
 def _split(ordered: list[Finding]) -> list[list[Finding]]:
+    """An actor's findings cut where it was quiet for over GAP_HOURS, unless the finding after
+    the pause came from an address that was new against the baseline in the steps before it:
+    an intruder's recon at night and its change after breakfast, from the one address the
+    principal never used, are one intrusion."""
     groups: list[list[Finding]] = []
     last: datetime | None = None
+    new_addresses: set[str] = set()  # of the current group
     for finding in ordered:
         when = parse_time(finding.time)
-        if not groups or when is None or last is None or when - last > timedelta(hours=GAP_HOURS):
+        address = _new_address(finding)
+        paused = when is None or last is None or when - last > timedelta(hours=GAP_HOURS)
+        if not groups or (paused and not (address and address in new_addresses)):
             groups.append([])
+            new_addresses = set()
         groups[-1].append(finding)
+        if address:
+            new_addresses.add(address)
         last = when or last
     return groups
+
+
+def _new_address(finding: Finding) -> str:
+    """The finding's source address when its verdict found the network new, else ""."""
+    verdict = finding.details.get("baseline")
+    if finding.actor is None or not isinstance(verdict, dict):
+        return ""
+    return finding.actor.source_ip if "network" in (verdict.get("new") or ()) else ""
 
 
 @dataclass
