@@ -838,3 +838,34 @@ def test_a_pause_does_not_split_steps_from_the_same_new_address() -> None:
     # the same two steps from an address the baseline knew stay apart
     known = [dataclasses.replace(f, details={}) for f in (recon, url)]
     assert len(correlate(known)[0]) == 2
+
+
+def test_steps_from_one_new_address_join_across_the_owners_own_work() -> None:
+    # Bob's stolen session recons at 00:45 from 5.188.62.14 and, after Bob's own edit from the
+    # office at 09:35, opens a URL at 09:50 from 5.188.62.14 again: the recon is the URL's
+    # incident's first step, not an incident of its own. A third part, linked to both by two
+    # new addresses, joins them all.
+    bob = f"arn:aws:iam::{ACCOUNT}:user/bob"
+
+    def step(fid: str, detector: str, time: str, address: str) -> Finding:
+        finding = _finding(fid, detector, Severity.MEDIUM, time, bob)
+        verdict = {"judged": True, "new": ["network"] if address else [], "reasons": []}
+        actor = dataclasses.replace(finding.actor, source_ip=address)  # type: ignore[arg-type]
+        return dataclasses.replace(finding, actor=actor, details={"baseline": verdict})
+
+    findings = [
+        step("recon", "LIR-CT-007", "2026-12-01T00:45:00Z", "5.188.62.14"),
+        step("edit", "LIR-CT-012", "2026-12-01T09:35:00Z", ""),
+        step("url", "LIR-CT-002", "2026-12-01T09:50:00Z", "5.188.62.14"),
+    ]
+    (incident,) = correlate(findings)[0]
+    assert incident.findings == ("recon", "edit", "url")
+    assert incident.steps == ("recon", "modification", "persistence")
+    linked = [
+        step("a", "LIR-CT-007", "2026-12-01T00:00:00Z", "203.0.113.1"),
+        step("b", "LIR-CT-012", "2026-12-02T00:00:00Z", "203.0.113.2"),
+        step("c", "LIR-CT-002", "2026-12-03T00:00:00Z", "203.0.113.1"),
+        step("d", "LIR-CT-002", "2026-12-03T00:05:00Z", "203.0.113.2"),
+    ]
+    (joined,) = correlate(linked)[0]
+    assert joined.findings == ("a", "b", "c", "d")

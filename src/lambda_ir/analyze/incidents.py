@@ -2,8 +2,8 @@
 
 *Activity* findings (a call someone made: they carry an actor and a time) are grouped by
 actor — the role for assumed-role sessions, the user, or the access key — and split where the
-actor was quiet for more than `GAP_HOURS`, unless it came back from an address that was new
-against the baseline in its steps before the pause. An aggregated finding (like calls over days: a
+actor was quiet for more than `GAP_HOURS`; parts that share an address new against the
+baseline are joined again (one intruder's steps from one new network, hours apart). An aggregated finding (like calls over days: a
 count, first and last time) is placed at its first call and stretches its incident's `last`.
 Each group's steps are put in order and named by phase (recon, modification, persistence,
 evasion); recon followed by a change is the shape of an intrusion and raises the incident to
@@ -168,25 +168,43 @@ def _tagged(f: Finding, incident: str) -> Finding:
 
 
 def _split(ordered: list[Finding]) -> list[list[Finding]]:
-    """An actor's findings cut where it was quiet for over GAP_HOURS, unless the finding after
-    the pause came from an address that was new against the baseline in the steps before it:
-    an intruder's recon at night and its change after breakfast, from the one address the
-    principal never used, are one intrusion."""
+    """An actor's findings cut where it was quiet for over GAP_HOURS; then the parts that
+    share an address new against the baseline are one again: an intruder's recon at night
+    and its change after breakfast, from the one network the principal never used, are one
+    intrusion, whatever the principal's owner did in between."""
     groups: list[list[Finding]] = []
     last: datetime | None = None
-    new_addresses: set[str] = set()  # of the current group
     for finding in ordered:
         when = parse_time(finding.time)
-        address = _new_address(finding)
-        paused = when is None or last is None or when - last > timedelta(hours=GAP_HOURS)
-        if not groups or (paused and not (address and address in new_addresses)):
+        if not groups or when is None or last is None or when - last > timedelta(hours=GAP_HOURS):
             groups.append([])
-            new_addresses = set()
         groups[-1].append(finding)
-        if address:
-            new_addresses.add(address)
         last = when or last
-    return groups
+    return _joined_by_new_address(groups)
+
+
+def _joined_by_new_address(groups: list[list[Finding]]) -> list[list[Finding]]:
+    """The time-ordered parts joined wherever they share an address that was new against the
+    baseline (transitively: a part linking two earlier ones joins all three), each joined
+    part in (time, id) order as the parts were."""
+    joined: list[list[Finding]] = []
+    home: dict[str, int] = {}  # a new address -> the joined part that holds it
+    for group in groups:
+        addresses = {a for f in group if (a := _new_address(f))}
+        targets = sorted({home[a] for a in addresses if a in home})
+        if not targets:
+            targets = [len(joined)]
+            joined.append([])
+        first, merged = targets[0], targets[1:]
+        for other in merged:  # later parts this one links to the first: moved into it
+            joined[first].extend(joined[other])
+            joined[other] = []
+            home.update({a: first for a, part in home.items() if part == other})
+        joined[first].extend(group)
+        if merged:
+            joined[first].sort(key=lambda f: (f.time or "", f.id))
+        home.update(dict.fromkeys(addresses, first))
+    return [part for part in joined if part]
 
 
 def _new_address(finding: Finding) -> str:
