@@ -369,3 +369,11 @@ def test_a_function_named_layer_is_no_layer(builder: CaseBuilder) -> None:
     assert len({f.id for f in found}) == len(found) == 2
     copy = next(f for f in found if f.summary.startswith(f"Layer {mine} "))
     assert copy.severity is Severity.HIGH and copy.details["replaces"] == DATADOG_EXTENSION
+
+
+def test_an_unlisted_extension_in_a_vendors_own_layer_is_low(builder: CaseBuilder) -> None:
+    # Sentry's account, Sentry's layer, an extension name the catalogue does not (yet) list:
+    # the publisher is known, the file is not: LOW, not the MEDIUM of an unknown publisher.
+    layer = f"arn:aws:lambda:{REGION}:943013980633:layer:SentryNodeServerlessSDKv11:1"
+    finding = _extension_finding(builder, layer, "sentry-next-extension")
+    assert finding.severity is Severity.LOW and "Sentry's layer" in finding.summary

@@ -3,8 +3,9 @@
 *Activity* findings (a call someone made: they carry an actor and a time) are grouped by
 actor — the role for assumed-role sessions, the user, or the access key — and split where the
 actor was quiet for more than `GAP_HOURS`; parts that share an address new against the
-baseline are joined again (one intruder's steps from one new network, hours apart). An aggregated finding (like calls over days: a
-count, first and last time) is placed at its first call and stretches its incident's `last`.
+baseline are joined again (one intruder's steps from one new network, hours apart). An
+aggregated finding (like calls over days: a count, first and last time) is placed at its
+first call and stretches its incident's `last`.
 Each group's steps are put in order and named by phase (recon, modification, persistence,
 evasion); recon followed by a change is the shape of an intrusion and raises the incident to
 at least HIGH when any step was MEDIUM or more. An actor's purely informational groups

@@ -29,7 +29,8 @@ INFO = DetectorInfo(
         "from its own account is INFO (vendors.json); in a look-alike layer it is HIGH, as is "
         "a file named like a vendor's extension in another account's layer, and a layer "
         "whose copy replaces a vendor's extension on a function (listed after the vendor's); "
-        "a private copy of a vendor's layer in the function's own account is MEDIUM. "
+        "a private copy of a vendor's layer in the function's own account is MEDIUM; an "
+        "extension the catalogue does not list, in a vendor's layer from its own account, LOW. "
         "lambda-ir's own collector extension is INFO when its layer is the ARN and CodeSha256 "
         "`runtime attach` recorded in this case; in a layer merely named like it, HIGH."
     ),
@@ -72,6 +73,12 @@ def detect(case: CaseView) -> Iterator[Finding]:
             )
         elif vendor is not None:
             severity, verdict = Severity.INFO, f"{vendor.name}'s documented extension"
+        elif publisher is not None and publisher.kind is LayerKind.VENDOR and publisher.vendor:
+            severity, verdict = (
+                Severity.LOW,
+                f"the layer is {publisher.describe()}, but the catalogue lists no extension of "
+                "this name for it: a newer release of the vendor's, or a change to confirm",
+            )
         elif named is not None and kind is LayerKind.UNKNOWN:
             severity, verdict = (
                 Severity.HIGH,
