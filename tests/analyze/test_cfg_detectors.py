@@ -742,3 +742,35 @@ def test_hook_env_vendor_require_without_its_extension_stays_documented(
     builder.versions("orders", [config])
     [finding] = run_detector(builder, cfg_hook_env.DETECTOR)
     assert finding.severity is Severity.INFO and finding.details["not_shipped"] == []
+
+
+@pytest.mark.parametrize(
+    ("hook", "vendor_file", "shadow_file"),
+    [
+        # `…/handler` loads `…/handler.js`: the later layer's copy is the one that runs
+        (
+            "/opt/nodejs/node_modules/datadog-lambda-js/handler",
+            ("Datadog-Node20-x:112", "464622532012", "datadog-lambda-js/handler.js"),
+            "datadog-lambda-js/handler.js",
+        ),
+        # Node tries `newrelic.js` before the folder `newrelic/`: a file beside it wins
+        (
+            "/opt/nodejs/node_modules/newrelic",
+            ("NewRelicNodeJS20X:40", "451483290750", "newrelic/index.js"),
+            "newrelic.js",
+        ),
+    ],
+)
+def test_hook_env_node_require_is_resolved_as_node_resolves_it(
+    builder: CaseBuilder, hook: str, vendor_file: tuple[str, str, str], shadow_file: str
+) -> None:
+    name, account, file = vendor_file
+    vendor = f"arn:aws:lambda:{REGION}:{account}:layer:{name}"
+    mine = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:shared-utils:3"
+    builder.layer(vendor, zip_bytes({f"nodejs/node_modules/{file}": "module.exports = {};\n"}))
+    builder.layer(mine, zip_bytes({f"nodejs/node_modules/{shadow_file}": "require('net');\n"}))
+    env = {"NODE_OPTIONS": f"--require {hook}"}
+    config = function_config("orders", env=env, layers=[vendor, mine], runtime="nodejs20.x")
+    builder.versions("orders", [config])
+    [finding] = run_detector(builder, cfg_hook_env.DETECTOR)
+    assert finding.severity is Severity.HIGH and finding.details["shadowed_by"] == mine

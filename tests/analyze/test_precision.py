@@ -853,8 +853,9 @@ def test_steps_from_one_new_address_join_across_the_owners_own_work() -> None:
         actor = dataclasses.replace(finding.actor, source_ip=address)  # type: ignore[arg-type]
         return dataclasses.replace(finding, actor=actor, details={"baseline": verdict})
 
+    recon = step("recon", "LIR-CT-007", "2026-12-01T00:45:00Z", "5.188.62.14")
     findings = [
-        step("recon", "LIR-CT-007", "2026-12-01T00:45:00Z", "5.188.62.14"),
+        recon,
         step("edit", "LIR-CT-012", "2026-12-01T09:35:00Z", ""),
         step("url", "LIR-CT-002", "2026-12-01T09:50:00Z", "5.188.62.14"),
     ]
@@ -863,9 +864,15 @@ def test_steps_from_one_new_address_join_across_the_owners_own_work() -> None:
     assert incident.steps == ("recon", "modification", "persistence")
     linked = [
         step("a", "LIR-CT-007", "2026-12-01T00:00:00Z", "203.0.113.1"),
-        step("b", "LIR-CT-012", "2026-12-02T00:00:00Z", "203.0.113.2"),
-        step("c", "LIR-CT-002", "2026-12-03T00:00:00Z", "203.0.113.1"),
-        step("d", "LIR-CT-002", "2026-12-03T00:05:00Z", "203.0.113.2"),
+        step("b", "LIR-CT-012", "2026-12-01T09:00:00Z", "198.18.7.9"),
+        step("c", "LIR-CT-002", "2026-12-01T18:00:00Z", "203.0.113.1"),
+        step("d", "LIR-CT-002", "2026-12-01T18:05:00Z", "198.18.7.9"),
     ]
     (joined,) = correlate(linked)[0]
     assert joined.findings == ("a", "b", "c", "d")
+    # the baseline judges a network: the next address of the /24 is the same newcomer
+    near = [recon, step("url2", "LIR-CT-002", "2026-12-01T09:50:00Z", "5.188.62.200")]
+    assert len(correlate(near)[0]) == 1
+    # two days on (a traveller's second day at the hotel): apart
+    later = [recon, step("url3", "LIR-CT-002", "2026-12-02T23:50:00Z", "5.188.62.14")]
+    assert len(correlate(later)[0]) == 2

@@ -109,6 +109,9 @@ def test_a_documented_wrapper_needs_the_exact_path() -> None:
         ("CloudWatchInsightsExtension", "Amazon CloudWatch Lambda Insights"),
         ("cloudwatch_lambda_agent", "Amazon CloudWatch Lambda Insights"),
         ("otel-python-amd64-ver-1-25-0", "AWS Distro for OpenTelemetry"),
+        ("0tel-python-amd64-ver-1-25-0", "AWS Distro for OpenTelemetry"),  # folded words
+        ("LambdaAdapterLayerX86-v2", "AWS Lambda Web Adapter"),
+        ("lambda-adapter-layer-x86", "AWS Lambda Web Adapter"),
     ],
 )
 def test_a_close_spelling_of_a_vendors_name_from_another_account_is_a_look_alike(
@@ -195,6 +198,8 @@ def test_a_close_spelling_in_the_functions_own_account_is_its_own() -> None:
         # a licence key pasted where the secret's name goes is the secret
         ("NEW_RELIC_LICENSE_KEY_SECRET", "0123456789abcdef0123456789abcdef01234567", None),
         ("NEW_RELIC_LICENSE_KEY_SECRET", "prod/newrelic-license-key", "New Relic"),
+        ("NEW_RELIC_LICENSE_KEY_SECRET", "NEW_RELIC_LICENSE_KEY", "New Relic"),  # its default
+        ("NEW_RELIC_LICENSE_KEY_SECRET", "newrelic-license-key-production", "New Relic"),
     ],
 )
 def test_vendor_documented_references_and_public_values_are_not_secrets(

@@ -58,6 +58,17 @@ def resolve(case: CaseView, config: FunctionConfig, paths: list[str]) -> list[La
     return found
 
 
+# What Node's `require(X)` tries for a path X, in its order (LOAD_AS_FILE, then
+# LOAD_AS_DIRECTORY): X as a file, X with each extension, then X as a folder.
+NODE_EXTENSIONS = (".js", ".json", ".node")
+
+
+def node_candidates(paths: list[str]) -> list[str]:
+    """The files Node may load for `--require` /opt paths besides the paths themselves
+    (`…/handler` loads `…/handler.js`): each path with each of NODE_EXTENSIONS."""
+    return [p + ext for p in paths if p.startswith("/opt/") for ext in NODE_EXTENSIONS]
+
+
 def shadowing_layer(
     case: CaseView, config: FunctionConfig, name: str, check: HookCheck, files: list[LayerFile]
 ) -> LayerMatch | None:
@@ -66,8 +77,8 @@ def shadowing_layer(
     when such a layer is the last to ship every target, or when no collected package ships
     one (the packages cannot tell then)."""
     for target in check.documented:
-        for wanted in _load_order(target, config.runtime):
-            providers = [f.arn for f in files if inside(f.ref.member or "", wanted)]
+        for wanted, exact in _load_order(name, target, config.runtime):
+            providers = [f.arn for f in files if _provides(f.ref.member or "", wanted, exact)]
             if not providers:
                 continue
             last = case.vendors.layer(providers[-1], config.ref.account)
@@ -110,10 +121,22 @@ def module_files(
     return resolve(case, config, paths) if paths else []
 
 
-def _load_order(target: str, runtime: str) -> list[list[str]]:
-    """The package members a documented target may load, folder by folder in the order the
-    runtime looks: an /opt path is one; a bare Node module name is its package's folder in
-    each layer node_modules folder of NODE_PATH, the first with the package winning."""
+def _load_order(name: str, target: str, runtime: str) -> list[tuple[list[str], bool]]:
+    """The package members a documented target may load, in the order the runtime looks, each
+    with whether only the exact member counts (else a folder's files too): an /opt path is
+    one, but NODE_OPTIONS `--require`s it as Node does (the file, the file with `.js`,
+    `.json`, `.node`, then the folder: a later layer's `handler.js` runs for `…/handler`,
+    and a `newrelic.js` before New Relic's `newrelic/`); a bare Node module name is its
+    package's folder in each layer node_modules folder of NODE_PATH, the first with the
+    package winning."""
     if wanted := opt_members([target]):
-        return [wanted]
-    return [opt_members([path]) for path in module_paths(target, runtime)]
+        if name.upper() != "NODE_OPTIONS":
+            return [(wanted, False)]
+        base = wanted[0]
+        files = [([base], True)] + [([base + ext], True) for ext in NODE_EXTENSIONS]
+        return [*files, (wanted, False)]
+    return [(opt_members([path]), False) for path in module_paths(target, runtime)]
+
+
+def _provides(member: str, wanted: list[str], exact: bool) -> bool:
+    return member in wanted if exact else inside(member, wanted)

@@ -30,12 +30,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lambda_ir.analyze.baseline import STRONG, parse_time
-from lambda_ir.analyze.baseline_tools import principal_of
+from lambda_ir.analyze.baseline_tools import network_of, principal_of
 from lambda_ir.analyze.incident_actions import contain_actions
 from lambda_ir.model import Actor, Finding, FunctionRef, Severity
 
 INCIDENTS_FILE = "incidents.json"
 GAP_HOURS = 8
+JOIN_HOURS = 24  # parts from one new network further apart than this stay apart
 WEIGHT = {
     Severity.INFO: 0.0,
     Severity.LOW: 1.0,
@@ -185,14 +186,22 @@ def _split(ordered: list[Finding]) -> list[list[Finding]]:
 
 
 def _joined_by_new_address(groups: list[list[Finding]]) -> list[list[Finding]]:
-    """The time-ordered parts joined wherever they share an address that was new against the
-    baseline (transitively: a part linking two earlier ones joins all three), each joined
-    part in (time, id) order as the parts were."""
+    """The time-ordered parts joined wherever they share a network (the /24 or /48 the
+    baseline judges) that was new against the baseline, no more than JOIN_HOURS apart
+    (transitively: a part linking two earlier ones joins all three), each joined part in
+    (time, id) order as the parts were. A traveller's two days from a hotel stay apart."""
     joined: list[list[Finding]] = []
-    home: dict[str, int] = {}  # a new address -> the joined part that holds it
+    home: dict[str, int] = {}  # a new network -> the joined part that holds it
     for group in groups:
-        addresses = {a for f in group if (a := _new_address(f))}
-        targets = sorted({home[a] for a in addresses if a in home})
+        addresses = {network_of(a) for f in group if (a := _new_address(f))}
+        start = parse_time(group[0].time)
+        targets = sorted(
+            {
+                home[a]
+                for a in addresses
+                if a in home and _within(_last_time(joined[home[a]]), start, JOIN_HOURS)
+            }
+        )
         if not targets:
             targets = [len(joined)]
             joined.append([])
@@ -206,6 +215,14 @@ def _joined_by_new_address(groups: list[list[Finding]]) -> list[list[Finding]]:
             joined[first].sort(key=lambda f: (f.time or "", f.id))
         home.update(dict.fromkeys(addresses, first))
     return [part for part in joined if part]
+
+
+def _last_time(part: list[Finding]) -> datetime | None:
+    return max((t for f in part if (t := parse_time(f.time))), default=None)
+
+
+def _within(earlier: datetime | None, later: datetime | None, hours: int) -> bool:
+    return earlier is not None and later is not None and later - earlier <= timedelta(hours=hours)
 
 
 def _new_address(finding: Finding) -> str:

@@ -78,15 +78,17 @@ def spelled_like(layer_name: str, vendor_name: str) -> bool:
 
 
 def words_spell(layer_name: str, token: str) -> bool:
-    """True when a run of `layer_name`'s whole words, lower-cased and joined, is `token`
-    (`otel-python-amd64` spells `otelpython`; `hotel-python` does not)."""
-    words = [w.lower() for w in _WORD.findall(layer_name)]
+    """True when a run of `layer_name`'s whole words, folded (`fold`: `0tel` reads `otel`)
+    and joined, is `token` folded (`otel-python-amd64` spells `otelpythonamd64`;
+    `hotel-python` does not)."""
+    target = fold(token)
+    words = [fold(w) for w in _WORD.findall(layer_name)]
     for start in range(len(words)):
         run = ""
         for word in words[start:]:
             run += word
-            if run == token:
+            if run == target:
                 return True
-            if len(run) >= len(token):
+            if len(run) >= len(target):
                 break
     return False

@@ -55,15 +55,23 @@ _WORD_TOKENS = {
         "parameterssecretsextension",
         "parameterssecretslambdaextension",
     ),
+    # its layers are `LambdaAdapterLayerX86`/`Arm64`: the name without "Web"
+    "AWS Lambda Web Adapter": ("lambdaadapterlayer",),
 }
 
 
 def _names_a_secret(value: str) -> bool:
-    """Whether a value reads as where a secret is (an ARN, `prod/newrelic-license`, a short
-    name), not as the secret pasted in its place (a 40-character licence key)."""
+    """Whether a value reads as where a secret is (an ARN, `prod/newrelic-license`,
+    `NEW_RELIC_LICENSE_KEY`), not as the secret pasted in its place: a known credential's
+    shape, or an opaque run of 32 or more letters and digits (base64's `+/=` too) holding a
+    digit (a 40-character licence key)."""
     if looks_secret(value):
         return False
-    return value.startswith("arn:") or "/" in value or len(value) < 20
+    return value.startswith("arn:") or _OPAQUE.fullmatch(value) is None
+
+
+# A key's shape: long, one run of letters, digits and base64's marks, with a digit in it.
+_OPAQUE = re.compile(r"(?=[^0-9]*[0-9])[A-Za-z0-9+/=]{32,}")
 
 
 # A password in a URL's user part (`scheme://user:password@host`).

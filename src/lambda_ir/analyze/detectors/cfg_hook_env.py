@@ -12,6 +12,7 @@ from lambda_ir.analyze.hook_files import (
     LayerFile,
     inside,
     module_files,
+    node_candidates,
     opt_members,
     resolve,
     shadowing_layer,
@@ -94,7 +95,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
         config = group.first
         name, value = group.key.split("=", 1)
         paths = hook_paths(value)
-        found = resolve(case, config, paths)
+        # what Node may load for a `--require`d /opt path: `…/handler` is `…/handler.js`
+        extra = node_candidates(paths) if name.upper() == "NODE_OPTIONS" else []
+        found = resolve(case, config, [*paths, *extra])
         files = found[:MAX_RESOLVED]
         matches = _scan(case, files)
         members = [f.ref for f in files]

@@ -11,7 +11,8 @@ The content is ours. In us-east-1, a made-up company runs nine functions:
 - most functions carry vendor layers from the vendors' own accounts (Datadog with its
   documented wrapper, Lambda Insights, ADOT with `/opt/otel-instrument`, the Parameters and
   Secrets extension) and reference secrets by ARN;
-- from ten days ago CI's releases of image-thumbnailer bundle ffmpeg (a native executable);
+- CI's releases of image-thumbnailer in the last ten days bundle ffmpeg (a native
+  executable);
 - Amazon Inspector, turned on six days ago, scans every function each night through its
   service-linked role (`aws-service-role/inspector2.amazonaws.com/`).
 Hidden in it (`busy_intrusions`): a dormant IAM user's key used at 02:00 from a new network;

@@ -106,7 +106,7 @@ DEV_DAYS = {
 BROWSE_DAYS = {ALICE: 11, BOB: 20}
 CFN_DAYS = (27, 20, 13, 6, 1)
 UPGRADE_DAY = 16
-# From this many days ago the CI's releases of image-thumbnailer bundle ffmpeg (a native
+# The CI's releases of image-thumbnailer in the last this many days bundle ffmpeg (a native
 # executable a Python function calls): a release, not an intrusion.
 FFMPEG_APP, FFMPEG_DAY = "image-thumbnailer", 10
 FFMPEG = {"bin/ffmpeg": ELF_STUB}

@@ -70,15 +70,15 @@ def function_zip(
 ) -> bytes:
     """The package of one release of a benign function (handler `app.handler`), with the
     bundled `tools` (a path and its bytes: `bin/ffmpeg`, made executable) when given."""
-    files: dict[str, bytes | str] = dict(tools or {})
-    executable = frozenset(files)
+    files: dict[str, bytes | str]
     if runtime.startswith("nodejs"):
         source = NODE_HANDLER.format(description=description, release=release)
-        files.update({"app.js": source, "package.json": _package_json(description)})
+        files = {"app.js": source, "package.json": _package_json(description)}
     else:
         source = PYTHON_HANDLER.format(description=description, release=release)
-        files.update({"app.py": source, "requirements.txt": REQUIREMENTS})
-    return build_zip(files, executable)
+        files = {"app.py": source, "requirements.txt": REQUIREMENTS}
+    files.update(tools or {})
+    return build_zip(files, frozenset(tools or ()))
 
 
 def _package_json(description: str) -> str:
