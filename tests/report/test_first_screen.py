@@ -18,7 +18,7 @@ from lambda_ir.report import build_facts, render_all
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.response import at_risk, checklist, suspects
 from lambda_ir.timeline import build_timeline
-from tests.report.twins import COLLECTOR, HOT, MALLORY, Twins, arn, build_twins
+from tests.report.twins import COLLECTOR, HOT, MALLORY, QUIET_ACCOUNT, B, Twins, arn, build_twins
 from tests.timeline.casebuilder import ATTACKER, BuiltCase, build_case
 
 GENERATED = "2026-11-29T10:00:00Z"
@@ -235,3 +235,19 @@ def test_aliases_are_rolled_back_only_when_one_routes_past_the_last_good_version
         steps = checklist(_facts(built))
         pins[before] = [s.command.rsplit("=", 1)[1] for s in steps if "pin-alias=" in s.command]
     assert pins == {"2": [], "1": ["1"]}
+
+
+def test_a_keys_step_runs_from_a_function_the_key_acted_on(twins: Twins) -> None:
+    # The most at-risk function is another (a critical finding by someone else, in account
+    # B): mallory's key acted only on the hot one, so its deactivation runs from there.
+    findings = orjson.loads((twins.case.root / "findings.json").read_bytes())
+    other = {**findings[0], "id": "LIR-CODE-001:b", "detector": "LIR-CODE-001"}
+    other.update(
+        severity="critical", resource=arn(QUIET_ACCOUNT), account=B, actor=None, details={}
+    )
+    twins.case.write_derived("findings.json", orjson.dumps([other, *findings]))
+    with open_index(twins.case) as index:
+        facts = build_facts(twins.case, build_timeline(twins.case, index), GENERATED)
+    assert [r.arn for r in at_risk(facts)][:2] == [arn(QUIET_ACCOUNT), arn(HOT)]
+    (step,) = [s for s in checklist(facts) if "deactivate-key=" in s.command]
+    assert f"--function {arn(HOT)} " in step.command

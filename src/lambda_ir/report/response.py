@@ -236,6 +236,20 @@ def _foreign_steps(facts: ReportFacts, suspect: Suspect, risky: list[AtRisk]) ->
     ]
 
 
+def _used_on(risky: list[AtRisk], key: str) -> str:
+    """The most at-risk function a finding shows access key `key` acting on ("" for none):
+    the contain command for the key runs from that function (its account and evidence),
+    not from another the key never touched."""
+    for function in risky:
+        for finding in function.findings:
+            actor, details = finding.actor, finding.details
+            if (actor is not None and actor.access_key_id == key) or key in (
+                details.get("access_keys") or ()
+            ):
+                return function.arn
+    return ""
+
+
 def _credential_steps(
     facts: ReportFacts, risky: list[AtRisk], functions: dict[str, FunctionFacts]
 ) -> list[Step]:
@@ -254,13 +268,14 @@ def _credential_steps(
             continue
         for key in suspect.access_keys:
             if key.startswith("AKIA"):
+                used_on = _used_on(risky, key) or target
                 steps.append(
                     Step(
                         f"Deactivate access key {key}",
                         f"used by {suspect.principal}",
-                        contain_command(facts, target, f"deactivate-key={key}"),
+                        contain_command(facts, used_on, f"deactivate-key={key}"),
                         "credential",
-                        function=target,
+                        function=used_on,
                     )
                 )
         role = _role_of_session(suspect.principal)
