@@ -233,6 +233,31 @@ def test_assumed_role_identity_has_session_issuer(aws: Emulator, admin: Any, nam
     assert events[0]["Username"] == "gha"
 
 
+def test_a_sessions_creation_date_is_when_it_was_assumed(
+    aws: Emulator, admin: Any, name: str
+) -> None:
+    # A session assumed four days ago (the scenario's clock) for 15 minutes shows that moment
+    # as its creationDate, before its own calls: it showed this machine's clock less an hour.
+    iam = admin.client("iam")
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]
+    assumed = datetime.now(UTC).replace(microsecond=0) - timedelta(days=4)
+    owner = session_for(aws, "testing", "testing", event_time=assumed)
+    creds = owner.client("sts").assume_role(
+        RoleArn=role["Arn"], RoleSessionName="ci", DurationSeconds=900
+    )["Credentials"]
+    session = session_for(
+        aws,
+        creds["AccessKeyId"],
+        creds["SecretAccessKey"],
+        creds["SessionToken"],
+        event_time=assumed + timedelta(minutes=2),
+    )
+    session.client("lambda").list_functions()
+    (event,) = _lookup(admin, "AccessKeyId", creds["AccessKeyId"])
+    attributes = json.loads(event["CloudTrailEvent"])["userIdentity"]["sessionContext"]
+    assert attributes["attributes"]["creationDate"] == assumed.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def test_lookup_rejects_two_attributes(admin: Any) -> None:
     trail = admin.client("cloudtrail", config=client_config())
     try:

@@ -40,6 +40,7 @@ from lambda_ir.emulator.quotas import RESET, Limiter, internal_error
 from lambda_ir.emulator.session_expiry import check_session_expiry
 from lambda_ir.emulator.signing_time import check_signing_time
 from lambda_ir.emulator.sts_identity import caller_identity
+from lambda_ir.emulator.sts_issue import note_issued
 from lambda_ir.emulator.trail_delivery import logging_trails
 from lambda_ir.emulator.trail_log import TrailEntry, TrailLog, lookup_events
 from lambda_ir.emulator.trail_record import build_record, is_recorded, resources_of
@@ -131,6 +132,10 @@ class Gateway:
 
         if call.service == "sts" and call.name == "GetCallerIdentity":
             return caller_identity(caller)
+        if call.service == "sts" and call.name == "AssumeRole":
+            response = forward(None)
+            note_issued(response, call.event_time)
+            return response
         if call.service == "cloudtrail" and call.name == "LookupEvents":
             return lookup_events(
                 self.trail, caller.account_id, call.region, call.params, self.aws_now()

@@ -17,6 +17,8 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.iam.models import AccessKey, iam_backends
 from moto.sts.models import sts_backends
 
+from lambda_ir.emulator.sts_issue import ISSUED
+
 ADMIN_USER = "emulator-admin"
 PARTITION = "aws"
 
@@ -97,7 +99,6 @@ def _assumed_role(account_id: str, access_key_id: str, role_arn: str) -> Caller:
     role = next((r for r in iam.roles.values() if r.arn == role_arn), None)
     role_id = role.id if role is not None else "AROA" + access_key_id[4:20]
     session_name = session.session_name if session is not None else access_key_id
-    created = session.expiration if session is not None else None
     issuer = {
         "type": "Role",
         "principalId": role_id,
@@ -115,7 +116,7 @@ def _assumed_role(account_id: str, access_key_id: str, role_arn: str) -> Caller:
             "sessionIssuer": issuer,
             "webIdFederationData": {},
             "attributes": {
-                "creationDate": _creation(created),
+                "creationDate": _creation(session),
                 "mfaAuthenticated": "false",
             },
         },
@@ -123,8 +124,12 @@ def _assumed_role(account_id: str, access_key_id: str, role_arn: str) -> Caller:
     return Caller(account_id, identity, session_name)
 
 
-def _creation(expiration: Any) -> str:
-    """AWS shows the session's creation time; moto keeps only expiry (default 1 h later)."""
-    if expiration is None:
+def _creation(session: Any) -> str:
+    """The session's issue time as AWS shows it: as the gateway noted it (`sts_issue`), else
+    an hour before moto's expiry (its default duration)."""
+    if session is None:
         return ""
-    return str((expiration - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    issued = getattr(session, ISSUED, None)
+    if issued is None:
+        issued = session.expiration - timedelta(hours=1)
+    return str(issued.strftime("%Y-%m-%dT%H:%M:%SZ"))
