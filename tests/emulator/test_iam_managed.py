@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.models import iam_backends
 
@@ -56,3 +58,26 @@ def test_each_account_has_every_managed_policy_as_its_own(
     ).client("sts", config=client_config())
     assert identity.get_caller_identity()["Account"] == "210987654321"
     assert set(iam_backends["210987654321"].keys()) == {"aws"}
+
+
+def test_service_linked_roles_are_the_services_own(aws: Emulator, admin: Any) -> None:
+    # IAM refuses the reserved path to CreateRole (as AWS answers it) and names Inspector's
+    # service-linked role as Inspector documents it (moto: AWSServiceRoleForinspector2).
+    iam = admin.client("iam")
+    with pytest.raises(ClientError) as refused:
+        iam.create_role(
+            RoleName="AWSServiceRoleForAmazonInspector2",
+            Path="/aws-service-role/inspector2.amazonaws.com/",
+            AssumeRolePolicyDocument="{}",
+        )
+    error = refused.value.response["Error"]
+    assert (error["Code"], refused.value.response["ResponseMetadata"]["HTTPStatusCode"]) == (
+        "InvalidInput",
+        400,
+    )
+    assert "can only be used for AWS Service linked Roles" in error["Message"]
+    role = iam.create_service_linked_role(AWSServiceName="inspector2.amazonaws.com")["Role"]
+    assert role["Arn"] == (
+        f"arn:aws:iam::{aws.account_id}:role/aws-service-role/inspector2.amazonaws.com/"
+        "AWSServiceRoleForAmazonInspector2"
+    )

@@ -25,6 +25,7 @@ from lambda_ir.emulator import (
     cloudtrail_lake_state,
     ecr_layers,
     iam_enforce,
+    iam_service_roles,
     lambda_gaps,
     logs_export,
     logs_filter,
@@ -119,7 +120,7 @@ class Gateway:
                 if self.enforce_iam
                 else None
             )
-            return denied or self._dispatch(environ, call, caller)
+            return denied or iam_service_roles.check(call) or self._dispatch(environ, call, caller)
         except Exception:
             logging.getLogger(__name__).exception(
                 "emulator failed on %s %s", call.service, call.name

@@ -33,7 +33,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from lambda_ir.emulator import iam_managed
+from lambda_ir.emulator import iam_managed, iam_service_roles
 from lambda_ir.emulator.gateway import Gateway
 from lambda_ir.emulator.identity import ensure_admin, root_credentials
 from lambda_ir.emulator.quotas import FaultSpec, Limiter
@@ -124,6 +124,7 @@ class Emulator:
         # moto reads this when an account's IAM backend is first built (AWS managed policies).
         os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
         iam_managed.install()  # parsed once per process, not once per account and partition
+        iam_service_roles.install()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server = self._bind()
         self.gateway.endpoint_url = self.endpoint_url

@@ -150,24 +150,8 @@ class Cast:
         return self._clients(actor)
 
     def enable_inspector(self) -> None:
-        """The account turns Amazon Inspector on: AWS makes its service-linked role (the
-        emulator's IAM names it as moto does not, `AWSServiceRoleForAmazonInspector2`, so the
-        administrator's keys make it in its reserved path here, as AWS would)."""
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": INSPECTOR},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-        self.owner.client("iam").create_role(
-            RoleName=INSPECTOR_ROLE,
-            Path=INSPECTOR_PATH,
-            AssumeRolePolicyDocument=json.dumps(trust),
-        )
+        """The account turns Amazon Inspector on: Inspector makes its service-linked role."""
+        self.owner.client("iam").create_service_linked_role(AWSServiceName=INSPECTOR)
 
     def vendor(self, account: str) -> ActorClients:
         """The vendor's own account, publishing its layers."""
