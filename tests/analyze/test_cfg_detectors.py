@@ -774,3 +774,18 @@ def test_hook_env_node_require_is_resolved_as_node_resolves_it(
     builder.versions("orders", [config])
     [finding] = run_detector(builder, cfg_hook_env.DETECTOR)
     assert finding.severity is Severity.HIGH and finding.details["shadowed_by"] == mine
+
+
+def test_hook_env_node_require_of_a_folder_loads_the_folder_only(builder: CaseBuilder) -> None:
+    # `-r …/datadog-lambda-js/` (Datadog's documented form) loads the folder: Node tries no
+    # `datadog-lambda-js.js` for it, so a later layer shipping one replaces nothing.
+    vendor = f"arn:aws:lambda:{REGION}:464622532012:layer:Datadog-Node20-x:112"
+    mine = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:shared-utils:3"
+    package = "nodejs/node_modules/datadog-lambda-js"
+    builder.layer(vendor, zip_bytes({f"{package}/index.js": "module.exports = {};\n"}))
+    builder.layer(mine, zip_bytes({f"{package}.js": "require('net');\n"}))
+    env = {"NODE_OPTIONS": "--require /opt/nodejs/node_modules/datadog-lambda-js/"}
+    config = function_config("orders", env=env, layers=[vendor, mine], runtime="nodejs20.x")
+    builder.versions("orders", [config])
+    [finding] = run_detector(builder, cfg_hook_env.DETECTOR)
+    assert finding.severity is Severity.INFO and finding.details["shadowed_by"] is None

@@ -377,3 +377,12 @@ def test_an_unlisted_extension_in_a_vendors_own_layer_is_low(builder: CaseBuilde
     layer = f"arn:aws:lambda:{REGION}:943013980633:layer:SentryNodeServerlessSDKv11:1"
     finding = _extension_finding(builder, layer, "sentry-next-extension")
     assert finding.severity is Severity.LOW and "Sentry's layer" in finding.summary
+
+
+def test_another_vendors_extension_name_in_a_vendors_layer_is_not_a_newer_release(
+    builder: CaseBuilder,
+) -> None:
+    # Sentry's account shipping Datadog's agent is no "newer release of Sentry's": MEDIUM.
+    layer = f"arn:aws:lambda:{REGION}:943013980633:layer:SentryNodeServerlessSDKv11:1"
+    finding = _extension_finding(builder, layer, "datadog-agent")
+    assert finding.severity is Severity.MEDIUM

@@ -92,6 +92,7 @@ def test_tool_families_and_networks() -> None:
     assert tool_family("python-requests/2.31.0") == "python-requests"
     assert network_of("192.0.2.44") == "192.0.2.0/24"
     assert network_of("2001:db8:1:2::5") == "2001:db8:1::/48"
+    assert network_of("::ffff:192.0.2.44") == "192.0.2.0/24"  # an IPv4 address, mapped
     assert network_of("cloudformation.amazonaws.com") == "cloudformation.amazonaws.com"
     assert principal_of("AssumedRole", "arn:…/gha-run-1", CI_ROLE, "", "") == CI_ROLE
 
@@ -862,17 +863,30 @@ def test_steps_from_one_new_address_join_across_the_owners_own_work() -> None:
     (incident,) = correlate(findings)[0]
     assert incident.findings == ("recon", "edit", "url")
     assert incident.steps == ("recon", "modification", "persistence")
+    # An aggregated recon (like reads 00:00 to 16:00 from X and X2), a change from Y at 08:30,
+    # and at 17:00 steps from X2 and Y: the last links both earlier parts, all one.
+    recon_x = step("a", "LIR-CT-007", "2026-12-01T00:00:00Z", "203.0.113.1")
+    baseline = recon_x.details["baseline"]
+    aggregated = {"baseline": baseline, "last": "2026-12-01T16:00:00Z", "source_ips": ["192.0.2.7"]}
     linked = [
-        step("a", "LIR-CT-007", "2026-12-01T00:00:00Z", "203.0.113.1"),
-        step("b", "LIR-CT-012", "2026-12-01T09:00:00Z", "198.18.7.9"),
-        step("c", "LIR-CT-002", "2026-12-01T18:00:00Z", "203.0.113.1"),
-        step("d", "LIR-CT-002", "2026-12-01T18:05:00Z", "198.18.7.9"),
+        dataclasses.replace(recon_x, details=aggregated),
+        step("b", "LIR-CT-012", "2026-12-01T08:30:00Z", "198.18.7.9"),
+        step("c", "LIR-CT-002", "2026-12-01T17:00:00Z", "192.0.2.8"),
+        step("d", "LIR-CT-002", "2026-12-01T17:05:00Z", "198.18.7.9"),
     ]
     (joined,) = correlate(linked)[0]
     assert joined.findings == ("a", "b", "c", "d")
     # the baseline judges a network: the next address of the /24 is the same newcomer
     near = [recon, step("url2", "LIR-CT-002", "2026-12-01T09:50:00Z", "5.188.62.200")]
     assert len(correlate(near)[0]) == 1
-    # two days on (a traveller's second day at the hotel): apart
-    later = [recon, step("url3", "LIR-CT-002", "2026-12-02T23:50:00Z", "5.188.62.14")]
-    assert len(correlate(later)[0]) == 2
+    # 12 hours is the most a pause may last: 11 h on joins, 13 h on (a traveller's next
+    # morning at the hotel) stays apart
+    at_11 = [recon, step("u11", "LIR-CT-002", "2026-12-01T11:45:00Z", "5.188.62.14")]
+    at_13 = [recon, step("u13", "LIR-CT-002", "2026-12-01T13:45:00Z", "5.188.62.14")]
+    assert (len(correlate(at_11)[0]), len(correlate(at_13)[0])) == (1, 2)
+    # a service's name as the address is no network an intruder comes from
+    via = [
+        step("s1", "LIR-CT-007", "2026-12-01T00:45:00Z", "cloudformation.amazonaws.com"),
+        step("s2", "LIR-CT-002", "2026-12-01T09:50:00Z", "cloudformation.amazonaws.com"),
+    ]
+    assert len(correlate(via)[0]) == 2

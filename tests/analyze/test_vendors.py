@@ -200,6 +200,11 @@ def test_a_close_spelling_in_the_functions_own_account_is_its_own() -> None:
         ("NEW_RELIC_LICENSE_KEY_SECRET", "prod/newrelic-license-key", "New Relic"),
         ("NEW_RELIC_LICENSE_KEY_SECRET", "NEW_RELIC_LICENSE_KEY", "New Relic"),  # its default
         ("NEW_RELIC_LICENSE_KEY_SECRET", "newrelic-license-key-production", "New Relic"),
+        ("NEW_RELIC_LICENSE_KEY_SECRET", "applications/orders/newrelic/licensekey1", "New Relic"),
+        # keys however pasted: a trailing newline, a prefix with a dash, 24 characters
+        ("NEW_RELIC_LICENSE_KEY_SECRET", "0123456789abcdef0123456789abcdef01234567\n", None),
+        ("NEW_RELIC_LICENSE_KEY_SECRET", "NRAK-7Q2ZK1LXE0M4V9B8N3C6D5F2H1J", None),
+        ("NEW_RELIC_LICENSE_KEY_SECRET", "a1b2c3d4e5f6a7b8c9d0e1f2", None),
     ],
 )
 def test_vendor_documented_references_and_public_values_are_not_secrets(

@@ -237,9 +237,10 @@ def test_aliases_are_rolled_back_only_when_one_routes_past_the_last_good_version
     assert pins == {"2": [], "1": ["1"]}
 
 
-def test_a_keys_step_runs_from_a_function_the_key_acted_on(twins: Twins) -> None:
+def test_a_keys_step_runs_from_a_function_the_key_acted_on(tmp_path: Path) -> None:
     # The most at-risk function is another (a critical finding by someone else, in account
     # B): mallory's key acted only on the hot one, so its deactivation runs from there.
+    twins = build_twins(tmp_path / "case")  # its own: the module's is shared
     findings = orjson.loads((twins.case.root / "findings.json").read_bytes())
     other = {**findings[0], "id": "LIR-CODE-001:b", "detector": "LIR-CODE-001"}
     other.update(
@@ -249,5 +250,31 @@ def test_a_keys_step_runs_from_a_function_the_key_acted_on(twins: Twins) -> None
     with open_index(twins.case) as index:
         facts = build_facts(twins.case, build_timeline(twins.case, index), GENERATED)
     assert [r.arn for r in at_risk(facts)][:2] == [arn(QUIET_ACCOUNT), arn(HOT)]
+    (step,) = [s for s in checklist(facts) if "deactivate-key=" in s.command]
+    assert f"--function {arn(HOT)} " in step.command
+
+
+def test_a_keys_step_without_a_function_it_acted_on_runs_from_its_account(
+    tmp_path: Path,
+) -> None:
+    # The key acted on no function at risk (its finding names no key): its step runs from a
+    # function of the key's own account (A), not from the most at-risk one, in account B.
+    twins = build_twins(tmp_path / "case")
+    findings = orjson.loads((twins.case.root / "findings.json").read_bytes())
+    other = {**findings[0], "id": "LIR-CODE-001:b", "detector": "LIR-CODE-001"}
+    other.update(
+        severity="critical", resource=arn(QUIET_ACCOUNT), account=B, actor=None, details={}
+    )
+    mallory = {**findings[0], "actor": None}  # the hot function's finding names no key now
+    twins.case.write_derived("findings.json", orjson.dumps([other, mallory]))
+    incident = {**INCIDENT, "id": "INC-key", "severity": "high", "functions": [arn(HOT)]}
+    incident["actors"] = [
+        {"principal": MALLORY, "access_keys": ["AKIAMALLORY000000001"], "addresses": []}
+    ]
+    twins.case.write_derived("incidents.json", orjson.dumps([incident]))
+    with open_index(twins.case) as index:
+        facts = build_facts(twins.case, build_timeline(twins.case, index), GENERATED)
+    risky = [r.arn for r in at_risk(facts)]
+    assert risky[0] == arn(QUIET_ACCOUNT) and arn(HOT) in risky
     (step,) = [s for s in checklist(facts) if "deactivate-key=" in s.command]
     assert f"--function {arn(HOT)} " in step.command

@@ -213,3 +213,24 @@ def test_cutoffs_are_read_as_times() -> None:
     assert of(_revoking("2020-01-01T00:00:00Z"), _revoking("2026-12-07T01:56:25Z")) == moment
     assert revocation_cutoff(moment.replace(microsecond=1)) == moment + timedelta(seconds=1)
     assert revocation_cutoff(moment) == moment + timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("offset", [timedelta(minutes=4), timedelta(minutes=-4)])
+def test_the_cutoff_is_awss_time_not_this_machines(
+    estate: Estate, case: Case, emulator_session: Emulator, offset: timedelta
+) -> None:
+    # AWS issues sessions on its own clock. Four minutes ahead of this machine (inside the
+    # 5-minute signing window), a session stolen just before containing was issued "after"
+    # a cutoff taken from this machine's clock, and survived while the state said in place.
+    emulator_session.clock_offset = offset
+    try:
+        stolen, _, _ = _stolen(estate)
+        assert _allowed(emulator_session, stolen, estate)
+        result = _contain(estate, case, datetime.now(UTC))
+        assert result.state() == {"revoke-sessions": "in place"}
+        assert not _allowed(emulator_session, stolen, estate)
+        cutoff = cutoff_of({"Statement": _policy(estate)})
+        aws_now = datetime.now(UTC) + offset
+        assert cutoff is not None and abs(cutoff - aws_now) < timedelta(seconds=30)
+    finally:
+        emulator_session.clock_offset = timedelta()

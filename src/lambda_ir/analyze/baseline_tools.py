@@ -49,6 +49,8 @@ def network_of(source_ip: str) -> str:
         address = ipaddress.ip_address(source_ip.strip())
     except ValueError:
         return source_ip.strip() or "unknown"
+    if address.version == 6 and address.ipv4_mapped is not None:  # ::ffff:a.b.c.d is IPv4
+        address = address.ipv4_mapped
     prefix = 24 if address.version == 4 else 48
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 

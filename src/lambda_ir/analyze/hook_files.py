@@ -130,7 +130,7 @@ def _load_order(name: str, target: str, runtime: str) -> list[tuple[list[str], b
     package's folder in each layer node_modules folder of NODE_PATH, the first with the
     package winning."""
     if wanted := opt_members([target]):
-        if name.upper() != "NODE_OPTIONS":
+        if name.upper() != "NODE_OPTIONS" or target.endswith("/"):  # Node: a folder only
             return [(wanted, False)]
         base = wanted[0]
         files = [([base], True)] + [([base + ext], True) for ext in NODE_EXTENSIONS]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -36,7 +37,10 @@ from lambda_ir.model import Actor, Finding, FunctionRef, Severity
 
 INCIDENTS_FILE = "incidents.json"
 GAP_HOURS = 8
-JOIN_HOURS = 24  # parts from one new network further apart than this stay apart
+# Parts from one new network further apart than this stay apart: a night's pause (a recon at
+# 00:45, the change at 09:50) joins; a traveller's working days at a hotel (15 hours from one
+# evening to the next morning) do not chain into one incident.
+JOIN_HOURS = 12
 WEIGHT = {
     Severity.INFO: 0.0,
     Severity.LOW: 1.0,
@@ -189,11 +193,11 @@ def _joined_by_new_address(groups: list[list[Finding]]) -> list[list[Finding]]:
     """The time-ordered parts joined wherever they share a network (the /24 or /48 the
     baseline judges) that was new against the baseline, no more than JOIN_HOURS apart
     (transitively: a part linking two earlier ones joins all three), each joined part in
-    (time, id) order as the parts were. A traveller's two days from a hotel stay apart."""
+    (time, id) order as the parts were. A traveller's days from a hotel stay apart."""
     joined: list[list[Finding]] = []
     home: dict[str, int] = {}  # a new network -> the joined part that holds it
     for group in groups:
-        addresses = {network_of(a) for f in group if (a := _new_address(f))}
+        addresses = {network_of(a) for f in group for a in _new_addresses(f)}
         start = parse_time(group[0].time)
         targets = sorted(
             {
@@ -218,19 +222,35 @@ def _joined_by_new_address(groups: list[list[Finding]]) -> list[list[Finding]]:
 
 
 def _last_time(part: list[Finding]) -> datetime | None:
-    return max((t for f in part if (t := parse_time(f.time))), default=None)
+    """The part's latest call: an aggregated finding's `details.last`, else its time."""
+    times = (parse_time(f.details.get("last") or f.time) for f in part)
+    return max((t for t in times if t is not None), default=None)
 
 
 def _within(earlier: datetime | None, later: datetime | None, hours: int) -> bool:
     return earlier is not None and later is not None and later - earlier <= timedelta(hours=hours)
 
 
-def _new_address(finding: Finding) -> str:
-    """The finding's source address when its verdict found the network new, else ""."""
+def _new_addresses(finding: Finding) -> list[str]:
+    """The finding's source IP addresses when its verdict found the network new: its own and,
+    aggregated, its like calls' (`details.source_ips`, judged alike); never a service's name
+    (`cloudformation.amazonaws.com` is no network an intruder comes from)."""
     verdict = finding.details.get("baseline")
     if finding.actor is None or not isinstance(verdict, dict):
-        return ""
-    return finding.actor.source_ip if "network" in (verdict.get("new") or ()) else ""
+        return []
+    if "network" not in (verdict.get("new") or ()):
+        return []
+    others = finding.details.get("source_ips")
+    found = [finding.actor.source_ip, *(others if isinstance(others, list) else [])]
+    return [a for a in found if isinstance(a, str) and _is_ip(a)]
+
+
+def _is_ip(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass

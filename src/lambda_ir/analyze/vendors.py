@@ -62,16 +62,20 @@ _WORD_TOKENS = {
 
 def _names_a_secret(value: str) -> bool:
     """Whether a value reads as where a secret is (an ARN, `prod/newrelic-license`,
-    `NEW_RELIC_LICENSE_KEY`), not as the secret pasted in its place: a known credential's
-    shape, or an opaque run of 32 or more letters and digits (base64's `+/=` too) holding a
-    digit (a 40-character licence key)."""
-    if looks_secret(value):
+    `applications/orders/newrelic/licensekey1`, `NEW_RELIC_LICENSE_KEY`), not as the secret
+    pasted in its place: a known credential's shape, or a part between separators that is an
+    opaque run of 16 or more letters and digits mixed (a 40-character licence key, `NRAK-…`)."""
+    text = value.strip()
+    if looks_secret(text):
         return False
-    return value.startswith("arn:") or _OPAQUE.fullmatch(value) is None
+    if text.startswith("arn:"):
+        return True
+    return not any(_OPAQUE.fullmatch(part) for part in _SEPARATORS.split(text))
 
 
-# A key's shape: long, one run of letters, digits and base64's marks, with a digit in it.
-_OPAQUE = re.compile(r"(?=[^0-9]*[0-9])[A-Za-z0-9+/=]{32,}")
+# A key's shape: 16 or more letters and digits (base64's `+=` too), with both in it.
+_OPAQUE = re.compile(r"(?=[^0-9]*[0-9])(?=[^A-Za-z]*[A-Za-z])[A-Za-z0-9+=]{16,}")
+_SEPARATORS = re.compile(r"[/_.:@\s-]+")
 
 
 # A password in a URL's user part (`scheme://user:password@host`).

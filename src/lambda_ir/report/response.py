@@ -266,9 +266,12 @@ def _credential_steps(
         if suspect.principal.startswith(FOREIGN_CALLER):
             steps += _foreign_steps(facts, suspect, risky)
             continue
+        account = suspect.principal.split(":")[4] if suspect.principal.count(":") >= 4 else ""
+        # else a function in the suspect's account: the key is deactivated in that account
+        home = next((f.arn for f in risky if f.arn.split(":")[4] == account), target)
         for key in suspect.access_keys:
             if key.startswith("AKIA"):
-                used_on = _used_on(risky, key) or target
+                used_on = _used_on(risky, key) or home
                 steps.append(
                     Step(
                         f"Deactivate access key {key}",

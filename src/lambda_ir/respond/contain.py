@@ -15,13 +15,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 
 from lambda_ir import sanitize
 from lambda_ir.aws import ClientFactory
+from lambda_ir.aws.clock import check_clock
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.layout import path_segment
 from lambda_ir.model import Kind
@@ -117,8 +118,9 @@ def contain(
     case: Case, clients: ClientFactory, session: boto3.Session, request: Request
 ) -> ContainResult:
     """Plan (and with `request.apply`, make) the chosen changes to one function."""
+    skew = _aws_skew(session, request)
     target = resolve_target(
-        clients, request.function, request.region, request.now, request.allowed_accounts
+        clients, request.function, request.region, request.now + skew, request.allowed_accounts
     )
     run = f"respond/{request.now.strftime('%Y%m%dT%H%M%SZ')}-{path_segment(target.name)}-" + (
         secrets.token_hex(4)
@@ -141,7 +143,7 @@ def contain(
     # Planned once the evidence is saved, which takes a while: each action's reads are made
     # now (the function's GetFunction was read before), and `revoke-sessions` cuts off at
     # this moment, not at the run's start (a session issued meanwhile is denied too).
-    target = replace(target, now=datetime.now(UTC))
+    target = replace(target, now=datetime.now(UTC) + skew)
     plan, plan_path = _planned(case, target, request, run)
     case.log("contain-start", {"run": run, "plan": plan_path, "evidence": evidence})
     outcomes, undo_path = apply_changes(case, clients, plan, plan.changes, run=run)
@@ -150,6 +152,16 @@ def contain(
     _save(case, f"{run}/result.json", result.to_json())
     case.log("contain-done", {"run": run, "undo": undo_path, "state": result.state()})
     return result
+
+
+def _aws_skew(session: boto3.Session, request: Request) -> timedelta:
+    """AWS's clock minus this machine's (`aws.clock.check_clock`), and a second more: a plan's
+    `now` is AWS's, as the sessions `revoke-sessions` cuts off are issued on AWS's clock (with
+    AWS four minutes ahead, a session stolen a minute before containing was issued "after"
+    this machine's now, and survived). The Date header is read to half a second: the second
+    more errs toward denying. Without a reading (the call failed), this machine's clock."""
+    reading = check_clock(session, request.region, request.endpoint_url)
+    return timedelta() if reading is None else reading.skew + timedelta(seconds=1)
 
 
 def _planned(case: Case, target: Target, request: Request, run: str) -> tuple[Plan, str]:

@@ -73,7 +73,12 @@ def detect(case: CaseView) -> Iterator[Finding]:
             )
         elif vendor is not None:
             severity, verdict = Severity.INFO, f"{vendor.name}'s documented extension"
-        elif publisher is not None and publisher.kind is LayerKind.VENDOR and publisher.vendor:
+        elif (
+            publisher is not None
+            and publisher.kind is LayerKind.VENDOR
+            and publisher.vendor is not None
+            and named in (None, publisher.vendor)  # not another vendor's extension name
+        ):
             severity, verdict = (
                 Severity.LOW,
                 f"the layer is {publisher.describe()}, but the catalogue lists no extension of "
