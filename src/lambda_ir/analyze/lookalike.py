@@ -20,6 +20,7 @@ Eight-letter names get one edit, not two: at two, `oneevent` would be `oneagent`
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 # Characters that pass for another in a layer name (which allows only letters, digits, `-`
 # and `_`), folded after lower-casing: 1, i and a capital I all fold to l.
@@ -61,20 +62,10 @@ def spelled_like(layer_name: str, vendor_name: str) -> bool:
     `vendor_name` (a lower-case vendor token such as `datadog`) and starts with its letter."""
     target = fold(vendor_name)
     limit = allowed_edits(target)
-    words = [fold(w) for w in _WORD.findall(layer_name)]
-    for start in range(len(words)):
-        run = ""
-        for word in words[start:]:
-            run += word
-            if len(run) > len(target) + limit:
-                break
-            if (
-                len(run) >= len(target) - limit
-                and run[0] == target[0]
-                and distance(run, target) <= limit
-            ):
-                return True
-    return False
+    return any(
+        len(run) >= len(target) - limit and run[0] == target[0] and distance(run, target) <= limit
+        for run in _runs(layer_name, len(target) + limit)
+    )
 
 
 def words_spell(layer_name: str, token: str) -> bool:
@@ -82,13 +73,17 @@ def words_spell(layer_name: str, token: str) -> bool:
     and joined, is `token` folded (`otel-python-amd64` spells `otelpythonamd64`;
     `hotel-python` does not)."""
     target = fold(token)
+    return target in _runs(layer_name, len(target))
+
+
+def _runs(layer_name: str, longest: int) -> Iterator[str]:
+    """Each run of `layer_name`'s consecutive words, folded and joined, of at most `longest`
+    letters, from each word on."""
     words = [fold(w) for w in _WORD.findall(layer_name)]
     for start in range(len(words)):
         run = ""
         for word in words[start:]:
             run += word
-            if run == target:
-                return True
-            if len(run) >= len(target):
+            if len(run) > longest:
                 break
-    return False
+            yield run
