@@ -386,3 +386,6 @@ def test_another_vendors_extension_name_in_a_vendors_layer_is_not_a_newer_releas
     layer = f"arn:aws:lambda:{REGION}:943013980633:layer:SentryNodeServerlessSDKv11:1"
     finding = _extension_finding(builder, layer, "datadog-agent")
     assert finding.severity is Severity.MEDIUM
+    assert "Sentry's layer" in finding.summary and "the name of Datadog's extension" in (
+        finding.summary
+    )

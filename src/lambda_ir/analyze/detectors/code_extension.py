@@ -97,6 +97,12 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 f"function's own account: a private copy of {named.name}'s layer or an "
                 f"imitation; compare it with {named.name}'s own",
             )
+        elif named is not None and publisher is not None:  # another vendor's own layer
+            severity, verdict = (
+                INFO.severity,
+                f"the layer is {publisher.describe()}, but {parts[1]} is the name of "
+                f"{named.name}'s extension: confirm who ships it",
+            )
         else:
             severity, verdict = INFO.severity, "not a known vendor's: confirm who ships it"
         yield make_finding(
