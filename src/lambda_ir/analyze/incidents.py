@@ -195,26 +195,26 @@ def _joined_by_new_address(groups: list[list[Finding]]) -> list[list[Finding]]:
     (transitively: a part linking two earlier ones joins all three), each joined part in
     (time, id) order as the parts were. A traveller's days from a hotel stay apart."""
     joined: list[list[Finding]] = []
+    lasts: list[datetime | None] = []  # each joined part's latest call (`_last_time`)
     home: dict[str, int] = {}  # a new network -> the joined part that holds it
     for group in groups:
         addresses = {network_of(a) for f in group for a in _new_addresses(f)}
         start = parse_time(group[0].time)
         targets = sorted(
-            {
-                home[a]
-                for a in addresses
-                if a in home and _within(_last_time(joined[home[a]]), start, JOIN_HOURS)
-            }
+            {home[a] for a in addresses if a in home and _within(lasts[home[a]], start)}
         )
         if not targets:
             targets = [len(joined)]
             joined.append([])
+            lasts.append(None)
         first, merged = targets[0], targets[1:]
         for other in merged:  # later parts this one links to the first: moved into it
             joined[first].extend(joined[other])
-            joined[other] = []
+            lasts[first] = _latest(lasts[first], lasts[other])
+            joined[other], lasts[other] = [], None
             home.update({a: first for a, part in home.items() if part == other})
         joined[first].extend(group)
+        lasts[first] = _latest(lasts[first], _last_time(group))
         if merged:
             joined[first].sort(key=lambda f: (f.time or "", f.id))
         home.update(dict.fromkeys(addresses, first))
@@ -227,8 +227,15 @@ def _last_time(part: list[Finding]) -> datetime | None:
     return max((t for t in times if t is not None), default=None)
 
 
-def _within(earlier: datetime | None, later: datetime | None, hours: int) -> bool:
-    return earlier is not None and later is not None and later - earlier <= timedelta(hours=hours)
+def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _within(earlier: datetime | None, later: datetime | None) -> bool:
+    """`later` no more than JOIN_HOURS after `earlier` (both known)."""
+    if earlier is None or later is None:
+        return False
+    return later - earlier <= timedelta(hours=JOIN_HOURS)
 
 
 def _new_addresses(finding: Finding) -> list[str]:
