@@ -186,3 +186,19 @@ def test_tmp_that_is_not_a_folder_is_reported_not_a_crash(
         (tmp_path / "elsewhere").mkdir()
         tmp.symlink_to(tmp_path / "elsewhere")
     assert _kinds(case) == [("unlisted", ".tmp")]
+
+
+def test_a_file_the_running_writer_placed_but_has_not_listed_is_a_note(case: Case) -> None:
+    # A writer renames a file into place, then lists it in the manifest: verify reading in
+    # between (a busy machine widens it) saw "on disk, not in the manifest" during a collect.
+    old = case.root / "raw" / "outsider.json"
+    old.parent.mkdir(parents=True, exist_ok=True)
+    old.write_bytes(b"{}")
+    os.utime(old, (1_600_000_000, 1_600_000_000))  # older than any writer: not its own
+    with case_lock(case.root, "lambda-ir collect --case c"):
+        (case.root / "raw" / "placed.json").write_bytes(b"{}")  # renamed in, not yet listed
+        report = verify_case(case.root)
+    assert [(p.kind, p.path) for p in report.problems] == [("unlisted", "raw/outsider.json")]
+    assert any("1 file(s) placed by `lambda-ir collect --case c`" in n for n in report.notes)
+    after = verify_case(case.root)  # the writer is gone: an unlisted file is a problem again
+    assert {p.path for p in after.problems} == {"raw/outsider.json", "raw/placed.json"}
