@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import ipaddress
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -198,7 +197,8 @@ def _joined_by_new_address(groups: list[list[Finding]]) -> list[list[Finding]]:
     lasts: list[datetime | None] = []  # each joined part's latest call (`_last_time`)
     home: dict[str, int] = {}  # a new network -> the joined part that holds it
     for group in groups:
-        addresses = {network_of(a) for f in group for a in _new_addresses(f)}
+        # an IP's network (`a.b.c.0/24`); a service's name as the address is none
+        addresses = {n for f in group for a in _new_addresses(f) if "/" in (n := network_of(a))}
         start = parse_time(group[0].time)
         targets = sorted(
             {home[a] for a in addresses if a in home and _within(lasts[home[a]], start)}
@@ -239,9 +239,8 @@ def _within(earlier: datetime | None, later: datetime | None) -> bool:
 
 
 def _new_addresses(finding: Finding) -> list[str]:
-    """The finding's source IP addresses when its verdict found the network new: its own and,
-    aggregated, its like calls' (`details.source_ips`, judged alike); never a service's name
-    (`cloudformation.amazonaws.com` is no network an intruder comes from)."""
+    """The finding's source addresses when its verdict found the network new: its own and,
+    aggregated, its like calls' (`details.source_ips`, judged alike)."""
     verdict = finding.details.get("baseline")
     if finding.actor is None or not isinstance(verdict, dict):
         return []
@@ -249,15 +248,7 @@ def _new_addresses(finding: Finding) -> list[str]:
         return []
     others = finding.details.get("source_ips")
     found = [finding.actor.source_ip, *(others if isinstance(others, list) else [])]
-    return [a for a in found if isinstance(a, str) and _is_ip(a)]
-
-
-def _is_ip(address: str) -> bool:
-    try:
-        ipaddress.ip_address(address.strip())
-    except ValueError:
-        return False
-    return True
+    return [a for a in found if isinstance(a, str)]
 
 
 @dataclass

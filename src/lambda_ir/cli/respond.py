@@ -130,7 +130,7 @@ def contain(
     session = build_session()
     home = region or session.region_name or "us-east-1"
     check_access(session, home)  # no credentials or no network: one line saying what to fix
-    check_clock(session, home)  # before the case
+    clock = check_clock(session, home)  # before the case; `contain` plans on AWS's time
     clients = ClientFactory(session)  # a few calls; botocore's retries absorb a throttle
     if undo_plan:
         _undo(ui, Case.open(Path(case_dir)), clients, undo_plan, apply, force)
@@ -152,6 +152,7 @@ def contain(
             now,
             apply,
             frozenset(allowed),
+            skew=clock.skew if clock is not None else None,
         )
         try:
             result = respond.contain(case, clients, session, request)

@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from moto.iam.models import iam_backends
 from moto.sts.models import sts_backends
 
 from lambda_ir.emulator.http import Response
+from lambda_ir.emulator.iam_managed import get_account_id_from
 
 PARTITION = "aws"
 ISSUED = "lambda_ir_issued"  # the attribute on moto's AssumedRole that holds the issue time
@@ -32,10 +32,7 @@ def note_issued(response: Response, issued: datetime) -> None:
     if match is None:
         return
     key = match.group(1).decode()
-    for account_id, partitions in list(iam_backends.items()):
-        if key not in partitions[PARTITION].access_keys:
-            continue
-        session = sts_backends[account_id][PARTITION].get_assumed_role_from_access_key(key)
-        if session is not None:
-            setattr(session, ISSUED, issued)
-        return
+    account_id = get_account_id_from(key)
+    session = sts_backends[account_id][PARTITION].get_assumed_role_from_access_key(key)
+    if session is not None:
+        setattr(session, ISSUED, issued)

@@ -46,6 +46,9 @@ class Request:
     allowed_accounts: frozenset[str] = frozenset()
     endpoint_url: str | None = None
     quotas: bool = True
+    # AWS's clock minus this machine's, as the caller measured it (`aws.clock.check_clock`);
+    # None: `contain` measures it
+    skew: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -155,13 +158,19 @@ def contain(
 
 
 def _aws_skew(session: boto3.Session, request: Request) -> timedelta:
-    """AWS's clock minus this machine's (`aws.clock.check_clock`), and a second more: a plan's
-    `now` is AWS's, as the sessions `revoke-sessions` cuts off are issued on AWS's clock (with
-    AWS four minutes ahead, a session stolen a minute before containing was issued "after"
-    this machine's now, and survived). The Date header is read to half a second: the second
-    more errs toward denying. Without a reading (the call failed), this machine's clock."""
-    reading = check_clock(session, request.region, request.endpoint_url)
-    return timedelta() if reading is None else reading.skew + timedelta(seconds=1)
+    """AWS's clock minus this machine's (the request's, else `aws.clock.check_clock`), and a
+    second more: a plan's `now` is AWS's, as the sessions `revoke-sessions` cuts off are
+    issued on AWS's clock (with AWS four minutes ahead, a session stolen a minute before
+    containing was issued "after" this machine's now, and survived). The Date header is read
+    to half a second: the second more errs toward denying. Without a reading (the call
+    failed), this machine's clock."""
+    skew = request.skew
+    if skew is None:
+        reading = check_clock(session, request.region, request.endpoint_url)
+        if reading is None:
+            return timedelta()
+        skew = reading.skew
+    return skew + timedelta(seconds=1)
 
 
 def _planned(case: Case, target: Target, request: Request, run: str) -> tuple[Plan, str]:
