@@ -54,11 +54,29 @@ def measure(document: dict[str, Any]) -> dict[str, Any]:
     false = [f for f in findings if f["severity"] in MEDIUM_PLUS and not owner(f, known)]
     ranks: dict[str, Any] = {}
     incidents = document.get("incidents") or []
+    owned = {f["id"] for f in findings if owner(f, known)}
+    # incidents holding no intrusion's finding: honest ones
+    honest = [not owned & set(i["findings"]) for i in incidents]
     for name in sorted(known):
         flat = next((n for n, f in enumerate(findings, 1) if owner(f, known) == name), None)
         ids = {f["id"] for f in findings if owner(f, known) == name}
         inc = next((n for n, i in enumerate(incidents, 1) if ids & set(i["findings"])), None)
-        ranks[name] = {"flat_rank": flat, "incident_rank": inc}
+        # the incident of the intruder's own calls (who did it), and how many honest
+        # incidents rank above it
+        act = next(
+            (
+                n
+                for n, i in enumerate(incidents, 1)
+                if i["kind"] == "activity" and ids & set(i["findings"])
+            ),
+            None,
+        )
+        ranks[name] = {
+            "flat_rank": flat,
+            "incident_rank": inc,
+            "activity_rank": act,
+            "honest_above": sum(honest[: act - 1]) if act else None,
+        }
     return {
         "findings": len(findings),
         "by_severity": counts,

@@ -55,8 +55,12 @@ def test_like_unusual_changes_in_one_session_are_one_finding(builder: CaseBuilde
     found = sorted(run_detector(builder, ct_unusual_change.DETECTOR), key=lambda f: f.resource)
     assert [f.resource.rsplit(":", 1)[-1] for f in found] == ["billing", "orders"]
     billing, orders = found
-    assert orders.severity is Severity.LOW  # one new kind: the network
-    assert orders.details["baseline"]["new"] == ["network"]
+    # the network, and that the role, which kept to its runners' for ten days, moved at all
+    assert orders.severity is Severity.MEDIUM
+    assert orders.details["baseline"]["new"] == ["network", "pinned"]
+    # the next day it had used two networks: the new one is one thing (LOW)
+    assert billing.severity is Severity.LOW
+    assert billing.details["baseline"]["new"] == ["network"]
     assert orders.details["events"] == 3
     assert orders.details["event_ids"] == ["r201", "r202", "r203"]
     assert orders.details["operations"] == ["UpdateFunctionCode", "UpdateFunctionConfiguration"]

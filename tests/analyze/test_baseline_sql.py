@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lambda_ir.analyze.baseline import DORMANT_DAYS
+from lambda_ir.analyze.baseline import DORMANT_DAYS, PINNED_DAYS
 from lambda_ir.analyze.baseline_sql import (
     JUDGED_BATCH,
     NOVELTY_COLUMNS,
@@ -25,6 +25,7 @@ from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detectors import ct_unusual_change
 from lambda_ir.analyze.trail_rows import select_events
 from lambda_ir.evidence import Case
+from lambda_ir.model import Severity
 from tests.analyze.casebuild import (
     ACCOUNT,
     CaseBuilder,
@@ -111,6 +112,17 @@ def _events() -> list[dict[str, object]]:
             )
             for n in range(2)
         )
+    # A nightly job's role and a person on SSO each keep to one network for ten days, then
+    # call from another: the job is pinned (its new network is two things), the person not;
+    # the job's second day on it is no longer pinned (two networks before).
+    for role, days, home in (
+        ("nightly-job", (*range(1, 11), 12, 13), 10),
+        ("AWSReservedSSO_Dev_0a1b", (*range(1, 11), 12, 13), 10),
+        ("young-job", (1, 2, 3, 4), 3),  # three days on one network: too few to be pinned
+    ):
+        for day in days:
+            address = "192.0.2.77" if day <= home else "198.51.100.200"
+            out.append(_code(role, f"{role[:5]}{day:02d}", f"2026-10-{day:02d}T03:00:00Z", address))
     for n, day in enumerate((20, 25, 25)):  # a newcomer: never before, then one day before
         out.append(
             trail_event(
@@ -138,8 +150,9 @@ def test_sql_verdicts_equal_the_python_baseline(builder: CaseBuilder) -> None:
         kinds["linked"] += expected.service and row.actor_type == "AssumedRole"
         kinds["roaming"] += expected.roaming > 0
     # every branch of the verdict was taken by some event
-    for kind in ("principal", "network", "tool", "hours", "dormant", "function", "judged"):
+    for kind in ("principal", "network", "pinned", "tool", "hours", "dormant", "function"):
         assert kinds[kind] > 0, kinds
+    assert kinds["judged"] > 0
     assert kinds["not judged"] > 0 and kinds["service"] > 0 and kinds["roaming"] > 0
     assert kinds["linked"] > 0
     # as detectors read it: one JSON value a call (VERDICT_SQL), the same verdict
@@ -169,6 +182,31 @@ def test_a_roaming_principal_new_network_is_not_counted(builder: CaseBuilder) ->
     assert late.roaming == 14 and "network" not in late.new and late.established
     assert "runner roams (14 networks before)" in late.phrase()
     assert late.to_json()["roaming_networks"] == 14
+
+
+def test_a_machine_kept_to_one_network_moving_is_two_new_things(builder: CaseBuilder) -> None:
+    builder.trail(_events())
+    view = CaseView(Case.open(builder.root))
+    verdicts = {
+        row.event_id: (view.verdict(row), view.baseline.judge_row(row))
+        for row in select_events(view, "event_source = 'lambda.amazonaws.com'")
+    }
+    for sql, python in verdicts.values():
+        assert sql == python
+    job, later = verdicts["night12"][0], verdicts["night13"][0]
+    assert job.new == ("network", "pinned") and job.severity() is Severity.MEDIUM
+    assert (
+        f"arn:aws:iam::{ACCOUNT}:role/nightly-job, not a person, had kept to one network on "
+        f"{PINNED_DAYS}+ days before"
+    ) in job.phrase()
+    # the day after, it had two networks: the new one is one thing again
+    assert later.new == ("network",) and later.severity() is Severity.LOW
+    # a person on SSO working from elsewhere: one new thing
+    person = verdicts["AWSRe12"][0]
+    assert person.new == ("network",) and person.severity() is Severity.LOW
+    # a job that had run on fewer than PINNED_DAYS days is not pinned yet
+    young = verdicts["young04"][0]
+    assert young.new == ("network",) and young.severity() is Severity.LOW
 
 
 UA = "aws-cli/2.15.0 Python/3.11"
@@ -297,6 +335,7 @@ _PARTS = (
     _FLAGS,  # function_seen
     st.sampled_from((0, None, 10, 11)),  # roaming
     _FLAGS,  # writes
+    _FLAGS,  # pinned
 )
 
 
@@ -304,7 +343,7 @@ _COLUMN_TYPES = (
     "timed BOOLEAN, service BOOLEAN, history BIGINT, known BOOLEAN, prior BIGINT, "
     "principal VARCHAR, network VARCHAR, address VARCHAR, net_known BOOLEAN, tool VARCHAR, "
     "tool_known BOOLEAN, hm VARCHAR, hours_known BOOLEAN, idle BIGINT, function VARCHAR, "
-    "function_seen BOOLEAN, roaming BIGINT, writes BOOLEAN"
+    "function_seen BOOLEAN, roaming BIGINT, writes BOOLEAN, pinned BOOLEAN"
 )
 _SQL_ROWS = st.tuples(_FLAGS, *_PARTS[1:])  # NULL too, as a call lir_novelty lacks
 
@@ -319,11 +358,11 @@ def test_a_verdict_as_one_json_value_is_the_verdict_of_its_row(
     the whole row (a column nulled where the verdict reads it fails this)."""
     con = duckdb.connect()
     con.execute(f"CREATE TABLE lir_novelty ({_COLUMN_TYPES})")
-    con.executemany(f"INSERT INTO lir_novelty VALUES ({', '.join('?' * 18)})", rows)
+    con.executemany(f"INSERT INTO lir_novelty VALUES ({', '.join('?' * 19)})", rows)
     found = con.execute(f"SELECT {NOVELTY_COLUMNS}, {VERDICT_SQL} FROM lir_novelty").fetchall()
     assert len(found) == len(rows)
     for values in found:
-        whole, text = values[:18], values[18]
+        whole, text = values[:19], values[19]
         assert (text is None) == (whole[0] is None)
         made = novelty_of(whole)
         assert verdict_of(text) == made and verdict_of(text).phrase() == made.phrase()

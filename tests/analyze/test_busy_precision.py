@@ -1,6 +1,6 @@
 """Precision on the `busy` scenario, end to end: seeded over HTTP, collected, analyzed.
 
-Thirty days of honest releases with three intrusions hidden in them (see
+Thirty days of honest releases with four intrusions hidden in them (see
 `emulator/scenarios/busy.py`). The issue's four Checks are asserted here on that account,
 and the figures are printed (`pytest -s`): medium+ findings on honest resources (target 0)
 and each intrusion's incident rank (target: the top incidents). The scenario is seeded once
@@ -53,8 +53,12 @@ def test_precision_figures(busy: dict[str, Any]) -> None:
     assert busy["warnings"] == []
     assert busy["details_not_json"] == []  # aggregated findings' lists too (`group_finding`)
     assert figures["medium_plus_on_honest"] == 0, figures["false_by_detector"]
+    # every intrusion's incidents lead: its first, and the one of its actor's calls, rank
+    # above every honest incident (the fourth is the look-alike's exposure of ledger-sync)
     ranks = sorted(r["incident_rank"] for r in figures["intrusions"].values())
-    assert ranks == [1, 2, 3], figures["intrusions"]
+    assert ranks == [1, 2, 3, 5], figures["intrusions"]
+    assert sorted(figures["intrusions"]) == ["cikeys", "dormant", "lookalike", "role"]
+    assert all(r["honest_above"] == 0 for r in figures["intrusions"].values()), figures
 
 
 def test_check_releases_by_ci_cloudformation_codedeploy_are_not_medium(
@@ -89,6 +93,22 @@ def test_check_dormant_user_at_night_from_new_network_is_high(busy: dict[str, An
     new = change["details"]["baseline"]["new"]
     assert {"network", "hours", "dormant"} <= set(new), new
     assert "203.0.113.0/24" in change["summary"] and "02:1" in change["summary"]
+
+
+def test_stolen_ci_keys_from_a_network_the_role_never_left_are_medium(
+    busy: dict[str, Any],
+) -> None:
+    # CI's role kept to its runners' /24 for four weeks; its keys release search-indexer
+    # from another network at CI's hours with Terraform's agent: two new things, not one
+    (change,) = [f for f in busy["findings"] if "gha-run-4187" in _actor(f)]
+    assert change["detector"] == "LIR-CT-012" and change["severity"] == "medium"
+    assert change["details"]["baseline"]["new"] == ["network", "pinned"]
+    assert "not a person, had kept to one network" in change["summary"]
+    incident = next(i for i in busy["incidents"] if i["id"] == change["incident"])
+    assert incident["severity"] == "medium"
+    assert [a for a in incident["actions"] if a.endswith(":role/gha-terraform-deploy")] == [
+        f"revoke-role-sessions={incident['actors'][0]['principal']}"
+    ]
 
 
 def test_check_lookalike_vendor_layer_is_high(busy: dict[str, Any]) -> None:

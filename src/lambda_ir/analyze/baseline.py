@@ -48,7 +48,13 @@ HOUR_SLACK = 2
 # not yet established is judged against the account's networks, never as roaming.
 ROAMING_NETWORKS = 10
 ROAMING_DAYS = 3
-STRONG = ("principal", "network", "tool", "hours", "dormant")
+# An established principal that is not a person and had called from one IP network alone, on
+# PINNED_DAYS days or more before the event's day, is pinned to it: a runner pool behind one
+# NAT, a scheduled job. Its first call from another IP network is two new things, the network
+# and that it ever moved: a machine's keys do not travel, stolen ones do (GuardDuty's
+# credential exfiltration findings rest on the same). A person's new network stays one thing.
+PINNED_DAYS = 5
+STRONG = ("principal", "network", "pinned", "tool", "hours", "dormant")
 
 # A change, as baselines tell "has changed Lambda before" from "has only read or invoked it":
 # a principal that read or called a function for weeks vouches for nothing it then writes
@@ -78,7 +84,8 @@ class Novelty:
 
     `judged` is False when the account had too little history before the call; `service`
     when an AWS service made it for the account; `new` lists the kinds that were new
-    (principal, network, tool, hours, dormant, function) and `reasons` says each in words.
+    (principal, network, pinned, tool, hours, dormant, function) and `reasons` says each in
+    words.
     """
 
     judged: bool
@@ -180,6 +187,11 @@ class Baseline:
     def _known(self, key: tuple[str, ...], day: date) -> bool:
         return len(self._before(key, day)) >= ESTABLISHED_DAYS
 
+    def _pinned(self, scope: tuple[str, ...], day: date, prior: int) -> bool:
+        """The principal had used one IP network alone, on PINNED_DAYS days or more."""
+        networks = bisect.bisect_left(self._net_firsts.get(scope, []), day)
+        return networks == 1 and prior >= PINNED_DAYS
+
     def _roaming(self, scope: tuple[str, ...], day: date) -> int:
         """The networks a principal had used before `day` when it roams (ROAMING_NETWORKS
         first seen over ROAMING_DAYS days or more), else 0."""
@@ -202,6 +214,7 @@ class Baseline:
             service=is_service(row.actor_type, row.actor.session_issuer),
             via=via_service(row.actor_type, row.actor.source_ip, row.actor.session_issuer),
             write=is_write(row.operation),
+            human=row.is_human,
         )
 
     def judge(
@@ -216,13 +229,15 @@ class Baseline:
         service: bool = False,
         via: bool = False,
         write: bool = False,
+        human: bool = False,
     ) -> Novelty:
         """What was new about a call by `principal` from `source_ip` with `user_agent` at
         `when` on `function`, against the days before `when`'s day. A `write` (a change) is
         established only by the days the principal changed Lambda before, not read it. A call
         `via` a service (`baseline_tools.via_service`) has the service's address and agent:
         for a principal not yet established neither counts as new; an established one's
-        first call through a service is a new network and tool for it."""
+        first call through a service is a new network and tool for it. A principal that is
+        not a `human` may be pinned to one network (PINNED_DAYS)."""
         day = when.date()
         history = len(self._before(("a", account), day))
         if service:
@@ -247,6 +262,7 @@ class Baseline:
             prior=prior,
             network=(network, source_ip, fresh or self._known((*scope, "net", network), day)),
             roaming=self._roaming(scope, day) if known else 0,
+            pinned=known and not human and "/" in network and self._pinned(scope, day, prior),
             tool=(tool, fresh or self._known((*scope, "tool", tool), day)),
             hours=(f"{when:%H:%M}", len(near) >= ESTABLISHED_DAYS),
             idle=(day - seen[-1]).days if seen else None,
@@ -266,6 +282,7 @@ def novelty_from(
     prior: int,
     network: tuple[str, str, bool],
     roaming: int = 0,
+    pinned: bool = False,
     tool: tuple[str, bool],
     hours: tuple[str, bool],
     idle: int | None,
@@ -276,6 +293,7 @@ def novelty_from(
     established (and on how many days before), and for the network (with the address), tool,
     hours (HH:MM) and function whether each was; `roaming` is how many networks the principal
     had used when it roams (`Baseline._roaming`; then a new one is not counted), else 0;
+    `pinned` whether the principal, not a person, had kept to one IP network (PINNED_DAYS);
     `idle` is the days since the principal last acted (changed Lambda, for a `write`).
     Shared by `Baseline.judge` and the bulk verdicts of `baseline_sql`."""
     new: list[str] = []
@@ -292,6 +310,11 @@ def novelty_from(
     if not network[2] and not roaming:
         new.append("network")
         reasons.append(f"network {network[0]} ({network[1]}) never used {whose}")
+        if pinned:
+            new.append("pinned")
+            reasons.append(
+                f"{principal}, not a person, had kept to one network on {PINNED_DAYS}+ days before"
+            )
     if not tool[1]:
         new.append("tool")
         reasons.append(f"tool {tool[0]} never used {whose}")

@@ -23,6 +23,7 @@ from lambda_ir.analyze.baseline import (
     ESTABLISHED_DAYS,
     HOUR_SLACK,
     MIN_HISTORY_DAYS,
+    PINNED_DAYS,
     ROAMING_DAYS,
     ROAMING_NETWORKS,
     Novelty,
@@ -48,7 +49,7 @@ NOVELTY_TABLE = "lir_novelty"
 # The columns of `lir_novelty` that `novelty_of` reads, in its order.
 NOVELTY_COLUMNS = (
     "timed, service, history, known, prior, principal, network, address, net_known, tool, "
-    "tool_known, hm, hours_known, idle, function, function_seen, roaming, writes"
+    "tool_known, hm, hours_known, idle, function, function_seen, roaming, writes, pinned"
 )
 # One row's verdict as `novelty_of` reads it, as one JSON object (NOVELTY_COLUMNS' values in
 # their order, NULL for a call `lir_novelty` lacks): what the verdict does not read is null
@@ -79,6 +80,7 @@ _UNREAD = (
     ("function_seen", "false"),
     ("roaming", "net_known"),
     ("writes", "known"),
+    ("pinned", "net_known OR roaming <> 0"),
 )
 VERDICT_SQL = (
     "CASE WHEN timed IS NULL THEN NULL ELSE to_json({"
@@ -103,7 +105,7 @@ STRONG_SQL = (
 # What a verdict's severity and wording depend on: group by these to keep one verdict a group.
 VERDICT_KIND = (
     f"timed, service, history >= {MIN_HISTORY_DAYS}, known, {_NEW_NET}, tool_known, "
-    f"hours_known, coalesce(idle, 0) >= {DORMANT_DAYS}, function_seen"
+    f"hours_known, coalesce(idle, 0) >= {DORMANT_DAYS}, function_seen, {_NEW_NET} AND pinned"
 )
 _OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = f"{_OCTET}(\\.{_OCTET}){{3}}"
@@ -249,7 +251,11 @@ SELECT k.event_id, k.day IS NOT NULL AS timed, k.service, k.history, k.known,
   CASE WHEN len(k.prior_days) > 0 THEN k.day - k.prior_days[-1] END AS idle,
   k.function, coalesce(f.days[1] < k.day, false) AS function_seen,
   CASE WHEN k.known AND r.networks >= {ROAMING_NETWORKS} AND r.days >= {ROAMING_DAYS}
-    THEN r.networks ELSE 0 END AS roaming, k.writes, k.deploy_tool, k.human
+    THEN r.networks ELSE 0 END AS roaming, k.writes,
+  -- not a person, and one IP network alone before, on PINNED_DAYS days (`Baseline._pinned`)
+  coalesce(k.known AND NOT k.human AND contains(k.network, '/')
+    AND len(k.prior_days) >= {PINNED_DAYS} AND r.networks = 1, false) AS pinned,
+  k.deploy_tool, k.human
 FROM k
 LEFT JOIN lir_roam AS r ON r.account = k.account AND r.who = k.who AND r.day = k.day
 {_fact("net", "net", "k.network")}
@@ -297,7 +303,7 @@ def novelty_of(values: tuple[Any, ...]) -> Novelty:
     """The `Novelty` of one `lir_novelty` row (its NOVELTY_COLUMNS, in order)."""
     (timed, service, history, known, prior, principal, network, source_ip) = values[:8]
     (net_known, tool, tool_known, hm, hours_known, idle, function, function_seen) = values[8:16]
-    roaming, writes = values[16:18]
+    roaming, writes, pinned = values[16:19]
     if not timed:
         return Novelty(judged=False)
     if service:
@@ -311,6 +317,7 @@ def novelty_of(values: tuple[Any, ...]) -> Novelty:
         prior=int(prior or 0),  # null in VERDICT_SQL when known (it is not read then)
         network=(str(network), str(source_ip), bool(net_known)),
         roaming=int(roaming or 0),
+        pinned=bool(pinned),
         tool=(str(tool), bool(tool_known)),
         hours=(str(hm), bool(hours_known)),
         idle=None if idle is None else int(idle),

@@ -100,8 +100,13 @@ class TrailRow(NamedTuple):
 
     @property
     def is_human(self) -> bool:
-        """A person rather than a pipeline: IAM user, root, federated, or an SSO session."""
-        return self.actor_type in HUMAN_TYPES or "AWSReservedSSO_" in self.actor.arn
+        """A person rather than a pipeline (`is_person`)."""
+        return is_person(self.actor_type, self.actor.arn)
+
+
+def is_person(actor_type: str, arn: str) -> bool:
+    """A person rather than a pipeline: IAM user, root, federated, or an SSO session."""
+    return actor_type in HUMAN_TYPES or "AWSReservedSSO_" in arn
 
 
 @functools.lru_cache(maxsize=65536)

@@ -1,4 +1,4 @@
-"""Scenario `busy`: thirty days of an account's ordinary life, with three intrusions in it.
+"""Scenario `busy`: thirty days of an account's ordinary life, with four intrusions in it.
 
 The content is ours. In us-east-1, a made-up company runs nine functions:
 - six released by CI (a GitHub Actions role, Terraform's user agent, runners in 192.0.2.0/24)
@@ -17,7 +17,8 @@ The content is ours. In us-east-1, a made-up company runs nine functions:
   service-linked role (`aws-service-role/inspector2.amazonaws.com/`).
 Hidden in it (`busy_intrusions`): a dormant IAM user's key used at 02:00 from a new network;
 a Datadog look-alike layer from another account slipped in through the CI path; a function's
-execution-role credentials used from outside to backdoor another function and open a URL.
+execution-role credentials used from outside to backdoor another function and open a URL;
+the CI role's keys releasing a skimmer from a network the role never used.
 Times are backdated from `now`: set-up 31 days ago, the last honest change a day ago.
 """
 

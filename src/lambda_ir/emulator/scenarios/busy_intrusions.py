@@ -9,6 +9,10 @@
 - `stolen-role`: five days ago at 21:40, `checkout-api`'s execution-role credentials are used
   from 203.0.113.200 to look around, replace `image-thumbnailer`'s code, move `live` to it and
   open an unauthenticated function URL.
+- `cikeys`: three days ago at 12:35, within CI's hours and with Terraform's user agent, a
+  session of the CI role (its keys lifted from a runner) releases `search-indexer` from
+  198.18.7.23, a network the role never used (its runners keep to 192.0.2.0/24): new code
+  that sends the function's environment away, published, `live` moved to it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from lambda_ir.emulator.scenarios.actors import ActorClients, assume_role_actor,
 from lambda_ir.emulator.scenarios.busy_life import Life, Schedule, day_at
 from lambda_ir.emulator.scenarios.busy_vendors import LOOKALIKE, LOOKALIKE_ACCOUNT
 from lambda_ir.emulator.scenarios.code import build_zip
+from lambda_ir.emulator.scenarios.estate import CI_AGENT
 from lambda_ir.emulator.scenarios.result import Actor, Technique
 from lambda_ir.model import FunctionRef
 
@@ -32,6 +37,14 @@ DORMANT_IP = "203.0.113.66"
 DORMANT_AGENT = "Boto3/1.34.69 md/Botocore#1.34.69 ua/2.0 os/linux#6.1.0 lang/python#3.12.2"
 ROLE_THIEF_IP = "203.0.113.200"
 ROLE_THIEF_AGENT = "aws-cli/1.29.0 Python/3.8.10 Linux/5.4.0-1103-aws botocore/1.31.0"
+CI_THIEF_IP = "198.18.7.23"
+SKIMMER = (
+    '"""search-indexer (tampered; lambda-ir stand-in, inert)."""\n'
+    "import os\n\n"
+    "def handler(event, context):\n"
+    "    # stand-in: a real skimmer would post os.environ to its server; this one counts it\n"
+    '    return {"statusCode": 200, "body": str(len(os.environ))}\n'
+)
 BACKDOOR = (
     '"""image-thumbnailer (tampered; lambda-ir stand-in, inert)."""\n'
     "import os\n\n"
@@ -183,11 +196,41 @@ def _stolen_role(life: Life) -> None:
     )
 
 
+def _ci_keys(life: Life) -> None:
+    sts = life.cast.owner.client("sts")
+    actor = assume_role_actor(
+        sts,
+        life.cast.ci_role,
+        "gha-run-4187",
+        name="ci",
+        source_ip=CI_THIEF_IP,
+        user_agent=CI_AGENT,
+    )
+    lam = life.cast.as_actor(actor).client("lambda", REGION)
+    lam.get_function(FunctionName="search-indexer")
+    life.clock.advance(3)
+    answer = lam.update_function_code(
+        FunctionName="search-indexer", ZipFile=build_zip({"app.py": SKIMMER}), Publish=True
+    )
+    life.versions["search-indexer"] = int(answer["Version"])
+    _record(
+        life,
+        actor,
+        "cikeys-code",
+        "Stolen CI keys release search-indexer from another network",
+        "UpdateFunctionCode20150331v2",
+        "search-indexer",
+    )
+    life.clock.advance(2)
+    lam.update_alias(FunctionName="search-indexer", Name="live", FunctionVersion=answer["Version"])
+
+
 def plan(schedule: Schedule, life: Life, now: datetime) -> None:
-    """Put the three intrusions on the schedule."""
+    """Put the four intrusions on the schedule."""
     steps: tuple[tuple[datetime, Callable[[Life], None]], ...] = (
         (day_at(now, 9, 13, 20), _lookalike),
         (day_at(now, 5, 21, 40), _stolen_role),
+        (day_at(now, 3, 12, 35), _ci_keys),
         (day_at(now, 2, 2, 10), _dormant),
     )
     for when, intrusion in steps:
