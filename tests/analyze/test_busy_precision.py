@@ -54,9 +54,9 @@ def test_precision_figures(busy: dict[str, Any]) -> None:
     assert busy["details_not_json"] == []  # aggregated findings' lists too (`group_finding`)
     assert figures["medium_plus_on_honest"] == 0, figures["false_by_detector"]
     # every intrusion's incidents lead: its first, and the one of its actor's calls, rank
-    # above every honest incident (the fourth is the look-alike's exposure of ledger-sync)
+    # above every honest incident
     ranks = sorted(r["incident_rank"] for r in figures["intrusions"].values())
-    assert ranks == [1, 2, 3, 5], figures["intrusions"]
+    assert ranks == [1, 2, 3, 4], figures["intrusions"]
     assert sorted(figures["intrusions"]) == ["cikeys", "dormant", "lookalike", "role"]
     assert all(r["honest_above"] == 0 for r in figures["intrusions"].values()), figures
 
@@ -100,14 +100,20 @@ def test_stolen_ci_keys_from_a_network_the_role_never_left_are_medium(
 ) -> None:
     # CI's role kept to its runners' /24 for four weeks; its keys release search-indexer
     # from another network at CI's hours with Terraform's agent: two new things, not one
-    (change,) = [f for f in busy["findings"] if "gha-run-4187" in _actor(f)]
-    assert change["detector"] == "LIR-CT-012" and change["severity"] == "medium"
+    found = {f["detector"]: f for f in busy["findings"] if "gha-run-4187" in _actor(f)}
+    assert sorted(found) == ["LIR-CAP-001", "LIR-CT-012"], found
+    change, code = found["LIR-CT-012"], found["LIR-CAP-001"]
+    assert change["severity"] == "medium"
     assert change["details"]["baseline"]["new"] == ["network", "pinned"]
     assert "not a person, had kept to one network" in change["summary"]
+    # what the uploaded code can do is the same caller's act, in its incident: HIGH
+    assert code["severity"] == "high" and "os.environ" in code["summary"]
+    assert code["time"] == change["time"] and code["incident"] == change["incident"]
     incident = next(i for i in busy["incidents"] if i["id"] == change["incident"])
-    assert incident["severity"] == "medium"
-    assert [a for a in incident["actions"] if a.endswith(":role/gha-terraform-deploy")] == [
-        f"revoke-role-sessions={incident['actors'][0]['principal']}"
+    assert incident["severity"] == "high" and incident["kind"] == "activity"
+    assert incident["actions"] == [
+        "throttle",
+        f"revoke-role-sessions={incident['actors'][0]['principal']}",
     ]
 
 

