@@ -112,17 +112,40 @@ def _events() -> list[dict[str, object]]:
             )
             for n in range(2)
         )
-    # A nightly job's role and a person on SSO each keep to one network for ten days, then
-    # call from another: the job is pinned (its new network is two things), the person not;
-    # the job's second day on it is no longer pinned (two networks before).
-    for role, days, home in (
-        ("nightly-job", (*range(1, 11), 12, 13), 10),
-        ("AWSReservedSSO_Dev_0a1b", (*range(1, 11), 12, 13), 10),
-        ("young-job", (1, 2, 3, 4), 3),  # three days on one network: too few to be pinned
+    # Principals that keep to one network for days, then change Lambda from another: a
+    # nightly job with its SDK is pinned (its new network is two things) on that day only;
+    # not a person on SSO, a job seen on too few days, one using the CLI, one moving between
+    # private subnets, nor one whose only network was seen on one day.
+    for role, days, home, agent, away in (
+        ("nightly-job", (*range(1, 11), 12, 13), 10, BOTO, "198.51.100.200"),
+        ("AWSReservedSSO_Dev_0a1b", (*range(1, 11), 12), 10, BOTO, "198.51.100.200"),
+        ("young-job", (1, 2, 3, 4), 3, BOTO, "198.51.100.200"),
+        ("cli-job", (*range(1, 11), 12), 10, UA, "198.51.100.200"),
+        ("vpc-job", (*range(1, 11), 12), 10, BOTO, "10.0.2.133"),
     ):
         for day in days:
-            address = "192.0.2.77" if day <= home else "198.51.100.200"
-            out.append(_code(role, f"{role[:5]}{day:02d}", f"2026-10-{day:02d}T03:00:00Z", address))
+            address = ("10.0.1.57" if role == "vpc-job" else "192.0.2.77") if day <= home else away
+            out.append(
+                _code(role, f"{role[:5]}{day:02d}", f"2026-10-{day:02d}T03:00:00Z", address, agent)
+            )
+    out.append(  # the nightly job's read from its new network: a read is no move
+        trail_event(
+            "GetFunction20150331v2",
+            {"functionName": "fn"},
+            identity=role_identity("nightly-job", "read"),
+            event_id="nightR12",
+            time="2026-10-12T02:59:00Z",
+            user_agent=BOTO,
+            source_ip="198.51.100.200",
+        )
+    )
+    # deployed through CloudFormation for days (the service's name, no network), then twice
+    # with its SDK from one address: the second day is not a move from a sole network
+    stack = "cloudformation.amazonaws.com"
+    for day in range(1, 12):
+        when = f"2026-10-{day:02d}T03:{'00' if day < 10 else '30'}:00Z"
+        address, agent = (stack, stack) if day < 10 else ("192.0.2.99", BOTO)
+        out.append(_code("stack-job", f"stack{day:02d}", when, address, agent))
     for n, day in enumerate((20, 25, 25)):  # a newcomer: never before, then one day before
         out.append(
             trail_event(
@@ -196,20 +219,23 @@ def test_a_machine_kept_to_one_network_moving_is_two_new_things(builder: CaseBui
     job, later = verdicts["night12"][0], verdicts["night13"][0]
     assert job.new == ("network", "pinned") and job.severity() is Severity.MEDIUM
     assert (
-        f"arn:aws:iam::{ACCOUNT}:role/nightly-job, not a person, had kept to one network on "
-        f"{PINNED_DAYS}+ days before"
+        f"arn:aws:iam::{ACCOUNT}:role/nightly-job had changed Lambda with its usual tool and "
+        f"called from one other network alone, on {PINNED_DAYS}+ days, before"
     ) in job.phrase()
     # the day after, it had two networks: the new one is one thing again
     assert later.new == ("network",) and later.severity() is Severity.LOW
-    # a person on SSO working from elsewhere: one new thing
-    person = verdicts["AWSRe12"][0]
-    assert person.new == ("network",) and person.severity() is Severity.LOW
-    # a job that had run on fewer than PINNED_DAYS days is not pinned yet
-    young = verdicts["young04"][0]
-    assert young.new == ("network",) and young.severity() is Severity.LOW
+    # a person on SSO, a job seen on three days, a job on the CLI, a move between private
+    # subnets: one new thing each
+    for event_id in ("AWSRe12", "young04", "cli-j12", "vpc-j12"):
+        other = verdicts[event_id][0]
+        assert other.new == ("network",) and other.severity() is Severity.LOW, event_id
+    assert verdicts["nightR12"][0].new == ("network",)
+    # its only network seen on one day before: no move from a sole network
+    assert "pinned" not in verdicts["stack11"][0].new
 
 
 UA = "aws-cli/2.15.0 Python/3.11"
+BOTO = "Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0 os/linux#5.10 lang/python#3.12.1"
 
 
 def _code(

@@ -105,7 +105,10 @@ def test_stolen_ci_keys_from_a_network_the_role_never_left_are_medium(
     change, code = found["LIR-CT-012"], found["LIR-CAP-001"]
     assert change["severity"] == "medium"
     assert change["details"]["baseline"]["new"] == ["network", "pinned"]
-    assert "not a person, had kept to one network" in change["summary"]
+    assert (
+        "had changed Lambda with its usual tool and called from one other network"
+        in change["summary"]
+    )
     # what the uploaded code can do is the same caller's act, in its incident: HIGH
     assert code["severity"] == "high" and "os.environ" in code["summary"]
     assert code["time"] == change["time"] and code["incident"] == change["incident"]

@@ -21,6 +21,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from lambda_ir.analyze.baseline_tools import (
+    MACHINE_TOOLS,
+    is_internal,
     is_service,
     network_of,
     principal_of,
@@ -48,11 +50,14 @@ HOUR_SLACK = 2
 # not yet established is judged against the account's networks, never as roaming.
 ROAMING_NETWORKS = 10
 ROAMING_DAYS = 3
-# An established principal that is not a person and had called from one IP network alone, on
-# PINNED_DAYS days or more before the event's day, is pinned to it: a runner pool behind one
-# NAT, a scheduled job. Its first call from another IP network is two new things, the network
-# and that it ever moved: a machine's keys do not travel, stolen ones do (GuardDuty's
-# credential exfiltration findings rest on the same). A person's new network stays one thing.
+# An established principal that had called from one IP network alone, seen on PINNED_DAYS
+# days or more before the event's day, is pinned to it: a runner pool behind one NAT, a job.
+# A change it makes with its usual machine tool (a deployment tool or an SDK, not the console
+# or the CLI) from another, public IP network is two new things, the network and that it ever
+# moved: a machine's keys do not travel, stolen ones do (GuardDuty's credential exfiltration
+# findings rest on the same). Not for identities only people hold (root, a federation token,
+# an SSO session), nor reads (a scanner's new egress), nor a move inside a private address
+# space (a VPC endpoint seen from another subnet).
 PINNED_DAYS = 5
 STRONG = ("principal", "network", "pinned", "tool", "hours", "dormant")
 
@@ -178,6 +183,12 @@ class Baseline:
             if len(key) == 5 and key[0] == "p" and key[3] == "net" and "/" in key[4]:
                 firsts.setdefault(key[:3], []).append(found[0])
         self._net_firsts = {scope: sorted(found) for scope, found in firsts.items()}
+        # Per principal, its IP networks by the day each was first seen (`_pinned`).
+        nets: dict[tuple[str, ...], list[tuple[date, str]]] = {}
+        for key, found in self._days.items():
+            if len(key) == 5 and key[0] == "p" and key[3] == "net" and "/" in key[4]:
+                nets.setdefault(key[:3], []).append((found[0], key[4]))
+        self._nets = {scope: sorted(found) for scope, found in nets.items()}
         self._net_days = {scope: sorted(set(found)) for scope, found in firsts.items()}
 
     def _before(self, key: tuple[str, ...], day: date) -> list[date]:
@@ -187,10 +198,13 @@ class Baseline:
     def _known(self, key: tuple[str, ...], day: date) -> bool:
         return len(self._before(key, day)) >= ESTABLISHED_DAYS
 
-    def _pinned(self, scope: tuple[str, ...], day: date, prior: int) -> bool:
-        """The principal had used one IP network alone, on PINNED_DAYS days or more."""
-        networks = bisect.bisect_left(self._net_firsts.get(scope, []), day)
-        return networks == 1 and prior >= PINNED_DAYS
+    def _pinned(self, scope: tuple[str, ...], day: date) -> bool:
+        """The principal had called from one IP network alone before `day`, seen on
+        PINNED_DAYS days or more."""
+        before = [network for first, network in self._nets.get(scope, []) if first < day]
+        return (
+            len(before) == 1 and len(self._before((*scope, "net", before[0]), day)) >= PINNED_DAYS
+        )
 
     def _roaming(self, scope: tuple[str, ...], day: date) -> int:
         """The networks a principal had used before `day` when it roams (ROAMING_NETWORKS
@@ -214,7 +228,7 @@ class Baseline:
             service=is_service(row.actor_type, row.actor.session_issuer),
             via=via_service(row.actor_type, row.actor.source_ip, row.actor.session_issuer),
             write=is_write(row.operation),
-            human=row.is_human,
+            person=row.is_person_only,
         )
 
     def judge(
@@ -229,15 +243,15 @@ class Baseline:
         service: bool = False,
         via: bool = False,
         write: bool = False,
-        human: bool = False,
+        person: bool = False,
     ) -> Novelty:
         """What was new about a call by `principal` from `source_ip` with `user_agent` at
         `when` on `function`, against the days before `when`'s day. A `write` (a change) is
         established only by the days the principal changed Lambda before, not read it. A call
         `via` a service (`baseline_tools.via_service`) has the service's address and agent:
         for a principal not yet established neither counts as new; an established one's
-        first call through a service is a new network and tool for it. A principal that is
-        not a `human` may be pinned to one network (PINNED_DAYS)."""
+        first call through a service is a new network and tool for it. A principal whose
+        identity only a `person` holds is never pinned to a network (PINNED_DAYS)."""
         day = when.date()
         history = len(self._before(("a", account), day))
         if service:
@@ -255,6 +269,17 @@ class Baseline:
         hours = [(when.hour + d) % 24 for d in range(-HOUR_SLACK, HOUR_SLACK + 1)]
         near = {d for h in hours for d in self._before((*scope, "hour", str(h)), day)}
         seen = self._before(acted, day)
+        tool_known = self._known((*scope, "tool", tool), day)
+        pinned = (
+            known
+            and write
+            and not person
+            and tool_known
+            and tool in MACHINE_TOOLS
+            and "/" in network
+            and not is_internal(network)
+            and self._pinned(scope, day)
+        )
         return novelty_from(
             principal=principal,
             history=history,
@@ -262,8 +287,8 @@ class Baseline:
             prior=prior,
             network=(network, source_ip, fresh or self._known((*scope, "net", network), day)),
             roaming=self._roaming(scope, day) if known else 0,
-            pinned=known and not human and "/" in network and self._pinned(scope, day, prior),
-            tool=(tool, fresh or self._known((*scope, "tool", tool), day)),
+            pinned=pinned,
+            tool=(tool, fresh or tool_known),
             hours=(f"{when:%H:%M}", len(near) >= ESTABLISHED_DAYS),
             idle=(day - seen[-1]).days if seen else None,
             function=(
@@ -293,7 +318,8 @@ def novelty_from(
     established (and on how many days before), and for the network (with the address), tool,
     hours (HH:MM) and function whether each was; `roaming` is how many networks the principal
     had used when it roams (`Baseline._roaming`; then a new one is not counted), else 0;
-    `pinned` whether the principal, not a person, had kept to one IP network (PINNED_DAYS);
+    `pinned` whether the principal had kept to one IP network and changed Lambda with its
+    usual machine tool (PINNED_DAYS);
     `idle` is the days since the principal last acted (changed Lambda, for a `write`).
     Shared by `Baseline.judge` and the bulk verdicts of `baseline_sql`."""
     new: list[str] = []
@@ -313,7 +339,8 @@ def novelty_from(
         if pinned:
             new.append("pinned")
             reasons.append(
-                f"{principal}, not a person, had kept to one network on {PINNED_DAYS}+ days before"
+                f"{principal} had changed Lambda with its usual tool and called from one other "
+                f"network alone, on {PINNED_DAYS}+ days, before"
             )
     if not tool[1]:
         new.append("tool")

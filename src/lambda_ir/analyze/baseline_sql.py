@@ -30,12 +30,21 @@ from lambda_ir.analyze.baseline import (
     novelty_from,
     writes_sql,
 )
-from lambda_ir.analyze.baseline_tools import SERVICE_SQL, VIA_SERVICE, network_of, tool_family
+from lambda_ir.analyze.baseline_tools import (
+    INTERNAL_NETWORK,
+    MACHINE_TOOLS,
+    SERVICE_SQL,
+    VIA_SERVICE,
+    network_of,
+    tool_family,
+)
 from lambda_ir.analyze.trail_rows import (
     COLUMNS,
     DEPLOY_TOOL,
     HUMAN_TYPES,
+    PEOPLE_TYPES,
     PRINCIPAL,
+    SSO_ROLE,
     TrailRow,
     read_batches,
     row_of,
@@ -111,6 +120,8 @@ _OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = f"{_OCTET}(\\.{_OCTET}){{3}}"
 # `TrailRow.is_human` and `by_deploy_tool` as columns (`human`, `deploy_tool`) of each row.
 _HUMANS = "(" + ", ".join(f"'{kind}'" for kind in sorted(HUMAN_TYPES)) + ")"
+_PEOPLE = "(" + ", ".join(f"'{kind}'" for kind in sorted(PEOPLE_TYPES)) + ")"
+_MACHINE = "(" + ", ".join(f"'{tool}'" for tool in MACHINE_TOOLS) + ")"
 _LAMBDA = "event_source = 'lambda.amazonaws.com' AND error_code IS NULL"
 _SERVICE = SERVICE_SQL.replace("actor_type", "e.actor_type").replace(
     "session_issuer_arn", "e.session_issuer_arn"
@@ -129,7 +140,9 @@ SELECT e.event_id, e.event_time, CAST(e.event_time AS DATE) AS day, hour(e.event
        THEN regexp_replace(e.source_ip, '\\.[0-9]+$', '.0/24') ELSE n.network END AS network,
   u.tool, u.deploy AS deploy_tool, coalesce(e.function_name, '') AS function,
   (coalesce(e.actor_type, '') IN {_HUMANS}
-   OR contains(coalesce(e.actor_arn, ''), 'AWSReservedSSO_')) AS human,
+   OR contains(coalesce(e.actor_arn, ''), '{SSO_ROLE}')) AS human,
+  (coalesce(e.actor_type, '') IN {_PEOPLE}  -- `TrailRow.is_person_only`
+   OR contains(coalesce(e.actor_arn, ''), '{SSO_ROLE}')) AS person,
   coalesce(e.user_agent, '') ILIKE '%lambda-ir%' AS own,
   {writes_sql("e.operation")} AS writes
 FROM trail_events AS e
@@ -166,11 +179,13 @@ WITH found AS (
     WHERE NOT service AND function <> ''
 )
 SELECT scope, account, who, label, value,
-  -- a labelled value only needs its first days: "known" is seen on ESTABLISHED_DAYS before
-  CASE WHEN label = '' THEN list(day ORDER BY day) ELSE list(day ORDER BY day)[1:{keep}] END
-    AS days
+  -- a labelled value only needs its first days: "known" is seen on ESTABLISHED_DAYS before,
+  -- a principal's network PINNED_DAYS (`lir_sole`)
+  CASE WHEN label = '' THEN list(day ORDER BY day)
+       WHEN label = 'net' THEN list(day ORDER BY day)[1:{pinned}]
+       ELSE list(day ORDER BY day)[1:{keep}] END AS days
 FROM (SELECT DISTINCT * FROM found) GROUP BY scope, account, who, label, value
-""".replace("{keep}", str(ESTABLISHED_DAYS))
+""".replace("{keep}", str(ESTABLISHED_DAYS)).replace("{pinned}", str(PINNED_DAYS))
 
 
 # Per principal and day it acted, how many IP networks it had used before that day, and on
@@ -192,6 +207,19 @@ WITH firsts AS (
 ), acted AS (SELECT DISTINCT account, who, day FROM lir_events WHERE day IS NOT NULL)
 SELECT a.account, a.who, a.day, s.networks, s.days
 FROM acted AS a ASOF JOIN steps AS s ON s.account = a.account AND s.who = a.who AND a.day > s.first
+"""
+
+
+# Per principal, its first IP network's first days, the day it was first seen and the day a
+# second was (NULL: never; two first seen on one day make that day the second's): before a
+# day, the principal had one IP network alone when the second came on or after it
+# (`Baseline._pinned`).
+_SOLE = """
+CREATE OR REPLACE TEMP TABLE lir_sole AS
+SELECT account, who, arg_min(days, days[1]) AS sole_days, min(days[1]) AS first_at,
+  list_sort(list(days[1]))[2] AS second_at
+FROM lir_facts WHERE scope = 'p' AND label = 'net' AND contains(value, '/')
+GROUP BY account, who
 """
 
 
@@ -252,12 +280,16 @@ SELECT k.event_id, k.day IS NOT NULL AS timed, k.service, k.history, k.known,
   k.function, coalesce(f.days[1] < k.day, false) AS function_seen,
   CASE WHEN k.known AND r.networks >= {ROAMING_NETWORKS} AND r.days >= {ROAMING_DAYS}
     THEN r.networks ELSE 0 END AS roaming, k.writes,
-  -- not a person, and one IP network alone before, on PINNED_DAYS days (`Baseline._pinned`)
-  coalesce(k.known AND NOT k.human AND contains(k.network, '/')
-    AND len(k.prior_days) >= {PINNED_DAYS} AND r.networks = 1, false) AS pinned,
+  -- a change with its usual machine tool, from a public IP network, by a principal that had
+  -- one IP network alone before, seen on PINNED_DAYS days (`Baseline.judge`)
+  coalesce(k.known AND k.writes AND NOT k.person AND k.tool IN {_MACHINE} AND {_known("tool")}
+    AND contains(k.network, '/') AND NOT regexp_matches(k.network, '{INTERNAL_NETWORK}', 'i')
+    AND s.first_at < k.day AND (s.second_at IS NULL OR s.second_at >= k.day)
+    AND len(list_filter(s.sole_days, lambda d: d < k.day)) >= {PINNED_DAYS}, false) AS pinned,
   k.deploy_tool, k.human
 FROM k
 LEFT JOIN lir_roam AS r ON r.account = k.account AND r.who = k.who AND r.day = k.day
+LEFT JOIN lir_sole AS s ON s.account = k.account AND s.who = k.who
 {_fact("net", "net", "k.network")}
 {_fact("tool", "tool", "k.tool")}
 LEFT JOIN lir_near AS near ON near.scope = k.scope AND near.account = k.account
@@ -284,12 +316,13 @@ def build_novelty(con: duckdb.DuckDBPyConnection) -> str:
         f"AND NOT regexp_full_match(ip, '{_IPV4}')"
     ).fetchall()
     bulk_insert(con, "lir_networks", [(ip, network_of(ip)) for (ip,) in others])
-    for statement in (_EVENTS, _BASE, _FACTS, _ROAM, _NEAR, _NOVELTY):
+    for statement in (_EVENTS, _BASE, _FACTS, _ROAM, _SOLE, _NEAR, _NOVELTY):
         con.execute(statement)
     for table in (
         "lir_events",
         "lir_base",
         "lir_roam",
+        "lir_sole",
         "lir_near",
         "lir_facts",
         "lir_tools",

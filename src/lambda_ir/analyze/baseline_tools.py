@@ -32,6 +32,24 @@ _FAMILIES = (
 )
 
 
+# The tool families a pipeline or a job changes Lambda with; a person uses the console or the
+# CLI (a person's boto3 script is the exception, and pays for it: `baseline.PINNED_DAYS`).
+MACHINE_TOOLS = ("SAM", "CDK", "Terraform", "Serverless", "Pulumi", "SDK")
+# A network inside a private address space (RFC 1918, carrier-grade NAT, IPv6 unique local and
+# link-local), as `network_of` spells it: a call from one came through a VPC endpoint from
+# inside, where moving from one subnet to another is ordinary. The same pattern in SQL.
+INTERNAL_NETWORK = (
+    r"^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|100\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\."
+    r"|f[cd][0-9a-f]{2}:|fe[89ab][0-9a-f]:)"
+)
+_INTERNAL = re.compile(INTERNAL_NETWORK, re.I)
+
+
+def is_internal(network: str) -> bool:
+    """The network (`network_of`) is inside a private address space (INTERNAL_NETWORK)."""
+    return bool(_INTERNAL.match(network))
+
+
 def tool_family(user_agent: str) -> str:
     """The tool family of a CloudTrail user agent: Terraform, SAM, CDK, console, CLI, SDK, …;
     anything else is named by the agent's first word (`python-requests`, `curl`)."""

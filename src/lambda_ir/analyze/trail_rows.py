@@ -43,6 +43,8 @@ PRINCIPAL = (
     "WHEN coalesce(access_key_id, '') <> '' THEN 'key:' || access_key_id ELSE 'unknown' END"
 )
 HUMAN_TYPES = frozenset({"IAMUser", "Root", "FederatedUser"})
+PEOPLE_TYPES = frozenset({"Root", "FederatedUser"})  # never a pipeline's (`is_person_only`)
+SSO_ROLE = "AWSReservedSSO_"  # an IAM Identity Center session's role name
 # Deployment tools: changes they make are releases, whoever's keys they run with.
 DEPLOY_TOOLS = (
     r"terraform|pulumi|cloudformation|aws-sam-cli|serverless|aws-cdk|\bcdk\b|ansible|"
@@ -100,13 +102,19 @@ class TrailRow(NamedTuple):
 
     @property
     def is_human(self) -> bool:
-        """A person rather than a pipeline (`is_person`)."""
-        return is_person(self.actor_type, self.actor.arn)
+        """A person rather than a pipeline: IAM user, root, federated, or an SSO session."""
+        return self.actor_type in HUMAN_TYPES or SSO_ROLE in self.actor.arn
+
+    @property
+    def is_person_only(self) -> bool:
+        """An identity only people hold (`is_person_only`)."""
+        return is_person_only(self.actor_type, self.actor.arn)
 
 
-def is_person(actor_type: str, arn: str) -> bool:
-    """A person rather than a pipeline: IAM user, root, federated, or an SSO session."""
-    return actor_type in HUMAN_TYPES or "AWSReservedSSO_" in arn
+def is_person_only(actor_type: str, arn: str) -> bool:
+    """An identity only people hold: root, a federation token, an SSO session (an IAM user's
+    keys may sit in a pipeline)."""
+    return actor_type in PEOPLE_TYPES or SSO_ROLE in arn
 
 
 @functools.lru_cache(maxsize=65536)

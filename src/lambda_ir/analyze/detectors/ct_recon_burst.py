@@ -8,7 +8,7 @@ from lambda_ir.analyze.baseline import who_severity
 from lambda_ir.analyze.baseline_tools import SERVICE_SQL, principal_of, via_service
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.trail_rows import DEPLOY_TOOLS, is_person, iso
+from lambda_ir.analyze.trail_rows import DEPLOY_TOOLS, iso
 from lambda_ir.evidence.index_schema import FOREIGN_CALLER_SQL
 from lambda_ir.model import Actor, EvidenceRef, Finding, Kind, Severity, foreign_caller
 
@@ -114,7 +114,6 @@ def detect(case: CaseView) -> Iterator[Finding]:
             actor.user_agent,
             first,
             via=via_service(actor.type, actor.source_ip),
-            human=is_person(actor.type, actor.arn),
         )
         known = novelty.judged and "principal" not in novelty.new
         if deploy_tool and known:
