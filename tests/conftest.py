@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import weakref
 from collections.abc import Iterator
 
@@ -13,6 +14,12 @@ from botocore.loaders import Loader
 
 from lambda_ir.emulator.scenarios.catalogue import REGIONS as SCENARIO_REGIONS
 from lambda_ir.emulator.server import Emulator
+
+# A suite started in the background of a shell without job control inherits SIGINT ignored,
+# and so would every `lambda-ir` it starts: the tests that press Ctrl-C on one would see it
+# finish instead. An exec'd child gets a handled signal back as default, an ignored one not.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def admin_session(loader: Loader | None = None, region: str = "us-east-1") -> boto3.Session:
