@@ -119,7 +119,8 @@ def _events() -> list[dict[str, object]]:
     for role, days, home, agent, away in (
         ("nightly-job", (*range(1, 11), 12, 13), 10, BOTO, "198.51.100.200"),
         ("AWSReservedSSO_Dev_0a1b", (*range(1, 11), 12), 10, BOTO, "198.51.100.200"),
-        ("young-job", (1, 2, 3, 4), 3, BOTO, "198.51.100.200"),
+        ("young-job", (1, 2, 3, 4, 5), 4, BOTO, "198.51.100.200"),  # 4 days: too few
+        ("five-job", (1, 2, 3, 4, 5, 6), 5, BOTO, "198.51.100.200"),  # 5 days: enough
         ("cli-job", (*range(1, 11), 12), 10, UA, "198.51.100.200"),
         ("vpc-job", (*range(1, 11), 12), 10, BOTO, "10.0.2.133"),
     ):
@@ -128,6 +129,22 @@ def _events() -> list[dict[str, object]]:
             out.append(
                 _code(role, f"{role[:5]}{day:02d}", f"2026-10-{day:02d}T03:00:00Z", address, agent)
             )
+    for day in range(1, 11):  # a job that plans daily and applies every third day
+        out.append(
+            trail_event(
+                "GetFunction20150331v2",
+                {"functionName": "fn"},
+                identity=role_identity("plan-job", "plan"),
+                event_id=f"planR{day:02d}",
+                time=f"2026-10-{day:02d}T03:00:00Z",
+                user_agent=BOTO,
+                source_ip="192.0.2.5",
+            )
+        )
+        if day % 3 == 0:
+            out.append(_code("plan-job", f"planW{day:02d}", f"2026-10-{day:02d}T03:05:00Z",
+                             "192.0.2.5", BOTO))  # fmt: skip
+    out.append(_code("plan-job", "planW12", "2026-10-12T03:05:00Z", "198.51.100.9", BOTO))
     out.append(  # the nightly job's read from its new network: a read is no move
         trail_event(
             "GetFunction20150331v2",
@@ -224,9 +241,12 @@ def test_a_machine_kept_to_one_network_moving_is_two_new_things(builder: CaseBui
     ) in job.phrase()
     # the day after, it had two networks: the new one is one thing again
     assert later.new == ("network",) and later.severity() is Severity.LOW
-    # a person on SSO, a job seen on three days, a job on the CLI, a move between private
+    assert verdicts["five-06"][0].new == ("network", "pinned")
+    # its network's days are its calls' (reads too), not only the days it wrote
+    assert verdicts["planW12"][0].new == ("network", "pinned")
+    # a person on SSO, a job seen on four days, a job on the CLI, a move between private
     # subnets: one new thing each
-    for event_id in ("AWSRe12", "young04", "cli-j12", "vpc-j12"):
+    for event_id in ("AWSRe12", "young05", "cli-j12", "vpc-j12"):
         other = verdicts[event_id][0]
         assert other.new == ("network",) and other.severity() is Severity.LOW, event_id
     assert verdicts["nightR12"][0].new == ("network",)

@@ -39,13 +39,15 @@ INFO = DetectorInfo(
         "https://docs.datadoghq.com/security/cloud_siem/detection_rules/?tab=newvalue",
     ),
     false_positives=(
-        "A new team member, a new CI runner pool or office network, a first deploy with a new "
-        "tool: one new thing is LOW; collect with --baseline 90d for a longer history."
+        "A new team member, an office or home network, a first deploy with a new tool: one "
+        "new thing is LOW. A runner pool or build host that had kept to one network for days "
+        "moving to another (a NAT or public address replaced) is MEDIUM on its first day "
+        "(pinned). Collect with --baseline 90d for a longer history."
     ),
     description=(
         "New-value detection per account and principal, as GuardDuty and Datadog Cloud SIEM "
-        "do: LOW for one new kind (principal, network, tool, hours, dormancy), MEDIUM for "
-        "two, HIGH for three or more."
+        "do: LOW for one new kind (principal, network, a pinned principal's move, tool, hours, "
+        "dormancy), MEDIUM for two, HIGH for three or more."
     ),
 )
 # Successful Lambda writes, not our own: reads and invocations (data events: calling a
