@@ -306,6 +306,13 @@ def test_a_layer_gain_is_the_act_of_the_call_that_attached_the_layer(
     assert "UpdateFunctionConfiguration at 2026-10-10T03:00:00Z" in finding.summary
 
 
+def test_a_gain_uploaded_before_a_baseline_stays_exposure(builder: CaseBuilder) -> None:
+    _function(builder, "notifier", [READER_PY, BACKDOOR_PY])
+    builder.trail(_releases("203.0.113.9", "aws-cli/2.15.0 Python/3.11")[-2:])  # days 9, 10
+    (finding,) = _run(builder, cap_gained.DETECTOR)
+    assert finding.severity is Severity.HIGH and finding.actor is None
+
+
 def test_a_gain_released_along_the_established_path_stays_exposure(
     builder: CaseBuilder,
 ) -> None:

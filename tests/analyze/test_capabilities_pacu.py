@@ -36,11 +36,9 @@ def test_pacu_backdoor_new_roles_is_named() -> None:
     assert "http://203.0.113.201 (lambda_function.py:18)" in gained["summary"]
     # a raw-IP destination is an indicator (the report's indicators.txt and STIX take it)
     assert gained["details"]["indicators"] == ["http://203.0.113.201"]
-    code, upload = gained["evidence"]
-    assert code["member"] == "lambda_function.py" and upload["path"].startswith("trail/")
-    # the attacker's CreateFunction (no baseline yet) brought it in: its act, dated
-    assert gained["actor"]["arn"].endswith(":user/build-bot")
-    assert "Brought in by arn:aws:iam::" in gained["summary"] and gained["details"]["event_id"]
+    # no baseline to judge the upload by: the code's exposure, not an act of its uploader
+    assert {e["member"] for e in gained["evidence"]} == {"lambda_function.py"}
+    assert gained["actor"] is None and "Brought in" not in gained["summary"]
 
     (trigger,) = by_detector["LIR-TRG-001"]
     assert trigger["resource"].endswith(f"function:{backdoor}")

@@ -48,9 +48,10 @@ INFO = DetectorInfo(
         "(not a vendored dependency) gains a high-signal one; LOW for new host names and "
         "what a newly vendored dependency can do. When the call that brought the gain in "
         "(the upload of the version's code, or the configuration call that attached the "
-        "layer) was off the established paths, the finding is that caller's act, dated and "
-        "in its incident: an intruder's skimmer and the stolen keys that uploaded it are one "
-        "incident. A gain released along an established path stays standing exposure."
+        "layer) was judged off the established paths, the finding is that caller's act, dated "
+        "and in its incident: an intruder's skimmer and the stolen keys that uploaded it are "
+        "one incident. A gain released along an established path, or before the account has "
+        "a baseline, stays standing exposure."
     ),
 )
 
@@ -89,9 +90,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
 def _off_path_cause(
     case: CaseView, version: FunctionRef, new: list[CapabilityRow]
 ) -> TrailRow | None:
-    """The call that brought the gain in, when the baseline did not find it on an established
-    path: the upload of the version's code when any gained row is the function's own, else
-    the last configuration call before the version that set a layer the gain came from."""
+    """The call that brought the gain in, when the baseline judged it and found something new
+    about it: the upload of the version's code when any gained row is the function's own,
+    else the last configuration call before the version that set a layer the gain came from."""
     config = next(
         (
             c
@@ -107,9 +108,12 @@ def _off_path_cause(
     else:
         arn = next(row.layer_arn for row in new if row.layer_arn)
         event = config_event(case, config, "layers", arn)
-    if event is None or case.verdict(event).established:
+    if event is None:
         return None
-    return event
+    # Judged and found new: without a baseline an upload is no evidence of anything, and a
+    # gain made the uploader's act would recommend containing whoever released it (CI).
+    novelty = case.verdict(event)
+    return event if novelty.judged and not novelty.established else None
 
 
 def _vendor(case: CaseView, row: CapabilityRow) -> bool:
