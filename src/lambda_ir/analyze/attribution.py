@@ -21,7 +21,9 @@ def _where(ref: FunctionRef) -> list[object]:
 
 
 def code_event(case: CaseView, config: FunctionConfig) -> TrailRow | None:
-    """The call that uploaded this version's code (same function, same CodeSha256).
+    """The call that uploaded this version's code (same function, same CodeSha256): of the
+    uploads of those bytes, the last by the time the version was frozen (`_frozen_by`), so a
+    rollback to earlier bytes is the rollback's upload, not their first one's.
 
     UpdateFunctionCode/CreateFunction carry the new hash in `responseElements.codeSha256`;
     they are preferred over the PublishVersion that merely froze it.
@@ -36,8 +38,19 @@ def code_event(case: CaseView, config: FunctionConfig) -> TrailRow | None:
     )
     uploads = [r for r in rows if r.operation != "PublishVersion"]
     if uploads:
-        return uploads[0]
+        limit = _frozen_by(case, config)
+        if limit is None:
+            return uploads[-1]
+        before = [r for r in uploads if (t := _parse(r.time or "")) and t.timestamp() <= limit]
+        return before[-1] if before else uploads[0]
     return rows[0] if rows else None
+
+
+def _frozen_by(case: CaseView, config: FunctionConfig) -> float | None:
+    """When the version was frozen, as a POSIX time with a second's slack: its publication
+    (the call whose response names it), else its LastModified; None when neither is known."""
+    cutoff = _parse(published_at(case, config) or config.last_modified)
+    return None if cutoff is None else cutoff.timestamp() + 1
 
 
 def _parse(stamp: str) -> datetime | None:
@@ -70,8 +83,9 @@ def config_event(
     For a numbered version that is its publication (the PublishVersion, or UpdateFunctionCode
     / CreateFunction with Publish, whose response names the version); otherwise the
     version's LastModified. With `field`, only calls whose request set that parameter (and,
-    with `contains`, mentioned that text in it) count: a call that changed the timeout did
-    not set the layers.
+    with `contains`, mentioned that text in it: for a list, such as `layers`, was one of its
+    items, so `…:layer:x:1` is not in `…:layer:x:10`) count: a call that changed the timeout
+    did not set the layers.
     """
     rows = select_events(
         case,
@@ -80,13 +94,19 @@ def config_event(
         _where(config.ref),
     )
     if field:
-        rows = [r for r in rows if field in r.request and contains in str(r.request[field])]
-    cutoff = _parse(published_at(case, config) or config.last_modified)
-    if cutoff is None:
+        rows = [r for r in rows if field in r.request and _mentions(r.request[field], contains)]
+    limit = _frozen_by(case, config)
+    if limit is None:
         return rows[-1] if rows else None
-    limit = cutoff.timestamp() + 1
     before = [r for r in rows if (t := _parse(r.time or "")) and t.timestamp() <= limit]
     return before[-1] if before else None
+
+
+def _mentions(value: object, text: str) -> bool:
+    """A list's item is `text` (as a string); any other value's text holds it."""
+    if isinstance(value, list):
+        return text in (str(item) for item in value)
+    return text in str(value)
 
 
 def last_call(

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Iterator
 
 from lambda_ir.analyze.attribution import code_event, config_event
+from lambda_ir.analyze.baseline import Novelty
 from lambda_ir.analyze.capabilities_rows import (
     CapabilityRow,
     VersionCapabilities,
@@ -48,10 +49,11 @@ INFO = DetectorInfo(
         "(not a vendored dependency) gains a high-signal one; LOW for new host names and "
         "what a newly vendored dependency can do. When the call that brought the gain in "
         "(the upload of the version's code, or the configuration call that attached the "
-        "layer) was judged off the established paths, the finding is that caller's act, dated "
-        "and in its incident: an intruder's skimmer and the stolen keys that uploaded it are "
-        "one incident. A gain released along an established path, or before the account has "
-        "a baseline, stays standing exposure."
+        "layer) was judged off the established paths on two or more counts, the finding is "
+        "that caller's act, dated and in its incident, with the verdict: an intruder's skimmer "
+        "and the stolen keys that uploaded it are one incident. A gain released along an "
+        "established path, with one new thing (a hotfix after hours), or before the account "
+        "has a baseline, stays standing exposure."
     ),
 )
 
@@ -82,17 +84,19 @@ def detect(case: CaseView) -> Iterator[Finding]:
                     new = [row for row in new if _high_signal(row)]
                 if new:
                     own = owned[new[0].layer_arn] if n else None
-                    event = None if own else _off_path_cause(case, read.function, new)
-                    yield _finding(qualifier, function.arn, before, new, own, event)
+                    cause = None if own else _off_path_cause(case, read.function, new)
+                    yield _finding(qualifier, function.arn, before, new, own, cause)
             previous = parts
 
 
 def _off_path_cause(
     case: CaseView, version: FunctionRef, new: list[CapabilityRow]
-) -> TrailRow | None:
-    """The call that brought the gain in, when the baseline judged it and found something new
-    about it: the upload of the version's code when any gained row is the function's own,
-    else the last configuration call before the version that set a layer the gain came from."""
+) -> tuple[TrailRow, Novelty] | None:
+    """The call that brought the gain in, with its verdict, when the baseline judged it and
+    found two or more new things about it (MEDIUM or worse): the upload of the version's code
+    when a gained row is the function's own (not a PublishVersion that only froze bytes
+    uploaded unseen), else (or when that upload was along the paths) the last configuration
+    call before the version that set a layer a gained row came from."""
     config = next(
         (
             c
@@ -103,17 +107,23 @@ def _off_path_cause(
     )
     if config is None:
         return None
+    causes: list[TrailRow | None] = []
     if any(row.source != "layer" for row in new):
-        event = code_event(case, config)
-    else:
-        arn = next(row.layer_arn for row in new if row.layer_arn)
-        event = config_event(case, config, "layers", arn)
-    if event is None:
-        return None
-    # Judged and found new: without a baseline an upload is no evidence of anything, and a
-    # gain made the uploader's act would recommend containing whoever released it (CI).
-    novelty = case.verdict(event)
-    return event if novelty.judged and not novelty.established else None
+        upload = code_event(case, config)
+        causes.append(upload if upload and upload.operation != "PublishVersion" else None)
+    layers = dict.fromkeys(row.layer_arn for row in new if row.source == "layer" and row.layer_arn)
+    causes.extend(config_event(case, config, "layers", arn) for arn in layers)
+    for event in causes:
+        if event is None:
+            continue
+        # Judged, and two or more new things: without a baseline an upload is no evidence,
+        # and one new thing is a CI hotfix after hours or a new runner network; made the
+        # caller's act, a gain recommends containing whoever released it.
+        novelty = case.verdict(event)
+        severity = novelty.severity()
+        if severity is not None and severity.rank >= Severity.MEDIUM.rank:
+            return event, novelty
+    return None
 
 
 def _vendor(case: CaseView, row: CapabilityRow) -> bool:
@@ -151,7 +161,7 @@ def _finding(
     previous: VersionCapabilities | None,
     new: list[CapabilityRow],
     own: OwnLayer | None = None,
-    event: TrailRow | None = None,
+    cause: tuple[TrailRow, Novelty] | None = None,
 ) -> Finding:
     account, region = arn.split(":")[4], arn.split(":")[3]
     against = (
@@ -165,8 +175,12 @@ def _finding(
     destinations = [r.value for r in new if r.kind == CapKind.NETWORK and _high_signal(r)]
     severity = Severity.HIGH if severe else Severity.LOW
     why = ""
-    if event is not None:
-        why = f" Brought in by {event.actor.name}'s {event.operation} at {event.time}."
+    event, novelty = cause if cause else (None, None)
+    if event is not None and novelty is not None:
+        why = (
+            f" Brought in by {event.actor.name}'s {event.operation} at {event.time}; "
+            f"{novelty.phrase()}."
+        )
     if own is not None:  # what our collector reads and sends is its job, and it is ours
         severity = Severity.INFO
         why = (
@@ -193,7 +207,11 @@ def _finding(
             "line": new[0].line,  # of the first evidence file (SARIF's startLine)
             "gained": [_row_json(r) for r in new],
             **({"lambda_ir_layer": own.arn} if own else {}),
-            **({"event_id": event.event_id} if event else {}),
+            **(
+                {"event_id": event.event_id, "baseline": novelty.to_json()}
+                if event and novelty
+                else {}
+            ),
             # raw-IP and mining destinations in the code are indicators to block and hunt
             **({"indicators": destinations} if destinations and own is None else {}),
         },
