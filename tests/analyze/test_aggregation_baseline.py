@@ -58,9 +58,9 @@ def test_like_unusual_changes_in_one_session_are_one_finding(builder: CaseBuilde
     # the network, and that the role, which kept to its runners' for ten days, moved at all
     assert orders.severity is Severity.MEDIUM
     assert orders.details["baseline"]["new"] == ["network", "pinned"]
-    # the next day it had used two networks: the new one is one thing (LOW)
-    assert billing.severity is Severity.LOW
-    assert billing.details["baseline"]["new"] == ["network"]
+    # the next day the new network was seen on one day only: not established, still pinned
+    assert billing.severity is Severity.MEDIUM
+    assert billing.details["baseline"]["new"] == ["network", "pinned"]
     assert orders.details["events"] == 3
     assert orders.details["event_ids"] == ["r201", "r202", "r203"]
     assert orders.details["operations"] == ["UpdateFunctionCode", "UpdateFunctionConfiguration"]

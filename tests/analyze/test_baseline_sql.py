@@ -117,7 +117,9 @@ def _events() -> list[dict[str, object]]:
     # not a person on SSO, a job seen on too few days, one using the CLI, one moving between
     # private subnets, nor one whose only network was seen on one day.
     for role, days, home, agent, away in (
-        ("nightly-job", (*range(1, 11), 12, 13), 10, BOTO, "198.51.100.200"),
+        ("nightly-job", (*range(1, 11), 12, 13, 14), 10, BOTO, "198.51.100.200"),
+        ("recon-job", (*range(1, 11), 12), 10, BOTO, "198.51.100.77"),
+        ("twohome-job", (*range(1, 11), 12), 10, BOTO, "198.51.100.200"),
         ("AWSReservedSSO_Dev_0a1b", (*range(1, 11), 12), 10, BOTO, "198.51.100.200"),
         ("young-job", (1, 2, 3, 4, 5), 4, BOTO, "198.51.100.200"),  # 4 days: too few
         ("five-job", (1, 2, 3, 4, 5, 6), 5, BOTO, "198.51.100.200"),  # 5 days: enough
@@ -145,6 +147,20 @@ def _events() -> list[dict[str, object]]:
             out.append(_code("plan-job", f"planW{day:02d}", f"2026-10-{day:02d}T03:05:00Z",
                              "192.0.2.5", BOTO))  # fmt: skip
     out.append(_code("plan-job", "planW12", "2026-10-12T03:05:00Z", "198.51.100.9", BOTO))
+    for day in (3, 4):  # a second network, established on two days: two homes, not one
+        out.append(_code("twohome-job", f"twoB{day:02d}", f"2026-10-{day:02d}T03:10:00Z",
+                         "203.0.113.150", BOTO))  # fmt: skip
+    out.append(  # the recon job's keys look around from their new network the day before
+        trail_event(
+            "ListFunctions20150331",
+            {},
+            identity=role_identity("recon-job", "thief"),
+            event_id="reconR11",
+            time="2026-10-11T03:00:00Z",
+            user_agent=BOTO,
+            source_ip="198.51.100.77",
+        )
+    )
     out.append(  # the nightly job's read from its new network: a read is no move
         trail_event(
             "GetFunction20150331v2",
@@ -237,16 +253,20 @@ def test_a_machine_kept_to_one_network_moving_is_two_new_things(builder: CaseBui
     assert job.new == ("network", "pinned") and job.severity() is Severity.MEDIUM
     assert (
         f"arn:aws:iam::{ACCOUNT}:role/nightly-job had changed Lambda with its usual tool and "
-        f"called from one other network alone, on {PINNED_DAYS}+ days, before"
+        f"kept to one other network, seen on {PINNED_DAYS}+ days, before"
     ) in job.phrase()
-    # the day after, it had two networks: the new one is one thing again
-    assert later.new == ("network",) and later.severity() is Severity.LOW
+    # the day after, the new network was seen on one day only: still two things; once seen on
+    # two days it is established, and the change is on an established path
+    assert later.new == ("network", "pinned")
+    assert verdicts["night14"][0].new == ()
+    # a look around from the new network the day before does not unpin the change
+    assert verdicts["recon12"][0].new == ("network", "pinned")
     assert verdicts["five-06"][0].new == ("network", "pinned")
     # its network's days are its calls' (reads too), not only the days it wrote
     assert verdicts["planW12"][0].new == ("network", "pinned")
     # a person on SSO, a job seen on four days, a job on the CLI, a move between private
     # subnets: one new thing each
-    for event_id in ("AWSRe12", "young05", "cli-j12", "vpc-j12"):
+    for event_id in ("AWSRe12", "young05", "cli-j12", "vpc-j12", "twoho12"):
         other = verdicts[event_id][0]
         assert other.new == ("network",) and other.severity() is Severity.LOW, event_id
     assert verdicts["nightR12"][0].new == ("network",)

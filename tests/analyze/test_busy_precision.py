@@ -106,8 +106,7 @@ def test_stolen_ci_keys_from_a_network_the_role_never_left_are_medium(
     assert change["severity"] == "medium"
     assert change["details"]["baseline"]["new"] == ["network", "pinned"]
     assert (
-        "had changed Lambda with its usual tool and called from one other network"
-        in change["summary"]
+        "had changed Lambda with its usual tool and kept to one other network" in change["summary"]
     )
     # what the uploaded code can do is the same caller's act, in its incident: HIGH
     assert code["severity"] == "high" and "os.environ" in code["summary"]

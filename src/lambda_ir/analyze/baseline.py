@@ -50,8 +50,9 @@ HOUR_SLACK = 2
 # not yet established is judged against the account's networks, never as roaming.
 ROAMING_NETWORKS = 10
 ROAMING_DAYS = 3
-# An established principal that had called from one IP network alone, seen on PINNED_DAYS
-# days or more before the event's day, is pinned to it: a runner pool behind one NAT, a job.
+# An established principal whose one established IP network (seen on ESTABLISHED_DAYS days;
+# a network seen on one day does not count) was seen on PINNED_DAYS days or more before the
+# event's day is pinned to it: a runner pool behind one NAT, a job.
 # A change it makes with its usual machine tool (a deployment tool or an SDK, not the console
 # or the CLI) from another, public IP network is two new things, the network and that it ever
 # moved: a machine's keys do not travel, stolen ones do (GuardDuty's credential exfiltration
@@ -199,12 +200,15 @@ class Baseline:
         return len(self._before(key, day)) >= ESTABLISHED_DAYS
 
     def _pinned(self, scope: tuple[str, ...], day: date) -> bool:
-        """The principal had called from one IP network alone before `day`, seen on
-        PINNED_DAYS days or more."""
-        before = [network for first, network in self._nets.get(scope, []) if first < day]
-        return (
-            len(before) == 1 and len(self._before((*scope, "net", before[0]), day)) >= PINNED_DAYS
-        )
+        """Of the principal's IP networks before `day`, one alone was established (seen on
+        ESTABLISHED_DAYS days), and on PINNED_DAYS days or more: a network seen on one day
+        (a thief's look the day before it acts, a one-off) does not unpin it."""
+        known = [
+            network
+            for first, network in self._nets.get(scope, [])
+            if first < day and self._known((*scope, "net", network), day)
+        ]
+        return len(known) == 1 and len(self._before((*scope, "net", known[0]), day)) >= PINNED_DAYS
 
     def _roaming(self, scope: tuple[str, ...], day: date) -> int:
         """The networks a principal had used before `day` when it roams (ROAMING_NETWORKS
@@ -339,8 +343,8 @@ def novelty_from(
         if pinned:
             new.append("pinned")
             reasons.append(
-                f"{principal} had changed Lambda with its usual tool and called from one other "
-                f"network alone, on {PINNED_DAYS}+ days, before"
+                f"{principal} had changed Lambda with its usual tool and kept to one other "
+                f"network, seen on {PINNED_DAYS}+ days, before"
             )
     if not tool[1]:
         new.append("tool")

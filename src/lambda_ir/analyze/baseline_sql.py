@@ -210,17 +210,29 @@ FROM acted AS a ASOF JOIN steps AS s ON s.account = a.account AND s.who = a.who 
 """
 
 
-# Per principal, its first IP network's first days, the day it was first seen and the day a
-# second was (NULL: never; two first seen on one day make that day the second's): before a
-# day, the principal had one IP network alone when the second came on or after it
-# (`Baseline._pinned`).
+# Per principal and day it acted, how many of its IP networks were established before the
+# day (seen on ESTABLISHED_DAYS days) and how many seen on PINNED_DAYS days: one of each is
+# one established network alone, seen on PINNED_DAYS days (`Baseline._pinned`). As
+# `lir_roam`: the latest step of each count before the day, by an ASOF join.
 _SOLE = """
 CREATE OR REPLACE TEMP TABLE lir_sole AS
-SELECT account, who, arg_min(days, days[1]) AS sole_days, min(days[1]) AS first_at,
-  list_sort(list(days[1]))[2] AS second_at
-FROM lir_facts WHERE scope = 'p' AND label = 'net' AND contains(value, '/')
-GROUP BY account, who
-"""
+WITH nets AS (
+  SELECT account, who, days[{known}] AS known_at, days[{pinned}] AS pinned_at
+  FROM lir_facts WHERE scope = 'p' AND label = 'net' AND contains(value, '/')
+), known AS (
+  SELECT account, who, known_at AS at,
+    CAST(sum(count(*)) OVER (PARTITION BY account, who ORDER BY known_at) AS BIGINT) AS n
+  FROM nets WHERE known_at IS NOT NULL GROUP BY account, who, known_at
+), pinned AS (
+  SELECT account, who, pinned_at AS at,
+    CAST(sum(count(*)) OVER (PARTITION BY account, who ORDER BY pinned_at) AS BIGINT) AS n
+  FROM nets WHERE pinned_at IS NOT NULL GROUP BY account, who, pinned_at
+), acted AS (SELECT DISTINCT account, who, day FROM lir_events WHERE day IS NOT NULL)
+SELECT a.account, a.who, a.day, coalesce(k.n, 0) AS known_nets, coalesce(p.n, 0) AS pinned_nets
+FROM acted AS a
+ASOF LEFT JOIN known AS k ON k.account = a.account AND k.who = a.who AND a.day > k.at
+ASOF LEFT JOIN pinned AS p ON p.account = a.account AND p.who = a.who AND a.day > p.at
+""".replace("{known}", str(ESTABLISHED_DAYS)).replace("{pinned}", str(PINNED_DAYS))
 
 
 def _known(alias: str) -> str:
@@ -281,15 +293,14 @@ SELECT k.event_id, k.day IS NOT NULL AS timed, k.service, k.history, k.known,
   CASE WHEN k.known AND r.networks >= {ROAMING_NETWORKS} AND r.days >= {ROAMING_DAYS}
     THEN r.networks ELSE 0 END AS roaming, k.writes,
   -- a change with its usual machine tool, from a public IP network, by a principal that had
-  -- one IP network alone before, seen on PINNED_DAYS days (`Baseline.judge`)
+  -- one established IP network alone before, seen on PINNED_DAYS days (`Baseline.judge`)
   coalesce(k.known AND k.writes AND NOT k.person AND k.tool IN {_MACHINE} AND {_known("tool")}
     AND contains(k.network, '/') AND NOT regexp_matches(k.network, '{INTERNAL_NETWORK}', 'i')
-    AND s.first_at < k.day AND (s.second_at IS NULL OR s.second_at >= k.day)
-    AND len(list_filter(s.sole_days, lambda d: d < k.day)) >= {PINNED_DAYS}, false) AS pinned,
+    AND s.known_nets = 1 AND s.pinned_nets = 1, false) AS pinned,
   k.deploy_tool, k.human
 FROM k
 LEFT JOIN lir_roam AS r ON r.account = k.account AND r.who = k.who AND r.day = k.day
-LEFT JOIN lir_sole AS s ON s.account = k.account AND s.who = k.who
+LEFT JOIN lir_sole AS s ON s.account = k.account AND s.who = k.who AND s.day = k.day
 {_fact("net", "net", "k.network")}
 {_fact("tool", "tool", "k.tool")}
 LEFT JOIN lir_near AS near ON near.scope = k.scope AND near.account = k.account
