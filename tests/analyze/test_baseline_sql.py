@@ -120,6 +120,7 @@ def _events() -> list[dict[str, object]]:
         ("nightly-job", (*range(1, 11), 12, 13, 14), 10, BOTO, "198.51.100.200"),
         ("recon-job", (*range(1, 11), 12), 10, BOTO, "198.51.100.77"),
         ("twohome-job", (*range(1, 11), 12), 10, BOTO, "198.51.100.200"),
+        ("travel-job", (*range(1, 11), 12), 10, BOTO, "198.51.100.200"),
         ("AWSReservedSSO_Dev_0a1b", (*range(1, 11), 12), 10, BOTO, "198.51.100.200"),
         ("young-job", (1, 2, 3, 4, 5), 4, BOTO, "198.51.100.200"),  # 4 days: too few
         ("five-job", (1, 2, 3, 4, 5, 6), 5, BOTO, "198.51.100.200"),  # 5 days: enough
@@ -147,6 +148,9 @@ def _events() -> list[dict[str, object]]:
             out.append(_code("plan-job", f"planW{day:02d}", f"2026-10-{day:02d}T03:05:00Z",
                              "192.0.2.5", BOTO))  # fmt: skip
     out.append(_code("plan-job", "planW12", "2026-10-12T03:05:00Z", "198.51.100.9", BOTO))
+    for day, address in ((4, "198.18.4.10"), (6, "198.18.6.20")):  # changes from two others
+        out.append(_code("travel-job", f"trav{day:02d}", f"2026-10-{day:02d}T03:10:00Z",
+                         address, BOTO))  # fmt: skip
     for day in (3, 4):  # a second network, established on two days: two homes, not one
         out.append(_code("twohome-job", f"twoB{day:02d}", f"2026-10-{day:02d}T03:10:00Z",
                          "203.0.113.150", BOTO))  # fmt: skip
@@ -266,7 +270,7 @@ def test_a_machine_kept_to_one_network_moving_is_two_new_things(builder: CaseBui
     assert verdicts["planW12"][0].new == ("network", "pinned")
     # a person on SSO, a job seen on four days, a job on the CLI, a move between private
     # subnets: one new thing each
-    for event_id in ("AWSRe12", "young05", "cli-j12", "vpc-j12", "twoho12"):
+    for event_id in ("AWSRe12", "young05", "cli-j12", "vpc-j12", "twoho12", "trave12"):
         other = verdicts[event_id][0]
         assert other.new == ("network",) and other.severity() is Severity.LOW, event_id
     assert verdicts["nightR12"][0].new == ("network",)

@@ -7,6 +7,8 @@ import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lambda_ir.analyze.attribution import code_event
+from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detectors import cap_gained, cap_role_missing, cap_role_unused
 from lambda_ir.capabilities.extract import Parser, extract
 from lambda_ir.evidence import Case
@@ -342,6 +344,43 @@ def test_a_rolled_back_backdoor_is_the_act_of_its_second_upload(builder: CaseBui
     assert sorted(found) == ["2", "4"]
     assert found["2"].actor is None  # CI's release along its path
     assert found["4"].details["event_id"] == "r12" and found["4"].time == "2026-10-12T03:00:00Z"
+
+
+def test_a_later_upload_of_the_same_bytes_did_not_make_a_published_version(
+    builder: CaseBuilder,
+) -> None:
+    # version 2 was published on day 3 (its upload is older than the trail); stolen keys
+    # upload the same bytes again on day 12: that upload did not make version 2
+    blobs = [zip_bytes({"app.py": s, "README.txt": "docs"}) for s in (READER_PY, BACKDOOR_PY)]
+    for number, blob in enumerate(blobs, start=1):
+        builder.code(blob, "notifier", str(number))
+    builder.versions(
+        "notifier",
+        [
+            function_config("notifier", str(n), code=b, role=ROLE_ARN)
+            for n, b in enumerate(blobs, 1)
+        ],
+    )
+    calls = [c for c in _releases("203.0.113.9", UA_CLI, last_hour=3) if c["eventID"] != "r03"]
+    calls.append(
+        trail_event(
+            "PublishVersion20150331",
+            {"functionName": "notifier"},
+            response={"codeSha256": code_sha256(blobs[1]), "version": "2"},
+            identity=role_identity("ci", "run-3"),
+            event_id="pub",
+            time="2026-10-03T10:00:00Z",
+            user_agent=TERRAFORM,
+            source_ip="192.0.2.10",
+        )
+    )
+    builder.trail(calls)
+    view = CaseView(Case.open(builder.root))
+    version = next(c for c in view.functions if c.ref.qualifier == "2")
+    event = code_event(view, version)
+    assert event is not None and event.event_id == "pub"
+    (finding,) = _run(builder, cap_gained.DETECTOR)
+    assert finding.actor is None  # a publication only froze bytes uploaded unseen
 
 
 def test_a_layer_attached_off_the_paths_is_not_hidden_by_a_code_release(

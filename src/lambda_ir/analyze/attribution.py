@@ -37,19 +37,35 @@ def code_event(case: CaseView, config: FunctionConfig) -> TrailRow | None:
         [*_where(config.ref), config.code_sha256],
     )
     uploads = [r for r in rows if r.operation != "PublishVersion"]
-    if uploads:
-        limit = _frozen_by(case, config)
-        if limit is None:
-            return uploads[-1]
-        before = [r for r in uploads if (t := _parse(r.time or "")) and t.timestamp() <= limit]
-        return before[-1] if before else uploads[0]
-    return rows[0] if rows else None
+    if not uploads:
+        return rows[0] if rows else None
+    published = published_at(case, config)
+    limit = _frozen_by(case, config, published)
+    if limit is None:
+        return uploads[-1]
+    done = _by(uploads, limit)
+    if done:
+        return done[-1]
+    if not published:  # frozen at its LastModified: an upload just after it is the clock's
+        return uploads[0]
+    # No upload of the bytes before the version was published (it is older than the trail):
+    # its publication, never a later upload of the same bytes (a rollback did not make it).
+    frozen = _by([r for r in rows if r.operation == "PublishVersion"], limit)
+    return frozen[-1] if frozen else None
 
 
-def _frozen_by(case: CaseView, config: FunctionConfig) -> float | None:
+def _by(rows: list[TrailRow], limit: float) -> list[TrailRow]:
+    """The rows made by `limit` (a POSIX time)."""
+    return [r for r in rows if (t := _parse(r.time or "")) and t.timestamp() <= limit]
+
+
+def _frozen_by(
+    case: CaseView, config: FunctionConfig, published: str | None = None
+) -> float | None:
     """When the version was frozen, as a POSIX time with a second's slack: its publication
-    (the call whose response names it), else its LastModified; None when neither is known."""
-    cutoff = _parse(published_at(case, config) or config.last_modified)
+    (the call whose response names it; `published` when already looked up), else its
+    LastModified; None when neither is known."""
+    cutoff = _parse(published or published_at(case, config) or config.last_modified)
     return None if cutoff is None else cutoff.timestamp() + 1
 
 

@@ -50,9 +50,10 @@ HOUR_SLACK = 2
 # not yet established is judged against the account's networks, never as roaming.
 ROAMING_NETWORKS = 10
 ROAMING_DAYS = 3
-# An established principal whose one established IP network (seen on ESTABLISHED_DAYS days;
-# a network seen on one day does not count) was seen on PINNED_DAYS days or more before the
-# event's day is pinned to it: a runner pool behind one NAT, a job.
+# An established principal whose one established IP network (seen on ESTABLISHED_DAYS days)
+# was seen on PINNED_DAYS days or more before the event's day, with at most PINNED_STRAYS
+# other networks seen on a single day (a thief's look the day before), is pinned to it: a
+# runner pool behind one NAT, a job.
 # A change it makes with its usual machine tool (a deployment tool or an SDK, not the console
 # or the CLI) from another, public IP network is two new things, the network and that it ever
 # moved: a machine's keys do not travel, stolen ones do (GuardDuty's credential exfiltration
@@ -60,6 +61,7 @@ ROAMING_DAYS = 3
 # an SSO session), nor reads (a scanner's new egress), nor a move inside a private address
 # space (a VPC endpoint seen from another subnet).
 PINNED_DAYS = 5
+PINNED_STRAYS = 1  # networks seen on one day a pinned principal may have used besides its own
 STRONG = ("principal", "network", "pinned", "tool", "hours", "dormant")
 
 # A change, as baselines tell "has changed Lambda before" from "has only read or invoked it":
@@ -201,14 +203,16 @@ class Baseline:
 
     def _pinned(self, scope: tuple[str, ...], day: date) -> bool:
         """Of the principal's IP networks before `day`, one alone was established (seen on
-        ESTABLISHED_DAYS days), and on PINNED_DAYS days or more: a network seen on one day
-        (a thief's look the day before it acts, a one-off) does not unpin it."""
-        known = [
-            network
-            for first, network in self._nets.get(scope, [])
-            if first < day and self._known((*scope, "net", network), day)
-        ]
-        return len(known) == 1 and len(self._before((*scope, "net", known[0]), day)) >= PINNED_DAYS
+        ESTABLISHED_DAYS days), on PINNED_DAYS days or more, and at most PINNED_STRAYS others
+        were seen at all (each on one day): a thief's look the day before it acts does not
+        unpin it, a principal that keeps turning up elsewhere is not pinned."""
+        before = [network for first, network in self._nets.get(scope, []) if first < day]
+        known = [network for network in before if self._known((*scope, "net", network), day)]
+        return (
+            len(before) <= 1 + PINNED_STRAYS
+            and len(known) == 1
+            and len(self._before((*scope, "net", known[0]), day)) >= PINNED_DAYS
+        )
 
     def _roaming(self, scope: tuple[str, ...], day: date) -> int:
         """The networks a principal had used before `day` when it roams (ROAMING_NETWORKS

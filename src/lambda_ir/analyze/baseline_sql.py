@@ -24,6 +24,7 @@ from lambda_ir.analyze.baseline import (
     HOUR_SLACK,
     MIN_HISTORY_DAYS,
     PINNED_DAYS,
+    PINNED_STRAYS,
     ROAMING_DAYS,
     ROAMING_NETWORKS,
     Novelty,
@@ -293,10 +294,12 @@ SELECT k.event_id, k.day IS NOT NULL AS timed, k.service, k.history, k.known,
   CASE WHEN k.known AND r.networks >= {ROAMING_NETWORKS} AND r.days >= {ROAMING_DAYS}
     THEN r.networks ELSE 0 END AS roaming, k.writes,
   -- a change with its usual machine tool, from a public IP network, by a principal that had
-  -- one established IP network alone before, seen on PINNED_DAYS days (`Baseline.judge`)
+  -- one established IP network alone before, seen on PINNED_DAYS days, and at most
+  -- PINNED_STRAYS others seen at all (`Baseline._pinned`)
   coalesce(k.known AND k.writes AND NOT k.person AND k.tool IN {_MACHINE} AND {_known("tool")}
     AND contains(k.network, '/') AND NOT regexp_matches(k.network, '{INTERNAL_NETWORK}', 'i')
-    AND s.known_nets = 1 AND s.pinned_nets = 1, false) AS pinned,
+    AND s.known_nets = 1 AND s.pinned_nets = 1 AND r.networks <= {1 + PINNED_STRAYS}, false)
+    AS pinned,
   k.deploy_tool, k.human
 FROM k
 LEFT JOIN lir_roam AS r ON r.account = k.account AND r.who = k.who AND r.day = k.day
