@@ -134,15 +134,7 @@ def _events() -> list[dict[str, object]]:
             )
     for day in range(1, 11):  # a job that plans daily and applies every third day
         out.append(
-            trail_event(
-                "GetFunction20150331v2",
-                {"functionName": "fn"},
-                identity=role_identity("plan-job", "plan"),
-                event_id=f"planR{day:02d}",
-                time=f"2026-10-{day:02d}T03:00:00Z",
-                user_agent=BOTO,
-                source_ip="192.0.2.5",
-            )
+            _read("plan-job", f"planR{day:02d}", f"2026-10-{day:02d}T03:00:00Z", "192.0.2.5")
         )
         if day % 3 == 0:
             out.append(_code("plan-job", f"planW{day:02d}", f"2026-10-{day:02d}T03:05:00Z",
@@ -154,28 +146,10 @@ def _events() -> list[dict[str, object]]:
     for day in (3, 4):  # a second network, established on two days: two homes, not one
         out.append(_code("twohome-job", f"twoB{day:02d}", f"2026-10-{day:02d}T03:10:00Z",
                          "203.0.113.150", BOTO))  # fmt: skip
-    out.append(  # the recon job's keys look around from their new network the day before
-        trail_event(
-            "ListFunctions20150331",
-            {},
-            identity=role_identity("recon-job", "thief"),
-            event_id="reconR11",
-            time="2026-10-11T03:00:00Z",
-            user_agent=BOTO,
-            source_ip="198.51.100.77",
-        )
-    )
-    out.append(  # the nightly job's read from its new network: a read is no move
-        trail_event(
-            "GetFunction20150331v2",
-            {"functionName": "fn"},
-            identity=role_identity("nightly-job", "read"),
-            event_id="nightR12",
-            time="2026-10-12T02:59:00Z",
-            user_agent=BOTO,
-            source_ip="198.51.100.200",
-        )
-    )
+    # the recon job's keys look around from their new network the day before; the nightly
+    # job reads from its new network (a read is no move)
+    out.append(_read("recon-job", "reconR11", "2026-10-11T03:00:00Z", "198.51.100.77"))
+    out.append(_read("nightly-job", "nightR12", "2026-10-12T02:59:00Z", "198.51.100.200"))
     # deployed through CloudFormation for days (the service's name, no network), then twice
     # with its SDK from one address: the second day is not a move from a sole network
     stack = "cloudformation.amazonaws.com"
@@ -302,6 +276,19 @@ def _ci_life() -> list[dict[str, object]]:
     return [
         _code("ci", f"l{day}", f"2026-10-{day:02d}T10:00:00Z", "192.0.2.10") for day in range(1, 11)
     ]
+
+
+def _read(role: str, event_id: str, time: str, address: str) -> dict[str, object]:
+    """A GetFunction by a session of `role` with its SDK."""
+    return trail_event(
+        "GetFunction20150331v2",
+        {"functionName": "fn"},
+        identity=role_identity(role, "read"),
+        event_id=event_id,
+        time=time,
+        user_agent=BOTO,
+        source_ip=address,
+    )
 
 
 def _write(role: str, event_id: str, address: str) -> dict[str, object]:
