@@ -41,8 +41,9 @@ INFO = DetectorInfo(
     false_positives=(
         "A new team member, an office or home network, a first deploy with a new tool: one "
         "new thing is LOW. A runner pool or build host that had kept to one network for days "
-        "moving to another (a NAT or public address replaced) is MEDIUM on its first day "
-        "(pinned). Collect with --baseline 90d for a longer history."
+        "moving to another (a NAT or public address replaced) is MEDIUM until the new network "
+        "is established, its first two days (pinned). Collect with --baseline 90d for a "
+        "longer history."
     ),
     description=(
         "New-value detection per account and principal, as GuardDuty and Datadog Cloud SIEM "
