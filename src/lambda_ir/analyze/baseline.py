@@ -53,13 +53,12 @@ ROAMING_DAYS = 3
 # An established principal whose one established IP network (seen on ESTABLISHED_DAYS days)
 # was seen on PINNED_DAYS days or more before the event's day, with at most PINNED_STRAYS
 # other networks seen on a single day (a thief's look the day before), is pinned to it: a
-# runner pool behind one NAT, a job.
-# A change it makes with its usual machine tool (a deployment tool or an SDK, not the console
-# or the CLI) from another, public IP network is two new things, the network and that it ever
-# moved: a machine's keys do not travel, stolen ones do (GuardDuty's credential exfiltration
-# findings rest on the same). Not for identities only people hold (root, a federation token,
-# an SSO session), nor reads (a scanner's new egress), nor a move inside a private address
-# space (a VPC endpoint seen from another subnet).
+# runner pool behind one NAT, a job. A change it makes with its usual machine tool (a
+# deployment tool or an SDK, not the console or the CLI) from another, public IP network is
+# two new things, the network and that it ever moved: a machine's keys do not travel, stolen
+# ones do (GuardDuty's credential exfiltration findings rest on the same). Not for identities
+# only people hold (root, a federation token, an SSO session), nor reads (a scanner's new
+# egress), nor a move inside a private address space (a VPC endpoint seen from another subnet).
 PINNED_DAYS = 5
 PINNED_STRAYS = 1  # networks seen on one day a pinned principal may have used besides its own
 STRONG = ("principal", "network", "pinned", "tool", "hours", "dormant")
@@ -179,20 +178,16 @@ class Baseline:
 
     def __init__(self, days: dict[tuple[str, ...], list[date]]) -> None:
         self._days = {key: sorted(set(found)) for key, found in days.items()}
-        # Per principal, the first day of each IP network it used, sorted, and those days
-        # without repeats: how many networks it had before a day, and over how many days.
-        firsts: dict[tuple[str, ...], list[date]] = {}
-        for key, found in self._days.items():
-            if len(key) == 5 and key[0] == "p" and key[3] == "net" and "/" in key[4]:
-                firsts.setdefault(key[:3], []).append(found[0])
-        self._net_firsts = {scope: sorted(found) for scope, found in firsts.items()}
-        # Per principal, its IP networks by the day each was first seen (`_pinned`).
+        # Per principal, its IP networks by the day each was first seen (`_pinned`), those
+        # first days, sorted, and without repeats: how many networks it had before a day, and
+        # over how many days (`_roaming`).
         nets: dict[tuple[str, ...], list[tuple[date, str]]] = {}
         for key, found in self._days.items():
             if len(key) == 5 and key[0] == "p" and key[3] == "net" and "/" in key[4]:
                 nets.setdefault(key[:3], []).append((found[0], key[4]))
         self._nets = {scope: sorted(found) for scope, found in nets.items()}
-        self._net_days = {scope: sorted(set(found)) for scope, found in firsts.items()}
+        self._net_firsts = {scope: [first for first, _ in n] for scope, n in self._nets.items()}
+        self._net_days = {scope: sorted(set(firsts)) for scope, firsts in self._net_firsts.items()}
 
     def _before(self, key: tuple[str, ...], day: date) -> list[date]:
         found = self._days.get(key, [])

@@ -107,14 +107,9 @@ class TrailRow(NamedTuple):
 
     @property
     def is_person_only(self) -> bool:
-        """An identity only people hold (`is_person_only`)."""
-        return is_person_only(self.actor_type, self.actor.arn)
-
-
-def is_person_only(actor_type: str, arn: str) -> bool:
-    """An identity only people hold: root, a federation token, an SSO session (an IAM user's
-    keys may sit in a pipeline)."""
-    return actor_type in PEOPLE_TYPES or SSO_ROLE in arn
+        """An identity only people hold: root, a federation token, an SSO session (an IAM
+        user's keys may sit in a pipeline)."""
+        return self.actor_type in PEOPLE_TYPES or SSO_ROLE in self.actor.arn
 
 
 @functools.lru_cache(maxsize=65536)
