@@ -114,7 +114,7 @@ def config_event(
     limit = _frozen_by(case, config)
     if limit is None:
         return rows[-1] if rows else None
-    before = [r for r in rows if (t := _parse(r.time or "")) and t.timestamp() <= limit]
+    before = _by(rows, limit)
     return before[-1] if before else None
 
 

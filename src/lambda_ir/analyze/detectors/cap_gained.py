@@ -117,8 +117,8 @@ def _off_path_cause(
         if event is None:
             continue
         # Judged, and two or more new things: without a baseline an upload is no evidence,
-        # and one new thing is a CI hotfix after hours or a new runner network; made the
-        # caller's act, a gain recommends containing whoever released it.
+        # and one new thing is a CI hotfix after hours or a release with a new tool; made
+        # the caller's act, a gain recommends containing whoever released it.
         novelty = case.verdict(event)
         severity = novelty.severity()
         if severity is not None and severity.rank >= Severity.MEDIUM.rank:
