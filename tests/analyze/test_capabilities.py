@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import duckdb
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -381,6 +382,35 @@ def test_a_later_upload_of_the_same_bytes_did_not_make_a_published_version(
     assert event is not None and event.event_id == "pub"
     (finding,) = _run(builder, cap_gained.DETECTOR)
     assert finding.actor is None  # a publication only froze bytes uploaded unseen
+
+
+@pytest.mark.parametrize(
+    ("last_modified", "maker"),
+    [
+        # its upload and publication older than the trail; the same bytes uploaded on day 10
+        # are a rollback's, not version 2's maker
+        ("2026-10-03T09:59:00.000+0000", None),
+        # LastModified two seconds before the upload's CloudTrail time: the clocks
+        ("2026-10-10T02:59:58.000+0000", "r10"),
+    ],
+    ids=["days-before", "clock-skew"],
+)
+def test_an_upload_long_after_a_versions_last_change_did_not_make_it(
+    builder: CaseBuilder, last_modified: str, maker: str | None
+) -> None:
+    blobs = [zip_bytes({"app.py": s, "README.txt": "docs"}) for s in (READER_PY, BACKDOOR_PY)]
+    for number, blob in enumerate(blobs, start=1):
+        builder.code(blob, "notifier", str(number))
+    configs = [
+        function_config("notifier", str(n), code=b, role=ROLE_ARN) for n, b in enumerate(blobs, 1)
+    ]
+    configs[1]["LastModified"] = last_modified
+    builder.versions("notifier", configs)
+    builder.trail(_releases("203.0.113.9", UA_CLI, last_hour=3))
+    view = CaseView(Case.open(builder.root))
+    version = next(c for c in view.functions if c.ref.qualifier == "2")
+    event = code_event(view, version)
+    assert (event.event_id if event else None) == maker
 
 
 def test_a_layer_attached_off_the_paths_is_not_hidden_by_a_code_release(

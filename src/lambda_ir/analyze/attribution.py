@@ -10,6 +10,9 @@ from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.model import FunctionRef
 
 _CODE_OPS = "('UpdateFunctionCode', 'CreateFunction', 'PublishVersion')"
+# How far after a version's LastModified the CloudTrail time of the upload that made it may
+# fall (the two clocks): a later upload of the same bytes is a rollback, not its maker.
+LAST_MODIFIED_SKEW = 60
 # The same function is the same (account, region, name): a same-named function in another
 # region or account has its own history. A record without account or region still counts.
 _SAME_FUNCTION = "function_name = ? AND coalesce(account, ?) = ? AND coalesce(aws_region, ?) = ?"
@@ -47,7 +50,8 @@ def code_event(case: CaseView, config: FunctionConfig) -> TrailRow | None:
     if done:
         return done[-1]
     if not published:  # frozen at its LastModified: an upload just after it is the clock's
-        return uploads[0]
+        skewed = _by(uploads, limit + LAST_MODIFIED_SKEW)
+        return skewed[0] if skewed else None
     # No upload of the bytes before the version was published (it is older than the trail):
     # its publication, never a later upload of the same bytes (a rollback did not make it).
     frozen = _by([r for r in rows if r.operation == "PublishVersion"], limit)
