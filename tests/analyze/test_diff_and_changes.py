@@ -59,12 +59,13 @@ def _build(builder: CaseBuilder) -> None:
                 layers=[LAYER],
                 LastModified="2026-11-02T12:05:00.000+0000",
             ),
-            function_config(
+            function_config(  # last changed when version 2 was published from it
                 "orders",
                 "$LATEST",
                 code=BACKDOOR,
                 layers=[LAYER],
                 env={"DB_PASSWORD": "new-secret-2"},
+                LastModified="2026-11-02T12:05:00.000+0000",
             ),
         ],
     )
