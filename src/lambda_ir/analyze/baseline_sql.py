@@ -181,7 +181,7 @@ WITH found AS (
 )
 SELECT scope, account, who, label, value,
   -- a labelled value only needs its first days: "known" is seen on ESTABLISHED_DAYS before,
-  -- a principal's network PINNED_DAYS (`lir_sole`)
+  -- a principal's network PINNED_DAYS (`lir_roam`)
   CASE WHEN label = '' THEN list(day ORDER BY day)
        WHEN label = 'net' THEN list(day ORDER BY day)[1:{pinned}]
        ELSE list(day ORDER BY day)[1:{keep}] END AS days
@@ -193,33 +193,22 @@ FROM (SELECT DISTINCT * FROM found) GROUP BY scope, account, who, label, value
 # how many distinct first days (`Baseline._roaming`): the latest step of the principal's
 # networks before the day (an ASOF join of its few thousand days, not of every event), which
 # `_NOVELTY` joins by equality.
+# Also, per principal and day, how many of its IP networks were established before the day
+# (seen on ESTABLISHED_DAYS days) and how many seen on PINNED_DAYS days: one of each is one
+# established network alone, seen on PINNED_DAYS days (`Baseline._pinned`). Each count is its
+# latest step before the day, by an ASOF join.
 _ROAM = """
 CREATE OR REPLACE TEMP TABLE lir_roam AS
-WITH firsts AS (
-  SELECT account, who, days[1] AS first, count(*) AS n FROM lir_facts
-  WHERE scope = 'p' AND label = 'net' AND contains(value, '/') GROUP BY account, who, first
+WITH nets AS (
+  SELECT account, who, days[1] AS first_at, days[{known}] AS known_at, days[{pinned}] AS pinned_at
+  FROM lir_facts WHERE scope = 'p' AND label = 'net' AND contains(value, '/')
 ), steps AS (
-  SELECT account, who, first,
+  SELECT account, who, first_at AS at,
     -- a BIGINT, not sum's HUGEINT (a count of networks): DuckDB converts a HUGEINT to Python
     -- six times slower, and `CaseView.verdict` reads the column itself
-    CAST(sum(n) OVER (PARTITION BY account, who ORDER BY first) AS BIGINT) AS networks,
-    row_number() OVER (PARTITION BY account, who ORDER BY first) AS days
-  FROM firsts
-), acted AS (SELECT DISTINCT account, who, day FROM lir_events WHERE day IS NOT NULL)
-SELECT a.account, a.who, a.day, s.networks, s.days
-FROM acted AS a ASOF JOIN steps AS s ON s.account = a.account AND s.who = a.who AND a.day > s.first
-"""
-
-
-# Per principal and day it acted, how many of its IP networks were established before the
-# day (seen on ESTABLISHED_DAYS days) and how many seen on PINNED_DAYS days: one of each is
-# one established network alone, seen on PINNED_DAYS days (`Baseline._pinned`). As
-# `lir_roam`: the latest step of each count before the day, by an ASOF join.
-_SOLE = """
-CREATE OR REPLACE TEMP TABLE lir_sole AS
-WITH nets AS (
-  SELECT account, who, days[{known}] AS known_at, days[{pinned}] AS pinned_at
-  FROM lir_facts WHERE scope = 'p' AND label = 'net' AND contains(value, '/')
+    CAST(sum(count(*)) OVER (PARTITION BY account, who ORDER BY first_at) AS BIGINT) AS networks,
+    row_number() OVER (PARTITION BY account, who ORDER BY first_at) AS days
+  FROM nets GROUP BY account, who, first_at
 ), known AS (
   SELECT account, who, known_at AS at,
     CAST(sum(count(*)) OVER (PARTITION BY account, who ORDER BY known_at) AS BIGINT) AS n
@@ -229,8 +218,10 @@ WITH nets AS (
     CAST(sum(count(*)) OVER (PARTITION BY account, who ORDER BY pinned_at) AS BIGINT) AS n
   FROM nets WHERE pinned_at IS NOT NULL GROUP BY account, who, pinned_at
 ), acted AS (SELECT DISTINCT account, who, day FROM lir_events WHERE day IS NOT NULL)
-SELECT a.account, a.who, a.day, coalesce(k.n, 0) AS known_nets, coalesce(p.n, 0) AS pinned_nets
+SELECT a.account, a.who, a.day, s.networks, s.days, coalesce(k.n, 0) AS known_nets,
+  coalesce(p.n, 0) AS pinned_nets
 FROM acted AS a
+ASOF LEFT JOIN steps AS s ON s.account = a.account AND s.who = a.who AND a.day > s.at
 ASOF LEFT JOIN known AS k ON k.account = a.account AND k.who = a.who AND a.day > k.at
 ASOF LEFT JOIN pinned AS p ON p.account = a.account AND p.who = a.who AND a.day > p.at
 """.replace("{known}", str(ESTABLISHED_DAYS)).replace("{pinned}", str(PINNED_DAYS))
@@ -298,12 +289,11 @@ SELECT k.event_id, k.day IS NOT NULL AS timed, k.service, k.history, k.known,
   -- PINNED_STRAYS others seen at all (`Baseline._pinned`)
   coalesce(k.known AND k.writes AND NOT k.person AND k.tool IN {_MACHINE} AND {_known("tool")}
     AND contains(k.network, '/') AND NOT regexp_matches(k.network, '{INTERNAL_NETWORK}', 'i')
-    AND s.known_nets = 1 AND s.pinned_nets = 1 AND r.networks <= {1 + PINNED_STRAYS}, false)
+    AND r.known_nets = 1 AND r.pinned_nets = 1 AND r.networks <= {1 + PINNED_STRAYS}, false)
     AS pinned,
   k.deploy_tool, k.human
 FROM k
 LEFT JOIN lir_roam AS r ON r.account = k.account AND r.who = k.who AND r.day = k.day
-LEFT JOIN lir_sole AS s ON s.account = k.account AND s.who = k.who AND s.day = k.day
 {_fact("net", "net", "k.network")}
 {_fact("tool", "tool", "k.tool")}
 LEFT JOIN lir_near AS near ON near.scope = k.scope AND near.account = k.account
@@ -330,13 +320,12 @@ def build_novelty(con: duckdb.DuckDBPyConnection) -> str:
         f"AND NOT regexp_full_match(ip, '{_IPV4}')"
     ).fetchall()
     bulk_insert(con, "lir_networks", [(ip, network_of(ip)) for (ip,) in others])
-    for statement in (_EVENTS, _BASE, _FACTS, _ROAM, _SOLE, _NEAR, _NOVELTY):
+    for statement in (_EVENTS, _BASE, _FACTS, _ROAM, _NEAR, _NOVELTY):
         con.execute(statement)
     for table in (
         "lir_events",
         "lir_base",
         "lir_roam",
-        "lir_sole",
         "lir_near",
         "lir_facts",
         "lir_tools",

@@ -97,14 +97,7 @@ def _off_path_cause(
     when a gained row is the function's own (not a PublishVersion that only froze bytes
     uploaded unseen), else (or when that upload was along the paths) the last configuration
     call before the version that set a layer a gained row came from."""
-    config = next(
-        (
-            c
-            for c in case.versions_of(version.account, version.region, version.name)
-            if c.ref.qualifier == version.qualifier
-        ),
-        None,
-    )
+    config = next((c for c in case.functions if c.ref == version), None)
     if config is None:
         return None
     causes: list[TrailRow | None] = []

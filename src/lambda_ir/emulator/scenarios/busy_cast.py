@@ -93,14 +93,15 @@ class Cast:
             self.sessions[key] = make()
         return self.sessions[key]
 
-    def ci(self, run: int) -> ActorClients:
-        """A CI run: a fresh session of the deploy role from one of the runners."""
+    def ci(self, run: int, source_ip: str = "") -> ActorClients:
+        """A CI run: a fresh session of the deploy role from one of the runners (or, with
+        `source_ip`, from wherever its keys were taken to)."""
         actor = assume_role_actor(
             self.owner.client("sts"),
             self.ci_role,
             f"gha-run-{4100 + run}",
             name="ci",
-            source_ip=RUNNERS.format(host=10 + run % 40),
+            source_ip=source_ip or RUNNERS.format(host=10 + run % 40),
             user_agent=CI_AGENT,
         )
         return self._clients(actor)

@@ -28,7 +28,6 @@ from lambda_ir.emulator.scenarios.actors import ActorClients, assume_role_actor,
 from lambda_ir.emulator.scenarios.busy_life import Life, Schedule, day_at
 from lambda_ir.emulator.scenarios.busy_vendors import LOOKALIKE, LOOKALIKE_ACCOUNT
 from lambda_ir.emulator.scenarios.code import build_zip
-from lambda_ir.emulator.scenarios.estate import CI_AGENT
 from lambda_ir.emulator.scenarios.result import Actor, Technique
 from lambda_ir.model import FunctionRef
 
@@ -197,16 +196,8 @@ def _stolen_role(life: Life) -> None:
 
 
 def _ci_keys(life: Life) -> None:
-    sts = life.cast.owner.client("sts")
-    actor = assume_role_actor(
-        sts,
-        life.cast.ci_role,
-        "gha-run-4187",
-        name="ci",
-        source_ip=CI_THIEF_IP,
-        user_agent=CI_AGENT,
-    )
-    lam = life.cast.as_actor(actor).client("lambda", REGION)
+    clients = life.cast.ci(87, source_ip=CI_THIEF_IP)  # a run's keys, used elsewhere
+    lam = clients.client("lambda", REGION)
     lam.get_function(FunctionName="search-indexer")
     life.clock.advance(3)
     answer = lam.update_function_code(
@@ -215,7 +206,7 @@ def _ci_keys(life: Life) -> None:
     life.versions["search-indexer"] = int(answer["Version"])
     _record(
         life,
-        actor,
+        clients.actor,
         "cikeys-code",
         "Stolen CI keys release search-indexer from another network",
         "UpdateFunctionCode20150331v2",
