@@ -163,6 +163,42 @@ def test_code_change_introducing_a_reverse_shell(builder: CaseBuilder) -> None:
     assert finding.evidence[-1].path.startswith("trail/")
 
 
+def test_a_version_known_only_by_its_publication_says_published(builder: CaseBuilder) -> None:
+    """Bytes uploaded before the trail begins, then published: the PublishVersion froze them
+    and is named as such, never as their upload (CHG-001, `diff`)."""
+    builder.code(CLEAN, "orders", "1")
+    builder.code(BACKDOOR, "orders", "2")
+    builder.versions(
+        "orders",
+        [
+            function_config("orders", "1", code=CLEAN),
+            function_config(
+                "orders", "2", code=BACKDOOR, LastModified="2026-11-02T12:05:00.000+0000"
+            ),
+        ],
+    )
+    builder.trail(
+        [
+            trail_event(
+                "PublishVersion20150331",
+                {"functionName": "orders"},
+                response={"codeSha256": code_sha256(BACKDOOR), "version": "2"},
+                event_id="pub-2",
+                time="2026-11-02T12:05:00Z",
+            )
+        ]
+    )
+    [finding] = run_detector(builder, chg_code_change.DETECTOR)
+    assert "; published by arn:aws:iam::111122223333:user/mallory at 2026-11-02T12:05:00Z" in (
+        finding.summary
+    )
+    assert "uploaded" not in finding.summary
+    out = CliRunner().invoke(cli, ["diff", "--case", str(builder.root), "orders", "1", "2"])
+    assert out.exit_code == 0, out.output
+    assert "  published by arn:aws:iam::111122223333:user/mallory" in out.output
+    assert "uploaded" not in out.output
+
+
 def test_code_change_quiet_when_threat_already_there_or_clean(builder: CaseBuilder) -> None:
     other = zip_bytes({"app.py": "def handler(e, c):\n    return 2\n"})
     builder.code(CLEAN, "calm", "1")

@@ -248,7 +248,10 @@ def render_diff(result: VersionDiff) -> str:
         lines.append(f"code: unchanged ({v(a.code_sha256)})")
     else:
         lines.append(f"code: {v(a.code_sha256)} -> {v(b.code_sha256)}")
-        lines.append("  uploaded " + _who(result.code_by))
+        # its event name carries the API version (`PublishVersion20150331`)
+        by = result.code_by
+        published = by is not None and by.event_name.startswith("PublishVersion")
+        lines.append(("  published " if published else "  uploaded ") + _who(by))
     if result.config:
         lines.append("configuration:")
         lines.extend(

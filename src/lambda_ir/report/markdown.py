@@ -286,7 +286,7 @@ def _diff(diff: CodeDiff) -> Iterator[str]:
     yield f"Files changed in the package from version {md(diff.before)} to {md(diff.after)}:"
     yield ""
     if diff.uploaded_by:
-        yield f"- uploaded by {md(diff.uploaded_by)}"
+        yield f"- code from {md(diff.uploaded_by)}"
     for change in diff.files:
         yield f"- {md(change.status)}: {code(change.name)}"
     if diff.truncated:

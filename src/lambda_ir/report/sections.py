@@ -281,7 +281,7 @@ def _diff(anchor: str, diff: CodeDiff) -> Iterator[str]:
         f"{esc(diff.before)} to {esc(diff.after)}: {esc(diff.label)}</summary>"
     )
     if diff.uploaded_by:
-        yield f"<p>Uploaded by {esc(diff.uploaded_by)}.</p>"
+        yield f"<p>Code from {esc(diff.uploaded_by)}.</p>"
     yield "<ul>"
     for change in diff.files:
         yield (

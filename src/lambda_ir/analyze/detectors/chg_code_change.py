@@ -88,7 +88,11 @@ def _finding(
     introduced: dict[str, Severity],
 ) -> Finding:
     event = code_event(case, new)
-    by = f" by {event.actor.name} at {event.time}" if event else " (no CloudTrail event found)"
+    by = "uploaded (no CloudTrail event found)"
+    if event is not None:
+        # a PublishVersion only froze bytes uploaded before the trail begins: not their upload
+        verb = "published" if event.operation == "PublishVersion" else "uploaded"
+        by = f"{verb} by {event.actor.name} at {event.time}"
     severity = max(introduced.values(), key=lambda s: s.rank)
     released = ""
     # A binary tool (ffmpeg) shipped by the pipeline's usual release is a release: a native
@@ -115,8 +119,8 @@ def _finding(
         ),
         summary=(
             f"Version {new.ref.qualifier} of {new.ref.name} changed {name}, which now has "
-            f"{', '.join(sorted(introduced))} that version {old.ref.qualifier} did not; uploaded"
-            f"{by}{released}. Run `{command}`."
+            f"{', '.join(sorted(introduced))} that version {old.ref.qualifier} did not; {by}"
+            f"{released}. Run `{command}`."
         ),
         details={
             "from": old.ref.qualifier,
