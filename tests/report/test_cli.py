@@ -64,6 +64,26 @@ def test_report_on_a_folder_that_is_not_a_case(tmp_path: Path) -> None:
     assert "create the case with one of them" in " ".join(done.stderr.split())
 
 
+def test_a_refused_command_leaves_nothing_in_a_folder_that_is_not_a_case(
+    tmp_path: Path,
+) -> None:
+    """`analyze --case CASE/raw` (a typo) is refused without planting its lock in the
+    evidence: `verify` still finds the case intact; a folder of one's own keeps only its own."""
+    root = tmp_path / "case"
+    build_case(root)
+    raw = next(p for p in root.iterdir() if p.is_dir() and p.name == "raw")
+    for command in ("analyze", "report", "timeline", "index"):
+        done = _run(command, "--case", str(raw))
+        assert done.returncode == 1 and "is not a lambda-ir case" in done.stderr, command
+    checked = _run("verify", "--case", str(root))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    mine = tmp_path / "notes"
+    mine.mkdir()
+    (mine / "todo.txt").write_text("x")
+    assert _run("analyze", "--case", str(mine)).returncode == 1
+    assert sorted(p.name for p in mine.iterdir()) == ["todo.txt"]
+
+
 def test_a_filtered_timeline_keeps_the_whole_one_and_warns_of_an_unknown_function(
     tmp_path: Path,
 ) -> None:
