@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detectors import chg_code_change, chg_config_change
 from lambda_ir.analyze.diff import DiffError, diff_versions
+from lambda_ir.analyze.incident_actions import config_actions
 from lambda_ir.cli.main import cli
 from lambda_ir.evidence import Case
 from lambda_ir.model import Severity
@@ -216,6 +217,35 @@ def test_config_change_attributed(builder: CaseBuilder) -> None:
     assert found[0].severity is Severity.MEDIUM  # a layer from another account
     assert found[0].details["event_id"] == "cfg-1"
     assert found[0].actor is not None and found[0].actor.arn.endswith("user/mallory")
+
+
+def test_a_hook_variable_set_without_layers_is_stripped_not_its_layers(
+    builder: CaseBuilder,
+) -> None:
+    """A version that only set NODE_OPTIONS (no layer added) recommends strip-env for it;
+    strip-layers would be "already in place" and leave the hook running."""
+    builder.versions(
+        "calm",
+        [
+            function_config("calm", "1", runtime="nodejs20.x"),
+            function_config(
+                "calm", "2", runtime="nodejs20.x", env={"NODE_OPTIONS": "--require /tmp/x.js"}
+            ),
+        ],
+    )
+    [finding] = run_detector(builder, chg_config_change.DETECTOR)
+    assert finding.severity is Severity.HIGH
+    assert (finding.details["layers"], finding.details["hook_variables"]) == ([], ["NODE_OPTIONS"])
+    assert config_actions([finding]) == ("strip-env=NODE_OPTIONS",)
+    builder.versions(
+        "layered",
+        [
+            function_config("layered", "1"),
+            function_config("layered", "2", layers=[LAYER], env={"NODE_OPTIONS": "-r /opt/x"}),
+        ],
+    )
+    both = [f for f in run_detector(builder, chg_config_change.DETECTOR) if "layered" in f.resource]
+    assert config_actions(both) == ("strip-layers", "strip-env=NODE_OPTIONS")
 
 
 def test_config_change_quiet_without_code_loading_changes(builder: CaseBuilder) -> None:

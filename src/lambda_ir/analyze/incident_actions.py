@@ -64,6 +64,9 @@ def contain_actions(
 
 
 _LAYERS = frozenset({"LIR-CFG-003", "LIR-CT-003", "LIR-CHG-002", "LIR-CODE-003"})
+# Of those, the ones that name what they found set (`layers`, `hook_variables` in details):
+# a hook variable set on a function without layers is stripped with strip-env, not layers.
+_NAMED = frozenset({"LIR-CT-003", "LIR-CHG-002"})
 # Findings that the code itself is malicious: a YARA rule (each rule its own `yara:` id), or a
 # version whose change brought one in.
 MALWARE = frozenset({"LIR-CODE-001", "LIR-CHG-001"})
@@ -78,15 +81,18 @@ def _malicious(finding: Finding) -> bool:
 def config_actions(findings: Iterable[Finding]) -> tuple[str, ...]:
     """The configuration `contain` can undo for high findings about what a function loads:
     `strip-layers` for a bad layer, `strip-env=VAR,…` for start-up hook variables someone
-    set (LIR-CT-003 sets either or both). Both need `--allow-config-change`."""
+    set (LIR-CT-003 and LIR-CHG-002 name either or both). Both need `--allow-config-change`."""
     layers = False
     hooks: dict[str, None] = {}
     for finding in findings:
         if finding.detector not in _LAYERS or finding.severity.rank < Severity.HIGH.rank:
             continue
-        if finding.detector == "LIR-CT-003":  # hook variables alone leave no layer to strip
-            layers = layers or bool(finding.details.get("layers"))
-            named = finding.details.get("hook_variables") or []
+        # hook variables alone leave no layer to strip (a finding of an older analysis that
+        # names neither, as LIR-CHG-002's did, is taken to be about layers, as it was)
+        details = finding.details
+        if finding.detector in _NAMED and ("layers" in details or "hook_variables" in details):
+            layers = layers or bool(details.get("layers"))
+            named = details.get("hook_variables") or []
             hooks.update((v, None) for v in named if isinstance(v, str) and v)
         else:
             layers = True

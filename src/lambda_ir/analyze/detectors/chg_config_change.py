@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from lambda_ir.analyze.attribution import config_event
 from lambda_ir.analyze.caseview import CaseView
@@ -31,12 +32,22 @@ INFO = DetectorInfo(
 )
 
 
+class Added(NamedTuple):
+    """What a version added, in words (`found`), how serious it is, and the layers and hook
+    variables among it (what `contain` can take away: `incident_actions.config_actions`)."""
+
+    found: list[str]
+    severity: Severity
+    layers: list[str]
+    hooks: list[str]
+
+
 def changes(
     old: FunctionConfig,
     new: FunctionConfig,
     vendors: VendorCatalogue | None = None,
     own: OwnLayer | None = None,
-) -> tuple[list[str], Severity]:
+) -> Added:
     """What `new` added that can load code or change rights, and how serious it is.
 
     With the vendor catalogue, a known vendor's layer (from its own account) and the hook its
@@ -83,7 +94,7 @@ def changes(
             f"{old.memory} MB)"
         )
         severity = max(severity, Severity.MEDIUM, key=lambda s: s.rank)
-    return found, severity
+    return Added(found, severity, added, sorted(hooks))
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
@@ -92,7 +103,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
     for versions in by_function(case.functions).values():
         for old, new in itertools.pairwise(versions):
             own = own_layer(case, new.layers)
-            found, severity = changes(old, new, case.vendors, own)
+            found, severity, layers, hooks = changes(old, new, case.vendors, own)
             if not found and own is not None and own.arn not in old.layers:
                 found, severity = [own.describe() + f" (layer {own.arn})"], Severity.INFO
             if not found:
@@ -126,6 +137,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
                     "from": old.ref.qualifier,
                     "to": new.ref.qualifier,
                     "changes": found,
+                    "layers": layers,  # added: what `contain`'s strip-layers takes away
+                    "hook_variables": hooks,  # set: strip-env's
                     "event_id": event.event_id if event else None,
                     "baseline": novelty.to_json() if novelty else None,
                 },
