@@ -107,9 +107,39 @@ def test_a_report_before_analyze_says_so(tmp_path: Path) -> None:
     root = tmp_path / "case"
     build_case(root)
     (root / "findings.json").unlink()
-    done = _run("report", "--case", str(root), "--format", "md")
+    done = _run("report", "--case", str(root), "--format", "md,html")
     assert done.returncode == 0, done.stderr
     assert "no findings.json: `lambda-ir analyze` has not run on this case" in done.stderr
+    # and the first screen leads with it, not with "nothing to contain"
+    markdown = (root / "report.md").read_text()
+    glance = markdown.split("## At a glance: what to do now", 1)[1]
+    assert glance.lstrip().startswith("**Not analyzed:** lambda-ir analyze has not run")
+    assert "Nothing to contain yet" in glance and "Nothing to contain:" not in markdown
+    page = (root / "report.html").read_text()
+    assert '<p class="stale" id="analysis"><b>Not analyzed:</b>' in page
+    assert page.index('id="analysis"') < page.index("<h3>Functions compromised or exposed")
+
+
+def test_a_report_of_evidence_added_after_analyze_says_so(tmp_path: Path) -> None:
+    """Collected again after analyze: the report's findings are of the older evidence, and it
+    says so until analyze runs again; a contain plan recorded since is not evidence analyzed."""
+    root = tmp_path / "case"
+    build_case(root)
+    assert _run("analyze", "--case", str(root)).returncode == 0
+    case = Case.open(root)
+    case.put_bytes(b"{}", "respond/plan-x/plan.json", kind="response", api=None)
+    done = _run("report", "--case", str(root), "--format", "md")
+    assert done.returncode == 0 and "after the last analysis" not in done.stderr, done.stderr
+    assert "**Not analyzed:**" not in (root / "report.md").read_text()
+    case.put_bytes(b'{"Records": []}', "trail/import/late.json", kind="trail", api="local:import")
+    done = _run("report", "--case", str(root), "--format", "md")
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stderr.split())
+    assert "1 artifact(s) (trail) were added to the case after the last analysis" in said
+    assert "**Not analyzed:** 1 artifact(s) (trail)" in (root / "report.md").read_text()
+    assert _run("analyze", "--case", str(root)).returncode == 0
+    done = _run("report", "--case", str(root), "--format", "md")
+    assert "after the last analysis" not in done.stderr, done.stderr
 
 
 def test_verify_says_when_an_output_changed_after_it_was_written(tmp_path: Path) -> None:

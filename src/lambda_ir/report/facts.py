@@ -29,13 +29,14 @@ from lambda_ir.report import listing
 from lambda_ir.report.blast import RoleReach, read_roles, role_key
 from lambda_ir.report.capabilities import CapabilityFacts, read_capability_facts
 from lambda_ir.report.excerpts import Excerpt, read_excerpts
+from lambda_ir.report.freshness import analysis_note
 from lambda_ir.report.functions import FunctionFacts, read_functions
 from lambda_ir.report.incidents import Incident, read_incidents
 from lambda_ir.report.indicators import Indicator, gather
 from lambda_ir.report.risk import AtRisk, at_risk
 from lambda_ir.report.scope import scope_text
 from lambda_ir.timeline.documents import gaps
-from lambda_ir.timeline.findings import read_findings
+from lambda_ir.timeline.findings import FINDINGS_FILE, read_findings
 from lambda_ir.timeline.merge import timeline_size
 
 # The page stays fast in a browser: past this many events the report keeps the most telling
@@ -90,6 +91,8 @@ class ReportFacts:
     hidden: int = 0  # the collectors' own CloudTrail calls, left out of `events`
     own_findings: frozenset[str] = frozenset()  # ids of findings of only those calls, left out
     excerpts: Mapping[str, tuple[Excerpt, ...]] = field(default_factory=dict)  # by finding id
+    # "" when the findings are of all the evidence; else why not (`freshness.analysis_note`)
+    analysis: str = ""
 
     @cached_property
     def serious_incidents(self) -> tuple[Incident, ...]:
@@ -200,6 +203,12 @@ def build_facts(
     # Functions and roles are matched by ARN: a same-named one elsewhere is another one.
     exposed = [f for f in functions if f.arn in affected] or list(functions)
     used = {role_key(f.role) for f in exposed}
+    analysis = analysis_note(case)
+    if analysis and (case.root / FINDINGS_FILE).is_file():  # else `read_findings` said so
+        warnings.append(analysis)
+    # read before the warnings are frozen into the facts: theirs are said too
+    capabilities = read_capability_facts(case, warnings)
+    incidents = read_incidents(case, warnings)
     return ReportFacts(
         case_id=case.id,
         created=str(case.info.get("created", "")),
@@ -214,9 +223,10 @@ def build_facts(
         events_total=total,
         since=_since(findings, kept),
         warnings=tuple(warnings),
-        capabilities=read_capability_facts(case, warnings),
+        analysis=analysis,
+        capabilities=capabilities,
         case_dir=str(case.root.resolve()),
-        incidents=read_incidents(case, warnings),
+        incidents=incidents,
         collectors=collectors,
         hidden=hidden[0],
         own_findings=mine,

@@ -15,6 +15,7 @@ from lambda_ir.report.response import (
     case_indicators,
     checklist,
     listed_steps,
+    nothing_to_contain,
     serious_incidents,
     steps_left_out,
     suspects,
@@ -47,6 +48,8 @@ def first_screen(facts: ReportFacts) -> Iterator[str]:
     """Incidents (or functions at risk), the principals, the checklist and the indicators."""
     risky = at_risk(facts)
     yield '<section id="now" class="now"><h2>At a glance: what to do now</h2>'
+    if facts.analysis:  # before anything that could read as "all clear"
+        yield f'<p class="stale" id="analysis"><b>Not analyzed:</b> {esc(facts.analysis)}</p>'
     # Incidents lead when analyze wrote them (DESIGN.md); without them, findings are grouped
     # by function, which the functions list below does either way.
     if facts.incidents:
@@ -144,7 +147,7 @@ def _steps(facts: ReportFacts) -> Iterator[str]:
     steps = checklist(facts)
     yield "<h3>What to do now</h3>"
     if not steps:
-        yield "<p>Nothing to contain: no finding of medium severity or worse.</p>"
+        yield f"<p>{esc(nothing_to_contain(facts))}</p>"
         return
     yield (
         "<p>Each <code>lambda-ir contain</code> command only plans and saves the change; add "

@@ -21,6 +21,7 @@ from lambda_ir.report.response import (
     case_indicators,
     checklist,
     listed_steps,
+    nothing_to_contain,
     ranked_functions,
     serious_incidents,
     steps_left_out,
@@ -59,6 +60,9 @@ def _now(facts: ReportFacts) -> Iterator[str]:
     """The first screen: functions at risk, who, what to do (with commands), indicators."""
     yield "## At a glance: what to do now"
     yield ""
+    if facts.analysis:  # before anything that could read as "all clear"
+        yield f"**Not analyzed:** {md(facts.analysis)}"
+        yield ""
     # incidents lead when analyze wrote them
     incidents, left_out = listing.head(serious_incidents(facts), listing.INCIDENTS)
     for incident in incidents:
@@ -96,6 +100,8 @@ def _now(facts: ReportFacts) -> Iterator[str]:
     yield from _more(left_out, "findings.json and incidents.json name every one")
     yield ""
     steps, left_out = listed_steps(checklist(facts))
+    if not steps:
+        yield md(nothing_to_contain(facts))
     for number, step in enumerate(steps, start=1):
         why = f" ({md(step.why)})" if step.why else ""
         yield f"{number}. **{md(step.what)}**{why}"

@@ -147,6 +147,13 @@ def checklist(facts: ReportFacts) -> list[Step]:
     return _once(steps)
 
 
+def nothing_to_contain(facts: ReportFacts) -> str:
+    """What an empty checklist means: no serious finding, or no analysis to have found one."""
+    if facts.analysis and not facts.findings:
+        return "Nothing to contain yet: no analysis has looked at this evidence (above)."
+    return "Nothing to contain: no finding of medium severity or worse."
+
+
 def steps_left_out(facts: ReportFacts) -> str:
     """Where the checklist's steps that a page leaves out are (plain text)."""
     where = "the principals and functions not listed here"
