@@ -150,6 +150,28 @@ def _events() -> list[dict[str, object]]:
     # job reads from its new network (a read is no move)
     out.append(_read("recon-job", "reconR11", "2026-10-11T03:00:00Z", "198.51.100.77"))
     out.append(_read("nightly-job", "nightR12", "2026-10-12T02:59:00Z", "198.51.100.200"))
+    # a thief's looks from its network on two days (or from two networks) before its change:
+    # reads establish no network for a change, nor unpin the job
+    for day in range(1, 11):
+        for role in ("look-job", "stray-job"):
+            out.append(_code(role, f"{role[:4]}W{day:02d}", f"2026-10-{day:02d}T03:00:00Z",
+                             "192.0.2.77", BOTO))  # fmt: skip
+    for day in (10, 11):
+        out.append(_read("look-job", f"lookR{day}", f"2026-10-{day}T02:00:00Z", "198.51.100.60"))
+        out.append(_read("stray-job", f"strayR{day}", f"2026-10-{day}T02:00:00Z",
+                         f"198.51.{day}.61"))  # fmt: skip
+    out.append(_code("look-job", "lookW12", "2026-10-12T03:00:00Z", "198.51.100.60", BOTO))
+    out.append(_code("stray-job", "strayW12", "2026-10-12T03:00:00Z", "198.51.11.61", BOTO))
+    # a person reading from home every day who only ever changed Lambda from the office: the
+    # first change from home is one new thing (LOW), the next day's none
+    person = "AWSReservedSSO_Ops_9f8e"
+    for day in range(1, 14):
+        out.append(_read(person, f"homeR{day:02d}", f"2026-10-{day:02d}T09:00:00Z", "203.0.113.9"))
+        if day <= 10:
+            out.append(_code(person, f"offW{day:02d}", f"2026-10-{day:02d}T09:30:00Z",
+                             "192.0.2.44"))  # fmt: skip
+    for day in (12, 13):
+        out.append(_code(person, f"homeW{day}", f"2026-10-{day}T09:30:00Z", "203.0.113.9"))
     # deployed through CloudFormation for days (the service's name, no network), then twice
     # with its SDK from one address: the second day is not a move from a sole network
     stack = "cloudformation.amazonaws.com"
@@ -250,6 +272,28 @@ def test_a_machine_kept_to_one_network_moving_is_two_new_things(builder: CaseBui
     assert verdicts["nightR12"][0].new == ("network",)
     # its only network seen on one day before: no move from a sole network
     assert "pinned" not in verdicts["stack11"][0].new
+
+
+def test_reads_vouch_for_no_network_a_change_comes_from(builder: CaseBuilder) -> None:
+    """A thief's looks from its network on two days before it changes Lambda from there do not
+    make the network known to the change, nor do looks from two networks unpin the job; a
+    person's first change from the network it had read from is one new thing, then none."""
+    builder.trail(_events())
+    view = CaseView(Case.open(builder.root))
+    verdicts = {
+        row.event_id: (view.verdict(row), view.baseline.judge_row(row))
+        for row in select_events(view, "event_source = 'lambda.amazonaws.com'")
+    }
+    for event_id in ("lookW12", "strayW12"):
+        sql, python = verdicts[event_id]
+        assert sql == python and sql.new == ("network", "pinned"), event_id
+        assert sql.severity() is Severity.MEDIUM
+    # its looks are judged as reads were: the second from a network seen on one day before
+    assert verdicts["lookR11"][0].new == ("network",)
+    first, then = verdicts["homeW12"][0], verdicts["homeW13"][0]
+    assert first.new == ("network",) and first.severity() is Severity.LOW
+    assert "network 203.0.113.0/24 (203.0.113.9) never used by" in first.phrase()
+    assert then.new == ()
 
 
 UA = "aws-cli/2.15.0 Python/3.11"

@@ -52,7 +52,8 @@ ROAMING_NETWORKS = 10
 ROAMING_DAYS = 3
 # An established principal whose one established IP network (seen on ESTABLISHED_DAYS days)
 # was seen on PINNED_DAYS days or more before the event's day, with at most PINNED_STRAYS
-# other networks seen on a single day (a thief's look the day before), is pinned to it: a
+# other networks it changed Lambda from (networks it only read from do not count: a thief's
+# looks the days before), is pinned to it: a
 # runner pool behind one NAT, a job. A change it makes with its usual machine tool (a
 # deployment tool or an SDK, not the console or the CLI) from another, public IP network is
 # two new things, the network and that it ever moved: a machine's keys do not travel, stolen
@@ -60,7 +61,7 @@ ROAMING_DAYS = 3
 # only people hold (root, a federation token, an SSO session), nor reads (a scanner's new
 # egress), nor a move inside a private address space (a VPC endpoint seen from another subnet).
 PINNED_DAYS = 5
-PINNED_STRAYS = 1  # networks seen on one day a pinned principal may have used besides its own
+PINNED_STRAYS = 1  # networks a pinned principal may have changed Lambda from besides its own
 STRONG = ("principal", "network", "pinned", "tool", "hours", "dormant")
 
 # A change, as baselines tell "has changed Lambda before" from "has only read or invoked it":
@@ -182,10 +183,15 @@ class Baseline:
         # first days, sorted, and without repeats: how many networks it had before a day, and
         # over how many days (`_roaming`).
         nets: dict[tuple[str, ...], list[tuple[date, str]]] = {}
+        written: dict[tuple[str, ...], list[tuple[date, str]]] = {}  # by first change from it
         for key, found in self._days.items():
-            if len(key) == 5 and key[0] == "p" and key[3] == "net" and "/" in key[4]:
-                nets.setdefault(key[:3], []).append((found[0], key[4]))
+            if len(key) == 5 and key[3] == "net" and "/" in key[4]:
+                if key[0] == "p":
+                    nets.setdefault(key[:3], []).append((found[0], key[4]))
+                elif key[0] == "w":
+                    written.setdefault(("p", *key[1:3]), []).append((found[0], key[4]))
         self._nets = {scope: sorted(found) for scope, found in nets.items()}
+        self._written = {scope: sorted(found) for scope, found in written.items()}
         self._net_firsts = {scope: [first for first, _ in n] for scope, n in self._nets.items()}
         self._net_days = {scope: sorted(set(firsts)) for scope, firsts in self._net_firsts.items()}
 
@@ -197,11 +203,12 @@ class Baseline:
         return len(self._before(key, day)) >= ESTABLISHED_DAYS
 
     def _pinned(self, scope: tuple[str, ...], day: date) -> bool:
-        """Of the principal's IP networks before `day`, one alone was established (seen on
-        ESTABLISHED_DAYS days), on PINNED_DAYS days or more, and at most PINNED_STRAYS others
-        were seen at all (each on one day): a thief's look the day before it acts does not
-        unpin it, a principal that keeps turning up elsewhere is not pinned."""
-        before = [network for first, network in self._nets.get(scope, []) if first < day]
+        """Of the IP networks the principal changed Lambda from before `day`, one alone was
+        established (seen on ESTABLISHED_DAYS days), on PINNED_DAYS days or more, and at
+        most PINNED_STRAYS others were changed from at all: networks it only read from do
+        not count, so a thief's looks before it acts, from one network or several, neither
+        establish its network nor unpin the principal."""
+        before = [network for first, network in self._written.get(scope, []) if first < day]
         known = [network for network in before if self._known((*scope, "net", network), day)]
         return (
             len(before) <= 1 + PINNED_STRAYS
@@ -266,6 +273,11 @@ class Baseline:
         known = prior >= ESTABLISHED_DAYS
         scope = ("p", account, principal) if known else ("a", account)
         network, tool = network_of(source_ip), tool_family(user_agent)
+        # An established principal's change is from a known network only when it changed
+        # Lambda from it before: reading from a network vouches for nothing it then changes.
+        net_known = self._known((*scope, "net", network), day) and not (
+            write and known and not self._before(("w", account, principal, "net", network), day)
+        )
         # A new principal through a service: the service's name is no network or tool of its
         # own. An established one going through a service it never used is judged by it.
         fresh = via and not known
@@ -288,7 +300,7 @@ class Baseline:
             history=history,
             known=known,
             prior=prior,
-            network=(network, source_ip, fresh or self._known((*scope, "net", network), day)),
+            network=(network, source_ip, fresh or net_known),
             roaming=self._roaming(scope, day) if known else 0,
             pinned=pinned,
             tool=(tool, fresh or tool_known),
@@ -380,13 +392,15 @@ def _days(rows: Iterable[tuple[Any, ...]]) -> dict[tuple[str, ...], list[date]]:
         who = principal_of(
             str(kind or ""), str(arn or ""), str(issuer or ""), str(name or ""), str(key or "")
         )
-        facts = (("net", network_of(ip)), ("tool", tool_family(agent)), ("hour", str(hour)))
+        network = network_of(ip)
+        facts = (("net", network), ("tool", tool_family(agent)), ("hour", str(hour)))
         for scope in (("a", account), ("p", account, who)):
             days.setdefault(scope, []).append(day)
             for label, value in facts:
                 days.setdefault((*scope, label, value), []).append(day)
         if write:
             days.setdefault(("w", account, who), []).append(day)
+            days.setdefault(("w", account, who, "net", network), []).append(day)
         if function:
             days.setdefault(("f", account, who, str(function)), []).append(day)
     return days

@@ -173,6 +173,8 @@ WITH found AS (
   UNION ALL SELECT 'a', account, '', 'hour', CAST(hour AS VARCHAR), day FROM lir_base
     WHERE NOT service
   UNION ALL SELECT 'p', account, who, 'net', network, day FROM lir_base WHERE NOT service
+  UNION ALL SELECT 'w', account, who, 'net', network, day FROM lir_base
+    WHERE NOT service AND writes
   UNION ALL SELECT 'p', account, who, 'tool', tool, day FROM lir_base WHERE NOT service
   UNION ALL SELECT 'p', account, who, 'hour', CAST(hour AS VARCHAR), day FROM lir_base
     WHERE NOT service
@@ -193,15 +195,26 @@ FROM (SELECT DISTINCT * FROM found) GROUP BY scope, account, who, label, value
 # how many distinct first days (`Baseline._roaming`): the latest step of the principal's
 # networks before the day (an ASOF join of its few thousand days, not of every event), which
 # `_NOVELTY` joins by equality.
-# Also, per principal and day, how many of its IP networks were established before the day
-# (seen on ESTABLISHED_DAYS days) and how many seen on PINNED_DAYS days: one of each is one
-# established network alone, seen on PINNED_DAYS days (`Baseline._pinned`). Each count is its
-# latest step before the day, by an ASOF join.
+# Also, per principal and day, of the IP networks it had changed Lambda from before the day,
+# how many, how many were established (seen on ESTABLISHED_DAYS days) and how many seen on
+# PINNED_DAYS days: one of each is one established network alone, seen on PINNED_DAYS days
+# (`Baseline._pinned`); a network counts from its first change on. Each count is its latest
+# step before the day, by an ASOF join.
 _ROAM = """
 CREATE OR REPLACE TEMP TABLE lir_roam AS
 WITH nets AS (
-  SELECT account, who, days[1] AS first_at, days[{known}] AS known_at, days[{pinned}] AS pinned_at
+  SELECT account, who, days[1] AS first_at
   FROM lir_facts WHERE scope = 'p' AND label = 'net' AND contains(value, '/')
+), written AS (
+  SELECT p.account, p.who, w.days[1] AS first_at,
+    -- (DuckDB's greatest skips a NULL: a network not seen on that many days stays NULL)
+    CASE WHEN p.days[{known}] IS NOT NULL THEN greatest(p.days[{known}], w.days[1]) END
+      AS known_at,
+    CASE WHEN p.days[{pinned}] IS NOT NULL THEN greatest(p.days[{pinned}], w.days[1]) END
+      AS pinned_at
+  FROM lir_facts AS p JOIN lir_facts AS w ON w.scope = 'w' AND w.label = 'net'
+    AND w.account = p.account AND w.who = p.who AND w.value = p.value
+  WHERE p.scope = 'p' AND p.label = 'net' AND contains(p.value, '/')
 ), steps AS (
   SELECT account, who, first_at AS at,
     -- a BIGINT, not sum's HUGEINT (a count of networks): DuckDB converts a HUGEINT to Python
@@ -209,19 +222,24 @@ WITH nets AS (
     CAST(sum(count(*)) OVER (PARTITION BY account, who ORDER BY first_at) AS BIGINT) AS networks,
     row_number() OVER (PARTITION BY account, who ORDER BY first_at) AS days
   FROM nets GROUP BY account, who, first_at
+), changed AS (
+  SELECT account, who, first_at AS at,
+    CAST(sum(count(*)) OVER (PARTITION BY account, who ORDER BY first_at) AS BIGINT) AS n
+  FROM written GROUP BY account, who, first_at
 ), known AS (
   SELECT account, who, known_at AS at,
     CAST(sum(count(*)) OVER (PARTITION BY account, who ORDER BY known_at) AS BIGINT) AS n
-  FROM nets WHERE known_at IS NOT NULL GROUP BY account, who, known_at
+  FROM written WHERE known_at IS NOT NULL GROUP BY account, who, known_at
 ), pinned AS (
   SELECT account, who, pinned_at AS at,
     CAST(sum(count(*)) OVER (PARTITION BY account, who ORDER BY pinned_at) AS BIGINT) AS n
-  FROM nets WHERE pinned_at IS NOT NULL GROUP BY account, who, pinned_at
+  FROM written WHERE pinned_at IS NOT NULL GROUP BY account, who, pinned_at
 ), acted AS (SELECT DISTINCT account, who, day FROM lir_events WHERE day IS NOT NULL)
-SELECT a.account, a.who, a.day, s.networks, s.days, coalesce(k.n, 0) AS known_nets,
-  coalesce(p.n, 0) AS pinned_nets
+SELECT a.account, a.who, a.day, s.networks, s.days, coalesce(c.n, 0) AS changed_nets,
+  coalesce(k.n, 0) AS known_nets, coalesce(p.n, 0) AS pinned_nets
 FROM acted AS a
 ASOF LEFT JOIN steps AS s ON s.account = a.account AND s.who = a.who AND a.day > s.at
+ASOF LEFT JOIN changed AS c ON c.account = a.account AND c.who = a.who AND a.day > c.at
 ASOF LEFT JOIN known AS k ON k.account = a.account AND k.who = a.who AND a.day > k.at
 ASOF LEFT JOIN pinned AS p ON p.account = a.account AND p.who = a.who AND a.day > p.at
 """.replace("{known}", str(ESTABLISHED_DAYS)).replace("{pinned}", str(PINNED_DAYS))
@@ -276,7 +294,10 @@ WITH h AS (
 SELECT k.event_id, k.day IS NOT NULL AS timed, k.service, k.history, k.known,
   len(k.prior_days) AS prior, k.who AS principal, k.network, k.source_ip AS address,
   -- a new principal through a service: its name is no network or tool (`Baseline.judge`)
-  ((k.via AND NOT k.known) OR {_known("net")}) AS net_known, k.tool,
+  -- an established principal's change only from a network it changed Lambda from before
+  ((k.via AND NOT k.known) OR ({_known("net")}
+    AND (NOT (k.writes AND k.known) OR coalesce(wnet.days[1] < k.day, false)))) AS net_known,
+  k.tool,
   ((k.via AND NOT k.known) OR {_known("tool")}) AS tool_known,
   strftime(k.event_time, '%H:%M') AS hm,
   {_known("near")} AS hours_known,
@@ -289,12 +310,14 @@ SELECT k.event_id, k.day IS NOT NULL AS timed, k.service, k.history, k.known,
   -- PINNED_STRAYS others seen at all (`Baseline._pinned`)
   coalesce(k.known AND k.writes AND NOT k.person AND k.tool IN {_MACHINE} AND {_known("tool")}
     AND contains(k.network, '/') AND NOT regexp_matches(k.network, '{INTERNAL_NETWORK}', 'i')
-    AND r.known_nets = 1 AND r.pinned_nets = 1 AND r.networks <= {1 + PINNED_STRAYS}, false)
+    AND r.known_nets = 1 AND r.pinned_nets = 1 AND r.changed_nets <= {1 + PINNED_STRAYS}, false)
     AS pinned,
   k.deploy_tool, k.human
 FROM k
 LEFT JOIN lir_roam AS r ON r.account = k.account AND r.who = k.who AND r.day = k.day
 {_fact("net", "net", "k.network")}
+LEFT JOIN lir_facts AS wnet ON wnet.scope = 'w' AND wnet.account = k.account
+  AND wnet.who = k.who AND wnet.label = 'net' AND wnet.value = k.network
 {_fact("tool", "tool", "k.tool")}
 LEFT JOIN lir_near AS near ON near.scope = k.scope AND near.account = k.account
   AND near.who = k.scope_who AND near.hour = k.hour
