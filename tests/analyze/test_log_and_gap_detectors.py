@@ -79,6 +79,30 @@ def test_few_errors_are_quiet(builder: CaseBuilder) -> None:
     assert run_detector(builder, log_errors.DETECTOR) == []
 
 
+def _node_lines(level: str, count: int) -> list[dict]:
+    """`count` invocations of version 4 whose Node.js handler wrote one `level` line
+    (console.error gives `<time>\t<request id>\tERROR\t…`) and whose REPORT has no status."""
+    events = []
+    for i in range(count):
+        report = report_line(i, "4", 50)
+        rid = report["message"].split()[2]
+        line = f"2025-12-02T12:00:{i:02d}.000Z\t{rid}\t{level}\tupstream said: error 503"
+        events += [{**report, "timestamp": report["timestamp"] - 1, "message": line}, report]
+    return events
+
+
+def test_error_burst_from_node_console_error_lines(builder: CaseBuilder) -> None:
+    path = _logs(builder, _node_lines("ERROR", 12))
+    found = run_detector(builder, log_errors.DETECTOR)
+    assert len(found) == 1 and found[0].details["errors"] == 12
+    assert found[0].evidence[0].path == path
+
+
+def test_info_lines_that_mention_an_error_are_no_burst(builder: CaseBuilder) -> None:
+    _logs(builder, _node_lines("INFO", 12))
+    assert run_detector(builder, log_errors.DETECTOR) == []
+
+
 def test_extension_init_lines(builder: CaseBuilder) -> None:
     stream = "2025/12/02/[$LATEST]abc"
     path = _logs(

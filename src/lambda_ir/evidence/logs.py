@@ -46,7 +46,24 @@ JSON_REPORT_FIELDS: tuple[tuple[str, str], ...] = (
     ("status", "$.record.status"),
 )
 TIMEOUT = r"Task timed out after"
-ERROR = r"\[ERROR\]|Runtime\.[A-Za-z]+Error|\"errorType\"|Process exited before completing"
+# An error line, as each runtime and log format marks one: the level where the format puts
+# it, never the word in the text (`INFO\tno error found` is no error). Python's text format
+# opens with `[ERROR]` (`[CRITICAL]` for logging.critical); Node.js's is
+# `<time>\t<request id>\tERROR\t<message>` (console.error; the request id is `undefined`
+# during init); JSON logs (LoggingConfig `LogFormat: JSON`, Powertools) carry a `"level"`
+# member, upper or lower case. The runtime's own failures say `Runtime.…Error`, an
+# `"errorType"` or `Process exited before completing`. One regex that RE2 (the index, the
+# timeline, the report) and Python's `re` read alike.
+ERROR = "|".join(
+    (
+        r"\[(?:ERROR|CRITICAL)\]",
+        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[^\t]*\t[^\t]*\t(?:ERROR|FATAL)(?:\s|$)",
+        r"\"level\"\s*:\s*\"(?i:error|fatal|critical)\"",
+        r"Runtime\.[A-Za-z]+Error",
+        r"\"errorType\"",
+        r"Process exited before completing",
+    )
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,87 @@
+"""Error log lines of every runtime's format reach the timeline, and the index's statuses.
+
+Lines are put in a case's logs artifact as FilterLogEvents returns them and read back
+through the index, as `timeline` and `analyze` read them (no AWS).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lambda_ir.evidence import Case
+from lambda_ir.evidence.index import open_index
+from lambda_ir.timeline.logs import log_count, log_events
+from tests.analyze.casebuild import CaseBuilder
+
+STREAM = "2026/11/23/[$LATEST]0123456789abcdef"
+T0 = 1_795_425_898_000  # 2026-11-23T09:24:58Z in ms: fixed, never sent to an API
+AT = "2026-11-23T09:24:58.123Z"
+
+# (name, line, is it an error): one request per line, so its REPORT's status says too.
+LINES = (
+    ("node", "{at}\t{rid}\tERROR\tNODE-ERROR db connection refused", True),
+    (
+        "json-upper",
+        '{{"timestamp":"{at}","level":"ERROR","requestId":"{rid}",'
+        '"message":"JSON-UPPER db connection refused"}}',
+        True,
+    ),
+    (
+        "json-lower",
+        '{{"timestamp": "{at}", "level": "error", "requestId": "{rid}", '
+        '"message": "JSON-LOWER db connection refused"}}',
+        True,
+    ),
+    ("python", "[ERROR]\t{at}\t{rid}\tPY-ERROR db connection refused", True),
+    ("node-info", "{at}\t{rid}\tINFO\tNODE-INFO no error found", False),
+    ("python-info", "[INFO]\t{at}\t{rid}\tPY-INFO no error found", False),
+    (
+        "json-info",
+        '{{"level":"INFO","requestId":"{rid}","message":"JSON-INFO error: none"}}',
+        False,
+    ),
+)
+
+
+def _rid(n: int) -> str:
+    return f"6f1c2b3a-1111-2222-3333-{n:012d}"
+
+
+@pytest.fixture
+def case(tmp_path: Path) -> Case:
+    events = []
+    for n, (_, line, _error) in enumerate(LINES):
+        rid = _rid(n)
+        events.append({"timestamp": T0 + 10 * n, "message": line.format(at=AT, rid=rid)})
+        report = f"REPORT RequestId: {rid}\tDuration: 5.00 ms"
+        events.append({"timestamp": T0 + 10 * n + 1, "message": report})
+    builder = CaseBuilder(tmp_path / "case")
+    builder.logs("/aws/lambda/pay", [{**e, "logStreamName": STREAM} for e in events])
+    return builder.case
+
+
+def test_error_lines_of_every_format_are_timeline_events(case: Case) -> None:
+    names = {_rid(n): name for n, (name, _, _) in enumerate(LINES)}
+    with open_index(case) as con:
+        errors = {
+            names[e.summary.split(" in request ", 1)[1].split(":", 1)[0]]: e.summary
+            for e in log_events(con)
+            if e.kind == "log-error"
+        }
+        counted = log_count(con)
+    assert set(errors) == {name for name, _, error in LINES if error}
+    # Node's `<time>\t<request id>\t` prefix is dropped: the event says both already.
+    assert (
+        errors["node"] == f"log-error in request {_rid(0)}: ERROR NODE-ERROR db connection refused"
+    )
+    assert counted == len(LINES) + len(errors)  # every request's invocation, and its errors
+
+
+def test_a_request_with_an_error_line_is_an_error_in_report_lines(case: Case) -> None:
+    with open_index(case) as con:
+        status = dict(con.execute("SELECT request_id, status FROM report_lines").fetchall())
+    assert {name: status[_rid(n)] for n, (name, _, _) in enumerate(LINES)} == {
+        name: "error" if error else "success" for name, _, error in LINES
+    }
