@@ -12,6 +12,8 @@ import pytest
 
 from lambda_ir.analyze.archive import Limits, ReadReport, read_members
 from lambda_ir.analyze.detectors import code_elf, code_extension, code_yara, ioc_match
+from lambda_ir.evidence import Case
+from lambda_ir.evidence.index import open_index
 from lambda_ir.model import Finding, Severity
 from tests.analyze.casebuild import (
     ACCOUNT,
@@ -193,6 +195,41 @@ def test_ioc_in_logs_and_trail(builder: CaseBuilder) -> None:
         (trail.path, "gw.denonia.xyz"),
     }
     assert next(f for f in found if f.evidence[0].path == logs.path).resource == ARN
+
+
+@pytest.mark.parametrize("with_event_ids", [True, False])
+def test_ioc_in_logs_collected_twice_is_one_finding(
+    builder: CaseBuilder, with_event_ids: bool
+) -> None:
+    """A second collection over an overlapping window stores events 1-3 again: still one
+    finding for the group and indicator, each event counted once (as the index counts
+    them), both artifacts cited, and the id the first collection gave it."""
+    stream = "2025/12/02/[$LATEST]abc"
+
+    def event(n: int, text: str = "connecting to 116.203.4.0:3333") -> dict[str, object]:
+        # Events 2k and 2k+1 share a millisecond with different text: two events, not one.
+        line = {"timestamp": 1764676800000 + 1000 * (n // 2), "message": f"{text} #{n % 2}"}
+        return {**line, "logStreamName": stream} | ({"eventId": f"e{n}"} if with_event_ids else {})
+
+    first = builder.logs("/aws/lambda/orders", [event(n) for n in (0, 1, 2, 3)], "events-w1")
+    (alone,) = run_detector(builder, ioc_match.DETECTOR)
+    # Event 5 logged twice in one millisecond: CloudWatch's eventIds tell the two apart;
+    # without them the copies are one event, to the index and to the detector alike.
+    twice = {**event(5), "eventId": "e5b"} if with_event_ids else event(5)
+    again = [event(n) for n in (1, 2, 3, 4, 5)] + [twice]
+    second = builder.logs("/aws/lambda/orders", again, "events-w2")
+    builder.logs("/aws/lambda/orders", [event(6, "all quiet")], "events-w3")
+    (found,) = run_detector(builder, ioc_match.DETECTOR)
+    with open_index(Case.open(builder.root)) as index:
+        (indexed,) = index.execute(
+            "SELECT count(*) FROM log_events WHERE contains(message, '116.203.4.0')"
+        ).fetchone() or (0,)
+    assert alone.details["lines"] == 4
+    assert found.details["lines"] == indexed == (7 if with_event_ids else 6)
+    assert found.summary.startswith(f"{indexed} log line(s) of /aws/lambda/orders mention")
+    assert [ref.path for ref in found.evidence] == [first.path, second.path]
+    assert found.id == alone.id and found.resource == ARN
+    assert found.time == "2025-12-02T12:00:00Z"
 
 
 def test_ioc_quiet_on_clean_case(builder: CaseBuilder) -> None:

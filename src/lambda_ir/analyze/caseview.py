@@ -328,7 +328,10 @@ class CaseView:
         return {role: frozenset(names) for role, names in found.items()}
 
     def log_events(self) -> Iterator[v.LogEvent]:
-        """Every collected CloudWatch Logs event, with its group and evidence."""
+        """Every collected CloudWatch Logs event, with its group and evidence, artifact by
+        artifact in the order they were collected. Collections over overlapping windows hold
+        the same event twice and it comes once per artifact: `event_id`, else stream, time
+        and message, tell the copies apart (as the index's `log_events` does)."""
         for entry in self.entries(Kind.LOGS):
             group = str(entry.params.get("logGroupName", ""))
             ref = v.ref_of(entry)
@@ -341,4 +344,5 @@ class CaseView:
                     evidence=ref,
                     account=entry.account or "",
                     region=entry.region or "",
+                    event_id=str(record.get("eventId") or ""),
                 )

@@ -276,3 +276,4 @@ class LogEvent:
     evidence: EvidenceRef
     account: str
     region: str
+    event_id: str = ""  # CloudWatch's eventId, when the artifact kept it

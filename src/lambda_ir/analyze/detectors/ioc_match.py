@@ -19,7 +19,7 @@ from lambda_ir.analyze.iocs import IocMatcher, IocOccurrence, IocSet, load_iocs
 from lambda_ir.analyze.trail_rows import event_finding, select_records
 from lambda_ir.analyze.values import LogEvent
 from lambda_ir.evidence.trail_read import open_artifact
-from lambda_ir.model import Finding, Kind, Severity
+from lambda_ir.model import EvidenceRef, Finding, Kind, Severity
 
 INFO = DetectorInfo(
     id="LIR-IOC-001",
@@ -60,31 +60,52 @@ def _code(case: CaseView, iocs: IocSet, matcher: IocMatcher | None) -> Iterator[
         )
 
 
+# One finding per indicator and log group: (account, region, group, indicator).
+_GroupIndicator = tuple[str, str, str, str]
+
+
 def _logs(case: CaseView, matcher: IocMatcher) -> Iterator[Finding]:
-    seen: dict[tuple[str, str], list[int]] = {}
-    events: dict[tuple[str, str], LogEvent] = {}
+    # Collections over overlapping windows store the same events in two artifacts: each
+    # event is counted once and every artifact holding one is cited, the one collected
+    # first leading (the finding's id is keyed on it, as it was on the only artifact).
+    events: dict[_GroupIndicator, set[bytes]] = {}
+    first: dict[_GroupIndicator, int] = {}
+    cited: dict[_GroupIndicator, dict[EvidenceRef, None]] = {}
     for event in case.log_events():
         for match in matcher.find(event.message.encode()):
-            key = (event.evidence.path, match)
-            seen.setdefault(key, []).append(event.timestamp)
-            events.setdefault(key, event)
-    for (path, indicator), stamps in seen.items():
-        event = events[(path, indicator)]
-        fn = event.group.removeprefix("/aws/lambda/")
+            key = (event.account, event.region, event.group, match)
+            events.setdefault(key, set()).add(_identity(event))
+            first[key] = min(first.get(key, event.timestamp), event.timestamp)
+            cited.setdefault(key, {})[event.evidence] = None
+    for key, lines in events.items():
+        account, region, group, indicator = key
+        evidence = list(cited[key])
+        fn = group.removeprefix("/aws/lambda/")
         yield make_finding(
             INFO,
-            resource=f"arn:aws:lambda:{event.region}:{event.account}:function:{fn}",
-            account=event.account,
-            region=event.region,
-            key=f"{path}|{indicator}",
-            time=_ms(min(stamps)),
-            evidence=(event.evidence,),
+            resource=f"arn:aws:lambda:{region}:{account}:function:{fn}",
+            account=account,
+            region=region,
+            key=f"{evidence[0].path}|{indicator}",
+            time=_ms(first[key]),
+            evidence=evidence,
             summary=(
-                f"{len(stamps)} log line(s) of {event.group} mention {indicator}, a known "
+                f"{len(lines)} log line(s) of {group} mention {indicator}, a known "
                 "indicator; the function contacted or resolved attacker infrastructure."
             ),
-            details={"indicator": indicator, "lines": len(stamps), "log_group": event.group},
+            details={"indicator": indicator, "lines": len(lines), "log_group": group},
         )
+
+
+def _identity(event: LogEvent) -> bytes:
+    """Which event a log line is, as the index tells copies apart (`evidence.index_logs`):
+    its eventId, else its stream, time and message. A digest, so that a million matching
+    lines are a million small keys rather than a million messages."""
+    if event.event_id:
+        text = f"id\0{event.event_id}"
+    else:
+        text = f"line\0{event.stream}\0{event.timestamp}\0{event.message}"
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def _text_pattern(iocs: IocSet) -> str:
