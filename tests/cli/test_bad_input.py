@@ -6,12 +6,14 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from lambda_ir.cli.main import cli
+from lambda_ir.cli.preflight import window
 
 CLI = [sys.executable, "-m", "lambda_ir"]
 
@@ -49,7 +51,8 @@ def _collect(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Comp
         (["--region", "mars-1"], "'mars-1' is not an AWS region name"),
         (["--region", ""], "'' is not an AWS region name"),
         (["--since", "99999999999d"], "'99999999999d' is too far from now"),
-        (["--since", "2d", "--until", "3d"], "is before --since '2d'"),
+        (["--since", "2d", "--until", "3d"], "is not after --since '2d'"),
+        (["--since", "2d", "--until", "2d"], "is not after --since '2d'"),
         (["--since", "soon"], "is not a time"),
     ],
 )
@@ -63,6 +66,44 @@ def test_bad_scope_is_a_usage_error(
     assert done.exit_code == 2, done.output
     assert says in " ".join(done.output.split())
     assert not (tmp_path / "case").exists()
+
+
+def _days_ahead(days: int) -> str:
+    """A date after the clock the run has (`make pytest-clock` moves it), never a fixed year."""
+    return (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["collect", "--region", "us-east-1"],
+        ["investigate", "--region", "us-east-1"],
+        ["collect", "--region", "us-east-1", "--org-role", "IR", "--all-accounts"],
+        ["hunt", "--athena-workgroup", "wg", "--trail-table", "db.trail"],
+    ],
+)
+@pytest.mark.parametrize("since", ["future", "0d"])
+def test_a_window_that_cannot_hold_an_event_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], since: str
+) -> None:
+    # Before: `--since` in the future (or 0d) exited 0, every LookupEvents recorded as
+    # InvalidTimeRangeException and custody holding since > until.
+    for name, value in _env(**_REFUSED).items():
+        monkeypatch.setenv(name, value)
+    when = _days_ahead(2) if since == "future" else since
+    case = str(tmp_path / "case")
+    done = CliRunner().invoke(cli, [command[0], "--case", case, *command[1:], "--since", when])
+    assert done.exit_code == 2, done.output
+    said = " ".join(done.output.split())
+    assert f"'{when}' (" in said and "is not before now" in said
+    assert "pass a time in the past, like 7d, 36h or a past date" in said
+    assert not (tmp_path / "case").exists()
+
+
+def test_a_second_ago_is_the_shortest_window() -> None:
+    now = datetime(2026, 11, 20, 3, 14, tzinfo=UTC)  # passed in: nothing here reads the clock
+    assert window("1s", None, now) == ("2026-11-20T03:13:59Z", None)
+    assert window("1s", "0s", now) == ("2026-11-20T03:13:59Z", "2026-11-20T03:14:00Z")
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +9,11 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from lambda_ir.acquire.window import parse_when
 from lambda_ir.aws import ClientFactory, build_session
 from lambda_ir.aws.clock import check_clock
 from lambda_ir.cli.hunt_sources import SOURCES, SourceRequest, hunt_source
 from lambda_ir.cli.hunt_table import case_of, make_table, undo_table
-from lambda_ir.cli.preflight import check_access
+from lambda_ir.cli.preflight import check_access, closed_window
 from lambda_ir.cli.ui import CommandError, Ui, case_option, get_ui, inert, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.hunt.athena import QueryFailed
@@ -147,7 +145,7 @@ def hunt(
             workgroup,
             trail_table,
             event_data_store,
-            *_window(since, until),
+            *closed_window(since, until),
             sigma_dirs,
             region,
             create_location,
@@ -166,11 +164,9 @@ def hunt(
     table = trail_table or DEFAULT_TABLE
     try:
         check_table(table)
-        start, end = _when(since), _when(until or "0s")
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
-    if start >= end:
-        raise click.BadParameter("--since must be before --until")
+    start, end = closed_window(since, until)
     session = build_session(region=region)
     where = region or session.region_name
     if not where:
@@ -203,20 +199,6 @@ def hunt(
     except QueryFailed as exc:
         raise CommandError(str(exc)) from exc
     _show(ui, summary, {rule.id: rule.title for rule in options.rules}, made)
-
-
-def _window(since: str, until: str | None) -> tuple[datetime, datetime]:
-    try:
-        start, end = _when(since), _when(until or "0s")
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from exc
-    if start >= end:
-        raise click.BadParameter("--since must be before --until")
-    return start, end
-
-
-def _when(text: str) -> datetime:
-    return datetime.fromisoformat(parse_when(text).replace("Z", "+00:00"))
 
 
 def _show(

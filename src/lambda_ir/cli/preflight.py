@@ -3,13 +3,15 @@
 Without these checks `--region mars-1` collected nothing and exited 0, `--since 99999999999d`
 ended in OverflowError, an inverted window became 30 recorded API errors, and missing
 credentials or a refused connection surfaced 14-21 s later as failed calls in a case folder
-that held nothing else. Each is now one line saying what to fix, before anything is written.
+that held nothing else, and `--since 2030-01-01` (or `0d`) exited 0 with every LookupEvents
+recorded as InvalidTimeRangeException. Each is now one line saying what to fix, before
+anything is written.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 import boto3
 import click
@@ -60,15 +62,39 @@ def check_regions(regions: tuple[str, ...]) -> tuple[str, ...]:
     return regions
 
 
-def window(since: str | None, until: str | None) -> tuple[str | None, str | None]:
-    """`--since`/`--until` as UTC ISO-8601; an unreadable, impossible or inverted window is
-    refused."""
-    start, end = _when(since, "--since"), _when(until, "--until")
-    if start and end and _moment(end) < _moment(start):
+def window(
+    since: str | None, until: str | None, now: datetime | None = None
+) -> tuple[str | None, str | None]:
+    """`--since`/`--until` as UTC ISO-8601; an unreadable, impossible or empty window is
+    refused: --since must be before --until, or before now when --until is not given (a
+    future --since, or `0d`, is a window that cannot hold an event)."""
+    now = now or datetime.now(UTC)
+    # One reading of the clock for both ends and "now": `--since 0d` is now itself, never a
+    # second earlier because the clock ticked between two readings.
+    start, end = _when(since, "--since", now), _when(until, "--until", now)
+    if start is None:
+        return start, end
+    if end is not None and _moment(end) <= _moment(start):
         raise click.BadParameter(
-            f"{until!r} ({end}) is before --since {since!r} ({start})", param_hint="--until"
+            f"{until!r} ({end}) is not after --since {since!r} ({start}): "
+            "pass a later --until, or none (it defaults to now)",
+            param_hint="--until",
+        )
+    present = parse_when("0s", now)
+    if end is None and _moment(present) <= _moment(start):
+        raise click.BadParameter(
+            f"{since!r} ({start}) is not before now ({present}), so the window holds nothing: "
+            "pass a time in the past, like 7d, 36h or a past date",
+            param_hint="--since",
         )
     return start, end
+
+
+def closed_window(since: str, until: str | None) -> tuple[datetime, datetime]:
+    """`hunt`'s window, refused as `window` refuses, with both ends as times (no --until: now)."""
+    now = datetime.now(UTC)
+    window(since, until, now)
+    return _moment(parse_when(since, now)), _moment(parse_when(until or "0s", now))
 
 
 def check_access(session: boto3.Session, region: str) -> None:
@@ -102,11 +128,11 @@ def when(text: str | None, option: str) -> str | None:
     return _when(text, option)
 
 
-def _when(text: str | None, option: str) -> str | None:
+def _when(text: str | None, option: str, now: datetime | None = None) -> str | None:
     if text is None:
         return None
     try:
-        return parse_when(text)
+        return parse_when(text, now)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint=option) from exc
     except OverflowError as exc:
