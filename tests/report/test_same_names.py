@@ -62,8 +62,9 @@ def test_blast_radius_is_the_compromised_functions_role_in_its_account(twins: Tw
 
 def test_diff_resolves_aliases_and_attribution_in_the_functions_own_place(twins: Twins) -> None:
     view = CaseView(twins.case)
-    with pytest.raises(DiffError, match="several accounts or regions"):
+    with pytest.raises(DiffError, match="several accounts or regions") as refused:
         resolve(view, NAME, "live")
+    assert str(refused.value).endswith("give its ARN: " + ", ".join(sorted(map(arn, PLACES))))
     assert resolve(view, arn(HOT), "live").ref.qualifier == "2"
     for quiet in (QUIET_REGION, QUIET_ACCOUNT):
         config = resolve(view, arn(quiet), "live")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from lambda_ir.analyze.archive import ReadReport, read_members
 from lambda_ir.analyze.attribution import code_event, config_event
 from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.function_names import AmbiguousName, function_arns, one_function
 from lambda_ir.analyze.trail_rows import TrailRow
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.model import Actor
@@ -74,17 +75,17 @@ class VersionDiff:
 
 def resolve(case: CaseView, function: str, qualifier: str) -> FunctionConfig:
     """The collected version a qualifier names (number, $LATEST, or alias)."""
-    name = function.split(":")[6] if function.startswith("arn:") else function
-    configs = [c for c in case.functions if c.ref.name == name]
-    if function.startswith("arn:"):
-        configs = [c for c in configs if c.unqualified_arn == ":".join(function.split(":")[:7])]
-    if not configs:
+    try:
+        arn = one_function(function, function_arns(case, function))
+    except AmbiguousName as exc:
+        raise DiffError(str(exc)) from exc
+    if arn is None:
         raise DiffError(f"function {function!r} is not in the case")
-    if len({c.unqualified_arn for c in configs}) > 1:
-        raise DiffError(f"{function!r} exists in several accounts or regions; give its ARN")
+    configs = [c for c in case.functions if c.unqualified_arn == arn]
     # The alias of this function: same account, region and name (a same-named function
     # elsewhere has its own `live`).
     ref = configs[0].ref
+    name = ref.name
     version = qualifier
     for alias in case.aliases:
         target = alias.function

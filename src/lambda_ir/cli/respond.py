@@ -12,11 +12,21 @@ import click
 import orjson
 
 from lambda_ir import respond, sanitize
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.function_names import AmbiguousName, function_arns, one_function
 from lambda_ir.aws import ClientFactory, build_session
 from lambda_ir.aws.clock import check_clock
 from lambda_ir.cli.preflight import check_access
-from lambda_ir.cli.ui import Ui, case_option, get_ui, inert, open_or_new_case, writes_case
-from lambda_ir.evidence import Case
+from lambda_ir.cli.ui import (
+    CommandError,
+    Ui,
+    case_option,
+    get_ui,
+    inert,
+    open_or_new_case,
+    writes_case,
+)
+from lambda_ir.evidence import Case, layout
 from lambda_ir.heap import collector_paused
 from lambda_ir.model import FunctionRef
 from lambda_ir.redact import redact_document
@@ -58,7 +68,9 @@ _ACTIONS_HELP = "; ".join(
     help="With --undo: undo even when the function changed since the run left it.",
 )
 @click.option(
-    "--region", metavar="R", help="Region of functions given by name (default: the session's)."
+    "--region",
+    metavar="R",
+    help="Region of functions given by name (default: the case's, else the session's).",
 )
 @click.option(
     "--allow-account",
@@ -127,6 +139,7 @@ def contain(
             )
         functions = functions or proposal.functions
         actions = tuple(dict.fromkeys((*proposal.actions, *actions)))
+    functions = _case_functions(case_dir, functions, region)  # before any AWS call
     session = build_session()
     home = region or session.region_name or "us-east-1"
     check_access(session, home)  # no credentials or no network: one line saying what to fix
@@ -165,6 +178,35 @@ def contain(
         ok = _show(ui, case, result) and ok
     if not ok:
         raise SystemExit(1)
+
+
+def _case_functions(
+    case_dir: str, functions: tuple[str, ...], region: str | None
+) -> tuple[str, ...]:
+    """Each bare name the case holds once (in --region, when given) as that function's ARN, so
+    the plan acts in the account and region the case found it in, not the session's default.
+
+    A name the case holds in several accounts or regions is refused with their ARNs, as `diff`
+    refuses it; an ARN, or a name the case does not hold, is kept as given (--region, else the
+    session's region, then applies).
+    """
+    root = Path(case_dir)
+    names = [f for f in functions if not f.startswith("arn:")]
+    if not names or not (root / layout.CASE_FILE).exists():
+        return functions
+    view = CaseView(Case.open(root))
+    chosen: dict[str, str] = {}
+    for name in names:
+        arns = [
+            arn
+            for arn in function_arns(view, name)
+            if region is None or FunctionRef.from_arn(arn).region == region
+        ]
+        try:
+            chosen[name] = one_function(name, arns) or name
+        except AmbiguousName as exc:
+            raise CommandError(str(exc)) from exc
+    return tuple(chosen.get(f, f) for f in functions)
 
 
 def function_region(function: str, region: str | None, session: Any) -> str:
