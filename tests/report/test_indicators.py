@@ -10,12 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lambda_ir.model import Actor, Finding, Severity
 from lambda_ir.report.indicators import (
     _INTERNAL,
     NAMESPACE,
     Indicator,
     _internal,
     classify,
+    gather,
+    to_stix,
     to_text,
     uuid5_text,
 )
@@ -66,6 +69,65 @@ def test_a_destination_of_another_scheme_is_its_host(
 ) -> None:
     # A miner's pool (LIR-CAP-001 lists its destinations as scheme://host:port).
     assert list(classify(value)) == found
+
+
+@pytest.mark.parametrize(
+    ("value", "found"),
+    [
+        ("http://203.0.113.201/collect", [("ipv4", "203.0.113.201")]),
+        ("https://203.0.113.201:8443/", [("ipv4", "203.0.113.201")]),
+        ("https://[2001:DB8::7]:8443/x", [("ipv6", "2001:db8::7")]),
+        ("http://10.0.0.5/x", []),  # a private address is never an indicator
+        ("https://dns.google.com/resolve?name=gw.denonia.xyz", []),  # DoH: not its host name
+    ],
+)
+def test_an_http_url_to_an_address_is_also_that_address(
+    value: str, found: list[tuple[str, str]]
+) -> None:
+    # Egress blocked by address missed http://203.0.113.201/collect: only its URL was listed.
+    assert list(classify(value)) == [("url", value), *found]
+
+
+def test_an_http_url_with_a_broken_address_is_no_indicator() -> None:
+    assert list(classify("http://[2001:db8::7/x")) == []  # urlsplit refuses it
+
+
+def _finding(number: int, **details: object) -> Finding:
+    return Finding(
+        id=f"LIR-TEST-001:{number}",
+        detector="LIR-TEST-001",
+        title="destination",
+        severity=Severity.HIGH,
+        resource="arn:aws:lambda:eu-west-1:111122223333:function:f",
+        account="111122223333",
+        region="eu-west-1",
+        summary="",
+        evidence=(),
+        details=dict(details),
+        actor=Actor(arn="arn:aws:iam::111122223333:user/m", source_ip="203.0.113.201")
+        if number == 2
+        else None,
+    )
+
+
+def test_a_urls_address_is_listed_once_in_the_text_and_the_stix_bundle() -> None:
+    url = "http://203.0.113.201/collect"
+    findings = [_finding(1, indicators=[url, "http://[2001:db8::7]/x"]), _finding(2)]
+    listed = [(i.kind, i.value) for i in gather(findings)]
+    assert listed == [
+        ("ipv4", "203.0.113.201"),  # the URL's, and the actor's address: one indicator
+        ("ipv6", "2001:db8::7"),
+        ("url", url),
+        ("url", "http://[2001:db8::7]/x"),
+    ]
+    lines = to_text(gather(findings)).splitlines()
+    assert lines.count("203.0.113.201") == 1 and lines.count(url) == 1
+    patterns = [
+        o["pattern"] for o in to_stix(gather(findings), "2026-11-29T10:00:00Z", "c")["objects"]
+    ]
+    assert patterns.count("[ipv4-addr:value = '203.0.113.201']") == 1
+    assert "[ipv6-addr:value = '2001:db8::7']" in patterns
+    assert f"[url:value = '{url}']" in patterns
 
 
 def test_internal_ranges_as_integers_agree_with_network_membership() -> None:

@@ -106,16 +106,26 @@ def gather(findings: Iterable[Finding], incidents: Iterable[Incident] = ()) -> l
 
 
 def classify(text: str) -> Iterator[tuple[str, str]]:
-    """What a string is as an indicator: an address (port dropped), a URL and its host, a
-    domain, a SHA-256 or an AWS access key id; nothing for anything else."""
+    """What a string is as an indicator: an address (port dropped), an http(s) URL (and its
+    host when that is an address), another scheme's host, a domain, a SHA-256 or an AWS
+    access key id; nothing for anything else."""
     value = text.strip()
     if _INSIDE.search(value):
         return  # a break inside would print a second, made-up value in indicators.txt
     if value.startswith(("http://", "https://")):
-        # The URL only, not its host: a DNS-over-HTTPS lookup names dns.google.com, which
-        # is not the attacker's (the name it resolves is, and findings list that on its own).
-        if urllib.parse.urlsplit(value).hostname:
+        try:
+            host = urllib.parse.urlsplit(value).hostname
+        except ValueError:
+            return  # an unclosed [IPv6] host: no URL anything could have fetched
+        if host:
             yield "url", value
+            # Its host only when that is an address (http://203.0.113.201/collect), for egress
+            # blocked by address; not a host name: a DNS-over-HTTPS lookup names
+            # dns.google.com, which is not the attacker's (the name it resolves is, and
+            # findings list that on its own).
+            address = _address(host)
+            if address is not None and not _internal(address):
+                yield _address_kind(address), str(address)
         return
     if "://" in value:  # another scheme (a miner's stratum+tcp://pool:3333): its host
         try:
@@ -126,13 +136,10 @@ def classify(text: str) -> Iterator[tuple[str, str]]:
             yield from classify(host)
         return
     host = value.rsplit(":", 1)[0] if value.count(":") == 1 else value
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
+    address = _address(host)
     if address is not None:
         if not _internal(address):
-            yield ("ipv4" if address.version == 4 else "ipv6"), str(address)
+            yield _address_kind(address), str(address)
         return
     if _KEY.fullmatch(value):
         yield "access-key", value
@@ -140,6 +147,18 @@ def classify(text: str) -> Iterator[tuple[str, str]]:
         yield "sha256", value.lower()
     elif _DOMAIN.fullmatch(host.lower()) and not host.lower().endswith(".amazonaws.com"):
         yield "domain", host.lower()
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """`host` as an IP address, None when it is not one (a host name)."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def _address_kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    return "ipv4" if address.version == 4 else "ipv6"
 
 
 def _values(finding: Finding) -> Iterator[str]:
