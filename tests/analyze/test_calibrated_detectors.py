@@ -21,6 +21,7 @@ from lambda_ir.analyze.detectors import (
 from lambda_ir.model import Severity
 from tests.analyze.casebuild import (
     ACCOUNT,
+    CI_ROLE,
     REGION,
     TERRAFORM,
     CaseBuilder,
@@ -80,12 +81,24 @@ def _intruder_call(name: str, request: dict[str, Any]) -> dict[str, Any]:
 URL_NONE = {"functionName": "orders", "authType": "NONE"}
 
 
-def test_url_opened_along_the_established_path_is_low(builder: CaseBuilder) -> None:
-    records = [*_history(), _ci_call("CreateFunctionUrlConfig", URL_NONE, 11, "ci-url")]
+def test_url_opened_along_the_established_path_is_low_once_opened_before(
+    builder: CaseBuilder,
+) -> None:
+    """An established path vouches for an act its principal did before: CI's first public URL
+    is MEDIUM (a poisoned pipeline's act as much as a new webhook's), the next day's LOW."""
+    other = {**URL_NONE, "functionName": "billing"}
+    records = [
+        *_history(),
+        _ci_call("CreateFunctionUrlConfig", URL_NONE, 9, "ci-url-9"),
+        _ci_call("CreateFunctionUrlConfig", other, 10, "ci-url-10"),
+    ]
     builder.trail(records)
-    (finding,) = run_detector(builder, ct_function_url.DETECTOR)
-    assert finding.severity is Severity.LOW
-    assert finding.details["baseline"]["judged"] is True
+    found = {f.details["event_id"]: f for f in run_detector(builder, ct_function_url.DETECTOR)}
+    first, then = found["ci-url-9"], found["ci-url-10"]
+    assert first.severity is Severity.MEDIUM
+    assert first.details["baseline"]["judged"] is True and first.details["baseline"]["new"] == []
+    assert first.summary.endswith(f"; but the first URL {CI_ROLE} opened to anyone.")
+    assert then.severity is Severity.LOW and "first URL" not in then.summary
 
 
 def test_url_opened_by_an_unusual_actor_is_high(builder: CaseBuilder) -> None:
@@ -110,10 +123,26 @@ PUBLIC_GRANT = {
 }
 
 
-def test_public_grant_along_the_established_path_is_low(builder: CaseBuilder) -> None:
-    builder.trail([*_history(), _ci_call("AddPermission20150331v2", PUBLIC_GRANT, 11, "g")])
-    (finding,) = run_detector(builder, ct_add_permission.DETECTOR)
-    assert finding.severity is Severity.LOW
+def test_public_grant_along_the_established_path_is_low_once_granted_before(
+    builder: CaseBuilder,
+) -> None:
+    """CI's first public grant is MEDIUM, its grant to anyone the next day LOW; a first grant
+    to another grantee (an account) is MEDIUM again."""
+    partner = {**PUBLIC_GRANT, "statementId": "partner", "principal": "444455556666"}
+    builder.trail(
+        [
+            *_history(),
+            _ci_call("AddPermission20150331v2", PUBLIC_GRANT, 9, "g9"),
+            _ci_call("AddPermission20150331v2", {**PUBLIC_GRANT, "statementId": "b"}, 10, "g10"),
+            _ci_call("AddPermission20150331v2", partner, 10, "p10"),
+        ]
+    )
+    found = {f.details["event_id"]: f for f in run_detector(builder, ct_add_permission.DETECTOR)}
+    assert found["g9"].severity is Severity.MEDIUM
+    assert found["g9"].summary.endswith(f"; but the first grant to anyone (`*`) by {CI_ROLE}.")
+    assert found["g10"].severity is Severity.LOW
+    assert found["p10"].severity is Severity.MEDIUM
+    assert "the first grant to account 444455556666" in found["p10"].summary
 
 
 def test_public_grant_by_an_unusual_actor_is_high(builder: CaseBuilder) -> None:

@@ -687,6 +687,7 @@ def test_partner_grant_by_ci_is_low_and_by_an_intruder_high(builder: CaseBuilder
     records = _history()
     for n, (identity, when, ip, agent) in enumerate(
         (
+            (ci_identity(29), "2026-10-21T10:20:00Z", "192.0.2.30", TERRAFORM),
             (ci_identity(30), "2026-10-22T10:20:00Z", "192.0.2.31", TERRAFORM),
             (_user("ops-legacy"), "2026-11-01T02:12:00Z", "203.0.113.66", "Boto3/1.34.69"),
         )
@@ -706,7 +707,13 @@ def test_partner_grant_by_ci_is_low_and_by_an_intruder_high(builder: CaseBuilder
     severities = {
         f.details["event_id"]: f.severity for f in run_detector(builder, ct_add_permission.DETECTOR)
     }
-    assert severities == {"grant-0": Severity.LOW, "grant-1": Severity.HIGH}
+    # CI's first grant to the partner is MEDIUM (along its path, but never done before), the
+    # next day's LOW; the intruder's HIGH
+    assert severities == {
+        "grant-0": Severity.MEDIUM,
+        "grant-1": Severity.LOW,
+        "grant-2": Severity.HIGH,
+    }
 
 
 def test_a_known_vendors_extension_in_the_logs_is_info(builder: CaseBuilder) -> None:

@@ -23,7 +23,8 @@ INFO = DetectorInfo(
     ),
     false_positives=(
         "Public webhooks by design; partner accounts granted along an established path "
-        "(LOW); HIGH when the grant came from someone acting off the account's paths."
+        "(LOW when its principal had granted that grantee on an earlier day, MEDIUM the first "
+        "time); HIGH when the grant came from someone acting off the account's paths."
     ),
 )
 
@@ -58,13 +59,27 @@ _CALLS = (
     "operation IN ('AddPermission', 'AddLayerVersionPermission') AND event_source = ? "
     f"AND error_code IS NULL AND ({_GRANT} = '*' OR {_GRANTEE} NOT IN ('', coalesce(account, '')))"
 )
+
+
+def _granted_before(novelty: str) -> str:
+    """A join giving each selected grant `lir_granted_before`: whether its caller (principal,
+    as the baseline names it) had granted the same grantee (`*`, or the same account) on an
+    earlier day. An established path vouches only for a grant its principal made before."""
+    grantee = f"CASE WHEN {_GRANT} = '*' THEN '*' ELSE {_GRANTEE} END"
+    return f"""JOIN (
+      SELECT event_id, min(CAST(event_time AS DATE)) OVER (PARTITION BY principal, account,
+          {grantee}) < CAST(event_time AS DATE) AS lir_granted_before
+      FROM trail_events JOIN {novelty} USING (event_id) WHERE {_CALLS}
+    ) AS grants USING (event_id)"""  # noqa: S608 - our own table and conditions
+
+
 # One finding per caller, resource, grant (principal, action, conditions) and verdict.
 _KIND = (
     "principal, account, aws_region, function_name, qualifier, operation, "
     "request_parameters->'$.layerName', request_parameters->'$.versionNumber', "
     f"{_GRANT}, request_parameters->'$.action', request_parameters->'$.sourceArn', "
     "request_parameters->'$.sourceAccount', request_parameters->'$.organizationId', "
-    f"{VERDICT_KIND}"
+    f"{VERDICT_KIND}, lir_granted_before"
 )
 
 
@@ -74,14 +89,15 @@ def detect(case: CaseView) -> Iterator[Finding]:
     groups = select_groups(
         case,
         _CALLS,
-        ["lambda.amazonaws.com"],
+        ["lambda.amazonaws.com"] * 2,  # the join's, then the where's
         by=_KIND,
         gap_hours=GAP_HOURS,
-        join=f"JOIN {case.novelty} USING (event_id)",
-        extra=VERDICT_SQL,
+        join=f"JOIN {case.novelty} USING (event_id) {_granted_before(case.novelty)}",
+        extra=f"{VERDICT_SQL}, lir_granted_before",
     )
     for group in groups:
         row, novelty = group.first, verdict_of(group.extra[0])
+        first = not group.extra[1]  # no grant to this grantee by this principal before
         principal = str(row.request.get("principal", ""))
         if principal == "*":
             severity, who = Severity.HIGH, "anyone (`*`)"
@@ -90,7 +106,11 @@ def detect(case: CaseView) -> Iterator[Finding]:
         scope = row.request.get("sourceArn") or row.request.get("sourceAccount")
         if principal == "*" and (scope or row.request.get("organizationId")):
             severity = Severity.MEDIUM  # scoped by a source or organization condition
-        if novelty.established:
+        if novelty.established and first:
+            # along its usual path, but a grant its principal never made before: a poisoned
+            # pipeline's act as much as a new integration's
+            severity = Severity.MEDIUM
+        elif novelty.established:
             severity = Severity.LOW  # an integration or public endpoint granted as usual
         elif novelty.judged and len(novelty.strong) >= 2:
             severity = Severity.HIGH  # granted by someone acting off the account's paths
@@ -103,7 +123,12 @@ def detect(case: CaseView) -> Iterator[Finding]:
             summary=(
                 f"{row.actor.name} allowed {who} to call {action} on {_name(row)} "
                 f"(statement {row.request.get('statementId', '?')!r}); remove the statement "
-                f"unless it is a known integration; {novelty.phrase()}."
+                f"unless it is a known integration; {novelty.phrase()}"
+                + (
+                    f"; but the first grant to {who} by {novelty.principal}."
+                    if novelty.established and first
+                    else "."
+                )
             ),
             details={
                 "principal": principal,

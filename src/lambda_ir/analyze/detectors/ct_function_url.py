@@ -25,9 +25,28 @@ INFO = DetectorInfo(
     description=(
         "Opening a URL is an act, judged by who did it: HIGH from the event alone or when two "
         "or more things about the caller were new, MEDIUM for one, LOW along an established "
-        "path (a public endpoint released as usual; the standing URL is LIR-CFG-001's exposure)."
+        "path by a principal that had opened a URL to anyone on an earlier day (a public "
+        "endpoint released as usual; the standing URL is LIR-CFG-001's exposure), MEDIUM along "
+        "it the first time (a poisoned pipeline's act as much as a new webhook's)."
     ),
 )
+
+
+_OPENS = (
+    "operation IN ('CreateFunctionUrlConfig', 'UpdateFunctionUrlConfig') "
+    "AND error_code IS NULL AND upper(request_parameters->>'$.authType') = 'NONE'"
+)
+
+
+def _opened_before(novelty: str) -> str:
+    """A join giving each selected call `lir_opened_before`: whether its caller (principal, as
+    the baseline names it) had opened a URL to anyone on an earlier day. An established path
+    vouches only for an act its principal did before."""
+    return f"""LEFT JOIN (
+      SELECT event_id, min(CAST(event_time AS DATE)) OVER (PARTITION BY principal, account)
+          < CAST(event_time AS DATE) AS lir_opened_before
+      FROM trail_events JOIN {novelty} USING (event_id) WHERE {_OPENS}
+    ) AS opened USING (event_id)"""  # noqa: S608 - our own table and conditions
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
@@ -35,16 +54,18 @@ def detect(case: CaseView) -> Iterator[Finding]:
     function, operation and CORS setting) are one finding, grouped in DuckDB."""
     groups = select_groups(
         case,
-        "operation IN ('CreateFunctionUrlConfig', 'UpdateFunctionUrlConfig') "
-        "AND error_code IS NULL AND upper(request_parameters->>'$.authType') = 'NONE'",
+        _OPENS,
         by=f"{PRINCIPAL}, account, aws_region, function_name, qualifier, operation, "
-        "request_parameters->'$.cors'",
-        join=f"LEFT JOIN {case.novelty} USING (event_id)",
-        extra=VERDICT_SQL,
+        "request_parameters->'$.cors', coalesce(lir_opened_before, false)",
+        join=f"LEFT JOIN {case.novelty} USING (event_id) {_opened_before(case.novelty)}",
+        extra=f"{VERDICT_SQL}, coalesce(lir_opened_before, false)",
     )
     for group in groups:
         row, novelty = group.first, verdict_of(group.extra[0])
         severity = act_severity(novelty)
+        first = novelty.established and not group.extra[1]
+        if first:  # along its usual path, but an act its principal never did before
+            severity = Severity.MEDIUM
         cors = row.request.get("cors") or {}
         origins = cors.get("allowOrigins") or [] if isinstance(cors, dict) else []
         wildcard = "*" in origins
@@ -57,7 +78,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 f"internet ({row.operation}, AuthType NONE"
                 + (", CORS allows any origin" if wildcard else "")
                 + "); set AuthType AWS_IAM or delete the URL if it is not meant to be public; "
-                f"{novelty.phrase()}."
+                f"{novelty.phrase()}"
+                + (f"; but the first URL {novelty.principal} opened to anyone." if first else ".")
             ),
             details={"cors_wildcard": wildcard, "baseline": novelty.to_json()},
         )
