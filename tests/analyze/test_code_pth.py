@@ -1,0 +1,69 @@
+"""LIR-CODE-005: a `.pth` file's `import` lines run at every cold start, before the handler."""
+
+from __future__ import annotations
+
+from lambda_ir.analyze.detectors import code_pth
+from lambda_ir.model import Severity
+from tests.analyze.casebuild import CaseBuilder, function_config, run_detector, zip_bytes
+
+LAYER = "arn:aws:lambda:eu-west-1:111122223333:layer:shared-utils:3"
+APP = "def handler(e, c):\n    return 1\n"
+NSPKG = (
+    "import sys, types, os;has_mfs = sys.version_info > (3, 5);"
+    "p = os.path.join(sys._getframe(1).f_locals['sitedir'], *('google',))\n"
+)
+
+
+def _findings(builder: CaseBuilder, code: dict[str, str], layer: dict[str, str]) -> dict:
+    blob, layered = zip_bytes(code), zip_bytes(layer)
+    builder.code(blob, "orders")
+    builder.layer(LAYER, layered)
+    builder.versions("orders", [function_config("orders", code=blob, layers=[LAYER])])
+    found = run_detector(builder, code_pth.DETECTOR)
+    return {f.details["member"]: f for f in found}
+
+
+def test_import_lines_at_a_site_folder_run_at_start_up(builder: CaseBuilder) -> None:
+    found = _findings(
+        builder,
+        {
+            "app.py": APP,
+            "zz_boot.pth": "import os;exec(bytes.fromhex('7072696e74283129'))\n",
+            "distutils-precedence.pth": "import os; var = 'SETUPTOOLS_USE_DISTUTILS'\n",
+            "google_cloud-nspkg.pth": NSPKG,
+            "paths.pth": "vendor\n# a comment\n",  # folders only: nothing runs
+            "lib/inner.pth": "import evil\n",  # not a site folder: never read
+        },
+        {
+            "python/telemetry.pth": "import telemetry_boot\n",
+            "python/lib/python3.12/site-packages/x.pth": "import\tx_boot\n",
+            "python/lib/python3.12/site-packages/pkg/y.pth": "import y\n",
+            "nodejs/node_modules/z.pth": "import z\n",
+        },
+    )
+    assert set(found) == {
+        "zz_boot.pth",
+        "distutils-precedence.pth",
+        "google_cloud-nspkg.pth",
+        "python/telemetry.pth",
+        "python/lib/python3.12/site-packages/x.pth",
+    }
+    assert found["zz_boot.pth"].severity is Severity.HIGH
+    assert "runs 1 import line(s) at every cold start, before the handler" in (
+        found["zz_boot.pth"].summary
+    )
+    assert found["distutils-precedence.pth"].severity is Severity.INFO
+    assert found["google_cloud-nspkg.pth"].severity is Severity.INFO
+    layered = found["python/telemetry.pth"]
+    assert layered.severity is Severity.MEDIUM and LAYER in layered.summary
+    assert layered.evidence[0].member == "python/telemetry.pth"
+    assert found["python/lib/python3.12/site-packages/x.pth"].details["import_lines"] == [
+        "import\tx_boot"
+    ]
+
+
+def test_quiet_for_a_node_function(builder: CaseBuilder) -> None:
+    blob = zip_bytes({"index.js": "exports.handler = async () => 1;\n", "a.pth": "import a\n"})
+    builder.code(blob, "web")
+    builder.versions("web", [function_config("web", code=blob, runtime="nodejs20.x")])
+    assert run_detector(builder, code_pth.DETECTOR) == []
