@@ -219,6 +219,35 @@ def test_a_high_compromised_function_gets_throttle_rollback_and_layer_steps(
     assert "points to a compromise" in throttle.why
 
 
+def test_a_step_contain_already_applied_says_when_until_undone(built: BuiltCase) -> None:
+    """Collected again after containing, the acts that called for containment are still
+    findings: the checklist says which steps custody shows applied, and an undo unsays it."""
+    before = {s.command: s.why for s in checklist(_facts(built))}
+    throttle = next(c for c in before if c.endswith("--action throttle"))
+    arn = shlex.split(throttle)[shlex.split(throttle).index("--function") + 1]
+    name, region = arn.split(":")[6], arn.split(":")[3]
+
+    def record(kind: str, params: dict[str, object], at: str, status: str = "applied") -> None:
+        details = {"action": "throttle", "params": params, "region": region, "status": status}
+        built.case.log(kind, {**details, "called_at": at})
+
+    call = {"FunctionName": name, "ReservedConcurrentExecutions": 0}
+    record("contain-call", call, "2026-11-20T10:00:00Z", status="failed")
+    assert {s.command: s.why for s in checklist(_facts(built))} == before
+    record("contain-call", call, "2026-11-20T10:05:00Z")
+    record("contain-call", {**call, "FunctionName": "other-fn"}, "2026-11-20T10:06:00Z")
+    after = {s.command: s.why for s in checklist(_facts(built))}
+    assert after[throttle] == (
+        f"{before[throttle]}; lambda-ir contain applied this at 2026-11-20T10:05:00Z "
+        "(custody); collect again to confirm it holds"
+    )
+    assert {c: w for c, w in after.items() if c != throttle} == {
+        c: w for c, w in before.items() if c != throttle
+    }
+    record("contain-undo-call", call, "2026-11-20T11:00:00Z")
+    assert {s.command: s.why for s in checklist(_facts(built))} == before
+
+
 def test_aliases_are_rolled_back_only_when_one_routes_past_the_last_good_version(
     built: BuiltCase,
 ) -> None:

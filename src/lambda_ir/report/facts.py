@@ -26,6 +26,7 @@ from lambda_ir.evidence.layout import CUSTODY
 from lambda_ir.model import Finding, FunctionRef, Severity, TimelineEvent
 from lambda_ir.redact import document_is_clean, redact_document, redact_text
 from lambda_ir.report import listing
+from lambda_ir.report.applied import AppliedKey, applied_actions
 from lambda_ir.report.blast import RoleReach, read_roles, role_key
 from lambda_ir.report.capabilities import CapabilityFacts, read_capability_facts
 from lambda_ir.report.excerpts import Excerpt, read_excerpts
@@ -93,6 +94,8 @@ class ReportFacts:
     excerpts: Mapping[str, tuple[Excerpt, ...]] = field(default_factory=dict)  # by finding id
     # "" when the findings are of all the evidence; else why not (`freshness.analysis_note`)
     analysis: str = ""
+    # what `contain --apply` already did, by (action, target, region), and when (`applied`)
+    applied: Mapping[AppliedKey, str] = field(default_factory=dict)
 
     @cached_property
     def serious_incidents(self) -> tuple[Incident, ...]:
@@ -224,6 +227,7 @@ def build_facts(
         since=_since(findings, kept),
         warnings=tuple(warnings),
         analysis=analysis,
+        applied=applied_actions(case),
         capabilities=capabilities,
         case_dir=str(case.root.resolve()),
         incidents=incidents,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lambda_ir.analyze.incident_actions import config_actions
 from lambda_ir.model import FOREIGN_CALLER, Severity
@@ -144,7 +144,34 @@ def checklist(facts: ReportFacts) -> list[Step]:
                 "indicators",
             )
         )
-    return _once(steps)
+    return [_marked(facts, step, functions) for step in _once(steps)]
+
+
+def _marked(facts: ReportFacts, step: Step, functions: dict[str, FunctionFacts]) -> Step:
+    """The step, saying when custody shows `contain --apply` already made it (and no undo
+    since): a case collected again after containing still holds the acts that called for it."""
+    if not facts.applied or " --action " not in step.command:
+        return step
+    words = shlex.split(step.command)
+    action = words[words.index("--action") + 1]
+    base, _, value = action.partition("=")
+    parts = step.function.split(":")
+    if base == "deactivate-key":
+        key = (base, value, "")
+    elif base == "revoke-role-sessions":
+        key = (base, value.rsplit("/", 1)[-1], "")
+    elif base == "revoke-sessions":
+        fn = functions.get(step.function)
+        key = (base, fn.role.rsplit("/", 1)[-1] if fn else "", "")
+    elif len(parts) > 6:
+        key = (base, parts[6], parts[3])
+    else:
+        return step
+    when = facts.applied.get(key)
+    if when is None:
+        return step
+    done = f"lambda-ir contain applied this at {when} (custody); collect again to confirm it holds"
+    return replace(step, why=f"{step.why}; {done}" if step.why else done)
 
 
 def nothing_to_contain(facts: ReportFacts) -> str:
