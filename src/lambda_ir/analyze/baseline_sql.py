@@ -112,6 +112,8 @@ STRONG_SQL = (
     f"{JUDGED_SQL} AND (NOT known OR {_NEW_NET} "
     f"OR NOT tool_known OR NOT hours_known OR coalesce(idle, 0) >= {DORMANT_DAYS})"
 )
+# `Novelty.established` in SQL (false for a call without a verdict: NULL columns).
+ESTABLISHED_SQL = f"coalesce(service OR ({JUDGED_SQL} AND NOT ({STRONG_SQL})), false)"
 # What a verdict's severity and wording depend on: group by these to keep one verdict a group.
 VERDICT_KIND = (
     f"timed, service, history >= {MIN_HISTORY_DAYS}, known, {_NEW_NET}, tool_known, "

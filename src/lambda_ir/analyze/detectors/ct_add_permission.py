@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lambda_ir.analyze.baseline_sql import VERDICT_KIND, VERDICT_SQL, verdict_of
+from lambda_ir.analyze.baseline_sql import (
+    ESTABLISHED_SQL,
+    VERDICT_KIND,
+    VERDICT_SQL,
+    verdict_of,
+)
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.incidents import GAP_HOURS
@@ -79,7 +84,8 @@ _KIND = (
     "request_parameters->'$.layerName', request_parameters->'$.versionNumber', "
     f"{_GRANT}, request_parameters->'$.action', request_parameters->'$.sourceArn', "
     "request_parameters->'$.sourceAccount', request_parameters->'$.organizationId', "
-    f"{VERDICT_KIND}, lir_granted_before"
+    # whether its principal granted the grantee before, only where it counts (established)
+    f"{VERDICT_KIND}, {ESTABLISHED_SQL} AND lir_granted_before"
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.baseline import act_severity
-from lambda_ir.analyze.baseline_sql import VERDICT_SQL, verdict_of
+from lambda_ir.analyze.baseline_sql import ESTABLISHED_SQL, VERDICT_SQL, verdict_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.trail_rows import PRINCIPAL, group_finding, select_groups
@@ -56,7 +56,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
         case,
         _OPENS,
         by=f"{PRINCIPAL}, account, aws_region, function_name, qualifier, operation, "
-        "request_parameters->'$.cors', coalesce(lir_opened_before, false)",
+        # whether its principal opened one before, only where it counts: like calls before
+        # a baseline, or off the paths, stay one finding
+        f"request_parameters->'$.cors', {ESTABLISHED_SQL} AND coalesce(lir_opened_before, false)",
         join=f"LEFT JOIN {case.novelty} USING (event_id) {_opened_before(case.novelty)}",
         extra=f"{VERDICT_SQL}, coalesce(lir_opened_before, false)",
     )
