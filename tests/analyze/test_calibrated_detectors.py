@@ -145,6 +145,25 @@ def test_public_grant_along_the_established_path_is_low_once_granted_before(
     assert "the first grant to account 444455556666" in found["p10"].summary
 
 
+def test_a_layer_or_scoped_public_grant_vouches_for_no_unscoped_function_grant(
+    builder: CaseBuilder,
+) -> None:
+    layer = {"layerName": "shared", "versionNumber": 3, "statementId": "l", "principal": "*"}
+    layer["action"] = "lambda:GetLayerVersion"
+    scoped = {**PUBLIC_GRANT, "statementId": "s", "sourceArn": "arn:aws:s3:::uploads"}
+    builder.trail(
+        [
+            *_history(),
+            _ci_call("AddLayerVersionPermission20181031", layer, 8, "layer8"),
+            _ci_call("AddPermission20150331v2", scoped, 8, "scoped8"),
+            _ci_call("AddPermission20150331v2", PUBLIC_GRANT, 10, "open10"),
+        ]
+    )
+    found = {f.details["event_id"]: f for f in run_detector(builder, ct_add_permission.DETECTOR)}
+    assert found["open10"].severity is Severity.MEDIUM
+    assert "but the first grant to anyone" in found["open10"].summary
+
+
 def test_public_grant_by_an_unusual_actor_is_high(builder: CaseBuilder) -> None:
     builder.trail([*_history(), _intruder_call("AddPermission20150331v2", PUBLIC_GRANT)])
     (finding,) = run_detector(builder, ct_add_permission.DETECTOR)

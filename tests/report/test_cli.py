@@ -9,6 +9,7 @@ from pathlib import Path
 import orjson
 
 from lambda_ir.evidence import Case
+from lambda_ir.report.freshness import analysis_note
 from tests.timeline.casebuilder import build_case
 
 
@@ -174,3 +175,19 @@ def test_verify_tells_a_run_that_stopped_midway_from_an_edit(tmp_path: Path) -> 
     done = _run("verify", "--case", str(root))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "report.md: rewritten by a run that did not finish" in done.stdout + done.stderr
+
+
+def test_freshness_counts_every_manifest_line_after_the_analysis(tmp_path: Path) -> None:
+    """Custody's checkpoint counts every manifest line, readable or not: an unreadable line
+    before an added artifact must not hide it (nor be taken for the analysis's)."""
+    root = tmp_path / "case"
+    build_case(root)
+    case = Case.open(root)
+    case.log("analyzed", {"findings": 0})
+    assert analysis_note(case) == ""
+    with (root / "manifest.jsonl").open("ab") as manifest:
+        manifest.write(b"{not json\n")
+    case = Case.open(root)
+    assert analysis_note(case).startswith("1 artifact(s) (unreadable) were added")
+    case.put_bytes(b'{"Records": []}', "trail/import/late.json", kind="trail", api="local:import")
+    assert analysis_note(case).startswith("2 artifact(s) (trail, unreadable) were added")

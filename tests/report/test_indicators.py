@@ -78,6 +78,10 @@ def test_a_destination_of_another_scheme_is_its_host(
         ("https://203.0.113.201:8443/", [("ipv4", "203.0.113.201")]),
         ("https://[2001:DB8::7]:8443/x", [("ipv6", "2001:db8::7")]),
         ("http://10.0.0.5/x", []),  # a private address is never an indicator
+        # an IPv4-mapped IPv6 host is the IPv4 address it maps (private ranges checked so)
+        ("http://[::ffff:169.254.169.254]/latest/meta-data/", []),
+        ("http://[::ffff:10.0.0.1]/a", []),
+        ("http://[::ffff:203.0.113.9]/a", [("ipv4", "203.0.113.9")]),
         ("https://dns.google.com/resolve?name=gw.denonia.xyz", []),  # DoH: not its host name
     ],
 )

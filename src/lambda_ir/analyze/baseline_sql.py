@@ -308,8 +308,8 @@ SELECT k.event_id, k.day IS NOT NULL AS timed, k.service, k.history, k.known,
   CASE WHEN k.known AND r.networks >= {ROAMING_NETWORKS} AND r.days >= {ROAMING_DAYS}
     THEN r.networks ELSE 0 END AS roaming, k.writes,
   -- a change with its usual machine tool, from a public IP network, by a principal that had
-  -- one established IP network alone before, seen on PINNED_DAYS days, and at most
-  -- PINNED_STRAYS others seen at all (`Baseline._pinned`)
+  -- changed Lambda from one established IP network alone before, seen on PINNED_DAYS days,
+  -- and from at most PINNED_STRAYS others (`Baseline._pinned`)
   coalesce(k.known AND k.writes AND NOT k.person AND k.tool IN {_MACHINE} AND {_known("tool")}
     AND contains(k.network, '/') AND NOT regexp_matches(k.network, '{INTERNAL_NETWORK}', 'i')
     AND r.known_nets = 1 AND r.pinned_nets = 1 AND r.changed_nets <= {1 + PINNED_STRAYS}, false)

@@ -18,7 +18,14 @@ from lambda_ir.analyze.engine import AnalysisResult, analyze_case
 from lambda_ir.analyze.incidents import INCIDENTS_FILE
 from lambda_ir.analyze.options import build_options
 from lambda_ir.analyze.yara_scan import compile_rules
-from lambda_ir.cli.ui import FC, CommandError, Ui, case_option, get_ui, writes_case
+from lambda_ir.cli.ui import (
+    FC,
+    CommandError,
+    Ui,
+    case_option,
+    get_ui,
+    writes_existing_case,
+)
 from lambda_ir.evidence import Case
 from lambda_ir.heap import collector_paused
 from lambda_ir.model import Finding, FunctionRef, Severity
@@ -117,7 +124,7 @@ class FindingsAtOrAbove(click.ClickException):
     help="Another case of yours in which `runtime attach --apply` ran: the collector layer it "
     "recorded (ARN and CodeSha256) is lambda-ir's own here too; repeatable.",
 )
-@writes_case
+@writes_existing_case
 def analyze(
     case_dir: str,
     yara_dirs: tuple[Path, ...],

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from lambda_ir.cli.ui import case_option, get_ui, inert, writes_case
+from lambda_ir.cli.ui import case_option, get_ui, inert, writes_existing_case
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.custody import utc_now
 from lambda_ir.evidence.index import open_index
@@ -55,7 +55,7 @@ INDEX_MEMORY = "256MB"
     type=click.Choice(SOURCES),
     help="Only events from this source (repeatable).",
 )
-@writes_case
+@writes_existing_case
 def timeline(
     case_dir: str,
     fmt: str,
@@ -111,7 +111,7 @@ def timeline(
     "ocsf (findings.ocsf.jsonl), csv (findings.csv), stix (indicators.stix.json), "
     "txt (indicators.txt).",
 )
-@writes_case
+@writes_existing_case
 def report(case_dir: str, formats: str) -> None:
     """Write the report and its exports into the case (by default every format).
 

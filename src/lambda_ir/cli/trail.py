@@ -8,7 +8,14 @@ import click
 from rich.markup import escape
 
 from lambda_ir import sanitize
-from lambda_ir.cli.ui import CommandError, case_option, get_ui, inert, writes_case
+from lambda_ir.cli.ui import (
+    CommandError,
+    case_option,
+    get_ui,
+    inert,
+    writes_case,
+    writes_existing_case,
+)
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import build_index, summarize
 from lambda_ir.evidence.search import (
@@ -77,7 +84,7 @@ def import_trail(
 @click.command()
 @case_option()
 @click.option("--threads", type=click.IntRange(1, 256), help="DuckDB threads (default: cores).")
-@writes_case
+@writes_existing_case
 def index(case_dir: str, threads: int | None) -> None:
     """Build case.duckdb, the queryable index, from the evidence files (rebuildable).
 

@@ -7,7 +7,7 @@ import json
 import shlex
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -157,9 +157,6 @@ def writes_case(command: Callable[..., None]) -> Callable[..., None]:
             return
         root = Path(case_dir)
         existed = root.exists()
-        # what the lock adds to a folder that is not (yet) a case, to take away again if it
-        # never becomes one: `analyze --case CASE/raw` must not plant a file in the evidence
-        ours = [p for p in (root / layout.LOCK, root / layout.TMP_DIR) if not p.exists()]
         line = " ".join(["lambda-ir", *(shlex.quote(a) for a in sys.argv[1:])])
         try:
             with case_lock(root, sanitize.field(line)) as acquired:
@@ -175,21 +172,24 @@ def writes_case(command: Callable[..., None]) -> Callable[..., None]:
         finally:
             if not existed:
                 _remove_if_not_a_case(root)
-            elif not (root / layout.CASE_FILE).exists():
-                _remove_ours(ours)
 
     return run
 
 
-def _remove_ours(made: list[Path]) -> None:
-    """Remove the lock file and the empty scratch folder a command made in an existing folder
-    that is not a case; anything else there is left alone."""
-    for path in made:
-        if path.is_dir() and not path.is_symlink():
-            with suppress(OSError):  # not empty: someone else's, kept
-                path.rmdir()
-        elif path.is_file() and not path.is_symlink():
-            path.unlink(missing_ok=True)
+def writes_existing_case(command: Callable[..., None]) -> Callable[..., None]:
+    """`writes_case` for a command that works only on an existing case (analyze, index,
+    timeline, report): a folder that is not one is refused before the lock is taken, so a
+    typo (`analyze --case CASE/raw`) plants no `.lock` in the evidence for `verify` to call
+    unlisted (a lock file is never deleted once made: see `evidence.lock`)."""
+    locked = writes_case(command)
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        if case_dir := kwargs.get("case_dir"):
+            Case.open(Path(case_dir))  # "not a lambda-ir case", as the command would say
+        locked(*args, **kwargs)
+
+    return run
 
 
 def _planted(names: tuple[str, ...]) -> str:

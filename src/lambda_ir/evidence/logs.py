@@ -53,12 +53,12 @@ TIMEOUT = r"Task timed out after"
 # during init); JSON logs (LoggingConfig `LogFormat: JSON`, Powertools) carry a `"level"`
 # member, upper or lower case. The runtime's own failures say `Runtime.…Error`, an
 # `"errorType"` or `Process exited before completing`. One regex that RE2 (the index, the
-# timeline, the report) and Python's `re` read alike.
+# timeline, the report) and Python's `re` read alike (no `\s`: Python's matches more than RE2's).
 ERROR = "|".join(
     (
         r"\[(?:ERROR|CRITICAL)\]",
-        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[^\t]*\t[^\t]*\t(?:ERROR|FATAL)(?:\s|$)",
-        r"\"level\"\s*:\s*\"(?i:error|fatal|critical)\"",
+        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[^\t]*\t[^\t]*\t(?:ERROR|FATAL)(?:[\t ]|$)",
+        r"\"level\"[ \t]*:[ \t]*\"(?i:error|fatal|critical)\"",
         r"Runtime\.[A-Za-z]+Error",
         r"\"errorType\"",
         r"Process exited before completing",

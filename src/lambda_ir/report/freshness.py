@@ -6,7 +6,10 @@ A report of a case `analyze` never ran on, or of one collected again since, woul
 
 from __future__ import annotations
 
+import itertools
 import shlex
+
+import orjson
 
 from lambda_ir.evidence import Case, layout
 from lambda_ir.evidence.custody import read_entries
@@ -36,11 +39,7 @@ def analysis_note(case: Case) -> str:
     if not analyzed:  # findings of another tool's making, or of a case before custody said
         return ""
     last = analyzed[-1]
-    added = [
-        entry.kind
-        for number, entry in enumerate(case.entries(), start=1)
-        if number > last.manifest_lines and entry.kind not in _NOT_ANALYZED
-    ]
+    added = [kind for kind in _kinds_after(case, last.manifest_lines) if kind not in _NOT_ANALYZED]
     if not added:
         return ""
     kinds = ", ".join(sorted(set(added)))
@@ -48,3 +47,17 @@ def analysis_note(case: Case) -> str:
         f"{len(added)} artifact(s) ({kinds}) were added to the case after the last analysis "
         f"({last.time}): the findings, incidents and steps below do not include them; {again}."
     )
+
+
+def _kinds_after(case: Case, lines: int) -> list[str]:
+    """The kinds of the manifest's entries after its first `lines` lines (custody counts every
+    line, a readable entry or not: an unreadable one is `unreadable` here)."""
+    with (case.root / layout.MANIFEST).open("rb") as manifest:
+        later = list(itertools.islice(manifest, lines, None))
+    kinds = []
+    for raw in later:
+        try:
+            kinds.append(str(orjson.loads(raw).get("kind") or "unreadable"))
+        except (orjson.JSONDecodeError, AttributeError):
+            kinds.append("unreadable")
+    return kinds

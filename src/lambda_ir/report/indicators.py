@@ -150,11 +150,16 @@ def classify(text: str) -> Iterator[tuple[str, str]]:
 
 
 def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """`host` as an IP address, None when it is not one (a host name)."""
+    """`host` as an IP address, None when it is not one (a host name); an IPv4-mapped IPv6
+    address (`::ffff:169.254.169.254`) as the IPv4 address it is, which blocklists name and
+    the private ranges are checked against."""
     try:
-        return ipaddress.ip_address(host)
+        address = ipaddress.ip_address(host)
     except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def _address_kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:

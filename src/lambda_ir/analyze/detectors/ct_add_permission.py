@@ -66,14 +66,24 @@ _CALLS = (
 )
 
 
+# A grant scoped by a condition (`SourceArn`, `SourceAccount`, `PrincipalOrgID`): a scoped or
+# a layer's public grant vouches for no unscoped grant of a function to anyone.
+_SCOPED = (
+    "coalesce(request_parameters->>'$.sourceArn', request_parameters->>'$.sourceAccount', "
+    "request_parameters->>'$.organizationId', request_parameters->>'$.principalOrgID', '') <> ''"
+)
+
+
 def _granted_before(novelty: str) -> str:
     """A join giving each selected grant `lir_granted_before`: whether its caller (principal,
-    as the baseline names it) had granted the same grantee (`*`, or the same account) on an
-    earlier day. An established path vouches only for a grant its principal made before."""
+    as the baseline names it) had made the same kind of grant on an earlier day: the same
+    operation (a function's or a layer's), to the same grantee (`*`, or the same account),
+    scoped or not alike. An established path vouches only for a grant its principal made
+    before."""
     grantee = f"CASE WHEN {_GRANT} = '*' THEN '*' ELSE {_GRANTEE} END"
     return f"""JOIN (
       SELECT event_id, min(CAST(event_time AS DATE)) OVER (PARTITION BY principal, account,
-          {grantee}) < CAST(event_time AS DATE) AS lir_granted_before
+          operation, {grantee}, {_SCOPED}) < CAST(event_time AS DATE) AS lir_granted_before
       FROM trail_events JOIN {novelty} USING (event_id) WHERE {_CALLS}
     ) AS grants USING (event_id)"""  # noqa: S608 - our own table and conditions
 
