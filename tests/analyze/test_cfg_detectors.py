@@ -789,3 +789,26 @@ def test_hook_env_node_require_of_a_folder_loads_the_folder_only(builder: CaseBu
     builder.versions("orders", [config])
     [finding] = run_detector(builder, cfg_hook_env.DETECTOR)
     assert finding.severity is Severity.INFO and finding.details["shadowed_by"] is None
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("--require /opt/nodejs/it's/hook.js", "it loads nodejs/it's/hook.js from a layer"),
+        ("--require /tmp/it's/x.js", "\"/tmp/it's/x.js\" was not found in the function's layers"),
+        ("--require '/tmp/x.js'", "'/tmp/x.js' was not found in the function's layers"),
+    ],
+)
+def test_hook_env_path_with_a_single_quote_is_shown_whole(
+    builder: CaseBuilder, value: str, shown: str
+) -> None:
+    # Node reads a single quote literally: it is part of the path, not where the path ends.
+    layer = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:shared-utils:3"
+    builder.layer(layer, zip_bytes({"nodejs/it's/hook.js": "require('net');\n"}))
+    config = function_config(
+        "orders", env={"NODE_OPTIONS": value}, layers=[layer], runtime="nodejs20.x"
+    )
+    builder.versions("orders", [config])
+    [finding] = run_detector(builder, cfg_hook_env.DETECTOR)
+    assert f"NODE_OPTIONS={value} on orders" in finding.summary
+    assert shown in finding.summary

@@ -32,12 +32,20 @@ HOOK_VARIABLES = frozenset(
 ALWAYS = frozenset(
     {"AWS_LAMBDA_EXEC_WRAPPER", "LD_PRELOAD", "DOTNET_STARTUP_HOOKS", "PYTHONSTARTUP", "PERL5OPT"}
 )
-_PATH = re.compile(r"(/(?:opt|tmp)(?:/[^\s:;,'\"=]*)?)")
+# A path ends at whitespace or a separator. A single quote is no separator: Node and the
+# runtime read it literally, so `/opt/it's/x.js` is one file and cutting it at the quote
+# named a file (`/opt/it`) nothing loads. A quote right before the path opens a quoted
+# path, and its closing quote is dropped.
+_PATH = re.compile(r"('?)(/(?:opt|tmp)(?:/[^\s:;,\"=]*)?)")
 
 
 def hook_paths(value: str) -> list[str]:
-    """Paths under /opt or /tmp that a hook variable's value refers to."""
-    return [match.rstrip("/") or match for match in _PATH.findall(value)]
+    """Paths under /opt or /tmp that a hook variable's value refers to, each whole."""
+    paths = []
+    for opening, path in _PATH.findall(value):
+        closed = path[:-1] if opening and path.endswith("'") else path
+        paths.append(closed.rstrip("/") or closed)
+    return paths
 
 
 def is_hook(name: str, value: str) -> bool:

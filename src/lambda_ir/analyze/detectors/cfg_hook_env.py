@@ -104,7 +104,11 @@ def detect(case: CaseView) -> Iterator[Finding]:
         where = (
             "; it loads " + ", ".join(f"{m.member} from a layer" for m in members)
             if members
-            else (f"; {', '.join(paths)} was not found in the function's layers" if paths else "")
+            else (
+                f"; {', '.join(map(repr, paths))} was not found in the function's layers"
+                if paths
+                else ""
+            )
         )
         if matches:
             where += "; YARA: " + ", ".join(matches)
