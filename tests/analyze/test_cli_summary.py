@@ -4,11 +4,16 @@ findings.json and --json keep them all."""
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from pathlib import Path
+
+import orjson
 
 from lambda_ir.analyze.engine import AnalysisResult
 from lambda_ir.cli.analyze import LISTED, TABLE_MAX, TABLE_ROWS, _summary, function_table
 from lambda_ir.model import EvidenceRef, Finding, Severity
+from tests.analyze.casebuild import CaseBuilder, function_config
 
 
 def _finding(n: int, severity: Severity) -> Finding:
@@ -69,3 +74,23 @@ def test_the_function_table_lists_the_worst_functions_and_counts_the_rest() -> N
         f"fn-{n:03d}" for n in range(45, 45 + TABLE_ROWS)
     ]
     assert few[-1] == "  … and 5 more functions with only low or info findings"
+
+
+def test_the_terminal_lists_ten_incidents_and_says_how_many_more(tmp_path: Path) -> None:
+    # Twelve functions with a hook each: twelve exposure incidents, ten of them listed.
+    builder = CaseBuilder(tmp_path / "case")
+    for n in range(12):
+        env = {"AWS_LAMBDA_EXEC_WRAPPER": f"/opt/wrap-{n}"}
+        builder.versions(f"fn-{n:02d}", [function_config(f"fn-{n:02d}", env=env)])
+    done = subprocess.run(
+        [sys.executable, "-m", "lambda_ir", "analyze", "--case", str(builder.root)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    incidents = orjson.loads((builder.root / "incidents.json").read_bytes())
+    assert len(incidents) > 10  # the twelve and what the case lacks (an evidence gap)
+    assert done.stdout.count("\n  high     INC-") == 10
+    left_out = len(incidents) - 10
+    assert f"\n  … and {left_out} more (incidents.json has them all)\n" in done.stdout

@@ -29,6 +29,7 @@ from lambda_ir.cli.ui import (
 from lambda_ir.evidence import Case
 from lambda_ir.heap import collector_paused
 from lambda_ir.model import Finding, FunctionRef, Severity
+from lambda_ir.report import listing
 
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -170,13 +171,17 @@ def analyze(
 
 def incident_lines(result: AnalysisResult, case_root: Path, limit: int = 10) -> list[str]:
     """The terminal's lead: incidents of low severity or worse, most important first, with
-    what was new against the baseline and the containment `contain --incident` proposes."""
+    what was new against the baseline and the containment `contain --incident` proposes.
+
+    Up to `limit` of them, then how many more incidents.json holds (info ones included):
+    without that line the first ten of 23 read as all there were."""
     serious = sum(i.severity.rank >= Severity.MEDIUM.rank for i in result.incidents)
     lines = [
         f"{len(result.incidents)} incidents ({serious} medium or worse) -> "
         f"{case_root / INCIDENTS_FILE}"
     ]
-    for incident in [i for i in result.incidents if i.severity.rank >= Severity.LOW.rank][:limit]:
+    shown = [i for i in result.incidents if i.severity.rank >= Severity.LOW.rank][:limit]
+    for incident in shown:
         title = sanitize.field(incident.title)
         lines.append(f"  {incident.severity.value:<8} {incident.id}  {title}")
         if incident.new_against_baseline:
@@ -188,6 +193,8 @@ def incident_lines(result: AnalysisResult, case_root: Path, limit: int = 10) -> 
             )
             actions = sanitize.field(", ".join(incident.actions))
             lines.append(f"           contain: {command}  ({actions})")
+    if left_out := len(result.incidents) - len(shown):
+        lines.append(f"  {listing.more(left_out, f'{INCIDENTS_FILE} has them all')}")
     return lines
 
 
