@@ -307,3 +307,12 @@ def test_a_keys_step_without_a_function_it_acted_on_runs_from_its_account(
     assert risky[0] == arn(QUIET_ACCOUNT) and arn(HOT) in risky
     (step,) = [s for s in checklist(facts) if "deactivate-key=" in s.command]
     assert f"--function {arn(HOT)} " in step.command
+
+
+def test_an_incident_of_one_finding_says_finding(built: BuiltCase) -> None:
+    two = {**INCIDENT, "id": "INC-3", "findings": ["LIR-POL-001:1", "LIR-POL-001:2"]}
+    (built.case.root / "incidents.json").write_bytes(orjson.dumps([INCIDENT, two]))
+    html = render_all(_facts(built), ("html",))["report.html"].decode()
+    assert "<code>INC-1</code> (1 finding)</td>" in html
+    assert "<code>INC-3</code> (2 findings)</td>" in html
+    assert "(1 findings)" not in html and ", 1 findings" not in html

@@ -89,9 +89,10 @@ def _incidents(facts: ReportFacts) -> Iterator[str]:
             for a in incident.actors
         )
         functions = listing.some(incident.functions, "<br>", lambda f: esc(facts.label(f)))
+        count = listing.counted(len(incident.findings), "finding")
         yield (
             f"<tr><td>{badge(incident.severity.value)}</td><td><b>{esc(incident.title)}</b> "
-            f"<code>{esc(incident.id)}</code> ({len(incident.findings)} findings)</td>"
+            f"<code>{esc(incident.id)}</code> ({count})</td>"
             f"<td>{functions}</td><td>{actors or 'no principal'}</td>"
             f"<td>{esc(listing.span(incident.first, incident.last))}</td></tr>"
         )

@@ -54,7 +54,13 @@ def span(first: str | None, last: str | None) -> str:
     return first or last or "no time"
 
 
+def counted(count: int, noun: str) -> str:
+    """A count and its noun, singular for one ("1 finding", "3 findings"): an incident of
+    one finding read "(1 findings)"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def serious_count(count: int) -> str:
     """How many of a function's findings a list counts: those of medium severity or worse
     (the at-risk list holds no others)."""
-    return f"{count} finding{'' if count == 1 else 's'} of medium or worse"
+    return f"{counted(count, 'finding')} of medium or worse"

@@ -155,7 +155,7 @@ def _findings(facts: ReportFacts) -> Iterator[str]:
     shown, left_out = listing.head(facts.findings, listing.FINDINGS)
     listed = f" The {len(shown)} most severe are listed here; " if left_out else ""
     yield (
-        f"{len(facts.findings)} findings: {counts}."
+        f"{listing.counted(len(facts.findings), 'finding')}: {counts}."
         + (f"{listed}`findings.json` has every one." if left_out else "")
     )
     yield ""

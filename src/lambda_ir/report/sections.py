@@ -203,8 +203,8 @@ def _function(
     facts: ReportFacts, number: int, function: FunctionFacts, risk: AtRisk | None
 ) -> Iterator[str]:
     state = (
-        f" {badge(risk.severity.value)} <small>{esc(risk.state)}, {len(risk.findings)} "
-        "findings</small>"
+        f" {badge(risk.severity.value)} <small>{esc(risk.state)}, "
+        f"{listing.counted(len(risk.findings), 'finding')}</small>"
         if risk
         else ""
     )

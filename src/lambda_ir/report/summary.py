@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lambda_ir.model import Severity
+from lambda_ir.report import listing
 from lambda_ir.report.blast import broad_managed_policy
 from lambda_ir.report.facts import ReportFacts
 
@@ -20,7 +21,8 @@ def headline(facts: ReportFacts) -> str:
     worst = facts.findings[:TOP_FINDINGS]
     described = "; ".join(f"{f.title} ({f.severity.value}) on {f.resource}" for f in worst)
     serious = facts.count(Severity.CRITICAL) + facts.count(Severity.HIGH)
-    return f"{len(facts.findings)} findings, {serious} critical or high: {described}."
+    count = listing.counted(len(facts.findings), "finding")
+    return f"{count}, {serious} critical or high: {described}."
 
 
 def blast_scope(facts: ReportFacts) -> str:
