@@ -316,3 +316,18 @@ def test_an_incident_of_one_finding_says_finding(built: BuiltCase) -> None:
     assert "<code>INC-1</code> (1 finding)</td>" in html
     assert "<code>INC-3</code> (2 findings)</td>" in html
     assert "(1 findings)" not in html and ", 1 findings" not in html
+
+
+def test_the_incident_table_keeps_the_ranking_of_incidents_json(built: BuiltCase) -> None:
+    # As analyze ranks them (and the terminal lists them): at one severity an intrusion
+    # before an exposure, whatever their scores.
+    activity = {**INCIDENT, "id": "INC-A", "score": 10.0}
+    exposure = {**INCIDENT, "id": "INC-E", "kind": "exposure", "actors": [], "score": 50.0}
+    lower = {**INCIDENT, "id": "INC-H", "severity": "high", "score": 90.0}
+    (built.case.root / "incidents.json").write_bytes(orjson.dumps([activity, exposure, lower]))
+    facts = _facts(built)
+    assert facts.incidents is not None
+    assert [i.id for i in facts.incidents] == ["INC-A", "INC-E", "INC-H"]
+    html = render_all(facts, ("html",))["report.html"].decode()
+    table = html[html.index('id="incidents"') :]
+    assert table.index("INC-A") < table.index("INC-E") < table.index("INC-H")

@@ -417,13 +417,17 @@ def _title(
     return f"{who}: {' → '.join(steps)} on {where}"
 
 
+def rank(
+    severity: Severity, kind: str, score: float, first: str | None
+) -> tuple[int, int, float, str]:
+    """Where an incident stands in incidents.json: the most severe first, at one severity
+    activity before exposure (someone acted, not only a door open), then the highest score,
+    then the earliest. The report orders by it too, so its table and the terminal agree."""
+    return (-severity.rank, 0 if kind == "activity" else 1, -score, first or "")
+
+
 def _rank(incident: Incident) -> tuple[int, int, float, str]:
-    return (
-        -incident.severity.rank,
-        0 if incident.kind == "activity" else 1,
-        -incident.score,
-        incident.first or "",
-    )
+    return rank(incident.severity, incident.kind, incident.score, incident.first)
 
 
 @functools.lru_cache(maxsize=65536)

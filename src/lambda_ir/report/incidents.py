@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from lambda_ir.analyze.incidents import rank
 from lambda_ir.evidence import Case
 from lambda_ir.model import Severity
 from lambda_ir.redact import redact_text
@@ -47,7 +48,12 @@ class Incident:
 
 
 def read_incidents(case: Case, warnings: list[str] | None = None) -> tuple[Incident, ...] | None:
-    """The case's incidents, most severe first; None when `incidents.json` does not exist."""
+    """The case's incidents in incidents.json's ranking (`rank`: most severe, activity before
+    exposure, then score), which the file already holds and a sort that keeps ties in the
+    file's order leaves as it is; None when `incidents.json` does not exist.
+
+    A ranking of its own (score before kind) put an exposure above an intrusion of the same
+    severity: the page and the terminal named a different incident first."""
     path = case.root / INCIDENTS_FILE
     if not path.is_file():
         return None
@@ -65,7 +71,7 @@ def read_incidents(case: Case, warnings: list[str] | None = None) -> tuple[Incid
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             if warnings is not None:
                 warnings.append(f"{INCIDENTS_FILE}: incident {number} unreadable ({exc})")
-    return tuple(sorted(incidents, key=lambda i: (-i.severity.rank, -i.score, i.first, i.id)))
+    return tuple(sorted(incidents, key=lambda i: rank(i.severity, i.kind, i.score, i.first)))
 
 
 def _incident(record: dict[str, Any]) -> Incident:
