@@ -461,3 +461,21 @@ def test_a_key_given_twice_in_a_record_costs_no_event(tmp_path: Path) -> None:
     assert ids == {"g0", "g1", "g2", "g3", "g4", "twice", "fine"}
     (warning,) = con.execute("SELECT file, reason FROM ingest_warnings").fetchall()
     assert warning[0] == "index" and "dup.jsonl" in warning[1] and "line by line" in warning[1]
+
+
+def test_cli_import_of_only_bad_files_imports_nothing_and_fails(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "notes.json").write_text("not json\n")
+    (src / "other.json").write_text(json.dumps({"Items": [{"id": 1}]}))
+    command = [sys.executable, "-m", "lambda_ir", "import-trail", "--case", str(tmp_path / "c")]
+    done = subprocess.run([*command, str(src)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "nothing imported: 0 records from 2 files (2 skipped, 2 warnings" in done.stderr
+    assert "in/notes.json: 1 line(s) skipped: invalid JSON" in done.stderr
+    # one good file among them: the good one is imported, the others warned of, exit 0
+    (src / "good.json").write_text(json.dumps({"Records": [record("a")]}))
+    again = subprocess.run([*command, str(src)], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "imported 1 records from 3 files (2 skipped, 2 warnings" in again.stdout
+    assert "in/other.json: 1 line(s) skipped" in again.stderr

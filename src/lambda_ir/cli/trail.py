@@ -43,7 +43,8 @@ def import_trail(
     No AWS access is needed: each file's records are stored in the case as
     trail/import/<sha>/<name>.jsonl.zst, bad input (truncated gzip, invalid JSON, non-UTF-8,
     oversized documents) is skipped and recorded as a warning, then the index is rebuilt.
-    CloudTrail digest files are ignored.
+    CloudTrail digest files are ignored. Exit code 1 when not one record was imported: a
+    run that read only bad files is not a case ready to analyze.
     """
     ui = get_ui()
     case = Case.open_or_create(Path(case_dir), {"source": "import-trail"})
@@ -55,13 +56,17 @@ def import_trail(
                 f"{escape(sanitize.field(problem))}"
             )
     events = None
-    if not no_index:
+    if not no_index:  # the skipped files' warnings go into the index's ingest_warnings too
         events = summarize(build_index(case)).rows["trail_events"]
     text = (
         f"imported {summary.records} records from {len(summary.files)} files "
         f"({summary.skipped} skipped, {summary.warnings} warnings, "
         f"{len(summary.ignored)} digest/hidden files ignored)"
     )
+    if not summary.records:
+        # Before, this exited 0: a file of the wrong kind read as an import done, and
+        # analyze then found nothing. The warnings above say why each file gave nothing.
+        raise CommandError(f"nothing imported: {text.removeprefix('imported ')}")
     if events is not None:
         text += f"; {events} unique events in {case.root / 'case.duckdb'}"
     ui.result(
