@@ -59,7 +59,7 @@ def investigate(
     announce = on_stage or (lambda _stage: None)
     announce("collect")
     collected = collect(case, session, scope, collect_options, progress)
-    if not collected.ok or collected.interrupted:
+    if not collected.ok or collected.interrupted or collected.asked_none_found:
         raise InvestigationStopped(collected)
     announce("index")
     index = build_index(case)
@@ -74,9 +74,16 @@ def investigate(
 
 
 class InvestigationStopped(Exception):
-    """Collection was interrupted or collected nothing; the summary says what happened."""
+    """Collection was interrupted, collected nothing, or found none of the functions
+    `--function` named (nothing of theirs to analyze); the summary says what happened."""
 
     def __init__(self, summary: CollectSummary) -> None:
-        reason = "interrupted" if summary.interrupted else "nothing could be collected"
+        reason = (
+            "interrupted"
+            if summary.interrupted
+            else "no function --function named exists"
+            if summary.ok and summary.asked_none_found
+            else "nothing could be collected"
+        )
         super().__init__(f"investigation stopped after collect: {reason}; {summary.line()}")
         self.summary = summary

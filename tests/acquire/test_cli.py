@@ -127,7 +127,8 @@ def test_a_function_asked_for_and_not_found_is_said_and_is_a_report_gap(
     place: Place, session: boto3.Session, tmp_path: Path
 ) -> None:
     """A mistyped `--function` gave "collected 22 artifacts from 0 functions", exit 0, and
-    a report with no gap and no finding: as if all were well."""
+    a report with no gap and no finding: as if all were well. Now it fails (exit 1) when no
+    name it was given exists, and goes on (exit 0, the missing named) when one does."""
     seed.function(session, place.endpoint, "orders", ["a"], region=place.region)
     elsewhere = "il-central-1"  # a region without it: a name is missing only from all
     both = ["--region", place.region, "--region", elsewhere]
@@ -143,9 +144,11 @@ def test_a_function_asked_for_and_not_found_is_said_and_is_a_report_gap(
     done = subprocess.run(
         [*CLI, *args, "--no-logs"], capture_output=True, env=_env(place.endpoint), timeout=120
     )
-    assert done.returncode == 0, done.stderr.decode()
+    assert done.returncode == 1, done.stderr.decode()
     missing = f"not found: ordrs ({place.region}, {elsewhere}) (a typo, or deleted?"
     assert missing in done.stdout.decode()
+    refused = f"no function --function named exists: ordrs ({place.region}, {elsewhere})"
+    assert refused in done.stderr.decode()
     assert f"Collecting 2 region(s) ({place.region}, {elsewhere}) into" in done.stderr.decode()
     facts = build_facts(Case.open(case_dir), [], "2026-12-07T00:00:00Z", diffs=False)
     gaps = [g for g in facts.missing if g.function == "ordrs"]
@@ -161,6 +164,16 @@ def test_a_function_asked_for_and_not_found_is_said_and_is_a_report_gap(
         env=_env(place.endpoint),
         timeout=120,
     )
-    assert later.returncode == 0, later.stderr.decode()
+    assert later.returncode == 1, later.stderr.decode()
     again = build_facts(Case.open(tmp_path / "right"), [], "2026-12-07T00:00:00Z")
     assert len([g for g in again.missing if g.function == "ordrs"]) == 2
+    # one name found and one not: what exists is collected, the other named, exit 0
+    two = ["--function", "orders", "--function", "ordrs"]
+    mixed = subprocess.run(
+        [*CLI, "collect", "--case", str(tmp_path / "mixed"), *both, "--no-logs", *two],
+        capture_output=True,
+        env=_env(place.endpoint),
+        timeout=120,
+    )
+    assert mixed.returncode == 0, mixed.stderr.decode()
+    assert b"from 1 function in 2 regions" in mixed.stdout and missing.encode() in mixed.stdout

@@ -96,3 +96,17 @@ def test_investigate_refuses_a_broken_yara_rule_before_collecting(tmp_path: Path
     assert result.returncode == 1
     assert "does not compile" in result.stderr
     assert not (tmp_path / "c").exists()
+
+
+def test_investigate_of_a_function_that_does_not_exist_fails(
+    served: dict[str, str], tmp_path: Path
+) -> None:
+    # before: exit 0, "0 functions", a report of the trail alone, as if the name were right
+    case = tmp_path / "case"
+    args = ("--case", str(case), "--region", "us-east-1", "--function", "image-resizr")
+    result = _investigate(served, *args)
+    assert result.returncode == 1, result.stderr[-3000:]
+    stopped = " ".join(result.stderr.split())
+    assert "investigation stopped after collect: no function --function named exists" in stopped
+    assert "not found: image-resizr (us-east-1) (a typo, or deleted?" in stopped
+    assert not (case / "report.html").exists()

@@ -49,6 +49,14 @@ class CollectSummary:
         found = missing_functions(self.asked, self.regions, not_found)
         return [f"{name} ({', '.join(regions)})" for name, regions in found]
 
+    @property
+    def asked_none_found(self) -> bool:
+        """True when `--function` named functions and not one of them exists where it was
+        looked for: the run holds the account's trail but nothing it was asked to collect,
+        and `collect` and `investigate` fail (exit 1) instead of reading as done. One name
+        found is enough to go on; the others are named in `line()`."""
+        return bool(self.asked) and len(self.missing_functions()) == len(set(self.asked))
+
     def line(self) -> str:
         """One sentence: `collected 1,412 artifacts from 38 functions in 2 regions; 3 calls …`."""
         regions = len(self.regions)

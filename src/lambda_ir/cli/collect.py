@@ -20,7 +20,7 @@ from lambda_ir.acquire.inventory import enabled_regions, regions_of
 from lambda_ir.aws import build_session
 from lambda_ir.cli import preflight
 from lambda_ir.cli.collect_org import collect_organisation, org_options, org_target
-from lambda_ir.cli.ui import FC, Ui, case_option, get_ui, writes_case
+from lambda_ir.cli.ui import FC, CommandError, Ui, case_option, get_ui, writes_case
 from lambda_ir.cli.window import default_window, window_lines
 from lambda_ir.evidence import Case
 
@@ -165,6 +165,11 @@ def collect(case_dir: str | None, print_iam_policy: bool, **chosen: Any) -> None
         raise SystemExit(130)
     if not summary.ok:
         raise SystemExit(1)
+    if summary.asked_none_found:
+        raise CommandError(
+            "no function --function named exists: "
+            f"{', '.join(summary.missing_functions())} (a typo, or deleted?)"
+        )
 
 
 def prepare_collection(
