@@ -8,9 +8,19 @@ from tests.analyze.casebuild import CaseBuilder, function_config, run_detector, 
 
 LAYER = "arn:aws:lambda:eu-west-1:111122223333:layer:shared-utils:3"
 APP = "def handler(e, c):\n    return 1\n"
+# The very lines setuptools writes (its distutils shim; the namespace-package template).
+DISTUTILS = (
+    "import os; var = 'SETUPTOOLS_USE_DISTUTILS'; enabled = os.environ.get(var, 'local') == "
+    "'local'; enabled and __import__('_distutils_hack').add_shim(); \n"
+)
 NSPKG = (
-    "import sys, types, os;has_mfs = sys.version_info > (3, 5);"
-    "p = os.path.join(sys._getframe(1).f_locals['sitedir'], *('google',))\n"
+    "import sys, types, os;has_mfs = sys.version_info > (3, 5);p = os.path.join("
+    "sys._getframe(1).f_locals['sitedir'], *('google',));importlib = has_mfs and "
+    "__import__('importlib.util');has_mfs and __import__('importlib.machinery');m = has_mfs "
+    "and sys.modules.setdefault('google', importlib.util.module_from_spec("
+    "importlib.machinery.PathFinder.find_spec('google', [os.path.dirname(p)])));m = m or "
+    "sys.modules.setdefault('google', types.ModuleType('google'));mp = (m or []) and "
+    "m.__dict__.setdefault('__path__',[]);(p not in mp) and mp.append(p)\n"
 )
 
 
@@ -29,13 +39,15 @@ def test_import_lines_at_a_site_folder_run_at_start_up(builder: CaseBuilder) -> 
         {
             "app.py": APP,
             "zz_boot.pth": "import os;exec(bytes.fromhex('7072696e74283129'))\n",
-            "distutils-precedence.pth": "import os; var = 'SETUPTOOLS_USE_DISTUTILS'\n",
+            "distutils-precedence.pth": DISTUTILS,
             "google_cloud-nspkg.pth": NSPKG,
+            # the template's name and start, with a line of its own after: not the template
+            "evil-nspkg.pth": NSPKG.rstrip("\n") + ";import evil\n",
             "paths.pth": "vendor\n# a comment\n",  # folders only: nothing runs
             "lib/inner.pth": "import evil\n",  # not a site folder: never read
         },
         {
-            "python/telemetry.pth": "import telemetry_boot\n",
+            "python/telemetry.pth": "\ufeffimport telemetry_boot\n",  # a BOM: 3.13 drops it
             "python/lib/python3.12/site-packages/x.pth": "import\tx_boot\n",
             "python/lib/python3.12/site-packages/pkg/y.pth": "import y\n",
             "nodejs/node_modules/z.pth": "import z\n",
@@ -45,6 +57,7 @@ def test_import_lines_at_a_site_folder_run_at_start_up(builder: CaseBuilder) -> 
         "zz_boot.pth",
         "distutils-precedence.pth",
         "google_cloud-nspkg.pth",
+        "evil-nspkg.pth",
         "python/telemetry.pth",
         "python/lib/python3.12/site-packages/x.pth",
     }
@@ -54,6 +67,7 @@ def test_import_lines_at_a_site_folder_run_at_start_up(builder: CaseBuilder) -> 
     )
     assert found["distutils-precedence.pth"].severity is Severity.INFO
     assert found["google_cloud-nspkg.pth"].severity is Severity.INFO
+    assert found["evil-nspkg.pth"].severity is Severity.HIGH  # its template's __import__s
     layered = found["python/telemetry.pth"]
     assert layered.severity is Severity.MEDIUM and LAYER in layered.summary
     assert layered.evidence[0].member == "python/telemetry.pth"

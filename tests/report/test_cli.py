@@ -76,6 +76,16 @@ def test_a_refused_command_leaves_nothing_in_a_folder_that_is_not_a_case(
     for command in ("analyze", "report", "timeline", "index"):
         done = _run(command, "--case", str(raw))
         assert done.returncode == 1 and "is not a lambda-ir case" in done.stderr, command
+    # commands that may make a case refuse a folder that holds something else, as early
+    trail = tmp_path / "trail.json"
+    trail.write_text('{"Records": []}')
+    for args in (
+        ("import-trail", "--case", str(raw), str(trail)),
+        ("contain", "--case", str(raw), "--function", "orders-api", "--action", "throttle"),
+    ):
+        done = _run(*args)
+        assert done.returncode == 1, args
+        assert "exists and is not an empty folder or a lambda-ir case" in done.stderr, args
     checked = _run("verify", "--case", str(root))
     assert checked.returncode == 0, checked.stdout + checked.stderr
     mine = tmp_path / "notes"

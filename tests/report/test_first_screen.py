@@ -225,14 +225,18 @@ def test_a_step_contain_already_applied_says_when_until_undone(built: BuiltCase)
     before = {s.command: s.why for s in checklist(_facts(built))}
     throttle = next(c for c in before if c.endswith("--action throttle"))
     arn = shlex.split(throttle)[shlex.split(throttle).index("--function") + 1]
-    name, region = arn.split(":")[6], arn.split(":")[3]
+    name, region, account = arn.split(":")[6], arn.split(":")[3], arn.split(":")[4]
 
-    def record(kind: str, params: dict[str, object], at: str, status: str = "applied") -> None:
+    def record(
+        kind: str, params: dict[str, object], at: str, status: str = "applied", on: str = ""
+    ) -> None:
         details = {"action": "throttle", "params": params, "region": region, "status": status}
-        built.case.log(kind, {**details, "called_at": at})
+        caller = f"arn:aws:iam::{on or account}:user/responder"  # contain acts in its account
+        built.case.log(kind, {**details, "called_at": at, "caller": caller})
 
     call = {"FunctionName": name, "ReservedConcurrentExecutions": 0}
     record("contain-call", call, "2026-11-20T10:00:00Z", status="failed")
+    record("contain-call", call, "2026-11-20T10:01:00Z", on="999988887777")  # another account's
     assert {s.command: s.why for s in checklist(_facts(built))} == before
     record("contain-call", call, "2026-11-20T10:05:00Z")
     record("contain-call", {**call, "FunctionName": "other-fn"}, "2026-11-20T10:06:00Z")

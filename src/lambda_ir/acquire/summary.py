@@ -41,13 +41,16 @@ class CollectSummary:
     def missing_functions(self) -> list[str]:
         """The functions asked for (`--function`) that AWS says do not exist, as
         `name (regions)`: a mistyped name otherwise gave a clean-looking empty case."""
-        not_found = (
+        found = missing_functions(self.asked, self.regions, self._not_found())
+        return [f"{name} ({', '.join(regions)})" for name, regions in found]
+
+    def _not_found(self) -> list[tuple[str, str]]:
+        """The (name, region) pairs whose `DECIDES` call answered "not found"."""
+        return [
             (e.target, e.region or "")
             for e in self.errors
             if e.api == DECIDES and e.error_class is ErrorClass.NOT_FOUND
-        )
-        found = missing_functions(self.asked, self.regions, not_found)
-        return [f"{name} ({', '.join(regions)})" for name, regions in found]
+        ]
 
     @property
     def asked_none_found(self) -> bool:
@@ -55,7 +58,11 @@ class CollectSummary:
         looked for: the run holds the account's trail but nothing it was asked to collect,
         and `collect` and `investigate` fail (exit 1) instead of reading as done. One name
         found is enough to go on; the others are named in `line()`."""
-        return bool(self.asked) and len(self.missing_functions()) == len(set(self.asked))
+        # each name or ARN asked for on its own: two ARNs of one name in two regions are two
+        not_found = self._not_found()
+        return bool(self.asked) and all(
+            missing_functions([item], self.regions, not_found) for item in self.asked
+        )
 
     def line(self) -> str:
         """One sentence: `collected 1,412 artifacts from 38 functions in 2 regions; 3 calls …`."""

@@ -27,6 +27,7 @@ from rich.progress import (
 
 from lambda_ir import sanitize
 from lambda_ir.evidence import Case, layout
+from lambda_ir.evidence.case import refuse_other_folder
 from lambda_ir.evidence.lock import case_lock
 
 FC = TypeVar("FC", bound=Callable[..., Any] | click.Command)
@@ -156,6 +157,7 @@ def writes_case(command: Callable[..., None]) -> Callable[..., None]:
             command(*args, **kwargs)
             return
         root = Path(case_dir)
+        refuse_other_folder(root)  # before the lock: nothing is planted in another folder
         existed = root.exists()
         line = " ".join(["lambda-ir", *(shlex.quote(a) for a in sys.argv[1:])])
         try:

@@ -28,6 +28,20 @@ class CaseError(Exception):
     """The folder is not a case, cannot become one, or an artifact cannot be written."""
 
 
+def refuse_other_folder(path: Path) -> None:
+    """Refuse a path that is neither a case nor a new or empty folder: a case is made only
+    there, and a command that writes a case checks it before taking the lock, so a mistyped
+    `--case` (`CASE/trail`) plants no `.lock` among evidence. The writer's own `.lock` may be
+    there (the lock is taken before the case exists)."""
+    if (path / layout.CASE_FILE).exists() or not path.exists():
+        return
+    if not path.is_dir() or any(p.name != layout.LOCK for p in path.iterdir()):
+        raise CaseError(
+            f"{path} exists and is not an empty folder or a lambda-ir case; "
+            "choose a new or empty folder"
+        )
+
+
 class Case:
     """An open case folder. Build it with `Case.create` or `Case.open`."""
 
@@ -54,14 +68,7 @@ class Case:
         path = Path(path)
         if (path / layout.CASE_FILE).exists():
             raise CaseError(f"{path} is already a case; open it instead of creating it")
-        # The writer's lock (`.lock`) is taken before the case exists, so it may be there.
-        if path.exists() and (
-            not path.is_dir() or any(p.name != layout.LOCK for p in path.iterdir())
-        ):
-            raise CaseError(
-                f"{path} exists and is not an empty folder or a lambda-ir case; "
-                "choose a new or empty folder"
-            )
+        refuse_other_folder(path)
         path.mkdir(mode=layout.DIR_MODE, parents=True, exist_ok=True)
         info = {
             "id": str(uuid.uuid4()),

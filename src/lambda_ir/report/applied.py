@@ -12,9 +12,13 @@ from collections.abc import Mapping
 from lambda_ir.evidence import Case, layout
 from lambda_ir.evidence.custody import read_entries
 
-# What an applied call acted on, as a checklist step names it: (action, target, region), the
-# target a function's name, an access key id or a role's name ("" region for IAM's).
-AppliedKey = tuple[str, str, str]
+# What an applied call acted on, as a checklist step names it: (action, target, region,
+# account), the target a function's name or an access key id ("" region for IAM's).
+AppliedKey = tuple[str, str, str, str]
+# Actions a step names only in part: their value (`strip-env=VAR`, `pin-alias=N`) is not in the
+# call's parameters, and a revocation cuts off only the sessions issued before it, so a step
+# for later activity is a new one. None is said applied.
+UNMARKED = frozenset({"strip-env", "pin-alias", "revoke-sessions", "revoke-role-sessions"})
 
 
 def applied_actions(case: Case) -> Mapping[AppliedKey, str]:
@@ -24,13 +28,15 @@ def applied_actions(case: Case) -> Mapping[AppliedKey, str]:
     for _, _, entry in read_entries(case.root / layout.CUSTODY):
         if entry is None or entry.action not in ("contain-call", "contain-undo-call"):
             continue
-        details = entry.details
-        if details.get("status") != "applied":
+        details, params = entry.details, entry.details.get("params")
+        if details.get("status") != "applied" or not isinstance(params, dict):
             continue
+        caller = str(details.get("caller") or "").split(":")
         key = applied_key(
             str(details.get("action") or ""),
-            details.get("params") or {},
+            params,
             str(details.get("region") or ""),
+            caller[4] if len(caller) > 4 else "",  # contain acts in its caller's account
         )
         if key is None:
             continue
@@ -41,17 +47,20 @@ def applied_actions(case: Case) -> Mapping[AppliedKey, str]:
     return done
 
 
-def applied_key(action: str, params: Mapping[str, object], region: str) -> AppliedKey | None:
+def applied_key(
+    action: str, params: Mapping[str, object], region: str, account: str
+) -> AppliedKey | None:
     """What a contain call's parameters say it acted on; None when they name nothing a step
-    names (a call of another shape)."""
+    names (a call of another shape, or an action in UNMARKED)."""
+    if action in UNMARKED:
+        return None
     if function := params.get("FunctionName"):
         name = str(function)
-        if name.startswith("arn:"):  # an ARN names its own region
+        if name.startswith("arn:"):  # an ARN names its own region and account
             parts = name.split(":")
-            name, region = (parts[6], parts[3]) if len(parts) > 6 else (name, region)
-        return action, name, region
-    if key := params.get("AccessKeyId"):
-        return action, str(key), ""
-    if role := params.get("RoleName"):
-        return action, str(role), ""
+            if len(parts) > 6:
+                name, region, account = parts[6], parts[3], parts[4]
+        return action, name, region, account
+    if key := params.get("AccessKeyId"):  # an access key id is the account's own
+        return action, str(key), "", ""
     return None

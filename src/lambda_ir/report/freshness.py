@@ -52,7 +52,10 @@ def analysis_note(case: Case) -> str:
 def _kinds_after(case: Case, lines: int) -> list[str]:
     """The kinds of the manifest's entries after its first `lines` lines (custody counts every
     line, a readable entry or not: an unreadable one is `unreadable` here)."""
-    with (case.root / layout.MANIFEST).open("rb") as manifest:
+    path = case.root / layout.MANIFEST
+    if not path.is_file():
+        return []
+    with path.open("rb") as manifest:
         later = list(itertools.islice(manifest, lines, None))
     kinds = []
     for raw in later:

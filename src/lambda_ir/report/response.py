@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from lambda_ir.analyze.incident_actions import config_actions
 from lambda_ir.model import FOREIGN_CALLER, Severity
 from lambda_ir.report import listing
+from lambda_ir.report.applied import UNMARKED
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.functions import FunctionFacts
 from lambda_ir.report.incidents import Incident
@@ -144,10 +145,10 @@ def checklist(facts: ReportFacts) -> list[Step]:
                 "indicators",
             )
         )
-    return [_marked(facts, step, functions) for step in _once(steps)]
+    return [_marked(facts, step) for step in _once(steps)]
 
 
-def _marked(facts: ReportFacts, step: Step, functions: dict[str, FunctionFacts]) -> Step:
+def _marked(facts: ReportFacts, step: Step) -> Step:
     """The step, saying when custody shows `contain --apply` already made it (and no undo
     since): a case collected again after containing still holds the acts that called for it."""
     if not facts.applied or " --action " not in step.command:
@@ -156,15 +157,12 @@ def _marked(facts: ReportFacts, step: Step, functions: dict[str, FunctionFacts])
     action = words[words.index("--action") + 1]
     base, _, value = action.partition("=")
     parts = step.function.split(":")
+    if base in UNMARKED:
+        return step
     if base == "deactivate-key":
-        key = (base, value, "")
-    elif base == "revoke-role-sessions":
-        key = (base, value.rsplit("/", 1)[-1], "")
-    elif base == "revoke-sessions":
-        fn = functions.get(step.function)
-        key = (base, fn.role.rsplit("/", 1)[-1] if fn else "", "")
+        key = (base, value, "", "")
     elif len(parts) > 6:
-        key = (base, parts[6], parts[3])
+        key = (base, parts[6], parts[3], parts[4])
     else:
         return step
     when = facts.applied.get(key)

@@ -12,7 +12,7 @@ editable installs'); any other is code the function runs without naming it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.code_files import iter_files, member_ref, owner_location
@@ -49,21 +49,60 @@ _SITE_DIRS = {
     "code": re.compile(r"[^/]+\.pth"),
     "layer": re.compile(r"python/(?:lib/python3\.\d+/site-packages/)?[^/]+\.pth"),
 }
-# File names packaging tools give the `.pth` files they write.
-_PACKAGING = re.compile(
-    r"distutils-precedence\.pth|.+-nspkg\.pth|_virtualenv\.pth|__editable__.+\.pth"
-)
 # What an `import` line does beyond importing: run code it builds, a process, a connection.
 _ACTIVE = re.compile(
     r"\b(?:exec|eval|compile|__import__|b64decode|b32decode|fromhex|marshal|zlib|subprocess"
     r"|os\.system|popen|socket|urllib|urlopen|http\.client|requests)\b"
 )
 
+# The `.pth` files packaging tools write, by name and by the very lines they write (a name
+# alone would let `evil-nspkg.pth` pass): setuptools' distutils shim, virtualenv's, setuptools'
+# editable installs' and the namespace-package template of setuptools and pip (`_nspkg`).
+_NAME = r"[A-Za-z_][A-Za-z0-9_.]*"
+_DISTUTILS = re.compile(
+    r"import os; var = 'SETUPTOOLS_USE_DISTUTILS'; enabled = os\.environ\.get\(var, "
+    r"'(?:local|stdlib)'\) == 'local'; enabled and "
+    r"__import__\('_distutils_hack'\)\.add_shim\(\); ?"
+)
+_EDITABLE = re.compile(rf"import (__editable___{_NAME}_finder); \1\.install\(\)")
+_NSPKG_START = "import sys, types, os;"
+_IMPORT = re.compile(r"\bimport\b")  # a statement, not the template's `importlib` name
+# The template's own imports, taken out before the rest of its line is read for others.
+_NSPKG_IMPORTS = ("__import__('importlib.util')", "__import__('importlib.machinery')")
+
+
+def _nspkg(line: str) -> bool:
+    """A line of the namespace-package template (`*-nspkg.pth`): it starts as the template
+    does and, its own two `__import__`s aside, imports, opens or runs nothing."""
+    if not line.startswith(_NSPKG_START) or "sys._getframe(1).f_locals['sitedir']" not in line:
+        return False
+    rest = line.removeprefix(_NSPKG_START)
+    for own in _NSPKG_IMPORTS:
+        rest = rest.replace(own, "")
+    return not _IMPORT.search(rest) and "open(" not in rest and not _ACTIVE.search(rest)
+
+
+_PACKAGING: tuple[tuple[re.Pattern[str], Callable[[str], object]], ...] = (
+    (re.compile(r"distutils-precedence\.pth"), _DISTUTILS.fullmatch),
+    (re.compile(r"_virtualenv\.pth"), lambda line: line == "import _virtualenv"),
+    (re.compile(r"__editable__\..+\.pth"), _EDITABLE.fullmatch),
+    (re.compile(r".+-nspkg\.pth"), _nspkg),
+)
+
 
 def _import_lines(data: bytes) -> list[str]:
-    """The lines `site.addpackage` executes: those beginning with `import` and a blank."""
-    text = data.decode("utf-8", "replace")
+    """The lines `site.addpackage` executes: those beginning with `import` and a blank (a
+    UTF-8 byte-order mark dropped first, as Python 3.13's `site` reads the file)."""
+    text = data.decode("utf-8-sig", "replace")
     return [line for line in text.splitlines() if line.startswith(("import ", "import\t"))]
+
+
+def _packaging(base: str, lines: list[str]) -> bool:
+    """A packaging tool's own file: its name, and every import line the tool's own."""
+    return any(
+        name.fullmatch(base) and all(tool_line(line) for line in lines)
+        for name, tool_line in _PACKAGING
+    )
 
 
 def _python(package: Package) -> bool:
@@ -82,10 +121,11 @@ def detect(case: CaseView) -> Iterator[Finding]:
             continue
         base = member.name.rsplit("/", 1)[-1]
         active = [line for line in lines if _ACTIVE.search(line)]
-        if active:
+        if _packaging(base, lines):
+            severity, verdict = Severity.INFO, "a packaging tool's own file, line for line"
+            active = []
+        elif active:
             severity, verdict = Severity.HIGH, "a line builds or runs code, or reaches out"
-        elif _PACKAGING.fullmatch(base):
-            severity, verdict = Severity.INFO, "named as a packaging tool names its own"
         else:
             severity, verdict = INFO.severity, "no packaging tool names its file so"
         account, region = owner_location(package.owner)
