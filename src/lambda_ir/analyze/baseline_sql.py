@@ -163,27 +163,31 @@ SELECT DISTINCT day, hour, account, service, who, network, tool, function, write
 FROM lir_events WHERE NOT own AND day IS NOT NULL
 """
 
-# Distinct days each (scope, account, principal, label, value) was seen, as `Baseline._days`.
+# Distinct days each (scope, account, principal, label, value) was seen, as `Baseline._days`;
+# for a principal's network, also the first day it changed Lambda from it (`written_at`, the
+# days of `Baseline`'s ("w", account, principal, "net", network) key: a column of the same
+# row, not rows of their own joined back to every call).
 _FACTS = """
 CREATE OR REPLACE TEMP TABLE lir_facts AS
 WITH found AS (
-  SELECT 'a' AS scope, account, '' AS who, '' AS label, '' AS value, day FROM lir_base
-  UNION ALL SELECT 'p', account, who, '', '', day FROM lir_base WHERE NOT service
-  UNION ALL SELECT 'w', account, who, '', '', day FROM lir_base WHERE NOT service AND writes
-  UNION ALL SELECT 'a', account, '', 'net', network, day FROM lir_base WHERE NOT service
-  UNION ALL SELECT 'a', account, '', 'tool', tool, day FROM lir_base WHERE NOT service
-  UNION ALL SELECT 'a', account, '', 'hour', CAST(hour AS VARCHAR), day FROM lir_base
-    WHERE NOT service
-  UNION ALL SELECT 'p', account, who, 'net', network, day FROM lir_base WHERE NOT service
-  UNION ALL SELECT 'w', account, who, 'net', network, day FROM lir_base
+  SELECT 'a' AS scope, account, '' AS who, '' AS label, '' AS value, day, false AS w
+  FROM lir_base
+  UNION ALL SELECT 'p', account, who, '', '', day, false FROM lir_base WHERE NOT service
+  UNION ALL SELECT 'w', account, who, '', '', day, false FROM lir_base
     WHERE NOT service AND writes
-  UNION ALL SELECT 'p', account, who, 'tool', tool, day FROM lir_base WHERE NOT service
-  UNION ALL SELECT 'p', account, who, 'hour', CAST(hour AS VARCHAR), day FROM lir_base
+  UNION ALL SELECT 'a', account, '', 'net', network, day, false FROM lir_base WHERE NOT service
+  UNION ALL SELECT 'a', account, '', 'tool', tool, day, false FROM lir_base WHERE NOT service
+  UNION ALL SELECT 'a', account, '', 'hour', CAST(hour AS VARCHAR), day, false FROM lir_base
     WHERE NOT service
-  UNION ALL SELECT 'f', account, who, 'function', function, day FROM lir_base
+  UNION ALL SELECT 'p', account, who, 'net', network, day, bool_or(writes) FROM lir_base
+    WHERE NOT service GROUP BY account, who, network, day  -- a day once, however it acted
+  UNION ALL SELECT 'p', account, who, 'tool', tool, day, false FROM lir_base WHERE NOT service
+  UNION ALL SELECT 'p', account, who, 'hour', CAST(hour AS VARCHAR), day, false FROM lir_base
+    WHERE NOT service
+  UNION ALL SELECT 'f', account, who, 'function', function, day, false FROM lir_base
     WHERE NOT service AND function <> ''
 )
-SELECT scope, account, who, label, value,
+SELECT scope, account, who, label, value, min(day) FILTER (WHERE w) AS written_at,
   -- a labelled value only needs its first days: "known" is seen on ESTABLISHED_DAYS before,
   -- a principal's network PINNED_DAYS (`lir_roam`)
   CASE WHEN label = '' THEN list(day ORDER BY day)
@@ -208,15 +212,14 @@ WITH nets AS (
   SELECT account, who, days[1] AS first_at
   FROM lir_facts WHERE scope = 'p' AND label = 'net' AND contains(value, '/')
 ), written AS (
-  SELECT p.account, p.who, w.days[1] AS first_at,
+  SELECT account, who, written_at AS first_at,
     -- (DuckDB's greatest skips a NULL: a network not seen on that many days stays NULL)
-    CASE WHEN p.days[{known}] IS NOT NULL THEN greatest(p.days[{known}], w.days[1]) END
+    CASE WHEN days[{known}] IS NOT NULL THEN greatest(days[{known}], written_at) END
       AS known_at,
-    CASE WHEN p.days[{pinned}] IS NOT NULL THEN greatest(p.days[{pinned}], w.days[1]) END
+    CASE WHEN days[{pinned}] IS NOT NULL THEN greatest(days[{pinned}], written_at) END
       AS pinned_at
-  FROM lir_facts AS p JOIN lir_facts AS w ON w.scope = 'w' AND w.label = 'net'
-    AND w.account = p.account AND w.who = p.who AND w.value = p.value
-  WHERE p.scope = 'p' AND p.label = 'net' AND contains(p.value, '/')
+  FROM lir_facts
+  WHERE scope = 'p' AND label = 'net' AND contains(value, '/') AND written_at IS NOT NULL
 ), steps AS (
   SELECT account, who, first_at AS at,
     -- a BIGINT, not sum's HUGEINT (a count of networks): DuckDB converts a HUGEINT to Python
@@ -298,7 +301,7 @@ SELECT k.event_id, k.day IS NOT NULL AS timed, k.service, k.history, k.known,
   -- a new principal through a service: its name is no network or tool (`Baseline.judge`)
   -- an established principal's change only from a network it changed Lambda from before
   ((k.via AND NOT k.known) OR ({_known("net")}
-    AND (NOT (k.writes AND k.known) OR coalesce(wnet.days[1] < k.day, false)))) AS net_known,
+    AND (NOT (k.writes AND k.known) OR coalesce(net.written_at < k.day, false)))) AS net_known,
   k.tool,
   ((k.via AND NOT k.known) OR {_known("tool")}) AS tool_known,
   strftime(k.event_time, '%H:%M') AS hm,
@@ -318,8 +321,6 @@ SELECT k.event_id, k.day IS NOT NULL AS timed, k.service, k.history, k.known,
 FROM k
 LEFT JOIN lir_roam AS r ON r.account = k.account AND r.who = k.who AND r.day = k.day
 {_fact("net", "net", "k.network")}
-LEFT JOIN lir_facts AS wnet ON wnet.scope = 'w' AND wnet.account = k.account
-  AND wnet.who = k.who AND wnet.label = 'net' AND wnet.value = k.network
 {_fact("tool", "tool", "k.tool")}
 LEFT JOIN lir_near AS near ON near.scope = k.scope AND near.account = k.account
   AND near.who = k.scope_who AND near.hour = k.hour
