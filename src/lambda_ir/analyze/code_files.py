@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lambda_ir.analyze.archive import Limits, Member, ReadReport, read_members
+from lambda_ir.analyze.detector import DetectorInfo, make_finding
 from lambda_ir.analyze.values import Package
-from lambda_ir.model import EvidenceRef
+from lambda_ir.model import EvidenceRef, Finding, Severity
 
 if TYPE_CHECKING:
     from lambda_ir.analyze.caseview import CaseView
@@ -41,6 +42,32 @@ def iter_files(
 def member_ref(package: Package, member: Member) -> EvidenceRef:
     """Evidence pointing at one file inside a package blob."""
     return EvidenceRef(package.blob.path, package.blob.sha256, member=member.name)
+
+
+def member_finding(
+    info: DetectorInfo,
+    package: Package,
+    member: Member,
+    *,
+    severity: Severity,
+    summary: str,
+    details: dict[str, Any],
+    resource: str = "",
+) -> Finding:
+    """A finding about one file of a package: on its first user (or `resource`), in that
+    user's account and region, keyed by the package and the file, citing the file."""
+    account, region = owner_location(package.owner)
+    return make_finding(
+        info,
+        resource=resource or package.owner,
+        account=account,
+        region=region,
+        severity=severity,
+        key=f"{package.key}|{member.name}",
+        evidence=(member_ref(package, member),),
+        summary=summary,
+        details=details,
+    )
 
 
 def owner_location(owner: str) -> tuple[str, str]:

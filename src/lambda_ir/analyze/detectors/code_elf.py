@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.code_files import iter_files, member_ref, owner_location
-from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.code_files import iter_files, member_finding, owner_location
+from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.vendors import LayerKind, package_publisher
 from lambda_ir.model import Finding, Kind, Severity
 
@@ -47,21 +47,18 @@ def detect(case: CaseView) -> Iterator[Finding]:
             continue
         base = member.name.rsplit("/", 1)[-1]
         decoy = base in DECOYS
-        account, region = owner_location(package.owner)
+        account, _ = owner_location(package.owner)
         publisher = package_publisher(case.vendors, package.layer, account)
         severity = Severity.HIGH if decoy else Severity.LOW
         if publisher is not None and publisher.kind is LayerKind.LOOKALIKE:
             severity = Severity.HIGH
         elif publisher is not None and not decoy:
             severity = Severity.INFO  # a known vendor's agent binary, from its own account
-        yield make_finding(
+        yield member_finding(
             INFO,
-            resource=package.owner,
-            account=account,
-            region=region,
+            package,
+            member,
             severity=severity,
-            key=f"{package.key}|{member.name}",
-            evidence=(member_ref(package, member),),
             summary=(
                 f"{member.name} in {package.owner} ({', '.join(package.runtimes)}) is a native "
                 "executable"

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator
 
 from lambda_ir.analyze.archive import read_members
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.code_files import iter_files, member_ref, owner_location
-from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.code_files import iter_files, member_finding, owner_location
+from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.hook_files import MAX_LAYER_BYTES
 from lambda_ir.analyze.own_footprints import named_like_ours, own_layer
 from lambda_ir.analyze.values import Package
@@ -45,7 +45,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         if package.kind != "layer" or len(parts) != 2 or parts[0] != "extensions":
             continue
         functions = [o for o in package.owners if o != package.layer]
-        account, region = owner_location(package.owner)
+        account, _ = owner_location(package.owner)
         layers = (package.layer,)
         vendor = case.vendors.extension_vendor(parts[1], layers)
         publisher = package_publisher(case.vendors, package.layer, account)
@@ -105,14 +105,12 @@ def detect(case: CaseView) -> Iterator[Finding]:
             )
         else:
             severity, verdict = INFO.severity, "not a known vendor's: confirm who ships it"
-        yield make_finding(
+        yield member_finding(
             INFO,
+            package,
+            member,
             resource=functions[0] if functions else package.owner,
-            account=account,
-            region=region,
             severity=severity,
-            key=f"{package.key}|{member.name}",
-            evidence=(member_ref(package, member),),
             summary=(
                 f"Layer {package.layer} contains extension "
                 f"{member.name}, which runs as its own process in "

@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable, Iterator
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.code_files import iter_files, member_ref, owner_location
-from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.code_files import iter_files, member_finding
+from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.values import Package
 from lambda_ir.model import Finding, Kind, Severity
 
@@ -128,16 +128,12 @@ def detect(case: CaseView) -> Iterator[Finding]:
             severity, verdict = Severity.HIGH, "a line builds or runs code, or reaches out"
         else:
             severity, verdict = INFO.severity, "no packaging tool names its file so"
-        account, region = owner_location(package.owner)
         where = f"layer {package.layer}" if package.kind == "layer" else f"{package.owner}'s code"
-        yield make_finding(
+        yield member_finding(
             INFO,
-            resource=package.owner,
-            account=account,
-            region=region,
+            package,
+            member,
             severity=severity,
-            key=f"{package.key}|{member.name}",
-            evidence=(member_ref(package, member),),
             summary=(
                 f"{member.name} in {where} runs {len(lines)} import line(s) at every cold "
                 f"start, before the handler ({verdict}): {(active or lines)[0][:160]!r}; "
