@@ -96,7 +96,7 @@ def test_cli_analyze_end_to_end(builder: CaseBuilder) -> None:
     builder.trail([PUBLIC])
     result = CliRunner().invoke(cli, ["analyze", "--case", str(builder.root)])
     assert result.exit_code == 0, result.output
-    assert "1 findings (0 critical, 1 high" in result.output
+    assert "1 finding (0 critical, 1 high" in result.output
     assert "LIR-CT-001" in result.output
     assert json.loads((builder.root / "findings.json").read_text())[0]["severity"] == "high"
 

@@ -40,7 +40,7 @@ def test_fail_on_sets_the_exit_code_by_the_worst_finding(tmp_path: Path) -> None
 
     done = _analyze(root, "--fail-on", "high")
     assert done.returncode == 4, done.stderr
-    assert "findings at or above high (--fail-on)" in done.stderr
+    assert "1 finding at or above high (--fail-on)" in done.stderr
     assert (root / "findings.json").is_file()
 
     assert _analyze(root, "--fail-on", "critical").returncode == 0

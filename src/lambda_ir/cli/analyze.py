@@ -166,7 +166,9 @@ def analyze(
         floor = Severity(fail_on)
         hits = sum(f.severity.rank >= floor.rank for f in result.findings)
         if hits:
-            raise FindingsAtOrAbove(f"{hits} findings at or above {floor.value} (--fail-on)")
+            raise FindingsAtOrAbove(
+                f"{listing.counted(hits, 'finding')} at or above {floor.value} (--fail-on)"
+            )
 
 
 def incident_lines(result: AnalysisResult, case_root: Path, limit: int = 10) -> list[str]:
@@ -177,7 +179,7 @@ def incident_lines(result: AnalysisResult, case_root: Path, limit: int = 10) -> 
     without that line the first ten of 23 read as all there were."""
     serious = sum(i.severity.rank >= Severity.MEDIUM.rank for i in result.incidents)
     lines = [
-        f"{len(result.incidents)} incidents ({serious} medium or worse) -> "
+        f"{listing.counted(len(result.incidents), 'incident')} ({serious} medium or worse) -> "
         f"{case_root / INCIDENTS_FILE}"
     ]
     shown = [i for i in result.incidents if i.severity.rank >= Severity.LOW.rank][:limit]
@@ -204,7 +206,7 @@ LISTED = 100  # findings the terminal lists, most severe first; findings.json ha
 def _summary(result: AnalysisResult, target: Path) -> str:
     counts = ", ".join(f"{n} {sev}" for sev, n in result.counts().items())
     lines = incident_lines(result, target.parent)
-    lines.append(f"{len(result.findings)} findings ({counts}) -> {target}")
+    lines.append(f"{listing.counted(len(result.findings), 'finding')} ({counts}) -> {target}")
     for finding in result.findings[:LISTED]:
         resource, summary = sanitize.field(finding.resource), sanitize.field(finding.summary)
         lines.append(f"  {finding.severity.value:<8} {finding.detector:<12} {resource}")

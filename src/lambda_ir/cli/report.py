@@ -11,7 +11,7 @@ from lambda_ir.evidence import Case
 from lambda_ir.evidence.custody import utc_now
 from lambda_ir.evidence.index import open_index
 from lambda_ir.heap import collector_paused
-from lambda_ir.report import write_report
+from lambda_ir.report import listing, write_report
 from lambda_ir.report.write import FORMATS as REPORT_FORMATS
 from lambda_ir.timeline import write_timeline
 from lambda_ir.timeline.filters import SOURCES, FilterError, make_filter
@@ -144,7 +144,7 @@ def report(case_dir: str, formats: str) -> None:
     lines = [f"{path}  sha256 {result.outputs[path.name]}" for path in result.paths]
     facts = result.facts
     lines.append(
-        f"{len(facts.findings)} findings, {facts.events_total} timeline events "
+        f"{listing.counted(len(facts.findings), 'finding')}, {facts.events_total} timeline events "
         f"({facts.hidden} of the collector's own calls left out of the report), "
         f"{len(facts.functions)} functions, {len(facts.missing)} collection gaps"
     )

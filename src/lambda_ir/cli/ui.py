@@ -64,10 +64,12 @@ class Ui:
         """A line for the person (stderr), unless --quiet. Interpolated values are escaped.
 
         Rich markup in `message` is ours (values go through `rich.markup.escape`); control
-        characters from the evidence are made visible (`sanitize.text`), never sent raw.
+        characters from the evidence are made visible (`sanitize.text`), never sent raw. The
+        line is never broken at the console's width (80 columns when stderr is a file or a
+        pipe): a command it names stays one line to copy, and a log keeps one line a message.
         """
         if not self.quiet:
-            self.console.print(sanitize.text(message))
+            self.console.print(sanitize.text(message), soft_wrap=True)
 
     def result(self, text: str, document: Any) -> None:
         """The command's result: `document` as JSON with --json, else `text`, on stdout.
