@@ -15,6 +15,7 @@ from lambda_ir.analyze.detectors import (
     cfg_hook_env,
     cfg_logging_redirect,
     cfg_role_privilege,
+    cfg_traffic_redirect,
     cfg_weighted_alias,
     chg_code_change,
     chg_config_change,
@@ -71,6 +72,7 @@ ALL: tuple[Detector, ...] = (
     cfg_logging_redirect.DETECTOR,
     cfg_env_secrets.DETECTOR,
     cfg_role_privilege.DETECTOR,
+    cfg_traffic_redirect.DETECTOR,
     # code and layer packages
     code_yara.DETECTOR,
     code_elf.DETECTOR,
