@@ -293,5 +293,5 @@ def _show(ui: Ui, summary: CollectSummary) -> None:
         table.add_row("seconds", f"{summary.seconds:.1f}")
         ui.console.print(table)
         for advice in summary.advice:  # e.g. LookupEvents so long the trail bucket is faster
-            ui.console.print(f"advice: {escape(advice)}")
+            ui.console.print(f"advice: {escape(advice)}", soft_wrap=True)  # one line, as say
     ui.result(summary.line(), summary.to_json())
