@@ -16,20 +16,41 @@ from tests.analyze.casebuild import CaseBuilder, function_config, run_detector
         ("https://collector.example.net:8443", "collector.example.net"),
         ("203.0.113.9:3128", "203.0.113.9"),
         ("http://user:secret@198.51.100.7:8080", "198.51.100.7"),  # the host, never the password
-        ("http://[::ffff:203.0.113.9]:3128", "::ffff:203.0.113.9"),
+        ("http://[::ffff:203.0.113.9]:3128", "203.0.113.9"),
+        ("http://3405803777:3128", "203.0.113.1"),  # a resolver reads a bare number so
+        ("http://127.1:3128", ""),  # and this as 127.0.0.1
         ("http://10.0.4.12:3128", ""),  # a proxy in the VPC
         ("http://[::ffff:10.0.4.12]:3128", ""),
         ("http://proxy.corp.internal:3128", ""),
+        ("http://proxy.example.corp:3128", ""),
         ("http://squid:3128", ""),  # one label: a name inside the network
         ("http://localhost:4566", ""),  # LocalStack
         ("https://secretsmanager.eu-west-1.amazonaws.com", ""),
         ("https://vpce-0a1b-x.s3.eu-west-1.vpce.amazonaws.com", ""),
         ("https://lambda.us-east-1.api.aws", ""),
+        # what anyone can rent under AWS's names vouches for nothing
+        (
+            "http://ec2-203-0-113-9.compute-1.amazonaws.com:3128",
+            "ec2-203-0-113-9.compute-1.amazonaws.com",
+        ),
+        (
+            "https://a1b2.execute-api.us-east-1.amazonaws.com",
+            "a1b2.execute-api.us-east-1.amazonaws.com",
+        ),
+        ("https://abcd.lambda-url.us-east-1.on.aws", "abcd.lambda-url.us-east-1.on.aws"),
         ("http://[2001:db8::1", ""),  # unreadable
+        ("a.example.com, b.example.com", ""),  # no one host
     ],
 )
 def test_public_host(value: str, host: str) -> None:
     assert public_host(value) == host
+
+
+def _found(builder: CaseBuilder) -> dict[tuple[str, str], object]:
+    return {
+        (f.resource.split(":")[6], f.details["variable"]): f
+        for f in run_detector(builder, cfg_traffic_redirect.DETECTOR)
+    }
 
 
 def test_endpoints_and_proxies_to_public_hosts(builder: CaseBuilder) -> None:
@@ -42,37 +63,46 @@ def test_endpoints_and_proxies_to_public_hosts(builder: CaseBuilder) -> None:
                 "2",
                 env={
                     "AWS_ENDPOINT_URL_SECRETS_MANAGER": "https://sm.example.net",
-                    "HTTPS_PROXY": "http://203.0.113.9:3128",
+                    "https_proxy": "http://203.0.113.9:3128",
                     "NODE_EXTRA_CA_CERTS": "/opt/ca.pem",
+                    "HTTP_PROXY": "http://203.0.113.9:3128",
                 },
             ),
         ],
     )
+    proxied = {"HTTP_PROXY": "http://198.51.100.7:8080", "SSL_CERT_FILE": ""}
     builder.versions(
         "billing",
-        [
-            function_config("billing", env={"HTTP_PROXY": "http://198.51.100.7:8080"}),
-            function_config("billing", "3", env={"HTTP_PROXY": "http://198.51.100.7:8080"}),
-        ],
+        [function_config("billing", env=proxied), function_config("billing", "3", env=proxied)],
     )
     builder.versions(
         "calm", [function_config("calm", env={"HTTPS_PROXY": "http://10.0.4.12:3128"})]
     )
-    found = {
-        (f.resource.split(":")[6], f.details["variable"]): f
-        for f in run_detector(builder, cfg_traffic_redirect.DETECTOR)
+    # a value with a pipe in its host must not stop the others being reported
+    builder.versions("odd", [function_config("odd", env={"HTTPS_PROXY": "http://a|b.example.com"})])
+    off = {"HTTPS_PROXY": "http://203.0.113.9:3128", "NO_PROXY": "*"}
+    off |= {
+        "AWS_ENDPOINT_URL": "https://x.example.net",
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",
     }
+    builder.versions("off", [function_config("off", env=off)])
+    found = _found(builder)
     assert set(found) == {
         ("orders", "AWS_ENDPOINT_URL_SECRETS_MANAGER"),
-        ("orders", "HTTPS_PROXY"),
+        ("orders", "https_proxy"),  # named as set
+        ("orders", "HTTP_PROXY"),
         ("billing", "HTTP_PROXY"),
     }
     endpoint = found[("orders", "AWS_ENDPOINT_URL_SECRETS_MANAGER")]
-    assert endpoint.severity is Severity.HIGH
+    assert endpoint.severity is Severity.MEDIUM
     assert "every call its AWS SDK makes to that service to sm.example.net" in endpoint.summary
-    proxy = found[("orders", "HTTPS_PROXY")]
-    assert proxy.severity is Severity.HIGH  # a CA bundle beside it: TLS can be read
+    proxy = found[("orders", "https_proxy")]
+    assert proxy.severity is Severity.MEDIUM  # a CA bundle beside it: TLS can be read
     assert proxy.details["ca_bundles"] == ["NODE_EXTRA_CA_CERTS"]
-    plain = found[("billing", "HTTP_PROXY")]
-    assert plain.severity is Severity.MEDIUM
+    assert "can also read TLS traffic" in proxy.summary
+    http = found[("orders", "HTTP_PROXY")]  # plain HTTP only: no TLS to read
+    assert http.severity is Severity.LOW and "every plain-HTTP request" in http.summary
+    assert "TLS" not in http.summary and http.details["ca_bundles"] == []
+    plain = found[("billing", "HTTP_PROXY")]  # an empty bundle variable is none
+    assert plain.severity is Severity.LOW and plain.details["ca_bundles"] == []
     assert "(versions $LATEST, 3)" in plain.summary  # one finding for the versions sharing it

@@ -2,17 +2,21 @@
 
 The AWS SDKs honour `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` (every call to AWS,
 or to one service, goes to that address instead: the secrets it asks for, the objects it puts),
-and HTTP clients honour `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` (every outbound connection
-through that host). Neither needs a change to the code. With a CA bundle variable beside
-them (`AWS_CA_BUNDLE`, `REQUESTS_CA_BUNDLE`, `SSL_CERT_FILE`, `NODE_EXTRA_CA_CERTS`, …) the
-host can also read TLS traffic. A proxy or endpoint inside the account's network (a private
-address, a name of no public domain) or AWS's own endpoints (VPC endpoints, FIPS and dual-stack
-names) are how accounts are built and are not reported.
+and HTTP clients honour `HTTPS_PROXY`/`ALL_PROXY` (every outbound connection goes through that
+host) and `HTTP_PROXY` (plain-HTTP requests only). Neither needs a change to the code. With a
+CA bundle variable beside an HTTPS proxy (`AWS_CA_BUNDLE`, `REQUESTS_CA_BUNDLE`,
+`SSL_CERT_FILE`, `NODE_EXTRA_CA_CERTS`, …) the proxy can also read TLS traffic: how corporate
+TLS inspection works, and how an intruder reads what the function sends. A proxy or endpoint
+inside the account's network (a private address, a name of no public domain), AWS's own
+service endpoints and a `NO_PROXY=*` or `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` that turns
+them off are not reported. Standing configuration: MEDIUM at most (the severity scale).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
+import socket
 import urllib.parse
 from collections.abc import Iterator
 
@@ -27,7 +31,7 @@ from lambda_ir.model import Finding, Kind, Severity
 INFO = DetectorInfo(
     id="LIR-CFG-010",
     title="Environment sends the function's traffic to another host",
-    severity=Severity.MEDIUM,
+    severity=Severity.LOW,
     attack=("T1557", "T1565.002"),
     evidence=(Kind.FUNCTION_VERSIONS, Kind.FUNCTION),
     references=(
@@ -35,17 +39,20 @@ INFO = DetectorInfo(
         "https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html",
     ),
     false_positives=(
-        "A corporate egress proxy or a mock of AWS reached over the internet rather than "
-        "inside the VPC; a private address or an internal name is not reported."
+        "A corporate egress or TLS-inspection proxy reached by a public name (MEDIUM with its "
+        "CA bundle); a mock of AWS on a public name. A private address, an internal name or "
+        "an AWS service endpoint is not reported."
     ),
     description=(
-        "HIGH: AWS_ENDPOINT_URL* at a public host outside AWS's domains, or a public proxy "
-        "with a CA bundle variable beside it (the host can read TLS traffic); MEDIUM: a "
-        "public proxy alone."
+        "MEDIUM: AWS_ENDPOINT_URL* at a public host outside AWS's service endpoints, or an "
+        "HTTPS proxy at a public host with a CA bundle variable beside it (it can read TLS "
+        "traffic); LOW: a public proxy alone (standing exposure)."
     ),
 )
 
-_PROXIES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
+_ENDPOINT = "AWS_ENDPOINT_URL"
+_HTTPS_PROXIES = ("HTTPS_PROXY", "ALL_PROXY")
+_PROXIES = (*_HTTPS_PROXIES, "HTTP_PROXY")
 _CA_BUNDLES = (
     "AWS_CA_BUNDLE",
     "REQUESTS_CA_BUNDLE",
@@ -54,81 +61,119 @@ _CA_BUNDLES = (
     "SSL_CERT_DIR",
     "NODE_EXTRA_CA_CERTS",
 )
-# AWS's own endpoint names (regional, FIPS, dual-stack, China, VPC endpoints, Lambda URLs).
-_AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws", ".on.aws")
+# AWS's service endpoints (regional, FIPS, dual-stack, China, VPC endpoints) end so; the
+# names of what anyone can rent there (an EC2 instance, an API Gateway, a website bucket, a
+# load balancer, an App Runner service, a Function URL on `.on.aws`) do not vouch for a host.
+_AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
+_RENTED = re.compile(
+    r"(^|[.-])(compute|execute-api|s3-website|elb|elasticbeanstalk|awsapprunner|appsync-api"
+    r"|lambda-url|cloudfront)([.-]|$)"
+)
+_INTERNAL_NAMES = (".internal", ".local", ".localhost", ".corp", ".lan", ".home.arpa")
+_HOST = re.compile(r"[a-z0-9.-]+")  # a name a resolver takes; a list or garbage is none
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """`host` as an address, as a resolver reads it (IPv4 in any of inet_aton's forms:
+    `3405803777`, `127.1`), None for a name."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def public_host(value: str) -> str:
     """The host a proxy or endpoint value names when it is on the internet outside AWS's
-    domains, else "": a private, loopback or link-local address, a one-label or `.internal`
-    / `.local` name, or an AWS endpoint."""
+    service endpoints, else "": a private, loopback or link-local address, a one-label or
+    internal name, an AWS service endpoint, or a value that names no one host."""
     text = value.strip()
     try:
         url = urllib.parse.urlsplit(text if "://" in text else f"http://{text}")
         host = (url.hostname or "").rstrip(".").lower()
     except ValueError:  # an unclosed [IPv6] host, a bad port
         return ""
-    if not host:
+    address = _address(host)
+    if address is not None:
+        inside = (
+            address.is_loopback
+            or address.is_link_local
+            or address.is_unspecified
+            or address.is_multicast
+            or address.is_reserved
+        )
+        return "" if inside or is_internal(network_of(str(address))) else str(address)
+    if not _HOST.fullmatch(host) or "." not in host or host.endswith(_INTERNAL_NAMES):
         return ""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        internal = "." not in host or host.endswith((".internal", ".local", ".localhost"))
-        return "" if internal or host.endswith(_AWS_DOMAINS) else host
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    inside = address.is_loopback or address.is_link_local or address.is_unspecified
-    return "" if inside or is_internal(network_of(host)) else host
+    if host.endswith(_AWS_DOMAINS) and not _RENTED.search(host):
+        return ""
+    return host
 
 
-def _redirects(config: FunctionConfig) -> list[tuple[str, str, Severity]]:
-    """(variable, public host, severity) of each variable sending this version's traffic to a
-    public host, with the CA bundle variables named when one is set beside a proxy."""
-    env = {name.upper(): value for name, value in config.environment.items()}
-    bundle = any(env.get(name) for name in _CA_BUNDLES)
-    found = []
-    for name, value in sorted(env.items()):
-        host = public_host(value) if value else ""
+def _redirects(config: FunctionConfig) -> list[tuple[str, str, Severity, tuple[str, ...]]]:
+    """(variable as set, public host, severity, CA bundle variables beside it) of each
+    variable sending this version's traffic to a public host."""
+    env = {name.upper(): (name, value) for name, value in config.environment.items()}
+    bundles = tuple(env[n][0] for n in _CA_BUNDLES if env.get(n, ("", ""))[1].strip())
+    no_proxy = env.get("NO_PROXY", ("", ""))[1].strip() == "*"
+    ignored = env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", ("", ""))[1].strip().lower()
+    found: list[tuple[str, str, Severity, tuple[str, ...]]] = []
+    for upper, (name, value) in sorted(env.items()):
+        host = public_host(value)
         if not host:
             continue
-        if name == "AWS_ENDPOINT_URL" or name.startswith("AWS_ENDPOINT_URL_"):
-            found.append((name, host, Severity.HIGH))
-        elif name in _PROXIES:
-            found.append((name, host, Severity.HIGH if bundle else INFO.severity))
+        if upper == _ENDPOINT or upper.startswith(_ENDPOINT + "_"):
+            if ignored != "true":
+                found.append((name, host, Severity.MEDIUM, ()))
+        elif upper in _PROXIES and not no_proxy:
+            reads_tls = bool(bundles) and upper in _HTTPS_PROXIES
+            severity = Severity.MEDIUM if reads_tls else INFO.severity
+            found.append((name, host, severity, bundles if reads_tls else ()))
     return found
+
+
+def _what(name: str) -> str:
+    """What the variable sends where it points."""
+    upper = name.upper()
+    if upper.startswith(_ENDPOINT):
+        return "every call its AWS SDK makes" + ("" if upper == _ENDPOINT else " to that service")
+    return "every plain-HTTP request" if upper == "HTTP_PROXY" else "every outbound connection"
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
     """Endpoint and proxy variables naming a public host outside AWS, grouped over versions."""
     items = []
+    found: dict[str, tuple[str, str, Severity, tuple[str, ...]]] = {}
     for config in case.functions:
-        for name, host, severity in _redirects(config):
-            items.append((config, f"{name}|{host}|{severity.value}"))
+        for redirect in _redirects(config):
+            key = repr(redirect)  # one finding per variable, host, severity and bundles
+            found[key] = redirect
+            items.append((config, key))
     for group in group_versions(items):
         config = group.first
-        name, host, level = group.key.split("|")
-        what = "every outbound connection"
-        if name.startswith("AWS_ENDPOINT_URL"):
-            service = "" if name == "AWS_ENDPOINT_URL" else " to that service"
-            what = f"every call its AWS SDK makes{service}"
-        bundle = [n for n in _CA_BUNDLES if n in {k.upper() for k in config.environment}]
+        name, host, severity, bundles = found[group.key]
         tls = (
-            f"; with {', '.join(bundle)} set beside it, that host can also read TLS traffic"
-            if bundle and name in _PROXIES
+            f"; with {', '.join(bundles)} set beside it, that host can also read TLS traffic"
+            if bundles
             else ""
         )
         yield group_finding(
             INFO,
             group,
-            severity=Severity(level),
+            severity=severity,
             cause=config_event(case, config, "environment", name),
             summary=(
                 f"{name} on {config.ref.name} (versions {', '.join(group.versions)}) sends "
-                f"{what} to {host}, a host on the internet outside AWS{tls}; unless it is "
-                "your own proxy or endpoint, remove the variable and treat what the function "
-                "sent there (secrets it fetched, data it wrote) as exposed."
+                f"{_what(name)} to {host}, a host on the internet outside AWS{tls}; unless it "
+                "is your own proxy or endpoint, remove the variable and treat what the "
+                "function sent there (secrets it fetched, data it wrote) as exposed."
             ),
-            details={"variable": name, "host": host, "ca_bundles": bundle},
+            details={"variable": name, "host": host, "ca_bundles": list(bundles)},
         )
 
 
