@@ -282,6 +282,34 @@ def test_the_cli_fans_out_and_names_the_gap(
         check=False,
     )
     assert usage.returncode == 2 and "--all-accounts" in usage.stderr
+    # a --function no account holds (a typo) fails, as a single account's collect does
+    typo = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lambda_ir",
+            "collect",
+            "--case",
+            str(tmp_path / "e"),
+            "--region",
+            place.region,
+            "--org-role",
+            estate["role"],
+            "--external-id",
+            "case-42",
+            "--accounts",
+            first,
+            "--function",
+            "ordrs-api",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert typo.returncode == 1, typo.stderr
+    assert "no function --function named exists in any account entered: ordrs-api" in typo.stderr
 
 
 def test_member_sessions_share_the_callers_service_models(

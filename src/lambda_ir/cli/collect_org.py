@@ -13,7 +13,7 @@ from rich.table import Table
 from lambda_ir.acquire import CollectOptions, Scope
 from lambda_ir.acquire.org import OrgSummary, collect_org
 from lambda_ir.acquire.org_accounts import OrgTarget
-from lambda_ir.cli.ui import FC, Ui, inert
+from lambda_ir.cli.ui import FC, CommandError, Ui, inert
 from lambda_ir.evidence import Case
 
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -112,6 +112,13 @@ def collect_organisation(
         raise SystemExit(130)
     if not summary.ok or summary.crashed:  # a crashed account is a failed run, not only a gap
         raise SystemExit(1)
+    entered = summary.collected
+    if entered and all(run.asked_none_found for run in entered):  # as a single account's run
+        missing = sorted({name for run in entered for name in run.missing_functions()})
+        raise CommandError(
+            "no function --function named exists in any account entered: "
+            f"{', '.join(missing)} (a typo, or deleted?)"
+        )
 
 
 def _show(ui: Ui, summary: OrgSummary) -> None:
