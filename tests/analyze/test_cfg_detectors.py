@@ -797,6 +797,9 @@ def test_hook_env_node_require_of_a_folder_loads_the_folder_only(builder: CaseBu
         ("--require /opt/nodejs/it's/hook.js", "it loads nodejs/it's/hook.js from a layer"),
         ("--require /tmp/it's/x.js", "\"/tmp/it's/x.js\" was not found in the function's layers"),
         ("--require '/tmp/x.js'", "'/tmp/x.js' was not found in the function's layers"),
+        # a double-quoted path is one argument to Node, spaces and all
+        ('--require "/opt/nodejs/my dir/hook.js"', "it loads nodejs/my dir/hook.js from a layer"),
+        ('--require="/opt/nodejs/my dir/hook.js"', "it loads nodejs/my dir/hook.js from a layer"),
     ],
 )
 def test_hook_env_path_with_a_single_quote_is_shown_whole(
@@ -804,7 +807,8 @@ def test_hook_env_path_with_a_single_quote_is_shown_whole(
 ) -> None:
     # Node reads a single quote literally: it is part of the path, not where the path ends.
     layer = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:shared-utils:3"
-    builder.layer(layer, zip_bytes({"nodejs/it's/hook.js": "require('net');\n"}))
+    hooks = {"nodejs/it's/hook.js": "require('net');\n", "nodejs/my dir/hook.js": "x;\n"}
+    builder.layer(layer, zip_bytes(hooks))
     config = function_config(
         "orders", env={"NODE_OPTIONS": value}, layers=[layer], runtime="nodejs20.x"
     )

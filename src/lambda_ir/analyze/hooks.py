@@ -48,6 +48,26 @@ def hook_paths(value: str) -> list[str]:
     return paths
 
 
+def variable_paths(name: str, value: str) -> list[str]:
+    """The /opt and /tmp paths a hook variable names. NODE_OPTIONS is read as Node reads it
+    (`split_options`): a double-quoted argument is one path, spaces and all
+    (`--require "/opt/my dir/x.js"` is not `/opt/my`); any other value, or one Node would
+    refuse, by `hook_paths`."""
+    args = split_options(value) if name.upper() == "NODE_OPTIONS" else None
+    if args is None:
+        return hook_paths(value)
+    return [path for arg in args for path in argument_paths(arg)]
+
+
+def argument_paths(arg: str) -> list[str]:
+    """The /opt and /tmp paths in one argument: the whole argument (or what follows its `=`)
+    when that is such a path, else `hook_paths` of it."""
+    target = arg.partition("=")[2] if arg.startswith("-") and "=" in arg else arg
+    if target in ("/opt", "/tmp") or target.startswith(("/opt/", "/tmp/")):  # noqa: S108
+        return [target.rstrip("/") or target]
+    return hook_paths(arg)
+
+
 def is_hook(name: str, value: str) -> bool:
     """True when a variable would load code at start-up from somewhere an attacker can put it.
 

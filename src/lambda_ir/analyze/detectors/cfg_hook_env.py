@@ -18,7 +18,14 @@ from lambda_ir.analyze.hook_files import (
     shadowing_layer,
     unshipped,
 )
-from lambda_ir.analyze.hooks import ALWAYS, hook_paths, is_hook, required_modules
+from lambda_ir.analyze.hooks import (
+    ALWAYS,
+    argument_paths,
+    hook_paths,
+    is_hook,
+    required_modules,
+    variable_paths,
+)
 from lambda_ir.analyze.own_footprints import WRAPPER, OwnLayer, named_like_ours, own_layer
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.analyze.vendors import HookCheck, LayerMatch
@@ -94,7 +101,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
     for group in group_versions(items):
         config = group.first
         name, value = group.key.split("=", 1)
-        paths = hook_paths(value)
+        paths = variable_paths(name, value)
         # what Node may load for a `--require`d /opt path: `…/handler` is `…/handler.js`
         extra = node_candidates(paths) if name.upper() == "NODE_OPTIONS" else []
         found = resolve(case, config, [*paths, *extra])
@@ -159,7 +166,9 @@ def _judge(
         note = f"; {vendor.name} documents this hook and its own layer is attached"
         return Verdict(Severity.INFO, note, check)
     judged = check.undocumented if vendor is not None else (value,)
-    extra = opt_members([p for t in judged for p in hook_paths(t)])
+    # NODE_OPTIONS' targets are whole arguments (`load_targets`); other values path lists
+    read = argument_paths if name.upper() == "NODE_OPTIONS" else hook_paths
+    extra = opt_members([p for t in judged for p in read(t)])
     high = (
         name.upper() in ALWAYS
         or shadow is not None
