@@ -225,38 +225,29 @@ def test_all_accounts_come_from_organizations(
     assert pages and all(e.account == MANAGEMENT and e.error is None for e in pages)
 
 
-def test_the_cli_fans_out_and_names_the_gap(
-    enforcing: Emulator, estate: dict[str, Any], tmp_path: Path
-) -> None:
-    place = estate["place"]
-    first, _ = estate["members"]
-    keys = estate["responder"].get_credentials()
-    env = aws_env(place.endpoint, place.region, keys.access_key, keys.secret_key)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lambda_ir",
-            "--json",
-            "collect",
-            "--case",
-            str(tmp_path / "c"),
-            "--region",
-            place.region,
-            "--org-role",
-            estate["role"],
-            "--external-id",
-            "case-42",
-            "--accounts",
-            f"{first},{estate['closed']}",
-            "--workers",
-            "4",
-        ],
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`lambda-ir ARGS` as a user runs it, in a process of its own."""
+    return subprocess.run(
+        [sys.executable, "-m", "lambda_ir", *args],
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+    )
+
+
+def test_the_cli_fans_out_and_names_the_gap(
+    enforcing: Emulator, estate: dict[str, Any], tmp_path: Path
+) -> None:
+    place = estate["place"]
+    first, _ = estate["members"]
+    env = _org_env(estate, place.endpoint)
+    org = ("--region", place.region, "--org-role", estate["role"], "--external-id", "case-42")
+    done = _cli(
+        env,
+        *("--json", "collect", "--case", str(tmp_path / "c"), *org),
+        *("--accounts", f"{first},{estate['closed']}", "--workers", "4"),
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -264,49 +255,18 @@ def test_the_cli_fans_out_and_names_the_gap(
     [entered] = [a for a in result["accounts"] if "summary" in a]
     assert entered["account"] == first and entered["summary"]["functions"] == 2
     assert "case-42" not in done.stdout + done.stderr
-    usage = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lambda_ir",
-            "collect",
-            "--case",
-            str(tmp_path / "d"),
-            "--org-role",
-            "R",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    usage = _cli(env, "collect", "--case", str(tmp_path / "d"), "--org-role", "R")
     assert usage.returncode == 2 and "--all-accounts" in usage.stderr
     # a --function no account holds (a typo) fails, as a single account's collect does
-    typo = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lambda_ir",
-            "collect",
-            "--case",
-            str(tmp_path / "e"),
-            "--region",
-            place.region,
-            "--org-role",
-            estate["role"],
-            "--external-id",
-            "case-42",
-            "--accounts",
-            first,
-            "--function",
-            "ordrs-api",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    typo = _cli(
+        env,
+        "collect",
+        "--case",
+        str(tmp_path / "e"),
+        *org,
+        "--accounts",
+        first,
+        *("--function", "ordrs-api"),
     )
     assert typo.returncode == 1, typo.stderr
     assert "no function --function named exists in any account entered: ordrs-api" in typo.stderr
@@ -492,21 +452,14 @@ def test_the_cli_fails_when_an_accounts_collection_raises(
 ) -> None:
     place = estate["place"]
     first, second = estate["members"]
-    keys = estate["responder"].get_credentials()
     case = Case.create(tmp_path / "c", {"test": True})
     (case.root / "raw").mkdir(exist_ok=True)
     (case.root / "raw" / first).write_text("not a folder")
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "lambda_ir", "--json", "collect", "--case", str(case.root)),
-            *("--region", place.region, "--org-role", estate["role"]),
-            *("--external-id", "case-42", "--accounts", f"{first},{second}", "--workers", "4"),
-        ],
-        env=aws_env(place.endpoint, place.region, keys.access_key, keys.secret_key),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = _cli(
+        _org_env(estate, place.endpoint),
+        *("--json", "collect", "--case", str(case.root)),
+        *("--region", place.region, "--org-role", estate["role"]),
+        *("--external-id", "case-42", "--accounts", f"{first},{second}", "--workers", "4"),
     )
     assert done.returncode == 1, done.stderr
     result = json.loads(done.stdout)
