@@ -50,6 +50,7 @@ class Step:
     command: str
     kind: str = "function"  # evidence | credential | function | indicators
     function: str = ""  # the unqualified ARN a `contain` step acts on
+    action: str = ""  # the `contain --action` of its command ("" for no contain step)
 
 
 def at_risk(facts: ReportFacts) -> list[AtRisk]:
@@ -151,11 +152,9 @@ def checklist(facts: ReportFacts) -> list[Step]:
 def _marked(facts: ReportFacts, step: Step) -> Step:
     """The step, saying when custody shows `contain --apply` already made it (and no undo
     since): a case collected again after containing still holds the acts that called for it."""
-    if not facts.applied or " --action " not in step.command:
+    if not facts.applied or not step.command or not step.action:
         return step
-    words = shlex.split(step.command)
-    action = words[words.index("--action") + 1]
-    base, _, value = action.partition("=")
+    base, _, value = step.action.partition("=")
     parts = step.function.split(":")
     if base in UNMARKED:
         return step
@@ -262,6 +261,7 @@ def _foreign_steps(facts: ReportFacts, suspect: Suspect, risky: list[AtRisk]) ->
             contain_command(facts, function.arn, "block-public"),
             "credential",
             function=function.arn,
+            action="block-public",
         )
         for function in risky
         if any(f.actor is not None and f.actor.caller == caller for f in function.findings)
@@ -311,6 +311,7 @@ def _credential_steps(
                         contain_command(facts, used_on, f"deactivate-key={key}"),
                         "credential",
                         function=used_on,
+                        action=f"deactivate-key={key}",
                     )
                 )
         role = _role_of_session(suspect.principal)
@@ -325,6 +326,7 @@ def _credential_steps(
                     contain_command(facts, owner.arn, "revoke-sessions"),
                     "credential",
                     function=owner.arn,
+                    action="revoke-sessions",
                 )
             )
         else:  # a pipeline's or operator's role: revoked by ARN, from a function in its account
@@ -345,6 +347,7 @@ def _credential_steps(
                     contain_command(facts, here, f"revoke-role-sessions={arn}") if here else "",
                     "credential",
                     function=here,
+                    action=f"revoke-role-sessions={arn}",
                 )
             )
     return steps
@@ -364,6 +367,7 @@ def _function_steps(
                 "they let anyone (or another account) invoke it",
                 contain_command(facts, function.arn, "block-public"),
                 function=function.arn,
+                action="block-public",
             )
         )
     urls = [u for u in (facts_of.urls if facts_of else ()) if "auth NONE" in u]
@@ -374,6 +378,7 @@ def _function_steps(
                 "; ".join(urls),
                 contain_command(facts, function.arn, "disable-url"),
                 function=function.arn,
+                action="disable-url",
             )
         )
     good = _known_good(function)
@@ -384,6 +389,7 @@ def _function_steps(
                 f"the last version before the change; aliases now: {'; '.join(facts_of.aliases)}",
                 contain_command(facts, function.arn, f"pin-alias={good}"),
                 function=function.arn,
+                action=f"pin-alias={good}",
             )
         )
     if function.state == "compromised" and function.severity.rank >= Severity.HIGH.rank:
@@ -398,6 +404,7 @@ def _function_steps(
                 f"{why}; undo restores the concurrency",
                 contain_command(facts, function.arn, "throttle"),
                 function=function.arn,
+                action="throttle",
             )
         )
     for action in config_actions(function.findings):
@@ -413,6 +420,7 @@ def _function_steps(
                 "puts it back",
                 contain_command(facts, function.arn, action, config_change=True),
                 function=function.arn,
+                action=action,
             )
         )
     if _ROLE_OUTSIDE in detectors:
@@ -422,6 +430,7 @@ def _function_steps(
                 "its credentials were used outside Lambda",
                 contain_command(facts, function.arn, "revoke-sessions"),
                 function=function.arn,
+                action="revoke-sessions",
             )
         )
     return steps
