@@ -6,13 +6,11 @@ A report of a case `analyze` never ran on, or of one collected again since, woul
 
 from __future__ import annotations
 
-import itertools
 import shlex
-
-import orjson
 
 from lambda_ir.evidence import Case, layout
 from lambda_ir.evidence.custody import read_entries
+from lambda_ir.evidence.manifest import read_lines
 from lambda_ir.model import Kind
 from lambda_ir.timeline.findings import FINDINGS_FILE
 
@@ -52,15 +50,8 @@ def analysis_note(case: Case) -> str:
 def _kinds_after(case: Case, lines: int) -> list[str]:
     """The kinds of the manifest's entries after its first `lines` lines (custody counts every
     line, a readable entry or not: an unreadable one is `unreadable` here)."""
-    path = case.root / layout.MANIFEST
-    if not path.is_file():
-        return []
-    with path.open("rb") as manifest:
-        later = list(itertools.islice(manifest, lines, None))
-    kinds = []
-    for raw in later:
-        try:
-            kinds.append(str(orjson.loads(raw).get("kind") or "unreadable"))
-        except (orjson.JSONDecodeError, AttributeError):
-            kinds.append("unreadable")
-    return kinds
+    return [
+        line.entry.kind if line.entry is not None else "unreadable"
+        for line in read_lines(case.root / layout.MANIFEST)
+        if line.number > lines
+    ]
