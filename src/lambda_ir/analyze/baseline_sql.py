@@ -114,6 +114,21 @@ STRONG_SQL = (
 )
 # `Novelty.established` in SQL (false for a call without a verdict: NULL columns).
 ESTABLISHED_SQL = f"coalesce(service OR ({JUDGED_SQL} AND NOT ({STRONG_SQL})), false)"
+
+
+def done_before(novelty: str, where: str, alike: str = "") -> str:
+    """A join giving each call that matches `where` the column `lir_done_before`: whether its
+    principal (as the baseline names it) had made a call matching `where` (and alike by the
+    expressions `alike`) on an earlier day. An established path vouches only for an act its
+    principal did before (`LIR-CT-001`'s grants, `LIR-CT-002`'s public URLs)."""
+    by = f", {alike}" if alike else ""
+    return f"""LEFT JOIN (
+      SELECT event_id, min(CAST(event_time AS DATE)) OVER (PARTITION BY principal, account{by})
+          < CAST(event_time AS DATE) AS lir_done_before
+      FROM trail_events JOIN {novelty} USING (event_id) WHERE {where}
+    ) AS lir_before USING (event_id)"""  # noqa: S608 - our own table and conditions
+
+
 # What a verdict's severity and wording depend on: group by these to keep one verdict a group.
 VERDICT_KIND = (
     f"timed, service, history >= {MIN_HISTORY_DAYS}, known, {_NEW_NET}, tool_known, "

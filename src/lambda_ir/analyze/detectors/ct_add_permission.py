@@ -8,6 +8,7 @@ from lambda_ir.analyze.baseline_sql import (
     ESTABLISHED_SQL,
     VERDICT_KIND,
     VERDICT_SQL,
+    done_before,
     verdict_of,
 )
 from lambda_ir.analyze.caseview import CaseView
@@ -74,18 +75,9 @@ _SCOPED = (
 )
 
 
-def _granted_before(novelty: str) -> str:
-    """A join giving each selected grant `lir_granted_before`: whether its caller (principal,
-    as the baseline names it) had made the same kind of grant on an earlier day: the same
-    operation (a function's or a layer's), to the same grantee (`*`, or the same account),
-    scoped or not alike. An established path vouches only for a grant its principal made
-    before."""
-    grantee = f"CASE WHEN {_GRANT} = '*' THEN '*' ELSE {_GRANTEE} END"
-    return f"""JOIN (
-      SELECT event_id, min(CAST(event_time AS DATE)) OVER (PARTITION BY principal, account,
-          operation, {grantee}, {_SCOPED}) < CAST(event_time AS DATE) AS lir_granted_before
-      FROM trail_events JOIN {novelty} USING (event_id) WHERE {_CALLS}
-    ) AS grants USING (event_id)"""  # noqa: S608 - our own table and conditions
+# Alike grants: the same operation (a function's or a layer's), the same grantee (`*`, or the
+# same account), scoped or not alike (`baseline_sql.done_before`).
+_ALIKE = f"operation, CASE WHEN {_GRANT} = '*' THEN '*' ELSE {_GRANTEE} END, {_SCOPED}"
 
 
 # One finding per caller, resource, grant (principal, action, conditions) and verdict.
@@ -95,7 +87,7 @@ _KIND = (
     f"{_GRANT}, request_parameters->'$.action', request_parameters->'$.sourceArn', "
     "request_parameters->'$.sourceAccount', request_parameters->'$.organizationId', "
     # whether its principal granted the grantee before, only where it counts (established)
-    f"{VERDICT_KIND}, {ESTABLISHED_SQL} AND lir_granted_before"
+    f"{VERDICT_KIND}, {ESTABLISHED_SQL} AND lir_done_before"
 )
 
 
@@ -108,8 +100,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
         ["lambda.amazonaws.com"] * 2,  # the join's, then the where's
         by=_KIND,
         gap_hours=GAP_HOURS,
-        join=f"JOIN {case.novelty} USING (event_id) {_granted_before(case.novelty)}",
-        extra=f"{VERDICT_SQL}, lir_granted_before",
+        join=f"JOIN {case.novelty} USING (event_id) {done_before(case.novelty, _CALLS, _ALIKE)}",
+        extra=f"{VERDICT_SQL}, lir_done_before",
     )
     for group in groups:
         row, novelty = group.first, verdict_of(group.extra[0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambda_ir.analyze.baseline import act_severity
-from lambda_ir.analyze.baseline_sql import ESTABLISHED_SQL, VERDICT_SQL, verdict_of
+from lambda_ir.analyze.baseline_sql import ESTABLISHED_SQL, VERDICT_SQL, done_before, verdict_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.trail_rows import PRINCIPAL, group_finding, select_groups
@@ -38,17 +38,6 @@ _OPENS = (
 )
 
 
-def _opened_before(novelty: str) -> str:
-    """A join giving each selected call `lir_opened_before`: whether its caller (principal, as
-    the baseline names it) had opened a URL to anyone on an earlier day. An established path
-    vouches only for an act its principal did before."""
-    return f"""LEFT JOIN (
-      SELECT event_id, min(CAST(event_time AS DATE)) OVER (PARTITION BY principal, account)
-          < CAST(event_time AS DATE) AS lir_opened_before
-      FROM trail_events JOIN {novelty} USING (event_id) WHERE {_OPENS}
-    ) AS opened USING (event_id)"""  # noqa: S608 - our own table and conditions
-
-
 def detect(case: CaseView) -> Iterator[Finding]:
     """Create/UpdateFunctionUrlConfig calls with `authType` NONE; like calls (one principal,
     function, operation and CORS setting) are one finding, grouped in DuckDB."""
@@ -58,9 +47,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
         by=f"{PRINCIPAL}, account, aws_region, function_name, qualifier, operation, "
         # whether its principal opened one before, only where it counts: like calls before
         # a baseline, or off the paths, stay one finding
-        f"request_parameters->'$.cors', {ESTABLISHED_SQL} AND coalesce(lir_opened_before, false)",
-        join=f"LEFT JOIN {case.novelty} USING (event_id) {_opened_before(case.novelty)}",
-        extra=f"{VERDICT_SQL}, coalesce(lir_opened_before, false)",
+        f"request_parameters->'$.cors', {ESTABLISHED_SQL} AND coalesce(lir_done_before, false)",
+        join=f"LEFT JOIN {case.novelty} USING (event_id) {done_before(case.novelty, _OPENS)}",
+        extra=f"{VERDICT_SQL}, coalesce(lir_done_before, false)",
     )
     for group in groups:
         row, novelty = group.first, verdict_of(group.extra[0])
