@@ -477,5 +477,18 @@ def test_cli_import_of_only_bad_files_imports_nothing_and_fails(tmp_path: Path) 
     (src / "good.json").write_text(json.dumps({"Records": [record("a")]}))
     again = subprocess.run([*command, str(src)], capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
-    assert "imported 1 records from 3 files (2 skipped, 2 warnings" in again.stdout
+    assert "imported 1 record from 3 files (2 skipped, 2 warnings" in again.stdout
+    assert "1 unique event in" in again.stdout
     assert "in/other.json: 1 line(s) skipped" in again.stderr
+
+
+def test_cli_import_says_a_file_held_no_record(tmp_path: Path) -> None:
+    """A well-formed file without records (`{"Records": []}`) is named as such, not only
+    counted as skipped: the responder knows it was read and held nothing."""
+    empty = tmp_path / "empty.json"
+    empty.write_text('{"Records": []}')
+    command = [sys.executable, "-m", "lambda_ir", "import-trail", "--case", str(tmp_path / "c")]
+    done = subprocess.run([*command, str(empty)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "empty.json: no CloudTrail records in it" in done.stderr
+    assert "nothing imported: 0 records from 1 file (1 skipped, 1 warning," in done.stderr

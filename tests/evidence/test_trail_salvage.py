@@ -125,7 +125,7 @@ def test_a_file_of_one_bad_record_says_so(tmp_path: Path) -> None:
     )
     # Nothing imported is a failure (exit 1), the bad record named and indexed all the same.
     assert done.returncode == 1, done.stderr
-    assert "nothing imported: 0 records from 1 files (1 skipped, 1 warnings" in done.stderr
+    assert "nothing imported: 0 records from 1 file (1 skipped, 1 warning," in done.stderr
     assert "record 1 of line 1 (eventID bad) skipped: not UTF-8" in " ".join(done.stderr.split())
     with duckdb.connect(str(tmp_path / "c" / "case.duckdb"), read_only=True) as con:
         warnings = con.execute("SELECT reason FROM ingest_warnings").fetchall()

@@ -27,6 +27,7 @@ from lambda_ir.evidence.search import (
 )
 from lambda_ir.evidence.search_where import read_indicators
 from lambda_ir.evidence.trail import import_trail as run_import
+from lambda_ir.report.listing import counted
 
 
 @click.command("import-trail")
@@ -59,8 +60,9 @@ def import_trail(
     if not no_index:  # the skipped files' warnings go into the index's ingest_warnings too
         events = summarize(build_index(case)).rows["trail_events"]
     text = (
-        f"imported {summary.records} records from {len(summary.files)} files "
-        f"({summary.skipped} skipped, {summary.warnings} warnings, "
+        f"imported {counted(summary.records, 'record')} from "
+        f"{counted(len(summary.files), 'file')} ({summary.skipped} skipped, "
+        f"{counted(summary.warnings, 'warning')}, "
         f"{len(summary.ignored)} digest/hidden files ignored)"
     )
     if not summary.records:
@@ -68,7 +70,7 @@ def import_trail(
         # analyze then found nothing. The warnings above say why each file gave nothing.
         raise CommandError(f"nothing imported: {text.removeprefix('imported ')}")
     if events is not None:
-        text += f"; {events} unique events in {case.root / 'case.duckdb'}"
+        text += f"; {counted(events, 'unique event')} in {case.root / 'case.duckdb'}"
     ui.result(
         text,
         {

@@ -139,6 +139,8 @@ def import_file(
                 meta={"source_sha256": digest},
             )
             artifact = entry.path
+    if artifact is None and not problems:  # read to its end: well formed, but no record
+        problems.append("no CloudTrail records in it")
     for problem in problems:
         case.record_error(kind="trail", api="local:import", params=params, error=problem)
     return FileImport(display, counter.total, artifact, tuple(problems))
