@@ -106,3 +106,40 @@ def test_endpoints_and_proxies_to_public_hosts(builder: CaseBuilder) -> None:
     plain = found[("billing", "HTTP_PROXY")]  # an empty bundle variable is none
     assert plain.severity is Severity.LOW and plain.details["ca_bundles"] == []
     assert "(versions $LATEST, 3)" in plain.summary  # one finding for the versions sharing it
+
+
+def test_a_vendor_destination_outside_the_vendors_domains(builder: CaseBuilder) -> None:
+    """An observability vendor's destination variable at a host outside the domains the vendor
+    documents sends its logs, traces and key there (MEDIUM); the vendor's own sites, a name
+    under them, a private relay and another variable of the same vendor are not reported."""
+    hostile = {
+        "DD_SITE": "datadoghq.com.telemetry-relay.example",  # a vendor's name is no domain
+        "NEW_RELIC_LOG_ENDPOINT": "https://203.0.113.40/log/v1",
+        "LUMIGO_TRACER_HOST": "tracer.example.net",
+        "DD_API_KEY": "not-a-destination",
+    }
+    builder.versions("orders", [function_config("orders", env=hostile)])
+    honest = {
+        "DD_SITE": "datadoghq.eu",
+        "NEW_RELIC_TELEMETRY_ENDPOINT": "https://gov-cloud-collector.newrelic.com/aws/lambda/v1",
+        "NEW_RELIC_HOST": "collector.eu01.nr-data.net",
+        "LUMIGO_TRACER_HOST": "eu-west-1.lumigo-tracer-edge.golumigo.com",
+        "NEW_RELIC_LOG_ENDPOINT": "http://10.0.9.4:8080/log",  # a relay in the VPC
+        "DD_DD_URL": "https://dd-proxy.example.org",  # a proxy of the customer's choosing
+        "dd_site": "evil.example",  # the agent reads DD_SITE only, as named
+    }
+    builder.versions("billing", [function_config("billing", env=honest)])
+    found = _found(builder)
+    assert set(found) == {
+        ("orders", "DD_SITE"),
+        ("orders", "NEW_RELIC_LOG_ENDPOINT"),
+        ("orders", "LUMIGO_TRACER_HOST"),
+    }
+    site = found[("orders", "DD_SITE")]
+    assert site.severity is Severity.MEDIUM and site.details["vendor"] == "Datadog"
+    assert site.details["host"] == "datadoghq.com.telemetry-relay.example"
+    assert "sends Datadog's metrics, logs, traces and its API key to" in site.summary
+    assert "(datadoghq.com, datadoghq.eu, ddog-gov.com)" in site.summary
+    logs = found[("orders", "NEW_RELIC_LOG_ENDPOINT")]
+    assert logs.details["host"] == "203.0.113.40" and logs.details["vendor"] == "New Relic"
+    assert found[("orders", "LUMIGO_TRACER_HOST")].details["vendor"] == "Lumigo"

@@ -94,6 +94,21 @@ class LayerKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class Destination:
+    """An environment variable a vendor's agent reads for where it sends telemetry, and the
+    domains the vendor documents for it: a value naming a host outside them sends what the
+    agent sends (logs, traces, the vendor's key) to someone else."""
+
+    variable: str
+    domains: tuple[str, ...]
+    sends: str  # what goes there, for a finding's summary
+
+    def outside(self, host: str) -> bool:
+        """True when `host` is neither one of the domains nor a name under one."""
+        return not any(host == domain or host.endswith(f".{domain}") for domain in self.domains)
+
+
+@dataclass(frozen=True)
 class Vendor:
     """One vendor: accounts per partition, layer-name patterns, documented hooks, extensions."""
 
@@ -108,6 +123,7 @@ class Vendor:
     # Manager secret's name), or a value public by design (Sentry's DSN): not secrets
     secret_references: tuple[str, ...] = ()
     public_values: tuple[str, ...] = ()
+    destinations: tuple[Destination, ...] = ()
 
     def publishes(self, partition: str, account: str) -> bool:
         """True when `account` is one this vendor publishes layers from, in `partition`."""
@@ -241,6 +257,16 @@ class VendorCatalogue:
                 return vendor
         return None
 
+    def destination(self, name: str) -> tuple[Vendor, Destination] | None:
+        """The vendor whose agent reads environment variable `name` for where it sends
+        telemetry, and that destination; None for any other variable (names match exactly:
+        the agents read them so)."""
+        for vendor in self.vendors:
+            for destination in vendor.destinations:
+                if destination.variable == name:
+                    return vendor, destination
+        return None
+
     def extension_named(self, extension: str) -> Vendor | None:
         """The known vendor whose extension file is named `extension` (`datadog-agent`), when
         the name is that vendor's alone: a generic name (ADOT's and OpenTelemetry's
@@ -287,6 +313,10 @@ def _vendor(entry: dict[str, Any]) -> Vendor:
         sources=tuple(map(str, entry.get("sources", []))),
         secret_references=tuple(map(str, entry.get("secret_references", []))),
         public_values=tuple(map(str, entry.get("public_values", []))),
+        destinations=tuple(
+            Destination(str(d["variable"]), tuple(map(str, d["domains"])), str(d["sends"]))
+            for d in entry.get("destinations", [])
+        ),
     )
 
 

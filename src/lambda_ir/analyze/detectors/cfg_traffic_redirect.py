@@ -3,13 +3,17 @@
 The AWS SDKs honour `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` (every call to AWS,
 or to one service, goes to that address instead: the secrets it asks for, the objects it puts),
 and HTTP clients honour `HTTPS_PROXY`/`ALL_PROXY` (every outbound connection goes through that
-host) and `HTTP_PROXY` (plain-HTTP requests only). Neither needs a change to the code. With a
-CA bundle variable beside an HTTPS proxy (`AWS_CA_BUNDLE`, `REQUESTS_CA_BUNDLE`,
-`SSL_CERT_FILE`, `NODE_EXTRA_CA_CERTS`, …) the proxy can also read TLS traffic: how corporate
-TLS inspection works, and how an intruder reads what the function sends. A proxy or endpoint
+host) and `HTTP_PROXY` (plain-HTTP requests only). Neither needs a change to the code; nor
+does an observability vendor's destination variable (`DD_SITE`, `NEW_RELIC_LOG_ENDPOINT`,
+`LUMIGO_TRACER_HOST`: the vendor catalogue's `destinations`), which sends the function's logs,
+traces and the vendor's key wherever it names. With a CA bundle variable beside an HTTPS
+proxy (`AWS_CA_BUNDLE`, `REQUESTS_CA_BUNDLE`, `SSL_CERT_FILE`, `NODE_EXTRA_CA_CERTS`, …) the
+proxy can also read TLS traffic: how corporate TLS inspection works, and how an intruder reads
+what the function sends. A proxy or endpoint
 inside the account's network (a private address, a name of no public domain), AWS's own
-service endpoints and a `NO_PROXY=*` or `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` that turns
-them off are not reported. Standing configuration: MEDIUM at most (the severity scale).
+service endpoints, a vendor's documented domains and a `NO_PROXY=*` or
+`AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` that turns them off are not reported. Standing
+configuration: MEDIUM at most (the severity scale).
 """
 
 from __future__ import annotations
@@ -19,12 +23,14 @@ import re
 import socket
 import urllib.parse
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from lambda_ir.analyze.attribution import config_event
 from lambda_ir.analyze.baseline_tools import is_internal, network_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.values import FunctionConfig
+from lambda_ir.analyze.vendors import VendorCatalogue
 from lambda_ir.analyze.versions import group_finding, group_versions
 from lambda_ir.model import Finding, Kind, Severity
 
@@ -46,7 +52,9 @@ INFO = DetectorInfo(
     description=(
         "MEDIUM: AWS_ENDPOINT_URL* at a public host outside AWS's service endpoints, or an "
         "HTTPS proxy at a public host with a CA bundle variable beside it (it can read TLS "
-        "traffic); LOW: a public proxy alone (standing exposure)."
+        "traffic), or an observability vendor's destination variable at a public host outside "
+        "the domains the vendor documents for it (its telemetry and key go there); LOW: a "
+        "public proxy alone (standing exposure)."
     ),
 )
 
@@ -115,30 +123,46 @@ def public_host(value: str) -> str:
     return host
 
 
-def _redirects(config: FunctionConfig) -> list[tuple[str, str, Severity, tuple[str, ...]]]:
-    """(variable as set, public host, severity, CA bundle variables beside it) of each
-    variable sending this version's traffic to a public host."""
+class _Redirect(NamedTuple):
+    """A variable sending a version's traffic to a public host (one finding per value)."""
+
+    variable: str  # as set
+    host: str
+    severity: Severity
+    bundles: tuple[str, ...] = ()  # CA bundle variables beside an HTTPS proxy
+    vendor: str = ""  # whose agent's destination the variable is
+    sends: str = ""  # what the vendor's agent sends there
+    domains: tuple[str, ...] = ()  # where the vendor documents it sends it
+
+
+def _redirects(config: FunctionConfig, vendors: VendorCatalogue) -> list[_Redirect]:
+    """Each variable sending this version's traffic to a public host."""
     env = {name.upper(): (name, value) for name, value in config.environment.items()}
     bundles = tuple(env[n][0] for n in _CA_BUNDLES if env.get(n, ("", ""))[1].strip())
     no_proxy = env.get("NO_PROXY", ("", ""))[1].strip() == "*"
     ignored = env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", ("", ""))[1].strip().lower()
-    found: list[tuple[str, str, Severity, tuple[str, ...]]] = []
+    found: list[_Redirect] = []
     for upper, (name, value) in sorted(env.items()):
         host = public_host(value)
         if not host:
             continue
         if upper == _ENDPOINT or upper.startswith(_ENDPOINT + "_"):
             if ignored != "true":
-                found.append((name, host, Severity.MEDIUM, ()))
+                found.append(_Redirect(name, host, Severity.MEDIUM))
         elif upper in _PROXIES and not no_proxy:
             reads_tls = bool(bundles) and upper in _HTTPS_PROXIES
             severity = Severity.MEDIUM if reads_tls else INFO.severity
-            found.append((name, host, severity, bundles if reads_tls else ()))
+            found.append(_Redirect(name, host, severity, bundles if reads_tls else ()))
+        elif (known := vendors.destination(name)) and known[1].outside(host):
+            vendor, where = known
+            found.append(
+                _Redirect(name, host, Severity.MEDIUM, (), vendor.name, where.sends, where.domains)
+            )
     return found
 
 
 def _what(name: str) -> str:
-    """What the variable sends where it points."""
+    """What an endpoint or proxy variable sends where it points."""
     upper = name.upper()
     if upper.startswith(_ENDPOINT):
         return "every call its AWS SDK makes" + ("" if upper == _ENDPOINT else " to that service")
@@ -146,34 +170,46 @@ def _what(name: str) -> str:
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
-    """Endpoint and proxy variables naming a public host outside AWS, grouped over versions."""
+    """Endpoint, proxy and vendor destination variables naming a public host outside AWS (and
+    outside the vendor's domains), grouped over versions."""
     items = []
-    found: dict[str, tuple[str, str, Severity, tuple[str, ...]]] = {}
+    found: dict[str, _Redirect] = {}
     for config in case.functions:
-        for redirect in _redirects(config):
+        for redirect in _redirects(config, case.vendors):
             key = repr(redirect)  # one finding per variable, host, severity and bundles
             found[key] = redirect
             items.append((config, key))
     for group in group_versions(items):
         config = group.first
-        name, host, severity, bundles = found[group.key]
+        redirect = found[group.key]
+        name, host, bundles = redirect.variable, redirect.host, redirect.bundles
         tls = (
             f"; with {', '.join(bundles)} set beside it, that host can also read TLS traffic"
             if bundles
             else ""
         )
+        versions = f"{name} on {config.ref.name} (versions {', '.join(group.versions)})"
+        summary = (
+            f"{versions} sends {_what(name)} to {host}, a host on the internet outside AWS{tls}; "
+            "unless it is your own proxy or endpoint, remove the variable and treat what the "
+            "function sent there (secrets it fetched, data it wrote) as exposed."
+        )
+        if redirect.vendor:
+            vendor = redirect.vendor
+            summary = (
+                f"{versions} sends {vendor}'s {redirect.sends} to {host}, outside the "
+                f"domains {vendor} documents for it ({', '.join(redirect.domains)}); set it "
+                f"back to your {vendor} site and treat what the function sent there (its "
+                f"logs, traces and the {vendor} key) as exposed."
+            )
         yield group_finding(
             INFO,
             group,
-            severity=severity,
+            severity=redirect.severity,
             cause=config_event(case, config, "environment", name),
-            summary=(
-                f"{name} on {config.ref.name} (versions {', '.join(group.versions)}) sends "
-                f"{_what(name)} to {host}, a host on the internet outside AWS{tls}; unless it "
-                "is your own proxy or endpoint, remove the variable and treat what the "
-                "function sent there (secrets it fetched, data it wrote) as exposed."
-            ),
-            details={"variable": name, "host": host, "ca_bundles": list(bundles)},
+            summary=summary,
+            details={"variable": name, "host": host, "ca_bundles": list(bundles)}
+            | ({"vendor": redirect.vendor} if redirect.vendor else {}),
         )
 
 
