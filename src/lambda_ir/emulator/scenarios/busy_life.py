@@ -53,6 +53,7 @@ APPS = (
         {
             "AWS_LAMBDA_EXEC_WRAPPER": WRAPPER_DD,
             "DD_API_KEY_SECRET_ARN": _secret("datadog-api-key"),
+            "DD_SITE": "datadoghq.eu",  # a Datadog site: where the agent sends (LIR-CFG-010)
         },
     ),
     App("cart-service", "nodejs20.x", "ci", ("insights",)),
@@ -82,6 +83,7 @@ APPS = (
         {
             "AWS_LAMBDA_EXEC_WRAPPER": WRAPPER_DD,
             "DD_API_KEY_SECRET_ARN": _secret("datadog-api-key"),
+            "DD_SITE": "us5.datadoghq.com",
         },
     ),
     App("ledger-sync", "python3.12", "ci", DATADOG, {"AWS_LAMBDA_EXEC_WRAPPER": WRAPPER_DD}),
