@@ -81,3 +81,79 @@ def test_quiet_for_a_node_function(builder: CaseBuilder) -> None:
     builder.code(blob, "web")
     builder.versions("web", [function_config("web", code=blob, runtime="nodejs20.x")])
     assert run_detector(builder, code_pth.DETECTOR) == []
+
+
+# Real files, byte for byte, as the wheels named in each comment ship them.
+ZOPE_64 = (  # zope.interface 6.4: setuptools 69.1's template, without `has_mfs`
+    "import sys, types, os;p = os.path.join(sys._getframe(1).f_locals['sitedir'], "
+    "*('zope',));importlib = __import__('importlib.util');__import__('importlib.machinery');"
+    "m = sys.modules.setdefault('zope', importlib.util.module_from_spec("
+    "importlib.machinery.PathFinder.find_spec('zope', [os.path.dirname(p)])));m = m or "
+    "sys.modules.setdefault('zope', types.ModuleType('zope'));mp = (m or []) and "
+    "m.__dict__.setdefault('__path__',[]);(p not in mp) and mp.append(p)\n"
+)
+CLOUD_NESTED = (  # google-cloud-core 2.3.2's third line: a nested package
+    "import sys, types, os;has_mfs = sys.version_info > (3, 5);p = os.path.join("
+    "sys._getframe(1).f_locals['sitedir'], *('google', 'cloud'));importlib = has_mfs and "
+    "__import__('importlib.util');has_mfs and __import__('importlib.machinery');m = has_mfs "
+    "and sys.modules.setdefault('google.cloud', importlib.util.module_from_spec("
+    "importlib.machinery.PathFinder.find_spec('google.cloud', [os.path.dirname(p)])));m = m "
+    "or sys.modules.setdefault('google.cloud', types.ModuleType('google.cloud'));mp = (m or "
+    "[]) and m.__dict__.setdefault('__path__',[]);(p not in mp) and mp.append(p);m and "
+    "setattr(sys.modules['google'], 'cloud', m)\n"
+)
+DISTUTILS_49 = (  # setuptools 49.3-49.6
+    "import os; enabled = os.environ.get('SETUPTOOLS_USE_DISTUTILS') == 'local'; enabled and "
+    "__import__('_distutils_hack').add_shim(); \n"
+)
+DISTUTILS_60_1 = DISTUTILS.replace("add_shim", "ensure_shim")  # setuptools 60.1.0-60.1.1
+PYTEST_COV = (  # pytest-cov 4.0-6.3 (2.5-3.0 the same without the newline)
+    "import os, sys;exec('if \\'COV_CORE_SOURCE\\' in os.environ:\\n try:\\n  from "
+    "pytest_cov.embed import init\\n  init()\\n except Exception as exc:\\n  sys.stderr.write("
+    '\\n   "pytest-cov: Failed to setup subprocess coverage. "\\n   "Environ: {0!r} "\\n   '
+    '"Exception: {1!r}\\\\n".format(\\n    dict((k, v) for k, v in os.environ.items() if '
+    "k.startswith(\\'COV_CORE\\')),\\n    exc\\n   )\\n  )\\n')\n"
+)
+COVERAGE = (  # coverage.py 7.13.1 on
+    'import sys; exec(\'import os\\n\\nif os.getenv("COVERAGE_PROCESS_START") or '
+    'os.getenv("COVERAGE_PROCESS_CONFIG"):\\n try:\\n  import coverage\\n except:\\n  pass\\n '
+    'else:\\n  coverage.process_startup(slug="pth")\')\n'
+)
+
+
+def test_packaging_and_test_tools_files_in_every_form_and_nothing_else(
+    builder: CaseBuilder,
+) -> None:
+    """Every form setuptools, pytest-cov and coverage.py wrote is INFO; the template's name and
+    start with code of its own appended (however spelled), or a tool's name with other lines,
+    is not: a look-alike of the template is judged as any other file."""
+    template = NSPKG.rstrip("\n")
+    found = _findings(
+        builder,
+        {
+            "app.py": APP,
+            "zope.interface-6.4-py3.12-nspkg.pth": ZOPE_64,
+            "google_cloud_core-2.3.2-py3.12-nspkg.pth": NSPKG + NSPKG + CLOUD_NESTED,
+            "distutils-precedence.pth": DISTUTILS_49,
+            "pytest-cov.pth": PYTEST_COV,
+            "a1_coverage.pth": COVERAGE,
+            "a-nspkg.pth": template + ";getattr(os,'sys'+'tem')('id')\n",
+            "b-nspkg.pth": template + ";__builtins__['ex'+'ec']('x=1')\n",
+            "c-nspkg.pth": template.replace("('google',)", "('google',) + (open('/x'),)") + "\n",
+            "zzz_coverage.pth": COVERAGE.replace('slug="pth"', 'slug="x"'),
+        },
+        {"python/distutils-precedence.pth": DISTUTILS_60_1, "python/pytest-cov.pth": COVERAGE},
+    )
+    quiet = {
+        "zope.interface-6.4-py3.12-nspkg.pth",
+        "google_cloud_core-2.3.2-py3.12-nspkg.pth",
+        "distutils-precedence.pth",
+        "pytest-cov.pth",
+        "a1_coverage.pth",
+        "python/distutils-precedence.pth",
+    }
+    assert {name for name, f in found.items() if f.severity is Severity.INFO} == quiet
+    assert "a packaging or test tool's own file" in found["pytest-cov.pth"].summary
+    for name in ("a-nspkg.pth", "b-nspkg.pth", "c-nspkg.pth", "python/pytest-cov.pth"):
+        assert found[name].severity.rank >= Severity.MEDIUM.rank, name
+    assert found["zzz_coverage.pth"].severity is Severity.HIGH  # coverage's name, not its lines

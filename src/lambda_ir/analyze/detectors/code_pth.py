@@ -11,6 +11,7 @@ editable installs'); any other is code the function runs without naming it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 
@@ -56,37 +57,116 @@ _ACTIVE = re.compile(
 )
 
 # The `.pth` files packaging tools write, by name and by the very lines they write (a name
-# alone would let `evil-nspkg.pth` pass): setuptools' distutils shim, virtualenv's, setuptools'
-# editable installs' and the namespace-package template of setuptools and pip (`_nspkg`).
+# alone would let `evil-nspkg.pth` pass): setuptools' distutils shim (49.3 on: the variable's
+# default and `add_shim`/`ensure_shim` as each release wrote them), virtualenv's, setuptools'
+# editable installs' and setuptools' namespace-package template (`_NSPKG`).
 _NAME = r"[A-Za-z_][A-Za-z0-9_.]*"
 _DISTUTILS = re.compile(
-    r"import os; var = 'SETUPTOOLS_USE_DISTUTILS'; enabled = os\.environ\.get\(var, "
-    r"'(?:local|stdlib)'\) == 'local'; enabled and "
-    r"__import__\('_distutils_hack'\)\.add_shim\(\); ?"
+    r"import os; (?:var = 'SETUPTOOLS_USE_DISTUTILS'; enabled = os\.environ\.get\(var, "
+    r"'(?:local|stdlib)'\)|enabled = os\.environ\.get\('SETUPTOOLS_USE_DISTUTILS'\)) == "
+    r"'local'; enabled and __import__\('_distutils_hack'\)\.(?:add|ensure)_shim\(\); ?"
 )
 _EDITABLE = re.compile(rf"import (__editable___{_NAME}_finder); \1\.install\(\)")
-_NSPKG_START = "import sys, types, os;"
-_IMPORT = re.compile(r"\bimport\b")  # a statement, not the template's `importlib` name
-# The template's own imports, taken out before the rest of its line is read for others.
-_NSPKG_IMPORTS = ("__import__('importlib.util')", "__import__('importlib.machinery')")
+
+# setuptools' namespace-package line (`namespaces.Installer._nspkg_tmpl`, its parts joined by
+# `;`) in each form it has had: to 28.2, 28.3 (`pep420`), 31.0 and 34.3 (`has_mfs`), 69.1 on.
+# A package and its parts are the only values in it; a nested package adds `_NSPKG_NESTED`.
+# The whole line must be one of them: a line that starts as the template and goes on to run
+# something (`;getattr(os, 'sys' + 'tem')(…)`) is not the template.
+_ROOT = "sys._getframe(1).f_locals['sitedir']"
+_NSPKG_FORMS = (
+    (
+        "p = os.path.join(%(root)s, *%(pth)r)",
+        "ie = os.path.exists(os.path.join(p,'__init__.py'))",
+        "m = not ie and sys.modules.setdefault(%(pkg)r, types.ModuleType(%(pkg)r))",
+    ),
+    (
+        "pep420 = sys.version_info > (3, 3)",
+        "p = os.path.join(%(root)s, *%(pth)r)",
+        "ie = os.path.exists(os.path.join(p,'__init__.py'))",
+        "m = not ie and not pep420 and sys.modules.setdefault(%(pkg)r, types.ModuleType(%(pkg)r))",
+    ),
+    (
+        "has_mfs = sys.version_info > (3, 5)",
+        "p = os.path.join(%(root)s, *%(pth)r)",
+        "importlib = has_mfs and __import__('importlib.util')",
+        "has_mfs and __import__('importlib.machinery')",
+        "m = has_mfs and sys.modules.setdefault(%(pkg)r, importlib.util.module_from_spec("
+        "importlib.machinery.PathFinder.find_spec(%(pkg)r, [os.path.dirname(p)])))",
+        "m = m or not has_mfs and sys.modules.setdefault(%(pkg)r, types.ModuleType(%(pkg)r))",
+    ),
+    (
+        "has_mfs = sys.version_info > (3, 5)",
+        "p = os.path.join(%(root)s, *%(pth)r)",
+        "importlib = has_mfs and __import__('importlib.util')",
+        "has_mfs and __import__('importlib.machinery')",
+        "m = has_mfs and sys.modules.setdefault(%(pkg)r, importlib.util.module_from_spec("
+        "importlib.machinery.PathFinder.find_spec(%(pkg)r, [os.path.dirname(p)])))",
+        "m = m or sys.modules.setdefault(%(pkg)r, types.ModuleType(%(pkg)r))",
+    ),
+    (
+        "p = os.path.join(%(root)s, *%(pth)r)",
+        "importlib = __import__('importlib.util')",
+        "__import__('importlib.machinery')",
+        "m = sys.modules.setdefault(%(pkg)r, importlib.util.module_from_spec("
+        "importlib.machinery.PathFinder.find_spec(%(pkg)r, [os.path.dirname(p)])))",
+        "m = m or sys.modules.setdefault(%(pkg)r, types.ModuleType(%(pkg)r))",
+    ),
+)
+_NSPKG_HEAD = "import sys, types, os"
+_NSPKG_TAIL = (
+    "mp = (m or []) and m.__dict__.setdefault('__path__',[])",
+    "(p not in mp) and mp.append(p)",
+)
+_NSPKG_NESTED = "m and setattr(sys.modules[%(parent)r], %(child)r, m)"
+_IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
+_VALUES = {
+    "%(root)s": re.escape(_ROOT),
+    "%(pth)r": rf"\('{_IDENT}'(?:,|(?:, '{_IDENT}')+)\)",  # ('google',), ('google', 'cloud')
+    "%(pkg)r": rf"'{_IDENT}(?:\.{_IDENT})*'",
+    "%(parent)r": rf"'{_IDENT}(?:\.{_IDENT})*'",
+    "%(child)r": rf"'{_IDENT}'",
+}
 
 
-def _nspkg(line: str) -> bool:
-    """A line of the namespace-package template (`*-nspkg.pth`): it starts as the template
-    does and, its own two `__import__`s aside, imports, opens or runs nothing."""
-    if not line.startswith(_NSPKG_START) or "sys._getframe(1).f_locals['sitedir']" not in line:
-        return False
-    rest = line.removeprefix(_NSPKG_START)
-    for own in _NSPKG_IMPORTS:
-        rest = rest.replace(own, "")
-    return not _IMPORT.search(rest) and "open(" not in rest and not _ACTIVE.search(rest)
+def _template(parts: tuple[str, ...]) -> str:
+    """A template's parts as a regex: its text literal, each value a pattern of its shape."""
+    text = re.escape(";".join(parts))
+    for name, pattern in _VALUES.items():
+        text = text.replace(re.escape(name), pattern)
+    return text
 
+
+_NSPKG = re.compile(
+    "(?:"
+    + "|".join(_template((_NSPKG_HEAD, *form, *_NSPKG_TAIL)) for form in _NSPKG_FORMS)
+    + f")(?:{_template(('', _NSPKG_NESTED))})?"
+)
+
+# Test tools' `.pth` files, by name and the SHA-256 of their import lines ("\n"-joined):
+# each runs a fixed `exec` that starts coverage in subprocesses only when the tool's variable
+# is set. pytest-cov 2.0-2.3, 2.4, and 2.5-6.3 (7.0 ships none); coverage.py 7.12.1b1-7.13.0
+# (`zzz_coverage.pth`, then `a1_coverage.pth`) and 7.13.1 on.
+_PYTEST_COV = frozenset(
+    {
+        "a29509e7bb2dd6dcd6097fcccd2e44f233576b547bfaa63051c7b25e5c34a0c9",
+        "a546066dba3212407d5a660b1485668bb89eb15e1414955175c95dcdc55aebc1",
+        "b8e1b828090bfec4b25656d04cd0948d3e70221ea8281ac0e12569eef48ae2a6",
+    }
+)
+_COVERAGE_OLD = "c3b8d29a0e339d512307ed96990c65f1a8d157b35f698902fb9172e5ebab42ca"
+_COVERAGE = "2cbb286eeaf39b2cd7d68cb09c1bc3cfb0cc8d27da949004d0c22698f127f270"
+_TOOL_FILES = {
+    "pytest-cov.pth": _PYTEST_COV,
+    "zzz_coverage.pth": frozenset({_COVERAGE_OLD}),
+    "a1_coverage.pth": frozenset({_COVERAGE_OLD, _COVERAGE}),
+}
 
 _PACKAGING: tuple[tuple[re.Pattern[str], Callable[[str], object]], ...] = (
     (re.compile(r"distutils-precedence\.pth"), _DISTUTILS.fullmatch),
     (re.compile(r"_virtualenv\.pth"), lambda line: line == "import _virtualenv"),
     (re.compile(r"__editable__\..+\.pth"), _EDITABLE.fullmatch),
-    (re.compile(r".+-nspkg\.pth"), _nspkg),
+    (re.compile(r".+-nspkg\.pth"), _NSPKG.fullmatch),
 )
 
 
@@ -98,7 +178,10 @@ def _import_lines(data: bytes) -> list[str]:
 
 
 def _packaging(base: str, lines: list[str]) -> bool:
-    """A packaging tool's own file: its name, and every import line the tool's own."""
+    """A packaging or test tool's own file: its name, and every import line the tool's own."""
+    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    if digest in _TOOL_FILES.get(base, ()):
+        return True
     return any(
         name.fullmatch(base) and all(tool_line(line) for line in lines)
         for name, tool_line in _PACKAGING
@@ -122,7 +205,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         base = member.name.rsplit("/", 1)[-1]
         active = [line for line in lines if _ACTIVE.search(line)]
         if _packaging(base, lines):
-            severity, verdict = Severity.INFO, "a packaging tool's own file, line for line"
+            severity, verdict = Severity.INFO, "a packaging or test tool's own file, line for line"
             active = []
         elif active:
             severity, verdict = Severity.HIGH, "a line builds or runs code, or reaches out"
