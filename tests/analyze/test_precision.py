@@ -822,6 +822,13 @@ def test_an_exposure_of_malicious_code_recommends_stopping_it() -> None:
     assert incident.kind == "exposure" and incident.actions == ()
     (incident,), _ = correlate([dataclasses.replace(miner, severity=Severity.MEDIUM)])
     assert incident.actions == ()
+    # a miner seen running (the runtime collector's /tmp, its processes, its connections)
+    for detector in ("LIR-RT-002", "LIR-RT-003", "LIR-RT-004"):
+        running = _finding("r", detector, Severity.HIGH, None, "")
+        (incident,), _ = correlate([running])
+        assert incident.actions == ("throttle",), detector
+    (incident,), _ = correlate([_finding("x", "LIR-RT-001", Severity.HIGH, None, "")])
+    assert incident.actions == ()  # an executable in /tmp alone: a headless browser's too
 
 
 def test_a_pause_does_not_split_steps_from_the_same_new_address() -> None:

@@ -7,6 +7,7 @@ object and pattern) and the text export is one value per line.
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from pathlib import Path
 
@@ -14,7 +15,8 @@ import orjson
 import pytest
 
 from lambda_ir.evidence.index import open_index
-from lambda_ir.report import build_facts, render_all
+from lambda_ir.model import Finding, Severity
+from lambda_ir.report import build_facts, render_all, risk
 from lambda_ir.report.facts import ReportFacts
 from lambda_ir.report.response import at_risk, checklist, suspects
 from lambda_ir.timeline import build_timeline
@@ -335,3 +337,25 @@ def test_the_incident_table_keeps_the_ranking_of_incidents_json(built: BuiltCase
     html = render_all(facts, ("html",))["report.html"].decode()
     table = html[html.index('id="incidents"') :]
     assert table.index("INC-A") < table.index("INC-E") < table.index("INC-H")
+
+
+def test_a_miner_seen_running_makes_its_function_compromised() -> None:
+    """What the runtime collector saw run (a miner's configuration in /tmp) is something that
+    happened, not a door left open: the function is compromised, not exposed."""
+    fn = "arn:aws:lambda:us-east-1:111122223333:function:orders-worker"
+    running = Finding(
+        id="LIR-RT-002:1",
+        detector="LIR-RT-002",
+        title="Cryptominer configuration in a running function's /tmp",
+        severity=Severity.CRITICAL,
+        resource=fn,
+        account="111122223333",
+        region="us-east-1",
+        summary="/tmp/.xmrig.json names a mining pool.",
+        evidence=(),
+    )
+    open_url = dataclasses.replace(running, id="LIR-CFG-001:1", detector="LIR-CFG-001")
+    (risky,) = risk.at_risk([running], lambda arn: arn)
+    assert risky.state == "compromised"
+    (risky,) = risk.at_risk([open_url], lambda arn: arn)
+    assert risky.state == "exposed"

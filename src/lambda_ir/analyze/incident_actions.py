@@ -26,8 +26,8 @@ def contain_actions(
     incident's functions: keys deactivated, execution-role sessions revoked (or, for another
     role acting with temporary keys, that role's), public access (and another account's, when
     its caller acted) and URLs removed, look-alike or unknown layers stripped. An exposure
-    (no one's calls) recommends nothing, but for malicious code found in a function
-    (`MALWARE` at HIGH or worse): stop it, and strip a bad layer."""
+    (no one's calls) recommends nothing, but for malicious code found in a function or seen
+    running in it (`MALWARE`, `RUNNING` at HIGH or worse): stop it, and strip a bad layer."""
     if severity.rank < Severity.MEDIUM.rank:
         return ()
     if kind != "activity":
@@ -70,11 +70,18 @@ _NAMED = frozenset({"LIR-CT-003", "LIR-CHG-002"})
 # Findings that the code itself is malicious: a YARA rule (each rule its own `yara:` id), or a
 # version whose change brought one in.
 MALWARE = frozenset({"LIR-CODE-001", "LIR-CHG-001"})
+# Findings that the function was seen running it (the runtime collector's snapshots): a
+# miner's configuration in /tmp, a program run from /tmp, deleted or named like a miner, a
+# connection to a mining port or an indicator address. (An executable in /tmp alone is not:
+# headless browsers unpack theirs there.)
+RUNNING = frozenset({"LIR-RT-002", "LIR-RT-003", "LIR-RT-004"})
 
 
 def _malicious(finding: Finding) -> bool:
     return finding.severity.rank >= Severity.HIGH.rank and (
-        finding.detector in MALWARE or finding.detector.startswith("yara:")
+        finding.detector in MALWARE
+        or finding.detector in RUNNING
+        or finding.detector.startswith("yara:")
     )
 
 

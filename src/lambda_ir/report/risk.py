@@ -11,9 +11,18 @@ from dataclasses import dataclass
 
 from lambda_ir.model import Finding, FunctionRef, Severity
 
-# Findings that say something happened (code, logs, a principal's calls), not only a door
-# left open: a function with one of these is compromised, otherwise exposed.
-ACTIVITY = ("yara:", "LIR-CODE-", "LIR-CHG-", "LIR-IOC-", "LIR-LOG-", "LIR-CT-", "sigma:")
+# Findings that say something happened (code, logs, what ran, a principal's calls), not only
+# a door left open: a function with one of these is compromised, otherwise exposed.
+ACTIVITY = (
+    "yara:",
+    "LIR-CODE-",
+    "LIR-CHG-",
+    "LIR-IOC-",
+    "LIR-LOG-",
+    "LIR-RT-",
+    "LIR-CT-",
+    "sigma:",
+)
 
 
 @dataclass(frozen=True)
