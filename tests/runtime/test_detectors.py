@@ -15,8 +15,9 @@ from lambda_ir.analyze.detectors import (
     rt_unexpected_process,
 )
 from lambda_ir.model import Severity
+from lambda_ir.runtime.layer import layer_files
 from tests.analyze.casebuild import CaseBuilder, function_config, run_detector, zip_bytes
-from tests.runtime.helpers import malicious_tmp, sha256
+from tests.runtime.helpers import ELF, malicious_tmp, sha256
 from tests.runtime.snapshots import (
     ACCOUNT,
     CONFIGURED,
@@ -24,6 +25,7 @@ from tests.runtime.snapshots import (
     REGION,
     infected,
     lambda_snapshot,
+    process,
     store,
 )
 
@@ -38,12 +40,28 @@ def dirs(tmp_path: Path) -> tuple[Path, Path]:
     return tmp, opt
 
 
+def _collector_layer(opt: Path) -> None:
+    """The collector's layer as `runtime build-layer` makes it, extracted into /opt."""
+    for name, _, content in layer_files():
+        (opt / name).parent.mkdir(parents=True, exist_ok=True)
+        (opt / name).write_bytes(content)
+
+
+# The collector's wrapper shell while its cold-start snapshot runs (then it execs the runtime).
+WRAPPER_SHELL = process(
+    10, "/bin/sh", "/bin/sh", "/opt/lambda-ir/wrapper", "/var/lang/bin/python3.12", "bootstrap"
+)
+
+
 def test_quiet_on_a_clean_running_function(tmp_path: Path, dirs: tuple[Path, Path]) -> None:
     builder = CaseBuilder(tmp_path / "case")
     config = function_config("orders", layers=[LAYER_ARN], env=CONFIGURED)
     builder.versions("orders", [config])
     builder.layer(LAYER_ARN, zip_bytes({"python/deps.py": "VERSION = 1\n"}))
-    store(builder, lambda_snapshot(*dirs), "clean")
+    _collector_layer(dirs[1])  # the collector's own files and processes are never findings
+    snapshot = lambda_snapshot(*dirs)
+    snapshot["processes"].append(WRAPPER_SHELL)
+    store(builder, snapshot, "clean")
     for detector in (
         rt_tmp_executable,
         rt_tmp_miner_config,
@@ -123,3 +141,36 @@ def test_opt_against_the_layers_and_between_snapshots(
     store(alone, after, "after")
     (changed,) = run_detector(alone, rt_opt_modified.DETECTOR)
     assert changed.details["path"] == "/opt/python/deps.py" and len(changed.evidence) == 2
+
+
+def test_a_look_alike_of_the_collector_is_judged_like_any_other(
+    tmp_path: Path, dirs: tuple[Path, Path]
+) -> None:
+    """Only the collector's own files, at their paths with the bytes this lambda-ir builds, and
+    a shell or Python running its scripts are left out: a miner a layer puts under
+    /opt/lambda-ir/, an altered collect.py, or a program passing a collector script as an
+    argument are findings."""
+    tmp, opt = dirs
+    _collector_layer(opt)
+    (opt / "lambda-ir" / "xmrig").write_bytes(ELF)
+    (opt / "lambda-ir" / "collect.py").write_text("import os; os.system('id')\n")
+    builder = CaseBuilder(tmp_path / "case")
+    builder.versions("orders", [function_config("orders", layers=[LAYER_ARN])])
+    builder.layer(LAYER_ARN, zip_bytes({"python/deps.py": "VERSION = 1\n"}))
+    snapshot = lambda_snapshot(tmp, opt)
+    snapshot["processes"] += [
+        WRAPPER_SHELL,
+        process(30, "/opt/lambda-ir/xmrig", "/opt/lambda-ir/xmrig", "-o", "pool:3333"),
+        process(31, "/usr/bin/curl", "curl", "/opt/lambda-ir/collect.py"),
+    ]
+    store(builder, snapshot, "look-alike")
+    files = {f.details["path"] for f in run_detector(builder, rt_opt_modified.DETECTOR)}
+    assert files == {"/opt/lambda-ir/xmrig", "/opt/lambda-ir/collect.py"}
+    programs = {
+        f.details["program"]: f.severity
+        for f in run_detector(builder, rt_unexpected_process.DETECTOR)
+    }
+    assert programs == {
+        "/opt/lambda-ir/xmrig": Severity.HIGH,  # named like a miner
+        "/usr/bin/curl": Severity.MEDIUM,
+    }

@@ -7,15 +7,38 @@ that showed the fact and carries the first time it was seen.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from lambda_ir.analyze.detector import DetectorInfo, make_finding
 from lambda_ir.model import EvidenceRef, Finding, FunctionRef, Severity
+from lambda_ir.runtime.layer import layer_files
 
 # Aggregate of a grouped query: the distinct snapshots (path, sha256) that showed the fact.
 EVIDENCE_AGG = "list(DISTINCT [evidence_path, evidence_sha256]) AS evidence"
-# The collector itself: its own processes and layer files are never findings.
-OWN_PATHS = ("/opt/lambda-ir/", "/opt/extensions/lambda-ir")
+# The collector's own scripts, as its processes name them: the wrapper, the snapshot it runs,
+# the extension and the script the extension runs (`runtime.layer`).
+OWN_SCRIPTS = (
+    "/opt/lambda-ir/wrapper",
+    "/opt/lambda-ir/collect.py",
+    "/opt/extensions/lambda-ir",
+    "/opt/extensions/../lambda-ir/collect.py",
+)
+# A process is the collector's when a shell or Python runs one of its scripts: anything else
+# under /opt/lambda-ir/ (a look-alike layer's miner) is judged like any other program.
+OWN_PROCESS_SQL = (
+    "coalesce(regexp_matches(cmdline->>'$[0]', '(^|/)(python3(\\.[0-9]+)?|sh)$') "
+    "AND list_has_any(json_extract_string(cmdline, '$[*]'), "
+    f"[{', '.join(repr(script) for script in OWN_SCRIPTS)}]), false)"
+)
+
+
+def own_layer_files() -> list[str]:
+    """`/opt/<file>|<sha256>` of every file of the collector's layer as this lambda-ir builds
+    it: only those, at their very paths and bytes, are the collector's own under /opt."""
+    return [
+        f"/opt/{name}|{hashlib.sha256(content).hexdigest()}" for name, _, content in layer_files()
+    ]
 
 
 def resource_of(account: str, region: str, function: str) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
-from lambda_ir.analyze.runtime_rows import EVIDENCE_AGG, runtime_finding
+from lambda_ir.analyze.runtime_rows import EVIDENCE_AGG, own_layer_files, runtime_finding
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -31,7 +31,7 @@ observed AS (
          {EVIDENCE_AGG}
   FROM runtime_files
   WHERE root = '/opt' AND type = 'file' AND sha256 IS NOT NULL
-    AND NOT starts_with(path, '/opt/lambda-ir/') AND path <> '/opt/extensions/lambda-ir'
+    AND NOT list_contains($own, path || '|' || sha256)
   GROUP BY ALL),
 expected AS (
   SELECT v.account, v.region, v.function_name, '/opt/' || c.member AS path,
@@ -63,9 +63,12 @@ ORDER BY o.function_name, o.path
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
-    """/opt files not matching the function's layer members, or changing between snapshots."""
+    """/opt files not matching the function's layer members, or changing between snapshots.
+    The collector's own layer files are left out only at their paths with the bytes this
+    lambda-ir builds: a look-alike under /opt/lambda-ir/ is judged like any other file."""
+    own = {"own": own_layer_files()}
     for account, region, name, path, sha256, hashes, first, evidence in case.index.execute(
-        _AGAINST_LAYERS
+        _AGAINST_LAYERS, own
     ).fetchall():
         what = (
             f"has sha256 {sha256}, the layer holds {', '.join(hashes)}"
@@ -83,7 +86,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             details={"path": path, "sha256": sha256, "layer_sha256": hashes or []},
         )
     for account, region, name, path, hashes, first, evidence in case.index.execute(
-        _BETWEEN_SNAPSHOTS
+        _BETWEEN_SNAPSHOTS, own
     ).fetchall():
         yield runtime_finding(
             INFO,

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
-from lambda_ir.analyze.runtime_rows import EVIDENCE_AGG, runtime_finding
+from lambda_ir.analyze.runtime_rows import EVIDENCE_AGG, OWN_PROCESS_SQL, runtime_finding
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -39,7 +39,7 @@ SELECT account, region, function_name,
        any_value(cmdline::VARCHAR) AS cmdline, min(captured_at), {EVIDENCE_AGG}
 FROM runtime_processes
 WHERE in_lambda AND NOT is_collector AND pid <> 1
-  AND NOT coalesce(cmdline::VARCHAR LIKE '%/opt/lambda-ir/%', false)
+  AND NOT {OWN_PROCESS_SQL}
 GROUP BY ALL ORDER BY function_name, program
 """  # noqa: S608 - constant SQL
 
