@@ -49,12 +49,15 @@ def test_timeline_and_report_commands(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     names = {Path(p).name for p in orjson.loads(done.stdout)["outputs"]}
     assert names == {"report.md", "indicators.stix.json"} and (root / "report.md").is_file()
+    said = _run("report", "--case", str(root), "--format", "md")
+    assert "3 findings, 15 timeline events (0 of the collector's own calls" in said.stdout
+    assert ", 1 function, 3 collection gaps" in said.stdout  # one function: no plural
     done = _run("report", "--case", str(root), "--format", "html,pdf")
     assert done.returncode == 2 and "unknown format pdf" in done.stderr
 
     custody = [orjson.loads(line) for line in (root / "custody.jsonl").read_text().splitlines()]
-    actions = [c["action"] for c in custody[-5:]]
-    assert actions == ["timeline", "reporting", "reported", "reporting", "reported"]
+    actions = [c["action"] for c in custody[-7:]]
+    assert actions == ["timeline", *["reporting", "reported"] * 3]
 
 
 def test_report_on_a_folder_that_is_not_a_case(tmp_path: Path) -> None:

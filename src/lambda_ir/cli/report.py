@@ -144,9 +144,11 @@ def report(case_dir: str, formats: str) -> None:
     lines = [f"{path}  sha256 {result.outputs[path.name]}" for path in result.paths]
     facts = result.facts
     lines.append(
-        f"{listing.counted(len(facts.findings), 'finding')}, {facts.events_total} timeline events "
+        f"{listing.counted(len(facts.findings), 'finding')}, "
+        f"{listing.counted(facts.events_total, 'timeline event')} "
         f"({facts.hidden} of the collector's own calls left out of the report), "
-        f"{len(facts.functions)} functions, {len(facts.missing)} collection gaps"
+        f"{listing.counted(len(facts.functions), 'function')}, "
+        f"{listing.counted(len(facts.missing), 'collection gap')}"
     )
     ui.result(
         "\n".join(lines),
