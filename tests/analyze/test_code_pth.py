@@ -157,3 +157,43 @@ def test_packaging_and_test_tools_files_in_every_form_and_nothing_else(
     for name in ("a-nspkg.pth", "b-nspkg.pth", "c-nspkg.pth", "python/pytest-cov.pth"):
         assert found[name].severity.rank >= Severity.MEDIUM.rank, name
     assert found["zzz_coverage.pth"].severity is Severity.HIGH  # coverage's name, not its lines
+
+
+def test_a_layer_file_no_function_carrying_it_reads_now(builder: CaseBuilder) -> None:
+    """Lambda's bootstrap reads a layer's `.pth` files only for a function without PYTHONPATH,
+    and `python/lib/pythonN.N/site-packages` only on that runtime: a file no collected function
+    reads says so (a plain import LOW; what builds or runs code stays HIGH, for who put it
+    there); one function that reads it is enough to say it runs."""
+    layer = {
+        "python/lib/python3.9/site-packages/old.pth": "import old_boot\n",
+        "python/boot.pth": "import os;exec(bytes.fromhex('7072696e74283129'))\n",
+    }
+    blob = zip_bytes({"app.py": APP})
+    builder.code(blob, "orders")
+    builder.layer(LAYER, zip_bytes(layer))
+    pythonpath = {"PYTHONPATH": "/var/task/vendor"}
+    builder.versions(
+        "orders", [function_config("orders", code=blob, layers=[LAYER], env=pythonpath)]
+    )
+    builder.versions(  # a Node.js function carrying the layer reads no .pth at all
+        "web", [function_config("web", code=blob, layers=[LAYER], runtime="nodejs20.x")]
+    )
+    found = {f.details["member"]: f for f in run_detector(builder, code_pth.DETECTOR)}
+    old = found["python/lib/python3.9/site-packages/old.pth"]
+    assert old.severity is Severity.LOW
+    assert "only python3.9 reads it, they run" not in old.summary  # orders sets PYTHONPATH
+    assert old.details["not_read_now"].startswith("they set PYTHONPATH")
+    boot = found["python/boot.pth"]
+    assert boot.severity is Severity.HIGH and "is read by no function carrying it now" in (
+        boot.summary
+    )
+    # a python3.12 function without PYTHONPATH reads python/ but not the 3.9 folder
+    builder.versions("billing", [function_config("billing", code=blob, layers=[LAYER])])
+    found = {f.details["member"]: f for f in run_detector(builder, code_pth.DETECTOR)}
+    assert "not_read_now" not in found["python/boot.pth"].details
+    assert "runs 1 import line(s)" in found["python/boot.pth"].summary
+    old = found["python/lib/python3.9/site-packages/old.pth"]
+    assert old.details["not_read_now"] == (
+        "only python3.9 reads it, they run python3.12; they set PYTHONPATH, so the bootstrap "
+        "makes no layer folder a site folder"
+    )

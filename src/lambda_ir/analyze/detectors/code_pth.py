@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.code_files import iter_files, member_finding
 from lambda_ir.analyze.detector import Detector, DetectorInfo
-from lambda_ir.analyze.values import Package
+from lambda_ir.analyze.values import FunctionConfig, Package
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -193,8 +193,38 @@ def _python(package: Package) -> bool:
     return not package.runtimes or any(r.startswith("python") for r in package.runtimes)
 
 
+_VERSIONED = re.compile(r"python/lib/(python3\.\d+)/site-packages/[^/]+")
+
+
+def _unread(package: Package, member: str, configs: dict[str, FunctionConfig]) -> str:
+    """Why no collected function carrying this layer reads `member` now, "" when one does (or
+    none is known). Lambda's Python bootstrap makes a layer's folders site folders only when
+    the function does not set `PYTHONPATH`, and `python/lib/pythonN.N/site-packages` only for
+    the runtime of that version (a function's own `/var/task` is always one)."""
+    if package.kind != "layer":
+        return ""
+    readers = [configs[owner] for owner in package.owners if owner in configs]
+    found = _VERSIONED.fullmatch(member)
+    version = found.group(1) if found else ""  # "" when any Python version reads it
+    pythonpath, runtimes = False, dict[str, None]()
+    for config in readers:
+        if not config.runtime.startswith("python"):
+            continue  # reads no .pth file at all
+        if "PYTHONPATH" in config.environment:
+            pythonpath = True
+        elif version and config.runtime != version:
+            runtimes[config.runtime] = None
+        else:
+            return ""  # this one reads it
+    why = [f"only {version} reads it, they run {', '.join(runtimes)}"] if runtimes else []
+    if pythonpath:
+        why.append("they set PYTHONPATH, so the bootstrap makes no layer folder a site folder")
+    return "; ".join(why)
+
+
 def detect(case: CaseView) -> Iterator[Finding]:
     """`.pth` files with `import` lines at a site folder of a Python package."""
+    configs = {config.ref.arn: config for config in case.functions}
     for package, member, _ in iter_files(case):
         site = _SITE_DIRS.get(package.kind)
         if site is None or not site.fullmatch(member.name) or not _python(package):
@@ -212,13 +242,18 @@ def detect(case: CaseView) -> Iterator[Finding]:
         else:
             severity, verdict = INFO.severity, "no packaging tool names its file so"
         where = f"layer {package.layer}" if package.kind == "layer" else f"{package.owner}'s code"
+        runs = "runs"
+        if unread := _unread(package, member.name, configs):
+            # never read now: what it holds still tells who put it there (HIGH stays HIGH)
+            runs = f"is read by no function carrying it now ({unread}), but would run"
+            severity = Severity.LOW if severity is Severity.MEDIUM else severity
         yield member_finding(
             INFO,
             package,
             member,
             severity=severity,
             summary=(
-                f"{member.name} in {where} runs {len(lines)} import line(s) at every cold "
+                f"{member.name} in {where} {runs} {len(lines)} import line(s) at every cold "
                 f"start, before the handler ({verdict}): {(active or lines)[0][:160]!r}; "
                 "read it and what it imports."
             ),
@@ -226,7 +261,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 "member": member.name,
                 "import_lines": [line[:500] for line in lines[:20]],
                 "used_by": list(package.owners),
-            },
+            }
+            | ({"not_read_now": unread} if unread else {}),
         )
 
 
