@@ -92,7 +92,7 @@ def test_round_trip_into_the_case_with_verified_hashes(
     assert found["LIR-RT-002"]["severity"] == "critical"
 
 
-def test_a_snapshot_that_does_not_match_its_manifest_is_refused(
+def test_a_snapshot_that_does_not_match_its_manifest_is_kept_and_counted(
     tmp_path: Path, bucket: Bucket, region: str
 ) -> None:
     tmp = tmp_path / "tmp"
@@ -105,10 +105,53 @@ def test_a_snapshot_that_does_not_match_its_manifest_is_refused(
     s3.put_object(Bucket=bucket.name, Key=snapshot_key, Body=tampered)  # type: ignore[attr-defined]
 
     collect(bucket, region, tmp_path / "case")
-    entries = [e for e in Case.open(tmp_path / "case").entries() if e.kind == "runtime"]
-    assert [e.path for e in entries] == [None]
-    assert "does not match its manifest" in (entries[0].error or "")
-    assert entries[0].params == {"Bucket": bucket.name, "Key": snapshot_key}
+    case = Case.open(tmp_path / "case")
+    (failed,) = [e for e in case.entries() if e.kind == "runtime"]
+    assert failed.path is None and failed.params == {"Bucket": bucket.name, "Key": snapshot_key}
+    assert (failed.error or "").startswith("integrity: ManifestMismatch: snapshot does not match")
+    # evidence first: the bytes as received are kept, hashed, marked as not verified
+    (kept,) = [e for e in case.entries() if e.kind == "other"]
+    assert case.path(kept.path or "").read_bytes() == tampered
+    assert kept.sha256 == sha256(tampered) and kept.params == failed.params
+    assert kept.meta["verified"] is False and kept.meta["function"] == "orders"
+    assert "does not match its manifest" in kept.meta["refused"]
+    assert failed.meta["received"] == kept.path
+    custody = [json.loads(line) for line in (tmp_path / "case" / "custody.jsonl").open()]
+    collected = [c for c in custody if c["action"] == "collected"][-1]["details"]
+    assert collected["errors"] == {"integrity": 1} and collected["by_kind"]["other"] == 1
+
+    # analyze says so, citing the refused call and the kept bytes; no snapshot is analysed
+    analyzed = CliRunner().invoke(cli, ["--json", "analyze", "--case", str(tmp_path / "case")])
+    assert analyzed.exit_code == 0, analyzed.output
+    findings = json.loads(analyzed.stdout)["findings"]
+    (gap,) = [f for f in findings if f["detector"] == "LIR-GAP-001" and "integrity" in f["title"]]
+    assert gap["severity"] == "medium" and gap["resource"].endswith(":function:orders")
+    assert {"path": kept.path, "sha256": kept.sha256} in gap["evidence"]
+    assert "find who wrote that key" in gap["summary"]
+    assert not [f for f in findings if f["detector"].startswith("LIR-RT-")]
+
+    collect(bucket, region, tmp_path / "case")  # again: refused again, the bytes kept once
+    assert len([e for e in Case.open(tmp_path / "case").entries() if e.kind == "other"]) == 1
+
+
+def test_a_snapshot_that_is_no_json_object_is_kept_not_stored(
+    tmp_path: Path, bucket: Bucket, region: str
+) -> None:
+    s3 = bucket.client()
+    folder = f"snapshots/{region}/orders/20260101T000000000Z-array/"
+    body = gzip.compress(b"[1, 2, 3]")
+    listed = {"key": folder + "snapshot.json.gz", "sha256": sha256(body), "size": len(body)}
+    s3.put_object(Bucket=bucket.name, Key=folder + "snapshot.json.gz", Body=body)  # type: ignore[attr-defined]
+    s3.put_object(  # type: ignore[attr-defined]
+        Bucket=bucket.name, Key=folder + "manifest.json", Body=json.dumps({"files": [listed]})
+    )
+
+    collect(bucket, region, tmp_path / "case")
+    entries = list(Case.open(tmp_path / "case").entries())
+    (failed,) = [e for e in entries if e.kind == "runtime"]
+    assert (failed.error or "").startswith("integrity: NotASnapshot: snapshot is not gzip JSON")
+    (kept,) = [e for e in entries if e.kind == "other"]
+    assert kept.sha256 == sha256(body) and kept.meta["manifest_sha256"] == sha256(body)
 
 
 def test_a_manifest_naming_another_object_is_refused(
@@ -124,6 +167,10 @@ def test_a_manifest_naming_another_object_is_refused(
     s3.put_object(Bucket=bucket.name, Key=folder + "manifest.json", Body=json.dumps(forged))  # type: ignore[attr-defined]
 
     collect(bucket, region, tmp_path / "case")
-    (entry,) = [e for e in Case.open(tmp_path / "case").entries() if e.kind == "runtime"]
+    entries = list(Case.open(tmp_path / "case").entries())
+    (entry,) = [e for e in entries if e.kind == "runtime"]
     assert entry.path is None and "not its own snapshot" in (entry.error or "")
+    assert (entry.error or "").startswith("integrity: ForeignKey:")
     assert entry.params == {"Bucket": bucket.name, "Key": folder + "manifest.json"}
+    (kept,) = [e for e in entries if e.kind == "other"]  # the forged manifest, not the notes
+    assert kept.sha256 == sha256(json.dumps(forged).encode()) and kept.params == entry.params

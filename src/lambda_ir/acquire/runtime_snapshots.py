@@ -3,10 +3,14 @@
 The collector (`lambda_ir.runtime`) writes `<prefix><region>/<function>/<time>-<id>/`
 `snapshot.json.gz` and then `manifest.json` naming its key, size and SHA-256. For each region
 in scope this lists `<prefix><region>/`, reads every manifest, fetches the object it names and
-keeps it only when size and SHA-256 match: a mismatch, a missing object or an oversized
-one is a manifest error, never a stored snapshot. The stored artifact is the gunzipped
-snapshot (kind `runtime`, api `s3:GetObject`, meta: the object's verified SHA-256, the
-function, the capture time), at `runtime/<account>/<region>/<function>/<time>-<id>.json`.
+keeps it as a snapshot only when size and SHA-256 match. The stored artifact is the
+gunzipped snapshot (kind `runtime`, api `s3:GetObject`, meta: the object's verified SHA-256,
+the function, the capture time), at `runtime/<account>/<region>/<function>/<time>-<id>.json`.
+Every failure is a failed call with an error class the summary and `LIR-GAP-001` count: a
+denied or missing object as AWS said, an oversized one `skipped`. An object that is not what
+its manifest vouches for (other bytes, a manifest naming another key, not gzip JSON) is an
+`integrity` failure, and its bytes as received are kept as evidence (a blob of kind `other`,
+meta `verified: false` and why), never analysed as a snapshot: evidence first.
 Read-only: s3:ListBucket and s3:GetObject. Functions in `--function` limit what is read.
 """
 
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -24,8 +28,8 @@ from lambda_ir.acquire.context import CollectContext
 from lambda_ir.acquire.fetch import record_failure
 from lambda_ir.acquire.logs import count_artifact, parse_s3_url
 from lambda_ir.acquire.steps import Step
-from lambda_ir.aws import QuotaClass, classify, pages
-from lambda_ir.evidence.layout import path_segment
+from lambda_ir.aws import CallError, ErrorClass, QuotaClass, classify, pages
+from lambda_ir.evidence.layout import blob_path, path_segment
 from lambda_ir.model import FunctionRef, Kind
 from lambda_ir.runtime.upload import MANIFEST_NAME, SNAPSHOT_NAME
 
@@ -74,21 +78,21 @@ def collect_snapshots(ctx: CollectContext, region: str, *, bucket: RuntimeBucket
         params = {"Bucket": bucket.bucket, "Prefix": folder}
         record_failure(ctx, Kind.RUNTIME, "s3:ListBucket", params, region, classify(exc))
         return
-    chosen = [
-        key for key in manifests if not wanted or key[len(folder) :].split("/", 1)[0] in wanted
-    ]
+    chosen = [key for key in manifests if not wanted or _function_in(key, folder) in wanted]
     # Keys end in <time>-<id>/manifest.json: sorting the time part keeps the newest.
     chosen.sort(key=lambda key: key.rsplit("/", 2)[-2])
     if len(chosen) > MAX_SNAPSHOTS:
-        _error(
-            ctx,
-            bucket.bucket,
-            folder,
-            region,
-            f"{len(chosen)} snapshots under the prefix; only the newest {MAX_SNAPSHOTS} read",
-        )
+        note = f"{len(chosen)} snapshots under the prefix; only the newest {MAX_SNAPSHOTS} read"
+        params = {"Bucket": bucket.bucket, "Prefix": folder}
+        error = CallError(ErrorClass.SKIPPED, "MaxSnapshots", note)
+        record_failure(ctx, Kind.RUNTIME, API, params, region, error)
     for key in chosen[-MAX_SNAPSHOTS:]:
-        _ingest(ctx, s3, bucket.bucket, key, region)
+        _ingest(ctx, s3, _Object(bucket.bucket, key, region, _function_in(key, folder)))
+
+
+def _function_in(key: str, folder: str) -> str:
+    """The function segment of `<prefix><region>/<function>/<time>-<id>/…`."""
+    return key[len(folder) :].split("/", 1)[0]
 
 
 def _wanted_names(functions: tuple[str, ...]) -> set[str]:
@@ -103,40 +107,64 @@ def _wanted_names(functions: tuple[str, ...]) -> set[str]:
     return {path_segment(name) for name in names}
 
 
-def _ingest(ctx: CollectContext, s3: Any, bucket: str, manifest_key: str, region: str) -> None:
-    folder = manifest_key.removesuffix(MANIFEST_NAME)
-    expected = {"Bucket": bucket, "Key": folder + SNAPSHOT_NAME}
-    if ctx.resume.find(Kind.RUNTIME, API, expected, ctx.account, region) is not None:
+@dataclass(frozen=True)
+class _Object:
+    """One object read from the bucket, and the function whose folder holds it."""
+
+    bucket: str
+    key: str
+    region: str
+    function: str
+
+    @property
+    def params(self) -> dict[str, str]:
+        return {"Bucket": self.bucket, "Key": self.key}
+
+
+def _ingest(ctx: CollectContext, s3: Any, manifest: _Object) -> None:
+    folder = manifest.key.removesuffix(MANIFEST_NAME)
+    snapshot = replace(manifest, key=folder + SNAPSHOT_NAME)
+    earlier = ctx.resume.find(Kind.RUNTIME, API, snapshot.params, ctx.account, manifest.region)
+    if earlier is not None:
         return  # read on an earlier run: not even its manifest is fetched again
     try:
-        manifest = orjson.loads(_get(s3, bucket, manifest_key, MAX_MANIFEST))
-        listed = manifest["files"][0]
+        raw = _get(s3, manifest, MAX_MANIFEST)
+    except Exception as exc:
+        _fail(ctx, manifest, _read_error(exc))
+        return
+    try:
+        listed = orjson.loads(raw)["files"][0]
         key, sha256, size = str(listed["key"]), str(listed["sha256"]), int(listed["size"])
     except Exception as exc:
-        _error(ctx, bucket, manifest_key, region, f"unreadable manifest: {_why(exc)}")
+        _refuse(ctx, manifest, raw, "BadManifest", f"unreadable manifest: {_why(exc)}")
         return
-    if key != folder + SNAPSHOT_NAME:
+    if key != snapshot.key:
         # Whoever controls the function can write manifests: one naming another object of
         # the responder's bucket must not bring that object into the case.
-        _error(ctx, bucket, manifest_key, region, f"manifest names {key!r}, not its own snapshot")
+        why = f"manifest names {key!r}, not its own snapshot"
+        _refuse(ctx, manifest, raw, "ForeignKey", why)
         return
-    params = {"Bucket": bucket, "Key": key}
     try:
-        body = _get(s3, bucket, key, MAX_OBJECT)
+        body = _get(s3, snapshot, MAX_OBJECT)
     except Exception as exc:
-        _error(ctx, bucket, key, region, f"snapshot not read: {_why(exc)}")
+        _fail(ctx, snapshot, _read_error(exc))
         return
+    vouched = {"manifest_key": manifest.key, "manifest_sha256": sha256, "manifest_size": size}
     actual = hashlib.sha256(body).hexdigest()
     if actual != sha256 or len(body) != size:
-        why = f"sha256 {actual} ({len(body)} bytes) is not the manifest's {sha256} ({size} bytes)"
-        _error(ctx, bucket, key, region, f"snapshot does not match its manifest: {why}")
+        why = f"sha256 {actual} ({len(body)} bytes), the manifest's {sha256} ({size} bytes)"
+        message = f"snapshot does not match its manifest: {why}"
+        _refuse(ctx, snapshot, body, "ManifestMismatch", message, vouched)
         return
     try:
-        snapshot = orjson.loads(_gunzip(body))
+        document = orjson.loads(_gunzip(body))
+        if not isinstance(document, dict):
+            raise ValueError(f"a JSON {type(document).__name__}, not an object")
     except (ValueError, zlib.error) as exc:
-        _error(ctx, bucket, key, region, f"snapshot is not gzip JSON: {_why(exc)}")
+        message = f"snapshot is not gzip JSON: {_why(exc)}"
+        _refuse(ctx, snapshot, body, "NotASnapshot", message, vouched)
         return
-    _store(ctx, snapshot, params, region, actual, manifest_key)
+    _store(ctx, document, snapshot.params, snapshot.region, actual, manifest.key)
 
 
 def _store(
@@ -175,11 +203,22 @@ def _store(
     count_artifact(ctx, Kind.RUNTIME)
 
 
-def _get(s3: Any, bucket: str, key: str, limit: int) -> bytes:
-    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read(limit + 1)
+def _get(s3: Any, source: _Object, limit: int) -> bytes:
+    body = s3.get_object(Bucket=source.bucket, Key=source.key)["Body"].read(limit + 1)
     if len(body) > limit:
-        raise ValueError(f"larger than {limit} bytes")
+        raise TooLarge(f"larger than {limit:,} bytes; not read")
     return bytes(body)
+
+
+class TooLarge(ValueError):
+    """An object over the size read from the bucket: skipped, never read whole."""
+
+
+def _read_error(exc: Exception) -> CallError:
+    """A failed read as the summary counts it (denied, not-found, timeout, skipped…)."""
+    if isinstance(exc, TooLarge):
+        return CallError(ErrorClass.SKIPPED, "MaxObjectSize", str(exc))
+    return classify(exc)
 
 
 def _gunzip(body: bytes) -> bytes:
@@ -190,15 +229,42 @@ def _gunzip(body: bytes) -> bytes:
     return data
 
 
-def _error(ctx: CollectContext, bucket: str, key: str, region: str, error: str) -> None:
-    ctx.case.record_error(
-        kind=Kind.RUNTIME,
-        api=API,
-        params={"Bucket": bucket, "Key": key},
-        error=error,
-        account=ctx.account,
-        region=region,
-    )
+def _fail(
+    ctx: CollectContext, source: _Object, error: CallError, meta: dict[str, Any] | None = None
+) -> None:
+    """List a failed read in the manifest and the run's summary, with the function it is for
+    (`LIR-GAP-001` names it)."""
+    meta = {"function": source.function, **(meta or {})}
+    record_failure(ctx, Kind.RUNTIME, API, source.params, source.region, error, meta=meta)
+
+
+def _refuse(
+    ctx: CollectContext,
+    source: _Object,
+    body: bytes,
+    code: str,
+    why: str,
+    vouched: dict[str, Any] | None = None,
+) -> None:
+    """Keep bytes that are not a verified snapshot as received, then list the refusal as an
+    integrity failure: a replaced or forged object is evidence of who wrote under the
+    prefix, so it is hashed and kept (kind `other`, `verified: false`), never analysed."""
+    meta = {"function": source.function, "verified": False, "refused": why, **(vouched or {})}
+    digest = hashlib.sha256(body).hexdigest()
+    kept = ctx.case.entry(blob_path(digest))
+    if kept is None:
+        kept = ctx.case.put_bytes(
+            body,
+            kind=Kind.OTHER,
+            api=API,
+            params=source.params,
+            account=ctx.account,
+            region=source.region,
+            meta=meta,
+        )
+        count_artifact(ctx, Kind.OTHER)
+    error = CallError(ErrorClass.INTEGRITY, code, f"{why}; kept as received")
+    _fail(ctx, source, error, {"received": kept.path, "received_sha256": kept.sha256})
 
 
 def _why(exc: Exception) -> str:

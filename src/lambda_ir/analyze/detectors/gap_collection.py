@@ -35,9 +35,21 @@ _CLASSES = {
     "skipped": Severity.INFO,
 }
 
+# What to do next, where the error class alone does not say it (by artifact kind and class).
+_NEXT_STEPS = {
+    ("runtime", "integrity"): (
+        "the object in the bucket is not what its manifest vouches for: replaced after the "
+        "collector wrote it, or never the collector's. Its bytes as received are kept in the "
+        "case (cited) and were not analysed; find who wrote that key (S3 data events in "
+        "CloudTrail, the bucket's object versions): the function's role can write under the "
+        "prefix, so treat the function's code as suspect"
+    ),
+}
+
 
 def _resource(entry: ManifestEntry) -> str:
-    name = str(entry.params.get("FunctionName") or "")
+    # runtime snapshots are read from S3: the function is named by the key, kept in meta
+    name = str(entry.params.get("FunctionName") or entry.meta.get("function") or "")
     if name.startswith("arn:"):
         return name
     if name:
@@ -58,8 +70,11 @@ def _failed_calls(case: CaseView) -> Iterator[Finding]:
             groups.setdefault((error_class, str(entry.api), _resource(entry)), []).append(entry)
     for (error_class, api, resource), entries in sorted(groups.items()):
         first = entries[0]
-        # A failed call has no file: cite its manifest lines, each by the SHA-256 of the line.
+        # A failed call has no file: cite its manifest lines, each by the SHA-256 of the line,
+        # and the bytes it received when they were kept although refused.
         lines = tuple(EvidenceRef("manifest.jsonl", line_sha256(e)) for e in entries[:10])
+        lines += tuple(_kept(entries[:10]))
+        next_step = _NEXT_STEPS.get((str(first.kind), error_class))
         yield make_finding(
             INFO,
             resource=resource,
@@ -72,7 +87,7 @@ def _failed_calls(case: CaseView) -> Iterator[Finding]:
             summary=(
                 f"{len(entries)} {api} call(s) for {resource} failed ({error_class}: "
                 f"{str(first.error).split(':', 2)[-1].strip()[:120]}); that evidence was not "
-                "examined."
+                "examined" + (f": {next_step}." if next_step else ".")
             ),
             details={
                 "api": api,
@@ -81,6 +96,14 @@ def _failed_calls(case: CaseView) -> Iterator[Finding]:
                 "acquired_at": [e.acquired_at for e in entries[:5]],
             },
         )
+
+
+def _kept(entries: list[ManifestEntry]) -> Iterator[EvidenceRef]:
+    """The artifacts that hold what refused calls received (`meta.received`)."""
+    for entry in entries:
+        path, sha256 = entry.meta.get("received"), entry.meta.get("received_sha256")
+        if path and sha256:
+            yield EvidenceRef(str(path), str(sha256))
 
 
 def _gap_artifacts(case: CaseView) -> Iterator[Finding]:
