@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .settings import Settings
+from .upload import failure_line
 
 NAME = "lambda-ir"
 API = "2020-01-01/extension"
@@ -45,7 +46,7 @@ def run_extension(env: Mapping[str, str], settings: Settings, snap: Snapshotter)
                 snap(event)
                 taken += 1
             except Exception as exc:  # the customer's function must never fail because of us
-                print(f"lambda-ir: snapshot failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+                print(failure_line(exc), file=sys.stderr)
 
 
 def _next_event(base: str, identifier: str) -> dict[str, Any]:

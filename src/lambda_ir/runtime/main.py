@@ -5,7 +5,9 @@
 
 `snapshot` takes one snapshot and uploads it (`LAMBDA_IR_BUCKET`), or prints it with
 `--stdout`; `--tmp/--opt/--proc` point it at other roots (tests). Exit status is 0 even when
-the upload fails (the function must start regardless); the failure is one stderr line.
+the upload fails (the function must start regardless); the failure is one stderr line that
+says whether the snapshot or its upload failed, and for an upload the bucket, the key, S3's
+error code and what to check.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from .extension import run_extension
 from .settings import Settings, read_settings
 from .snapshot import Limits, Roots, take_snapshot
-from .upload import upload_snapshot
+from .upload import failure_line, upload_snapshot
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _ship(args.trigger, roots, settings, env, {})
     except Exception as exc:  # never keep the function from starting
-        print(f"lambda-ir: snapshot failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(failure_line(exc), file=sys.stderr)
     return 0
 
 

@@ -4,6 +4,9 @@ Plain `urllib` with an AWS Signature Version 4 signature made here (no SDK in a 
 function): credentials are the function role's, from the environment Lambda sets. S3 checks
 each body against the `x-amz-checksum-sha256` sent with it. The manifest is written last, so
 a snapshot without one is incomplete. The only call is `s3:PutObject` on the given prefix.
+A refused or unanswered upload raises `UploadError`, whose text names the bucket and key, S3's
+error code and what to check; never a header, a signature or S3's error body (a
+SignatureDoesNotMatch body quotes the signed headers, session token included).
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import gzip
 import hashlib
 import hmac
 import json
+import re
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
@@ -23,6 +28,21 @@ from typing import Any
 SNAPSHOT_NAME = "snapshot.json.gz"
 MANIFEST_NAME = "manifest.json"
 TIMEOUT = 3.0  # seconds per request: a slow S3 never holds a cold start for long
+_CODE = re.compile(rb"<Code>([A-Za-z0-9.]{1,64})</Code>")
+# What to check, for the S3 error codes a misconfigured destination gives.
+_HINTS = {
+    "NoSuchBucket": "the bucket does not exist: create it, or correct LAMBDA_IR_BUCKET",
+    "PermanentRedirect": "the bucket is in another region than AWS_REGION: use one in this region",
+    "AuthorizationHeaderMalformed": "the bucket is in another region than AWS_REGION",
+}
+_DENIED_HINT = (
+    "check that the execution role allows s3:PutObject on {resource} and that the bucket's "
+    "policy (and its KMS key, if it has one) lets the role write"
+)
+
+
+class UploadError(Exception):
+    """S3 refused an upload or did not answer; the text is safe to log (no credentials)."""
 
 
 @dataclass(frozen=True)
@@ -97,8 +117,36 @@ def _put(
     request = urllib.request.Request(  # noqa: S310 - https, or the endpoint the user set
         base + path, data=body, method="PUT", headers=headers
     )
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 - https or the given endpoint
-        response.read()
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 - https or the given endpoint
+            response.read()
+    except urllib.error.HTTPError as exc:
+        raise UploadError(_refused(where, key, exc)) from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        raise UploadError(f"PUT s3://{where.bucket}/{key}: no answer ({reason})") from None
+
+
+def _refused(where: Destination, key: str, exc: urllib.error.HTTPError) -> str:
+    """`PUT s3://bucket/key: HTTP 404 NoSuchBucket: <what to check>` from S3's error code only."""
+    try:
+        found = _CODE.search(exc.read(4096))
+    except OSError:
+        found = None
+    code = found.group(1).decode() if found else ""
+    text = f"PUT s3://{where.bucket}/{key}: HTTP {exc.code}" + (f" {code}" if code else "")
+    hint = _HINTS.get(code)
+    if hint is None and exc.code == 403:
+        hint = _DENIED_HINT.format(resource=f"arn:aws:s3:::{where.bucket}/{where.prefix}*")
+    return f"{text}: {hint}" if hint else text
+
+
+def failure_line(exc: Exception) -> str:
+    """The one log line for a failed snapshot: an upload failure says the snapshot was taken
+    and where it could not go; anything else, that the snapshot itself failed."""
+    if isinstance(exc, UploadError):
+        return f"lambda-ir: snapshot taken, upload failed: {exc}"
+    return f"lambda-ir: snapshot failed: {type(exc).__name__}: {exc}"
 
 
 def _authorization(
