@@ -122,6 +122,31 @@ def test_wrapper_snapshots_to_s3_at_cold_start_then_execs(tmp_path: Path, bucket
     assert "session-token-never-in-snapshots" not in gzip.decompress(body).decode()
 
 
+def test_wrapper_and_extension_write_nothing_into_the_layer(tmp_path: Path, bucket: Bucket) -> None:
+    """The collector reads, never writes: no `__pycache__` in the layer folder after a cold
+    start and after the extension starts (it imports the same modules, then stops: not in
+    Lambda)."""
+    opt = _extract(_build(tmp_path), tmp_path / "opt")
+    before = _tree(opt)
+    env = {**_clean_env(), **bucket.env(), "LAMBDA_IR_TMP": str(tmp_path / "tmp")}
+    env["LAMBDA_IR_OPT"] = str(opt)
+    _, _, err = _wrap(opt, _runtime(tmp_path), env)
+    assert "uploaded" in err, err
+    started = subprocess.run(
+        [str(opt / "extensions" / "lambda-ir")], env=env, capture_output=True, text=True
+    )
+    assert started.returncode == 2 and "not inside Lambda" in started.stderr, started.stderr
+    assert _tree(opt) == before
+
+
+def _tree(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file and folder under `root` with its size and mtime."""
+    return {
+        str(path.relative_to(root)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in root.rglob("*")
+    }
+
+
 def _clean_env() -> dict[str, str]:
     """This process's environment without AWS or collector settings (a libfaketime clock
     shift, when the run has one, is kept: the emulator checks request times against it)."""

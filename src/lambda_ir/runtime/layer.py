@@ -3,14 +3,18 @@
 Layer contents (Lambda extracts a layer into `/opt`):
 
     lambda-ir/wrapper               AWS_LAMBDA_EXEC_WRAPPER=/opt/lambda-ir/wrapper
-    lambda-ir/collect.py            entry point, run with `python3 -E -s` (no PYTHONPATH games)
+    lambda-ir/collect.py            entry point, run with `python3 -E -s -B` (no PYTHONPATH
+                                    games, no __pycache__ written into the layer)
     lambda-ir/lambda_ir_runtime/    this package's collector modules
     extensions/lambda-ir            started by Lambda at cold start: every-N-invocations
 
 The wrapper takes a snapshot at cold start, then `exec`s the runtime's command line exactly
 as it was given ("$@"), so the runtime starts with the same pid, arguments and environment.
 Nothing here writes outside the output file; the zip's entries have fixed times, so the same
-collector gives the same layer hash.
+collector gives the same layer hash. `-B` because the collector reads and never writes: in
+Lambda `/opt` is read-only anyway, but an unpacked layer elsewhere (a responder's test, a
+container) would otherwise get `__pycache__/*.pyc` beside the code it hashes (`-E` ignores
+PYTHONDONTWRITEBYTECODE, so the flag is the only way).
 """
 
 from __future__ import annotations
@@ -38,14 +42,14 @@ WRAPPER = """#!/bin/sh
 # The snapshot is bounded (LAMBDA_IR_SECONDS) and never stops the function from starting.
 here="${0%/*}"
 if [ -n "$LAMBDA_IR_BUCKET" ] && command -v python3 >/dev/null 2>&1; then
-    python3 -E -s "$here/collect.py" snapshot --trigger cold-start </dev/null || true
+    python3 -E -s -B "$here/collect.py" snapshot --trigger cold-start </dev/null || true
 fi
 exec "$@"
 """
 EXTENSION = """#!/bin/sh
 # lambda-ir runtime collector as a Lambda extension: a snapshot every LAMBDA_IR_EVERY invocations.
 here="${0%/*}"
-exec python3 -E -s "$here/../lambda-ir/collect.py" extension
+exec python3 -E -s -B "$here/../lambda-ir/collect.py" extension
 """
 ENTRY = """import sys
 

@@ -1,7 +1,7 @@
 """The collector's command line, as the layer's wrapper and extension run it.
 
-    python3 -E -s /opt/lambda-ir/collect.py snapshot [--trigger T] [--stdout] [--tmp DIR ...]
-    python3 -E -s /opt/lambda-ir/collect.py extension
+    python3 -E -s -B /opt/lambda-ir/collect.py snapshot [--trigger T] [--stdout] [--tmp DIR ...]
+    python3 -E -s -B /opt/lambda-ir/collect.py extension
 
 `snapshot` takes one snapshot and uploads it (`LAMBDA_IR_BUCKET`), or prints it with
 `--stdout`; `--tmp/--opt/--proc` point it at other roots (tests). Exit status is 0 even when
