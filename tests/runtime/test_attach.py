@@ -129,3 +129,31 @@ def test_a_runtime_without_python_is_refused(
     assert refused.exit_code == 1
     assert "only Python runtimes have; this function runs nodejs20.x" in refused.output
     assert lam.get_function_configuration(FunctionName=name).get("Layers") is None
+
+
+def test_detach_checks_the_bucket_given_and_needs_none(
+    tmp_path: Path, emulator_session: Emulator, region_pool: RegionPool
+) -> None:
+    region = region_pool.take(emulator_session)
+    lam, name = _seed(emulator_session, region, {"STAGE": "prod"})
+    where = ("--case", str(tmp_path / "case"), "--function", name, "--region", region)
+    attached = _run(emulator_session, region, "attach", *where[:-2], "--apply")
+    assert attached.exit_code == 0, attached.output
+    runner = CliRunner(env=cli_env(emulator_session.endpoint_url, region))
+
+    other = ("--bucket", "s3://totally-different/x", "--apply")
+    refused = runner.invoke(cli, ["runtime", "detach", *where, *other])
+    assert refused.exit_code == 1, refused.output
+    assert f"the collector on {name} uploads to LAMBDA_IR_BUCKET='{BUCKET}'" in refused.output
+    assert "not s3://totally-different/x: not detached" in refused.output
+    variables = lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+    assert variables["LAMBDA_IR_BUCKET"] == BUCKET  # nothing changed
+
+    same = runner.invoke(cli, ["runtime", "detach", *where, "--bucket", f"{BUCKET}/"])
+    assert same.exit_code == 0 and "dry run" in same.output, same.output  # same prefix
+
+    detached = runner.invoke(cli, ["runtime", "detach", *where, "--apply"])  # no --bucket
+    assert detached.exit_code == 0, detached.output
+    assert "state: in place" in detached.output
+    config = lam.get_function_configuration(FunctionName=name)
+    assert not config.get("Layers") and config["Environment"]["Variables"] == {"STAGE": "prod"}

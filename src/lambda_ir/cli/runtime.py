@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -95,30 +96,39 @@ def build_layer_command(out: Path, bucket: str | None) -> None:
     ui.result("\n".join(lines), document)
 
 
-def _attachment_options(command: Any) -> Any:
-    for option in reversed(
-        (
-            case_option(),
-            click.option("--function", required=True, metavar="NAME|ARN", help="The function."),
-            click.option("--region", metavar="R", help="Region of a function given by name."),
-            click.option(
-                "--bucket",
-                metavar="S3URL",
-                callback=_bucket,
-                required=True,
-                help="s3://bucket[/prefix] the snapshots go to (responder-owned).",
-            ),
-            click.option(
-                "--apply", is_flag=True, help="Make the change; without it only the plan is shown."
-            ),
-        )
-    ):
-        command = option(command)
-    return command
+def _attachment_options(*, bucket_required: bool, bucket_help: str) -> Callable[[Any], Any]:
+    """The options `attach` and `detach` share; only --bucket differs (required or checked)."""
+
+    def decorate(command: Any) -> Any:
+        for option in reversed(
+            (
+                case_option(),
+                click.option("--function", required=True, metavar="NAME|ARN", help="The function."),
+                click.option("--region", metavar="R", help="Region of a function given by name."),
+                click.option(
+                    "--bucket",
+                    metavar="S3URL",
+                    callback=_bucket,
+                    required=bucket_required,
+                    help=bucket_help,
+                ),
+                click.option(
+                    "--apply",
+                    is_flag=True,
+                    help="Make the change; without it only the plan is shown.",
+                ),
+            )
+        ):
+            command = option(command)
+        return command
+
+    return decorate
 
 
 @runtime.command()
-@_attachment_options
+@_attachment_options(
+    bucket_required=True, bucket_help="s3://bucket[/prefix] the snapshots go to (responder-owned)."
+)
 @click.option(
     "--every",
     type=click.IntRange(0, 100_000),
@@ -141,13 +151,21 @@ def attach(
 
 
 @runtime.command()
-@_attachment_options
+@_attachment_options(
+    bucket_required=False,
+    bucket_help="Only detach a collector that uploads there: refused when the function's "
+    "LAMBDA_IR_BUCKET names another s3://bucket[/prefix].",
+)
 @writes_case
-def detach(case_dir: str, function: str, region: str | None, bucket: str, apply: bool) -> None:
+def detach(
+    case_dir: str, function: str, region: str | None, bucket: str | None, apply: bool
+) -> None:
     """Remove the collector layer and its variables from a function's $LATEST.
 
-    Only what `attach` added: a wrapper other than lambda-ir's stays. Plan without --apply;
-    with it, evidence first, then the change, then the undo plan.
+    Only what `attach` added: a wrapper other than lambda-ir's stays. --bucket is optional;
+    given, it must be the function's LAMBDA_IR_BUCKET (another bucket means another
+    responder's collector, or the wrong function: refused, nothing changed). Plan without
+    --apply; with it, evidence first, then the change, then the undo plan.
     """
     _run(case_dir, function, region, bucket, apply, 0, detach=True)
 
@@ -156,7 +174,7 @@ def _run(
     case_dir: str,
     function: str,
     region: str | None,
-    bucket: str,
+    bucket: str | None,
     apply: bool,
     every: int,
     *,
@@ -187,7 +205,7 @@ def _run(
         raise SystemExit(1)
 
 
-def _show(case: Case, result: RuntimeResult, bucket: str, detach: bool) -> None:
+def _show(case: Case, result: RuntimeResult, bucket: str | None, detach: bool) -> None:
     state = "applied" if result.applied else "plan (dry run: nothing was changed)"
     if result.in_place and not result.applied:
         state = "nothing to change"
@@ -212,10 +230,11 @@ def _show(case: Case, result: RuntimeResult, bucket: str, detach: bool) -> None:
         lines.append("state: " + ("in place" if result.in_place else "NOT in place"))
     elif result.changes:
         lines.append("run again with --apply to make these changes")
-    if not detach:
+    statement = put_object_statement(bucket) if bucket else None
+    if statement and not detach:
         lines.append("the function's execution role needs this statement to upload snapshots:")
-        lines.append(json.dumps(put_object_statement(bucket), indent=2))
-    document = result.to_json() | {"statement": put_object_statement(bucket)}
+        lines.append(json.dumps(statement, indent=2))
+    document = result.to_json() | {"statement": statement}
     get_ui().result("\n".join(lines), document)
 
 

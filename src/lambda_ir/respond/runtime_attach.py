@@ -3,7 +3,8 @@
 A respond action like `contain`'s (plan from live reads, evidence first, one custody entry per
 call, an undo plan `contain --undo` runs): attach adds the collector layer and three
 variables to $LATEST (`AWS_LAMBDA_EXEC_WRAPPER=/opt/lambda-ir/wrapper`, `LAMBDA_IR_BUCKET`,
-`LAMBDA_IR_EVERY`); detach removes exactly those. The layer is this lambda-ir's own build:
+`LAMBDA_IR_EVERY`); detach removes exactly those, and with a bucket given only from a
+function whose `LAMBDA_IR_BUCKET` names that bucket. The layer is this lambda-ir's own build:
 an existing `lambda-ir-collector` version with the same SHA-256 is reused, otherwise one is
 published at --apply (the only call here without an undo: lambda-ir deletes nothing).
 Refused, with the reason, when the function already has another exec wrapper (that is
@@ -34,6 +35,7 @@ from lambda_ir.respond.plan import AwsCall, Change, Plan
 from lambda_ir.respond.preserve import preserve
 from lambda_ir.respond.target import PlanError, Target, resolve_target
 from lambda_ir.runtime.layer import WRAPPER_PATH
+from lambda_ir.runtime.upload import Destination
 
 LAYER_NAME = "lambda-ir-collector"
 MAX_LAYERS = 5
@@ -55,7 +57,7 @@ class RuntimeRequest:
 
     function: str
     region: str
-    bucket: str
+    bucket: str | None  # attach: where snapshots go; detach: checked, when given
     layer_zip: bytes
     now: datetime
     every: int = 0
@@ -154,11 +156,17 @@ def plan_attach(target: Target, layer_arn: str, bucket: str, every: int) -> list
     ]
 
 
-def plan_detach(target: Target) -> list[Change]:
-    """The configuration update that removes the collector's layer and variables."""
+def plan_detach(target: Target, bucket: str | None = None) -> list[Change]:
+    """The configuration update that removes the collector's layer and variables.
+
+    With `bucket`, only a collector that uploads there: a function whose `LAMBDA_IR_BUCKET`
+    names another destination is refused, since that collector is someone else's
+    (another responder's, or an attacker's look-alike: evidence) or the wrong function.
+    """
     config = target.configuration
     layers = [str(layer["Arn"]) for layer in config.get("Layers") or []]
     variables = dict((config.get("Environment") or {}).get("Variables") or {})
+    check_bucket(target.name, variables.get("LAMBDA_IR_BUCKET"), bucket)
     own = [k for k in OWN_VARIABLES if k in variables]
     if variables.get("AWS_LAMBDA_EXEC_WRAPPER", WRAPPER_PATH) != WRAPPER_PATH:
         own.remove("AWS_LAMBDA_EXEC_WRAPPER")  # someone else's wrapper is not ours to remove
@@ -180,6 +188,26 @@ def plan_detach(target: Target) -> list[Change]:
             _update(target, before),
         )
     ]
+
+
+def check_bucket(name: str, attached: str | None, given: str | None) -> None:
+    """Refuse a detach whose `--bucket` is not the destination the function's collector
+    uploads to (`s3://b/p` and `s3://b/p/` are the same); nothing to check without either."""
+    if not given or attached is None or _destination(attached) == _destination(given):
+        return
+    raise PlanError(
+        f"the collector on {name} uploads to LAMBDA_IR_BUCKET={attached!r}, not {given}: "
+        "not detached (check the function and the bucket; without --bucket, detach removes "
+        "the collector whatever its bucket)"
+    )
+
+
+def _destination(url: str) -> tuple[str, str] | str:
+    try:
+        where = Destination.from_url(url, "")
+    except ValueError:
+        return url  # not an s3:// URL: compared as written
+    return where.bucket, where.prefix
 
 
 def run_runtime(
@@ -251,7 +279,9 @@ def _left(
 
 def _plan(target: Target, request: RuntimeRequest, layer: str) -> list[Change]:
     if request.detach:
-        return plan_detach(target)
+        return plan_detach(target, request.bucket)
+    if not request.bucket:
+        raise PlanError("attach needs the bucket the snapshots go to (--bucket s3://…)")
     return plan_attach(target, layer, request.bucket, request.every)
 
 
