@@ -215,6 +215,29 @@ def test_gaps_denied_calls_missing_log_group_deleted_versions_no_trail(
     assert all(f.severity.rank <= Severity.LOW.rank for f in found)
 
 
+def test_a_long_denial_is_quoted_to_a_word_and_kept_whole(builder: CaseBuilder) -> None:
+    """AWS's denials name the principal, the action and the resource's ARN: a summary quotes
+    them to a whole word (an ARN cut short reads as another), the details keep every word."""
+    role = f"arn:aws:sts::{ACCOUNT}:assumed-role/OrganizationAccountAccessRole/lambda-ir-collect"
+    error = (
+        f"denied: AccessDenied: User: {role} is not authorized to perform: iam:ListRoles on "
+        f"resource: arn:aws:iam::{ACCOUNT}:role/ because no identity-based policy allows the "
+        "iam:ListRoles action; " + "with an explicit deny in a service control policy " * 4
+    )
+    builder.case.record_error(
+        kind="role",
+        api="iam:ListRoles",
+        params={},
+        error=error,
+        account=ACCOUNT,
+        region=REGION,
+    )
+    (denied,) = [f for f in run_detector(builder, gap_collection.DETECTOR) if "denied" in f.title]
+    assert f"on resource: arn:aws:iam::{ACCOUNT}:role/ because" in denied.summary
+    assert " …); that evidence was not examined." in denied.summary
+    assert denied.details["error"] == error
+
+
 def test_complete_case_has_no_gaps(builder: CaseBuilder) -> None:
     from tests.analyze.casebuild import trail_event
 

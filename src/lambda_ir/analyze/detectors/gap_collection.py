@@ -86,16 +86,29 @@ def _failed_calls(case: CaseView) -> Iterator[Finding]:
             evidence=lines,
             summary=(
                 f"{len(entries)} {api} call(s) for {resource} failed ({error_class}: "
-                f"{str(first.error).split(':', 2)[-1].strip()[:120]}); that evidence was not "
-                "examined" + (f": {next_step}." if next_step else ".")
+                f"{_clipped(str(first.error).split(':', 2)[-1].strip())}); that evidence was "
+                "not examined" + (f": {next_step}." if next_step else ".")
             ),
             details={
                 "api": api,
                 "error_class": error_class,
+                "error": str(first.error),
                 "calls": len(entries),
                 "acquired_at": [e.acquired_at for e in entries[:5]],
             },
         )
+
+
+SAID = 300  # characters of an error a summary quotes (the whole one is in details.error)
+
+
+def _clipped(text: str) -> str:
+    """The error as a summary quotes it: whole, or cut at a space before SAID characters with
+    an ellipsis (AWS's denials end with the ARN they name; cut mid-word it reads as another)."""
+    if len(text) <= SAID:
+        return text
+    cut = text[:SAID].rsplit(" ", 1)[0]
+    return f"{cut} …"
 
 
 def _kept(entries: list[ManifestEntry]) -> Iterator[EvidenceRef]:
