@@ -252,6 +252,19 @@ def test_a_step_contain_already_applied_says_when_until_undone(built: BuiltCase)
     }
     record("contain-undo-call", call, "2026-11-20T11:00:00Z")
     assert {s.command: s.why for s in checklist(_facts(built))} == before
+    # applied again, then an undo that found the reservation already gone made no call: it
+    # names the function's account (no caller), and the step is no longer said applied
+    record("contain-call", call, "2026-11-20T11:30:00Z")
+    assert {s.command: s.why for s in checklist(_facts(built))} == after | {
+        throttle: after[throttle].replace("10:05", "11:30")
+    }
+    skipped = {"action": "throttle", "params": {"FunctionName": name}, "region": region}
+    built.case.log("contain-undo-skipped", skipped | {"status": "already-in-place"})  # no account
+    assert {s.command: s.why for s in checklist(_facts(built))} != before
+    built.case.log(
+        "contain-undo-skipped", skipped | {"status": "already-in-place", "account": account}
+    )
+    assert {s.command: s.why for s in checklist(_facts(built))} == before
 
 
 def test_aliases_are_rolled_back_only_when_one_routes_past_the_last_good_version(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 from click.testing import CliRunner
 
@@ -16,8 +17,8 @@ from tests.acquire.seed import package
 from tests.respond.conftest import Estate, cli_env
 
 
-def _contained(estate: Estate, case: Case) -> str:
-    """Throttle, pin every alias to version 1 and strip the HOOK variable; the undo plan."""
+def _reserved_and_hooked(estate: Estate) -> None:
+    """The state before containing: a reservation of 5, a leaked secret and a HOOK variable."""
     lam = estate.client("lambda")
     lam.put_function_concurrency(FunctionName=estate.function, ReservedConcurrentExecutions=5)
     variables = {"STAGE": "prod", "DB_PASSWORD": "leaked", "HOOK": "evil"}
@@ -25,6 +26,11 @@ def _contained(estate: Estate, case: Case) -> str:
         FunctionName=estate.function, Environment={"Variables": variables}
     )
     lam.get_waiter("function_updated_v2").wait(FunctionName=estate.function)
+
+
+def _contained(estate: Estate, case: Case) -> str:
+    """Throttle, pin every alias to version 1 and strip the HOOK variable; the undo plan."""
+    _reserved_and_hooked(estate)
     actions = ("throttle", "pin-alias=1", "strip-env=HOOK")
     request = estate.request(*actions, apply=True, allow_config_change=True)
     result = contain(case, estate.clients(), estate.session, request)
@@ -59,9 +65,14 @@ def test_an_undo_after_later_changes_is_refused_and_names_them(estate: Estate, c
     assert len(forced.changed) == 2 and not [o for o in forced.outcomes if o.error]
     config = lam.get_function_configuration(FunctionName=estate.function)
     assert config["Environment"]["Variables"]["HOOK"] == "evil"  # as asked, knowingly
-    # the undo itself changed the function: a second one says this plan was undone already
+    # a second undo finds everything as it would set it: nothing to overwrite, no call made
+    again = run_undo(case, estate.clients(), plan, apply=True, run="respond/u3")
+    assert again.changed == () and len(again.in_place) == len(plan.steps)
+    assert {o.status.value for o in again.outcomes} == {"already-in-place"}
+    # the undo itself changed the function: a later change refused says when it was undone
+    lam.put_function_concurrency(FunctionName=estate.function, ReservedConcurrentExecutions=7)
     with pytest.raises(DriftError, match="this plan's undo was applied at 20"):
-        run_undo(case, estate.clients(), plan, apply=True, run="respond/u3")
+        run_undo(case, estate.clients(), plan, apply=True, run="respond/u4")
 
 
 def test_the_cli_shows_what_changed_and_refuses_without_force(
@@ -86,6 +97,50 @@ def test_the_cli_shows_what_changed_and_refuses_without_force(
     assert alias["FunctionVersion"] == "2" and alias["RoutingConfig"] == {
         "AdditionalVersionWeights": {"1": 0.25}
     }
+
+
+def test_a_step_already_put_back_is_in_place_not_a_change(estate: Estate, case: Case) -> None:
+    """The responder put back by hand what two of the undo's steps set (the reservation of
+    5, the HOOK variable): those are in place and make no call; the alias moved elsewhere
+    still refuses the undo, and --force makes only the alias's call."""
+    undo_path = _contained(estate, case)
+    _reserved_and_hooked(estate)  # by hand, as before containing
+    lam = estate.client("lambda")
+    plan = load_undo(case, undo_path)
+    actions = [step.action for step in plan.steps]
+    dry = run_undo(case, estate.clients(), plan, apply=False, run="respond/dry")
+    assert sorted(actions[n] for n in dry.in_place) == ["strip-env", "throttle"]
+    assert dry.changed == ()
+    undone = run_undo(case, estate.clients(), plan, apply=True, run="respond/u1")
+    statuses = {o.change.action: o.status.value for o in undone.outcomes}
+    assert statuses == {
+        "throttle": "already-in-place",
+        "strip-env": "already-in-place",
+        "pin-alias": "applied",
+    }
+
+    # moved by hand to a third state (neither pinned nor the canary the undo puts back)
+    lam.update_alias(
+        FunctionName=estate.function,
+        Name="live",
+        FunctionVersion="2",
+        RoutingConfig={"AdditionalVersionWeights": {}},
+    )
+    with pytest.raises(DriftError, match="lambda:ListAliases") as refused:
+        run_undo(case, estate.clients(), plan, apply=True, run="respond/u2")
+    assert "GetFunctionConcurrency" not in str(refused.value)
+    assert "lambda:GetFunction " not in str(refused.value)
+    forced = run_undo(case, estate.clients(), plan, apply=True, run="respond/u3", force=True)
+    made = [o.change.action for o in forced.outcomes if o.status.value == "applied"]
+    assert made == ["pin-alias"]
+    calls = [
+        e["details"]["action"]
+        for e in map(orjson.loads, (case.root / "custody.jsonl").read_bytes().splitlines())
+        if e["action"] == "contain-undo-call"
+    ]
+    assert calls == ["pin-alias", "pin-alias"]  # the steps in place were never called
+    alias = lam.get_alias(FunctionName=estate.function, Name="live")
+    assert alias["RoutingConfig"] == {"AdditionalVersionWeights": {"1": 0.25}}
 
 
 def test_what_aws_changes_by_itself_is_no_change() -> None:

@@ -157,3 +157,46 @@ def test_detach_checks_the_bucket_given_and_needs_none(
     assert "state: in place" in detached.output
     config = lam.get_function_configuration(FunctionName=name)
     assert not config.get("Layers") and config["Environment"]["Variables"] == {"STAGE": "prod"}
+
+
+def test_undoing_an_attach_after_detach_is_already_in_place(
+    tmp_path: Path, emulator_session: Emulator, region_pool: RegionPool
+) -> None:
+    """A review found the attach's undo, after `runtime detach`, refused as "changed since …
+    the undo would overwrite that", though detach had set exactly what the undo sets: the
+    step is in place (no call, exit 0); a change by hand beside it is still refused."""
+    region = region_pool.take(emulator_session)
+    lam, name = _seed(emulator_session, region, {"STAGE": "prod"})
+    case = tmp_path / "case"
+    where = ("--case", str(case), "--function", name)
+    applied = _run(emulator_session, region, "attach", *where, "--apply")
+    assert applied.exit_code == 0, applied.output
+    undo = next(line for line in applied.output.splitlines() if line.startswith("undo plan"))
+    assert _run(emulator_session, region, "detach", *where, "--apply").exit_code == 0
+    detached = lam.get_function_configuration(FunctionName=name)
+
+    runner = CliRunner(env=cli_env(emulator_session.endpoint_url, region))
+    command = ["contain", "--case", str(case), "--undo", undo.split(": ", 1)[1]]
+    dry = runner.invoke(cli, command)
+    assert dry.exit_code == 0, dry.output
+    assert "[already-in-place] undo runtime-attach" in dry.output
+    assert "changed since" not in dry.output and "run again with --apply" not in dry.output
+    undone = runner.invoke(cli, [*command, "--apply"])
+    assert undone.exit_code == 0, undone.output
+    assert "[already-in-place] undo runtime-attach" in undone.output
+    assert "1 of 1 step(s) already in place" in undone.output
+    after = lam.get_function_configuration(FunctionName=name)
+    assert after["RevisionId"] == detached["RevisionId"]  # no call was made
+    custody = [json.loads(line)["action"] for line in (case / "custody.jsonl").open()]
+    assert "contain-undo-skipped" in custody and "contain-undo-call" not in custody
+
+    # a real drift: neither what the attach left nor what its undo sets
+    lam.update_function_configuration(
+        FunctionName=name, Environment={"Variables": {"STAGE": "dev"}}
+    )
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+    refused = runner.invoke(cli, [*command, "--apply"])
+    assert refused.exit_code == 1 and "the undo would overwrite that" in refused.output
+    assert "this plan's undo was applied" not in refused.output  # the last one made no call
+    variables = lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+    assert variables == {"STAGE": "dev"}

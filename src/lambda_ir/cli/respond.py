@@ -343,9 +343,11 @@ def _undo(ui: Ui, case: Case, clients: ClientFactory, path: str, apply: bool, fo
     if result.unchecked:  # what the undo may overwrite unseen
         lines.append("  could not be compared with the run's state after its changes:")
         lines.extend(f"    {sanitize.field(why)}" for why in result.unchecked)
-    for step in plan.steps:
+    for n, step in enumerate(plan.steps):
         outcome = statuses.get(id(step))
         mark = f"[{outcome.status.value}] " if outcome else ""
+        if n in result.in_place and not outcome:  # the dry run says it as --apply would
+            mark = f"[{respond.Status.SETTLED.value}] "
         assert step.undo is not None
         # what the run did, said as done: the call below is what the undo does instead
         lines.append(f"  {mark}undo {step.action} (it made: {sanitize.field(step.summary)})")
@@ -355,9 +357,14 @@ def _undo(ui: Ui, case: Case, clients: ClientFactory, path: str, apply: bool, fo
         )
         if outcome and outcome.error:
             lines.append(f"      {_answer(outcome)}")
+    if result.in_place:  # what a later change already put back: no call made for it
+        lines.append(
+            f"  {len(result.in_place)} of {len(plan.steps)} step(s) already in place "
+            "(the function has what the undo sets): no call for them"
+        )
     if result.result_path:
         lines.append(f"result saved: {case.root / result.result_path}")
-    elif plan.steps:
+    elif len(result.in_place) < len(plan.steps):
         lines.append("run again with --apply to make these changes")
     ui.result("\n".join(lines), result.to_json())
     if any(o.status is respond.Status.FAILED for o in result.outcomes):

@@ -21,22 +21,30 @@ AppliedKey = tuple[str, str, str, str]
 UNMARKED = frozenset({"strip-env", "pin-alias", "revoke-sessions", "revoke-role-sessions"})
 
 
+# What custody says an undo did to a step: made its call, or found its state already there
+# (`contain-undo-skipped`: no call, the step's containment no longer holds either way).
+_UNDONE = {"contain-undo-call": "applied", "contain-undo-skipped": "already-in-place"}
+
+
 def applied_actions(case: Case) -> Mapping[AppliedKey, str]:
     """Each (action, target, region) a `contain-call` applied and no later `contain-undo-call`
-    of the same action undid, with the time of its last applied call."""
+    of the same action undid (nor an undo found already undone), with the time of its last
+    applied call."""
     done: dict[AppliedKey, str] = {}
     for _, _, entry in read_entries(case.root / layout.CUSTODY):
-        if entry is None or entry.action not in ("contain-call", "contain-undo-call"):
+        if entry is None or entry.action not in ("contain-call", *_UNDONE):
             continue
         details, params = entry.details, entry.details.get("params")
-        if details.get("status") != "applied" or not isinstance(params, dict):
+        wanted = _UNDONE.get(entry.action, "applied")
+        if details.get("status") != wanted or not isinstance(params, dict):
             continue
         caller = str(details.get("caller") or "").split(":")
         key = applied_key(
             str(details.get("action") or ""),
             params,
             str(details.get("region") or ""),
-            caller[4] if len(caller) > 4 else "",  # contain acts in its caller's account
+            # contain acts in its caller's account; a skipped step names the function's
+            str(details.get("account") or (caller[4] if len(caller) > 4 else "")),
         )
         if key is None:
             continue

@@ -8,7 +8,8 @@ reads the run made right after its changes (`after.json`): the reservation for a
 undo, the variables and layers of `$LATEST` for an `UpdateFunctionConfiguration`, that alias
 for `UpdateAlias`, that policy for `AddPermission`, that URL, that trigger, that inline
 policy, that access key. A change elsewhere (new code, another alias, another function's
-trigger) is no reason to refuse.
+trigger) is no reason to refuse, and neither is a change that already set what the undo
+would (`undo_target`): that step is in place, and the undo makes no call for it.
 
 Left out as AWS's own motion: botocore's metadata, a function's `State`, `LastUpdateStatus`
 and managed runtime version, and a trigger's `Disabling` before `Disabled`, the time that
@@ -28,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from lambda_ir.aws import ClientFactory, classify, pages
 from lambda_ir.model import FunctionRef
 from lambda_ir.respond.plan import AwsCall, Change
+from lambda_ir.respond.undo_target import in_place
 
 # Keys of a Lambda function's configuration that AWS changes by itself, read after read (a
 # managed runtime's version too, in the `Auto` update mode).
@@ -101,17 +103,22 @@ def watch(undo: AwsCall) -> Watch | None:
 
 @dataclass(frozen=True)
 class Drift:
-    """What the undo would overwrite that changed, and what could not be compared."""
+    """What the undo would overwrite that changed, what could not be compared, and which
+    steps (by their place in the plan) find what they would set already there."""
 
     changed: tuple[str, ...] = ()
     unchecked: tuple[str, ...] = ()
+    in_place: tuple[int, ...] = ()
 
 
 def drift_of(
     clients: ClientFactory, region: str, reads: Iterable[dict[str, Any]], steps: Sequence[Change]
 ) -> Drift:
     """Each undo step's part of the run's reads after its changes (`after.json`, as
-    `Read.to_json` saved them) against the same read now; each read is made once."""
+    `Read.to_json` saved them) against the same read now; each read is made once. A step
+    whose reads now show what its call would set is in place, not changed: the change since
+    the run (a `runtime detach`, a reservation removed by hand) already did what the undo
+    would, and nothing would be overwritten."""
     saved: dict[str, tuple[str, dict[str, Any], list[Any]]] = {}
     for read in reads:
         api, params = str(read.get("api", "")), dict(read.get("params") or {})
@@ -120,27 +127,39 @@ def drift_of(
     now: dict[str, list[Any]] = {}
     changed: list[str] = []
     unchecked: list[str] = []
-    for step in steps:
+    settled: list[int] = []
+    for n, step in enumerate(steps):
         found = watch(step.undo) if step.undo is not None else None
         hits = [
             key
             for key, (api, params, _) in saved.items()
             if found is not None and api == found.api and found.matches(params)
         ]
-        if found is None or not hits:
+        if found is None or step.undo is None or not hits:
             unchecked.append(f"{step.action}: no read after the run shows it")
             continue
         for key in hits:
-            api, params, answers = saved[key]
             if key not in now:
-                now[key] = _read_now(clients, region, api, params)
-            before, after = found.part(_plain(_last_listing(answers))), found.part(_plain(now[key]))
+                now[key] = _plain(_read_now(clients, region, *saved[key][:2]))
+        if _already_set(step.undo, found, [now[key] for key in hits]):
+            settled.append(n)
+            continue
+        for key in hits:
+            before, after = found.part(_plain(_last_listing(saved[key][2]))), found.part(now[key])
             where = f"{step.action} ({key})"
             if _unknown(before) or _unknown(after):
                 unchecked.append(f"{where}: {_unknown(before) or _unknown(after)}")
             elif before != after:
                 changed.append(where)
-    return Drift(tuple(dict.fromkeys(changed)), tuple(dict.fromkeys(unchecked)))
+    return Drift(tuple(dict.fromkeys(changed)), tuple(dict.fromkeys(unchecked)), tuple(settled))
+
+
+def _already_set(undo: AwsCall, found: Watch, reads: list[list[Any]]) -> bool:
+    """Whether every read that shows what `undo` writes (its answer now) holds what it
+    would set; a read that cannot tell now (denied, throttled) says no."""
+    if any(_unknown(found.part(answers)) for answers in reads):
+        return False
+    return in_place(undo.api, undo.params, [answer for answers in reads for answer in answers])
 
 
 def _key(api: str, params: dict[str, Any]) -> str:

@@ -6,7 +6,9 @@ the calls an undo makes (`UNDO_APIS`): an undo plan can never delete a function,
 layer, log group or role. Without `apply` the calls are only shown. Before an undo is made,
 what each step writes is read again and compared with the run's reads right after its
 changes (`drift.drift_of`): a change made since (a rotated secret, an alias moved, a new
-reservation) is not overwritten unless `force` says so.
+reservation) is not overwritten unless `force` says so. A step whose state is already what
+its call sets (`undo_target`: a `runtime detach` after `runtime attach`) makes no call and
+is `already-in-place`: nothing would be overwritten, so it refuses nothing.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from lambda_ir.aws import ClientFactory
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.custody import read_entries
 from lambda_ir.evidence.layout import CUSTODY
-from lambda_ir.model import Kind
+from lambda_ir.model import FunctionRef, Kind
+from lambda_ir.redact import redact_document
 from lambda_ir.respond.contain import UNDO_FORMAT
-from lambda_ir.respond.drift import drift_of
-from lambda_ir.respond.execute import Outcome, perform
+from lambda_ir.respond.drift import Drift, drift_of
+from lambda_ir.respond.execute import Outcome, Status, perform
 from lambda_ir.respond.plan import AwsCall, Change
 
 UNDO_APIS = frozenset(
@@ -68,6 +71,7 @@ class UndoResult:
     result_path: str | None = None
     changed: tuple[str, ...] = ()  # steps whose target changed since the run (and the read)
     unchecked: tuple[str, ...] = ()  # steps that could not be compared, and why
+    in_place: tuple[int, ...] = ()  # steps (their place in the plan) whose state is there
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,6 +83,7 @@ class UndoResult:
             "result_path": self.result_path,
             "changed_since_run": list(self.changed),
             "unchecked": list(self.unchecked),
+            "already_in_place": [self.plan.steps[n].action for n in self.in_place],
         }
 
 
@@ -126,14 +131,16 @@ def run_undo(
 ) -> UndoResult:
     """Show the undo calls and what changed since the run left the function, or with `apply`
     make them (each logged) and save the result: DriftError when the function changed since
-    (the undo would overwrite it), unless `force`."""
-    changed, unchecked = drift(case, clients, plan) if plan.steps else ((), ())
+    (the undo would overwrite it), unless `force`. A step whose state is already what its
+    call sets makes no call: it is `already-in-place` (custody `contain-undo-skipped`)."""
+    found = drift(case, clients, plan) if plan.steps else Drift()
+    changed, unchecked, in_place = found.changed, found.unchecked, found.in_place
     if not apply:
         case.log(
             "contain-undo-plan",
             {"undo_plan": plan.path, "steps": len(plan.steps), "changed_since_run": changed},
         )
-        return UndoResult(plan, False, changed=changed, unchecked=unchecked)
+        return UndoResult(plan, False, changed=changed, unchecked=unchecked, in_place=in_place)
     if changed and not force:
         case.log("contain-undo-refused", {"undo_plan": plan.path, "changed_since_run": changed})
         undone = _undone_at(case, plan.path)
@@ -144,40 +151,80 @@ def run_undo(
             + "): the undo would overwrite that. Look at the change first; --force undoes anyway"
         )
     details = {"run": run, "undo_plan": plan.path, "changed_since_run": changed, "force": force}
-    case.log("contain-undo-start", details)
-    outcomes = tuple(perform(case, clients, plan.region, plan.steps, run=run, undoing=True))
-    result = UndoResult(plan, True, outcomes, changed=changed, unchecked=unchecked)
+    case.log("contain-undo-start", details | {"calls": len(plan.steps) - len(in_place)})
+    outcomes = _undo_steps(case, clients, plan, in_place, run)
+    result = UndoResult(plan, True, outcomes, None, changed, unchecked, in_place)
     entry = case.put_json(f"{run}/undo-result.json", result.to_json(), kind=Kind.RESPONSE.value)
-    result = UndoResult(plan, True, outcomes, entry.path, changed, unchecked)
+    result = UndoResult(plan, True, outcomes, entry.path, changed, unchecked, in_place)
     case.log("contain-undo-done", {"run": run, "result": entry.path})
     return result
 
 
+def _undo_steps(
+    case: Case, clients: ClientFactory, plan: UndoPlan, in_place: tuple[int, ...], run: str
+) -> tuple[Outcome, ...]:
+    """Each step's outcome, in the plan's order: the calls of the steps not in place made
+    (`perform`), the others logged as skipped, with no call (custody names no call that
+    CloudTrail could show, so none of the trail is taken for the undo's)."""
+    to_make = [step for n, step in enumerate(plan.steps) if n not in in_place]
+    made = iter(perform(case, clients, plan.region, to_make, run=run, undoing=True))
+    outcomes = []
+    for n, step in enumerate(plan.steps):
+        if n not in in_place:
+            outcomes.append(next(made))
+            continue
+        assert step.undo is not None  # a step in place was compared by its undo call
+        case.log(
+            "contain-undo-skipped",
+            {
+                "run": run,
+                "action": step.action,
+                "summary": step.summary,
+                "api": step.undo.api,
+                "params": redact_document(dict(step.undo.params)),
+                "status": Status.SETTLED.value,
+                "region": plan.region,
+                "account": _account(plan.function),
+            },
+        )
+        outcomes.append(Outcome(step, Status.SETTLED))
+    return tuple(outcomes)
+
+
+def _account(function: str) -> str:
+    """The account of the plan's function (its ARN), as the report's checklist names a step."""
+    try:
+        return FunctionRef.from_arn(function).account
+    except ValueError:
+        return ""
+
+
 def _undone_at(case: Case, plan_path: str) -> str:
-    """When this plan's undo was last applied (custody), or ""."""
+    """When this plan's undo last made a call (custody), or "": one whose every step was
+    already in place changed nothing."""
     times = [
         entry.time
         for _, _, entry in read_entries(case.root / CUSTODY)
         if entry is not None
         and entry.action == "contain-undo-start"
         and entry.details.get("undo_plan") == plan_path
+        and entry.details.get("calls") != 0
     ]
     return times[-1] if times else ""
 
 
-def drift(
-    case: Case, clients: ClientFactory, plan: UndoPlan
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def drift(case: Case, clients: ClientFactory, plan: UndoPlan) -> Drift:
     """What each step would overwrite that changed since the run left the function (its
-    `after.json` read again), and the steps that cannot be compared and why (the run saved
-    no after-state when its read-back failed; a read denied now)."""
+    `after.json` read again), the steps that cannot be compared and why (the run saved no
+    after-state when its read-back failed; a read denied now), and the steps whose state is
+    already what the undo sets."""
     after = (PurePosixPath(plan.path).parent / "after.json").as_posix()
     if case.entry(after) is None:
-        return (), (f"the run saved no state after its changes ({after}): later changes unknown",)
+        why = f"the run saved no state after its changes ({after}): later changes unknown"
+        return Drift(unchecked=(why,))
     document = case.read_json(after)
     reads = document.get("reads", []) if isinstance(document, dict) else []
-    found = drift_of(clients, plan.region, reads, plan.steps)
-    return found.changed, found.unchecked
+    return drift_of(clients, plan.region, reads, plan.steps)
 
 
 def case_relative(case: Case, path: str, error: type[ValueError] = UndoError) -> str:
