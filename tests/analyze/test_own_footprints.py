@@ -24,7 +24,7 @@ from lambda_ir.analyze.detectors import (
     ioc_match,
 )
 from lambda_ir.analyze.engine import analyze_case, run_detectors
-from lambda_ir.analyze.own_footprints import is_own
+from lambda_ir.analyze.own_footprints import is_own, own_event_ids
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import open_index
 from lambda_ir.model import Actor, Finding, Severity
@@ -268,11 +268,13 @@ def _attach_calls(
     calls: list[tuple[dict, int]],
     *,
     recorded: bool = True,
+    collected: bytes | None = None,
 ) -> list[tuple[Severity, str]]:
     """CloudTrail's UpdateFunctionConfiguration calls adding our layer (`calls`: the caller
     and seconds after custody's record), custody's record of the one `runtime attach` call
-    (`logged` layers), and the responder as the case's collector identity. One finding per
-    call, in the order of `calls`."""
+    (`logged` layers, as `respond.execute` logs it), and the responder as the case's
+    collector identity. The layer is collected with our bytes, or `collected` (b"": not at
+    all, as in the case that attached). One finding per call, in the order of `calls`."""
     blob, _ = layer_zip()
     builder.put(
         f"raw/{ACCOUNT}/global/sts/caller-identity.json",
@@ -280,12 +282,24 @@ def _attach_calls(
         "account",
         "sts:GetCallerIdentity",
     )
-    builder.versions("orders", [function_config("orders", "$LATEST", layers=[LAYER])])
-    builder.layer(LAYER, blob)
+    if collected == b"":  # the function as collected before the attach
+        builder.versions("orders", [function_config("orders", "$LATEST")])
+    else:
+        builder.versions("orders", [function_config("orders", "$LATEST", layers=[LAYER])])
+        builder.layer(LAYER, blob if collected is None else collected)
     if recorded:
         builder.case.log("runtime-attach-done", {"layer": LAYER, "code_sha256": code_sha256(blob)})
     params = {"FunctionName": "orders", "Layers": logged}
-    call = {"action": "runtime-attach", "status": "applied", "params": params}
+    called_at = _stamp(datetime.now(UTC))
+    call = {
+        "action": "runtime-attach",
+        "status": "applied",
+        "api": "lambda:UpdateFunctionConfiguration",
+        "params": params,
+        "caller": RESPONDER,
+        "region": REGION,
+        "called_at": called_at,
+    }
     builder.case.log("contain-call", call)
     logged_at = datetime.now(UTC)
     request = {"functionName": "orders", "layers": [LAYER]}
@@ -321,6 +335,28 @@ def test_our_runtime_attach_call_is_info(builder: CaseBuilder) -> None:
     severity, summary = _attach_call(builder, [LAYER])
     assert severity is Severity.INFO
     assert "lambda-ir's `runtime attach`: the lambda-ir runtime collector attached by" in summary
+
+
+def test_our_attach_call_is_info_in_the_case_that_attached(builder: CaseBuilder) -> None:
+    """A review found no LIR-CT-003 at all for the attach call in the case that made it:
+    that case never collects the layer (the function was collected before the attach), so
+    the call was not recognised (MEDIUM), and custody's `contain-call` made it one of
+    contain's own changes, left out of findings.json. Custody's record stands for the
+    uncollected layer, and the finding stays, INFO, naming the attach."""
+    _attach_calls(builder, [LAYER], [(RESPONDER_ID, 0)], collected=b"")
+    view = CaseView(Case.open(builder.root))
+    assert "call-0" in own_event_ids(view)  # one of contain's own changes…
+    (found,) = [
+        f for f in run_detectors(view, [ct_config_hooks.DETECTOR]).findings if f.actor
+    ]  # …reported as ours, not left out
+    assert found.severity is Severity.INFO and found.details["event_id"] == "call-0"
+    assert "lambda-ir's `runtime attach`: the lambda-ir runtime collector" in found.summary
+    assert found.details["runtime_attach"]["layer"] == LAYER
+
+
+def test_a_collected_copy_with_another_hash_is_not_our_attach_call(builder: CaseBuilder) -> None:
+    found = _attach_calls(builder, [LAYER], [(RESPONDER_ID, 0)], collected=b"another build")
+    assert found[0][0] is Severity.MEDIUM
 
 
 def test_the_same_layers_set_at_another_time_are_not_our_call(builder: CaseBuilder) -> None:

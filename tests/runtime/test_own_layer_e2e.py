@@ -70,3 +70,37 @@ def test_the_collector_attached_from_our_case_is_info(
 
     missing = runner.invoke(cli, ["analyze", "--case", str(later), "--attached-in", str(tmp_path)])
     assert missing.exit_code != 0 and "not a case folder" in missing.output
+
+
+def test_the_attach_call_is_info_in_the_case_that_attached(
+    tmp_path: Path, emulator_session: Emulator, region_pool: RegionPool
+) -> None:
+    """A review found no LIR-CT-003 for the attach call in the case that made it (collected
+    into that same case afterwards): left out as one of contain's own changes, and its layer,
+    never collected there, not recognised. It is INFO and names the attach; the same layers
+    set again by the same user without lambda-ir (a look-alike of our call) are not ours."""
+    region = region_pool.take(emulator_session)
+    lam, name = _seed(emulator_session, region, {"STAGE": "prod"})
+    runner = CliRunner(env=cli_env(emulator_session.endpoint_url, region))
+    case = tmp_path / "case"
+    where = ("--case", str(case), "--function", name, "--region", region)
+    applied = runner.invoke(cli, ["runtime", "attach", *where, "--bucket", BUCKET, "--apply"])
+    assert applied.exit_code == 0, applied.output
+    (layer,) = lam.get_function_configuration(FunctionName=name)["Layers"]
+    lam.update_function_configuration(FunctionName=name, Layers=[layer["Arn"]], Timeout=30)
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+    collected = runner.invoke(cli, ["collect", *where, "--no-pacing"])
+    assert collected.exit_code == 0, collected.output
+    analyzed = runner.invoke(cli, ["analyze", "--case", str(case)])
+    assert analyzed.exit_code == 0, analyzed.output
+    found = [
+        f
+        for f in json.loads((case / "findings.json").read_text())
+        if f["detector"] == "LIR-CT-003" and name in f["resource"]
+    ]
+    ours = [f for f in found if f["details"].get("runtime_attach")]
+    assert [f["severity"] for f in ours] == ["info"]
+    assert "lambda-ir's `runtime attach`: the lambda-ir runtime collector" in ours[0]["summary"]
+    assert ours[0]["details"]["runtime_attach"]["layer"] == layer["Arn"]
+    (other,) = [f for f in found if f not in ours]
+    assert other["severity"] != "info" and "runtime attach" not in other["summary"]

@@ -19,7 +19,8 @@ A layer is lambda-ir's own only when its exact version ARN was attached by `runt
 in this case AND the collected layer's CodeSha256 equals the one recorded then; a layer
 merely named `lambda-ir-collector`, or with another hash, is a look-alike of our own tool.
 `runtime attach`'s own UpdateFunctionConfiguration is the one call nearest its custody record
-made by a collecting identity with lambda-ir's user agent (`attach_calls`).
+made by a collecting identity with lambda-ir's user agent (`attach_calls`); it is reported
+as ours (INFO), never left out with `contain`'s changes.
 """
 
 from __future__ import annotations
@@ -230,8 +231,12 @@ _ATTRIBUTED = ("LIR-CHG-",)
 
 
 def is_own(finding: Finding, own: frozenset[str]) -> bool:
-    """True when every CloudTrail event a finding reports is one of the collector's own."""
-    if finding.detector.startswith(_ATTRIBUTED):
+    """True when every CloudTrail event a finding reports is one of the collector's own.
+    A finding that names lambda-ir's `runtime attach` as the call's maker (`LIR-CT-003`,
+    `details.runtime_attach`) stays, though custody's `contain-call` makes the call ours:
+    the collector layer stays on the function, and the responder sees that change on the
+    timeline and in the report as theirs, not as nobody's."""
+    if finding.detector.startswith(_ATTRIBUTED) or finding.details.get("runtime_attach"):
         return False
     ids = _event_ids(finding)
     return finding.actor is not None and bool(ids) and all(i in own for i in ids)
@@ -262,15 +267,22 @@ def attached_layers(view: CaseView) -> dict[str, OwnLayer]:
     return out
 
 
-def own_layer(view: CaseView, arns: Iterable[str]) -> OwnLayer | None:
-    """The first of `arns` that is really lambda-ir's layer: attached here, same CodeSha256."""
+def own_layer(view: CaseView, arns: Iterable[str], *, uncollected: bool = False) -> OwnLayer | None:
+    """The first of `arns` that is really lambda-ir's layer: attached here, same CodeSha256.
+    With `uncollected`, a recorded layer version the case holds no copy of counts too: the
+    case that attached never collects it (`runtime attach` collects the function before it
+    publishes, and `collect` does not fetch a call again), yet custody recorded the version
+    and its hash. A copy collected with another CodeSha256 is never ours."""
     attached = attached_layers(view)
     if not attached:
         return None
     collected = {layer.arn: layer.code_sha256 for layer in view.layers}
     for arn in arns:
         own = attached.get(arn)
-        if own is not None and collected.get(arn) == own.code_sha256:
+        if own is None:
+            continue
+        sha = collected.get(arn)
+        if sha == own.code_sha256 or (uncollected and sha is None):
             return own
     return None
 
@@ -330,7 +342,8 @@ def attach_calls(view: CaseView, calls: Sequence[LayerCall]) -> dict[str, OwnLay
     (`collector_arns`) with lambda-ir's user agent, and matching an applied `runtime-attach`
     custody entry (same function, exactly these layers, within `SLACK`) that lists one of
     lambda-ir's own layers (`own_layer`). Each custody entry excuses only its single nearest
-    matching event: anyone else, or a repeat of our call, is not this call."""
+    matching event: anyone else, or a repeat of our call, is not this call. The layer need
+    not be collected (the attaching case never holds it); one collected must be ours."""
     arns = set(collector_arns(view))
     ours = [
         c for c in calls if c.time and c.layers and c.caller in arns and USER_AGENT in c.user_agent
@@ -347,7 +360,7 @@ def attach_calls(view: CaseView, calls: Sequence[LayerCall]) -> dict[str, OwnLay
             and abs(_when(str(c.time)) - at) <= SLACK
         ]
         best = min(near, key=lambda c: abs(_when(str(c.time)) - at), default=None)
-        own = own_layer(view, best.layers) if best is not None else None
+        own = own_layer(view, best.layers, uncollected=True) if best is not None else None
         if best is not None and own is not None:
             out[best.event_id] = own
     return out

@@ -13,7 +13,13 @@ from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.hooks import is_hook
 from lambda_ir.analyze.incidents import GAP_HOURS
-from lambda_ir.analyze.own_footprints import LayerCall, attach_calls, named_like_ours, own_layer
+from lambda_ir.analyze.own_footprints import (
+    LayerCall,
+    OwnLayer,
+    attach_calls,
+    named_like_ours,
+    own_layer,
+)
 from lambda_ir.analyze.trail_rows import EventGroup, TrailRow, group_finding
 from lambda_ir.analyze.vendors import LayerKind, LayerMatch
 from lambda_ir.model import Finding, Kind, Severity
@@ -179,7 +185,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             found.append(session)
         session.append(call)
     for session in found:
-        yield _finding(session)
+        yield _finding(session, ours.get(session[0][0].event_id))
 
 
 def _gap(earlier: TrailRow, later: TrailRow) -> timedelta:
@@ -193,8 +199,9 @@ def _bodiless(row: TrailRow) -> TrailRow:
     return row._replace(request=_NONE, response=_NONE)
 
 
-def _finding(found: list[_Call]) -> Finding:
-    """One finding for like calls, in the words of the first."""
+def _finding(found: list[_Call], attach: OwnLayer | None) -> Finding:
+    """One finding for like calls, in the words of the first; `attach` when they are
+    lambda-ir's own `runtime attach` call (named in `details.runtime_attach`)."""
     row, novelty, severity, what, layers, matches, hooks = found[0]
     parts = []
     if layers:
@@ -226,8 +233,18 @@ def _finding(found: list[_Call]) -> Finding:
             "layer_kinds": {m.arn: m.kind.value for m in matches},
             "hook_variables": hooks,
             "baseline": novelty.to_json(),
-        },
+        }
+        | _attach_details(attach),
     )
+
+
+def _attach_details(attach: OwnLayer | None) -> dict[str, Any]:
+    """Which `runtime attach` the call was (custody's record): `own_footprints.is_own` keeps
+    such a finding, so the responder sees their own change as theirs."""
+    if attach is None:
+        return {}
+    layer = {"layer": attach.arn, "code_sha256": attach.code_sha256}
+    return {"runtime_attach": layer | {"attached_by": attach.who, "attached_at": attach.when}}
 
 
 DETECTOR = Detector(INFO, detect)
