@@ -7,8 +7,6 @@ GetTableMetadata) and runs SELECTs over its S3's trail files (moto runs no SQL).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +29,7 @@ from lambda_ir.hunt.run import HuntOptions, hunt
 from lambda_ir.model import Kind
 from lambda_ir.respond.hunt_table import TableRequest
 from lambda_ir.respond.hunt_table_undo import TableUndoError, load_table_undo
-from tests.conftest import aws_env
+from tests.hunt.conftest import hunt_cli
 from tests.hunt.trail_files import REGION, SIGMA, result_workgroup, trail_bucket
 
 WINDOW = ["--since", "2024-07-31", "--until", "2024-08-01T23:59:59Z"]
@@ -41,17 +39,6 @@ WINDOW = ["--since", "2024-07-31", "--until", "2024-08-01T23:59:59Z"]
 def trail(aws: Emulator, admin: boto3.Session) -> dict[str, Any]:
     bucket, _ = trail_bucket(admin, aws.endpoint_url, "org-trail")
     return {"bucket": bucket, "workgroup": result_workgroup(admin, aws.endpoint_url, bucket)}
-
-
-def _cli(aws: Emulator, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lambda_ir", "--json", "hunt", *args],
-        env=aws_env(aws.endpoint_url, REGION),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def _table_exists(admin: boto3.Session, aws: Emulator, db: str, table: str) -> bool:
@@ -72,7 +59,7 @@ def test_create_table_plans_without_apply_creates_with_it_and_undoes(
     where = ["--case", str(case), "--athena-workgroup", trail["workgroup"]]
     table = ["--trail-table", f"{db}.trail", "--create-table", f"s3://{trail['bucket']}/cloudtrail"]
     # 1. Without --apply: the plan (DDL, database, location, undo) and nothing in AWS.
-    dry = _cli(aws, *where, *table, *WINDOW)
+    dry = hunt_cli(aws, *where, *table, *WINDOW)
     assert dry.returncode == 0, dry.stderr
     planned = json.loads(dry.stdout)
     assert planned["applied"] is False
@@ -90,7 +77,7 @@ def test_create_table_plans_without_apply_creates_with_it_and_undoes(
     assert opened.entry(planned["plan_path"]) is not None
     assert not [e for e in opened.entries() if e.kind == Kind.TRAIL.value]  # no query ran
     # 2. With --apply: created, undo saved, then the hunt.
-    done = _cli(aws, *where, *table, *WINDOW, "--apply")
+    done = hunt_cli(aws, *where, *table, *WINDOW, "--apply")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["events"] > 0 and _table_exists(admin, aws, db, "trail")
@@ -106,15 +93,15 @@ def test_create_table_plans_without_apply_creates_with_it_and_undoes(
     )["TableMetadata"]["CreateTime"]
     assert undo["created"] == {f"{db}.trail": made.isoformat()}
     # 3. Again: the table is there, nothing to create (and nothing to undo), the hunt runs.
-    again = _cli(aws, *where, *table, *WINDOW)
+    again = hunt_cli(aws, *where, *table, *WINDOW)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["events"] == result["events"]
     assert "already in the catalog" in again.stderr
     # 4. The undo: shown without --apply, run with it; the trail's files stay.
-    shown = _cli(aws, "--case", str(case), "--undo", undo_path)
+    shown = hunt_cli(aws, "--case", str(case), "--undo", undo_path)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["applied"] is False and _table_exists(admin, aws, db, "trail")
-    undone = _cli(aws, "--case", str(case), "--undo", undo_path, "--apply")
+    undone = hunt_cli(aws, "--case", str(case), "--undo", undo_path, "--apply")
     assert undone.returncode == 0, undone.stderr
     assert [o["error"] for o in json.loads(undone.stdout)["outcomes"]] == ["", ""]
     assert not _table_exists(admin, aws, db, "trail")
@@ -149,7 +136,7 @@ def test_a_hunt_split_into_several_queries_ingests_the_same_events(
 ) -> None:
     db = f"split_{uuid.uuid4().hex[:6]}"
     where = ["--athena-workgroup", trail["workgroup"], "--trail-table", f"{db}.trail"]
-    made = _cli(
+    made = hunt_cli(
         aws,
         "--case",
         str(tmp_path / "made"),
@@ -231,7 +218,7 @@ def test_an_aws_error_partway_still_saves_the_undo_and_fails_in_one_line(
     ]
     athena = admin.client("athena", endpoint_url=aws.endpoint_url)
     assert athena.get_database(CatalogName="AwsDataCatalog", DatabaseName=db)["Database"]
-    undone = _cli(aws, "--case", str(tmp_path / "case"), "--undo", str(undo_file), "--apply")
+    undone = hunt_cli(aws, "--case", str(tmp_path / "case"), "--undo", str(undo_file), "--apply")
     assert undone.returncode == 0, undone.stderr
     with pytest.raises(ClientError):
         athena.get_database(CatalogName="AwsDataCatalog", DatabaseName=db)

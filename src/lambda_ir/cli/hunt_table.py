@@ -38,6 +38,8 @@ def make_table(
     for line in _plan_lines(plan):
         ui.say(escape(line))
     ui.say(escape(f"plan saved: {sanitize.field(str(case.root / run / 'plan.json'))}"))
+    if plan.conflict:
+        raise CommandError(_refusal(plan))
     if not plan.steps:
         ui.say(escape(f"{plan.request.table} is already in the catalog: nothing to create"))
         return True, document
@@ -106,6 +108,18 @@ def undo_table(
     )
     if any(o.error for o in outcomes):
         raise SystemExit(1)
+
+
+def _refusal(plan: TablePlan) -> str:
+    """Why the table of that name is not reused, and the two ways on: a hunt in it would
+    search another trail (or miss accounts) and look like an answer about this one."""
+    table = plan.request.table
+    return (
+        f"{sanitize.field(plan.conflict)}; nothing was created and no hunt ran. Give another "
+        f"--trail-table DB.TABLE to make a table over {sanitize.field(plan.logs_root)}, or drop "
+        f"{table} (the undo plan of the run that made it, or DROP TABLE {table} in Athena) "
+        "and run again"
+    )
 
 
 def _plan_lines(plan: TablePlan) -> list[str]:

@@ -27,6 +27,7 @@ DROP = re.compile(
 )
 IF_NOT_EXISTS = re.compile(r"^\s*CREATE\s+(?:EXTERNAL\s+)?\w+\s+IF\s+NOT\s+EXISTS\b", re.I)
 PROPERTY = re.compile(r"'([\w.]+)'\s*=\s*'([^']*)'")
+LOCATION = re.compile(r"\bLOCATION\s+'([^']*)'", re.I)
 _JSON = "application/x-amz-json-1.1"
 
 
@@ -55,6 +56,7 @@ def create_table(
         regions=tuple(properties.get("projection.region.values", "").split(",")),
         first_day=properties.get("projection.timestamp.range", "1970/01/01,NOW").split(",")[0],
         created=created,
+        location=found.group(1) if (found := LOCATION.search(text)) else "",
     )
     key = (account, region, f"{db}.{name}")
     with state.lock:
@@ -135,6 +137,7 @@ def metadata(state: AthenaState, call: ApiCall, caller: Caller) -> Response:
         ],
         "Parameters": {
             "projection.enabled": "true",
+            "location": table.location,
             "storage.location.template": table.template,
             "projection.account.values": ",".join(table.accounts),
             "projection.region.values": ",".join(table.regions),

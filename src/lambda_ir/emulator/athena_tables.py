@@ -38,6 +38,7 @@ class TrailTable:
     regions: tuple[str, ...]
     first_day: str  # yyyy/MM/dd
     created: float = 0.0  # epoch seconds: GetTableMetadata's CreateTime
+    location: str = ""  # the DDL's LOCATION (GetTableMetadata's Parameters `location`)
 
 
 def load(

@@ -13,7 +13,10 @@ athena:GetTableMetadata). Its steps are `CREATE DATABASE` when the database is m
 EXISTS`: one made by someone else between the plan and the statement fails it, and is never
 taken for ours. Each step's undo is `DROP TABLE` / `DROP DATABASE` (RESTRICT: refused while
 the database holds a table). Both change only the Glue Data Catalog: an external table's DROP
-never deletes the trail's files. A table already there is left as it is, with nothing to undo.
+never deletes the trail's files. A table already there is left as it is, with nothing to undo,
+when it reads the same trail (its location template) and projects every account and region the
+plan found; otherwise the plan carries why it is not the table asked for (`conflict`), and
+nothing is made and no hunt runs: a hunt in it would search another trail, or miss accounts.
 
 The undo plan records the table's `CreateTime` as the catalog gave it right after the run
 (`created`): `hunt --undo` drops only that table, not one dropped and made again since by
@@ -39,6 +42,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from lambda_ir.aws import ClientFactory, call, classify, pages
 from lambda_ir.evidence import Case
 from lambda_ir.hunt.athena import QueryFailed, run_query
+from lambda_ir.hunt.catalog import CatalogTable, exists, read_table
 from lambda_ir.hunt.query import check_table
 from lambda_ir.hunt.table import create_table_sql, location_template
 from lambda_ir.model import Kind
@@ -82,6 +86,7 @@ class TablePlan:
     database_exists: bool
     table_exists: bool
     steps: tuple[Step, ...]
+    conflict: str = ""  # why the table already in the catalog is not the one asked for
 
     @property
     def database(self) -> str:
@@ -100,7 +105,7 @@ class TablePlan:
             "database_exists": self.database_exists,
             "table_exists": self.table_exists,
             "steps": [step.to_json() for step in self.steps],
-        }
+        } | ({"conflict": self.conflict} if self.conflict else {})
 
 
 @dataclass(frozen=True)
@@ -139,21 +144,17 @@ class TableResult:
 def plan_table(clients: ClientFactory, request: TableRequest) -> TablePlan:
     """Read the bucket and the catalog, and plan the statements still needed."""
     check_table(request.table)
-    database, name = request.table.split(".")
+    database = request.table.split(".")[0]
     sts = clients.client("sts", request.region)
     account = str(call(sts, "GetCallerIdentity", {})["Account"])
     bucket, _, prefix = request.location.removeprefix("s3://").rstrip("/").partition("/")
     s3 = clients.client("s3", request.region)
     logs_root, accounts = trail_accounts(s3, bucket, prefix)
-    root = logs_root.removeprefix(f"s3://{bucket}/")
-    found = {r for a in accounts for r in _folders(s3, bucket, f"{root}/{a}/CloudTrail/")}
-    found = {r for r in found if re.fullmatch(r"[a-z0-9-]{1,40}", r)}  # names from the bucket
-    regions = request.regions or tuple(sorted(found))
+    regions = request.regions or trail_regions(s3, logs_root, accounts)
     athena = clients.client("athena", request.region)
-    has_db = _exists(athena, "GetDatabase", {"DatabaseName": database})
-    has_table = has_db and _exists(
-        athena, "GetTableMetadata", {"DatabaseName": database, "TableName": name}
-    )
+    has_db = exists(athena, "GetDatabase", {"DatabaseName": database})
+    existing = read_table(athena, request.table) if has_db else None
+    has_table = existing is not None
     steps: list[Step] = []
     if not has_db:
         steps.append(
@@ -172,9 +173,47 @@ def plan_table(clients: ClientFactory, request: TableRequest) -> TablePlan:
                 f"DROP TABLE IF EXISTS {request.table}",
             )
         )
-    return TablePlan(
-        request, account, logs_root, tuple(accounts), regions, has_db, has_table, tuple(steps)
+    conflict = (
+        "" if existing is None else _conflict(request.table, existing, logs_root, accounts, regions)
     )
+    return TablePlan(
+        request,
+        account,
+        logs_root,
+        tuple(accounts),
+        regions,
+        has_db,
+        has_table,
+        tuple(steps),
+        conflict,
+    )
+
+
+def _conflict(
+    table: str, found: CatalogTable, logs_root: str, accounts: list[str], regions: tuple[str, ...]
+) -> str:
+    """Why the table the catalog has cannot stand in for the one planned, or "": over another
+    location it reads another trail (other buckets, other accounts); a projection without
+    some of the trail's accounts or regions never reads their files."""
+    wanted = location_template(logs_root)
+    projects = (
+        f"accounts {','.join(found.accounts) or '?'}, regions {','.join(found.regions) or '?'}"
+    )
+    if found.location.rstrip("/") != wanted:
+        # shown as a trail's root (s3://bucket/AWSLogs), as the plan shows its own location
+        where = found.location.removesuffix(wanted.removeprefix(logs_root)) or "no location"
+        return (
+            f"{table} is already in the catalog over {where} ({projects}), "
+            f"not over {logs_root} as asked"
+        )
+    unread = [a for a in accounts if found.accounts and a not in found.accounts]
+    unread += [r for r in regions if found.regions and r not in found.regions]
+    if unread:
+        return (
+            f"{table} is already in the catalog over {logs_root}, but projects {projects}: "
+            f"the trail also holds {','.join(unread)}, which a hunt in it would not read"
+        )
+    return ""
 
 
 def save_plan(case: Case, plan: TablePlan, *, apply: bool, now: str) -> str:
@@ -254,18 +293,20 @@ def _save_undo(
         if step.undo != f"DROP TABLE IF EXISTS {table}" or step not in {*ran, *maybe_ran}:
             continue
         try:
-            found = table_identity(athena, table)
-        except (ClientError, BotoCoreError, ValueError):  # cannot tell: kept; its undo refuses
-            created[table] = None
-            ran.add(step)
-            continue
+            found = read_table(athena, table)
+        except (ClientError, BotoCoreError):
+            found = CatalogTable(None, "", (), ())  # cannot tell: kept; its undo refuses
         # A step whose answer was lost made the table if one over our trail is there, made
         # since the run began: not one someone made before it (our CREATE then failed).
         if found is not None and (
             step in ran
-            or (found[1] == location_template(plan.logs_root) and found[0] >= began - CLOCK_SKEW)
+            or found.created is None
+            or (
+                found.location == location_template(plan.logs_root)
+                and found.created >= began - CLOCK_SKEW
+            )
         ):
-            created[table] = found[0].isoformat()
+            created[table] = None if found.created is None else found.created.isoformat()
             ran.add(step)
         else:
             ran.discard(step)
@@ -283,33 +324,11 @@ def _save_undo(
     return save_json(case, f"{run}/undo.json", undo)
 
 
-def table_identity(athena: Any, table: str) -> tuple[datetime, str] | None:
-    """`table`'s CreateTime (UTC) and location template in the catalog, or None when the
-    catalog has no such table."""
-    database, name = table.split(".")
-    try:
-        found = call(
-            athena,
-            "GetTableMetadata",
-            {"CatalogName": "AwsDataCatalog", "DatabaseName": database, "TableName": name},
-        )
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "MetadataException":
-            return None
-        raise
-    metadata = found.get("TableMetadata") or {}
-    made = metadata.get("CreateTime")
-    if not isinstance(made, datetime):
-        raise ValueError(f"the catalog gave {table} no CreateTime")
-    template = (metadata.get("Parameters") or {}).get("storage.location.template", "")
-    return made.astimezone(UTC), str(template)
-
-
 def _in_place(athena: Any, table: str) -> bool:
     """Whether the table is in the catalog; False when the check itself fails (unknown)."""
     database, name = table.split(".")
     try:
-        return _exists(athena, "GetTableMetadata", {"DatabaseName": database, "TableName": name})
+        return exists(athena, "GetTableMetadata", {"DatabaseName": database, "TableName": name})
     except (ClientError, BotoCoreError):
         return False
 
@@ -328,23 +347,19 @@ def trail_accounts(s3: Any, bucket: str, prefix: str) -> tuple[str, list[str]]:
     return f"s3://{bucket}/{root.rstrip('/')}", accounts
 
 
+def trail_regions(s3: Any, logs_root: str, accounts: list[str]) -> tuple[str, ...]:
+    """The regions the trail's accounts log to: the folders under each one's `CloudTrail/`."""
+    bucket, _, root = logs_root.removeprefix("s3://").partition("/")
+    found = {r for a in accounts for r in _folders(s3, bucket, f"{root}/{a}/CloudTrail/")}
+    return tuple(sorted(r for r in found if re.fullmatch(r"[a-z0-9-]{1,40}", r)))  # from a bucket
+
+
 def _folders(s3: Any, bucket: str, prefix: str) -> list[str]:
     names: list[str] = []
     for page in pages(s3, "ListObjectsV2", {"Bucket": bucket, "Prefix": prefix, "Delimiter": "/"}):
         for common in page.get("CommonPrefixes") or []:
             names.append(str(common["Prefix"])[len(prefix) :].strip("/"))
     return names
-
-
-def _exists(athena: Any, operation: str, params: dict[str, str]) -> bool:
-    """Whether the catalog has it: Athena answers MetadataException for what is missing."""
-    try:
-        call(athena, operation, {"CatalogName": "AwsDataCatalog", **params})
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "MetadataException":
-            return False
-        raise
-    return True
 
 
 def save_json(case: Case, relpath: str, document: dict[str, Any]) -> str:

@@ -24,14 +24,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lambda_ir.aws import ClientFactory, call
 from lambda_ir.evidence import Case
-from lambda_ir.respond.hunt_table import (
-    UNDO_FORMAT,
-    Outcome,
-    Step,
-    run_step,
-    save_json,
-    table_identity,
-)
+from lambda_ir.hunt.catalog import read_table
+from lambda_ir.respond.hunt_table import UNDO_FORMAT, Outcome, Step, run_step, save_json
 from lambda_ir.respond.undo import case_relative
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -150,14 +144,16 @@ def _tables_now(athena: Any, undo: TableUndo) -> tuple[set[str], list[str]]:
         if (table := _table_of(sql)) is None:
             continue
         try:
-            found = table_identity(athena, table)
-        except (ClientError, BotoCoreError, ValueError) as exc:
+            found = read_table(athena, table)
+        except (ClientError, BotoCoreError) as exc:
             others.append(f"{table}: its CreateTime could not be read ({exc})")
             continue
-        made = None if found is None else found[0]
-        recorded = (undo.created or {}).get(table)
-        if made is None:
+        if found is None:
             gone.add(table)
+            continue
+        made, recorded = found.created, (undo.created or {}).get(table)
+        if made is None:
+            others.append(f"{table}: the catalog gave it no CreateTime")
         elif undo.created is None:
             others.append(
                 f"{table}: the plan is older than lambda-ir's record of what it made, so "

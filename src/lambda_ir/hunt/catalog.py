@@ -1,0 +1,74 @@
+"""What the AWS Glue Data Catalog holds, read through Athena (GetDatabase, GetTableMetadata).
+
+`hunt` reads a table the catalog names; `hunt --create-table` makes one only where none is,
+and reuses one only when it is over the same trail. Athena answers `MetadataException` for a
+database or table the catalog does not have: that is "not there" (None, False). Any other
+error (denied, throttled) is raised for the caller to judge: it says nothing either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from lambda_ir.aws import call
+
+
+@dataclass(frozen=True)
+class CatalogTable:
+    """A table as the catalog describes it: when it was made, where its files are read from,
+    and which accounts and regions its partition projection enumerates (empty: none)."""
+
+    created: datetime | None  # UTC; None when the catalog gives no CreateTime
+    location: str  # the projection's `storage.location.template`, else the table's LOCATION
+    accounts: tuple[str, ...]
+    regions: tuple[str, ...]
+
+
+def read_table(athena: Any, table: str) -> CatalogTable | None:
+    """`table` (DB.TABLE) from the catalog, or None when the catalog has no such table."""
+    database, name = table.split(".")
+    try:
+        found = call(
+            athena,
+            "GetTableMetadata",
+            {"CatalogName": "AwsDataCatalog", "DatabaseName": database, "TableName": name},
+        )
+    except ClientError as exc:
+        if _missing(exc):
+            return None
+        raise
+    metadata = found.get("TableMetadata") or {}
+    parameters = metadata.get("Parameters") or {}
+    made = metadata.get("CreateTime")
+    # With partition projection Athena reads the template, not LOCATION (AWS's "Custom
+    # storage location" for projection): the template is where the table's data is.
+    where = parameters.get("storage.location.template") or parameters.get("location") or ""
+    return CatalogTable(
+        made.astimezone(UTC) if isinstance(made, datetime) else None,
+        str(where),
+        _values(parameters.get("projection.account.values")),
+        _values(parameters.get("projection.region.values")),
+    )
+
+
+def exists(athena: Any, operation: str, params: dict[str, str]) -> bool:
+    """Whether the catalog has it (GetDatabase or GetTableMetadata with `params`)."""
+    try:
+        call(athena, operation, {"CatalogName": "AwsDataCatalog", **params})
+    except ClientError as exc:
+        if _missing(exc):
+            return False
+        raise
+    return True
+
+
+def _missing(exc: ClientError) -> bool:
+    return bool(exc.response.get("Error", {}).get("Code") == "MetadataException")
+
+
+def _values(listed: object) -> tuple[str, ...]:
+    return tuple(v for v in str(listed or "").split(",") if v)
