@@ -68,7 +68,9 @@ def test_create_table_plans_without_apply_creates_with_it_and_undoes(
         f"DROP DATABASE IF EXISTS {db}",
         f"DROP TABLE IF EXISTS {db}.trail",
     ]
-    assert steps[0]["sql"] == f"CREATE DATABASE {db}"  # no IF NOT EXISTS: one made since fails
+    # no IF NOT EXISTS: one made since fails; the mark tells ours from one made after the undo
+    mark = planned["plan"]["mark"]
+    assert steps[0]["sql"] == f"CREATE DATABASE {db} WITH DBPROPERTIES ('lambda_ir.plan'='{mark}')"
     assert steps[1]["sql"].startswith(f"CREATE EXTERNAL TABLE {db}.trail (")
     assert planned["plan"]["location"] == f"s3://{trail['bucket']}/cloudtrail/AWSLogs/o-test123456"
     assert "CREATE EXTERNAL TABLE" in dry.stderr and "dry run" not in dry.stderr

@@ -1,11 +1,14 @@
-"""`hunt --undo` drops only the table its run made; a run drops nothing it did not make.
+"""`hunt --undo` drops only the table and database its run made; a run drops nothing it did
+not make.
 
 Found by review, each reproduced on the emulator before the fix: the undo dropped a table
 someone had dropped and made again since (and, applied twice, a later one); a table made by
 someone else between the plan and `--apply` was adopted (`IF NOT EXISTS`) and then dropped
 by the undo; Ctrl-C while Athena ran the CREATE left the table with no undo; an AWS error on
 one DROP stopped the undo with nothing logged. The emulator's Athena also overwrote an
-existing table on `CREATE … IF NOT EXISTS`, where Athena keeps it.
+existing table on `CREATE … IF NOT EXISTS`, where Athena keeps it. Later review: an undo run
+again dropped a database made since by someone else (databases had no such check), and one
+already gone was reported `[applied]`.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from lambda_ir.hunt.athena import QueryFailed, run_query
 from lambda_ir.respond import hunt_table, hunt_table_undo
 from lambda_ir.respond.hunt_table import TablePlan, TableRequest, TableResult
 from lambda_ir.respond.hunt_table_undo import TableUndoError
+from tests.hunt.conftest import hunt_cli
 from tests.hunt.trail_files import REGION, result_workgroup, trail_bucket
 
 # Someone else's CloudTrail table of the same name, over another bucket.
@@ -103,7 +107,7 @@ def test_a_table_made_again_since_is_not_dropped_without_force(setting: Setting)
     result = setting.apply()
     run_query(setting.athena, f"DROP TABLE {setting.db}.trail", setting.workgroup)
     setting.theirs()
-    with pytest.raises(TableUndoError, match="not the table the run made"):
+    with pytest.raises(TableUndoError, match="not what the run made"):
         setting.undo(result.undo_path)
     assert "someone-elses-bucket" in (setting.location() or "")
     logged = [e.action for _, _, e in read_entries(setting.case.root / CUSTODY) if e]
@@ -265,3 +269,38 @@ def test_an_undo_plan_older_than_the_record_of_what_was_made_says_so(setting: Se
         setting.undo(older)
     assert setting.location() is not None
     assert [o.error for o in setting.undo(older, force=True)] == ["", ""]
+
+
+def test_an_undo_run_again_skips_what_is_gone_and_says_it_was_applied(
+    setting: Setting, aws: Emulator
+) -> None:
+    result = setting.apply()
+    undo = str(setting.case.root / result.undo_path)
+    where = ["--case", str(setting.case.root), "--undo", undo, "--apply"]
+    first = hunt_cli(aws, *where)
+    assert first.returncode == 0, first.stderr
+    assert [o.get("skipped", "") for o in json.loads(first.stdout)["outcomes"]] == ["", ""]
+    again = hunt_cli(aws, *where)
+    assert again.returncode == 0, again.stderr
+    shown = json.loads(again.stdout)
+    assert [o.get("skipped") for o in shown["outcomes"]] == ["already gone", "already gone"]
+    assert [o["query_id"] for o in shown["outcomes"]] == ["", ""]  # nothing sent to Athena
+    assert shown["result"].startswith("nothing left to drop: this plan's undo was applied at 20")
+
+
+def test_a_database_made_again_since_is_not_dropped_without_force(setting: Setting) -> None:
+    result = setting.apply()
+    database = setting.athena.get_database(CatalogName="AwsDataCatalog", DatabaseName=setting.db)
+    setting.undo(result.undo_path)
+    run_query(setting.athena, f"CREATE DATABASE {setting.db}", setting.workgroup)  # theirs
+    with pytest.raises(TableUndoError, match=rf"{setting.db}: made since, not by this run") as no:
+        setting.undo(result.undo_path)
+    assert "this plan's undo was applied at" in str(no.value)
+    assert setting.athena.get_database(CatalogName="AwsDataCatalog", DatabaseName=setting.db)
+    outcomes = setting.undo(result.undo_path, force=True)
+    assert [(o.skipped, o.error) for o in outcomes] == [("already gone", ""), ("", "")]
+    with pytest.raises(ClientError, match="MetadataException"):
+        setting.athena.get_database(CatalogName="AwsDataCatalog", DatabaseName=setting.db)
+    # What told them apart: the mark the run gave its database, recorded in the undo plan.
+    undo = json.loads((setting.case.root / result.undo_path).read_text())
+    assert database["Database"]["Parameters"] == {"lambda_ir.plan": undo["databases"][setting.db]}

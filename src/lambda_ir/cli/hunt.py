@@ -62,8 +62,8 @@ DEFAULT_TABLE = "lambda_ir.cloudtrail"
 @click.option(
     "--force",
     is_flag=True,
-    help="With --undo --apply: drop the table even when it is not the one the run made "
-    "(dropped and made again since, by someone else).",
+    help="With --undo --apply: drop the table and database even when they are not the ones "
+    "the run made (dropped and made again since, by someone else).",
 )
 @click.option("--since", default="7d", show_default=True, metavar="WHEN", help="Window start.")
 @click.option("--until", metavar="WHEN", help="Window end (default: now).")

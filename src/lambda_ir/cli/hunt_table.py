@@ -20,7 +20,7 @@ from lambda_ir.aws import ClientFactory, classify
 from lambda_ir.cli.ui import CommandError, Ui
 from lambda_ir.evidence import Case
 from lambda_ir.respond import hunt_table, hunt_table_undo
-from lambda_ir.respond.hunt_table import TablePlan, TableRequest
+from lambda_ir.respond.hunt_table import Outcome, TablePlan, TableRequest
 
 
 def make_table(
@@ -78,7 +78,7 @@ def undo_table(
     ui: Ui, case: Case, clients: ClientFactory, path: str, *, apply: bool, force: bool = False
 ) -> None:
     """Show, or with `apply` run, a table's undo plan (DROP statements only); `force` drops a
-    table that is not the one the run made (made again since)."""
+    table or database that is not the one the run made (made again since)."""
     try:
         undo = hunt_table_undo.load_table_undo(case, path)
     except (hunt_table_undo.TableUndoError, OSError) as exc:
@@ -90,7 +90,8 @@ def undo_table(
         )
     except hunt_table_undo.TableUndoError as exc:
         raise CommandError(str(exc)) from exc
-    lines = [f"undo {undo.path}: " + ("applied" if apply else "dry run: nothing was changed")]
+    header = _undo_header(case, undo, outcomes, apply=apply)
+    lines = [f"undo {undo.path}: {header}"]
     done = {o.step.sql: o for o in outcomes}
     for sql in undo.statements:
         outcome = done.get(sql)
@@ -104,10 +105,26 @@ def undo_table(
         lines.append("  nothing to undo (the table was there before)")
     ui.result(
         "\n".join(lines),
-        {"undo_plan": undo.path, "applied": apply, "outcomes": [o.to_json() for o in outcomes]},
+        {"undo_plan": undo.path, "applied": apply, "result": header}
+        | {"outcomes": [o.to_json() for o in outcomes]},
     )
     if any(o.error for o in outcomes):
         raise SystemExit(1)
+
+
+def _undo_header(
+    case: Case, undo: hunt_table_undo.TableUndo, outcomes: tuple[Outcome, ...], *, apply: bool
+) -> str:
+    """What the undo did, in a word; when everything was gone already, whether this plan's
+    own undo dropped it before (as `contain --undo` says when it was applied)."""
+    if not apply:
+        return "dry run: nothing was changed"
+    if not outcomes or not all(o.skipped for o in outcomes):
+        return "applied"
+    undone = hunt_table_undo.undone_before(case, undo)
+    return "nothing left to drop: " + (
+        f"this plan's undo was applied at {undone}" if undone else "all of it was already gone"
+    )
 
 
 def _refusal(plan: TablePlan) -> str:

@@ -101,7 +101,8 @@ class AthenaState:
     """The emulator's catalog (per account and region) and every query execution."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
-    databases: set[tuple[str, str, str]] = field(default_factory=set)
+    # (account, region, database) -> its parameters (DBPROPERTIES)
+    databases: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)
     tables: dict[tuple[str, str, str], TrailTable] = field(default_factory=dict)
     executions: dict[str, Execution] = field(default_factory=dict)
 

@@ -6,7 +6,8 @@ when it was made); a table or database that exists already fails the statement a
 `DROP TABLE` removes the definition, never the files; `DROP DATABASE` is refused while the
 database holds a table (Hive's RESTRICT, Athena's default). GetDatabase and GetTableMetadata
 read the catalog; a database or table that is not there is a `MetadataException`, as Athena
-answers for the AWS Glue Data Catalog.
+answers for the AWS Glue Data Catalog. A database keeps its `WITH DBPROPERTIES`: the Glue
+database's `Parameters`, which GetDatabase gives back.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ DROP = re.compile(
 IF_NOT_EXISTS = re.compile(r"^\s*CREATE\s+(?:EXTERNAL\s+)?\w+\s+IF\s+NOT\s+EXISTS\b", re.I)
 PROPERTY = re.compile(r"'([\w.]+)'\s*=\s*'([^']*)'")
 LOCATION = re.compile(r"\bLOCATION\s+'([^']*)'", re.I)
+DBPROPERTIES = re.compile(r"\bWITH\s+DBPROPERTIES\s*\((.*)\)\s*;?\s*$", re.I | re.S)
 _JSON = "application/x-amz-json-1.1"
 
 
@@ -68,13 +70,15 @@ def create_table(
 
 
 def create_database(state: AthenaState, account: str, region: str, db: str, text: str) -> None:
-    """CREATE DATABASE [IF NOT EXISTS] db."""
+    """CREATE DATABASE [IF NOT EXISTS] db [WITH DBPROPERTIES ('name'='value', …)]."""
+    listed = DBPROPERTIES.search(text)
+    parameters = dict(PROPERTY.findall(listed.group(1))) if listed else {}
     with state.lock:
         if (account, region, db) in state.databases:
             if IF_NOT_EXISTS.match(text):
                 return
             raise QueryError(already_exists(f"Database {db}"))
-        state.databases.add((account, region, db))
+        state.databases[(account, region, db)] = parameters
 
 
 def already_exists(what: str) -> str:
@@ -110,7 +114,7 @@ def drop(state: AthenaState, account: str, region: str, found: re.Match[str]) ->
                 f"FAILED: InvalidOperationException(message:Database {db} is not empty. "
                 "One or more tables exist.)"
             )
-        state.databases.discard((account, region, db))
+        del state.databases[(account, region, db)]
 
 
 def metadata(state: AthenaState, call: ApiCall, caller: Caller) -> Response:
@@ -119,12 +123,14 @@ def metadata(state: AthenaState, call: ApiCall, caller: Caller) -> Response:
     db = str(params.get("DatabaseName", "")).lower()
     key = (caller.account_id, call.region)
     with state.lock:
-        has_db = (*key, db) in state.databases
+        parameters = state.databases.get((*key, db))
         table = state.tables.get((*key, f"{db}.{str(params.get('TableName', '')).lower()}"))
-    if not has_db:
+    if parameters is None:
         return _error("MetadataException", f"Database {db} not found.")
     if call.name == "GetDatabase":
-        return json_response({"Database": {"Name": db, "Parameters": {}}}, content_type=_JSON)
+        return json_response(
+            {"Database": {"Name": db, "Parameters": dict(parameters)}}, content_type=_JSON
+        )
     if table is None:
         return _error("MetadataException", f"Table {params.get('TableName')} not found.")
     document = {

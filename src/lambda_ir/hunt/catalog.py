@@ -55,6 +55,20 @@ def read_table(athena: Any, table: str) -> CatalogTable | None:
     )
 
 
+def read_database(athena: Any, database: str) -> dict[str, str] | None:
+    """The database's Parameters (its DBPROPERTIES), or None when the catalog has none."""
+    try:
+        found = call(
+            athena, "GetDatabase", {"CatalogName": "AwsDataCatalog", "DatabaseName": database}
+        )
+    except ClientError as exc:
+        if _missing(exc):
+            return None
+        raise
+    parameters = (found.get("Database") or {}).get("Parameters") or {}
+    return {str(k): str(v) for k, v in parameters.items()}
+
+
 def exists(athena: Any, operation: str, params: dict[str, str]) -> bool:
     """Whether the catalog has it (GetDatabase or GetTableMetadata with `params`)."""
     try:

@@ -11,12 +11,15 @@ whether the database and the table are already in the catalog (athena:GetDatabas
 athena:GetTableMetadata). Its steps are `CREATE DATABASE` when the database is missing and
 `CREATE EXTERNAL TABLE` (`hunt.table.create_table_sql`) when the table is, neither with `IF NOT
 EXISTS`: one made by someone else between the plan and the statement fails it, and is never
-taken for ours. Each step's undo is `DROP TABLE` / `DROP DATABASE` (RESTRICT: refused while
-the database holds a table). Both change only the Glue Data Catalog: an external table's DROP
-never deletes the trail's files. A table already there is left as it is, with nothing to undo,
-when it reads the same trail (its location template) and projects every account and region the
-plan found; otherwise the plan carries why it is not the table asked for (`conflict`), and
-nothing is made and no hunt runs: a hunt in it would search another trail, or miss accounts.
+taken for ours. The database carries the plan's random mark (`WITH DBPROPERTIES
+('lambda_ir.plan'='…')`, the Glue database's Parameters): its undo drops it only while it
+carries that mark, not a database of that name made since by someone else. Each step's
+undo is `DROP TABLE` / `DROP DATABASE` (RESTRICT: refused while the database holds a table).
+Both change only the Glue Data Catalog: an external table's DROP never deletes the trail's
+files. A table already there is left as it is, with nothing to undo, when it reads the same
+trail (its location template) and projects every account and region the plan found;
+otherwise the plan carries why it is not the table asked for (`conflict`), and nothing is
+made and no hunt runs: a hunt in it would search another trail, or miss accounts.
 
 The undo plan records the table's `CreateTime` as the catalog gave it right after the run
 (`created`): `hunt --undo` drops only that table, not one dropped and made again since by
@@ -48,6 +51,9 @@ from lambda_ir.hunt.table import create_table_sql, location_template
 from lambda_ir.model import Kind
 
 UNDO_FORMAT = "lambda-ir-hunt-undo/1"
+# The database property that tells the database a plan made from one of the same name made
+# since: Athena's GetDatabase gives no CreateTime, but gives back the DBPROPERTIES.
+PLAN_MARK = "lambda_ir.plan"
 FIRST_DAY = date(2013, 11, 1)  # CloudTrail's launch: the projection's first day
 
 
@@ -87,6 +93,7 @@ class TablePlan:
     table_exists: bool
     steps: tuple[Step, ...]
     conflict: str = ""  # why the table already in the catalog is not the one asked for
+    mark: str = ""  # PLAN_MARK's value on the database the plan creates
 
     @property
     def database(self) -> str:
@@ -105,6 +112,7 @@ class TablePlan:
             "database_exists": self.database_exists,
             "table_exists": self.table_exists,
             "steps": [step.to_json() for step in self.steps],
+            "mark": self.mark,
         } | ({"conflict": self.conflict} if self.conflict else {})
 
 
@@ -156,11 +164,12 @@ def plan_table(clients: ClientFactory, request: TableRequest) -> TablePlan:
     existing = read_table(athena, request.table) if has_db else None
     has_table = existing is not None
     steps: list[Step] = []
+    mark = "" if has_db else secrets.token_hex(8)
     if not has_db:
         steps.append(
             Step(
                 f"create the database {database}",
-                f"CREATE DATABASE {database}",
+                f"CREATE DATABASE {database} WITH DBPROPERTIES ('{PLAN_MARK}'='{mark}')",
                 f"DROP DATABASE IF EXISTS {database}",
             )
         )
@@ -186,6 +195,7 @@ def plan_table(clients: ClientFactory, request: TableRequest) -> TablePlan:
         has_table,
         tuple(steps),
         conflict,
+        mark,
     )
 
 
@@ -311,6 +321,7 @@ def _save_undo(
         else:
             ran.discard(step)
     ran |= {s for s in maybe_ran if s.undo.startswith("DROP DATABASE")}
+    made_db = any(s.undo.startswith("DROP DATABASE") for s in ran)
     undo = {
         "format": UNDO_FORMAT,
         "run": run,
@@ -320,6 +331,7 @@ def _save_undo(
         "table": table,
         "statements": [s.undo for s in reversed(plan.steps) if s in ran],
         "created": created,  # each table's CreateTime right after the run (None: unread)
+        "databases": {plan.database: plan.mark} if made_db else {},  # database -> its mark
     }
     return save_json(case, f"{run}/undo.json", undo)
 

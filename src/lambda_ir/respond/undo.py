@@ -143,7 +143,7 @@ def run_undo(
         return UndoResult(plan, False, changed=changed, unchecked=unchecked, in_place=in_place)
     if changed and not force:
         case.log("contain-undo-refused", {"undo_plan": plan.path, "changed_since_run": changed})
-        undone = _undone_at(case, plan.path)
+        undone = undone_at(case, plan.path)
         raise DriftError(
             f"{plan.function} changed since the run that {plan.path} undoes left it ("
             + "; ".join(changed)
@@ -199,16 +199,19 @@ def _account(function: str) -> str:
         return ""
 
 
-def _undone_at(case: Case, plan_path: str) -> str:
-    """When this plan's undo last made a call (custody), or "": one whose every step was
-    already in place changed nothing."""
+def undone_at(case: Case, plan_path: str, action: str = "contain-undo-start") -> str:
+    """When this plan's undo was last applied: the last custody `action` naming the plan that
+    made a call and is no error and no skip (hunt's undo logs each statement's outcome), or
+    "": an undo whose every step was already in place changed nothing."""
     times = [
         entry.time
         for _, _, entry in read_entries(case.root / CUSTODY)
         if entry is not None
-        and entry.action == "contain-undo-start"
+        and entry.action == action
         and entry.details.get("undo_plan") == plan_path
         and entry.details.get("calls") != 0
+        and not entry.details.get("error")
+        and not entry.details.get("skipped")
     ]
     return times[-1] if times else ""
 
