@@ -77,7 +77,7 @@ COMMANDS = {
     ),
     "hunt": (
         "hunt --case CASE --athena-workgroup primary --trail-table lambda_ir.cloudtrail",
-        "TABLE_NOT_FOUND",
+        "is not in the catalog",
     ),
     "collect --runtime-bucket": (
         "collect --case CASE --region us-east-1 --runtime-bucket s3://ir",

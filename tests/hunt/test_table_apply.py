@@ -24,6 +24,9 @@ from lambda_ir.cli.ui import CommandError, Ui
 from lambda_ir.emulator.quotas import FaultSpec
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case, verify_case
+from lambda_ir.evidence.custody import read_entries
+from lambda_ir.evidence.layout import CUSTODY
+from lambda_ir.hunt.athena import run_query
 from lambda_ir.hunt.rules import LAMBDA_RULES, sigma_rules
 from lambda_ir.hunt.run import HuntOptions, hunt
 from lambda_ir.model import Kind
@@ -110,6 +113,32 @@ def test_create_table_plans_without_apply_creates_with_it_and_undoes(
     s3 = admin.client("s3", endpoint_url=aws.endpoint_url)
     assert s3.list_objects_v2(Bucket=trail["bucket"], Prefix="cloudtrail/")["KeyCount"] > 0
     assert verify_case(case).ok
+    # 5. Hunting the dropped table: named, with the way to make it, before any query.
+    gone = hunt_cli(aws, *where, "--trail-table", f"{db}.trail", *WINDOW)
+    assert gone.returncode == 1
+    said = " ".join(gone.stderr.split())
+    assert f"{db}.trail is not in the catalog: there is no database {db}" in said
+    assert "make it with --create-table s3://BUCKET[/prefix]" in said
+    assert "TABLE_NOT_FOUND" not in said
+    hunts = [e.action for _, _, e in read_entries(case / CUSTODY) if e and e.action == "hunted"]
+    assert len(hunts) == 2  # the two hunts above; none for the dropped table
+
+
+def test_a_hunt_in_a_table_the_catalog_lacks_says_how_to_make_it(
+    aws: Emulator, admin: boto3.Session, trail: dict[str, Any], tmp_path: Path
+) -> None:
+    db = f"bare_{uuid.uuid4().hex[:6]}"
+    athena = admin.client("athena", endpoint_url=aws.endpoint_url)
+    run_query(athena, f"CREATE DATABASE {db}", trail["workgroup"])
+    where = ["--case", str(tmp_path / "case"), "--athena-workgroup", trail["workgroup"]]
+    done = hunt_cli(aws, *where, "--trail-table", f"{db}.cloudtral", *WINDOW)  # misspelt
+    assert done.returncode == 1
+    said = " ".join(done.stderr.split())
+    assert f"{db}.cloudtral is not in the catalog: {db} has no table cloudtral" in said
+    assert f"(Athena's catalog in {REGION}); make it with --create-table" in said
+    assert "check --trail-table and --region" in said
+    started = [e for _, _, e in read_entries(tmp_path / "case" / CUSTODY) if e]
+    assert "hunt-started" not in [e.action for e in started]  # no query was sent
 
 
 def test_an_undo_plan_edited_or_not_only_drops_is_refused(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from lambda_ir.cli.preflight import check_access, closed_window
 from lambda_ir.cli.ui import CommandError, Ui, case_option, get_ui, inert, writes_case
 from lambda_ir.evidence import Case
 from lambda_ir.hunt.athena import QueryFailed
+from lambda_ir.hunt.catalog import NotInCatalog
 from lambda_ir.hunt.query import check_table
 from lambda_ir.hunt.rules import LAMBDA_RULES, sigma_rules
 from lambda_ir.hunt.run import HuntOptions, HuntSummary
@@ -112,9 +113,10 @@ def hunt(
     matching events come into the case (trail/<account>/athena/), where `index`, `analyze`
     and `timeline` use them like any CloudTrail. Prints the bytes Athena scanned and the cost
     estimate ($5 per TB, 10 MB minimum). Needs
-    athena:StartQueryExecution, GetQueryExecution, GetQueryResults (with --create-table also
-    GetDatabase, GetTableMetadata), Glue catalog read (and write with --create-table
-    --apply), s3:ListBucket/GetObject on the trail and the workgroup's result bucket.
+    athena:StartQueryExecution, GetQueryExecution, GetQueryResults, GetDatabase,
+    GetTableMetadata (a table not in the catalog is named before any query), Glue catalog read
+    (and write with --create-table --apply), s3:ListBucket/GetObject on the trail and the
+    workgroup's result bucket.
 
     Writes to AWS: only --create-table --apply (CREATE DATABASE / CREATE EXTERNAL TABLE in the
     Glue catalog; the plan and its undo, DROP TABLE, are saved under respond/ in the case;
@@ -196,6 +198,12 @@ def hunt(
     )
     try:
         summary = run_hunt(case, session, options)
+    except NotInCatalog as exc:
+        raise CommandError(
+            f"{exc} (Athena's catalog in {where}); make it with --create-table "
+            "s3://BUCKET[/prefix], the trail's bucket (the plan is shown; --apply creates it), "
+            "or check --trail-table and --region"
+        ) from exc
     except QueryFailed as exc:
         raise CommandError(str(exc)) from exc
     _show(ui, summary, {rule.id: rule.title for rule in options.rules}, made)

@@ -12,9 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from lambda_ir.aws import call
+
+
+class NotInCatalog(LookupError):
+    """The table to hunt is not in the catalog: Athena would fail the query (TABLE_NOT_FOUND
+    or SCHEMA_NOT_FOUND), after it was sent and logged, and say nothing of how to make it."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,20 @@ def read_database(athena: Any, database: str) -> dict[str, str] | None:
         raise
     parameters = (found.get("Database") or {}).get("Parameters") or {}
     return {str(k): str(v) for k, v in parameters.items()}
+
+
+def check_in_catalog(athena: Any, table: str) -> None:
+    """Raise NotInCatalog when the catalog has no such database or table (dropped by an undo,
+    never made, a misspelt name). An error reading it (denied, throttled) tells nothing either
+    way: then the query runs and Athena answers for it."""
+    database, name = table.split(".")
+    try:
+        if not exists(athena, "GetDatabase", {"DatabaseName": database}):
+            raise NotInCatalog(f"{table} is not in the catalog: there is no database {database}")
+        if not exists(athena, "GetTableMetadata", {"DatabaseName": database, "TableName": name}):
+            raise NotInCatalog(f"{table} is not in the catalog: {database} has no table {name}")
+    except (ClientError, BotoCoreError):
+        return
 
 
 def exists(athena: Any, operation: str, params: dict[str, str]) -> bool:

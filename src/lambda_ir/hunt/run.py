@@ -6,7 +6,8 @@
 2. The responses and the matching records go into the case (`ingest`); custody records each
    query id, its SQL's SHA-256, the bytes scanned and the cost estimate.
 Reads only: the table, when it must be made first, is `respond.hunt_table`'s (planned, and
-created only with `--apply`). Athena writes each query's result object to the workgroup's S3
+created only with `--apply`); one the catalog lacks raises `catalog.NotInCatalog` before any
+query is sent. Athena writes each query's result object to the workgroup's S3
 output location; that is Athena's bookkeeping, not a change to the investigated resources.
 """
 
@@ -23,6 +24,7 @@ import boto3
 from lambda_ir.aws import ClientFactory, call
 from lambda_ir.evidence import Case
 from lambda_ir.hunt.athena import QueryResult, run_query
+from lambda_ir.hunt.catalog import check_in_catalog
 from lambda_ir.hunt.ingest import Ingested, ingest_rows, store_responses
 from lambda_ir.hunt.query import MAX_QUERY_BYTES, RULES_COLUMN, check_table, hunt_queries
 from lambda_ir.hunt.rules import HuntRule, Unsupported
@@ -93,10 +95,12 @@ class HuntSummary:
 
 
 def hunt(case: Case, session: boto3.Session, options: HuntOptions) -> HuntSummary:
-    """Run the hunt (see the module doc); raises `QueryFailed` when Athena fails the query."""
+    """Run the hunt (see the module doc); raises `NotInCatalog` when the table is not there
+    and `QueryFailed` when Athena fails the query."""
     check_table(options.table)
     clients = ClientFactory(session, endpoint_url=options.endpoint_url)
     athena = clients.client("athena", options.region)
+    check_in_catalog(athena, options.table)
     account = str(call(clients.client("sts", options.region), "GetCallerIdentity", {})["Account"])
     queries = hunt_queries(
         options.table,
