@@ -141,8 +141,15 @@ def test_packaging_and_test_tools_files_in_every_form_and_nothing_else(
             "b-nspkg.pth": template + ";__builtins__['ex'+'ec']('x=1')\n",
             "c-nspkg.pth": template.replace("('google',)", "('google',) + (open('/x'),)") + "\n",
             "zzz_coverage.pth": COVERAGE.replace('slug="pth"', 'slug="x"'),
+            # a form feed ends a line for 3.13 but not for 3.12, which runs the code after it
+            "d-nspkg.pth": template + "\x0c;getattr(os,'sys'+'tem')('id')\n",
         },
-        {"python/distutils-precedence.pth": DISTUTILS_60_1, "python/pytest-cov.pth": COVERAGE},
+        {
+            "python/distutils-precedence.pth": DISTUTILS_60_1,
+            "python/pytest-cov.pth": COVERAGE,
+            "python/lib/python3.12/site-packages/pytest-cov.pth": PYTEST_COV.rstrip("\n")
+            + "\x0c;__import__('os').system('id')\n",
+        },
     )
     quiet = {
         "zope.interface-6.4-py3.12-nspkg.pth",
@@ -154,7 +161,14 @@ def test_packaging_and_test_tools_files_in_every_form_and_nothing_else(
     }
     assert {name for name, f in found.items() if f.severity is Severity.INFO} == quiet
     assert "a packaging or test tool's own file" in found["pytest-cov.pth"].summary
-    for name in ("a-nspkg.pth", "b-nspkg.pth", "c-nspkg.pth", "python/pytest-cov.pth"):
+    for name in (
+        "a-nspkg.pth",
+        "b-nspkg.pth",
+        "c-nspkg.pth",
+        "d-nspkg.pth",
+        "python/pytest-cov.pth",
+        "python/lib/python3.12/site-packages/pytest-cov.pth",
+    ):
         assert found[name].severity.rank >= Severity.MEDIUM.rank, name
     assert found["zzz_coverage.pth"].severity is Severity.HIGH  # coverage's name, not its lines
 

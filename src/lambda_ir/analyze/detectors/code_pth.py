@@ -170,11 +170,18 @@ _PACKAGING: tuple[tuple[re.Pattern[str], Callable[[str], object]], ...] = (
 )
 
 
+_NEWLINES = re.compile(r"\r\n|\r|\n")  # a text file's lines as Python up to 3.12 reads them
+
+
 def _import_lines(data: bytes) -> list[str]:
-    """The lines `site.addpackage` executes: those beginning with `import` and a blank (a
-    UTF-8 byte-order mark dropped first, as Python 3.13's `site` reads the file)."""
+    """The lines `site.addpackage` executes: those beginning with `import` and a blank, as
+    any runtime reads the file. Up to 3.12 it reads text lines (broken at `\n` and `\r`
+    only); 3.13 drops a UTF-8 byte-order mark and breaks at every `str.splitlines` break
+    (`\x0c`, `\x1c`, U+2028, …). Both readings count: a template line followed by `\x0c` and
+    code is one line, the code's, on 3.12 and two on 3.13."""
     text = data.decode("utf-8-sig", "replace")
-    return [line for line in text.splitlines() if line.startswith(("import ", "import\t"))]
+    lines = dict.fromkeys([*_NEWLINES.split(text), *text.splitlines()])
+    return [line for line in lines if line.startswith(("import ", "import\t"))]
 
 
 def _packaging(base: str, lines: list[str]) -> bool:
