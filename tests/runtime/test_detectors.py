@@ -162,6 +162,7 @@ def test_a_look_alike_of_the_collector_is_judged_like_any_other(
         WRAPPER_SHELL,
         process(30, "/opt/lambda-ir/xmrig", "/opt/lambda-ir/xmrig", "-o", "pool:3333"),
         process(31, "/usr/bin/curl", "curl", "/opt/lambda-ir/collect.py"),
+        process(32, "/bin/sh", "sh", "-c", "/tmp/x -o pool:3333", "/opt/lambda-ir/wrapper"),
     ]
     store(builder, snapshot, "look-alike")
     files = {f.details["path"] for f in run_detector(builder, rt_opt_modified.DETECTOR)}
@@ -173,4 +174,5 @@ def test_a_look_alike_of_the_collector_is_judged_like_any_other(
     assert programs == {
         "/opt/lambda-ir/xmrig": Severity.HIGH,  # named like a miner
         "/usr/bin/curl": Severity.MEDIUM,
+        "/bin/sh": Severity.MEDIUM,  # `sh -c <code>` with a collector script as an argument
     }

@@ -16,21 +16,21 @@ from lambda_ir.runtime.layer import layer_files
 
 # Aggregate of a grouped query: the distinct snapshots (path, sha256) that showed the fact.
 EVIDENCE_AGG = "list(DISTINCT [evidence_path, evidence_sha256]) AS evidence"
-# The collector's own scripts, as its processes name them: the wrapper, the snapshot it runs,
-# the extension and the script the extension runs (`runtime.layer`).
-OWN_SCRIPTS = (
-    "/opt/lambda-ir/wrapper",
-    "/opt/lambda-ir/collect.py",
-    "/opt/extensions/lambda-ir",
-    "/opt/extensions/../lambda-ir/collect.py",
+# The collector's processes, by their whole command lines as `runtime.layer` starts them: its
+# wrapper's shell (`sh /opt/lambda-ir/wrapper <the runtime's command>`), its extension's
+# (`sh /opt/extensions/lambda-ir`), and Python running its script with no option but `-E`,
+# `-s`, `-B`, then the command it gives it. Matched on the command line as minified JSON, one
+# quoted argument after another (an argument holding a quote or a backslash is never ours):
+# anything else (`sh -c <code> /opt/lambda-ir/wrapper`, a miner given a collector script as
+# an argument) is judged like any other program.
+_OWN_ARGV = (
+    r'^\["([^"\\]*/)?sh","/opt/lambda-ir/wrapper"[],]'
+    r'|^\["([^"\\]*/)?sh","/opt/extensions/lambda-ir"\]$'
+    r'|^\["([^"\\]*/)?python3(\.[0-9]+)?",("-[EsB]",)*'
+    r'"(/opt/lambda-ir/collect\.py","snapshot"|/opt/extensions/\.\./lambda-ir/collect\.py",'
+    r'"extension")[],]'
 )
-# A process is the collector's when a shell or Python runs one of its scripts: anything else
-# under /opt/lambda-ir/ (a look-alike layer's miner) is judged like any other program.
-OWN_PROCESS_SQL = (
-    "coalesce(regexp_matches(cmdline->>'$[0]', '(^|/)(python3(\\.[0-9]+)?|sh)$') "
-    "AND list_has_any(json_extract_string(cmdline, '$[*]'), "
-    f"[{', '.join(repr(script) for script in OWN_SCRIPTS)}]), false)"
-)
+OWN_PROCESS_SQL = f"coalesce(regexp_matches(CAST(json(cmdline) AS VARCHAR), '{_OWN_ARGV}'), false)"
 
 
 def own_layer_files() -> list[str]:
