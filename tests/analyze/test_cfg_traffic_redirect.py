@@ -117,6 +117,7 @@ def test_a_vendor_destination_outside_the_vendors_domains(builder: CaseBuilder) 
         "NEW_RELIC_LOG_ENDPOINT": "https://203.0.113.40/log/v1",
         "LUMIGO_TRACER_HOST": "tracer.example.net",
         "DD_API_KEY": "not-a-destination",
+        "dd_site": "datadoghq.com",  # a name differing in case hides nothing
     }
     builder.versions("orders", [function_config("orders", env=hostile)])
     honest = {
@@ -129,12 +130,25 @@ def test_a_vendor_destination_outside_the_vendors_domains(builder: CaseBuilder) 
         "dd_site": "evil.example",  # the agent reads DD_SITE only, as named
     }
     builder.versions("billing", [function_config("billing", env=honest)])
+    hidden = {
+        "DD_SITE": "datadoghq.eu",
+        "NEW_RELIC_HOST": "collector.evil.example\\.newrelic.com",  # Node's URL: evil.example
+        "https_proxy": "http://203.0.113.9:3128",  # read before HTTPS_PROXY, which is inside
+        "HTTPS_PROXY": "http://10.0.4.12:3128",
+        "NO_PROXY": "*",  # `no_proxy` is read first, and it lets the proxy be
+        "no_proxy": "localhost",
+    }
+    builder.versions("cart", [function_config("cart", env=hidden)])
     found = _found(builder)
     assert set(found) == {
         ("orders", "DD_SITE"),
         ("orders", "NEW_RELIC_LOG_ENDPOINT"),
         ("orders", "LUMIGO_TRACER_HOST"),
+        ("cart", "NEW_RELIC_HOST"),
+        ("cart", "https_proxy"),
     }
+    unread = found[("cart", "NEW_RELIC_HOST")]
+    assert unread.severity is Severity.MEDIUM and "no host lambda-ir can read" in unread.summary
     site = found[("orders", "DD_SITE")]
     assert site.severity is Severity.MEDIUM and site.details["vendor"] == "Datadog"
     assert site.details["host"] == "datadoghq.com.telemetry-relay.example"

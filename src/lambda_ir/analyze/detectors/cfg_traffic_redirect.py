@@ -96,16 +96,24 @@ def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return address
 
 
-def public_host(value: str) -> str:
-    """The host a proxy or endpoint value names when it is on the internet outside AWS's
-    service endpoints, else "": a private, loopback or link-local address, a one-label or
-    internal name, an AWS service endpoint, or a value that names no one host."""
+def _hostname(value: str) -> str:
+    """The host a URL or host value names, lower case without a trailing dot; "" when it
+    names none a resolver would take (an unclosed [IPv6] host, a bad port, a backslash or a
+    list: another URL parser may read another host in it)."""
     text = value.strip()
     try:
         url = urllib.parse.urlsplit(text if "://" in text else f"http://{text}")
         host = (url.hostname or "").rstrip(".").lower()
-    except ValueError:  # an unclosed [IPv6] host, a bad port
+    except ValueError:
         return ""
+    return host if _HOST.fullmatch(host) or _address(host) is not None else ""
+
+
+def public_host(value: str) -> str:
+    """The host a proxy or endpoint value names when it is on the internet outside AWS's
+    service endpoints, else "": a private, loopback or link-local address, a one-label or
+    internal name, an AWS service endpoint, or a value that names no one host."""
+    host = _hostname(value)
     address = _address(host)
     if address is not None:
         inside = (
@@ -116,7 +124,7 @@ def public_host(value: str) -> str:
             or address.is_reserved
         )
         return "" if inside or is_internal(network_of(str(address))) else str(address)
-    if not _HOST.fullmatch(host) or "." not in host or host.endswith(_INTERNAL_NAMES):
+    if "." not in host or host.endswith(_INTERNAL_NAMES):
         return ""
     if host.endswith(_AWS_DOMAINS) and not _RENTED.search(host):
         return ""
@@ -136,14 +144,27 @@ class _Redirect(NamedTuple):
 
 
 def _redirects(config: FunctionConfig, vendors: VendorCatalogue) -> list[_Redirect]:
-    """Each variable sending this version's traffic to a public host."""
-    env = {name.upper(): (name, value) for name, value in config.environment.items()}
-    bundles = tuple(env[n][0] for n in _CA_BUNDLES if env.get(n, ("", ""))[1].strip())
-    no_proxy = env.get("NO_PROXY", ("", ""))[1].strip() == "*"
-    ignored = env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", ("", ""))[1].strip().lower()
+    """Each variable sending this version's traffic to a public host. Every variable is read
+    as set: two that differ only in case (`HTTPS_PROXY`, `https_proxy`) are both judged."""
+    env = config.environment
+    bundles = tuple(n for n, v in env.items() if n.upper() in _CA_BUNDLES and v.strip())
+    # HTTP clients read `no_proxy` before `NO_PROXY` (urllib's `getproxies`); the SDKs read
+    # AWS_IGNORE_CONFIGURED_ENDPOINT_URLS as named
+    no_proxy = env.get("no_proxy", env.get("NO_PROXY", "")).strip() == "*"
+    ignored = env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").strip().lower()
     found: list[_Redirect] = []
-    for upper, (name, value) in sorted(env.items()):
-        host = public_host(value)
+    for name, value in sorted(env.items()):
+        upper, host = name.upper(), public_host(value)
+        if (known := vendors.destination(name)) and not _hostname(value) and value.strip():
+            # a destination its agent may read another host in: never one of the vendor's
+            vendor, where = known
+            unread = f"{value.strip()[:80]!r} (no host lambda-ir can read)"
+            found.append(
+                _Redirect(
+                    name, unread, Severity.MEDIUM, (), vendor.name, where.sends, where.domains
+                )
+            )
+            continue
         if not host:
             continue
         if upper == _ENDPOINT or upper.startswith(_ENDPOINT + "_"):
