@@ -372,3 +372,8 @@ def test_a_miner_seen_running_makes_its_function_compromised() -> None:
     assert risky.state == "compromised"
     (risky,) = risk.at_risk([open_url], lambda arn: arn)
     assert risky.state == "exposed"
+    # an executable in /tmp (a headless browser's too), or a medium runtime finding: exposed
+    for detector, severity in (("LIR-RT-001", Severity.HIGH), ("LIR-RT-003", Severity.MEDIUM)):
+        seen = dataclasses.replace(running, detector=detector, severity=severity)
+        (risky,) = risk.at_risk([seen], lambda arn: arn)
+        assert risky.state == "exposed", detector

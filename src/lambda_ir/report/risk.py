@@ -9,20 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from lambda_ir.analyze.incident_actions import RUNNING
 from lambda_ir.model import Finding, FunctionRef, Severity
 
-# Findings that say something happened (code, logs, what ran, a principal's calls), not only
-# a door left open: a function with one of these is compromised, otherwise exposed.
-ACTIVITY = (
-    "yara:",
-    "LIR-CODE-",
-    "LIR-CHG-",
-    "LIR-IOC-",
-    "LIR-LOG-",
-    "LIR-RT-",
-    "LIR-CT-",
-    "sigma:",
-)
+# Findings that say something happened (code, logs, a principal's calls), not only a door
+# left open: a function with one of these, or with a miner seen running in it (`RUNNING` at
+# high or worse: an executable in /tmp alone is a headless browser's too), is compromised,
+# otherwise exposed.
+ACTIVITY = ("yara:", "LIR-CODE-", "LIR-CHG-", "LIR-IOC-", "LIR-LOG-", "LIR-CT-", "sigma:")
 
 
 @dataclass(frozen=True)
@@ -70,4 +64,9 @@ def at_risk(findings: Iterable[Finding], label: Callable[[str], str]) -> tuple[A
 
 def _state(findings: list[Finding]) -> str:
     """compromised when a finding says something happened, else exposed."""
-    return "compromised" if any(f.detector.startswith(ACTIVITY) for f in findings) else "exposed"
+    happened = any(
+        f.detector.startswith(ACTIVITY)
+        or (f.detector in RUNNING and f.severity.rank >= Severity.HIGH.rank)
+        for f in findings
+    )
+    return "compromised" if happened else "exposed"
