@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 from click.testing import CliRunner
 
+from lambda_ir.analyze.runtime_rows import own_layer_files
 from lambda_ir.cli.main import cli
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case
@@ -88,6 +89,7 @@ def test_attach_plan_apply_again_and_detach(
     assert done["action"] == "runtime-attach-done"
     assert done["details"]["layer"] == layer["Arn"]
     assert done["details"]["code_sha256"] == code_sha256(layer_zip()[0])
+    assert done["details"]["files"] == own_layer_files()  # every file, as /opt shows it
     undo_line = next(line for line in applied.output.splitlines() if line.startswith("undo plan"))
     undo = load_undo(opened, undo_line.split(": ", 1)[1])
     (step,) = undo.steps

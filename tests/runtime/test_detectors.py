@@ -14,6 +14,7 @@ from lambda_ir.analyze.detectors import (
     rt_tmp_miner_config,
     rt_unexpected_process,
 )
+from lambda_ir.analyze.runtime_rows import own_layer_files
 from lambda_ir.model import Severity
 from lambda_ir.runtime.layer import layer_files
 from tests.analyze.casebuild import CaseBuilder, function_config, run_detector, zip_bytes
@@ -176,3 +177,31 @@ def test_a_look_alike_of_the_collector_is_judged_like_any_other(
         "/usr/bin/curl": Severity.MEDIUM,
         "/bin/sh": Severity.MEDIUM,  # `sh -c <code>` with a collector script as an argument
     }
+
+
+def test_the_files_of_a_collector_another_lambda_ir_built_are_its_own_when_attached_here(
+    tmp_path: Path, dirs: tuple[Path, Path]
+) -> None:
+    """A layer attached by another lambda-ir release (its wrapper's bytes differ from this
+    build's) is ours by the files custody recorded at the attach; without that record its
+    files are judged like any other."""
+    tmp, opt = dirs
+    _collector_layer(opt)
+    older = '#!/bin/sh\n# lambda-ir runtime collector, an older release\nexec "$@"\n'
+    (opt / "lambda-ir" / "wrapper").write_text(older)
+    snapshot = lambda_snapshot(tmp, opt)
+
+    def case(name: str, recorded: bool) -> CaseBuilder:
+        builder = CaseBuilder(tmp_path / name)
+        builder.versions("orders", [function_config("orders", layers=[LAYER_ARN])])
+        builder.layer(LAYER_ARN, zip_bytes({"python/deps.py": "VERSION = 1\n"}))
+        if recorded:
+            files = [*own_layer_files(), f"/opt/lambda-ir/wrapper|{sha256(older.encode())}"]
+            done = {"layer": f"{LAYER_ARN[:-2]}-collector:1", "code_sha256": "x", "files": files}
+            builder.case.log("runtime-attach-done", done)
+        store(builder, snapshot, "older")
+        return builder
+
+    assert run_detector(case("attached", True), rt_opt_modified.DETECTOR) == []
+    (found,) = run_detector(case("unknown", False), rt_opt_modified.DETECTOR)
+    assert found.details["path"] == "/opt/lambda-ir/wrapper"

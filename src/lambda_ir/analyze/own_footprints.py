@@ -65,6 +65,7 @@ class OwnLayer:
     code_sha256: str
     who: str  # the local user and host custody recorded
     when: str  # custody time of the attach
+    files: tuple[str, ...] = ()  # `/opt/<file>|<sha256>` of its files, when custody has them
 
     def describe(self) -> str:
         return f"lambda-ir runtime collector attached by {self.who} at {self.when}"
@@ -261,8 +262,13 @@ def attached_layers(view: CaseView) -> dict[str, OwnLayer]:
     for entry in _custody(view, others=True):
         layer, sha = entry.details.get("layer"), entry.details.get("code_sha256")
         if entry.action == "runtime-attach-done" and layer and sha:
+            files = entry.details.get("files") or []
             out[str(layer)] = OwnLayer(
-                str(layer), str(sha), f"{entry.user}@{entry.host}", entry.time
+                str(layer),
+                str(sha),
+                f"{entry.user}@{entry.host}",
+                entry.time,
+                tuple(str(f) for f in files if isinstance(f, str)),
             )
     return out
 

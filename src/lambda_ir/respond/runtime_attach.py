@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import secrets
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -98,6 +100,18 @@ class RuntimeResult:
 def code_sha256(layer_zip: bytes) -> str:
     """Lambda's `CodeSha256` of a zip: base64 of its SHA-256."""
     return base64.b64encode(hashlib.sha256(layer_zip).digest()).decode()
+
+
+def layer_files(layer_zip: bytes) -> list[str]:
+    """`/opt/<file>|<sha256>` of each file of the collector's layer zip, where a function
+    running it sees it: `LIR-RT-005` leaves out files of a layer attached here at their very
+    paths and bytes, whichever lambda-ir built it (our own zip, read in memory)."""
+    with zipfile.ZipFile(io.BytesIO(layer_zip)) as archive:
+        return [
+            f"/opt/{info.filename}|{hashlib.sha256(archive.read(info)).hexdigest()}"
+            for info in archive.infolist()
+            if not info.is_dir()
+        ]
 
 
 def find_layer(target: Target, layer_zip: bytes) -> str | None:
@@ -258,7 +272,11 @@ def run_runtime(
     done: dict[str, Any] = {"run": run, "undo": undo_path, "in_place": result.in_place}
     if not request.detach and layer:
         # what analysis recognises as lambda-ir's own layer (analyze/own_footprints.py)
-        done |= {"layer": layer, "code_sha256": code_sha256(request.layer_zip)}
+        done |= {
+            "layer": layer,
+            "code_sha256": code_sha256(request.layer_zip),
+            "files": layer_files(request.layer_zip),
+        }
     case.log(f"{verb}-done", done)
     return result
 

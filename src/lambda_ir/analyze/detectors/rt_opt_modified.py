@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.own_footprints import attached_layers
 from lambda_ir.analyze.runtime_rows import EVIDENCE_AGG, own_layer_files, runtime_finding
 from lambda_ir.model import Finding, Kind, Severity
 
@@ -65,8 +66,10 @@ ORDER BY o.function_name, o.path
 def detect(case: CaseView) -> Iterator[Finding]:
     """/opt files not matching the function's layer members, or changing between snapshots.
     The collector's own layer files are left out only at their paths with the bytes this
-    lambda-ir builds: a look-alike under /opt/lambda-ir/ is judged like any other file."""
-    own = {"own": own_layer_files()}
+    lambda-ir builds, or a layer `runtime attach` put on a function here recorded (another
+    lambda-ir's build): a look-alike under /opt/lambda-ir/ is judged like any other file."""
+    recorded = [f for layer in attached_layers(case).values() for f in layer.files]
+    own = {"own": sorted({*own_layer_files(), *recorded})}
     for account, region, name, path, sha256, hashes, first, evidence in case.index.execute(
         _AGAINST_LAYERS, own
     ).fetchall():
