@@ -236,6 +236,8 @@ def test_a_long_denial_is_quoted_to_a_word_and_kept_whole(builder: CaseBuilder) 
     assert f"on resource: arn:aws:iam::{ACCOUNT}:role/ because" in denied.summary
     assert " …); that evidence was not examined." in denied.summary
     assert denied.details["error"] == error
+    assert gap_collection._clipped("x" * 295 + " arn: rest") == "x" * 295 + " arn: …"
+    assert gap_collection._clipped("a" * 400) == "a" * 300 + " …"  # no space: cut at 300
 
 
 def test_complete_case_has_no_gaps(builder: CaseBuilder) -> None:
@@ -267,3 +269,22 @@ def test_trail_starting_after_the_window_is_a_gap(tmp_path: Path) -> None:
     covered = CaseBuilder(tmp_path / "ok", {"since": "2026-11-02T00:00:00Z"})
     covered.trail([trail_event("ListFunctions20150331", {}, time="2026-11-02T12:00:00Z")])
     assert [f for f in run_detector(covered, gap_collection.DETECTOR) if "window" in f.title] == []
+
+
+def test_a_snapshot_key_names_a_function_in_its_own_account_only(builder: CaseBuilder) -> None:
+    """A runtime snapshot's function comes from its S3 key, which whoever may write the
+    bucket chooses: an ARN there names a function of the entry's own account and region, never
+    the other account's function it spells."""
+    other = "arn:aws:lambda:eu-west-1:999988887777:function:payments"
+    builder.case.record_error(
+        kind="runtime",
+        api="s3:GetObject",
+        params={"Bucket": "ir-snapshots", "Key": "acme/x"},
+        error="integrity: snapshot does not match its manifest",
+        account=ACCOUNT,
+        region=REGION,
+        meta={"function": other},
+    )
+    (gap,) = run_detector(builder, gap_collection.DETECTOR)
+    assert gap.resource.startswith(f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:")
+    assert "999988887777:function" not in gap.resource and gap.account == ACCOUNT

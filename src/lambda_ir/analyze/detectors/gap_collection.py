@@ -48,10 +48,13 @@ _NEXT_STEPS = {
 
 
 def _resource(entry: ManifestEntry) -> str:
-    # runtime snapshots are read from S3: the function is named by the key, kept in meta
-    name = str(entry.params.get("FunctionName") or entry.meta.get("function") or "")
+    name = str(entry.params.get("FunctionName") or "")
     if name.startswith("arn:"):
         return name
+    # runtime snapshots are read from S3: the function is named by a segment of the key,
+    # kept in meta, which anyone the bucket lets write may choose: a name in the entry's own
+    # account and region, never an ARN of its own (`payments` in another account)
+    name = name or str(entry.meta.get("function") or "").replace(":", "%3A")
     if name:
         return FunctionRef(entry.account or "", entry.region or "", name).arn
     return f"arn:aws:lambda:{entry.region or '*'}:{entry.account or '*'}:*"
@@ -107,8 +110,8 @@ def _clipped(text: str) -> str:
     an ellipsis (AWS's denials end with the ARN they name; cut mid-word it reads as another)."""
     if len(text) <= SAID:
         return text
-    cut = text[:SAID].rsplit(" ", 1)[0]
-    return f"{cut} …"
+    cut = text[: SAID + 1].rsplit(" ", 1)[0]  # a word ending at SAID is whole: kept
+    return f"{cut[:SAID]} …"
 
 
 def _kept(entries: list[ManifestEntry]) -> Iterator[EvidenceRef]:
