@@ -492,3 +492,4 @@ def test_cli_import_says_a_file_held_no_record(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert "empty.json: no CloudTrail records in it" in done.stderr
     assert "nothing imported: 0 records from 1 file (1 skipped, 1 warning," in done.stderr
+    assert not [e for e in Case.open(tmp_path / "c").entries() if e.error]  # no collection gap

@@ -139,10 +139,12 @@ def import_file(
                 meta={"source_sha256": digest},
             )
             artifact = entry.path
-    if artifact is None and not problems:  # read to its end: well formed, but no record
-        problems.append("no CloudTrail records in it")
     for problem in problems:
         case.record_error(kind="trail", api="local:import", params=params, error=problem)
+    if artifact is None and not problems:
+        # read to its end, well formed, without a record: said, but no failed call (the
+        # report would count it a collection gap)
+        problems.append("no CloudTrail records in it")
     return FileImport(display, counter.total, artifact, tuple(problems))
 
 
