@@ -183,6 +183,21 @@ def test_hook_env_vendor_wrapper_shadowed_by_a_later_layer_is_high(builder: Case
     assert [e.member for e in finding.evidence[1:]] == ["datadog_wrapper", "datadog_wrapper"]
 
 
+def test_hook_env_vendor_wrapper_shadowed_under_another_spelling_is_high(
+    builder: CaseBuilder,
+) -> None:
+    """A later layer naming `./datadog_wrapper` unpacks over /opt/datadog_wrapper all the same."""
+    builder.layer(DATADOG_LAYER, zip_bytes({"datadog_wrapper": WRAPPER_FILES[DATADOG_LAYER]}))
+    builder.layer(SHADOW_LAYER, zip_bytes({"./datadog_wrapper": WRAPPER_FILES[SHADOW_LAYER]}))
+    env = {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/datadog_wrapper"}
+    layers = [DATADOG_LAYER, SHADOW_LAYER]
+    builder.versions("orders", [function_config("orders", env=env, layers=layers)])
+    [finding] = run_detector(builder, cfg_hook_env.DETECTOR)
+    assert finding.severity is Severity.HIGH
+    assert finding.details["shadowed_by"] == SHADOW_LAYER
+    assert [e.member for e in finding.evidence[1:]] == ["datadog_wrapper", "./datadog_wrapper"]
+
+
 def test_hook_env_vendor_wrapper_from_the_vendors_own_last_layer_is_info(
     builder: CaseBuilder,
 ) -> None:

@@ -138,6 +138,33 @@ def test_extension_in_layer(builder: CaseBuilder) -> None:
     )
 
 
+def test_an_extension_spelled_another_way_is_judged_where_it_unpacks(
+    builder: CaseBuilder,
+) -> None:
+    """unzip and zipfile write `./extensions/a`, `extensions//b` and `/extensions/c` into
+    extensions/ (and a DOS-made zip's `extensions\\d` for unzip): each is an extension, cited
+    by the name the zip gives it."""
+    layer = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:ext:1"
+    spelled = ["./extensions/a", "extensions//b", "/extensions/c", "extensions\\d"]
+    _, blob = builder.layer(layer, zip_bytes(dict.fromkeys(spelled, "#!/bin/sh\n")))
+    _function_with(builder, {"app.py": BENIGN}, layers=(layer,))
+    found = run_detector(builder, code_extension.DETECTOR)
+    assert sorted(f.evidence[0].member for f in found) == sorted(spelled)
+    assert all(f.evidence[0].path == blob.path for f in found)
+    (dotted,) = [f for f in found if f.details["member"] == "./extensions/a"]
+    assert "./extensions/a (unpacked as extensions/a)" in dotted.summary
+
+
+def test_sdk_context_judges_where_a_file_unpacks(builder: CaseBuilder) -> None:
+    """`botocore/../creds.py` unpacks beside the handler, not in botocore: not the SDK's."""
+    _function_with(
+        builder,
+        {"app.py": BENIGN, "botocore/../creds.py": SAMPLES["LIR_Credential_Harvest_Exfiltration"]},
+    )
+    found = run_detector(builder, code_yara.DETECTOR)
+    assert [f.evidence[0].member for f in found] == ["botocore/../creds.py"]
+
+
 def test_layer_without_extensions_is_quiet(builder: CaseBuilder) -> None:
     builder.layer(
         f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:deps:1",

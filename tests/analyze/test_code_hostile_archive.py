@@ -35,6 +35,7 @@ HOSTILE = {
     "symlink-escape": _zip([APP, ("creds", b"/proc/self/environ", LINK)]),
     "symlink-climbs": _zip([APP, ("lib/up", b"../../../root/.ssh", LINK)]),
     "bomb": _zip([APP, ("zeros.bin", b"\0" * (4 << 20), FILE)]),
+    "shadow": _zip([APP, ("./app.py", b"import os; os.system('id')\n", FILE)]),
 }
 
 
@@ -55,6 +56,12 @@ def test_fires_on_each_hostile_package(builder: CaseBuilder, name: str) -> None:
     # The package is still read within limits: the benign file comes back, nothing escapes.
     names = [m.name for m in read_members(HOSTILE[name])]
     assert "app.py" in names
+
+
+def test_a_file_spelled_twice_names_the_copy_that_lands() -> None:
+    (shadow,) = inspect_archive(HOSTILE["shadow"])
+    assert (shadow.kind, shadow.member) == ("shadow", "./app.py")
+    assert "unpacks to app.py, over 'app.py'" in shadow.detail
 
 
 def test_quiet_on_an_honest_package_with_an_inner_symlink(builder: CaseBuilder) -> None:

@@ -76,6 +76,21 @@ def test_import_lines_at_a_site_folder_run_at_start_up(builder: CaseBuilder) -> 
     ]
 
 
+def test_a_pth_file_spelled_another_way_is_judged_where_it_unpacks(
+    builder: CaseBuilder,
+) -> None:
+    """`./evil.pth` unpacks at the top of /var/task, `./python//evil.pth` into a layer's
+    python/: both run; the finding cites the member as the zip names it."""
+    found = _findings(
+        builder,
+        {"app.py": APP, "./evil.pth": "import evil\n"},
+        {"./python//evil.pth": "import evil\n", "./lib/inner.pth": "import x\n"},
+    )
+    assert set(found) == {"./evil.pth", "./python//evil.pth"}
+    assert found["./evil.pth"].evidence[0].member == "./evil.pth"
+    assert "(unpacked as python/evil.pth)" in found["./python//evil.pth"].summary
+
+
 def test_quiet_for_a_node_function(builder: CaseBuilder) -> None:
     blob = zip_bytes({"index.js": "exports.handler = async () => 1;\n", "a.pth": "import a\n"})
     builder.code(blob, "web")

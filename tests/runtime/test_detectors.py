@@ -144,6 +144,23 @@ def test_opt_against_the_layers_and_between_snapshots(
     assert changed.details["path"] == "/opt/python/deps.py" and len(changed.evidence) == 2
 
 
+def test_opt_matches_a_layer_member_where_it_unpacks(
+    tmp_path: Path, dirs: tuple[Path, Path]
+) -> None:
+    """A layer zip naming `./python/deps.py` puts it at /opt/python/deps.py: the same bytes
+    there are the layer's, other bytes are an altered layer file (HIGH), not one in no layer."""
+    tmp, opt = dirs
+    builder = CaseBuilder(tmp_path / "case")
+    builder.versions("orders", [function_config("orders", layers=[LAYER_ARN])])
+    layer = {"./python/deps.py": "VERSION = 1\n", ".//python/extra.py": "X = 0\n"}
+    builder.layer(LAYER_ARN, zip_bytes(layer))
+    (opt / "python" / "extra.py").write_text("import os\n")
+    store(builder, lambda_snapshot(tmp, opt), "first")
+    (altered,) = run_detector(builder, rt_opt_modified.DETECTOR)
+    assert altered.details["path"] == "/opt/python/extra.py"
+    assert altered.severity is Severity.HIGH
+
+
 def test_a_look_alike_of_the_collector_is_judged_like_any_other(
     tmp_path: Path, dirs: tuple[Path, Path]
 ) -> None:

@@ -16,6 +16,8 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from lambda_ir.capabilities.paths import unpacked_path
+
 # What a damaged or hostile zip makes the standard library raise: a bad directory, names
 # flagged UTF-8 that are not (UnicodeDecodeError is a ValueError), a corrupt deflate stream
 # (zlib.error), data ending early (EOFError), methods it cannot read.
@@ -45,11 +47,17 @@ class Limits:
 
 @dataclass(frozen=True)
 class Member:
-    """One regular file inside a package, read into memory."""
+    """One regular file inside a package, read into memory. `name` is the member as the zip
+    names it (what evidence cites); `path` is where it unpacks, what path rules judge."""
 
     name: str
     data: bytes
     mode: int
+
+    @property
+    def path(self) -> str:
+        """Where this file lands when the package is unpacked (`unpacked_path`)."""
+        return unpacked_path(self.name)
 
 
 @dataclass
@@ -130,7 +138,7 @@ def member_names(package: bytes) -> list[str]:
 class Hostility:
     """One way a package is built to harm whoever unpacks it (never a crash of ours)."""
 
-    kind: str  # traversal | symlink-escape | bomb | overlap | too-many | not-a-zip
+    kind: str  # traversal | symlink-escape | bomb | overlap | shadow | too-many | not-a-zip
     member: str
     detail: str
 
@@ -143,7 +151,8 @@ _LINK_TARGET_BYTES = 4096
 def inspect_archive(package: bytes, limits: Limits | None = None) -> list[Hostility]:
     """What in a zip's directory is hostile: names climbing out of the folder it is unpacked
     into, symlinks pointing out of it, members declaring a bomb's ratio or size, entries
-    sharing their data (the overlapping-files bomb), more members than the limit.
+    sharing their data (the overlapping-files bomb), a file spelled twice so that one copy
+    lands over the other (`app.py` and `./app.py`), more members than the limit.
 
     Reads the central directory and, for symlinks, at most 4 KB of their target; nothing is
     extracted or run. An archive that is not a zip at all is no finding here (`read_members`
@@ -165,6 +174,7 @@ def inspect_archive(package: bytes, limits: Limits | None = None) -> list[Hostil
         for info in infos[: limits.max_members]:
             found.extend(_member_hostility(archive, info, limits))
         found.extend(_overlaps(infos[: limits.max_members]))
+        found.extend(_shadows(infos[: limits.max_members]))
     if len(found) > MAX_NAMED_HOSTILE:
         extra = len(found) - MAX_NAMED_HOSTILE
         found = [*found[:MAX_NAMED_HOSTILE], Hostility("more", "", f"{extra} more")]
@@ -227,3 +237,17 @@ def _overlaps(infos: list[zipfile.ZipInfo]) -> Iterator[Hostility]:
         if info.header_offset < end:
             yield Hostility("overlap", info.filename, "its data overlaps another member's")
         end = max(end, info.header_offset + 30 + len(info.filename) + info.compress_size)
+
+
+def _shadows(infos: list[zipfile.ZipInfo]) -> Iterator[Hostility]:
+    """Members spelled differently that unpack to one path (`extensions/x`, `./extensions/x`):
+    a listing shows two files, the disk holds the later. No build tool writes a file twice
+    under two spellings (the same name twice is a sloppy append, not this)."""
+    first: dict[str, str] = {}
+    for info in infos:
+        if not info.filename or info.filename.endswith("/"):
+            continue
+        path = unpacked_path(info.filename)
+        earlier = first.setdefault(path, info.filename)
+        if earlier != info.filename:
+            yield Hostility("shadow", info.filename, f"unpacks to {path}, over {earlier!r}")

@@ -44,6 +44,14 @@ def member_ref(package: Package, member: Member) -> EvidenceRef:
     return EvidenceRef(package.blob.path, package.blob.sha256, member=member.name)
 
 
+def shown(member: Member) -> str:
+    """The member as the zip names it, and where it unpacks when that differs
+    (`./extensions/x`): the responder finds the entry by the first, the file by the second."""
+    if member.path == member.name:
+        return member.name
+    return f"{member.name} (unpacked as {member.path})"
+
+
 def member_finding(
     info: DetectorInfo,
     package: Package,

@@ -23,11 +23,13 @@ MAX_LAYER_BYTES = 512 * 1024 * 1024
 
 @dataclass(frozen=True)
 class LayerFile:
-    """A file a hook points at, in the layer (`arn`) whose package holds it."""
+    """A file a hook points at, in the layer (`arn`) whose package holds it: `ref` cites the
+    member as the zip names it, `path` is where it unpacks under /opt (what is matched)."""
 
     arn: str
     ref: EvidenceRef
     data: bytes
+    path: str
 
 
 def opt_members(paths: list[str] | tuple[str, ...]) -> list[str]:
@@ -52,9 +54,9 @@ def resolve(case: CaseView, config: FunctionConfig, paths: list[str]) -> list[La
         if layer is None or layer.blob is None or not wanted:
             continue
         for member in read_members(case.read_bytes(layer.blob, MAX_LAYER_BYTES)):
-            if inside(member.name, wanted):
+            if inside(member.path, wanted):  # `./bin/wrapper` unpacks to /opt/bin/wrapper
                 ref = EvidenceRef(layer.blob.path, layer.blob.sha256, member=member.name)
-                found.append(LayerFile(arn, ref, member.data))
+                found.append(LayerFile(arn, ref, member.data, member.path))
     return found
 
 
@@ -78,7 +80,7 @@ def shadowing_layer(
     one (the packages cannot tell then)."""
     for target in check.documented:
         for wanted, exact in _load_order(name, target, config.runtime):
-            providers = [f.arn for f in files if _provides(f.ref.member or "", wanted, exact)]
+            providers = [f.arn for f in files if _provides(f.path, wanted, exact)]
             if not providers:
                 continue
             last = case.vendors.layer(providers[-1], config.ref.account)
@@ -107,8 +109,7 @@ def unshipped(
     return [
         target
         for target in check.documented
-        if (wanted := opt_members([target]))
-        and not any(inside(f.ref.member or "", wanted) for f in files)
+        if (wanted := opt_members([target])) and not any(inside(f.path, wanted) for f in files)
     ]
 
 

@@ -19,6 +19,7 @@ from typing import IO
 
 import duckdb
 
+from lambda_ir.capabilities.paths import unpacked_path
 from lambda_ir.evidence.case import Case
 from lambda_ir.evidence.index_values import bulk_insert
 from lambda_ir.evidence.manifest import ManifestEntry
@@ -33,9 +34,12 @@ CODE_KINDS = ("code", "layer-code")
 
 @dataclass(frozen=True)
 class Member:
-    """One file inside a package: its name, sizes, and content when it was safe to read."""
+    """One file inside a package: its name as the zip gives it, where it unpacks (`path`,
+    what rules match: `./extensions/x` is `extensions/x`), sizes, and content when it was
+    safe to read."""
 
     name: str
+    path: str
     size: int
     compressed_size: int
     is_symlink: bool
@@ -78,6 +82,7 @@ def read_members(source: Path | IO[bytes], *, keep_content: bool = True) -> Iter
                     note = f"unreadable member: {type(e).__name__}: {e}"
             yield Member(
                 name=info.filename,
+                path=unpacked_path(info.filename),
                 size=info.file_size,
                 compressed_size=info.compress_size,
                 is_symlink=_is_symlink(info),
@@ -89,7 +94,8 @@ def read_members(source: Path | IO[bytes], *, keep_content: bool = True) -> Iter
 def load_code_files(
     con: duckdb.DuckDBPyConnection, case: Case, entries: list[ManifestEntry]
 ) -> list[str]:
-    """Fill `code_files` with one row per member of every code/layer package in the case."""
+    """Fill `code_files` with one row per member of every code/layer package in the case:
+    `member` as the zip names it (what evidence cites), `path` where it unpacks."""
     problems = []
     for entry in entries:
         if entry.kind not in CODE_KINDS or not entry.path or not entry.sha256:
@@ -110,6 +116,7 @@ def load_code_files(
                         member.is_symlink,
                         member.note,
                         entry.path,
+                        member.path,
                     )
                 )
         except ZIP_ERRORS as exc:

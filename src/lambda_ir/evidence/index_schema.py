@@ -16,8 +16,9 @@ from lambda_ir.model import FOREIGN_CALLER
 # 5: runtime snapshot tables (`runtime_files`, `runtime_processes`, `runtime_connections`);
 # 6: capability rows name the vendored dependency they come from (`dependency`);
 # 7: runtime processes carry the start-up hooks of their own environment (`hooks`);
-# 8: an AWSAccount caller's `actor_name` is `<account id>/<principal id>`.
-SCHEMA_VERSION = "8"
+# 8: an AWSAccount caller's `actor_name` is `<account id>/<principal id>`;
+# 9: `code_files.path`, where a member unpacks (`./extensions/x` is `extensions/x`).
+SCHEMA_VERSION = "9"
 
 # `model.Actor.key` of a `trail_events` row's caller from another account (`AWSAccount`, no
 # ARN: `actor_name` is `<account id>/<principal id>`), NULL for any other caller.
@@ -111,7 +112,7 @@ TABLES: tuple[tuple[str, str], ...] = (
         "code_files",
         "blob_sha256 VARCHAR, kind VARCHAR, member VARCHAR, size BIGINT, "
         "compressed_size BIGINT, member_sha256 VARCHAR, is_symlink BOOLEAN, note VARCHAR, "
-        "evidence_path VARCHAR",
+        "evidence_path VARCHAR, path VARCHAR",
     ),
     # What code can do (`evidence/index_capabilities.py`): how each file was read, its rows
     # per package, and the same rows per function version that runs the package.

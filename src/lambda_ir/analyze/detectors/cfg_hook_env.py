@@ -173,7 +173,7 @@ def _judge(
         name.upper() in ALWAYS
         or shadow is not None
         or bool(missing)
-        or any(inside(f.ref.member or "", extra) for f in found)
+        or any(inside(f.path, extra) for f in found)
         or any("/tmp" in t for t in judged)  # noqa: S108 - a value we read
     )
     severity = Severity.HIGH if high else Severity.MEDIUM

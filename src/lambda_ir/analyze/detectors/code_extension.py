@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 from lambda_ir.analyze.archive import read_members
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.code_files import iter_files, member_finding, owner_location
+from lambda_ir.analyze.code_files import iter_files, member_finding, owner_location, shown
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.hook_files import MAX_LAYER_BYTES
 from lambda_ir.analyze.own_footprints import named_like_ours, own_layer
@@ -38,10 +38,11 @@ INFO = DetectorInfo(
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
-    """Files directly under `extensions/` in a layer: Lambda starts each one at init."""
-    files_of = _member_names(case)
+    """Files directly under `extensions/` in a layer, wherever the zip spells them
+    (`./extensions/x`): Lambda starts each one at init."""
+    files_of = _member_paths(case)
     for package, member, _ in iter_files(case):
-        parts = member.name.split("/")
+        parts = member.path.split("/")
         if package.kind != "layer" or len(parts) != 2 or parts[0] != "extensions":
             continue
         functions = [o for o in package.owners if o != package.layer]
@@ -52,7 +53,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         own = own_layer(case, layers)
         named = case.vendors.extension_named(parts[1])
         kind = case.vendors.layer(package.layer, account).kind
-        replaced = _replaced(case, package, member.name, files_of)
+        replaced = _replaced(case, package, member.path, files_of)
         if own is not None:
             severity, verdict = Severity.INFO, f"lambda-ir's own extension: the {own.describe()}"
         elif named_like_ours(package.layer):
@@ -67,7 +68,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             function, earlier = replaced
             severity, verdict = (
                 Severity.HIGH,
-                f"on {function} it replaces the {member.name} of layer {earlier.arn} "
+                f"on {function} it replaces the {member.path} of layer {earlier.arn} "
                 f"({earlier.describe()}), listed before it: layers unpack into /opt in order, "
                 "so this copy is the one that runs",
             )
@@ -113,7 +114,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             severity=severity,
             summary=(
                 f"Layer {package.layer} contains extension "
-                f"{member.name}, which runs as its own process in "
+                f"{shown(member)}, which runs as its own process in "
                 f"{len(functions) or 'no collected'} function version(s) and sees every "
                 f"invocation; {verdict}."
             ),
@@ -126,9 +127,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
         )
 
 
-def _member_names(case: CaseView) -> Callable[[str], frozenset[str]]:
-    """The file names of a layer version's package (none when the case lacks it), each
-    package read once however many functions carry it."""
+def _member_paths(case: CaseView) -> Callable[[str], frozenset[str]]:
+    """Where the files of a layer version's package unpack (none when the case lacks it),
+    each package read once however many functions carry it."""
     layers = {layer.arn: layer for layer in case.layers}
     read: dict[str, frozenset[str]] = {}
 
@@ -140,7 +141,7 @@ def _member_names(case: CaseView) -> Callable[[str], frozenset[str]]:
                 data = b"" if blob is None else case.read_bytes(blob, MAX_LAYER_BYTES)
             except (OSError, ValueError):  # unreadable: verify's and the gap detectors' to say
                 data = b""
-            read[arn] = frozenset(m.name for m in read_members(data)) if data else frozenset()
+            read[arn] = frozenset(m.path for m in read_members(data)) if data else frozenset()
         return read[arn]
 
     return names

@@ -2,8 +2,9 @@
 
 A zip whose member names climb out of the folder it is unpacked into (`../../etc/cron.d/x`,
 `/var/task/...`), a symlink pointing out of it, a member that expands hundreds of times
-(a zip bomb) or members sharing one compressed stream (the overlapping-files bomb) is never
-what a build tool makes. lambda-ir reads packages in memory within limits and survives them;
+(a zip bomb), members sharing one compressed stream (the overlapping-files bomb) or one file
+spelled twice so a second copy lands over the first (`app.py`, `./app.py`) is never what a
+build tool makes. lambda-ir reads packages in memory within limits and survives them;
 this says the archive is hostile, so a responder does not unzip it on a workstation.
 """
 
@@ -33,7 +34,7 @@ INFO = DetectorInfo(
     ),
 )
 # Kinds that no build tool produces: HIGH. A bomb's ratio alone may be odd data: LOW.
-_BUILT_TO_HARM = frozenset({"traversal", "symlink-escape", "overlap"})
+_BUILT_TO_HARM = frozenset({"traversal", "symlink-escape", "overlap", "shadow"})
 
 
 def detect(case: CaseView) -> Iterator[Finding]:

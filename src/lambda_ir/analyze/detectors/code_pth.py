@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.code_files import iter_files, member_finding
+from lambda_ir.analyze.code_files import iter_files, member_finding, shown
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.values import FunctionConfig, Package
 from lambda_ir.model import Finding, Kind, Severity
@@ -230,16 +230,17 @@ def _unread(package: Package, member: str, configs: dict[str, FunctionConfig]) -
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
-    """`.pth` files with `import` lines at a site folder of a Python package."""
+    """`.pth` files with `import` lines at a site folder of a Python package, judged where they
+    unpack (`./evil.pth` lands at the top)."""
     configs = {config.ref.arn: config for config in case.functions}
     for package, member, _ in iter_files(case):
         site = _SITE_DIRS.get(package.kind)
-        if site is None or not site.fullmatch(member.name) or not _python(package):
+        if site is None or not site.fullmatch(member.path) or not _python(package):
             continue
         lines = _import_lines(member.data)
         if not lines:
             continue
-        base = member.name.rsplit("/", 1)[-1]
+        base = member.path.rsplit("/", 1)[-1]
         active = [line for line in lines if _ACTIVE.search(line)]
         if _packaging(base, lines):
             severity, verdict = Severity.INFO, "a packaging or test tool's own file, line for line"
@@ -250,7 +251,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             severity, verdict = INFO.severity, "no packaging tool names its file so"
         where = f"layer {package.layer}" if package.kind == "layer" else f"{package.owner}'s code"
         runs = "runs"
-        if unread := _unread(package, member.name, configs):
+        if unread := _unread(package, member.path, configs):
             # never read now: what it holds still tells who put it there (HIGH stays HIGH)
             runs = f"is read by no function carrying it now ({unread}), but would run"
             severity = Severity.LOW if severity is Severity.MEDIUM else severity
@@ -260,7 +261,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             member,
             severity=severity,
             summary=(
-                f"{member.name} in {where} {runs} {len(lines)} import line(s) at every cold "
+                f"{shown(member)} in {where} {runs} {len(lines)} import line(s) at every cold "
                 f"start, before the handler ({verdict}): {(active or lines)[0][:160]!r}; "
                 "read it and what it imports."
             ),

@@ -2,8 +2,9 @@
 
 Lambda extracts a function's layers into /opt, read-only. The collector hashes /opt at cold
 start; each file is compared with the members of the function's collected layer packages
-(`code_files`): a member with another hash, or a file no collected layer holds, means the
-sandbox did not run what the Lambda API shows. When no layer package was collected for
+(`code_files`, by where each member unpacks: `./bin/x` is /opt/bin/x): a member with another
+hash, or a file no collected layer holds, means the sandbox did not run what the Lambda API
+shows. When no layer package was collected for
 the function, a file whose hash differs between its snapshots is reported instead.
 """
 
@@ -35,7 +36,7 @@ observed AS (
     AND NOT list_contains($own, path || '|' || sha256)
   GROUP BY ALL),
 expected AS (
-  SELECT v.account, v.region, v.function_name, '/opt/' || c.member AS path,
+  SELECT v.account, v.region, v.function_name, '/opt/' || c.path AS path,
          list(DISTINCT c.member_sha256) AS hashes
   FROM (SELECT DISTINCT account, region, function_name,
                unnest(json_extract_string(layers, '$[*].Arn')) AS arn FROM versions) v
