@@ -24,6 +24,7 @@ from tests.analyze.casebuild import (
     trail_event,
     zip_bytes,
 )
+from tests.analyze.elfbuild import LIBRARY
 
 ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"
 BENIGN = "import json\n\ndef handler(event, context):\n    return {'ok': json.dumps(event)}\n"
@@ -104,7 +105,7 @@ def test_elf_named_python_in_python_function(builder: CaseBuilder) -> None:
         {
             "app.py": BENIGN,
             "python": b"\x7fELF\x02\x01\x01" + b"\0" * 64,
-            "lib/_speedups.cpython-312.so": b"\x7fELF\x02",
+            "lib/_speedups.cpython-312.so": LIBRARY,
         },
     )
     found = run_detector(builder, code_elf.DETECTOR)

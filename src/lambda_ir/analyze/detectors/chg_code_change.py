@@ -17,7 +17,7 @@ from lambda_ir.analyze.attribution import code_event
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.commands import diff_command
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.detectors.code_elf import INTERPRETED
+from lambda_ir.analyze.detectors.code_elf import INTERPRETED, native_executable
 from lambda_ir.analyze.diff import file_changes
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.analyze.versions import by_function
@@ -40,9 +40,9 @@ INFO = DetectorInfo(
 )
 
 
-def _threats(scanner: yara_x.Scanner, name: str, data: bytes, runtime: str) -> dict[str, Severity]:
+def _threats(scanner: yara_x.Scanner, data: bytes, runtime: str) -> dict[str, Severity]:
     found = {f"yara:{m.rule}": m.severity for m in scan(scanner, data)}
-    if data.startswith(b"\x7fELF") and ".so" not in name and runtime.startswith(INTERPRETED):
+    if native_executable(data) is not None and runtime.startswith(INTERPRETED):
         found["native executable"] = Severity.MEDIUM
     return found
 
@@ -65,15 +65,11 @@ def detect(case: CaseView) -> Iterator[Finding]:
             before, after = _package(case, old), _package(case, new)
             if before is None or after is None:
                 continue
-            had = {
-                t
-                for name, data in before[1].items()
-                for t in _threats(scanner, name, data, old.runtime)
-            }
+            had = {t for data in before[1].values() for t in _threats(scanner, data, old.runtime)}
             for change in file_changes(before[1], after[1]):
                 if change.status == "removed":
                     continue
-                threats = _threats(scanner, change.name, after[1][change.name], new.runtime)
+                threats = _threats(scanner, after[1][change.name], new.runtime)
                 introduced = {t: s for t, s in threats.items() if t not in had}
                 if introduced:
                     yield _finding(case, old, new, after[0], change.name, introduced)
