@@ -196,6 +196,34 @@ def test_a_look_alike_of_the_collector_is_judged_like_any_other(
     }
 
 
+def test_a_collector_command_line_run_by_another_program_is_not_ours(
+    tmp_path: Path, dirs: tuple[Path, Path]
+) -> None:
+    """The collector's command lines are left out only when a shell or Python of the image runs
+    them: argv is any program's to set, the executable is the kernel's."""
+    tmp, opt = dirs
+    builder = CaseBuilder(tmp_path / "case")
+    builder.versions("orders", [function_config("orders")])
+    wrapper = ("sh", "/opt/lambda-ir/wrapper", "/var/lang/bin/python3.12", "bootstrap")
+    snapshot = lambda_snapshot(tmp, opt)
+    snapshot["processes"] += [
+        process(20, "/usr/bin/bash", *wrapper),  # Amazon Linux's /bin/sh, resolved
+        process(21, "/usr/bin/python3.9", "python3", "/opt/lambda-ir/collect.py", "snapshot"),
+        process(30, "/tmp/xmrig (deleted)", "python3", "/opt/lambda-ir/collect.py", "snapshot"),
+        process(31, "/tmp/kworker (deleted)", *wrapper),
+        process(32, "/usr/bin/curl", "sh", "/opt/extensions/lambda-ir"),
+        process(33, "/usr/bin/perl", "python3", "-E", "/opt/lambda-ir/collect.py", "snapshot"),
+    ]
+    store(builder, snapshot, "spoofed")
+    found = run_detector(builder, rt_unexpected_process.DETECTOR)
+    assert sorted((f.details["program"], f.severity) for f in found) == [
+        ("/tmp/kworker (deleted)", Severity.HIGH),
+        ("/tmp/xmrig (deleted)", Severity.HIGH),
+        ("/usr/bin/curl", Severity.MEDIUM),
+        ("/usr/bin/perl", Severity.MEDIUM),
+    ]
+
+
 def test_the_files_of_a_collector_another_lambda_ir_built_are_its_own_when_attached_here(
     tmp_path: Path, dirs: tuple[Path, Path]
 ) -> None:

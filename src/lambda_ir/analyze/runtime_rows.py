@@ -23,14 +23,35 @@ EVIDENCE_AGG = "list(DISTINCT [evidence_path, evidence_sha256]) AS evidence"
 # quoted argument after another (an argument holding a quote or a backslash is never ours):
 # anything else (`sh -c <code> /opt/lambda-ir/wrapper`, a miner given a collector script as
 # an argument) is judged like any other program.
-_OWN_ARGV = (
+_SHELL_ARGV = (
     r'^\["([^"\\]*/)?sh","/opt/lambda-ir/wrapper"[],]'
     r'|^\["([^"\\]*/)?sh","/opt/extensions/lambda-ir"\]$'
-    r'|^\["([^"\\]*/)?python3(\.[0-9]+)?",("-[EsB]",)*'
+)
+_PYTHON_ARGV = (
+    r'^\["([^"\\]*/)?python3(\.[0-9]+)?",("-[EsB]",)*'
     r'"(/opt/lambda-ir/collect\.py","snapshot"|/opt/extensions/\.\./lambda-ir/collect\.py",'
     r'"extension")[],]'
 )
-OWN_PROCESS_SQL = f"coalesce(regexp_matches(CAST(json(cmdline) AS VARCHAR), '{_OWN_ARGV}'), false)"
+# And by the program each runs (`/proc/<pid>/exe`, which argv cannot fake): a command line is
+# any program's to set, so `/tmp/xmrig` started as `python3 /opt/lambda-ir/collect.py snapshot`
+# is not ours. The image's shell (Amazon Linux's /bin/sh is bash, read through /usr/bin) and a
+# Python of the runtime (/var/lang/bin) or of the OS (/usr/bin), the ones `python3` on
+# Lambda's PATH finds.
+_SHELL_EXE = r"^(/usr)?/bin/(sh|bash|dash)$"
+_PYTHON_EXE = r"^(/var/lang|/usr)/bin/python3(\.[0-9]+)?$"
+
+
+def _runs(argv: str, exe: str) -> str:
+    """SQL: this command line, run by this program (a NULL exe, unread, is not ours)."""
+    return (
+        f"(regexp_matches(CAST(json(cmdline) AS VARCHAR), '{argv}') "
+        f"AND regexp_matches(exe, '{exe}'))"
+    )
+
+
+OWN_PROCESS_SQL = (
+    f"coalesce({_runs(_SHELL_ARGV, _SHELL_EXE)} OR {_runs(_PYTHON_ARGV, _PYTHON_EXE)}, false)"
+)
 
 
 def own_layer_files() -> list[str]:
