@@ -546,6 +546,33 @@ def test_a_damaged_package_member_is_skipped_not_fatal(builder: CaseBuilder) -> 
     assert ("app.py", "aws-call", "iam:UpdateAssumeRolePolicy", None) in rows
 
 
+def _encrypted(blob: bytes, name: str) -> bytes:
+    """`blob` with `name` flagged encrypted (bit 0 of its flags) in both of its headers."""
+    out = bytearray(blob)
+    for signature, flags, name_at in ((b"PK\x03\x04", 6, 30), (b"PK\x01\x02", 8, 46)):
+        at = out.find(signature)
+        while at != -1:
+            if out[at + name_at :].startswith(name.encode()):
+                out[at + flags] |= 1
+            at = out.find(signature, at + 4)
+    return bytes(out)
+
+
+def test_an_encrypted_record_is_a_warning_not_a_failed_index(builder: CaseBuilder) -> None:
+    record = "x-1.0.dist-info/RECORD"
+    blob = _encrypted(zip_bytes({record: "app.py,,\n", "app.py": BACKDOOR_PY}), record)
+    builder.code(blob, "locked", "1")
+    builder.versions("locked", [function_config("locked", "1", code=blob)])
+    con = open_index(Case.open(builder.root))
+    rows = con.execute(
+        "SELECT file, kind, value, dependency FROM capabilities WHERE function_name = 'locked'"
+    ).fetchall()
+    assert ("app.py", "aws-call", "iam:UpdateAssumeRolePolicy", None) in rows
+    (warning,) = [w for (w,) in con.execute("SELECT reason FROM ingest_warnings").fetchall()]
+    assert f"{record}: not read: RuntimeError" in warning and "encrypted" in warning
+    assert "count as the package's own" in warning
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     st.sampled_from(["a.py", "a.js", "a.mjs", "run.sh", "bin/tool", "cfg.json"]),

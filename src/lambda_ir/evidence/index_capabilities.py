@@ -13,7 +13,6 @@ dist-info RECORD lists the file, or it lies under `node_modules/`) name the depe
 from __future__ import annotations
 
 import zipfile
-import zlib
 from pathlib import Path
 
 import duckdb
@@ -21,14 +20,11 @@ import duckdb
 from lambda_ir.capabilities.deps import dependency_map, dependency_of
 from lambda_ir.capabilities.extract import extract, is_vendored
 from lambda_ir.evidence.case import Case
-from lambda_ir.evidence.index_code import CODE_KINDS, read_members
+from lambda_ir.evidence.index_code import CODE_KINDS, ZIP_ERRORS, read_members
 from lambda_ir.evidence.index_values import bulk_insert
 from lambda_ir.evidence.manifest import ManifestEntry
 
 MAX_RECORD = 4 << 20  # a dist-info RECORD larger than this is not read
-# What a damaged or hostile zip makes the standard library raise (bad names, a corrupt
-# deflate stream, data ending early, methods it cannot read): a warning, never a failed index.
-UNREADABLE = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError, zlib.error)
 
 # Join each package's rows onto the versions that run it: as code, or as a layer (by ARN).
 PER_VERSION = """
@@ -66,8 +62,8 @@ def load_capabilities(con: duckdb.DuckDBPyConnection, case: Case) -> list[str]:
             continue
         seen.add(entry.sha256)
         try:
-            package_files, package_rows = _package_rows(case, entry)
-        except UNREADABLE as exc:
+            package_files, package_rows = _package_rows(case, entry, problems)
+        except ZIP_ERRORS as exc:  # what a hostile zip makes zipfile raise: a warning
             problems.append(f"{entry.path}: capabilities not read: {type(exc).__name__}: {exc}")
             continue
         files.extend(package_files)
@@ -80,13 +76,17 @@ def load_capabilities(con: duckdb.DuckDBPyConnection, case: Case) -> list[str]:
 
 
 def _package_rows(
-    case: Case, entry: ManifestEntry
+    case: Case, entry: ManifestEntry, problems: list[str]
 ) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
     assert entry.path is not None and entry.sha256 is not None
     files: list[tuple[object, ...]] = []
     rows: list[tuple[object, ...]] = []
     path = case.path(entry.path)
-    recorded = _dependencies(path)
+    unread: list[str] = []
+    recorded = _dependencies(path, unread)
+    problems.extend(
+        f"{entry.path}: {why}; the files it lists count as the package's own" for why in unread
+    )
     for member in read_members(path):
         if member.content is None or member.is_symlink or is_vendored(member.name):
             continue
@@ -113,17 +113,22 @@ def _package_rows(
     return files, rows
 
 
-def _dependencies(path: Path) -> dict[str, str]:
-    """The package's vendored Python distributions, from their RECORD files (small, bounded)."""
+def _dependencies(path: Path, unread: list[str]) -> dict[str, str]:
+    """The package's vendored Python distributions, from their RECORD files (small, bounded).
+
+    A RECORD that cannot be read (too large, damaged, encrypted: no password is ever tried)
+    is named in `unread`, never raised: one hostile member must not stop the index."""
     with zipfile.ZipFile(path) as archive:
         sizes = {info.filename: info.file_size for info in archive.infolist()}
 
         def read(name: str) -> bytes | None:
             if sizes[name] > MAX_RECORD:
+                unread.append(f"{name}: larger than {MAX_RECORD} bytes; not read")
                 return None
             try:
                 return archive.read(name)[: MAX_RECORD + 1]
-            except UNREADABLE:  # a damaged RECORD: its files count as the package's own
+            except ZIP_ERRORS as exc:
+                unread.append(f"{name}: not read: {type(exc).__name__}: {exc}")
                 return None
 
         return dependency_map(list(sizes), read)
