@@ -136,6 +136,38 @@ def test_broken_and_minified_files_fall_back_and_say_why() -> None:
     }
 
 
+# Valid Python nested as deep as `ast.parse` builds (a left-nested sum of 1,000 terms): a
+# recursive walk of it ran out of stack, and the file's every capability was lost.
+PADDED_BACKDOOR_PY = "PAD = " + "+".join(["1"] * 1000) + "\n" + BACKDOOR_PY
+
+
+def test_python_nested_past_the_stack_is_still_read() -> None:
+    result = extract("app.py", PADDED_BACKDOOR_PY.encode())
+    assert result is not None and result.parser is Parser.PYTHON and result.note is None
+    found = {(c.kind.value, c.value, c.line) for c in result.capabilities}
+    assert ("aws-call", "iam:UpdateAssumeRolePolicy", 12) in found
+    assert ("network", "http://203.0.113.77", 13) in found
+
+
+def test_python_chains_past_the_stack_are_followed() -> None:
+    resources = 's3 = boto3.resource("s3")\nx = s3' + '.Bucket("b")' * 900 + ".put_object()\n"
+    attributes = "y = q" + ".b" * 950 + '("http://203.0.113.5/z")\n'
+    result = extract("app.py", f"import boto3\n{resources}{attributes}".encode())
+    assert result is not None and result.parser is Parser.PYTHON
+    found = {(c.kind.value, c.value, c.line) for c in result.capabilities}
+    assert {("aws-call", "s3:PutObject", 3), ("network", "http://203.0.113.5", 4)} <= found
+
+
+def test_javascript_chain_past_the_stack_is_still_read() -> None:
+    chain = "const x = a" + "\n  .b" * 5000 + ";\n"
+    source = chain + 'require("child_process").execSync("curl http://203.0.113.8/x");\n'
+    result = extract("index.js", source.encode())
+    assert result is not None and result.parser is Parser.JAVASCRIPT
+    found = {(c.kind.value, c.value, c.line) for c in result.capabilities}
+    assert ("exec", "child_process.execSync", 5002) in found
+    assert ("network", "http://203.0.113.8", 5002) in found
+
+
 def test_binary_symbols_and_strings() -> None:
     blob = (
         b"\x7fELF\x02\x01\x01"
@@ -238,6 +270,14 @@ def test_gained_capabilities_fire_naming_lines(builder: CaseBuilder) -> None:
     missing = _run(builder, cap_role_missing.DETECTOR)
     assert len(missing) == 1 and "iam:UpdateAssumeRolePolicy" in missing[0].summary
     assert missing[0].severity is Severity.MEDIUM
+
+
+def test_a_gain_padded_past_the_stack_still_fires(builder: CaseBuilder) -> None:
+    _role(builder, [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}])
+    _function(builder, "notifier", [READER_PY, PADDED_BACKDOOR_PY])
+    (finding,) = _run(builder, cap_gained.DETECTOR)
+    assert finding.severity is Severity.HIGH
+    assert "iam:UpdateAssumeRolePolicy (app.py:12)" in finding.summary
 
 
 def _releases(last_from: str, last_agent: str, last_hour: int = 10) -> list[dict]:

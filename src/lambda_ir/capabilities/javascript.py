@@ -130,7 +130,18 @@ class _Walker:
             self.found.extend(literal_capabilities(self.text(node)[1:-1], line))
 
     def dotted(self, node: Node | None) -> str:
-        """`AWS.IAM` → `aws-sdk.IAM`, `cp.exec` → `child_process.exec` (through the imports)."""
+        """`AWS.IAM` → `aws-sdk.IAM`, `cp.exec` → `child_process.exec` (through the imports).
+
+        A loop down the chain, not recursion: `a.b.b.…` thousands long is valid JavaScript,
+        and a RecursionError here lost every capability of the file."""
+        properties: list[str] = []
+        while node is not None and node.type == "member_expression":
+            properties.append(self.text(node.child_by_field_name("property")))
+            node = node.child_by_field_name("object")
+        return ".".join([self._head(node), *reversed(properties)])
+
+    def _head(self, node: Node | None) -> str:
+        """What a chain starts from: an imported or local name, `this`, a `require()`."""
         if node is None:
             return ""
         if node.type == "identifier":
@@ -138,9 +149,6 @@ class _Walker:
             return self.names.get(name, name)
         if node.type == "this":
             return "this"
-        if node.type == "member_expression":
-            prop = self.text(node.child_by_field_name("property"))
-            return f"{self.dotted(node.child_by_field_name('object'))}.{prop}"
         if node.type == "call_expression":
             return self._required(node) or ""
         return ""

@@ -5,6 +5,10 @@ Names are resolved through the file's imports (`from subprocess import run as r`
 assigned to (`iam = boto3.client("iam")`, `self.iam = session.client(service_name="iam")`),
 so `iam.update_assume_role_policy(...)` is `iam:UpdateAssumeRolePolicy`. A client passed
 through a function argument or built from a computed service name is not followed.
+
+The tree is walked without recursion: valid Python nested as deep as `ast.parse` builds
+(`PAD = 1+1+…+1`, a thousand terms) exhausted the stack of a recursive `NodeVisitor`, and
+the file's every capability was lost. A file too deep to parse falls back to the patterns.
 """
 
 from __future__ import annotations
@@ -55,9 +59,10 @@ def scan_python(text: str) -> tuple[tuple[Capability, ...], str | None]:
         return (), f"does not parse as Python: {exc.msg} (line {exc.lineno})"
     except (ValueError, RecursionError, MemoryError) as exc:
         return (), f"does not parse as Python: {type(exc).__name__}"
-    visitor = _Visitor()
-    visitor.visit(tree)
-    return tuple(visitor.found), None
+    reader = _Reader()
+    for node in _walk(tree):
+        reader.read(node)
+    return tuple(reader.found), None
 
 
 def operation_name(method: str) -> str:
@@ -65,48 +70,55 @@ def operation_name(method: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in method.split("_"))
 
 
-class _Visitor(ast.NodeVisitor):
-    """One pass in source order: imports and client assignments are seen before their use."""
+def _walk(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node in source order, outer before inner, with a list for a stack (no recursion:
+    the depth is the file author's to choose)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+class _Reader:
+    """Reads nodes in source order: imports and client assignments are seen before their use."""
 
     def __init__(self) -> None:
         self.found: list[Capability] = []
         self.names: dict[str, str] = {}  # local name → dotted module path
         self.clients: dict[str, str] = {}  # variable (or self.attr) → service
 
-    def visit_Import(self, node: ast.Import) -> None:
+    def read(self, node: ast.AST) -> None:
+        """What one node does; `_walk` gives its children after it."""
+        if isinstance(node, ast.Import):
+            self._import(node)
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                self.names[alias.asname or alias.name] = f"{node.module or ''}.{alias.name}"
+        elif isinstance(node, ast.Assign):
+            self._assign(node)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            self.found.extend(literal_capabilities(node.value, node.lineno))
+        elif isinstance(node, ast.Subscript) and self._name(node.value) == "os.environ":
+            variable = _literal(node.slice)
+            if variable in CREDENTIAL_VARIABLES:
+                self._add(CapKind.CREDENTIALS, variable, node)
+        elif isinstance(node, ast.Call):
+            self.found.extend(self._call(node, self._name(node.func)))
+
+    def _import(self, node: ast.Import) -> None:
         for alias in node.names:
             self.names[alias.asname or alias.name.split(".")[0]] = (
                 alias.name if alias.asname else alias.name.split(".")[0]
             )
 
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        for alias in node.names:
-            self.names[alias.asname or alias.name] = f"{node.module or ''}.{alias.name}"
-
-    def visit_Assign(self, node: ast.Assign) -> None:
+    def _assign(self, node: ast.Assign) -> None:
         service = self._client_service(node.value)
         if service:
             for target in node.targets:
                 key = _key(target)
                 if key:
                     self.clients[key] = service
-        self.generic_visit(node)
-
-    def visit_Constant(self, node: ast.Constant) -> None:
-        if isinstance(node.value, str):
-            self.found.extend(literal_capabilities(node.value, node.lineno))
-
-    def visit_Subscript(self, node: ast.Subscript) -> None:
-        if self._name(node.value) == "os.environ":
-            variable = _literal(node.slice)
-            if variable in CREDENTIAL_VARIABLES:
-                self._add(CapKind.CREDENTIALS, variable, node)
-        self.generic_visit(node)
-
-    def visit_Call(self, node: ast.Call) -> None:
-        name = self._name(node.func)
-        self.found.extend(self._call(node, name))
-        self.generic_visit(node)
 
     def _call(self, node: ast.Call, name: str) -> Iterator[Capability]:
         first = node.args[0] if node.args else None
@@ -163,25 +175,31 @@ class _Visitor(ast.NodeVisitor):
 
     def _service_of(self, receiver: ast.expr) -> str | None:
         """The service a method is called on: a tracked client, an inline one, or a
-        sub-resource of a tracked resource (`s3.Bucket("b").put_object`)."""
-        key = _key(receiver)
-        if key and key in self.clients:
-            return self.clients[key]
-        if isinstance(receiver, ast.Call):
+        sub-resource of a tracked resource (`s3.Bucket("b").put_object`), however long the
+        chain of sub-resources (a loop, not recursion)."""
+        while True:
+            key = _key(receiver)
+            if key and key in self.clients:
+                return self.clients[key]
+            if not isinstance(receiver, ast.Call):
+                return None
             inline = self._client_service(receiver)
             if inline:
                 return inline
             func = receiver.func
-            if isinstance(func, ast.Attribute) and func.attr[:1].isupper():
-                return self._service_of(func.value)
-        return None
+            if not (isinstance(func, ast.Attribute) and func.attr[:1].isupper()):
+                return None
+            receiver = func.value
 
     def _name(self, node: ast.expr) -> str:
-        if isinstance(node, ast.Name):
-            return self.names.get(node.id, node.id)
-        if isinstance(node, ast.Attribute):
-            return f"{self._name(node.value)}.{node.attr}"
-        return ""
+        """`subprocess.run` through the imports; an attribute of anything but a name keeps
+        its dots (`.client` of `boto3.Session().client`); a chain of any length."""
+        attributes: list[str] = []
+        while isinstance(node, ast.Attribute):
+            attributes.append(node.attr)
+            node = node.value
+        head = self.names.get(node.id, node.id) if isinstance(node, ast.Name) else ""
+        return ".".join([head, *reversed(attributes)])
 
     def _add(self, kind: CapKind, value: str, node: ast.expr) -> None:
         self.found.append(_cap(kind, value, node))
