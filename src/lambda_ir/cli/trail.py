@@ -147,7 +147,8 @@ def search(
     """Search logs, CloudTrail, configuration and code for a regex or literal.
 
     Logs and CloudTrail are searched in case.duckdb (built first if missing); code is read
-    from the packages in blobs/ in memory, nested zips included. Each hit line is
+    from the packages in blobs/ in memory, nested zips included, within one read budget a
+    package (files it leaves unread are named in a warning). Each hit line is
     TARGET, WHERE, LOCATOR (time and event, or line), MATCHED (the pattern or indicator),
     and the matching text (secrets redacted). WHERE is the evidence file, or for code the
     function versions running the package (account/region/name:version) !file inside.
@@ -182,8 +183,14 @@ def search(
     hits = found.hits
     ui.result(
         "\n".join(h.line() for h in hits),
-        {"hits": [h.to_json() for h in hits], "limit_reached": list(found.cut)},
+        {
+            "hits": [h.to_json() for h in hits],
+            "limit_reached": list(found.cut),
+            "unread": list(found.unread),
+        },
     )
+    for note in found.unread:  # a package's read budget ran out: those files were not searched
+        ui.say(f"[yellow]warning[/] not searched: {inert(note)}")
     cut = ", ".join(found.cut)
     ui.say(
         f"{len(hits)} hit(s)" + (f" (limit of {limit} reached in {cut}: raise --limit)" * bool(cut))

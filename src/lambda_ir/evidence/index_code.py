@@ -2,7 +2,8 @@
 
 Packages are attacker-made: nothing is extracted to disk or run, member names are data
 (a `../` name is noted, never followed), symlinks are noted, and every read is bounded so
-a zip bomb costs at most `MAX_MEMBER` bytes per member and `MAX_TOTAL` per package.
+a zip bomb costs at most `MAX_MEMBER` bytes per member and `MAX_TOTAL` per package (a
+`ReadBudget`, which a reader of nested zips passes to each of them: one budget in all).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import stat
 import struct
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -63,21 +65,46 @@ ZIP_ERRORS = (
 )
 
 
-def read_members(source: Path | IO[bytes], *, keep_content: bool = True) -> Iterator[Member]:
-    """Each member of a zip, content read in memory within the bounds (None when skipped)."""
-    budget = MAX_TOTAL
+@dataclass
+class ReadBudget:
+    """What reading a package may still cost: bytes inflated, members, and time (a
+    `time.monotonic()` deadline; 0 for none). Pass one budget to every zip nested in the
+    package, so none starts afresh; `stopped` says why reading ended early, when it did."""
+
+    total: int = MAX_TOTAL
+    members: int = MAX_MEMBERS
+    deadline: float = 0.0
+    stopped: str = ""
+
+    def spent(self) -> str:
+        """Why nothing more may be read ("" while something may)."""
+        if self.members <= 0:
+            return "member limit reached; the rest not read"
+        if self.deadline and time.monotonic() > self.deadline:
+            return "time limit reached; the rest not read"
+        return ""
+
+
+def read_members(
+    source: Path | IO[bytes], *, keep_content: bool = True, budget: ReadBudget | None = None
+) -> Iterator[Member]:
+    """Each member of a zip, content read in memory within the bounds (None when skipped);
+    within `budget` when one is given, else within a budget of its own."""
+    budget = budget if budget is not None else ReadBudget()
     with zipfile.ZipFile(source) as archive:
-        for number, info in enumerate(archive.infolist()):
-            if number >= MAX_MEMBERS:
+        for info in archive.infolist():
+            budget.stopped = budget.spent()
+            if budget.stopped:
                 return
+            budget.members -= 1
             if not info.filename or info.is_dir():  # a nameless entry is damage, not a file
                 continue
-            note = _refusal(info, budget)
+            note = _refusal(info, budget.total)
             content = None
             if note is None:
                 try:
                     content = _read(archive, info)
-                    budget -= len(content)
+                    budget.total -= len(content)
                 except ZIP_ERRORS as e:
                     note = f"unreadable member: {type(e).__name__}: {e}"
             yield Member(

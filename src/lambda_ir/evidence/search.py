@@ -13,8 +13,9 @@ without printing it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -100,10 +101,12 @@ def escape(literal: str) -> str:
 
 @dataclass(frozen=True)
 class Found:
-    """What `search_all` found, and where `limit` stopped it (there may be more there)."""
+    """What `search_all` found, where `limit` stopped it (there may be more there), and
+    what of the code packages their read budget left unsearched."""
 
     hits: list[Hit]
     cut: tuple[str, ...]  # the targets whose hits reached the limit
+    unread: tuple[str, ...] = ()  # `<package>: what was not read`, one line a package
 
 
 def search_all(
@@ -115,12 +118,13 @@ def search_all(
     file) is one hit naming every pattern or indicator that matched it."""
     found: list[Hit] = []
     cut: list[str] = []
+    unread: dict[str, str] = {}
     for target in targets:
         hits: dict[tuple[str, str, str | None, str, str], Hit] = {}
         for query in queries:
             budget = limit - len(hits)
             got = 0
-            for hit in search_case(case, query, [target], budget):
+            for hit in search_case(case, query, [target], budget, unread):
                 got += 1
                 key = (hit.target, hit.evidence_path, hit.member, hit.locator, hit.place)
                 seen = hits.get(key)
@@ -135,14 +139,24 @@ def search_all(
                 cut.append(target)
                 break
         found.extend(hits.values())
-    return Found(found, tuple(cut))
+    return Found(found, tuple(cut), tuple(f"{path}: {note}" for path, note in unread.items()))
 
 
 def search_case(
-    case: Case, query: Query, targets: Sequence[str] = TARGETS, limit: int = 1000
+    case: Case,
+    query: Query,
+    targets: Sequence[str] = TARGETS,
+    limit: int = 1000,
+    unread: dict[str, str] | None = None,
 ) -> Iterator[Hit]:
-    """Yield up to `limit` hits, target by target in the order given."""
-    searchers = {"logs": _logs, "trail": _trail, "config": _config, "code": code_hits}
+    """Yield up to `limit` hits, target by target in the order given; what a code package's
+    read budget left unsearched goes into `unread` (package path → what)."""
+    searchers: dict[str, Callable[[Case, Query, int], Iterator[Hit]]] = {
+        "logs": _logs,
+        "trail": _trail,
+        "config": _config,
+        "code": functools.partial(code_hits, unread=unread),
+    }
     count = 0
     for target in targets:
         for hit in searchers[target](case, query, limit - count):
