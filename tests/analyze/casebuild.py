@@ -23,11 +23,17 @@ ALLOW_ALL = {"Effect": "Allow", "Action": "*", "Resource": "*"}
 
 
 def zip_bytes(files: Mapping[str, bytes | str]) -> bytes:
-    """A zip package holding `files` (name -> content)."""
+    """A zip package holding `files` (name -> content), its entries at a fixed time: the same
+    files are the same bytes (and CodeSha256) whenever a test builds them. (`writestr` of a
+    name stamps the current time: two builds a second apart were two packages.)"""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
-            archive.writestr(name, content.encode() if isinstance(content, str) else content)
+            entry = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            # as `writestr` of a name sets them: a folder 0o40775 with its DOS flag, a file 0o600
+            entry.external_attr = (0o40775 << 16) | 0x10 if name.endswith("/") else 0o600 << 16
+            archive.writestr(entry, content.encode() if isinstance(content, str) else content)
     return buf.getvalue()
 
 
