@@ -157,3 +157,30 @@ def test_a_vendor_destination_outside_the_vendors_domains(builder: CaseBuilder) 
     logs = found[("orders", "NEW_RELIC_LOG_ENDPOINT")]
     assert logs.details["host"] == "203.0.113.40" and logs.details["vendor"] == "New Relic"
     assert found[("orders", "LUMIGO_TRACER_HOST")].details["vendor"] == "Lumigo"
+
+
+@pytest.mark.parametrize(
+    ("switches", "reported"),
+    [
+        ({"NO_PROXY": "*", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}, set()),
+        ({"no_proxy": "*", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "TRUE"}, {"AWS_ENDPOINT_URL"}),
+        # urllib's `proxy_bypass_environment` and botocore's `ensure_boolean` never strip
+        (
+            {"NO_PROXY": " *", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true "},
+            {"HTTPS_PROXY", "AWS_ENDPOINT_URL"},
+        ),
+        ({"NO_PROXY": "*,localhost"}, {"HTTPS_PROXY", "AWS_ENDPOINT_URL"}),
+        # urllib keeps whichever spelling it meets last, and an empty `no_proxy` clears it
+        ({"NO_PROXY": "*", "No_Proxy": "localhost"}, {"HTTPS_PROXY", "AWS_ENDPOINT_URL"}),
+        ({"NO_PROXY": "*", "no_proxy": ""}, {"HTTPS_PROXY", "AWS_ENDPOINT_URL"}),
+    ],
+)
+def test_switches_read_as_the_clients_read_them(
+    builder: CaseBuilder, switches: dict[str, str], reported: set[str]
+) -> None:
+    """`NO_PROXY=*` and `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` turn the variables off only
+    as written: botocore and requests leave the proxy on for `" *"`, and the endpoint for
+    `"true "`; the JavaScript SDK takes `true` only, so `TRUE` leaves its endpoint on."""
+    env = {"HTTPS_PROXY": "http://203.0.113.9:3128", "AWS_ENDPOINT_URL": "https://x.example.net"}
+    builder.versions("orders", [function_config("orders", env=env | switches)])
+    assert {variable for _, variable in _found(builder)} == reported

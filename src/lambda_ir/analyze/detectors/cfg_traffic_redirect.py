@@ -12,7 +12,8 @@ proxy can also read TLS traffic: how corporate TLS inspection works, and how an 
 what the function sends. A proxy or endpoint
 inside the account's network (a private address, a name of no public domain), AWS's own
 service endpoints, a vendor's documented domains and a `NO_PROXY=*` or
-`AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` that turns them off are not reported. Standing
+`AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` that turns them off (as written: the clients strip
+neither) are not reported. Standing
 configuration: MEDIUM at most (the severity scale).
 """
 
@@ -22,7 +23,7 @@ import ipaddress
 import re
 import socket
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
 from lambda_ir.analyze.attribution import config_event
@@ -131,6 +132,26 @@ def public_host(value: str) -> str:
     return host
 
 
+def _proxies_off(env: Mapping[str, str]) -> bool:
+    """True when `NO_PROXY` turns every proxy off as Python's HTTP clients read it (urllib's
+    `getproxies_environment` and `proxy_bypass_environment`, which botocore and requests
+    call): the value exactly `*`, never stripped (`" *"` or `"*,localhost"` leave the proxy in
+    use). A name ending in lower-case `_proxy` (`no_proxy`) wins over the others, whatever
+    its value; without one, urllib keeps whichever other spelling it meets last, so each with
+    a value must say `*`."""
+    names = [n for n in env if n.lower() == "no_proxy"]
+    last_pass = [n for n in names if n.endswith("_proxy")]
+    values = [env[n] for n in last_pass] or [env[n] for n in names if env[n]]
+    return bool(values) and all(value == "*" for value in values)
+
+
+def _endpoints_ignored(env: Mapping[str, str]) -> bool:
+    """True when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` turns the endpoint variables off in
+    every SDK: exactly `true`. botocore's `ensure_boolean` lower-cases but never strips
+    (`"true "` leaves them on); the JavaScript SDK takes `true` only, as written."""
+    return env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") == "true"
+
+
 class _Redirect(NamedTuple):
     """A variable sending a version's traffic to a public host (one finding per value)."""
 
@@ -148,10 +169,8 @@ def _redirects(config: FunctionConfig, vendors: VendorCatalogue) -> list[_Redire
     as set: two that differ only in case (`HTTPS_PROXY`, `https_proxy`) are both judged."""
     env = config.environment
     bundles = tuple(n for n, v in env.items() if n.upper() in _CA_BUNDLES and v.strip())
-    # HTTP clients read `no_proxy` before `NO_PROXY` (urllib's `getproxies`); the SDKs read
-    # AWS_IGNORE_CONFIGURED_ENDPOINT_URLS as named
-    no_proxy = env.get("no_proxy", env.get("NO_PROXY", "")).strip() == "*"
-    ignored = env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").strip().lower()
+    no_proxy = _proxies_off(env)
+    ignored = _endpoints_ignored(env)
     found: list[_Redirect] = []
     for name, value in sorted(env.items()):
         upper, host = name.upper(), public_host(value)
@@ -168,7 +187,7 @@ def _redirects(config: FunctionConfig, vendors: VendorCatalogue) -> list[_Redire
         if not host:
             continue
         if upper == _ENDPOINT or upper.startswith(_ENDPOINT + "_"):
-            if ignored != "true":
+            if not ignored:
                 found.append(_Redirect(name, host, Severity.MEDIUM))
         elif upper in _PROXIES and not no_proxy:
             reads_tls = bool(bundles) and upper in _HTTPS_PROXIES
