@@ -148,7 +148,9 @@ def test_a_vendor_destination_outside_the_vendors_domains(builder: CaseBuilder) 
         ("cart", "https_proxy"),
     }
     unread = found[("cart", "NEW_RELIC_HOST")]
-    assert unread.severity is Severity.MEDIUM and "no host lambda-ir can read" in unread.summary
+    assert unread.severity is Severity.MEDIUM and "URL readers part over its host" in unread.summary
+    assert unread.details["host"] == "collector.evil.example"  # as urllib3 reads it
+    assert unread.details["doubt"].startswith("a backslash")
     site = found[("orders", "DD_SITE")]
     assert site.severity is Severity.MEDIUM and site.details["vendor"] == "Datadog"
     assert site.details["host"] == "datadoghq.com.telemetry-relay.example"
@@ -184,3 +186,47 @@ def test_switches_read_as_the_clients_read_them(
     env = {"HTTPS_PROXY": "http://203.0.113.9:3128", "AWS_ENDPOINT_URL": "https://x.example.net"}
     builder.versions("orders", [function_config("orders", env=env | switches)])
     assert {variable for _, variable in _found(builder)} == reported
+
+
+def test_values_url_readers_part_over(builder: CaseBuilder) -> None:
+    """A value whose host URL readers part over is reported whatever host one of them finds:
+    urlsplit reads 10.0.0.5 where urllib3 (botocore, requests) and WHATWG URL (Node) connect
+    to evil.example.com. MEDIUM for an endpoint, as a proxy would be otherwise."""
+    hidden = "http://evil.example.com\\@10.0.0.5:3128"
+    tricks = {
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": hidden,
+        "HTTPS_PROXY": hidden,
+        "HTTP_PROXY": "http:evil.example.com",  # WHATWG URL reads a host urllib3 does not
+        "ALL_PROXY": "http://10.0.0.5:3128/@evil.example.com",
+        "LUMIGO_TRACER_HOST": "a|b.golumigo.com",  # no reader reads a host
+    }
+    builder.versions("orders", [function_config("orders", env=tricks)])
+    bundled = {"HTTPS_PROXY": hidden, "AWS_CA_BUNDLE": "/opt/ca.pem"}
+    builder.versions("billing", [function_config("billing", env=bundled)])
+    honest = {
+        "HTTPS_PROXY": " http://10.0.4.12:3128\n",  # stripped at both ends, as WHATWG URL does
+        "AWS_ENDPOINT_URL": "http://user:secret@10.0.4.12:4566",
+        "HTTP_PROXY": "http://a|b.example.com",  # no client reads a host: nothing is sent
+    }
+    builder.versions("calm", [function_config("calm", env=honest)])
+    found = _found(builder)
+    assert set(found) == {
+        ("orders", "AWS_ENDPOINT_URL_SECRETS_MANAGER"),
+        ("orders", "HTTPS_PROXY"),
+        ("orders", "HTTP_PROXY"),
+        ("orders", "ALL_PROXY"),
+        ("orders", "LUMIGO_TRACER_HOST"),
+        ("billing", "HTTPS_PROXY"),
+    }
+    endpoint = found[("orders", "AWS_ENDPOINT_URL_SECRETS_MANAGER")]
+    assert endpoint.severity is Severity.MEDIUM and endpoint.details["host"] == "evil.example.com"
+    assert "(URL readers part over its host: a backslash" in endpoint.summary
+    assert "urllib3 (botocore, requests) reads evil.example.com" in endpoint.summary
+    assert "Python's urlsplit reads 10.0.0.5" in endpoint.details["doubt"]
+    assert found[("orders", "HTTPS_PROXY")].severity is Severity.LOW  # a proxy alone
+    assert found[("billing", "HTTPS_PROXY")].severity is Severity.MEDIUM  # with its CA bundle
+    whatwg = found[("orders", "HTTP_PROXY")]
+    assert whatwg.details["host"] == "evil.example.com" and "without //" in whatwg.summary
+    assert found[("orders", "ALL_PROXY")].details["host"] == "10.0.0.5"  # every reader's
+    unread = found[("orders", "LUMIGO_TRACER_HOST")]
+    assert unread.severity is Severity.MEDIUM and "no host lambda-ir can read" in unread.summary

@@ -9,20 +9,19 @@ does an observability vendor's destination variable (`DD_SITE`, `NEW_RELIC_LOG_E
 traces and the vendor's key wherever it names. With a CA bundle variable beside an HTTPS
 proxy (`AWS_CA_BUNDLE`, `REQUESTS_CA_BUNDLE`, `SSL_CERT_FILE`, `NODE_EXTRA_CA_CERTS`, …) the
 proxy can also read TLS traffic: how corporate TLS inspection works, and how an intruder reads
-what the function sends. A proxy or endpoint
-inside the account's network (a private address, a name of no public domain), AWS's own
-service endpoints, a vendor's documented domains and a `NO_PROXY=*` or
-`AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` that turns them off (as written: the clients strip
-neither) are not reported. Standing
-configuration: MEDIUM at most (the severity scale).
+what the function sends. A host is the one urllib3 reads (botocore and requests connect
+there); a value URL readers part over (`http://evil.example\\@10.0.0.5:3128` is 10.0.0.5 to
+Python's `urlsplit`, evil.example to urllib3 and Node: `url_hosts`) is reported whichever host
+each finds. A proxy or endpoint inside the account's network (a private address, a name of no
+public domain), AWS's own service endpoints, a vendor's documented domains and a
+`NO_PROXY=*` or `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` that turns them off (as written:
+the clients strip neither) are not reported. Standing configuration: MEDIUM at most (the
+severity scale).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
-import socket
-import urllib.parse
 from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
@@ -30,8 +29,9 @@ from lambda_ir.analyze.attribution import config_event
 from lambda_ir.analyze.baseline_tools import is_internal, network_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.url_hosts import address, read_host
 from lambda_ir.analyze.values import FunctionConfig
-from lambda_ir.analyze.vendors import VendorCatalogue
+from lambda_ir.analyze.vendors import Destination, Vendor, VendorCatalogue
 from lambda_ir.analyze.versions import group_finding, group_versions
 from lambda_ir.model import Finding, Kind, Severity
 
@@ -55,7 +55,9 @@ INFO = DetectorInfo(
         "HTTPS proxy at a public host with a CA bundle variable beside it (it can read TLS "
         "traffic), or an observability vendor's destination variable at a public host outside "
         "the domains the vendor documents for it (its telemetry and key go there); LOW: a "
-        "public proxy alone (standing exposure)."
+        "public proxy alone (standing exposure). A value URL parsers read different hosts in "
+        "(a backslash, an @ past the user part, whitespace inside) is reported at its "
+        "variable's severity whatever host each reads."
     ),
 )
 
@@ -79,52 +81,30 @@ _RENTED = re.compile(
     r"|lambda-url|cloudfront)([.-]|$)"
 )
 _INTERNAL_NAMES = (".internal", ".local", ".localhost", ".corp", ".lan", ".home.arpa")
-_HOST = re.compile(r"[a-z0-9.-]+")  # a name a resolver takes; a list or garbage is none
-
-
-def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """`host` as an address, as a resolver reads it (IPv4 in any of inet_aton's forms:
-    `3405803777`, `127.1`), None for a name."""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        try:
-            address = ipaddress.IPv4Address(socket.inet_aton(host))
-        except OSError:
-            return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
-
-
-def _hostname(value: str) -> str:
-    """The host a URL or host value names, lower case without a trailing dot; "" when it
-    names none a resolver would take (an unclosed [IPv6] host, a bad port, a backslash or a
-    list: another URL parser may read another host in it)."""
-    text = value.strip()
-    try:
-        url = urllib.parse.urlsplit(text if "://" in text else f"http://{text}")
-        host = (url.hostname or "").rstrip(".").lower()
-    except ValueError:
-        return ""
-    return host if _HOST.fullmatch(host) or _address(host) is not None else ""
 
 
 def public_host(value: str) -> str:
-    """The host a proxy or endpoint value names when it is on the internet outside AWS's
-    service endpoints, else "": a private, loopback or link-local address, a one-label or
-    internal name, an AWS service endpoint, or a value that names no one host."""
-    host = _hostname(value)
-    address = _address(host)
-    if address is not None:
+    """The host a proxy or endpoint value sends to (`url_hosts.read_host`: as urllib3, under
+    botocore and requests, reads it) when it is on the internet outside AWS's service
+    endpoints, else "": a private, loopback or link-local address, a one-label or internal
+    name, an AWS service endpoint, or a value that names no one host (one URL readers may
+    part over is reported as such by `_redirects`)."""
+    reading = read_host(value)
+    return "" if reading.doubt else _public(reading.host)
+
+
+def _public(host: str) -> str:
+    """`host` when it is on the internet outside AWS's service endpoints, else ""."""
+    parsed = address(host)
+    if parsed is not None:
         inside = (
-            address.is_loopback
-            or address.is_link_local
-            or address.is_unspecified
-            or address.is_multicast
-            or address.is_reserved
+            parsed.is_loopback
+            or parsed.is_link_local
+            or parsed.is_unspecified
+            or parsed.is_multicast
+            or parsed.is_reserved
         )
-        return "" if inside or is_internal(network_of(str(address))) else str(address)
+        return "" if inside or is_internal(network_of(str(parsed))) else str(parsed)
     if "." not in host or host.endswith(_INTERNAL_NAMES):
         return ""
     if host.endswith(_AWS_DOMAINS) and not _RENTED.search(host):
@@ -153,52 +133,67 @@ def _endpoints_ignored(env: Mapping[str, str]) -> bool:
 
 
 class _Redirect(NamedTuple):
-    """A variable sending a version's traffic to a public host (one finding per value)."""
+    """A variable sending a version's traffic to a public host, or to a value whose host URL
+    readers part over (one finding per value)."""
 
     variable: str  # as set
-    host: str
+    host: str  # as the client reads it ("" when it reads none)
     severity: Severity
     bundles: tuple[str, ...] = ()  # CA bundle variables beside an HTTPS proxy
     vendor: str = ""  # whose agent's destination the variable is
     sends: str = ""  # what the vendor's agent sends there
     domains: tuple[str, ...] = ()  # where the vendor documents it sends it
+    doubt: str = ""  # why readers may part over the value (then `written` is it)
+    written: str = ""
 
 
 def _redirects(config: FunctionConfig, vendors: VendorCatalogue) -> list[_Redirect]:
-    """Each variable sending this version's traffic to a public host. Every variable is read
-    as set: two that differ only in case (`HTTPS_PROXY`, `https_proxy`) are both judged."""
+    """Each variable sending this version's traffic to a public host, or to a value URL
+    readers part over (whatever host one of them finds: the trick hides a public host behind
+    a private one). Every variable is read as set: two that differ only in case
+    (`HTTPS_PROXY`, `https_proxy`) are both judged."""
     env = config.environment
     bundles = tuple(n for n, v in env.items() if n.upper() in _CA_BUNDLES and v.strip())
     no_proxy = _proxies_off(env)
     ignored = _endpoints_ignored(env)
     found: list[_Redirect] = []
     for name, value in sorted(env.items()):
-        upper, host = name.upper(), public_host(value)
-        if (known := vendors.destination(name)) and not _hostname(value) and value.strip():
+        reading, known = read_host(value), vendors.destination(name)
+        if known and not reading.host and not reading.doubt and value.strip():
             # a destination its agent may read another host in: never one of the vendor's
-            vendor, where = known
             unread = f"{value.strip()[:80]!r} (no host lambda-ir can read)"
-            found.append(
-                _Redirect(
-                    name, unread, Severity.MEDIUM, (), vendor.name, where.sends, where.domains
-                )
-            )
+            found.append(_vendors(_Redirect(name, unread, Severity.MEDIUM), known))
             continue
-        if not host:
+        host = reading.host if reading.doubt else _public(reading.host)
+        if not host and not reading.doubt:
             continue
+        written = value.strip()[:120] if reading.doubt else ""
+        redirect = _Redirect(name, host, Severity.MEDIUM, doubt=reading.doubt, written=written)
+        upper = name.upper()
         if upper == _ENDPOINT or upper.startswith(_ENDPOINT + "_"):
             if not ignored:
-                found.append(_Redirect(name, host, Severity.MEDIUM))
+                found.append(redirect)
         elif upper in _PROXIES and not no_proxy:
             reads_tls = bool(bundles) and upper in _HTTPS_PROXIES
             severity = Severity.MEDIUM if reads_tls else INFO.severity
-            found.append(_Redirect(name, host, severity, bundles if reads_tls else ()))
-        elif (known := vendors.destination(name)) and known[1].outside(host):
-            vendor, where = known
-            found.append(
-                _Redirect(name, host, Severity.MEDIUM, (), vendor.name, where.sends, where.domains)
-            )
+            tls = bundles if reads_tls else ()
+            found.append(redirect._replace(severity=severity, bundles=tls))
+        elif known and (reading.doubt or known[1].outside(host)):
+            found.append(_vendors(redirect, known))
     return found
+
+
+def _vendors(redirect: _Redirect, known: tuple[Vendor, Destination]) -> _Redirect:
+    """`redirect` as a vendor's destination: whose agent sends what there."""
+    vendor, where = known
+    return redirect._replace(vendor=vendor.name, sends=where.sends, domains=where.domains)
+
+
+def _destination(redirect: _Redirect) -> str:
+    """Where a finding says the variable sends: the host, or the value readers part over."""
+    if not redirect.doubt:
+        return f"{redirect.host}, a host on the internet outside AWS"
+    return f"{redirect.written!r} (URL readers part over its host: {redirect.doubt})"
 
 
 def _what(name: str) -> str:
@@ -230,14 +225,15 @@ def detect(case: CaseView) -> Iterator[Finding]:
         )
         versions = f"{name} on {config.ref.name} (versions {', '.join(group.versions)})"
         summary = (
-            f"{versions} sends {_what(name)} to {host}, a host on the internet outside AWS{tls}; "
+            f"{versions} sends {_what(name)} to {_destination(redirect)}{tls}; "
             "unless it is your own proxy or endpoint, remove the variable and treat what the "
             "function sent there (secrets it fetched, data it wrote) as exposed."
         )
         if redirect.vendor:
             vendor = redirect.vendor
             summary = (
-                f"{versions} sends {vendor}'s {redirect.sends} to {host}, outside the "
+                f"{versions} sends {vendor}'s {redirect.sends} to "
+                f"{_destination(redirect) if redirect.doubt else host}, outside the "
                 f"domains {vendor} documents for it ({', '.join(redirect.domains)}); set it "
                 f"back to your {vendor} site and treat what the function sent there (its "
                 f"logs, traces and the {vendor} key) as exposed."
@@ -249,7 +245,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
             cause=config_event(case, config, "environment", name),
             summary=summary,
             details={"variable": name, "host": host, "ca_bundles": list(bundles)}
-            | ({"vendor": redirect.vendor} if redirect.vendor else {}),
+            | ({"vendor": redirect.vendor} if redirect.vendor else {})
+            | ({"doubt": redirect.doubt} if redirect.doubt else {}),
         )
 
 
