@@ -230,3 +230,35 @@ def test_values_url_readers_part_over(builder: CaseBuilder) -> None:
     assert found[("orders", "ALL_PROXY")].details["host"] == "10.0.0.5"  # every reader's
     unread = found[("orders", "LUMIGO_TRACER_HOST")]
     assert unread.severity is Severity.MEDIUM and "no host lambda-ir can read" in unread.summary
+
+
+def test_hosts_clients_connect_to_are_judged(builder: CaseBuilder) -> None:
+    """A name with an underscore, or a non-ASCII one (IDNA-encoded by urllib3 and WHATWG URL),
+    is a host a client connects to: judged as its encoded name, named both ways."""
+    lookalike = "http://pr\u043exy.example.com:3128"  # a Cyrillic o
+    hostile = {
+        "HTTPS_PROXY": "http://relay_1.evil.example.com:3128",
+        "AWS_ENDPOINT_URL_S3": lookalike,
+        "DD_SITE": "d\u0430tadoghq.com",  # a Cyrillic a: not Datadog's
+    }
+    builder.versions("orders", [function_config("orders", env=hostile)])
+    honest = {
+        "HTTPS_PROXY": "http://relay_1.proxy.corp.internal:3128",
+        "AWS_ENDPOINT_URL": "http://\u043f\u0440\u043e\u043a\u0441\u0438.corp.internal:4566",
+        "DD_SITE": "DATADOGHQ.EU",
+    }
+    builder.versions("calm", [function_config("calm", env=honest)])
+    found = _found(builder)
+    assert set(found) == {
+        ("orders", "HTTPS_PROXY"),
+        ("orders", "AWS_ENDPOINT_URL_S3"),
+        ("orders", "DD_SITE"),
+    }
+    assert found[("orders", "HTTPS_PROXY")].details["host"] == "relay_1.evil.example.com"
+    endpoint = found[("orders", "AWS_ENDPOINT_URL_S3")]
+    assert endpoint.severity is Severity.MEDIUM
+    assert endpoint.details["host"] == "xn--prxy-65d.example.com"
+    assert endpoint.details["host_as_written"] == "pr\u043exy.example.com"
+    assert "to xn--prxy-65d.example.com (pr\u043exy.example.com as written)" in endpoint.summary
+    site = found[("orders", "DD_SITE")]
+    assert site.severity is Severity.MEDIUM and site.details["host"].startswith("xn--")

@@ -41,6 +41,12 @@ TRICKS = [
         ("a.example.com, b.example.com", "", "whitespace"),
         ("http://evil.example.com%00.10.0.0.5", "", "percent-encoding in the host"),
         ("http:evil.example.com", "evil.example.com", "a scheme without //"),
+        # names a client connects to: underscores, IDNA (full-width letters and `。` folded)
+        ("http://relay_1.evil.example.com:3128", "relay_1.evil.example.com", ""),
+        ("http://pr\u043exy.example.com:3128", "xn--prxy-65d.example.com", ""),
+        ("http://\uff45vil.example.com", "evil.example.com", ""),
+        ("http://evil.example\u3002net", "evil.example.net", ""),
+        ("http://" + "\u00e9" * 70 + ".example.com", "", ""),  # a label too long
     ],
 )
 def test_read_host(value: str, host: str, doubt: str) -> None:
@@ -71,3 +77,10 @@ def test_whatwg_readings_match_node() -> None:
         assert f"WHATWG URL reads {node_host}" in read_host(value).doubt or (
             read_host(value).host == node_host
         ), value
+
+
+def test_a_non_ascii_host_as_written() -> None:
+    """A look-alike is named both ways: the name asked of the resolver, and as written."""
+    reading = read_host("https://PR\u041exy.example.com./x")
+    assert reading == ("xn--prxy-65d.example.com", "", "pr\u043exy.example.com")  # lower case
+    assert read_host("https://proxy.example.com").written == ""

@@ -8,7 +8,9 @@ botocore then masks as `http://***@10.0.0.5:3128` in its errors; WHATWG URL (Nod
 drops tabs and newlines anywhere and reads the host after `http:` with no `//`; percent-
 encoding in a host is decoded by some and not by others. A value with any of these, or on
 which the readers part, is in doubt: no one host can be vouched for, whichever a reader finds.
-Pure string work: nothing is resolved or connected to.
+A host is named as the resolver is asked it: underscores kept, a non-ASCII name IDNA-encoded
+(a Cyrillic look-alike of `proxy.example.com` is `xn--prxy-65d.example.com`), and kept as
+written too. Pure string work: nothing is resolved or connected to.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from urllib3.util import parse_url
 # WHATWG URL strips these from both ends (urllib3 refuses such a value: it sends nothing)
 _CONTROL_OR_SPACE = "".join(map(chr, range(0x21)))
 _TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
-_NAME = re.compile(r"[a-z0-9.-]+")  # a name a resolver takes; a list or garbage is none
+# a name a resolver takes (underscores too: DNS carries them, clients connect to them); a
+# list or garbage is none
+_NAME = re.compile(r"[a-z0-9_.-]+")
 # schemes WHATWG URL reads a host after even without `//` (`http:evil.example`)
 _SPECIAL = re.compile(r"(?i)(https?|wss?|ftp):")
 _AUTHORITY_END = re.compile(r"[/?#\\]")
@@ -33,8 +37,9 @@ _AUTHORITY_END = re.compile(r"[/?#\\]")
 class HostReading(NamedTuple):
     """What a variable's value sends to, as the clients read it."""
 
-    host: str  # lower case, no trailing dot, an IPv4 address dotted; "" when none is read
+    host: str  # lower case, no trailing dot, IDNA-encoded, IPv4 dotted; "" when none is read
     doubt: str = ""  # why readers may find another host in the value; "" when none may
+    written: str = ""  # a non-ASCII host as written (`host` is what the resolver is asked)
 
 
 def address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -68,7 +73,7 @@ def read_host(value: str) -> HostReading:
             ", ".join(f"{who} reads {host or 'no host'}" for who, host in readings.items())
         )
     host = next((host for host in readings.values() if host), "")
-    return HostReading(host, "; ".join(doubts))
+    return HostReading(host, "; ".join(doubts), _as_written(url, host))
 
 
 def _with_scheme(text: str) -> str:
@@ -104,10 +109,26 @@ def _whatwg_host(text: str) -> str:
     return urllib.parse.unquote(_urlsplit_host(f"http://{rest}"))
 
 
+def _as_written(url: str, host: str) -> str:
+    """The host as the value writes it, when that is not the ASCII name looked up (a
+    Cyrillic `о` in `prоxy.example.com` is `xn--prxy-65d.example.com`); else ""."""
+    written = _urlsplit_host(url).rstrip(".")
+    return written if not written.isascii() and _normal(written) == host else ""
+
+
 def _normal(host: str) -> str:
     """A host as compared and judged: lower case without brackets or a trailing dot, an
-    address in its usual form; "" for what no resolver takes (a list, a pipe)."""
-    host = host.strip("[]").rstrip(".").lower()
+    address in its usual form, a non-ASCII name IDNA-encoded as the resolver is asked it
+    (urllib3 and WHATWG URL encode it so, and Python's sockets with its `idna` codec, which
+    folds full-width letters and `。` as they do); "" for what no resolver takes (a list, a
+    pipe, a label too long)."""
+    host = host.strip("[]").rstrip(".")
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii").rstrip(".")
+        except UnicodeError:
+            return ""
+    host = host.lower()
     if (parsed := address(host)) is not None:
         return str(parsed)
     return host if _NAME.fullmatch(host) else ""

@@ -143,8 +143,9 @@ class _Redirect(NamedTuple):
     vendor: str = ""  # whose agent's destination the variable is
     sends: str = ""  # what the vendor's agent sends there
     domains: tuple[str, ...] = ()  # where the vendor documents it sends it
-    doubt: str = ""  # why readers may part over the value (then `written` is it)
-    written: str = ""
+    doubt: str = ""  # why readers may part over the value (then `value` is it)
+    value: str = ""
+    written: str = ""  # a non-ASCII host as written (`host` is its IDNA encoding)
 
 
 def _redirects(config: FunctionConfig, vendors: VendorCatalogue) -> list[_Redirect]:
@@ -167,8 +168,10 @@ def _redirects(config: FunctionConfig, vendors: VendorCatalogue) -> list[_Redire
         host = reading.host if reading.doubt else _public(reading.host)
         if not host and not reading.doubt:
             continue
-        written = value.strip()[:120] if reading.doubt else ""
-        redirect = _Redirect(name, host, Severity.MEDIUM, doubt=reading.doubt, written=written)
+        shown = value.strip()[:120] if reading.doubt else ""
+        redirect = _Redirect(
+            name, host, Severity.MEDIUM, doubt=reading.doubt, value=shown, written=reading.written
+        )
         upper = name.upper()
         if upper == _ENDPOINT or upper.startswith(_ENDPOINT + "_"):
             if not ignored:
@@ -190,10 +193,11 @@ def _vendors(redirect: _Redirect, known: tuple[Vendor, Destination]) -> _Redirec
 
 
 def _destination(redirect: _Redirect) -> str:
-    """Where a finding says the variable sends: the host, or the value readers part over."""
-    if not redirect.doubt:
-        return f"{redirect.host}, a host on the internet outside AWS"
-    return f"{redirect.written!r} (URL readers part over its host: {redirect.doubt})"
+    """Where a finding says the variable sends: the host (a non-ASCII name also as written,
+    a look-alike being the point), or the value readers part over, with why."""
+    if redirect.doubt:
+        return f"{redirect.value!r} (URL readers part over its host: {redirect.doubt})"
+    return f"{redirect.host} ({redirect.written} as written)" if redirect.written else redirect.host
 
 
 def _what(name: str) -> str:
@@ -225,17 +229,17 @@ def detect(case: CaseView) -> Iterator[Finding]:
         )
         versions = f"{name} on {config.ref.name} (versions {', '.join(group.versions)})"
         summary = (
-            f"{versions} sends {_what(name)} to {_destination(redirect)}{tls}; "
+            f"{versions} sends {_what(name)} to {_destination(redirect)}"
+            f"{'' if redirect.doubt else ', a host on the internet outside AWS'}{tls}; "
             "unless it is your own proxy or endpoint, remove the variable and treat what the "
             "function sent there (secrets it fetched, data it wrote) as exposed."
         )
         if redirect.vendor:
             vendor = redirect.vendor
             summary = (
-                f"{versions} sends {vendor}'s {redirect.sends} to "
-                f"{_destination(redirect) if redirect.doubt else host}, outside the "
-                f"domains {vendor} documents for it ({', '.join(redirect.domains)}); set it "
-                f"back to your {vendor} site and treat what the function sent there (its "
+                f"{versions} sends {vendor}'s {redirect.sends} to {_destination(redirect)}, "
+                f"outside the domains {vendor} documents for it ({', '.join(redirect.domains)}); "
+                f"set it back to your {vendor} site and treat what the function sent there (its "
                 f"logs, traces and the {vendor} key) as exposed."
             )
         yield group_finding(
@@ -246,7 +250,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
             summary=summary,
             details={"variable": name, "host": host, "ca_bundles": list(bundles)}
             | ({"vendor": redirect.vendor} if redirect.vendor else {})
-            | ({"doubt": redirect.doubt} if redirect.doubt else {}),
+            | ({"doubt": redirect.doubt} if redirect.doubt else {})
+            | ({"host_as_written": redirect.written} if redirect.written else {}),
         )
 
 
