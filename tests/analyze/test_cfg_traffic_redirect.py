@@ -7,7 +7,7 @@ import pytest
 from lambda_ir.analyze.detectors import cfg_traffic_redirect
 from lambda_ir.analyze.detectors.cfg_traffic_redirect import public_host
 from lambda_ir.model import Severity
-from tests.analyze.casebuild import CaseBuilder, function_config, run_detector
+from tests.analyze.casebuild import CaseBuilder, function_config, run_detector, zip_bytes
 
 
 @pytest.mark.parametrize(
@@ -262,3 +262,51 @@ def test_hosts_clients_connect_to_are_judged(builder: CaseBuilder) -> None:
     assert "to xn--prxy-65d.example.com (pr\u043exy.example.com as written)" in endpoint.summary
     site = found[("orders", "DD_SITE")]
     assert site.severity is Severity.MEDIUM and site.details["host"].startswith("xn--")
+
+
+LAYER = "arn:aws:lambda:eu-west-1:444455556666:layer:sdk-config:3"
+RULES = "models/secretsmanager/2017-10-17/endpoint-rule-set-1.json"
+
+
+def test_sdk_files_that_decide_where_calls_go(builder: CaseBuilder) -> None:
+    """AWS_CONFIG_FILE names the config file whose `endpoint_url` redirects the SDKs, and
+    AWS_DATA_PATH folders whose endpoint rule sets botocore reads before its own: MEDIUM,
+    naming the file and where it lies (a collected layer's or the code package's member is
+    cited)."""
+    rules = '{"rules": [{"endpoint": {"url": "https://rules.evil.example.com"}}]}'
+    layer = {"aws/config": "[default]\nendpoint_url = https://cfg.evil.example.com\n", RULES: rules}
+    layer |= {"models/secretsmanager/2017-10-17/service-2.json": "{}"}
+    _, blob = builder.layer(LAYER, zip_bytes(layer))
+    env = {"AWS_CONFIG_FILE": "/opt/aws/config", "AWS_DATA_PATH": "/opt/models:/tmp/models"}
+    builder.versions("orders", [function_config("orders", env=env, layers=[LAYER])])
+    code = zip_bytes({"app.py": "", "settings/aws.ini": "[default]\nregion = eu-west-1\n"})
+    builder.code(code, "cart")
+    relative = {"AWS_CONFIG_FILE": "settings/aws.ini"}  # the working folder: /var/task
+    builder.versions("cart", [function_config("cart", code=code, env=relative)])
+    quiet = {"AWS_CONFIG_FILE": "/dev/null", "AWS_DATA_PATH": ""}
+    builder.versions("calm", [function_config("calm", env=quiet)])
+    ignored = {"AWS_CONFIG_FILE": "/opt/aws/config", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}
+    builder.versions("off", [function_config("off", env=ignored, layers=[LAYER])])
+    found = {
+        (f.resource.split(":")[6], f.details["variable"], f.details["path"]): f
+        for f in run_detector(builder, cfg_traffic_redirect.DETECTOR)
+    }
+    assert set(found) == {
+        ("orders", "AWS_CONFIG_FILE", "/opt/aws/config"),
+        ("orders", "AWS_DATA_PATH", "/opt/models"),
+        ("orders", "AWS_DATA_PATH", "/tmp/models"),
+        ("cart", "AWS_CONFIG_FILE", "settings/aws.ini"),
+    }
+    assert {f.severity for f in found.values()} == {Severity.MEDIUM}
+    config = found[("orders", "AWS_CONFIG_FILE", "/opt/aws/config")]
+    assert config.details["place"] == f"in layer {LAYER}"
+    assert (blob.path, "aws/config") in {(e.path, e.member) for e in config.evidence}
+    assert "that file's contents decide where the function's AWS calls go" in config.summary
+    data = found[("orders", "AWS_DATA_PATH", "/opt/models")]
+    assert data.details["files"] == [RULES]  # the endpoint data, not the whole model
+    assert "client.meta.endpoint_url still shows AWS's" in data.summary
+    tmp = found[("orders", "AWS_DATA_PATH", "/tmp/models")]
+    assert "in /tmp, written by whatever ran in the function" in tmp.summary
+    cart = found[("cart", "AWS_CONFIG_FILE", "settings/aws.ini")]
+    assert cart.details["place"] == "in the code package"
+    assert cart.details["files"] == ["settings/aws.ini"]

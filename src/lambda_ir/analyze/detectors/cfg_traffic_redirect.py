@@ -9,7 +9,9 @@ does an observability vendor's destination variable (`DD_SITE`, `NEW_RELIC_LOG_E
 traces and the vendor's key wherever it names. With a CA bundle variable beside an HTTPS
 proxy (`AWS_CA_BUNDLE`, `REQUESTS_CA_BUNDLE`, `SSL_CERT_FILE`, `NODE_EXTRA_CA_CERTS`, …) the
 proxy can also read TLS traffic: how corporate TLS inspection works, and how an intruder reads
-what the function sends. A host is the one urllib3 reads (botocore and requests connect
+what the function sends. So can the files `AWS_CONFIG_FILE` and `AWS_DATA_PATH` name
+(`sdk_files`): a config file's `endpoint_url`, a data folder's endpoint rule set, decide
+where the SDK's calls go. A host is the one urllib3 reads (botocore and requests connect
 there); a value URL readers part over (`http://evil.example\\@10.0.0.5:3128` is 10.0.0.5 to
 Python's `urlsplit`, evil.example to urllib3 and Node: `url_hosts`) is reported whichever host
 each finds. A proxy or endpoint inside the account's network (a private address, a name of no
@@ -29,6 +31,7 @@ from lambda_ir.analyze.attribution import config_event
 from lambda_ir.analyze.baseline_tools import is_internal, network_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.sdk_files import CONFIG_FILE, DATA_PATH, locate, sdk_paths
 from lambda_ir.analyze.url_hosts import address, read_host
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.analyze.vendors import Destination, Vendor, VendorCatalogue
@@ -47,7 +50,8 @@ INFO = DetectorInfo(
     ),
     false_positives=(
         "A corporate egress or TLS-inspection proxy reached by a public name (MEDIUM with its "
-        "CA bundle); a mock of AWS on a public name. A private address, an internal name or "
+        "CA bundle); a mock of AWS on a public name; a config file or service-model folder of "
+        "your own (AWS_CONFIG_FILE, AWS_DATA_PATH). A private address, an internal name or "
         "an AWS service endpoint is not reported."
     ),
     description=(
@@ -57,7 +61,9 @@ INFO = DetectorInfo(
         "the domains the vendor documents for it (its telemetry and key go there); LOW: a "
         "public proxy alone (standing exposure). A value URL parsers read different hosts in "
         "(a backslash, an @ past the user part, whitespace inside) is reported at its "
-        "variable's severity whatever host each reads."
+        "variable's severity whatever host each reads. MEDIUM too: AWS_CONFIG_FILE or "
+        "AWS_DATA_PATH, whose file or folder decides where the SDK's calls go (named with the "
+        "layer or code package holding it)."
     ),
 )
 
@@ -208,9 +214,54 @@ def _what(name: str) -> str:
     return "every plain-HTTP request" if upper == "HTTP_PROXY" else "every outbound connection"
 
 
+def _file_findings(case: CaseView) -> Iterator[Finding]:
+    """`AWS_CONFIG_FILE` and `AWS_DATA_PATH`: the file or folder each names decides where the
+    SDK's calls go (`sdk_files`), and is named with where it lies. The config file's
+    `endpoint_url` counts for nothing under `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`."""
+    items = [
+        (config, f"{name}={path}")
+        for config in case.functions
+        for name, path in sdk_paths(config.environment)
+        if name == DATA_PATH or not _endpoints_ignored(config.environment)
+    ]
+    for group in group_versions(items):
+        config = group.first
+        name, path = group.key.split("=", 1)
+        found = locate(case, config, name, path)
+        files = [ref.member or ref.path for ref in found.members]
+        held = f" ({', '.join(files)})" if files else ""
+        versions = f"{name} on {config.ref.name} (versions {', '.join(group.versions)})"
+        if name == CONFIG_FILE:
+            what = (
+                f"makes the AWS SDKs read their config from {path!r}, {found.place}{held}; "
+                "that file's contents decide where the function's AWS calls go (an "
+                "`endpoint_url` in it sends them, and the secrets and data they carry, to any "
+                "host): read it, and unless it is your own"
+            )
+        else:
+            what = (
+                f"makes botocore read its service data from {path!r} before its own, "
+                f"{found.place}{held}; the endpoint rule sets and partitions there decide the "
+                "host each AWS call goes to, while client.meta.endpoint_url still shows AWS's: "
+                "compare them with botocore's own, and unless the folder is your own"
+            )
+        yield group_finding(
+            INFO,
+            group,
+            severity=Severity.MEDIUM,
+            extra_evidence=found.members,
+            cause=config_event(case, config, "environment", name),
+            summary=f"{versions} {what}, remove the variable and treat what its AWS calls "
+            "carried (secrets it fetched, data it wrote) as exposed.",
+            details={"variable": name, "path": path, "place": found.place, "files": files},
+        )
+
+
 def detect(case: CaseView) -> Iterator[Finding]:
     """Endpoint, proxy and vendor destination variables naming a public host outside AWS (and
-    outside the vendor's domains), grouped over versions."""
+    outside the vendor's domains), and the SDK's config file and data folders, grouped over
+    versions."""
+    yield from _file_findings(case)
     items = []
     found: dict[str, _Redirect] = {}
     for config in case.functions:
