@@ -189,6 +189,10 @@ class CaseBuilder:
 
     def logs(self, group: str, events: list[dict[str, Any]], stream: str = "s1") -> ManifestEntry:
         body = gzip.compress(b"".join(orjson.dumps(e) + b"\n" for e in events))
+        return self.log_artifact(group, body, stream)
+
+    def log_artifact(self, group: str, body: bytes, stream: str = "s1") -> ManifestEntry:
+        """A log artifact whose bytes are `body` as they are (a damaged one, say)."""
         safe = group.strip("/").replace("/", "%2F")
         return self.case.put_bytes(
             body,

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from pathlib import Path
 
+import orjson
+import pytest
+
 from lambda_ir.analyze.detectors import (
     gap_collection,
+    ioc_match,
     log_errors,
     log_extensions,
     log_outbound,
@@ -288,3 +293,39 @@ def test_a_snapshot_key_names_a_function_in_its_own_account_only(builder: CaseBu
     (gap,) = run_detector(builder, gap_collection.DETECTOR)
     assert gap.resource.startswith(f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:")
     assert "999988887777:function" not in gap.resource and gap.account == ACCOUNT
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not-gzip", "time-out-of-range"])
+def test_a_damaged_log_artifact_is_a_gap_and_the_others_still_speak(
+    builder: CaseBuilder, damage: str
+) -> None:
+    """One damaged artifact emptied every function's log events: LIR-LOG-* went quiet,
+    LIR-IOC-001 failed on EOFError, and no finding said the logs were not read."""
+    good = _logs(builder, [report_line(i, "4", 50, "error") for i in range(12)])
+    ioc = builder.logs("/aws/lambda/orders", [_line("pool 116.203.4.0:3333 connected")], "ioc")
+    event = _line("pool 116.203.4.0:3333 connected")
+    body = {
+        "truncated": gzip.compress(orjson.dumps(event) + b"\n" * 100)[:-12],
+        "not-gzip": b"\x1f\x8b\x08 this is no gzip stream",
+        "time-out-of-range": gzip.compress(
+            orjson.dumps({**event, "timestamp": -99999999999999999}) + b"\n"
+        ),
+    }[damage]
+    bad = builder.log_artifact("/aws/lambda/broken", body).path
+    (burst,) = run_detector(builder, log_errors.DETECTOR)
+    assert burst.evidence[0].path == good and burst.details["errors"] == 12
+    found = run_detector(builder, ioc_match.DETECTOR)
+    assert [(f.evidence[0].path, f.details["indicator"]) for f in found] == [
+        (ioc.path, "116.203.4.0")
+    ]
+    (gap,) = run_detector(builder, gap_collection.DETECTOR)
+    assert gap.title == "Evidence gap: log events not read" and gap.severity == Severity.LOW
+    assert gap.resource == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:broken"
+    assert (
+        gap.evidence[0].path == bad and gap.evidence[0].sha256 == hashlib.sha256(body).hexdigest()
+    )
+    assert gap.details["log_group"] == "/aws/lambda/broken" and bad in gap.summary
+
+
+def _line(message: str) -> dict[str, object]:
+    return {"timestamp": LOG_T0, "message": message, "logStreamName": "2025/12/02/[4]abc"}

@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import orjson
+import pytest
 
 from lambda_ir.evidence import Case, logs
 from lambda_ir.evidence.index import build_index, index_path, open_index
@@ -324,3 +325,76 @@ def test_a_memory_limit_keeps_duckdb_within_it_spilling_under_the_case(tmp_path:
     with open_index(case) as con:  # without one, DuckDB's own default
         (limit,) = con.execute("SELECT current_setting('memory_limit')").fetchone() or ("",)
         assert limit != "61.0 MiB"
+
+
+def _damaged(kind: str) -> bytes:
+    """A log artifact of another function damaged one way: a truncated gzip, bytes that are
+    not gzip at all, or one event whose time no reader can hold beside a good one."""
+    good = {"timestamp": 1714557602000, "message": "other ok", "logStreamName": STREAM}
+    if kind == "truncated":
+        return gzip.compress(orjson.dumps(good) + b"\n" * 200)[:-12]
+    if kind == "not-gzip":
+        return b"this is no gzip stream\n"
+    far = {**good, "timestamp": -99999999999999999, "message": "far"}
+    return gzip.compress(orjson.dumps(far) + b"\n" + orjson.dumps(good) + b"\n")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not-gzip", "time-out-of-range"])
+def test_a_damaged_log_artifact_costs_only_itself(tmp_path: Path, damage: str) -> None:
+    """One bad artifact used to fail the one scan of all of them: `log_events` was empty for
+    every function, said only in a warning."""
+    case = make_case(tmp_path / "case")
+    bad = f"logs/{ACCOUNT}/{REGION}/%2Faws%2Flambda%2Fother/s.jsonl.gz"
+    case.put_bytes(
+        _damaged(damage),
+        bad,
+        kind="logs",
+        api="logs:FilterLogEvents",
+        params={"logGroupName": "/aws/lambda/other"},
+        account=ACCOUNT,
+        region=REGION,
+    )
+    with open_index(case) as con:
+        by_function = dict(
+            con.execute("SELECT function_name, count(*) FROM log_events GROUP BY 1").fetchall()
+        )
+        assert by_function["pay"] == 3  # the good artifact whole, its REPORT read too
+        assert con.execute("SELECT status FROM report_lines").fetchall() == [("timeout",)]
+        warned = con.execute("SELECT reason FROM ingest_warnings WHERE file = ?", [bad]).fetchall()
+        from lambda_ir.evidence.index_logs import unread_logs
+
+        (unread,) = unread_logs(con)
+    assert len(warned) == 1 and (unread.path, unread.function_name) == (bad, "other")
+    if damage == "time-out-of-range":  # only the event is lost
+        assert by_function["other"] == 1
+        assert warned == [("1 event(s) left out: a timestamp outside the years 1 to 9999",)]
+    else:
+        assert "other" not in by_function
+        assert warned[0][0].startswith("not read, none of its events indexed: ")
+        assert str(tmp_path) not in warned[0][0]  # the artifact by its case path
+
+
+def test_a_log_time_past_year_9999_is_left_out_and_counted(tmp_path: Path) -> None:
+    """DuckDB holds times to year 294247, Python and the timeline to 9999: such an event
+    would have been indexed with a time no reader can read."""
+    case = Case.create(tmp_path / "case")
+    events = [
+        {"timestamp": 253402300800000, "message": "year 10000", "logStreamName": STREAM},
+        {"timestamp": 253402300799999, "message": "last ms of 9999", "logStreamName": STREAM},
+        {"message": "no time", "logStreamName": STREAM},
+    ]
+    path = "logs/a/r/g/events.jsonl.gz"
+    case.put_bytes(
+        gzip.compress(b"".join(orjson.dumps(e) + b"\n" for e in events)),
+        path,
+        kind="logs",
+        api="logs:FilterLogEvents",
+        params={"logGroupName": "/aws/lambda/pay"},
+        account=ACCOUNT,
+        region=REGION,
+    )
+    with open_index(case) as con:
+        kept = con.execute("SELECT message, ts FROM log_events ORDER BY message").fetchall()
+        warned = con.execute("SELECT file, reason FROM ingest_warnings").fetchall()
+    assert [message for message, _ in kept] == ["last ms of 9999", "no time"]
+    assert warned == [(path, "1 event(s) left out: a timestamp outside the years 1 to 9999")]

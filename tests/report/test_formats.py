@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import re
 from pathlib import Path
@@ -11,11 +12,12 @@ import orjson
 import pytest
 
 from lambda_ir.evidence import Case
+from lambda_ir.evidence.index import open_index
 from lambda_ir.report import build_facts, render_all, write_report
 from lambda_ir.report.ocsf import CLASS_UID, REQUIRED
 from lambda_ir.report.write import FORMATS, render, stream
 from lambda_ir.timeline import build_timeline
-from tests.timeline.casebuilder import SECRET_VALUE, BuiltCase, build_case
+from tests.timeline.casebuilder import ACCOUNT, REGION, SECRET_VALUE, BuiltCase, build_case
 
 SCHEMA = Path(__file__).with_name("sarif-schema-2.1.0.json")
 
@@ -154,6 +156,31 @@ def test_functions_carry_versions_and_file_level_code_diff(built: BuiltCase) -> 
     assert facts.affected == ("arn:aws:lambda:eu-west-1:111122223333:function:orders-api",)
     (role,) = facts.roles
     assert any(g.dangerous and "secretsmanager:GetSecretValue" in g.actions for g in role.grants)
+
+
+def test_a_log_artifact_not_read_whole_is_a_collection_gap(built: BuiltCase) -> None:
+    """Its events are in no finding, as surely as a denied call's: the page counted 0 gaps."""
+    bad = f"logs/{ACCOUNT}/{REGION}/%2Faws%2Flambda%2Forders-api/late.jsonl.gz"
+    built.case.put_bytes(
+        gzip.compress(b'{"timestamp": 1795904400000, "message": "x"}\n' * 50)[:-12],
+        bad,
+        kind="logs",
+        api="logs:FilterLogEvents",
+        params={"logGroupName": "/aws/lambda/orders-api"},
+        account=ACCOUNT,
+        region=REGION,
+    )
+    case = Case.open(built.case.root)
+    with open_index(case) as index:  # rebuilt: the manifest changed
+        facts = build_facts(case, build_timeline(case, index), "2026-11-29T10:00:00Z", index=index)
+    assert len(facts.missing) == 4
+    (gap,) = [g for g in facts.missing if bad in g.what]
+    assert gap.what == f"logs:FilterLogEvents(logGroupName=/aws/lambda/orders-api): {bad}"
+    assert gap.why.startswith("collected, but not read whole: not read, none of its events")
+    assert gap.where == f"{ACCOUNT}/{REGION}"
+    (function,) = facts.functions
+    assert gap in facts.gaps_of(function)
+    assert "- **Collection gaps:** 4" in render_all(facts)["report.md"].decode()
 
 
 def test_summary_tells_what_the_flagged_actor_changed(built: BuiltCase) -> None:

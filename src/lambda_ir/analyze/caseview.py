@@ -11,6 +11,7 @@ import base64
 import binascii
 import gzip
 import hashlib
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from lambda_ir.analyze.roles import Role, parse_roles
 from lambda_ir.analyze.vendors import VendorCatalogue, load_catalogue
 from lambda_ir.evidence import Case, IntegrityError, ManifestEntry
 from lambda_ir.evidence.index import open_index
+from lambda_ir.evidence.index_logs import FIRST_MS, LAST_MS
 from lambda_ir.evidence.layout import blob_path
 from lambda_ir.evidence.store import scratch_path
 from lambda_ir.model import EvidenceRef, Kind
@@ -108,20 +110,27 @@ class CaseView:
         return data
 
     def iter_lines(self, entry: ManifestEntry) -> Iterator[dict[str, Any]]:
-        """JSON lines of a logs or trail file (gzip or plain); unreadable lines are skipped."""
+        """JSON lines of a logs or trail file (gzip or plain); unreadable lines are skipped.
+
+        A file damaged partway (a truncated or corrupt gzip) ends where the damage starts,
+        so a scan of every file goes on past it: the index names it (`ingest_warnings`,
+        reported by LIR-GAP-001)."""
         assert entry.path is not None
         path = self.case.path(entry.path)
         with path.open("rb") as head:
             gzipped = head.read(2) == b"\x1f\x8b"
         opener = gzip.open if gzipped else open
         with opener(path, "rb") as src:
-            for raw in src:
-                try:
-                    record = orjson.loads(raw)
-                except orjson.JSONDecodeError:
-                    continue
-                if isinstance(record, dict):
-                    yield record
+            try:
+                for raw in src:
+                    try:
+                        record = orjson.loads(raw)
+                    except orjson.JSONDecodeError:
+                        continue
+                    if isinstance(record, dict):
+                        yield record
+            except (OSError, EOFError, zlib.error):
+                return
 
     # -- Lambda configuration ------------------------------------------------------------
 
@@ -336,13 +345,26 @@ class CaseView:
             group = str(entry.params.get("logGroupName", ""))
             ref = v.ref_of(entry)
             for record in self.iter_lines(entry):
+                timestamp = _log_time(record.get("timestamp"))
+                if timestamp is None:
+                    continue
                 yield v.LogEvent(
                     group=group,
                     stream=str(record.get("logStreamName", "")),
-                    timestamp=int(record.get("timestamp") or 0),
+                    timestamp=timestamp,
                     message=str(record.get("message", "")),
                     evidence=ref,
                     account=entry.account or "",
                     region=entry.region or "",
                     event_id=str(record.get("eventId") or ""),
                 )
+
+
+def _log_time(value: object) -> int | None:
+    """A log event's `timestamp` in ms, 0 when it has none; None when the index leaves the
+    event out (a time no reader can hold, past `index_logs.FIRST_MS`..`LAST_MS`)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    if not FIRST_MS <= value <= LAST_MS:
+        return None
+    return int(value)

@@ -8,6 +8,8 @@ region and log group (`params.logGroupName`) and, when the group is not
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 
 from lambda_ir.evidence import logs
@@ -15,35 +17,54 @@ from lambda_ir.evidence.case import Case
 
 MAX_EVENT = 16 << 20
 
-_FILES = """
+# The function a log group is about: `meta.function_name` when acquire said so, else the
+# name in `/aws/lambda/<name>`; on a manifest row.
+FUNCTION_SQL = """coalesce(meta->>'function_name',
+    nullif(regexp_extract(params->>'logGroupName', '^/aws/lambda/(.+)$', 1), ''))"""
+
+_FILES = f"""
     CREATE TEMP TABLE log_files AS
     SELECT path, sha256, ? || '/' || path AS abs_path, account, region,
-           params->>'logGroupName' AS log_group,
-           coalesce(meta->>'function_name',
-                    nullif(regexp_extract(params->>'logGroupName', '^/aws/lambda/(.+)$', 1), ''))
-               AS function_name
+           params->>'logGroupName' AS log_group, {FUNCTION_SQL} AS function_name
     FROM manifest WHERE kind = 'logs' AND error IS NULL AND path LIKE '%.jsonl.gz'
-"""
+"""  # noqa: S608
 
-# SQL is assembled from constants only; every value is a parameter. Collections over
-# overlapping windows store the same event twice: keep one per log group and eventId.
-_EVENTS = f"""
+# Event times the index keeps, in ms: the years 1 to 9999, which every reader of `ts` (Python's
+# datetime, the timeline's format) can hold. DuckDB takes more (to year 294247), and a BIGINT
+# past ±9.2e15 overflows `* 1000`: either way one such event failed the whole scan.
+FIRST_MS = -62_135_596_800_000
+LAST_MS = 253_402_300_799_999
+_IN_RANGE = f'"timestamp" BETWEEN {FIRST_MS} AND {LAST_MS}'
+
+_READ = f"""read_json($files, format = 'newline_delimited', compression = 'gzip',
+                   filename = true, ignore_errors = true, maximum_object_size = {MAX_EVENT},
+                   columns = {{'timestamp': 'BIGINT', 'message': 'VARCHAR',
+                              'logStreamName': 'VARCHAR', 'eventId': 'VARCHAR'}})"""
+# The fast path's time: an event out of range stops the scan (then `_load_one_by_one`
+# leaves it out and counts it), so a scan that succeeds has left nothing out.
+_STRICT_TS = f"""CASE WHEN "timestamp" IS NULL OR {_IN_RANGE}
+    THEN make_timestamp("timestamp" * 1000) ELSE error('a log event time out of range') END"""
+
+
+def _events_sql(source: str, ts: str) -> str:
+    """Insert the events of `source` (rows of `_READ`'s columns and `filename`) into
+    `log_events`. SQL is assembled from constants only; every value is a parameter.
+    Collections over overlapping windows store the same event twice: keep one per log group
+    and eventId."""
+    return f"""
     INSERT INTO log_events
     SELECT f.account, f.region, f.log_group, r.logStreamName, f.function_name,
            nullif(regexp_extract(r.logStreamName, '\\[([^\\]]+)\\]', 1), ''),
-           make_timestamp(r."timestamp" * 1000), r.message,
+           {ts}, r.message,
            nullif(regexp_extract(r.message, $rid, 1), ''), f.path, f.sha256
-    FROM read_json($files, format = 'newline_delimited', compression = 'gzip',
-                   filename = true, ignore_errors = true, maximum_object_size = {MAX_EVENT},
-                   columns = {{'timestamp': 'BIGINT', 'message': 'VARCHAR',
-                              'logStreamName': 'VARCHAR', 'eventId': 'VARCHAR'}}) AS r
+    FROM (SELECT * FROM {source}) AS r
     JOIN log_files AS f ON f.abs_path = r.filename
     QUALIFY row_number() OVER (
         PARTITION BY f.account, f.region, f.log_group,
                      coalesce(r.eventId, r.logStreamName || ':' || r."timestamp" || ':'
                               || md5(coalesce(r.message, '')))
         ORDER BY f.path) = 1
-"""  # noqa: S608
+    """  # noqa: S608
 
 
 def _report_sql() -> str:
@@ -86,22 +107,95 @@ _JSON_REPORTS = f"""
 """  # noqa: S608
 
 
-def load_logs(con: duckdb.DuckDBPyConnection, case: Case) -> list[str]:
-    """Fill `log_events` and `report_lines`; returns problems (files that could not be read)."""
+def load_logs(con: duckdb.DuckDBPyConnection, case: Case) -> list[tuple[str, str]]:
+    """Fill `log_events` and `report_lines`; returns problems as (artifact path, reason).
+
+    All files go in one parallel scan; if that fails (a damaged artifact, an event whose
+    time no reader can hold), files are read one by one so a bad file costs only itself
+    and a bad event only itself, each said in a problem naming its artifact.
+    """
     con.execute(_FILES, [str(case.root)])
-    rows = con.execute("SELECT abs_path, path FROM log_files").fetchall()
-    readable = [absolute for absolute, _ in rows if case.path(_rel(absolute, case)).is_file()]
-    problems = [f"{path}: listed in the manifest, missing" for a, path in rows if a not in readable]
+    rows = con.execute("SELECT abs_path, path FROM log_files ORDER BY path").fetchall()
+    readable = [absolute for absolute, path in rows if case.path(path).is_file()]
+    problems = [(path, "listed in the manifest, missing") for a, path in rows if a not in readable]
     if readable:
         try:
-            con.execute(_EVENTS, {"files": readable, "rid": logs.REQUEST_ID})
-        except duckdb.Error as exc:
-            problems.append(f"log events: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+            con.execute(_events_sql(_READ, _STRICT_TS), {"files": readable, "rid": logs.REQUEST_ID})
+        except duckdb.Error:
+            problems += _load_one_by_one(con, case, readable)
     params = dict(logs.REPORT_FIELDS)
     params.update(timeout=logs.TIMEOUT, error=logs.ERROR, prefix=logs.REPORT_PREFIX)
     con.execute(_report_sql(), params)
     con.execute(_JSON_REPORTS, {"type": logs.JSON_REPORT_TYPE})
     return problems
+
+
+_STAGED = f"""INSERT INTO log_read
+    SELECT "timestamp", message, logStreamName, eventId, filename FROM {_READ}"""  # noqa: S608
+_OUT_OF_RANGE = f"""SELECT filename, count(*) FROM log_read
+    WHERE NOT {_IN_RANGE} GROUP BY filename ORDER BY filename"""  # noqa: S608
+_KEPT = f'log_read WHERE "timestamp" IS NULL OR {_IN_RANGE}'
+
+
+def _load_one_by_one(
+    con: duckdb.DuckDBPyConnection, case: Case, files: list[str]
+) -> list[tuple[str, str]]:
+    """Each file read alone into a staging table, then the events of those that could be
+    read, minus those out of range, inserted as the fast path does (one copy per event)."""
+    con.execute(
+        'CREATE TEMP TABLE log_read ("timestamp" BIGINT, message VARCHAR, '
+        "logStreamName VARCHAR, eventId VARCHAR, filename VARCHAR)"
+    )
+    problems = []
+    for absolute in files:
+        try:
+            con.execute(_STAGED, {"files": [absolute]})
+        except duckdb.Error as exc:
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+            reason = reason.replace(absolute, _rel(absolute, case))
+            problems.append(
+                (_rel(absolute, case), f"not read, none of its events indexed: {reason}")
+            )
+    for absolute, count in con.execute(_OUT_OF_RANGE).fetchall():
+        problems.append(
+            (
+                _rel(str(absolute), case),
+                f"{count} event(s) left out: a timestamp outside the years 1 to 9999",
+            )
+        )
+    con.execute(_events_sql(_KEPT, 'make_timestamp("timestamp" * 1000)'), {"rid": logs.REQUEST_ID})
+    con.execute("DROP TABLE log_read")
+    return problems
+
+
+@dataclass(frozen=True)
+class UnreadLogs:
+    """A CloudWatch Logs artifact the index could not read whole, and why: its events, or
+    some, are in no table, so no detector saw them."""
+
+    path: str
+    sha256: str
+    api: str
+    account: str
+    region: str
+    log_group: str
+    function_name: str  # "" when the group names no function
+    reason: str
+
+
+_UNREAD = f"""
+    SELECT DISTINCT w.file, m.sha256, m.api, m.account, m.region, params->>'logGroupName',
+           {FUNCTION_SQL}, w.reason
+    FROM ingest_warnings AS w JOIN manifest AS m ON m.path = w.file
+    WHERE m.kind = 'logs' AND m.error IS NULL ORDER BY 1, 8
+"""  # noqa: S608
+
+
+def unread_logs(con: duckdb.DuckDBPyConnection) -> list[UnreadLogs]:
+    """The log artifacts an index's `ingest_warnings` names (`load_logs`' problems)."""
+    return [
+        UnreadLogs(*(str(value or "") for value in row)) for row in con.execute(_UNREAD).fetchall()
+    ]
 
 
 def _rel(absolute: str, case: Case) -> str:

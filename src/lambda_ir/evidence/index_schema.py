@@ -18,7 +18,9 @@ from lambda_ir.model import FOREIGN_CALLER
 # 7: runtime processes carry the start-up hooks of their own environment (`hooks`);
 # 8: an AWSAccount caller's `actor_name` is `<account id>/<principal id>`;
 # 9: `code_files.path`, where a member unpacks (`./extensions/x` is `extensions/x`).
-SCHEMA_VERSION = "9"
+# 10: one unreadable log artifact or event no longer empties `log_events`, and a log
+# artifact's `ingest_warnings` row names it (`file`), not "index".
+SCHEMA_VERSION = "10"
 
 # `model.Actor.key` of a `trail_events` row's caller from another account (`AWSAccount`, no
 # ARN: `actor_name` is `<account id>/<principal id>`), NULL for any other caller.

@@ -22,6 +22,7 @@ from lambda_ir.evidence import Case
 from lambda_ir.evidence.asked import DECIDES, missing_functions
 from lambda_ir.evidence.custody import read_entries
 from lambda_ir.evidence.index import index_path, open_index
+from lambda_ir.evidence.index_logs import unread_logs
 from lambda_ir.evidence.layout import CUSTODY
 from lambda_ir.model import Finding, FunctionRef, Severity, TimelineEvent
 from lambda_ir.redact import document_is_clean, redact_document, redact_text
@@ -221,7 +222,7 @@ def build_facts(
         functions=functions,
         roles=tuple(r for name, r in roles.items() if name in used),
         affected=tuple(sorted(affected)),
-        gaps=tuple(_gaps(case)),
+        gaps=tuple(_gaps(case)) + tuple(_unread_logs(case, index)),
         events=kept,
         events_total=total,
         since=_since(findings, kept),
@@ -411,6 +412,26 @@ def _gaps(case: Case) -> list[Gap]:
             why = f"the function asked for does not exist (a typo, or deleted?): {why}"
         out.append(Gap(redact_text(what), redact_text(why), where, absent, function))
     return out
+
+
+def _unread_logs(case: Case, index: duckdb.DuckDBPyConnection | None) -> list[Gap]:
+    """Log artifacts collected but not read whole (`index_logs.unread_logs`): their events
+    are in no finding, as surely as a denied call's, so they count as gaps; none without an
+    index."""
+    if index is None:
+        if not index_path(case).exists():
+            return []
+        with open_index(case) as con:
+            return _unread_logs(case, con)
+    return [
+        Gap(
+            redact_text(f"{lost.api}(logGroupName={lost.log_group}): {lost.path}"),
+            redact_text(f"collected, but not read whole: {lost.reason}"),
+            f"{lost.account}/{lost.region}",
+            function=lost.function_name,
+        )
+        for lost in unread_logs(index)
+    ]
 
 
 def _collected_scopes(case: Case) -> tuple[list[str], list[str]]:

@@ -14,6 +14,7 @@ from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.values import ref_of
 from lambda_ir.evidence import ManifestEntry
+from lambda_ir.evidence.index_logs import unread_logs
 from lambda_ir.model import EvidenceRef, Finding, FunctionRef, Kind, Severity
 
 INFO = DetectorInfo(
@@ -139,6 +140,34 @@ def _gap_artifacts(case: CaseView) -> Iterator[Finding]:
         )
 
 
+def _unread_logs(case: CaseView) -> Iterator[Finding]:
+    """Log artifacts collected but not read whole (damaged, or events with impossible
+    times): what is missing from them no detector saw, and LIR-LOG-* are quiet about it."""
+    if not case.has(Kind.LOGS):
+        return
+    for lost in unread_logs(case.index):
+        resource = (
+            FunctionRef(lost.account, lost.region, lost.function_name).arn
+            if lost.function_name
+            else f"arn:aws:logs:{lost.region}:{lost.account}:log-group:{lost.log_group}"
+        )
+        yield make_finding(
+            INFO,
+            resource=resource,
+            account=lost.account,
+            region=lost.region,
+            key=f"unread-logs|{lost.path}|{lost.reason}",
+            title="Evidence gap: log events not read",
+            evidence=(EvidenceRef(lost.path, lost.sha256),),
+            summary=(
+                f"{lost.path} ({lost.log_group}), collected, could not be read whole "
+                f"({_clipped(lost.reason)}); those events were not examined: collect the "
+                "log group again for that window."
+            ),
+            details={"log_group": lost.log_group, "reason": lost.reason, "api": lost.api},
+        )
+
+
 def _missing_versions(case: CaseView) -> Iterator[Finding]:
     by_function: dict[str, list[int]] = {}
     for config in case.functions:
@@ -198,10 +227,12 @@ def _trail_window(case: CaseView) -> Iterator[Finding]:
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
-    """Failed calls (denied, integrity, throttled), gap artifacts, deleted versions, no trail,
-    and a trail that starts well after the case's window."""
+    """Failed calls (denied, integrity, throttled), gap artifacts, log artifacts the index
+    could not read whole, deleted versions, no trail, and a trail that starts well after the
+    case's window."""
     yield from _failed_calls(case)
     yield from _gap_artifacts(case)
+    yield from _unread_logs(case)
     yield from _missing_versions(case)
     yield from _trail_window(case)
     if case.functions and not case.has(Kind.TRAIL):
