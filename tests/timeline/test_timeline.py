@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
 import pytest
 
 from lambda_ir.evidence import Case
+from lambda_ir.evidence.index import open_index
 from lambda_ir.model import TimelineEvent
 from lambda_ir.timeline import build_timeline, to_csv, to_jsonl, write_timeline
 from lambda_ir.timeline.clock import utc_iso
@@ -17,9 +21,11 @@ from lambda_ir.timeline.findings import read_findings
 from lambda_ir.timeline.merge import timeline_size
 from lambda_ir.timeline.versions import read_versions, version_events
 from tests.timeline.casebuilder import (
+    ACCOUNT,
     ATTACKER,
     HASH_V1,
     HASH_V2,
+    REGION,
     REQ_1,
     REQ_2,
     SECRET_VALUE,
@@ -190,3 +196,53 @@ def test_the_timeline_is_counted_as_it_is_built(built: BuiltCase) -> None:
         sum(1 for e in build_timeline(built.case, None, findings=findings)),
         0,
     )
+
+
+def test_calls_whose_time_cannot_be_read_are_counted_not_lost(tmp_path: Path) -> None:
+    """`analyze` raised findings on such calls while the timeline left them out in silence."""
+    root = tmp_path / "case"
+    build_case(root)
+    times = [None, 1795904400000, "Nov 2, 2026 12:00:00 PM", "-0044-03-15T12:00:00Z"]
+    times.append("294247-01-01T00:00:00Z")
+    records = [
+        {
+            "eventID": f"bad-{number}",
+            "eventTime": when,
+            "eventSource": "lambda.amazonaws.com",
+            "eventName": "UpdateFunctionCode20150331v2",
+            "awsRegion": REGION,
+            "recipientAccountId": ACCOUNT,
+            "requestParameters": {"functionName": "orders-api"},
+        }
+        for number, when in enumerate(times)
+    ]
+    case = Case.open(root)
+    case.put_bytes(
+        gzip.compress(b"".join(orjson.dumps(r) + b"\n" for r in records)),
+        f"trail/{ACCOUNT}/{REGION}/odd-times.jsonl.gz",
+        kind="trail",
+        api="cloudtrail:LookupEvents",
+        params={"window": "2"},
+        account=ACCOUNT,
+        region=REGION,
+    )
+    with open_index(case) as index:
+        result = write_timeline(case, index)
+        assert timeline_size(case, index, read_findings(case))[0] == result.total
+    said = (
+        "5 CloudTrail event(s) left out of the timeline: their eventTime is not a time it can "
+        "read (missing, not ISO-8601, or outside the years 1 to 9999)"
+    )
+    (warning,) = [w for w in result.warnings if w.startswith(said)]
+    assert warning.endswith("(eventID bad-0, bad-1, bad-2, …)")
+    last = orjson.loads((root / "custody.jsonl").read_bytes().splitlines()[-1])
+    assert last["action"] == "timeline" and warning in last["details"]["warnings"]
+    done = subprocess.run(
+        [sys.executable, "-m", "lambda_ir", "--json", "timeline", "--case", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert said in done.stderr  # on the terminal, beside the JSON summary
+    assert warning in orjson.loads(done.stdout)["warnings"]

@@ -29,12 +29,24 @@ SELECT {UTC_ISO_SQL.format(column="event_time")}, coalesce(operation, event_name
 FROM trail_events ORDER BY event_time, event_id
 """  # noqa: S608 - constant SQL
 _BATCH = 5000
+# A call whose time `_event` cannot read: no eventTime the index read as a time (missing, a
+# number, `Nov 2, 2026 …`), or one outside the years Python has (a BC date, year 294247;
+# infinity reads as Python's largest or smallest datetime, and stays).
+_UNREADABLE = (
+    "event_time IS NULL OR (isfinite(event_time) AND year(event_time) NOT BETWEEN 1 AND 9999)"
+)
 # What `trail_events` yields, counted: a call without a time is no event.
-_COUNT = "SELECT count(event_time), count(event_time) FILTER (WHERE {own}) FROM trail_events"
+_COUNT = f"""SELECT count(*) FILTER (WHERE NOT ({_UNREADABLE})),
+    count(*) FILTER (WHERE NOT ({_UNREADABLE}) AND ({{own}})) FROM trail_events"""  # noqa: S608
+SHOWN = 3  # event ids a warning names, to find the calls by (`lambda-ir search -F`)
+_LEFT_OUT = f"""SELECT (SELECT count(*) FROM trail_events WHERE {_UNREADABLE}),
+    (SELECT list(left(event_id, 80)) FROM (SELECT event_id FROM trail_events
+     WHERE {_UNREADABLE} ORDER BY evidence_path, event_id LIMIT {SHOWN}))"""  # noqa: S608
 
 
 def trail_events(con: duckdb.DuckDBPyConnection) -> Iterator[TimelineEvent]:
-    """Every indexed CloudTrail call as a `cloudtrail` event, oldest first, streamed."""
+    """Every indexed CloudTrail call as a `cloudtrail` event, oldest first, streamed; those
+    whose time it cannot read are left out (`left_out` says how many)."""
     cursor = con.execute(_QUERY)
     while rows := cursor.fetchmany(_BATCH):
         for row in rows:
@@ -52,6 +64,23 @@ def trail_count(
     where, params = own or ("false", [])
     found = con.execute(_COUNT.format(own=where), params).fetchone() or (0, 0)
     return int(found[0]), int(found[1] or 0)
+
+
+def left_out(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """A warning when `trail_events` leaves calls out for a time it cannot read, with how
+    many and the ids of a few: `analyze` still reads them (a finding on one cites it), and
+    a timeline that dropped them in silence read as if they never happened."""
+    found = con.execute(_LEFT_OUT).fetchone()
+    count, ids = (int(found[0]), list(found[1] or [])) if found else (0, [])
+    if not count:
+        return []
+    more = ", …" if count > len(ids) else ""
+    return [
+        f"{count} CloudTrail event(s) left out of the timeline: their eventTime is not a time "
+        "it can read (missing, not ISO-8601, or outside the years 1 to 9999); analyze reads "
+        "them, and `lambda-ir search -F <eventID> --in trail` finds each (eventID "
+        f"{', '.join(str(i) for i in ids)}{more})"
+    ]
 
 
 def _event(row: tuple[Any, ...]) -> TimelineEvent | None:

@@ -18,7 +18,7 @@ from lambda_ir.evidence import Case
 from lambda_ir.model import Finding, TimelineEvent
 from lambda_ir.redact import redact_text
 from lambda_ir.timeline.aliases import alias_events
-from lambda_ir.timeline.cloudtrail import trail_count, trail_events
+from lambda_ir.timeline.cloudtrail import left_out, trail_count, trail_events
 from lambda_ir.timeline.findings import finding_events, read_findings
 from lambda_ir.timeline.logs import log_count, log_events
 from lambda_ir.timeline.runtime import runtime_events
@@ -46,8 +46,10 @@ def build_timeline(
     Summaries come out redacted (`lambda_ir.redact`) and at most one line of 300 characters.
 
     `index` is the case's DuckDB index (CloudTrail and logs); without it the timeline holds
-    only what the API responses and findings date, and `warnings` says so. `findings` are the
-    case's, when the caller has read them already (else findings.json is read).
+    only what the API responses and findings date, and `warnings` says so, as it says how
+    many CloudTrail calls are left out for a time it cannot read (`cloudtrail.left_out`).
+    `findings` are the case's, when the caller has read them already (else findings.json is
+    read).
     """
     notes = warnings if warnings is not None else []
     sources: list[Iterator[TimelineEvent]] = []
@@ -60,6 +62,8 @@ def build_timeline(
                 sources.append(source(index))
             else:
                 notes.append(f"index has no {table} table; its events are missing")
+        if "trail_events" in tables:
+            notes.extend(left_out(index))
     sources.append(iter(version_events(read_versions(case, notes))))
     sources.append(iter(alias_events(case, notes)))
     sources.append(iter(runtime_events(case, notes)))

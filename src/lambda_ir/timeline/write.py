@@ -41,7 +41,8 @@ def write_timeline(
     With `only`, just the events that filter keeps go to `timeline-filtered.jsonl` (or
     `.csv`): the whole timeline the report points to, and a user imports, is never replaced
     by a part of it. Appends a `timeline` custody entry with the output's SHA-256 (and the
-    filter). Reads only the case and its index; calls nothing outside.
+    filter, and the warnings: what the file lacks). Reads only the case and its index;
+    calls nothing outside.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown timeline format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -57,6 +58,8 @@ def write_timeline(
         details: dict[str, object] = {"output": path.name, "sha256": digest, "events": events.count}
         if only is not None and only.active:
             details["filter"] = dataclasses.asdict(only)
+        if warnings:  # what the file lacks (calls left out for their time, no index) is kept
+            details["warnings"] = list(warnings)
         case.log("timeline", details)
     # A function filter no event of the case matches (a typo, a function not collected):
     # said, rather than an empty file taken for a quiet function.
