@@ -328,6 +328,32 @@ def test_hook_env_extra_preload_beside_a_vendor_hook_is_judged_alone(
     )
 
 
+def test_hook_env_a_loader_spelled_with_underscores_beside_a_vendor_hook_is_not_vouched_for(
+    builder: CaseBuilder,
+) -> None:
+    # Node reads `--experimental_loader` as `--experimental-loader`; its bare `evil` loads the
+    # function's node_modules/evil, and a data: URL the code written into the value: Datadog
+    # documents neither, whatever its genuine layer vouches for beside them.
+    node_layer = f"arn:aws:lambda:{REGION}:464622532012:layer:Datadog-Node20-x:112"
+    handler = "/opt/nodejs/node_modules/datadog-lambda-js/"
+    values = {
+        "orders": f"--require {handler} --experimental_loader evil",
+        "billing": f"--require {handler} --openssl_config=ssl.cnf",
+        "audit": f"--require {handler} --import=data:text/javascript;base64,ZXZpbCgp",
+    }
+    for name, value in values.items():
+        env = {"NODE_OPTIONS": value}
+        config = function_config(name, runtime="nodejs20.x", env=env, layers=[node_layer])
+        builder.versions(name, [config])
+    found = {f.resource.split(":")[6]: f for f in run_detector(builder, cfg_hook_env.DETECTOR)}
+    assert found["orders"].severity is Severity.MEDIUM
+    assert found["orders"].details["undocumented"] == ["evil"]
+    assert found["billing"].severity is Severity.MEDIUM
+    assert found["billing"].details["undocumented"] == ["ssl.cnf"]
+    assert found["audit"].severity is Severity.HIGH and found["audit"].details["vendor"] is None
+    assert "it loads a data: URL: code written into the value" in found["audit"].summary
+
+
 def test_hook_env_quiet_for_ordinary_variables(builder: CaseBuilder) -> None:
     builder.versions(
         "orders",

@@ -54,6 +54,14 @@ def test_a_documented_node_hook_with_its_vendors_layer_is_documented(
         (DATADOG_NODE, f'--require "{DD_JS}/handler.js'),
         (DATADOG_NODE, "--require ./node_modules/datadog-lambda-js/handler.js"),
         (SENTRY_NODE, "-r @sentry/serverless/dist/awslambda-auto-evil"),
+        # Node reads `_` as `-` in an option's name, and a loading flag's argument is a target
+        # with or without a slash: `evil` loads /var/task/node_modules/evil, `ssl.cnf` its
+        # providers' libraries, a data: URL the code written into it.
+        (DATADOG_NODE, f"--require {DD_JS}/ --experimental_loader evil"),
+        (DATADOG_NODE, f"--require {DD_JS}/ --experimental_loader=./l.mjs"),
+        (DATADOG_NODE, f"--require {DD_JS}/handler.js --openssl-config=ssl.cnf"),
+        (DATADOG_NODE, f"--require {DD_JS}/handler.js --openssl_config ssl.cnf"),
+        (DATADOG_NODE, f"--require {DD_JS}/ --import=data:text/javascript;base64,ZXZpbA=="),
     ],
 )
 def test_anything_beyond_a_documented_target_makes_the_hook_undocumented(

@@ -53,7 +53,7 @@ def variable_paths(name: str, value: str) -> list[str]:
     (`split_options`): a double-quoted argument is one path, spaces and all
     (`--require "/opt/my dir/x.js"` is not `/opt/my`); any other value, or one Node would
     refuse, by `hook_paths`."""
-    args = split_options(value) if name.upper() == "NODE_OPTIONS" else None
+    args = node_arguments(value) if name.upper() == "NODE_OPTIONS" else None
     if args is None:
         return hook_paths(value)
     return [path for arg in args for path in argument_paths(arg)]
@@ -80,9 +80,7 @@ def is_hook(name: str, value: str) -> bool:
         return False
     if upper in ALWAYS:
         return True
-    if upper in ("NODE_OPTIONS",) and re.search(
-        r"--(?:require|import|loader|experimental-loader)|-r\b", value
-    ):
+    if upper == "NODE_OPTIONS" and node_loads(value):
         return True
     if "JAVA" in upper and "-javaagent" in value:
         return True
@@ -125,7 +123,7 @@ def required_modules(name: str, value: str) -> tuple[str, ...]:
     """The bare module names NODE_OPTIONS `--require`s (`-r`): what CommonJS finds through
     NODE_PATH, so in a layer's node_modules. An `--import` (ES module) target is not among
     them: ES modules never read NODE_PATH, they load from the function's own packages."""
-    if name.upper() != "NODE_OPTIONS" or (args := split_options(value)) is None:
+    if name.upper() != "NODE_OPTIONS" or (args := node_arguments(value)) is None:
         return ()
     found: list[str] = []
     for flag, target in zip(args, [*args[1:], ""], strict=True):
@@ -136,9 +134,63 @@ def required_modules(name: str, value: str) -> tuple[str, ...]:
     return tuple(t for t in found if _package(t))
 
 
-# Flags that make Node load a module before the handler, and the JVM's agent options.
-NODE_PRELOAD = ("--require", "-r", "--import", "--loader", "--experimental-loader")
+# Flags that make Node load a module before the handler (or, `--openssl-config`, an OpenSSL
+# configuration whose providers and engines are native libraries), and the JVM's agent options.
+NODE_LOADING = (
+    "--require",
+    "-r",
+    "--import",
+    "--loader",
+    "--experimental-loader",
+    "--openssl-config",
+)
 JAVA_AGENTS = ("-javaagent:", "-agentpath:", "-agentlib:")
+# URL schemes whose module is no file of the function or its layers: a `data:` URL is code
+# written into the value itself; an `http(s):` one is fetched from a host (Node 20's
+# `--experimental-network-imports`).
+OUTSIDE_SCHEMES = ("data:", "http:", "https:")
+# The loading flags as text, `_` read as `-`: for a value Node cannot split.
+_LOADING_TEXT = re.compile(
+    r"--(?:require|import|loader|experimental-loader|openssl-config)|(?:^|\s)-r\b"
+)
+
+
+def node_arguments(value: str) -> list[str] | None:
+    """NODE_OPTIONS' arguments (`split_options`) with each option's name as Node reads it: Node
+    treats `_` and `-` in an option's name alike (`--experimental_loader=./l.mjs` is
+    `--experimental-loader`), so a flag is compared by its normalised name; what follows its
+    `=`, and every other argument, is kept as written. None when Node would refuse the value."""
+    args = split_options(value)
+    if args is None:
+        return None
+    return [_normalised(arg) for arg in args]
+
+
+def _normalised(arg: str) -> str:
+    """One argument with `_` read as `-` in a `--option` name (not in its value)."""
+    if not arg.startswith("--"):
+        return arg
+    flag, equals, rest = arg.partition("=")
+    return flag.replace("_", "-") + equals + rest
+
+
+def node_loads(value: str) -> bool:
+    """True when NODE_OPTIONS holds a loading flag (`NODE_LOADING`), in any spelling Node
+    accepts. A value Node cannot split is read as text, `_` and `-` alike."""
+    args = node_arguments(value)
+    if args is None:
+        return bool(_LOADING_TEXT.search(value.replace("_", "-")))
+    return any(arg.partition("=")[0] in NODE_LOADING for arg in args)
+
+
+def outside_code(name: str, value: str) -> tuple[str, ...]:
+    """The targets a hook loads from no file at all (`OUTSIDE_SCHEMES`): NODE_OPTIONS
+    `--import=data:text/javascript;base64,…` runs the code in the value, and no layer, package
+    or vendor's documentation can account for it."""
+    if name.upper() != "NODE_OPTIONS":
+        return ()
+    targets = load_targets(name, value) or ()
+    return tuple(t for t in targets if t.lower().startswith(OUTSIDE_SCHEMES))
 
 
 def split_options(value: str) -> list[str] | None:
@@ -177,28 +229,30 @@ def split_options(value: str) -> list[str] | None:
 def load_targets(name: str, value: str) -> tuple[str, ...] | None:
     """What a hook variable makes the runtime load, for a vendor's documentation to vouch for.
 
-    `AWS_LAMBDA_EXEC_WRAPPER`: the wrapper. `NODE_OPTIONS`: every `--require`/`-r`/`--import`/
-    `--loader` target. Java options: every `-javaagent:`/`-agentpath:`/`-agentlib:`. Any other
-    argument that names a path is a target too (`--openssl-config=/tmp/x` loads an engine), so
-    nothing beside a vendor's documented target goes unjudged. None for other variables, and
-    for a value that cannot be split."""
+    `AWS_LAMBDA_EXEC_WRAPPER`: the wrapper. `NODE_OPTIONS`: every argument of a loading flag
+    (`NODE_LOADING`, its name read as Node reads it), a bare name (`evil`, which loads from
+    node_modules), a `data:` URL or a configuration file (`--openssl-config=ssl.cnf`) alike.
+    Java options: every `-javaagent:`/`-agentpath:`/`-agentlib:`. Any other argument that
+    names a path is a target too, so nothing beside a vendor's documented target goes
+    unjudged. None for other variables, and for a value that cannot be split."""
     upper = name.upper()
     if upper == "AWS_LAMBDA_EXEC_WRAPPER":
         return (value.strip(),)
-    args = split_options(value) if upper == "NODE_OPTIONS" or "JAVA" in upper else None
+    node = upper == "NODE_OPTIONS"
+    args = node_arguments(value) if node else split_options(value) if "JAVA" in upper else None
     if args is None:
         return None
     targets: list[str] = []
-    pending = False  # the previous argument was a preload flag waiting for its target
+    pending = False  # the previous argument was a loading flag waiting for its target
     for arg in args:
         flag, equals, rest = arg.partition("=")
         agent = next((a for a in JAVA_AGENTS if arg.startswith(a)), None)
         if pending:
             targets.append(arg)
             pending = False
-        elif upper == "NODE_OPTIONS" and arg in NODE_PRELOAD:
+        elif node and arg in NODE_LOADING:
             pending = True
-        elif upper == "NODE_OPTIONS" and equals and flag in NODE_PRELOAD and flag != "-r":
+        elif node and equals and flag in NODE_LOADING and flag != "-r":
             targets.append(rest)
         elif agent is not None:
             targets.append(arg.removeprefix(agent).split("=", 1)[0])

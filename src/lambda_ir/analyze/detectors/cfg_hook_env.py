@@ -23,6 +23,7 @@ from lambda_ir.analyze.hooks import (
     argument_paths,
     hook_paths,
     is_hook,
+    outside_code,
     required_modules,
     variable_paths,
 )
@@ -150,8 +151,8 @@ def _judge(
     """INFO for lambda-ir's recorded wrapper and for a hook a vendor vouches for whole (every
     target documented, the vendor's own layer the last to ship the file). Otherwise what no
     attached vendor documents is judged as any hook: HIGH for a variable whose only use is
-    injection, a file found in a layer or a path in /tmp, or a vendor's file shadowed by a
-    later layer; MEDIUM for the rest."""
+    injection, a file found in a layer or a path in /tmp, code from a `data:` or `http(s):`
+    URL, or a vendor's file shadowed by a later layer; MEDIUM for the rest."""
     check = case.vendors.check_hook(name, value, config.layers, config.ref.account)
     own = _own_wrapper(case, config, name, value)
     if own is not None:
@@ -169,17 +170,19 @@ def _judge(
     # NODE_OPTIONS' targets are whole arguments (`load_targets`); other values path lists
     read = argument_paths if name.upper() == "NODE_OPTIONS" else hook_paths
     extra = opt_members([p for t in judged for p in read(t)])
+    outside = outside_code(name, value)
     high = (
         name.upper() in ALWAYS
         or shadow is not None
         or bool(missing)
         or any(inside(f.path, extra) for f in found)
         or any("/tmp" in t for t in judged)  # noqa: S108 - a value we read
+        or bool(outside)
     )
     severity = Severity.HIGH if high else Severity.MEDIUM
-    note = ""
+    note = _outside_note(outside)
     if vendor is not None and shadow is not None:
-        note = (
+        note += (
             f"; {vendor.name} documents this hook, but the file that runs comes from layer "
             f"{shadow.arn} ({shadow.describe()}), the last of the function's layers to ship "
             f"it, not from {vendor.name}'s own (layers unpack into /opt in order, a later "
@@ -203,6 +206,18 @@ def _judge(
     elif vendor is None and name.upper() == "AWS_LAMBDA_EXEC_WRAPPER":
         note += "; no attached known vendor layer provides this wrapper"
     return Verdict(severity, note, check, shadow, unshipped=tuple(missing))
+
+
+def _outside_note(outside: tuple[str, ...]) -> str:
+    """What a `data:` or `http(s):` target means for the responder: the code it runs is in no
+    file a layer or package holds (the value itself, or a host), so nothing can vouch for it."""
+    if not outside:
+        return ""
+    schemes = sorted({target.partition(":")[0].lower() + ":" for target in outside})
+    return (
+        f"; it loads a {' and a '.join(schemes)} URL: code written into the value or fetched "
+        "from a host, in no file of the function or its layers"
+    )
 
 
 def _own_wrapper(case: CaseView, config: FunctionConfig, name: str, value: str) -> OwnLayer | None:

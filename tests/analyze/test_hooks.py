@@ -1,0 +1,44 @@
+"""Start-up hook variables read as the runtimes read them (no case: the values alone)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lambda_ir.analyze.hooks import is_hook, load_targets, outside_code
+
+DD_JS = "/opt/nodejs/node_modules/datadog-lambda-js/"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        # Node treats `_` and `-` alike in an option's name (doc/api/cli.md, "Options").
+        "--experimental_loader=./l.mjs",
+        "--experimental_loader ./l.mjs",
+        # an OpenSSL configuration loads its providers' and engines' native libraries
+        "--openssl-config=ssl.cnf",
+        "--openssl_config=/var/task/ssl.cnf",
+        "--import=data:text/javascript,console.log(1)",
+    ],
+)
+def test_every_node_loading_flag_in_any_spelling_is_a_hook(value: str) -> None:
+    assert is_hook("NODE_OPTIONS", value)
+
+
+def test_node_options_that_load_nothing_are_no_hook() -> None:
+    for value in ("--max_old_space_size=512", "--enable-source-maps --no_warnings"):
+        assert not is_hook("NODE_OPTIONS", value)
+
+
+def test_every_argument_of_a_loading_flag_is_a_target_slash_or_not() -> None:
+    value = f"--require {DD_JS} --experimental_loader evil --openssl-config=ssl.cnf"
+    assert load_targets("NODE_OPTIONS", value) == (DD_JS, "evil", "ssl.cnf")
+    # what follows an option's `=` is its value, kept as written
+    assert load_targets("NODE_OPTIONS", "--require=/opt/my_dir/x.js") == ("/opt/my_dir/x.js",)
+
+
+def test_a_data_or_network_url_target_is_code_from_no_file() -> None:
+    inline = "data:text/javascript;base64,aW1wb3J0KCdjaGlsZF9wcm9jZXNzJyk="
+    value = f"--require {DD_JS} --import={inline} --experimental_loader https://x.example/l.mjs"
+    assert outside_code("NODE_OPTIONS", value) == (inline, "https://x.example/l.mjs")
+    assert outside_code("NODE_OPTIONS", f"--require {DD_JS}") == ()
