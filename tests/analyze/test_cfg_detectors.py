@@ -354,6 +354,34 @@ def test_hook_env_a_loader_spelled_with_underscores_beside_a_vendor_hook_is_not_
     assert "it loads a data: URL: code written into the value" in found["audit"].summary
 
 
+NEWRELIC_DOTNET = f"arn:aws:lambda:{REGION}:451483290750:layer:NewRelicDotnet8X:12"
+NR_PROFILER = "/opt/lib/newrelic-dotnet-agent/libNewRelicProfiler.so"
+
+
+def test_hook_env_native_loaders(builder: CaseBuilder) -> None:
+    # LD_AUDIT and a CoreCLR profiler load a native library into every start; an OpenSSL
+    # configuration in a layer names the providers `import ssl` loads. New Relic documents its
+    # .NET profiler: with its genuine layer that is INFO, the same path from another layer not.
+    audit = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:audit:1"
+    builder.layer(audit, zip_bytes({"ssl/openssl.cnf": "[provider_sect]\nmodule = x.so\n"}))
+    envs = {
+        "orders": ({"LD_AUDIT": "/opt/lib/libaudit.so"}, [audit]),
+        "billing": ({"OPENSSL_CONF": "/opt/ssl/openssl.cnf"}, [audit]),
+        "reports": ({"CORECLR_PROFILER_PATH": NR_PROFILER}, [NEWRELIC_DOTNET]),
+        "audit": ({"CORECLR_PROFILER_PATH": NR_PROFILER}, [FOREIGN_LAYER]),
+    }
+    for name, (env, layers) in envs.items():
+        config = function_config(name, runtime="dotnet8", env=env, layers=layers)
+        builder.versions(name, [config])
+    found = {f.resource.split(":")[6]: f for f in run_detector(builder, cfg_hook_env.DETECTOR)}
+    assert found["orders"].severity is Severity.HIGH
+    assert found["billing"].severity is Severity.HIGH  # its file is found in a layer
+    assert found["billing"].details["resolved"] == ["ssl/openssl.cnf"]
+    assert found["reports"].severity is Severity.INFO
+    assert found["reports"].details["vendor"] == "New Relic"
+    assert found["audit"].severity is Severity.HIGH and found["audit"].details["vendor"] is None
+
+
 def test_hook_env_quiet_for_ordinary_variables(builder: CaseBuilder) -> None:
     builder.versions(
         "orders",

@@ -172,6 +172,29 @@ def test_config_hooks_layers_and_env(builder: CaseBuilder) -> None:
     assert found[1].details["hook_variables"] == ["AWS_LAMBDA_EXEC_WRAPPER"]
 
 
+def test_config_hooks_native_loaders_added_off_the_paths_are_high(builder: CaseBuilder) -> None:
+    env = {
+        "LD_AUDIT": "/opt/lib/libaudit.so",
+        "OPENSSL_CONF": "/opt/ssl/openssl.cnf",
+        "CORECLR_PROFILER_PATH_64": "/var/task/p.so",
+        "NODE_OPTIONS": "--experimental_loader=./l.mjs",
+        "STAGE": "prod",
+    }
+    [found] = _one(
+        builder,
+        ct_config_hooks.DETECTOR,
+        [
+            trail_event(
+                "UpdateFunctionConfiguration20150331v2",
+                {"functionName": "orders", "environment": {}},
+                response={"environment": {"variables": env}},
+            )
+        ],
+    )
+    assert found.severity is Severity.HIGH  # no baseline: the event alone decides
+    assert found.details["hook_variables"] == [n for n in env if n != "STAGE"]
+
+
 def test_config_hooks_pipeline_layer_is_low(builder: CaseBuilder) -> None:
     own = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:deps:3"
     found = _one(

@@ -42,3 +42,31 @@ def test_a_data_or_network_url_target_is_code_from_no_file() -> None:
     value = f"--require {DD_JS} --import={inline} --experimental_loader https://x.example/l.mjs"
     assert outside_code("NODE_OPTIONS", value) == (inline, "https://x.example/l.mjs")
     assert outside_code("NODE_OPTIONS", f"--require {DD_JS}") == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        # glibc's loader runs an audit library in every process, whatever its path (ld.so(8))
+        ("LD_AUDIT", "/opt/lib/libaudit.so"),
+        ("LD_AUDIT", "/var/task/lib/libaudit.so"),
+        # the .NET runtime's profiler: the generic path and Lambda's two architectures'
+        ("CORECLR_PROFILER_PATH", "/var/task/profiler.so"),
+        ("CORECLR_PROFILER_PATH_64", "/opt/p.so"),
+        ("CORECLR_PROFILER_PATH_ARM64", "/opt/p.so"),
+        # an OpenSSL configuration in a layer or scratch: its providers load on `import ssl`
+        ("OPENSSL_CONF", "/opt/ssl/openssl.cnf"),
+        ("OPENSSL_CONF", "/tmp/openssl.cnf"),
+    ],
+)
+def test_native_loaders_are_hooks(name: str, value: str) -> None:
+    assert is_hook(name, value)
+
+
+def test_an_openssl_configuration_in_the_functions_own_code_is_no_hook() -> None:
+    # as PYTHONPATH: the function's own folder is where its configuration lives
+    assert not is_hook("OPENSSL_CONF", "/var/task/openssl.cnf")
+
+
+def test_a_profiler_path_is_its_own_target() -> None:
+    assert load_targets("CORECLR_PROFILER_PATH", " /opt/p.so ") == ("/opt/p.so",)

@@ -1,14 +1,24 @@
 """Environment variables that make a Lambda runtime load attacker code, and what they point at.
 
 `AWS_LAMBDA_EXEC_WRAPPER` runs a script before the runtime; `NODE_OPTIONS --require`,
-`PYTHONPATH`, `LD_PRELOAD`, `JAVA_TOOL_OPTIONS -javaagent:` and a `PATH` into `/opt` or `/tmp`
-load code from a layer (`/opt`) or from writable scratch (`/tmp`) on every cold start.
+`PYTHONPATH`, `LD_PRELOAD`, `LD_AUDIT`, a CoreCLR profiler, `JAVA_TOOL_OPTIONS -javaagent:`,
+an `OPENSSL_CONF` (its providers are native libraries, loaded by `import ssl` and by Node at
+start-up) and a `PATH` into `/opt` or `/tmp` load code from a layer (`/opt`) or from writable
+scratch (`/tmp`) on every cold start.
 """
 
 from __future__ import annotations
 
 import re
 
+# The .NET runtime's profiler library (dotnet/runtime, "Profiler Loading"): with
+# CORECLR_ENABLE_PROFILING=1 it loads the path for its architecture (Lambda's x86_64 or arm64)
+# or the generic one. APM agents use it (New Relic's .NET layer, vendors.json).
+CLR_PROFILERS = (
+    "CORECLR_PROFILER_PATH",
+    "CORECLR_PROFILER_PATH_64",
+    "CORECLR_PROFILER_PATH_ARM64",
+)
 HOOK_VARIABLES = frozenset(
     {
         "AWS_LAMBDA_EXEC_WRAPPER",
@@ -26,12 +36,27 @@ HOOK_VARIABLES = frozenset(
         "DOTNET_STARTUP_HOOKS",
         "NODE_PATH",
         "PATH",
+        "LD_AUDIT",
+        "OPENSSL_CONF",
+        *CLR_PROFILERS,
     }
 )
-# Always suspicious, whatever the value: their only purpose is to inject code.
+# Always suspicious, whatever the value: their only purpose is to inject code. glibc's
+# dynamic loader runs every LD_AUDIT library in each process it starts, before the program
+# (ld.so(8)); the .NET runtime loads CoreCLR's profiler library at start-up.
 ALWAYS = frozenset(
-    {"AWS_LAMBDA_EXEC_WRAPPER", "LD_PRELOAD", "DOTNET_STARTUP_HOOKS", "PYTHONSTARTUP", "PERL5OPT"}
+    {
+        "AWS_LAMBDA_EXEC_WRAPPER",
+        "LD_PRELOAD",
+        "LD_AUDIT",
+        "DOTNET_STARTUP_HOOKS",
+        "PYTHONSTARTUP",
+        "PERL5OPT",
+        *CLR_PROFILERS,
+    }
 )
+# Variables whose whole value is the one file the runtime loads.
+SINGLE_TARGET = frozenset({"AWS_LAMBDA_EXEC_WRAPPER", *CLR_PROFILERS})
 # A path ends at whitespace or a separator. A single quote is no separator: Node and the
 # runtime read it literally, so `/opt/it's/x.js` is one file and cutting it at the quote
 # named a file (`/opt/it`) nothing loads. A quote right before the path opens a quoted
@@ -229,14 +254,15 @@ def split_options(value: str) -> list[str] | None:
 def load_targets(name: str, value: str) -> tuple[str, ...] | None:
     """What a hook variable makes the runtime load, for a vendor's documentation to vouch for.
 
-    `AWS_LAMBDA_EXEC_WRAPPER`: the wrapper. `NODE_OPTIONS`: every argument of a loading flag
-    (`NODE_LOADING`, its name read as Node reads it), a bare name (`evil`, which loads from
-    node_modules), a `data:` URL or a configuration file (`--openssl-config=ssl.cnf`) alike.
+    `AWS_LAMBDA_EXEC_WRAPPER`, a CoreCLR profiler path: the file. `NODE_OPTIONS`: every
+    argument of a loading flag (`NODE_LOADING`, its name read as Node reads it), a bare name
+    (`evil`, which loads from node_modules), a `data:` URL or a configuration file
+    (`--openssl-config=ssl.cnf`) alike.
     Java options: every `-javaagent:`/`-agentpath:`/`-agentlib:`. Any other argument that
     names a path is a target too, so nothing beside a vendor's documented target goes
     unjudged. None for other variables, and for a value that cannot be split."""
     upper = name.upper()
-    if upper == "AWS_LAMBDA_EXEC_WRAPPER":
+    if upper in SINGLE_TARGET:
         return (value.strip(),)
     node = upper == "NODE_OPTIONS"
     args = node_arguments(value) if node else split_options(value) if "JAVA" in upper else None
