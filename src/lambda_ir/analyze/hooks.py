@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from lambda_ir.analyze.java_options import agent_target, debugger_address, loads_agent
+
 # The .NET runtime's profiler library (dotnet/runtime, "Profiler Loading"): with
 # CORECLR_ENABLE_PROFILING=1 it loads the path for its architecture (Lambda's x86_64 or arm64)
 # or the generic one. APM agents use it (New Relic's .NET layer, vendors.json).
@@ -107,7 +109,7 @@ def is_hook(name: str, value: str) -> bool:
         return True
     if upper == "NODE_OPTIONS" and node_loads(value):
         return True
-    if "JAVA" in upper and "-javaagent" in value:
+    if "JAVA" in upper and loads_agent(value):
         return True
     if upper == "PATH":
         # Lambda's default PATH ends with /opt/bin; only a leading /opt or /tmp entry hijacks.
@@ -160,7 +162,7 @@ def required_modules(name: str, value: str) -> tuple[str, ...]:
 
 
 # Flags that make Node load a module before the handler (or, `--openssl-config`, an OpenSSL
-# configuration whose providers and engines are native libraries), and the JVM's agent options.
+# configuration whose providers and engines are native libraries).
 NODE_LOADING = (
     "--require",
     "-r",
@@ -169,7 +171,6 @@ NODE_LOADING = (
     "--experimental-loader",
     "--openssl-config",
 )
-JAVA_AGENTS = ("-javaagent:", "-agentpath:", "-agentlib:")
 # URL schemes whose module is no file of the function or its layers: a `data:` URL is code
 # written into the value itself; an `http(s):` one is fetched from a host (Node 20's
 # `--experimental-network-imports`).
@@ -209,13 +210,29 @@ def node_loads(value: str) -> bool:
 
 
 def outside_code(name: str, value: str) -> tuple[str, ...]:
-    """The targets a hook loads from no file at all (`OUTSIDE_SCHEMES`): NODE_OPTIONS
-    `--import=data:text/javascript;base64,…` runs the code in the value, and no layer, package
-    or vendor's documentation can account for it."""
-    if name.upper() != "NODE_OPTIONS":
-        return ()
-    targets = load_targets(name, value) or ()
-    return tuple(t for t in targets if t.lower().startswith(OUTSIDE_SCHEMES))
+    """What a hook runs from no file at all, which no layer, package or vendor's documentation
+    can account for: a NODE_OPTIONS target with an `OUTSIDE_SCHEMES` URL
+    (`--import=data:text/javascript;base64,…` runs the code in the value), and a Java options
+    JDWP agent that connects out to a debugger (`java_options.debugger_address`)."""
+    upper = name.upper()
+    if upper == "NODE_OPTIONS":
+        targets = load_targets(name, value) or ()
+        return tuple(t for t in targets if t.lower().startswith(OUTSIDE_SCHEMES))
+    if "JAVA" in upper:
+        args = split_options(value) or []
+        return tuple(arg for arg in args if debugger_address(arg) is not None)
+    return ()
+
+
+def outside_kind(target: str) -> str:
+    """How one `outside_code` target brings its code, for a finding's summary."""
+    scheme = target.partition(":")[0].lower()
+    if scheme == "data":
+        return "a data: URL (code written into the value)"
+    if scheme in ("http", "https"):
+        return f"an {scheme}: URL (code fetched from a host)"
+    address = debugger_address(target) or "its debugger"
+    return f"a JDWP debugger agent connecting out to {address} (whoever listens there runs code)"
 
 
 def split_options(value: str) -> list[str] | None:
@@ -258,7 +275,7 @@ def load_targets(name: str, value: str) -> tuple[str, ...] | None:
     argument of a loading flag (`NODE_LOADING`, its name read as Node reads it), a bare name
     (`evil`, which loads from node_modules), a `data:` URL or a configuration file
     (`--openssl-config=ssl.cnf`) alike.
-    Java options: every `-javaagent:`/`-agentpath:`/`-agentlib:`. Any other argument that
+    Java options: every agent (`java_options.agent_target`). Any other argument that
     names a path is a target too, so nothing beside a vendor's documented target goes
     unjudged. None for other variables, and for a value that cannot be split."""
     upper = name.upper()
@@ -272,7 +289,7 @@ def load_targets(name: str, value: str) -> tuple[str, ...] | None:
     pending = False  # the previous argument was a loading flag waiting for its target
     for arg in args:
         flag, equals, rest = arg.partition("=")
-        agent = next((a for a in JAVA_AGENTS if arg.startswith(a)), None)
+        agent = agent_target(arg)
         if pending:
             targets.append(arg)
             pending = False
@@ -281,7 +298,7 @@ def load_targets(name: str, value: str) -> tuple[str, ...] | None:
         elif node and equals and flag in NODE_LOADING and flag != "-r":
             targets.append(rest)
         elif agent is not None:
-            targets.append(arg.removeprefix(agent).split("=", 1)[0])
+            targets.append(agent)
         elif "/" in arg:
             targets.append(arg)
     if pending:

@@ -24,6 +24,7 @@ from lambda_ir.analyze.hooks import (
     hook_paths,
     is_hook,
     outside_code,
+    outside_kind,
     required_modules,
     variable_paths,
 )
@@ -151,8 +152,9 @@ def _judge(
     """INFO for lambda-ir's recorded wrapper and for a hook a vendor vouches for whole (every
     target documented, the vendor's own layer the last to ship the file). Otherwise what no
     attached vendor documents is judged as any hook: HIGH for a variable whose only use is
-    injection, a file found in a layer or a path in /tmp, code from a `data:` or `http(s):`
-    URL, or a vendor's file shadowed by a later layer; MEDIUM for the rest."""
+    injection, a file found in a layer or a path in /tmp, code from no file (a `data:` or
+    `http(s):` URL, a debugger dialling out), or a vendor's file shadowed by a later layer;
+    MEDIUM for the rest."""
     check = case.vendors.check_hook(name, value, config.layers, config.ref.account)
     own = _own_wrapper(case, config, name, value)
     if own is not None:
@@ -209,15 +211,12 @@ def _judge(
 
 
 def _outside_note(outside: tuple[str, ...]) -> str:
-    """What a `data:` or `http(s):` target means for the responder: the code it runs is in no
-    file a layer or package holds (the value itself, or a host), so nothing can vouch for it."""
+    """What code from no file means for the responder (a `data:` or `http(s):` target, a
+    debugger dialling out): no layer or package holds it, so nothing can vouch for it."""
     if not outside:
         return ""
-    schemes = sorted({target.partition(":")[0].lower() + ":" for target in outside})
-    return (
-        f"; it loads a {' and a '.join(schemes)} URL: code written into the value or fetched "
-        "from a host, in no file of the function or its layers"
-    )
+    kinds = ", ".join(dict.fromkeys(outside_kind(target) for target in outside))
+    return f"; it loads {kinds}: code in no file of the function or its layers"
 
 
 def _own_wrapper(case: CaseView, config: FunctionConfig, name: str, value: str) -> OwnLayer | None:
