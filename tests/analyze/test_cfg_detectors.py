@@ -398,6 +398,29 @@ def test_hook_env_jvm_agents(builder: CaseBuilder) -> None:
     assert "JDWP debugger agent connecting out to 203.0.113.9:8000" in found["billing"].summary
 
 
+def test_hook_env_python_user_base_in_a_layer(builder: CaseBuilder) -> None:
+    # PYTHONUSERBASE=/opt/python makes the layer's python/lib/python3.12/site-packages the user
+    # site: what runs there at start-up (a usercustomize, a .pth file) is the hook's file, not
+    # every library beside it; a user site with none of them is a hook whose file is not found.
+    site = "python/lib/python3.12/site-packages"
+    hooked = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:utils:2"
+    plain = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:deps:5"
+    custom = {f"{site}/usercustomize.py": "import os\n", f"{site}/requests/api.py": "x = 1\n"}
+    builder.layer(hooked, zip_bytes(custom))
+    builder.layer(plain, zip_bytes({f"{site}/requests/api.py": "x = 1\n"}))
+    env = {"PYTHONUSERBASE": "/opt/python"}
+    builder.versions("orders", [function_config("orders", env=env, layers=[hooked])])
+    builder.versions("billing", [function_config("billing", env=env, layers=[plain])])
+    found = {f.resource.split(":")[6]: f for f in run_detector(builder, cfg_hook_env.DETECTOR)}
+    assert found["orders"].severity is Severity.HIGH
+    assert found["orders"].details["resolved"] == [f"{site}/usercustomize.py"]
+    assert found["billing"].severity is Severity.MEDIUM
+    assert found["billing"].details["resolved"] == []
+    assert "no layer of the function has a .pth file or usercustomize in" in (
+        found["billing"].summary
+    )
+
+
 def test_hook_env_quiet_for_ordinary_variables(builder: CaseBuilder) -> None:
     builder.versions(
         "orders",

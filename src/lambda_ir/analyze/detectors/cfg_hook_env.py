@@ -29,11 +29,12 @@ from lambda_ir.analyze.hooks import (
     variable_paths,
 )
 from lambda_ir.analyze.own_footprints import WRAPPER, OwnLayer, named_like_ours, own_layer
+from lambda_ir.analyze.user_site import runs_at_start, user_site
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.analyze.vendors import HookCheck, LayerMatch
 from lambda_ir.analyze.versions import group_finding, group_versions
 from lambda_ir.analyze.yara_scan import compile_rules, new_scanner, scan
-from lambda_ir.model import Finding, Kind, Severity
+from lambda_ir.model import EvidenceRef, Finding, Kind, Severity
 
 MAX_RESOLVED = 50  # files named by one variable that are scanned and cited
 
@@ -103,22 +104,11 @@ def detect(case: CaseView) -> Iterator[Finding]:
     for group in group_versions(items):
         config = group.first
         name, value = group.key.split("=", 1)
-        paths = variable_paths(name, value)
-        # what Node may load for a `--require`d /opt path: `…/handler` is `…/handler.js`
-        extra = node_candidates(paths) if name.upper() == "NODE_OPTIONS" else []
-        found = resolve(case, config, [*paths, *extra])
+        paths, found = _loaded(case, config, name, value)
         files = found[:MAX_RESOLVED]
         matches = _scan(case, files)
         members = [f.ref for f in files]
-        where = (
-            "; it loads " + ", ".join(f"{m.member} from a layer" for m in members)
-            if members
-            else (
-                f"; {', '.join(map(repr, paths))} was not found in the function's layers"
-                if paths
-                else ""
-            )
-        )
+        where = _where(name, paths, members)
         if matches:
             where += "; YARA: " + ", ".join(matches)
         verdict = _judge(case, config, name, value, found)
@@ -144,6 +134,35 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 "lambda_ir_layer": verdict.own.arn if verdict.own else None,
             },
         )
+
+
+def _loaded(
+    case: CaseView, config: FunctionConfig, name: str, value: str
+) -> tuple[list[str], list[LayerFile]]:
+    """The /opt and /tmp paths a hook loads from, and the layer files there that it runs.
+    NODE_OPTIONS `--require`s a path as Node does (`…/handler` is `…/handler.js`);
+    PYTHONUSERBASE runs its user site's start-up files (`user_site.runs_at_start`), not
+    every library there."""
+    if name.upper() == "PYTHONUSERBASE" and (site := user_site(value, config.runtime)):
+        folders = opt_members([site])
+        found = resolve(case, config, [site])
+        return [site], [
+            f for f in found if any(runs_at_start(f.ref.member or "", folder) for folder in folders)
+        ]
+    paths = variable_paths(name, value)
+    extra = node_candidates(paths) if name.upper() == "NODE_OPTIONS" else []
+    return paths, resolve(case, config, [*paths, *extra])
+
+
+def _where(name: str, paths: list[str], members: list[EvidenceRef]) -> str:
+    """Where the summary says the hook's files are: the layer files, or what was not found."""
+    if members:
+        return "; it loads " + ", ".join(f"{m.member} from a layer" for m in members)
+    if not paths:
+        return ""
+    if name.upper() == "PYTHONUSERBASE":
+        return f"; no layer of the function has a .pth file or usercustomize in {paths[0]!r}"
+    return f"; {', '.join(map(repr, paths))} was not found in the function's layers"
 
 
 def _judge(

@@ -6,7 +6,9 @@ bootstrap), so every `.pth` file at their top is read at each cold start, and ea
 lines that begins with `import` is executed: a start-up hook that needs no environment
 variable and no change to the handler. Packaging tools write a few such files of their own
 (setuptools' `distutils-precedence.pth`, namespace packages' `*-nspkg.pth`, virtualenv's and
-editable installs'); any other is code the function runs without naming it.
+editable installs'); any other is code the function runs without naming it. A function's
+`PYTHONUSERBASE` makes a folder of a layer or of its code its user site (`analyze.user_site`):
+its `.pth` files run then too, and its `usercustomize` module is imported.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable, Iterator
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.code_files import iter_files, member_finding, shown
 from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.user_site import package_sites, runs_at_start
 from lambda_ir.analyze.values import FunctionConfig, Package
 from lambda_ir.model import Finding, Kind, Severity
 
@@ -39,8 +42,9 @@ INFO = DetectorInfo(
     ),
     description=(
         "MEDIUM: a .pth file in the function's package or at a site folder of a layer runs its "
-        "`import` lines at every cold start, before the handler; HIGH when such a line decodes, "
-        "compiles or executes code, starts a process or opens a connection."
+        "`import` lines at every cold start, before the handler, and so does a `usercustomize` "
+        "module (every line) in the user site a function's PYTHONUSERBASE names; HIGH when such "
+        "a line decodes, compiles or executes code, starts a process or opens a connection."
     ),
 )
 
@@ -184,6 +188,14 @@ def _import_lines(data: bytes) -> list[str]:
     return [line for line in lines if line.startswith(("import ", "import\t"))]
 
 
+def _module_lines(data: bytes) -> list[str]:
+    """The lines of a `usercustomize` module Python runs when it imports it: all of them but
+    blanks and comments (a compiled module is read as text, for what strings it shows)."""
+    text = data.decode("utf-8-sig", "replace")
+    stripped = (line.strip() for line in text.splitlines())
+    return [line for line in stripped if line and not line.startswith("#")]
+
+
 def _packaging(base: str, lines: list[str]) -> bool:
     """A packaging or test tool's own file: its name, and every import line the tool's own."""
     digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
@@ -231,13 +243,21 @@ def _unread(package: Package, member: str, configs: dict[str, FunctionConfig]) -
 
 def detect(case: CaseView) -> Iterator[Finding]:
     """`.pth` files with `import` lines at a site folder of a Python package, judged where they
-    unpack (`./evil.pth` lands at the top)."""
+    unpack (`./evil.pth` lands at the top), and what a collected function's user site
+    (`PYTHONUSERBASE`) runs from it."""
     configs = {config.ref.arn: config for config in case.functions}
+    sites: dict[str, list[str]] = {}  # a package's user sites, by its key
     for package, member, _ in iter_files(case):
-        site = _SITE_DIRS.get(package.kind)
-        if site is None or not site.fullmatch(member.path) or not _python(package):
+        if not _python(package):
             continue
-        lines = _import_lines(member.data)
+        if package.key not in sites:
+            sites[package.key] = package_sites(package, configs)
+        users = [s for s in sites[package.key] if runs_at_start(member.path, s)]
+        site = _SITE_DIRS.get(package.kind)
+        pth = member.path.endswith(".pth")
+        if not users and (site is None or not site.fullmatch(member.path)):
+            continue
+        lines = _import_lines(member.data) if pth else _module_lines(member.data)
         if not lines:
             continue
         base = member.path.rsplit("/", 1)[-1]
@@ -248,10 +268,13 @@ def detect(case: CaseView) -> Iterator[Finding]:
         elif active:
             severity, verdict = Severity.HIGH, "a line builds or runs code, or reaches out"
         else:
-            severity, verdict = INFO.severity, "no packaging tool names its file so"
+            severity = INFO.severity
+            verdict = "no packaging tool names its file so" if pth else "the whole module runs"
         where = f"layer {package.layer}" if package.kind == "layer" else f"{package.owner}'s code"
-        runs = "runs"
-        if unread := _unread(package, member.path, configs):
+        if users:
+            where += f", the user site a function's PYTHONUSERBASE names ({users[0]}/),"
+        runs = "runs" if pth else "is module usercustomize: Python runs"
+        if unread := "" if users else _unread(package, member.path, configs):
             # never read now: what it holds still tells who put it there (HIGH stays HIGH)
             runs = f"is read by no function carrying it now ({unread}), but would run"
             severity = Severity.LOW if severity is Severity.MEDIUM else severity
@@ -261,16 +284,17 @@ def detect(case: CaseView) -> Iterator[Finding]:
             member,
             severity=severity,
             summary=(
-                f"{shown(member)} in {where} {runs} {len(lines)} import line(s) at every cold "
-                f"start, before the handler ({verdict}): {(active or lines)[0][:160]!r}; "
-                "read it and what it imports."
+                f"{shown(member)} in {where} {runs} {len(lines)} {'import ' if pth else ''}"
+                f"line(s) at every cold start, before the handler ({verdict}): "
+                f"{(active or lines)[0][:160]!r}; read it and what it imports."
             ),
             details={
                 "member": member.name,
                 "import_lines": [line[:500] for line in lines[:20]],
                 "used_by": list(package.owners),
             }
-            | ({"not_read_now": unread} if unread else {}),
+            | ({"not_read_now": unread} if unread else {})
+            | ({"user_site": users[0]} if users else {}),
         )
 
 
