@@ -304,21 +304,29 @@ def test_hook_env_vendor_es_module_is_not_judged_by_the_layers_copies(
     assert finding.severity is Severity.INFO
 
 
+DATADOG_NODE = f"arn:aws:lambda:{REGION}:464622532012:layer:Datadog-Node20-x:112"
+
+
+def _node_options(builder: CaseBuilder, values: dict[str, str]) -> dict[str, Finding]:
+    """LIR-CFG-002's findings by function: one Node.js function per value, its NODE_OPTIONS,
+    with Datadog's genuine Node.js layer attached."""
+    for name, value in values.items():
+        env = {"NODE_OPTIONS": value}
+        config = function_config(name, runtime="nodejs20.x", env=env, layers=[DATADOG_NODE])
+        builder.versions(name, [config])
+    return {f.resource.split(":")[6]: f for f in run_detector(builder, cfg_hook_env.DETECTOR)}
+
+
 def test_hook_env_extra_preload_beside_a_vendor_hook_is_judged_alone(
     builder: CaseBuilder,
 ) -> None:
-    node_layer = f"arn:aws:lambda:{REGION}:464622532012:layer:Datadog-Node20-x:112"
     handler = "/opt/nodejs/node_modules/datadog-lambda-js/handler.js"
     values = {
         "orders": f"--require {handler} --require /tmp/evil.js",
         "billing": f"--require {handler} --require /var/task/extra.js",
         "audit": f"--require {handler}",
     }
-    for name, value in values.items():
-        env = {"NODE_OPTIONS": value}
-        config = function_config(name, runtime="nodejs20.x", env=env, layers=[node_layer])
-        builder.versions(name, [config])
-    found = {f.resource.split(":")[6]: f for f in run_detector(builder, cfg_hook_env.DETECTOR)}
+    found = _node_options(builder, values)
     assert found["orders"].severity is Severity.HIGH
     assert found["orders"].details["undocumented"] == ["/tmp/evil.js"]
     assert f"Datadog documents {handler}, not /tmp/evil.js" in found["orders"].summary
@@ -334,18 +342,13 @@ def test_hook_env_a_loader_spelled_with_underscores_beside_a_vendor_hook_is_not_
     # Node reads `--experimental_loader` as `--experimental-loader`; its bare `evil` loads the
     # function's node_modules/evil, and a data: URL the code written into the value: Datadog
     # documents neither, whatever its genuine layer vouches for beside them.
-    node_layer = f"arn:aws:lambda:{REGION}:464622532012:layer:Datadog-Node20-x:112"
     handler = "/opt/nodejs/node_modules/datadog-lambda-js/"
     values = {
         "orders": f"--require {handler} --experimental_loader evil",
         "billing": f"--require {handler} --openssl_config=ssl.cnf",
         "audit": f"--require {handler} --import=data:text/javascript;base64,ZXZpbCgp",
     }
-    for name, value in values.items():
-        env = {"NODE_OPTIONS": value}
-        config = function_config(name, runtime="nodejs20.x", env=env, layers=[node_layer])
-        builder.versions(name, [config])
-    found = {f.resource.split(":")[6]: f for f in run_detector(builder, cfg_hook_env.DETECTOR)}
+    found = _node_options(builder, values)
     assert found["orders"].severity is Severity.MEDIUM
     assert found["orders"].details["undocumented"] == ["evil"]
     assert found["billing"].severity is Severity.MEDIUM
