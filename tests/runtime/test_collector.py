@@ -119,6 +119,19 @@ def test_environment_keeps_lambda_values_and_hook_variables() -> None:
     assert env["DB_PASSWORD"] == "<redacted: 7 chars>"
 
 
+def test_every_start_up_hook_analysis_knows_is_kept_in_a_snapshot() -> None:
+    """A snapshot keeps the value of every variable `analyze.hooks` reads as a start-up hook
+    (LIR-RT-006 compares a process's own with the configuration's), in the environment and
+    in each process's hooks: a hook analysis knows but the collector redacted is one no
+    snapshot could show."""
+    from lambda_ir.analyze.hooks import ALWAYS
+    from lambda_ir.runtime.environment import HOOKS, KEEP
+
+    assert ALWAYS <= set(HOOKS) <= KEEP
+    for name in ("LD_AUDIT", "OPENSSL_CONF", "PYTHONUSERBASE", "_JAVA_OPTIONS"):
+        assert name in HOOKS and name in KEEP, name
+
+
 def test_content_is_kept_whole_within_the_budget(tmp_path: Path) -> None:
     from lambda_ir.runtime.files import TreeLimits, walk_tree
 
