@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import duckdb
 import orjson
 import pytest
 
-from lambda_ir.evidence import Case
+from lambda_ir.evidence import Case, verify_case
 from lambda_ir.evidence.index import build_index
 from lambda_ir.evidence.index_trail import record_files, records_query
 from lambda_ir.evidence.trail import import_trail
@@ -179,6 +180,27 @@ def test_import_folder_dedups_records_warnings_and_ignores_digests(tmp_path: Pat
     )
     warned = con.execute("SELECT count(*) FROM ingest_warnings").fetchone()
     assert warned == (len(errors),)
+
+
+def test_file_name_not_utf8_is_recorded_escaped_and_the_case_stays_intact(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    # A name the file system holds as bytes: Python reads b"\xff" as the lone surrogate \udcff.
+    Path(os.fsdecode(bytes(folder) + b"/bad\xff.json")).write_text(
+        json.dumps({"Records": [record("odd")]})
+    )
+    (folder / "later.json").write_text(json.dumps({"Records": [record("later")]}))
+    case = Case.create(tmp_path / "case")
+    summary = import_trail(case, [folder], workers=1)
+    assert [(f.source, f.records) for f in summary.files] == [
+        ("in/bad\\udcff.json", 1),
+        ("in/later.json", 1),
+    ]
+    sources = [e.params["source"] for e in Case.open(case.root).entries()]
+    assert sources == ["in/bad\\udcff.json", "in/later.json"]
+    assert verify_case(case.root).ok
 
 
 def test_stratus_detonation_logs_all_imported(tmp_path: Path) -> None:
@@ -381,7 +403,7 @@ def test_records_reads_each_indexed_event_back_once_from_its_kept_copy(tmp_path:
 _FAULTS = """
 import resource, sys
 from pathlib import Path
-from lambda_ir.evidence import Case
+from lambda_ir.evidence import Case, verify_case
 from lambda_ir.evidence.trail import import_trail, reuse_freed_memory
 if sys.argv[2] == "reuse":
     reuse_freed_memory()

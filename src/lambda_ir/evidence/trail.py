@@ -215,8 +215,19 @@ def import_trail(case: Case, paths: Sequence[Path], *, workers: int | None = Non
 
 
 def _display(path: Path, roots: Sequence[Path]) -> str:
+    """The name a source file is recorded under: relative to the folder given, if any."""
     for root in roots:
         root = Path(root)
         if root.is_dir() and path.is_relative_to(root):
-            return f"{root.name}/{path.relative_to(root).as_posix()}"
-    return path.name
+            return _escape_name(f"{root.name}/{path.relative_to(root).as_posix()}")
+    return _escape_name(path.name)
+
+
+def _escape_name(name: str) -> str:
+    """`name` with each byte that was not UTF-8 written as a `\\udcXX` escape.
+
+    Python hands such a file name over as lone surrogates, which the manifest (UTF-8 JSON)
+    cannot hold: orjson refused it after the artifact was on disk, so the case was left
+    with a file it did not list and the files after it were never imported.
+    """
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
