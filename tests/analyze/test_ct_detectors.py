@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from lambda_ir.analyze.caseview import AnalyzeOptions, CaseView
 from lambda_ir.analyze.detectors import (
+    ALL,
     ct_add_permission,
     ct_code_update,
     ct_config_hooks,
@@ -16,6 +18,8 @@ from lambda_ir.analyze.detectors import (
     ct_role_outside_lambda,
     ct_trail_tampering,
 )
+from lambda_ir.analyze.engine import run_detectors
+from lambda_ir.evidence import Case
 from lambda_ir.model import Severity
 from tests.analyze.casebuild import (
     ACCOUNT,
@@ -761,3 +765,41 @@ def test_recon_burst_by_a_service_linked_role_is_the_service_at_work(
     ]
     found = _one(builder, ct_recon_burst.DETECTOR, records)
     assert (found == []) is linked
+
+
+@pytest.mark.parametrize(
+    "time", ["infinity", "10000-01-01T00:00:00Z", "-000001-01-01T00:00:00Z", "epoch", None]
+)
+def test_events_with_an_unreadable_time_are_reported_without_one(
+    builder: CaseBuilder, time: str | None
+) -> None:
+    """DuckDB's cast took `infinity` and years Python cannot hold, and each switched off a
+    detector (LIR-CT-013 could not subtract it, LIR-CT-009 compared a str with a date)."""
+    history = [
+        trail_event(
+            "GetFunction20150331v2",
+            {"functionName": "orders"},
+            event_id=f"h{day}",
+            time=f"2026-10-{day:02d}T12:00:00Z",
+        )
+        for day in range(1, 11)
+    ]
+    odd = [
+        trail_event(
+            "DeleteTrail", {"name": "main"}, source="cloudtrail.amazonaws.com", event_id="dt"
+        ),
+        trail_event("UpdateFunctionCode20150331v2", {"functionName": "orders"}, event_id="c1"),
+        trail_event("UpdateFunctionCode20150331v2", {"functionName": "orders"}, event_id="c2"),
+        trail_event("PublishVersion20150331", {"functionName": "orders"}, event_id="pv"),
+        trail_event(
+            "UpdateAlias20150331", {"functionName": "orders", "name": "live"}, event_id="ua"
+        ),
+    ]
+    for record in odd[::2]:
+        record["eventTime"] = time
+    builder.trail(history + odd)
+    result = run_detectors(CaseView(Case.open(builder.root), AnalyzeOptions()), ALL)
+    assert result.warnings == ()
+    (deleted,) = [f for f in result.findings if f.details.get("event_id") == "dt"]
+    assert deleted.detector == "LIR-CT-009" and deleted.severity is Severity.HIGH
+    assert deleted.time is None and "after an unknown time" in deleted.summary

@@ -203,6 +203,39 @@ def test_file_name_not_utf8_is_recorded_escaped_and_the_case_stays_intact(
     assert verify_case(case.root).ok
 
 
+# eventTime values DuckDB's cast took: its special values, years Python cannot hold, a year
+# before CloudTrail, an offset that carries the time past 9999, a day that does not exist.
+ODD_TIMES = (
+    *("infinity", "-infinity", "epoch", "now", "10000-01-01T00:00:00Z"),
+    *("-000001-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "9999-12-31T23:00:00-05:00"),
+    *("2024-02-30T10:00:00Z", "2024-05-01T10:00:00Zjunk", 1714557600, None),
+)
+
+
+def test_event_time_is_an_iso_time_of_1970_to_9999_and_else_null_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    good = {
+        "z": ("2024-05-01T10:00:00Z", datetime(2024, 5, 1, 10)),
+        "fraction": ("2024-05-01T10:00:00.250Z", datetime(2024, 5, 1, 10, 0, 0, 250000)),
+        "offset": ("2024-05-01T12:00:00+02:00", datetime(2024, 5, 1, 10)),
+    }
+    records = [record(name, eventTime=text) for name, (text, _) in good.items()]
+    records += [record(f"odd{i}", eventTime=value) for i, value in enumerate(ODD_TIMES)]
+    src = tmp_path / "times.jsonl"
+    src.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    case = Case.create(tmp_path / "case")
+    import_trail(case, [src])
+    con = duckdb.connect(str(build_index(case)), read_only=True)
+    times = dict(con.execute("SELECT event_id, event_time FROM trail_events").fetchall())
+    assert times == {
+        **{name: moment for name, (_, moment) in good.items()},
+        **{f"odd{i}": None for i in range(len(ODD_TIMES))},
+    }
+    (warning,) = con.execute("SELECT reason FROM ingest_warnings").fetchall()
+    assert f": {len(ODD_TIMES)} event(s) without a time" in warning[0]
+
+
 def test_stratus_detonation_logs_all_imported(tmp_path: Path) -> None:
     files = sorted(STRATUS.glob("*.json"))
     expected = {r["eventID"] for f in files for r in json.loads(f.read_text())}
@@ -449,7 +482,8 @@ def test_fields_of_an_unexpected_type_are_kept_as_text_not_a_failed_file(tmp_pat
     case = Case.create(tmp_path / "case")
     import_trail(case, [src])
     con = duckdb.connect(str(build_index(case)), read_only=True)
-    assert con.execute("SELECT count(*) FROM ingest_warnings").fetchone() == (0,)
+    (warning,) = con.execute("SELECT reason FROM ingest_warnings").fetchall()  # the time only
+    assert ": 1 event(s) without a time" in warning[0]
     rows = con.execute(
         "SELECT event_id, actor_arn, event_time, read_only, error_code,"
         " request_parameters->>'functionName', function_name FROM trail_events"

@@ -60,6 +60,11 @@ def is_deploy_tool(user_agent: str) -> bool:
     return bool(DEPLOY_TOOL.search(user_agent))
 
 
+# What a summary says for an event without a time (`event_time` NULL: its eventTime missing or
+# not a time the index takes), never "None".
+UNKNOWN_TIME = "an unknown time (the event gives none the index could read)"
+
+
 class TrailRow(NamedTuple):
     """One CloudTrail event, as much of it as detectors read. A typed named tuple, not a
     frozen dataclass: made for every selected call, and a frozen dataclass's `__init__`

@@ -46,6 +46,11 @@ _GLOB = re.compile(r"([*?\[])")
 # read buffers by it (64 MB cost ~10% more).
 _READ_COLUMNS = "{" + ", ".join(f"{name}: '{kind}'" for name, kind in COLUMNS) + "}"
 
+# `eventTime` as CloudTrail writes it (`2024-05-01T10:00:00Z`), a fraction or an offset allowed.
+EVENT_TIME_SHAPE = (
+    r"(19[7-9]\d|[2-9]\d{3})-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d(:?\d\d)?)?"
+)
+
 # ARN, partial ARN (`123456789012:function:name`) or `name[:qualifier]` -> name / qualifier.
 MACROS = (
     """CREATE OR REPLACE TEMP MACRO lir_fn_name(x) AS CASE
@@ -58,6 +63,13 @@ MACROS = (
             THEN nullif(split_part(split_part(x, ':function:', 2), ':', 2), '')
         WHEN x LIKE 'arn:%' THEN NULL
         ELSE nullif(split_part(x, ':', 2), '') END""",
+    # Only a time shaped as CloudTrail writes it (ISO 8601, a year of 1970-9999) is one:
+    # a bare cast also took DuckDB's 'infinity', 'epoch' (as 1970-01-01) and years such as
+    # 10000 or 2 BC, which Python cannot hold, and each made detectors fail. An offset can
+    # carry 9999-12-31 past 9999, so that day is refused too; anything else is NULL.
+    f"""CREATE OR REPLACE TEMP MACRO lir_event_time(x) AS CASE
+        WHEN x < '9999-12-31' AND regexp_full_match(x, '{EVENT_TIME_SHAPE}')
+            THEN timezone('UTC', TRY_CAST(x AS TIMESTAMPTZ)) END""",
 )
 
 # Every record with an eventID, read by DuckDB's JSON reader straight into the columns.
@@ -112,8 +124,7 @@ def _normalise(source: str) -> str:
     return f"""
     SELECT
         coalesce(eventID, fallback_id) AS event_id,
-        -- A TIMESTAMP cast would drop an offset; go through TIMESTAMPTZ to get UTC.
-        timezone('UTC', TRY_CAST(eventTime AS TIMESTAMPTZ)) AS event_time,
+        lir_event_time(eventTime) AS event_time,
         eventSource AS event_source,
         eventName AS event_name,
         regexp_replace(eventName, '\\d{{4}}_?\\d{{2}}_?\\d{{2}}(v\\d+)?$', '') AS operation,
@@ -209,7 +220,7 @@ def load_trail(con: duckdb.DuckDBPyConnection, files: Sequence[TrailFile]) -> li
             problems = _load_one_by_one(con, files)
         _add_records_without_event_id(con)
     _drop_duplicates(con)
-    return problems
+    return problems + _untimed(con)
 
 
 _INSERT_BY_EVENT_ID = f"INSERT INTO trail_events {_normalise(_BY_EVENT_ID)}"
@@ -237,6 +248,20 @@ def _add_records_without_event_id(con: duckdb.DuckDBPyConnection) -> None:
     if found:
         con.execute("DELETE FROM trail_events WHERE event_id IS NULL")
         con.execute(_INSERT_WITHOUT_EVENT_ID, [[literal_path(path) for (path,) in found]])
+
+
+def _untimed(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """One warning per artifact holding events without a time: they are indexed (a DeleteTrail
+    with a forged time is still a DeleteTrail), but no time window or baseline day has them."""
+    found = con.execute(
+        "SELECT evidence_path, count(*) FROM trail_events WHERE event_time IS NULL "
+        "GROUP BY evidence_path ORDER BY evidence_path"
+    ).fetchall()
+    return [
+        f"{path}: {count} event(s) without a time (eventTime missing, or not an ISO 8601 time "
+        "of 1970-9999): indexed with event_time NULL"
+        for path, count in found
+    ]
 
 
 def _drop_duplicates(con: duckdb.DuckDBPyConnection) -> None:

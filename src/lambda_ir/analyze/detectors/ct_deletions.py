@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
-from lambda_ir.analyze.trail_rows import event_finding, select_events
+from lambda_ir.analyze.trail_rows import UNKNOWN_TIME, event_finding, select_events
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -60,7 +60,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             severity=severity,
             summary=(
                 f"{row.actor.name} deleted {what}; evidence of {name} from before "
-                f"{row.time} may be gone, so record it as a gap in the report; "
+                f"{row.time or UNKNOWN_TIME} may be gone, so record it as a gap in the report; "
                 f"{novelty.phrase()}."
             ),
             details={"operation": row.operation, "baseline": novelty.to_json()},

@@ -9,7 +9,7 @@ from lambda_ir.analyze.baseline import act_severity
 from lambda_ir.analyze.baseline_sql import select_judged
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
-from lambda_ir.analyze.trail_rows import TrailRow, event_finding
+from lambda_ir.analyze.trail_rows import UNKNOWN_TIME, TrailRow, event_finding
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -72,8 +72,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
             severity=severity,
             resource=f"arn:aws:cloudtrail:{row.region}:{row.account}:trail/{trail.split('/')[-1]}",
             summary=(
-                f"{row.actor.name} changed trail {trail}: {why}; activity after {row.time} "
-                "may be missing from the trail, so treat the absence of events as unknown; "
+                f"{row.actor.name} changed trail {trail}: {why}; activity after "
+                f"{row.time or UNKNOWN_TIME} may be missing from the trail, so treat the "
+                "absence of events as unknown; "
                 f"{novelty.phrase()}."
             ),
             details={"reason": why, "baseline": novelty.to_json()},
