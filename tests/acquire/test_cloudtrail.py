@@ -169,3 +169,26 @@ def test_org_trail_layout_day_pruning_and_digests(
     assert [ids_in(case, e.path or "") for e in stored] == [{"in"}]
     problems = [e for e in case.entries() if e.error]
     assert len(problems) == 1 and problems[0].params["Key"].endswith("x.json.gz")
+
+
+def test_a_record_with_a_lone_surrogate_escape_is_kept_and_so_is_the_file_as_read(
+    case: Case, session: boto3.Session, aws: Emulator
+) -> None:
+    """DuckDB, orjson and msgspec refuse `\\ud800` without its low half; Python's json reads
+    it. The record is stored with it as text, the file's bytes beside it as read."""
+    s3 = seed.client(session, aws.endpoint_url, "s3")
+    s3.create_bucket(Bucket="odd-logs")
+    lone = b'{"eventID":"lone","eventName":"GetFunction","requestParameters":{"f":"\\ud800"}}'
+    body = b'{"Records":[' + lone + b',{"eventID":"ok","eventName":"GetFunction"}]}'
+    key = f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/11/20/{ACCOUNT}_CloudTrail_x.json.gz"
+    s3.put_object(Bucket="odd-logs", Key=key, Body=gzip.compress(body))
+    scope = Scope(("us-east-1",), since="2026-11-19T00:00:00Z", until="2026-11-21T00:00:00Z")
+    with collect_context(case, session, aws, scope) as ctx:
+        collect_trail_bucket(ctx, "us-east-1", bucket=TrailBucket.parse("s3://odd-logs"))
+    (stored,) = [e for e in case.entries() if e.kind == "trail" and e.path]
+    assert ids_in(case, stored.path or "") == {"lone", "ok"}
+    (kept,) = [e for e in case.entries() if e.kind == "other"]
+    assert kept.params == {"Bucket": "odd-logs", "Key": key} and not kept.error
+    with open_artifact(case.path(kept.path or "")) as stream:
+        assert stream.read() == body
+    assert [e for e in case.entries() if e.error] == []

@@ -12,9 +12,10 @@ import duckdb
 import orjson
 import pytest
 
-from lambda_ir.evidence import Case
+from lambda_ir.evidence import Case, verify_case
+from lambda_ir.evidence.index import build_index
 from lambda_ir.evidence.trail import import_trail
-from lambda_ir.evidence.trail_read import iter_record_lines
+from lambda_ir.evidence.trail_read import iter_record_lines, open_artifact
 from lambda_ir.evidence.trail_salvage import (
     MAX_DEPTH,
     depth_exceeds,
@@ -326,3 +327,59 @@ def test_alternating_nesting_is_measured_exactly() -> None:
         record = b'{"eventID":"x","r":' + value + b"}"
         assert depth_exceeds(orjson.loads(record), MAX_DEPTH) is deeper
         assert nesting_exceeds(record) is deeper
+
+
+def _lone_surrogate(n: int) -> bytes:
+    """A record whose function name holds `\\ud800` with no low half (Python's json reads
+    it; orjson, msgspec and DuckDB refuse it), and text that only looks like an escape."""
+    return _record(n, eventID="lone", userAgent="XX", requestParameters={"functionName": "YY"})
+
+
+def _with_escapes(line: bytes) -> bytes:
+    return line.replace(b'"YY"', b'"\\ud800x"').replace(b'"XX"', b'"\\\\ud800"')
+
+
+@pytest.mark.parametrize("shape", ["records", "pretty", "lines", "lookup", "with-bad-utf8"])
+def test_a_lone_surrogate_escape_costs_nothing_and_is_kept_as_read(
+    tmp_path: Path, shape: str
+) -> None:
+    records = [_with_escapes(_lone_surrogate(1)), _record(2)]
+    if shape == "with-bad-utf8":  # a line that fails twice: the rest is salvaged
+        records.append(_not_utf8())
+    src = tmp_path / "in.json"
+    if shape in ("records", "with-bad-utf8"):
+        _records_file(src, records)
+    elif shape == "pretty":
+        _records_file(src, records, pretty=True)
+    elif shape == "lines":
+        src.write_bytes(b"\n".join(records) + b"\n")
+    else:  # lookup-events output: each record a JSON string
+        events = [{"CloudTrailEvent": r.decode()} for r in records]
+        src.write_bytes(orjson.dumps({"Events": events}))
+    case, summary = _import(tmp_path, src)
+    assert summary.records == 2  # type: ignore[attr-defined]
+    with duckdb.connect(str(build_index(case)), read_only=True) as con:
+        row = con.execute(
+            "SELECT function_name, user_agent FROM trail_events WHERE event_id = 'lone'"
+        ).fetchone()
+    assert row == ("\\ud800x", "\\ud800")  # the lone escape as text; the text untouched
+    kept = [e for e in case.entries() if e.kind == "other"]
+    if shape == "lookup":  # the outer JSON is valid: its records were written anew anyway
+        assert kept == []
+        return
+    (entry,) = kept
+    assert entry.path and entry.path.endswith("in.json.as-sent.zst")
+    problems = [p for f in summary.files for p in f.problems]  # type: ignore[attr-defined]
+    (said,) = [p for p in problems if "surrogate" in p]
+    assert said.endswith(f"kept as read in {entry.path}")
+    failed = [e.error or "" for e in case.entries() if e.error]  # said: no failed call
+    if shape == "with-bad-utf8":
+        (failed_once,) = failed
+        assert failed_once.startswith("record 3 of line 1 (eventID bad) skipped: not UTF-8")
+    else:
+        assert failed == []
+    # as read: the line that held it (in a delivered or pretty file, the whole document)
+    as_read = records[0] + b"\n" if shape == "lines" else src.read_bytes()
+    with open_artifact(case.root / entry.path) as stored:
+        assert stored.read() == as_read
+    assert verify_case(case.root).ok

@@ -25,7 +25,7 @@ from lambda_ir.acquire.logs import count_artifact, parse_s3_url
 from lambda_ir.acquire.steps import Step
 from lambda_ir.aws import QuotaClass, classify, pages
 from lambda_ir.evidence.layout import path_segment
-from lambda_ir.evidence.trail import ARTIFACT_SUFFIX, compress_lines
+from lambda_ir.evidence.trail import ARTIFACT_SUFFIX, compress_lines, keep_as_sent
 from lambda_ir.evidence.trail_read import MAX_DOCUMENT, iter_record_blocks, open_stream
 from lambda_ir.model import Kind
 
@@ -131,14 +131,18 @@ def _download(ctx: CollectContext, s3: Any, bucket: str, key: str, region: str) 
     if len(body) > MAX_DOCUMENT:
         problems.append(f"trail file larger than {MAX_DOCUMENT} bytes; skipped")
         body = b""
-    blocks = iter_record_blocks(open_stream(io.BytesIO(body)), problems)
+    as_sent: list[bytes] = []
+    blocks = iter_record_blocks(open_stream(io.BytesIO(body)), problems, as_sent=as_sent)
     lines = (block.data for block in blocks if block.records)
     first = next(lines, None)
     name = path_segment(key.rsplit("/", 1)[-1].removesuffix(".json.gz"))
+    path = (
+        f"trail/{path_segment(ctx.account)}/{path_segment(region)}/bucket/{name}{ARTIFACT_SUFFIX}"
+    )
     if first is not None:
         ctx.case.put_stream(
             compress_lines(itertools.chain((first,), lines)),
-            f"trail/{path_segment(ctx.account)}/{path_segment(region)}/bucket/{name}{ARTIFACT_SUFFIX}",
+            path,
             kind=Kind.TRAIL,
             api="s3:GetObject",
             params=params,
@@ -146,6 +150,17 @@ def _download(ctx: CollectContext, s3: Any, bucket: str, key: str, region: str) 
             region=region,
         )
         count_artifact(ctx, Kind.TRAIL)
+    if as_sent:  # the lines whose lone surrogates became text, as the bucket held them
+        keep_as_sent(
+            ctx.case,
+            as_sent,
+            path,
+            api="s3:GetObject",
+            params=params,
+            account=ctx.account,
+            region=region,
+        )
+        count_artifact(ctx, Kind.OTHER)
     for problem in problems:
         ctx.case.record_error(
             kind=Kind.TRAIL,

@@ -15,17 +15,20 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import zstandard
 from isal import isal_zlib
 
 from lambda_ir.evidence.case import Case
 from lambda_ir.evidence.layout import path_segment
+from lambda_ir.evidence.manifest import ManifestEntry
 from lambda_ir.evidence.trail_read import OUT_CHUNK, RecordBlock, iter_record_blocks, open_source
 
 # Stored CloudTrail is JSON lines in zstd: as fast to write as gzip at its fastest level, a
 # third smaller, and DuckDB reads it ~2.5x faster than gzip when the index is built.
 ARTIFACT_SUFFIX = ".jsonl.zst"
+AS_SENT_SUFFIX = ".as-sent.zst"  # not `.jsonl.*`: no reader of the trail's files takes it
 ZSTD_LEVEL = 1
 BATCH = 8  # files per worker task: few enough to balance, enough to open the case rarely
 DIGEST_MARK = "CloudTrail-Digest"
@@ -121,13 +124,15 @@ def import_file(
 ) -> FileImport:
     """Import one local file into `case` as `trail/import/<source sha>/<name>.jsonl.zst`."""
     problems: list[str] = []
+    as_sent: list[bytes] = []
     counter = _Counter()
     digest = _file_sha256(source)
     relpath = f"trail/import/{digest[:16]}/{path_segment(source.name)}{ARTIFACT_SUFFIX}"
     params = {"source": display}
+    meta = {"source_sha256": digest}
     artifact = None
     with open_source(source) as stream:
-        blocks = counter.count(iter_record_blocks(stream, problems))
+        blocks = counter.count(iter_record_blocks(stream, problems, as_sent=as_sent))
         first = next(blocks, None)
         if first is not None:  # a file with no readable record leaves no empty artifact
             entry = case.put_stream(
@@ -136,7 +141,7 @@ def import_file(
                 kind="trail",
                 api="local:import",
                 params=params,
-                meta={"source_sha256": digest},
+                meta=meta,
             )
             artifact = entry.path
     for problem in problems:
@@ -145,7 +150,42 @@ def import_file(
         # read to its end, well formed, without a record: said, but no failed call (the
         # report would count it a collection gap)
         problems.append("no CloudTrail records in it")
+    if as_sent:  # said, not a failed call: every record in them was read
+        kept = keep_as_sent(case, as_sent, relpath, api="local:import", params=params, meta=meta)
+        problems.append(
+            f"{len(as_sent)} line(s) held lone surrogate escapes (such as \\ud800), imported "
+            f"with them as text; kept as read in {kept.path}"
+        )
     return FileImport(display, counter.total, artifact, tuple(problems))
+
+
+def keep_as_sent(
+    case: Case,
+    lines: list[bytes],
+    artifact: str,
+    *,
+    api: str,
+    params: dict[str, Any],
+    meta: dict[str, Any] | None = None,
+    account: str | None = None,
+    region: str | None = None,
+) -> ManifestEntry:
+    """Store beside `artifact`, as read, the lines (or document) whose lone surrogate escapes
+    the reader made text (`iter_record_blocks`' `as_sent`), listed as from the same call.
+
+    Kind `other`: kept and hashed, never read by the index, whose JSON reader refuses such
+    an escape (one stored in the trail failed every read of it).
+    """
+    return case.put_stream(
+        compress_lines(iter(lines)),
+        artifact.removesuffix(ARTIFACT_SUFFIX) + AS_SENT_SUFFIX,
+        kind="other",
+        api=api,
+        params=params,
+        account=account,
+        region=region,
+        meta={**(meta or {}), "kept": "as read, before lone surrogates became text"},
+    )
 
 
 class _Counter:

@@ -7,7 +7,9 @@ output (`{"Events": [{"CloudTrailEvent": "..."}]}`), and folders of any of these
 is data, not a crash: the bad part is skipped, the reason comes back as a problem string
 and everything else is kept. A document that does not parse whole (one record with invalid
 UTF-8, a nesting bomb) is split record by record (`trail_salvage`): a bad record costs that
-record only. Nothing is ever executed; reading is bounded in memory and never recursive.
+record only; one refused for a lone surrogate escape is read with it as text, and what held
+it comes back as read (`as_sent`). Nothing is ever executed; reading is bounded in memory
+and never recursive.
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ import zstandard
 from isal import igzip, isal_zlib
 
 from lambda_ir.evidence.trail_salvage import nesting_exceeds, salvage
-from lambda_ir.evidence.trail_shapes import BadLines, lines_of, loads, records_as_lines, salvaged
+from lambda_ir.evidence.trail_shapes import (
+    BadLines,
+    lines_of,
+    loads,
+    records_as_lines,
+    salvaged,
+    surrogates_as_text,
+)
 
 # A CloudTrail file is a few MB; a document or line above this is skipped, so a hostile
 # 1 GB single-line file never has to fit in memory.
@@ -138,13 +147,19 @@ def iter_record_lines(
 
 
 def iter_record_blocks(
-    stream: IO[bytes], problems: list[str], max_document: int = MAX_DOCUMENT
+    stream: IO[bytes],
+    problems: list[str],
+    max_document: int = MAX_DOCUMENT,
+    as_sent: list[bytes] | None = None,
 ) -> Iterator[RecordBlock]:
     """Yield a stream's CloudTrail records as blocks of JSON lines; append what went wrong.
 
-    A file as CloudTrail delivers it becomes one block without a copy per record.
+    A file as CloudTrail delivers it becomes one block without a copy per record. A line or
+    document read with its lone surrogate escapes made text (`surrogates_as_text`) is
+    appended to `as_sent` as it was read, for the case to keep.
     """
     bad = BadLines()
+    sent = as_sent if as_sent is not None else []
     try:
         first = stream.readline(max_document + 1)
         if len(first) > max_document and not first.endswith(b"\n"):
@@ -152,22 +167,11 @@ def iter_record_blocks(
             _skip_rest_of_line(stream, first)
             first = b""
         fast = _records_block(first)
-        if fast is not None:
-            yield from fast
-            yield from _line_records(stream, bad, max_document, start=2, problems=problems)
+        if fast is None and _opens_document(first.strip()):
+            yield from _single(_document(first, stream, problems, max_document, sent), bad, 1)
             return
-        stripped = first.strip()
-        if stripped:
-            try:
-                value = orjson.loads(stripped)
-            except orjson.JSONDecodeError as exc:
-                if _opens_document(stripped):
-                    yield from _single(_document(first, stream, problems, max_document), bad, 1)
-                    return
-                yield from _single(salvaged(stripped, exc, bad, 1, problems), bad, 1)
-            else:
-                yield from _single(lines_of(value, first, bad, 1), bad, 1)
-        yield from _line_records(stream, bad, max_document, start=2, problems=problems)
+        yield from fast if fast is not None else _general(first, 1, bad, problems, sent)
+        yield from _line_records(stream, bad, max_document, 2, problems, sent)
     except (EOFError, OSError, ISAL_ERROR) as exc:
         problems.append(f"truncated or corrupt compressed data: {exc}")
     finally:
@@ -271,7 +275,7 @@ def _opens_document(stripped: bytes) -> bool:
 
 
 def _document(
-    first: bytes, stream: IO[bytes], problems: list[str], max_document: int
+    first: bytes, stream: IO[bytes], problems: list[str], max_document: int, sent: list[bytes]
 ) -> Iterator[bytes]:
     body = first + stream.read(max_document + 1 - len(first))
     if len(body) > max_document:
@@ -279,6 +283,11 @@ def _document(
         return
     bad = BadLines()
     value = loads(body, bad, 1)
+    if value is None and (text := surrogates_as_text(body)) is not None:
+        sent.append(body)
+        body = text
+        bad.clear()
+        value = loads(body, bad, 1)
     if value is None:
         lines = salvage(body, problems, "")
         if lines is None:
@@ -290,7 +299,12 @@ def _document(
 
 
 def _line_records(
-    stream: IO[bytes], bad: BadLines, max_document: int, start: int, problems: list[str]
+    stream: IO[bytes],
+    bad: BadLines,
+    max_document: int,
+    start: int,
+    problems: list[str],
+    sent: list[bytes],
 ) -> Iterator[RecordBlock]:
     number = start - 1
     while True:
@@ -303,16 +317,32 @@ def _line_records(
             _skip_rest_of_line(stream, line)
             continue
         fast = _records_block(line)
-        stripped = line.strip() if fast is None else b""
-        if fast is not None:
-            yield from fast
-        elif stripped:
-            try:
-                value = orjson.loads(stripped)
-            except orjson.JSONDecodeError as exc:
-                yield from _single(salvaged(stripped, exc, bad, number, problems), bad, number)
-            else:
-                yield from _single(lines_of(value, stripped, bad, number), bad, number)
+        yield from fast if fast is not None else _general(line, number, bad, problems, sent)
+
+
+def _general(
+    line: bytes, number: int, bad: BadLines, problems: list[str], sent: list[bytes]
+) -> Iterator[RecordBlock]:
+    """The records of a line the fast reader did not take: parsed whole, or salvaged.
+
+    A refused line holding a lone surrogate escape is read again with them made text (the
+    fast reader first: a delivered file keeps its other bytes), and kept in `sent` as read.
+    """
+    stripped = line.strip()
+    if not stripped:
+        return
+    try:
+        value = orjson.loads(stripped)
+    except orjson.JSONDecodeError as exc:
+        text = surrogates_as_text(stripped)
+        if text is None:
+            yield from _single(salvaged(stripped, exc, bad, number, problems), bad, number)
+            return
+        sent.append(line)
+        fast = _records_block(text)
+        yield from fast if fast is not None else _general(text, number, bad, problems, sent)
+    else:
+        yield from _single(lines_of(value, stripped, bad, number), bad, number)
 
 
 def _skip_rest_of_line(stream: IO[bytes], line: bytes) -> None:

@@ -8,6 +8,7 @@ limits, and counts what it skips (`BadLines`). A value that did not parse goes t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -19,6 +20,34 @@ RECORD_KEYS = ("eventName", "eventID", "eventTime")
 # Wrappers around records (a list of Records files, Events...): CloudTrail's shapes need 4.
 SHAPE_DEPTH = 8
 _END = object()
+# A JSON escaped backslash, a surrogate pair, or a lone surrogate escape (`\ud800` not
+# followed by a low one, or a low one alone): scanned left to right, so an escaped
+# backslash is consumed first and `\\ud800` (the text) is never taken for an escape.
+_HIGH, _LOW, _ANY = rb"\\u[dD][89abAB]", rb"\\u[dD][c-fC-F]", rb"\\u[dD][89a-fA-F]"
+_ESCAPES = re.compile(
+    rb"\\\\|" + _HIGH + rb"[0-9a-fA-F]{2}" + _LOW + rb"[0-9a-fA-F]{2}|" + _ANY + rb"[0-9a-fA-F]{2}"
+)
+_LONE = len(rb"\ud800")  # a lone escape: six bytes
+
+
+def surrogates_as_text(data: bytes) -> bytes | None:
+    """`data` with each lone surrogate escape made text, or None when it holds none.
+
+    JSON's grammar allows an escape such as `\\ud800` without its low half, and Python's
+    json reads it, but orjson, msgspec and DuckDB's JSON reader refuse the whole document:
+    the record was skipped, and one stored as it is would make DuckDB refuse every read of
+    the trail. Made text (a backslash, then `ud800`) the code unit is kept, shown as
+    `sanitize` shows a lone surrogate, and every reader reads the record.
+    """
+    if b"\\u" not in data:
+        return None
+    text = _ESCAPES.sub(_lone_as_text, data)
+    return None if text == data else text
+
+
+def _lone_as_text(match: re.Match[bytes]) -> bytes:
+    escape = match.group()
+    return b"\\" + escape if len(escape) == _LONE else escape
 
 
 def records_of(value: Any, ignored: list[str] | None = None) -> Iterator[dict[str, Any]]:
@@ -60,11 +89,19 @@ def _unwrap(item: Any) -> list[Any] | None:
         if isinstance(item.get(key), list):
             return list(item[key])
     if isinstance(item.get("CloudTrailEvent"), str):
-        try:
-            return [orjson.loads(item["CloudTrailEvent"])]
-        except orjson.JSONDecodeError as exc:
-            return [_Unreadable(reason(exc))]  # a damaged LookupEvents entry: counted
+        return [_event_of(item["CloudTrailEvent"])]
     return None
+
+
+def _event_of(text: str) -> Any:
+    """A LookupEvents entry's CloudTrailEvent, parsed (its lone surrogates made text)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        fixed = surrogates_as_text(text.encode("utf-8", "surrogatepass"))
+        if fixed is None:
+            return _Unreadable(reason(exc))  # a damaged LookupEvents entry: counted
+        return _event_of(fixed.decode("utf-8", "surrogatepass"))
 
 
 class _Unreadable(NamedTuple):
