@@ -12,7 +12,8 @@ import orjson
 import urllib3
 
 from lambda_ir.acquire.context import CollectContext, CollectOptions, Scope
-from lambda_ir.acquire.logs import LogExport, collect_logs, log_export_step, log_group_of
+from lambda_ir.acquire.logs import collect_logs, log_group_of
+from lambda_ir.acquire.logs_export import LogExport, export_events, log_export_step
 from lambda_ir.acquire.resume import ResumeIndex
 from lambda_ir.acquire.steps import FunctionTarget
 from lambda_ir.acquire.work import Work, pool_sizes
@@ -20,6 +21,7 @@ from lambda_ir.aws import ClientFactory, QuotaBook, QuotaPolicy
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import open_index
+from lambda_ir.evidence.trail_read import open_artifact
 
 ACCOUNT = "123456789012"
 RID = "0b6a3b2c-1d2e-4f50-8a9b-0c1d2e3f4a5b"
@@ -122,3 +124,52 @@ def test_log_export_bucket_reads_the_export_back(
     with open_index(case) as con:
         found = con.execute("SELECT function_name, version, message FROM log_events ORDER BY ts")
         assert found.fetchall()[0] == ("pay", "3", messages[0])
+
+
+# A message's second line naming a day no calendar has, and its third a time before the
+# window: neither is an event an export can hold, so both continue the message.
+ODD_LINES = "boom\n2026-02-30T00:00:00.000Z x\n2001-01-01T00:00:00.000Z y"
+
+
+def test_an_export_line_with_an_impossible_or_outside_time_continues_the_message() -> None:
+    noon = 1_764_676_800_000  # 2025-12-02T12:00:00Z
+    window = (noon - 3_600_000, noon + 86_400_000)
+    text = f"2025-12-02T12:00:00.000Z {ODD_LINES}\n2025-12-02T12:00:01.500Z next".encode()
+    events = [orjson.loads(line) for line in export_events(text, "s", window)]
+    assert [(e["timestamp"], e["message"]) for e in events] == [
+        (noon, ODD_LINES),
+        (noon + 1_500, "next"),
+    ]
+    # The limit: a message line starting with a time inside the window reads as an event.
+    forged = b"2025-12-02T12:00:00.000Z a\n2025-12-02T13:00:00.000Z b"
+    assert len(list(export_events(forged, "s", window))) == 2
+
+
+def test_every_export_object_is_kept_as_received_whatever_it_holds(
+    case: Case, session: boto3.Session, aws: Emulator
+) -> None:
+    logs = session.client("logs", endpoint_url=aws.endpoint_url)
+    logs.create_log_group(logGroupName="/aws/lambda/pay")
+    start = int(EVENT_TIME.timestamp() * 1000)
+    for stream, message in (("a-odd", ODD_LINES), ("b-after", "done")):
+        logs.create_log_stream(logGroupName="/aws/lambda/pay", logStreamName=stream)
+        event = {"timestamp": start, "message": message}
+        logs.put_log_events(logGroupName="/aws/lambda/pay", logStreamName=stream, logEvents=[event])
+    session.client("s3", endpoint_url=aws.endpoint_url).create_bucket(Bucket="ir-exports")
+    scope = Scope(("us-east-1",), since=SCOPE_SINCE, until=SCOPE_UNTIL)
+    with collect_context(case, session, aws, scope) as ctx:
+        log_export_step(LogExport.parse("s3://ir-exports")).run(
+            ctx, FunctionTarget(ACCOUNT, "us-east-1", "pay")
+        )
+        assert ctx.tally.errors == []
+    received = {e.params["Key"].split("/")[-2]: e for e in case.entries() if e.kind == "other"}
+    assert sorted(received) == ["a-odd", "b-after"]
+    with open_artifact(case.path(received["a-odd"].path or "")) as stream:
+        assert stream.read().endswith(ODD_LINES.encode())  # as the export wrote it
+    read = [e for e in case.entries() if e.kind == "logs"]
+    messages = [
+        orjson.loads(line)["message"]
+        for e in read
+        for line in gzip.decompress(case.path(e.path or "").read_bytes()).splitlines()
+    ]
+    assert sorted(messages) == [ODD_LINES, "done"]

@@ -35,7 +35,8 @@ from lambda_ir.acquire.inventory import (
     collect_account_settings,
     list_functions,
 )
-from lambda_ir.acquire.logs import LogExport, collect_logs, log_export_step
+from lambda_ir.acquire.logs import collect_logs
+from lambda_ir.acquire.logs_export import LogExport, log_export_step
 from lambda_ir.acquire.paths import account_root
 from lambda_ir.acquire.resume import ResumeIndex
 from lambda_ir.acquire.runtime_snapshots import RuntimeBucket, runtime_bucket_step

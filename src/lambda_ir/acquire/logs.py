@@ -7,23 +7,15 @@ window; pages are streamed straight into `logs/<acct>/<region>/<group>/events-<w
 (`report_lines`); the artifact's `meta` counts events, REPORT lines and timeouts. A missing
 or deleted log group is an evidence gap (kind `gap`), not an error.
 
-With `--log-export-bucket s3://bucket/prefix` (`log_export_step`), a group is exported with
-`logs:CreateExportTask` instead — the one call here that creates something, and only in
-the responder's own bucket — and the export's objects are read back into the same shape
-(`logs/<acct>/<region>/<group>/export/<object>.jsonl.gz`, api `s3:GetObject`).
+With `--log-export-bucket s3://bucket/prefix` a group is exported instead (`logs_export`).
 """
 
 from __future__ import annotations
 
-import io
 import itertools
-import re
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import partial
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -31,13 +23,12 @@ import orjson
 from lambda_ir.acquire import paths
 from lambda_ir.acquire.context import CollectContext
 from lambda_ir.acquire.fetch import record_failure, store
-from lambda_ir.acquire.steps import FunctionTarget, Step
+from lambda_ir.acquire.steps import FunctionTarget
 from lambda_ir.acquire.window import window_segment
-from lambda_ir.aws import CallError, ErrorClass, QuotaClass, classify, pages
+from lambda_ir.aws import ErrorClass, classify, pages
 from lambda_ir.evidence import logs as log_lines
 from lambda_ir.evidence.layout import path_segment
 from lambda_ir.evidence.trail import gzip_lines
-from lambda_ir.evidence.trail_read import open_stream
 from lambda_ir.model import Kind
 
 API = "logs:FilterLogEvents"
@@ -162,7 +153,7 @@ def collect_logs(ctx: CollectContext, fn: FunctionTarget) -> None:
         meta=lambda s: {"function_name": fn.name, **s.counts},
     )
     if stream.error is not None:
-        _failed(ctx, fn, params, stream.error, stored)
+        record_log_failure(ctx, fn, params, stream.error, stored)
 
 
 def _event_lines(page: dict[str, Any], counts: dict[str, int]) -> Iterator[bytes]:
@@ -176,13 +167,15 @@ def _event_lines(page: dict[str, Any], counts: dict[str, int]) -> Iterator[bytes
         yield orjson.dumps(event) + b"\n"
 
 
-def _failed(
+def record_log_failure(
     ctx: CollectContext,
     fn: FunctionTarget,
     params: dict[str, Any],
     exc: BaseException,
     stored: bool,
 ) -> None:
+    """Record a failed read of a function's log group: a missing group (when nothing was
+    stored) is an evidence gap (kind `gap`), anything else a failed call."""
     error = classify(exc)
     if error.error_class is ErrorClass.NOT_FOUND and not stored:
         gap = {"gap": "log-group-missing", "detail": f"{params['logGroupName']}: {error.text}"}
@@ -200,138 +193,9 @@ def _failed(
     record_failure(ctx, Kind.LOGS, API, params, fn.region, error)
 
 
-# Export objects hold `<ISO time> <message>` lines; a line without a time continues a message.
-_EXPORT_LINE = re.compile(rb"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z) (.*)$", re.S)
-MAX_EXPORT_OBJECT = 256 << 20
-
-
-@dataclass(frozen=True)
-class LogExport:
-    """Where `logs:CreateExportTask` writes (`s3://bucket/prefix`) and how long to wait."""
-
-    bucket: str
-    prefix: str = ""
-    timeout_s: float = 900.0
-    poll_s: float = 2.0
-
-    @classmethod
-    def parse(cls, url: str) -> LogExport:
-        """`s3://bucket/prefix` (prefix optional)."""
-        return cls(*parse_s3_url(url))
-
-
 def parse_s3_url(url: str) -> tuple[str, str]:
     """`s3://bucket/some/prefix` -> ("bucket", "some/prefix/"); the prefix may be empty."""
     if not url.startswith("s3://") or len(url) <= 5:
         raise ValueError(f"{url!r} is not s3://bucket[/prefix]")
     bucket, _, prefix = url[5:].partition("/")
     return bucket, prefix.strip("/") + "/" if prefix.strip("/") else ""
-
-
-def log_export_step(export: LogExport) -> Step[FunctionTarget]:
-    """The per-function step that replaces `collect_logs` when `--log-export-bucket` is given."""
-    one_at_a_time = threading.Lock()  # AWS runs one export task per account at a time
-    run = partial(collect_logs_export, export=export, lock=one_at_a_time)
-    return Step("logs-export", QuotaClass.UNMETERED, run)
-
-
-def collect_logs_export(
-    ctx: CollectContext, fn: FunctionTarget, *, export: LogExport, lock: threading.Lock
-) -> None:
-    """Export the function's log group over the window to S3, then read the export back."""
-    group = log_group_of(fn)
-    window = window_ms(ctx)
-    destination = f"{export.prefix}lambda-ir/{ctx.case.id}/{path_segment(fn.name)}"
-    params = {
-        "logGroupName": group,
-        "fromTime": window.get("startTime", 0),
-        "to": window.get("endTime", int(time.time() * 1000)),
-        "destination": export.bucket,
-        "destinationPrefix": destination,
-    }
-    logs = ctx.client("logs", fn.region)
-    with lock:
-        try:
-            task = str(logs.create_export_task(taskName=f"lambda-ir-{fn.name}", **params)["taskId"])
-            status = _wait_for_export(logs, task, export)
-        except Exception as exc:  # a missing group is a gap; anything else is recorded
-            _failed(ctx, fn, params, exc, stored=False)
-            return
-    ctx.case.log("log-export-task", {"taskId": task, "status": status, **params})
-    if status != "COMPLETED":
-        error = CallError(ErrorClass.ERROR, "ExportTask" + status.title(), f"task {task}")
-        record_failure(ctx, Kind.LOGS, "logs:CreateExportTask", params, fn.region, error)
-        return
-    s3 = ctx.client("s3", fn.region)
-    listing = {"Bucket": export.bucket, "Prefix": destination + "/"}
-    for page in pages(s3, "ListObjectsV2", listing):
-        for item in page.get("Contents") or []:
-            if str(item["Key"]).endswith(".gz"):
-                key = str(item["Key"])
-                _store_export_object(ctx, s3, fn, group, export.bucket, key, destination)
-
-
-def _wait_for_export(logs: Any, task: str, export: LogExport) -> str:
-    deadline = time.monotonic() + export.timeout_s
-    while True:
-        found = logs.describe_export_tasks(taskId=task).get("exportTasks") or [{}]
-        status = str((found[0].get("status") or {}).get("code", "UNKNOWN"))
-        if status not in ("PENDING", "RUNNING", "PENDING_CANCEL") or time.monotonic() > deadline:
-            return status
-        time.sleep(export.poll_s)
-
-
-def _store_export_object(
-    ctx: CollectContext,
-    s3: Any,
-    fn: FunctionTarget,
-    group: str,
-    bucket: str,
-    key: str,
-    destination: str,
-) -> None:
-    params = {"Bucket": bucket, "Key": key, "logGroupName": group}
-    try:
-        body = s3.get_object(Bucket=params["Bucket"], Key=key)["Body"].read(MAX_EXPORT_OBJECT)
-        text = open_stream(io.BytesIO(body)).read(MAX_EXPORT_OBJECT)  # bounded: no gzip bomb
-    except Exception as exc:
-        record_failure(ctx, Kind.LOGS, "s3:GetObject", params, fn.region, classify(exc))
-        return
-    # <destination>/<task id>/<stream name>/000000.gz
-    stream_name = key[len(destination) + 1 :].split("/", 1)[-1].rsplit("/", 1)[0]
-    lines = list(export_events(text, stream_name))
-    if not lines:
-        return
-    root = f"logs/{path_segment(ctx.account)}/{path_segment(fn.region)}/{path_segment(group)}"
-    ctx.case.put_stream(
-        gzip_lines(iter(lines)),
-        f"{root}/export/{path_segment(key[len(destination) + 1 :])}.jsonl.gz",
-        kind=Kind.LOGS,
-        api="s3:GetObject",
-        params=params,
-        account=ctx.account,
-        region=fn.region,
-        meta={"function_name": fn.name, "lines": len(lines)},
-    )
-    count_artifact(ctx, Kind.LOGS)
-
-
-def export_events(text: bytes, stream_name: str) -> Iterator[bytes]:
-    """Export lines back into FilterLogEvents' event shape (timestamp in ms, message)."""
-    current: dict[str, Any] | None = None
-    for line in text.split(b"\n"):
-        match = _EXPORT_LINE.match(line)
-        if match is None:
-            if current is not None:  # a multi-line message (a traceback) continues
-                current["message"] += "\n" + line.decode("utf-8", "replace")
-            continue
-        if current is not None:
-            yield orjson.dumps(current) + b"\n"
-        moment = datetime.fromisoformat(match.group(1).decode().replace("Z", "+00:00"))
-        current = {
-            "timestamp": round(moment.astimezone(UTC).timestamp() * 1000),
-            "message": match.group(2).decode("utf-8", "replace"),
-            "logStreamName": stream_name,
-        }
-    if current is not None:
-        yield orjson.dumps(current) + b"\n"
