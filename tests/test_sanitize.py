@@ -27,9 +27,10 @@ from lambda_ir.timeline.output import to_csv
 from tests.report.test_formats import sarif_unescaped
 
 # What must never reach a terminal or a text file raw: C0 (but the \n and tab we put
-# between lines and columns), DEL, C1, bidi controls, line/paragraph separators.
+# between lines and columns), DEL, C1, bidi controls, line/paragraph separators, zero-width.
 _RAW = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufeff]"
 )
 _RAW_IN_FIELD = re.compile(f"[\t\n{_RAW.pattern[1:-1]}]")
 
@@ -37,7 +38,11 @@ _RAW_IN_FIELD = re.compile(f"[\t\n{_RAW.pattern[1:-1]}]")
 _HOSTILE = st.text(
     st.one_of(
         st.characters(codec="utf-8"),
-        st.sampled_from(list("\x1b\x9b\x07\x08\r\n\t\x00\x7f\u202e\u2066\u2028\u0085[];=+-@|`")),
+        st.sampled_from(
+            list(
+                "\x1b\x9b\x07\x08\r\n\t\x00\x7f\u202e\u2066\u2028\u0085\u200b\u2060\ufeff[];=+-@|`"
+            )
+        ),
     ),
     max_size=60,
 )
@@ -56,6 +61,9 @@ _FAST = settings(
         ("\x9b31m", "\\x9b31m"),  # 8-bit CSI
         ("abc\u202edcba", "abc\\u202edcba"),  # right-to-left override
         ("one\ntwo\u2028three", "one\\ntwo\\u2028three"),
+        # zero-width: `orders` and these looked the same
+        ("orders\u200b", "orders\\u200b"),
+        ("or\u200cde\u200drs\u2060\ufeff", "or\\u200cde\\u200drs\\u2060\\ufeff"),
         ("café → 東京 🐍", "café → 東京 🐍"),  # printable text is untouched
     ],
 )
@@ -207,7 +215,8 @@ def test_json_bytes_fast_path_knows_every_character_it_escapes() -> None:
     # Encoded JSON is returned untouched when `_raw_in` finds nothing to escape: it must see
     # every character `json_text` escapes, and (to be of use) no other.
     escaped = [chr(c) for c in range(0x110000) if sanitize._JSON.match(chr(c))]
-    assert len(escaped) == 47  # DEL, 32 C1, U+061C, 2 marks, U+2028/9, 5 + 4 bidi
+    # DEL, 32 C1, U+061C, 2 marks, U+2028/9, 5 + 4 bidi; zero-width: 3, 5 and the BOM
+    assert len(escaped) == 56
     for char in escaped:
         assert sanitize._raw_in(f"a{char}b".encode()), hex(ord(char))
     others = [chr(c) for c in range(0x80, 0x10000) if not 0xD800 <= c <= 0xDFFF]

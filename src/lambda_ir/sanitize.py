@@ -4,12 +4,14 @@ Function names, user agents, log lines, file names and policy text come from the
 and the evidence is written by the attacker. Printed raw, an ESC sequence retitles or
 repaints the responder's terminal (OSC, CSI, DCS... every kind starts with ESC, or with the
 8-bit C1 forms such as U+009B), CR and BS overwrite what was printed, a bidi override
-reverses what the eye reads, and a line break inside a value prints a fake line. So every
+reverses what the eye reads, a line break inside a value prints a fake line, and a
+zero-width character makes two names look one (`orders` and `orders` + U+200B). So every
 such character is shown as a visible escape (`\\x1b`, `\\r`, `\\u202e`), never interpreted:
 
 - `field` is for one value: nothing in it can start a new line or move the cursor;
 - `text` is for our own multi-line output: it keeps `\\n` (and tab) and escapes the rest;
-- `json_text` escapes what a JSON encoder leaves raw (C1, DEL, bidi, U+2028/9) as `\\uXXXX`;
+- `json_text` escapes what a JSON encoder leaves raw (C1, DEL, bidi, U+2028/9, zero-width)
+  as `\\uXXXX`;
 - `shell_command` is for a command we print for pasting: each part made inert, then quoted.
 
 The standard library's `unicodedata` gives the categories; the terminal-escape libraries on
@@ -24,12 +26,16 @@ import shlex
 
 # C0 controls, DEL, C1 controls (U+0080-U+009F, which includes 8-bit CSI U+009B and NEL),
 # the Unicode line and paragraph separators, the bidi embedding/override/isolate/mark
-# characters, and lone surrogates (which cannot even be encoded to a terminal).
-_OTHER = "\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+# characters, the zero-width ones (space, non-joiner, joiner U+200B-D; word joiner and the
+# invisible operators U+2060-4; the BOM U+FEFF as zero-width no-break space), and lone
+# surrogates (which cannot even be encoded to a terminal).
+_INVISIBLE = "\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+_OTHER = f"\x7f-\x9f{_INVISIBLE}\ud800-\udfff"
 _FIELD = re.compile(f"[\x00-\x1f{_OTHER}]")
 _TEXT = re.compile(f"[\x00-\x08\x0b-\x1f{_OTHER}]")  # keeps tab (\x09) and \n (\x0a)
-# Characters JSON encoders leave unescaped but a terminal interprets (C0 is always escaped).
-_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Characters JSON encoders leave unescaped but a terminal interprets or does not show (C0 is
+# always escaped).
+_JSON = re.compile(f"[\x7f-\x9f{_INVISIBLE}]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -63,7 +69,8 @@ def shell_command(*parts: object) -> str:
 
 
 def json_text(document: str) -> str:
-    """JSON text with C1, DEL and bidi controls as `\\uXXXX` (the same JSON, safe to print).
+    """JSON text with C1, DEL, bidi and zero-width characters as `\\uXXXX` (the same JSON,
+    safe to print).
 
     They can only occur inside JSON strings, where `\\uXXXX` means the same character.
     """
@@ -83,14 +90,15 @@ def json_bytes(document: bytes) -> bytes:
 
 # Each non-ASCII `_JSON` character in UTF-8 (DEL, the ASCII one, is looked for alone): a
 # lead and the bytes its next byte can be. C1 (U+0080-U+009F: C2 80-9F); U+061C (D8 9C);
-# U+200E/F, U+2028/9, U+202A-E (E2 80 ..); U+2066-9 (E2 81 ..). Encoded JSON with none of
-# them (an incidents.json with arrows and ellipses in its titles) needs no decoding: a byte
-# search for each lead instead of a regex over 30 MB of text.
+# U+200B-F, U+2028/9, U+202A-E (E2 80 ..); U+2060-4, U+2066-9 (E2 81 ..); U+FEFF (EF BB BF).
+# Encoded JSON with none of them (an incidents.json with arrows and ellipses in its titles)
+# needs no decoding: a byte search for each lead instead of a regex over 30 MB of text.
 _JSON_BYTES: tuple[tuple[bytes, bytes], ...] = (
     (b"\xc2", bytes(range(0x80, 0xA0))),
     (b"\xd8", b"\x9c"),
-    (b"\xe2\x80", b"\x8e\x8f\xa8\xa9\xaa\xab\xac\xad\xae"),
-    (b"\xe2\x81", b"\xa6\xa7\xa8\xa9"),
+    (b"\xe2\x80", b"\x8b\x8c\x8d\x8e\x8f\xa8\xa9\xaa\xab\xac\xad\xae"),
+    (b"\xe2\x81", b"\xa0\xa1\xa2\xa3\xa4\xa6\xa7\xa8\xa9"),
+    (b"\xef\xbb", b"\xbf"),
 )
 
 

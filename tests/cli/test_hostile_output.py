@@ -26,12 +26,14 @@ from tests.cli.serve import served
 
 HOSTILE_NAME = (
     "orders\x1b]0;PWNED\x07\x1b[2J\n  critical LIR-FAKE-001 all clear\r\x08\x07\x00\x7f\x9b\u202e"
+    "\u200b\u200c\u200d\u2060\ufeff"  # zero-width: `orders` and `orders\u200b` looked one
 )
 # YAML double-quoted escapes: the rule file is text, the title it declares is not.
 HOSTILE_TITLE = "\\e]0;PWNED\\a\\x9b\\u202e\\r\\n  critical LIR-FAKE-001 all clear "
-# Raw C0 (but \n between lines and \t between columns), DEL, C1, bidi controls.
+# Raw C0 (but \n between lines and \t between columns), DEL, C1, bidi controls, zero-width.
 RAW = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufeff]"
 )
 
 
