@@ -75,3 +75,14 @@ def listening_child(marker: str, **env: str) -> Iterator[Child]:
     finally:
         process.kill()
         process.wait()
+
+
+def cold_start_snapshot(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the collector as the wrapper does at a cold start, in a subprocess with `env`."""
+    return subprocess.run(
+        [sys.executable, "-m", "lambda_ir.runtime", "snapshot", "--trigger", "cold-start"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )

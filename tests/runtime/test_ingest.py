@@ -6,8 +6,6 @@ import gzip
 import hashlib
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,20 +16,14 @@ from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case
 from tests.conftest import RegionPool
 from tests.runtime.conftest import Bucket
-from tests.runtime.helpers import listening_child, malicious_tmp, sha256
+from tests.runtime.helpers import cold_start_snapshot, listening_child, malicious_tmp, sha256
 
 
 def upload_snapshot(bucket: Bucket, region: str, tmp: Path, opt: Path) -> None:
     """Run the collector as the wrapper would, in a subprocess, uploading to the bucket."""
     env = {**os.environ, **bucket.env(), "AWS_REGION": region}
     env.update(LAMBDA_IR_TMP=str(tmp), LAMBDA_IR_OPT=str(opt))
-    done = subprocess.run(
-        [sys.executable, "-m", "lambda_ir.runtime", "snapshot", "--trigger", "cold-start"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
+    done = cold_start_snapshot(env)
     assert "uploaded" in done.stderr, done.stderr
 
 

@@ -4,8 +4,6 @@ snapshot was taken, and never prints a credential (the function's log is widely 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -15,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from lambda_ir.emulator.server import Emulator
+from tests.runtime.helpers import cold_start_snapshot
 
 SECRETS = {
     "AWS_ACCESS_KEY_ID": "AKIANEVERINTHELOG",
@@ -66,13 +65,7 @@ def _snapshot(tmp_path: Path, endpoint: str, bucket_url: str) -> str:
         "LAMBDA_IR_TMP": str(tmp_path),
         "LAMBDA_IR_OPT": str(tmp_path),
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "lambda_ir.runtime", "snapshot", "--trigger", "cold-start"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
+    done = cold_start_snapshot(env)
     assert all(value not in done.stderr for value in SECRETS.values()), done.stderr
     return done.stderr
 
