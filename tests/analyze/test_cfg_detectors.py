@@ -422,6 +422,13 @@ def test_hook_env_python_user_base_in_a_layer(builder: CaseBuilder) -> None:
     assert "no layer of the function has a .pth file or usercustomize in" in (
         found["billing"].summary
     )
+    # the same usercustomize spelled `./python/…` in the zip unpacks to the same place
+    dotted = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:dotted:1"
+    builder.layer(dotted, zip_bytes({f"./{site}/usercustomize.py": "import os\n"}))
+    builder.versions("cart", [function_config("cart", env=env, layers=[dotted])])
+    found = {f.resource.split(":")[6]: f for f in run_detector(builder, cfg_hook_env.DETECTOR)}
+    assert found["cart"].severity is Severity.HIGH
+    assert found["cart"].details["resolved"] == [f"./{site}/usercustomize.py"]
 
 
 def test_hook_env_quiet_for_ordinary_variables(builder: CaseBuilder) -> None:

@@ -279,9 +279,12 @@ def test_sdk_files_that_decide_where_calls_go(builder: CaseBuilder) -> None:
     _, blob = builder.layer(LAYER, zip_bytes(layer))
     env = {"AWS_CONFIG_FILE": "/opt/aws/config", "AWS_DATA_PATH": "/opt/models:/tmp/models"}
     builder.versions("orders", [function_config("orders", env=env, layers=[LAYER])])
-    code = zip_bytes({"app.py": "", "settings/aws.ini": "[default]\nregion = eu-west-1\n"})
+    # a member spelled `./settings/aws.ini` unpacks to settings/aws.ini
+    code = zip_bytes({"app.py": "", "./settings/aws.ini": "[default]\nregion = eu-west-1\n"})
     builder.code(code, "cart")
     relative = {"AWS_CONFIG_FILE": "settings/aws.ini"}  # the working folder: /var/task
+    # botocore merges the credentials file's profiles into its config: endpoint_url too
+    relative |= {"AWS_SHARED_CREDENTIALS_FILE": "/tmp/creds"}
     builder.versions("cart", [function_config("cart", code=code, env=relative)])
     quiet = {"AWS_CONFIG_FILE": "/dev/null", "AWS_DATA_PATH": ""}
     builder.versions("calm", [function_config("calm", env=quiet)])
@@ -296,6 +299,7 @@ def test_sdk_files_that_decide_where_calls_go(builder: CaseBuilder) -> None:
         ("orders", "AWS_DATA_PATH", "/opt/models"),
         ("orders", "AWS_DATA_PATH", "/tmp/models"),
         ("cart", "AWS_CONFIG_FILE", "settings/aws.ini"),
+        ("cart", "AWS_SHARED_CREDENTIALS_FILE", "/tmp/creds"),
     }
     assert {f.severity for f in found.values()} == {Severity.MEDIUM}
     config = found[("orders", "AWS_CONFIG_FILE", "/opt/aws/config")]
@@ -309,4 +313,6 @@ def test_sdk_files_that_decide_where_calls_go(builder: CaseBuilder) -> None:
     assert "in /tmp, written by whatever ran in the function" in tmp.summary
     cart = found[("cart", "AWS_CONFIG_FILE", "settings/aws.ini")]
     assert cart.details["place"] == "in the code package"
-    assert cart.details["files"] == ["settings/aws.ini"]
+    assert cart.details["files"] == ["./settings/aws.ini"]  # cited as the zip names it
+    creds = found[("cart", "AWS_SHARED_CREDENTIALS_FILE", "/tmp/creds")]
+    assert "read their credentials (merged into their config) from '/tmp/creds'" in creds.summary

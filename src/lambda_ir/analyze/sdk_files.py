@@ -23,6 +23,9 @@ from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.model import EvidenceRef
 
 CONFIG_FILE = "AWS_CONFIG_FILE"
+# botocore merges the shared credentials file's profiles into its config: an `endpoint_url`
+# there redirects calls as one in the config file does
+CREDENTIALS_FILE = "AWS_SHARED_CREDENTIALS_FILE"
 DATA_PATH = "AWS_DATA_PATH"
 # what botocore reads from a data folder for where a call goes, each `.json` or `.json.gz`
 _ENDPOINT_DATA = ("endpoint-rule-set-1", "endpoints", "partitions")
@@ -45,9 +48,11 @@ def sdk_paths(env: Mapping[str, str]) -> list[tuple[str, str]]:
     """(variable, path) for each file or folder the SDK variables name, as botocore splits
     them (`AWS_DATA_PATH` on `:`). `/dev/null`, the usual way to turn the config file off,
     and empty parts name nothing."""
-    found = []
-    if (config := env.get(CONFIG_FILE, "")) and config != "/dev/null":
-        found.append((CONFIG_FILE, config))
+    found = [
+        (name, path)
+        for name in (CONFIG_FILE, CREDENTIALS_FILE)
+        if (path := env.get(name, "")) and path != "/dev/null"
+    ]
     found.extend((DATA_PATH, part) for part in env.get(DATA_PATH, "").split(":") if part)
     return found
 
@@ -82,7 +87,7 @@ def _code_members(case: CaseView, config: FunctionConfig, wanted: str) -> list[E
     return [
         EvidenceRef(ref.path, ref.sha256, member=member.name)
         for member in read_members(case.read_bytes(ref, MAX_LAYER_BYTES))
-        if inside(member.name, [wanted])
+        if inside(member.path, [wanted])  # `./conf/aws.cfg` unpacks to conf/aws.cfg
     ]
 
 

@@ -147,7 +147,7 @@ def _loaded(
         folders = opt_members([site])
         found = resolve(case, config, [site])
         return [site], [
-            f for f in found if any(runs_at_start(f.ref.member or "", folder) for folder in folders)
+            f for f in found if any(runs_at_start(f.path, folder) for folder in folders)
         ]
     paths = variable_paths(name, value)
     extra = node_candidates(paths) if name.upper() == "NODE_OPTIONS" else []

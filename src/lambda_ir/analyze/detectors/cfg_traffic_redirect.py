@@ -31,7 +31,7 @@ from lambda_ir.analyze.attribution import config_event
 from lambda_ir.analyze.baseline_tools import is_internal, network_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
-from lambda_ir.analyze.sdk_files import CONFIG_FILE, DATA_PATH, locate, sdk_paths
+from lambda_ir.analyze.sdk_files import CONFIG_FILE, CREDENTIALS_FILE, DATA_PATH, locate, sdk_paths
 from lambda_ir.analyze.url_hosts import address, read_host
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.analyze.vendors import Destination, Vendor, VendorCatalogue
@@ -231,9 +231,10 @@ def _file_findings(case: CaseView) -> Iterator[Finding]:
         files = [ref.member or ref.path for ref in found.members]
         held = f" ({', '.join(files)})" if files else ""
         versions = f"{name} on {config.ref.name} (versions {', '.join(group.versions)})"
-        if name == CONFIG_FILE:
+        if name in (CONFIG_FILE, CREDENTIALS_FILE):
+            read = "config" if name == CONFIG_FILE else "credentials (merged into their config)"
             what = (
-                f"makes the AWS SDKs read their config from {path!r}, {found.place}{held}; "
+                f"makes the AWS SDKs read their {read} from {path!r}, {found.place}{held}; "
                 "that file's contents decide where the function's AWS calls go (an "
                 "`endpoint_url` in it sends them, and the secrets and data they carry, to any "
                 "host): read it, and unless it is your own"
