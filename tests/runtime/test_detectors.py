@@ -205,10 +205,13 @@ def test_a_collector_command_line_run_by_another_program_is_not_ours(
     builder = CaseBuilder(tmp_path / "case")
     builder.versions("orders", [function_config("orders")])
     wrapper = ("sh", "/opt/lambda-ir/wrapper", "/var/lang/bin/python3.12", "bootstrap")
+    collect = ("/opt/lambda-ir/collect.py", "snapshot")
     snapshot = lambda_snapshot(tmp, opt)
     snapshot["processes"] += [
         process(20, "/usr/bin/bash", *wrapper),  # Amazon Linux's /bin/sh, resolved
-        process(21, "/usr/bin/python3.9", "python3", "/opt/lambda-ir/collect.py", "snapshot"),
+        process(21, "/usr/bin/python3.9", "python3", "-E", "-s", "-B", *collect),
+        # not isolated as the layer runs it: PYTHONPATH or a user site could run other code
+        process(22, "/usr/bin/python3.9", "python3", *collect),
         process(30, "/tmp/xmrig (deleted)", "python3", "/opt/lambda-ir/collect.py", "snapshot"),
         process(31, "/tmp/kworker (deleted)", *wrapper),
         process(32, "/usr/bin/curl", "sh", "/opt/extensions/lambda-ir"),
@@ -221,6 +224,7 @@ def test_a_collector_command_line_run_by_another_program_is_not_ours(
         ("/tmp/xmrig (deleted)", Severity.HIGH),
         ("/usr/bin/curl", Severity.MEDIUM),
         ("/usr/bin/perl", Severity.MEDIUM),
+        ("/usr/bin/python3.9", Severity.MEDIUM),
     ]
 
 

@@ -18,9 +18,11 @@ from lambda_ir.runtime.layer import layer_files
 EVIDENCE_AGG = "list(DISTINCT [evidence_path, evidence_sha256]) AS evidence"
 # The collector's processes, by their whole command lines as `runtime.layer` starts them: its
 # wrapper's shell (`sh /opt/lambda-ir/wrapper <the runtime's command>`), its extension's
-# (`sh /opt/extensions/lambda-ir`), and Python running its script with no option but `-E`,
-# `-s`, `-B`, then the command it gives it. Matched on the command line as minified JSON, one
-# quoted argument after another (an argument holding a quote or a backslash is never ours):
+# (`sh /opt/extensions/lambda-ir`), and Python running its script isolated as the layer runs
+# it (`-E -s`, then `-B` from this release on: without them PYTHONPATH or a user site could
+# run other code in the process), then the command it gives it. Matched on the command line
+# as minified JSON, one quoted argument after another (an argument holding a quote or a
+# backslash is never ours):
 # anything else (`sh -c <code> /opt/lambda-ir/wrapper`, a miner given a collector script as
 # an argument) is judged like any other program.
 _SHELL_ARGV = (
@@ -28,7 +30,7 @@ _SHELL_ARGV = (
     r'|^\["([^"\\]*/)?sh","/opt/extensions/lambda-ir"\]$'
 )
 _PYTHON_ARGV = (
-    r'^\["([^"\\]*/)?python3(\.[0-9]+)?",("-[EsB]",)*'
+    r'^\["([^"\\]*/)?python3(\.[0-9]+)?","-E","-s",("-B",)?'
     r'"(/opt/lambda-ir/collect\.py","snapshot"|/opt/extensions/\.\./lambda-ir/collect\.py",'
     r'"extension")[],]'
 )

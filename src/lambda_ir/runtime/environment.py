@@ -62,11 +62,10 @@ KEEP = frozenset(
 NEVER = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"})
 # Variables that make a runtime or the dynamic loader run extra code; none is set by Lambda
 # itself, so in a process's own environment each says who started it and how.
+# (Not CoreCLR's profiler paths: Datadog's documented wrapper exports them into the runtime's
+# process, so there they say nothing of who started it; the configuration's are judged.)
 HOOKS = (
     "AWS_LAMBDA_EXEC_WRAPPER",
-    "CORECLR_PROFILER_PATH",
-    "CORECLR_PROFILER_PATH_64",
-    "CORECLR_PROFILER_PATH_ARM64",
     "DOTNET_STARTUP_HOOKS",
     "JAVA_TOOL_OPTIONS",
     "JDK_JAVA_OPTIONS",
