@@ -13,7 +13,7 @@ import urllib3
 
 from lambda_ir.acquire.context import CollectContext, CollectOptions, Scope
 from lambda_ir.acquire.logs import collect_logs, log_group_of
-from lambda_ir.acquire.logs_export import LogExport, export_events, log_export_step
+from lambda_ir.acquire.logs_export import LogExport, export_events, export_text, log_export_step
 from lambda_ir.acquire.resume import ResumeIndex
 from lambda_ir.acquire.steps import FunctionTarget
 from lambda_ir.acquire.work import Work, pool_sizes
@@ -173,3 +173,15 @@ def test_every_export_object_is_kept_as_received_whatever_it_holds(
         for line in gzip.decompress(case.path(e.path or "").read_bytes()).splitlines()
     ]
     assert sorted(messages) == [ODD_LINES, "done"]
+
+
+def test_an_export_object_read_to_its_bound_says_it_was_cut() -> None:
+    """An object that inflates past the bound is read to it and said so (its events past it
+    were dropped without a word); a message of many lines is one event, joined once."""
+    body = gzip.compress(b"2025-12-02T12:00:00.000Z start" + b"\nmore" * 50_000)
+    text, whole = export_text(body, limit=1_000)
+    assert len(text) == 1_000 and not whole
+    text, whole = export_text(body)
+    assert whole
+    (event,) = [orjson.loads(line) for line in export_events(text, "s")]
+    assert event["message"] == "start" + "\nmore" * 50_000

@@ -12,6 +12,7 @@ from lambda_ir.analyze.attribution import code_event
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detectors import cap_gained, cap_role_missing, cap_role_unused
 from lambda_ir.capabilities.extract import Parser, extract
+from lambda_ir.capabilities.python_ast import MAX_SUB_RESOURCES
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import open_index
 from lambda_ir.model import Severity
@@ -150,12 +151,17 @@ def test_python_nested_past_the_stack_is_still_read() -> None:
 
 
 def test_python_chains_past_the_stack_are_followed() -> None:
-    resources = 's3 = boto3.resource("s3")\nx = s3' + '.Bucket("b")' * 900 + ".put_object()\n"
+    # sub-resources are followed MAX_SUB_RESOURCES (64) deep: boto3's are a few deep, and every
+    # call of a chain asks, so a thousand-call chain read its whole length a thousand times
+    deep = '.Bucket("b")' * MAX_SUB_RESOURCES
+    resources = f's3 = boto3.resource("s3")\nx = s3{deep}.put_object()\n'
+    resources += "w = s3" + '.Bucket("b")' * 900 + ".put_object()\n"
     attributes = "y = q" + ".b" * 950 + '("http://203.0.113.5/z")\n'
     result = extract("app.py", f"import boto3\n{resources}{attributes}".encode())
     assert result is not None and result.parser is Parser.PYTHON
     found = {(c.kind.value, c.value, c.line) for c in result.capabilities}
-    assert {("aws-call", "s3:PutObject", 3), ("network", "http://203.0.113.5", 4)} <= found
+    assert {("aws-call", "s3:PutObject", 3), ("network", "http://203.0.113.5", 5)} <= found
+    assert ("aws-call", "s3:PutObject", 4) not in found  # past the sub-resources followed
 
 
 def test_javascript_chain_past_the_stack_is_still_read() -> None:

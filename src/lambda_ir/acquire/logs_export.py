@@ -158,13 +158,24 @@ def _store_export_object(
         return
     _put(ctx, fn, obj, [body], Kind.OTHER, params, {})
     try:
-        text = open_stream(io.BytesIO(body)).read(MAX_EXPORT_OBJECT)  # bounded: no gzip bomb
+        text, whole = export_text(body)
     except Exception as exc:  # a damaged object: kept above, its events not read
         record_failure(ctx, Kind.LOGS, "s3:GetObject", params, fn.region, classify(exc))
         return
+    if not whole:  # kept as received above; its events past the bound are not read
+        said = f"inflates past {MAX_EXPORT_OBJECT} bytes: its events past them not read"
+        error = CallError(ErrorClass.SKIPPED, "TooLarge", said)
+        record_failure(ctx, Kind.LOGS, "s3:GetObject", params, fn.region, error)
     lines = list(export_events(text, obj.stream, obj.window))
     if lines:
         _put(ctx, fn, obj, gzip_lines(iter(lines)), Kind.LOGS, params, {"lines": len(lines)})
+
+
+def export_text(body: bytes, limit: int = MAX_EXPORT_OBJECT) -> tuple[bytes, bool]:
+    """An export object's text (gzip or plain), at most `limit` bytes of it (no gzip bomb),
+    and whether that is all of it: one byte more is read to tell."""
+    text = open_stream(io.BytesIO(body)).read(limit + 1)
+    return text[:limit], len(text) <= limit
 
 
 def _put(
@@ -203,23 +214,29 @@ def export_events(
     raised ValueError and lost the function's other objects). Lines before the first
     event belong to none and are left out (AWS starts every object with an event).
     """
-    current: dict[str, Any] | None = None
+    current: tuple[int, list[bytes]] | None = None  # the event's time and its lines
     for line in text.split(b"\n"):
         start = _event_start(line, window)
         if start is None:
             if current is not None:  # a multi-line message continues
-                current["message"] += "\n" + line.decode("utf-8", "replace")
+                current[1].append(line)
             continue
         if current is not None:
-            yield orjson.dumps(current) + b"\n"
-        timestamp, message = start
-        current = {
-            "timestamp": timestamp,
-            "message": message.decode("utf-8", "replace"),
-            "logStreamName": stream_name,
-        }
+            yield _event_line(current, stream_name)
+        current = (start[0], [start[1]])
     if current is not None:
-        yield orjson.dumps(current) + b"\n"
+        yield _event_line(current, stream_name)
+
+
+def _event_line(event: tuple[int, list[bytes]], stream_name: str) -> bytes:
+    """One event as a FilterLogEvents JSON line; its lines joined once (a message grown line
+    by line was copied whole at each line: a 256 KB message of newlines took a second)."""
+    timestamp, lines = event
+    message = b"\n".join(lines).decode("utf-8", "replace")
+    return (
+        orjson.dumps({"timestamp": timestamp, "message": message, "logStreamName": stream_name})
+        + b"\n"
+    )
 
 
 def _event_start(line: bytes, window: tuple[int, int] | None) -> tuple[int, bytes] | None:

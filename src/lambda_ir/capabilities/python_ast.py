@@ -50,6 +50,10 @@ NOT_OPERATIONS = frozenset(
 )
 WRITE_MODES = ("w", "a", "x", "+")
 
+# Sub-resources followed down from a method call to its client (boto3's are a few deep:
+# `s3.Bucket(b).Object(k).put()`).
+MAX_SUB_RESOURCES = 64
+
 
 def scan_python(text: str) -> tuple[tuple[Capability, ...], str | None]:
     """(capabilities, None), or ((), why it does not parse) for the fallback to record."""
@@ -175,9 +179,10 @@ class _Reader:
 
     def _service_of(self, receiver: ast.expr) -> str | None:
         """The service a method is called on: a tracked client, an inline one, or a
-        sub-resource of a tracked resource (`s3.Bucket("b").put_object`), however long the
-        chain of sub-resources (a loop, not recursion)."""
-        while True:
+        sub-resource of a tracked resource (`s3.Bucket("b").put_object`), down at most
+        MAX_SUB_RESOURCES steps of sub-resources (a loop, not recursion: every call of a chain
+        asks, so an unbounded walk made a chain of a thousand calls quadratic)."""
+        for _ in range(MAX_SUB_RESOURCES + 1):
             key = _key(receiver)
             if key and key in self.clients:
                 return self.clients[key]
@@ -190,6 +195,7 @@ class _Reader:
             if not (isinstance(func, ast.Attribute) and func.attr[:1].isupper()):
                 return None
             receiver = func.value
+        return None
 
     def _name(self, node: ast.expr) -> str:
         """`subprocess.run` through the imports; an attribute of anything but a name keeps
