@@ -19,7 +19,7 @@ import pytest
 from lambda_ir.evidence import Case, verify_case
 from lambda_ir.evidence.index import build_index
 from lambda_ir.evidence.index_trail import record_files, records_query
-from lambda_ir.evidence.trail import import_trail
+from lambda_ir.evidence.trail import MAX_AS_SENT, AsSent, import_trail
 from lambda_ir.evidence.trail_read import (
     MAX_DOCUMENT,
     MAX_RECORD,
@@ -549,3 +549,14 @@ def test_cli_import_says_a_file_held_no_record(tmp_path: Path) -> None:
     assert "empty.json: no CloudTrail records in it" in done.stderr
     assert "nothing imported: 0 records from 1 file (1 skipped, 1 warning," in done.stderr
     assert not [e for e in Case.open(tmp_path / "c").entries() if e.error]  # no collection gap
+
+
+def test_lines_kept_as_read_are_bounded_and_the_rest_counted() -> None:
+    """A file of nothing but lone-surrogate lines held them all in memory until its end (a
+    216 MB file took 226 MB more): past MAX_AS_SENT bytes they are counted, not kept (their
+    records are imported all the same, the escapes as text)."""
+    line = b"x" * (MAX_AS_SENT // 2 + 1)
+    kept = AsSent()
+    for _ in range(3):
+        kept.append(line)
+    assert len(kept) == 1 and kept.dropped == 2 and kept.size == len(line)

@@ -124,7 +124,7 @@ def import_file(
 ) -> FileImport:
     """Import one local file into `case` as `trail/import/<source sha>/<name>.jsonl.zst`."""
     problems: list[str] = []
-    as_sent: list[bytes] = []
+    as_sent = AsSent()
     counter = _Counter()
     digest = _file_sha256(source)
     relpath = f"trail/import/{digest[:16]}/{path_segment(source.name)}{ARTIFACT_SUFFIX}"
@@ -152,9 +152,12 @@ def import_file(
         problems.append("no CloudTrail records in it")
     if as_sent:  # said, not a failed call: every record in them was read
         kept = keep_as_sent(case, as_sent, relpath, api="local:import", params=params, meta=meta)
+        past = f"; {as_sent.dropped} more past {MAX_AS_SENT} bytes not kept so" * bool(
+            as_sent.dropped
+        )
         problems.append(
-            f"{len(as_sent)} line(s) held lone surrogate escapes (such as \\ud800), imported "
-            f"with them as text; kept as read in {kept.path}"
+            f"{len(as_sent) + as_sent.dropped} line(s) held lone surrogate escapes (such as "
+            f"\\ud800), imported with them as text; kept as read in {kept.path}{past}"
         )
     return FileImport(display, counter.total, artifact, tuple(problems))
 
@@ -186,6 +189,27 @@ def keep_as_sent(
         region=region,
         meta={**(meta or {}), "kept": "as read, before lone surrogates became text"},
     )
+
+
+MAX_AS_SENT = 64 << 20  # bytes of lines kept as read, a file
+
+
+class AsSent(list[bytes]):
+    """Lines read with lone surrogate escapes, kept as read up to MAX_AS_SENT bytes (a file of
+    nothing else held them all in memory until its end); `dropped` counts those past it,
+    whose records are imported all the same, the escapes as text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.size = 0
+        self.dropped = 0
+
+    def append(self, line: bytes) -> None:
+        if self.size + len(line) > MAX_AS_SENT:
+            self.dropped += 1
+            return
+        self.size += len(line)
+        super().append(line)
 
 
 class _Counter:
