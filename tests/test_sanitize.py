@@ -27,10 +27,12 @@ from lambda_ir.timeline.output import to_csv
 from tests.report.test_formats import sarif_unescaped
 
 # What must never reach a terminal or a text file raw: C0 (but the \n and tab we put
-# between lines and columns), DEL, C1, bidi controls, line/paragraph separators, zero-width.
+# between lines and columns), DEL, C1, bidi controls, line/paragraph separators, zero-width
+# and the other characters that show as nothing.
 _RAW = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e"
-    "\u2060-\u2064\u2066-\u2069\ufeff]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
+    "\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufe00-\ufe0f"
+    "\ufeff\uffa0]"
 )
 _RAW_IN_FIELD = re.compile(f"[\t\n{_RAW.pattern[1:-1]}]")
 
@@ -64,6 +66,8 @@ _FAST = settings(
         # zero-width: `orders` and these looked the same
         ("orders\u200b", "orders\\u200b"),
         ("or\u200cde\u200drs\u2060\ufeff", "or\\u200cde\\u200drs\\u2060\\ufeff"),
+        ("or\u00adders\u3164", "or\\xadders\\u3164"),  # a soft hyphen, a Hangul filler
+        ("orders\U000e0041", "orders\\U000e0041"),  # a tag character
         ("café → 東京 🐍", "café → 東京 🐍"),  # printable text is untouched
     ],
 )
@@ -215,8 +219,10 @@ def test_json_bytes_fast_path_knows_every_character_it_escapes() -> None:
     # Encoded JSON is returned untouched when `_raw_in` finds nothing to escape: it must see
     # every character `json_text` escapes, and (to be of use) no other.
     escaped = [chr(c) for c in range(0x110000) if sanitize._JSON.match(chr(c))]
-    # DEL, 32 C1, U+061C, 2 marks, U+2028/9, 5 + 4 bidi; zero-width: 3, 5 and the BOM
-    assert len(escaped) == 56
+    # DEL, 32 C1, U+061C, 2 marks, U+2028/9, 5 + 4 bidi; zero-width: 3, 5 and the BOM; the
+    # other invisible ones: U+00AD, U+034F, 2 + 1 + 1 Hangul fillers, 2 Khmer, U+180E and 16
+    # variation selectors
+    assert len(escaped) == 81
     for char in escaped:
         assert sanitize._raw_in(f"a{char}b".encode()), hex(ord(char))
     others = [chr(c) for c in range(0x80, 0x10000) if not 0xD800 <= c <= 0xDFFF]

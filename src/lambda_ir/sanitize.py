@@ -27,10 +27,16 @@ import shlex
 # C0 controls, DEL, C1 controls (U+0080-U+009F, which includes 8-bit CSI U+009B and NEL),
 # the Unicode line and paragraph separators, the bidi embedding/override/isolate/mark
 # characters, the zero-width ones (space, non-joiner, joiner U+200B-D; word joiner and the
-# invisible operators U+2060-4; the BOM U+FEFF as zero-width no-break space), and lone
-# surrogates (which cannot even be encoded to a terminal).
-_INVISIBLE = "\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
-_OTHER = f"\x7f-\x9f{_INVISIBLE}\ud800-\udfff"
+# invisible operators U+2060-4; the BOM U+FEFF as zero-width no-break space), the other
+# characters that show as nothing (soft hyphen U+00AD, combining grapheme joiner U+034F,
+# the Hangul fillers U+115F/60, U+3164, U+FFA0, Khmer's U+17B4/5, Mongolian's vowel separator
+# U+180E, the variation selectors U+FE00-F), and lone surrogates (which cannot even be
+# encoded to a terminal). Tag characters (U+E0000-E007F) too in `field` and `text`.
+_INVISIBLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028\u2029"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufe00-\ufe0f\ufeff\uffa0"
+)
+_OTHER = f"\x7f-\x9f{_INVISIBLE}\ud800-\udfff\U000e0000-\U000e007f"
 _FIELD = re.compile(f"[\x00-\x1f{_OTHER}]")
 _TEXT = re.compile(f"[\x00-\x08\x0b-\x1f{_OTHER}]")  # keeps tab (\x09) and \n (\x0a)
 # Characters JSON encoders leave unescaped but a terminal interprets or does not show (C0 is
@@ -45,6 +51,8 @@ def _visible(match: re.Match[str]) -> str:
     if named is not None:
         return named
     code = ord(char)
+    if code > 0xFFFF:
+        return f"\\U{code:08x}"
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
@@ -89,16 +97,25 @@ def json_bytes(document: bytes) -> bytes:
 
 
 # Each non-ASCII `_JSON` character in UTF-8 (DEL, the ASCII one, is looked for alone): a
-# lead and the bytes its next byte can be. C1 (U+0080-U+009F: C2 80-9F); U+061C (D8 9C);
-# U+200B-F, U+2028/9, U+202A-E (E2 80 ..); U+2060-4, U+2066-9 (E2 81 ..); U+FEFF (EF BB BF).
+# lead and the bytes its next byte can be. C1 (U+0080-U+009F: C2 80-9F) and U+00AD (C2 AD);
+# U+034F (CD 8F); U+061C (D8 9C); U+115F/60 (E1 85 ..); U+17B4/5 (E1 9E ..); U+180E
+# (E1 A0 8E); U+200B-F, U+2028/9, U+202A-E (E2 80 ..); U+2060-4, U+2066-9 (E2 81 ..);
+# U+3164 (E3 85 A4); U+FE00-F (EF B8 ..); U+FEFF (EF BB BF); U+FFA0 (EF BE A0).
 # Encoded JSON with none of them (an incidents.json with arrows and ellipses in its titles)
 # needs no decoding: a byte search for each lead instead of a regex over 30 MB of text.
 _JSON_BYTES: tuple[tuple[bytes, bytes], ...] = (
-    (b"\xc2", bytes(range(0x80, 0xA0))),
+    (b"\xc2", bytes(range(0x80, 0xA0)) + b"\xad"),
+    (b"\xcd", b"\x8f"),
     (b"\xd8", b"\x9c"),
+    (b"\xe1\x85", b"\x9f\xa0"),
+    (b"\xe1\x9e", b"\xb4\xb5"),
+    (b"\xe1\xa0", b"\x8e"),
     (b"\xe2\x80", b"\x8b\x8c\x8d\x8e\x8f\xa8\xa9\xaa\xab\xac\xad\xae"),
     (b"\xe2\x81", b"\xa0\xa1\xa2\xa3\xa4\xa6\xa7\xa8\xa9"),
+    (b"\xe3\x85", b"\xa4"),
+    (b"\xef\xb8", bytes(range(0x80, 0x90))),
     (b"\xef\xbb", b"\xbf"),
+    (b"\xef\xbe", b"\xa0"),
 )
 
 
