@@ -36,16 +36,9 @@ class CatalogTable:
 def read_table(athena: Any, table: str) -> CatalogTable | None:
     """`table` (DB.TABLE) from the catalog, or None when the catalog has no such table."""
     database, name = table.split(".")
-    try:
-        found = call(
-            athena,
-            "GetTableMetadata",
-            {"CatalogName": "AwsDataCatalog", "DatabaseName": database, "TableName": name},
-        )
-    except ClientError as exc:
-        if _missing(exc):
-            return None
-        raise
+    found = _read(athena, "GetTableMetadata", {"DatabaseName": database, "TableName": name})
+    if found is None:
+        return None
     metadata = found.get("TableMetadata") or {}
     parameters = metadata.get("Parameters") or {}
     made = metadata.get("CreateTime")
@@ -62,14 +55,9 @@ def read_table(athena: Any, table: str) -> CatalogTable | None:
 
 def read_database(athena: Any, database: str) -> dict[str, str] | None:
     """The database's Parameters (its DBPROPERTIES), or None when the catalog has none."""
-    try:
-        found = call(
-            athena, "GetDatabase", {"CatalogName": "AwsDataCatalog", "DatabaseName": database}
-        )
-    except ClientError as exc:
-        if _missing(exc):
-            return None
-        raise
+    found = _read(athena, "GetDatabase", {"DatabaseName": database})
+    if found is None:
+        return None
     parameters = (found.get("Database") or {}).get("Parameters") or {}
     return {str(k): str(v) for k, v in parameters.items()}
 
@@ -90,13 +78,19 @@ def check_in_catalog(athena: Any, table: str) -> None:
 
 def exists(athena: Any, operation: str, params: dict[str, str]) -> bool:
     """Whether the catalog has it (GetDatabase or GetTableMetadata with `params`)."""
+    return _read(athena, operation, params) is not None
+
+
+def _read(athena: Any, operation: str, params: dict[str, str]) -> dict[str, Any] | None:
+    """Athena's answer to a catalog read (GetDatabase, GetTableMetadata) of the default
+    catalog, or None when it has no such database or table; any other error is raised."""
     try:
-        call(athena, operation, {"CatalogName": "AwsDataCatalog", **params})
+        found: dict[str, Any] = call(athena, operation, {"CatalogName": "AwsDataCatalog", **params})
     except ClientError as exc:
         if _missing(exc):
-            return False
+            return None
         raise
-    return True
+    return found
 
 
 def _missing(exc: ClientError) -> bool:
