@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 import duckdb
 import pytest
 from hypothesis import given, settings
@@ -560,10 +563,14 @@ def test_a_vendor_layer_is_not_a_gain_but_a_look_alike_is(builder: CaseBuilder) 
 
 def test_a_vendored_dependency_is_named_and_low(builder: CaseBuilder) -> None:
     own = {"app.py": READER_PY}
+    six = "def exec_(code, globs):\n    exec(code, globs)\n"
+    sha = base64.urlsafe_b64encode(hashlib.sha256(six.encode()).digest()).rstrip(b"=").decode()
     with_deps = {
         **own,
-        "six-1.16.0.dist-info/RECORD": "six.py,sha256=x,100\nsix-1.16.0.dist-info/RECORD,,\n",
-        "six.py": "def exec_(code, globs):\n    exec(code, globs)\n",
+        # as pip writes it: a file is the dependency's only while its bytes are as recorded
+        "six-1.16.0.dist-info/RECORD": f"six.py,sha256={sha},{len(six)}\n"
+        "six-1.16.0.dist-info/RECORD,,\n",
+        "six.py": six,
         "node_modules/@acme/run/index.js": "require('child_process').execSync(process.argv[2]);\n",
     }
     configs = []

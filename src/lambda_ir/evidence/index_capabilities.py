@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from lambda_ir.capabilities.deps import dependency_map, dependency_of
+from lambda_ir.capabilities.deps import Check, Installed, line_ending_digests, read_installed
 from lambda_ir.capabilities.extract import extract, is_vendored
 from lambda_ir.evidence.case import Case
 from lambda_ir.evidence.index_code import CODE_KINDS, ZIP_ERRORS, read_members
@@ -82,13 +82,18 @@ def _package_rows(
     files: list[tuple[object, ...]] = []
     rows: list[tuple[object, ...]] = []
     path = case.path(entry.path)
-    unread: list[str] = []
-    recorded = _dependencies(path, unread)
+    installed, unread = _installed(path)
     problems.extend(
         f"{entry.path}: {why}; the files it lists count as the package's own" for why in unread
     )
     for member in read_members(path):
-        if member.content is None or member.is_symlink or is_vendored(member.name):
+        if member.content is None or member.is_symlink:
+            continue
+        # A vendored SDK's file is read when its RECORD does not vouch for it: changed
+        # after install, or added to the library's folders (a file the installer wrote,
+        # or that no RECORD knows of, stays unread as before).
+        check = installed.check(member.path, line_ending_digests(member.content))
+        if is_vendored(member.name) and check not in (Check.CHANGED, Check.ADDED):
             continue
         try:
             found = extract(member.name, member.content)
@@ -100,7 +105,8 @@ def _package_rows(
             continue
         if found is None:
             continue
-        dependency = dependency_of(member.name, recorded) or None
+        # a changed file is no longer the library's: its lines are judged as the package's own
+        dependency = None if check is Check.CHANGED else installed.dependency(member.path) or None
         files.append(
             (entry.sha256, entry.kind, found.file, found.parser.value, found.note,
              len(found.capabilities), entry.path, dependency)
@@ -113,11 +119,13 @@ def _package_rows(
     return files, rows
 
 
-def _dependencies(path: Path, unread: list[str]) -> dict[str, str]:
+def _installed(path: Path) -> tuple[Installed, list[str]]:
     """The package's vendored Python distributions, from their RECORD files (small, bounded).
 
     A RECORD that cannot be read (too large, damaged, encrypted: no password is ever tried)
-    is named in `unread`, never raised: one hostile member must not stop the index."""
+    is named in the list returned beside it, never raised: one hostile member must not stop
+    the index."""
+    unread: list[str] = []
     with zipfile.ZipFile(path) as archive:
         sizes = {info.filename: info.file_size for info in archive.infolist()}
 
@@ -131,4 +139,4 @@ def _dependencies(path: Path, unread: list[str]) -> dict[str, str]:
                 unread.append(f"{name}: not read: {type(exc).__name__}: {exc}")
                 return None
 
-        return dependency_map(list(sizes), read)
+        return read_installed(list(sizes), read), unread

@@ -20,7 +20,9 @@ from lambda_ir.model import FOREIGN_CALLER
 # 9: `code_files.path`, where a member unpacks (`./extensions/x` is `extensions/x`).
 # 10: one unreadable log artifact or event no longer empties `log_events`, and a log
 # artifact's `ingest_warnings` row names it (`file`), not "index".
-SCHEMA_VERSION = "10"
+# 11: a vendored library's file that differs from its dist-info RECORD, or that a library's
+# folder holds unrecorded, is read and its capability rows are the package's own.
+SCHEMA_VERSION = "11"
 
 # `model.Actor.key` of a `trail_events` row's caller from another account (`AWSAccount`, no
 # ARN: `actor_name` is `<account id>/<principal id>`), NULL for any other caller.

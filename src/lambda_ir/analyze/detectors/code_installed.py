@@ -1,0 +1,239 @@
+"""LIR-CODE-006: an installed library's file changed after install, or a file added to it.
+
+pip, uv and poetry list every file they install into a package in the distribution's
+`*.dist-info/RECORD`, each with its SHA-256 (`capabilities.deps`). A responder reads the
+handler; a backdoor in `requests/sessions.py`, `botocore/credentials.py` (whose AWS calls and
+credential reads are by design, so capability rows leave them out) or a CA bundle added to
+`certifi/cacert.pem` is where it hides, and the RECORD beside it still holds the published
+bytes' hashes. Line endings alone never count. Build steps that rewrite installed files are
+told apart where they can be: a shared library smaller than recorded is what `strip` makes
+(LOW), and a package most of whose recorded files differ was rewritten whole by a build step
+(a minifier, a converter: LOW, listed). An attacker who rewrites the RECORD too is not caught
+here: the RECORD is the package's word, not the published release's.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from lambda_ir.analyze.archive import Member, read_members
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.code_files import iter_files, owner_location
+from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.values import Package
+from lambda_ir.analyze.vendors import LayerKind, package_publisher
+from lambda_ir.capabilities.deps import (
+    RECORD,
+    Check,
+    Installed,
+    Listing,
+    line_ending_digests,
+    read_installed,
+    record_digest,
+)
+from lambda_ir.capabilities.elf import ElfKind, elf_kind
+from lambda_ir.model import EvidenceRef, Finding, Kind, Severity
+
+INFO = DetectorInfo(
+    id="LIR-CODE-006",
+    title="Installed library changed after install",
+    severity=Severity.HIGH,
+    attack=("T1195.001", "T1554"),
+    evidence=(Kind.CODE, Kind.LAYER_CODE),
+    references=(
+        "https://packaging.python.org/en/latest/specifications/recording-installed-packages/",
+        "https://attack.mitre.org/techniques/T1195/001/",
+    ),
+    false_positives=(
+        "Build steps that rewrite installed files: `strip` of shared libraries (LOW), a "
+        "minifier or converter run over the whole package (LOW when most recorded files "
+        "differ), a patch a team applies to a library on purpose (HIGH: confirm with the "
+        "team and diff against the published release). A known vendor's layer from its own "
+        "account is INFO."
+    ),
+)
+# Files added to a library's folders that Python or the loader runs: data files added beside
+# a library are not reported (a changed one is, whatever it holds: a CA bundle too).
+RUNNABLE = (".py", ".pyc", ".pyw", ".so", ".pth")
+SHOWN = 5  # files a summary names; details list them all
+REWRITE_SHARE = 0.5  # more than this share of a package's recorded files changed ...
+REWRITE_FILES = 20  # ... and at least this many: a build step rewrote the package
+MAX_RECORD = 4 << 20  # as the index: a larger RECORD is not read
+
+
+@dataclass
+class Library:
+    """What one installed distribution of a package no longer is."""
+
+    listing: Listing
+    changed: list[str] = field(default_factory=list)  # member names
+    stripped: list[str] = field(default_factory=list)  # ELF libraries smaller than recorded
+    added: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Files:
+    """One package blob's members as this detector needs them: their RECORD-style SHA-256
+    (the bytes are not kept), the RECORDs' bytes, and which are ELF shared libraries."""
+
+    digests: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (name, digest)
+    sizes: dict[str, int] = field(default_factory=dict)
+    libraries: set[str] = field(default_factory=set)
+    records: dict[str, bytes] = field(default_factory=dict)  # member name -> RECORD bytes
+
+    def add(self, member: Member) -> None:
+        path = member.path
+        self.digests[path] = (member.name, record_digest(member.data))
+        self.sizes[path] = len(member.data)
+        if member.data.startswith(b"\x7fELF") and elf_kind(member.data) is ElfKind.LIBRARY:
+            self.libraries.add(path)
+        if RECORD.match(path) and len(member.data) <= MAX_RECORD:
+            self.records[member.name] = member.data
+
+
+def detect(case: CaseView) -> Iterator[Finding]:
+    """Per package and installed distribution: its files whose bytes differ from its RECORD,
+    and runnable files added to its folders."""
+    by_blob = itertools.groupby(iter_files(case), key=lambda found: found[0].blob.path)
+    for _, found in by_blob:
+        files, packages = Files(), list[Package]()
+        for package, member, _ in found:  # each member once for every package of the blob
+            packages += [] if package in packages else [package]
+            if package == packages[0]:
+                files.add(member)
+        if not files.records:
+            continue
+        installed = read_installed(files.records, files.records.get)
+        libraries = _libraries(case, installed, files, packages[0])
+        rewritten = _rewritten(installed, libraries)
+        for package in packages:
+            for library in libraries:
+                yield _finding(case, package, library, rewritten)
+
+
+def _libraries(
+    case: CaseView, installed: Installed, files: Files, package: Package
+) -> list[Library]:
+    """The distributions of the package with a changed or added file, in the order of their
+    RECORDs' first listing."""
+    found: dict[str, Library] = {}
+    suspects: list[str] = []
+    for path, (name, digest) in files.digests.items():
+        check = installed.check(path, (digest,))
+        if check is Check.CHANGED:
+            suspects.append(path)
+        elif check is Check.ADDED and _runnable(path, files):
+            listing = installed.library_of(path)
+            assert listing is not None  # ADDED means a library's folder holds it
+            found.setdefault(listing.record, Library(listing)).added.append(name)
+    if suspects:  # the raw bytes differ: read them again for their line-ending digests
+        changed = set(suspects) - _same_but_line_endings(case, package, installed, suspects)
+        for path in suspects:
+            if path not in changed:
+                continue
+            listing = installed.listings[path][0]
+            library = found.setdefault(listing.record, Library(listing))
+            name = files.digests[path][0]
+            sizes = [x.size for x in installed.listings[path] if x.size is not None]
+            stripped = path in files.libraries and bool(sizes) and files.sizes[path] < min(sizes)
+            (library.stripped if stripped else library.changed).append(name)
+    return sorted(found.values(), key=lambda lib: lib.listing.record)
+
+
+def _runnable(path: str, files: Files) -> bool:
+    """A file Python imports or the loader maps: by its name, or an ELF file by its bytes."""
+    return path.endswith(RUNNABLE) or path in files.libraries
+
+
+def _same_but_line_endings(
+    case: CaseView, package: Package, installed: Installed, suspects: list[str]
+) -> set[str]:
+    """Of the `suspects` (raw bytes unlike their RECORD), those whose bytes match once line
+    endings are changed: the package is read again for them only (rare: a mismatch)."""
+    wanted, same = set(suspects), set[str]()
+    try:
+        data = case.read_bytes(package.blob, 512 << 20)
+    except (OSError, ValueError):
+        return same
+    for member in read_members(data):
+        if member.path in wanted:
+            digests = list(line_ending_digests(member.data))[1:]
+            if installed.check(member.path, digests) is Check.AS_RECORDED:
+                same.add(member.path)
+    return same
+
+
+def _rewritten(installed: Installed, libraries: list[Library]) -> bool:
+    """Most of the package's recorded files differ: a build step rewrote them all."""
+    hashed = sum(1 for listed in installed.listings.values() if any(x.digest for x in listed))
+    changed = sum(len(lib.changed) + len(lib.stripped) for lib in libraries)
+    return changed >= REWRITE_FILES and changed > hashed * REWRITE_SHARE
+
+
+def _finding(case: CaseView, package: Package, library: Library, rewritten: bool) -> Finding:
+    listing = library.listing
+    account, region = owner_location(package.owner)
+    publisher = package_publisher(case.vendors, package.layer, account)
+    if library.changed and not rewritten:
+        severity, why = Severity.HIGH, "changed after install"
+    elif library.added:
+        severity, why = Severity.MEDIUM, "added to the library after install"
+    elif library.changed:
+        severity, why = Severity.LOW, "most of the package's recorded files differ: a build step"
+        why += " (a minifier, a converter) rewrote them"
+    else:
+        severity, why = Severity.LOW, "shared libraries smaller than recorded: what `strip` makes"
+    if publisher is not None and publisher.kind is LayerKind.LOOKALIKE:
+        severity = Severity.HIGH
+    elif publisher is not None:
+        severity = Severity.INFO  # the vendor's own build, from its own account
+    parts = [
+        f"{len(files)} {singular if len(files) == 1 else plural} ({_names(files)})"
+        for files, singular, plural in (
+            (library.changed, "file differs from", "files differ from"),
+            (
+                library.stripped,
+                "shared library is smaller than",
+                "shared libraries are smaller than",
+            ),
+            (library.added, "runnable file is not in", "runnable files are not in"),
+        )
+        if files
+    ]
+    members = [*library.changed, *library.added, *library.stripped]
+    return make_finding(
+        INFO,
+        resource=package.owner,
+        account=account,
+        region=region,
+        severity=severity,
+        key=f"{package.key}|{listing.record}",
+        evidence=[EvidenceRef(package.blob.path, package.blob.sha256, member=m) for m in members],
+        summary=(
+            f"{listing.dist} {listing.version} in {package.owner}: "
+            + "; ".join(parts)
+            + f" what its installer recorded ({listing.record}): {why}"
+            + (f", in a layer {publisher.describe()}" if publisher else "")
+            + f". Compare them with the published {listing.dist} {listing.version} "
+            "(`pip download` it) before trusting the package."
+        ),
+        details={
+            "distribution": listing.dist,
+            "version": listing.version,
+            "record": listing.record,
+            "changed": library.changed,
+            "stripped": library.stripped,
+            "added": library.added,
+            "used_by": list(package.owners),
+        },
+    )
+
+
+def _names(files: list[str]) -> str:
+    shown = ", ".join(files[:SHOWN])
+    return shown + (f" and {len(files) - SHOWN} more" if len(files) > SHOWN else "")
+
+
+DETECTOR = Detector(INFO, detect)
