@@ -7,6 +7,7 @@ one package and reuse it across hundreds of functions.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -62,7 +63,47 @@ exports.handler = async (event) => {{
 }};
 """
 
-REQUIREMENTS = "boto3==1.35.36\nPillow==10.4.0\n"
+REQUIREMENTS = "boto3==1.35.36\nPillow==10.4.0\npython-json-logger==2.0.7\n"
+# The one library a Python package vendors (`pip install -r requirements.txt -t .`; boto3
+# comes with the runtime, Pillow from a layer): its files, the bytecode pip compiled and its
+# dist-info, whose RECORD pip writes with each file's SHA-256 (none for the bytecode and the
+# RECORD itself).
+LIBRARY = "python_json_logger-2.0.7.dist-info"
+LIBRARY_FILES = {
+    "pythonjsonlogger/__init__.py": "",
+    "pythonjsonlogger/jsonlogger.py": '''"""Log records as JSON lines."""
+
+import json
+import logging
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record):
+        return json.dumps({"level": record.levelname, "message": record.getMessage()})
+''',
+    "pythonjsonlogger/py.typed": "",
+    f"{LIBRARY}/INSTALLER": "pip\n",
+    f"{LIBRARY}/METADATA": "Metadata-Version: 2.1\nName: python-json-logger\nVersion: 2.0.7\n",
+    f"{LIBRARY}/WHEEL": "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    f"{LIBRARY}/top_level.txt": "pythonjsonlogger\n",
+}
+LIBRARY_BYTECODE = (
+    "pythonjsonlogger/__pycache__/__init__.cpython-312.pyc",
+    "pythonjsonlogger/__pycache__/jsonlogger.cpython-312.pyc",
+)
+
+
+def _installed_library() -> dict[str, bytes | str]:
+    """LIBRARY_FILES, its bytecode and its RECORD, as pip leaves them in a package."""
+    lines = []
+    for path, content in LIBRARY_FILES.items():
+        data = content.encode()
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+        lines.append(f"{path},sha256={digest.decode()},{len(data)}")
+    lines += [f"{path},," for path in LIBRARY_BYTECODE]
+    lines.append(f"{LIBRARY}/RECORD,,")
+    bytecode = dict.fromkeys(LIBRARY_BYTECODE, b"\xcb\r\r\n" + bytes(12) + b"\xe3")
+    return {**LIBRARY_FILES, **bytecode, f"{LIBRARY}/RECORD": "\n".join(sorted(lines)) + "\n"}
 
 
 def function_zip(
@@ -76,7 +117,7 @@ def function_zip(
         files = {"app.js": source, "package.json": _package_json(description)}
     else:
         source = PYTHON_HANDLER.format(description=description, release=release)
-        files = {"app.py": source, "requirements.txt": REQUIREMENTS}
+        files = {"app.py": source, "requirements.txt": REQUIREMENTS, **_installed_library()}
     files.update(tools or {})
     return build_zip(files, frozenset(tools or ()))
 
