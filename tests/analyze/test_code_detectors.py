@@ -454,3 +454,62 @@ def test_another_vendors_extension_name_in_a_vendors_layer_is_not_a_newer_releas
     assert "Sentry's layer" in finding.summary and "the name of Datadog's extension" in (
         finding.summary
     )
+
+
+def _class(*strings: bytes) -> bytes:
+    """A stand-in for a compiled class: the magic and its constant pool's strings (data)."""
+    return b"\xca\xfe\xba\xbe\x00\x00\x00\x41" + b"\x01".join(strings)
+
+
+def test_a_class_inside_a_jar_is_read_by_the_rules(builder: CaseBuilder) -> None:
+    """The Java runtime loads `lib/*.jar`: a rule's strings are deflated inside the jar, so
+    its classes are read one by one (the jar's own bytes showed nothing)."""
+    miner = _class(b"com/acme/Pool", b"stratum+tcp://pool.example:3333")
+    jar = zip_bytes(
+        {"META-INF/MANIFEST.MF": "Manifest-Version: 1.0\n", "com/acme/Pool.class": miner}
+    )
+    path = _function_with(
+        builder,
+        {"com/acme/Handler.class": _class(b"ok"), "lib/pool-1.0.jar": jar},
+        runtime="java21",
+    )
+    (found,) = run_detector(builder, code_yara.DETECTOR)
+    assert found.detector == "yara:LIR_Cryptominer_Stratum_XMRig"
+    assert found.evidence[0].path == path
+    assert found.evidence[0].member == "lib/pool-1.0.jar!/com/acme/Pool.class"
+
+
+def test_javas_runtime_client_inside_its_jar_is_quiet(builder: CaseBuilder) -> None:
+    client = _class(b"AWS_LAMBDA_RUNTIME_API", b"/2018-06-01/runtime/invocation/next")
+    ric = zip_bytes(
+        {
+            "com/amazonaws/services/lambda/runtime/api/client/AWSLambda.class": client,
+            "aws-lambda-runtime-interface-client.glibc.so": LIBRARY + client,
+        }
+    )
+    jar = "lib/aws-lambda-java-runtime-interface-client-2.6.0.jar"
+    _function_with(builder, {"com/acme/Handler.class": _class(b"ok"), jar: ric}, runtime="java21")
+    assert run_detector(builder, code_yara.DETECTOR) == []
+    hijack = zip_bytes({"lib/helpers-1.0.jar": zip_bytes({"com/acme/Loop.class": client})})
+    builder.code(hijack, "poller")
+    builder.versions("poller", [function_config("poller", code=hijack, runtime="java21")])
+    (found,) = run_detector(builder, code_yara.DETECTOR)
+    assert found.evidence[0].member == "lib/helpers-1.0.jar!/com/acme/Loop.class"
+
+
+def test_a_jars_files_spend_the_packages_limits_and_nest_one_level() -> None:
+    inner = zip_bytes({"deep/Miner.class": _class(b"stratum+tcp://x")})
+    jar = zip_bytes({f"c/C{n}.class": _class(b"x") for n in range(10)} | {"inner.jar": inner})
+    package = zip_bytes({"app.py": BENIGN, "lib/a.jar": jar})
+    names = [m.name for m in read_members(package, jars=True)]
+    assert names[:3] == ["app.py", "lib/a.jar", "lib/a.jar!/c/C0.class"]
+    assert "lib/a.jar!/inner.jar" in names  # given as a file, never opened: one level
+    assert not any("deep/" in n for n in names)
+    assert [m.name for m in read_members(package)] == ["app.py", "lib/a.jar"]  # only if asked
+    report = ReadReport()
+    capped = [m.name for m in read_members(package, Limits(max_members=6), report, jars=True)]
+    assert len(capped) == 6 and "more than 6 members" in report.skipped[0]
+    total = ReadReport()
+    small = Limits(max_total=len(BENIGN) + len(jar) + 40)  # counting the jar's files too
+    read = [m.name for m in read_members(package, small, total, jars=True)]
+    assert "lib/a.jar" in read and len(read) < 13 and "total" in total.skipped[0]

@@ -72,38 +72,67 @@ def _is_link(info: zipfile.ZipInfo) -> bool:
 
 
 def read_members(
-    package: bytes, limits: Limits | None = None, report: ReadReport | None = None
+    package: bytes,
+    limits: Limits | None = None,
+    report: ReadReport | None = None,
+    *,
+    jars: bool = False,
 ) -> Iterator[Member]:
-    """Yield regular files of a zip within limits; skipped members are listed in `report`."""
-    limits = limits or Limits()
-    report = report if report is not None else ReadReport()
+    """Yield regular files of a zip within limits; skipped members are listed in `report`.
+    With `jars`, each `.jar` member (what the Java runtime puts on the class path) is given
+    and then its own files, named `lib/x.jar!/com/a/B.class`, one level deep: a class whose
+    strings a rule would match is deflated inside the jar. They spend the package's limits
+    (bytes and members): nesting never reads more than the package alone may."""
+    yield from _members(package, limits or Limits(), report or ReadReport(), _Spent(), jars, "")
+
+
+@dataclass
+class _Spent:
+    """What reading a package has cost so far, shared with the jars nested in it."""
+
+    members: int = 0
+    total: int = 0
+
+
+def _members(
+    package: bytes, limits: Limits, report: ReadReport, spent: _Spent, jars: bool, prefix: str
+) -> Iterator[Member]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(package))
     except _ZIP_ERRORS as exc:
-        report.skipped.append(f"not a zip: {exc}")
+        where = f"{prefix.removesuffix('!/')}: " if prefix else ""
+        report.skipped.append(f"{where}not a zip: {exc}")
         return
-    total = 0
     with archive:
         for index, info in enumerate(archive.infolist()):
-            if index >= limits.max_members:
+            if spent.members >= limits.max_members:
                 report.skipped.append(f"more than {limits.max_members} members; rest not read")
                 return
+            spent.members += 1
+            name = prefix + info.filename
             if not info.filename:  # a damaged directory entry (is_dir() would raise)
-                report.skipped.append(f"member {index}: no name")
+                report.skipped.append(f"{prefix}member {index}: no name")
                 continue
             if info.is_dir() or _is_link(info):
                 continue
-            reason = _refuse(info, limits, total)
+            reason = _refuse(info, limits, spent.total)
             if reason:
-                report.skipped.append(f"{info.filename}: {reason}")
+                report.skipped.append(f"{name}: {reason}")
                 continue
             try:
                 data = _read_bounded(archive, info, limits.max_member)
             except _ZIP_ERRORS as exc:
-                report.skipped.append(f"{info.filename}: unreadable ({exc})")
+                report.skipped.append(f"{name}: unreadable ({exc})")
                 continue
-            total += len(data)
-            yield Member(info.filename, data, info.external_attr >> 16)
+            spent.total += len(data)
+            yield Member(name, data, info.external_attr >> 16)
+            if jars and not prefix and _is_jar(info.filename, data):
+                yield from _members(data, limits, report, spent, False, f"{name}!/")
+
+
+def _is_jar(name: str, data: bytes) -> bool:
+    """A Java archive the runtime loads: named `.jar` and a zip by its first bytes."""
+    return name.lower().endswith(".jar") and data.startswith(b"PK\x03\x04")
 
 
 def _refuse(info: zipfile.ZipInfo, limits: Limits, total: int) -> str:

@@ -13,14 +13,22 @@ from lambda_ir.model import EvidenceRef, Finding, Severity
 if TYPE_CHECKING:
     from lambda_ir.analyze.caseview import CaseView
 
-# The AWS runtime interface clients talk to the Runtime API legitimately.
-RUNTIME_CLIENT_PATHS = ("awslambdaric/", "aws-lambda-ric/", "node_modules/aws-lambda-ric/")
+# The AWS runtime interface clients talk to the Runtime API legitimately: Python's, Node's,
+# and Java's classes and the jar holding them with its native client (read inside the jar).
+RUNTIME_CLIENT_PATHS = (
+    "awslambdaric/",
+    "aws-lambda-ric/",
+    "node_modules/aws-lambda-ric/",
+    "com/amazonaws/services/lambda/runtime/api/client/",
+    "aws-lambda-java-runtime-interface-client-",
+)
 
 
 def iter_files(
     case: CaseView, limits: Limits | None = None
 ) -> Iterator[tuple[Package, Member, ReadReport]]:
-    """(package, file, what was skipped in that package) for every file of every package. A
+    """(package, file, what was skipped in that package) for every file of every package, a
+    `.jar`'s own files included (`lib/x.jar!/com/a/B.class`: `archive.read_members`). A
     blob that several packages share (layers with the same bytes) is read once: each file
     comes once for each of them."""
     limits = limits or Limits()
@@ -34,7 +42,7 @@ def iter_files(
         except (OSError, ValueError) as exc:
             report.skipped.append(f"package not read: {exc}")
             continue
-        for member in read_members(data, limits, report):
+        for member in read_members(data, limits, report, jars=True):
             for package in packages:
                 yield package, member, report
 

@@ -107,7 +107,7 @@ def _files(case: CaseView, config: FunctionConfig, skipped: list[str]) -> dict[s
     report = ReadReport()
     files = {
         m.name: m.data
-        for m in read_members(case.read_bytes(blob, 512 * 1024 * 1024), report=report)
+        for m in read_members(case.read_bytes(blob, 512 * 1024 * 1024), report=report, jars=True)
     }
     skipped.extend(f"{config.ref.arn}: {s}" for s in report.skipped)
     return files

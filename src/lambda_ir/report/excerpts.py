@@ -161,7 +161,7 @@ def _members(case: Case, ref: EvidenceRef) -> dict[str, bytes]:
         package = path.read_bytes()
     except OSError:
         return {}
-    return {m.name: m.data for m in read_members(package, PACKAGE_LIMITS, ReadReport())}
+    return {m.name: m.data for m in read_members(package, PACKAGE_LIMITS, ReadReport(), jars=True)}
 
 
 def _is_text(data: bytes) -> bool:

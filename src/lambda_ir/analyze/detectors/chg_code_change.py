@@ -51,7 +51,7 @@ def _package(case: CaseView, config: FunctionConfig) -> tuple[EvidenceRef, dict[
     blob = case.code_blob(config.code_sha256) if config.code_sha256 else None
     if blob is None:
         return None
-    members = read_members(case.read_bytes(blob, 512 * 1024 * 1024))
+    members = read_members(case.read_bytes(blob, 512 * 1024 * 1024), jars=True)
     return blob, {m.name: m.data for m in members}
 
 
