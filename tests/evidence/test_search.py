@@ -131,6 +131,16 @@ def test_trail_search_reads_only_its_own_case_and_an_event_once(tmp_path: Path) 
         assert [h.evidence_path for h in hits] == ["trail/a/events.jsonl.gz"]
 
 
+def test_a_trail_hit_without_a_readable_time_says_so(tmp_path: Path) -> None:
+    from tests.evidence.test_trail import record
+
+    case = Case.create(tmp_path / "c")
+    body = json.dumps(record("untimed", userAgent="needle", eventTime="infinity")).encode()
+    case.put_bytes(gzip.compress(body + b"\n"), "trail/a/e.jsonl.gz", kind="trail", api="x")
+    (hit,) = search_case(case, build_query(["needle"], literal=True), ["trail"])
+    assert hit.locator.startswith("no readable time ") and "None" not in hit.locator
+
+
 def test_code_hits_name_the_versions_and_the_indicator(case: Case) -> None:
     query = build_query(
         ["nothing-here.example", "EVIL.example.com"], literal=True, ignore_case=True

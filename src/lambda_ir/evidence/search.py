@@ -228,7 +228,8 @@ def _trail(case: Case, query: Query, limit: int) -> Iterator[Hit]:
         if event_id == previous:
             continue  # the same event twice in its file: one hit
         previous = event_id
-        locator = f"{when}Z {name} eventID={event_id}"
+        # an event whose time the index could not read (`event_time` NULL) says so
+        locator = f"{f'{when}Z' if when else 'no readable time'} {name} eventID={event_id}"
         text = str(record)
         matched = which(labelled, text.encode("utf-8", "replace"))
         yield Hit("trail", str(path), str(sha), locator, snippet(text, pattern), matched=matched)
