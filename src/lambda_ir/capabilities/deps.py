@@ -28,6 +28,7 @@ from lambda_ir.capabilities.paths import unpacked_path
 
 RECORD = re.compile(r"^(?:.*/)?([^/]+?)-([^/-]+)\.dist-info/RECORD$")
 NODE_MODULES = "node_modules/"
+MAX_RECORD = 4 << 20  # a dist-info RECORD larger than this is not read
 # The only hash a RECORD entry is checked by: what pip, uv and poetry write. An entry with
 # another (or none) vouches for nothing: the wheel format refuses md5 and sha1, and a line
 # without a hash is for the RECORD itself and compiled `.pyc` files only.

@@ -17,14 +17,18 @@ from pathlib import Path
 
 import duckdb
 
-from lambda_ir.capabilities.deps import Check, Installed, line_ending_digests, read_installed
+from lambda_ir.capabilities.deps import (
+    MAX_RECORD,
+    Check,
+    Installed,
+    line_ending_digests,
+    read_installed,
+)
 from lambda_ir.capabilities.extract import extract, is_vendored
 from lambda_ir.evidence.case import Case
 from lambda_ir.evidence.index_code import CODE_KINDS, ZIP_ERRORS, read_members
 from lambda_ir.evidence.index_values import bulk_insert
 from lambda_ir.evidence.manifest import ManifestEntry
-
-MAX_RECORD = 4 << 20  # a dist-info RECORD larger than this is not read
 
 # Join each package's rows onto the versions that run it: as code, or as a layer (by ARN).
 PER_VERSION = """

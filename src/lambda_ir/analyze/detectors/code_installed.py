@@ -18,13 +18,14 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from lambda_ir.analyze.archive import Member, read_members
+from lambda_ir.analyze.archive import Limits, Member, read_members
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.code_files import iter_files, owner_location
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.values import Package
 from lambda_ir.analyze.vendors import LayerKind, package_publisher
 from lambda_ir.capabilities.deps import (
+    MAX_RECORD,
     RECORD,
     Check,
     Installed,
@@ -60,7 +61,6 @@ RUNNABLE = (".py", ".pyc", ".pyw", ".so", ".pth")
 SHOWN = 5  # files a summary names; details list them all
 REWRITE_SHARE = 0.5  # more than this share of a package's recorded files changed ...
 REWRITE_FILES = 20  # ... and at least this many: a build step rewrote the package
-MAX_RECORD = 4 << 20  # as the index: a larger RECORD is not read
 
 
 @dataclass
@@ -116,8 +116,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
 def _libraries(
     case: CaseView, installed: Installed, files: Files, package: Package
 ) -> list[Library]:
-    """The distributions of the package with a changed or added file, in the order of their
-    RECORDs' first listing."""
+    """The distributions of the package with a changed or added file, by their RECORD's
+    path."""
     found: dict[str, Library] = {}
     suspects: list[str] = []
     for path, (name, digest) in files.digests.items():
@@ -154,10 +154,10 @@ def _same_but_line_endings(
     endings are changed: the package is read again for them only (rare: a mismatch)."""
     wanted, same = set(suspects), set[str]()
     try:
-        data = case.read_bytes(package.blob, 512 << 20)
+        data = case.read_bytes(package.blob, Limits().max_package)
     except (OSError, ValueError):
         return same
-    for member in read_members(data):
+    for member in read_members(data, jars=True):  # as `iter_files` read them
         if member.path in wanted:
             digests = list(line_ending_digests(member.data))[1:]
             if installed.check(member.path, digests) is Check.AS_RECORDED:
