@@ -513,3 +513,48 @@ def test_a_jars_files_spend_the_packages_limits_and_nest_one_level() -> None:
     small = Limits(max_total=len(BENIGN) + len(jar) + 40)  # counting the jar's files too
     read = [m.name for m in read_members(package, small, total, jars=True)]
     assert "lib/a.jar" in read and len(read) < 13 and "total" in total.skipped[0]
+
+
+def test_a_jar_of_empty_entries_cannot_starve_the_packages_own_files() -> None:
+    """The package's own files are read before any jar's: a jar placed first, holding more
+    entries than the member limit, leaves the files after it read."""
+    filler = zip_bytes({f"e/{n}": b"" for n in range(60)})
+    package = zip_bytes(
+        {"lib/filler.jar": filler, "extensions/miner": SAMPLES["LIR_Cryptominer_Stratum_XMRig"]}
+    )
+    report = ReadReport()
+    names = [m.name for m in read_members(package, Limits(max_members=20), report, jars=True)]
+    assert names[:2] == ["lib/filler.jar", "extensions/miner"]
+    assert len(names) == 20 and report.skipped == ["more than 20 members; rest not read"]
+
+
+def test_a_jar_behind_a_launcher_script_is_read_and_a_damaged_member_is_skipped() -> None:
+    jar = zip_bytes({"com/acme/Pool.class": _class(b"stratum+tcp://pool.example:3333")})
+    corrupt = io.BytesIO()
+    with zipfile.ZipFile(corrupt, "w", zipfile.ZIP_LZMA) as archive:
+        archive.writestr("com/acme/Bad.class", b"x" * 1000)
+    damaged = bytearray(corrupt.getvalue())
+    start = 30 + len("com/acme/Bad.class")
+    damaged[start + 4 : start + 9] = b"\xff" * 5  # the LZMA stream's properties: LZMAError
+    package = zip_bytes(
+        {
+            "lib/boot.jar": b'#!/bin/sh\nexec java -jar "$0" "$@"\n' + jar,
+            "lib/bad.jar": bytes(damaged),
+            "bad.class": bytes(damaged),  # a top-level zip member is no jar: read as bytes
+        }
+    )
+    report = ReadReport()
+    names = [m.name for m in read_members(package, report=report, jars=True)]
+    assert "lib/boot.jar!/com/acme/Pool.class" in names
+    assert any("lib/bad.jar!/com/acme/Bad.class: unreadable" in s for s in report.skipped)
+
+
+def test_only_a_java_function_may_carry_javas_runtime_client(builder: CaseBuilder) -> None:
+    poller = SAMPLES["LIR_Runtime_API_Hijack"]
+    _function_with(
+        builder,
+        {"lib/aws-lambda-java-runtime-interface-client-x.js": poller, "index.js": BENIGN},
+        runtime="nodejs20.x",
+    )
+    (found,) = run_detector(builder, code_yara.DETECTOR)
+    assert found.detector == "yara:LIR_Runtime_API_Hijack"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
+import warnings
+import zipfile
 
 from click.testing import CliRunner
 
@@ -253,3 +256,112 @@ def test_analyze_reports_a_backdoored_library_end_to_end(builder: CaseBuilder) -
     (found,) = [f for f in findings if f["detector"] == "LIR-CODE-006"]
     assert found["severity"] == "high"
     assert found["details"]["changed"] == ["requests/sessions.py"]
+
+
+def _zip_entries(entries: list[tuple[str, bytes | str]]) -> bytes:
+    """A zip of (name, content) in order, the same name allowed twice (as a hostile zip has)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of a duplicate name
+        for name, content in entries:
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), content)
+    return buffer.getvalue()
+
+
+def test_a_decoy_copy_of_a_file_does_not_clear_the_copy_unzip_leaves(builder: CaseBuilder) -> None:
+    """Two entries for one path: the recorded bytes with CRLF endings, then a backdoor (the
+    copy unzip leaves). The line-ending allowance judges the last copy only."""
+    files = installed(REQUESTS)
+    entries = [(n, d) for n, d in files.items() if n != "requests/sessions.py"]
+    entries += [("requests/sessions.py", SESSIONS.replace("\n", "\r\n"))]
+    entries += [("requests/sessions.py", BACKDOORED), ("app.py", HANDLER)]
+    blob = _zip_entries(entries)
+    builder.code(blob, "orders")
+    builder.versions("orders", [function_config("orders", code=blob)])
+    (finding,) = run_detector(builder, code_installed.DETECTOR)
+    assert finding.severity is Severity.HIGH
+    assert finding.details["changed"] == ["requests/sessions.py"]
+
+
+def _pyc(flags: int) -> bytes:
+    """A compiled file's 16-byte header (PEP 552: magic, flags, then hash or time and size)
+    and a body: never loaded here."""
+    return b"\xcb\r\r\n" + flags.to_bytes(4, "little") + bytes(8) + b"\xe3payload"
+
+
+def test_bytecode_stands_in_for_a_source_only_while_python_would_check_it(
+    builder: CaseBuilder,
+) -> None:
+    """A `.pyc` beside its recorded source is bytecode of it, unless the source is gone
+    (Python then imports the bytecode); in `__pycache__`, an unchecked-hash `.pyc` runs
+    whatever it holds, a checked or timestamped one is judged against the source by Python."""
+    files = installed(REQUESTS)
+    del files["requests/sessions.py"]  # the source removed, its bytecode left to run
+    files["requests/sessions.pyc"] = _pyc(0)
+    files["requests/api.pyc"] = _pyc(0)  # beside its intact source: compileall -b
+    files["requests/__pycache__/api.cpython-312.pyc"] = _pyc(0b01)  # unchecked hash
+    files["requests/__pycache__/__init__.cpython-312.pyc"] = _pyc(0b11)  # checked hash
+    files["requests/__pycache__/sessions.cpython-312.pyc"] = _pyc(0)  # timestamp
+    _function(builder, files)
+    (finding,) = run_detector(builder, code_installed.DETECTOR)
+    assert sorted(finding.details["added"]) == [
+        "requests/__pycache__/api.cpython-312.pyc",
+        "requests/sessions.pyc",
+    ]
+    assert finding.severity is Severity.MEDIUM
+
+
+def test_a_small_library_in_place_of_a_big_one_is_no_strip(builder: CaseBuilder) -> None:
+    lib = "requests/_native.cpython-312-x86_64-linux-gnu.so"
+    files = installed({**REQUESTS, lib: LIBRARY + bytes(8192)})
+    files[lib] = LIBRARY  # under a quarter of the recorded size: another library
+    _function(builder, files)
+    (finding,) = run_detector(builder, code_installed.DETECTOR)
+    assert finding.severity is Severity.HIGH and finding.details["changed"] == [lib]
+
+
+def test_touching_half_a_package_or_growing_a_file_is_no_build_rewrite(
+    builder: CaseBuilder,
+) -> None:
+    modules = {f"requests/m{n}.py": f"value_{n} = {n}  # a comment\n" for n in range(40)}
+    half = installed(modules)
+    for n in range(24):  # 24 of 41 recorded files: not a build step over the package
+        half[f"requests/m{n}.py"] = f"value_{n} = {n}\n"
+    _function(builder, half, "half")
+    grown = installed(modules)
+    for name in modules:  # every file rewritten, one of them grown: the grown one is HIGH
+        grown[name] = str(grown[name]).split("  #")[0] + "\n"
+    grown["requests/m7.py"] = "value_7 = 7\n" + BACKDOORED
+    _function(builder, grown, "grown")
+    found = {f.resource.split(":")[6]: f for f in run_detector(builder, code_installed.DETECTOR)}
+    assert found["half"].severity is Severity.HIGH
+    assert found["grown"].severity is Severity.HIGH
+    assert found["grown"].details["grown"] == ["requests/m7.py"]
+
+
+def test_a_wheels_stray_tests_folder_is_not_a_library_folder(builder: CaseBuilder) -> None:
+    """A wheel that installs a top-level `tests/` package shares the folder with the
+    function's own tests: they are not added to that library."""
+    files = installed({"sloppy/__init__.py": "", "tests/__init__.py": ""}, "sloppy-1.0")
+    files["tests/test_app.py"] = "def test_handler():\n    assert True\n"
+    _function(builder, files)
+    assert run_detector(builder, code_installed.DETECTOR) == []
+
+
+def test_files_inside_a_jar_are_no_installed_files(builder: CaseBuilder) -> None:
+    """A jar's member named `../../requests/sessions.py` stays inside the jar: nothing unzips
+    it over the package's file, so it neither hides the changed file nor stands for it."""
+    files = installed(REQUESTS)
+    files["requests/sessions.py"] = BACKDOORED
+    files["lib/x.jar"] = zip_bytes({"../../requests/sessions.py": SESSIONS})
+    _function(builder, files)
+    (finding,) = run_detector(builder, code_installed.DETECTOR)
+    assert finding.details["changed"] == ["requests/sessions.py"]
+
+
+def test_an_intact_sdk_file_stays_unread_by_the_capability_index(builder: CaseBuilder) -> None:
+    sdk = {"botocore/endpoint.py": 'ENDPOINT = "https://sts.amazonaws.com"\n'}
+    _function(builder, installed(sdk, "botocore-1.35.0"))
+    con = open_index(Case.open(builder.root))
+    files = con.execute("SELECT file FROM capability_files WHERE file LIKE 'botocore/%'")
+    assert files.fetchall() == []

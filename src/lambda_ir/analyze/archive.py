@@ -9,6 +9,7 @@ what was skipped instead of failing the whole package.
 from __future__ import annotations
 
 import io
+import lzma
 import stat
 import struct
 import zipfile
@@ -20,9 +21,11 @@ from lambda_ir.capabilities.paths import unpacked_path
 
 # What a damaged or hostile zip makes the standard library raise: a bad directory, names
 # flagged UTF-8 that are not (UnicodeDecodeError is a ValueError), a corrupt deflate stream
-# (zlib.error), data ending early (EOFError), methods it cannot read.
+# (zlib.error) or LZMA one (lzma.LZMAError, no OSError), data ending early (EOFError),
+# methods it cannot read.
 _ZIP_ERRORS = (
     zipfile.BadZipFile,
+    lzma.LZMAError,
     ValueError,
     OSError,
     EOFError,
@@ -32,6 +35,9 @@ _ZIP_ERRORS = (
     struct.error,
     RuntimeError,  # an encrypted member (no password is ever tried)
 )
+
+
+JAR_SEPARATOR = "!/"  # between a jar's name and a file inside it: `lib/x.jar!/com/A.class`
 
 
 @dataclass(frozen=True)
@@ -56,8 +62,18 @@ class Member:
 
     @property
     def path(self) -> str:
-        """Where this file lands when the package is unpacked (`unpacked_path`)."""
-        return unpacked_path(self.name)
+        """Where this file lands when the package is unpacked (`unpacked_path`); a file
+        inside a jar (`lib/x.jar!/com/A.class`) stays inside it, whatever its own name
+        climbs to (`lib/x.jar!/../../app.py` is not `app.py`: nothing unpacks a jar)."""
+        outer, nested, inner = self.name.partition(JAR_SEPARATOR)
+        if not nested:
+            return unpacked_path(self.name)
+        return unpacked_path(outer) + JAR_SEPARATOR + unpacked_path(inner)
+
+    @property
+    def in_jar(self) -> bool:
+        """A file inside a `.jar` of the package, not one the package unpacks."""
+        return JAR_SEPARATOR in self.name
 
 
 @dataclass
@@ -79,8 +95,9 @@ def read_members(
     jars: bool = False,
 ) -> Iterator[Member]:
     """Yield regular files of a zip within limits; skipped members are listed in `report`.
-    With `jars`, each `.jar` member (what the Java runtime puts on the class path) is given
-    and then its own files, named `lib/x.jar!/com/a/B.class`, one level deep: a class whose
+    With `jars`, each `.jar` member (what the Java runtime puts on the class path; any zip
+    so named, a launcher script before it included) is given, and after the package's own
+    files its files, named `lib/x.jar!/com/a/B.class`, one level deep: a class whose
     strings a rule would match is deflated inside the jar. They spend the package's limits
     (bytes and members): nesting never reads more than the package alone may."""
     yield from _members(package, limits or Limits(), report or ReadReport(), _Spent(), jars, "")
@@ -97,17 +114,20 @@ class _Spent:
 def _members(
     package: bytes, limits: Limits, report: ReadReport, spent: _Spent, jars: bool, prefix: str
 ) -> Iterator[Member]:
+    """The package's own files first, then (with `jars`) each jar's: a jar of empty entries
+    spends no budget the package's own files needed."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(package))
     except _ZIP_ERRORS as exc:
-        where = f"{prefix.removesuffix('!/')}: " if prefix else ""
+        where = f"{prefix.removesuffix(JAR_SEPARATOR)}: " if prefix else ""
         report.skipped.append(f"{where}not a zip: {exc}")
         return
+    found: list[zipfile.ZipInfo] = []
     with archive:
         for index, info in enumerate(archive.infolist()):
             if spent.members >= limits.max_members:
                 report.skipped.append(f"more than {limits.max_members} members; rest not read")
-                return
+                break
             spent.members += 1
             name = prefix + info.filename
             if not info.filename:  # a damaged directory entry (is_dir() would raise)
@@ -115,24 +135,43 @@ def _members(
                 continue
             if info.is_dir() or _is_link(info):
                 continue
-            reason = _refuse(info, limits, spent.total)
-            if reason:
-                report.skipped.append(f"{name}: {reason}")
+            data = _member(archive, info, limits, report, spent, name)
+            if data is None:
                 continue
+            yield Member(name, data, info.external_attr >> 16)
+            if jars and info.filename.lower().endswith(".jar"):
+                found.append(info)
+        for info in found:  # read again, one at a time: never all jars held at once
+            if spent.members >= limits.max_members:
+                break  # said above
+            name = prefix + info.filename
             try:
                 data = _read_bounded(archive, info, limits.max_member)
-            except _ZIP_ERRORS as exc:
-                report.skipped.append(f"{name}: unreadable ({exc})")
-                continue
-            spent.total += len(data)
-            yield Member(name, data, info.external_attr >> 16)
-            if jars and not prefix and _is_jar(info.filename, data):
-                yield from _members(data, limits, report, spent, False, f"{name}!/")
+            except _ZIP_ERRORS:
+                continue  # reported when it was read first
+            yield from _members(data, limits, report, spent, False, name + JAR_SEPARATOR)
 
 
-def _is_jar(name: str, data: bytes) -> bool:
-    """A Java archive the runtime loads: named `.jar` and a zip by its first bytes."""
-    return name.lower().endswith(".jar") and data.startswith(b"PK\x03\x04")
+def _member(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    limits: Limits,
+    report: ReadReport,
+    spent: _Spent,
+    name: str,
+) -> bytes | None:
+    """One member's bytes within the limits (counted as spent), or None, said in `report`."""
+    reason = _refuse(info, limits, spent.total)
+    if reason:
+        report.skipped.append(f"{name}: {reason}")
+        return None
+    try:
+        data = _read_bounded(archive, info, limits.max_member)
+    except _ZIP_ERRORS as exc:
+        report.skipped.append(f"{name}: unreadable ({exc})")
+        return None
+    spent.total += len(data)
+    return data
 
 
 def _refuse(info: zipfile.ZipInfo, limits: Limits, total: int) -> str:

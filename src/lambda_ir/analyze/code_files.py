@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from lambda_ir.analyze.archive import Limits, Member, ReadReport, read_members
 from lambda_ir.analyze.detector import DetectorInfo, make_finding
 from lambda_ir.analyze.values import Package
+from lambda_ir.capabilities.paths import in_paths
 from lambda_ir.model import EvidenceRef, Finding, Severity
 
 if TYPE_CHECKING:
     from lambda_ir.analyze.caseview import CaseView
 
-# The AWS runtime interface clients talk to the Runtime API legitimately: Python's, Node's,
-# and Java's classes and the jar holding them with its native client (read inside the jar).
-RUNTIME_CLIENT_PATHS = (
-    "awslambdaric/",
-    "aws-lambda-ric/",
-    "node_modules/aws-lambda-ric/",
-    "com/amazonaws/services/lambda/runtime/api/client/",
-    "aws-lambda-java-runtime-interface-client-",
+# The AWS runtime interface clients talk to the Runtime API legitimately: Python's and
+# Node's folders, and for a Java function the files inside Java's client jar.
+RUNTIME_CLIENT_PATHS = ("awslambdaric/", "aws-lambda-ric/", "node_modules/aws-lambda-ric/")
+JAVA_RUNTIME_CLIENT = re.compile(
+    r"^(?:.*/)?aws-lambda-java-runtime-interface-client-[0-9][^/]*\.jar!/"
 )
 
 
@@ -90,6 +89,16 @@ def owner_location(owner: str) -> tuple[str, str]:
     """(account, region) from a function or layer ARN."""
     parts = owner.split(":")
     return (parts[4], parts[3]) if len(parts) > 4 else ("", "")
+
+
+def is_runtime_client(package: Package, name: str) -> bool:
+    """A file of an AWS runtime interface client: in its folder, or for a function on a Java
+    runtime inside Java's client jar (`lib/aws-lambda-java-runtime-interface-client-2.6.0.jar`
+    then `!/` and the file)."""
+    if in_paths(name, RUNTIME_CLIENT_PATHS):
+        return True
+    java = bool(package.runtimes) and all(r.startswith("java") for r in package.runtimes)
+    return java and JAVA_RUNTIME_CLIENT.match(name) is not None
 
 
 def is_custom_runtime_only(package: Package) -> bool:

@@ -29,6 +29,9 @@ from lambda_ir.capabilities.paths import unpacked_path
 RECORD = re.compile(r"^(?:.*/)?([^/]+?)-([^/-]+)\.dist-info/RECORD$")
 NODE_MODULES = "node_modules/"
 MAX_RECORD = 4 << 20  # a dist-info RECORD larger than this is not read
+# Top folders some wheels install beside their package by mistake, which the function's own
+# files share (`tests/`): no library's folder.
+SHARED_FOLDERS = frozenset({"tests", "test", "testing", "docs", "doc", "examples", "benchmarks"})
 # The only hash a RECORD entry is checked by: what pip, uv and poetry write. An entry with
 # another (or none) vouches for nothing: the wheel format refuses md5 and sha1, and a line
 # without a hash is for the RECORD itself and compiled `.pyc` files only.
@@ -124,11 +127,13 @@ def read_installed(names: Iterable[str], read: Callable[[str], bytes | None]) ->
                 continue  # scripts pip puts beside the site (`../../bin/x`): not in the package
             listing = Listing(match.group(1), match.group(2), path, digest, size)
             installed.listings.setdefault(file, []).append(listing)
-    for file, listed in installed.listings.items():
-        folder = posixpath.dirname(file)
-        hashed = [x for x in listed if x.digest]
-        if hashed and folder not in roots and not folder.endswith(".dist-info"):
-            installed.folders.setdefault(folder, hashed[0])
+            top = file.removeprefix(base).split("/", 1)[0]
+            folder = posixpath.dirname(file)
+            if digest and folder != base.rstrip("/") and top not in SHARED_FOLDERS:
+                installed.folders.setdefault(folder, listing)
+    for folder in list(installed.folders):  # a site folder another RECORD lives in
+        if folder in roots or folder.endswith(".dist-info"):
+            del installed.folders[folder]
     return installed
 
 

@@ -9,6 +9,7 @@ a zip bomb costs at most `MAX_MEMBER` bytes per member and `MAX_TOTAL` per packa
 from __future__ import annotations
 
 import hashlib
+import lzma
 import stat
 import struct
 import time
@@ -54,6 +55,7 @@ class Member:
 # ending early, methods it cannot read. Found by fuzzing (tests/fuzz/test_fuzz_archive.py).
 ZIP_ERRORS = (
     zipfile.BadZipFile,
+    lzma.LZMAError,  # a corrupt LZMA member: no OSError
     OSError,
     EOFError,
     NotImplementedError,

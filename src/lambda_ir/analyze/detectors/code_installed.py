@@ -6,10 +6,13 @@ handler; a backdoor in `requests/sessions.py`, `botocore/credentials.py` (whose 
 credential reads are by design, so capability rows leave them out) or a CA bundle added to
 `certifi/cacert.pem` is where it hides, and the RECORD beside it still holds the published
 bytes' hashes. Line endings alone never count. Build steps that rewrite installed files are
-told apart where they can be: a shared library smaller than recorded is what `strip` makes
-(LOW), and a package most of whose recorded files differ was rewritten whole by a build step
-(a minifier, a converter: LOW, listed). An attacker who rewrites the RECORD too is not caught
-here: the RECORD is the package's word, not the published release's.
+told apart where they can be: a shared library smaller than recorded (by at most three
+quarters) is what `strip` makes (LOW), and a package nearly all of whose recorded files differ,
+none grown, was rewritten whole by a build step (a minifier, a converter: LOW, listed).
+Bytecode Python would run in place of a recorded source (the source gone, or an
+unchecked-hash `.pyc` in `__pycache__`) counts as a file added to the library. An attacker
+who rewrites the RECORD too is not caught here: the RECORD is the package's word, not the
+published release's.
 """
 
 from __future__ import annotations
@@ -49,18 +52,20 @@ INFO = DetectorInfo(
     ),
     false_positives=(
         "Build steps that rewrite installed files: `strip` of shared libraries (LOW), a "
-        "minifier or converter run over the whole package (LOW when most recorded files "
-        "differ), a patch a team applies to a library on purpose (HIGH: confirm with the "
-        "team and diff against the published release). A known vendor's layer from its own "
-        "account is INFO."
+        "minifier or converter run over the whole package (LOW when nine tenths of the "
+        "recorded files differ and none grew), a patch a team applies to a library on "
+        "purpose (HIGH: confirm with the team and diff against the published release). A "
+        "known vendor's layer from its own account is INFO."
     ),
 )
 # Files added to a library's folders that Python or the loader runs: data files added beside
 # a library are not reported (a changed one is, whatever it holds: a CA bundle too).
 RUNNABLE = (".py", ".pyc", ".pyw", ".so", ".pth")
 SHOWN = 5  # files a summary names; details list them all
-REWRITE_SHARE = 0.5  # more than this share of a package's recorded files changed ...
-REWRITE_FILES = 20  # ... and at least this many: a build step rewrote the package
+REWRITE_SHARE = 0.9  # at least this share of a package's recorded files changed ...
+REWRITE_FILES = 20  # ... and at least this many, none grown: a build step rewrote the package
+STRIP_SHARE = 0.25  # `strip` leaves at least this share of a library (a smaller one is not it)
+UNCHECKED_PYC = 0b01  # a hash-based .pyc whose source Python never checks (PEP 552 flags)
 
 
 @dataclass
@@ -71,19 +76,25 @@ class Library:
     changed: list[str] = field(default_factory=list)  # member names
     stripped: list[str] = field(default_factory=list)  # ELF libraries smaller than recorded
     added: list[str] = field(default_factory=list)
+    grown: list[str] = field(default_factory=list)  # changed files larger than recorded
 
 
 @dataclass
 class Files:
     """One package blob's members as this detector needs them: their RECORD-style SHA-256
-    (the bytes are not kept), the RECORDs' bytes, and which are ELF shared libraries."""
+    (the bytes are not kept), the RECORDs' bytes, which are ELF shared libraries, and which
+    are compiled files Python runs without checking their source. The files inside its jars
+    are not: nothing unpacks them where Python looks."""
 
     digests: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (name, digest)
     sizes: dict[str, int] = field(default_factory=dict)
     libraries: set[str] = field(default_factory=set)
+    unchecked: set[str] = field(default_factory=set)
     records: dict[str, bytes] = field(default_factory=dict)  # member name -> RECORD bytes
 
     def add(self, member: Member) -> None:
+        if member.in_jar:
+            return
         path = member.path
         self.digests[path] = (member.name, record_digest(member.data))
         self.sizes[path] = len(member.data)
@@ -91,6 +102,8 @@ class Files:
             self.libraries.add(path)
         if RECORD.match(path) and len(member.data) <= MAX_RECORD:
             self.records[member.name] = member.data
+        if path.endswith(".pyc") and member.data[4:8] == UNCHECKED_PYC.to_bytes(4, "little"):
+            self.unchecked.add(path)
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
@@ -98,17 +111,17 @@ def detect(case: CaseView) -> Iterator[Finding]:
     and runnable files added to its folders."""
     by_blob = itertools.groupby(iter_files(case), key=lambda found: found[0].blob.path)
     for _, found in by_blob:
-        files, packages = Files(), list[Package]()
+        files, packages = Files(), dict[str, Package]()
         for package, member, _ in found:  # each member once for every package of the blob
-            packages += [] if package in packages else [package]
-            if package == packages[0]:
+            packages.setdefault(package.key, package)
+            if len(packages) == 1:  # the blob's first package: its files, once
                 files.add(member)
         if not files.records:
             continue
         installed = read_installed(files.records, files.records.get)
-        libraries = _libraries(case, installed, files, packages[0])
+        libraries = _libraries(case, installed, files, next(iter(packages.values())))
         rewritten = _rewritten(installed, libraries)
-        for package in packages:
+        for package in packages.values():
             for library in libraries:
                 yield _finding(case, package, library, rewritten)
 
@@ -124,10 +137,18 @@ def _libraries(
         check = installed.check(path, (digest,))
         if check is Check.CHANGED:
             suspects.append(path)
-        elif check is Check.ADDED and _runnable(path, files):
-            listing = installed.library_of(path)
-            assert listing is not None  # ADDED means a library's folder holds it
-            found.setdefault(listing.record, Library(listing)).added.append(name)
+            continue
+        # Bytecode beside a recorded source (`compileall -b`) is vouched for only while that
+        # source is there as recorded (without it Python imports the bytecode); a hash-based
+        # .pyc in `__pycache__` that Python never checks against its source runs whatever it
+        # holds.
+        owner = installed.library_of(path.replace("/__pycache__/", "/"))
+        if check is Check.UNKNOWN and owner is not None and path.endswith(".pyc"):
+            cached = "/__pycache__/" in f"/{path}"
+            if path in files.unchecked if cached else not _intact(path[:-1], installed, files):
+                check = Check.ADDED
+        if check is Check.ADDED and _runnable(path, files) and owner is not None:
+            found.setdefault(owner.record, Library(owner)).added.append(name)
     if suspects:  # the raw bytes differ: read them again for their line-ending digests
         changed = set(suspects) - _same_but_line_endings(case, package, installed, suspects)
         for path in suspects:
@@ -137,9 +158,21 @@ def _libraries(
             library = found.setdefault(listing.record, Library(listing))
             name = files.digests[path][0]
             sizes = [x.size for x in installed.listings[path] if x.size is not None]
-            stripped = path in files.libraries and bool(sizes) and files.sizes[path] < min(sizes)
-            (library.stripped if stripped else library.changed).append(name)
+            size = files.sizes[path]
+            stripped = path in files.libraries and bool(sizes) and size < min(sizes)
+            if stripped and size >= STRIP_SHARE * min(sizes):
+                library.stripped.append(name)
+                continue
+            library.changed.append(name)
+            if not sizes or size > max(sizes):
+                library.grown.append(name)
     return sorted(found.values(), key=lambda lib: lib.listing.record)
+
+
+def _intact(source: str, installed: Installed, files: Files) -> bool:
+    """The recorded source is in the package with its recorded bytes."""
+    found = files.digests.get(source)
+    return found is not None and installed.check(source, (found[1],)) is Check.AS_RECORDED
 
 
 def _runnable(path: str, files: Files) -> bool:
@@ -151,32 +184,36 @@ def _same_but_line_endings(
     case: CaseView, package: Package, installed: Installed, suspects: list[str]
 ) -> set[str]:
     """Of the `suspects` (raw bytes unlike their RECORD), those whose bytes match once line
-    endings are changed: the package is read again for them only (rare: a mismatch)."""
-    wanted, same = set(suspects), set[str]()
+    endings are changed: the package is read again for them only (rare: a mismatch). A
+    path the zip holds twice is judged by its last copy, the one hashed first and the one
+    unzip leaves."""
+    wanted, last, same = set(suspects), dict[str, bytes](), set[str]()
     try:
         data = case.read_bytes(package.blob, Limits().max_package)
     except (OSError, ValueError):
         return same
-    for member in read_members(data, jars=True):  # as `iter_files` read them
+    for member in read_members(data):
         if member.path in wanted:
-            digests = list(line_ending_digests(member.data))[1:]
-            if installed.check(member.path, digests) is Check.AS_RECORDED:
-                same.add(member.path)
+            last[member.path] = member.data
+    for path, content in last.items():
+        digests = list(line_ending_digests(content))[1:]
+        if installed.check(path, digests) is Check.AS_RECORDED:
+            same.add(path)
     return same
 
 
 def _rewritten(installed: Installed, libraries: list[Library]) -> bool:
-    """Most of the package's recorded files differ: a build step rewrote them all."""
+    """Nearly all of the package's recorded files differ: a build step rewrote them all."""
     hashed = sum(1 for listed in installed.listings.values() if any(x.digest for x in listed))
     changed = sum(len(lib.changed) + len(lib.stripped) for lib in libraries)
-    return changed >= REWRITE_FILES and changed > hashed * REWRITE_SHARE
+    return changed >= REWRITE_FILES and changed >= hashed * REWRITE_SHARE
 
 
 def _finding(case: CaseView, package: Package, library: Library, rewritten: bool) -> Finding:
     listing = library.listing
     account, region = owner_location(package.owner)
     publisher = package_publisher(case.vendors, package.layer, account)
-    if library.changed and not rewritten:
+    if library.changed and (not rewritten or library.grown):
         severity, why = Severity.HIGH, "changed after install"
     elif library.added:
         severity, why = Severity.MEDIUM, "added to the library after install"
@@ -226,6 +263,7 @@ def _finding(case: CaseView, package: Package, library: Library, rewritten: bool
             "changed": library.changed,
             "stripped": library.stripped,
             "added": library.added,
+            "grown": library.grown,
             "used_by": list(package.owners),
         },
     )

@@ -12,8 +12,8 @@ from dataclasses import replace
 
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.code_files import (
-    RUNTIME_CLIENT_PATHS,
     is_custom_runtime_only,
+    is_runtime_client,
     iter_files,
     member_ref,
     owner_location,
@@ -48,7 +48,7 @@ def suppressed(match: YaraMatch, package: Package, name: str) -> bool:
     if match.context == "not-sdk":
         return in_paths(name, SDK_PATHS)
     if match.context == "not-custom-runtime":
-        return is_custom_runtime_only(package) or in_paths(name, RUNTIME_CLIENT_PATHS)
+        return is_custom_runtime_only(package) or is_runtime_client(package, name)
     return False
 
 
