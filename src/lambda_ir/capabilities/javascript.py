@@ -6,6 +6,12 @@ execution. AWS SDK v2 clients (`new AWS.IAM()`, `aws-sdk/clients/iam`) are follo
 the variable they are assigned to (`iam.updateAssumeRolePolicy(...)`); SDK v3 commands are
 named by their class (`new UpdateAssumeRolePolicyCommand(...)` from `@aws-sdk/client-iam`).
 A file with syntax errors returns its first error for the fallback to record.
+
+Time grows linearly with the file, however deep it nests (`javascript_tree` says how): a
+chain of 100,000 calls reads in about half a second. One cap: a template literal nested
+inside MAX_TEMPLATE_NESTING others is read without the templates nested in it; those are
+read on their own, at their own lines, so nothing in them is lost, only the copy of their
+rows at the outer template's line.
 """
 
 from __future__ import annotations
@@ -14,10 +20,21 @@ import functools
 from collections.abc import Iterator
 
 import tree_sitter_javascript
-from tree_sitter import Language, Node, Parser, Query, QueryCursor
+from tree_sitter import Language, Node, Parser
 
+from lambda_ir.capabilities.javascript_tree import (
+    BINDINGS,
+    first_argument,
+    first_error,
+    holds_binding,
+    preorder,
+    template_head,
+    template_own_text,
+    text_start,
+)
 from lambda_ir.capabilities.text import (
     CREDENTIAL_VARIABLES,
+    MAX_DETAIL,
     Capability,
     CapKind,
     literal_capabilities,
@@ -46,55 +63,42 @@ V2_SERVICES = {
     "stepfunctions": "states",
 }
 NOT_OPERATIONS = frozenset({"send", "promise", "then", "config", "on", "makeRequest", "destroy"})
-
-
-# Only the nodes the walker reads, so a 1 MB bundle is not walked node by node in Python.
-QUERY = r"""
-(variable_declarator value: [(call_expression) (member_expression) (new_expression)]) @bind
-(assignment_expression right: [(call_expression) (member_expression) (new_expression)]) @bind
-(import_statement) @import
-(call_expression) @call
-(new_expression) @new
-((member_expression) @env (#match? @env "^process[.]env"))
-((subscript_expression) @env (#match? @env "^process[.]env"))
-(string) @string
-(template_string) @string
-"""
+BOUND_VALUES = ("call_expression", "member_expression", "new_expression")
+PROCESS_ENV = b"process.env"
+# The kinds of node the walker reads; the others are only stepped through.
+VISITED = frozenset(
+    {*BINDINGS, "import_statement", "call_expression", "new_expression"}
+    | {"member_expression", "subscript_expression", "string", "template_string"}
+)
+# A call is one of ours only if its last name is one of these (`cp.exec`, `eval`).
+CALLED = EXEC_METHODS | FS_WRITES | VM_CALLS | {"connect", "createConnection"}
+CALLED_BY_NAME = ("eval", "Function", "require")
+# Nested template literals are read whole this many deep; deeper ones as their own text only.
+MAX_TEMPLATE_NESTING = 4
 
 
 @functools.cache
-def _grammar() -> tuple[Language, Query]:
-    """The JavaScript grammar and the compiled query (constants, like a compiled regex)."""
-    language = Language(tree_sitter_javascript.language())
-    return language, Query(language, QUERY)
+def _grammar() -> Language:
+    """The JavaScript grammar (a constant, like a compiled regex)."""
+    return Language(tree_sitter_javascript.language())
 
 
 def scan_javascript(source: bytes) -> tuple[tuple[Capability, ...], str | None]:
     """(capabilities, None), or ((), where it does not parse) for the fallback to record."""
-    language, query = _grammar()
-    root = Parser(language).parse(source).root_node
+    # Read as Node reads a file: a byte that is not UTF-8 is U+FFFD. Equal names then have
+    # equal bytes (a client's receiver is compared by length first), and no text read
+    # fails (one such byte in a member expression made the old query raise).
+    source = source.decode("utf-8", "replace").encode()
+    root = Parser(_grammar()).parse(source).root_node
     if root.has_error:
-        broken = _first_error(root)
+        broken = first_error(root)
         line = broken.start_point[0] + 1 if broken else 0
         return (), f"does not parse as JavaScript: syntax error near line {line}"
     walker = _Walker(source)
-    captured = {
-        node.id: node for nodes in QueryCursor(query).captures(root).values() for node in nodes
-    }
     # Source order, outer before inner: imports and bindings are seen before their use.
-    for node in sorted(captured.values(), key=lambda n: (n.start_byte, -n.end_byte)):
-        walker.visit(node)
+    for node, parent in preorder(root, VISITED):
+        walker.visit(node, parent)
     return tuple(walker.found), None
-
-
-def _first_error(root: Node) -> Node | None:
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.type == "ERROR" or node.is_missing:
-            return node
-        stack.extend(reversed([child for child in node.children if child.has_error]))
-    return None
 
 
 class _Walker:
@@ -105,13 +109,17 @@ class _Walker:
         self.found: list[Capability] = []
         self.names: dict[str, str] = {}  # local name → module or module.export
         self.clients: dict[str, str] = {}  # variable → service
+        # The byte lengths of the client variables: a receiver of another length is not one,
+        # so the text of a receiver (a chain of calls, say) is read only when it may be.
+        self.client_lengths: set[int] = set()
+        self.templates: list[int] = []  # where the template literals around this one end
 
     def text(self, node: Node | None) -> str:
         if node is None:
             return ""
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
-    def visit(self, node: Node) -> None:
+    def visit(self, node: Node, parent: Node | None) -> None:
         kind = node.type
         if kind == "variable_declarator":
             self._bind(node.child_by_field_name("name"), node.child_by_field_name("value"))
@@ -124,10 +132,15 @@ class _Walker:
         elif kind == "new_expression":
             self.found.extend(self._new(node))
         elif kind in ("member_expression", "subscript_expression"):
-            self.found.extend(self._environment(node))
-        elif kind in ("string", "template_string"):
+            # Only a chain that starts with `process.env` can read it: its first bytes say.
+            if self.source.startswith(PROCESS_ENV, node.start_byte):
+                self.found.extend(self._environment(node, parent))
+        elif kind == "string":
             line = node.start_point[0] + 1
             self.found.extend(literal_capabilities(self.text(node)[1:-1], line))
+        elif kind == "template_string":
+            line = node.start_point[0] + 1
+            self.found.extend(literal_capabilities(self._template_text(node), line))
 
     def dotted(self, node: Node | None) -> str:
         """`AWS.IAM` → `aws-sdk.IAM`, `cp.exec` → `child_process.exec` (through the imports).
@@ -154,21 +167,26 @@ class _Walker:
         return ""
 
     def _required(self, node: Node) -> str | None:
-        """The module of `require("m")`, else None."""
-        if self.text(node.child_by_field_name("function")) != "require":
+        """The module of `require("m")`, else None.
+
+        The callee's type is asked before its text: in `a.b().c().d()` every call asks, and
+        reading each callee's whole text was quadratic."""
+        function = node.child_by_field_name("function")
+        if function is None or function.type != "identifier" or self.text(function) != "require":
             return None
-        return _string(self, _first_argument(node))
+        return _string(self, first_argument(node))
 
     def _bind(self, name: Node | None, value: Node | None) -> None:
-        if name is None or value is None:
+        if name is None or value is None or value.type not in BOUND_VALUES:
             return
         module = (
             self.dotted(value) if value.type in ("call_expression", "member_expression") else ""
         )
         if value.type == "new_expression":
             service = self._client_service(value.child_by_field_name("constructor"))
-            if service:
+            if service and not holds_binding(name):
                 self.clients[self.text(name)] = service
+                self.client_lengths.add(name.end_byte - name.start_byte)
         elif module and name.type == "identifier":
             self.names[self.text(name)] = module
         elif module and name.type == "object_pattern":
@@ -176,8 +194,14 @@ class _Walker:
                 if part.type == "shorthand_property_identifier_pattern":
                     self.names[self.text(part)] = f"{module}.{self.text(part)}"
                 elif part.type == "pair_pattern":
-                    key = self.text(part.child_by_field_name("key"))
-                    self.names[self.text(part.child_by_field_name("value"))] = f"{module}.{key}"
+                    self._bind_pair(module, part)
+
+    def _bind_pair(self, module: str, pair: Node) -> None:
+        """`{ exec: run }`: `run` is `module.exec`. Only a name can be looked up later, so
+        only a name is bound (the text of a nested pattern was read for nothing)."""
+        key, value = pair.child_by_field_name("key"), pair.child_by_field_name("value")
+        if value is not None and value.type == "identifier" and not holds_binding(key):
+            self.names[self.text(value)] = f"{module}.{self.text(key)}"
 
     def _import(self, node: Node) -> None:
         module = _string(self, node.child_by_field_name("source")) or ""
@@ -209,9 +233,25 @@ class _Walker:
 
     def _call(self, node: Node) -> Iterator[Capability]:
         function = node.child_by_field_name("function")
-        name = self.dotted(function)
+        if function is None or function.type != "member_expression":
+            name = self.dotted(function)
+            if name.rpartition(".")[2] in CALLED or name in CALLED_BY_NAME:
+                yield from self._module_call(node, name)
+            return
+        # `x.y.last(…)`: the chain is followed only when its last name may be ours (the
+        # links of `a.b().c().d()` are calls, each of which asks).
+        method = self.text(function.child_by_field_name("property"))
+        if method in CALLED:
+            yield from self._module_call(node, self.dotted(function))
+        service = self._client(function.child_by_field_name("object"))
+        if service and method not in NOT_OPERATIONS:
+            line = node.start_point[0] + 1
+            yield Capability(CapKind.AWS_CALL, f"{service}:{method[:1].upper()}{method[1:]}", line)
+
+    def _module_call(self, node: Node, name: str) -> Iterator[Capability]:
+        """A call of child_process, fs, net or vm, or of eval, Function or require."""
         module, _, member = name.rpartition(".")
-        first = _first_argument(node)
+        first = first_argument(node)
         line = node.start_point[0] + 1
         if module in CHILD_PROCESS and member in EXEC_METHODS:
             yield Capability(CapKind.EXEC, name, line, _string(self, first) or "")
@@ -224,17 +264,16 @@ class _Walker:
         elif member in VM_CALLS and module in ("vm", "node:vm"):
             yield Capability(CapKind.DYNAMIC_CODE, name, line)
         elif name in ("eval", "Function") and first is not None and first.type != "string":
-            yield Capability(CapKind.DYNAMIC_CODE, f"{name}(…)", line, self.text(first)[:200])
+            detail = text_start(self.source, first, MAX_DETAIL)
+            yield Capability(CapKind.DYNAMIC_CODE, f"{name}(…)", line, detail)
         elif name == "require" and first is not None and first.type != "string":
             yield Capability(CapKind.DYNAMIC_CODE, "require(computed)", line)
-        if function is not None and function.type == "member_expression":
-            receiver = self.text(function.child_by_field_name("object"))
-            service = self.clients.get(receiver)
-            method = self.text(function.child_by_field_name("property"))
-            if service and method not in NOT_OPERATIONS:
-                yield Capability(
-                    CapKind.AWS_CALL, f"{service}:{method[:1].upper()}{method[1:]}", line
-                )
+
+    def _client(self, receiver: Node | None) -> str | None:
+        """The service of the SDK v2 client a method is called on, if the receiver is one."""
+        if receiver is None or receiver.end_byte - receiver.start_byte not in self.client_lengths:
+            return None
+        return self.clients.get(self.text(receiver))
 
     def _new(self, node: Node) -> Iterator[Capability]:
         name = self.dotted(node.child_by_field_name("constructor"))
@@ -246,10 +285,13 @@ class _Walker:
         elif name == "Function" or (module in ("vm", "node:vm") and cls == "Script"):
             yield Capability(CapKind.DYNAMIC_CODE, f"new {name}(…)", line)
 
-    def _environment(self, node: Node) -> Iterator[Capability]:
-        parent = node.child_by_field_name("object")
-        if self.text(parent) != "process.env":
-            if self.text(node) == "process.env" and node.parent and node.parent.type == "arguments":
+    def _environment(self, node: Node, parent: Node | None) -> Iterator[Capability]:
+        """`process.env.X`, `process.env["X"]`, and `process.env` passed whole to a call.
+
+        Every member and subscript asks, so a text is read only when it is as long as
+        `process.env`: reading each link's whole text made a chain of them quadratic."""
+        if not self._is_environment(node.child_by_field_name("object")):
+            if self._is_environment(node) and parent is not None and parent.type == "arguments":
                 yield Capability(
                     CapKind.CREDENTIALS,
                     "the whole environment (process.env)",
@@ -261,6 +303,27 @@ class _Walker:
         if variable in CREDENTIAL_VARIABLES:
             yield Capability(CapKind.CREDENTIALS, variable, node.start_point[0] + 1)
 
+    def _is_environment(self, node: Node | None) -> bool:
+        """Whether a node is `process.env`, its length asked first (see `_environment`)."""
+        if node is None or node.end_byte - node.start_byte != len(PROCESS_ENV):
+            return False
+        return self.source[node.start_byte : node.end_byte] == PROCESS_ENV
+
+    def _template_text(self, node: Node) -> str:
+        """What a template literal says, between its backticks, for the literal patterns.
+
+        The templates nested in it are part of it (their rows show at this line too), unless
+        it is itself nested MAX_TEMPLATE_NESTING deep: then each nested one reads as an empty
+        ``. Read whole at every depth, a template nested ten thousand deep was quadratic;
+        the nested ones are still read on their own, at their own lines."""
+        while self.templates and self.templates[-1] <= node.start_byte:
+            self.templates.pop()  # templates that ended before this one are not around it
+        depth = len(self.templates)
+        self.templates.append(node.end_byte)
+        if depth < MAX_TEMPLATE_NESTING:
+            return self.text(node)[1:-1]
+        return template_own_text(self.source, node)
+
     def _socket(self, node: Node, line: int) -> Iterator[Capability]:
         arguments = node.child_by_field_name("arguments")
         values = [a for a in (arguments.named_children if arguments else []) if a.type != "comment"]
@@ -271,19 +334,14 @@ class _Walker:
             )
 
 
-def _first_argument(node: Node) -> Node | None:
-    arguments = node.child_by_field_name("arguments")
-    if arguments is None:
-        return None
-    named = [a for a in arguments.named_children if a.type != "comment"]
-    return named[0] if named else None
-
-
 def _string(walker: _Walker, node: Node | None) -> str | None:
+    """A string literal's text; a template's up to its first `${` (only that part is read:
+    `exec(`${exec(`${…}`)}`)` nested deep read every template whole)."""
     if node is None or node.type not in ("string", "template_string"):
         return None
-    text = walker.text(node)[1:-1]
-    return text.split("${", 1)[0] if node.type == "template_string" else text
+    if node.type == "string":
+        return walker.text(node)[1:-1]
+    return template_head(walker.source, node)
 
 
 def _v2_service(name: str) -> str:
