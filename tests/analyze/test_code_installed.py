@@ -365,3 +365,18 @@ def test_an_intact_sdk_file_stays_unread_by_the_capability_index(builder: CaseBu
     con = open_index(Case.open(builder.root))
     files = con.execute("SELECT file FROM capability_files WHERE file LIKE 'botocore/%'")
     assert files.fetchall() == []
+
+
+def test_a_hostile_record_line_costs_only_itself(builder: CaseBuilder) -> None:
+    """A field over the csv module's limit, or an unclosed quote, is one bad line: the index
+    is built, and the lines after it still vouch and still catch a changed file."""
+    files = installed(REQUESTS)
+    record = "requests-2.32.3.dist-info/RECORD"
+    huge = "".join(hashlib.sha256(str(n).encode()).hexdigest() for n in range(3200))
+    files[record] = f'"junk,{huge}\n"unclosed,sha256=abc,1\n' + str(files[record])
+    files["requests/sessions.py"] = BACKDOORED
+    _function(builder, files)
+    con = open_index(Case.open(builder.root))
+    assert con.execute("SELECT count(*) FROM capability_files").fetchone() != (0,)
+    (finding,) = run_detector(builder, code_installed.DETECTOR)
+    assert finding.details["changed"] == ["requests/sessions.py"]

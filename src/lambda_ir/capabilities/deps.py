@@ -139,9 +139,14 @@ def read_installed(names: Iterable[str], read: Callable[[str], bytes | None]) ->
 
 def _lines(content: bytes) -> Iterable[tuple[str, str, int | None]]:
     """(path, SHA-256 digest or "", size or None) of each RECORD line (a CSV file: a path
-    with a comma is quoted)."""
+    with a comma is quoted). Each line is read alone: an unclosed quote cannot swallow the
+    lines after it, and a line the csv module refuses (a field over its limit) is skipped."""
     text = content.decode("utf-8", "replace").replace("\0", "")
-    for row in csv.reader(text.splitlines()):
+    for line in text.splitlines():
+        try:
+            row = next(csv.reader([line]), [])
+        except csv.Error:
+            continue
         if not row or not row[0].strip():
             continue
         algorithm, _, digest = (row[1] if len(row) > 1 else "").partition("=")
