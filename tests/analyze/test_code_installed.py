@@ -380,3 +380,23 @@ def test_a_hostile_record_line_costs_only_itself(builder: CaseBuilder) -> None:
     assert con.execute("SELECT count(*) FROM capability_files").fetchone() != (0,)
     (finding,) = run_detector(builder, code_installed.DETECTOR)
     assert finding.details["changed"] == ["requests/sessions.py"]
+
+
+def test_layers_with_the_same_bytes_are_each_reported_whole(builder: CaseBuilder) -> None:
+    files = installed({**REQUESTS, "requests/adapters.py": "x = 1\n"})
+    files["requests/sessions.py"] = BACKDOORED
+    files["requests/adapters.py"] = "x = 2\n"
+    layer = zip_bytes(files)
+    arns = [f"arn:aws:lambda:{REGION}:111122223333:layer:deps:{n}" for n in (1, 2)]
+    for arn in arns:
+        builder.layer(arn, layer)
+    blob = zip_bytes({"app.py": HANDLER})
+    builder.code(blob, "orders")
+    builder.versions("orders", [function_config("orders", code=blob, layers=arns)])
+    found = run_detector(builder, code_installed.DETECTOR)
+    assert len(found) == 2 and len({f.id for f in found}) == 2
+    for finding in found:
+        assert sorted(finding.details["changed"]) == [
+            "requests/adapters.py",
+            "requests/sessions.py",
+        ]

@@ -114,7 +114,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         files, packages = Files(), dict[str, Package]()
         for package, member, _ in found:  # each member once for every package of the blob
             packages.setdefault(package.key, package)
-            if len(packages) == 1:  # the blob's first package: its files, once
+            if package.key == next(iter(packages)):  # the blob's first package: once each
                 files.add(member)
         if not files.records:
             continue
