@@ -540,7 +540,7 @@ def test_a_jar_behind_a_launcher_script_is_read_and_a_damaged_member_is_skipped(
         {
             "lib/boot.jar": b'#!/bin/sh\nexec java -jar "$0" "$@"\n' + jar,
             "lib/bad.jar": bytes(damaged),
-            "bad.class": bytes(damaged),  # a top-level zip member is no jar: read as bytes
+            "bad.class": bytes(damaged),  # the same damage at the package's top: skipped too
         }
     )
     report = ReadReport()

@@ -15,6 +15,7 @@ import pytest
 
 from lambda_ir.evidence import Case, logs
 from lambda_ir.evidence.index import build_index, index_path, open_index
+from lambda_ir.evidence.index_logs import unread_logs
 from lambda_ir.evidence.index_schema import TABLE_NAMES
 from lambda_ir.evidence.layout import TMP_DIR
 
@@ -361,8 +362,6 @@ def test_a_damaged_log_artifact_costs_only_itself(tmp_path: Path, damage: str) -
         assert by_function["pay"] == 3  # the good artifact whole, its REPORT read too
         assert con.execute("SELECT status FROM report_lines").fetchall() == [("timeout",)]
         warned = con.execute("SELECT reason FROM ingest_warnings WHERE file = ?", [bad]).fetchall()
-        from lambda_ir.evidence.index_logs import unread_logs
-
         (unread,) = unread_logs(con)
     assert len(warned) == 1 and (unread.path, unread.function_name) == (bad, "other")
     if damage == "time-out-of-range":  # only the event is lost
