@@ -28,11 +28,11 @@ from tests.report.test_formats import sarif_unescaped
 
 # What must never reach a terminal or a text file raw: C0 (but the \n and tab we put
 # between lines and columns), DEL, C1, bidi controls, line/paragraph separators, zero-width
-# and the other characters that show as nothing.
+# and the other characters that show as nothing (the tags, U+E0000-E007F, among them).
 _RAW = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
     "\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufe00-\ufe0f"
-    "\ufeff\uffa0]"
+    "\ufeff\uffa0\U000e0000-\U000e007f]"
 )
 _RAW_IN_FIELD = re.compile(f"[\t\n{_RAW.pattern[1:-1]}]")
 
@@ -43,6 +43,7 @@ _HOSTILE = st.text(
         st.sampled_from(
             list(
                 "\x1b\x9b\x07\x08\r\n\t\x00\x7f\u202e\u2066\u2028\u0085\u200b\u2060\ufeff[];=+-@|`"
+                "\U000e0001\U000e0041\U000e007f"
             )
         ),
     ),
@@ -221,11 +222,11 @@ def test_json_bytes_fast_path_knows_every_character_it_escapes() -> None:
     escaped = [chr(c) for c in range(0x110000) if sanitize._JSON.match(chr(c))]
     # DEL, 32 C1, U+061C, 2 marks, U+2028/9, 5 + 4 bidi; zero-width: 3, 5 and the BOM; the
     # other invisible ones: U+00AD, U+034F, 2 + 1 + 1 Hangul fillers, 2 Khmer, U+180E and 16
-    # variation selectors
-    assert len(escaped) == 81
+    # variation selectors; the 128 tags
+    assert len(escaped) == 81 + 128
     for char in escaped:
         assert sanitize._raw_in(f"a{char}b".encode()), hex(ord(char))
-    others = [chr(c) for c in range(0x80, 0x10000) if not 0xD800 <= c <= 0xDFFF]
+    others = [chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c <= 0xDFFF]
     assert not any(sanitize._raw_in(f"a{c}b".encode()) for c in others if c not in escaped)
     # a document with non-ASCII text but nothing to escape comes back as it was
     assert sanitize.json_bytes('["A → B …"]'.encode()) == '["A → B …"]'.encode()

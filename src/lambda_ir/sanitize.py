@@ -31,17 +31,19 @@ import shlex
 # characters that show as nothing (soft hyphen U+00AD, combining grapheme joiner U+034F,
 # the Hangul fillers U+115F/60, U+3164, U+FFA0, Khmer's U+17B4/5, Mongolian's vowel separator
 # U+180E, the variation selectors U+FE00-F), and lone surrogates (which cannot even be
-# encoded to a terminal). Tag characters (U+E0000-E007F) too in `field` and `text`.
+# encoded to a terminal). Tag characters (U+E0000-E007F, which spell hidden ASCII text beside
+# an emoji or nothing at all) too, in JSON as their UTF-16 surrogate pairs.
 _INVISIBLE = (
     "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028\u2029"
     "\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufe00-\ufe0f\ufeff\uffa0"
 )
-_OTHER = f"\x7f-\x9f{_INVISIBLE}\ud800-\udfff\U000e0000-\U000e007f"
+_TAGS = "\U000e0000-\U000e007f"
+_OTHER = f"\x7f-\x9f{_INVISIBLE}\ud800-\udfff{_TAGS}"
 _FIELD = re.compile(f"[\x00-\x1f{_OTHER}]")
 _TEXT = re.compile(f"[\x00-\x08\x0b-\x1f{_OTHER}]")  # keeps tab (\x09) and \n (\x0a)
 # Characters JSON encoders leave unescaped but a terminal interprets or does not show (C0 is
 # always escaped).
-_JSON = re.compile(f"[\x7f-\x9f{_INVISIBLE}]")
+_JSON = re.compile(f"[\x7f-\x9f{_INVISIBLE}{_TAGS}]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -77,12 +79,20 @@ def shell_command(*parts: object) -> str:
 
 
 def json_text(document: str) -> str:
-    """JSON text with C1, DEL, bidi and zero-width characters as `\\uXXXX` (the same JSON,
-    safe to print).
+    """JSON text with C1, DEL, bidi, zero-width and tag characters as `\\uXXXX` (a tag, beyond
+    U+FFFF, as its surrogate pair `\\udb40\\udcXX`): the same JSON, safe to print.
 
     They can only occur inside JSON strings, where `\\uXXXX` means the same character.
     """
-    return _JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+    return _JSON.sub(_json_escape, document)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code > 0xFFFF:  # UTF-16's surrogate pair, as JSON spells a character beyond U+FFFF
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
 
 
 def json_bytes(document: bytes) -> bytes:
@@ -100,7 +110,8 @@ def json_bytes(document: bytes) -> bytes:
 # lead and the bytes its next byte can be. C1 (U+0080-U+009F: C2 80-9F) and U+00AD (C2 AD);
 # U+034F (CD 8F); U+061C (D8 9C); U+115F/60 (E1 85 ..); U+17B4/5 (E1 9E ..); U+180E
 # (E1 A0 8E); U+200B-F, U+2028/9, U+202A-E (E2 80 ..); U+2060-4, U+2066-9 (E2 81 ..);
-# U+3164 (E3 85 A4); U+FE00-F (EF B8 ..); U+FEFF (EF BB BF); U+FFA0 (EF BE A0).
+# U+3164 (E3 85 A4); U+FE00-F (EF B8 ..); U+FEFF (EF BB BF); U+FFA0 (EF BE A0); the tags
+# U+E0000-E007F (F3 A0 80 .., F3 A0 81 ..).
 # Encoded JSON with none of them (an incidents.json with arrows and ellipses in its titles)
 # needs no decoding: a byte search for each lead instead of a regex over 30 MB of text.
 _JSON_BYTES: tuple[tuple[bytes, bytes], ...] = (
@@ -116,6 +127,7 @@ _JSON_BYTES: tuple[tuple[bytes, bytes], ...] = (
     (b"\xef\xb8", bytes(range(0x80, 0x90))),
     (b"\xef\xbb", b"\xbf"),
     (b"\xef\xbe", b"\xa0"),
+    (b"\xf3\xa0", b"\x80\x81"),  # the tags U+E0000-E007F (F3 A0 80 80 - F3 A0 81 BF)
 )
 
 

@@ -39,6 +39,17 @@ def test_streamed_findings_json_equals_one_document(count: int) -> None:
     assert orjson.loads(findings_json(findings)) == [f.to_json() for f in findings]
 
 
+def test_tag_characters_are_escaped_in_findings_json() -> None:
+    """Tag characters spell ASCII that shows as nothing (`ignore previous` hidden after a
+    name): a pager or an editor showed findings.json's summary as plain `orders`."""
+    hidden = "".join(chr(0xE0000 + ord(c)) for c in "ignore previous")
+    finding = dataclasses.replace(_finding(0), summary=f"orders{hidden}\U000e007f changed")
+    written = findings_json([finding])
+    assert not any(0xE0000 <= ord(c) <= 0xE007F for c in written.decode())
+    assert b"orders\\udb40\\udc69\\udb40\\udc67" in written  # i, g: the surrogate pairs
+    assert orjson.loads(written)[0]["summary"] == f"orders{hidden}\U000e007f changed"
+
+
 SUMMARIES = (
     "arn:aws:sts::1:assumed-role/ci/run changed orders",
     "token=abcdefgh1 leaked",
