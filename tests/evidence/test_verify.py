@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 from pathlib import Path
 
+import duckdb
 import orjson
 import pytest
 
 from lambda_ir.evidence import Case, verify_case
+from lambda_ir.evidence.index import build_index
 from lambda_ir.evidence.lock import case_lock
 from lambda_ir.evidence.store import stage
 
@@ -202,3 +205,54 @@ def test_a_file_the_running_writer_placed_but_has_not_listed_is_a_note(case: Cas
     assert any("1 file(s) placed by `lambda-ir collect --case c`" in n for n in report.notes)
     after = verify_case(case.root)  # the writer is gone: an unlisted file is a problem again
     assert {p.path for p in after.problems} == {"raw/outsider.json", "raw/placed.json"}
+
+
+def _with_trail(case: Case) -> None:
+    record = {
+        "eventID": "e1",
+        "eventTime": "2026-11-01T00:00:00Z",
+        "eventSource": "lambda.amazonaws.com",
+        "eventName": "UpdateFunctionCode20150331v2",
+        "awsRegion": "us-east-1",
+        "recipientAccountId": "111122223333",
+        "sourceIPAddress": "203.0.113.9",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/intruder"},
+        "requestParameters": {"functionName": "orders"},
+    }
+    case.put_bytes(
+        gzip.compress(orjson.dumps(record) + b"\n", mtime=0),
+        "trail/import/x/t.jsonl.gz",
+        kind="trail",
+        api="local:import",
+    )
+
+
+def test_an_index_edited_after_it_was_built_is_altered(case: Case) -> None:
+    """Every analysis reads case.duckdb, not the artifacts: the intruder's call deleted from
+    `trail_events` gave no finding while `verify` said the case was intact."""
+    _with_trail(case)
+    build_index(case)
+    assert verify_case(case.root).ok
+    index = case.root / "case.duckdb"
+    with duckdb.connect(str(index)) as con:
+        assert con.execute(
+            "DELETE FROM trail_events WHERE operation = 'UpdateFunctionCode'"
+        ).fetchall() == [(1,)]
+    problems = verify_case(case.root).problems
+    assert [(p.kind, p.path) for p in problems] == [("altered", "case.duckdb")]
+    assert "rebuild it from the evidence with `lambda-ir index`" in problems[0].detail
+    build_index(case)  # rebuilt from the intact evidence
+    assert verify_case(case.root).ok
+
+
+def test_any_build_of_the_index_verifies(case: Case) -> None:
+    """Two commands that found the index stale may build it at once: the last rename wins,
+    whichever logged last; each build's file is whole and lambda-ir's."""
+    _with_trail(case)
+    first = build_index(case).read_bytes()
+    build_index(case)
+    index = case.root / "case.duckdb"
+    index.write_bytes(first)  # the earlier build's file, renamed in after the later one
+    assert verify_case(case.root).ok
+    index.write_bytes(first[:-1] + bytes([first[-1] ^ 1]))
+    assert [p.kind for p in verify_case(case.root).problems] == ["altered"]

@@ -23,7 +23,7 @@ from lambda_ir.evidence.index_schema import SCHEMA_VERSION, TABLE_NAMES, create_
 from lambda_ir.evidence.index_trail import TrailFile, load_trail
 from lambda_ir.evidence.index_values import bulk_insert, json_text, utc_timestamp
 from lambda_ir.evidence.layout import MANIFEST, TMP_DIR
-from lambda_ir.evidence.store import scratch_path
+from lambda_ir.evidence.store import hash_file, scratch_path
 
 INDEX_FILE = "case.duckdb"
 # Peak memory of an index build stays under 2 GB whatever the case size (DuckDB spills
@@ -75,11 +75,19 @@ def build_index(case: Case, *, threads: int | None = None) -> Path:
                 [("schema_version", SCHEMA_VERSION), ("manifest", stamp)],
             )
             con.execute("CHECKPOINT")
+        digest, _ = hash_file(staging)
+        # `verify` holds the index to this digest: an index edited since (an attacker's calls
+        # deleted from `trail_events`) would mislead every analysis of the intact evidence.
+        case.log("indexing", {"outputs": [INDEX_FILE]})
         staging.replace(index_path(case))
     finally:
         staging.unlink(missing_ok=True)
         Path(f"{staging}.wal").unlink(missing_ok=True)
         shutil.rmtree(spill, ignore_errors=True)  # no scratch left behind, lock or no lock
+    case.log(
+        "indexed",
+        {"outputs": {INDEX_FILE: digest}, "manifest": stamp, "schema_version": SCHEMA_VERSION},
+    )
     return index_path(case)
 
 

@@ -76,8 +76,13 @@ def verify_case(root: Path, progress: Callable[[int], None] | None = None) -> Ve
 
 # The custody entries that record the outputs they wrote, by name, with each SHA-256, and
 # those that say which outputs a run is about to write.
-_WROTE = ("analyzed", "reported")
-_WRITING = ("analyzing", "reporting")
+_WROTE = ("analyzed", "reported", "indexed")
+_WRITING = ("analyzing", "reporting", "indexing")
+# The index (case.duckdb) is whole and as lambda-ir built it when it is any build's: two
+# commands that found it stale may build it at once, the last rename winning whatever order
+# they log in, and an older build of the same evidence is still the same tables (one built
+# from another manifest is rebuilt before use, `index.open_index`).
+_ANY_BUILD = frozenset({"case.duckdb"})
 
 
 def _check_outputs(
@@ -86,8 +91,10 @@ def _check_outputs(
     """Each output `analyze`, `report` or `timeline` wrote against the SHA-256 custody holds
     for it (the latest run's): findings.json, report.md or timeline.jsonl changed since is
     `altered` (an output handed on is trusted for being what lambda-ir wrote). One deleted
-    since (to be rebuilt) is a note."""
+    since (to be rebuilt) is a note. The index (case.duckdb) is held to any build's digest
+    (`_ANY_BUILD`); one built before builds were recorded is not checked."""
     written: dict[str, tuple[str, int]] = {}
+    built: set[str] = set()  # every digest recorded for an output of `_ANY_BUILD`
     started: dict[str, int] = {}  # the custody line of each output's latest run to write it
     for number, _, entry in custody:
         if entry is None:
@@ -101,24 +108,33 @@ def _check_outputs(
         for name, digest in (outputs or {}).items() if isinstance(outputs, dict) else ():
             if isinstance(name, str) and isinstance(digest, str) and layout.is_derived(name):
                 written[name] = (digest, number)
+                if name in _ANY_BUILD:
+                    built.add(digest)
     for name, (digest, number) in sorted(written.items()):
         path = root / name
         if not path.is_file():
             report.notes.append(f"{name}: written (custody line {number}), since removed")
-        elif hash_file(path)[0] == digest:
             continue
-        elif started.get(name, 0) > number:  # a later run replaced it, then stopped
+        found = hash_file(path)[0]
+        if found == digest or (name in _ANY_BUILD and found in built):
+            continue
+        if started.get(name, 0) > number:  # a later run replaced it, then stopped
             report.notes.append(
                 f"{name}: rewritten by a run that did not finish (custody line "
                 f"{started[name]}): run it again"
             )
         else:
+            again = "run that command again to rebuild it"
+            if name in _ANY_BUILD:  # what every analysis, search and report read
+                again = (
+                    "rebuild it from the evidence with `lambda-ir index`, then run `analyze` "
+                    "and `report` again: what they made from it may be wrong"
+                )
             report.problems.append(
                 Problem(
                     "altered",
                     name,
-                    f"changed since lambda-ir wrote it (custody line {number}); run that "
-                    "command again to rebuild it",
+                    f"changed since lambda-ir wrote it (custody line {number}); {again}",
                 )
             )
 
