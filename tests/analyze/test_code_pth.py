@@ -279,3 +279,22 @@ def test_pythonuserbase_makes_a_layers_site_folder_read_despite_pythonpath(
     [found] = run_detector(builder, code_pth.DETECTOR)
     assert found.severity is Severity.MEDIUM and "not_read_now" not in found.details
     assert "is read by no function" not in found.summary
+
+
+def test_a_hidden_pth_file_is_skipped_by_python_and_low(builder: CaseBuilder) -> None:
+    """CPython's `site` skips a `.pth` file named with a leading dot since gh-113659 (3.13 and
+    the 3.8-3.12 security releases of January 2024 on): a hidden file's `import` line was
+    MEDIUM as if it ran at every cold start. Odd all the same: LOW, and HIGH stays HIGH."""
+    found = _findings(
+        builder,
+        {"app.py": APP, ".boot.pth": "import boot\n", ".x.pth": "import os;os.system('id')\n"},
+        {"python/.telemetry.pth": "import telemetry_boot\n"},
+    )
+    hidden = found[".boot.pth"]
+    assert hidden.severity is Severity.LOW and hidden.details["hidden"] is True
+    assert "is a hidden file, which Python skips since its January 2024 security fix" in (
+        hidden.summary
+    )
+    assert "but would run 1 import line(s)" in hidden.summary
+    assert found["python/.telemetry.pth"].severity is Severity.LOW
+    assert found[".x.pth"].severity is Severity.HIGH

@@ -38,7 +38,8 @@ INFO = DetectorInfo(
         "Files packaging tools write (setuptools' distutils-precedence.pth, namespace "
         "packages' *-nspkg.pth, virtualenv's _virtualenv.pth, editable installs' "
         "__editable__*.pth) are INFO; a .pth file without an `import` line only adds folders "
-        "to the module path and is not reported."
+        "to the module path and is not reported; a hidden one (`.x.pth`), which Python skips, "
+        "is LOW."
     ),
     description=(
         "MEDIUM: a .pth file in the function's package or at a site folder of a layer runs its "
@@ -54,6 +55,13 @@ _SITE_DIRS = {
     "code": re.compile(r"[^/]+\.pth"),
     "layer": re.compile(r"python/(?:lib/python3\.\d+/site-packages/)?[^/]+\.pth"),
 }
+# A `.pth` file whose name starts with a dot: CPython's `site` skips it since the January 2024
+# security fix (gh-113659: 3.13, and the 3.8 to 3.12 releases after it), which the managed
+# Lambda runtimes carry; an older interpreter (in a container image) still runs it.
+HIDDEN = (
+    "is a hidden file, which Python skips since its January 2024 security fix (gh-113659, "
+    "in every managed Lambda runtime)"
+)
 # What an `import` line does beyond importing: run code it builds, a process, a connection.
 _ACTIVE = re.compile(
     r"\b(?:exec|eval|compile|__import__|b64decode|b32decode|fromhex|marshal|zlib|subprocess"
@@ -274,9 +282,13 @@ def detect(case: CaseView) -> Iterator[Finding]:
         if users:
             where += f", the user site a function's PYTHONUSERBASE names ({users[0]}/),"
         runs = "runs" if pth else "is module usercustomize: Python runs"
-        if unread := "" if users else _unread(package, member.path, configs):
-            # never read now: what it holds still tells who put it there (HIGH stays HIGH)
-            runs = f"is read by no function carrying it now ({unread}), but would run"
+        unread = "" if users else _unread(package, member.path, configs)
+        skipped = [f"is read by no function carrying it now ({unread})"] if unread else []
+        if pth and base.startswith("."):
+            skipped.append(HIDDEN)
+        if skipped:
+            # never run now: what it holds still tells who put it there (HIGH stays HIGH)
+            runs = f"{' and '.join(skipped)}, but would run"
             severity = Severity.LOW if severity is Severity.MEDIUM else severity
         yield member_finding(
             INFO,
@@ -294,6 +306,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 "used_by": list(package.owners),
             }
             | ({"not_read_now": unread} if unread else {})
+            | ({"hidden": True} if pth and base.startswith(".") else {})
             | ({"user_site": users[0]} if users else {}),
         )
 
