@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lambda_ir.analyze.detectors import cfg_traffic_redirect
-from lambda_ir.analyze.detectors.cfg_traffic_redirect import public_host
+from lambda_ir.analyze.url_hosts import public_host
 from lambda_ir.model import Severity
 from tests.analyze.casebuild import CaseBuilder, function_config, run_detector, zip_bytes
 
@@ -301,18 +301,71 @@ def test_sdk_files_that_decide_where_calls_go(builder: CaseBuilder) -> None:
         ("cart", "AWS_CONFIG_FILE", "settings/aws.ini"),
         ("cart", "AWS_SHARED_CREDENTIALS_FILE", "/tmp/creds"),
     }
-    assert {f.severity for f in found.values()} == {Severity.MEDIUM}
+    cart = found[("cart", "AWS_CONFIG_FILE", "settings/aws.ini")]
+    assert cart.severity is Severity.INFO  # a region only: read, and nothing redirects
+    assert {f.severity for f in found.values() if f is not cart} == {Severity.MEDIUM}
     config = found[("orders", "AWS_CONFIG_FILE", "/opt/aws/config")]
     assert config.details["place"] == f"in layer {LAYER}"
     assert (blob.path, "aws/config") in {(e.path, e.member) for e in config.evidence}
-    assert "that file's contents decide where the function's AWS calls go" in config.summary
+    assert "in it [default] endpoint_url sends the calls to cfg.evil.example.com" in config.summary
     data = found[("orders", "AWS_DATA_PATH", "/opt/models")]
     assert data.details["files"] == [RULES]  # the endpoint data, not the whole model
     assert "client.meta.endpoint_url still shows AWS's" in data.summary
     tmp = found[("orders", "AWS_DATA_PATH", "/tmp/models")]
     assert "in /tmp, written by whatever ran in the function" in tmp.summary
-    cart = found[("cart", "AWS_CONFIG_FILE", "settings/aws.ini")]
     assert cart.details["place"] == "in the code package"
+    assert "it holds nothing that changes where the calls go" in cart.summary
     assert cart.details["files"] == ["./settings/aws.ini"]  # cited as the zip names it
     creds = found[("cart", "AWS_SHARED_CREDENTIALS_FILE", "/tmp/creds")]
     assert "read their credentials (merged into their config) from '/tmp/creds'" in creds.summary
+
+
+def test_a_config_file_is_judged_by_what_it_holds(builder: CaseBuilder) -> None:
+    """AWS_CONFIG_FILE was MEDIUM whatever the file held: a packaged region was an alarm like
+    an endpoint_url at an intruder's host. Read as botocore reads it (nested `services`
+    values too), the copy the SDK reads (the last layer to ship it)."""
+    files = {
+        "public": "[profile app]\nservices = mine\n[services mine]\nsecretsmanager =\n"
+        "  endpoint_url = https://sm.evil.example.com\n",
+        "private": "[default]\nendpoint_url = http://10.0.4.20:4566\nregion = eu-west-1\n",
+        "bundle": "[default]\nca_bundle = /opt/certs/extra.pem\n",
+        "process": "[default]\ncredential_process = /opt/bin/creds --secret hunter2\n",
+        "broken": "[default]\nregion = a\n[default]\nregion = b\n",  # botocore refuses it
+    }
+    layers = {}
+    for name, text in files.items():
+        layers[name] = f"arn:aws:lambda:eu-west-1:444455556666:layer:cfg-{name}:1"
+        builder.layer(layers[name], zip_bytes({"aws/config": text}))
+        env = {"AWS_CONFIG_FILE": "/opt/aws/config"}
+        builder.versions(name, [function_config(name, env=env, layers=[layers[name]])])
+    # two layers ship the file: the SDK reads the later one's
+    env = {"AWS_CONFIG_FILE": "/opt/aws/config"}
+    builder.versions(
+        "later", [function_config("later", env=env, layers=[layers["public"], layers["private"]])]
+    )
+    builder.versions(
+        "earlier",
+        [function_config("earlier", env=env, layers=[layers["private"], layers["public"]])],
+    )
+    found = {
+        f.resource.split(":")[6]: f for f in run_detector(builder, cfg_traffic_redirect.DETECTOR)
+    }
+    public = found["public"]
+    assert public.severity is Severity.MEDIUM
+    assert "[services mine] secretsmanager.endpoint_url sends the calls to sm.evil.example.com" in (
+        public.summary
+    )
+    private = found["private"]
+    assert private.severity is Severity.INFO
+    assert "endpoints inside the account's network or AWS's: 10.0.4.20)" in (private.summary)
+    assert found["bundle"].severity is Severity.MEDIUM
+    assert "[default] ca_bundle trusts the certificates in '/opt/certs/extra.pem'" in (
+        found["bundle"].summary
+    )
+    process = found["process"]
+    assert process.severity is Severity.MEDIUM and "hunter2" not in process.summary
+    assert "[default] credential_process decides which credentials sign them" in (process.summary)
+    broken = found["broken"]
+    assert broken.severity is Severity.MEDIUM and "lambda-ir could not read it" in broken.summary
+    assert found["later"].severity is Severity.INFO
+    assert found["earlier"].severity is Severity.MEDIUM

@@ -42,6 +42,9 @@ class SdkFile:
     path: str  # as named
     place: str  # where it lies, in a responder's words
     members: tuple[EvidenceRef, ...] = ()
+    # a config or credentials file's bytes, the copy the SDK reads (a layer's: the last in
+    # the function's order to ship it); None when no collected package holds it
+    read: bytes | None = None
 
 
 def sdk_paths(env: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -65,30 +68,47 @@ def locate(case: CaseView, config: FunctionConfig, variable: str, path: str) -> 
         members = [f.ref for f in files if _decides(variable, f.ref)]
         layers = ", ".join(dict.fromkeys(f.arn for f in files))
         place = f"in layer {layers}" if files else "under /opt, in none of the collected layers"
-        return SdkFile(variable, path, place, tuple(members[:MAX_CITED]))
+        read = _the_file([(f.path, f.data) for f in files], normal.removeprefix("/opt/"))
+        return SdkFile(variable, path, place, tuple(members[:MAX_CITED]), _file(variable, read))
     if normal.startswith(f"{_TASK_ROOT}/"):
-        code = _code_members(case, config, normal.removeprefix(f"{_TASK_ROOT}/"))
+        wanted = normal.removeprefix(f"{_TASK_ROOT}/")
+        code = _code_members(case, config, wanted)
         if code is None:
             return SdkFile(variable, path, "in the code package, which was not collected")
-        members = [ref for ref in code if _decides(variable, ref)]
+        members = [ref for ref, _, _ in code if _decides(variable, ref)]
         place = "in the code package" if code else "under /var/task, not in the code package"
-        return SdkFile(variable, path, place, tuple(members[:MAX_CITED]))
+        read = _the_file([(unpacked, data) for _, unpacked, data in code], wanted)
+        return SdkFile(variable, path, place, tuple(members[:MAX_CITED]), _file(variable, read))
     if normal == "/tmp" or normal.startswith("/tmp/"):  # noqa: S108 - a path we read
         return SdkFile(variable, path, "in /tmp, written by whatever ran in the function")
     return SdkFile(variable, path, "outside the packages lambda-ir collects")
 
 
-def _code_members(case: CaseView, config: FunctionConfig, wanted: str) -> list[EvidenceRef] | None:
-    """The code package's members at `wanted` (a file, or a folder's files); None when the
-    package is not in the case."""
+def _code_members(
+    case: CaseView, config: FunctionConfig, wanted: str
+) -> list[tuple[EvidenceRef, str, bytes]] | None:
+    """The code package's members at `wanted` (a file, or a folder's files), each with where
+    it unpacks and its bytes; None when the package is not in the case."""
     ref = case.code_blob(config.code_sha256) if config.code_sha256 else None
     if ref is None:
         return None
     return [
-        EvidenceRef(ref.path, ref.sha256, member=member.name)
+        (EvidenceRef(ref.path, ref.sha256, member=member.name), member.path, member.data)
         for member in read_members(case.read_bytes(ref, MAX_LAYER_BYTES))
         if inside(member.path, [wanted])  # `./conf/aws.cfg` unpacks to conf/aws.cfg
     ]
+
+
+def _the_file(unpacked: list[tuple[str, bytes]], wanted: str) -> bytes | None:
+    """The bytes of the last copy unpacking at exactly `wanted` (a layer later in the order
+    overwrites an earlier one's), None when none does (the path names a folder, or nothing)."""
+    copies = [data for path, data in unpacked if path == wanted]
+    return copies[-1] if copies else None
+
+
+def _file(variable: str, read: bytes | None) -> bytes | None:
+    """A config or credentials file's bytes; a data folder's are not kept."""
+    return read if variable in (CONFIG_FILE, CREDENTIALS_FILE) else None
 
 
 def _decides(variable: str, ref: EvidenceRef) -> bool:

@@ -23,6 +23,8 @@ from typing import NamedTuple
 
 from urllib3.util import parse_url
 
+from lambda_ir.analyze.baseline_tools import is_internal, network_of
+
 # WHATWG URL strips these from both ends (urllib3 refuses such a value: it sends nothing)
 _CONTROL_OR_SPACE = "".join(map(chr, range(0x21)))
 _TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
@@ -151,3 +153,43 @@ def _odd_characters(text: str, url: str) -> list[str]:
     if (scheme := _SPECIAL.match(text)) and not text[scheme.end() :].startswith("//"):
         found.append("a scheme without //, after which WHATWG URL reads a host")
     return found
+
+
+# AWS's service endpoints (regional, FIPS, dual-stack, China, VPC endpoints) end so; the
+# names of what anyone can rent there (an EC2 instance, an API Gateway, a website bucket, a
+# load balancer, an App Runner service, a Function URL on `.on.aws`) do not vouch for a host.
+_AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
+_RENTED = re.compile(
+    r"(^|[.-])(compute|execute-api|s3-website|elb|elasticbeanstalk|awsapprunner|appsync-api"
+    r"|lambda-url|cloudfront)([.-]|$)"
+)
+_INTERNAL_NAMES = (".internal", ".local", ".localhost", ".corp", ".lan", ".home.arpa")
+
+
+def public_host(value: str) -> str:
+    """The host a proxy or endpoint value sends to (`read_host`: as urllib3, under
+    botocore and requests, reads it) when it is on the internet outside AWS's service
+    endpoints, else "": a private, loopback or link-local address, a one-label or internal
+    name, an AWS service endpoint, or a value that names no one host (one URL readers may
+    part over is for the caller to report)."""
+    reading = read_host(value)
+    return "" if reading.doubt else public_name(reading.host)
+
+
+def public_name(host: str) -> str:
+    """`host` when it is on the internet outside AWS's service endpoints, else ""."""
+    parsed = address(host)
+    if parsed is not None:
+        inside = (
+            parsed.is_loopback
+            or parsed.is_link_local
+            or parsed.is_unspecified
+            or parsed.is_multicast
+            or parsed.is_reserved
+        )
+        return "" if inside or is_internal(network_of(str(parsed))) else str(parsed)
+    if "." not in host or host.endswith(_INTERNAL_NAMES):
+        return ""
+    if host.endswith(_AWS_DOMAINS) and not _RENTED.search(host):
+        return ""
+    return host

@@ -23,16 +23,15 @@ severity scale).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
 from lambda_ir.analyze.attribution import config_event
-from lambda_ir.analyze.baseline_tools import is_internal, network_of
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.sdk_config import config_verdict
 from lambda_ir.analyze.sdk_files import CONFIG_FILE, CREDENTIALS_FILE, DATA_PATH, locate, sdk_paths
-from lambda_ir.analyze.url_hosts import address, read_host
+from lambda_ir.analyze.url_hosts import public_name, read_host
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.analyze.vendors import Destination, Vendor, VendorCatalogue
 from lambda_ir.analyze.versions import group_finding, group_versions
@@ -51,8 +50,9 @@ INFO = DetectorInfo(
     false_positives=(
         "A corporate egress or TLS-inspection proxy reached by a public name (MEDIUM with its "
         "CA bundle); a mock of AWS on a public name; a config file or service-model folder of "
-        "your own (AWS_CONFIG_FILE, AWS_DATA_PATH). A private address, an internal name or "
-        "an AWS service endpoint is not reported."
+        "your own (AWS_CONFIG_FILE, AWS_DATA_PATH; a packaged config file holding a region or "
+        "retries only is INFO). A private address, an internal name or an AWS service "
+        "endpoint is not reported."
     ),
     description=(
         "MEDIUM: AWS_ENDPOINT_URL* at a public host outside AWS's service endpoints, or an "
@@ -61,9 +61,11 @@ INFO = DetectorInfo(
         "the domains the vendor documents for it (its telemetry and key go there); LOW: a "
         "public proxy alone (standing exposure). A value URL parsers read different hosts in "
         "(a backslash, an @ past the user part, whitespace inside) is reported at its "
-        "variable's severity whatever host each reads. MEDIUM too: AWS_CONFIG_FILE or "
-        "AWS_DATA_PATH, whose file or folder decides where the SDK's calls go (named with the "
-        "layer or code package holding it)."
+        "variable's severity whatever host each reads. MEDIUM too: AWS_DATA_PATH, whose "
+        "folder decides where the SDK's calls go, and AWS_CONFIG_FILE unless the packaged "
+        "file it names (the copy the SDK reads) holds no endpoint_url at a public host, no "
+        "ca_bundle and no credential setting: then INFO (named with the layer or code package "
+        "holding it)."
     ),
 )
 
@@ -78,44 +80,6 @@ _CA_BUNDLES = (
     "SSL_CERT_DIR",
     "NODE_EXTRA_CA_CERTS",
 )
-# AWS's service endpoints (regional, FIPS, dual-stack, China, VPC endpoints) end so; the
-# names of what anyone can rent there (an EC2 instance, an API Gateway, a website bucket, a
-# load balancer, an App Runner service, a Function URL on `.on.aws`) do not vouch for a host.
-_AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
-_RENTED = re.compile(
-    r"(^|[.-])(compute|execute-api|s3-website|elb|elasticbeanstalk|awsapprunner|appsync-api"
-    r"|lambda-url|cloudfront)([.-]|$)"
-)
-_INTERNAL_NAMES = (".internal", ".local", ".localhost", ".corp", ".lan", ".home.arpa")
-
-
-def public_host(value: str) -> str:
-    """The host a proxy or endpoint value sends to (`url_hosts.read_host`: as urllib3, under
-    botocore and requests, reads it) when it is on the internet outside AWS's service
-    endpoints, else "": a private, loopback or link-local address, a one-label or internal
-    name, an AWS service endpoint, or a value that names no one host (one URL readers may
-    part over is reported as such by `_redirects`)."""
-    reading = read_host(value)
-    return "" if reading.doubt else _public(reading.host)
-
-
-def _public(host: str) -> str:
-    """`host` when it is on the internet outside AWS's service endpoints, else ""."""
-    parsed = address(host)
-    if parsed is not None:
-        inside = (
-            parsed.is_loopback
-            or parsed.is_link_local
-            or parsed.is_unspecified
-            or parsed.is_multicast
-            or parsed.is_reserved
-        )
-        return "" if inside or is_internal(network_of(str(parsed))) else str(parsed)
-    if "." not in host or host.endswith(_INTERNAL_NAMES):
-        return ""
-    if host.endswith(_AWS_DOMAINS) and not _RENTED.search(host):
-        return ""
-    return host
 
 
 def _proxies_off(env: Mapping[str, str]) -> bool:
@@ -171,7 +135,7 @@ def _redirects(config: FunctionConfig, vendors: VendorCatalogue) -> list[_Redire
             unread = f"{value.strip()[:80]!r} (no host lambda-ir can read)"
             found.append(_vendors(_Redirect(name, unread, Severity.MEDIUM), known))
             continue
-        host = reading.host if reading.doubt else _public(reading.host)
+        host = reading.host if reading.doubt else public_name(reading.host)
         if not host and not reading.doubt:
             continue
         shown = value.strip()[:120] if reading.doubt else ""
@@ -231,14 +195,14 @@ def _file_findings(case: CaseView) -> Iterator[Finding]:
         files = [ref.member or ref.path for ref in found.members]
         held = f" ({', '.join(files)})" if files else ""
         versions = f"{name} on {config.ref.name} (versions {', '.join(group.versions)})"
+        severity, close = Severity.MEDIUM, CLOSE
         if name in (CONFIG_FILE, CREDENTIALS_FILE):
             read = "config" if name == CONFIG_FILE else "credentials (merged into their config)"
-            what = (
-                f"makes the AWS SDKs read their {read} from {path!r}, {found.place}{held}; "
-                "that file's contents decide where the function's AWS calls go (an "
-                "`endpoint_url` in it sends them, and the secrets and data they carry, to any "
-                "host): read it, and unless it is your own"
-            )
+            said = f"makes the AWS SDKs read their {read} from {path!r}, {found.place}{held}; "
+            severity, judged = config_verdict(found.read)
+            what = said + judged
+            if severity is Severity.INFO:
+                close = "; kept for the record."
         else:
             what = (
                 f"makes botocore read its service data from {path!r} before its own, "
@@ -249,13 +213,18 @@ def _file_findings(case: CaseView) -> Iterator[Finding]:
         yield group_finding(
             INFO,
             group,
-            severity=Severity.MEDIUM,
+            severity=severity,
             extra_evidence=found.members,
             cause=config_event(case, config, "environment", name),
-            summary=f"{versions} {what}, remove the variable and treat what its AWS calls "
-            "carried (secrets it fetched, data it wrote) as exposed.",
+            summary=f"{versions} {what}{close}",
             details={"variable": name, "path": path, "place": found.place, "files": files},
         )
+
+
+CLOSE = (
+    ", remove the variable and treat what its AWS calls carried (secrets it fetched, data it "
+    "wrote) as exposed."
+)
 
 
 def detect(case: CaseView) -> Iterator[Finding]:
