@@ -106,6 +106,28 @@ def test_add_permission_service_or_same_account_is_quiet(builder: CaseBuilder) -
     )
 
 
+def test_add_permission_whose_record_names_no_principal_is_medium(builder: CaseBuilder) -> None:
+    """A grant's record without `principal` (as Panther's labelled AddPermission cases log
+    it) does not say whom the function was opened to: it was silent, as if to a service."""
+    (found,) = _one(
+        builder,
+        ct_add_permission.DETECTOR,
+        [
+            trail_event("AddPermission20150331v2", {"functionName": "orders"}, event_id="n1"),
+            trail_event(
+                "AddPermission20150331v2",
+                {"functionName": "orders", "principal": "s3.amazonaws.com"},
+                event_id="n2",
+            ),
+        ],
+    )
+    assert (found.severity, found.details["event_id"]) == (Severity.MEDIUM, "n1")
+    assert "allowed a grantee the record does not name to call lambda:InvokeFunction" in (
+        found.summary
+    )
+    assert "read the function's policy (`aws lambda get-policy`)" in found.summary
+
+
 def test_function_url_none_fires_and_iam_is_quiet(builder: CaseBuilder) -> None:
     found = _one(
         builder,

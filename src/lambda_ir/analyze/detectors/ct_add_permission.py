@@ -28,7 +28,8 @@ INFO = DetectorInfo(
         "https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html",
     ),
     false_positives=(
-        "Public webhooks by design; partner accounts granted along an established path "
+        "Public webhooks by design; a grant whose record names no principal (MEDIUM: read the "
+        "policy); partner accounts granted along an established path "
         "(LOW when its principal had granted that grantee on an earlier day, MEDIUM the first "
         "time); HIGH when the grant came from someone acting off the account's paths."
     ),
@@ -61,9 +62,14 @@ _GRANTEE = (
     f"CASE WHEN regexp_full_match({_GRANT}, '[0-9]+') THEN {_GRANT} "
     f"WHEN starts_with({_GRANT}, 'arn:') THEN split_part({_GRANT}, ':', 5) ELSE '' END"
 )
+# A grant whose record names no principal at all (CloudTrail's request without it, as in
+# Panther's labelled AddPermission cases): whom it opened the function to is unknown, so it is
+# reported for the policy to be read; a service principal (`s3.amazonaws.com`) is not.
+_UNNAMED = "(request_parameters->'$.principal') IS NULL"
 _CALLS = (
     "operation IN ('AddPermission', 'AddLayerVersionPermission') AND event_source = ? "
-    f"AND error_code IS NULL AND ({_GRANT} = '*' OR {_GRANTEE} NOT IN ('', coalesce(account, '')))"
+    f"AND error_code IS NULL AND ({_GRANT} = '*' OR {_GRANTEE} NOT IN ('', coalesce(account, '')) "
+    f"OR {_UNNAMED})"
 )
 
 
@@ -91,9 +97,13 @@ _KIND = (
 )
 
 
+UNNAMED_STEP = "read the function's policy (`aws lambda get-policy`) for whom it names, and "
+
+
 def detect(case: CaseView) -> Iterator[Finding]:
-    """AddPermission / AddLayerVersionPermission whose principal is `*` or a foreign account
-    (selected and grouped in DuckDB: like grants by one caller are one finding)."""
+    """AddPermission / AddLayerVersionPermission whose principal is `*`, a foreign account, or
+    not in the record (selected and grouped in DuckDB: like grants by one caller are one
+    finding)."""
     groups = select_groups(
         case,
         _CALLS,
@@ -109,6 +119,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
         principal = str(row.request.get("principal", ""))
         if principal == "*":
             severity, who = Severity.HIGH, "anyone (`*`)"
+        elif "principal" not in row.request:
+            severity, who = Severity.MEDIUM, "a grantee the record does not name"
         else:
             severity, who = Severity.MEDIUM, f"account {_grantee_account(principal)}"
         scope = row.request.get("sourceArn") or row.request.get("sourceAccount")
@@ -130,8 +142,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
             severity=severity,
             summary=(
                 f"{row.actor.name} allowed {who} to call {action} on {_name(row)} "
-                f"(statement {row.request.get('statementId', '?')!r}); remove the statement "
-                f"unless it is a known integration; {novelty.phrase()}"
+                f"(statement {row.request.get('statementId', '?')!r}); "
+                + (UNNAMED_STEP if "principal" not in row.request else "")
+                + f"remove the statement unless it is a known integration; {novelty.phrase()}"
                 + (
                     f"; but the first grant to {who} by {novelty.principal}."
                     if novelty.established and first
