@@ -120,3 +120,24 @@ def test_cli_filters_and_jsonl_pivot_fields(built: BuiltCase) -> None:
         assert row["event_id"].startswith("e")
     custody = orjson.loads((root / "custody.jsonl").read_bytes().splitlines()[-1])
     assert custody["details"]["filter"]["sources"] == ["cloudtrail"]
+
+
+def _timeline(root: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "lambda_ir", "timeline", "--case", str(root), *options]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def test_cli_window_as_a_time_ago(built: BuiltCase) -> None:
+    """`--since 7d` was refused as "not an ISO-8601 date", though `collect --since 7d` is how
+    a responder names a window. The fixture's events are of late 2026: ten years ago is
+    before them all, whatever today is."""
+    root = built.case.root
+    done = _timeline(root, "--since", "3650d")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"15 events (of 15) -> {root / 'timeline-filtered.jsonl'}"
+    custody = orjson.loads((root / "custody.jsonl").read_bytes().splitlines()[-1])
+    since = custody["details"]["filter"]["since"]
+    assert since.endswith("Z") and since < "2026-11-28"  # the time it named, recorded
+    assert _timeline(root, "--until", "3650d").stdout.startswith("0 events (of 15)")
+    refused = _timeline(root, "--since", "7 fortnights")
+    assert refused.returncode != 0 and "not an ISO-8601 date or time" in refused.stderr

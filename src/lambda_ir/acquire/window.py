@@ -31,6 +31,11 @@ def parse_when(text: str, now: datetime | None = None) -> str:
     return _iso(moment)
 
 
+def is_relative(text: str) -> bool:
+    """Whether `text` is a time ago (`7d`, `36h`, `30m`) rather than a date or a time."""
+    return _RELATIVE.match(text.strip().lower()) is not None
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from lambda_ir.acquire.window import is_relative, parse_when
 from lambda_ir.cli.ui import case_option, get_ui, inert, writes_existing_case
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.custody import utc_now
@@ -32,8 +33,16 @@ INDEX_MEMORY = "256MB"
     show_default=True,
     help="jsonl: Timesketch-importable JSON lines; csv: one row per event.",
 )
-@click.option("--since", metavar="TIME", help="Only events at or after TIME (ISO-8601, UTC).")
-@click.option("--until", metavar="TIME", help="Only events at or before TIME (a date: that day).")
+@click.option(
+    "--since",
+    metavar="TIME",
+    help="Only events at or after TIME (ISO-8601, UTC; or 7d, 36h, 30m ago).",
+)
+@click.option(
+    "--until",
+    metavar="TIME",
+    help="Only events at or before TIME (a date: that day; or 7d, 36h, 30m ago).",
+)
 @click.option(
     "--function",
     "functions",
@@ -77,7 +86,7 @@ def timeline(
     """
     ui = get_ui()
     try:
-        only = make_filter(since, until, functions, actors, sources)
+        only = make_filter(_ago(since), _ago(until), functions, actors, sources)
     except FilterError as exc:
         raise click.BadParameter(str(exc)) from exc
     case = Case.open(Path(case_dir))
@@ -97,6 +106,12 @@ def timeline(
             "warnings": list(result.warnings),
         },
     )
+
+
+def _ago(text: str | None) -> str | None:
+    """A time ago (`7d`, as `collect --since` takes it) as the UTC time it names, by this
+    machine's clock; a date or time as given (`make_filter` reads it)."""
+    return parse_when(text) if text and is_relative(text) else text
 
 
 @click.command()
