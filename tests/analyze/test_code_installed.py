@@ -6,6 +6,7 @@ import base64
 import hashlib
 import io
 import json
+import stat
 import warnings
 import zipfile
 
@@ -400,3 +401,57 @@ def test_layers_with_the_same_bytes_are_each_reported_whole(builder: CaseBuilder
             "requests/adapters.py",
             "requests/sessions.py",
         ]
+
+
+def _zip_with_links(files: dict[str, bytes | str], links: dict[str, str]) -> bytes:
+    """A zip of `files` then `links` (name -> target) as symlink entries (`zip -y`), at a
+    fixed time."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), content)
+        for name, target in links.items():
+            entry = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            entry.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(entry, target)
+    return buffer.getvalue()
+
+
+def test_a_recorded_file_shipped_as_a_link_is_changed(builder: CaseBuilder) -> None:
+    """Python reads what a link leads to: `requests/sessions.py` linked to a backdoor beside
+    it is a changed file, HIGH, named with its target; a `.so` linked out of the package is
+    too, and a runnable link added to the library's folder is added."""
+    lib = "requests/_native.cpython-312-x86_64-linux-gnu.so"
+    files = installed({**REQUESTS, lib: LIBRARY})
+    del files["requests/sessions.py"], files[lib]
+    files["requests/evil.py"] = BACKDOORED
+    links = {
+        "requests/sessions.py": "evil.py",
+        lib: "/opt/x.so",
+        "requests/_hook.py": "../../tmp/hook.py",
+    }
+    blob = _zip_with_links({"app.py": HANDLER, **files}, links)
+    builder.code(blob, "orders")
+    builder.versions("orders", [function_config("orders", code=blob)])
+    (finding,) = run_detector(builder, code_installed.DETECTOR)
+    assert finding.severity is Severity.HIGH
+    assert sorted(finding.details["changed"]) == [lib, "requests/sessions.py"]
+    assert sorted(finding.details["added"]) == ["requests/_hook.py", "requests/evil.py"]
+    assert finding.details["links"] == links
+    assert "requests/sessions.py, a link to 'evil.py'" in finding.summary
+    assert f"{lib}, a link to '/opt/x.so'" in finding.summary
+    assert "changed after install" in finding.summary
+
+
+def test_a_link_to_the_recorded_bytes_or_a_missing_file_is_quiet(builder: CaseBuilder) -> None:
+    """A build that links duplicate files leaves the recorded bytes where Python reads them;
+    a recorded file deleted (builds slim packages so) runs nothing in its place."""
+    files = installed(REQUESTS)
+    files["shared/sessions.py"] = files.pop("requests/sessions.py")
+    del files["requests/api.py"]
+    blob = _zip_with_links(
+        {"app.py": HANDLER, **files}, {"requests/sessions.py": "../shared/sessions.py"}
+    )
+    builder.code(blob, "orders")
+    builder.versions("orders", [function_config("orders", code=blob)])
+    assert run_detector(builder, code_installed.DETECTOR) == []

@@ -76,11 +76,35 @@ class Member:
         return JAR_SEPARATOR in self.name
 
 
+@dataclass(frozen=True)
+class Link:
+    """A symlink among a package's own members, never followed: `name` as the zip names it,
+    `target` what it holds (at most 4 KB; "" when unreadable)."""
+
+    name: str
+    target: str
+
+    @property
+    def path(self) -> str:
+        """Where the link lands when the package is unpacked (`unpacked_path`)."""
+        return unpacked_path(self.name)
+
+    @property
+    def target_path(self) -> str:
+        """The package path the link leads to, or "" when it leads out of the package (an
+        absolute or climbing target, LIR-CODE-004's) or its target was not read."""
+        joined = _join(self.path, self.target)
+        return "" if not self.target or _climbs_out(joined) else unpacked_path(joined)
+
+
 @dataclass
 class ReadReport:
-    """What a bounded read skipped, and why (shown to the responder, never silent)."""
+    """What a bounded read skipped, and why (shown to the responder, never silent), and the
+    package's own symlinks it did not follow (`links`: what a reader of installed files must
+    judge, since unzip makes them links that Python follows)."""
 
     skipped: list[str] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
 
 
 def _is_link(info: zipfile.ZipInfo) -> bool:
@@ -133,6 +157,9 @@ def _members(
             if not info.filename:  # a damaged directory entry (is_dir() would raise)
                 report.skipped.append(f"{prefix}member {index}: no name")
                 continue
+            if _is_link(info) and not prefix and not info.is_dir():
+                target = _link_target(archive, info)
+                report.links.append(Link(name, "" if target is None else target))
             if info.is_dir() or _is_link(info):
                 continue
             data = _member(archive, info, limits, report, spent, name)

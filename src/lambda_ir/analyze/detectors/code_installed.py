@@ -10,8 +10,12 @@ told apart where they can be: a shared library smaller than recorded (by at most
 quarters) is what `strip` makes (LOW), and a package nearly all of whose recorded files differ,
 none grown, was rewritten whole by a build step (a minifier, a converter: LOW, listed).
 Bytecode Python would run in place of a recorded source (the source gone, or an
-unchecked-hash `.pyc` in `__pycache__`) counts as a file added to the library. An attacker
-who rewrites the RECORD too is not caught here: the RECORD is the package's word, not the
+unchecked-hash `.pyc` in `__pycache__`) counts as a file added to the library. A recorded
+file shipped as a symlink (which unzip makes and Python follows) is changed unless it leads
+to a file of the package holding the recorded bytes. A recorded file missing from the
+package is not reported: builds delete files to slim a package, and a missing module runs
+nothing; what runs in its place (bytecode, an added module or library) is. An attacker who
+rewrites the RECORD too is not caught here: the RECORD is the package's word, not the
 published release's.
 """
 
@@ -21,7 +25,7 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from lambda_ir.analyze.archive import Limits, Member, read_members
+from lambda_ir.analyze.archive import Limits, Link, Member, read_members
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.code_files import iter_files, owner_location
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
@@ -77,6 +81,7 @@ class Library:
     stripped: list[str] = field(default_factory=list)  # ELF libraries smaller than recorded
     added: list[str] = field(default_factory=list)
     grown: list[str] = field(default_factory=list)  # changed files larger than recorded
+    links: dict[str, str] = field(default_factory=dict)  # member name -> its target, as held
 
 
 @dataclass
@@ -91,6 +96,7 @@ class Files:
     libraries: set[str] = field(default_factory=set)
     unchecked: set[str] = field(default_factory=set)
     records: dict[str, bytes] = field(default_factory=dict)  # member name -> RECORD bytes
+    links: dict[str, Link] = field(default_factory=dict)  # path -> the package's symlink there
 
     def add(self, member: Member) -> None:
         if member.in_jar:
@@ -111,11 +117,13 @@ def detect(case: CaseView) -> Iterator[Finding]:
     and runnable files added to its folders."""
     by_blob = itertools.groupby(iter_files(case), key=lambda found: found[0].blob.path)
     for _, found in by_blob:
-        files, packages = Files(), dict[str, Package]()
-        for package, member, _ in found:  # each member once for every package of the blob
+        files, packages, links = Files(), dict[str, Package](), list[Link]()
+        for package, member, read in found:  # each member once for every package of the blob
             packages.setdefault(package.key, package)
             if package.key == next(iter(packages)):  # the blob's first package: once each
                 files.add(member)
+            links = read.links  # the blob's symlinks, all of them once its read is over
+        files.links = {link.path: link for link in links}
         if not files.records:
             continue
         installed = read_installed(files.records, files.records.get)
@@ -134,39 +142,78 @@ def _libraries(
     found: dict[str, Library] = {}
     suspects: list[str] = []
     for path, (name, digest) in files.digests.items():
+        if path in files.links:
+            continue  # the zip holds it as a link too: judged as the link (below)
         check = installed.check(path, (digest,))
         if check is Check.CHANGED:
             suspects.append(path)
             continue
-        # Bytecode beside a recorded source (`compileall -b`) is vouched for only while that
-        # source is there as recorded (without it Python imports the bytecode); a hash-based
-        # .pyc in `__pycache__` that Python never checks against its source runs whatever it
-        # holds.
         owner = installed.library_of(path.replace("/__pycache__/", "/"))
-        if check is Check.UNKNOWN and owner is not None and path.endswith(".pyc"):
-            cached = "/__pycache__/" in f"/{path}"
-            if path in files.unchecked if cached else not _intact(path[:-1], installed, files):
-                check = Check.ADDED
-        if check is Check.ADDED and _runnable(path, files) and owner is not None:
+        if _added(path, check, owner, installed, files) and owner is not None:
             found.setdefault(owner.record, Library(owner)).added.append(name)
+    _judge_links(installed, files, found)
     if suspects:  # the raw bytes differ: read them again for their line-ending digests
         changed = set(suspects) - _same_but_line_endings(case, package, installed, suspects)
-        for path in suspects:
-            if path not in changed:
-                continue
+        _judge_changed([path for path in suspects if path in changed], installed, files, found)
+    return sorted(found.values(), key=lambda lib: lib.listing.record)
+
+
+def _added(
+    path: str, check: Check, owner: Listing | None, installed: Installed, files: Files
+) -> bool:
+    """A runnable file in a library's folder that no RECORD vouches for. Bytecode beside a
+    recorded source (`compileall -b`) is vouched for only while that source is there as
+    recorded (without it Python imports the bytecode); a hash-based .pyc in `__pycache__`
+    that Python never checks against its source runs whatever it holds."""
+    if check is Check.UNKNOWN and owner is not None and path.endswith(".pyc"):
+        cached = "/__pycache__/" in f"/{path}"
+        if path in files.unchecked if cached else not _intact(path[:-1], installed, files):
+            check = Check.ADDED
+    return check is Check.ADDED and _runnable(path, files)
+
+
+def _judge_links(installed: Installed, files: Files, found: dict[str, Library]) -> None:
+    """The package's symlinks, which unzip makes and Python follows: one at a recorded path
+    is as recorded only when it leads to a file of the package holding the recorded bytes
+    (a build that links duplicate files), else it is a changed file, whatever it leads to
+    (another file of the library, one out of the package, nothing); one at a runnable name
+    in a library's folder that no RECORD lists is added to the library."""
+    for path, link in files.links.items():
+        target = files.digests.get(link.target_path)
+        check = installed.check(path, (target[1],) if target else ())
+        owner = installed.library_of(path)
+        if check is Check.CHANGED:
             listing = installed.listings[path][0]
             library = found.setdefault(listing.record, Library(listing))
-            name = files.digests[path][0]
-            sizes = [x.size for x in installed.listings[path] if x.size is not None]
-            size = files.sizes[path]
-            stripped = path in files.libraries and bool(sizes) and size < min(sizes)
-            if stripped and size >= STRIP_SHARE * min(sizes):
-                library.stripped.append(name)
+            library.changed.append(link.name)
+        elif check is Check.ADDED and owner is not None:
+            if not path.endswith(RUNNABLE) and link.target_path not in files.libraries:
                 continue
-            library.changed.append(name)
-            if not sizes or size > max(sizes):
-                library.grown.append(name)
-    return sorted(found.values(), key=lambda lib: lib.listing.record)
+            library = found.setdefault(owner.record, Library(owner))
+            library.added.append(link.name)
+        else:
+            continue
+        library.links[link.name] = link.target
+
+
+def _judge_changed(
+    paths: list[str], installed: Installed, files: Files, found: dict[str, Library]
+) -> None:
+    """Files whose bytes differ from every listing, line endings aside: changed, or what
+    `strip` makes of a shared library (smaller than recorded, by at most three quarters)."""
+    for path in paths:
+        listing = installed.listings[path][0]
+        library = found.setdefault(listing.record, Library(listing))
+        name = files.digests[path][0]
+        sizes = [x.size for x in installed.listings[path] if x.size is not None]
+        size = files.sizes[path]
+        stripped = path in files.libraries and bool(sizes) and size < min(sizes)
+        if stripped and size >= STRIP_SHARE * min(sizes):
+            library.stripped.append(name)
+            continue
+        library.changed.append(name)
+        if not sizes or size > max(sizes):
+            library.grown.append(name)
 
 
 def _intact(source: str, installed: Installed, files: Files) -> bool:
@@ -213,7 +260,8 @@ def _finding(case: CaseView, package: Package, library: Library, rewritten: bool
     listing = library.listing
     account, region = owner_location(package.owner)
     publisher = package_publisher(case.vendors, package.layer, account)
-    if library.changed and (not rewritten or library.grown):
+    linked = [name for name in library.changed if name in library.links]
+    if library.changed and (not rewritten or library.grown or linked):
         severity, why = Severity.HIGH, "changed after install"
     elif library.added:
         severity, why = Severity.MEDIUM, "added to the library after install"
@@ -227,7 +275,7 @@ def _finding(case: CaseView, package: Package, library: Library, rewritten: bool
     elif publisher is not None:
         severity = Severity.INFO  # the vendor's own build, from its own account
     parts = [
-        f"{len(files)} {singular if len(files) == 1 else plural} ({_names(files)})"
+        f"{len(files)} {singular if len(files) == 1 else plural} ({_names(files, library)})"
         for files, singular, plural in (
             (library.changed, "file differs from", "files differ from"),
             (
@@ -264,14 +312,24 @@ def _finding(case: CaseView, package: Package, library: Library, rewritten: bool
             "stripped": library.stripped,
             "added": library.added,
             "grown": library.grown,
+            "links": library.links,
             "used_by": list(package.owners),
         },
     )
 
 
-def _names(files: list[str]) -> str:
-    shown = ", ".join(files[:SHOWN])
+def _names(files: list[str], library: Library) -> str:
+    shown = ", ".join(_name(name, library) for name in files[:SHOWN])
     return shown + (f" and {len(files) - SHOWN} more" if len(files) > SHOWN else "")
+
+
+def _name(name: str, library: Library) -> str:
+    """A file as a summary names it: a link with its target, as the zip holds it (quoted,
+    cut at 200 characters: the package's words)."""
+    if name not in library.links:
+        return name
+    target = library.links[name]
+    return f"{name}, a link to {target[:200]!r}" if target else f"{name}, a link"
 
 
 DETECTOR = Detector(INFO, detect)
