@@ -455,3 +455,56 @@ def test_a_link_to_the_recorded_bytes_or_a_missing_file_is_quiet(builder: CaseBu
     builder.code(blob, "orders")
     builder.versions("orders", [function_config("orders", code=blob)])
     assert run_detector(builder, code_installed.DETECTOR) == []
+
+
+def test_a_second_record_does_not_vouch_for_another_librarys_file(builder: CaseBuilder) -> None:
+    """A planted `evil-1.0.dist-info/RECORD` listing the backdoor's hash for
+    `requests/sessions.py`: a distribution that owns nothing under `requests/` vouches for
+    none of its files, so the file is changed (HIGH) in requests; one that installs a file of
+    its own there disputes requests' listing (MEDIUM); so does one listing other bytes for a
+    file that is as requests recorded it."""
+    planted = installed({"requests/sessions.py": BACKDOORED, "evil/__init__.py": ""}, "evil-1.0")
+    _function(builder, {**installed(REQUESTS), **planted}, "planted")
+    helper = {"requests/sessions.py": BACKDOORED, "requests/_speedups.py": "x = 1\n"}
+    _function(builder, {**installed(REQUESTS), **installed(helper, "evil-1.0")}, "helper")
+    stale = installed({"requests/sessions.py": BACKDOORED, "evil/__init__.py": ""}, "evil-1.0")
+    _function(builder, {**stale, **installed(REQUESTS)}, "reverse")
+    found = {f.resource.split(":")[6]: f for f in run_detector(builder, code_installed.DETECTOR)}
+    assert sorted(found) == ["helper", "planted", "reverse"]
+    high = found["planted"]
+    assert high.severity is Severity.HIGH and high.details["distribution"] == "requests"
+    assert high.details["changed"] == ["requests/sessions.py"]
+    assert (
+        "requests/sessions.py, as only evil 1.0 in evil-1.0.dist-info/RECORD recorded it, "
+        "a distribution that owns nothing under requests" in high.summary
+    )
+    medium = found["helper"]
+    assert medium.severity is Severity.MEDIUM and medium.details["distribution"] == "requests"
+    assert medium.details["disputed"] == ["requests/sessions.py"]
+    assert "1 file holds another distribution's bytes" in medium.summary
+    assert "as evil 1.0 in evil-1.0.dist-info/RECORD recorded it" in medium.summary
+    reverse = found["reverse"]
+    assert reverse.severity is Severity.MEDIUM and reverse.details["distribution"] == "evil"
+    assert reverse.details["disputed"] == ["requests/sessions.py"]
+    assert "as requests 2.32.3 in requests-2.32.3.dist-info/RECORD recorded it" in reverse.summary
+    con = open_index(Case.open(builder.root))
+    read = con.execute(
+        "SELECT DISTINCT function_name, dependency FROM capabilities "
+        "WHERE file = 'requests/sessions.py' AND kind = 'network'"
+    ).fetchall()
+    assert read == [("planted", None)]  # the vouched-for backdoor is read as the package's own
+
+
+def test_files_two_distributions_list_alike_or_two_versions_list_are_quiet(
+    builder: CaseBuilder,
+) -> None:
+    """A namespace `__init__.py` both distributions list with the same bytes is one shared
+    file; two versions of one distribution (`pip install -t --upgrade` leaves the old
+    dist-info) are its old and new bytes."""
+    spec = "__path__ = __import__('pkgutil').extend_path(__path__, __name__)\n"
+    first = installed({"acme/__init__.py": spec, "acme/one/__init__.py": ""}, "acme.one-1.0")
+    second = installed({"acme/__init__.py": spec, "acme/two/__init__.py": ""}, "acme.two-2.0")
+    _function(builder, {**first, **second}, "namespace")
+    old = installed({**REQUESTS, "requests/sessions.py": "# 2.31\n"}, "requests-2.31.0")
+    _function(builder, {**old, **installed(REQUESTS)}, "upgraded")
+    assert run_detector(builder, code_installed.DETECTOR) == []

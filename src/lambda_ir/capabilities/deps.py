@@ -9,8 +9,11 @@ Capabilities found in them are still rows, tagged with the dependency: a release
 `jinja2` gains its `compile()` calls, which is not the handler starting to run code. A file
 is only the dependency's while it is what the RECORD says: a library file changed after
 install, or a file added to a library's folders, is how a backdoor hides from a review of
-the handler (`check`). An attacker who rewrites the RECORD too is not caught here: the
-record is the package's own word, not the published release's.
+the handler (`check`). Two distributions may list one path: identical listings are one
+file they share (a namespace `__init__.py`); where they give other bytes, the file is as
+recorded only by a listing of a distribution that owns the path's top-level folder, when
+another listing's does (`Installed.vouches`). An attacker who rewrites the RECORD too is not
+caught here: the record is the package's own word, not the published release's.
 """
 
 from __future__ import annotations
@@ -41,8 +44,8 @@ ALGORITHM = "sha256"
 class Check(enum.Enum):
     """What a package file is against the RECORD files of the package."""
 
-    AS_RECORDED = "as recorded"  # a RECORD lists it with these bytes' hash
-    CHANGED = "changed after install"  # listed with a hash, and no listing matches
+    AS_RECORDED = "as recorded"  # a RECORD lists it with these bytes' hash (`vouches`)
+    CHANGED = "changed after install"  # listed with a hash, and no listing vouches for it
     ADDED = "added to an installed library"  # in a library's folder, listed by no RECORD
     UNKNOWN = "not recorded"  # the package's own file, or no hash to judge it by
 
@@ -64,6 +67,9 @@ class Installed:
 
     listings: dict[str, list[Listing]] = field(default_factory=dict)  # path -> its lines
     folders: dict[str, Listing] = field(default_factory=dict)  # library folder -> a listing
+    # RECORD path -> the top-level names it lists a hashed file under that no other
+    # distribution lists with other bytes: the folders (and modules) it owns
+    owned: dict[str, set[str]] = field(default_factory=dict)
 
     def dependency(self, path: str) -> str:
         """The dependency a file belongs to (`six`, `@aws-crypto/util`), or "" for own code."""
@@ -81,15 +87,47 @@ class Installed:
         """Whether the file at `path` is what its RECORD says, by its `digests`
         (`line_ending_digests` of its bytes: line endings alone do not count, as a
         site-packages committed to git comes back with CRLF on Windows)."""
-        recorded = {x.digest for x in self.listings.get(path, ()) if x.digest}
+        recorded = [x for x in self.listings.get(path, ()) if x.digest]
         if recorded:
-            same = any(digest in recorded for digest in digests)
-            return Check.AS_RECORDED if same else Check.CHANGED
+            for digest in digests:  # lazily: a line-ending variant only when needed
+                if any(x.digest == digest and self.vouches(path, x) for x in recorded):
+                    return Check.AS_RECORDED
+            return Check.CHANGED
         if path.endswith(".pyc") and path[:-1] in self.listings:
             return Check.UNKNOWN  # a recorded source compiled beside it (`compileall -b`)
         if self.library_of(path) is not None:
             return Check.ADDED
         return Check.UNKNOWN
+
+    def disputes(self, path: str, listing: Listing) -> list[Listing]:
+        """The listings of `path` by other distributions that give it other bytes than
+        `listing` does (two versions of one distribution, as `pip install -t --upgrade`
+        leaves them, do not dispute; nor do wheels' stray `tests/` folders)."""
+        if top_level(path, listing) in SHARED_FOLDERS:
+            return []
+        name = _distribution(listing.dist)
+        return [
+            x
+            for x in self.listings.get(path, ())
+            if x.digest and x.digest != listing.digest and _distribution(x.dist) != name
+        ]
+
+    def owns(self, path: str, listing: Listing) -> bool:
+        """The listing's distribution owns the top-level folder or module `path` is under:
+        it lists an undisputed file there, or is named for it (`six` for `six.py`)."""
+        top = top_level(path, listing)
+        named = _distribution(listing.dist) == _distribution(top.split(".", 1)[0])
+        return named or top in self.owned.get(listing.record, ())
+
+    def vouches(self, path: str, listing: Listing) -> bool:
+        """Whether `listing`, whose hash the file has, vouches for it: undisputed, or by a
+        distribution owning the folder, or disputed only by distributions that do not own
+        it either (which install last is unknown: `LIR-CODE-006` reports the dispute). A
+        distribution that owns nothing there vouches for no owner's file."""
+        disputes = self.disputes(path, listing)
+        if not disputes or self.owns(path, listing):
+            return True
+        return not any(self.owns(path, x) for x in disputes)
 
     def library_of(self, path: str) -> Listing | None:
         """A listing of the library whose folder holds `path` (at any depth: a new
@@ -119,7 +157,7 @@ def read_installed(names: Iterable[str], read: Callable[[str], bytes | None]) ->
         content = read(name)
         if content is None:
             continue
-        base = path.rsplit("/", 2)[0] + "/" if path.count("/") >= 2 else ""
+        base = _site(path)
         roots.add(base.rstrip("/"))
         for entry, digest, size in _lines(content):
             file = unpacked_path(base + entry)
@@ -134,7 +172,28 @@ def read_installed(names: Iterable[str], read: Callable[[str], bytes | None]) ->
     for folder in list(installed.folders):  # a site folder another RECORD lives in
         if folder in roots or folder.endswith(".dist-info"):
             del installed.folders[folder]
+    for file, listed in installed.listings.items():
+        for listing in listed:
+            if listing.digest and not installed.disputes(file, listing):
+                installed.owned.setdefault(listing.record, set()).add(top_level(file, listing))
     return installed
+
+
+def _site(record: str) -> str:
+    """The folder a RECORD's paths are relative to (where its dist-info folder is), "/"
+    ended, or "" at the package's top."""
+    return record.rsplit("/", 2)[0] + "/" if record.count("/") >= 2 else ""
+
+
+def top_level(path: str, listing: Listing) -> str:
+    """The top-level folder or module of the site that `path` is under (`requests`,
+    `six.py`)."""
+    return path.removeprefix(_site(listing.record)).split("/", 1)[0]
+
+
+def _distribution(name: str) -> str:
+    """A distribution's name as PEP 503 normalizes it: `PyJWT` and `pyjwt` are one."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _lines(content: bytes) -> Iterable[tuple[str, str, int | None]]:
