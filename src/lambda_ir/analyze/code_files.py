@@ -21,6 +21,7 @@ RUNTIME_CLIENT_PATHS = ("awslambdaric/", "aws-lambda-ric/", "node_modules/aws-la
 JAVA_RUNTIME_CLIENT = re.compile(
     r"^(?:.*/)?aws-lambda-java-runtime-interface-client-[0-9][^/]*\.jar!/"
 )
+UNCHECKED_PYC = (0b01).to_bytes(4, "little")  # PEP 552 flags: hash-based, source never checked
 
 
 def iter_files(
@@ -30,6 +31,19 @@ def iter_files(
     `.jar`'s own files included (`lib/x.jar!/com/a/B.class`: `archive.read_members`). A
     blob that several packages share (layers with the same bytes) is read once: each file
     comes once for each of them."""
+    for packages, members, report in iter_blobs(case, limits):
+        for member in members:
+            for package in packages:
+                yield package, member, report
+
+
+def iter_blobs(
+    case: CaseView, limits: Limits | None = None
+) -> Iterator[tuple[list[Package], Iterator[Member], ReadReport]]:
+    """Every package blob once: the packages sharing it (a code package and layers with the
+    same bytes), its files as `iter_files` reads them, and what the read skipped (complete
+    once the files are read; its `links` are the blob's symlinks). A blob that cannot be
+    read is left out."""
     limits = limits or Limits()
     sharing: dict[str, list[Package]] = {}
     for package in case.packages:
@@ -41,9 +55,14 @@ def iter_files(
         except (OSError, ValueError) as exc:
             report.skipped.append(f"package not read: {exc}")
             continue
-        for member in read_members(data, limits, report, jars=True):
-            for package in packages:
-                yield package, member, report
+        yield packages, read_members(data, limits, report, jars=True), report
+
+
+def unchecked_bytecode(member: Member) -> bool:
+    """A compiled Python file Python runs without checking it against its source: a
+    hash-based `.pyc` with `check_source` off (PEP 552: the flags word after the magic is 1,
+    little-endian), which `compileall --invalidation-mode unchecked-hash` writes."""
+    return member.path.endswith(".pyc") and member.data[4:8] == UNCHECKED_PYC
 
 
 def member_ref(package: Package, member: Member) -> EvidenceRef:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lambda_ir.analyze.archive import Limits, Link, Member, read_members
+from lambda_ir.analyze.code_files import unchecked_bytecode
 from lambda_ir.analyze.values import Package
 from lambda_ir.capabilities.deps import (
     MAX_RECORD,
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 # a library are not reported (a changed one is, whatever it holds: a CA bundle too).
 RUNNABLE = (".py", ".pyc", ".pyw", ".so", ".pth")
 STRIP_SHARE = 0.25  # `strip` leaves at least this share of a library (a smaller one is not it)
-UNCHECKED_PYC = 0b01  # a hash-based .pyc whose source Python never checks (PEP 552 flags)
 
 
 @dataclass
@@ -76,7 +76,7 @@ class Files:
             self.libraries.add(path)
         if RECORD.match(path) and len(member.data) <= MAX_RECORD:
             self.records[member.name] = member.data
-        if path.endswith(".pyc") and member.data[4:8] == UNCHECKED_PYC.to_bytes(4, "little"):
+        if unchecked_bytecode(member):
             self.unchecked.add(path)
 
 

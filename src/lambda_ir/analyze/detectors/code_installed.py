@@ -9,28 +9,26 @@ bytes' hashes. Line endings alone never count. Build steps that rewrite installe
 told apart where they can be: a shared library smaller than recorded (by at most three
 quarters) is what `strip` makes (LOW), and a package nearly all of whose recorded files differ,
 none grown, was rewritten whole by a build step (a minifier, a converter: LOW, listed).
-Bytecode Python would run in place of a recorded source (the source gone, or an
-unchecked-hash `.pyc` in `__pycache__`) counts as a file added to the library. A recorded
-file shipped as a symlink (which unzip makes and Python follows) is changed unless it leads
-to a file of the package holding the recorded bytes. Two distributions listing one path
-with other bytes is a dispute: a file only a distribution that owns nothing under its
-top-level folder lists as it is (a RECORD planted to vouch for a backdoor) is changed, HIGH,
-in the library that owns the folder; any other such file is another distribution's (MEDIUM,
-in the library whose listing it is not). A recorded file missing from the
-package is not reported: builds delete files to slim a package, and a missing module runs
-nothing; what runs in its place (bytecode, an added module or library) is. An attacker who
-rewrites the RECORD too is not caught here: the RECORD is the package's word, not the
-published release's.
+Bytecode Python would run in place of a recorded source (the source gone, or an unchecked-hash
+`.pyc` in `__pycache__`) counts as a file added to the library (outside a library's folder
+`LIR-CODE-007` reports such bytecode). A recorded file shipped as a symlink (which unzip makes
+and Python follows) is changed unless it leads to a file of the package holding the recorded
+bytes. Two distributions listing one path with other bytes is a dispute: a file only a
+distribution that owns nothing under its top-level folder lists as it is (a RECORD planted to
+vouch for a backdoor) is changed, HIGH, in the library that owns the folder; any other such
+file is another distribution's (MEDIUM, in the library whose listing it is not). A recorded
+file missing from the package is not reported: builds delete files to slim a package, and a
+missing module runs nothing; what runs in its place (bytecode, an added module or library) is.
+An attacker who rewrites the RECORD too is not caught here: the RECORD is the package's word,
+not the published release's.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 
-from lambda_ir.analyze.archive import Link
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.code_files import iter_files, owner_location
+from lambda_ir.analyze.code_files import iter_blobs, owner_location
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.installed_files import Files, Library, judge_libraries
 from lambda_ir.analyze.values import Package
@@ -67,21 +65,17 @@ REWRITE_FILES = 20  # ... and at least this many, none grown: a build step rewro
 def detect(case: CaseView) -> Iterator[Finding]:
     """Per package and installed distribution: its files whose bytes differ from its RECORD,
     and runnable files added to its folders."""
-    by_blob = itertools.groupby(iter_files(case), key=lambda found: found[0].blob.path)
-    for _, found in by_blob:
-        files, packages, links = Files(), dict[str, Package](), list[Link]()
-        for package, member, read in found:  # each member once for every package of the blob
-            packages.setdefault(package.key, package)
-            if package.key == next(iter(packages)):  # the blob's first package: once each
-                files.add(member)
-            links = read.links  # the blob's symlinks, all of them once its read is over
-        files.links = {link.path: link for link in links}
+    for packages, members, read in iter_blobs(case):
+        files = Files()
+        for member in members:
+            files.add(member)
+        files.links = {link.path: link for link in read.links}  # all of them: the read is over
         if not files.records:
             continue
         installed = read_installed(files.records, files.records.get)
-        libraries = judge_libraries(case, installed, files, next(iter(packages.values())))
+        libraries = judge_libraries(case, installed, files, packages[0])
         rewritten = _rewritten(installed, libraries)
-        for package in packages.values():
+        for package in packages:
             for library in libraries:
                 yield _finding(case, package, library, rewritten)
 

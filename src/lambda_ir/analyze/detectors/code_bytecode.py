@@ -1,0 +1,111 @@
+"""LIR-CODE-007: compiled Python that runs in place of the function's own source, unchecked.
+
+Python imports `pkg/mod.py` from `pkg/__pycache__/mod.cpython-312.pyc` when its header says
+the bytecode is current. A hash-based `.pyc` whose flags leave `check_source` off (PEP 552;
+`compileall --invalidation-mode unchecked-hash` writes it) is never compared with the source:
+whatever it holds runs, and the `.py` beside it, the file a review of the handler reads, does
+not. In an installed library's folder `LIR-CODE-006` reports it (a file added to the
+library); this reports the rest: the function's own folders, a layer's own modules, and
+bytecode beside a source at a site's top. A `.pyc` without its source is left out (Python
+reads `__pycache__` only for a source it finds); bytecode is never loaded or decoded here.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.code_files import iter_blobs, owner_location, unchecked_bytecode
+from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.values import Package
+from lambda_ir.analyze.vendors import LayerKind, package_publisher
+from lambda_ir.capabilities.deps import MAX_RECORD, RECORD, read_installed
+from lambda_ir.model import EvidenceRef, Finding, Kind, Severity
+
+INFO = DetectorInfo(
+    id="LIR-CODE-007",
+    title="Compiled Python runs in place of its source without checking it",
+    severity=Severity.MEDIUM,
+    attack=("T1554", "T1027"),
+    evidence=(Kind.CODE, Kind.LAYER_CODE),
+    references=(
+        "https://peps.python.org/pep-0552/",
+        "https://docs.python.org/3/library/compileall.html",
+    ),
+    false_positives=(
+        "A build that compiles the function's code with `compileall --invalidation-mode "
+        "unchecked-hash` on purpose (MEDIUM: confirm with the team, and compare the bytecode "
+        "with its source); a known vendor's layer from its own account is INFO."
+    ),
+)
+SHOWN = 5  # files a summary names; details list them all
+
+
+def detect(case: CaseView) -> Iterator[Finding]:
+    """Per package: its unchecked-hash `.pyc` files in `__pycache__` beside their source,
+    outside installed libraries' folders."""
+    for packages, members, _ in iter_blobs(case):
+        sources: set[str] = set()
+        unchecked: list[tuple[str, str]] = []  # (the source it stands in for, the .pyc)
+        records: dict[str, bytes] = {}
+        for member in members:
+            path = member.path
+            if member.in_jar:
+                continue
+            if path.endswith(".py"):
+                sources.add(path)
+            elif unchecked_bytecode(member) and (source := cached_source(path)):
+                unchecked.append((source, member.name))
+            elif RECORD.match(path) and len(member.data) <= MAX_RECORD:
+                records[member.name] = member.data
+        installed = read_installed(records, records.get)
+        found = [
+            name
+            for source, name in sorted(unchecked)
+            if source in sources and installed.library_of(source) is None
+        ]
+        if found:
+            yield from (_finding(case, package, found) for package in packages)
+
+
+def cached_source(path: str) -> str:
+    """The source a `__pycache__` file is compiled from (`pkg/__pycache__/mod.cpython-312.pyc`
+    is `pkg/mod.py`: a module name has no dot), or "" for a file elsewhere."""
+    folder, name = posixpath.split(path)
+    if posixpath.basename(folder) != "__pycache__":
+        return ""
+    return posixpath.join(posixpath.dirname(folder), name.split(".", 1)[0] + ".py")
+
+
+def _finding(case: CaseView, package: Package, found: list[str]) -> Finding:
+    account, region = owner_location(package.owner)
+    publisher = package_publisher(case.vendors, package.layer, account)
+    severity = Severity.MEDIUM
+    if publisher is not None:
+        severity = Severity.HIGH if publisher.kind is LayerKind.LOOKALIKE else Severity.INFO
+    shown = ", ".join(found[:SHOWN]) + (f" and {len(found) - SHOWN} more" if found[SHOWN:] else "")
+    one = len(found) == 1
+    files = "file runs in place of its source" if one else "files run in place of their sources"
+    return make_finding(
+        INFO,
+        resource=package.owner,
+        account=account,
+        region=region,
+        severity=severity,
+        key=package.key,
+        evidence=[EvidenceRef(package.blob.path, package.blob.sha256, member=m) for m in found],
+        summary=(
+            f"In the {package.kind} package of {package.owner}, {len(found)} compiled Python "
+            f"{files}, unchecked ({shown}): a hash-based .pyc with check_source off "
+            "(PEP 552) is imported whatever the .py beside it says, so that source is not "
+            "what runs"
+            + (f"; in a layer {publisher.describe()}" if publisher else "")
+            + ". Recompile the source and compare, or decompile the bytecode, before trusting "
+            "a review of the source."
+        ),
+        details={"files": found, "used_by": list(package.owners)},
+    )
+
+
+DETECTOR = Detector(INFO, detect)

@@ -1,0 +1,65 @@
+"""LIR-CODE-007: bytecode Python runs without checking it against the function's own source."""
+
+from __future__ import annotations
+
+from lambda_ir.analyze.detectors import code_bytecode
+from lambda_ir.model import Severity
+from tests.analyze.casebuild import CaseBuilder, function_config, run_detector, zip_bytes
+from tests.analyze.test_code_installed import HANDLER, REQUESTS, installed
+
+
+def _pyc(flags: int) -> bytes:
+    """A compiled file's 16-byte header (PEP 552: magic, flags, then hash or time and size)
+    and a body: never loaded here."""
+    return b"\xcb\r\r\n" + flags.to_bytes(4, "little") + bytes(8) + b"\xe3payload"
+
+
+def _function(builder: CaseBuilder, files: dict[str, bytes | str], name: str) -> None:
+    blob = zip_bytes({"app.py": HANDLER, **files})
+    builder.code(blob, name)
+    builder.versions(name, [function_config(name, code=blob)])
+
+
+def test_unchecked_bytecode_beside_the_functions_own_source_is_medium(
+    builder: CaseBuilder,
+) -> None:
+    """`__pycache__/app.cpython-312.pyc` with check_source off runs in place of `app.py`
+    (and in a folder of the handler's too), whatever the source a review reads says."""
+    _function(
+        builder,
+        {
+            "__pycache__/app.cpython-312.pyc": _pyc(0b01),
+            "orders/db.py": "def save(order):\n    return order\n",
+            "orders/__pycache__/db.cpython-312.pyc": _pyc(0b01),
+        },
+        "orders",
+    )
+    (finding,) = run_detector(builder, code_bytecode.DETECTOR)
+    assert finding.severity is Severity.MEDIUM
+    assert finding.details["files"] == [
+        "__pycache__/app.cpython-312.pyc",
+        "orders/__pycache__/db.cpython-312.pyc",
+    ]
+    assert [e.member for e in finding.evidence] == finding.details["files"]
+    assert "2 compiled Python files run in place of their sources, unchecked" in finding.summary
+    assert "check_source off (PEP 552)" in finding.summary
+
+
+def test_checked_or_sourceless_bytecode_and_a_librarys_own_are_quiet(
+    builder: CaseBuilder,
+) -> None:
+    """Timestamped and checked-hash bytecode Python compares with its source; `__pycache__`
+    without its source is never read; a library's unchecked bytecode is LIR-CODE-006's."""
+    _function(
+        builder,
+        {
+            "__pycache__/app.cpython-312.pyc": _pyc(0),  # timestamp
+            "orders/db.py": "def save(order):\n    return order\n",
+            "orders/__pycache__/db.cpython-312.pyc": _pyc(0b11),  # checked hash
+            "orders/__pycache__/gone.cpython-312.pyc": _pyc(0b01),  # no gone.py
+            **installed(REQUESTS),
+            "requests/__pycache__/api.cpython-312.pyc": _pyc(0b01),
+        },
+        "orders",
+    )
+    assert run_detector(builder, code_bytecode.DETECTOR) == []
