@@ -241,3 +241,39 @@ def test_like_layer_calls_days_apart_are_findings_of_their_own(builder: CaseBuil
         ("2026-10-20T03:00:00Z", "2026-10-20T03:00:00Z"),
     ]
     assert all("strip-layers" in i.actions for i in incidents)
+
+
+def test_like_calls_without_a_time_say_so_not_none(builder: CaseBuilder) -> None:
+    """Like calls whose records hold no eventTime (`event_time` NULL) are one finding whose
+    summary says none has a time; its `time` and `details.last` stay null."""
+    calls = [_url(n, "orders", f"s{n}") for n in (1, 2, 3)]
+    for call in calls:
+        del call["eventTime"]
+    builder.trail(calls)
+    [finding] = run_detector(builder, ct_function_url.DETECTOR)
+    assert finding.time is None and finding.details["last"] is None
+    assert finding.summary.endswith("Seen 3 times, none at a time the index could read.")
+    assert "None" not in finding.summary
+
+
+def test_like_layer_calls_of_which_the_last_has_no_time(builder: CaseBuilder) -> None:
+    """`LIR-CT-003` groups a timed call with a later untimed one (no gap between them can be
+    measured): the span names the first time and says the last is unknown."""
+    layer = f"arn:aws:lambda:{REGION}:999988887777:layer:helper:3"
+    calls = [
+        event(
+            "UpdateFunctionConfiguration20150331v2",
+            {"functionName": "orders", "layers": [layer]},
+            identity=role_identity("deployer", f"s{n}"),
+            event_id=f"l{n}",
+        )
+        for n in range(2)
+    ]
+    del calls[1]["eventTime"]
+    builder.trail(calls)
+    [finding] = run_detector(builder, ct_config_hooks.DETECTOR)
+    assert finding.details["events"] == 2 and finding.details["last"] is None
+    assert finding.summary.endswith(
+        "Seen 2 times from 2026-11-02T12:00:00Z to an unknown time (the event gives none the "
+        "index could read)."
+    )

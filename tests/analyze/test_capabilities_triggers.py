@@ -206,3 +206,19 @@ def test_function_urls_are_in_the_trigger_map(builder: CaseBuilder) -> None:
     assert [(t.kind, t.source, t.detail, t.key3[2]) for t in triggers] == [
         ("function-url", url, "AuthType NONE", "x7k2q")
     ]
+
+
+def test_a_rule_wired_by_a_call_without_a_time_says_the_time_is_unknown(
+    builder: CaseBuilder,
+) -> None:
+    pattern = _pattern(source=["aws.iam"], detail={"eventName": ["CreateRole"]})
+    _rule(builder, "new-roles", FN, EventPattern=pattern)
+    wiring = trail_event("PutTargets", {"rule": "new-roles"}, source="events.amazonaws.com")
+    del wiring["eventTime"]
+    builder.trail([wiring])
+    (finding,) = run_detector(builder, trg_iam_events.DETECTOR)
+    assert finding.time is None and "None" not in finding.summary
+    assert (
+        f"wired by arn:aws:iam::{ACCOUNT}:user/mallory at an unknown time (the event gives "
+        "none the index could read): code" in finding.summary
+    )

@@ -934,3 +934,24 @@ def test_hook_env_path_with_a_single_quote_is_shown_whole(
     [finding] = run_detector(builder, cfg_hook_env.DETECTOR)
     assert f"NODE_OPTIONS={value} on orders" in finding.summary
     assert shown in finding.summary
+
+
+def test_configuration_set_by_a_call_without_a_time_says_the_time_is_unknown(
+    builder: CaseBuilder,
+) -> None:
+    """A version without LastModified is set by its function's last configuration call, here
+    one whose record holds no eventTime: the summary says when is unknown, never "at None"."""
+    builder.versions("orders", [function_config("orders", layers=[FOREIGN_LAYER], LastModified="")])
+    call = trail_event(
+        "UpdateFunctionConfiguration20150331v2",
+        {"functionName": "orders", "layers": [FOREIGN_LAYER]},
+        event_id="lay",
+    )
+    del call["eventTime"]
+    builder.trail([call])
+    (layer,) = run_detector(builder, cfg_foreign_layer.DETECTOR)
+    assert layer.time is None and "None" not in layer.summary
+    assert layer.summary.endswith(
+        f" Set by arn:aws:iam::{ACCOUNT}:user/mallory at an unknown time (the event gives none "
+        "the index could read)."
+    )

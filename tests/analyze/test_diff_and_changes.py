@@ -164,9 +164,9 @@ def test_code_change_introducing_a_reverse_shell(builder: CaseBuilder) -> None:
     assert finding.evidence[-1].path.startswith("trail/")
 
 
-def test_a_version_known_only_by_its_publication_says_published(builder: CaseBuilder) -> None:
-    """Bytes uploaded before the trail begins, then published: the PublishVersion froze them
-    and is named as such, never as their upload (CHG-001, `diff`)."""
+def published_only(builder: CaseBuilder, time: str | None = "2026-11-02T12:05:00Z") -> None:
+    """Versions 1 and 2 of orders, 2 (the backdoor) known only by the PublishVersion that
+    froze it at `time` (None: a record without eventTime)."""
     builder.code(CLEAN, "orders", "1")
     builder.code(BACKDOOR, "orders", "2")
     builder.versions(
@@ -178,17 +178,23 @@ def test_a_version_known_only_by_its_publication_says_published(builder: CaseBui
             ),
         ],
     )
-    builder.trail(
-        [
-            trail_event(
-                "PublishVersion20150331",
-                {"functionName": "orders"},
-                response={"codeSha256": code_sha256(BACKDOOR), "version": "2"},
-                event_id="pub-2",
-                time="2026-11-02T12:05:00Z",
-            )
-        ]
+    publication = trail_event(
+        "PublishVersion20150331",
+        {"functionName": "orders"},
+        response={"codeSha256": code_sha256(BACKDOOR), "version": "2"},
+        event_id="pub-2",
     )
+    if time is None:
+        del publication["eventTime"]
+    else:
+        publication["eventTime"] = time
+    builder.trail([publication])
+
+
+def test_a_version_known_only_by_its_publication_says_published(builder: CaseBuilder) -> None:
+    """Bytes uploaded before the trail begins, then published: the PublishVersion froze them
+    and is named as such, never as their upload (CHG-001, `diff`)."""
+    published_only(builder)
     [finding] = run_detector(builder, chg_code_change.DETECTOR)
     assert "; published by arn:aws:iam::111122223333:user/mallory at 2026-11-02T12:05:00Z" in (
         finding.summary
@@ -325,3 +331,42 @@ def test_a_native_tool_released_along_the_established_path_is_low(
     assert finding.details["introduced"] == ["native executable"]
     assert finding.severity.value == severity
     assert ("along an established path" in finding.summary) is (severity == "low")
+
+
+def test_a_publication_without_a_time_says_the_time_is_unknown(builder: CaseBuilder) -> None:
+    """CHG-001 and `diff` name the publication and say its time is unknown, never "at None"
+    nor an empty "at  [" (the finding's `time` stays null)."""
+    published_only(builder, None)
+    unknown = "at an unknown time (the event gives none the index could read)"
+    [finding] = run_detector(builder, chg_code_change.DETECTOR)
+    assert finding.time is None and "None" not in finding.summary
+    assert f"; published by arn:aws:iam::111122223333:user/mallory {unknown}." in finding.summary
+    out = CliRunner().invoke(cli, ["diff", "--case", str(builder.root), "orders", "1", "2"])
+    assert out.exit_code == 0, out.output
+    assert f"(aws-cli/2.15.0 Python/3.11) {unknown} [PublishVersion20150331 pub-2]" in out.output
+
+
+def test_a_configuration_call_without_a_time_says_the_time_is_unknown(
+    builder: CaseBuilder,
+) -> None:
+    """A version without LastModified, set by a call whose record holds no eventTime."""
+    builder.versions(
+        "orders",
+        [
+            function_config("orders", "1", LastModified=""),
+            function_config("orders", "2", layers=[LAYER], LastModified=""),
+        ],
+    )
+    call = trail_event(
+        "UpdateFunctionConfiguration20150331v2",
+        {"functionName": "orders", "layers": [LAYER]},
+        event_id="cfg-1",
+    )
+    del call["eventTime"]
+    builder.trail([call])
+    [finding] = run_detector(builder, chg_config_change.DETECTOR)
+    assert finding.time is None and "None" not in finding.summary
+    assert (
+        " by arn:aws:iam::111122223333:user/mallory at an unknown time (the event gives none "
+        "the index could read)" in finding.summary
+    )

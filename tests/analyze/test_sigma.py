@@ -167,3 +167,30 @@ def test_an_event_its_file_holds_twice_matches_once(builder: CaseBuilder, tmp_pa
     builder.trail([event, event])
     found = run_detector(builder, sigma_rules.DETECTOR, sigma_dirs=(rules_dir,))
     assert [f.details.get("event_id") for f in found] == ["e1"]
+
+
+def test_a_broad_rule_over_events_without_a_time_says_none_has_one(
+    builder: CaseBuilder, tmp_path: Path
+) -> None:
+    """The overflow finding of a rule whose matches hold no eventTime says none has a time
+    the index could read, never "from None to None"; its `time` stays null."""
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    shutil.copy(SIGMA / "aws_new_lambda_layer_attached.yml", rules_dir)
+    events = [
+        trail_event(
+            "UpdateFunctionConfiguration20150331v2",
+            {"functionName": f"fn-{n}", "layers": ["arn:x"]},
+            event_id=f"e{n:04}",
+        )
+        for n in range(sigma_rules.MAX_PER_RULE + 1)
+    ]
+    for event in events:
+        del event["eventTime"]
+    builder.trail(events)
+    found = run_detector(builder, sigma_rules.DETECTOR, sigma_dirs=(rules_dir,))
+    (overflow,) = [f for f in found if "matched" in f.details]
+    total = f"{sigma_rules.MAX_PER_RULE + 1:,}"
+    assert overflow.time is None and overflow.details["last"] is None
+    assert f"matched {total} events, none at a time the index could read; " in overflow.summary
+    assert "None" not in overflow.summary

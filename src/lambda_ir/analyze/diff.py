@@ -16,6 +16,7 @@ from lambda_ir.analyze.attribution import code_event, config_event
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.function_names import AmbiguousName, function_arns, one_function
 from lambda_ir.analyze.trail_rows import TrailRow
+from lambda_ir.analyze.unknowns import UNKNOWN_TIME
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.model import Actor
 from lambda_ir.redact import is_secret_name, redact_text, redact_value
@@ -277,5 +278,6 @@ def _who(attribution: Attribution | None) -> str:
     actor, v = attribution.actor, field
     return (
         f"by {v(actor.name)} from {v(actor.source_ip or '?')} ({v(actor.user_agent or '?')}) at "
-        f"{v(attribution.time)} [{v(attribution.event_name)} {v(attribution.event_id)}]"
+        f"{v(attribution.time or UNKNOWN_TIME)} [{v(attribution.event_name)} "
+        f"{v(attribution.event_id)}]"
     )

@@ -17,6 +17,7 @@ import orjson
 
 from lambda_ir.analyze.baseline_tools import principal_of
 from lambda_ir.analyze.detector import DetectorInfo, make_finding
+from lambda_ir.analyze.unknowns import time_span
 from lambda_ir.evidence.index_schema import FOREIGN_CALLER_SQL
 from lambda_ir.evidence.index_trail import literal_path, record_files, records_query
 from lambda_ir.model import Actor, EvidenceRef, Finding, FunctionRef, Severity, foreign_caller
@@ -58,11 +59,6 @@ def is_deploy_tool(user_agent: str) -> bool:
     """The user agent is an infrastructure-as-code tool's: asked once per distinct agent (the
     search costs 10 µs; a trail holds few agents and hundreds of thousands of calls)."""
     return bool(DEPLOY_TOOL.search(user_agent))
-
-
-# What a summary says for an event without a time (`event_time` NULL: its eventTime missing or
-# not a time the index takes), never "None".
-UNKNOWN_TIME = "an unknown time (the event gives none the index could read)"
 
 
 class TrailRow(NamedTuple):
@@ -459,7 +455,7 @@ def group_finding(
     one finding, not a thousand."""
     first = group.first
     if group.size > 1:
-        summary += f" Seen {group.size} times from {first.time} to {group.last}."
+        summary += f" Seen {group.size} times{time_span(first.time, group.last)}."
         details = {
             **(details or {}),
             "events": group.size,

@@ -8,6 +8,7 @@ from typing import Any
 
 from lambda_ir.analyze.detector import DetectorInfo, make_finding
 from lambda_ir.analyze.trail_rows import TrailRow
+from lambda_ir.analyze.unknowns import UNKNOWN_TIME
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.model import EvidenceRef, Finding, Severity
 
@@ -91,7 +92,8 @@ def group_finding(
         severity=severity,
         key=group.key,
         evidence=(*group.evidence, *extra_evidence),
-        summary=summary + (f" Set by {cause.actor.name} at {cause.time}." if cause else ""),
+        summary=summary
+        + (f" Set by {cause.actor.name} at {cause.time or UNKNOWN_TIME}." if cause else ""),
         time=cause.time if cause else None,
         actor=cause.actor if cause else None,
         details={"versions": group.versions, **(details or {})},

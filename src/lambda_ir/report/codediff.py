@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.diff import DiffError, diff_versions
+from lambda_ir.analyze.unknowns import UNKNOWN_TIME
 
 MAX_FILES = 200  # per diff; a package rewritten wholesale is summarised, not listed
 
@@ -55,7 +56,7 @@ def diff_code(view: CaseView, function: str, before: str, after: str) -> CodeDif
     if not result.files:
         return None  # same code, or a package missing (the diff says so in `skipped`)
     by = result.code_by
-    uploaded_by = f"{by.event_name} by {by.actor.name} at {by.time}" if by else ""
+    uploaded_by = f"{by.event_name} by {by.actor.name} at {by.time or UNKNOWN_TIME}" if by else ""
     return CodeDiff(
         before=before,
         after=after,

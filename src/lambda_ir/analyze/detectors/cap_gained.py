@@ -18,6 +18,7 @@ from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.own_footprints import OwnLayer, own_layer_code
 from lambda_ir.analyze.trail_rows import TrailRow
+from lambda_ir.analyze.unknowns import UNKNOWN_TIME
 from lambda_ir.analyze.vendors import LayerKind
 from lambda_ir.capabilities.extract import is_privileged_call
 from lambda_ir.capabilities.text import MINING_PORTS, CapKind, is_raw_ip
@@ -171,7 +172,8 @@ def _finding(
     event, novelty = cause if cause else (None, None)
     if event is not None and novelty is not None:
         why = (
-            f" Brought in by {event.actor.name}'s {event.operation} at {event.time}; "
+            f" Brought in by {event.actor.name}'s {event.operation} at "
+            f"{event.time or UNKNOWN_TIME}; "
             f"{novelty.phrase()}."
         )
     if own is not None:  # what our collector reads and sends is its job, and it is ours

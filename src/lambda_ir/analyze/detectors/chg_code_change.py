@@ -19,6 +19,7 @@ from lambda_ir.analyze.commands import diff_command
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.detectors.code_elf import INTERPRETED, native_executable
 from lambda_ir.analyze.diff import file_changes
+from lambda_ir.analyze.unknowns import UNKNOWN_TIME
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.analyze.versions import by_function
 from lambda_ir.analyze.yara_scan import compile_rules, new_scanner, scan
@@ -88,7 +89,7 @@ def _finding(
     if event is not None:
         # a PublishVersion only froze bytes uploaded before the trail begins: not their upload
         verb = "published" if event.operation == "PublishVersion" else "uploaded"
-        by = f"{verb} by {event.actor.name} at {event.time}"
+        by = f"{verb} by {event.actor.name} at {event.time or UNKNOWN_TIME}"
     severity = max(introduced.values(), key=lambda s: s.rank)
     released = ""
     # A binary tool (ffmpeg) shipped by the pipeline's usual release is a release: a native

@@ -11,6 +11,7 @@ from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.hooks import is_hook
 from lambda_ir.analyze.own_footprints import WRAPPER, OwnLayer, named_like_ours, own_layer
+from lambda_ir.analyze.unknowns import UNKNOWN_TIME
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.analyze.vendors import LayerKind, VendorCatalogue
 from lambda_ir.analyze.versions import by_function
@@ -109,7 +110,11 @@ def detect(case: CaseView) -> Iterator[Finding]:
             if not found:
                 continue
             event = config_event(case, new)
-            by = f" by {event.actor.name} at {event.time}" if event else " (no CloudTrail event)"
+            by = (
+                f" by {event.actor.name} at {event.time or UNKNOWN_TIME}"
+                if event
+                else " (no CloudTrail event)"
+            )
             novelty = case.verdict(event) if event else None
             if (
                 novelty is not None

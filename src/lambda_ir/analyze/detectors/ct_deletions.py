@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
-from lambda_ir.analyze.trail_rows import UNKNOWN_TIME, event_finding, select_events
+from lambda_ir.analyze.trail_rows import event_finding, select_events
+from lambda_ir.analyze.unknowns import UNKNOWN_TIME
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(

@@ -9,7 +9,8 @@ from lambda_ir.analyze.baseline import act_severity
 from lambda_ir.analyze.baseline_sql import select_judged
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
-from lambda_ir.analyze.trail_rows import UNKNOWN_TIME, TrailRow, event_finding
+from lambda_ir.analyze.trail_rows import TrailRow, event_finding
+from lambda_ir.analyze.unknowns import UNKNOWN_TIME
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(

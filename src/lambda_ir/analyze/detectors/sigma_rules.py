@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.trail_rows import TrailRow, iso, select_events
+from lambda_ir.analyze.unknowns import time_span
 from lambda_ir.evidence.index_trail import record_files, records_query
 from lambda_ir.model import EvidenceRef, Finding, Kind, Severity
 
@@ -107,10 +108,10 @@ def _overflow(case: CaseView, number: int, rule: CompiledRule, shown: int) -> Fi
         time=iso(first),
         evidence=tuple(EvidenceRef(path=str(path), sha256=str(sha)) for path, sha in files),
         summary=(
-            f"Sigma rule {rule.title!r} matched {total:,} events from {iso(first)} to "
-            f"{iso(last)}; the earliest {shown} are findings of their own. A rule this broad "
-            "describes normal activity here: narrow it, or list the matches with `lambda-ir "
-            f"search` (rule file {rule.path})."
+            f"Sigma rule {rule.title!r} matched {total:,} events"
+            f"{time_span(iso(first), iso(last))}; the earliest {shown} are findings of their "
+            "own. A rule this broad describes normal activity here: narrow it, or list the "
+            f"matches with `lambda-ir search` (rule file {rule.path})."
         ),
         details={
             "rule_id": rule.id,

@@ -8,6 +8,7 @@ from typing import Any
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.trigger_map import CLOUDTRAIL_DETAIL, read_triggers, wiring_event
+from lambda_ir.analyze.unknowns import UNKNOWN_TIME
 from lambda_ir.model import Finding, Kind, Severity
 
 # Event sources whose events let a function react to identity changes as they happen.
@@ -51,7 +52,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         function = trigger.function
         what = ", ".join(identity) or "CloudTrail API calls"
         calls = f" ({', '.join(names)})" if names else ""
-        who = f"; wired by {wired.actor.name} at {wired.time}" if wired else ""
+        who = f"; wired by {wired.actor.name} at {wired.time or UNKNOWN_TIME}" if wired else ""
         severity = Severity.MEDIUM if identity else Severity.LOW
         novelty = case.baseline.judge_row(wired) if wired else None
         if novelty is not None and novelty.judged and len(novelty.strong) >= 2:
