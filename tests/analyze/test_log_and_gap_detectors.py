@@ -79,6 +79,20 @@ def test_error_burst(builder: CaseBuilder) -> None:
     assert found[0].evidence[0].path == path
 
 
+def test_an_error_burst_of_lines_without_a_time_says_none_has_one(builder: CaseBuilder) -> None:
+    """REPORT lines without a timestamp fall in no window: their failures are counted and the
+    summary says none has a time, never "from None" (the finding's `time` stays null)."""
+    lines = [report_line(i, "4", 50, "error") for i in range(12)]
+    untimed = [{**line, "eventId": str(n)} for n, line in enumerate(lines)]
+    _logs(builder, [{k: v for k, v in line.items() if k != "timestamp"} for line in untimed])
+    (burst,) = run_detector(builder, log_errors.DETECTOR)
+    assert burst.details["errors"] == 12 and burst.time is None
+    assert burst.summary == (
+        "12 invocations of orders (version 4) failed, none at a time the index could read; "
+        "check what changed just before."
+    )
+
+
 def test_few_errors_are_quiet(builder: CaseBuilder) -> None:
     _logs(builder, [report_line(i, "4", 50, "error") for i in range(3)])
     assert run_detector(builder, log_errors.DETECTOR) == []
@@ -128,6 +142,17 @@ def test_extension_init_lines(builder: CaseBuilder) -> None:
     found = run_detector(builder, log_extensions.DETECTOR)
     assert [(f.details["extension"], f.resource) for f in found] == [("spy", FN + ":$LATEST")]
     assert found[0].evidence[0].path == path
+
+
+def test_extension_init_lines_without_a_time_say_none_has_one(builder: CaseBuilder) -> None:
+    init = "EXTENSION\tName: spy\tState: Ready\tEvents: [INVOKE,SHUTDOWN]"
+    _logs(builder, [{"message": init, "logStreamName": "2025/12/02/[$LATEST]abc"}])
+    (found,) = run_detector(builder, log_extensions.DETECTOR)
+    assert found.time is None and "None" not in found.summary
+    assert found.summary.startswith(
+        "Extension spy started 1 time(s) with orders (version $LATEST), none at a time the "
+        "index could read; it sees every invocation"
+    )
 
 
 def test_no_extension_lines_is_quiet(builder: CaseBuilder) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 # An event without a time (`event_time` NULL: its eventTime missing or not a time the index
 # takes; a log line without a timestamp): "at …", "before …", "after …".
 UNKNOWN_TIME = "an unknown time (the event gives none the index could read)"
-# Several like events of which none has such a time: after a count, as its own clause.
+# Several like events (calls, log lines) of which none has such a time: after a count, as its
+# own clause.
 NO_TIMES = "none at a time the index could read"
 # A call whose record gives no sourceIPAddress: "from …".
 UNKNOWN_ADDRESS = "an unrecorded address"

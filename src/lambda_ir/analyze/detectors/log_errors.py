@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.log_rows import EVIDENCE_AGG, iso, log_finding
+from lambda_ir.analyze.unknowns import NO_TIMES
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -33,6 +34,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
     """At least 10 failed invocations of one version within 5 minutes."""
     rows = case.index.execute(_SQL, [WINDOW_MINUTES, MIN_ERRORS]).fetchall()
     for account, region, name, version, first, errors, evidence in rows:
+        start = iso(first)
+        # lines without a timestamp fall in no window: their failures are one count
+        window = f" within {WINDOW_MINUTES} minutes from {start}" if start else f", {NO_TIMES}"
         yield log_finding(
             INFO,
             (account, region, name, version),
@@ -40,8 +44,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
             first=first,
             evidence=evidence,
             summary=(
-                f"{errors} invocations of {name} (version {version or '?'}) failed within "
-                f"{WINDOW_MINUTES} minutes from {iso(first)}; check what changed just before."
+                f"{errors} invocations of {name} (version {version or '?'}) failed{window}; "
+                "check what changed just before."
             ),
             details={"errors": errors},
         )

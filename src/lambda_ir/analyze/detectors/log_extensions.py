@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.log_rows import EVIDENCE_AGG, iso, log_finding
+from lambda_ir.analyze.unknowns import NO_TIMES
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -49,6 +50,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
             if vendor
             else "confirm which layer ships it and who added that layer"
         )
+        start = iso(first)
+        since = f" from {start}" if start else f", {NO_TIMES}"
         yield log_finding(
             INFO,
             (account, region, name, version),
@@ -58,7 +61,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             severity=Severity.INFO if vendor else None,
             summary=(
                 f"Extension {extension} started {starts} time(s) with {name} (version "
-                f"{version or '?'}) from {iso(first)}; it sees every invocation: {verdict}."
+                f"{version or '?'}){since}; it sees every invocation: {verdict}."
             ),
             details={
                 "extension": extension,
