@@ -82,6 +82,19 @@ def test_like_unusual_changes_in_one_session_are_one_finding(builder: CaseBuilde
     assert GAP_HOURS < 24
 
 
+def test_an_unusual_change_without_a_recorded_address_says_so(builder: CaseBuilder) -> None:
+    """A release far from the usual hours whose record gives no sourceIPAddress: the summary
+    says the address is unrecorded, not "from  at"."""
+    late = _release(12, 17, 401)
+    del late["sourceIPAddress"]
+    builder.trail([*_history(), late])
+    (finding,) = run_detector(builder, ct_unusual_change.DETECTOR)
+    assert finding.summary.startswith(
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/ci/run-401 changed orders (UpdateFunctionCode) "
+        "from an unrecorded address at 2026-10-12T17:20:00Z; "
+    )
+
+
 def test_ci_releasing_at_a_new_hour_inside_its_window_is_quiet(builder: CaseBuilder) -> None:
     """Hours seen within ±2 h on two or more days are usual: 11:20 sits between the CI's
     10:00/12:00/13:00 releases (none of them on two days within ±1 h before day 4)."""

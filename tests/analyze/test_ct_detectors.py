@@ -488,6 +488,27 @@ def test_code_update_from_a_new_address_is_high(builder: CaseBuilder) -> None:
     ]
 
 
+def test_code_update_from_no_recorded_address_says_so(builder: CaseBuilder) -> None:
+    """A person's second upload whose record gives no sourceIPAddress is from an address
+    never used before, and the summary says it was unrecorded (not "a new address " and
+    nothing)."""
+    second = trail_event("UpdateFunctionCode20150331v2", {"functionName": "orders"}, event_id="b")
+    del second["sourceIPAddress"]
+    first = trail_event(
+        "UpdateFunctionCode20150331v2",
+        {"functionName": "orders"},
+        event_id="a",
+        time="2026-11-01T00:00:00Z",
+    )
+    found = _one(builder, ct_code_update.DETECTOR, [first, second])
+    unrecorded = next(f for f in found if f.details["event_id"] == "b")
+    assert unrecorded.severity is Severity.HIGH
+    assert unrecorded.summary.startswith(
+        f"arn:aws:iam::{ACCOUNT}:user/mallory (a person, from an unrecorded address) replaced "
+        "the code of orders"
+    )
+
+
 def test_layer_shared_publicly(builder: CaseBuilder) -> None:
     found = _one(
         builder,

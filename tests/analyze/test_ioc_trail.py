@@ -67,6 +67,17 @@ def test_only_files_mentioning_an_indicator_are_matched(builder: CaseBuilder) ->
     assert {f.evidence[0].path for f in found} == {bad.path}
 
 
+def test_a_call_without_a_recorded_address_says_so(builder: CaseBuilder) -> None:
+    call = trail_event("ListFunctions20150331", {"marker": "gw.denonia.xyz"}, event_id="e1")
+    del call["sourceIPAddress"]
+    builder.trail([call])
+    (found,) = run_detector(builder, ioc_match.DETECTOR)
+    assert found.summary.startswith(
+        "ListFunctions20150331 by arn:aws:iam::111122223333:user/mallory from an unrecorded "
+        "address involves gw.denonia.xyz, a known indicator"
+    )
+
+
 def test_a_stream_failing_on_another_thread_leaves_no_scanner_behind() -> None:
     # A YARA-X scanner is one thread's: the worker that made it must free it, though the
     # read error (whose traceback holds in_stream's frame) is dropped on the main thread.

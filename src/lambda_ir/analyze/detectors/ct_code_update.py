@@ -15,6 +15,7 @@ from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.incidents import GAP_HOURS
 from lambda_ir.analyze.trail_rows import group_finding, select_groups
+from lambda_ir.analyze.unknowns import UNKNOWN_ADDRESS
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -108,8 +109,10 @@ def detect(case: CaseView) -> Iterator[Finding]:
             who = "a person, with a deployment tool's agent" if row.is_human else "a role session"
         else:
             severity, who = Severity.MEDIUM, "a person, not a deployment tool"
-            if new_ip:  # this principal deployed before, never from this address
-                severity, who = Severity.HIGH, f"a person, from a new address {row.actor.source_ip}"
+            if new_ip:  # this principal deployed before, never from this address (or none)
+                address = row.actor.source_ip
+                where = f"a new address {address}" if address else UNKNOWN_ADDRESS
+                severity, who = Severity.HIGH, f"a person, from {where}"
             if novelty.judged:  # the account's own history decides, not one address
                 severity = who_severity(severity, novelty)
         new_sha = str(row.response.get("codeSha256", ""))

@@ -26,6 +26,7 @@ from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.incidents import GAP_HOURS
 from lambda_ir.analyze.trail_rows import group_finding, lambda_resource, select_groups
+from lambda_ir.analyze.unknowns import UNKNOWN_ADDRESS, UNKNOWN_TIME
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -82,7 +83,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
             severity=novelty.severity(),
             summary=(
                 f"{first.actor.name} changed {first.function_name or 'Lambda'} "
-                f"({', '.join(operations)}) from {first.actor.source_ip} at {first.time}; "
+                f"({', '.join(operations)}) from {first.actor.source_ip or UNKNOWN_ADDRESS} "
+                f"at {first.time or UNKNOWN_TIME}; "
                 f"{novelty.phrase()}."
             ),
             details={
