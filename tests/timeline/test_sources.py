@@ -32,6 +32,27 @@ def test_runtime_snapshots_use_their_capture_time(tmp_path: Path) -> None:
     assert captured.evidence[0].path == "runtime/a.json"
 
 
+def test_runtime_items_missing_fields_read_without_none(tmp_path: Path) -> None:
+    """A snapshot (written in the sandbox, so as the function left it) whose /tmp file has no
+    size, whose process has no pid, command line or name, and which names no function: the
+    timeline says what is missing, never "None"."""
+    case = Case.create(tmp_path / "case")
+    snapshot = {
+        "captured_at": "2026-11-28T22:20:00Z",
+        "environment": {"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"},
+        "collector": {"pid": 1},
+        "processes": [{"started_at": "2026-11-28T22:19:00Z", "exe": "/tmp/x"}],
+        "tmp": {"entries": [{"type": "file", "path": "/tmp/x", "mtime": "2026-11-28T22:18:00Z"}]},
+    }
+    case.put_json("runtime/a.json", snapshot, kind="runtime", meta={})
+    written, started, _ = runtime_events(case)
+    assert written.summary == "/tmp/x written in a function (size not recorded, sha256 not hashed)"
+    assert started.summary == (
+        "a process started in a function (no command line or name recorded) (exe /tmp/x, "
+        "sha256 unreadable)"
+    )
+
+
 def test_weighted_alias_reads_as_a_split() -> None:
     alias = {
         "Name": "live",

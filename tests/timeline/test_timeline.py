@@ -198,6 +198,35 @@ def test_the_timeline_is_counted_as_it_is_built(built: BuiltCase) -> None:
     )
 
 
+def test_a_call_without_an_event_name_or_source_reads_without_none(tmp_path: Path) -> None:
+    """A record without eventName, eventSource or a function: its line says the call is
+    unnamed and names no resource, never "None on None"."""
+    root = tmp_path / "case"
+    build_case(root)
+    record = {
+        "eventID": "nameless",
+        "eventTime": "2026-11-02T12:00:00Z",
+        "awsRegion": REGION,
+        "recipientAccountId": ACCOUNT,
+        "userIdentity": {"type": "IAMUser", "arn": ATTACKER},
+        "sourceIPAddress": "203.0.113.66",
+    }
+    case = Case.open(root)
+    case.put_bytes(
+        gzip.compress(orjson.dumps(record) + b"\n"),
+        f"trail/{ACCOUNT}/{REGION}/nameless.jsonl.gz",
+        kind="trail",
+        api="cloudtrail:LookupEvents",
+        params={"window": "3"},
+        account=ACCOUNT,
+        region=REGION,
+    )
+    with open_index(case) as index:
+        (event,) = [e for e in build_timeline(case, index) if e.event_id == "nameless"]
+    assert (event.kind, event.resource) == ("unknown", "")
+    assert event.summary == "a call without an eventName by mallory from 203.0.113.66"
+
+
 def test_calls_whose_time_cannot_be_read_are_counted_not_lost(tmp_path: Path) -> None:
     """`analyze` raised findings on such calls while the timeline left them out in silence."""
     root = tmp_path / "case"

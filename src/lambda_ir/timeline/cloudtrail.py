@@ -92,9 +92,15 @@ def _event(row: tuple[Any, ...]) -> TimelineEvent | None:
     time = str(when) if when else utc_iso(row[16])
     if time is None:
         return None
-    resource = f"{function}:{qualifier}" if function and qualifier else str(function or source)
+    resource = (
+        f"{function}:{qualifier}" if function and qualifier else str(function or source or "")
+    )
     detail = _detail(str(name or ""), _params(params))
-    summary = f"{name}{detail} on {resource} by {actor_name or actor or 'unknown'}"
+    # a record without eventName or eventSource says so, never "None on None"
+    summary = f"{name or 'a call without an eventName'}{detail}"
+    if resource:
+        summary += f" on {resource}"
+    summary += f" by {actor_name or actor or 'unknown'}"
     if ip:
         summary += f" from {ip}"
     if error:

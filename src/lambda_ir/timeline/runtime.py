@@ -54,6 +54,11 @@ def _where(doc: Document, body: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _named(where: dict[str, str]) -> str:
+    """The snapshot's function for a sentence: a snapshot that names none says so."""
+    return where["function"] or "a function"
+
+
 def _snapshot_event(doc: Document, body: dict[str, Any]) -> TimelineEvent | None:
     captured = utc_iso(body.get("captured_at") or doc.entry.meta.get("captured_at"))
     time = captured or utc_iso(doc.entry.acquired_at)
@@ -71,7 +76,7 @@ def _snapshot_event(doc: Document, body: dict[str, Any]) -> TimelineEvent | None
         if isinstance(found, list)
     ]
     trigger = str(body.get("trigger") or "")
-    what = f"runtime snapshot of {where['function'] or 'a function'}"
+    what = f"runtime snapshot of {_named(where)}"
     what += f" ({trigger})" if trigger else ""
     if counts:
         what += f": {', '.join(counts)}"
@@ -96,9 +101,9 @@ def _file_events(doc: Document, body: dict[str, Any]) -> Keyed:
         if time is None or item.get("type") != "file":
             continue
         path, digest = str(item.get("path", "")), str(item.get("sha256") or "not hashed")
-        summary = (
-            f"{path} written in {where['function']} ({item.get('size')} bytes, sha256 {digest})"
-        )
+        size = item.get("size")
+        sized = "size not recorded" if size is None else f"{size} bytes"
+        summary = f"{path} written in {_named(where)} ({sized}, sha256 {digest})"
         event = TimelineEvent(
             time=time,
             source="runtime",
@@ -126,9 +131,12 @@ def _process_events(doc: Document, body: dict[str, Any]) -> Keyed:
         time = utc_iso(item.get("started_at")) if isinstance(item, dict) else None
         if time is None or item.get("pid") == collector:
             continue
-        command = " ".join(str(part) for part in item.get("cmdline") or []) or str(item.get("name"))
+        pid = item.get("pid")
+        who = "a process" if pid is None else f"process {pid}"
+        command = " ".join(str(part) for part in item.get("cmdline") or []) or item.get("name")
+        ran = f": {str(command)[:300]}" if command else " (no command line or name recorded)"
         summary = (
-            f"process {item.get('pid')} started in {where['function']}: {command[:300]} "
+            f"{who} started in {_named(where)}{ran} "
             f"(exe {item.get('exe') or '?'}, sha256 {item.get('exe_sha256') or 'unreadable'})"
         )
         event = TimelineEvent(
