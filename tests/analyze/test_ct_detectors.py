@@ -397,6 +397,27 @@ def test_trail_tampering(builder: CaseBuilder) -> None:
     assert len(found) == 1 and found[0].details["reason"] == "logging stopped"
 
 
+def test_role_credentials_outside_lambda_in_a_call_without_an_event_name(
+    builder: CaseBuilder,
+) -> None:
+    role = f"arn:aws:iam::{ACCOUNT}:role/orders-role"
+    builder.versions("orders", [function_config("orders", role=role)])
+    call = trail_event(
+        "ListBuckets",
+        {},
+        source="s3.amazonaws.com",
+        user_agent="curl/8.0",
+        identity=role_identity("orders-role", "orders"),
+        source_ip="203.0.113.9",
+    )
+    del call["eventName"]
+    (found,) = _one(builder, ct_role_outside_lambda.DETECTOR, [call])
+    assert found.summary.startswith(
+        "The credentials of orders's execution role were used for a call without an "
+        "eventName from 203.0.113.9 with user agent 'curl/8.0', not from Lambda"
+    )
+
+
 def test_role_credentials_outside_lambda(builder: CaseBuilder) -> None:
     role = f"arn:aws:iam::{ACCOUNT}:role/orders-role"
     builder.versions("orders", [function_config("orders", role=role)])

@@ -67,15 +67,22 @@ def test_only_files_mentioning_an_indicator_are_matched(builder: CaseBuilder) ->
     assert {f.evidence[0].path for f in found} == {bad.path}
 
 
-def test_a_call_without_a_recorded_address_says_so(builder: CaseBuilder) -> None:
+@pytest.mark.parametrize(
+    ("missing", "said"),
+    [
+        ("sourceIPAddress", "ListFunctions20150331 by {who} from an unrecorded address"),
+        ("eventName", "a call without an eventName by {who} from 198.51.100.7"),
+    ],
+)
+def test_a_call_without_an_address_or_a_name_says_so(
+    builder: CaseBuilder, missing: str, said: str
+) -> None:
     call = trail_event("ListFunctions20150331", {"marker": "gw.denonia.xyz"}, event_id="e1")
-    del call["sourceIPAddress"]
+    del call[missing]
     builder.trail([call])
     (found,) = run_detector(builder, ioc_match.DETECTOR)
-    assert found.summary.startswith(
-        "ListFunctions20150331 by arn:aws:iam::111122223333:user/mallory from an unrecorded "
-        "address involves gw.denonia.xyz, a known indicator"
-    )
+    who = "arn:aws:iam::111122223333:user/mallory"
+    assert found.summary.startswith(f"{said.format(who=who)} involves gw.denonia.xyz")
 
 
 def test_a_stream_failing_on_another_thread_leaves_no_scanner_behind() -> None:

@@ -108,6 +108,21 @@ def test_sigma_finding_carries_rule_metadata(tmp_path: Path) -> None:
     assert found[0].actor is not None and found[0].actor.arn.endswith("user/mallory")
 
 
+def test_a_match_without_an_event_name_says_so(builder: CaseBuilder, tmp_path: Path) -> None:
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    shutil.copy(SIGMA / "aws_root_account_usage.yml", rules_dir)
+    root = {"type": "Root", "arn": "arn:aws:iam::111122223333:root"}
+    call = trail_event("ListFunctions20150331", {}, identity=root, event_id="r1")
+    del call["eventName"]
+    builder.trail([call])
+    (found,) = run_detector(builder, sigma_rules.DETECTOR, sigma_dirs=(rules_dir,))
+    assert found.summary.startswith(
+        "Sigma rule 'AWS Root Credentials' matched a call without an eventName by "
+        "arn:aws:iam::111122223333:root from 198.51.100.7; "
+    )
+
+
 def test_no_sigma_folder_means_no_sigma_findings(builder: CaseBuilder) -> None:
     builder.trail([trail_event("CreateFunctionUrlConfig", {"functionName": "x"})])
     assert run_detector(builder, sigma_rules.DETECTOR) == []

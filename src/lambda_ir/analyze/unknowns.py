@@ -1,8 +1,8 @@
 """What a finding's sentence says where the evidence gives no value: never Python's `None`.
 
 A CloudTrail record without a readable eventTime (`event_time` NULL in the index), a log
-line without a timestamp, a call without a source address: the finding keeps the field
-empty or null (its JSON says so), and its summary says the value is unknown in words.
+line without a timestamp, a call without a source address or an eventName: the finding (or
+timeline event) keeps the field empty or null, and its sentence says so in words.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ UNKNOWN_TIME = "an unknown time (the event gives none the index could read)"
 NO_TIMES = "none at a time the index could read"
 # A call whose record gives no sourceIPAddress: "from …".
 UNKNOWN_ADDRESS = "an unrecorded address"
+# A record without eventName, where a sentence names the call.
+UNNAMED_CALL = "a call without an eventName"
 
 
 def time_span(first: str | None, last: str | None) -> str:

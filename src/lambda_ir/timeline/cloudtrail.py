@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import orjson
 
+from lambda_ir.analyze.unknowns import UNNAMED_CALL
 from lambda_ir.evidence.index_schema import FOREIGN_CALLER_SQL
 from lambda_ir.model import EvidenceRef, TimelineEvent
 from lambda_ir.timeline.clock import UTC_ISO_RAW_SQL, UTC_ISO_SQL, utc_iso
@@ -97,7 +98,7 @@ def _event(row: tuple[Any, ...]) -> TimelineEvent | None:
     )
     detail = _detail(str(name or ""), _params(params))
     # a record without eventName or eventSource says so, never "None on None"
-    summary = f"{name or 'a call without an eventName'}{detail}"
+    summary = f"{name or UNNAMED_CALL}{detail}"
     if resource:
         summary += f" on {resource}"
     summary += f" by {actor_name or actor or 'unknown'}"

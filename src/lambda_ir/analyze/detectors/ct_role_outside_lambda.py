@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.trail_rows import select_events
+from lambda_ir.analyze.unknowns import UNNAMED_CALL
 from lambda_ir.model import Finding, FunctionRef, Kind, Severity
 
 INFO = DetectorInfo(
@@ -62,7 +63,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             evidence=(row.evidence,),
             summary=(
                 f"The credentials of {session}'s execution role were used for "
-                f"{row.event_name} from {row.actor.source_ip} with user agent "
+                f"{row.event_name or UNNAMED_CALL} from {row.actor.source_ip} with user agent "
                 f"{row.actor.user_agent!r}, not from Lambda; treat them as stolen and revoke "
                 "the role's sessions."
             ),

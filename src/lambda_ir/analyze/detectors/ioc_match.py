@@ -17,7 +17,7 @@ from lambda_ir.analyze.code_files import iter_files, member_ref, owner_location
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.iocs import IocMatcher, IocOccurrence, IocSet, load_iocs
 from lambda_ir.analyze.trail_rows import event_finding, select_records
-from lambda_ir.analyze.unknowns import UNKNOWN_ADDRESS
+from lambda_ir.analyze.unknowns import UNKNOWN_ADDRESS, UNNAMED_CALL
 from lambda_ir.analyze.values import LogEvent
 from lambda_ir.evidence.trail_read import open_artifact
 from lambda_ir.model import EvidenceRef, Finding, Kind, Severity
@@ -166,7 +166,7 @@ def _trail(case: CaseView, iocs: IocSet) -> Iterator[Finding]:
             if row.function_name
             else f"arn:aws:cloudtrail:{row.region}:{row.account}:event/{row.event_id}",
             summary=(
-                f"{row.event_name} by {row.actor.name} from "
+                f"{row.event_name or UNNAMED_CALL} by {row.actor.name} from "
                 f"{row.actor.source_ip or UNKNOWN_ADDRESS} involves "
                 f"{indicator}, a known indicator; treat the caller's credentials and the "
                 "resources named in the call as compromised."

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.trail_rows import TrailRow, iso, select_events
-from lambda_ir.analyze.unknowns import time_span
+from lambda_ir.analyze.unknowns import UNNAMED_CALL, time_span
 from lambda_ir.evidence.index_trail import record_files, records_query
 from lambda_ir.model import EvidenceRef, Finding, Kind, Severity
 
@@ -71,9 +71,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 actor=row.actor,
                 evidence=(row.evidence,),
                 summary=(
-                    f"Sigma rule {rule.title!r} matched {row.event_name} by {row.actor.name} "
-                    f"from {row.actor.source_ip or '?'}; review against the rule's known false "
-                    f"positives ({rule.false_positives or 'none stated'})."
+                    f"Sigma rule {rule.title!r} matched {row.event_name or UNNAMED_CALL} by "
+                    f"{row.actor.name} from {row.actor.source_ip or '?'}; review against the "
+                    f"rule's known false positives ({rule.false_positives or 'none stated'})."
                 ),
                 details={"rule_id": rule.id, "rule_file": rule.path, "event_id": row.event_id},
             )
