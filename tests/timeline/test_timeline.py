@@ -198,6 +198,21 @@ def test_the_timeline_is_counted_as_it_is_built(built: BuiltCase) -> None:
     )
 
 
+def _with_trail(root: Path, name: str, records: list[dict[str, object]]) -> Case:
+    """The case at `root` with `records` added as one more LookupEvents artifact."""
+    case = Case.open(root)
+    case.put_bytes(
+        gzip.compress(b"".join(orjson.dumps(r) + b"\n" for r in records)),
+        f"trail/{ACCOUNT}/{REGION}/{name}.jsonl.gz",
+        kind="trail",
+        api="cloudtrail:LookupEvents",
+        params={"window": name},
+        account=ACCOUNT,
+        region=REGION,
+    )
+    return case
+
+
 def test_a_call_without_an_event_name_or_source_reads_without_none(tmp_path: Path) -> None:
     """A record without eventName, eventSource or a function: its line says the call is
     unnamed and names no resource, never "None on None"."""
@@ -211,16 +226,7 @@ def test_a_call_without_an_event_name_or_source_reads_without_none(tmp_path: Pat
         "userIdentity": {"type": "IAMUser", "arn": ATTACKER},
         "sourceIPAddress": "203.0.113.66",
     }
-    case = Case.open(root)
-    case.put_bytes(
-        gzip.compress(orjson.dumps(record) + b"\n"),
-        f"trail/{ACCOUNT}/{REGION}/nameless.jsonl.gz",
-        kind="trail",
-        api="cloudtrail:LookupEvents",
-        params={"window": "3"},
-        account=ACCOUNT,
-        region=REGION,
-    )
+    case = _with_trail(root, "nameless", [record])
     with open_index(case) as index:
         (event,) = [e for e in build_timeline(case, index) if e.event_id == "nameless"]
     assert (event.kind, event.resource) == ("unknown", "")
@@ -245,16 +251,7 @@ def test_calls_whose_time_cannot_be_read_are_counted_not_lost(tmp_path: Path) ->
         }
         for number, when in enumerate(times)
     ]
-    case = Case.open(root)
-    case.put_bytes(
-        gzip.compress(b"".join(orjson.dumps(r) + b"\n" for r in records)),
-        f"trail/{ACCOUNT}/{REGION}/odd-times.jsonl.gz",
-        kind="trail",
-        api="cloudtrail:LookupEvents",
-        params={"window": "2"},
-        account=ACCOUNT,
-        region=REGION,
-    )
+    case = _with_trail(root, "odd-times", records)
     with open_index(case) as index:
         result = write_timeline(case, index)
         assert timeline_size(case, index, read_findings(case))[0] == result.total
