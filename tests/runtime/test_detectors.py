@@ -54,6 +54,26 @@ WRAPPER_SHELL = process(
 )
 
 
+def test_a_tmp_executable_without_a_recorded_size_says_so(
+    tmp_path: Path, dirs: tuple[Path, Path]
+) -> None:
+    """A snapshot (written in the sandbox) whose /tmp entry gives no size: the summary says
+    so, never "None bytes"."""
+    tmp, opt = dirs
+    malicious_tmp(tmp)
+    snapshot = infected(lambda_snapshot(tmp, opt))
+    for entry in snapshot["tmp"]["entries"]:
+        entry.pop("size", None)
+    builder = CaseBuilder(tmp_path / "case")
+    store(builder, snapshot, "infected")
+    (elf,) = run_detector(builder, rt_tmp_executable.DETECTOR)
+    assert elf.details["size"] is None
+    assert elf.summary.startswith(
+        "/tmp/python in the running function orders is an ELF executable (size not recorded, "
+        "sha256 "
+    )
+
+
 def test_quiet_on_a_clean_running_function(tmp_path: Path, dirs: tuple[Path, Path]) -> None:
     builder = CaseBuilder(tmp_path / "case")
     config = function_config("orders", layers=[LAYER_ARN], env=CONFIGURED)

@@ -17,6 +17,8 @@ NO_TIMES = "none at a time the index could read"
 UNKNOWN_ADDRESS = "an unrecorded address"
 # A record without eventName, where a sentence names the call.
 UNNAMED_CALL = "a call without an eventName"
+# A runtime snapshot's file whose entry gives no size, where "N bytes" would stand.
+UNKNOWN_SIZE = "size not recorded"
 
 
 def time_span(first: str | None, last: str | None) -> str:

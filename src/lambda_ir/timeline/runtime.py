@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from lambda_ir.analyze.unknowns import UNKNOWN_SIZE
 from lambda_ir.evidence import Case
 from lambda_ir.model import EvidenceRef, TimelineEvent
 from lambda_ir.timeline.clock import utc_iso
@@ -102,7 +103,7 @@ def _file_events(doc: Document, body: dict[str, Any]) -> Keyed:
             continue
         path, digest = str(item.get("path", "")), str(item.get("sha256") or "not hashed")
         size = item.get("size")
-        sized = "size not recorded" if size is None else f"{size} bytes"
+        sized = UNKNOWN_SIZE if size is None else f"{size} bytes"
         summary = f"{path} written in {_named(where)} ({sized}, sha256 {digest})"
         event = TimelineEvent(
             time=time,
