@@ -397,3 +397,30 @@ def test_a_log_time_past_year_9999_is_left_out_and_counted(tmp_path: Path) -> No
         warned = con.execute("SELECT file, reason FROM ingest_warnings").fetchall()
     assert [message for message, _ in kept] == ["last ms of 9999", "no time"]
     assert warned == [(path, "1 event(s) left out: a timestamp outside the years 1 to 9999")]
+
+
+def test_log_lines_without_event_id_or_timestamp_are_each_kept(tmp_path: Path) -> None:
+    """Copies of one event (overlapping collections) are kept once by eventId, else by stream,
+    time and message: a line without a timestamp made that key NULL, and every such line of
+    the log group but one was dropped without a word."""
+    case = Case.create(tmp_path / "case")
+    events = [
+        {"message": "START no time", "logStreamName": STREAM},
+        {"message": "a stolen key was used", "logStreamName": STREAM},
+        {"message": "no stream either"},
+        {"message": "no stream either"},  # the same line twice: one event, as before
+        {"timestamp": 1714557602000, "message": "timed", "logStreamName": STREAM},
+    ]
+    case.put_bytes(
+        gzip.compress(b"".join(orjson.dumps(e) + b"\n" for e in events)),
+        "logs/a/r/g/events.jsonl.gz",
+        kind="logs",
+        api="logs:FilterLogEvents",
+        params={"logGroupName": "/aws/lambda/pay"},
+        account=ACCOUNT,
+        region=REGION,
+    )
+    with open_index(case) as con:
+        found = con.execute("SELECT message FROM log_events ORDER BY message").fetchall()
+    kept = [m for (m,) in found]
+    assert kept == ["START no time", "a stolen key was used", "no stream either", "timed"]

@@ -61,8 +61,10 @@ def _events_sql(source: str, ts: str) -> str:
     JOIN log_files AS f ON f.abs_path = r.filename
     QUALIFY row_number() OVER (
         PARTITION BY f.account, f.region, f.log_group,
-                     coalesce(r.eventId, r.logStreamName || ':' || r."timestamp" || ':'
-                              || md5(coalesce(r.message, '')))
+                     -- `concat`, not `||`: a line without a timestamp or stream (NULL)
+                     -- made the whole key NULL, and every such line of the group one
+                     coalesce(r.eventId, concat(r.logStreamName, ':', r."timestamp", ':',
+                                                md5(coalesce(r.message, ''))))
         ORDER BY f.path) = 1
     """  # noqa: S608
 

@@ -22,7 +22,9 @@ from lambda_ir.model import FOREIGN_CALLER
 # artifact's `ingest_warnings` row names it (`file`), not "index".
 # 11: a vendored library's file that differs from its dist-info RECORD, or that a library's
 # folder holds unrecorded, is read and its capability rows are the package's own.
-SCHEMA_VERSION = "11"
+# 12: log lines without eventId and timestamp are each kept (one per log group before); a
+# library file only another distribution's RECORD vouches for is read as the package's own.
+SCHEMA_VERSION = "12"
 
 # `model.Actor.key` of a `trail_events` row's caller from another account (`AWSAccount`, no
 # ARN: `actor_name` is `<account id>/<principal id>`), NULL for any other caller.
