@@ -27,6 +27,7 @@ from tests.analyze.casebuild import (
     function_config,
     report_line,
     run_detector,
+    trail_event,
 )
 
 FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"
@@ -354,3 +355,20 @@ def test_a_damaged_log_artifact_is_a_gap_and_the_others_still_speak(
 
 def _line(message: str) -> dict[str, object]:
     return {"timestamp": LOG_T0, "message": message, "logStreamName": "2025/12/02/[4]abc"}
+
+
+def test_a_trail_that_starts_after_the_window_is_a_gap_of_its_account(tmp_path: Path) -> None:
+    """The case's window begins days before its first CloudTrail event: changes before that
+    cannot be attributed. The finding named the account by its id's first digit ("1")."""
+    builder = CaseBuilder(
+        tmp_path / "case", {"accounts": [ACCOUNT], "since": "2026-10-20T00:00:00Z"}
+    )
+    entry = builder.trail([trail_event("GetFunction20150331v2", {"functionName": "orders"})])
+    (gap,) = [
+        f
+        for f in run_detector(builder, gap_collection.DETECTOR)
+        if f.title == "Evidence gap: CloudTrail does not cover the window"
+    ]
+    assert (gap.account, gap.resource) == (ACCOUNT, "cloudtrail")
+    assert gap.evidence[0].path == entry.path
+    assert "its first CloudTrail event is 2026-11-02T12:00:00Z" in gap.summary

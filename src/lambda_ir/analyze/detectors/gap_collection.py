@@ -213,7 +213,7 @@ def _trail_window(case: CaseView) -> Iterator[Finding]:
     yield make_finding(
         INFO,
         resource="cloudtrail",
-        account=account[0],
+        account=str(account or ""),
         region="",
         key=f"trail-window|{since}",
         title="Evidence gap: CloudTrail does not cover the window",
