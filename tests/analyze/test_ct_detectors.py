@@ -737,6 +737,16 @@ def test_recon_burst_without_user_agent_or_identity_type_fires(builder: CaseBuil
     ]
 
 
+def test_recon_burst_of_records_naming_no_account_or_region(builder: CaseBuilder) -> None:
+    """A record without awsRegion and recipientAccountId gave account and region "None" and
+    the resource `arn:aws:lambda:None:None:*`."""
+    records = _recon("e", _person("eve"), user_agent="curl/8.0")
+    for record in records:
+        del record["awsRegion"], record["recipientAccountId"]
+    (found,) = _one(builder, ct_recon_burst.DETECTOR, records)
+    assert (found.account, found.region, found.resource) == ("", "", "arn:aws:lambda:::*")
+
+
 def test_recon_burst_with_a_deploy_tool_agent_is_quiet_only_for_a_known_principal(
     builder: CaseBuilder,
 ) -> None:

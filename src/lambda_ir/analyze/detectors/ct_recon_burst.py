@@ -94,6 +94,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         _SQL, params
     ).fetchall():
         first, last, calls, ops, names, refs, deploy_tool, name = counts
+        account, region = str(account or ""), str(region or "")  # a record may name neither
         actor = Actor(
             arn=str(arn or ""),
             type=str(kind or ""),
@@ -107,7 +108,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             actor.type, actor.arn, actor.session_issuer, actor.caller, actor.access_key_id
         )
         novelty = case.baseline.judge(
-            str(account),
+            account,
             principal,
             "",
             actor.source_ip,
@@ -124,8 +125,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
         yield make_finding(
             INFO,
             resource=f"arn:aws:lambda:{region}:{account}:*",
-            account=str(account),
-            region=str(region),
+            account=account,
+            region=region,
             key=f"{actor.name}|{iso(first)}",
             severity=who_severity(default, novelty),
             time=iso(first),
