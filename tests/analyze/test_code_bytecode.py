@@ -63,3 +63,17 @@ def test_checked_or_sourceless_bytecode_and_a_librarys_own_are_quiet(
         "orders",
     )
     assert run_detector(builder, code_bytecode.DETECTOR) == []
+
+
+def test_unchecked_bytecode_for_another_python_is_low(builder: CaseBuilder) -> None:
+    """`app.cpython-311.pyc` is never imported by a python3.12 function: it was MEDIUM as if
+    it ran. Odd all the same (who compiled it so?): LOW, saying why."""
+    _function(builder, {"__pycache__/app.cpython-311.pyc": _pyc(0b01)}, "orders")
+    (finding,) = run_detector(builder, code_bytecode.DETECTOR)
+    assert finding.severity is Severity.LOW
+    assert finding.details["not_imported_now"] == (
+        "compiled for python3.11, which none of the functions running it use (python3.12): "
+        "not imported now, but would be on that version"
+    )
+    assert code_bytecode.compiled_for("x/__pycache__/m.cpython-313.opt-1.pyc") == "python3.13"
+    assert code_bytecode.compiled_for("x/__pycache__/m.pypy310.pyc") == ""

@@ -13,6 +13,7 @@ reads `__pycache__` only for a source it finds); bytecode is never loaded or dec
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
@@ -78,10 +79,37 @@ def cached_source(path: str) -> str:
     return posixpath.join(posixpath.dirname(folder), name.split(".", 1)[0] + ".py")
 
 
+def compiled_for(name: str) -> str:
+    """The runtime a `__pycache__` file is for (`mod.cpython-312.pyc` is python3.12), "" when
+    its name says none Lambda runs."""
+    found = _TAG.search(posixpath.basename(name))
+    return f"python{found.group(1)}.{found.group(2)}" if found else ""
+
+
+# `mod.cpython-312.pyc`, and `mod.cpython-312.opt-1.pyc` (under -O or PYTHONOPTIMIZE)
+_TAG = re.compile(r"\.cpython-(3)(\d+)(?:\.opt-\d)?\.pyc$")
+
+
+def _idle(package: Package, found: list[str]) -> str:
+    """Why none of `found` is imported by the functions running the package now (compiled for
+    another Python than theirs), "" when one may be (or the runtimes are not known)."""
+    runtimes = {r for r in package.runtimes if r}
+    versions = {compiled_for(name) for name in found}
+    if not runtimes or not all(versions) or versions & runtimes:
+        return ""
+    return (
+        f"compiled for {', '.join(sorted(versions))}, which none of the functions running it "
+        f"use ({', '.join(sorted(runtimes))}): not imported now, but would be on that version"
+    )
+
+
 def _finding(case: CaseView, package: Package, found: list[str]) -> Finding:
     account, region = owner_location(package.owner)
     publisher = package_publisher(case.vendors, package.layer, account)
     severity = Severity.MEDIUM
+    idle = _idle(package, found)
+    if idle:
+        severity = Severity.LOW
     if publisher is not None:
         severity = Severity.HIGH if publisher.kind is LayerKind.LOOKALIKE else Severity.INFO
     shown = ", ".join(found[:SHOWN]) + (f" and {len(found) - SHOWN} more" if found[SHOWN:] else "")
@@ -100,11 +128,13 @@ def _finding(case: CaseView, package: Package, found: list[str]) -> Finding:
             f"{files}, unchecked ({shown}): a hash-based .pyc with check_source off "
             "(PEP 552) is imported whatever the .py beside it says, so that source is not "
             "what runs"
+            + (f"; {idle}" if idle else "")
             + (f"; in a layer {publisher.describe()}" if publisher else "")
             + ". Recompile the source and compare, or decompile the bytecode, before trusting "
             "a review of the source."
         ),
-        details={"files": found, "used_by": list(package.owners)},
+        details={"files": found, "used_by": list(package.owners)}
+        | ({"not_imported_now": idle} if idle else {}),
     )
 
 
