@@ -77,3 +77,27 @@ def test_unchecked_bytecode_for_another_python_is_low(builder: CaseBuilder) -> N
     )
     assert code_bytecode.compiled_for("x/__pycache__/m.cpython-313.opt-1.pyc") == "python3.13"
     assert code_bytecode.compiled_for("x/__pycache__/m.pypy310.pyc") == ""
+
+
+def test_a_handler_shipped_as_bytecode_only_is_medium(builder: CaseBuilder) -> None:
+    """`app.pyc` with no `app.py`: Lambda imports the handler's module from the bytecode, so
+    the package holds no source of its entry point. A helper module so shipped, or a handler
+    with its source, is not this finding."""
+    blob = zip_bytes({"app.pyc": _pyc(0), "lib.pyc": _pyc(0), "other.py": HANDLER})
+    builder.code(blob, "bare")
+    builder.versions(
+        "bare",
+        [
+            function_config("bare", code=blob),  # handler app.handler
+            function_config("bare", code=blob, version="2", Handler="other.handler"),
+        ],
+    )
+    (finding,) = run_detector(builder, code_bytecode.DETECTOR)
+    assert (finding.severity, finding.title) == (
+        Severity.MEDIUM,
+        "The handler runs from compiled Python with no source",
+    )
+    assert finding.details == {"handlers": ["app.handler"], "files": ["app.pyc"]}
+    assert "the handler runs from bytecode with no source beside it: app.handler (app.pyc)" in (
+        finding.summary
+    )

@@ -6,8 +6,10 @@ the bytecode is current. A hash-based `.pyc` whose flags leave `check_source` of
 whatever it holds runs, and the `.py` beside it, the file a review of the handler reads, does
 not. In an installed library's folder `LIR-CODE-006` reports it (a file added to the
 library); this reports the rest: the function's own folders, a layer's own modules, and
-bytecode beside a source at a site's top. A `.pyc` without its source is left out (Python
-reads `__pycache__` only for a source it finds); bytecode is never loaded or decoded here.
+bytecode beside a source at a site's top. A `.pyc` in `__pycache__` without its source is
+left out (Python reads `__pycache__` only for a source it finds); a handler's module shipped
+as `app.pyc` with no `app.py`, which Python imports in its place, is reported apart: the
+entry point has no source to review. Bytecode is never loaded or decoded here.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ INFO = DetectorInfo(
     false_positives=(
         "A build that compiles the function's code with `compileall --invalidation-mode "
         "unchecked-hash` on purpose (MEDIUM: confirm with the team, and compare the bytecode "
-        "with its source); a known vendor's layer from its own account is INFO."
+        "with its source); a known vendor's layer from its own account is INFO. A build that "
+        "ships its handler compiled only (`app.pyc`, no `app.py`) to hide its source."
     ),
 )
 SHOWN = 5  # files a summary names; details list them all
@@ -46,8 +49,10 @@ SHOWN = 5  # files a summary names; details list them all
 def detect(case: CaseView) -> Iterator[Finding]:
     """Per package: its unchecked-hash `.pyc` files in `__pycache__` beside their source,
     outside installed libraries' folders."""
+    handlers = {config.ref.arn: config.handler for config in case.functions}
     for packages, members, _ in iter_blobs(case):
         sources: set[str] = set()
+        compiled: dict[str, str] = {}  # every .pyc where it unpacks -> as the zip names it
         unchecked: list[tuple[str, str]] = []  # (the source it stands in for, the .pyc)
         records: dict[str, bytes] = {}
         for member in members:
@@ -60,6 +65,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 unchecked.append((source, member.name))
             elif RECORD.match(path) and len(member.data) <= MAX_RECORD:
                 records[member.name] = member.data
+            if path.endswith(".pyc"):
+                compiled[path] = member.name
         installed = read_installed(records, records.get)
         found = [
             name
@@ -68,6 +75,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
         ]
         if found:
             yield from (_finding(case, package, found) for package in packages)
+        for package in packages:
+            if bare := _bare_handlers(package, handlers, sources, compiled):
+                yield _sourceless(case, package, bare)
 
 
 def cached_source(path: str) -> str:
@@ -77,6 +87,48 @@ def cached_source(path: str) -> str:
     if posixpath.basename(folder) != "__pycache__":
         return ""
     return posixpath.join(posixpath.dirname(folder), name.split(".", 1)[0] + ".py")
+
+
+def _bare_handlers(
+    package: Package, handlers: dict[str, str], sources: set[str], compiled: dict[str, str]
+) -> list[tuple[str, str]]:
+    """(handler, the .pyc it runs from) for each Python handler of the package's functions
+    whose module the package holds only compiled, `app.pyc` beside no `app.py`: Python
+    imports such a file in place of a missing source, so the function's entry point has no
+    source in the package to review."""
+    if package.kind != "code":
+        return []
+    found = []
+    for owner in package.owners:
+        handler = handlers.get(owner, "")
+        module, dot, _ = handler.rpartition(".")
+        if not dot or not module or "/" in module:
+            continue
+        path = module.replace(".", "/")
+        if f"{path}.py" not in sources and f"{path}.pyc" in compiled:
+            found.append((handler, compiled[f"{path}.pyc"]))
+    return sorted(set(found))
+
+
+def _sourceless(case: CaseView, package: Package, bare: list[tuple[str, str]]) -> Finding:
+    account, region = owner_location(package.owner)
+    named = ", ".join(f"{handler} ({name})" for handler, name in bare)
+    return make_finding(
+        INFO,
+        resource=package.owner,
+        account=account,
+        region=region,
+        key=f"{package.key}|sourceless",
+        evidence=[EvidenceRef(package.blob.path, package.blob.sha256, member=n) for _, n in bare],
+        title="The handler runs from compiled Python with no source",
+        summary=(
+            f"In the code package of {package.owner}, the handler runs from bytecode with no "
+            f"source beside it: {named}. Python imports a module's .pyc where its .py is "
+            "missing, so nothing in the package shows what the entry point does; decompile "
+            "it, or ask the team for the source it was built from."
+        ),
+        details={"handlers": [h for h, _ in bare], "files": [n for _, n in bare]},
+    )
 
 
 def compiled_for(name: str) -> str:
