@@ -193,6 +193,22 @@ HOSTILE_JS = {
     "process.env chain": ("process.env" + "\n.b" * 87_000 + ";\n", Parser.JAVASCRIPT),
     "nested calls": ("f(\n" * 50_000 + "x" + ")\n" * 50_000 + ";\n", Parser.JAVASCRIPT),
     "nested templates": ("`${\n" * 9_000 + "x" + "}`\n" * 9_000 + ";\n", Parser.JAVASCRIPT),
+    # Each index of `process.env[…]` was read whole: 3-5 s for 512 KiB of them.
+    "nested process.env subscripts": (
+        "process.env[\n" * 30_000 + "x" + "]\n" * 30_000 + ";\n",
+        Parser.JAVASCRIPT,
+    ),
+    # What `process.env` is read through (`javascript_names`): each wrapper and link asks.
+    "nested parentheses": (
+        "(\n" * 100_000 + "process" + ")\n" * 100_000 + ".env.X;\n",
+        Parser.JAVASCRIPT,
+    ),
+    "nested commas": (
+        "(0,\n" * 60_000 + "process" + ")\n" * 60_000 + ".env.X;\n",
+        Parser.JAVASCRIPT,
+    ),
+    "optional chain": ("process?.env" + "\n?.b" * 87_000 + ";\n", Parser.JAVASCRIPT),
+    "env chain": ("process" + "\n.env" * 70_000 + ";\n", Parser.JAVASCRIPT),
     "URLs holding addresses": (
         "const t = `" + "http://a.example/?1.2.3.4\n" * 40_000 + "`;\n",
         Parser.JAVASCRIPT,

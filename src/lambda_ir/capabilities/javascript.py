@@ -5,7 +5,12 @@ destructured), so `const { exec } = require("child_process")` makes `exec(...)` 
 execution. AWS SDK v2 clients (`new AWS.IAM()`, `aws-sdk/clients/iam`) are followed through
 the variable they are assigned to (`iam.updateAssumeRolePolicy(...)`); SDK v3 commands are
 named by their class (`new UpdateAssumeRolePolicyCommand(...)` from `@aws-sdk/client-iam`).
-A file with syntax errors returns its first error for the fallback to record.
+Names are read as JavaScript evaluates them, not as they are spelled (`javascript_names`):
+through `?.`, parentheses and commas (`(0, cp.exec)(…)`, as bundlers write every imported
+call), literal keys (`cp["exec"]`) and escapes, from the global object
+(`globalThis.process.env`) and through `module.require`; a computed name is `[computed]`
+(`javascript_sdk` says how SDK classes read then). A file with syntax errors returns its
+first error for the fallback to record.
 
 Time grows linearly with the file, however deep it nests (`javascript_tree` says how): a
 chain of 100,000 calls reads in about half a second. One cap: a template literal nested
@@ -17,11 +22,28 @@ rows at the outer template's line.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import tree_sitter_javascript
 from tree_sitter import Language, Node, Parser
 
+from lambda_ir.capabilities.javascript_names import (
+    MAX_NAME,
+    MEMBERS,
+    WRAPPERS,
+    is_environment,
+    is_global_object,
+    is_require,
+    key_name,
+    may_end_in_env,
+    member_name,
+    name_text,
+    read_by,
+    unescape,
+    unwrap,
+    wrapped,
+)
+from lambda_ir.capabilities.javascript_sdk import client_service, command_call
 from lambda_ir.capabilities.javascript_tree import (
     BINDINGS,
     first_argument,
@@ -33,12 +55,12 @@ from lambda_ir.capabilities.javascript_tree import (
     text_start,
 )
 from lambda_ir.capabilities.text import (
+    COMPUTED,
     CREDENTIAL_VARIABLES,
     MAX_DETAIL,
     Capability,
     CapKind,
     literal_capabilities,
-    sdk_v3_service,
 )
 
 CHILD_PROCESS = ("child_process", "node:child_process")
@@ -52,26 +74,16 @@ FS_WRITES = frozenset(
 )
 NET_MODULES = ("net", "node:net", "tls", "node:tls")
 VM_CALLS = frozenset({"runInNewContext", "runInThisContext", "runInContext", "Script"})
-# SDK v2 class names whose IAM prefix is not their lower-cased name.
-V2_SERVICES = {
-    "cloudwatchlogs": "logs",
-    "cloudwatchevents": "events",
-    "eventbridge": "events",
-    "cognitoidentityserviceprovider": "cognito-idp",
-    "documentclient": "dynamodb",
-    "secretsmanager": "secretsmanager",
-    "stepfunctions": "states",
-}
 NOT_OPERATIONS = frozenset({"send", "promise", "then", "config", "on", "makeRequest", "destroy"})
-BOUND_VALUES = ("call_expression", "member_expression", "new_expression")
-PROCESS_ENV = b"process.env"
+BOUND_VALUES = ("call_expression", "new_expression", *MEMBERS)
 # The kinds of node the walker reads; the others are only stepped through.
 VISITED = frozenset(
-    {*BINDINGS, "import_statement", "call_expression", "new_expression"}
-    | {"member_expression", "subscript_expression", "string", "template_string"}
+    {*BINDINGS, "import_statement", "call_expression", "new_expression", *MEMBERS}
+    | {"string", "template_string"}
 )
-# A call is one of ours only if its last name is one of these (`cp.exec`, `eval`).
-CALLED = EXEC_METHODS | FS_WRITES | VM_CALLS | {"connect", "createConnection"}
+# A call is one of ours only if its last name is one of these (`cp.exec`, `eval`); a
+# computed one (`cp[k]`) may be any.
+CALLED = EXEC_METHODS | FS_WRITES | VM_CALLS | {"connect", "createConnection", COMPUTED}
 CALLED_BY_NAME = ("eval", "Function", "require")
 # Nested template literals are read whole this many deep; deeper ones as their own text only.
 MAX_TEMPLATE_NESTING = 4
@@ -96,8 +108,8 @@ def scan_javascript(source: bytes) -> tuple[tuple[Capability, ...], str | None]:
         return (), f"does not parse as JavaScript: syntax error near line {line}"
     walker = _Walker(source)
     # Source order, outer before inner: imports and bindings are seen before their use.
-    for node, parent in preorder(root, VISITED):
-        walker.visit(node, parent)
+    for node, ancestors in preorder(root, VISITED):
+        walker.visit(node, ancestors)
     return tuple(walker.found), None
 
 
@@ -119,7 +131,11 @@ class _Walker:
             return ""
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
-    def visit(self, node: Node, parent: Node | None) -> None:
+    def name(self, node: Node | None) -> str:
+        """An identifier's name, escapes decoded: `c\\u0070` and `cp` are one name."""
+        return name_text(self.source, node) if node is not None else ""
+
+    def visit(self, node: Node, ancestors: Sequence[Node]) -> None:
         kind = node.type
         if kind == "variable_declarator":
             self._bind(node.child_by_field_name("name"), node.child_by_field_name("value"))
@@ -131,10 +147,12 @@ class _Walker:
             self.found.extend(self._call(node))
         elif kind == "new_expression":
             self.found.extend(self._new(node))
-        elif kind in ("member_expression", "subscript_expression"):
-            # Only a chain that starts with `process.env` can read it: its first bytes say.
-            if self.source.startswith(PROCESS_ENV, node.start_byte):
-                self.found.extend(self._environment(node, parent))
+        elif kind == "subscript_expression" or (
+            kind == "member_expression" and may_end_in_env(self.source, node)
+        ):
+            read = self._environment(node, ancestors)
+            if read is not None:
+                self.found.append(read)
         elif kind == "string":
             line = node.start_point[0] + 1
             self.found.extend(literal_capabilities(self.text(node)[1:-1], line))
@@ -143,14 +161,25 @@ class _Walker:
             self.found.extend(literal_capabilities(self._template_text(node), line))
 
     def dotted(self, node: Node | None) -> str:
-        """`AWS.IAM` → `aws-sdk.IAM`, `cp.exec` → `child_process.exec` (through the imports).
+        """`AWS.IAM` → `aws-sdk.IAM`, `cp.exec` → `child_process.exec` (through the imports),
+        read through the wrappers `javascript_names` steps through: `(0, cp?.["exec"])` is
+        `child_process.exec`, `cp[k]` is `child_process.[computed]`, `globalThis.eval` is
+        `eval`.
 
         A loop down the chain, not recursion: `a.b.b.…` thousands long is valid JavaScript,
         and a RecursionError here lost every capability of the file."""
         properties: list[str] = []
-        while node is not None and node.type == "member_expression":
-            properties.append(self.text(node.child_by_field_name("property")))
-            node = node.child_by_field_name("object")
+        while node is not None:
+            kind = node.type
+            if kind in MEMBERS:
+                properties.append(member_name(self.source, node))
+                node = node.child_by_field_name("object")
+            elif kind in WRAPPERS:
+                node = wrapped(node)
+            else:
+                break
+        if properties and is_global_object(self.source, node) and self.name(node) not in self.names:
+            return ".".join(reversed(properties))
         return ".".join([self._head(node), *reversed(properties)])
 
     def _head(self, node: Node | None) -> str:
@@ -158,7 +187,7 @@ class _Walker:
         if node is None:
             return ""
         if node.type == "identifier":
-            name = self.text(node)
+            name = self.name(node)
             return self.names.get(name, name)
         if node.type == "this":
             return "this"
@@ -167,84 +196,89 @@ class _Walker:
         return ""
 
     def _required(self, node: Node) -> str | None:
-        """The module of `require("m")`, else None.
+        """The module of `require("m")` (or `module.require("m")`, …), else None.
 
         The callee's type is asked before its text: in `a.b().c().d()` every call asks, and
         reading each callee's whole text was quadratic."""
-        function = node.child_by_field_name("function")
-        if function is None or function.type != "identifier" or self.text(function) != "require":
+        if not is_require(self.source, node.child_by_field_name("function")):
             return None
-        return _string(self, first_argument(node))
+        return _module(self, first_argument(node))
 
     def _bind(self, name: Node | None, value: Node | None) -> None:
+        value = unwrap(value)
         if name is None or value is None or value.type not in BOUND_VALUES:
             return
-        module = (
-            self.dotted(value) if value.type in ("call_expression", "member_expression") else ""
-        )
+        module = self.dotted(value) if value.type != "new_expression" else ""
         if value.type == "new_expression":
             service = self._client_service(value.child_by_field_name("constructor"))
             if service and not holds_binding(name):
                 self.clients[self.text(name)] = service
                 self.client_lengths.add(name.end_byte - name.start_byte)
         elif module and name.type == "identifier":
-            self.names[self.text(name)] = module
+            self.names[self.name(name)] = module
         elif module and name.type == "object_pattern":
             for part in name.named_children:
                 if part.type == "shorthand_property_identifier_pattern":
-                    self.names[self.text(part)] = f"{module}.{self.text(part)}"
+                    self.names[self.name(part)] = f"{module}.{self.name(part)}"
                 elif part.type == "pair_pattern":
                     self._bind_pair(module, part)
 
     def _bind_pair(self, module: str, pair: Node) -> None:
-        """`{ exec: run }`: `run` is `module.exec`. Only a name can be looked up later, so
-        only a name is bound (the text of a nested pattern was read for nothing)."""
+        """`{ exec: run }`, `{ "exec": run }`, `{ ["exec"]: run }`: `run` is `module.exec`;
+        with a computed key (`{ [k]: run }`) it is `module.[computed]`. Only a name can be
+        looked up later, so only a name is bound (the text of a nested pattern was read for
+        nothing), and a key's text only when it is a name or a literal (no binding nests in
+        one)."""
         key, value = pair.child_by_field_name("key"), pair.child_by_field_name("value")
-        if value is not None and value.type == "identifier" and not holds_binding(key):
-            self.names[self.text(value)] = f"{module}.{self.text(key)}"
+        if value is not None and value.type == "identifier":
+            self.names[self.name(value)] = f"{module}.{key_name(self.source, key)}"
 
     def _import(self, node: Node) -> None:
-        module = _string(self, node.child_by_field_name("source")) or ""
+        module = _module(self, node.child_by_field_name("source")) or ""
         for clause in node.named_children:
             if clause.type != "import_clause":
                 continue
             for part in clause.named_children:
                 if part.type == "identifier":
-                    self.names[self.text(part)] = module
+                    self.names[self.name(part)] = module
                 elif part.type == "namespace_import":
                     for ident in part.named_children:
-                        self.names[self.text(ident)] = module
+                        self.names[self.name(ident)] = module
                 elif part.type == "named_imports":
                     for spec in part.named_children:
-                        exported = self.text(spec.child_by_field_name("name"))
+                        # `import { "exec" as run }`: an export may be named by a string
+                        exported = key_name(self.source, spec.child_by_field_name("name"))
                         local = spec.child_by_field_name("alias")
-                        self.names[self.text(local) if local else exported] = f"{module}.{exported}"
+                        self.names[self.name(local) if local else exported] = f"{module}.{exported}"
 
     def _client_service(self, constructor: Node | None) -> str | None:
-        name = self.dotted(constructor)
-        if name.startswith("aws-sdk/clients/"):
-            return _v2_service(name.removeprefix("aws-sdk/clients/").split(".")[0])
-        if name.startswith("aws-sdk."):
-            parts = name.split(".")
-            return _v2_service(parts[-1] if parts[-1] == "DocumentClient" else parts[1])
-        if name.startswith("@aws-sdk/client-") and not name.endswith("Command"):
-            return sdk_v3_service(name.removeprefix("@aws-sdk/client-").split(".")[0])
-        return None
+        return client_service(self.dotted(constructor))
 
     def _call(self, node: Node) -> Iterator[Capability]:
-        function = node.child_by_field_name("function")
-        if function is None or function.type != "member_expression":
+        function = unwrap(node.child_by_field_name("function"))
+        if function is None or function.type not in MEMBERS:
             name = self.dotted(function)
             if name.rpartition(".")[2] in CALLED or name in CALLED_BY_NAME:
                 yield from self._module_call(node, name)
             return
         # `x.y.last(…)`: the chain is followed only when its last name may be ours (the
         # links of `a.b().c().d()` are calls, each of which asks).
-        method = self.text(function.child_by_field_name("property"))
-        if method in CALLED:
+        method = member_name(self.source, function)
+        if method == "require" and is_require(self.source, function):  # `module.require(…)`
+            yield from self._module_call(node, "require")
+            return
+        owner = function.child_by_field_name("object")
+        if method in CALLED or (
+            method in CALLED_BY_NAME and is_global_object(self.source, owner)
+        ):  # `globalThis.eval(…)` is `eval(…)`
             yield from self._module_call(node, self.dotted(function))
-        service = self._client(function.child_by_field_name("object"))
-        if service and method not in NOT_OPERATIONS:
+        service = self._client(owner)
+        # An SDK method's name is an identifier; `iam["a b"]()` calls none.
+        if (
+            service
+            and method not in NOT_OPERATIONS
+            and (method.isidentifier() or method == COMPUTED)
+        ):
             line = node.start_point[0] + 1
             yield Capability(CapKind.AWS_CALL, f"{service}:{method[:1].upper()}{method[1:]}", line)
 
@@ -253,7 +287,9 @@ class _Walker:
         module, _, member = name.rpartition(".")
         first = first_argument(node)
         line = node.start_point[0] + 1
-        if module in CHILD_PROCESS and member in EXEC_METHODS:
+        # A computed member of child_process or vm (`cp[k](…)`) is taken for the one the
+        # code hides: all but a few of their functions run a process or code.
+        if module in CHILD_PROCESS and (member in EXEC_METHODS or member == COMPUTED):
             yield Capability(CapKind.EXEC, name, line, _string(self, first) or "")
         elif module in FS_MODULES and member in FS_WRITES:
             path = _string(self, first)
@@ -261,7 +297,7 @@ class _Walker:
                 yield Capability(CapKind.FS_WRITE, path, line, name)
         elif module in NET_MODULES and member in ("connect", "createConnection"):
             yield from self._socket(node, line)
-        elif member in VM_CALLS and module in ("vm", "node:vm"):
+        elif (member in VM_CALLS or member == COMPUTED) and module in ("vm", "node:vm"):
             yield Capability(CapKind.DYNAMIC_CODE, name, line)
         elif name in ("eval", "Function") and first is not None and first.type != "string":
             detail = text_start(self.source, first, MAX_DETAIL)
@@ -270,7 +306,11 @@ class _Walker:
             yield Capability(CapKind.DYNAMIC_CODE, "require(computed)", line)
 
     def _client(self, receiver: Node | None) -> str | None:
-        """The service of the SDK v2 client a method is called on, if the receiver is one."""
+        """The service of the SDK v2 client a method is called on, if the receiver is one:
+        a name a client was assigned to, or the client itself (`new AWS.IAM().createUser()`)."""
+        receiver = unwrap(receiver)
+        if receiver is not None and receiver.type == "new_expression":
+            return self._client_service(receiver.child_by_field_name("constructor"))
         if receiver is None or receiver.end_byte - receiver.start_byte not in self.client_lengths:
             return None
         return self.clients.get(self.text(receiver))
@@ -279,35 +319,33 @@ class _Walker:
         name = self.dotted(node.child_by_field_name("constructor"))
         line = node.start_point[0] + 1
         module, _, cls = name.rpartition(".")
-        if module.startswith("@aws-sdk/client-") and cls.endswith("Command"):
-            service = sdk_v3_service(module.removeprefix("@aws-sdk/client-"))
-            yield Capability(CapKind.AWS_CALL, f"{service}:{cls.removesuffix('Command')}", line)
+        call = command_call(name)
+        if call is not None:
+            yield Capability(CapKind.AWS_CALL, call, line)
         elif name == "Function" or (module in ("vm", "node:vm") and cls == "Script"):
             yield Capability(CapKind.DYNAMIC_CODE, f"new {name}(…)", line)
 
-    def _environment(self, node: Node, parent: Node | None) -> Iterator[Capability]:
-        """`process.env.X`, `process.env["X"]`, and `process.env` passed whole to a call.
+    def _environment(self, node: Node, ancestors: Sequence[Node]) -> Capability | None:
+        """`process.env.X`, `process.env["X"]`, and `process.env` passed whole to a call
+        (`f(process.env)`), however `process.env` is written
+        (`javascript_names.is_environment`): asked at `process.env`, of what reads it, seen
+        through the parentheses and commas around it (`(0, process.env).X`).
 
-        Every member and subscript asks, so a text is read only when it is as long as
-        `process.env`: reading each link's whole text made a chain of them quadratic."""
-        if not self._is_environment(node.child_by_field_name("object")):
-            if self._is_environment(node) and parent is not None and parent.type == "arguments":
-                yield Capability(
-                    CapKind.CREDENTIALS,
-                    "the whole environment (process.env)",
-                    node.start_point[0] + 1,
-                )
-            return
-        field = node.child_by_field_name("property") or node.child_by_field_name("index")
-        variable = self.text(field).strip("'\"`")
-        if variable in CREDENTIAL_VARIABLES:
-            yield Capability(CapKind.CREDENTIALS, variable, node.start_point[0] + 1)
-
-    def _is_environment(self, node: Node | None) -> bool:
-        """Whether a node is `process.env`, its length asked first (see `_environment`)."""
-        if node is None or node.end_byte - node.start_byte != len(PROCESS_ENV):
-            return False
-        return self.source[node.start_byte : node.end_byte] == PROCESS_ENV
+        Every member and subscript may be `process.env`, so a member's last bytes are asked
+        first (`may_end_in_env`), and only a bounded part of the tree is read: reading each
+        link's whole text made a chain of them quadratic."""
+        read = read_by(node, ancestors) if is_environment(self.source, node) else None
+        if read is None:
+            return None
+        value, reader = read
+        if reader.type == "arguments":
+            line = value.start_point[0] + 1
+            return Capability(CapKind.CREDENTIALS, "the whole environment (process.env)", line)
+        if reader.type in MEMBERS and reader.child_by_field_name("object") == value:
+            variable = member_name(self.source, reader, MAX_NAME)
+            if variable in CREDENTIAL_VARIABLES:
+                return Capability(CapKind.CREDENTIALS, variable, reader.start_point[0] + 1)
+        return None
 
     def _template_text(self, node: Node) -> str:
         """What a template literal says, between its backticks, for the literal patterns.
@@ -334,6 +372,13 @@ class _Walker:
             )
 
 
+def _module(walker: _Walker, node: Node | None) -> str | None:
+    """The module a `require` or `import` names, its escapes decoded (`"\\x63hild_process"`
+    is child_process)."""
+    name = _string(walker, node)
+    return unescape(name) if name is not None else None
+
+
 def _string(walker: _Walker, node: Node | None) -> str | None:
     """A string literal's text; a template's up to its first `${` (only that part is read:
     `exec(`${exec(`${…}`)}`)` nested deep read every template whole)."""
@@ -342,8 +387,3 @@ def _string(walker: _Walker, node: Node | None) -> str | None:
     if node.type == "string":
         return walker.text(node)[1:-1]
     return template_head(walker.source, node)
-
-
-def _v2_service(name: str) -> str:
-    lower = name.lower()
-    return V2_SERVICES.get(lower, lower)

@@ -10,7 +10,7 @@ that deep was not seen); and never read a node's text once for each node nested 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from tree_sitter import Node
 
@@ -18,8 +18,10 @@ from tree_sitter import Node
 BINDINGS = ("variable_declarator", "assignment_expression")
 
 
-def preorder(root: Node, kinds: frozenset[str]) -> Iterator[tuple[Node, Node | None]]:
-    """The nodes of these kinds in source order, outer before inner, with their parents."""
+def preorder(root: Node, kinds: frozenset[str]) -> Iterator[tuple[Node, Sequence[Node]]]:
+    """The nodes of these kinds in source order, outer before inner, with their ancestors
+    (the root first, the parent last): one list, changed as the walk goes on, so read it
+    before the next node is drawn."""
     cursor = root.walk()
     parents: list[Node] = []
     while True:
@@ -27,7 +29,7 @@ def preorder(root: Node, kinds: frozenset[str]) -> Iterator[tuple[Node, Node | N
         if node is None:  # a cursor always stands on a node; this satisfies the type
             return
         if node.type in kinds:
-            yield node, parents[-1] if parents else None
+            yield node, parents
         if cursor.goto_first_child():
             parents.append(node)
             continue

@@ -37,6 +37,9 @@ class Capability:
 
 
 MAX_DETAIL = 200
+# A name the code computes where the reader looks for one (`AWS[k]`, `cp["ex" + "ec"]`): it
+# stands for the service, operation or function the reader cannot name, and is no real one.
+COMPUTED = "[computed]"
 LineOf = Callable[[int], int]
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IP = rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}"
