@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from lambda_ir.analyze.attribution import code_event
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detectors import cap_gained, cap_role_missing, cap_role_unused
-from lambda_ir.capabilities.extract import Capability, Parser, extract
+from lambda_ir.capabilities.extract import Capability, Parser, extract, is_privileged_call
 from lambda_ir.capabilities.javascript import MAX_TEMPLATE_NESTING
 from lambda_ir.capabilities.python_ast import MAX_SUB_RESOURCES
 from lambda_ir.evidence import Case
@@ -390,6 +390,43 @@ def test_a_gain_padded_past_the_stack_still_fires(builder: CaseBuilder) -> None:
     (finding,) = _run(builder, cap_gained.DETECTOR)
     assert finding.severity is Severity.HIGH
     assert "iam:UpdateAssumeRolePolicy (app.py:12)" in finding.summary
+
+
+def test_a_gain_through_a_hidden_sdk_class_is_high(builder: CaseBuilder) -> None:
+    """`new AWS[k]()` hides the service: its `createUser` call is `[computed]:CreateUser`,
+    which may be IAM's, so gaining it is HIGH, as `iam:CreateUser` is."""
+    _role(builder, [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}])
+    hidden = (
+        'const AWS = require("aws-sdk");\nconst c = new AWS["IA" + "M"]();\nc.createUser({});\n'
+    )
+    configs = []
+    for number, source in enumerate(['exports.handler = async () => "ok";\n', hidden], start=1):
+        blob = zip_bytes({"index.js": source})
+        builder.code(blob, "notifier", str(number))
+        configs.append(function_config("notifier", str(number), code=blob, role=ROLE_ARN))
+    builder.versions("notifier", configs)
+    (finding,) = _run(builder, cap_gained.DETECTOR)
+    assert finding.severity is Severity.HIGH
+    assert "[computed]:CreateUser (index.js:3)" in finding.summary
+
+
+@pytest.mark.parametrize(
+    ("value", "privileged"),
+    [
+        ("iam:[computed]", True),
+        ("lambda:[computed]", True),
+        ("sts:[computed]", True),
+        ("[computed]:CreateUser", True),
+        ("[computed]:AssumeRole", True),
+        ("[computed]:ListUsers", False),
+        ("s3:[computed]", False),
+        ("[computed]:[computed]", True),
+    ],
+)
+def test_a_hidden_service_or_operation_is_privileged_unless_it_cannot_be(
+    value: str, privileged: bool
+) -> None:
+    assert is_privileged_call(value) is privileged
 
 
 def _releases(last_from: str, last_agent: str, last_hour: int = 10) -> list[dict]:

@@ -22,7 +22,7 @@ from enum import StrEnum
 
 from lambda_ir.capabilities import binary, javascript, python_ast
 from lambda_ir.capabilities.paths import SDK_PATHS, in_paths
-from lambda_ir.capabilities.text import Capability, CapKind, scan_text
+from lambda_ir.capabilities.text import COMPUTED, Capability, CapKind, scan_text
 
 __all__ = [
     "CapKind",
@@ -163,6 +163,8 @@ _WRITE_PREFIXES = (
     "Deactivate",
     "Reset",
 )
+# The services with privileged calls: a computed one may be any of them.
+_PRIVILEGED_SERVICES = ("iam", "lambda", "sts")
 _CREDENTIAL_OPERATIONS = frozenset(
     {
         "sts:AssumeRole",
@@ -183,8 +185,19 @@ def is_sensitive(kind: str, value: str) -> bool:
 
 
 def is_privileged_call(value: str) -> bool:
-    """An IAM or Lambda write, or an STS call that mints credentials."""
+    """An IAM or Lambda write, or an STS call that mints credentials.
+
+    A service or an operation the code computes (`[computed]:CreateUser` from
+    `new AWS[k]()`, `iam:[computed]` from `iam[op]()`) is one when it could be: hiding the
+    name is no reason to take the call for a read."""
     service, _, operation = value.partition(":")
-    if value in _CREDENTIAL_OPERATIONS:
+    services = _PRIVILEGED_SERVICES if service == COMPUTED else (service,)
+    return any(_privileged(name, operation) for name in services)
+
+
+def _privileged(service: str, operation: str) -> bool:
+    if operation == COMPUTED:
+        return service in _PRIVILEGED_SERVICES
+    if f"{service}:{operation}" in _CREDENTIAL_OPERATIONS:
         return True
     return service in ("iam", "lambda") and operation.startswith(_WRITE_PREFIXES)
