@@ -153,6 +153,27 @@ SHAPES: dict[str, tuple[str, Row]] = {
         'require("\\x63hild_process").exec("id");',
         ("exec", "child_process.exec", 1),
     ),
+    # Destructuring, from `process.env` too, and with defaults.
+    "{ X } = process.env": (
+        "const { AWS_SECRET_ACCESS_KEY } = process.env;",
+        ("credentials", "AWS_SECRET_ACCESS_KEY", 1),
+    ),
+    "{ X: t } = process?.env": (
+        "const { REGION, AWS_SESSION_TOKEN: token } = process?.env;",
+        ("credentials", "AWS_SESSION_TOKEN", 1),
+    ),
+    "({ X: k } = process.env)": (
+        "let k;\n({ AWS_ACCESS_KEY_ID: k } = process.env);",
+        ("credentials", "AWS_ACCESS_KEY_ID", 2),
+    ),
+    "{ exec: run = f } = cp": (
+        'const { exec: run = null } = require("child_process");\nrun("id");',
+        ("exec", "child_process.exec", 2),
+    ),
+    "{ execSync = f } = cp": (
+        'const { execSync = null } = require("child_process");\nexecSync("id");',
+        ("exec", "child_process.execSync", 2),
+    ),
     # Computed keys: the row names what is known, and `[computed]` for what is not.
     '{ ["IA" + "M"]: Client } = require("aws-sdk")': (
         'const { ["IA" + "M"]: Client } = require("aws-sdk");\nnew Client().createUser({});',
@@ -195,6 +216,7 @@ QUIET = {
     "x[process.env]": "const k = table[process.env];",
     "process.env[k]": "const k = process.env[name];",
     "f(process.env.X)": "post(process.env.HOME);",
+    "{ REGION } = process.env": "const { REGION, ...rest } = process.env;",
     'iam["not a method"]()': V2 + 'const iam = new AWS.IAM();\niam["a b"]({});',
     "local.eval()": "sandbox.eval(code);",
     "other.require()": 'loader.require("child_process").exec("id");',

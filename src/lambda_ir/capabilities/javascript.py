@@ -217,21 +217,36 @@ class _Walker:
         elif module and name.type == "identifier":
             self.names[self.name(name)] = module
         elif module and name.type == "object_pattern":
+            environment = is_environment(self.source, value)
             for part in name.named_children:
-                if part.type == "shorthand_property_identifier_pattern":
-                    self.names[self.name(part)] = f"{module}.{self.name(part)}"
-                elif part.type == "pair_pattern":
-                    self._bind_pair(module, part)
+                self._bind_part(module, part, environment)
 
-    def _bind_pair(self, module: str, pair: Node) -> None:
-        """`{ exec: run }`, `{ "exec": run }`, `{ ["exec"]: run }`: `run` is `module.exec`;
-        with a computed key (`{ [k]: run }`) it is `module.[computed]`. Only a name can be
-        looked up later, so only a name is bound (the text of a nested pattern was read for
-        nothing), and a key's text only when it is a name or a literal (no binding nests in
-        one)."""
-        key, value = pair.child_by_field_name("key"), pair.child_by_field_name("value")
-        if value is not None and value.type == "identifier":
-            self.names[self.name(value)] = f"{module}.{key_name(self.source, key)}"
+    def _bind_part(self, module: str, part: Node, environment: bool) -> None:
+        """`{ exec: run }`, `{ "exec": run }`, `{ ["exec"]: run }`, `{ exec: run = f }`:
+        `run` is `module.exec`; `{ exec }` and `{ exec = f }` bind `exec`. With a computed
+        key (`{ [k]: run }`) it is `module.[computed]`. Destructured from `process.env`,
+        a credential variable's key is a read of it (`{ AWS_SECRET_ACCESS_KEY } =
+        process.env`). Only a name can be looked up later, so only a name is bound (the
+        text of a nested pattern was read for nothing), and a key's text only when it is a
+        name or a literal (no binding nests in one)."""
+        if part.type == "object_assignment_pattern":  # `{ exec = f }`
+            part = part.child_by_field_name("left") or part
+        key: Node | None = part
+        local: Node | None = part
+        if part.type == "pair_pattern":
+            key, local = part.child_by_field_name("key"), part.child_by_field_name("value")
+            if local is not None and local.type == "assignment_pattern":  # `{ exec: run = f }`
+                local = local.child_by_field_name("left")
+        elif part.type != "shorthand_property_identifier_pattern":
+            return  # `{ ...rest }`
+        member = key_name(self.source, key, MAX_NAME if environment else None)
+        if environment and member in CREDENTIAL_VARIABLES:
+            self.found.append(Capability(CapKind.CREDENTIALS, member, part.start_point[0] + 1))
+        if local is not None and local.type in (
+            "identifier",
+            "shorthand_property_identifier_pattern",
+        ):
+            self.names[self.name(local)] = f"{module}.{member}"
 
     def _import(self, node: Node) -> None:
         module = _module(self, node.child_by_field_name("source")) or ""
