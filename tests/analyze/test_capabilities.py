@@ -324,10 +324,12 @@ def _role(builder: CaseBuilder, statements: list[dict]) -> None:
     )  # fmt: skip
 
 
-def _function(builder: CaseBuilder, name: str, releases: list[str | bytes]) -> None:
+def _function(
+    builder: CaseBuilder, name: str, releases: list[str | bytes], file: str = "app.py"
+) -> None:
     configs = []
     for number, source in enumerate(releases, start=1):
-        blob = zip_bytes({"app.py": source, "README.txt": "docs"})
+        blob = zip_bytes({file: source, "README.txt": "docs"})
         builder.code(blob, name, str(number))
         configs.append(function_config(name, str(number), code=blob, role=ROLE_ARN))
     builder.versions(name, configs)
@@ -399,12 +401,7 @@ def test_a_gain_through_a_hidden_sdk_class_is_high(builder: CaseBuilder) -> None
     hidden = (
         'const AWS = require("aws-sdk");\nconst c = new AWS["IA" + "M"]();\nc.createUser({});\n'
     )
-    configs = []
-    for number, source in enumerate(['exports.handler = async () => "ok";\n', hidden], start=1):
-        blob = zip_bytes({"index.js": source})
-        builder.code(blob, "notifier", str(number))
-        configs.append(function_config("notifier", str(number), code=blob, role=ROLE_ARN))
-    builder.versions("notifier", configs)
+    _function(builder, "notifier", ['exports.handler = async () => "ok";\n', hidden], "index.js")
     (finding,) = _run(builder, cap_gained.DETECTOR)
     assert finding.severity is Severity.HIGH
     assert "[computed]:CreateUser (index.js:3)" in finding.summary
