@@ -23,7 +23,8 @@ from lambda_ir.model import FOREIGN_CALLER
 # 11: a vendored library's file that differs from its dist-info RECORD, or that a library's
 # folder holds unrecorded, is read and its capability rows are the package's own.
 # 12: log lines without eventId and timestamp are each kept (one per log group before); a
-# library file only another distribution's RECORD vouches for is read as the package's own.
+# library file only another distribution's RECORD vouches for is read as the package's own;
+# JavaScript's `?.`, parentheses, literal keys and computed names are followed (its rows).
 SCHEMA_VERSION = "12"
 
 # `model.Actor.key` of a `trail_events` row's caller from another account (`AWSAccount`, no
