@@ -373,15 +373,8 @@ def test_a_damaged_log_artifact_costs_only_itself(tmp_path: Path, damage: str) -
         assert str(tmp_path) not in warned[0][0]  # the artifact by its case path
 
 
-def test_a_log_time_past_year_9999_is_left_out_and_counted(tmp_path: Path) -> None:
-    """DuckDB holds times to year 294247, Python and the timeline to 9999: such an event
-    would have been indexed with a time no reader can read."""
-    case = Case.create(tmp_path / "case")
-    events = [
-        {"timestamp": 253402300800000, "message": "year 10000", "logStreamName": STREAM},
-        {"timestamp": 253402300799999, "message": "last ms of 9999", "logStreamName": STREAM},
-        {"message": "no time", "logStreamName": STREAM},
-    ]
+def _put_events(case: Case, events: list[dict]) -> str:
+    """A logs artifact of function pay's log group holding `events`; returns its path."""
     path = "logs/a/r/g/events.jsonl.gz"
     case.put_bytes(
         gzip.compress(b"".join(orjson.dumps(e) + b"\n" for e in events)),
@@ -392,6 +385,19 @@ def test_a_log_time_past_year_9999_is_left_out_and_counted(tmp_path: Path) -> No
         account=ACCOUNT,
         region=REGION,
     )
+    return path
+
+
+def test_a_log_time_past_year_9999_is_left_out_and_counted(tmp_path: Path) -> None:
+    """DuckDB holds times to year 294247, Python and the timeline to 9999: such an event
+    would have been indexed with a time no reader can read."""
+    case = Case.create(tmp_path / "case")
+    events = [
+        {"timestamp": 253402300800000, "message": "year 10000", "logStreamName": STREAM},
+        {"timestamp": 253402300799999, "message": "last ms of 9999", "logStreamName": STREAM},
+        {"message": "no time", "logStreamName": STREAM},
+    ]
+    path = _put_events(case, events)
     with open_index(case) as con:
         kept = con.execute("SELECT message, ts FROM log_events ORDER BY message").fetchall()
         warned = con.execute("SELECT file, reason FROM ingest_warnings").fetchall()
@@ -411,15 +417,7 @@ def test_log_lines_without_event_id_or_timestamp_are_each_kept(tmp_path: Path) -
         {"message": "no stream either"},  # the same line twice: one event, as before
         {"timestamp": 1714557602000, "message": "timed", "logStreamName": STREAM},
     ]
-    case.put_bytes(
-        gzip.compress(b"".join(orjson.dumps(e) + b"\n" for e in events)),
-        "logs/a/r/g/events.jsonl.gz",
-        kind="logs",
-        api="logs:FilterLogEvents",
-        params={"logGroupName": "/aws/lambda/pay"},
-        account=ACCOUNT,
-        region=REGION,
-    )
+    _put_events(case, events)
     with open_index(case) as con:
         found = con.execute("SELECT message FROM log_events ORDER BY message").fetchall()
     kept = [m for (m,) in found]
