@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from lambda_ir.evidence import Case, verify_case
-from lambda_ir.evidence.index import build_index
+from lambda_ir.evidence.index import build_index, open_index
 from lambda_ir.evidence.lock import case_lock
 from lambda_ir.evidence.store import stage
 
@@ -256,3 +256,22 @@ def test_any_build_of_the_index_verifies(case: Case) -> None:
     assert verify_case(case.root).ok
     index.write_bytes(first[:-1] + bytes([first[-1] ^ 1]))
     assert [p.kind for p in verify_case(case.root).problems] == ["altered"]
+
+
+def test_an_index_edit_left_in_its_wal_is_altered_and_never_read(case: Case) -> None:
+    """DuckDB replays case.duckdb.wal on every open, a read-only one too: an edit kept there
+    (no checkpoint) changed what analysis read while case.duckdb kept its recorded digest."""
+    _with_trail(case)
+    build_index(case)
+    index = case.root / "case.duckdb"
+    con = duckdb.connect(str(index))
+    con.execute("PRAGMA disable_checkpoint_on_shutdown")
+    assert con.execute("DELETE FROM trail_events").fetchall() == [(1,)]
+    con.close()
+    assert (case.root / "case.duckdb.wal").exists()
+    problems = verify_case(case.root).problems
+    assert [(p.kind, p.path) for p in problems] == [("altered", "case.duckdb.wal")]
+    with open_index(case) as con:  # rebuilt from the evidence, the WAL gone
+        assert con.execute("SELECT count(*) FROM trail_events").fetchall() == [(1,)]
+    assert not (case.root / "case.duckdb.wal").exists()
+    assert verify_case(case.root).ok

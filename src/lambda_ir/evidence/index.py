@@ -79,6 +79,8 @@ def build_index(case: Case, *, threads: int | None = None) -> Path:
         # `verify` holds the index to this digest: an index edited since (an attacker's calls
         # deleted from `trail_events`) would mislead every analysis of the intact evidence.
         case.log("indexing", {"outputs": [INDEX_FILE]})
+        # a WAL left beside the old index would be replayed into the new one (or refused)
+        index_path(case).with_name(f"{INDEX_FILE}.wal").unlink(missing_ok=True)
         staging.replace(index_path(case))
     finally:
         staging.unlink(missing_ok=True)
@@ -101,7 +103,8 @@ def open_index(
     buffers within it, spilling (a sort of every trail event) to the case's scratch folder.
     """
     path = index_path(case)
-    if not path.exists() or _is_stale(case, path):
+    edited = path.with_name(f"{INDEX_FILE}.wal").exists()  # lambda-ir leaves no WAL behind
+    if edited or not path.exists() or _is_stale(case, path):
         build_index(case)
     con = duckdb.connect(str(path), read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")

@@ -83,6 +83,10 @@ _WRITING = ("analyzing", "reporting", "indexing")
 # they log in, and an older build of the same evidence is still the same tables (one built
 # from another manifest is rebuilt before use, `index.open_index`).
 _ANY_BUILD = frozenset({"case.duckdb"})
+# DuckDB's log of changes not yet in case.duckdb: every open replays it, a read-only one too,
+# so an edit left there changes what analysis reads while case.duckdb keeps its digest. An
+# index build checkpoints and readers never write: lambda-ir leaves none.
+_WAL = "case.duckdb.wal"
 
 
 def _check_outputs(
@@ -110,6 +114,16 @@ def _check_outputs(
                 written[name] = (digest, number)
                 if name in _ANY_BUILD:
                     built.add(digest)
+    if "case.duckdb" in written and (root / _WAL).exists():
+        report.problems.append(
+            Problem(
+                "altered",
+                _WAL,
+                "changes to the index that DuckDB replays on every open, though lambda-ir "
+                "never leaves any: rebuild it from the evidence with `lambda-ir index`, then "
+                "run `analyze` and `report` again: what they made from it may be wrong",
+            )
+        )
     for name, (digest, number) in sorted(written.items()):
         path = root / name
         if not path.is_file():
