@@ -38,6 +38,12 @@ from tests.analyze.casebuild import CaseBuilder, function_config, run_detector, 
             "a1b2.execute-api.us-east-1.amazonaws.com",
         ),
         ("https://abcd.lambda-url.us-east-1.on.aws", "abcd.lambda-url.us-east-1.on.aws"),
+        ("https://drop.s3.amazonaws.com", "drop.s3.amazonaws.com"),  # anyone's bucket
+        ("https://drop.s3.eu-west-1.amazonaws.com", "drop.s3.eu-west-1.amazonaws.com"),
+        ("https://search-x-1.eu-west-1.es.amazonaws.com", "search-x-1.eu-west-1.es.amazonaws.com"),
+        ("https://a1b2-ats.iot.eu-west-1.amazonaws.com", "a1b2-ats.iot.eu-west-1.amazonaws.com"),
+        ("https://s3.eu-west-1.amazonaws.com", ""),  # S3's own endpoint
+        ("https://s3.dualstack.eu-west-1.amazonaws.com", ""),
         ("http://[2001:db8::1", ""),  # unreadable
         ("a.example.com, b.example.com", ""),  # no one host
     ],
@@ -331,6 +337,11 @@ def test_a_config_file_is_judged_by_what_it_holds(builder: CaseBuilder) -> None:
         "bundle": "[default]\nca_bundle = /opt/certs/extra.pem\n",
         "process": "[default]\ncredential_process = /opt/bin/creds --secret hunter2\n",
         "broken": "[default]\nregion = a\n[default]\nregion = b\n",  # botocore refuses it
+        # lines Python's open() breaks at a lone CR, as botocore reads them
+        "cr": "[default]\rendpoint_url = https://cr.evil.example.com\r",
+        "csm": "[default]\ncsm_enabled = true\ncsm_host = 203.0.113.9\n",
+        "sso": "[default]\nsso_session = s\n[sso-session s]\nsso_start_url = https://x\n",
+        "bucket": "[default]\nendpoint_url = https://drop.s3.amazonaws.com\n",
     }
     layers = {}
     for name, text in files.items():
@@ -347,6 +358,8 @@ def test_a_config_file_is_judged_by_what_it_holds(builder: CaseBuilder) -> None:
         "earlier",
         [function_config("earlier", env=env, layers=[layers["private"], layers["public"]])],
     )
+    unseen = [layers["private"], "arn:aws:lambda:eu-west-1:444455556666:layer:not-collected:1"]
+    builder.versions("unseen", [function_config("unseen", env=env, layers=unseen)])
     found = {
         f.resource.split(":")[6]: f for f in run_detector(builder, cfg_traffic_redirect.DETECTOR)
     }
@@ -367,5 +380,12 @@ def test_a_config_file_is_judged_by_what_it_holds(builder: CaseBuilder) -> None:
     assert "[default] credential_process decides which credentials sign them" in (process.summary)
     broken = found["broken"]
     assert broken.severity is Severity.MEDIUM and "lambda-ir could not read it" in broken.summary
+    assert "[default] endpoint_url sends the calls to cr.evil.example.com" in found["cr"].summary
+    assert "[default] csm_host sends the calls to 203.0.113.9" in found["csm"].summary
+    assert "[default] sso_session, [sso-session s] sso_start_url decide" in found["sso"].summary
+    assert "sends the calls to drop.s3.amazonaws.com" in found["bucket"].summary
+    assert {found[n].severity for n in ("cr", "csm", "sso", "bucket")} == {Severity.MEDIUM}
+    # a later layer of the function is not in the case: its copy, unseen, is the one read
+    assert found["unseen"].severity is Severity.MEDIUM
     assert found["later"].severity is Severity.INFO
     assert found["earlier"].severity is Severity.MEDIUM

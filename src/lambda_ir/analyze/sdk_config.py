@@ -30,7 +30,15 @@ _CREDENTIAL_KEYS = (
     "aws_access_key_id",
     "aws_secret_access_key",
     "aws_session_token",
+    "sso_session",
+    "sso_start_url",
+    "sso_account_id",
+    "sso_role_name",
 )
+# Settings naming a host the SDK sends to besides the service's: client-side monitoring
+# (botocore sends each call's metadata, access key id and session token included, by UDP to
+# `csm_host` when `csm_enabled`) and the instance metadata endpoint credentials come from.
+_HOST_KEYS = ("csm_host", "ec2_metadata_service_endpoint")
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,9 @@ def read_settings(data: bytes) -> SdkSettings:
         return SdkSettings(error=f"over {MAX_CONFIG_BYTES:,} bytes, not read")
     parser = configparser.RawConfigParser()
     try:
-        parser.read_string(data.decode("utf-8"))
+        # lines broken as Python's `open()` reads them for botocore: a lone CR ends one too
+        text = data.decode("utf-8")
+        parser.read_string(text.replace("\r\n", "\n").replace("\r", "\n"))
     except (UnicodeDecodeError, configparser.Error) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return SdkSettings(error=f"not an INI file the SDK reads ({first[:160]})")
@@ -61,7 +71,7 @@ def read_settings(data: bytes) -> SdkSettings:
     for section in parser.sections():
         for key, value in parser.items(section):
             for name, setting, where in _settings(section, key, value):
-                if name == "endpoint_url":
+                if name == "endpoint_url" or name in _HOST_KEYS:
                     endpoints.append((where, setting))
                 elif name == "ca_bundle":
                     bundles.append((where, setting))

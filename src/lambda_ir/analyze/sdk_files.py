@@ -69,6 +69,8 @@ def locate(case: CaseView, config: FunctionConfig, variable: str, path: str) -> 
         layers = ", ".join(dict.fromkeys(f.arn for f in files))
         place = f"in layer {layers}" if files else "under /opt, in none of the collected layers"
         read = _the_file([(f.path, f.data) for f in files], normal.removeprefix("/opt/"))
+        if _uncollected_after(case, config, {f.arn for f in files}):
+            read = None  # a later layer, not in the case, may ship the copy the SDK reads
         return SdkFile(variable, path, place, tuple(members[:MAX_CITED]), _file(variable, read))
     if normal.startswith(f"{_TASK_ROOT}/"):
         wanted = normal.removeprefix(f"{_TASK_ROOT}/")
@@ -97,6 +99,15 @@ def _code_members(
         for member in read_members(case.read_bytes(ref, MAX_LAYER_BYTES))
         if inside(member.path, [wanted])  # `./conf/aws.cfg` unpacks to conf/aws.cfg
     ]
+
+
+def _uncollected_after(case: CaseView, config: FunctionConfig, providers: set[str]) -> bool:
+    """Whether a layer of the function after the last one shipping the file (all of them,
+    when none does) is not in the case: its copy, unseen, would be the one the SDK reads."""
+    collected = {layer.arn for layer in case.layers if layer.blob is not None}
+    order = list(config.layers)
+    last = max((n for n, arn in enumerate(order) if arn in providers), default=-1)
+    return any(arn not in collected for arn in order[last + 1 :])
 
 
 def _the_file(unpacked: list[tuple[str, bytes]], wanted: str) -> bytes | None:

@@ -163,6 +163,10 @@ _RENTED = re.compile(
     r"(^|[.-])(compute|execute-api|s3-website|elb|elasticbeanstalk|awsapprunner|appsync-api"
     r"|lambda-url|cloudfront)([.-]|$)"
 )
+# A service whose customers' own names stand before its label: `drop.s3.amazonaws.com` is a
+# bucket anyone can own, `s3.eu-west-1.amazonaws.com` AWS's endpoint (an OpenSearch domain,
+# an IoT data endpoint, an access point alike); a VPC endpoint's name is the account's own.
+_NAMED_BEFORE = frozenset({"s3", "s3-accesspoint", "s3-fips", "es", "aoss", "iot"})
 _INTERNAL_NAMES = (".internal", ".local", ".localhost", ".corp", ".lan", ".home.arpa")
 
 
@@ -190,6 +194,14 @@ def public_name(host: str) -> str:
         return "" if inside or is_internal(network_of(str(parsed))) else str(parsed)
     if "." not in host or host.endswith(_INTERNAL_NAMES):
         return ""
-    if host.endswith(_AWS_DOMAINS) and not _RENTED.search(host):
+    if host.endswith(_AWS_DOMAINS) and not _RENTED.search(host) and not _customers(host):
         return ""
     return host
+
+
+def _customers(host: str) -> bool:
+    """A name a customer chose under an AWS service's label (a bucket, a domain)."""
+    labels = host.split(".")
+    return not host.endswith(".vpce.amazonaws.com") and any(
+        label in _NAMED_BEFORE for label in labels[1:]
+    )
