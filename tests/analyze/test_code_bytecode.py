@@ -101,3 +101,12 @@ def test_a_handler_shipped_as_bytecode_only_is_medium(builder: CaseBuilder) -> N
     assert "the handler runs from bytecode with no source beside it: app.handler (app.pyc)" in (
         finding.summary
     )
+
+
+def test_a_handler_named_by_its_path_shipped_as_bytecode_only(builder: CaseBuilder) -> None:
+    """`src/app.handler` is a handler the Python runtime reads as `src.app`."""
+    blob = zip_bytes({"src/app.pyc": _pyc(0)})
+    builder.code(blob, "pathy")
+    builder.versions("pathy", [function_config("pathy", code=blob, Handler="src/app.handler")])
+    (finding,) = run_detector(builder, code_bytecode.DETECTOR)
+    assert finding.details == {"handlers": ["src/app.handler"], "files": ["src/app.pyc"]}

@@ -298,3 +298,14 @@ def test_a_hidden_pth_file_is_skipped_by_python_and_low(builder: CaseBuilder) ->
     assert "but would run 1 import line(s)" in hidden.summary
     assert found["python/.telemetry.pth"].severity is Severity.LOW
     assert found[".x.pth"].severity is Severity.HIGH
+
+
+def test_a_hidden_pth_file_on_a_python_that_still_runs_it_stays_medium(
+    builder: CaseBuilder,
+) -> None:
+    """python3.7 ended before gh-113659 and reads a hidden `.pth` file like any other."""
+    blob = zip_bytes({"app.py": APP, ".boot.pth": "import boot\n"})
+    builder.code(blob, "old")
+    builder.versions("old", [function_config("old", code=blob, runtime="python3.7")])
+    (found,) = run_detector(builder, code_pth.DETECTOR)
+    assert found.severity is Severity.MEDIUM and "hidden" not in found.details

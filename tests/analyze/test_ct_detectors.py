@@ -109,11 +109,17 @@ def test_add_permission_service_or_same_account_is_quiet(builder: CaseBuilder) -
 def test_add_permission_whose_record_names_no_principal_is_medium(builder: CaseBuilder) -> None:
     """A grant's record without `principal` (as Panther's labelled AddPermission cases log
     it) does not say whom the function was opened to: it was silent, as if to a service."""
-    (found,) = _one(
+    found, null = _one(
         builder,
         ct_add_permission.DETECTOR,
         [
             trail_event("AddPermission20150331v2", {"functionName": "orders"}, event_id="n1"),
+            trail_event(
+                "AddPermission20150331v2",
+                {"functionName": "orders", "principal": None, "statementId": "nul"},
+                event_id="n3",
+                time="2026-11-03T12:00:00Z",
+            ),
             trail_event(
                 "AddPermission20150331v2",
                 {"functionName": "orders", "principal": "s3.amazonaws.com"},
@@ -126,6 +132,7 @@ def test_add_permission_whose_record_names_no_principal_is_medium(builder: CaseB
         found.summary
     )
     assert "read the function's policy (`aws lambda get-policy`)" in found.summary
+    assert (null.severity, null.details["event_id"]) == (Severity.MEDIUM, "n3")  # JSON null
 
 
 def test_function_url_none_fires_and_iam_is_quiet(builder: CaseBuilder) -> None:

@@ -102,9 +102,9 @@ def _bare_handlers(
     for owner in package.owners:
         handler = handlers.get(owner, "")
         module, dot, _ = handler.rpartition(".")
-        if not dot or not module or "/" in module:
+        if not dot or not module:
             continue
-        path = module.replace(".", "/")
+        path = module.replace(".", "/")  # `src/app.handler` too: the runtime reads it as `src.app`
         if f"{path}.py" not in sources and f"{path}.pyc" in compiled:
             found.append((handler, compiled[f"{path}.pyc"]))
     return sorted(set(found))

@@ -57,10 +57,11 @@ _SITE_DIRS = {
 }
 # A `.pth` file whose name starts with a dot: CPython's `site` skips it since the January 2024
 # security fix (gh-113659: 3.13, and the 3.8 to 3.12 releases after it), which the managed
-# Lambda runtimes carry; an older interpreter (in a container image) still runs it.
+# Lambda runtimes from python3.9 on carry; an older one (python3.7, a container image's
+# Python) still runs it.
 HIDDEN = (
     "is a hidden file, which Python skips since its January 2024 security fix (gh-113659, "
-    "in every managed Lambda runtime)"
+    "in the managed runtimes from python3.9 on)"
 )
 # What an `import` line does beyond importing: run code it builds, a process, a connection.
 _ACTIVE = re.compile(
@@ -215,6 +216,14 @@ def _packaging(base: str, lines: list[str]) -> bool:
     )
 
 
+def _skips_hidden(package: Package) -> bool:
+    """Whether every function running the package has a Python that skips hidden `.pth`
+    files: the managed python3.9 runtime and later carry gh-113659 (python3.7, ended before
+    it, never did; a layer no collected function carries is judged as today's runtimes)."""
+    versions = [r.removeprefix("python3.") for r in package.runtimes if r.startswith("python3.")]
+    return all(v.isdigit() and int(v) >= 9 for v in versions)
+
+
 def _python(package: Package) -> bool:
     """A package a Python function runs (or a layer no collected function carries yet)."""
     return not package.runtimes or any(r.startswith("python") for r in package.runtimes)
@@ -284,7 +293,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         runs = "runs" if pth else "is module usercustomize: Python runs"
         unread = "" if users else _unread(package, member.path, configs)
         skipped = [f"is read by no function carrying it now ({unread})"] if unread else []
-        if pth and base.startswith("."):
+        if pth and base.startswith(".") and _skips_hidden(package):
             skipped.append(HIDDEN)
         if skipped:
             # never run now: what it holds still tells who put it there (HIGH stays HIGH)
@@ -306,7 +315,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 "used_by": list(package.owners),
             }
             | ({"not_read_now": unread} if unread else {})
-            | ({"hidden": True} if pth and base.startswith(".") else {})
+            | ({"hidden": True} if pth and base.startswith(".") and _skips_hidden(package) else {})
             | ({"user_site": users[0]} if users else {}),
         )
 

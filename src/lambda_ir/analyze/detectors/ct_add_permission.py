@@ -65,7 +65,7 @@ _GRANTEE = (
 # A grant whose record names no principal at all (CloudTrail's request without it, as in
 # Panther's labelled AddPermission cases): whom it opened the function to is unknown, so it is
 # reported for the policy to be read; a service principal (`s3.amazonaws.com`) is not.
-_UNNAMED = "(request_parameters->'$.principal') IS NULL"
+_UNNAMED = "coalesce(request_parameters->>'$.principal', '') = ''"  # missing, null or empty
 _CALLS = (
     "operation IN ('AddPermission', 'AddLayerVersionPermission') AND event_source = ? "
     f"AND error_code IS NULL AND ({_GRANT} = '*' OR {_GRANTEE} NOT IN ('', coalesce(account, '')) "
@@ -119,7 +119,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         principal = str(row.request.get("principal", ""))
         if principal == "*":
             severity, who = Severity.HIGH, "anyone (`*`)"
-        elif "principal" not in row.request:
+        elif not row.request.get("principal"):
             severity, who = Severity.MEDIUM, "a grantee the record does not name"
         else:
             severity, who = Severity.MEDIUM, f"account {_grantee_account(principal)}"
@@ -143,7 +143,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             summary=(
                 f"{row.actor.name} allowed {who} to call {action} on {_name(row)} "
                 f"(statement {row.request.get('statementId', '?')!r}); "
-                + (UNNAMED_STEP if "principal" not in row.request else "")
+                + (UNNAMED_STEP if not row.request.get("principal") else "")
                 + f"remove the statement unless it is a known integration; {novelty.phrase()}"
                 + (
                     f"; but the first grant to {who} by {novelty.principal}."
