@@ -30,9 +30,9 @@ from tests.report.test_formats import sarif_unescaped
 # between lines and columns), DEL, C1, bidi controls, line/paragraph separators, zero-width
 # and the other characters that show as nothing (the tags, U+E0000-E007F, among them).
 _RAW = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
     "\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufe00-\ufe0f"
-    "\ufeff\uffa0\U000e0000-\U000e007f]"
+    "\ufeff\uffa0\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
 )
 _RAW_IN_FIELD = re.compile(f"[\t\n{_RAW.pattern[1:-1]}]")
 
@@ -43,7 +43,7 @@ _HOSTILE = st.text(
         st.sampled_from(
             list(
                 "\x1b\x9b\x07\x08\r\n\t\x00\x7f\u202e\u2066\u2028\u0085\u200b\u2060\ufeff[];=+-@|`"
-                "\U000e0001\U000e0041\U000e007f"
+                "\U000e0001\U000e0041\U000e007f\U000e0100\U000e01ef\u180b"
             )
         ),
     ),
@@ -222,8 +222,9 @@ def test_json_bytes_fast_path_knows_every_character_it_escapes() -> None:
     escaped = [chr(c) for c in range(0x110000) if sanitize._JSON.match(chr(c))]
     # DEL, 32 C1, U+061C, 2 marks, U+2028/9, 5 + 4 bidi; zero-width: 3, 5 and the BOM; the
     # other invisible ones: U+00AD, U+034F, 2 + 1 + 1 Hangul fillers, 2 Khmer, U+180E and 16
-    # variation selectors; the 128 tags
-    assert len(escaped) == 81 + 128
+    # variation selectors; Mongolian's U+180B-D and F; the 128 tags; the 256 code points of
+    # the supplementary variation selectors' block
+    assert len(escaped) == 81 + 4 + 128 + 256
     for char in escaped:
         assert sanitize._raw_in(f"a{char}b".encode()), hex(ord(char))
     others = [chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c <= 0xDFFF]

@@ -29,15 +29,18 @@ import shlex
 # characters, the zero-width ones (space, non-joiner, joiner U+200B-D; word joiner and the
 # invisible operators U+2060-4; the BOM U+FEFF as zero-width no-break space), the other
 # characters that show as nothing (soft hyphen U+00AD, combining grapheme joiner U+034F,
-# the Hangul fillers U+115F/60, U+3164, U+FFA0, Khmer's U+17B4/5, Mongolian's vowel separator
-# U+180E, the variation selectors U+FE00-F), and lone surrogates (which cannot even be
-# encoded to a terminal). Tag characters (U+E0000-E007F, which spell hidden ASCII text beside
-# an emoji or nothing at all) too, in JSON as their UTF-16 surrogate pairs.
+# the Hangul fillers U+115F/60, U+3164, U+FFA0, Khmer's U+17B4/5, Mongolian's free variation
+# selectors and vowel separator U+180B-F, the variation selectors U+FE00-F), and lone
+# surrogates (which cannot even be encoded to a terminal). Tag characters (U+E0000-E007F,
+# which spell hidden ASCII text beside an emoji or nothing at all) and the supplementary
+# variation selectors too, in JSON as their UTF-16 surrogate pairs.
 _INVISIBLE = (
-    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028\u2029"
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028\u2029"
     "\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufe00-\ufe0f\ufeff\uffa0"
 )
-_TAGS = "\U000e0000-\U000e007f"
+# the tags, then the supplementary variation selectors (E0100-E01EF, with the unassigned
+# rest of their block: bytes hidden after a character, as "emoji smuggling" does)
+_TAGS = "\U000e0000-\U000e007f\U000e0100-\U000e01ff"
 _OTHER = f"\x7f-\x9f{_INVISIBLE}\ud800-\udfff{_TAGS}"
 _FIELD = re.compile(f"[\x00-\x1f{_OTHER}]")
 _TEXT = re.compile(f"[\x00-\x08\x0b-\x1f{_OTHER}]")  # keeps tab (\x09) and \n (\x0a)
@@ -109,9 +112,9 @@ def json_bytes(document: bytes) -> bytes:
 # Each non-ASCII `_JSON` character in UTF-8 (DEL, the ASCII one, is looked for alone): a
 # lead and the bytes its next byte can be. C1 (U+0080-U+009F: C2 80-9F) and U+00AD (C2 AD);
 # U+034F (CD 8F); U+061C (D8 9C); U+115F/60 (E1 85 ..); U+17B4/5 (E1 9E ..); U+180E
-# (E1 A0 8E); U+200B-F, U+2028/9, U+202A-E (E2 80 ..); U+2060-4, U+2066-9 (E2 81 ..);
+# (E1 A0 8B-8F); U+200B-F, U+2028/9, U+202A-E (E2 80 ..); U+2060-4, U+2066-9 (E2 81 ..);
 # U+3164 (E3 85 A4); U+FE00-F (EF B8 ..); U+FEFF (EF BB BF); U+FFA0 (EF BE A0); the tags
-# U+E0000-E007F (F3 A0 80 .., F3 A0 81 ..).
+# U+E0000-E007F (F3 A0 80 .., F3 A0 81 ..) and selectors U+E0100-E01FF (F3 A0 84-87 ..).
 # Encoded JSON with none of them (an incidents.json with arrows and ellipses in its titles)
 # needs no decoding: a byte search for each lead instead of a regex over 30 MB of text.
 _JSON_BYTES: tuple[tuple[bytes, bytes], ...] = (
@@ -120,14 +123,15 @@ _JSON_BYTES: tuple[tuple[bytes, bytes], ...] = (
     (b"\xd8", b"\x9c"),
     (b"\xe1\x85", b"\x9f\xa0"),
     (b"\xe1\x9e", b"\xb4\xb5"),
-    (b"\xe1\xa0", b"\x8e"),
+    (b"\xe1\xa0", b"\x8b\x8c\x8d\x8e\x8f"),
     (b"\xe2\x80", b"\x8b\x8c\x8d\x8e\x8f\xa8\xa9\xaa\xab\xac\xad\xae"),
     (b"\xe2\x81", b"\xa0\xa1\xa2\xa3\xa4\xa6\xa7\xa8\xa9"),
     (b"\xe3\x85", b"\xa4"),
     (b"\xef\xb8", bytes(range(0x80, 0x90))),
     (b"\xef\xbb", b"\xbf"),
     (b"\xef\xbe", b"\xa0"),
-    (b"\xf3\xa0", b"\x80\x81"),  # the tags U+E0000-E007F (F3 A0 80 80 - F3 A0 81 BF)
+    # the tags U+E0000-E007F (F3 A0 80 80 - 81 BF), the selectors U+E0100-E01FF (84 80 - 87 BF)
+    (b"\xf3\xa0", b"\x80\x81\x84\x85\x86\x87"),
 )
 
 
