@@ -443,6 +443,20 @@ def test_a_recorded_file_shipped_as_a_link_is_changed(builder: CaseBuilder) -> N
     assert "changed after install" in finding.summary
 
 
+def test_a_librarys_folder_shipped_as_a_link_is_changed(builder: CaseBuilder) -> None:
+    """`requests` a link to `evil/`, requests' own files gone and its RECORD kept: Python
+    imports the backdoor as requests, and nothing was reported (missing files are quiet)."""
+    files = {k: v for k, v in installed(REQUESTS).items() if not k.startswith("requests/")}
+    blob = _zip_with_links(
+        {"app.py": HANDLER, **files, "evil/__init__.py": BACKDOORED}, {"requests": "evil"}
+    )
+    builder.code(blob, "orders")
+    builder.versions("orders", [function_config("orders", code=blob)])
+    (finding,) = run_detector(builder, code_installed.DETECTOR)
+    assert (finding.severity, finding.details["changed"]) == (Severity.HIGH, ["requests"])
+    assert "requests, a link to 'evil'" in finding.summary
+
+
 def test_a_link_to_the_recorded_bytes_or_a_missing_file_is_quiet(builder: CaseBuilder) -> None:
     """A build that links duplicate files leaves the recorded bytes where Python reads them;
     a recorded file deleted (builds slim packages so) runs nothing in its place."""

@@ -127,6 +127,10 @@ def _judge_links(installed: Installed, files: Files, found: dict[str, Library]) 
     (another file of the library, one out of the package, nothing); one at a runnable name
     in a library's folder that no RECORD lists is added to the library."""
     for path, link in files.links.items():
+        if inside := _recorded_inside(path, installed):  # a link standing for a folder
+            found.setdefault(inside.record, Library(inside)).changed.append(link.name)
+            found[inside.record].links[link.name] = link.target
+            continue
         target = files.digests.get(link.target_path)
         check = installed.check(path, (target[1],) if target else ())
         owner = installed.library_of(path)
@@ -141,6 +145,16 @@ def _judge_links(installed: Installed, files: Files, found: dict[str, Library]) 
         else:
             continue
         library.links[link.name] = link.target
+
+
+def _recorded_inside(path: str, installed: Installed) -> Listing | None:
+    """A listing of a recorded file under the folder `path` (a link there replaces the whole
+    folder: `requests` -> `evil/`, with requests' RECORD kept), None when none is."""
+    prefix = f"{path}/"
+    for listed, listings in installed.listings.items():
+        if listed.startswith(prefix) and any(x.digest for x in listings):
+            return next(x for x in listings if x.digest)
+    return None
 
 
 def _judge_changed(
