@@ -111,7 +111,7 @@ def json_bytes(document: bytes) -> bytes:
 
 # Each non-ASCII `_JSON` character in UTF-8 (DEL, the ASCII one, is looked for alone): a
 # lead and the bytes its next byte can be. C1 (U+0080-U+009F: C2 80-9F) and U+00AD (C2 AD);
-# U+034F (CD 8F); U+061C (D8 9C); U+115F/60 (E1 85 ..); U+17B4/5 (E1 9E ..); U+180E
+# U+034F (CD 8F); U+061C (D8 9C); U+115F/60 (E1 85 ..); U+17B4/5 (E1 9E ..); U+180B-F
 # (E1 A0 8B-8F); U+200B-F, U+2028/9, U+202A-E (E2 80 ..); U+2060-4, U+2066-9 (E2 81 ..);
 # U+3164 (E3 85 A4); U+FE00-F (EF B8 ..); U+FEFF (EF BB BF); U+FFA0 (EF BE A0); the tags
 # U+E0000-E007F (F3 A0 80 .., F3 A0 81 ..) and selectors U+E0100-E01FF (F3 A0 84-87 ..).
