@@ -126,8 +126,9 @@ def _judge_links(installed: Installed, files: Files, found: dict[str, Library]) 
     (a build that links duplicate files), else it is a changed file, whatever it leads to
     (another file of the library, one out of the package, nothing); one at a runnable name
     in a library's folder that no RECORD lists is added to the library."""
+    folders = _recorded_folders(installed) if files.links else {}
     for path, link in files.links.items():
-        if inside := _recorded_inside(path, installed):  # a link standing for a folder
+        if inside := folders.get(path):  # a link standing for a folder of recorded files
             found.setdefault(inside.record, Library(inside)).changed.append(link.name)
             found[inside.record].links[link.name] = link.target
             continue
@@ -147,14 +148,18 @@ def _judge_links(installed: Installed, files: Files, found: dict[str, Library]) 
         library.links[link.name] = link.target
 
 
-def _recorded_inside(path: str, installed: Installed) -> Listing | None:
-    """A listing of a recorded file under the folder `path` (a link there replaces the whole
-    folder: `requests` -> `evil/`, with requests' RECORD kept), None when none is."""
-    prefix = f"{path}/"
+def _recorded_folders(installed: Installed) -> dict[str, Listing]:
+    """Each folder holding a recorded file (at any depth), with a listing of one: a link at
+    such a folder replaces it whole (`requests` -> `evil/`, with requests' RECORD kept).
+    Made once for all the package's links (a hostile zip holds thousands)."""
+    folders: dict[str, Listing] = {}
     for listed, listings in installed.listings.items():
-        if listed.startswith(prefix) and any(x.digest for x in listings):
-            return next(x for x in listings if x.digest)
-    return None
+        hashed = next((x for x in listings if x.digest), None)
+        folder = listed.rpartition("/")[0]
+        while hashed is not None and folder and folder not in folders:
+            folders[folder] = hashed
+            folder = folder.rpartition("/")[0]
+    return folders
 
 
 def _judge_changed(
