@@ -14,6 +14,7 @@ from lambda_ir.evidence import Case, verify_case
 from lambda_ir.evidence.index import build_index, open_index
 from lambda_ir.evidence.lock import case_lock
 from lambda_ir.evidence.store import stage
+from tests.analyze.casebuild import trail_event
 
 
 @pytest.fixture
@@ -208,17 +209,8 @@ def test_a_file_the_running_writer_placed_but_has_not_listed_is_a_note(case: Cas
 
 
 def _with_trail(case: Case) -> None:
-    record = {
-        "eventID": "e1",
-        "eventTime": "2026-11-01T00:00:00Z",
-        "eventSource": "lambda.amazonaws.com",
-        "eventName": "UpdateFunctionCode20150331v2",
-        "awsRegion": "us-east-1",
-        "recipientAccountId": "111122223333",
-        "sourceIPAddress": "203.0.113.9",
-        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/intruder"},
-        "requestParameters": {"functionName": "orders"},
-    }
+    """One CloudTrail event (`casebuild.trail_event`) as an imported trail artifact."""
+    record = trail_event("UpdateFunctionCode20150331v2", {"functionName": "orders"})
     case.put_bytes(
         gzip.compress(orjson.dumps(record) + b"\n", mtime=0),
         "trail/import/x/t.jsonl.gz",
