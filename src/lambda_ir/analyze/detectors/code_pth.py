@@ -293,7 +293,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
         runs = "runs" if pth else "is module usercustomize: Python runs"
         unread = "" if users else _unread(package, member.path, configs)
         skipped = [f"is read by no function carrying it now ({unread})"] if unread else []
-        if pth and base.startswith(".") and _skips_hidden(package):
+        hidden = pth and base.startswith(".") and _skips_hidden(package)
+        if hidden:
             skipped.append(HIDDEN)
         if skipped:
             # never run now: what it holds still tells who put it there (HIGH stays HIGH)
@@ -315,7 +316,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 "used_by": list(package.owners),
             }
             | ({"not_read_now": unread} if unread else {})
-            | ({"hidden": True} if pth and base.startswith(".") and _skips_hidden(package) else {})
+            | ({"hidden": True} if hidden else {})
             | ({"user_site": users[0]} if users else {}),
         )
 

@@ -117,9 +117,10 @@ def detect(case: CaseView) -> Iterator[Finding]:
         row, novelty = group.first, verdict_of(group.extra[0])
         first = not group.extra[1]  # no grant to this grantee by this principal before
         principal = str(row.request.get("principal", ""))
+        unnamed = not row.request.get("principal")  # missing, null or empty
         if principal == "*":
             severity, who = Severity.HIGH, "anyone (`*`)"
-        elif not row.request.get("principal"):
+        elif unnamed:
             severity, who = Severity.MEDIUM, "a grantee the record does not name"
         else:
             severity, who = Severity.MEDIUM, f"account {_grantee_account(principal)}"
@@ -143,7 +144,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             summary=(
                 f"{row.actor.name} allowed {who} to call {action} on {_name(row)} "
                 f"(statement {row.request.get('statementId', '?')!r}); "
-                + (UNNAMED_STEP if not row.request.get("principal") else "")
+                + (UNNAMED_STEP if unnamed else "")
                 + f"remove the statement unless it is a known integration; {novelty.phrase()}"
                 + (
                     f"; but the first grant to {who} by {novelty.principal}."
