@@ -16,7 +16,7 @@ from __future__ import annotations
 import configparser
 from dataclasses import dataclass
 
-from lambda_ir.analyze.url_hosts import public_host, read_host
+from lambda_ir.analyze.url_hosts import read_host, reported_host
 from lambda_ir.model import Severity
 
 MAX_CONFIG_BYTES = 1 << 20  # a larger "config file" is not read (and reported as such)
@@ -110,8 +110,7 @@ def config_verdict(read: bytes | None) -> tuple[Severity, str]:
         return Severity.MEDIUM, f"lambda-ir could not read it ({settings.error}); {unknown}"
     said = []
     for where, url in settings.endpoints:
-        reading = read_host(url)
-        if host := reading.host if reading.doubt else public_host(url):
+        if host := reported_host(read_host(url)):
             said.append(f"{where} sends the calls to {host}")
     said.extend(f"{where} trusts the certificates in {path!r}" for where, path in settings.bundles)
     if settings.credentials:

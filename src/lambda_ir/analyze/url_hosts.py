@@ -180,6 +180,13 @@ def public_host(value: str) -> str:
     return "" if reading.doubt else public_name(reading.host)
 
 
+def reported_host(reading: HostReading) -> str:
+    """The host a redirect is reported at: whatever host one reader finds when readers part
+    over the value (the trick hides a public host behind a private one), else the one host
+    when it is public (`public_name`), else ""."""
+    return reading.host if reading.doubt else public_name(reading.host)
+
+
 def public_name(host: str) -> str:
     """`host` when it is on the internet outside AWS's service endpoints, else ""."""
     parsed = address(host)

@@ -31,7 +31,7 @@ from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.sdk_config import config_verdict
 from lambda_ir.analyze.sdk_files import CONFIG_FILE, CREDENTIALS_FILE, DATA_PATH, locate, sdk_paths
-from lambda_ir.analyze.url_hosts import public_name, read_host
+from lambda_ir.analyze.url_hosts import read_host, reported_host
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.analyze.vendors import Destination, Vendor, VendorCatalogue
 from lambda_ir.analyze.versions import group_finding, group_versions
@@ -135,7 +135,7 @@ def _redirects(config: FunctionConfig, vendors: VendorCatalogue) -> list[_Redire
             unread = f"{value.strip()[:80]!r} (no host lambda-ir can read)"
             found.append(_vendors(_Redirect(name, unread, Severity.MEDIUM), known))
             continue
-        host = reading.host if reading.doubt else public_name(reading.host)
+        host = reported_host(reading)
         if not host and not reading.doubt:
             continue
         shown = value.strip()[:120] if reading.doubt else ""
