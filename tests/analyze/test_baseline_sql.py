@@ -489,3 +489,33 @@ def test_a_service_linked_role_is_known_by_its_path_after_the_account(
     assert is_service("AssumedRole", issuer) is service
     sql = SERVICE_SQL.replace("actor_type", "'AssumedRole'").replace("session_issuer_arn", "?")
     assert duckdb.execute(f"SELECT {sql}", [issuer]).fetchone() == (service,)
+
+
+def test_an_unjudged_call_says_why_in_words(builder: CaseBuilder) -> None:
+    """A call too early for a baseline says how much history came before it in words
+    ("no history", "only 1 day"), and a call without a readable time says that is why,
+    never "only 0 day(s)"; the Python baseline and the SQL verdicts say the same."""
+    untimed = trail_event("UpdateFunctionConfiguration20150331v2", event_id="u1")
+    del untimed["eventTime"]
+    builder.trail(
+        [
+            trail_event("UpdateFunctionConfiguration20150331v2", event_id="d1"),
+            trail_event(
+                "UpdateFunctionConfiguration20150331v2",
+                event_id="d2",
+                time="2026-11-03T12:00:00Z",
+            ),
+            untimed,
+        ]
+    )
+    view = CaseView(Case.open(builder.root))
+    phrases = {}
+    for row in select_events(view, "event_source = 'lambda.amazonaws.com'"):
+        verdict = view.verdict(row)
+        assert verdict.phrase() == view.baseline.judge_row(row).phrase()
+        phrases[row.event_id] = verdict.phrase()
+    assert phrases == {
+        "d1": "no baseline yet (no history before it)",
+        "d2": "no baseline yet (only 1 day of history before it)",
+        "u1": "not judged against the baseline (the call's time could not be read)",
+    }

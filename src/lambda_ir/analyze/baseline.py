@@ -103,6 +103,7 @@ class Novelty:
     history_days: int = 0
     principal: str = ""
     roaming: int = 0  # networks seen before, when a new network was not counted (it roams)
+    untimed: bool = False  # not judged because the call's time could not be read
 
     @property
     def established(self) -> bool:
@@ -132,8 +133,10 @@ class Novelty:
     def _phrase(self) -> str:  # made once for a verdict its findings share (`verdict_of`)
         if self.service:
             return f"an AWS service made the call for the account ({self.principal})"
+        if self.untimed:
+            return "not judged against the baseline (the call's time could not be read)"
         if not self.judged:
-            return f"no baseline yet (only {self.history_days} day(s) of history before it)"
+            return f"no baseline yet ({_history(self.history_days)} before it)"
         roams = (
             f"{self.principal} roams ({self.roaming} networks before): a new network is not counted"
         )
@@ -160,6 +163,15 @@ class Novelty:
     @functools.cached_property
     def _json(self) -> dict[str, Any]:  # kept, not hashed field by field at every call
         return _verdict_json(self)
+
+
+def _history(days: int) -> str:
+    """How much of the account's history came before a call, in words."""
+    return f"only {_day_count(days)} of history" if days else "no history"
+
+
+def _day_count(count: int) -> str:
+    return f"{count} day{'s' if count != 1 else ''}"
 
 
 @functools.lru_cache(maxsize=65536)
@@ -227,7 +239,7 @@ class Baseline:
         """The verdict on one CloudTrail event (see `judge`)."""
         when = parse_time(row.time)
         if when is None:
-            return Novelty(judged=False)
+            return Novelty(judged=False, untimed=True)
         return self.judge(
             row.account,
             row.principal,
@@ -344,7 +356,7 @@ def novelty_from(
         did = "changed Lambda" if write else "acted on Lambda"
         reasons.append(
             f"principal {principal} "
-            + (f"{did} on only {prior} day(s) before" if prior else f"never {did} before")
+            + (f"{did} on only {_day_count(prior)} before" if prior else f"never {did} before")
         )
     whose = f"by {principal}" if known else "in this account"
     roaming = roaming if not network[2] else 0

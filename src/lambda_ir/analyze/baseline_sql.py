@@ -381,8 +381,8 @@ def novelty_of(values: tuple[Any, ...]) -> Novelty:
     (timed, service, history, known, prior, principal, network, source_ip) = values[:8]
     (net_known, tool, tool_known, hm, hours_known, idle, function, function_seen) = values[8:16]
     roaming, writes, pinned = values[16:19]
-    if not timed:
-        return Novelty(judged=False)
+    if not timed:  # NULL: a call lir_novelty lacks (LEFT JOIN); false: one without a time
+        return _UNJUDGED if timed is None else _UNTIMED
     if service:
         return Novelty(True, True, history_days=int(history), principal=str(principal))
     if history < MIN_HISTORY_DAYS:
@@ -404,6 +404,7 @@ def novelty_of(values: tuple[Any, ...]) -> Novelty:
 
 
 _UNJUDGED = Novelty(judged=False)
+_UNTIMED = Novelty(judged=False, untimed=True)
 
 
 def verdict_of(text: str | None) -> Novelty:
