@@ -130,7 +130,10 @@ def infected(snapshot: dict[str, Any]) -> dict[str, Any]:
     return bad
 
 
-def store(builder: CaseBuilder, snapshot: dict[str, Any], name: str) -> str:
+def store(
+    builder: CaseBuilder, snapshot: dict[str, Any], name: str, *, function: str = "orders"
+) -> str:
+    """Store a snapshot as `runtime fetch` does, recorded for `function` ("" for none)."""
     entry = builder.case.put_json(
         f"runtime/{ACCOUNT}/{REGION}/orders/{name}.json",
         snapshot,
@@ -139,7 +142,7 @@ def store(builder: CaseBuilder, snapshot: dict[str, Any], name: str) -> str:
         params={"Bucket": "ir", "Key": f"{name}/snapshot.json.gz"},
         account=ACCOUNT,
         region=REGION,
-        meta={"function": "orders"},
+        meta={"function": function},
     )
     assert entry.path
     return entry.path

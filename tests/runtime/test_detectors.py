@@ -74,6 +74,32 @@ def test_a_tmp_executable_without_a_recorded_size_says_so(
     )
 
 
+def test_a_snapshot_naming_no_function_says_so(tmp_path: Path, dirs: tuple[Path, Path]) -> None:
+    """A snapshot whose context and record name no function: each runtime finding's
+    sentence says the snapshot does not name it, never "in the running function  is"."""
+    tmp, opt = dirs
+    malicious_tmp(tmp)
+    snapshot = infected(lambda_snapshot(tmp, opt))
+    snapshot["context"].pop("function_name")
+    builder = CaseBuilder(tmp_path / "case")
+    store(builder, snapshot, "infected", function="")
+    summaries = [
+        finding.summary
+        for detector in (
+            rt_tmp_executable,
+            rt_tmp_miner_config,
+            rt_unexpected_process,
+            rt_mining_connection,
+            rt_process_hook,
+        )
+        for finding in run_detector(builder, detector.DETECTOR)
+    ]
+    assert len(summaries) >= 5
+    for summary in summaries:
+        assert "function the snapshot does not name" in summary, summary
+        assert "function  " not in summary and " in ," not in summary, summary
+
+
 def test_quiet_on_a_clean_running_function(tmp_path: Path, dirs: tuple[Path, Path]) -> None:
     builder = CaseBuilder(tmp_path / "case")
     config = function_config("orders", layers=[LAYER_ARN], env=CONFIGURED)

@@ -28,3 +28,10 @@ def time_span(first: str | None, last: str | None) -> str:
     if not first and not last:
         return f", {NO_TIMES}"
     return f" from {first or UNKNOWN_TIME} to {last or UNKNOWN_TIME}"
+
+
+def the_function(name: str, *, running: bool = False) -> str:
+    """A snapshot's function in a sentence: "the (running) function NAME", or when the
+    snapshot names none "a (running) function the snapshot does not name"."""
+    kind = "running function" if running else "function"
+    return f"the {kind} {name}" if name else f"a {kind} the snapshot does not name"

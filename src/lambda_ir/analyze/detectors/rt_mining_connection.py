@@ -14,6 +14,7 @@ from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.iocs import load_iocs
 from lambda_ir.analyze.runtime_rows import EVIDENCE_AGG, runtime_finding
+from lambda_ir.analyze.unknowns import the_function
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -73,7 +74,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             first=first,
             evidence=evidence,
             summary=(
-                f"{process or 'a process'} in the function {name} had a {protocol} connection "
+                f"{process or 'a process'} in {the_function(name)} had a {protocol} connection "
                 f"({state}) to {ip}:{port}, {why}."
             ),
             details={"remote": f"{ip}:{port}", "protocol": protocol, "process": process},

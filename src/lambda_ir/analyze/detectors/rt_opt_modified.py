@@ -16,6 +16,7 @@ from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.own_footprints import attached_layers
 from lambda_ir.analyze.runtime_rows import EVIDENCE_AGG, own_layer_files, runtime_finding
+from lambda_ir.analyze.unknowns import the_function
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -86,7 +87,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             first=first,
             evidence=evidence,
             severity=Severity.HIGH if hashes else Severity.MEDIUM,
-            summary=f"{path} in the running function {name} {what}.",
+            summary=f"{path} in {the_function(name, running=True)} {what}.",
             details={"path": path, "sha256": sha256, "layer_sha256": hashes or []},
         )
     for account, region, name, path, hashes, first, evidence in case.index.execute(
@@ -100,7 +101,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             evidence=evidence,
             severity=Severity.MEDIUM,
             summary=(
-                f"{path} in the function {name} changed between snapshots "
+                f"{path} in {the_function(name)} changed between snapshots "
                 f"({', '.join(sorted(hashes))}); no layer package was collected to compare."
             ),
             details={"path": path, "sha256": sorted(hashes)},

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.runtime_rows import EVIDENCE_AGG, runtime_finding
+from lambda_ir.analyze.unknowns import the_function
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -63,8 +64,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
             first=first,
             evidence=evidence,
             summary=(
-                f"{variable}={value} is set in {', '.join(programs)} running in {name}, but in "
-                "no collected version's configuration; find what set it (a wrapper, an "
+                f"{variable}={value} is set in {', '.join(programs)} running in "
+                f"{the_function(name)}, but in no collected version's configuration; find what "
+                "set it (a wrapper, an "
                 "extension, the code) and what it loads."
             ),
             details={"variable": variable, "value": value, "programs": programs},

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.runtime_rows import EVIDENCE_AGG, runtime_finding
-from lambda_ir.analyze.unknowns import UNKNOWN_SIZE
+from lambda_ir.analyze.unknowns import UNKNOWN_SIZE, the_function
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -63,7 +63,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             evidence=evidence,
             severity=Severity.HIGH if elf else Severity.MEDIUM,
             summary=(
-                f"{path} in the running function {name} is {what} ({sized}, sha256 "
+                f"{path} in {the_function(name, running=True)} is {what} ({sized}, sha256 "
                 f"{sha256 or 'not hashed'}); look the hash up and find what wrote it."
             ),
             details={"path": path, "sha256": sha256, "mode": mode, "size": size, "elf": elf},

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.runtime_rows import EVIDENCE_AGG, runtime_finding
+from lambda_ir.analyze.unknowns import the_function
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -50,7 +51,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             first=first,
             evidence=evidence,
             summary=(
-                f"{path} in the running function {name} is a miner configuration "
+                f"{path} in {the_function(name, running=True)} is a miner configuration "
                 f"({indicator or 'XMRig settings'}); the function is mining, or was set up to."
             ),
             details={"path": path, "sha256": sha256, "indicator": indicator},

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.runtime_rows import EVIDENCE_AGG, OWN_PROCESS_SQL, runtime_finding
+from lambda_ir.analyze.unknowns import the_function
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -70,7 +71,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             evidence=evidence,
             severity=severity,
             summary=(
-                f"{program} runs in the function {function} (command line {cmdline}, sha256 "
+                f"{program} runs in {the_function(function)} (command line {cmdline}, sha256 "
                 f"{sha256 or 'unreadable'}); it is not the runtime or a known part of it."
             ),
             details={"program": program, "sha256": sha256, "cmdline": cmdline},
