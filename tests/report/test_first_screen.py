@@ -377,3 +377,26 @@ def test_a_miner_seen_running_makes_its_function_compromised() -> None:
         seen = dataclasses.replace(running, detector=detector, severity=severity)
         (risky,) = risk.at_risk([seen], lambda arn: arn)
         assert risky.state == "exposed", detector
+
+
+def test_a_suspect_seen_at_no_readable_time_says_so(built: BuiltCase) -> None:
+    """An incident whose findings have no readable time (`first` null) names its actor as a
+    suspect with no first time, and the HTML's "First seen" cell says so, never "None" nor
+    an empty cell."""
+    ghost = "arn:aws:iam::111122223333:user/ghost"
+    untimed = {
+        **INCIDENT,
+        "id": "INC-3",
+        "first": None,
+        "last": None,
+        "actors": [{"principal": ghost, "access_keys": ["AKIAGHOSTKEY00000001"]}],
+    }
+    (built.case.root / "incidents.json").write_bytes(orjson.dumps([untimed]))
+    facts = _facts(built)
+    (who,) = [s for s in suspects(facts) if s.principal == ghost]
+    assert who.first == ""
+    html = render_all(facts, ("html",))["report.html"].decode()
+    table = html[html.index('<table id="who">') : html.index("</table>", html.index('id="who"'))]
+    row = table[table.index(ghost) :]
+    row = row[: row.index("</tr>")]
+    assert row.endswith("<td>no dated finding</td>") and "None" not in table

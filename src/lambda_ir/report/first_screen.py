@@ -135,7 +135,8 @@ def _who(facts: ReportFacts) -> Iterator[str]:
             f"<tr><td><code>{esc(who.principal)}</code></td>"
             f"<td><code>{esc(listing.some(who.access_keys, ' '))}</code></td>"
             f"<td>{esc(listing.some(who.sessions, ' '))}</td>"
-            f"<td>{esc(listing.some(who.addresses))}</td><td>{esc(who.first)}</td></tr>"
+            f"<td>{esc(listing.some(who.addresses))}</td>"
+            f"<td>{esc(who.first or 'no dated finding')}</td></tr>"
         )
     yield "</tbody></table>"
     if left_out:

@@ -105,7 +105,8 @@ def suspects(facts: ReportFacts) -> list[Suspect]:
                 add(principal, "k", who.access_keys)
                 add(principal, "a", who.addresses)
                 add(principal, "s", [_session(principal)])
-                first.setdefault(principal, incident.first)
+                if incident.first:  # an incident of untimed findings has none
+                    first.setdefault(principal, incident.first)
     return sorted(
         (
             Suspect(
