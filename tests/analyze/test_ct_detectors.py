@@ -128,9 +128,12 @@ def test_add_permission_whose_record_names_no_principal_is_medium(builder: CaseB
         ],
     )
     assert (found.severity, found.details["event_id"]) == (Severity.MEDIUM, "n1")
-    assert "allowed a grantee the record does not name to call lambda:InvokeFunction" in (
-        found.summary
+    # nor what it allowed, nor which statement: neither is assumed
+    assert (
+        "allowed a grantee the record does not name to call an action the record does not "
+        "name on orders (a statement the record does not name)" in found.summary
     )
+    assert found.details["action"] == "" and found.details["principal"] == ""
     assert "read the function's policy (`aws lambda get-policy`)" in found.summary
     assert (null.severity, null.details["event_id"]) == (Severity.MEDIUM, "n3")  # JSON null
 

@@ -88,6 +88,12 @@ class TrailRow(NamedTuple):
         return lambda_resource(self.account, self.region, self.function_name, self.qualifier)
 
     @property
+    def function_label(self) -> str:
+        """The function for a sentence: its name, or that the record names none (a record
+        without functionName, or with one that is not text)."""
+        return self.function_name or "a function the record does not name"
+
+    @property
     def by_deploy_tool(self) -> bool:
         """The call came from an infrastructure-as-code tool (Terraform, CDK, SAM, …)."""
         return is_deploy_tool(self.actor.user_agent)

@@ -7,6 +7,11 @@ timeline event) keeps the field empty or null, and its sentence says so in words
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
 # An event without a time (`event_time` NULL: its eventTime missing or not a time the index
 # takes; a log line without a timestamp): "at …", "before …", "after …".
 UNKNOWN_TIME = "an unknown time (the event gives none the index could read)"
@@ -35,3 +40,31 @@ def the_function(name: str, *, running: bool = False) -> str:
     snapshot names none "a (running) function the snapshot does not name"."""
     kind = "running function" if running else "function"
     return f"the {kind} {name}" if name else f"a {kind} the snapshot does not name"
+
+
+def said(record: Mapping[str, Any], key: str, missing: str) -> str:
+    """A record's value for `key` as text for a sentence, `missing` where the record gives
+    none: absent, JSON null or empty (`record.get(key, "?")` gave "None" for a null). A
+    value that is not text (a list, an object, a number where a name belongs) is written
+    as the JSON it was, not as Python's repr."""
+    value = record.get(key)
+    return missing if value is None or value == "" else as_text(value)
+
+
+def as_text(value: Any) -> str:
+    """A record's value for a sentence: text as it is, anything else as its JSON."""
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+def member(record: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """A record's object under `key`, or {} where it gives none or something else (text, a
+    list, a number): a malformed or tampered record is read as saying nothing there rather
+    than stopping the detector that reads it."""
+    value = record.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def members(record: Mapping[str, Any], key: str) -> list[Any]:
+    """A record's list under `key`, or [] where it gives none or something else."""
+    value = record.get(key)
+    return value if isinstance(value, list) else []

@@ -15,6 +15,7 @@ from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.incidents import GAP_HOURS
 from lambda_ir.analyze.trail_rows import TrailRow, group_finding, select_groups
+from lambda_ir.analyze.unknowns import said
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -45,15 +46,20 @@ def _grantee_account(principal: str) -> str:
 
 def _resource(row: TrailRow) -> str:
     if row.operation == "AddLayerVersionPermission":
-        layer = str(row.request.get("layerName", "?"))
+        layer = said(row.request, "layerName", "?")
         if not layer.startswith("arn:"):
             layer = f"arn:aws:lambda:{row.region}:{row.account}:layer:{layer}"
-        return f"{layer}:{row.request.get('versionNumber', '?')}"
+        return f"{layer}:{said(row.request, 'versionNumber', '?')}"
     return row.function_arn
 
 
+def _statement(row: TrailRow) -> str:
+    sid = said(row.request, "statementId", "")
+    return f"statement {sid!r}" if sid else "a statement the record does not name"
+
+
 def _name(row: TrailRow) -> str:
-    return _resource(row) if row.operation == "AddLayerVersionPermission" else row.function_name
+    return _resource(row) if row.operation == "AddLayerVersionPermission" else row.function_label
 
 
 _GRANT = "coalesce(request_parameters->>'$.principal', '')"
@@ -116,8 +122,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
     for group in groups:
         row, novelty = group.first, verdict_of(group.extra[0])
         first = not group.extra[1]  # no grant to this grantee by this principal before
-        principal = str(row.request.get("principal", ""))
-        unnamed = not row.request.get("principal")  # missing, null or empty
+        principal = said(row.request, "principal", "")
+        unnamed = not principal  # missing, null or empty
         if principal == "*":
             severity, who = Severity.HIGH, "anyone (`*`)"
         elif unnamed:
@@ -135,15 +141,16 @@ def detect(case: CaseView) -> Iterator[Finding]:
             severity = Severity.LOW  # an integration or public endpoint granted as usual
         elif novelty.judged and len(novelty.strong) >= 2:
             severity = Severity.HIGH  # granted by someone acting off the account's paths
-        action = row.request.get("action", "lambda:InvokeFunction")
+        action = said(row.request, "action", "")
+        called = action or "an action the record does not name"
         yield group_finding(
             INFO,
             group,
             resource=_resource(row),
             severity=severity,
             summary=(
-                f"{row.actor.name} allowed {who} to call {action} on {_name(row)} "
-                f"(statement {row.request.get('statementId', '?')!r}); "
+                f"{row.actor.name} allowed {who} to call {called} on {_name(row)} "
+                f"({_statement(row)}); "
                 + (UNNAMED_STEP if unnamed else "")
                 + f"remove the statement unless it is a known integration; {novelty.phrase()}"
                 + (

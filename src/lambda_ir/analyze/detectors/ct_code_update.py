@@ -123,7 +123,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             group,
             severity=severity,
             summary=(
-                f"{row.actor.name} ({who}) {verb} {row.function_name}{published}"
+                f"{row.actor.name} ({who}) {verb} {row.function_label}{published}"
                 + (f", new CodeSha256 {new_sha}" if new_sha else "")
                 + f"; {novelty.phrase()}; compare the package with the previous version "
                 "(the report's version table gives the complete diff command)."

@@ -21,6 +21,7 @@ from lambda_ir.analyze.own_footprints import (
     own_layer,
 )
 from lambda_ir.analyze.trail_rows import EventGroup, TrailRow, group_finding
+from lambda_ir.analyze.unknowns import member, members
 from lambda_ir.analyze.vendors import LayerKind, LayerMatch
 from lambda_ir.model import Finding, Kind, Severity
 
@@ -54,8 +55,8 @@ def layer_arns(row: TrailRow) -> list[str]:
 
 def layers_after(row: TrailRow) -> list[str]:
     """The layers the function has after the call: its request's, else its response's."""
-    found: list[str] = [str(a) for a in row.request.get("layers") or [] if a]
-    for layer in row.response.get("layers") or []:
+    found: list[str] = [str(a) for a in members(row.request, "layers") if a]
+    for layer in members(row.response, "layers"):
         arn = layer.get("arn") if isinstance(layer, dict) else layer
         if arn and str(arn) not in found:
             found.append(str(arn))
@@ -69,9 +70,8 @@ def hook_names(row: TrailRow) -> list[str]:
         return []
     out: list[str] = []
     for source in (row.request, row.response):
-        env: Any = (source.get("environment") or {}).get("variables") or {}
-        if isinstance(env, dict):
-            out.extend(n for n, v in env.items() if is_hook(str(n), str(v)) and n not in out)
+        env = member(member(source, "environment"), "variables")
+        out.extend(n for n, v in env.items() if is_hook(str(n), str(v)) and n not in out)
     return out
 
 
@@ -225,7 +225,7 @@ def _finding(found: list[_Call], attach: OwnLayer | None) -> Finding:
         group,
         severity=severity,
         summary=(
-            f"{row.actor.name} set {' and '.join(parts)} on {row.function_name} "
+            f"{row.actor.name} set {' and '.join(parts)} on {row.function_label} "
             f"({row.operation}): {what}; {novelty.phrase()}."
         ),
         details={

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.trail_rows import event_finding, select_events
-from lambda_ir.analyze.unknowns import UNKNOWN_TIME
+from lambda_ir.analyze.unknowns import UNKNOWN_TIME, said
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -43,11 +44,15 @@ def detect(case: CaseView) -> Iterator[Finding]:
             resource = f"arn:aws:logs:{row.region}:{row.account}:log-group:{group}"
             what = f"log group {group}"
         else:
-            name = row.function_name or str(row.request.get("layerName", ""))
+            name = row.function_name or said(row.request, "layerName", "")
             resource = row.function_arn
-            what = f"{row.operation.removeprefix('Delete')} {name}" + (
-                f":{row.qualifier}" if row.qualifier else ""
+            kind = row.operation.removeprefix("Delete")
+            what = (
+                f"{kind} {name}" + (f":{row.qualifier}" if row.qualifier else "")
+                if name
+                else f"a {re.sub(r'(?<!^)(?=[A-Z])', ' ', kind).lower()} the record does not name"
             )
+            name = name or "it"
         novelty = case.verdict(row)
         severity = Severity.MEDIUM if row.is_human else Severity.LOW
         if novelty.established:  # a teardown along the usual path: still a gap, not a lead

@@ -9,6 +9,7 @@ from lambda_ir.analyze.baseline_sql import select_judged
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.trail_rows import event_finding
+from lambda_ir.analyze.unknowns import said
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -34,14 +35,14 @@ def detect(case: CaseView) -> Iterator[Finding]:
     """CreateEventSourceMapping calls; medium when a person made them outside a deploy tool."""
     rows = select_judged(case, "operation = 'CreateEventSourceMapping' AND error_code IS NULL")
     for row, novelty in rows:
-        source = str(row.request.get("eventSourceArn", "?"))
+        source = said(row.request, "eventSourceArn", "a source the record does not name")
         alone = Severity.MEDIUM if row.is_human and not row.by_deploy_tool else Severity.LOW
         yield event_finding(
             INFO,
             row,
             severity=who_severity(alone, novelty),
             summary=(
-                f"{row.actor.name} connected {source} to {row.function_name}; confirm the "
+                f"{row.actor.name} connected {source} to {row.function_label}; confirm the "
                 "trigger is expected, since each record delivered runs the function's code; "
                 f"{novelty.phrase()}."
             ),

@@ -9,6 +9,7 @@ from lambda_ir.analyze.baseline_sql import ESTABLISHED_SQL, VERDICT_SQL, done_be
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.trail_rows import PRINCIPAL, group_finding, select_groups
+from lambda_ir.analyze.unknowns import member, members
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -57,15 +58,14 @@ def detect(case: CaseView) -> Iterator[Finding]:
         first = novelty.established and not group.extra[1]
         if first:  # along its usual path, but an act its principal never did before
             severity = Severity.MEDIUM
-        cors = row.request.get("cors") or {}
-        origins = cors.get("allowOrigins") or [] if isinstance(cors, dict) else []
+        origins = members(member(row.request, "cors"), "allowOrigins")
         wildcard = "*" in origins
         yield group_finding(
             INFO,
             group,
             severity=severity,
             summary=(
-                f"{row.actor.name} made {row.function_name}'s URL callable by anyone on the "
+                f"{row.actor.name} made {_url_of(row.function_name)} callable by anyone on the "
                 f"internet ({row.operation}, AuthType NONE"
                 + (", CORS allows any origin" if wildcard else "")
                 + "); set AuthType AWS_IAM or delete the URL if it is not meant to be public; "
@@ -74,6 +74,10 @@ def detect(case: CaseView) -> Iterator[Finding]:
             ),
             details={"cors_wildcard": wildcard, "baseline": novelty.to_json()},
         )
+
+
+def _url_of(function: str) -> str:
+    return f"{function}'s URL" if function else "the URL of a function the record does not name"
 
 
 DETECTOR = Detector(INFO, detect)

@@ -9,6 +9,7 @@ from lambda_ir.analyze.baseline import who_severity
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.trail_rows import TrailRow, event_finding, select_events
+from lambda_ir.analyze.unknowns import as_text, member, said
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -30,9 +31,8 @@ Check = Callable[[TrailRow, frozenset[str]], "tuple[Severity, str] | None"]
 
 
 def _destination(row: TrailRow, allowed: frozenset[str]) -> tuple[Severity, str] | None:
-    config = row.request.get("destinationConfig") or {}
-    for outcome, target in config.items() if isinstance(config, dict) else ():
-        arn = str((target or {}).get("destination", ""))
+    for outcome, target in member(row.request, "destinationConfig").items():
+        arn = said(target, "destination", "") if isinstance(target, dict) else ""
         owner = arn.split(":")[4] if arn.count(":") >= 4 else ""
         if owner and owner != row.account and owner not in allowed:
             return Severity.HIGH, f"sent {outcome} results to {arn} in account {owner}"
@@ -47,24 +47,36 @@ def _recursion(row: TrailRow, _: frozenset[str]) -> tuple[Severity, str] | None:
 
 def _runtime(row: TrailRow, _: frozenset[str]) -> tuple[Severity, str] | None:
     if str(row.request.get("updateRuntimeOn", "")).lower() == "manual":
-        return Severity.LOW, f"pinned the runtime to {row.request.get('runtimeVersionArn', '?')}"
+        version = said(row.request, "runtimeVersionArn", "a version the record does not name")
+        return Severity.LOW, f"pinned the runtime to {version}"
     return None
 
 
 def _alias(row: TrailRow, _: frozenset[str]) -> tuple[Severity, str] | None:
-    weights = (row.request.get("routingConfig") or {}).get("additionalVersionWeights") or {}
-    name = row.request.get("name", "?")
+    weights = member(member(row.request, "routingConfig"), "additionalVersionWeights")
+    name = said(row.request, "name", "")
+    alias = f"alias {name}" if name else "an alias the record does not name"
     if weights:
-        routed = ", ".join(f"{w:.0%} to version {v}" for v, w in weights.items())
-        return Severity.MEDIUM, f"routed alias {name}: {routed}"
-    if row.request.get("functionVersion") and row.is_human:
+        routed = ", ".join(f"{_share(w)} to version {v}" for v, w in weights.items())
+        return Severity.MEDIUM, f"routed {alias}: {routed}"
+    version = said(row.request, "functionVersion", "")
+    if version and row.is_human:
         # Moving `live` by hand is how a backdoored version goes into service.
-        return Severity.MEDIUM, f"pointed alias {name} at version {row.request['functionVersion']}"
+        return Severity.MEDIUM, f"pointed {alias} at version {version}"
     return None
 
 
+def _share(weight: object) -> str:
+    """A routing weight as a share of traffic; a record's weight that is no number (null,
+    text) is quoted as the JSON it was, not formatted (`:.0%` of None stopped the
+    detector)."""
+    if isinstance(weight, int | float) and not isinstance(weight, bool):
+        return f"{weight:.0%}"
+    return f"a weight of {as_text(weight)}" if weight is not None else "an unstated weight"
+
+
 def _logging(row: TrailRow, _: frozenset[str]) -> tuple[Severity, str] | None:
-    group = str((row.request.get("loggingConfig") or {}).get("logGroup") or "")
+    group = said(member(row.request, "loggingConfig"), "logGroup", "")
     if group and group != f"/aws/lambda/{row.function_name}":
         return Severity.MEDIUM, f"redirected its logs to {group}"
     return None
@@ -109,7 +121,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             row,
             severity=severity,
             summary=(
-                f"{row.actor.name} {what} on {row.function_name} ({row.operation}); "
+                f"{row.actor.name} {what} on {row.function_label} ({row.operation}); "
                 f"{novelty.phrase()}."
             ),
             details={"operation": row.operation, "change": what, "baseline": novelty.to_json()},

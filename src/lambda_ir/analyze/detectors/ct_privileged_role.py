@@ -53,7 +53,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             severity=severity,
             extra_evidence=role.evidence,
             summary=(
-                f"{row.actor.name} passed role {role_arn} ({risk}) to {row.function_name} "
+                f"{row.actor.name} passed role {role_arn} ({risk}) to {row.function_label} "
                 f"({row.operation}); whoever can change its code now holds that role; "
                 f"{novelty.phrase()}."
             ),

@@ -10,7 +10,7 @@ from lambda_ir.analyze.baseline_sql import select_judged
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.trail_rows import TrailRow, event_finding
-from lambda_ir.analyze.unknowns import UNKNOWN_TIME
+from lambda_ir.analyze.unknowns import UNKNOWN_TIME, members, said
 from lambda_ir.model import Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -35,12 +35,14 @@ INFO = DetectorInfo(
 def _lambda_blind(selectors: Any) -> str:
     """Why a PutEventSelectors request hides Lambda activity, or "" when it does not."""
     reasons = []
-    for selector in selectors or []:
+    for selector in selectors if isinstance(selectors, list) else []:
         if not isinstance(selector, dict):
             continue
         if selector.get("includeManagementEvents") is False:
             reasons.append("management events off (no Lambda API calls recorded)")
-        for resource in selector.get("dataResources") or []:
+        for resource in members(selector, "dataResources"):
+            if not isinstance(resource, dict):
+                continue
             if resource.get("type") == "AWS::Lambda::Function" and not resource.get("values"):
                 reasons.append("Lambda data events selector with no functions")
     return "; ".join(dict.fromkeys(reasons))
@@ -64,7 +66,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         why = _why(row)
         if not why:
             continue
-        trail = str(row.request.get("name") or row.request.get("trailName") or "?")
+        trail = said(row.request, "name", "") or said(row.request, "trailName", "?")
         # With nothing to judge by, blinding the trail is HIGH by the event alone (README scale).
         severity = act_severity(novelty)
         yield event_finding(
