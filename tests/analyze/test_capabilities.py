@@ -407,6 +407,38 @@ def test_a_gain_through_a_hidden_sdk_class_is_high(builder: CaseBuilder) -> None
     assert "[computed]:CreateUser (index.js:3)" in finding.summary
 
 
+def test_python_computed_services_and_getattr_calls_are_followed() -> None:
+    """A boto3 client whose service is computed (a variable, an f-string with a part filled
+    in, a session's `service_name=`) is `[computed]`, and `getattr(client, name)(...)` is
+    the named operation or `[computed]`; any other library's `x.client(y)` is not a client."""
+    source = (
+        "import os, boto3\nsvc = os.environ['SVC']\nc = boto3.client(svc)\n"
+        "c.create_user(UserName='x')\nd = boto3.client(f\"i{'am'}\")\nd.attach_user_policy()\n"
+        "s = boto3.Session()\ne = s.client(service_name=svc)\ne.create_role()\n"
+        "iam = boto3.client('iam')\ngetattr(iam, 'create_access_key')(UserName='x')\n"
+        "getattr(iam, os.environ['OP'])()\ngetattr(iam, 'meta')\n"
+        "x = requests.client(svc)\nx.create_thing()\n"
+    )
+    assert {f for f in _found("app.py", source) if f[0] == "aws-call"} == {
+        ("aws-call", "[computed]:CreateUser", 4),
+        ("aws-call", "[computed]:AttachUserPolicy", 6),
+        ("aws-call", "[computed]:CreateRole", 9),
+        ("aws-call", "iam:CreateAccessKey", 11),
+        ("aws-call", "iam:[computed]", 12),
+    }
+
+
+def test_a_python_gain_through_a_computed_service_is_high(builder: CaseBuilder) -> None:
+    """Python's `boto3.client(name)` hides the service as `new AWS[k]()` does: gaining its
+    `create_user` is HIGH, as `iam:CreateUser` is."""
+    _role(builder, [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}])
+    hidden = "import boto3\nc = boto3.client('i' + 'am')\nc.create_user(UserName='x')\n"
+    _function(builder, "notifier", [READER_PY, hidden])
+    (finding,) = _run(builder, cap_gained.DETECTOR)
+    assert finding.severity is Severity.HIGH
+    assert "[computed]:CreateUser (app.py:3)" in finding.summary
+
+
 @pytest.mark.parametrize(
     ("value", "privileged"),
     [

@@ -3,8 +3,11 @@
 Names are resolved through the file's imports (`from subprocess import run as r` → `r(...)` is
 `subprocess.run`), boto3 clients and resources are followed through the names they are
 assigned to (`iam = boto3.client("iam")`, `self.iam = session.client(service_name="iam")`),
-so `iam.update_assume_role_policy(...)` is `iam:UpdateAssumeRolePolicy`. A client passed
-through a function argument or built from a computed service name is not followed.
+so `iam.update_assume_role_policy(...)` is `iam:UpdateAssumeRolePolicy`. A client built from
+a computed service name (`boto3.client(os.environ["SVC"])`, `boto3.client(f"i{x}")`) is
+followed as `[computed]`, and `getattr(iam, op)(...)` is `iam:[computed]` (`iam:CreateUser`
+for a literal `op`): hiding the name is no reason to take the call for a read
+(`extract.is_privileged_call`). A client passed through a function argument is not followed.
 
 The tree is walked without recursion: valid Python nested as deep as `ast.parse` builds
 (`PAD = 1+1+…+1`, a thousand terms) exhausted the stack of a recursive `NodeVisitor`, and
@@ -17,6 +20,7 @@ import ast
 from collections.abc import Iterator
 
 from lambda_ir.capabilities.text import (
+    COMPUTED,
     CREDENTIAL_VARIABLES,
     Capability,
     CapKind,
@@ -49,6 +53,7 @@ NOT_OPERATIONS = frozenset(
     | {"generate_presigned_post", "get_paginator", "load", "reload", "wait_until_exists"}
 )
 WRITE_MODES = ("w", "a", "x", "+")
+SESSIONS = frozenset({"boto3.Session", "boto3.session.Session"})  # what makes a session
 
 # Sub-resources followed down from a method call to its client (boto3's are a few deep:
 # `s3.Bucket(b).Object(k).put()`).
@@ -91,6 +96,7 @@ class _Reader:
         self.found: list[Capability] = []
         self.names: dict[str, str] = {}  # local name → dotted module path
         self.clients: dict[str, str] = {}  # variable (or self.attr) → service
+        self.sessions: set[str] = set()  # variables (or self.attr) holding a boto3 Session
 
     def read(self, node: ast.AST) -> None:
         """What one node does; `_walk` gives its children after it."""
@@ -118,11 +124,13 @@ class _Reader:
 
     def _assign(self, node: ast.Assign) -> None:
         service = self._client_service(node.value)
-        if service:
-            for target in node.targets:
-                key = _key(target)
-                if key:
-                    self.clients[key] = service
+        session = isinstance(node.value, ast.Call) and self._name(node.value.func) in SESSIONS
+        for target in node.targets if service or session else ():
+            key = _key(target)
+            if key and service:
+                self.clients[key] = service
+            elif key:
+                self.sessions.add(key)
 
     def _call(self, node: ast.Call, name: str) -> Iterator[Capability]:
         first = node.args[0] if node.args else None
@@ -141,6 +149,23 @@ class _Reader:
             yield from _file_write(node)
         if isinstance(node.func, ast.Attribute):
             yield from self._method(node, node.func)
+        elif isinstance(node.func, ast.Call):
+            yield from self._getattr_call(node, node.func)
+
+    def _getattr_call(self, node: ast.Call, inner: ast.Call) -> Iterator[Capability]:
+        """`getattr(client, "create_user")(...)`, or with a computed name `[computed]`."""
+        if self._name(inner.func) not in ("getattr", "builtins.getattr") or len(inner.args) < 2:
+            return
+        service = self._service_of(inner.args[0])
+        name = inner.args[1]
+        if service is None:
+            return
+        if isinstance(name, ast.Constant) and isinstance(name.value, str):
+            if name.value in NOT_OPERATIONS or not name.value[:1].islower():
+                return
+            yield _cap(CapKind.AWS_CALL, f"{service}:{operation_name(name.value)}", node)
+        else:
+            yield _cap(CapKind.AWS_CALL, f"{service}:{COMPUTED}", node, "getattr")
 
     def _method(self, node: ast.Call, func: ast.Attribute) -> Iterator[Capability]:
         method = func.attr
@@ -171,11 +196,19 @@ class _Reader:
         name = self._name(value.func)
         if not (name.endswith((".client", ".resource")) or name in ("client", "resource")):
             return None
-        service = _literal(value.args[0]) if value.args else None
+        given = value.args[0] if value.args else None
         for keyword in value.keywords:
             if keyword.arg == "service_name":
-                service = _literal(keyword.value)
-        return service
+                given = keyword.value
+        if given is None:
+            return None
+        if isinstance(given, ast.Constant) and isinstance(given.value, str):
+            return given.value
+        # A computed name (a variable, an f-string with a part filled in): followed only on
+        # what is boto3's by its name (boto3.client, a session's), not any `x.client(y)`.
+        receiver = _key(value.func.value) if isinstance(value.func, ast.Attribute) else None
+        boto3 = "boto3" in name or "session" in name.lower() or receiver in self.sessions
+        return COMPUTED if boto3 else None
 
     def _service_of(self, receiver: ast.expr) -> str | None:
         """The service a method is called on: a tracked client, an inline one, or a
