@@ -196,6 +196,31 @@ SHAPES: dict[str, tuple[str, Row]] = {
         ("exec", "child_process.[computed]", 2),
     ),
     "cp[k]()": (CP + 'cp[k]("id");', ("exec", "child_process.[computed]", 2)),
+    # The plainest aliases: `process.env` or `require` kept in a name of one's own.
+    "const env = process.env; env.X": (
+        "const env = process.env;\nconst k = env.AWS_SECRET_ACCESS_KEY;",
+        ("credentials", "AWS_SECRET_ACCESS_KEY", 2),
+    ),
+    'const env = process?.["env"]; env["X"]': (
+        'const env = process?.["env"];\nconst k = env["AWS_SESSION_TOKEN"];',
+        ("credentials", "AWS_SESSION_TOKEN", 2),
+    ),
+    "const { env } = process; env.X": (
+        "const { env } = process;\nconst k = env.AWS_ACCESS_KEY_ID;",
+        ("credentials", "AWS_ACCESS_KEY_ID", 2),
+    ),
+    "const { env: e } = process; e.X": (
+        "const { env: e } = process;\nconst k = e.AWS_SECRET_ACCESS_KEY;",
+        ("credentials", "AWS_SECRET_ACCESS_KEY", 2),
+    ),
+    "const r = require; r(cp).exec()": (
+        'const r = require;\nr("child_process").exec("id");',
+        ("exec", "child_process.exec", 2),
+    ),
+    "const r = require; const c = r(cp); c.spawn()": (
+        'const r = require;\nconst c = r("child_process");\nc.spawn("sh");',
+        ("exec", "child_process.spawn", 3),
+    ),
 }
 
 
@@ -220,6 +245,12 @@ QUIET = {
     'iam["not a method"]()': V2 + 'const iam = new AWS.IAM();\niam["a b"]({});',
     "local.eval()": "sandbox.eval(code);",
     "other.require()": 'loader.require("child_process").exec("id");',
+    # aliases of something else, or of an imported `process`
+    "const { argv } = process; argv.X": "const { argv } = process;\nargv.AWS_SECRET_ACCESS_KEY;",
+    "const env = config.env; env.X": "const env = config.env;\nenv.AWS_SECRET_ACCESS_KEY;",
+    "imported process alias": (
+        'import process from "./fake.js";\nconst { env } = process;\nenv.AWS_ACCESS_KEY_ID;'
+    ),
 }
 
 

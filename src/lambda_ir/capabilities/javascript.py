@@ -8,7 +8,9 @@ named by their class (`new UpdateAssumeRolePolicyCommand(...)` from `@aws-sdk/cl
 Names are read as JavaScript evaluates them, not as they are spelled (`javascript_names`):
 through `?.`, parentheses and commas (`(0, cp.exec)(…)`, as bundlers write every imported
 call), literal keys (`cp["exec"]`) and escapes, from the global object
-(`globalThis.process.env`) and through `module.require`; a computed name is `[computed]`
+(`globalThis.process.env`) and through `module.require`, and through the plainest aliases
+(`const env = process.env` or `const { env } = process`, then `env.AWS_SECRET_ACCESS_KEY`;
+`const r = require`, then `r("child_process")`); a computed name is `[computed]`
 (`javascript_sdk` says how SDK classes read then). A file with syntax errors returns its
 first error for the fallback to record.
 
@@ -125,6 +127,8 @@ class _Walker:
         # so the text of a receiver (a chain of calls, say) is read only when it may be.
         self.client_lengths: set[int] = set()
         self.templates: list[int] = []  # where the template literals around this one end
+        self.env_aliases: set[str] = set()  # names bound to `process.env` itself
+        self.requires: set[str] = set()  # names bound to `require` itself
 
     def text(self, node: Node | None) -> str:
         if node is None:
@@ -150,7 +154,11 @@ class _Walker:
         elif kind == "subscript_expression" or (
             kind == "member_expression" and may_end_in_env(self.source, node)
         ):
-            read = self._environment(node, ancestors)
+            read = self._environment(node, ancestors) or self._aliased_environment(node)
+            if read is not None:
+                self.found.append(read)
+        elif kind == "member_expression" and self.env_aliases:
+            read = self._aliased_environment(node)
             if read is not None:
                 self.found.append(read)
         elif kind == "string":
@@ -200,13 +208,32 @@ class _Walker:
 
         The callee's type is asked before its text: in `a.b().c().d()` every call asks, and
         reading each callee's whole text was quadratic."""
-        if not is_require(self.source, node.child_by_field_name("function")):
+        callee = node.child_by_field_name("function")
+        if not is_require(self.source, callee) and not (
+            self.requires
+            and callee is not None
+            and callee.type == "identifier"
+            and self.name(callee) in self.requires
+        ):
             return None
         return _module(self, first_argument(node))
 
     def _bind(self, name: Node | None, value: Node | None) -> None:
         value = unwrap(value)
-        if name is None or value is None or value.type not in BOUND_VALUES:
+        if name is None or value is None:
+            return
+        if value.type == "identifier":
+            # `const r = require`, `const { env } = process` (not a local or imported one)
+            given = self.name(value)
+            if given in self.names:
+                return
+            if given == "require" and name.type == "identifier":
+                self.requires.add(self.name(name))
+            elif given == "process" and name.type == "object_pattern":
+                for part in name.named_children:
+                    self._bind_part("process", part, environment=False)
+            return
+        if value.type not in BOUND_VALUES:
             return
         module = self.dotted(value) if value.type != "new_expression" else ""
         if value.type == "new_expression":
@@ -216,6 +243,8 @@ class _Walker:
                 self.client_lengths.add(name.end_byte - name.start_byte)
         elif module and name.type == "identifier":
             self.names[self.name(name)] = module
+            if is_environment(self.source, value):
+                self.env_aliases.add(self.name(name))
         elif module and name.type == "object_pattern":
             environment = is_environment(self.source, value)
             for part in name.named_children:
@@ -247,6 +276,8 @@ class _Walker:
             "shorthand_property_identifier_pattern",
         ):
             self.names[self.name(local)] = f"{module}.{member}"
+            if module == "process" and member == "env":  # `const { env } = process`
+                self.env_aliases.add(self.name(local))
 
     def _import(self, node: Node) -> None:
         module = _module(self, node.child_by_field_name("source")) or ""
@@ -360,6 +391,17 @@ class _Walker:
             variable = member_name(self.source, reader, MAX_NAME)
             if variable in CREDENTIAL_VARIABLES:
                 return Capability(CapKind.CREDENTIALS, variable, reader.start_point[0] + 1)
+        return None
+
+    def _aliased_environment(self, node: Node) -> Capability | None:
+        """`env.AWS_SECRET_ACCESS_KEY` or `env["…"]` where `env` was bound to `process.env`
+        itself (`const env = process.env`, `const { env } = process`)."""
+        owner = unwrap(node.child_by_field_name("object"))
+        if owner is None or owner.type != "identifier" or self.name(owner) not in self.env_aliases:
+            return None
+        variable = member_name(self.source, node, MAX_NAME)
+        if variable in CREDENTIAL_VARIABLES:
+            return Capability(CapKind.CREDENTIALS, variable, node.start_point[0] + 1)
         return None
 
     def _template_text(self, node: Node) -> str:
