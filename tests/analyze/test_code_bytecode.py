@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from lambda_ir.analyze.detectors import code_bytecode
 from lambda_ir.model import Severity
-from tests.analyze.casebuild import CaseBuilder, function_config, run_detector, zip_bytes
+from tests.analyze.casebuild import (
+    REGION,
+    CaseBuilder,
+    function_config,
+    run_detector,
+    zip_bytes,
+)
 from tests.analyze.test_code_installed import HANDLER, REQUESTS, installed
 
 
@@ -81,8 +87,8 @@ def test_unchecked_bytecode_for_another_python_is_low(builder: CaseBuilder) -> N
 
 def test_a_handler_shipped_as_bytecode_only_is_medium(builder: CaseBuilder) -> None:
     """`app.pyc` with no `app.py`: Lambda imports the handler's module from the bytecode, so
-    the package holds no source of its entry point. A helper module so shipped, or a handler
-    with its source, is not this finding."""
+    the package holds no source of its entry point. A helper module so shipped is another
+    finding; a handler with its source is neither."""
     blob = zip_bytes({"app.pyc": _pyc(0), "lib.pyc": _pyc(0), "other.py": HANDLER})
     builder.code(blob, "bare")
     builder.versions(
@@ -92,7 +98,7 @@ def test_a_handler_shipped_as_bytecode_only_is_medium(builder: CaseBuilder) -> N
             function_config("bare", code=blob, version="2", Handler="other.handler"),
         ],
     )
-    (finding,) = run_detector(builder, code_bytecode.DETECTOR)
+    finding, helper = run_detector(builder, code_bytecode.DETECTOR)
     assert (finding.severity, finding.title) == (
         Severity.MEDIUM,
         "The handler runs from compiled Python with no source",
@@ -101,6 +107,7 @@ def test_a_handler_shipped_as_bytecode_only_is_medium(builder: CaseBuilder) -> N
     assert "the handler runs from bytecode with no source beside it: app.handler (app.pyc)" in (
         finding.summary
     )
+    assert helper.details["files"] == ["lib.pyc"]  # a module of its own, not the handler's
 
 
 def test_a_handler_named_by_its_path_shipped_as_bytecode_only(builder: CaseBuilder) -> None:
@@ -110,3 +117,77 @@ def test_a_handler_named_by_its_path_shipped_as_bytecode_only(builder: CaseBuild
     builder.versions("pathy", [function_config("pathy", code=blob, Handler="src/app.handler")])
     (finding,) = run_detector(builder, code_bytecode.DETECTOR)
     assert finding.details == {"handlers": ["src/app.handler"], "files": ["src/app.pyc"]}
+
+
+def test_modules_shipped_as_bytecode_only_are_medium(builder: CaseBuilder) -> None:
+    """`helpers.pyc` beside `app.py` with no `helpers.py`, and a package `pkg/` of `.pyc`
+    files only: Python imports each where its source would be (SourcelessFileLoader), so
+    the handler can import code no review reads."""
+    _function(
+        builder,
+        {
+            "helpers.pyc": _pyc(0),
+            "pkg/__init__.pyc": _pyc(0),
+            "pkg/mod.pyc": _pyc(0),
+            "pkg/helpers.py": "x = 1\n",
+        },
+        "orders",
+    )
+    (finding,) = run_detector(builder, code_bytecode.DETECTOR)
+    assert (finding.severity, finding.title) == (
+        Severity.MEDIUM,
+        "Python modules ship compiled only, with no source",
+    )
+    assert finding.details["modules"] == ["helpers", "pkg", "pkg.mod"]
+    assert finding.details["files"] == ["helpers.pyc", "pkg/__init__.pyc", "pkg/mod.pyc"]
+    assert [e.member for e in finding.evidence] == finding.details["files"]
+    assert "3 compiled Python modules are importable with no source beside them" in (
+        finding.summary
+    )
+    assert "helpers (helpers.pyc), pkg (pkg/__init__.pyc), pkg.mod (pkg/mod.pyc)" in (
+        finding.summary
+    )
+
+
+def test_bytecode_python_does_not_import_sourceless_is_quiet(builder: CaseBuilder) -> None:
+    """Quiet: `compileall -b` beside its source (the `.py` is imported first); a package
+    folder shadowing `name.pyc`; a `__pycache__` file with no source and a dotted name,
+    neither of which an import reaches; a library's compiled-only modules its RECORD lists
+    (a vendor's wheel), and a `.pyc` added to a library's folder (LIR-CODE-006's)."""
+    _function(
+        builder,
+        {
+            "app.pyc": _pyc(0),
+            "orders.pyc": _pyc(0),
+            "orders/__init__.py": "",
+            "__pycache__/gone.cpython-312.pyc": _pyc(0),
+            "a.b.pyc": _pyc(0),
+            **installed({"vendored/__init__.pyc": _pyc(0), "speedups.pyc": _pyc(0)}, "v-1"),
+            **installed(REQUESTS),
+            "requests/extra.pyc": _pyc(0),
+        },
+        "orders",
+    )
+    assert run_detector(builder, code_bytecode.DETECTOR) == []
+
+
+def test_a_layers_modules_shipped_as_bytecode_only(builder: CaseBuilder) -> None:
+    """A layer's `python/` and its runtime's `python/lib/python3.12/site-packages/` are on the
+    module path; another version's site folder and `bin/` are not."""
+    arn = f"arn:aws:lambda:{REGION}:111122223333:layer:deps:3"
+    layer = zip_bytes(
+        {
+            "python/evil.pyc": _pyc(0),
+            "python/lib/python3.12/site-packages/hook.pyc": _pyc(0),
+            "python/lib/python3.11/site-packages/old.pyc": _pyc(0),
+            "bin/tool.pyc": _pyc(0),
+        }
+    )
+    builder.layer(arn, layer)
+    blob = zip_bytes({"app.py": HANDLER})
+    builder.code(blob, "orders")
+    builder.versions("orders", [function_config("orders", code=blob, layers=[arn])])
+    (finding,) = run_detector(builder, code_bytecode.DETECTOR)
+    assert finding.severity is Severity.MEDIUM
+    assert finding.details["modules"] == ["evil", "hook"]
+    assert arn in finding.details["used_by"]

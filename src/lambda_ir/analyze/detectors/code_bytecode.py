@@ -7,23 +7,26 @@ whatever it holds runs, and the `.py` beside it, the file a review of the handle
 not. In an installed library's folder `LIR-CODE-006` reports it (a file added to the
 library); this reports the rest: the function's own folders, a layer's own modules, and
 bytecode beside a source at a site's top. A `.pyc` in `__pycache__` without its source is
-left out (Python reads `__pycache__` only for a source it finds); a handler's module shipped
-as `app.pyc` with no `app.py`, which Python imports in its place, is reported apart: the
-entry point has no source to review. Bytecode is never loaded or decoded here.
+left out (Python reads `__pycache__` only for a source it finds). A legacy `.pyc` where a
+`.py` would be, with no `.py` there, Python imports in its place (`analyze.python_imports`):
+a handler's module so shipped (`app.pyc`, no `app.py`) is reported apart, the entry point
+has no source to review; so is any other such module on the module path outside installed
+libraries' folders (`helpers.pyc`, `pkg/__init__.pyc`), which the handler can import with
+nothing to read. Bytecode is never loaded or decoded here.
 """
 
 from __future__ import annotations
 
-import posixpath
-import re
 from collections.abc import Iterator
+from functools import partial
 
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.code_files import iter_blobs, owner_location, unchecked_bytecode
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
+from lambda_ir.analyze.python_imports import cached_source, compiled_for, sourceless_modules
 from lambda_ir.analyze.values import Package
 from lambda_ir.analyze.vendors import LayerKind, package_publisher
-from lambda_ir.capabilities.deps import MAX_RECORD, RECORD, read_installed
+from lambda_ir.capabilities.deps import MAX_RECORD, RECORD, Installed, read_installed
 from lambda_ir.model import EvidenceRef, Finding, Kind, Severity
 
 INFO = DetectorInfo(
@@ -40,7 +43,9 @@ INFO = DetectorInfo(
         "A build that compiles the function's code with `compileall --invalidation-mode "
         "unchecked-hash` on purpose (MEDIUM: confirm with the team, and compare the bytecode "
         "with its source); a known vendor's layer from its own account is INFO. A build that "
-        "ships its handler compiled only (`app.pyc`, no `app.py`) to hide its source."
+        "ships its handler compiled only (`app.pyc`, no `app.py`), or its own modules "
+        "(`helpers.pyc`), to hide its source; a library's compiled-only modules its RECORD "
+        "lists are quiet."
     ),
 )
 SHOWN = 5  # files a summary names; details list them all
@@ -48,7 +53,8 @@ SHOWN = 5  # files a summary names; details list them all
 
 def detect(case: CaseView) -> Iterator[Finding]:
     """Per package: its unchecked-hash `.pyc` files in `__pycache__` beside their source,
-    outside installed libraries' folders."""
+    outside installed libraries' folders; its handler's module, and any other module on the
+    module path outside them, shipped as a `.pyc` with no source."""
     handlers = {config.ref.arn: config.handler for config in case.functions}
     for packages, members, _ in iter_blobs(case):
         sources: set[str] = set()
@@ -75,18 +81,15 @@ def detect(case: CaseView) -> Iterator[Finding]:
         ]
         if found:
             yield from (_finding(case, package, found) for package in packages)
+        owned = partial(_owned, installed)
         for package in packages:
             if bare := _bare_handlers(package, handlers, sources, compiled):
                 yield _sourceless(case, package, bare)
-
-
-def cached_source(path: str) -> str:
-    """The source a `__pycache__` file is compiled from (`pkg/__pycache__/mod.cpython-312.pyc`
-    is `pkg/mod.py`: a module name has no dot), or "" for a file elsewhere."""
-    folder, name = posixpath.split(path)
-    if posixpath.basename(folder) != "__pycache__":
-        return ""
-    return posixpath.join(posixpath.dirname(folder), name.split(".", 1)[0] + ".py")
+            if not _python(package):
+                continue
+            loose = sourceless_modules(package.kind, compiled, sources, owned, package.runtimes)
+            if loose := [(m, n) for m, n in loose if n not in {name for _, name in bare}]:
+                yield _loose(case, package, loose)
 
 
 def _bare_handlers(
@@ -131,15 +134,51 @@ def _sourceless(case: CaseView, package: Package, bare: list[tuple[str, str]]) -
     )
 
 
-def compiled_for(name: str) -> str:
-    """The runtime a `__pycache__` file is for (`mod.cpython-312.pyc` is python3.12), "" when
-    its name says none Lambda runs."""
-    found = _TAG.search(posixpath.basename(name))
-    return f"python{found.group(1)}.{found.group(2)}" if found else ""
+def _owned(installed: Installed, path: str) -> bool:
+    """A file of an installed library, which `LIR-CODE-006` judges: a RECORD lists it with
+    its hash (a vendor shipping compiled modules only), or it is in a library's folder."""
+    listed = any(x.digest for x in installed.listings.get(path, ()))
+    return listed or installed.library_of(path) is not None
 
 
-# `mod.cpython-312.pyc`, and `mod.cpython-312.opt-1.pyc` (under -O or PYTHONOPTIMIZE)
-_TAG = re.compile(r"\.cpython-(3)(\d+)(?:\.opt-\d)?\.pyc$")
+def _python(package: Package) -> bool:
+    """A package a Python function runs (or a layer no collected function carries yet)."""
+    return not package.runtimes or any(r.startswith("python") for r in package.runtimes)
+
+
+def _loose(case: CaseView, package: Package, loose: list[tuple[str, str]]) -> Finding:
+    account, region = owner_location(package.owner)
+    publisher = package_publisher(case.vendors, package.layer, account)
+    severity = Severity.MEDIUM
+    if publisher is not None:
+        severity = Severity.HIGH if publisher.kind is LayerKind.LOOKALIKE else Severity.INFO
+    named = [f"{module} ({name})" for module, name in loose]
+    shown = ", ".join(named[:SHOWN]) + (f" and {len(named) - SHOWN} more" if named[SHOWN:] else "")
+    return make_finding(
+        INFO,
+        resource=package.owner,
+        account=account,
+        region=region,
+        severity=severity,
+        key=f"{package.key}|sourceless-modules",
+        evidence=[EvidenceRef(package.blob.path, package.blob.sha256, member=n) for _, n in loose],
+        title="Python modules ship compiled only, with no source",
+        summary=(
+            f"In the {package.kind} package of {package.owner}, {len(loose)} compiled Python "
+            f"{'module is' if len(loose) == 1 else 'modules are'} importable with no source "
+            f"beside {'it' if len(loose) == 1 else 'them'}, outside installed libraries' "
+            f"folders: {shown}. Python imports a `name.pyc` where `name.py` would be, and "
+            "nothing in the package shows what it does: code the handler imports can hide "
+            "there"
+            + (f"; in a layer {publisher.describe()}" if publisher else "")
+            + ". Decompile them, or ask the team for the sources they were built from."
+        ),
+        details={
+            "modules": [m for m, _ in loose],
+            "files": [n for _, n in loose],
+            "used_by": list(package.owners),
+        },
+    )
 
 
 def _idle(package: Package, found: list[str]) -> str:
