@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from lambda_ir.analyze import python_imports
 from lambda_ir.analyze.detectors import code_bytecode
 from lambda_ir.model import Severity
 from tests.analyze.casebuild import (
@@ -20,10 +23,12 @@ def _pyc(flags: int) -> bytes:
     return b"\xcb\r\r\n" + flags.to_bytes(4, "little") + bytes(8) + b"\xe3payload"
 
 
-def _function(builder: CaseBuilder, files: dict[str, bytes | str], name: str) -> None:
+def _function(
+    builder: CaseBuilder, files: dict[str, bytes | str], name: str, **config: Any
+) -> None:
     blob = zip_bytes({"app.py": HANDLER, **files})
     builder.code(blob, name)
-    builder.versions(name, [function_config(name, code=blob)])
+    builder.versions(name, [function_config(name, code=blob, **config)])
 
 
 def test_unchecked_bytecode_beside_the_functions_own_source_is_medium(
@@ -81,8 +86,42 @@ def test_unchecked_bytecode_for_another_python_is_low(builder: CaseBuilder) -> N
         "compiled for python3.11, which none of the functions running it use (python3.12): "
         "not imported now, but would be on that version"
     )
-    assert code_bytecode.compiled_for("x/__pycache__/m.cpython-313.opt-1.pyc") == "python3.13"
-    assert code_bytecode.compiled_for("x/__pycache__/m.pypy310.pyc") == ""
+    assert python_imports.compiled_for("x/__pycache__/m.cpython-313.opt-1.pyc") == "python3.13"
+    assert python_imports.compiled_for("x/__pycache__/m.pypy310.pyc") == ""
+
+
+def test_optimized_bytecode_runs_only_under_pythonoptimize(builder: CaseBuilder) -> None:
+    """`app.cpython-312.opt-1.pyc` is read only under `-O` or PYTHONOPTIMIZE=1, a plain
+    `.pyc` only without: each was MEDIUM as if it ran. LOW, saying why."""
+    _function(builder, {"__pycache__/app.cpython-312.opt-1.pyc": _pyc(0b01)}, "orders")
+    plain = {"__pycache__/app.cpython-312.pyc": _pyc(0b01)}
+    _function(builder, plain, "billing", env={"PYTHONOPTIMIZE": "2"})
+    optimized, unoptimized = sorted(
+        run_detector(builder, code_bytecode.DETECTOR), key=lambda f: f.details["files"]
+    )
+    assert (optimized.severity, unoptimized.severity) == (Severity.LOW, Severity.LOW)
+    assert optimized.details["not_imported_now"] == (
+        "runs only with PYTHONOPTIMIZE=1, and the functions running it run with "
+        "PYTHONOPTIMIZE unset: not imported now, but would be with that setting"
+    )
+    assert unoptimized.details["not_imported_now"].startswith(
+        "runs only with PYTHONOPTIMIZE unset, and the functions running it run with "
+        "PYTHONOPTIMIZE=2"
+    )
+
+
+def test_optimized_bytecode_is_medium_when_the_function_sets_pythonoptimize(
+    builder: CaseBuilder,
+) -> None:
+    """PYTHONOPTIMIZE=1 in the function's environment: its `.opt-1.pyc` is what runs."""
+    cached = {"__pycache__/app.cpython-312.opt-1.pyc": _pyc(0b01)}
+    _function(builder, cached, "orders", env={"PYTHONOPTIMIZE": "1"})
+    (finding,) = run_detector(builder, code_bytecode.DETECTOR)
+    assert finding.severity is Severity.MEDIUM
+    assert "not_imported_now" not in finding.details
+    assert python_imports.cache_level("m.cpython-312.opt-2.pyc") == 2
+    levels = [python_imports.optimize_level({"PYTHONOPTIMIZE": v}) for v in ("", "0", "2", "x")]
+    assert levels == [0, 0, 2, 1]  # as CPython reads it: a word is -O once
 
 
 def test_a_handler_shipped_as_bytecode_only_is_medium(builder: CaseBuilder) -> None:

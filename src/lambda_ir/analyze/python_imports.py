@@ -6,8 +6,10 @@ order, extension modules, then `SOURCE_SUFFIXES` (`.py`), then `BYTECODE_SUFFIXE
 `SourcelessFileLoader`), after a package folder's `__init__` with the same suffixes: a legacy
 `name.pyc` where `name.py` would be is imported when no `name.py` or `name/__init__.*` is
 there, and nothing compares it with a source. A `__pycache__` file is read only for a source
-the finder found (`SourceLoader.get_code`, at the path `cache_from_source` makes of it).
-Nothing here loads or decodes bytecode.
+the finder found (`SourceLoader.get_code`, at the path `cache_from_source` makes of it),
+and only the one for the interpreter's `-O` level (`sys.flags.optimize`): `.opt-1.pyc` only
+under `-O` or `PYTHONOPTIMIZE=1`, the plain `.pyc` only without. Nothing here loads or
+decodes bytecode.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import posixpath
 import re
 from collections.abc import Callable, Collection, Mapping
 
+from lambda_ir.analyze.values import FunctionConfig, Package
+
 # `mod.cpython-312.pyc`, and `mod.cpython-312.opt-1.pyc` (under -O or PYTHONOPTIMIZE)
-_TAG = re.compile(r"\.cpython-(3)(\d+)(?:\.opt-\d)?\.pyc$")
+_TAG = re.compile(r"\.cpython-(3)(\d+)(?:\.opt-(\d+))?\.pyc$")
 # A layer's version's site folder, on the module path of that runtime only (`/opt/python`
 # is on every Python runtime's); a function's code is at `/var/task`, on every one's.
 _LAYER_SITE = re.compile(r"python/lib/(python3\.\d+)/site-packages/")
@@ -37,6 +41,23 @@ def compiled_for(name: str) -> str:
     its name says none Lambda runs."""
     found = _TAG.search(posixpath.basename(name))
     return f"python{found.group(1)}.{found.group(2)}" if found else ""
+
+
+def cache_level(name: str) -> int:
+    """The `-O` level a `__pycache__` file is read at: 1 for `mod.cpython-312.opt-1.pyc`, 0
+    for `mod.cpython-312.pyc` (`cache_from_source` names the file by `sys.flags.optimize`)."""
+    found = _TAG.search(posixpath.basename(name))
+    return int(found.group(3)) if found and found.group(3) else 0
+
+
+def optimize_level(environment: Mapping[str, str]) -> int:
+    """The `sys.flags.optimize` a function's Python starts with: `PYTHONOPTIMIZE` as an
+    integer, 1 for any other non-empty value (a word, a negative number), 0 unset or empty
+    (the runtime's bootstrap starts Python without `-O`)."""
+    value = environment.get("PYTHONOPTIMIZE", "").strip()
+    if not value:
+        return 0
+    return int(value) if value.isascii() and value.isdigit() else 1
 
 
 def module_name(kind: str, path: str, runtimes: Collection[str] = ()) -> str:
@@ -86,3 +107,43 @@ def sourceless_modules(
         if module := module_name(kind, path, runtimes):
             found.append((module, name))
     return sorted(found)
+
+
+def unread_now(package: Package, found: list[str], configs: dict[str, FunctionConfig]) -> str:
+    """Why none of `found` is imported by the functions running the package now, "" when one
+    may be: compiled for another Python than theirs, or for another `-O` level than their
+    `PYTHONOPTIMIZE` sets (`.opt-1.pyc` is read only under it, a plain `.pyc` only without).
+    A runtime not known is any Python; a user not collected (a layer's own) sets none."""
+    users = {
+        (config.runtime, optimize_level(config.environment))
+        for config in (configs[owner] for owner in package.owners if owner in configs)
+    } or {("", 0)}
+    if any(_reads(runtime, level, name) for runtime, level in users for name in found):
+        return ""
+    runtimes = sorted({runtime for runtime, _ in users if runtime})
+    other = [n for n in found if runtimes and compiled_for(n) not in ("", *runtimes)]
+    why = []
+    if other:
+        versions = sorted({compiled_for(name) for name in other})
+        why.append(
+            f"compiled for {', '.join(versions)}, which none of the functions running it use "
+            f"({', '.join(runtimes)}): not imported now, but would be on that version"
+        )
+    if levels := sorted({cache_level(name) for name in found if name not in other}):
+        why.append(
+            f"runs only with {_optimizing(levels)}, and the functions running it run with "
+            f"{_optimizing(sorted({level for _, level in users}))}: not imported now, but "
+            "would be with that setting"
+        )
+    return "; ".join(why)
+
+
+def _reads(runtime: str, level: int, name: str) -> bool:
+    """A function on `runtime` at `-O` level `level` reads `__pycache__` file `name`."""
+    version = compiled_for(name)
+    return cache_level(name) == level and (not runtime or not version or version == runtime)
+
+
+def _optimizing(levels: list[int]) -> str:
+    """The setting that gives each `-O` level, as a function's environment says it."""
+    return " or ".join(f"PYTHONOPTIMIZE={n}" if n else "PYTHONOPTIMIZE unset" for n in levels)

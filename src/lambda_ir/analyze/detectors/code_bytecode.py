@@ -6,9 +6,12 @@ the bytecode is current. A hash-based `.pyc` whose flags leave `check_source` of
 whatever it holds runs, and the `.py` beside it, the file a review of the handler reads, does
 not. In an installed library's folder `LIR-CODE-006` reports it (a file added to the
 library); this reports the rest: the function's own folders, a layer's own modules, and
-bytecode beside a source at a site's top. A `.pyc` in `__pycache__` without its source is
-left out (Python reads `__pycache__` only for a source it finds). A legacy `.pyc` where a
-`.py` would be, with no `.py` there, Python imports in its place (`analyze.python_imports`):
+bytecode beside a source at a site's top. Python reads only the cache file for its `-O`
+level (`.opt-1.pyc` under `PYTHONOPTIMIZE=1`, the plain one without), and for its version:
+one no function running the package reads now is LOW. A `.pyc` in `__pycache__` without
+its source is left out (Python reads `__pycache__` only for a source it finds). A legacy
+`.pyc` where a `.py` would be, with no `.py` there, Python imports in its place
+(`analyze.python_imports`):
 a handler's module so shipped (`app.pyc`, no `app.py`) is reported apart, the entry point
 has no source to review; so is any other such module on the module path outside installed
 libraries' folders (`helpers.pyc`, `pkg/__init__.pyc`), which the handler can import with
@@ -23,8 +26,8 @@ from functools import partial
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.code_files import iter_blobs, owner_location, unchecked_bytecode
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.python_imports import cached_source, compiled_for, sourceless_modules
-from lambda_ir.analyze.values import Package
+from lambda_ir.analyze.python_imports import cached_source, sourceless_modules, unread_now
+from lambda_ir.analyze.values import FunctionConfig, Package
 from lambda_ir.analyze.vendors import LayerKind, package_publisher
 from lambda_ir.capabilities.deps import MAX_RECORD, RECORD, Installed, read_installed
 from lambda_ir.model import EvidenceRef, Finding, Kind, Severity
@@ -55,7 +58,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
     """Per package: its unchecked-hash `.pyc` files in `__pycache__` beside their source,
     outside installed libraries' folders; its handler's module, and any other module on the
     module path outside them, shipped as a `.pyc` with no source."""
-    handlers = {config.ref.arn: config.handler for config in case.functions}
+    configs = {config.ref.arn: config for config in case.functions}
+    handlers = {arn: config.handler for arn, config in configs.items()}
     for packages, members, _ in iter_blobs(case):
         sources: set[str] = set()
         compiled: dict[str, str] = {}  # every .pyc where it unpacks -> as the zip names it
@@ -80,7 +84,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             if source in sources and installed.library_of(source) is None
         ]
         if found:
-            yield from (_finding(case, package, found) for package in packages)
+            yield from (_finding(case, package, found, configs) for package in packages)
         owned = partial(_owned, installed)
         for package in packages:
             if bare := _bare_handlers(package, handlers, sources, compiled):
@@ -181,24 +185,13 @@ def _loose(case: CaseView, package: Package, loose: list[tuple[str, str]]) -> Fi
     )
 
 
-def _idle(package: Package, found: list[str]) -> str:
-    """Why none of `found` is imported by the functions running the package now (compiled for
-    another Python than theirs), "" when one may be (or the runtimes are not known)."""
-    runtimes = {r for r in package.runtimes if r}
-    versions = {compiled_for(name) for name in found}
-    if not runtimes or not all(versions) or versions & runtimes:
-        return ""
-    return (
-        f"compiled for {', '.join(sorted(versions))}, which none of the functions running it "
-        f"use ({', '.join(sorted(runtimes))}): not imported now, but would be on that version"
-    )
-
-
-def _finding(case: CaseView, package: Package, found: list[str]) -> Finding:
+def _finding(
+    case: CaseView, package: Package, found: list[str], configs: dict[str, FunctionConfig]
+) -> Finding:
     account, region = owner_location(package.owner)
     publisher = package_publisher(case.vendors, package.layer, account)
     severity = Severity.MEDIUM
-    idle = _idle(package, found)
+    idle = unread_now(package, found, configs)
     if idle:
         severity = Severity.LOW
     if publisher is not None:
