@@ -27,6 +27,11 @@ _TAG = re.compile(r"\.cpython-(3)(\d+)(?:\.opt-(\d+))?\.pyc$")
 _LAYER_SITE = re.compile(r"python/lib/(python3\.\d+)/site-packages/")
 
 
+def runs_python(package: Package) -> bool:
+    """A package a Python function runs (or a layer no collected function carries yet)."""
+    return not package.runtimes or any(r.startswith("python") for r in package.runtimes)
+
+
 def cached_source(path: str) -> str:
     """The source a `__pycache__` file is compiled from (`pkg/__pycache__/mod.cpython-312.pyc`
     is `pkg/mod.py`: a module name has no dot), or "" for a file elsewhere."""

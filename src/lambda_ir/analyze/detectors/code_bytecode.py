@@ -26,7 +26,12 @@ from functools import partial
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.code_files import iter_blobs, owner_location, unchecked_bytecode
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
-from lambda_ir.analyze.python_imports import cached_source, sourceless_modules, unread_now
+from lambda_ir.analyze.python_imports import (
+    cached_source,
+    runs_python,
+    sourceless_modules,
+    unread_now,
+)
 from lambda_ir.analyze.values import FunctionConfig, Package
 from lambda_ir.analyze.vendors import LayerKind, package_publisher
 from lambda_ir.capabilities.deps import MAX_RECORD, RECORD, Installed, read_installed
@@ -89,7 +94,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         for package in packages:
             if bare := _bare_handlers(package, handlers, sources, compiled):
                 yield _sourceless(case, package, bare)
-            if not _python(package):
+            if not runs_python(package):
                 continue
             loose = sourceless_modules(package.kind, compiled, sources, owned, package.runtimes)
             if loose := [(m, n) for m, n in loose if n not in {name for _, name in bare}]:
@@ -143,11 +148,6 @@ def _owned(installed: Installed, path: str) -> bool:
     its hash (a vendor shipping compiled modules only), or it is in a library's folder."""
     listed = any(x.digest for x in installed.listings.get(path, ()))
     return listed or installed.library_of(path) is not None
-
-
-def _python(package: Package) -> bool:
-    """A package a Python function runs (or a layer no collected function carries yet)."""
-    return not package.runtimes or any(r.startswith("python") for r in package.runtimes)
 
 
 def _loose(case: CaseView, package: Package, loose: list[tuple[str, str]]) -> Finding:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.code_files import iter_files, member_finding, shown
 from lambda_ir.analyze.detector import Detector, DetectorInfo
+from lambda_ir.analyze.python_imports import runs_python
 from lambda_ir.analyze.user_site import package_sites, runs_at_start
 from lambda_ir.analyze.values import FunctionConfig, Package
 from lambda_ir.model import Finding, Kind, Severity
@@ -224,11 +225,6 @@ def _skips_hidden(package: Package) -> bool:
     return all(v.isdigit() and int(v) >= 9 for v in versions)
 
 
-def _python(package: Package) -> bool:
-    """A package a Python function runs (or a layer no collected function carries yet)."""
-    return not package.runtimes or any(r.startswith("python") for r in package.runtimes)
-
-
 _VERSIONED = re.compile(r"python/lib/(python3\.\d+)/site-packages/[^/]+")
 
 
@@ -265,7 +261,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
     configs = {config.ref.arn: config for config in case.functions}
     sites: dict[str, list[str]] = {}  # a package's user sites, by its key
     for package, member, _ in iter_files(case):
-        if not _python(package):
+        if not runs_python(package):
             continue
         if package.key not in sites:
             sites[package.key] = package_sites(package, configs)
