@@ -306,10 +306,15 @@ def test_sdk_files_that_decide_where_calls_go(builder: CaseBuilder) -> None:
         ("orders", "AWS_DATA_PATH", "/tmp/models"),
         ("cart", "AWS_CONFIG_FILE", "settings/aws.ini"),
         ("cart", "AWS_SHARED_CREDENTIALS_FILE", "/tmp/creds"),
+        ("off", "AWS_CONFIG_FILE", "/opt/aws/config"),
     }
     cart = found[("cart", "AWS_CONFIG_FILE", "settings/aws.ini")]
     assert cart.severity is Severity.INFO  # a region only: read, and nothing redirects
-    assert {f.severity for f in found.values() if f is not cart} == {Severity.MEDIUM}
+    # the switch turns its one setting off: nothing left that redirects
+    off = found[("off", "AWS_CONFIG_FILE", "/opt/aws/config")]
+    assert off.severity is Severity.INFO
+    quiet = (cart, off)
+    assert {f.severity for f in found.values() if f not in quiet} == {Severity.MEDIUM}
     config = found[("orders", "AWS_CONFIG_FILE", "/opt/aws/config")]
     assert config.details["place"] == f"in layer {LAYER}"
     assert (blob.path, "aws/config") in {(e.path, e.member) for e in config.evidence}
@@ -389,3 +394,72 @@ def test_a_config_file_is_judged_by_what_it_holds(builder: CaseBuilder) -> None:
     assert found["unseen"].severity is Severity.MEDIUM
     assert found["later"].severity is Severity.INFO
     assert found["earlier"].severity is Severity.MEDIUM
+
+
+def test_the_endpoint_switch_turns_off_a_config_files_endpoint_urls_only(
+    builder: CaseBuilder,
+) -> None:
+    """AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true dropped the config file's finding whole, but
+    botocore's switch turns off configured endpoint URLs only: a `credential_process` still
+    runs, a `ca_bundle`, `csm_host` or metadata endpoint is still used. Judged as without the
+    switch, its `endpoint_url` settings aside and said to be off; versions with and without
+    it apart."""
+    files = {
+        "process": "[default]\nendpoint_url = https://cfg.evil.example.com\n"
+        "credential_process = /opt/bin/creds\n",
+        "bundle": "[default]\nca_bundle = /opt/certs/extra.pem\n",
+        "csm": "[default]\ncsm_enabled = true\ncsm_host = 203.0.113.9\n",
+        "imds": "[default]\nec2_metadata_service_endpoint = http://203.0.113.7\n",
+        "endpoint": "[profile app]\nservices = mine\n[services mine]\nsecretsmanager =\n"
+        "  endpoint_url = https://sm.evil.example.com\n",
+    }
+    switch = {"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}
+    for name, text in files.items():
+        arn = f"arn:aws:lambda:eu-west-1:444455556666:layer:cfg-{name}:1"
+        builder.layer(arn, zip_bytes({"aws/config": text}))
+        env = {"AWS_CONFIG_FILE": "/opt/aws/config"}
+        versions = [function_config(name, env=env | switch, layers=[arn])]
+        if name == "endpoint":  # version 1 before the switch was set: its endpoint is on
+            versions.append(function_config(name, "1", env=env, layers=[arn]))
+        builder.versions(name, versions)
+    unseen = {"AWS_CONFIG_FILE": "/opt/aws/config"} | switch  # no layer holds it
+    builder.versions("unseen", [function_config("unseen", env=unseen)])
+    found: dict[tuple[str, str], object] = {
+        (f.resource.split(":")[6], ",".join(f.details["versions"])): f
+        for f in run_detector(builder, cfg_traffic_redirect.DETECTOR)
+    }
+    assert set(found) == {
+        *((name, "$LATEST") for name in files),
+        ("endpoint", "1"),
+        ("unseen", "$LATEST"),
+    }
+    process = found[("process", "$LATEST")]
+    assert process.severity is Severity.MEDIUM
+    assert "[default] credential_process decides which credentials sign them" in process.summary
+    assert "sends the calls to cfg.evil.example.com" not in process.summary
+    assert (
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true turns off its `endpoint_url` settings "
+        "([default] endpoint_url at cfg.evil.example.com), nothing else in it"
+    ) in process.summary
+    bundle = found[("bundle", "$LATEST")]
+    assert bundle.severity is Severity.MEDIUM
+    assert "[default] ca_bundle trusts the certificates in '/opt/certs/extra.pem'" in (
+        bundle.summary
+    )
+    assert "turns off `endpoint_url` settings only (it holds none)" in bundle.summary
+    assert "[default] csm_host sends the calls to 203.0.113.9" in found[("csm", "$LATEST")].summary
+    imds = found[("imds", "$LATEST")]
+    assert "[default] ec2_metadata_service_endpoint sends the calls to 203.0.113.7" in (
+        imds.summary
+    )
+    assert {found[(n, "$LATEST")].severity for n in ("csm", "imds")} == {Severity.MEDIUM}
+    off = found[("endpoint", "$LATEST")]  # its one setting turned off
+    assert off.severity is Severity.INFO
+    assert "[services mine] secretsmanager.endpoint_url at sm.evil.example.com" in off.summary
+    on = found[("endpoint", "1")]
+    assert on.severity is Severity.MEDIUM and "sends the calls to sm.evil.example.com" in (
+        on.summary
+    )
+    unknown = found[("unseen", "$LATEST")]  # what it holds is not known: MEDIUM as ever
+    assert unknown.severity is Severity.MEDIUM
+    assert "turns off its `endpoint_url` settings only" in unknown.summary

@@ -9,6 +9,8 @@ calls), `credential_process` (a command run for credentials), role settings (`ro
 `source_profile` or `credential_source`, `web_identity_token_file`) and static keys. The file
 is read as botocore reads it (`configloader.raw_config_parse`: an INI file whose value
 starting on the next line is itself `key = value` lines), never run.
+`AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` turns off its `endpoint_url` settings and nothing
+else: its credential, CA bundle and other host settings are used as ever.
 """
 
 from __future__ import annotations
@@ -40,6 +42,21 @@ _CREDENTIAL_KEYS = (
 # `csm_host` when `csm_enabled`) and the instance metadata endpoint credentials come from.
 _HOST_KEYS = ("csm_host", "ec2_metadata_service_endpoint")
 
+# What a finding says of a file whose contents are not known, and under the switch that turns
+# off every configured endpoint URL (`endpoint_url` in the environment and the config file)
+_SWITCH = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true"
+_UNKNOWN = (
+    "that file's contents decide where the function's AWS calls go (an `endpoint_url` in "
+    "it sends them, and the secrets and data they carry, to any host): read it, and "
+    "unless it is your own"
+)
+_OFF_UNKNOWN = (
+    "that file's contents decide which credentials sign the function's AWS calls (a "
+    "`credential_process` in it runs a command) and which certificates and hosts they "
+    f"trust (a `ca_bundle`, a `csm_host`); {_SWITCH} turns off its `endpoint_url` settings "
+    "only: read it, and unless it is your own"
+)
+
 
 @dataclass(frozen=True)
 class SdkSettings:
@@ -48,13 +65,15 @@ class SdkSettings:
     be read as the SDK reads it (then nothing is known of it)."""
 
     endpoints: tuple[tuple[str, str], ...] = ()  # (where, endpoint_url)
+    hosts: tuple[tuple[str, str], ...] = ()  # (where, csm_host or ec2_metadata_service_endpoint)
     bundles: tuple[tuple[str, str], ...] = ()  # (where, ca_bundle)
     credentials: tuple[str, ...] = ()  # where each credential setting is, never its value
     error: str = ""
 
 
 def read_settings(data: bytes) -> SdkSettings:
-    """The endpoint, CA bundle and credential settings of a config or credentials file."""
+    """The endpoint, other host, CA bundle and credential settings of a config or credentials
+    file."""
     if len(data) > MAX_CONFIG_BYTES:
         return SdkSettings(error=f"over {MAX_CONFIG_BYTES:,} bytes, not read")
     parser = configparser.RawConfigParser()
@@ -66,18 +85,21 @@ def read_settings(data: bytes) -> SdkSettings:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return SdkSettings(error=f"not an INI file the SDK reads ({first[:160]})")
     endpoints: list[tuple[str, str]] = []
+    hosts: list[tuple[str, str]] = []
     bundles: list[tuple[str, str]] = []
     credentials: list[str] = []
     for section in parser.sections():
         for key, value in parser.items(section):
             for name, setting, where in _settings(section, key, value):
-                if name == "endpoint_url" or name in _HOST_KEYS:
+                if name == "endpoint_url":
                     endpoints.append((where, setting))
+                elif name in _HOST_KEYS:
+                    hosts.append((where, setting))
                 elif name == "ca_bundle":
                     bundles.append((where, setting))
                 elif name in _CREDENTIAL_KEYS:
                     credentials.append(where)
-    return SdkSettings(tuple(endpoints), tuple(bundles), tuple(credentials))
+    return SdkSettings(tuple(endpoints), tuple(hosts), tuple(bundles), tuple(credentials))
 
 
 def _settings(section: str, key: str, value: str) -> list[tuple[str, str, str]]:
@@ -93,34 +115,48 @@ def _settings(section: str, key: str, value: str) -> list[tuple[str, str, str]]:
     return found
 
 
-def config_verdict(read: bytes | None) -> tuple[Severity, str]:
+def config_verdict(read: bytes | None, endpoint_urls_off: bool = False) -> tuple[Severity, str]:
     """A config or credentials file's severity, and what a finding says of it: MEDIUM when it
     is not collected (None), unreadable, or holds what changes where the calls go (an
-    `endpoint_url` at a public host outside AWS's endpoints, a `ca_bundle`) or which
-    credentials sign them; INFO when it holds none of them (a region, retries)."""
-    unknown = (
-        "that file's contents decide where the function's AWS calls go (an `endpoint_url` in "
-        "it sends them, and the secrets and data they carry, to any host): read it, and "
-        "unless it is your own"
-    )
+    `endpoint_url`, `csm_host` or `ec2_metadata_service_endpoint` at a public host outside
+    AWS's endpoints, a `ca_bundle`) or which credentials sign them; INFO when it holds none
+    of them (a region, retries). With `endpoint_urls_off` (the function sets
+    `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`) its `endpoint_url` settings count for nothing
+    and are said to be off: botocore's switch drops the configured endpoint URL
+    (`ClientArgsCreator._compute_configured_endpoint_url`) and nothing else, so a
+    `credential_process` still runs and a `ca_bundle`, `csm_host` or metadata endpoint is
+    still used."""
+    unknown = _OFF_UNKNOWN if endpoint_urls_off else _UNKNOWN
     if read is None:
         return Severity.MEDIUM, unknown
     settings = read_settings(read)
     if settings.error:
         return Severity.MEDIUM, f"lambda-ir could not read it ({settings.error}); {unknown}"
+    used = settings.hosts if endpoint_urls_off else (*settings.endpoints, *settings.hosts)
     said = []
-    for where, url in settings.endpoints:
+    for where, url in used:
         if host := reported_host(read_host(url)):
             said.append(f"{where} sends the calls to {host}")
     said.extend(f"{where} trusts the certificates in {path!r}" for where, path in settings.bundles)
     if settings.credentials:
         verb = "decides" if len(settings.credentials) == 1 else "decide"
         said.append(f"{', '.join(settings.credentials)} {verb} which credentials sign them")
+    off = _turned_off(settings.endpoints) if endpoint_urls_off else ""
     if said:
-        return Severity.MEDIUM, f"in it {'; '.join(said)}: read it, and unless it is your own"
-    inside = list(dict.fromkeys(read_host(url).host or "?" for _, url in settings.endpoints))
+        return Severity.MEDIUM, f"in it {'; '.join(said)}{off}: read it, and unless it is your own"
+    inside = list(dict.fromkeys(read_host(url).host or "?" for _, url in used))
     kept = f" (endpoints inside the account's network or AWS's: {', '.join(inside)})"
     return Severity.INFO, (
         "it holds nothing that changes where the calls go or which credentials sign them"
         + (kept if inside else "")
+        + off
     )
+
+
+def _turned_off(endpoints: tuple[tuple[str, str], ...]) -> str:
+    """What a finding says of a file's `endpoint_url` settings under the switch: off, each
+    named with its host (an intruder's host there still tells who wrote the file)."""
+    if not endpoints:
+        return f"; {_SWITCH} turns off `endpoint_url` settings only (it holds none)"
+    named = ", ".join(f"{where} at {read_host(url).host or '?'}" for where, url in endpoints)
+    return f"; {_SWITCH} turns off its `endpoint_url` settings ({named}), nothing else in it"

@@ -17,8 +17,10 @@ Python's `urlsplit`, evil.example to urllib3 and Node: `url_hosts`) is reported 
 each finds. A proxy or endpoint inside the account's network (a private address, a name of no
 public domain), AWS's own service endpoints, a vendor's documented domains and a
 `NO_PROXY=*` or `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` that turns them off (as written:
-the clients strip neither) are not reported. Standing configuration: MEDIUM at most (the
-severity scale).
+the clients strip neither) are not reported. That switch turns off a config file's
+`endpoint_url` settings too, and nothing else in it: its credential settings, `ca_bundle`
+and other hosts are judged as ever. Standing configuration: MEDIUM at most (the severity
+scale).
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ INFO = DetectorInfo(
         "folder decides where the SDK's calls go, and AWS_CONFIG_FILE unless the packaged "
         "file it names (the copy the SDK reads) holds no endpoint_url at a public host, no "
         "ca_bundle and no credential setting: then INFO (named with the layer or code package "
-        "holding it)."
+        "holding it). AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true discounts the file's "
+        "endpoint_url settings only."
     ),
 )
 
@@ -180,17 +183,20 @@ def _what(name: str) -> str:
 
 def _file_findings(case: CaseView) -> Iterator[Finding]:
     """`AWS_CONFIG_FILE` and `AWS_DATA_PATH`: the file or folder each names decides where the
-    SDK's calls go (`sdk_files`), and is named with where it lies. The config file's
-    `endpoint_url` counts for nothing under `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`."""
-    items = [
-        (config, f"{name}={path}")
-        for config in case.functions
-        for name, path in sdk_paths(config.environment)
-        if name == DATA_PATH or not _endpoints_ignored(config.environment)
-    ]
+    SDK's calls go (`sdk_files`), and is named with where it lies. Under
+    `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` the config file's `endpoint_url` counts for
+    nothing, and all else in it as ever (versions with and without the switch apart)."""
+    items = []
+    named: dict[str, tuple[str, str, bool]] = {}
+    for config in case.functions:
+        for name, path in sdk_paths(config.environment):
+            off = name != DATA_PATH and _endpoints_ignored(config.environment)
+            key = f"{name}={path}" + ("|endpoint-urls-off" if off else "")  # ids kept as were
+            named[key] = (name, path, off)
+            items.append((config, key))
     for group in group_versions(items):
         config = group.first
-        name, path = group.key.split("=", 1)
+        name, path, off = named[group.key]
         found = locate(case, config, name, path)
         files = [ref.member or ref.path for ref in found.members]
         held = f" ({', '.join(files)})" if files else ""
@@ -199,7 +205,7 @@ def _file_findings(case: CaseView) -> Iterator[Finding]:
         if name in (CONFIG_FILE, CREDENTIALS_FILE):
             read = "config" if name == CONFIG_FILE else "credentials (merged into their config)"
             said = f"makes the AWS SDKs read their {read} from {path!r}, {found.place}{held}; "
-            severity, judged = config_verdict(found.read)
+            severity, judged = config_verdict(found.read, endpoint_urls_off=off)
             what = said + judged
             if severity is Severity.INFO:
                 close = "; kept for the record."
