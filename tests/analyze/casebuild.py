@@ -6,6 +6,7 @@ import base64
 import gzip
 import hashlib
 import io
+import stat
 import uuid
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -22,10 +23,11 @@ REGION = "eu-west-1"
 ALLOW_ALL = {"Effect": "Allow", "Action": "*", "Resource": "*"}
 
 
-def zip_bytes(files: Mapping[str, bytes | str]) -> bytes:
-    """A zip package holding `files` (name -> content), its entries at a fixed time: the same
-    files are the same bytes (and CodeSha256) whenever a test builds them. (`writestr` of a
-    name stamps the current time: two builds a second apart were two packages.)"""
+def zip_bytes(files: Mapping[str, bytes | str], links: Mapping[str, str] | None = None) -> bytes:
+    """A zip package holding `files` (name -> content), then `links` (name -> target) as
+    symlink entries (`zip -y`), its entries at a fixed time: the same files are the same
+    bytes (and CodeSha256) whenever a test builds them. (`writestr` of a name stamps the
+    current time: two builds a second apart were two packages.)"""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
@@ -34,6 +36,10 @@ def zip_bytes(files: Mapping[str, bytes | str]) -> bytes:
             # as `writestr` of a name sets them: a folder 0o40775 with its DOS flag, a file 0o600
             entry.external_attr = (0o40775 << 16) | 0x10 if name.endswith("/") else 0o600 << 16
             archive.writestr(entry, content.encode() if isinstance(content, str) else content)
+        for name, target in (links or {}).items():
+            entry = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            entry.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(entry, target)
     return buf.getvalue()
 
 

@@ -463,3 +463,76 @@ def test_the_endpoint_switch_turns_off_a_config_files_endpoint_urls_only(
     unknown = found[("unseen", "$LATEST")]  # what it holds is not known: MEDIUM as ever
     assert unknown.severity is Severity.MEDIUM
     assert "turns off its `endpoint_url` settings only" in unknown.summary
+
+
+def _layer_arn(name: str) -> str:
+    return f"arn:aws:lambda:eu-west-1:444455556666:layer:{name}:1"
+
+
+def test_a_config_file_shipped_as_a_symlink_is_followed(builder: CaseBuilder) -> None:
+    """A later layer shipping the config file's path as a symlink is what the SDK reads: the
+    earlier layer's harmless copy was judged and the link never seen. The link is followed in
+    the collected packages only (relative to its folder, into /var/task or /opt); one leading
+    outside them, to nothing collected, or round a loop leaves the file unknown: MEDIUM."""
+    plain = {"aws/config": "[default]\nregion = eu-west-1\n"}
+    layers = {
+        "plain": zip_bytes(plain),
+        "to-code": zip_bytes({}, {"aws/config": "../../var/task/conf/evil.cfg"}),
+        "near": zip_bytes({"aws/real.cfg": plain["aws/config"]}, {"aws/config": "real.cfg"}),
+        "outside": zip_bytes({}, {"aws/config": "/tmp/aws.cfg"}),
+        "nowhere": zip_bytes({}, {"aws/config": "/opt/missing/config"}),
+        "loop": zip_bytes({}, {"aws/config": "config2", "aws/config2": "/opt/aws/config"}),
+    }
+    blobs = {name: builder.layer(_layer_arn(name), blob)[1] for name, blob in layers.items()}
+    env = {"AWS_CONFIG_FILE": "/opt/aws/config"}
+    code = zip_bytes({"app.py": "", "conf/evil.cfg": "[default]\ncredential_process = /x\n"})
+    builder.code(code, "linked")
+    stacked = [_layer_arn("plain"), _layer_arn("to-code")]
+    builder.versions("linked", [function_config("linked", code=code, env=env, layers=stacked)])
+    for name in ("near", "outside", "nowhere", "loop"):
+        arns = [_layer_arn("plain"), _layer_arn(name)]
+        builder.versions(name, [function_config(name, env=env, layers=arns)])
+    # a later layer's file replaces an earlier layer's link
+    over = [_layer_arn("to-code"), _layer_arn("plain")]
+    builder.versions("over", [function_config("over", env=env, layers=over)])
+    # the code package's link into a layer's, two links in a row
+    linking = zip_bytes({"app.py": ""}, {"aws.ini": "/opt/aws/config"})
+    builder.code(linking, "chain")
+    relative = {"AWS_CONFIG_FILE": "aws.ini"}
+    near = [_layer_arn("near")]
+    builder.versions("chain", [function_config("chain", code=linking, env=relative, layers=near)])
+    found = {
+        f.resource.split(":")[6]: f for f in run_detector(builder, cfg_traffic_redirect.DETECTOR)
+    }
+    linked = found["linked"]
+    assert linked.severity is Severity.MEDIUM
+    assert (
+        "/opt/aws/config is a symlink in layer "
+        f"{_layer_arn('to-code')} to '../../var/task/conf/evil.cfg': the SDK reads "
+        "/var/task/conf/evil.cfg, in the code package"
+    ) in linked.summary
+    assert "[default] credential_process decides which credentials sign them" in linked.summary
+    cited = {(e.path, e.member) for e in linked.evidence}
+    assert {(blobs["to-code"].path, "aws/config"), (blobs["plain"].path, "aws/config")} <= cited
+    assert "conf/evil.cfg" in {e.member for e in linked.evidence}  # the file read, cited
+    assert found["near"].severity is Severity.INFO  # a link beside it to a harmless file
+    assert "the SDK reads /opt/aws/real.cfg" in found["near"].summary
+    unknown = {
+        "outside": "it leads to /tmp/aws.cfg, outside the packages lambda-ir collects",
+        "nowhere": "it leads to /opt/missing/config, which no collected package holds",
+        "loop": "the links loop back to /opt/aws/config",
+    }
+    for name, why in unknown.items():
+        assert found[name].severity is Severity.MEDIUM, name
+        assert why in found[name].summary, name
+        assert "that file's contents decide where the function's AWS calls go" in (
+            found[name].summary
+        )
+    assert found["over"].severity is Severity.INFO and "symlink" not in found["over"].summary
+    chain = found["chain"]
+    assert chain.severity is Severity.INFO
+    assert (
+        "/var/task/aws.ini is a symlink in the code package to '/opt/aws/config', then "
+        f"/opt/aws/config is a symlink in layer {_layer_arn('near')} to 'real.cfg': the SDK "
+        "reads /opt/aws/real.cfg"
+    ) in chain.summary

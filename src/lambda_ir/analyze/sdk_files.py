@@ -8,17 +8,18 @@ botocore's own data (`loaders.create_loader`): an `endpoint-rule-set-1.json` or 
 still shows AWS's. What the file holds decides; where it lies tells who wrote it: under /opt
 a layer (the last in the function's order to ship it), under /var/task (or a relative path:
 the function's working folder) the code package, under /tmp whatever ran in the function.
+The copy there may be a symlink: the file it leads to is read, followed within the
+collected packages only (`unpacked_files`).
 """
 
 from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from lambda_ir.analyze.archive import read_members
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.hook_files import MAX_LAYER_BYTES, inside, resolve
+from lambda_ir.analyze.unpacked_files import OPT, TASK_ROOT, Entry, Opened, entries, open_path
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.model import EvidenceRef
 
@@ -29,7 +30,6 @@ CREDENTIALS_FILE = "AWS_SHARED_CREDENTIALS_FILE"
 DATA_PATH = "AWS_DATA_PATH"
 # what botocore reads from a data folder for where a call goes, each `.json` or `.json.gz`
 _ENDPOINT_DATA = ("endpoint-rule-set-1", "endpoints", "partitions")
-_TASK_ROOT = "/var/task"
 MAX_CITED = 20
 
 
@@ -43,8 +43,11 @@ class SdkFile:
     place: str  # where it lies, in a responder's words
     members: tuple[EvidenceRef, ...] = ()
     # a config or credentials file's bytes, the copy the SDK reads (a layer's: the last in
-    # the function's order to ship it); None when no collected package holds it
+    # the function's order to ship it; a symlink's: the file it leads to); None when no
+    # collected package tells
     read: bytes | None = None
+    followed: str = ""  # the symlinks followed to that copy, in a responder's words
+    reached: tuple[EvidenceRef, ...] = ()  # those links and the file they lead to, cited
 
 
 def sdk_paths(env: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -62,64 +65,58 @@ def sdk_paths(env: Mapping[str, str]) -> list[tuple[str, str]]:
 
 def locate(case: CaseView, config: FunctionConfig, variable: str, path: str) -> SdkFile:
     """Where `path` lies for this version, and the collected package members that hold it."""
-    normal = posixpath.normpath(path if path.startswith("/") else f"{_TASK_ROOT}/{path}")
-    if normal.startswith("/opt/"):
-        files = resolve(case, config, [normal])
-        members = [f.ref for f in files if _decides(variable, f.ref)]
-        layers = ", ".join(dict.fromkeys(f.arn for f in files))
-        place = f"in layer {layers}" if files else "under /opt, in none of the collected layers"
-        read = _the_file([(f.path, f.data) for f in files], normal.removeprefix("/opt/"))
-        if _uncollected_after(case, config, {f.arn for f in files}):
-            read = None  # a later layer, not in the case, may ship the copy the SDK reads
-        return SdkFile(variable, path, place, tuple(members[:MAX_CITED]), _file(variable, read))
-    if normal.startswith(f"{_TASK_ROOT}/"):
-        wanted = normal.removeprefix(f"{_TASK_ROOT}/")
-        code = _code_members(case, config, wanted)
-        if code is None:
+    normal = posixpath.normpath(path if path.startswith("/") else f"{TASK_ROOT}/{path}")
+    if normal.startswith(f"{OPT}/"):
+        found = entries(case, config, normal)
+        layers = ", ".join(dict.fromkeys(entry.owner for entry in found))
+        place = f"in layer {layers}" if found else "under /opt, in none of the collected layers"
+        return _held(case, config, SdkFile(variable, path, place), normal, found)
+    if normal.startswith(f"{TASK_ROOT}/"):
+        if not config.code_sha256 or case.code_blob(config.code_sha256) is None:
             return SdkFile(variable, path, "in the code package, which was not collected")
-        members = [ref for ref, _, _ in code if _decides(variable, ref)]
-        place = "in the code package" if code else "under /var/task, not in the code package"
-        read = _the_file([(unpacked, data) for _, unpacked, data in code], wanted)
-        return SdkFile(variable, path, place, tuple(members[:MAX_CITED]), _file(variable, read))
+        found = entries(case, config, normal)
+        place = "in the code package" if found else "under /var/task, not in the code package"
+        return _held(case, config, SdkFile(variable, path, place), normal, found)
     if normal == "/tmp" or normal.startswith("/tmp/"):  # noqa: S108 - a path we read
         return SdkFile(variable, path, "in /tmp, written by whatever ran in the function")
     return SdkFile(variable, path, "outside the packages lambda-ir collects")
 
 
-def _code_members(
-    case: CaseView, config: FunctionConfig, wanted: str
-) -> list[tuple[EvidenceRef, str, bytes]] | None:
-    """The code package's members at `wanted` (a file, or a folder's files), each with where
-    it unpacks and its bytes; None when the package is not in the case."""
-    ref = case.code_blob(config.code_sha256) if config.code_sha256 else None
-    if ref is None:
-        return None
-    return [
-        (EvidenceRef(ref.path, ref.sha256, member=member.name), member.path, member.data)
-        for member in read_members(case.read_bytes(ref, MAX_LAYER_BYTES))
-        if inside(member.path, [wanted])  # `./conf/aws.cfg` unpacks to conf/aws.cfg
-    ]
+def _held(
+    case: CaseView, config: FunctionConfig, named: SdkFile, normal: str, found: list[Entry]
+) -> SdkFile:
+    """`named` with the members holding it cited and, for a config or credentials file, the
+    bytes the SDK reads: the last entry's at the path, a symlink followed (`open_path`)."""
+    members = [entry.ref for entry in found if _decides(named.variable, entry.ref)]
+    if named.variable == DATA_PATH:
+        return replace(named, members=tuple(members[:MAX_CITED]))
+    opened = open_path(case, config, normal, found)
+    reached = [link.ref for link in opened.links]  # a link's copy: the links, then the file
+    reached += [opened.file.ref] if opened.links and opened.file else []
+    return replace(
+        named,
+        members=tuple(members[:MAX_CITED]),
+        read=opened.data,
+        followed=_followed(opened),
+        reached=tuple(ref for ref in reached if ref not in members)[:MAX_CITED],
+    )
 
 
-def _uncollected_after(case: CaseView, config: FunctionConfig, providers: set[str]) -> bool:
-    """Whether a layer of the function after the last one shipping the file (all of them,
-    when none does) is not in the case: its copy, unseen, would be the one the SDK reads."""
-    collected = {layer.arn for layer in case.layers if layer.blob is not None}
-    order = list(config.layers)
-    last = max((n for n, arn in enumerate(order) if arn in providers), default=-1)
-    return any(arn not in collected for arn in order[last + 1 :])
+def _followed(opened: Opened) -> str:
+    """What a finding says of the symlinks the SDK follows to the file it reads ("" for none):
+    each link, where it lies and what it holds, then the file read or why it is unknown."""
+    if not opened.links:
+        return ""
+    hops = ", then ".join(
+        f"{link.path} is a symlink {_where(link.owner)} to {link.target!r}" for link in opened.links
+    )
+    if opened.file is None:
+        return f"{hops}: {opened.unknown}"
+    return f"{hops}: the SDK reads {opened.file.path}, {_where(opened.file.owner)}"
 
 
-def _the_file(unpacked: list[tuple[str, bytes]], wanted: str) -> bytes | None:
-    """The bytes of the last copy unpacking at exactly `wanted` (a layer later in the order
-    overwrites an earlier one's), None when none does (the path names a folder, or nothing)."""
-    copies = [data for path, data in unpacked if path == wanted]
-    return copies[-1] if copies else None
-
-
-def _file(variable: str, read: bytes | None) -> bytes | None:
-    """A config or credentials file's bytes; a data folder's are not kept."""
-    return read if variable in (CONFIG_FILE, CREDENTIALS_FILE) else None
+def _where(owner: str) -> str:
+    return f"in layer {owner}" if owner else "in the code package"
 
 
 def _decides(variable: str, ref: EvidenceRef) -> bool:

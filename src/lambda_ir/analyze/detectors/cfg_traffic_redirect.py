@@ -65,10 +65,11 @@ INFO = DetectorInfo(
         "(a backslash, an @ past the user part, whitespace inside) is reported at its "
         "variable's severity whatever host each reads. MEDIUM too: AWS_DATA_PATH, whose "
         "folder decides where the SDK's calls go, and AWS_CONFIG_FILE unless the packaged "
-        "file it names (the copy the SDK reads) holds no endpoint_url at a public host, no "
-        "ca_bundle and no credential setting: then INFO (named with the layer or code package "
-        "holding it). AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true discounts the file's "
-        "endpoint_url settings only."
+        "file it names (the copy the SDK reads, a symlink followed within the collected "
+        "packages) holds no endpoint_url at a public host, no ca_bundle and no credential "
+        "setting: then INFO (named with the layer or code package holding it). "
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true discounts the file's endpoint_url settings "
+        "only."
     ),
 )
 
@@ -205,6 +206,7 @@ def _file_findings(case: CaseView) -> Iterator[Finding]:
         if name in (CONFIG_FILE, CREDENTIALS_FILE):
             read = "config" if name == CONFIG_FILE else "credentials (merged into their config)"
             said = f"makes the AWS SDKs read their {read} from {path!r}, {found.place}{held}; "
+            said += f"{found.followed}; " if found.followed else ""
             severity, judged = config_verdict(found.read, endpoint_urls_off=off)
             what = said + judged
             if severity is Severity.INFO:
@@ -220,7 +222,7 @@ def _file_findings(case: CaseView) -> Iterator[Finding]:
             INFO,
             group,
             severity=severity,
-            extra_evidence=found.members,
+            extra_evidence=(*found.members, *found.reached),
             cause=config_event(case, config, "environment", name),
             summary=f"{versions} {what}{close}",
             details={"variable": name, "path": path, "place": found.place, "files": files},
