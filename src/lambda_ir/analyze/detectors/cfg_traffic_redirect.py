@@ -1,26 +1,26 @@
 """LIR-CFG-010: environment variables that send a function's traffic through someone else.
 
-The AWS SDKs honour `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` (every call to AWS,
-or to one service, goes to that address instead: the secrets it asks for, the objects it puts),
+The AWS SDKs honour `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` (every call to AWS, or
+to one service, goes to that address instead: the secrets it asks for, the objects it puts),
 and HTTP clients honour `HTTPS_PROXY`/`ALL_PROXY` (every outbound connection goes through that
-host) and `HTTP_PROXY` (plain-HTTP requests only). Neither needs a change to the code; nor
-does an observability vendor's destination variable (`DD_SITE`, `NEW_RELIC_LOG_ENDPOINT`,
+host) and `HTTP_PROXY` (plain-HTTP requests only). Neither needs a change to the code; nor does
+an observability vendor's destination variable (`DD_SITE`, `NEW_RELIC_LOG_ENDPOINT`,
 `LUMIGO_TRACER_HOST`: the vendor catalogue's `destinations`), which sends the function's logs,
-traces and the vendor's key wherever it names. With a CA bundle variable beside an HTTPS
-proxy (`AWS_CA_BUNDLE`, `REQUESTS_CA_BUNDLE`, `SSL_CERT_FILE`, `NODE_EXTRA_CA_CERTS`, …) the
-proxy can also read TLS traffic: how corporate TLS inspection works, and how an intruder reads
-what the function sends. So can the files `AWS_CONFIG_FILE` and `AWS_DATA_PATH` name
-(`sdk_files`): a config file's `endpoint_url`, a data folder's endpoint rule set, decide
-where the SDK's calls go; and a `HOME` set into a package that ships `.aws/config` there. A host is the one urllib3 reads (botocore and requests connect
-there); a value URL readers part over (`http://evil.example\\@10.0.0.5:3128` is 10.0.0.5 to
-Python's `urlsplit`, evil.example to urllib3 and Node: `url_hosts`) is reported whichever host
-each finds. A proxy or endpoint inside the account's network (a private address, a name of no
-public domain), AWS's own service endpoints, a vendor's documented domains and a
-`NO_PROXY=*` or `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` that turns them off (as written:
-the clients strip neither) are not reported. That switch turns off a config file's
-`endpoint_url` settings too, and nothing else in it: its credential settings, `ca_bundle`
-and other hosts are judged as ever. Standing configuration: MEDIUM at most (the severity
-scale).
+traces and the vendor's key wherever it names. With a CA bundle variable beside an HTTPS proxy
+(`AWS_CA_BUNDLE`, `REQUESTS_CA_BUNDLE`, `SSL_CERT_FILE`, `NODE_EXTRA_CA_CERTS`, …) the proxy
+can also read TLS traffic: how corporate TLS inspection works, and how an intruder reads what
+the function sends. So can the files `AWS_CONFIG_FILE` and `AWS_DATA_PATH` name (`sdk_files`):
+a config file's `endpoint_url`, a data folder's endpoint rule set, decide where the SDK's calls
+go; and a `HOME` set into a package that ships `.aws/config` there. A host is the one urllib3
+reads (botocore and requests connect there); a value URL readers part over
+(`http://evil.example\\@10.0.0.5:3128` is 10.0.0.5 to Python's `urlsplit`, evil.example to
+urllib3 and Node: `url_hosts`) is reported whichever host each finds. A proxy or endpoint
+inside the account's network (a private address, a name of no public domain), AWS's own service
+endpoints, a vendor's documented domains and a `NO_PROXY=*` or
+`AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` that turns them off (as written: the clients strip
+neither) are not reported. That switch turns off a config file's `endpoint_url` settings too,
+and nothing else in it: its credential settings, `ca_bundle` and other hosts are judged as
+ever. Standing configuration: MEDIUM at most (the severity scale).
 """
 
 from __future__ import annotations
