@@ -10,8 +10,9 @@ from typing import Any
 import boto3
 
 from lambda_ir.acquire import CollectOptions, Scope, collect
-from lambda_ir.acquire.cloudtrail import ERASURE_EVENTS
+from lambda_ir.acquire.cloudtrail import ERASURE_EVENTS, STACK_EVENTS
 from lambda_ir.acquire.window import parse_when
+from lambda_ir.analyze.detectors.ct_stack_change import STACK_CALLS
 from lambda_ir.evidence import Case, verify_case
 from tests.acquire import seed
 from tests.acquire.conftest import Place
@@ -148,7 +149,8 @@ def test_a_window_adds_logs_and_cloudtrail(
         for e in trail
         if e.params["LookupAttributes"][0]["AttributeKey"] == "EventName"
     }
-    assert names == set(ERASURE_EVENTS)
+    assert names == {*ERASURE_EVENTS, *STACK_EVENTS}
+    assert STACK_EVENTS == STACK_CALLS  # what LIR-CT-014 reads is what collect looks up
 
 
 class Recorder:

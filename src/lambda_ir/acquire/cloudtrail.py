@@ -4,7 +4,9 @@ LookupEvents allows 2 requests/s per account and region, 50 events a page, one l
 attribute per request and 90 days of history, so the plan is small: per region one lookup
 for `EventSource=lambda.amazonaws.com` (every change to every function) and one per
 `EventName` in `ERASURE_EVENTS` (the calls that erase evidence: log groups and streams
-deleted or shortened, the trail stopped, deleted or narrowed, functions deleted), and per
+deleted or shortened, the trail stopped, deleted or narrowed, functions deleted) and in
+`STACK_EVENTS` (the stack operations that make CloudFormation change functions, over the
+baseline too when `--baseline` asks: LIR-CT-014 judges who started them), and per
 function one for `Username=<function name>` — the session name Lambda gives the execution
 role, so it finds what the function's code did with its credentials. `lookup_plan()` says
 the cost (at least one request each; the custody log's `cloudtrail-plan` records it).
@@ -56,6 +58,10 @@ ERASURE_EVENTS = (
     "DeleteFunction",
     "DeleteFunction20150331",
 )
+# Stack operations, looked up by EventName: CloudFormation's own Lambda calls carry its
+# address and agent, these the caller's (LIR-CT-014's `STACK_CALLS`).
+STACK_EVENTS = ("UpdateStack", "ExecuteChangeSet", "CreateStack")
+PER_REGION = 1 + len(ERASURE_EVENTS) + len(STACK_EVENTS)  # lookups each region gets
 
 
 @dataclass(frozen=True)
@@ -103,13 +109,14 @@ class LookupPlan:
 
     @property
     def lookups(self) -> int:
-        """EventSource + erasure events per region, Username per function (≥1 request each)."""
-        return self.regions * (1 + len(ERASURE_EVENTS)) + self.functions
+        """EventSource, erasure and stack events per region, Username per function (≥1
+        request each)."""
+        return self.regions * PER_REGION + self.functions
 
     @property
     def least_seconds(self) -> float:
         """About the least: one page per lookup at 2 requests/s, regions in parallel."""
-        per_region = (1 + len(ERASURE_EVENTS)) + -(-self.functions // max(1, self.regions))
+        per_region = PER_REGION + -(-self.functions // max(1, self.regions))
         return per_region / RATE_PER_SECOND
 
     def to_json(self) -> dict[str, Any]:
@@ -147,6 +154,14 @@ def collect_erasure_trail(ctx: CollectContext, region: str) -> None:
     """One `EventName=` lookup per call in `ERASURE_EVENTS`: who deleted or blinded evidence."""
     start, end, _ = lookup_window(ctx.scope.since, ctx.scope.until)
     for name in ERASURE_EVENTS:
+        _run(ctx, region, Lookup("EventName", name, start, end))
+
+
+def collect_stack_trail(ctx: CollectContext, region: str) -> None:
+    """One `EventName=` lookup per stack operation in `STACK_EVENTS`, from the baseline's
+    start when there is one: a stack update is judged against the account's earlier ones."""
+    start, end, _ = lookup_window(ctx.scope.baseline or ctx.scope.since, ctx.scope.until)
+    for name in STACK_EVENTS:
         _run(ctx, region, Lookup("EventName", name, start, end))
 
 

@@ -24,6 +24,7 @@ from lambda_ir.acquire.cloudtrail import (
     collect_erasure_trail,
     collect_lambda_trail,
     collect_role_trail,
+    collect_stack_trail,
 )
 from lambda_ir.acquire.code import download_packages
 from lambda_ir.acquire.code_signing import RegionFunctions, collect_code_signing
@@ -127,11 +128,12 @@ REGION_STEPS: tuple[Step[str], ...] = (
     Step("schedules", QuotaClass.UNMETERED, collect_schedules),
     Step("sns-subscriptions", QuotaClass.UNMETERED, SNS_SUBSCRIPTIONS.collect),
 )
-# With a time window: every lambda.amazonaws.com CloudTrail event in the region, and every
-# call that erases evidence (cloudtrail.ERASURE_EVENTS).
+# With a time window: every lambda.amazonaws.com CloudTrail event in the region, every call
+# that erases evidence (cloudtrail.ERASURE_EVENTS) and every stack operation (STACK_EVENTS).
 WINDOW_REGION_STEPS: tuple[Step[str], ...] = (
     Step("lambda-trail", QuotaClass.LOOKUP_EVENTS, collect_lambda_trail),
     Step("erasure-trail", QuotaClass.LOOKUP_EVENTS, collect_erasure_trail),
+    Step("stack-trail", QuotaClass.LOOKUP_EVENTS, collect_stack_trail),
 )
 
 

@@ -37,6 +37,7 @@ from lambda_ir.analyze.detectors import (
     ct_recon_burst,
     ct_release_shape,
     ct_role_outside_lambda,
+    ct_stack_change,
     ct_trail_tampering,
     ct_unusual_change,
     gap_collection,
@@ -108,6 +109,7 @@ ALL: tuple[Detector, ...] = (
     ct_persistence_settings.DETECTOR,
     ct_unusual_change.DETECTOR,
     ct_release_shape.DETECTOR,
+    ct_stack_change.DETECTOR,
     sigma_rules.DETECTOR,
     # logs
     log_timeouts.DETECTOR,

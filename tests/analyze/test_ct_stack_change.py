@@ -1,0 +1,139 @@
+"""LIR-CT-014: the functions CloudFormation changed after a stack update whose caller acted off
+its usual paths (a stolen deploy role's `update-stack` from its own machine).
+
+The trail is shaped like a real one: a pipeline's `sam deploy` starts `UpdateStack` from its
+runner network, then CloudFormation's calls to Lambda come from `cloudformation.amazonaws.com`
+as the stack's role (`invokedBy`), which LIR-CT-012 takes for the stack's routine release.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambda_ir.analyze.detectors import ALL, ct_stack_change
+from lambda_ir.model import Severity
+from tests.analyze.casebuild import (
+    ACCOUNT,
+    REGION,
+    CaseBuilder,
+    ci_identity,
+    role_identity,
+    run_detector,
+    trail_event,
+)
+
+SAM = "aws-sam-cli/1.120.0 aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64 command/deploy"
+CFN = "cloudformation.amazonaws.com"
+RUNNER = "198.51.100.20"
+STACK = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/orders-api/0a1b2c3d"
+
+
+def _stack_call(
+    n: int, time: str, *, stack: str = "orders-api", ip: str = RUNNER, agent: str = SAM, **kw: Any
+) -> dict[str, Any]:
+    return trail_event(
+        kw.pop("name", "UpdateStack"),
+        {"stackName": stack, "capabilities": ["CAPABILITY_IAM"]},
+        source="cloudformation.amazonaws.com",
+        identity=kw.pop("identity", ci_identity(n)),
+        event_id=f"s{n}",
+        time=time,
+        user_agent=agent,
+        source_ip=ip,
+    )
+
+
+def _cfn_write(
+    n: int, time: str, function: str, name: str = "UpdateFunctionCode20150331v2"
+) -> dict:
+    # CloudFormation acting with the stack's role: its address and agent, `invokedBy`
+    identity = role_identity("orders-api-CloudFormationExecution", f"cfn-{n}") | {"invokedBy": CFN}
+    return trail_event(
+        name,
+        {"functionName": function},
+        identity=identity,
+        event_id=f"w{n}",
+        time=time,
+        user_agent=CFN,
+        source_ip=CFN,
+    )
+
+
+def _history() -> list[dict[str, Any]]:
+    """Ten days of the pipeline's releases of two stacks, each followed by CloudFormation's
+    Lambda calls."""
+    events = []
+    for day in range(1, 11):
+        events.append(_stack_call(day, f"2026-11-{day:02d}T10:00:00Z"))
+        events.append(_cfn_write(day, f"2026-11-{day:02d}T10:02:00Z", "orders-api-Fn-A1B2"))
+        events.append(_stack_call(100 + day, f"2026-11-{day:02d}T10:05:00Z", stack="billing"))
+        events.append(_cfn_write(100 + day, f"2026-11-{day:02d}T10:07:00Z", "billing-Fn-C3D4"))
+    return events
+
+
+def test_a_stolen_deploy_roles_stack_update_is_reported_for_the_functions_it_changed(
+    builder: CaseBuilder,
+) -> None:
+    stolen = _stack_call(
+        50, "2026-11-12T02:10:00Z", stack=STACK, ip="203.0.113.66", agent="aws-cli/2.15.0"
+    )
+    builder.trail(
+        [
+            *_history(),
+            stolen,
+            _cfn_write(50, "2026-11-12T02:12:00Z", "orders-api-Fn-A1B2"),
+            _cfn_write(51, "2026-11-12T02:12:30Z", "orders-api-Fn-A1B2", "PublishVersion20150331"),
+            # the pipeline's own billing release in the same hour: not the intruder's
+            _stack_call(60, "2026-11-12T02:20:00Z", stack="billing"),
+            _cfn_write(60, "2026-11-12T02:21:00Z", "billing-Fn-C3D4"),
+        ]
+    )
+    (found,) = run_detector(builder, ct_stack_change.DETECTOR)
+    assert found.severity is Severity.MEDIUM  # network and tool new for the role
+    assert found.resource == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders-api-Fn-A1B2"
+    assert found.actor.source_ip == "203.0.113.66"  # the caller, not CloudFormation
+    assert found.details["baseline"]["new"] == ["network", "tool"]
+    assert found.details["lambda_event_ids"] == ["w50", "w51"]
+    assert found.details["stack"] == "orders-api"
+    assert "started UpdateStack of orders-api from 203.0.113.66 with CLI" in found.summary
+    assert "network 203.0.113.0/24 (203.0.113.66) never used by" in found.summary
+    assert "(UpdateFunctionCode, PublishVersion, from 2026-11-12T02:12:00Z)" in found.summary
+
+
+def test_the_pipelines_own_releases_and_a_new_stack_without_a_function_change_are_quiet(
+    builder: CaseBuilder,
+) -> None:
+    person = role_identity("AWSReservedSSO_Admin_abc", "dana@example.com")
+    builder.trail(
+        [
+            *_history(),
+            # day 11: the pipeline as ever
+            _stack_call(11, "2026-11-11T10:00:00Z"),
+            _cfn_write(11, "2026-11-11T10:02:00Z", "orders-api-Fn-A1B2"),
+            # a person's first stack from the console, changing no function
+            _stack_call(
+                70,
+                "2026-11-11T15:00:00Z",
+                stack="dashboards",
+                name="CreateStack",
+                identity=person,
+                ip="192.0.2.44",
+                agent="Mozilla/5.0 (console)",
+            ),
+        ]
+    )
+    assert run_detector(builder, ct_stack_change.DETECTOR) == []
+
+
+def test_too_short_a_stack_history_judges_nothing(builder: CaseBuilder) -> None:
+    builder.trail(
+        [
+            _stack_call(1, "2026-11-01T10:00:00Z", ip="203.0.113.66", agent="aws-cli/2.15.0"),
+            _cfn_write(1, "2026-11-01T10:02:00Z", "orders-api-Fn-A1B2"),
+        ]
+    )
+    assert run_detector(builder, ct_stack_change.DETECTOR) == []
+
+
+def test_it_is_one_of_the_detectors_analyze_runs() -> None:
+    assert ct_stack_change.DETECTOR in ALL
