@@ -22,6 +22,7 @@ from lambda_ir.redact import (
     redact_environment,
     redact_text,
     redact_value,
+    secret_byte_spans,
 )
 
 
@@ -84,6 +85,13 @@ def test_redact_text_finds_labelled_and_shaped_secrets() -> None:
     assert "AKIAIOSFODNN7EXAMPLE" in out  # an identifier responders follow through CloudTrail
     assert "postgres://app:" in out and "@db.internal/x" in out
     assert redact_text(out) == out  # idempotent: reports may redact twice
+
+
+def test_secrets_in_binary_data_end_at_a_control_byte_not_at_utf8() -> None:
+    key = b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    data = b"\x7fELF\0aws_secret_access_key=" + key + b"\0\x01next\0password=h\xc3\xa4sslich9\0"
+    spans = secret_byte_spans(data)
+    assert [data[start:end] for start, end in spans] == [key, b"h\xc3\xa4sslich9"]
 
 
 def test_redact_text_private_key_block() -> None:

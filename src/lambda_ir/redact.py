@@ -198,11 +198,46 @@ def redact_value(value: object) -> str:
 
 def redact_text(text: str) -> str:
     """Redact credentials inside free text (log lines, code strings, error messages)."""
+    return _replace_spans(text, secret_spans(text), keep_lines=False)
+
+
+def redact_lines(text: str) -> str:
+    """`redact_text` for numbered lines: a secret over several lines (a PEM key) leaves its
+    line breaks after its stand-in, so every line after it keeps its number."""
+    return _replace_spans(text, secret_spans(text), keep_lines=True)
+
+
+def secret_spans(text: str) -> list[tuple[int, int]]:
+    """Where `redact_text` finds secrets in `text`: (start, end) character spans, sorted, the
+    overlapping and adjacent ones merged. For views that mask a secret in place (a hex dump)
+    rather than replace it; give it more text than the view shows, so a secret cut at the
+    view's edge is still recognised by its name."""
     if not _may_hold_secret(text):
-        return text
-    for pattern, group in _TEXT_PATTERNS:
-        text = pattern.sub(functools.partial(_replace_group, group=group), text)
-    return text
+        return []
+    found = sorted(
+        match.span(group) for pattern, group in _TEXT_PATTERNS for match in pattern.finditer(text)
+    )
+    spans: list[tuple[int, int]] = []
+    for start, end in found:
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+# Bytes read as text, one character a byte, for `secret_byte_spans`: a control byte (the NUL
+# that ends a C string) reads as a space, which ends a secret's value; a byte past ASCII reads
+# as DEL, which is in no pattern's literal but no space either (a UTF-8 value is not cut).
+_BYTES_AS_TEXT = bytes(
+    byte if 32 <= byte < 127 or byte in b"\t\n\r" else 32 if byte < 32 else 127
+    for byte in range(256)
+)
+
+
+def secret_byte_spans(data: bytes) -> list[tuple[int, int]]:
+    """`secret_spans` in binary data (strings in an executable): (start, end) byte offsets."""
+    return secret_spans(data.translate(_BYTES_AS_TEXT).decode("ascii"))
 
 
 def redact_environment(env: Mapping[str, Any]) -> dict[str, str]:
@@ -329,10 +364,16 @@ def _may_hold_secret(text: str) -> bool:
     return _ANY_FOLDED.search(text) is not None
 
 
-def _replace_group(match: re.Match[str], group: int) -> str:
-    whole = match.group(0)
-    secret = match.group(group)
-    if secret is None:
-        return whole
-    start = match.start(group) - match.start(0)
-    return whole[:start] + redact_value(secret) + whole[start + len(secret) :]
+def _replace_spans(text: str, spans: list[tuple[int, int]], *, keep_lines: bool) -> str:
+    if not spans:
+        return text
+    pieces: list[str] = []
+    at = 0
+    for start, end in spans:
+        secret = text[start:end]
+        pieces += (text[at:start], redact_value(secret))
+        if keep_lines:
+            pieces.append("\n" * secret.count("\n"))
+        at = end
+    pieces.append(text[at:])
+    return "".join(pieces)

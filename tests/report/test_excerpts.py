@@ -14,8 +14,9 @@ import pytest
 from lambda_ir.evidence.index import open_index
 from lambda_ir.model import EvidenceRef, Finding, Severity
 from lambda_ir.report import build_facts, render_all
-from lambda_ir.report.excerpts import read_excerpts
+from lambda_ir.report.excerpts import HEX_CONTEXT, read_excerpts
 from lambda_ir.timeline import build_timeline
+from tests.analyze.casebuild import CaseBuilder, zip_bytes
 from tests.report.twins import HOT_EVENT, MALLORY, build_twins
 from tests.timeline.casebuilder import (
     ACCOUNT,
@@ -123,3 +124,54 @@ def test_bytes_around_a_yara_offset(tmp_path: Path, offset: int) -> None:
     # lib/util.py is text, but without a line the match is shown where YARA put it.
     assert excerpt.kind == "bytes" and f"matched at offset {offset}" in excerpt.title
     assert excerpt.text.startswith(">00000000  58 20 3d 20 31")
+
+
+SECRET_KEY = b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+MINER = (
+    b"\x7fELF" + b"\0" * 124 + b"stratum+tcp://pool.example.net:3333\0"
+    b"aws_secret_access_key=" + SECRET_KEY + b"\0" * 200
+)
+_AT = MINER.index(SECRET_KEY)
+
+
+@pytest.mark.parametrize(
+    "offset",
+    [
+        MINER.index(b"stratum"),  # the key over three rows, none holding it whole
+        _AT + 24 + HEX_CONTEXT,  # the dump starts inside the value: its name is not shown
+        _AT + 20 - HEX_CONTEXT,  # the dump ends inside the value
+    ],
+)
+def test_a_secret_in_a_hex_dump_is_masked_in_both_columns(tmp_path: Path, offset: int) -> None:
+    builder = CaseBuilder(tmp_path / "case")
+    entry = builder.code(zip_bytes({"bin/helper": MINER}), "fnhex")
+    finding = Finding(
+        id="y",
+        detector="yara:miner",
+        title="t",
+        severity=Severity.HIGH,
+        resource="arn:aws:lambda:eu-west-1:111122223333:function:fnhex",
+        account=ACCOUNT,
+        region=REGION,
+        summary="",
+        evidence=(EvidenceRef(entry.path or "", entry.sha256 or "", member="bin/helper"),),
+        details={"offset": offset, "rule": "miner"},
+    )
+    (excerpt,) = read_excerpts(builder.case, None, (finding,))["y"]
+    *rows, note = excerpt.text.splitlines()
+    masked = 0
+    for row in rows:  # every cell is the file's byte at that offset, or ** over the secret
+        at = int(row[1:9], 16)
+        cells, text = row[11:58].split(), row[60:]
+        assert len(cells) == len(text) == len(MINER[at : at + 16])
+        for i, (cell, char) in enumerate(zip(cells, text, strict=True)):
+            byte, inside = MINER[at + i], _AT <= at + i < _AT + len(SECRET_KEY)
+            shown = (
+                ("**", "*") if inside else (f"{byte:02x}", chr(byte) if 32 <= byte < 127 else ".")
+            )
+            assert (cell, char) == shown
+            masked += inside
+    assert masked and note == f"({masked} bytes of secrets redacted: ** above)"
+    for i in range(len(SECRET_KEY) - 3):  # no piece of it, in the text or the hex column
+        assert SECRET_KEY[i : i + 4].decode() not in excerpt.text
+        assert SECRET_KEY[i : i + 3].hex(" ") not in excerpt.text

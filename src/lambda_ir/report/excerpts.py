@@ -25,13 +25,17 @@ from lambda_ir.evidence import Case
 from lambda_ir.evidence.index_trail import record_files, records_query
 from lambda_ir.evidence.logs import ERROR, TIMEOUT
 from lambda_ir.model import EvidenceRef, Finding
-from lambda_ir.redact import redact_document, redact_text
+from lambda_ir.redact import redact_document, redact_text, secret_byte_spans
 
 MAX_TEXT = 12_000  # characters of one excerpt
 MAX_LOG_LINES = 12
 MAX_RAW = 16_000  # bytes of an API response embedded whole
 CODE_CONTEXT = 12  # lines either side of a matched line
 HEX_CONTEXT = 96  # bytes either side of a match offset
+# Text read past an excerpt's edges to find the secrets in it: a secret cut by the edge is
+# recognised by what precedes it (its name) or by its whole shape. A PEM key of 4096 bits is
+# about 3,300 characters.
+SECRET_MARGIN = 4096
 PACKAGE_LIMITS = Limits(max_package=128 * 1024 * 1024, max_member=64 * 1024 * 1024)
 
 
@@ -188,16 +192,36 @@ def _lines_around(data: bytes, line: int) -> str:
 
 
 def _hex_around(data: bytes, offset: int) -> str:
+    """Rows of 16 bytes around `offset`, the bytes of a secret shown as `**` in the hex and `*`
+    in the text column: masked, not replaced, so every offset stays true. Secrets are sought
+    in the whole window and `SECRET_MARGIN` bytes past it, never row by row."""
     start = max(0, (offset - HEX_CONTEXT) // 16 * 16)
     end = min(len(data), offset + HEX_CONTEXT)
+    shown_end = min(len(data), start + (end - start + 15) // 16 * 16)
+    masked = _secret_bytes(data, start, shown_end)
     rows = []
     for at in range(start, end, 16):
-        chunk = data[at : at + 16]
-        hexes = " ".join(f"{b:02x}" for b in chunk)
-        text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        cells = [None if at + i in masked else b for i, b in enumerate(data[at : at + 16])]
+        hexes = " ".join("**" if b is None else f"{b:02x}" for b in cells)
+        text = "".join("*" if b is None else chr(b) if 32 <= b < 127 else "." for b in cells)
         mark = ">" if at <= offset < at + 16 else " "
         rows.append(f"{mark}{at:08x}  {hexes:<47}  {text}")
-    return redact_text("\n".join(rows))
+    if masked:
+        rows.append(f"({len(masked)} bytes of secrets redacted: ** above)")
+    return "\n".join(rows)
+
+
+def _secret_bytes(data: bytes, start: int, end: int) -> frozenset[int]:
+    """Offsets in `start`..`end` of bytes that belong to a secret, found in a window wider by
+    `SECRET_MARGIN` either side: a secret whose name lies before the dump, or whose value runs
+    past it, is still recognised."""
+    low = max(0, start - SECRET_MARGIN)
+    spans = secret_byte_spans(data[low : end + SECRET_MARGIN])
+    return frozenset(
+        at
+        for span_start, span_end in spans
+        for at in range(max(start, low + span_start), min(end, low + span_end))
+    )
 
 
 def _api(case: Case, ref: EvidenceRef) -> list[Excerpt]:
