@@ -20,6 +20,7 @@ from lambda_ir.redact import (
     looks_secret,
     redact_document,
     redact_environment,
+    redact_lines,
     redact_text,
     redact_value,
     secret_byte_spans,
@@ -85,6 +86,18 @@ def test_redact_text_finds_labelled_and_shaped_secrets() -> None:
     assert "AKIAIOSFODNN7EXAMPLE" in out  # an identifier responders follow through CloudTrail
     assert "postgres://app:" in out and "@db.internal/x" in out
     assert redact_text(out) == out  # idempotent: reports may redact twice
+
+
+def test_redact_lines_keeps_every_line_on_its_number() -> None:
+    text = 'a\nk = "-----BEGIN PRIVATE KEY-----\nMIIEabc\nMIIEdef\n-----END PRIVATE KEY-----"\nb'
+    assert redact_lines(text).split("\n") == [
+        "a",
+        f'k = "{REDACTED} (69 chars)',
+        REDACTED,
+        REDACTED,
+        f'{REDACTED}"',
+        "b",
+    ]
 
 
 def test_secrets_in_binary_data_end_at_a_control_byte_not_at_utf8() -> None:

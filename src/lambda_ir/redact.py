@@ -202,8 +202,9 @@ def redact_text(text: str) -> str:
 
 
 def redact_lines(text: str) -> str:
-    """`redact_text` for numbered lines: a secret over several lines (a PEM key) leaves its
-    line breaks after its stand-in, so every line after it keeps its number."""
+    """`redact_text` for numbered lines: a secret over several lines (a PEM key) keeps its
+    line breaks, each line after its stand-in's reading `[REDACTED]`, so every line keeps
+    its number."""
     return _replace_spans(text, secret_spans(text), keep_lines=True)
 
 
@@ -373,7 +374,7 @@ def _replace_spans(text: str, spans: list[tuple[int, int]], *, keep_lines: bool)
         secret = text[start:end]
         pieces += (text[at:start], redact_value(secret))
         if keep_lines:
-            pieces.append("\n" * secret.count("\n"))
+            pieces.append(f"\n{REDACTED}" * secret.count("\n"))
         at = end
     pieces.append(text[at:])
     return "".join(pieces)

@@ -6,6 +6,7 @@ are redacted before it gets there.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import orjson
@@ -13,8 +14,9 @@ import pytest
 
 from lambda_ir.evidence.index import open_index
 from lambda_ir.model import EvidenceRef, Finding, Severity
+from lambda_ir.redact import REDACTED
 from lambda_ir.report import build_facts, render_all
-from lambda_ir.report.excerpts import HEX_CONTEXT, read_excerpts
+from lambda_ir.report.excerpts import CODE_CONTEXT, HEX_CONTEXT, read_excerpts
 from lambda_ir.timeline import build_timeline
 from tests.analyze.casebuild import CaseBuilder, zip_bytes
 from tests.report.twins import HOT_EVENT, MALLORY, build_twins
@@ -175,3 +177,51 @@ def test_a_secret_in_a_hex_dump_is_masked_in_both_columns(tmp_path: Path, offset
     for i in range(len(SECRET_KEY) - 3):  # no piece of it, in the text or the hex column
         assert SECRET_KEY[i : i + 4].decode() not in excerpt.text
         assert SECRET_KEY[i : i + 3].hex(" ") not in excerpt.text
+
+
+PEM_BODY = "MIIEpAIBAAKCAQEA7x9gHxUo0rbWTbx3VgWnmqTbZP0DxrtBs1VxZg4Y"
+SECRET_FILES = {  # a secret's parts by line, the line each excerpt shows at its middle
+    "the name above the excerpt": (
+        ["CONFIG = {", '    "aws_secret_access_key":', f'        "{SECRET_KEY.decode()}",', "}"],
+        3 + CODE_CONTEXT,
+    ),
+    "the name on the line before": (
+        ["CONFIG = {", "    aws_secret_access_key =", f"        {SECRET_KEY.decode()}", "}"],
+        3,
+    ),
+    "a key begun above the excerpt": (
+        [
+            'KEY = """-----BEGIN RSA PRIVATE KEY-----',
+            *([PEM_BODY] * 25),
+            '-----END RSA PRIVATE KEY-----"""',
+        ],
+        6 + CODE_CONTEXT,
+    ),
+}
+
+
+@pytest.mark.parametrize("secret", SECRET_FILES)
+def test_a_secret_cut_by_a_code_excerpt_is_still_redacted(tmp_path: Path, secret: str) -> None:
+    parts, middle = SECRET_FILES[secret]
+    lines = [f"x{n} = {n}" for n in range(1, 81)]
+    lines[20 : 20 + len(parts)] = parts  # from line 21
+    builder = CaseBuilder(tmp_path / "case")
+    entry = builder.code(zip_bytes({"config.py": "\n".join(lines) + "\n"}), "fn")
+    finding = Finding(
+        id="c",
+        detector="LIR-CODE-001",
+        title="t",
+        severity=Severity.HIGH,
+        resource="arn:aws:lambda:eu-west-1:111122223333:function:fn",
+        account=ACCOUNT,
+        region=REGION,
+        summary="",
+        evidence=(EvidenceRef(entry.path or "", entry.sha256 or "", member="config.py"),),
+        details={"line": 20 + middle},
+    )
+    (excerpt,) = read_excerpts(builder.case, None, (finding,))["c"]
+    assert SECRET_KEY.decode()[:8] not in excerpt.text and PEM_BODY[:8] not in excerpt.text
+    numbered = [re.fullmatch(r".( *\d+)  (.*)", row).groups() for row in excerpt.text.split("\n")]
+    assert [int(number) for number, _ in numbered] == list(range(8 + middle, 33 + middle))
+    for number, content in numbered:  # every line on its own number, whole or redacted
+        assert content == lines[int(number) - 1] or REDACTED in content

@@ -25,7 +25,7 @@ from lambda_ir.evidence import Case
 from lambda_ir.evidence.index_trail import record_files, records_query
 from lambda_ir.evidence.logs import ERROR, TIMEOUT
 from lambda_ir.model import EvidenceRef, Finding
-from lambda_ir.redact import redact_document, redact_text, secret_byte_spans
+from lambda_ir.redact import redact_document, redact_lines, redact_text, secret_byte_spans
 
 MAX_TEXT = 12_000  # characters of one excerpt
 MAX_LOG_LINES = 12
@@ -36,6 +36,7 @@ HEX_CONTEXT = 96  # bytes either side of a match offset
 # recognised by what precedes it (its name) or by its whole shape. A PEM key of 4096 bits is
 # about 3,300 characters.
 SECRET_MARGIN = 4096
+MARGIN_LINES = 128  # lines joined to take `SECRET_MARGIN` characters from (a PEM key is ~55)
 PACKAGE_LIMITS = Limits(max_package=128 * 1024 * 1024, max_member=64 * 1024 * 1024)
 
 
@@ -182,13 +183,26 @@ def _is_text(data: bytes) -> bool:
 def _lines_around(data: bytes, line: int) -> str:
     lines = data.decode("utf-8", errors="replace").splitlines()
     start = max(0, line - 1 - CODE_CONTEXT)
-    shown = lines[start : line + CODE_CONTEXT]
+    shown = _redacted_lines(lines, start, line + CODE_CONTEXT)
     width = len(str(start + len(shown)))
     text = "\n".join(
         f"{'>' if number == line else ' '}{number:>{width}}  {content}"
         for number, content in enumerate(shown, start=start + 1)
     )
-    return _cut(redact_text(text))
+    return _cut(text)
+
+
+def _redacted_lines(lines: list[str], start: int, stop: int) -> list[str]:
+    """`lines[start:stop]` redacted with the text around them (`SECRET_MARGIN` characters
+    either side): a secret named on a line above the excerpt, or going on below it (a PEM
+    key), is still found. Sought before the lines are numbered, as a number would stand
+    between a name and its value on the next line."""
+    before = "\n".join(lines[max(0, start - MARGIN_LINES) : start])[-SECRET_MARGIN:]
+    after = "\n".join(lines[stop : stop + MARGIN_LINES])[:SECRET_MARGIN]
+    shown = lines[start:stop]
+    redacted = redact_lines("\n".join([before, *shown, after])).split("\n")
+    first = before.count("\n") + 1  # `redact_lines` keeps every line on its number
+    return redacted[first : first + len(shown)]
 
 
 def _hex_around(data: bytes, offset: int) -> str:
