@@ -12,7 +12,9 @@ import pytest
 
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import open_index
-from lambda_ir.timeline.logs import log_count, log_events
+from lambda_ir.redact import REDACTED
+from lambda_ir.timeline import build_timeline
+from lambda_ir.timeline.logs import MESSAGE_CHARS, log_count, log_events
 from tests.analyze.casebuild import CaseBuilder
 
 STREAM = "2026/11/23/[$LATEST]0123456789abcdef"
@@ -85,3 +87,18 @@ def test_a_request_with_an_error_line_is_an_error_in_report_lines(case: Case) ->
     assert {name: status[_rid(n)] for n, (name, _, _) in enumerate(LINES)} == {
         name: "error" if error else "success" for name, _, error in LINES
     }
+
+
+def test_a_secret_at_the_message_cut_is_redacted_whole(tmp_path: Path) -> None:
+    # The first secret's stand-in is shorter than it, which brings the cut one into view.
+    token = "ghp_" + "A1b2" * 9
+    text = f"ERROR --session-token={'s' * 200} {'a' * 143} {token}"
+    assert text.index(token) < MESSAGE_CHARS < text.index(token) + len(token)
+    line = f"{AT}\t{_rid(0)}\t{text}"  # Node's format: the time and request id are dropped
+    builder = CaseBuilder(tmp_path / "case")
+    builder.logs("/aws/lambda/pay", [{"timestamp": T0, "message": line, "logStreamName": STREAM}])
+    with open_index(builder.case) as con:
+        events = list(build_timeline(builder.case, con))
+    (error,) = [e for e in events if e.kind == "log-error"]
+    assert token[:8] not in error.summary
+    assert error.summary.count(REDACTED) == 2

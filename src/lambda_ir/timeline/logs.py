@@ -16,6 +16,7 @@ import duckdb
 
 from lambda_ir.evidence.logs import ERROR, TIMEOUT
 from lambda_ir.model import EvidenceRef, TimelineEvent
+from lambda_ir.redact import redact_text
 from lambda_ir.timeline.clock import utc_iso
 
 _INVOCATIONS = """
@@ -41,7 +42,7 @@ SELECT (SELECT count(ts) FROM report_lines)
 _BATCH = 5000
 # The runtime's own line prefix (`<time> <request id> `): the event already says both.
 _PREFIX = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z\s+[0-9a-f-]{36}\s+")
-MESSAGE_CHARS = 400  # merge cuts summaries after redacting; keep more so a secret is whole
+MESSAGE_CHARS = 400  # of a message, redacted, in its event (merge cuts the summary to 300)
 
 
 def log_events(con: duckdb.DuckDBPyConnection) -> Iterator[TimelineEvent]:
@@ -87,7 +88,7 @@ def _problems(con: duckdb.DuckDBPyConnection) -> Iterator[TimelineEvent]:
             continue
         text = _PREFIX.sub("", " ".join(str(message or "").split()), count=1)
         kind = "timeout" if re.search(TIMEOUT, text) else "log-error"
-        line = text[:MESSAGE_CHARS]
+        line = redact_text(text)[:MESSAGE_CHARS]  # a secret cut in half matches no pattern
         summary = f"{kind} in request {request}: {line}" if request else f"{kind}: {line}"
         yield _event(time, kind, row, summary)
 

@@ -101,8 +101,9 @@ def timeline_size(
 def _redacted(event: TimelineEvent) -> TimelineEvent:
     """The one point where event text is redacted (and cut to one readable line).
 
-    Sources leave text as found, so it is redacted here once, whole: cutting before
-    redacting could leave half a secret. A summary that is wholly our own wording around
+    Sources leave text as found, so it is redacted here, whole: cutting before redacting
+    could leave half a secret (the two that cut a command line or a log message redact it
+    first, and this finds nothing more). A summary that is wholly our own wording around
     numbers and a UUID (an invocation) cannot hold a secret and skips the regexes: it is
     most of a busy function's timeline.
     """

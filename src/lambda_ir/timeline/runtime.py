@@ -16,11 +16,13 @@ from typing import Any
 from lambda_ir.analyze.unknowns import UNKNOWN_SIZE
 from lambda_ir.evidence import Case
 from lambda_ir.model import EvidenceRef, TimelineEvent
+from lambda_ir.redact import redact_text
 from lambda_ir.timeline.clock import utc_iso
 from lambda_ir.timeline.documents import Document, documents
 
 Keyed = list[tuple[tuple[str, ...], TimelineEvent]]
 MAX_PER_SNAPSHOT = 500  # /tmp files and processes put on the timeline from one snapshot
+COMMAND_CHARS = 300  # of a process's command line in its event
 
 
 def runtime_events(case: Case, warnings: list[str] | None = None) -> list[TimelineEvent]:
@@ -135,7 +137,10 @@ def _process_events(doc: Document, body: dict[str, Any]) -> Keyed:
         pid = item.get("pid")
         who = "a process" if pid is None else f"process {pid}"
         command = " ".join(str(part) for part in item.get("cmdline") or []) or item.get("name")
-        ran = f": {str(command)[:300]}" if command else " (no command line or name recorded)"
+        # Redacted before it is cut: half a secret matches no pattern, so `merge`, which
+        # redacts every summary (again, to no change), would leave the half on the page.
+        shown = redact_text(str(command))[:COMMAND_CHARS]
+        ran = f": {shown}" if command else " (no command line or name recorded)"
         summary = (
             f"{who} started in {_named(where)}{ran} "
             f"(exe {item.get('exe') or '?'}, sha256 {item.get('exe_sha256') or 'unreadable'})"
