@@ -107,6 +107,18 @@ def test_secrets_in_binary_data_end_at_a_control_byte_not_at_utf8() -> None:
     assert [data[start:end] for start, end in spans] == [key, b"h\xc3\xa4sslich9"]
 
 
+def test_a_command_line_flag_naming_a_secret_has_its_value_redacted() -> None:
+    command = (
+        "mysql -u app --password hunter2 --token-file /run/t --secret-id prod/db "
+        "--github-token=ghx1234567 --aws-secret-access-key wJalrXUtnFEMI --token --verbose"
+    )
+    assert redact_text(command) == (
+        f"mysql -u app --password {REDACTED} (7 chars) --token-file /run/t --secret-id prod/db "
+        f"--github-token={REDACTED} (10 chars) --aws-secret-access-key {REDACTED} (13 chars) "
+        "--token --verbose"
+    )
+
+
 def test_redact_text_private_key_block() -> None:
     pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY-----"
     assert "MIIEabc" not in redact_text(f"x {pem} y")
@@ -162,6 +174,8 @@ def test_redact_document_walks_api_responses() -> None:
         "eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.SflKxwRJSMeKKF2QT4f",
         "AIza" + "B" * 35,
         "paſſword=hunter2xx",  # (?i) folds ſ to s
+        "--db-password hunter2xx",
+        "-Token 'abcd1234'",
     ],
 )
 def test_every_text_pattern_is_reached(secret_text: str) -> None:

@@ -120,6 +120,19 @@ _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
         ),
         1,
     ),
+    # A command-line flag whose name ends in a secret word, then its value (`--password
+    # hunter2`, `--db-password x`, `-token x`); `--token-file` and `--secret-id` name none.
+    (
+        re.compile(
+            r"""(?ix)
+            (?<![\w-])--?(?:[a-z0-9]+[_-])*
+            (?:secret[_-]?access[_-]?key|session[_-]?token|security[_-]?token|secret|
+               passw(?:or)?d|pwd|api[_-]?key|token)
+            [ \t]+["']?(?!-)(?!\[REDACTED\])([^\s"']{4,})
+            """
+        ),
+        1,
+    ),
     (re.compile(r"(?i)\b(?:bearer|basic)\s+([A-Za-z0-9._~+/=-]{8,})"), 1),
     # scheme://user:password@host
     (re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@]+:([^\s@/]+)@"), 1),

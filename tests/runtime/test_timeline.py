@@ -53,3 +53,20 @@ def test_a_secret_at_the_command_line_cut_is_redacted_whole(tmp_path: Path) -> N
     (started,) = [e for e in events if e.kind == "runtime-process" and "process 50 " in e.summary]
     assert token[:8] not in started.summary
     assert started.summary.count(REDACTED) == 2
+
+
+def test_a_password_passed_as_a_flag_is_redacted_from_the_command_line(tmp_path: Path) -> None:
+    tmp, opt = tmp_path / "tmp", tmp_path / "opt"
+    tmp.mkdir()
+    opt.mkdir()
+    snapshot = lambda_snapshot(tmp, opt)
+    argv = ["mysql", "-h", "db.internal", "--password", "hunter2", "--database", "orders"]
+    snapshot["processes"].append(process(51, "/usr/bin/mysql", *argv, ppid=8))
+    builder = CaseBuilder(tmp_path / "case")
+    store(builder, snapshot, "first")
+
+    events = list(build_timeline(Case.open(builder.root), None))
+    (started,) = [e for e in events if e.kind == "runtime-process" and "process 51 " in e.summary]
+    assert f"mysql -h db.internal --password {REDACTED} (7 chars) --database orders" in (
+        started.summary
+    )
