@@ -1,6 +1,6 @@
 """Precision on the `busy` scenario, end to end: seeded over HTTP, collected, analyzed.
 
-Thirty days of honest releases with four intrusions hidden in them (see
+Thirty days of honest releases with five intrusions hidden in them (see
 `emulator/scenarios/busy.py`). The issue's four Checks are asserted here on that account,
 and the figures are printed (`pytest -s`): medium+ findings on honest resources (target 0)
 and each intrusion's incident rank (target: the top incidents). The scenario is seeded once
@@ -56,8 +56,11 @@ def test_precision_figures(busy: dict[str, Any]) -> None:
     # every intrusion's incidents lead: its first, and the one of its actor's calls, rank
     # above every honest incident
     ranks = sorted(r["incident_rank"] for r in figures["intrusions"].values())
-    assert ranks == [1, 2, 3, 4], figures["intrusions"]
-    assert sorted(figures["intrusions"]) == ["cikeys", "dormant", "lookalike", "role"]
+    known = intrusions(busy)
+    owned = {f["id"] for f in busy["findings"] if owner(f, known)}
+    honest = [n for n, i in enumerate(busy["incidents"], 1) if not owned & set(i["findings"])]
+    assert len(set(ranks)) == 5 and ranks[-1] < honest[0], (figures["intrusions"], honest[:3])
+    assert sorted(figures["intrusions"]) == ["cikeys", "dormant", "lookalike", "role", "stack"]
     assert all(r["honest_above"] == 0 for r in figures["intrusions"].values()), figures
 
 
@@ -152,3 +155,18 @@ def test_check_one_actors_attack_steps_are_one_incident_in_order(busy: dict[str,
     assert any("203.0.113.200" in a["addresses"] for a in incident["actors"])
     written = json.loads((Path(busy["case"]) / "incidents.json").read_text())
     assert [i["id"] for i in written] == [i["id"] for i in busy["incidents"]]
+
+
+def test_stolen_ci_keys_updating_a_stack_are_reported_by_who_started_it(
+    busy: dict[str, Any],
+) -> None:
+    # CloudFormation's own calls replace reports-nightly's code as in every release; the
+    # UpdateStack that started them came from a network and tool the CI role never used
+    (found,) = [f for f in busy["findings"] if f["detector"] == "LIR-CT-014"]
+    assert "gha-run-4242" in _actor(found) and found["actor"]["source_ip"] == "198.18.40.7"
+    assert found["severity"] == "medium"
+    assert found["resource"].endswith(":function:reports-nightly")
+    assert found["details"]["baseline"]["new"] == ["network", "tool"]
+    assert found["details"]["operations"] == ["UpdateFunctionCode", "PublishVersion"]
+    incident = next(i for i in busy["incidents"] if i["id"] == found["incident"])
+    assert incident["kind"] == "activity" and incident["severity"] == "medium"

@@ -10,7 +10,7 @@
 - `pacu`: Pacu's backdoor_new_roles: a random-named admin function rewrites each new role's
   trust policy, run by an EventBridge rule on CreateRole.
 - `busy`: thirty days of honest CI, CloudFormation, CodeDeploy, console and vendor-layer life,
-  with four intrusions hidden in it (the precision benchmark).
+  with five intrusions hidden in it (the precision benchmark).
 - `organization`: an AWS Organization of member accounts to fan out over (`collect --org-role`).
 - `hostile`: every string the attacker controls (user agent, a refused function name, layer
   and function descriptions, environment values, tags, code file names, log lines) carries

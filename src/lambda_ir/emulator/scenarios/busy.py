@@ -1,4 +1,4 @@
-"""Scenario `busy`: thirty days of an account's ordinary life, with four intrusions in it.
+"""Scenario `busy`: thirty days of an account's ordinary life, with five intrusions in it.
 
 The content is ours. In us-east-1, a made-up company runs nine functions:
 - six released by CI (a GitHub Actions role, Terraform's user agent, runners in 192.0.2.0/24)

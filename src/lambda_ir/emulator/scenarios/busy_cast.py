@@ -62,7 +62,7 @@ DEPLOY_POLICY = {
     "Statement": [
         {
             "Effect": "Allow",
-            "Action": ["lambda:*", "iam:*Role*", "iam:PassRole", "logs:*"],
+            "Action": ["lambda:*", "iam:*Role*", "iam:PassRole", "logs:*", "cloudformation:*"],
             "Resource": "*",
         }
     ],

@@ -13,6 +13,11 @@
   session of the CI role (its keys lifted from a runner) releases `search-indexer` from
   198.18.7.23, a network the role never used (its runners keep to 192.0.2.0/24): new code
   that sends the function's environment away, published, `live` moved to it.
+- `stack`: eight days ago at 03:05, another session of the CI role (keys lifted the same
+  way) updates `reports-nightly`'s stack from 198.18.40.7 with the AWS CLI, where the
+  pipeline updates it from its runners with Terraform: CloudFormation then replaces the
+  function's code with its own role, as in every honest release; only the stack call's
+  caller gives it away.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lambda_ir.emulator.scenarios.actors import ActorClients, assume_role_actor, lambda_service
-from lambda_ir.emulator.scenarios.busy_life import Life, Schedule, day_at
+from lambda_ir.emulator.scenarios.busy_life import CFN_APPS, Life, Schedule, day_at
 from lambda_ir.emulator.scenarios.busy_vendors import LOOKALIKE, LOOKALIKE_ACCOUNT
 from lambda_ir.emulator.scenarios.code import build_zip
 from lambda_ir.emulator.scenarios.result import Actor, Technique
@@ -37,12 +42,23 @@ DORMANT_AGENT = "Boto3/1.34.69 md/Botocore#1.34.69 ua/2.0 os/linux#6.1.0 lang/py
 ROLE_THIEF_IP = "203.0.113.200"
 ROLE_THIEF_AGENT = "aws-cli/1.29.0 Python/3.8.10 Linux/5.4.0-1103-aws botocore/1.31.0"
 CI_THIEF_IP = "198.18.7.23"
+STACK_THIEF_IP = "198.18.40.7"
+STACK_THIEF_AGENT = (
+    "aws-cli/2.13.25 Python/3.11.5 Darwin/23.1.0 exe/x86_64 prompt/off "
+    "command/cloudformation.update-stack"
+)
 SKIMMER = (
     '"""search-indexer (tampered; lambda-ir stand-in, inert)."""\n'
     "import os\n\n"
     "def handler(event, context):\n"
     "    # stand-in: a real skimmer would post os.environ to its server; this one counts it\n"
     '    return {"statusCode": 200, "body": str(len(os.environ))}\n'
+)
+EXPORTER = (
+    '"""reports-nightly (tampered; lambda-ir stand-in, inert)."""\n\n'
+    "def handler(event, context):\n"
+    "    # stand-in: a real one would copy the night's report elsewhere; this one does not\n"
+    '    return {"statusCode": 200, "body": "ok"}\n'
 )
 BACKDOOR = (
     '"""image-thumbnailer (tampered; lambda-ir stand-in, inert)."""\n'
@@ -216,10 +232,37 @@ def _ci_keys(life: Life) -> None:
     lam.update_alias(FunctionName="search-indexer", Name="live", FunctionVersion=answer["Version"])
 
 
+def _stack_keys(life: Life) -> None:
+    actor = assume_role_actor(
+        life.cast.owner.client("sts"),
+        life.cast.ci_role,
+        "gha-run-4242",  # a run's keys, used elsewhere
+        name="stack-thief",
+        source_ip=STACK_THIEF_IP,
+        user_agent=STACK_THIEF_AGENT,
+    )
+    app = next(app for app in CFN_APPS if app.name == "reports-nightly")
+    number = life.versions[app.name] + 1
+    life.stack(life.cast.as_actor(actor), app, number)
+    _record(
+        life,
+        actor,
+        "stack-update",
+        "Stolen CI keys update reports-nightly's stack from another network",
+        "UpdateStack",
+        app.name,
+    )
+    cfn = life.lam(life.cast.service("cloudformation.amazonaws.com"))
+    cfn.update_function_code(FunctionName=app.name, ZipFile=build_zip({"app.py": EXPORTER}))
+    life.clock.advance(20)
+    life.versions[app.name] = int(cfn.publish_version(FunctionName=app.name)["Version"])
+
+
 def plan(schedule: Schedule, life: Life, now: datetime) -> None:
-    """Put the four intrusions on the schedule."""
+    """Put the five intrusions on the schedule."""
     steps: tuple[tuple[datetime, Callable[[Life], None]], ...] = (
         (day_at(now, 9, 13, 20), _lookalike),
+        (day_at(now, 8, 3, 5), _stack_keys),
         (day_at(now, 5, 21, 40), _stolen_role),
         (day_at(now, 3, 12, 35), _ci_keys),
         (day_at(now, 2, 2, 10), _dormant),

@@ -1,11 +1,16 @@
 """The honest life of the `busy` account: its functions, releases, canaries and console edits.
 
+CloudFormation's functions are each a stack the CI pipeline creates and updates (Terraform's
+`aws_cloudformation_stack`, from the runners): its `CreateStack`/`UpdateStack`, then
+CloudFormation's own Lambda calls with the stack's role.
+
 Every call is made by the actor who would make it (`busy_cast`), at a backdated time from the
 scenario's schedule; nothing here is malicious (the intrusions are in `busy_intrusions`).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -114,6 +119,15 @@ FFMPEG_APP, FFMPEG_DAY = "image-thumbnailer", 10
 FFMPEG = {"bin/ffmpeg": ELF_STUB}
 # Amazon Inspector is turned on six days ago and scans Lambda at night on these days (ago).
 INSPECTOR_DAYS = (5, 4, 3, 2, 1)
+
+
+def stack_template(app: App, release: int) -> str:
+    """The stack's template as CloudFormation reads it (the function itself is made with
+    the stack's role by the calls that follow: the emulator's CloudFormation does not run
+    Lambda resources); a parameter records the release."""
+    properties = {"Type": "String", "Name": f"/{app.name}/release", "Value": f"2.{release}.0"}
+    parameter = {"Type": "AWS::SSM::Parameter", "Properties": properties}
+    return json.dumps({"Resources": {"Release": parameter}})
 
 
 @dataclass
@@ -234,10 +248,22 @@ class Life:
         self.clock.advance(2)
         lam.update_alias(FunctionName=app.name, Name=ALIAS, FunctionVersion=str(number))
 
+    def stack(self, clients: ActorClients, app: App, release: int) -> None:
+        """The stack of `app` created (release 0) or updated to `release`, as its caller."""
+        cloudformation = clients.client("cloudformation", REGION)
+        body = stack_template(app, release)
+        if release:
+            cloudformation.update_stack(StackName=app.name, TemplateBody=body)
+        else:
+            cloudformation.create_stack(StackName=app.name, TemplateBody=body)
+        self.clock.advance(40)
+
     def canary(self, app: App, finish: bool) -> None:
-        """CloudFormation publishes new code; CodeDeploy shifts `live` 10 %, then 100 %."""
-        cfn = self.lam(self.cast.service("cloudformation.amazonaws.com"))
+        """The pipeline updates the stack; CloudFormation publishes new code; CodeDeploy
+        shifts `live` 10 %, then 100 %."""
         number = self.versions[app.name] + 1
+        self.stack(self.cast.ci(500 + number), app, number)
+        cfn = self.lam(self.cast.service("cloudformation.amazonaws.com"))
         code = function_zip(app.runtime, app.name, f"2.{number}.0")
         cfn.update_function_code(FunctionName=app.name, ZipFile=code)
         self.clock.advance(20)
@@ -326,6 +352,7 @@ class Life:
     def _create_cfn(self) -> None:
         clients = self.cast.service("cloudformation.amazonaws.com")
         for app in CFN_APPS:
+            self.stack(self.cast.ci(500), app, 0)
             self.create(clients, app)
 
     def _ci_run(self, run: int, days_ago: int) -> None:
