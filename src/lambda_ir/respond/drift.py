@@ -68,7 +68,10 @@ def watch(undo: AwsCall) -> Watch | None:
     p = undo.params
 
     def same(*keys: str) -> Callable[[dict[str, Any]], bool]:
-        return lambda params: all(_named(params.get(k)) == _named(p.get(k)) for k in keys)
+        others = [k for k in keys if k not in ("FunctionName", "Qualifier")]
+        return lambda params: (
+            _address(params) == _address(p) and all(params.get(k) == p.get(k) for k in others)
+        )
 
     if undo.api in ("lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"):
         return Watch("lambda:GetFunctionConcurrency", same("FunctionName"), _whole)
@@ -166,15 +169,22 @@ def _key(api: str, params: dict[str, Any]) -> str:
     return f"{api} {orjson.dumps(params, option=orjson.OPT_SORT_KEYS).decode()}"
 
 
-def _named(value: Any) -> Any:
-    """A function as named in a call: its name, whether given as a name or an ARN (a run
-    reads the function as the responder named it; its changes name it by name)."""
-    if isinstance(value, str) and value.startswith("arn:"):
-        try:
-            return FunctionRef.from_arn(value).name
-        except ValueError:
-            return value
-    return value
+def _address(params: Mapping[str, Any]) -> tuple[Any, Any]:
+    """The function and qualifier a call or read names, however it names them: a name, a
+    partial or full ARN, with the qualifier in it or as `Qualifier` (a run reads the function
+    as the responder named it, `fn:live` or its ARN; its changes name it by name). `$LATEST`
+    is the unqualified function, the only one UpdateFunctionConfiguration changes."""
+    name, qualifier = params.get("FunctionName"), params.get("Qualifier")
+    if isinstance(name, str):
+        if name.startswith("arn:"):
+            parts = name.split(":")[6:]
+        elif ":function:" in name:
+            parts = name.split(":function:", 1)[1].split(":")
+        else:
+            parts = name.split(":")
+        name = parts[0] if parts else name
+        qualifier = qualifier or (parts[1] if len(parts) > 1 else None)
+    return name, None if qualifier == "$LATEST" else qualifier
 
 
 def _any(_params: dict[str, Any]) -> bool:

@@ -162,7 +162,8 @@ def plan_attach(target: Target, layer_arn: str, bucket: str, every: int) -> list
     return [
         Change(
             "runtime-attach",
-            f"add layer {layer_arn} and {', '.join(wanted)} to $LATEST",
+            f"add layer {layer_arn} and {', '.join(wanted)} to $LATEST"
+            + target.latest_only("running without the collector"),
             _update(target, after),
             _update(target, before),
             "published versions never had the collector",
@@ -197,7 +198,7 @@ def plan_detach(target: Target, bucket: str | None = None) -> list[Change]:
     return [
         Change(
             "runtime-detach",
-            f"remove {', '.join(what)} from $LATEST",
+            f"remove {', '.join(what)} from $LATEST" + target.latest_only("its collector"),
             _update(target, after),
             _update(target, before),
         )

@@ -1,11 +1,13 @@
 """`strip-layers` and `strip-env=KEY`: take layers or one variable off the function's $LATEST.
 
 Both change configuration (lambda:UpdateFunctionConfiguration on $LATEST) and so run only with
-`--allow-config-change`. Nothing is published and nothing is deleted: published versions are
-immutable and keep their layers and variables (point aliases away with `pin-alias`), layer
-versions stay in the account, and the undo puts the previous list or variables back. The undo
-plan therefore holds the variables' values, as the collected GetFunction evidence does;
-printed plans and custody entries redact them.
+`--allow-config-change`. They plan from $LATEST's configuration whichever version or alias the
+function was named with (`fn:live`), and the plan says what that qualifier keeps running.
+Nothing is published and nothing is deleted: published versions are immutable and keep their
+layers and variables (point aliases away with `pin-alias`), layer versions stay in the
+account, and the undo puts the previous list or variables back. The undo plan therefore holds
+the variables' values, as the collected GetFunction evidence does; printed plans and custody
+entries redact them.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ def plan_layers(target: Target, _value: str | None) -> list[Change]:
     return [
         Change(
             LAYERS_INFO.name,
-            f"remove {len(layers)} layer(s) from $LATEST: {', '.join(layers)}",
+            f"remove {len(layers)} layer(s) from $LATEST: {', '.join(layers)}"
+            + target.latest_only("its layers"),
             _update(target, {"Layers": []}),
             _update(target, {"Layers": layers}),
             "published versions keep their layers",
@@ -62,7 +65,8 @@ def plan_env(target: Target, value: str | None) -> list[Change]:
     return [
         Change(
             ENV_INFO.name,
-            f"remove environment variable(s) {', '.join(present)} from $LATEST",
+            f"remove environment variable(s) {', '.join(present)} from $LATEST"
+            + target.latest_only("its variables"),
             _update(target, {"Environment": {"Variables": kept}}),
             _update(target, {"Environment": {"Variables": variables}}),
             "published versions keep their variables",

@@ -1,8 +1,11 @@
 """The function being contained, as read live, and every read a plan made (pre-change state).
 
-`resolve_target` calls lambda:GetFunction once; planners read the rest through
-`Target.read`, which keeps each response (or its error) so `apply` can store the state it
-changed from in the case before making a change.
+`resolve_target` calls lambda:GetFunction for `$LATEST` (and, for a function named with a
+version or alias, for that qualifier too); planners read the rest through `Target.read`,
+which keeps each response (or its error) so `apply` can store the state it changed from in
+the case before making a change. Changes name the function by name, in the credentials'
+account: a function ARN of another account is refused (its changes would land on this
+account's function of the same name).
 """
 
 from __future__ import annotations
@@ -42,11 +45,14 @@ class Read:
 
 @dataclass(frozen=True)
 class Target:
-    """One function in one region, its GetFunction response, and the run's settings.
+    """One function in one region, `$LATEST`'s GetFunction response, and the run's settings.
 
-    `allowed_accounts` are the accounts `block-public` leaves in resource policies (the
-    function's own account always); `now` is when the plan is made, the cutoff
-    `revoke-sessions` writes. Reads are kept in `reads`, in order, across threads.
+    `function` is the whole function (no qualifier): every action acts on it. `qualifier` is
+    the version or alias the responder named (`fn:live`), with its own GetFunction in
+    `named`; None when the function was named alone (or as `$LATEST`). `allowed_accounts`
+    are the accounts `block-public` leaves in resource policies (the function's own account
+    always); `now` is when the plan is made, the cutoff `revoke-sessions` writes. Reads are
+    kept in `reads`, in order, across threads.
     """
 
     function: FunctionRef
@@ -54,6 +60,8 @@ class Target:
     clients: ClientFactory
     now: datetime
     allowed_accounts: frozenset[str] = frozenset()
+    qualifier: str | None = None
+    named: dict[str, Any] = field(default_factory=dict)
     reads: list[Read] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -63,14 +71,30 @@ class Target:
 
     @property
     def configuration(self) -> dict[str, Any]:
-        found = self.get_function.get("Configuration", {})
-        return found if isinstance(found, dict) else {}
+        """`$LATEST`'s configuration: the only one UpdateFunctionConfiguration changes,
+        whichever qualifier the responder named (published versions are immutable)."""
+        return _configuration(self.get_function)
 
     @property
     def role_name(self) -> str | None:
-        """The execution role's name (the last segment of its ARN, after any path)."""
-        role = str(self.configuration.get("Role", ""))
+        """The execution role's name (the last segment of its ARN, after any path): the role
+        the named version or alias runs with, else `$LATEST`'s."""
+        role = str(_configuration(self.named or self.get_function).get("Role", ""))
         return role.rsplit("/", 1)[-1] if ":role/" in role else None
+
+    def latest_only(self, kept: str) -> str:
+        """What a change to `$LATEST` leaves as it was when a version or alias was named:
+        "" when none was, else e.g. ` (alias live runs version 1, which keeps its variables
+        until a new version is published from $LATEST and the alias points at it)`."""
+        if self.qualifier is None:
+            return ""
+        version = str(_configuration(self.named).get("Version", self.qualifier))
+        if version == self.qualifier:
+            return f" (version {version} keeps {kept}: published versions never change)"
+        return (
+            f" (alias {self.qualifier} runs version {version}, which keeps {kept} until "
+            f"a new version is published from $LATEST and the alias points at it)"
+        )
 
     def client(self, service: str) -> Any:
         return self.clients.client(service, self.function.region)
@@ -115,16 +139,75 @@ def resolve_target(
     now: datetime,
     allowed_accounts: frozenset[str] = frozenset(),
 ) -> Target:
-    """Read the function (lambda:GetFunction) and build its Target; PlanError if unreadable."""
+    """Read the function (lambda:GetFunction, and again unqualified for a function named with
+    a version or alias) and build its Target; PlanError if unreadable, or in another account
+    than the credentials' (sts:GetCallerIdentity)."""
     lam = clients.client("lambda", region)
     params = {"FunctionName": function}
+    named = _get_function(lam, params)
+    ref = FunctionRef.from_arn(str(named["Configuration"]["FunctionArn"]))
+    whole = FunctionRef(ref.account, ref.region, ref.name)  # contain the whole function
+    _same_account(clients, region, function, whole)
+    reads = [Read("lambda:GetFunction", params, named)]
+    latest = named
+    if ref.qualifier is not None:  # a version, an alias or `$LATEST` named: read $LATEST
+        latest_params = {"FunctionName": whole.arn}
+        latest = _get_function(lam, latest_params)
+        reads.append(Read("lambda:GetFunction", latest_params, latest))
+    qualifier = ref.qualifier if ref.qualifier not in (None, "$LATEST") else None
+    return Target(
+        whole,
+        latest,
+        clients,
+        now,
+        allowed_accounts | {whole.account},
+        qualifier,
+        named if qualifier else {},
+        reads,
+    )
+
+
+def _get_function(lam: Any, params: dict[str, Any]) -> dict[str, Any]:
     try:
-        response = call(lam, "GetFunction", params)
+        return dict(call(lam, "GetFunction", params))
     except (ClientError, BotoCoreError) as exc:
-        raise PlanError(f"lambda:GetFunction {function}: {classify(exc).text}") from exc
-    arn = str(response["Configuration"]["FunctionArn"])
-    ref = FunctionRef.from_arn(arn)
-    ref = FunctionRef(ref.account, ref.region, ref.name)  # contain the whole function
-    target = Target(ref, response, clients, now, allowed_accounts | {ref.account})
-    target.reads.append(Read("lambda:GetFunction", params, response))
-    return target
+        raise PlanError(
+            f"lambda:GetFunction {params['FunctionName']}: {classify(exc).text}"
+        ) from exc
+
+
+def _same_account(clients: ClientFactory, region: str, given: str, found: FunctionRef) -> None:
+    """Refuse a function outside the credentials' account: the one its ARN names (the
+    emulator, like a misrouted call, may answer with this account's namesake), or the one
+    GetFunction answered from (AWS reads another account's function its policy shares)."""
+    mine = _caller_account(clients, region) or found.account
+    for account in (_account_named(given), found.account):
+        if account and account != mine:
+            raise PlanError(
+                f"{given} is a function of account {account}, not of the account these "
+                f"credentials act in ({mine}): lambda-ir changes a function by its name, "
+                "which would change this account's function of the same name. Run it with "
+                f"credentials of account {account}"
+            )
+
+
+def _account_named(function: str) -> str:
+    """The account a function ARN (or partial ARN `ACCOUNT:function:NAME`) names, or ""."""
+    if function.startswith("arn:"):
+        parts = function.split(":")
+        return parts[4] if len(parts) > 4 else ""
+    account, sep, _ = function.partition(":function:")
+    return account if sep else ""
+
+
+def _caller_account(clients: ClientFactory, region: str) -> str:
+    """The credentials' account (sts:GetCallerIdentity), "" when it cannot be read."""
+    try:
+        return str(call(clients.client("sts", region), "GetCallerIdentity", {}).get("Account", ""))
+    except (ClientError, BotoCoreError):
+        return ""
+
+
+def _configuration(get_function: dict[str, Any]) -> dict[str, Any]:
+    found = get_function.get("Configuration", {})
+    return found if isinstance(found, dict) else {}
