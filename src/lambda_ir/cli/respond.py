@@ -279,7 +279,9 @@ def _call_text(call: dict[str, Any]) -> str:
 
 
 def _show(ui: Ui, case: Case, result: respond.ContainResult) -> bool:
-    document = result.to_json()
+    # printed redacted, as the text is; plan.json and undo.json in the case keep the values
+    # (the undo puts them back) as the collected GetFunction does
+    document = redact_document(result.to_json())
     lines = [
         f"{result.plan.function_arn}: "
         + ("applied" if result.applied else "plan (dry run: nothing was changed)")
@@ -366,7 +368,7 @@ def _undo(ui: Ui, case: Case, clients: ClientFactory, path: str, apply: bool, fo
         lines.append(f"result saved: {case.root / result.result_path}")
     elif len(result.in_place) < len(plan.steps):
         lines.append("run again with --apply to make these changes")
-    ui.result("\n".join(lines), result.to_json())
+    ui.result("\n".join(lines), redact_document(result.to_json()))
     if any(o.status is respond.Status.FAILED for o in result.outcomes):
         raise SystemExit(1)
 

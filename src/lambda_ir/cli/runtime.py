@@ -234,7 +234,8 @@ def _show(case: Case, result: RuntimeResult, bucket: str | None, detach: bool) -
     if statement and not detach:
         lines.append("the function's execution role needs this statement to upload snapshots:")
         lines.append(json.dumps(statement, indent=2))
-    document = result.to_json() | {"statement": statement}
+    # printed redacted, as the text is; the case's plan and undo keep the values
+    document = redact_document(result.to_json()) | {"statement": statement}
     get_ui().result("\n".join(lines), document)
 
 
