@@ -12,6 +12,7 @@ from lambda_ir.emulator import lambda_code as code
 from lambda_ir.emulator import lambda_mappings as mappings
 from lambda_ir.emulator import lambda_paging as paging
 from lambda_ir.emulator import lambda_policy as policy
+from lambda_ir.emulator import lambda_revisions as revisions
 from lambda_ir.emulator import lambda_settings as settings
 from lambda_ir.emulator import lambda_times as times
 from lambda_ir.emulator import lambda_urls as urls
@@ -24,7 +25,9 @@ After = Callable[[LambdaContext, ApiCall, Response], Response]
 
 HANDLERS: Mapping[str, Handler] = {
     "CreateFunction": code.attach_layers,
-    "UpdateFunctionConfiguration": code.attach_layers,
+    "UpdateFunctionConfiguration": revisions.checked(code.attach_layers),
+    "UpdateFunctionCode": revisions.checked(revisions.forward),
+    "PublishVersion": revisions.checked(revisions.forward),
     "GetLayerVersion": code.get_layer_version,
     "GetLayerVersionByArn": code.get_layer_version,
     "GetLayerVersionPolicy": code.get_layer_version_policy,
@@ -61,7 +64,8 @@ AFTER: Mapping[str, tuple[After, ...]] = {
         settings.keep_logging_config,
         times.stamp_function,
     ),
-    "UpdateFunctionConfiguration": (settings.keep_logging_config, times.stamp_function),
+    # stamped first: the RevisionId answered is that of the configuration with its new time
+    "UpdateFunctionConfiguration": (times.stamp_function, settings.keep_logging_config),
     "UpdateFunctionCode": (
         code.pin_image_digest,
         code.isolate_versions,

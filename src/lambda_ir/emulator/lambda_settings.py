@@ -85,12 +85,18 @@ def add_logging_config(ctx: LambdaContext, call: ApiCall, response: Response) ->
         configs.append(document["Configuration"])
     for member in ("Functions", "Versions"):
         configs.extend(c for c in document.get(member) or [] if isinstance(c, dict))
-    with ctx.extras.lock:
-        for config in configs:
-            key = _doc_key(config)
-            config["LoggingConfig"] = dict(ctx.extras.logging.get(key) or _default_logging(key[2]))
-            _complete(config)
+    for config in configs:
+        complete_configuration(ctx, config)
     return response.with_json(document)
+
+
+def complete_configuration(ctx: LambdaContext, config: dict[str, Any]) -> str:
+    """Complete one function configuration as AWS answers it (in place); its RevisionId."""
+    with ctx.extras.lock:
+        key = _doc_key(config)
+        config["LoggingConfig"] = dict(ctx.extras.logging.get(key) or _default_logging(key[2]))
+    _complete(config)
+    return str(config["RevisionId"])
 
 
 def _complete(config: dict[str, Any]) -> None:

@@ -4,7 +4,8 @@
 
 Without `request.apply` only the plan is made and saved (`respond/<run>/plan.json`, with the
 reads it was made from in `before.json`). With it: the function is collected into the case if
-it is not there yet, the plan is made then (its time is `revoke-sessions`' cutoff), every
+it is not there yet, the function is read again and the plan made then (its time is
+`revoke-sessions`' cutoff; a configuration update names that read's RevisionId), every
 change is made (a failure does not stop the others), each call is
 logged in custody, the undo for what was applied is saved in `respond/<run>/undo.json`, and
 every action is planned again: an action with nothing left to do is in place.
@@ -143,10 +144,21 @@ def contain(
     except BaseException as exc:  # Ctrl-C while the evidence was saved: nothing was changed
         case.log("contain-stopped", {"run": run, "reason": type(exc).__name__})
         raise
-    # Planned once the evidence is saved, which takes a while: each action's reads are made
-    # now (the function's GetFunction was read before), and `revoke-sessions` cuts off at
-    # this moment, not at the run's start (a session issued meanwhile is denied too).
-    target = replace(target, now=datetime.now(UTC) + skew)
+    # Planned once the evidence is saved, which takes a while: the function is read again
+    # and each action's reads are made now (a secret rotated meanwhile is what `strip-env`
+    # keeps, and its update names the RevisionId of this read), and `revoke-sessions` cuts
+    # off at this moment, not at the run's start (a session issued meanwhile is denied too).
+    try:
+        target = resolve_target(
+            clients,
+            request.function,
+            request.region,
+            datetime.now(UTC) + skew,
+            request.allowed_accounts,
+        )
+    except PlanError as exc:  # the evidence is saved; nothing was changed
+        case.log("contain-stopped", {"run": run, "reason": str(exc)})
+        raise
     plan, plan_path = _planned(case, target, request, run)
     case.log("contain-start", {"run": run, "plan": plan_path, "evidence": evidence})
     outcomes, undo_path = apply_changes(case, clients, plan, plan.changes, run=run)

@@ -8,7 +8,7 @@ means the wanted state was already there: nothing changed, so nothing to undo.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -19,7 +19,14 @@ from lambda_ir.evidence import Case
 from lambda_ir.evidence.custody import utc_now
 from lambda_ir.redact import redact_document
 from lambda_ir.respond.plan import AwsCall, Change
+from lambda_ir.respond.undo_target import in_place
 
+# What a call sent with the RevisionId of the plan's read is refused for, and what to do.
+CHANGED_SINCE = (
+    "the function changed after the plan read it (someone updated it meanwhile): this change "
+    "was not made, so that update stands. Look at the function, then run the command again: "
+    "it plans from the function as it is then"
+)
 # Calls after which Lambda refuses the next update until LastUpdateStatus leaves InProgress.
 _SETTLES_LATER = frozenset({"lambda:UpdateFunctionConfiguration"})
 
@@ -60,14 +67,18 @@ def perform(
     when (`caller`, `region`, `called_at`): the CloudTrail event it left is then known for
     the responder's own (`analyze.own_footprints.own_change_ids`)."""
     caller: str | None = None
+    updated: set[str] = set()  # functions whose $LATEST this run's calls updated
     for change in changes:
         target = change.undo if undoing else change.call
         if target is None:
             continue
         if caller is None:
             caller = _caller(clients, region)
+        target = _after_own_update(clients, region, change, target, updated)
         called_at = utc_now()
         outcome = _one(clients, region, change, target)
+        if outcome.status is Status.APPLIED and target.api in _SETTLES_LATER:
+            updated.add(str(target.params.get("FunctionName")))
         case.log(
             "contain-undo-call" if undoing else "contain-call",
             {
@@ -86,6 +97,28 @@ def perform(
         yield outcome
 
 
+def _after_own_update(
+    clients: ClientFactory, region: str, change: Change, target: AwsCall, updated: set[str]
+) -> AwsCall:
+    """A configuration update planned from a read's RevisionId (`Target.update_latest`),
+    sent after this run updated the same function (`strip-layers` then `strip-env`): our own
+    update gave `$LATEST` a new RevisionId (and another once Lambda finished it), so the
+    call names the RevisionId read now, but only if what it changes is still as the plan
+    read it (its undo's settings are there): a change made meanwhile by someone else keeps
+    the plan's RevisionId, and AWS refuses the call."""
+    name = str(target.params.get("FunctionName"))
+    if "RevisionId" not in target.params or name not in updated or change.undo is None:
+        return target
+    try:
+        now = call(clients.client("lambda", region), "GetFunction", {"FunctionName": name})
+    except (ClientError, BotoCoreError):
+        return target  # sent as planned: AWS decides
+    revision = (now.get("Configuration") or {}).get("RevisionId")
+    if not revision or not in_place(change.undo.api, change.undo.params, [now]):
+        return target
+    return replace(target, params=dict(target.params, RevisionId=str(revision)))
+
+
 def _caller(clients: ClientFactory, region: str) -> str:
     """The ARN the calls are made as (sts:GetCallerIdentity), "" when it cannot be read."""
     try:
@@ -102,6 +135,8 @@ def _one(clients: ClientFactory, region: str, change: Change, target: AwsCall) -
         code = str(exc.response.get("Error", {}).get("Code", ""))
         if code in target.settled_by:
             return Outcome(change, Status.SETTLED, classify(exc).text)
+        if code == "PreconditionFailedException" and "RevisionId" in target.params:
+            return Outcome(change, Status.FAILED, f"{classify(exc).text}; {CHANGED_SINCE}")
         return Outcome(change, Status.FAILED, classify(exc).text)
     except BotoCoreError as exc:
         return Outcome(change, Status.FAILED, classify(exc).text)

@@ -164,8 +164,8 @@ def plan_attach(target: Target, layer_arn: str, bucket: str, every: int) -> list
             "runtime-attach",
             f"add layer {layer_arn} and {', '.join(wanted)} to $LATEST"
             + target.latest_only("running without the collector"),
-            _update(target, after),
-            _update(target, before),
+            target.update_latest(after, as_read=True),
+            target.update_latest(before, as_read=False),
             "published versions never had the collector",
         )
     ]
@@ -199,8 +199,8 @@ def plan_detach(target: Target, bucket: str | None = None) -> list[Change]:
         Change(
             "runtime-detach",
             f"remove {', '.join(what)} from $LATEST" + target.latest_only("its collector"),
-            _update(target, after),
-            _update(target, before),
+            target.update_latest(after, as_read=True),
+            target.update_latest(before, as_read=False),
         )
     ]
 
@@ -247,11 +247,14 @@ def run_runtime(
         )
     evidence = preserve(case, session, target.function)
     case.log(f"{verb}-start", {"run": run, "plan": plan_path, "evidence": evidence})
+    # read again once the evidence is saved, which takes a while: the update is planned from
+    # $LATEST as it is now and names this read's RevisionId (a change made meanwhile stays)
+    target = resolve_target(clients, request.function, request.region, request.now)
     published: tuple[Outcome, ...] = ()
     if publish:
         layer = _publish(case, clients, request, run)
         published = (Outcome(_publish_change(request, layer), Status.APPLIED),)
-        changes = _plan(target, request, layer)
+    changes = _plan(target, request, layer or PUBLISHED)
     plan = Plan(target.function.arn, request.region)
     outcomes, undo_path = apply_changes(case, clients, plan, changes, run=run, done=published)
     left, unchecked, reads = _left(clients, request, layer or PUBLISHED)
@@ -342,12 +345,6 @@ def _publish(case: Case, clients: ClientFactory, request: RuntimeRequest, run: s
 def _is_ours(arn: str) -> bool:
     parts = arn.split(":")
     return len(parts) >= 7 and parts[5] == "layer" and parts[6] == LAYER_NAME
-
-
-def _update(target: Target, settings: dict[str, Any]) -> AwsCall:
-    return AwsCall(
-        "lambda", "UpdateFunctionConfiguration", dict(settings, FunctionName=target.name)
-    )
 
 
 def _save(case: Case, relpath: str, document: dict[str, Any]) -> str:

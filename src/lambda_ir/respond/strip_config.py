@@ -7,14 +7,16 @@ Nothing is published and nothing is deleted: published versions are immutable an
 layers and variables (point aliases away with `pin-alias`), layer versions stay in the
 account, and the undo puts the previous list or variables back. The undo plan therefore holds
 the variables' values, as the collected GetFunction evidence does; printed plans and custody
-entries redact them.
+entries redact them. The update carries the RevisionId of the read it was planned from: a
+change made to $LATEST since is not overwritten (AWS refuses the call; the run says to plan
+again).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from lambda_ir.respond.plan import Action, ActionInfo, AwsCall, Change
+from lambda_ir.respond.plan import Action, ActionInfo, Change
 from lambda_ir.respond.target import PlanError, Target
 
 _UPDATE = ("lambda:UpdateFunctionConfiguration",)
@@ -43,8 +45,8 @@ def plan_layers(target: Target, _value: str | None) -> list[Change]:
             LAYERS_INFO.name,
             f"remove {len(layers)} layer(s) from $LATEST: {', '.join(layers)}"
             + target.latest_only("its layers"),
-            _update(target, {"Layers": []}),
-            _update(target, {"Layers": layers}),
+            target.update_latest({"Layers": []}, as_read=True),
+            target.update_latest({"Layers": layers}, as_read=False),
             "published versions keep their layers",
         )
     ]
@@ -67,17 +69,11 @@ def plan_env(target: Target, value: str | None) -> list[Change]:
             ENV_INFO.name,
             f"remove environment variable(s) {', '.join(present)} from $LATEST"
             + target.latest_only("its variables"),
-            _update(target, {"Environment": {"Variables": kept}}),
-            _update(target, {"Environment": {"Variables": variables}}),
+            target.update_latest({"Environment": {"Variables": kept}}, as_read=True),
+            target.update_latest({"Environment": {"Variables": variables}}, as_read=False),
             "published versions keep their variables",
         )
     ]
-
-
-def _update(target: Target, settings: dict[str, Any]) -> AwsCall:
-    return AwsCall(
-        "lambda", "UpdateFunctionConfiguration", dict(settings, FunctionName=target.name)
-    )
 
 
 STRIP_LAYERS = Action(LAYERS_INFO, plan_layers)

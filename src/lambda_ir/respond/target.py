@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lambda_ir.aws import ClientFactory, ErrorClass, call, classify, pages
 from lambda_ir.model import FunctionRef
+from lambda_ir.respond.plan import AwsCall
 
 
 class PlanError(Exception):
@@ -95,6 +96,18 @@ class Target:
             f" (alias {self.qualifier} runs version {version}, which keeps {kept} until "
             f"a new version is published from $LATEST and the alias points at it)"
         )
+
+    def update_latest(self, settings: dict[str, Any], *, as_read: bool) -> AwsCall:
+        """lambda:UpdateFunctionConfiguration of `$LATEST` with `settings`. `as_read`: only
+        if `$LATEST` is still as this Target read it (its RevisionId; AWS answers
+        PreconditionFailedException otherwise): a change made since the read, a secret
+        rotated meanwhile, is never overwritten by a plan made before it. An undo is sent
+        without (`drift` compares what it would overwrite first)."""
+        params = dict(settings, FunctionName=self.name)
+        revision = self.configuration.get("RevisionId")
+        if as_read and revision:
+            params["RevisionId"] = str(revision)
+        return AwsCall("lambda", "UpdateFunctionConfiguration", params)
 
     def client(self, service: str) -> Any:
         return self.clients.client(service, self.function.region)
