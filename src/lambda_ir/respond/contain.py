@@ -129,8 +129,8 @@ def contain(
     run = f"respond/{request.now.strftime('%Y%m%dT%H%M%SZ')}-{path_segment(target.name)}-" + (
         secrets.token_hex(4)
     )
-    if not request.apply:
-        plan, plan_path = _planned(case, target, request, run)
+    if not request.apply:  # nothing waits for AWS to settle: --apply plans again
+        plan, plan_path = _planned(case, replace(target, dry_run=True), request, run)
         case.log("contain-plan", {"run": run, "plan": plan_path, "changes": len(plan.changes)})
         return ContainResult(plan, run, plan_path)
     try:

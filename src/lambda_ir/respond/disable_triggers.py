@@ -9,9 +9,10 @@ source's own configuration and are not touched here.
 A mapping on its way to a state (`Creating`, `Enabling`, `Updating`: nothing in the answer
 says whether it will end enabled) is read again (lambda:GetEventSourceMapping) until it
 settles, for up to SETTLE_WAIT in all (the mappings of one plan share the wait: five on their
-way took five minutes one after another, in a dry run too): one that ends disabled is left
-alone, as is its undo; one still on its way then is disabled all the same (it may be about to
-run), and the plan says that its undo enables it.
+way took five minutes one after another): one that ends disabled is left alone, as is its
+undo; one still on its way then is disabled all the same (it may be about to run), and the
+plan says that its undo enables it. A dry run waits for nothing: it plans the mapping as
+listed, on its way, and --apply (which plans again) checks it.
 """
 
 from __future__ import annotations
@@ -48,15 +49,17 @@ def plan(target: Target, _value: str | None) -> list[Change]:
             continue
         uuid = str(mapping["UUID"])
         state = str(mapping.get("State", ""))
-        if state in _ON_THE_WAY:
+        if state in _ON_THE_WAY and not target.dry_run:
             state = _settled(target, uuid, state, deadline)
         if state in _STOPPED:
             continue
-        note = (
-            f" (still {state} after {SETTLE_WAIT:.0f} s: its undo enables it)"
-            if state in _ON_THE_WAY
-            else ""
-        )
+        note = ""
+        if state in _ON_THE_WAY:
+            note = (
+                f" ({state}: on its way, re-checked at --apply)"
+                if target.dry_run
+                else f" (still {state} after {SETTLE_WAIT:.0f} s: its undo enables it)"
+            )
         changes.append(
             Change(
                 INFO.name,

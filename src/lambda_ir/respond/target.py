@@ -53,7 +53,8 @@ class Target:
     `named`; None when the function was named alone (or as `$LATEST`). `allowed_accounts`
     are the accounts `block-public` leaves in resource policies (the function's own account
     always); `now` is when the plan is made, the cutoff `revoke-sessions` writes. Reads are
-    kept in `reads`, in order, across threads.
+    kept in `reads`, in order, across threads. `dry_run`: the plan is only shown, so nothing
+    waits for AWS to settle (what is on its way is read once, and re-checked at --apply).
     """
 
     function: FunctionRef
@@ -64,6 +65,7 @@ class Target:
     qualifier: str | None = None
     named: dict[str, Any] = field(default_factory=dict)
     reads: list[Read] = field(default_factory=list)
+    dry_run: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
