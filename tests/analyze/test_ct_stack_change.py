@@ -137,3 +137,43 @@ def test_too_short_a_stack_history_judges_nothing(builder: CaseBuilder) -> None:
 
 def test_it_is_one_of_the_detectors_analyze_runs() -> None:
     assert ct_stack_change.DETECTOR in ALL
+
+
+def test_evasions_of_the_stack_check(builder: CaseBuilder) -> None:
+    """What an intruder could try: a throwaway stack call the day before to teach the history
+    its network and tool (known takes two days), a user agent naming lambda-ir, a change held
+    back past the hour (a wait condition), and a function with a name of its own (the latest
+    stack call before it, within the hour). A new person's unrelated stack just before the
+    pipeline's routine release does not take the release as its own."""
+    thief = {"ip": "203.0.113.66", "agent": "aws-cli/2.15.0 exec-env/lambda-ir"}
+    person = role_identity("AWSReservedSSO_Admin_abc", "dana@example.com")
+    builder.trail(
+        [
+            *_history(),
+            # day 11: the throwaway, changing nothing
+            _stack_call(40, "2026-11-11T22:30:00Z", stack="scratch", name="CreateStack", **thief),
+            # day 12: the update, its change held 90 minutes
+            _stack_call(41, "2026-11-12T00:02:00Z", stack="orders-api", **thief),
+            _cfn_write(41, "2026-11-12T01:32:00Z", "orders-api-Fn-A1B2"),
+            # day 13: a function with a name of its own, five minutes after
+            _stack_call(42, "2026-11-13T00:02:00Z", stack="payments", ip="198.18.90.4"),
+            _cfn_write(42, "2026-11-13T00:07:00Z", "payments-prod"),
+            # day 14: a person's first stack, then the pipeline's release of orders-api
+            _stack_call(
+                43,
+                "2026-11-14T09:55:00Z",
+                stack="dashboards",
+                name="CreateStack",
+                identity=person,
+                ip="192.0.2.44",
+                agent="Mozilla/5.0 (console)",
+            ),
+            _stack_call(14, "2026-11-14T09:58:00Z"),
+            _cfn_write(14, "2026-11-14T10:02:00Z", "orders-api-Fn-A1B2"),
+        ]
+    )
+    found = {f.details["event_id"]: f for f in run_detector(builder, ct_stack_change.DETECTOR)}
+    assert sorted(found) == ["s41", "s42"]
+    assert found["s41"].details["baseline"]["new"] == ["network", "tool"]
+    assert found["s41"].details["lambda_event_ids"] == ["w41"]
+    assert found["s42"].resource.endswith(":function:payments-prod")

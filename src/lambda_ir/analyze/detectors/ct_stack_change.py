@@ -5,17 +5,24 @@ that role's identity), so the baseline (LIR-CT-012) takes them for the stack's r
 stolen deploy role running `aws cloudformation update-stack` from its own machine releases its
 code as an INFO release. The call that started the change carries the caller's own address
 and tool: `UpdateStack`, `ExecuteChangeSet` or `CreateStack`. Each is judged against the
-account's history of such calls as the baseline judges Lambda writes (the principal, its /24
-network and its tool family, learnt from the days before the call's day: MIN_HISTORY_DAYS of
-the account's stack history to judge at all, ESTABLISHED_DAYS of a principal's to know it),
-and one that was new in something is reported for each function CloudFormation changed in the
-account and region in the STACK_WINDOW_MINUTES after it (those named like the stack when any
-is: CloudFormation names what it makes after the stack). LOW for one new thing, MEDIUM for
-two, HIGH for all three. `collect` looks these calls up by name (`acquire.cloudtrail`).
+account's history of such calls as the baseline judges Lambda writes: the principal, its /24
+network and its tool family, each known once seen on ESTABLISHED_DAYS distinct days before the
+call's day (so an intruder's own throwaway call the day before never vouches for the next),
+with MIN_HISTORY_DAYS of the account's stack history to judge at all. One that was new in
+something is reported for each function CloudFormation changed for it, with its caller as the
+actor: LOW for one new thing, MEDIUM for two, HIGH for all three.
+
+Each of CloudFormation's Lambda writes belongs to one stack call in its account and region:
+the latest before it, up to WAIT_HOURS earlier, of the stacks the function is named after
+(CloudFormation names what it makes `<stack>-<LogicalId>-<suffix>`; the longest such stack
+name wins), else (a function given a name of its own, a change set named only by its ARN) the
+latest stack call in the STACK_WINDOW_MINUTES before it. `collect` looks these calls up by
+name (`acquire.cloudtrail`). Stack sets (`UpdateStackSet`, stack instances) are not judged.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -52,34 +59,34 @@ INFO = DetectorInfo(
 )
 STACK_CALLS = ("UpdateStack", "ExecuteChangeSet", "CreateStack")
 CLOUDFORMATION = "cloudformation.amazonaws.com"
-# A stack update's Lambda calls come seconds to minutes after it; a large stack's, later.
-STACK_WINDOW_MINUTES = 60
+# A stack update's Lambda calls come seconds to minutes after it; one held by a wait
+# condition, up to its longest timeout (43,200 s).
+WAIT_HOURS = 12
+STACK_WINDOW_MINUTES = 60  # for a write named after no stack: the latest call this close
 _SEVERITY = {1: Severity.LOW, 2: Severity.MEDIUM, 3: Severity.HIGH}
 
 
 @dataclass
 class _History:
     """What stack calls the account had seen, and on which days, as the calls are read in
-    order: per scope (the account, or one principal in it) the days and each network and
-    tool's first day."""
+    order: per scope (the account, or one principal in it) its days, and each network's and
+    tool's days."""
 
     days: dict[tuple[str, ...], set[date]] = field(default_factory=lambda: defaultdict(set))
-    firsts: dict[tuple[str, ...], date] = field(default_factory=dict)
 
     def before(self, scope: tuple[str, ...], day: date) -> int:
         return sum(1 for seen in self.days[scope] if seen < day)
 
     def known(self, scope: tuple[str, ...], day: date) -> bool:
-        first = self.firsts.get(scope)
-        return first is not None and first < day
+        """Seen on ESTABLISHED_DAYS distinct days before `day`."""
+        return self.before(scope, day) >= ESTABLISHED_DAYS
 
     def learn(self, row: TrailRow, day: date) -> None:
         principal = row.principal
-        self.days[("a", row.account)].add(day)
-        self.days[("p", row.account, principal)].add(day)
         for scope in (("a", row.account), ("p", row.account, principal)):
+            self.days[scope].add(day)
             for kind, value in _values(row):
-                self.firsts.setdefault((*scope, kind, value), day)
+                self.days[(*scope, kind, value)].add(day)
 
 
 def _values(row: TrailRow) -> tuple[tuple[str, str], ...]:
@@ -88,11 +95,10 @@ def _values(row: TrailRow) -> tuple[tuple[str, str], ...]:
 
 def detect(case: CaseView) -> Iterator[Finding]:
     """Stack operations new in principal, network or tool for the account, each reported for
-    the functions CloudFormation changed after it."""
+    the functions CloudFormation changed for it."""
     calls = select_events(
         case,
-        "event_source = ? AND event_name IN (?, ?, ?) AND error_code IS NULL "
-        "AND coalesce(user_agent, '') NOT ILIKE '%lambda-ir%'",
+        "event_source = ? AND event_name IN (?, ?, ?) AND error_code IS NULL",
         [CLOUDFORMATION, *STACK_CALLS],
     )
     if not calls:
@@ -103,6 +109,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         "AND NOT coalesce(read_only, false) AND coalesce(function_name, '') <> ''",
         [CLOUDFORMATION],
     )
+    made = _attributed(calls, writes)
     history = _History()
     for call in calls:
         when = parse_time(call.time)
@@ -110,11 +117,12 @@ def detect(case: CaseView) -> Iterator[Finding]:
             continue
         new = _new(history, call, when.date())
         history.learn(call, when.date())
-        changed = _changed(call, when, writes) if new else {}
-        for function, made in changed.items():
-            yield _finding(
-                call, function, made, new, history.before(("a", call.account), when.date())
-            )
+        days = history.before(("a", call.account), when.date())
+        changed: dict[str, list[TrailRow]] = defaultdict(list)
+        for write in made.get(call.event_id, []) if new else ():
+            changed[write.function_name].append(write)
+        for function, writes_of in changed.items():
+            yield _finding(call, function, writes_of, new, days)
 
 
 def _new(history: _History, call: TrailRow, day: date) -> list[tuple[str, str]]:
@@ -140,19 +148,44 @@ def _new(history: _History, call: TrailRow, day: date) -> list[tuple[str, str]]:
     return new
 
 
-def _changed(call: TrailRow, when: datetime, writes: list[TrailRow]) -> dict[str, list[TrailRow]]:
-    """The functions CloudFormation changed in the call's account and region within the
-    window after it, each with its calls; those named like the stack when any is."""
-    end = when + timedelta(minutes=STACK_WINDOW_MINUTES)
-    found: dict[str, list[TrailRow]] = defaultdict(list)
+def _attributed(calls: list[TrailRow], writes: list[TrailRow]) -> dict[str, list[TrailRow]]:
+    """Each CloudFormation write under the stack call it belongs to (by the call's event id):
+    the latest call before it, up to WAIT_HOURS, of the longest stack name the function is
+    named after; else the latest in the STACK_WINDOW_MINUTES before it; else none. Calls are
+    looked up by time in their account and region (bisect), not scanned for every write."""
+    timed: dict[tuple[str, str], list[tuple[datetime, TrailRow]]] = defaultdict(list)
+    for call in calls:  # oldest first (`select_events`)
+        if (when := parse_time(call.time)) is not None:
+            timed[(call.account, call.region)].append((when, call))
+    times = {place: [when for when, _ in found] for place, found in timed.items()}
+    out: dict[str, list[TrailRow]] = defaultdict(list)
     for write in writes:
         at = parse_time(write.time)
-        same = (write.account, write.region) == (call.account, call.region)
-        if same and at is not None and when <= at <= end:
-            found[write.function_name].append(write)
-    stack = _stack_name(call)
-    named = {name: made for name, made in found.items() if stack and name.startswith(stack)}
-    return named or dict(found)
+        place = timed.get((write.account, write.region), [])
+        if at is None or not place:
+            continue
+        when_of = times[(write.account, write.region)]
+        start = bisect.bisect_left(when_of, at - timedelta(hours=WAIT_HOURS))
+        near = place[start : bisect.bisect_right(when_of, at)]
+        named = [
+            (len(stack), when, call)
+            for when, call in near
+            if (stack := _stack_name(call)) and _named_after(write.function_name, stack)
+        ]
+        if named:
+            out[max(named, key=lambda item: (item[0], item[1]))[2].event_id].append(write)
+        elif near and at - near[-1][0] <= _WINDOW:
+            out[near[-1][1].event_id].append(write)
+    return out
+
+
+_WINDOW = timedelta(minutes=STACK_WINDOW_MINUTES)
+
+
+def _named_after(function: str, stack: str) -> bool:
+    """CloudFormation names a function it makes `<stack>-<LogicalId>-<suffix>` (or a
+    template names it after the stack)."""
+    return function == stack or function.startswith(f"{stack}-")
 
 
 def _stack_name(call: TrailRow) -> str:
