@@ -76,7 +76,7 @@ CALLS: dict[tuple[str, str], dict[str, Any]] = {
     ("logs.amazonaws.com", "DeleteLogGroup"): {"logGroupName": "/aws/lambda/f1"},
 }
 # What a value may be instead of what AWS would log.
-WRONG: tuple[Any, ...] = (None, [1, "x", None], "text", 7, {"a": None}, True)
+WRONG: tuple[Any, ...] = (None, [1, "x", None], "text", 7, {"a": None}, True, [{"arn": None}])
 IDENTITIES: tuple[dict[str, Any], ...] = (
     {"type": "IAMUser", "arn": None, "accountId": None},
     {"type": "AssumedRole", "arn": None, "sessionContext": {"sessionIssuer": {"arn": None}}},

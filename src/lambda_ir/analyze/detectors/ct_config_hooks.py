@@ -21,7 +21,7 @@ from lambda_ir.analyze.own_footprints import (
     own_layer,
 )
 from lambda_ir.analyze.trail_rows import EventGroup, TrailRow, group_finding
-from lambda_ir.analyze.unknowns import member, members
+from lambda_ir.analyze.unknowns import as_text, member, members
 from lambda_ir.analyze.vendors import LayerKind, LayerMatch
 from lambda_ir.model import Finding, Kind, Severity
 
@@ -55,11 +55,11 @@ def layer_arns(row: TrailRow) -> list[str]:
 
 def layers_after(row: TrailRow) -> list[str]:
     """The layers the function has after the call: its request's, else its response's."""
-    found: list[str] = [str(a) for a in members(row.request, "layers") if a]
+    found: list[str] = [as_text(a) for a in members(row.request, "layers") if a]
     for layer in members(row.response, "layers"):
         arn = layer.get("arn") if isinstance(layer, dict) else layer
-        if arn and str(arn) not in found:
-            found.append(str(arn))
+        if arn and as_text(arn) not in found:
+            found.append(as_text(arn))
     return found
 
 
