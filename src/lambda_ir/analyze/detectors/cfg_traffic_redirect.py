@@ -37,9 +37,11 @@ from lambda_ir.analyze.sdk_files import (
     CREDENTIALS_FILE,
     DATA_PATH,
     HOME,
+    SdkFile,
     home_paths,
     locate,
     sdk_paths,
+    unseen,
 )
 from lambda_ir.analyze.url_hosts import read_host, reported_host
 from lambda_ir.analyze.values import FunctionConfig
@@ -207,11 +209,15 @@ def _file_findings(case: CaseView) -> Iterator[Finding]:
             key = key if via == name else f"{via}>{key}"
             named[key] = (name, path, off, via)
             items.append((config, key))
+    located: dict[tuple[object, ...], SdkFile] = {}  # functions sharing layers read them once
     for group in group_versions(items):
         config = group.first
         name, path, off, via = named[group.key]
-        found = locate(case, config, name, path)
-        if via == HOME and not (found.members or found.reached):
+        packages = (tuple(config.layers), config.code_sha256, name, path)
+        if packages not in located:
+            located[packages] = locate(case, config, name, path)
+        found = located[packages]
+        if via == HOME and not (found.members or found.reached or unseen(case, config, path)):
             continue  # no package ships one there (HOME=/tmp for a tool's cache): none read
         files = [ref.member or ref.path for ref in found.members]
         held = f" ({', '.join(files)})" if files else ""
