@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Any
+
+import pytest
 
 from lambda_ir.analyze import python_imports
 from lambda_ir.analyze.detectors import code_bytecode
@@ -122,6 +127,48 @@ def test_optimized_bytecode_is_medium_when_the_function_sets_pythonoptimize(
     assert python_imports.cache_level("m.cpython-312.opt-2.pyc") == 2
     levels = [python_imports.optimize_level({"PYTHONOPTIMIZE": v}) for v in ("", "0", "2", "x")]
     assert levels == [0, 0, 2, 1]  # as CPython reads it: a word is -O once
+
+
+# What a value of PYTHONOPTIMIZE gives `sys.flags.optimize` (`_Py_get_env_flag`: a whole C
+# `strtol` integer from 0 to INT_MAX is itself, anything else 1, empty is unset).
+OPTIMIZE_VALUES = (
+    *("", "0", "1", "2", "-0", "+2", "00", " 2", "\t2", "\n2", "  +0"),
+    *("2 ", "-3", "-1", "x", "0x1", " ", "+", "2147483647", "2147483648", "99999999999"),
+    *("-2147483648", "\u0663", "0" * 5000 + "2", "9" * 5000),
+)
+
+
+@pytest.mark.parametrize("value", OPTIMIZE_VALUES)
+def test_pythonoptimize_is_read_as_cpython_reads_it(value: str) -> None:
+    """Each value against the interpreter running the tests: it only prints its own flag."""
+    env = {**os.environ, "PYTHONOPTIMIZE": value}
+    flag = subprocess.run(
+        [sys.executable, "-S", "-c", "import sys; print(sys.flags.optimize)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert python_imports.optimize_level({"PYTHONOPTIMIZE": value}) == int(flag.stdout)
+
+
+def test_unchecked_bytecode_at_the_level_cpython_reads_is_medium(builder: CaseBuilder) -> None:
+    """`-0` is 0 (the plain `.pyc` runs), `2 ` is 1 (trailing space: not an int), `+2` is 2:
+    each file is what runs, where `strip()` and `isdigit()` made them LOW, as if not read."""
+    _function(
+        builder,
+        {"__pycache__/app.cpython-312.pyc": _pyc(0b01)},
+        "zero",
+        env={"PYTHONOPTIMIZE": "-0"},
+    )
+    opt1 = {"__pycache__/app.cpython-312.opt-1.pyc": _pyc(0b01)}
+    _function(builder, opt1, "trailing", env={"PYTHONOPTIMIZE": "2 "})
+    opt2 = {"__pycache__/app.cpython-312.opt-2.pyc": _pyc(0b01)}
+    _function(builder, opt2, "signed", env={"PYTHONOPTIMIZE": "+2"})
+    findings = run_detector(builder, code_bytecode.DETECTOR)
+    assert sorted(f.resource.split(":")[6] for f in findings) == ["signed", "trailing", "zero"]
+    assert {f.severity for f in findings} == {Severity.MEDIUM}
+    assert not any("not_imported_now" in f.details for f in findings)
 
 
 def test_a_handler_shipped_as_bytecode_only_is_medium(builder: CaseBuilder) -> None:

@@ -25,6 +25,10 @@ _TAG = re.compile(r"\.cpython-(3)(\d+)(?:\.opt-(\d+))?\.pyc$")
 # A layer's version's site folder, on the module path of that runtime only (`/opt/python`
 # is on every Python runtime's); a function's code is at `/var/task`, on every one's.
 _LAYER_SITE = re.compile(r"python/lib/(python3\.\d+)/site-packages/")
+# What C's `strtol(s, &end, 10)` reads when it stops at the string's end: the C locale's
+# spaces, a sign, ASCII digits (CPython's `_Py_str_to_int`, which also needs a C int).
+_C_INT = re.compile(r"[ \t\n\v\f\r]*([+-]?)([0-9]+)")
+_INT_MAX = 2**31 - 1
 
 
 def runs_python(package: Package) -> bool:
@@ -56,13 +60,22 @@ def cache_level(name: str) -> int:
 
 
 def optimize_level(environment: Mapping[str, str]) -> int:
-    """The `sys.flags.optimize` a function's Python starts with: `PYTHONOPTIMIZE` as an
-    integer, 1 for any other non-empty value (a word, a negative number), 0 unset or empty
-    (the runtime's bootstrap starts Python without `-O`)."""
-    value = environment.get("PYTHONOPTIMIZE", "").strip()
+    """The `sys.flags.optimize` a function's Python starts with (the runtime's bootstrap
+    starts it without `-O`): `PYTHONOPTIMIZE` read as CPython's `_Py_get_env_flag` reads it,
+    0 unset or empty; a whole C `strtol` integer (leading spaces and a sign allowed: `" 2"` is
+    2, `-0` is 0) from 0 to INT_MAX is itself; any other value is 1 (`2 `, `-3`, `x`, one
+    past INT_MAX)."""
+    value = environment.get("PYTHONOPTIMIZE", "")
     if not value:
         return 0
-    return int(value) if value.isascii() and value.isdigit() else 1
+    number = _C_INT.fullmatch(value)
+    if number is None:
+        return 1
+    digits = number.group(2).lstrip("0") or "0"
+    if len(digits) > len(str(_INT_MAX)):  # before `int()`, which refuses 4,300 digits
+        return 1
+    level = int(number.group(1) + digits)
+    return level if 0 <= level <= _INT_MAX else 1
 
 
 def module_name(kind: str, path: str, runtimes: Collection[str] = ()) -> str:
