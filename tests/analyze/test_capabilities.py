@@ -428,6 +428,34 @@ def test_python_computed_services_and_getattr_calls_are_followed() -> None:
     }
 
 
+def test_python_clients_are_boto3s_by_their_receiver_not_a_session_in_a_name() -> None:
+    """`boto3.Session().client(svc)` and `**kwargs` hide the service of a boto3 client as a
+    variable does (`**{"service_name": "iam"}` spells it); a computed name on another
+    library's session (`http_session.resource(p)`) is no AWS client, whatever it is called."""
+    source = (
+        "import boto3\nfrom boto3.session import Session\nimport requests\n"
+        "boto3.Session().client(svc).create_user(UserName='x')\n"
+        "Session().resource(service_name=svc).create_role()\n"
+        "boto3.client(**{'service_name': 'iam'}).attach_user_policy()\n"
+        "c = boto3.client(**options)\nc.put_role_policy()\n"
+        "boto3.client(**{'region_name': r, 'service_name': f'l{x}'}).update_function_code()\n"
+        "class A:\n  def __init__(self):\n    self.session = boto3.Session()\n"
+        "  def f(self, svc):\n    self.session.client(svc).create_access_key()\n"
+        "http_session = requests.Session()\nhttp_session.resource(p).put_thing()\n"
+        "my_session.client(x).delete_all()\nself.db_session.client(svc).update_record()\n"
+        "requests.Session().client(**kw).do_it()\nhttp_session.client('sqs').send_message()\n"
+    )
+    assert {f for f in _found("app.py", source) if f[0] == "aws-call"} == {
+        ("aws-call", "[computed]:CreateUser", 4),
+        ("aws-call", "[computed]:CreateRole", 5),
+        ("aws-call", "iam:AttachUserPolicy", 6),
+        ("aws-call", "[computed]:PutRolePolicy", 8),
+        ("aws-call", "[computed]:UpdateFunctionCode", 9),
+        ("aws-call", "[computed]:CreateAccessKey", 14),
+        ("aws-call", "sqs:SendMessage", 20),  # a literal service: as before, on any receiver
+    }
+
+
 def test_a_python_gain_through_a_computed_service_is_high(builder: CaseBuilder) -> None:
     """Python's `boto3.client(name)` hides the service as `new AWS[k]()` does: gaining its
     `create_user` is HIGH, as `iam:CreateUser` is."""

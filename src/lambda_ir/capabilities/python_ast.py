@@ -4,10 +4,13 @@ Names are resolved through the file's imports (`from subprocess import run as r`
 `subprocess.run`), boto3 clients and resources are followed through the names they are
 assigned to (`iam = boto3.client("iam")`, `self.iam = session.client(service_name="iam")`),
 so `iam.update_assume_role_policy(...)` is `iam:UpdateAssumeRolePolicy`. A client built from
-a computed service name (`boto3.client(os.environ["SVC"])`, `boto3.client(f"i{x}")`) is
-followed as `[computed]`, and `getattr(iam, op)(...)` is `iam:[computed]` (`iam:CreateUser`
-for a literal `op`): hiding the name is no reason to take the call for a read
-(`extract.is_privileged_call`). A client passed through a function argument is not followed.
+a computed service name (`boto3.client(os.environ["SVC"])`, `boto3.client(f"i{x}")`,
+`boto3.Session().client(svc)`, `boto3.client(**kwargs)`) is followed as `[computed]` when the
+call is boto3's by what it is called on (`boto3`, a boto3 Session), never for a name that
+merely says session (`http_session.resource(path)`), and `getattr(iam, op)(...)` is
+`iam:[computed]` (`iam:CreateUser` for a literal `op`): hiding the name is no reason to take
+the call for a read (`extract.is_privileged_call`). A client passed through a function
+argument is not followed.
 
 The tree is walked without recursion: valid Python nested as deep as `ast.parse` builds
 (`PAD = 1+1+…+1`, a thousand terms) exhausted the stack of a recursive `NodeVisitor`, and
@@ -190,7 +193,9 @@ class _Reader:
                 yield _cap(CapKind.FS_WRITE, path, node, method)
 
     def _client_service(self, value: ast.expr) -> str | None:
-        """The service of `boto3.client("iam")`, `session.resource(service_name="s3")`."""
+        """The service of `boto3.client("iam")`, `session.resource(service_name="s3")`,
+        `boto3.client(**{"service_name": "iam"})`; `[computed]` for a name not written out
+        (a variable, an f-string, `**kwargs`) on what is boto3's (`_boto3_made`)."""
         if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Attribute | ast.Name):
             return None
         name = self._name(value.func)
@@ -200,15 +205,25 @@ class _Reader:
         for keyword in value.keywords:
             if keyword.arg == "service_name":
                 given = keyword.value
+            elif keyword.arg is None and given is None:  # `**kwargs`: the name may be in it
+                given = _spread_service(keyword.value)
         if given is None:
             return None
         if isinstance(given, ast.Constant) and isinstance(given.value, str):
             return given.value
-        # A computed name (a variable, an f-string with a part filled in): followed only on
-        # what is boto3's by its name (boto3.client, a session's), not any `x.client(y)`.
-        receiver = _key(value.func.value) if isinstance(value.func, ast.Attribute) else None
-        boto3 = "boto3" in name or "session" in name.lower() or receiver in self.sessions
-        return COMPUTED if boto3 else None
+        return COMPUTED if self._boto3_made(name, value.func) else None
+
+    def _boto3_made(self, name: str, func: ast.Attribute | ast.Name) -> bool:
+        """A `client`/`resource` call that is boto3's by what it is called on: `boto3.client`
+        (through the imports), a variable holding a boto3 Session, or `boto3.Session()`
+        itself. Not any `x.client(y)`: `http_session.resource(path)` is some other library's,
+        and a computed name there would make every method on it an AWS call."""
+        if "boto3" in name:
+            return True
+        receiver = func.value if isinstance(func, ast.Attribute) else None
+        if isinstance(receiver, ast.Call):
+            return self._name(receiver.func) in SESSIONS
+        return receiver is not None and _key(receiver) in self.sessions
 
     def _service_of(self, receiver: ast.expr) -> str | None:
         """The service a method is called on: a tracked client, an inline one, or a
@@ -242,6 +257,16 @@ class _Reader:
 
     def _add(self, kind: CapKind, value: str, node: ast.expr) -> None:
         self.found.append(_cap(kind, value, node))
+
+
+def _spread_service(spread: ast.expr) -> ast.expr:
+    """The `service_name` of `**{"service_name": "iam"}`, or `spread` itself (a name the
+    reader cannot see: `**kwargs`, a dict without that key written out)."""
+    if isinstance(spread, ast.Dict):
+        for key, value in zip(spread.keys, spread.values, strict=True):
+            if isinstance(key, ast.Constant) and key.value == "service_name":
+                return value
+    return spread
 
 
 def _file_write(node: ast.Call) -> Iterator[Capability]:
