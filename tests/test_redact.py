@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import re
+import time
 
 import orjson
 import pytest
@@ -13,7 +14,9 @@ from hypothesis import strategies as st
 
 from lambda_ir.redact import (
     _ANY_LITERAL,
+    _TEXT_PATTERNS,
     REDACTED,
+    SHOWN_MARGIN,
     _may_hold_secret,
     document_is_clean,
     is_secret_name,
@@ -21,6 +24,7 @@ from lambda_ir.redact import (
     redact_document,
     redact_environment,
     redact_lines,
+    redact_shown,
     redact_text,
     redact_value,
     secret_byte_spans,
@@ -155,6 +159,50 @@ def test_redact_document_walks_api_responses() -> None:
     assert "abcdefgh" not in str(out)
     assert out["ClientSecret"].startswith(REDACTED)
     assert out["Configuration"]["FunctionName"] == "f"
+
+
+# Runs of what the patterns are made of, 200 KB each. A pattern that reads a run again from
+# each of its positions and then fails (quadratic: `\b[a-z][a-z0-9+.-]*://` on `-a-a-a…`)
+# takes minutes on one; a log message may be 256 KB of an attacker's text.
+_ADVERSARIAL_UNITS = (
+    "-a",
+    "a-",
+    "a:",
+    "://",
+    ":a@",
+    "--password ",
+    "--passw",
+    "token=",
+    "bearer ",
+    "eyJ-",
+    "IQoJ-",
+    "xoxb-",
+    "-----BEGIN PRIVATE KEY-----\n",
+)
+
+
+@pytest.mark.parametrize("unit", _ADVERSARIAL_UNITS)
+def test_every_text_pattern_reads_an_adversarial_run_in_linear_time(unit: str) -> None:
+    text = unit * (200_000 // len(unit))
+    slow = {}
+    for pattern, _ in _TEXT_PATTERNS:
+        start = time.perf_counter()
+        for _ in pattern.finditer(text):
+            pass
+        took = time.perf_counter() - start
+        if took > 0.5:
+            slow[pattern.pattern] = round(took, 1)
+    assert slow == {}
+
+
+def test_a_shown_cut_is_redacted_as_the_whole_text_would_be() -> None:
+    token = "ghp_" + "A1b2" * 9
+    crossing = "x" * 370 + " " + token + " tail"  # the cut at 400 runs through the token
+    pem = "-----BEGIN PRIVATE KEY-----\n" + "M" * 3000 + "\n-----END PRIVATE KEY-----"
+    for text in (crossing, "y" * 300 + pem + "z" * 100_000, "password=" + "p" * 5_000):
+        assert redact_shown(text, 400) == redact_text(text)[:400]
+    assert REDACTED in redact_shown(crossing, 400) and "A1b2" not in redact_shown(crossing, 400)
+    assert len(pem) < SHOWN_MARGIN  # a key block begun before the cut reaches its END line
 
 
 @pytest.mark.parametrize(

@@ -107,7 +107,14 @@ _AWS_SECRET_NAMES = frozenset({"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AW
 
 # Free-text patterns: (pattern, which group is the secret). Group 0 means the whole match.
 _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"), 0),
+    # A key block's body stops at the next BEGIN: many unclosed BEGINs would each read to the end.
+    (
+        re.compile(
+            r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:(?!-----BEGIN )[\s\S])*?"
+            r"-----END [A-Z ]*PRIVATE KEY-----"
+        ),
+        0,
+    ),
     # key = value / key: value / "key": "value" where key names a secret
     (
         re.compile(
@@ -134,14 +141,21 @@ _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
         1,
     ),
     (re.compile(r"(?i)\b(?:bearer|basic)\s+([A-Za-z0-9._~+/=-]{8,})"), 1),
-    # scheme://user:password@host
-    (re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@]+:([^\s@/]+)@"), 1),
+    # scheme://user:password@host, found from its `://`: a scheme read first would be read
+    # again from every letter of a long run of scheme characters (`-a-a-a…`) that ends in none.
+    (re.compile(r"://[^\s:/@]+:([^\s@/]+)@"), 1),
     # Session tokens start with the base64 of a small protobuf header.
     (re.compile(r"\b((?:FwoGZXIvYXdz|IQoJb3JpZ2lu|IQoJ)[A-Za-z0-9/+=]{40,})"), 1),
     (re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{30,})\b"), 1),
     (re.compile(r"\b(xox[abprs]-[A-Za-z0-9-]{10,})\b"), 1),
     (re.compile(r"\b((?:sk|rk)_live_[A-Za-z0-9]{16,})\b"), 1),
-    (re.compile(r"\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"), 1),
+    # A JWT starts where a run of base64url starts, not at every `eyJ` inside one (`eyJ-eyJ-…`).
+    (
+        re.compile(
+            r"(?<![A-Za-z0-9_-])(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"
+        ),
+        1,
+    ),
     (re.compile(r"\b(AIza[0-9A-Za-z_-]{35})\b"), 1),
 )
 
@@ -209,9 +223,23 @@ def redact_value(value: object) -> str:
     return f"{REDACTED} ({len(text)} chars)"
 
 
+# How far past a cut `redact_shown` reads: enough for a private key block begun before it
+# (3.3 KB for RSA-4096, 6.5 KB for RSA-8192) to reach its END line and be matched whole.
+SHOWN_MARGIN = 8192
+
+
 def redact_text(text: str) -> str:
     """Redact credentials inside free text (log lines, code strings, error messages)."""
     return _replace_spans(text, secret_spans(text), keep_lines=False)
+
+
+def redact_shown(text: str, chars: int) -> str:
+    """The first `chars` characters of `text` redacted, for a line cut to fit a view: a
+    secret the cut runs through is still recognised by its name and redacted whole, as
+    `redact_text(text)[:chars]` would, but only `SHOWN_MARGIN` characters past the cut are
+    read, not all of a 256 KB log message (a value running on past them is counted to them
+    in its stand-in's length)."""
+    return redact_text(text[: chars + SHOWN_MARGIN])[:chars]
 
 
 def redact_lines(text: str) -> str:

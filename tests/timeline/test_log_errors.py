@@ -6,6 +6,7 @@ through the index, as `timeline` and `analyze` read them (no AWS).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,20 @@ def test_a_secret_at_the_message_cut_is_redacted_whole(tmp_path: Path) -> None:
     (error,) = [e for e in events if e.kind == "log-error"]
     assert token[:8] not in error.summary
     assert error.summary.count(REDACTED) == 2
+
+
+def test_long_error_lines_of_an_attackers_text_reach_the_timeline_in_time(tmp_path: Path) -> None:
+    # CloudWatch keeps messages up to 256 KB, and an error may echo an attacker's input: three
+    # such lines of `-a-a-a…` once took 45 s, each redacted whole by a quadratic pattern.
+    text = "ERROR password check failed for input " + "-a" * 128_000
+    builder = CaseBuilder(tmp_path / "case")
+    lines = [{"timestamp": T0 + n, "message": f"{AT}\t{_rid(n)}\t{text}"} for n in range(3)]
+    builder.logs("/aws/lambda/pay", [{**line, "logStreamName": STREAM} for line in lines])
+    with open_index(builder.case) as con:
+        start = time.perf_counter()
+        events = list(build_timeline(builder.case, con))
+        took = time.perf_counter() - start
+    assert [e.summary[:60] for e in events if e.kind == "log-error"] == [
+        f"log-error in request {_rid(n)}: ERROR password check"[:60] for n in range(3)
+    ]
+    assert took < 3

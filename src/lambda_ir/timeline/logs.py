@@ -16,7 +16,7 @@ import duckdb
 
 from lambda_ir.evidence.logs import ERROR, TIMEOUT
 from lambda_ir.model import EvidenceRef, TimelineEvent
-from lambda_ir.redact import redact_text
+from lambda_ir.redact import redact_shown
 from lambda_ir.timeline.clock import utc_iso
 
 _INVOCATIONS = """
@@ -88,7 +88,7 @@ def _problems(con: duckdb.DuckDBPyConnection) -> Iterator[TimelineEvent]:
             continue
         text = _PREFIX.sub("", " ".join(str(message or "").split()), count=1)
         kind = "timeout" if re.search(TIMEOUT, text) else "log-error"
-        line = redact_text(text)[:MESSAGE_CHARS]  # a secret cut in half matches no pattern
+        line = redact_shown(text, MESSAGE_CHARS)  # read past the cut: half a secret matches nothing
         summary = f"{kind} in request {request}: {line}" if request else f"{kind}: {line}"
         yield _event(time, kind, row, summary)
 

@@ -16,7 +16,7 @@ from typing import Any
 from lambda_ir.analyze.unknowns import UNKNOWN_SIZE
 from lambda_ir.evidence import Case
 from lambda_ir.model import EvidenceRef, TimelineEvent
-from lambda_ir.redact import redact_text
+from lambda_ir.redact import redact_shown
 from lambda_ir.timeline.clock import utc_iso
 from lambda_ir.timeline.documents import Document, documents
 
@@ -137,9 +137,9 @@ def _process_events(doc: Document, body: dict[str, Any]) -> Keyed:
         pid = item.get("pid")
         who = "a process" if pid is None else f"process {pid}"
         command = " ".join(str(part) for part in item.get("cmdline") or []) or item.get("name")
-        # Redacted before it is cut: half a secret matches no pattern, so `merge`, which
+        # Redacted reading past the cut: half a secret matches no pattern, so `merge`, which
         # redacts every summary (again, to no change), would leave the half on the page.
-        shown = redact_text(str(command))[:COMMAND_CHARS]
+        shown = redact_shown(str(command), COMMAND_CHARS)
         ran = f": {shown}" if command else " (no command line or name recorded)"
         summary = (
             f"{who} started in {_named(where)}{ran} "
