@@ -123,6 +123,32 @@ def test_a_command_line_flag_naming_a_secret_has_its_value_redacted() -> None:
     )
 
 
+def test_flags_naming_keys_passphrases_and_passes_and_quoted_values_are_redacted() -> None:
+    command = (
+        "mc alias set x --secret-key wJalrXUtnFEMIK7MDENG --private-key MIIEvQIBADANBgkq "
+        "--passphrase hunter22 --db-pass hunter22 --password 'correct horse battery' "
+        '--api-token "a b" ; openssl rsa -passin pass:hunter22 -pass pass:s3cr3t'
+    )
+    assert redact_text(command) == (
+        f"mc alias set x --secret-key {REDACTED} (20 chars) --private-key {REDACTED} (16 chars) "
+        f"--passphrase {REDACTED} (8 chars) --db-pass {REDACTED} (8 chars) "
+        f"--password '{REDACTED} (21 chars)' --api-token \"{REDACTED} (3 chars)\" ; "
+        f"openssl rsa -passin pass:{REDACTED} (8 chars) -pass pass:{REDACTED} (6 chars)"
+    )
+    assert redact_text(redact_text(command)) == redact_text(command)
+
+
+def test_flags_that_name_no_secret_keep_their_values() -> None:
+    # an S3 object key, an access key id, boolean flags before an argument, and `pass` inside
+    # a longer word
+    command = (
+        "aws s3api get-object --key secrets/db.json --access-key AKIAIOSFODNN7EXAMPLE "
+        "--kms-key-id alias/app ; smbclient --no-pass //fs/share ; psql --no-password orders "
+        "--bypass value1 --passes 3 --pass-through yes"
+    )
+    assert redact_text(command) == command
+
+
 def test_redact_text_private_key_block() -> None:
     pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY-----"
     assert "MIIEabc" not in redact_text(f"x {pem} y")
@@ -171,7 +197,11 @@ _ADVERSARIAL_UNITS = (
     "://",
     ":a@",
     "--password ",
+    "--password '",
+    '--password "',
     "--passw",
+    "-pass pass:",
+    "--a-",
     "token=",
     "bearer ",
     "eyJ-",
@@ -224,6 +254,13 @@ def test_a_shown_cut_is_redacted_as_the_whole_text_would_be() -> None:
         "paſſword=hunter2xx",  # (?i) folds ſ to s
         "--db-password hunter2xx",
         "-Token 'abcd1234'",
+        "--secret-key wJalrXUtnFEMI",
+        "--Private-Key MIIEvQIBADANBgkq",
+        "--hmac_key abcd1234",
+        "--passphrase hunter22",
+        "--db-pass=hunter22",
+        "-pass pass:hunter22",
+        "--connection-string 'Server=db;Password=x'",
     ],
 )
 def test_every_text_pattern_is_reached(secret_text: str) -> None:
@@ -234,7 +271,8 @@ def test_every_text_pattern_is_reached(secret_text: str) -> None:
 
 
 _PIECES = st.sampled_from(
-    ["-----BEGIN", "Secret", "PASSW", "pwd", "api_key", "Api-Key", "apikey", "api key",
+    ["-----BEGIN", "Secret", "PASSW", "Pass", "pwd", "api_key", "Api-Key", "apikey", "api key",
+     "private", "HMAC", "key", "-Key", "_key", "connection", "String", "-str",
      "ToKeN", "bearer", "BASIC", "://", "FwoGZXIvYXdz", "IQoJ", "ghp_", "GHX_", "xoxb-",
      "xox", "_live_", "eyJ", "AIza", "gh", "ap", "x", " ", ":", "/", "-", "_", "\\"]
 )  # fmt: skip

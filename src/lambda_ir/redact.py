@@ -105,6 +105,10 @@ _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 # Environment names AWS itself sets that hold credentials.
 _AWS_SECRET_NAMES = frozenset({"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"})
 
+# Words before `key` in a flag's name that make it a secret's, as `_SECRET_PAIRS` (not
+# `access`: `--access-key` gives a key id). Also a literal of `_ANY_LITERAL`.
+_KEY_WORDS = "(?:secret|private|signing|encryption|master|auth|session|shared|hmac|license)"
+
 # Free-text patterns: (pattern, which group is the secret). Group 0 means the whole match.
 _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
     # A key block's body stops at the next BEGIN: many unclosed BEGINs would each read to the end.
@@ -128,14 +132,21 @@ _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
         1,
     ),
     # A command-line flag whose name ends in a secret word, then its value (`--password
-    # hunter2`, `--db-password x`, `-token x`); `--token-file` and `--secret-id` name none.
+    # hunter2`, `--db-pass=x`, `-token x`, `--secret-key x`, openssl's `-pass pass:x`), and
+    # a quoted value whole (`--password 'correct horse'`). `--token-file`, `--secret-id`,
+    # `--no-password` and a bare `--key` (an S3 object's) name none; nor does `--access-key`,
+    # which gives an access key id (`AKIA…`), kept as everywhere.
     (
         re.compile(
             r"""(?ix)
-            (?<![\w-])--?(?:[a-z0-9]+[_-])*
-            (?:secret[_-]?access[_-]?key|session[_-]?token|security[_-]?token|secret|
-               passw(?:or)?d|pwd|api[_-]?key|token)
-            [ \t]+["']?(?!-)(?!\[REDACTED\])([^\s"']{4,})
+            (?<![\w-])--?(?!no[_-])(?:[a-z0-9]+[_-])*
+            (?:secret[_-]?access[_-]?key|"""
+            + _KEY_WORDS
+            + r"""[_-]?key|session[_-]?token|security[_-]?token|
+               secret|passw(?:or)?d|pwd|passphrase|pass(?:in|out)?|api[_-]?key|token|
+               connection[_-]?string)
+            (?:[ \t]+|=)(?:pass:)?+["']?(?!\[REDACTED\])
+            ((?<=")[^"\n]+(?=")|(?<=')[^'\n]+(?=')|(?!-)[^\s"']{4,})
             """
         ),
         1,
@@ -165,8 +176,8 @@ _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
 # after one search (`_any_rules`) instead of ten substitutions. Keep it in step when a pattern
 # is added.
 _ANY_LITERAL = (
-    r"-----begin|secret|passw|pwd|api[_-]?key|token|bearer|basic|://|fwogzxivyxdz|iqoj|"
-    r"gh[pousr]_|xox[abprs]-|_live_|eyj|aiza"
+    r"-----begin|secret|pass|pwd|api[_-]?key|token|bearer|basic|://|fwogzxivyxdz|iqoj|"
+    r"gh[pousr]_|xox[abprs]-|_live_|eyj|aiza|connection[_-]?string|" + _KEY_WORDS + "[_-]?key"
 )
 # Outside ASCII, `(?i)` also matches ſ, ı, İ and the Kelvin sign, which `lower()` does not map.
 _ANY_FOLDED = re.compile(_ANY_LITERAL, re.IGNORECASE)
