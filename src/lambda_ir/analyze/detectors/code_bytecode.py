@@ -33,7 +33,7 @@ from lambda_ir.analyze.python_imports import (
     unread_now,
 )
 from lambda_ir.analyze.values import FunctionConfig, Package
-from lambda_ir.analyze.vendors import LayerKind, package_publisher
+from lambda_ir.analyze.vendors import LayerKind, LayerMatch, package_publisher
 from lambda_ir.capabilities.deps import MAX_RECORD, RECORD, Installed, read_installed
 from lambda_ir.model import EvidenceRef, Finding, Kind, Severity
 
@@ -153,11 +153,8 @@ def _owned(installed: Installed, path: str) -> bool:
 def _loose(case: CaseView, package: Package, loose: list[tuple[str, str]]) -> Finding:
     account, region = owner_location(package.owner)
     publisher = package_publisher(case.vendors, package.layer, account)
-    severity = Severity.MEDIUM
-    if publisher is not None:
-        severity = Severity.HIGH if publisher.kind is LayerKind.LOOKALIKE else Severity.INFO
-    named = [f"{module} ({name})" for module, name in loose]
-    shown = ", ".join(named[:SHOWN]) + (f" and {len(named) - SHOWN} more" if named[SHOWN:] else "")
+    severity = _by_publisher(publisher, Severity.MEDIUM)
+    shown = _shown([f"{module} ({name})" for module, name in loose])
     return make_finding(
         INFO,
         resource=package.owner,
@@ -190,13 +187,9 @@ def _finding(
 ) -> Finding:
     account, region = owner_location(package.owner)
     publisher = package_publisher(case.vendors, package.layer, account)
-    severity = Severity.MEDIUM
     idle = unread_now(package, found, configs)
-    if idle:
-        severity = Severity.LOW
-    if publisher is not None:
-        severity = Severity.HIGH if publisher.kind is LayerKind.LOOKALIKE else Severity.INFO
-    shown = ", ".join(found[:SHOWN]) + (f" and {len(found) - SHOWN} more" if found[SHOWN:] else "")
+    severity = _by_publisher(publisher, Severity.LOW if idle else Severity.MEDIUM)
+    shown = _shown(found)
     one = len(found) == 1
     files = "file runs in place of its source" if one else "files run in place of their sources"
     return make_finding(
@@ -220,6 +213,20 @@ def _finding(
         details={"files": found, "used_by": list(package.owners)}
         | ({"not_imported_now": idle} if idle else {}),
     )
+
+
+def _by_publisher(publisher: LayerMatch | None, severity: Severity) -> Severity:
+    """A layer's publisher decides over `severity`: a look-alike of a vendor's is HIGH, a
+    known vendor's own is INFO."""
+    if publisher is None:
+        return severity
+    return Severity.HIGH if publisher.kind is LayerKind.LOOKALIKE else Severity.INFO
+
+
+def _shown(named: list[str]) -> str:
+    """The first SHOWN of `named` for a summary, and how many more."""
+    more = f" and {len(named) - SHOWN} more" if named[SHOWN:] else ""
+    return ", ".join(named[:SHOWN]) + more
 
 
 DETECTOR = Detector(INFO, detect)
