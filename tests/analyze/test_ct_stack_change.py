@@ -177,3 +177,24 @@ def test_evasions_of_the_stack_check(builder: CaseBuilder) -> None:
     assert found["s41"].details["baseline"]["new"] == ["network", "tool"]
     assert found["s41"].details["lambda_event_ids"] == ["w41"]
     assert found["s42"].resource.endswith(":function:payments-prod")
+
+
+def test_a_stack_sets_update_counts_for_its_instances_in_the_account(builder: CaseBuilder) -> None:
+    """A stack set's instance stacks are `StackSet-<name>-<id>`: CloudFormation's writes to
+    their functions belong to the set's UpdateStackSet, named by the set (or its ARN)."""
+    stolen = trail_event(
+        "UpdateStackSet",
+        {"stackSetName": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stackset/orders:3f2a-11"},
+        source="cloudformation.amazonaws.com",
+        identity=ci_identity(77),
+        event_id="s77",
+        time="2026-11-12T02:10:00Z",
+        user_agent="aws-cli/2.15.0",
+        source_ip="203.0.113.66",
+    )
+    function = "StackSet-orders-3f2a11bb-Fn-9Q8W7E"
+    builder.trail([*_history(), stolen, _cfn_write(77, "2026-11-12T02:40:00Z", function)])
+    (found,) = run_detector(builder, ct_stack_change.DETECTOR)
+    assert found.resource.endswith(f":function:{function}")
+    assert found.details["stack"] == "StackSet-orders"
+    assert "started UpdateStackSet of StackSet-orders from 203.0.113.66" in found.summary

@@ -60,7 +60,14 @@ ERASURE_EVENTS = (
 )
 # Stack operations, looked up by EventName: CloudFormation's own Lambda calls carry its
 # address and agent, these the caller's (LIR-CT-014's `STACK_CALLS`).
-STACK_EVENTS = ("UpdateStack", "ExecuteChangeSet", "CreateStack")
+STACK_EVENTS = (
+    "UpdateStack",
+    "ExecuteChangeSet",
+    "CreateStack",
+    "UpdateStackSet",
+    "CreateStackInstances",
+    "UpdateStackInstances",
+)
 PER_REGION = 1 + len(ERASURE_EVENTS) + len(STACK_EVENTS)  # lookups each region gets
 
 

@@ -17,7 +17,9 @@ the latest before it, up to WAIT_HOURS earlier, of the stacks the function is na
 (CloudFormation names what it makes `<stack>-<LogicalId>-<suffix>`; the longest such stack
 name wins), else (a function given a name of its own, a change set named only by its ARN) the
 latest stack call in the STACK_WINDOW_MINUTES before it. `collect` looks these calls up by
-name (`acquire.cloudtrail`). Stack sets (`UpdateStackSet`, stack instances) are not judged.
+name (`acquire.cloudtrail`). A stack set's calls (`UpdateStackSet`, `CreateStackInstances`,
+`UpdateStackInstances`) count for its instances in the caller's account, whose stacks are
+`StackSet-<name>-<id>`; instances in other accounts are not seen from this one.
 """
 
 from __future__ import annotations
@@ -57,7 +59,15 @@ INFO = DetectorInfo(
         "changing a function: LOW for one new thing, MEDIUM for two, HIGH for three."
     ),
 )
-STACK_CALLS = ("UpdateStack", "ExecuteChangeSet", "CreateStack")
+STACK_CALLS = (
+    "UpdateStack",
+    "ExecuteChangeSet",
+    "CreateStack",
+    # a stack set's instances in the caller's own account (another account's are not seen)
+    "UpdateStackSet",
+    "CreateStackInstances",
+    "UpdateStackInstances",
+)
 CLOUDFORMATION = "cloudformation.amazonaws.com"
 # A stack update's Lambda calls come seconds to minutes after it; one held by a wait
 # condition, up to its longest timeout (43,200 s).
@@ -98,7 +108,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
     the functions CloudFormation changed for it."""
     calls = select_events(
         case,
-        "event_source = ? AND event_name IN (?, ?, ?) AND error_code IS NULL",
+        f"event_source = ? AND event_name IN ({', '.join('?' * len(STACK_CALLS))}) "
+        "AND error_code IS NULL",
         [CLOUDFORMATION, *STACK_CALLS],
     )
     if not calls:
@@ -190,7 +201,12 @@ def _named_after(function: str, stack: str) -> bool:
 
 def _stack_name(call: TrailRow) -> str:
     """The stack a call names (`stackName`: a name, or an ARN
-    `arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/ID`)."""
+    `arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/ID`); for a stack set's call the prefix
+    of its instances' stacks, `StackSet-<name>` (`stackSetName`: a name, or an ARN
+    `…:stackset/NAME:ID`)."""
+    if stack_set := said(call.request, "stackSetName", ""):
+        name = stack_set.split(":", 5)[-1].split("/", 1)[-1].split(":")[0]
+        return f"StackSet-{name}" if name else ""
     name = said(call.request, "stackName", "")
     if name.startswith("arn:"):
         parts = name.split(":", 5)[-1].split("/")
