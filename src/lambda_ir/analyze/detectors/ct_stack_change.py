@@ -54,7 +54,8 @@ INFO = DetectorInfo(
         "history of stack updates."
     ),
     description=(
-        "A stack operation (UpdateStack, ExecuteChangeSet, CreateStack) whose principal, "
+        "A stack operation (UpdateStack, ExecuteChangeSet, CreateStack, or a stack set's "
+        "UpdateStackSet, CreateStackInstances, UpdateStackInstances) whose principal, "
         "network or tool was new for the account's stack history, followed by CloudFormation "
         "changing a function: LOW for one new thing, MEDIUM for two, HIGH for three."
     ),
