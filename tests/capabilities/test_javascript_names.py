@@ -217,6 +217,15 @@ SHAPES: dict[str, tuple[str, Row]] = {
         'const r = require;\nr("child_process").exec("id");',
         ("exec", "child_process.exec", 2),
     ),
+    # used above the alias, in a function called later
+    "function f() { env.X } const env = process.env": (
+        "function f() { return env.AWS_SECRET_ACCESS_KEY; }\nconst env = process.env;",
+        ("credentials", "AWS_SECRET_ACCESS_KEY", 1),
+    ),
+    "function f() { r(cp).exec() } const r = require": (
+        'function f() { r("child_process").exec("id"); }\nconst r = require;',
+        ("exec", "child_process.exec", 1),
+    ),
     "const r = require; const c = r(cp); c.spawn()": (
         'const r = require;\nconst c = r("child_process");\nc.spawn("sh");',
         ("exec", "child_process.spawn", 3),

@@ -24,6 +24,7 @@ rows at the outer template's line.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator, Sequence
 
 import tree_sitter_javascript
@@ -109,10 +110,20 @@ def scan_javascript(source: bytes) -> tuple[tuple[Capability, ...], str | None]:
         line = broken.start_point[0] + 1 if broken else 0
         return (), f"does not parse as JavaScript: syntax error near line {line}"
     walker = _Walker(source)
+    if _ALIAS_HINT.search(source):  # an alias may be used above it: bound before the walk
+        for node, _ in preorder(root, HOISTED):
+            walker.hoist(node)
     # Source order, outer before inner: imports and bindings are seen before their use.
     for node, ancestors in preorder(root, VISITED):
         walker.visit(node, ancestors)
     return tuple(walker.found), None
+
+
+# What `_Walker.hoist` reads before the walk, and the bytes that say a file may hold an alias
+# of `process` or `require` (`= process…`, `= require;`): most files have none, and the
+# first pass costs a walk of the whole tree.
+HOISTED = frozenset({"import_statement", "variable_declarator"})
+_ALIAS_HINT = re.compile(rb"=\s*(?:process\b|require\s*(?:[;,)}\]]|$))", re.MULTILINE)
 
 
 class _Walker:
@@ -138,6 +149,23 @@ class _Walker:
     def name(self, node: Node | None) -> str:
         """An identifier's name, escapes decoded: `c\\u0070` and `cp` are one name."""
         return name_text(self.source, node) if node is not None else ""
+
+    def hoist(self, node: Node) -> None:
+        """Before the walk: imports (hoisted in a module anyway) and the aliases of
+        `process.env` and `require`, so a function above `const env = process.env` that
+        reads `env.X` when called later is read like one below it. Only the alias shapes are
+        bound here (no capability is found twice)."""
+        if node.type == "import_statement":
+            self._import(node)
+            return
+        name, value = node.child_by_field_name("name"), unwrap(node.child_by_field_name("value"))
+        if name is None or value is None:
+            return
+        if value.type == "identifier":
+            if self.name(value) in ("process", "require"):
+                self._bind(name, value)
+        elif name.type == "identifier" and is_environment(self.source, value):
+            self._bind(name, value)
 
     def visit(self, node: Node, ancestors: Sequence[Node]) -> None:
         kind = node.type
