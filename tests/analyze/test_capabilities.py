@@ -837,3 +837,19 @@ def test_extract_never_raises_on_arbitrary_input(name: str, body: bytes | str, h
     found = extract(name, data)
     if found is not None:
         assert all(c.line >= 0 and c.value for c in found.capabilities)
+
+
+def test_python_annotated_clients_and_sessions_are_followed() -> None:
+    """An assignment with a type annotation binds a client or a session as a plain one does
+    (`session: boto3.Session = …`, `iam: IAMClient = …`), and so does aioboto3's Session."""
+    source = (
+        "import os, boto3, aioboto3\nsession: boto3.Session = boto3.Session()\n"
+        "session.client(os.environ['S']).create_user()\n"
+        "iam: 'IAMClient' = boto3.client('iam')\niam.attach_role_policy()\n"
+        "aio = aioboto3.Session()\naio.client(os.environ['S']).create_role()\n"
+    )
+    assert {f for f in _found("app.py", source) if f[0] == "aws-call"} == {
+        ("aws-call", "[computed]:CreateUser", 3),
+        ("aws-call", "iam:AttachRolePolicy", 5),
+        ("aws-call", "[computed]:CreateRole", 7),
+    }

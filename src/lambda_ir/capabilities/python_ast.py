@@ -56,7 +56,10 @@ NOT_OPERATIONS = frozenset(
     | {"generate_presigned_post", "get_paginator", "load", "reload", "wait_until_exists"}
 )
 WRITE_MODES = ("w", "a", "x", "+")
-SESSIONS = frozenset({"boto3.Session", "boto3.session.Session"})  # what makes a session
+# What makes a session: boto3's, and aioboto3's (the same clients, awaited).
+SESSIONS = frozenset(
+    {"boto3.Session", "boto3.session.Session", "aioboto3.Session", "aioboto3.session.Session"}
+)
 
 # Sub-resources followed down from a method call to its client (boto3's are a few deep:
 # `s3.Bucket(b).Object(k).put()`).
@@ -109,7 +112,10 @@ class _Reader:
             for alias in node.names:
                 self.names[alias.asname or alias.name] = f"{node.module or ''}.{alias.name}"
         elif isinstance(node, ast.Assign):
-            self._assign(node)
+            self._assign(node.targets, node.value)
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            # `session: boto3.Session = boto3.Session()`, `iam: IAMClient = boto3.client("iam")`
+            self._assign([node.target], node.value)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             self.found.extend(literal_capabilities(node.value, node.lineno))
         elif isinstance(node, ast.Subscript) and self._name(node.value) == "os.environ":
@@ -125,10 +131,10 @@ class _Reader:
                 alias.name if alias.asname else alias.name.split(".")[0]
             )
 
-    def _assign(self, node: ast.Assign) -> None:
-        service = self._client_service(node.value)
-        session = isinstance(node.value, ast.Call) and self._name(node.value.func) in SESSIONS
-        for target in node.targets if service or session else ():
+    def _assign(self, targets: list[ast.expr], value: ast.expr) -> None:
+        service = self._client_service(value)
+        session = isinstance(value, ast.Call) and self._name(value.func) in SESSIONS
+        for target in targets if service or session else ():
             key = _key(target)
             if key and service:
                 self.clients[key] = service
