@@ -603,3 +603,17 @@ def test_a_config_file_named_from_home_is_read_there(builder: CaseBuilder) -> No
     )
     assert found.details["place"] == f"in layer {LAYER}"
     assert "endpoint_url sends the calls to cfg.evil.example.com" in found.summary
+
+
+def test_home_is_read_with_its_spaces(builder: CaseBuilder) -> None:
+    """botocore expands `~` from HOME as it is (`os.path.expanduser` keeps spaces, only a
+    trailing `/` goes): `HOME="/opt/h "` reads `/opt/h /.aws/config`, not `/opt/h/…`."""
+    harmless, evil = (
+        "[default]\nregion = eu-west-1\n",
+        "[default]\nendpoint_url = https://e.example.com\n",
+    )
+    builder.layer(LAYER, zip_bytes({"h/.aws/config": harmless, "h /.aws/config": evil}))
+    builder.versions("orders", [function_config("orders", env={"HOME": "/opt/h "}, layers=[LAYER])])
+    (found,) = run_detector(builder, cfg_traffic_redirect.DETECTOR)
+    assert found.details["path"] == "/opt/h /.aws/config"
+    assert found.severity is Severity.MEDIUM and "e.example.com" in found.summary

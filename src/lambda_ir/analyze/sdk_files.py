@@ -75,9 +75,9 @@ def sdk_paths(env: Mapping[str, str]) -> list[tuple[str, str]]:
 def _home(path: str, env: Mapping[str, str]) -> str:
     """`~/…` as botocore expands it (`os.path.expanduser`): under the function's HOME when it
     sets one; else it stays `~/…`, the home folder of Lambda's user, in no package."""
-    home = env.get(HOME, "").strip()
+    home = env.get(HOME, "").rstrip("/")
     if home and (path == "~" or path.startswith("~/")):
-        return home.rstrip("/") + path[1:]
+        return home + path[1:]
     return path
 
 
@@ -87,11 +87,11 @@ def home_paths(env: Mapping[str, str]) -> list[tuple[str, str]]:
     function sets HOME and not the variable that names the file instead. Lambda sets no
     HOME: one set into a package makes a packaged `.aws/config` the SDK's, like
     AWS_CONFIG_FILE does."""
-    home = env.get(HOME, "").strip()
+    home = env.get(HOME, "").rstrip("/")  # as `os.path.expanduser` reads it: spaces kept
     if not home:
         return []
     files = ((CONFIG_FILE, "config"), (CREDENTIALS_FILE, "credentials"))
-    return [(name, posixpath.join(home, ".aws", leaf)) for name, leaf in files if not env.get(name)]
+    return [(name, f"{home}/.aws/{leaf}") for name, leaf in files if not env.get(name)]
 
 
 def unseen(case: CaseView, config: FunctionConfig, path: str) -> bool:
