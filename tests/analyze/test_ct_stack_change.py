@@ -198,3 +198,40 @@ def test_a_stack_sets_update_counts_for_its_instances_in_the_account(builder: Ca
     assert found.resource.endswith(f":function:{function}")
     assert found.details["stack"] == "StackSet-orders"
     assert "started UpdateStackSet of StackSet-orders from 203.0.113.66" in found.summary
+
+
+def test_an_intruders_call_is_not_hidden_by_the_pipelines_in_the_same_minutes(
+    builder: CaseBuilder,
+) -> None:
+    """A write named after no stack belongs to every stack call in the hour before it: the
+    pipeline's own call a minute after the intruder's must not take it (review 20c). A
+    stack set's instance in another region of the account is the set's."""
+    stolen = _stack_call(80, "2026-11-12T02:10:00Z", stack="reports", ip="203.0.113.66")
+    stolen_set = trail_event(
+        "UpdateStackSet",
+        {"stackSetName": "guard"},
+        source="cloudformation.amazonaws.com",
+        identity=ci_identity(81),
+        event_id="s81",
+        time="2026-11-13T02:10:00Z",
+        user_agent="aws-cli/2.15.0",
+        source_ip="203.0.113.66",
+    )
+    elsewhere = _cfn_write(81, "2026-11-13T02:30:00Z", "StackSet-guard-0f1e2d3c-Fn-X")
+    elsewhere["awsRegion"] = "us-east-1"
+    builder.trail(
+        [
+            *_history(),
+            stolen,
+            _stack_call(82, "2026-11-12T02:11:00Z", stack="billing"),
+            _cfn_write(80, "2026-11-12T02:12:00Z", "nightly-export"),
+            stolen_set,
+            elsewhere,
+        ]
+    )
+    found = {f.details["event_id"]: f for f in run_detector(builder, ct_stack_change.DETECTOR)}
+    assert sorted(found) == ["s80", "s81"]
+    assert found["s80"].resource.endswith(":function:nightly-export")
+    assert found["s81"].resource == (
+        f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:StackSet-guard-0f1e2d3c-Fn-X"
+    )

@@ -60,15 +60,10 @@ INFO = DetectorInfo(
         "changing a function: LOW for one new thing, MEDIUM for two, HIGH for three."
     ),
 )
-STACK_CALLS = (
-    "UpdateStack",
-    "ExecuteChangeSet",
-    "CreateStack",
-    # a stack set's instances in the caller's own account (another account's are not seen)
-    "UpdateStackSet",
-    "CreateStackInstances",
-    "UpdateStackInstances",
-)
+# A stack set's calls: its instances in the caller's own account, in any region (another
+# account's are not seen from this one).
+STACK_SET_CALLS = ("UpdateStackSet", "CreateStackInstances", "UpdateStackInstances")
+STACK_CALLS = ("UpdateStack", "ExecuteChangeSet", "CreateStack", *STACK_SET_CALLS)
 CLOUDFORMATION = "cloudformation.amazonaws.com"
 # A stack update's Lambda calls come seconds to minutes after it; one held by a wait
 # condition, up to its longest timeout (43,200 s).
@@ -130,10 +125,10 @@ def detect(case: CaseView) -> Iterator[Finding]:
         new = _new(history, call, when.date())
         history.learn(call, when.date())
         days = history.before(("a", call.account), when.date())
-        changed: dict[str, list[TrailRow]] = defaultdict(list)
+        changed: dict[tuple[str, str], list[TrailRow]] = defaultdict(list)
         for write in made.get(call.event_id, []) if new else ():
-            changed[write.function_name].append(write)
-        for function, writes_of in changed.items():
+            changed[(write.region, write.function_name)].append(write)
+        for (_, function), writes_of in changed.items():
             yield _finding(call, function, writes_of, new, days)
 
 
@@ -161,34 +156,74 @@ def _new(history: _History, call: TrailRow, day: date) -> list[tuple[str, str]]:
 
 
 def _attributed(calls: list[TrailRow], writes: list[TrailRow]) -> dict[str, list[TrailRow]]:
-    """Each CloudFormation write under the stack call it belongs to (by the call's event id):
-    the latest call before it, up to WAIT_HOURS, of the longest stack name the function is
-    named after; else the latest in the STACK_WINDOW_MINUTES before it; else none. Calls are
-    looked up by time in their account and region (bisect), not scanned for every write."""
-    timed: dict[tuple[str, str], list[tuple[datetime, TrailRow]]] = defaultdict(list)
+    """Each CloudFormation write under the stack calls it belongs to (by event id): the
+    latest call before it, up to WAIT_HOURS, of the longest stack name the function is named
+    after (a stack set's in any region of the account, its instances' regions being its
+    own); a write named after no stack, under every call in the STACK_WINDOW_MINUTES before
+    it (one of them new is enough to report it: the pipeline's own call in the same minute
+    must not hide an intruder's). Calls are indexed by stack name and time (bisect): a
+    write asks only for the names its function's name could stand for."""
+    named: dict[tuple[str, str, str], _Calls] = defaultdict(_Calls)
+    placed: dict[tuple[str, str], _Calls] = defaultdict(_Calls)
     for call in calls:  # oldest first (`select_events`)
-        if (when := parse_time(call.time)) is not None:
-            timed[(call.account, call.region)].append((when, call))
-    times = {place: [when for when, _ in found] for place, found in timed.items()}
+        if (when := parse_time(call.time)) is None:
+            continue
+        region = "*" if call.event_name in STACK_SET_CALLS else call.region
+        if stack := _stack_name(call):
+            named[(call.account, region, stack)].add(when, call)
+        placed[(call.account, call.region)].add(when, call)
     out: dict[str, list[TrailRow]] = defaultdict(list)
     for write in writes:
         at = parse_time(write.time)
-        place = timed.get((write.account, write.region), [])
-        if at is None or not place:
+        if at is None:
             continue
-        when_of = times[(write.account, write.region)]
-        start = bisect.bisect_left(when_of, at - timedelta(hours=WAIT_HOURS))
-        near = place[start : bisect.bisect_right(when_of, at)]
-        named = [
-            (len(stack), when, call)
-            for when, call in near
-            if (stack := _stack_name(call)) and _named_after(write.function_name, stack)
-        ]
-        if named:
-            out[max(named, key=lambda item: (item[0], item[1]))[2].event_id].append(write)
-        elif near and at - near[-1][0] <= _WINDOW:
-            out[near[-1][1].event_id].append(write)
+        owner = _owner(named, write, at)
+        near = [owner] if owner else placed[(write.account, write.region)].between(at - _WINDOW, at)
+        for call in near:
+            out[call.event_id].append(write)
     return out
+
+
+def _owner(
+    named: dict[tuple[str, str, str], _Calls], write: TrailRow, at: datetime
+) -> TrailRow | None:
+    """The stack call a write's function is named after: the longest stack name first (the
+    whole name, then each prefix before a `-`), the latest call of it up to WAIT_HOURS before."""
+    function = write.function_name
+    names = [
+        function,
+        *(function[:n] for n in range(len(function) - 1, 0, -1) if function[n] == "-"),
+    ]
+    for name in names:
+        found = [
+            calls.between(at - timedelta(hours=WAIT_HOURS), at)
+            for region in (write.region, "*")
+            if (calls := named.get((write.account, region, name))) is not None
+        ]
+        latest = [max(hits, key=_time) for hits in found if hits]
+        if latest:
+            return max(latest, key=_time)
+    return None
+
+
+def _time(call: TrailRow) -> str:
+    return call.time or ""
+
+
+@dataclass
+class _Calls:
+    """Stack calls in time order, for the ones between two times (bisect)."""
+
+    times: list[datetime] = field(default_factory=list)
+    rows: list[TrailRow] = field(default_factory=list)
+
+    def add(self, when: datetime, call: TrailRow) -> None:
+        self.times.append(when)
+        self.rows.append(call)
+
+    def between(self, start: datetime, end: datetime) -> list[TrailRow]:
+        low = bisect.bisect_left(self.times, start)
+        return self.rows[low : bisect.bisect_right(self.times, end)]
 
 
 _WINDOW = timedelta(minutes=STACK_WINDOW_MINUTES)
@@ -225,9 +260,10 @@ def _finding(
     address = call.actor.source_ip or UNKNOWN_ADDRESS
     return make_finding(
         INFO,
-        resource=lambda_resource(call.account, call.region, function),
+        # the function's region: a stack set's instance may be in another than its call's
+        resource=lambda_resource(call.account, made[0].region, function),
         account=call.account,
-        region=call.region,
+        region=made[0].region,
         severity=_SEVERITY[len(new)],
         key=f"{call.event_id}|{function}",
         time=call.time,
