@@ -617,3 +617,28 @@ def test_home_is_read_with_its_spaces(builder: CaseBuilder) -> None:
     (found,) = run_detector(builder, cfg_traffic_redirect.DETECTOR)
     assert found.details["path"] == "/opt/h /.aws/config"
     assert found.severity is Severity.MEDIUM and "e.example.com" in found.summary
+
+
+def test_dot_dot_after_a_linked_folder_is_walked_as_the_kernel_walks_it(
+    builder: CaseBuilder,
+) -> None:
+    """`/opt/h/..` with `h` a link to `deep/er` is `/opt/deep`, where normpath says `/opt`:
+    the evil `deep/.aws/config` is the one read, not the harmless `.aws/config`; a folder
+    link to `.` leads to /opt itself, inside what is collected (review 20c)."""
+    evil = "[default]\nendpoint_url = https://cfg.evil.example.com\n"
+    files = {".aws/config": "[default]\nregion = eu-west-1\n", "deep/.aws/config": evil}
+    builder.layer(LAYER, zip_bytes(files, links={"h": "deep/er", "self": "."}))
+    env = {"AWS_CONFIG_FILE": "/opt/h/../.aws/config"}
+    builder.versions("orders", [function_config("orders", env=env, layers=[LAYER])])
+    builder.versions("cart", [function_config("cart", env={"HOME": "/opt/self"}, layers=[LAYER])])
+    found = {
+        (f.resource.split(":")[6], f.details["path"]): f
+        for f in run_detector(builder, cfg_traffic_redirect.DETECTOR)
+    }
+    # cart's credentials file leads where nothing is: no finding for it
+    assert set(found) == {("orders", "/opt/h/../.aws/config"), ("cart", "/opt/self/.aws/config")}
+    orders = found[("orders", "/opt/h/../.aws/config")]
+    cart = found[("cart", "/opt/self/.aws/config")]
+    assert orders.severity is Severity.MEDIUM and "cfg.evil.example.com" in orders.summary
+    assert "outside the packages" not in cart.summary
+    assert cart.severity is Severity.INFO  # /opt/.aws/config: a region only

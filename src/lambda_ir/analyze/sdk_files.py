@@ -26,6 +26,7 @@ from lambda_ir.analyze.unpacked_files import (
     Opened,
     entries,
     open_path,
+    physical,
     uncollected,
 )
 from lambda_ir.analyze.values import FunctionConfig
@@ -56,6 +57,7 @@ class SdkFile:
     # collected package tells
     read: bytes | None = None
     followed: str = ""  # the symlinks followed to that copy, in a responder's words
+    absent: bool = False  # the path leads where no package, collected or not, has a file
     reached: tuple[EvidenceRef, ...] = ()  # those links and the file they lead to, cited
 
 
@@ -97,7 +99,7 @@ def home_paths(env: Mapping[str, str]) -> list[tuple[str, str]]:
 def unseen(case: CaseView, config: FunctionConfig, path: str) -> bool:
     """Whether `path` (absolute, or relative to /var/task) may lie in a package of the
     function's that is not in the case (`unpacked_files.uncollected`)."""
-    normal = posixpath.normpath(path if path.startswith("/") else f"{TASK_ROOT}/{path}")
+    normal = physical(case, config, path if path.startswith("/") else f"{TASK_ROOT}/{path}")
     return uncollected(case, config, normal)
 
 
@@ -105,7 +107,7 @@ def locate(case: CaseView, config: FunctionConfig, variable: str, path: str) -> 
     """Where `path` lies for this version, and the collected package members that hold it."""
     if path.startswith("~"):
         return SdkFile(variable, path, "in the home folder of Lambda's user, in no package")
-    normal = posixpath.normpath(path if path.startswith("/") else f"{TASK_ROOT}/{path}")
+    normal = physical(case, config, path if path.startswith("/") else f"{TASK_ROOT}/{path}")
     if normal.startswith(f"{OPT}/"):
         found = entries(case, config, normal)
         layers = ", ".join(dict.fromkeys(entry.owner for entry in found))
@@ -138,6 +140,7 @@ def _held(
         members=tuple(members[:MAX_CITED]),
         read=opened.data,
         followed=_followed(opened),
+        absent=opened.absent,
         reached=tuple(ref for ref in reached if ref not in members)[:MAX_CITED],
     )
 

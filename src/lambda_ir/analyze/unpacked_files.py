@@ -52,6 +52,7 @@ class Opened:
     links: tuple[Entry, ...] = ()
     file: Entry | None = None
     unknown: str = ""
+    absent: bool = False  # nothing is there: no package holds it, none uncollected may
 
 
 def entries(case: CaseView, config: FunctionConfig, path: str) -> list[Entry]:
@@ -95,7 +96,7 @@ def open_path(case: CaseView, config: FunctionConfig, path: str, found: list[Ent
             folder = _folder_link(case, config, path)
             if folder is None:
                 why = f"it leads to {path}, which no collected package holds"
-                return Opened(None, tuple(links), unknown=why)
+                return Opened(None, tuple(links), unknown=why, absent=True)
             at, rest = [folder], path.removeprefix(folder.path)
         last = at[-1]
         if last.target is None:
@@ -106,6 +107,39 @@ def open_path(case: CaseView, config: FunctionConfig, path: str, found: list[Ent
         if why:
             return Opened(None, tuple(links), unknown=why)
         found = entries(case, config, path)
+
+
+def physical(case: CaseView, config: FunctionConfig, path: str) -> str:
+    """Absolute `path` as the kernel walks it: each `..` applied after the symlinks before it
+    are followed (`/opt/h/..` with `h` a link to `deep/er` is `/opt/deep`, where `normpath`
+    says `/opt`), within the collected packages, at most MAX_HOPS links. Only a path with a
+    `..` needs this; any other is `normpath`'s."""
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    if ".." not in parts:
+        return posixpath.normpath(path)
+    current, hops = "/", 0
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            current = posixpath.dirname(current)
+            continue
+        step = posixpath.join(current, part)
+        link = _link_at(case, config, step) if ".." in parts and hops < MAX_HOPS else None
+        if link is None or not link.target:
+            current = step
+            continue
+        hops += 1
+        parts = [p for p in link.target.split("/") if p not in ("", ".")] + parts
+        current = "/" if link.target.startswith("/") else current
+    return current
+
+
+def _link_at(case: CaseView, config: FunctionConfig, path: str) -> Entry | None:
+    """The symlink on disk at `path` (the last entry there, when it is one), or None."""
+    if not _root(path):
+        return None
+    at = [entry for entry in entries(case, config, path) if entry.path == path]
+    return at[-1] if at and at[-1].target is not None else None
 
 
 def _folder_link(case: CaseView, config: FunctionConfig, path: str) -> Entry | None:
@@ -138,7 +172,9 @@ def _next(path: str, target: str, links: list[Entry]) -> tuple[str, str]:
 
 def _root(path: str) -> str:
     """The folder a package unpacks into that holds absolute `path`, "" for none."""
-    return next((root for root in (OPT, TASK_ROOT) if path.startswith(root + "/")), "")
+    return next(
+        (root for root in (OPT, TASK_ROOT) if path == root or path.startswith(root + "/")), ""
+    )
 
 
 def uncollected(case: CaseView, config: FunctionConfig, path: str) -> bool:

@@ -217,7 +217,8 @@ def _file_findings(case: CaseView) -> Iterator[Finding]:
         if packages not in located:
             located[packages] = locate(case, config, name, path)
         found = located[packages]
-        if via == HOME and not (found.members or found.reached or unseen(case, config, path)):
+        shipped = found.members or found.reached or unseen(case, config, path)
+        if via == HOME and (found.absent or not shipped):
             continue  # no package ships one there (HOME=/tmp for a tool's cache): none read
         files = [ref.member or ref.path for ref in found.members]
         held = f" ({', '.join(files)})" if files else ""
