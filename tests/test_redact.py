@@ -149,6 +149,51 @@ def test_flags_that_name_no_secret_keep_their_values() -> None:
     assert redact_text(command) == command
 
 
+def test_flags_ending_in_pass_name_a_password_only_by_what_it_opens() -> None:
+    # a pass over data, and openssl's `env:`/`file:` (where the password is, not it)
+    kept = (
+        "x264 --first-pass enabled --second-pass slower --two-pass abcd --by-pass abcd ; "
+        "openssl rsa -passin env:KEYPASS -in k.pem ; openssl pkcs12 -passout file:/run/p.txt "
+        "-pass fd:3 ; openssl enc -pass stdin -in x ; ffmpeg -pass 2"
+    )
+    assert redact_text(kept) == kept
+    command = (
+        "--admin-pass hunter22 --root_pass=hunter22 keytool -storepass hunter22 "
+        "-srckeypass hunter22 ; curl --pass hunter22 ; openssl pkcs12 -passout pass:hunter22"
+    )
+    assert redact_text(command) == (
+        f"--admin-pass {REDACTED} (8 chars) --root_pass={REDACTED} (8 chars) keytool "
+        f"-storepass {REDACTED} (8 chars) -srckeypass {REDACTED} (8 chars) ; curl --pass "
+        f"{REDACTED} (8 chars) ; openssl pkcs12 -passout pass:{REDACTED} (8 chars)"
+    )
+
+
+_JWT = "eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.SflKxwRJSMeKKF2QT4f"
+
+
+@pytest.mark.parametrize("before", ["cookie: session-", "x-", "-", "--", "a_b-", "(", ""])
+def test_a_jwt_after_a_dash_is_redacted(before: str) -> None:
+    assert redact_text(f"{before}{_JWT} .") == f"{before}{REDACTED} ({len(_JWT)} chars) ."
+
+
+def test_a_jwt_inside_a_word_is_not_one() -> None:
+    assert redact_text(f"id_{_JWT}") == f"id_{_JWT}"
+
+
+def test_a_key_block_cut_off_before_the_next_one_is_redacted_to_it() -> None:
+    whole = "-----BEGIN RSA PRIVATE KEY-----\nMIIEwhole\n-----END RSA PRIVATE KEY-----"
+    cut = "-----BEGIN PRIVATE KEY-----\nMIIEcut"
+    cert = "-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----"
+    for text in (f"{cut}\n{whole}", f"{cut} {cut}\n{whole}", f"{cut}\n{cert}\n{whole}"):
+        out = redact_text(f"a {text} b")
+        assert "MIIE" not in out and "MIIBcert" not in out
+        assert out.startswith("a [REDACTED]") and out.endswith(" b")
+    # another BEGIN inside a key block is its body
+    inner = "-----BEGIN PRIVATE KEY-----\nMIIEvQ -----BEGIN junk\nabc\n-----END PRIVATE KEY-----"
+    assert redact_text(inner) == f"{REDACTED} ({len(inner)} chars)"
+    assert redact_text(f"{cut} no end") == f"{cut} no end"  # none after it: as before
+
+
 def test_redact_text_private_key_block() -> None:
     pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY-----"
     assert "MIIEabc" not in redact_text(f"x {pem} y")
@@ -205,9 +250,15 @@ _ADVERSARIAL_UNITS = (
     "token=",
     "bearer ",
     "eyJ-",
+    "--eyJ",
+    "-eyJ" * 600 + ".eyJ" + "a" * 2000 + " ",  # 512 header starts reach one payload, no more
     "IQoJ-",
     "xoxb-",
     "-----BEGIN PRIVATE KEY-----\n",
+    "-----BEGIN PRIVATE KEY-----\nM -----BEGIN x\n",
+    "-----END PRIVATE KEY-----",
+    "--first-pass ",
+    "-pass ",
 )
 
 

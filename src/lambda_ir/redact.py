@@ -108,14 +108,24 @@ _AWS_SECRET_NAMES = frozenset({"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AW
 # Words before `key` in a flag's name that make it a secret's, as `_SECRET_PAIRS` (not
 # `access`: `--access-key` gives a key id). Also a literal of `_ANY_LITERAL`.
 _KEY_WORDS = "(?:secret|private|signing|encryption|master|auth|session|shared|hmac|license)"
+# Words before `pass` in a flag's name that make it a password (`--db-pass`, `--admin-pass`,
+# keytool's `-storepass`), not a pass over data (`--first-pass`, `--two-pass`, `--bypass`).
+_LOCK_WORDS = (
+    "(?:db|database|admin|root|user|login|account|key|store|keystore|truststore|master|auth|"
+    "bind|ldap|smtp|mail|imap|mysql|postgres|redis|mongo|ftp|sftp|ssh|proxy|vnc|rdp|wifi|wpa|"
+    "sudo|vault|cert|pfx|pkcs12|app|api|client|server|service|web|http|basic)"
+)
 
 # Free-text patterns: (pattern, which group is the secret). Group 0 means the whole match.
 _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
-    # A key block's body stops at the next BEGIN: many unclosed BEGINs would each read to the end.
+    # A key block, to its END line or, cut off before one, to the next key block's BEGIN (a
+    # truncated key pasted above a whole one): its body is read once, not from every unclosed
+    # BEGIN to the end of the text. Another BEGIN (`-----BEGIN CERTIFICATE-----`) is body.
     (
         re.compile(
-            r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:(?!-----BEGIN )[\s\S])*?"
-            r"-----END [A-Z ]*PRIVATE KEY-----"
+            r"-----BEGIN [A-Z ]*PRIVATE KEY-----"
+            r"(?:(?!-----(?:BEGIN|END) [A-Z ]*PRIVATE KEY-----)[\s\S])*+"
+            r"(?:-----END [A-Z ]*PRIVATE KEY-----|(?=-----BEGIN [A-Z ]*PRIVATE KEY-----))"
         ),
         0,
     ),
@@ -132,19 +142,29 @@ _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
         1,
     ),
     # A command-line flag whose name ends in a secret word, then its value (`--password
-    # hunter2`, `--db-pass=x`, `-token x`, `--secret-key x`, openssl's `-pass pass:x`), and
-    # a quoted value whole (`--password 'correct horse'`). `--token-file`, `--secret-id`,
-    # `--no-password` and a bare `--key` (an S3 object's) name none; nor does `--access-key`,
-    # which gives an access key id (`AKIA…`), kept as everywhere.
+    # hunter2`, `-token x`, `--secret-key x`), and a quoted value whole (`--password 'correct
+    # horse'`). `--token-file`, `--secret-id`, `--no-password` and a bare `--key` (an S3
+    # object's) name none; nor does `--access-key`, which gives an access key id (`AKIA…`),
+    # kept as everywhere. A `pass` is a password's after a word naming what it opens
+    # (`--db-pass`, `-storepass`; not `--first-pass`, `--bypass`) or alone (curl's `--pass
+    # phrase`, openssl's `-pass pass:x`), but not openssl's `env:`, `file:`, `fd:` or `stdin`
+    # (where to read one); openssl's `-passin`/`-passout` only with `pass:` (the password).
+    # The lookahead before the words lets only a name ending in `pass` try them: a third of
+    # the time on a run of flags (case-insensitive literals are tried one by one).
     (
         re.compile(
             r"""(?ix)
-            (?<![\w-])--?(?!no[_-])(?:[a-z0-9]+[_-])*
-            (?:secret[_-]?access[_-]?key|"""
+            (?<![\w-])--?(?!no[_-])
+            (?:(?:[a-z0-9]+[_-])*
+               (?:secret[_-]?access[_-]?key|"""
             + _KEY_WORDS
             + r"""[_-]?key|session[_-]?token|security[_-]?token|
-               secret|passw(?:or)?d|pwd|passphrase|pass(?:in|out)?|api[_-]?key|token|
-               connection[_-]?string)
+                  secret|passw(?:or)?d|pwd|passphrase|api[_-]?key|token|connection[_-]?string|
+                  (?=[a-z0-9]+[_-]?pass[ \t=])[a-z0-9]*"""
+            + _LOCK_WORDS
+            + r"""[_-]?pass)
+             |pass(?=(?:[ \t]+|=)(?!(?:env|file|fd):|stdin\b))
+             |pass(?:in|out)(?=(?:[ \t]+|=)pass:))
             (?:[ \t]+|=)(?:pass:)?+["']?(?!\[REDACTED\])
             ((?<=")[^"\n]+(?=")|(?<=')[^'\n]+(?=')|(?!-)[^\s"']{4,})
             """
@@ -160,10 +180,15 @@ _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{30,})\b"), 1),
     (re.compile(r"\b(xox[abprs]-[A-Za-z0-9-]{10,})\b"), 1),
     (re.compile(r"\b((?:sk|rk)_live_[A-Za-z0-9]{16,})\b"), 1),
-    # A JWT starts where a run of base64url starts, not at every `eyJ` inside one (`eyJ-eyJ-…`).
+    # A JWT, at a word's start as `\b` finds it, after a `-` too (`session-eyJ…`). Its header
+    # is read to the end of a run of base64url only where the run starts: after a `-` inside
+    # one it is read to 2,048 characters at most, so `eyJ-eyJ-…` is not read again to its end
+    # from each `eyJ`, and no more than 512 starts reach one payload (linear, if by 512).
     (
         re.compile(
-            r"(?<![A-Za-z0-9_-])(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"
+            r"(?<![A-Za-z0-9_])(eyJ"
+            r"(?:(?<![A-Za-z0-9_-]eyJ)[A-Za-z0-9_-]{8,}+|[A-Za-z0-9_-]{8,2045}+)"
+            r"\.eyJ[A-Za-z0-9_-]{8,}+\.[A-Za-z0-9_-]{8,})"
         ),
         1,
     ),
