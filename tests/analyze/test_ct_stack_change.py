@@ -59,6 +59,20 @@ def _cfn_write(
     )
 
 
+def _stack_set_call(n: int, time: str, stack_set: str) -> dict[str, Any]:
+    """An UpdateStackSet by a CI session from an intruder's machine."""
+    return trail_event(
+        "UpdateStackSet",
+        {"stackSetName": stack_set},
+        source="cloudformation.amazonaws.com",
+        identity=ci_identity(n),
+        event_id=f"s{n}",
+        time=time,
+        user_agent="aws-cli/2.15.0",
+        source_ip="203.0.113.66",
+    )
+
+
 def _history() -> list[dict[str, Any]]:
     """Ten days of the pipeline's releases of two stacks, each followed by CloudFormation's
     Lambda calls."""
@@ -182,16 +196,8 @@ def test_evasions_of_the_stack_check(builder: CaseBuilder) -> None:
 def test_a_stack_sets_update_counts_for_its_instances_in_the_account(builder: CaseBuilder) -> None:
     """A stack set's instance stacks are `StackSet-<name>-<id>`: CloudFormation's writes to
     their functions belong to the set's UpdateStackSet, named by the set (or its ARN)."""
-    stolen = trail_event(
-        "UpdateStackSet",
-        {"stackSetName": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stackset/orders:3f2a-11"},
-        source="cloudformation.amazonaws.com",
-        identity=ci_identity(77),
-        event_id="s77",
-        time="2026-11-12T02:10:00Z",
-        user_agent="aws-cli/2.15.0",
-        source_ip="203.0.113.66",
-    )
+    arn = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stackset/orders:3f2a-11"
+    stolen = _stack_set_call(77, "2026-11-12T02:10:00Z", arn)
     function = "StackSet-orders-3f2a11bb-Fn-9Q8W7E"
     builder.trail([*_history(), stolen, _cfn_write(77, "2026-11-12T02:40:00Z", function)])
     (found,) = run_detector(builder, ct_stack_change.DETECTOR)
@@ -207,16 +213,7 @@ def test_an_intruders_call_is_not_hidden_by_the_pipelines_in_the_same_minutes(
     pipeline's own call a minute after the intruder's must not take it (review 20c). A
     stack set's instance in another region of the account is the set's."""
     stolen = _stack_call(80, "2026-11-12T02:10:00Z", stack="reports", ip="203.0.113.66")
-    stolen_set = trail_event(
-        "UpdateStackSet",
-        {"stackSetName": "guard"},
-        source="cloudformation.amazonaws.com",
-        identity=ci_identity(81),
-        event_id="s81",
-        time="2026-11-13T02:10:00Z",
-        user_agent="aws-cli/2.15.0",
-        source_ip="203.0.113.66",
-    )
+    stolen_set = _stack_set_call(81, "2026-11-13T02:10:00Z", "guard")
     elsewhere = _cfn_write(81, "2026-11-13T02:30:00Z", "StackSet-guard-0f1e2d3c-Fn-X")
     elsewhere["awsRegion"] = "us-east-1"
     builder.trail(
