@@ -19,6 +19,7 @@ from lambda_ir.evidence import Case
 from lambda_ir.evidence.custody import utc_now
 from lambda_ir.redact import redact_document
 from lambda_ir.respond.plan import AwsCall, Change
+from lambda_ir.respond.target import caller_identity
 from lambda_ir.respond.undo_target import in_place
 
 # What a call sent with the RevisionId of the plan's read is refused for, and what to do.
@@ -121,10 +122,7 @@ def _after_own_update(
 
 def _caller(clients: ClientFactory, region: str) -> str:
     """The ARN the calls are made as (sts:GetCallerIdentity), "" when it cannot be read."""
-    try:
-        return str(call(clients.client("sts", region), "GetCallerIdentity", {}).get("Arn", ""))
-    except (ClientError, BotoCoreError):
-        return ""
+    return str(caller_identity(clients, region).get("Arn", ""))
 
 
 def _one(clients: ClientFactory, region: str, change: Change, target: AwsCall) -> Outcome:

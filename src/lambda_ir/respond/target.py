@@ -195,7 +195,7 @@ def _same_account(clients: ClientFactory, region: str, given: str, found: Functi
     """Refuse a function outside the credentials' account: the one its ARN names (the
     emulator, like a misrouted call, may answer with this account's namesake), or the one
     GetFunction answered from (AWS reads another account's function its policy shares)."""
-    mine = _caller_account(clients, region) or found.account
+    mine = str(caller_identity(clients, region).get("Account") or found.account)
     for account in (_account_named(given), found.account):
         if account and account != mine:
             raise PlanError(
@@ -215,12 +215,13 @@ def _account_named(function: str) -> str:
     return account if sep else ""
 
 
-def _caller_account(clients: ClientFactory, region: str) -> str:
-    """The credentials' account (sts:GetCallerIdentity), "" when it cannot be read."""
+def caller_identity(clients: ClientFactory, region: str) -> dict[str, Any]:
+    """Who the credentials are (sts:GetCallerIdentity: `Account`, `Arn`), {} when it cannot
+    be read."""
     try:
-        return str(call(clients.client("sts", region), "GetCallerIdentity", {}).get("Account", ""))
+        return dict(call(clients.client("sts", region), "GetCallerIdentity", {}))
     except (ClientError, BotoCoreError):
-        return ""
+        return {}
 
 
 def _configuration(get_function: dict[str, Any]) -> dict[str, Any]:
