@@ -10,6 +10,7 @@ saved, and the update names that read's RevisionId: a change made after it is re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from lambda_ir.evidence import Case
@@ -33,18 +34,26 @@ def _set(estate: Estate, variables: dict[str, str]) -> None:
     )
 
 
-def test_a_secret_rotated_while_the_evidence_is_collected_is_kept(
-    estate: Estate, case: Case
-) -> None:
-    _set(estate, LEAKED)
+def _rotate_once(estate: Estate) -> tuple[list[bool], Callable[..., None]]:
+    """A botocore event handler that rotates the password the first time it runs, and the
+    list that says whether it did."""
     rotated: list[bool] = []
 
-    # Another responder rotates the password in the console while `contain` collects the
-    # function (the collector lists its versions; the plan for strip-env never does).
     def rotate(**_: Any) -> None:
         if not rotated:
             rotated.append(True)
             _set(estate, ROTATED)
+
+    return rotated, rotate
+
+
+def test_a_secret_rotated_while_the_evidence_is_collected_is_kept(
+    estate: Estate, case: Case
+) -> None:
+    _set(estate, LEAKED)
+    # Another responder rotates the password in the console while `contain` collects the
+    # function (the collector lists its versions; the plan for strip-env never does).
+    rotated, rotate = _rotate_once(estate)
 
     event = "after-call.lambda.ListVersionsByFunction"
     estate.session.events.register(event, rotate)
@@ -82,13 +91,7 @@ def test_a_change_made_between_two_updates_of_one_run_is_kept(estate: Estate, ca
     # strip-layers, then strip-env of the same run: the second names the RevisionId read
     # after the first (ours), unless the variables changed meanwhile.
     _set(estate, LEAKED)
-    rotated: list[bool] = []
-
-    def rotate(**_: Any) -> None:
-        if not rotated:
-            rotated.append(True)
-            _set(estate, ROTATED)
-
+    _, rotate = _rotate_once(estate)
     options = {"allow_config_change": True}
     request = estate.request("strip-layers", "strip-env=STAGE", apply=True, **options)
     lam = estate.client("lambda")
