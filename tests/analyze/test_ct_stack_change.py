@@ -17,6 +17,7 @@ from tests.analyze.casebuild import (
     REGION,
     CaseBuilder,
     ci_identity,
+    function_config,
     role_identity,
     run_detector,
     trail_event,
@@ -232,3 +233,44 @@ def test_an_intruders_call_is_not_hidden_by_the_pipelines_in_the_same_minutes(
     assert found["s81"].resource == (
         f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:StackSet-guard-0f1e2d3c-Fn-X"
     )
+
+
+def _tagged(builder: CaseBuilder, function: str, stack: str) -> None:
+    """The function as collect keeps GetFunction's answer: its stack in CloudFormation's tag."""
+    builder.put(
+        f"raw/{ACCOUNT}/{REGION}/lambda/functions/{function}/get-function/$LATEST.json",
+        {
+            "Configuration": function_config(function),
+            "Code": {},
+            "Tags": {"aws:cloudformation:stack-name": stack, "team": "payments"},
+        },
+        "function",
+        "lambda:GetFunction",
+        FunctionName=function,
+        Qualifier="$LATEST",
+    )
+
+
+def test_a_functions_stack_tag_names_the_stack_call_it_belongs_to(builder: CaseBuilder) -> None:
+    """A function with a name of its own belongs to the stack its tag names: a change held
+    three hours (past the hour a write named after no stack waits) is the intruder's stack
+    call's, and the pipeline's change in the minute after the intruder's call is not. A nested
+    stack's function belongs to its parent's call."""
+    thief = {"ip": "203.0.113.66", "agent": "aws-cli/2.15.0"}
+    _tagged(builder, "settle-prod", "payments")
+    _tagged(builder, "export-prod", "billing")
+    _tagged(builder, "ledger", "payments-LedgerStack-1QW2E3R4")
+    builder.trail(
+        [
+            *_history(),
+            _stack_call(90, "2026-11-12T02:10:00Z", stack="payments", **thief),
+            _stack_call(91, "2026-11-12T02:11:00Z", stack="billing"),
+            _cfn_write(91, "2026-11-12T02:12:00Z", "export-prod"),
+            _cfn_write(90, "2026-11-12T05:10:00Z", "settle-prod"),
+            _cfn_write(92, "2026-11-12T05:11:00Z", "ledger"),
+        ]
+    )
+    found = run_detector(builder, ct_stack_change.DETECTOR)
+    assert {f.details["event_id"] for f in found} == {"s90"}
+    assert sorted(f.resource.rsplit(":", 1)[1] for f in found) == ["ledger", "settle-prod"]
+    assert sorted(e for f in found for e in f.details["lambda_event_ids"]) == ["w90", "w92"]

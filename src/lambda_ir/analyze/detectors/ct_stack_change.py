@@ -13,10 +13,14 @@ something is reported for each function CloudFormation changed for it, with its 
 actor: LOW for one new thing, MEDIUM for two, HIGH for all three.
 
 Each of CloudFormation's Lambda writes belongs to one stack call in its account and region:
-the latest before it, up to WAIT_HOURS earlier, of the stacks the function is named after
-(CloudFormation names what it makes `<stack>-<LogicalId>-<suffix>`; the longest such stack
-name wins), else (a function given a name of its own, a change set named only by its ARN) the
-latest stack call in the STACK_WINDOW_MINUTES before it. `collect` looks these calls up by
+the latest before it, up to WAIT_HOURS earlier, of the stack the function belongs to. That is
+the stack its `aws:cloudformation:stack-name` tag names, where the case holds the function's
+tags (a tag only CloudFormation sets, so exact, whatever the function is called; a nested
+stack's or a stack set instance's name leads to its parent's or set's calls); else the stacks
+the function is named after (CloudFormation names what it makes `<stack>-<LogicalId>-<suffix>`;
+the longest such stack name wins). A write with no such call (a function given a name of its
+own and no collected tags, a change set named only by its ARN) belongs to every stack call in
+the STACK_WINDOW_MINUTES before it. `collect` looks these calls up by
 name (`acquire.cloudtrail`). A stack set's calls (`UpdateStackSet`, `CreateStackInstances`,
 `UpdateStackInstances`) count for its instances in the caller's account, whose stacks are
 `StackSet-<name>-<id>`; instances in other accounts are not seen from this one.
@@ -116,7 +120,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
         "AND NOT coalesce(read_only, false) AND coalesce(function_name, '') <> ''",
         [CLOUDFORMATION],
     )
-    made = _attributed(calls, writes)
+    made = _attributed(calls, writes, _stack_tags(case))
     history = _History()
     for call in calls:
         when = parse_time(call.time)
@@ -155,14 +159,32 @@ def _new(history: _History, call: TrailRow, day: date) -> list[tuple[str, str]]:
     return new
 
 
-def _attributed(calls: list[TrailRow], writes: list[TrailRow]) -> dict[str, list[TrailRow]]:
+_STACK_TAG = "aws:cloudformation:stack-name"
+_Function = tuple[str, str, str]  # account, region, function name
+
+
+def _stack_tags(case: CaseView) -> dict[_Function, str]:
+    """The stack each collected function belongs to, by its `aws:cloudformation:stack-name`
+    tag (CloudFormation sets it; tags under `aws:` cannot be set by anyone else)."""
+    rows = case.index.execute(
+        "SELECT account, region, function_name, json_extract_string(tags, ?) FROM functions "
+        "WHERE json_type(tags) = 'OBJECT'",
+        [f'$."{_STACK_TAG}"'],
+    ).fetchall()
+    return {(a, r, f): stack for a, r, f, stack in rows if a and r and f and stack}
+
+
+def _attributed(
+    calls: list[TrailRow], writes: list[TrailRow], tags: dict[_Function, str]
+) -> dict[str, list[TrailRow]]:
     """Each CloudFormation write under the stack calls it belongs to (by event id): the
-    latest call before it, up to WAIT_HOURS, of the longest stack name the function is named
-    after (a stack set's in any region of the account, its instances' regions being its
-    own); a write named after no stack, under every call in the STACK_WINDOW_MINUTES before
-    it (one of them new is enough to report it: the pipeline's own call in the same minute
-    must not hide an intruder's). Calls are indexed by stack name and time (bisect): a
-    write asks only for the names its function's name could stand for."""
+    latest call before it, up to WAIT_HOURS, of the stack the function's tag names, else of
+    the longest stack name the function is named after (a stack set's in any region of the
+    account, its instances' regions being its own); a write with no such call, under every
+    call in the STACK_WINDOW_MINUTES before it (one of them new is enough to report it: the
+    pipeline's own call in the same minute must not hide an intruder's). Calls are indexed
+    by stack name and time (bisect): a write asks only for the names its stack's or its
+    function's name could stand for."""
     named: dict[tuple[str, str, str], _Calls] = defaultdict(_Calls)
     placed: dict[tuple[str, str], _Calls] = defaultdict(_Calls)
     for call in calls:  # oldest first (`select_events`)
@@ -177,7 +199,8 @@ def _attributed(calls: list[TrailRow], writes: list[TrailRow]) -> dict[str, list
         at = parse_time(write.time)
         if at is None:
             continue
-        owner = _owner(named, write, at)
+        tagged = tags.get((write.account, write.region, write.function_name))
+        owner = _owner(named, write, tagged or write.function_name, at)
         near = [owner] if owner else placed[(write.account, write.region)].between(at - _WINDOW, at)
         for call in near:
             out[call.event_id].append(write)
@@ -185,20 +208,18 @@ def _attributed(calls: list[TrailRow], writes: list[TrailRow]) -> dict[str, list
 
 
 def _owner(
-    named: dict[tuple[str, str, str], _Calls], write: TrailRow, at: datetime
+    named: dict[tuple[str, str, str], _Calls], write: TrailRow, name: str, at: datetime
 ) -> TrailRow | None:
-    """The stack call a write's function is named after: the longest stack name first (the
-    whole name, then each prefix before a `-`), the latest call of it up to WAIT_HOURS before."""
-    function = write.function_name
-    names = [
-        function,
-        *(function[:n] for n in range(len(function) - 1, 0, -1) if function[n] == "-"),
-    ]
-    for name in names:
+    """The stack call `name` (the write's stack, else its function's name) stands for: the
+    longest stack name first (the whole name, then each prefix before a `-`: a nested stack
+    is `<parent>-<LogicalId>-<suffix>`, a stack set's instance `StackSet-<set>-<id>`), the
+    latest call of it up to WAIT_HOURS before."""
+    names = [name, *(name[:n] for n in range(len(name) - 1, 0, -1) if name[n] == "-")]
+    for stack in names:
         found = [
             calls.between(at - timedelta(hours=WAIT_HOURS), at)
             for region in (write.region, "*")
-            if (calls := named.get((write.account, region, name))) is not None
+            if (calls := named.get((write.account, region, stack))) is not None
         ]
         latest = [max(hits, key=_time) for hits in found if hits]
         if latest:
@@ -227,12 +248,6 @@ class _Calls:
 
 
 _WINDOW = timedelta(minutes=STACK_WINDOW_MINUTES)
-
-
-def _named_after(function: str, stack: str) -> bool:
-    """CloudFormation names a function it makes `<stack>-<LogicalId>-<suffix>` (or a
-    template names it after the stack)."""
-    return function == stack or function.startswith(f"{stack}-")
 
 
 def _stack_name(call: TrailRow) -> str:

@@ -201,8 +201,8 @@ class Life:
         variables = {k: v.format(account=account) for k, v in app.env.items()}
         return {"Variables": {"STAGE": "prod", **variables, **extra}}
 
-    def create(self, clients: ActorClients, app: App) -> None:
-        """Execution role, function (version 1) and `live` alias."""
+    def create(self, clients: ActorClients, app: App, tags: dict[str, str] | None = None) -> None:
+        """Execution role, function (version 1, with `tags`) and `live` alias."""
         iam = clients.client("iam")
         self.clock.advance(3)
         role = iam.create_role(
@@ -223,6 +223,7 @@ class Life:
             Publish=True,
             Timeout=30,
             MemorySize=256,
+            Tags=tags or {},
         )
         self.clock.advance(2)
         self.lam(clients).create_alias(FunctionName=app.name, Name=ALIAS, FunctionVersion="1")
@@ -248,15 +249,17 @@ class Life:
         self.clock.advance(2)
         lam.update_alias(FunctionName=app.name, Name=ALIAS, FunctionVersion=str(number))
 
-    def stack(self, clients: ActorClients, app: App, release: int) -> None:
-        """The stack of `app` created (release 0) or updated to `release`, as its caller."""
+    def stack(self, clients: ActorClients, app: App, release: int) -> str:
+        """The stack of `app` created (release 0) or updated to `release`, as its caller;
+        its StackId."""
         cloudformation = clients.client("cloudformation", REGION)
         body = stack_template(app, release)
         if release:
-            cloudformation.update_stack(StackName=app.name, TemplateBody=body)
+            answer = cloudformation.update_stack(StackName=app.name, TemplateBody=body)
         else:
-            cloudformation.create_stack(StackName=app.name, TemplateBody=body)
+            answer = cloudformation.create_stack(StackName=app.name, TemplateBody=body)
         self.clock.advance(40)
+        return str(answer["StackId"])
 
     def canary(self, app: App, finish: bool) -> None:
         """The pipeline updates the stack; CloudFormation publishes new code; CodeDeploy
@@ -352,8 +355,14 @@ class Life:
     def _create_cfn(self) -> None:
         clients = self.cast.service("cloudformation.amazonaws.com")
         for app in CFN_APPS:
-            self.stack(self.cast.ci(500), app, 0)
-            self.create(clients, app)
+            stack_id = self.stack(self.cast.ci(500), app, 0)
+            # the tags CloudFormation puts on what it creates (its CreateFunction carries them)
+            tags = {
+                "aws:cloudformation:stack-name": app.name,
+                "aws:cloudformation:stack-id": stack_id,
+                "aws:cloudformation:logical-id": "Function",
+            }
+            self.create(clients, app, tags)
 
     def _ci_run(self, run: int, days_ago: int) -> None:
         clients = self.cast.ci(run)
