@@ -8,6 +8,8 @@ raw control character but the newlines between its own lines, and no fake line.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -58,7 +60,7 @@ def _record(n: int) -> dict[str, object]:
             "functionName": HOSTILE_NAME,
             "principal": "*",
             "action": "lambda:InvokeFunction",
-            "statementId": "bd",
+            "statementId": "bd;=cmd|' /C calc'!A0",  # a formula after a `;`
         },
         "responseElements": None,
         "eventType": "AwsApiCall",
@@ -299,3 +301,43 @@ def test_no_output_of_any_command_carries_a_raw_control_from_evidence(
     # The evidence keeps what the attacker wrote, byte for byte (custody).
     kept = [rel for rel in listed if b"\xc2\x9b31m" in (case / rel).read_bytes()]
     assert kept, "the evidence should keep the raw C1 bytes"
+
+
+def test_an_error_naming_hostile_evidence_is_one_inert_line(
+    hostile_case: tuple[Path, str], hostile_served: dict[str, str]
+) -> None:
+    """`lambda-ir`'s own error line (`cli.main`, as a responder's shell runs it, not through
+    click's runner): `contain --incident` of the hostile trail's incident fails to read its
+    function from AWS, and the message names the function with its line break made visible."""
+    case, _ = hostile_case
+    _run("analyze", "--case", str(case))
+    first = orjson.loads((case / "incidents.json").read_bytes())[0]["id"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "lambda_ir", "contain", "--case", str(case), "--incident", first],
+        env={**env, **hostile_served, "AWS_DEFAULT_REGION": "us-east-1"},
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout
+    error = done.stderr.decode()
+    _clean(error)
+    (line,) = [line for line in error.splitlines() if line.startswith("lambda-ir: ")]
+    assert "lambda:GetFunction" in line and "\\n  critical LIR-FAKE-001 all clear" in line
+
+
+def test_a_spreadsheet_splitting_at_semicolons_finds_no_formula(
+    hostile_case: tuple[Path, str],
+) -> None:
+    """Every cell of findings.csv and timeline.csv is quoted (OWASP): a `;=` inside a value
+    stays inside its cell for a spreadsheet that splits rows at `;`, not only at `,`."""
+    case, _ = hostile_case
+    _run("analyze", "--case", str(case))
+    _run("report", "--case", str(case))
+    _run("timeline", "--case", str(case), "--format", "csv")
+    for name in ("findings.csv", "timeline.csv"):
+        text = (case / name).read_text()
+        assert all(line[:1] == line[-1:] == '"' for line in text.splitlines()), name
+        cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+        assert any("bd;=cmd|' /C calc'!A0" in cell for cell in cells), name

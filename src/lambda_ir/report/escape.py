@@ -96,7 +96,9 @@ def markdown_code(value: object) -> str:
     escaped (`\\|`), and a span outside a table shows that backslash (`curl …\\|sh` for
     `curl …|sh`), where escaped text reads `|` in both.
     """
-    text = sanitize.field(" ".join(("" if value is None else str(value)).split()))
+    # controls visible first: a value's line break shows as `\n`, not as a space that makes
+    # a key or name the case does not hold (`AKIA\nX` read as `AKIA X`)
+    text = " ".join(sanitize.field(value).split())
     if not text:
         return ""
     if any(ch in text for ch in "<>&`|"):

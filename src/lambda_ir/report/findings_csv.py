@@ -47,9 +47,11 @@ def csv_chunks(findings: Iterable[Finding], block: int = BLOCK) -> Iterator[byte
 
 
 def _csv_text(rows: Iterable[Iterable[str]]) -> str:
-    """Rows as CSV; one writer's settings for the whole file and for its blocks."""
+    """Rows as CSV; one writer's settings for the whole file and for its blocks. Every cell
+    is quoted (OWASP's advice for CSV injection): a spreadsheet that splits rows at `;` (a
+    European locale) would otherwise start a new cell, unprefixed, at a `;=` inside a value."""
     text = io.StringIO()
-    csv.writer(text, lineterminator="\n").writerows(rows)
+    csv.writer(text, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows(rows)
     return text.getvalue()
 
 

@@ -8,10 +8,10 @@ addresses), and one consolidated response checklist whose steps carry the comple
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from lambda_ir import sanitize
 from lambda_ir.analyze.incident_actions import config_actions
 from lambda_ir.model import FOREIGN_CALLER, Severity
 from lambda_ir.report import listing
@@ -128,7 +128,7 @@ def checklist(facts: ReportFacts) -> list[Step]:
     risky = at_risk(facts)
     if not risky:
         return []
-    case = f"lambda-ir verify --case {shlex.quote(facts.case_dir)}"
+    case = sanitize.shell_command("lambda-ir", "verify", "--case", facts.case_dir)
     steps = [Step("Check the evidence is intact before changing anything", "", case, "evidence")]
     functions: dict[str, FunctionFacts] = {}  # by ARN, the first of each: looked up once
     for fn in facts.functions:
@@ -143,8 +143,7 @@ def checklist(facts: ReportFacts) -> list[Step]:
                 f"Block and hunt for {len(indicators)} indicators (addresses, domains, hashes, "
                 "keys) at egress, DNS and in other accounts",
                 "indicators.txt and indicators.stix.json in the case",
-                f"lambda-ir search --case {shlex.quote(facts.case_dir)} --ioc "
-                f"{shlex.quote(facts.case_dir.rstrip('/') + '/indicators.txt')}",
+                _search_command(facts.case_dir),
                 "indicators",
             )
         )
@@ -237,17 +236,22 @@ def serious_incidents(facts: ReportFacts) -> tuple[Incident, ...]:
     return facts.serious_incidents
 
 
+def _search_command(case_dir: str) -> str:
+    indicators = case_dir.rstrip("/") + "/indicators.txt"
+    return sanitize.shell_command("lambda-ir", "search", "--case", case_dir, "--ioc", indicators)
+
+
 def contain_command(
     facts: ReportFacts, function_arn: str, action: str, *, config_change: bool = False
 ) -> str:
     """The complete `lambda-ir contain` command for one action on one function (a plan;
     `--apply` makes the change); `config_change` for an action that edits the function's
     configuration (`--allow-config-change`)."""
-    return (
-        f"lambda-ir contain --case {shlex.quote(facts.case_dir)} --function "
-        f"{shlex.quote(function_arn)} --action {shlex.quote(action)}"
-        + (" --allow-config-change" if config_change else "")
-    )
+    command = sanitize.shell_command(
+        "lambda-ir", "contain", "--case", facts.case_dir, "--function", function_arn, "--action",
+        action,
+    )  # fmt: skip
+    return command + (" --allow-config-change" if config_change else "")
 
 
 def _foreign_steps(facts: ReportFacts, suspect: Suspect, risky: list[AtRisk]) -> list[Step]:

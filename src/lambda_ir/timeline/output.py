@@ -93,9 +93,10 @@ def jsonl_chunks(events: Iterable[TimelineEvent]) -> Iterator[bytes]:
 
 
 def csv_chunks(events: Iterable[TimelineEvent]) -> Iterator[bytes]:
-    """The events as CSV (Timesketch's CSV columns first), in chunks of about `CHUNK` bytes."""
+    """The events as CSV (Timesketch's CSV columns first), in chunks of about `CHUNK` bytes;
+    every cell quoted, as findings.csv's (`report.findings_csv`)."""
     text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
+    writer = csv.writer(text, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(CSV_COLUMNS)
     for event in events:
         writer.writerow(_row(event))
