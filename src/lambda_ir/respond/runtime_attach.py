@@ -65,6 +65,9 @@ class RuntimeRequest:
     every: int = 0
     detach: bool = False
     apply: bool = False
+    # where and how the evidence is collected first, as for `contain` (its `Request`)
+    endpoint_url: str | None = None
+    quotas: bool = True
 
 
 @dataclass(frozen=True)
@@ -245,7 +248,9 @@ def run_runtime(
         return RuntimeResult(
             target.function.arn, run, plan_path, tuple(shown), in_place=not changes
         )
-    evidence = preserve(case, session, target.function)
+    evidence = preserve(
+        case, session, target.function, endpoint_url=request.endpoint_url, quotas=request.quotas
+    )
     case.log(f"{verb}-start", {"run": run, "plan": plan_path, "evidence": evidence})
     # read again once the evidence is saved, which takes a while: the update is planned from
     # $LATEST as it is now and names this read's RevisionId (a change made meanwhile stays)
