@@ -34,7 +34,7 @@ from lambda_ir.model import Kind
 from lambda_ir.respond.contain import apply_changes
 from lambda_ir.respond.execute import Outcome, Status
 from lambda_ir.respond.plan import AwsCall, Change, Plan
-from lambda_ir.respond.preserve import preserve
+from lambda_ir.respond.preserve import EvidenceError, preserve
 from lambda_ir.respond.target import PlanError, Target, resolve_target
 from lambda_ir.runtime.layer import WRAPPER_PATH
 from lambda_ir.runtime.upload import Destination
@@ -234,32 +234,48 @@ def run_runtime(
     """Plan (and with `request.apply`, make) the attach or detach of one function."""
     target = resolve_target(clients, request.function, request.region, request.now)
     verb = "runtime-detach" if request.detach else "runtime-attach"
-    layer = None if request.detach else find_layer(target, request.layer_zip)
-    changes = _plan(target, request, layer or PUBLISHED)
-    publish = not request.detach and layer is None and bool(changes)
-    shown = ([_publish_change(request)] if publish else []) + changes
     run = f"respond/{request.now.strftime('%Y%m%dT%H%M%SZ')}-{path_segment(target.name)}-{verb}-"
     run += secrets.token_hex(4)
-    document = {"function": target.function.arn, "changes": [c.to_json() for c in shown]}
-    plan_path = _save(case, f"{run}/plan.json", document | {"apply": request.apply})
-    _save(case, f"{run}/before.json", {"reads": [read.to_json() for read in target.reads]})
+    layer, changes = _planned(target, request)
+    shown = _shown(request, layer, changes)
     if not request.apply or not changes:
+        plan_path = _save_plan(case, run, target, request, shown)
         case.log(f"{verb}-plan", {"run": run, "plan": plan_path, "changes": len(shown)})
         return RuntimeResult(
             target.function.arn, run, plan_path, tuple(shown), in_place=not changes
         )
-    evidence = preserve(
-        case, session, target.function, endpoint_url=request.endpoint_url, quotas=request.quotas
-    )
+    try:
+        evidence = preserve(
+            case, session, target.function, endpoint_url=request.endpoint_url, quotas=request.quotas
+        )
+    except EvidenceError as exc:
+        plan_path = _save_plan(case, run, target, request, shown)
+        case.log(f"{verb}-stopped", {"run": run, "plan": plan_path, "reason": str(exc)})
+        raise
+    return _apply(case, clients, request, run, evidence)
+
+
+def _apply(
+    case: Case, clients: ClientFactory, request: RuntimeRequest, run: str, evidence: str
+) -> RuntimeResult:
+    """Once the evidence is saved, which takes a while: read the function again and decide
+    everything from that read (whether to publish; the update, naming its RevisionId; the
+    undo), so a layer, a wrapper or the collector itself added meanwhile is seen before
+    anything is written; then publish, update, read back and record."""
+    verb = "runtime-detach" if request.detach else "runtime-attach"
+    try:
+        target = resolve_target(clients, request.function, request.region, request.now)
+        layer, changes = _planned(target, request)
+    except PlanError as exc:  # the evidence is saved; nothing was changed
+        case.log(f"{verb}-stopped", {"run": run, "reason": str(exc)})
+        raise
+    plan_path = _save_plan(case, run, target, request, _shown(request, layer, changes))
     case.log(f"{verb}-start", {"run": run, "plan": plan_path, "evidence": evidence})
-    # read again once the evidence is saved, which takes a while: the update is planned from
-    # $LATEST as it is now and names this read's RevisionId (a change made meanwhile stays)
-    target = resolve_target(clients, request.function, request.region, request.now)
     published: tuple[Outcome, ...] = ()
-    if publish:
+    if not request.detach and layer is None and changes:
         layer = _publish(case, clients, request, run)
         published = (Outcome(_publish_change(request, layer), Status.APPLIED),)
-    changes = _plan(target, request, layer or PUBLISHED)
+        changes = _plan(target, request, layer)  # the same read, with the version's ARN
     plan = Plan(target.function.arn, request.region)
     outcomes, undo_path = apply_changes(case, clients, plan, changes, run=run, done=published)
     left, unchecked, reads = _left(clients, request, layer or PUBLISHED)
@@ -278,7 +294,14 @@ def run_runtime(
         unchecked=unchecked,
     )
     _save(case, f"{run}/result.json", result.to_json())
-    done: dict[str, Any] = {"run": run, "undo": undo_path, "in_place": result.in_place}
+    case.log(f"{verb}-done", _done(request, run, result, layer))
+    return result
+
+
+def _done(
+    request: RuntimeRequest, run: str, result: RuntimeResult, layer: str | None
+) -> dict[str, Any]:
+    done: dict[str, Any] = {"run": run, "undo": result.undo_path, "in_place": result.in_place}
     if not request.detach and layer:
         # what analysis recognises as lambda-ir's own layer (analyze/own_footprints.py)
         done |= {
@@ -286,8 +309,30 @@ def run_runtime(
             "code_sha256": code_sha256(request.layer_zip),
             "files": layer_files(request.layer_zip),
         }
-    case.log(f"{verb}-done", done)
-    return result
+    return done
+
+
+def _planned(target: Target, request: RuntimeRequest) -> tuple[str | None, list[Change]]:
+    """This build's published layer version (None: to publish; detach: none) and the
+    changes planned from `target`'s read."""
+    layer = None if request.detach else find_layer(target, request.layer_zip)
+    return layer, _plan(target, request, layer or PUBLISHED)
+
+
+def _shown(request: RuntimeRequest, layer: str | None, changes: list[Change]) -> list[Change]:
+    """The changes as the plan lists them: the publish first when one is needed."""
+    publish = not request.detach and layer is None and bool(changes)
+    return ([_publish_change(request)] if publish else []) + changes
+
+
+def _save_plan(
+    case: Case, run: str, target: Target, request: RuntimeRequest, shown: list[Change]
+) -> str:
+    """`plan.json` (the changes) and `before.json` (the reads they were planned from)."""
+    document = {"function": target.function.arn, "changes": [c.to_json() for c in shown]}
+    plan_path = _save(case, f"{run}/plan.json", document | {"apply": request.apply})
+    _save(case, f"{run}/before.json", {"reads": [read.to_json() for read in target.reads]})
+    return plan_path
 
 
 def _left(
