@@ -27,6 +27,7 @@ from lambda_ir.emulator import (
     iam_enforce,
     iam_service_roles,
     lambda_gaps,
+    lambda_names,
     logs_export,
     logs_filter,
     org_accounts,
@@ -144,10 +145,13 @@ class Gateway:
         if call.service == "cloudtrail" and call.name in cloudtrail_lake.OPERATIONS:
             return cloudtrail_lake.handle(self.lake_state, self.trail, call, caller, self.aws_now())
         if call.service == "lambda" and call.operation is not None:
+            named = lambda_names.by_name(caller.account_id, call, environ)
+            if isinstance(named, Response):
+                return named
             ctx = LambdaContext(
                 caller.account_id, call.region, self.extras, self.endpoint_url, forward
             )
-            return lambda_gaps.handle(ctx, call)
+            return lambda_gaps.handle(ctx, named)
         if call.service == "ecr" and call.name in ecr_layers.HANDLERS:
             ecr = ecr_layers.EcrContext(
                 caller.account_id, call.region, self.ecr, self.endpoint_url, forward
