@@ -106,6 +106,48 @@ def test_a_run_stopped_after_aws_made_its_call_keeps_that_calls_undo(
     assert config["Environment"]["Variables"] == variables
 
 
+def test_a_run_stopped_while_reading_the_function_back_says_how_to_undo(
+    estate: Estate, case: Case
+) -> None:
+    # Ctrl-C after the last change, while every action is planned again: the undo plan was
+    # saved, but the run said nothing of it (no note, no custody entry after the calls).
+    lam = estate.client("lambda")
+    lam.put_function_concurrency(FunctionName=estate.function, ReservedConcurrentExecutions=7)
+    changed: list[bool] = []
+
+    def made(**_: Any) -> None:
+        changed.append(True)
+
+    def ctrl_c(**_: Any) -> None:
+        if changed:
+            raise KeyboardInterrupt
+
+    hooks = (
+        ("after-call.lambda.PutFunctionConcurrency", made),
+        ("before-call.lambda.GetFunction", ctrl_c),
+    )
+    for event, hook in hooks:
+        estate.session.events.register(event, hook)
+    try:
+        with pytest.raises(KeyboardInterrupt) as stopped:
+            request = estate.request("throttle", apply=True)
+            contain(case, estate.clients(), estate.session, request)
+    finally:
+        for event, hook in hooks:
+            estate.session.events.unregister(event, hook)
+    [note] = stopped.value.__notes__
+    assert note.startswith(
+        "the run stopped after 1 change(s); to put them back: lambda-ir contain --case "
+    )
+    custody = [json.loads(line) for line in (case.root / "custody.jsonl").read_text().splitlines()]
+    [logged] = [entry for entry in custody if entry["action"] == "contain-interrupted"]
+    assert logged["details"]["applied"] == 1 and logged["details"]["reason"] == "KeyboardInterrupt"
+    plan = load_undo(case, note.split(" --undo ")[1].split(" ")[0])
+    run_undo(case, estate.clients(), plan, apply=True, run="respond/undo-check")
+    concurrency = lam.get_function_concurrency(FunctionName=estate.function)
+    assert concurrency["ReservedConcurrentExecutions"] == 7
+
+
 def test_a_state_that_cannot_be_read_back_is_unknown(estate: Estate) -> None:
     request = RuntimeRequest(
         f"{estate.function}-gone", estate.region, "s3://b/p", b"", datetime.now(UTC), apply=True

@@ -162,7 +162,11 @@ def contain(
     plan, plan_path = _planned(case, target, request, run)
     case.log("contain-start", {"run": run, "plan": plan_path, "evidence": evidence})
     outcomes, undo_path = apply_changes(case, clients, plan, plan.changes, run=run)
-    remaining = _check(case, clients, run, replace(request, now=target.now))
+    try:
+        remaining = _check(case, clients, run, replace(request, now=target.now))
+    except BaseException as exc:  # Ctrl-C while reading back: the changes and undo stand
+        exc.add_note(interrupted(case, run, undo_path, outcomes, type(exc).__name__))
+        raise
     result = ContainResult(plan, run, plan_path, True, evidence, outcomes, undo_path, remaining)
     _save(case, f"{run}/result.json", result.to_json())
     case.log("contain-done", {"run": run, "undo": undo_path, "state": result.state()})
@@ -239,22 +243,37 @@ def apply_changes(
 
 def _stopped(case: Case, run: str, plan: Plan, outcomes: tuple[Outcome, ...], reason: str) -> str:
     """Save the undo of a run that stopped midway, log it, and say what to do."""
-    applied = sum(1 for outcome in outcomes if outcome.status is Status.APPLIED)
-    unknown = sum(1 for outcome in outcomes if outcome.status is Status.UNKNOWN)
-    made = f"the run stopped after {applied} change(s)" + (
-        f" and during {unknown} more, which AWS may have made" if unknown else ""
-    )
     try:
         undo_path = save_undo(case, run, plan, outcomes)
     except Exception as error:  # the calls made are in custody all the same
+        applied = sum(1 for outcome in outcomes if outcome.status is Status.APPLIED)
         case.log("contain-interrupted", {"run": run, "applied": applied, "reason": reason})
+        made = _made(outcomes)
         return f"{made}; the undo plan could not be saved ({error}): see contain-call in custody"
+    return interrupted(case, run, undo_path, outcomes, reason)
+
+
+def interrupted(
+    case: Case, run: str, undo_path: str, outcomes: tuple[Outcome, ...], reason: str
+) -> str:
+    """Log a run stopped after its undo plan was saved (`contain-interrupted`) and say how
+    to put back what it changed: stopped midway, or while reading the function back."""
+    applied = sum(1 for outcome in outcomes if outcome.status is Status.APPLIED)
+    unknown = sum(1 for outcome in outcomes if outcome.status is Status.UNKNOWN)
     details = {"run": run, "undo": undo_path, "applied": applied, "unknown": unknown}
     case.log("contain-interrupted", details | {"reason": reason})
     undo = sanitize.shell_command(
         "lambda-ir", "contain", "--case", case.root, "--undo", case.root / undo_path, "--apply"
     )
-    return f"{made}; to put them back: {undo}"
+    return f"{_made(outcomes)}; to put them back: {undo}"
+
+
+def _made(outcomes: tuple[Outcome, ...]) -> str:
+    applied = sum(1 for outcome in outcomes if outcome.status is Status.APPLIED)
+    unknown = sum(1 for outcome in outcomes if outcome.status is Status.UNKNOWN)
+    return f"the run stopped after {applied} change(s)" + (
+        f" and during {unknown} more, which AWS may have made" if unknown else ""
+    )
 
 
 def save_undo(case: Case, run: str, plan: Plan, outcomes: tuple[Outcome, ...]) -> str:
