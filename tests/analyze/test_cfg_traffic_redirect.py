@@ -642,3 +642,64 @@ def test_dot_dot_after_a_linked_folder_is_walked_as_the_kernel_walks_it(
     assert orders.severity is Severity.MEDIUM and "cfg.evil.example.com" in orders.summary
     assert "outside the packages" not in cart.summary
     assert cart.severity is Severity.INFO  # /opt/.aws/config: a region only
+
+
+def test_a_profile_that_turns_its_endpoint_urls_off(builder: CaseBuilder) -> None:
+    """A config file whose profile sets `ignore_configured_endpoint_urls = true` was MEDIUM for
+    the `endpoint_url` botocore drops (configprovider reads the switch from the profile it
+    reads endpoint_url from). Off when that profile, or every profile naming a `services`
+    section, says `true` in any case; the variable set at all (`false` too) decides instead;
+    a credentials file's setting wins over the config file's; a Node function's SDK is not
+    botocore. Each expectation checked against botocore 1.44's `create_client`."""
+    evil = "endpoint_url = https://cfg.evil.example.com\n"
+    switch = "ignore_configured_endpoint_urls = TRUE\n"
+    off = f"[default]\n{evil}{switch}"
+    creds = {"AWS_SHARED_CREDENTIALS_FILE": "/opt/aws/credentials"}
+    cases = {  # name: (config file, environment beside AWS_CONFIG_FILE, credentials file)
+        "off": (off, {}, ""),
+        "services": (
+            f"[profile app]\nservices = mine\n{switch}[services mine]\nsts =\n  {evil}",
+            {},
+            "",
+        ),
+        "by-credentials": (f"[profile app]\n{evil}", creds, "[app]\n" + switch),
+        "other": (f"[default]\n{switch}[profile app]\n{evil}", {}, ""),  # app's is unset
+        "overridden": (
+            f"[profile app]\n{evil}{switch}",
+            creds,
+            "[app]\n" + switch.replace("TRUE", "false"),
+        ),
+        # profile b uses the section unswitched
+        "shared": (
+            f"[profile a]\nservices = s\n{switch}[profile b]\nservices = s\n"
+            f"[services s]\nsts =\n  {evil}",
+            {},
+            "",
+        ),
+        "variable": (off, {"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "false"}, ""),
+        "node": (off, {}, ""),
+        "credentials-unseen": (off, {"AWS_SHARED_CREDENTIALS_FILE": "/tmp/credentials"}, ""),
+    }
+    for name, (text, extra, credentials) in cases.items():
+        arn = _layer_arn(f"cfg-{name}")
+        builder.layer(arn, zip_bytes({"aws/config": text, "aws/credentials": credentials}))
+        env = {"AWS_CONFIG_FILE": "/opt/aws/config"} | extra
+        runtime = "nodejs20.x" if name == "node" else "python3.12"
+        builder.versions(name, [function_config(name, env=env, layers=[arn], runtime=runtime)])
+    found = {
+        f.resource.split(":")[6]: f
+        for f in run_detector(builder, cfg_traffic_redirect.DETECTOR)
+        if f.details["variable"] == "AWS_CONFIG_FILE"
+    }
+    quiet = {"off", "services", "by-credentials"}
+    assert {n for n, f in found.items() if f.severity is Severity.INFO} == quiet
+    assert (
+        "botocore turns off [default] endpoint_url at cfg.evil.example.com: the profile using "
+        "it sets `ignore_configured_endpoint_urls = true`"
+    ) in found["off"].summary
+    assert "[services mine] sts.endpoint_url at cfg.evil.example.com" in found["services"].summary
+    assert "[profile app] endpoint_url at cfg.evil.example.com" in found["by-credentials"].summary
+    for name in set(cases) - quiet:
+        assert found[name].severity is Severity.MEDIUM, name
+        assert "sends the calls to cfg.evil.example.com" in found[name].summary, name
+        assert "botocore turns off" not in found[name].summary, name

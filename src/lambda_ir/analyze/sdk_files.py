@@ -169,3 +169,19 @@ def _decides(variable: str, ref: EvidenceRef) -> bool:
         return True
     name = posixpath.basename(ref.member or "").removesuffix(".gz").removesuffix(".json")
     return name in _ENDPOINT_DATA
+
+
+def located(
+    case: CaseView, config: FunctionConfig, name: str, path: str, cache: dict[object, SdkFile]
+) -> SdkFile:
+    """`locate`, once for all functions sharing the same layers and code."""
+    packages = (tuple(config.layers), config.code_sha256, name, path)
+    if packages not in cache:
+        cache[packages] = locate(case, config, name, path)
+    return cache[packages]
+
+
+def shipped(case: CaseView, config: FunctionConfig, found: SdkFile) -> bool:
+    """Whether a package may hold the file (HOME=/tmp for a tool's cache ships none)."""
+    held = found.members or found.reached or unseen(case, config, found.path)
+    return bool(held) and not found.absent

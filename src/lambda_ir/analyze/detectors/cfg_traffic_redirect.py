@@ -20,7 +20,9 @@ endpoints, a vendor's documented domains and a `NO_PROXY=*` or
 `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` that turns them off (as written: the clients strip
 neither) are not reported. That switch turns off a config file's `endpoint_url` settings too,
 and nothing else in it: its credential settings, `ca_bundle` and other hosts are judged as
-ever. Standing configuration: MEDIUM at most (the severity scale).
+ever; without it, a Python function's botocore reads the same switch from the profile itself
+(`ignore_configured_endpoint_urls = true`: `sdk_profiles`). Standing configuration: MEDIUM at
+most (the severity scale).
 """
 
 from __future__ import annotations
@@ -39,10 +41,11 @@ from lambda_ir.analyze.sdk_files import (
     HOME,
     SdkFile,
     home_paths,
-    locate,
+    located,
     sdk_paths,
-    unseen,
+    shipped,
 )
+from lambda_ir.analyze.sdk_profiles import profile_switches
 from lambda_ir.analyze.url_hosts import read_host, reported_host
 from lambda_ir.analyze.values import FunctionConfig
 from lambda_ir.analyze.vendors import Destination, Vendor, VendorCatalogue
@@ -79,7 +82,8 @@ INFO = DetectorInfo(
         "packages) holds no endpoint_url at a public host, no ca_bundle and no credential "
         "setting: then INFO (named with the layer or code package holding it). "
         "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true discounts the file's endpoint_url settings "
-        "only."
+        "only; without the variable, for a Python function (botocore), so does a profile's own "
+        "ignore_configured_endpoint_urls = true, for that profile's endpoint_url settings."
     ),
 )
 
@@ -196,29 +200,29 @@ def _file_findings(case: CaseView) -> Iterator[Finding]:
     """`AWS_CONFIG_FILE` and `AWS_DATA_PATH`: the file or folder each names decides where the
     SDK's calls go (`sdk_files`), and is named with where it lies. Under
     `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` the config file's `endpoint_url` counts for
-    nothing, and all else in it as ever (versions with and without the switch apart)."""
+    nothing, and all else in it as ever (versions with and without the switch apart); so
+    does one whose profile sets `ignore_configured_endpoint_urls = true` (`sdk_profiles`)."""
     items = []
-    named: dict[str, tuple[str, str, bool, str]] = {}
+    named: dict[str, tuple[str, str, bool, str, frozenset[str]]] = {}
+    cache: dict[object, SdkFile] = {}  # functions sharing layers read them once
     for config in case.functions:
         env = config.environment
         paths = [(name, path, name) for name, path in sdk_paths(env)]
         paths += [(name, path, HOME) for name, path in home_paths(env)]
+        switches = profile_switches(case, config, cache)
         for name, path, via in paths:
             off = name != DATA_PATH and _endpoints_ignored(env)
+            switched = switches.get(name, frozenset())
             key = f"{name}={path}" + ("|endpoint-urls-off" if off else "")  # ids kept as were
+            key += f"|profiles-off:{','.join(sorted(switched))}" if switched else ""
             key = key if via == name else f"{via}>{key}"
-            named[key] = (name, path, off, via)
+            named[key] = (name, path, off, via, switched)
             items.append((config, key))
-    located: dict[tuple[object, ...], SdkFile] = {}  # functions sharing layers read them once
     for group in group_versions(items):
         config = group.first
-        name, path, off, via = named[group.key]
-        packages = (tuple(config.layers), config.code_sha256, name, path)
-        if packages not in located:
-            located[packages] = locate(case, config, name, path)
-        found = located[packages]
-        shipped = found.members or found.reached or unseen(case, config, path)
-        if via == HOME and (found.absent or not shipped):
+        name, path, off, via, switched = named[group.key]
+        found = located(case, config, name, path, cache)
+        if via == HOME and not shipped(case, config, found):
             continue  # no package ships one there (HOME=/tmp for a tool's cache): none read
         files = [ref.member or ref.path for ref in found.members]
         held = f" ({', '.join(files)})" if files else ""
@@ -228,7 +232,7 @@ def _file_findings(case: CaseView) -> Iterator[Finding]:
             read = "config" if name == CONFIG_FILE else "credentials (merged into their config)"
             said = f"makes the AWS SDKs read their {read} from {path!r}, {found.place}{held}; "
             said += f"{found.followed}; " if found.followed else ""
-            severity, judged = config_verdict(found.read, endpoint_urls_off=off)
+            severity, judged = config_verdict(found.read, off, switched)
             what = said + judged
             if severity is Severity.INFO:
                 close = "; kept for the record."
