@@ -312,6 +312,42 @@ def test_bytecode_stands_in_for_a_source_only_while_python_would_check_it(
     assert finding.severity is Severity.MEDIUM
 
 
+def test_bytecode_added_for_another_optimize_level_or_python_is_low(
+    builder: CaseBuilder,
+) -> None:
+    """An unchecked `.opt-1.pyc` added to a library's `__pycache__` was MEDIUM whatever the
+    function's PYTHONOPTIMIZE, yet CPython reads only the cache file `cache_from_source`
+    names for its `sys.flags.optimize` (and its version's tag): one no function reads now is
+    LOW and says when it would run, as LIR-CODE-007 says; read now, MEDIUM as ever."""
+    cases = {  # name: (the file added, the function's environment)
+        "unset": ("api.cpython-312.opt-1.pyc", {}),
+        "opt1": ("api.cpython-312.opt-1.pyc", {"PYTHONOPTIMIZE": "1"}),
+        "opt2": ("api.cpython-312.opt-2.pyc", {"PYTHONOPTIMIZE": "1"}),
+        "other": ("api.cpython-311.pyc", {}),  # python3.12 reads cpython-312 files only
+        "plain": ("api.cpython-312.pyc", {}),
+    }
+    for name, (added, env) in cases.items():
+        files = installed(REQUESTS) | {f"requests/__pycache__/{added}": _pyc(0b01)}
+        blob = zip_bytes({"app.py": HANDLER, "name.txt": name, **files})
+        builder.code(blob, name)
+        builder.versions(name, [function_config(name, code=blob, env=env)])
+    found = {f.resource.split(":")[6]: f for f in run_detector(builder, code_installed.DETECTOR)}
+    assert {n: f.severity for n, f in found.items()} == {
+        "unset": Severity.LOW,
+        "opt1": Severity.MEDIUM,
+        "opt2": Severity.LOW,
+        "other": Severity.LOW,
+        "plain": Severity.MEDIUM,
+    }
+    assert (
+        "runs only with PYTHONOPTIMIZE=1, and the functions running it run with "
+        "PYTHONOPTIMIZE unset: not imported now" in found["unset"].summary
+    )
+    assert "runs only with PYTHONOPTIMIZE=2" in found["opt2"].summary
+    assert "compiled for python3.11" in found["other"].details["not_imported_now"]
+    assert "not_imported_now" not in found["opt1"].details
+
+
 def test_a_small_library_in_place_of_a_big_one_is_no_strip(builder: CaseBuilder) -> None:
     lib = "requests/_native.cpython-312-x86_64-linux-gnu.so"
     files = installed({**REQUESTS, lib: LIBRARY + bytes(8192)})

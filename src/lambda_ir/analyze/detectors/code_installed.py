@@ -11,12 +11,15 @@ quarters) is what `strip` makes (LOW), and a package nearly all of whose recorde
 none grown, was rewritten whole by a build step (a minifier, a converter: LOW, listed).
 Bytecode Python would run in place of a recorded source (the source gone, or an unchecked-hash
 `.pyc` in `__pycache__`) counts as a file added to the library (outside a library's folder
-`LIR-CODE-007` reports such bytecode). A recorded file shipped as a symlink (which unzip makes
-and Python follows) is changed unless it leads to a file of the package holding the recorded
-bytes. Two distributions listing one path with other bytes is a dispute: a file only a
-distribution that owns nothing under its top-level folder lists as it is (a RECORD planted to
-vouch for a backdoor) is changed, HIGH, in the library that owns the folder; any other such
-file is another distribution's (MEDIUM, in the library whose listing it is not). A recorded
+`LIR-CODE-007` reports such bytecode); read as `LIR-CODE-007` reads it, `__pycache__` bytecode
+no function running the package reads now (compiled for another Python, or an `.opt-1.pyc`
+without `PYTHONOPTIMIZE=1`) is said to be so, and LOW when nothing else was added. A recorded
+file shipped as a symlink (which unzip makes and Python follows) is changed unless it leads to
+a file of the package holding the recorded bytes. Two distributions listing one path with
+other bytes is a dispute: a file only a distribution that owns nothing under its top-level
+folder lists as it is (a RECORD planted to vouch for a backdoor) is changed, HIGH, in the
+library that owns the folder; any other such file is another distribution's (MEDIUM, in the
+library whose listing it is not). A recorded
 file missing from the package is not reported: builds delete files to slim a package, and a
 missing module runs nothing; what runs in its place (bytecode, an added module or library) is.
 An attacker who rewrites the RECORD too is not caught here: the RECORD is the package's word,
@@ -31,6 +34,7 @@ from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.code_files import iter_blobs, owner_location
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.installed_files import Files, Library, judge_libraries
+from lambda_ir.analyze.python_imports import cached_source, unread_now
 from lambda_ir.analyze.values import Package
 from lambda_ir.analyze.vendors import LayerKind, package_publisher
 from lambda_ir.capabilities.deps import Installed, read_installed
@@ -91,7 +95,9 @@ def _finding(case: CaseView, package: Package, library: Library, rewritten: bool
     listing = library.listing
     account, region = owner_location(package.owner)
     publisher = package_publisher(case.vendors, package.layer, account)
-    severity, why = _severity(library, rewritten)
+    idle = _idle(case, package, library)
+    idle_only = bool(idle) and all(cached_source(name) for name in library.added)
+    severity, why = _severity(library, rewritten, idle_only)
     if publisher is not None and publisher.kind is LayerKind.LOOKALIKE:
         severity = Severity.HIGH
     elif publisher is not None:
@@ -127,6 +133,7 @@ def _finding(case: CaseView, package: Package, library: Library, rewritten: bool
             f"{listing.dist} {listing.version} in {package.owner}: "
             + "; ".join(parts)
             + f" what its installer recorded ({listing.record}): {why}"
+            + (f"; the bytecode added to __pycache__ {idle}" if idle else "")
             + (f", in a layer {publisher.describe()}" if publisher else "")
             + f". Compare them with the published {listing.dist} {listing.version} "
             "(`pip download` it) before trusting the package."
@@ -143,18 +150,32 @@ def _finding(case: CaseView, package: Package, library: Library, rewritten: bool
             "disputed": library.disputed,
             "others": library.others,
             "used_by": list(package.owners),
-        },
+        }
+        | ({"not_imported_now": idle} if idle else {}),
     )
 
 
-def _severity(library: Library, rewritten: bool) -> tuple[Severity, str]:
+def _idle(case: CaseView, package: Package, library: Library) -> str:
+    """Why none of the unchecked bytecode added to the library's `__pycache__` is read by
+    the functions running the package now, "" when one may be (`python_imports.unread_now`,
+    as `LIR-CODE-007` reads it: Python reads only the cache file named for its version and
+    its `-O` level, `.opt-1.pyc` only under `PYTHONOPTIMIZE=1`)."""
+    cached = [name for name in library.added if cached_source(name)]
+    if not cached:
+        return ""
+    configs = {config.ref.arn: config for config in case.functions}
+    return unread_now(package, cached, configs)
+
+
+def _severity(library: Library, rewritten: bool, idle_only: bool) -> tuple[Severity, str]:
     """HIGH for a changed file, unless a build step rewrote the package (LOW) and the file
     neither grew, nor is a link, nor has bytes only a distribution that owns nothing in its
-    folder lists; MEDIUM for an added file or another distribution's bytes."""
+    folder lists; MEDIUM for an added file or another distribution's bytes; LOW when all
+    that was added is bytecode none of the package's functions reads now (`idle_only`)."""
     kept = [name for name in library.changed if name in library.links or name in library.others]
     if library.changed and (not rewritten or library.grown or kept):
         return Severity.HIGH, "changed after install"
-    if library.added:
+    if library.added and not idle_only:
         return Severity.MEDIUM, "added to the library after install"
     if library.disputed:
         return Severity.MEDIUM, (
@@ -162,6 +183,8 @@ def _severity(library: Library, rewritten: bool) -> tuple[Severity, str]:
             "file (a namespace package, two builds of one library), or a RECORD was added to "
             "vouch for a changed file"
         )
+    if library.added:
+        return Severity.LOW, "added to the library after install, read by no function now"
     if library.changed:
         return Severity.LOW, (
             "most of the package's recorded files differ: a build step (a minifier, a "
