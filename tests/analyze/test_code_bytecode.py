@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -277,3 +278,45 @@ def test_a_layers_modules_shipped_as_bytecode_only(builder: CaseBuilder) -> None
     assert finding.severity is Severity.MEDIUM
     assert finding.details["modules"] == ["evil", "hook"]
     assert arn in finding.details["used_by"]
+
+
+PY311 = b"\xa7\r\r\n" + _pyc(0)[4:]  # 3495: CPython 3.11's Lib/importlib/_bootstrap_external.py
+
+
+def test_the_magic_numbers_are_cpythons() -> None:
+    """The table holds the running interpreter's own `importlib.util.MAGIC_NUMBER`."""
+    runtime = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    magic = int.from_bytes(importlib.util.MAGIC_NUMBER[:2], "little")
+    assert python_imports.MAGIC_NUMBERS[runtime] == magic
+
+
+def test_modules_their_python_cannot_import_are_low(builder: CaseBuilder) -> None:
+    """A sourceless `helpers.pyc` was MEDIUM whatever Python wrote it, yet CPython refuses a
+    `.pyc` whose magic number is not its own (`_classify_pyc`: ImportError: bad magic
+    number): one no function running the package can import is LOW and says why; one that
+    may load keeps the finding MEDIUM, as does a runtime whose number is not known."""
+    cases = {  # name: (files, runtime)
+        "old": ({"helpers.pyc": PY311}, "python3.12"),
+        "junk": ({"helpers.pyc": b"MZ\x90\x00" + bytes(12)}, "python3.12"),
+        "mixed": ({"helpers.pyc": PY311, "tools.pyc": _pyc(0)}, "python3.12"),
+        "own": ({"helpers.pyc": PY311}, "python3.11"),
+        "unknown": ({"helpers.pyc": PY311}, "python3.99"),
+    }
+    for name, (files, runtime) in cases.items():
+        _function(builder, {"name.txt": name, **files}, name, runtime=runtime)
+    found = {f.resource.split(":")[6]: f for f in run_detector(builder, code_bytecode.DETECTOR)}
+    assert {n: f.severity for n, f in found.items()} == {
+        "old": Severity.LOW,
+        "junk": Severity.LOW,
+        "mixed": Severity.MEDIUM,
+        "own": Severity.MEDIUM,
+        "unknown": Severity.MEDIUM,
+    }
+    assert (
+        "helpers.pyc is compiled for python3.11 (magic number 3495), which python3.12 refuses "
+        "(ImportError: bad magic number): not imported now, but would be on that version"
+    ) in found["old"].summary
+    assert "starting b'MZ\\x90\\x00'" in found["junk"].details["not_importable"]["helpers.pyc"]
+    assert list(found["mixed"].details["not_importable"]) == ["helpers.pyc"]
+    assert "not_importable" not in found["own"].details
+    assert "not_importable" not in found["unknown"].details

@@ -29,6 +29,18 @@ _LAYER_SITE = re.compile(r"python/lib/(python3\.\d+)/site-packages/")
 # spaces, a sign, ASCII digits (CPython's `_Py_str_to_int`, which also needs a C int).
 _C_INT = re.compile(r"[ \t\n\v\f\r]*([+-]?)([0-9]+)")
 _INT_MAX = 2**31 - 1
+# Each runtime's `importlib.util.MAGIC_NUMBER`, the first two bytes of every `.pyc` it writes
+# (little-endian, then `\r\n`), as CPython's `Lib/importlib/_bootstrap_external.py` sets it
+# for the release: `_classify_pyc` refuses any other (ImportError: bad magic number), for a
+# sourceless `.pyc` (`SourcelessFileLoader`) as for a cached one.
+MAGIC_NUMBERS = {
+    "python3.8": 3413,
+    "python3.9": 3425,
+    "python3.10": 3439,
+    "python3.11": 3495,
+    "python3.12": 3531,
+    "python3.13": 3571,
+}
 
 
 def runs_python(package: Package) -> bool:
@@ -165,3 +177,21 @@ def _reads(runtime: str, level: int, name: str) -> bool:
 def _optimizing(levels: list[int]) -> str:
     """The setting that gives each `-O` level, as a function's environment says it."""
     return " or ".join(f"PYTHONOPTIMIZE={n}" if n else "PYTHONOPTIMIZE unset" for n in levels)
+
+
+def refused_by(header: bytes, runtimes: Collection[str]) -> str:
+    """Why none of the Python `runtimes` can import a `.pyc` starting with `header`, "" when
+    one may: its magic number is none of theirs. A runtime not in `MAGIC_NUMBERS` (or none
+    known) may be any Python, so then "" too."""
+    pythons = sorted({r for r in runtimes if r.startswith("python")})
+    if not pythons or any(r not in MAGIC_NUMBERS for r in pythons):
+        return ""
+    magic = int.from_bytes(header[:2], "little") if header[2:4] == b"\r\n" else -1
+    if magic in (MAGIC_NUMBERS[r] for r in pythons):
+        return ""
+    built = [r for r, number in MAGIC_NUMBERS.items() if number == magic]
+    if built:
+        said = f"compiled for {built[0]} (magic number {magic})"
+    else:
+        said = f"starting {header[:4]!r}, the magic number of none of python3.8 to 3.13"
+    return f"{said}, which {', '.join(pythons)} refuses (ImportError: bad magic number)"

@@ -15,7 +15,9 @@ its source is left out (Python reads `__pycache__` only for a source it finds). 
 a handler's module so shipped (`app.pyc`, no `app.py`) is reported apart, the entry point
 has no source to review; so is any other such module on the module path outside installed
 libraries' folders (`helpers.pyc`, `pkg/__init__.pyc`), which the handler can import with
-nothing to read. Bytecode is never loaded or decoded here.
+nothing to read, LOW when none of them carries the magic number of a Python running the
+package (`python_imports.MAGIC_NUMBERS`: CPython refuses it, ImportError: bad magic number).
+Bytecode is never loaded or decoded here; only its first four bytes are read.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from lambda_ir.analyze.code_files import iter_blobs, owner_location, unchecked_b
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.python_imports import (
     cached_source,
+    refused_by,
     runs_python,
     sourceless_modules,
     unread_now,
@@ -68,6 +71,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
     for packages, members, _ in iter_blobs(case):
         sources: set[str] = set()
         compiled: dict[str, str] = {}  # every .pyc where it unpacks -> as the zip names it
+        headers: dict[str, bytes] = {}  # every .pyc as the zip names it -> its magic number
         unchecked: list[tuple[str, str]] = []  # (the source it stands in for, the .pyc)
         records: dict[str, bytes] = {}
         for member in members:
@@ -82,6 +86,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 records[member.name] = member.data
             if path.endswith(".pyc"):
                 compiled[path] = member.name
+                headers[member.name] = member.data[:4]
         installed = read_installed(records, records.get)
         found = [
             name
@@ -98,7 +103,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
                 continue
             loose = sourceless_modules(package.kind, compiled, sources, owned, package.runtimes)
             if loose := [(m, n) for m, n in loose if n not in {name for _, name in bare}]:
-                yield _loose(case, package, loose)
+                yield _loose(case, package, loose, headers)
 
 
 def _bare_handlers(
@@ -150,10 +155,16 @@ def _owned(installed: Installed, path: str) -> bool:
     return listed or installed.library_of(path) is not None
 
 
-def _loose(case: CaseView, package: Package, loose: list[tuple[str, str]]) -> Finding:
+def _loose(
+    case: CaseView, package: Package, loose: list[tuple[str, str]], headers: dict[str, bytes]
+) -> Finding:
     account, region = owner_location(package.owner)
     publisher = package_publisher(case.vendors, package.layer, account)
-    severity = _by_publisher(publisher, Severity.MEDIUM)
+    refused = {n: why for _, n in loose if (why := refused_by(headers[n], package.runtimes))}
+    severity = _by_publisher(
+        publisher, Severity.LOW if len(refused) == len(loose) else INFO.severity
+    )
+    cannot = "; ".join(f"{name} is {why}" for name, why in refused.items())
     shown = _shown([f"{module} ({name})" for module, name in loose])
     return make_finding(
         INFO,
@@ -171,6 +182,7 @@ def _loose(case: CaseView, package: Package, loose: list[tuple[str, str]]) -> Fi
             f"folders: {shown}. Python imports a `name.pyc` where `name.py` would be, and "
             "nothing in the package shows what it does: code the handler imports can hide "
             "there"
+            + (f"; {cannot}: not imported now, but would be on that version" if cannot else "")
             + (f"; in a layer {publisher.describe()}" if publisher else "")
             + ". Decompile them, or ask the team for the sources they were built from."
         ),
@@ -178,7 +190,8 @@ def _loose(case: CaseView, package: Package, loose: list[tuple[str, str]]) -> Fi
             "modules": [m for m, _ in loose],
             "files": [n for _, n in loose],
             "used_by": list(package.owners),
-        },
+        }
+        | ({"not_importable": refused} if refused else {}),
     )
 
 
