@@ -17,6 +17,7 @@ from lambda_ir.acquire import iam_policy
 from lambda_ir.cli.main import cli
 from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case, verify_case
+from lambda_ir.evidence.interrupted import last_interruption
 from lambda_ir.report.facts import build_facts
 from tests.acquire import seed
 from tests.acquire.conftest import Place
@@ -105,6 +106,10 @@ def test_ctrl_c_leaves_a_consistent_case_that_resumes(
         _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr.decode()
     assert verify_case(case_dir).ok
+    custody = [json.loads(line) for line in (case_dir / "custody.jsonl").read_text().splitlines()]
+    (stopped,) = [c["details"] for c in custody if c["action"] == "collect-interrupted"]
+    assert sum(stopped["not_done"].values()) > 0  # the queued calls Ctrl-C dropped, by name
+    assert last_interruption(case_dir) is not None  # analyze and report say so
     interrupted = sum(1 for _ in Case.open(case_dir).entries())
     done = subprocess.run(
         [*CLI, "--json", "collect", "--case", str(case_dir), "--region", place.region],
@@ -121,6 +126,7 @@ def test_ctrl_c_leaves_a_consistent_case_that_resumes(
     }
     assert len([e for e in entries if e.kind == "code" and e.error is None]) == 7
     assert verify_case(case_dir).ok
+    assert last_interruption(case_dir) is None  # the run that completed resumed it
 
 
 def test_a_function_asked_for_and_not_found_is_said_and_is_a_report_gap(

@@ -98,6 +98,32 @@ def test_one_worker_means_one_call_at_a_time() -> None:
     assert work.threads == 1 and gauge.peak["all"] == 1 and gauge.ran == 6
 
 
+def test_stop_counts_the_tasks_it_drops_by_name() -> None:
+    """Ctrl-C drops queued calls: `not_done()` says how many of each were never made, and
+    those submitted after the stop; the one running finishes."""
+    work, gate, ran = Work(dict.fromkeys(QuotaClass, 1), max_threads=1), threading.Event(), []
+
+    def first() -> None:
+        gate.wait(5)
+        ran.append("versions")
+
+    try:
+        work.submit(QuotaClass.CONTROL_PLANE, "a", first, _fail, "versions")
+        for _ in range(3):
+            work.submit(QuotaClass.CONTROL_PLANE, "a", lambda: ran.append("x"), _fail, "aliases")
+        work.submit(QuotaClass.GET_FUNCTION, "a", lambda: ran.append("x"), _fail, "GetFunction")
+        stopper = threading.Thread(target=work.stop)
+        stopper.start()
+        time.sleep(0.2)  # the stop is under way while `first` still runs
+        gate.set()
+        stopper.join(5)
+        work.submit(QuotaClass.GET_POLICY, "a", lambda: ran.append("x"), _fail, "GetPolicy")
+    finally:
+        work.close()
+    assert ran == ["versions"]
+    assert work.not_done() == {"GetFunction": 1, "GetPolicy": 1, "aliases": 3}
+
+
 class ThreadWatch:
     """A progress sink that notes, from the worker threads, how many work threads exist."""
 

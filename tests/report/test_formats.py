@@ -183,6 +183,28 @@ def test_a_log_artifact_not_read_whole_is_a_collection_gap(built: BuiltCase) -> 
     assert "- **Collection gaps:** 4" in render_all(facts)["report.md"].decode()
 
 
+def test_an_interrupted_last_collection_is_the_first_gap_until_one_completes(
+    built: BuiltCase,
+) -> None:
+    """Ctrl-C left a case of only the functions reached; the report read as complete."""
+    stopped = {"account": ACCOUNT, "regions": [REGION], "not_done": {"versions": 5}}
+    built.case.log("collect-interrupted", stopped)
+    facts = build_facts(built.case, [], "2026-11-29T10:00:00Z")
+    first = facts.missing[0]
+    assert (first.what, first.where) == ("collect (interrupted)", f"{ACCOUNT}/{REGION}")
+    assert "5 queued call(s) were never made (versions 5)" in first.why
+    assert len(facts.missing) == 4  # the case's three gaps, and this one
+    page = render_all(facts)
+    assert "- **Collection gaps:** 4" in page["report.md"].decode()
+    assert (
+        b"collect (interrupted)" in page["report.md"]
+        and b"interrupted (Ctrl-C)" in page["report.html"]
+    )
+    built.case.log("collected", {"account": ACCOUNT, "regions": [REGION]})  # a run completed
+    again = build_facts(built.case, [], "2026-11-29T10:00:00Z")
+    assert "collect (interrupted)" not in [g.what for g in again.missing]
+
+
 def test_summary_tells_what_the_flagged_actor_changed(built: BuiltCase) -> None:
     from lambda_ir.report.summary import key_actions
 

@@ -177,7 +177,11 @@ def collect(
     if scope.has_window:
         plan = LookupPlan(len(scope.regions), summary.functions)
         case.log("cloudtrail-plan", plan.to_json())
-    case.log("collect-interrupted" if interrupted else "collected", summary.to_json())
+    if interrupted:
+        # what Ctrl-C left undone: the case says so until a later collect completes
+        case.log("collect-interrupted", {**summary.to_json(), "not_done": ctx.work.not_done()})
+    else:
+        case.log("collected", summary.to_json())
     return summary
 
 

@@ -52,7 +52,7 @@ def schedule(ctx: CollectContext, step: Step[T], target: T) -> None:
     region = region_of(target)
     params = {"step": step.name, "target": getattr(target, "name", str(target))}
     on_failure = task_failure(ctx, "other", f"lambda-ir:{step.name}", params, region)
-    ctx.work.submit(step.klass, region, lambda: step.run(ctx, target), on_failure)
+    ctx.work.submit(step.klass, region, lambda: step.run(ctx, target), on_failure, step.name)
 
 
 def later(
@@ -60,4 +60,4 @@ def later(
 ) -> None:
     """Queue a follow-up call (for example GetFunction for one version) on its quota's pool."""
     on_failure = task_failure(ctx, "other", f"lambda-ir:{name}", {"step": name}, region)
-    ctx.work.submit(klass, region, task, on_failure)
+    ctx.work.submit(klass, region, task, on_failure, name)

@@ -23,6 +23,7 @@ from lambda_ir.aws import QuotaClass, QuotaPolicy
 Task = Callable[[], None]
 OnFailure = Callable[[BaseException], None]
 Key = tuple[str, QuotaClass]
+Queued = tuple[Task, OnFailure, str]  # a task, where its failure goes, its name
 
 DEFAULT_MAX_THREADS = 64
 
@@ -58,27 +59,37 @@ class Work:
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="lir-work")
         self._cond = threading.Condition()
         self._running: Counter[Key] = Counter()
-        self._waiting: dict[Key, deque[tuple[Task, OnFailure]]] = {}
+        self._waiting: dict[Key, deque[Queued]] = {}
         self._pending = 0
         self._stopping = False
         self._done: Counter[str] = Counter()
         self._total: Counter[str] = Counter()
         self._on_progress = on_progress
         self.failures: list[BaseException] = []
+        # By task name: submitted and started, so a stop can say what was never done.
+        self._submitted: Counter[str] = Counter()
+        self._started: Counter[str] = Counter()
 
-    def submit(self, klass: QuotaClass, region: str, task: Task, on_failure: OnFailure) -> None:
-        """Queue `task`; an exception it raises goes to `on_failure`, never up the stack."""
+    def submit(
+        self, klass: QuotaClass, region: str, task: Task, on_failure: OnFailure, name: str = ""
+    ) -> None:
+        """Queue `task`; an exception it raises goes to `on_failure`, never up the stack.
+
+        `name` (the step or call, e.g. `versions`, `GetFunction`) is what `not_done()` counts.
+        """
         key = (region, klass)
+        name = name or klass.value
         with self._cond:
+            self._submitted[name] += 1
             if self._stopping:
                 return
             self._pending += 1
             self._total[region] += 1
             if self._running[key] >= self._sizes[klass]:
-                self._waiting.setdefault(key, deque()).append((task, on_failure))
+                self._waiting.setdefault(key, deque()).append((task, on_failure, name))
                 return
             self._running[key] += 1
-        self._pool.submit(self._run, key, task, on_failure)
+        self._pool.submit(self._run, key, task, on_failure, name)
 
     def wait(self) -> None:
         """Block until every submitted task (and those they submitted) has finished.
@@ -99,13 +110,23 @@ class Work:
             self._waiting.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
+    def not_done(self) -> dict[str, int]:
+        """Tasks submitted but never started, by name (after `stop()`: what it dropped, and
+        what was submitted after it). The follow-ups they would have submitted are not in it."""
+        with self._cond:
+            return dict(sorted((self._submitted - self._started).items()))
+
     def close(self) -> None:
         """Shut the pool down (after `wait()`)."""
         self._pool.shutdown(wait=True)
 
-    def _run(self, key: Key, task: Task, on_failure: OnFailure) -> None:
+    def _run(self, key: Key, task: Task, on_failure: OnFailure, name: str) -> None:
         try:
-            if not self._stopping:
+            with self._cond:
+                starting = not self._stopping
+                if starting:
+                    self._started[name] += 1
+            if starting:
                 task()
         except BaseException as exc:  # a task's failure is recorded, not fatal
             try:
@@ -118,7 +139,7 @@ class Work:
                 # The slot passes straight to the next task of the same region and class.
                 self._pool.submit(self._run, key, *following)
 
-    def _finish(self, key: Key) -> tuple[Task, OnFailure] | None:
+    def _finish(self, key: Key) -> Queued | None:
         region = key[0]
         with self._cond:
             self._pending -= 1

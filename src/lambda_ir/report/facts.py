@@ -23,6 +23,7 @@ from lambda_ir.evidence.asked import DECIDES, missing_functions
 from lambda_ir.evidence.custody import read_entries
 from lambda_ir.evidence.index import index_path, open_index
 from lambda_ir.evidence.index_logs import unread_logs
+from lambda_ir.evidence.interrupted import last_interruption
 from lambda_ir.evidence.layout import CUSTODY
 from lambda_ir.model import Finding, FunctionRef, Severity, TimelineEvent
 from lambda_ir.redact import document_is_clean, redact_document, redact_text
@@ -222,7 +223,7 @@ def build_facts(
         functions=functions,
         roles=tuple(r for name, r in roles.items() if name in used),
         affected=tuple(sorted(affected)),
-        gaps=tuple(_gaps(case)) + tuple(_unread_logs(case, index)),
+        gaps=_interrupted(case) + tuple(_gaps(case)) + tuple(_unread_logs(case, index)),
         events=kept,
         events_total=total,
         since=_since(findings, kept),
@@ -412,6 +413,16 @@ def _gaps(case: Case) -> list[Gap]:
             why = f"the function asked for does not exist (a typo, or deleted?): {why}"
         out.append(Gap(redact_text(what), redact_text(why), where, absent, function))
     return out
+
+
+def _interrupted(case: Case) -> tuple[Gap, ...]:
+    """The case's last collection, when Ctrl-C cut it short and none completed since
+    (`evidence.interrupted`): first among the gaps, as it may hide any of the others."""
+    stopped = last_interruption(case.root)
+    if stopped is None:
+        return ()
+    where = "/".join(p for p in (",".join(stopped.accounts), ",".join(stopped.regions)) if p)
+    return (Gap("collect (interrupted)", stopped.describe(), where),)
 
 
 def _unread_logs(case: Case, index: duckdb.DuckDBPyConnection | None) -> list[Gap]:

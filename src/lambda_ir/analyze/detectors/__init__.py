@@ -41,6 +41,7 @@ from lambda_ir.analyze.detectors import (
     ct_trail_tampering,
     ct_unusual_change,
     gap_collection,
+    gap_interrupted,
     gap_trail_coverage,
     ioc_match,
     log_errors,
@@ -126,5 +127,6 @@ ALL: tuple[Detector, ...] = (
     rt_process_hook.DETECTOR,
     # what could not be examined
     gap_collection.DETECTOR,
+    gap_interrupted.DETECTOR,
     gap_trail_coverage.DETECTOR,
 )

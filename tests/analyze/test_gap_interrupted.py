@@ -1,0 +1,65 @@
+"""LIR-GAP-003: a case whose last collection was interrupted says so until one completes."""
+
+from __future__ import annotations
+
+from lambda_ir.analyze.detectors import gap_interrupted
+from lambda_ir.evidence.custody import line_hash
+from lambda_ir.model import Severity
+from tests.analyze.casebuild import ACCOUNT, REGION, CaseBuilder, run_detector
+
+STOPPED = {
+    "account": ACCOUNT,
+    "regions": [REGION],
+    "functions": 2,
+    "interrupted": True,
+    "not_done": {"GetFunction": 4, "versions": 6},
+}
+
+
+def _custody_lines(builder: CaseBuilder, action: str) -> list[str]:
+    raw = (builder.root / "custody.jsonl").read_bytes().splitlines()
+    return [line_hash(line) for line in raw if f'"action":"{action}"'.encode() in line]
+
+
+def test_fires_on_an_interrupted_last_collection(builder: CaseBuilder) -> None:
+    builder.case.log("collected", {"account": ACCOUNT, "regions": [REGION]})  # an earlier run
+    builder.case.log("collect-started", {"scope": {}})
+    builder.case.log("collect-interrupted", STOPPED)
+    builder.case.log("analyzed", {})  # other actions after it change nothing
+    [finding] = run_detector(builder, gap_interrupted.DETECTOR)
+    assert finding.severity is Severity.LOW
+    assert finding.resource == f"arn:aws:lambda:{REGION}:{ACCOUNT}:*"
+    assert [e.path for e in finding.evidence] == ["custody.jsonl"]
+    assert [e.sha256 for e in finding.evidence] == _custody_lines(builder, "collect-interrupted")
+    assert finding.details["not_done"] == {"GetFunction": 4, "versions": 6}
+    assert "10 queued call(s) were never made (GetFunction 4, versions 6)" in finding.summary
+    assert "interrupted (Ctrl-C)" in finding.summary
+
+
+def test_quiet_once_a_later_collection_completes(builder: CaseBuilder) -> None:
+    builder.case.log("collect-interrupted", STOPPED)
+    builder.case.log("collect-started", {"scope": {}})
+    builder.case.log("collected", {"account": ACCOUNT, "regions": [REGION]})
+    assert run_detector(builder, gap_interrupted.DETECTOR) == []
+
+
+def test_quiet_without_any_interruption(builder: CaseBuilder) -> None:
+    builder.case.log("collected", {"account": ACCOUNT, "regions": [REGION]})
+    assert run_detector(builder, gap_interrupted.DETECTOR) == []
+
+
+def test_an_organisation_run_counts_as_one(builder: CaseBuilder) -> None:
+    """Inside `collect --org-role` an account's `collected` does not clear another's
+    interruption; the run's own end decides, and a later complete org run clears it."""
+    builder.case.log("org-started", {})
+    builder.case.log("collect-interrupted", {**STOPPED, "account": "111111111111"})
+    builder.case.log("collected", {"account": "222222222222", "regions": [REGION]})
+    builder.case.log("org-interrupted", {"not_started": ["333333333333"]})
+    [finding] = run_detector(builder, gap_interrupted.DETECTOR)
+    assert finding.details["accounts"] == ["111111111111", "333333333333"]
+    assert finding.resource == f"arn:aws:lambda:{REGION}:*:*"
+    assert len(finding.evidence) == 2  # the account's entry and the run's
+    builder.case.log("org-started", {})
+    builder.case.log("collected", {"account": "111111111111", "regions": [REGION]})
+    builder.case.log("org-collected", {})
+    assert run_detector(builder, gap_interrupted.DETECTOR) == []
