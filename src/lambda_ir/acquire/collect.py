@@ -287,6 +287,7 @@ def _summary(ctx: CollectContext, seconds: float, interrupted: bool) -> CollectS
             account=ctx.account,
             regions=ctx.scope.regions,
             functions=len(tally.functions),
+            deleted=tuple(sorted(tally.deleted)),
             artifacts=tally.artifacts,
             resumed=tally.resumed,
             downloaded_bytes=tally.downloaded_bytes,

@@ -120,6 +120,7 @@ class Tally:
     resumed: int = 0
     downloaded_bytes: int = 0
     functions: set[str] = field(default_factory=set)
+    deleted: set[str] = field(default_factory=set)  # `name (region)`: listed, then gone
     errors: list[RecordedError] = field(default_factory=list)
     claimed: set[tuple[str, str]] = field(default_factory=set)
     by_kind: Counter[str] = field(default_factory=Counter)

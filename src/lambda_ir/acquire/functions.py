@@ -20,6 +20,7 @@ from typing import Any
 from lambda_ir.acquire import paths
 from lambda_ir.acquire.code import collect_package
 from lambda_ir.acquire.context import CollectContext
+from lambda_ir.acquire.deleted import listing_said_gone, record_deleted
 from lambda_ir.acquire.fetch import fetch_json, fetch_page_files, fetch_pages
 from lambda_ir.acquire.layers import collect_layer
 from lambda_ir.acquire.roles import collect_role
@@ -40,6 +41,9 @@ def collect_versions(ctx: CollectContext, fn: FunctionTarget) -> None:
     provisioned concurrency configuration to a function's alias or version", Qualifier
     required; $LATEST is refused with InvalidParameterValueException), so a function with
     only $LATEST has none to list.
+
+    A listed function whose listing answers not-found was deleted during collection: a gap
+    note (`acquire.deleted`), not a function collected, and nothing more is read about it.
     """
     versions = fetch_page_files(
         ctx,
@@ -50,6 +54,9 @@ def collect_versions(ctx: CollectContext, fn: FunctionTarget) -> None:
         region=fn.region,
         list_key="Versions",
     )
+    if versions is None and listing_said_gone(ctx, fn):
+        record_deleted(ctx, fn)  # a gap, not a function collected: nothing more to read
+        return
     configs = [c for c in versions or [] if isinstance(c, dict)]
     if versions is None or any(str(c.get("Version")) != LATEST for c in configs):
         later(

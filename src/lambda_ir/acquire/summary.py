@@ -28,6 +28,7 @@ class CollectSummary:
     interrupted: bool = False
     advice: tuple[str, ...] = ()  # e.g. "the trail bucket (--trail-bucket) would be faster"
     asked: tuple[str, ...] = ()  # the functions the scope named (--function)
+    deleted: tuple[str, ...] = ()  # `name (region)`: listed by ListFunctions, gone when read
 
     @property
     def ok(self) -> bool:
@@ -79,6 +80,11 @@ class CollectSummary:
                 f"; not found: {', '.join(missing)} (a typo, or deleted? look for "
                 "DeleteFunction in its CloudTrail)"
             )
+        if self.deleted:
+            text += (
+                f"; deleted during collection: {', '.join(self.deleted)} (listed, then gone: "
+                "look for DeleteFunction in its CloudTrail)"
+            )
         for klass in (
             ErrorClass.DENIED,
             ErrorClass.THROTTLED,
@@ -112,6 +118,7 @@ class CollectSummary:
             "interrupted": self.interrupted,
             "advice": list(self.advice),
             "functions_not_found": self.missing_functions(),
+            "functions_deleted": list(self.deleted),
         }
 
 

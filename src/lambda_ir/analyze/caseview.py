@@ -28,6 +28,7 @@ from lambda_ir.analyze.baseline_sql import NOVELTY_COLUMNS, build_novelty, novel
 from lambda_ir.analyze.roles import Role, parse_roles
 from lambda_ir.analyze.vendors import VendorCatalogue, load_catalogue
 from lambda_ir.evidence import Case, IntegrityError, ManifestEntry
+from lambda_ir.evidence.deleted import deleted_functions
 from lambda_ir.evidence.index import open_index
 from lambda_ir.evidence.index_logs import FIRST_MS, LAST_MS
 from lambda_ir.evidence.layout import blob_path
@@ -136,7 +137,8 @@ class CaseView:
 
     @cached_property
     def functions(self) -> tuple[v.FunctionConfig, ...]:
-        """Every function version's configuration ($LATEST and numbered), one per version."""
+        """Every function version's configuration ($LATEST and numbered), one per version;
+        a function deleted during collection as ListFunctions listed it."""
         seen: dict[tuple[str, str, str, str], v.FunctionConfig] = {}
         for entry in self.entries(Kind.FUNCTION_VERSIONS):
             for config in self.read_json(entry).get("Versions") or []:
@@ -146,6 +148,12 @@ class CaseView:
             config = (self.read_json(entry) or {}).get("Configuration")
             if isinstance(config, dict):
                 fn = v.parse_function(config, entry)
+                seen.setdefault(fn.key, fn)
+        for gone in deleted_functions(self.case):
+            # deleted during collection: its configuration as ListFunctions listed it
+            listing = self.case.entry(gone.listing.path) if gone.listing else None
+            if gone.configuration and listing is not None:
+                fn = v.parse_function(gone.configuration, listing)
                 seen.setdefault(fn.key, fn)
         return tuple(seen.values())
 

@@ -21,6 +21,7 @@ from lambda_ir.analyze.own_footprints import is_own, own_calls
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.asked import DECIDES, missing_functions
 from lambda_ir.evidence.custody import read_entries
+from lambda_ir.evidence.deleted import deleted_functions
 from lambda_ir.evidence.index import index_path, open_index
 from lambda_ir.evidence.index_logs import unread_logs
 from lambda_ir.evidence.interrupted import last_interruption
@@ -400,6 +401,8 @@ def _gaps(case: Case) -> list[Gap]:
         if e.api == DECIDES and e.error and e.error.startswith(ABSENT_PREFIX)
     ]
     missing = dict(missing_functions(asked, regions, not_found))
+    # listed, then gone when read: its "not found" answers are no "checked and absent"
+    deleted = {(d.account, d.region, d.name) for d in deleted_functions(case)}
     out = []
     for entry in entries:
         where = "/".join(p for p in (entry.account, entry.region) if p)
@@ -408,9 +411,13 @@ def _gaps(case: Case) -> list[Gap]:
         why = entry.error or _gap_note(case, entry.path)
         function = str(entry.params.get("FunctionName", ""))
         gone = entry.api == DECIDES and entry.region in missing.get(function, ())
-        absent = bool(entry.error and entry.error.startswith(ABSENT_PREFIX)) and not gone
+        vanished = (entry.account or "", entry.region or "", function) in deleted
+        absent = bool(entry.error and entry.error.startswith(ABSENT_PREFIX))
+        absent = absent and not gone and not vanished
         if gone:
             why = f"the function asked for does not exist (a typo, or deleted?): {why}"
+        elif vanished and entry.error:
+            why = f"the function was deleted during collection: {why}"
         out.append(Gap(redact_text(what), redact_text(why), where, absent, function))
     return out
 

@@ -15,10 +15,12 @@ import orjson
 
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.evidence import Case, ManifestEntry
+from lambda_ir.evidence.deleted import NOTE, deleted_functions
 from lambda_ir.model import EvidenceRef, FunctionRef
 from lambda_ir.redact import redact_document, redact_environment
 from lambda_ir.report.codediff import CodeDiff, diff_code
 from lambda_ir.timeline.aliases import describe_alias, routed_versions
+from lambda_ir.timeline.clock import utc_iso
 from lambda_ir.timeline.documents import Document, documents
 from lambda_ir.timeline.versions import VersionRecord, changed_fields, read_versions
 
@@ -68,6 +70,7 @@ class FunctionFacts:
     role: str
     evidence: tuple[EvidenceRef, ...]
     routed: tuple[str, ...] = ()  # every version an alias sends traffic to, weighted too
+    note: str = ""  # "deleted during collection": shown from its ListFunctions entry alone
 
     @property
     def arn(self) -> str:
@@ -95,10 +98,38 @@ def read_functions(
     grouped: dict[tuple[str, str, str], list[VersionRecord]] = {}
     for record in records:
         grouped.setdefault((record.account, record.region, record.function), []).append(record)
+    gone = _deleted(case, grouped)
     return [
-        _function(key, versions, by_function.get(key, []), triggers, code, view)
+        _function(key, versions, by_function.get(key, []), triggers, code, view, gone.get(key, ""))
         for key, versions in grouped.items()
     ]
+
+
+def _deleted(
+    case: Case, grouped: dict[tuple[str, str, str], list[VersionRecord]]
+) -> dict[tuple[str, str, str], str]:
+    """Add each function deleted during collection that has no version read, from its
+    ListFunctions entry (`evidence.deleted`), to `grouped`; their notes by function."""
+    notes = {}
+    for fn in deleted_functions(case):
+        key = (fn.account, fn.region, fn.name)
+        notes[key] = NOTE
+        if key in grouped or not fn.configuration or fn.listing is None:
+            continue
+        config = fn.configuration
+        grouped[key] = [
+            VersionRecord(
+                account=fn.account,
+                region=fn.region,
+                function=fn.name,
+                version=str(config.get("Version") or "$LATEST"),
+                code_sha256=str(config.get("CodeSha256", "")),
+                last_modified=utc_iso(config.get("LastModified")),
+                configuration=config,
+                evidence=fn.listing,
+            )
+        ]
+    return notes
 
 
 def _function_key(entry: ManifestEntry) -> tuple[str, str, str]:
@@ -118,6 +149,7 @@ def _function(
     triggers: dict[str, list[str]],
     code: dict[str, str],
     view: CaseView | None,
+    note: str = "",
 ) -> FunctionFacts:
     account, region, name = key
     latest = versions[-1].configuration
@@ -152,6 +184,7 @@ def _function(
         triggers=tuple(triggers.get(arn, [])),
         role=str(latest.get("Role", "")),
         evidence=tuple({r.evidence for r in versions} | {d.ref for d in docs}),
+        note=note,
     )
 
 

@@ -248,6 +248,9 @@ def _functions(facts: ReportFacts) -> Iterator[str]:
 def _function(facts: ReportFacts, function: FunctionFacts) -> Iterator[str]:
     yield f"### {md(function.name)} ({md(function.account)}, {md(function.region)})"
     yield ""
+    if function.note:
+        yield f"**{md(function.note)}**: shown as ListFunctions listed it; see its collection gap."
+        yield ""
     yield f"- Role: {code(function.role)}"
     for label, values in (
         ("URLs", function.urls),

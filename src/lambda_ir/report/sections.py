@@ -215,6 +215,11 @@ def _function(
         f'<p class="meta">{esc(function.account)} · {esc(function.region)} · '
         f"<code>{esc(function.arn)}</code></p><ul>"
     )
+    if function.note:
+        yield (
+            f"<li><b>{esc(function.note)}</b>: shown as ListFunctions listed it; "
+            "see its collection gap.</li>"
+        )
     yield f"<li>Role: <code>{esc(function.role)}</code></li>"
     for label, values in (
         ("URLs", function.urls),

@@ -14,6 +14,7 @@ from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.values import ref_of
 from lambda_ir.evidence import ManifestEntry
+from lambda_ir.evidence.deleted import GAP as DELETED
 from lambda_ir.evidence.index_logs import unread_logs
 from lambda_ir.model import EvidenceRef, Finding, FunctionRef, Kind, Severity
 
@@ -126,15 +127,19 @@ def _kept(entries: list[ManifestEntry]) -> Iterator[EvidenceRef]:
 def _gap_artifacts(case: CaseView) -> Iterator[Finding]:
     for document, entry in case.documents(Kind.GAP):
         gap = str(document.get("gap", "gap"))
+        # a function deleted while collected: worth a look (who deleted it, mid-incident?)
+        low = "missing" in gap or gap == DELETED
+        listing = document.get("listing") if isinstance(document.get("listing"), dict) else {}
+        cited = (EvidenceRef(listing["path"], listing["sha256"]),) if listing.get("sha256") else ()
         yield make_finding(
             INFO,
             resource=_resource(entry),
             account=entry.account or "",
             region=entry.region or "",
-            severity=Severity.LOW if "missing" in gap else Severity.INFO,
+            severity=Severity.LOW if low else Severity.INFO,
             key=f"{gap}|{entry.path}",
             title=f"Evidence gap: {gap}",
-            evidence=(ref_of(entry),),
+            evidence=(ref_of(entry), *cited),
             summary=f"{gap}: {document.get('detail', '')}",
             details={"gap": gap},
         )
