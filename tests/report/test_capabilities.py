@@ -50,3 +50,42 @@ def test_versions_gains_and_triggers_are_shown_escaped(tmp_path: Path) -> None:
     text = "\n".join(capabilities_markdown(found))
     assert "gained over the previous version" in text and "<img" not in text
     assert capability_of(facts, ARN + "-other") is None
+
+
+def test_a_policy_not_read_is_no_evidence_that_nobody_can_invoke(tmp_path: Path) -> None:
+    """A denied GetPolicy read "What can invoke it: none found", as if checked and empty."""
+    builder = CaseBuilder(tmp_path / "case")
+    blob = zip_bytes({"app.py": READER})
+    builder.code(blob, "notifier", "1")
+    builder.versions("notifier", [function_config("notifier", "1", code=blob)])
+    builder.case.record_error(
+        kind="policy",
+        api="lambda:GetPolicy",
+        params={"FunctionName": "notifier"},
+        error="denied: AccessDeniedException: not authorized to perform lambda:GetPolicy",
+        account=ACCOUNT,
+        region=REGION,
+    )
+    builder.case.record_error(  # none at version 1: checked, nothing there
+        kind="policy",
+        api="lambda:GetPolicy",
+        params={"FunctionName": "notifier", "Qualifier": "1"},
+        error="not-found: ResourceNotFoundException: no policy",
+        account=ACCOUNT,
+        region=REGION,
+    )
+    found = capability_of(read_capability_facts(Case.open(builder.root), []), ARN)
+    assert found is not None and found.triggers == ()
+    said = "not read: the resource policy (lambda:GetPolicy denied: unqualified), so who else"
+    assert found.invokers() == (f"{said} can invoke it is unknown",)
+    assert f"- What can invoke it: {said}" in "\n".join(capabilities_markdown(found))
+    assert "none found" not in "\n".join(capabilities_html(found))
+
+
+def test_none_found_when_every_source_was_read(tmp_path: Path) -> None:
+    builder = CaseBuilder(tmp_path / "case")
+    blob = zip_bytes({"app.py": READER})
+    builder.code(blob, "notifier", "1")
+    builder.versions("notifier", [function_config("notifier", "1", code=blob)])
+    found = capability_of(read_capability_facts(Case.open(builder.root), []), ARN)
+    assert found is not None and found.invokers() == ("none found",)

@@ -25,6 +25,7 @@ from lambda_ir.analyze.capabilities_rows import (
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.trigger_map import Trigger, read_triggers
 from lambda_ir.evidence import Case
+from lambda_ir.model import FunctionRef
 from lambda_ir.redact import redact_text
 from lambda_ir.report.escape import html as esc
 from lambda_ir.report.escape import markdown as md
@@ -53,6 +54,16 @@ class CapabilityFacts:
     triggers: tuple[str, ...]
     used_not_granted: tuple[str, ...] = ()
     granted_unused: tuple[str, ...] = ()
+    # what could say who can invoke it but was not read: "the resource policy (… denied)"
+    unread: tuple[str, ...] = ()
+
+    def invokers(self) -> tuple[str, ...]:
+        """The triggers found, or why none is known: "none found" only when every source
+        of them was read (a denied GetPolicy is no evidence that nobody may invoke it)."""
+        unread = tuple(f"not read: {u}, so who else can invoke it is unknown" for u in self.unread)
+        if unread:
+            return self.triggers + unread
+        return self.triggers or ("none found",)
 
 
 def read_capability_facts(case: Case, warnings: list[str]) -> tuple[CapabilityFacts, ...]:
@@ -64,6 +75,7 @@ def read_capability_facts(case: Case, warnings: list[str]) -> tuple[CapabilityFa
     except Exception as exc:  # a report is still written without this section
         warnings.append(f"capabilities not shown: {type(exc).__name__}: {exc}")
         return ()
+    unread = _unread_policies(view)
     roles = {role.arn: role for role in view.roles}
     configs = {config.key: config for config in view.functions}
     out = []
@@ -84,9 +96,35 @@ def read_capability_facts(case: Case, warnings: list[str]) -> tuple[CapabilityFa
                 tuple(dict.fromkeys(listed)),
                 reach.used_not_granted if reach else (),
                 reach.granted_unused if reach else (),
+                unread.get(place, ()),
             )
         )
     return tuple(out)
+
+
+def _unread_policies(view: CaseView) -> dict[tuple[str, str, str], tuple[str, ...]]:
+    """Per function, its resource policies that could not be read (GetPolicy failed other
+    than "none exists"): `the resource policy (lambda:GetPolicy denied: unqualified, 1)`."""
+    out: dict[tuple[str, str, str], dict[str, dict[str, None]]] = {}
+    for entry in view.errors():
+        error = str(entry.error or "")
+        if entry.api != "lambda:GetPolicy" or error.startswith("not-found"):
+            continue
+        name = str(entry.params.get("FunctionName") or "")
+        try:
+            ref = FunctionRef.from_arn(name)
+            place = (ref.account, ref.region, ref.name)
+        except ValueError:
+            place = (entry.account or "", entry.region or "", name)
+        qualifier = str(entry.params.get("Qualifier") or "unqualified")
+        out.setdefault(place, {}).setdefault(error.split(":", 1)[0], {})[qualifier] = None
+    return {
+        place: tuple(
+            f"the resource policy (lambda:GetPolicy {why}: {', '.join(qualifiers)})"
+            for why, qualifiers in by_class.items()
+        )
+        for place, by_class in out.items()
+    }
 
 
 def _version_facts(versions: list[VersionCapabilities]) -> Iterator[VersionCapabilityFacts]:
@@ -126,7 +164,7 @@ def capabilities_html(found: CapabilityFacts | None) -> Iterator[str]:
     if found is None:
         return
     yield "<h4>What can invoke it</h4><ul>"
-    yield from (f"<li><code>{esc(t)}</code></li>" for t in found.triggers or ("none found",))
+    yield from (f"<li><code>{esc(t)}</code></li>" for t in found.invokers())
     yield "</ul><h4>What its code can do, by version</h4><table><thead><tr><th>Version</th>"
     yield "<th>Capabilities (first place each appears)</th><th>Gained over previous</th>"
     yield "</tr></thead><tbody>"
@@ -163,8 +201,7 @@ def capabilities_markdown(found: CapabilityFacts | None) -> Iterator[str]:
     """The Markdown section: the same content as `capabilities_html`."""
     if found is None:
         return
-    triggers = md("; ".join(found.triggers)) if found.triggers else "none found"
-    yield f"- What can invoke it: {triggers}"
+    yield f"- What can invoke it: {md('; '.join(found.invokers()))}"
     for version in found.versions:
         if not version.read:
             yield f"- Version {md(version.version)} code: package not read"
