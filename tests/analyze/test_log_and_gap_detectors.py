@@ -246,6 +246,44 @@ def test_gaps_denied_calls_missing_log_group_deleted_versions_no_trail(
     assert all(f.severity.rank <= Severity.LOW.rank for f in found)
 
 
+def test_a_denied_log_or_role_read_is_filed_under_the_functions_it_concerns(
+    builder: CaseBuilder,
+) -> None:
+    """FilterLogEvents and GetRolePolicy name no function: their gaps were filed under
+    `arn:aws:lambda:REGION:ACCOUNT:*`. A log group is its function's (a custom LoggingConfig
+    group too); a role is every function that runs as it."""
+    shared = f"arn:aws:iam::{ACCOUNT}:role/service/shared-role"
+    builder.versions("orders", [function_config("orders", "1", role=shared)])
+    builder.versions(
+        "billing",
+        [function_config("billing", "1", role=shared, LoggingConfig={"LogGroup": "/custom/b"})],
+    )
+    for group in ("/aws/lambda/orders", "/custom/b", "/aws/lambda/gone", "/other/x"):
+        builder.case.record_error(
+            kind="logs",
+            api="logs:FilterLogEvents",
+            params={"logGroupName": group},
+            error="denied: AccessDeniedException: not authorized",
+            account=ACCOUNT,
+            region=REGION,
+        )
+    builder.case.record_error(
+        kind="role-policy",
+        api="iam:GetRolePolicy",
+        params={"RoleName": "shared-role", "PolicyName": "inline"},
+        error="denied: AccessDenied: not authorized",
+        account=ACCOUNT,
+        region=None,
+    )
+    found = [f for f in run_detector(builder, gap_collection.DETECTOR) if "denied" in f.title]
+    billing = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:billing"
+    gone = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:gone"
+    logs = sorted(f.resource for f in found if "FilterLogEvents" in f.title)
+    assert logs == sorted([FN, billing, gone, f"arn:aws:lambda:{REGION}:{ACCOUNT}:*"])
+    roles = sorted(f.resource for f in found if "GetRolePolicy" in f.title)
+    assert roles == sorted([FN, billing])
+
+
 def test_a_long_denial_is_quoted_to_a_word_and_kept_whole(builder: CaseBuilder) -> None:
     """AWS's denials name the principal, the action and the resource's ARN: a summary quotes
     them to a whole word (an ARN cut short reads as another), the details keep every word."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
@@ -49,6 +50,40 @@ _NEXT_STEPS = {
 }
 
 
+Owners = dict[tuple[str, ...], tuple[str, ...]]
+
+
+def _owners(case: CaseView) -> Owners:
+    """The functions each log group and execution role belongs to, so a failed call about
+    one is filed under the functions it concerns: ("log", account, region, group) and
+    ("role", account, role name) to unqualified function ARNs."""
+    found: dict[tuple[str, ...], dict[str, None]] = {}
+    for config in case.functions:
+        ref, arn = config.ref, config.unqualified_arn
+        group = config.log_group or f"/aws/lambda/{ref.name}"
+        found.setdefault(("log", ref.account, ref.region, group), {})[arn] = None
+        role = config.role.rsplit("/", 1)[-1] if config.role.startswith("arn:") else ""
+        if role:
+            found.setdefault(("role", ref.account, role), {})[arn] = None
+    return {key: tuple(arns) for key, arns in found.items()}
+
+
+def _resources(entry: ManifestEntry, owners: Owners) -> tuple[str, ...]:
+    """The functions a failed call or gap note concerns: the one it names, those whose log
+    group (`logGroupName`) or execution role (`RoleName`) it was about; else the account's
+    and region's wildcard."""
+    account, region = entry.account or "", entry.region or ""
+    group = str(entry.params.get("logGroupName") or "")
+    if group and (arns := owners.get(("log", account, region, group))):
+        return arns
+    role = str(entry.params.get("RoleName") or "")
+    if role and (arns := owners.get(("role", account, role))):
+        return arns
+    if group.startswith("/aws/lambda/") and not entry.params.get("FunctionName"):
+        return (FunctionRef(account, region, group.removeprefix("/aws/lambda/")).arn,)
+    return (_resource(entry),)
+
+
 def _resource(entry: ManifestEntry) -> str:
     name = str(entry.params.get("FunctionName") or "")
     if name.startswith("arn:"):
@@ -67,12 +102,13 @@ def line_sha256(entry: ManifestEntry) -> str:
     return hashlib.sha256(entry.to_line().rstrip(b"\n")).hexdigest()
 
 
-def _failed_calls(case: CaseView) -> Iterator[Finding]:
+def _failed_calls(case: CaseView, owners: Owners) -> Iterator[Finding]:
     groups: dict[tuple[str, str, str], list[ManifestEntry]] = {}
     for entry in case.errors():
         error_class = str(entry.error).split(":", 1)[0]
         if error_class in _CLASSES:
-            groups.setdefault((error_class, str(entry.api), _resource(entry)), []).append(entry)
+            for resource in _resources(entry, owners):
+                groups.setdefault((error_class, str(entry.api), resource), []).append(entry)
     for (error_class, api, resource), entries in sorted(groups.items()):
         first = entries[0]
         # A failed call has no file: cite its manifest lines, each by the SHA-256 of the line,
@@ -124,8 +160,13 @@ def _kept(entries: list[ManifestEntry]) -> Iterator[EvidenceRef]:
             yield EvidenceRef(str(path), str(sha256))
 
 
-def _gap_artifacts(case: CaseView) -> Iterator[Finding]:
+def _gap_artifacts(case: CaseView, owners: Owners) -> Iterator[Finding]:
     for document, entry in case.documents(Kind.GAP):
+        yield from _gap_note(document, entry, owners)
+
+
+def _gap_note(document: Any, entry: ManifestEntry, owners: Owners) -> Iterator[Finding]:
+    for resource in _resources(entry, owners):
         gap = str(document.get("gap", "gap"))
         # a function deleted while collected: worth a look (who deleted it, mid-incident?)
         low = "missing" in gap or gap == DELETED
@@ -133,7 +174,7 @@ def _gap_artifacts(case: CaseView) -> Iterator[Finding]:
         cited = (EvidenceRef(listing["path"], listing["sha256"]),) if listing.get("sha256") else ()
         yield make_finding(
             INFO,
-            resource=_resource(entry),
+            resource=resource,
             account=entry.account or "",
             region=entry.region or "",
             severity=Severity.LOW if low else Severity.INFO,
@@ -235,8 +276,9 @@ def detect(case: CaseView) -> Iterator[Finding]:
     """Failed calls (denied, integrity, throttled), gap artifacts, log artifacts the index
     could not read whole, deleted versions, no trail, and a trail that starts well after the
     case's window."""
-    yield from _failed_calls(case)
-    yield from _gap_artifacts(case)
+    owners = _owners(case)
+    yield from _failed_calls(case, owners)
+    yield from _gap_artifacts(case, owners)
     yield from _unread_logs(case)
     yield from _missing_versions(case)
     yield from _trail_window(case)
