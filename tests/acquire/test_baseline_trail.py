@@ -70,3 +70,48 @@ def test_no_baseline_no_extra_lookup(
     with collect_context(case, session, emulator_session, scope) as ctx:  # type: ignore[arg-type]
         collect_baseline_trail(ctx, place.region)
     assert [e for e in case.entries() if e.kind == "trail"] == []
+
+
+# The run's clock, as the CLI read it: a fixed moment, so the test holds on any date.
+RESOLVED_AT = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
+
+
+def _clamps(case: Case) -> list[dict[str, object]]:
+    return [e.params for e in case.entries() if e.kind == "gap"]
+
+
+def test_baseline_of_90_days_is_all_the_history_and_no_gap(
+    case: Case, session: boto3.Session, place: Place, emulator_session: object
+) -> None:
+    """`--since 1d --baseline 90d`: both read from the run's one clock, so the baseline
+    starts exactly where LookupEvents' history does (not a second before it: no gap)."""
+    scope = Scope(
+        (place.region,),
+        since=_iso(RESOLVED_AT - timedelta(days=1)),
+        until=_iso(RESOLVED_AT),
+        baseline=_iso(RESOLVED_AT - timedelta(days=90)),
+        resolved_at=_iso(RESOLVED_AT),
+    )
+    with collect_context(case, session, emulator_session, scope) as ctx:  # type: ignore[arg-type]
+        collect_baseline_trail(ctx, place.region)
+        collect_lambda_trail(ctx, place.region)
+    assert _clamps(case) == []
+    starts = {e.params["StartTime"] for e in case.entries() if e.kind == "trail"}
+    assert starts == {scope.baseline, scope.since}
+
+
+def test_a_baseline_past_90_days_records_the_start_it_asked_for(
+    case: Case, session: boto3.Session, place: Place, emulator_session: object
+) -> None:
+    baseline = _iso(RESOLVED_AT - timedelta(days=200))
+    scope = Scope(
+        (place.region,),
+        since=_iso(RESOLVED_AT - timedelta(days=1)),
+        until=_iso(RESOLVED_AT),
+        baseline=baseline,
+        resolved_at=_iso(RESOLVED_AT),
+    )
+    with collect_context(case, session, emulator_session, scope) as ctx:  # type: ignore[arg-type]
+        collect_baseline_trail(ctx, place.region)
+    oldest = _iso(RESOLVED_AT - timedelta(days=90))
+    assert _clamps(case) == [{"asked_from": baseline, "clamped_to": oldest, "end": scope.since}]

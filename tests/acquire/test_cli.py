@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -17,6 +18,7 @@ from lambda_ir.acquire import iam_policy
 from lambda_ir.cli.main import cli
 from lambda_ir.emulator.testing import running_emulator
 from lambda_ir.evidence import Case, verify_case
+from lambda_ir.evidence.custody import read_entries
 from lambda_ir.evidence.interrupted import last_interruption
 from lambda_ir.report.facts import build_facts
 from tests.acquire import seed
@@ -183,3 +185,28 @@ def test_a_function_asked_for_and_not_found_is_said_and_is_a_report_gap(
     )
     assert mixed.returncode == 0, mixed.stderr.decode()
     assert b"from 1 function in 2 regions" in mixed.stdout and missing.encode() in mixed.stdout
+
+
+def test_since_and_baseline_are_read_from_one_clock_so_90_days_is_no_gap(
+    place: Place, session: boto3.Session, tmp_path: Path
+) -> None:
+    """`--since 1d --baseline 90d`: the baseline is LookupEvents' whole history, counted
+    from the moment the window was read; a later clock clamped it by a second (a false gap)."""
+    case_dir = tmp_path / "case"
+    window = ["--since", "1d", "--baseline", "90d", "--no-pacing", "--no-logs"]
+    done = subprocess.run(
+        [*CLI, "collect", "--case", str(case_dir), "--region", place.region, *window],
+        capture_output=True,
+        env=_env(place.endpoint),
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    case = Case.open(case_dir)
+    assert [e.path for e in case.entries() if e.kind == "gap"] == []
+    (scope,) = [
+        entry.details["scope"]
+        for _n, _raw, entry in read_entries(case_dir / "custody.jsonl")
+        if entry is not None and entry.action == "collect-started"
+    ]
+    resolved = datetime.fromisoformat(scope["resolved_at"])
+    assert scope["baseline"] == f"{resolved - timedelta(days=90):%Y-%m-%dT%H:%M:%SZ}"

@@ -97,7 +97,10 @@ class Lookup:
 def lookup_window(
     since: str | None, until: str | None, now: datetime | None = None
 ) -> tuple[str, str, bool]:
-    """(start, end, clamped): the window inside LookupEvents' 90 days of history."""
+    """(start, end, clamped): the window inside LookupEvents' 90 days of history.
+
+    `now` is the run's clock (`run_clock`): the moment `--since`/`--baseline` were read
+    from, so `90d` is not clamped by the seconds between reading it and this call."""
     now = now or datetime.now(UTC)
     oldest = now - timedelta(days=HISTORY_DAYS)
     start = _parse(since) if since else oldest
@@ -136,11 +139,17 @@ def estimated_seconds(events: int) -> float:
     return -(-events // EVENTS_PER_PAGE) / RATE_PER_SECOND
 
 
+def run_clock(ctx: CollectContext) -> datetime | None:
+    """The moment the run's relative times were resolved from (`Scope.resolved_at`), or
+    None (then `lookup_window` reads the clock itself)."""
+    return _parse(ctx.scope.resolved_at) if ctx.scope.resolved_at else None
+
+
 def collect_lambda_trail(ctx: CollectContext, region: str) -> None:
     """Every lambda.amazonaws.com event in the region and window (one lookup per region)."""
-    start, end, clamped = lookup_window(ctx.scope.since, ctx.scope.until)
+    start, end, clamped = lookup_window(ctx.scope.since, ctx.scope.until, run_clock(ctx))
     if clamped:
-        _record_clamp(ctx, region, start, end)
+        _record_clamp(ctx, region, ctx.scope.since, start, end)
     _run(ctx, region, Lookup("EventSource", "lambda.amazonaws.com", start, end))
 
 
@@ -150,16 +159,17 @@ def collect_baseline_trail(ctx: CollectContext, region: str) -> None:
     principals, networks, tools and hours from further back. Read-only, like the rest."""
     if not ctx.scope.baseline:
         return
-    start, end, clamped = lookup_window(ctx.scope.baseline, ctx.scope.since or ctx.scope.until)
+    asked = ctx.scope.baseline
+    start, end, clamped = lookup_window(asked, ctx.scope.since or ctx.scope.until, run_clock(ctx))
     if clamped:
-        _record_clamp(ctx, region, start, end)
+        _record_clamp(ctx, region, asked, start, end)
     if start < end:
         _run(ctx, region, Lookup("EventSource", "lambda.amazonaws.com", start, end))
 
 
 def collect_erasure_trail(ctx: CollectContext, region: str) -> None:
     """One `EventName=` lookup per call in `ERASURE_EVENTS`: who deleted or blinded evidence."""
-    start, end, _ = lookup_window(ctx.scope.since, ctx.scope.until)
+    start, end, _ = lookup_window(ctx.scope.since, ctx.scope.until, run_clock(ctx))
     for name in ERASURE_EVENTS:
         _run(ctx, region, Lookup("EventName", name, start, end))
 
@@ -167,14 +177,15 @@ def collect_erasure_trail(ctx: CollectContext, region: str) -> None:
 def collect_stack_trail(ctx: CollectContext, region: str) -> None:
     """One `EventName=` lookup per stack operation in `STACK_EVENTS`, from the baseline's
     start when there is one: a stack update is judged against the account's earlier ones."""
-    start, end, _ = lookup_window(ctx.scope.baseline or ctx.scope.since, ctx.scope.until)
+    asked = ctx.scope.baseline or ctx.scope.since
+    start, end, _ = lookup_window(asked, ctx.scope.until, run_clock(ctx))
     for name in STACK_EVENTS:
         _run(ctx, region, Lookup("EventName", name, start, end))
 
 
 def collect_role_trail(ctx: CollectContext, fn: FunctionTarget) -> None:
     """What the function's execution role did: `Username=<function name>` (its session name)."""
-    start, end, _ = lookup_window(ctx.scope.since, ctx.scope.until)
+    start, end, _ = lookup_window(ctx.scope.since, ctx.scope.until, run_clock(ctx))
     _run(ctx, fn.region, Lookup("Username", fn.name, start, end))
 
 
@@ -223,7 +234,11 @@ def _advice(stream: PageStream, *, limit: int) -> dict[str, Any]:
     }
 
 
-def _record_clamp(ctx: CollectContext, region: str, start: str, end: str) -> None:
+def _record_clamp(
+    ctx: CollectContext, region: str, asked: str | None, start: str, end: str
+) -> None:
+    """The gap a clamped window leaves; `asked_from` is the start the lookup was asked for
+    (the baseline's for the baseline lookup), `clamped_to` the one LookupEvents can answer."""
     gap = {
         "gap": "cloudtrail-lookup-90-days",
         "detail": f"LookupEvents keeps {HISTORY_DAYS} days; events before {start} need the "
@@ -236,7 +251,7 @@ def _record_clamp(ctx: CollectContext, region: str, start: str, end: str) -> Non
         gap,
         kind=Kind.GAP,
         api=API,
-        params={"since": ctx.scope.since, "clamped_to": start, "end": end},
+        params={"asked_from": asked, "clamped_to": start, "end": end},
         region=region,
     )
 

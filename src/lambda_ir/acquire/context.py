@@ -34,6 +34,9 @@ class Scope:
     is an earlier start from which the Lambda CloudTrail history alone is read (for the
     baselines analysis learns), up to `since`. `logs=False` leaves the function logs out of
     the window; `since_default` records that `since` is the CLI's default, not the user's.
+    `resolved_at` is the one reading of the clock the CLI resolved relative times (`7d`,
+    `90d`) from: LookupEvents' 90 days of history are counted back from it too, so
+    `--baseline 90d` is all the history, not a second more.
     """
 
     regions: tuple[str, ...]
@@ -43,6 +46,7 @@ class Scope:
     baseline: str | None = None  # earlier start for the Lambda trail only (collect --baseline)
     logs: bool = True  # False: the window's CloudTrail only, no function logs (--no-logs)
     since_default: str | None = None  # the default window taken (e.g. "14d") when no --since
+    resolved_at: str | None = None  # when `7d`/`90d` were read as times (None: not by the CLI)
 
     @property
     def has_window(self) -> bool:
@@ -59,6 +63,7 @@ class Scope:
             "baseline": self.baseline,
             "logs": self.logs,
             "since_default": self.since_default,
+            **({"resolved_at": self.resolved_at} if self.resolved_at else {}),
         }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from lambda_ir.acquire import CollectOptions, CollectSummary, Scope, iam_policy
 from lambda_ir.acquire import collect as collect_case
 from lambda_ir.acquire.context import DEFAULT_SINCE
 from lambda_ir.acquire.inventory import enabled_regions, regions_of
+from lambda_ir.acquire.window import parse_when
 from lambda_ir.aws import build_session
 from lambda_ir.cli import preflight
 from lambda_ir.cli.collect_org import collect_organisation, org_options, org_target
@@ -198,16 +200,18 @@ def prepare_collection(
     session = build_session()
     named = preflight.check_regions((*regions, *regions_of(functions)))
     since, until, since_default = default_window(Path(case_dir), since, until)
-    start, end = preflight.window(since, until)
+    now = datetime.now(UTC)  # one reading for every relative time of the run (and 90 days)
+    start, end = preflight.window(since, until, now)
     preflight.check_access(session, (*named, session.region_name or "us-east-1")[0])
     scope = Scope(
         regions=_regions(session, regions, all_regions, functions),
         functions=functions,
         since=start,
         until=end,
-        baseline=preflight.when(baseline, "--baseline"),
+        baseline=preflight.when(baseline, "--baseline", now),
         logs=not no_logs,
         since_default=since_default,
+        resolved_at=parse_when("0s", now),
     )
     case = Case.open_or_create(Path(case_dir), scope.to_json())
     options = CollectOptions(

@@ -123,9 +123,10 @@ def check_access(session: boto3.Session, region: str) -> None:
         raise CommandError(f"cannot use these AWS settings: {exc}") from exc
 
 
-def when(text: str | None, option: str) -> str | None:
-    """Another time option (`--baseline`) as UTC ISO-8601; an unreadable time is refused."""
-    return _when(text, option)
+def when(text: str | None, option: str, now: datetime | None = None) -> str | None:
+    """Another time option (`--baseline`) as UTC ISO-8601; an unreadable time is refused.
+    Pass the `now` the window was read with, so `90d` and `1d` are counted from one moment."""
+    return _when(text, option, now)
 
 
 def _when(text: str | None, option: str, now: datetime | None = None) -> str | None:
