@@ -17,7 +17,7 @@ from lambda_ir.acquire.logs_export import LogExport, export_events, export_text,
 from lambda_ir.acquire.resume import ResumeIndex
 from lambda_ir.acquire.steps import FunctionTarget
 from lambda_ir.acquire.work import Work, pool_sizes
-from lambda_ir.aws import ClientFactory, QuotaBook, QuotaPolicy
+from lambda_ir.aws import ClientFactory, QuotaBook, QuotaPolicy, RetryPolicy
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import open_index
@@ -35,11 +35,16 @@ SCOPE_UNTIL = f"{EVENT_TIME + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}"
 
 @contextmanager
 def collect_context(
-    case: Case, session: boto3.Session, aws: Emulator, scope: Scope
+    case: Case,
+    session: boto3.Session,
+    aws: Emulator,
+    scope: Scope,
+    retry: RetryPolicy | None = None,
 ) -> Iterator[CollectContext]:
-    """A CollectContext for calling one step directly, pointed at the emulator."""
+    """A CollectContext for calling one step directly, pointed at the emulator (a new
+    ResumeIndex each time, as a new run reads the case)."""
     policy = QuotaPolicy(enabled=False)
-    clients = ClientFactory(session, endpoint_url=aws.endpoint_url, quotas=QuotaBook(policy))
+    clients = ClientFactory(session, retry, endpoint_url=aws.endpoint_url, quotas=QuotaBook(policy))
     work = Work(pool_sizes(2, policy))
     http = urllib3.PoolManager()
     try:

@@ -34,7 +34,7 @@ import orjson
 from lambda_ir.acquire import paths
 from lambda_ir.acquire.context import CollectContext
 from lambda_ir.acquire.fetch import record_failure, store
-from lambda_ir.acquire.logs import PageStream, store_listing
+from lambda_ir.acquire.logs import PageStream, attempt_path, store_listing
 from lambda_ir.acquire.steps import FunctionTarget
 from lambda_ir.acquire.window import window_segment
 from lambda_ir.aws import classify, pages
@@ -193,6 +193,7 @@ def _run(ctx: CollectContext, region: str, lookup: Lookup) -> None:
     params = lookup.params()
     if ctx.resume.find(Kind.TRAIL, API, params, ctx.account, region) is not None:
         return
+    earlier = ctx.resume.partial(Kind.TRAIL, API, params, ctx.account, region)
     client = ctx.client("cloudtrail", region)
     stream = PageStream(pages(client, "LookupEvents", {**params, "MaxResults": 50}), _records)
     advice = partial(_advice, limit=ctx.options.bucket_advice_pages)
@@ -202,7 +203,7 @@ def _run(ctx: CollectContext, region: str, lookup: Lookup) -> None:
         kind=Kind.TRAIL,
         api=API,
         params=params,
-        path=lookup.path(ctx.account, region),
+        path=attempt_path(lookup.path(ctx.account, region), len(earlier)),
         region=region,
         meta=advice,
     )

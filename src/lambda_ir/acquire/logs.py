@@ -95,6 +95,16 @@ def store_listing(
     return False
 
 
+def attempt_path(path: str, earlier: int) -> str:
+    """Where a listing goes when `earlier` attempts were stored only in part (a page failed):
+    `events-<window>.jsonl.gz`, then `events-<window>.attempt-2.jsonl.gz`, … — each attempt
+    its own write-once artifact; its `meta.complete` says whether it holds the whole listing."""
+    if not earlier:
+        return path
+    stem = path.removesuffix(".jsonl.gz")
+    return f"{stem}.attempt-{earlier + 1}{path[len(stem) :]}"
+
+
 def count_artifact(ctx: CollectContext, kind: str) -> None:
     """Count one stored artifact in the run's summary (keys as plain str, for JSON)."""
     with ctx.tally.lock:
@@ -139,6 +149,7 @@ def collect_logs(ctx: CollectContext, fn: FunctionTarget) -> None:
     params: dict[str, Any] = {"logGroupName": group, **window_ms(ctx)}
     if ctx.resume.find(Kind.LOGS, API, params, ctx.account, fn.region) is not None:
         return
+    earlier = ctx.resume.partial(Kind.LOGS, API, params, ctx.account, fn.region)
     client = ctx.client("logs", fn.region)
     stream = PageStream(pages(client, "FilterLogEvents", dict(params)), _event_lines)
     path = f"logs/{path_segment(ctx.account)}/{path_segment(fn.region)}/{path_segment(group)}"
@@ -148,7 +159,7 @@ def collect_logs(ctx: CollectContext, fn: FunctionTarget) -> None:
         kind=Kind.LOGS,
         api=API,
         params=params,
-        path=f"{path}/events-{_window_segment(ctx)}.jsonl.gz",
+        path=attempt_path(f"{path}/events-{_window_segment(ctx)}.jsonl.gz", len(earlier)),
         region=fn.region,
         meta=lambda s: {"function_name": fn.name, **s.counts},
     )

@@ -63,6 +63,34 @@ class FaultSpec:
 
 RESET = Response(status=0)
 
+# A listing's continuation token, as each paged API of the emulator names it.
+_CONTINUATION = ("nextToken", "NextToken", "Marker")
+
+
+@dataclass(frozen=True)
+class PageFault:
+    """Answer every call of `service`'s `operation` that continues a listing (it carries a
+    `nextToken`/`NextToken`/`Marker`) with `kind`, while its first page is served: a listing
+    that fails partway, as AWS does when throttling outlasts the client's retries ("429")
+    or when the resource is deleted between two pages ("deleted": the service's
+    `ResourceNotFoundException`, as CloudWatch Logs answers for a deleted log group)."""
+
+    service: str
+    operation: str
+    kind: str = "429"
+
+    def answer(self, call: ApiCall) -> Response | None:
+        """The fault for `call`, or None when it is not a later page of the listing."""
+        if call.service != self.service or call.name != self.operation:
+            return None
+        if not any(call.params.get(key) for key in _CONTINUATION):
+            return None
+        if self.kind == "deleted":
+            return json_error(
+                "ResourceNotFoundException", "The specified log group does not exist."
+            )
+        return _fault(self.kind, call.service)
+
 
 @dataclass
 class _Bucket:
@@ -92,6 +120,7 @@ class Limiter:
     _rng: random.Random = field(default_factory=random.Random)
     # Faults injected so far by kind ("429", "500", "reset"): the chaos test's figures.
     injected: dict[str, int] = field(default_factory=dict)
+    page_faults: tuple[PageFault, ...] = ()  # listings that fail after their first page
 
     def __post_init__(self) -> None:
         if self.faults is not None:
@@ -103,6 +132,9 @@ class Limiter:
             time.sleep(self.latency_ms / 1000)
         if self.quotas and not self._take(call, account_id):
             return throttled(call.service)
+        for page_fault in self.page_faults:
+            if (answer := page_fault.answer(call)) is not None:
+                return answer
         if self.faults is not None:
             with self._lock:
                 hit = self._rng.random() < self.faults.rate

@@ -36,7 +36,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from lambda_ir.emulator import iam_managed, iam_service_roles
 from lambda_ir.emulator.gateway import Gateway
 from lambda_ir.emulator.identity import ensure_admin, root_credentials
-from lambda_ir.emulator.quotas import FaultSpec, Limiter
+from lambda_ir.emulator.quotas import FaultSpec, Limiter, PageFault
 from lambda_ir.emulator.trail_delivery import flush
 
 
@@ -166,11 +166,19 @@ class Emulator:
         self.gateway.limiter = Limiter(limiter.latency_ms, limiter.quotas, limiter.faults)
 
     def set_limits(
-        self, *, latency_ms: int = 0, quotas: bool = False, faults: FaultSpec | None = None
+        self,
+        *,
+        latency_ms: int = 0,
+        quotas: bool = False,
+        faults: FaultSpec | None = None,
+        page_faults: tuple[PageFault, ...] = (),
     ) -> Limiter:
         """Replace latency, quotas and faults (e.g. once a scenario is seeded: a fault mode
-        that also hit the seeding made `serve --scenario ... --fault-rate` fail to start)."""
-        self.gateway.limiter = Limiter(latency_ms=latency_ms, quotas=quotas, faults=faults)
+        that also hit the seeding made `serve --scenario ... --fault-rate` fail to start);
+        `page_faults` make chosen listings fail after their first page. `reset` drops them."""
+        self.gateway.limiter = Limiter(
+            latency_ms=latency_ms, quotas=quotas, faults=faults, page_faults=page_faults
+        )
         return self.gateway.limiter
 
     def flush_trails(self) -> list[str]:

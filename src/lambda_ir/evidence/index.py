@@ -169,15 +169,15 @@ def _load_manifest(con: duckdb.DuckDBPyConnection, case: Case) -> None:
 def _artifacts(con: duckdb.DuckDBPyConnection, case: Case, kind: str) -> list[TrailFile]:
     """The readable artifacts of one kind; a listed file missing on disk is a warning."""
     found = con.execute(
-        "SELECT path, sha256 FROM manifest WHERE kind = ? AND error IS NULL AND path IS NOT NULL "
-        "ORDER BY line",
+        "SELECT path, sha256, coalesce(meta->>'complete' = 'false', false) FROM manifest "
+        "WHERE kind = ? AND error IS NULL AND path IS NOT NULL ORDER BY line",
         [kind],
     ).fetchall()
     files = []
-    for path, sha256 in found:
+    for path, sha256, partial in found:
         absolute = case.path(path)
         if absolute.is_file():
-            files.append(TrailFile(path, sha256, str(absolute)))
+            files.append(TrailFile(path, sha256, str(absolute), bool(partial)))
         else:
             con.execute(
                 "INSERT INTO ingest_warnings VALUES (?, 'listed in the manifest, missing')",

@@ -25,7 +25,8 @@ FUNCTION_SQL = """coalesce(meta->>'function_name',
 _FILES = f"""
     CREATE TEMP TABLE log_files AS
     SELECT path, sha256, ? || '/' || path AS abs_path, account, region,
-           params->>'logGroupName' AS log_group, {FUNCTION_SQL} AS function_name
+           params->>'logGroupName' AS log_group, {FUNCTION_SQL} AS function_name,
+           coalesce(meta->>'complete' = 'false', false) AS partial
     FROM manifest WHERE kind = 'logs' AND error IS NULL AND path LIKE '%.jsonl.gz'
 """  # noqa: S608
 
@@ -49,8 +50,9 @@ _STRICT_TS = f"""CASE WHEN "timestamp" IS NULL OR {_IN_RANGE}
 def _events_sql(source: str, ts: str) -> str:
     """Insert the events of `source` (rows of `_READ`'s columns and `filename`) into
     `log_events`. SQL is assembled from constants only; every value is a parameter.
-    Collections over overlapping windows store the same event twice: keep one per log group
-    and eventId."""
+    Collections over overlapping windows, and a listing read again whole after a partial
+    attempt (`meta.complete` false), store the same event twice: keep one per log group and
+    eventId, the copy of a complete listing first (so a finding cites it)."""
     return f"""
     INSERT INTO log_events
     SELECT f.account, f.region, f.log_group, r.logStreamName, f.function_name,
@@ -65,7 +67,7 @@ def _events_sql(source: str, ts: str) -> str:
                      -- made the whole key NULL, and every such line of the group one
                      coalesce(r.eventId, concat(r.logStreamName, ':', r."timestamp", ':',
                                                 md5(coalesce(r.message, ''))))
-        ORDER BY f.path) = 1
+        ORDER BY f.partial, f.path) = 1
     """  # noqa: S608
 
 

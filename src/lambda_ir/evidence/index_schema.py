@@ -25,7 +25,9 @@ from lambda_ir.model import FOREIGN_CALLER
 # 12: log lines without eventId and timestamp are each kept (one per log group before); a
 # library file only another distribution's RECORD vouches for is read as the package's own;
 # JavaScript's `?.`, parentheses, literal keys and computed names are followed (its rows).
-SCHEMA_VERSION = "12"
+# 13: a log event or CloudTrail record held by a complete listing and a partial one (read
+# again after a page failed) is the complete listing's row.
+SCHEMA_VERSION = "13"
 
 # `model.Actor.key` of a `trail_events` row's caller from another account (`AWSAccount`, no
 # ARN: `actor_name` is `<account id>/<principal id>`), NULL for any other caller.

@@ -199,6 +199,7 @@ class TrailFile:
     path: str
     sha256: str
     abs_path: str
+    partial: bool = False  # a listing stored only up to a failed page (`meta.complete` false)
 
 
 def load_trail(con: duckdb.DuckDBPyConnection, files: Sequence[TrailFile]) -> list[str]:
@@ -209,8 +210,11 @@ def load_trail(con: duckdb.DuckDBPyConnection, files: Sequence[TrailFile]) -> li
     """
     for macro in MACROS:
         con.execute(macro)
-    con.execute("CREATE TEMP TABLE trail_files (path VARCHAR, sha256 VARCHAR, abs_path VARCHAR)")
-    bulk_insert(con, "trail_files", [(f.path, f.sha256, f.abs_path) for f in files])
+    con.execute(
+        "CREATE TEMP TABLE trail_files (path VARCHAR, sha256 VARCHAR, abs_path VARCHAR, "
+        "partial BOOLEAN)"
+    )
+    bulk_insert(con, "trail_files", [(f.path, f.sha256, f.abs_path, f.partial) for f in files])
     problems: list[str] = []
     if files:
         try:
@@ -265,7 +269,9 @@ def _untimed(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _drop_duplicates(con: duckdb.DuckDBPyConnection) -> None:
-    """One row per eventID: the copy from the first evidence file (by path) is kept.
+    """One row per eventID: the copy from the first evidence file (by path) is kept, a
+    complete listing's before a partial one's (a LookupEvents read again whole after a page
+    failed holds the partial attempt's events too).
 
     Ties inside one file are broken by the columns' values, so a rebuild keeps the same copy
     (copies alike in all of them are alike in the table).
@@ -276,11 +282,13 @@ def _drop_duplicates(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """DELETE FROM trail_events WHERE rowid IN (
                SELECT rowid FROM (
-                   SELECT rowid, row_number() OVER (PARTITION BY event_id
-                       ORDER BY evidence_path, event_time, event_name, actor_arn, source_ip,
-                           user_agent, error_code, request_parameters::VARCHAR,
-                           response_elements::VARCHAR, rowid) AS copy
-                   FROM trail_events WHERE event_id IN (
+                   SELECT e.rowid, row_number() OVER (PARTITION BY e.event_id
+                       ORDER BY coalesce(f.partial, false), e.evidence_path, e.event_time,
+                           e.event_name, e.actor_arn, e.source_ip, e.user_agent, e.error_code,
+                           e.request_parameters::VARCHAR, e.response_elements::VARCHAR,
+                           e.rowid) AS copy
+                   FROM trail_events AS e LEFT JOIN trail_files AS f ON f.path = e.evidence_path
+                   WHERE e.event_id IN (
                        SELECT event_id FROM trail_events GROUP BY event_id HAVING count(*) > 1))
                WHERE copy > 1)"""
     )
