@@ -116,3 +116,43 @@ def test_a_lookup_cut_short_is_read_whole_again_and_each_event_counted_once(
         "SELECT evidence_path, count(*), count(DISTINCT event_id) FROM trail_events GROUP BY 1"
     )
     assert rows.fetchall() == [(whole.path, whole.meta["lines"], whole.meta["lines"])]
+
+
+def test_a_log_group_deleted_partway_is_a_gap_naming_what_was_kept_never_absent(
+    case: Case, session: boto3.Session, aws: Emulator
+) -> None:
+    put_many(session, aws, "/aws/lambda/pay", PAGE + 25)
+    fn = FunctionTarget(ACCOUNT, "us-east-1", "pay")
+    deleted = failing_after_first_page(aws, PageFault("logs", "FilterLogEvents", "deleted"))
+    with deleted, collect_context(case, session, aws, SCOPE) as ctx:
+        collect_logs(ctx, fn)
+    # gone by now: a rerun, answered not-found on the first page, says the same (once)
+    session.client("logs", endpoint_url=aws.endpoint_url).delete_log_group(
+        logGroupName="/aws/lambda/pay"
+    )
+    with collect_context(case, session, aws, SCOPE) as ctx:
+        collect_logs(ctx, fn)
+    (kept,) = listings(case, "logs")
+    assert kept.meta["complete"] is False
+    assert [e.error for e in case.entries() if e.error] == []  # no final `not-found`
+    (gap,) = listings(case, "gap")
+    document = case.read_json(gap.path or "")
+    assert document["gap"] == "log-group-deleted-during-collection"
+    assert document["kept"] == [{"path": kept.path, "sha256": kept.sha256}]
+    assert f"{kept.path} ({PAGE} events, 1 pages)" in document["detail"]
+
+
+def test_a_lookup_answering_not_found_partway_is_a_failure_to_retry(
+    case: Case, session: boto3.Session, aws: Emulator
+) -> None:
+    seed.function(session, aws.endpoint_url, "pay", ["print('v1')"])
+    lam = seed.client(session, aws.endpoint_url, "lambda")
+    for _ in range(60):
+        lam.get_function(FunctionName="pay")
+    cut = failing_after_first_page(aws, PageFault("cloudtrail", "LookupEvents", "deleted"))
+    with cut, collect_context(case, session, aws, SCOPE) as ctx:
+        collect_lambda_trail(ctx, "us-east-1")
+    (kept,) = listings(case, "trail")
+    (failed,) = [e for e in case.entries() if e.error]
+    assert failed.error is not None and failed.error.startswith("error: ")
+    assert f"kept in {kept.path}" in failed.error

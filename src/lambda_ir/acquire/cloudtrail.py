@@ -37,7 +37,7 @@ from lambda_ir.acquire.fetch import record_failure, store
 from lambda_ir.acquire.logs import PageStream, attempt_path, store_listing
 from lambda_ir.acquire.steps import FunctionTarget
 from lambda_ir.acquire.window import window_segment
-from lambda_ir.aws import classify, pages
+from lambda_ir.aws import CallError, ErrorClass, classify, pages
 from lambda_ir.evidence.layout import path_segment
 from lambda_ir.model import Kind
 
@@ -197,7 +197,7 @@ def _run(ctx: CollectContext, region: str, lookup: Lookup) -> None:
     client = ctx.client("cloudtrail", region)
     stream = PageStream(pages(client, "LookupEvents", {**params, "MaxResults": 50}), _records)
     advice = partial(_advice, limit=ctx.options.bucket_advice_pages)
-    store_listing(
+    stored = store_listing(
         ctx,
         stream,
         kind=Kind.TRAIL,
@@ -208,11 +208,22 @@ def _run(ctx: CollectContext, region: str, lookup: Lookup) -> None:
         meta=advice,
     )
     if stream.error is not None:
-        record_failure(ctx, Kind.TRAIL, API, params, region, classify(stream.error))
+        kept = [e.path for e in (*earlier, stored) if e is not None]
+        record_failure(ctx, Kind.TRAIL, API, params, region, _partway(stream.error, kept))
     elif said := advice(stream):
         ctx.case.log("cloudtrail-advice", said | {"region": region, **params})
         with ctx.tally.lock:
             ctx.tally.advice.append(f"{region} {lookup.attribute}={lookup.value}: {said['advice']}")
+
+
+def _partway(exc: BaseException, kept: list[str | None]) -> CallError:
+    """A failure after pages were kept is never "nothing there": a `not-found` then is an
+    `error` (reported as a gap, tried again by a rerun) that names what was kept."""
+    error = classify(exc)
+    if error.error_class is not ErrorClass.NOT_FOUND or not kept:
+        return error
+    said = f"not-found after part of the listing was kept in {', '.join(map(str, kept))}"
+    return CallError(ErrorClass.ERROR, error.code, f"{said}: {error.message}")
 
 
 def _records(page: dict[str, Any], counts: dict[str, int]) -> Iterator[bytes]:

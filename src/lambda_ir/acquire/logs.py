@@ -26,6 +26,7 @@ from lambda_ir.acquire.fetch import record_failure, store
 from lambda_ir.acquire.steps import FunctionTarget
 from lambda_ir.acquire.window import window_segment
 from lambda_ir.aws import ErrorClass, classify, pages
+from lambda_ir.evidence import ManifestEntry
 from lambda_ir.evidence import logs as log_lines
 from lambda_ir.evidence.layout import path_segment
 from lambda_ir.evidence.trail import gzip_lines
@@ -66,8 +67,9 @@ def store_listing(
     path: str,
     region: str,
     meta: Callable[[PageStream], dict[str, Any]],
-) -> bool:
-    """Stream a listing into one gzip JSON-lines artifact; False when nothing was stored.
+) -> ManifestEntry | None:
+    """Stream a listing into one gzip JSON-lines artifact; its entry, None when nothing was
+    stored.
 
     A listing that answered with no events is stored too (an empty artifact): "we looked
     and there was nothing" is evidence, and a resumed run does not ask again. A listing
@@ -80,7 +82,7 @@ def store_listing(
         # put_stream reads every chunk before it writes the manifest line, so the counts
         # filled in at the end of the stream are the final ones.
         facts: dict[str, Any] = {}
-        ctx.case.put_stream(
+        entry = ctx.case.put_stream(
             gzip_lines(_then(itertools.chain(head, lines), facts, stream, meta)),
             path,
             kind=kind,
@@ -91,8 +93,8 @@ def store_listing(
             meta=facts,
         )
         count_artifact(ctx, kind)
-        return True
-    return False
+        return entry
+    return None
 
 
 def attempt_path(path: str, earlier: int) -> str:
@@ -164,7 +166,8 @@ def collect_logs(ctx: CollectContext, fn: FunctionTarget) -> None:
         meta=lambda s: {"function_name": fn.name, **s.counts},
     )
     if stream.error is not None:
-        record_log_failure(ctx, fn, params, stream.error, stored)
+        kept = [*earlier, *([stored] if stored else [])]
+        record_log_failure(ctx, fn, params, stream.error, kept)
 
 
 def _event_lines(page: dict[str, Any], counts: dict[str, int]) -> Iterator[bytes]:
@@ -183,14 +186,20 @@ def record_log_failure(
     fn: FunctionTarget,
     params: dict[str, Any],
     exc: BaseException,
-    stored: bool,
+    kept: list[ManifestEntry],
 ) -> None:
-    """Record a failed read of a function's log group: a missing group (when nothing was
-    stored) is an evidence gap (kind `gap`), anything else a failed call."""
+    """Record a failed read of a function's log group: a missing group is an evidence gap
+    (kind `gap`), anything else a failed call. A group gone after pages of it were stored
+    (`kept`, by this run or an earlier one) was never "absent": its gap is
+    `log-group-deleted-during-collection` and names what was kept."""
     error = classify(exc)
-    if error.error_class is ErrorClass.NOT_FOUND and not stored:
-        gap = {"gap": "log-group-missing", "detail": f"{params['logGroupName']}: {error.text}"}
+    if error.error_class is ErrorClass.NOT_FOUND:
+        group = params["logGroupName"]
+        gap = {"gap": "log-group-missing", "detail": f"{group}: {error.text}"}
         name = f"log-group-{path_segment(fn.name)}-{_window_segment(ctx)}.json"
+        if kept:
+            gap = _deleted_gap(group, error.text, kept)
+            name = f"log-group-deleted-{path_segment(fn.name)}-{_window_segment(ctx)}.json"
         store(
             ctx,
             f"{paths.account_root(ctx.account, fn.region)}/gaps/{name}",
@@ -202,6 +211,19 @@ def record_log_failure(
         )
         return
     record_failure(ctx, Kind.LOGS, API, params, fn.region, error)
+
+
+def _deleted_gap(group: str, error: str, kept: list[ManifestEntry]) -> dict[str, Any]:
+    """The gap of a log group deleted while (or since) it was read: what was kept, where."""
+    said = "; ".join(
+        f"{e.path} ({e.meta.get('lines', 0)} events, {e.meta.get('pages', 0)} pages)" for e in kept
+    )
+    return {
+        "gap": "log-group-deleted-during-collection",
+        "detail": f"{group} answered not-found after part of it was read ({error}): kept "
+        f"{said}; events after those pages were not read and cannot be any more",
+        "kept": [{"path": e.path, "sha256": e.sha256} for e in kept],
+    }
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:

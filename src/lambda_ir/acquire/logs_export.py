@@ -111,7 +111,7 @@ def collect_logs_export(
             task = str(logs.create_export_task(taskName=f"lambda-ir-{fn.name}", **params)["taskId"])
             status = _wait_for_export(logs, task, export)
         except Exception as exc:  # a missing group is a gap; anything else is recorded
-            record_log_failure(ctx, fn, params, exc, stored=False)
+            record_log_failure(ctx, fn, params, exc, [])
             return
     ctx.case.log("log-export-task", {"taskId": task, "status": status, **params})
     if status != "COMPLETED":
