@@ -14,11 +14,14 @@ from lambda_ir.acquire.cloudtrail import collect_lambda_trail
 from lambda_ir.acquire.context import Scope
 from lambda_ir.acquire.logs import collect_logs
 from lambda_ir.acquire.steps import FunctionTarget
+from lambda_ir.analyze.caseview import CaseView
+from lambda_ir.analyze.detectors import gap_collection
 from lambda_ir.aws import RetryPolicy
 from lambda_ir.emulator.quotas import PageFault
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case, ManifestEntry
 from lambda_ir.evidence.index import open_index
+from lambda_ir.model import Severity
 from tests.acquire import seed
 from tests.acquire.test_logs import (
     ACCOUNT,
@@ -140,6 +143,9 @@ def test_a_log_group_deleted_partway_is_a_gap_naming_what_was_kept_never_absent(
     assert document["gap"] == "log-group-deleted-during-collection"
     assert document["kept"] == [{"path": kept.path, "sha256": kept.sha256}]
     assert f"{kept.path} ({PAGE} events, 1 pages)" in document["detail"]
+    # a group deleted mid-incident is worth a look, as a missing one is (LOW, not INFO)
+    (finding,) = [f for f in gap_collection.DETECTOR.detect(CaseView(case)) if "deleted" in f.title]
+    assert finding.severity is Severity.LOW
 
 
 def test_a_lookup_answering_not_found_partway_is_a_failure_to_retry(

@@ -15,7 +15,6 @@ from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detector import Detector, DetectorInfo, make_finding
 from lambda_ir.analyze.values import ref_of
 from lambda_ir.evidence import ManifestEntry
-from lambda_ir.evidence.deleted import GAP as DELETED
 from lambda_ir.evidence.index_logs import unread_logs
 from lambda_ir.model import EvidenceRef, Finding, FunctionRef, Kind, Severity
 
@@ -168,8 +167,9 @@ def _gap_artifacts(case: CaseView, owners: Owners) -> Iterator[Finding]:
 def _gap_note(document: Any, entry: ManifestEntry, owners: Owners) -> Iterator[Finding]:
     for resource in _resources(entry, owners):
         gap = str(document.get("gap", "gap"))
-        # a function deleted while collected: worth a look (who deleted it, mid-incident?)
-        low = "missing" in gap or gap == DELETED
+        # a log group missing, or a function or log group deleted while collected (our own
+        # gap names): worth a look (who deleted it, mid-incident?)
+        low = "missing" in gap or "deleted" in gap
         listing = document.get("listing") if isinstance(document.get("listing"), dict) else {}
         cited = (EvidenceRef(listing["path"], listing["sha256"]),) if listing.get("sha256") else ()
         yield make_finding(
