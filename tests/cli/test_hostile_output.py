@@ -307,8 +307,9 @@ def test_an_error_naming_hostile_evidence_is_one_inert_line(
     hostile_case: tuple[Path, str], hostile_served: dict[str, str]
 ) -> None:
     """`lambda-ir`'s own error line (`cli.main`, as a responder's shell runs it, not through
-    click's runner): `contain --incident` of the hostile trail's incident fails to read its
-    function from AWS, and the message names the function with its line break made visible."""
+    click's runner): `contain --incident` of the hostile trail's incident is refused (its
+    function's ARN names another account than the credentials'), and the message names the
+    function with its line break made visible."""
     case, _ = hostile_case
     _run("analyze", "--case", str(case))
     first = orjson.loads((case / "incidents.json").read_bytes())[0]["id"]
@@ -324,7 +325,8 @@ def test_an_error_naming_hostile_evidence_is_one_inert_line(
     error = done.stderr.decode()
     _clean(error)
     (line,) = [line for line in error.splitlines() if line.startswith("lambda-ir: ")]
-    assert "lambda:GetFunction" in line and "\\n  critical LIR-FAKE-001 all clear" in line
+    assert "is a function of account 111122223333, not of the account" in line
+    assert "\\n  critical LIR-FAKE-001 all clear" in line
 
 
 def test_a_spreadsheet_splitting_at_semicolons_finds_no_formula(

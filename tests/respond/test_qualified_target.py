@@ -4,12 +4,14 @@ function; what changes configuration changes `$LATEST`, planned from `$LATEST`.
 The plan was made from the alias's version and sent to `$LATEST`: `$LATEST` took the published
 version's variables (a setting made since was lost), and the undo, comparing the alias again,
 found its state "already in place" and never put `$LATEST` back. A function ARN of another
-account was read, then changed by name: in the caller's own account.
+account was read, then changed by name: in the caller's own account; it is now refused
+before any Lambda call.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -83,15 +85,31 @@ def test_the_undo_of_a_qualified_run_compares_latest_not_the_alias(
     assert dry.changed and not dry.in_place  # $LATEST changed since: the undo would overwrite
 
 
+@pytest.mark.parametrize("form", ["arn", "partial"])
 def test_a_function_of_another_account_is_refused_before_any_change(
-    estate: Estate, case: Case
+    estate: Estate, case: Case, form: str
 ) -> None:
     lam = estate.client("lambda")
     arn = str(lam.get_function(FunctionName=estate.function)["Configuration"]["FunctionArn"])
     foreign = arn.replace(f":{arn.split(':')[4]}:", ":999999999999:")
-    request = replace(estate.request("throttle", apply=True), function=foreign)
-    with pytest.raises(PlanError, match="is a function of account 999999999999, not of the"):
-        contain(case, estate.clients(), estate.session, request)
+    if form == "partial":
+        foreign = foreign.split(":", 4)[4]  # 999999999999:function:NAME
+    sent: list[str] = []
+
+    def on_the_function(model: Any, params: dict[str, Any], **_: Any) -> None:
+        sent.append(f"{model.name} {params.get('url_path', '')}")
+
+    event = "before-call.lambda"
+    estate.session.events.register(event, on_the_function)
+    try:
+        request = replace(estate.request("throttle", apply=True), function=foreign)
+        with pytest.raises(PlanError, match="is a function of account 999999999999, not of the"):
+            contain(case, estate.clients(), estate.session, request)
+    finally:
+        estate.session.events.unregister(event, on_the_function)
+    # refused from the ARN and who the caller is, before any Lambda call (AWS answers another
+    # account's function as not found: reading it first refused it as missing)
+    assert sent == []
     assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(
         FunctionName=estate.function
     )

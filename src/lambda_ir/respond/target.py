@@ -156,13 +156,19 @@ def resolve_target(
 ) -> Target:
     """Read the function (lambda:GetFunction, and again unqualified for a function named with
     a version or alias) and build its Target; PlanError if unreadable, or in another account
-    than the credentials' (sts:GetCallerIdentity)."""
+    than the credentials' (sts:GetCallerIdentity): an ARN naming another account is refused
+    before any call on the function, the account GetFunction answers from after it."""
+    mine = str(caller_identity(clients, region).get("Account") or "")
+    _same_account(function, _account_named(function), mine)
     lam = clients.client("lambda", region)
     params = {"FunctionName": function}
     named = _get_function(lam, params)
     ref = FunctionRef.from_arn(str(named["Configuration"]["FunctionArn"]))
     whole = FunctionRef(ref.account, ref.region, ref.name)  # contain the whole function
-    _same_account(clients, region, function, whole)
+    if mine:
+        _same_account(function, whole.account, mine)
+    else:  # who the caller is went unread: the account GetFunction answered from is theirs
+        _same_account(function, _account_named(function), whole.account)
     reads = [Read("lambda:GetFunction", params, named)]
     latest = named
     if ref.qualifier is not None:  # a version, an alias or `$LATEST` named: read $LATEST
@@ -191,19 +197,19 @@ def _get_function(lam: Any, params: dict[str, Any]) -> dict[str, Any]:
         ) from exc
 
 
-def _same_account(clients: ClientFactory, region: str, given: str, found: FunctionRef) -> None:
-    """Refuse a function outside the credentials' account: the one its ARN names (the
-    emulator, like a misrouted call, may answer with this account's namesake), or the one
-    GetFunction answered from (AWS reads another account's function its policy shares)."""
-    mine = str(caller_identity(clients, region).get("Account") or found.account)
-    for account in (_account_named(given), found.account):
-        if account and account != mine:
-            raise PlanError(
-                f"{given} is a function of account {account}, not of the account these "
-                f"credentials act in ({mine}): lambda-ir changes a function by its name, "
-                "which would change this account's function of the same name. Run it with "
-                f"credentials of account {account}"
-            )
+def _same_account(given: str, account: str, mine: str) -> None:
+    """Refuse a function outside the credentials' account `mine`: the one its ARN names
+    (AWS answers another account's ARN as not found, or reads it with a policy sharing it;
+    a misrouted call may answer with this account's namesake), or the one GetFunction
+    answered from (AWS reads another account's function its policy shares). Either way a
+    change made by name would land on this account's function of the same name."""
+    if account and mine and account != mine:
+        raise PlanError(
+            f"{given} is a function of account {account}, not of the account these "
+            f"credentials act in ({mine}): lambda-ir changes a function by its name, "
+            "which would change this account's function of the same name. Run it with "
+            f"credentials of account {account}"
+        )
 
 
 def _account_named(function: str) -> str:
