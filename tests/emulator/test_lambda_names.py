@@ -1,6 +1,7 @@
 """A function named by partial ARN (`123456789012:function:fn[:qualifier]`), as Lambda
 documents FunctionName: the function, or ResourceNotFoundException for another account's
-function and for a missing one (moto answered both with a 500, ServiceException)."""
+function and for a missing one (moto answered both with a 500, ServiceException), and for
+another account's full ARN (moto answered it with the caller's function of that name)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,8 @@ def test_a_partial_arn_of_the_callers_account_is_the_function(
         f"{OTHER}:function:{{name}}",
         f"{OTHER}:function:{{name}}:1",
         "{account}:function:{name}-missing",
+        f"arn:aws:lambda:us-east-1:{OTHER}:function:{{name}}",
+        f"arn:aws:lambda:us-east-1:{OTHER}:function:{{name}}:1",
     ],
 )
 def test_another_accounts_function_or_a_missing_one_is_not_found(
@@ -63,11 +66,15 @@ def test_another_accounts_function_or_a_missing_one_is_not_found(
     lam = admin.client("lambda", config=client_config())
     make_function(admin, name)
     function = named.format(name=name, account=aws.account_id)
-    arn = f"arn:aws:lambda:us-east-1:{function}"
+    arn = function if function.startswith("arn:") else f"arn:aws:lambda:us-east-1:{function}"
     for read in (lam.get_function, lam.get_function_configuration, lam.get_policy):
         with pytest.raises(lam.exceptions.ResourceNotFoundException) as missing:
             read(FunctionName=function)
         assert f"Function not found: {arn}" in str(missing.value)
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.get_function_concurrency(FunctionName=function)
-    assert lam.get_function(FunctionName=name)["Configuration"]["FunctionName"] == name
+    own = lam.get_function(FunctionName=name)["Configuration"]
+    assert own["FunctionName"] == name
+    # the caller's own function by full ARN is that function (moto answered another
+    # account's ARN with it too)
+    assert lam.get_function(FunctionName=own["FunctionArn"])["Configuration"] == own

@@ -4,10 +4,14 @@ Lambda documents three forms of `FunctionName` for the operations whose path hol
 (GetFunction, GetFunctionConfiguration, GetPolicy, GetFunctionConcurrency, ListAliases, …):
 the name (`my-function`, `my-function:v1`), the full ARN and the partial ARN
 (`123456789012:function:my-function[:qualifier]`). moto splits a partial ARN on ':' (the
-emulator's 500, ServiceException) or looks it up as a name. Here a function of the caller's
-own account named by partial ARN is forwarded by its name (and qualifier), and one of
-another account is not the caller's: ResourceNotFoundException, as for a missing function.
-Full ARNs and names in a body or query (CreateEventSourceMapping, …) are moto's.
+emulator's 500, ServiceException) or looks it up as a name, and reads a full ARN by its name
+alone, whichever account it names (another account's ARN answered with the caller's function
+of that name). Here a function of the caller's own account named by partial ARN is forwarded
+by its name (and qualifier), a full ARN of the caller's account is moto's, and a partial or
+full ARN of another account is not the caller's: ResourceNotFoundException, as for a missing
+function (AWS answers AccessDenied for another account's function no resource policy shares
+with the caller; the emulator shares none). Names in a body or query
+(CreateEventSourceMapping, …) are moto's.
 """
 
 from __future__ import annotations
@@ -39,7 +43,9 @@ def by_name(account_id: str, call: ApiCall, environ: dict[str, Any]) -> ApiCall 
         return call
     account, name, qualifier = parsed
     if account != account_id:
-        return not_found(f"Function not found: arn:{PARTITION}:lambda:{call.region}:{value}")
+        return not_found(f"Function not found: {function_arn(value, call.region, account_id)}")
+    if value.startswith("arn:"):  # the caller's own function by full ARN: moto reads it
+        return call
     plain = f"{name}:{qualifier}" if qualifier else name
     path = _with_segment(call.path, at, plain)
     environ["PATH_INFO"] = path
@@ -50,6 +56,17 @@ def by_name(account_id: str, call: ApiCall, environ: dict[str, Any]) -> ApiCall 
     assert call.operation is not None  # a FunctionName was read from it
     params = dict(call.params, FunctionName=plain)
     return replace(call, path=path, operation=replace(call.operation, params=params))
+
+
+def function_arn(value: str, region: str, account_id: str) -> str:
+    """The ARN AWS reads a FunctionName as (and evaluates IAM policies against): a full ARN
+    as given, a partial ARN (`account:function:name[:qualifier]`) in `region`, a name
+    (`name[:qualifier]`) in `region` and the caller's `account_id`."""
+    if value.startswith("arn:"):
+        return value
+    if _arn_parts(value) is not None:
+        return f"arn:{PARTITION}:lambda:{region}:{value}"
+    return f"arn:{PARTITION}:lambda:{region}:{account_id}:function:{value}"
 
 
 def _name_segment(path: str, value: Any) -> int | None:
@@ -68,9 +85,12 @@ def _with_segment(path: str, at: int, segment: str) -> str:
 
 
 def _arn_parts(value: str) -> tuple[str, str, str | None] | None:
-    """(account, name, qualifier) of `account:function:name[:qualifier]`; None for a name
-    (`name`, `name:qualifier`), a full ARN or anything else."""
+    """(account, name, qualifier) of `account:function:name[:qualifier]` or of a full ARN
+    `arn:partition:lambda:region:account:function:name[:qualifier]`; None for a name
+    (`name`, `name:qualifier`) or anything else."""
     parts = value.split(":")
+    if len(parts) in (7, 8) and parts[0] == "arn" and parts[2] == "lambda":
+        parts = parts[4:]
     if len(parts) not in (3, 4) or parts[1] != "function":
         return None
     if len(parts[0]) != 12 or not parts[0].isdigit():
