@@ -71,6 +71,28 @@ def test_no_allow_is_an_implicit_deny_with_awss_wording(
     )
 
 
+def test_a_function_named_by_partial_arn_is_evaluated_as_its_arn(
+    enforcing: Emulator, admin: Any, name: str
+) -> None:
+    # the partial ARN was put after `function:` (…:function:123456789012:function:fn): a
+    # policy on the function's ARN neither allowed nor denied it, and the denial named that
+    make_function(admin, name)
+    arn = f"arn:aws:lambda:us-east-1:{enforcing.account_id}:function:{name}"
+    allow = {"Effect": "Allow", "Action": "lambda:Get*", "Resource": [arn, f"{arn}:*"]}
+    deny = {"Effect": "Deny", "Action": "lambda:GetPolicy", "Resource": arn}
+    lam = _user(admin, enforcing, f"{name}-u", allow, deny).client("lambda", config=client_config())
+    partial = f"{enforcing.account_id}:function:{name}"
+    assert lam.get_function(FunctionName=partial)["Configuration"]["FunctionArn"] == arn
+    version = admin.client("lambda", config=client_config()).publish_version(FunctionName=name)
+    qualified = lam.get_function_configuration(FunctionName=f"{partial}:{version['Version']}")
+    assert qualified["Version"] == version["Version"]
+    with pytest.raises(ClientError) as raised:
+        lam.get_policy(FunctionName=partial)
+    assert raised.value.response["Error"]["Message"].endswith(
+        f"lambda:GetPolicy on resource: {arn} with an explicit deny in an identity-based policy"
+    )
+
+
 def test_iam_and_sts_denials_are_xml_access_denied(
     enforcing: Emulator, admin: Any, name: str
 ) -> None:

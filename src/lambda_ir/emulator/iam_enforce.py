@@ -29,6 +29,7 @@ from lambda_ir.emulator.calls import ApiCall
 from lambda_ir.emulator.http import Response, json_response
 from lambda_ir.emulator.iam_conditions import ISSUE_TIME_KEY, condition_matches
 from lambda_ir.emulator.identity import ADMIN_USER, PARTITION, Caller
+from lambda_ir.emulator.lambda_names import function_arn
 
 TRAIL_ERROR_CODE = "AccessDenied"
 _XML_SERVICES = frozenset({"iam", "sts", "s3", "ec2"})
@@ -169,11 +170,7 @@ def resource_arn(call: ApiCall, account_id: str) -> str:
     if call.service == "lambda":
         name = params.get("FunctionName")
         if isinstance(name, str) and name:
-            base = (
-                name
-                if name.startswith("arn:")
-                else (f"arn:{PARTITION}:lambda:{region}:{account_id}:function:{name}")
-            )
+            base = function_arn(name, region, account_id)  # a name, partial or full ARN
             qualifier = params.get("Qualifier")
             return f"{base}:{qualifier}" if qualifier and not base.count(":") > 6 else base
         layer = params.get("LayerName")
