@@ -28,6 +28,7 @@ from lambda_ir.emulator import (
     iam_service_roles,
     lambda_gaps,
     lambda_names,
+    lambda_validation,
     logs_export,
     logs_filter,
     org_accounts,
@@ -145,6 +146,9 @@ class Gateway:
         if call.service == "cloudtrail" and call.name in cloudtrail_lake.OPERATIONS:
             return cloudtrail_lake.handle(self.lake_state, self.trail, call, caller, self.aws_now())
         if call.service == "lambda" and call.operation is not None:
+            invalid = lambda_validation.check(call, self.index.model("lambda"))
+            if invalid is not None:
+                return invalid
             named = lambda_names.by_name(caller.account_id, call, environ)
             if isinstance(named, Response):
                 return named
