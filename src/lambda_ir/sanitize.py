@@ -81,6 +81,20 @@ def shell_command(*parts: object) -> str:
     return " ".join(shlex.quote(field(part)) for part in parts)
 
 
+# A formula's first character after a `;` (spaces between): a spreadsheet that splits rows at
+# `;` (a European locale) honours a quote only at a field's start, so `"fn;=1+2"` holds a
+# field `=1+2` for it, quoted or not.
+_AFTER_SEMICOLON = re.compile(r";(\s*)([=+\-@])")
+
+
+def spreadsheet_cell(value: object) -> str:
+    """One CSV cell no spreadsheet runs as a formula: controls visible (`field`: a bare CR
+    would start a row), a leading `=`, `+`, `-` or `@` prefixed with `'` (OWASP), and the
+    same after every `;` inside it. The writer quotes every cell besides."""
+    cell = _AFTER_SEMICOLON.sub(r";\1'\2", field(value))
+    return f"'{cell}" if cell[:1] in ("=", "+", "-", "@") else cell
+
+
 def json_text(document: str) -> str:
     """JSON text with C1, DEL, bidi, zero-width and tag characters as `\\uXXXX` (a tag, beyond
     U+FFFF, as its surrogate pair `\\udb40\\udcXX`): the same JSON, safe to print.

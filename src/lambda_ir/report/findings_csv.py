@@ -48,8 +48,8 @@ def csv_chunks(findings: Iterable[Finding], block: int = BLOCK) -> Iterator[byte
 
 def _csv_text(rows: Iterable[Iterable[str]]) -> str:
     """Rows as CSV; one writer's settings for the whole file and for its blocks. Every cell
-    is quoted (OWASP's advice for CSV injection): a spreadsheet that splits rows at `;` (a
-    European locale) would otherwise start a new cell, unprefixed, at a `;=` inside a value."""
+    is quoted (OWASP's advice for CSV injection), and its formulas defused, after a `;` too
+    (`sanitize.spreadsheet_cell`: a spreadsheet splitting rows at `;` honours no quote there)."""
     text = io.StringIO()
     csv.writer(text, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows(rows)
     return text.getvalue()
@@ -59,7 +59,7 @@ def _row(finding: Finding) -> list[str]:
     """One finding's cells, on one line each and never read as a formula."""
     actor = finding.actor
     return [
-        _cell(" ".join(str(value).split()))
+        sanitize.spreadsheet_cell(" ".join(str(value).split()))
         for value in (
             finding.id,
             finding.severity.value,
@@ -79,8 +79,3 @@ def _row(finding: Finding) -> list[str]:
             ),
         )
     ]
-
-
-def _cell(text: str) -> str:
-    text = sanitize.field(text)  # ESC, C1 and bidi controls visible, as in timeline.csv
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text

@@ -138,22 +138,12 @@ def _row(event: TimelineEvent) -> list[str]:
     return [
         sanitize.field(event.time),
         str(epoch_micros(event.time)),
-        _cell(timestamp_desc(event)),
-        _cell(event.source),
-        _cell(event.kind),
-        _cell(event.resource),
-        _cell(event.actor),
-        _cell(event.summary),
-        _cell(evidence),
-        *(_cell(str(getattr(event, name))) for name in PIVOT_FIELDS),
+        sanitize.spreadsheet_cell(timestamp_desc(event)),
+        sanitize.spreadsheet_cell(event.source),
+        sanitize.spreadsheet_cell(event.kind),
+        sanitize.spreadsheet_cell(event.resource),
+        sanitize.spreadsheet_cell(event.actor),
+        sanitize.spreadsheet_cell(event.summary),
+        sanitize.spreadsheet_cell(evidence),
+        *(sanitize.spreadsheet_cell(str(getattr(event, name))) for name in PIVOT_FIELDS),
     ]
-
-
-def _cell(text: str) -> str:
-    """Defuse spreadsheet formulas: a log line starting with `=` must not run in Excel.
-
-    Control characters are made visible first (`sanitize.field`): the writer quotes only
-    `\n`, so a bare `\r` in a value would start a new row holding an un-prefixed formula.
-    """
-    text = sanitize.field(text)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
