@@ -52,7 +52,9 @@ def test_an_organisation_run_counts_as_one(builder: CaseBuilder) -> None:
     """Inside `collect --org-role` an account's `collected` does not clear another's
     interruption; the run's own end decides, and a later complete org run clears it."""
     builder.case.log("org-started", {})
+    builder.case.log("collect-started", {"scope": {}, "account": "111111111111", "org": True})
     builder.case.log("collect-interrupted", {**STOPPED, "account": "111111111111"})
+    builder.case.log("collect-started", {"scope": {}, "account": "222222222222", "org": True})
     builder.case.log("collected", {"account": "222222222222", "regions": [REGION]})
     builder.case.log("org-interrupted", {"not_started": ["333333333333"]})
     [finding] = run_detector(builder, gap_interrupted.DETECTOR)
@@ -63,3 +65,21 @@ def test_an_organisation_run_counts_as_one(builder: CaseBuilder) -> None:
     builder.case.log("collected", {"account": "111111111111", "regions": [REGION]})
     builder.case.log("org-collected", {})
     assert run_detector(builder, gap_interrupted.DETECTOR) == []
+
+
+def test_an_organisation_run_that_never_logged_its_end_does_not_hold_later_runs(
+    builder: CaseBuilder,
+) -> None:
+    """An org run killed while its accounts' calls finished writes no `org-*` end: a later
+    plain collect (its `collect-started` not marked `org`) is a run of its own, and its
+    completion clears the account's interruption (review 21d)."""
+    builder.case.log("org-started", {})
+    builder.case.log("collect-started", {"scope": {}, "account": ACCOUNT, "org": True})
+    builder.case.log("collect-interrupted", STOPPED)
+    builder.case.log("collect-started", {"scope": {}, "account": ACCOUNT})
+    builder.case.log("collected", {"account": ACCOUNT, "regions": [REGION]})
+    assert run_detector(builder, gap_interrupted.DETECTOR) == []
+    builder.case.log("collect-started", {"scope": {}, "account": ACCOUNT})
+    builder.case.log("collect-interrupted", STOPPED)  # a later plain run cut short still is
+    [finding] = run_detector(builder, gap_interrupted.DETECTOR)
+    assert finding.details["not_done"] == {"GetFunction": 4, "versions": 6}

@@ -167,7 +167,8 @@ def collect(
     started = time.monotonic()
     ctx = _context(case, session, scope, options, progress)
     scope = ctx.scope  # an open window now ends at AWS's time
-    case.log("collect-started", {"scope": scope.to_json(), "account": ctx.account})
+    started_with = {"scope": scope.to_json(), "account": ctx.account}
+    case.log("collect-started", started_with | ({"org": True} if options.in_org else {}))
     steps = region_steps(scope, options)
     for region in scope.regions:
         for step in steps:

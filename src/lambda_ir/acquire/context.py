@@ -91,6 +91,7 @@ class CollectOptions:
     with_images: bool = False  # pull container images' config and layer blobs (ECR)
     # Set from another thread: the run stops as on Ctrl-C (an organisation run's accounts).
     stop: threading.Event | None = field(default=None, compare=False)
+    in_org: bool = False  # one account's run of a `collect --org-role` run (custody says so)
 
     @property
     def max_package_bytes(self) -> int:

@@ -159,7 +159,7 @@ def collect_org(
     lock = threading.Lock()
     runs: dict[str, AccountRun] = {}
     stop = threading.Event()  # Ctrl-C in this thread: every account's collection stops
-    options = dataclasses.replace(options, stop=stop)
+    options = dataclasses.replace(options, stop=stop, in_org=True)
 
     def one(account: str) -> None:
         if stop.is_set():

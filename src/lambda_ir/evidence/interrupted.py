@@ -52,7 +52,10 @@ _ENDS = {"collected", "collect-interrupted", "org-collected", "org-interrupted"}
 def last_interruption(root: Path) -> Interruption | None:
     """The interruption of the case's last collection, or None when it completed (or none
     ran). Custody order decides: a later `collected` (outside an organisation run) or
-    `org-collected` clears an earlier interruption."""
+    `org-collected` clears an earlier interruption. An organisation run's accounts start
+    with `collect-started` marked `org`: an unmarked one is a plain run, so an organisation
+    run that never logged its end (killed while its accounts' calls finished) does not hold
+    every later run inside it."""
     run: list[tuple[CustodyEntry, str]] = []  # the end entries of the last run
     in_org = False
     for _, raw, entry in read_entries(root / CUSTODY):
@@ -60,6 +63,8 @@ def last_interruption(root: Path) -> Interruption | None:
             continue
         if entry.action == "org-started":
             in_org, run = True, []
+        elif entry.action == "collect-started" and in_org and not entry.details.get("org"):
+            in_org, run = False, []
         elif entry.action in _ENDS:
             if not in_org:
                 run = []
