@@ -22,6 +22,7 @@ from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case, ManifestEntry
 from lambda_ir.evidence.index import open_index
 from lambda_ir.model import Severity
+from lambda_ir.timeline.documents import gaps
 from tests.acquire import seed
 from tests.acquire.test_logs import (
     ACCOUNT,
@@ -95,6 +96,10 @@ def test_a_log_listing_cut_short_is_read_whole_again_beside_the_partial_one(
         "SELECT evidence_path, count(*), count(DISTINCT message) FROM log_events GROUP BY 1"
     )
     assert rows.fetchall() == [(whole.path, PAGE + 25, PAGE + 25)]
+    # the throttled attempts were answered by the whole read: no gap stands, in the report's
+    # gaps or in LIR-GAP-001 (they said the logs were not read after they were)
+    assert [e.error for e in gaps(case)] == []
+    assert not [f for f in gap_collection.DETECTOR.detect(CaseView(case)) if "Filter" in f.title]
 
 
 def test_a_lookup_cut_short_is_read_whole_again_and_each_event_counted_once(

@@ -410,3 +410,20 @@ def test_a_trail_that_starts_after_the_window_is_a_gap_of_its_account(tmp_path: 
     assert (gap.account, gap.resource) == (ACCOUNT, "cloudtrail")
     assert gap.evidence[0].path == entry.path
     assert "its first CloudTrail event is 2026-11-02T12:00:00Z" in gap.summary
+
+
+def test_a_call_a_later_run_answered_is_no_gap(builder: CaseBuilder) -> None:
+    """GetPolicy throttled in one run and read by the next is no standing gap (review 21d):
+    the report and LIR-GAP-001 said the policy was not read after it was."""
+    for name in ("orders", "calm"):
+        builder.case.record_error(
+            kind="policy",
+            api="lambda:GetPolicy",
+            params={"FunctionName": name},
+            error="throttled: TooManyRequestsException: Rate exceeded",
+            account=ACCOUNT,
+            region=REGION,
+        )
+    builder.policy("orders", [{"Sid": "s", "Effect": "Allow", "Principal": "*"}])  # the rerun
+    found = [f for f in run_detector(builder, gap_collection.DETECTOR) if "GetPolicy" in f.title]
+    assert [f.resource.rsplit(":", 1)[1] for f in found] == ["calm"]  # orders' was answered

@@ -32,6 +32,7 @@ from lambda_ir.evidence.deleted import deleted_functions
 from lambda_ir.evidence.index import open_index
 from lambda_ir.evidence.index_logs import FIRST_MS, LAST_MS
 from lambda_ir.evidence.layout import blob_path
+from lambda_ir.evidence.manifest import standing_errors
 from lambda_ir.evidence.store import scratch_path
 from lambda_ir.model import EvidenceRef, Kind
 
@@ -91,8 +92,9 @@ class CaseView:
         return any(True for _ in self.entries(kind))
 
     def errors(self) -> Iterator[ManifestEntry]:
-        """Failed calls during collection (denied, throttled, not found)."""
-        return (entry for entry in self.manifest if entry.error is not None)
+        """Failed calls during collection (denied, throttled, not found) that no later run
+        answered (`manifest.standing_errors`)."""
+        return standing_errors(self.manifest)
 
     def read_json(self, entry: ManifestEntry) -> Any:
         """The stored JSON document of an entry."""

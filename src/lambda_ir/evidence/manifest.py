@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,3 +108,18 @@ def parse_line(number: int, raw: bytes) -> ManifestLine:
         return ManifestLine(number, raw, ManifestEntry.from_json(record))
     except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
         return ManifestLine(number, raw, None, f"unreadable line: {exc}")
+
+
+def standing_errors(entries: Iterable[ManifestEntry]) -> Iterator[ManifestEntry]:
+    """The failed calls no run answered since: an entry with `error` whose call (its kind
+    and `call_key`, as a resumed run finds it) has no entry stored whole (no error, not
+    `meta.complete` false) in the manifest. A call throttled in one run and read by the
+    next, or a listing cut short then read whole, is no gap any more."""
+    failed: list[ManifestEntry] = []
+    answered: set[tuple[str, str]] = set()
+    for entry in entries:
+        if entry.error is not None:
+            failed.append(entry)
+        elif entry.api is not None and entry.meta.get("complete") is not False:
+            answered.add((entry.kind, entry.call_key))
+    return (e for e in failed if (e.kind, e.call_key) not in answered)

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from lambda_ir.evidence import Case, ManifestEntry
+from lambda_ir.evidence.manifest import standing_errors
 from lambda_ir.model import EvidenceRef
 
 
@@ -44,7 +45,10 @@ def documents(case: Case, *kinds: str, warnings: list[str] | None = None) -> Ite
 
 
 def gaps(case: Case) -> Iterator[ManifestEntry]:
-    """Manifest lines that record what could not be collected (failed calls and gap notes)."""
-    for entry in case.entries():
-        if entry.error is not None or entry.kind == "gap":
+    """Manifest lines that record what could not be collected: failed calls no later run
+    answered (`manifest.standing_errors`) and gap notes, in manifest order."""
+    entries = list(case.entries())
+    standing = {id(entry) for entry in standing_errors(entries)}
+    for entry in entries:
+        if id(entry) in standing or (entry.error is None and entry.kind == "gap"):
             yield entry
