@@ -167,6 +167,14 @@ class CaseBuilder:
         )
         return meta, code
 
+    def failed(
+        self, kind: str, api: str, params: dict[str, Any], error: str, region: str | None = REGION
+    ) -> None:
+        """A call collect recorded as failed (`error`: `denied: …`, `not-found: …`)."""
+        self.case.record_error(
+            kind=kind, api=api, params=params, error=error, account=ACCOUNT, region=region
+        )
+
     def policy(
         self, name: str, statements: list[dict[str, Any]], qualifier: str = ""
     ) -> ManifestEntry:

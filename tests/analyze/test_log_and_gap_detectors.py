@@ -205,21 +205,17 @@ def test_outbound_quiet_on_ordinary_lines(builder: CaseBuilder) -> None:
 def test_gaps_denied_calls_missing_log_group_deleted_versions_no_trail(
     builder: CaseBuilder,
 ) -> None:
-    builder.case.record_error(
-        kind="policy",
-        api="lambda:GetPolicy",
-        params={"FunctionName": "orders"},
-        error="denied: AccessDeniedException: not authorized",
-        account=ACCOUNT,
-        region=REGION,
+    builder.failed(
+        "policy",
+        "lambda:GetPolicy",
+        {"FunctionName": "orders"},
+        "denied: AccessDeniedException: not authorized",
     )
-    builder.case.record_error(
-        kind="policy",
-        api="lambda:GetPolicy",
-        params={"FunctionName": "calm"},
-        error="not-found: ResourceNotFoundException: no policy",
-        account=ACCOUNT,
-        region=REGION,
+    builder.failed(
+        "policy",
+        "lambda:GetPolicy",
+        {"FunctionName": "calm"},
+        "not-found: ResourceNotFoundException: no policy",
     )
     gap = builder.put(
         f"raw/{ACCOUNT}/{REGION}/gaps/log-group-orders.json",
@@ -259,20 +255,17 @@ def test_a_denied_log_or_role_read_is_filed_under_the_functions_it_concerns(
         [function_config("billing", "1", role=shared, LoggingConfig={"LogGroup": "/custom/b"})],
     )
     for group in ("/aws/lambda/orders", "/custom/b", "/aws/lambda/gone", "/other/x"):
-        builder.case.record_error(
-            kind="logs",
-            api="logs:FilterLogEvents",
-            params={"logGroupName": group},
-            error="denied: AccessDeniedException: not authorized",
-            account=ACCOUNT,
-            region=REGION,
+        builder.failed(
+            "logs",
+            "logs:FilterLogEvents",
+            {"logGroupName": group},
+            "denied: AccessDeniedException: not authorized",
         )
-    builder.case.record_error(
-        kind="role-policy",
-        api="iam:GetRolePolicy",
-        params={"RoleName": "shared-role", "PolicyName": "inline"},
-        error="denied: AccessDenied: not authorized",
-        account=ACCOUNT,
+    builder.failed(
+        "role-policy",
+        "iam:GetRolePolicy",
+        {"RoleName": "shared-role", "PolicyName": "inline"},
+        "denied: AccessDenied: not authorized",
         region=None,
     )
     found = [f for f in run_detector(builder, gap_collection.DETECTOR) if "denied" in f.title]
@@ -293,14 +286,7 @@ def test_a_long_denial_is_quoted_to_a_word_and_kept_whole(builder: CaseBuilder) 
         f"resource: arn:aws:iam::{ACCOUNT}:role/ because no identity-based policy allows the "
         "iam:ListRoles action; " + "with an explicit deny in a service control policy " * 4
     )
-    builder.case.record_error(
-        kind="role",
-        api="iam:ListRoles",
-        params={},
-        error=error,
-        account=ACCOUNT,
-        region=REGION,
-    )
+    builder.failed("role", "iam:ListRoles", {}, error)
     (denied,) = [f for f in run_detector(builder, gap_collection.DETECTOR) if "denied" in f.title]
     assert f"on resource: arn:aws:iam::{ACCOUNT}:role/ because" in denied.summary
     assert " …); that evidence was not examined." in denied.summary
@@ -416,13 +402,11 @@ def test_a_call_a_later_run_answered_is_no_gap(builder: CaseBuilder) -> None:
     """GetPolicy throttled in one run and read by the next is no standing gap (review 21d):
     the report and LIR-GAP-001 said the policy was not read after it was."""
     for name in ("orders", "calm"):
-        builder.case.record_error(
-            kind="policy",
-            api="lambda:GetPolicy",
-            params={"FunctionName": name},
-            error="throttled: TooManyRequestsException: Rate exceeded",
-            account=ACCOUNT,
-            region=REGION,
+        builder.failed(
+            "policy",
+            "lambda:GetPolicy",
+            {"FunctionName": name},
+            "throttled: TooManyRequestsException: Rate exceeded",
         )
     builder.policy("orders", [{"Sid": "s", "Effect": "Allow", "Principal": "*"}])  # the rerun
     found = [f for f in run_detector(builder, gap_collection.DETECTOR) if "GetPolicy" in f.title]

@@ -58,21 +58,17 @@ def test_a_policy_not_read_is_no_evidence_that_nobody_can_invoke(tmp_path: Path)
     blob = zip_bytes({"app.py": READER})
     builder.code(blob, "notifier", "1")
     builder.versions("notifier", [function_config("notifier", "1", code=blob)])
-    builder.case.record_error(
-        kind="policy",
-        api="lambda:GetPolicy",
-        params={"FunctionName": "notifier"},
-        error="denied: AccessDeniedException: not authorized to perform lambda:GetPolicy",
-        account=ACCOUNT,
-        region=REGION,
+    builder.failed(
+        "policy",
+        "lambda:GetPolicy",
+        {"FunctionName": "notifier"},
+        "denied: AccessDeniedException: not authorized to perform lambda:GetPolicy",
     )
-    builder.case.record_error(  # none at version 1: checked, nothing there
-        kind="policy",
-        api="lambda:GetPolicy",
-        params={"FunctionName": "notifier", "Qualifier": "1"},
-        error="not-found: ResourceNotFoundException: no policy",
-        account=ACCOUNT,
-        region=REGION,
+    builder.failed(  # none at version 1: checked, nothing there
+        "policy",
+        "lambda:GetPolicy",
+        {"FunctionName": "notifier", "Qualifier": "1"},
+        "not-found: ResourceNotFoundException: no policy",
     )
     found = capability_of(read_capability_facts(Case.open(builder.root), []), ARN)
     assert found is not None and found.triggers == ()
