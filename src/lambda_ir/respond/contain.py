@@ -246,7 +246,7 @@ def _stopped(case: Case, run: str, plan: Plan, outcomes: tuple[Outcome, ...], re
     try:
         undo_path = save_undo(case, run, plan, outcomes)
     except Exception as error:  # the calls made are in custody all the same
-        applied = sum(1 for outcome in outcomes if outcome.status is Status.APPLIED)
+        applied, _ = _counts(outcomes)
         case.log("contain-interrupted", {"run": run, "applied": applied, "reason": reason})
         made = _made(outcomes)
         return f"{made}; the undo plan could not be saved ({error}): see contain-call in custody"
@@ -258,8 +258,7 @@ def interrupted(
 ) -> str:
     """Log a run stopped after its undo plan was saved (`contain-interrupted`) and say how
     to put back what it changed: stopped midway, or while reading the function back."""
-    applied = sum(1 for outcome in outcomes if outcome.status is Status.APPLIED)
-    unknown = sum(1 for outcome in outcomes if outcome.status is Status.UNKNOWN)
+    applied, unknown = _counts(outcomes)
     details = {"run": run, "undo": undo_path, "applied": applied, "unknown": unknown}
     case.log("contain-interrupted", details | {"reason": reason})
     undo = sanitize.shell_command(
@@ -268,9 +267,14 @@ def interrupted(
     return f"{_made(outcomes)}; to put them back: {undo}"
 
 
-def _made(outcomes: tuple[Outcome, ...]) -> str:
+def _counts(outcomes: tuple[Outcome, ...]) -> tuple[int, int]:
+    """How many changes were made, and how many AWS may have made (a call cut off)."""
     applied = sum(1 for outcome in outcomes if outcome.status is Status.APPLIED)
-    unknown = sum(1 for outcome in outcomes if outcome.status is Status.UNKNOWN)
+    return applied, sum(1 for outcome in outcomes if outcome.status is Status.UNKNOWN)
+
+
+def _made(outcomes: tuple[Outcome, ...]) -> str:
+    applied, unknown = _counts(outcomes)
     return f"the run stopped after {applied} change(s)" + (
         f" and during {unknown} more, which AWS may have made" if unknown else ""
     )

@@ -272,7 +272,7 @@ def _apply(
     plan_path = _save_plan(case, run, target, request, _shown(request, layer, changes))
     case.log(f"{verb}-start", {"run": run, "plan": plan_path, "evidence": evidence})
     published: tuple[Outcome, ...] = ()
-    if not request.detach and layer is None and changes:
+    if _publishes(request, layer, changes):
         layer = _publish(case, clients, request, run)
         published = (Outcome(_publish_change(request, layer), Status.APPLIED),)
         changes = _plan(target, request, layer)  # the same read, with the version's ARN
@@ -321,8 +321,12 @@ def _planned(target: Target, request: RuntimeRequest) -> tuple[str | None, list[
 
 def _shown(request: RuntimeRequest, layer: str | None, changes: list[Change]) -> list[Change]:
     """The changes as the plan lists them: the publish first when one is needed."""
-    publish = not request.detach and layer is None and bool(changes)
-    return ([_publish_change(request)] if publish else []) + changes
+    return ([_publish_change(request)] if _publishes(request, layer, changes) else []) + changes
+
+
+def _publishes(request: RuntimeRequest, layer: str | None, changes: list[Change]) -> bool:
+    """Whether the attach must publish the collector first (no version of this build yet)."""
+    return not request.detach and layer is None and bool(changes)
 
 
 def _save_plan(
