@@ -64,8 +64,8 @@ def record_deleted(ctx: CollectContext, fn: FunctionTarget) -> None:
 
 def _listing_page(ctx: CollectContext, fn: FunctionTarget) -> dict[str, str]:
     """{path, sha256} of the stored ListFunctions page that lists `fn` ({} when none does)."""
-    for entry in ctx.case.entries():
-        if entry.kind != Kind.FUNCTION_LIST or entry.region != fn.region or not entry.path:
+    for entry in ctx.case.listed(Kind.FUNCTION_LIST):  # this handle's, not a re-read
+        if entry.region != fn.region or not entry.path:
             continue
         if entry.account != ctx.account:
             continue
