@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from lambda_ir.emulator.calls import ApiCall
@@ -121,6 +122,9 @@ class Limiter:
     # Faults injected so far by kind ("429", "500", "reset"): the chaos test's figures.
     injected: dict[str, int] = field(default_factory=dict)
     page_faults: tuple[PageFault, ...] = ()  # listings that fail after their first page
+    # What refills the buckets: a test's own clock measures a quota on any machine (a client
+    # slower than the quota never sees it enforced by the real one).
+    clock: Callable[[], float] = time.monotonic
 
     def __post_init__(self) -> None:
         if self.faults is not None:
@@ -157,7 +161,7 @@ class Limiter:
         if rule is None:
             return True
         key = (account_id, call.region, call.service, bucket_name)
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             bucket = self._buckets.setdefault(key, _Bucket(rule.rate, rule.rate, now))
             return bucket.take(now)

@@ -19,6 +19,8 @@ import logging
 import os
 import socket
 import threading
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -163,7 +165,9 @@ class Emulator:
         moto_api_backend.reset()
         self.gateway.forget()
         limiter = self.gateway.limiter
-        self.gateway.limiter = Limiter(limiter.latency_ms, limiter.quotas, limiter.faults)
+        self.gateway.limiter = Limiter(
+            limiter.latency_ms, limiter.quotas, limiter.faults, clock=limiter.clock
+        )
 
     def set_limits(
         self,
@@ -172,12 +176,18 @@ class Emulator:
         quotas: bool = False,
         faults: FaultSpec | None = None,
         page_faults: tuple[PageFault, ...] = (),
+        clock: Callable[[], float] = time.monotonic,
     ) -> Limiter:
         """Replace latency, quotas and faults (e.g. once a scenario is seeded: a fault mode
         that also hit the seeding made `serve --scenario ... --fault-rate` fail to start);
-        `page_faults` make chosen listings fail after their first page. `reset` drops them."""
+        `page_faults` make chosen listings fail after their first page (`reset` drops them);
+        `clock` refills the quota buckets (seconds, monotonic)."""
         self.gateway.limiter = Limiter(
-            latency_ms=latency_ms, quotas=quotas, faults=faults, page_faults=page_faults
+            latency_ms=latency_ms,
+            quotas=quotas,
+            faults=faults,
+            page_faults=page_faults,
+            clock=clock,
         )
         return self.gateway.limiter
 
