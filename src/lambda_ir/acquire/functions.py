@@ -14,6 +14,7 @@ per function only as its fallback).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -23,6 +24,7 @@ from lambda_ir.acquire.context import CollectContext
 from lambda_ir.acquire.deleted import listing_said_gone, record_deleted
 from lambda_ir.acquire.fetch import fetch_json, fetch_page_files, fetch_pages
 from lambda_ir.acquire.layers import collect_layer
+from lambda_ir.acquire.logs import version_log_groups
 from lambda_ir.acquire.roles import collect_role
 from lambda_ir.acquire.steps import FunctionTarget, later
 from lambda_ir.aws import QuotaClass
@@ -89,6 +91,21 @@ def collect_versions(ctx: CollectContext, fn: FunctionTarget) -> None:
                 partial(collect_policy, ctx, fn, qualifier),
             )
         _follow_references(ctx, fn, config)
+    _read_version_log_groups(ctx, fn, configs)
+
+
+def _read_version_log_groups(
+    ctx: CollectContext, fn: FunctionTarget, configs: list[dict[str, Any]]
+) -> None:
+    """Queue the run's logs step (FilterLogEvents or an export) on each log group a version
+    is configured with besides the one that step reads for the function: what an alias
+    still serving an older version logged, or a version published to log elsewhere."""
+    step = next((s for s in ctx.function_steps if s.name in ("logs", "logs-export")), None)
+    if step is None:  # no window, or --no-logs
+        return
+    for group in version_log_groups(fn, configs):
+        target = replace(fn, log_group=group)
+        later(ctx, step.klass, fn.region, step.name, partial(step.run, ctx, target))
 
 
 def _follow_references(ctx: CollectContext, fn: FunctionTarget, config: dict[str, Any]) -> None:

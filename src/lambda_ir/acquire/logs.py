@@ -1,6 +1,12 @@
 """Collect a function's own CloudWatch Logs: every event in the window, streamed to the case.
 
-The log group is the one the function's `LoggingConfig` names, else `/aws/lambda/<name>`.
+The log group is the one the function's `LoggingConfig` names, else `/aws/lambda/<name>`;
+a published version configured with another group (an alias still serving a version from
+before the function's logs were moved, or a version published to log where nobody looks)
+has that group read too, queued by `collect_versions` (`version_log_groups`). Each group is
+read once per run, whichever function names it first: in a group several functions share,
+Lambda names each stream after its function (`YYYY/MM/DD/<function>[<version>]<id>`), and
+the index attributes events by that.
 `logs:FilterLogEvents` over the whole group returns the events of every stream in the
 window; pages are streamed straight into `logs/<acct>/<region>/<group>/events-<window>.jsonl.gz`
 (one raw event per line, never held in memory). REPORT lines are parsed by the index
@@ -126,9 +132,36 @@ def _then(
 
 
 def log_group_of(fn: FunctionTarget) -> str:
-    """The log group a function writes to: `LoggingConfig.LogGroup`, else the default."""
-    logging = fn.listed.get("LoggingConfig") or {}
-    return str(logging.get("LogGroup") or f"/aws/lambda/{fn.name}")
+    """The log group a function's logs step reads: the version's group it was queued for,
+    else `LoggingConfig.LogGroup` as listed ($LATEST), else the default."""
+    return fn.log_group or configured_group(fn.name, fn.listed)
+
+
+def configured_group(name: str, config: dict[str, Any]) -> str:
+    """The log group one version's configuration sends its logs to."""
+    logging = config.get("LoggingConfig")
+    group = logging.get("LogGroup") if isinstance(logging, dict) else None
+    return str(group or f"/aws/lambda/{name}")
+
+
+def version_log_groups(fn: FunctionTarget, configs: list[dict[str, Any]]) -> list[str]:
+    """The groups `configs` (every version's configuration) log to besides the one the
+    function's own logs step reads, sorted."""
+    groups = {configured_group(fn.name, config) for config in configs}
+    return sorted(groups - {log_group_of(fn)})
+
+
+def claim_group(ctx: CollectContext, fn: FunctionTarget, group: str) -> bool:
+    """True the first time this run reads `group` in `fn`'s region: functions (and versions)
+    that share a group read it once."""
+    return ctx.claim("log-group", f"{fn.region}\n{group}")
+
+
+def gap_name(ctx: CollectContext, fn: FunctionTarget, stem: str) -> str:
+    """A log group's gap file: `<stem>-<function>-<window>.json`, the group named too when
+    it is a version's own (`fn.log_group`), so each group's gap is its own file."""
+    group = f"-{path_segment(fn.log_group)}" if fn.log_group else ""
+    return f"{stem}-{path_segment(fn.name)}{group}-{_window_segment(ctx)}.json"
 
 
 def window_ms(ctx: CollectContext) -> dict[str, int]:
@@ -150,6 +183,8 @@ def collect_logs(ctx: CollectContext, fn: FunctionTarget) -> None:
     group = log_group_of(fn)
     params: dict[str, Any] = {"logGroupName": group, **window_ms(ctx)}
     if ctx.resume.find(Kind.LOGS, API, params, ctx.account, fn.region) is not None:
+        return
+    if not claim_group(ctx, fn, group):
         return
     earlier = ctx.resume.partial(Kind.LOGS, API, params, ctx.account, fn.region)
     client = ctx.client("logs", fn.region)
@@ -196,10 +231,10 @@ def record_log_failure(
     if error.error_class is ErrorClass.NOT_FOUND:
         group = params["logGroupName"]
         gap = {"gap": "log-group-missing", "detail": f"{group}: {error.text}"}
-        name = f"log-group-{path_segment(fn.name)}-{_window_segment(ctx)}.json"
+        name = gap_name(ctx, fn, "log-group")
         if kept:
             gap = _deleted_gap(group, error.text, kept)
-            name = f"log-group-deleted-{path_segment(fn.name)}-{_window_segment(ctx)}.json"
+            name = gap_name(ctx, fn, "log-group-deleted")
         store(
             ctx,
             f"{paths.account_root(ctx.account, fn.region)}/gaps/{name}",

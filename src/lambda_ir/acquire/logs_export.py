@@ -31,6 +31,7 @@ import orjson
 from lambda_ir.acquire.context import CollectContext
 from lambda_ir.acquire.fetch import record_failure
 from lambda_ir.acquire.logs import (
+    claim_group,
     count_artifact,
     log_group_of,
     parse_s3_url,
@@ -95,9 +96,13 @@ def collect_logs_export(
 ) -> None:
     """Export the function's log group over the window to S3, then read the export back."""
     group = log_group_of(fn)
+    if not claim_group(ctx, fn, group):
+        return
     window = window_ms(ctx)
     exported = (window.get("startTime", 0), window.get("endTime", int(time.time() * 1000)))
-    destination = f"{export.prefix}lambda-ir/{ctx.case.id}/{path_segment(fn.name)}"
+    # a version's own group beside the function's, never under it (listed by prefix below)
+    own = f".{path_segment(group)}" if fn.log_group else ""
+    destination = f"{export.prefix}lambda-ir/{ctx.case.id}/{path_segment(fn.name)}{own}"
     params = {
         "logGroupName": group,
         "fromTime": exported[0],

@@ -20,12 +20,15 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class FunctionTarget:
-    """A function in scope: where it is and, when ListFunctions showed it, its configuration."""
+    """A function in scope: where it is and, when ListFunctions showed it, its configuration.
+    `log_group`, when set, is a group one of its versions logs to that its logs step reads
+    instead of the one `listed` names (`acquire.logs.version_log_groups`)."""
 
     account: str
     region: str
     name: str
     listed: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    log_group: str = ""
 
     @property
     def arn(self) -> str:

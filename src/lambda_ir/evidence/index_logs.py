@@ -30,6 +30,13 @@ _FILES = f"""
     FROM manifest WHERE kind = 'logs' AND error IS NULL AND path LIKE '%.jsonl.gz'
 """  # noqa: S608
 
+# The function a stream of a custom log group belongs to: Lambda names such a stream
+# `YYYY/MM/DD/<function>[<version>]<id>` so that functions can share the group (docs:
+# lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html); a default group's streams
+# (`YYYY/MM/DD/[<version>]<id>`) name none, and the group's function stands.
+STREAM_FUNCTION = r"^\d{4}/\d{2}/\d{2}/([^\[\]/]+)\["
+_PATTERNS = {"rid": logs.REQUEST_ID, "stream_function": STREAM_FUNCTION}
+
 # Event times the index keeps, in ms: the years 1 to 9999, which every reader of `ts` (Python's
 # datetime, the timeline's format) can hold. DuckDB takes more (to year 294247), and a BIGINT
 # past ±9.2e15 overflows `* 1000`: either way one such event failed the whole scan.
@@ -55,7 +62,9 @@ def _events_sql(source: str, ts: str) -> str:
     eventId, the copy of a complete listing first (so a finding cites it)."""
     return f"""
     INSERT INTO log_events
-    SELECT f.account, f.region, f.log_group, r.logStreamName, f.function_name,
+    SELECT f.account, f.region, f.log_group, r.logStreamName,
+           coalesce(nullif(regexp_extract(r.logStreamName, $stream_function, 1), ''),
+                    f.function_name),
            nullif(regexp_extract(r.logStreamName, '\\[([^\\]]+)\\]', 1), ''),
            {ts}, r.message,
            nullif(regexp_extract(r.message, $rid, 1), ''), f.path, f.sha256
@@ -124,7 +133,7 @@ def load_logs(con: duckdb.DuckDBPyConnection, case: Case) -> list[tuple[str, str
     problems = [(path, "listed in the manifest, missing") for a, path in rows if a not in readable]
     if readable:
         try:
-            con.execute(_events_sql(_READ, _STRICT_TS), {"files": readable, "rid": logs.REQUEST_ID})
+            con.execute(_events_sql(_READ, _STRICT_TS), {"files": readable, **_PATTERNS})
         except duckdb.Error:
             problems += _load_one_by_one(con, case, readable)
     params = dict(logs.REPORT_FIELDS)
@@ -167,7 +176,7 @@ def _load_one_by_one(
                 f"{count} event(s) left out: a timestamp outside the years 1 to 9999",
             )
         )
-    con.execute(_events_sql(_KEPT, 'make_timestamp("timestamp" * 1000)'), {"rid": logs.REQUEST_ID})
+    con.execute(_events_sql(_KEPT, 'make_timestamp("timestamp" * 1000)'), _PATTERNS)
     con.execute("DROP TABLE log_read")
     return problems
 

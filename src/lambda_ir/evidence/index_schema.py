@@ -27,7 +27,9 @@ from lambda_ir.model import FOREIGN_CALLER
 # JavaScript's `?.`, parentheses, literal keys and computed names are followed (its rows).
 # 13: a log event or CloudTrail record held by a complete listing and a partial one (read
 # again after a page failed) is the complete listing's row.
-SCHEMA_VERSION = "13"
+# 14: a log event in a stream named `YYYY/MM/DD/<function>[<version>]<id>` (a custom log
+# group, which functions can share) is that function's.
+SCHEMA_VERSION = "14"
 
 # `model.Actor.key` of a `trail_events` row's caller from another account (`AWSAccount`, no
 # ARN: `actor_name` is `<account id>/<principal id>`), NULL for any other caller.

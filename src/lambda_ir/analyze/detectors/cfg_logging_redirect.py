@@ -40,8 +40,8 @@ def detect(case: CaseView) -> Iterator[Finding]:
             cause=config_event(case, config, "loggingConfig", group.key),
             summary=(
                 f"{config.ref.name} (versions {', '.join(group.versions)}) logs to {group.key}, "
-                f"not /aws/lambda/{config.ref.name}; collect that group too, and check who "
-                "changed it."
+                f"not /aws/lambda/{config.ref.name}: a collection with a window reads that "
+                "group too; check who changed it and what else writes there."
             ),
             details={"log_group": group.key, "versions": group.versions},
         )

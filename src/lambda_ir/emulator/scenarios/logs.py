@@ -4,9 +4,10 @@ Lines follow the function's LoggingConfig format: Lambda's text format (`logs_te
 `INIT_START`, `EXTENSION`, `START`, the runtime's lines, `Task timed out after …`, `END`, the
 tab-separated `REPORT`) or its JSON format (`logs_json.py`: `platform.start`,
 `platform.report` with metrics and status, JSON application lines). Streams are named like
-AWS (`2026/11/20/[$LATEST]<32 hex>`). Events go through `logs:PutLogEvents` in timestamp
-order; CloudWatch (and the emulator) rejects events older than 14 days, so scenarios keep
-logged activity inside that window.
+AWS (`2026/11/20/[$LATEST]<32 hex>`; `2026/11/20/<function>[$LATEST]<32 hex>` in a custom
+group). Events go through `logs:PutLogEvents` in timestamp order; CloudWatch (and the
+emulator) rejects events older than 14 days, so scenarios keep logged activity inside that
+window.
 """
 
 from __future__ import annotations
@@ -49,8 +50,12 @@ class WrittenLogs:
 
 
 def stream_name(target: LogTarget, sandbox: Sandbox) -> str:
-    """`YYYY/MM/DD/[<version>]<32 hex>`, dated by the sandbox's start (UTC)."""
-    return f"{sandbox.started:%Y/%m/%d}/[{target.version}]{sandbox.stream_id}"
+    """`YYYY/MM/DD/[<version>]<32 hex>`, dated by the sandbox's start (UTC); in a custom log
+    group, which several functions may share, `YYYY/MM/DD/<function>[<version>]<32 hex>`
+    (docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html)."""
+    custom = target.group != f"/aws/lambda/{target.function_name}"
+    owner = target.function_name if custom else ""
+    return f"{sandbox.started:%Y/%m/%d}/{owner}[{target.version}]{sandbox.stream_id}"
 
 
 def render_sandbox(target: LogTarget, sandbox: Sandbox) -> list[tuple[int, str]]:

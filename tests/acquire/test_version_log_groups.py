@@ -1,0 +1,127 @@
+"""A version's own log group is read too, and a group functions share is read once, each
+stream's events filed under the function Lambda named it after.
+
+Before, only the group $LATEST's LoggingConfig named was read: an alias still serving a
+version from before the logs were moved (or a version published to log where nobody looks)
+had every invocation missing from the case.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import boto3
+
+from lambda_ir.acquire import CollectOptions, Scope, collect
+from lambda_ir.evidence import Case
+from lambda_ir.evidence.index import open_index
+from tests.acquire import seed
+from tests.acquire.conftest import Place
+
+# CloudWatch Logs takes events at most 14 days old: the test's clock is three hours back.
+EVENT_TIME = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+DAY = f"{EVENT_TIME:%Y/%m/%d}"
+SHARED = "/shared/app"
+
+
+def _logged(session: boto3.Session, place: Place, group: str, stream: str, text: str) -> None:
+    logs = seed.client(session, place.endpoint, "logs", place.region)
+    if not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
+        logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    at = int(EVENT_TIME.timestamp() * 1000)
+    logs.put_log_events(
+        logGroupName=group, logStreamName=stream, logEvents=[{"timestamp": at, "message": text}]
+    )
+
+
+def _log_to(session: boto3.Session, place: Place, name: str, group: str) -> None:
+    lam = seed.client(session, place.endpoint, "lambda", place.region)
+    lam.update_function_configuration(
+        FunctionName=name, LoggingConfig={"LogFormat": "Text", "LogGroup": group}
+    )
+
+
+def _collect(case: Case, session: boto3.Session, place: Place) -> None:
+    scope = Scope(
+        regions=(place.region,),
+        since=f"{EVENT_TIME - timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
+        until=f"{EVENT_TIME + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
+    )
+    options = CollectOptions(workers=8, quotas=False, endpoint_url=place.endpoint)
+    assert collect(case, session, scope, options).functions == 3
+
+
+def test_every_versions_log_group_is_read_once(
+    place: Place, session: boto3.Session, case: Case
+) -> None:
+    # orders: version 1 (alias traffic) logs to its default group; $LATEST moved to SHARED.
+    seed.function(session, place.endpoint, "orders", ["v1"], region=place.region)
+    _log_to(session, place, "orders", SHARED)
+    # billing: $LATEST logs to SHARED too; its version 1 logged to a group never created.
+    seed.function(session, place.endpoint, "billing", ["b1"], region=place.region)
+    _log_to(session, place, "billing", SHARED)
+    # ghost: version 2 published to log to a hidden group, then $LATEST put back.
+    seed.function(session, place.endpoint, "ghost", ["g1"], region=place.region)
+    _log_to(session, place, "ghost", "/hidden/ghost")
+    seed.client(session, place.endpoint, "lambda", place.region).publish_version(
+        FunctionName="ghost"
+    )
+    _log_to(session, place, "ghost", "/aws/lambda/ghost")
+    _logged(session, place, "/aws/lambda/orders", f"{DAY}/[1]aaaa", "served by version 1")
+    _logged(session, place, SHARED, f"{DAY}/orders[$LATEST]bbbb", "orders latest")
+    _logged(session, place, SHARED, f"{DAY}/billing[$LATEST]cccc", "billing latest")
+    _logged(session, place, "/hidden/ghost", f"{DAY}/ghost[2]dddd", "hidden by version 2")
+    _logged(session, place, "/aws/lambda/ghost", f"{DAY}/[$LATEST]eeee", "ghost latest")
+
+    _collect(case, session, place)
+    read = sorted(e.params["logGroupName"] for e in case.entries() if e.kind == "logs")
+    assert read == ["/aws/lambda/ghost", "/aws/lambda/orders", "/hidden/ghost", SHARED]
+    gaps = [e for e in case.entries() if e.kind == "gap"]
+    assert [case.read_json(e.path)["detail"].split(":")[0] for e in gaps] == ["/aws/lambda/billing"]
+    assert "%2Faws%2Flambda%2Fbilling" in gaps[0].path  # a version's group: its own gap file
+    with open_index(case) as con:
+        rows = con.execute(
+            "SELECT log_group, function_name, version, message FROM log_events ORDER BY message"
+        ).fetchall()
+    assert rows == [
+        (SHARED, "billing", "$LATEST", "billing latest"),
+        ("/aws/lambda/ghost", "ghost", "$LATEST", "ghost latest"),
+        ("/hidden/ghost", "ghost", "2", "hidden by version 2"),
+        (SHARED, "orders", "$LATEST", "orders latest"),
+        ("/aws/lambda/orders", "orders", "1", "served by version 1"),
+    ]
+
+    before = len(list(case.entries()))
+    _collect(case, session, place)  # a rerun asks nothing it already has
+    again = [e for e in case.entries() if e.kind in ("logs", "gap")]
+    assert len(again) == len(read) + len(gaps), len(list(case.entries())) - before
+
+
+def test_a_versions_log_group_is_exported_beside_the_functions(
+    place: Place, session: boto3.Session, case: Case
+) -> None:
+    seed.function(session, place.endpoint, "orders", ["v1"], region=place.region)
+    _log_to(session, place, "orders", SHARED)
+    _logged(session, place, "/aws/lambda/orders", f"{DAY}/[1]aaaa", "served by version 1")
+    _logged(session, place, SHARED, f"{DAY}/orders[$LATEST]bbbb", "orders latest")
+    seed.client(session, place.endpoint, "s3", place.region).create_bucket(
+        Bucket="ir-exports", CreateBucketConfiguration={"LocationConstraint": place.region}
+    )
+    scope = Scope(
+        regions=(place.region,),
+        since=f"{EVENT_TIME - timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
+        until=f"{EVENT_TIME + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
+    )
+    options = CollectOptions(
+        workers=8, quotas=False, endpoint_url=place.endpoint, log_export_bucket="s3://ir-exports"
+    )
+    assert collect(case, session, scope, options).ok
+    with open_index(case) as con:
+        rows = con.execute(
+            "SELECT log_group, function_name, version, message FROM log_events ORDER BY message"
+        ).fetchall()
+    assert rows == [
+        (SHARED, "orders", "$LATEST", "orders latest"),
+        ("/aws/lambda/orders", "orders", "1", "served by version 1"),
+    ]
