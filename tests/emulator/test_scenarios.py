@@ -99,8 +99,10 @@ def test_estate_spans_regions_runtimes_and_packages(
     assert len(estate.functions) == 40
     seen = {}
     for region in ("us-east-1", "eu-west-1"):
-        for fn in _lam(admin_session, region).list_functions()["Functions"]:
-            seen[(region, fn["FunctionName"])] = fn
+        # every page: other modules on this worker may have left functions in the region
+        for page in _lam(admin_session, region).get_paginator("list_functions").paginate():
+            for fn in page["Functions"]:
+                seen[(region, fn["FunctionName"])] = fn
     ours = [seen[(ref.region, ref.name)] for ref in estate.functions]
     assert {ref.region for ref in estate.functions} == {"us-east-1", "eu-west-1"}
     assert {fn.get("Runtime") for fn in ours} >= {"python3.12", "nodejs20.x"}
