@@ -148,3 +148,39 @@ def test_a_layer_added_meanwhile_is_kept_and_the_undo_puts_it_back(
     assert result.undo_path is not None
     (step,) = load_undo(case, result.undo_path).steps
     assert step.undo is not None and step.undo.params["Layers"] == [theirs]
+
+
+def test_a_run_stopped_while_reading_the_function_back_says_how_to_undo(
+    estate: Estate, case: Case
+) -> None:
+    # Ctrl-C after the update, while the function is read back: the undo plan was saved,
+    # but the run said nothing of it (no note, no custody entry after the calls).
+    changed: list[bool] = []
+
+    def made(**_: Any) -> None:
+        changed.append(True)
+
+    def ctrl_c(**_: Any) -> None:
+        if changed:
+            raise KeyboardInterrupt
+
+    hooks = (  # the read-back starts with who the caller is (the update's wait reads GetFunction)
+        ("after-call.lambda.UpdateFunctionConfiguration", made),
+        ("before-call.sts.GetCallerIdentity", ctrl_c),
+    )
+    for event, hook in hooks:
+        estate.session.events.register(event, hook)
+    try:
+        with pytest.raises(KeyboardInterrupt) as stopped:
+            run_runtime(case, estate.clients(), estate.session, _request(estate))
+    finally:
+        for event, hook in hooks:
+            estate.session.events.unregister(event, hook)
+    [note] = stopped.value.__notes__
+    assert note.startswith(
+        "the run stopped after 2 change(s); to put them back: lambda-ir contain --case "
+    )  # the layer version published, and the update
+    [logged] = [e for e in _custody(case) if e["action"] == "contain-interrupted"]
+    assert logged["details"]["reason"] == "KeyboardInterrupt"
+    undo = load_undo(case, note.split(" --undo ")[1].split(" ")[0])
+    assert [step.action for step in undo.steps] == ["runtime-attach"]

@@ -31,7 +31,7 @@ from lambda_ir.aws import ClientFactory, call
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.layout import path_segment
 from lambda_ir.model import Kind
-from lambda_ir.respond.contain import apply_changes
+from lambda_ir.respond.contain import apply_changes, interrupted
 from lambda_ir.respond.execute import Outcome, Status
 from lambda_ir.respond.plan import AwsCall, Change, Plan
 from lambda_ir.respond.preserve import EvidenceError, preserve
@@ -278,9 +278,13 @@ def _apply(
         changes = _plan(target, request, layer)  # the same read, with the version's ARN
     plan = Plan(target.function.arn, request.region)
     outcomes, undo_path = apply_changes(case, clients, plan, changes, run=run, done=published)
-    left, unchecked, reads = _left(clients, request, layer or PUBLISHED)
-    if reads:  # what `--undo` compares the function with before it puts anything back
-        _save(case, f"{run}/after.json", {"reads": reads})
+    try:
+        left, unchecked, reads = _left(clients, request, layer or PUBLISHED)
+        if reads:  # what `--undo` compares the function with before it puts anything back
+            _save(case, f"{run}/after.json", {"reads": reads})
+    except BaseException as exc:  # Ctrl-C while reading back: the changes and undo stand
+        exc.add_note(interrupted(case, run, undo_path, outcomes, type(exc).__name__))
+        raise
     result = RuntimeResult(
         target.function.arn,
         run,
