@@ -83,3 +83,32 @@ def test_an_organisation_run_that_never_logged_its_end_does_not_hold_later_runs(
     builder.case.log("collect-interrupted", STOPPED)  # a later plain run cut short still is
     [finding] = run_detector(builder, gap_interrupted.DETECTOR)
     assert finding.details["not_done"] == {"GetFunction": 4, "versions": 6}
+
+
+def test_a_run_that_never_logged_its_end_is_cut_short(builder: CaseBuilder) -> None:
+    """A collection killed (SIGKILL, the machine's end) logs its start and nothing more:
+    before, the case read as complete; now it is cut short until a later run completes."""
+    builder.case.log("collected", {"account": ACCOUNT, "regions": [REGION]})  # an earlier run
+    builder.case.log("collect-started", {"scope": {"regions": [REGION]}, "account": ACCOUNT})
+    builder.case.log("analyzed", {})
+    [finding] = run_detector(builder, gap_interrupted.DETECTOR)
+    assert finding.resource == f"arn:aws:lambda:{REGION}:{ACCOUNT}:*"
+    assert [e.sha256 for e in finding.evidence] == _custody_lines(builder, "collect-started")
+    assert "never recorded its end" in finding.summary and "Ctrl-C" not in finding.summary
+    builder.case.log("collect-started", {"scope": {"regions": [REGION]}, "account": ACCOUNT})
+    builder.case.log("collected", {"account": ACCOUNT, "regions": [REGION]})
+    assert run_detector(builder, gap_interrupted.DETECTOR) == []
+
+
+def test_an_organisation_run_that_never_logged_its_end_is_cut_short(
+    builder: CaseBuilder,
+) -> None:
+    """Killed after one account completed: the org run's start is the one without an end."""
+    builder.case.log("org-started", {"targets": ["111111111111", "222222222222"]})
+    builder.case.log("collect-started", {"scope": {}, "account": "111111111111", "org": True})
+    builder.case.log("collected", {"account": "111111111111", "regions": [REGION]})
+    [finding] = run_detector(builder, gap_interrupted.DETECTOR)
+    assert finding.details["accounts"] == ["111111111111", "222222222222"]
+    assert [e.sha256 for e in finding.evidence] == _custody_lines(builder, "org-started")
+    builder.case.log("org-collected", {})
+    assert run_detector(builder, gap_interrupted.DETECTOR) == []

@@ -320,3 +320,15 @@ def test_every_link_in_the_page_opens_a_file_of_the_case(built: BuiltCase) -> No
     for href in hrefs:
         path = built.case.root / urllib.parse.unquote(href)
         assert path.is_file() and href.endswith(".json"), href
+
+
+def test_a_last_collection_that_never_ended_is_the_first_gap(built: BuiltCase) -> None:
+    """A collect killed outright logs only its start: the report read as complete."""
+    built.case.log("collect-started", {"scope": {"regions": [REGION]}, "account": ACCOUNT})
+    facts = build_facts(built.case, [], "2026-11-29T10:00:00Z")
+    first = facts.missing[0]
+    assert (first.what, first.where) == ("collect (never ended)", f"{ACCOUNT}/{REGION}")
+    assert "never recorded its end" in first.why
+    built.case.log("collected", {"account": ACCOUNT, "regions": [REGION]})
+    again = build_facts(built.case, [], "2026-11-29T10:00:00Z")
+    assert not any(g.what.startswith("collect (") for g in again.missing)

@@ -1,10 +1,11 @@
-"""Whether the case's last collection was cut short (Ctrl-C) with no complete one since.
+"""Whether the case's last collection was cut short with no complete one since.
 
 A `collect` run ends in custody with `collected` or `collect-interrupted`; a `collect
 --org-role` run wraps one such run per account in `org-started` … `org-collected` or
 `org-interrupted`. An interrupted run leaves the case holding only what it reached, so
 `analyze` and `report` must say so; a later run that completes resumes it and fills the
-gaps, so only the last run counts.
+gaps, so only the last run counts. A run whose start has no end after it was killed (a
+SIGKILL, a closed laptop, the machine's end) or is still running: as cut short, it says so.
 """
 
 from __future__ import annotations
@@ -26,9 +27,19 @@ class Interruption:
     accounts: tuple[str, ...]  # the accounts whose collection stopped (or never started)
     regions: tuple[str, ...]
     not_done: dict[str, int] = field(default_factory=dict)  # queued calls dropped, by name
+    ended: bool = True  # False: the run logged its start and never its end
 
     def describe(self) -> str:
         """One sentence for a report line or a finding's summary."""
+        if not self.ended:
+            return (
+                f"The case's last collection, started at {self.time[:19]}Z, never recorded "
+                "its end: it was killed (the process or the machine stopped) or is still "
+                "running. Until a collection completes, the case may hold only part of what "
+                "it was to collect, and functions and evidence it did not reach are missing "
+                "from every finding and count; run the same `lambda-ir collect` again to "
+                "resume (calls already in the case are not made again)."
+            )
         dropped = sum(self.not_done.values())
         kinds = ", ".join(f"{name} {count}" for name, count in self.not_done.items())
         undone = (
@@ -58,21 +69,38 @@ def last_interruption(root: Path) -> Interruption | None:
     every later run inside it."""
     run: list[tuple[CustodyEntry, str]] = []  # the end entries of the last run
     in_org = False
+    started: tuple[CustodyEntry, str] | None = None  # the last run's start, until its end
     for _, raw, entry in read_entries(root / CUSTODY):
         if entry is None:
             continue
         if entry.action == "org-started":
-            in_org, run = True, []
-        elif entry.action == "collect-started" and in_org and not entry.details.get("org"):
-            in_org, run = False, []
+            in_org, run, started = True, [], (entry, line_hash(raw))
+        elif entry.action == "collect-started" and not (in_org and entry.details.get("org")):
+            in_org, run, started = False, [], (entry, line_hash(raw))
         elif entry.action in _ENDS:
             if not in_org:
                 run = []
             run.append((entry, line_hash(raw)))
             in_org = in_org and not entry.action.startswith("org-")
-    if not any(e.action.endswith("interrupted") for e, _ in run):
-        return None
-    return _interruption(run)
+            started = started if in_org else None
+    if any(e.action.endswith("interrupted") for e, _ in run):
+        return _interruption(run)
+    return None if started is None else _never_ended(*started)
+
+
+def _never_ended(entry: CustodyEntry, line: str) -> Interruption:
+    """The run `entry` started, which logged no end."""
+    details = entry.details
+    scope = details.get("scope")
+    regions = scope.get("regions") if isinstance(scope, dict) else None
+    accounts = [details.get("account")] if details.get("account") else details.get("targets")
+    return Interruption(
+        time=entry.time,
+        lines=(line,),
+        accounts=tuple(str(a) for a in accounts if a) if isinstance(accounts, list) else (),
+        regions=tuple(str(r) for r in regions) if isinstance(regions, list) else (),
+        ended=False,
+    )
 
 
 def _interruption(run: list[tuple[CustodyEntry, str]]) -> Interruption:

@@ -423,13 +423,15 @@ def _gaps(case: Case) -> list[Gap]:
 
 
 def _interrupted(case: Case) -> tuple[Gap, ...]:
-    """The case's last collection, when Ctrl-C cut it short and none completed since
-    (`evidence.interrupted`): first among the gaps, as it may hide any of the others."""
+    """The case's last collection, when Ctrl-C cut it short (or it never logged its end)
+    and none completed since (`evidence.interrupted`): first among the gaps, as it may hide
+    any of the others."""
     stopped = last_interruption(case.root)
     if stopped is None:
         return ()
     where = "/".join(p for p in (",".join(stopped.accounts), ",".join(stopped.regions)) if p)
-    return (Gap("collect (interrupted)", stopped.describe(), where),)
+    what = "collect (interrupted)" if stopped.ended else "collect (never ended)"
+    return (Gap(what, stopped.describe(), where),)
 
 
 def _unread_logs(case: Case, index: duckdb.DuckDBPyConnection | None) -> list[Gap]:
