@@ -24,6 +24,8 @@ from lambda_ir.evidence.index import open_index
 from lambda_ir.evidence.trail_read import open_artifact
 
 ACCOUNT = "123456789012"
+# A function as ListFunctions listed it: an unlisted one's log groups wait for its versions.
+LISTED = {"FunctionName": "pay"}
 RID = "0b6a3b2c-1d2e-4f50-8a9b-0c1d2e3f4a5b"
 # Events must sit inside CloudWatch Logs' window (at most 14 days old, 2 hours ahead), so the
 # test's clock is today's, three hours back, and the collection window a day either side of it.
@@ -102,7 +104,7 @@ def test_log_group_streamed_and_report_lines_indexed(
 def test_missing_log_group_is_a_gap_not_an_error(
     case: Case, session: boto3.Session, aws: Emulator
 ) -> None:
-    fn = FunctionTarget(ACCOUNT, "us-east-1", "gone")
+    fn = FunctionTarget(ACCOUNT, "us-east-1", "gone", {"FunctionName": "gone"})
     with collect_context(case, session, aws, Scope(("us-east-1",))) as ctx:
         collect_logs(ctx, fn)
         assert ctx.tally.errors == []
@@ -120,7 +122,7 @@ def test_log_export_bucket_reads_the_export_back(
     scope = Scope(("us-east-1",), since=SCOPE_SINCE, until=SCOPE_UNTIL)
     step = log_export_step(LogExport.parse("s3://ir-exports/cases"))
     with collect_context(case, session, aws, scope) as ctx:
-        step.run(ctx, FunctionTarget(ACCOUNT, "us-east-1", "pay"))
+        step.run(ctx, FunctionTarget(ACCOUNT, "us-east-1", "pay", LISTED))
         assert ctx.tally.errors == []
     [entry] = [e for e in case.entries() if e.kind == "logs"]
     assert entry.api == "s3:GetObject" and entry.params["logGroupName"] == "/aws/lambda/pay"
@@ -164,7 +166,7 @@ def test_every_export_object_is_kept_as_received_whatever_it_holds(
     scope = Scope(("us-east-1",), since=SCOPE_SINCE, until=SCOPE_UNTIL)
     with collect_context(case, session, aws, scope) as ctx:
         log_export_step(LogExport.parse("s3://ir-exports")).run(
-            ctx, FunctionTarget(ACCOUNT, "us-east-1", "pay")
+            ctx, FunctionTarget(ACCOUNT, "us-east-1", "pay", LISTED)
         )
         assert ctx.tally.errors == []
     received = {e.params["Key"].split("/")[-2]: e for e in case.entries() if e.kind == "other"}

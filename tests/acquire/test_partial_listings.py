@@ -27,6 +27,7 @@ from tests.acquire import seed
 from tests.acquire.test_logs import (
     ACCOUNT,
     EVENT_TIME,
+    LISTED,
     SCOPE_SINCE,
     SCOPE_UNTIL,
     STREAM,
@@ -69,7 +70,7 @@ def test_a_log_listing_cut_short_is_read_whole_again_beside_the_partial_one(
     case: Case, session: boto3.Session, aws: Emulator
 ) -> None:
     put_many(session, aws, "/aws/lambda/pay", PAGE + 25)
-    fn = FunctionTarget(ACCOUNT, "us-east-1", "pay")
+    fn = FunctionTarget(ACCOUNT, "us-east-1", "pay", LISTED)
     with failing_after_first_page(aws, PageFault("logs", "FilterLogEvents")):
         for _run in range(2):  # cut short twice: each attempt kept, each a new artifact
             with collect_context(case, session, aws, SCOPE, ONCE) as ctx:
@@ -130,7 +131,7 @@ def test_a_log_group_deleted_partway_is_a_gap_naming_what_was_kept_never_absent(
     case: Case, session: boto3.Session, aws: Emulator
 ) -> None:
     put_many(session, aws, "/aws/lambda/pay", PAGE + 25)
-    fn = FunctionTarget(ACCOUNT, "us-east-1", "pay")
+    fn = FunctionTarget(ACCOUNT, "us-east-1", "pay", LISTED)
     deleted = failing_after_first_page(aws, PageFault("logs", "FilterLogEvents", "deleted"))
     with deleted, collect_context(case, session, aws, SCOPE) as ctx:
         collect_logs(ctx, fn)

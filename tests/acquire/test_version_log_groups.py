@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 
 from lambda_ir.acquire import CollectOptions, Scope, collect
+from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case
 from lambda_ir.evidence.index import open_index
 from tests.acquire import seed
@@ -125,3 +126,36 @@ def test_a_versions_log_group_is_exported_beside_the_functions(
         (SHARED, "orders", "$LATEST", "orders latest"),
         ("/aws/lambda/orders", "orders", "1", "served by version 1"),
     ]
+
+
+def test_a_function_listfunctions_did_not_show_has_its_configured_group_read(
+    enforcing: Emulator, place: Place, session: boto3.Session, case: Case
+) -> None:
+    """ListFunctions denied, the function named: its group was taken to be
+    `/aws/lambda/<name>`, read and reported missing, and `LoggingConfig`'s never read."""
+    seed.client(session, place.endpoint, "lambda", place.region).create_function(
+        FunctionName="orders",
+        Runtime="python3.12",
+        Role=seed.role(session, place.endpoint),
+        Handler="handler.handler",
+        Code={"ZipFile": seed.package("v1")},
+        LoggingConfig={"LogFormat": "Text", "LogGroup": "/custom/orders"},
+    )
+    _logged(session, place, "/custom/orders", f"{DAY}/orders[$LATEST]aaaa", "orders latest")
+    collector = seed.collector(session, place.endpoint, "lambda:ListFunctions")
+    scope = Scope(
+        regions=(place.region,),
+        functions=("orders",),
+        since=f"{EVENT_TIME - timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
+        until=f"{EVENT_TIME + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
+    )
+    options = CollectOptions(workers=4, quotas=False, endpoint_url=place.endpoint)
+    collect(case, collector, scope, options)
+    assert [e.api for e in case.entries() if e.error and "denied" in e.error] == [
+        "lambda:ListFunctions"
+    ]
+    read = [e.params["logGroupName"] for e in case.entries() if e.kind in ("logs", "gap")]
+    assert read == ["/custom/orders"]  # and no gap for a group it never logged to
+    with open_index(case) as con:
+        rows = con.execute("SELECT function_name, version, message FROM log_events").fetchall()
+    assert rows == [("orders", "$LATEST", "orders latest")]

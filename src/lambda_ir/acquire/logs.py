@@ -146,9 +146,20 @@ def configured_group(name: str, config: dict[str, Any]) -> str:
 
 def version_log_groups(fn: FunctionTarget, configs: list[dict[str, Any]]) -> list[str]:
     """The groups `configs` (every version's configuration) log to besides the one the
-    function's own logs step reads, sorted."""
+    function's own logs step reads, sorted; every one of them (the default group when no
+    configuration was read) for a function that step left to its versions."""
     groups = {configured_group(fn.name, config) for config in configs}
+    if waits_for_versions(fn):
+        return sorted(groups or {configured_group(fn.name, {})})
     return sorted(groups - {log_group_of(fn)})
+
+
+def waits_for_versions(fn: FunctionTarget) -> bool:
+    """Whether the function's logs step leaves its groups to `collect_versions`: ListFunctions
+    did not show it (denied, or named by `--function`), so which group $LATEST logs to is
+    known only once ListVersionsByFunction answers (before, `/aws/lambda/<name>` was read
+    and reported missing while the configured group went unread)."""
+    return not fn.listed and not fn.log_group
 
 
 def claim_group(ctx: CollectContext, fn: FunctionTarget, group: str) -> bool:
@@ -180,6 +191,8 @@ def _window_segment(ctx: CollectContext) -> str:
 
 def collect_logs(ctx: CollectContext, fn: FunctionTarget) -> None:
     """logs:FilterLogEvents on the function's log group over the window, streamed to the case."""
+    if waits_for_versions(fn):
+        return
     group = log_group_of(fn)
     params: dict[str, Any] = {"logGroupName": group, **window_ms(ctx)}
     if ctx.resume.find(Kind.LOGS, API, params, ctx.account, fn.region) is not None:

@@ -36,6 +36,7 @@ from lambda_ir.acquire.logs import (
     log_group_of,
     parse_s3_url,
     record_log_failure,
+    waits_for_versions,
     window_ms,
 )
 from lambda_ir.acquire.steps import FunctionTarget, Step
@@ -96,7 +97,7 @@ def collect_logs_export(
 ) -> None:
     """Export the function's log group over the window to S3, then read the export back."""
     group = log_group_of(fn)
-    if not claim_group(ctx, fn, group):
+    if waits_for_versions(fn) or not claim_group(ctx, fn, group):
         return
     window = window_ms(ctx)
     exported = (window.get("startTime", 0), window.get("endTime", int(time.time() * 1000)))
