@@ -74,19 +74,22 @@ def test_every_versions_log_group_is_read_once(
     _logged(session, place, SHARED, f"{DAY}/billing[$LATEST]cccc", "billing latest")
     _logged(session, place, "/hidden/ghost", f"{DAY}/ghost[2]dddd", "hidden by version 2")
     _logged(session, place, "/aws/lambda/ghost", f"{DAY}/[$LATEST]eeee", "ghost latest")
+    # a stream named for a function whose configuration does not send its logs there
+    _logged(session, place, "/aws/lambda/ghost", f"{DAY}/orders[1]ffff", "forged for orders")
 
     _collect(case, session, place)
     read = sorted(e.params["logGroupName"] for e in case.entries() if e.kind == "logs")
     assert read == ["/aws/lambda/ghost", "/aws/lambda/orders", "/hidden/ghost", SHARED]
     gaps = [e for e in case.entries() if e.kind == "gap"]
     assert [case.read_json(e.path)["detail"].split(":")[0] for e in gaps] == ["/aws/lambda/billing"]
-    assert "%2Faws%2Flambda%2Fbilling" in gaps[0].path  # a version's group: its own gap file
+    assert "billing@%2Faws%2Flambda%2Fbilling." in gaps[0].path  # a version's own gap file
     with open_index(case) as con:
         rows = con.execute(
             "SELECT log_group, function_name, version, message FROM log_events ORDER BY message"
         ).fetchall()
     assert rows == [
         (SHARED, "billing", "$LATEST", "billing latest"),
+        ("/aws/lambda/ghost", "ghost", "1", "forged for orders"),
         ("/aws/lambda/ghost", "ghost", "$LATEST", "ghost latest"),
         ("/hidden/ghost", "ghost", "2", "hidden by version 2"),
         (SHARED, "orders", "$LATEST", "orders latest"),
@@ -159,3 +162,54 @@ def test_a_function_listfunctions_did_not_show_has_its_configured_group_read(
     with open_index(case) as con:
         rows = con.execute("SELECT function_name, version, message FROM log_events").fetchall()
     assert rows == [("orders", "$LATEST", "orders latest")]
+
+
+def test_a_default_group_another_function_logs_to_keeps_its_own_events(
+    place: Place, session: boto3.Session, case: Case
+) -> None:
+    """`aaa` logs to `victim`'s default group: whichever of the two read the group first,
+    victim's own streams are victim's, and aaa's (named for it) are aaa's."""
+    seed.function(session, place.endpoint, "victim", ["v1"], region=place.region)
+    seed.function(session, place.endpoint, "aaa", ["a1"], region=place.region)
+    _log_to(session, place, "aaa", "/aws/lambda/victim")
+    _logged(session, place, "/aws/lambda/victim", f"{DAY}/[1]1111", "victim's own")
+    _logged(session, place, "/aws/lambda/victim", f"{DAY}/aaa[$LATEST]2222", "aaa's")
+    scope = Scope(
+        regions=(place.region,),
+        since=f"{EVENT_TIME - timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
+        until=f"{EVENT_TIME + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
+    )
+    collect(
+        case, session, scope, CollectOptions(workers=8, quotas=False, endpoint_url=place.endpoint)
+    )
+    with open_index(case) as con:
+        rows = con.execute(
+            "SELECT function_name, version, message FROM log_events "
+            "WHERE log_group = '/aws/lambda/victim' ORDER BY message"
+        ).fetchall()
+    assert rows == [("aaa", "$LATEST", "aaa's"), ("victim", "1", "victim's own")]
+
+
+def test_each_missing_group_has_its_own_gap_file(
+    place: Place, session: boto3.Session, case: Case
+) -> None:
+    """`orders`' version logging to `prod` and `orders-prod`'s own group, both missing: the
+    two gap files had one name, and the second gap was dropped."""
+    seed.function(session, place.endpoint, "orders", ["v1"], region=place.region)
+    _log_to(session, place, "orders", "prod")
+    seed.client(session, place.endpoint, "lambda", place.region).publish_version(
+        FunctionName="orders"
+    )
+    _log_to(session, place, "orders", "/aws/lambda/orders")
+    seed.function(session, place.endpoint, "orders-prod", ["p1"], region=place.region)
+    _logged(session, place, "/aws/lambda/orders", f"{DAY}/[1]aaaa", "orders")
+    scope = Scope(
+        regions=(place.region,),
+        since=f"{EVENT_TIME - timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
+        until=f"{EVENT_TIME + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
+    )
+    collect(
+        case, session, scope, CollectOptions(workers=8, quotas=False, endpoint_url=place.endpoint)
+    )
+    gaps = [case.read_json(e.path)["detail"] for e in case.entries() if e.kind == "gap"]
+    assert sorted(detail.split(":")[0] for detail in gaps) == ["/aws/lambda/orders-prod", "prod"]

@@ -18,6 +18,7 @@ With `--log-export-bucket s3://bucket/prefix` a group is exported instead (`logs
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -169,10 +170,15 @@ def claim_group(ctx: CollectContext, fn: FunctionTarget, group: str) -> bool:
 
 
 def gap_name(ctx: CollectContext, fn: FunctionTarget, stem: str) -> str:
-    """A log group's gap file: `<stem>-<function>-<window>.json`, the group named too when
-    it is a version's own (`fn.log_group`), so each group's gap is its own file."""
-    group = f"-{path_segment(fn.log_group)}" if fn.log_group else ""
-    return f"{stem}-{path_segment(fn.name)}{group}-{_window_segment(ctx)}.json"
+    """A log group's gap file: `<stem>-<function>-<window>.json`; for a version's own group
+    (`fn.log_group`) `<stem>-<function>@<group>.<hash>-<window>.json`, a file per group: `@`
+    is in no function's name (`orders` with a version's group `prod` is not `orders-prod`'s
+    own), and a hash of the whole name tells two long groups cut alike apart."""
+    own = ""
+    if fn.log_group:
+        digest = hashlib.sha256(fn.log_group.encode()).hexdigest()[:12]
+        own = f"@{path_segment(fn.log_group)[:80]}.{digest}"
+    return f"{stem}-{path_segment(fn.name)}{own}-{_window_segment(ctx)}.json"
 
 
 def window_ms(ctx: CollectContext) -> dict[str, int]:

@@ -132,9 +132,11 @@ def _fill(con: duckdb.DuckDBPyConnection, case: Case) -> None:
         con.execute(statement)
     _load_manifest(con, case)
     problems = load_trail(con, _artifacts(con, case, "trail"))
+    # before the logs: which function a custom group's stream belongs to is read from the
+    # versions' LoggingConfig (`index_logs`)
+    problems += index_config.load_config(con, case)
     # under the artifact's own path: analysis and the report name it as a gap (`unread_logs`)
     bulk_insert(con, "ingest_warnings", index_logs.load_logs(con, case))
-    problems += index_config.load_config(con, case)
     problems += index_capabilities.load_capabilities(con, case)
     problems += index_runtime.load_runtime(con, case)
     con.execute(

@@ -17,10 +17,12 @@ from lambda_ir.evidence.case import Case
 
 MAX_EVENT = 16 << 20
 
-# The function a log group is about: `meta.function_name` when acquire said so, else the
-# name in `/aws/lambda/<name>`; on a manifest row.
-FUNCTION_SQL = """coalesce(meta->>'function_name',
-    nullif(regexp_extract(params->>'logGroupName', '^/aws/lambda/(.+)$', 1), ''))"""
+# The function a log group is about: the name in `/aws/lambda/<name>`, else
+# `meta.function_name` (the function whose configuration named the group when it was read;
+# a group several functions share is read once, for the first of them); on a manifest row.
+FUNCTION_SQL = """coalesce(
+    nullif(regexp_extract(params->>'logGroupName', '^/aws/lambda/(.+)$', 1), ''),
+    meta->>'function_name')"""
 
 _FILES = f"""
     CREATE TEMP TABLE log_files AS
@@ -33,8 +35,18 @@ _FILES = f"""
 # The function a stream of a custom log group belongs to: Lambda names such a stream
 # `YYYY/MM/DD/<function>[<version>]<id>` so that functions can share the group (docs:
 # lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html); a default group's streams
-# (`YYYY/MM/DD/[<version>]<id>`) name none, and the group's function stands.
+# (`YYYY/MM/DD/[<version>]<id>`) name none, and the group's function stands. Anyone who may
+# write to a group can name a stream so: the name counts only for a function whose collected
+# configuration (some version's `LoggingConfig`) sends its logs to that group.
 STREAM_FUNCTION = r"^\d{4}/\d{2}/\d{2}/([^\[\]/]+)\["
+
+# Which group each collected version of a function logs to (`versions`, filled before logs).
+_WRITERS = """
+    CREATE TEMP TABLE log_writers AS
+    SELECT DISTINCT account, region, function_name,
+           coalesce(logging_config->>'LogGroup', '/aws/lambda/' || function_name) AS log_group
+    FROM versions WHERE function_name IS NOT NULL
+"""
 _PATTERNS = {"rid": logs.REQUEST_ID, "stream_function": STREAM_FUNCTION}
 
 # Event times the index keeps, in ms: the years 1 to 9999, which every reader of `ts` (Python's
@@ -63,13 +75,15 @@ def _events_sql(source: str, ts: str) -> str:
     return f"""
     INSERT INTO log_events
     SELECT f.account, f.region, f.log_group, r.logStreamName,
-           coalesce(nullif(regexp_extract(r.logStreamName, $stream_function, 1), ''),
-                    f.function_name),
+           coalesce(w.function_name, f.function_name),
            nullif(regexp_extract(r.logStreamName, '\\[([^\\]]+)\\]', 1), ''),
            {ts}, r.message,
            nullif(regexp_extract(r.message, $rid, 1), ''), f.path, f.sha256
     FROM (SELECT * FROM {source}) AS r
     JOIN log_files AS f ON f.abs_path = r.filename
+    LEFT JOIN log_writers AS w
+      ON w.account = f.account AND w.region = f.region AND w.log_group = f.log_group
+     AND w.function_name = regexp_extract(r.logStreamName, $stream_function, 1)
     QUALIFY row_number() OVER (
         PARTITION BY f.account, f.region, f.log_group,
                      -- `concat`, not `||`: a line without a timestamp or stream (NULL)
@@ -128,6 +142,7 @@ def load_logs(con: duckdb.DuckDBPyConnection, case: Case) -> list[tuple[str, str
     and a bad event only itself, each said in a problem naming its artifact.
     """
     con.execute(_FILES, [str(case.root)])
+    con.execute(_WRITERS)
     rows = con.execute("SELECT abs_path, path FROM log_files ORDER BY path").fetchall()
     readable = [absolute for absolute, path in rows if case.path(path).is_file()]
     problems = [(path, "listed in the manifest, missing") for a, path in rows if a not in readable]

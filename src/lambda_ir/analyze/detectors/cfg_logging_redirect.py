@@ -41,7 +41,7 @@ def detect(case: CaseView) -> Iterator[Finding]:
             summary=(
                 f"{config.ref.name} (versions {', '.join(group.versions)}) logs to {group.key}, "
                 f"not /aws/lambda/{config.ref.name}: a collection with a window reads that "
-                "group too; check who changed it and what else writes there."
+                "group too (unless --no-logs); check who changed it and what else writes there."
             ),
             details={"log_group": group.key, "versions": group.versions},
         )
