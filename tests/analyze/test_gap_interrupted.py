@@ -16,6 +16,10 @@ STOPPED = {
 }
 
 
+# As `collect --org-role` logs its start: the accounts it is to collect.
+ORG = {"targets": ["111111111111", "222222222222", "333333333333"]}
+
+
 def _custody_lines(builder: CaseBuilder, action: str) -> list[str]:
     raw = (builder.root / "custody.jsonl").read_bytes().splitlines()
     return [line_hash(line) for line in raw if f'"action":"{action}"'.encode() in line]
@@ -51,7 +55,7 @@ def test_quiet_without_any_interruption(builder: CaseBuilder) -> None:
 def test_an_organisation_run_counts_as_one(builder: CaseBuilder) -> None:
     """Inside `collect --org-role` an account's `collected` does not clear another's
     interruption; the run's own end decides, and a later complete org run clears it."""
-    builder.case.log("org-started", {})
+    builder.case.log("org-started", ORG)
     builder.case.log("collect-started", {"scope": {}, "account": "111111111111", "org": True})
     builder.case.log("collect-interrupted", {**STOPPED, "account": "111111111111"})
     builder.case.log("collect-started", {"scope": {}, "account": "222222222222", "org": True})
@@ -61,7 +65,7 @@ def test_an_organisation_run_counts_as_one(builder: CaseBuilder) -> None:
     assert finding.details["accounts"] == ["111111111111", "333333333333"]
     assert finding.resource == f"arn:aws:lambda:{REGION}:*:*"
     assert len(finding.evidence) == 2  # the account's entry and the run's
-    builder.case.log("org-started", {})
+    builder.case.log("org-started", ORG)
     builder.case.log("collected", {"account": "111111111111", "regions": [REGION]})
     builder.case.log("org-collected", {})
     assert run_detector(builder, gap_interrupted.DETECTOR) == []
@@ -111,4 +115,23 @@ def test_an_organisation_run_that_never_logged_its_end_is_cut_short(
     assert finding.details["accounts"] == ["111111111111", "222222222222"]
     assert [e.sha256 for e in finding.evidence] == _custody_lines(builder, "org-started")
     builder.case.log("org-collected", {})
+    assert run_detector(builder, gap_interrupted.DETECTOR) == []
+
+
+def test_a_narrower_run_does_not_clear_a_wider_one_cut_short(builder: CaseBuilder) -> None:
+    """`contain` preserves evidence with a one-function collect: its completion cleared a
+    whole account's collection killed before it (review 22)."""
+    everything = {"scope": {"regions": [REGION], "functions": []}, "account": ACCOUNT}
+    one = {"scope": {"regions": [REGION], "functions": ["orders"]}, "account": ACCOUNT}
+    builder.case.log("collect-started", everything)  # killed: no end
+    builder.case.log("collect-started", one)
+    builder.case.log("collected", {"account": ACCOUNT, "regions": [REGION]})
+    [finding] = run_detector(builder, gap_interrupted.DETECTOR)
+    assert "never recorded its end" in finding.summary
+    other = {"scope": {"regions": ["us-west-2"], "functions": []}, "account": ACCOUNT}
+    builder.case.log("collect-started", other)  # another region: not the one cut short
+    builder.case.log("collected", {"account": ACCOUNT, "regions": ["us-west-2"]})
+    assert len(run_detector(builder, gap_interrupted.DETECTOR)) == 1
+    builder.case.log("collect-started", everything)
+    builder.case.log("collected", {"account": ACCOUNT, "regions": [REGION]})
     assert run_detector(builder, gap_interrupted.DETECTOR) == []

@@ -11,8 +11,10 @@ SIGKILL, a closed laptop, the machine's end) or is still running: as cut short, 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeGuard
 
 from lambda_ir.evidence.custody import CustodyEntry, line_hash, read_entries
 from lambda_ir.evidence.layout import CUSTODY
@@ -61,31 +63,112 @@ _ENDS = {"collected", "collect-interrupted", "org-collected", "org-interrupted"}
 
 
 def last_interruption(root: Path) -> Interruption | None:
-    """The interruption of the case's last collection, or None when it completed (or none
-    ran). Custody order decides: a later `collected` (outside an organisation run) or
-    `org-collected` clears an earlier interruption. An organisation run's accounts start
-    with `collect-started` marked `org`: an unmarked one is a plain run, so an organisation
-    run that never logged its end (killed while its accounts' calls finished) does not hold
-    every later run inside it."""
-    run: list[tuple[CustodyEntry, str]] = []  # the end entries of the last run
-    in_org = False
-    started: tuple[CustodyEntry, str] | None = None  # the last run's start, until its end
+    """The interruption of the case's last collection cut short, or None when none is left
+    (or none ran). Custody order decides: a run cut short (Ctrl-C, or a start with no end)
+    stands until a later run completes that covers its scope (`_Run.covers`): the same
+    accounts, regions and functions or more. A one-function run (`collect --function`, or
+    `contain`'s evidence preservation) does not clear a whole account's collection killed
+    before it. An organisation run's accounts start with `collect-started` marked `org`: an
+    unmarked one is a plain run, so an organisation run that never logged its end does not
+    hold every later run inside it."""
+    outstanding: list[_Run] = []
+    for run in _runs(root):
+        if run.cut_short:
+            outstanding.append(run)
+        else:
+            outstanding = [cut for cut in outstanding if not run.covers(cut)]
+    if not outstanding:
+        return None
+    cut = outstanding[-1]
+    if any(entry.action.endswith("interrupted") for entry, _ in cut.ends):
+        return _interruption(cut.ends)
+    return _never_ended(*cut.start) if cut.start else None
+
+
+@dataclass
+class _Run:
+    """One collect run in custody: its start (None when custody holds only its end), its
+    accounts' `collect-started` entries (one for a plain run), the ends logged inside it,
+    and whether it logged its own end."""
+
+    start: tuple[CustodyEntry, str] | None
+    org: bool
+    starts: list[CustodyEntry] = field(default_factory=list)
+    ends: list[tuple[CustodyEntry, str]] = field(default_factory=list)
+    ended: bool = False
+
+    @property
+    def cut_short(self) -> bool:
+        return not self.ended or any(e.action.endswith("interrupted") for e, _ in self.ends)
+
+    def covers(self, cut: _Run) -> bool:
+        """Whether this run, complete, collected at least what `cut` was to collect. What a
+        run does not say (an old or hand-written custody line) constrains nothing."""
+        return all(
+            mine is None or (theirs is not None and theirs <= mine)
+            for mine, theirs in (
+                (self._accounts(), cut._accounts()),
+                (self._scoped("regions"), cut._scoped("regions")),
+                (self._scoped("functions"), cut._scoped("functions")),
+            )
+        )
+
+    def _accounts(self) -> set[str] | None:
+        """The accounts it was to collect (an organisation run's `targets`, else the accounts
+        its entries name); None: unknown."""
+        targets = self.start[0].details.get("targets") if self.start else None
+        if self.org and isinstance(targets, list):
+            return {str(account) for account in targets}
+        found = {str(e.details["account"]) for e in self.starts if e.details.get("account")}
+        found |= {str(e.details["account"]) for e, _ in self.ends if e.details.get("account")}
+        return found or None
+
+    def _scoped(self, key: str) -> set[str] | None:
+        """Its starts' scope `regions` or `functions`; None: every one (an empty list, as
+        a scope without `--function` has) or unsaid. Regions an end names count too."""
+        found: set[str] = set()
+        for entry in self.starts:
+            scope = entry.details.get("scope")
+            listed = scope.get(key) if isinstance(scope, dict) else None
+            if not listed and key == "functions":
+                return None  # a start without a function filter: all of them
+            found |= {str(value) for value in listed or ()}
+        if key == "regions":
+            for entry, _ in self.ends:
+                found |= {str(r) for r in entry.details.get("regions") or ()}
+        return found or None
+
+
+def _runs(root: Path) -> Iterator[_Run]:
+    """The collect runs custody records, in order."""
+    run: _Run | None = None
     for _, raw, entry in read_entries(root / CUSTODY):
         if entry is None:
             continue
         if entry.action == "org-started":
-            in_org, run, started = True, [], (entry, line_hash(raw))
-        elif entry.action == "collect-started" and not (in_org and entry.details.get("org")):
-            in_org, run, started = False, [], (entry, line_hash(raw))
+            if run is not None:
+                yield run
+            run = _Run((entry, line_hash(raw)), org=True)
+        elif entry.action == "collect-started" and entry.details.get("org") and _open_org(run):
+            run.starts.append(entry)
+        elif entry.action == "collect-started":
+            if run is not None:
+                yield run
+            run = _Run((entry, line_hash(raw)), org=False, starts=[entry])
         elif entry.action in _ENDS:
-            if not in_org:
-                run = []
-            run.append((entry, line_hash(raw)))
-            in_org = in_org and not entry.action.startswith("org-")
-            started = started if in_org else None
-    if any(e.action.endswith("interrupted") for e, _ in run):
-        return _interruption(run)
-    return None if started is None else _never_ended(*started)
+            if run is None or run.ended:  # an end whose start custody does not hold
+                if run is not None:
+                    yield run
+                run = _Run(None, org=entry.action.startswith("org-"))
+            run.ends.append((entry, line_hash(raw)))
+            run.ended = not run.org or entry.action.startswith("org-")
+    if run is not None:
+        yield run
+
+
+def _open_org(run: _Run | None) -> TypeGuard[_Run]:
+    """Whether `run` is an organisation run that has not logged its end."""
+    return run is not None and run.org and not run.ended
 
 
 def _never_ended(entry: CustodyEntry, line: str) -> Interruption:

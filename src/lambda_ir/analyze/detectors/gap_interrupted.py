@@ -1,4 +1,4 @@
-"""LIR-GAP-003: the case's last collection was interrupted and none has completed since.
+"""LIR-GAP-003: a collection was cut short and none covering it has completed since.
 
 Ctrl-C leaves a consistent case holding only what the run reached: functions not yet
 listed or read are in no finding and no count, so a quiet report of such a case would read
@@ -24,8 +24,16 @@ INFO = DetectorInfo(
     evidence=(),
     # collection must be complete, or say what it left out
     references=("https://csrc.nist.gov/pubs/sp/800/86/final",),
-    false_positives="A responder who stopped a collection on purpose (it is still incomplete).",
-    description="The last collect run ended on Ctrl-C; run it again to resume.",
+    false_positives=(
+        "A responder who stopped a collection on purpose (it is still incomplete); "
+        "`analyze` run while a `collect` of the case is still running (its start has no end "
+        "yet)."
+    ),
+    description=(
+        "A collect run ended on Ctrl-C, or logged its start and never its end (killed), and "
+        "no later run covering its accounts, regions and functions has completed; run it "
+        "again to resume."
+    ),
 )
 
 
