@@ -213,3 +213,32 @@ def test_each_missing_group_has_its_own_gap_file(
     )
     gaps = [case.read_json(e.path)["detail"] for e in case.entries() if e.kind == "gap"]
     assert sorted(detail.split(":")[0] for detail in gaps) == ["/aws/lambda/orders-prod", "prod"]
+
+
+def test_a_shared_group_read_for_one_function_keeps_the_others_events(
+    place: Place, session: boto3.Session, case: Case
+) -> None:
+    """`--function orders`, whose custom group `/aws/lambda/shared-app` payments shares:
+    payments' stream is payments' though the case holds none of its configuration, and the
+    group's unnamed stream is orders' (who read it), not a function `shared-app`."""
+    group = "/aws/lambda/shared-app"
+    for name in ("orders", "payments"):
+        seed.function(session, place.endpoint, name, ["v1"], region=place.region)
+        _log_to(session, place, name, group)
+    _logged(session, place, group, f"{DAY}/payments[$LATEST]dddd", "payments'")
+    _logged(session, place, group, f"{DAY}/[$LATEST]cccc", "unnamed")
+    scope = Scope(
+        regions=(place.region,),
+        functions=("orders",),
+        since=f"{EVENT_TIME - timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
+        until=f"{EVENT_TIME + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
+    )
+    collect(
+        case, session, scope, CollectOptions(workers=8, quotas=False, endpoint_url=place.endpoint)
+    )
+    with open_index(case) as con:
+        rows = con.execute(
+            "SELECT function_name, message FROM log_events WHERE log_group = ? ORDER BY message",
+            [group],
+        ).fetchall()
+    assert rows == [("payments", "payments'"), ("orders", "unnamed")]

@@ -17,19 +17,25 @@ from lambda_ir.evidence.case import Case
 
 MAX_EVENT = 16 << 20
 
-# The function a log group is about: the name in `/aws/lambda/<name>`, else
-# `meta.function_name` (the function whose configuration named the group when it was read;
-# a group several functions share is read once, for the first of them); on a manifest row.
-FUNCTION_SQL = """coalesce(
-    nullif(regexp_extract(params->>'logGroupName', '^/aws/lambda/(.+)$', 1), ''),
-    meta->>'function_name')"""
+# The function a log group is about, on a manifest row `m`: `<name>` of `/aws/lambda/<name>`
+# when that function's configuration is in the case (its own group, whoever else logs
+# there), else the function whose configuration named the group when it was read
+# (`meta.function_name`: a group several functions share is read once, for the first of
+# them; a custom group may be named `/aws/lambda/shared-app`), else `<name>`.
+_OWN_GROUP = (
+    "nullif(regexp_extract(m.params->>'logGroupName', '^/aws/lambda/([A-Za-z0-9_-]+)$', 1), '')"
+)
+FUNCTION_SQL = f"""coalesce(
+    (SELECT any_value(v.function_name) FROM versions AS v
+     WHERE v.account = m.account AND v.region = m.region AND v.function_name = {_OWN_GROUP}),
+    m.meta->>'function_name', {_OWN_GROUP})"""  # noqa: S608
 
 _FILES = f"""
     CREATE TEMP TABLE log_files AS
     SELECT path, sha256, ? || '/' || path AS abs_path, account, region,
            params->>'logGroupName' AS log_group, {FUNCTION_SQL} AS function_name,
            coalesce(meta->>'complete' = 'false', false) AS partial
-    FROM manifest WHERE kind = 'logs' AND error IS NULL AND path LIKE '%.jsonl.gz'
+    FROM manifest AS m WHERE kind = 'logs' AND error IS NULL AND path LIKE '%.jsonl.gz'
 """  # noqa: S608
 
 # The function a stream of a custom log group belongs to: Lambda names such a stream
@@ -40,13 +46,21 @@ _FILES = f"""
 # configuration (some version's `LoggingConfig`) sends its logs to that group.
 STREAM_FUNCTION = r"^\d{4}/\d{2}/\d{2}/([^\[\]/]+)\["
 
-# Which group each collected version of a function logs to (`versions`, filled before logs).
+# Which group each collected version of a function logs to (`versions`, filled before logs),
+# and which functions' configurations the case holds: a stream named for one of those counts
+# only in a group its configuration names; one named for a function the case holds no
+# configuration of (not collected, deleted, its reads denied) counts as named.
 _WRITERS = """
     CREATE TEMP TABLE log_writers AS
     SELECT DISTINCT account, region, function_name,
            coalesce(logging_config->>'LogGroup', '/aws/lambda/' || function_name) AS log_group
     FROM versions WHERE function_name IS NOT NULL
 """
+_CONFIGURED = """
+    CREATE TEMP TABLE log_configured AS
+    SELECT DISTINCT account, region, function_name FROM log_writers
+"""
+
 _PATTERNS = {"rid": logs.REQUEST_ID, "stream_function": STREAM_FUNCTION}
 
 # Event times the index keeps, in ms: the years 1 to 9999, which every reader of `ts` (Python's
@@ -75,15 +89,20 @@ def _events_sql(source: str, ts: str) -> str:
     return f"""
     INSERT INTO log_events
     SELECT f.account, f.region, f.log_group, r.logStreamName,
-           coalesce(w.function_name, f.function_name),
+           CASE WHEN w.function_name IS NOT NULL THEN w.function_name
+                WHEN r.named <> '' AND c.function_name IS NULL THEN r.named
+                ELSE f.function_name END,
            nullif(regexp_extract(r.logStreamName, '\\[([^\\]]+)\\]', 1), ''),
            {ts}, r.message,
            nullif(regexp_extract(r.message, $rid, 1), ''), f.path, f.sha256
-    FROM (SELECT * FROM {source}) AS r
+    FROM (SELECT *, regexp_extract(logStreamName, $stream_function, 1) AS named
+          FROM {source}) AS r
     JOIN log_files AS f ON f.abs_path = r.filename
     LEFT JOIN log_writers AS w
       ON w.account = f.account AND w.region = f.region AND w.log_group = f.log_group
-     AND w.function_name = regexp_extract(r.logStreamName, $stream_function, 1)
+     AND w.function_name = r.named
+    LEFT JOIN log_configured AS c
+      ON c.account = f.account AND c.region = f.region AND c.function_name = r.named
     QUALIFY row_number() OVER (
         PARTITION BY f.account, f.region, f.log_group,
                      -- `concat`, not `||`: a line without a timestamp or stream (NULL)
@@ -143,6 +162,7 @@ def load_logs(con: duckdb.DuckDBPyConnection, case: Case) -> list[tuple[str, str
     """
     con.execute(_FILES, [str(case.root)])
     con.execute(_WRITERS)
+    con.execute(_CONFIGURED)
     rows = con.execute("SELECT abs_path, path FROM log_files ORDER BY path").fetchall()
     readable = [absolute for absolute, path in rows if case.path(path).is_file()]
     problems = [(path, "listed in the manifest, missing") for a, path in rows if a not in readable]

@@ -28,8 +28,9 @@ from lambda_ir.model import FOREIGN_CALLER
 # 13: a log event or CloudTrail record held by a complete listing and a partial one (read
 # again after a page failed) is the complete listing's row.
 # 14: a log event in a stream named `YYYY/MM/DD/<function>[<version>]<id>` (a custom log
-# group, which functions can share) is that function's when its configuration names the
-# group; an event of `/aws/lambda/<name>` is otherwise `<name>`'s, whoever read the group.
+# group, which functions can share) is that function's unless its collected configuration
+# names another group; an event of `/aws/lambda/<name>` is otherwise `<name>`'s when the
+# case holds `<name>`'s configuration, whoever read the group.
 SCHEMA_VERSION = "14"
 
 # `model.Actor.key` of a `trail_events` row's caller from another account (`AWSAccount`, no
