@@ -67,6 +67,11 @@ def test_an_organisation_run_counts_as_one(builder: CaseBuilder) -> None:
     assert len(finding.evidence) == 2  # the account's entry and the run's
     builder.case.log("org-started", ORG)
     builder.case.log("collected", {"account": "111111111111", "regions": [REGION]})
+    builder.case.log("org-collected", {})  # 222 and 333: their roles could not be assumed
+    assert len(run_detector(builder, gap_interrupted.DETECTOR)) == 1  # 333 never collected
+    builder.case.log("org-started", ORG)
+    for account in ORG["targets"]:
+        builder.case.log("collected", {"account": account, "regions": [REGION]})
     builder.case.log("org-collected", {})
     assert run_detector(builder, gap_interrupted.DETECTOR) == []
 
@@ -134,4 +139,31 @@ def test_a_narrower_run_does_not_clear_a_wider_one_cut_short(builder: CaseBuilde
     assert len(run_detector(builder, gap_interrupted.DETECTOR)) == 1
     builder.case.log("collect-started", everything)
     builder.case.log("collected", {"account": ACCOUNT, "regions": [REGION]})
+    assert run_detector(builder, gap_interrupted.DETECTOR) == []
+
+
+def test_every_run_cut_short_and_not_covered_is_told(builder: CaseBuilder) -> None:
+    """A Ctrl-C in one region, then a kill in another: only the last was told."""
+    builder.case.log("collect-started", {"scope": {"regions": [REGION]}, "account": ACCOUNT})
+    builder.case.log("collect-interrupted", STOPPED)
+    builder.case.log("collect-started", {"scope": {"regions": ["us-west-2"]}, "account": ACCOUNT})
+    [finding] = run_detector(builder, gap_interrupted.DETECTOR)
+    assert finding.details["regions"] == [REGION, "us-west-2"]
+    assert finding.details["not_done"] == {"GetFunction": 4, "versions": 6}
+    assert len(finding.evidence) == 2 and "never recorded its end" in finding.summary
+
+
+def test_an_organisation_run_killed_before_any_account_started_is_covered_by_a_later_one(
+    builder: CaseBuilder,
+) -> None:
+    """`org-started` now holds the run's scope: without it, a run killed during the
+    AssumeRole calls had no regions and no later run could ever cover it."""
+    scope = {"regions": [REGION], "functions": []}
+    builder.case.log("org-started", {**ORG, "scope": scope})
+    assert len(run_detector(builder, gap_interrupted.DETECTOR)) == 1
+    builder.case.log("org-started", {**ORG, "scope": scope})
+    for account in ORG["targets"]:
+        builder.case.log("collect-started", {"scope": scope, "account": account, "org": True})
+        builder.case.log("collected", {"account": account, "regions": [REGION]})
+    builder.case.log("org-collected", {})
     assert run_detector(builder, gap_interrupted.DETECTOR) == []

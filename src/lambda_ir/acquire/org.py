@@ -155,7 +155,7 @@ def collect_org(
         session, RetryPolicy(max_attempts=options.max_attempts), options.endpoint_url
     )
     accounts = list(target.accounts) or member_accounts(case, clients, home)
-    case.log("org-started", {**target.to_json(), "targets": accounts})
+    case.log("org-started", {**target.to_json(), "targets": accounts, "scope": scope.to_json()})
     lock = threading.Lock()
     runs: dict[str, AccountRun] = {}
     stop = threading.Event()  # Ctrl-C in this thread: every account's collection stops

@@ -1,12 +1,12 @@
-"""Whether the case's last collection was cut short with no complete one since.
+"""Whether a collection of the case was cut short with no complete one covering it since.
 
 A `collect` run ends in custody with `collected` or `collect-interrupted`; a `collect
 --org-role` run wraps one such run per account in `org-started` … `org-collected` or
 `org-interrupted`. An interrupted run leaves the case holding only what it reached, so
-`analyze` and `report` must say so; a later run that completes resumes it and fills the
-gaps, so only the last run counts. A run whose start has no end after it was killed (a
-SIGKILL, a closed laptop, the machine's end) or is still running: as cut short, it says so.
-"""
+`analyze` and `report` must say so, until a later run that covers it (its accounts, regions
+and functions) completes: it resumes the cut run and fills its gaps. A run whose start has
+no end after it was killed (a SIGKILL, a closed laptop, the machine's end) or is still
+running: as cut short, it says so."""
 
 from __future__ import annotations
 
@@ -35,12 +35,13 @@ class Interruption:
         """One sentence for a report line or a finding's summary."""
         if not self.ended:
             return (
-                f"The case's last collection, started at {self.time[:19]}Z, never recorded "
-                "its end: it was killed (the process or the machine stopped) or is still "
-                "running. Until a collection completes, the case may hold only part of what "
-                "it was to collect, and functions and evidence it did not reach are missing "
-                "from every finding and count; run the same `lambda-ir collect` again to "
-                "resume (calls already in the case are not made again)."
+                f"A collection of this case, started at {self.time[:19]}Z, never recorded its "
+                "end: it was killed (the process or the machine stopped) or is still running, "
+                "and no later collection covering its accounts, regions and functions has "
+                "completed. The case may hold only part of what it was to collect: functions "
+                "and evidence it did not reach are missing from every finding and count; run "
+                "the same `lambda-ir collect` again to resume (calls already in the case are "
+                "not made again)."
             )
         dropped = sum(self.not_done.values())
         kinds = ", ".join(f"{name} {count}" for name, count in self.not_done.items())
@@ -51,8 +52,9 @@ class Interruption:
             else ""
         )
         return (
-            f"The case's last collection was interrupted (Ctrl-C) at {self.time[:19]}Z and no "
-            f"collection has completed since: the case holds only what it reached{undone}. "
+            f"A collection of this case was interrupted (Ctrl-C) at {self.time[:19]}Z and no "
+            "later collection covering its accounts, regions and functions has completed: "
+            f"the case holds only what it reached{undone}. "
             "Functions and evidence it did not reach are missing from every finding and "
             "count; run the same `lambda-ir collect` again to resume (calls already in the "
             "case are not made again)."
@@ -63,8 +65,8 @@ _ENDS = {"collected", "collect-interrupted", "org-collected", "org-interrupted"}
 
 
 def last_interruption(root: Path) -> Interruption | None:
-    """The interruption of the case's last collection cut short, or None when none is left
-    (or none ran). Custody order decides: a run cut short (Ctrl-C, or a start with no end)
+    """The case's collections cut short that no later complete run covers, told as one
+    (`_merged`), or None when none is left (or none ran). Custody order decides: a run cut short (Ctrl-C, or a start with no end)
     stands until a later run completes that covers its scope (`_Run.covers`): the same
     accounts, regions and functions or more. A one-function run (`collect --function`, or
     `contain`'s evidence preservation) does not clear a whole account's collection killed
@@ -77,12 +79,32 @@ def last_interruption(root: Path) -> Interruption | None:
             outstanding.append(run)
         else:
             outstanding = [cut for cut in outstanding if not run.covers(cut)]
-    if not outstanding:
-        return None
-    cut = outstanding[-1]
+    found = [_told(cut) for cut in outstanding]
+    return _merged([told for told in found if told is not None])
+
+
+def _told(cut: _Run) -> Interruption | None:
     if any(entry.action.endswith("interrupted") for entry, _ in cut.ends):
         return _interruption(cut.ends)
     return _never_ended(*cut.start) if cut.start else None
+
+
+def _merged(found: list[Interruption]) -> Interruption | None:
+    """Every run cut short and not covered since, as one: the last one's time and kind,
+    every run's custody lines, accounts, regions and dropped calls."""
+    if not found:
+        return None
+    not_done: Counter[str] = Counter()
+    for told in found:
+        not_done.update(told.not_done)
+    return Interruption(
+        time=found[-1].time,
+        lines=tuple(line for told in found for line in told.lines),
+        accounts=tuple(dict.fromkeys(a for told in found for a in told.accounts)),
+        regions=tuple(dict.fromkeys(r for told in found for r in told.regions)),
+        not_done=dict(sorted(not_done.items())),
+        ended=found[-1].ended,
+    )
 
 
 @dataclass
@@ -102,16 +124,17 @@ class _Run:
         return not self.ended or any(e.action.endswith("interrupted") for e, _ in self.ends)
 
     def covers(self, cut: _Run) -> bool:
-        """Whether this run, complete, collected at least what `cut` was to collect. What a
-        run does not say (an old or hand-written custody line) constrains nothing."""
-        return all(
-            mine is None or (theirs is not None and theirs <= mine)
-            for mine, theirs in (
-                (self._accounts(), cut._accounts()),
-                (self._scoped("regions"), cut._scoped("regions")),
-                (self._scoped("functions"), cut._scoped("functions")),
-            )
-        )
+        """Whether this run, complete, collected at least what `cut` was to collect: the
+        accounts it completed, its regions and functions. What a run does not say (an old or
+        hand-written custody line) constrains nothing; no function filter is every one."""
+        mine, theirs = self._completed(), cut._accounts()
+        if mine is not None and theirs is not None and not theirs <= mine:
+            return False
+        mine, theirs = self._scoped("regions"), cut._scoped("regions")
+        if mine is not None and theirs is not None and not theirs <= mine:
+            return False
+        mine, theirs = self._scoped("functions"), cut._scoped("functions")
+        return mine is None or (theirs is not None and theirs <= mine)
 
     def _accounts(self) -> set[str] | None:
         """The accounts it was to collect (an organisation run's `targets`, else the accounts
@@ -123,13 +146,28 @@ class _Run:
         found |= {str(e.details["account"]) for e, _ in self.ends if e.details.get("account")}
         return found or None
 
+    def _completed(self) -> set[str] | None:
+        """The accounts it collected whole: an organisation run's accounts that logged
+        `collected` (one whose role could not be assumed never started); a plain run's."""
+        if not self.org:
+            return self._accounts()
+        return {
+            str(e.details["account"])
+            for e, _ in self.ends
+            if e.action == "collected" and e.details.get("account")
+        }
+
     def _scoped(self, key: str) -> set[str] | None:
-        """Its starts' scope `regions` or `functions`; None: every one (an empty list, as
-        a scope without `--function` has) or unsaid. Regions an end names count too."""
+        """Its scope's `regions` or `functions` (an organisation run's start and each of its
+        accounts'); None: every one (an empty list, as a scope without `--function` has) or
+        unsaid. Regions an end names count too."""
         found: set[str] = set()
-        for entry in self.starts:
+        starts = [self.start[0]] if self.org and self.start else []
+        for entry in [*starts, *self.starts]:
             scope = entry.details.get("scope")
-            listed = scope.get(key) if isinstance(scope, dict) else None
+            if not isinstance(scope, dict):
+                continue
+            listed = scope.get(key)
             if not listed and key == "functions":
                 return None  # a start without a function filter: all of them
             found |= {str(value) for value in listed or ()}

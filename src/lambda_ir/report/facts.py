@@ -423,9 +423,9 @@ def _gaps(case: Case) -> list[Gap]:
 
 
 def _interrupted(case: Case) -> tuple[Gap, ...]:
-    """The case's last collection, when Ctrl-C cut it short (or it never logged its end)
-    and none completed since (`evidence.interrupted`): first among the gaps, as it may hide
-    any of the others."""
+    """The case's collections cut short (Ctrl-C, or no end logged) that no later complete
+    run covers (`evidence.interrupted`): first among the gaps, as they may hide any of the
+    others."""
     stopped = last_interruption(case.root)
     if stopped is None:
         return ()
