@@ -22,9 +22,7 @@ MAX_EVENT = 16 << 20
 # there), else the function whose configuration named the group when it was read
 # (`meta.function_name`: a group several functions share is read once, for the first of
 # them; a custom group may be named `/aws/lambda/shared-app`), else `<name>`.
-_OWN_GROUP = (
-    "nullif(regexp_extract(m.params->>'logGroupName', '^/aws/lambda/([A-Za-z0-9_-]+)$', 1), '')"
-)
+_OWN_GROUP = "nullif(regexp_extract(m.params->>'logGroupName', '^/aws/lambda/(.+)$', 1), '')"
 FUNCTION_SQL = f"""coalesce(
     (SELECT any_value(v.function_name) FROM versions AS v
      WHERE v.account = m.account AND v.region = m.region AND v.function_name = {_OWN_GROUP}),
