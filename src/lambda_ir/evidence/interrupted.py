@@ -66,13 +66,13 @@ _ENDS = {"collected", "collect-interrupted", "org-collected", "org-interrupted"}
 
 def last_interruption(root: Path) -> Interruption | None:
     """The case's collections cut short that no later complete run covers, told as one
-    (`_merged`), or None when none is left (or none ran). Custody order decides: a run cut short (Ctrl-C, or a start with no end)
-    stands until a later run completes that covers its scope (`_Run.covers`): the same
-    accounts, regions and functions or more. A one-function run (`collect --function`, or
-    `contain`'s evidence preservation) does not clear a whole account's collection killed
-    before it. An organisation run's accounts start with `collect-started` marked `org`: an
-    unmarked one is a plain run, so an organisation run that never logged its end does not
-    hold every later run inside it."""
+    (`_merged`), or None when none is left (or none ran). Custody order decides: a run cut
+    short (Ctrl-C, or a start with no end) stands until a later run completes that covers
+    its scope (`_Run.covers`): the same accounts, regions and functions or more. A
+    one-function run (`collect --function`, or `contain`'s evidence preservation) does not
+    clear a whole account's collection killed before it. An organisation run's accounts
+    start with `collect-started` marked `org`: an unmarked one is a plain run, so an
+    organisation run that never logged its end does not hold every later run inside it."""
     outstanding: list[_Run] = []
     for run in _runs(root):
         if run.cut_short:
