@@ -9,6 +9,7 @@ had every invocation missing from the case.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import boto3
 
@@ -43,14 +44,22 @@ def _log_to(session: boto3.Session, place: Place, name: str, group: str) -> None
     )
 
 
-def _collect(case: Case, session: boto3.Session, place: Place) -> None:
-    scope = Scope(
+def _scope(place: Place, functions: tuple[str, ...] = ()) -> Scope:
+    """The test's region, a day either side of its events."""
+    return Scope(
         regions=(place.region,),
+        functions=functions,
         since=f"{EVENT_TIME - timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
         until=f"{EVENT_TIME + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
     )
-    options = CollectOptions(workers=8, quotas=False, endpoint_url=place.endpoint)
-    assert collect(case, session, scope, options).functions == 3
+
+
+def _options(place: Place, **more: Any) -> CollectOptions:
+    return CollectOptions(workers=8, quotas=False, endpoint_url=place.endpoint, **more)
+
+
+def _collect(case: Case, session: boto3.Session, place: Place) -> None:
+    assert collect(case, session, _scope(place), _options(place)).functions == 3
 
 
 def test_every_versions_log_group_is_read_once(
@@ -112,14 +121,8 @@ def test_a_versions_log_group_is_exported_beside_the_functions(
     seed.client(session, place.endpoint, "s3", place.region).create_bucket(
         Bucket="ir-exports", CreateBucketConfiguration={"LocationConstraint": place.region}
     )
-    scope = Scope(
-        regions=(place.region,),
-        since=f"{EVENT_TIME - timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
-        until=f"{EVENT_TIME + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
-    )
-    options = CollectOptions(
-        workers=8, quotas=False, endpoint_url=place.endpoint, log_export_bucket="s3://ir-exports"
-    )
+    scope = _scope(place)
+    options = _options(place, log_export_bucket="s3://ir-exports")
     assert collect(case, session, scope, options).ok
     with open_index(case) as con:
         rows = con.execute(
@@ -146,12 +149,7 @@ def test_a_function_listfunctions_did_not_show_has_its_configured_group_read(
     )
     _logged(session, place, "/custom/orders", f"{DAY}/orders[$LATEST]aaaa", "orders latest")
     collector = seed.collector(session, place.endpoint, "lambda:ListFunctions")
-    scope = Scope(
-        regions=(place.region,),
-        functions=("orders",),
-        since=f"{EVENT_TIME - timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
-        until=f"{EVENT_TIME + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
-    )
+    scope = _scope(place, ("orders",))
     options = CollectOptions(workers=4, quotas=False, endpoint_url=place.endpoint)
     collect(case, collector, scope, options)
     assert [e.api for e in case.entries() if e.error and "denied" in e.error] == [
@@ -174,14 +172,8 @@ def test_a_default_group_another_function_logs_to_keeps_its_own_events(
     _log_to(session, place, "aaa", "/aws/lambda/victim")
     _logged(session, place, "/aws/lambda/victim", f"{DAY}/[1]1111", "victim's own")
     _logged(session, place, "/aws/lambda/victim", f"{DAY}/aaa[$LATEST]2222", "aaa's")
-    scope = Scope(
-        regions=(place.region,),
-        since=f"{EVENT_TIME - timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
-        until=f"{EVENT_TIME + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
-    )
-    collect(
-        case, session, scope, CollectOptions(workers=8, quotas=False, endpoint_url=place.endpoint)
-    )
+    scope = _scope(place)
+    collect(case, session, scope, _options(place))
     with open_index(case) as con:
         rows = con.execute(
             "SELECT function_name, version, message FROM log_events "
@@ -203,14 +195,8 @@ def test_each_missing_group_has_its_own_gap_file(
     _log_to(session, place, "orders", "/aws/lambda/orders")
     seed.function(session, place.endpoint, "orders-prod", ["p1"], region=place.region)
     _logged(session, place, "/aws/lambda/orders", f"{DAY}/[1]aaaa", "orders")
-    scope = Scope(
-        regions=(place.region,),
-        since=f"{EVENT_TIME - timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
-        until=f"{EVENT_TIME + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
-    )
-    collect(
-        case, session, scope, CollectOptions(workers=8, quotas=False, endpoint_url=place.endpoint)
-    )
+    scope = _scope(place)
+    collect(case, session, scope, _options(place))
     gaps = [case.read_json(e.path)["detail"] for e in case.entries() if e.kind == "gap"]
     assert sorted(detail.split(":")[0] for detail in gaps) == ["/aws/lambda/orders-prod", "prod"]
 
@@ -227,15 +213,8 @@ def test_a_shared_group_read_for_one_function_keeps_the_others_events(
         _log_to(session, place, name, group)
     _logged(session, place, group, f"{DAY}/payments[$LATEST]dddd", "payments'")
     _logged(session, place, group, f"{DAY}/[$LATEST]cccc", "unnamed")
-    scope = Scope(
-        regions=(place.region,),
-        functions=("orders",),
-        since=f"{EVENT_TIME - timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
-        until=f"{EVENT_TIME + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
-    )
-    collect(
-        case, session, scope, CollectOptions(workers=8, quotas=False, endpoint_url=place.endpoint)
-    )
+    scope = _scope(place, ("orders",))
+    collect(case, session, scope, _options(place))
     with open_index(case) as con:
         rows = con.execute(
             "SELECT function_name, message FROM log_events WHERE log_group = ? ORDER BY message",

@@ -6,6 +6,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,3 +110,26 @@ def cli_env(endpoint: str, region: str = "us-east-1") -> dict[str, str | None]:
         AWS_SHARED_CREDENTIALS_FILE="/dev/null",
     )
     return env
+
+
+@contextmanager
+def ctrl_c_after(session: boto3.Session, made: str, before: str) -> Iterator[None]:
+    """The responder presses Ctrl-C as a `before` call (a botocore event name) is about to go
+    out, once a `made` call has answered: raised in the client's own hooks, AWS unchanged."""
+    changed: list[bool] = []
+
+    def answered(**_: Any) -> None:
+        changed.append(True)
+
+    def ctrl_c(**_: Any) -> None:
+        if changed:
+            raise KeyboardInterrupt
+
+    hooks = ((made, answered), (before, ctrl_c))
+    for event, hook in hooks:
+        session.events.register(event, hook)
+    try:
+        yield
+    finally:
+        for event, hook in hooks:
+            session.events.unregister(event, hook)

@@ -14,7 +14,7 @@ from lambda_ir.cli.main import _say_notes
 from lambda_ir.evidence import Case
 from lambda_ir.respond import contain, load_undo, run_undo
 from lambda_ir.respond.runtime_attach import RuntimeRequest, _left
-from tests.respond.conftest import Estate
+from tests.respond.conftest import Estate, ctrl_c_after
 
 
 def test_a_run_stopped_between_two_calls_saves_the_undo_of_the_first(
@@ -113,28 +113,11 @@ def test_a_run_stopped_while_reading_the_function_back_says_how_to_undo(
     # saved, but the run said nothing of it (no note, no custody entry after the calls).
     lam = estate.client("lambda")
     lam.put_function_concurrency(FunctionName=estate.function, ReservedConcurrentExecutions=7)
-    changed: list[bool] = []
-
-    def made(**_: Any) -> None:
-        changed.append(True)
-
-    def ctrl_c(**_: Any) -> None:
-        if changed:
-            raise KeyboardInterrupt
-
-    hooks = (
-        ("after-call.lambda.PutFunctionConcurrency", made),
-        ("before-call.lambda.GetFunction", ctrl_c),
+    stop = ctrl_c_after(
+        estate.session, "after-call.lambda.PutFunctionConcurrency", "before-call.lambda.GetFunction"
     )
-    for event, hook in hooks:
-        estate.session.events.register(event, hook)
-    try:
-        with pytest.raises(KeyboardInterrupt) as stopped:
-            request = estate.request("throttle", apply=True)
-            contain(case, estate.clients(), estate.session, request)
-    finally:
-        for event, hook in hooks:
-            estate.session.events.unregister(event, hook)
+    with stop, pytest.raises(KeyboardInterrupt) as stopped:
+        contain(case, estate.clients(), estate.session, estate.request("throttle", apply=True))
     [note] = stopped.value.__notes__
     assert note.startswith(
         "the run stopped after 1 change(s); to put them back: lambda-ir contain --case "

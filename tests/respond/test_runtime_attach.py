@@ -18,7 +18,7 @@ from lambda_ir.respond.runtime_attach import LAYER_NAME, RuntimeRequest, run_run
 from lambda_ir.respond.target import PlanError
 from lambda_ir.runtime.layer import WRAPPER_PATH, layer_zip
 from tests.acquire.seed import package
-from tests.respond.conftest import Estate
+from tests.respond.conftest import Estate, ctrl_c_after
 
 BUCKET = "s3://ir-snapshots/acme"
 
@@ -155,27 +155,14 @@ def test_a_run_stopped_while_reading_the_function_back_says_how_to_undo(
 ) -> None:
     # Ctrl-C after the update, while the function is read back: the undo plan was saved,
     # but the run said nothing of it (no note, no custody entry after the calls).
-    changed: list[bool] = []
-
-    def made(**_: Any) -> None:
-        changed.append(True)
-
-    def ctrl_c(**_: Any) -> None:
-        if changed:
-            raise KeyboardInterrupt
-
-    hooks = (  # the read-back starts with who the caller is (the update's wait reads GetFunction)
-        ("after-call.lambda.UpdateFunctionConfiguration", made),
-        ("before-call.sts.GetCallerIdentity", ctrl_c),
+    # the read-back starts with who the caller is (the update's wait reads GetFunction)
+    stop = ctrl_c_after(
+        estate.session,
+        "after-call.lambda.UpdateFunctionConfiguration",
+        "before-call.sts.GetCallerIdentity",
     )
-    for event, hook in hooks:
-        estate.session.events.register(event, hook)
-    try:
-        with pytest.raises(KeyboardInterrupt) as stopped:
-            run_runtime(case, estate.clients(), estate.session, _request(estate))
-    finally:
-        for event, hook in hooks:
-            estate.session.events.unregister(event, hook)
+    with stop, pytest.raises(KeyboardInterrupt) as stopped:
+        run_runtime(case, estate.clients(), estate.session, _request(estate))
     [note] = stopped.value.__notes__
     assert note.startswith(
         "the run stopped after 2 change(s); to put them back: lambda-ir contain --case "
