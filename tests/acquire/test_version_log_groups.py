@@ -8,6 +8,7 @@ had every invocation missing from the case.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -118,11 +119,12 @@ def test_a_versions_log_group_is_exported_beside_the_functions(
     _log_to(session, place, "orders", SHARED)
     _logged(session, place, "/aws/lambda/orders", f"{DAY}/[1]aaaa", "served by version 1")
     _logged(session, place, SHARED, f"{DAY}/orders[$LATEST]bbbb", "orders latest")
+    bucket = f"ir-exports-{uuid.uuid4().hex[:8]}"  # bucket names are global: one a test
     seed.client(session, place.endpoint, "s3", place.region).create_bucket(
-        Bucket="ir-exports", CreateBucketConfiguration={"LocationConstraint": place.region}
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": place.region}
     )
     scope = _scope(place)
-    options = _options(place, log_export_bucket="s3://ir-exports")
+    options = _options(place, log_export_bucket=f"s3://{bucket}")
     assert collect(case, session, scope, options).ok
     with open_index(case) as con:
         rows = con.execute(
