@@ -26,7 +26,7 @@ from lambda_ir.acquire.fetch import fetch_json, fetch_page_files, fetch_pages
 from lambda_ir.acquire.layers import collect_layer
 from lambda_ir.acquire.logs import version_log_groups
 from lambda_ir.acquire.roles import collect_role
-from lambda_ir.acquire.steps import FunctionTarget, later
+from lambda_ir.acquire.steps import FunctionTarget, later, schedule
 from lambda_ir.aws import QuotaClass
 from lambda_ir.model import Kind
 
@@ -104,8 +104,7 @@ def _read_version_log_groups(
     if step is None:  # no window, or --no-logs
         return
     for group in version_log_groups(fn, configs):
-        target = replace(fn, log_group=group)
-        later(ctx, step.klass, fn.region, step.name, partial(step.run, ctx, target))
+        schedule(ctx, step, replace(fn, log_group=group))
 
 
 def _follow_references(ctx: CollectContext, fn: FunctionTarget, config: dict[str, Any]) -> None:
