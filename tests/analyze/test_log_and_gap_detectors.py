@@ -377,6 +377,34 @@ def test_a_damaged_log_artifact_is_a_gap_and_the_others_still_speak(
     assert gap.details["log_group"] == "/aws/lambda/broken" and bad in gap.summary
 
 
+def test_an_indicator_in_a_shared_log_group_names_the_function_whose_stream_held_it(
+    builder: CaseBuilder,
+) -> None:
+    """Functions that log to one custom group (LoggingConfig) each write their own streams,
+    `YYYY/MM/DD/<function>[<version>]<id>`: the finding named `function:/app/shared`, no
+    function at all, where the index files the lines under billing and orders."""
+    for name in ("orders", "billing"):
+        config = function_config(name, LoggingConfig={"LogGroup": "/app/shared"})
+        builder.versions(name, [config])
+    line = _line("pool 116.203.4.0:3333 connected")
+    entry = builder.logs(
+        "/app/shared",
+        [
+            {**line, "logStreamName": "2025/12/02/billing[$LATEST]0a1b"},
+            {**line, "logStreamName": "2025/12/02/billing[$LATEST]0a1b", "timestamp": LOG_T0 + 1},
+            {**line, "logStreamName": "2025/12/02/orders[3]9f8e", "timestamp": LOG_T0 + 2},
+        ],
+    )
+    found = run_detector(builder, ioc_match.DETECTOR)
+    assert sorted((f.resource, f.details["lines"]) for f in found) == [
+        (f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:billing", 2),
+        (FN, 1),
+    ]
+    assert all(f.evidence[0].path == entry.path for f in found)
+    assert all(f.details["log_group"] == "/app/shared" for f in found)
+    assert "of /app/shared (billing's streams) mention 116.203.4.0" in found[0].summary
+
+
 def _line(message: str) -> dict[str, object]:
     return {"timestamp": LOG_T0, "message": message, "logStreamName": "2025/12/02/[4]abc"}
 

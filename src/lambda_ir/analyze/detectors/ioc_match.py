@@ -61,41 +61,66 @@ def _code(case: CaseView, iocs: IocSet, matcher: IocMatcher | None) -> Iterator[
         )
 
 
-# One finding per indicator and log group: (account, region, group, indicator).
-_GroupIndicator = tuple[str, str, str, str]
+# Matching lines of one indicator in one stream: (account, region, group, stream, indicator).
+_StreamIndicator = tuple[str, str, str, str, str]
 
 
 def _logs(case: CaseView, matcher: IocMatcher) -> Iterator[Finding]:
     # Collections over overlapping windows store the same events in two artifacts: each
     # event is counted once and every artifact holding one is cited, the one collected
     # first leading (the finding's id is keyed on it, as it was on the only artifact).
-    events: dict[_GroupIndicator, set[bytes]] = {}
-    first: dict[_GroupIndicator, int] = {}
-    cited: dict[_GroupIndicator, dict[EvidenceRef, None]] = {}
+    events: dict[_StreamIndicator, set[bytes]] = {}
+    first: dict[_StreamIndicator, int] = {}
+    cited: dict[EvidenceRef, dict[_StreamIndicator, None]] = {}  # in the order collected
     for event in case.log_events():
         for match in matcher.find(event.message.encode()):
-            key = (event.account, event.region, event.group, match)
+            key = (event.account, event.region, event.group, event.stream, match)
             events.setdefault(key, set()).add(_identity(event))
             first[key] = min(first.get(key, event.timestamp), event.timestamp)
-            cited.setdefault(key, {})[event.evidence] = None
-    for key, lines in events.items():
-        account, region, group, indicator = key
-        evidence = list(cited[key])
-        fn = group.removeprefix("/aws/lambda/")
+            cited.setdefault(event.evidence, {})[key] = None
+    if not events:
+        return
+    # One finding per indicator and function: the streams of a group several functions log
+    # to are each their own function's (the index's attribution).
+    owner = _stream_functions(case, {group for _, _, group, _, _ in events})
+    merged: dict[tuple[str, str, str, str, str], list[_StreamIndicator]] = {}
+    for key in events:
+        account, region, group, stream, indicator = key
+        fn = owner.get((account, region, group, stream)) or group.removeprefix("/aws/lambda/")
+        merged.setdefault((account, region, group, fn, indicator), []).append(key)
+    for (account, region, group, fn, indicator), keys in merged.items():
+        lines = set().union(*(events[k] for k in keys))
+        mine = set(keys)
+        evidence = [ref for ref, holds in cited.items() if not mine.isdisjoint(holds)]
+        whose = "" if group == f"/aws/lambda/{fn}" else f" ({fn}'s streams)"
         yield make_finding(
             INFO,
             resource=f"arn:aws:lambda:{region}:{account}:function:{fn}",
             account=account,
             region=region,
             key=f"{evidence[0].path}|{indicator}",
-            time=_ms(first[key]),
+            time=_ms(min(first[k] for k in keys)),
             evidence=evidence,
             summary=(
-                f"{len(lines)} log line(s) of {group} mention {indicator}, a known "
+                f"{len(lines)} log line(s) of {group}{whose} mention {indicator}, a known "
                 "indicator; the function contacted or resolved attacker infrastructure."
             ),
             details={"indicator": indicator, "lines": len(lines), "log_group": group},
         )
+
+
+def _stream_functions(case: CaseView, groups: set[str]) -> dict[tuple[str, str, str, str], str]:
+    """The function the index files each stream's events under, by (account, region, group,
+    stream): a custom group's stream is the function Lambda named it after (when that
+    function's configuration sends its logs there), a shared group's unnamed stream the
+    function that read it (`evidence.index_logs`). The logs' other detectors read the index;
+    the group's name alone (`/app/shared`) named no function, or the wrong one."""
+    found = case.index.execute(
+        "SELECT account, region, log_group, log_stream, min(function_name) FROM log_events "
+        "WHERE list_contains(?, log_group) AND function_name IS NOT NULL GROUP BY ALL",
+        [sorted(groups)],
+    )
+    return {(a, r, g, s): fn for a, r, g, s, fn in found.fetchall()}
 
 
 def _identity(event: LogEvent) -> bytes:
