@@ -167,3 +167,26 @@ def test_an_organisation_run_killed_before_any_account_started_is_covered_by_a_l
         builder.case.log("collected", {"account": account, "regions": [REGION]})
     builder.case.log("org-collected", {})
     assert run_detector(builder, gap_interrupted.DETECTOR) == []
+
+
+def test_a_function_named_by_its_arn_is_covered_by_a_run_naming_it_by_name(
+    builder: CaseBuilder,
+) -> None:
+    """`contain` preserves evidence with a collect of the function's ARN (a qualifier with
+    it): killed, it stood against a later `collect --function orders` of the same region,
+    which collects the very same function (a false "cut short")."""
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders:live"
+    preserve = {"scope": {"regions": [REGION], "functions": [arn]}, "account": ACCOUNT}
+    builder.case.log("collect-started", preserve)  # killed: no end
+    by_name = {"scope": {"regions": [REGION], "functions": ["billing"]}, "account": ACCOUNT}
+    builder.case.log("collect-started", by_name)
+    builder.case.log("collected", {"account": ACCOUNT, "regions": [REGION]})
+    assert len(run_detector(builder, gap_interrupted.DETECTOR)) == 1  # another function
+    by_name = {"scope": {"regions": [REGION], "functions": ["orders"]}, "account": ACCOUNT}
+    builder.case.log("collect-started", by_name)
+    builder.case.log("collected", {"account": ACCOUNT, "regions": [REGION]})
+    assert run_detector(builder, gap_interrupted.DETECTOR) == []
+    builder.case.log("collect-started", by_name)  # killed: no end
+    builder.case.log("collect-started", preserve)
+    builder.case.log("collected", {"account": ACCOUNT, "regions": [REGION]})
+    assert run_detector(builder, gap_interrupted.DETECTOR) == []

@@ -18,6 +18,7 @@ from typing import TypeGuard
 
 from lambda_ir.evidence.custody import CustodyEntry, line_hash, read_entries
 from lambda_ir.evidence.layout import CUSTODY
+from lambda_ir.model import FunctionRef
 
 
 @dataclass(frozen=True)
@@ -170,11 +171,23 @@ class _Run:
             listed = scope.get(key)
             if not listed and key == "functions":
                 return None  # a start without a function filter: all of them
-            found |= {str(value) for value in listed or ()}
+            found |= {_named(str(value), key) for value in listed or ()}
         if key == "regions":
             for entry, _ in self.ends:
                 found |= {str(r) for r in entry.details.get("regions") or ()}
         return found or None
+
+
+def _named(value: str, key: str) -> str:
+    """A scope's function as collect reads it: an ARN (`contain` preserves evidence naming
+    the function so; a qualifier with it) is its name, its region being in the scope's
+    regions, so `--function orders` covers a cut run of `arn:…:function:orders`."""
+    if key != "functions" or not value.startswith("arn:"):
+        return value
+    try:
+        return FunctionRef.from_arn(value).name
+    except ValueError:
+        return value
 
 
 def _runs(root: Path) -> Iterator[_Run]:
