@@ -15,6 +15,10 @@ findings must be those of the same analysis within the default limit and threads
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.analyze.detectors import ALL
 from lambda_ir.analyze.engine import run_detectors
@@ -28,6 +32,18 @@ CALLS = (
     "UpdateFunctionConfiguration20150331v2",
     "CreateFunctionUrlConfig20211031",
 )
+
+
+@pytest.fixture(scope="module")
+def changed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The case of 30,000 changes, built and indexed once for the module's tests (each
+    analysis only reads it: 10-15 s a test to build)."""
+    builder = CaseBuilder(tmp_path_factory.mktemp("memory") / "case")
+    _changes(builder)
+    view = CaseView(Case.open(builder.root))
+    view.index  # noqa: B018 - built now, and closed: each test's limits are its own instance's
+    view.close_index()
+    return builder.root
 
 
 def _changes(builder: CaseBuilder) -> None:
@@ -60,33 +76,31 @@ def _changes(builder: CaseBuilder) -> None:
         )
 
 
-def test_trail_detectors_finish_within_256_mb_on_sixteen_threads(builder: CaseBuilder) -> None:
-    _changes(builder)
+def test_trail_detectors_finish_within_256_mb_on_sixteen_threads(changed: Path) -> None:
     detectors = [d for d in ALL if d.info.id.startswith("LIR-CT-")]
-    view = CaseView(Case.open(builder.root))
+    view = CaseView(Case.open(changed))
     view.index.execute("SET memory_limit = '256MB'")
     view.index.execute("SET threads = 16")
     limited = run_detectors(view, detectors)
     assert not limited.warnings, limited.warnings
     assert {"LIR-CT-002", "LIR-CT-003", "LIR-CT-004"} <= {f.detector for f in limited.findings}
-    default = run_detectors(CaseView(Case.open(builder.root)), detectors)
+    default = run_detectors(CaseView(Case.open(changed)), detectors)
     assert not default.warnings
     assert [f.to_json() for f in limited.findings] == [f.to_json() for f in default.findings]
 
 
-def test_grouped_and_judged_calls_hold_no_bodies_in_a_join(builder: CaseBuilder) -> None:
+def test_grouped_and_judged_calls_hold_no_bodies_in_a_join(changed: Path) -> None:
     """`select_groups` and `iter_judged` join the selected calls to their verdicts without
     their requests and responses (only the rows read get them, by event id): with the bodies
     in the join, LIR-CT-002 ran out at 160 MB here, then LIR-CT-003 once the first was
     fixed; LIR-CT-004 too while its group key read the code's hash and `publish` from the
     bodies of the joined calls instead of taking them in its narrow address query."""
-    _changes(builder)
     detectors = [d for d in ALL if d.info.id in ("LIR-CT-002", "LIR-CT-003", "LIR-CT-004")]
-    view = CaseView(Case.open(builder.root))
+    view = CaseView(Case.open(changed))
     view.index.execute("SET memory_limit = '160MB'")
     view.index.execute("SET threads = 16")
     limited = run_detectors(view, detectors)
     assert not limited.warnings, limited.warnings
     assert {f.detector for f in limited.findings} == {"LIR-CT-002", "LIR-CT-003", "LIR-CT-004"}
-    default = run_detectors(CaseView(Case.open(builder.root)), detectors)
+    default = run_detectors(CaseView(Case.open(changed)), detectors)
     assert [f.to_json() for f in limited.findings] == [f.to_json() for f in default.findings]
