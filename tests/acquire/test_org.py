@@ -248,10 +248,10 @@ def test_the_cli_fans_out_and_names_the_gap(
     first, _ = estate["members"]
     env = _org_env(estate, place.endpoint)
     org = ("--region", place.region, "--org-role", estate["role"], "--external-id", "case-42")
-    done = _cli(
+    done = _cli(  # unpaced (21 s to 12 s): the paced fan-out is the Ctrl-C test's
         env,
         *("--json", "collect", "--case", str(tmp_path / "c"), *org),
-        *("--accounts", f"{first},{estate['closed']}", "--workers", "4"),
+        *("--accounts", f"{first},{estate['closed']}", "--workers", "4", "--no-pacing"),
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
