@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lambda_ir.analyze.detectors import gap_interrupted
 from lambda_ir.evidence.custody import line_hash
+from lambda_ir.evidence.interrupted import last_interruption
 from lambda_ir.model import Severity
 from tests.analyze.casebuild import ACCOUNT, REGION, CaseBuilder, run_detector
 
@@ -151,6 +152,12 @@ def test_every_run_cut_short_and_not_covered_is_told(builder: CaseBuilder) -> No
     assert finding.details["regions"] == [REGION, "us-west-2"]
     assert finding.details["not_done"] == {"GetFunction": 4, "versions": 6}
     assert len(finding.evidence) == 2 and "never recorded its end" in finding.summary
+    # each run by how it stopped: the Ctrl-C was told as a kill, the last run's kind
+    assert finding.summary.startswith("2 collections of this case were cut short")
+    assert "interrupted (Ctrl-C) at" in finding.summary
+    assert "10 queued call(s) were never made" in finding.summary
+    stopped = last_interruption(builder.root)
+    assert stopped is not None and stopped.stops == "interrupted; never ended"
 
 
 def test_an_organisation_run_killed_before_any_account_started_is_covered_by_a_later_one(

@@ -32,18 +32,20 @@ class Interruption:
     not_done: dict[str, int] = field(default_factory=dict)  # queued calls dropped, by name
     ended: bool = True  # False: the run logged its start and never its end
 
+    # Every run merged into this one, in custody order: (when it stopped, whether it logged
+    # its end). One run cut short has just itself.
+    runs: tuple[tuple[str, bool], ...] = ()
+
+    @property
+    def stops(self) -> str:
+        """How the runs cut short stopped: "interrupted", "never ended", or both."""
+        kinds = {ended for _, ended in self.runs or ((self.time, self.ended),)}
+        return "; ".join(("interrupted",) * (True in kinds) + ("never ended",) * (False in kinds))
+
     def describe(self) -> str:
-        """One sentence for a report line or a finding's summary."""
-        if not self.ended:
-            return (
-                f"A collection of this case, started at {self.time[:19]}Z, never recorded its "
-                "end: it was killed (the process or the machine stopped) or is still running, "
-                "and no later collection covering its accounts, regions and functions has "
-                "completed. The case may hold only part of what it was to collect: functions "
-                "and evidence it did not reach are missing from every finding and count; run "
-                "the same `lambda-ir collect` again to resume (calls already in the case are "
-                "not made again)."
-            )
+        """One sentence for a report line or a finding's summary: each run cut short, by how
+        it stopped (several merged runs of both kinds each named, not only the last one's)."""
+        runs = self.runs or ((self.time, self.ended),)
         dropped = sum(self.not_done.values())
         kinds = ", ".join(f"{name} {count}" for name, count in self.not_done.items())
         undone = (
@@ -52,14 +54,40 @@ class Interruption:
             if dropped
             else ""
         )
+        if len(runs) > 1:
+            stops = "; ".join(_stopped(time, ended) for time, ended in runs)
+            opening = (
+                f"{len(runs)} collections of this case were cut short ({stops}) and no later "
+                "collection covering their accounts, regions and functions has completed: "
+                f"the case holds only what they reached{undone}. Functions and evidence they"
+            )
+        elif not runs[0][1]:
+            opening = (
+                f"A collection of this case, started at {runs[0][0][:19]}Z, never recorded its "
+                "end: it was killed (the process or the machine stopped) or is still running, "
+                "and no later collection covering its accounts, regions and functions has "
+                "completed. The case may hold only part of what it was to collect"
+                f"{undone}: functions and evidence it"
+            )
+        else:
+            opening = (
+                f"A collection of this case was interrupted (Ctrl-C) at {runs[0][0][:19]}Z and "
+                "no later collection covering its accounts, regions and functions has "
+                f"completed: the case holds only what it reached{undone}. Functions and "
+                "evidence it"
+            )
         return (
-            f"A collection of this case was interrupted (Ctrl-C) at {self.time[:19]}Z and no "
-            "later collection covering its accounts, regions and functions has completed: "
-            f"the case holds only what it reached{undone}. "
-            "Functions and evidence it did not reach are missing from every finding and "
-            "count; run the same `lambda-ir collect` again to resume (calls already in the "
-            "case are not made again)."
+            f"{opening} did not reach are missing from every finding and count; run the same "
+            "`lambda-ir collect` again to resume (calls already in the case are not made "
+            "again)."
         )
+
+
+def _stopped(time: str, ended: bool) -> str:
+    """How one merged run stopped, for `Interruption.describe`."""
+    if ended:
+        return f"interrupted (Ctrl-C) at {time[:19]}Z"
+    return f"started at {time[:19]}Z, never recorded its end (killed, or still running)"
 
 
 _ENDS = {"collected", "collect-interrupted", "org-collected", "org-interrupted"}
@@ -105,6 +133,7 @@ def _merged(found: list[Interruption]) -> Interruption | None:
         regions=tuple(dict.fromkeys(r for told in found for r in told.regions)),
         not_done=dict(sorted(not_done.items())),
         ended=found[-1].ended,
+        runs=tuple(run for told in found for run in (told.runs or ((told.time, told.ended),))),
     )
 
 

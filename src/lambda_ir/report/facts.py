@@ -430,7 +430,7 @@ def _interrupted(case: Case) -> tuple[Gap, ...]:
     if stopped is None:
         return ()
     where = "/".join(p for p in (",".join(stopped.accounts), ",".join(stopped.regions)) if p)
-    what = "collect (interrupted)" if stopped.ended else "collect (never ended)"
+    what = f"collect ({stopped.stops})"
     return (Gap(what, stopped.describe(), where),)
 
 
