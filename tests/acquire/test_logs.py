@@ -20,7 +20,9 @@ from lambda_ir.acquire.work import Work, pool_sizes
 from lambda_ir.aws import ClientFactory, QuotaBook, QuotaPolicy, RetryPolicy
 from lambda_ir.emulator.server import Emulator
 from lambda_ir.evidence import Case
+from lambda_ir.evidence.custody import read_entries
 from lambda_ir.evidence.index import open_index
+from lambda_ir.evidence.layout import CUSTODY
 from lambda_ir.evidence.trail_read import open_artifact
 
 ACCOUNT = "123456789012"
@@ -133,6 +135,41 @@ def test_log_export_bucket_reads_the_export_back(
         assert found.fetchall()[0] == ("pay", "3", messages[0])
 
 
+def test_a_group_exported_whole_is_not_exported_again_by_a_later_run(
+    case: Case, session: boto3.Session, aws: Emulator
+) -> None:
+    """AWS runs one export task per account at a time, minutes each: a rerun of the case
+    (same window) made every task again and read every object of the prefix again. The
+    task's record (kind `other`) is what a later run finds done; a missing group's gap too."""
+    put_events(session, aws, "/aws/lambda/pay", ["done"])
+    session.client("s3", endpoint_url=aws.endpoint_url).create_bucket(Bucket="ir-exports-again")
+    scope = Scope(("us-east-1",), since=SCOPE_SINCE, until=SCOPE_UNTIL)
+    step = log_export_step(LogExport.parse("s3://ir-exports-again"))
+    functions = [
+        FunctionTarget(ACCOUNT, "us-east-1", name, {"FunctionName": name})
+        for name in ("pay", "gone")
+    ]
+    for _ in range(2):
+        with collect_context(case, session, aws, scope) as ctx:
+            for fn in functions:
+                step.run(ctx, fn)
+            assert ctx.tally.errors == []
+    tasks = [
+        e for _, _, e in read_entries(case.root / CUSTODY) if e and e.action == "log-export-task"
+    ]
+    assert len(tasks) == 1
+    (record,) = [e for e in case.entries() if e.api == "logs:CreateExportTask"]
+    assert record.kind == "other" and record.params["logGroupName"] == "/aws/lambda/pay"
+    assert case.read_json(record.path or "")["taskId"] == tasks[0].details["taskId"]
+    assert len([e for e in case.entries() if e.kind == "gap"]) == 1
+    logs = session.client("logs", endpoint_url=aws.endpoint_url)
+    made = [
+        t for t in logs.describe_export_tasks()["exportTasks"]
+        if t.get("destination") == "ir-exports-again"
+    ]  # fmt: skip
+    assert len(made) == 1
+
+
 # A message's second line naming a day no calendar has, and its third a time before the
 # window: neither is an event an export can hold, so both continue the message.
 ODD_LINES = "boom\n2026-02-30T00:00:00.000Z x\n2001-01-01T00:00:00.000Z y"
@@ -169,7 +206,8 @@ def test_every_export_object_is_kept_as_received_whatever_it_holds(
             ctx, FunctionTarget(ACCOUNT, "us-east-1", "pay", LISTED)
         )
         assert ctx.tally.errors == []
-    received = {e.params["Key"].split("/")[-2]: e for e in case.entries() if e.kind == "other"}
+    objects = [e for e in case.entries() if e.kind == "other" and e.api == "s3:GetObject"]
+    received = {e.params["Key"].split("/")[-2]: e for e in objects}
     assert sorted(received) == ["a-odd", "b-after"]
     with open_artifact(case.path(received["a-odd"].path or "")) as stream:
         assert stream.read().endswith(ODD_LINES.encode())  # as the export wrote it

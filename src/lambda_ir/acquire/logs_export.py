@@ -29,8 +29,9 @@ from typing import Any
 import orjson
 
 from lambda_ir.acquire.context import CollectContext
-from lambda_ir.acquire.fetch import record_failure
+from lambda_ir.acquire.fetch import record_failure, store
 from lambda_ir.acquire.logs import (
+    API,
     claim_group,
     count_artifact,
     log_group_of,
@@ -40,6 +41,7 @@ from lambda_ir.acquire.logs import (
     window_ms,
 )
 from lambda_ir.acquire.steps import FunctionTarget, Step
+from lambda_ir.acquire.window import window_segment
 from lambda_ir.aws import CallError, ErrorClass, QuotaClass, classify, pages
 from lambda_ir.evidence.layout import path_segment
 from lambda_ir.evidence.trail import gzip_lines
@@ -97,7 +99,7 @@ def collect_logs_export(
 ) -> None:
     """Export the function's log group over the window to S3, then read the export back."""
     group = log_group_of(fn)
-    if waits_for_versions(fn) or not claim_group(ctx, fn, group):
+    if waits_for_versions(fn):
         return
     window = window_ms(ctx)
     exported = (window.get("startTime", 0), window.get("endTime", int(time.time() * 1000)))
@@ -111,13 +113,19 @@ def collect_logs_export(
         "destination": export.bucket,
         "destinationPrefix": destination,
     }
+    # The export as a call a later run of the case finds done: the window as asked (an open
+    # end is each run's own "now", as FilterLogEvents' resume has it).
+    call = {"logGroupName": group, **window, "destination": export.bucket}
+    call["destinationPrefix"] = destination
+    if _exported(ctx, fn, call) or not claim_group(ctx, fn, group):
+        return
     logs = ctx.client("logs", fn.region)
     with lock:
         try:
             task = str(logs.create_export_task(taskName=f"lambda-ir-{fn.name}", **params)["taskId"])
             status = _wait_for_export(logs, task, export)
         except Exception as exc:  # a missing group is a gap; anything else is recorded
-            record_log_failure(ctx, fn, params, exc, [])
+            record_log_failure(ctx, fn, call, exc, [])
             return
     ctx.case.log("log-export-task", {"taskId": task, "status": status, **params})
     if status != "COMPLETED":
@@ -126,11 +134,38 @@ def collect_logs_export(
         return
     s3 = ctx.client("s3", fn.region)
     listing = {"Bucket": export.bucket, "Prefix": destination + "/"}
+    kept: list[str] = []
+    whole = True
     for page in pages(s3, "ListObjectsV2", listing):
         for item in page.get("Contents") or []:
             if str(item["Key"]).endswith(".gz"):
                 found = ExportObject(export.bucket, str(item["Key"]), destination, group, exported)
-                _store_export_object(ctx, s3, fn, found)
+                whole = _store_export_object(ctx, s3, fn, found) and whole
+                kept.append(found.key)
+    if whole:  # every object kept and read: a later run of the case does not export again
+        task_done = {"taskId": task, "status": status, "objects": kept}
+        window_name = window_segment(ctx.scope.since, ctx.scope.until)
+        path = f"{_folder(ctx, fn, group)}/task-{window_name}.json"
+        store(ctx, path, task_done, kind=Kind.OTHER, api=EXPORT_API, params=call, region=fn.region)
+
+
+def _folder(ctx: CollectContext, fn: FunctionTarget, group: str) -> str:
+    """Where a log group's export objects, their events and its task's record are kept."""
+    place = f"{path_segment(ctx.account)}/{path_segment(fn.region)}"
+    return f"logs/{place}/{path_segment(group)}/export"
+
+
+EXPORT_API = "logs:CreateExportTask"
+
+
+def _exported(ctx: CollectContext, fn: FunctionTarget, params: dict[str, Any]) -> bool:
+    """Whether an earlier run of the case exported this group over this window and kept
+    every object (its task's record, kind `other`), or found the group missing (a gap): a
+    rerun made a new export task (one at a time per account, minutes each) and read every
+    object of the function's prefix again."""
+    done = ctx.resume.find(Kind.OTHER, EXPORT_API, params, ctx.account, fn.region)
+    missing = ctx.resume.find(Kind.GAP, API, params, ctx.account, fn.region)
+    return done is not None or missing is not None
 
 
 def _wait_for_export(logs: Any, task: str, export: LogExport) -> str:
@@ -145,8 +180,9 @@ def _wait_for_export(logs: Any, task: str, export: LogExport) -> str:
 
 def _store_export_object(
     ctx: CollectContext, s3: Any, fn: FunctionTarget, obj: ExportObject
-) -> None:
-    """Keep one export object as received, then its events, as FilterLogEvents gives them.
+) -> bool:
+    """Keep one export object as received, then its events, as FilterLogEvents gives them;
+    whether it was kept and read whole (a failure is recorded, and a later run tries again).
 
     The object is stored before it is read: what it holds (a time no calendar has, a
     message that looks like an event) can cost its reading, never the evidence, and never
@@ -157,17 +193,17 @@ def _store_export_object(
         body = s3.get_object(Bucket=obj.bucket, Key=obj.key)["Body"].read(MAX_EXPORT_OBJECT + 1)
     except Exception as exc:
         record_failure(ctx, Kind.LOGS, "s3:GetObject", params, fn.region, classify(exc))
-        return
+        return False
     if len(body) > MAX_EXPORT_OBJECT:  # kept whole or not at all
         error = CallError(ErrorClass.SKIPPED, "TooLarge", f"over {MAX_EXPORT_OBJECT} bytes")
         record_failure(ctx, Kind.LOGS, "s3:GetObject", params, fn.region, error)
-        return
+        return True  # as large again next time: recorded, not fetched again
     _put(ctx, fn, obj, [body], Kind.OTHER, params, {})
     try:
         text, whole = export_text(body)
     except Exception as exc:  # a damaged object: kept above, its events not read
         record_failure(ctx, Kind.LOGS, "s3:GetObject", params, fn.region, classify(exc))
-        return
+        return True
     if not whole:  # kept as received above; its events past the bound are not read
         said = f"inflates past {MAX_EXPORT_OBJECT} bytes: its events past them not read"
         error = CallError(ErrorClass.SKIPPED, "TooLarge", said)
@@ -175,6 +211,7 @@ def _store_export_object(
     lines = list(export_events(text, obj.stream, obj.window))
     if lines:
         _put(ctx, fn, obj, gzip_lines(iter(lines)), Kind.LOGS, params, {"lines": len(lines)})
+    return True
 
 
 def export_text(body: bytes, limit: int = MAX_EXPORT_OBJECT) -> tuple[bytes, bool]:
@@ -195,11 +232,10 @@ def _put(
 ) -> None:
     """The object as received (kind `other`, its own name) or its events (kind `logs`,
     `.jsonl.gz` added: the index reads those), under the group's `export/` folder."""
-    group = f"logs/{path_segment(ctx.account)}/{path_segment(fn.region)}/{path_segment(obj.group)}"
     name = path_segment(obj.name) + (".jsonl.gz" if kind is Kind.LOGS else "")
     ctx.case.put_stream(
         chunks,
-        f"{group}/export/{name}",
+        f"{_folder(ctx, fn, obj.group)}/{name}",
         kind=kind,
         api="s3:GetObject",
         params=params,
