@@ -17,6 +17,7 @@ from lambda_ir.report import build_facts, render_all, write_report
 from lambda_ir.report.ocsf import CLASS_UID, REQUIRED
 from lambda_ir.report.write import FORMATS, render, stream
 from lambda_ir.timeline import build_timeline
+from tests.analyze.casebuild import CaseBuilder, function_config
 from tests.timeline.casebuilder import ACCOUNT, REGION, SECRET_VALUE, BuiltCase, build_case
 
 SCHEMA = Path(__file__).with_name("sarif-schema-2.1.0.json")
@@ -332,3 +333,26 @@ def test_a_last_collection_that_never_ended_is_the_first_gap(built: BuiltCase) -
     built.case.log("collected", {"account": ACCOUNT, "regions": [REGION]})
     again = build_facts(built.case, [], "2026-11-29T10:00:00Z")
     assert not any(g.what.startswith("collect (") for g in again.missing)
+
+
+def test_a_shared_log_group_gap_is_a_gap_of_every_function_that_logs_there(
+    tmp_path: Path,
+) -> None:
+    """orders and billing log to /app/shared (LoggingConfig), read once for one of them: a
+    read of it that failed or was not read whole showed in neither function's section (a
+    FilterLogEvents call names no function) or in the reader's only."""
+    builder = CaseBuilder(tmp_path / "case")
+    for name in ("orders", "billing"):
+        builder.versions(name, [function_config(name, LoggingConfig={"LogGroup": "/app/shared"})])
+    builder.versions("quiet", [function_config("quiet")])
+    body = gzip.compress(b'{"timestamp": 1795904400000, "message": "x"}\n' * 50)[:-12]
+    builder.log_artifact("/app/shared", body)
+    denied = {"logGroupName": "/app/shared", "startTime": 1}
+    builder.failed("logs", "logs:FilterLogEvents", denied, "denied: AccessDeniedException: no")
+    case = Case.open(builder.root)
+    with open_index(case) as index:
+        facts = build_facts(case, build_timeline(case, index), "2026-11-29T10:00:00Z", index=index)
+    by_name = {f.name: facts.gaps_of(f) for f in facts.functions}
+    assert [len(by_name[name]) for name in ("orders", "billing", "quiet")] == [2, 2, 0]
+    assert by_name["orders"] == by_name["billing"]
+    assert {g.log_group for g in by_name["orders"]} == {"/app/shared"}

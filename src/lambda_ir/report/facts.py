@@ -69,6 +69,7 @@ class Gap:
     where: str
     absent: bool = False
     function: str = ""  # the function the failed call was about, when it was about one
+    log_group: str = ""  # the log group it read, when it read one: a gap of each writer
 
 
 @dataclass(frozen=True)
@@ -140,12 +141,16 @@ class ReportFacts:
         return tuple(g for g in self.gaps if g.absent)
 
     def gaps_of(self, function: FunctionFacts) -> tuple[Gap, ...]:
-        """The real gaps of calls about one function (its account and region, by name or ARN)."""
+        """The real gaps of calls about one function (its account and region, by name or
+        ARN), and of reads of a log group one of its versions writes to (a group several
+        functions share was read for one of them: a partial read is every writer's gap)."""
         where = f"{function.account}/{function.region}"
         return tuple(
             g
             for g in self.missing
-            if g.function == function.arn or (g.function == function.name and g.where == where)
+            if g.function == function.arn
+            or (g.where == where and g.function == function.name)
+            or (g.where == where and g.log_group and g.log_group in function.log_groups)
         )
 
     def label(self, arn: str) -> str:
@@ -418,7 +423,8 @@ def _gaps(case: Case) -> list[Gap]:
             why = f"the function asked for does not exist (a typo, or deleted?): {why}"
         elif vanished and entry.error:
             why = f"the function was deleted during collection: {why}"
-        out.append(Gap(redact_text(what), redact_text(why), where, absent, function))
+        group = str(entry.params.get("logGroupName") or "")
+        out.append(Gap(redact_text(what), redact_text(why), where, absent, function, group))
     return out
 
 
@@ -449,6 +455,7 @@ def _unread_logs(case: Case, index: duckdb.DuckDBPyConnection | None) -> list[Ga
             redact_text(f"collected, but not read whole: {lost.reason}"),
             f"{lost.account}/{lost.region}",
             function=lost.function_name,
+            log_group=lost.log_group,
         )
         for lost in unread_logs(index)
     ]

@@ -71,6 +71,9 @@ class FunctionFacts:
     evidence: tuple[EvidenceRef, ...]
     routed: tuple[str, ...] = ()  # every version an alias sends traffic to, weighted too
     note: str = ""  # "deleted during collection": shown from its ListFunctions entry alone
+    # every log group a version of it writes to (LoggingConfig, else /aws/lambda/<name>): a
+    # failed read of one is a gap of each function that logs there
+    log_groups: tuple[str, ...] = ()
 
     @property
     def arn(self) -> str:
@@ -185,7 +188,15 @@ def _function(
         role=str(latest.get("Role", "")),
         evidence=tuple({r.evidence for r in versions} | {d.ref for d in docs}),
         note=note,
+        log_groups=tuple(dict.fromkeys(_log_group(v.configuration, name) for v in versions)),
     )
+
+
+def _log_group(configuration: dict[str, Any], name: str) -> str:
+    """The log group a version writes to: its LoggingConfig's, else Lambda's default."""
+    logging = configuration.get("LoggingConfig")
+    group = logging.get("LogGroup") if isinstance(logging, dict) else None
+    return str(group) if group else f"/aws/lambda/{name}"
 
 
 def _rows(
