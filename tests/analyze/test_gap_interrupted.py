@@ -197,3 +197,33 @@ def test_a_function_named_by_its_arn_is_covered_by_a_run_naming_it_by_name(
     builder.case.log("collect-started", preserve)
     builder.case.log("collected", {"account": ACCOUNT, "regions": [REGION]})
     assert run_detector(builder, gap_interrupted.DETECTOR) == []
+
+
+def test_a_function_is_covered_only_in_the_regions_a_later_run_read_it(
+    builder: CaseBuilder,
+) -> None:
+    """A name is read in each of the scope's regions, an ARN in its own only (review 23): a
+    later run of orders' ARN in eu-west-1 cleared a killed preservation of orders in
+    us-east-1, and orders' and billing's ARNs in one region each cleared a run of both names
+    in both regions."""
+    east, west = "us-east-1", "eu-west-1"
+
+    def arn(region: str, name: str) -> str:
+        return f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}"
+
+    def run(regions: list[str], functions: list[str], *, ended: bool = True) -> None:
+        scope = {"regions": regions, "functions": functions}
+        builder.case.log("collect-started", {"scope": scope, "account": ACCOUNT})
+        if ended:
+            builder.case.log("collected", {"account": ACCOUNT, "regions": regions})
+
+    run([east], [arn(east, "orders")], ended=False)
+    run([east, west], [arn(west, "orders")])
+    assert len(run_detector(builder, gap_interrupted.DETECTOR)) == 1
+    run([east, west], ["orders"])  # orders in both regions: covers it
+    assert run_detector(builder, gap_interrupted.DETECTOR) == []
+    run([east, west], ["orders", "billing"], ended=False)
+    run([east, west], [arn(east, "orders"), arn(west, "billing")])
+    assert len(run_detector(builder, gap_interrupted.DETECTOR)) == 1
+    run([east, west], [arn(east, "orders"), arn(west, "orders"), "billing"])
+    assert run_detector(builder, gap_interrupted.DETECTOR) == []

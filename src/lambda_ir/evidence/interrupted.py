@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from lambda_ir.evidence.custody import CustodyEntry, line_hash, read_entries
 from lambda_ir.evidence.layout import CUSTODY
@@ -163,8 +163,10 @@ class _Run:
         mine, theirs = self._scoped("regions"), cut._scoped("regions")
         if mine is not None and theirs is not None and not theirs <= mine:
             return False
-        mine, theirs = self._scoped("functions"), cut._scoped("functions")
-        return mine is None or (theirs is not None and theirs <= mine)
+        ours, wanted = self._functions(), cut._functions()
+        if ours is None:
+            return True
+        return wanted is not None and all(_within(place, ours) for place in wanted)
 
     def _accounts(self) -> set[str] | None:
         """The accounts it was to collect (an organisation run's `targets`, else the accounts
@@ -187,36 +189,55 @@ class _Run:
             if e.action == "collected" and e.details.get("account")
         }
 
-    def _scoped(self, key: str) -> set[str] | None:
-        """Its scope's `regions` or `functions` (an organisation run's start and each of its
-        accounts'); None: every one (an empty list, as a scope without `--function` has) or
-        unsaid. Regions an end names count too."""
-        found: set[str] = set()
+    def _scopes(self) -> list[dict[str, Any]]:
+        """The scopes its starts logged (an organisation run's start and each account's)."""
         starts = [self.start[0]] if self.org and self.start else []
-        for entry in [*starts, *self.starts]:
-            scope = entry.details.get("scope")
-            if not isinstance(scope, dict):
-                continue
-            listed = scope.get(key)
-            if not listed and key == "functions":
+        found = [entry.details.get("scope") for entry in [*starts, *self.starts]]
+        return [scope for scope in found if isinstance(scope, dict)]
+
+    def _scoped(self, key: str) -> set[str] | None:
+        """Its scope's `regions`; None: unsaid. Regions an end names count too."""
+        found = {str(value) for scope in self._scopes() for value in scope.get(key) or ()}
+        for entry, _ in self.ends:
+            found |= {str(r) for r in entry.details.get(key) or ()}
+        return found or None
+
+    def _functions(self) -> set[tuple[str, str]] | None:
+        """The (region, name) of each function its scope asked for, as collect reads the
+        scope: a name in each of the scope's regions ("*" when it names none), an ARN in its
+        own region only (`inventory.wanted_names`); None: every function (a start without
+        `--function`) or unsaid."""
+        found: set[tuple[str, str]] = set()
+        for scope in self._scopes():
+            listed = scope.get("functions")
+            if not listed:
                 return None  # a start without a function filter: all of them
-            found |= {_named(str(value), key) for value in listed or ()}
-        if key == "regions":
-            for entry, _ in self.ends:
-                found |= {str(r) for r in entry.details.get("regions") or ()}
+            regions = [str(region) for region in scope.get("regions") or ()] or ["*"]
+            for value in listed:
+                found |= _places(str(value), regions)
         return found or None
 
 
-def _named(value: str, key: str) -> str:
-    """A scope's function as collect reads it: an ARN (`contain` preserves evidence naming
-    the function so; a qualifier with it) is its name, its region being in the scope's
-    regions, so `--function orders` covers a cut run of `arn:…:function:orders`."""
-    if key != "functions" or not value.startswith("arn:"):
-        return value
-    try:
-        return FunctionRef.from_arn(value).name
-    except ValueError:
-        return value
+def _places(function: str, regions: list[str]) -> set[tuple[str, str]]:
+    """Where a scope's function is read: an ARN (`contain` preserves evidence naming the
+    function so, a qualifier with it) in its region, a name in each of `regions`."""
+    if function.startswith("arn:"):
+        try:
+            ref = FunctionRef.from_arn(function)
+        except ValueError:
+            pass
+        else:
+            return {(ref.region, ref.name)}
+    return {(region, function) for region in regions}
+
+
+def _within(place: tuple[str, str], ours: set[tuple[str, str]]) -> bool:
+    """Whether a run that read the functions `ours` read the function at `place` (a region
+    "*" is one a scope did not say, which constrains nothing)."""
+    region, name = place
+    if place in ours or ("*", name) in ours:
+        return True
+    return region == "*" and any(known == name for _, known in ours)
 
 
 def _runs(root: Path) -> Iterator[_Run]:
