@@ -405,6 +405,68 @@ def test_an_indicator_in_a_shared_log_group_names_the_function_whose_stream_held
     assert "of /app/shared (billing's streams) mention 116.203.4.0" in found[0].summary
 
 
+def test_an_indicator_the_index_does_not_hold_names_the_function_the_logs_were_read_for(
+    builder: CaseBuilder,
+) -> None:
+    """Lines of an artifact damaged past them are read by the scan and held by no index row,
+    and a line without a stream is NULL in the index (review 23): both fell back to the
+    group's name, `function:/app/shared` and "(/app/shared's streams)"."""
+    builder.versions(
+        "orders", [function_config("orders", LoggingConfig={"LogGroup": "/app/shared"})]
+    )
+    line = _line("pool 116.203.4.0:3333 connected")
+    streamless = {key: value for key, value in line.items() if key != "logStreamName"}
+    filler = [orjson.dumps({**line, "message": f"x{i}" * 50}) + b"\n" for i in range(3000)]
+    whole = gzip.compress(orjson.dumps(line) + b"\n" + b"".join(filler))
+    damaged = whole[: len(whole) // 2]  # its first lines read, the rest cut off
+    for name, body, reader in (
+        ("damaged", damaged, {"function_name": "orders"}),
+        (
+            "streamless",
+            gzip.compress(orjson.dumps({**streamless, "logStreamName": None}) + b"\n"),
+            {"function_name": "orders"},
+        ),
+        ("unread", damaged, {}),
+    ):
+        group = "/app/shared" if name != "unread" else "/app/other"
+        builder.case.put_bytes(
+            body,
+            f"logs/{ACCOUNT}/{REGION}/{name}.jsonl.gz",
+            kind="logs",
+            api="logs:FilterLogEvents",
+            params={"logGroupName": group},
+            account=ACCOUNT,
+            region=REGION,
+            meta=reader,
+        )
+    found = run_detector(builder, ioc_match.DETECTOR)
+    assert sorted((f.resource, f.details["lines"]) for f in found) == [
+        (f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders", 2),
+        (f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/app/other", 1),
+    ]
+    assert all("/app/shared's" not in f.summary and "/app/other's" not in f.summary for f in found)
+
+
+def test_a_stream_read_for_two_functions_is_each_artifacts_readers(builder: CaseBuilder) -> None:
+    """A group two collections read, each for another function (meta), has the same stream
+    in both artifacts: the index files each artifact's lines under its reader, and the
+    indicator's line went to whichever name sorted first (review 23)."""
+    stream = {"logStreamName": "2025/12/02/[$LATEST]0a1b"}
+    for name, reader, message in (("a", "billing", "hello"), ("b", "orders", "116.203.4.0")):
+        builder.case.put_bytes(
+            gzip.compress(orjson.dumps({**_line(message), **stream}) + b"\n"),
+            f"logs/{ACCOUNT}/{REGION}/{name}.jsonl.gz",
+            kind="logs",
+            api="logs:FilterLogEvents",
+            params={"logGroupName": "/aws/lambda/shared-app"},
+            account=ACCOUNT,
+            region=REGION,
+            meta={"function_name": reader},
+        )
+    (found,) = run_detector(builder, ioc_match.DETECTOR)
+    assert found.resource == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"
+
+
 def _line(message: str) -> dict[str, object]:
     return {"timestamp": LOG_T0, "message": message, "logStreamName": "2025/12/02/[4]abc"}
 

@@ -353,6 +353,7 @@ class CaseView:
         and message, tell the copies apart (as the index's `log_events` does)."""
         for entry in self.entries(Kind.LOGS):
             group = str(entry.params.get("logGroupName", ""))
+            reader = str(entry.meta.get("function_name") or "")
             ref = v.ref_of(entry)
             for record in self.iter_lines(entry):
                 timestamp = _log_time(record.get("timestamp"))
@@ -360,13 +361,14 @@ class CaseView:
                     continue
                 yield v.LogEvent(
                     group=group,
-                    stream=str(record.get("logStreamName", "")),
+                    stream=str(record.get("logStreamName") or ""),  # null: "", as indexed
                     timestamp=timestamp,
                     message=str(record.get("message", "")),
                     evidence=ref,
                     account=entry.account or "",
                     region=entry.region or "",
                     event_id=str(record.get("eventId") or ""),
+                    function=reader,
                 )
 
 

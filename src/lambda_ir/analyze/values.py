@@ -277,3 +277,4 @@ class LogEvent:
     account: str
     region: str
     event_id: str = ""  # CloudWatch's eventId, when the artifact kept it
+    function: str = ""  # the function the artifact was read for (a shared group is read once)

@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lambda_ir.analyze.caseview import CaseView
@@ -61,8 +62,9 @@ def _code(case: CaseView, iocs: IocSet, matcher: IocMatcher | None) -> Iterator[
         )
 
 
-# Matching lines of one indicator in one stream: (account, region, group, stream, indicator).
-_StreamIndicator = tuple[str, str, str, str, str]
+# Matching lines of one indicator in one stream of one artifact: (account, region, group,
+# stream, artifact, the function the artifact was read for, indicator).
+_StreamIndicator = tuple[str, str, str, str, EvidenceRef, str, str]
 
 
 def _logs(case: CaseView, matcher: IocMatcher) -> Iterator[Finding]:
@@ -71,31 +73,37 @@ def _logs(case: CaseView, matcher: IocMatcher) -> Iterator[Finding]:
     # first leading (the finding's id is keyed on it, as it was on the only artifact).
     events: dict[_StreamIndicator, set[bytes]] = {}
     first: dict[_StreamIndicator, int] = {}
-    cited: dict[EvidenceRef, dict[_StreamIndicator, None]] = {}  # in the order collected
     for event in case.log_events():
         for match in matcher.find(event.message.encode()):
-            key = (event.account, event.region, event.group, event.stream, match)
+            place = (event.account, event.region, event.group, event.stream)
+            key = (*place, event.evidence, event.function, match)
             events.setdefault(key, set()).add(_identity(event))
             first[key] = min(first.get(key, event.timestamp), event.timestamp)
-            cited.setdefault(event.evidence, {})[key] = None
     if not events:
         return
     # One finding per indicator and function: the streams of a group several functions log
-    # to are each their own function's (the index's attribution).
-    owner = _stream_functions(case, {group for _, _, group, _, _ in events})
+    # to are each their own function's (the index's attribution), a line counted for the
+    # first function it is found for (artifacts in the order collected).
+    owners = _stream_functions(case, {key[2] for key in events})
     merged: dict[tuple[str, str, str, str, str], list[_StreamIndicator]] = {}
     for key in events:
-        account, region, group, stream, indicator = key
-        fn = owner.get((account, region, group, stream)) or group.removeprefix("/aws/lambda/")
+        account, region, group, stream, ref, reader, indicator = key
+        fn = owners.function(account, region, group, stream, ref.path) or _unindexed(group, reader)
         merged.setdefault((account, region, group, fn, indicator), []).append(key)
+    counted: dict[tuple[str, str, str, str], set[bytes]] = {}  # by group and indicator
     for (account, region, group, fn, indicator), keys in merged.items():
-        lines = set().union(*(events[k] for k in keys))
-        mine = set(keys)
-        evidence = [ref for ref, holds in cited.items() if not mine.isdisjoint(holds)]
-        whose = "" if group == f"/aws/lambda/{fn}" else f" ({fn}'s streams)"
+        seen = counted.setdefault((account, region, group, indicator), set())
+        lines = set().union(*(events[k] for k in keys)) - seen
+        if not lines:  # every line already counted for the function an earlier copy had
+            continue
+        seen |= lines
+        evidence = list(dict.fromkeys(k[4] for k in keys))
+        whose = "" if not fn or group == f"/aws/lambda/{fn}" else f" ({fn}'s streams)"
         yield make_finding(
             INFO,
-            resource=f"arn:aws:lambda:{region}:{account}:function:{fn}",
+            resource=f"arn:aws:lambda:{region}:{account}:function:{fn}"
+            if fn
+            else f"arn:aws:logs:{region}:{account}:log-group:{group}",
             account=account,
             region=region,
             key=f"{evidence[0].path}|{indicator}",
@@ -109,18 +117,44 @@ def _logs(case: CaseView, matcher: IocMatcher) -> Iterator[Finding]:
         )
 
 
-def _stream_functions(case: CaseView, groups: set[str]) -> dict[tuple[str, str, str, str], str]:
-    """The function the index files each stream's events under, by (account, region, group,
-    stream): a custom group's stream is the function Lambda named it after (when that
-    function's configuration sends its logs there), a shared group's unnamed stream the
-    function that read it (`evidence.index_logs`). The logs' other detectors read the index;
-    the group's name alone (`/app/shared`) named no function, or the wrong one."""
+def _unindexed(group: str, reader: str) -> str:
+    """The function of lines the index holds none of (an artifact damaged past them): the
+    one the artifact was read for, else `<name>` of `/aws/lambda/<name>`, else none."""
+    default = group.removeprefix("/aws/lambda/") if group.startswith("/aws/lambda/") else ""
+    return reader or default
+
+
+@dataclass(frozen=True)
+class _Owners:
+    """The function the index files each stream's events under, by the artifact that held
+    them (a group read in two collections, each for another function, is each artifact's
+    reader's) and by stream alone (an event whose copy the index kept from another artifact:
+    the first artifact's)."""
+
+    by_artifact: dict[tuple[str, str, str, str, str], str]
+    by_stream: dict[tuple[str, str, str, str], str]
+
+    def function(self, account: str, region: str, group: str, stream: str, path: str) -> str:
+        place = (account, region, group, stream)
+        return self.by_artifact.get((*place, path)) or self.by_stream.get(place, "")
+
+
+def _stream_functions(case: CaseView, groups: set[str]) -> _Owners:
+    """Whose each stream of `groups` is, as the index says ("" for events without a stream):
+    a custom group's stream is the function Lambda named it after (when that function's
+    configuration sends its logs there), a shared group's unnamed stream the function that
+    read it (`evidence.index_logs`). The logs' other detectors read the index; the group's
+    name alone (`/app/shared`) named no function, or the wrong one."""
     found = case.index.execute(
-        "SELECT account, region, log_group, log_stream, min(function_name) FROM log_events "
-        "WHERE list_contains(?, log_group) AND function_name IS NOT NULL GROUP BY ALL",
+        "SELECT account, region, log_group, coalesce(log_stream, ''), evidence_path, "
+        "any_value(function_name) FROM log_events "
+        "WHERE list_contains(?, log_group) AND function_name IS NOT NULL GROUP BY ALL "
+        "ORDER BY evidence_path DESC",
         [sorted(groups)],
-    )
-    return {(a, r, g, s): fn for a, r, g, s, fn in found.fetchall()}
+    ).fetchall()
+    by_artifact = {(a, r, g, s, path): fn for a, r, g, s, path, fn in found}
+    by_stream = {(a, r, g, s): fn for a, r, g, s, _, fn in found}  # the first path's: last
+    return _Owners(by_artifact, by_stream)
 
 
 def _identity(event: LogEvent) -> bytes:
