@@ -205,8 +205,11 @@ class CaseBuilder:
         body = gzip.compress(b"".join(orjson.dumps(e) + b"\n" for e in events))
         return self.log_artifact(group, body, stream)
 
-    def log_artifact(self, group: str, body: bytes, stream: str = "s1") -> ManifestEntry:
-        """A log artifact whose bytes are `body` as they are (a damaged one, say)."""
+    def log_artifact(
+        self, group: str, body: bytes, stream: str = "s1", reader: str = ""
+    ) -> ManifestEntry:
+        """A log artifact whose bytes are `body` as they are (a damaged one, say); `reader`:
+        the function collect read the group for (`meta.function_name`)."""
         safe = group.strip("/").replace("/", "%2F")
         return self.case.put_bytes(
             body,
@@ -216,6 +219,7 @@ class CaseBuilder:
             params={"logGroupName": group},
             account=ACCOUNT,
             region=REGION,
+            meta={"function_name": reader} if reader else {},
         )
 
 

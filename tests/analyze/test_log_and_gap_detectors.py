@@ -420,25 +420,16 @@ def test_an_indicator_the_index_does_not_hold_names_the_function_the_logs_were_r
     whole = gzip.compress(orjson.dumps(line) + b"\n" + b"".join(filler))
     damaged = whole[: len(whole) // 2]  # its first lines read, the rest cut off
     for name, body, reader in (
-        ("damaged", damaged, {"function_name": "orders"}),
+        ("damaged", damaged, "orders"),
         (
             "streamless",
             gzip.compress(orjson.dumps({**streamless, "logStreamName": None}) + b"\n"),
-            {"function_name": "orders"},
+            "orders",
         ),
-        ("unread", damaged, {}),
+        ("unread", damaged, ""),
     ):
         group = "/app/shared" if name != "unread" else "/app/other"
-        builder.case.put_bytes(
-            body,
-            f"logs/{ACCOUNT}/{REGION}/{name}.jsonl.gz",
-            kind="logs",
-            api="logs:FilterLogEvents",
-            params={"logGroupName": group},
-            account=ACCOUNT,
-            region=REGION,
-            meta=reader,
-        )
+        builder.log_artifact(group, body, name, reader)
     found = run_detector(builder, ioc_match.DETECTOR)
     assert sorted((f.resource, f.details["lines"]) for f in found) == [
         (f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders", 2),
@@ -453,16 +444,8 @@ def test_a_stream_read_for_two_functions_is_each_artifacts_readers(builder: Case
     indicator's line went to whichever name sorted first (review 23)."""
     stream = {"logStreamName": "2025/12/02/[$LATEST]0a1b"}
     for name, reader, message in (("a", "billing", "hello"), ("b", "orders", "116.203.4.0")):
-        builder.case.put_bytes(
-            gzip.compress(orjson.dumps({**_line(message), **stream}) + b"\n"),
-            f"logs/{ACCOUNT}/{REGION}/{name}.jsonl.gz",
-            kind="logs",
-            api="logs:FilterLogEvents",
-            params={"logGroupName": "/aws/lambda/shared-app"},
-            account=ACCOUNT,
-            region=REGION,
-            meta={"function_name": reader},
-        )
+        body = gzip.compress(orjson.dumps({**_line(message), **stream}) + b"\n")
+        builder.log_artifact("/aws/lambda/shared-app", body, name, reader)
     (found,) = run_detector(builder, ioc_match.DETECTOR)
     assert found.resource == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"
 
