@@ -450,6 +450,35 @@ def test_a_stream_read_for_two_functions_is_each_artifacts_readers(builder: Case
     assert found.resource == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"
 
 
+def test_a_line_two_artifacts_hold_is_the_function_of_the_copy_the_index_keeps(
+    builder: CaseBuilder,
+) -> None:
+    """Two collections read /app/shared, for billing (collected first, a wider window) and
+    for orders: the index keeps a line's first copy by path (orders' `a`) and files the
+    other line under billing. The scan gave the shared line to whichever came first in the
+    manifest, and billing's finding the time of the line counted for orders (review 23b)."""
+    hour = 3_600_000
+    line = _line("pool 116.203.4.0:3333 connected")
+    for name, reader, times in (
+        ("b", "billing", (LOG_T0, LOG_T0 + hour)),
+        ("a", "orders", (LOG_T0,)),
+    ):
+        body = gzip.compress(
+            b"".join(orjson.dumps({**line, "timestamp": t}) + b"\n" for t in times)
+        )
+        builder.log_artifact("/app/shared", body, name, reader)
+    found = {f.resource.rsplit(":", 1)[1]: f for f in run_detector(builder, ioc_match.DETECTOR)}
+    assert {fn: (f.details["lines"], f.time) for fn, f in found.items()} == {
+        "billing": (1, "2025-12-02T13:00:00Z"),
+        "orders": (1, "2025-12-02T12:00:00Z"),
+    }
+    # every artifact holding a line of the finding is cited, the one collected first leading
+    assert [e.path.rsplit("/", 1)[1] for e in found["orders"].evidence] == [
+        "b.jsonl.gz",
+        "a.jsonl.gz",
+    ]
+
+
 def _line(message: str) -> dict[str, object]:
     return {"timestamp": LOG_T0, "message": message, "logStreamName": "2025/12/02/[4]abc"}
 

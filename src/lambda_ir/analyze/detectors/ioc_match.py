@@ -69,35 +69,35 @@ _StreamIndicator = tuple[str, str, str, str, EvidenceRef, str, str]
 
 def _logs(case: CaseView, matcher: IocMatcher) -> Iterator[Finding]:
     # Collections over overlapping windows store the same events in two artifacts: each
-    # event is counted once and every artifact holding one is cited, the one collected
-    # first leading (the finding's id is keyed on it, as it was on the only artifact).
-    events: dict[_StreamIndicator, set[bytes]] = {}
-    first: dict[_StreamIndicator, int] = {}
+    # event is counted once, for the function of the copy the index keeps, and every
+    # artifact holding one is cited, the one collected first leading (the finding's id is
+    # keyed on it, as it was on the only artifact).
+    events: dict[_StreamIndicator, dict[bytes, int]] = {}  # each line's time, by its identity
     for event in case.log_events():
         for match in matcher.find(event.message.encode()):
             place = (event.account, event.region, event.group, event.stream)
-            key = (*place, event.evidence, event.function, match)
-            events.setdefault(key, set()).add(_identity(event))
-            first[key] = min(first.get(key, event.timestamp), event.timestamp)
+            lines = events.setdefault((*place, event.evidence, event.function, match), {})
+            identity = _identity(event)
+            lines[identity] = min(lines.get(identity, event.timestamp), event.timestamp)
     if not events:
         return
-    # One finding per indicator and function: the streams of a group several functions log
-    # to are each their own function's (the index's attribution), a line counted for the
-    # first function it is found for (artifacts in the order collected).
     owners = _stream_functions(case, {key[2] for key in events})
-    merged: dict[tuple[str, str, str, str, str], list[_StreamIndicator]] = {}
-    for key in events:
-        account, region, group, stream, ref, reader, indicator = key
-        fn = owners.function(account, region, group, stream, ref.path) or _unindexed(group, reader)
-        merged.setdefault((account, region, group, fn, indicator), []).append(key)
-    counted: dict[tuple[str, str, str, str], set[bytes]] = {}  # by group and indicator
-    for (account, region, group, fn, indicator), keys in merged.items():
-        seen = counted.setdefault((account, region, group, indicator), set())
-        lines = set().union(*(events[k] for k in keys)) - seen
-        if not lines:  # every line already counted for the function an earlier copy had
-            continue
-        seen |= lines
-        evidence = list(dict.fromkeys(k[4] for k in keys))
+    kept = _kept_copies(case, events)
+    # One finding per indicator and function: the streams of a group several functions log
+    # to are each their own function's (the index's attribution).
+    found: dict[tuple[str, str, str, str, str], dict[bytes, int]] = {}
+    cited: dict[tuple[str, str, str, str, str], dict[EvidenceRef, None]] = {}
+    for key, lines in events.items():  # artifacts in the order collected
+        account, region, group, _, ref, _, indicator = key
+        for identity in lines:
+            copy = kept[(account, region, group, indicator, identity)]
+            _, _, _, stream, held, reader, _ = copy
+            fn = owners.function(account, region, group, stream, held.path)
+            where = (account, region, group, fn or _unindexed(group, reader), indicator)
+            found.setdefault(where, {})[identity] = events[copy][identity]
+            cited.setdefault(where, {})[ref] = None
+    for (account, region, group, fn, indicator), lines in found.items():
+        evidence = list(cited[(account, region, group, fn, indicator)])
         whose = "" if not fn or group == f"/aws/lambda/{fn}" else f" ({fn}'s streams)"
         yield make_finding(
             INFO,
@@ -107,7 +107,7 @@ def _logs(case: CaseView, matcher: IocMatcher) -> Iterator[Finding]:
             account=account,
             region=region,
             key=f"{evidence[0].path}|{indicator}",
-            time=_ms(min(first[k] for k in keys)),
+            time=_ms(min(lines.values())),
             evidence=evidence,
             summary=(
                 f"{len(lines)} log line(s) of {group}{whose} mention {indicator}, a known "
@@ -115,6 +115,28 @@ def _logs(case: CaseView, matcher: IocMatcher) -> Iterator[Finding]:
             ),
             details={"indicator": indicator, "lines": len(lines), "log_group": group},
         )
+
+
+def _kept_copies(
+    case: CaseView, events: dict[_StreamIndicator, dict[bytes, int]]
+) -> dict[tuple[str, str, str, str, bytes], _StreamIndicator]:
+    """For each matching line (group, indicator, identity), the copy the index keeps when
+    several artifacts hold it (`index_logs`: a complete listing's before a partial one's,
+    then the first path), so the line is counted once, for that copy's function."""
+    partial = {e.path: e.meta.get("complete") is False for e in case.entries(Kind.LOGS)}
+
+    def rank(key: _StreamIndicator) -> tuple[bool, str]:
+        return partial.get(key[4].path, False), key[4].path
+
+    kept: dict[tuple[str, str, str, str, bytes], _StreamIndicator] = {}
+    for key, lines in events.items():
+        account, region, group, _, _, _, indicator = key
+        for identity in lines:
+            line = (account, region, group, indicator, identity)
+            held = kept.get(line)
+            if held is None or rank(key) < rank(held):
+                kept[line] = key
+    return kept
 
 
 def _unindexed(group: str, reader: str) -> str:
