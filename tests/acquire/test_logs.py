@@ -13,7 +13,13 @@ import urllib3
 
 from lambda_ir.acquire.context import CollectContext, CollectOptions, Scope
 from lambda_ir.acquire.logs import collect_logs, log_group_of
-from lambda_ir.acquire.logs_export import LogExport, export_events, export_text, log_export_step
+from lambda_ir.acquire.logs_export import (
+    EXPORT_API,
+    LogExport,
+    export_events,
+    export_text,
+    log_export_step,
+)
 from lambda_ir.acquire.resume import ResumeIndex
 from lambda_ir.acquire.steps import FunctionTarget
 from lambda_ir.acquire.work import Work, pool_sizes
@@ -140,34 +146,43 @@ def test_a_group_exported_whole_is_not_exported_again_by_a_later_run(
 ) -> None:
     """AWS runs one export task per account at a time, minutes each: a rerun of the case
     (same window) made every task again and read every object of the prefix again. The
-    task's record (kind `other`) is what a later run finds done; a missing group's gap too."""
+    task's record (kind `other`) is what a later run finds done; a missing group's gap too.
+    A group two functions log to is done whichever of them reaches it (review 23b: the
+    record was keyed on the first one's prefix, and the group exported on every rerun)."""
     put_events(session, aws, "/aws/lambda/pay", ["done"])
+    put_events(session, aws, "/app/shared", ["shared"])
     session.client("s3", endpoint_url=aws.endpoint_url).create_bucket(Bucket="ir-exports-again")
     scope = Scope(("us-east-1",), since=SCOPE_SINCE, until=SCOPE_UNTIL)
     step = log_export_step(LogExport.parse("s3://ir-exports-again"))
+    shared = {"LoggingConfig": {"LogGroup": "/app/shared"}}
     functions = [
-        FunctionTarget(ACCOUNT, "us-east-1", name, {"FunctionName": name})
-        for name in ("pay", "gone")
+        FunctionTarget(ACCOUNT, "us-east-1", name, {"FunctionName": name, **config})
+        for name, config in (("pay", {}), ("gone", {}), ("orders", shared), ("billing", shared))
     ]
-    for _ in range(2):
+    for run in (functions, functions[::-1], functions):  # billing reaches /app/shared first
         with collect_context(case, session, aws, scope) as ctx:
-            for fn in functions:
+            for fn in run:
                 step.run(ctx, fn)
             assert ctx.tally.errors == []
     tasks = [
         e for _, _, e in read_entries(case.root / CUSTODY) if e and e.action == "log-export-task"
     ]
-    assert len(tasks) == 1
-    (record,) = [e for e in case.entries() if e.api == "logs:CreateExportTask"]
-    assert record.kind == "other" and record.params["logGroupName"] == "/aws/lambda/pay"
-    assert case.read_json(record.path or "")["taskId"] == tasks[0].details["taskId"]
+    assert sorted(t.details["logGroupName"] for t in tasks) == ["/app/shared", "/aws/lambda/pay"]
+    records = {e.params["logGroupName"]: e for e in case.entries() if e.api == EXPORT_API}
+    assert sorted(records) == ["/app/shared", "/aws/lambda/pay"]
+    assert all(e.kind == "other" for e in records.values())
+    task_ids = {t.details["logGroupName"]: t.details["taskId"] for t in tasks}
+    assert (
+        case.read_json(records["/aws/lambda/pay"].path or "")["taskId"]
+        == task_ids["/aws/lambda/pay"]
+    )
     assert len([e for e in case.entries() if e.kind == "gap"]) == 1
     logs = session.client("logs", endpoint_url=aws.endpoint_url)
     made = [
         t for t in logs.describe_export_tasks()["exportTasks"]
         if t.get("destination") == "ir-exports-again"
     ]  # fmt: skip
-    assert len(made) == 1
+    assert len(made) == 2
 
 
 # A message's second line naming a day no calendar has, and its third a time before the

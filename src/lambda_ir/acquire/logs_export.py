@@ -113,10 +113,12 @@ def collect_logs_export(
         "destination": export.bucket,
         "destinationPrefix": destination,
     }
-    # The export as a call a later run of the case finds done: the window as asked (an open
-    # end is each run's own "now", as FilterLogEvents' resume has it).
+    # The export as a call a later run of the case finds done: the group, the window as
+    # asked (an open end is each run's own "now", as FilterLogEvents' resume has it) and the
+    # case's folder of the bucket, not the function's (a group several functions log to is
+    # claimed by whichever reaches it first, in any run).
     call = {"logGroupName": group, **window, "destination": export.bucket}
-    call["destinationPrefix"] = destination
+    call["destinationPrefix"] = f"{export.prefix}lambda-ir/{ctx.case.id}"
     if _exported(ctx, fn, call) or not claim_group(ctx, fn, group):
         return
     logs = ctx.client("logs", fn.region)
