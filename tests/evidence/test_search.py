@@ -27,13 +27,20 @@ from tests.evidence.test_index import ACCOUNT, REGION, RID, make_case
 
 
 def nested_zip() -> bytes:
+    """The same bytes on every call: an entry named by a string is stamped with the time of
+    day, so the case's copy and a test's (built a moment later) could differ in their hash."""
     inner = io.BytesIO()
     with zipfile.ZipFile(inner, "w") as archive:
-        archive.writestr("vendor/beacon.py", "import os\nC2 = 'https://c2.Evil-Example.net/x'\n")
+        beacon = "import os\nC2 = 'https://c2.Evil-Example.net/x'\n"
+        archive.writestr(_fixed("vendor/beacon.py"), beacon)
     outer = io.BytesIO()
     with zipfile.ZipFile(outer, "w") as archive:
-        archive.writestr("python/lib.zip", inner.getvalue())
+        archive.writestr(_fixed("python/lib.zip"), inner.getvalue())
     return outer.getvalue()
+
+
+def _fixed(name: str) -> zipfile.ZipInfo:
+    return zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
 
 
 @pytest.fixture
