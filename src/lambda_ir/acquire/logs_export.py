@@ -48,6 +48,7 @@ from lambda_ir.evidence.trail import gzip_lines
 from lambda_ir.evidence.trail_read import open_stream
 from lambda_ir.model import Kind
 
+EXPORT_API = "logs:CreateExportTask"
 _EXPORT_LINE = re.compile(rb"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z) (.*)$", re.S)
 MAX_EXPORT_OBJECT = 256 << 20
 
@@ -132,7 +133,7 @@ def collect_logs_export(
     ctx.case.log("log-export-task", {"taskId": task, "status": status, **params})
     if status != "COMPLETED":
         error = CallError(ErrorClass.ERROR, "ExportTask" + status.title(), f"task {task}")
-        record_failure(ctx, Kind.LOGS, "logs:CreateExportTask", params, fn.region, error)
+        record_failure(ctx, Kind.LOGS, EXPORT_API, params, fn.region, error)
         return
     s3 = ctx.client("s3", fn.region)
     listing = {"Bucket": export.bucket, "Prefix": destination + "/"}
@@ -155,9 +156,6 @@ def _folder(ctx: CollectContext, fn: FunctionTarget, group: str) -> str:
     """Where a log group's export objects, their events and its task's record are kept."""
     place = f"{path_segment(ctx.account)}/{path_segment(fn.region)}"
     return f"logs/{place}/{path_segment(group)}/export"
-
-
-EXPORT_API = "logs:CreateExportTask"
 
 
 def _exported(ctx: CollectContext, fn: FunctionTarget, params: dict[str, Any]) -> bool:
