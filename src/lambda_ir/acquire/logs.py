@@ -135,23 +135,16 @@ def _then(
 def log_group_of(fn: FunctionTarget) -> str:
     """The log group a function's logs step reads: the version's group it was queued for,
     else `LoggingConfig.LogGroup` as listed ($LATEST), else the default."""
-    return fn.log_group or configured_group(fn.name, fn.listed)
-
-
-def configured_group(name: str, config: dict[str, Any]) -> str:
-    """The log group one version's configuration sends its logs to."""
-    logging = config.get("LoggingConfig")
-    group = logging.get("LogGroup") if isinstance(logging, dict) else None
-    return str(group or f"/aws/lambda/{name}")
+    return fn.log_group or log_lines.configured_group(fn.name, fn.listed)
 
 
 def version_log_groups(fn: FunctionTarget, configs: list[dict[str, Any]]) -> list[str]:
     """The groups `configs` (every version's configuration) log to besides the one the
     function's own logs step reads, sorted; every one of them (the default group when no
     configuration was read) for a function that step left to its versions."""
-    groups = {configured_group(fn.name, config) for config in configs}
+    groups = {log_lines.configured_group(fn.name, config) for config in configs}
     if waits_for_versions(fn):
-        return sorted(groups or {configured_group(fn.name, {})})
+        return sorted(groups or {log_lines.configured_group(fn.name, {})})
     return sorted(groups - {log_group_of(fn)})
 
 

@@ -153,3 +153,11 @@ def _number(value: object) -> float | None:
 def _integer(value: object) -> int | None:
     number = _number(value)
     return None if number is None else int(number)
+
+
+def configured_group(name: str, config: dict[str, Any]) -> str:
+    """The log group one version's configuration sends its logs to: its `LoggingConfig`'s,
+    else Lambda's default `/aws/lambda/<name>`."""
+    logging = config.get("LoggingConfig")
+    group = logging.get("LogGroup") if isinstance(logging, dict) else None
+    return str(group or f"/aws/lambda/{name}")

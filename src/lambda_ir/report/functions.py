@@ -16,6 +16,7 @@ import orjson
 from lambda_ir.analyze.caseview import CaseView
 from lambda_ir.evidence import Case, ManifestEntry
 from lambda_ir.evidence.deleted import NOTE, deleted_functions
+from lambda_ir.evidence.logs import configured_group
 from lambda_ir.model import EvidenceRef, FunctionRef
 from lambda_ir.redact import redact_document, redact_environment
 from lambda_ir.report.codediff import CodeDiff, diff_code
@@ -188,15 +189,8 @@ def _function(
         role=str(latest.get("Role", "")),
         evidence=tuple({r.evidence for r in versions} | {d.ref for d in docs}),
         note=note,
-        log_groups=tuple(dict.fromkeys(_log_group(v.configuration, name) for v in versions)),
+        log_groups=tuple(dict.fromkeys(configured_group(name, v.configuration) for v in versions)),
     )
-
-
-def _log_group(configuration: dict[str, Any], name: str) -> str:
-    """The log group a version writes to: its LoggingConfig's, else Lambda's default."""
-    logging = configuration.get("LoggingConfig")
-    group = logging.get("LogGroup") if isinstance(logging, dict) else None
-    return str(group) if group else f"/aws/lambda/{name}"
 
 
 def _rows(
