@@ -118,8 +118,12 @@ def collect_logs_export(
     # asked (an open end is each run's own "now", as FilterLogEvents' resume has it) and the
     # case's folder of the bucket, not the function's (a group several functions log to is
     # claimed by whichever reaches it first, in any run).
-    call = {"logGroupName": group, **window, "destination": export.bucket}
-    call["destinationPrefix"] = f"{export.prefix}lambda-ir/{ctx.case.id}"
+    call = {
+        "logGroupName": group,
+        **window,
+        "destination": export.bucket,
+        "destinationPrefix": f"{export.prefix}lambda-ir/{ctx.case.id}",
+    }
     if _exported(ctx, fn, call) or not claim_group(ctx, fn, group):
         return
     logs = ctx.client("logs", fn.region)

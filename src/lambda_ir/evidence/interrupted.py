@@ -160,7 +160,7 @@ class _Run:
         mine, theirs = self._completed(), cut._accounts()
         if mine is not None and theirs is not None and not theirs <= mine:
             return False
-        mine, theirs = self._scoped("regions"), cut._scoped("regions")
+        mine, theirs = self._regions(), cut._regions()
         if mine is not None and theirs is not None and not theirs <= mine:
             return False
         ours, wanted = self._functions(), cut._functions()
@@ -195,11 +195,11 @@ class _Run:
         found = [entry.details.get("scope") for entry in [*starts, *self.starts]]
         return [scope for scope in found if isinstance(scope, dict)]
 
-    def _scoped(self, key: str) -> set[str] | None:
-        """Its scope's `regions`; None: unsaid. Regions an end names count too."""
-        found = {str(value) for scope in self._scopes() for value in scope.get(key) or ()}
+    def _regions(self) -> set[str] | None:
+        """Its scope's regions; None: unsaid. Regions an end names count too."""
+        found = {str(region) for scope in self._scopes() for region in scope.get("regions") or ()}
         for entry, _ in self.ends:
-            found |= {str(r) for r in entry.details.get(key) or ()}
+            found |= {str(region) for region in entry.details.get("regions") or ()}
         return found or None
 
     def _functions(self) -> set[tuple[str, str]] | None:
